@@ -1,0 +1,71 @@
+#include "common/error.h"
+
+#include <stdio.h>
+#include <string.h>
+
+wc_result wc_error_set(wc_error *err, wc_result code, const char *fmt, ...)
+{
+    if (err) {
+        va_list ap;
+        va_start(ap, fmt);
+        err->code = code;
+        vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+        va_end(ap);
+    }
+    return code;
+}
+
+void wc_error_prefix(wc_error *err, const char *fmt, ...)
+{
+    if (!err)
+        return;
+    char prefix[WC_ERROR_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(prefix, sizeof(prefix), fmt, ap);
+    va_end(ap);
+    size_t plen = n < 0 ? 0 : (size_t)n < sizeof(prefix) ? (size_t)n : sizeof(prefix) - 1;
+    size_t old = strnlen(err->msg, sizeof(err->msg) - 1);
+    if (plen + old > sizeof(err->msg) - 1)
+        old = sizeof(err->msg) - 1 - plen; /* the message is cut at its end, never its start */
+    memmove(err->msg + plen, err->msg, old);
+    memcpy(err->msg, prefix, plen);
+    err->msg[plen + old] = '\0';
+}
+
+void wc_error_clear(wc_error *err)
+{
+    if (err) {
+        err->code = WC_OK;
+        err->msg[0] = '\0';
+    }
+}
+
+const char *wc_result_name(wc_result code)
+{
+    switch (code) {
+    case WC_OK:
+        return "ok";
+    case WC_EMPTY:
+        return "empty";
+    case WC_WAIT:
+        return "wait";
+    case WC_ERR_INVALID:
+        return "invalid";
+    case WC_ERR_PARSE:
+        return "parse";
+    case WC_ERR_TOO_LARGE:
+        return "too-large";
+    case WC_ERR_NOT_FOUND:
+        return "not-found";
+    case WC_ERR_CONFLICT:
+        return "conflict";
+    case WC_ERR_IO:
+        return "io";
+    case WC_ERR_NOMEM:
+        return "no-memory";
+    case WC_ERR_UNSUPPORTED:
+        return "unsupported";
+    }
+    return "unknown";
+}

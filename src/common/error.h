@@ -1,0 +1,45 @@
+/* error.h - the one error convention of widget-consumer.
+ *
+ * Every fallible function returns a wc_result and, when it fails, fills a caller-owned wc_error
+ * with a one-line message that says what was wrong (which request, which field, which file).
+ * A NULL wc_error pointer is allowed: the code is still returned, the detail is dropped.
+ */
+#ifndef WC_ERROR_H
+#define WC_ERROR_H
+
+#include <stdarg.h>
+
+typedef enum {
+    WC_OK = 0,
+    WC_EMPTY,         /* nothing to do right now (an empty source) */
+    WC_WAIT,          /* nothing ready yet, but work is pending (deferred requests) */
+    WC_ERR_INVALID,   /* bad input: a request that breaks the rules, a bad option */
+    WC_ERR_PARSE,     /* bad input: not JSON, not UTF-8 */
+    WC_ERR_TOO_LARGE, /* input over its size cap */
+    WC_ERR_NOT_FOUND, /* the widget (or file) is not there */
+    WC_ERR_CONFLICT,  /* somebody else got there first (a claimed file) */
+    WC_ERR_IO,        /* the file system or network failed */
+    WC_ERR_NOMEM,
+    WC_ERR_UNSUPPORTED /* a feature that is not built (yet) */
+} wc_result;
+
+#define WC_ERROR_MAX 512
+
+typedef struct {
+    wc_result code;
+    char msg[WC_ERROR_MAX];
+} wc_error;
+
+/* Sets err (if not NULL) and returns code, so that `return wc_error_set(err, ...)` reads well. */
+wc_result wc_error_set(wc_error *err, wc_result code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Prefixes err->msg with a context, e.g. "request 1615728964574: ". */
+void wc_error_prefix(wc_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+void wc_error_clear(wc_error *err);
+
+/* A short fixed name for a code ("invalid", "not-found", ...). */
+const char *wc_result_name(wc_result code);
+
+#endif

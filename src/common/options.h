@@ -1,0 +1,52 @@
+/* options.h - command-line options declared once, in a table.
+ *
+ * Each program describes its options in one array of wc_option; parsing, defaults, environment
+ * variables and --help all come from that array. Values are written into the program's config
+ * struct at the given offsetof(). Strings are borrowed (argv, environ or the default literal):
+ * they live as long as the process.
+ *
+ * Accepted forms: --long VALUE, --long=VALUE, -short VALUE (e.g. -rb BUCKET, as the original
+ * course tools took), and "--" to end options. Anything else is positional.
+ */
+#ifndef WC_OPTIONS_H
+#define WC_OPTIONS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "common/error.h"
+
+typedef enum {
+    WC_OPT_FLAG,   /* int, set to 1 when given */
+    WC_OPT_STRING, /* const char * */
+    WC_OPT_UINT    /* uint64_t, decimal */
+} wc_opt_type;
+
+typedef struct {
+    const char *long_name;     /* "request-bucket" */
+    const char *short_name;    /* "rb", or NULL */
+    wc_opt_type type;
+    const char *arg_name;      /* "BUCKET", shown in --help */
+    const char *default_value; /* as text; NULL = none */
+    const char *env;           /* environment variable read when the option is not given, or NULL */
+    size_t offset;             /* where the value goes in the config struct */
+    const char *help;
+} wc_option;
+
+#define WC_OPTIONS_END {NULL, NULL, WC_OPT_FLAG, NULL, NULL, NULL, 0, NULL}
+
+/* Fills config from defaults, then the environment, then argv[1..]. Positional arguments are
+ * gathered, in order, into positional[] (up to max_positional; more is an error).
+ * On error: a one-line message naming the option, WC_ERR_INVALID. */
+wc_result wc_options_parse(const wc_option *table, void *config, int argc, char **argv,
+                           const char **positional, int max_positional, int *npositional,
+                           wc_error *err);
+
+/* Prints one line per option: its forms, argument, default and environment variable. */
+void wc_options_help(const wc_option *table, FILE *out);
+
+/* Parses a whole decimal number; rejects signs, blanks, trailing text and overflow. */
+wc_result wc_parse_uint(const char *text, uint64_t *out);
+
+#endif

@@ -1,0 +1,200 @@
+#include "consumer/consumer_config.h"
+
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/clock.h"
+#include "sources/dir_source.h"
+#include "stores/dir_store.h"
+
+#define OFF(f) offsetof(wc_consumer_config, f)
+
+const wc_option wc_consumer_options[] = {
+    {"request-dir", NULL, WC_OPT_STRING, "DIR", NULL, NULL, OFF(request_dir),
+     "take requests from files in DIR (smallest name first)"},
+    {"request-bucket", "rb", WC_OPT_STRING, "BUCKET", NULL, NULL, OFF(request_bucket),
+     "take requests from an S3 bucket"},
+    {"request-queue", "rq", WC_OPT_STRING, "QUEUE", NULL, NULL, OFF(request_queue),
+     "take requests from an SQS queue (name or URL)"},
+    {"widget-dir", NULL, WC_OPT_STRING, "DIR", NULL, NULL, OFF(widget_dir),
+     "store widgets as files under DIR, laid out like the widget bucket"},
+    {"widget-bucket", "wb", WC_OPT_STRING, "BUCKET", NULL, NULL, OFF(widget_bucket),
+     "store widgets in an S3 bucket"},
+    {"dynamodb-widget-table", "dwt", WC_OPT_STRING, "TABLE", NULL, NULL, OFF(widget_table),
+     "store widgets in a DynamoDB table"},
+    {"dead-letter-dir", NULL, WC_OPT_STRING, "DIR", NULL, NULL, OFF(dead_letter_dir),
+     "where bad and given-up requests of --request-dir go (default: REQUEST_DIR.dead-letter)"},
+    {"widget-key-prefix", "wkp", WC_OPT_STRING, "PREFIX", "widgets/", NULL, OFF(key_prefix),
+     "key prefix of widgets in a widget bucket or directory"},
+    {"dynamodb-key", NULL, WC_OPT_STRING, "NAME", "id", NULL, OFF(table_key),
+     "partition key attribute of the DynamoDB table"},
+    {"profile", "p", WC_OPT_STRING, "NAME", NULL, "AWS_PROFILE", OFF(profile),
+     "AWS profile of the shared config and credentials files"},
+    {"region", "r", WC_OPT_STRING, "REGION", NULL, "AWS_REGION", OFF(region), "AWS region"},
+    {"max-runtime", "mrt", WC_OPT_UINT, "MS", "0", NULL, OFF(max_runtime_ms),
+     "stop after this many milliseconds (0 = no limit)"},
+    {"queue-wait-timeout", "qwt", WC_OPT_UINT, "SECONDS", "10", NULL, OFF(queue_wait_s),
+     "SQS long-poll wait"},
+    {"queue-visibility-timeout", "qvt", WC_OPT_UINT, "SECONDS", "30", NULL,
+     OFF(queue_visibility_s), "SQS visibility timeout of received messages"},
+    {"poll-interval", NULL, WC_OPT_UINT, "MS", "100", NULL, OFF(poll_interval_ms),
+     "wait after an empty poll"},
+    {"max-empty-polls", NULL, WC_OPT_UINT, "N", "5", NULL, OFF(max_empty_polls),
+     "stop after N empty polls in a row (0 = run forever)"},
+    {"max-requests", NULL, WC_OPT_UINT, "N", "0", NULL, OFF(max_requests),
+     "stop after N requests (0 = no limit)"},
+    {"max-attempts", NULL, WC_OPT_UINT, "N", "8", NULL, OFF(max_attempts),
+     "tries of an update/delete whose widget is missing before giving up to dead letters"},
+    {"retry-delay", NULL, WC_OPT_UINT, "MS", "100", NULL, OFF(retry_delay_ms),
+     "first delay before retrying such a request; doubles each time, up to 20x"},
+    {"max-request-bytes", NULL, WC_OPT_UINT, "N", "262144", NULL, OFF(max_request_bytes),
+     "larger request bodies are dead-lettered unread"},
+    {"durable", NULL, WC_OPT_FLAG, NULL, NULL, NULL, OFF(durable),
+     "fsync each widget file before removing its request (--widget-dir)"},
+    {"log-file", NULL, WC_OPT_STRING, "FILE", NULL, NULL, OFF(log_file),
+     "also append log lines to FILE"},
+    {"log-level", NULL, WC_OPT_STRING, "LEVEL", "info", NULL, OFF(log_level),
+     "debug, info, warn, error or off"},
+    {"quiet", "q", WC_OPT_FLAG, NULL, NULL, NULL, OFF(quiet), "no log lines on stderr"},
+    {"version", NULL, WC_OPT_FLAG, NULL, NULL, NULL, OFF(version), "print the version and exit"},
+    {"help", "h", WC_OPT_FLAG, NULL, NULL, NULL, OFF(help), "print this help and exit"},
+    WC_OPTIONS_END,
+};
+
+void wc_consumer_usage(FILE *out)
+{
+    fprintf(out,
+            "Usage: widget-consumer SOURCE STORE [options]\n"
+            "       widget-consumer s3 REQUEST_BUCKET s3|dynamodb WIDGET_BUCKET|TABLE [options]\n"
+            "Takes Widget Requests one by one from SOURCE, applies them to STORE and removes them.\n"
+            "SOURCE is --request-dir, -rb or -rq; STORE is --widget-dir, -wb or -dwt.\n\n"
+            "Options:\n");
+    wc_options_help(wc_consumer_options, out);
+}
+
+/* The original four positional parameters: source type, name, destination type, name. */
+static wc_result apply_positional(wc_consumer_config *c, const char **pos, int n, wc_error *err)
+{
+    if (n == 0)
+        return WC_OK;
+    if (n != 4)
+        return wc_error_set(err, WC_ERR_INVALID,
+                            "expected four parameters (e.g. s3 BUCKET dynamodb TABLE), got %d", n);
+    if (strcmp(pos[0], "s3") == 0)
+        c->request_bucket = pos[1];
+    else if (strcmp(pos[0], "sqs") == 0)
+        c->request_queue = pos[1];
+    else if (strcmp(pos[0], "dir") == 0)
+        c->request_dir = pos[1];
+    else
+        return wc_error_set(err, WC_ERR_INVALID,
+                            "source type \"%s\" is not s3, sqs or dir", pos[0]);
+    if (strcmp(pos[2], "s3") == 0)
+        c->widget_bucket = pos[3];
+    else if (strcmp(pos[2], "dynamodb") == 0)
+        c->widget_table = pos[3];
+    else if (strcmp(pos[2], "dir") == 0)
+        c->widget_dir = pos[3];
+    else
+        return wc_error_set(err, WC_ERR_INVALID,
+                            "destination type \"%s\" is not s3, dynamodb or dir", pos[2]);
+    return WC_OK;
+}
+
+wc_result wc_consumer_config_parse(wc_consumer_config *c, int argc, char **argv, wc_error *err)
+{
+    memset(c, 0, sizeof(*c));
+    const char *pos[8];
+    int npos = 0;
+    wc_result result = wc_options_parse(wc_consumer_options, c, argc, argv, pos, 8, &npos, err);
+    if (result != WC_OK || c->help || c->version)
+        return result;
+    if ((result = apply_positional(c, pos, npos, err)) != WC_OK)
+        return result;
+    if (!c->region || !*c->region) {
+        const char *fallback = getenv("AWS_DEFAULT_REGION");
+        c->region = fallback && *fallback ? fallback : NULL;
+    }
+    int sources = !!c->request_dir + !!c->request_bucket + !!c->request_queue;
+    int stores = !!c->widget_dir + !!c->widget_bucket + !!c->widget_table;
+    if (sources != 1)
+        return wc_error_set(err, WC_ERR_INVALID,
+                            "name exactly one request source: --request-dir, -rb or -rq");
+    if (stores != 1)
+        return wc_error_set(err, WC_ERR_INVALID,
+                            "name exactly one widget store: --widget-dir, -wb or -dwt");
+    if (c->request_bucket)
+        return wc_error_set(err, WC_ERR_UNSUPPORTED,
+                            "-rb/--request-bucket: the S3 request source is not built in this "
+                            "version yet; use --request-dir");
+    if (c->request_queue)
+        return wc_error_set(err, WC_ERR_UNSUPPORTED,
+                            "-rq/--request-queue: the SQS request source is not built in this "
+                            "version yet; use --request-dir");
+    if (c->widget_bucket)
+        return wc_error_set(err, WC_ERR_UNSUPPORTED,
+                            "-wb/--widget-bucket: the S3 widget store is not built in this "
+                            "version yet; use --widget-dir");
+    if (c->widget_table)
+        return wc_error_set(err, WC_ERR_UNSUPPORTED,
+                            "-dwt/--dynamodb-widget-table: the DynamoDB widget store is not built "
+                            "in this version yet; use --widget-dir");
+    if (c->max_attempts == 0)
+        return wc_error_set(err, WC_ERR_INVALID, "--max-attempts must be at least 1");
+    if (c->max_request_bytes == 0)
+        return wc_error_set(err, WC_ERR_INVALID, "--max-request-bytes must be at least 1");
+    if (c->queue_wait_s > 20)
+        return wc_error_set(err, WC_ERR_INVALID, "-qwt/--queue-wait-timeout: at most 20 seconds");
+    if (c->queue_visibility_s > 43200)
+        return wc_error_set(err, WC_ERR_INVALID,
+                            "-qvt/--queue-visibility-timeout: at most 43200 seconds");
+    return wc_store_check_prefix(c->key_prefix, err);
+}
+
+wc_poller_config wc_consumer_poller_config(const wc_consumer_config *c)
+{
+    wc_poller_config p = {
+        .poll_interval_ms = c->poll_interval_ms,
+        .max_empty_polls = c->max_empty_polls,
+        .max_requests = c->max_requests,
+        .max_runtime_ms = c->max_runtime_ms,
+        .max_attempts = c->max_attempts,
+        .retry_delay_ms = c->retry_delay_ms,
+        .max_body = (size_t)c->max_request_bytes,
+    };
+    return p;
+}
+
+wc_result wc_consumer_open(const wc_consumer_config *c, wc_source *source, wc_store *store,
+                           wc_error *err)
+{
+    char *dead_letter = NULL;
+    const char *dl = c->dead_letter_dir;
+    if (!dl) {
+        size_t len = strlen(c->request_dir);
+        while (len > 1 && c->request_dir[len - 1] == '/')
+            len--;
+        dead_letter = malloc(len + sizeof(".dead-letter"));
+        if (!dead_letter)
+            return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+        memcpy(dead_letter, c->request_dir, len);
+        memcpy(dead_letter + len, ".dead-letter", sizeof(".dead-letter"));
+        dl = dead_letter;
+    }
+    wc_dir_source_config sc = {
+        .dir = c->request_dir,
+        .dead_letter_dir = dl,
+        .max_body = (size_t)c->max_request_bytes,
+        .clock = wc_clock_system(),
+    };
+    wc_dir_store_config tc = {.dir = c->widget_dir, .key_prefix = c->key_prefix,
+                              .durable = c->durable};
+    wc_result result = wc_dir_source_open(&sc, source, err);
+    free(dead_letter);
+    if (result != WC_OK)
+        return result;
+    if ((result = wc_dir_store_open(&tc, store, err)) != WC_OK)
+        wc_source_destroy(source);
+    return result;
+}

@@ -1,0 +1,51 @@
+/* consumer_config.h - the consumer's options (one table) and how they choose a source and store.
+ *
+ * Forms accepted:
+ *   widget-consumer --request-dir DIR --widget-dir DIR [options]
+ *   widget-consumer -rb BUCKET | -rq QUEUE   -wb BUCKET | -dwt TABLE   [options]
+ *   widget-consumer s3 BUCKET dynamodb TABLE        (the original four positional parameters;
+ *                                                    also "s3 B s3 B2", "sqs Q ...", "dir D dir D2")
+ */
+#ifndef WC_CONSUMER_CONFIG_H
+#define WC_CONSUMER_CONFIG_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "common/error.h"
+#include "common/options.h"
+#include "consumer/poller.h"
+#include "sources/source.h"
+#include "stores/store.h"
+
+typedef struct {
+    const char *request_bucket, *request_queue, *request_dir;
+    const char *widget_bucket, *widget_table, *widget_dir;
+    const char *dead_letter_dir;
+    const char *key_prefix, *table_key;
+    const char *profile, *region;
+    uint64_t max_runtime_ms, queue_wait_s, queue_visibility_s;
+    uint64_t poll_interval_ms, max_empty_polls, max_requests, max_attempts, retry_delay_ms;
+    uint64_t max_request_bytes;
+    const char *log_file, *log_level;
+    int quiet, durable, help, version;
+} wc_consumer_config;
+
+extern const wc_option wc_consumer_options[];
+
+/* Parses argv into config: options, then the positional four-parameter form. Checks that exactly
+ * one source and one store are named and that they are built. WC_ERR_INVALID with a one-line
+ * message on bad usage. */
+wc_result wc_consumer_config_parse(wc_consumer_config *config, int argc, char **argv,
+                                   wc_error *err);
+
+void wc_consumer_usage(FILE *out);
+
+/* The poller settings of a config. */
+wc_poller_config wc_consumer_poller_config(const wc_consumer_config *config);
+
+/* Opens the source and store the config names. On failure nothing is left open. */
+wc_result wc_consumer_open(const wc_consumer_config *config, wc_source *source, wc_store *store,
+                           wc_error *err);
+
+#endif

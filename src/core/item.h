@@ -1,0 +1,45 @@
+/* item.h - the DynamoDB item of a widget, and the UpdateItem of an update request.
+ *
+ * A widget is one item: the partition key (default "id", configurable) holds the widgetId;
+ * "owner", "label", "description" are string attributes (label/description left out when
+ * absent); every other attribute is its own top-level string attribute.
+ *
+ * Collisions, handled deliberately: an other attribute whose name is a core name ("id", the key
+ * name, "owner", "label", "description") or starts with the escape prefix "attr_" is stored as
+ * "attr_" + name. Reading an item strips one "attr_" again, so every name round-trips exactly:
+ *   other "owner" -> "attr_owner",  other "attr_x" -> "attr_attr_x",  other "color" -> "color".
+ *
+ * Attribute names come from untrusted input: they only ever reach DynamoDB as values of
+ * ExpressionAttributeNames (#n0, #n1, ...), never inside an expression.
+ * The JSON produced is DynamoDB's wire form ({"S": "..."}), ready to send.
+ */
+#ifndef WC_ITEM_H
+#define WC_ITEM_H
+
+#include <jansson.h>
+
+#include "common/error.h"
+#include "core/request.h"
+#include "core/widget.h"
+
+#define WC_ITEM_ESCAPE "attr_"
+
+/* The item attribute name of an other attribute. Caller frees. */
+char *wc_item_attr_name(const char *name, const char *key_name);
+
+/* The other-attribute name of an item attribute, or NULL for a core attribute. Caller frees. */
+char *wc_item_other_name(const char *item_name, const char *key_name);
+
+/* The item (DynamoDB JSON, a new reference) of a widget. */
+json_t *wc_item_from_widget(const wc_widget *w, const char *key_name);
+
+/* A widget from an item (DynamoDB JSON). Attribute order is not kept by DynamoDB: they come
+ * back sorted by name. */
+wc_result wc_item_to_widget(json_t *item, const char *key_name, wc_widget **out, wc_error *err);
+
+/* The parts of an UpdateItem call for an update request, as a new JSON object holding
+ * UpdateExpression, ConditionExpression (the widget must exist), ExpressionAttributeNames and
+ * ExpressionAttributeValues (when any). Later mentions of one attribute in a request win. */
+json_t *wc_item_update(const wc_request *req, const char *key_name);
+
+#endif

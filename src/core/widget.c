@@ -1,0 +1,258 @@
+#include "core/widget.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void wc_widget_free(wc_widget *w)
+{
+    if (!w)
+        return;
+    free(w->id);
+    free(w->owner);
+    free(w->label);
+    free(w->description);
+    for (size_t i = 0; i < w->n_attrs; i++) {
+        free(w->attrs[i].name);
+        free(w->attrs[i].value);
+    }
+    free(w->attrs);
+    free(w);
+}
+
+const char *wc_widget_attr(const wc_widget *w, const char *name)
+{
+    for (size_t i = 0; i < w->n_attrs; i++)
+        if (strcmp(w->attrs[i].name, name) == 0)
+            return w->attrs[i].value;
+    return NULL;
+}
+
+wc_result wc_widget_set_attr(wc_widget *w, const char *name, const char *value)
+{
+    for (size_t i = 0; i < w->n_attrs; i++) {
+        if (strcmp(w->attrs[i].name, name) != 0)
+            continue;
+        if (!value) {
+            free(w->attrs[i].name);
+            free(w->attrs[i].value);
+            memmove(&w->attrs[i], &w->attrs[i + 1], (w->n_attrs - i - 1) * sizeof(*w->attrs));
+            w->n_attrs--;
+            return WC_OK;
+        }
+        char *copy = strdup(value);
+        if (!copy)
+            return WC_ERR_NOMEM;
+        free(w->attrs[i].value);
+        w->attrs[i].value = copy;
+        return WC_OK;
+    }
+    if (!value)
+        return WC_OK;
+    if (w->n_attrs == w->cap_attrs) {
+        size_t cap = w->cap_attrs ? w->cap_attrs * 2 : 8;
+        wc_attr *bigger = realloc(w->attrs, cap * sizeof(*bigger));
+        if (!bigger)
+            return WC_ERR_NOMEM;
+        w->attrs = bigger;
+        w->cap_attrs = cap;
+    }
+    wc_attr a = {strdup(name), strdup(value)};
+    if (!a.name || !a.value) {
+        free(a.name);
+        free(a.value);
+        return WC_ERR_NOMEM;
+    }
+    w->attrs[w->n_attrs++] = a;
+    return WC_OK;
+}
+
+/* "" and absent both mean "no value". */
+static wc_result set_text(char **slot, const wc_field *f)
+{
+    if (!f->present)
+        return WC_OK;
+    char *copy = NULL;
+    if (f->value[0] != '\0' && !(copy = strdup(f->value)))
+        return WC_ERR_NOMEM;
+    free(*slot);
+    *slot = copy;
+    return WC_OK;
+}
+
+wc_result wc_widget_apply_update(wc_widget *w, const wc_request *req)
+{
+    wc_result result;
+    if ((result = set_text(&w->label, &req->label)) != WC_OK ||
+        (result = set_text(&w->description, &req->description)) != WC_OK)
+        return result;
+    for (size_t i = 0; i < req->n_attrs; i++) {
+        const wc_attr *a = &req->attrs[i];
+        result = wc_widget_set_attr(w, a->name, a->value[0] ? a->value : NULL);
+        if (result != WC_OK)
+            return result;
+    }
+    return WC_OK;
+}
+
+wc_widget *wc_widget_from_create(const wc_request *req)
+{
+    wc_widget *w = calloc(1, sizeof(*w));
+    if (!w)
+        return NULL;
+    w->id = strdup(req->widget_id);
+    w->owner = strdup(req->owner);
+    /* A create is an update of an empty widget: the same rules for "" hold. */
+    if (!w->id || !w->owner || wc_widget_apply_update(w, req) != WC_OK) {
+        wc_widget_free(w);
+        return NULL;
+    }
+    return w;
+}
+
+char *wc_widget_to_json(const wc_widget *w)
+{
+    json_t *o = json_object();
+    json_t *list = json_array();
+    if (!o || !list)
+        goto fail;
+    json_object_set_new(o, "id", json_string(w->id));
+    json_object_set_new(o, "owner", json_string(w->owner));
+    if (w->label)
+        json_object_set_new(o, "label", json_string(w->label));
+    if (w->description)
+        json_object_set_new(o, "description", json_string(w->description));
+    for (size_t i = 0; i < w->n_attrs; i++) {
+        json_t *a = json_object();
+        json_object_set_new(a, "name", json_string(w->attrs[i].name));
+        json_object_set_new(a, "value", json_string(w->attrs[i].value));
+        json_array_append_new(list, a);
+    }
+    json_object_set_new(o, "otherAttributes", list);
+    char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(o);
+    return text;
+fail:
+    json_decref(o);
+    json_decref(list);
+    return NULL;
+}
+
+static wc_result take_string(json_t *o, const char *field, int required, char **out,
+                             wc_error *err)
+{
+    json_t *v = json_object_get(o, field);
+    if (!v || json_is_null(v)) {
+        if (required)
+            return wc_error_set(err, WC_ERR_INVALID, "%s is missing", field);
+        return WC_OK;
+    }
+    if (!json_is_string(v))
+        return wc_error_set(err, WC_ERR_INVALID, "%s must be a string", field);
+    *out = strdup(json_string_value(v));
+    return *out ? WC_OK : wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+}
+
+static wc_result widget_fields(json_t *root, wc_widget *w, wc_error *err)
+{
+    if (!json_is_object(root))
+        return wc_error_set(err, WC_ERR_INVALID, "not a JSON object");
+    wc_result result;
+    if ((result = take_string(root, "id", 1, &w->id, err)) != WC_OK ||
+        (result = take_string(root, "owner", 1, &w->owner, err)) != WC_OK ||
+        (result = take_string(root, "label", 0, &w->label, err)) != WC_OK ||
+        (result = take_string(root, "description", 0, &w->description, err)) != WC_OK)
+        return result;
+    json_t *list = json_object_get(root, "otherAttributes");
+    if (!list || json_is_null(list))
+        return WC_OK;
+    if (!json_is_array(list))
+        return wc_error_set(err, WC_ERR_INVALID, "otherAttributes must be an array");
+    size_t i;
+    json_t *item;
+    json_array_foreach(list, i, item)
+    {
+        const char *name = json_string_value(json_object_get(item, "name"));
+        const char *value = json_string_value(json_object_get(item, "value"));
+        if (!name || !value)
+            return wc_error_set(err, WC_ERR_INVALID,
+                                "otherAttributes[%zu] needs a string name and value", i);
+        if (wc_widget_set_attr(w, name, value) != WC_OK)
+            return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+    }
+    return WC_OK;
+}
+
+wc_result wc_widget_from_json(const char *name, const char *text, size_t len, wc_widget **out,
+                              wc_error *err)
+{
+    *out = NULL;
+    json_error_t jerr;
+    json_t *root = json_loadb(text, len, 0, &jerr);
+    if (!root)
+        return wc_error_set(err, WC_ERR_PARSE, "widget %s: not valid JSON: %s", name, jerr.text);
+    wc_widget *w = calloc(1, sizeof(*w));
+    wc_result result =
+        w ? widget_fields(root, w, err) : wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+    json_decref(root);
+    if (result != WC_OK) {
+        wc_error_prefix(err, "widget %s: ", name);
+        wc_widget_free(w);
+        return result;
+    }
+    *out = w;
+    return WC_OK;
+}
+
+static int same_text(const char *a, const char *b)
+{
+    if (!a || !b)
+        return a == b;
+    return strcmp(a, b) == 0;
+}
+
+int wc_widget_equal(const wc_widget *a, const wc_widget *b, int ordered)
+{
+    if (!same_text(a->id, b->id) || !same_text(a->owner, b->owner) ||
+        !same_text(a->label, b->label) || !same_text(a->description, b->description) ||
+        a->n_attrs != b->n_attrs)
+        return 0;
+    for (size_t i = 0; i < a->n_attrs; i++) {
+        if (ordered) {
+            if (!same_text(a->attrs[i].name, b->attrs[i].name) ||
+                !same_text(a->attrs[i].value, b->attrs[i].value))
+                return 0;
+        } else if (!same_text(a->attrs[i].value, wc_widget_attr(b, a->attrs[i].name))) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+char *wc_owner_key(const char *owner)
+{
+    char *key = strdup(owner);
+    if (!key)
+        return NULL;
+    for (char *p = key; *p; p++) {
+        if (*p == ' ')
+            *p = '-';
+        else if (*p >= 'A' && *p <= 'Z')
+            *p = (char)(*p - 'A' + 'a');
+    }
+    return key;
+}
+
+char *wc_widget_key(const char *prefix, const char *owner, const char *widget_id)
+{
+    char *owner_key = wc_owner_key(owner);
+    if (!owner_key)
+        return NULL;
+    size_t len = strlen(prefix) + strlen(owner_key) + strlen(widget_id) + 2;
+    char *key = malloc(len);
+    if (key)
+        snprintf(key, len, "%s%s/%s", prefix, owner_key, widget_id);
+    free(owner_key);
+    return key;
+}

@@ -1,0 +1,63 @@
+/* widget.h - the widget, its canonical JSON, the update rules and the S3 key rule.
+ *
+ * Pure functions: no I/O. Every store (directory, S3, DynamoDB) builds on these, so the rules
+ * are written once:
+ *   create: id = widgetId, owner, label, description and every other attribute; an empty ""
+ *           label/description/attribute value means "no value" and is left out.
+ *   update: absent or null keeps; "" clears label/description and removes an attribute; any other
+ *           value sets; new attributes are appended, so attributes keep the order in which they
+ *           were first set; id and owner never change.
+ */
+#ifndef WC_WIDGET_H
+#define WC_WIDGET_H
+
+#include <stddef.h>
+
+#include "common/error.h"
+#include "core/request.h"
+
+typedef struct {
+    char *id;
+    char *owner;
+    char *label;       /* NULL: absent */
+    char *description; /* NULL: absent */
+    wc_attr *attrs;    /* in the order first set */
+    size_t n_attrs;
+    size_t cap_attrs;
+} wc_widget;
+
+/* A new widget from a create request. Caller frees with wc_widget_free(). NULL: out of memory. */
+wc_widget *wc_widget_from_create(const wc_request *req);
+
+/* Applies an update request to w in place. WC_ERR_NOMEM is the only failure. */
+wc_result wc_widget_apply_update(wc_widget *w, const wc_request *req);
+
+void wc_widget_free(wc_widget *w);
+
+/* The attribute value for name, or NULL. */
+const char *wc_widget_attr(const wc_widget *w, const char *name);
+
+/* Sets (appends or replaces) or, with value NULL, removes an attribute. */
+wc_result wc_widget_set_attr(wc_widget *w, const char *name, const char *value);
+
+/* Canonical compact JSON, as stored in S3:
+ *   {"id":…,"owner":…,"label":…,"description":…,"otherAttributes":[{"name":…,"value":…},…]}
+ * label/description left out when absent. Caller frees. NULL: out of memory. */
+char *wc_widget_to_json(const wc_widget *w);
+
+/* Parses a stored widget (the canonical JSON). `name` names it in errors. */
+wc_result wc_widget_from_json(const char *name, const char *text, size_t len, wc_widget **out,
+                              wc_error *err);
+
+/* 1 when both widgets hold the same data. With ordered set, attribute order counts too. */
+int wc_widget_equal(const wc_widget *a, const wc_widget *b, int ordered);
+
+/* The owner as it appears in keys: spaces to dashes, all lower case ("Mary Matthews" ->
+ * "mary-matthews"). Caller frees. */
+char *wc_owner_key(const char *owner);
+
+/* The S3 key of a widget: prefix + owner key + "/" + widgetId, e.g.
+ * "widgets/mary-matthews/8123f304-…". Caller frees. */
+char *wc_widget_key(const char *prefix, const char *owner, const char *widget_id);
+
+#endif

@@ -1,0 +1,150 @@
+#include "producer/verify.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { EX_MISSING, EX_UNEXPECTED, EX_DIFFERENT, EX_UNREADABLE };
+static const char *const example_names[] = {"missing", "unexpected", "different", "unreadable"};
+
+typedef struct {
+    wc_verify_report *r;
+    wc_widget **sorted;
+    unsigned char *seen;
+    size_t n;
+    const char *prefix;
+    int ordered;
+} verify_ctx;
+
+static void example(wc_verify_report *r, int kind, size_t count, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void example(wc_verify_report *r, int kind, size_t count, const char *fmt, ...)
+{
+    if (count > WC_VERIFY_EXAMPLES)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->examples[kind][count - 1], sizeof(r->examples[kind][0]), fmt, ap);
+    va_end(ap);
+}
+
+static const char *or_absent(const char *s)
+{
+    return s ? s : "(absent)";
+}
+
+/* Says how two widgets of one id differ, first difference only. */
+static void describe_difference(const wc_widget *want, const wc_widget *got, int ordered,
+                                char *out, size_t cap)
+{
+    if (strcmp(want->owner, got->owner) != 0) {
+        snprintf(out, cap, "owner \"%s\", expected \"%s\"", got->owner, want->owner);
+    } else if (!want->label != !got->label || (want->label && strcmp(want->label, got->label))) {
+        snprintf(out, cap, "label \"%s\", expected \"%s\"", or_absent(got->label),
+                 or_absent(want->label));
+    } else if (!want->description != !got->description ||
+               (want->description && strcmp(want->description, got->description))) {
+        snprintf(out, cap, "description differs");
+    } else {
+        for (size_t i = 0; i < want->n_attrs; i++) {
+            const char *v = wc_widget_attr(got, want->attrs[i].name);
+            if (!v || strcmp(v, want->attrs[i].value) != 0) {
+                snprintf(out, cap, "attribute %s \"%s\", expected \"%s\"", want->attrs[i].name,
+                         or_absent(v), want->attrs[i].value);
+                return;
+            }
+        }
+        for (size_t i = 0; i < got->n_attrs; i++) {
+            if (!wc_widget_attr(want, got->attrs[i].name)) {
+                snprintf(out, cap, "attribute %s not expected", got->attrs[i].name);
+                return;
+            }
+        }
+        snprintf(out, cap, "%s", ordered ? "attributes in another order" : "differs");
+    }
+}
+
+static int by_id(const void *key, const void *elem)
+{
+    return strcmp((const char *)key, (*(wc_widget *const *)elem)->id);
+}
+
+static void visit(void *p, const char *key, const wc_widget *w, const char *why)
+{
+    verify_ctx *c = p;
+    wc_verify_report *r = c->r;
+    r->found++;
+    if (!w) {
+        r->unreadable++;
+        example(r, EX_UNREADABLE, r->unreadable, "%s: %s", key, why);
+        return;
+    }
+    wc_widget **hit = bsearch(w->id, c->sorted, c->n, sizeof(*c->sorted), by_id);
+    char *want_key = hit ? wc_widget_key(c->prefix, (*hit)->owner, (*hit)->id) : NULL;
+    if (!hit || !want_key || strcmp(want_key, key) != 0 || c->seen[hit - c->sorted]) {
+        r->unexpected++;
+        example(r, EX_UNEXPECTED, r->unexpected, "%s", key);
+        free(want_key);
+        return;
+    }
+    free(want_key);
+    c->seen[hit - c->sorted] = 1;
+    if (wc_widget_equal(*hit, w, c->ordered)) {
+        r->matching++;
+        return;
+    }
+    r->different++;
+    char what[200];
+    describe_difference(*hit, w, c->ordered, what, sizeof(what));
+    example(r, EX_DIFFERENT, r->different, "%s: %s", key, what);
+}
+
+wc_result wc_verify_store(wc_store *store, const char *key_prefix, const wc_widget_map *expected,
+                          wc_verify_report *report, wc_error *err)
+{
+    memset(report, 0, sizeof(*report));
+    verify_ctx c = {
+        .r = report,
+        .sorted = wc_widget_map_sorted(expected),
+        .n = wc_widget_map_size(expected),
+        .prefix = key_prefix,
+        .ordered = store->ops->ordered,
+    };
+    c.seen = calloc(c.n ? c.n : 1, 1);
+    wc_result result = WC_OK;
+    if (!c.sorted || !c.seen)
+        result = wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+    if (result == WC_OK)
+        result = store->ops->scan(store->self, visit, &c, err);
+    report->expected = c.n;
+    for (size_t i = 0; result == WC_OK && i < c.n; i++) {
+        if (!c.seen[i]) {
+            report->missing++;
+            example(report, EX_MISSING, report->missing, "%s (owner \"%s\")", c.sorted[i]->id,
+                    c.sorted[i]->owner);
+        }
+    }
+    free(c.sorted);
+    free(c.seen);
+    return result;
+}
+
+int wc_verify_ok(const wc_verify_report *r)
+{
+    return r->missing == 0 && r->unexpected == 0 && r->different == 0 && r->unreadable == 0;
+}
+
+void wc_verify_print(const wc_verify_report *r, FILE *out)
+{
+    fprintf(out,
+            "%s: %zu expected, %zu found: %zu matching, %zu missing, %zu unexpected, "
+            "%zu different, %zu unreadable\n",
+            wc_verify_ok(r) ? "OK" : "DIFFERENCES", r->expected, r->found, r->matching,
+            r->missing, r->unexpected, r->different, r->unreadable);
+    const size_t counts[4] = {r->missing, r->unexpected, r->different, r->unreadable};
+    for (int k = 0; k < 4; k++)
+        for (size_t i = 0; i < counts[k] && i < WC_VERIFY_EXAMPLES; i++)
+            fprintf(out, "  %s: %s\n", example_names[k], r->examples[k][i]);
+}

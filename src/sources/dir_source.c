@@ -1,0 +1,384 @@
+#include "sources/dir_source.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/fsutil.h"
+#include "common/log.h"
+
+/* How many of the smallest names one directory scan keeps (the look-ahead). */
+#define BATCH_MAX 256
+#define CLAIM_TAG ".claimed-"
+
+typedef struct {
+    char *name;
+    unsigned attempts;
+    uint64_t not_before_ms;
+    int seen; /* still in the directory at the last scan */
+} deferred_entry;
+
+typedef struct {
+    char *dir;
+    char *dead_letter_dir;
+    size_t max_body;
+    wc_clock *clock;
+    long pid;
+    char *batch[BATCH_MAX]; /* sorted names from the last scan */
+    size_t batch_len, batch_pos;
+    deferred_entry *deferred;
+    size_t n_deferred, cap_deferred;
+} dir_source;
+
+static deferred_entry *find_deferred(dir_source *s, const char *name)
+{
+    for (size_t i = 0; i < s->n_deferred; i++)
+        if (strcmp(s->deferred[i].name, name) == 0)
+            return &s->deferred[i];
+    return NULL;
+}
+
+static void drop_deferred(dir_source *s, const char *name)
+{
+    deferred_entry *e = find_deferred(s, name);
+    if (!e)
+        return;
+    free(e->name);
+    *e = s->deferred[--s->n_deferred];
+}
+
+static void clear_batch(dir_source *s)
+{
+    for (size_t i = 0; i < s->batch_len; i++)
+        free(s->batch[i]);
+    s->batch_len = s->batch_pos = 0;
+}
+
+/* Keeps the BATCH_MAX smallest names: insertion into a sorted array, enough for a look-ahead. */
+static int batch_offer(dir_source *s, const char *name)
+{
+    if (s->batch_len == BATCH_MAX && strcmp(name, s->batch[BATCH_MAX - 1]) >= 0)
+        return 0;
+    char *copy = strdup(name);
+    if (!copy)
+        return -1;
+    if (s->batch_len == BATCH_MAX)
+        free(s->batch[--s->batch_len]);
+    size_t i = s->batch_len;
+    while (i > 0 && strcmp(s->batch[i - 1], copy) > 0) {
+        s->batch[i] = s->batch[i - 1];
+        i--;
+    }
+    s->batch[i] = copy;
+    s->batch_len++;
+    return 0;
+}
+
+/* Lists the directory: the smallest ready names into the batch. Returns how many deferred
+ * requests are still waiting there. */
+static wc_result scan(dir_source *s, size_t *waiting, wc_error *err)
+{
+    clear_batch(s);
+    *waiting = 0;
+    DIR *d = opendir(s->dir);
+    if (!d)
+        return wc_error_set(err, WC_ERR_IO, "request directory \"%s\": %s", s->dir,
+                            strerror(errno));
+    for (size_t i = 0; i < s->n_deferred; i++)
+        s->deferred[i].seen = 0;
+    uint64_t now = s->clock->now_ms(s->clock);
+    struct dirent *de;
+    wc_result result = WC_OK;
+    while ((de = readdir(d)) != NULL) {
+        if (de->d_name[0] == '.')
+            continue;
+        if (de->d_type != DT_REG && de->d_type != DT_UNKNOWN)
+            continue;
+        deferred_entry *e = find_deferred(s, de->d_name);
+        if (e) {
+            e->seen = 1;
+            if (e->not_before_ms > now) {
+                (*waiting)++;
+                continue;
+            }
+        }
+        if (batch_offer(s, de->d_name) != 0) {
+            result = wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+            break;
+        }
+    }
+    closedir(d);
+    /* Forget deferrals of files that are gone (another consumer finished them). */
+    for (size_t i = 0; i < s->n_deferred;) {
+        if (!s->deferred[i].seen) {
+            free(s->deferred[i].name);
+            s->deferred[i] = s->deferred[--s->n_deferred];
+        } else {
+            i++;
+        }
+    }
+    return result;
+}
+
+static char *claimed_path(dir_source *s, const char *name)
+{
+    size_t len = strlen(s->dir) + strlen(name) + 48;
+    char *p = malloc(len);
+    if (p)
+        snprintf(p, len, "%s/.%s" CLAIM_TAG "%ld", s->dir, name, s->pid);
+    return p;
+}
+
+static wc_result unclaim(dir_source *s, wc_message *msg, wc_error *err);
+
+static wc_result dir_receive(void *self, wc_message *msg, wc_error *err)
+{
+    dir_source *s = self;
+    memset(msg, 0, sizeof(*msg));
+    for (int scanned = 0;;) {
+        if (s->batch_pos == s->batch_len) {
+            if (scanned)
+                break;
+            size_t waiting = 0;
+            wc_result result = scan(s, &waiting, err);
+            if (result != WC_OK)
+                return result;
+            scanned = 1;
+            if (s->batch_len == 0)
+                return waiting ? WC_WAIT : WC_EMPTY;
+        }
+        const char *name = s->batch[s->batch_pos++];
+        deferred_entry *e = find_deferred(s, name);
+        if (e && e->not_before_ms > s->clock->now_ms(s->clock))
+            continue;
+        char *from = wc_path_join(s->dir, name);
+        char *to = claimed_path(s, name);
+        msg->key = strdup(name);
+        if (!from || !to || !msg->key) {
+            free(from);
+            free(to);
+            wc_message_cleanup(msg);
+            return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+        }
+        int claimed = rename(from, to) == 0;
+        int claim_errno = errno;
+        free(from);
+        if (!claimed) {
+            free(to);
+            wc_message_cleanup(msg);
+            if (claim_errno == ENOENT)
+                continue; /* another consumer took it first */
+            return wc_error_set(err, WC_ERR_IO, "claiming %s/%s: %s", s->dir, name,
+                                strerror(claim_errno));
+        }
+        msg->handle = to;
+        msg->attempts = e ? e->attempts : 0;
+        wc_error read_err;
+        wc_result r = wc_read_file(to, s->max_body, &msg->body, &msg->len, &read_err);
+        if (r == WC_ERR_TOO_LARGE) {
+            msg->too_large = 1;
+        } else if (r != WC_OK) {
+            /* Give the file back untouched: nothing is lost on a read failure. */
+            unclaim(s, msg, NULL);
+            wc_message_cleanup(msg);
+            return wc_error_set(err, r, "%s", read_err.msg);
+        }
+        return WC_OK;
+    }
+    /* The whole batch was taken by others: look again at once on the next call. */
+    return WC_EMPTY;
+}
+
+/* Renames the claimed file back to its own name. */
+static wc_result unclaim(dir_source *s, wc_message *msg, wc_error *err)
+{
+    char *home = wc_path_join(s->dir, msg->key);
+    wc_result result = WC_OK;
+    if (!home)
+        result = wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+    else if (rename(msg->handle, home) != 0)
+        result = wc_error_set(err, WC_ERR_IO, "handing back %s: %s", home, strerror(errno));
+    free(home);
+    free(msg->handle);
+    msg->handle = NULL;
+    return result;
+}
+
+static wc_result dir_ack(void *self, wc_message *msg, wc_error *err)
+{
+    dir_source *s = self;
+    wc_result result = WC_OK;
+    if (unlink(msg->handle) != 0)
+        result = wc_error_set(err, WC_ERR_IO, "removing %s: %s", (char *)msg->handle,
+                              strerror(errno));
+    drop_deferred(s, msg->key);
+    free(msg->handle);
+    msg->handle = NULL;
+    return result;
+}
+
+static wc_result dir_defer(void *self, wc_message *msg, uint64_t delay_ms, wc_error *err)
+{
+    dir_source *s = self;
+    deferred_entry *e = find_deferred(s, msg->key);
+    if (!e) {
+        if (s->n_deferred == s->cap_deferred) {
+            size_t cap = s->cap_deferred ? s->cap_deferred * 2 : 16;
+            deferred_entry *bigger = realloc(s->deferred, cap * sizeof(*bigger));
+            if (!bigger)
+                return unclaim(s, msg, err);
+            s->deferred = bigger;
+            s->cap_deferred = cap;
+        }
+        e = &s->deferred[s->n_deferred];
+        e->name = strdup(msg->key);
+        e->attempts = 0;
+        if (!e->name)
+            return unclaim(s, msg, err);
+        s->n_deferred++;
+    }
+    e->attempts = msg->attempts + 1;
+    e->not_before_ms = s->clock->now_ms(s->clock) + delay_ms;
+    e->seen = 1;
+    return unclaim(s, msg, err);
+}
+
+static wc_result dir_release(void *self, wc_message *msg, wc_error *err)
+{
+    return unclaim(self, msg, err);
+}
+
+static wc_result dir_dead_letter(void *self, wc_message *msg, const char *reason, wc_error *err)
+{
+    dir_source *s = self;
+    wc_result result = wc_mkdirs(s->dead_letter_dir, err);
+    char *target = wc_path_join(s->dead_letter_dir, msg->key);
+    size_t rlen = strlen(msg->key) + 8;
+    char *reason_name = malloc(rlen);
+    char *reason_path = NULL;
+    if (reason_name) {
+        snprintf(reason_name, rlen, "%s.reason", msg->key);
+        reason_path = wc_path_join(s->dead_letter_dir, reason_name);
+    }
+    if (result == WC_OK && (!target || !reason_path))
+        result = wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+    /* The reason first, then the request: a crash in between leaves the request claimed, and it
+     * is handed back and tried again. Nothing is lost either way. */
+    if (result == WC_OK) {
+        size_t len = strlen(reason);
+        char *line = malloc(len + 2);
+        if (!line) {
+            result = wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+        } else {
+            memcpy(line, reason, len);
+            line[len] = '\n';
+            result = wc_write_file_atomic(reason_path, line, len + 1, 1, err);
+            free(line);
+        }
+    }
+    if (result == WC_OK)
+        result = wc_move_file(msg->handle, target, err);
+    if (result == WC_OK) {
+        drop_deferred(s, msg->key);
+        free(msg->handle);
+        msg->handle = NULL;
+    } else {
+        wc_error_prefix(err, "dead-lettering %s: ", msg->key);
+        unclaim(s, msg, NULL); /* keep it in the source: never lose a request */
+    }
+    free(target);
+    free(reason_name);
+    free(reason_path);
+    return result;
+}
+
+static void dir_destroy(void *self)
+{
+    dir_source *s = self;
+    if (!s)
+        return;
+    clear_batch(s);
+    for (size_t i = 0; i < s->n_deferred; i++)
+        free(s->deferred[i].name);
+    free(s->deferred);
+    free(s->dir);
+    free(s->dead_letter_dir);
+    free(s);
+}
+
+/* Hands back files claimed by consumers that are no longer running. */
+static void recover_claims(dir_source *s)
+{
+    DIR *d = opendir(s->dir);
+    if (!d)
+        return;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (de->d_name[0] != '.')
+            continue;
+        char *tag = strstr(de->d_name, CLAIM_TAG);
+        if (!tag)
+            continue;
+        char *last;
+        while ((last = strstr(tag + 1, CLAIM_TAG)) != NULL)
+            tag = last;
+        char *end = NULL;
+        long pid = strtol(tag + strlen(CLAIM_TAG), &end, 10);
+        if (pid <= 0 || *end != '\0' || pid == s->pid || kill((pid_t)pid, 0) == 0 ||
+            errno != ESRCH)
+            continue;
+        size_t name_len = (size_t)(tag - de->d_name) - 1;
+        char name[NAME_MAX + 1];
+        snprintf(name, sizeof(name), "%.*s", (int)name_len, de->d_name + 1);
+        char *from = wc_path_join(s->dir, de->d_name);
+        char *to = wc_path_join(s->dir, name);
+        if (from && to && rename(from, to) == 0)
+            wc_warn("request %s: handed back from consumer %ld, which is no longer running",
+                    name, pid);
+        free(from);
+        free(to);
+    }
+    closedir(d);
+}
+
+static const wc_source_ops dir_source_ops = {
+    .kind = "directory",
+    .receive = dir_receive,
+    .ack = dir_ack,
+    .defer = dir_defer,
+    .dead_letter = dir_dead_letter,
+    .release = dir_release,
+    .destroy = dir_destroy,
+};
+
+wc_result wc_dir_source_open(const wc_dir_source_config *config, wc_source *out, wc_error *err)
+{
+    struct stat st;
+    if (stat(config->dir, &st) != 0)
+        return wc_error_set(err, WC_ERR_NOT_FOUND, "request directory \"%s\": %s", config->dir,
+                            strerror(errno));
+    if (!S_ISDIR(st.st_mode))
+        return wc_error_set(err, WC_ERR_INVALID, "request directory \"%s\": not a directory",
+                            config->dir);
+    dir_source *s = calloc(1, sizeof(*s));
+    if (!s)
+        return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+    s->dir = strdup(config->dir);
+    s->dead_letter_dir = strdup(config->dead_letter_dir);
+    s->max_body = config->max_body;
+    s->clock = config->clock;
+    s->pid = (long)getpid();
+    if (!s->dir || !s->dead_letter_dir) {
+        dir_destroy(s);
+        return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+    }
+    recover_claims(s);
+    out->ops = &dir_source_ops;
+    out->self = s;
+    return WC_OK;
+}

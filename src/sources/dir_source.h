@@ -1,0 +1,29 @@
+/* dir_source.h - a request source on a local directory: one request per file, smallest name
+ * first, like the requests bucket (the producer names files by 13-digit epoch milliseconds).
+ *
+ * Several consumers may share one directory. A consumer claims a file by renaming it to a hidden
+ * name (".NAME.claimed-PID") with rename(2), which is atomic: exactly one consumer wins a file.
+ * Hidden files (starting with '.') are never requests. A claim left by a consumer that died is
+ * handed back (renamed to its own name) when a consumer opens the directory.
+ *
+ * Dead letters go to another directory: the request file under its own name and, beside it,
+ * NAME.reason with the reason in one line.
+ */
+#ifndef WC_DIR_SOURCE_H
+#define WC_DIR_SOURCE_H
+
+#include "common/clock.h"
+#include "sources/source.h"
+
+typedef struct {
+    const char *dir;             /* the request directory (must exist) */
+    const char *dead_letter_dir; /* created when needed */
+    size_t max_body;             /* bodies over this are handed out as too_large */
+    wc_clock *clock;             /* for deferral deadlines */
+} wc_dir_source_config;
+
+/* Opens the source into *out (destroy with wc_source_destroy). Recovers claims of dead
+ * consumers. Fails with a message naming the directory when it cannot be read. */
+wc_result wc_dir_source_open(const wc_dir_source_config *config, wc_source *out, wc_error *err);
+
+#endif

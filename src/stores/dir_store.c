@@ -1,0 +1,204 @@
+#include "stores/dir_store.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/fsutil.h"
+
+/* A stored widget bigger than this is not one of ours. */
+#define MAX_WIDGET_BYTES (4u << 20)
+
+typedef struct {
+    char *dir;
+    char *prefix;
+    int durable;
+} dir_store;
+
+char *wc_dir_store_path(const char *dir, const char *prefix, const char *owner,
+                        const char *widget_id)
+{
+    char *key = wc_widget_key(prefix, owner, widget_id);
+    char *path = key ? wc_path_join(dir, key) : NULL;
+    free(key);
+    return path;
+}
+
+static wc_result write_widget(dir_store *s, const wc_widget *w, const char *path, wc_error *err)
+{
+    char *json = wc_widget_to_json(w);
+    if (!json)
+        return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+    wc_result result = wc_write_file_atomic(path, json, strlen(json), s->durable, err);
+    if (result == WC_ERR_NOT_FOUND) {
+        /* The owner folder is missing (new owner, or a delete just removed it): make it, retry. */
+        char *folder = strdup(path);
+        if (!folder) {
+            free(json);
+            return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+        }
+        *strrchr(folder, '/') = '\0';
+        result = wc_mkdirs(folder, err);
+        if (result == WC_OK)
+            result = wc_write_file_atomic(path, json, strlen(json), s->durable, err);
+        free(folder);
+    }
+    free(json);
+    return result;
+}
+
+static wc_result dir_create(void *self, const wc_widget *w, wc_error *err)
+{
+    dir_store *s = self;
+    char *path = wc_dir_store_path(s->dir, s->prefix, w->owner, w->id);
+    if (!path)
+        return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+    wc_result result = write_widget(s, w, path, err);
+    free(path);
+    return result;
+}
+
+static wc_result dir_update(void *self, const wc_request *req, wc_error *err)
+{
+    dir_store *s = self;
+    char *path = wc_dir_store_path(s->dir, s->prefix, req->owner, req->widget_id);
+    if (!path)
+        return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+    char *text = NULL;
+    size_t len = 0;
+    wc_widget *w = NULL;
+    wc_result result = wc_read_file(path, MAX_WIDGET_BYTES, &text, &len, err);
+    if (result == WC_ERR_NOT_FOUND)
+        wc_error_set(err, result, "widget %s (owner \"%s\") not found", req->widget_id,
+                     req->owner);
+    if (result == WC_OK)
+        result = wc_widget_from_json(path, text, len, &w, err);
+    if (result == WC_OK && wc_widget_apply_update(w, req) != WC_OK)
+        result = wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+    if (result == WC_OK)
+        result = write_widget(s, w, path, err);
+    wc_widget_free(w);
+    free(text);
+    free(path);
+    return result;
+}
+
+static wc_result dir_remove(void *self, const wc_request *req, wc_error *err)
+{
+    dir_store *s = self;
+    char *path = wc_dir_store_path(s->dir, s->prefix, req->owner, req->widget_id);
+    if (!path)
+        return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+    wc_result result = WC_OK;
+    if (unlink(path) != 0)
+        result = errno == ENOENT ? wc_error_set(err, WC_ERR_NOT_FOUND,
+                                                "widget %s (owner \"%s\") not found",
+                                                req->widget_id, req->owner)
+                                 : wc_error_set(err, WC_ERR_IO, "%s: %s", path, strerror(errno));
+    if (result == WC_OK) {
+        /* Tidy: the owner folder goes when its last widget goes (ENOTEMPTY is fine). */
+        *strrchr(path, '/') = '\0';
+        rmdir(path);
+    }
+    free(path);
+    return result;
+}
+
+/* Visits DIR/PREFIX/OWNER/ID files: the same two levels the widget bucket has. */
+static wc_result dir_scan(void *self, wc_store_visit visit, void *ctx, wc_error *err)
+{
+    dir_store *s = self;
+    char *root = wc_path_join(s->dir, s->prefix);
+    if (!root)
+        return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+    DIR *owners = opendir(root);
+    if (!owners) {
+        wc_result result = errno == ENOENT ? WC_OK /* no widget yet */
+                                           : wc_error_set(err, WC_ERR_IO, "%s: %s", root,
+                                                          strerror(errno));
+        free(root);
+        return result;
+    }
+    struct dirent *o;
+    while ((o = readdir(owners)) != NULL) {
+        if (o->d_name[0] == '.')
+            continue;
+        char *owner_dir = wc_path_join(root, o->d_name);
+        DIR *widgets = owner_dir ? opendir(owner_dir) : NULL;
+        struct dirent *f;
+        while (widgets && (f = readdir(widgets)) != NULL) {
+            if (f->d_name[0] == '.')
+                continue;
+            size_t klen = strlen(s->prefix) + strlen(o->d_name) + strlen(f->d_name) + 2;
+            char *key = malloc(klen);
+            char *path = wc_path_join(owner_dir, f->d_name);
+            char *text = NULL;
+            size_t len = 0;
+            wc_widget *w = NULL;
+            wc_error e;
+            if (key && path) {
+                snprintf(key, klen, "%s%s/%s", s->prefix, o->d_name, f->d_name);
+                if (wc_read_file(path, MAX_WIDGET_BYTES, &text, &len, &e) == WC_OK)
+                    wc_widget_from_json(key, text, len, &w, &e);
+                visit(ctx, key, w, w ? NULL : e.msg);
+            }
+            wc_widget_free(w);
+            free(text);
+            free(path);
+            free(key);
+        }
+        if (widgets)
+            closedir(widgets);
+        free(owner_dir);
+    }
+    closedir(owners);
+    free(root);
+    return WC_OK;
+}
+
+static void dir_destroy(void *self)
+{
+    dir_store *s = self;
+    if (!s)
+        return;
+    free(s->dir);
+    free(s->prefix);
+    free(s);
+}
+
+static const wc_store_ops dir_store_ops = {
+    .kind = "directory",
+    .ordered = 1,
+    .create = dir_create,
+    .update = dir_update,
+    .remove = dir_remove,
+    .scan = dir_scan,
+    .destroy = dir_destroy,
+};
+
+wc_result wc_dir_store_open(const wc_dir_store_config *config, wc_store *out, wc_error *err)
+{
+    wc_result result = wc_store_check_prefix(config->key_prefix, err);
+    if (result != WC_OK)
+        return result;
+    if ((result = wc_mkdirs(config->dir, err)) != WC_OK) {
+        wc_error_prefix(err, "widget directory: ");
+        return result;
+    }
+    dir_store *s = calloc(1, sizeof(*s));
+    if (!s)
+        return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+    s->dir = strdup(config->dir);
+    s->prefix = strdup(config->key_prefix);
+    s->durable = config->durable;
+    if (!s->dir || !s->prefix) {
+        dir_destroy(s);
+        return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+    }
+    out->ops = &dir_store_ops;
+    out->self = s;
+    return WC_OK;
+}

@@ -1,0 +1,26 @@
+/* dir_store.h - a widget store on a local directory, laid out like the widget bucket: each widget
+ * is the file DIR/<its S3 key> (e.g. out/widgets/mary-matthews/8123f304-…) holding the same JSON
+ * as the S3 object. Files are replaced atomically (write aside, rename), so a reader never sees
+ * half a widget.
+ *
+ * Names from requests cannot escape DIR: the owner key has only letters and dashes, a widgetId
+ * has no '/' and is not "." or ".." (core/request.c checks both), and the prefix is checked here.
+ */
+#ifndef WC_DIR_STORE_H
+#define WC_DIR_STORE_H
+
+#include "stores/store.h"
+
+typedef struct {
+    const char *dir;        /* created when missing */
+    const char *key_prefix; /* "widgets/" */
+    int durable;            /* fsync each widget before it counts as stored */
+} wc_dir_store_config;
+
+wc_result wc_dir_store_open(const wc_dir_store_config *config, wc_store *out, wc_error *err);
+
+/* The file of a widget in a store directory. Caller frees. */
+char *wc_dir_store_path(const char *dir, const char *prefix, const char *owner,
+                        const char *widget_id);
+
+#endif
