@@ -75,7 +75,7 @@ wc_result wc_item_to_widget(json_t *item, const char *key_name, wc_widget **out,
     const char *id = item_string(item, key_name);
     const char *owner = item_string(item, "owner");
     if (!id || !owner)
-        return wc_error_set(err, WC_ERR_INVALID, "item has no string %s or owner",
+        return wc_error_set(err, WC_ERR_INVALID, "item has no string attribute \"%s\"",
                             id ? "owner" : key_name);
     wc_widget *w = calloc(1, sizeof(*w));
     if (!w)

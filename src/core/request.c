@@ -211,8 +211,9 @@ wc_result wc_request_parse(const char *name, const char *body, size_t len, wc_re
     /* jansson rejects invalid UTF-8 and \u0000 unless told otherwise: both are bad requests. */
     json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!root)
-        return wc_error_set(err, WC_ERR_PARSE, "request %s: not valid JSON: %s (line %d, column %d)",
-                            name, jerr.text, jerr.line, jerr.column);
+        return wc_error_set(err, WC_ERR_PARSE, "request %s: not valid JSON: %s%s (line %d, column %d)",
+                            name, json_error_code(&jerr) == json_error_invalid_utf8 ? "invalid UTF-8, " : "",
+                            jerr.text, jerr.line, jerr.column);
 
     wc_request *req = calloc(1, sizeof(*req));
     wc_result result = req ? parse_fields(root, req, err)

@@ -1,1 +1,253 @@
-int main(void){return 0;}
+#include "common/clock.h"
+#include "sources/dir_source.h"
+#include "testutil.h"
+
+typedef struct {
+    char *dir;
+    char *dead;
+    fake_time t;
+    wc_clock clock;
+    wc_source src;
+} fixture;
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof(*f));
+    f->dir = make_temp_dir();
+    f->dead = make_temp_dir();
+    f->clock = (wc_clock){fake_now, fake_sleep, &f->t};
+    f->t.now = 1000;
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    wc_source_destroy(&f->src);
+    rm_rf(f->dir);
+    rm_rf(f->dead);
+    free(f);
+    return 0;
+}
+
+static void open_source(fixture *f, size_t max_body)
+{
+    char *dl = wc_path_join(f->dead, "dl");
+    wc_dir_source_config c = {f->dir, dl, max_body, &f->clock};
+    assert_int_equal(wc_dir_source_open(&c, &f->src, NULL), WC_OK);
+    free(dl);
+}
+
+static void receive_key(fixture *f, const char *want)
+{
+    wc_message m;
+    wc_error err;
+    wc_result r = f->src.ops->receive(f->src.self, &m, &err);
+    if (r != WC_OK)
+        fail_msg("receive: %s %s", wc_result_name(r), err.msg);
+    assert_string_equal(m.key, want);
+    assert_int_equal(f->src.ops->ack(f->src.self, &m, NULL), WC_OK);
+    wc_message_cleanup(&m);
+}
+
+static void smallest_name_first_and_hidden_files_skipped(void **state)
+{
+    fixture *f = *state;
+    write_text(f->dir, "1615728964575", "b");
+    write_text(f->dir, "1615728964574", "a");
+    write_text(f->dir, "1615728964576", "c");
+    write_text(f->dir, ".partial", "x");
+    open_source(f, 1024);
+    receive_key(f, "1615728964574");
+    receive_key(f, "1615728964575");
+    receive_key(f, "1615728964576");
+    wc_message m;
+    assert_int_equal(f->src.ops->receive(f->src.self, &m, NULL), WC_EMPTY);
+    assert_int_equal(count_entries(f->dir), 1); /* only .partial is left */
+}
+
+static void body_is_read_and_ack_removes_the_file(void **state)
+{
+    fixture *f = *state;
+    write_text(f->dir, "k1", "{\"x\":1}");
+    open_source(f, 1024);
+    wc_message m;
+    assert_int_equal(f->src.ops->receive(f->src.self, &m, NULL), WC_OK);
+    assert_string_equal(m.body, "{\"x\":1}");
+    assert_int_equal(m.len, 7);
+    assert_int_equal(m.attempts, 0);
+    assert_false(file_exists(f->dir, "k1")); /* claimed: hidden from other consumers */
+    assert_int_equal(count_entries(f->dir), 1);
+    f->src.ops->ack(f->src.self, &m, NULL);
+    wc_message_cleanup(&m);
+    assert_int_equal(count_entries(f->dir), 0);
+}
+
+static void two_sources_never_get_the_same_file(void **state)
+{
+    fixture *f = *state;
+    char name[32];
+    for (int i = 0; i < 50; i++) {
+        snprintf(name, sizeof(name), "%013d", i);
+        write_text(f->dir, name, "{}");
+    }
+    open_source(f, 1024);
+    wc_source other;
+    char *dl = wc_path_join(f->dead, "dl");
+    wc_dir_source_config c = {f->dir, dl, 1024, &f->clock};
+    assert_int_equal(wc_dir_source_open(&c, &other, NULL), WC_OK);
+    free(dl);
+    int seen[50] = {0};
+    wc_message m1, m2;
+    /* Both list the same 50 names; they alternate claims, so they collide on every name. */
+    for (;;) {
+        wc_result r1 = f->src.ops->receive(f->src.self, &m1, NULL);
+        wc_result r2 = other.ops->receive(other.self, &m2, NULL);
+        if (r1 == WC_OK) {
+            seen[atoi(m1.key)]++;
+            f->src.ops->ack(f->src.self, &m1, NULL);
+            wc_message_cleanup(&m1);
+        }
+        if (r2 == WC_OK) {
+            seen[atoi(m2.key)]++;
+            other.ops->ack(other.self, &m2, NULL);
+            wc_message_cleanup(&m2);
+        }
+        if (r1 != WC_OK && r2 != WC_OK)
+            break;
+    }
+    for (int i = 0; i < 50; i++)
+        assert_int_equal(seen[i], 1);
+    wc_source_destroy(&other);
+}
+
+static void deferred_request_stays_and_comes_back_after_the_delay(void **state)
+{
+    fixture *f = *state;
+    write_text(f->dir, "a", "1");
+    write_text(f->dir, "b", "2");
+    open_source(f, 1024);
+    wc_message m;
+    assert_int_equal(f->src.ops->receive(f->src.self, &m, NULL), WC_OK);
+    assert_string_equal(m.key, "a");
+    assert_int_equal(f->src.ops->defer(f->src.self, &m, 500, NULL), WC_OK);
+    wc_message_cleanup(&m);
+    assert_true(file_exists(f->dir, "a")); /* still in the source */
+    receive_key(f, "b");                   /* the consumer moves past it */
+    assert_int_equal(f->src.ops->receive(f->src.self, &m, NULL), WC_WAIT);
+    f->t.now += 499;
+    assert_int_equal(f->src.ops->receive(f->src.self, &m, NULL), WC_WAIT);
+    f->t.now += 1;
+    assert_int_equal(f->src.ops->receive(f->src.self, &m, NULL), WC_OK);
+    assert_string_equal(m.key, "a");
+    assert_int_equal(m.attempts, 1);
+    f->src.ops->ack(f->src.self, &m, NULL);
+    wc_message_cleanup(&m);
+    assert_int_equal(f->src.ops->receive(f->src.self, &m, NULL), WC_EMPTY);
+}
+
+static void dead_letter_moves_the_file_with_its_reason(void **state)
+{
+    fixture *f = *state;
+    write_text(f->dir, "1615728964574", "not json");
+    open_source(f, 1024);
+    wc_message m;
+    assert_int_equal(f->src.ops->receive(f->src.self, &m, NULL), WC_OK);
+    assert_int_equal(f->src.ops->dead_letter(f->src.self, &m, "request 1615728964574: bad", NULL),
+                     WC_OK);
+    wc_message_cleanup(&m);
+    assert_int_equal(count_entries(f->dir), 0);
+    char *dl = wc_path_join(f->dead, "dl");
+    char *body = read_text(dl, "1615728964574");
+    char *reason = read_text(dl, "1615728964574.reason");
+    assert_string_equal(body, "not json");
+    assert_string_equal(reason, "request 1615728964574: bad\n");
+    free(body);
+    free(reason);
+    free(dl);
+}
+
+static void dead_letter_failure_keeps_the_request(void **state)
+{
+    fixture *f = *state;
+    write_text(f->dir, "k", "x");
+    /* The dead-letter location is a file: it cannot become a directory. */
+    write_text(f->dead, "dl", "in the way");
+    open_source(f, 1024);
+    wc_message m;
+    wc_error err;
+    assert_int_equal(f->src.ops->receive(f->src.self, &m, NULL), WC_OK);
+    assert_int_not_equal(f->src.ops->dead_letter(f->src.self, &m, "why", &err), WC_OK);
+    wc_message_cleanup(&m);
+    assert_non_null(strstr(err.msg, "dead-lettering k: "));
+    assert_true(file_exists(f->dir, "k"));
+}
+
+static void release_hands_back_at_once(void **state)
+{
+    fixture *f = *state;
+    write_text(f->dir, "k", "x");
+    open_source(f, 1024);
+    wc_message m;
+    assert_int_equal(f->src.ops->receive(f->src.self, &m, NULL), WC_OK);
+    assert_int_equal(f->src.ops->release(f->src.self, &m, NULL), WC_OK);
+    wc_message_cleanup(&m);
+    assert_true(file_exists(f->dir, "k"));
+    receive_key(f, "k");
+}
+
+static void oversized_body_is_flagged_not_read(void **state)
+{
+    fixture *f = *state;
+    write_text(f->dir, "big", "0123456789abcdef");
+    open_source(f, 10);
+    wc_message m;
+    assert_int_equal(f->src.ops->receive(f->src.self, &m, NULL), WC_OK);
+    assert_true(m.too_large);
+    assert_null(m.body);
+    assert_int_equal(m.len, 16);
+    f->src.ops->release(f->src.self, &m, NULL);
+    wc_message_cleanup(&m);
+}
+
+static void claims_of_dead_consumers_are_handed_back(void **state)
+{
+    fixture *f = *state;
+    /* pid 2^22+1 is above Linux's pid_max default range and not running. */
+    write_text(f->dir, ".1615728964574.claimed-4194305", "orphan");
+    write_text(f->dir, ".other-hidden", "x");
+    open_source(f, 1024);
+    assert_true(file_exists(f->dir, "1615728964574"));
+    assert_true(file_exists(f->dir, ".other-hidden"));
+    receive_key(f, "1615728964574");
+}
+
+static void missing_directory_is_a_clear_error(void **state)
+{
+    fixture *f = *state;
+    wc_dir_source_config c = {"/nonexistent/requests", "/tmp/x", 10, &f->clock};
+    wc_error err;
+    assert_int_equal(wc_dir_source_open(&c, &f->src, &err), WC_ERR_NOT_FOUND);
+    assert_string_equal(err.msg,
+                        "request directory \"/nonexistent/requests\": No such file or directory");
+}
+
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        T(smallest_name_first_and_hidden_files_skipped),
+        T(body_is_read_and_ack_removes_the_file),
+        T(two_sources_never_get_the_same_file),
+        T(deferred_request_stays_and_comes_back_after_the_delay),
+        T(dead_letter_moves_the_file_with_its_reason),
+        T(dead_letter_failure_keeps_the_request),
+        T(release_hands_back_at_once),
+        T(oversized_body_is_flagged_not_read),
+        T(claims_of_dead_consumers_are_handed_back),
+        T(missing_directory_is_a_clear_error),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,1 +1,167 @@
-int main(void){return 0;}
+#include "common/clock.h"
+#include "stores/dir_store.h"
+#include "testutil.h"
+
+static wc_request *req(const char *json)
+{
+    wc_request *r = NULL;
+    wc_error err;
+    if (wc_request_parse("t", json, strlen(json), &r, &err) != WC_OK)
+        fail_msg("%s", err.msg);
+    return r;
+}
+
+typedef struct {
+    char *dir;
+    wc_store store;
+} fixture;
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof(*f));
+    f->dir = make_temp_dir();
+    wc_dir_store_config c = {f->dir, "widgets/", 0};
+    assert_int_equal(wc_dir_store_open(&c, &f->store, NULL), WC_OK);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    wc_store_destroy(&f->store);
+    rm_rf(f->dir);
+    free(f);
+    return 0;
+}
+
+#define CREATE                                                                                     \
+    "{\"type\":\"create\",\"requestId\":\"r\",\"widgetId\":\"8123f304\",\"owner\":\"Mary "         \
+    "Matthews\",\"label\":\"JWJYY\",\"otherAttributes\":[{\"name\":\"color\",\"value\":\"red\"}]}"
+#define FILE_NAME "widgets/mary-matthews/8123f304"
+
+static void create(fixture *f)
+{
+    wc_request *r = req(CREATE);
+    wc_widget *w = wc_widget_from_create(r);
+    assert_int_equal(f->store.ops->create(f->store.self, w, NULL), WC_OK);
+    wc_widget_free(w);
+    wc_request_free(r);
+}
+
+static void create_writes_the_s3_json_at_the_s3_key(void **state)
+{
+    fixture *f = *state;
+    create(f);
+    char *text = read_text(f->dir, FILE_NAME);
+    assert_string_equal(text, "{\"id\":\"8123f304\",\"owner\":\"Mary Matthews\",\"label\":\"JWJYY\","
+                              "\"otherAttributes\":[{\"name\":\"color\",\"value\":\"red\"}]}");
+    free(text);
+    create(f); /* again: the same file, nothing else */
+    assert_int_equal(count_entries(f->dir), 1);
+}
+
+static void update_merges_by_the_rules(void **state)
+{
+    fixture *f = *state;
+    create(f);
+    wc_request *u = req("{\"type\":\"update\",\"requestId\":\"r2\",\"widgetId\":\"8123f304\","
+                        "\"owner\":\"Mary Matthews\",\"label\":\"\",\"otherAttributes\":"
+                        "[{\"name\":\"size\",\"value\":\"4\"}]}");
+    assert_int_equal(f->store.ops->update(f->store.self, u, NULL), WC_OK);
+    char *text = read_text(f->dir, FILE_NAME);
+    assert_string_equal(text, "{\"id\":\"8123f304\",\"owner\":\"Mary Matthews\",\"otherAttributes\":"
+                              "[{\"name\":\"color\",\"value\":\"red\"},{\"name\":\"size\","
+                              "\"value\":\"4\"}]}");
+    free(text);
+    wc_request_free(u);
+}
+
+static void update_and_delete_of_missing_widget_say_not_found(void **state)
+{
+    fixture *f = *state;
+    wc_request *u = req("{\"type\":\"update\",\"requestId\":\"r\",\"widgetId\":\"nope\",\"owner\":"
+                        "\"Sue Smith\",\"label\":\"x\"}");
+    wc_error err;
+    assert_int_equal(f->store.ops->update(f->store.self, u, &err), WC_ERR_NOT_FOUND);
+    assert_string_equal(err.msg, "widget nope (owner \"Sue Smith\") not found");
+    assert_int_equal(f->store.ops->remove(f->store.self, u, &err), WC_ERR_NOT_FOUND);
+    assert_int_equal(count_entries(f->dir), 0); /* the update created nothing */
+    wc_request_free(u);
+}
+
+static void delete_removes_the_file_and_empty_owner_folder(void **state)
+{
+    fixture *f = *state;
+    create(f);
+    wc_request *d = req("{\"type\":\"delete\",\"requestId\":\"r\",\"widgetId\":\"8123f304\","
+                        "\"owner\":\"Mary Matthews\"}");
+    assert_int_equal(f->store.ops->remove(f->store.self, d, NULL), WC_OK);
+    assert_false(file_exists(f->dir, FILE_NAME));
+    assert_false(file_exists(f->dir, "widgets/mary-matthews"));
+    create(f); /* the folder comes back when needed */
+    assert_true(file_exists(f->dir, FILE_NAME));
+    wc_request_free(d);
+}
+
+static void corrupt_stored_widget_is_reported(void **state)
+{
+    fixture *f = *state;
+    create(f);
+    write_text(f->dir, FILE_NAME, "garbage");
+    wc_request *u = req("{\"type\":\"update\",\"requestId\":\"r\",\"widgetId\":\"8123f304\","
+                        "\"owner\":\"Mary Matthews\",\"label\":\"x\"}");
+    wc_error err;
+    assert_int_equal(f->store.ops->update(f->store.self, u, &err), WC_ERR_PARSE);
+    assert_non_null(strstr(err.msg, "mary-matthews/8123f304: not valid JSON"));
+    wc_request_free(u);
+}
+
+static void visit_count(void *ctx, const char *key, const wc_widget *w, const char *why)
+{
+    int *n = ctx;
+    assert_string_equal(key, FILE_NAME);
+    assert_non_null(w);
+    assert_string_equal(w->label, "JWJYY");
+    (*n)++;
+}
+
+static void scan_visits_every_widget(void **state)
+{
+    fixture *f = *state;
+    create(f);
+    int n = 0;
+    assert_int_equal(f->store.ops->scan(f->store.self, visit_count, &n, NULL), WC_OK);
+    assert_int_equal(n, 1);
+}
+
+static void prefixes_that_could_escape_are_refused(void **state)
+{
+    const char *bad[] = {"/abs/", "../up/", "a/../b/", "a//b/", "./"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        wc_error err;
+        wc_store s;
+        wc_dir_store_config c = {"/tmp", bad[i], 0};
+        assert_int_equal(wc_dir_store_open(&c, &s, &err), WC_ERR_INVALID);
+        assert_non_null(strstr(err.msg, "widget key prefix"));
+    }
+    assert_int_equal(wc_store_check_prefix("widgets/", NULL), WC_OK);
+    assert_int_equal(wc_store_check_prefix("", NULL), WC_OK);
+    assert_int_equal(wc_store_check_prefix("a/b.c/", NULL), WC_OK);
+}
+
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        T(create_writes_the_s3_json_at_the_s3_key),
+        T(update_merges_by_the_rules),
+        T(update_and_delete_of_missing_widget_say_not_found),
+        T(delete_removes_the_file_and_empty_owner_folder),
+        T(corrupt_stored_widget_is_reported),
+        T(scan_visits_every_widget),
+        cmocka_unit_test(prefixes_that_could_escape_are_refused),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,1 +1,270 @@
-int main(void){return 0;}
+#include "common/clock.h"
+#include "common/log.h"
+#include "consumer/poller.h"
+#include "sources/dir_source.h"
+#include "stores/dir_store.h"
+#include "testutil.h"
+
+typedef struct {
+    char *req_dir, *work;
+    char *dead_dir, *widget_dir, *log_path;
+    fake_time t;
+    wc_clock clock;
+    wc_source src;
+    wc_store store;
+    wc_poller_config cfg;
+    wc_poller_stats stats;
+} fixture;
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof(*f));
+    f->req_dir = make_temp_dir();
+    f->work = make_temp_dir();
+    f->dead_dir = wc_path_join(f->work, "dead");
+    f->widget_dir = wc_path_join(f->work, "widgets");
+    f->log_path = wc_path_join(f->work, "consumer.log");
+    f->clock = (wc_clock){fake_now, fake_sleep, &f->t};
+    wc_dir_source_config sc = {f->req_dir, f->dead_dir, 1000, &f->clock};
+    assert_int_equal(wc_dir_source_open(&sc, &f->src, NULL), WC_OK);
+    wc_dir_store_config tc = {f->widget_dir, "widgets/", 0};
+    assert_int_equal(wc_dir_store_open(&tc, &f->store, NULL), WC_OK);
+    f->cfg = (wc_poller_config){.poll_interval_ms = 100, .max_empty_polls = 3,
+                                .max_attempts = 8, .retry_delay_ms = 100, .max_body = 1000};
+    wc_log_to_stderr(0);
+    assert_int_equal(wc_log_open(WC_LOG_INFO, f->log_path, NULL), WC_OK);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    wc_log_close();
+    wc_source_destroy(&f->src);
+    wc_store_destroy(&f->store);
+    rm_rf(f->req_dir);
+    rm_rf(f->work);
+    free(f->dead_dir);
+    free(f->widget_dir);
+    free(f->log_path);
+    free(f);
+    return 0;
+}
+
+static void run(fixture *f, volatile sig_atomic_t *stop)
+{
+    wc_error err;
+    memset(&f->stats, 0, sizeof(f->stats));
+    wc_result r = wc_poller_run(&f->cfg, &f->src, &f->store, &f->clock, stop, &f->stats, &err);
+    if (r != WC_OK)
+        fail_msg("poller: %s", err.msg);
+}
+
+static char *log_text(fixture *f)
+{
+    wc_log_close();
+    char *text = read_text(f->work, "consumer.log");
+    assert_non_null(text);
+    return text;
+}
+
+#define REQ(type, id, rest)                                                                        \
+    "{\"type\":\"" type "\",\"requestId\":\"req-" id "\",\"widgetId\":\"" id "\",\"owner\":"       \
+    "\"Sue Smith\"" rest "}"
+
+static void applies_in_order_and_stops_after_empty_polls(void **state)
+{
+    fixture *f = *state;
+    write_text(f->req_dir, "1000000000001", REQ("create", "w1", ",\"label\":\"A\""));
+    write_text(f->req_dir, "1000000000002", REQ("update", "w1", ",\"label\":\"B\""));
+    write_text(f->req_dir, "1000000000003", REQ("create", "w2", ""));
+    write_text(f->req_dir, "1000000000004", REQ("delete", "w2", ""));
+    run(f, NULL);
+    assert_int_equal(f->stats.applied, 4);
+    assert_int_equal(f->stats.empty_polls, 3);
+    assert_string_equal(f->stats.stopped_by, "empty polls");
+    assert_int_equal(f->t.sleeps, 2); /* waits between empty polls, not after the last */
+    assert_int_equal(f->t.slept, 200);
+    assert_int_equal(count_entries(f->req_dir), 0);
+    char *w1 = read_text(f->widget_dir, "widgets/sue-smith/w1");
+    assert_string_equal(w1, "{\"id\":\"w1\",\"owner\":\"Sue Smith\",\"label\":\"B\","
+                            "\"otherAttributes\":[]}");
+    assert_false(file_exists(f->widget_dir, "widgets/sue-smith/w2"));
+    char *log = log_text(f);
+    assert_non_null(strstr(log, "request=1000000000002 requestId=req-w1 widgetId=w1 type=update "
+                                "outcome=applied ms="));
+    assert_non_null(strstr(log, "request=1000000000004 requestId=req-w2 widgetId=w2 type=delete "
+                                "outcome=applied ms="));
+    free(log);
+    free(w1);
+}
+
+static void bad_requests_are_dead_lettered_and_the_rest_applied(void **state)
+{
+    fixture *f = *state;
+    write_text(f->req_dir, "1000000000001", "{oops");
+    write_text(f->req_dir, "1000000000002", REQ("create", "w1", ""));
+    write_text(f->req_dir, "1000000000003", "{\"type\":\"create\",\"requestId\":\"r\","
+                                            "\"widgetId\":\"w9\",\"owner\":\"J0hn\"}");
+    char big[1200];
+    memset(big, ' ', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    write_text(f->req_dir, "1000000000004", big);
+    run(f, NULL);
+    assert_int_equal(f->stats.applied, 1);
+    assert_int_equal(f->stats.dead_lettered, 3);
+    assert_int_equal(count_entries(f->req_dir), 0);
+    assert_true(file_exists(f->widget_dir, "widgets/sue-smith/w1"));
+    char *r3 = read_text(f->dead_dir, "1000000000003.reason");
+    assert_string_equal(r3, "request 1000000000003: owner \"J0hn\" must contain only letters and "
+                            "spaces\n");
+    char *r4 = read_text(f->dead_dir, "1000000000004.reason");
+    assert_string_equal(r4, "request 1000000000004: body is 1199 bytes, over the 1000-byte limit\n");
+    char *body1 = read_text(f->dead_dir, "1000000000001");
+    assert_string_equal(body1, "{oops");
+    char *log = log_text(f);
+    assert_non_null(strstr(log, "ERROR request=1000000000001 outcome=dead-lettered ms="));
+    assert_non_null(strstr(log, "reason=\"request 1000000000001: not valid JSON: "));
+    free(log);
+    free(r3);
+    free(r4);
+    free(body1);
+}
+
+static void update_before_its_create_is_deferred_then_applied(void **state)
+{
+    fixture *f = *state;
+    write_text(f->req_dir, "1000000000001", REQ("update", "w1", ",\"label\":\"B\""));
+    write_text(f->req_dir, "1000000000002", REQ("create", "w1", ",\"label\":\"A\""));
+    run(f, NULL);
+    assert_int_equal(f->stats.deferred, 1);
+    assert_int_equal(f->stats.applied, 2);
+    char *w1 = read_text(f->widget_dir, "widgets/sue-smith/w1");
+    assert_non_null(strstr(w1, "\"label\":\"B\""));
+    char *log = log_text(f);
+    assert_non_null(strstr(log, "request=1000000000001 requestId=req-w1 widgetId=w1 type=update "
+                                "outcome=deferred attempt=1 retry_ms=100"));
+    free(log);
+    free(w1);
+}
+
+static void update_of_a_widget_that_never_comes_is_given_up_with_a_warning(void **state)
+{
+    fixture *f = *state;
+    f->cfg.max_attempts = 3;
+    write_text(f->req_dir, "1000000000001", REQ("update", "ghost", ",\"label\":\"B\""));
+    run(f, NULL);
+    assert_int_equal(f->stats.deferred, 2);
+    assert_int_equal(f->stats.warnings, 1);
+    assert_int_equal(f->stats.applied, 0);
+    assert_int_equal(count_entries(f->req_dir), 0);
+    char *reason = read_text(f->dead_dir, "1000000000001.reason");
+    assert_string_equal(reason, "request 1000000000001: update of widget ghost: not found after 3 "
+                                "attempts\n");
+    char *log = log_text(f);
+    assert_non_null(strstr(log, "WARN  request=1000000000001 requestId=req-ghost widgetId=ghost "
+                                "type=update outcome=warning"));
+    free(log);
+    free(reason);
+}
+
+static void max_requests_stops_early(void **state)
+{
+    fixture *f = *state;
+    write_text(f->req_dir, "1000000000001", REQ("create", "w1", ""));
+    write_text(f->req_dir, "1000000000002", REQ("create", "w2", ""));
+    write_text(f->req_dir, "1000000000003", REQ("create", "w3", ""));
+    f->cfg.max_requests = 2;
+    run(f, NULL);
+    assert_int_equal(f->stats.applied, 2);
+    assert_string_equal(f->stats.stopped_by, "max requests");
+    assert_true(file_exists(f->req_dir, "1000000000003"));
+}
+
+static void max_runtime_stops_an_endless_poll(void **state)
+{
+    fixture *f = *state;
+    f->cfg.max_empty_polls = 0;
+    f->cfg.max_runtime_ms = 1000;
+    run(f, NULL);
+    assert_string_equal(f->stats.stopped_by, "max runtime");
+    assert_int_equal(f->stats.empty_polls, 10);
+}
+
+static void a_stop_request_ends_the_loop_before_the_next_request(void **state)
+{
+    fixture *f = *state;
+    write_text(f->req_dir, "1000000000001", REQ("create", "w1", ""));
+    volatile sig_atomic_t stop = 1;
+    run(f, &stop);
+    assert_string_equal(f->stats.stopped_by, "signal");
+    assert_int_equal(f->stats.applied, 0);
+    assert_true(file_exists(f->req_dir, "1000000000001"));
+}
+
+/* A store whose every call fails, and which raises the stop flag on its first call: the request
+ * in hand is handed back, never lost. */
+static volatile sig_atomic_t stop_flag;
+static wc_result failing(void *self, wc_error *err)
+{
+    stop_flag = 1;
+    return wc_error_set(err, WC_ERR_IO, "disk on fire");
+}
+static wc_result failing_create(void *self, const wc_widget *w, wc_error *err)
+{
+    return failing(self, err);
+}
+static wc_result failing_change(void *self, const wc_request *r, wc_error *err)
+{
+    return failing(self, err);
+}
+static void no_destroy(void *self)
+{
+}
+
+static void a_store_failure_hands_the_request_back(void **state)
+{
+    fixture *f = *state;
+    static const wc_store_ops ops = {"failing", 1, failing_create, failing_change, failing_change,
+                                     NULL, no_destroy};
+    wc_store_destroy(&f->store);
+    f->store = (wc_store){&ops, NULL};
+    write_text(f->req_dir, "1000000000001", REQ("create", "w1", ""));
+    stop_flag = 0;
+    run(f, &stop_flag);
+    assert_int_equal(f->stats.failed, 1);
+    assert_string_equal(f->stats.stopped_by, "signal");
+    assert_true(file_exists(f->req_dir, "1000000000001"));
+    char *log = log_text(f);
+    assert_non_null(strstr(log, "outcome=failed"));
+    assert_non_null(strstr(log, "error=\"disk on fire\""));
+    free(log);
+}
+
+static void retry_delay_doubles_up_to_twenty_times(void **state)
+{
+    assert_int_equal(wc_retry_delay_ms(100, 0), 100);
+    assert_int_equal(wc_retry_delay_ms(100, 1), 200);
+    assert_int_equal(wc_retry_delay_ms(100, 4), 1600);
+    assert_int_equal(wc_retry_delay_ms(100, 5), 2000);
+    assert_int_equal(wc_retry_delay_ms(100, 60), 2000);
+}
+
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        T(applies_in_order_and_stops_after_empty_polls),
+        T(bad_requests_are_dead_lettered_and_the_rest_applied),
+        T(update_before_its_create_is_deferred_then_applied),
+        T(update_of_a_widget_that_never_comes_is_given_up_with_a_warning),
+        T(max_requests_stops_early),
+        T(max_runtime_stops_an_endless_poll),
+        T(a_stop_request_ends_the_loop_before_the_next_request),
+        T(a_store_failure_hands_the_request_back),
+        cmocka_unit_test(retry_delay_doubles_up_to_twenty_times),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
