@@ -1,1 +1,112 @@
-int main(void){return 0;}
+#include "common/clock.h"
+#include "producer/verify.h"
+#include "stores/dir_store.h"
+#include "testutil.h"
+
+static wc_widget *widget(const char *id, const char *owner, const char *label)
+{
+    wc_widget *w = calloc(1, sizeof(*w));
+    w->id = strdup(id);
+    w->owner = strdup(owner);
+    w->label = label ? strdup(label) : NULL;
+    return w;
+}
+
+static void reports_each_kind_of_difference(void **state)
+{
+    char *dir = make_temp_dir();
+    wc_store s;
+    wc_dir_store_config c = {dir, "widgets/", 0};
+    assert_int_equal(wc_dir_store_open(&c, &s, NULL), WC_OK);
+    wc_widget_map *expected = wc_widget_map_new();
+    wc_widget_map_put(expected, widget("same", "Sue Smith", "A"));
+    wc_widget_map_put(expected, widget("changed", "Sue Smith", "A"));
+    wc_widget_map_put(expected, widget("gone", "Sue Smith", "A"));
+    wc_widget_map_put(expected, widget("moved", "Sue Smith", "A"));
+
+    wc_widget *same = widget("same", "Sue Smith", "A");
+    wc_widget *changed = widget("changed", "Sue Smith", "B");
+    wc_widget *extra = widget("extra", "Sue Smith", "A");
+    wc_widget *moved = widget("moved", "Sue Smith", "A");
+    s.ops->create(s.self, same, NULL);
+    s.ops->create(s.self, changed, NULL);
+    s.ops->create(s.self, extra, NULL);
+    free(moved->owner);
+    moved->owner = strdup("John Jones"); /* stored under another owner's key */
+    s.ops->create(s.self, moved, NULL);
+    assert_int_equal(wc_mkdirs(dir, NULL), WC_OK);
+    write_text(dir, "widgets/sue-smith/broken", "{");
+
+    wc_verify_report r;
+    assert_int_equal(wc_verify_store(&s, "widgets/", expected, &r, NULL), WC_OK);
+    assert_false(wc_verify_ok(&r));
+    assert_int_equal(r.expected, 4);
+    assert_int_equal(r.found, 5);
+    assert_int_equal(r.matching, 1);
+    assert_int_equal(r.different, 1);
+    assert_int_equal(r.unexpected, 2); /* extra, and moved at the wrong key */
+    assert_int_equal(r.missing, 2);    /* gone, and moved at its right key */
+    assert_int_equal(r.unreadable, 1);
+
+    char *out = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&out, &len);
+    wc_verify_print(&r, f);
+    fclose(f);
+    assert_non_null(strstr(out, "DIFFERENCES: 4 expected, 5 found: 1 matching, 2 missing, "
+                                "2 unexpected, 1 different, 1 unreadable\n"));
+    assert_non_null(strstr(out, "  different: widgets/sue-smith/changed: label \"B\", expected \"A\"\n"));
+    assert_non_null(strstr(out, "  missing: gone (owner \"Sue Smith\")\n"));
+    assert_non_null(strstr(out, "  unexpected: widgets/john-jones/moved\n"));
+    free(out);
+
+    wc_widget_free(same);
+    wc_widget_free(changed);
+    wc_widget_free(extra);
+    wc_widget_free(moved);
+    wc_widget_map_free(expected);
+    wc_store_destroy(&s);
+    rm_rf(dir);
+}
+
+static void expected_state_file_round_trips(void **state)
+{
+    char *dir = make_temp_dir();
+    char *path = wc_path_join(dir, "expected.json");
+    wc_widget_map *m = wc_widget_map_new();
+    for (int i = 0; i < 3000; i++) { /* enough to make the table grow */
+        char id[32];
+        snprintf(id, sizeof(id), "w%04d", i);
+        wc_widget *w = widget(id, "Ann Archer", i % 2 ? "L" : NULL);
+        wc_widget_set_attr(w, "color", "red");
+        assert_int_equal(wc_widget_map_put(m, w), WC_OK);
+    }
+    assert_int_equal(wc_widget_map_remove(m, "w0007"), 1);
+    assert_int_equal(wc_widget_map_remove(m, "w0007"), 0);
+    assert_int_equal(wc_widget_map_save(m, path, NULL), WC_OK);
+    wc_widget_map *back = NULL;
+    assert_int_equal(wc_widget_map_load(path, &back, NULL), WC_OK);
+    assert_int_equal(wc_widget_map_size(back), 2999);
+    assert_null(wc_widget_map_get(back, "w0007"));
+    assert_true(wc_widget_equal(wc_widget_map_get(m, "w2001"), wc_widget_map_get(back, "w2001"), 1));
+    write_text(dir, "bad.json", "{\"not\":\"a list\"}");
+    char *bad = wc_path_join(dir, "bad.json");
+    wc_widget_map *none = NULL;
+    wc_error err;
+    assert_int_equal(wc_widget_map_load(bad, &none, &err), WC_ERR_INVALID);
+    assert_non_null(strstr(err.msg, "not a JSON array of widgets"));
+    free(bad);
+    wc_widget_map_free(m);
+    wc_widget_map_free(back);
+    free(path);
+    rm_rf(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(reports_each_kind_of_difference),
+        cmocka_unit_test(expected_state_file_round_trips),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Installs what building and testing widget-consumer needs on Debian 12, when it is missing.
+# Runs as root (CI) or through sudo.
+set -euo pipefail
+PACKAGES=(gcc make cmake pkg-config libjansson-dev libcmocka-dev valgrind)
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+echo "deps: installing ${missing[*]}"
+SUDO=
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
