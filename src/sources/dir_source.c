@@ -59,24 +59,52 @@ static void clear_batch(dir_source *s)
     s->batch_len = s->batch_pos = 0;
 }
 
-/* Keeps the BATCH_MAX smallest names: insertion into a sorted array, enough for a look-ahead. */
+static void heap_swap(char **a, char **b)
+{
+    char *t = *a;
+    *a = *b;
+    *b = t;
+}
+
+/* Keeps the BATCH_MAX smallest names seen: a max-heap while scanning (O(n log k) for a directory
+ * of n files), sorted once the scan is done. */
 static int batch_offer(dir_source *s, const char *name)
 {
-    if (s->batch_len == BATCH_MAX && strcmp(name, s->batch[BATCH_MAX - 1]) >= 0)
+    char **h = s->batch;
+    if (s->batch_len == BATCH_MAX && strcmp(name, h[0]) >= 0)
         return 0;
     char *copy = strdup(name);
     if (!copy)
         return -1;
-    if (s->batch_len == BATCH_MAX)
-        free(s->batch[--s->batch_len]);
-    size_t i = s->batch_len;
-    while (i > 0 && strcmp(s->batch[i - 1], copy) > 0) {
-        s->batch[i] = s->batch[i - 1];
-        i--;
+    size_t i;
+    if (s->batch_len < BATCH_MAX) { /* sift up */
+        i = s->batch_len++;
+        h[i] = copy;
+        while (i > 0 && strcmp(h[(i - 1) / 2], h[i]) < 0) {
+            heap_swap(&h[(i - 1) / 2], &h[i]);
+            i = (i - 1) / 2;
+        }
+        return 0;
     }
-    s->batch[i] = copy;
-    s->batch_len++;
-    return 0;
+    free(h[0]); /* replace the largest, sift down */
+    h[0] = copy;
+    i = 0;
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, big = i;
+        if (l < s->batch_len && strcmp(h[l], h[big]) > 0)
+            big = l;
+        if (r < s->batch_len && strcmp(h[r], h[big]) > 0)
+            big = r;
+        if (big == i)
+            return 0;
+        heap_swap(&h[i], &h[big]);
+        i = big;
+    }
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 /* Lists the directory: the smallest ready names into the batch. Returns how many deferred
@@ -113,6 +141,7 @@ static wc_result scan(dir_source *s, size_t *waiting, wc_error *err)
         }
     }
     closedir(d);
+    qsort(s->batch, s->batch_len, sizeof(*s->batch), name_cmp);
     /* Forget deferrals of files that are gone (another consumer finished them). */
     for (size_t i = 0; i < s->n_deferred;) {
         if (!s->deferred[i].seen) {
