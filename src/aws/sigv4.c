@@ -1,0 +1,353 @@
+#include "aws/sigv4.h"
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/sha.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A growable string for building canonical forms; all sizes here are small and bounded by the
+ * request the caller built. */
+typedef struct {
+    char *s;
+    size_t len, cap;
+    int failed;
+} sbuf;
+
+static void sb_add(sbuf *b, const char *s, size_t n)
+{
+    if (b->failed)
+        return;
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = (b->cap ? b->cap * 2 : 256);
+        while (cap < b->len + n + 1)
+            cap *= 2;
+        char *bigger = realloc(b->s, cap);
+        if (!bigger) {
+            b->failed = 1;
+            return;
+        }
+        b->s = bigger;
+        b->cap = cap;
+    }
+    memcpy(b->s + b->len, s, n);
+    b->len += n;
+    b->s[b->len] = '\0';
+}
+
+static void sb_str(sbuf *b, const char *s)
+{
+    sb_add(b, s, strlen(s));
+}
+
+static char *sb_take(sbuf *b)
+{
+    if (b->failed) {
+        free(b->s);
+        return NULL;
+    }
+    if (!b->s)
+        return strdup("");
+    return b->s;
+}
+
+static int unreserved(unsigned char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '.' || c == '_' || c == '~';
+}
+
+char *wc_uri_encode(const char *s, int keep_slash)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t len = strlen(s);
+    char *out = malloc(len * 3 + 1), *p = out;
+    if (!out)
+        return NULL;
+    for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+        if (unreserved(*c) || (keep_slash && *c == '/')) {
+            *p++ = (char)*c;
+        } else {
+            *p++ = '%';
+            *p++ = hex[*c >> 4];
+            *p++ = hex[*c & 15];
+        }
+    }
+    *p = '\0';
+    return out;
+}
+
+void wc_sha256_hex(const void *data, size_t len, char out[65])
+{
+    unsigned char digest[SHA256_DIGEST_LENGTH];
+    SHA256(data, len, digest);
+    for (int i = 0; i < SHA256_DIGEST_LENGTH; i++)
+        snprintf(out + 2 * i, 3, "%02x", digest[i]);
+}
+
+void wc_sigv4_amz_date(time_t when, char out[17])
+{
+    struct tm tm;
+    gmtime_r(&when, &tm);
+    strftime(out, 17, "%Y%m%dT%H%M%SZ", &tm);
+}
+
+typedef struct {
+    char *name, *value;
+} pair;
+
+static int pair_cmp(const void *a, const void *b)
+{
+    const pair *x = a, *y = b;
+    int c = strcmp(x->name, y->name);
+    return c ? c : strcmp(x->value, y->value);
+}
+
+char *wc_sigv4_query(const wc_param *query, size_t n)
+{
+    pair *pairs = calloc(n ? n : 1, sizeof(*pairs));
+    sbuf b = {0};
+    if (!pairs)
+        return NULL;
+    int ok = 1;
+    for (size_t i = 0; i < n; i++) {
+        pairs[i].name = wc_uri_encode(query[i].name, 0);
+        pairs[i].value = wc_uri_encode(query[i].value ? query[i].value : "", 0);
+        ok = ok && pairs[i].name && pairs[i].value;
+    }
+    if (ok) {
+        qsort(pairs, n, sizeof(*pairs), pair_cmp);
+        for (size_t i = 0; i < n; i++) {
+            if (i)
+                sb_str(&b, "&");
+            sb_str(&b, pairs[i].name);
+            sb_str(&b, "=");
+            sb_str(&b, pairs[i].value);
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        free(pairs[i].name);
+        free(pairs[i].value);
+    }
+    free(pairs);
+    if (!ok) {
+        free(b.s);
+        return NULL;
+    }
+    return sb_take(&b);
+}
+
+/* RFC 3986 remove_dot_segments plus folding of repeated '/', as AWS normalizes non-S3 paths. */
+static char *normalize(const char *path)
+{
+    size_t len = strlen(path);
+    char *out = malloc(len + 2);
+    if (!out)
+        return NULL;
+    size_t o = 0;
+    const char *p = path;
+    while (*p) {
+        while (*p == '/')
+            p++;
+        const char *seg = p;
+        while (*p && *p != '/')
+            p++;
+        size_t n = (size_t)(p - seg);
+        if (n == 0 || (n == 1 && seg[0] == '.'))
+            continue;
+        if (n == 2 && seg[0] == '.' && seg[1] == '.') {
+            while (o > 0 && out[o - 1] != '/')
+                o--;
+            if (o > 0)
+                o--; /* drop the '/' before the removed segment */
+            continue;
+        }
+        out[o++] = '/';
+        memcpy(out + o, seg, n);
+        o += n;
+    }
+    /* Keep a trailing slash, and "/" for an empty path. */
+    if (o == 0 || (len > 0 && path[len - 1] == '/' && out[o - 1] != '/'))
+        out[o++] = '/';
+    out[o] = '\0';
+    return out;
+}
+
+static char *lower(const char *s)
+{
+    char *out = strdup(s);
+    if (out)
+        for (char *p = out; *p; p++)
+            if (*p >= 'A' && *p <= 'Z')
+                *p = (char)(*p - 'A' + 'a');
+    return out;
+}
+
+/* Trims, and folds each run of white space (line folds included) into one space. */
+static void fold_value(sbuf *b, const char *v)
+{
+    int pending_space = 0, started = 0;
+    for (const char *c = v; *c; c++) {
+        if (*c == ' ' || *c == '\t' || *c == '\n' || *c == '\r') {
+            pending_space = started;
+            continue;
+        }
+        if (pending_space)
+            sb_add(b, " ", 1);
+        pending_space = 0;
+        started = 1;
+        sb_add(b, c, 1);
+    }
+}
+
+typedef struct {
+    char *name;
+    const char *value;
+    size_t order;
+} header;
+
+static int header_cmp(const void *a, const void *b)
+{
+    const header *x = a, *y = b;
+    int c = strcmp(x->name, y->name);
+    if (c)
+        return c;
+    return x->order < y->order ? -1 : x->order > y->order;
+}
+
+char *wc_sigv4_canonical_request(const wc_sigv4_request *req, int normalize_path,
+                                 char **signed_headers)
+{
+    *signed_headers = NULL;
+    sbuf b = {0}, sh = {0};
+    header *hs = calloc(req->n_headers ? req->n_headers : 1, sizeof(*hs));
+    char *path = normalize_path ? normalize(req->path) : strdup(req->path);
+    char *epath = path ? wc_uri_encode(path, 1) : NULL;
+    char *query = wc_sigv4_query(req->query, req->n_query);
+    int ok = hs && epath && query;
+    for (size_t i = 0; ok && i < req->n_headers; i++) {
+        hs[i].name = lower(req->headers[i].name);
+        hs[i].value = req->headers[i].value;
+        hs[i].order = i;
+        ok = hs[i].name != NULL;
+    }
+    if (ok) {
+        qsort(hs, req->n_headers, sizeof(*hs), header_cmp);
+        sb_str(&b, req->method);
+        sb_str(&b, "\n");
+        sb_str(&b, epath);
+        sb_str(&b, "\n");
+        sb_str(&b, query);
+        sb_str(&b, "\n");
+        for (size_t i = 0; i < req->n_headers; i++) {
+            int same_as_previous = i > 0 && strcmp(hs[i].name, hs[i - 1].name) == 0;
+            if (same_as_previous) {
+                sb_str(&b, ",");
+            } else {
+                if (i > 0) {
+                    sb_str(&b, "\n");
+                    sb_str(&sh, ";");
+                }
+                sb_str(&b, hs[i].name);
+                sb_str(&b, ":");
+                sb_str(&sh, hs[i].name);
+            }
+            fold_value(&b, hs[i].value);
+        }
+        sb_str(&b, "\n\n");
+        sb_str(&b, sh.s ? sh.s : "");
+        sb_str(&b, "\n");
+        sb_str(&b, req->payload_hash);
+    }
+    for (size_t i = 0; hs && i < req->n_headers; i++)
+        free(hs[i].name);
+    free(hs);
+    free(path);
+    free(epath);
+    free(query);
+    char *out = ok ? sb_take(&b) : NULL;
+    if (!ok)
+        free(b.s);
+    *signed_headers = out ? sb_take(&sh) : NULL;
+    if (!out)
+        free(sh.s);
+    if (out && !*signed_headers) {
+        free(out);
+        out = NULL;
+    }
+    return out;
+}
+
+static void scope(const wc_sigv4_signer *s, char *out, size_t cap)
+{
+    char date[17];
+    wc_sigv4_amz_date(s->when, date);
+    snprintf(out, cap, "%.8s/%s/%s/aws4_request", date, s->region, s->service);
+}
+
+char *wc_sigv4_string_to_sign(const wc_sigv4_signer *s, const char *canonical_request)
+{
+    char date[17], sc[256], hash[65];
+    wc_sigv4_amz_date(s->when, date);
+    scope(s, sc, sizeof(sc));
+    wc_sha256_hex(canonical_request, strlen(canonical_request), hash);
+    size_t len = strlen(date) + strlen(sc) + 64 + 40;
+    char *out = malloc(len);
+    if (out)
+        snprintf(out, len, "AWS4-HMAC-SHA256\n%s\n%s\n%s", date, sc, hash);
+    return out;
+}
+
+static void hmac(const void *key, size_t keylen, const char *data, unsigned char out[32])
+{
+    unsigned int n = 32;
+    HMAC(EVP_sha256(), key, (int)keylen, (const unsigned char *)data, strlen(data), out, &n);
+}
+
+void wc_sigv4_signature(const wc_sigv4_signer *s, const char *string_to_sign, char out[65])
+{
+    char date[17], day[9];
+    wc_sigv4_amz_date(s->when, date);
+    snprintf(day, sizeof(day), "%.8s", date);
+    size_t klen = strlen(s->secret_access_key) + 5;
+    char *k = malloc(klen);
+    unsigned char k1[32], k2[32], k3[32], k4[32], sig[32];
+    if (!k) {
+        out[0] = '\0';
+        return;
+    }
+    snprintf(k, klen, "AWS4%s", s->secret_access_key);
+    hmac(k, strlen(k), day, k1);
+    hmac(k1, 32, s->region, k2);
+    hmac(k2, 32, s->service, k3);
+    hmac(k3, 32, "aws4_request", k4);
+    hmac(k4, 32, string_to_sign, sig);
+    OPENSSL_cleanse(k, klen); /* the secret does not linger in freed memory */
+    free(k);
+    for (int i = 0; i < 32; i++)
+        snprintf(out + 2 * i, 3, "%02x", sig[i]);
+}
+
+char *wc_sigv4_authorization(const wc_sigv4_signer *s, const wc_sigv4_request *req)
+{
+    char *signed_headers = NULL;
+    char *canonical = wc_sigv4_canonical_request(req, s->normalize_path, &signed_headers);
+    char *sts = canonical ? wc_sigv4_string_to_sign(s, canonical) : NULL;
+    char *out = NULL;
+    if (sts) {
+        char sig[65], sc[256];
+        wc_sigv4_signature(s, sts, sig);
+        scope(s, sc, sizeof(sc));
+        size_t len = strlen(s->access_key_id) + strlen(sc) + strlen(signed_headers) + 128;
+        out = malloc(len);
+        if (out)
+            snprintf(out, len,
+                     "AWS4-HMAC-SHA256 Credential=%s/%s, SignedHeaders=%s, Signature=%s",
+                     s->access_key_id, sc, signed_headers, sig);
+    }
+    free(canonical);
+    free(signed_headers);
+    free(sts);
+    return out;
+}

@@ -1,0 +1,234 @@
+/* SigV4 against AWS's own test suite (tests/data/aws-sigv4-test-suite, see its NOTICE): for every
+ * case, the canonical request, the string to sign, the signature and the Authorization header
+ * must equal AWS's expected files byte for byte. */
+#include <jansson.h>
+
+#include "aws/sigv4.h"
+#include "common/clock.h"
+#include "testutil.h"
+
+static const char *suite_dir(void)
+{
+    static char dir[4096];
+    const char *data = getenv("WC_TESTDATA");
+    snprintf(dir, sizeof(dir), "%s/aws-sigv4-test-suite", data ? data : "tests/data");
+    return dir;
+}
+
+static char *case_file(const char *name, const char *file)
+{
+    char *dir = wc_path_join(suite_dir(), name);
+    char *text = read_text(dir, file);
+    free(dir);
+    if (!text)
+        fail_msg("case %s: no %s", name, file);
+    return text;
+}
+
+static int hexval(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10 : c - 'a' + 10;
+}
+
+static char *percent_decode(const char *s, size_t n)
+{
+    char *out = malloc(n + 1), *o = out;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '%' && i + 2 < n) {
+            *o++ = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+            i += 2;
+        } else {
+            *o++ = s[i];
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
+typedef struct {
+    char method[16];
+    char *path;
+    wc_param query[16];
+    size_t n_query;
+    wc_param headers[24];
+    size_t n_headers;
+    char *body;
+    char *owned[64];
+    size_t n_owned;
+} parsed;
+
+static char *keep(parsed *p, char *s)
+{
+    p->owned[p->n_owned++] = s;
+    return s;
+}
+
+/* request.txt: "METHOD TARGET HTTP/1.1", header lines (a line starting with white space
+ * continues the previous value), a blank line, the body. */
+static void parse_request(parsed *p, char *text)
+{
+    memset(p, 0, sizeof(*p));
+    char *eol = strchr(text, '\n');
+    if (eol)
+        *eol = '\0';
+    char *sp = strchr(text, ' ');
+    char *http = strstr(text, " HTTP/");
+    snprintf(p->method, sizeof(p->method), "%.*s", (int)(sp - text), text);
+    *http = '\0';
+    char *target = sp + 1;
+    char *q = strchr(target, '?');
+    if (q) {
+        *q++ = '\0';
+        char *save = NULL;
+        for (char *pair = strtok_r(q, "&", &save); pair; pair = strtok_r(NULL, "&", &save)) {
+            char *eq = strchr(pair, '=');
+            size_t nlen = eq ? (size_t)(eq - pair) : strlen(pair);
+            p->query[p->n_query].name = keep(p, percent_decode(pair, nlen));
+            p->query[p->n_query].value = keep(p, percent_decode(eq ? eq + 1 : "", eq ? strlen(eq + 1) : 0));
+            p->n_query++;
+        }
+    }
+    p->path = keep(p, strdup(target));
+    char *line = eol ? eol + 1 : NULL;
+    while (line && *line && *line != '\n') {
+        char *next = strchr(line, '\n');
+        if (next)
+            *next = '\0';
+        if ((*line == ' ' || *line == '\t') && p->n_headers > 0) {
+            wc_param *h = &p->headers[p->n_headers - 1];
+            size_t len = strlen(h->value) + strlen(line) + 2;
+            char *joined = malloc(len);
+            snprintf(joined, len, "%s\n%s", h->value, line);
+            h->value = keep(p, joined);
+        } else {
+            char *colon = strchr(line, ':');
+            *colon = '\0';
+            p->headers[p->n_headers].name = line;
+            p->headers[p->n_headers].value = colon + 1;
+            p->n_headers++;
+        }
+        line = next ? next + 1 : NULL;
+    }
+    p->body = line && *line == '\n' ? line + 1 : (char *)"";
+}
+
+static void free_parsed(parsed *p)
+{
+    for (size_t i = 0; i < p->n_owned; i++)
+        free(p->owned[i]);
+}
+
+static void check_case(const char *name)
+{
+    char *ctx_text = case_file(name, "context.json");
+    json_t *ctx = json_loads(ctx_text, 0, NULL);
+    assert_non_null(ctx);
+    json_t *creds = json_object_get(ctx, "credentials");
+    const char *token = json_string_value(json_object_get(creds, "token"));
+    int omit_token = json_is_true(json_object_get(ctx, "omit_session_token"));
+    int sign_body = json_is_true(json_object_get(ctx, "sign_body"));
+    struct tm tm = {0};
+    strptime(json_string_value(json_object_get(ctx, "timestamp")), "%Y-%m-%dT%H:%M:%SZ", &tm);
+
+    wc_sigv4_signer s = {
+        .access_key_id = json_string_value(json_object_get(creds, "access_key_id")),
+        .secret_access_key = json_string_value(json_object_get(creds, "secret_access_key")),
+        .region = json_string_value(json_object_get(ctx, "region")),
+        .service = json_string_value(json_object_get(ctx, "service")),
+        .when = timegm(&tm),
+        .normalize_path = json_is_true(json_object_get(ctx, "normalize")),
+    };
+    char *req_text = case_file(name, "request.txt");
+    parsed p;
+    parse_request(&p, req_text);
+    char date[17], hash[65];
+    wc_sigv4_amz_date(s.when, date);
+    wc_sha256_hex(p.body, strlen(p.body), hash);
+    p.headers[p.n_headers++] = (wc_param){"X-Amz-Date", date};
+    if (token && !omit_token)
+        p.headers[p.n_headers++] = (wc_param){"X-Amz-Security-Token", token};
+    if (sign_body)
+        p.headers[p.n_headers++] = (wc_param){"x-amz-content-sha256", hash};
+
+    wc_sigv4_request r = {p.method, p.path, p.query, p.n_query, p.headers, p.n_headers, hash};
+    char *signed_headers = NULL;
+    char *canonical = wc_sigv4_canonical_request(&r, s.normalize_path, &signed_headers);
+    char *want_canonical = case_file(name, "header-canonical-request.txt");
+    if (strcmp(canonical, want_canonical) != 0)
+        fail_msg("case %s: canonical request\n--- got\n%s\n--- want\n%s", name, canonical,
+                 want_canonical);
+    char *sts = wc_sigv4_string_to_sign(&s, canonical);
+    char *want_sts = case_file(name, "header-string-to-sign.txt");
+    assert_string_equal(sts, want_sts);
+    char sig[65];
+    wc_sigv4_signature(&s, sts, sig);
+    char *want_sig = case_file(name, "header-signature.txt");
+    assert_string_equal(sig, want_sig);
+    char *auth = wc_sigv4_authorization(&s, &r);
+    char *signed_req = case_file(name, "header-signed-request.txt");
+    char *auth_line = strstr(signed_req, "Authorization:");
+    assert_non_null(auth_line);
+    auth_line += strlen("Authorization:");
+    *strchr(auth_line, '\n') = '\0';
+    assert_string_equal(auth, auth_line);
+
+    free(auth);
+    free(signed_req);
+    free(want_sig);
+    free(sts);
+    free(want_sts);
+    free(canonical);
+    free(want_canonical);
+    free(signed_headers);
+    free_parsed(&p);
+    free(req_text);
+    json_decref(ctx);
+    free(ctx_text);
+}
+
+static void every_case_of_the_aws_suite(void **state)
+{
+    DIR *d = opendir(suite_dir());
+    if (!d)
+        fail_msg("no test suite at %s", suite_dir());
+    struct dirent *de;
+    int cases = 0;
+    while ((de = readdir(d)) != NULL) {
+        if (de->d_name[0] == '.' || strchr(de->d_name, '.') || strcmp(de->d_name, "LICENSE") == 0 ||
+            strcmp(de->d_name, "NOTICE") == 0)
+            continue;
+        check_case(de->d_name);
+        cases++;
+    }
+    closedir(d);
+    assert_int_equal(cases, 38); /* every case folder of the suite */
+}
+
+static void uri_encoding(void **state)
+{
+    char *e = wc_uri_encode("widgets/mary matthews/a+b=c*d%e~f\xe1\x88\xb4", 1);
+    assert_string_equal(e, "widgets/mary%20matthews/a%2Bb%3Dc%2Ad%25e~f%E1%88%B4");
+    free(e);
+    e = wc_uri_encode("a/b", 0);
+    assert_string_equal(e, "a%2Fb");
+    free(e);
+}
+
+static void query_is_sorted_and_encoded(void **state)
+{
+    wc_param q[] = {{"prefix", "a b"}, {"list-type", "2"}, {"max-keys", "10"},
+                    {"continuation-token", "x+y/z="}};
+    char *s = wc_sigv4_query(q, 4);
+    assert_string_equal(s, "continuation-token=x%2By%2Fz%3D&list-type=2&max-keys=10&prefix=a%20b");
+    free(s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(every_case_of_the_aws_suite),
+        cmocka_unit_test(uri_encoding),
+        cmocka_unit_test(query_is_sorted_and_encoded),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
