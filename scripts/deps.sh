@@ -2,7 +2,8 @@
 # Installs what building and testing widget-consumer needs on Debian 12, when it is missing.
 # Runs as root (CI) or through sudo.
 set -euo pipefail
-PACKAGES=(gcc make cmake pkg-config libjansson-dev libcmocka-dev libssl-dev valgrind)
+PACKAGES=(gcc make cmake pkg-config libjansson-dev libcmocka-dev libssl-dev libcurl4-openssl-dev
+          libexpat1-dev libinih-dev valgrind)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,0 +1,63 @@
+/* client.h - one AWS call: endpoint, credentials, SigV4, the HTTP transport, error decoding and
+ * retries, put together. The S3, SQS and DynamoDB modules are thin layers over wc_aws_send. */
+#ifndef WC_CLIENT_H
+#define WC_CLIENT_H
+
+#include <jansson.h>
+
+#include "aws/aws_error.h"
+#include "aws/credentials.h"
+#include "aws/endpoint.h"
+#include "aws/http.h"
+#include "aws/retry.h"
+#include "common/clock.h"
+
+typedef struct {
+    const char *region;       /* NULL: the profile's region */
+    const char *profile;      /* NULL: AWS_PROFILE or "default" */
+    const char *endpoint_url; /* --endpoint-url, or NULL */
+    wc_retry_policy retry;
+    wc_http_config http;
+    wc_clock *clock;          /* for backoff sleeps; NULL: the system clock */
+} wc_aws_config;
+
+typedef struct wc_aws wc_aws;
+
+/* NULL on failure (err says why: no region, a bad endpoint, out of memory). */
+wc_aws *wc_aws_new(const wc_aws_config *config, wc_error *err);
+void wc_aws_free(wc_aws *aws);
+
+const char *wc_aws_region(const wc_aws *aws);
+wc_http *wc_aws_http(wc_aws *aws);
+
+/* The endpoint of a service (resolved once, then kept). */
+const wc_endpoint *wc_aws_endpoint(wc_aws *aws, const char *service, wc_error *err);
+
+typedef struct {
+    const char *service; /* "s3", "sqs", "dynamodb" */
+    const char *method;
+    const char *base;    /* scheme://host[:port] */
+    const char *path;    /* decoded; encoded once on the wire and in the signature */
+    const wc_param *query;
+    size_t n_query;
+    const wc_param *headers; /* extra headers, all signed */
+    size_t n_headers;
+    const char *body;
+    size_t body_len;
+    int unsigned_payload; /* S3: x-amz-content-sha256: UNSIGNED-PAYLOAD */
+    long timeout_ms;      /* 0: the transport's */
+} wc_aws_request;
+
+/* Signs and sends, retrying throttling, 5xx and network failures with backoff. WC_OK: a 2xx
+ * answer in *resp (the caller cleans it up). Otherwise *aerr holds the AWS error and err its
+ * text; the result is WC_ERR_NOT_FOUND for 404s and codes with NotFound or NoSuch, WC_ERR_CONFLICT
+ * for failed conditions (412, ConditionalCheckFailedException), WC_ERR_IO for the rest. */
+wc_result wc_aws_send(wc_aws *aws, const wc_aws_request *req, wc_http_response *resp,
+                      wc_aws_error *aerr, wc_error *err);
+
+/* A call of an AWS JSON 1.0 protocol (SQS, DynamoDB): POST / with X-Amz-Target = target.
+ * *out gets the decoded answer (a new reference; NULL when the body is empty). */
+wc_result wc_aws_json(wc_aws *aws, const char *service, const char *target, json_t *body,
+                      json_t **out, wc_aws_error *aerr, wc_error *err);
+
+#endif

@@ -1,0 +1,317 @@
+#include "aws/http.h"
+
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+typedef struct transfer {
+    CURL *easy;
+    struct curl_slist *headers;
+    char *body; /* our copy of the request body */
+    wc_http_response response;
+    size_t cap_body;
+    size_t max_body;
+    wc_http_done done;
+    void *ctx;
+    struct transfer *prev, *next; /* the transfers in flight */
+} transfer;
+
+struct wc_http {
+    CURLM *multi;
+    wc_http_config config;
+    int in_flight;
+    transfer *active;
+};
+
+static int curl_ready;
+
+wc_http *wc_http_new(const wc_http_config *config)
+{
+    if (!curl_ready) {
+        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+            return NULL;
+        curl_ready = 1;
+    }
+    wc_http *h = calloc(1, sizeof(*h));
+    if (!h)
+        return NULL;
+    if (config)
+        h->config = *config;
+    if (!h->config.connect_timeout_ms)
+        h->config.connect_timeout_ms = 3000;
+    if (!h->config.timeout_ms)
+        h->config.timeout_ms = 30000;
+    if (!h->config.max_body)
+        h->config.max_body = 8u << 20;
+    h->multi = curl_multi_init();
+    if (!h->multi) {
+        free(h);
+        return NULL;
+    }
+    /* Keep-alive: a handful of connections per host, reused by every later request. */
+    curl_multi_setopt(h->multi, CURLMOPT_MAX_HOST_CONNECTIONS, 64L);
+    curl_multi_setopt(h->multi, CURLMOPT_MAXCONNECTS, 64L);
+    return h;
+}
+
+static void transfer_free(transfer *t)
+{
+    if (!t)
+        return;
+    if (t->easy)
+        curl_easy_cleanup(t->easy);
+    curl_slist_free_all(t->headers);
+    free(t->body);
+    wc_http_response_cleanup(&t->response);
+    free(t);
+}
+
+void wc_http_free(wc_http *h)
+{
+    if (!h)
+        return;
+    /* Transfers still in flight are abandoned, their callbacks never called. */
+    while (h->active) {
+        transfer *t = h->active;
+        h->active = t->next;
+        curl_multi_remove_handle(h->multi, t->easy);
+        transfer_free(t);
+    }
+    curl_multi_cleanup(h->multi);
+    free(h);
+}
+
+void wc_http_response_cleanup(wc_http_response *r)
+{
+    free(r->body);
+    free(r->request_id);
+    free(r->etag);
+    memset(r, 0, sizeof(*r));
+}
+
+static size_t on_body(char *data, size_t size, size_t n, void *p)
+{
+    transfer *t = p;
+    size_t len = size * n;
+    wc_http_response *r = &t->response;
+    if (r->len + len > t->max_body) {
+        r->too_large = 1;
+        return 0; /* curl stops the transfer: CURLE_WRITE_ERROR */
+    }
+    if (r->len + len + 1 > t->cap_body) {
+        size_t cap = t->cap_body ? t->cap_body : 4096;
+        while (cap < r->len + len + 1)
+            cap *= 2;
+        char *bigger = realloc(r->body, cap);
+        if (!bigger)
+            return 0;
+        r->body = bigger;
+        t->cap_body = cap;
+    }
+    memcpy(r->body + r->len, data, len);
+    r->len += len;
+    r->body[r->len] = '\0';
+    return len;
+}
+
+/* Keeps the few response headers we use. */
+static size_t on_header(char *line, size_t size, size_t n, void *p)
+{
+    transfer *t = p;
+    size_t len = size * n;
+    char **slot = NULL;
+    size_t name_len = 0;
+    if (len > 17 && strncasecmp(line, "x-amz-request-id:", 17) == 0) {
+        slot = &t->response.request_id;
+        name_len = 17;
+    } else if (len > 17 && strncasecmp(line, "x-amzn-requestid:", 17) == 0) {
+        slot = &t->response.request_id;
+        name_len = 17;
+    } else if (len > 5 && strncasecmp(line, "etag:", 5) == 0) {
+        slot = &t->response.etag;
+        name_len = 5;
+    }
+    if (slot) {
+        const char *v = line + name_len;
+        size_t vlen = len - name_len;
+        while (vlen && (*v == ' ' || *v == '\t')) {
+            v++;
+            vlen--;
+        }
+        while (vlen && (v[vlen - 1] == '\r' || v[vlen - 1] == '\n' || v[vlen - 1] == ' '))
+            vlen--;
+        free(*slot);
+        *slot = strndup(v, vlen);
+    }
+    return len;
+}
+
+wc_result wc_http_start(wc_http *h, const wc_http_request *req, wc_http_done done, void *ctx,
+                        wc_error *err)
+{
+    transfer *t = calloc(1, sizeof(*t));
+    if (!t || !(t->easy = curl_easy_init())) {
+        free(t);
+        return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+    }
+    t->done = done;
+    t->ctx = ctx;
+    t->max_body = h->config.max_body;
+    CURL *e = t->easy;
+    curl_easy_setopt(e, CURLOPT_URL, req->url);
+    curl_easy_setopt(e, CURLOPT_PRIVATE, t);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, t);
+    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(e, CURLOPT_HEADERDATA, t);
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->response.error);
+    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, h->config.connect_timeout_ms);
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, req->timeout_ms ? req->timeout_ms : h->config.timeout_ms);
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
+    if (strcmp(req->method, "HEAD") == 0) {
+        curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+    } else if (strcmp(req->method, "GET") != 0) {
+        curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, req->method);
+    }
+    if (req->body || strcmp(req->method, "PUT") == 0 || strcmp(req->method, "POST") == 0) {
+        t->body = malloc(req->body_len + 1);
+        if (!t->body) {
+            transfer_free(t);
+            return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+        }
+        if (req->body_len)
+            memcpy(t->body, req->body, req->body_len);
+        curl_easy_setopt(e, CURLOPT_POSTFIELDS, t->body);
+        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
+    }
+    /* No "Expect: 100-continue" round trip, and no content type curl would invent. */
+    struct curl_slist *hs = NULL;
+    const char *const blanks[] = {"Expect:", "Accept:", "Content-Type:"};
+    for (size_t i = 0; i < 3; i++) {
+        struct curl_slist *more = curl_slist_append(hs, blanks[i]);
+        if (!more) {
+            curl_slist_free_all(hs);
+            transfer_free(t);
+            return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+        }
+        hs = more;
+    }
+    for (size_t i = 0; hs && i < req->n_headers; i++) {
+        size_t len = strlen(req->headers[i].name) + strlen(req->headers[i].value) + 3;
+        char *line = malloc(len);
+        if (!line) {
+            curl_slist_free_all(hs);
+            hs = NULL;
+            break;
+        }
+        snprintf(line, len, "%s: %s", req->headers[i].name, req->headers[i].value);
+        struct curl_slist *more = curl_slist_append(hs, line);
+        free(line);
+        if (!more) {
+            curl_slist_free_all(hs);
+            hs = NULL;
+            break;
+        }
+        hs = more;
+    }
+    if (!hs) {
+        transfer_free(t);
+        return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+    }
+    t->headers = hs;
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, hs);
+    if (curl_multi_add_handle(h->multi, e) != CURLM_OK) {
+        transfer_free(t);
+        return wc_error_set(err, WC_ERR_IO, "HTTP: could not start %s %s", req->method, req->url);
+    }
+    h->in_flight++;
+    t->next = h->active;
+    if (h->active)
+        h->active->prev = t;
+    h->active = t;
+    return WC_OK;
+}
+
+static void finish(wc_http *h, CURLMsg *msg)
+{
+    transfer *t = NULL;
+    curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&t);
+    curl_multi_remove_handle(h->multi, msg->easy_handle);
+    h->in_flight--;
+    if (t->prev)
+        t->prev->next = t->next;
+    else
+        h->active = t->next;
+    if (t->next)
+        t->next->prev = t->prev;
+    wc_http_response r = t->response;
+    memset(&t->response, 0, sizeof(t->response));
+    r.curl_code = (int)msg->data.result;
+    if (r.curl_code == CURLE_OK)
+        curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &r.status);
+    else if (!r.error[0])
+        snprintf(r.error, sizeof(r.error), "%s", curl_easy_strerror(msg->data.result));
+    if (r.too_large)
+        snprintf(r.error, sizeof(r.error), "response body over the %zu-byte limit", t->max_body);
+    if (!r.body)
+        r.body = calloc(1, 1);
+    wc_http_done done = t->done;
+    void *ctx = t->ctx;
+    transfer_free(t);
+    done(ctx, &r);
+}
+
+int wc_http_run(wc_http *h, int wait_ms)
+{
+    int running = 0;
+    curl_multi_perform(h->multi, &running);
+    CURLMsg *msg;
+    int left;
+    int finished = 0;
+    while ((msg = curl_multi_info_read(h->multi, &left)) != NULL) {
+        if (msg->msg == CURLMSG_DONE) {
+            finish(h, msg);
+            finished++;
+        }
+    }
+    if (!finished && h->in_flight > 0 && wait_ms > 0) {
+        curl_multi_poll(h->multi, NULL, 0, wait_ms, NULL);
+        curl_multi_perform(h->multi, &running);
+        while ((msg = curl_multi_info_read(h->multi, &left)) != NULL)
+            if (msg->msg == CURLMSG_DONE)
+                finish(h, msg);
+    }
+    return h->in_flight;
+}
+
+typedef struct {
+    int done;
+    wc_http_response *out;
+} sync_ctx;
+
+static void sync_done(void *p, wc_http_response *r)
+{
+    sync_ctx *c = p;
+    *c->out = *r;
+    c->done = 1;
+}
+
+wc_result wc_http_do(wc_http *h, const wc_http_request *req, wc_http_response *out, wc_error *err)
+{
+    memset(out, 0, sizeof(*out));
+    sync_ctx c = {0, out};
+    wc_result result = wc_http_start(h, req, sync_done, &c, err);
+    if (result != WC_OK)
+        return result;
+    while (!c.done)
+        wc_http_run(h, 1000);
+    if (out->curl_code != 0)
+        return wc_error_set(err, WC_ERR_IO, "%s %s: %s", req->method, req->url, out->error);
+    return WC_OK;
+}
