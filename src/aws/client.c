@@ -144,8 +144,8 @@ static wc_result send_once(wc_aws *aws, const wc_aws_request *req, wc_http_respo
         result = wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     } else {
         headers[n++] = (wc_param){"Authorization", auth};
-        wc_http_request hreq = {req->method, url, headers, n, req->body, req->body_len,
-                                req->timeout_ms};
+        wc_http_request hreq = {req->method, url,         headers,         n,
+                                req->body,   req->body_len, req->timeout_ms, req->max_body};
         result = wc_http_do(aws->http, &hreq, resp, err);
     }
     free(url);
@@ -173,7 +173,7 @@ wc_result wc_aws_send(wc_aws *aws, const wc_aws_request *req, wc_http_response *
             snprintf(aerr->message, sizeof(aerr->message), "%s", err->msg);
         } else {
             wc_http_response_cleanup(resp);
-            return result; /* no credentials, out of memory: retrying will not help */
+            return result; /* no credentials, too large, out of memory: retrying will not help */
         }
         wc_http_response_cleanup(resp);
         if (!wc_retry_is_retryable(aerr) || attempt + 1 >= aws->retry.max_attempts) {
@@ -202,7 +202,7 @@ wc_result wc_aws_json(wc_aws *aws, const char *service, const char *target, json
     if (json_is_integer(wait))
         timeout = (long)json_integer_value(wait) * 1000 + 15000; /* a long poll takes its time */
     wc_aws_request req = {service, "POST", ep->base, "/", NULL, 0, headers, 2, text, strlen(text),
-                          0, timeout};
+                          0, timeout, 0};
     wc_http_response resp;
     wc_result result = wc_aws_send(aws, &req, &resp, aerr, err);
     free(text);

@@ -46,12 +46,14 @@ typedef struct {
     size_t body_len;
     int unsigned_payload; /* S3: x-amz-content-sha256: UNSIGNED-PAYLOAD */
     long timeout_ms;      /* 0: the transport's */
+    size_t max_body;      /* response body cap; 0: the transport's */
 } wc_aws_request;
 
 /* Signs and sends, retrying throttling, 5xx and network failures with backoff. WC_OK: a 2xx
  * answer in *resp (the caller cleans it up). Otherwise *aerr holds the AWS error and err its
  * text; the result is WC_ERR_NOT_FOUND for 404s and codes with NotFound or NoSuch, WC_ERR_CONFLICT
- * for failed conditions (412, ConditionalCheckFailedException), WC_ERR_IO for the rest. */
+ * for failed conditions (412, ConditionalCheckFailedException), WC_ERR_TOO_LARGE for an answer
+ * over the body cap (not retried), WC_ERR_IO for the rest. */
 wc_result wc_aws_send(wc_aws *aws, const wc_aws_request *req, wc_http_response *resp,
                       wc_aws_error *aerr, wc_error *err);
 

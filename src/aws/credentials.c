@@ -290,7 +290,7 @@ static wc_result ecs_fetch(wc_credential_provider *self, wc_credentials *out, wc
         token = strdup(env("AWS_CONTAINER_AUTHORIZATION_TOKEN"));
     }
     wc_param auth = {"Authorization", token};
-    wc_http_request req = {"GET", url, token ? &auth : NULL, token ? 1 : 0, NULL, 0, 2000};
+    wc_http_request req = {"GET", url, token ? &auth : NULL, token ? 1 : 0, NULL, 0, 2000, 0};
     wc_http_response resp;
     wc_result result = wc_http_do(p->http, &req, &resp, err);
     scrub_free(token);
@@ -327,7 +327,7 @@ static wc_result imds_fetch(wc_credential_provider *self, wc_credentials *out, w
     /* IMDSv2: a session token first (PUT), then the role, then its credentials. */
     snprintf(url, sizeof(url), "%.*s/latest/api/token", (int)blen, base);
     wc_param ttl = {"X-aws-ec2-metadata-token-ttl-seconds", "21600"};
-    wc_http_request req = {"PUT", url, &ttl, 1, "", 0, 1000};
+    wc_http_request req = {"PUT", url, &ttl, 1, "", 0, 1000, 0};
     if (wc_http_do(p->http, &req, &resp, &ignored) != WC_OK || resp.status != 200) {
         wc_http_response_cleanup(&resp);
         return WC_ERR_NOT_FOUND; /* not on EC2 (or metadata is off): no credentials here */
@@ -337,7 +337,7 @@ static wc_result imds_fetch(wc_credential_provider *self, wc_credentials *out, w
     wc_http_response_cleanup(&resp);
     wc_param tok = {"X-aws-ec2-metadata-token", token};
     snprintf(url, sizeof(url), "%.*s/latest/meta-data/iam/security-credentials/", (int)blen, base);
-    wc_http_request role_req = {"GET", url, &tok, 1, NULL, 0, 1000};
+    wc_http_request role_req = {"GET", url, &tok, 1, NULL, 0, 1000, 0};
     wc_result result = wc_http_do(p->http, &role_req, &resp, err);
     if (result == WC_OK && resp.status != 200)
         result = wc_error_set(err, WC_ERR_IO, "EC2 instance metadata: no IAM role (HTTP %ld)",
@@ -352,7 +352,7 @@ static wc_result imds_fetch(wc_credential_provider *self, wc_credentials *out, w
     if (result == WC_OK) {
         snprintf(url, sizeof(url), "%.*s/latest/meta-data/iam/security-credentials/%s",
                  (int)blen, base, role);
-        wc_http_request cred_req = {"GET", url, &tok, 1, NULL, 0, 1000};
+        wc_http_request cred_req = {"GET", url, &tok, 1, NULL, 0, 1000, 0};
         result = wc_http_do(p->http, &cred_req, &resp, err);
         if (result == WC_OK && resp.status != 200)
             result = wc_error_set(err, WC_ERR_IO,

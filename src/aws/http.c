@@ -158,7 +158,7 @@ wc_result wc_http_start(wc_http *h, const wc_http_request *req, wc_http_done don
     }
     t->done = done;
     t->ctx = ctx;
-    t->max_body = h->config.max_body;
+    t->max_body = req->max_body ? req->max_body : h->config.max_body;
     CURL *e = t->easy;
     curl_easy_setopt(e, CURLOPT_URL, req->url);
     curl_easy_setopt(e, CURLOPT_PRIVATE, t);
@@ -311,6 +311,8 @@ wc_result wc_http_do(wc_http *h, const wc_http_request *req, wc_http_response *o
         return result;
     while (!c.done)
         wc_http_run(h, 1000);
+    if (out->too_large)
+        return wc_error_set(err, WC_ERR_TOO_LARGE, "%s %s: %s", req->method, req->url, out->error);
     if (out->curl_code != 0)
         return wc_error_set(err, WC_ERR_IO, "%s %s: %s", req->method, req->url, out->error);
     return WC_OK;

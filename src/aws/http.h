@@ -32,6 +32,7 @@ typedef struct {
     const char *body;
     size_t body_len;
     long timeout_ms; /* 0: the transport's */
+    size_t max_body; /* 0: the transport's */
 } wc_http_request;
 
 typedef struct {
@@ -61,7 +62,8 @@ wc_result wc_http_start(wc_http *http, const wc_http_request *req, wc_http_done 
 int wc_http_run(wc_http *http, int wait_ms);
 
 /* Sends one request and waits for it. The response is the caller's (cleanup). WC_OK when an HTTP
- * answer came (of any status); WC_ERR_IO (curl's words in err) when none did. */
+ * answer came (of any status); WC_ERR_TOO_LARGE when its body passed the cap; WC_ERR_IO (curl's
+ * words in err) when no answer came. */
 wc_result wc_http_do(wc_http *http, const wc_http_request *req, wc_http_response *response,
                      wc_error *err);
 

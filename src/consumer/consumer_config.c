@@ -4,9 +4,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aws/client.h"
 #include "common/clock.h"
 #include "sources/dir_source.h"
+#include "sources/s3_source.h"
+#include "sources/sqs_source.h"
 #include "stores/dir_store.h"
+#include "stores/dynamodb_store.h"
+#include "stores/s3_store.h"
 
 #define OFF(f) offsetof(wc_consumer_config, f)
 
@@ -23,15 +28,27 @@ const wc_option wc_consumer_options[] = {
      "store widgets in an S3 bucket"},
     {"dynamodb-widget-table", "dwt", WC_OPT_STRING, "TABLE", NULL, NULL, OFF(widget_table),
      "store widgets in a DynamoDB table"},
+    {"request-prefix", NULL, WC_OPT_STRING, "PREFIX", "", NULL, OFF(request_prefix),
+     "key prefix of requests in the request bucket"},
     {"dead-letter-dir", NULL, WC_OPT_STRING, "DIR", NULL, NULL, OFF(dead_letter_dir),
      "where bad and given-up requests of --request-dir go (default: REQUEST_DIR.dead-letter)"},
+    {"dead-letter-queue", NULL, WC_OPT_STRING, "QUEUE", NULL, NULL, OFF(dead_letter_queue),
+     "SQS queue (name or URL) for bad and given-up requests of -rq"},
+    {"dead-letter-bucket", NULL, WC_OPT_STRING, "BUCKET", NULL, NULL, OFF(dead_letter_bucket),
+     "S3 bucket for bad and given-up requests of -rb (default: the request bucket)"},
+    {"dead-letter-prefix", NULL, WC_OPT_STRING, "PREFIX", "dead-letter/", NULL,
+     OFF(dead_letter_prefix), "key prefix of dead letters of -rb"},
     {"widget-key-prefix", "wkp", WC_OPT_STRING, "PREFIX", "widgets/", NULL, OFF(key_prefix),
      "key prefix of widgets in a widget bucket or directory"},
     {"dynamodb-key", NULL, WC_OPT_STRING, "NAME", "id", NULL, OFF(table_key),
      "partition key attribute of the DynamoDB table"},
     {"profile", "p", WC_OPT_STRING, "NAME", NULL, "AWS_PROFILE", OFF(profile),
      "AWS profile of the shared config and credentials files"},
-    {"region", "r", WC_OPT_STRING, "REGION", NULL, "AWS_REGION", OFF(region), "AWS region"},
+    {"region", "r", WC_OPT_STRING, "REGION", NULL, "AWS_REGION", OFF(region),
+     "AWS region (also AWS_DEFAULT_REGION, or the profile's)"},
+    {"endpoint-url", NULL, WC_OPT_STRING, "URL", NULL, NULL, OFF(endpoint_url),
+     "send every AWS call to URL (local stand-ins; else AWS_ENDPOINT_URL_S3/_SQS/_DYNAMODB, "
+     "AWS_ENDPOINT_URL)"},
     {"max-runtime", "mrt", WC_OPT_UINT, "MS", "0", NULL, OFF(max_runtime_ms),
      "stop after this many milliseconds (0 = no limit)"},
     {"queue-wait-timeout", "qwt", WC_OPT_UINT, "SECONDS", "10", NULL, OFF(queue_wait_s),
@@ -124,22 +141,6 @@ wc_result wc_consumer_config_parse(wc_consumer_config *c, int argc, char **argv,
     if (stores != 1)
         return wc_error_set(err, WC_ERR_INVALID,
                             "name exactly one widget store: --widget-dir, -wb or -dwt");
-    if (c->request_bucket)
-        return wc_error_set(err, WC_ERR_UNSUPPORTED,
-                            "-rb/--request-bucket: the S3 request source is not built in this "
-                            "version yet; use --request-dir");
-    if (c->request_queue)
-        return wc_error_set(err, WC_ERR_UNSUPPORTED,
-                            "-rq/--request-queue: the SQS request source is not built in this "
-                            "version yet; use --request-dir");
-    if (c->widget_bucket)
-        return wc_error_set(err, WC_ERR_UNSUPPORTED,
-                            "-wb/--widget-bucket: the S3 widget store is not built in this "
-                            "version yet; use --widget-dir");
-    if (c->widget_table)
-        return wc_error_set(err, WC_ERR_UNSUPPORTED,
-                            "-dwt/--dynamodb-widget-table: the DynamoDB widget store is not built "
-                            "in this version yet; use --widget-dir");
     if (c->max_attempts == 0)
         return wc_error_set(err, WC_ERR_INVALID, "--max-attempts must be at least 1");
     if (c->max_request_bytes == 0)
@@ -166,9 +167,20 @@ wc_poller_config wc_consumer_poller_config(const wc_consumer_config *c)
     return p;
 }
 
-wc_result wc_consumer_open(const wc_consumer_config *c, wc_source *source, wc_store *store,
-                           wc_error *err)
+static wc_result open_source(const wc_consumer_config *c, wc_consumer_parts *p, wc_error *err)
 {
+    if (c->request_queue) {
+        wc_sqs_source_config sc = {p->aws, c->request_queue, c->dead_letter_queue,
+                                   (int)c->queue_wait_s, (int)c->queue_visibility_s,
+                                   (size_t)c->max_request_bytes};
+        return wc_sqs_source_open(&sc, &p->source, err);
+    }
+    if (c->request_bucket) {
+        wc_s3_source_config sc = {p->aws, c->request_bucket, c->request_prefix,
+                                  c->dead_letter_bucket, c->dead_letter_prefix,
+                                  (size_t)c->max_request_bytes, 10, wc_clock_system()};
+        return wc_s3_source_open(&sc, &p->source, err);
+    }
     char *dead_letter = NULL;
     const char *dl = c->dead_letter_dir;
     if (!dl) {
@@ -182,19 +194,53 @@ wc_result wc_consumer_open(const wc_consumer_config *c, wc_source *source, wc_st
         memcpy(dead_letter + len, ".dead-letter", sizeof(".dead-letter"));
         dl = dead_letter;
     }
-    wc_dir_source_config sc = {
-        .dir = c->request_dir,
-        .dead_letter_dir = dl,
-        .max_body = (size_t)c->max_request_bytes,
-        .clock = wc_clock_system(),
-    };
-    wc_dir_store_config tc = {.dir = c->widget_dir, .key_prefix = c->key_prefix,
-                              .durable = c->durable};
-    wc_result result = wc_dir_source_open(&sc, source, err);
+    wc_dir_source_config sc = {c->request_dir, dl, (size_t)c->max_request_bytes,
+                               wc_clock_system()};
+    wc_result result = wc_dir_source_open(&sc, &p->source, err);
     free(dead_letter);
-    if (result != WC_OK)
-        return result;
-    if ((result = wc_dir_store_open(&tc, store, err)) != WC_OK)
-        wc_source_destroy(source);
     return result;
+}
+
+static wc_result open_store(const wc_consumer_config *c, wc_consumer_parts *p, wc_error *err)
+{
+    if (c->widget_table) {
+        wc_dynamodb_store_config tc = {p->aws, c->widget_table, c->table_key, c->key_prefix};
+        return wc_dynamodb_store_open(&tc, &p->store, err);
+    }
+    if (c->widget_bucket) {
+        wc_s3_store_config tc = {p->aws, c->widget_bucket, c->key_prefix};
+        return wc_s3_store_open(&tc, &p->store, err);
+    }
+    wc_dir_store_config tc = {c->widget_dir, c->key_prefix, c->durable};
+    return wc_dir_store_open(&tc, &p->store, err);
+}
+
+wc_result wc_consumer_open(const wc_consumer_config *c, wc_consumer_parts *p, wc_error *err)
+{
+    memset(p, 0, sizeof(*p));
+    if (c->request_queue || c->request_bucket || c->widget_bucket || c->widget_table) {
+        wc_aws_config ac = {.region = c->region, .profile = c->profile,
+                            .endpoint_url = c->endpoint_url};
+        /* A long poll must not hit the transport's timeout. */
+        ac.http.timeout_ms = (long)(c->queue_wait_s * 1000 + 30000);
+        p->aws = wc_aws_new(&ac, err);
+        if (!p->aws)
+            return WC_ERR_INVALID;
+    }
+    wc_result result = open_source(c, p, err);
+    if (result == WC_OK && (result = open_store(c, p, err)) != WC_OK)
+        wc_source_destroy(&p->source);
+    if (result != WC_OK) {
+        wc_aws_free(p->aws);
+        p->aws = NULL;
+    }
+    return result;
+}
+
+void wc_consumer_close(wc_consumer_parts *p)
+{
+    wc_source_destroy(&p->source);
+    wc_store_destroy(&p->store);
+    wc_aws_free(p->aws);
+    p->aws = NULL;
 }

@@ -21,9 +21,10 @@
 typedef struct {
     const char *request_bucket, *request_queue, *request_dir;
     const char *widget_bucket, *widget_table, *widget_dir;
-    const char *dead_letter_dir;
+    const char *dead_letter_dir, *dead_letter_queue, *dead_letter_bucket, *dead_letter_prefix;
+    const char *request_prefix;
     const char *key_prefix, *table_key;
-    const char *profile, *region;
+    const char *profile, *region, *endpoint_url;
     uint64_t max_runtime_ms, queue_wait_s, queue_visibility_s;
     uint64_t poll_interval_ms, max_empty_polls, max_requests, max_attempts, retry_delay_ms;
     uint64_t max_request_bytes;
@@ -44,8 +45,19 @@ void wc_consumer_usage(FILE *out);
 /* The poller settings of a config. */
 wc_poller_config wc_consumer_poller_config(const wc_consumer_config *config);
 
-/* Opens the source and store the config names. On failure nothing is left open. */
-wc_result wc_consumer_open(const wc_consumer_config *config, wc_source *source, wc_store *store,
+/* What a consumer runs on: its source, its store, and the AWS client they share (NULL when
+ * neither is on AWS). */
+typedef struct wc_aws wc_aws;
+typedef struct {
+    wc_source source;
+    wc_store store;
+    wc_aws *aws;
+} wc_consumer_parts;
+
+/* Opens the source and store the config names (checking that AWS resources exist). On failure
+ * nothing is left open, and err names the resource and what is wrong. */
+wc_result wc_consumer_open(const wc_consumer_config *config, wc_consumer_parts *parts,
                            wc_error *err);
+void wc_consumer_close(wc_consumer_parts *parts);
 
 #endif

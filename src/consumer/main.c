@@ -57,21 +57,21 @@ int main(int argc, char **argv)
     }
     install_signals();
 
-    wc_source source;
-    wc_store store;
-    if (wc_consumer_open(&config, &source, &store, &err) != WC_OK) {
+    wc_consumer_parts parts;
+    if (wc_consumer_open(&config, &parts, &err) != WC_OK) {
         wc_errorlog("%s", err.msg);
         if (config.quiet)
             fprintf(stderr, "widget-consumer: %s\n", err.msg);
         wc_log_close();
         return 1;
     }
-    wc_info("consumer started: source=%s store=%s", source.ops->kind, store.ops->kind);
+    wc_info("consumer started: source=%s store=%s", parts.source.ops->kind, parts.store.ops->kind);
 
     wc_poller_config pc = wc_consumer_poller_config(&config);
     wc_poller_stats stats = {0};
     uint64_t t0 = wc_monotonic_ns();
-    result = wc_poller_run(&pc, &source, &store, wc_clock_system(), &stop_requested, &stats, &err);
+    result = wc_poller_run(&pc, &parts.source, &parts.store, wc_clock_system(), &stop_requested,
+                           &stats, &err);
     double secs = (double)(wc_monotonic_ns() - t0) / 1e9;
     uint64_t handled = stats.applied + stats.warnings + stats.dead_lettered;
     if (result != WC_OK)
@@ -83,8 +83,7 @@ int main(int argc, char **argv)
                 (unsigned long long)stats.warnings, (unsigned long long)stats.dead_lettered,
                 (unsigned long long)stats.deferred, (unsigned long long)stats.failed, secs,
                 stats.busy_ns ? (double)handled / ((double)stats.busy_ns / 1e9) : 0.0);
-    wc_source_destroy(&source);
-    wc_store_destroy(&store);
+    wc_consumer_close(&parts);
     wc_log_close();
     return result == WC_OK ? 0 : 1;
 }

@@ -41,7 +41,10 @@ static void handle(const wc_poller_config *config, wc_source *source, wc_store *
     wc_error err;
     wc_request *req = NULL;
     *done = 0;
-    if (msg->too_large) {
+    if (msg->too_large && msg->len_at_least) {
+        wc_error_set(&err, WC_ERR_TOO_LARGE, "request %s: body is over the %zu-byte limit",
+                     msg->key, config->max_body);
+    } else if (msg->too_large) {
         wc_error_set(&err, WC_ERR_TOO_LARGE, "request %s: body is %zu bytes, over the %zu-byte limit",
                      msg->key, msg->len, config->max_body);
     } else {

@@ -10,13 +10,16 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "aws/s3.h"
+#include "aws/sqs.h"
 #include "common/clock.h"
 #include "common/fsutil.h"
 #include "common/options.h"
 #include "producer/generator.h"
 
 typedef struct {
-    const char *request_dir, *request_bucket, *request_queue, *expected, *seed;
+    const char *request_dir, *request_bucket, *request_queue, *request_prefix, *expected, *seed;
+    const char *profile, *region, *endpoint_url;
     uint64_t max_requests, delay_ms;
     int quiet, help;
 } producer_config;
@@ -30,6 +33,12 @@ static const wc_option producer_options[] = {
      "write requests to an S3 bucket"},
     {"request-queue", "rq", WC_OPT_STRING, "QUEUE", NULL, NULL, OFF(request_queue),
      "write requests to an SQS queue"},
+    {"request-prefix", NULL, WC_OPT_STRING, "PREFIX", "", NULL, OFF(request_prefix),
+     "key prefix of requests in the request bucket"},
+    {"profile", "p", WC_OPT_STRING, "NAME", NULL, "AWS_PROFILE", OFF(profile), "AWS profile"},
+    {"region", "r", WC_OPT_STRING, "REGION", NULL, "AWS_REGION", OFF(region), "AWS region"},
+    {"endpoint-url", NULL, WC_OPT_STRING, "URL", NULL, NULL, OFF(endpoint_url),
+     "send every AWS call to URL (local stand-ins)"},
     {"max-widget-requests", "mwr", WC_OPT_UINT, "N", "100", NULL, OFF(max_requests),
      "how many requests to write"},
     {"delay", "d", WC_OPT_UINT, "MS", "0", NULL, OFF(delay_ms), "wait between two requests"},
@@ -42,10 +51,33 @@ static const wc_option producer_options[] = {
     WC_OPTIONS_END,
 };
 
+/* Where requests go: a directory, a bucket or a queue. */
+typedef struct {
+    const char *dir;
+    wc_aws *aws;
+    wc_s3_bucket bucket;
+    const char *prefix;
+    char *queue_url;
+    int fifo;
+    uint64_t last_key;
+} target;
+
+/* The next request key: 13-digit epoch milliseconds, unique and increasing even when many are
+ * made in one millisecond (then it runs a little ahead of the clock). */
+static uint64_t next_key(target *t)
+{
+    uint64_t key = wc_epoch_ms();
+    if (key <= t->last_key)
+        key = t->last_key + 1;
+    t->last_key = key;
+    return key;
+}
+
 /* Writes one request as DIR/KEY, KEY being 13-digit epoch ms, unique and increasing: the file
  * appears whole (written aside, then linked), and a name already taken moves the key on. */
-static int write_request(const char *dir, const char *json, uint64_t *last_key)
+static int write_file_request(target *t, const char *json)
 {
+    const char *dir = t->dir;
     char tmp[4096], path[4096];
     snprintf(tmp, sizeof(tmp), "%s/.producing-%ld", dir, (long)getpid());
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -58,10 +90,8 @@ static int write_request(const char *dir, const char *json, uint64_t *last_key)
         unlink(tmp);
         return -1;
     }
-    uint64_t key = wc_epoch_ms();
-    if (key <= *last_key)
-        key = *last_key + 1;
-    for (;; key++) {
+    uint64_t key = next_key(t);
+    for (;; key = next_key(t)) {
         snprintf(path, sizeof(path), "%s/%013llu", dir, (unsigned long long)key);
         if (link(tmp, path) == 0)
             break;
@@ -70,9 +100,72 @@ static int write_request(const char *dir, const char *json, uint64_t *last_key)
             return -1;
         }
     }
-    *last_key = key;
     unlink(tmp);
     return 0;
+}
+
+static int write_request(target *t, const wc_request *r, const char *json, wc_error *err)
+{
+    wc_aws_error aerr;
+    if (t->dir) {
+        if (write_file_request(t, json) == 0)
+            return 0;
+        wc_error_set(err, WC_ERR_IO, "%s: %s", t->dir, strerror(errno));
+        return -1;
+    }
+    if (t->queue_url)
+        return wc_sqs_send(t->aws, t->queue_url, json, t->fifo ? r->widget_id : NULL,
+                           t->fifo ? r->request_id : NULL, NULL, &aerr, err) == WC_OK
+                   ? 0
+                   : -1;
+    char key[256];
+    snprintf(key, sizeof(key), "%s%013llu", t->prefix, (unsigned long long)next_key(t));
+    return wc_s3_put(&t->bucket, key, json, strlen(json), "application/json", NULL, 0, &aerr,
+                     err) == WC_OK
+               ? 0
+               : -1;
+}
+
+static wc_result open_target(const producer_config *c, target *t, wc_error *err)
+{
+    memset(t, 0, sizeof(*t));
+    if (c->request_dir) {
+        t->dir = c->request_dir;
+        return wc_mkdirs(c->request_dir, err);
+    }
+    wc_aws_config ac = {.region = c->region, .profile = c->profile, .endpoint_url = c->endpoint_url};
+    t->aws = wc_aws_new(&ac, err);
+    if (!t->aws)
+        return WC_ERR_INVALID;
+    wc_aws_error aerr;
+    wc_error e;
+    char text[640];
+    if (c->request_queue) {
+        size_t len = strlen(c->request_queue);
+        t->fifo = len > 5 && strcmp(c->request_queue + len - 5, ".fifo") == 0;
+        if (wc_sqs_queue_url(t->aws, c->request_queue, &t->queue_url, &aerr, &e) != WC_OK)
+            return wc_error_set(err, WC_ERR_NOT_FOUND, "request queue \"%s\": %s",
+                                c->request_queue,
+                                aerr.code[0] ? wc_aws_error_text(&aerr, text, sizeof(text)) : e.msg);
+        return WC_OK;
+    }
+    t->prefix = c->request_prefix;
+    wc_result result = wc_s3_bucket_init(&t->bucket, t->aws, c->request_bucket, err);
+    wc_s3_listing l;
+    if (result == WC_OK &&
+        (result = wc_s3_list(&t->bucket, NULL, "/", NULL, NULL, 1, &l, &aerr, &e)) != WC_OK)
+        return wc_error_set(err, result, "request bucket \"%s\": %s", c->request_bucket,
+                            aerr.code[0] ? wc_aws_error_text(&aerr, text, sizeof(text)) : e.msg);
+    if (result == WC_OK)
+        wc_s3_listing_cleanup(&l);
+    return result;
+}
+
+static void close_target(target *t)
+{
+    free(t->queue_url);
+    wc_s3_bucket_cleanup(&t->bucket);
+    wc_aws_free(t->aws);
 }
 
 int main(int argc, char **argv)
@@ -87,19 +180,13 @@ int main(int argc, char **argv)
         return 2;
     }
     if (c.help) {
-        printf("Usage: widget-producer --request-dir DIR [options]\n"
+        printf("Usage: widget-producer --request-dir DIR | -rb BUCKET | -rq QUEUE [options]\n"
                "Writes Widget Requests: about 86%% create, 10%% update, 4%% delete.\n\nOptions:\n");
         wc_options_help(producer_options, stdout);
         return 0;
     }
-    if (c.request_bucket || c.request_queue) {
-        fprintf(stderr, "widget-producer: %s: S3 and SQS targets are not built in this version "
-                        "yet; use --request-dir\n",
-                c.request_bucket ? "-rb/--request-bucket" : "-rq/--request-queue");
-        return 2;
-    }
-    if (!c.request_dir) {
-        fprintf(stderr, "widget-producer: name a target: --request-dir DIR\n");
+    if (!!c.request_dir + !!c.request_bucket + !!c.request_queue != 1) {
+        fprintf(stderr, "widget-producer: name exactly one target: --request-dir, -rb or -rq\n");
         return 2;
     }
     uint64_t seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
@@ -107,23 +194,27 @@ int main(int argc, char **argv)
         fprintf(stderr, "widget-producer: --seed: \"%s\" is not a whole number\n", c.seed);
         return 2;
     }
-    if (wc_mkdirs(c.request_dir, &err) != WC_OK) {
+    target t;
+    if (open_target(&c, &t, &err) != WC_OK) {
         fprintf(stderr, "widget-producer: %s\n", err.msg);
+        close_target(&t);
         return 1;
     }
     wc_generator *g = wc_generator_new(seed);
     if (!g) {
         fprintf(stderr, "widget-producer: out of memory\n");
+        close_target(&t);
         return 1;
     }
-    uint64_t counts[3] = {0, 0, 0}, last_key = 0, t0 = wc_monotonic_ns();
+    const char *where = c.request_dir ? c.request_dir : c.request_queue ? c.request_queue : c.request_bucket;
+    uint64_t counts[3] = {0, 0, 0}, t0 = wc_monotonic_ns();
     int status = 0;
     for (uint64_t i = 0; i < c.max_requests; i++) {
         wc_request *r = wc_generator_next(g);
         char *json = r ? wc_request_to_json(r) : NULL;
-        if (!json || write_request(c.request_dir, json, &last_key) != 0) {
+        if (!json || write_request(&t, r, json, &err) != 0) {
             fprintf(stderr, "widget-producer: writing request %llu to %s: %s\n",
-                    (unsigned long long)i + 1, c.request_dir, json ? strerror(errno) : "out of memory");
+                    (unsigned long long)i + 1, where, json ? err.msg : "out of memory");
             free(json);
             wc_request_free(r);
             status = 1;
@@ -145,9 +236,10 @@ int main(int argc, char **argv)
                "in %.3f s; %zu widgets expected\n",
                (unsigned long long)(counts[0] + counts[1] + counts[2]),
                (unsigned long long)counts[0], (unsigned long long)counts[1],
-               (unsigned long long)counts[2], (unsigned long long)seed, c.request_dir,
+               (unsigned long long)counts[2], (unsigned long long)seed, where,
                (double)(wc_monotonic_ns() - t0) / 1e9,
                wc_widget_map_size(wc_generator_expected(g)));
     wc_generator_free(g);
+    close_target(&t);
     return status;
 }

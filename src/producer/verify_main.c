@@ -6,10 +6,14 @@
 
 #include "common/options.h"
 #include "producer/verify.h"
+#include "aws/client.h"
 #include "stores/dir_store.h"
+#include "stores/dynamodb_store.h"
+#include "stores/s3_store.h"
 
 typedef struct {
-    const char *widget_dir, *widget_bucket, *widget_table, *expected, *key_prefix;
+    const char *widget_dir, *widget_bucket, *widget_table, *expected, *key_prefix, *table_key;
+    const char *profile, *region, *endpoint_url;
     int help;
 } verify_config;
 
@@ -26,6 +30,12 @@ static const wc_option verify_options[] = {
      "the expected state, as widget-producer --expected wrote it"},
     {"widget-key-prefix", "wkp", WC_OPT_STRING, "PREFIX", "widgets/", NULL, OFF(key_prefix),
      "key prefix of widgets"},
+    {"dynamodb-key", NULL, WC_OPT_STRING, "NAME", "id", NULL, OFF(table_key),
+     "partition key attribute of the DynamoDB table"},
+    {"profile", "p", WC_OPT_STRING, "NAME", NULL, "AWS_PROFILE", OFF(profile), "AWS profile"},
+    {"region", "r", WC_OPT_STRING, "REGION", NULL, "AWS_REGION", OFF(region), "AWS region"},
+    {"endpoint-url", NULL, WC_OPT_STRING, "URL", NULL, NULL, OFF(endpoint_url),
+     "send every AWS call to URL (local stand-ins)"},
     {"help", "h", WC_OPT_FLAG, NULL, NULL, NULL, OFF(help), "print this help and exit"},
     WC_OPTIONS_END,
 };
@@ -42,20 +52,15 @@ int main(int argc, char **argv)
         return 2;
     }
     if (c.help) {
-        printf("Usage: widget-verify --widget-dir DIR --expected FILE [options]\n"
+        printf("Usage: widget-verify --widget-dir DIR | -wb BUCKET | -dwt TABLE --expected FILE "
+               "[options]\n"
                "Exit status: 0 the store equals the expected state, 1 it differs, 2 usage or "
                "read errors.\n\nOptions:\n");
         wc_options_help(verify_options, stdout);
         return 0;
     }
-    if (c.widget_bucket || c.widget_table) {
-        fprintf(stderr, "widget-verify: %s: S3 and DynamoDB stores are not built in this version "
-                        "yet; use --widget-dir\n",
-                c.widget_bucket ? "-wb/--widget-bucket" : "-dwt/--dynamodb-widget-table");
-        return 2;
-    }
-    if (!c.widget_dir || !c.expected) {
-        fprintf(stderr, "widget-verify: --widget-dir and --expected are both needed\n");
+    if (!!c.widget_dir + !!c.widget_bucket + !!c.widget_table != 1 || !c.expected) {
+        fprintf(stderr, "widget-verify: name one store (--widget-dir, -wb or -dwt) and --expected\n");
         return 2;
     }
     wc_widget_map *expected = NULL;
@@ -64,10 +69,28 @@ int main(int argc, char **argv)
         return 2;
     }
     wc_store store;
-    wc_dir_store_config sc = {.dir = c.widget_dir, .key_prefix = c.key_prefix};
     wc_verify_report report;
     int status = 2;
-    if (wc_dir_store_open(&sc, &store, &err) == WC_OK) {
+    wc_aws *aws = NULL;
+    wc_result opened;
+    if (c.widget_dir) {
+        wc_dir_store_config sc = {.dir = c.widget_dir, .key_prefix = c.key_prefix};
+        opened = wc_dir_store_open(&sc, &store, &err);
+    } else {
+        wc_aws_config ac = {.region = c.region, .profile = c.profile,
+                            .endpoint_url = c.endpoint_url};
+        aws = wc_aws_new(&ac, &err);
+        if (!aws) {
+            opened = WC_ERR_INVALID;
+        } else if (c.widget_bucket) {
+            wc_s3_store_config sc = {aws, c.widget_bucket, c.key_prefix};
+            opened = wc_s3_store_open(&sc, &store, &err);
+        } else {
+            wc_dynamodb_store_config dc = {aws, c.widget_table, c.table_key, c.key_prefix};
+            opened = wc_dynamodb_store_open(&dc, &store, &err);
+        }
+    }
+    if (opened == WC_OK) {
         if (wc_verify_store(&store, c.key_prefix, expected, &report, &err) == WC_OK) {
             wc_verify_print(&report, stdout);
             status = wc_verify_ok(&report) ? 0 : 1;
@@ -77,5 +100,6 @@ int main(int argc, char **argv)
     if (status == 2)
         fprintf(stderr, "widget-verify: %s\n", err.msg);
     wc_widget_map_free(expected);
+    wc_aws_free(aws);
     return status;
 }

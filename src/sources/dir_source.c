@@ -11,17 +11,11 @@
 
 #include "common/fsutil.h"
 #include "common/log.h"
+#include "sources/deferrals.h"
 
 /* How many of the smallest names one directory scan keeps (the look-ahead). */
 #define BATCH_MAX 256
 #define CLAIM_TAG ".claimed-"
-
-typedef struct {
-    char *name;
-    unsigned attempts;
-    uint64_t not_before_ms;
-    int seen; /* still in the directory at the last scan */
-} deferred_entry;
 
 typedef struct {
     char *dir;
@@ -31,26 +25,8 @@ typedef struct {
     long pid;
     char *batch[BATCH_MAX]; /* sorted names from the last scan */
     size_t batch_len, batch_pos;
-    deferred_entry *deferred;
-    size_t n_deferred, cap_deferred;
+    wc_deferrals *deferrals;
 } dir_source;
-
-static deferred_entry *find_deferred(dir_source *s, const char *name)
-{
-    for (size_t i = 0; i < s->n_deferred; i++)
-        if (strcmp(s->deferred[i].name, name) == 0)
-            return &s->deferred[i];
-    return NULL;
-}
-
-static void drop_deferred(dir_source *s, const char *name)
-{
-    deferred_entry *e = find_deferred(s, name);
-    if (!e)
-        return;
-    free(e->name);
-    *e = s->deferred[--s->n_deferred];
-}
 
 static void clear_batch(dir_source *s)
 {
@@ -117,8 +93,7 @@ static wc_result scan(dir_source *s, size_t *waiting, wc_error *err)
     if (!d)
         return wc_error_set(err, WC_ERR_IO, "request directory \"%s\": %s", s->dir,
                             strerror(errno));
-    for (size_t i = 0; i < s->n_deferred; i++)
-        s->deferred[i].seen = 0;
+    wc_deferrals_unmark_all(s->deferrals);
     uint64_t now = s->clock->now_ms(s->clock);
     struct dirent *de;
     wc_result result = WC_OK;
@@ -127,13 +102,10 @@ static wc_result scan(dir_source *s, size_t *waiting, wc_error *err)
             continue;
         if (de->d_type != DT_REG && de->d_type != DT_UNKNOWN)
             continue;
-        deferred_entry *e = find_deferred(s, de->d_name);
-        if (e) {
-            e->seen = 1;
-            if (e->not_before_ms > now) {
-                (*waiting)++;
-                continue;
-            }
+        wc_deferrals_mark(s->deferrals, de->d_name);
+        if (wc_deferrals_waiting(s->deferrals, de->d_name, now)) {
+            (*waiting)++;
+            continue;
         }
         if (batch_offer(s, de->d_name) != 0) {
             result = wc_error_set(err, WC_ERR_NOMEM, "out of memory");
@@ -143,14 +115,7 @@ static wc_result scan(dir_source *s, size_t *waiting, wc_error *err)
     closedir(d);
     qsort(s->batch, s->batch_len, sizeof(*s->batch), name_cmp);
     /* Forget deferrals of files that are gone (another consumer finished them). */
-    for (size_t i = 0; i < s->n_deferred;) {
-        if (!s->deferred[i].seen) {
-            free(s->deferred[i].name);
-            s->deferred[i] = s->deferred[--s->n_deferred];
-        } else {
-            i++;
-        }
-    }
+    wc_deferrals_sweep(s->deferrals);
     return result;
 }
 
@@ -182,8 +147,7 @@ static wc_result dir_receive(void *self, wc_message *msg, wc_error *err)
                 return waiting ? WC_WAIT : WC_EMPTY;
         }
         const char *name = s->batch[s->batch_pos++];
-        deferred_entry *e = find_deferred(s, name);
-        if (e && e->not_before_ms > s->clock->now_ms(s->clock))
+        if (wc_deferrals_waiting(s->deferrals, name, s->clock->now_ms(s->clock)))
             continue;
         char *from = wc_path_join(s->dir, name);
         char *to = claimed_path(s, name);
@@ -206,7 +170,7 @@ static wc_result dir_receive(void *self, wc_message *msg, wc_error *err)
                                 strerror(claim_errno));
         }
         msg->handle = to;
-        msg->attempts = e ? e->attempts : 0;
+        msg->attempts = wc_deferrals_attempts(s->deferrals, name);
         wc_error read_err;
         wc_result r = wc_read_file(to, s->max_body, &msg->body, &msg->len, &read_err);
         if (r == WC_ERR_TOO_LARGE) {
@@ -245,7 +209,7 @@ static wc_result dir_ack(void *self, wc_message *msg, wc_error *err)
     if (unlink(msg->handle) != 0)
         result = wc_error_set(err, WC_ERR_IO, "removing %s: %s", (char *)msg->handle,
                               strerror(errno));
-    drop_deferred(s, msg->key);
+    wc_deferrals_forget(s->deferrals, msg->key);
     free(msg->handle);
     msg->handle = NULL;
     return result;
@@ -254,26 +218,9 @@ static wc_result dir_ack(void *self, wc_message *msg, wc_error *err)
 static wc_result dir_defer(void *self, wc_message *msg, uint64_t delay_ms, wc_error *err)
 {
     dir_source *s = self;
-    deferred_entry *e = find_deferred(s, msg->key);
-    if (!e) {
-        if (s->n_deferred == s->cap_deferred) {
-            size_t cap = s->cap_deferred ? s->cap_deferred * 2 : 16;
-            deferred_entry *bigger = realloc(s->deferred, cap * sizeof(*bigger));
-            if (!bigger)
-                return unclaim(s, msg, err);
-            s->deferred = bigger;
-            s->cap_deferred = cap;
-        }
-        e = &s->deferred[s->n_deferred];
-        e->name = strdup(msg->key);
-        e->attempts = 0;
-        if (!e->name)
-            return unclaim(s, msg, err);
-        s->n_deferred++;
-    }
-    e->attempts = msg->attempts + 1;
-    e->not_before_ms = s->clock->now_ms(s->clock) + delay_ms;
-    e->seen = 1;
+    /* Out of memory here only loses the count: the request itself goes back in place. */
+    wc_deferrals_defer(s->deferrals, msg->key, msg->attempts + 1,
+                       s->clock->now_ms(s->clock) + delay_ms);
     return unclaim(s, msg, err);
 }
 
@@ -313,7 +260,7 @@ static wc_result dir_dead_letter(void *self, wc_message *msg, const char *reason
     if (result == WC_OK)
         result = wc_move_file(msg->handle, target, err);
     if (result == WC_OK) {
-        drop_deferred(s, msg->key);
+        wc_deferrals_forget(s->deferrals, msg->key);
         free(msg->handle);
         msg->handle = NULL;
     } else {
@@ -332,9 +279,7 @@ static void dir_destroy(void *self)
     if (!s)
         return;
     clear_batch(s);
-    for (size_t i = 0; i < s->n_deferred; i++)
-        free(s->deferred[i].name);
-    free(s->deferred);
+    wc_deferrals_free(s->deferrals);
     free(s->dir);
     free(s->dead_letter_dir);
     free(s);
@@ -402,7 +347,8 @@ wc_result wc_dir_source_open(const wc_dir_source_config *config, wc_source *out,
     s->max_body = config->max_body;
     s->clock = config->clock;
     s->pid = (long)getpid();
-    if (!s->dir || !s->dead_letter_dir) {
+    s->deferrals = wc_deferrals_new();
+    if (!s->dir || !s->dead_letter_dir || !s->deferrals) {
         dir_destroy(s);
         return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     }

@@ -20,6 +20,7 @@ typedef struct {
     char *body;        /* NUL-terminated; NULL when the body was over the size cap */
     size_t len;        /* body length, or its real size when over the cap */
     int too_large;     /* the body was over the cap: it was not read, only its size is known */
+    int len_at_least;  /* with too_large: len is only how much was seen, not the whole size */
     unsigned attempts; /* how many times it was deferred before (0 the first time) */
     void *handle;      /* the backend's own: a claimed path, a receipt handle */
 } wc_message;

@@ -1,0 +1,289 @@
+#include "aws/s3.h"
+
+#include <expat.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+wc_result wc_s3_bucket_init(wc_s3_bucket *b, wc_aws *aws, const char *bucket, wc_error *err)
+{
+    memset(b, 0, sizeof(*b));
+    const wc_endpoint *ep = wc_aws_endpoint(aws, "s3", err);
+    if (!ep)
+        return WC_ERR_INVALID;
+    b->aws = aws;
+    b->bucket = strdup(bucket);
+    if (!b->bucket)
+        return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+    return wc_endpoint_s3_bucket(ep, bucket, &b->base, &b->path_prefix, err);
+}
+
+void wc_s3_bucket_cleanup(wc_s3_bucket *b)
+{
+    free(b->bucket);
+    free(b->base);
+    free(b->path_prefix);
+    memset(b, 0, sizeof(*b));
+}
+
+static char *object_path(wc_s3_bucket *b, const char *key)
+{
+    size_t len = strlen(b->path_prefix) + strlen(key) + 1;
+    char *p = malloc(len);
+    if (p)
+        snprintf(p, len, "%s%s", b->path_prefix, key);
+    return p;
+}
+
+/* The bucket's own path: "/" or "/bucket" (no trailing slash for path style, as SDKs send). */
+static char *bucket_path(wc_s3_bucket *b)
+{
+    char *p = strdup(b->path_prefix);
+    size_t len = p ? strlen(p) : 0;
+    if (len > 1)
+        p[len - 1] = '\0';
+    return p;
+}
+
+static wc_result object_call(wc_s3_bucket *b, const char *method, const char *key,
+                             const wc_param *headers, size_t n_headers, const char *body,
+                             size_t len, size_t max_body, wc_http_response *resp,
+                             wc_aws_error *aerr, wc_error *err)
+{
+    char *path = object_path(b, key);
+    if (!path)
+        return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+    wc_aws_request req = {"s3", method, b->base, path, NULL, 0, headers, n_headers,
+                          body, len, 0, 0, max_body};
+    wc_result result = wc_aws_send(b->aws, &req, resp, aerr, err);
+    free(path);
+    return result;
+}
+
+static wc_result put_object(wc_s3_bucket *b, const char *key, const char *body, size_t len,
+                            const char *content_type, const wc_param *extra, size_t n_extra,
+                            const wc_param *metadata, size_t n_metadata, wc_aws_error *aerr,
+                            wc_error *err);
+
+wc_result wc_s3_get(wc_s3_bucket *b, const char *key, size_t max_body, wc_http_response *resp,
+                    wc_aws_error *aerr, wc_error *err)
+{
+    return object_call(b, "GET", key, NULL, 0, NULL, 0, max_body, resp, aerr, err);
+}
+
+wc_result wc_s3_copy(wc_s3_bucket *b, const char *from_bucket, const char *from_key,
+                     const char *to_key, const wc_param *metadata, size_t n_metadata,
+                     wc_aws_error *aerr, wc_error *err)
+{
+    /* x-amz-copy-source is "bucket/key", URI-encoded (the '/' between them kept). */
+    size_t len = strlen(from_bucket) + strlen(from_key) + 2;
+    char *source = malloc(len);
+    if (!source)
+        return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+    snprintf(source, len, "%s/%s", from_bucket, from_key);
+    char *encoded = wc_uri_encode(source, 1);
+    free(source);
+    if (!encoded)
+        return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+    wc_param extra[2] = {{"x-amz-copy-source", encoded}, {"x-amz-metadata-directive", "REPLACE"}};
+    wc_result result = put_object(b, to_key, NULL, 0, NULL, extra, 2, metadata, n_metadata, aerr,
+                                  err);
+    free(encoded);
+    return result;
+}
+
+wc_result wc_s3_head(wc_s3_bucket *b, const char *key, wc_aws_error *aerr, wc_error *err)
+{
+    wc_http_response resp;
+    wc_result result = object_call(b, "HEAD", key, NULL, 0, NULL, 0, 0, &resp, aerr, err);
+    if (result == WC_OK)
+        wc_http_response_cleanup(&resp);
+    return result;
+}
+
+/* PutObject (or, with x-amz-copy-source among extra, CopyObject). */
+static wc_result put_object(wc_s3_bucket *b, const char *key, const char *body, size_t len,
+                            const char *content_type, const wc_param *extra, size_t n_extra,
+                            const wc_param *metadata, size_t n_metadata, wc_aws_error *aerr,
+                            wc_error *err)
+{
+    wc_param *headers = calloc(n_metadata + n_extra + 1, sizeof(*headers));
+    char **names = calloc(n_metadata + 1, sizeof(*names));
+    wc_result result = WC_OK;
+    size_t n = 0;
+    if (!headers || !names)
+        result = wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+    if (result == WC_OK && content_type)
+        headers[n++] = (wc_param){"Content-Type", content_type};
+    for (size_t i = 0; result == WC_OK && i < n_extra; i++)
+        headers[n++] = extra[i];
+    for (size_t i = 0; result == WC_OK && i < n_metadata; i++) {
+        size_t nlen = strlen(metadata[i].name) + 12;
+        names[i] = malloc(nlen);
+        if (!names[i]) {
+            result = wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+            break;
+        }
+        snprintf(names[i], nlen, "x-amz-meta-%s", metadata[i].name);
+        headers[n++] = (wc_param){names[i], metadata[i].value};
+    }
+    wc_http_response resp;
+    if (result == WC_OK)
+        result = object_call(b, "PUT", key, headers, n, body, len, 0, &resp, aerr, err);
+    if (result == WC_OK)
+        wc_http_response_cleanup(&resp);
+    for (size_t i = 0; names && i < n_metadata; i++)
+        free(names[i]);
+    free(names);
+    free(headers);
+    return result;
+}
+
+wc_result wc_s3_put(wc_s3_bucket *b, const char *key, const char *body, size_t len,
+                    const char *content_type, const wc_param *metadata, size_t n_metadata,
+                    wc_aws_error *aerr, wc_error *err)
+{
+    return put_object(b, key, body ? body : "", len, content_type, NULL, 0, metadata, n_metadata,
+                      aerr, err);
+}
+
+wc_result wc_s3_delete(wc_s3_bucket *b, const char *key, wc_aws_error *aerr, wc_error *err)
+{
+    wc_http_response resp;
+    wc_result result = object_call(b, "DELETE", key, NULL, 0, NULL, 0, 0, &resp, aerr, err);
+    if (result == WC_OK)
+        wc_http_response_cleanup(&resp);
+    return result;
+}
+
+/* ListObjectsV2's XML, read with expat. */
+typedef struct {
+    wc_s3_listing *out;
+    char path[4][32]; /* element names from the root, as far as we care */
+    int depth;
+    char *text;
+    size_t text_len, text_cap;
+    int failed;
+} list_ctx;
+
+static void XMLCALL list_start(void *p, const XML_Char *name, const XML_Char **attrs)
+{
+    list_ctx *c = p;
+    (void)attrs;
+    if (c->depth < 4)
+        snprintf(c->path[c->depth], sizeof(c->path[0]), "%s", name);
+    c->depth++;
+    c->text_len = 0;
+}
+
+static void XMLCALL list_text(void *p, const XML_Char *s, int len)
+{
+    list_ctx *c = p;
+    if (c->text_len + (size_t)len + 1 > c->text_cap) {
+        size_t cap = (c->text_cap ? c->text_cap * 2 : 256) + (size_t)len;
+        char *bigger = realloc(c->text, cap);
+        if (!bigger) {
+            c->failed = 1;
+            return;
+        }
+        c->text = bigger;
+        c->text_cap = cap;
+    }
+    memcpy(c->text + c->text_len, s, (size_t)len);
+    c->text_len += (size_t)len;
+    c->text[c->text_len] = '\0';
+}
+
+static int push(char ***list, size_t *n, const char *s, size_t len)
+{
+    char **bigger = realloc(*list, (*n + 1) * sizeof(**list));
+    if (!bigger)
+        return -1;
+    *list = bigger;
+    if (!(bigger[*n] = strndup(s, len)))
+        return -1;
+    (*n)++;
+    return 0;
+}
+
+static void XMLCALL list_end(void *p, const XML_Char *name)
+{
+    list_ctx *c = p;
+    c->depth--;
+    const char *text = c->text ? c->text : "";
+    wc_s3_listing *l = c->out;
+    if (c->depth == 2 && strcmp(name, "Key") == 0 && strcmp(c->path[1], "Contents") == 0)
+        c->failed |= push(&l->keys, &l->n, text, c->text_len) != 0;
+    else if (c->depth == 2 && strcmp(name, "Prefix") == 0 &&
+             strcmp(c->path[1], "CommonPrefixes") == 0)
+        c->failed |= push(&l->prefixes, &l->n_prefixes, text, c->text_len) != 0;
+    else if (c->depth == 1 && strcmp(name, "IsTruncated") == 0)
+        l->truncated = strncmp(text, "true", 4) == 0;
+    else if (c->depth == 1 && strcmp(name, "NextContinuationToken") == 0 && !l->next_token)
+        l->next_token = strndup(text, c->text_len);
+    c->text_len = 0;
+    if (c->text)
+        c->text[0] = '\0';
+}
+
+void wc_s3_listing_cleanup(wc_s3_listing *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free(l->keys[i]);
+    for (size_t i = 0; i < l->n_prefixes; i++)
+        free(l->prefixes[i]);
+    free(l->keys);
+    free(l->prefixes);
+    free(l->next_token);
+    memset(l, 0, sizeof(*l));
+}
+
+wc_result wc_s3_list(wc_s3_bucket *b, const char *prefix, const char *delimiter,
+                     const char *start_after, const char *token, int max_keys, wc_s3_listing *out,
+                     wc_aws_error *aerr, wc_error *err)
+{
+    memset(out, 0, sizeof(*out));
+    char max[16];
+    snprintf(max, sizeof(max), "%d", max_keys);
+    wc_param q[6];
+    size_t n = 0;
+    q[n++] = (wc_param){"list-type", "2"};
+    q[n++] = (wc_param){"max-keys", max};
+    if (prefix && *prefix)
+        q[n++] = (wc_param){"prefix", prefix};
+    if (delimiter)
+        q[n++] = (wc_param){"delimiter", delimiter};
+    if (token)
+        q[n++] = (wc_param){"continuation-token", token};
+    else if (start_after && *start_after)
+        q[n++] = (wc_param){"start-after", start_after};
+    char *path = bucket_path(b);
+    if (!path)
+        return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+    wc_aws_request req = {"s3", "GET", b->base, path, q, n, NULL, 0, NULL, 0, 0, 0, 0};
+    wc_http_response resp;
+    wc_result result = wc_aws_send(b->aws, &req, &resp, aerr, err);
+    free(path);
+    if (result != WC_OK)
+        return result;
+    XML_Parser parser = XML_ParserCreate("UTF-8");
+    list_ctx c = {.out = out};
+    if (!parser) {
+        wc_http_response_cleanup(&resp);
+        return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+    }
+    XML_SetUserData(parser, &c);
+    XML_SetElementHandler(parser, list_start, list_end);
+    XML_SetCharacterDataHandler(parser, list_text);
+    if (XML_Parse(parser, resp.body, (int)resp.len, 1) == XML_STATUS_ERROR)
+        result = wc_error_set(err, WC_ERR_PARSE, "ListObjectsV2 of %s: bad XML: %s", b->bucket,
+                              XML_ErrorString(XML_GetErrorCode(parser)));
+    else if (c.failed)
+        result = wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+    XML_ParserFree(parser);
+    free(c.text);
+    wc_http_response_cleanup(&resp);
+    if (result != WC_OK)
+        wc_s3_listing_cleanup(out);
+    return result;
+}

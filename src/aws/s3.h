@@ -1,0 +1,57 @@
+/* s3.h - the S3 calls widget-consumer makes, on one bucket: list (ListObjectsV2), get, put,
+ * head, delete. Keys are given decoded; they are encoded once on the wire (spaces, '+', '=', '*',
+ * '%' and unicode included). */
+#ifndef WC_S3_H
+#define WC_S3_H
+
+#include "aws/client.h"
+
+typedef struct {
+    wc_aws *aws;
+    char *bucket;
+    char *base;        /* URL base for this bucket */
+    char *path_prefix; /* "/" (virtual-hosted) or "/bucket/" (path style) */
+} wc_s3_bucket;
+
+wc_result wc_s3_bucket_init(wc_s3_bucket *b, wc_aws *aws, const char *bucket, wc_error *err);
+void wc_s3_bucket_cleanup(wc_s3_bucket *b);
+
+typedef struct {
+    char **keys;
+    size_t n;
+    char **prefixes; /* CommonPrefixes, with a delimiter */
+    size_t n_prefixes;
+    int truncated;
+    char *next_token;
+} wc_s3_listing;
+
+void wc_s3_listing_cleanup(wc_s3_listing *l);
+
+/* ListObjectsV2: up to max_keys keys after start_after (or from token), under prefix; with
+ * delimiter "/", deeper keys are rolled into prefixes. Any of the strings may be NULL. */
+wc_result wc_s3_list(wc_s3_bucket *b, const char *prefix, const char *delimiter,
+                     const char *start_after, const char *token, int max_keys, wc_s3_listing *out,
+                     wc_aws_error *aerr, wc_error *err);
+
+/* GetObject: the body (and ETag) in *resp. WC_ERR_NOT_FOUND for NoSuchKey; WC_ERR_TOO_LARGE
+ * when the body passes max_body (0: the transport's cap). */
+wc_result wc_s3_get(wc_s3_bucket *b, const char *key, size_t max_body, wc_http_response *resp,
+                    wc_aws_error *aerr, wc_error *err);
+
+/* CopyObject from from_bucket/from_key to to_key in b, replacing the metadata with metadata. */
+wc_result wc_s3_copy(wc_s3_bucket *b, const char *from_bucket, const char *from_key,
+                     const char *to_key, const wc_param *metadata, size_t n_metadata,
+                     wc_aws_error *aerr, wc_error *err);
+
+/* HeadObject. WC_ERR_NOT_FOUND when there is no such key. */
+wc_result wc_s3_head(wc_s3_bucket *b, const char *key, wc_aws_error *aerr, wc_error *err);
+
+/* PutObject, with optional metadata (x-amz-meta-NAME headers) and content type. */
+wc_result wc_s3_put(wc_s3_bucket *b, const char *key, const char *body, size_t len,
+                    const char *content_type, const wc_param *metadata, size_t n_metadata,
+                    wc_aws_error *aerr, wc_error *err);
+
+/* DeleteObject (S3 answers 204 whether or not the key was there). */
+wc_result wc_s3_delete(wc_s3_bucket *b, const char *key, wc_aws_error *aerr, wc_error *err);
+
+#endif

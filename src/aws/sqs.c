@@ -1,0 +1,100 @@
+#include "aws/sqs.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static wc_result call(wc_aws *aws, const char *action, json_t *body, json_t **out,
+                      wc_aws_error *aerr, wc_error *err)
+{
+    char target[64];
+    snprintf(target, sizeof(target), "AmazonSQS.%s", action);
+    json_t *answer = NULL;
+    wc_result result = body ? wc_aws_json(aws, "sqs", target, body, &answer, aerr, err)
+                            : wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+    json_decref(body);
+    if (out)
+        *out = answer;
+    else
+        json_decref(answer);
+    return result;
+}
+
+wc_result wc_sqs_queue_url(wc_aws *aws, const char *name_or_url, char **url, wc_aws_error *aerr,
+                           wc_error *err)
+{
+    *url = NULL;
+    json_t *answer = NULL;
+    wc_result result;
+    if (strncmp(name_or_url, "https://", 8) == 0 || strncmp(name_or_url, "http://", 7) == 0) {
+        result = call(aws, "GetQueueAttributes",
+                      json_pack("{s:s, s:[s]}", "QueueUrl", name_or_url, "AttributeNames",
+                                "QueueArn"),
+                      NULL, aerr, err);
+        if (result == WC_OK && !(*url = strdup(name_or_url)))
+            result = wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+        return result;
+    }
+    result = call(aws, "GetQueueUrl", json_pack("{s:s}", "QueueName", name_or_url), &answer, aerr,
+                  err);
+    if (result == WC_OK) {
+        const char *u = json_string_value(json_object_get(answer, "QueueUrl"));
+        if (!u)
+            result = wc_error_set(err, WC_ERR_PARSE, "GetQueueUrl answered without a QueueUrl");
+        else if (!(*url = strdup(u)))
+            result = wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+    }
+    json_decref(answer);
+    return result;
+}
+
+wc_result wc_sqs_receive(wc_aws *aws, const char *url, int max, int wait_s, int visibility_s,
+                         json_t **messages, wc_aws_error *aerr, wc_error *err)
+{
+    json_t *answer = NULL;
+    *messages = NULL;
+    json_t *body = json_pack("{s:s, s:i, s:i, s:i, s:[s], s:[s]}", "QueueUrl", url,
+                             "MaxNumberOfMessages", max, "WaitTimeSeconds", wait_s,
+                             "VisibilityTimeout", visibility_s, "AttributeNames",
+                             "ApproximateReceiveCount", "MessageSystemAttributeNames",
+                             "ApproximateReceiveCount");
+    wc_result result = call(aws, "ReceiveMessage", body, &answer, aerr, err);
+    if (result == WC_OK) {
+        json_t *list = json_object_get(answer, "Messages");
+        *messages = json_is_array(list) ? json_incref(list) : json_array();
+    }
+    json_decref(answer);
+    return result;
+}
+
+wc_result wc_sqs_send(wc_aws *aws, const char *url, const char *body, const char *group_id,
+                      const char *dedup_id, const char *reason, wc_aws_error *aerr, wc_error *err)
+{
+    json_t *req = json_pack("{s:s, s:s}", "QueueUrl", url, "MessageBody", body);
+    if (req && group_id)
+        json_object_set_new(req, "MessageGroupId", json_string(group_id));
+    if (req && dedup_id)
+        json_object_set_new(req, "MessageDeduplicationId", json_string(dedup_id));
+    if (req && reason)
+        json_object_set_new(req, "MessageAttributes",
+                            json_pack("{s:{s:s, s:s}}", "reason", "DataType", "String",
+                                      "StringValue", reason));
+    return call(aws, "SendMessage", req, NULL, aerr, err);
+}
+
+wc_result wc_sqs_delete(wc_aws *aws, const char *url, const char *receipt, wc_aws_error *aerr,
+                        wc_error *err)
+{
+    return call(aws, "DeleteMessage",
+                json_pack("{s:s, s:s}", "QueueUrl", url, "ReceiptHandle", receipt), NULL, aerr,
+                err);
+}
+
+wc_result wc_sqs_change_visibility(wc_aws *aws, const char *url, const char *receipt,
+                                   int seconds, wc_aws_error *aerr, wc_error *err)
+{
+    return call(aws, "ChangeMessageVisibility",
+                json_pack("{s:s, s:s, s:i}", "QueueUrl", url, "ReceiptHandle", receipt,
+                          "VisibilityTimeout", seconds),
+                NULL, aerr, err);
+}

@@ -1,0 +1,31 @@
+/* sqs.h - the SQS calls widget-consumer makes (AWS JSON 1.0 protocol, X-Amz-Target
+ * AmazonSQS.*). Every call names the queue by its URL in the body and is POSTed to the SQS
+ * endpoint's "/", as the SDKs do. */
+#ifndef WC_SQS_H
+#define WC_SQS_H
+
+#include "aws/client.h"
+
+/* A queue URL from a name (GetQueueUrl) or a URL (checked with GetQueueAttributes). Caller frees
+ * *url. WC_ERR_NOT_FOUND: no such queue. */
+wc_result wc_sqs_queue_url(wc_aws *aws, const char *name_or_url, char **url, wc_aws_error *aerr,
+                           wc_error *err);
+
+/* ReceiveMessage: up to max messages, long polling wait_s, hidden for visibility_s; each message
+ * with its ApproximateReceiveCount. *messages is the "Messages" array (a new reference, maybe
+ * empty). */
+wc_result wc_sqs_receive(wc_aws *aws, const char *url, int max, int wait_s, int visibility_s,
+                         json_t **messages, wc_aws_error *aerr, wc_error *err);
+
+/* SendMessage. group_id and dedup_id are for FIFO queues (NULL otherwise); reason, when set, goes
+ * as the string message attribute "reason". */
+wc_result wc_sqs_send(wc_aws *aws, const char *url, const char *body, const char *group_id,
+                      const char *dedup_id, const char *reason, wc_aws_error *aerr, wc_error *err);
+
+wc_result wc_sqs_delete(wc_aws *aws, const char *url, const char *receipt, wc_aws_error *aerr,
+                        wc_error *err);
+
+wc_result wc_sqs_change_visibility(wc_aws *aws, const char *url, const char *receipt,
+                                   int seconds, wc_aws_error *aerr, wc_error *err);
+
+#endif

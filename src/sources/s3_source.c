@@ -1,0 +1,250 @@
+#include "sources/s3_source.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aws/s3.h"
+#include "common/log.h"
+#include "sources/deferrals.h"
+
+#define MAX_LOOK_AHEAD 100
+#define MAX_PAGES_PER_POLL 20 /* pages of deferred keys skipped in one poll, at most */
+
+typedef struct {
+    wc_s3_bucket requests;
+    wc_s3_bucket dead;
+    char *prefix;
+    char *dead_prefix;
+    size_t max_body;
+    int look_ahead;
+    wc_clock *clock;
+    wc_deferrals *deferrals;
+    char *keys[MAX_LOOK_AHEAD];
+    size_t n_keys, next_key;
+} s3_source;
+
+static void clear_keys(s3_source *s)
+{
+    for (size_t i = 0; i < s->n_keys; i++)
+        free(s->keys[i]);
+    s->n_keys = s->next_key = 0;
+}
+
+/* Fills the look-ahead with the smallest keys that are ready. */
+static wc_result refill(s3_source *s, wc_error *err)
+{
+    clear_keys(s);
+    char *token = NULL;
+    uint64_t now = s->clock->now_ms(s->clock);
+    wc_result result = WC_OK;
+    for (int page = 0; page < MAX_PAGES_PER_POLL && s->n_keys == 0; page++) {
+        wc_s3_listing l;
+        wc_aws_error aerr;
+        result = wc_s3_list(&s->requests, s->prefix, "/", NULL, token, s->look_ahead, &l, &aerr,
+                            err);
+        free(token);
+        token = NULL;
+        if (result != WC_OK) {
+            wc_error_prefix(err, "listing request bucket \"%s\": ", s->requests.bucket);
+            break;
+        }
+        for (size_t i = 0; i < l.n && s->n_keys < MAX_LOOK_AHEAD; i++) {
+            if (wc_deferrals_waiting(s->deferrals, l.keys[i], now))
+                continue;
+            s->keys[s->n_keys++] = l.keys[i];
+            l.keys[i] = NULL;
+        }
+        if (l.truncated && l.next_token) {
+            token = l.next_token;
+            l.next_token = NULL;
+        }
+        wc_s3_listing_cleanup(&l);
+        if (!token)
+            break;
+    }
+    free(token);
+    return result;
+}
+
+static wc_result s3_receive(void *self, wc_message *msg, wc_error *err)
+{
+    s3_source *s = self;
+    memset(msg, 0, sizeof(*msg));
+    for (int refilled = 0;;) {
+        if (s->next_key == s->n_keys) {
+            if (refilled)
+                return WC_EMPTY; /* every listed key went to another consumer meanwhile */
+            wc_result result = refill(s, err);
+            if (result != WC_OK)
+                return result;
+            refilled = 1;
+            if (s->n_keys == 0)
+                return wc_deferrals_count(s->deferrals) ? WC_WAIT : WC_EMPTY;
+        }
+        char *key = s->keys[s->next_key];
+        s->keys[s->next_key++] = NULL;
+        wc_http_response resp;
+        wc_aws_error aerr;
+        wc_error get_err;
+        wc_result result = wc_s3_get(&s->requests, key, s->max_body, &resp, &aerr, &get_err);
+        if (result == WC_ERR_NOT_FOUND) { /* gone meanwhile: another consumer took it */
+            free(key);
+            continue;
+        }
+        msg->key = key;
+        msg->attempts = wc_deferrals_attempts(s->deferrals, key);
+        if (result == WC_ERR_TOO_LARGE) {
+            msg->too_large = 1;
+            msg->len_at_least = 1;
+            msg->len = s->max_body + 1;
+            return WC_OK;
+        }
+        if (result != WC_OK) {
+            wc_message_cleanup(msg);
+            return wc_error_set(err, result, "GetObject of %s: %s", key, get_err.msg);
+        }
+        msg->body = resp.body;
+        msg->len = resp.len;
+        resp.body = NULL;
+        wc_http_response_cleanup(&resp);
+        return WC_OK;
+    }
+}
+
+static wc_result s3_ack(void *self, wc_message *msg, wc_error *err)
+{
+    s3_source *s = self;
+    wc_aws_error aerr;
+    wc_deferrals_forget(s->deferrals, msg->key);
+    return wc_s3_delete(&s->requests, msg->key, &aerr, err);
+}
+
+static wc_result s3_defer(void *self, wc_message *msg, uint64_t delay_ms, wc_error *err)
+{
+    s3_source *s = self;
+    /* The object stays where it is; only its next try is remembered. */
+    if (wc_deferrals_defer(s->deferrals, msg->key, msg->attempts + 1,
+                           s->clock->now_ms(s->clock) + delay_ms) != WC_OK)
+        return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+    return WC_OK;
+}
+
+static wc_result s3_release(void *self, wc_message *msg, wc_error *err)
+{
+    return WC_OK; /* nothing was taken: the object is still in the bucket */
+}
+
+/* An HTTP header value: printable ASCII only, at most 1,024 bytes. */
+static void header_safe(const char *in, char *out, size_t cap)
+{
+    size_t o = 0;
+    for (const unsigned char *c = (const unsigned char *)in; *c && o + 1 < cap; c++)
+        out[o++] = (*c >= 0x20 && *c < 0x7f) ? (char)*c : '?';
+    out[o] = '\0';
+}
+
+static wc_result s3_dead_letter(void *self, wc_message *msg, const char *reason, wc_error *err)
+{
+    s3_source *s = self;
+    char safe[1025];
+    header_safe(reason, safe, sizeof(safe));
+    size_t len = strlen(s->dead_prefix) + strlen(msg->key) + 1;
+    char *target = malloc(len);
+    if (!target)
+        return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+    snprintf(target, len, "%s%s", s->dead_prefix, msg->key);
+    wc_param meta = {"reason", safe};
+    wc_aws_error aerr;
+    /* Copy first, delete after: a failure in between leaves the request in place, never lost. */
+    wc_result result = wc_s3_copy(&s->dead, s->requests.bucket, msg->key, target, &meta, 1, &aerr,
+                                  err);
+    if (result == WC_OK)
+        result = wc_s3_delete(&s->requests, msg->key, &aerr, err);
+    if (result == WC_OK)
+        wc_deferrals_forget(s->deferrals, msg->key);
+    else
+        wc_error_prefix(err, "dead-lettering %s to %s/%s: ", msg->key, s->dead.bucket, target);
+    free(target);
+    return result;
+}
+
+static void s3_destroy(void *self)
+{
+    s3_source *s = self;
+    if (!s)
+        return;
+    clear_keys(s);
+    wc_deferrals_free(s->deferrals);
+    wc_s3_bucket_cleanup(&s->requests);
+    wc_s3_bucket_cleanup(&s->dead);
+    free(s->prefix);
+    free(s->dead_prefix);
+    free(s);
+}
+
+static const wc_source_ops s3_source_ops = {
+    .kind = "s3",
+    .receive = s3_receive,
+    .ack = s3_ack,
+    .defer = s3_defer,
+    .dead_letter = s3_dead_letter,
+    .release = s3_release,
+    .destroy = s3_destroy,
+};
+
+wc_result wc_s3_source_open(const wc_s3_source_config *c, wc_source *out, wc_error *err)
+{
+    s3_source *s = calloc(1, sizeof(*s));
+    if (!s)
+        return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+    s->prefix = strdup(c->prefix ? c->prefix : "");
+    s->dead_prefix = strdup(c->dead_letter_prefix ? c->dead_letter_prefix : "dead-letter/");
+    s->max_body = c->max_body;
+    s->look_ahead = c->look_ahead > 0 && c->look_ahead <= MAX_LOOK_AHEAD ? c->look_ahead : 10;
+    s->clock = c->clock ? c->clock : wc_clock_system();
+    s->deferrals = wc_deferrals_new();
+    wc_result result = (!s->prefix || !s->dead_prefix || !s->deferrals)
+                           ? wc_error_set(err, WC_ERR_NOMEM, "out of memory")
+                           : WC_OK;
+    if (result == WC_OK)
+        result = wc_s3_bucket_init(&s->requests, c->aws, c->bucket, err);
+    if (result == WC_OK)
+        result = wc_s3_bucket_init(&s->dead, c->aws,
+                                   c->dead_letter_bucket ? c->dead_letter_bucket : c->bucket, err);
+    /* Listing with the delimiter "/" hides the dead letters only when they sit in a folder of
+     * their own. */
+    size_t dlen = strlen(s->dead_prefix);
+    if (result == WC_OK && !c->dead_letter_bucket &&
+        (dlen == 0 || s->dead_prefix[dlen - 1] != '/' || strcmp(s->prefix, s->dead_prefix) == 0))
+        result = wc_error_set(err, WC_ERR_INVALID,
+                              "dead-letter prefix \"%s\" must end with '/' and differ from the "
+                              "request prefix",
+                              s->dead_prefix);
+    /* Start-up check: both buckets answer a listing. */
+    const char *names[2] = {"request bucket", "dead-letter bucket"};
+    wc_s3_bucket *buckets[2] = {&s->requests, &s->dead};
+    for (int i = 0; result == WC_OK && i < (c->dead_letter_bucket ? 2 : 1); i++) {
+        wc_s3_listing l;
+        wc_aws_error aerr;
+        wc_error e;
+        result = wc_s3_list(buckets[i], NULL, "/", NULL, NULL, 1, &l, &aerr, &e);
+        if (result == WC_OK) {
+            wc_s3_listing_cleanup(&l);
+        } else {
+            char text[640];
+            if (aerr.code[0])
+                wc_error_set(err, result, "%s \"%s\": %s", names[i], buckets[i]->bucket,
+                             wc_aws_error_text(&aerr, text, sizeof(text)));
+            else
+                wc_error_set(err, result, "%s \"%s\": %s", names[i], buckets[i]->bucket, e.msg);
+        }
+    }
+    if (result != WC_OK) {
+        s3_destroy(s);
+        return result;
+    }
+    out->ops = &s3_source_ops;
+    out->self = s;
+    return WC_OK;
+}

@@ -1,0 +1,33 @@
+/* s3_source.h - a request source on an S3 bucket ("Bucket 2"): objects whose keys are 13-digit
+ * epoch milliseconds, so key order is production order. The smallest key first, one at a time:
+ * ListObjectsV2 pages of a few keys (a small look-ahead, never the whole bucket), GetObject,
+ * and DeleteObject once applied.
+ *
+ * Listing uses the delimiter "/", so only keys directly under the request prefix are work: the
+ * dead letters, kept under their own prefix (default "dead-letter/") in the same bucket or in a
+ * bucket of their own, are never listed as requests. A dead letter is a server-side copy of the
+ * request with the reason as object metadata (x-amz-meta-reason), then the request is deleted.
+ */
+#ifndef WC_S3_SOURCE_H
+#define WC_S3_SOURCE_H
+
+#include "aws/client.h"
+#include "common/clock.h"
+#include "sources/source.h"
+
+typedef struct {
+    wc_aws *aws;
+    const char *bucket;
+    const char *prefix;             /* requests are PREFIX + key; "" by default */
+    const char *dead_letter_bucket; /* NULL: the request bucket */
+    const char *dead_letter_prefix; /* "dead-letter/" */
+    size_t max_body;
+    int look_ahead;                 /* keys per listing, default 10 */
+    wc_clock *clock;
+} wc_s3_source_config;
+
+/* Opens the source and checks the bucket can be listed: otherwise a one-line error naming the
+ * bucket and the AWS error, e.g.  request bucket "usu-requests": NoSuchBucket: … */
+wc_result wc_s3_source_open(const wc_s3_source_config *config, wc_source *out, wc_error *err);
+
+#endif

@@ -1,0 +1,186 @@
+#include "sources/sqs_source.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aws/sqs.h"
+#include "common/log.h"
+
+#define HIDE_UNDEAD_S 43200 /* 12 hours: the longest SQS allows */
+
+typedef struct {
+    wc_aws *aws;
+    char *url;
+    char *dead_url;
+    int wait_s, visibility_s;
+    size_t max_body;
+    json_t *cache; /* received messages not yet handed out */
+    size_t next;
+} sqs_source;
+
+static wc_result sqs_receive(void *self, wc_message *msg, wc_error *err)
+{
+    sqs_source *s = self;
+    memset(msg, 0, sizeof(*msg));
+    if (!s->cache || s->next >= json_array_size(s->cache)) {
+        json_decref(s->cache);
+        s->cache = NULL;
+        s->next = 0;
+        wc_aws_error aerr;
+        wc_result result = wc_sqs_receive(s->aws, s->url, 10, s->wait_s, s->visibility_s,
+                                          &s->cache, &aerr, err);
+        if (result != WC_OK) {
+            wc_error_prefix(err, "ReceiveMessage: ");
+            return result;
+        }
+        if (json_array_size(s->cache) == 0)
+            return WC_EMPTY;
+    }
+    json_t *m = json_array_get(s->cache, s->next++);
+    const char *id = json_string_value(json_object_get(m, "MessageId"));
+    const char *body = json_string_value(json_object_get(m, "Body"));
+    const char *receipt = json_string_value(json_object_get(m, "ReceiptHandle"));
+    const char *count =
+        json_string_value(json_object_get(json_object_get(m, "Attributes"), "ApproximateReceiveCount"));
+    if (!id || !body || !receipt)
+        return wc_error_set(err, WC_ERR_PARSE, "ReceiveMessage answered a message without "
+                                               "MessageId, Body or ReceiptHandle");
+    msg->key = strdup(id);
+    msg->handle = strdup(receipt);
+    long received = count ? strtol(count, NULL, 10) : 1;
+    msg->attempts = received > 1 ? (unsigned)(received - 1) : 0;
+    msg->len = strlen(body);
+    if (msg->len > s->max_body)
+        msg->too_large = 1;
+    else
+        msg->body = strdup(body);
+    if (!msg->key || !msg->handle || (!msg->too_large && !msg->body)) {
+        free(msg->handle);
+        wc_message_cleanup(msg);
+        return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+    }
+    return WC_OK;
+}
+
+static wc_result finish(sqs_source *s, wc_message *msg, wc_result result)
+{
+    free(msg->handle);
+    msg->handle = NULL;
+    return result;
+}
+
+static wc_result sqs_ack(void *self, wc_message *msg, wc_error *err)
+{
+    sqs_source *s = self;
+    wc_aws_error aerr;
+    return finish(s, msg, wc_sqs_delete(s->aws, s->url, msg->handle, &aerr, err));
+}
+
+static wc_result sqs_defer(void *self, wc_message *msg, uint64_t delay_ms, wc_error *err)
+{
+    sqs_source *s = self;
+    wc_aws_error aerr;
+    uint64_t secs = (delay_ms + 999) / 1000;
+    if (secs > HIDE_UNDEAD_S)
+        secs = HIDE_UNDEAD_S;
+    return finish(s, msg,
+                  wc_sqs_change_visibility(s->aws, s->url, msg->handle, (int)secs, &aerr, err));
+}
+
+static wc_result sqs_release(void *self, wc_message *msg, wc_error *err)
+{
+    sqs_source *s = self;
+    wc_aws_error aerr;
+    return finish(s, msg, wc_sqs_change_visibility(s->aws, s->url, msg->handle, 0, &aerr, err));
+}
+
+static wc_result sqs_dead_letter(void *self, wc_message *msg, const char *reason, wc_error *err)
+{
+    sqs_source *s = self;
+    wc_aws_error aerr;
+    if (!s->dead_url) {
+        wc_errorlog("request=%s has no dead-letter queue to go to (--dead-letter-queue): hidden "
+                    "for 12 hours, still in the queue",
+                    msg->key);
+        return finish(s, msg,
+                      wc_sqs_change_visibility(s->aws, s->url, msg->handle, HIDE_UNDEAD_S, &aerr,
+                                               err));
+    }
+    if (!msg->body)
+        return finish(s, msg,
+                      wc_error_set(err, WC_ERR_TOO_LARGE,
+                                   "dead-lettering %s: too large to copy; left in the queue",
+                                   msg->key));
+    /* Send first, delete after: a failure in between leaves the request in the queue. */
+    wc_result result = wc_sqs_send(s->aws, s->dead_url, msg->body, NULL, NULL, reason, &aerr, err);
+    if (result == WC_OK)
+        result = wc_sqs_delete(s->aws, s->url, msg->handle, &aerr, err);
+    else
+        wc_error_prefix(err, "dead-lettering %s: ", msg->key);
+    return finish(s, msg, result);
+}
+
+static void sqs_destroy(void *self)
+{
+    sqs_source *s = self;
+    if (!s)
+        return;
+    /* Messages received but never handed out go back to the queue at once. */
+    for (size_t i = s->next; s->cache && i < json_array_size(s->cache); i++) {
+        const char *receipt =
+            json_string_value(json_object_get(json_array_get(s->cache, i), "ReceiptHandle"));
+        wc_aws_error aerr;
+        if (receipt)
+            wc_sqs_change_visibility(s->aws, s->url, receipt, 0, &aerr, NULL);
+    }
+    json_decref(s->cache);
+    free(s->url);
+    free(s->dead_url);
+    free(s);
+}
+
+static const wc_source_ops sqs_source_ops = {
+    .kind = "sqs",
+    .receive = sqs_receive,
+    .ack = sqs_ack,
+    .defer = sqs_defer,
+    .dead_letter = sqs_dead_letter,
+    .release = sqs_release,
+    .destroy = sqs_destroy,
+};
+
+static wc_result resolve(wc_aws *aws, const char *what, const char *queue, char **url,
+                         wc_error *err)
+{
+    wc_aws_error aerr;
+    wc_error e;
+    wc_result result = wc_sqs_queue_url(aws, queue, url, &aerr, &e);
+    if (result != WC_OK) {
+        char text[640];
+        wc_error_set(err, result, "%s \"%s\": %s", what, queue,
+                     aerr.code[0] ? wc_aws_error_text(&aerr, text, sizeof(text)) : e.msg);
+    }
+    return result;
+}
+
+wc_result wc_sqs_source_open(const wc_sqs_source_config *c, wc_source *out, wc_error *err)
+{
+    sqs_source *s = calloc(1, sizeof(*s));
+    if (!s)
+        return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+    s->aws = c->aws;
+    s->wait_s = c->wait_s;
+    s->visibility_s = c->visibility_s;
+    s->max_body = c->max_body;
+    wc_result result = resolve(c->aws, "request queue", c->queue, &s->url, err);
+    if (result == WC_OK && c->dead_letter_queue)
+        result = resolve(c->aws, "dead-letter queue", c->dead_letter_queue, &s->dead_url, err);
+    if (result != WC_OK) {
+        sqs_destroy(s);
+        return result;
+    }
+    out->ops = &sqs_source_ops;
+    out->self = s;
+    return WC_OK;
+}

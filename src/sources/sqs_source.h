@@ -1,0 +1,32 @@
+/* sqs_source.h - a request source on an SQS queue (by name or URL). The body of a message is the
+ * bare request JSON. ReceiveMessage takes up to 10 messages with long polling (-qwt) and hides
+ * them for the visibility timeout (-qvt); they are kept and handed out one at a time.
+ *   ack:         DeleteMessage by receipt handle, once applied;
+ *   defer:       ChangeMessageVisibility to the retry delay: the message stays in the queue and
+ *                comes back (its ApproximateReceiveCount is the attempt count);
+ *   release:     ChangeMessageVisibility 0: back at once (shutdown, store failure);
+ *   dead_letter: SendMessage to the dead-letter queue with the reason as the message attribute
+ *                "reason", then DeleteMessage. Without a dead-letter queue the message is hidden
+ *                for 12 hours instead (left to the queue's own redrive policy, if it has one) and
+ *                an error is logged: it is never deleted unapplied.
+ */
+#ifndef WC_SQS_SOURCE_H
+#define WC_SQS_SOURCE_H
+
+#include "aws/client.h"
+#include "sources/source.h"
+
+typedef struct {
+    wc_aws *aws;
+    const char *queue;             /* name or URL */
+    const char *dead_letter_queue; /* name or URL, or NULL */
+    int wait_s;                    /* long poll, 0..20 */
+    int visibility_s;
+    size_t max_body;
+} wc_sqs_source_config;
+
+/* Opens the source, resolving the queue (and dead-letter queue): a missing one is a one-line
+ * error naming it and the AWS error, e.g.  request queue "requests": QueueDoesNotExist: … */
+wc_result wc_sqs_source_open(const wc_sqs_source_config *config, wc_source *out, wc_error *err);
+
+#endif

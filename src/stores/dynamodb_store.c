@@ -1,0 +1,186 @@
+#include "stores/dynamodb_store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/item.h"
+
+typedef struct {
+    wc_aws *aws;
+    char *table;
+    char *key_name;
+    char *prefix;
+} dynamo_store;
+
+static wc_result call(dynamo_store *s, const char *action, json_t *body, json_t **out,
+                      wc_error *err)
+{
+    char target[64];
+    snprintf(target, sizeof(target), "DynamoDB_20120810.%s", action);
+    wc_aws_error aerr;
+    json_t *answer = NULL;
+    wc_result result = body ? wc_aws_json(s->aws, "dynamodb", target, body, &answer, &aerr, err)
+                            : wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+    json_decref(body);
+    if (out)
+        *out = answer;
+    else
+        json_decref(answer);
+    return result;
+}
+
+static json_t *key_of(dynamo_store *s, const char *id)
+{
+    return json_pack("{s:{s:s}}", s->key_name, "S", id);
+}
+
+static wc_result dynamo_create(void *self, const wc_widget *w, wc_error *err)
+{
+    dynamo_store *s = self;
+    json_t *item = wc_item_from_widget(w, s->key_name);
+    if (!item)
+        return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+    return call(s, "PutItem", json_pack("{s:s, s:o}", "TableName", s->table, "Item", item), NULL,
+                err);
+}
+
+static wc_result dynamo_update(void *self, const wc_request *req, wc_error *err)
+{
+    dynamo_store *s = self;
+    json_t *body = wc_item_update(req, s->key_name);
+    if (!body)
+        return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+    json_object_set_new(body, "TableName", json_string(s->table));
+    json_object_set_new(body, "Key", key_of(s, req->widget_id));
+    wc_result result = call(s, "UpdateItem", body, NULL, err);
+    if (result == WC_ERR_CONFLICT) /* the condition: the widget must exist */
+        result = wc_error_set(err, WC_ERR_NOT_FOUND, "widget %s not found", req->widget_id);
+    return result;
+}
+
+static wc_result dynamo_remove(void *self, const wc_request *req, wc_error *err)
+{
+    dynamo_store *s = self;
+    json_t *answer = NULL;
+    wc_result result = call(s, "DeleteItem",
+                            json_pack("{s:s, s:o, s:s}", "TableName", s->table, "Key",
+                                      key_of(s, req->widget_id), "ReturnValues", "ALL_OLD"),
+                            &answer, err);
+    if (result == WC_OK && !json_object_get(answer, "Attributes"))
+        result = wc_error_set(err, WC_ERR_NOT_FOUND, "widget %s not found", req->widget_id);
+    json_decref(answer);
+    return result;
+}
+
+static wc_result dynamo_scan(void *self, wc_store_visit visit, void *ctx, wc_error *err)
+{
+    dynamo_store *s = self;
+    json_t *start = NULL;
+    wc_result result;
+    do {
+        json_t *body = json_pack("{s:s}", "TableName", s->table);
+        if (body && start)
+            json_object_set(body, "ExclusiveStartKey", start);
+        json_decref(start);
+        start = NULL;
+        json_t *answer = NULL;
+        result = call(s, "Scan", body, &answer, err);
+        if (result != WC_OK)
+            break;
+        size_t i;
+        json_t *item;
+        json_array_foreach(json_object_get(answer, "Items"), i, item)
+        {
+            wc_widget *w = NULL;
+            wc_error e;
+            const char *id = json_string_value(
+                json_object_get(json_object_get(item, s->key_name), "S"));
+            wc_item_to_widget(item, s->key_name, &w, &e);
+            char *key = w ? wc_widget_key(s->prefix, w->owner, w->id) : NULL;
+            visit(ctx, key ? key : (id ? id : "?"), w, w ? NULL : e.msg);
+            free(key);
+            wc_widget_free(w);
+        }
+        start = json_incref(json_object_get(answer, "LastEvaluatedKey"));
+        json_decref(answer);
+    } while (start);
+    return result;
+}
+
+static void dynamo_destroy(void *self)
+{
+    dynamo_store *s = self;
+    if (!s)
+        return;
+    free(s->table);
+    free(s->key_name);
+    free(s->prefix);
+    free(s);
+}
+
+static const wc_store_ops dynamo_store_ops = {
+    .kind = "dynamodb",
+    .ordered = 0,
+    .create = dynamo_create,
+    .update = dynamo_update,
+    .remove = dynamo_remove,
+    .scan = dynamo_scan,
+    .destroy = dynamo_destroy,
+};
+
+/* DescribeTable: the table exists, and its partition key is the one we write. */
+static wc_result check_table(dynamo_store *s, wc_error *err)
+{
+    json_t *answer = NULL;
+    wc_aws_error aerr;
+    wc_error e;
+    json_t *body = json_pack("{s:s}", "TableName", s->table);
+    wc_result result = body ? wc_aws_json(s->aws, "dynamodb", "DynamoDB_20120810.DescribeTable",
+                                          body, &answer, &aerr, &e)
+                            : WC_ERR_NOMEM;
+    json_decref(body);
+    if (result != WC_OK) {
+        char text[640];
+        json_decref(answer);
+        return wc_error_set(err, result, "widget table \"%s\": %s", s->table,
+                            aerr.code[0] ? wc_aws_error_text(&aerr, text, sizeof(text)) : e.msg);
+    }
+    size_t i;
+    json_t *k;
+    const char *hash = NULL;
+    json_array_foreach(json_object_get(json_object_get(answer, "Table"), "KeySchema"), i, k)
+    {
+        const char *type = json_string_value(json_object_get(k, "KeyType"));
+        if (type && strcmp(type, "HASH") == 0)
+            hash = json_string_value(json_object_get(k, "AttributeName"));
+    }
+    if (hash && strcmp(hash, s->key_name) != 0)
+        result = wc_error_set(err, WC_ERR_INVALID,
+                              "widget table \"%s\": its partition key is \"%s\", not \"%s\" (use "
+                              "--dynamodb-key %s)",
+                              s->table, hash, s->key_name, hash);
+    json_decref(answer);
+    return result;
+}
+
+wc_result wc_dynamodb_store_open(const wc_dynamodb_store_config *c, wc_store *out, wc_error *err)
+{
+    dynamo_store *s = calloc(1, sizeof(*s));
+    if (!s)
+        return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+    s->aws = c->aws;
+    s->table = strdup(c->table);
+    s->key_name = strdup(c->key_name ? c->key_name : "id");
+    s->prefix = strdup(c->key_prefix ? c->key_prefix : "widgets/");
+    wc_result result = (!s->table || !s->key_name || !s->prefix)
+                           ? wc_error_set(err, WC_ERR_NOMEM, "out of memory")
+                           : check_table(s, err);
+    if (result != WC_OK) {
+        dynamo_destroy(s);
+        return result;
+    }
+    out->ops = &dynamo_store_ops;
+    out->self = s;
+    return WC_OK;
+}

@@ -1,0 +1,23 @@
+/* s3_store.h - a widget store on an S3 bucket ("Bucket 3"): each widget is the object
+ * PREFIX{owner}/{widgetId} (default prefix "widgets/") holding its canonical JSON.
+ *   create: PutObject;
+ *   update: GetObject, apply the rules, PutObject (NoSuchKey: the widget is not there);
+ *   delete: HeadObject (to warn about a missing widget), then DeleteObject.
+ */
+#ifndef WC_S3_STORE_H
+#define WC_S3_STORE_H
+
+#include "aws/client.h"
+#include "stores/store.h"
+
+typedef struct {
+    wc_aws *aws;
+    const char *bucket;
+    const char *key_prefix;
+} wc_s3_store_config;
+
+/* Opens the store and checks the bucket answers: otherwise a one-line error such as
+ *   widget bucket "usu-widgets": NoSuchBucket: … */
+wc_result wc_s3_store_open(const wc_s3_store_config *config, wc_store *out, wc_error *err);
+
+#endif
