@@ -3,7 +3,7 @@
 # Runs as root (CI) or through sudo.
 set -euo pipefail
 PACKAGES=(gcc make cmake pkg-config libjansson-dev libcmocka-dev libssl-dev libcurl4-openssl-dev
-          libexpat1-dev libinih-dev valgrind)
+          libexpat1-dev libinih-dev valgrind time)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -161,6 +161,7 @@ wc_result wc_aws_send(wc_aws *aws, const wc_aws_request *req, wc_http_response *
 {
     memset(aerr, 0, sizeof(*aerr));
     for (unsigned attempt = 0;; attempt++) {
+        memset(resp, 0, sizeof(*resp));
         wc_result result = send_once(aws, req, resp, err);
         if (result == WC_OK && resp->status >= 200 && resp->status < 300)
             return WC_OK;

@@ -172,7 +172,7 @@ static wc_result open_source(const wc_consumer_config *c, wc_consumer_parts *p, 
     if (c->request_queue) {
         wc_sqs_source_config sc = {p->aws, c->request_queue, c->dead_letter_queue,
                                    (int)c->queue_wait_s, (int)c->queue_visibility_s,
-                                   (size_t)c->max_request_bytes};
+                                   (size_t)c->max_request_bytes, wc_clock_system()};
         return wc_sqs_source_open(&sc, &p->source, err);
     }
     if (c->request_bucket) {

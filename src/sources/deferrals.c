@@ -94,6 +94,11 @@ size_t wc_deferrals_count(const wc_deferrals *d)
     return d->n;
 }
 
+const char *wc_deferrals_key(const wc_deferrals *d, size_t i)
+{
+    return d->e[i].key;
+}
+
 void wc_deferrals_unmark_all(wc_deferrals *d)
 {
     for (size_t i = 0; i < d->n; i++)

@@ -6,8 +6,10 @@
 
 #include "aws/sqs.h"
 #include "common/log.h"
+#include "sources/deferrals.h"
 
 #define HIDE_UNDEAD_S 43200 /* 12 hours: the longest SQS allows */
+#define DUE_GRACE_MS 2000   /* how long after its due time a deferred message is waited for */
 
 typedef struct {
     wc_aws *aws;
@@ -17,7 +19,27 @@ typedef struct {
     size_t max_body;
     json_t *cache; /* received messages not yet handed out */
     size_t next;
+    wc_clock *clock;
+    wc_deferrals *deferred; /* by MessageId: ours, hidden until due */
 } sqs_source;
+
+/* Whether a message this consumer deferred is still to come back. Forgets those long overdue
+ * (another consumer took them). */
+static int waiting_for_deferred(sqs_source *s)
+{
+    uint64_t now = s->clock->now_ms(s->clock);
+    wc_deferrals_unmark_all(s->deferred);
+    int waiting = 0;
+    for (size_t i = 0; i < wc_deferrals_count(s->deferred); i++) {
+        const char *key = wc_deferrals_key(s->deferred, i);
+        if (wc_deferrals_waiting(s->deferred, key, now)) {
+            wc_deferrals_mark(s->deferred, key);
+            waiting = 1;
+        }
+    }
+    wc_deferrals_sweep(s->deferred);
+    return waiting;
+}
 
 static wc_result sqs_receive(void *self, wc_message *msg, wc_error *err)
 {
@@ -35,7 +57,7 @@ static wc_result sqs_receive(void *self, wc_message *msg, wc_error *err)
             return result;
         }
         if (json_array_size(s->cache) == 0)
-            return WC_EMPTY;
+            return waiting_for_deferred(s) ? WC_WAIT : WC_EMPTY;
     }
     json_t *m = json_array_get(s->cache, s->next++);
     const char *id = json_string_value(json_object_get(m, "MessageId"));
@@ -46,6 +68,7 @@ static wc_result sqs_receive(void *self, wc_message *msg, wc_error *err)
     if (!id || !body || !receipt)
         return wc_error_set(err, WC_ERR_PARSE, "ReceiveMessage answered a message without "
                                                "MessageId, Body or ReceiptHandle");
+    wc_deferrals_forget(s->deferred, id); /* it came back */
     msg->key = strdup(id);
     msg->handle = strdup(receipt);
     long received = count ? strtol(count, NULL, 10) : 1;
@@ -84,6 +107,8 @@ static wc_result sqs_defer(void *self, wc_message *msg, uint64_t delay_ms, wc_er
     uint64_t secs = (delay_ms + 999) / 1000;
     if (secs > HIDE_UNDEAD_S)
         secs = HIDE_UNDEAD_S;
+    wc_deferrals_defer(s->deferred, msg->key, msg->attempts + 1,
+                       s->clock->now_ms(s->clock) + secs * 1000 + DUE_GRACE_MS);
     return finish(s, msg,
                   wc_sqs_change_visibility(s->aws, s->url, msg->handle, (int)secs, &aerr, err));
 }
@@ -135,6 +160,7 @@ static void sqs_destroy(void *self)
             wc_sqs_change_visibility(s->aws, s->url, receipt, 0, &aerr, NULL);
     }
     json_decref(s->cache);
+    wc_deferrals_free(s->deferred);
     free(s->url);
     free(s->dead_url);
     free(s);
@@ -173,6 +199,12 @@ wc_result wc_sqs_source_open(const wc_sqs_source_config *c, wc_source *out, wc_e
     s->wait_s = c->wait_s;
     s->visibility_s = c->visibility_s;
     s->max_body = c->max_body;
+    s->clock = c->clock ? c->clock : wc_clock_system();
+    s->deferred = wc_deferrals_new();
+    if (!s->deferred) {
+        sqs_destroy(s);
+        return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+    }
     wc_result result = resolve(c->aws, "request queue", c->queue, &s->url, err);
     if (result == WC_OK && c->dead_letter_queue)
         result = resolve(c->aws, "dead-letter queue", c->dead_letter_queue, &s->dead_url, err);

@@ -3,7 +3,9 @@
  * them for the visibility timeout (-qvt); they are kept and handed out one at a time.
  *   ack:         DeleteMessage by receipt handle, once applied;
  *   defer:       ChangeMessageVisibility to the retry delay: the message stays in the queue and
- *                comes back (its ApproximateReceiveCount is the attempt count);
+ *                comes back (its ApproximateReceiveCount is the attempt count). Until it is due
+ *                (and a little after), an empty receive is reported as WC_WAIT, not as an empty
+ *                poll, so a consumer does not stop while its deferred messages are hidden;
  *   release:     ChangeMessageVisibility 0: back at once (shutdown, store failure);
  *   dead_letter: SendMessage to the dead-letter queue with the reason as the message attribute
  *                "reason", then DeleteMessage. Without a dead-letter queue the message is hidden
@@ -14,6 +16,7 @@
 #define WC_SQS_SOURCE_H
 
 #include "aws/client.h"
+#include "common/clock.h"
 #include "sources/source.h"
 
 typedef struct {
@@ -23,6 +26,7 @@ typedef struct {
     int wait_s;                    /* long poll, 0..20 */
     int visibility_s;
     size_t max_body;
+    wc_clock *clock; /* NULL: the system clock */
 } wc_sqs_source_config;
 
 /* Opens the source, resolving the queue (and dead-letter queue): a missing one is a one-line

@@ -42,17 +42,19 @@ static void four_parameter_form(void **state)
     assert_string_equal(err.msg, "expected four parameters (e.g. s3 BUCKET dynamodb TABLE), got 3");
 }
 
-static void aws_backends_say_they_are_not_built(void **state)
+static void original_four_parameters_name_aws_resources(void **state)
 {
     wc_consumer_config c;
     wc_error err;
     char *a1[] = {"widget-consumer", "s3", "requests", "dynamodb", "widgets", NULL};
-    assert_int_equal(parse(&c, &err, a1), WC_ERR_UNSUPPORTED);
-    assert_string_equal(err.msg, "-rb/--request-bucket: the S3 request source is not built in "
-                                 "this version yet; use --request-dir");
-    char *a2[] = {"widget-consumer", "--request-dir", "in", "-dwt", "widgets", NULL};
-    assert_int_equal(parse(&c, &err, a2), WC_ERR_UNSUPPORTED);
-    assert_non_null(strstr(err.msg, "-dwt/--dynamodb-widget-table: the DynamoDB widget store"));
+    assert_int_equal(parse(&c, &err, a1), WC_OK);
+    assert_string_equal(c.request_bucket, "requests");
+    assert_string_equal(c.widget_table, "widgets");
+    char *a2[] = {"widget-consumer", "sqs", "q", "s3", "wbucket", NULL};
+    assert_int_equal(parse(&c, &err, a2), WC_OK);
+    assert_string_equal(c.request_queue, "q");
+    assert_string_equal(c.widget_bucket, "wbucket");
+    assert_string_equal(c.dead_letter_prefix, "dead-letter/");
 }
 
 static void exactly_one_source_and_store(void **state)
@@ -124,7 +126,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(defaults_are_the_spec_defaults),
         cmocka_unit_test(four_parameter_form),
-        cmocka_unit_test(aws_backends_say_they_are_not_built),
+        cmocka_unit_test(original_four_parameters_name_aws_resources),
         cmocka_unit_test(exactly_one_source_and_store),
         cmocka_unit_test(bad_values_are_named),
         cmocka_unit_test(region_falls_back_to_aws_default_region),

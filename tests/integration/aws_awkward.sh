@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Keys and attributes with awkward characters, signed right end to end: a request prefix and
+# widget ids with spaces, '+', '=', '*', '%', unicode; attribute names that look like expression
+# syntax or collide with core names. Read back by the aws CLI.
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/aws_lib.sh"
+before=$(rejected)
+mk_bucket "$RUN-requests"
+mk_bucket "$RUN-widgets"
+mk_table "$RUN-table"
+prefix='in box+=*%ü€/'
+ids=('a b+c=d*e%f' 'ü€ß-ünï' "tilde~dot.dash-under_" "pct%2Fslash-look-alike" "q?x#y&z")
+i=0
+for id in "${ids[@]}"; do
+  i=$((i + 1))
+  body=$(python3 -c 'import json,sys; print(json.dumps({"type":"create","requestId":"r%s" % sys.argv[2],
+    "widgetId":sys.argv[1],"owner":"Ann Archer","label":"L ü","otherAttributes":[
+    {"name":"a) OR (b","value":"x"},{"name":"#n0","value":":v0"},{"name":"owner","value":"not the owner"},
+    {"name":"größe cm","value":"4 = vier"},{"name":"attr_x","value":"y"}]}))' "$id" "$i")
+  printf '%s' "$body" > "$WORK/req"
+  awscli s3api put-object --bucket "$RUN-requests" --key "${prefix}100000000000$i" --body "$WORK/req" >/dev/null
+done
+# An update of the first, with "" clearing the label and removing an awkward attribute.
+printf '%s' '{"type":"update","requestId":"u1","widgetId":"a b+c=d*e%f","owner":"Ann Archer","label":"","otherAttributes":[{"name":"a) OR (b","value":""},{"name":"#n0","value":"changed"}]}' > "$WORK/req"
+awscli s3api put-object --bucket "$RUN-requests" --key "${prefix}1000000000009" --body "$WORK/req" >/dev/null
+
+for store in s3 dynamodb; do
+  args=(-wb "$RUN-widgets"); [ $store = dynamodb ] && args=(-dwt "$RUN-table")
+  "$CONSUMER" -rb "$RUN-requests" --request-prefix "$prefix" "${args[@]}" --endpoint-url "$EP" \
+    --max-empty-polls 1 --log-file "$WORK/$store.log" -q || fail "consumer ($store) failed"
+  expect_eq "$store: all six applied" "$(grep -c outcome=applied "$WORK/$store.log")" 6
+  expect_eq "$store: request prefix emptied" "$(bucket_count "$RUN-requests" "$prefix")" 0
+  # Put the requests back for the next store.
+  if [ $store = s3 ]; then
+    i=0
+    for id in "${ids[@]}"; do
+      i=$((i + 1))
+      python3 -c 'import json,sys; print(json.dumps({"type":"create","requestId":"r%s" % sys.argv[2],
+        "widgetId":sys.argv[1],"owner":"Ann Archer","label":"L ü","otherAttributes":[
+        {"name":"a) OR (b","value":"x"},{"name":"#n0","value":":v0"},{"name":"owner","value":"not the owner"},
+        {"name":"größe cm","value":"4 = vier"},{"name":"attr_x","value":"y"}]}))' "$id" "$i" > "$WORK/req"
+      awscli s3api put-object --bucket "$RUN-requests" --key "${prefix}100000000000$i" --body "$WORK/req" >/dev/null
+    done
+    printf '%s' '{"type":"update","requestId":"u1","widgetId":"a b+c=d*e%f","owner":"Ann Archer","label":"","otherAttributes":[{"name":"a) OR (b","value":""},{"name":"#n0","value":"changed"}]}' > "$WORK/req"
+    awscli s3api put-object --bucket "$RUN-requests" --key "${prefix}1000000000009" --body "$WORK/req" >/dev/null
+  fi
+done
+
+# What a real AWS client reads back.
+awscli s3api get-object --bucket "$RUN-widgets" --key 'widgets/ann-archer/a b+c=d*e%f' "$WORK/w1" >/dev/null
+expect_eq "S3 widget with an awkward id, updated" "$(cat "$WORK/w1")" \
+  '{"id":"a b+c=d*e%f","owner":"Ann Archer","otherAttributes":[{"name":"#n0","value":"changed"},{"name":"owner","value":"not the owner"},{"name":"größe cm","value":"4 = vier"},{"name":"attr_x","value":"y"}]}'
+awscli s3api get-object --bucket "$RUN-widgets" --key 'widgets/ann-archer/q?x#y&z' "$WORK/w5" >/dev/null
+expect_contains "S3 widget with ?#& in its id" "$(cat "$WORK/w5")" '"id":"q?x#y&z"'
+item=$(awscli dynamodb get-item --table-name "$RUN-table" --key '{"id":{"S":"a b+c=d*e%f"}}' |
+  python3 -c 'import json,sys; i=json.load(sys.stdin)["Item"]; print(json.dumps({k:v["S"] for k,v in sorted(i.items())}, ensure_ascii=False))')
+expect_eq "DynamoDB item: flat, escaped collisions, update applied" "$item" \
+  '{"#n0": "changed", "attr_attr_x": "y", "attr_owner": "not the owner", "größe cm": "4 = vier", "id": "a b+c=d*e%f", "owner": "Ann Archer"}'
+expect_eq "DynamoDB has every awkward id" "$(awscli dynamodb scan --table-name "$RUN-table" --select COUNT --query Count --output text)" 5
+expect_eq "the proxy rejected no signature" "$(rejected)" "$before"
+echo "$checks passed, 0 failed"

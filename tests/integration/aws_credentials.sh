@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Credentials from each source the SDKs use, against the signature-checking proxy: a profile in
+# the shared files, the ECS container endpoint (with its authorization token), and EC2 instance
+# metadata (IMDSv2), the last two played by a local HTTP server. Temporary credentials that
+# expire soon are fetched again. The secret never reaches the log.
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/aws_lib.sh"
+url=$(mk_queue "$RUN-q")
+mk_table "$RUN-widgets"
+KEY=$AWS_ACCESS_KEY_ID SECRET=$AWS_SECRET_ACCESS_KEY
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
+python3 "$(dirname "$0")/../standins/metadata_server.py" --port "$port" --access-key "$KEY" \
+  --secret-key "$SECRET" --token "TOKEN-$RUN" --ecs-auth "ecs-secret-token" --expires-in 120 \
+  > "$WORK/metadata.log" 2>&1 &
+PIDS+=($!)
+for _ in $(seq 50); do curl -s "http://127.0.0.1:$port/ping" >/dev/null && break; sleep 0.1; done
+
+run() { # run NAME ENV... -- : one producer request and one consumer run with only that source
+  local name=$1; shift
+  env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_TOKEN HOME="$WORK/home-$name" "$@" \
+    "$PRODUCER" -rq "$RUN-q" --endpoint-url "$EP" -mwr 3 --seed 1 -q || fail "$name: producer failed"
+  env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_TOKEN HOME="$WORK/home-$name" "$@" \
+    "$CONSUMER" -rq "$RUN-q" -dwt "$RUN-widgets" --endpoint-url "$EP" -qwt 0 --max-empty-polls 1 \
+    --log-level debug --log-file "$WORK/$name.log" -q || fail "$name: consumer failed: $(tail -n 2 "$WORK/$name.log")"
+  expect_eq "$name: requests applied" "$(grep -c outcome=applied "$WORK/$name.log")" 3
+  grep -qF "$SECRET" "$WORK/$name.log" && fail "$name: the secret key is in the log"
+  ok "$name: the secret key is not in the log"
+}
+
+mkdir -p "$WORK/home-profile/.aws"
+printf '[default]\naws_access_key_id = WRONG\naws_secret_access_key = wrong\n\n[widgets]\naws_access_key_id = %s\naws_secret_access_key = %s\n' \
+  "$KEY" "$SECRET" > "$WORK/home-profile/.aws/credentials"
+run profile AWS_PROFILE=widgets AWS_EC2_METADATA_DISABLED=true
+
+run ecs AWS_CONTAINER_CREDENTIALS_FULL_URI="http://127.0.0.1:$port/ecs/creds" \
+  AWS_CONTAINER_AUTHORIZATION_TOKEN=ecs-secret-token AWS_EC2_METADATA_DISABLED=true
+ecs_calls=$(grep -c 'ecs ok' "$WORK/metadata.log")
+[ "$ecs_calls" -ge 2 ] || fail "expiring ECS credentials should be fetched again (got $ecs_calls fetches)"
+ok "expiring ECS credentials were fetched again ($ecs_calls fetches)"
+
+run imds AWS_EC2_METADATA_DISABLED=false AWS_EC2_METADATA_SERVICE_ENDPOINT="http://127.0.0.1:$port"
+expect_contains "IMDSv2: token first, then role and credentials" "$(cat "$WORK/metadata.log")" "imds token ok"
+grep -q "imds credentials ok" "$WORK/metadata.log" || fail "IMDS credentials were not fetched"
+ok "IMDSv2 credentials fetched with a session token"
+
+set +e
+out=$(env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY HOME="$WORK" AWS_EC2_METADATA_DISABLED=true \
+  AWS_CONTAINER_CREDENTIALS_FULL_URI="http://127.0.0.1:$port/ecs/creds" AWS_CONTAINER_AUTHORIZATION_TOKEN=wrong \
+  "$CONSUMER" -rq "$RUN-q" -dwt "$RUN-widgets" --endpoint-url "$EP" -q 2>&1); rc=$?
+set -e
+expect_eq "ECS with a wrong token: exit 1" "$rc" 1
+expect_contains "ECS with a wrong token: says so" "$out" "ECS container credentials: http://127.0.0.1:$port/ecs/creds answered HTTP 401"
+expect_eq "queue empty" "$(queue_depth "$url")" 0
+echo "$checks passed, 0 failed"

@@ -1,0 +1,29 @@
+# aws_lib.sh - for the integration tests on the local AWS stand-ins. Sourced after lib.sh.
+# The stand-ins are started once per ctest run (the "standins" fixture) into $WC_STANDINS.
+[ -f "${WC_STANDINS:?WC_STANDINS names the stand-ins folder}/env" ] || fail "stand-ins are not running"
+source "$WC_STANDINS/env"
+EP=$WC_ENDPOINT                    # the signature-checking proxy in front of the stand-ins
+RUN=$(basename "$0" .sh)-$$        # unique names per test run
+awscli() { aws --endpoint-url "$EP" --output json "$@"; }
+mk_bucket() { awscli s3api create-bucket --bucket "$1" >/dev/null; }
+mk_queue() { awscli sqs create-queue --queue-name "$1" "${@:2}" --query QueueUrl --output text; }
+mk_table() {
+  awscli dynamodb create-table --table-name "$1" --attribute-definitions "AttributeName=${2:-id},AttributeType=S" \
+    --key-schema "AttributeName=${2:-id},KeyType=HASH" --billing-mode PAY_PER_REQUEST >/dev/null
+}
+# Messages still in a queue, visible or not.
+queue_depth() {
+  awscli sqs get-queue-attributes --queue-url "$1" \
+    --attribute-names ApproximateNumberOfMessages ApproximateNumberOfMessagesNotVisible \
+    --query 'Attributes.[ApproximateNumberOfMessages,ApproximateNumberOfMessagesNotVisible]' --output text |
+    awk '{ print $1 + $2 }'
+}
+# Keys directly under a prefix of a bucket (not deeper).
+bucket_count() {
+  awscli s3api list-objects-v2 --bucket "$1" --prefix "${2:-}" --delimiter / --query 'KeyCount' --output text |
+    sed 's/^None$/0/'
+}
+proxy_stats() { curl -s "$EP/__proxy_stats"; }
+rejected() { proxy_stats | python3 -c 'import json,sys; print(json.load(sys.stdin)["rejected"])'; }
+# timed NAME COMMAND...: runs it under GNU time; leaves "wall user sys" in $WORK/time.NAME
+timed() { local name=$1; shift; /usr/bin/time -f "%e %U %S" -o "$WORK/time.$name" "$@"; }

@@ -1,0 +1,167 @@
+#include "aws/credentials.h"
+#include "common/clock.h"
+#include "testutil.h"
+
+static char *home;
+
+static int setup(void **state)
+{
+    home = make_temp_dir();
+    setenv("HOME", home, 1);
+    const char *vars[] = {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SECRET_KEY",
+                          "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_SHARED_CREDENTIALS_FILE",
+                          "AWS_CONFIG_FILE", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+                          "AWS_CONTAINER_CREDENTIALS_FULL_URI"};
+    for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
+        unsetenv(vars[i]);
+    setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    rm_rf(home);
+    return 0;
+}
+
+static void write_aws_file(const char *name, const char *text)
+{
+    char *dir = wc_path_join(home, ".aws");
+    wc_mkdirs(dir, NULL);
+    write_text(dir, name, text);
+    free(dir);
+}
+
+static void environment_first(void **state)
+{
+    write_aws_file("credentials", "[default]\naws_access_key_id = FILEKEY\n"
+                                  "aws_secret_access_key = filesecret\n");
+    setenv("AWS_ACCESS_KEY_ID", "ENVKEY", 1);
+    setenv("AWS_SECRET_ACCESS_KEY", "envsecret", 1);
+    setenv("AWS_SESSION_TOKEN", "envtoken", 1);
+    wc_credential_chain *c = wc_credential_chain_new(NULL, NULL);
+    const wc_credentials *cr;
+    assert_int_equal(wc_credentials_get(c, 1000, &cr, NULL), WC_OK);
+    assert_string_equal(cr->access_key_id, "ENVKEY");
+    assert_string_equal(cr->secret_access_key, "envsecret");
+    assert_string_equal(cr->session_token, "envtoken");
+    assert_string_equal(cr->source, "environment");
+    wc_credential_chain_free(c);
+}
+
+static void older_tools_secret_key_variable(void **state)
+{
+    setenv("AWS_ACCESS_KEY_ID", "ENVKEY", 1);
+    setenv("AWS_SECRET_KEY", "oldsecret", 1);
+    wc_credential_provider *p = wc_credentials_from_env();
+    wc_credentials cr;
+    assert_int_equal(p->fetch(p, &cr, NULL), WC_OK);
+    assert_string_equal(cr.secret_access_key, "oldsecret");
+    assert_null(cr.session_token);
+    wc_credentials_cleanup(&cr);
+    unsetenv("AWS_SECRET_KEY");
+    wc_error err;
+    assert_int_equal(p->fetch(p, &cr, &err), WC_ERR_INVALID);
+    assert_string_equal(err.msg, "AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY (or "
+                                 "AWS_SECRET_KEY) is not");
+    p->destroy(p);
+}
+
+static void profiles_from_both_files(void **state)
+{
+    write_aws_file("credentials", "[default]\naws_access_key_id = DEFKEY\n"
+                                  "aws_secret_access_key = defsecret\n\n"
+                                  "[ops]\naws_access_key_id = OPSKEY\n"
+                                  "aws_secret_access_key = opssecret\naws_session_token = opstok\n");
+    write_aws_file("config", "[default]\nregion = us-west-2\n\n[profile ops]\nregion = eu-north-1\n"
+                             "\n[profile cfgonly]\naws_access_key_id = CFGKEY\n"
+                             "aws_secret_access_key = cfgsecret\n");
+    wc_credential_provider *p = wc_credentials_from_profile(NULL);
+    wc_credentials cr;
+    assert_int_equal(p->fetch(p, &cr, NULL), WC_OK);
+    assert_string_equal(cr.access_key_id, "DEFKEY");
+    assert_string_equal(cr.source, "profile default");
+    wc_credentials_cleanup(&cr);
+    p->destroy(p);
+
+    p = wc_credentials_from_profile("ops");
+    assert_int_equal(p->fetch(p, &cr, NULL), WC_OK);
+    assert_string_equal(cr.access_key_id, "OPSKEY");
+    assert_string_equal(cr.session_token, "opstok");
+    wc_credentials_cleanup(&cr);
+    p->destroy(p);
+
+    setenv("AWS_PROFILE", "cfgonly", 1);
+    p = wc_credentials_from_profile(NULL);
+    assert_int_equal(p->fetch(p, &cr, NULL), WC_OK);
+    assert_string_equal(cr.access_key_id, "CFGKEY");
+    wc_credentials_cleanup(&cr);
+    p->destroy(p);
+    unsetenv("AWS_PROFILE");
+
+    char *r = wc_profile_region("ops");
+    assert_string_equal(r, "eu-north-1");
+    free(r);
+    r = wc_profile_region(NULL);
+    assert_string_equal(r, "us-west-2");
+    free(r);
+}
+
+static void a_named_profile_that_is_missing_is_an_error(void **state)
+{
+    write_aws_file("credentials", "[default]\naws_access_key_id = A\naws_secret_access_key = B\n");
+    wc_credential_chain *c = wc_credential_chain_new("nosuch", NULL);
+    const wc_credentials *cr;
+    wc_error err;
+    assert_int_equal(wc_credentials_get(c, 1000, &cr, &err), WC_ERR_INVALID);
+    assert_non_null(strstr(err.msg, "profile \"nosuch\" is in neither "));
+    wc_credential_chain_free(c);
+}
+
+static void nothing_anywhere_says_what_to_do(void **state)
+{
+    wc_credential_chain *c = wc_credential_chain_new(NULL, NULL);
+    const wc_credentials *cr;
+    wc_error err;
+    assert_int_equal(wc_credentials_get(c, 1000, &cr, &err), WC_ERR_NOT_FOUND);
+    assert_non_null(strstr(err.msg, "no AWS credentials: set AWS_ACCESS_KEY_ID"));
+    wc_credential_chain_free(c);
+}
+
+static void credentials_file_path_from_environment(void **state)
+{
+    write_text(home, "creds.ini", "[default]\naws_access_key_id = ELSEWHERE\n"
+                                  "aws_secret_access_key = s\n");
+    char *path = wc_path_join(home, "creds.ini");
+    setenv("AWS_SHARED_CREDENTIALS_FILE", path, 1);
+    wc_credential_provider *p = wc_credentials_from_profile(NULL);
+    wc_credentials cr;
+    assert_int_equal(p->fetch(p, &cr, NULL), WC_OK);
+    assert_string_equal(cr.access_key_id, "ELSEWHERE");
+    wc_credentials_cleanup(&cr);
+    p->destroy(p);
+    free(path);
+}
+
+static void iso8601(void **state)
+{
+    assert_int_equal(wc_parse_iso8601("2015-08-30T12:36:00Z"), 1440938160);
+    assert_int_equal(wc_parse_iso8601("2015-08-30T12:36:00.123Z"), 1440938160);
+    assert_int_equal(wc_parse_iso8601("yesterday"), 0);
+}
+
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        T(environment_first),
+        T(older_tools_secret_key_variable),
+        T(profiles_from_both_files),
+        T(a_named_profile_that_is_missing_is_an_error),
+        T(nothing_anywhere_says_what_to_do),
+        T(credentials_file_path_from_environment),
+        cmocka_unit_test(iso8601),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
