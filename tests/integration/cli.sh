@@ -17,11 +17,15 @@ expect_eq "unknown option exits 2" "$rc" 2
 expect_eq "unknown option: one line" "$err" 'widget-consumer: unknown option "--bogus" (see --help)'
 
 set +e
-err=$("$CONSUMER" s3 requests dynamodb widgets 2>&1); rc=$?
+err=$("$CONSUMER" ftp requests dynamodb widgets 2>&1); rc=$?
 set -e
-expect_eq "S3 source not built: exit 2" "$rc" 2
-expect_eq "S3 source not built: says so" "$err" \
-  "widget-consumer: -rb/--request-bucket: the S3 request source is not built in this version yet; use --request-dir"
+expect_eq "unknown source type exits 2" "$rc" 2
+expect_eq "unknown source type: says so" "$err" 'widget-consumer: source type "ftp" is not s3, sqs or dir'
+set +e
+err=$("$CONSUMER" -rq a -rb b -dwt c 2>&1); rc=$?
+set -e
+expect_eq "two sources exit 2" "$rc" 2
+expect_eq "two sources: says so" "$err" 'widget-consumer: name exactly one request source: --request-dir, -rb or -rq'
 
 set +e
 err=$("$CONSUMER" --request-dir "$WORK/none" --widget-dir "$WORK/out" 2>&1); rc=$?
