@@ -112,6 +112,12 @@ void wc_deferrals_mark(wc_deferrals *d, const char *key)
         e->marked = 1;
 }
 
+int wc_deferrals_marked(const wc_deferrals *d, const char *key)
+{
+    entry *e = find(d, key);
+    return e && e->marked;
+}
+
 void wc_deferrals_sweep(wc_deferrals *d)
 {
     for (size_t i = 0; i < d->n;) {

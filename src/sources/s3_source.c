@@ -31,13 +31,29 @@ static void clear_keys(s3_source *s)
     s->n_keys = s->next_key = 0;
 }
 
+/* Forgets deferrals of keys the listing walked past without seeing (applied by another
+ * consumer meanwhile): all unseen ones when the walk reached the end of the listing. */
+static void forget_unseen(s3_source *s, const char *last_seen, int complete)
+{
+    for (size_t i = 0; i < wc_deferrals_count(s->deferrals);) {
+        const char *key = wc_deferrals_key(s->deferrals, i);
+        if (!wc_deferrals_marked(s->deferrals, key) &&
+            (complete || (last_seen && strcmp(key, last_seen) <= 0)))
+            wc_deferrals_forget(s->deferrals, key); /* the entry at i is now another: look again */
+        else
+            i++;
+    }
+}
+
 /* Fills the look-ahead with the smallest keys that are ready. */
 static wc_result refill(s3_source *s, wc_error *err)
 {
     clear_keys(s);
-    char *token = NULL;
+    char *token = NULL, *last_seen = NULL;
+    int complete = 0;
     uint64_t now = s->clock->now_ms(s->clock);
     wc_result result = WC_OK;
+    wc_deferrals_unmark_all(s->deferrals);
     for (int page = 0; page < MAX_PAGES_PER_POLL && s->n_keys == 0; page++) {
         wc_s3_listing l;
         wc_aws_error aerr;
@@ -49,6 +65,13 @@ static wc_result refill(s3_source *s, wc_error *err)
             wc_error_prefix(err, "listing request bucket \"%s\": ", s->requests.bucket);
             break;
         }
+        for (size_t i = 0; i < l.n; i++)
+            wc_deferrals_mark(s->deferrals, l.keys[i]);
+        if (l.n > 0) {
+            free(last_seen);
+            last_seen = strdup(l.keys[l.n - 1]);
+        }
+        complete = !l.truncated;
         for (size_t i = 0; i < l.n && s->n_keys < MAX_LOOK_AHEAD; i++) {
             if (wc_deferrals_waiting(s->deferrals, l.keys[i], now))
                 continue;
@@ -63,6 +86,9 @@ static wc_result refill(s3_source *s, wc_error *err)
         if (!token)
             break;
     }
+    if (result == WC_OK)
+        forget_unseen(s, last_seen, complete);
+    free(last_seen);
     free(token);
     return result;
 }
