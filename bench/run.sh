@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
-# Benchmark: widget-consumer against a baseline (bench/baseline_consumer.py, a consumer written the
-# way the course's Python versions are) on the same request stream, in the same run.
+# Benchmark: widget-consumer against baselines written the way the course's Python versions are,
+# on the same request stream, in the same run:
+#   1. local directories: bench/baseline_consumer.py;
+#   2. SQS -> DynamoDB on the local stand-ins (fauxqs, dynalite; called directly, without the
+#      signature-checking proxy, so the figures are the consumers'): bench/baseline_consumer_aws.py
+#      (boto3).
 # Prints requests per second, CPU time per request and peak memory (max RSS) of each, and checks
-# both results with widget-verify. Usage: bench/run.sh [REQUESTS] (default 10000).
+# every result with widget-verify. Usage: bench/run.sh [REQUESTS] (default 10000; AWS part: a fifth).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-10000}
@@ -16,21 +20,22 @@ bash scripts/build.sh build -DCMAKE_BUILD_TYPE=Release
 base=${BENCH_DIR:-/dev/shm}
 [ -d "$base" ] || base=/tmp
 W=$(mktemp -d "$base/wc-bench-XXXXXX")
-trap 'rm -rf "$W"' EXIT
+trap 'bash tests/standins/standins.sh stop "$W/standins"; rm -rf "$W"' EXIT
 
 # measure NAME COMMAND...: runs it under GNU time; prints throughput, CPU (user+sys) per request
 # and peak RSS. Both consumers stop after 5 empty polls of 100 ms: that 0.5 s is not work and is
 # taken off the wall time.
 measure() {
   local name=$1; shift
-  /usr/bin/time -f "%e %U %S %M" -o "$W/time.$name" "$@"
+  /usr/bin/time -f "%e %U %S %M" -o "$W/time.$name" "$@" || { echo "bench: $name failed" >&2; exit 1; }
   read -r wall user sys rss < "$W/time.$name"
-  awk -v name="$name" -v n="$N" -v wall="$wall" -v user="$user" -v sys="$sys" -v rss="$rss" 'BEGIN {
-    work = wall - 0.5; if (work <= 0) work = 0.001
+  awk -v name="$name" -v n="$N" -v idle="$IDLE" -v wall="$wall" -v user="$user" -v sys="$sys" -v rss="$rss" 'BEGIN {
+    work = wall - idle; if (work <= 0) work = 0.001
     printf "%-18s %9.0f req/s %8.1f us CPU/req (user %.1f, sys %.1f) %7.1f MiB peak RSS\n",
       name, n / work, (user + sys) / n * 1e6, user / n * 1e6, sys / n * 1e6, rss / 1024 }'
 }
 
+IDLE=0.5  # five empty polls of 100 ms
 for who in c python; do
   build/widget-producer --request-dir "$W/$who/requests" -mwr "$N" --seed 1 --expected "$W/expected.json" -q
 done
@@ -39,4 +44,27 @@ measure widget-consumer build/widget-consumer --request-dir "$W/c/requests" --wi
 measure baseline-python python3 bench/baseline_consumer.py "$W/python/requests" "$W/python/widgets"
 for who in c python; do
   build/widget-verify --widget-dir "$W/$who/widgets" --expected "$W/expected.json" | sed "s/^/verify $who: /"
+done
+
+# 2. SQS -> DynamoDB on the stand-ins.
+python3 -c 'import boto3' 2>/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-boto3 >/dev/null
+bash tests/standins/standins.sh start "$W/standins" >/dev/null
+source "$W/standins/env"
+EP=$WC_FAUXQS
+N=$((N / 5))
+IDLE=2.2  # two empty long polls of 1 s (and a 100 ms wait)
+for who in c python; do
+  aws --endpoint-url "$WC_FAUXQS" sqs create-queue --queue-name "bench-$who" >/dev/null
+  aws --endpoint-url "$WC_DYNALITE" dynamodb create-table --table-name "bench-$who" --billing-mode PAY_PER_REQUEST \
+    --attribute-definitions AttributeName=id,AttributeType=S --key-schema AttributeName=id,KeyType=HASH >/dev/null
+  build/widget-producer -rq "bench-$who" --endpoint-url "$WC_FAUXQS" -mwr "$N" --seed 1 --expected "$W/expected-aws.json" -q
+done
+echo "benchmark: $N requests, SQS -> DynamoDB on the local stand-ins, one consumer each"
+AWS_ENDPOINT_URL_SQS=$WC_FAUXQS AWS_ENDPOINT_URL_DYNAMODB=$WC_DYNALITE \
+  measure widget-consumer build/widget-consumer -rq bench-c -dwt bench-c -qwt 1 --max-empty-polls 2 \
+  --log-file "$W/c-aws.log" -q
+measure baseline-boto3 python3 bench/baseline_consumer_aws.py "$WC_FAUXQS" "$WC_DYNALITE" bench-python bench-python
+for who in c python; do
+  AWS_ENDPOINT_URL_DYNAMODB=$WC_DYNALITE build/widget-verify -dwt "bench-$who" --expected "$W/expected-aws.json" |
+    sed "s/^/verify $who: /"
 done
