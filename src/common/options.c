@@ -113,7 +113,7 @@ void wc_options_help(const wc_option *table, FILE *out)
             snprintf(forms, sizeof(forms), "    --%s%s%s", o->long_name, o->arg_name ? " " : "",
                      o->arg_name ? o->arg_name : "");
         fprintf(out, "  %-40s %s", forms, o->help);
-        if (o->default_value)
+        if (o->default_value && *o->default_value)
             fprintf(out, " (default: %s)", o->default_value);
         if (o->env)
             fprintf(out, " [env %s]", o->env);
