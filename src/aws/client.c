@@ -186,22 +186,33 @@ wc_result wc_aws_send(wc_aws *aws, const wc_aws_request *req, wc_http_response *
     }
 }
 
+wc_result wc_aws_resource_error(wc_error *err, wc_result result, const char *what, const char *name,
+                                const wc_aws_error *aerr, const wc_error *detail)
+{
+    char text[640];
+    return wc_error_set(err, result, "%s \"%s\": %s", what, name,
+                        aerr->code[0] ? wc_aws_error_text(aerr, text, sizeof(text)) : detail->msg);
+}
+
 wc_result wc_aws_json(wc_aws *aws, const char *service, const char *target, json_t *body,
                       json_t **out, wc_aws_error *aerr, wc_error *err)
 {
-    *out = NULL;
+    memset(aerr, 0, sizeof(*aerr));
+    if (out)
+        *out = NULL;
     const wc_endpoint *ep = wc_aws_endpoint(aws, service, err);
-    if (!ep)
-        return WC_ERR_INVALID;
-    char *text = json_dumps(body, JSON_COMPACT);
-    if (!text)
-        return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
-    wc_param headers[] = {{"Content-Type", "application/x-amz-json-1.0"},
-                          {"X-Amz-Target", target}};
+    char *text = body && ep ? json_dumps(body, JSON_COMPACT) : NULL;
     long timeout = 0;
     json_t *wait = json_object_get(body, "WaitTimeSeconds");
     if (json_is_integer(wait))
         timeout = (long)json_integer_value(wait) * 1000 + 15000; /* a long poll takes its time */
+    json_decref(body);
+    if (!ep)
+        return WC_ERR_INVALID;
+    if (!text)
+        return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+    wc_param headers[] = {{"Content-Type", "application/x-amz-json-1.0"},
+                          {"X-Amz-Target", target}};
     wc_aws_request req = {service, "POST", ep->base, "/", NULL, 0, headers, 2, text, strlen(text),
                           0, timeout, 0};
     wc_http_response resp;
@@ -209,7 +220,7 @@ wc_result wc_aws_json(wc_aws *aws, const char *service, const char *target, json
     free(text);
     if (result != WC_OK)
         return result;
-    if (resp.len > 0) {
+    if (out && resp.len > 0) {
         json_error_t jerr;
         *out = json_loadb(resp.body, resp.len, 0, &jerr);
         if (!*out)

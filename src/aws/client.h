@@ -58,8 +58,14 @@ wc_result wc_aws_send(wc_aws *aws, const wc_aws_request *req, wc_http_response *
                       wc_aws_error *aerr, wc_error *err);
 
 /* A call of an AWS JSON 1.0 protocol (SQS, DynamoDB): POST / with X-Amz-Target = target.
- * *out gets the decoded answer (a new reference; NULL when the body is empty). */
+ * Takes body (NULL: out of memory while building it). *out, when out is not NULL, gets the
+ * decoded answer (a new reference; NULL when the body is empty). */
 wc_result wc_aws_json(wc_aws *aws, const char *service, const char *target, json_t *body,
                       json_t **out, wc_aws_error *aerr, wc_error *err);
+
+/* The one-line message of a failed check of a resource: `what "name": ` and the AWS error (or,
+ * when no AWS answer came, detail's words), e.g.  widget bucket "usu-widgets": NoSuchBucket: … */
+wc_result wc_aws_resource_error(wc_error *err, wc_result result, const char *what, const char *name,
+                                const wc_aws_error *aerr, const wc_error *detail);
 
 #endif

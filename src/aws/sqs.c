@@ -9,15 +9,7 @@ static wc_result call(wc_aws *aws, const char *action, json_t *body, json_t **ou
 {
     char target[64];
     snprintf(target, sizeof(target), "AmazonSQS.%s", action);
-    json_t *answer = NULL;
-    wc_result result = body ? wc_aws_json(aws, "sqs", target, body, &answer, aerr, err)
-                            : wc_error_set(err, WC_ERR_NOMEM, "out of memory");
-    json_decref(body);
-    if (out)
-        *out = answer;
-    else
-        json_decref(answer);
-    return result;
+    return wc_aws_json(aws, "sqs", target, body, out, aerr, err);
 }
 
 wc_result wc_sqs_queue_url(wc_aws *aws, const char *name_or_url, char **url, wc_aws_error *aerr,

@@ -139,23 +139,20 @@ static wc_result open_target(const producer_config *c, target *t, wc_error *err)
         return WC_ERR_INVALID;
     wc_aws_error aerr;
     wc_error e;
-    char text[640];
     if (c->request_queue) {
         size_t len = strlen(c->request_queue);
         t->fifo = len > 5 && strcmp(c->request_queue + len - 5, ".fifo") == 0;
-        if (wc_sqs_queue_url(t->aws, c->request_queue, &t->queue_url, &aerr, &e) != WC_OK)
-            return wc_error_set(err, WC_ERR_NOT_FOUND, "request queue \"%s\": %s",
-                                c->request_queue,
-                                aerr.code[0] ? wc_aws_error_text(&aerr, text, sizeof(text)) : e.msg);
-        return WC_OK;
+        wc_result result = wc_sqs_queue_url(t->aws, c->request_queue, &t->queue_url, &aerr, &e);
+        return result == WC_OK ? WC_OK
+                               : wc_aws_resource_error(err, result, "request queue",
+                                                       c->request_queue, &aerr, &e);
     }
     t->prefix = c->request_prefix;
     wc_result result = wc_s3_bucket_init(&t->bucket, t->aws, c->request_bucket, err);
     wc_s3_listing l;
     if (result == WC_OK &&
         (result = wc_s3_list(&t->bucket, NULL, "/", NULL, NULL, 1, &l, &aerr, &e)) != WC_OK)
-        return wc_error_set(err, result, "request bucket \"%s\": %s", c->request_bucket,
-                            aerr.code[0] ? wc_aws_error_text(&aerr, text, sizeof(text)) : e.msg);
+        return wc_aws_resource_error(err, result, "request bucket", c->request_bucket, &aerr, &e);
     if (result == WC_OK)
         wc_s3_listing_cleanup(&l);
     return result;

@@ -258,12 +258,7 @@ wc_result wc_s3_source_open(const wc_s3_source_config *c, wc_source *out, wc_err
         if (result == WC_OK) {
             wc_s3_listing_cleanup(&l);
         } else {
-            char text[640];
-            if (aerr.code[0])
-                wc_error_set(err, result, "%s \"%s\": %s", names[i], buckets[i]->bucket,
-                             wc_aws_error_text(&aerr, text, sizeof(text)));
-            else
-                wc_error_set(err, result, "%s \"%s\": %s", names[i], buckets[i]->bucket, e.msg);
+            wc_aws_resource_error(err, result, names[i], buckets[i]->bucket, &aerr, &e);
         }
     }
     if (result != WC_OK) {

@@ -182,12 +182,7 @@ static wc_result resolve(wc_aws *aws, const char *what, const char *queue, char 
     wc_aws_error aerr;
     wc_error e;
     wc_result result = wc_sqs_queue_url(aws, queue, url, &aerr, &e);
-    if (result != WC_OK) {
-        char text[640];
-        wc_error_set(err, result, "%s \"%s\": %s", what, queue,
-                     aerr.code[0] ? wc_aws_error_text(&aerr, text, sizeof(text)) : e.msg);
-    }
-    return result;
+    return result == WC_OK ? WC_OK : wc_aws_resource_error(err, result, what, queue, &aerr, &e);
 }
 
 wc_result wc_sqs_source_open(const wc_sqs_source_config *c, wc_source *out, wc_error *err)

@@ -19,15 +19,7 @@ static wc_result call(dynamo_store *s, const char *action, json_t *body, json_t 
     char target[64];
     snprintf(target, sizeof(target), "DynamoDB_20120810.%s", action);
     wc_aws_error aerr;
-    json_t *answer = NULL;
-    wc_result result = body ? wc_aws_json(s->aws, "dynamodb", target, body, &answer, &aerr, err)
-                            : wc_error_set(err, WC_ERR_NOMEM, "out of memory");
-    json_decref(body);
-    if (out)
-        *out = answer;
-    else
-        json_decref(answer);
-    return result;
+    return wc_aws_json(s->aws, "dynamodb", target, body, out, &aerr, err);
 }
 
 static json_t *key_of(dynamo_store *s, const char *id)
@@ -135,17 +127,10 @@ static wc_result check_table(dynamo_store *s, wc_error *err)
     json_t *answer = NULL;
     wc_aws_error aerr;
     wc_error e;
-    json_t *body = json_pack("{s:s}", "TableName", s->table);
-    wc_result result = body ? wc_aws_json(s->aws, "dynamodb", "DynamoDB_20120810.DescribeTable",
-                                          body, &answer, &aerr, &e)
-                            : WC_ERR_NOMEM;
-    json_decref(body);
-    if (result != WC_OK) {
-        char text[640];
-        json_decref(answer);
-        return wc_error_set(err, result, "widget table \"%s\": %s", s->table,
-                            aerr.code[0] ? wc_aws_error_text(&aerr, text, sizeof(text)) : e.msg);
-    }
+    wc_result result = wc_aws_json(s->aws, "dynamodb", "DynamoDB_20120810.DescribeTable",
+                                   json_pack("{s:s}", "TableName", s->table), &answer, &aerr, &e);
+    if (result != WC_OK)
+        return wc_aws_resource_error(err, result, "widget table", s->table, &aerr, &e);
     size_t i;
     json_t *k;
     const char *hash = NULL;

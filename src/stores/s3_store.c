@@ -150,9 +150,7 @@ wc_result wc_s3_store_open(const wc_s3_store_config *c, wc_store *out, wc_error 
         if (result == WC_OK) {
             wc_s3_listing_cleanup(&l);
         } else {
-            char text[640];
-            wc_error_set(err, result, "widget bucket \"%s\": %s", c->bucket,
-                         aerr.code[0] ? wc_aws_error_text(&aerr, text, sizeof(text)) : e.msg);
+            wc_aws_resource_error(err, result, "widget bucket", c->bucket, &aerr, &e);
         }
     }
     if (result != WC_OK) {

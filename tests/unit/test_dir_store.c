@@ -2,15 +2,6 @@
 #include "stores/dir_store.h"
 #include "testutil.h"
 
-static wc_request *req(const char *json)
-{
-    wc_request *r = NULL;
-    wc_error err;
-    if (wc_request_parse("t", json, strlen(json), &r, &err) != WC_OK)
-        fail_msg("%s", err.msg);
-    return r;
-}
-
 typedef struct {
     char *dir;
     wc_store store;

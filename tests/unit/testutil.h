@@ -114,4 +114,16 @@ static inline void fake_sleep(wc_clock *c, uint64_t ms)
 
 #define FAKE_CLOCK(name, t) wc_clock name = {fake_now, fake_sleep, &(t)}
 
+#ifdef WC_REQUEST_H
+/* A request from JSON that must be valid (the test fails otherwise). */
+static inline wc_request *req(const char *json)
+{
+    wc_request *r = NULL;
+    wc_error err;
+    if (wc_request_parse("t", json, strlen(json), &r, &err) != WC_OK)
+        fail_msg("%s", err.msg);
+    return r;
+}
+#endif
+
 #endif
