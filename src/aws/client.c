@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
 #include <time.h>
 
 struct wc_aws {
@@ -14,6 +15,8 @@ struct wc_aws {
     wc_clock *clock;
     wc_endpoint endpoints[3]; /* s3, sqs, dynamodb, resolved on first use */
     int resolved[3];
+    int in_flight;               /* calls started and not yet done */
+    struct call *waiting;        /* calls waiting to be retried */
 };
 
 wc_aws *wc_aws_new(const wc_aws_config *config, wc_error *err)
@@ -50,10 +53,13 @@ wc_aws *wc_aws_new(const wc_aws_config *config, wc_error *err)
     return aws;
 }
 
+static void drop_waiting(wc_aws *aws);
+
 void wc_aws_free(wc_aws *aws)
 {
     if (!aws)
         return;
+    drop_waiting(aws);
     for (int i = 0; i < 3; i++)
         wc_endpoint_cleanup(&aws->endpoints[i]);
     wc_credential_chain_free(aws->credentials);
@@ -96,10 +102,101 @@ static wc_result result_of(const wc_aws_error *e)
     return WC_ERR_IO;
 }
 
-/* Signs and sends once. */
-static wc_result send_once(wc_aws *aws, const wc_aws_request *req, wc_http_response *resp,
-                           wc_error *err)
+/* One call in flight: our copy of the request, and where it stands. */
+typedef struct call {
+    wc_aws *aws;
+    wc_aws_request req;
+    wc_param *query, *headers; /* copies of req's arrays */
+    char *strings;             /* one block holding every string of the request */
+    unsigned attempt;
+    uint64_t due_ms;           /* a retry waiting for its time */
+    wc_aws_done done;
+    void *ctx;
+    struct call *next_waiting;
+} call;
+
+static void call_free(call *c)
 {
+    if (!c)
+        return;
+    free(c->query);
+    free(c->headers);
+    free(c->strings);
+    free(c);
+}
+
+/* Retries never sent again: their callers are gone with the client. */
+static void drop_waiting(wc_aws *aws)
+{
+    while (aws->waiting) {
+        call *c = aws->waiting;
+        aws->waiting = c->next_waiting;
+        call_free(c);
+    }
+}
+
+/* Copies a request so that it outlives the caller's stack. */
+static call *call_new(wc_aws *aws, const wc_aws_request *r)
+{
+    size_t total = 0;
+    const char *fixed[4] = {r->service, r->method, r->base, r->path};
+    for (int i = 0; i < 4; i++)
+        total += strlen(fixed[i]) + 1;
+    for (size_t i = 0; i < r->n_query; i++)
+        total += strlen(r->query[i].name) + strlen(r->query[i].value) + 2;
+    for (size_t i = 0; i < r->n_headers; i++)
+        total += strlen(r->headers[i].name) + strlen(r->headers[i].value) + 2;
+    total += r->body_len + 1;
+    call *c = calloc(1, sizeof(*c));
+    if (!c)
+        return NULL;
+    c->strings = malloc(total);
+    c->query = calloc(r->n_query + 1, sizeof(*c->query));
+    c->headers = calloc(r->n_headers + 1, sizeof(*c->headers));
+    if (!c->strings || !c->query || !c->headers) {
+        call_free(c);
+        return NULL;
+    }
+    char *p = c->strings;
+#define COPY(dst, src)                                                                             \
+    do {                                                                                           \
+        size_t n_ = strlen(src) + 1;                                                               \
+        memcpy(p, src, n_);                                                                        \
+        (dst) = p;                                                                                 \
+        p += n_;                                                                                   \
+    } while (0)
+    c->req = *r;
+    COPY(c->req.service, r->service);
+    COPY(c->req.method, r->method);
+    COPY(c->req.base, r->base);
+    COPY(c->req.path, r->path);
+    for (size_t i = 0; i < r->n_query; i++) {
+        COPY(c->query[i].name, r->query[i].name);
+        COPY(c->query[i].value, r->query[i].value);
+    }
+    for (size_t i = 0; i < r->n_headers; i++) {
+        COPY(c->headers[i].name, r->headers[i].name);
+        COPY(c->headers[i].value, r->headers[i].value);
+    }
+#undef COPY
+    if (r->body) {
+        memcpy(p, r->body, r->body_len);
+        p[r->body_len] = '\0';
+        c->req.body = p;
+    }
+    c->req.query = c->query;
+    c->req.headers = c->headers;
+    c->aws = aws;
+    return c;
+}
+
+static void on_http_done(void *ctx, wc_http_response *resp);
+
+/* Signs the call now and hands it to the transport. */
+static wc_result send_call(call *c, wc_error *err)
+{
+    wc_aws *aws = c->aws;
+    const wc_aws_request *req = &c->req;
     const wc_credentials *creds;
     wc_result result = wc_credentials_get(aws->credentials, time(NULL), &creds, err);
     if (result != WC_OK)
@@ -146,7 +243,7 @@ static wc_result send_once(wc_aws *aws, const wc_aws_request *req, wc_http_respo
         headers[n++] = (wc_param){"Authorization", auth};
         wc_http_request hreq = {req->method, url,         headers,         n,
                                 req->body,   req->body_len, req->timeout_ms, req->max_body};
-        result = wc_http_do(aws->http, &hreq, resp, err);
+        result = wc_http_start(aws->http, &hreq, on_http_done, c, err);
     }
     free(url);
     free(query);
@@ -156,34 +253,238 @@ static wc_result send_once(wc_aws *aws, const wc_aws_request *req, wc_http_respo
     return result;
 }
 
+/* Ends a call: its callback, then it is gone. */
+static void finish_call(call *c, wc_result result, wc_http_response *resp, const wc_aws_error *aerr,
+                        const wc_error *err)
+{
+    c->aws->in_flight--;
+    wc_aws_done done = c->done;
+    void *ctx = c->ctx;
+    call_free(c);
+    done(ctx, result, resp, aerr, err);
+}
+
+static void on_http_done(void *ctx, wc_http_response *resp)
+{
+    call *c = ctx;
+    wc_aws *aws = c->aws;
+    wc_aws_error aerr;
+    wc_error err;
+    memset(&aerr, 0, sizeof(aerr));
+    wc_error_clear(&err);
+    if (resp->curl_code == 0 && !resp->too_large && resp->status >= 200 && resp->status < 300) {
+        finish_call(c, WC_OK, resp, &aerr, &err);
+        return;
+    }
+    if (resp->too_large) {
+        wc_error_set(&err, WC_ERR_TOO_LARGE, "%s", resp->error);
+        wc_http_response_cleanup(resp);
+        finish_call(c, WC_ERR_TOO_LARGE, NULL, &aerr, &err);
+        return;
+    }
+    if (resp->curl_code == 0) {
+        wc_aws_error_decode(c->req.service, resp->status, resp->body, resp->len, resp->request_id,
+                            &aerr);
+    } else {
+        snprintf(aerr.service, sizeof(aerr.service), "%s", c->req.service);
+        snprintf(aerr.code, sizeof(aerr.code), "NetworkError");
+        snprintf(aerr.message, sizeof(aerr.message), "%s %s: %s", c->req.method, c->req.base,
+                 resp->error);
+    }
+    wc_http_response_cleanup(resp);
+    if (wc_retry_is_retryable(&aerr) && c->attempt + 1 < aws->retry.max_attempts) {
+        /* Try again later: wc_aws_run sends it when due. */
+        c->due_ms = aws->clock->now_ms(aws->clock) +
+                    wc_retry_delay_full_jitter(&aws->retry, c->attempt);
+        c->attempt++;
+        c->next_waiting = aws->waiting;
+        aws->waiting = c;
+        return;
+    }
+    char text[640];
+    wc_result result = aerr.status ? result_of(&aerr) : WC_ERR_IO;
+    wc_error_set(&err, result, "%s", wc_aws_error_text(&aerr, text, sizeof(text)));
+    finish_call(c, result, NULL, &aerr, &err);
+}
+
+wc_result wc_aws_start(wc_aws *aws, const wc_aws_request *req, wc_aws_done done, void *ctx,
+                       wc_error *err)
+{
+    call *c = call_new(aws, req);
+    if (!c)
+        return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+    c->done = done;
+    c->ctx = ctx;
+    wc_result result = send_call(c, err);
+    if (result != WC_OK) {
+        call_free(c);
+        return result;
+    }
+    aws->in_flight++;
+    return WC_OK;
+}
+
+int wc_aws_run(wc_aws *aws, int wait_ms)
+{
+    /* Retries that are due go out again (signed anew: the time is part of the signature). */
+    uint64_t now = aws->clock->now_ms(aws->clock), next_due = UINT64_MAX;
+    call **link = &aws->waiting;
+    while (*link) {
+        call *c = *link;
+        if (c->due_ms > now) {
+            if (c->due_ms < next_due)
+                next_due = c->due_ms;
+            link = &c->next_waiting;
+            continue;
+        }
+        *link = c->next_waiting;
+        wc_error err;
+        wc_result result = send_call(c, &err);
+        if (result != WC_OK) {
+            wc_aws_error aerr;
+            memset(&aerr, 0, sizeof(aerr));
+            finish_call(c, result, NULL, &aerr, &err);
+        }
+    }
+    if (next_due != UINT64_MAX && next_due - now < (uint64_t)wait_ms)
+        wait_ms = (int)(next_due - now);
+    if (wc_http_run(aws->http, wait_ms) == 0 && aws->waiting && wait_ms > 0)
+        aws->clock->sleep_ms(aws->clock, (uint64_t)wait_ms); /* only retries wait: sleep to them */
+    return aws->in_flight;
+}
+
+typedef struct {
+    int done;
+    wc_result result;
+    wc_http_response *resp;
+    wc_aws_error *aerr;
+    wc_error *err;
+} sync_call;
+
+static void sync_done(void *ctx, wc_result result, wc_http_response *resp,
+                      const wc_aws_error *aerr, const wc_error *err)
+{
+    sync_call *s = ctx;
+    s->done = 1;
+    s->result = result;
+    if (resp)
+        *s->resp = *resp;
+    *s->aerr = *aerr;
+    if (s->err)
+        *s->err = *err;
+}
+
 wc_result wc_aws_send(wc_aws *aws, const wc_aws_request *req, wc_http_response *resp,
                       wc_aws_error *aerr, wc_error *err)
 {
     memset(aerr, 0, sizeof(*aerr));
-    for (unsigned attempt = 0;; attempt++) {
-        memset(resp, 0, sizeof(*resp));
-        wc_result result = send_once(aws, req, resp, err);
-        if (result == WC_OK && resp->status >= 200 && resp->status < 300)
-            return WC_OK;
-        if (result == WC_OK) {
-            wc_aws_error_decode(req->service, resp->status, resp->body, resp->len,
-                                resp->request_id, aerr);
-        } else if (result == WC_ERR_IO) {
-            snprintf(aerr->service, sizeof(aerr->service), "%s", req->service);
-            snprintf(aerr->code, sizeof(aerr->code), "NetworkError");
-            snprintf(aerr->message, sizeof(aerr->message), "%s", err->msg);
-        } else {
-            wc_http_response_cleanup(resp);
-            return result; /* no credentials, too large, out of memory: retrying will not help */
-        }
-        wc_http_response_cleanup(resp);
-        if (!wc_retry_is_retryable(aerr) || attempt + 1 >= aws->retry.max_attempts) {
-            char text[640];
-            wc_error_set(err, result_of(aerr), "%s", wc_aws_error_text(aerr, text, sizeof(text)));
-            return aerr->status ? result_of(aerr) : WC_ERR_IO;
-        }
-        aws->clock->sleep_ms(aws->clock, wc_retry_delay_full_jitter(&aws->retry, attempt));
+    memset(resp, 0, sizeof(*resp));
+    sync_call s = {0, WC_OK, resp, aerr, err};
+    wc_result result = wc_aws_start(aws, req, sync_done, &s, err);
+    if (result != WC_OK)
+        return result;
+    while (!s.done)
+        wc_aws_run(aws, 1000);
+    return s.result;
+}
+
+typedef struct {
+    wc_aws_json_done done;
+    void *ctx;
+    char *target;
+} json_call;
+
+static void json_done(void *ctx, wc_result result, wc_http_response *resp,
+                      const wc_aws_error *aerr, const wc_error *err)
+{
+    json_call *j = ctx;
+    json_t *answer = NULL;
+    wc_error perr = *err;
+    if (result == WC_OK && resp->len > 0) {
+        json_error_t jerr;
+        answer = json_loadb(resp->body, resp->len, 0, &jerr);
+        if (!answer)
+            result = wc_error_set(&perr, WC_ERR_PARSE, "%s: answer is not JSON: %s", j->target,
+                                  jerr.text);
     }
+    if (resp)
+        wc_http_response_cleanup(resp);
+    j->done(j->ctx, result, answer, aerr, &perr);
+    json_decref(answer);
+    free(j->target);
+    free(j);
+}
+
+wc_result wc_aws_json_start(wc_aws *aws, const char *service, const char *target, json_t *body,
+                            wc_aws_json_done done, void *ctx, wc_error *err)
+{
+    const wc_endpoint *ep = wc_aws_endpoint(aws, service, err);
+    char *text = body && ep ? json_dumps(body, JSON_COMPACT) : NULL;
+    long timeout = 0;
+    json_t *wait = json_object_get(body, "WaitTimeSeconds");
+    if (json_is_integer(wait))
+        timeout = (long)json_integer_value(wait) * 1000 + 15000; /* a long poll takes its time */
+    json_decref(body);
+    if (!ep)
+        return WC_ERR_INVALID;
+    json_call *j = text ? calloc(1, sizeof(*j)) : NULL;
+    if (j)
+        j->target = strdup(target);
+    if (!j || !j->target) {
+        free(text);
+        if (j)
+            free(j);
+        return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+    }
+    j->done = done;
+    j->ctx = ctx;
+    wc_param headers[] = {{"Content-Type", "application/x-amz-json-1.0"},
+                          {"X-Amz-Target", target}};
+    wc_aws_request req = {service, "POST", ep->base, "/", NULL, 0, headers, 2, text, strlen(text),
+                          0, timeout, 0};
+    wc_result result = wc_aws_start(aws, &req, json_done, j, err);
+    free(text);
+    if (result != WC_OK) {
+        free(j->target);
+        free(j);
+    }
+    return result;
+}
+
+typedef struct {
+    int done;
+    wc_result result;
+    json_t **out;
+    wc_aws_error *aerr;
+    wc_error *err;
+} sync_json;
+
+static void sync_json_done(void *ctx, wc_result result, json_t *answer, const wc_aws_error *aerr,
+                           const wc_error *err)
+{
+    sync_json *s = ctx;
+    s->done = 1;
+    s->result = result;
+    if (s->out)
+        *s->out = json_incref(answer);
+    *s->aerr = *aerr;
+    if (s->err)
+        *s->err = *err;
+}
+
+wc_result wc_aws_json(wc_aws *aws, const char *service, const char *target, json_t *body,
+                      json_t **out, wc_aws_error *aerr, wc_error *err)
+{
+    memset(aerr, 0, sizeof(*aerr));
+    if (out)
+        *out = NULL;
+    sync_json s = {0, WC_OK, out, aerr, err};
+    wc_result result = wc_aws_json_start(aws, service, target, body, sync_json_done, &s, err);
+    if (result != WC_OK)
+        return result;
+    while (!s.done)
+        wc_aws_run(aws, 1000);
+    return s.result;
 }
 
 wc_result wc_aws_resource_error(wc_error *err, wc_result result, const char *what, const char *name,
@@ -194,39 +495,3 @@ wc_result wc_aws_resource_error(wc_error *err, wc_result result, const char *wha
                         aerr->code[0] ? wc_aws_error_text(aerr, text, sizeof(text)) : detail->msg);
 }
 
-wc_result wc_aws_json(wc_aws *aws, const char *service, const char *target, json_t *body,
-                      json_t **out, wc_aws_error *aerr, wc_error *err)
-{
-    memset(aerr, 0, sizeof(*aerr));
-    if (out)
-        *out = NULL;
-    const wc_endpoint *ep = wc_aws_endpoint(aws, service, err);
-    char *text = body && ep ? json_dumps(body, JSON_COMPACT) : NULL;
-    long timeout = 0;
-    json_t *wait = json_object_get(body, "WaitTimeSeconds");
-    if (json_is_integer(wait))
-        timeout = (long)json_integer_value(wait) * 1000 + 15000; /* a long poll takes its time */
-    json_decref(body);
-    if (!ep)
-        return WC_ERR_INVALID;
-    if (!text)
-        return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
-    wc_param headers[] = {{"Content-Type", "application/x-amz-json-1.0"},
-                          {"X-Amz-Target", target}};
-    wc_aws_request req = {service, "POST", ep->base, "/", NULL, 0, headers, 2, text, strlen(text),
-                          0, timeout, 0};
-    wc_http_response resp;
-    wc_result result = wc_aws_send(aws, &req, &resp, aerr, err);
-    free(text);
-    if (result != WC_OK)
-        return result;
-    if (out && resp.len > 0) {
-        json_error_t jerr;
-        *out = json_loadb(resp.body, resp.len, 0, &jerr);
-        if (!*out)
-            result = wc_error_set(err, WC_ERR_PARSE, "%s %s: answer is not JSON: %s", service,
-                                  target, jerr.text);
-    }
-    wc_http_response_cleanup(&resp);
-    return result;
-}

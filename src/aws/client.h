@@ -57,11 +57,29 @@ typedef struct {
 wc_result wc_aws_send(wc_aws *aws, const wc_aws_request *req, wc_http_response *resp,
                       wc_aws_error *aerr, wc_error *err);
 
+/* The asynchronous form. done is called exactly once, from wc_aws_run (never from inside
+ * wc_aws_start), with the outcome wc_aws_send would have returned; on WC_OK it owns *resp (clean
+ * it up). req is copied. Retries wait on timers that wc_aws_run serves, so nothing sleeps. */
+typedef void (*wc_aws_done)(void *ctx, wc_result result, wc_http_response *resp,
+                            const wc_aws_error *aerr, const wc_error *err);
+wc_result wc_aws_start(wc_aws *aws, const wc_aws_request *req, wc_aws_done done, void *ctx,
+                       wc_error *err);
+
+/* Drives calls in flight and due retries for up to wait_ms; returns how many calls are still
+ * under way. Callbacks run from here. */
+int wc_aws_run(wc_aws *aws, int wait_ms);
+
 /* A call of an AWS JSON 1.0 protocol (SQS, DynamoDB): POST / with X-Amz-Target = target.
  * Takes body (NULL: out of memory while building it). *out, when out is not NULL, gets the
  * decoded answer (a new reference; NULL when the body is empty). */
 wc_result wc_aws_json(wc_aws *aws, const char *service, const char *target, json_t *body,
                       json_t **out, wc_aws_error *aerr, wc_error *err);
+
+/* The asynchronous form: done gets the decoded answer (a new reference, or NULL). */
+typedef void (*wc_aws_json_done)(void *ctx, wc_result result, json_t *answer,
+                                 const wc_aws_error *aerr, const wc_error *err);
+wc_result wc_aws_json_start(wc_aws *aws, const char *service, const char *target, json_t *body,
+                            wc_aws_json_done done, void *ctx, wc_error *err);
 
 /* The one-line message of a failed check of a resource: `what "name": ` and the AWS error (or,
  * when no AWS answer came, detail's words), e.g.  widget bucket "usu-widgets": NoSuchBucket: … */
