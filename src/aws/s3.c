@@ -45,6 +45,20 @@ static char *bucket_path(wc_s3_bucket *b)
     return p;
 }
 
+wc_result wc_s3_start(wc_s3_bucket *b, const char *method, const char *key, const wc_param *headers,
+                      size_t n_headers, const char *body, size_t len, size_t max_body,
+                      wc_aws_done done, void *ctx, wc_error *err)
+{
+    char *path = object_path(b, key);
+    if (!path)
+        return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+    wc_aws_request req = {"s3", method, b->base, path, NULL, 0, headers, n_headers,
+                          body, len, 0, 0, max_body};
+    wc_result result = wc_aws_start(b->aws, &req, done, ctx, err);
+    free(path);
+    return result;
+}
+
 static wc_result object_call(wc_s3_bucket *b, const char *method, const char *key,
                              const wc_param *headers, size_t n_headers, const char *body,
                              size_t len, size_t max_body, wc_http_response *resp,

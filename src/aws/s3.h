@@ -51,6 +51,11 @@ wc_result wc_s3_put(wc_s3_bucket *b, const char *key, const char *body, size_t l
                     const char *content_type, const wc_param *metadata, size_t n_metadata,
                     wc_aws_error *aerr, wc_error *err);
 
+/* Any object call, asynchronously (see wc_aws_start). */
+wc_result wc_s3_start(wc_s3_bucket *b, const char *method, const char *key, const wc_param *headers,
+                      size_t n_headers, const char *body, size_t len, size_t max_body,
+                      wc_aws_done done, void *ctx, wc_error *err);
+
 /* DeleteObject (S3 answers 204 whether or not the key was there). */
 wc_result wc_s3_delete(wc_s3_bucket *b, const char *key, wc_aws_error *aerr, wc_error *err);
 

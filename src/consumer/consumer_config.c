@@ -67,6 +67,10 @@ const wc_option wc_consumer_options[] = {
      "first delay before retrying such a request; doubles each time, up to 20x"},
     {"max-request-bytes", NULL, WC_OPT_UINT, "N", "262144", NULL, OFF(max_request_bytes),
      "larger request bodies are dead-lettered unread"},
+    {"concurrency", "c", WC_OPT_UINT, "N", "8", NULL, OFF(concurrency),
+     "requests in flight at once (AWS stores); one widget's requests still go in order"},
+    {"shutdown-timeout", NULL, WC_OPT_UINT, "MS", "10000", NULL, OFF(shutdown_timeout_ms),
+     "on SIGINT/SIGTERM, the longest wait for requests in flight (a second signal: at once)"},
     {"durable", NULL, WC_OPT_FLAG, NULL, NULL, NULL, OFF(durable),
      "fsync each widget file before removing its request (--widget-dir)"},
     {"log-file", NULL, WC_OPT_STRING, "FILE", NULL, NULL, OFF(log_file),
@@ -143,6 +147,8 @@ wc_result wc_consumer_config_parse(wc_consumer_config *c, int argc, char **argv,
                             "name exactly one widget store: --widget-dir, -wb or -dwt");
     if (c->max_attempts == 0)
         return wc_error_set(err, WC_ERR_INVALID, "--max-attempts must be at least 1");
+    if (c->concurrency == 0 || c->concurrency > 256)
+        return wc_error_set(err, WC_ERR_INVALID, "--concurrency must be from 1 to 256");
     if (c->max_request_bytes == 0)
         return wc_error_set(err, WC_ERR_INVALID, "--max-request-bytes must be at least 1");
     if (c->queue_wait_s > 20)
@@ -163,6 +169,8 @@ wc_poller_config wc_consumer_poller_config(const wc_consumer_config *c)
         .max_attempts = c->max_attempts,
         .retry_delay_ms = c->retry_delay_ms,
         .max_body = (size_t)c->max_request_bytes,
+        .concurrency = (unsigned)c->concurrency,
+        .shutdown_timeout_ms = c->shutdown_timeout_ms,
     };
     return p;
 }

@@ -4,6 +4,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <unistd.h>
+
+#include "aws/client.h"
 #include "common/log.h"
 #include "consumer/consumer_config.h"
 
@@ -13,8 +16,14 @@ static volatile sig_atomic_t stop_requested;
 
 static void on_signal(int sig)
 {
-    (void)sig;
+    if (stop_requested)
+        _exit(128 + sig); /* a second signal: at once */
     stop_requested = 1;
+}
+
+static int run_aws(void *self, int wait_ms)
+{
+    return wc_aws_run(self, wait_ms);
 }
 
 static void install_signals(void)
@@ -70,18 +79,21 @@ int main(int argc, char **argv)
     wc_poller_config pc = wc_consumer_poller_config(&config);
     wc_poller_stats stats = {0};
     uint64_t t0 = wc_monotonic_ns();
-    result = wc_poller_run(&pc, &parts.source, &parts.store, wc_clock_system(), &stop_requested,
-                           &stats, &err);
+    wc_driver driver = {run_aws, parts.aws};
+    result = wc_poller_run_driven(&pc, &parts.source, &parts.store, wc_clock_system(),
+                                  parts.aws ? &driver : NULL, &stop_requested, &stats, &err);
     double secs = (double)(wc_monotonic_ns() - t0) / 1e9;
     uint64_t handled = stats.applied + stats.warnings + stats.dead_lettered;
     if (result != WC_OK)
         wc_errorlog("consumer stopped: %s", err.msg);
     else
         wc_info("consumer stopped by %s: %llu applied, %llu warnings, %llu dead-lettered, "
-                "%llu deferred, %llu failed in %.3f s (%.0f requests/s while busy)",
+                "%llu deferred, %llu failed, %llu handed back in %.3f s (%.0f requests/s while "
+                "busy)",
                 stats.stopped_by, (unsigned long long)stats.applied,
                 (unsigned long long)stats.warnings, (unsigned long long)stats.dead_lettered,
-                (unsigned long long)stats.deferred, (unsigned long long)stats.failed, secs,
+                (unsigned long long)stats.deferred, (unsigned long long)stats.failed,
+                (unsigned long long)stats.released, secs,
                 stats.busy_ns ? (double)handled / ((double)stats.busy_ns / 1e9) : 0.0);
     wc_consumer_close(&parts);
     wc_log_close();

@@ -130,7 +130,7 @@ static char *claimed_path(dir_source *s, const char *name)
 
 static wc_result unclaim(dir_source *s, wc_message *msg, wc_error *err);
 
-static wc_result dir_receive(void *self, wc_message *msg, wc_error *err)
+static wc_result dir_receive(void *self, wc_message *msg, int may_wait, wc_error *err)
 {
     dir_source *s = self;
     memset(msg, 0, sizeof(*msg));

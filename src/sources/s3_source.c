@@ -20,6 +20,7 @@ typedef struct {
     int look_ahead;
     wc_clock *clock;
     wc_deferrals *deferrals;
+    wc_deferrals *in_hand; /* keys handed out and not yet finished: never handed out twice */
     char *keys[MAX_LOOK_AHEAD];
     size_t n_keys, next_key;
 } s3_source;
@@ -73,7 +74,8 @@ static wc_result refill(s3_source *s, wc_error *err)
         }
         complete = !l.truncated;
         for (size_t i = 0; i < l.n && s->n_keys < MAX_LOOK_AHEAD; i++) {
-            if (wc_deferrals_waiting(s->deferrals, l.keys[i], now))
+            if (wc_deferrals_waiting(s->deferrals, l.keys[i], now) ||
+                wc_deferrals_attempts(s->in_hand, l.keys[i]))
                 continue;
             s->keys[s->n_keys++] = l.keys[i];
             l.keys[i] = NULL;
@@ -93,7 +95,7 @@ static wc_result refill(s3_source *s, wc_error *err)
     return result;
 }
 
-static wc_result s3_receive(void *self, wc_message *msg, wc_error *err)
+static wc_result s3_receive(void *self, wc_message *msg, int may_wait, wc_error *err)
 {
     s3_source *s = self;
     memset(msg, 0, sizeof(*msg));
@@ -120,6 +122,12 @@ static wc_result s3_receive(void *self, wc_message *msg, wc_error *err)
         }
         msg->key = key;
         msg->attempts = wc_deferrals_attempts(s->deferrals, key);
+        if (wc_deferrals_defer(s->in_hand, key, 1, 0) != WC_OK) {
+            wc_message_cleanup(msg);
+            if (result == WC_OK)
+                wc_http_response_cleanup(&resp);
+            return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+        }
         if (result == WC_ERR_TOO_LARGE) {
             msg->too_large = 1;
             msg->len_at_least = 1;
@@ -143,12 +151,14 @@ static wc_result s3_ack(void *self, wc_message *msg, wc_error *err)
     s3_source *s = self;
     wc_aws_error aerr;
     wc_deferrals_forget(s->deferrals, msg->key);
+    wc_deferrals_forget(s->in_hand, msg->key);
     return wc_s3_delete(&s->requests, msg->key, &aerr, err);
 }
 
 static wc_result s3_defer(void *self, wc_message *msg, uint64_t delay_ms, wc_error *err)
 {
     s3_source *s = self;
+    wc_deferrals_forget(s->in_hand, msg->key);
     /* The object stays where it is; only its next try is remembered. */
     if (wc_deferrals_defer(s->deferrals, msg->key, msg->attempts + 1,
                            s->clock->now_ms(s->clock) + delay_ms) != WC_OK)
@@ -158,6 +168,8 @@ static wc_result s3_defer(void *self, wc_message *msg, uint64_t delay_ms, wc_err
 
 static wc_result s3_release(void *self, wc_message *msg, wc_error *err)
 {
+    s3_source *s = self;
+    wc_deferrals_forget(s->in_hand, msg->key);
     return WC_OK; /* nothing was taken: the object is still in the bucket */
 }
 
@@ -173,6 +185,7 @@ static void header_safe(const char *in, char *out, size_t cap)
 static wc_result s3_dead_letter(void *self, wc_message *msg, const char *reason, wc_error *err)
 {
     s3_source *s = self;
+    wc_deferrals_forget(s->in_hand, msg->key);
     char safe[1025];
     header_safe(reason, safe, sizeof(safe));
     size_t len = strlen(s->dead_prefix) + strlen(msg->key) + 1;
@@ -202,6 +215,7 @@ static void s3_destroy(void *self)
         return;
     clear_keys(s);
     wc_deferrals_free(s->deferrals);
+    wc_deferrals_free(s->in_hand);
     wc_s3_bucket_cleanup(&s->requests);
     wc_s3_bucket_cleanup(&s->dead);
     free(s->prefix);
@@ -230,7 +244,8 @@ wc_result wc_s3_source_open(const wc_s3_source_config *c, wc_source *out, wc_err
     s->look_ahead = c->look_ahead > 0 && c->look_ahead <= MAX_LOOK_AHEAD ? c->look_ahead : 10;
     s->clock = c->clock ? c->clock : wc_clock_system();
     s->deferrals = wc_deferrals_new();
-    wc_result result = (!s->prefix || !s->dead_prefix || !s->deferrals)
+    s->in_hand = wc_deferrals_new();
+    wc_result result = (!s->prefix || !s->dead_prefix || !s->deferrals || !s->in_hand)
                            ? wc_error_set(err, WC_ERR_NOMEM, "out of memory")
                            : WC_OK;
     if (result == WC_OK)

@@ -28,8 +28,10 @@ typedef struct {
 typedef struct {
     const char *kind; /* "directory", "s3", "sqs" */
     /* The next request. WC_OK: *msg filled. WC_EMPTY: nothing there. WC_WAIT: nothing ready,
-     * but deferred requests will be (not an empty poll). Anything else: an error in err. */
-    wc_result (*receive)(void *self, wc_message *msg, wc_error *err);
+     * but deferred requests will be (not an empty poll). Anything else: an error in err.
+     * may_wait: the consumer is idle, so the source may wait for work (an SQS long poll); when
+     * not set it answers at once. */
+    wc_result (*receive)(void *self, wc_message *msg, int may_wait, wc_error *err);
     /* The request was applied: remove it from the source for good. */
     wc_result (*ack)(void *self, wc_message *msg, wc_error *err);
     /* Not applicable yet (its widget is not there): leave it in the source, offer it again no

@@ -41,7 +41,7 @@ static int waiting_for_deferred(sqs_source *s)
     return waiting;
 }
 
-static wc_result sqs_receive(void *self, wc_message *msg, wc_error *err)
+static wc_result sqs_receive(void *self, wc_message *msg, int may_wait, wc_error *err)
 {
     sqs_source *s = self;
     memset(msg, 0, sizeof(*msg));
@@ -50,8 +50,8 @@ static wc_result sqs_receive(void *self, wc_message *msg, wc_error *err)
         s->cache = NULL;
         s->next = 0;
         wc_aws_error aerr;
-        wc_result result = wc_sqs_receive(s->aws, s->url, 10, s->wait_s, s->visibility_s,
-                                          &s->cache, &aerr, err);
+        wc_result result = wc_sqs_receive(s->aws, s->url, 10, may_wait ? s->wait_s : 0,
+                                          s->visibility_s, &s->cache, &aerr, err);
         if (result != WC_OK) {
             wc_error_prefix(err, "ReceiveMessage: ");
             return result;

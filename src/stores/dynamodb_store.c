@@ -27,6 +27,77 @@ static json_t *key_of(dynamo_store *s, const char *id)
     return json_pack("{s:{s:s}}", s->key_name, "S", id);
 }
 
+/* The call that applies a request: PutItem, UpdateItem or DeleteItem, with its body. */
+static json_t *request_body(dynamo_store *s, const wc_request *req, const char **action)
+{
+    json_t *body = NULL;
+    if (req->type == WC_REQ_CREATE) {
+        wc_widget *w = wc_widget_from_create(req);
+        json_t *item = w ? wc_item_from_widget(w, s->key_name) : NULL;
+        wc_widget_free(w);
+        *action = "PutItem";
+        body = item ? json_pack("{s:s, s:o}", "TableName", s->table, "Item", item) : NULL;
+    } else if (req->type == WC_REQ_UPDATE) {
+        body = wc_item_update(req, s->key_name);
+        *action = "UpdateItem";
+        if (body) {
+            json_object_set_new(body, "TableName", json_string(s->table));
+            json_object_set_new(body, "Key", key_of(s, req->widget_id));
+        }
+    } else {
+        *action = "DeleteItem";
+        body = json_pack("{s:s, s:o, s:s}", "TableName", s->table, "Key", key_of(s, req->widget_id),
+                         "ReturnValues", "ALL_OLD");
+    }
+    return body;
+}
+
+/* What the answer means for the request: a failed condition or no old item is "not there". */
+static wc_result outcome(const wc_request *req, wc_result result, json_t *answer, wc_error *err)
+{
+    if (req->type == WC_REQ_UPDATE && result == WC_ERR_CONFLICT)
+        return wc_error_set(err, WC_ERR_NOT_FOUND, "widget %s not found", req->widget_id);
+    if (req->type == WC_REQ_DELETE && result == WC_OK && !json_object_get(answer, "Attributes"))
+        return wc_error_set(err, WC_ERR_NOT_FOUND, "widget %s not found", req->widget_id);
+    return result;
+}
+
+typedef struct {
+    const wc_request *req;
+    wc_store_done done;
+    void *ctx;
+} pending;
+
+static void start_done(void *ctx, wc_result result, json_t *answer, const wc_aws_error *aerr,
+                       const wc_error *err)
+{
+    pending *p = ctx;
+    wc_error e = *err;
+    result = outcome(p->req, result, answer, &e);
+    p->done(p->ctx, result, &e);
+    free(p);
+}
+
+static wc_result dynamo_start(void *self, const wc_request *req, wc_store_done done, void *ctx,
+                              wc_error *err)
+{
+    dynamo_store *s = self;
+    const char *action = NULL;
+    json_t *body = request_body(s, req, &action);
+    pending *p = body ? malloc(sizeof(*p)) : NULL;
+    if (!p) {
+        json_decref(body);
+        return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+    }
+    *p = (pending){req, done, ctx};
+    char target[64];
+    snprintf(target, sizeof(target), "DynamoDB_20120810.%s", action);
+    wc_result result = wc_aws_json_start(s->aws, "dynamodb", target, body, start_done, p, err);
+    if (result != WC_OK)
+        free(p);
+    return result;
+}
+
 static wc_result dynamo_create(void *self, const wc_widget *w, wc_error *err)
 {
     dynamo_store *s = self;
@@ -37,30 +108,15 @@ static wc_result dynamo_create(void *self, const wc_widget *w, wc_error *err)
                 err);
 }
 
-static wc_result dynamo_update(void *self, const wc_request *req, wc_error *err)
+/* An update or delete, waited for. */
+static wc_result apply_now(void *self, const wc_request *req, wc_error *err)
 {
     dynamo_store *s = self;
-    json_t *body = wc_item_update(req, s->key_name);
-    if (!body)
-        return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
-    json_object_set_new(body, "TableName", json_string(s->table));
-    json_object_set_new(body, "Key", key_of(s, req->widget_id));
-    wc_result result = call(s, "UpdateItem", body, NULL, err);
-    if (result == WC_ERR_CONFLICT) /* the condition: the widget must exist */
-        result = wc_error_set(err, WC_ERR_NOT_FOUND, "widget %s not found", req->widget_id);
-    return result;
-}
-
-static wc_result dynamo_remove(void *self, const wc_request *req, wc_error *err)
-{
-    dynamo_store *s = self;
+    const char *action = NULL;
     json_t *answer = NULL;
-    wc_result result = call(s, "DeleteItem",
-                            json_pack("{s:s, s:o, s:s}", "TableName", s->table, "Key",
-                                      key_of(s, req->widget_id), "ReturnValues", "ALL_OLD"),
-                            &answer, err);
-    if (result == WC_OK && !json_object_get(answer, "Attributes"))
-        result = wc_error_set(err, WC_ERR_NOT_FOUND, "widget %s not found", req->widget_id);
+    json_t *body = request_body(s, req, &action);
+    wc_result result = call(s, action, body, &answer, err);
+    result = outcome(req, result, answer, err);
     json_decref(answer);
     return result;
 }
@@ -115,8 +171,9 @@ static const wc_store_ops dynamo_store_ops = {
     .kind = "dynamodb",
     .ordered = 0,
     .create = dynamo_create,
-    .update = dynamo_update,
-    .remove = dynamo_remove,
+    .update = apply_now,
+    .remove = apply_now,
+    .start = dynamo_start,
     .scan = dynamo_scan,
     .destroy = dynamo_destroy,
 };

@@ -111,6 +111,124 @@ static wc_result s3_scan(void *self, wc_store_visit visit, void *ctx, wc_error *
     return result;
 }
 
+/* One request applied asynchronously: a small state machine over the S3 calls.
+ *   create: PUT                         -> done
+ *   update: GET -> (apply the rules) -> PUT, with If-Match: the ETag read (S3 refuses the PUT if
+ *           another writer changed the widget meanwhile: then read again, up to 3 times)
+ *   delete: HEAD -> DELETE              (HEAD tells whether the widget was there) */
+typedef struct {
+    s3_store *s;
+    const wc_request *req;
+    char *key;
+    char *json;
+    char *etag;
+    int step, tries;
+    wc_store_done done;
+    void *ctx;
+} op;
+
+static void op_next(void *ctx, wc_result result, wc_http_response *resp, const wc_aws_error *aerr,
+                    const wc_error *err);
+
+static void op_end(op *o, wc_result result, const wc_error *err)
+{
+    wc_store_done done = o->done;
+    void *ctx = o->ctx;
+    free(o->key);
+    free(o->json);
+    free(o->etag);
+    free(o);
+    done(ctx, result, err);
+}
+
+static wc_result op_send(op *o, const char *method, wc_error *err)
+{
+    wc_param headers[2];
+    size_t n = 0;
+    if (o->json)
+        headers[n++] = (wc_param){"Content-Type", "application/json"};
+    if (o->json && o->etag)
+        headers[n++] = (wc_param){"If-Match", o->etag};
+    return wc_s3_start(&o->s->bucket, method, o->key, headers, n, o->json,
+                       o->json ? strlen(o->json) : 0, MAX_WIDGET_BYTES, op_next, o, err);
+}
+
+enum { STEP_PUT, STEP_GET, STEP_HEAD, STEP_DELETE };
+
+static void op_next(void *ctx, wc_result result, wc_http_response *resp, const wc_aws_error *aerr,
+                    const wc_error *err)
+{
+    op *o = ctx;
+    wc_error e = *err;
+    const wc_request *req = o->req;
+    if (result == WC_OK && o->step == STEP_GET) {
+        wc_widget *w = NULL;
+        result = wc_widget_from_json(o->key, resp->body, resp->len, &w, &e);
+        if (result == WC_OK && wc_widget_apply_update(w, req) != WC_OK)
+            result = wc_error_set(&e, WC_ERR_NOMEM, "out of memory");
+        free(o->etag);
+        o->etag = resp->etag ? strdup(resp->etag) : NULL;
+        o->json = result == WC_OK ? wc_widget_to_json(w) : NULL;
+        wc_widget_free(w);
+        wc_http_response_cleanup(resp);
+        if (result == WC_OK && !o->json)
+            result = wc_error_set(&e, WC_ERR_NOMEM, "out of memory");
+        if (result == WC_OK && (result = op_send(o, "PUT", &e)) == WC_OK) {
+            o->step = STEP_PUT;
+            return;
+        }
+        op_end(o, result, &e);
+        return;
+    }
+    if (resp)
+        wc_http_response_cleanup(resp);
+    if (result == WC_OK && o->step == STEP_HEAD) {
+        if ((result = op_send(o, "DELETE", &e)) == WC_OK) {
+            o->step = STEP_DELETE;
+            return;
+        }
+    } else if (result == WC_ERR_CONFLICT && req->type == WC_REQ_UPDATE && ++o->tries < 3) {
+        /* Another writer changed the widget between our read and our write: read it again. */
+        free(o->json);
+        o->json = NULL;
+        if ((result = op_send(o, "GET", &e)) == WC_OK) {
+            o->step = STEP_GET;
+            return;
+        }
+    } else if (result == WC_ERR_NOT_FOUND) {
+        wc_error_set(&e, result, "widget %s (owner \"%s\") not found", req->widget_id, req->owner);
+    }
+    op_end(o, result, &e);
+}
+
+static wc_result s3_start(void *self, const wc_request *req, wc_store_done done, void *ctx,
+                          wc_error *err)
+{
+    s3_store *s = self;
+    op *o = calloc(1, sizeof(*o));
+    if (!o)
+        return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+    *o = (op){.s = s, .req = req, .done = done, .ctx = ctx};
+    o->key = wc_widget_key(s->prefix, req->owner, req->widget_id);
+    wc_result result = o->key ? WC_OK : wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+    if (result == WC_OK && req->type == WC_REQ_CREATE) {
+        wc_widget *w = wc_widget_from_create(req);
+        o->json = w ? wc_widget_to_json(w) : NULL;
+        wc_widget_free(w);
+        result = o->json ? op_send(o, "PUT", err) : wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+        o->step = STEP_PUT;
+    } else if (result == WC_OK) {
+        o->step = req->type == WC_REQ_UPDATE ? STEP_GET : STEP_HEAD;
+        result = op_send(o, o->step == STEP_GET ? "GET" : "HEAD", err);
+    }
+    if (result != WC_OK) {
+        free(o->key);
+        free(o->json);
+        free(o);
+    }
+    return result;
+}
+
 static void s3_destroy(void *self)
 {
     s3_store *s = self;
@@ -127,6 +245,7 @@ static const wc_store_ops s3_store_ops = {
     .create = s3_create,
     .update = s3_update,
     .remove = s3_remove,
+    .start = s3_start,
     .scan = s3_scan,
     .destroy = s3_destroy,
 };

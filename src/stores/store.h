@@ -15,6 +15,10 @@
  * could not be read. The widget is the store's: copy what you keep. */
 typedef void (*wc_store_visit)(void *ctx, const char *key, const wc_widget *w, const char *why);
 
+/* Called once when an asynchronous apply ends: WC_OK, WC_ERR_NOT_FOUND (an update or delete
+ * whose widget is not there), or a failure with err's words. */
+typedef void (*wc_store_done)(void *ctx, wc_result result, const wc_error *err);
+
 typedef struct {
     const char *kind; /* "directory", "s3", "dynamodb" */
     int ordered;      /* whether the store keeps the order of attributes */
@@ -25,6 +29,11 @@ typedef struct {
     wc_result (*update)(void *self, const wc_request *req, wc_error *err);
     /* Deletes the widget. WC_ERR_NOT_FOUND when it was not there. */
     wc_result (*remove)(void *self, const wc_request *req, wc_error *err);
+    /* Optional, for stores on the network: starts applying a valid request (create, update or
+     * delete by the rules above) and returns at once; done is called later, from the driver of
+     * the transport (wc_aws_run). req must live until then. NULL: the store is synchronous. */
+    wc_result (*start)(void *self, const wc_request *req, wc_store_done done, void *ctx,
+                       wc_error *err);
     /* Visits every widget in the store (the verifier uses it). */
     wc_result (*scan)(void *self, wc_store_visit visit, void *ctx, wc_error *err);
     void (*destroy)(void *self);

@@ -43,7 +43,7 @@ static void receive_key(fixture *f, const char *want)
 {
     wc_message m;
     wc_error err;
-    wc_result r = f->src.ops->receive(f->src.self, &m, &err);
+    wc_result r = f->src.ops->receive(f->src.self, &m, 1, &err);
     if (r != WC_OK)
         fail_msg("receive: %s %s", wc_result_name(r), err.msg);
     assert_string_equal(m.key, want);
@@ -63,7 +63,7 @@ static void smallest_name_first_and_hidden_files_skipped(void **state)
     receive_key(f, "1615728964575");
     receive_key(f, "1615728964576");
     wc_message m;
-    assert_int_equal(f->src.ops->receive(f->src.self, &m, NULL), WC_EMPTY);
+    assert_int_equal(f->src.ops->receive(f->src.self, &m, 1, NULL), WC_EMPTY);
     assert_int_equal(count_entries(f->dir), 1); /* only .partial is left */
 }
 
@@ -73,7 +73,7 @@ static void body_is_read_and_ack_removes_the_file(void **state)
     write_text(f->dir, "k1", "{\"x\":1}");
     open_source(f, 1024);
     wc_message m;
-    assert_int_equal(f->src.ops->receive(f->src.self, &m, NULL), WC_OK);
+    assert_int_equal(f->src.ops->receive(f->src.self, &m, 1, NULL), WC_OK);
     assert_string_equal(m.body, "{\"x\":1}");
     assert_int_equal(m.len, 7);
     assert_int_equal(m.attempts, 0);
@@ -102,8 +102,8 @@ static void two_sources_never_get_the_same_file(void **state)
     wc_message m1, m2;
     /* Both list the same 50 names; they alternate claims, so they collide on every name. */
     for (;;) {
-        wc_result r1 = f->src.ops->receive(f->src.self, &m1, NULL);
-        wc_result r2 = other.ops->receive(other.self, &m2, NULL);
+        wc_result r1 = f->src.ops->receive(f->src.self, &m1, 1, NULL);
+        wc_result r2 = other.ops->receive(other.self, &m2, 1, NULL);
         if (r1 == WC_OK) {
             seen[atoi(m1.key)]++;
             f->src.ops->ack(f->src.self, &m1, NULL);
@@ -129,22 +129,22 @@ static void deferred_request_stays_and_comes_back_after_the_delay(void **state)
     write_text(f->dir, "b", "2");
     open_source(f, 1024);
     wc_message m;
-    assert_int_equal(f->src.ops->receive(f->src.self, &m, NULL), WC_OK);
+    assert_int_equal(f->src.ops->receive(f->src.self, &m, 1, NULL), WC_OK);
     assert_string_equal(m.key, "a");
     assert_int_equal(f->src.ops->defer(f->src.self, &m, 500, NULL), WC_OK);
     wc_message_cleanup(&m);
     assert_true(file_exists(f->dir, "a")); /* still in the source */
     receive_key(f, "b");                   /* the consumer moves past it */
-    assert_int_equal(f->src.ops->receive(f->src.self, &m, NULL), WC_WAIT);
+    assert_int_equal(f->src.ops->receive(f->src.self, &m, 1, NULL), WC_WAIT);
     f->t.now += 499;
-    assert_int_equal(f->src.ops->receive(f->src.self, &m, NULL), WC_WAIT);
+    assert_int_equal(f->src.ops->receive(f->src.self, &m, 1, NULL), WC_WAIT);
     f->t.now += 1;
-    assert_int_equal(f->src.ops->receive(f->src.self, &m, NULL), WC_OK);
+    assert_int_equal(f->src.ops->receive(f->src.self, &m, 1, NULL), WC_OK);
     assert_string_equal(m.key, "a");
     assert_int_equal(m.attempts, 1);
     f->src.ops->ack(f->src.self, &m, NULL);
     wc_message_cleanup(&m);
-    assert_int_equal(f->src.ops->receive(f->src.self, &m, NULL), WC_EMPTY);
+    assert_int_equal(f->src.ops->receive(f->src.self, &m, 1, NULL), WC_EMPTY);
 }
 
 static void dead_letter_moves_the_file_with_its_reason(void **state)
@@ -153,7 +153,7 @@ static void dead_letter_moves_the_file_with_its_reason(void **state)
     write_text(f->dir, "1615728964574", "not json");
     open_source(f, 1024);
     wc_message m;
-    assert_int_equal(f->src.ops->receive(f->src.self, &m, NULL), WC_OK);
+    assert_int_equal(f->src.ops->receive(f->src.self, &m, 1, NULL), WC_OK);
     assert_int_equal(f->src.ops->dead_letter(f->src.self, &m, "request 1615728964574: bad", NULL),
                      WC_OK);
     wc_message_cleanup(&m);
@@ -177,7 +177,7 @@ static void dead_letter_failure_keeps_the_request(void **state)
     open_source(f, 1024);
     wc_message m;
     wc_error err;
-    assert_int_equal(f->src.ops->receive(f->src.self, &m, NULL), WC_OK);
+    assert_int_equal(f->src.ops->receive(f->src.self, &m, 1, NULL), WC_OK);
     assert_int_not_equal(f->src.ops->dead_letter(f->src.self, &m, "why", &err), WC_OK);
     wc_message_cleanup(&m);
     assert_non_null(strstr(err.msg, "dead-lettering k: "));
@@ -190,7 +190,7 @@ static void release_hands_back_at_once(void **state)
     write_text(f->dir, "k", "x");
     open_source(f, 1024);
     wc_message m;
-    assert_int_equal(f->src.ops->receive(f->src.self, &m, NULL), WC_OK);
+    assert_int_equal(f->src.ops->receive(f->src.self, &m, 1, NULL), WC_OK);
     assert_int_equal(f->src.ops->release(f->src.self, &m, NULL), WC_OK);
     wc_message_cleanup(&m);
     assert_true(file_exists(f->dir, "k"));
@@ -203,7 +203,7 @@ static void oversized_body_is_flagged_not_read(void **state)
     write_text(f->dir, "big", "0123456789abcdef");
     open_source(f, 10);
     wc_message m;
-    assert_int_equal(f->src.ops->receive(f->src.self, &m, NULL), WC_OK);
+    assert_int_equal(f->src.ops->receive(f->src.self, &m, 1, NULL), WC_OK);
     assert_true(m.too_large);
     assert_null(m.body);
     assert_int_equal(m.len, 16);

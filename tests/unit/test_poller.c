@@ -226,8 +226,12 @@ static void no_destroy(void *self)
 static void a_store_failure_hands_the_request_back(void **state)
 {
     fixture *f = *state;
-    static const wc_store_ops ops = {"failing", 1, failing_create, failing_change, failing_change,
-                                     NULL, no_destroy};
+    static const wc_store_ops ops = {.kind = "failing",
+                                     .ordered = 1,
+                                     .create = failing_create,
+                                     .update = failing_change,
+                                     .remove = failing_change,
+                                     .destroy = no_destroy};
     wc_store_destroy(&f->store);
     f->store = (wc_store){&ops, NULL};
     write_text(f->req_dir, "1000000000001", REQ("create", "w1", ""));
