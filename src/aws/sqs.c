@@ -90,3 +90,44 @@ wc_result wc_sqs_change_visibility(wc_aws *aws, const char *url, const char *rec
                           "VisibilityTimeout", seconds),
                 NULL, aerr, err);
 }
+
+wc_result wc_sqs_delete_batch(wc_aws *aws, const char *url, char *const *receipts, size_t n,
+                              size_t *failed, wc_aws_error *aerr, wc_error *err)
+{
+    *failed = 0;
+    json_t *entries = json_array();
+    for (size_t i = 0; entries && i < n; i++) {
+        char id[16];
+        snprintf(id, sizeof(id), "m%zu", i);
+        json_array_append_new(entries, json_pack("{s:s, s:s}", "Id", id, "ReceiptHandle",
+                                                 receipts[i]));
+    }
+    json_t *answer = NULL;
+    wc_result result = call(aws, "DeleteMessageBatch",
+                            entries ? json_pack("{s:s, s:o}", "QueueUrl", url, "Entries", entries)
+                                    : NULL,
+                            &answer, aerr, err);
+    if (result == WC_OK)
+        *failed = json_array_size(json_object_get(answer, "Failed"));
+    json_decref(answer);
+    return result;
+}
+
+wc_result wc_sqs_redrive_policy(wc_aws *aws, const char *url, char **policy, wc_aws_error *aerr,
+                                wc_error *err)
+{
+    *policy = NULL;
+    json_t *answer = NULL;
+    wc_result result = call(aws, "GetQueueAttributes",
+                            json_pack("{s:s, s:[s]}", "QueueUrl", url, "AttributeNames",
+                                      "RedrivePolicy"),
+                            &answer, aerr, err);
+    if (result == WC_OK) {
+        const char *p =
+            json_string_value(json_object_get(json_object_get(answer, "Attributes"), "RedrivePolicy"));
+        if (!(*policy = strdup(p ? p : "")))
+            result = wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+    }
+    json_decref(answer);
+    return result;
+}

@@ -25,6 +25,14 @@ wc_result wc_sqs_send(wc_aws *aws, const char *url, const char *body, const char
 wc_result wc_sqs_delete(wc_aws *aws, const char *url, const char *receipt, wc_aws_error *aerr,
                         wc_error *err);
 
+/* DeleteMessageBatch of up to 10 receipt handles; *failed gets how many SQS did not delete. */
+wc_result wc_sqs_delete_batch(wc_aws *aws, const char *url, char *const *receipts, size_t n,
+                              size_t *failed, wc_aws_error *aerr, wc_error *err);
+
+/* GetQueueAttributes: the queue's RedrivePolicy ("" when none); caller frees *policy. */
+wc_result wc_sqs_redrive_policy(wc_aws *aws, const char *url, char **policy, wc_aws_error *aerr,
+                                wc_error *err);
+
 wc_result wc_sqs_change_visibility(wc_aws *aws, const char *url, const char *receipt,
                                    int seconds, wc_aws_error *aerr, wc_error *err);
 

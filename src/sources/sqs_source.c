@@ -21,7 +21,31 @@ typedef struct {
     size_t next;
     wc_clock *clock;
     wc_deferrals *deferred; /* by MessageId: ours, hidden until due */
+    char *done[10];         /* receipts of applied messages, deleted in one batch */
+    size_t n_done;
+    int redrive;            /* the queue has its own redrive policy (a dead-letter queue) */
 } sqs_source;
+
+/* Deletes the applied messages waiting for their batch. */
+static void flush_deletes(sqs_source *s)
+{
+    if (s->n_done == 0)
+        return;
+    size_t failed = 0;
+    wc_aws_error aerr;
+    wc_error err;
+    if (wc_sqs_delete_batch(s->aws, s->url, s->done, s->n_done, &failed, &aerr, &err) != WC_OK)
+        wc_errorlog("DeleteMessageBatch of %zu applied messages failed: %s (they will be "
+                    "delivered and applied again)",
+                    s->n_done, err.msg);
+    else if (failed)
+        wc_errorlog("DeleteMessageBatch: %zu of %zu applied messages not deleted (they will be "
+                    "delivered and applied again)",
+                    failed, s->n_done);
+    for (size_t i = 0; i < s->n_done; i++)
+        free(s->done[i]);
+    s->n_done = 0;
+}
 
 /* Whether a message this consumer deferred is still to come back. Forgets those long overdue
  * (another consumer took them). */
@@ -46,6 +70,8 @@ static wc_result sqs_receive(void *self, wc_message *msg, int may_wait, wc_error
     sqs_source *s = self;
     memset(msg, 0, sizeof(*msg));
     if (!s->cache || s->next >= json_array_size(s->cache)) {
+        /* Before asking for more, the applied ones leave: on a FIFO queue their group waits. */
+        flush_deletes(s);
         json_decref(s->cache);
         s->cache = NULL;
         s->next = 0;
@@ -96,8 +122,13 @@ static wc_result finish(sqs_source *s, wc_message *msg, wc_result result)
 static wc_result sqs_ack(void *self, wc_message *msg, wc_error *err)
 {
     sqs_source *s = self;
-    wc_aws_error aerr;
-    return finish(s, msg, wc_sqs_delete(s->aws, s->url, msg->handle, &aerr, err));
+    /* Batched: a crash before the batch goes out means a redelivery, and applying a request
+     * again leaves the same state. */
+    s->done[s->n_done++] = msg->handle;
+    msg->handle = NULL;
+    if (s->n_done == 10)
+        flush_deletes(s);
+    return WC_OK;
 }
 
 static wc_result sqs_defer(void *self, wc_message *msg, uint64_t delay_ms, wc_error *err)
@@ -124,6 +155,11 @@ static wc_result sqs_dead_letter(void *self, wc_message *msg, const char *reason
 {
     sqs_source *s = self;
     wc_aws_error aerr;
+    if (!s->dead_url && s->redrive) {
+        /* The queue's own redrive policy moves it after its maxReceiveCount: hand it back. */
+        wc_errorlog("request=%s is left to the queue's redrive policy: %s", msg->key, reason);
+        return finish(s, msg, wc_sqs_change_visibility(s->aws, s->url, msg->handle, 0, &aerr, err));
+    }
     if (!s->dead_url) {
         wc_errorlog("request=%s has no dead-letter queue to go to (--dead-letter-queue): hidden "
                     "for 12 hours, still in the queue",
@@ -151,6 +187,7 @@ static void sqs_destroy(void *self)
     sqs_source *s = self;
     if (!s)
         return;
+    flush_deletes(s);
     /* Messages received but never handed out go back to the queue at once. */
     for (size_t i = s->next; s->cache && i < json_array_size(s->cache); i++) {
         const char *receipt =
@@ -203,6 +240,21 @@ wc_result wc_sqs_source_open(const wc_sqs_source_config *c, wc_source *out, wc_e
     wc_result result = resolve(c->aws, "request queue", c->queue, &s->url, err);
     if (result == WC_OK && c->dead_letter_queue)
         result = resolve(c->aws, "dead-letter queue", c->dead_letter_queue, &s->dead_url, err);
+    if (result == WC_OK && !c->dead_letter_queue) {
+        char *policy = NULL;
+        wc_aws_error aerr;
+        wc_error e;
+        if (wc_sqs_redrive_policy(c->aws, s->url, &policy, &aerr, &e) == WC_OK && policy[0]) {
+            s->redrive = 1;
+            wc_info("request queue \"%s\" has a redrive policy (%s): bad requests are left to it",
+                    c->queue, policy);
+        } else {
+            wc_warn("request queue \"%s\" has no dead-letter queue (--dead-letter-queue) and no "
+                    "redrive policy: bad requests will be hidden in it for 12 hours",
+                    c->queue);
+        }
+        free(policy);
+    }
     if (result != WC_OK) {
         sqs_destroy(s);
         return result;

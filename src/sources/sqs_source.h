@@ -1,16 +1,18 @@
 /* sqs_source.h - a request source on an SQS queue (by name or URL). The body of a message is the
  * bare request JSON. ReceiveMessage takes up to 10 messages with long polling (-qwt) and hides
  * them for the visibility timeout (-qvt); they are kept and handed out one at a time.
- *   ack:         DeleteMessage by receipt handle, once applied;
+ *   ack:         delete by receipt handle once applied, in batches of up to 10
+ *                (DeleteMessageBatch; a batch goes out before the next receive, and at the end);
  *   defer:       ChangeMessageVisibility to the retry delay: the message stays in the queue and
  *                comes back (its ApproximateReceiveCount is the attempt count). Until it is due
  *                (and a little after), an empty receive is reported as WC_WAIT, not as an empty
  *                poll, so a consumer does not stop while its deferred messages are hidden;
  *   release:     ChangeMessageVisibility 0: back at once (shutdown, store failure);
  *   dead_letter: SendMessage to the dead-letter queue with the reason as the message attribute
- *                "reason", then DeleteMessage. Without a dead-letter queue the message is hidden
- *                for 12 hours instead (left to the queue's own redrive policy, if it has one) and
- *                an error is logged: it is never deleted unapplied.
+ *                "reason", then DeleteMessage. Without --dead-letter-queue, a queue with its own
+ *                redrive policy (found at start-up) gets the message back at once, and SQS moves
+ *                it after its maxReceiveCount; a queue with neither hides it for 12 hours. Either
+ *                way the reason is logged, and a message is never deleted unapplied.
  */
 #ifndef WC_SQS_SOURCE_H
 #define WC_SQS_SOURCE_H
