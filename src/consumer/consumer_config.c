@@ -67,6 +67,8 @@ const wc_option wc_consumer_options[] = {
      "first delay before retrying such a request; doubles each time, up to 20x"},
     {"max-request-bytes", NULL, WC_OPT_UINT, "N", "262144", NULL, OFF(max_request_bytes),
      "larger request bodies are dead-lettered unread"},
+    {"shard", NULL, WC_OPT_STRING, "K/N", NULL, NULL, OFF(shard),
+     "consumer K of N sharing a request bucket or directory: takes the requests of its widgets"},
     {"concurrency", "c", WC_OPT_UINT, "N", "8", NULL, OFF(concurrency),
      "requests in flight at once (AWS stores); one widget's requests still go in order"},
     {"shutdown-timeout", NULL, WC_OPT_UINT, "MS", "10000", NULL, OFF(shutdown_timeout_ms),
@@ -147,6 +149,13 @@ wc_result wc_consumer_config_parse(wc_consumer_config *c, int argc, char **argv,
                             "name exactly one widget store: --widget-dir, -wb or -dwt");
     if (c->max_attempts == 0)
         return wc_error_set(err, WC_ERR_INVALID, "--max-attempts must be at least 1");
+    wc_shard shard;
+    if (c->shard && wc_shard_parse(c->shard, &shard, err) != WC_OK)
+        return WC_ERR_INVALID;
+    if (c->shard && c->request_queue)
+        return wc_error_set(err, WC_ERR_INVALID,
+                            "--shard is for request buckets and directories; an SQS queue is "
+                            "shared as it is (a FIFO queue keeps each widget's order)");
     if (c->concurrency == 0 || c->concurrency > 256)
         return wc_error_set(err, WC_ERR_INVALID, "--concurrency must be from 1 to 256");
     if (c->max_request_bytes == 0)
@@ -177,6 +186,9 @@ wc_poller_config wc_consumer_poller_config(const wc_consumer_config *c)
 
 static wc_result open_source(const wc_consumer_config *c, wc_consumer_parts *p, wc_error *err)
 {
+    wc_shard shard = {0, 1};
+    if (c->shard && wc_shard_parse(c->shard, &shard, err) != WC_OK)
+        return WC_ERR_INVALID;
     if (c->request_queue) {
         wc_sqs_source_config sc = {p->aws, c->request_queue, c->dead_letter_queue,
                                    (int)c->queue_wait_s, (int)c->queue_visibility_s,
@@ -186,7 +198,7 @@ static wc_result open_source(const wc_consumer_config *c, wc_consumer_parts *p, 
     if (c->request_bucket) {
         wc_s3_source_config sc = {p->aws, c->request_bucket, c->request_prefix,
                                   c->dead_letter_bucket, c->dead_letter_prefix,
-                                  (size_t)c->max_request_bytes, 10, wc_clock_system()};
+                                  (size_t)c->max_request_bytes, 10, wc_clock_system(), shard};
         return wc_s3_source_open(&sc, &p->source, err);
     }
     char *dead_letter = NULL;
@@ -203,7 +215,7 @@ static wc_result open_source(const wc_consumer_config *c, wc_consumer_parts *p, 
         dl = dead_letter;
     }
     wc_dir_source_config sc = {c->request_dir, dl, (size_t)c->max_request_bytes,
-                               wc_clock_system()};
+                               wc_clock_system(), shard};
     wc_result result = wc_dir_source_open(&sc, &p->source, err);
     free(dead_letter);
     return result;

@@ -20,7 +20,8 @@
 typedef struct {
     const char *request_dir, *request_bucket, *request_queue, *request_prefix, *expected, *seed;
     const char *profile, *region, *endpoint_url;
-    uint64_t max_requests, delay_ms;
+    const char *swapped_file, *request_log;
+    uint64_t max_requests, delay_ms, disorder;
     int quiet, help;
 } producer_config;
 
@@ -46,6 +47,13 @@ static const wc_option producer_options[] = {
      "seed of the random stream: the same seed gives the same requests (default: the time)"},
     {"expected", NULL, WC_OPT_STRING, "FILE", NULL, NULL, OFF(expected),
      "write the expected final state (the widgets that should exist) to FILE"},
+    {"disorder", NULL, WC_OPT_UINT, "WINDOW", "0", NULL, OFF(disorder),
+     "deliver requests out of order within windows of WINDOW requests, as a distributed queue "
+     "does (the expected state stays that of the order produced)"},
+    {"swapped", NULL, WC_OPT_STRING, "FILE", NULL, NULL, OFF(swapped_file),
+     "with --disorder: write the ids of widgets whose updates were swapped to FILE"},
+    {"request-log", NULL, WC_OPT_STRING, "FILE", NULL, NULL, OFF(request_log),
+     "also write every request, one JSON a line in the order delivered, to FILE"},
     {"quiet", "q", WC_OPT_FLAG, NULL, NULL, NULL, OFF(quiet), "no summary line"},
     {"help", "h", WC_OPT_FLAG, NULL, NULL, NULL, OFF(help), "print this help and exit"},
     WC_OPTIONS_END,
@@ -165,6 +173,46 @@ static void close_target(target *t)
     wc_aws_free(t->aws);
 }
 
+/* Requests produced, waiting to be written in a shuffled order (--disorder). */
+typedef struct {
+    wc_request *req;
+    char *json;
+    uint64_t seq;
+} produced;
+
+/* Writes a window of requests in a shuffled order; counts the updates of one widget whose order
+ * the shuffle swapped, and writes those widgets' ids to swapped (when not NULL). */
+static int write_window(target *t, wc_generator *g, produced *w, size_t n, FILE *swapped,
+                        FILE *request_log, uint64_t *n_swapped, wc_error *err)
+{
+    for (size_t i = n; i > 1; i--) { /* Fisher-Yates, with the generator's seeded numbers */
+        size_t j = (size_t)wc_generator_random(g, i);
+        produced tmp = w[i - 1];
+        w[i - 1] = w[j];
+        w[j] = tmp;
+    }
+    for (size_t i = 0; i < n; i++) {
+        for (size_t j = i + 1; j < n; j++) {
+            if (w[i].req->type == WC_REQ_UPDATE && w[j].req->type == WC_REQ_UPDATE &&
+                w[i].seq > w[j].seq && strcmp(w[i].req->widget_id, w[j].req->widget_id) == 0) {
+                (*n_swapped)++;
+                if (swapped)
+                    fprintf(swapped, "%s\n", w[i].req->widget_id);
+            }
+        }
+    }
+    int status = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (status == 0 && write_request(t, w[i].req, w[i].json, err) != 0)
+            status = -1;
+        if (status == 0 && request_log)
+            fprintf(request_log, "%s\n", w[i].json);
+        free(w[i].json);
+        wc_request_free(w[i].req);
+    }
+    return status;
+}
+
 int main(int argc, char **argv)
 {
     producer_config c;
@@ -204,25 +252,47 @@ int main(int argc, char **argv)
         return 1;
     }
     const char *where = c.request_dir ? c.request_dir : c.request_queue ? c.request_queue : c.request_bucket;
-    uint64_t counts[3] = {0, 0, 0}, t0 = wc_monotonic_ns();
+    uint64_t counts[3] = {0, 0, 0}, t0 = wc_monotonic_ns(), n_swapped = 0;
     int status = 0;
-    for (uint64_t i = 0; i < c.max_requests; i++) {
+    size_t window = c.disorder > 1 ? (size_t)c.disorder : 1, held = 0;
+    produced *buf = calloc(window, sizeof(*buf));
+    FILE *swapped = c.swapped_file ? fopen(c.swapped_file, "w") : NULL;
+    FILE *request_log = c.request_log ? fopen(c.request_log, "w") : NULL;
+    if (!buf || (c.swapped_file && !swapped) || (c.request_log && !request_log)) {
+        fprintf(stderr, "widget-producer: %s\n",
+                buf ? "cannot write the --swapped or --request-log file" : "out of memory");
+        status = 1;
+    }
+    for (uint64_t i = 0; status == 0 && i < c.max_requests; i++) {
         wc_request *r = wc_generator_next(g);
         char *json = r ? wc_request_to_json(r) : NULL;
-        if (!json || write_request(&t, r, json, &err) != 0) {
-            fprintf(stderr, "widget-producer: writing request %llu to %s: %s\n",
-                    (unsigned long long)i + 1, where, json ? err.msg : "out of memory");
-            free(json);
+        if (!json) {
+            fprintf(stderr, "widget-producer: out of memory\n");
             wc_request_free(r);
             status = 1;
             break;
         }
         counts[r->type]++;
-        free(json);
-        wc_request_free(r);
+        buf[held++] = (produced){r, json, i};
+        if (held == window || i + 1 == c.max_requests) {
+            if (write_window(&t, g, buf, held, swapped, request_log, &n_swapped, &err) != 0) {
+                fprintf(stderr, "widget-producer: writing to %s: %s\n", where, err.msg);
+                status = 1;
+            }
+            held = 0;
+        }
         if (c.delay_ms)
             wc_clock_system()->sleep_ms(wc_clock_system(), c.delay_ms);
     }
+    for (size_t i = 0; i < held; i++) {
+        free(buf[i].json);
+        wc_request_free(buf[i].req);
+    }
+    free(buf);
+    if (swapped)
+        fclose(swapped);
+    if (request_log)
+        fclose(request_log);
     if (status == 0 && c.expected &&
         wc_widget_map_save(wc_generator_expected(g), c.expected, &err) != WC_OK) {
         fprintf(stderr, "widget-producer: %s\n", err.msg);
@@ -230,12 +300,12 @@ int main(int argc, char **argv)
     }
     if (status == 0 && !c.quiet)
         printf("produced %llu requests (%llu create, %llu update, %llu delete; seed %llu) into %s "
-               "in %.3f s; %zu widgets expected\n",
+               "in %.3f s; %zu widgets expected; %llu updates swapped\n",
                (unsigned long long)(counts[0] + counts[1] + counts[2]),
                (unsigned long long)counts[0], (unsigned long long)counts[1],
                (unsigned long long)counts[2], (unsigned long long)seed, where,
                (double)(wc_monotonic_ns() - t0) / 1e9,
-               wc_widget_map_size(wc_generator_expected(g)));
+               wc_widget_map_size(wc_generator_expected(g)), (unsigned long long)n_swapped);
     wc_generator_free(g);
     close_target(&t);
     return status;

@@ -2,6 +2,7 @@
  * summary, and exits 1 on any difference. */
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/options.h"
@@ -13,7 +14,7 @@
 
 typedef struct {
     const char *widget_dir, *widget_bucket, *widget_table, *expected, *key_prefix, *table_key;
-    const char *profile, *region, *endpoint_url;
+    const char *profile, *region, *endpoint_url, *ignore_file;
     int help;
 } verify_config;
 
@@ -36,9 +37,39 @@ static const wc_option verify_options[] = {
     {"region", "r", WC_OPT_STRING, "REGION", NULL, "AWS_REGION", OFF(region), "AWS region"},
     {"endpoint-url", NULL, WC_OPT_STRING, "URL", NULL, NULL, OFF(endpoint_url),
      "send every AWS call to URL (local stand-ins)"},
+    {"ignore-data-of", NULL, WC_OPT_STRING, "FILE", NULL, NULL, OFF(ignore_file),
+     "widget ids (one a line, as widget-producer --swapped writes them) whose data is not "
+     "compared, only their presence"},
     {"help", "h", WC_OPT_FLAG, NULL, NULL, NULL, OFF(help), "print this help and exit"},
     WC_OPTIONS_END,
 };
+
+static int by_string(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The ids of a --swapped file, sorted; *n gets how many. NULL with *n 0 when none. */
+static char **read_ids(const char *path, size_t *n)
+{
+    *n = 0;
+    FILE *f = path ? fopen(path, "r") : NULL;
+    if (!f)
+        return NULL;
+    char **ids = NULL, line[512];
+    while (fgets(line, sizeof(line), f)) {
+        line[strcspn(line, "\r\n")] = '\0';
+        char **bigger = line[0] ? realloc(ids, (*n + 1) * sizeof(*ids)) : NULL;
+        if (bigger) {
+            ids = bigger;
+            ids[(*n)++] = strdup(line);
+        }
+    }
+    fclose(f);
+    if (ids)
+        qsort(ids, *n, sizeof(*ids), by_string);
+    return ids;
+}
 
 int main(int argc, char **argv)
 {
@@ -91,10 +122,16 @@ int main(int argc, char **argv)
         }
     }
     if (opened == WC_OK) {
-        if (wc_verify_store(&store, c.key_prefix, expected, &report, &err) == WC_OK) {
+        size_t n_ignore = 0;
+        char **ignore = read_ids(c.ignore_file, &n_ignore);
+        if (wc_verify_store_ignoring(&store, c.key_prefix, expected, ignore, n_ignore, &report,
+                                     &err) == WC_OK) {
             wc_verify_print(&report, stdout);
             status = wc_verify_ok(&report) ? 0 : 1;
         }
+        for (size_t i = 0; i < n_ignore; i++)
+            free(ignore[i]);
+        free(ignore);
         wc_store_destroy(&store);
     }
     if (status == 2)

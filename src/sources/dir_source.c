@@ -26,6 +26,8 @@ typedef struct {
     char *batch[BATCH_MAX]; /* sorted names from the last scan */
     size_t batch_len, batch_pos;
     wc_deferrals *deferrals;
+    wc_shard shard;
+    wc_deferrals *foreign; /* files of other shards, not to be read again */
 } dir_source;
 
 static void clear_batch(dir_source *s)
@@ -94,6 +96,7 @@ static wc_result scan(dir_source *s, size_t *waiting, wc_error *err)
         return wc_error_set(err, WC_ERR_IO, "request directory \"%s\": %s", s->dir,
                             strerror(errno));
     wc_deferrals_unmark_all(s->deferrals);
+    wc_deferrals_unmark_all(s->foreign);
     uint64_t now = s->clock->now_ms(s->clock);
     struct dirent *de;
     wc_result result = WC_OK;
@@ -103,6 +106,10 @@ static wc_result scan(dir_source *s, size_t *waiting, wc_error *err)
         if (de->d_type != DT_REG && de->d_type != DT_UNKNOWN)
             continue;
         wc_deferrals_mark(s->deferrals, de->d_name);
+        if (wc_deferrals_attempts(s->foreign, de->d_name)) {
+            wc_deferrals_mark(s->foreign, de->d_name);
+            continue;
+        }
         if (wc_deferrals_waiting(s->deferrals, de->d_name, now)) {
             (*waiting)++;
             continue;
@@ -116,6 +123,7 @@ static wc_result scan(dir_source *s, size_t *waiting, wc_error *err)
     qsort(s->batch, s->batch_len, sizeof(*s->batch), name_cmp);
     /* Forget deferrals of files that are gone (another consumer finished them). */
     wc_deferrals_sweep(s->deferrals);
+    wc_deferrals_sweep(s->foreign);
     return result;
 }
 
@@ -175,6 +183,12 @@ static wc_result dir_receive(void *self, wc_message *msg, int may_wait, wc_error
         wc_result r = wc_read_file(to, s->max_body, &msg->body, &msg->len, &read_err);
         if (r == WC_ERR_TOO_LARGE) {
             msg->too_large = 1;
+        } else if (r == WC_OK && !wc_shard_owns(&s->shard, name, msg->body, msg->len)) {
+            /* Another consumer's widget: put it back, and do not read it again. */
+            unclaim(s, msg, NULL);
+            wc_deferrals_defer(s->foreign, name, 1, UINT64_MAX);
+            wc_message_cleanup(msg);
+            continue;
         } else if (r != WC_OK) {
             /* Give the file back untouched: nothing is lost on a read failure. */
             unclaim(s, msg, NULL);
@@ -280,6 +294,7 @@ static void dir_destroy(void *self)
         return;
     clear_batch(s);
     wc_deferrals_free(s->deferrals);
+    wc_deferrals_free(s->foreign);
     free(s->dir);
     free(s->dead_letter_dir);
     free(s);
@@ -348,7 +363,9 @@ wc_result wc_dir_source_open(const wc_dir_source_config *config, wc_source *out,
     s->clock = config->clock;
     s->pid = (long)getpid();
     s->deferrals = wc_deferrals_new();
-    if (!s->dir || !s->dead_letter_dir || !s->deferrals) {
+    s->foreign = wc_deferrals_new();
+    s->shard = config->shard;
+    if (!s->dir || !s->dead_letter_dir || !s->deferrals || !s->foreign) {
         dir_destroy(s);
         return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     }

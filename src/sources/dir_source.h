@@ -13,6 +13,7 @@
 #define WC_DIR_SOURCE_H
 
 #include "common/clock.h"
+#include "sources/shard.h"
 #include "sources/source.h"
 
 typedef struct {
@@ -20,6 +21,7 @@ typedef struct {
     const char *dead_letter_dir; /* created when needed */
     size_t max_body;             /* bodies over this are handed out as too_large */
     wc_clock *clock;             /* for deferral deadlines */
+    wc_shard shard;              /* several consumers: which requests are this one's */
 } wc_dir_source_config;
 
 /* Opens the source into *out (destroy with wc_source_destroy). Recovers claims of dead

@@ -21,6 +21,8 @@ typedef struct {
     wc_clock *clock;
     wc_deferrals *deferrals;
     wc_deferrals *in_hand; /* keys handed out and not yet finished: never handed out twice */
+    wc_deferrals *foreign; /* keys of other shards: not read again */
+    wc_shard shard;
     char *keys[MAX_LOOK_AHEAD];
     size_t n_keys, next_key;
 } s3_source;
@@ -32,15 +34,14 @@ static void clear_keys(s3_source *s)
     s->n_keys = s->next_key = 0;
 }
 
-/* Forgets deferrals of keys the listing walked past without seeing (applied by another
- * consumer meanwhile): all unseen ones when the walk reached the end of the listing. */
-static void forget_unseen(s3_source *s, const char *last_seen, int complete)
+/* Forgets entries of keys the listing walked past without seeing (finished by another consumer
+ * meanwhile): all unseen ones when the walk reached the end of the listing. */
+static void forget_unseen(wc_deferrals *d, const char *last_seen, int complete)
 {
-    for (size_t i = 0; i < wc_deferrals_count(s->deferrals);) {
-        const char *key = wc_deferrals_key(s->deferrals, i);
-        if (!wc_deferrals_marked(s->deferrals, key) &&
-            (complete || (last_seen && strcmp(key, last_seen) <= 0)))
-            wc_deferrals_forget(s->deferrals, key); /* the entry at i is now another: look again */
+    for (size_t i = 0; i < wc_deferrals_count(d);) {
+        const char *key = wc_deferrals_key(d, i);
+        if (!wc_deferrals_marked(d, key) && (complete || (last_seen && strcmp(key, last_seen) <= 0)))
+            wc_deferrals_forget(d, key); /* the entry at i is now another: look again */
         else
             i++;
     }
@@ -55,6 +56,7 @@ static wc_result refill(s3_source *s, wc_error *err)
     uint64_t now = s->clock->now_ms(s->clock);
     wc_result result = WC_OK;
     wc_deferrals_unmark_all(s->deferrals);
+    wc_deferrals_unmark_all(s->foreign);
     for (int page = 0; page < MAX_PAGES_PER_POLL && s->n_keys == 0; page++) {
         wc_s3_listing l;
         wc_aws_error aerr;
@@ -66,8 +68,10 @@ static wc_result refill(s3_source *s, wc_error *err)
             wc_error_prefix(err, "listing request bucket \"%s\": ", s->requests.bucket);
             break;
         }
-        for (size_t i = 0; i < l.n; i++)
+        for (size_t i = 0; i < l.n; i++) {
             wc_deferrals_mark(s->deferrals, l.keys[i]);
+            wc_deferrals_mark(s->foreign, l.keys[i]);
+        }
         if (l.n > 0) {
             free(last_seen);
             last_seen = strdup(l.keys[l.n - 1]);
@@ -75,7 +79,8 @@ static wc_result refill(s3_source *s, wc_error *err)
         complete = !l.truncated;
         for (size_t i = 0; i < l.n && s->n_keys < MAX_LOOK_AHEAD; i++) {
             if (wc_deferrals_waiting(s->deferrals, l.keys[i], now) ||
-                wc_deferrals_attempts(s->in_hand, l.keys[i]))
+                wc_deferrals_attempts(s->in_hand, l.keys[i]) ||
+                wc_deferrals_attempts(s->foreign, l.keys[i]))
                 continue;
             s->keys[s->n_keys++] = l.keys[i];
             l.keys[i] = NULL;
@@ -88,8 +93,10 @@ static wc_result refill(s3_source *s, wc_error *err)
         if (!token)
             break;
     }
-    if (result == WC_OK)
-        forget_unseen(s, last_seen, complete);
+    if (result == WC_OK) {
+        forget_unseen(s->deferrals, last_seen, complete);
+        forget_unseen(s->foreign, last_seen, complete);
+    }
     free(last_seen);
     free(token);
     return result;
@@ -142,6 +149,13 @@ static wc_result s3_receive(void *self, wc_message *msg, int may_wait, wc_error 
         msg->len = resp.len;
         resp.body = NULL;
         wc_http_response_cleanup(&resp);
+        if (!wc_shard_owns(&s->shard, key, msg->body, msg->len)) {
+            /* Another consumer's widget: leave it, and do not read it again. */
+            wc_deferrals_forget(s->in_hand, key);
+            wc_deferrals_defer(s->foreign, key, 1, UINT64_MAX);
+            wc_message_cleanup(msg);
+            continue;
+        }
         return WC_OK;
     }
 }
@@ -216,6 +230,7 @@ static void s3_destroy(void *self)
     clear_keys(s);
     wc_deferrals_free(s->deferrals);
     wc_deferrals_free(s->in_hand);
+    wc_deferrals_free(s->foreign);
     wc_s3_bucket_cleanup(&s->requests);
     wc_s3_bucket_cleanup(&s->dead);
     free(s->prefix);
@@ -245,7 +260,9 @@ wc_result wc_s3_source_open(const wc_s3_source_config *c, wc_source *out, wc_err
     s->clock = c->clock ? c->clock : wc_clock_system();
     s->deferrals = wc_deferrals_new();
     s->in_hand = wc_deferrals_new();
-    wc_result result = (!s->prefix || !s->dead_prefix || !s->deferrals || !s->in_hand)
+    s->foreign = wc_deferrals_new();
+    s->shard = c->shard;
+    wc_result result = (!s->prefix || !s->dead_prefix || !s->deferrals || !s->in_hand || !s->foreign)
                            ? wc_error_set(err, WC_ERR_NOMEM, "out of memory")
                            : WC_OK;
     if (result == WC_OK)

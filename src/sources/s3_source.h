@@ -3,6 +3,10 @@
  * ListObjectsV2 pages of a few keys (a small look-ahead, never the whole bucket), GetObject,
  * and DeleteObject once applied.
  *
+ * Several consumers share a bucket by sharding (--shard K/N, see shard.h): each reads the keys in
+ * order and takes the requests of its own widgets, so none is applied by two at once and each
+ * widget's requests keep their order.
+ *
  * Listing uses the delimiter "/", so only keys directly under the request prefix are work: the
  * dead letters, kept under their own prefix (default "dead-letter/") in the same bucket or in a
  * bucket of their own, are never listed as requests. A dead letter is a server-side copy of the
@@ -13,6 +17,7 @@
 
 #include "aws/client.h"
 #include "common/clock.h"
+#include "sources/shard.h"
 #include "sources/source.h"
 
 typedef struct {
@@ -24,6 +29,7 @@ typedef struct {
     size_t max_body;
     int look_ahead;                 /* keys per listing, default 10 */
     wc_clock *clock;
+    wc_shard shard;                 /* several consumers: which requests are this one's */
 } wc_s3_source_config;
 
 /* Opens the source and checks the bucket can be listed: otherwise a one-line error naming the

@@ -34,7 +34,7 @@ static int teardown(void **state)
 static void open_source(fixture *f, size_t max_body)
 {
     char *dl = wc_path_join(f->dead, "dl");
-    wc_dir_source_config c = {f->dir, dl, max_body, &f->clock};
+    wc_dir_source_config c = {f->dir, dl, max_body, &f->clock, {0, 1}};
     assert_int_equal(wc_dir_source_open(&c, &f->src, NULL), WC_OK);
     free(dl);
 }
@@ -95,7 +95,7 @@ static void two_sources_never_get_the_same_file(void **state)
     open_source(f, 1024);
     wc_source other;
     char *dl = wc_path_join(f->dead, "dl");
-    wc_dir_source_config c = {f->dir, dl, 1024, &f->clock};
+    wc_dir_source_config c = {f->dir, dl, 1024, &f->clock, {0, 1}};
     assert_int_equal(wc_dir_source_open(&c, &other, NULL), WC_OK);
     free(dl);
     int seen[50] = {0};
@@ -226,7 +226,7 @@ static void claims_of_dead_consumers_are_handed_back(void **state)
 static void missing_directory_is_a_clear_error(void **state)
 {
     fixture *f = *state;
-    wc_dir_source_config c = {"/nonexistent/requests", "/tmp/x", 10, &f->clock};
+    wc_dir_source_config c = {"/nonexistent/requests", "/tmp/x", 10, &f->clock, {0, 1}};
     wc_error err;
     assert_int_equal(wc_dir_source_open(&c, &f->src, &err), WC_ERR_NOT_FOUND);
     assert_string_equal(err.msg,

@@ -25,7 +25,7 @@ static int setup(void **state)
     f->widget_dir = wc_path_join(f->work, "widgets");
     f->log_path = wc_path_join(f->work, "consumer.log");
     f->clock = (wc_clock){fake_now, fake_sleep, &f->t};
-    wc_dir_source_config sc = {f->req_dir, f->dead_dir, 1000, &f->clock};
+    wc_dir_source_config sc = {f->req_dir, f->dead_dir, 1000, &f->clock, {0, 1}};
     assert_int_equal(wc_dir_source_open(&sc, &f->src, NULL), WC_OK);
     wc_dir_store_config tc = {f->widget_dir, "widgets/", 0};
     assert_int_equal(wc_dir_store_open(&tc, &f->store, NULL), WC_OK);
