@@ -66,6 +66,8 @@ const char *wc_result_name(wc_result code)
         return "no-memory";
     case WC_ERR_UNSUPPORTED:
         return "unsupported";
+    case WC_ERR_BUSY:
+        return "busy";
     }
     return "unknown";
 }

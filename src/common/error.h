@@ -20,7 +20,8 @@ typedef enum {
     WC_ERR_CONFLICT,  /* somebody else got there first (a claimed file) */
     WC_ERR_IO,        /* the file system or network failed */
     WC_ERR_NOMEM,
-    WC_ERR_UNSUPPORTED /* a feature that is not built (yet) */
+    WC_ERR_UNSUPPORTED, /* a feature that is not built (yet) */
+    WC_ERR_BUSY         /* not now: an earlier request of the same widget goes first */
 } wc_result;
 
 #define WC_ERROR_MAX 512

@@ -7,6 +7,7 @@
 #include "common/log.h"
 #include "consumer/processor.h"
 #include "core/request.h"
+#include "sources/deferrals.h"
 
 #define MAX_CONCURRENCY 256
 
@@ -40,6 +41,9 @@ typedef struct {
     job *jobs, **tail; /* every job in hand, oldest first */
     unsigned in_flight, held;
     uint64_t finished;
+    /* Widgets with a deferred request, until it is due again: their later updates and deletes
+     * wait behind it, so that a deferral does not let a later request overtake an earlier one. */
+    wc_deferrals *behind;
 } pipeline;
 
 static double ms_since(uint64_t start_ns)
@@ -84,18 +88,27 @@ static void conclude(pipeline *p, job *j)
                     ack_err.msg);
         p->stats->applied++;
         p->finished++;
+        if (msg->attempts > 0)
+            wc_deferrals_forget(p->behind, req->widget_id);
         wc_info("request=%s requestId=%s widgetId=%s type=%s outcome=applied ms=%.3f", msg->key,
                 req->request_id, req->widget_id, type, ms_since(j->t0));
-    } else if (j->result == WC_ERR_NOT_FOUND && msg->attempts + 1 < config->max_attempts) {
+    } else if (j->result == WC_ERR_BUSY ||
+               (j->result == WC_ERR_NOT_FOUND && msg->attempts + 1 < config->max_attempts)) {
         uint64_t delay = wc_retry_delay_ms(config->retry_delay_ms, msg->attempts);
+        uint64_t now = p->clock->now_ms(p->clock);
+        /* Later requests of this widget wait until this one has had its next try. */
+        uint64_t until = now + delay + config->retry_delay_ms;
+        if (!wc_deferrals_waiting(p->behind, req->widget_id, until))
+            wc_deferrals_defer(p->behind, req->widget_id, 1, until);
         wc_error defer_err;
         if (source->ops->defer(source->self, msg, delay, &defer_err) != WC_OK)
             wc_errorlog("request=%s could not be deferred: %s", msg->key, defer_err.msg);
         p->stats->deferred++;
         wc_info("request=%s requestId=%s widgetId=%s type=%s outcome=deferred attempt=%u "
-                "retry_ms=%llu ms=%.3f",
+                "retry_ms=%llu ms=%.3f%s",
                 msg->key, req->request_id, req->widget_id, type, msg->attempts + 1,
-                (unsigned long long)delay, ms_since(j->t0));
+                (unsigned long long)delay, ms_since(j->t0),
+                j->result == WC_ERR_BUSY ? " reason=\"behind an earlier request of its widget\"" : "");
     } else if (j->result == WC_ERR_NOT_FOUND) {
         char reason[WC_ERROR_MAX + 64];
         snprintf(reason, sizeof(reason), "request %s: %s of widget %s: not found after %u attempts",
@@ -103,6 +116,7 @@ static void conclude(pipeline *p, job *j)
         if (dead_letter(p, msg, reason)) {
             p->stats->warnings++;
             p->finished++;
+            wc_deferrals_forget(p->behind, req->widget_id);
             wc_warn("request=%s requestId=%s widgetId=%s type=%s outcome=warning ms=%.3f "
                     "reason=\"widget not found after %u attempts; moved to dead letters\"",
                     msg->key, req->request_id, req->widget_id, type, ms_since(j->t0),
@@ -144,6 +158,14 @@ static void start(pipeline *p, job *j)
     j->in_flight = 1;
     p->in_flight++;
     p->held--;
+    if (j->req->type != WC_REQ_CREATE && j->msg.attempts == 0 &&
+        wc_deferrals_waiting(p->behind, j->req->widget_id, p->clock->now_ms(p->clock))) {
+        wc_error err;
+        wc_error_set(&err, WC_ERR_BUSY, "behind an earlier request of widget %s",
+                     j->req->widget_id);
+        on_applied(j, WC_ERR_BUSY, &err); /* deferred without being tried */
+        return;
+    }
     if (p->store->ops->start) {
         wc_error err;
         if (p->store->ops->start(p->store->self, j->req, on_applied, j, &err) != WC_OK)
@@ -265,8 +287,11 @@ wc_result wc_poller_run_driven(const wc_poller_config *config, wc_source *source
         cfg.concurrency = 1;
     if (cfg.concurrency > MAX_CONCURRENCY)
         cfg.concurrency = MAX_CONCURRENCY;
-    pipeline p = {&cfg, source, store, clock, driver, stats, NULL, NULL, 0, 0, 0};
+    pipeline p = {&cfg, source, store, clock, driver, stats, NULL, NULL, 0, 0, 0, NULL};
     p.tail = &p.jobs;
+    p.behind = wc_deferrals_new();
+    if (!p.behind)
+        return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     uint64_t start_ms = clock->now_ms(clock), stop_ms = 0;
     uint64_t empty_in_a_row = 0;
     wc_result result = WC_OK;
@@ -348,6 +373,7 @@ wc_result wc_poller_run_driven(const wc_poller_config *config, wc_source *source
         wc_message_cleanup(&j->msg);
         free(j);
     }
+    wc_deferrals_free(p.behind);
     return result;
 }
 

@@ -149,6 +149,25 @@ static void update_before_its_create_is_deferred_then_applied(void **state)
     free(w1);
 }
 
+/* A deferred update must not be overtaken by a later update of its widget. */
+static void a_later_update_waits_behind_a_deferred_one(void **state)
+{
+    fixture *f = *state;
+    write_text(f->req_dir, "1000000000001", REQ("update", "w1", ",\"label\":\"FIRST\""));
+    write_text(f->req_dir, "1000000000002", REQ("create", "w1", ",\"label\":\"CREATED\""));
+    write_text(f->req_dir, "1000000000003", REQ("update", "w1", ",\"label\":\"SECOND\""));
+    run(f, NULL);
+    assert_int_equal(f->stats.applied, 3);
+    char *w1 = read_text(f->widget_dir, "widgets/sue-smith/w1");
+    assert_non_null(strstr(w1, "\"label\":\"SECOND\""));
+    char *log = log_text(f);
+    assert_non_null(strstr(log, "request=1000000000003 requestId=req-w1 widgetId=w1 type=update "
+                                "outcome=deferred attempt=1"));
+    assert_non_null(strstr(log, "reason=\"behind an earlier request of its widget\""));
+    free(log);
+    free(w1);
+}
+
 static void update_of_a_widget_that_never_comes_is_given_up_with_a_warning(void **state)
 {
     fixture *f = *state;
@@ -263,6 +282,7 @@ int main(void)
         T(applies_in_order_and_stops_after_empty_polls),
         T(bad_requests_are_dead_lettered_and_the_rest_applied),
         T(update_before_its_create_is_deferred_then_applied),
+        T(a_later_update_waits_behind_a_deferred_one),
         T(update_of_a_widget_that_never_comes_is_given_up_with_a_warning),
         T(max_requests_stops_early),
         T(max_runtime_stops_an_endless_poll),
