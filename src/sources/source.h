@@ -17,7 +17,8 @@
 
 typedef struct {
     char *key;         /* the request's name in its source: file name, S3 key, message id */
-    char *body;        /* NUL-terminated; NULL when the body was over the size cap */
+    char *body;        /* NUL-terminated; NULL when the body was over the size cap and the
+                          source did not have to read it whole (SQS always has it) */
     size_t len;        /* body length, or its real size when over the cap */
     int too_large;     /* the body was over the cap: it was not read, only its size is known */
     int len_at_least;  /* with too_large: len is only how much was seen, not the whole size */

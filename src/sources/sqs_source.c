@@ -100,11 +100,10 @@ static wc_result sqs_receive(void *self, wc_message *msg, int may_wait, wc_error
     long received = count ? strtol(count, NULL, 10) : 1;
     msg->attempts = received > 1 ? (unsigned)(received - 1) : 0;
     msg->len = strlen(body);
-    if (msg->len > s->max_body)
-        msg->too_large = 1;
-    else
-        msg->body = strdup(body);
-    if (!msg->key || !msg->handle || (!msg->too_large && !msg->body)) {
+    /* An oversized body is not read as a request, but it is kept: it goes to the dead letters. */
+    msg->too_large = msg->len > s->max_body;
+    msg->body = strdup(body);
+    if (!msg->key || !msg->handle || !msg->body) {
         free(msg->handle);
         wc_message_cleanup(msg);
         return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
@@ -168,11 +167,6 @@ static wc_result sqs_dead_letter(void *self, wc_message *msg, const char *reason
                       wc_sqs_change_visibility(s->aws, s->url, msg->handle, HIDE_UNDEAD_S, &aerr,
                                                err));
     }
-    if (!msg->body)
-        return finish(s, msg,
-                      wc_error_set(err, WC_ERR_TOO_LARGE,
-                                   "dead-lettering %s: too large to copy; left in the queue",
-                                   msg->key));
     /* Send first, delete after: a failure in between leaves the request in the queue. */
     wc_result result = wc_sqs_send(s->aws, s->dead_url, msg->body, NULL, NULL, reason, &aerr, err);
     if (result == WC_OK)

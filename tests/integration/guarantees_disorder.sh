@@ -6,7 +6,6 @@
 # every other widget's data is exactly as expected.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/aws_lib.sh"
-[ -n "${WC_KEEP:-}" ] && trap - EXIT
 N=2000
 url=$(mk_queue "$RUN-q")
 dlq=$(mk_queue "$RUN-dead")
