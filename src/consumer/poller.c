@@ -82,6 +82,10 @@ static void conclude(pipeline *p, job *j)
     wc_request *req = j->req;
     const char *type = wc_request_type_name(req->type);
     if (j->result == WC_OK) {
+        /* The line first, then the removal: a crash between them means a redelivery and a
+         * second line, never a request gone without its line. */
+        wc_info("request=%s requestId=%s widgetId=%s type=%s outcome=applied ms=%.3f", msg->key,
+                req->request_id, req->widget_id, type, ms_since(j->t0));
         wc_error ack_err;
         if (source->ops->ack(source->self, msg, &ack_err) != WC_OK)
             wc_warn("request=%s applied but not removed from the source: %s", msg->key,
@@ -90,8 +94,6 @@ static void conclude(pipeline *p, job *j)
         p->finished++;
         if (msg->attempts > 0)
             wc_deferrals_forget(p->behind, req->widget_id);
-        wc_info("request=%s requestId=%s widgetId=%s type=%s outcome=applied ms=%.3f", msg->key,
-                req->request_id, req->widget_id, type, ms_since(j->t0));
     } else if (j->result == WC_ERR_BUSY ||
                (j->result == WC_ERR_NOT_FOUND && msg->attempts + 1 < config->max_attempts)) {
         uint64_t delay = wc_retry_delay_ms(config->retry_delay_ms, msg->attempts);
