@@ -68,3 +68,17 @@ for who in c python; do
   AWS_ENDPOINT_URL_DYNAMODB=$WC_DYNALITE build/widget-verify -dwt "bench-$who" --expected "$W/expected-aws.json" |
     sed "s/^/verify $who: /"
 done
+
+# 3. Concurrency: the same SQS -> DynamoDB run at --concurrency 1, 8 and 32.
+echo "benchmark: $N requests, SQS -> DynamoDB on the local stand-ins, widget-consumer at --concurrency 1, 8, 32"
+for c in 1 8 32; do
+  aws --endpoint-url "$WC_FAUXQS" sqs create-queue --queue-name "bench-c$c" >/dev/null
+  aws --endpoint-url "$WC_DYNALITE" dynamodb create-table --table-name "bench-c$c" --billing-mode PAY_PER_REQUEST \
+    --attribute-definitions AttributeName=id,AttributeType=S --key-schema AttributeName=id,KeyType=HASH >/dev/null
+  build/widget-producer -rq "bench-c$c" --endpoint-url "$WC_FAUXQS" -mwr "$N" --seed 1 --expected "$W/expected-c.json" -q
+  AWS_ENDPOINT_URL_SQS=$WC_FAUXQS AWS_ENDPOINT_URL_DYNAMODB=$WC_DYNALITE \
+    measure "concurrency-$c" build/widget-consumer -rq "bench-c$c" -dwt "bench-c$c" -qwt 1 --max-empty-polls 2 \
+    --concurrency "$c" --log-file "$W/c$c.log" -q
+  AWS_ENDPOINT_URL_DYNAMODB=$WC_DYNALITE build/widget-verify -dwt "bench-c$c" --expected "$W/expected-c.json" |
+    sed "s/^/verify concurrency $c: /" | head -n 1
+done

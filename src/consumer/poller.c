@@ -98,8 +98,10 @@ static void conclude(pipeline *p, job *j)
                (j->result == WC_ERR_NOT_FOUND && msg->attempts + 1 < config->max_attempts)) {
         uint64_t delay = wc_retry_delay_ms(config->retry_delay_ms, msg->attempts);
         uint64_t now = p->clock->now_ms(p->clock);
-        /* Later requests of this widget wait until this one has had its next try. */
-        uint64_t until = now + delay + config->retry_delay_ms;
+        /* Later requests of this widget wait until this one is applied or given up (then it is
+         * forgotten), or, should another consumer take it, for a while: twice its delay and two
+         * seconds, as SQS rounds a hiding time up to whole seconds. */
+        uint64_t until = now + 2 * delay + 2000;
         if (!wc_deferrals_waiting(p->behind, req->widget_id, until))
             wc_deferrals_defer(p->behind, req->widget_id, 1, until);
         wc_error defer_err;
