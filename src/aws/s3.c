@@ -301,3 +301,11 @@ wc_result wc_s3_list(wc_s3_bucket *b, const char *prefix, const char *delimiter,
         wc_s3_listing_cleanup(out);
     return result;
 }
+
+wc_result wc_s3_put_if(wc_s3_bucket *b, const char *key, const char *body, size_t len,
+                       const char *content_type, const wc_param *cond, wc_aws_error *aerr,
+                       wc_error *err)
+{
+    return put_object(b, key, body ? body : "", len, content_type, cond, cond ? 1 : 0, NULL, 0,
+                      aerr, err);
+}

@@ -56,6 +56,12 @@ wc_result wc_s3_start(wc_s3_bucket *b, const char *method, const char *key, cons
                       size_t n_headers, const char *body, size_t len, size_t max_body,
                       wc_aws_done done, void *ctx, wc_error *err);
 
+/* PutObject with one condition header (If-Match / If-None-Match), or none when cond is NULL.
+ * WC_ERR_CONFLICT when S3 refuses it (412). */
+wc_result wc_s3_put_if(wc_s3_bucket *b, const char *key, const char *body, size_t len,
+                       const char *content_type, const wc_param *cond, wc_aws_error *aerr,
+                       wc_error *err);
+
 /* DeleteObject (S3 answers 204 whether or not the key was there). */
 wc_result wc_s3_delete(wc_s3_bucket *b, const char *key, wc_aws_error *aerr, wc_error *err);
 

@@ -87,8 +87,8 @@ static wc_result write_all(int fd, const char *data, size_t len)
     return WC_OK;
 }
 
-wc_result wc_write_file_atomic(const char *path, const char *data, size_t len, int durable,
-                               wc_error *err)
+static wc_result write_file(const char *path, const char *data, size_t len, int durable,
+                            int only_new, wc_error *err)
 {
     /* The temporary name starts with '.' so directory listings of requests skip it. */
     const char *slash = strrchr(path, '/');
@@ -114,13 +114,30 @@ wc_result wc_write_file_atomic(const char *path, const char *data, size_t len, i
         goto done;
     }
     close(fd);
-    if (rename(tmp, path) != 0) {
+    if (only_new) {
+        if (link(tmp, path) != 0)
+            result = errno == EEXIST ? WC_ERR_CONFLICT
+                                     : wc_error_set(err, WC_ERR_IO, "%s: %s", path, strerror(errno));
+        unlink(tmp);
+    } else if (rename(tmp, path) != 0) {
         result = wc_error_set(err, WC_ERR_IO, "%s: %s", path, strerror(errno));
         unlink(tmp);
     }
 done:
     free(tmp);
     return result;
+}
+
+wc_result wc_write_file_atomic(const char *path, const char *data, size_t len, int durable,
+                               wc_error *err)
+{
+    return write_file(path, data, len, durable, 0, err);
+}
+
+wc_result wc_write_file_new(const char *path, const char *data, size_t len, int durable,
+                            wc_error *err)
+{
+    return write_file(path, data, len, durable, 1, err);
 }
 
 wc_result wc_mkdirs(const char *path, wc_error *err)

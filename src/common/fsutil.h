@@ -16,6 +16,11 @@ wc_result wc_read_file(const char *path, size_t cap, char **out, size_t *len, wc
 wc_result wc_write_file_atomic(const char *path, const char *data, size_t len, int durable,
                                wc_error *err);
 
+/* The same, but only where path does not exist yet (link(2) instead of rename(2)): WC_ERR_CONFLICT
+ * when it does, and then nothing is changed. */
+wc_result wc_write_file_new(const char *path, const char *data, size_t len, int durable,
+                            wc_error *err);
+
 /* mkdir -p. */
 wc_result wc_mkdirs(const char *path, wc_error *err);
 

@@ -27,12 +27,16 @@ char *wc_dir_store_path(const char *dir, const char *prefix, const char *owner,
     return path;
 }
 
-static wc_result write_widget(dir_store *s, const wc_widget *w, const char *path, wc_error *err)
+/* Writes a widget's file; only_new: only where there is none yet (a create). */
+static wc_result write_widget(dir_store *s, const wc_widget *w, const char *path, int only_new,
+                              wc_error *err)
 {
     char *json = wc_widget_to_json(w);
     if (!json)
         return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
-    wc_result result = wc_write_file_atomic(path, json, strlen(json), s->durable, err);
+    wc_result (*write)(const char *, const char *, size_t, int, wc_error *) =
+        only_new ? wc_write_file_new : wc_write_file_atomic;
+    wc_result result = write(path, json, strlen(json), s->durable, err);
     if (result == WC_ERR_NOT_FOUND) {
         /* The owner folder is missing (new owner, or a delete just removed it): make it, retry. */
         char *folder = strdup(path);
@@ -43,7 +47,7 @@ static wc_result write_widget(dir_store *s, const wc_widget *w, const char *path
         *strrchr(folder, '/') = '\0';
         result = wc_mkdirs(folder, err);
         if (result == WC_OK)
-            result = wc_write_file_atomic(path, json, strlen(json), s->durable, err);
+            result = write(path, json, strlen(json), s->durable, err);
         free(folder);
     }
     free(json);
@@ -56,9 +60,9 @@ static wc_result dir_create(void *self, const wc_widget *w, wc_error *err)
     char *path = wc_dir_store_path(s->dir, s->prefix, w->owner, w->id);
     if (!path)
         return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
-    wc_result result = write_widget(s, w, path, err);
+    wc_result result = write_widget(s, w, path, 1, err);
     free(path);
-    return result;
+    return result == WC_ERR_CONFLICT ? WC_OK : result; /* already there: a create again */
 }
 
 static wc_result dir_update(void *self, const wc_request *req, wc_error *err)
@@ -79,7 +83,7 @@ static wc_result dir_update(void *self, const wc_request *req, wc_error *err)
     if (result == WC_OK && wc_widget_apply_update(w, req) != WC_OK)
         result = wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     if (result == WC_OK)
-        result = write_widget(s, w, path, err);
+        result = write_widget(s, w, path, 0, err);
     wc_widget_free(w);
     free(text);
     free(path);

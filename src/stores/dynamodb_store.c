@@ -27,16 +27,17 @@ static json_t *key_of(dynamo_store *s, const char *id)
     return json_pack("{s:{s:s}}", s->key_name, "S", id);
 }
 
+static json_t *put_new(dynamo_store *s, const wc_widget *w);
+
 /* The call that applies a request: PutItem, UpdateItem or DeleteItem, with its body. */
 static json_t *request_body(dynamo_store *s, const wc_request *req, const char **action)
 {
     json_t *body = NULL;
     if (req->type == WC_REQ_CREATE) {
         wc_widget *w = wc_widget_from_create(req);
-        json_t *item = w ? wc_item_from_widget(w, s->key_name) : NULL;
-        wc_widget_free(w);
         *action = "PutItem";
-        body = item ? json_pack("{s:s, s:o}", "TableName", s->table, "Item", item) : NULL;
+        body = w ? put_new(s, w) : NULL;
+        wc_widget_free(w);
     } else if (req->type == WC_REQ_UPDATE) {
         body = wc_item_update(req, s->key_name);
         *action = "UpdateItem";
@@ -55,6 +56,8 @@ static json_t *request_body(dynamo_store *s, const wc_request *req, const char *
 /* What the answer means for the request: a failed condition or no old item is "not there". */
 static wc_result outcome(const wc_request *req, wc_result result, json_t *answer, wc_error *err)
 {
+    if (req->type == WC_REQ_CREATE && result == WC_ERR_CONFLICT)
+        return WC_OK; /* the widget is there already: a create delivered again */
     if (req->type == WC_REQ_UPDATE && result == WC_ERR_CONFLICT)
         return wc_error_set(err, WC_ERR_NOT_FOUND, "widget %s not found", req->widget_id);
     if (req->type == WC_REQ_DELETE && result == WC_OK && !json_object_get(answer, "Attributes"))
@@ -98,14 +101,21 @@ static wc_result dynamo_start(void *self, const wc_request *req, wc_store_done d
     return result;
 }
 
+/* PutItem only where there is no item yet: a create delivered again changes nothing. */
+static json_t *put_new(dynamo_store *s, const wc_widget *w)
+{
+    json_t *item = wc_item_from_widget(w, s->key_name);
+    return item ? json_pack("{s:s, s:o, s:s, s:{s:s}}", "TableName", s->table, "Item", item,
+                            "ConditionExpression", "attribute_not_exists(#k)",
+                            "ExpressionAttributeNames", "#k", s->key_name)
+                : NULL;
+}
+
 static wc_result dynamo_create(void *self, const wc_widget *w, wc_error *err)
 {
     dynamo_store *s = self;
-    json_t *item = wc_item_from_widget(w, s->key_name);
-    if (!item)
-        return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
-    return call(s, "PutItem", json_pack("{s:s, s:o}", "TableName", s->table, "Item", item), NULL,
-                err);
+    wc_result result = call(s, "PutItem", put_new(s, w), NULL, err);
+    return result == WC_ERR_CONFLICT ? WC_OK : result; /* already there */
 }
 
 /* An update or delete, waited for. */

@@ -12,7 +12,7 @@ typedef struct {
     char *prefix;
 } s3_store;
 
-static wc_result put_widget(s3_store *s, const wc_widget *w, wc_error *err)
+static wc_result put_widget(s3_store *s, const wc_widget *w, int only_new, wc_error *err)
 {
     char *key = wc_widget_key(s->prefix, w->owner, w->id);
     char *json = key ? wc_widget_to_json(w) : NULL;
@@ -21,8 +21,12 @@ static wc_result put_widget(s3_store *s, const wc_widget *w, wc_error *err)
         result = wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     } else {
         wc_aws_error aerr;
-        result = wc_s3_put(&s->bucket, key, json, strlen(json), "application/json", NULL, 0,
-                           &aerr, err);
+        /* If-None-Match: a create delivered again does not overwrite (S3 answers 412). */
+        wc_param cond = {"If-None-Match", "*"};
+        result = wc_s3_put_if(&s->bucket, key, json, strlen(json), "application/json",
+                              only_new ? &cond : NULL, &aerr, err);
+        if (only_new && result == WC_ERR_CONFLICT)
+            result = WC_OK;
     }
     free(json);
     free(key);
@@ -31,7 +35,7 @@ static wc_result put_widget(s3_store *s, const wc_widget *w, wc_error *err)
 
 static wc_result s3_create(void *self, const wc_widget *w, wc_error *err)
 {
-    return put_widget(self, w, err);
+    return put_widget(self, w, 1, err);
 }
 
 static wc_result s3_update(void *self, const wc_request *req, wc_error *err)
@@ -54,7 +58,7 @@ static wc_result s3_update(void *self, const wc_request *req, wc_error *err)
     if (result == WC_OK && wc_widget_apply_update(w, req) != WC_OK)
         result = wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     if (result == WC_OK)
-        result = put_widget(s, w, err);
+        result = put_widget(s, w, 0, err);
     wc_widget_free(w);
     free(key);
     return result;
@@ -149,6 +153,8 @@ static wc_result op_send(op *o, const char *method, wc_error *err)
         headers[n++] = (wc_param){"Content-Type", "application/json"};
     if (o->json && o->etag)
         headers[n++] = (wc_param){"If-Match", o->etag};
+    else if (o->json && o->req->type == WC_REQ_CREATE)
+        headers[n++] = (wc_param){"If-None-Match", "*"};
     return wc_s3_start(&o->s->bucket, method, o->key, headers, n, o->json,
                        o->json ? strlen(o->json) : 0, MAX_WIDGET_BYTES, op_next, o, err);
 }
@@ -182,6 +188,8 @@ static void op_next(void *ctx, wc_result result, wc_http_response *resp, const w
     }
     if (resp)
         wc_http_response_cleanup(resp);
+    if (result == WC_ERR_CONFLICT && req->type == WC_REQ_CREATE)
+        result = WC_OK; /* the widget is there already: a create delivered again */
     if (result == WC_OK && o->step == STEP_HEAD) {
         if ((result = op_send(o, "DELETE", &e)) == WC_OK) {
             o->step = STEP_DELETE;

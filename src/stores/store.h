@@ -22,7 +22,8 @@ typedef void (*wc_store_done)(void *ctx, wc_result result, const wc_error *err);
 typedef struct {
     const char *kind; /* "directory", "s3", "dynamodb" */
     int ordered;      /* whether the store keeps the order of attributes */
-    /* Stores the widget, replacing any widget with its id (a create applied twice is one). */
+    /* Stores a new widget. A widget with this id already there is left as it is and counts as
+     * done: a create delivered again must not undo the updates applied since. */
     wc_result (*create)(void *self, const wc_widget *w, wc_error *err);
     /* Applies an update request (wc_widget_apply_update's rules). WC_ERR_NOT_FOUND when the
      * widget is not there. */

@@ -68,6 +68,20 @@ static void update_merges_by_the_rules(void **state)
     wc_request_free(u);
 }
 
+static void a_create_delivered_again_does_not_undo_later_updates(void **state)
+{
+    fixture *f = *state;
+    create(f);
+    wc_request *u = req("{\"type\":\"update\",\"requestId\":\"r2\",\"widgetId\":\"8123f304\","
+                        "\"owner\":\"Mary Matthews\",\"label\":\"LATER\"}");
+    assert_int_equal(f->store.ops->update(f->store.self, u, NULL), WC_OK);
+    create(f); /* redelivered: counts as done, changes nothing */
+    char *text = read_text(f->dir, FILE_NAME);
+    assert_non_null(strstr(text, "\"label\":\"LATER\""));
+    free(text);
+    wc_request_free(u);
+}
+
 static void update_and_delete_of_missing_widget_say_not_found(void **state)
 {
     fixture *f = *state;
@@ -148,6 +162,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(create_writes_the_s3_json_at_the_s3_key),
         T(update_merges_by_the_rules),
+        T(a_create_delivered_again_does_not_undo_later_updates),
         T(update_and_delete_of_missing_widget_say_not_found),
         T(delete_removes_the_file_and_empty_owner_folder),
         T(corrupt_stored_widget_is_reported),
