@@ -55,8 +55,14 @@ static double ms_since(uint64_t start_ns)
 static int dead_letter(pipeline *p, wc_message *msg, const char *reason)
 {
     wc_error err;
-    if (p->source->ops->dead_letter(p->source->self, msg, reason, &err) == WC_OK)
+    wc_result result = p->source->ops->dead_letter(p->source->self, msg, reason, &err);
+    if (result == WC_OK)
         return 1;
+    if (result == WC_ERR_BUSY) { /* handed back to the queue's own redrive policy */
+        wc_errorlog("request=%s outcome=left-to-redrive-policy reason=\"%s\"", msg->key, reason);
+        p->stats->redriven++;
+        return 0;
+    }
     wc_errorlog("request=%s outcome=failed error=\"%s\"", msg->key, err.msg);
     p->stats->failed++;
     return 0;

@@ -54,6 +54,7 @@ typedef struct {
     uint64_t empty_polls; /* all of them, not just consecutive */
     uint64_t busy_ns;     /* time with requests in hand */
     uint64_t released;    /* received but handed back unstarted at a stop */
+    uint64_t redriven;    /* bad requests left to the queue's own redrive policy */
     const char *stopped_by; /* "empty polls", "max requests", "max runtime", "signal" */
 } wc_poller_stats;
 

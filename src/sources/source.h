@@ -38,7 +38,8 @@ typedef struct {
     /* Not applicable yet (its widget is not there): leave it in the source, offer it again no
      * sooner than delay_ms from now, and count the attempt. */
     wc_result (*defer)(void *self, wc_message *msg, uint64_t delay_ms, wc_error *err);
-    /* A bad or given-up request: move it to the dead-letter location with the reason. */
+    /* A bad or given-up request: move it to the dead-letter location with the reason.
+     * WC_ERR_BUSY: handed back for the queue's own redrive policy to move (SQS). */
     wc_result (*dead_letter)(void *self, wc_message *msg, const char *reason, wc_error *err);
     /* Not handled (a transient failure, a shutdown): give it back untouched, at once. */
     wc_result (*release)(void *self, wc_message *msg, wc_error *err);

@@ -156,8 +156,8 @@ static wc_result sqs_dead_letter(void *self, wc_message *msg, const char *reason
     wc_aws_error aerr;
     if (!s->dead_url && s->redrive) {
         /* The queue's own redrive policy moves it after its maxReceiveCount: hand it back. */
-        wc_errorlog("request=%s is left to the queue's redrive policy: %s", msg->key, reason);
-        return finish(s, msg, wc_sqs_change_visibility(s->aws, s->url, msg->handle, 0, &aerr, err));
+        wc_result result = wc_sqs_change_visibility(s->aws, s->url, msg->handle, 0, &aerr, err);
+        return finish(s, msg, result == WC_OK ? WC_ERR_BUSY : result);
     }
     if (!s->dead_url) {
         wc_errorlog("request=%s has no dead-letter queue to go to (--dead-letter-queue): hidden "

@@ -96,4 +96,20 @@ for name in "${s3_corpus[@]}"; do
 done
 out=$("$VERIFY" -wb "$RUN-widgets" --endpoint-url "$EP" --expected "$WORK/s3.json") || fail "$out"
 expect_contains "s3: the good requests gave the expected state" "$out" "OK: "
+
+# A queue with its own redrive policy and no --dead-letter-queue: bad requests are handed back
+# until SQS moves them to the queue's dead-letter queue (maxReceiveCount 2).
+rdl=$(mk_queue "$RUN-redrive-dead")
+arn=$(awscli sqs get-queue-attributes --queue-url "$rdl" --attribute-names QueueArn --query Attributes.QueueArn --output text)
+policy=$(python3 -c 'import json,sys; print(json.dumps({"RedrivePolicy": json.dumps({"deadLetterTargetArn": sys.argv[1], "maxReceiveCount": "2"})}))' "$arn")
+rq=$(mk_queue "$RUN-redrive" --attributes "$policy")
+awscli sqs send-message --queue-url "$rq" --message-body 'not json' >/dev/null
+"$PRODUCER" -rq "$RUN-redrive" --endpoint-url "$EP" -mwr 20 --seed 3 -q
+"$CONSUMER" -rq "$RUN-redrive" -dwt "$RUN-t" --endpoint-url "$EP" -qwt 1 --max-empty-polls 2 \
+  --log-file "$WORK/redrive.log" -q || fail "redrive consumer failed"
+expect_contains "redrive: the policy is found at start-up" "$(cat "$WORK/redrive.log")" "has a redrive policy"
+expect_contains "redrive: the bad request is left to it" "$(cat "$WORK/redrive.log")" "outcome=left-to-redrive-policy"
+expect_eq "redrive: the good requests applied" "$(grep -c outcome=applied "$WORK/redrive.log")" 20
+expect_eq "redrive: SQS moved the bad one to its dead-letter queue" "$(queue_depth "$rdl")" 1
+expect_eq "redrive: the queue is empty" "$(queue_depth "$rq")" 0
 echo "$checks passed, 0 failed"
