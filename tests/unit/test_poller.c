@@ -265,6 +265,93 @@ static void a_store_failure_hands_the_request_back(void **state)
     free(log);
 }
 
+/* An asynchronous store played by the test: start() parks each operation; the driver completes
+ * the parked ones newest first (the worst order for a pipeline that must keep one widget's
+ * requests in order), recording what was applied. */
+typedef struct {
+    const wc_request *req;
+    wc_store_done done;
+    void *ctx;
+} parked;
+static parked parked_ops[64];
+static int n_parked, max_parked, applied_n;
+static char applied_log[64][32]; /* "widget:requestId" in the order applied */
+
+static wc_result async_start(void *self, const wc_request *req, wc_store_done done, void *ctx,
+                             wc_error *err)
+{
+    for (int i = 0; i < n_parked; i++)
+        if (strcmp(parked_ops[i].req->widget_id, req->widget_id) == 0)
+            fail_msg("two requests of widget %s in flight at once", req->widget_id);
+    parked_ops[n_parked++] = (parked){req, done, ctx};
+    if (n_parked > max_parked)
+        max_parked = n_parked;
+    return WC_OK;
+}
+
+static int async_run(void *self, int wait_ms)
+{
+    while (n_parked > 0) {
+        parked op = parked_ops[--n_parked];
+        snprintf(applied_log[applied_n++], sizeof(applied_log[0]), "%s:%s", op.req->widget_id,
+                 op.req->request_id);
+        wc_error ok;
+        wc_error_clear(&ok);
+        op.done(op.ctx, WC_OK, &ok);
+    }
+    return 0;
+}
+
+static void concurrency_is_bounded_and_each_widget_keeps_its_order(void **state)
+{
+    fixture *f = *state;
+    static const wc_store_ops ops = {.kind = "async", .ordered = 1, .start = async_start,
+                                     .destroy = no_destroy};
+    wc_store_destroy(&f->store);
+    f->store = (wc_store){&ops, NULL};
+    n_parked = max_parked = applied_n = 0;
+    char name[32], body[256];
+    for (int i = 0; i < 30; i++) { /* three widgets, interleaved: w0 w1 w2 w0 w1 w2 ... */
+        snprintf(name, sizeof(name), "%013d", i);
+        snprintf(body, sizeof(body),
+                 "{\"type\":\"%s\",\"requestId\":\"r%02d\",\"widgetId\":\"w%d\","
+                 "\"owner\":\"Sue Smith\"}",
+                 i < 3 ? "create" : "update", i, i % 3);
+        write_text(f->req_dir, name, body);
+    }
+    for (int i = 0; i < 6; i++) { /* and six widgets of one request each */
+        snprintf(name, sizeof(name), "%013d", 100 + i);
+        snprintf(body, sizeof(body),
+                 "{\"type\":\"create\",\"requestId\":\"s%d\",\"widgetId\":\"x%d\","
+                 "\"owner\":\"Sue Smith\"}",
+                 i, i);
+        write_text(f->req_dir, name, body);
+    }
+    f->cfg.concurrency = 4;
+    wc_driver driver = {async_run, NULL};
+    wc_error err;
+    memset(&f->stats, 0, sizeof(f->stats));
+    assert_int_equal(wc_poller_run_driven(&f->cfg, &f->src, &f->store, &f->clock, &driver, NULL,
+                                          &f->stats, &err),
+                     WC_OK);
+    assert_int_equal(f->stats.applied, 36);
+    assert_int_equal(applied_n, 36);
+    assert_in_range(max_parked, 2, 4); /* parallel, and never more than --concurrency */
+    for (int w = 0; w < 3; w++) {      /* each widget's requests in the order delivered */
+        int last = -1;
+        for (int i = 0; i < applied_n; i++) {
+            char prefix[8];
+            snprintf(prefix, sizeof(prefix), "w%d:", w);
+            if (strncmp(applied_log[i], prefix, 3) != 0)
+                continue;
+            int seq = atoi(applied_log[i] + 4);
+            assert_true(seq > last);
+            last = seq;
+        }
+    }
+    assert_int_equal(count_entries(f->req_dir), 0);
+}
+
 static void retry_delay_doubles_up_to_twenty_times(void **state)
 {
     assert_int_equal(wc_retry_delay_ms(100, 0), 100);
@@ -288,6 +375,7 @@ int main(void)
         T(max_runtime_stops_an_endless_poll),
         T(a_stop_request_ends_the_loop_before_the_next_request),
         T(a_store_failure_hands_the_request_back),
+        T(concurrency_is_bounded_and_each_widget_keeps_its_order),
         cmocka_unit_test(retry_delay_doubles_up_to_twenty_times),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
