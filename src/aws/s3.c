@@ -45,18 +45,29 @@ static char *bucket_path(wc_s3_bucket *b)
     return p;
 }
 
-wc_result wc_s3_start(wc_s3_bucket *b, const char *method, const char *key, const wc_param *headers,
-                      size_t n_headers, const char *body, size_t len, size_t max_body,
-                      wc_aws_done done, void *ctx, wc_error *err)
+/* One call on an object: started (with done; see wc_aws_start) or sent and waited for (resp). */
+static wc_result object_request(wc_s3_bucket *b, const char *method, const char *key,
+                                const wc_param *headers, size_t n_headers, const char *body,
+                                size_t len, size_t max_body, wc_aws_done done, void *ctx,
+                                wc_http_response *resp, wc_aws_error *aerr, wc_error *err)
 {
     char *path = object_path(b, key);
     if (!path)
         return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     wc_aws_request req = {"s3", method, b->base, path, NULL, 0, headers, n_headers,
                           body, len, 0, 0, max_body};
-    wc_result result = wc_aws_start(b->aws, &req, done, ctx, err);
+    wc_result result = done ? wc_aws_start(b->aws, &req, done, ctx, err)
+                            : wc_aws_send(b->aws, &req, resp, aerr, err);
     free(path);
     return result;
+}
+
+wc_result wc_s3_start(wc_s3_bucket *b, const char *method, const char *key, const wc_param *headers,
+                      size_t n_headers, const char *body, size_t len, size_t max_body,
+                      wc_aws_done done, void *ctx, wc_error *err)
+{
+    return object_request(b, method, key, headers, n_headers, body, len, max_body, done, ctx, NULL,
+                          NULL, err);
 }
 
 static wc_result object_call(wc_s3_bucket *b, const char *method, const char *key,
@@ -64,14 +75,8 @@ static wc_result object_call(wc_s3_bucket *b, const char *method, const char *ke
                              size_t len, size_t max_body, wc_http_response *resp,
                              wc_aws_error *aerr, wc_error *err)
 {
-    char *path = object_path(b, key);
-    if (!path)
-        return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
-    wc_aws_request req = {"s3", method, b->base, path, NULL, 0, headers, n_headers,
-                          body, len, 0, 0, max_body};
-    wc_result result = wc_aws_send(b->aws, &req, resp, aerr, err);
-    free(path);
-    return result;
+    return object_request(b, method, key, headers, n_headers, body, len, max_body, NULL, NULL,
+                          resp, aerr, err);
 }
 
 static wc_result put_object(wc_s3_bucket *b, const char *key, const char *body, size_t len,
