@@ -6,10 +6,10 @@
 #include <stddef.h>
 
 typedef struct {
-    char service[16];     /* "s3", "sqs", "dynamodb" */
-    char code[128];       /* "NoSuchBucket", "ResourceNotFoundException", ... ("" when none) */
+    char service[16]; /* "s3", "sqs", "dynamodb" */
+    char code[128];   /* "NoSuchBucket", "ResourceNotFoundException", ... ("" when none) */
     char message[384];
-    long status;          /* HTTP status, 0 when no answer */
+    long status; /* HTTP status, 0 when no answer */
     char request_id[128];
 } wc_aws_error;
 

@@ -15,8 +15,8 @@ struct wc_aws {
     wc_clock *clock;
     wc_endpoint endpoints[3]; /* s3, sqs, dynamodb, resolved on first use */
     int resolved[3];
-    int in_flight;               /* calls started and not yet done */
-    struct call *waiting;        /* calls waiting to be retried */
+    int in_flight;        /* calls started and not yet done */
+    struct call *waiting; /* calls waiting to be retried */
 };
 
 wc_aws *wc_aws_new(const wc_aws_config *config, wc_error *err)
@@ -109,7 +109,7 @@ typedef struct call {
     wc_param *query, *headers; /* copies of req's arrays */
     char *strings;             /* one block holding every string of the request */
     unsigned attempt;
-    uint64_t due_ms;           /* a retry waiting for its time */
+    uint64_t due_ms; /* a retry waiting for its time */
     wc_aws_done done;
     void *ctx;
     struct call *next_waiting;
@@ -223,10 +223,10 @@ static wc_result send_call(call *c, wc_error *err)
     for (size_t i = 0; i < req->n_headers; i++)
         headers[n++] = req->headers[i];
 
-    wc_sigv4_request sreq = {req->method, req->path, req->query, req->n_query,
-                             headers, n, hash};
-    wc_sigv4_signer signer = {creds->access_key_id, creds->secret_access_key, aws->region,
-                              req->service, now, strcmp(req->service, "s3") != 0};
+    wc_sigv4_request sreq = {req->method, req->path, req->query, req->n_query, headers, n, hash};
+    wc_sigv4_signer signer = {
+        creds->access_key_id,           creds->secret_access_key, aws->region, req->service, now,
+        strcmp(req->service, "s3") != 0};
     char *auth = wc_sigv4_authorization(&signer, &sreq);
     char *path = wc_uri_encode(req->path, 1);
     char *query = wc_sigv4_query(req->query, req->n_query);
@@ -241,7 +241,7 @@ static wc_result send_call(call *c, wc_error *err)
         result = wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     } else {
         headers[n++] = (wc_param){"Authorization", auth};
-        wc_http_request hreq = {req->method, url,         headers,         n,
+        wc_http_request hreq = {req->method, url,           headers,         n,
                                 req->body,   req->body_len, req->timeout_ms, req->max_body};
         result = wc_http_start(aws->http, &hreq, on_http_done, c, err);
     }
@@ -294,8 +294,8 @@ static void on_http_done(void *ctx, wc_http_response *resp)
     wc_http_response_cleanup(resp);
     if (wc_retry_is_retryable(&aerr) && c->attempt + 1 < aws->retry.max_attempts) {
         /* Try again later: wc_aws_run sends it when due. */
-        c->due_ms = aws->clock->now_ms(aws->clock) +
-                    wc_retry_delay_full_jitter(&aws->retry, c->attempt);
+        c->due_ms =
+            aws->clock->now_ms(aws->clock) + wc_retry_delay_full_jitter(&aws->retry, c->attempt);
         c->attempt++;
         c->next_waiting = aws->waiting;
         aws->waiting = c;
@@ -361,8 +361,8 @@ typedef struct {
     wc_error *err;
 } sync_call;
 
-static void sync_done(void *ctx, wc_result result, wc_http_response *resp,
-                      const wc_aws_error *aerr, const wc_error *err)
+static void sync_done(void *ctx, wc_result result, wc_http_response *resp, const wc_aws_error *aerr,
+                      const wc_error *err)
 {
     sync_call *s = ctx;
     s->done = 1;
@@ -394,8 +394,8 @@ typedef struct {
     char *target;
 } json_call;
 
-static void json_done(void *ctx, wc_result result, wc_http_response *resp,
-                      const wc_aws_error *aerr, const wc_error *err)
+static void json_done(void *ctx, wc_result result, wc_http_response *resp, const wc_aws_error *aerr,
+                      const wc_error *err)
 {
     json_call *j = ctx;
     json_t *answer = NULL;
@@ -438,10 +438,9 @@ wc_result wc_aws_json_start(wc_aws *aws, const char *service, const char *target
     }
     j->done = done;
     j->ctx = ctx;
-    wc_param headers[] = {{"Content-Type", "application/x-amz-json-1.0"},
-                          {"X-Amz-Target", target}};
-    wc_aws_request req = {service, "POST", ep->base, "/", NULL, 0, headers, 2, text, strlen(text),
-                          0, timeout, 0};
+    wc_param headers[] = {{"Content-Type", "application/x-amz-json-1.0"}, {"X-Amz-Target", target}};
+    wc_aws_request req = {service, "POST", ep->base,     "/", NULL,    0, headers,
+                          2,       text,   strlen(text), 0,   timeout, 0};
     wc_result result = wc_aws_start(aws, &req, json_done, j, err);
     free(text);
     if (result != WC_OK) {
@@ -494,4 +493,3 @@ wc_result wc_aws_resource_error(wc_error *err, wc_result result, const char *wha
     return wc_error_set(err, result, "%s \"%s\": %s", what, name,
                         aerr->code[0] ? wc_aws_error_text(aerr, text, sizeof(text)) : detail->msg);
 }
-

@@ -18,7 +18,7 @@ typedef struct {
     const char *endpoint_url; /* --endpoint-url, or NULL */
     wc_retry_policy retry;
     wc_http_config http;
-    wc_clock *clock;          /* for backoff sleeps; NULL: the system clock */
+    wc_clock *clock; /* for backoff sleeps; NULL: the system clock */
 } wc_aws_config;
 
 typedef struct wc_aws wc_aws;
@@ -36,8 +36,8 @@ const wc_endpoint *wc_aws_endpoint(wc_aws *aws, const char *service, wc_error *e
 typedef struct {
     const char *service; /* "s3", "sqs", "dynamodb" */
     const char *method;
-    const char *base;    /* scheme://host[:port] */
-    const char *path;    /* decoded; encoded once on the wire and in the signature */
+    const char *base; /* scheme://host[:port] */
+    const char *path; /* decoded; encoded once on the wire and in the signature */
     const wc_param *query;
     size_t n_query;
     const wc_param *headers; /* extra headers, all signed */

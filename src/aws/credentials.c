@@ -45,7 +45,8 @@ static wc_result fill(wc_credentials *out, const char *id, const char *secret, c
     out->secret_access_key = strdup(secret);
     out->session_token = token && *token ? strdup(token) : NULL;
     snprintf(out->source, sizeof(out->source), "%s", source);
-    if (!out->access_key_id || !out->secret_access_key || (token && *token && !out->session_token)) {
+    if (!out->access_key_id || !out->secret_access_key ||
+        (token && *token && !out->session_token)) {
         wc_credentials_cleanup(out);
         return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     }
@@ -189,8 +190,8 @@ static wc_result profile_fetch(wc_credential_provider *self, wc_credentials *out
         result = fill(out, conf.id, conf.secret, conf.token, source, err);
     } else if (explicit && !cred.found && !conf.found) {
         /* Asked for by name: an error, not a reason to go on to the next source. */
-        result = wc_error_set(err, WC_ERR_INVALID, "profile \"%s\" is in neither %s nor %s",
-                              name, cred_path ? cred_path : "~/.aws/credentials",
+        result = wc_error_set(err, WC_ERR_INVALID, "profile \"%s\" is in neither %s nor %s", name,
+                              cred_path ? cred_path : "~/.aws/credentials",
                               conf_path ? conf_path : "~/.aws/config");
     } else if (cred.found || conf.found) {
         if (cred.id || conf.id || cred.secret || conf.secret)
@@ -350,8 +351,8 @@ static wc_result imds_fetch(wc_credential_provider *self, wc_credentials *out, w
     }
     wc_http_response_cleanup(&resp);
     if (result == WC_OK) {
-        snprintf(url, sizeof(url), "%.*s/latest/meta-data/iam/security-credentials/%s",
-                 (int)blen, base, role);
+        snprintf(url, sizeof(url), "%.*s/latest/meta-data/iam/security-credentials/%s", (int)blen,
+                 base, role);
         wc_http_request cred_req = {"GET", url, &tok, 1, NULL, 0, 1000, 0};
         result = wc_http_do(p->http, &cred_req, &resp, err);
         if (result == WC_OK && resp.status != 200)

@@ -21,7 +21,9 @@ wc_result wc_endpoint_resolve(const char *service, const char *region, const cha
     memset(out, 0, sizeof(*out));
     char var[64];
     snprintf(var, sizeof(var), "AWS_ENDPOINT_URL_%s",
-             strcmp(service, "s3") == 0 ? "S3" : strcmp(service, "sqs") == 0 ? "SQS" : "DYNAMODB");
+             strcmp(service, "s3") == 0    ? "S3"
+             : strcmp(service, "sqs") == 0 ? "SQS"
+                                           : "DYNAMODB");
     const char *url = override && *override ? override : NULL;
     if (!url && getenv(var) && *getenv(var))
         url = getenv(var);

@@ -12,8 +12,8 @@
 #include "common/error.h"
 
 typedef struct {
-    char *base;     /* "https://sqs.us-east-1.amazonaws.com", no trailing '/'; owned */
-    int custom;     /* an override: path-style S3 */
+    char *base; /* "https://sqs.us-east-1.amazonaws.com", no trailing '/'; owned */
+    int custom; /* an override: path-style S3 */
 } wc_endpoint;
 
 /* service: "s3", "sqs" or "dynamodb". override: --endpoint-url, or NULL. */

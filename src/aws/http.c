@@ -168,7 +168,8 @@ wc_result wc_http_start(wc_http *h, const wc_http_request *req, wc_http_done don
     curl_easy_setopt(e, CURLOPT_HEADERDATA, t);
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->response.error);
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, h->config.connect_timeout_ms);
-    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, req->timeout_ms ? req->timeout_ms : h->config.timeout_ms);
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS,
+                     req->timeout_ms ? req->timeout_ms : h->config.timeout_ms);
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);

@@ -36,14 +36,14 @@ typedef struct {
 } wc_http_request;
 
 typedef struct {
-    long status;       /* 0 when no HTTP answer came (see curl_code/error) */
-    char *body;        /* NUL-terminated, owned; "" when none */
+    long status; /* 0 when no HTTP answer came (see curl_code/error) */
+    char *body;  /* NUL-terminated, owned; "" when none */
     size_t len;
-    int too_large;     /* the body passed max_body: cut, and the request failed */
-    char *request_id;  /* x-amz-request-id or x-amzn-RequestId, owned, or NULL */
-    char *etag;        /* owned, or NULL */
-    int curl_code;     /* CURLcode, 0 when the exchange worked */
-    char error[256];   /* curl's words when curl_code is set */
+    int too_large;    /* the body passed max_body: cut, and the request failed */
+    char *request_id; /* x-amz-request-id or x-amzn-RequestId, owned, or NULL */
+    char *etag;       /* owned, or NULL */
+    int curl_code;    /* CURLcode, 0 when the exchange worked */
+    char error[256];  /* curl's words when curl_code is set */
 } wc_http_response;
 
 typedef void (*wc_http_done)(void *ctx, wc_http_response *response);

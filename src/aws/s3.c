@@ -54,8 +54,8 @@ static wc_result object_request(wc_s3_bucket *b, const char *method, const char 
     char *path = object_path(b, key);
     if (!path)
         return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
-    wc_aws_request req = {"s3", method, b->base, path, NULL, 0, headers, n_headers,
-                          body, len, 0, 0, max_body};
+    wc_aws_request req = {"s3",      method, b->base, path, NULL, 0,       headers,
+                          n_headers, body,   len,     0,    0,    max_body};
     wc_result result = done ? wc_aws_start(b->aws, &req, done, ctx, err)
                             : wc_aws_send(b->aws, &req, resp, aerr, err);
     free(path);
@@ -75,8 +75,8 @@ static wc_result object_call(wc_s3_bucket *b, const char *method, const char *ke
                              size_t len, size_t max_body, wc_http_response *resp,
                              wc_aws_error *aerr, wc_error *err)
 {
-    return object_request(b, method, key, headers, n_headers, body, len, max_body, NULL, NULL,
-                          resp, aerr, err);
+    return object_request(b, method, key, headers, n_headers, body, len, max_body, NULL, NULL, resp,
+                          aerr, err);
 }
 
 static wc_result put_object(wc_s3_bucket *b, const char *key, const char *body, size_t len,
@@ -105,8 +105,8 @@ wc_result wc_s3_copy(wc_s3_bucket *b, const char *from_bucket, const char *from_
     if (!encoded)
         return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     wc_param extra[2] = {{"x-amz-copy-source", encoded}, {"x-amz-metadata-directive", "REPLACE"}};
-    wc_result result = put_object(b, to_key, NULL, 0, NULL, extra, 2, metadata, n_metadata, aerr,
-                                  err);
+    wc_result result =
+        put_object(b, to_key, NULL, 0, NULL, extra, 2, metadata, n_metadata, aerr, err);
     free(encoded);
     return result;
 }

@@ -342,8 +342,7 @@ char *wc_sigv4_authorization(const wc_sigv4_signer *s, const wc_sigv4_request *r
         size_t len = strlen(s->access_key_id) + strlen(sc) + strlen(signed_headers) + 128;
         out = malloc(len);
         if (out)
-            snprintf(out, len,
-                     "AWS4-HMAC-SHA256 Credential=%s/%s, SignedHeaders=%s, Signature=%s",
+            snprintf(out, len, "AWS4-HMAC-SHA256 Credential=%s/%s, SignedHeaders=%s, Signature=%s",
                      s->access_key_id, sc, signed_headers, sig);
     }
     free(canonical);

@@ -25,21 +25,21 @@ typedef struct {
 
 typedef struct {
     const char *method;
-    const char *path;           /* decoded */
-    const wc_param *query;      /* decoded; value "" for a key with no value */
+    const char *path;      /* decoded */
+    const wc_param *query; /* decoded; value "" for a key with no value */
     size_t n_query;
-    const wc_param *headers;    /* headers to sign, host among them */
+    const wc_param *headers; /* headers to sign, host among them */
     size_t n_headers;
-    const char *payload_hash;   /* hex SHA-256 of the body, or "UNSIGNED-PAYLOAD" */
+    const char *payload_hash; /* hex SHA-256 of the body, or "UNSIGNED-PAYLOAD" */
 } wc_sigv4_request;
 
 typedef struct {
     const char *access_key_id;
     const char *secret_access_key;
     const char *region;
-    const char *service;        /* "s3", "sqs", "dynamodb" */
+    const char *service; /* "s3", "sqs", "dynamodb" */
     time_t when;
-    int normalize_path;         /* remove dot segments and repeated '/' (not for S3) */
+    int normalize_path; /* remove dot segments and repeated '/' (not for S3) */
 } wc_sigv4_signer;
 
 /* RFC 3986 encoding as SigV4 wants it: unreserved bytes (A-Z a-z 0-9 - . _ ~) stay, every other
@@ -53,7 +53,8 @@ char *wc_sigv4_query(const wc_param *query, size_t n);
 /* "20150830T123600Z" into out[17]. */
 void wc_sigv4_amz_date(time_t when, char out[17]);
 
-/* The canonical request; *signed_headers gets "host;x-amz-date". Both heap strings, caller frees. */
+/* The canonical request; *signed_headers gets "host;x-amz-date". Both heap strings, caller frees.
+ */
 char *wc_sigv4_canonical_request(const wc_sigv4_request *req, int normalize_path,
                                  char **signed_headers);
 

@@ -19,16 +19,16 @@ wc_result wc_sqs_queue_url(wc_aws *aws, const char *name_or_url, char **url, wc_
     json_t *answer = NULL;
     wc_result result;
     if (strncmp(name_or_url, "https://", 8) == 0 || strncmp(name_or_url, "http://", 7) == 0) {
-        result = call(aws, "GetQueueAttributes",
-                      json_pack("{s:s, s:[s]}", "QueueUrl", name_or_url, "AttributeNames",
-                                "QueueArn"),
-                      NULL, aerr, err);
+        result =
+            call(aws, "GetQueueAttributes",
+                 json_pack("{s:s, s:[s]}", "QueueUrl", name_or_url, "AttributeNames", "QueueArn"),
+                 NULL, aerr, err);
         if (result == WC_OK && !(*url = strdup(name_or_url)))
             result = wc_error_set(err, WC_ERR_NOMEM, "out of memory");
         return result;
     }
-    result = call(aws, "GetQueueUrl", json_pack("{s:s}", "QueueName", name_or_url), &answer, aerr,
-                  err);
+    result =
+        call(aws, "GetQueueUrl", json_pack("{s:s}", "QueueName", name_or_url), &answer, aerr, err);
     if (result == WC_OK) {
         const char *u = json_string_value(json_object_get(answer, "QueueUrl"));
         if (!u)
@@ -45,11 +45,10 @@ wc_result wc_sqs_receive(wc_aws *aws, const char *url, int max, int wait_s, int 
 {
     json_t *answer = NULL;
     *messages = NULL;
-    json_t *body = json_pack("{s:s, s:i, s:i, s:i, s:[s], s:[s]}", "QueueUrl", url,
-                             "MaxNumberOfMessages", max, "WaitTimeSeconds", wait_s,
-                             "VisibilityTimeout", visibility_s, "AttributeNames",
-                             "ApproximateReceiveCount", "MessageSystemAttributeNames",
-                             "ApproximateReceiveCount");
+    json_t *body = json_pack(
+        "{s:s, s:i, s:i, s:i, s:[s], s:[s]}", "QueueUrl", url, "MaxNumberOfMessages", max,
+        "WaitTimeSeconds", wait_s, "VisibilityTimeout", visibility_s, "AttributeNames",
+        "ApproximateReceiveCount", "MessageSystemAttributeNames", "ApproximateReceiveCount");
     wc_result result = call(aws, "ReceiveMessage", body, &answer, aerr, err);
     if (result == WC_OK) {
         json_t *list = json_object_get(answer, "Messages");
@@ -68,9 +67,9 @@ wc_result wc_sqs_send(wc_aws *aws, const char *url, const char *body, const char
     if (req && dedup_id)
         json_object_set_new(req, "MessageDeduplicationId", json_string(dedup_id));
     if (req && reason)
-        json_object_set_new(req, "MessageAttributes",
-                            json_pack("{s:{s:s, s:s}}", "reason", "DataType", "String",
-                                      "StringValue", reason));
+        json_object_set_new(
+            req, "MessageAttributes",
+            json_pack("{s:{s:s, s:s}}", "reason", "DataType", "String", "StringValue", reason));
     return call(aws, "SendMessage", req, NULL, aerr, err);
 }
 
@@ -82,8 +81,8 @@ wc_result wc_sqs_delete(wc_aws *aws, const char *url, const char *receipt, wc_aw
                 err);
 }
 
-wc_result wc_sqs_change_visibility(wc_aws *aws, const char *url, const char *receipt,
-                                   int seconds, wc_aws_error *aerr, wc_error *err)
+wc_result wc_sqs_change_visibility(wc_aws *aws, const char *url, const char *receipt, int seconds,
+                                   wc_aws_error *aerr, wc_error *err)
 {
     return call(aws, "ChangeMessageVisibility",
                 json_pack("{s:s, s:s, s:i}", "QueueUrl", url, "ReceiptHandle", receipt,
@@ -99,14 +98,14 @@ wc_result wc_sqs_delete_batch(wc_aws *aws, const char *url, char *const *receipt
     for (size_t i = 0; entries && i < n; i++) {
         char id[16];
         snprintf(id, sizeof(id), "m%zu", i);
-        json_array_append_new(entries, json_pack("{s:s, s:s}", "Id", id, "ReceiptHandle",
-                                                 receipts[i]));
+        json_array_append_new(entries,
+                              json_pack("{s:s, s:s}", "Id", id, "ReceiptHandle", receipts[i]));
     }
     json_t *answer = NULL;
-    wc_result result = call(aws, "DeleteMessageBatch",
-                            entries ? json_pack("{s:s, s:o}", "QueueUrl", url, "Entries", entries)
-                                    : NULL,
-                            &answer, aerr, err);
+    wc_result result =
+        call(aws, "DeleteMessageBatch",
+             entries ? json_pack("{s:s, s:o}", "QueueUrl", url, "Entries", entries) : NULL, &answer,
+             aerr, err);
     if (result == WC_OK)
         *failed = json_array_size(json_object_get(answer, "Failed"));
     json_decref(answer);
@@ -118,13 +117,13 @@ wc_result wc_sqs_redrive_policy(wc_aws *aws, const char *url, char **policy, wc_
 {
     *policy = NULL;
     json_t *answer = NULL;
-    wc_result result = call(aws, "GetQueueAttributes",
-                            json_pack("{s:s, s:[s]}", "QueueUrl", url, "AttributeNames",
-                                      "RedrivePolicy"),
-                            &answer, aerr, err);
+    wc_result result =
+        call(aws, "GetQueueAttributes",
+             json_pack("{s:s, s:[s]}", "QueueUrl", url, "AttributeNames", "RedrivePolicy"), &answer,
+             aerr, err);
     if (result == WC_OK) {
-        const char *p =
-            json_string_value(json_object_get(json_object_get(answer, "Attributes"), "RedrivePolicy"));
+        const char *p = json_string_value(
+            json_object_get(json_object_get(answer, "Attributes"), "RedrivePolicy"));
         if (!(*policy = strdup(p ? p : "")))
             result = wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     }

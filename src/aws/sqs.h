@@ -33,7 +33,7 @@ wc_result wc_sqs_delete_batch(wc_aws *aws, const char *url, char *const *receipt
 wc_result wc_sqs_redrive_policy(wc_aws *aws, const char *url, char **policy, wc_aws_error *aerr,
                                 wc_error *err);
 
-wc_result wc_sqs_change_visibility(wc_aws *aws, const char *url, const char *receipt,
-                                   int seconds, wc_aws_error *aerr, wc_error *err);
+wc_result wc_sqs_change_visibility(wc_aws *aws, const char *url, const char *receipt, int seconds,
+                                   wc_aws_error *aerr, wc_error *err);
 
 #endif

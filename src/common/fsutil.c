@@ -26,8 +26,8 @@ wc_result wc_read_file(const char *path, size_t cap, char **out, size_t *len, wc
     }
     if ((size_t)st.st_size > cap) {
         *len = (size_t)st.st_size;
-        result = wc_error_set(err, WC_ERR_TOO_LARGE, "%s: %zu bytes, over the %zu-byte limit",
-                              path, (size_t)st.st_size, cap);
+        result = wc_error_set(err, WC_ERR_TOO_LARGE, "%s: %zu bytes, over the %zu-byte limit", path,
+                              (size_t)st.st_size, cap);
         goto done;
     }
     /* Read up to cap+1 bytes whatever stat said: the file may grow while we read. */
@@ -116,8 +116,9 @@ static wc_result write_file(const char *path, const char *data, size_t len, int 
     close(fd);
     if (only_new) {
         if (link(tmp, path) != 0)
-            result = errno == EEXIST ? WC_ERR_CONFLICT
-                                     : wc_error_set(err, WC_ERR_IO, "%s: %s", path, strerror(errno));
+            result = errno == EEXIST
+                         ? WC_ERR_CONFLICT
+                         : wc_error_set(err, WC_ERR_IO, "%s: %s", path, strerror(errno));
         unlink(tmp);
     } else if (rename(tmp, path) != 0) {
         result = wc_error_set(err, WC_ERR_IO, "%s: %s", path, strerror(errno));

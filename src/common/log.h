@@ -27,9 +27,9 @@ int wc_log_enabled(wc_log_level level);
 
 void wc_log(wc_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-#define wc_debug(...) wc_log(WC_LOG_DEBUG, __VA_ARGS__)
-#define wc_info(...)  wc_log(WC_LOG_INFO, __VA_ARGS__)
-#define wc_warn(...)  wc_log(WC_LOG_WARN, __VA_ARGS__)
+#define wc_debug(...)    wc_log(WC_LOG_DEBUG, __VA_ARGS__)
+#define wc_info(...)     wc_log(WC_LOG_INFO, __VA_ARGS__)
+#define wc_warn(...)     wc_log(WC_LOG_WARN, __VA_ARGS__)
 #define wc_errorlog(...) wc_log(WC_LOG_ERROR, __VA_ARGS__)
 
 #endif

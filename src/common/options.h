@@ -24,8 +24,8 @@ typedef enum {
 } wc_opt_type;
 
 typedef struct {
-    const char *long_name;     /* "request-bucket" */
-    const char *short_name;    /* "rb", or NULL */
+    const char *long_name;  /* "request-bucket" */
+    const char *short_name; /* "rb", or NULL */
     wc_opt_type type;
     const char *arg_name;      /* "BUCKET", shown in --help */
     const char *default_value; /* as text; NULL = none */
@@ -34,7 +34,10 @@ typedef struct {
     const char *help;
 } wc_option;
 
-#define WC_OPTIONS_END {NULL, NULL, WC_OPT_FLAG, NULL, NULL, NULL, 0, NULL}
+#define WC_OPTIONS_END                                                                             \
+    {                                                                                              \
+        NULL, NULL, WC_OPT_FLAG, NULL, NULL, NULL, 0, NULL                                         \
+    }
 
 /* Fills config from defaults, then the environment, then argv[1..]. Positional arguments are
  * gathered, in order, into positional[] (up to max_positional; more is an error).

@@ -53,8 +53,8 @@ const wc_option wc_consumer_options[] = {
      "stop after this many milliseconds (0 = no limit)"},
     {"queue-wait-timeout", "qwt", WC_OPT_UINT, "SECONDS", "10", NULL, OFF(queue_wait_s),
      "SQS long-poll wait"},
-    {"queue-visibility-timeout", "qvt", WC_OPT_UINT, "SECONDS", "30", NULL,
-     OFF(queue_visibility_s), "SQS visibility timeout of received messages"},
+    {"queue-visibility-timeout", "qvt", WC_OPT_UINT, "SECONDS", "30", NULL, OFF(queue_visibility_s),
+     "SQS visibility timeout of received messages"},
     {"poll-interval", NULL, WC_OPT_UINT, "MS", "100", NULL, OFF(poll_interval_ms),
      "wait after an empty poll"},
     {"max-empty-polls", NULL, WC_OPT_UINT, "N", "5", NULL, OFF(max_empty_polls),
@@ -87,12 +87,13 @@ const wc_option wc_consumer_options[] = {
 
 void wc_consumer_usage(FILE *out)
 {
-    fprintf(out,
-            "Usage: widget-consumer SOURCE STORE [options]\n"
-            "       widget-consumer s3 REQUEST_BUCKET s3|dynamodb WIDGET_BUCKET|TABLE [options]\n"
-            "Takes Widget Requests one by one from SOURCE, applies them to STORE and removes them.\n"
-            "SOURCE is --request-dir, -rb or -rq; STORE is --widget-dir, -wb or -dwt.\n\n"
-            "Options:\n");
+    fprintf(
+        out,
+        "Usage: widget-consumer SOURCE STORE [options]\n"
+        "       widget-consumer s3 REQUEST_BUCKET s3|dynamodb WIDGET_BUCKET|TABLE [options]\n"
+        "Takes Widget Requests one by one from SOURCE, applies them to STORE and removes them.\n"
+        "SOURCE is --request-dir, -rb or -rq; STORE is --widget-dir, -wb or -dwt.\n\n"
+        "Options:\n");
     wc_options_help(wc_consumer_options, out);
 }
 
@@ -111,8 +112,8 @@ static wc_result apply_positional(wc_consumer_config *c, const char **pos, int n
     else if (strcmp(pos[0], "dir") == 0)
         c->request_dir = pos[1];
     else
-        return wc_error_set(err, WC_ERR_INVALID,
-                            "source type \"%s\" is not s3, sqs or dir", pos[0]);
+        return wc_error_set(err, WC_ERR_INVALID, "source type \"%s\" is not s3, sqs or dir",
+                            pos[0]);
     if (strcmp(pos[2], "s3") == 0)
         c->widget_bucket = pos[3];
     else if (strcmp(pos[2], "dynamodb") == 0)
@@ -190,15 +191,25 @@ static wc_result open_source(const wc_consumer_config *c, wc_consumer_parts *p, 
     if (c->shard && wc_shard_parse(c->shard, &shard, err) != WC_OK)
         return WC_ERR_INVALID;
     if (c->request_queue) {
-        wc_sqs_source_config sc = {p->aws, c->request_queue, c->dead_letter_queue,
-                                   (int)c->queue_wait_s, (int)c->queue_visibility_s,
-                                   (size_t)c->max_request_bytes, wc_clock_system()};
+        wc_sqs_source_config sc = {p->aws,
+                                   c->request_queue,
+                                   c->dead_letter_queue,
+                                   (int)c->queue_wait_s,
+                                   (int)c->queue_visibility_s,
+                                   (size_t)c->max_request_bytes,
+                                   wc_clock_system()};
         return wc_sqs_source_open(&sc, &p->source, err);
     }
     if (c->request_bucket) {
-        wc_s3_source_config sc = {p->aws, c->request_bucket, c->request_prefix,
-                                  c->dead_letter_bucket, c->dead_letter_prefix,
-                                  (size_t)c->max_request_bytes, 10, wc_clock_system(), shard};
+        wc_s3_source_config sc = {p->aws,
+                                  c->request_bucket,
+                                  c->request_prefix,
+                                  c->dead_letter_bucket,
+                                  c->dead_letter_prefix,
+                                  (size_t)c->max_request_bytes,
+                                  10,
+                                  wc_clock_system(),
+                                  shard};
         return wc_s3_source_open(&sc, &p->source, err);
     }
     char *dead_letter = NULL;
@@ -214,8 +225,8 @@ static wc_result open_source(const wc_consumer_config *c, wc_consumer_parts *p, 
         memcpy(dead_letter + len, ".dead-letter", sizeof(".dead-letter"));
         dl = dead_letter;
     }
-    wc_dir_source_config sc = {c->request_dir, dl, (size_t)c->max_request_bytes,
-                               wc_clock_system(), shard};
+    wc_dir_source_config sc = {c->request_dir, dl, (size_t)c->max_request_bytes, wc_clock_system(),
+                               shard};
     wc_result result = wc_dir_source_open(&sc, &p->source, err);
     free(dead_letter);
     return result;
@@ -239,8 +250,8 @@ wc_result wc_consumer_open(const wc_consumer_config *c, wc_consumer_parts *p, wc
 {
     memset(p, 0, sizeof(*p));
     if (c->request_queue || c->request_bucket || c->widget_bucket || c->widget_table) {
-        wc_aws_config ac = {.region = c->region, .profile = c->profile,
-                            .endpoint_url = c->endpoint_url};
+        wc_aws_config ac = {
+            .region = c->region, .profile = c->profile, .endpoint_url = c->endpoint_url};
         /* A long poll must not hit the transport's timeout. */
         ac.http.timeout_ms = (long)(c->queue_wait_s * 1000 + 30000);
         p->aws = wc_aws_new(&ac, err);

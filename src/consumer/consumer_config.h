@@ -4,7 +4,8 @@
  *   widget-consumer --request-dir DIR --widget-dir DIR [options]
  *   widget-consumer -rb BUCKET | -rq QUEUE   -wb BUCKET | -dwt TABLE   [options]
  *   widget-consumer s3 BUCKET dynamodb TABLE        (the original four positional parameters;
- *                                                    also "s3 B s3 B2", "sqs Q ...", "dir D dir D2")
+ *                                                    also "s3 B s3 B2", "sqs Q ...", "dir D dir
+ * D2")
  */
 #ifndef WC_CONSUMER_CONFIG_H
 #define WC_CONSUMER_CONFIG_H

@@ -118,7 +118,8 @@ static void conclude(pipeline *p, job *j)
                 "retry_ms=%llu ms=%.3f%s",
                 msg->key, req->request_id, req->widget_id, type, msg->attempts + 1,
                 (unsigned long long)delay, ms_since(j->t0),
-                j->result == WC_ERR_BUSY ? " reason=\"behind an earlier request of its widget\"" : "");
+                j->result == WC_ERR_BUSY ? " reason=\"behind an earlier request of its widget\""
+                                         : "");
     } else if (j->result == WC_ERR_NOT_FOUND) {
         char reason[WC_ERROR_MAX + 64];
         snprintf(reason, sizeof(reason), "request %s: %s of widget %s: not found after %u attempts",
@@ -139,8 +140,7 @@ static void conclude(pipeline *p, job *j)
         p->stats->failed++;
         wc_errorlog("request=%s requestId=%s widgetId=%s type=%s outcome=failed ms=%.3f "
                     "error=\"%s\"",
-                    msg->key, req->request_id, req->widget_id, type, ms_since(j->t0),
-                    j->err.msg);
+                    msg->key, req->request_id, req->widget_id, type, ms_since(j->t0), j->err.msg);
     }
 }
 
@@ -321,7 +321,8 @@ wc_result wc_poller_run_driven(const wc_poller_config *config, wc_source *source
             hand_back_waiting(&p);
             if (p.in_flight == 0)
                 break;
-            if (cfg.shutdown_timeout_ms && clock->now_ms(clock) - stop_ms >= cfg.shutdown_timeout_ms) {
+            if (cfg.shutdown_timeout_ms &&
+                clock->now_ms(clock) - stop_ms >= cfg.shutdown_timeout_ms) {
                 wc_warn("stopping with %u requests still in flight (--shutdown-timeout): they stay "
                         "in the source and will be applied again",
                         p.in_flight);

@@ -36,10 +36,10 @@ typedef struct {
     uint64_t max_empty_polls;
     uint64_t max_requests;
     uint64_t max_runtime_ms;
-    uint64_t max_attempts;   /* tries of an update/delete whose widget is missing */
-    uint64_t retry_delay_ms; /* first deferral delay; doubles each time, up to 20x */
-    size_t max_body;         /* for the message of an oversized request */
-    unsigned concurrency;    /* requests in flight at once, 1..256 (0 counts as 1) */
+    uint64_t max_attempts;        /* tries of an update/delete whose widget is missing */
+    uint64_t retry_delay_ms;      /* first deferral delay; doubles each time, up to 20x */
+    size_t max_body;              /* for the message of an oversized request */
+    unsigned concurrency;         /* requests in flight at once, 1..256 (0 counts as 1) */
     uint64_t shutdown_timeout_ms; /* after a stop request, the longest wait for in-flight work */
 } wc_poller_config;
 
@@ -51,10 +51,10 @@ typedef struct {
 
 typedef struct {
     uint64_t applied, warnings, dead_lettered, deferred, failed;
-    uint64_t empty_polls; /* all of them, not just consecutive */
-    uint64_t busy_ns;     /* time with requests in hand */
-    uint64_t released;    /* received but handed back unstarted at a stop */
-    uint64_t redriven;    /* bad requests left to the queue's own redrive policy */
+    uint64_t empty_polls;   /* all of them, not just consecutive */
+    uint64_t busy_ns;       /* time with requests in hand */
+    uint64_t released;      /* received but handed back unstarted at a stop */
+    uint64_t redriven;      /* bad requests left to the queue's own redrive policy */
     const char *stopped_by; /* "empty polls", "max requests", "max runtime", "signal" */
 } wc_poller_stats;
 

@@ -6,9 +6,8 @@
 
 static int is_core(const char *name, const char *key_name)
 {
-    return strcmp(name, "id") == 0 || strcmp(name, key_name) == 0 ||
-           strcmp(name, "owner") == 0 || strcmp(name, "label") == 0 ||
-           strcmp(name, "description") == 0;
+    return strcmp(name, "id") == 0 || strcmp(name, key_name) == 0 || strcmp(name, "owner") == 0 ||
+           strcmp(name, "label") == 0 || strcmp(name, "description") == 0;
 }
 
 static int has_escape(const char *name)

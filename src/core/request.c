@@ -139,9 +139,8 @@ static wc_result parse_attributes(json_t *root, wc_request *req, wc_error *err)
             return wc_error_set(err, WC_ERR_INVALID, "otherAttributes[%zu].name must not be empty",
                                 i);
         if (!value || json_is_null(value))
-            return wc_error_set(err, WC_ERR_INVALID,
-                                "otherAttributes[%zu] (\"%s\") has no value", i,
-                                json_string_value(name));
+            return wc_error_set(err, WC_ERR_INVALID, "otherAttributes[%zu] (\"%s\") has no value",
+                                i, json_string_value(name));
         if (!json_is_string(value))
             return wc_error_set(err, WC_ERR_INVALID,
                                 "otherAttributes[%zu] (\"%s\") value must be a string", i,
@@ -186,10 +185,10 @@ static wc_result parse_fields(json_t *root, wc_request *req, wc_error *err)
         return wc_error_set(err, WC_ERR_INVALID, "widgetId \"%s\" %s",
                             shorten(req->widget_id, buf, sizeof(buf)), why);
     if (strlen(req->owner) > WC_MAX_OWNER_LEN)
-        return wc_error_set(err, WC_ERR_INVALID, "owner is longer than %d bytes",
-                            WC_MAX_OWNER_LEN);
+        return wc_error_set(err, WC_ERR_INVALID, "owner is longer than %d bytes", WC_MAX_OWNER_LEN);
     if (!wc_owner_is_valid(req->owner))
-        return wc_error_set(err, WC_ERR_INVALID, "owner \"%s\" must contain only letters and spaces",
+        return wc_error_set(err, WC_ERR_INVALID,
+                            "owner \"%s\" must contain only letters and spaces",
                             shorten(req->owner, buf, sizeof(buf)));
     if ((result = optional_string(root, "label", &req->label, err)) != WC_OK ||
         (result = optional_string(root, "description", &req->description, err)) != WC_OK)
@@ -211,13 +210,14 @@ wc_result wc_request_parse(const char *name, const char *body, size_t len, wc_re
     /* jansson rejects invalid UTF-8 and \u0000 unless told otherwise: both are bad requests. */
     json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!root)
-        return wc_error_set(err, WC_ERR_PARSE, "request %s: not valid JSON: %s%s (line %d, column %d)",
-                            name, json_error_code(&jerr) == json_error_invalid_utf8 ? "invalid UTF-8, " : "",
-                            jerr.text, jerr.line, jerr.column);
+        return wc_error_set(
+            err, WC_ERR_PARSE, "request %s: not valid JSON: %s%s (line %d, column %d)", name,
+            json_error_code(&jerr) == json_error_invalid_utf8 ? "invalid UTF-8, " : "", jerr.text,
+            jerr.line, jerr.column);
 
     wc_request *req = calloc(1, sizeof(*req));
-    wc_result result = req ? parse_fields(root, req, err)
-                           : wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+    wc_result result =
+        req ? parse_fields(root, req, err) : wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     json_decref(root);
     if (result != WC_OK) {
         wc_error_prefix(err, "request %s: ", name);

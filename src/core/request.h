@@ -17,8 +17,8 @@ typedef enum { WC_REQ_CREATE, WC_REQ_UPDATE, WC_REQ_DELETE } wc_request_type;
 
 /* An optional string field: absent (or null) keeps, "" clears, anything else sets. */
 typedef struct {
-    int present;  /* 0: absent or null */
-    char *value;  /* owned; "" when the request clears the field */
+    int present; /* 0: absent or null */
+    char *value; /* owned; "" when the request clears the field */
 } wc_field;
 
 typedef struct {

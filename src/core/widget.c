@@ -139,8 +139,7 @@ fail:
     return NULL;
 }
 
-static wc_result take_string(json_t *o, const char *field, int required, char **out,
-                             wc_error *err)
+static wc_result take_string(json_t *o, const char *field, int required, char **out, wc_error *err)
 {
     json_t *v = json_object_get(o, field);
     if (!v || json_is_null(v)) {

@@ -7,14 +7,13 @@
 #include "core/widget.h"
 
 static const char *const owners[] = {
-    "Mary Matthews", "John Jones",  "Henry Hops",   "Sue Smith",   "Ann Archer",
-    "Bob Baker",     "Carla Cruz",  "Dan Dorsey",   "Eve Evans",   "Frank Fields",
-    "Gina Gray",     "Hal Hughes",  "Ivy Ingram",   "Jack Jensen", "Kim Kowalski",
-    "Lou Larsen",
+    "Mary Matthews", "John Jones",  "Henry Hops",   "Sue Smith",    "Ann Archer", "Bob Baker",
+    "Carla Cruz",    "Dan Dorsey",  "Eve Evans",    "Frank Fields", "Gina Gray",  "Hal Hughes",
+    "Ivy Ingram",    "Jack Jensen", "Kim Kowalski", "Lou Larsen",
 };
 static const char *const attr_names[] = {
-    "color", "size",   "size-unit", "height", "height-unit", "width",    "width-unit",
-    "length", "length-unit", "rating", "price", "quantity",    "vendor",   "note",
+    "color",  "size",        "size-unit", "height", "height-unit", "width",  "width-unit",
+    "length", "length-unit", "rating",    "price",  "quantity",    "vendor", "note",
 };
 static const char *const colors[] = {"red", "green", "blue", "black", "white", "yellow", "teal"};
 static const char *const units[] = {"cm", "mm", "m", "in", "ft"};
@@ -54,9 +53,9 @@ static char *uuid(wc_generator *g)
     char *s = malloc(37);
     if (!s)
         return NULL;
-    snprintf(s, 37, "%08x-%04x-4%03x-%04x-%012llx", (unsigned)(a >> 32), (unsigned)(a >> 16) & 0xffff,
-             (unsigned)a & 0xfff, (unsigned)((b >> 48) & 0x3fff) | 0x8000,
-             (unsigned long long)(b & 0xffffffffffffull));
+    snprintf(s, 37, "%08x-%04x-4%03x-%04x-%012llx", (unsigned)(a >> 32),
+             (unsigned)(a >> 16) & 0xffff, (unsigned)a & 0xfff,
+             (unsigned)((b >> 48) & 0x3fff) | 0x8000, (unsigned long long)(b & 0xffffffffffffull));
     return s;
 }
 
@@ -199,7 +198,9 @@ wc_request *wc_generator_next(wc_generator *g)
         return NULL;
     r->request_id = uuid(g);
     uint64_t roll = wc_generator_random(g, 100);
-    r->type = g->n_live == 0 || roll < 86 ? WC_REQ_CREATE : roll < 96 ? WC_REQ_UPDATE : WC_REQ_DELETE;
+    r->type = g->n_live == 0 || roll < 86 ? WC_REQ_CREATE
+              : roll < 96                 ? WC_REQ_UPDATE
+                                          : WC_REQ_DELETE;
     int ok = r->request_id != NULL;
     if (ok && r->type == WC_REQ_CREATE) {
         ok = fill_create(g, r) == 0;
@@ -232,8 +233,7 @@ wc_request *wc_generator_next(wc_generator *g)
         wc_widget *current = wc_widget_map_get(g->expected, target.id);
         ok = r->widget_id && r->owner && current;
         if (ok && r->type == WC_REQ_UPDATE) {
-            ok = fill_update(g, r, current) == 0 &&
-                 wc_widget_apply_update(current, r) == WC_OK;
+            ok = fill_update(g, r, current) == 0 && wc_widget_apply_update(current, r) == WC_OK;
         } else if (ok) {
             wc_widget_map_remove(g->expected, target.id);
             free(target.id);

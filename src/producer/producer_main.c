@@ -141,7 +141,8 @@ static wc_result open_target(const producer_config *c, target *t, wc_error *err)
         t->dir = c->request_dir;
         return wc_mkdirs(c->request_dir, err);
     }
-    wc_aws_config ac = {.region = c->region, .profile = c->profile, .endpoint_url = c->endpoint_url};
+    wc_aws_config ac = {
+        .region = c->region, .profile = c->profile, .endpoint_url = c->endpoint_url};
     t->aws = wc_aws_new(&ac, err);
     if (!t->aws)
         return WC_ERR_INVALID;
@@ -251,7 +252,9 @@ int main(int argc, char **argv)
         close_target(&t);
         return 1;
     }
-    const char *where = c.request_dir ? c.request_dir : c.request_queue ? c.request_queue : c.request_bucket;
+    const char *where = c.request_dir     ? c.request_dir
+                        : c.request_queue ? c.request_queue
+                                          : c.request_bucket;
     uint64_t counts[3] = {0, 0, 0}, t0 = wc_monotonic_ns(), n_swapped = 0;
     int status = 0;
     size_t window = c.disorder > 1 ? (size_t)c.disorder : 1, held = 0;
@@ -304,8 +307,8 @@ int main(int argc, char **argv)
                (unsigned long long)(counts[0] + counts[1] + counts[2]),
                (unsigned long long)counts[0], (unsigned long long)counts[1],
                (unsigned long long)counts[2], (unsigned long long)seed, where,
-               (double)(wc_monotonic_ns() - t0) / 1e9,
-               wc_widget_map_size(wc_generator_expected(g)), (unsigned long long)n_swapped);
+               (double)(wc_monotonic_ns() - t0) / 1e9, wc_widget_map_size(wc_generator_expected(g)),
+               (unsigned long long)n_swapped);
     wc_generator_free(g);
     close_target(&t);
     return status;

@@ -43,8 +43,8 @@ static const char *or_absent(const char *s)
 }
 
 /* Says how two widgets of one id differ, first difference only. */
-static void describe_difference(const wc_widget *want, const wc_widget *got, int ordered,
-                                char *out, size_t cap)
+static void describe_difference(const wc_widget *want, const wc_widget *got, int ordered, char *out,
+                                size_t cap)
 {
     if (strcmp(want->owner, got->owner) != 0) {
         snprintf(out, cap, "owner \"%s\", expected \"%s\"", got->owner, want->owner);
@@ -162,8 +162,8 @@ void wc_verify_print(const wc_verify_report *r, FILE *out)
     fprintf(out,
             "%s: %zu expected, %zu found: %zu matching, %zu missing, %zu unexpected, "
             "%zu different, %zu unreadable\n",
-            wc_verify_ok(r) ? "OK" : "DIFFERENCES", r->expected, r->found, r->matching,
-            r->missing, r->unexpected, r->different, r->unreadable);
+            wc_verify_ok(r) ? "OK" : "DIFFERENCES", r->expected, r->found, r->matching, r->missing,
+            r->unexpected, r->different, r->unreadable);
     if (r->ignored)
         fprintf(out, "  (%zu of the matching have reordered updates: present, data not compared)\n",
                 r->ignored);

@@ -19,7 +19,7 @@
 typedef struct {
     size_t expected, found;
     size_t matching, missing, unexpected, different, unreadable;
-    size_t ignored; /* present, data not compared */
+    size_t ignored;                            /* present, data not compared */
     char examples[4][WC_VERIFY_EXAMPLES][256]; /* missing, unexpected, different, unreadable */
 } wc_verify_report;
 

@@ -91,7 +91,8 @@ int main(int argc, char **argv)
         return 0;
     }
     if (!!c.widget_dir + !!c.widget_bucket + !!c.widget_table != 1 || !c.expected) {
-        fprintf(stderr, "widget-verify: name one store (--widget-dir, -wb or -dwt) and --expected\n");
+        fprintf(stderr,
+                "widget-verify: name one store (--widget-dir, -wb or -dwt) and --expected\n");
         return 2;
     }
     wc_widget_map *expected = NULL;
@@ -108,8 +109,8 @@ int main(int argc, char **argv)
         wc_dir_store_config sc = {.dir = c.widget_dir, .key_prefix = c.key_prefix};
         opened = wc_dir_store_open(&sc, &store, &err);
     } else {
-        wc_aws_config ac = {.region = c.region, .profile = c.profile,
-                            .endpoint_url = c.endpoint_url};
+        wc_aws_config ac = {
+            .region = c.region, .profile = c.profile, .endpoint_url = c.endpoint_url};
         aws = wc_aws_new(&ac, &err);
         if (!aws) {
             opened = WC_ERR_INVALID;

@@ -221,8 +221,8 @@ static wc_result dir_ack(void *self, wc_message *msg, wc_error *err)
     dir_source *s = self;
     wc_result result = WC_OK;
     if (unlink(msg->handle) != 0)
-        result = wc_error_set(err, WC_ERR_IO, "removing %s: %s", (char *)msg->handle,
-                              strerror(errno));
+        result =
+            wc_error_set(err, WC_ERR_IO, "removing %s: %s", (char *)msg->handle, strerror(errno));
     wc_deferrals_forget(s->deferrals, msg->key);
     free(msg->handle);
     msg->handle = NULL;
@@ -318,8 +318,7 @@ static void recover_claims(dir_source *s)
             tag = last;
         char *end = NULL;
         long pid = strtol(tag + strlen(CLAIM_TAG), &end, 10);
-        if (pid <= 0 || *end != '\0' || pid == s->pid || kill((pid_t)pid, 0) == 0 ||
-            errno != ESRCH)
+        if (pid <= 0 || *end != '\0' || pid == s->pid || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
             continue;
         size_t name_len = (size_t)(tag - de->d_name) - 1;
         char name[NAME_MAX + 1];
@@ -327,8 +326,8 @@ static void recover_claims(dir_source *s)
         char *from = wc_path_join(s->dir, de->d_name);
         char *to = wc_path_join(s->dir, name);
         if (from && to && rename(from, to) == 0)
-            wc_warn("request %s: handed back from consumer %ld, which is no longer running",
-                    name, pid);
+            wc_warn("request %s: handed back from consumer %ld, which is no longer running", name,
+                    pid);
         free(from);
         free(to);
     }

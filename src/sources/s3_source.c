@@ -8,7 +8,7 @@
 #include "common/log.h"
 #include "sources/deferrals.h"
 
-#define MAX_LOOK_AHEAD 100
+#define MAX_LOOK_AHEAD     100
 #define MAX_PAGES_PER_POLL 20 /* pages of deferred keys skipped in one poll, at most */
 
 typedef struct {
@@ -40,7 +40,8 @@ static void forget_unseen(wc_deferrals *d, const char *last_seen, int complete)
 {
     for (size_t i = 0; i < wc_deferrals_count(d);) {
         const char *key = wc_deferrals_key(d, i);
-        if (!wc_deferrals_marked(d, key) && (complete || (last_seen && strcmp(key, last_seen) <= 0)))
+        if (!wc_deferrals_marked(d, key) &&
+            (complete || (last_seen && strcmp(key, last_seen) <= 0)))
             wc_deferrals_forget(d, key); /* the entry at i is now another: look again */
         else
             i++;
@@ -60,8 +61,8 @@ static wc_result refill(s3_source *s, wc_error *err)
     for (int page = 0; page < MAX_PAGES_PER_POLL && s->n_keys == 0; page++) {
         wc_s3_listing l;
         wc_aws_error aerr;
-        result = wc_s3_list(&s->requests, s->prefix, "/", NULL, token, s->look_ahead, &l, &aerr,
-                            err);
+        result =
+            wc_s3_list(&s->requests, s->prefix, "/", NULL, token, s->look_ahead, &l, &aerr, err);
         free(token);
         token = NULL;
         if (result != WC_OK) {
@@ -210,8 +211,8 @@ static wc_result s3_dead_letter(void *self, wc_message *msg, const char *reason,
     wc_param meta = {"reason", safe};
     wc_aws_error aerr;
     /* Copy first, delete after: a failure in between leaves the request in place, never lost. */
-    wc_result result = wc_s3_copy(&s->dead, s->requests.bucket, msg->key, target, &meta, 1, &aerr,
-                                  err);
+    wc_result result =
+        wc_s3_copy(&s->dead, s->requests.bucket, msg->key, target, &meta, 1, &aerr, err);
     if (result == WC_OK)
         result = wc_s3_delete(&s->requests, msg->key, &aerr, err);
     if (result == WC_OK)
@@ -262,9 +263,10 @@ wc_result wc_s3_source_open(const wc_s3_source_config *c, wc_source *out, wc_err
     s->in_hand = wc_deferrals_new();
     s->foreign = wc_deferrals_new();
     s->shard = c->shard;
-    wc_result result = (!s->prefix || !s->dead_prefix || !s->deferrals || !s->in_hand || !s->foreign)
-                           ? wc_error_set(err, WC_ERR_NOMEM, "out of memory")
-                           : WC_OK;
+    wc_result result =
+        (!s->prefix || !s->dead_prefix || !s->deferrals || !s->in_hand || !s->foreign)
+            ? wc_error_set(err, WC_ERR_NOMEM, "out of memory")
+            : WC_OK;
     if (result == WC_OK)
         result = wc_s3_bucket_init(&s->requests, c->aws, c->bucket, err);
     if (result == WC_OK)

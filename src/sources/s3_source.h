@@ -27,9 +27,9 @@ typedef struct {
     const char *dead_letter_bucket; /* NULL: the request bucket */
     const char *dead_letter_prefix; /* "dead-letter/" */
     size_t max_body;
-    int look_ahead;                 /* keys per listing, default 10 */
+    int look_ahead; /* keys per listing, default 10 */
     wc_clock *clock;
-    wc_shard shard;                 /* several consumers: which requests are this one's */
+    wc_shard shard; /* several consumers: which requests are this one's */
 } wc_s3_source_config;
 
 /* Opens the source and checks the bucket can be listed: otherwise a one-line error naming the

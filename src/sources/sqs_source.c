@@ -9,7 +9,7 @@
 #include "sources/deferrals.h"
 
 #define HIDE_UNDEAD_S 43200 /* 12 hours: the longest SQS allows */
-#define DUE_GRACE_MS 2000   /* how long after its due time a deferred message is waited for */
+#define DUE_GRACE_MS  2000  /* how long after its due time a deferred message is waited for */
 
 typedef struct {
     wc_aws *aws;
@@ -23,7 +23,7 @@ typedef struct {
     wc_deferrals *deferred; /* by MessageId: ours, hidden until due */
     char *done[10];         /* receipts of applied messages, deleted in one batch */
     size_t n_done;
-    int redrive;            /* the queue has its own redrive policy (a dead-letter queue) */
+    int redrive; /* the queue has its own redrive policy (a dead-letter queue) */
 } sqs_source;
 
 /* Deletes the applied messages waiting for their batch. */
@@ -89,11 +89,12 @@ static wc_result sqs_receive(void *self, wc_message *msg, int may_wait, wc_error
     const char *id = json_string_value(json_object_get(m, "MessageId"));
     const char *body = json_string_value(json_object_get(m, "Body"));
     const char *receipt = json_string_value(json_object_get(m, "ReceiptHandle"));
-    const char *count =
-        json_string_value(json_object_get(json_object_get(m, "Attributes"), "ApproximateReceiveCount"));
+    const char *count = json_string_value(
+        json_object_get(json_object_get(m, "Attributes"), "ApproximateReceiveCount"));
     if (!id || !body || !receipt)
-        return wc_error_set(err, WC_ERR_PARSE, "ReceiveMessage answered a message without "
-                                               "MessageId, Body or ReceiptHandle");
+        return wc_error_set(err, WC_ERR_PARSE,
+                            "ReceiveMessage answered a message without "
+                            "MessageId, Body or ReceiptHandle");
     wc_deferrals_forget(s->deferred, id); /* it came back */
     msg->key = strdup(id);
     msg->handle = strdup(receipt);
@@ -163,9 +164,9 @@ static wc_result sqs_dead_letter(void *self, wc_message *msg, const char *reason
         wc_errorlog("request=%s has no dead-letter queue to go to (--dead-letter-queue): hidden "
                     "for 12 hours, still in the queue",
                     msg->key);
-        return finish(s, msg,
-                      wc_sqs_change_visibility(s->aws, s->url, msg->handle, HIDE_UNDEAD_S, &aerr,
-                                               err));
+        return finish(
+            s, msg,
+            wc_sqs_change_visibility(s->aws, s->url, msg->handle, HIDE_UNDEAD_S, &aerr, err));
     }
     /* Send first, delete after: a failure in between leaves the request in the queue. */
     wc_result result = wc_sqs_send(s->aws, s->dead_url, msg->body, NULL, NULL, reason, &aerr, err);

@@ -76,8 +76,7 @@ static wc_result dir_update(void *self, const wc_request *req, wc_error *err)
     wc_widget *w = NULL;
     wc_result result = wc_read_file(path, MAX_WIDGET_BYTES, &text, &len, err);
     if (result == WC_ERR_NOT_FOUND)
-        wc_error_set(err, result, "widget %s (owner \"%s\") not found", req->widget_id,
-                     req->owner);
+        wc_error_set(err, result, "widget %s (owner \"%s\") not found", req->widget_id, req->owner);
     if (result == WC_OK)
         result = wc_widget_from_json(path, text, len, &w, err);
     if (result == WC_OK && wc_widget_apply_update(w, req) != WC_OK)
@@ -98,10 +97,10 @@ static wc_result dir_remove(void *self, const wc_request *req, wc_error *err)
         return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     wc_result result = WC_OK;
     if (unlink(path) != 0)
-        result = errno == ENOENT ? wc_error_set(err, WC_ERR_NOT_FOUND,
-                                                "widget %s (owner \"%s\") not found",
-                                                req->widget_id, req->owner)
-                                 : wc_error_set(err, WC_ERR_IO, "%s: %s", path, strerror(errno));
+        result = errno == ENOENT
+                     ? wc_error_set(err, WC_ERR_NOT_FOUND, "widget %s (owner \"%s\") not found",
+                                    req->widget_id, req->owner)
+                     : wc_error_set(err, WC_ERR_IO, "%s: %s", path, strerror(errno));
     if (result == WC_OK) {
         /* Tidy: the owner folder goes when its last widget goes (ENOTEMPTY is fine). */
         *strrchr(path, '/') = '\0';
@@ -120,9 +119,9 @@ static wc_result dir_scan(void *self, wc_store_visit visit, void *ctx, wc_error 
         return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     DIR *owners = opendir(root);
     if (!owners) {
-        wc_result result = errno == ENOENT ? WC_OK /* no widget yet */
-                                           : wc_error_set(err, WC_ERR_IO, "%s: %s", root,
-                                                          strerror(errno));
+        wc_result result = errno == ENOENT
+                               ? WC_OK /* no widget yet */
+                               : wc_error_set(err, WC_ERR_IO, "%s: %s", root, strerror(errno));
         free(root);
         return result;
     }

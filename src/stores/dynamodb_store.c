@@ -152,8 +152,8 @@ static wc_result dynamo_scan(void *self, wc_store_visit visit, void *ctx, wc_err
         {
             wc_widget *w = NULL;
             wc_error e;
-            const char *id = json_string_value(
-                json_object_get(json_object_get(item, s->key_name), "S"));
+            const char *id =
+                json_string_value(json_object_get(json_object_get(item, s->key_name), "S"));
             wc_item_to_widget(item, s->key_name, &w, &e);
             char *key = w ? wc_widget_key(s->prefix, w->owner, w->id) : NULL;
             visit(ctx, key ? key : (id ? id : "?"), w, w ? NULL : e.msg);

@@ -49,8 +49,7 @@ static wc_result s3_update(void *self, const wc_request *req, wc_error *err)
     wc_widget *w = NULL;
     wc_result result = wc_s3_get(&s->bucket, key, MAX_WIDGET_BYTES, &resp, &aerr, err);
     if (result == WC_ERR_NOT_FOUND)
-        wc_error_set(err, result, "widget %s (owner \"%s\") not found", req->widget_id,
-                     req->owner);
+        wc_error_set(err, result, "widget %s (owner \"%s\") not found", req->widget_id, req->owner);
     if (result == WC_OK) {
         result = wc_widget_from_json(key, resp.body, resp.len, &w, err);
         wc_http_response_cleanup(&resp);
@@ -74,8 +73,7 @@ static wc_result s3_remove(void *self, const wc_request *req, wc_error *err)
     /* S3 deletes answer 204 either way: ask first, so a missing widget can be warned about. */
     wc_result result = wc_s3_head(&s->bucket, key, &aerr, err);
     if (result == WC_ERR_NOT_FOUND)
-        wc_error_set(err, result, "widget %s (owner \"%s\") not found", req->widget_id,
-                     req->owner);
+        wc_error_set(err, result, "widget %s (owner \"%s\") not found", req->widget_id, req->owner);
     if (result == WC_OK)
         result = wc_s3_delete(&s->bucket, key, &aerr, err);
     free(key);
@@ -223,7 +221,8 @@ static wc_result s3_start(void *self, const wc_request *req, wc_store_done done,
         wc_widget *w = wc_widget_from_create(req);
         o->json = w ? wc_widget_to_json(w) : NULL;
         wc_widget_free(w);
-        result = o->json ? op_send(o, "PUT", err) : wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+        result =
+            o->json ? op_send(o, "PUT", err) : wc_error_set(err, WC_ERR_NOMEM, "out of memory");
         o->step = STEP_PUT;
     } else if (result == WC_OK) {
         o->step = req->type == WC_REQ_UPDATE ? STEP_GET : STEP_HEAD;

@@ -23,9 +23,9 @@ wc_result wc_store_check_prefix(const char *prefix, wc_error *err)
         size_t len = slash ? (size_t)(slash - part) : strlen(part);
         if ((len == 0 && slash) || (len == 1 && part[0] == '.') ||
             (len == 2 && part[0] == '.' && part[1] == '.'))
-            return wc_error_set(err, WC_ERR_INVALID,
-                                "widget key prefix \"%s\" must not have empty, \".\" or \"..\" parts",
-                                prefix);
+            return wc_error_set(
+                err, WC_ERR_INVALID,
+                "widget key prefix \"%s\" must not have empty, \".\" or \"..\" parts", prefix);
         part += len + (slash ? 1 : 0);
     }
     return WC_OK;

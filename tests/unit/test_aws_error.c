@@ -4,10 +4,11 @@
 
 static void s3_xml_error(void **state)
 {
-    const char *body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>NoSuchBucket</Code>"
-                       "<Message>The specified bucket does not exist</Message>"
-                       "<BucketName>usu-widgets</BucketName><RequestId>4442587FB7D0A2F9</RequestId>"
-                       "</Error>";
+    const char *body =
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>NoSuchBucket</Code>"
+        "<Message>The specified bucket does not exist</Message>"
+        "<BucketName>usu-widgets</BucketName><RequestId>4442587FB7D0A2F9</RequestId>"
+        "</Error>";
     wc_aws_error e;
     wc_aws_error_decode("s3", 404, body, strlen(body), NULL, &e);
     assert_string_equal(e.service, "s3");
@@ -30,8 +31,9 @@ static void json_errors_of_dynamodb_and_sqs(void **state)
     assert_string_equal(e.code, "ResourceNotFoundException");
     assert_string_equal(e.message, "Requested resource not found");
     assert_string_equal(e.request_id, "RID1");
-    const char *q = "{\"__type\":\"com.amazonaws.sqs#QueueDoesNotExist\",\"message\":\"The specified "
-                    "queue does not exist.\"}";
+    const char *q =
+        "{\"__type\":\"com.amazonaws.sqs#QueueDoesNotExist\",\"message\":\"The specified "
+        "queue does not exist.\"}";
     wc_aws_error_decode("sqs", 400, q, strlen(q), NULL, &e);
     assert_string_equal(e.code, "QueueDoesNotExist");
     const char *plain = "{\"__type\":\"ThrottlingException\",\"Message\":\"Rate exceeded\"}";

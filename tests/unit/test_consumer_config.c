@@ -108,12 +108,23 @@ static void help_lists_the_options_users_know(void **state)
     FILE *f = open_memstream(&buf, &len);
     wc_consumer_usage(f);
     fclose(f);
-    const char *want[] = {"-rb, --request-bucket", "-rq, --request-queue", "-wb, --widget-bucket",
-                          "-dwt, --dynamodb-widget-table", "-wkp, --widget-key-prefix",
-                          "-p, --profile", "-r, --region", "-mrt, --max-runtime",
-                          "-qwt, --queue-wait-timeout", "-qvt, --queue-visibility-timeout",
-                          "--request-dir", "--widget-dir", "--dead-letter-dir",
-                          "--max-empty-polls N", "(default: 5)", "--max-requests", "--log-file",
+    const char *want[] = {"-rb, --request-bucket",
+                          "-rq, --request-queue",
+                          "-wb, --widget-bucket",
+                          "-dwt, --dynamodb-widget-table",
+                          "-wkp, --widget-key-prefix",
+                          "-p, --profile",
+                          "-r, --region",
+                          "-mrt, --max-runtime",
+                          "-qwt, --queue-wait-timeout",
+                          "-qvt, --queue-visibility-timeout",
+                          "--request-dir",
+                          "--widget-dir",
+                          "--dead-letter-dir",
+                          "--max-empty-polls N",
+                          "(default: 5)",
+                          "--max-requests",
+                          "--log-file",
                           "(default: widgets/)"};
     for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
         if (!strstr(buf, want[i]))

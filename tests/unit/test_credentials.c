@@ -8,9 +8,14 @@ static int setup(void **state)
 {
     home = make_temp_dir();
     setenv("HOME", home, 1);
-    const char *vars[] = {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SECRET_KEY",
-                          "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_SHARED_CREDENTIALS_FILE",
-                          "AWS_CONFIG_FILE", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    const char *vars[] = {"AWS_ACCESS_KEY_ID",
+                          "AWS_SECRET_ACCESS_KEY",
+                          "AWS_SECRET_KEY",
+                          "AWS_SESSION_TOKEN",
+                          "AWS_PROFILE",
+                          "AWS_SHARED_CREDENTIALS_FILE",
+                          "AWS_CONFIG_FILE",
+                          "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
                           "AWS_CONTAINER_CREDENTIALS_FULL_URI"};
     for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
         unsetenv(vars[i]);
@@ -69,10 +74,11 @@ static void older_tools_secret_key_variable(void **state)
 
 static void profiles_from_both_files(void **state)
 {
-    write_aws_file("credentials", "[default]\naws_access_key_id = DEFKEY\n"
-                                  "aws_secret_access_key = defsecret\n\n"
-                                  "[ops]\naws_access_key_id = OPSKEY\n"
-                                  "aws_secret_access_key = opssecret\naws_session_token = opstok\n");
+    write_aws_file("credentials",
+                   "[default]\naws_access_key_id = DEFKEY\n"
+                   "aws_secret_access_key = defsecret\n\n"
+                   "[ops]\naws_access_key_id = OPSKEY\n"
+                   "aws_secret_access_key = opssecret\naws_session_token = opstok\n");
     write_aws_file("config", "[default]\nregion = us-west-2\n\n[profile ops]\nregion = eu-north-1\n"
                              "\n[profile cfgonly]\naws_access_key_id = CFGKEY\n"
                              "aws_secret_access_key = cfgsecret\n");
@@ -130,8 +136,9 @@ static void nothing_anywhere_says_what_to_do(void **state)
 
 static void credentials_file_path_from_environment(void **state)
 {
-    write_text(home, "creds.ini", "[default]\naws_access_key_id = ELSEWHERE\n"
-                                  "aws_secret_access_key = s\n");
+    write_text(home, "creds.ini",
+               "[default]\naws_access_key_id = ELSEWHERE\n"
+               "aws_secret_access_key = s\n");
     char *path = wc_path_join(home, "creds.ini");
     setenv("AWS_SHARED_CREDENTIALS_FILE", path, 1);
     wc_credential_provider *p = wc_credentials_from_profile(NULL);

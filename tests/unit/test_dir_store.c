@@ -45,8 +45,9 @@ static void create_writes_the_s3_json_at_the_s3_key(void **state)
     fixture *f = *state;
     create(f);
     char *text = read_text(f->dir, FILE_NAME);
-    assert_string_equal(text, "{\"id\":\"8123f304\",\"owner\":\"Mary Matthews\",\"label\":\"JWJYY\","
-                              "\"otherAttributes\":[{\"name\":\"color\",\"value\":\"red\"}]}");
+    assert_string_equal(text,
+                        "{\"id\":\"8123f304\",\"owner\":\"Mary Matthews\",\"label\":\"JWJYY\","
+                        "\"otherAttributes\":[{\"name\":\"color\",\"value\":\"red\"}]}");
     free(text);
     create(f); /* again: the same file, nothing else */
     assert_int_equal(count_entries(f->dir), 1);
@@ -61,9 +62,10 @@ static void update_merges_by_the_rules(void **state)
                         "[{\"name\":\"size\",\"value\":\"4\"}]}");
     assert_int_equal(f->store.ops->update(f->store.self, u, NULL), WC_OK);
     char *text = read_text(f->dir, FILE_NAME);
-    assert_string_equal(text, "{\"id\":\"8123f304\",\"owner\":\"Mary Matthews\",\"otherAttributes\":"
-                              "[{\"name\":\"color\",\"value\":\"red\"},{\"name\":\"size\","
-                              "\"value\":\"4\"}]}");
+    assert_string_equal(text,
+                        "{\"id\":\"8123f304\",\"owner\":\"Mary Matthews\",\"otherAttributes\":"
+                        "[{\"name\":\"color\",\"value\":\"red\"},{\"name\":\"size\","
+                        "\"value\":\"4\"}]}");
     free(text);
     wc_request_free(u);
 }

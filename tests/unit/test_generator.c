@@ -10,8 +10,10 @@ static void same_seed_same_stream_other_seed_other_stream(void **state)
     wc_generator *a = wc_generator_new(42), *b = wc_generator_new(42), *c = wc_generator_new(43);
     int differ = 0;
     for (int i = 0; i < 200; i++) {
-        wc_request *ra = wc_generator_next(a), *rb = wc_generator_next(b), *rc = wc_generator_next(c);
-        char *ja = wc_request_to_json(ra), *jb = wc_request_to_json(rb), *jc = wc_request_to_json(rc);
+        wc_request *ra = wc_generator_next(a), *rb = wc_generator_next(b),
+                   *rc = wc_generator_next(c);
+        char *ja = wc_request_to_json(ra), *jb = wc_request_to_json(rb),
+             *jc = wc_request_to_json(rc);
         assert_string_equal(ja, jb);
         differ += strcmp(ja, jc) != 0;
         free(ja);

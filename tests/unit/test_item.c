@@ -10,9 +10,12 @@ static char *dump(json_t *j)
 static void names_escape_collisions_and_round_trip(void **state)
 {
     const char *cases[][2] = {
-        {"color", "color"},         {"id", "attr_id"},
-        {"owner", "attr_owner"},    {"label", "attr_label"},
-        {"description", "attr_description"}, {"attr_x", "attr_attr_x"},
+        {"color", "color"},
+        {"id", "attr_id"},
+        {"owner", "attr_owner"},
+        {"label", "attr_label"},
+        {"description", "attr_description"},
+        {"attr_x", "attr_attr_x"},
         {"widgetKey", "attr_widgetKey"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -62,19 +65,21 @@ static void item_without_owner_is_an_error(void **state)
 
 static void update_uses_placeholders_only(void **state)
 {
-    wc_request *r = req("{\"type\":\"update\",\"requestId\":\"r\",\"widgetId\":\"w1\",\"owner\":"
-                        "\"Sue Smith\",\"label\":\"\",\"description\":\"D\",\"otherAttributes\":"
-                        "[{\"name\":\"a) OR (b\",\"value\":\"x\"},{\"name\":\"size\",\"value\":\"\"},"
-                        "{\"name\":\"id\",\"value\":\"1\"}]}");
+    wc_request *r =
+        req("{\"type\":\"update\",\"requestId\":\"r\",\"widgetId\":\"w1\",\"owner\":"
+            "\"Sue Smith\",\"label\":\"\",\"description\":\"D\",\"otherAttributes\":"
+            "[{\"name\":\"a) OR (b\",\"value\":\"x\"},{\"name\":\"size\",\"value\":\"\"},"
+            "{\"name\":\"id\",\"value\":\"1\"}]}");
     json_t *u = wc_item_update(r, "id");
     char *text = dump(u);
     assert_string_equal(
-        text, "{\"ConditionExpression\":\"attribute_exists(#k)\","
-              "\"ExpressionAttributeNames\":{\"#k\":\"id\",\"#n0\":\"label\",\"#n1\":\"description\","
-              "\"#n2\":\"a) OR (b\",\"#n3\":\"size\",\"#n4\":\"attr_id\"},"
-              "\"ExpressionAttributeValues\":{\":v1\":{\"S\":\"D\"},\":v2\":{\"S\":\"x\"},"
-              "\":v4\":{\"S\":\"1\"}},"
-              "\"UpdateExpression\":\"SET #n1 = :v1, #n2 = :v2, #n4 = :v4 REMOVE #n0, #n3\"}");
+        text,
+        "{\"ConditionExpression\":\"attribute_exists(#k)\","
+        "\"ExpressionAttributeNames\":{\"#k\":\"id\",\"#n0\":\"label\",\"#n1\":\"description\","
+        "\"#n2\":\"a) OR (b\",\"#n3\":\"size\",\"#n4\":\"attr_id\"},"
+        "\"ExpressionAttributeValues\":{\":v1\":{\"S\":\"D\"},\":v2\":{\"S\":\"x\"},"
+        "\":v4\":{\"S\":\"1\"}},"
+        "\"UpdateExpression\":\"SET #n1 = :v1, #n2 = :v2, #n4 = :v4 REMOVE #n0, #n3\"}");
     free(text);
     json_decref(u);
     wc_request_free(r);

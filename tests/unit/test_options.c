@@ -46,8 +46,8 @@ static void short_long_and_equals_forms(void **state)
     cfg c;
     int n;
     const char *pos[4];
-    char *argv[] = {"prog", "-rb", "requests", "--max-runtime=2500", "-q", "--region", "eu-west-1",
-                    NULL};
+    char *argv[] = {"prog", "-rb",      "requests",  "--max-runtime=2500",
+                    "-q",   "--region", "eu-west-1", NULL};
     assert_int_equal(parse(&c, NULL, &n, pos, argv), WC_OK);
     assert_string_equal(c.bucket, "requests");
     assert_int_equal(c.runtime, 2500);

@@ -29,8 +29,11 @@ static int setup(void **state)
     assert_int_equal(wc_dir_source_open(&sc, &f->src, NULL), WC_OK);
     wc_dir_store_config tc = {f->widget_dir, "widgets/", 0};
     assert_int_equal(wc_dir_store_open(&tc, &f->store, NULL), WC_OK);
-    f->cfg = (wc_poller_config){.poll_interval_ms = 100, .max_empty_polls = 3,
-                                .max_attempts = 8, .retry_delay_ms = 100, .max_body = 1000};
+    f->cfg = (wc_poller_config){.poll_interval_ms = 100,
+                                .max_empty_polls = 3,
+                                .max_attempts = 8,
+                                .retry_delay_ms = 100,
+                                .max_body = 1000};
     wc_log_to_stderr(0);
     assert_int_equal(wc_log_open(WC_LOG_INFO, f->log_path, NULL), WC_OK);
     *state = f;
@@ -105,8 +108,9 @@ static void bad_requests_are_dead_lettered_and_the_rest_applied(void **state)
     fixture *f = *state;
     write_text(f->req_dir, "1000000000001", "{oops");
     write_text(f->req_dir, "1000000000002", REQ("create", "w1", ""));
-    write_text(f->req_dir, "1000000000003", "{\"type\":\"create\",\"requestId\":\"r\","
-                                            "\"widgetId\":\"w9\",\"owner\":\"J0hn\"}");
+    write_text(f->req_dir, "1000000000003",
+               "{\"type\":\"create\",\"requestId\":\"r\","
+               "\"widgetId\":\"w9\",\"owner\":\"J0hn\"}");
     char big[1200];
     memset(big, ' ', sizeof(big) - 1);
     big[sizeof(big) - 1] = '\0';
@@ -120,7 +124,8 @@ static void bad_requests_are_dead_lettered_and_the_rest_applied(void **state)
     assert_string_equal(r3, "request 1000000000003: owner \"J0hn\" must contain only letters and "
                             "spaces\n");
     char *r4 = read_text(f->dead_dir, "1000000000004.reason");
-    assert_string_equal(r4, "request 1000000000004: body is 1199 bytes, over the 1000-byte limit\n");
+    assert_string_equal(r4,
+                        "request 1000000000004: body is 1199 bytes, over the 1000-byte limit\n");
     char *body1 = read_text(f->dead_dir, "1000000000001");
     assert_string_equal(body1, "{oops");
     char *log = log_text(f);
@@ -305,8 +310,8 @@ static int async_run(void *self, int wait_ms)
 static void concurrency_is_bounded_and_each_widget_keeps_its_order(void **state)
 {
     fixture *f = *state;
-    static const wc_store_ops ops = {.kind = "async", .ordered = 1, .start = async_start,
-                                     .destroy = no_destroy};
+    static const wc_store_ops ops = {
+        .kind = "async", .ordered = 1, .start = async_start, .destroy = no_destroy};
     wc_store_destroy(&f->store);
     f->store = (wc_store){&ops, NULL};
     n_parked = max_parked = applied_n = 0;

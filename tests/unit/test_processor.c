@@ -15,7 +15,8 @@ static void apply(wc_store *s, const char *json, wc_result want)
 }
 
 #define REQ(type, rest)                                                                            \
-    "{\"type\":\"" type "\",\"requestId\":\"r\",\"widgetId\":\"w1\",\"owner\":\"Sue Smith\"" rest "}"
+    "{\"type\":\"" type "\",\"requestId\":\"r\",\"widgetId\":\"w1\",\"owner\":\"Sue Smith\"" rest  \
+    "}"
 
 static void create_update_delete_through_the_store(void **state)
 {

@@ -79,8 +79,8 @@ static const struct {
      "request 1615728964574: type is missing"},
     {"{\"type\":7,\"requestId\":\"r\",\"widgetId\":\"w\",\"owner\":\"A\"}", WC_ERR_INVALID,
      "request 1615728964574: type must be a string"},
-    {"{\"type\":\"upsert\",\"requestId\":\"r\",\"widgetId\":\"w\",\"owner\":\"A\"}",
-     WC_ERR_INVALID, "request 1615728964574: type \"upsert\" is not create, update or delete"},
+    {"{\"type\":\"upsert\",\"requestId\":\"r\",\"widgetId\":\"w\",\"owner\":\"A\"}", WC_ERR_INVALID,
+     "request 1615728964574: type \"upsert\" is not create, update or delete"},
     {"{\"type\":\"create\",\"widgetId\":\"w\",\"owner\":\"A\"}", WC_ERR_INVALID,
      "request 1615728964574: requestId is missing"},
     {"{\"type\":\"create\",\"requestId\":12,\"widgetId\":\"w\",\"owner\":\"A\"}", WC_ERR_INVALID,
@@ -94,7 +94,8 @@ static const struct {
     {"{\"type\":\"create\",\"requestId\":\"r\",\"widgetId\":\"..\",\"owner\":\"A\"}",
      WC_ERR_INVALID, "request 1615728964574: widgetId \"..\" must not be \".\" or \"..\""},
     {"{\"type\":\"create\",\"requestId\":\"r\",\"widgetId\":\"a\\tb\",\"owner\":\"A\"}",
-     WC_ERR_INVALID, "request 1615728964574: widgetId \"a\tb\" must not contain control characters"},
+     WC_ERR_INVALID,
+     "request 1615728964574: widgetId \"a\tb\" must not contain control characters"},
     {"{\"type\":\"create\",\"requestId\":\"r\",\"widgetId\":\"w\"}", WC_ERR_INVALID,
      "request 1615728964574: owner is missing"},
     {"{\"type\":\"create\",\"requestId\":\"r\",\"widgetId\":\"w\",\"owner\":\"J0hn\"}",
@@ -146,19 +147,19 @@ static void bad_requests_name_the_request_and_field(void **state)
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         wc_request *r = (wc_request *)1;
         wc_error err;
-        wc_result result = wc_request_parse("1615728964574", bad[i].body, strlen(bad[i].body), &r,
-                                            &err);
+        wc_result result =
+            wc_request_parse("1615728964574", bad[i].body, strlen(bad[i].body), &r, &err);
         if (result != bad[i].code || strncmp(err.msg, bad[i].message, strlen(bad[i].message)))
             fail_msg("case %zu (%s): got %s \"%s\", want %s \"%s\"", i, bad[i].body,
-                     wc_result_name(result), err.msg, wc_result_name(bad[i].code),
-                     bad[i].message);
+                     wc_result_name(result), err.msg, wc_result_name(bad[i].code), bad[i].message);
         assert_null(r);
     }
 }
 
 static void invalid_utf8_error_says_so(void **state)
 {
-    const char *body = "{\"type\":\"create\",\"requestId\":\"r\",\"widgetId\":\"w\",\"owner\":\"\xff\"}";
+    const char *body =
+        "{\"type\":\"create\",\"requestId\":\"r\",\"widgetId\":\"w\",\"owner\":\"\xff\"}";
     wc_request *r;
     wc_error err;
     assert_int_equal(wc_request_parse("k", body, strlen(body), &r, &err), WC_ERR_PARSE);

@@ -17,7 +17,6 @@ static void parse_k_of_n(void **state)
     }
 }
 
-
 static void one_widget_one_shard_and_every_request_one_owner(void **state)
 {
     wc_shard shards[3] = {{0, 3}, {1, 3}, {2, 3}};

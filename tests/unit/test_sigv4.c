@@ -84,7 +84,8 @@ static void parse_request(parsed *p, char *text)
             char *eq = strchr(pair, '=');
             size_t nlen = eq ? (size_t)(eq - pair) : strlen(pair);
             p->query[p->n_query].name = keep(p, percent_decode(pair, nlen));
-            p->query[p->n_query].value = keep(p, percent_decode(eq ? eq + 1 : "", eq ? strlen(eq + 1) : 0));
+            p->query[p->n_query].value =
+                keep(p, percent_decode(eq ? eq + 1 : "", eq ? strlen(eq + 1) : 0));
             p->n_query++;
         }
     }
@@ -216,7 +217,9 @@ static void uri_encoding(void **state)
 
 static void query_is_sorted_and_encoded(void **state)
 {
-    wc_param q[] = {{"prefix", "a b"}, {"list-type", "2"}, {"max-keys", "10"},
+    wc_param q[] = {{"prefix", "a b"},
+                    {"list-type", "2"},
+                    {"max-keys", "10"},
                     {"continuation-token", "x+y/z="}};
     char *s = wc_sigv4_query(q, 4);
     assert_string_equal(s, "continuation-token=x%2By%2Fz%3D&list-type=2&max-keys=10&prefix=a%20b");

@@ -55,7 +55,8 @@ static void reports_each_kind_of_difference(void **state)
     fclose(f);
     assert_non_null(strstr(out, "DIFFERENCES: 4 expected, 5 found: 1 matching, 2 missing, "
                                 "2 unexpected, 1 different, 1 unreadable\n"));
-    assert_non_null(strstr(out, "  different: widgets/sue-smith/changed: label \"B\", expected \"A\"\n"));
+    assert_non_null(
+        strstr(out, "  different: widgets/sue-smith/changed: label \"B\", expected \"A\"\n"));
     assert_non_null(strstr(out, "  missing: gone (owner \"Sue Smith\")\n"));
     assert_non_null(strstr(out, "  unexpected: widgets/john-jones/moved\n"));
     free(out);
@@ -88,7 +89,8 @@ static void expected_state_file_round_trips(void **state)
     assert_int_equal(wc_widget_map_load(path, &back, NULL), WC_OK);
     assert_int_equal(wc_widget_map_size(back), 2999);
     assert_null(wc_widget_map_get(back, "w0007"));
-    assert_true(wc_widget_equal(wc_widget_map_get(m, "w2001"), wc_widget_map_get(back, "w2001"), 1));
+    assert_true(
+        wc_widget_equal(wc_widget_map_get(m, "w2001"), wc_widget_map_get(back, "w2001"), 1));
     write_text(dir, "bad.json", "{\"not\":\"a list\"}");
     char *bad = wc_path_join(dir, "bad.json");
     wc_widget_map *none = NULL;

@@ -2,13 +2,15 @@
 #include "core/widget.h"
 #include "testutil.h"
 
-#define HEAD(type) "{\"type\":\"" type "\",\"requestId\":\"r\",\"widgetId\":\"w1\",\"owner\":\"Mary Matthews\""
+#define HEAD(type)                                                                                 \
+    "{\"type\":\"" type "\",\"requestId\":\"r\",\"widgetId\":\"w1\",\"owner\":\"Mary Matthews\""
 
 static wc_widget *created(void)
 {
-    wc_request *r = req(HEAD("create") ",\"label\":\"JWJYY\",\"description\":\"THBR\","
-                        "\"otherAttributes\":[{\"name\":\"color\",\"value\":\"red\"},"
-                        "{\"name\":\"size\",\"value\":\"4\"}]}");
+    wc_request *r =
+        req(HEAD("create") ",\"label\":\"JWJYY\",\"description\":\"THBR\","
+                           "\"otherAttributes\":[{\"name\":\"color\",\"value\":\"red\"},"
+                           "{\"name\":\"size\",\"value\":\"4\"}]}");
     wc_widget *w = wc_widget_from_create(r);
     wc_request_free(r);
     return w;
@@ -42,7 +44,7 @@ static void create_holds_everything_in_canonical_json(void **state)
 static void create_leaves_out_absent_and_empty(void **state)
 {
     wc_request *r = req(HEAD("create") ",\"label\":\"\",\"otherAttributes\":"
-                        "[{\"name\":\"note\",\"value\":\"\"}]}");
+                                       "[{\"name\":\"note\",\"value\":\"\"}]}");
     wc_widget *w = wc_widget_from_create(r);
     assert_json(w, "{\"id\":\"w1\",\"owner\":\"Mary Matthews\",\"otherAttributes\":[]}");
     wc_widget_free(w);
@@ -78,9 +80,10 @@ static void update_sets_values(void **state)
 
 static void update_attributes_change_remove_and_append_in_order(void **state)
 {
-    wc_widget *w = updated(HEAD("update") ",\"otherAttributes\":[{\"name\":\"vendor\",\"value\":"
-                           "\"Acme\"},{\"name\":\"color\",\"value\":\"\"},{\"name\":\"size\","
-                           "\"value\":\"5\"}]}");
+    wc_widget *w =
+        updated(HEAD("update") ",\"otherAttributes\":[{\"name\":\"vendor\",\"value\":"
+                               "\"Acme\"},{\"name\":\"color\",\"value\":\"\"},{\"name\":\"size\","
+                               "\"value\":\"5\"}]}");
     assert_json(w, "{\"id\":\"w1\",\"owner\":\"Mary Matthews\",\"label\":\"JWJYY\","
                    "\"description\":\"THBR\",\"otherAttributes\":[{\"name\":\"size\","
                    "\"value\":\"5\"},{\"name\":\"vendor\",\"value\":\"Acme\"}]}");
@@ -89,7 +92,8 @@ static void update_attributes_change_remove_and_append_in_order(void **state)
 
 static void update_removing_a_missing_attribute_changes_nothing(void **state)
 {
-    wc_widget *w = updated(HEAD("update") ",\"otherAttributes\":[{\"name\":\"price\",\"value\":\"\"}]}");
+    wc_widget *w =
+        updated(HEAD("update") ",\"otherAttributes\":[{\"name\":\"price\",\"value\":\"\"}]}");
     assert_int_equal(w->n_attrs, 2);
     assert_null(wc_widget_attr(w, "price"));
     wc_widget_free(w);
