@@ -85,8 +85,10 @@ static int name_cmp(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Lists the directory: the smallest ready names into the batch. Returns how many deferred
- * requests are still waiting there. */
+static int claimed_elsewhere(dir_source *s, const char *entry, char *name, size_t cap);
+
+/* Lists the directory: the smallest ready names into the batch. Returns how many requests are
+ * still waiting there (deferred, or in other consumers' hands). */
 static wc_result scan(dir_source *s, size_t *waiting, wc_error *err)
 {
     clear_batch(s);
@@ -101,8 +103,17 @@ static wc_result scan(dir_source *s, size_t *waiting, wc_error *err)
     struct dirent *de;
     wc_result result = WC_OK;
     while ((de = readdir(d)) != NULL) {
-        if (de->d_name[0] == '.')
+        if (de->d_name[0] == '.') {
+            /* In another consumer's hands: it may come back (another shard's peek, a deferral,
+             * a failure), so the directory is not empty yet, and what we know of it stays. */
+            char name[NAME_MAX + 1];
+            if (claimed_elsewhere(s, de->d_name, name, sizeof(name))) {
+                (*waiting)++;
+                wc_deferrals_mark(s->deferrals, name);
+                wc_deferrals_mark(s->foreign, name);
+            }
             continue;
+        }
         if (de->d_type != DT_REG && de->d_type != DT_UNKNOWN)
             continue;
         wc_deferrals_mark(s->deferrals, de->d_name);
@@ -197,8 +208,9 @@ static wc_result dir_receive(void *self, wc_message *msg, int may_wait, wc_error
         }
         return WC_OK;
     }
-    /* The whole batch was taken by others: look again at once on the next call. */
-    return WC_EMPTY;
+    /* The whole batch was taken by others or belongs to other shards: the directory is not empty,
+     * so this is no empty poll; the next call scans again (without what it now knows to skip). */
+    return WC_WAIT;
 }
 
 /* Renames the claimed file back to its own name. */
@@ -300,6 +312,33 @@ static void dir_destroy(void *self)
     free(s);
 }
 
+/* A hidden claim ".NAME.claimed-PID" of another consumer: 1 while that consumer runs (the
+ * request is in its hands), 0 when it was not a claim or is now handed back (the consumer died),
+ * and NAME into name. */
+static int claimed_elsewhere(dir_source *s, const char *entry, char *name, size_t cap)
+{
+    const char *tag = entry[0] == '.' ? strstr(entry, CLAIM_TAG) : NULL;
+    if (!tag)
+        return 0;
+    const char *last;
+    while ((last = strstr(tag + 1, CLAIM_TAG)) != NULL)
+        tag = last;
+    char *end = NULL;
+    long pid = strtol(tag + strlen(CLAIM_TAG), &end, 10);
+    if (pid <= 0 || *end != '\0' || pid == s->pid)
+        return 0;
+    snprintf(name, cap, "%.*s", (int)(tag - entry) - 1, entry + 1);
+    if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+        return 1;
+    char *from = wc_path_join(s->dir, entry);
+    char *to = wc_path_join(s->dir, name);
+    if (from && to && rename(from, to) == 0)
+        wc_warn("request %s: handed back from consumer %ld, which is no longer running", name, pid);
+    free(from);
+    free(to);
+    return 0;
+}
+
 /* Hands back files claimed by consumers that are no longer running. */
 static void recover_claims(dir_source *s)
 {
@@ -307,30 +346,9 @@ static void recover_claims(dir_source *s)
     if (!d)
         return;
     struct dirent *de;
-    while ((de = readdir(d)) != NULL) {
-        if (de->d_name[0] != '.')
-            continue;
-        char *tag = strstr(de->d_name, CLAIM_TAG);
-        if (!tag)
-            continue;
-        char *last;
-        while ((last = strstr(tag + 1, CLAIM_TAG)) != NULL)
-            tag = last;
-        char *end = NULL;
-        long pid = strtol(tag + strlen(CLAIM_TAG), &end, 10);
-        if (pid <= 0 || *end != '\0' || pid == s->pid || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
-            continue;
-        size_t name_len = (size_t)(tag - de->d_name) - 1;
-        char name[NAME_MAX + 1];
-        snprintf(name, sizeof(name), "%.*s", (int)name_len, de->d_name + 1);
-        char *from = wc_path_join(s->dir, de->d_name);
-        char *to = wc_path_join(s->dir, name);
-        if (from && to && rename(from, to) == 0)
-            wc_warn("request %s: handed back from consumer %ld, which is no longer running", name,
-                    pid);
-        free(from);
-        free(to);
-    }
+    char name[NAME_MAX + 1];
+    while ((de = readdir(d)) != NULL)
+        claimed_elsewhere(s, de->d_name, name, sizeof(name));
     closedir(d);
 }
 

@@ -4,7 +4,8 @@
  * Several consumers may share one directory. A consumer claims a file by renaming it to a hidden
  * name (".NAME.claimed-PID") with rename(2), which is atomic: exactly one consumer wins a file.
  * Hidden files (starting with '.') are never requests. A claim left by a consumer that died is
- * handed back (renamed to its own name) when a consumer opens the directory.
+ * handed back (renamed to its own name) when a consumer opens or scans the directory; a claim of
+ * a running consumer counts as work in progress (it may come back), never as an empty directory.
  *
  * Dead letters go to another directory: the request file under its own name and, beside it,
  * NAME.reason with the reason in one line.

@@ -109,8 +109,8 @@ static wc_result s3_receive(void *self, wc_message *msg, int may_wait, wc_error 
     memset(msg, 0, sizeof(*msg));
     for (int refilled = 0;;) {
         if (s->next_key == s->n_keys) {
-            if (refilled)
-                return WC_EMPTY; /* every listed key went to another consumer meanwhile */
+            if (refilled) /* every listed key went to another consumer, or is another shard's */
+                return WC_WAIT; /* not an empty poll: the next call lists again */
             wc_result result = refill(s, err);
             if (result != WC_OK)
                 return result;

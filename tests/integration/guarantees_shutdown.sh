@@ -47,7 +47,9 @@ for _ in $(seq 200); do
 done
 kill -TERM $pid; kill -INT $pid
 set +e; wait $pid; rc=$?; set -e
-[ "$rc" -eq 0 ] || [ "$rc" -eq 130 ] || fail "second signal: exit status $rc"
+# 128 + the signal handled second: SIGINT (130) or SIGTERM (143), in whichever order the kernel
+# delivers two pending signals; 0 if the run ended first.
+[ "$rc" -eq 0 ] || [ "$rc" -eq 130 ] || [ "$rc" -eq 143 ] || fail "second signal: exit status $rc"
 ok "a second signal ends it at once (status $rc)"
 echo "figures: shutdown after $first of $N requests in $ms ms; the restart applied the other $second"
 echo "$checks passed, 0 failed"
