@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # End to end on directories: 1,000 produced requests, two consumers at once, then the verifier.
+# The two share the directory by widget (--shard K/2), which keeps each widget's order exact.
 source "$(dirname "$0")/lib.sh"
 N=${WC_E2E_REQUESTS:-1000}
 
 "$PRODUCER" --request-dir "$WORK/requests" -mwr "$N" --seed 2024 --expected "$WORK/expected.json"
 start=$(date +%s.%N)
-"$CONSUMER" --request-dir "$WORK/requests" --widget-dir "$WORK/widgets" --log-file "$WORK/c1.log" -q &
+"$CONSUMER" --request-dir "$WORK/requests" --widget-dir "$WORK/widgets" --shard 0/2 --log-file "$WORK/c1.log" -q &
 PIDS+=($!)
-"$CONSUMER" --request-dir "$WORK/requests" --widget-dir "$WORK/widgets" --log-file "$WORK/c2.log" -q &
+"$CONSUMER" --request-dir "$WORK/requests" --widget-dir "$WORK/widgets" --shard 1/2 --log-file "$WORK/c2.log" -q &
 PIDS+=($!)
 wait "${PIDS[0]}" || fail "consumer 1 exited $?"
 wait "${PIDS[1]}" || fail "consumer 2 exited $?"
