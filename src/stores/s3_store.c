@@ -12,7 +12,8 @@ typedef struct {
     char *prefix;
 } s3_store;
 
-static wc_result put_widget(s3_store *s, const wc_widget *w, int only_new, wc_error *err)
+/* PutObject of a new widget (a create). */
+static wc_result put_widget(s3_store *s, const wc_widget *w, wc_error *err)
 {
     char *key = wc_widget_key(s->prefix, w->owner, w->id);
     char *json = key ? wc_widget_to_json(w) : NULL;
@@ -23,9 +24,9 @@ static wc_result put_widget(s3_store *s, const wc_widget *w, int only_new, wc_er
         wc_aws_error aerr;
         /* If-None-Match: a create delivered again does not overwrite (S3 answers 412). */
         wc_param cond = {"If-None-Match", "*"};
-        result = wc_s3_put_if(&s->bucket, key, json, strlen(json), "application/json",
-                              only_new ? &cond : NULL, &aerr, err);
-        if (only_new && result == WC_ERR_CONFLICT)
+        result = wc_s3_put_if(&s->bucket, key, json, strlen(json), "application/json", &cond, &aerr,
+                              err);
+        if (result == WC_ERR_CONFLICT)
             result = WC_OK;
     }
     free(json);
@@ -35,49 +36,7 @@ static wc_result put_widget(s3_store *s, const wc_widget *w, int only_new, wc_er
 
 static wc_result s3_create(void *self, const wc_widget *w, wc_error *err)
 {
-    return put_widget(self, w, 1, err);
-}
-
-static wc_result s3_update(void *self, const wc_request *req, wc_error *err)
-{
-    s3_store *s = self;
-    char *key = wc_widget_key(s->prefix, req->owner, req->widget_id);
-    if (!key)
-        return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
-    wc_http_response resp;
-    wc_aws_error aerr;
-    wc_widget *w = NULL;
-    wc_result result = wc_s3_get(&s->bucket, key, MAX_WIDGET_BYTES, &resp, &aerr, err);
-    if (result == WC_ERR_NOT_FOUND)
-        wc_error_set(err, result, "widget %s (owner \"%s\") not found", req->widget_id, req->owner);
-    if (result == WC_OK) {
-        result = wc_widget_from_json(key, resp.body, resp.len, &w, err);
-        wc_http_response_cleanup(&resp);
-    }
-    if (result == WC_OK && wc_widget_apply_update(w, req) != WC_OK)
-        result = wc_error_set(err, WC_ERR_NOMEM, "out of memory");
-    if (result == WC_OK)
-        result = put_widget(s, w, 0, err);
-    wc_widget_free(w);
-    free(key);
-    return result;
-}
-
-static wc_result s3_remove(void *self, const wc_request *req, wc_error *err)
-{
-    s3_store *s = self;
-    char *key = wc_widget_key(s->prefix, req->owner, req->widget_id);
-    if (!key)
-        return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
-    wc_aws_error aerr;
-    /* S3 deletes answer 204 either way: ask first, so a missing widget can be warned about. */
-    wc_result result = wc_s3_head(&s->bucket, key, &aerr, err);
-    if (result == WC_ERR_NOT_FOUND)
-        wc_error_set(err, result, "widget %s (owner \"%s\") not found", req->widget_id, req->owner);
-    if (result == WC_OK)
-        result = wc_s3_delete(&s->bucket, key, &aerr, err);
-    free(key);
-    return result;
+    return put_widget(self, w, err);
 }
 
 static wc_result s3_scan(void *self, wc_store_visit visit, void *ctx, wc_error *err)
@@ -236,6 +195,35 @@ static wc_result s3_start(void *self, const wc_request *req, wc_store_done done,
     return result;
 }
 
+/* The waited-for update and delete: the same state machine, driven until it ends. */
+typedef struct {
+    int done;
+    wc_result result;
+    wc_error err;
+} waited;
+
+static void wait_done(void *ctx, wc_result result, const wc_error *err)
+{
+    waited *w = ctx;
+    w->done = 1;
+    w->result = result;
+    w->err = *err;
+}
+
+static wc_result apply_now(void *self, const wc_request *req, wc_error *err)
+{
+    s3_store *s = self;
+    waited w = {0, WC_OK, {WC_OK, ""}};
+    wc_result result = s3_start(self, req, wait_done, &w, err);
+    if (result != WC_OK)
+        return result;
+    while (!w.done)
+        wc_aws_run(s->bucket.aws, 1000);
+    if (w.result != WC_OK && err)
+        *err = w.err;
+    return w.result;
+}
+
 static void s3_destroy(void *self)
 {
     s3_store *s = self;
@@ -250,8 +238,8 @@ static const wc_store_ops s3_store_ops = {
     .kind = "s3",
     .ordered = 1,
     .create = s3_create,
-    .update = s3_update,
-    .remove = s3_remove,
+    .update = apply_now,
+    .remove = apply_now,
     .start = s3_start,
     .scan = s3_scan,
     .destroy = s3_destroy,
