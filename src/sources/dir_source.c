@@ -177,6 +177,30 @@ static wc_result dir_receive(void *self, wc_message *msg, int may_wait, wc_error
             wc_message_cleanup(msg);
             return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
         }
+        if (s->shard.count > 1) {
+            /* Sharded: read first, and claim only this consumer's own files. Another shard's
+             * files are never claimed, not even for a look, so a file never vanishes for a moment
+             * from under its owner (which would let a later request of its widget overtake it).
+             * Names are never reused and files appear whole, so what was read is what is claimed.
+             */
+            char *body = NULL;
+            size_t len = 0;
+            wc_result pr = wc_read_file(from, s->max_body, &body, &len, NULL);
+            int mine = pr == WC_ERR_TOO_LARGE
+                           ? wc_shard_owns(&s->shard, name, NULL, 0)
+                           : pr == WC_OK && wc_shard_owns(&s->shard, name, body, len);
+            free(body);
+            if (pr == WC_OK || pr == WC_ERR_TOO_LARGE) {
+                if (!mine)
+                    wc_deferrals_defer(s->foreign, name, 1, UINT64_MAX);
+            }
+            if (!mine) { /* another shard's, or gone */
+                free(from);
+                free(to);
+                wc_message_cleanup(msg);
+                continue;
+            }
+        }
         int claimed = rename(from, to) == 0;
         int claim_errno = errno;
         free(from);
@@ -194,12 +218,6 @@ static wc_result dir_receive(void *self, wc_message *msg, int may_wait, wc_error
         wc_result r = wc_read_file(to, s->max_body, &msg->body, &msg->len, &read_err);
         if (r == WC_ERR_TOO_LARGE) {
             msg->too_large = 1;
-        } else if (r == WC_OK && !wc_shard_owns(&s->shard, name, msg->body, msg->len)) {
-            /* Another consumer's widget: put it back, and do not read it again. */
-            unclaim(s, msg, NULL);
-            wc_deferrals_defer(s->foreign, name, 1, UINT64_MAX);
-            wc_message_cleanup(msg);
-            continue;
         } else if (r != WC_OK) {
             /* Give the file back untouched: nothing is lost on a read failure. */
             unclaim(s, msg, NULL);
