@@ -9,15 +9,24 @@
 struct wc_aws {
     char *region;
     char *endpoint_url;
-    wc_http *http;
+    wc_loop *loop;
+    int own_loop;
+    wc_http *http;          /* libcurl, for the credential providers (and the default transport) */
+    wc_transport transport; /* where calls go */
     wc_credential_chain *credentials;
     wc_retry_policy retry;
-    wc_clock *clock;
+    time_t (*wall_time)(void);
     wc_endpoint endpoints[3]; /* s3, sqs, dynamodb, resolved on first use */
     int resolved[3];
-    int in_flight;        /* calls started and not yet done */
-    struct call *waiting; /* calls waiting to be retried */
+    int in_flight;      /* calls started and not yet done */
+    struct call *calls; /* every call not yet done: on the wire or waiting for a retry */
+    wc_aws_stats stats;
 };
+
+static time_t system_wall_time(void)
+{
+    return time(NULL);
+}
 
 wc_aws *wc_aws_new(const wc_aws_config *config, wc_error *err)
 {
@@ -29,12 +38,19 @@ wc_aws *wc_aws_new(const wc_aws_config *config, wc_error *err)
     aws->region = config->region && *config->region ? strdup(config->region)
                                                     : wc_profile_region(config->profile);
     aws->endpoint_url = config->endpoint_url ? strdup(config->endpoint_url) : NULL;
-    aws->http = wc_http_new(&config->http);
+    aws->loop = config->loop;
+    if (!aws->loop) {
+        aws->loop = wc_loop_new(config->clock);
+        aws->own_loop = 1;
+    }
+    aws->http = aws->loop ? wc_http_new(&config->http, aws->loop) : NULL;
+    if (aws->http)
+        aws->transport = config->transport ? *config->transport : wc_http_transport(aws->http);
     aws->credentials = aws->http ? wc_credential_chain_new(config->profile, aws->http) : NULL;
     aws->retry = config->retry;
     if (!aws->retry.max_attempts)
         aws->retry.max_attempts = 5;
-    aws->clock = config->clock ? config->clock : wc_clock_system();
+    aws->wall_time = config->wall_time ? config->wall_time : system_wall_time;
     if (!aws->http || !aws->credentials) {
         wc_error_set(err, WC_ERR_NOMEM, "out of memory");
         wc_aws_free(aws);
@@ -53,20 +69,32 @@ wc_aws *wc_aws_new(const wc_aws_config *config, wc_error *err)
     return aws;
 }
 
-static void drop_waiting(wc_aws *aws);
+static void drop_calls(wc_aws *aws);
 
 void wc_aws_free(wc_aws *aws)
 {
     if (!aws)
         return;
-    drop_waiting(aws);
+    drop_calls(aws);
     for (int i = 0; i < 3; i++)
         wc_endpoint_cleanup(&aws->endpoints[i]);
     wc_credential_chain_free(aws->credentials);
     wc_http_free(aws->http);
+    if (aws->own_loop)
+        wc_loop_free(aws->loop);
     free(aws->region);
     free(aws->endpoint_url);
     free(aws);
+}
+
+wc_loop *wc_aws_loop(wc_aws *aws)
+{
+    return aws->loop;
+}
+
+const wc_aws_stats *wc_aws_get_stats(const wc_aws *aws)
+{
+    return &aws->stats;
 }
 
 const char *wc_aws_region(const wc_aws *aws)
@@ -91,14 +119,32 @@ const wc_endpoint *wc_aws_endpoint(wc_aws *aws, const char *service, wc_error *e
     return &aws->endpoints[i];
 }
 
+/* Codes that say the request itself can never succeed (not the service or its set-up). */
+static const char *const rejected_codes[] = {
+    "ValidationException",    /* DynamoDB: an item over 400 KB, a bad attribute */
+    "SerializationException", /* DynamoDB, SQS */
+    "KeyTooLongError",        /* S3 */
+    "EntityTooLarge",         /* S3 */
+    "MetadataTooLarge",       /* S3 */
+    "InvalidMessageContents", /* SQS: characters a message may not hold */
+    "InvalidParameterValue",  /* SQS */
+    "InvalidAttributeValue",  /* SQS */
+};
+
 static wc_result result_of(const wc_aws_error *e)
 {
-    if (e->status == 404 || strstr(e->code, "NotFound") || strncmp(e->code, "NoSuch", 6) == 0 ||
-        strcmp(e->code, "QueueDoesNotExist") == 0 ||
+    /* "Not there" comes only from the answers that mean it for the object named: a missing
+     * bucket, table or queue is an outage of the store or source, never a missing widget. */
+    if (strcmp(e->code, "NoSuchKey") == 0 || strcmp(e->code, "QueueDoesNotExist") == 0 ||
         strcmp(e->code, "AWS.SimpleQueueService.NonExistentQueue") == 0)
         return WC_ERR_NOT_FOUND;
     if (e->status == 412 || strcmp(e->code, "ConditionalCheckFailedException") == 0)
         return WC_ERR_CONFLICT;
+    for (size_t i = 0; i < sizeof(rejected_codes) / sizeof(rejected_codes[0]); i++)
+        if (strcmp(e->code, rejected_codes[i]) == 0)
+            return WC_ERR_REJECTED;
+    /* Throttling and 5xx after every retry, a missing resource, a permission, an expired
+     * credential: the service is not usable now. */
     return WC_ERR_IO;
 }
 
@@ -109,10 +155,12 @@ typedef struct call {
     wc_param *query, *headers; /* copies of req's arrays */
     char *strings;             /* one block holding every string of the request */
     unsigned attempt;
-    uint64_t due_ms; /* a retry waiting for its time */
+    wc_timer retry; /* a retry waiting for its time */
+    void *on_wire;  /* the transport's handle while a request is out */
     wc_aws_done done;
     void *ctx;
-    struct call *next_waiting;
+    void (*forget)(void *ctx); /* frees ctx when the call is cancelled (or NULL) */
+    struct call *prev, *next;  /* aws->calls */
 } call;
 
 static void call_free(call *c)
@@ -125,12 +173,44 @@ static void call_free(call *c)
     free(c);
 }
 
-/* Retries never sent again: their callers are gone with the client. */
-static void drop_waiting(wc_aws *aws)
+static void unlink_call(call *c);
+
+void wc_aws_cancel(wc_aws *aws, wc_aws_call *handle)
 {
-    while (aws->waiting) {
-        call *c = aws->waiting;
-        aws->waiting = c->next_waiting;
+    call *c = (call *)handle;
+    if (!c)
+        return;
+    unlink_call(c);
+    wc_loop_timer_stop(aws->loop, &c->retry);
+    if (c->on_wire)
+        aws->transport.ops->cancel(aws->transport.self, c->on_wire);
+    aws->in_flight--;
+    if (c->forget)
+        c->forget(c->ctx);
+    call_free(c);
+}
+
+static void unlink_call(call *c)
+{
+    wc_aws *aws = c->aws;
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        aws->calls = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    c->prev = c->next = NULL;
+}
+
+/* Calls never finished: their callers are gone with the client. */
+static void drop_calls(wc_aws *aws)
+{
+    while (aws->calls) {
+        call *c = aws->calls;
+        unlink_call(c);
+        wc_loop_timer_stop(aws->loop, &c->retry);
+        if (c->on_wire)
+            aws->transport.ops->cancel(aws->transport.self, c->on_wire);
         call_free(c);
     }
 }
@@ -198,13 +278,13 @@ static wc_result send_call(call *c, wc_error *err)
     wc_aws *aws = c->aws;
     const wc_aws_request *req = &c->req;
     const wc_credentials *creds;
-    wc_result result = wc_credentials_get(aws->credentials, time(NULL), &creds, err);
+    time_t now = aws->wall_time();
+    wc_result result = wc_credentials_get(aws->credentials, now, &creds, err);
     if (result != WC_OK)
         return result;
     const char *host = strstr(req->base, "://");
     host = host ? host + 3 : req->base;
     char date[17], hash[65];
-    time_t now = time(NULL);
     wc_sigv4_amz_date(now, date);
     if (req->unsigned_payload)
         snprintf(hash, sizeof(hash), "UNSIGNED-PAYLOAD");
@@ -243,7 +323,10 @@ static wc_result send_call(call *c, wc_error *err)
         headers[n++] = (wc_param){"Authorization", auth};
         wc_http_request hreq = {req->method, url,           headers,         n,
                                 req->body,   req->body_len, req->timeout_ms, req->max_body};
-        result = wc_http_start(aws->http, &hreq, on_http_done, c, err);
+        result = aws->transport.ops->start(aws->transport.self, &hreq, on_http_done, c, &c->on_wire,
+                                           err);
+        if (result == WC_OK)
+            aws->stats.sent++;
     }
     free(url);
     free(query);
@@ -258,16 +341,30 @@ static void finish_call(call *c, wc_result result, wc_http_response *resp, const
                         const wc_error *err)
 {
     c->aws->in_flight--;
+    unlink_call(c);
     wc_aws_done done = c->done;
     void *ctx = c->ctx;
     call_free(c);
     done(ctx, result, resp, aerr, err);
 }
 
+/* A retry whose time has come goes out again (signed anew: the time is part of the signature). */
+static void resend(void *ctx)
+{
+    call *c = ctx;
+    wc_error err;
+    if (send_call(c, &err) != WC_OK) {
+        wc_aws_error aerr;
+        memset(&aerr, 0, sizeof(aerr));
+        finish_call(c, err.code ? err.code : WC_ERR_IO, NULL, &aerr, &err);
+    }
+}
+
 static void on_http_done(void *ctx, wc_http_response *resp)
 {
     call *c = ctx;
     wc_aws *aws = c->aws;
+    c->on_wire = NULL;
     wc_aws_error aerr;
     wc_error err;
     memset(&aerr, 0, sizeof(aerr));
@@ -293,13 +390,14 @@ static void on_http_done(void *ctx, wc_http_response *resp)
     }
     wc_http_response_cleanup(resp);
     if (wc_retry_is_retryable(&aerr) && c->attempt + 1 < aws->retry.max_attempts) {
-        /* Try again later: wc_aws_run sends it when due. */
-        c->due_ms =
-            aws->clock->now_ms(aws->clock) + wc_retry_delay_full_jitter(&aws->retry, c->attempt);
-        c->attempt++;
-        c->next_waiting = aws->waiting;
-        aws->waiting = c;
-        return;
+        /* Try again later, on a timer of the loop. */
+        aws->stats.retries++;
+        if (wc_loop_timer_start(aws->loop, &c->retry,
+                                wc_retry_delay_full_jitter(&aws->retry, c->attempt), resend,
+                                c) == WC_OK) {
+            c->attempt++;
+            return;
+        }
     }
     char text[640];
     wc_result result = aerr.status ? result_of(&aerr) : WC_ERR_IO;
@@ -307,49 +405,44 @@ static void on_http_done(void *ctx, wc_http_response *resp)
     finish_call(c, result, NULL, &aerr, &err);
 }
 
-wc_result wc_aws_start(wc_aws *aws, const wc_aws_request *req, wc_aws_done done, void *ctx,
-                       wc_error *err)
+static wc_result start(wc_aws *aws, const wc_aws_request *req, wc_aws_done done, void *ctx,
+                       void (*forget)(void *), wc_aws_call **handle, wc_error *err)
 {
     call *c = call_new(aws, req);
     if (!c)
         return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     c->done = done;
     c->ctx = ctx;
+    c->forget = forget;
     wc_result result = send_call(c, err);
     if (result != WC_OK) {
         call_free(c);
         return result;
     }
     aws->in_flight++;
+    c->next = aws->calls;
+    if (aws->calls)
+        aws->calls->prev = c;
+    aws->calls = c;
+    if (handle)
+        *handle = (wc_aws_call *)c;
     return WC_OK;
+}
+
+wc_result wc_aws_start(wc_aws *aws, const wc_aws_request *req, wc_aws_done done, void *ctx,
+                       wc_error *err)
+{
+    return start(aws, req, done, ctx, NULL, NULL, err);
 }
 
 int wc_aws_run(wc_aws *aws, int wait_ms)
 {
-    /* Retries that are due go out again (signed anew: the time is part of the signature). */
-    uint64_t now = aws->clock->now_ms(aws->clock), next_due = UINT64_MAX;
-    call **link = &aws->waiting;
-    while (*link) {
-        call *c = *link;
-        if (c->due_ms > now) {
-            if (c->due_ms < next_due)
-                next_due = c->due_ms;
-            link = &c->next_waiting;
-            continue;
-        }
-        *link = c->next_waiting;
-        wc_error err;
-        wc_result result = send_call(c, &err);
-        if (result != WC_OK) {
-            wc_aws_error aerr;
-            memset(&aerr, 0, sizeof(aerr));
-            finish_call(c, result, NULL, &aerr, &err);
-        }
-    }
-    if (next_due != UINT64_MAX && next_due - now < (uint64_t)wait_ms)
-        wait_ms = (int)(next_due - now);
-    if (wc_http_run(aws->http, wait_ms) == 0 && aws->waiting && wait_ms > 0)
-        aws->clock->sleep_ms(aws->clock, (uint64_t)wait_ms); /* only retries wait: sleep to them */
+    wc_loop_turn(aws->loop, wait_ms);
+    return aws->in_flight;
+}
+
+int wc_aws_in_flight(const wc_aws *aws)
+{
     return aws->in_flight;
 }
 
@@ -383,8 +476,7 @@ wc_result wc_aws_send(wc_aws *aws, const wc_aws_request *req, wc_http_response *
     wc_result result = wc_aws_start(aws, req, sync_done, &s, err);
     if (result != WC_OK)
         return result;
-    while (!s.done)
-        wc_aws_run(aws, 1000);
+    wc_loop_wait(aws->loop, &s.done);
     return s.result;
 }
 
@@ -415,8 +507,21 @@ static void json_done(void *ctx, wc_result result, wc_http_response *resp, const
     free(j);
 }
 
+static void json_forget(void *ctx)
+{
+    json_call *j = ctx;
+    free(j->target);
+    free(j);
+}
+
 wc_result wc_aws_json_start(wc_aws *aws, const char *service, const char *target, json_t *body,
                             wc_aws_json_done done, void *ctx, wc_error *err)
+{
+    return wc_aws_json_start_h(aws, service, target, body, done, ctx, NULL, err);
+}
+
+wc_result wc_aws_json_start_h(wc_aws *aws, const char *service, const char *target, json_t *body,
+                              wc_aws_json_done done, void *ctx, wc_aws_call **handle, wc_error *err)
 {
     const wc_endpoint *ep = wc_aws_endpoint(aws, service, err);
     char *text = body && ep ? json_dumps(body, JSON_COMPACT) : NULL;
@@ -441,7 +546,7 @@ wc_result wc_aws_json_start(wc_aws *aws, const char *service, const char *target
     wc_param headers[] = {{"Content-Type", "application/x-amz-json-1.0"}, {"X-Amz-Target", target}};
     wc_aws_request req = {service, "POST", ep->base,     "/", NULL,    0, headers,
                           2,       text,   strlen(text), 0,   timeout, 0};
-    wc_result result = wc_aws_start(aws, &req, json_done, j, err);
+    wc_result result = start(aws, &req, json_done, j, json_forget, handle, err);
     free(text);
     if (result != WC_OK) {
         free(j->target);
@@ -481,8 +586,7 @@ wc_result wc_aws_json(wc_aws *aws, const char *service, const char *target, json
     wc_result result = wc_aws_json_start(aws, service, target, body, sync_json_done, &s, err);
     if (result != WC_OK)
         return result;
-    while (!s.done)
-        wc_aws_run(aws, 1000);
+    wc_loop_wait(aws->loop, &s.done);
     return s.result;
 }
 

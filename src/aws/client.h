@@ -9,6 +9,8 @@
 #include "aws/credentials.h"
 #include "aws/endpoint.h"
 #include "aws/http.h"
+#include "aws/transport.h"
+#include "common/loop.h"
 #include "aws/retry.h"
 #include "common/clock.h"
 
@@ -18,8 +20,17 @@ typedef struct {
     const char *endpoint_url; /* --endpoint-url, or NULL */
     wc_retry_policy retry;
     wc_http_config http;
-    wc_clock *clock; /* for backoff sleeps; NULL: the system clock */
+    wc_clock *clock;               /* for a loop of its own (below); NULL: the system clock */
+    wc_loop *loop;                 /* the loop its calls run on; NULL: a loop of its own */
+    const wc_transport *transport; /* NULL: libcurl (http.c) on that loop; tests give a fake */
+    time_t (*wall_time)(void);     /* seconds since the epoch, for signing; NULL: time(2) */
 } wc_aws_config;
+
+/* What the client has done, for the log and metrics. */
+typedef struct {
+    unsigned long long sent;    /* requests put on the wire, retries included */
+    unsigned long long retries; /* of those, retries */
+} wc_aws_stats;
 
 typedef struct wc_aws wc_aws;
 
@@ -29,6 +40,10 @@ void wc_aws_free(wc_aws *aws);
 
 const char *wc_aws_region(const wc_aws *aws);
 wc_http *wc_aws_http(wc_aws *aws);
+wc_loop *wc_aws_loop(wc_aws *aws);
+const wc_aws_stats *wc_aws_get_stats(const wc_aws *aws);
+/* Calls started and not yet done (on the wire or waiting for a retry). */
+int wc_aws_in_flight(const wc_aws *aws);
 
 /* The endpoint of a service (resolved once, then kept). */
 const wc_endpoint *wc_aws_endpoint(wc_aws *aws, const char *service, wc_error *err);
@@ -49,11 +64,16 @@ typedef struct {
     size_t max_body;      /* response body cap; 0: the transport's */
 } wc_aws_request;
 
-/* Signs and sends, retrying throttling, 5xx and network failures with backoff. WC_OK: a 2xx
- * answer in *resp (the caller cleans it up). Otherwise *aerr holds the AWS error and err its
- * text; the result is WC_ERR_NOT_FOUND for 404s and codes with NotFound or NoSuch, WC_ERR_CONFLICT
- * for failed conditions (412, ConditionalCheckFailedException), WC_ERR_TOO_LARGE for an answer
- * over the body cap (not retried), WC_ERR_IO for the rest. */
+/* Signs and sends, retrying throttling, 5xx and network failures with backoff, and waits (for
+ * the tools: it turns the loop). WC_OK: a 2xx answer in *resp (the caller cleans it up).
+ * Otherwise *aerr holds the AWS error and err its text, and the result says what it means:
+ *   WC_ERR_NOT_FOUND  the object named is not there (NoSuchKey, QueueDoesNotExist) - never a
+ *                     missing bucket or table, which is an outage;
+ *   WC_ERR_CONFLICT   a failed condition (412, ConditionalCheckFailedException);
+ *   WC_ERR_REJECTED   the request itself can never succeed (ValidationException, KeyTooLong, ...);
+ *   WC_ERR_TOO_LARGE  an answer over the body cap (not retried);
+ *   WC_ERR_IO         the service is not usable now: network, throttling and 5xx after every
+ *                     retry, a missing resource, a permission or credential problem. */
 wc_result wc_aws_send(wc_aws *aws, const wc_aws_request *req, wc_http_response *resp,
                       wc_aws_error *aerr, wc_error *err);
 
@@ -65,8 +85,14 @@ typedef void (*wc_aws_done)(void *ctx, wc_result result, wc_http_response *resp,
 wc_result wc_aws_start(wc_aws *aws, const wc_aws_request *req, wc_aws_done done, void *ctx,
                        wc_error *err);
 
-/* Drives calls in flight and due retries for up to wait_ms; returns how many calls are still
- * under way. Callbacks run from here. */
+/* A call under way, to cancel it (valid until its done is called). */
+typedef struct wc_aws_call wc_aws_call;
+
+/* Abandons a call under way: its done is never called (a long poll at a shutdown). */
+void wc_aws_cancel(wc_aws *aws, wc_aws_call *call);
+
+/* One turn of the client's loop, waiting at most wait_ms; returns how many calls are still
+ * under way. */
 int wc_aws_run(wc_aws *aws, int wait_ms);
 
 /* A call of an AWS JSON 1.0 protocol (SQS, DynamoDB): POST / with X-Amz-Target = target.
@@ -80,6 +106,11 @@ typedef void (*wc_aws_json_done)(void *ctx, wc_result result, json_t *answer,
                                  const wc_aws_error *aerr, const wc_error *err);
 wc_result wc_aws_json_start(wc_aws *aws, const char *service, const char *target, json_t *body,
                             wc_aws_json_done done, void *ctx, wc_error *err);
+
+/* The same, and *handle names the call for wc_aws_cancel until done is called. */
+wc_result wc_aws_json_start_h(wc_aws *aws, const char *service, const char *target, json_t *body,
+                              wc_aws_json_done done, void *ctx, wc_aws_call **handle,
+                              wc_error *err);
 
 /* The one-line message of a failed check of a resource: `what "name": ` and the AWS error (or,
  * when no AWS answer came, detail's words), e.g.  widget bucket "usu-widgets": NoSuchBucket: … */

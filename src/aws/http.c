@@ -21,13 +21,57 @@ typedef struct transfer {
 struct wc_http {
     CURLM *multi;
     wc_http_config config;
+    wc_loop *loop;
+    wc_timer timer; /* libcurl's next timeout */
     int in_flight;
     transfer *active;
 };
 
 static int curl_ready;
 
-wc_http *wc_http_new(const wc_http_config *config)
+static void collect(wc_http *h);
+
+/* libcurl says which events of a socket it waits for: the loop watches them. */
+static void on_ready(void *ctx, int fd, int events)
+{
+    wc_http *h = ctx;
+    int flags = ((events & WC_LOOP_READ) ? CURL_CSELECT_IN : 0) |
+                ((events & WC_LOOP_WRITE) ? CURL_CSELECT_OUT : 0) |
+                ((events & WC_LOOP_ERROR) ? CURL_CSELECT_ERR : 0);
+    int running;
+    curl_multi_socket_action(h->multi, fd, flags, &running);
+    collect(h);
+}
+
+static int on_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
+{
+    wc_http *h = userp;
+    int events = what == CURL_POLL_REMOVE ? 0
+                                          : ((what & CURL_POLL_IN) ? WC_LOOP_READ : 0) |
+                                                ((what & CURL_POLL_OUT) ? WC_LOOP_WRITE : 0);
+    return wc_loop_watch(h->loop, fd, events, on_ready, h) == WC_OK ? 0 : -1;
+}
+
+static void on_timeout(void *ctx)
+{
+    wc_http *h = ctx;
+    int running;
+    curl_multi_socket_action(h->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    collect(h);
+}
+
+/* libcurl's timeout: a loop timer (never acted on from inside this callback). */
+static int on_timer(CURLM *multi, long timeout_ms, void *userp)
+{
+    wc_http *h = userp;
+    if (timeout_ms < 0)
+        wc_loop_timer_stop(h->loop, &h->timer);
+    else
+        wc_loop_timer_start(h->loop, &h->timer, (uint64_t)timeout_ms, on_timeout, h);
+    return 0;
+}
+
+wc_http *wc_http_new(const wc_http_config *config, wc_loop *loop)
 {
     if (!curl_ready) {
         if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
@@ -45,6 +89,7 @@ wc_http *wc_http_new(const wc_http_config *config)
         h->config.timeout_ms = 30000;
     if (!h->config.max_body)
         h->config.max_body = 8u << 20;
+    h->loop = loop;
     h->multi = curl_multi_init();
     if (!h->multi) {
         free(h);
@@ -53,6 +98,10 @@ wc_http *wc_http_new(const wc_http_config *config)
     /* Keep-alive: a handful of connections per host, reused by every later request. */
     curl_multi_setopt(h->multi, CURLMOPT_MAX_HOST_CONNECTIONS, 64L);
     curl_multi_setopt(h->multi, CURLMOPT_MAXCONNECTS, 64L);
+    curl_multi_setopt(h->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+    curl_multi_setopt(h->multi, CURLMOPT_SOCKETDATA, h);
+    curl_multi_setopt(h->multi, CURLMOPT_TIMERFUNCTION, on_timer);
+    curl_multi_setopt(h->multi, CURLMOPT_TIMERDATA, h);
     return h;
 }
 
@@ -80,15 +129,8 @@ void wc_http_free(wc_http *h)
         transfer_free(t);
     }
     curl_multi_cleanup(h->multi);
+    wc_loop_timer_stop(h->loop, &h->timer);
     free(h);
-}
-
-void wc_http_response_cleanup(wc_http_response *r)
-{
-    free(r->body);
-    free(r->request_id);
-    free(r->etag);
-    memset(r, 0, sizeof(*r));
 }
 
 static size_t on_body(char *data, size_t size, size_t n, void *p)
@@ -148,9 +190,10 @@ static size_t on_header(char *line, size_t size, size_t n, void *p)
     return len;
 }
 
-wc_result wc_http_start(wc_http *h, const wc_http_request *req, wc_http_done done, void *ctx,
-                        wc_error *err)
+static wc_result http_start(void *self, const wc_http_request *req, wc_http_done done, void *ctx,
+                            void **handle, wc_error *err)
 {
+    wc_http *h = self;
     transfer *t = calloc(1, sizeof(*t));
     if (!t || !(t->easy = curl_easy_init())) {
         free(t);
@@ -236,14 +279,14 @@ wc_result wc_http_start(wc_http *h, const wc_http_request *req, wc_http_done don
     if (h->active)
         h->active->prev = t;
     h->active = t;
+    if (handle)
+        *handle = t;
     return WC_OK;
 }
 
-static void finish(wc_http *h, CURLMsg *msg)
+static void unlink_transfer(wc_http *h, transfer *t)
 {
-    transfer *t = NULL;
-    curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&t);
-    curl_multi_remove_handle(h->multi, msg->easy_handle);
+    curl_multi_remove_handle(h->multi, t->easy);
     h->in_flight--;
     if (t->prev)
         t->prev->next = t->next;
@@ -251,13 +294,54 @@ static void finish(wc_http *h, CURLMsg *msg)
         h->active = t->next;
     if (t->next)
         t->next->prev = t->prev;
+}
+
+static void http_cancel(void *self, void *handle)
+{
+    if (!handle)
+        return;
+    unlink_transfer(self, handle);
+    transfer_free(handle);
+}
+
+static int http_in_flight(void *self)
+{
+    return ((wc_http *)self)->in_flight;
+}
+
+static void http_destroy(void *self)
+{
+    (void)self; /* the wc_http's owner frees it (wc_http_free) */
+}
+
+static const wc_transport_ops http_ops = {"libcurl", http_start, http_cancel, http_in_flight,
+                                          http_destroy};
+
+wc_transport wc_http_transport(wc_http *h)
+{
+    wc_transport t = {&http_ops, h, h->loop};
+    return t;
+}
+
+wc_result wc_http_start(wc_http *h, const wc_http_request *req, wc_http_done done, void *ctx,
+                        wc_error *err)
+{
+    return http_start(h, req, done, ctx, NULL, err);
+}
+
+static void finish(wc_http *h, CURLMsg *msg)
+{
+    transfer *t = NULL;
+    curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&t);
+    CURLcode code = msg->data.result;
+    unlink_transfer(h, t);
     wc_http_response r = t->response;
     memset(&t->response, 0, sizeof(t->response));
-    r.curl_code = (int)msg->data.result;
+    r.curl_code = (int)code;
     if (r.curl_code == CURLE_OK)
-        curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &r.status);
+        curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &r.status);
     else if (!r.error[0])
-        snprintf(r.error, sizeof(r.error), "%s", curl_easy_strerror(msg->data.result));
+        snprintf(r.error, sizeof(r.error), "%s", curl_easy_strerror(code));
     if (r.too_large)
         snprintf(r.error, sizeof(r.error), "response body over the %zu-byte limit", t->max_body);
     if (!r.body)
@@ -268,53 +352,24 @@ static void finish(wc_http *h, CURLMsg *msg)
     done(ctx, &r);
 }
 
-int wc_http_run(wc_http *h, int wait_ms)
+/* Hands finished transfers to their callbacks. */
+static void collect(wc_http *h)
 {
-    int running = 0;
-    curl_multi_perform(h->multi, &running);
     CURLMsg *msg;
     int left;
-    int finished = 0;
-    while ((msg = curl_multi_info_read(h->multi, &left)) != NULL) {
-        if (msg->msg == CURLMSG_DONE) {
+    while ((msg = curl_multi_info_read(h->multi, &left)) != NULL)
+        if (msg->msg == CURLMSG_DONE)
             finish(h, msg);
-            finished++;
-        }
-    }
-    if (!finished && h->in_flight > 0 && wait_ms > 0) {
-        curl_multi_poll(h->multi, NULL, 0, wait_ms, NULL);
-        curl_multi_perform(h->multi, &running);
-        while ((msg = curl_multi_info_read(h->multi, &left)) != NULL)
-            if (msg->msg == CURLMSG_DONE)
-                finish(h, msg);
-    }
-    return h->in_flight;
 }
 
-typedef struct {
-    int done;
-    wc_http_response *out;
-} sync_ctx;
-
-static void sync_done(void *p, wc_http_response *r)
+int wc_http_run(wc_http *h, int wait_ms)
 {
-    sync_ctx *c = p;
-    *c->out = *r;
-    c->done = 1;
+    wc_loop_turn(h->loop, wait_ms);
+    return h->in_flight;
 }
 
 wc_result wc_http_do(wc_http *h, const wc_http_request *req, wc_http_response *out, wc_error *err)
 {
-    memset(out, 0, sizeof(*out));
-    sync_ctx c = {0, out};
-    wc_result result = wc_http_start(h, req, sync_done, &c, err);
-    if (result != WC_OK)
-        return result;
-    while (!c.done)
-        wc_http_run(h, 1000);
-    if (out->too_large)
-        return wc_error_set(err, WC_ERR_TOO_LARGE, "%s %s: %s", req->method, req->url, out->error);
-    if (out->curl_code != 0)
-        return wc_error_set(err, WC_ERR_IO, "%s %s: %s", req->method, req->url, out->error);
-    return WC_OK;
+    wc_transport t = wc_http_transport(h);
+    return wc_transport_do(&t, req, out, err);
 }

@@ -81,8 +81,8 @@ static wc_result object_call(wc_s3_bucket *b, const char *method, const char *ke
 
 static wc_result put_object(wc_s3_bucket *b, const char *key, const char *body, size_t len,
                             const char *content_type, const wc_param *extra, size_t n_extra,
-                            const wc_param *metadata, size_t n_metadata, wc_aws_error *aerr,
-                            wc_error *err);
+                            const wc_param *metadata, size_t n_metadata, wc_aws_done done,
+                            void *ctx, wc_aws_error *aerr, wc_error *err);
 
 wc_result wc_s3_get(wc_s3_bucket *b, const char *key, size_t max_body, wc_http_response *resp,
                     wc_aws_error *aerr, wc_error *err)
@@ -90,9 +90,9 @@ wc_result wc_s3_get(wc_s3_bucket *b, const char *key, size_t max_body, wc_http_r
     return object_call(b, "GET", key, NULL, 0, NULL, 0, max_body, resp, aerr, err);
 }
 
-wc_result wc_s3_copy(wc_s3_bucket *b, const char *from_bucket, const char *from_key,
-                     const char *to_key, const wc_param *metadata, size_t n_metadata,
-                     wc_aws_error *aerr, wc_error *err)
+static wc_result copy_object(wc_s3_bucket *b, const char *from_bucket, const char *from_key,
+                             const char *to_key, const wc_param *metadata, size_t n_metadata,
+                             wc_aws_done done, void *ctx, wc_aws_error *aerr, wc_error *err)
 {
     /* x-amz-copy-source is "bucket/key", URI-encoded (the '/' between them kept). */
     size_t len = strlen(from_bucket) + strlen(from_key) + 2;
@@ -106,9 +106,25 @@ wc_result wc_s3_copy(wc_s3_bucket *b, const char *from_bucket, const char *from_
         return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     wc_param extra[2] = {{"x-amz-copy-source", encoded}, {"x-amz-metadata-directive", "REPLACE"}};
     wc_result result =
-        put_object(b, to_key, NULL, 0, NULL, extra, 2, metadata, n_metadata, aerr, err);
+        put_object(b, to_key, NULL, 0, NULL, extra, 2, metadata, n_metadata, done, ctx, aerr, err);
     free(encoded);
     return result;
+}
+
+wc_result wc_s3_copy(wc_s3_bucket *b, const char *from_bucket, const char *from_key,
+                     const char *to_key, const wc_param *metadata, size_t n_metadata,
+                     wc_aws_error *aerr, wc_error *err)
+{
+    return copy_object(b, from_bucket, from_key, to_key, metadata, n_metadata, NULL, NULL, aerr,
+                       err);
+}
+
+wc_result wc_s3_copy_start(wc_s3_bucket *b, const char *from_bucket, const char *from_key,
+                           const char *to_key, const wc_param *metadata, size_t n_metadata,
+                           wc_aws_done done, void *ctx, wc_error *err)
+{
+    return copy_object(b, from_bucket, from_key, to_key, metadata, n_metadata, done, ctx, NULL,
+                       err);
 }
 
 wc_result wc_s3_head(wc_s3_bucket *b, const char *key, wc_aws_error *aerr, wc_error *err)
@@ -123,8 +139,8 @@ wc_result wc_s3_head(wc_s3_bucket *b, const char *key, wc_aws_error *aerr, wc_er
 /* PutObject (or, with x-amz-copy-source among extra, CopyObject). */
 static wc_result put_object(wc_s3_bucket *b, const char *key, const char *body, size_t len,
                             const char *content_type, const wc_param *extra, size_t n_extra,
-                            const wc_param *metadata, size_t n_metadata, wc_aws_error *aerr,
-                            wc_error *err)
+                            const wc_param *metadata, size_t n_metadata, wc_aws_done done,
+                            void *ctx, wc_aws_error *aerr, wc_error *err)
 {
     wc_param *headers = calloc(n_metadata + n_extra + 1, sizeof(*headers));
     char **names = calloc(n_metadata + 1, sizeof(*names));
@@ -147,9 +163,11 @@ static wc_result put_object(wc_s3_bucket *b, const char *key, const char *body, 
         headers[n++] = (wc_param){names[i], metadata[i].value};
     }
     wc_http_response resp;
-    if (result == WC_OK)
+    if (result == WC_OK && done)
+        result = wc_s3_start(b, "PUT", key, headers, n, body, len, 0, done, ctx, err);
+    else if (result == WC_OK)
         result = object_call(b, "PUT", key, headers, n, body, len, 0, &resp, aerr, err);
-    if (result == WC_OK)
+    if (result == WC_OK && !done)
         wc_http_response_cleanup(&resp);
     for (size_t i = 0; names && i < n_metadata; i++)
         free(names[i]);
@@ -163,7 +181,7 @@ wc_result wc_s3_put(wc_s3_bucket *b, const char *key, const char *body, size_t l
                     wc_aws_error *aerr, wc_error *err)
 {
     return put_object(b, key, body ? body : "", len, content_type, NULL, 0, metadata, n_metadata,
-                      aerr, err);
+                      NULL, NULL, aerr, err);
 }
 
 wc_result wc_s3_delete(wc_s3_bucket *b, const char *key, wc_aws_error *aerr, wc_error *err)
@@ -257,11 +275,36 @@ void wc_s3_listing_cleanup(wc_s3_listing *l)
     memset(l, 0, sizeof(*l));
 }
 
-wc_result wc_s3_list(wc_s3_bucket *b, const char *prefix, const char *delimiter,
-                     const char *start_after, const char *token, int max_keys, wc_s3_listing *out,
-                     wc_aws_error *aerr, wc_error *err)
+wc_result wc_s3_listing_parse(const char *bucket, const char *xml, size_t len, wc_s3_listing *out,
+                              wc_error *err)
 {
     memset(out, 0, sizeof(*out));
+    XML_Parser parser = XML_ParserCreate("UTF-8");
+    list_ctx c = {.out = out};
+    if (!parser)
+        return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+    wc_result result = WC_OK;
+    XML_SetUserData(parser, &c);
+    XML_SetElementHandler(parser, list_start, list_end);
+    XML_SetCharacterDataHandler(parser, list_text);
+    if (XML_Parse(parser, xml, (int)len, 1) == XML_STATUS_ERROR)
+        result = wc_error_set(err, WC_ERR_PARSE, "ListObjectsV2 of %s: bad XML: %s", bucket,
+                              XML_ErrorString(XML_GetErrorCode(parser)));
+    else if (c.failed)
+        result = wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+    XML_ParserFree(parser);
+    free(c.text);
+    if (result != WC_OK)
+        wc_s3_listing_cleanup(out);
+    return result;
+}
+
+/* ListObjectsV2, started (done) or sent and waited for (resp). */
+static wc_result list_request(wc_s3_bucket *b, const char *prefix, const char *delimiter,
+                              const char *start_after, const char *token, int max_keys,
+                              wc_aws_done done, void *ctx, wc_http_response *resp,
+                              wc_aws_error *aerr, wc_error *err)
+{
     char max[16];
     snprintf(max, sizeof(max), "%d", max_keys);
     wc_param q[6];
@@ -280,30 +323,31 @@ wc_result wc_s3_list(wc_s3_bucket *b, const char *prefix, const char *delimiter,
     if (!path)
         return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     wc_aws_request req = {"s3", "GET", b->base, path, q, n, NULL, 0, NULL, 0, 0, 0, 0};
-    wc_http_response resp;
-    wc_result result = wc_aws_send(b->aws, &req, &resp, aerr, err);
+    wc_result result = done ? wc_aws_start(b->aws, &req, done, ctx, err)
+                            : wc_aws_send(b->aws, &req, resp, aerr, err);
     free(path);
+    return result;
+}
+
+wc_result wc_s3_list_start(wc_s3_bucket *b, const char *prefix, const char *delimiter,
+                           const char *token, int max_keys, wc_aws_done done, void *ctx,
+                           wc_error *err)
+{
+    return list_request(b, prefix, delimiter, NULL, token, max_keys, done, ctx, NULL, NULL, err);
+}
+
+wc_result wc_s3_list(wc_s3_bucket *b, const char *prefix, const char *delimiter,
+                     const char *start_after, const char *token, int max_keys, wc_s3_listing *out,
+                     wc_aws_error *aerr, wc_error *err)
+{
+    memset(out, 0, sizeof(*out));
+    wc_http_response resp;
+    wc_result result = list_request(b, prefix, delimiter, start_after, token, max_keys, NULL, NULL,
+                                    &resp, aerr, err);
     if (result != WC_OK)
         return result;
-    XML_Parser parser = XML_ParserCreate("UTF-8");
-    list_ctx c = {.out = out};
-    if (!parser) {
-        wc_http_response_cleanup(&resp);
-        return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
-    }
-    XML_SetUserData(parser, &c);
-    XML_SetElementHandler(parser, list_start, list_end);
-    XML_SetCharacterDataHandler(parser, list_text);
-    if (XML_Parse(parser, resp.body, (int)resp.len, 1) == XML_STATUS_ERROR)
-        result = wc_error_set(err, WC_ERR_PARSE, "ListObjectsV2 of %s: bad XML: %s", b->bucket,
-                              XML_ErrorString(XML_GetErrorCode(parser)));
-    else if (c.failed)
-        result = wc_error_set(err, WC_ERR_NOMEM, "out of memory");
-    XML_ParserFree(parser);
-    free(c.text);
+    result = wc_s3_listing_parse(b->bucket, resp.body, resp.len, out, err);
     wc_http_response_cleanup(&resp);
-    if (result != WC_OK)
-        wc_s3_listing_cleanup(out);
     return result;
 }
 
@@ -312,5 +356,5 @@ wc_result wc_s3_put_if(wc_s3_bucket *b, const char *key, const char *body, size_
                        wc_error *err)
 {
     return put_object(b, key, body ? body : "", len, content_type, cond, cond ? 1 : 0, NULL, 0,
-                      aerr, err);
+                      NULL, NULL, aerr, err);
 }

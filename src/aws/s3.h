@@ -65,4 +65,18 @@ wc_result wc_s3_put_if(wc_s3_bucket *b, const char *key, const char *body, size_
 /* DeleteObject (S3 answers 204 whether or not the key was there). */
 wc_result wc_s3_delete(wc_s3_bucket *b, const char *key, wc_aws_error *aerr, wc_error *err);
 
+/* ListObjectsV2, asynchronously: done gets the answer; read it with wc_s3_listing_parse. */
+wc_result wc_s3_list_start(wc_s3_bucket *b, const char *prefix, const char *delimiter,
+                           const char *token, int max_keys, wc_aws_done done, void *ctx,
+                           wc_error *err);
+
+/* Reads a ListObjectsV2 answer (bucket names it in errors). WC_ERR_PARSE on bad XML. */
+wc_result wc_s3_listing_parse(const char *bucket, const char *xml, size_t len, wc_s3_listing *out,
+                              wc_error *err);
+
+/* CopyObject (see wc_s3_copy), asynchronously. */
+wc_result wc_s3_copy_start(wc_s3_bucket *b, const char *from_bucket, const char *from_key,
+                           const char *to_key, const wc_param *metadata, size_t n_metadata,
+                           wc_aws_done done, void *ctx, wc_error *err);
+
 #endif

@@ -40,15 +40,58 @@ wc_result wc_sqs_queue_url(wc_aws *aws, const char *name_or_url, char **url, wc_
     return result;
 }
 
+wc_result wc_sqs_start(wc_aws *aws, const char *action, json_t *body, wc_aws_json_done done,
+                       void *ctx, wc_error *err)
+{
+    char target[64];
+    snprintf(target, sizeof(target), "AmazonSQS.%s", action);
+    return wc_aws_json_start(aws, "sqs", target, body, done, ctx, err);
+}
+
+json_t *wc_sqs_receive_body(const char *url, int max, int wait_s, int visibility_s)
+{
+    return json_pack("{s:s, s:i, s:i, s:i, s:[s], s:[s], s:[s]}", "QueueUrl", url,
+                     "MaxNumberOfMessages", max, "WaitTimeSeconds", wait_s, "VisibilityTimeout",
+                     visibility_s, "AttributeNames", "ApproximateReceiveCount",
+                     "MessageSystemAttributeNames", "ApproximateReceiveCount",
+                     "MessageAttributeNames", "All");
+}
+
+json_t *wc_sqs_batch_body(const char *url, char *const *receipts, const int *seconds, size_t n)
+{
+    json_t *entries = json_array();
+    for (size_t i = 0; entries && i < n; i++) {
+        char id[16];
+        snprintf(id, sizeof(id), "m%zu", i);
+        json_t *entry = json_pack("{s:s, s:s}", "Id", id, "ReceiptHandle", receipts[i]);
+        if (entry && seconds)
+            json_object_set_new(entry, "VisibilityTimeout", json_integer(seconds[i]));
+        json_array_append_new(entries, entry);
+    }
+    return entries ? json_pack("{s:s, s:o}", "QueueUrl", url, "Entries", entries) : NULL;
+}
+
+json_t *wc_sqs_send_body(const char *url, const char *body, const char *group_id,
+                         const char *dedup_id, const char *reason)
+{
+    json_t *req = json_pack("{s:s, s:s}", "QueueUrl", url, "MessageBody", body);
+    if (req && group_id)
+        json_object_set_new(req, "MessageGroupId", json_string(group_id));
+    if (req && dedup_id)
+        json_object_set_new(req, "MessageDeduplicationId", json_string(dedup_id));
+    if (req && reason)
+        json_object_set_new(
+            req, "MessageAttributes",
+            json_pack("{s:{s:s, s:s}}", "reason", "DataType", "String", "StringValue", reason));
+    return req;
+}
+
 wc_result wc_sqs_receive(wc_aws *aws, const char *url, int max, int wait_s, int visibility_s,
                          json_t **messages, wc_aws_error *aerr, wc_error *err)
 {
     json_t *answer = NULL;
     *messages = NULL;
-    json_t *body = json_pack(
-        "{s:s, s:i, s:i, s:i, s:[s], s:[s]}", "QueueUrl", url, "MaxNumberOfMessages", max,
-        "WaitTimeSeconds", wait_s, "VisibilityTimeout", visibility_s, "AttributeNames",
-        "ApproximateReceiveCount", "MessageSystemAttributeNames", "ApproximateReceiveCount");
+    json_t *body = wc_sqs_receive_body(url, max, wait_s, visibility_s);
     wc_result result = call(aws, "ReceiveMessage", body, &answer, aerr, err);
     if (result == WC_OK) {
         json_t *list = json_object_get(answer, "Messages");
@@ -61,16 +104,8 @@ wc_result wc_sqs_receive(wc_aws *aws, const char *url, int max, int wait_s, int 
 wc_result wc_sqs_send(wc_aws *aws, const char *url, const char *body, const char *group_id,
                       const char *dedup_id, const char *reason, wc_aws_error *aerr, wc_error *err)
 {
-    json_t *req = json_pack("{s:s, s:s}", "QueueUrl", url, "MessageBody", body);
-    if (req && group_id)
-        json_object_set_new(req, "MessageGroupId", json_string(group_id));
-    if (req && dedup_id)
-        json_object_set_new(req, "MessageDeduplicationId", json_string(dedup_id));
-    if (req && reason)
-        json_object_set_new(
-            req, "MessageAttributes",
-            json_pack("{s:{s:s, s:s}}", "reason", "DataType", "String", "StringValue", reason));
-    return call(aws, "SendMessage", req, NULL, aerr, err);
+    return call(aws, "SendMessage", wc_sqs_send_body(url, body, group_id, dedup_id, reason), NULL,
+                aerr, err);
 }
 
 wc_result wc_sqs_delete(wc_aws *aws, const char *url, const char *receipt, wc_aws_error *aerr,
@@ -94,18 +129,9 @@ wc_result wc_sqs_delete_batch(wc_aws *aws, const char *url, char *const *receipt
                               size_t *failed, wc_aws_error *aerr, wc_error *err)
 {
     *failed = 0;
-    json_t *entries = json_array();
-    for (size_t i = 0; entries && i < n; i++) {
-        char id[16];
-        snprintf(id, sizeof(id), "m%zu", i);
-        json_array_append_new(entries,
-                              json_pack("{s:s, s:s}", "Id", id, "ReceiptHandle", receipts[i]));
-    }
     json_t *answer = NULL;
-    wc_result result =
-        call(aws, "DeleteMessageBatch",
-             entries ? json_pack("{s:s, s:o}", "QueueUrl", url, "Entries", entries) : NULL, &answer,
-             aerr, err);
+    wc_result result = call(aws, "DeleteMessageBatch", wc_sqs_batch_body(url, receipts, NULL, n),
+                            &answer, aerr, err);
     if (result == WC_OK)
         *failed = json_array_size(json_object_get(answer, "Failed"));
     json_decref(answer);

@@ -36,4 +36,20 @@ wc_result wc_sqs_redrive_policy(wc_aws *aws, const char *url, char **policy, wc_
 wc_result wc_sqs_change_visibility(wc_aws *aws, const char *url, const char *receipt, int seconds,
                                    wc_aws_error *aerr, wc_error *err);
 
+/* The asynchronous calls the SQS source makes on the loop: action ("ReceiveMessage",
+ * "DeleteMessageBatch", ...) with a body made by one of the builders below (taken). */
+wc_result wc_sqs_start(wc_aws *aws, const char *action, json_t *body, wc_aws_json_done done,
+                       void *ctx, wc_error *err);
+
+/* ReceiveMessage's body: with ApproximateReceiveCount and every message attribute. */
+json_t *wc_sqs_receive_body(const char *url, int max, int wait_s, int visibility_s);
+
+/* SendMessage's body (see wc_sqs_send). */
+json_t *wc_sqs_send_body(const char *url, const char *body, const char *group_id,
+                         const char *dedup_id, const char *reason);
+
+/* A batch of up to 10 receipt handles, entry ids "m0".."m9": DeleteMessageBatch's body, or with
+ * seconds (one each) ChangeMessageVisibilityBatch's. */
+json_t *wc_sqs_batch_body(const char *url, char *const *receipts, const int *seconds, size_t n);
+
 #endif

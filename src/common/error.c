@@ -68,6 +68,8 @@ const char *wc_result_name(wc_result code)
         return "unsupported";
     case WC_ERR_BUSY:
         return "busy";
+    case WC_ERR_REJECTED:
+        return "rejected";
     }
     return "unknown";
 }

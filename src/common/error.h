@@ -18,10 +18,11 @@ typedef enum {
     WC_ERR_TOO_LARGE, /* input over its size cap */
     WC_ERR_NOT_FOUND, /* the widget (or file) is not there */
     WC_ERR_CONFLICT,  /* somebody else got there first (a claimed file) */
-    WC_ERR_IO,        /* the file system or network failed */
+    WC_ERR_IO,        /* the file system, network or service failed: an outage, try later */
     WC_ERR_NOMEM,
     WC_ERR_UNSUPPORTED, /* a feature that is not built (yet) */
-    WC_ERR_BUSY         /* not now: an earlier request of the same widget goes first */
+    WC_ERR_BUSY,        /* not now: an earlier request of the same widget goes first */
+    WC_ERR_REJECTED     /* the store refuses this request for good (too large, a bad name) */
 } wc_result;
 
 #define WC_ERROR_MAX 512

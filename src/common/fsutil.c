@@ -9,19 +9,27 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+wc_result wc_errno_result(int e)
+{
+    if (e == ENOENT)
+        return WC_ERR_NOT_FOUND;
+    if (e == ENAMETOOLONG)
+        return WC_ERR_REJECTED; /* this name can never be written: not an outage */
+    return WC_ERR_IO;
+}
+
 wc_result wc_read_file(const char *path, size_t cap, char **out, size_t *len, wc_error *err)
 {
     *out = NULL;
     *len = 0;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return wc_error_set(err, errno == ENOENT ? WC_ERR_NOT_FOUND : WC_ERR_IO, "%s: %s", path,
-                            strerror(errno));
+        return wc_error_set(err, wc_errno_result(errno), "%s: %s", path, strerror(errno));
     wc_result result = WC_OK;
     struct stat st;
     char *buf = NULL;
     if (fstat(fd, &st) != 0) {
-        result = wc_error_set(err, WC_ERR_IO, "%s: %s", path, strerror(errno));
+        result = wc_error_set(err, wc_errno_result(errno), "%s: %s", path, strerror(errno));
         goto done;
     }
     if ((size_t)st.st_size > cap) {
@@ -42,7 +50,7 @@ wc_result wc_read_file(const char *path, size_t cap, char **out, size_t *len, wc
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0) {
-            result = wc_error_set(err, WC_ERR_IO, "%s: %s", path, strerror(errno));
+            result = wc_error_set(err, wc_errno_result(errno), "%s: %s", path, strerror(errno));
             goto done;
         }
         if (n == 0)
@@ -80,7 +88,7 @@ static wc_result write_all(int fd, const char *data, size_t len)
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
-            return WC_ERR_IO;
+            return wc_errno_result(errno);
         data += n;
         len -= (size_t)n;
     }
@@ -103,12 +111,11 @@ static wc_result write_file(const char *path, const char *data, size_t len, int 
     wc_result result = WC_OK;
     int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd < 0) {
-        result = wc_error_set(err, errno == ENOENT ? WC_ERR_NOT_FOUND : WC_ERR_IO, "%s: %s", tmp,
-                              strerror(errno));
+        result = wc_error_set(err, wc_errno_result(errno), "%s: %s", tmp, strerror(errno));
         goto done;
     }
     if (write_all(fd, data, len) != WC_OK || (durable && fsync(fd) != 0)) {
-        result = wc_error_set(err, WC_ERR_IO, "%s: %s", tmp, strerror(errno));
+        result = wc_error_set(err, wc_errno_result(errno), "%s: %s", tmp, strerror(errno));
         close(fd);
         unlink(tmp);
         goto done;
@@ -116,12 +123,12 @@ static wc_result write_file(const char *path, const char *data, size_t len, int 
     close(fd);
     if (only_new) {
         if (link(tmp, path) != 0)
-            result = errno == EEXIST
-                         ? WC_ERR_CONFLICT
-                         : wc_error_set(err, WC_ERR_IO, "%s: %s", path, strerror(errno));
+            result = errno == EEXIST ? WC_ERR_CONFLICT
+                                     : wc_error_set(err, wc_errno_result(errno), "%s: %s", path,
+                                                    strerror(errno));
         unlink(tmp);
     } else if (rename(tmp, path) != 0) {
-        result = wc_error_set(err, WC_ERR_IO, "%s: %s", path, strerror(errno));
+        result = wc_error_set(err, wc_errno_result(errno), "%s: %s", path, strerror(errno));
         unlink(tmp);
     }
 done:
@@ -152,7 +159,7 @@ wc_result wc_mkdirs(const char *path, wc_error *err)
             char saved = *p;
             *p = '\0';
             if (mkdir(copy, 0755) != 0 && errno != EEXIST) {
-                result = wc_error_set(err, WC_ERR_IO, "%s: %s", copy, strerror(errno));
+                result = wc_error_set(err, wc_errno_result(errno), "%s: %s", copy, strerror(errno));
                 break;
             }
             *p = saved;
@@ -169,15 +176,15 @@ wc_result wc_move_file(const char *from, const char *to, wc_error *err)
     if (rename(from, to) == 0)
         return WC_OK;
     if (errno != EXDEV)
-        return wc_error_set(err, errno == ENOENT ? WC_ERR_NOT_FOUND : WC_ERR_IO,
-                            "moving %s to %s: %s", from, to, strerror(errno));
+        return wc_error_set(err, wc_errno_result(errno), "moving %s to %s: %s", from, to,
+                            strerror(errno));
     char *data = NULL;
     size_t len = 0;
     wc_result result = wc_read_file(from, SIZE_MAX / 2, &data, &len, err);
     if (result == WC_OK)
         result = wc_write_file_atomic(to, data, len, 1, err);
     if (result == WC_OK && unlink(from) != 0)
-        result = wc_error_set(err, WC_ERR_IO, "%s: %s", from, strerror(errno));
+        result = wc_error_set(err, wc_errno_result(errno), "%s: %s", from, strerror(errno));
     free(data);
     return result;
 }

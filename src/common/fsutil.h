@@ -30,4 +30,8 @@ wc_result wc_move_file(const char *from, const char *to, wc_error *err);
 /* Joins a and b with one '/', into a heap string the caller frees (NULL: out of memory). */
 char *wc_path_join(const char *a, const char *b);
 
+/* What an errno means: ENOENT not found, ENAMETOOLONG rejected for good (the name is too long,
+ * whatever happens), the rest an I/O failure to try again (a full disk, a permission). */
+wc_result wc_errno_result(int e);
+
 #endif

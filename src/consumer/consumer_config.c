@@ -73,6 +73,8 @@ const wc_option wc_consumer_options[] = {
      "requests in flight at once (AWS stores); one widget's requests still go in order"},
     {"shutdown-timeout", NULL, WC_OPT_UINT, "MS", "10000", NULL, OFF(shutdown_timeout_ms),
      "on SIGINT/SIGTERM, the longest wait for requests in flight (a second signal: at once)"},
+    {"max-outage", NULL, WC_OPT_UINT, "MS", "300000", NULL, OFF(max_outage_ms),
+     "stop with exit 1 when the store or source has failed this long (0 = never)"},
     {"durable", NULL, WC_OPT_FLAG, NULL, NULL, NULL, OFF(durable),
      "fsync each widget file before removing its request (--widget-dir)"},
     {"log-file", NULL, WC_OPT_STRING, "FILE", NULL, NULL, OFF(log_file),
@@ -181,6 +183,7 @@ wc_poller_config wc_consumer_poller_config(const wc_consumer_config *c)
         .max_body = (size_t)c->max_request_bytes,
         .concurrency = (unsigned)c->concurrency,
         .shutdown_timeout_ms = c->shutdown_timeout_ms,
+        .max_outage_ms = c->max_outage_ms,
     };
     return p;
 }
@@ -246,12 +249,16 @@ static wc_result open_store(const wc_consumer_config *c, wc_consumer_parts *p, w
     return wc_dir_store_open(&tc, &p->store, err);
 }
 
-wc_result wc_consumer_open(const wc_consumer_config *c, wc_consumer_parts *p, wc_error *err)
+wc_result wc_consumer_open(const wc_consumer_config *c, wc_loop *loop, wc_consumer_parts *p,
+                           wc_error *err)
 {
     memset(p, 0, sizeof(*p));
+    p->loop = loop;
     if (c->request_queue || c->request_bucket || c->widget_bucket || c->widget_table) {
-        wc_aws_config ac = {
-            .region = c->region, .profile = c->profile, .endpoint_url = c->endpoint_url};
+        wc_aws_config ac = {.region = c->region,
+                            .profile = c->profile,
+                            .endpoint_url = c->endpoint_url,
+                            .loop = loop};
         /* A long poll must not hit the transport's timeout. */
         ac.http.timeout_ms = (long)(c->queue_wait_s * 1000 + 30000);
         p->aws = wc_aws_new(&ac, err);

@@ -28,7 +28,7 @@ typedef struct {
     const char *profile, *region, *endpoint_url;
     uint64_t max_runtime_ms, queue_wait_s, queue_visibility_s;
     uint64_t poll_interval_ms, max_empty_polls, max_requests, max_attempts, retry_delay_ms;
-    uint64_t max_request_bytes, concurrency, shutdown_timeout_ms;
+    uint64_t max_request_bytes, concurrency, shutdown_timeout_ms, max_outage_ms;
     const char *log_file, *log_level, *shard;
     int quiet, durable, help, version;
 } wc_consumer_config;
@@ -47,18 +47,19 @@ void wc_consumer_usage(FILE *out);
 wc_poller_config wc_consumer_poller_config(const wc_consumer_config *config);
 
 /* What a consumer runs on: its source, its store, and the AWS client they share (NULL when
- * neither is on AWS). */
+ * neither is on AWS), all on one loop. */
 typedef struct wc_aws wc_aws;
 typedef struct {
     wc_source source;
     wc_store store;
     wc_aws *aws;
+    wc_loop *loop; /* the caller's */
 } wc_consumer_parts;
 
-/* Opens the source and store the config names (checking that AWS resources exist). On failure
- * nothing is left open, and err names the resource and what is wrong. */
-wc_result wc_consumer_open(const wc_consumer_config *config, wc_consumer_parts *parts,
-                           wc_error *err);
+/* Opens the source and store the config names, on loop (checking that AWS resources exist). On
+ * failure nothing is left open, and err names the resource and what is wrong. */
+wc_result wc_consumer_open(const wc_consumer_config *config, wc_loop *loop,
+                           wc_consumer_parts *parts, wc_error *err);
 void wc_consumer_close(wc_consumer_parts *parts);
 
 #endif

@@ -13,17 +13,15 @@
 #define WC_VERSION "0.1.0"
 
 static volatile sig_atomic_t stop_requested;
+static wc_loop *the_loop;
 
 static void on_signal(int sig)
 {
     if (stop_requested)
         _exit(128 + sig); /* a second signal: at once */
     stop_requested = 1;
-}
-
-static int run_aws(void *self, int wait_ms)
-{
-    return wc_aws_run(self, wait_ms);
+    if (the_loop)
+        wc_loop_wake(the_loop);
 }
 
 static void install_signals(void)
@@ -64,14 +62,23 @@ int main(int argc, char **argv)
         fprintf(stderr, "widget-consumer: %s\n", err.msg);
         return 1;
     }
+    /* The one loop: every call of the source and store runs on it. */
+    wc_loop *loop = wc_loop_new(NULL);
+    if (!loop) {
+        fprintf(stderr, "widget-consumer: out of memory\n");
+        return 1;
+    }
+    the_loop = loop;
     install_signals();
 
     wc_consumer_parts parts;
-    if (wc_consumer_open(&config, &parts, &err) != WC_OK) {
+    if (wc_consumer_open(&config, loop, &parts, &err) != WC_OK) {
         wc_errorlog("%s", err.msg);
         if (config.quiet)
             fprintf(stderr, "widget-consumer: %s\n", err.msg);
         wc_log_close();
+        the_loop = NULL;
+        wc_loop_free(loop);
         return 1;
     }
     wc_info("consumer started: source=%s store=%s", parts.source.ops->kind, parts.store.ops->kind);
@@ -79,9 +86,7 @@ int main(int argc, char **argv)
     wc_poller_config pc = wc_consumer_poller_config(&config);
     wc_poller_stats stats = {0};
     uint64_t t0 = wc_monotonic_ns();
-    wc_driver driver = {run_aws, parts.aws};
-    result = wc_poller_run_driven(&pc, &parts.source, &parts.store, wc_clock_system(),
-                                  parts.aws ? &driver : NULL, &stop_requested, &stats, &err);
+    result = wc_poller_run(&pc, &parts.source, &parts.store, loop, &stop_requested, &stats, &err);
     double secs = (double)(wc_monotonic_ns() - t0) / 1e9;
     uint64_t handled = stats.applied + stats.warnings + stats.dead_lettered;
     if (result != WC_OK)
@@ -96,6 +101,8 @@ int main(int argc, char **argv)
                 (unsigned long long)stats.released, (unsigned long long)stats.redriven, secs,
                 stats.busy_ns ? (double)handled / ((double)stats.busy_ns / 1e9) : 0.0);
     wc_consumer_close(&parts);
+    the_loop = NULL;
+    wc_loop_free(loop);
     wc_log_close();
     return result == WC_OK ? 0 : 1;
 }

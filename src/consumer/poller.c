@@ -5,11 +5,11 @@
 #include <string.h>
 
 #include "common/log.h"
-#include "consumer/processor.h"
 #include "core/request.h"
 #include "sources/deferrals.h"
 
 #define MAX_CONCURRENCY 256
+#define MAX_BACKOFF_MS  30000 /* the longest pause of a failing store or source */
 
 uint64_t wc_retry_delay_ms(uint64_t base_ms, unsigned attempts)
 {
@@ -20,30 +20,62 @@ uint64_t wc_retry_delay_ms(uint64_t base_ms, unsigned attempts)
     return delay < cap ? delay : cap;
 }
 
-/* One request in hand: received, parsed, and waiting for its widget, in flight, or finished. */
+/* The pause after the n-th failure in a row of a store or source: 100 ms doubling, at most 30 s. */
+static uint64_t backoff_ms(unsigned failures)
+{
+    uint64_t delay = 100;
+    for (unsigned i = 1; i < failures && delay < MAX_BACKOFF_MS; i++)
+        delay *= 2;
+    return delay < MAX_BACKOFF_MS ? delay : MAX_BACKOFF_MS;
+}
+
+/* One request in hand, from its receipt to its end. */
+enum { WAITING, IN_FLIGHT, APPLIED, ENDING, ENDED };
+
 typedef struct job {
+    struct pipeline *p;
     wc_message msg;
-    wc_request *req;
+    wc_request *req; /* NULL for a request that is not valid (it only goes to the dead letters) */
     uint64_t t0;
-    int in_flight, finished;
-    wc_result result;
+    int state;
+    wc_result result; /* of the store (APPLIED) or of the dead-lettering (ENDED) */
     wc_error err;
+    int why;          /* of a dead-lettering: BAD, GIVEN_UP or REFUSED */
+    char *reason;     /* of a dead-lettering */
     struct job *next; /* in the list of jobs in hand, in the order received */
 } job;
 
+enum { BAD, GIVEN_UP, REFUSED };
+
+/* A store or source that fails: since when, how often in a row. */
 typedef struct {
+    uint64_t since_ms;
+    unsigned failures;
+} outage;
+
+typedef struct pipeline {
     const wc_poller_config *config;
     wc_source *source;
     wc_store *store;
-    wc_clock *clock;
-    const wc_driver *driver;
+    wc_loop *loop;
+    volatile sig_atomic_t *stop;
     wc_poller_stats *stats;
     job *jobs, **tail; /* every job in hand, oldest first */
-    unsigned in_flight, held;
+    unsigned in_flight, waiting, ending;
     uint64_t finished;
-    /* Widgets with a deferred request, until it is due again: their later updates and deletes
-     * wait behind it, so that a deferral does not let a later request overtake an earlier one. */
+    /* Widgets with a deferred or failed request, until it is due again: their later requests
+     * wait behind it, so that a retry does not let a later request overtake an earlier one. */
     wc_deferrals *behind;
+    wc_timer step;       /* the next step, as soon as the loop can */
+    wc_timer later;      /* the next step at a time: a poll, the end of a pause, a deadline */
+    uint64_t receive_at; /* no receive before (after an empty poll, a wait, a failure) */
+    uint64_t start_at;   /* no start before (a failing store's pause) */
+    uint64_t empty_in_a_row;
+    outage store_down, source_down;
+    uint64_t started_ms, stop_ms, busy_since_ns;
+    int done;
+    wc_result result;
+    wc_error *err;
 } pipeline;
 
 static double ms_since(uint64_t start_ns)
@@ -51,32 +83,160 @@ static double ms_since(uint64_t start_ns)
     return (double)(wc_monotonic_ns() - start_ns) / 1e6;
 }
 
-/* Moves a request to the dead-letter location; on failure it stays in the source. */
-static int dead_letter(pipeline *p, wc_message *msg, const char *reason)
+static void step(void *ctx);
+
+/* Something changed: take the next step on the next turn of the loop (never from inside a
+ * callback of the source or store, which may be on their own stacks). */
+static void kick(pipeline *p)
 {
-    wc_error err;
-    wc_result result = p->source->ops->dead_letter(p->source->self, msg, reason, &err);
-    if (result == WC_OK)
-        return 1;
-    if (result == WC_ERR_BUSY) { /* handed back to the queue's own redrive policy */
-        wc_errorlog("request=%s outcome=left-to-redrive-policy reason=\"%s\"", msg->key, reason);
-        p->stats->redriven++;
-        return 0;
-    }
-    wc_errorlog("request=%s outcome=failed error=\"%s\"", msg->key, err.msg);
-    p->stats->failed++;
-    return 0;
+    if (!wc_loop_timer_running(&p->step))
+        wc_loop_timer_start(p->loop, &p->step, 0, step, p);
 }
 
-/* A request that is not valid: dead-lettered with the reason, at once. */
-static void reject(pipeline *p, wc_message *msg, const wc_error *why, uint64_t t0)
+/* The next step at a given time (the earliest asked for wins). */
+static void step_at(pipeline *p, uint64_t when)
 {
-    if (dead_letter(p, msg, why->msg)) {
-        p->stats->dead_lettered++;
-        p->finished++;
-        wc_errorlog("request=%s outcome=dead-lettered ms=%.3f reason=\"%s\"", msg->key,
-                    ms_since(t0), why->msg);
+    uint64_t now = wc_loop_now(p->loop);
+    if (wc_loop_timer_running(&p->later) && p->later.due_ms <= when)
+        return;
+    wc_loop_timer_start(p->loop, &p->later, when > now ? when - now : 0, step, p);
+}
+
+static void on_source_news(void *ctx)
+{
+    pipeline *p = ctx;
+    p->receive_at = 0;
+    kick(p);
+}
+
+static void drop(pipeline *p, job *j)
+{
+    job **link = &p->jobs;
+    while (*link != j)
+        link = &(*link)->next;
+    *link = j->next;
+    if (p->tail == &j->next)
+        p->tail = link;
+    wc_request_free(j->req);
+    wc_message_cleanup(&j->msg);
+    free(j->reason);
+    free(j);
+}
+
+static void stop_with(pipeline *p, const char *by)
+{
+    if (p->stats->stopped_by)
+        return;
+    p->stats->stopped_by = by;
+    p->stop_ms = wc_loop_now(p->loop);
+    if (p->source->ops->stop)
+        p->source->ops->stop(p->source->self);
+    if (p->config->shutdown_timeout_ms)
+        step_at(p, p->stop_ms + p->config->shutdown_timeout_ms);
+}
+
+/* A store or source failed again: pause, and give up when it has lasted too long. */
+static uint64_t failing(pipeline *p, outage *o, const char *what, const wc_error *err)
+{
+    uint64_t now = wc_loop_now(p->loop);
+    if (o->failures++ == 0) {
+        o->since_ms = now;
+        wc_errorlog("%s is failing: %s (backing off; requests stay in the source)", what, err->msg);
     }
+    uint64_t pause = backoff_ms(o->failures);
+    if (p->config->max_outage_ms && now - o->since_ms >= p->config->max_outage_ms &&
+        p->result == WC_OK) {
+        p->result = wc_error_set(p->err, WC_ERR_IO, "%s failing for %.1f s (--max-outage): %s",
+                                 what, (double)(now - o->since_ms) / 1000.0, err->msg);
+        stop_with(p, "outage");
+    }
+    return pause;
+}
+
+static void recovered(pipeline *p, outage *o, const char *what)
+{
+    if (o->failures == 0)
+        return;
+    wc_info("%s works again after %.1f s", what,
+            (double)(wc_loop_now(p->loop) - o->since_ms) / 1000.0);
+    o->failures = 0;
+}
+
+/* --- the end of a request --- */
+
+static void dead_lettered(void *ctx, wc_result result, const wc_error *err)
+{
+    job *j = ctx;
+    j->state = ENDED;
+    j->result = result;
+    j->err = *err;
+    kick(j->p);
+}
+
+/* Moves a request to the dead-letter location (the source's call may take a while). */
+static void send_to_dead_letters(pipeline *p, job *j, int why, char *reason)
+{
+    j->why = why;
+    j->reason = reason;
+    j->state = ENDING;
+    p->ending++;
+    wc_error err;
+    wc_result result = reason ? p->source->ops->dead_letter(p->source->self, &j->msg, reason,
+                                                            dead_lettered, j, &err)
+                              : wc_error_set(&err, WC_ERR_NOMEM, "out of memory");
+    if (result != WC_OK)
+        dead_lettered(j, result, &err);
+}
+
+/* A dead-lettering ended: its line, and the request is done (or stays in the source). */
+static void conclude_dead_letter(pipeline *p, job *j)
+{
+    p->ending--;
+    const wc_request *req = j->req;
+    if (j->result == WC_OK) {
+        p->finished++;
+        if (j->why == GIVEN_UP) {
+            p->stats->warnings++;
+            wc_warn("request=%s requestId=%s widgetId=%s type=%s outcome=warning ms=%.3f "
+                    "reason=\"widget not found after %u attempts; moved to dead letters\"",
+                    j->msg.key, req->request_id, req->widget_id, wc_request_type_name(req->type),
+                    ms_since(j->t0), j->msg.attempts + 1);
+        } else {
+            p->stats->dead_lettered++;
+            wc_errorlog("request=%s outcome=dead-lettered ms=%.3f reason=\"%s\"", j->msg.key,
+                        ms_since(j->t0), j->reason);
+        }
+        if (req)
+            wc_deferrals_forget(p->behind, req->widget_id);
+    } else if (j->result == WC_ERR_BUSY) { /* handed back to the queue's own redrive policy */
+        wc_errorlog("request=%s outcome=left-to-redrive-policy reason=\"%s\"", j->msg.key,
+                    j->reason);
+        p->stats->redriven++;
+    } else {
+        /* It stays in the source and comes back; a dead-letter location that keeps failing is an
+         * outage of the source. */
+        p->stats->failed++;
+        wc_errorlog("request=%s outcome=failed error=\"%s\"", j->msg.key, j->err.msg);
+        p->receive_at = wc_loop_now(p->loop) + failing(p, &p->source_down, "source", &j->err);
+    }
+    drop(p, j);
+}
+
+/* Leaves a request in the source for later, its widget's later requests behind it. */
+static uint64_t put_back(pipeline *p, job *j, uint64_t delay)
+{
+    const wc_request *req = j->req;
+    uint64_t now = wc_loop_now(p->loop);
+    /* Later requests of this widget wait until this one is applied or given up (then it is
+     * forgotten), or, should another consumer take it, for a while: twice its delay and two
+     * seconds, as SQS rounds a hiding time up to whole seconds. */
+    uint64_t until = now + 2 * delay + 2000;
+    if (!wc_deferrals_waiting(p->behind, req->widget_id, until))
+        wc_deferrals_defer(p->behind, req->widget_id, 1, until);
+    wc_error err;
+    if (p->source->ops->defer(p->source->self, &j->msg, delay, &err) != WC_OK)
+        wc_errorlog("request=%s could not be deferred: %s", j->msg.key, err.msg);
+    return delay;
 }
 
 /* The outcome of an applied (or not) request: logged, and the source told. */
@@ -87,7 +247,11 @@ static void conclude(pipeline *p, job *j)
     wc_message *msg = &j->msg;
     wc_request *req = j->req;
     const char *type = wc_request_type_name(req->type);
+    p->in_flight--;
+    if (j->result == WC_ERR_NOT_FOUND || j->result == WC_ERR_REJECTED)
+        recovered(p, &p->store_down, "store"); /* it answered */
     if (j->result == WC_OK) {
+        recovered(p, &p->store_down, "store");
         /* The line first, then the removal: a crash between them means a redelivery and a
          * second line, never a request gone without its line. */
         wc_info("request=%s requestId=%s widgetId=%s type=%s outcome=applied ms=%.3f", msg->key,
@@ -102,17 +266,7 @@ static void conclude(pipeline *p, job *j)
             wc_deferrals_forget(p->behind, req->widget_id);
     } else if (j->result == WC_ERR_BUSY ||
                (j->result == WC_ERR_NOT_FOUND && msg->attempts + 1 < config->max_attempts)) {
-        uint64_t delay = wc_retry_delay_ms(config->retry_delay_ms, msg->attempts);
-        uint64_t now = p->clock->now_ms(p->clock);
-        /* Later requests of this widget wait until this one is applied or given up (then it is
-         * forgotten), or, should another consumer take it, for a while: twice its delay and two
-         * seconds, as SQS rounds a hiding time up to whole seconds. */
-        uint64_t until = now + 2 * delay + 2000;
-        if (!wc_deferrals_waiting(p->behind, req->widget_id, until))
-            wc_deferrals_defer(p->behind, req->widget_id, 1, until);
-        wc_error defer_err;
-        if (source->ops->defer(source->self, msg, delay, &defer_err) != WC_OK)
-            wc_errorlog("request=%s could not be deferred: %s", msg->key, defer_err.msg);
+        uint64_t delay = put_back(p, j, wc_retry_delay_ms(config->retry_delay_ms, msg->attempts));
         p->stats->deferred++;
         wc_info("request=%s requestId=%s widgetId=%s type=%s outcome=deferred attempt=%u "
                 "retry_ms=%llu ms=%.3f%s",
@@ -121,115 +275,98 @@ static void conclude(pipeline *p, job *j)
                 j->result == WC_ERR_BUSY ? " reason=\"behind an earlier request of its widget\""
                                          : "");
     } else if (j->result == WC_ERR_NOT_FOUND) {
-        char reason[WC_ERROR_MAX + 64];
-        snprintf(reason, sizeof(reason), "request %s: %s of widget %s: not found after %u attempts",
-                 msg->key, type, req->widget_id, msg->attempts + 1);
-        if (dead_letter(p, msg, reason)) {
-            p->stats->warnings++;
-            p->finished++;
-            wc_deferrals_forget(p->behind, req->widget_id);
-            wc_warn("request=%s requestId=%s widgetId=%s type=%s outcome=warning ms=%.3f "
-                    "reason=\"widget not found after %u attempts; moved to dead letters\"",
-                    msg->key, req->request_id, req->widget_id, type, ms_since(j->t0),
-                    msg->attempts + 1);
-        }
+        char *reason = malloc(WC_ERROR_MAX + 64);
+        if (reason)
+            snprintf(reason, WC_ERROR_MAX + 64,
+                     "request %s: %s of widget %s: not found after %u attempts", msg->key, type,
+                     req->widget_id, msg->attempts + 1);
+        send_to_dead_letters(p, j, GIVEN_UP, reason);
+        return;
+    } else if (j->result == WC_ERR_REJECTED &&
+               msg->attempts + 1 >= (config->reject_tries ? config->reject_tries : 3)) {
+        char *reason = malloc(WC_ERROR_MAX + 64);
+        if (reason)
+            snprintf(reason, WC_ERROR_MAX + 64, "request %s: the store refused it %u times: %s",
+                     msg->key, msg->attempts + 1, j->err.msg);
+        send_to_dead_letters(p, j, REFUSED, reason);
+        return;
     } else {
-        wc_error release_err;
-        if (source->ops->release(source->self, msg, &release_err) != WC_OK)
-            wc_errorlog("request=%s could not be handed back: %s", msg->key, release_err.msg);
+        /* A refusal tried again a little later, or an outage of the store: the request stays in
+         * the source; while the store fails, the pipeline pauses. */
+        uint64_t delay;
+        if (j->result == WC_ERR_REJECTED) {
+            delay = wc_retry_delay_ms(config->retry_delay_ms, msg->attempts);
+        } else {
+            delay = failing(p, &p->store_down, "store", &j->err);
+            uint64_t until = wc_loop_now(p->loop) + delay;
+            if (until > p->start_at)
+                p->start_at = until;
+        }
+        put_back(p, j, delay);
         p->stats->failed++;
-        wc_errorlog("request=%s requestId=%s widgetId=%s type=%s outcome=failed ms=%.3f "
-                    "error=\"%s\"",
-                    msg->key, req->request_id, req->widget_id, type, ms_since(j->t0), j->err.msg);
+        wc_errorlog("request=%s requestId=%s widgetId=%s type=%s outcome=failed attempt=%u "
+                    "retry_ms=%llu ms=%.3f error=\"%s\"",
+                    msg->key, req->request_id, req->widget_id, type, msg->attempts + 1,
+                    (unsigned long long)delay, ms_since(j->t0), j->err.msg);
     }
+    drop(p, j);
 }
 
-/* Called by the store when an asynchronous apply ends: only records it (this may run inside
- * another call's wait); the loop concludes it. */
+/* --- starting requests --- */
+
+/* Called by the store when an apply ends: only records it (it may run inside the store's call);
+ * the next step concludes it. */
 static void on_applied(void *ctx, wc_result result, const wc_error *err)
 {
     job *j = ctx;
-    j->finished = 1;
+    j->state = APPLIED;
     j->result = result;
     j->err = *err;
+    kick(j->p);
 }
 
 /* Whether an earlier job of the same widget is still in hand (then j must wait its turn). */
 static int widget_busy(pipeline *p, job *j)
 {
     for (job *k = p->jobs; k && k != j; k = k->next)
-        if (strcmp(k->req->widget_id, j->req->widget_id) == 0)
+        if (k->req && strcmp(k->req->widget_id, j->req->widget_id) == 0)
             return 1;
     return 0;
 }
 
 static void start(pipeline *p, job *j)
 {
-    j->in_flight = 1;
+    j->state = IN_FLIGHT;
     p->in_flight++;
-    p->held--;
+    p->waiting--;
+    wc_error err;
+    wc_error_clear(&err);
     if (j->req->type != WC_REQ_CREATE && j->msg.attempts == 0 &&
-        wc_deferrals_waiting(p->behind, j->req->widget_id, p->clock->now_ms(p->clock))) {
-        wc_error err;
+        wc_deferrals_waiting(p->behind, j->req->widget_id, wc_loop_now(p->loop))) {
         wc_error_set(&err, WC_ERR_BUSY, "behind an earlier request of widget %s",
                      j->req->widget_id);
         on_applied(j, WC_ERR_BUSY, &err); /* deferred without being tried */
         return;
     }
-    if (p->store->ops->start) {
-        wc_error err;
-        if (p->store->ops->start(p->store->self, j->req, on_applied, j, &err) != WC_OK)
-            on_applied(j, err.code ? err.code : WC_ERR_IO, &err);
-        return;
-    }
-    wc_error err;
-    wc_error_clear(&err);
-    wc_result result = wc_process(p->store, j->req, &err);
-    on_applied(j, result, &err);
+    if (wc_store_apply(p->store, j->req, on_applied, j, &err) != WC_OK)
+        on_applied(j, err.code ? err.code : WC_ERR_IO, &err);
 }
 
-static void drop(pipeline *p, job *j)
-{
-    job **link = &p->jobs;
-    while (*link != j)
-        link = &(*link)->next;
-    *link = j->next;
-    if (p->tail == &j->next)
-        p->tail = link;
-    wc_request_free(j->req);
-    wc_message_cleanup(&j->msg);
-    free(j);
-}
-
-/* Concludes finished jobs and starts the waiting ones whose turn has come. */
-static void advance(pipeline *p)
-{
-    for (int progress = 1; progress;) {
-        progress = 0;
-        for (job *j = p->jobs, *next; j; j = next) {
-            next = j->next;
-            if (j->in_flight && j->finished) {
-                conclude(p, j);
-                p->in_flight--;
-                drop(p, j);
-                progress = 1;
-            }
-        }
-        for (job *j = p->jobs; j; j = j->next) {
-            if (!j->in_flight && p->in_flight < p->config->concurrency && !widget_busy(p, j)) {
-                start(p, j);
-                progress = 1;
-            }
-        }
-    }
-}
-
-/* A received message: rejected at once if it is not a valid request, else queued in order. */
+/* A received message: sent to the dead letters if it is not a valid request, else queued. */
 static wc_result take(pipeline *p, wc_message *msg)
 {
-    uint64_t t0 = wc_monotonic_ns();
+    job *j = calloc(1, sizeof(*j));
+    if (!j) {
+        p->source->ops->release(p->source->self, msg, NULL);
+        wc_message_cleanup(msg);
+        return WC_ERR_NOMEM;
+    }
+    j->p = p;
+    j->msg = *msg;
+    j->t0 = wc_monotonic_ns();
+    *p->tail = j;
+    p->tail = &j->next;
     wc_error err;
-    wc_request *req = NULL;
     if (msg->too_large && msg->len_at_least)
         wc_error_set(&err, WC_ERR_TOO_LARGE, "request %s: body is over the %zu-byte limit",
                      msg->key, p->config->max_body);
@@ -238,44 +375,24 @@ static wc_result take(pipeline *p, wc_message *msg)
                      "request %s: body is %zu bytes, over the %zu-byte limit", msg->key, msg->len,
                      p->config->max_body);
     else
-        wc_request_parse(msg->key, msg->body, msg->len, &req, &err);
-    if (!req) {
-        reject(p, msg, &err, t0);
-        wc_message_cleanup(msg);
+        wc_request_parse(msg->key, msg->body, msg->len, &j->req, &err);
+    if (!j->req) {
+        send_to_dead_letters(p, j, BAD, strdup(err.msg));
         return WC_OK;
     }
-    job *j = calloc(1, sizeof(*j));
-    if (!j) {
-        wc_request_free(req);
-        p->source->ops->release(p->source->self, msg, NULL);
-        wc_message_cleanup(msg);
-        return WC_ERR_NOMEM;
-    }
-    j->msg = *msg;
-    j->req = req;
-    j->t0 = t0;
-    *p->tail = j;
-    p->tail = &j->next;
-    p->held++;
-    advance(p);
+    j->state = WAITING;
+    p->waiting++;
     return WC_OK;
 }
 
-/* Lets asynchronous work move for up to ms (or just waits, when there is none). */
-static void wait_a_little(pipeline *p, uint64_t ms)
-{
-    if (p->driver && p->in_flight > 0)
-        p->driver->run(p->driver->self, (int)ms);
-    else if (ms > 0)
-        p->clock->sleep_ms(p->clock, ms);
-}
+/* --- the step: conclude, start, stop, receive --- */
 
 /* At a stop: what was received but not started goes back to the source. */
 static void hand_back_waiting(pipeline *p)
 {
     for (job *j = p->jobs, *next; j; j = next) {
         next = j->next;
-        if (j->in_flight)
+        if (j->state != WAITING)
             continue;
         wc_error err;
         if (p->source->ops->release(p->source->self, &j->msg, &err) != WC_OK)
@@ -283,114 +400,194 @@ static void hand_back_waiting(pipeline *p)
         else
             wc_info("request=%s requestId=%s outcome=handed-back", j->msg.key, j->req->request_id);
         p->stats->released++;
-        p->held--;
+        p->waiting--;
         drop(p, j);
     }
 }
 
-wc_result wc_poller_run_driven(const wc_poller_config *config, wc_source *source, wc_store *store,
-                               wc_clock *clock, const wc_driver *driver,
-                               volatile sig_atomic_t *stop, wc_poller_stats *stats, wc_error *err)
+/* Concludes the jobs whose store call or dead-lettering ended. */
+static void conclude_finished(pipeline *p)
+{
+    for (job *j = p->jobs, *next; j; j = next) {
+        next = j->next;
+        if (j->state == APPLIED)
+            conclude(p, j);
+        else if (j->state == ENDED)
+            conclude_dead_letter(p, j);
+    }
+}
+
+static void start_what_may(pipeline *p)
+{
+    if (wc_loop_now(p->loop) < p->start_at) {
+        step_at(p, p->start_at);
+        return;
+    }
+    /* While the store fails, one request at a time probes it. */
+    unsigned limit = p->store_down.failures ? 1 : p->config->concurrency;
+    for (job *j = p->jobs; j && p->in_flight < limit; j = j->next)
+        if (j->state == WAITING && !widget_busy(p, j))
+            start(p, j);
+}
+
+static void receive_what_may(pipeline *p)
+{
+    const wc_poller_config *config = p->config;
+    for (;;) {
+        conclude_finished(p);
+        start_what_may(p);
+        conclude_finished(p); /* a local store is done at once */
+        if (p->stats->stopped_by)
+            return;
+        uint64_t in_hand = p->in_flight + p->waiting + p->ending;
+        uint64_t cap = (uint64_t)config->concurrency * 2; /* a batch ahead, no more */
+        if (config->max_requests) {
+            uint64_t left =
+                config->max_requests > p->finished ? config->max_requests - p->finished : 0;
+            if (left < cap)
+                cap = left;
+        }
+        if (in_hand >= cap)
+            return;
+        uint64_t now = wc_loop_now(p->loop);
+        if (now < p->receive_at) {
+            step_at(p, p->receive_at);
+            return;
+        }
+        wc_message msg;
+        wc_error err;
+        wc_error_clear(&err);
+        wc_result r =
+            p->source->ops->receive(p->source->self, &msg, (unsigned)(cap - in_hand), &err);
+        if (r == WC_OK) {
+            recovered(p, &p->source_down, "source");
+            p->empty_in_a_row = 0;
+            if (take(p, &msg) != WC_OK) {
+                p->receive_at = now + config->poll_interval_ms;
+                return;
+            }
+            continue;
+        }
+        if (r == WC_EMPTY || r == WC_WAIT) {
+            recovered(p, &p->source_down, "source");
+            if (r == WC_EMPTY && in_hand == 0) {
+                p->stats->empty_polls++;
+                if (config->max_empty_polls && ++p->empty_in_a_row >= config->max_empty_polls) {
+                    stop_with(p, "empty polls");
+                    return;
+                }
+            }
+            /* Asked again after the poll interval, or sooner when the source has news. */
+            p->receive_at = now + config->poll_interval_ms;
+            step_at(p, p->receive_at);
+            return;
+        }
+        p->stats->source_failures++;
+        uint64_t pause = failing(p, &p->source_down, "source", &err);
+        if (p->source_down.failures > 1)
+            wc_warn("source still failing (%u times in a row): %s; next try in %llu ms",
+                    p->source_down.failures, err.msg, (unsigned long long)pause);
+        p->receive_at = now + pause;
+        step_at(p, p->receive_at);
+        return;
+    }
+}
+
+static void step(void *ctx)
+{
+    pipeline *p = ctx;
+    if (p->done)
+        return;
+    const wc_poller_config *config = p->config;
+    conclude_finished(p);
+    uint64_t now = wc_loop_now(p->loop);
+    if (p->stop && *p->stop)
+        stop_with(p, "signal");
+    else if (config->max_requests && p->finished >= config->max_requests)
+        stop_with(p, "max requests");
+    else if (config->max_runtime_ms && now - p->started_ms >= config->max_runtime_ms)
+        stop_with(p, "max runtime");
+    if (p->stats->stopped_by) {
+        hand_back_waiting(p);
+        unsigned source_calls = p->source->ops->flush ? p->source->ops->flush(p->source->self) : 0;
+        if (p->in_flight == 0 && p->ending == 0 && source_calls == 0) {
+            p->done = 1;
+        } else if (config->shutdown_timeout_ms && now - p->stop_ms >= config->shutdown_timeout_ms) {
+            wc_warn("stopping with %u requests and %u calls of the source still under way "
+                    "(--shutdown-timeout): they stay in the source and will be applied again",
+                    p->in_flight + p->ending, source_calls);
+            p->done = 1;
+        } else if (config->shutdown_timeout_ms) {
+            step_at(p, p->stop_ms + config->shutdown_timeout_ms);
+        }
+        return;
+    }
+    start_what_may(p);
+    receive_what_may(p);
+    start_what_may(p);
+    if (config->max_runtime_ms)
+        step_at(p, p->started_ms + config->max_runtime_ms);
+    if (p->stats->stopped_by)
+        kick(p);
+    /* Busy time: while requests are in hand. */
+    int busy = p->jobs != NULL;
+    if (busy && !p->busy_since_ns)
+        p->busy_since_ns = wc_monotonic_ns();
+    else if (!busy && p->busy_since_ns) {
+        p->stats->busy_ns += wc_monotonic_ns() - p->busy_since_ns;
+        p->busy_since_ns = 0;
+    }
+}
+
+wc_result wc_poller_run(const wc_poller_config *config, wc_source *source, wc_store *store,
+                        wc_loop *loop, volatile sig_atomic_t *stop, wc_poller_stats *stats,
+                        wc_error *err)
 {
     wc_poller_config cfg = *config;
     if (cfg.concurrency == 0)
         cfg.concurrency = 1;
     if (cfg.concurrency > MAX_CONCURRENCY)
         cfg.concurrency = MAX_CONCURRENCY;
-    pipeline p = {&cfg, source, store, clock, driver, stats, NULL, NULL, 0, 0, 0, NULL};
+    pipeline p;
+    memset(&p, 0, sizeof(p));
+    p.config = &cfg;
+    p.source = source;
+    p.store = store;
+    p.loop = loop;
+    p.stop = stop;
+    p.stats = stats;
     p.tail = &p.jobs;
+    p.err = err;
     p.behind = wc_deferrals_new();
     if (!p.behind)
         return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
-    uint64_t start_ms = clock->now_ms(clock), stop_ms = 0;
-    uint64_t empty_in_a_row = 0;
-    wc_result result = WC_OK;
-    for (;;) {
-        advance(&p);
-        if (!stats->stopped_by) {
-            if (stop && *stop)
-                stats->stopped_by = "signal";
-            else if (cfg.max_requests && p.finished >= cfg.max_requests)
-                stats->stopped_by = "max requests";
-            else if (cfg.max_runtime_ms && clock->now_ms(clock) - start_ms >= cfg.max_runtime_ms)
-                stats->stopped_by = "max runtime";
-            if (stats->stopped_by)
-                stop_ms = clock->now_ms(clock);
-        }
-        if (stats->stopped_by) {
-            hand_back_waiting(&p);
-            if (p.in_flight == 0)
-                break;
-            if (cfg.shutdown_timeout_ms &&
-                clock->now_ms(clock) - stop_ms >= cfg.shutdown_timeout_ms) {
-                wc_warn("stopping with %u requests still in flight (--shutdown-timeout): they stay "
-                        "in the source and will be applied again",
-                        p.in_flight);
-                break;
-            }
-            wait_a_little(&p, 50);
-            continue;
-        }
-        /* Room for more? Not beyond max_requests, and not more than one batch ahead. */
-        uint64_t in_hand = p.in_flight + p.held;
-        int room = in_hand < cfg.concurrency * 2 &&
-                   (!cfg.max_requests || p.finished + in_hand < cfg.max_requests);
-        if (!room) {
-            wait_a_little(&p, 50);
-            continue;
-        }
-        wc_message msg;
-        uint64_t t0 = wc_monotonic_ns();
-        wc_result r = source->ops->receive(source->self, &msg, in_hand == 0, err);
-        if (r == WC_OK) {
-            empty_in_a_row = 0;
-            uint64_t failed_before = stats->failed;
-            if ((result = take(&p, &msg)) != WC_OK)
-                break;
-            advance(&p);
-            stats->busy_ns += wc_monotonic_ns() - t0;
-            if (p.in_flight == 0 && p.held == 0 && failed_before != stats->failed &&
-                (!stop || !*stop))
-                clock->sleep_ms(clock, cfg.poll_interval_ms); /* do not spin on a failure */
-            continue;
-        }
-        if (r == WC_EMPTY && in_hand == 0) {
-            stats->empty_polls++;
-            if (cfg.max_empty_polls && ++empty_in_a_row >= cfg.max_empty_polls) {
-                stats->stopped_by = "empty polls";
-                continue;
-            }
-        } else if (r != WC_EMPTY && r != WC_WAIT) {
-            result = r;
-            break;
-        }
-        if (in_hand > 0) {
-            uint64_t t1 = wc_monotonic_ns();
-            wait_a_little(&p, 20);
-            stats->busy_ns += wc_monotonic_ns() - t1;
-        } else if (!stop || !*stop) {
-            clock->sleep_ms(clock, cfg.poll_interval_ms);
-        }
+    if (source->ops->set_notify)
+        source->ops->set_notify(source->self, on_source_news, &p);
+    p.started_ms = wc_loop_now(loop);
+    kick(&p);
+    while (!p.done) {
+        wc_loop_turn(loop, -1);
+        if (stop && *stop && !stats->stopped_by)
+            kick(&p);
     }
-    /* Whatever is still in hand (an error, or the shutdown timeout) stays in the source. */
+    if (p.busy_since_ns)
+        stats->busy_ns += wc_monotonic_ns() - p.busy_since_ns;
+    wc_loop_timer_stop(loop, &p.step);
+    wc_loop_timer_stop(loop, &p.later);
+    if (source->ops->set_notify)
+        source->ops->set_notify(source->self, NULL, NULL);
+    /* Whatever is still in hand (the shutdown timeout) stays in the source: calls still under
+     * way are abandoned (the caller destroys the source, store and client without turning the
+     * loop again, so their callbacks never come), and the source delivers those requests again. */
     for (job *j = p.jobs, *next; j; j = next) {
         next = j->next;
-        if (!j->in_flight)
-            source->ops->release(source->self, &j->msg, NULL);
-        else
-            j->msg.handle = NULL; /* in flight: left to the source's own redelivery */
-        p.jobs = next;
+        free(j->msg.handle);
+        j->msg.handle = NULL;
         wc_request_free(j->req);
         wc_message_cleanup(&j->msg);
+        free(j->reason);
         free(j);
     }
     wc_deferrals_free(p.behind);
-    return result;
-}
-
-wc_result wc_poller_run(const wc_poller_config *config, wc_source *source, wc_store *store,
-                        wc_clock *clock, volatile sig_atomic_t *stop, wc_poller_stats *stats,
-                        wc_error *err)
-{
-    return wc_poller_run_driven(config, source, store, clock, NULL, stop, stats, err);
+    return p.result;
 }

@@ -149,7 +149,7 @@ static char *claimed_path(dir_source *s, const char *name)
 
 static wc_result unclaim(dir_source *s, wc_message *msg, wc_error *err);
 
-static wc_result dir_receive(void *self, wc_message *msg, int may_wait, wc_error *err)
+static wc_result dir_receive(void *self, wc_message *msg, unsigned want, wc_error *err)
 {
     dir_source *s = self;
     memset(msg, 0, sizeof(*msg));
@@ -273,9 +273,9 @@ static wc_result dir_release(void *self, wc_message *msg, wc_error *err)
     return unclaim(self, msg, err);
 }
 
-static wc_result dir_dead_letter(void *self, wc_message *msg, const char *reason, wc_error *err)
+static wc_result move_to_dead_letters(dir_source *s, wc_message *msg, const char *reason,
+                                      wc_error *err)
 {
-    dir_source *s = self;
     wc_result result = wc_mkdirs(s->dead_letter_dir, err);
     char *target = wc_path_join(s->dead_letter_dir, msg->key);
     size_t rlen = strlen(msg->key) + 8;
@@ -315,6 +315,17 @@ static wc_result dir_dead_letter(void *self, wc_message *msg, const char *reason
     free(reason_name);
     free(reason_path);
     return result;
+}
+
+/* Local files: the move is done at once, and so is the call of done. */
+static wc_result dir_dead_letter(void *self, wc_message *msg, const char *reason,
+                                 wc_source_done done, void *ctx, wc_error *err)
+{
+    wc_error e;
+    wc_error_clear(&e);
+    wc_result result = move_to_dead_letters(self, msg, reason, &e);
+    done(ctx, result, &e);
+    return WC_OK;
 }
 
 static void dir_destroy(void *self)

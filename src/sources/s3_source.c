@@ -8,10 +8,34 @@
 #include "common/log.h"
 #include "sources/deferrals.h"
 
-#define MAX_LOOK_AHEAD     100
-#define MAX_PAGES_PER_POLL 20 /* pages of deferred keys skipped in one poll, at most */
+#define MAX_LOOK_AHEAD 1000 /* keys of one listing page, at most */
+#define MAX_FETCHES    256  /* GetObject calls in flight or read and not yet handed out */
 
-typedef struct {
+/* A key on its way to the consumer: its GetObject in flight or done. Handed out in key order. */
+typedef struct fetch {
+    char *key;
+    int state; /* GETTING, READY or GONE (taken by another consumer, or another shard's) */
+    char *body;
+    size_t len;
+    int too_large;
+    wc_result failed; /* a GetObject that failed (then handed out as an error) */
+    wc_error err;
+    struct s3_source *s;
+    struct fetch *next;
+} fetch;
+
+enum { GETTING, READY, GONE };
+
+/* An object call of the source in flight (a delete, a dead letter's copy and delete). */
+typedef struct object_call {
+    struct s3_source *s;
+    char *key;
+    char *target; /* a dead letter's key */
+    wc_source_done done;
+    void *ctx;
+} object_call;
+
+typedef struct s3_source {
     wc_s3_bucket requests;
     wc_s3_bucket dead;
     char *prefix;
@@ -20,154 +44,339 @@ typedef struct {
     int look_ahead;
     wc_clock *clock;
     wc_deferrals *deferrals;
-    wc_deferrals *in_hand; /* keys handed out and not yet finished: never handed out twice */
+    wc_deferrals *in_hand; /* keys fetched or handed out and not yet finished: never taken twice */
     wc_deferrals *foreign; /* keys of other shards: not read again */
     wc_shard shard;
-    char *keys[MAX_LOOK_AHEAD];
-    size_t n_keys, next_key;
+    /* The walk through the listing: keys listed and not yet fetched, the next page's token. */
+    char **keys;
+    size_t n_keys, next_key, cap_keys;
+    char *token;
+    int listing;    /* a page is being listed */
+    int walked;     /* the walk reached the end of the listing */
+    int walk_found; /* keys (of ours, or deferred) the walk has seen */
+    int walk_new;   /* keys the walk queued for fetching */
+    int walk_ended; /* a walk just ended, not yet told (an empty poll when it found nothing) */
+    int list_failed;
+    wc_error list_err;
+    fetch *fetches, **fetch_tail; /* in key order */
+    unsigned n_fetches;
+    unsigned calls; /* deletes and dead letters in flight */
+    wc_source_notify notify;
+    void *notify_ctx;
+    int stopping;
 } s3_source;
+
+static void tell(s3_source *s)
+{
+    if (s->notify)
+        s->notify(s->notify_ctx);
+}
 
 static void clear_keys(s3_source *s)
 {
-    for (size_t i = 0; i < s->n_keys; i++)
+    for (size_t i = s->next_key; i < s->n_keys; i++)
         free(s->keys[i]);
     s->n_keys = s->next_key = 0;
 }
 
-/* Forgets entries of keys the listing walked past without seeing (finished by another consumer
- * meanwhile): all unseen ones when the walk reached the end of the listing. */
-static void forget_unseen(wc_deferrals *d, const char *last_seen, int complete)
+/* --- the walk: ListObjectsV2 pages fetched ahead as the keys of the last one run low --- */
+
+/* The walk reached the end: forget what no longer is there (finished by another consumer). */
+static void end_walk(s3_source *s)
 {
-    for (size_t i = 0; i < wc_deferrals_count(d);) {
-        const char *key = wc_deferrals_key(d, i);
-        if (!wc_deferrals_marked(d, key) &&
-            (complete || (last_seen && strcmp(key, last_seen) <= 0)))
-            wc_deferrals_forget(d, key); /* the entry at i is now another: look again */
-        else
-            i++;
-    }
+    wc_deferrals_sweep(s->deferrals);
+    wc_deferrals_sweep(s->foreign);
+    s->walked = 1;
+    s->walk_ended = 1;
 }
 
-/* Fills the look-ahead with the smallest keys that are ready. */
-static wc_result refill(s3_source *s, wc_error *err)
+static void listed(void *ctx, wc_result result, wc_http_response *resp, const wc_aws_error *aerr,
+                   const wc_error *err)
 {
-    clear_keys(s);
-    char *token = NULL, *last_seen = NULL;
-    int complete = 0;
+    s3_source *s = ctx;
+    s->listing = 0;
+    wc_s3_listing l;
+    wc_error e = *err;
+    if (result == WC_OK)
+        result = wc_s3_listing_parse(s->requests.bucket, resp->body, resp->len, &l, &e);
+    if (resp)
+        wc_http_response_cleanup(resp);
+    if (result != WC_OK) {
+        s->list_failed = 1;
+        s->list_err = e;
+        wc_error_prefix(&s->list_err, "listing request bucket \"%s\": ", s->requests.bucket);
+        free(s->token);
+        s->token = NULL; /* the next walk starts again from the smallest key */
+        tell(s);
+        return;
+    }
     uint64_t now = s->clock->now_ms(s->clock);
-    wc_result result = WC_OK;
-    wc_deferrals_unmark_all(s->deferrals);
-    wc_deferrals_unmark_all(s->foreign);
-    for (int page = 0; page < MAX_PAGES_PER_POLL && s->n_keys == 0; page++) {
-        wc_s3_listing l;
-        wc_aws_error aerr;
-        result =
-            wc_s3_list(&s->requests, s->prefix, "/", NULL, token, s->look_ahead, &l, &aerr, err);
-        free(token);
-        token = NULL;
-        if (result != WC_OK) {
-            wc_error_prefix(err, "listing request bucket \"%s\": ", s->requests.bucket);
-            break;
+    if (s->next_key > 0) { /* keep the keys still to fetch at the front */
+        memmove(s->keys, s->keys + s->next_key, (s->n_keys - s->next_key) * sizeof(*s->keys));
+        s->n_keys -= s->next_key;
+        s->next_key = 0;
+    }
+    if (s->n_keys + l.n > s->cap_keys) {
+        size_t cap = s->n_keys + l.n + 16;
+        char **bigger = realloc(s->keys, cap * sizeof(*bigger));
+        if (bigger) {
+            s->keys = bigger;
+            s->cap_keys = cap;
         }
-        for (size_t i = 0; i < l.n; i++) {
-            wc_deferrals_mark(s->deferrals, l.keys[i]);
-            wc_deferrals_mark(s->foreign, l.keys[i]);
-        }
-        if (l.n > 0) {
-            free(last_seen);
-            last_seen = strdup(l.keys[l.n - 1]);
-        }
-        complete = !l.truncated;
-        for (size_t i = 0; i < l.n && s->n_keys < MAX_LOOK_AHEAD; i++) {
-            if (wc_deferrals_waiting(s->deferrals, l.keys[i], now) ||
-                wc_deferrals_attempts(s->in_hand, l.keys[i]) ||
-                wc_deferrals_attempts(s->foreign, l.keys[i]))
-                continue;
+    }
+    for (size_t i = 0; i < l.n; i++) {
+        const char *key = l.keys[i];
+        wc_deferrals_mark(s->deferrals, key);
+        wc_deferrals_mark(s->foreign, key);
+        if (wc_deferrals_attempts(s->foreign, key))
+            continue; /* another shard's */
+        s->walk_found = 1;
+        if (wc_deferrals_waiting(s->deferrals, key, now) || wc_deferrals_attempts(s->in_hand, key))
+            continue;
+        if (s->n_keys < s->cap_keys) {
             s->keys[s->n_keys++] = l.keys[i];
             l.keys[i] = NULL;
+            s->walk_new++;
         }
-        if (l.truncated && l.next_token) {
-            token = l.next_token;
-            l.next_token = NULL;
-        }
-        wc_s3_listing_cleanup(&l);
-        if (!token)
-            break;
     }
-    if (result == WC_OK) {
-        forget_unseen(s->deferrals, last_seen, complete);
-        forget_unseen(s->foreign, last_seen, complete);
+    free(s->token);
+    s->token = NULL;
+    if (l.truncated && l.next_token) {
+        s->token = l.next_token; /* more pages: the walk goes on when these keys run low */
+        l.next_token = NULL;
+    } else {
+        end_walk(s);
     }
-    free(last_seen);
-    free(token);
-    return result;
+    wc_s3_listing_cleanup(&l);
+    tell(s);
 }
 
-static wc_result s3_receive(void *self, wc_message *msg, int may_wait, wc_error *err)
+static void list_next_page(s3_source *s)
+{
+    if (s->listing || s->stopping)
+        return;
+    if (s->walked && !s->token) { /* a new walk, from the smallest key */
+        s->walked = 0;
+        s->walk_found = 0;
+        s->walk_new = 0;
+        wc_deferrals_unmark_all(s->deferrals);
+        wc_deferrals_unmark_all(s->foreign);
+    }
+    wc_error err;
+    if (wc_s3_list_start(&s->requests, s->prefix, "/", s->token, s->look_ahead, listed, s, &err) !=
+        WC_OK) {
+        s->list_failed = 1;
+        s->list_err = err;
+        return;
+    }
+    s->listing = 1;
+}
+
+/* --- fetches: GetObject of many keys at once, handed out in key order --- */
+
+static void fetched(void *ctx, wc_result result, wc_http_response *resp, const wc_aws_error *aerr,
+                    const wc_error *err)
+{
+    fetch *f = ctx;
+    s3_source *s = f->s;
+    if (result == WC_ERR_NOT_FOUND) { /* gone meanwhile: another consumer took it */
+        f->state = GONE;
+    } else if (result == WC_ERR_TOO_LARGE) {
+        f->too_large = 1;
+        f->state = READY;
+    } else if (result != WC_OK) {
+        f->failed = result;
+        f->err = *err;
+        wc_error_prefix(&f->err, "GetObject of %s: ", f->key);
+        f->state = READY;
+    } else {
+        f->body = resp->body;
+        f->len = resp->len;
+        resp->body = NULL;
+        f->state = READY;
+        if (!wc_shard_owns(&s->shard, f->key, f->body, f->len)) {
+            /* Another consumer's widget: leave it, and do not read it again. */
+            wc_deferrals_defer(s->foreign, f->key, 1, UINT64_MAX);
+            f->state = GONE;
+        }
+    }
+    if (resp)
+        wc_http_response_cleanup(resp);
+    tell(s);
+}
+
+static void fetch_free(fetch *f)
+{
+    free(f->key);
+    free(f->body);
+    free(f);
+}
+
+static int start_fetch(s3_source *s)
+{
+    char *key = s->keys[s->next_key];
+    fetch *f = calloc(1, sizeof(*f));
+    if (!f || wc_deferrals_defer(s->in_hand, key, 1, 0) != WC_OK) {
+        free(f);
+        return 0;
+    }
+    s->keys[s->next_key++] = NULL;
+    f->key = key;
+    f->s = s;
+    f->state = GETTING;
+    wc_error err;
+    if (wc_s3_start(&s->requests, "GET", key, NULL, 0, NULL, 0, s->max_body, fetched, f, &err) !=
+        WC_OK) {
+        f->failed = err.code ? err.code : WC_ERR_IO;
+        f->err = err;
+        f->state = READY;
+    }
+    *s->fetch_tail = f;
+    s->fetch_tail = &f->next;
+    s->n_fetches++;
+    return 1;
+}
+
+static fetch *pop_fetch(s3_source *s)
+{
+    fetch *f = s->fetches;
+    s->fetches = f->next;
+    if (!s->fetches)
+        s->fetch_tail = &s->fetches;
+    s->n_fetches--;
+    return f;
+}
+
+static wc_result s3_receive(void *self, wc_message *msg, unsigned want, wc_error *err)
 {
     s3_source *s = self;
     memset(msg, 0, sizeof(*msg));
-    for (int refilled = 0;;) {
-        if (s->next_key == s->n_keys) {
-            if (refilled) /* every listed key went to another consumer, or is another shard's */
-                return WC_WAIT; /* not an empty poll: the next call lists again */
-            wc_result result = refill(s, err);
-            if (result != WC_OK)
-                return result;
-            refilled = 1;
-            if (s->n_keys == 0)
-                return wc_deferrals_count(s->deferrals) ? WC_WAIT : WC_EMPTY;
-        }
-        char *key = s->keys[s->next_key];
-        s->keys[s->next_key++] = NULL;
-        wc_http_response resp;
-        wc_aws_error aerr;
-        wc_error get_err;
-        wc_result result = wc_s3_get(&s->requests, key, s->max_body, &resp, &aerr, &get_err);
-        if (result == WC_ERR_NOT_FOUND) { /* gone meanwhile: another consumer took it */
-            free(key);
+    /* What is read, in key order. */
+    while (s->fetches && s->fetches->state != GETTING) {
+        fetch *f = pop_fetch(s);
+        if (f->state == GONE) {
+            wc_deferrals_forget(s->in_hand, f->key);
+            fetch_free(f);
             continue;
         }
-        msg->key = key;
-        msg->attempts = wc_deferrals_attempts(s->deferrals, key);
-        if (wc_deferrals_defer(s->in_hand, key, 1, 0) != WC_OK) {
-            wc_message_cleanup(msg);
-            if (result == WC_OK)
-                wc_http_response_cleanup(&resp);
-            return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+        if (f->failed) {
+            wc_result failed = f->failed;
+            if (err)
+                *err = f->err;
+            wc_deferrals_forget(s->in_hand, f->key);
+            fetch_free(f);
+            return failed;
         }
-        if (result == WC_ERR_TOO_LARGE) {
+        msg->key = f->key;
+        f->key = NULL;
+        msg->attempts = wc_deferrals_attempts(s->deferrals, msg->key);
+        if (f->too_large) {
             msg->too_large = 1;
             msg->len_at_least = 1;
             msg->len = s->max_body + 1;
-            return WC_OK;
+        } else {
+            msg->body = f->body;
+            msg->len = f->len;
+            f->body = NULL;
         }
-        if (result != WC_OK) {
-            wc_message_cleanup(msg);
-            return wc_error_set(err, result, "GetObject of %s: %s", key, get_err.msg);
-        }
-        msg->body = resp.body;
-        msg->len = resp.len;
-        resp.body = NULL;
-        wc_http_response_cleanup(&resp);
-        if (!wc_shard_owns(&s->shard, key, msg->body, msg->len)) {
-            /* Another consumer's widget: leave it, and do not read it again. */
-            wc_deferrals_forget(s->in_hand, key);
-            wc_deferrals_defer(s->foreign, key, 1, UINT64_MAX);
-            wc_message_cleanup(msg);
-            continue;
-        }
+        fetch_free(f);
         return WC_OK;
     }
+    if (s->list_failed) {
+        s->list_failed = 0;
+        if (err)
+            *err = s->list_err;
+        return s->list_err.code ? s->list_err.code : WC_ERR_IO;
+    }
+    if (s->stopping)
+        return WC_WAIT;
+    /* Read ahead: GetObject of the next keys, as many as the consumer could take. */
+    while (s->next_key < s->n_keys && s->n_fetches < want && s->n_fetches < MAX_FETCHES)
+        if (!start_fetch(s))
+            break;
+    size_t left = s->n_keys - s->next_key;
+    if (s->listing)
+        return WC_WAIT;
+    /* List ahead: the walk's next page when the keys in hand run low. */
+    size_t low = (size_t)s->look_ahead > want ? (size_t)s->look_ahead : want;
+    if (s->token && left < low) {
+        list_next_page(s);
+        return WC_WAIT;
+    }
+    if (left > 0 || s->n_fetches > 0)
+        return WC_WAIT;
+    /* Nothing left of this walk. One that found nothing to take is an empty poll, unless
+     * requests are waiting (deferred, or in other consumers' hands); the next call walks again. */
+    if (s->walk_ended) {
+        s->walk_ended = 0;
+        if (s->walk_new == 0)
+            return s->walk_found || wc_deferrals_count(s->in_hand) ? WC_WAIT : WC_EMPTY;
+    }
+    list_next_page(s);
+    return WC_WAIT;
+}
+
+/* --- ends of a message: deletes and dead letters on the loop --- */
+
+static void call_end(object_call *c, wc_result result, const wc_error *err)
+{
+    s3_source *s = c->s;
+    s->calls--;
+    if (c->done)
+        c->done(c->ctx, result, err);
+    free(c->key);
+    free(c->target);
+    free(c);
+    tell(s);
+}
+
+static void deleted(void *ctx, wc_result result, wc_http_response *resp, const wc_aws_error *aerr,
+                    const wc_error *err)
+{
+    object_call *c = ctx;
+    s3_source *s = c->s;
+    if (resp)
+        wc_http_response_cleanup(resp);
+    wc_error e = *err;
+    if (result == WC_OK) {
+        wc_deferrals_forget(s->deferrals, c->key);
+    } else if (c->target) {
+        wc_error_prefix(&e, "dead-lettering %s (copied to %s/%s, not deleted): ", c->key,
+                        s->dead.bucket, c->target);
+    } else {
+        wc_errorlog("request=%s applied but not removed from the source: %s (it will be applied "
+                    "again)",
+                    c->key, e.msg);
+    }
+    /* Only now may a walk take the key again: the delete is done, or failed. */
+    wc_deferrals_forget(s->in_hand, c->key);
+    call_end(c, result, &e);
+}
+
+static wc_result start_delete(object_call *c, wc_error *err)
+{
+    return wc_s3_start(&c->s->requests, "DELETE", c->key, NULL, 0, NULL, 0, 0, deleted, c, err);
 }
 
 static wc_result s3_ack(void *self, wc_message *msg, wc_error *err)
 {
     s3_source *s = self;
-    wc_aws_error aerr;
-    wc_deferrals_forget(s->deferrals, msg->key);
-    wc_deferrals_forget(s->in_hand, msg->key);
-    return wc_s3_delete(&s->requests, msg->key, &aerr, err);
+    object_call *c = calloc(1, sizeof(*c));
+    if (c) {
+        c->s = s;
+        c->key = strdup(msg->key);
+    }
+    wc_result result =
+        c && c->key ? start_delete(c, err) : wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+    if (result != WC_OK) {
+        wc_deferrals_forget(s->in_hand, msg->key);
+        if (c)
+            free(c->key);
+        free(c);
+        return result;
+    }
+    s->calls++;
+    return WC_OK;
 }
 
 static wc_result s3_defer(void *self, wc_message *msg, uint64_t delay_ms, wc_error *err)
@@ -197,30 +406,68 @@ static void header_safe(const char *in, char *out, size_t cap)
     out[o] = '\0';
 }
 
-static wc_result s3_dead_letter(void *self, wc_message *msg, const char *reason, wc_error *err)
+static void copied(void *ctx, wc_result result, wc_http_response *resp, const wc_aws_error *aerr,
+                   const wc_error *err)
+{
+    object_call *c = ctx;
+    if (resp)
+        wc_http_response_cleanup(resp);
+    wc_error e = *err;
+    /* Copy first, delete after: a failure in between leaves the request in place, never lost. */
+    if (result == WC_OK && (result = start_delete(c, &e)) == WC_OK)
+        return;
+    wc_error_prefix(&e, "dead-lettering %s to %s/%s: ", c->key, c->s->dead.bucket, c->target);
+    wc_deferrals_forget(c->s->in_hand, c->key);
+    call_end(c, result, &e);
+}
+
+static wc_result s3_dead_letter(void *self, wc_message *msg, const char *reason,
+                                wc_source_done done, void *ctx, wc_error *err)
 {
     s3_source *s = self;
-    wc_deferrals_forget(s->in_hand, msg->key);
     char safe[1025];
     header_safe(reason, safe, sizeof(safe));
+    object_call *c = calloc(1, sizeof(*c));
     size_t len = strlen(s->dead_prefix) + strlen(msg->key) + 1;
-    char *target = malloc(len);
-    if (!target)
-        return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
-    snprintf(target, len, "%s%s", s->dead_prefix, msg->key);
+    if (c) {
+        *c = (object_call){s, strdup(msg->key), malloc(len), done, ctx};
+        if (c->target)
+            snprintf(c->target, len, "%s%s", s->dead_prefix, msg->key);
+    }
     wc_param meta = {"reason", safe};
-    wc_aws_error aerr;
-    /* Copy first, delete after: a failure in between leaves the request in place, never lost. */
-    wc_result result =
-        wc_s3_copy(&s->dead, s->requests.bucket, msg->key, target, &meta, 1, &aerr, err);
-    if (result == WC_OK)
-        result = wc_s3_delete(&s->requests, msg->key, &aerr, err);
-    if (result == WC_OK)
-        wc_deferrals_forget(s->deferrals, msg->key);
-    else
-        wc_error_prefix(err, "dead-lettering %s to %s/%s: ", msg->key, s->dead.bucket, target);
-    free(target);
-    return result;
+    wc_result result = c && c->key && c->target
+                           ? wc_s3_copy_start(&s->dead, s->requests.bucket, msg->key, c->target,
+                                              &meta, 1, copied, c, err)
+                           : wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+    if (result != WC_OK) {
+        wc_deferrals_forget(s->in_hand, msg->key);
+        if (c) {
+            free(c->key);
+            free(c->target);
+        }
+        free(c);
+        return result;
+    }
+    s->calls++;
+    return WC_OK;
+}
+
+static void s3_set_notify(void *self, wc_source_notify notify, void *ctx)
+{
+    s3_source *s = self;
+    s->notify = notify;
+    s->notify_ctx = ctx;
+}
+
+static unsigned s3_flush(void *self)
+{
+    return ((s3_source *)self)->calls;
+}
+
+static void s3_stop(void *self)
+{
+    s3_source *s = self;
+    s->stopping = 1; /* nothing is taken from a bucket until it is applied: nothing to hand back */
 }
 
 static void s3_destroy(void *self)
@@ -229,6 +476,11 @@ static void s3_destroy(void *self)
     if (!s)
         return;
     clear_keys(s);
+    free(s->keys);
+    free(s->token);
+    /* Fetches still on the wire are abandoned with the client (their callbacks never run). */
+    while (s->fetches)
+        fetch_free(pop_fetch(s));
     wc_deferrals_free(s->deferrals);
     wc_deferrals_free(s->in_hand);
     wc_deferrals_free(s->foreign);
@@ -246,6 +498,9 @@ static const wc_source_ops s3_source_ops = {
     .defer = s3_defer,
     .dead_letter = s3_dead_letter,
     .release = s3_release,
+    .set_notify = s3_set_notify,
+    .flush = s3_flush,
+    .stop = s3_stop,
     .destroy = s3_destroy,
 };
 
@@ -254,10 +509,12 @@ wc_result wc_s3_source_open(const wc_s3_source_config *c, wc_source *out, wc_err
     s3_source *s = calloc(1, sizeof(*s));
     if (!s)
         return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+    s->fetch_tail = &s->fetches;
+    s->walked = 1; /* the first receive starts a walk */
     s->prefix = strdup(c->prefix ? c->prefix : "");
     s->dead_prefix = strdup(c->dead_letter_prefix ? c->dead_letter_prefix : "dead-letter/");
     s->max_body = c->max_body;
-    s->look_ahead = c->look_ahead > 0 && c->look_ahead <= MAX_LOOK_AHEAD ? c->look_ahead : 10;
+    s->look_ahead = c->look_ahead > 0 && c->look_ahead <= MAX_LOOK_AHEAD ? c->look_ahead : 100;
     s->clock = c->clock ? c->clock : wc_clock_system();
     s->deferrals = wc_deferrals_new();
     s->in_hand = wc_deferrals_new();

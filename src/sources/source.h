@@ -1,11 +1,15 @@
 /* source.h - where Widget Requests come from: the Retriever's side of the consumer.
  *
- * A source is a table of functions plus the backend's state. The poller only ever talks to this
- * interface; the directory source (dir_source.c) fills it today, S3 and SQS come next.
+ * A source is a table of functions plus the backend's state; sqs_source.c, s3_source.c and
+ * dir_source.c fill it. The poller only ever talks to this interface, and no function of it ever
+ * waits on the network: a source on AWS keeps its calls in flight on the event loop (receives
+ * ahead of need, deletes and visibility changes in batches) and says when it has news.
  *
  * The life of one message: receive() hands it out (claimed: no other consumer gets it), then
- * exactly one of ack(), defer(), dead_letter() or release() ends it. Each of those frees the
- * backend's handle whatever its result; the caller then calls wc_message_cleanup().
+ * exactly one of ack(), defer(), dead_letter() or release() ends it. Each of those takes over
+ * the backend's handle whatever its result; the caller then calls wc_message_cleanup(). ack,
+ * defer and release may finish later on the loop: a failure then is logged by the source and
+ * never loses the request (it stays in, or comes back to, the source).
  */
 #ifndef WC_SOURCE_H
 #define WC_SOURCE_H
@@ -26,23 +30,43 @@ typedef struct {
     void *handle;      /* the backend's own: a claimed path, a receipt handle */
 } wc_message;
 
+/* Called when a dead-lettering ends: WC_OK (moved), WC_ERR_BUSY (handed back for the queue's own
+ * redrive policy to move), or a failure (the request stays in the source) with err's words. */
+typedef void (*wc_source_done)(void *ctx, wc_result result, const wc_error *err);
+
+/* Called from the loop when the source has news for receive(): messages came, a look came back
+ * empty, or a fetch failed. */
+typedef void (*wc_source_notify)(void *ctx);
+
 typedef struct {
     const char *kind; /* "directory", "s3", "sqs" */
-    /* The next request. WC_OK: *msg filled. WC_EMPTY: nothing there. WC_WAIT: nothing ready,
-     * but deferred requests will be (not an empty poll). Anything else: an error in err.
-     * may_wait: the consumer is idle, so the source may wait for work (an SQS long poll); when
-     * not set it answers at once. */
-    wc_result (*receive)(void *self, wc_message *msg, int may_wait, wc_error *err);
+    /* The next request, never waiting. want: how many more the consumer could take now; the
+     * source fetches ahead for that many (0: fetch nothing). WC_OK: *msg filled. WC_WAIT: nothing
+     * ready; a fetch is under way (notify follows) or deferred requests will be due (ask again
+     * later). WC_EMPTY: a look found nothing: one empty poll (the next call looks again).
+     * Anything else: a fetch failed (err says why); the caller backs off and asks again. */
+    wc_result (*receive)(void *self, wc_message *msg, unsigned want, wc_error *err);
     /* The request was applied: remove it from the source for good. */
     wc_result (*ack)(void *self, wc_message *msg, wc_error *err);
-    /* Not applicable yet (its widget is not there): leave it in the source, offer it again no
-     * sooner than delay_ms from now, and count the attempt. */
+    /* Not applicable yet (its widget is not there, or the store is failing): leave it in the
+     * source, offer it again no sooner than delay_ms from now, and count the attempt. */
     wc_result (*defer)(void *self, wc_message *msg, uint64_t delay_ms, wc_error *err);
-    /* A bad or given-up request: move it to the dead-letter location with the reason.
-     * WC_ERR_BUSY: handed back for the queue's own redrive policy to move (SQS). */
-    wc_result (*dead_letter)(void *self, wc_message *msg, const char *reason, wc_error *err);
-    /* Not handled (a transient failure, a shutdown): give it back untouched, at once. */
+    /* A bad or given-up request: move it to the dead-letter location with the reason. WC_OK: the
+     * move is under way and done will be called once (perhaps before this returns). Anything
+     * else: it could not start (done is not called) and the request stays in the source. */
+    wc_result (*dead_letter)(void *self, wc_message *msg, const char *reason, wc_source_done done,
+                             void *ctx, wc_error *err);
+    /* Not handled (a shutdown): give it back untouched, at once. */
     wc_result (*release)(void *self, wc_message *msg, wc_error *err);
+    /* Optional: who to tell when there is news (a source on the loop). */
+    void (*set_notify)(void *self, wc_source_notify notify, void *ctx);
+    /* Optional: sends what waits for a batch now, and says how many of the source's own calls
+     * (deletes, visibility changes, dead letters) are still under way: the consumer waits for
+     * them before it exits. */
+    unsigned (*flush)(void *self);
+    /* Optional: fetch nothing more (a shutdown): a receive under way is abandoned, and messages
+     * that come or came ahead of need are handed back. */
+    void (*stop)(void *self);
     void (*destroy)(void *self);
 } wc_source_ops;
 

@@ -10,41 +10,211 @@
 
 #define HIDE_UNDEAD_S 43200 /* 12 hours: the longest SQS allows */
 #define DUE_GRACE_MS  2000  /* how long after its due time a deferred message is waited for */
+#define BATCH         10    /* entries of one DeleteMessageBatch / ChangeMessageVisibilityBatch */
+#define MAX_RECEIVES  8     /* ReceiveMessage calls in flight at once */
 
+/* Receipts waiting to go out in one batch call. */
 typedef struct {
+    char *receipts[BATCH];
+    int seconds[BATCH]; /* visibility changes only */
+    size_t n;
+} batch;
+
+typedef struct sqs_source sqs_source;
+
+/* One receive in flight. */
+typedef struct receiving {
+    sqs_source *s;
+    wc_aws_call *call;
+    struct receiving *prev, *next;
+} receiving;
+
+struct sqs_source {
     wc_aws *aws;
+    wc_loop *loop;
     char *url;
     char *dead_url;
     int wait_s, visibility_s;
     size_t max_body;
-    json_t *cache; /* received messages not yet handed out */
-    size_t next;
     wc_clock *clock;
+    json_t *buffer; /* received messages not yet handed out, from index next */
+    size_t next;
+    receiving *receives; /* ReceiveMessage calls in flight */
+    unsigned n_receives;
+    int came_empty; /* an answer with no message, not yet reported */
+    int failed;     /* a failed receive, not yet reported */
+    wc_error failure;
+    wc_source_notify notify;
+    void *notify_ctx;
+    batch deletes, hides;
+    wc_timer flush_timer;
+    unsigned calls;         /* batch calls and dead letters in flight */
     wc_deferrals *deferred; /* by MessageId: ours, hidden until due */
-    char *done[10];         /* receipts of applied messages, deleted in one batch */
-    size_t n_done;
-    int redrive; /* the queue has its own redrive policy (a dead-letter queue) */
-} sqs_source;
+    int redrive;            /* the queue has its own redrive policy (a dead-letter queue) */
+    int stopping;
+};
 
-/* Deletes the applied messages waiting for their batch. */
-static void flush_deletes(sqs_source *s)
+static void tell(sqs_source *s)
 {
-    if (s->n_done == 0)
-        return;
-    size_t failed = 0;
-    wc_aws_error aerr;
-    wc_error err;
-    if (wc_sqs_delete_batch(s->aws, s->url, s->done, s->n_done, &failed, &aerr, &err) != WC_OK)
-        wc_errorlog("DeleteMessageBatch of %zu applied messages failed: %s (they will be "
-                    "delivered and applied again)",
-                    s->n_done, err.msg);
+    if (s->notify)
+        s->notify(s->notify_ctx);
+}
+
+/* --- batches: deletes of applied messages, visibility changes of deferred and handed-back ones,
+ * sent when ten are waiting or at the end of the loop's turn, without stopping anything --- */
+
+typedef struct {
+    sqs_source *s;
+    batch b;
+    int hide; /* a ChangeMessageVisibilityBatch (else DeleteMessageBatch) */
+} batch_call;
+
+static void batch_clear(batch *b)
+{
+    for (size_t i = 0; i < b->n; i++)
+        free(b->receipts[i]);
+    b->n = 0;
+}
+
+static void batch_done(void *ctx, wc_result result, json_t *answer, const wc_aws_error *aerr,
+                       const wc_error *err)
+{
+    batch_call *c = ctx;
+    sqs_source *s = c->s;
+    const char *what = c->hide ? "ChangeMessageVisibilityBatch" : "DeleteMessageBatch";
+    const char *then = c->hide ? "they come back when their visibility timeout ends"
+                               : "they will be delivered and applied again";
+    size_t failed = json_array_size(json_object_get(answer, "Failed"));
+    if (result != WC_OK)
+        wc_errorlog("%s of %zu messages failed: %s (%s)", what, c->b.n, err->msg, then);
     else if (failed)
-        wc_errorlog("DeleteMessageBatch: %zu of %zu applied messages not deleted (they will be "
-                    "delivered and applied again)",
-                    failed, s->n_done);
-    for (size_t i = 0; i < s->n_done; i++)
-        free(s->done[i]);
-    s->n_done = 0;
+        wc_errorlog("%s: %zu of %zu messages not done (%s)", what, failed, c->b.n, then);
+    batch_clear(&c->b);
+    free(c);
+    s->calls--;
+    tell(s);
+}
+
+static void send_batch(sqs_source *s, batch *b, int hide)
+{
+    if (b->n == 0)
+        return;
+    batch_call *c = calloc(1, sizeof(*c));
+    wc_error err;
+    json_t *body =
+        c ? wc_sqs_batch_body(s->url, b->receipts, hide ? b->seconds : NULL, b->n) : NULL;
+    wc_result result = body ? WC_OK : wc_error_set(&err, WC_ERR_NOMEM, "out of memory");
+    if (result == WC_OK) {
+        c->s = s;
+        c->b = *b;
+        c->hide = hide;
+        b->n = 0;
+        result = wc_sqs_start(s->aws, hide ? "ChangeMessageVisibilityBatch" : "DeleteMessageBatch",
+                              body, batch_done, c, &err);
+        body = NULL;
+        if (result == WC_OK) {
+            s->calls++;
+            return;
+        }
+        *b = c->b;
+    }
+    json_decref(body);
+    free(c);
+    wc_errorlog("%s of %zu messages could not start: %s", hide ? "visibility change" : "delete",
+                b->n, err.msg);
+    batch_clear(b);
+}
+
+static void flush_now(void *ctx)
+{
+    sqs_source *s = ctx;
+    send_batch(s, &s->deletes, 0);
+    send_batch(s, &s->hides, 1);
+}
+
+/* Adds a receipt (taken) to a batch: out when full, else at the end of this turn. */
+static void enqueue(sqs_source *s, batch *b, char *receipt, int seconds, int hide)
+{
+    if (!receipt)
+        return; /* out of memory: the message comes back after its visibility timeout */
+    b->receipts[b->n] = receipt;
+    b->seconds[b->n] = seconds;
+    if (++b->n == BATCH)
+        send_batch(s, b, hide);
+    else if (!wc_loop_timer_running(&s->flush_timer))
+        wc_loop_timer_start(s->loop, &s->flush_timer, 0, flush_now, s);
+}
+
+/* --- receiving: calls kept in flight ahead of need --- */
+
+static void hand_back_buffer(sqs_source *s)
+{
+    for (; s->buffer && s->next < json_array_size(s->buffer); s->next++) {
+        const char *receipt =
+            json_string_value(json_object_get(json_array_get(s->buffer, s->next), "ReceiptHandle"));
+        char *copy = receipt ? strdup(receipt) : NULL;
+        if (copy)
+            enqueue(s, &s->hides, copy, 0, 1);
+    }
+}
+
+static void received(void *ctx, wc_result result, json_t *answer, const wc_aws_error *aerr,
+                     const wc_error *err)
+{
+    receiving *r = ctx;
+    sqs_source *s = r->s;
+    if (r->prev)
+        r->prev->next = r->next;
+    else
+        s->receives = r->next;
+    if (r->next)
+        r->next->prev = r->prev;
+    s->n_receives--;
+    free(r);
+    if (result != WC_OK) {
+        s->failed = 1;
+        s->failure = *err;
+        wc_error_prefix(&s->failure, "ReceiveMessage: ");
+    } else {
+        json_t *list = json_object_get(answer, "Messages");
+        size_t n = json_array_size(list);
+        if (n == 0)
+            s->came_empty = 1;
+        if (n > 0 && !s->buffer)
+            s->buffer = json_array();
+        if (s->buffer)
+            json_array_extend(s->buffer, list);
+    }
+    if (s->stopping)
+        hand_back_buffer(s);
+    tell(s);
+}
+
+static void start_receive(sqs_source *s, int max)
+{
+    receiving *r = calloc(1, sizeof(*r));
+    json_t *body = r ? wc_sqs_receive_body(s->url, max, s->wait_s, s->visibility_s) : NULL;
+    wc_error err;
+    if (!body) {
+        free(r);
+        s->failed = 1;
+        wc_error_set(&s->failure, WC_ERR_NOMEM, "ReceiveMessage: out of memory");
+        return;
+    }
+    r->s = s;
+    if (wc_aws_json_start_h(s->aws, "sqs", "AmazonSQS.ReceiveMessage", body, received, r, &r->call,
+                            &err) != WC_OK) {
+        free(r);
+        s->failed = 1;
+        s->failure = err;
+        wc_error_prefix(&s->failure, "ReceiveMessage: ");
+        return;
+    }
+    r->next = s->receives;
+    if (s->receives)
+        s->receives->prev = r;
+    s->receives = r;
+    s->n_receives++;
 }
 
 /* Whether a message this consumer deferred is still to come back. Forgets those long overdue
@@ -65,41 +235,31 @@ static int waiting_for_deferred(sqs_source *s)
     return waiting;
 }
 
-static wc_result sqs_receive(void *self, wc_message *msg, int may_wait, wc_error *err)
+static wc_result take(sqs_source *s, wc_message *msg, wc_error *err)
 {
-    sqs_source *s = self;
-    memset(msg, 0, sizeof(*msg));
-    if (!s->cache || s->next >= json_array_size(s->cache)) {
-        /* Before asking for more, the applied ones leave: on a FIFO queue their group waits. */
-        flush_deletes(s);
-        json_decref(s->cache);
-        s->cache = NULL;
+    json_t *m = json_array_get(s->buffer, s->next++);
+    if (s->next == json_array_size(s->buffer)) {
+        json_decref(s->buffer);
+        s->buffer = NULL;
         s->next = 0;
-        wc_aws_error aerr;
-        wc_result result = wc_sqs_receive(s->aws, s->url, 10, may_wait ? s->wait_s : 0,
-                                          s->visibility_s, &s->cache, &aerr, err);
-        if (result != WC_OK) {
-            wc_error_prefix(err, "ReceiveMessage: ");
-            return result;
-        }
-        if (json_array_size(s->cache) == 0)
-            return waiting_for_deferred(s) ? WC_WAIT : WC_EMPTY;
     }
-    json_t *m = json_array_get(s->cache, s->next++);
     const char *id = json_string_value(json_object_get(m, "MessageId"));
     const char *body = json_string_value(json_object_get(m, "Body"));
     const char *receipt = json_string_value(json_object_get(m, "ReceiptHandle"));
     const char *count = json_string_value(
         json_object_get(json_object_get(m, "Attributes"), "ApproximateReceiveCount"));
-    if (!id || !body || !receipt)
+    if (!id || !body || !receipt) {
+        if (receipt) /* not ours to judge: back it goes, for the queue's own redrive policy */
+            enqueue(s, &s->hides, strdup(receipt), s->visibility_s, 1);
         return wc_error_set(err, WC_ERR_PARSE,
-                            "ReceiveMessage answered a message without "
-                            "MessageId, Body or ReceiptHandle");
+                            "ReceiveMessage answered a message without MessageId, Body or "
+                            "ReceiptHandle");
+    }
     wc_deferrals_forget(s->deferred, id); /* it came back */
     msg->key = strdup(id);
     msg->handle = strdup(receipt);
-    long received = count ? strtol(count, NULL, 10) : 1;
-    msg->attempts = received > 1 ? (unsigned)(received - 1) : 0;
+    long times = count ? strtol(count, NULL, 10) : 1;
+    msg->attempts = times > 1 ? (unsigned)(times - 1) : 0;
     msg->len = strlen(body);
     /* An oversized body is not read as a request, but it is kept: it goes to the dead letters. */
     msg->too_large = msg->len > s->max_body;
@@ -112,11 +272,38 @@ static wc_result sqs_receive(void *self, wc_message *msg, int may_wait, wc_error
     return WC_OK;
 }
 
-static wc_result finish(sqs_source *s, wc_message *msg, wc_result result)
+static wc_result sqs_receive(void *self, wc_message *msg, unsigned want, wc_error *err)
 {
-    free(msg->handle);
-    msg->handle = NULL;
-    return result;
+    sqs_source *s = self;
+    memset(msg, 0, sizeof(*msg));
+    json_incref(s->buffer); /* take() may drop the buffer while it reads a message of it */
+    json_t *holding = s->buffer;
+    wc_result result = WC_WAIT;
+    if (s->buffer && s->next < json_array_size(s->buffer))
+        result = take(s, msg, err);
+    json_decref(holding);
+    if (result != WC_WAIT)
+        return result;
+    if (s->failed) {
+        s->failed = 0;
+        if (err)
+            *err = s->failure;
+        return s->failure.code ? s->failure.code : WC_ERR_IO;
+    }
+    if (s->came_empty && s->n_receives == 0) {
+        s->came_empty = 0;
+        return waiting_for_deferred(s) ? WC_WAIT : WC_EMPTY;
+    }
+    /* Fetch ahead: enough receives in flight for what the consumer could take (but after an
+     * empty answer, none until that empty poll is told). */
+    while (!s->stopping && !s->came_empty && want > 0 && s->n_receives < MAX_RECEIVES &&
+           s->n_receives * BATCH < want) {
+        unsigned before = s->n_receives;
+        start_receive(s, BATCH);
+        if (s->n_receives == before)
+            break;
+    }
+    return WC_WAIT;
 }
 
 static wc_result sqs_ack(void *self, wc_message *msg, wc_error *err)
@@ -124,57 +311,141 @@ static wc_result sqs_ack(void *self, wc_message *msg, wc_error *err)
     sqs_source *s = self;
     /* Batched: a crash before the batch goes out means a redelivery, and applying a request
      * again leaves the same state. */
-    s->done[s->n_done++] = msg->handle;
+    enqueue(s, &s->deletes, msg->handle, 0, 0);
     msg->handle = NULL;
-    if (s->n_done == 10)
-        flush_deletes(s);
     return WC_OK;
 }
 
 static wc_result sqs_defer(void *self, wc_message *msg, uint64_t delay_ms, wc_error *err)
 {
     sqs_source *s = self;
-    wc_aws_error aerr;
     uint64_t secs = (delay_ms + 999) / 1000;
     if (secs > HIDE_UNDEAD_S)
         secs = HIDE_UNDEAD_S;
     wc_deferrals_defer(s->deferred, msg->key, msg->attempts + 1,
                        s->clock->now_ms(s->clock) + secs * 1000 + DUE_GRACE_MS);
-    return finish(s, msg,
-                  wc_sqs_change_visibility(s->aws, s->url, msg->handle, (int)secs, &aerr, err));
+    enqueue(s, &s->hides, msg->handle, (int)secs, 1);
+    msg->handle = NULL;
+    return WC_OK;
 }
 
 static wc_result sqs_release(void *self, wc_message *msg, wc_error *err)
 {
     sqs_source *s = self;
-    wc_aws_error aerr;
-    return finish(s, msg, wc_sqs_change_visibility(s->aws, s->url, msg->handle, 0, &aerr, err));
+    enqueue(s, &s->hides, msg->handle, 0, 1);
+    msg->handle = NULL;
+    return WC_OK;
 }
 
-static wc_result sqs_dead_letter(void *self, wc_message *msg, const char *reason, wc_error *err)
+/* A dead letter on its way: SendMessage to the dead-letter queue, then the delete. */
+typedef struct {
+    sqs_source *s;
+    char *receipt;
+    char *key;
+    wc_source_done done;
+    void *ctx;
+} dead_letter;
+
+static void dead_letter_sent(void *ctx, wc_result result, json_t *answer, const wc_aws_error *aerr,
+                             const wc_error *err)
+{
+    dead_letter *d = ctx;
+    sqs_source *s = d->s;
+    wc_error e = *err;
+    if (result == WC_OK) {
+        enqueue(s, &s->deletes, d->receipt, 0, 0); /* sent first, deleted after: never lost */
+        d->receipt = NULL;
+    } else {
+        wc_error_prefix(&e, "dead-lettering %s: ", d->key);
+        /* It stays in the queue, hidden for a while, and comes back to be tried again. */
+        enqueue(s, &s->hides, d->receipt, s->visibility_s, 1);
+        d->receipt = NULL;
+    }
+    s->calls--;
+    d->done(d->ctx, result, &e);
+    free(d->key);
+    free(d);
+    tell(s);
+}
+
+static wc_result sqs_dead_letter(void *self, wc_message *msg, const char *reason,
+                                 wc_source_done done, void *ctx, wc_error *err)
 {
     sqs_source *s = self;
-    wc_aws_error aerr;
+    wc_error e;
+    wc_error_clear(&e);
     if (!s->dead_url && s->redrive) {
         /* The queue's own redrive policy moves it after its maxReceiveCount: hand it back. */
-        wc_result result = wc_sqs_change_visibility(s->aws, s->url, msg->handle, 0, &aerr, err);
-        return finish(s, msg, result == WC_OK ? WC_ERR_BUSY : result);
+        enqueue(s, &s->hides, msg->handle, 0, 1);
+        msg->handle = NULL;
+        done(ctx, WC_ERR_BUSY, &e);
+        return WC_OK;
     }
     if (!s->dead_url) {
         wc_errorlog("request=%s has no dead-letter queue to go to (--dead-letter-queue): hidden "
                     "for 12 hours, still in the queue",
                     msg->key);
-        return finish(
-            s, msg,
-            wc_sqs_change_visibility(s->aws, s->url, msg->handle, HIDE_UNDEAD_S, &aerr, err));
+        enqueue(s, &s->hides, msg->handle, HIDE_UNDEAD_S, 1);
+        msg->handle = NULL;
+        done(ctx, WC_OK, &e);
+        return WC_OK;
     }
-    /* Send first, delete after: a failure in between leaves the request in the queue. */
-    wc_result result = wc_sqs_send(s->aws, s->dead_url, msg->body, NULL, NULL, reason, &aerr, err);
-    if (result == WC_OK)
-        result = wc_sqs_delete(s->aws, s->url, msg->handle, &aerr, err);
-    else
-        wc_error_prefix(err, "dead-lettering %s: ", msg->key);
-    return finish(s, msg, result);
+    dead_letter *d = calloc(1, sizeof(*d));
+    json_t *body =
+        d ? wc_sqs_send_body(s->dead_url, msg->body ? msg->body : "", NULL, NULL, reason) : NULL;
+    if (d)
+        d->key = strdup(msg->key);
+    if (!body || !d->key) {
+        json_decref(body);
+        if (d)
+            free(d->key);
+        free(d);
+        enqueue(s, &s->hides, msg->handle, 0, 1);
+        msg->handle = NULL;
+        return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+    }
+    *d = (dead_letter){s, msg->handle, d->key, done, ctx};
+    msg->handle = NULL;
+    wc_result result = wc_sqs_start(s->aws, "SendMessage", body, dead_letter_sent, d, err);
+    if (result != WC_OK) {
+        enqueue(s, &s->hides, d->receipt, 0, 1);
+        free(d->key);
+        free(d);
+        return result;
+    }
+    s->calls++;
+    return WC_OK;
+}
+
+static void sqs_set_notify(void *self, wc_source_notify notify, void *ctx)
+{
+    sqs_source *s = self;
+    s->notify = notify;
+    s->notify_ctx = ctx;
+}
+
+static unsigned sqs_flush(void *self)
+{
+    sqs_source *s = self;
+    wc_loop_timer_stop(s->loop, &s->flush_timer);
+    flush_now(s);
+    return s->calls;
+}
+
+static void sqs_stop(void *self)
+{
+    sqs_source *s = self;
+    s->stopping = 1;
+    /* A receive under way is abandoned: messages SQS picked for it come back after their
+     * visibility timeout, as they would after a crash. */
+    while (s->receives) {
+        receiving *r = s->receives;
+        s->receives = r->next;
+        wc_aws_cancel(s->aws, r->call);
+        free(r);
+    }
+    s->n_receives = 0;
+    hand_back_buffer(s);
 }
 
 static void sqs_destroy(void *self)
@@ -182,16 +453,21 @@ static void sqs_destroy(void *self)
     sqs_source *s = self;
     if (!s)
         return;
-    flush_deletes(s);
-    /* Messages received but never handed out go back to the queue at once. */
-    for (size_t i = s->next; s->cache && i < json_array_size(s->cache); i++) {
-        const char *receipt =
-            json_string_value(json_object_get(json_array_get(s->cache, i), "ReceiptHandle"));
-        wc_aws_error aerr;
-        if (receipt)
-            wc_sqs_change_visibility(s->aws, s->url, receipt, 0, &aerr, NULL);
+    if (s->loop)
+        wc_loop_timer_stop(s->loop, &s->flush_timer);
+    while (s->receives) {
+        receiving *r = s->receives;
+        s->receives = r->next;
+        wc_aws_cancel(s->aws, r->call);
+        free(r);
     }
-    json_decref(s->cache);
+    if (s->deletes.n || s->hides.n)
+        wc_warn("%zu deletes and %zu visibility changes of the request queue were not sent (the "
+                "messages come back)",
+                s->deletes.n, s->hides.n);
+    batch_clear(&s->deletes);
+    batch_clear(&s->hides);
+    json_decref(s->buffer);
     wc_deferrals_free(s->deferred);
     free(s->url);
     free(s->dead_url);
@@ -205,6 +481,9 @@ static const wc_source_ops sqs_source_ops = {
     .defer = sqs_defer,
     .dead_letter = sqs_dead_letter,
     .release = sqs_release,
+    .set_notify = sqs_set_notify,
+    .flush = sqs_flush,
+    .stop = sqs_stop,
     .destroy = sqs_destroy,
 };
 
@@ -223,6 +502,7 @@ wc_result wc_sqs_source_open(const wc_sqs_source_config *c, wc_source *out, wc_e
     if (!s)
         return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     s->aws = c->aws;
+    s->loop = wc_aws_loop(c->aws);
     s->wait_s = c->wait_s;
     s->visibility_s = c->visibility_s;
     s->max_body = c->max_body;

@@ -54,7 +54,17 @@ static wc_result write_widget(dir_store *s, const wc_widget *w, const char *path
     return result;
 }
 
-static wc_result dir_create(void *self, const wc_widget *w, wc_error *err)
+/* A widget file that is not there: the widget is missing, unless the whole store is (an outage,
+ * never taken for a missing widget). */
+static wc_result not_found(dir_store *s, const wc_request *req, wc_error *err)
+{
+    if (access(s->dir, F_OK) != 0)
+        return wc_error_set(err, WC_ERR_IO, "widget directory %s: %s", s->dir, strerror(errno));
+    return wc_error_set(err, WC_ERR_NOT_FOUND, "widget %s (owner \"%s\") not found", req->widget_id,
+                        req->owner);
+}
+
+static wc_result create_now(void *self, const wc_widget *w, wc_error *err)
 {
     dir_store *s = self;
     char *path = wc_dir_store_path(s->dir, s->prefix, w->owner, w->id);
@@ -65,7 +75,7 @@ static wc_result dir_create(void *self, const wc_widget *w, wc_error *err)
     return result == WC_ERR_CONFLICT ? WC_OK : result; /* already there: a create again */
 }
 
-static wc_result dir_update(void *self, const wc_request *req, wc_error *err)
+static wc_result update_now(void *self, const wc_request *req, wc_error *err)
 {
     dir_store *s = self;
     char *path = wc_dir_store_path(s->dir, s->prefix, req->owner, req->widget_id);
@@ -76,7 +86,7 @@ static wc_result dir_update(void *self, const wc_request *req, wc_error *err)
     wc_widget *w = NULL;
     wc_result result = wc_read_file(path, MAX_WIDGET_BYTES, &text, &len, err);
     if (result == WC_ERR_NOT_FOUND)
-        wc_error_set(err, result, "widget %s (owner \"%s\") not found", req->widget_id, req->owner);
+        result = not_found(s, req, err);
     if (result == WC_OK)
         result = wc_widget_from_json(path, text, len, &w, err);
     if (result == WC_OK && wc_widget_apply_update(w, req) != WC_OK)
@@ -89,7 +99,7 @@ static wc_result dir_update(void *self, const wc_request *req, wc_error *err)
     return result;
 }
 
-static wc_result dir_remove(void *self, const wc_request *req, wc_error *err)
+static wc_result remove_now(void *self, const wc_request *req, wc_error *err)
 {
     dir_store *s = self;
     char *path = wc_dir_store_path(s->dir, s->prefix, req->owner, req->widget_id);
@@ -98,9 +108,8 @@ static wc_result dir_remove(void *self, const wc_request *req, wc_error *err)
     wc_result result = WC_OK;
     if (unlink(path) != 0)
         result = errno == ENOENT
-                     ? wc_error_set(err, WC_ERR_NOT_FOUND, "widget %s (owner \"%s\") not found",
-                                    req->widget_id, req->owner)
-                     : wc_error_set(err, WC_ERR_IO, "%s: %s", path, strerror(errno));
+                     ? not_found(s, req, err)
+                     : wc_error_set(err, wc_errno_result(errno), "%s: %s", path, strerror(errno));
     if (result == WC_OK) {
         /* Tidy: the owner folder goes when its last widget goes (ENOTEMPTY is fine). */
         *strrchr(path, '/') = '\0';
@@ -111,6 +120,37 @@ static wc_result dir_remove(void *self, const wc_request *req, wc_error *err)
 }
 
 /* Visits DIR/PREFIX/OWNER/ID files: the same two levels the widget bucket has. */
+/* Local files: each apply is done at once, and so is the call of done. */
+static wc_result dir_create(void *self, const wc_request *req, const wc_widget *w,
+                            wc_store_done done, void *ctx, wc_error *err)
+{
+    wc_error e;
+    wc_error_clear(&e);
+    wc_result result = create_now(self, w, &e);
+    done(ctx, result, &e);
+    return WC_OK;
+}
+
+static wc_result dir_update(void *self, const wc_request *req, wc_store_done done, void *ctx,
+                            wc_error *err)
+{
+    wc_error e;
+    wc_error_clear(&e);
+    wc_result result = update_now(self, req, &e);
+    done(ctx, result, &e);
+    return WC_OK;
+}
+
+static wc_result dir_remove(void *self, const wc_request *req, wc_store_done done, void *ctx,
+                            wc_error *err)
+{
+    wc_error e;
+    wc_error_clear(&e);
+    wc_result result = remove_now(self, req, &e);
+    done(ctx, result, &e);
+    return WC_OK;
+}
+
 static wc_result dir_scan(void *self, wc_store_visit visit, void *ctx, wc_error *err)
 {
     dir_store *s = self;

@@ -27,108 +27,99 @@ static json_t *key_of(dynamo_store *s, const char *id)
     return json_pack("{s:{s:s}}", s->key_name, "S", id);
 }
 
-static json_t *put_new(dynamo_store *s, const wc_widget *w);
+/* What the answer means for the request: a failed condition or no old item is "not there". */
+typedef wc_result (*meaning)(const wc_request *req, wc_result result, json_t *answer,
+                             wc_error *err);
 
-/* The call that applies a request: PutItem, UpdateItem or DeleteItem, with its body. */
-static json_t *request_body(dynamo_store *s, const wc_request *req, const char **action)
+static wc_result created(const wc_request *req, wc_result result, json_t *answer, wc_error *err)
 {
-    json_t *body = NULL;
-    if (req->type == WC_REQ_CREATE) {
-        wc_widget *w = wc_widget_from_create(req);
-        *action = "PutItem";
-        body = w ? put_new(s, w) : NULL;
-        wc_widget_free(w);
-    } else if (req->type == WC_REQ_UPDATE) {
-        body = wc_item_update(req, s->key_name);
-        *action = "UpdateItem";
-        if (body) {
-            json_object_set_new(body, "TableName", json_string(s->table));
-            json_object_set_new(body, "Key", key_of(s, req->widget_id));
-        }
-    } else {
-        *action = "DeleteItem";
-        body = json_pack("{s:s, s:o, s:s}", "TableName", s->table, "Key", key_of(s, req->widget_id),
-                         "ReturnValues", "ALL_OLD");
-    }
-    return body;
+    return result == WC_ERR_CONFLICT ? WC_OK : result; /* there already: a create delivered again */
 }
 
-/* What the answer means for the request: a failed condition or no old item is "not there". */
-static wc_result outcome(const wc_request *req, wc_result result, json_t *answer, wc_error *err)
+static wc_result updated(const wc_request *req, wc_result result, json_t *answer, wc_error *err)
 {
-    if (req->type == WC_REQ_CREATE && result == WC_ERR_CONFLICT)
-        return WC_OK; /* the widget is there already: a create delivered again */
-    if (req->type == WC_REQ_UPDATE && result == WC_ERR_CONFLICT)
+    if (result == WC_ERR_CONFLICT)
         return wc_error_set(err, WC_ERR_NOT_FOUND, "widget %s not found", req->widget_id);
-    if (req->type == WC_REQ_DELETE && result == WC_OK && !json_object_get(answer, "Attributes"))
+    return result;
+}
+
+static wc_result deleted(const wc_request *req, wc_result result, json_t *answer, wc_error *err)
+{
+    if (result == WC_OK && !json_object_get(answer, "Attributes"))
         return wc_error_set(err, WC_ERR_NOT_FOUND, "widget %s not found", req->widget_id);
     return result;
 }
 
 typedef struct {
     const wc_request *req;
+    meaning meaning;
     wc_store_done done;
     void *ctx;
 } pending;
 
-static void start_done(void *ctx, wc_result result, json_t *answer, const wc_aws_error *aerr,
-                       const wc_error *err)
+static void call_done(void *ctx, wc_result result, json_t *answer, const wc_aws_error *aerr,
+                      const wc_error *err)
 {
     pending *p = ctx;
     wc_error e = *err;
-    result = outcome(p->req, result, answer, &e);
+    result = p->meaning(p->req, result, answer, &e);
     p->done(p->ctx, result, &e);
     free(p);
 }
 
-static wc_result dynamo_start(void *self, const wc_request *req, wc_store_done done, void *ctx,
-                              wc_error *err)
+/* Starts one call of the table (it takes body) whose answer means what `meaning` says. */
+static wc_result start_call(dynamo_store *s, const char *action, json_t *body,
+                            const wc_request *req, meaning m, wc_store_done done, void *ctx,
+                            wc_error *err)
 {
-    dynamo_store *s = self;
-    const char *action = NULL;
-    json_t *body = request_body(s, req, &action);
     pending *p = body ? malloc(sizeof(*p)) : NULL;
     if (!p) {
         json_decref(body);
         return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     }
-    *p = (pending){req, done, ctx};
+    *p = (pending){req, m, done, ctx};
     char target[64];
     snprintf(target, sizeof(target), "DynamoDB_20120810.%s", action);
-    wc_result result = wc_aws_json_start(s->aws, "dynamodb", target, body, start_done, p, err);
+    wc_result result = wc_aws_json_start(s->aws, "dynamodb", target, body, call_done, p, err);
     if (result != WC_OK)
         free(p);
     return result;
 }
 
 /* PutItem only where there is no item yet: a create delivered again changes nothing. */
-static json_t *put_new(dynamo_store *s, const wc_widget *w)
+static wc_result dynamo_create(void *self, const wc_request *req, const wc_widget *w,
+                               wc_store_done done, void *ctx, wc_error *err)
 {
+    dynamo_store *s = self;
     json_t *item = wc_item_from_widget(w, s->key_name);
-    return item ? json_pack("{s:s, s:o, s:s, s:{s:s}}", "TableName", s->table, "Item", item,
-                            "ConditionExpression", "attribute_not_exists(#k)",
-                            "ExpressionAttributeNames", "#k", s->key_name)
-                : NULL;
+    json_t *body = item ? json_pack("{s:s, s:o, s:s, s:{s:s}}", "TableName", s->table, "Item", item,
+                                    "ConditionExpression", "attribute_not_exists(#k)",
+                                    "ExpressionAttributeNames", "#k", s->key_name)
+                        : NULL;
+    return start_call(s, "PutItem", body, req, created, done, ctx, err);
 }
 
-static wc_result dynamo_create(void *self, const wc_widget *w, wc_error *err)
+/* One UpdateItem (SET/REMOVE) on the condition that the item exists. */
+static wc_result dynamo_update(void *self, const wc_request *req, wc_store_done done, void *ctx,
+                               wc_error *err)
 {
     dynamo_store *s = self;
-    wc_result result = call(s, "PutItem", put_new(s, w), NULL, err);
-    return result == WC_ERR_CONFLICT ? WC_OK : result; /* already there */
+    json_t *body = wc_item_update(req, s->key_name);
+    if (body) {
+        json_object_set_new(body, "TableName", json_string(s->table));
+        json_object_set_new(body, "Key", key_of(s, req->widget_id));
+    }
+    return start_call(s, "UpdateItem", body, req, updated, done, ctx, err);
 }
 
-/* An update or delete, waited for. */
-static wc_result apply_now(void *self, const wc_request *req, wc_error *err)
+/* DeleteItem returning the old item, so a missing widget is known without another read. */
+static wc_result dynamo_remove(void *self, const wc_request *req, wc_store_done done, void *ctx,
+                               wc_error *err)
 {
     dynamo_store *s = self;
-    const char *action = NULL;
-    json_t *answer = NULL;
-    json_t *body = request_body(s, req, &action);
-    wc_result result = call(s, action, body, &answer, err);
-    result = outcome(req, result, answer, err);
-    json_decref(answer);
-    return result;
+    json_t *body = json_pack("{s:s, s:o, s:s}", "TableName", s->table, "Key",
+                             key_of(s, req->widget_id), "ReturnValues", "ALL_OLD");
+    return start_call(s, "DeleteItem", body, req, deleted, done, ctx, err);
 }
 
 static wc_result dynamo_scan(void *self, wc_store_visit visit, void *ctx, wc_error *err)
@@ -181,9 +172,8 @@ static const wc_store_ops dynamo_store_ops = {
     .kind = "dynamodb",
     .ordered = 0,
     .create = dynamo_create,
-    .update = apply_now,
-    .remove = apply_now,
-    .start = dynamo_start,
+    .update = dynamo_update,
+    .remove = dynamo_remove,
     .scan = dynamo_scan,
     .destroy = dynamo_destroy,
 };

@@ -12,33 +12,6 @@ typedef struct {
     char *prefix;
 } s3_store;
 
-/* PutObject of a new widget (a create). */
-static wc_result put_widget(s3_store *s, const wc_widget *w, wc_error *err)
-{
-    char *key = wc_widget_key(s->prefix, w->owner, w->id);
-    char *json = key ? wc_widget_to_json(w) : NULL;
-    wc_result result;
-    if (!json) {
-        result = wc_error_set(err, WC_ERR_NOMEM, "out of memory");
-    } else {
-        wc_aws_error aerr;
-        /* If-None-Match: a create delivered again does not overwrite (S3 answers 412). */
-        wc_param cond = {"If-None-Match", "*"};
-        result = wc_s3_put_if(&s->bucket, key, json, strlen(json), "application/json", &cond, &aerr,
-                              err);
-        if (result == WC_ERR_CONFLICT)
-            result = WC_OK;
-    }
-    free(json);
-    free(key);
-    return result;
-}
-
-static wc_result s3_create(void *self, const wc_widget *w, wc_error *err)
-{
-    return put_widget(self, w, err);
-}
-
 static wc_result s3_scan(void *self, wc_store_visit visit, void *ctx, wc_error *err)
 {
     s3_store *s = self;
@@ -76,7 +49,8 @@ static wc_result s3_scan(void *self, wc_store_visit visit, void *ctx, wc_error *
  *   create: PUT                         -> done
  *   update: GET -> (apply the rules) -> PUT, with If-Match: the ETag read (S3 refuses the PUT if
  *           another writer changed the widget meanwhile: then read again, up to 3 times)
- *   delete: HEAD -> DELETE              (HEAD tells whether the widget was there) */
+ *   delete: GET -> DELETE               (GET tells whether the widget was there: NoSuchKey, unlike
+ *           a HEAD's bodiless 404, is never confused with a missing bucket) */
 typedef struct {
     s3_store *s;
     const wc_request *req;
@@ -116,7 +90,7 @@ static wc_result op_send(op *o, const char *method, wc_error *err)
                        o->json ? strlen(o->json) : 0, MAX_WIDGET_BYTES, op_next, o, err);
 }
 
-enum { STEP_PUT, STEP_GET, STEP_HEAD, STEP_DELETE };
+enum { STEP_PUT, STEP_GET, STEP_PROBE, STEP_DELETE };
 
 static void op_next(void *ctx, wc_result result, wc_http_response *resp, const wc_aws_error *aerr,
                     const wc_error *err)
@@ -147,7 +121,7 @@ static void op_next(void *ctx, wc_result result, wc_http_response *resp, const w
         wc_http_response_cleanup(resp);
     if (result == WC_ERR_CONFLICT && req->type == WC_REQ_CREATE)
         result = WC_OK; /* the widget is there already: a create delivered again */
-    if (result == WC_OK && o->step == STEP_HEAD) {
+    if (result == WC_OK && o->step == STEP_PROBE) {
         if ((result = op_send(o, "DELETE", &e)) == WC_OK) {
             o->step = STEP_DELETE;
             return;
@@ -166,27 +140,21 @@ static void op_next(void *ctx, wc_result result, wc_http_response *resp, const w
     op_end(o, result, &e);
 }
 
-static wc_result s3_start(void *self, const wc_request *req, wc_store_done done, void *ctx,
-                          wc_error *err)
+/* Starts the state machine of one request at its first step. */
+static wc_result op_begin(s3_store *s, const wc_request *req, const wc_widget *w, int step,
+                          wc_store_done done, void *ctx, wc_error *err)
 {
-    s3_store *s = self;
     op *o = calloc(1, sizeof(*o));
     if (!o)
         return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
-    *o = (op){.s = s, .req = req, .done = done, .ctx = ctx};
+    *o = (op){.s = s, .req = req, .step = step, .done = done, .ctx = ctx};
     o->key = wc_widget_key(s->prefix, req->owner, req->widget_id);
-    wc_result result = o->key ? WC_OK : wc_error_set(err, WC_ERR_NOMEM, "out of memory");
-    if (result == WC_OK && req->type == WC_REQ_CREATE) {
-        wc_widget *w = wc_widget_from_create(req);
-        o->json = w ? wc_widget_to_json(w) : NULL;
-        wc_widget_free(w);
-        result =
-            o->json ? op_send(o, "PUT", err) : wc_error_set(err, WC_ERR_NOMEM, "out of memory");
-        o->step = STEP_PUT;
-    } else if (result == WC_OK) {
-        o->step = req->type == WC_REQ_UPDATE ? STEP_GET : STEP_HEAD;
-        result = op_send(o, o->step == STEP_GET ? "GET" : "HEAD", err);
-    }
+    if (w)
+        o->json = wc_widget_to_json(w);
+    wc_result result =
+        o->key && (o->json || !w) ? WC_OK : wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+    if (result == WC_OK)
+        result = op_send(o, step == STEP_PUT ? "PUT" : "GET", err);
     if (result != WC_OK) {
         free(o->key);
         free(o->json);
@@ -195,33 +163,22 @@ static wc_result s3_start(void *self, const wc_request *req, wc_store_done done,
     return result;
 }
 
-/* The waited-for update and delete: the same state machine, driven until it ends. */
-typedef struct {
-    int done;
-    wc_result result;
-    wc_error err;
-} waited;
-
-static void wait_done(void *ctx, wc_result result, const wc_error *err)
+static wc_result s3_create(void *self, const wc_request *req, const wc_widget *w,
+                           wc_store_done done, void *ctx, wc_error *err)
 {
-    waited *w = ctx;
-    w->done = 1;
-    w->result = result;
-    w->err = *err;
+    return op_begin(self, req, w, STEP_PUT, done, ctx, err);
 }
 
-static wc_result apply_now(void *self, const wc_request *req, wc_error *err)
+static wc_result s3_update(void *self, const wc_request *req, wc_store_done done, void *ctx,
+                           wc_error *err)
 {
-    s3_store *s = self;
-    waited w = {0, WC_OK, {WC_OK, ""}};
-    wc_result result = s3_start(self, req, wait_done, &w, err);
-    if (result != WC_OK)
-        return result;
-    while (!w.done)
-        wc_aws_run(s->bucket.aws, 1000);
-    if (w.result != WC_OK && err)
-        *err = w.err;
-    return w.result;
+    return op_begin(self, req, NULL, STEP_GET, done, ctx, err);
+}
+
+static wc_result s3_remove(void *self, const wc_request *req, wc_store_done done, void *ctx,
+                           wc_error *err)
+{
+    return op_begin(self, req, NULL, STEP_PROBE, done, ctx, err);
 }
 
 static void s3_destroy(void *self)
@@ -238,9 +195,8 @@ static const wc_store_ops s3_store_ops = {
     .kind = "s3",
     .ordered = 1,
     .create = s3_create,
-    .update = apply_now,
-    .remove = apply_now,
-    .start = s3_start,
+    .update = s3_update,
+    .remove = s3_remove,
     .scan = s3_scan,
     .destroy = s3_destroy,
 };

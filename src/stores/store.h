@@ -1,8 +1,10 @@
 /* store.h - where widgets live: the Processor's side of the consumer.
  *
- * A store is a table of functions plus the backend's state. The directory store (dir_store.c)
- * fills it today; S3 and DynamoDB come next. The rules of what a create, update or delete does
- * are in core/widget.h; a store only keeps widgets.
+ * A store is a table of functions plus the backend's state; dynamodb_store.c, s3_store.c and
+ * dir_store.c fill it. Applying a request is asynchronous: the backend starts its calls on the
+ * event loop and calls done when they end (a local store may call it at once). Which of create,
+ * update and delete a request needs is decided in one place, wc_store_apply(). The rules of what
+ * each does are in core/widget.h; a store only keeps widgets.
  */
 #ifndef WC_STORE_H
 #define WC_STORE_H
@@ -10,32 +12,34 @@
 #include "common/error.h"
 #include "core/request.h"
 #include "core/widget.h"
+#include "common/loop.h"
 
 /* Called by scan() for every widget: its key in the store and the widget, or NULL and why it
  * could not be read. The widget is the store's: copy what you keep. */
 typedef void (*wc_store_visit)(void *ctx, const char *key, const wc_widget *w, const char *why);
 
-/* Called once when an asynchronous apply ends: WC_OK, WC_ERR_NOT_FOUND (an update or delete
- * whose widget is not there), or a failure with err's words. */
+/* Called once when an apply ends: WC_OK; WC_ERR_NOT_FOUND (an update or delete whose widget is
+ * not there); WC_ERR_REJECTED (the store refuses this request for good: too large, a bad name);
+ * or another failure (WC_ERR_IO: the store is not usable now) with err's words. */
 typedef void (*wc_store_done)(void *ctx, wc_result result, const wc_error *err);
 
 typedef struct {
     const char *kind; /* "directory", "s3", "dynamodb" */
     int ordered;      /* whether the store keeps the order of attributes */
-    /* Stores a new widget. A widget with this id already there is left as it is and counts as
-     * done: a create delivered again must not undo the updates applied since. */
-    wc_result (*create)(void *self, const wc_widget *w, wc_error *err);
-    /* Applies an update request (wc_widget_apply_update's rules). WC_ERR_NOT_FOUND when the
-     * widget is not there. */
-    wc_result (*update)(void *self, const wc_request *req, wc_error *err);
-    /* Deletes the widget. WC_ERR_NOT_FOUND when it was not there. */
-    wc_result (*remove)(void *self, const wc_request *req, wc_error *err);
-    /* Optional, for stores on the network: starts applying a valid request (create, update or
-     * delete by the rules above) and returns at once; done is called later, from the driver of
-     * the transport (wc_aws_run). req must live until then. NULL: the store is synchronous. */
-    wc_result (*start)(void *self, const wc_request *req, wc_store_done done, void *ctx,
-                       wc_error *err);
-    /* Visits every widget in the store (the verifier uses it). */
+    /* Each starts applying a valid request of its type and returns at once; WC_OK: done will be
+     * called once (perhaps before it returns). Anything else: it did not start (done is not
+     * called). req (and w) must live until done. */
+    /* Stores w, the new widget of a create. A widget with this id already there is left as it is
+     * and counts as done: a create delivered again must not undo the updates applied since. */
+    wc_result (*create)(void *self, const wc_request *req, const wc_widget *w, wc_store_done done,
+                        void *ctx, wc_error *err);
+    /* Applies an update (wc_widget_apply_update's rules). NOT_FOUND: the widget is not there. */
+    wc_result (*update)(void *self, const wc_request *req, wc_store_done done, void *ctx,
+                        wc_error *err);
+    /* Deletes the widget. NOT_FOUND: it was not there. */
+    wc_result (*remove)(void *self, const wc_request *req, wc_store_done done, void *ctx,
+                        wc_error *err);
+    /* Visits every widget in the store (the verifier uses it; it waits). */
     wc_result (*scan)(void *self, wc_store_visit visit, void *ctx, wc_error *err);
     void (*destroy)(void *self);
 } wc_store_ops;
@@ -47,6 +51,16 @@ typedef struct {
 
 /* Destroys the backend state (NULL-safe). */
 void wc_store_destroy(wc_store *store);
+
+/* Starts applying a valid request: the one place that picks create, update or delete by its
+ * type. WC_OK: done will be called once (perhaps before this returns). req must live until
+ * then. */
+wc_result wc_store_apply(wc_store *store, const wc_request *req, wc_store_done done, void *ctx,
+                         wc_error *err);
+
+/* Applies a request and waits for it, turning loop (NULL for a local store): for tools and tests.
+ */
+wc_result wc_store_apply_wait(wc_store *store, wc_loop *loop, const wc_request *req, wc_error *err);
 
 /* Checks a key prefix such as "widgets/": relative, no "." or ".." parts, no empty parts. */
 wc_result wc_store_check_prefix(const char *prefix, wc_error *err);

@@ -147,6 +147,21 @@ static void deferred_request_stays_and_comes_back_after_the_delay(void **state)
     assert_int_equal(f->src.ops->receive(f->src.self, &m, 1, NULL), WC_EMPTY);
 }
 
+/* The dead-lettering's outcome, as the source's done callback tells it. */
+typedef struct {
+    int calls;
+    wc_result result;
+    wc_error err;
+} dl_outcome;
+
+static void dl_done(void *ctx, wc_result result, const wc_error *err)
+{
+    dl_outcome *o = ctx;
+    o->calls++;
+    o->result = result;
+    o->err = *err;
+}
+
 static void dead_letter_moves_the_file_with_its_reason(void **state)
 {
     fixture *f = *state;
@@ -154,8 +169,12 @@ static void dead_letter_moves_the_file_with_its_reason(void **state)
     open_source(f, 1024);
     wc_message m;
     assert_int_equal(f->src.ops->receive(f->src.self, &m, 1, NULL), WC_OK);
-    assert_int_equal(f->src.ops->dead_letter(f->src.self, &m, "request 1615728964574: bad", NULL),
-                     WC_OK);
+    dl_outcome o = {0, WC_ERR_IO, {WC_OK, ""}};
+    assert_int_equal(
+        f->src.ops->dead_letter(f->src.self, &m, "request 1615728964574: bad", dl_done, &o, NULL),
+        WC_OK);
+    assert_int_equal(o.calls, 1);
+    assert_int_equal(o.result, WC_OK);
     wc_message_cleanup(&m);
     assert_int_equal(count_entries(f->dir), 0);
     char *dl = wc_path_join(f->dead, "dl");
@@ -178,9 +197,12 @@ static void dead_letter_failure_keeps_the_request(void **state)
     wc_message m;
     wc_error err;
     assert_int_equal(f->src.ops->receive(f->src.self, &m, 1, NULL), WC_OK);
-    assert_int_not_equal(f->src.ops->dead_letter(f->src.self, &m, "why", &err), WC_OK);
+    dl_outcome o = {0, WC_OK, {WC_OK, ""}};
+    assert_int_equal(f->src.ops->dead_letter(f->src.self, &m, "why", dl_done, &o, &err), WC_OK);
     wc_message_cleanup(&m);
-    assert_non_null(strstr(err.msg, "dead-lettering k: "));
+    assert_int_equal(o.calls, 1);
+    assert_int_not_equal(o.result, WC_OK);
+    assert_non_null(strstr(o.err.msg, "dead-lettering k: "));
     assert_true(file_exists(f->dir, "k"));
 }
 

@@ -34,9 +34,7 @@ static int teardown(void **state)
 static void create(fixture *f)
 {
     wc_request *r = req(CREATE);
-    wc_widget *w = wc_widget_from_create(r);
-    assert_int_equal(f->store.ops->create(f->store.self, w, NULL), WC_OK);
-    wc_widget_free(w);
+    assert_int_equal(wc_store_apply_wait(&f->store, NULL, r, NULL), WC_OK);
     wc_request_free(r);
 }
 
@@ -60,7 +58,7 @@ static void update_merges_by_the_rules(void **state)
     wc_request *u = req("{\"type\":\"update\",\"requestId\":\"r2\",\"widgetId\":\"8123f304\","
                         "\"owner\":\"Mary Matthews\",\"label\":\"\",\"otherAttributes\":"
                         "[{\"name\":\"size\",\"value\":\"4\"}]}");
-    assert_int_equal(f->store.ops->update(f->store.self, u, NULL), WC_OK);
+    assert_int_equal(wc_store_apply_wait(&f->store, NULL, u, NULL), WC_OK);
     char *text = read_text(f->dir, FILE_NAME);
     assert_string_equal(text,
                         "{\"id\":\"8123f304\",\"owner\":\"Mary Matthews\",\"otherAttributes\":"
@@ -76,7 +74,7 @@ static void a_create_delivered_again_does_not_undo_later_updates(void **state)
     create(f);
     wc_request *u = req("{\"type\":\"update\",\"requestId\":\"r2\",\"widgetId\":\"8123f304\","
                         "\"owner\":\"Mary Matthews\",\"label\":\"LATER\"}");
-    assert_int_equal(f->store.ops->update(f->store.self, u, NULL), WC_OK);
+    assert_int_equal(wc_store_apply_wait(&f->store, NULL, u, NULL), WC_OK);
     create(f); /* redelivered: counts as done, changes nothing */
     char *text = read_text(f->dir, FILE_NAME);
     assert_non_null(strstr(text, "\"label\":\"LATER\""));
@@ -90,9 +88,9 @@ static void update_and_delete_of_missing_widget_say_not_found(void **state)
     wc_request *u = req("{\"type\":\"update\",\"requestId\":\"r\",\"widgetId\":\"nope\",\"owner\":"
                         "\"Sue Smith\",\"label\":\"x\"}");
     wc_error err;
-    assert_int_equal(f->store.ops->update(f->store.self, u, &err), WC_ERR_NOT_FOUND);
+    assert_int_equal(wc_store_apply_wait(&f->store, NULL, u, &err), WC_ERR_NOT_FOUND);
     assert_string_equal(err.msg, "widget nope (owner \"Sue Smith\") not found");
-    assert_int_equal(f->store.ops->remove(f->store.self, u, &err), WC_ERR_NOT_FOUND);
+    assert_int_equal(wc_store_apply_wait(&f->store, NULL, u, &err), WC_ERR_NOT_FOUND);
     assert_int_equal(count_entries(f->dir), 0); /* the update created nothing */
     wc_request_free(u);
 }
@@ -103,7 +101,7 @@ static void delete_removes_the_file_and_empty_owner_folder(void **state)
     create(f);
     wc_request *d = req("{\"type\":\"delete\",\"requestId\":\"r\",\"widgetId\":\"8123f304\","
                         "\"owner\":\"Mary Matthews\"}");
-    assert_int_equal(f->store.ops->remove(f->store.self, d, NULL), WC_OK);
+    assert_int_equal(wc_store_apply_wait(&f->store, NULL, d, NULL), WC_OK);
     assert_false(file_exists(f->dir, FILE_NAME));
     assert_false(file_exists(f->dir, "widgets/mary-matthews"));
     create(f); /* the folder comes back when needed */
@@ -119,7 +117,7 @@ static void corrupt_stored_widget_is_reported(void **state)
     wc_request *u = req("{\"type\":\"update\",\"requestId\":\"r\",\"widgetId\":\"8123f304\","
                         "\"owner\":\"Mary Matthews\",\"label\":\"x\"}");
     wc_error err;
-    assert_int_equal(f->store.ops->update(f->store.self, u, &err), WC_ERR_PARSE);
+    assert_int_equal(wc_store_apply_wait(&f->store, NULL, u, &err), WC_ERR_PARSE);
     assert_non_null(strstr(err.msg, "mary-matthews/8123f304: not valid JSON"));
     wc_request_free(u);
 }

@@ -10,6 +10,7 @@ typedef struct {
     char *dead_dir, *widget_dir, *log_path;
     fake_time t;
     wc_clock clock;
+    wc_loop *loop;
     wc_source src;
     wc_store store;
     wc_poller_config cfg;
@@ -25,6 +26,7 @@ static int setup(void **state)
     f->widget_dir = wc_path_join(f->work, "widgets");
     f->log_path = wc_path_join(f->work, "consumer.log");
     f->clock = (wc_clock){fake_now, fake_sleep, &f->t};
+    f->loop = wc_loop_new(&f->clock);
     wc_dir_source_config sc = {f->req_dir, f->dead_dir, 1000, &f->clock, {0, 1}};
     assert_int_equal(wc_dir_source_open(&sc, &f->src, NULL), WC_OK);
     wc_dir_store_config tc = {f->widget_dir, "widgets/", 0};
@@ -46,6 +48,7 @@ static int teardown(void **state)
     wc_log_close();
     wc_source_destroy(&f->src);
     wc_store_destroy(&f->store);
+    wc_loop_free(f->loop);
     rm_rf(f->req_dir);
     rm_rf(f->work);
     free(f->dead_dir);
@@ -59,7 +62,7 @@ static void run(fixture *f, volatile sig_atomic_t *stop)
 {
     wc_error err;
     memset(&f->stats, 0, sizeof(f->stats));
-    wc_result r = wc_poller_run(&f->cfg, &f->src, &f->store, &f->clock, stop, &f->stats, &err);
+    wc_result r = wc_poller_run(&f->cfg, &f->src, &f->store, f->loop, stop, &f->stats, &err);
     if (r != WC_OK)
         fail_msg("poller: %s", err.msg);
 }
@@ -227,37 +230,71 @@ static void a_stop_request_ends_the_loop_before_the_next_request(void **state)
     assert_true(file_exists(f->req_dir, "1000000000001"));
 }
 
-/* A store whose every call fails, and which raises the stop flag on its first call: the request
- * in hand is handed back, never lost. */
+/* A store played by the test: every call answers `answers[i]` in turn (the last one from then
+ * on), at once or, with `later`, from a timer of the loop; it counts its calls and may raise the
+ * stop flag on its first call. */
 static volatile sig_atomic_t stop_flag;
-static wc_result failing(void *self, wc_error *err)
+typedef struct {
+    wc_loop *loop;
+    const wc_result *answers;
+    int n_answers, calls;
+    int stop_on_first, never_answers;
+} scripted;
+static scripted script;
+
+static wc_result scripted_call(const wc_request *r, wc_store_done done, void *ctx, wc_error *err)
 {
-    stop_flag = 1;
-    return wc_error_set(err, WC_ERR_IO, "disk on fire");
+    if (script.stop_on_first && script.calls == 0)
+        stop_flag = 1;
+    int i = script.calls < script.n_answers ? script.calls : script.n_answers - 1;
+    script.calls++;
+    if (script.never_answers)
+        return WC_OK; /* done is never called: a call that hangs */
+    wc_error e;
+    wc_result result = script.answers[i];
+    if (result == WC_OK)
+        wc_error_clear(&e);
+    else
+        wc_error_set(&e, result, result == WC_ERR_REJECTED ? "item too large" : "disk on fire");
+    done(ctx, result, &e);
+    return WC_OK;
 }
-static wc_result failing_create(void *self, const wc_widget *w, wc_error *err)
+static wc_result scripted_create(void *self, const wc_request *r, const wc_widget *w,
+                                 wc_store_done done, void *ctx, wc_error *err)
 {
-    return failing(self, err);
+    return scripted_call(r, done, ctx, err);
 }
-static wc_result failing_change(void *self, const wc_request *r, wc_error *err)
+static wc_result scripted_change(void *self, const wc_request *r, wc_store_done done, void *ctx,
+                                 wc_error *err)
 {
-    return failing(self, err);
+    return scripted_call(r, done, ctx, err);
 }
 static void no_destroy(void *self)
 {
 }
+static const wc_store_ops scripted_ops = {.kind = "scripted",
+                                          .ordered = 1,
+                                          .create = scripted_create,
+                                          .update = scripted_change,
+                                          .remove = scripted_change,
+                                          .destroy = no_destroy};
 
-static void a_store_failure_hands_the_request_back(void **state)
+static void use_script(fixture *f, const wc_result *answers, int n)
+{
+    wc_store_destroy(&f->store);
+    f->store = (wc_store){&scripted_ops, NULL};
+    memset(&script, 0, sizeof(script));
+    script.loop = f->loop;
+    script.answers = answers;
+    script.n_answers = n;
+}
+
+static void a_store_failure_leaves_the_request_in_the_source(void **state)
 {
     fixture *f = *state;
-    static const wc_store_ops ops = {.kind = "failing",
-                                     .ordered = 1,
-                                     .create = failing_create,
-                                     .update = failing_change,
-                                     .remove = failing_change,
-                                     .destroy = no_destroy};
-    wc_store_destroy(&f->store);
-    f->store = (wc_store){&ops, NULL};
+    static const wc_result answers[] = {WC_ERR_IO};
+    use_script(f, answers, 1);
+    script.stop_on_first = 1;
     write_text(f->req_dir, "1000000000001", REQ("create", "w1", ""));
     stop_flag = 0;
     run(f, &stop_flag);
@@ -267,10 +304,103 @@ static void a_store_failure_hands_the_request_back(void **state)
     char *log = log_text(f);
     assert_non_null(strstr(log, "outcome=failed"));
     assert_non_null(strstr(log, "error=\"disk on fire\""));
+    assert_non_null(strstr(log, "store is failing: disk on fire"));
     free(log);
 }
 
-/* An asynchronous store played by the test: start() parks each operation; the driver completes
+/* An outage: the store fails every call. The poller backs off (one request at a time, growing
+ * pauses), dead-letters nothing, and after --max-outage stops with an error; every request is
+ * still in the source. */
+static void a_long_outage_stops_with_an_error_and_loses_nothing(void **state)
+{
+    fixture *f = *state;
+    static const wc_result answers[] = {WC_ERR_IO};
+    use_script(f, answers, 1);
+    char name[32];
+    for (int i = 0; i < 20; i++) {
+        snprintf(name, sizeof(name), "10000000000%02d", i);
+        char body[160];
+        snprintf(body, sizeof(body), REQ("create", "w%d", ""), i, i);
+        write_text(f->req_dir, name, body);
+    }
+    f->cfg.concurrency = 8;
+    f->cfg.max_empty_polls = 0;
+    f->cfg.max_outage_ms = 60000;
+    wc_error err;
+    memset(&f->stats, 0, sizeof(f->stats));
+    assert_int_equal(wc_poller_run(&f->cfg, &f->src, &f->store, f->loop, NULL, &f->stats, &err),
+                     WC_ERR_IO);
+    assert_non_null(strstr(err.msg, "store failing for"));
+    assert_non_null(strstr(err.msg, "disk on fire"));
+    assert_string_equal(f->stats.stopped_by, "outage");
+    assert_true(f->t.now >= 60000);
+    assert_int_equal(f->stats.dead_lettered + f->stats.warnings + f->stats.applied, 0);
+    /* Backing off: a handful of tries in a minute, not one per request per poll. */
+    assert_in_range(script.calls, 5, 20);
+    assert_int_equal(count_entries(f->req_dir), 20);
+    char *log = log_text(f);
+    assert_null(strstr(log, "outcome=dead-lettered"));
+    free(log);
+}
+
+/* A short outage: the store fails three times, then works: everything is applied. */
+static void a_store_that_comes_back_gets_every_request(void **state)
+{
+    fixture *f = *state;
+    static const wc_result answers[] = {WC_ERR_IO, WC_ERR_IO, WC_ERR_IO, WC_OK};
+    use_script(f, answers, 4);
+    write_text(f->req_dir, "1000000000001", REQ("create", "w1", ""));
+    write_text(f->req_dir, "1000000000002", REQ("create", "w2", ""));
+    f->cfg.concurrency = 4;
+    run(f, NULL);
+    assert_int_equal(f->stats.applied, 2);
+    assert_int_equal(f->stats.failed, 3);
+    assert_int_equal(count_entries(f->req_dir), 0);
+    char *log = log_text(f);
+    assert_non_null(strstr(log, "store works again after"));
+    free(log);
+}
+
+/* A request the store refuses for good (an item too large, a name too long) is dead-lettered
+ * with the store's words after three tries; the others are applied. */
+static void a_request_the_store_refuses_is_dead_lettered_after_three_tries(void **state)
+{
+    fixture *f = *state;
+    static const wc_result answers[] = {WC_ERR_REJECTED, WC_ERR_REJECTED, WC_ERR_REJECTED, WC_OK};
+    use_script(f, answers, 4);
+    write_text(f->req_dir, "1000000000001", REQ("create", "w1", ""));
+    run(f, NULL);
+    assert_int_equal(script.calls, 3);
+    assert_int_equal(f->stats.dead_lettered, 1);
+    assert_int_equal(count_entries(f->req_dir), 0);
+    char *reason = read_text(f->dead_dir, "1000000000001.reason");
+    assert_non_null(reason);
+    assert_non_null(strstr(reason, "the store refused it 3 times: item too large"));
+    free(reason);
+}
+
+/* A stop while a store call hangs: the poller ends when --shutdown-timeout is up, not later, and
+ * the request stays in the source (claimed: handed back at the next start). */
+static void shutdown_is_bounded_whatever_is_in_flight(void **state)
+{
+    fixture *f = *state;
+    static const wc_result answers[] = {WC_OK};
+    use_script(f, answers, 1);
+    script.never_answers = 1;
+    script.stop_on_first = 1;
+    write_text(f->req_dir, "1000000000001", REQ("update", "w1", ""));
+    f->cfg.shutdown_timeout_ms = 2000;
+    stop_flag = 0;
+    uint64_t t0 = f->t.now;
+    run(f, &stop_flag);
+    assert_string_equal(f->stats.stopped_by, "signal");
+    assert_in_range(f->t.now - t0, 2000, 2200);
+    char *log = log_text(f);
+    assert_non_null(strstr(log, "(--shutdown-timeout)"));
+    free(log);
+}
+
+/* An asynchronous store played by the test: each call is parked; a timer of the loop completes
  * the parked ones newest first (the worst order for a pipeline that must keep one widget's
  * requests in order), recording what was applied. */
 typedef struct {
@@ -281,20 +411,10 @@ typedef struct {
 static parked parked_ops[64];
 static int n_parked, max_parked, applied_n;
 static char applied_log[64][32]; /* "widget:requestId" in the order applied */
+static wc_timer complete_timer;
+static wc_loop *async_loop;
 
-static wc_result async_start(void *self, const wc_request *req, wc_store_done done, void *ctx,
-                             wc_error *err)
-{
-    for (int i = 0; i < n_parked; i++)
-        if (strcmp(parked_ops[i].req->widget_id, req->widget_id) == 0)
-            fail_msg("two requests of widget %s in flight at once", req->widget_id);
-    parked_ops[n_parked++] = (parked){req, done, ctx};
-    if (n_parked > max_parked)
-        max_parked = n_parked;
-    return WC_OK;
-}
-
-static int async_run(void *self, int wait_ms)
+static void async_complete(void *ctx)
 {
     while (n_parked > 0) {
         parked op = parked_ops[--n_parked];
@@ -304,16 +424,43 @@ static int async_run(void *self, int wait_ms)
         wc_error_clear(&ok);
         op.done(op.ctx, WC_OK, &ok);
     }
-    return 0;
+}
+
+static wc_result async_start(const wc_request *req, wc_store_done done, void *ctx)
+{
+    for (int i = 0; i < n_parked; i++)
+        if (strcmp(parked_ops[i].req->widget_id, req->widget_id) == 0)
+            fail_msg("two requests of widget %s in flight at once", req->widget_id);
+    parked_ops[n_parked++] = (parked){req, done, ctx};
+    if (n_parked > max_parked)
+        max_parked = n_parked;
+    if (!wc_loop_timer_running(&complete_timer))
+        wc_loop_timer_start(async_loop, &complete_timer, 5, async_complete, NULL);
+    return WC_OK;
+}
+static wc_result async_create(void *self, const wc_request *r, const wc_widget *w,
+                              wc_store_done done, void *ctx, wc_error *err)
+{
+    return async_start(r, done, ctx);
+}
+static wc_result async_change(void *self, const wc_request *r, wc_store_done done, void *ctx,
+                              wc_error *err)
+{
+    return async_start(r, done, ctx);
 }
 
 static void concurrency_is_bounded_and_each_widget_keeps_its_order(void **state)
 {
     fixture *f = *state;
-    static const wc_store_ops ops = {
-        .kind = "async", .ordered = 1, .start = async_start, .destroy = no_destroy};
+    static const wc_store_ops ops = {.kind = "async",
+                                     .ordered = 1,
+                                     .create = async_create,
+                                     .update = async_change,
+                                     .remove = async_change,
+                                     .destroy = no_destroy};
     wc_store_destroy(&f->store);
     f->store = (wc_store){&ops, NULL};
+    async_loop = f->loop;
     n_parked = max_parked = applied_n = 0;
     char name[32], body[256];
     for (int i = 0; i < 30; i++) { /* three widgets, interleaved: w0 w1 w2 w0 w1 w2 ... */
@@ -333,12 +480,7 @@ static void concurrency_is_bounded_and_each_widget_keeps_its_order(void **state)
         write_text(f->req_dir, name, body);
     }
     f->cfg.concurrency = 4;
-    wc_driver driver = {async_run, NULL};
-    wc_error err;
-    memset(&f->stats, 0, sizeof(f->stats));
-    assert_int_equal(wc_poller_run_driven(&f->cfg, &f->src, &f->store, &f->clock, &driver, NULL,
-                                          &f->stats, &err),
-                     WC_OK);
+    run(f, NULL);
     assert_int_equal(f->stats.applied, 36);
     assert_int_equal(applied_n, 36);
     assert_in_range(max_parked, 2, 4); /* parallel, and never more than --concurrency */
@@ -379,7 +521,11 @@ int main(void)
         T(max_requests_stops_early),
         T(max_runtime_stops_an_endless_poll),
         T(a_stop_request_ends_the_loop_before_the_next_request),
-        T(a_store_failure_hands_the_request_back),
+        T(a_store_failure_leaves_the_request_in_the_source),
+        T(a_long_outage_stops_with_an_error_and_loses_nothing),
+        T(a_store_that_comes_back_gets_every_request),
+        T(a_request_the_store_refuses_is_dead_lettered_after_three_tries),
+        T(shutdown_is_bounded_whatever_is_in_flight),
         T(concurrency_is_bounded_and_each_widget_keeps_its_order),
         cmocka_unit_test(retry_delay_doubles_up_to_twenty_times),
     };

@@ -1,0 +1,72 @@
+/* transport.h - how an HTTP request reaches a server: a small table of functions.
+ *
+ * The AWS client (client.c) only talks to this table, so the same client, S3, SQS, DynamoDB,
+ * sources and stores run on libcurl (http.c, the real one) or on a scripted fake in the unit
+ * tests (tests/unit/fake_transport.h), as hiredis does with its context functions.
+ *
+ * A request is started and completes later: its callback runs from the event loop (wc_loop),
+ * never from inside start().
+ */
+#ifndef WC_TRANSPORT_H
+#define WC_TRANSPORT_H
+
+#include <stddef.h>
+
+#include "aws/sigv4.h"
+#include "common/error.h"
+#include "common/loop.h"
+
+typedef struct {
+    const char *method; /* GET, PUT, POST, DELETE, HEAD */
+    const char *url;
+    const wc_param *headers; /* "Name: value" each */
+    size_t n_headers;
+    const char *body;
+    size_t body_len;
+    long timeout_ms; /* 0: the transport's */
+    size_t max_body; /* 0: the transport's */
+} wc_http_request;
+
+typedef struct {
+    long status; /* 0 when no HTTP answer came (see curl_code/error) */
+    char *body;  /* NUL-terminated, owned; "" when none */
+    size_t len;
+    int too_large;    /* the body passed max_body: cut, and the request failed */
+    char *request_id; /* x-amz-request-id or x-amzn-RequestId, owned, or NULL */
+    char *etag;       /* owned, or NULL */
+    int curl_code;    /* non-zero when no answer came (libcurl's code; a fake uses any) */
+    char error[256];  /* what went wrong when curl_code is set */
+} wc_http_response;
+
+/* Called once per request with a response that the callback owns (wc_http_response_cleanup). */
+typedef void (*wc_http_done)(void *ctx, wc_http_response *response);
+
+typedef struct {
+    const char *name; /* "libcurl", "fake" */
+    /* Starts a request: everything in req is copied. *handle (when handle is not NULL) names it
+     * for cancel() until done is called. */
+    wc_result (*start)(void *self, const wc_http_request *req, wc_http_done done, void *ctx,
+                       void **handle, wc_error *err);
+    /* Abandons a request in flight: its done is never called. */
+    void (*cancel)(void *self, void *handle);
+    /* How many requests are in flight. */
+    int (*in_flight)(void *self);
+    void (*destroy)(void *self);
+} wc_transport_ops;
+
+typedef struct {
+    const wc_transport_ops *ops;
+    void *self;
+    wc_loop *loop; /* where its callbacks run */
+} wc_transport;
+
+void wc_http_response_cleanup(wc_http_response *response);
+
+/* Sends one request and waits for it, turning the loop (other work in flight progresses
+ * meanwhile). The response is the caller's (cleanup). WC_OK when an HTTP answer came (of any
+ * status); WC_ERR_TOO_LARGE when its body passed the cap; WC_ERR_IO when no answer came. For the
+ * tools; the consumer never waits. */
+wc_result wc_transport_do(const wc_transport *t, const wc_http_request *req,
+                          wc_http_response *response, wc_error *err);
+
+#endif
