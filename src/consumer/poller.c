@@ -433,12 +433,16 @@ static void start_what_may(pipeline *p)
 static void receive_what_may(pipeline *p)
 {
     const wc_poller_config *config = p->config;
-    for (;;) {
+    for (unsigned taken = 0;; taken++) {
         conclude_finished(p);
         start_what_may(p);
         conclude_finished(p); /* a local store is done at once */
-        if (p->stats->stopped_by)
+        if (p->stats->stopped_by || (p->stop && *p->stop))
             return;
+        if (taken == 256) { /* a local source and store never wait: let the loop breathe */
+            kick(p);
+            return;
+        }
         uint64_t in_hand = p->in_flight + p->waiting + p->ending;
         uint64_t cap = (uint64_t)config->concurrency * 2; /* a batch ahead, no more */
         if (config->max_requests) {

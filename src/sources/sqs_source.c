@@ -12,6 +12,7 @@
 #define DUE_GRACE_MS  2000  /* how long after its due time a deferred message is waited for */
 #define BATCH         10    /* entries of one DeleteMessageBatch / ChangeMessageVisibilityBatch */
 #define MAX_RECEIVES  8     /* ReceiveMessage calls in flight at once */
+#define STOP_GRACE_MS 1000  /* at a stop, the wait for receives under way */
 
 /* Receipts waiting to go out in one batch call. */
 typedef struct {
@@ -48,6 +49,7 @@ struct sqs_source {
     void *notify_ctx;
     batch deletes, hides;
     wc_timer flush_timer;
+    wc_timer grace_timer; /* at a stop: how long receives under way are waited for */
     unsigned calls;         /* batch calls and dead letters in flight */
     wc_deferrals *deferred; /* by MessageId: ours, hidden until due */
     int redrive;            /* the queue has its own redrive policy (a dead-letter queue) */
@@ -429,15 +431,11 @@ static unsigned sqs_flush(void *self)
     sqs_source *s = self;
     wc_loop_timer_stop(s->loop, &s->flush_timer);
     flush_now(s);
-    return s->calls;
+    return s->calls + s->n_receives;
 }
 
-static void sqs_stop(void *self)
+static void cancel_receives(sqs_source *s)
 {
-    sqs_source *s = self;
-    s->stopping = 1;
-    /* A receive under way is abandoned: messages SQS picked for it come back after their
-     * visibility timeout, as they would after a crash. */
     while (s->receives) {
         receiving *r = s->receives;
         s->receives = r->next;
@@ -445,6 +443,25 @@ static void sqs_stop(void *self)
         free(r);
     }
     s->n_receives = 0;
+}
+
+/* The grace for receives under way at a stop has passed: what is still under way is an idle long
+ * poll (a busy queue answers at once). It is abandoned; should SQS have picked a message for it
+ * after all, that message comes back after its visibility timeout, as after a crash. */
+static void grace_over(void *ctx)
+{
+    sqs_source *s = ctx;
+    cancel_receives(s);
+    tell(s);
+}
+
+static void sqs_stop(void *self)
+{
+    sqs_source *s = self;
+    s->stopping = 1;
+    /* Receives under way are waited for a moment, and what they bring is handed back at once. */
+    if (s->n_receives)
+        wc_loop_timer_start(s->loop, &s->grace_timer, STOP_GRACE_MS, grace_over, s);
     hand_back_buffer(s);
 }
 
@@ -453,14 +470,11 @@ static void sqs_destroy(void *self)
     sqs_source *s = self;
     if (!s)
         return;
-    if (s->loop)
+    if (s->loop) {
         wc_loop_timer_stop(s->loop, &s->flush_timer);
-    while (s->receives) {
-        receiving *r = s->receives;
-        s->receives = r->next;
-        wc_aws_cancel(s->aws, r->call);
-        free(r);
+        wc_loop_timer_stop(s->loop, &s->grace_timer);
     }
+    cancel_receives(s);
     if (s->deletes.n || s->hides.n)
         wc_warn("%zu deletes and %zu visibility changes of the request queue were not sent (the "
                 "messages come back)",
