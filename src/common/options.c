@@ -120,3 +120,11 @@ void wc_options_help(const wc_option *table, FILE *out)
         fputc('\n', out);
     }
 }
+
+const char **wc_options_string_field(const wc_option *table, void *config, const char *long_name)
+{
+    for (const wc_option *o = table; o->long_name; o++)
+        if (o->type == WC_OPT_STRING && strcmp(o->long_name, long_name) == 0)
+            return (const char **)((char *)config + o->offset);
+    return NULL;
+}

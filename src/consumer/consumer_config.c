@@ -6,12 +6,8 @@
 
 #include "aws/client.h"
 #include "common/clock.h"
-#include "sources/dir_source.h"
-#include "sources/s3_source.h"
-#include "sources/sqs_source.h"
-#include "stores/dir_store.h"
-#include "stores/dynamodb_store.h"
-#include "stores/s3_store.h"
+#include "sources/registry.h"
+#include "stores/registry.h"
 
 #define OFF(f) offsetof(wc_consumer_config, f)
 
@@ -99,6 +95,37 @@ void wc_consumer_usage(FILE *out)
     wc_options_help(wc_consumer_options, out);
 }
 
+/* The value of a backend's option in the config (NULL when not given). */
+static const char *named(const wc_consumer_config *c, const char *option)
+{
+    const char **field = wc_options_string_field(wc_consumer_options, (void *)c, option);
+    return field ? *field : NULL;
+}
+
+static const wc_source_backend *chosen_source(const wc_consumer_config *c, int *how_many)
+{
+    const wc_source_backend *chosen = NULL;
+    *how_many = 0;
+    for (const wc_source_backend *b = wc_source_backends; b->type; b++)
+        if (named(c, b->option)) {
+            chosen = b;
+            ++*how_many;
+        }
+    return chosen;
+}
+
+static const wc_store_backend *chosen_store(const wc_consumer_config *c, int *how_many)
+{
+    const wc_store_backend *chosen = NULL;
+    *how_many = 0;
+    for (const wc_store_backend *b = wc_store_backends; b->type; b++)
+        if (named(c, b->option)) {
+            chosen = b;
+            ++*how_many;
+        }
+    return chosen;
+}
+
 /* The original four positional parameters: source type, name, destination type, name. */
 static wc_result apply_positional(wc_consumer_config *c, const char **pos, int n, wc_error *err)
 {
@@ -107,24 +134,16 @@ static wc_result apply_positional(wc_consumer_config *c, const char **pos, int n
     if (n != 4)
         return wc_error_set(err, WC_ERR_INVALID,
                             "expected four parameters (e.g. s3 BUCKET dynamodb TABLE), got %d", n);
-    if (strcmp(pos[0], "s3") == 0)
-        c->request_bucket = pos[1];
-    else if (strcmp(pos[0], "sqs") == 0)
-        c->request_queue = pos[1];
-    else if (strcmp(pos[0], "dir") == 0)
-        c->request_dir = pos[1];
-    else
+    const wc_source_backend *source = wc_source_backend_of(pos[0]);
+    if (!source)
         return wc_error_set(err, WC_ERR_INVALID, "source type \"%s\" is not s3, sqs or dir",
                             pos[0]);
-    if (strcmp(pos[2], "s3") == 0)
-        c->widget_bucket = pos[3];
-    else if (strcmp(pos[2], "dynamodb") == 0)
-        c->widget_table = pos[3];
-    else if (strcmp(pos[2], "dir") == 0)
-        c->widget_dir = pos[3];
-    else
+    const wc_store_backend *store = wc_store_backend_of(pos[2]);
+    if (!store)
         return wc_error_set(err, WC_ERR_INVALID,
                             "destination type \"%s\" is not s3, dynamodb or dir", pos[2]);
+    *wc_options_string_field(wc_consumer_options, c, source->option) = pos[1];
+    *wc_options_string_field(wc_consumer_options, c, store->option) = pos[3];
     return WC_OK;
 }
 
@@ -142,8 +161,9 @@ wc_result wc_consumer_config_parse(wc_consumer_config *c, int argc, char **argv,
         const char *fallback = getenv("AWS_DEFAULT_REGION");
         c->region = fallback && *fallback ? fallback : NULL;
     }
-    int sources = !!c->request_dir + !!c->request_bucket + !!c->request_queue;
-    int stores = !!c->widget_dir + !!c->widget_bucket + !!c->widget_table;
+    int sources, stores;
+    const wc_source_backend *source = chosen_source(c, &sources);
+    chosen_store(c, &stores);
     if (sources != 1)
         return wc_error_set(err, WC_ERR_INVALID,
                             "name exactly one request source: --request-dir, -rb or -rq");
@@ -155,7 +175,7 @@ wc_result wc_consumer_config_parse(wc_consumer_config *c, int argc, char **argv,
     wc_shard shard;
     if (c->shard && wc_shard_parse(c->shard, &shard, err) != WC_OK)
         return WC_ERR_INVALID;
-    if (c->shard && c->request_queue)
+    if (c->shard && !source->shardable)
         return wc_error_set(err, WC_ERR_INVALID,
                             "--shard is for request buckets and directories; an SQS queue is "
                             "shared as it is (a FIFO queue keeps each widget's order)");
@@ -188,73 +208,15 @@ wc_poller_config wc_consumer_poller_config(const wc_consumer_config *c)
     return p;
 }
 
-static wc_result open_source(const wc_consumer_config *c, wc_consumer_parts *p, wc_error *err)
-{
-    wc_shard shard = {0, 1};
-    if (c->shard && wc_shard_parse(c->shard, &shard, err) != WC_OK)
-        return WC_ERR_INVALID;
-    if (c->request_queue) {
-        wc_sqs_source_config sc = {p->aws,
-                                   c->request_queue,
-                                   c->dead_letter_queue,
-                                   (int)c->queue_wait_s,
-                                   (int)c->queue_visibility_s,
-                                   (size_t)c->max_request_bytes,
-                                   wc_clock_system()};
-        return wc_sqs_source_open(&sc, &p->source, err);
-    }
-    if (c->request_bucket) {
-        wc_s3_source_config sc = {p->aws,
-                                  c->request_bucket,
-                                  c->request_prefix,
-                                  c->dead_letter_bucket,
-                                  c->dead_letter_prefix,
-                                  (size_t)c->max_request_bytes,
-                                  10,
-                                  wc_clock_system(),
-                                  shard};
-        return wc_s3_source_open(&sc, &p->source, err);
-    }
-    char *dead_letter = NULL;
-    const char *dl = c->dead_letter_dir;
-    if (!dl) {
-        size_t len = strlen(c->request_dir);
-        while (len > 1 && c->request_dir[len - 1] == '/')
-            len--;
-        dead_letter = malloc(len + sizeof(".dead-letter"));
-        if (!dead_letter)
-            return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
-        memcpy(dead_letter, c->request_dir, len);
-        memcpy(dead_letter + len, ".dead-letter", sizeof(".dead-letter"));
-        dl = dead_letter;
-    }
-    wc_dir_source_config sc = {c->request_dir, dl, (size_t)c->max_request_bytes, wc_clock_system(),
-                               shard};
-    wc_result result = wc_dir_source_open(&sc, &p->source, err);
-    free(dead_letter);
-    return result;
-}
-
-static wc_result open_store(const wc_consumer_config *c, wc_consumer_parts *p, wc_error *err)
-{
-    if (c->widget_table) {
-        wc_dynamodb_store_config tc = {p->aws, c->widget_table, c->table_key, c->key_prefix};
-        return wc_dynamodb_store_open(&tc, &p->store, err);
-    }
-    if (c->widget_bucket) {
-        wc_s3_store_config tc = {p->aws, c->widget_bucket, c->key_prefix};
-        return wc_s3_store_open(&tc, &p->store, err);
-    }
-    wc_dir_store_config tc = {c->widget_dir, c->key_prefix, c->durable};
-    return wc_dir_store_open(&tc, &p->store, err);
-}
-
 wc_result wc_consumer_open(const wc_consumer_config *c, wc_loop *loop, wc_consumer_parts *p,
                            wc_error *err)
 {
     memset(p, 0, sizeof(*p));
     p->loop = loop;
-    if (c->request_queue || c->request_bucket || c->widget_bucket || c->widget_table) {
+    int n;
+    const wc_source_backend *source = chosen_source(c, &n);
+    const wc_store_backend *store = chosen_store(c, &n);
+    if (source->on_aws || store->on_aws) {
         wc_aws_config ac = {.region = c->region,
                             .profile = c->profile,
                             .endpoint_url = c->endpoint_url,
@@ -265,8 +227,27 @@ wc_result wc_consumer_open(const wc_consumer_config *c, wc_loop *loop, wc_consum
         if (!p->aws)
             return WC_ERR_INVALID;
     }
-    wc_result result = open_source(c, p, err);
-    if (result == WC_OK && (result = open_store(c, p, err)) != WC_OK)
+    wc_source_params sp = {.aws = p->aws,
+                           .clock = wc_loop_clock(loop),
+                           .name = named(c, source->option),
+                           .prefix = c->request_prefix,
+                           .dead_letter_queue = c->dead_letter_queue,
+                           .dead_letter_bucket = c->dead_letter_bucket,
+                           .dead_letter_prefix = c->dead_letter_prefix,
+                           .dead_letter_dir = c->dead_letter_dir,
+                           .max_body = (size_t)c->max_request_bytes,
+                           .wait_s = (int)c->queue_wait_s,
+                           .visibility_s = (int)c->queue_visibility_s,
+                           .shard = {0, 1}};
+    wc_store_params tp = {.aws = p->aws,
+                          .name = named(c, store->option),
+                          .key_prefix = c->key_prefix,
+                          .table_key = c->table_key,
+                          .durable = c->durable};
+    wc_result result = c->shard ? wc_shard_parse(c->shard, &sp.shard, err) : WC_OK;
+    if (result == WC_OK)
+        result = source->open(&sp, &p->source, err);
+    if (result == WC_OK && (result = store->open(&tp, &p->store, err)) != WC_OK)
         wc_source_destroy(&p->source);
     if (result != WC_OK) {
         wc_aws_free(p->aws);

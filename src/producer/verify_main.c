@@ -8,9 +8,7 @@
 #include "common/options.h"
 #include "producer/verify.h"
 #include "aws/client.h"
-#include "stores/dir_store.h"
-#include "stores/dynamodb_store.h"
-#include "stores/s3_store.h"
+#include "stores/registry.h"
 
 typedef struct {
     const char *widget_dir, *widget_bucket, *widget_table, *expected, *key_prefix, *table_key;
@@ -90,7 +88,14 @@ int main(int argc, char **argv)
         wc_options_help(verify_options, stdout);
         return 0;
     }
-    if (!!c.widget_dir + !!c.widget_bucket + !!c.widget_table != 1 || !c.expected) {
+    const wc_store_backend *backend = NULL;
+    int stores = 0;
+    for (const wc_store_backend *b = wc_store_backends; b->type; b++)
+        if (*wc_options_string_field(verify_options, &c, b->option)) {
+            backend = b;
+            stores++;
+        }
+    if (stores != 1 || !c.expected) {
         fprintf(stderr,
                 "widget-verify: name one store (--widget-dir, -wb or -dwt) and --expected\n");
         return 2;
@@ -105,23 +110,16 @@ int main(int argc, char **argv)
     int status = 2;
     wc_aws *aws = NULL;
     wc_result opened;
-    if (c.widget_dir) {
-        wc_dir_store_config sc = {.dir = c.widget_dir, .key_prefix = c.key_prefix};
-        opened = wc_dir_store_open(&sc, &store, &err);
-    } else {
+    if (backend->on_aws) {
         wc_aws_config ac = {
             .region = c.region, .profile = c.profile, .endpoint_url = c.endpoint_url};
         aws = wc_aws_new(&ac, &err);
-        if (!aws) {
-            opened = WC_ERR_INVALID;
-        } else if (c.widget_bucket) {
-            wc_s3_store_config sc = {aws, c.widget_bucket, c.key_prefix};
-            opened = wc_s3_store_open(&sc, &store, &err);
-        } else {
-            wc_dynamodb_store_config dc = {aws, c.widget_table, c.table_key, c.key_prefix};
-            opened = wc_dynamodb_store_open(&dc, &store, &err);
-        }
     }
+    wc_store_params sp = {.aws = aws,
+                          .name = *wc_options_string_field(verify_options, &c, backend->option),
+                          .key_prefix = c.key_prefix,
+                          .table_key = c.table_key};
+    opened = backend->on_aws && !aws ? WC_ERR_INVALID : backend->open(&sp, &store, &err);
     if (opened == WC_OK) {
         size_t n_ignore = 0;
         char **ignore = read_ids(c.ignore_file, &n_ignore);

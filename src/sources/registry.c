@@ -1,0 +1,60 @@
+#include "sources/registry.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "sources/dir_source.h"
+#include "sources/s3_source.h"
+#include "sources/sqs_source.h"
+
+static wc_result open_sqs(const wc_source_params *p, wc_source *out, wc_error *err)
+{
+    wc_sqs_source_config c = {p->aws,          p->name,     p->dead_letter_queue, p->wait_s,
+                              p->visibility_s, p->max_body, p->clock};
+    return wc_sqs_source_open(&c, out, err);
+}
+
+static wc_result open_s3(const wc_source_params *p, wc_source *out, wc_error *err)
+{
+    wc_s3_source_config c = {p->aws,      p->name, p->prefix, p->dead_letter_bucket,
+                             p->dead_letter_prefix, p->max_body, 100, p->clock, p->shard};
+    return wc_s3_source_open(&c, out, err);
+}
+
+/* Dead letters of a directory go to DIR.dead-letter unless told otherwise. */
+static wc_result open_dir(const wc_source_params *p, wc_source *out, wc_error *err)
+{
+    char *fallback = NULL;
+    const char *dead = p->dead_letter_dir;
+    if (!dead) {
+        size_t len = strlen(p->name);
+        while (len > 1 && p->name[len - 1] == '/')
+            len--;
+        fallback = malloc(len + sizeof(".dead-letter"));
+        if (!fallback)
+            return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+        memcpy(fallback, p->name, len);
+        memcpy(fallback + len, ".dead-letter", sizeof(".dead-letter"));
+        dead = fallback;
+    }
+    wc_dir_source_config c = {p->name, dead, p->max_body, p->clock ? p->clock : wc_clock_system(),
+                              p->shard};
+    wc_result result = wc_dir_source_open(&c, out, err);
+    free(fallback);
+    return result;
+}
+
+const wc_source_backend wc_source_backends[] = {
+    {"dir", "request-dir", NULL, 0, 1, open_dir},
+    {"s3", "request-bucket", "rb", 1, 1, open_s3},
+    {"sqs", "request-queue", "rq", 1, 0, open_sqs},
+    {NULL, NULL, NULL, 0, 0, NULL},
+};
+
+const wc_source_backend *wc_source_backend_of(const char *type)
+{
+    for (const wc_source_backend *b = wc_source_backends; b->type; b++)
+        if (strcmp(b->type, type) == 0)
+            return b;
+    return NULL;
+}

@@ -1,0 +1,39 @@
+/* registry.h - every request source, declared once: its name (the original tools' positional
+ * type), the option that names it, whether it runs on AWS, and how it opens. The consumer's option
+ * parsing and opening iterate this table; adding a source is its own file, one entry here, and
+ * CMake. */
+#ifndef WC_SOURCE_REGISTRY_H
+#define WC_SOURCE_REGISTRY_H
+
+#include "aws/client.h"
+#include "sources/shard.h"
+#include "sources/source.h"
+
+/* Everything any source may need; each backend takes what it uses. */
+typedef struct {
+    wc_aws *aws;      /* NULL unless the backend runs on AWS */
+    wc_clock *clock;  /* NULL: the system clock */
+    const char *name; /* the queue, bucket or directory */
+    const char *prefix;
+    const char *dead_letter_queue, *dead_letter_bucket, *dead_letter_prefix, *dead_letter_dir;
+    size_t max_body;
+    int wait_s, visibility_s;
+    wc_shard shard;
+} wc_source_params;
+
+typedef struct {
+    const char *type;         /* "sqs", "s3", "dir" */
+    const char *option;       /* the long option naming it: "request-queue" */
+    const char *short_option; /* "rq", or NULL */
+    int on_aws;
+    int shardable; /* --shard applies */
+    wc_result (*open)(const wc_source_params *params, wc_source *out, wc_error *err);
+} wc_source_backend;
+
+/* The table, ended by an entry whose type is NULL. */
+extern const wc_source_backend wc_source_backends[];
+
+/* The backend of a positional type ("sqs"), or NULL. */
+const wc_source_backend *wc_source_backend_of(const char *type);
+
+#endif

@@ -1,0 +1,40 @@
+#include "stores/registry.h"
+
+#include <string.h>
+
+#include "stores/dir_store.h"
+#include "stores/dynamodb_store.h"
+#include "stores/s3_store.h"
+
+static wc_result open_dynamodb(const wc_store_params *p, wc_store *out, wc_error *err)
+{
+    wc_dynamodb_store_config c = {p->aws, p->name, p->table_key, p->key_prefix};
+    return wc_dynamodb_store_open(&c, out, err);
+}
+
+static wc_result open_s3(const wc_store_params *p, wc_store *out, wc_error *err)
+{
+    wc_s3_store_config c = {p->aws, p->name, p->key_prefix};
+    return wc_s3_store_open(&c, out, err);
+}
+
+static wc_result open_dir(const wc_store_params *p, wc_store *out, wc_error *err)
+{
+    wc_dir_store_config c = {p->name, p->key_prefix, p->durable};
+    return wc_dir_store_open(&c, out, err);
+}
+
+const wc_store_backend wc_store_backends[] = {
+    {"dir", "widget-dir", NULL, 0, open_dir},
+    {"s3", "widget-bucket", "wb", 1, open_s3},
+    {"dynamodb", "dynamodb-widget-table", "dwt", 1, open_dynamodb},
+    {NULL, NULL, NULL, 0, NULL},
+};
+
+const wc_store_backend *wc_store_backend_of(const char *type)
+{
+    for (const wc_store_backend *b = wc_store_backends; b->type; b++)
+        if (strcmp(b->type, type) == 0)
+            return b;
+    return NULL;
+}

@@ -1,0 +1,33 @@
+/* registry.h - every widget store, declared once: its name (the original tools' positional
+ * type), the option that names it, whether it runs on AWS, and how it opens. The consumer and the
+ * verifier iterate this table; adding a store is its own file, one entry here, and CMake. */
+#ifndef WC_STORE_REGISTRY_H
+#define WC_STORE_REGISTRY_H
+
+#include "aws/client.h"
+#include "stores/store.h"
+
+/* Everything any store may need; each backend takes what it uses. */
+typedef struct {
+    wc_aws *aws;            /* NULL unless the backend runs on AWS */
+    const char *name;       /* the table, bucket or directory */
+    const char *key_prefix; /* "widgets/" */
+    const char *table_key;  /* DynamoDB partition key, "id" */
+    int durable;            /* directory: fsync each widget */
+} wc_store_params;
+
+typedef struct {
+    const char *type;         /* "dynamodb", "s3", "dir" */
+    const char *option;       /* the long option naming it: "widget-bucket" */
+    const char *short_option; /* "wb", or NULL */
+    int on_aws;
+    wc_result (*open)(const wc_store_params *params, wc_store *out, wc_error *err);
+} wc_store_backend;
+
+/* The table, ended by an entry whose type is NULL. */
+extern const wc_store_backend wc_store_backends[];
+
+/* The backend of a positional type ("dynamodb"), or NULL. */
+const wc_store_backend *wc_store_backend_of(const char *type);
+
+#endif
