@@ -65,11 +65,12 @@ typedef struct pipeline {
     uint64_t finished;
     /* Widgets with a deferred or failed request, until it is due again: their later requests
      * wait behind it, so that a retry does not let a later request overtake an earlier one. */
-    wc_deferrals *behind;
-    wc_timer step;       /* the next step, as soon as the loop can */
-    wc_timer later;      /* the next step at a time: a poll, the end of a pause, a deadline */
-    uint64_t receive_at; /* no receive before (after an empty poll, a wait, a failure) */
-    uint64_t start_at;   /* no start before (a failing store's pause) */
+    wc_deferrals *behind; /* by widget: how many of its requests this consumer put back */
+    wc_deferrals *held;   /* by message: the requests put back, each counted once above */
+    wc_timer step;        /* the next step, as soon as the loop can */
+    wc_timer later;       /* the next step at a time: a poll, the end of a pause, a deadline */
+    uint64_t receive_at;  /* no receive before (after an empty poll, a wait, a failure) */
+    uint64_t start_at;    /* no start before (a failing store's pause) */
     uint64_t empty_in_a_row;
     outage store_down, source_down;
     uint64_t started_ms, stop_ms, busy_since_ns;
@@ -162,6 +163,21 @@ static void recovered(pipeline *p, outage *o, const char *what)
     o->failures = 0;
 }
 
+/* A request put back before is done (applied or dead-lettered): its widget waits for one less;
+ * when none is left, its later requests go ahead. */
+static void unhold(pipeline *p, job *j)
+{
+    if (!j->req || !wc_deferrals_attempts(p->held, j->msg.key))
+        return;
+    wc_deferrals_forget(p->held, j->msg.key);
+    const char *widget = j->req->widget_id;
+    unsigned held = wc_deferrals_attempts(p->behind, widget);
+    if (held <= 1)
+        wc_deferrals_forget(p->behind, widget);
+    else /* the same deadline, one less to wait for */
+        wc_deferrals_defer(p->behind, widget, held - 1, wc_deferrals_due(p->behind, widget));
+}
+
 /* --- the end of a request --- */
 
 static void dead_lettered(void *ctx, wc_result result, const wc_error *err)
@@ -206,8 +222,7 @@ static void conclude_dead_letter(pipeline *p, job *j)
             wc_errorlog("request=%s outcome=dead-lettered ms=%.3f reason=\"%s\"", j->msg.key,
                         ms_since(j->t0), j->reason);
         }
-        if (req)
-            wc_deferrals_forget(p->behind, req->widget_id);
+        unhold(p, j);
     } else if (j->result == WC_ERR_BUSY) { /* handed back to the queue's own redrive policy */
         wc_errorlog("request=%s outcome=left-to-redrive-policy reason=\"%s\"", j->msg.key,
                     j->reason);
@@ -231,8 +246,16 @@ static uint64_t put_back(pipeline *p, job *j, uint64_t delay)
      * forgotten), or, should another consumer take it, for a while: twice its delay and two
      * seconds, as SQS rounds a hiding time up to whole seconds. */
     uint64_t until = now + 2 * delay + 2000;
-    if (!wc_deferrals_waiting(p->behind, req->widget_id, until))
-        wc_deferrals_defer(p->behind, req->widget_id, 1, until);
+    unsigned held = wc_deferrals_attempts(p->behind, req->widget_id);
+    if (!wc_deferrals_attempts(p->held, j->msg.key)) { /* put back for the first time */
+        if (wc_deferrals_count(p->held) > 1000) /* those whose hold ran out (taken elsewhere) */
+            wc_deferrals_forget_due(p->held, now);
+        held++;
+    }
+    wc_deferrals_defer(p->held, j->msg.key, 1, until);
+    if (!held)
+        held = 1;
+    wc_deferrals_defer(p->behind, req->widget_id, held, until);
     wc_error err;
     if (p->source->ops->defer(p->source->self, &j->msg, delay, &err) != WC_OK)
         wc_errorlog("request=%s could not be deferred: %s", j->msg.key, err.msg);
@@ -262,8 +285,7 @@ static void conclude(pipeline *p, job *j)
                     ack_err.msg);
         p->stats->applied++;
         p->finished++;
-        if (msg->attempts > 0)
-            wc_deferrals_forget(p->behind, req->widget_id);
+        unhold(p, j);
     } else if (j->result == WC_ERR_BUSY ||
                (j->result == WC_ERR_NOT_FOUND && msg->attempts + 1 < config->max_attempts)) {
         uint64_t delay = put_back(p, j, wc_retry_delay_ms(config->retry_delay_ms, msg->attempts));
@@ -563,8 +585,12 @@ wc_result wc_poller_run(const wc_poller_config *config, wc_source *source, wc_st
     p.tail = &p.jobs;
     p.err = err;
     p.behind = wc_deferrals_new();
-    if (!p.behind)
+    p.held = wc_deferrals_new();
+    if (!p.behind || !p.held) {
+        wc_deferrals_free(p.behind);
+        wc_deferrals_free(p.held);
         return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+    }
     if (source->ops->set_notify)
         source->ops->set_notify(source->self, on_source_news, &p);
     p.started_ms = wc_loop_now(loop);
@@ -593,5 +619,6 @@ wc_result wc_poller_run(const wc_poller_config *config, wc_source *source, wc_st
         free(j);
     }
     wc_deferrals_free(p.behind);
+    wc_deferrals_free(p.held);
     return p.result;
 }

@@ -127,3 +127,21 @@ void wc_deferrals_sweep(wc_deferrals *d)
             i++;
     }
 }
+
+uint64_t wc_deferrals_due(const wc_deferrals *d, const char *key)
+{
+    entry *e = find(d, key);
+    return e ? e->not_before_ms : 0;
+}
+
+void wc_deferrals_forget_due(wc_deferrals *d, uint64_t now_ms)
+{
+    for (size_t i = 0; i < d->n;) {
+        if (d->e[i].not_before_ms <= now_ms) {
+            free(d->e[i].key);
+            d->e[i] = d->e[--d->n];
+        } else {
+            i++;
+        }
+    }
+}

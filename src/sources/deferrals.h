@@ -39,4 +39,10 @@ void wc_deferrals_mark(wc_deferrals *d, const char *key);
 int wc_deferrals_marked(const wc_deferrals *d, const char *key);
 void wc_deferrals_sweep(wc_deferrals *d);
 
+/* When key may be offered again (0 when it is not there). */
+uint64_t wc_deferrals_due(const wc_deferrals *d, const char *key);
+
+/* Forgets every entry due by now_ms. */
+void wc_deferrals_forget_due(wc_deferrals *d, uint64_t now_ms);
+
 #endif

@@ -9,15 +9,16 @@
 
 static wc_result open_sqs(const wc_source_params *p, wc_source *out, wc_error *err)
 {
-    wc_sqs_source_config c = {p->aws,          p->name,     p->dead_letter_queue, p->wait_s,
-                              p->visibility_s, p->max_body, p->clock};
+    wc_sqs_source_config c = {
+        p->aws, p->name, p->dead_letter_queue, p->wait_s, p->visibility_s, p->max_body, p->clock};
     return wc_sqs_source_open(&c, out, err);
 }
 
 static wc_result open_s3(const wc_source_params *p, wc_source *out, wc_error *err)
 {
-    wc_s3_source_config c = {p->aws,      p->name, p->prefix, p->dead_letter_bucket,
-                             p->dead_letter_prefix, p->max_body, 100, p->clock, p->shard};
+    wc_s3_source_config c = {
+        p->aws, p->name,  p->prefix, p->dead_letter_bucket, p->dead_letter_prefix, p->max_body,
+        100,    p->clock, p->shard};
     return wc_s3_source_open(&c, out, err);
 }
 

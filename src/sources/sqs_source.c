@@ -13,6 +13,7 @@
 #define BATCH         10    /* entries of one DeleteMessageBatch / ChangeMessageVisibilityBatch */
 #define MAX_RECEIVES  8     /* ReceiveMessage calls in flight at once */
 #define STOP_GRACE_MS 1000  /* at a stop, the wait for receives under way */
+#define BATCH_TRIES   6     /* a failed batch is tried again this many times (0.5 s doubling) */
 
 /* Receipts waiting to go out in one batch call. */
 typedef struct {
@@ -50,6 +51,7 @@ struct sqs_source {
     batch deletes, hides;
     wc_timer flush_timer;
     wc_timer grace_timer; /* at a stop: how long receives under way are waited for */
+    struct batch_call *batch_calls;
     unsigned calls;         /* batch calls and dead letters in flight */
     wc_deferrals *deferred; /* by MessageId: ours, hidden until due */
     int redrive;            /* the queue has its own redrive policy (a dead-letter queue) */
@@ -65,10 +67,13 @@ static void tell(sqs_source *s)
 /* --- batches: deletes of applied messages, visibility changes of deferred and handed-back ones,
  * sent when ten are waiting or at the end of the loop's turn, without stopping anything --- */
 
-typedef struct {
+typedef struct batch_call {
     sqs_source *s;
     batch b;
-    int hide; /* a ChangeMessageVisibilityBatch (else DeleteMessageBatch) */
+    int hide;                       /* a ChangeMessageVisibilityBatch (else DeleteMessageBatch) */
+    unsigned tries;                 /* calls of this batch that failed */
+    wc_timer retry;                 /* the next try, after a failure */
+    struct batch_call *prev, *next; /* every batch call under way or waiting to be tried again */
 } batch_call;
 
 static void batch_clear(batch *b)
@@ -76,6 +81,50 @@ static void batch_clear(batch *b)
     for (size_t i = 0; i < b->n; i++)
         free(b->receipts[i]);
     b->n = 0;
+}
+
+static void batch_call_free(batch_call *c)
+{
+    sqs_source *s = c->s;
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        s->batch_calls = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    wc_loop_timer_stop(s->loop, &c->retry);
+    batch_clear(&c->b);
+    free(c);
+}
+
+static void batch_done(void *ctx, wc_result result, json_t *answer, const wc_aws_error *aerr,
+                       const wc_error *err);
+
+static wc_result batch_send(batch_call *c, wc_error *err)
+{
+    sqs_source *s = c->s;
+    json_t *body = wc_sqs_batch_body(s->url, c->b.receipts, c->hide ? c->b.seconds : NULL, c->b.n);
+    if (!body)
+        return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+    return wc_sqs_start(s->aws, c->hide ? "ChangeMessageVisibilityBatch" : "DeleteMessageBatch",
+                        body, batch_done, c, err);
+}
+
+/* A failed batch goes out again after a growing pause (its receipts stay valid until the
+ * messages' visibility timeout ends): an outage of SQS does not turn into redeliveries. */
+static void batch_again(void *ctx)
+{
+    batch_call *c = ctx;
+    wc_error err;
+    if (batch_send(c, &err) != WC_OK) {
+        wc_errorlog("%s of %zu messages could not start: %s",
+                    c->hide ? "ChangeMessageVisibilityBatch" : "DeleteMessageBatch", c->b.n,
+                    err.msg);
+        sqs_source *s = c->s;
+        batch_call_free(c);
+        s->calls--;
+        tell(s);
+    }
 }
 
 static void batch_done(void *ctx, wc_result result, json_t *answer, const wc_aws_error *aerr,
@@ -87,12 +136,18 @@ static void batch_done(void *ctx, wc_result result, json_t *answer, const wc_aws
     const char *then = c->hide ? "they come back when their visibility timeout ends"
                                : "they will be delivered and applied again";
     size_t failed = json_array_size(json_object_get(answer, "Failed"));
+    if (result != WC_OK && result != WC_ERR_NOMEM && c->tries < BATCH_TRIES) {
+        uint64_t pause = 500u << c->tries++;
+        wc_warn("%s of %zu messages failed: %s (trying again in %llu ms)", what, c->b.n, err->msg,
+                (unsigned long long)pause);
+        wc_loop_timer_start(s->loop, &c->retry, pause, batch_again, c);
+        return;
+    }
     if (result != WC_OK)
         wc_errorlog("%s of %zu messages failed: %s (%s)", what, c->b.n, err->msg, then);
     else if (failed)
         wc_errorlog("%s: %zu of %zu messages not done (%s)", what, failed, c->b.n, then);
-    batch_clear(&c->b);
-    free(c);
+    batch_call_free(c);
     s->calls--;
     tell(s);
 }
@@ -481,6 +536,9 @@ static void sqs_destroy(void *self)
                 s->deletes.n, s->hides.n);
     batch_clear(&s->deletes);
     batch_clear(&s->hides);
+    /* Batches still under way (abandoned with the client) or waiting to be tried again. */
+    while (s->batch_calls)
+        batch_call_free(s->batch_calls);
     json_decref(s->buffer);
     wc_deferrals_free(s->deferred);
     free(s->url);

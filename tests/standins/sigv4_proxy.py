@@ -8,6 +8,14 @@ signature with the known test credentials, and answers 403 on any mismatch, an u
 key, a wrong credential scope, or a body whose SHA-256 differs from x-amz-content-sha256.
 Requests with X-Amz-Target DynamoDB_* go to the DynamoDB stand-in, all others to the S3/SQS one.
 GET /__proxy_stats answers {"checked": N, "rejected": M}.
+
+Faults for the failure tests: POST /__proxy_faults with a JSON list of rules adds them (DELETE
+clears all). A rule applies to the requests whose method, path, X-Amz-Target or body contain its
+"match" string (tests match their own queue, table or bucket names, so tests running at once do not
+disturb each other), for "times" requests (0: until cleared), after the signature check:
+  {"match": "...", "delay_ms": 3000}              answer late;
+  {"match": "...", "status": 503, "code": "..."}  answer an error in the service's own format;
+  {"match": "...", "drop": true}                  close the connection without an answer.
 """
 import argparse
 import hashlib
@@ -17,6 +25,7 @@ import re
 import socket
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from botocore.auth import S3SigV4Auth, SigV4Auth
@@ -32,6 +41,36 @@ class Stats:
     lock = threading.Lock()
     checked = 0
     rejected = 0
+    faults = []
+
+
+def fault_for(text):
+    """The first fault rule matching text, counted (None when none applies)."""
+    with Stats.lock:
+        for rule in Stats.faults:
+            if rule.get("match", "") in text and rule.get("left", 1) != 0:
+                if "left" in rule:
+                    rule["left"] -= 1
+                return dict(rule)
+    return None
+
+
+def error_answer(handler, service, status, code, message):
+    if service == "s3":
+        body = (f"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{code}</Code>"
+                f"<Message>{message}</Message><RequestId>proxy</RequestId></Error>").encode()
+        ctype = "application/xml"
+    else:
+        body = json.dumps({"__type": f"com.amazon.coral.service#{code}", "message": message}).encode()
+        ctype = "application/x-amz-json-1.0"
+    handler.send_response(status)
+    handler.send_header("Content-Type", ctype)
+    handler.send_header("Content-Length", str(len(body)))
+    handler.send_header("x-amzn-RequestId", "proxy")
+    handler.end_headers()
+    if handler.command != "HEAD":
+        handler.wfile.write(body)
+    handler.wfile.flush()
 
 
 def reject(handler, service, code, message):
@@ -79,6 +118,21 @@ class Handler(BaseHTTPRequestHandler):
         return conn
 
     def handle_any(self):
+        if self.path == "/__proxy_faults":
+            length = int(self.headers.get("Content-Length") or 0)
+            rules = json.loads(self.rfile.read(length) or b"[]") if self.command == "POST" else None
+            with Stats.lock:
+                if rules is None:
+                    Stats.faults = []
+                for rule in rules or []:
+                    if rule.get("times"):
+                        rule["left"] = rule["times"]
+                    Stats.faults.append(rule)
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            self.wfile.flush()
+            return
         if self.path == "/__proxy_stats":
             body = json.dumps({"checked": Stats.checked, "rejected": Stats.rejected}).encode()
             self.send_response(200)
@@ -95,6 +149,18 @@ class Handler(BaseHTTPRequestHandler):
             "sqs" if target.startswith("AmazonSQS") else "s3")
         if not self.check(body, service_guess):
             return
+        rule = fault_for(f"{self.command} {self.path} {target} " + body.decode("utf-8", "replace"))
+        if rule:
+            if rule.get("delay_ms"):
+                time.sleep(rule["delay_ms"] / 1000.0)
+            if rule.get("drop"):
+                self.close_connection = True
+                self.request.shutdown(socket.SHUT_RDWR)
+                return
+            if rule.get("status"):
+                error_answer(self, service_guess, rule["status"], rule.get("code", "InternalError"),
+                             "injected by the test proxy")
+                return
         self.forward(upstream, body)
 
     def check(self, body, service_guess):

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Failure paths of the directory store, each a regression test of a measured defect:
+#   1. a request whose widget file can never be written (a 250-byte widgetId: ENAMETOOLONG) is
+#      dead-lettered with the reason after three tries, and the consumer still stops on empty
+#      polls (it used to retry it forever);
+#   2. the widget directory unusable for a while (replaced by a file): an outage - the consumer
+#      backs off, dead-letters nothing, and when the directory is back applies everything, exact;
+#   3. the same outage lasting past --max-outage: exit 1 with a clear error, nothing lost.
+source "$(dirname "$0")/lib.sh"
+
+# 1. A name too long for the file system.
+mkdir -p "$WORK/r1"
+long=$(printf 'w%.0s' $(seq 250))
+printf '{"type":"create","requestId":"r-long","widgetId":"%s","owner":"Sue Smith"}' "$long" \
+  > "$WORK/r1/1000000000000"
+"$PRODUCER" --request-dir "$WORK/r1" -mwr 20 --seed 31 --expected "$WORK/e1.json" -q
+timeout 60 "$CONSUMER" --request-dir "$WORK/r1" --widget-dir "$WORK/w1" --retry-delay 50 \
+  --log-file "$WORK/c1.log" -q || fail "long name: consumer failed or did not stop"
+expect_eq "long name: the others applied" "$(grep -c outcome=applied "$WORK/c1.log")" 20
+expect_eq "long name: dead-lettered once" "$(grep -c outcome=dead-lettered "$WORK/c1.log")" 1
+expect_contains "long name: the reason" "$(cat "$WORK/r1.dead-letter/1000000000000.reason")" \
+  "the store refused it 3 times"
+expect_eq "long name: the request directory is empty" "$(files_in "$WORK/r1")" 0
+
+# 2. The widget directory gone for 2 s, mid-run.
+"$PRODUCER" --request-dir "$WORK/r2" -mwr 3000 --seed 32 --expected "$WORK/e2.json" -q
+mkdir -p "$WORK/w2"
+"$CONSUMER" --request-dir "$WORK/r2" --widget-dir "$WORK/w2" --max-empty-polls 3 \
+  --log-file "$WORK/c2.log" -q &
+pid=$!
+PIDS+=($pid)
+mv "$WORK/w2" "$WORK/w2.away"
+echo "not a directory" > "$WORK/w2"
+sleep 2
+rm "$WORK/w2"
+mv "$WORK/w2.away" "$WORK/w2"
+set +e; wait $pid; rc=$?; set -e
+expect_eq "store outage: exit 0" "$rc" 0
+expect_contains "store outage: reported" "$(cat "$WORK/c2.log")" "store is failing"
+expect_contains "store outage: recovery reported" "$(cat "$WORK/c2.log")" "store works again after"
+expect_eq "store outage: nothing dead-lettered" "$(grep -c 'outcome=dead-lettered\|outcome=warning' "$WORK/c2.log" || true)" 0
+expect_eq "store outage: the request directory is empty" "$(files_in "$WORK/r2")" 0
+out=$("$VERIFY" --widget-dir "$WORK/w2" --expected "$WORK/e2.json") || fail "$out"
+expect_contains "store outage: final state exact" "$out" "OK: "
+
+# 3. An outage past --max-outage.
+"$PRODUCER" --request-dir "$WORK/r3" -mwr 50 --seed 33 -q
+mkdir -p "$WORK/w3"
+echo "not a directory" > "$WORK/w3/widgets" # the store opens, and every write fails
+set +e
+"$CONSUMER" --request-dir "$WORK/r3" --widget-dir "$WORK/w3" --max-outage 1500 --log-file "$WORK/c3.log" -q
+rc=$?
+set -e
+expect_eq "long outage: exit 1" "$rc" 1
+expect_contains "long outage: a clear error" "$(tail -n 1 "$WORK/c3.log")" "store failing for"
+expect_eq "long outage: every request still there" "$(files_in "$WORK/r3")" 50
+echo "$checks passed, 0 failed"
