@@ -54,4 +54,20 @@ set -e
 expect_eq "long outage: exit 1" "$rc" 1
 expect_contains "long outage: a clear error" "$(tail -n 1 "$WORK/c3.log")" "store failing for"
 expect_eq "long outage: every request still there" "$(files_in "$WORK/r3")" 50
+# 4. A dead-letter location that cannot be written: the bad request stays in the source, the
+#    consumer backs off instead of retrying it in a tight loop, and stops after --max-outage.
+mkdir -p "$WORK/r4"
+echo "not json" > "$WORK/r4/1000000000000"
+echo "in the way" > "$WORK/dl4"
+set +e
+"$CONSUMER" --request-dir "$WORK/r4" --widget-dir "$WORK/w4" --dead-letter-dir "$WORK/dl4/x" \
+  --max-empty-polls 0 --max-outage 2000 --log-file "$WORK/c4.log" -q
+rc=$?
+set -e
+expect_eq "dead letters unwritable: exit 1" "$rc" 1
+expect_contains "dead letters unwritable: a clear error" "$(tail -n 1 "$WORK/c4.log")" "source failing for"
+tries=$(grep -c "outcome=failed" "$WORK/c4.log")
+[ "$tries" -lt 20 ] || fail "dead letters unwritable: $tries tries in 2 s: no backoff"
+ok "dead letters unwritable: backed off ($tries tries in 2 s)"
+expect_eq "dead letters unwritable: the request is still there" "$(files_in "$WORK/r4")" 1
 echo "$checks passed, 0 failed"
