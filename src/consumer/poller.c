@@ -72,7 +72,7 @@ typedef struct pipeline {
     uint64_t receive_at;  /* no receive before (after an empty poll, a wait, a failure) */
     uint64_t start_at;    /* no start before (a failing store's pause) */
     uint64_t empty_in_a_row;
-    outage store_down, source_down;
+    outage store_down, source_down, dead_down; /* the store, receiving, dead-lettering */
     uint64_t started_ms, stop_ms, busy_since_ns;
     int done;
     wc_result result;
@@ -210,6 +210,7 @@ static void conclude_dead_letter(pipeline *p, job *j)
     p->ending--;
     const wc_request *req = j->req;
     if (j->result == WC_OK) {
+        recovered(p, &p->dead_down, "dead-letter location");
         p->finished++;
         if (j->why == GIVEN_UP) {
             p->stats->warnings++;
@@ -232,7 +233,8 @@ static void conclude_dead_letter(pipeline *p, job *j)
          * outage of the source. */
         p->stats->failed++;
         wc_errorlog("request=%s outcome=failed error=\"%s\"", j->msg.key, j->err.msg);
-        p->receive_at = wc_loop_now(p->loop) + failing(p, &p->source_down, "source", &j->err);
+        p->receive_at =
+            wc_loop_now(p->loop) + failing(p, &p->dead_down, "dead-letter location", &j->err);
     }
     drop(p, j);
 }

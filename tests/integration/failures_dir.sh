@@ -65,7 +65,7 @@ set +e
 rc=$?
 set -e
 expect_eq "dead letters unwritable: exit 1" "$rc" 1
-expect_contains "dead letters unwritable: a clear error" "$(tail -n 1 "$WORK/c4.log")" "source failing for"
+expect_contains "dead letters unwritable: a clear error" "$(tail -n 1 "$WORK/c4.log")" "dead-letter location failing for"
 tries=$(grep -c "outcome=failed" "$WORK/c4.log")
 [ "$tries" -lt 20 ] || fail "dead letters unwritable: $tries tries in 2 s: no backoff"
 ok "dead letters unwritable: backed off ($tries tries in 2 s)"
