@@ -11,7 +11,9 @@ struct wc_aws {
     char *endpoint_url;
     wc_loop *loop;
     int own_loop;
-    wc_http *http;          /* libcurl, for the credential providers (and the default transport) */
+    wc_http *http;          /* libcurl on the loop: the default transport */
+    wc_loop *cred_loop;     /* the credential providers' own loop and transport: a fetch (rare:  */
+    wc_http *cred_http;     /* once, then ahead of expiry) never turns the consumer's loop */
     wc_transport transport; /* where calls go */
     wc_credential_chain *credentials;
     wc_retry_policy retry;
@@ -46,7 +48,10 @@ wc_aws *wc_aws_new(const wc_aws_config *config, wc_error *err)
     aws->http = aws->loop ? wc_http_new(&config->http, aws->loop) : NULL;
     if (aws->http)
         aws->transport = config->transport ? *config->transport : wc_http_transport(aws->http);
-    aws->credentials = aws->http ? wc_credential_chain_new(config->profile, aws->http) : NULL;
+    aws->cred_loop = wc_loop_new(NULL);
+    aws->cred_http = aws->cred_loop ? wc_http_new(&config->http, aws->cred_loop) : NULL;
+    aws->credentials =
+        aws->cred_http ? wc_credential_chain_new(config->profile, aws->cred_http) : NULL;
     aws->retry = config->retry;
     if (!aws->retry.max_attempts)
         aws->retry.max_attempts = 5;
@@ -80,6 +85,8 @@ void wc_aws_free(wc_aws *aws)
         wc_endpoint_cleanup(&aws->endpoints[i]);
     wc_credential_chain_free(aws->credentials);
     wc_http_free(aws->http);
+    wc_http_free(aws->cred_http);
+    wc_loop_free(aws->cred_loop);
     if (aws->own_loop)
         wc_loop_free(aws->loop);
     free(aws->region);
