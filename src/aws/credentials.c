@@ -1,5 +1,7 @@
 #include "aws/credentials.h"
 
+#include "common/log.h"
+
 #include <ini.h>
 #include <jansson.h>
 #include <openssl/crypto.h>
@@ -28,13 +30,54 @@ void wc_credentials_cleanup(wc_credentials *c)
     memset(c, 0, sizeof(*c));
 }
 
-time_t wc_parse_iso8601(const char *s)
+/* Reads n digits at *p into *out; moves *p past them. */
+static int digits(const char **p, int n, int *out)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if ((*p)[i] < '0' || (*p)[i] > '9')
+            return 0;
+        v = v * 10 + ((*p)[i] - '0');
+    }
+    *p += n;
+    *out = v;
+    return 1;
+}
+
+wc_result wc_parse_iso8601(const char *s, time_t *out)
 {
     struct tm tm;
     memset(&tm, 0, sizeof(tm));
-    if (!s || !strptime(s, "%Y-%m-%dT%H:%M:%S", &tm))
-        return 0;
-    return timegm(&tm);
+    const char *p = s ? strptime(s, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
+    if (!p)
+        return WC_ERR_PARSE;
+    if (*p == '.' || *p == ',') { /* fractions of a second */
+        p++;
+        if (*p < '0' || *p > '9')
+            return WC_ERR_PARSE;
+        while (*p >= '0' && *p <= '9')
+            p++;
+    }
+    long offset = 0; /* seconds east of UTC */
+    if (*p == 'Z' || *p == 'z') {
+        p++;
+    } else if (*p == '+' || *p == '-') {
+        int sign = *p == '-' ? -1 : 1, hh, mm = 0;
+        p++;
+        if (!digits(&p, 2, &hh))
+            return WC_ERR_PARSE;
+        if (*p == ':')
+            p++;
+        if (*p && !digits(&p, 2, &mm))
+            return WC_ERR_PARSE;
+        if (hh > 23 || mm > 59)
+            return WC_ERR_PARSE;
+        offset = sign * (hh * 3600L + mm * 60L);
+    }
+    if (*p)
+        return WC_ERR_PARSE; /* anything after the zone */
+    *out = timegm(&tm) - offset;
+    return WC_OK;
 }
 
 static wc_result fill(wc_credentials *out, const char *id, const char *secret, const char *token,
@@ -254,8 +297,13 @@ static wc_result parse_json_credentials(const char *body, const char *source, wc
                               "%s: the answer has no AccessKeyId/SecretAccessKey", source);
     else
         result = fill(out, id, secret, token, source, err);
-    if (result == WC_OK && expiration)
-        out->expiration = wc_parse_iso8601(expiration);
+    if (result == WC_OK && expiration && wc_parse_iso8601(expiration, &out->expiration) != WC_OK) {
+        /* Not "never expires": credentials whose end is unknown are not used. */
+        wc_credentials_cleanup(out);
+        result =
+            wc_error_set(err, WC_ERR_INVALID, "%s: Expiration \"%.64s\" is not an ISO 8601 time",
+                         source, expiration);
+    }
     json_decref(root);
     return result;
 }
@@ -398,7 +446,14 @@ struct wc_credential_chain {
     size_t n;
     wc_credentials current;
     int have;
+    time_t refresh_at; /* when to fetch again (0: never) */
+    unsigned fetches;
 };
+
+unsigned wc_credentials_fetches(const wc_credential_chain *c)
+{
+    return c->fetches;
+}
 
 wc_credential_chain *wc_credential_chain_new(const char *profile, wc_http *http)
 {
@@ -430,10 +485,19 @@ void wc_credential_chain_free(wc_credential_chain *c)
     free(c);
 }
 
+time_t wc_credentials_refresh_at(time_t fetched, time_t expiration)
+{
+    if (expiration == 0)
+        return 0; /* never */
+    time_t lifetime = expiration > fetched ? expiration - fetched : 0;
+    time_t ahead = lifetime / 2 < REFRESH_BEFORE_S ? lifetime / 2 : REFRESH_BEFORE_S;
+    return expiration - ahead;
+}
+
 wc_result wc_credentials_get(wc_credential_chain *c, time_t now, const wc_credentials **out,
                              wc_error *err)
 {
-    if (c->have && (c->current.expiration == 0 || c->current.expiration - REFRESH_BEFORE_S > now)) {
+    if (c->have && (c->refresh_at == 0 || now < c->refresh_at)) {
         *out = &c->current;
         return WC_OK;
     }
@@ -444,14 +508,27 @@ wc_result wc_credentials_get(wc_credential_chain *c, time_t now, const wc_creden
             continue;
         if (result != WC_OK) {
             if (c->have && c->current.expiration > now) {
-                *out = &c->current; /* refresh failed, the old ones still work: use them */
+                /* The refresh failed and the old ones still work: use them, and try again in a
+                 * while (not at every call). */
+                time_t left = c->current.expiration - now;
+                c->refresh_at = now + (left / 2 < 30 ? left / 2 : 30);
+                wc_warn("credentials: refresh from %s failed (%s); the current ones expire in "
+                        "%lld s",
+                        c->providers[i]->name, err ? err->msg : "?", (long long)left);
+                *out = &c->current;
                 return WC_OK;
             }
             return result;
         }
+        if (!c->have || strcmp(c->current.source, fresh.source) != 0 ||
+            strcmp(c->current.access_key_id, fresh.access_key_id) != 0)
+            wc_info("credentials: %s, access key %s%s", fresh.source, fresh.access_key_id,
+                    fresh.expiration ? ", temporary" : "");
         wc_credentials_cleanup(&c->current);
         c->current = fresh;
         c->have = 1;
+        c->refresh_at = wc_credentials_refresh_at(now, c->current.expiration);
+        c->fetches++;
         *out = &c->current;
         return WC_OK;
     }

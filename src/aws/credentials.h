@@ -9,7 +9,11 @@
  *   4. EC2 instance metadata, IMDSv2 (AWS_EC2_METADATA_SERVICE_ENDPOINT overrides the address;
  *      AWS_EC2_METADATA_DISABLED=true skips it).
  * Each source is a provider (a function table); the chain asks them in turn. Temporary
- * credentials are fetched again five minutes before they expire.
+ * credentials are fetched again ahead of their expiry, once: five minutes before it, or halfway
+ * through their lifetime when that is shorter (credentials good for two minutes are fetched
+ * again after one, not at every call). When a refresh fails and the current ones still work,
+ * they are used and the refresh is tried again 30 s later at most. An Expiration that cannot be
+ * read is an error of that source, never "does not expire".
  * Secrets are never logged: only the access key id and the source are.
  */
 #ifndef WC_CREDENTIALS_H
@@ -58,7 +62,15 @@ wc_result wc_credentials_get(wc_credential_chain *chain, time_t now, const wc_cr
 /* The region of a profile in the config file, or NULL. Caller frees. */
 char *wc_profile_region(const char *profile);
 
-/* Parses "2026-11-21T15:30:00Z" (fractions of a second allowed). 0 when it cannot. */
-time_t wc_parse_iso8601(const char *s);
+/* Parses an ISO 8601 time: "2026-11-21T15:30:00Z", with fractions of a second, and a zone of Z,
+ * +hh:mm, -hh:mm or +hhmm (none: UTC). WC_ERR_PARSE when it cannot, or when anything follows. */
+wc_result wc_parse_iso8601(const char *s, time_t *out);
+
+/* When credentials fetched at `fetched` that expire at `expiration` are fetched again (0: never).
+ */
+time_t wc_credentials_refresh_at(time_t fetched, time_t expiration);
+
+/* How many times the chain fetched credentials (for tests and metrics). */
+unsigned wc_credentials_fetches(const wc_credential_chain *chain);
 
 #endif

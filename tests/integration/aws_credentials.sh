@@ -34,9 +34,34 @@ run profile AWS_PROFILE=widgets AWS_EC2_METADATA_DISABLED=true
 
 run ecs AWS_CONTAINER_CREDENTIALS_FULL_URI="http://127.0.0.1:$port/ecs/creds" \
   AWS_CONTAINER_AUTHORIZATION_TOKEN=ecs-secret-token AWS_EC2_METADATA_DISABLED=true
-ecs_calls=$(grep -c 'ecs ok' "$WORK/metadata.log")
-[ "$ecs_calls" -ge 2 ] || fail "expiring ECS credentials should be fetched again (got $ecs_calls fetches)"
-ok "expiring ECS credentials were fetched again ($ecs_calls fetches)"
+expect_contains "ecs: the source is logged" "$(cat "$WORK/ecs.log")" "credentials: ECS container, access key $KEY, temporary"
+
+# Credentials that expire in two minutes are fetched once for a run of 300 requests (they were
+# fetched again before every call: 301 fetches), and again when their half-life is past.
+"$PRODUCER" -rq "$RUN-q" --endpoint-url "$EP" -mwr 300 --seed 2 -q
+before=$(grep -c 'ecs ok' "$WORK/metadata.log")
+env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_TOKEN HOME="$WORK/home-ecs" \
+  AWS_CONTAINER_CREDENTIALS_FULL_URI="http://127.0.0.1:$port/ecs/creds" \
+  AWS_CONTAINER_AUTHORIZATION_TOKEN=ecs-secret-token AWS_EC2_METADATA_DISABLED=true \
+  "$CONSUMER" -rq "$RUN-q" -dwt "$RUN-widgets" --endpoint-url "$EP" -qwt 0 --max-empty-polls 1 \
+  --log-file "$WORK/ecs300.log" -q || fail "ecs300: consumer failed"
+expect_eq "ecs: 300 requests applied" "$(grep -c outcome=applied "$WORK/ecs300.log")" 300
+expect_eq "ecs: one credential fetch for 300 requests (2-minute credentials)" \
+  $(( $(grep -c 'ecs ok' "$WORK/metadata.log") - before )) 1
+port4=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
+python3 "$(dirname "$0")/../standins/metadata_server.py" --port "$port4" --access-key "$KEY" \
+  --secret-key "$SECRET" --token "TOKEN-$RUN" --ecs-auth "ecs-secret-token" --expires-in 4 \
+  > "$WORK/metadata4.log" 2>&1 &
+PIDS+=($!)
+for _ in $(seq 50); do curl -s "http://127.0.0.1:$port4/ping" >/dev/null && break; sleep 0.1; done
+env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_TOKEN HOME="$WORK/home-ecs" \
+  AWS_CONTAINER_CREDENTIALS_FULL_URI="http://127.0.0.1:$port4/ecs/creds" \
+  AWS_CONTAINER_AUTHORIZATION_TOKEN=ecs-secret-token AWS_EC2_METADATA_DISABLED=true \
+  "$CONSUMER" -rq "$RUN-q" -dwt "$RUN-widgets" --endpoint-url "$EP" -qwt 0 --max-runtime 5500 \
+  --max-empty-polls 0 --log-file "$WORK/ecs4.log" -q || fail "ecs4: consumer failed"
+n4=$(grep -c 'ecs ok' "$WORK/metadata4.log")
+[ "$n4" -ge 2 ] && [ "$n4" -le 4 ] || fail "4-second credentials over 5.5 s: $n4 fetches, want 2 to 4"
+ok "ecs: 4-second credentials fetched again at half-life ($n4 fetches in 5.5 s)"
 
 run imds AWS_EC2_METADATA_DISABLED=false AWS_EC2_METADATA_SERVICE_ENDPOINT="http://127.0.0.1:$port"
 expect_contains "IMDSv2: token first, then role and credentials" "$(cat "$WORK/metadata.log")" "imds token ok"

@@ -150,11 +150,64 @@ static void credentials_file_path_from_environment(void **state)
     free(path);
 }
 
-static void iso8601(void **state)
+static time_t iso(const char *s)
 {
-    assert_int_equal(wc_parse_iso8601("2015-08-30T12:36:00Z"), 1440938160);
-    assert_int_equal(wc_parse_iso8601("2015-08-30T12:36:00.123Z"), 1440938160);
-    assert_int_equal(wc_parse_iso8601("yesterday"), 0);
+    time_t t = 0;
+    assert_int_equal(wc_parse_iso8601(s, &t), WC_OK);
+    return t;
+}
+
+static void iso8601_with_fractions_and_zones(void **state)
+{
+    assert_int_equal(iso("2015-08-30T12:36:00Z"), 1440938160);
+    assert_int_equal(iso("2015-08-30T12:36:00.123Z"), 1440938160);
+    assert_int_equal(iso("2015-08-30T12:36:00"), 1440938160);
+    /* An offset names local time: 13:36 at +01:00 is 12:36 UTC (misread before as 13:36 UTC). */
+    assert_int_equal(iso("2015-08-30T13:36:00+01:00"), 1440938160);
+    assert_int_equal(iso("2015-08-30T13:36:00+0100"), 1440938160);
+    assert_int_equal(iso("2015-08-30T07:36:00.5-05:00"), 1440938160);
+    assert_int_equal(iso("2015-08-30T18:06:00+05:30"), 1440938160);
+}
+
+static void iso8601_garbage_is_an_error_not_never(void **state)
+{
+    time_t t = 42;
+    const char *bad[] = {"yesterday",
+                         "",
+                         "2015-08-30",
+                         "2015-08-30T12:36:00Zjunk",
+                         "2015-08-30T12:36:00+1",
+                         "2015-08-30T12:36:00+25:00",
+                         "2015-08-30T12:36:00.Z"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        assert_int_equal(wc_parse_iso8601(bad[i], &t), WC_ERR_PARSE);
+    assert_int_equal(wc_parse_iso8601(NULL, &t), WC_ERR_PARSE);
+    assert_int_equal(t, 42);
+}
+
+static void refreshed_ahead_of_expiry_once_not_at_every_call(void **state)
+{
+    /* An hour's credentials: five minutes before they expire. */
+    assert_int_equal(wc_credentials_refresh_at(1000, 1000 + 3600), 1000 + 3600 - 300);
+    /* Two minutes' credentials (measured: fetched again before every call): after one. */
+    assert_int_equal(wc_credentials_refresh_at(1000, 1000 + 120), 1000 + 60);
+    /* Already expired when fetched: at once (no better can be had). */
+    assert_int_equal(wc_credentials_refresh_at(1000, 900), 900);
+    assert_int_equal(wc_credentials_refresh_at(1000, 0), 0); /* never expire */
+}
+
+static void the_chain_fetches_once_for_many_calls(void **state)
+{
+    setenv("AWS_ACCESS_KEY_ID", "AKIDONCE", 1);
+    setenv("AWS_SECRET_ACCESS_KEY", "secret", 1);
+    wc_credential_chain *chain = wc_credential_chain_new(NULL, NULL);
+    assert_non_null(chain);
+    const wc_credentials *c = NULL;
+    for (int i = 0; i < 300; i++)
+        assert_int_equal(wc_credentials_get(chain, 1000 + i, &c, NULL), WC_OK);
+    assert_string_equal(c->access_key_id, "AKIDONCE");
+    assert_int_equal(wc_credentials_fetches(chain), 1);
+    wc_credential_chain_free(chain);
 }
 
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -168,7 +221,10 @@ int main(void)
         T(a_named_profile_that_is_missing_is_an_error),
         T(nothing_anywhere_says_what_to_do),
         T(credentials_file_path_from_environment),
-        cmocka_unit_test(iso8601),
+        cmocka_unit_test(iso8601_with_fractions_and_zones),
+        cmocka_unit_test(iso8601_garbage_is_an_error_not_never),
+        cmocka_unit_test(refreshed_ahead_of_expiry_once_not_at_every_call),
+        T(the_chain_fetches_once_for_many_calls),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
