@@ -197,6 +197,33 @@ void wc_aws_cancel(wc_aws *aws, wc_aws_call *handle)
     call_free(c);
 }
 
+void wc_aws_abandon(wc_aws *aws)
+{
+    wc_aws_error aerr;
+    memset(&aerr, 0, sizeof(aerr));
+    snprintf(aerr.code, sizeof(aerr.code), "Abandoned");
+    wc_error err;
+    wc_error_set(&err, WC_ERR_IO, "abandoned at shutdown");
+    /* A callback may start another call: go on until none is left (a few rounds at most). */
+    for (int round = 0; aws->calls && round < 16; round++) {
+        call *list = aws->calls; /* detach them all, then end them one by one */
+        aws->calls = NULL;
+        while (list) {
+            call *c = list;
+            list = c->next;
+            c->prev = c->next = NULL;
+            wc_loop_timer_stop(aws->loop, &c->retry);
+            if (c->on_wire)
+                aws->transport.ops->cancel(aws->transport.self, c->on_wire);
+            aws->in_flight--;
+            wc_aws_done done = c->done;
+            void *ctx = c->ctx;
+            call_free(c);
+            done(ctx, WC_ERR_IO, NULL, &aerr, &err);
+        }
+    }
+}
+
 static void unlink_call(call *c)
 {
     wc_aws *aws = c->aws;

@@ -91,6 +91,10 @@ typedef struct wc_aws_call wc_aws_call;
 /* Abandons a call under way: its done is never called (a long poll at a shutdown). */
 void wc_aws_cancel(wc_aws *aws, wc_aws_call *call);
 
+/* Ends every call under way at once, each done called with WC_ERR_IO "abandoned at shutdown"
+ * (so every layer above frees what it holds): for a shutdown that cannot wait any longer. */
+void wc_aws_abandon(wc_aws *aws);
+
 /* One turn of the client's loop, waiting at most wait_ms; returns how many calls are still
  * under way. */
 int wc_aws_run(wc_aws *aws, int wait_ms);

@@ -24,6 +24,11 @@ static void on_signal(int sig)
         wc_loop_wake(the_loop);
 }
 
+static void abandon_calls(void *aws)
+{
+    wc_aws_abandon(aws);
+}
+
 static void install_signals(void)
 {
     struct sigaction sa;
@@ -84,6 +89,10 @@ int main(int argc, char **argv)
     wc_info("consumer started: source=%s store=%s", parts.source.ops->kind, parts.store.ops->kind);
 
     wc_poller_config pc = wc_consumer_poller_config(&config);
+    if (parts.aws) {
+        pc.abandon = abandon_calls;
+        pc.abandon_ctx = parts.aws;
+    }
     wc_poller_stats stats = {0};
     uint64_t t0 = wc_monotonic_ns();
     result = wc_poller_run(&pc, &parts.source, &parts.store, loop, &stop_requested, &stats, &err);

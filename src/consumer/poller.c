@@ -106,7 +106,8 @@ static void step_at(pipeline *p, uint64_t when)
 static void on_source_news(void *ctx)
 {
     pipeline *p = ctx;
-    p->receive_at = 0;
+    if (!p->source_down.failures && !p->dead_down.failures) /* news never cut a backoff short */
+        p->receive_at = 0;
     kick(p);
 }
 
@@ -545,6 +546,8 @@ static void step(void *ctx)
                     "(--shutdown-timeout): they stay in the source and will be applied again",
                     p->in_flight + p->ending, source_calls);
             p->done = 1;
+            if (config->abandon) /* their callbacks come now: every layer frees its part */
+                config->abandon(config->abandon_ctx);
         } else if (config->shutdown_timeout_ms) {
             step_at(p, p->stop_ms + config->shutdown_timeout_ms);
         }

@@ -51,6 +51,10 @@ typedef struct {
     uint64_t shutdown_timeout_ms; /* after a stop request, the longest wait for in-flight work */
     uint64_t max_outage_ms;       /* a store or source failing this long stops it (0: never) */
     unsigned reject_tries;        /* tries of a request the store refuses (0 counts as 3) */
+    /* Called when the shutdown timeout ends with calls under way: ends them at once, their
+     * callbacks called (wc_aws_abandon). NULL: they are left as they are. */
+    void (*abandon)(void *ctx);
+    void *abandon_ctx;
 } wc_poller_config;
 
 typedef struct {
@@ -65,8 +69,9 @@ typedef struct {
 
 /* Runs the loop until a stop condition. WC_OK on a normal stop; an error (err says why) when
  * the store or source failed for longer than max_outage_ms. The source and store must run their
- * calls on loop. Calls still under way when it returns (a shutdown timeout) are abandoned: destroy
- * the source, store and client then without turning the loop again. */
+ * calls on loop. Calls still under way at the end of the shutdown timeout are ended through
+ * config->abandon; without it, destroy the source, store and client without turning the loop
+ * again. */
 wc_result wc_poller_run(const wc_poller_config *config, wc_source *source, wc_store *store,
                         wc_loop *loop, volatile sig_atomic_t *stop, wc_poller_stats *stats,
                         wc_error *err);
