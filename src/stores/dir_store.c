@@ -37,7 +37,11 @@ static wc_result write_widget(dir_store *s, const wc_widget *w, const char *path
     wc_result (*write)(const char *, const char *, size_t, int, wc_error *) =
         only_new ? wc_write_file_new : wc_write_file_atomic;
     wc_result result = write(path, json, strlen(json), s->durable, err);
-    if (result == WC_ERR_NOT_FOUND) {
+    if (result == WC_ERR_NOT_FOUND && access(s->dir, F_OK) != 0) {
+        /* The store itself is gone (an unmounted volume, a removed directory): an outage, never
+         * a new empty store made in its place. */
+        result = wc_error_set(err, WC_ERR_IO, "widget directory %s: %s", s->dir, strerror(errno));
+    } else if (result == WC_ERR_NOT_FOUND) {
         /* The owner folder is missing (new owner, or a delete just removed it): make it, retry. */
         char *folder = strdup(path);
         if (!folder) {

@@ -3,7 +3,7 @@
 #   1. a request whose widget file can never be written (a 250-byte widgetId: ENAMETOOLONG) is
 #      dead-lettered with the reason after three tries, and the consumer still stops on empty
 #      polls (it used to retry it forever);
-#   2. the widget directory unusable for a while (replaced by a file): an outage - the consumer
+#   2. the widget directory gone for a while (moved away): an outage - the consumer
 #      backs off, dead-letters nothing, and when the directory is back applies everything, exact;
 #   3. the same outage lasting past --max-outage: exit 1 with a clear error, nothing lost.
 source "$(dirname "$0")/lib.sh"
@@ -23,16 +23,18 @@ expect_contains "long name: the reason" "$(cat "$WORK/r1.dead-letter/10000000000
 expect_eq "long name: the request directory is empty" "$(files_in "$WORK/r1")" 0
 
 # 2. The widget directory gone for 2 s, mid-run.
-"$PRODUCER" --request-dir "$WORK/r2" -mwr 3000 --seed 32 --expected "$WORK/e2.json" -q
+"$PRODUCER" --request-dir "$WORK/r2" -mwr 30000 --seed 32 --expected "$WORK/e2.json" -q
 mkdir -p "$WORK/w2"
 "$CONSUMER" --request-dir "$WORK/r2" --widget-dir "$WORK/w2" --max-empty-polls 3 \
   --log-file "$WORK/c2.log" -q &
 pid=$!
 PIDS+=($pid)
-mv "$WORK/w2" "$WORK/w2.away"
-echo "not a directory" > "$WORK/w2"
+for _ in $(seq 200); do
+  [ -s "$WORK/c2.log" ] && [ "$(grep -c outcome=applied "$WORK/c2.log")" -gt 100 ] && break
+  sleep 0.01
+done
+mv "$WORK/w2" "$WORK/w2.away" # gone: the consumer must not make a new empty store in its place
 sleep 2
-rm "$WORK/w2"
 mv "$WORK/w2.away" "$WORK/w2"
 set +e; wait $pid; rc=$?; set -e
 expect_eq "store outage: exit 0" "$rc" 0
