@@ -23,6 +23,7 @@ struct wc_aws {
     int in_flight;      /* calls started and not yet done */
     struct call *calls; /* every call not yet done: on the wire or waiting for a retry */
     wc_aws_stats stats;
+    wc_sigv4_key_cache keys;
 };
 
 static time_t system_wall_time(void)
@@ -338,9 +339,13 @@ static wc_result send_call(call *c, wc_error *err)
         headers[n++] = req->headers[i];
 
     wc_sigv4_request sreq = {req->method, req->path, req->query, req->n_query, headers, n, hash};
-    wc_sigv4_signer signer = {
-        creds->access_key_id,           creds->secret_access_key, aws->region, req->service, now,
-        strcmp(req->service, "s3") != 0};
+    wc_sigv4_signer signer = {creds->access_key_id,
+                              creds->secret_access_key,
+                              aws->region,
+                              req->service,
+                              now,
+                              strcmp(req->service, "s3") != 0,
+                              &aws->keys};
     char *auth = wc_sigv4_authorization(&signer, &sreq);
     char *path = wc_uri_encode(req->path, 1);
     char *query = wc_sigv4_query(req->query, req->n_query);

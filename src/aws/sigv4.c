@@ -305,26 +305,72 @@ static void hmac(const void *key, size_t keylen, const char *data, unsigned char
     HMAC(EVP_sha256(), key, (int)keylen, (const unsigned char *)data, strlen(data), out, &n);
 }
 
+/* The signing key of a day, region and service: four HMACs from the secret. */
+static int derive_key(const wc_sigv4_signer *s, const char *day, unsigned char key[32])
+{
+    size_t klen = strlen(s->secret_access_key) + 5;
+    char *k = malloc(klen);
+    unsigned char k1[32], k2[32], k3[32];
+    if (!k)
+        return 0;
+    snprintf(k, klen, "AWS4%s", s->secret_access_key);
+    hmac(k, strlen(k), day, k1);
+    hmac(k1, 32, s->region, k2);
+    hmac(k2, 32, s->service, k3);
+    hmac(k3, 32, "aws4_request", key);
+    OPENSSL_cleanse(k, klen); /* the secret does not linger in freed memory */
+    free(k);
+    OPENSSL_cleanse(k1, 32);
+    OPENSSL_cleanse(k2, 32);
+    OPENSSL_cleanse(k3, 32);
+    return 1;
+}
+
+/* The signing key, from the cache when it has it. */
+static int signing_key(const wc_sigv4_signer *s, const char *day, unsigned char key[32])
+{
+    wc_sigv4_key_cache *c = s->cache;
+    if (!c || strlen(s->region) >= sizeof(c->slots[0].region) ||
+        strlen(s->service) >= sizeof(c->slots[0].service))
+        return derive_key(s, day, key);
+    unsigned char h[32];
+    unsigned int n = 32;
+    EVP_Digest(s->secret_access_key, strlen(s->secret_access_key), h, &n, EVP_sha256(), NULL);
+    for (size_t i = 0; i < sizeof(c->slots) / sizeof(c->slots[0]); i++) {
+        if (c->slots[i].used && strcmp(c->slots[i].day, day) == 0 &&
+            strcmp(c->slots[i].region, s->region) == 0 &&
+            strcmp(c->slots[i].service, s->service) == 0 &&
+            memcmp(c->slots[i].secret_hash, h, 32) == 0) {
+            memcpy(key, c->slots[i].key, 32);
+            c->hits++;
+            return 1;
+        }
+    }
+    if (!derive_key(s, day, key))
+        return 0;
+    c->misses++;
+    unsigned i = c->next++ % (sizeof(c->slots) / sizeof(c->slots[0]));
+    snprintf(c->slots[i].day, sizeof(c->slots[i].day), "%s", day);
+    snprintf(c->slots[i].region, sizeof(c->slots[i].region), "%s", s->region);
+    snprintf(c->slots[i].service, sizeof(c->slots[i].service), "%s", s->service);
+    memcpy(c->slots[i].secret_hash, h, 32);
+    memcpy(c->slots[i].key, key, 32);
+    c->slots[i].used = 1;
+    return 1;
+}
+
 void wc_sigv4_signature(const wc_sigv4_signer *s, const char *string_to_sign, char out[65])
 {
     char date[17], day[9];
     wc_sigv4_amz_date(s->when, date);
     snprintf(day, sizeof(day), "%.8s", date);
-    size_t klen = strlen(s->secret_access_key) + 5;
-    char *k = malloc(klen);
-    unsigned char k1[32], k2[32], k3[32], k4[32], sig[32];
-    if (!k) {
+    unsigned char key[32], sig[32];
+    if (!signing_key(s, day, key)) {
         out[0] = '\0';
         return;
     }
-    snprintf(k, klen, "AWS4%s", s->secret_access_key);
-    hmac(k, strlen(k), day, k1);
-    hmac(k1, 32, s->region, k2);
-    hmac(k2, 32, s->service, k3);
-    hmac(k3, 32, "aws4_request", k4);
-    hmac(k4, 32, string_to_sign, sig);
-    OPENSSL_cleanse(k, klen); /* the secret does not linger in freed memory */
-    free(k);
+    hmac(key, 32, string_to_sign, sig);
+    OPENSSL_cleanse(key, 32);
     for (int i = 0; i < 32; i++)
         snprintf(out + 2 * i, 3, "%02x", sig[i]);
 }

@@ -33,13 +33,28 @@ typedef struct {
     const char *payload_hash; /* hex SHA-256 of the body, or "UNSIGNED-PAYLOAD" */
 } wc_sigv4_request;
 
+/* Derived signing keys (the four HMACs of date, region, service and "aws4_request"), kept so
+ * that a key is derived once a day per region and service, not at every call. Keyed by a SHA-256
+ * of the secret, never the secret itself. Caller-owned; zero it to start. */
+typedef struct {
+    struct {
+        char day[9], region[32], service[16];
+        unsigned char secret_hash[32];
+        unsigned char key[32];
+        int used;
+    } slots[4];
+    unsigned next;
+    unsigned long long hits, misses;
+} wc_sigv4_key_cache;
+
 typedef struct {
     const char *access_key_id;
     const char *secret_access_key;
     const char *region;
     const char *service; /* "s3", "sqs", "dynamodb" */
     time_t when;
-    int normalize_path; /* remove dot segments and repeated '/' (not for S3) */
+    int normalize_path;        /* remove dot segments and repeated '/' (not for S3) */
+    wc_sigv4_key_cache *cache; /* NULL: derive the key at every signature */
 } wc_sigv4_signer;
 
 /* RFC 3986 encoding as SigV4 wants it: unreserved bytes (A-Z a-z 0-9 - . _ ~) stay, every other

@@ -27,9 +27,16 @@ int wc_log_enabled(wc_log_level level);
 
 void wc_log(wc_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-#define wc_debug(...)    wc_log(WC_LOG_DEBUG, __VA_ARGS__)
-#define wc_info(...)     wc_log(WC_LOG_INFO, __VA_ARGS__)
-#define wc_warn(...)     wc_log(WC_LOG_WARN, __VA_ARGS__)
-#define wc_errorlog(...) wc_log(WC_LOG_ERROR, __VA_ARGS__)
+/* The level is asked first: a line that is off costs no formatting, and its arguments are not
+ * evaluated. */
+#define WC_LOG_AT(level, ...)                                                                      \
+    do {                                                                                           \
+        if (wc_log_enabled(level))                                                                 \
+            wc_log(level, __VA_ARGS__);                                                            \
+    } while (0)
+#define wc_debug(...)    WC_LOG_AT(WC_LOG_DEBUG, __VA_ARGS__)
+#define wc_info(...)     WC_LOG_AT(WC_LOG_INFO, __VA_ARGS__)
+#define wc_warn(...)     WC_LOG_AT(WC_LOG_WARN, __VA_ARGS__)
+#define wc_errorlog(...) WC_LOG_AT(WC_LOG_ERROR, __VA_ARGS__)
 
 #endif

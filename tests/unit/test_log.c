@@ -36,6 +36,28 @@ static void lines_go_to_the_file_with_timestamp_and_level(void **state)
     rm_rf(dir);
 }
 
+static int evaluated;
+static const char *costly(void)
+{
+    evaluated++;
+    return "x";
+}
+
+/* A line below the level is not formatted: its arguments are not even evaluated. */
+static void lines_that_are_off_cost_nothing(void **state)
+{
+    wc_log_to_stderr(0);
+    assert_int_equal(wc_log_open(WC_LOG_WARN, NULL, NULL), WC_OK);
+    evaluated = 0;
+    wc_debug("%s", costly());
+    wc_info("%s", costly());
+    assert_int_equal(evaluated, 0);
+    wc_warn("%s", costly());
+    assert_int_equal(evaluated, 1);
+    wc_log_close();
+    wc_log_to_stderr(1);
+}
+
 static void unwritable_log_file_is_an_error(void **state)
 {
     wc_error err;
@@ -48,6 +70,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(level_names_parse),
         cmocka_unit_test(lines_go_to_the_file_with_timestamp_and_level),
+        cmocka_unit_test(lines_that_are_off_cost_nothing),
         cmocka_unit_test(unwritable_log_file_is_an_error),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

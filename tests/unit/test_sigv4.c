@@ -205,6 +205,46 @@ static void every_case_of_the_aws_suite(void **state)
     assert_int_equal(cases, 38); /* every case folder of the suite */
 }
 
+/* The signing key cache gives the signatures of the uncached signer, across a change of day,
+ * region, service and secret, and derives each key once. */
+static void cached_keys_sign_as_uncached_ones_do(void **state)
+{
+    wc_sigv4_key_cache cache;
+    memset(&cache, 0, sizeof(cache));
+    const char *secrets[] = {"wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "another-secret"};
+    const char *regions[] = {"us-east-1", "eu-west-1"};
+    const char *services[] = {"sqs", "dynamodb"};
+    time_t days[] = {1440938160, 1440938160 + 86400}; /* 2015-08-30T12:36:00Z and a day later */
+    for (int round = 0; round < 3; round++)
+        for (int d = 0; d < 2; d++)
+            for (int r = 0; r < 2; r++)
+                for (int v = 0; v < 2; v++) {
+                    int k = (d + r + v) % 2;
+                    wc_sigv4_signer plain = {"AKID",          secrets[k], regions[r], services[v],
+                                             days[d] + round, 1,          NULL};
+                    wc_sigv4_signer cached = plain;
+                    cached.cache = &cache;
+                    char a[65], b[65];
+                    wc_sigv4_signature(&plain, "the string to sign", a);
+                    wc_sigv4_signature(&cached, "the string to sign", b);
+                    assert_string_equal(a, b);
+                    assert_int_equal(strlen(a), 64);
+                }
+    /* 8 combinations; the cache holds 4, so the first pass of each day misses. */
+    assert_true(cache.misses >= 8);
+    assert_true(cache.hits + cache.misses == 24);
+    /* One region and service, all day: derived once. */
+    wc_sigv4_key_cache one;
+    memset(&one, 0, sizeof(one));
+    for (int i = 0; i < 100; i++) {
+        wc_sigv4_signer s = {"AKID", secrets[0], "us-east-1", "sqs", days[0] + i, 1, &one};
+        char sig[65];
+        wc_sigv4_signature(&s, "x", sig);
+    }
+    assert_int_equal(one.misses, 1);
+    assert_int_equal(one.hits, 99);
+}
+
 static void uri_encoding(void **state)
 {
     char *e = wc_uri_encode("widgets/mary matthews/a+b=c*d%e~f\xe1\x88\xb4", 1);
@@ -230,6 +270,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(every_case_of_the_aws_suite),
+        cmocka_unit_test(cached_keys_sign_as_uncached_ones_do),
         cmocka_unit_test(uri_encoding),
         cmocka_unit_test(query_is_sorted_and_encoded),
     };
