@@ -6,7 +6,8 @@
 #      signature-checking proxy, so the figures are the consumers'): bench/baseline_consumer_aws.py
 #      (boto3).
 # Prints requests per second, CPU time per request and peak memory (max RSS) of each, and checks
-# every result with widget-verify. Usage: bench/run.sh [REQUESTS] (default 10000; AWS part: a fifth).
+# every result with widget-verify. Usage: bench/run.sh [REQUESTS] (default 10000; AWS part: a fifth);
+# BENCH_ONLY=latency bench/run.sh runs part 4 alone (BENCH_LATENCY_N requests a run, default 2000).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-10000}
@@ -35,6 +36,8 @@ measure() {
       name, n / work, (user + sys) / n * 1e6, user / n * 1e6, sys / n * 1e6, rss / 1024 }'
 }
 
+ONLY=${BENCH_ONLY:-all}  # "latency": only part 4
+if [ "$ONLY" = all ]; then
 IDLE=0.5  # five empty polls of 100 ms
 for who in c python; do
   build/widget-producer --request-dir "$W/$who/requests" -mwr "$N" --seed 1 --expected "$W/expected.json" -q
@@ -46,10 +49,13 @@ for who in c python; do
   build/widget-verify --widget-dir "$W/$who/widgets" --expected "$W/expected.json" | sed "s/^/verify $who: /"
 done
 
+fi
+
 # 2. SQS -> DynamoDB on the stand-ins.
 python3 -c 'import boto3' 2>/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-boto3 >/dev/null
 bash tests/standins/standins.sh start "$W/standins" >/dev/null
 source "$W/standins/env"
+if [ "$ONLY" = all ]; then
 EP=$WC_FAUXQS
 N=$((N / 5))
 IDLE=2.2  # two empty long polls of 1 s (and a 100 ms wait)
@@ -81,4 +87,64 @@ for c in 1 8 32; do
     --concurrency "$c" --log-file "$W/c$c.log" -q
   AWS_ENDPOINT_URL_DYNAMODB=$WC_DYNALITE build/widget-verify -dwt "bench-c$c" --expected "$W/expected-c.json" |
     sed "s/^/verify concurrency $c: /" | head -n 1
+done
+fi
+
+# 4. Latency hidden: each path at --concurrency 8 and 64, straight to the stand-ins and through a
+#    delay proxy adding 5 ms each way (bench/delay_proxy.mjs: a 10 ms round trip, as between an
+#    EC2 instance and a regional endpoint). With the loop, requests, receives, listings, GETs,
+#    deletes and visibility changes all overlap, so the delayed rate at 64 should stay close to the
+#    undelayed one. Printed per path: req/s, CPU s per 1,000 requests, peak RSS, and the ratio.
+N4=${BENCH_LATENCY_N:-2000}
+FQ=${WC_FAUXQS##*:}; DL=${WC_DYNALITE##*:}
+dport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+PF=$(dport); PD=$(dport)
+node bench/delay_proxy.mjs "$PF" "$FQ" 5 & DELAY_PIDS="$!"
+node bench/delay_proxy.mjs "$PD" "$DL" 5 & DELAY_PIDS="$DELAY_PIDS $!"
+trap 'kill $DELAY_PIDS 2>/dev/null; bash tests/standins/standins.sh stop "$W/standins"; rm -rf "$W"' EXIT
+sleep 0.5
+IDLE=1.0  # one empty long poll of 1 s (or one empty listing, and the 100 ms wait)
+echo "benchmark: $N4 requests per run, each path at --concurrency 8 and 64, without and with 10 ms round trips"
+printf '%-34s %9s %12s %10s\n' "path" "req/s" "CPU s/1000" "peak RSS"
+for path in sqs:dynamodb sqs:s3 s3:s3 s3:dynamodb; do
+  src=${path%%:*}; dst=${path##*:}
+  for c in 8 64; do
+    for d in 0 5; do
+      name="lat-$src-$dst-$c-$d"
+      case $src in
+        sqs) aws --endpoint-url "$WC_FAUXQS" sqs create-queue --queue-name "$name" >/dev/null
+             build/widget-producer -rq "$name" --endpoint-url "$WC_FAUXQS" -mwr "$N4" --seed 4 \
+               --expected "$W/$name.json" -q 2>/dev/null
+             from=(-rq "$name" -qwt 1) ;;
+        s3)  aws --endpoint-url "$WC_FAUXQS" s3 mb "s3://$name-r" >/dev/null
+             build/widget-producer -rb "$name-r" --endpoint-url "$WC_FAUXQS" -mwr "$N4" --seed 4 \
+               --expected "$W/$name.json" -q 2>/dev/null
+             from=(-rb "$name-r") ;;
+      esac
+      case $dst in
+        dynamodb) aws --endpoint-url "$WC_DYNALITE" dynamodb create-table --table-name "$name" \
+                    --billing-mode PAY_PER_REQUEST --attribute-definitions AttributeName=id,AttributeType=S \
+                    --key-schema AttributeName=id,KeyType=HASH >/dev/null
+                  to=(-dwt "$name"); check=(-dwt "$name") ;;
+        s3)       aws --endpoint-url "$WC_FAUXQS" s3 mb "s3://$name-w" >/dev/null
+                  to=(-wb "$name-w"); check=(-wb "$name-w") ;;
+      esac
+      if [ "$d" = 0 ]; then sqs=$WC_FAUXQS; s3=$WC_FAUXQS; ddb=$WC_DYNALITE
+      else sqs=http://127.0.0.1:$PF; s3=http://127.0.0.1:$PF; ddb=http://127.0.0.1:$PD; fi
+      AWS_ENDPOINT_URL_SQS=$sqs AWS_ENDPOINT_URL_S3=$s3 AWS_ENDPOINT_URL_DYNAMODB=$ddb \
+        /usr/bin/time -f "%e %U %S %M" -o "$W/time.$name" build/widget-consumer "${from[@]}" "${to[@]}" \
+        -c "$c" --max-empty-polls 1 --log-file "$W/$name.log" -q 2>/dev/null ||
+        { echo "bench: $name failed" >&2; exit 1; }
+      # The rate while busy, from the consumer's own last line (no start-up, no empty polls).
+      rate=$(tail -n 1 "$W/$name.log" | sed -n 's/.*(\([0-9]*\) requests\/s while busy).*/\1/p')
+      read -r wall user sys rss < "$W/time.$name"
+      AWS_ENDPOINT_URL_S3=$WC_FAUXQS AWS_ENDPOINT_URL_DYNAMODB=$WC_DYNALITE build/widget-verify \
+        "${check[@]}" --expected "$W/$name.json" >/dev/null || { echo "bench: $name: verify failed" >&2; exit 1; }
+      eval "rate_${src}_${dst}_${c}_${d}=$rate"
+      awk -v n="$N4" -v p="$src -> $dst, c=$c, rtt=$((2 * d)) ms" -v r="$rate" -v u="$user" -v s="$sys" -v m="$rss" \
+        'BEGIN { printf "%-34s %9d %12.3f %8.1f MiB\n", p, r, (u + s) / n * 1000, m / 1024 }'
+    done
+  done
+  eval "a=\$rate_${src}_${dst}_64_5 b=\$rate_${src}_${dst}_64_0"
+  awk -v p="$src -> $dst" -v a="$a" -v b="$b" 'BEGIN { printf "%-34s delayed/undelayed at c=64: %.2f\n", p, a / b }'
 done

@@ -95,9 +95,11 @@ wc_http *wc_http_new(const wc_http_config *config, wc_loop *loop)
         free(h);
         return NULL;
     }
-    /* Keep-alive: a handful of connections per host, reused by every later request. */
-    curl_multi_setopt(h->multi, CURLMOPT_MAX_HOST_CONNECTIONS, 64L);
-    curl_multi_setopt(h->multi, CURLMOPT_MAXCONNECTS, 64L);
+    /* Keep-alive: connections are reused by every later request. The cache holds enough for
+     * every call in flight at the highest --concurrency on each service (a connection closed for
+     * want of room costs a new handshake, a round trip on a real network). */
+    curl_multi_setopt(h->multi, CURLMOPT_MAX_HOST_CONNECTIONS, 300L);
+    curl_multi_setopt(h->multi, CURLMOPT_MAXCONNECTS, 600L);
     curl_multi_setopt(h->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
     curl_multi_setopt(h->multi, CURLMOPT_SOCKETDATA, h);
     curl_multi_setopt(h->multi, CURLMOPT_TIMERFUNCTION, on_timer);

@@ -14,6 +14,7 @@
 #include "aws/sqs.h"
 #include "common/clock.h"
 #include "common/fsutil.h"
+#include "common/log.h"
 #include "common/options.h"
 #include "producer/generator.h"
 
@@ -216,6 +217,8 @@ static int write_window(target *t, wc_generator *g, produced *w, size_t n, FILE 
 
 int main(int argc, char **argv)
 {
+    /* A tool: only warnings and errors of the library reach stderr. */
+    wc_log_open(WC_LOG_WARN, NULL, NULL);
     producer_config c;
     memset(&c, 0, sizeof(c));
     wc_error err;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/log.h"
 #include "common/options.h"
 #include "producer/verify.h"
 #include "aws/client.h"
@@ -71,6 +72,8 @@ static char **read_ids(const char *path, size_t *n)
 
 int main(int argc, char **argv)
 {
+    /* A tool: only warnings and errors of the library reach stderr. */
+    wc_log_open(WC_LOG_WARN, NULL, NULL);
     verify_config c;
     memset(&c, 0, sizeof(c));
     wc_error err;
