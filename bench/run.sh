@@ -104,7 +104,7 @@ node bench/delay_proxy.mjs "$PD" "$DL" 5 & DELAY_PIDS="$DELAY_PIDS $!"
 trap 'kill $DELAY_PIDS 2>/dev/null; bash tests/standins/standins.sh stop "$W/standins"; rm -rf "$W"' EXIT
 sleep 0.5
 IDLE=1.0  # one empty long poll of 1 s (or one empty listing, and the 100 ms wait)
-echo "benchmark: $N4 requests per run, each path at --concurrency 8 and 64, without and with 10 ms round trips"
+echo "benchmark: $N4 requests per run (SQS: FIFO queues), each path at --concurrency 8 and 64, without and with 10 ms round trips"
 printf '%-34s %9s %12s %10s\n' "path" "req/s" "CPU s/1000" "peak RSS"
 for path in sqs:dynamodb sqs:s3 s3:s3 s3:dynamodb; do
   src=${path%%:*}; dst=${path##*:}
@@ -112,10 +112,13 @@ for path in sqs:dynamodb sqs:s3 s3:s3 s3:dynamodb; do
     for d in 0 5; do
       name="lat-$src-$dst-$c-$d"
       case $src in
-        sqs) aws --endpoint-url "$WC_FAUXQS" sqs create-queue --queue-name "$name" >/dev/null
-             build/widget-producer -rq "$name" --endpoint-url "$WC_FAUXQS" -mwr "$N4" --seed 4 \
+        # FIFO queues: each widget's order kept by SQS itself, so receives overlap (a standard
+        # queue is received one batch at a time, to keep its order within a consumer).
+        sqs) aws --endpoint-url "$WC_FAUXQS" sqs create-queue --queue-name "$name.fifo" \
+               --attributes FifoQueue=true >/dev/null
+             build/widget-producer -rq "$name.fifo" --endpoint-url "$WC_FAUXQS" -mwr "$N4" --seed 4 \
                --expected "$W/$name.json" -q 2>/dev/null
-             from=(-rq "$name" -qwt 1) ;;
+             from=(-rq "$name.fifo" -qwt 1) ;;
         s3)  aws --endpoint-url "$WC_FAUXQS" s3 mb "s3://$name-r" >/dev/null
              build/widget-producer -rb "$name-r" --endpoint-url "$WC_FAUXQS" -mwr "$N4" --seed 4 \
                --expected "$W/$name.json" -q 2>/dev/null
@@ -135,8 +138,12 @@ for path in sqs:dynamodb sqs:s3 s3:s3 s3:dynamodb; do
         /usr/bin/time -f "%e %U %S %M" -o "$W/time.$name" build/widget-consumer "${from[@]}" "${to[@]}" \
         -c "$c" --max-empty-polls 1 --log-file "$W/$name.log" -q 2>/dev/null ||
         { echo "bench: $name failed" >&2; exit 1; }
-      # The rate while busy, from the consumer's own last line (no start-up, no empty polls).
-      rate=$(tail -n 1 "$W/$name.log" | sed -n 's/.*(\([0-9]*\) requests\/s while busy).*/\1/p')
+      # The rate from the first applied request to the last, by the log's own timestamps (no
+      # start-up, no empty polls at the end).
+      rate=$(grep outcome=applied "$W/$name.log" | awk '
+        { split(substr($1, 12, 12), t, ":"); s = t[1] * 3600 + t[2] * 60 + t[3]
+          if (NR == 1) first = s; last = s; n++ }
+        END { if (last > first) printf "%d", (n - 1) / (last - first); else print 0 }')
       read -r wall user sys rss < "$W/time.$name"
       AWS_ENDPOINT_URL_S3=$WC_FAUXQS AWS_ENDPOINT_URL_DYNAMODB=$WC_DYNALITE build/widget-verify \
         "${check[@]}" --expected "$W/$name.json" >/dev/null || { echo "bench: $name: verify failed" >&2; exit 1; }

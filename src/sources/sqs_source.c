@@ -11,9 +11,13 @@
 #define HIDE_UNDEAD_S 43200 /* 12 hours: the longest SQS allows */
 #define DUE_GRACE_MS  2000  /* how long after its due time a deferred message is waited for */
 #define BATCH         10    /* entries of one DeleteMessageBatch / ChangeMessageVisibilityBatch */
-#define MAX_RECEIVES  8     /* ReceiveMessage calls in flight at once */
-#define STOP_GRACE_MS 1000  /* at a stop, the wait for receives under way */
-#define BATCH_TRIES   6     /* a failed batch is tried again this many times (0.5 s doubling) */
+/* ReceiveMessage calls in flight at once. A FIFO queue keeps each group's order itself (it gives
+ * no message of a group while an earlier one is in flight), so several receives may overlap. On a
+ * standard queue receives overlapping would hand out messages in the order their calls came
+ * back, not the queue's: one at a time there, the next sent while the last batch is applied. */
+#define MAX_RECEIVES  8
+#define STOP_GRACE_MS 1000 /* at a stop, the wait for receives under way */
+#define BATCH_TRIES   6    /* a failed batch is tried again this many times (0.5 s doubling) */
 
 /* Receipts waiting to go out in one batch call. */
 typedef struct {
@@ -55,6 +59,7 @@ struct sqs_source {
     unsigned calls;         /* batch calls and dead letters in flight */
     wc_deferrals *deferred; /* by MessageId: ours, hidden until due */
     int redrive;            /* the queue has its own redrive policy (a dead-letter queue) */
+    unsigned max_receives;  /* in flight at once: several on a FIFO queue, one on a standard one */
     int stopping;
 };
 
@@ -329,6 +334,20 @@ static wc_result take(sqs_source *s, wc_message *msg, wc_error *err)
     return WC_OK;
 }
 
+/* Receives in flight for what the consumer could take (want), beyond what is in the buffer; but
+ * after an empty answer, none until that empty poll is told. */
+static void fetch_ahead(sqs_source *s, unsigned want)
+{
+    size_t buffered = s->buffer ? json_array_size(s->buffer) - s->next : 0;
+    while (!s->stopping && !s->came_empty && !s->failed && want > buffered &&
+           s->n_receives < s->max_receives && s->n_receives * BATCH < want - buffered) {
+        unsigned before = s->n_receives;
+        start_receive(s, BATCH);
+        if (s->n_receives == before)
+            break;
+    }
+}
+
 static wc_result sqs_receive(void *self, wc_message *msg, unsigned want, wc_error *err)
 {
     sqs_source *s = self;
@@ -339,6 +358,12 @@ static wc_result sqs_receive(void *self, wc_message *msg, unsigned want, wc_erro
     if (s->buffer && s->next < json_array_size(s->buffer))
         result = take(s, msg, err);
     json_decref(holding);
+    if (result == WC_OK) {
+        /* The next receive goes out while the last messages of this one are applied (want
+         * counted the one just taken). */
+        fetch_ahead(s, want > 0 ? want - 1 : 0);
+        return WC_OK;
+    }
     if (result != WC_WAIT)
         return result;
     if (s->failed) {
@@ -351,15 +376,7 @@ static wc_result sqs_receive(void *self, wc_message *msg, unsigned want, wc_erro
         s->came_empty = 0;
         return waiting_for_deferred(s) ? WC_WAIT : WC_EMPTY;
     }
-    /* Fetch ahead: enough receives in flight for what the consumer could take (but after an
-     * empty answer, none until that empty poll is told). */
-    while (!s->stopping && !s->came_empty && want > 0 && s->n_receives < MAX_RECEIVES &&
-           s->n_receives * BATCH < want) {
-        unsigned before = s->n_receives;
-        start_receive(s, BATCH);
-        if (s->n_receives == before)
-            break;
-    }
+    fetch_ahead(s, want);
     return WC_WAIT;
 }
 
@@ -585,6 +602,8 @@ wc_result wc_sqs_source_open(const wc_sqs_source_config *c, wc_source *out, wc_e
         return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     }
     wc_result result = resolve(c->aws, "request queue", c->queue, &s->url, err);
+    size_t ulen = s->url ? strlen(s->url) : 0;
+    s->max_receives = ulen > 5 && strcmp(s->url + ulen - 5, ".fifo") == 0 ? MAX_RECEIVES : 1;
     if (result == WC_OK && c->dead_letter_queue)
         result = resolve(c->aws, "dead-letter queue", c->dead_letter_queue, &s->dead_url, err);
     if (result == WC_OK && !c->dead_letter_queue) {

@@ -7,7 +7,9 @@
 #include "fake_transport.h"
 #include "sources/sqs_source.h"
 
-#define URL "http://127.0.0.1:1/000000000000/q"
+#define URL      "http://127.0.0.1:1/000000000000/q.fifo"
+#define STANDARD "http://127.0.0.1:1/000000000000/q"
+static int standard_queue; /* the next setup opens a standard queue instead of a FIFO one */
 
 typedef struct {
     fake_time t;
@@ -42,9 +44,10 @@ static int setup(void **state)
     f->aws = wc_aws_new(&c, NULL);
     assert_non_null(f->aws);
     /* Start-up: the queue's URL, then its redrive policy (none). */
-    fake_script(
-        &f->fake,
-        (fake_answer){.match = "GetQueueUrl", .status = 200, .body = "{\"QueueUrl\":\"" URL "\"}"});
+    fake_script(&f->fake, (fake_answer){.match = "GetQueueUrl",
+                                        .status = 200,
+                                        .body = standard_queue ? "{\"QueueUrl\":\"" STANDARD "\"}"
+                                                               : "{\"QueueUrl\":\"" URL "\"}"});
     fake_script(
         &f->fake,
         (fake_answer){.match = "GetQueueAttributes", .status = 200, .body = "{\"Attributes\":{}}"});
@@ -225,6 +228,46 @@ static void a_stop_abandons_an_idle_long_poll_after_a_moment(void **state)
     assert_int_equal(f->fake.in_flight, 0);
 }
 
+/* A standard queue: one receive at a time (overlapping ones would hand messages out in the order
+ * their calls came back, not the queue's); the next goes out while the last batch is applied. */
+static void a_standard_queue_receives_one_at_a_time_ahead_of_need(void **state)
+{
+    fixture *f = *state;
+    char *a = messages(0, 10), *b = messages(10, 10);
+    fake_script(&f->fake, (fake_answer){.match = "ReceiveMessage", .status = 200, .body = a});
+    fake_script(&f->fake, (fake_answer){.match = "ReceiveMessage", .status = 200, .body = b});
+    fake_script(&f->fake, (fake_answer){.match = "ReceiveMessage", .hang = 1});
+    wc_message m;
+    assert_int_equal(f->src.ops->receive(f->src.self, &m, 40, NULL), WC_WAIT);
+    assert_int_equal(fake_count(&f->fake, "AmazonSQS.ReceiveMessage"), 1);
+    turn_until_quiet(f);
+    assert_int_equal(f->src.ops->receive(f->src.self, &m, 40, NULL), WC_OK);
+    assert_string_equal(m.key, "m0");
+    free(m.handle); /* a test without the ending calls */
+    wc_message_cleanup(&m);
+    /* The second receive went out as soon as the first batch was being handed out. */
+    assert_int_equal(fake_count(&f->fake, "AmazonSQS.ReceiveMessage"), 2);
+    turn_until_quiet(f);
+    for (int i = 1; i < 20; i++) {
+        assert_int_equal(f->src.ops->receive(f->src.self, &m, 40, NULL), WC_OK);
+        char want[8];
+        snprintf(want, sizeof(want), "m%d", i);
+        assert_string_equal(m.key, want); /* the queue's order */
+        free(m.handle);                   /* a test without the ending calls */
+        wc_message_cleanup(&m);
+    }
+    free(a);
+    free(b);
+}
+
+static int setup_standard(void **state)
+{
+    standard_queue = 1;
+    int r = setup(state);
+    standard_queue = 0;
+    return r;
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -235,6 +278,8 @@ int main(void)
         T(a_failed_receive_is_told_once_and_fetching_goes_on),
         T(an_empty_answer_is_one_empty_poll),
         T(a_stop_abandons_an_idle_long_poll_after_a_moment),
+        cmocka_unit_test_setup_teardown(a_standard_queue_receives_one_at_a_time_ahead_of_need,
+                                        setup_standard, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
