@@ -106,6 +106,8 @@ node bench/delay_proxy.mjs "$PD" "$DL" 5 & DELAY_PIDS="$DELAY_PIDS $!"
 trap 'kill $DELAY_PIDS 2>/dev/null; bash tests/standins/standins.sh stop "$W/standins"; rm -rf "$W"' EXIT
 sleep 0.5
 IDLE=1.0  # one empty long poll of 1 s (or one empty listing, and the 100 ms wait)
+cc -O2 -Wall -Wextra -Wno-unused-parameter -o "$W/ceiling" bench/ceiling.c \
+  $(pkg-config --cflags --libs libcurl jansson expat)
 echo "benchmark: $N4 requests per run (SQS: FIFO queues), each path at --concurrency 8 and 64, without and with 10 ms round trips"
 printf '%-34s %9s %12s %10s\n' "path" "req/s" "CPU s/1000" "peak RSS"
 for path in sqs:dynamodb sqs:s3 s3:s3 s3:dynamodb; do
@@ -156,6 +158,36 @@ for path in sqs:dynamodb sqs:s3 s3:s3 s3:dynamodb; do
   done
   eval "a=\$rate_${src}_${dst}_64_5 b=\$rate_${src}_${dst}_64_0"
   awk -v p="$src -> $dst" -v a="$a" -v b="$b" 'BEGIN { printf "%-34s delayed/undelayed at c=64: %.2f\n", p, a / b }'
+  # The ceiling: the same calls per request, no logic, 64 in flight (bench/ceiling.c).
+  for d in 0 5; do
+    name="ceil-$src-$dst-$d"
+    if [ "$d" = 0 ]; then sqs=$WC_FAUXQS; s3=$WC_FAUXQS; ddb=$WC_DYNALITE
+    else sqs=http://127.0.0.1:$PF; s3=http://127.0.0.1:$PF; ddb=http://127.0.0.1:$PD; fi
+    if [ "$src" = sqs ]; then
+      from=$(aws --endpoint-url "$WC_FAUXQS" sqs create-queue --queue-name "$name.fifo" \
+        --attributes FifoQueue=true --query QueueUrl --output text)
+      build/widget-producer -rq "$name.fifo" --endpoint-url "$WC_FAUXQS" -mwr "$N4" --seed 4 -q 2>/dev/null
+      src_ep=$sqs
+    else
+      aws --endpoint-url "$WC_FAUXQS" s3 mb "s3://$name-r" >/dev/null
+      build/widget-producer -rb "$name-r" --endpoint-url "$WC_FAUXQS" -mwr "$N4" --seed 4 -q 2>/dev/null
+      from=$name-r; src_ep=$s3
+    fi
+    if [ "$dst" = dynamodb ]; then
+      aws --endpoint-url "$WC_DYNALITE" dynamodb create-table --table-name "$name" \
+        --billing-mode PAY_PER_REQUEST --attribute-definitions AttributeName=id,AttributeType=S \
+        --key-schema AttributeName=id,KeyType=HASH >/dev/null
+      to=$name; dst_ep=$ddb
+    else
+      aws --endpoint-url "$WC_FAUXQS" s3 mb "s3://$name-w" >/dev/null
+      to=$name-w; dst_ep=$s3
+    fi
+    ceil=$("$W/ceiling" "$src" "$src_ep" "$from" "$dst" "$dst_ep" "$to" "$N4" 64 |
+      sed -n 's/.*(\([0-9]*\) requests\/s).*/\1/p')
+    eval "c=\$rate_${src}_${dst}_64_${d}"
+    awk -v p="$src -> $dst" -v c="$c" -v x="$ceil" -v rtt=$((2 * d)) \
+      'BEGIN { printf "%-34s ceiling at c=64, rtt=%d ms: %d req/s; widget-consumer: %.2f of it\n", p, rtt, x, c / x }'
+  done
 done
 
 # 5. The peer: sqs-consumer (the most used SQS consumer library, Node 22 and the AWS SDK v3,
