@@ -77,21 +77,7 @@ def reject(handler, service, code, message):
     with Stats.lock:
         Stats.rejected += 1
     sys.stderr.write(f"sigv4-proxy: rejected {handler.command} {handler.path}: {code}: {message}\n")
-    if service == "s3":
-        body = (f"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{code}</Code>"
-                f"<Message>{message}</Message><RequestId>proxy</RequestId></Error>").encode()
-        ctype = "application/xml"
-    else:
-        body = json.dumps({"__type": f"com.amazon.coral.service#{code}", "message": message}).encode()
-        ctype = "application/x-amz-json-1.0"
-    handler.send_response(403)
-    handler.send_header("Content-Type", ctype)
-    handler.send_header("Content-Length", str(len(body)))
-    handler.send_header("x-amzn-RequestId", "proxy")
-    handler.end_headers()
-    if handler.command != "HEAD":
-        handler.wfile.write(body)
-    handler.wfile.flush()
+    error_answer(handler, service, 403, code, message)
 
 
 class Handler(BaseHTTPRequestHandler):

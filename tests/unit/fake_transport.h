@@ -10,6 +10,7 @@
 #ifndef WC_FAKE_TRANSPORT_H
 #define WC_FAKE_TRANSPORT_H
 
+#include "aws/client.h"
 #include "aws/transport.h"
 #include "common/loop.h"
 #include "testutil.h"
@@ -181,6 +182,45 @@ static inline int fake_count(const fake_transport *f, const char *needle)
         if (strstr(f->requests[i], needle))
             n++;
     return n;
+}
+
+/* An AWS client on a fake clock and the fake transport, credentials from the environment
+ * (key_id), region us-east-1, every service at http://127.0.0.1:1. wall and random may be NULL. */
+typedef struct {
+    fake_time t;
+    wc_clock clock;
+    wc_loop *loop;
+    fake_transport fake;
+    wc_transport transport;
+    wc_aws *aws;
+} fake_aws;
+
+static inline void fake_aws_init(fake_aws *a, const char *key_id, time_t (*wall)(void),
+                                 uint64_t (*random)(void *, uint64_t))
+{
+    a->t.now = 1000;
+    a->clock = (wc_clock){fake_now, fake_sleep, &a->t};
+    a->loop = wc_loop_new(&a->clock);
+    a->fake.loop = a->loop;
+    a->transport = fake_transport_of(&a->fake);
+    setenv("AWS_ACCESS_KEY_ID", key_id, 1);
+    setenv("AWS_SECRET_ACCESS_KEY", "secret", 1);
+    unsetenv("AWS_SESSION_TOKEN");
+    wc_aws_config c = {.region = "us-east-1",
+                       .endpoint_url = "http://127.0.0.1:1",
+                       .loop = a->loop,
+                       .transport = &a->transport,
+                       .wall_time = wall};
+    c.retry.random = random;
+    a->aws = wc_aws_new(&c, NULL);
+    assert_non_null(a->aws);
+}
+
+static inline void fake_aws_cleanup(fake_aws *a)
+{
+    wc_aws_free(a->aws);
+    fake_destroy(&a->fake);
+    wc_loop_free(a->loop);
 }
 
 #endif

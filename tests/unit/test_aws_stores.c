@@ -10,30 +10,14 @@
 #include "stores/s3_store.h"
 
 typedef struct {
-    fake_time t;
-    wc_clock clock;
-    wc_loop *loop;
-    fake_transport fake;
-    wc_transport transport;
-    wc_aws *aws;
+    fake_aws a;
     wc_store store;
 } fixture;
 
 static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof(*f));
-    f->clock = (wc_clock){fake_now, fake_sleep, &f->t};
-    f->loop = wc_loop_new(&f->clock);
-    f->fake.loop = f->loop;
-    f->transport = fake_transport_of(&f->fake);
-    setenv("AWS_ACCESS_KEY_ID", "AKIDSTORETEST", 1);
-    setenv("AWS_SECRET_ACCESS_KEY", "secret", 1);
-    wc_aws_config c = {.region = "us-east-1",
-                       .endpoint_url = "http://127.0.0.1:1",
-                       .loop = f->loop,
-                       .transport = &f->transport};
-    f->aws = wc_aws_new(&c, NULL);
-    assert_non_null(f->aws);
+    fake_aws_init(&f->a, "AKIDSTORETEST", NULL, NULL);
     *state = f;
     return 0;
 }
@@ -42,20 +26,18 @@ static int teardown(void **state)
 {
     fixture *f = *state;
     wc_store_destroy(&f->store);
-    wc_aws_free(f->aws);
-    fake_destroy(&f->fake);
-    wc_loop_free(f->loop);
+    fake_aws_cleanup(&f->a);
     free(f);
     return 0;
 }
 
 static void open_table(fixture *f)
 {
-    fake_script(&f->fake, (fake_answer){.match = "DescribeTable",
-                                        .status = 200,
-                                        .body = "{\"Table\":{\"KeySchema\":[{\"AttributeName\":"
-                                                "\"id\",\"KeyType\":\"HASH\"}]}}"});
-    wc_dynamodb_store_config c = {f->aws, "widgets", "id", "widgets/"};
+    fake_script(&f->a.fake, (fake_answer){.match = "DescribeTable",
+                                          .status = 200,
+                                          .body = "{\"Table\":{\"KeySchema\":[{\"AttributeName\":"
+                                                  "\"id\",\"KeyType\":\"HASH\"}]}}"});
+    wc_dynamodb_store_config c = {f->a.aws, "widgets", "id", "widgets/"};
     wc_error err;
     if (wc_dynamodb_store_open(&c, &f->store, &err) != WC_OK)
         fail_msg("open: %s", err.msg);
@@ -63,10 +45,10 @@ static void open_table(fixture *f)
 
 static void open_bucket(fixture *f)
 {
-    fake_script(&f->fake, (fake_answer){.match = "list-type=2",
-                                        .status = 200,
-                                        .body = "<ListBucketResult></ListBucketResult>"});
-    wc_s3_store_config c = {f->aws, "wb", "widgets/"};
+    fake_script(&f->a.fake, (fake_answer){.match = "list-type=2",
+                                          .status = 200,
+                                          .body = "<ListBucketResult></ListBucketResult>"});
+    wc_s3_store_config c = {f->a.aws, "wb", "widgets/"};
     wc_error err;
     if (wc_s3_store_open(&c, &f->store, &err) != WC_OK)
         fail_msg("open: %s", err.msg);
@@ -84,7 +66,7 @@ static void open_bucket(fixture *f)
 static wc_result apply(fixture *f, const char *json, wc_error *err)
 {
     wc_request *r = req(json);
-    wc_result result = wc_store_apply_wait(&f->store, f->loop, r, err);
+    wc_result result = wc_store_apply_wait(&f->store, f->a.loop, r, err);
     wc_request_free(r);
     return result;
 }
@@ -97,24 +79,24 @@ static void dynamodb_answers_mean_what_they_say(void **state)
     fixture *f = *state;
     open_table(f);
     /* A create: PutItem on the condition that there is no item; there is one: done. */
-    fake_script(&f->fake,
+    fake_script(&f->a.fake,
                 (fake_answer){.match = "PutItem", .status = 400, .body = CONDITION_FAILED});
     assert_int_equal(apply(f, CREATE, NULL), WC_OK);
-    assert_int_equal(fake_count(&f->fake, "attribute_not_exists(#k)"), 1);
+    assert_int_equal(fake_count(&f->a.fake, "attribute_not_exists(#k)"), 1);
     /* An update of a missing widget: its condition fails. */
-    fake_script(&f->fake,
+    fake_script(&f->a.fake,
                 (fake_answer){.match = "UpdateItem", .status = 400, .body = CONDITION_FAILED});
     wc_error err;
     assert_int_equal(apply(f, UPDATE, &err), WC_ERR_NOT_FOUND);
     /* A delete that found nothing: no old attributes. */
-    fake_script(&f->fake, (fake_answer){.match = "DeleteItem", .status = 200, .body = "{}"});
+    fake_script(&f->a.fake, (fake_answer){.match = "DeleteItem", .status = 200, .body = "{}"});
     assert_int_equal(apply(f, DELETE, &err), WC_ERR_NOT_FOUND);
-    fake_script(&f->fake, (fake_answer){.match = "DeleteItem",
-                                        .status = 200,
-                                        .body = "{\"Attributes\":{\"id\":{\"S\":\"w1\"}}}"});
+    fake_script(&f->a.fake, (fake_answer){.match = "DeleteItem",
+                                          .status = 200,
+                                          .body = "{\"Attributes\":{\"id\":{\"S\":\"w1\"}}}"});
     assert_int_equal(apply(f, DELETE, &err), WC_OK);
     /* The table gone: an outage, never a missing widget. */
-    fake_script(&f->fake,
+    fake_script(&f->a.fake,
                 (fake_answer){.match = "UpdateItem",
                               .status = 400,
                               .body = "{\"__type\":\"com.amazonaws.dynamodb.v20120810#"
@@ -122,10 +104,10 @@ static void dynamodb_answers_mean_what_they_say(void **state)
     assert_int_equal(apply(f, UPDATE, &err), WC_ERR_IO);
     assert_non_null(strstr(err.msg, "ResourceNotFoundException"));
     /* An item too large: refused for good. */
-    fake_script(&f->fake, (fake_answer){.match = "PutItem",
-                                        .status = 400,
-                                        .body = "{\"__type\":\"com.amazon.coral.validate#"
-                                                "ValidationException\"}"});
+    fake_script(&f->a.fake, (fake_answer){.match = "PutItem",
+                                          .status = 400,
+                                          .body = "{\"__type\":\"com.amazon.coral.validate#"
+                                                  "ValidationException\"}"});
     assert_int_equal(apply(f, CREATE, &err), WC_ERR_REJECTED);
 }
 
@@ -134,47 +116,49 @@ static void s3_update_reads_then_writes_with_if_match_and_reads_again_on_conflic
     fixture *f = *state;
     open_bucket(f);
     const char *stored = "{\"id\":\"w1\",\"owner\":\"Sue Smith\",\"label\":\"A\"}";
-    fake_script(&f->fake, (fake_answer){.match = "GET http://127.0.0.1:1/wb/widgets/sue-smith/w1",
-                                        .status = 200,
-                                        .body = stored,
-                                        .etag = "\"e1\""});
-    fake_script(&f->fake, (fake_answer){.match = "If-Match: \"e1\"",
-                                        .status = 412,
-                                        .body = "<Error><Code>PreconditionFailed</Code></Error>"});
-    fake_script(&f->fake, (fake_answer){.match = "GET http://127.0.0.1:1/wb/widgets/sue-smith/w1",
-                                        .status = 200,
-                                        .body = stored,
-                                        .etag = "\"e2\""});
-    fake_script(&f->fake, (fake_answer){.match = "If-Match: \"e2\"", .status = 200});
+    fake_script(&f->a.fake, (fake_answer){.match = "GET http://127.0.0.1:1/wb/widgets/sue-smith/w1",
+                                          .status = 200,
+                                          .body = stored,
+                                          .etag = "\"e1\""});
+    fake_script(&f->a.fake,
+                (fake_answer){.match = "If-Match: \"e1\"",
+                              .status = 412,
+                              .body = "<Error><Code>PreconditionFailed</Code></Error>"});
+    fake_script(&f->a.fake, (fake_answer){.match = "GET http://127.0.0.1:1/wb/widgets/sue-smith/w1",
+                                          .status = 200,
+                                          .body = stored,
+                                          .etag = "\"e2\""});
+    fake_script(&f->a.fake, (fake_answer){.match = "If-Match: \"e2\"", .status = 200});
     wc_error err;
     assert_int_equal(apply(f, UPDATE, &err), WC_OK);
-    assert_int_equal(fake_count(&f->fake, "GET http://127.0.0.1:1/wb/widgets/sue-smith/w1"), 2);
-    assert_int_equal(fake_count(&f->fake, "\"label\":\"B\""), 2); /* both writes carry the change */
+    assert_int_equal(fake_count(&f->a.fake, "GET http://127.0.0.1:1/wb/widgets/sue-smith/w1"), 2);
+    assert_int_equal(fake_count(&f->a.fake, "\"label\":\"B\""),
+                     2); /* both writes carry the change */
 }
 
 static void s3_missing_widget_and_missing_bucket_are_told_apart(void **state)
 {
     fixture *f = *state;
     open_bucket(f);
-    fake_script(&f->fake, (fake_answer){.match = "GET http://127.0.0.1:1/wb/widgets/sue-smith/w1",
-                                        .status = 404,
-                                        .body = "<Error><Code>NoSuchKey</Code></Error>"});
+    fake_script(&f->a.fake, (fake_answer){.match = "GET http://127.0.0.1:1/wb/widgets/sue-smith/w1",
+                                          .status = 404,
+                                          .body = "<Error><Code>NoSuchKey</Code></Error>"});
     wc_error err;
     assert_int_equal(apply(f, DELETE, &err), WC_ERR_NOT_FOUND);
-    assert_int_equal(fake_count(&f->fake, "DELETE"), 0); /* nothing to delete */
-    fake_script(&f->fake, (fake_answer){.match = "GET http://127.0.0.1:1/wb/widgets/sue-smith/w1",
-                                        .status = 404,
-                                        .body = "<Error><Code>NoSuchBucket</Code></Error>"});
+    assert_int_equal(fake_count(&f->a.fake, "DELETE"), 0); /* nothing to delete */
+    fake_script(&f->a.fake, (fake_answer){.match = "GET http://127.0.0.1:1/wb/widgets/sue-smith/w1",
+                                          .status = 404,
+                                          .body = "<Error><Code>NoSuchBucket</Code></Error>"});
     assert_int_equal(apply(f, UPDATE, &err), WC_ERR_IO);
     /* A create delivered again: If-None-Match refused (412) means it is there: done. */
-    fake_script(&f->fake, (fake_answer){.match = "If-None-Match: *", .status = 412});
+    fake_script(&f->a.fake, (fake_answer){.match = "If-None-Match: *", .status = 412});
     assert_int_equal(apply(f, CREATE, &err), WC_OK);
     /* A delete: the probe finds it, then DELETE. */
-    fake_script(&f->fake, (fake_answer){.match = "GET http://127.0.0.1:1/wb/widgets/sue-smith/w1",
-                                        .status = 200,
-                                        .body = "{}"});
+    fake_script(&f->a.fake, (fake_answer){.match = "GET http://127.0.0.1:1/wb/widgets/sue-smith/w1",
+                                          .status = 200,
+                                          .body = "{}"});
     fake_script(
-        &f->fake,
+        &f->a.fake,
         (fake_answer){.match = "DELETE http://127.0.0.1:1/wb/widgets/sue-smith/w1", .status = 204});
     assert_int_equal(apply(f, DELETE, &err), WC_OK);
 }

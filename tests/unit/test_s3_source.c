@@ -7,12 +7,7 @@
 #include "sources/s3_source.h"
 
 typedef struct {
-    fake_time t;
-    wc_clock clock;
-    wc_loop *loop;
-    fake_transport fake;
-    wc_transport transport;
-    wc_aws *aws;
+    fake_aws a;
     wc_source src;
 } fixture;
 
@@ -23,23 +18,12 @@ static void no_news(void *ctx)
 static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof(*f));
-    f->t.now = 1000;
-    f->clock = (wc_clock){fake_now, fake_sleep, &f->t};
-    f->loop = wc_loop_new(&f->clock);
-    f->fake.loop = f->loop;
-    f->transport = fake_transport_of(&f->fake);
-    setenv("AWS_ACCESS_KEY_ID", "AKIDS3TEST", 1);
-    setenv("AWS_SECRET_ACCESS_KEY", "secret", 1);
-    wc_aws_config c = {.region = "us-east-1",
-                       .endpoint_url = "http://127.0.0.1:1",
-                       .loop = f->loop,
-                       .transport = &f->transport};
-    f->aws = wc_aws_new(&c, NULL);
-    assert_non_null(f->aws);
+    fake_aws_init(&f->a, "AKIDS3TEST", NULL, NULL);
     /* Start-up: the bucket answers a listing. */
-    fake_script(&f->fake, (fake_answer){.match = "max-keys=1\n", .status = 200,
-                                        .body = "<ListBucketResult></ListBucketResult>"});
-    wc_s3_source_config sc = {f->aws, "reqs", NULL, NULL, NULL, 1000, 100, &f->clock, {0, 1}};
+    fake_script(&f->a.fake, (fake_answer){.match = "max-keys=1\n",
+                                          .status = 200,
+                                          .body = "<ListBucketResult></ListBucketResult>"});
+    wc_s3_source_config sc = {f->a.aws, "reqs", NULL, NULL, NULL, 1000, 100, &f->a.clock, {0, 1}};
     wc_error err;
     if (wc_s3_source_open(&sc, &f->src, &err) != WC_OK)
         fail_msg("open: %s", err.msg);
@@ -52,9 +36,7 @@ static int teardown(void **state)
 {
     fixture *f = *state;
     wc_source_destroy(&f->src);
-    wc_aws_free(f->aws);
-    fake_destroy(&f->fake);
-    wc_loop_free(f->loop);
+    fake_aws_cleanup(&f->a);
     free(f);
     return 0;
 }
@@ -62,7 +44,7 @@ static int teardown(void **state)
 static void turn_until_quiet(fixture *f)
 {
     for (int i = 0; i < 30; i++)
-        wc_loop_turn(f->loop, 0);
+        wc_loop_turn(f->a.loop, 0);
 }
 
 #define REQ "{\"type\":\"create\"}"
@@ -86,55 +68,66 @@ static void the_walk_goes_across_pages_and_hands_out_in_key_order(void **state)
     fixture *f = *state;
     /* Page 1: three keys, of which the first two are gone by the time they are read (another
      * consumer took them), and more to come. Page 2: two keys, the end. */
-    fake_script(&f->fake, (fake_answer){.match = "list-type=2&max-keys=100\n", .status = 200,
-                                        .body = "<ListBucketResult><IsTruncated>true</IsTruncated>"
-                                                "<NextContinuationToken>T1</NextContinuationToken>"
-                                                "<Contents><Key>1000000000001</Key></Contents>"
-                                                "<Contents><Key>1000000000002</Key></Contents>"
-                                                "<Contents><Key>1000000000003</Key></Contents>"
-                                                "</ListBucketResult>"});
-    fake_script(&f->fake, (fake_answer){.match = "continuation-token=T1", .status = 200,
-                                        .body = "<ListBucketResult><IsTruncated>false</IsTruncated>"
-                                                "<Contents><Key>1000000000004</Key></Contents>"
-                                                "<Contents><Key>1000000000005</Key></Contents>"
-                                                "</ListBucketResult>"});
+    fake_script(&f->a.fake,
+                (fake_answer){.match = "list-type=2&max-keys=100\n",
+                              .status = 200,
+                              .body = "<ListBucketResult><IsTruncated>true</IsTruncated>"
+                                      "<NextContinuationToken>T1</NextContinuationToken>"
+                                      "<Contents><Key>1000000000001</Key></Contents>"
+                                      "<Contents><Key>1000000000002</Key></Contents>"
+                                      "<Contents><Key>1000000000003</Key></Contents>"
+                                      "</ListBucketResult>"});
+    fake_script(&f->a.fake,
+                (fake_answer){.match = "continuation-token=T1",
+                              .status = 200,
+                              .body = "<ListBucketResult><IsTruncated>false</IsTruncated>"
+                                      "<Contents><Key>1000000000004</Key></Contents>"
+                                      "<Contents><Key>1000000000005</Key></Contents>"
+                                      "</ListBucketResult>"});
     for (int k = 1; k <= 2; k++) {
         char match[64];
         snprintf(match, sizeof(match), "GET http://127.0.0.1:1/reqs/100000000000%d", k);
-        fake_script(&f->fake, (fake_answer){.match = strdup(match), .status = 404,
-                                            .body = "<Error><Code>NoSuchKey</Code></Error>"});
+        fake_script(&f->a.fake, (fake_answer){.match = strdup(match),
+                                              .status = 404,
+                                              .body = "<Error><Code>NoSuchKey</Code></Error>"});
     }
     /* Key 3 answers last of all: still handed out before 4 and 5. */
-    fake_script(&f->fake, (fake_answer){.match = "GET http://127.0.0.1:1/reqs/1000000000003",
-                                        .status = 200, .body = REQ, .delay_ms = 50});
-    fake_script(&f->fake, (fake_answer){.match = "GET http://127.0.0.1:1/reqs/1000000000004",
-                                        .status = 200, .body = REQ});
-    fake_script(&f->fake, (fake_answer){.match = "GET http://127.0.0.1:1/reqs/1000000000005",
-                                        .status = 200, .body = REQ});
+    fake_script(&f->a.fake, (fake_answer){.match = "GET http://127.0.0.1:1/reqs/1000000000003",
+                                          .status = 200,
+                                          .body = REQ,
+                                          .delay_ms = 50});
+    fake_script(&f->a.fake, (fake_answer){.match = "GET http://127.0.0.1:1/reqs/1000000000004",
+                                          .status = 200,
+                                          .body = REQ});
+    fake_script(&f->a.fake, (fake_answer){.match = "GET http://127.0.0.1:1/reqs/1000000000005",
+                                          .status = 200,
+                                          .body = REQ});
     /* The next walk, once these are out: nothing left. */
-    fake_script(&f->fake, (fake_answer){.match = "list-type=2&max-keys=100\n", .status = 200,
-                                        .body = "<ListBucketResult></ListBucketResult>"});
+    fake_script(&f->a.fake, (fake_answer){.match = "list-type=2&max-keys=100\n",
+                                          .status = 200,
+                                          .body = "<ListBucketResult></ListBucketResult>"});
     char keys[256] = "";
     const char *all = "1000000000003,1000000000004,1000000000005,";
     for (int i = 0; i < 12 && strcmp(keys, all) != 0; i++) {
         wc_result r = drain(f, keys, sizeof(keys));
         /* Never an empty poll while the walk has pages left. */
         assert_int_equal(r, WC_WAIT);
-        wc_loop_turn(f->loop, -1);
+        wc_loop_turn(f->a.loop, -1);
         turn_until_quiet(f);
     }
     assert_string_equal(keys, all);
-    assert_int_equal(fake_count(&f->fake, "continuation-token=T1"), 1);
-    free((char *)f->fake.script[3].match); /* the two matches made above */
-    free((char *)f->fake.script[4].match);
+    assert_int_equal(fake_count(&f->a.fake, "continuation-token=T1"), 1);
+    free((char *)f->a.fake.script[3].match); /* the two matches made above */
+    free((char *)f->a.fake.script[4].match);
 }
 
 static void a_walk_that_found_nothing_is_one_empty_poll(void **state)
 {
     fixture *f = *state;
-    fake_script(&f->fake, (fake_answer){.match = "list-type=2&max-keys=100\n", .status = 200,
-                                        .body = "<ListBucketResult><IsTruncated>false"
-                                                "</IsTruncated></ListBucketResult>"});
+    fake_script(&f->a.fake, (fake_answer){.match = "list-type=2&max-keys=100\n",
+                                          .status = 200,
+                                          .body = "<ListBucketResult><IsTruncated>false"
+                                                  "</IsTruncated></ListBucketResult>"});
     wc_message m;
     assert_int_equal(f->src.ops->receive(f->src.self, &m, 10, NULL), WC_WAIT);
     turn_until_quiet(f);
@@ -152,22 +145,27 @@ static void dl_done(void *ctx, wc_result r, const wc_error *err)
 static void ack_deletes_and_a_dead_letter_is_copied_with_its_reason_then_deleted(void **state)
 {
     fixture *f = *state;
-    fake_script(&f->fake, (fake_answer){.match = "list-type=2&max-keys=100\n", .status = 200,
-                                        .body = "<ListBucketResult><IsTruncated>false</IsTruncated>"
-                                                "<Contents><Key>1000000000001</Key></Contents>"
-                                                "<Contents><Key>1000000000002</Key></Contents>"
-                                                "</ListBucketResult>"});
-    fake_script(&f->fake, (fake_answer){.match = "GET http://127.0.0.1:1/reqs/1000000000001",
-                                        .status = 200, .body = REQ});
-    fake_script(&f->fake, (fake_answer){.match = "GET http://127.0.0.1:1/reqs/1000000000002",
-                                        .status = 200, .body = "not json"});
-    fake_script(&f->fake, (fake_answer){.match = "DELETE http://127.0.0.1:1/reqs/1000000000001",
-                                        .status = 204});
-    fake_script(&f->fake,
+    fake_script(&f->a.fake,
+                (fake_answer){.match = "list-type=2&max-keys=100\n",
+                              .status = 200,
+                              .body = "<ListBucketResult><IsTruncated>false</IsTruncated>"
+                                      "<Contents><Key>1000000000001</Key></Contents>"
+                                      "<Contents><Key>1000000000002</Key></Contents>"
+                                      "</ListBucketResult>"});
+    fake_script(&f->a.fake, (fake_answer){.match = "GET http://127.0.0.1:1/reqs/1000000000001",
+                                          .status = 200,
+                                          .body = REQ});
+    fake_script(&f->a.fake, (fake_answer){.match = "GET http://127.0.0.1:1/reqs/1000000000002",
+                                          .status = 200,
+                                          .body = "not json"});
+    fake_script(&f->a.fake, (fake_answer){.match = "DELETE http://127.0.0.1:1/reqs/1000000000001",
+                                          .status = 204});
+    fake_script(&f->a.fake,
                 (fake_answer){.match = "PUT http://127.0.0.1:1/reqs/dead-letter/1000000000002",
-                              .status = 200, .body = "<CopyObjectResult/>"});
-    fake_script(&f->fake, (fake_answer){.match = "DELETE http://127.0.0.1:1/reqs/1000000000002",
-                                        .status = 204});
+                              .status = 200,
+                              .body = "<CopyObjectResult/>"});
+    fake_script(&f->a.fake, (fake_answer){.match = "DELETE http://127.0.0.1:1/reqs/1000000000002",
+                                          .status = 204});
     wc_message m;
     f->src.ops->receive(f->src.self, &m, 10, NULL);
     turn_until_quiet(f);
@@ -189,20 +187,23 @@ static void ack_deletes_and_a_dead_letter_is_copied_with_its_reason_then_deleted
     assert_int_equal(f->src.ops->flush(f->src.self), 0);
     assert_int_equal(dl_calls, 1);
     assert_int_equal(dl_result, WC_OK);
-    assert_int_equal(fake_count(&f->fake, "x-amz-copy-source: reqs/1000000000002"), 1);
-    assert_int_equal(fake_count(&f->fake, "x-amz-meta-reason: request 1000000000002: not JSON"), 1);
-    assert_int_equal(fake_count(&f->fake, "DELETE http://127.0.0.1:1/reqs/"), 2);
+    assert_int_equal(fake_count(&f->a.fake, "x-amz-copy-source: reqs/1000000000002"), 1);
+    assert_int_equal(fake_count(&f->a.fake, "x-amz-meta-reason: request 1000000000002: not JSON"),
+                     1);
+    assert_int_equal(fake_count(&f->a.fake, "DELETE http://127.0.0.1:1/reqs/"), 2);
 }
 
 static void a_listing_failure_is_told_once_then_the_walk_starts_again(void **state)
 {
     fixture *f = *state;
-    fake_script(&f->fake,
-                (fake_answer){.match = "list-type=2&max-keys=100\n", .status = 404,
+    fake_script(&f->a.fake,
+                (fake_answer){.match = "list-type=2&max-keys=100\n",
+                              .status = 404,
                               .body = "<Error><Code>NoSuchBucket</Code><Message>gone</Message>"
                                       "</Error>"});
-    fake_script(&f->fake, (fake_answer){.match = "list-type=2&max-keys=100\n", .status = 200,
-                                        .body = "<ListBucketResult></ListBucketResult>"});
+    fake_script(&f->a.fake, (fake_answer){.match = "list-type=2&max-keys=100\n",
+                                          .status = 200,
+                                          .body = "<ListBucketResult></ListBucketResult>"});
     wc_message m;
     wc_error err;
     f->src.ops->receive(f->src.self, &m, 10, &err);

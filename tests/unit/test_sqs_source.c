@@ -12,12 +12,7 @@
 static int standard_queue; /* the next setup opens a standard queue instead of a FIFO one */
 
 typedef struct {
-    fake_time t;
-    wc_clock clock;
-    wc_loop *loop;
-    fake_transport fake;
-    wc_transport transport;
-    wc_aws *aws;
+    fake_aws a;
     wc_source src;
     int news;
 } fixture;
@@ -30,28 +25,16 @@ static void on_news(void *ctx)
 static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof(*f));
-    f->t.now = 1000;
-    f->clock = (wc_clock){fake_now, fake_sleep, &f->t};
-    f->loop = wc_loop_new(&f->clock);
-    f->fake.loop = f->loop;
-    f->transport = fake_transport_of(&f->fake);
-    setenv("AWS_ACCESS_KEY_ID", "AKIDSQSTEST", 1);
-    setenv("AWS_SECRET_ACCESS_KEY", "secret", 1);
-    wc_aws_config c = {.region = "us-east-1",
-                       .endpoint_url = "http://127.0.0.1:1",
-                       .loop = f->loop,
-                       .transport = &f->transport};
-    f->aws = wc_aws_new(&c, NULL);
-    assert_non_null(f->aws);
+    fake_aws_init(&f->a, "AKIDSQSTEST", NULL, NULL);
     /* Start-up: the queue's URL, then its redrive policy (none). */
-    fake_script(&f->fake, (fake_answer){.match = "GetQueueUrl",
-                                        .status = 200,
-                                        .body = standard_queue ? "{\"QueueUrl\":\"" STANDARD "\"}"
-                                                               : "{\"QueueUrl\":\"" URL "\"}"});
+    fake_script(&f->a.fake, (fake_answer){.match = "GetQueueUrl",
+                                          .status = 200,
+                                          .body = standard_queue ? "{\"QueueUrl\":\"" STANDARD "\"}"
+                                                                 : "{\"QueueUrl\":\"" URL "\"}"});
     fake_script(
-        &f->fake,
+        &f->a.fake,
         (fake_answer){.match = "GetQueueAttributes", .status = 200, .body = "{\"Attributes\":{}}"});
-    wc_sqs_source_config sc = {f->aws, "q", NULL, 20, 30, 1000, &f->clock};
+    wc_sqs_source_config sc = {f->a.aws, "q", NULL, 20, 30, 1000, &f->a.clock};
     wc_error err;
     if (wc_sqs_source_open(&sc, &f->src, &err) != WC_OK)
         fail_msg("open: %s", err.msg);
@@ -64,9 +47,7 @@ static int teardown(void **state)
 {
     fixture *f = *state;
     wc_source_destroy(&f->src);
-    wc_aws_free(f->aws);
-    fake_destroy(&f->fake);
-    wc_loop_free(f->loop);
+    fake_aws_cleanup(&f->a);
     free(f);
     return 0;
 }
@@ -89,31 +70,31 @@ static char *messages(int first, int n)
 static void turn_until_quiet(fixture *f)
 {
     for (int i = 0; i < 20; i++)
-        wc_loop_turn(f->loop, 0);
+        wc_loop_turn(f->a.loop, 0);
 }
 
 static void receives_ahead_for_what_can_be_taken_and_hands_out_one_at_a_time(void **state)
 {
     fixture *f = *state;
     char *a = messages(0, 10), *b = messages(10, 10), *c = messages(20, 3);
-    fake_script(&f->fake, (fake_answer){.match = "ReceiveMessage", .status = 200, .body = a});
-    fake_script(&f->fake, (fake_answer){.match = "ReceiveMessage", .status = 200, .body = b});
-    fake_script(&f->fake, (fake_answer){.match = "ReceiveMessage", .status = 200, .body = c});
+    fake_script(&f->a.fake, (fake_answer){.match = "ReceiveMessage", .status = 200, .body = a});
+    fake_script(&f->a.fake, (fake_answer){.match = "ReceiveMessage", .status = 200, .body = b});
+    fake_script(&f->a.fake, (fake_answer){.match = "ReceiveMessage", .status = 200, .body = c});
     fake_script(
-        &f->fake,
+        &f->a.fake,
         (fake_answer){.match = "ChangeMessageVisibilityBatch", .status = 200, .body = "{}"});
     fake_script(
-        &f->fake,
+        &f->a.fake,
         (fake_answer){.match = "ChangeMessageVisibilityBatch", .status = 200, .body = "{}"});
     fake_script(
-        &f->fake,
+        &f->a.fake,
         (fake_answer){.match = "ChangeMessageVisibilityBatch", .status = 200, .body = "{}"});
     wc_message m;
     /* Room for 25: three receives go out at once, nothing waits. */
     assert_int_equal(f->src.ops->receive(f->src.self, &m, 25, NULL), WC_WAIT);
-    assert_int_equal(fake_count(&f->fake, "AmazonSQS.ReceiveMessage"), 3);
-    assert_non_null(strstr(f->fake.requests[2], "\"WaitTimeSeconds\":20"));
-    assert_non_null(strstr(f->fake.requests[2], "\"MaxNumberOfMessages\":10"));
+    assert_int_equal(fake_count(&f->a.fake, "AmazonSQS.ReceiveMessage"), 3);
+    assert_non_null(strstr(f->a.fake.requests[2], "\"WaitTimeSeconds\":20"));
+    assert_non_null(strstr(f->a.fake.requests[2], "\"MaxNumberOfMessages\":10"));
     turn_until_quiet(f);
     assert_true(f->news >= 1);
     int got = 0;
@@ -130,7 +111,7 @@ static void receives_ahead_for_what_can_be_taken_and_hands_out_one_at_a_time(voi
     assert_int_equal(got, 23);
     /* Handed back (visibility 0) in batches of ten. */
     turn_until_quiet(f);
-    assert_int_equal(fake_count(&f->fake, "ChangeMessageVisibilityBatch"), 3);
+    assert_int_equal(fake_count(&f->a.fake, "ChangeMessageVisibilityBatch"), 3);
     free(a);
     free(b);
     free(c);
@@ -140,15 +121,15 @@ static void acks_go_out_in_batches_of_ten_without_waiting(void **state)
 {
     fixture *f = *state;
     char *a = messages(0, 10), *b = messages(10, 10);
-    fake_script(&f->fake, (fake_answer){.match = "ReceiveMessage", .status = 200, .body = a});
-    fake_script(&f->fake, (fake_answer){.match = "ReceiveMessage", .status = 200, .body = b});
+    fake_script(&f->a.fake, (fake_answer){.match = "ReceiveMessage", .status = 200, .body = a});
+    fake_script(&f->a.fake, (fake_answer){.match = "ReceiveMessage", .status = 200, .body = b});
     for (int i = 0; i < 2; i++)
-        fake_script(&f->fake, (fake_answer){.match = "DeleteMessageBatch",
-                                            .status = 200,
-                                            .body = "{\"Successful\":[],\"Failed\":[]}"});
-    fake_script(&f->fake, (fake_answer){.match = "ChangeMessageVisibilityBatch",
-                                        .status = 200,
-                                        .body = "{\"Successful\":[],\"Failed\":[]}"});
+        fake_script(&f->a.fake, (fake_answer){.match = "DeleteMessageBatch",
+                                              .status = 200,
+                                              .body = "{\"Successful\":[],\"Failed\":[]}"});
+    fake_script(&f->a.fake, (fake_answer){.match = "ChangeMessageVisibilityBatch",
+                                          .status = 200,
+                                          .body = "{\"Successful\":[],\"Failed\":[]}"});
     wc_message m;
     f->src.ops->receive(f->src.self, &m, 20, NULL);
     turn_until_quiet(f);
@@ -161,12 +142,12 @@ static void acks_go_out_in_batches_of_ten_without_waiting(void **state)
         wc_message_cleanup(&m);
     }
     /* Ten acks made one batch at once; the rest waits for the end of the loop's turn. */
-    assert_int_equal(fake_count(&f->fake, "DeleteMessageBatch"), 1);
+    assert_int_equal(fake_count(&f->a.fake, "DeleteMessageBatch"), 1);
     turn_until_quiet(f);
-    assert_int_equal(fake_count(&f->fake, "DeleteMessageBatch"), 2);
-    assert_int_equal(fake_count(&f->fake, "ChangeMessageVisibilityBatch"), 1);
+    assert_int_equal(fake_count(&f->a.fake, "DeleteMessageBatch"), 2);
+    assert_int_equal(fake_count(&f->a.fake, "ChangeMessageVisibilityBatch"), 1);
     /* A deferral hides the message for its delay, rounded up to whole seconds. */
-    assert_int_equal(fake_count(&f->fake, "\"VisibilityTimeout\":3}"), 1);
+    assert_int_equal(fake_count(&f->a.fake, "\"VisibilityTimeout\":3}"), 1);
     assert_int_equal(f->src.ops->flush(f->src.self), 0);
     free(a);
     free(b);
@@ -176,15 +157,15 @@ static void a_failed_receive_is_told_once_and_fetching_goes_on(void **state)
 {
     fixture *f = *state;
     for (int i = 0; i < 5; i++) /* every try of the client's */
-        fake_script(&f->fake, (fake_answer){.match = "ReceiveMessage", .net_error = 1});
+        fake_script(&f->a.fake, (fake_answer){.match = "ReceiveMessage", .net_error = 1});
     char *a = messages(0, 1);
-    fake_script(&f->fake, (fake_answer){.match = "ReceiveMessage", .status = 200, .body = a});
+    fake_script(&f->a.fake, (fake_answer){.match = "ReceiveMessage", .status = 200, .body = a});
     wc_message m;
     wc_error err;
     assert_int_equal(f->src.ops->receive(f->src.self, &m, 1, &err), WC_WAIT);
     turn_until_quiet(f);
-    for (int i = 0; i < 20 && f->fake.n_requests < 7; i++)
-        wc_loop_turn(f->loop, -1); /* the client's retries wait on timers */
+    for (int i = 0; i < 20 && f->a.fake.n_requests < 7; i++)
+        wc_loop_turn(f->a.loop, -1); /* the client's retries wait on timers */
     turn_until_quiet(f);
     assert_int_equal(f->src.ops->receive(f->src.self, &m, 1, &err), WC_ERR_IO);
     assert_non_null(strstr(err.msg, "ReceiveMessage: "));
@@ -202,30 +183,30 @@ static void a_failed_receive_is_told_once_and_fetching_goes_on(void **state)
 static void an_empty_answer_is_one_empty_poll(void **state)
 {
     fixture *f = *state;
-    fake_script(&f->fake, (fake_answer){.match = "ReceiveMessage", .status = 200, .body = "{}"});
-    fake_script(&f->fake, (fake_answer){.match = "ReceiveMessage", .status = 200, .body = "{}"});
+    fake_script(&f->a.fake, (fake_answer){.match = "ReceiveMessage", .status = 200, .body = "{}"});
+    fake_script(&f->a.fake, (fake_answer){.match = "ReceiveMessage", .status = 200, .body = "{}"});
     wc_message m;
     assert_int_equal(f->src.ops->receive(f->src.self, &m, 20, NULL), WC_WAIT);
     turn_until_quiet(f);
     assert_int_equal(f->src.ops->receive(f->src.self, &m, 20, NULL), WC_EMPTY);
     /* No new receive until the empty poll was told. */
-    assert_int_equal(fake_count(&f->fake, "AmazonSQS.ReceiveMessage"), 2);
+    assert_int_equal(fake_count(&f->a.fake, "AmazonSQS.ReceiveMessage"), 2);
 }
 
 static void a_stop_abandons_an_idle_long_poll_after_a_moment(void **state)
 {
     fixture *f = *state;
-    fake_script(&f->fake, (fake_answer){.match = "ReceiveMessage", .hang = 1});
+    fake_script(&f->a.fake, (fake_answer){.match = "ReceiveMessage", .hang = 1});
     wc_message m;
     assert_int_equal(f->src.ops->receive(f->src.self, &m, 1, NULL), WC_WAIT);
     f->src.ops->stop(f->src.self);
     assert_int_equal(f->src.ops->flush(f->src.self), 1); /* the receive is waited for... */
-    uint64_t t0 = f->t.now;
-    while (f->src.ops->flush(f->src.self) > 0 && f->t.now - t0 < 5000)
-        wc_loop_turn(f->loop, -1);
+    uint64_t t0 = f->a.t.now;
+    while (f->src.ops->flush(f->src.self) > 0 && f->a.t.now - t0 < 5000)
+        wc_loop_turn(f->a.loop, -1);
     assert_int_equal(f->src.ops->flush(f->src.self), 0); /* ...for a second, then abandoned */
-    assert_int_equal(f->t.now - t0, 1000);
-    assert_int_equal(f->fake.in_flight, 0);
+    assert_int_equal(f->a.t.now - t0, 1000);
+    assert_int_equal(f->a.fake.in_flight, 0);
 }
 
 /* A standard queue: one receive at a time (overlapping ones would hand messages out in the order
@@ -234,19 +215,19 @@ static void a_standard_queue_receives_one_at_a_time_ahead_of_need(void **state)
 {
     fixture *f = *state;
     char *a = messages(0, 10), *b = messages(10, 10);
-    fake_script(&f->fake, (fake_answer){.match = "ReceiveMessage", .status = 200, .body = a});
-    fake_script(&f->fake, (fake_answer){.match = "ReceiveMessage", .status = 200, .body = b});
-    fake_script(&f->fake, (fake_answer){.match = "ReceiveMessage", .hang = 1});
+    fake_script(&f->a.fake, (fake_answer){.match = "ReceiveMessage", .status = 200, .body = a});
+    fake_script(&f->a.fake, (fake_answer){.match = "ReceiveMessage", .status = 200, .body = b});
+    fake_script(&f->a.fake, (fake_answer){.match = "ReceiveMessage", .hang = 1});
     wc_message m;
     assert_int_equal(f->src.ops->receive(f->src.self, &m, 40, NULL), WC_WAIT);
-    assert_int_equal(fake_count(&f->fake, "AmazonSQS.ReceiveMessage"), 1);
+    assert_int_equal(fake_count(&f->a.fake, "AmazonSQS.ReceiveMessage"), 1);
     turn_until_quiet(f);
     assert_int_equal(f->src.ops->receive(f->src.self, &m, 40, NULL), WC_OK);
     assert_string_equal(m.key, "m0");
     free(m.handle); /* a test without the ending calls */
     wc_message_cleanup(&m);
     /* The second receive went out as soon as the first batch was being handed out. */
-    assert_int_equal(fake_count(&f->fake, "AmazonSQS.ReceiveMessage"), 2);
+    assert_int_equal(fake_count(&f->a.fake, "AmazonSQS.ReceiveMessage"), 2);
     turn_until_quiet(f);
     for (int i = 1; i < 20; i++) {
         assert_int_equal(f->src.ops->receive(f->src.self, &m, 40, NULL), WC_OK);
