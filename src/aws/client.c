@@ -246,6 +246,8 @@ static void drop_calls(wc_aws *aws)
         wc_loop_timer_stop(aws->loop, &c->retry);
         if (c->on_wire)
             aws->transport.ops->cancel(aws->transport.self, c->on_wire);
+        if (c->forget)
+            c->forget(c->ctx);
         call_free(c);
     }
 }
