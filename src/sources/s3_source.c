@@ -410,9 +410,16 @@ static void copied(void *ctx, wc_result result, wc_http_response *resp, const wc
                    const wc_error *err)
 {
     object_call *c = ctx;
+    wc_error e = *err;
+    /* S3 may fail a copy after answering 200 OK: the error is then the body. */
+    if (result == WC_OK && resp && strstr(resp->body, "<Error>")) {
+        wc_aws_error failed;
+        char text[640];
+        wc_aws_error_decode("s3", resp->status, resp->body, resp->len, resp->request_id, &failed);
+        result = wc_error_set(&e, WC_ERR_IO, "%s", wc_aws_error_text(&failed, text, sizeof(text)));
+    }
     if (resp)
         wc_http_response_cleanup(resp);
-    wc_error e = *err;
     /* Copy first, delete after: a failure in between leaves the request in place, never lost. */
     if (result == WC_OK && (result = start_delete(c, &e)) == WC_OK)
         return;
