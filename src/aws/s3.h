@@ -43,7 +43,8 @@ wc_result wc_s3_copy(wc_s3_bucket *b, const char *from_bucket, const char *from_
                      const char *to_key, const wc_param *metadata, size_t n_metadata,
                      wc_aws_error *aerr, wc_error *err);
 
-/* HeadObject. WC_ERR_NOT_FOUND when there is no such key. */
+/* HeadObject. A missing key is WC_ERR_IO, not WC_ERR_NOT_FOUND: a HEAD's 404 has no body, so it
+ * cannot be told from a missing bucket (use GET to tell: NoSuchKey). */
 wc_result wc_s3_head(wc_s3_bucket *b, const char *key, wc_aws_error *aerr, wc_error *err);
 
 /* PutObject, with optional metadata (x-amz-meta-NAME headers) and content type. */
