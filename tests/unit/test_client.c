@@ -208,6 +208,26 @@ static void a_cancelled_call_never_calls_back(void **state)
     assert_int_equal(called, 0);
 }
 
+/* Calls still in flight when the client is freed are dropped with all they hold (valgrind and
+ * LeakSanitizer check that nothing is left), their callbacks never called. */
+static void freeing_the_client_drops_its_calls(void **state)
+{
+    fixture *f = *state;
+    fake_script(&f->a.fake, (fake_answer){.hang = 1});
+    fake_script(&f->a.fake, (fake_answer){.status = 503}); /* then waits for a retry */
+    called = 0;
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(wc_aws_json_start(f->a.aws, "sqs", "AmazonSQS.ReceiveMessage",
+                                           json_pack("{s:s}", "QueueUrl", "q"), count_call, NULL,
+                                           NULL),
+                         WC_OK);
+    wc_loop_turn(f->a.loop, 0);
+    assert_int_equal(wc_aws_in_flight(f->a.aws), 2);
+    wc_aws_free(f->a.aws);
+    f->a.aws = NULL;
+    assert_int_equal(called, 0);
+}
+
 static wc_result abandoned_result;
 static void record_result(void *ctx, wc_result r, json_t *answer, const wc_aws_error *aerr,
                           const wc_error *err)
@@ -249,6 +269,7 @@ int main(void)
         T(malformed_json_answers_are_parse_errors),
         T(a_cancelled_call_never_calls_back),
         T(abandoning_ends_every_call_through_its_callback),
+        T(freeing_the_client_drops_its_calls),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

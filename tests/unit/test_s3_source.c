@@ -193,6 +193,38 @@ static void ack_deletes_and_a_dead_letter_is_copied_with_its_reason_then_deleted
     assert_int_equal(fake_count(&f->a.fake, "DELETE http://127.0.0.1:1/reqs/"), 2);
 }
 
+/* S3 may answer a copy 200 OK and fail while copying, the error then being the body: the request
+ * must not be deleted (it would be lost: neither applied nor dead-lettered). */
+static void a_copy_that_fails_after_its_200_keeps_the_request(void **state)
+{
+    fixture *f = *state;
+    fake_script(&f->a.fake, (fake_answer){.match = "list-type=2&max-keys=100\n",
+                                          .status = 200,
+                                          .body = "<ListBucketResult><Contents><Key>1000000000002"
+                                                  "</Key></Contents></ListBucketResult>"});
+    fake_script(&f->a.fake, (fake_answer){.match = "GET http://127.0.0.1:1/reqs/1000000000002",
+                                          .status = 200,
+                                          .body = "not json"});
+    fake_script(&f->a.fake,
+                (fake_answer){.match = "PUT http://127.0.0.1:1/reqs/dead-letter/1000000000002",
+                              .status = 200,
+                              .body = "<Error><Code>InternalError</Code><Message>We encountered "
+                                      "an internal error.</Message></Error>"});
+    wc_message m;
+    f->src.ops->receive(f->src.self, &m, 10, NULL);
+    turn_until_quiet(f);
+    f->src.ops->receive(f->src.self, &m, 10, NULL);
+    turn_until_quiet(f);
+    assert_int_equal(f->src.ops->receive(f->src.self, &m, 10, NULL), WC_OK);
+    dl_calls = 0;
+    assert_int_equal(f->src.ops->dead_letter(f->src.self, &m, "bad", dl_done, NULL, NULL), WC_OK);
+    wc_message_cleanup(&m);
+    turn_until_quiet(f);
+    assert_int_equal(dl_calls, 1);
+    assert_int_equal(dl_result, WC_ERR_IO);
+    assert_int_equal(fake_count(&f->a.fake, "DELETE"), 0);
+}
+
 static void a_listing_failure_is_told_once_then_the_walk_starts_again(void **state)
 {
     fixture *f = *state;
@@ -224,6 +256,7 @@ int main(void)
         T(the_walk_goes_across_pages_and_hands_out_in_key_order),
         T(a_walk_that_found_nothing_is_one_empty_poll),
         T(ack_deletes_and_a_dead_letter_is_copied_with_its_reason_then_deleted),
+        T(a_copy_that_fails_after_its_200_keeps_the_request),
         T(a_listing_failure_is_told_once_then_the_walk_starts_again),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
