@@ -1,226 +1,134 @@
-/* fake_transport.h - a scripted HTTP transport for the unit tests of the AWS layer (header-only).
+/* fake_transport.h - a scripted HTTP transport for the unit tests of the AWS layer: no network.
  *
- * It fills the transport table (src/aws/transport.h) so the real client, S3, SQS, sources and
- * stores run without a network: each request is recorded as text ("METHOD URL", the headers, a
- * blank line, the body) and answered from a script, from a timer of the loop (never inside
- * start), after an optional delay on the loop's clock. An answer is taken by the first unused
- * script line whose `match` the request's text contains (NULL matches anything); a request that
- * no line answers fails the test.
+ * A wc_transport (see aws/transport.h) whose start() records each request (method, URL, headers,
+ * body, the loop's time) and answers it from a script written by the test:
+ *
+ *     fake_reply(f, "GET /requests/1000", 200, "{...}");             an HTTP answer
+ *     fake_header(fake_reply(f, "PUT ", 200, ""), "ETag", "\"e1\"");  with headers
+ *     fake_network_error(f, NULL, 7, "Failed to connect");           no answer (curl_code 7)
+ *     fake_hang(f, "ReceiveMessage");                                 no answer until cancelled
+ *     fake_delay(fake_reply(f, NULL, 503, ""), 2000);                 answered 2 s later
+ *     fake_times(fake_reply(f, "DELETE ", 204, ""), 3);               answers three requests
+ *
+ * A request takes the first scripted answer, in the order they were written, that is not used up
+ * and whose pattern fits it. A pattern is NULL (any request: answers by order) or
+ * "[METHOD ]TEXT": the method, when one is given (GET, PUT, POST, DELETE, HEAD), must be the
+ * request's, and TEXT must occur in its URL, its X-Amz-Target header or its body. A request no
+ * answer fits fails the test at once, naming the request and the answers left.
+ *
+ * Answers are delivered by a timer of the loop (delay 0: on the next turn), never from inside
+ * start(), as the real transport does. A body over the request's max_body (or the transport's,
+ * 8 MiB) comes back cut with too_large set, as http.c does. Of the answer headers, ETag and
+ * x-amz-request-id / x-amzn-RequestId reach the response (the only ones http.c keeps); others
+ * are ignored.
+ *
+ * fake_world puts the pieces of a test together: a fake clock, a loop on it, the fake transport
+ * and an AWS client using it, with test credentials, a fixed wall time for signing and retry
+ * waits without chance (always the longest: 50, 100, 200, ... ms).
  */
 #ifndef WC_FAKE_TRANSPORT_H
 #define WC_FAKE_TRANSPORT_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
 
 #include "aws/client.h"
 #include "aws/transport.h"
 #include "common/loop.h"
 #include "testutil.h"
 
-typedef struct {
-    const char *match; /* a substring of the request's text, or NULL */
-    long status;       /* the HTTP status (ignored with net_error) */
-    const char *body;  /* NULL: empty */
-    const char *etag;  /* an ETag header, or NULL */
-    int net_error;     /* no answer at all: a reset connection */
-    uint64_t delay_ms; /* the answer comes this much later */
-    int hang;          /* never answers (until cancelled) */
-} fake_answer;
-
-#define FAKE_MAX 64
-
 typedef struct fake_transport fake_transport;
+typedef struct fake_answer fake_answer;
 
-typedef struct fake_call {
-    fake_transport *f;
-    wc_timer timer;
-    wc_http_done done;
-    void *ctx;
-    const fake_answer *answer;
-    size_t max_body;
-    struct fake_call *next;
-} fake_call;
-
-struct fake_transport {
-    wc_loop *loop;
-    fake_answer script[FAKE_MAX];
-    int used[FAKE_MAX];
-    size_t n_script;
-    char *requests[256]; /* what was sent, in order */
-    size_t n_requests;
-    fake_call *calls;
-    int in_flight;
-};
-
-static inline void fake_script(fake_transport *f, fake_answer a)
-{
-    assert_true(f->n_script < FAKE_MAX);
-    f->script[f->n_script++] = a;
-}
-
-static inline void fake_unlink(fake_transport *f, fake_call *c)
-{
-    for (fake_call **link = &f->calls; *link; link = &(*link)->next)
-        if (*link == c) {
-            *link = c->next;
-            break;
-        }
-    f->in_flight--;
-}
-
-static inline void fake_answer_now(void *ctx)
-{
-    fake_call *c = ctx;
-    fake_transport *f = c->f;
-    const fake_answer *a = c->answer;
-    wc_http_response r;
-    memset(&r, 0, sizeof(r));
-    const char *body = a->body ? a->body : "";
-    if (a->net_error) {
-        r.curl_code = 56;
-        snprintf(r.error, sizeof(r.error), "Connection reset by peer (fake)");
-        r.body = strdup("");
-    } else if (c->max_body && strlen(body) > c->max_body) {
-        r.too_large = 1;
-        r.curl_code = 23;
-        snprintf(r.error, sizeof(r.error), "response body over the %zu-byte limit", c->max_body);
-        r.body = strdup("");
-    } else {
-        r.status = a->status;
-        r.body = strdup(body);
-        r.len = strlen(body);
-        r.request_id = strdup("fake-request-id");
-        r.etag = a->etag ? strdup(a->etag) : NULL;
-    }
-    fake_unlink(f, c);
-    wc_http_done done = c->done;
-    void *done_ctx = c->ctx;
-    free(c);
-    done(done_ctx, &r);
-}
-
-static inline wc_result fake_start(void *self, const wc_http_request *req, wc_http_done done,
-                                   void *ctx, void **handle, wc_error *err)
-{
-    fake_transport *f = self;
-    size_t len = strlen(req->method) + strlen(req->url) + req->body_len + 8;
-    for (size_t i = 0; i < req->n_headers; i++)
-        len += strlen(req->headers[i].name) + strlen(req->headers[i].value) + 4;
-    char *text = malloc(len);
-    assert_non_null(text);
-    size_t o = (size_t)snprintf(text, len, "%s %s\n", req->method, req->url);
-    for (size_t i = 0; i < req->n_headers; i++)
-        o += (size_t)snprintf(text + o, len - o, "%s: %s\n", req->headers[i].name,
-                              req->headers[i].value);
-    o += (size_t)snprintf(text + o, len - o, "\n");
-    if (req->body_len)
-        memcpy(text + o, req->body, req->body_len);
-    text[o + req->body_len] = '\0';
-    assert_true(f->n_requests < 256);
-    f->requests[f->n_requests++] = text;
-    const fake_answer *a = NULL;
-    for (size_t i = 0; i < f->n_script && !a; i++)
-        if (!f->used[i] && (!f->script[i].match || strstr(text, f->script[i].match))) {
-            f->used[i] = 1;
-            a = &f->script[i];
-        }
-    if (!a)
-        fail_msg("fake transport: no answer scripted for:\n%s", text);
-    fake_call *c = calloc(1, sizeof(*c));
-    assert_non_null(c);
-    *c = (fake_call){.f = f, .done = done, .ctx = ctx, .answer = a, .max_body = req->max_body};
-    c->next = f->calls;
-    f->calls = c;
-    f->in_flight++;
-    if (!a->hang)
-        wc_loop_timer_start(f->loop, &c->timer, a->delay_ms, fake_answer_now, c);
-    if (handle)
-        *handle = c;
-    return WC_OK;
-}
-
-static inline void fake_cancel(void *self, void *handle)
-{
-    fake_transport *f = self;
-    fake_call *c = handle;
-    wc_loop_timer_stop(f->loop, &c->timer);
-    fake_unlink(f, c);
-    free(c);
-}
-
-static inline int fake_in_flight(void *self)
-{
-    return ((fake_transport *)self)->in_flight;
-}
-
-static inline void fake_destroy(void *self)
-{
-    fake_transport *f = self;
-    while (f->calls) {
-        fake_call *c = f->calls;
-        f->calls = c->next;
-        wc_loop_timer_stop(f->loop, &c->timer);
-        free(c);
-    }
-    for (size_t i = 0; i < f->n_requests; i++)
-        free(f->requests[i]);
-    f->n_requests = 0;
-}
-
-static const wc_transport_ops fake_ops = {"fake", fake_start, fake_cancel, fake_in_flight,
-                                          fake_destroy};
-
-static inline wc_transport fake_transport_of(fake_transport *f)
-{
-    wc_transport t = {&fake_ops, f, f->loop};
-    return t;
-}
-
-/* How many recorded requests contain needle. */
-static inline int fake_count(const fake_transport *f, const char *needle)
-{
-    int n = 0;
-    for (size_t i = 0; i < f->n_requests; i++)
-        if (strstr(f->requests[i], needle))
-            n++;
-    return n;
-}
-
-/* An AWS client on a fake clock and the fake transport, credentials from the environment
- * (key_id), region us-east-1, every service at http://127.0.0.1:1. wall and random may be NULL. */
+/* A request as the transport saw it (every string owned by the fake). */
 typedef struct {
-    fake_time t;
+    char *method;
+    char *url;
+    wc_param *headers;
+    size_t n_headers;
+    char *body; /* NUL-terminated; "" when none */
+    size_t body_len;
+    long timeout_ms;
+    size_t max_body;
+    uint64_t at_ms; /* the loop's time when it was started */
+    int answered;   /* its answer was delivered */
+    int cancelled;  /* cancelled before an answer */
+} fake_request;
+
+#define FAKE_FOREVER ((unsigned)-1)
+
+fake_transport *fake_transport_new(wc_loop *loop);
+/* Frees the fake; requests still in flight are dropped (their callbacks never run). */
+void fake_transport_free(fake_transport *f);
+/* The table to give wc_aws_config.transport (valid as long as the fake). */
+const wc_transport *fake_transport_table(fake_transport *f);
+/* The body cap when a request names none (default 8 MiB). */
+void fake_set_max_body(fake_transport *f, size_t max_body);
+
+/* --- the script --- */
+
+/* An HTTP answer: status and body (NULL: empty). */
+fake_answer *fake_reply(fake_transport *f, const char *pattern, long status, const char *body);
+/* No HTTP answer: the connection failed (curl_code non-zero, message in the response's error). */
+fake_answer *fake_network_error(fake_transport *f, const char *pattern, int curl_code,
+                                const char *message);
+/* No answer at all until the request is cancelled. */
+fake_answer *fake_hang(fake_transport *f, const char *pattern);
+/* A header of the answer. Returns a. */
+fake_answer *fake_header(fake_answer *a, const char *name, const char *value);
+/* Delivered ms of loop time after the request started. Returns a. */
+fake_answer *fake_delay(fake_answer *a, uint64_t ms);
+/* Answers n requests (FAKE_FOREVER: any number) instead of one. Returns a. */
+fake_answer *fake_times(fake_answer *a, unsigned n);
+
+/* Scripted answers not used up (FAKE_FOREVER ones never count). */
+size_t fake_unused(const fake_transport *f);
+/* Fails the test when some scripted answer was not used up, naming them. */
+void fake_assert_all_used(const fake_transport *f);
+
+/* --- what was sent --- */
+
+size_t fake_count(const fake_transport *f);
+/* Request i (from 0) in the order they were started; fails the test when there is none. */
+const fake_request *fake_request_at(const fake_transport *f, size_t i);
+const fake_request *fake_last(const fake_transport *f);
+/* How many requests fit pattern (as the script's patterns). */
+size_t fake_count_matching(const fake_transport *f, const char *pattern);
+/* The nth (from 0) request that fits pattern; fails the test when there is none. */
+const fake_request *fake_find(const fake_transport *f, const char *pattern, size_t nth);
+/* A header's value (name in any case), or NULL. */
+const char *fake_request_header(const fake_request *r, const char *name);
+/* The body parsed as JSON (a new reference); fails the test when it is not JSON. */
+json_t *fake_request_json(const fake_request *r);
+/* Requests started and neither answered nor cancelled (hanging ones included). */
+int fake_in_flight(const fake_transport *f);
+
+/* --- a whole test set-up --- */
+
+#define FAKE_WALL_TIME 1440938160 /* 2015-08-30T12:36:00Z: X-Amz-Date 20150830T123600Z */
+#define FAKE_START_MS  1000000    /* the fake clock's time when a world is made */
+
+typedef struct {
+    fake_time time;
     wc_clock clock;
     wc_loop *loop;
-    fake_transport fake;
-    wc_transport transport;
+    fake_transport *fake;
     wc_aws *aws;
-} fake_aws;
+} fake_world;
 
-static inline void fake_aws_init(fake_aws *a, const char *key_id, time_t (*wall)(void),
-                                 uint64_t (*random)(void *, uint64_t))
-{
-    a->t.now = 1000;
-    a->clock = (wc_clock){fake_now, fake_sleep, &a->t};
-    a->loop = wc_loop_new(&a->clock);
-    a->fake.loop = a->loop;
-    a->transport = fake_transport_of(&a->fake);
-    setenv("AWS_ACCESS_KEY_ID", key_id, 1);
-    setenv("AWS_SECRET_ACCESS_KEY", "secret", 1);
-    unsetenv("AWS_SESSION_TOKEN");
-    wc_aws_config c = {.region = "us-east-1",
-                       .endpoint_url = "http://127.0.0.1:1",
-                       .loop = a->loop,
-                       .transport = &a->transport,
-                       .wall_time = wall};
-    c.retry.random = random;
-    a->aws = wc_aws_new(&c, NULL);
-    assert_non_null(a->aws);
-}
-
-static inline void fake_aws_cleanup(fake_aws *a)
-{
-    wc_aws_free(a->aws);
-    fake_destroy(&a->fake);
-    wc_loop_free(a->loop);
-}
+/* Test credentials in the environment (AKIDEXAMPLE), region us-east-1, and endpoint_url (NULL:
+ * AWS's own endpoints, virtual-hosted S3). Fails the test when the client cannot be made. */
+fake_world *fake_world_new(const char *endpoint_url);
+/* Frees the client, then the fake, then the loop. */
+void fake_world_free(fake_world *w);
+/* The wall time the clients sign with: FAKE_WALL_TIME plus the seconds the fake clock moved. */
+time_t fake_wall_time(void);
+/* Turns the loop until nothing is left to run (no timer; a hanging request does not count). Fails
+ * the test after many turns (something keeps itself busy). */
+void fake_run(fake_world *w);
+/* Turns the loop until *flag is non-zero, or fails the test after many turns. */
+void fake_run_until(fake_world *w, const int *flag);
 
 #endif

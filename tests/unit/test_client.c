@@ -1,275 +1,601 @@
-/* Tests of the AWS client (client.c) against the scripted fake transport: signing with the
- * injected time, retries with backoff on a fake clock, what each kind of error answer means, the
- * body cap, cancelling and abandoning calls. No network. */
+/* The AWS client (client.c) against scripted answers: signing, retries with backoff on the fake
+ * clock, what each kind of answer means, size caps, bad JSON, cancelling. */
 #include "aws/client.h"
+#include "aws/sigv4.h"
 #include "fake_transport.h"
 
-typedef struct {
-    fake_aws a;
-} fixture;
-
-static time_t fixed_time(void)
-{
-    return 1440938160; /* 2015-08-30T12:36:00Z */
-}
-
-/* Full jitter at its top: the waits are the caps themselves, so the test can add them up. */
-static uint64_t all_of_it(void *state, uint64_t n)
-{
-    return n;
-}
+#define S3_BASE "https://s3.us-east-1.amazonaws.com"
 
 static int setup(void **state)
 {
-    fixture *f = calloc(1, sizeof(*f));
-    fake_aws_init(&f->a, "AKIDCLIENTTEST", fixed_time, all_of_it);
-    *state = f;
+    *state = fake_world_new(NULL);
     return 0;
 }
 
 static int teardown(void **state)
 {
-    fixture *f = *state;
-    fake_aws_cleanup(&f->a);
-    free(f);
+    fake_world_free(*state);
     return 0;
 }
 
-/* One JSON call, waited for; the answer's text in *out (freed by the caller) when asked. */
-static wc_result json_call(fixture *f, const char *target, wc_error *err)
+static int starts_with(const char *s, const char *prefix)
 {
-    wc_aws_error aerr;
-    json_t *answer = NULL;
-    wc_result r = wc_aws_json(f->a.aws, "sqs", target, json_pack("{s:s}", "QueueUrl", "q"), &answer,
-                              &aerr, err);
-    json_decref(answer);
-    return r;
+    return s && strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
-static void signs_with_the_injected_time_and_credentials(void **state)
+/* One S3 call, waited for. */
+static wc_result s3_call(fake_world *w, const char *method, const char *path, const char *body,
+                         size_t max_body, wc_http_response *resp, wc_aws_error *aerr, wc_error *err)
 {
-    fixture *f = *state;
-    fake_script(&f->a.fake, (fake_answer){.status = 200, .body = "{}"});
-    assert_int_equal(json_call(f, "AmazonSQS.GetQueueAttributes", NULL), WC_OK);
-    assert_int_equal(f->a.fake.n_requests, 1);
-    const char *sent = f->a.fake.requests[0];
-    assert_non_null(strstr(sent, "POST http://127.0.0.1:1/\n"));
-    assert_non_null(strstr(sent, "X-Amz-Date: 20150830T123600Z\n"));
-    assert_non_null(strstr(sent, "Credential=AKIDCLIENTTEST/20150830/us-east-1/sqs/aws4_request"));
-    assert_non_null(strstr(sent, "X-Amz-Target: AmazonSQS.GetQueueAttributes\n"));
-    assert_non_null(strstr(sent, "\n\n{\"QueueUrl\":\"q\"}"));
+    wc_aws_request req = {.service = "s3",
+                          .method = method,
+                          .base = S3_BASE,
+                          .path = path,
+                          .body = body,
+                          .body_len = body ? strlen(body) : 0,
+                          .max_body = max_body};
+    return wc_aws_send(w->aws, &req, resp, aerr, err);
 }
 
-static void throttling_and_5xx_are_retried_with_backoff_then_succeed(void **state)
+/* One AWS JSON call, waited for; *out gets the answer (or NULL). */
+static wc_result json_call(fake_world *w, const char *service, const char *target, json_t **out,
+                           wc_aws_error *aerr, wc_error *err)
 {
-    fixture *f = *state;
-    fake_script(&f->a.fake, (fake_answer){.status = 400,
-                                          .body = "{\"__type\":\"com.amazonaws.dynamodb.v20120810#"
-                                                  "ProvisionedThroughputExceededException\","
-                                                  "\"message\":\"slow down\"}"});
-    fake_script(&f->a.fake, (fake_answer){.status = 503, .body = ""});
-    fake_script(&f->a.fake, (fake_answer){.status = 500, .body = "{\"__type\":\"InternalError\"}"});
-    fake_script(&f->a.fake, (fake_answer){.status = 200, .body = "{}"});
-    uint64_t t0 = f->a.t.now;
-    assert_int_equal(json_call(f, "AmazonSQS.ReceiveMessage", NULL), WC_OK);
-    assert_int_equal(f->a.fake.n_requests, 4);
-    /* Each retry waited on a timer of the loop, 50, 100 and 200 ms (the fake clock moved to each;
-     * nothing slept). */
-    assert_int_equal(f->a.t.now - t0, 350);
-    assert_int_equal(wc_aws_get_stats(f->a.aws)->retries, 3);
-    assert_int_equal(wc_aws_get_stats(f->a.aws)->sent, 4);
+    return wc_aws_json(w->aws, service, target, json_pack("{s:s}", "TableName", "widgets"), out,
+                       aerr, err);
 }
 
-static void s3_slowdown_in_xml_is_retried(void **state)
+#define S3_ERROR(code, message)                                                                    \
+    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>" code "</Code><Message>" message    \
+    "</Message><RequestId>XMLREQ</RequestId></Error>"
+
+#define DYNAMO_ERROR(code, message)                                                                \
+    "{\"__type\":\"com.amazonaws.dynamodb.v20120810#" code "\",\"message\":\"" message "\"}"
+
+/* --- signing --- */
+
+static void signs_with_the_injected_wall_time(void **state)
 {
-    fixture *f = *state;
-    fake_script(&f->a.fake,
-                (fake_answer){.status = 503,
-                              .body = "<?xml version=\"1.0\"?><Error><Code>SlowDown</Code>"
-                                      "<Message>Reduce your request rate.</Message></Error>"});
-    fake_script(&f->a.fake, (fake_answer){.status = 200, .body = "x"});
-    wc_aws_request req = {"s3", "GET", "http://127.0.0.1:1", "/b/k", NULL, 0, NULL, 0, NULL, 0, 0,
-                          0,    0};
+    fake_world *w = *state;
+    fake_reply(w->fake, "GET /bucket/a%20key", 200, "hello");
     wc_http_response resp;
     wc_aws_error aerr;
-    assert_int_equal(wc_aws_send(f->a.aws, &req, &resp, &aerr, NULL), WC_OK);
-    assert_string_equal(resp.body, "x");
+    wc_error err;
+    assert_int_equal(s3_call(w, "GET", "/bucket/a key", NULL, 0, &resp, &aerr, &err), WC_OK);
+    assert_string_equal(resp.body, "hello");
     wc_http_response_cleanup(&resp);
-    assert_int_equal(f->a.fake.n_requests, 2);
+
+    const fake_request *r = fake_last(w->fake);
+    assert_string_equal(r->method, "GET");
+    assert_string_equal(r->url, S3_BASE "/bucket/a%20key");
+    assert_string_equal(fake_request_header(r, "X-Amz-Date"), "20150830T123600Z");
+    assert_string_equal(fake_request_header(r, "Host"), "s3.us-east-1.amazonaws.com");
+    assert_string_equal(fake_request_header(r, "X-Amz-Content-SHA256"),
+                        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    const char *auth = fake_request_header(r, "Authorization");
+    assert_true(starts_with(auth, "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/s3/"
+                                  "aws4_request, SignedHeaders=host;x-amz-content-sha256;"
+                                  "x-amz-date, Signature="));
+    assert_null(fake_request_header(r, "X-Amz-Security-Token"));
+
+    /* The signature is the one of exactly the headers that were sent. */
+    wc_param signed_headers[8];
+    size_t n = 0;
+    for (size_t i = 0; i < r->n_headers; i++)
+        if (strcmp(r->headers[i].name, "Authorization") != 0)
+            signed_headers[n++] = r->headers[i];
+    wc_sigv4_request sreq = {"GET",
+                             "/bucket/a key",
+                             NULL,
+                             0,
+                             signed_headers,
+                             n,
+                             fake_request_header(r, "X-Amz-Content-SHA256")};
+    wc_sigv4_signer signer = {"AKIDEXAMPLE",
+                              "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+                              "us-east-1",
+                              "s3",
+                              FAKE_WALL_TIME,
+                              0,
+                              NULL};
+    char *expected = wc_sigv4_authorization(&signer, &sreq);
+    assert_string_equal(auth, expected);
+    free(expected);
 }
 
-/* What an answer means: "not there" only from the answers that say so about the object named. */
-static void each_error_answer_means_what_it_says(void **state)
+static void signs_the_body(void **state)
 {
-    fixture *f = *state;
-    struct {
-        const char *service;
-        long status;
-        const char *body;
-        wc_result want;
-    } cases[] = {
-        {"s3", 404, "<Error><Code>NoSuchKey</Code><Message>m</Message></Error>", WC_ERR_NOT_FOUND},
-        {"s3", 404, "<Error><Code>NoSuchBucket</Code><Message>m</Message></Error>", WC_ERR_IO},
-        {"s3", 403, "<Error><Code>AccessDenied</Code><Message>m</Message></Error>", WC_ERR_IO},
-        {"s3", 412, "<Error><Code>PreconditionFailed</Code></Error>", WC_ERR_CONFLICT},
-        {"s3", 400, "<Error><Code>KeyTooLongError</Code></Error>", WC_ERR_REJECTED},
-        {"dynamodb", 400,
-         "{\"__type\":\"com.amazonaws.dynamodb.v20120810#ResourceNotFoundException\"}", WC_ERR_IO},
-        {"dynamodb", 400,
-         "{\"__type\":\"com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException\"}",
-         WC_ERR_CONFLICT},
-        {"dynamodb", 400, "{\"__type\":\"com.amazon.coral.validate#ValidationException\"}",
-         WC_ERR_REJECTED},
-        {"sqs", 400, "{\"__type\":\"com.amazonaws.sqs#QueueDoesNotExist\"}", WC_ERR_NOT_FOUND},
+    fake_world *w = *state;
+    fake_reply(w->fake, "PUT /bucket/k", 200, "");
+    wc_http_response resp;
+    wc_aws_error aerr;
+    wc_error err;
+    assert_int_equal(s3_call(w, "PUT", "/bucket/k", "body", 0, &resp, &aerr, &err), WC_OK);
+    wc_http_response_cleanup(&resp);
+    const fake_request *r = fake_last(w->fake);
+    assert_string_equal(r->body, "body");
+    assert_int_equal(r->body_len, 4);
+    char hash[65];
+    wc_sha256_hex("body", 4, hash);
+    assert_string_equal(fake_request_header(r, "X-Amz-Content-SHA256"), hash);
+}
+
+static void signs_the_session_token_when_there_is_one(void **state)
+{
+    fake_world *w = *state;
+    /* The credentials are read on the first call: a token set before it is used. */
+    setenv("AWS_SESSION_TOKEN", "TOKEN/with+chars=", 1);
+    fake_reply(w->fake, "dynamodb", 200, "{}");
+    json_t *out = NULL;
+    wc_aws_error aerr;
+    wc_error err;
+    assert_int_equal(json_call(w, "dynamodb", "DynamoDB_20120810.DescribeTable", &out, &aerr, &err),
+                     WC_OK);
+    json_decref(out);
+    unsetenv("AWS_SESSION_TOKEN");
+    const fake_request *r = fake_last(w->fake);
+    assert_string_equal(fake_request_header(r, "X-Amz-Security-Token"), "TOKEN/with+chars=");
+    const char *auth = fake_request_header(r, "Authorization");
+    assert_non_null(strstr(auth, "/20150830/us-east-1/dynamodb/aws4_request, SignedHeaders=content-"
+                                 "type;host;x-amz-content-sha256;x-amz-date;x-amz-security-token;"
+                                 "x-amz-target, Signature="));
+    assert_string_equal(r->url, "https://dynamodb.us-east-1.amazonaws.com/");
+    assert_string_equal(fake_request_header(r, "X-Amz-Target"), "DynamoDB_20120810.DescribeTable");
+    assert_string_equal(fake_request_header(r, "Content-Type"), "application/x-amz-json-1.0");
+    assert_string_equal(r->body, "{\"TableName\":\"widgets\"}");
+}
+
+static void a_retry_is_signed_anew_at_its_own_time(void **state)
+{
+    fake_world *w = *state;
+    fake_delay(fake_reply(w->fake, NULL, 503, S3_ERROR("SlowDown", "Reduce your request rate")),
+               3000);
+    fake_reply(w->fake, NULL, 200, "ok");
+    wc_http_response resp;
+    wc_aws_error aerr;
+    wc_error err;
+    assert_int_equal(s3_call(w, "GET", "/bucket/k", NULL, 0, &resp, &aerr, &err), WC_OK);
+    wc_http_response_cleanup(&resp);
+    assert_int_equal(fake_count(w->fake), 2);
+    assert_string_equal(fake_request_header(fake_request_at(w->fake, 0), "X-Amz-Date"),
+                        "20150830T123600Z");
+    /* Answered 3 s later, retried 50 ms after that. */
+    assert_int_equal(fake_request_at(w->fake, 1)->at_ms - fake_request_at(w->fake, 0)->at_ms, 3050);
+    assert_string_equal(fake_request_header(fake_request_at(w->fake, 1), "X-Amz-Date"),
+                        "20150830T123603Z");
+}
+
+/* --- retries --- */
+
+static void retries_s3_slowdown_with_backoff_then_succeeds(void **state)
+{
+    fake_world *w = *state;
+    fake_times(fake_reply(w->fake, "GET /bucket/k", 503,
+                          S3_ERROR("SlowDown", "Please reduce your request rate.")),
+               2);
+    fake_header(fake_reply(w->fake, "GET /bucket/k", 200, "data"), "ETag", "\"abc\"");
+    wc_http_response resp;
+    wc_aws_error aerr;
+    wc_error err;
+    assert_int_equal(s3_call(w, "GET", "/bucket/k", NULL, 0, &resp, &aerr, &err), WC_OK);
+    assert_string_equal(resp.body, "data");
+    assert_string_equal(resp.etag, "\"abc\"");
+    wc_http_response_cleanup(&resp);
+    assert_int_equal(fake_count(w->fake), 3);
+    /* Backoff on the loop's (fake) clock: 50 ms, then 100 ms. */
+    assert_int_equal(fake_request_at(w->fake, 0)->at_ms, FAKE_START_MS);
+    assert_int_equal(fake_request_at(w->fake, 1)->at_ms, FAKE_START_MS + 50);
+    assert_int_equal(fake_request_at(w->fake, 2)->at_ms, FAKE_START_MS + 150);
+    assert_int_equal(wc_aws_get_stats(w->aws)->sent, 3);
+    assert_int_equal(wc_aws_get_stats(w->aws)->retries, 2);
+    fake_assert_all_used(w->fake);
+}
+
+static void retries_json_throttling_of_sqs_and_dynamodb(void **state)
+{
+    fake_world *w = *state;
+    fake_reply(w->fake, "AmazonSQS.SendMessage", 400,
+               "{\"__type\":\"com.amazon.coral.availability#ThrottlingException\","
+               "\"message\":\"Rate exceeded\"}");
+    fake_reply(w->fake, "AmazonSQS.SendMessage", 200, "{\"MessageId\":\"m1\"}");
+    fake_reply(w->fake, "DynamoDB_20120810.PutItem", 400,
+               DYNAMO_ERROR("ProvisionedThroughputExceededException", "Slow down"));
+    fake_reply(w->fake, "DynamoDB_20120810.PutItem", 400,
+               DYNAMO_ERROR("ThrottlingException", "Slow down"));
+    fake_reply(w->fake, "DynamoDB_20120810.PutItem", 200, "{}");
+    json_t *out = NULL;
+    wc_aws_error aerr;
+    wc_error err;
+    assert_int_equal(json_call(w, "sqs", "AmazonSQS.SendMessage", &out, &aerr, &err), WC_OK);
+    assert_string_equal(json_string_value(json_object_get(out, "MessageId")), "m1");
+    json_decref(out);
+    assert_int_equal(json_call(w, "dynamodb", "DynamoDB_20120810.PutItem", &out, &aerr, &err),
+                     WC_OK);
+    assert_true(json_is_object(out));
+    json_decref(out);
+    assert_int_equal(fake_count(w->fake), 5);
+    assert_int_equal(fake_count_matching(w->fake, "AmazonSQS.SendMessage"), 2);
+    assert_int_equal(fake_count_matching(w->fake, "DynamoDB_20120810.PutItem"), 3);
+    assert_int_equal(fake_request_at(w->fake, 4)->at_ms - fake_request_at(w->fake, 2)->at_ms, 150);
+    assert_int_equal(wc_aws_get_stats(w->aws)->retries, 3);
+    fake_assert_all_used(w->fake);
+}
+
+static void gives_up_after_max_attempts_of_500(void **state)
+{
+    fake_world *w = *state;
+    fake_times(fake_header(fake_reply(w->fake, NULL, 500,
+                                      DYNAMO_ERROR("InternalServerError", "Internal error")),
+                           "x-amzn-RequestId", "REQ500"),
+               5);
+    json_t *out = NULL;
+    wc_aws_error aerr;
+    wc_error err;
+    assert_int_equal(json_call(w, "dynamodb", "DynamoDB_20120810.PutItem", &out, &aerr, &err),
+                     WC_ERR_IO);
+    assert_null(out);
+    assert_int_equal(fake_count(w->fake), 5);
+    uint64_t waits[4] = {50, 100, 200, 400};
+    for (size_t i = 0; i < 4; i++)
+        assert_int_equal(
+            fake_request_at(w->fake, i + 1)->at_ms - fake_request_at(w->fake, i)->at_ms, waits[i]);
+    assert_string_equal(aerr.code, "InternalServerError");
+    assert_int_equal(aerr.status, 500);
+    assert_string_equal(aerr.request_id, "REQ500");
+    assert_string_equal(err.msg,
+                        "InternalServerError: Internal error (HTTP 500, request id REQ500)");
+    assert_int_equal(wc_aws_in_flight(w->aws), 0);
+}
+
+static void a_permanent_400_is_not_retried(void **state)
+{
+    fake_world *w = *state;
+    fake_reply(w->fake, NULL, 400, S3_ERROR("InvalidArgument", "Bad argument"));
+    fake_reply(w->fake, NULL, 403, S3_ERROR("AccessDenied", "Access Denied"));
+    wc_http_response resp;
+    wc_aws_error aerr;
+    wc_error err;
+    assert_int_equal(s3_call(w, "GET", "/bucket/k", NULL, 0, &resp, &aerr, &err), WC_ERR_IO);
+    assert_string_equal(aerr.code, "InvalidArgument");
+    assert_int_equal(fake_count(w->fake), 1);
+    assert_int_equal(s3_call(w, "GET", "/bucket/k", NULL, 0, &resp, &aerr, &err), WC_ERR_IO);
+    assert_string_equal(aerr.code, "AccessDenied");
+    assert_string_equal(err.msg, "AccessDenied: Access Denied (HTTP 403, request id XMLREQ)");
+    assert_int_equal(fake_count(w->fake), 2);
+    assert_int_equal(wc_aws_get_stats(w->aws)->retries, 0);
+}
+
+static void network_errors_are_retried_then_reported(void **state)
+{
+    fake_world *w = *state;
+    fake_network_error(w->fake, NULL, 7, "Failed to connect to s3 port 443: Connection refused");
+    fake_reply(w->fake, NULL, 200, "fine");
+    fake_times(fake_network_error(w->fake, NULL, 28, "Operation timed out after 30000 ms"), 5);
+    wc_http_response resp;
+    wc_aws_error aerr;
+    wc_error err;
+    assert_int_equal(s3_call(w, "GET", "/bucket/k", NULL, 0, &resp, &aerr, &err), WC_OK);
+    assert_string_equal(resp.body, "fine");
+    wc_http_response_cleanup(&resp);
+    assert_int_equal(fake_count(w->fake), 2);
+
+    assert_int_equal(s3_call(w, "GET", "/bucket/k", NULL, 0, &resp, &aerr, &err), WC_ERR_IO);
+    assert_int_equal(fake_count(w->fake), 7);
+    assert_string_equal(aerr.code, "NetworkError");
+    assert_int_equal(aerr.status, 0);
+    assert_non_null(strstr(err.msg, "Operation timed out after 30000 ms"));
+    assert_non_null(strstr(err.msg, "GET " S3_BASE));
+    fake_assert_all_used(w->fake);
+}
+
+/* --- what an answer means --- */
+
+typedef struct {
+    const char *service;
+    const char *method;
+    long status;
+    const char *body;
+    wc_result expected;
+    const char *code;
+} case_t;
+
+static void answers_are_classified(void **state)
+{
+    fake_world *w = *state;
+    static const case_t cases[] = {
+        {"s3", "GET", 404, S3_ERROR("NoSuchKey", "The specified key does not exist."),
+         WC_ERR_NOT_FOUND, "NoSuchKey"},
+        /* A missing bucket or table is an outage, never a missing widget. */
+        {"s3", "GET", 404, S3_ERROR("NoSuchBucket", "The specified bucket does not exist"),
+         WC_ERR_IO, "NoSuchBucket"},
+        {"s3", "HEAD", 404, "", WC_ERR_IO, "NotFound"},
+        {"dynamodb", "POST", 400,
+         DYNAMO_ERROR("ResourceNotFoundException", "Requested resource not found"), WC_ERR_IO,
+         "ResourceNotFoundException"},
+        {"dynamodb", "POST", 400, DYNAMO_ERROR("ValidationException", "Item size has exceeded"),
+         WC_ERR_REJECTED, "ValidationException"},
+        {"dynamodb", "POST", 400,
+         DYNAMO_ERROR("ConditionalCheckFailedException", "The conditional request failed"),
+         WC_ERR_CONFLICT, "ConditionalCheckFailedException"},
+        {"s3", "PUT", 412, S3_ERROR("PreconditionFailed", "At least one precondition failed"),
+         WC_ERR_CONFLICT, "PreconditionFailed"},
+        {"s3", "PUT", 412, "", WC_ERR_CONFLICT, "PreconditionFailed"},
+        {"s3", "PUT", 400, S3_ERROR("KeyTooLongError", "Your key is too long"), WC_ERR_REJECTED,
+         "KeyTooLongError"},
+        {"sqs", "POST", 400,
+         "{\"__type\":\"com.amazonaws.sqs#QueueDoesNotExist\",\"message\":\"The specified queue "
+         "does not exist.\"}",
+         WC_ERR_NOT_FOUND, "QueueDoesNotExist"},
+        {"sqs", "POST", 400,
+         "{\"__type\":\"com.amazonaws.sqs#InvalidParameterValue\",\"message\":\"bad\"}",
+         WC_ERR_REJECTED, "InvalidParameterValue"},
+        {"sqs", "POST", 400, "not json at all", WC_ERR_IO, "BadRequest"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        fake_script(&f->a.fake, (fake_answer){.status = cases[i].status, .body = cases[i].body});
-        wc_aws_request req = {cases[i].service,
-                              "GET",
-                              "http://127.0.0.1:1",
-                              "/x",
-                              NULL,
-                              0,
-                              NULL,
-                              0,
-                              NULL,
-                              0,
-                              0,
-                              0,
-                              0};
+        const case_t *c = &cases[i];
+        fake_header(fake_reply(w->fake, NULL, c->status, c->body), "x-amz-request-id", "RID");
+        const char *base = strcmp(c->service, "s3") == 0 ? S3_BASE
+                           : strcmp(c->service, "sqs") == 0
+                               ? "https://sqs.us-east-1.amazonaws.com"
+                               : "https://dynamodb.us-east-1.amazonaws.com";
+        wc_aws_request req = {.service = c->service,
+                              .method = c->method,
+                              .base = base,
+                              .path = strcmp(c->service, "s3") == 0 ? "/bucket/k" : "/",
+                              .body = "{}",
+                              .body_len = 2};
         wc_http_response resp;
         wc_aws_error aerr;
         wc_error err;
-        wc_result r = wc_aws_send(f->a.aws, &req, &resp, &aerr, &err);
-        if (r != cases[i].want)
-            fail_msg("case %zu (%s): got %s, want %s (%s)", i, cases[i].body, wc_result_name(r),
-                     wc_result_name(cases[i].want), err.msg);
+        wc_result result = wc_aws_send(w->aws, &req, &resp, &aerr, &err);
+        if (result != c->expected || strcmp(aerr.code, c->code) != 0)
+            fail_msg("case %zu (%s %ld): %s (%s), wanted %s (%s)", i, c->service, c->status,
+                     wc_result_name(result), aerr.code, wc_result_name(c->expected), c->code);
+        assert_int_equal(err.code, c->expected);
+        assert_int_equal(aerr.status, c->status);
+        assert_string_equal(aerr.request_id, "RID");
+        assert_string_equal(aerr.service, c->service);
+        assert_int_equal(fake_count(w->fake), i + 1); /* none of them retried */
     }
-    /* Client errors are not retried: one request each. */
-    assert_int_equal(f->a.fake.n_requests, sizeof(cases) / sizeof(cases[0]));
 }
 
-static void network_failures_are_retried_then_reported(void **state)
+static void an_answer_over_the_cap_is_too_large_and_not_retried(void **state)
 {
-    fixture *f = *state;
-    for (int i = 0; i < 5; i++)
-        fake_script(&f->a.fake, (fake_answer){.net_error = 1});
-    wc_error err;
-    assert_int_equal(json_call(f, "AmazonSQS.ReceiveMessage", &err), WC_ERR_IO);
-    assert_int_equal(f->a.fake.n_requests, 5); /* the default: five tries in all */
-    assert_non_null(strstr(err.msg, "NetworkError"));
-    assert_non_null(strstr(err.msg, "Connection reset by peer"));
-}
-
-static void an_answer_over_the_cap_is_an_error_not_retried(void **state)
-{
-    fixture *f = *state;
-    fake_script(&f->a.fake, (fake_answer){.status = 200, .body = "0123456789"});
-    wc_aws_request req = {"s3", "GET", "http://127.0.0.1:1", "/b/k", NULL, 0, NULL, 0, NULL, 0, 0,
-                          0,    5};
+    fake_world *w = *state;
+    fake_reply(w->fake, NULL, 200, "0123456789abcdefXYZ");
+    fake_reply(w->fake, NULL, 200, "0123456789");
+    fake_reply(w->fake, NULL, 200, "0123456789abcdef");
     wc_http_response resp;
     wc_aws_error aerr;
-    assert_int_equal(wc_aws_send(f->a.aws, &req, &resp, &aerr, NULL), WC_ERR_TOO_LARGE);
-    assert_int_equal(f->a.fake.n_requests, 1);
-}
-
-static void malformed_json_answers_are_parse_errors(void **state)
-{
-    fixture *f = *state;
-    fake_script(&f->a.fake, (fake_answer){.status = 200, .body = "{\"Messages\": ["});
     wc_error err;
-    assert_int_equal(json_call(f, "AmazonSQS.ReceiveMessage", &err), WC_ERR_PARSE);
-    assert_non_null(strstr(err.msg, "answer is not JSON"));
+    assert_int_equal(s3_call(w, "GET", "/bucket/k", NULL, 16, &resp, &aerr, &err),
+                     WC_ERR_TOO_LARGE);
+    assert_non_null(strstr(err.msg, "16-byte limit"));
+    assert_int_equal(fake_count(w->fake), 1);
+    assert_int_equal(fake_last(w->fake)->max_body, 16);
+    /* Under the cap, and exactly at it: fine. */
+    assert_int_equal(s3_call(w, "GET", "/bucket/k", NULL, 16, &resp, &aerr, &err), WC_OK);
+    assert_int_equal(resp.len, 10);
+    wc_http_response_cleanup(&resp);
+    assert_int_equal(s3_call(w, "GET", "/bucket/k", NULL, 16, &resp, &aerr, &err), WC_OK);
+    assert_int_equal(resp.len, 16);
+    wc_http_response_cleanup(&resp);
+    assert_int_equal(wc_aws_get_stats(w->aws)->retries, 0);
 }
 
-static int called;
-static void count_call(void *ctx, wc_result r, json_t *answer, const wc_aws_error *aerr,
-                       const wc_error *err)
+static void a_malformed_json_answer_is_a_parse_error(void **state)
 {
-    called++;
+    fake_world *w = *state;
+    fake_reply(w->fake, NULL, 200, "{\"Table\": {\"KeySchema\": [");
+    fake_reply(w->fake, NULL, 200, "");
+    /* An error answer that is not JSON (a proxy's page) still says something: its status. */
+    fake_reply(w->fake, NULL, 502, "<html>Bad Gateway</html>");
+    fake_reply(w->fake, NULL, 200, "{\"ok\":true}");
+    json_t *out = NULL;
+    wc_aws_error aerr;
+    wc_error err;
+    assert_int_equal(json_call(w, "dynamodb", "DynamoDB_20120810.DescribeTable", &out, &aerr, &err),
+                     WC_ERR_PARSE);
+    assert_null(out);
+    assert_true(starts_with(err.msg, "DynamoDB_20120810.DescribeTable: answer is not JSON"));
+    assert_int_equal(fake_count(w->fake), 1);
+    /* An empty 2xx body is no answer, not an error. */
+    assert_int_equal(json_call(w, "dynamodb", "DynamoDB_20120810.DeleteItem", &out, &aerr, &err),
+                     WC_OK);
+    assert_null(out);
+    assert_int_equal(json_call(w, "dynamodb", "DynamoDB_20120810.DeleteItem", &out, &aerr, &err),
+                     WC_OK);
+    assert_true(json_is_true(json_object_get(out, "ok")));
+    json_decref(out);
+    assert_int_equal(fake_count(w->fake), 4); /* the 502 was retried */
+}
+
+/* --- asynchronous calls and cancelling --- */
+
+typedef struct {
+    int calls;
+    wc_result result;
+    char code[128];
+} outcome;
+
+static void note_json(void *ctx, wc_result result, json_t *answer, const wc_aws_error *aerr,
+                      const wc_error *err)
+{
+    outcome *o = ctx;
+    o->calls++;
+    o->result = result;
+    snprintf(o->code, sizeof(o->code), "%s", aerr->code);
+}
+
+static void note_http(void *ctx, wc_result result, wc_http_response *resp, const wc_aws_error *aerr,
+                      const wc_error *err)
+{
+    outcome *o = ctx;
+    o->calls++;
+    o->result = result;
+    if (resp)
+        wc_http_response_cleanup(resp);
+}
+
+static void callbacks_run_from_the_loop_never_inside_start(void **state)
+{
+    fake_world *w = *state;
+    fake_reply(w->fake, NULL, 200, "{}");
+    outcome o = {0};
+    wc_error err;
+    assert_int_equal(wc_aws_json_start(w->aws, "dynamodb", "DynamoDB_20120810.PutItem",
+                                       json_object(), note_json, &o, &err),
+                     WC_OK);
+    assert_int_equal(o.calls, 0);
+    assert_int_equal(wc_aws_in_flight(w->aws), 1);
+    assert_int_equal(fake_in_flight(w->fake), 1);
+    fake_run(w);
+    assert_int_equal(o.calls, 1);
+    assert_int_equal(o.result, WC_OK);
+    assert_int_equal(wc_aws_in_flight(w->aws), 0);
+    assert_true(fake_last(w->fake)->answered);
 }
 
 static void a_cancelled_call_never_calls_back(void **state)
 {
-    fixture *f = *state;
-    fake_script(&f->a.fake, (fake_answer){.hang = 1});
+    fake_world *w = *state;
+    fake_hang(w->fake, "AmazonSQS.ReceiveMessage");
+    outcome o = {0};
     wc_aws_call *call = NULL;
-    called = 0;
-    assert_int_equal(wc_aws_json_start_h(f->a.aws, "sqs", "AmazonSQS.ReceiveMessage",
-                                         json_pack("{s:s}", "QueueUrl", "q"), count_call, NULL,
-                                         &call, NULL),
+    wc_error err;
+    assert_int_equal(wc_aws_json_start_h(w->aws, "sqs", "AmazonSQS.ReceiveMessage",
+                                         json_pack("{s:i}", "WaitTimeSeconds", 20), note_json, &o,
+                                         &call, &err),
                      WC_OK);
-    assert_int_equal(wc_aws_in_flight(f->a.aws), 1);
-    wc_aws_cancel(f->a.aws, call);
-    assert_int_equal(wc_aws_in_flight(f->a.aws), 0);
-    assert_int_equal(f->a.fake.in_flight, 0);
-    for (int i = 0; i < 3; i++)
-        wc_loop_turn(f->a.loop, 0);
-    assert_int_equal(called, 0);
+    assert_non_null(call);
+    /* A long poll gets its wait on top of the usual timeout. */
+    assert_int_equal(fake_last(w->fake)->timeout_ms, 35000);
+    wc_loop_turn(w->loop, 0);
+    assert_int_equal(fake_in_flight(w->fake), 1);
+    wc_aws_cancel(w->aws, call);
+    assert_int_equal(fake_in_flight(w->fake), 0);
+    assert_int_equal(wc_aws_in_flight(w->aws), 0);
+    assert_true(fake_last(w->fake)->cancelled);
+    fake_run(w);
+    assert_int_equal(o.calls, 0);
 }
 
-/* Calls still in flight when the client is freed are dropped with all they hold (valgrind and
- * LeakSanitizer check that nothing is left), their callbacks never called. */
-static void freeing_the_client_drops_its_calls(void **state)
-{
-    fixture *f = *state;
-    fake_script(&f->a.fake, (fake_answer){.hang = 1});
-    fake_script(&f->a.fake, (fake_answer){.status = 503}); /* then waits for a retry */
-    called = 0;
-    for (int i = 0; i < 2; i++)
-        assert_int_equal(wc_aws_json_start(f->a.aws, "sqs", "AmazonSQS.ReceiveMessage",
-                                           json_pack("{s:s}", "QueueUrl", "q"), count_call, NULL,
-                                           NULL),
-                         WC_OK);
-    wc_loop_turn(f->a.loop, 0);
-    assert_int_equal(wc_aws_in_flight(f->a.aws), 2);
-    wc_aws_free(f->a.aws);
-    f->a.aws = NULL;
-    assert_int_equal(called, 0);
-}
-
-static wc_result abandoned_result;
-static void record_result(void *ctx, wc_result r, json_t *answer, const wc_aws_error *aerr,
-                          const wc_error *err)
-{
-    called++;
-    abandoned_result = r;
-}
-
+/* At the end of a shutdown timeout, every call under way (on the wire, or waiting to be retried)
+ * is ended through its callback, so every layer above frees what it holds. */
 static void abandoning_ends_every_call_through_its_callback(void **state)
 {
-    fixture *f = *state;
-    fake_script(&f->a.fake, (fake_answer){.hang = 1});
-    fake_script(&f->a.fake, (fake_answer){.status = 503}); /* then waits for a retry */
-    called = 0;
-    for (int i = 0; i < 2; i++)
-        assert_int_equal(wc_aws_json_start(f->a.aws, "sqs", "AmazonSQS.ReceiveMessage",
-                                           json_pack("{s:s}", "QueueUrl", "q"), record_result, NULL,
-                                           NULL),
-                         WC_OK);
-    wc_loop_turn(f->a.loop, 0); /* the 503 comes: a retry waits on a timer */
-    assert_int_equal(wc_aws_in_flight(f->a.aws), 2);
-    wc_aws_abandon(f->a.aws);
-    assert_int_equal(called, 2);
-    assert_int_equal(abandoned_result, WC_ERR_IO);
-    assert_int_equal(wc_aws_in_flight(f->a.aws), 0);
+    fake_world *w = *state;
+    fake_hang(w->fake, "AmazonSQS.ReceiveMessage");
+    fake_reply(w->fake, "DynamoDB_20120810.PutItem", 503, "");
+    outcome a = {0}, b = {0};
+    assert_int_equal(wc_aws_json_start(w->aws, "sqs", "AmazonSQS.ReceiveMessage", json_object(),
+                                       note_json, &a, NULL),
+                     WC_OK);
+    assert_int_equal(wc_aws_json_start(w->aws, "dynamodb", "DynamoDB_20120810.PutItem",
+                                       json_object(), note_json, &b, NULL),
+                     WC_OK);
+    wc_loop_turn(w->loop, 0); /* the 503 comes: its retry waits on a timer */
+    assert_int_equal(wc_aws_in_flight(w->aws), 2);
+    wc_aws_abandon(w->aws);
+    assert_int_equal(a.calls, 1);
+    assert_int_equal(b.calls, 1);
+    assert_int_equal(a.result, WC_ERR_IO);
+    assert_int_equal(b.result, WC_ERR_IO);
+    assert_string_equal(a.code, "Abandoned");
+    assert_int_equal(wc_aws_in_flight(w->aws), 0);
+    assert_int_equal(fake_in_flight(w->fake), 0);
 }
 
-#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+static void a_call_cancelled_while_waiting_to_retry_is_not_sent_again(void **state)
+{
+    fake_world *w = *state;
+    fake_reply(w->fake, NULL, 503, "");
+    outcome o = {0};
+    wc_aws_call *call = NULL;
+    wc_error err;
+    assert_int_equal(wc_aws_json_start_h(w->aws, "sqs", "AmazonSQS.ReceiveMessage", json_object(),
+                                         note_json, &o, &call, &err),
+                     WC_OK);
+    wc_loop_turn(w->loop, 0); /* the 503 comes: a retry waits on a timer */
+    assert_true(fake_last(w->fake)->answered);
+    assert_int_equal(wc_aws_in_flight(w->aws), 1);
+    wc_aws_cancel(w->aws, call);
+    assert_int_equal(wc_aws_in_flight(w->aws), 0);
+    fake_run(w);
+    assert_int_equal(o.calls, 0);
+    assert_int_equal(fake_count(w->fake), 1);
+}
+
+static void freeing_the_client_drops_its_calls(void **state)
+{
+    fake_world *w = *state;
+    fake_hang(w->fake, "DynamoDB_20120810.PutItem");
+    fake_hang(w->fake, "GET /bucket/k");
+    fake_reply(w->fake, "DynamoDB_20120810.UpdateItem", 500, "");
+    outcome o = {0};
+    wc_error err;
+    assert_int_equal(wc_aws_json_start(w->aws, "dynamodb", "DynamoDB_20120810.PutItem",
+                                       json_object(), note_json, &o, &err),
+                     WC_OK);
+    wc_aws_request req = {.service = "s3", .method = "GET", .base = S3_BASE, .path = "/bucket/k"};
+    assert_int_equal(wc_aws_start(w->aws, &req, note_http, &o, &err), WC_OK);
+    assert_int_equal(wc_aws_json_start(w->aws, "dynamodb", "DynamoDB_20120810.UpdateItem",
+                                       json_object(), note_json, &o, &err),
+                     WC_OK);
+    wc_loop_turn(w->loop, 0); /* the UpdateItem waits to be retried */
+    assert_int_equal(wc_aws_in_flight(w->aws), 3);
+    wc_aws_free(w->aws);
+    w->aws = NULL;
+    assert_int_equal(fake_in_flight(w->fake), 0);
+    assert_true(fake_request_at(w->fake, 0)->cancelled);
+    assert_true(fake_request_at(w->fake, 1)->cancelled);
+    fake_run(w);
+    assert_int_equal(o.calls, 0);
+    assert_int_equal(fake_count(w->fake), 3);
+}
+
+static void an_unknown_answer_header_is_ignored_and_request_ids_kept(void **state)
+{
+    fake_world *w = *state;
+    fake_header(fake_header(fake_reply(w->fake, NULL, 200, "x"), "x-amz-request-id", "R-1"),
+                "Content-Type", "text/plain");
+    wc_http_response resp;
+    wc_aws_error aerr;
+    wc_error err;
+    assert_int_equal(s3_call(w, "GET", "/bucket/k", NULL, 0, &resp, &aerr, &err), WC_OK);
+    assert_string_equal(resp.request_id, "R-1");
+    assert_null(resp.etag);
+    wc_http_response_cleanup(&resp);
+}
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        T(signs_with_the_injected_time_and_credentials),
-        T(throttling_and_5xx_are_retried_with_backoff_then_succeed),
-        T(s3_slowdown_in_xml_is_retried),
-        T(each_error_answer_means_what_it_says),
-        T(network_failures_are_retried_then_reported),
-        T(an_answer_over_the_cap_is_an_error_not_retried),
-        T(malformed_json_answers_are_parse_errors),
-        T(a_cancelled_call_never_calls_back),
-        T(abandoning_ends_every_call_through_its_callback),
-        T(freeing_the_client_drops_its_calls),
+        cmocka_unit_test_setup_teardown(signs_with_the_injected_wall_time, setup, teardown),
+        cmocka_unit_test_setup_teardown(signs_the_body, setup, teardown),
+        cmocka_unit_test_setup_teardown(signs_the_session_token_when_there_is_one, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_retry_is_signed_anew_at_its_own_time, setup, teardown),
+        cmocka_unit_test_setup_teardown(retries_s3_slowdown_with_backoff_then_succeeds, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(retries_json_throttling_of_sqs_and_dynamodb, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(gives_up_after_max_attempts_of_500, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_permanent_400_is_not_retried, setup, teardown),
+        cmocka_unit_test_setup_teardown(network_errors_are_retried_then_reported, setup, teardown),
+        cmocka_unit_test_setup_teardown(answers_are_classified, setup, teardown),
+        cmocka_unit_test_setup_teardown(an_answer_over_the_cap_is_too_large_and_not_retried, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(a_malformed_json_answer_is_a_parse_error, setup, teardown),
+        cmocka_unit_test_setup_teardown(callbacks_run_from_the_loop_never_inside_start, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(abandoning_ends_every_call_through_its_callback, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(a_cancelled_call_never_calls_back, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_call_cancelled_while_waiting_to_retry_is_not_sent_again,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(freeing_the_client_drops_its_calls, setup, teardown),
+        cmocka_unit_test_setup_teardown(an_unknown_answer_header_is_ignored_and_request_ids_kept,
+                                        setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,20 +1,28 @@
-/* Tests of the S3 calls (s3.c) against the scripted fake transport: keys encoded once on the
- * wire (spaces, '+', '=', '*', '%', unicode), ListObjectsV2 answers read with expat (a truncated
- * page with its token, prefixes, bad XML), and a copy's headers. No network. */
+/* The S3 calls (s3.c) against scripted answers: keys on the wire, ListObjectsV2's query and
+ * answer, CopyObject's headers, conditional PUTs and what the answers mean. */
 #include "aws/s3.h"
 #include "fake_transport.h"
 
+#define AWS_BASE "https://bucket.s3.us-east-1.amazonaws.com"
+
 typedef struct {
-    fake_aws a;
+    fake_world *w;
     wc_s3_bucket b;
 } fixture;
 
-static int setup(void **state)
+static fixture *make(const char *endpoint, const char *bucket)
 {
     fixture *f = calloc(1, sizeof(*f));
-    fake_aws_init(&f->a, "AKIDS3CALLS", NULL, NULL);
-    assert_int_equal(wc_s3_bucket_init(&f->b, f->a.aws, "bk", NULL), WC_OK);
-    *state = f;
+    f->w = fake_world_new(endpoint);
+    wc_error err;
+    if (wc_s3_bucket_init(&f->b, f->w->aws, bucket, &err) != WC_OK)
+        fail_msg("wc_s3_bucket_init: %s", err.msg);
+    return f;
+}
+
+static int setup(void **state)
+{
+    *state = make(NULL, "bucket");
     return 0;
 }
 
@@ -22,87 +30,350 @@ static int teardown(void **state)
 {
     fixture *f = *state;
     wc_s3_bucket_cleanup(&f->b);
-    fake_aws_cleanup(&f->a);
+    fake_world_free(f->w);
     free(f);
     return 0;
 }
 
+/* Replaces the fixture with one on another endpoint or bucket. */
+static fixture *remake(void **state, const char *endpoint, const char *bucket)
+{
+    teardown(state);
+    *state = make(endpoint, bucket);
+    return *state;
+}
+
+/* The Authorization header is the signature of what was sent: path (decoded) and headers. */
+static void assert_signed_as_sent(const fake_request *r, const char *decoded_path,
+                                  const wc_param *query, size_t n_query)
+{
+    wc_param headers[16];
+    size_t n = 0;
+    for (size_t i = 0; i < r->n_headers && n < 16; i++)
+        if (strcmp(r->headers[i].name, "Authorization") != 0)
+            headers[n++] = r->headers[i];
+    wc_sigv4_request sreq = {r->method,
+                             decoded_path,
+                             query,
+                             n_query,
+                             headers,
+                             n,
+                             fake_request_header(r, "X-Amz-Content-SHA256")};
+    wc_sigv4_signer signer = {"AKIDEXAMPLE",
+                              "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+                              "us-east-1",
+                              "s3",
+                              FAKE_WALL_TIME,
+                              0,
+                              NULL};
+    char *expected = wc_sigv4_authorization(&signer, &sreq);
+    assert_string_equal(fake_request_header(r, "Authorization"), expected);
+    free(expected);
+}
+
+/* --- keys on the wire --- */
+
 static void keys_are_encoded_once_on_the_wire(void **state)
 {
     fixture *f = *state;
-    fake_script(&f->a.fake, (fake_answer){.status = 200, .body = "x"});
+    const char *key = "dir/a b+c=d*%~\xc3\xa9\xe2\x98\x83.json"; /* é and a snowman */
+    fake_reply(f->w->fake, "GET ", 200, "{}");
     wc_http_response resp;
     wc_aws_error aerr;
-    assert_int_equal(wc_s3_get(&f->b, "widgets/a b+c=d*e%f/\xc3\xa9", 0, &resp, &aerr, NULL),
-                     WC_OK);
+    wc_error err;
+    assert_int_equal(wc_s3_get(&f->b, key, 0, &resp, &aerr, &err), WC_OK);
     wc_http_response_cleanup(&resp);
-    assert_non_null(strstr(f->a.fake.requests[0],
-                           "GET http://127.0.0.1:1/bk/widgets/a%20b%2Bc%3Dd%2Ae%25f/%C3%A9\n"));
+    const fake_request *r = fake_last(f->w->fake);
+    assert_string_equal(r->url, AWS_BASE "/dir/a%20b%2Bc%3Dd%2A%25~%C3%A9%E2%98%83.json");
+    assert_string_equal(fake_request_header(r, "Host"), "bucket.s3.us-east-1.amazonaws.com");
+    assert_signed_as_sent(r, "/dir/a b+c=d*%~\xc3\xa9\xe2\x98\x83.json", NULL, 0);
 }
 
-static void a_truncated_listing_gives_its_keys_and_token(void **state)
+static void a_custom_endpoint_addresses_the_bucket_by_path(void **state)
 {
-    fixture *f = *state;
-    const char *xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
-                      "<ListBucketResult><Name>bk</Name><IsTruncated>true</IsTruncated>"
-                      "<NextContinuationToken>tok+/=</NextContinuationToken>"
-                      "<Contents><Key>1000000000001</Key><Size>10</Size></Contents>"
-                      "<Contents><Key>a &amp; b</Key></Contents>"
-                      "<CommonPrefixes><Prefix>dead-letter/</Prefix></CommonPrefixes>"
-                      "</ListBucketResult>";
-    fake_script(&f->a.fake, (fake_answer){.status = 200, .body = xml});
-    wc_s3_listing l;
+    fixture *f = remake(state, "http://localhost:4566/", "bucket");
+    fake_reply(f->w->fake, "PUT ", 200, "");
+    wc_param meta[] = {{"reason", "too big"}};
     wc_aws_error aerr;
-    assert_int_equal(wc_s3_list(&f->b, NULL, "/", NULL, "prev token", 2, &l, &aerr, NULL), WC_OK);
-    assert_int_equal(l.n, 2);
-    assert_string_equal(l.keys[0], "1000000000001");
-    assert_string_equal(l.keys[1], "a & b");
-    assert_int_equal(l.n_prefixes, 1);
-    assert_string_equal(l.prefixes[0], "dead-letter/");
-    assert_true(l.truncated);
-    assert_string_equal(l.next_token, "tok+/=");
-    wc_s3_listing_cleanup(&l);
-    /* The query is sorted and encoded, as signed. */
-    assert_non_null(strstr(f->a.fake.requests[0], "GET http://127.0.0.1:1/bk?continuation-token="
-                                                  "prev%20token&delimiter=%2F&list-type=2&"
-                                                  "max-keys=2\n"));
+    wc_error err;
+    assert_int_equal(wc_s3_put(&f->b, "x y/z", "{}", 2, "application/json", meta, 1, &aerr, &err),
+                     WC_OK);
+    const fake_request *r = fake_last(f->w->fake);
+    assert_string_equal(r->method, "PUT");
+    assert_string_equal(r->url, "http://localhost:4566/bucket/x%20y/z");
+    assert_string_equal(fake_request_header(r, "Host"), "localhost:4566");
+    assert_string_equal(fake_request_header(r, "Content-Type"), "application/json");
+    assert_string_equal(fake_request_header(r, "x-amz-meta-reason"), "too big");
+    assert_string_equal(r->body, "{}");
+    assert_signed_as_sent(r, "/bucket/x y/z", NULL, 0);
 }
 
-static void bad_xml_is_a_parse_error_naming_the_bucket(void **state)
+static void a_dotted_bucket_on_aws_is_addressed_by_path(void **state)
+{
+    fixture *f = remake(state, NULL, "my.bucket");
+    fake_reply(f->w->fake, "DELETE ", 204, "");
+    wc_aws_error aerr;
+    wc_error err;
+    assert_int_equal(wc_s3_delete(&f->b, "k 1", &aerr, &err), WC_OK);
+    assert_string_equal(fake_last(f->w->fake)->url,
+                        "https://s3.us-east-1.amazonaws.com/my.bucket/k%201");
+    assert_string_equal(fake_last(f->w->fake)->method, "DELETE");
+}
+
+/* --- ListObjectsV2 --- */
+
+#define LISTING_HEAD                                                                               \
+    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"                                                 \
+    "<ListBucketResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"                         \
+    "<Name>bucket</Name><Prefix>req/</Prefix>"
+
+static void list_sends_its_parameters_sorted_and_encoded(void **state)
 {
     fixture *f = *state;
-    fake_script(&f->a.fake, (fake_answer){.status = 200, .body = "<ListBucketResult><Contents>"});
+    fake_reply(f->w->fake, "GET ", 200,
+               LISTING_HEAD "<IsTruncated>false</IsTruncated></ListBucketResult>");
+    fake_reply(f->w->fake, "GET ", 200,
+               LISTING_HEAD "<IsTruncated>false</IsTruncated></ListBucketResult>");
     wc_s3_listing l;
     wc_aws_error aerr;
     wc_error err;
-    assert_int_equal(wc_s3_list(&f->b, NULL, NULL, NULL, NULL, 10, &l, &aerr, &err), WC_ERR_PARSE);
-    assert_non_null(strstr(err.msg, "ListObjectsV2 of bk: bad XML"));
+    assert_int_equal(wc_s3_list(&f->b, "req/", "/", "ignored", "tok+/=en", 5, &l, &aerr, &err),
+                     WC_OK);
+    assert_int_equal(l.n, 0);
+    assert_false(l.truncated);
+    wc_s3_listing_cleanup(&l);
+    const fake_request *r = fake_last(f->w->fake);
+    /* A continuation token wins over start-after. */
+    assert_string_equal(r->url, AWS_BASE "/?continuation-token=tok%2B%2F%3Den&delimiter=%2F&"
+                                         "list-type=2&max-keys=5&prefix=req%2F");
+    wc_param q[] = {{"list-type", "2"},
+                    {"max-keys", "5"},
+                    {"prefix", "req/"},
+                    {"delimiter", "/"},
+                    {"continuation-token", "tok+/=en"}};
+    assert_signed_as_sent(r, "/", q, 5);
+
+    assert_int_equal(wc_s3_list(&f->b, NULL, NULL, "1000 2", NULL, 1000, &l, &aerr, &err), WC_OK);
+    wc_s3_listing_cleanup(&l);
+    assert_string_equal(fake_last(f->w->fake)->url,
+                        AWS_BASE "/?list-type=2&max-keys=1000&start-after=1000%202");
 }
 
-static void a_copy_names_its_source_and_replaces_the_metadata(void **state)
+static void list_of_a_path_style_bucket_has_no_trailing_slash(void **state)
+{
+    fixture *f = remake(state, "http://localhost:4566", "bucket");
+    fake_reply(f->w->fake, "GET ", 200,
+               LISTING_HEAD "<IsTruncated>false</IsTruncated></ListBucketResult>");
+    wc_s3_listing l;
+    wc_aws_error aerr;
+    wc_error err;
+    assert_int_equal(wc_s3_list(&f->b, NULL, "/", NULL, NULL, 1, &l, &aerr, &err), WC_OK);
+    wc_s3_listing_cleanup(&l);
+    assert_string_equal(fake_last(f->w->fake)->url,
+                        "http://localhost:4566/bucket?delimiter=%2F&list-type=2&max-keys=1");
+}
+
+static void a_truncated_listing_gives_keys_prefixes_and_the_token(void **state)
 {
     fixture *f = *state;
-    fake_script(&f->a.fake, (fake_answer){.status = 200, .body = "<CopyObjectResult/>"});
-    wc_param meta = {"reason", "request 1: bad"};
+    fake_reply(f->w->fake, "GET ", 200,
+               LISTING_HEAD "<KeyCount>3</KeyCount><MaxKeys>3</MaxKeys><Delimiter>/</Delimiter>"
+                            "<IsTruncated>true</IsTruncated>"
+                            "<Contents><Key>req/1000000000001</Key><Size>10</Size>"
+                            "<ETag>&quot;e1&quot;</ETag></Contents>"
+                            "<Contents><Key>req/a &amp; b &lt;c&gt;</Key><Size>1</Size></Contents>"
+                            "<CommonPrefixes><Prefix>req/dead-letter/</Prefix></CommonPrefixes>"
+                            "<NextContinuationToken>1ueGcxLPRx1Tr/XYExHnhbYLgveDs2J/wm36Hy4vbOwM="
+                            "</NextContinuationToken>"
+                            "<ContinuationToken>prev</ContinuationToken>"
+                            "</ListBucketResult>");
+    wc_s3_listing l;
     wc_aws_error aerr;
-    assert_int_equal(
-        wc_s3_copy(&f->b, "reqs", "1000 0", "dead-letter/1000 0", &meta, 1, &aerr, NULL), WC_OK);
-    const char *sent = f->a.fake.requests[0];
-    assert_non_null(strstr(sent, "PUT http://127.0.0.1:1/bk/dead-letter/1000%200\n"));
-    assert_non_null(strstr(sent, "x-amz-copy-source: reqs/1000%200\n"));
-    assert_non_null(strstr(sent, "x-amz-metadata-directive: REPLACE\n"));
-    assert_non_null(strstr(sent, "x-amz-meta-reason: request 1: bad\n"));
+    wc_error err;
+    assert_int_equal(wc_s3_list(&f->b, "req/", "/", NULL, "prev", 3, &l, &aerr, &err), WC_OK);
+    assert_int_equal(l.n, 2);
+    assert_string_equal(l.keys[0], "req/1000000000001");
+    assert_string_equal(l.keys[1], "req/a & b <c>");
+    assert_int_equal(l.n_prefixes, 1);
+    assert_string_equal(l.prefixes[0], "req/dead-letter/");
+    assert_true(l.truncated);
+    assert_string_equal(l.next_token, "1ueGcxLPRx1Tr/XYExHnhbYLgveDs2J/wm36Hy4vbOwM=");
+    wc_s3_listing_cleanup(&l);
 }
 
-#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+static void a_malformed_listing_is_a_parse_error(void **state)
+{
+    fixture *f = *state;
+    fake_reply(f->w->fake, "GET ", 200,
+               LISTING_HEAD "<Contents><Key>req/1</Key></Contents><IsTruncated>true");
+    fake_reply(f->w->fake, "GET ", 200, "<html><body>Hello from a captive portal");
+    wc_s3_listing l;
+    wc_aws_error aerr;
+    wc_error err;
+    assert_int_equal(wc_s3_list(&f->b, NULL, "/", NULL, NULL, 10, &l, &aerr, &err), WC_ERR_PARSE);
+    assert_int_equal(l.n, 0);
+    assert_null(l.keys);
+    assert_null(l.next_token);
+    assert_true(strncmp(err.msg, "ListObjectsV2 of bucket: bad XML", 32) == 0);
+    assert_int_equal(wc_s3_list(&f->b, NULL, "/", NULL, NULL, 10, &l, &aerr, &err), WC_ERR_PARSE);
+    /* Parsing directly says the same. */
+    assert_int_equal(wc_s3_listing_parse("b2", "not xml", 7, &l, &err), WC_ERR_PARSE);
+    assert_true(strncmp(err.msg, "ListObjectsV2 of b2: bad XML", 28) == 0);
+    assert_int_equal(fake_count(f->w->fake), 2); /* a bad answer is not retried */
+}
+
+typedef struct {
+    int done;
+    wc_result result;
+    wc_s3_listing l;
+} listed;
+
+static void on_listed(void *ctx, wc_result result, wc_http_response *resp, const wc_aws_error *aerr,
+                      const wc_error *err)
+{
+    listed *x = ctx;
+    x->done = 1;
+    x->result = result;
+    if (result == WC_OK)
+        x->result = wc_s3_listing_parse("bucket", resp->body, resp->len, &x->l, NULL);
+    if (resp)
+        wc_http_response_cleanup(resp);
+}
+
+static void list_start_runs_on_the_loop(void **state)
+{
+    fixture *f = *state;
+    fake_reply(f->w->fake, "GET ", 200,
+               LISTING_HEAD "<IsTruncated>false</IsTruncated><Contents><Key>k</Key></Contents>"
+                            "</ListBucketResult>");
+    listed x;
+    memset(&x, 0, sizeof(x));
+    wc_error err;
+    assert_int_equal(wc_s3_list_start(&f->b, "", "/", NULL, 7, on_listed, &x, &err), WC_OK);
+    assert_false(x.done);
+    fake_run(f->w);
+    assert_true(x.done);
+    assert_int_equal(x.result, WC_OK);
+    assert_int_equal(x.l.n, 1);
+    assert_string_equal(x.l.keys[0], "k");
+    wc_s3_listing_cleanup(&x.l);
+    assert_string_equal(fake_last(f->w->fake)->url,
+                        AWS_BASE "/?delimiter=%2F&list-type=2&max-keys=7");
+}
+
+/* --- CopyObject, conditional PUTs, answers --- */
+
+static void copy_sends_the_source_and_replaces_the_metadata(void **state)
+{
+    fixture *f = *state;
+    fake_reply(f->w->fake, "PUT ", 200, "<CopyObjectResult><ETag>\"e\"</ETag></CopyObjectResult>");
+    wc_param meta[] = {{"reason", "request 1: owner must be letters"}};
+    wc_aws_error aerr;
+    wc_error err;
+    assert_int_equal(wc_s3_copy(&f->b, "src.bucket", "req/a b+\xc3\xa9", "dead-letter/a b+\xc3\xa9",
+                                meta, 1, &aerr, &err),
+                     WC_OK);
+    const fake_request *r = fake_last(f->w->fake);
+    assert_string_equal(r->method, "PUT");
+    assert_string_equal(r->url, AWS_BASE "/dead-letter/a%20b%2B%C3%A9");
+    assert_string_equal(fake_request_header(r, "x-amz-copy-source"),
+                        "src.bucket/req/a%20b%2B%C3%A9");
+    assert_string_equal(fake_request_header(r, "x-amz-metadata-directive"), "REPLACE");
+    assert_string_equal(fake_request_header(r, "x-amz-meta-reason"),
+                        "request 1: owner must be letters");
+    assert_int_equal(r->body_len, 0);
+    assert_non_null(strstr(fake_request_header(r, "Authorization"),
+                           "SignedHeaders=host;x-amz-content-sha256;x-amz-copy-source;x-amz-date;"
+                           "x-amz-meta-reason;x-amz-metadata-directive,"));
+    assert_signed_as_sent(r, "/dead-letter/a b+\xc3\xa9", NULL, 0);
+}
+
+static void conditional_puts_send_their_condition_and_412_is_a_conflict(void **state)
+{
+    fixture *f = *state;
+    fake_reply(f->w->fake, "PUT ", 412,
+               "<Error><Code>PreconditionFailed</Code><Message>At least one of the pre-conditions "
+               "you specified did not hold</Message></Error>");
+    fake_header(fake_reply(f->w->fake, "PUT ", 200, ""), "ETag", "\"new\"");
+    wc_param none_match = {"If-None-Match", "*"};
+    wc_param match = {"If-Match", "\"old\""};
+    wc_aws_error aerr;
+    wc_error err;
+    assert_int_equal(
+        wc_s3_put_if(&f->b, "w", "{}", 2, "application/json", &none_match, &aerr, &err),
+        WC_ERR_CONFLICT);
+    assert_string_equal(fake_request_header(fake_last(f->w->fake), "If-None-Match"), "*");
+    assert_string_equal(aerr.code, "PreconditionFailed");
+    assert_int_equal(wc_s3_put_if(&f->b, "w", "{}", 2, "application/json", &match, &aerr, &err),
+                     WC_OK);
+    assert_string_equal(fake_request_header(fake_last(f->w->fake), "If-Match"), "\"old\"");
+    assert_null(fake_request_header(fake_last(f->w->fake), "If-None-Match"));
+    assert_int_equal(fake_count(f->w->fake), 2);
+}
+
+static void get_tells_a_missing_key_from_a_missing_bucket(void **state)
+{
+    fixture *f = *state;
+    fake_reply(f->w->fake, "GET /k1", 404,
+               "<Error><Code>NoSuchKey</Code><Message>The specified key does not exist.</Message>"
+               "<Key>k1</Key></Error>");
+    fake_reply(f->w->fake, "GET /k2", 404,
+               "<Error><Code>NoSuchBucket</Code><Message>The specified bucket does not exist"
+               "</Message><BucketName>bucket</BucketName></Error>");
+    fake_header(fake_reply(f->w->fake, "GET /k3", 200, "{\"id\":\"k3\"}"), "ETag", "\"e3\"");
+    fake_reply(f->w->fake, "GET /k4", 200, "0123456789");
+    wc_http_response resp;
+    wc_aws_error aerr;
+    wc_error err;
+    assert_int_equal(wc_s3_get(&f->b, "k1", 0, &resp, &aerr, &err), WC_ERR_NOT_FOUND);
+    assert_int_equal(wc_s3_get(&f->b, "k2", 0, &resp, &aerr, &err), WC_ERR_IO);
+    assert_string_equal(aerr.code, "NoSuchBucket");
+    assert_int_equal(wc_s3_get(&f->b, "k3", 0, &resp, &aerr, &err), WC_OK);
+    assert_string_equal(resp.body, "{\"id\":\"k3\"}");
+    assert_string_equal(resp.etag, "\"e3\"");
+    wc_http_response_cleanup(&resp);
+    assert_int_equal(wc_s3_get(&f->b, "k4", 9, &resp, &aerr, &err), WC_ERR_TOO_LARGE);
+    assert_int_equal(fake_last(f->w->fake)->max_body, 9);
+    assert_int_equal(fake_count(f->w->fake), 4);
+}
+
+static void head_cannot_tell_a_missing_key_from_a_missing_bucket(void **state)
+{
+    fixture *f = *state;
+    fake_reply(f->w->fake, "HEAD ", 200, "");
+    fake_reply(f->w->fake, "HEAD ", 404, ""); /* HEAD answers have no body */
+    wc_aws_error aerr;
+    wc_error err;
+    assert_int_equal(wc_s3_head(&f->b, "there", &aerr, &err), WC_OK);
+    assert_int_equal(wc_s3_head(&f->b, "gone", &aerr, &err), WC_ERR_IO);
+    assert_string_equal(aerr.code, "NotFound");
+    assert_string_equal(fake_last(f->w->fake)->method, "HEAD");
+}
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        T(keys_are_encoded_once_on_the_wire),
-        T(a_truncated_listing_gives_its_keys_and_token),
-        T(bad_xml_is_a_parse_error_naming_the_bucket),
-        T(a_copy_names_its_source_and_replaces_the_metadata),
+        cmocka_unit_test_setup_teardown(keys_are_encoded_once_on_the_wire, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_custom_endpoint_addresses_the_bucket_by_path, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(a_dotted_bucket_on_aws_is_addressed_by_path, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(list_sends_its_parameters_sorted_and_encoded, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(list_of_a_path_style_bucket_has_no_trailing_slash, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(a_truncated_listing_gives_keys_prefixes_and_the_token,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(a_malformed_listing_is_a_parse_error, setup, teardown),
+        cmocka_unit_test_setup_teardown(list_start_runs_on_the_loop, setup, teardown),
+        cmocka_unit_test_setup_teardown(copy_sends_the_source_and_replaces_the_metadata, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(conditional_puts_send_their_condition_and_412_is_a_conflict,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(get_tells_a_missing_key_from_a_missing_bucket, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(head_cannot_tell_a_missing_key_from_a_missing_bucket, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

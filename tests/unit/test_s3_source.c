@@ -1,34 +1,118 @@
-/* Tests of the S3 request source against the scripted fake transport: the walk across listing
- * pages (a truncated listing is never an empty poll), many keys read at once but handed out in
- * key order, a key taken by another consumer skipped, acks as deletes, dead letters as a copy
- * with the reason then a delete, and a listing failure told once. No network. */
-#include "aws/client.h"
+/* The S3 source (s3_source.c) against scripted answers: the walk across listing pages, GETs in
+ * flight handed out in key order, keys taken by others, acks, deferrals, dead letters, failures,
+ * and sharding. */
+#include "common/log.h"
 #include "fake_transport.h"
 #include "sources/s3_source.h"
 
+#define BASE   "https://requests.s3.us-east-1.amazonaws.com"
+#define LIST   "list-type=2"
+#define K(n)   "10000000000" #n
+#define GET(k) "GET " BASE "/" k
+#define DEL(k) "DELETE " BASE "/" k
+
 typedef struct {
-    fake_aws a;
+    fake_world *w;
     wc_source src;
+    int notified;
 } fixture;
 
-static void no_news(void *ctx)
+static void on_notify(void *ctx)
 {
+    ((fixture *)ctx)->notified++;
+}
+
+/* A ListObjectsV2 answer of keys (NULL-terminated), truncated with token when token is not
+ * NULL. Caller frees. */
+static char *listing(const char *const *keys, const char *token)
+{
+    size_t cap = 4096, o = 0;
+    char *xml = malloc(cap);
+    o += (size_t)snprintf(xml + o, cap - o,
+                          "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ListBucketResult "
+                          "xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Name>requests</Name>"
+                          "<IsTruncated>%s</IsTruncated>",
+                          token ? "true" : "false");
+    for (size_t i = 0; keys && keys[i]; i++)
+        o += (size_t)snprintf(xml + o, cap - o, "<Contents><Key>%s</Key><Size>60</Size></Contents>",
+                              keys[i]);
+    o += (size_t)snprintf(xml + o, cap - o,
+                          "<CommonPrefixes><Prefix>dead-letter/</Prefix></CommonPrefixes>");
+    if (token)
+        o += (size_t)snprintf(xml + o, cap - o, "<NextContinuationToken>%s</NextContinuationToken>",
+                              token);
+    snprintf(xml + o, cap - o, "</ListBucketResult>");
+    return xml;
+}
+
+/* Scripts one listing page: the one after `after` (NULL: the first), with keys, and a token to
+ * the next page (NULL: the last). */
+static fake_answer *reply_page(fixture *f, const char *after, const char *const *keys,
+                               const char *token)
+{
+    char pattern[128];
+    if (after)
+        snprintf(pattern, sizeof(pattern), "continuation-token=%s&", after);
+    else
+        snprintf(pattern, sizeof(pattern), LIST);
+    char *xml = listing(keys, token);
+    fake_answer *a = fake_reply(f->w->fake, pattern, 200, xml);
+    free(xml);
+    return a;
+}
+
+static char *request_json(const char *widget)
+{
+    char *body = malloc(256);
+    snprintf(body, 256,
+             "{\"type\":\"create\",\"requestId\":\"r-%s\",\"widgetId\":\"%s\",\"owner\":\"Sue\"}",
+             widget, widget);
+    return body;
+}
+
+/* Scripts GetObject of key: a request for widget (its body). */
+static fake_answer *reply_object(fixture *f, const char *key, const char *widget)
+{
+    char pattern[256];
+    snprintf(pattern, sizeof(pattern), GET("%s"), key);
+    char *body = request_json(widget);
+    fake_answer *a = fake_reply(f->w->fake, pattern, 200, body);
+    free(body);
+    return a;
+}
+
+static void open_source(fixture *f, wc_shard shard, int look_ahead, const char *dead_bucket)
+{
+    reply_page(f, NULL, NULL, NULL); /* the start-up check */
+    if (dead_bucket)
+        fake_reply(f->w->fake, LIST, 200, "<ListBucketResult></ListBucketResult>");
+    wc_s3_source_config c = {.aws = f->w->aws,
+                             .bucket = "requests",
+                             .dead_letter_bucket = dead_bucket,
+                             .max_body = 1000,
+                             .look_ahead = look_ahead,
+                             .clock = &f->w->clock,
+                             .shard = shard};
+    wc_error err;
+    if (wc_s3_source_open(&c, &f->src, &err) != WC_OK)
+        fail_msg("wc_s3_source_open: %s", err.msg);
+    f->src.ops->set_notify(f->src.self, on_notify, f);
+    fake_assert_all_used(f->w->fake);
 }
 
 static int setup(void **state)
 {
+    wc_log_to_stderr(0);
     fixture *f = calloc(1, sizeof(*f));
-    fake_aws_init(&f->a, "AKIDS3TEST", NULL, NULL);
-    /* Start-up: the bucket answers a listing. */
-    fake_script(&f->a.fake, (fake_answer){.match = "max-keys=1\n",
-                                          .status = 200,
-                                          .body = "<ListBucketResult></ListBucketResult>"});
-    wc_s3_source_config sc = {f->a.aws, "reqs", NULL, NULL, NULL, 1000, 100, &f->a.clock, {0, 1}};
-    wc_error err;
-    if (wc_s3_source_open(&sc, &f->src, &err) != WC_OK)
-        fail_msg("open: %s", err.msg);
-    f->src.ops->set_notify(f->src.self, no_news, f);
+    f->w = fake_world_new(NULL);
     *state = f;
+    return 0;
+}
+
+static int setup_open(void **state)
+{
+    setup(state);
+    open_source(*state, (wc_shard){0, 1}, 3, NULL);
     return 0;
 }
 
@@ -36,228 +120,451 @@ static int teardown(void **state)
 {
     fixture *f = *state;
     wc_source_destroy(&f->src);
-    fake_aws_cleanup(&f->a);
+    fake_world_free(f->w);
     free(f);
     return 0;
 }
 
-static void turn_until_quiet(fixture *f)
+/* What a poller sees: receives (want each time) until a message, an empty poll or an error,
+ * turning the loop on WAIT. */
+static wc_result poll_once(fixture *f, wc_message *m, unsigned want, wc_error *err)
 {
-    for (int i = 0; i < 30; i++)
-        wc_loop_turn(f->a.loop, 0);
-}
-
-#define REQ "{\"type\":\"create\"}"
-
-/* Receives until nothing more comes without the loop turning again; keys joined by ','. */
-static wc_result drain(fixture *f, char *keys, size_t cap)
-{
-    wc_message m;
-    wc_result r;
-    while ((r = f->src.ops->receive(f->src.self, &m, 10, NULL)) == WC_OK) {
-        strncat(keys, m.key, cap - strlen(keys) - 2);
-        strcat(keys, ",");
-        f->src.ops->release(f->src.self, &m, NULL);
-        wc_message_cleanup(&m);
+    for (int turns = 0; turns < 1000; turns++) {
+        wc_result r = f->src.ops->receive(f->src.self, m, want, err);
+        if (r != WC_WAIT)
+            return r;
+        if (!wc_loop_alive(f->w->loop))
+            fail_msg("receive says WAIT but nothing is under way");
+        wc_loop_turn(f->w->loop, -1);
     }
-    return r;
+    fail_msg("receive keeps waiting");
+    return WC_WAIT;
 }
 
-static void the_walk_goes_across_pages_and_hands_out_in_key_order(void **state)
+static void expect_message(fixture *f, wc_message *m, unsigned want, const char *key)
+{
+    wc_error err;
+    wc_result r = poll_once(f, m, want, &err);
+    if (r != WC_OK)
+        fail_msg("wanted %s, got %s (%s)", key, wc_result_name(r), r == WC_EMPTY ? "" : err.msg);
+    assert_string_equal(m->key, key);
+}
+
+static void ack(fixture *f, wc_message *m)
+{
+    assert_int_equal(f->src.ops->ack(f->src.self, m, NULL), WC_OK);
+    wc_message_cleanup(m);
+}
+
+/* --- opening --- */
+
+static void open_checks_that_the_buckets_answer(void **state)
 {
     fixture *f = *state;
-    /* Page 1: three keys, of which the first two are gone by the time they are read (another
-     * consumer took them), and more to come. Page 2: two keys, the end. */
-    fake_script(&f->a.fake,
-                (fake_answer){.match = "list-type=2&max-keys=100\n",
-                              .status = 200,
-                              .body = "<ListBucketResult><IsTruncated>true</IsTruncated>"
-                                      "<NextContinuationToken>T1</NextContinuationToken>"
-                                      "<Contents><Key>1000000000001</Key></Contents>"
-                                      "<Contents><Key>1000000000002</Key></Contents>"
-                                      "<Contents><Key>1000000000003</Key></Contents>"
-                                      "</ListBucketResult>"});
-    fake_script(&f->a.fake,
-                (fake_answer){.match = "continuation-token=T1",
-                              .status = 200,
-                              .body = "<ListBucketResult><IsTruncated>false</IsTruncated>"
-                                      "<Contents><Key>1000000000004</Key></Contents>"
-                                      "<Contents><Key>1000000000005</Key></Contents>"
-                                      "</ListBucketResult>"});
-    for (int k = 1; k <= 2; k++) {
-        char match[64];
-        snprintf(match, sizeof(match), "GET http://127.0.0.1:1/reqs/100000000000%d", k);
-        fake_script(&f->a.fake, (fake_answer){.match = strdup(match),
-                                              .status = 404,
-                                              .body = "<Error><Code>NoSuchKey</Code></Error>"});
-    }
-    /* Key 3 answers last of all: still handed out before 4 and 5. */
-    fake_script(&f->a.fake, (fake_answer){.match = "GET http://127.0.0.1:1/reqs/1000000000003",
-                                          .status = 200,
-                                          .body = REQ,
-                                          .delay_ms = 50});
-    fake_script(&f->a.fake, (fake_answer){.match = "GET http://127.0.0.1:1/reqs/1000000000004",
-                                          .status = 200,
-                                          .body = REQ});
-    fake_script(&f->a.fake, (fake_answer){.match = "GET http://127.0.0.1:1/reqs/1000000000005",
-                                          .status = 200,
-                                          .body = REQ});
-    /* The next walk, once these are out: nothing left. */
-    fake_script(&f->a.fake, (fake_answer){.match = "list-type=2&max-keys=100\n",
-                                          .status = 200,
-                                          .body = "<ListBucketResult></ListBucketResult>"});
-    char keys[256] = "";
-    const char *all = "1000000000003,1000000000004,1000000000005,";
-    for (int i = 0; i < 12 && strcmp(keys, all) != 0; i++) {
-        wc_result r = drain(f, keys, sizeof(keys));
-        /* Never an empty poll while the walk has pages left. */
-        assert_int_equal(r, WC_WAIT);
-        wc_loop_turn(f->a.loop, -1);
-        turn_until_quiet(f);
-    }
-    assert_string_equal(keys, all);
-    assert_int_equal(fake_count(&f->a.fake, "continuation-token=T1"), 1);
-    free((char *)f->a.fake.script[3].match); /* the two matches made above */
-    free((char *)f->a.fake.script[4].match);
+    open_source(f, (wc_shard){0, 1}, 3, "dead-bucket");
+    assert_int_equal(fake_count(f->w->fake), 2);
+    assert_string_equal(fake_request_at(f->w->fake, 0)->url,
+                        BASE "/?delimiter=%2F&list-type=2&max-keys=1");
+    assert_string_equal(fake_request_at(f->w->fake, 1)->url,
+                        "https://dead-bucket.s3.us-east-1.amazonaws.com/"
+                        "?delimiter=%2F&list-type=2&max-keys=1");
 }
 
-static void a_walk_that_found_nothing_is_one_empty_poll(void **state)
+static void a_missing_bucket_is_a_one_line_error(void **state)
 {
     fixture *f = *state;
-    fake_script(&f->a.fake, (fake_answer){.match = "list-type=2&max-keys=100\n",
-                                          .status = 200,
-                                          .body = "<ListBucketResult><IsTruncated>false"
-                                                  "</IsTruncated></ListBucketResult>"});
-    wc_message m;
-    assert_int_equal(f->src.ops->receive(f->src.self, &m, 10, NULL), WC_WAIT);
-    turn_until_quiet(f);
-    assert_int_equal(f->src.ops->receive(f->src.self, &m, 10, NULL), WC_EMPTY);
+    fake_header(fake_reply(f->w->fake, LIST, 404,
+                           "<Error><Code>NoSuchBucket</Code><Message>The specified bucket does not "
+                           "exist</Message></Error>"),
+                "x-amz-request-id", "B1");
+    wc_s3_source_config c = {.aws = f->w->aws, .bucket = "requests", .max_body = 10};
+    wc_error err;
+    assert_int_equal(wc_s3_source_open(&c, &f->src, &err), WC_ERR_IO);
+    assert_string_equal(err.msg, "request bucket \"requests\": NoSuchBucket: The specified bucket "
+                                 "does not exist (HTTP 404, request id B1)");
+    /* A dead-letter prefix that listing would not hide is refused before any call. */
+    c.dead_letter_prefix = "dead";
+    assert_int_equal(wc_s3_source_open(&c, &f->src, &err), WC_ERR_INVALID);
+    assert_int_equal(fake_count(f->w->fake), 1);
 }
 
-static int dl_calls;
-static wc_result dl_result;
-static void dl_done(void *ctx, wc_result r, const wc_error *err)
-{
-    dl_calls++;
-    dl_result = r;
-}
+/* --- the walk --- */
 
-static void ack_deletes_and_a_dead_letter_is_copied_with_its_reason_then_deleted(void **state)
+static void the_walk_goes_across_pages_in_key_order(void **state)
 {
     fixture *f = *state;
-    fake_script(&f->a.fake,
-                (fake_answer){.match = "list-type=2&max-keys=100\n",
-                              .status = 200,
-                              .body = "<ListBucketResult><IsTruncated>false</IsTruncated>"
-                                      "<Contents><Key>1000000000001</Key></Contents>"
-                                      "<Contents><Key>1000000000002</Key></Contents>"
-                                      "</ListBucketResult>"});
-    fake_script(&f->a.fake, (fake_answer){.match = "GET http://127.0.0.1:1/reqs/1000000000001",
-                                          .status = 200,
-                                          .body = REQ});
-    fake_script(&f->a.fake, (fake_answer){.match = "GET http://127.0.0.1:1/reqs/1000000000002",
-                                          .status = 200,
-                                          .body = "not json"});
-    fake_script(&f->a.fake, (fake_answer){.match = "DELETE http://127.0.0.1:1/reqs/1000000000001",
-                                          .status = 204});
-    fake_script(&f->a.fake,
-                (fake_answer){.match = "PUT http://127.0.0.1:1/reqs/dead-letter/1000000000002",
-                              .status = 200,
-                              .body = "<CopyObjectResult/>"});
-    fake_script(&f->a.fake, (fake_answer){.match = "DELETE http://127.0.0.1:1/reqs/1000000000002",
-                                          .status = 204});
+    const char *page1[] = {K(1), K(2), K(3), NULL};
+    const char *page2[] = {K(4), K(5), NULL};
+    reply_page(f, NULL, page1, "T1/+=");
+    reply_page(f, "T1%2F%2B%3D", page2, NULL);
+    for (int i = 1; i <= 5; i++) {
+        char key[16];
+        snprintf(key, sizeof(key), "10000000000%d", i);
+        reply_object(f, key, key);
+    }
+    fake_times(fake_reply(f->w->fake, "DELETE ", 204, ""), 5);
+    reply_page(f, NULL, NULL, NULL); /* the next walk: all done */
     wc_message m;
-    f->src.ops->receive(f->src.self, &m, 10, NULL);
-    turn_until_quiet(f);
-    f->src.ops->receive(f->src.self, &m, 10, NULL);
-    turn_until_quiet(f);
-    assert_int_equal(f->src.ops->receive(f->src.self, &m, 10, NULL), WC_OK);
-    assert_string_equal(m.key, "1000000000001");
-    assert_int_equal(f->src.ops->ack(f->src.self, &m, NULL), WC_OK);
-    wc_message_cleanup(&m);
-    assert_int_equal(f->src.ops->receive(f->src.self, &m, 10, NULL), WC_OK);
-    assert_string_equal(m.key, "1000000000002");
-    dl_calls = 0;
-    assert_int_equal(f->src.ops->dead_letter(f->src.self, &m, "request 1000000000002: not JSON",
-                                             dl_done, NULL, NULL),
-                     WC_OK);
-    wc_message_cleanup(&m);
-    assert_int_equal(f->src.ops->flush(f->src.self), 2); /* both under way: nothing waited */
-    turn_until_quiet(f);
+    const char *keys[] = {K(1), K(2), K(3), K(4), K(5)};
+    for (int i = 0; i < 5; i++) {
+        expect_message(f, &m, 2, keys[i]);
+        assert_non_null(strstr(m.body, keys[i]));
+        assert_int_equal(m.attempts, 0);
+        ack(f, &m);
+    }
+    wc_error err;
+    assert_int_equal(poll_once(f, &m, 2, &err), WC_EMPTY);
+    /* The pages were listed with the look-ahead and the token; each key read and deleted once. */
+    assert_string_equal(fake_find(f->w->fake, LIST, 1)->url,
+                        BASE "/?delimiter=%2F&list-type=2&max-keys=3");
+    assert_string_equal(fake_find(f->w->fake, LIST, 2)->url, BASE
+                        "/?continuation-token=T1%2F%2B%3D&delimiter=%2F&list-type=2&max-keys=3");
+    for (int i = 0; i < 5; i++) {
+        char pattern[64];
+        snprintf(pattern, sizeof(pattern), GET("%s"), keys[i]);
+        assert_int_equal(fake_count_matching(f->w->fake, pattern), 1);
+        snprintf(pattern, sizeof(pattern), DEL("%s"), keys[i]);
+        assert_int_equal(fake_count_matching(f->w->fake, pattern), 1);
+    }
     assert_int_equal(f->src.ops->flush(f->src.self), 0);
-    assert_int_equal(dl_calls, 1);
-    assert_int_equal(dl_result, WC_OK);
-    assert_int_equal(fake_count(&f->a.fake, "x-amz-copy-source: reqs/1000000000002"), 1);
-    assert_int_equal(fake_count(&f->a.fake, "x-amz-meta-reason: request 1000000000002: not JSON"),
-                     1);
-    assert_int_equal(fake_count(&f->a.fake, "DELETE http://127.0.0.1:1/reqs/"), 2);
+    fake_assert_all_used(f->w->fake);
 }
 
-/* S3 may answer a copy 200 OK and fail while copying, the error then being the body: the request
- * must not be deleted (it would be lost: neither applied nor dead-lettered). */
-static void a_copy_that_fails_after_its_200_keeps_the_request(void **state)
+static void gets_run_at_once_and_are_handed_out_in_key_order(void **state)
 {
     fixture *f = *state;
-    fake_script(&f->a.fake, (fake_answer){.match = "list-type=2&max-keys=100\n",
-                                          .status = 200,
-                                          .body = "<ListBucketResult><Contents><Key>1000000000002"
-                                                  "</Key></Contents></ListBucketResult>"});
-    fake_script(&f->a.fake, (fake_answer){.match = "GET http://127.0.0.1:1/reqs/1000000000002",
-                                          .status = 200,
-                                          .body = "not json"});
-    fake_script(&f->a.fake,
-                (fake_answer){.match = "PUT http://127.0.0.1:1/reqs/dead-letter/1000000000002",
-                              .status = 200,
-                              .body = "<Error><Code>InternalError</Code><Message>We encountered "
-                                      "an internal error.</Message></Error>"});
-    wc_message m;
-    f->src.ops->receive(f->src.self, &m, 10, NULL);
-    turn_until_quiet(f);
-    f->src.ops->receive(f->src.self, &m, 10, NULL);
-    turn_until_quiet(f);
-    assert_int_equal(f->src.ops->receive(f->src.self, &m, 10, NULL), WC_OK);
-    dl_calls = 0;
-    assert_int_equal(f->src.ops->dead_letter(f->src.self, &m, "bad", dl_done, NULL, NULL), WC_OK);
-    wc_message_cleanup(&m);
-    turn_until_quiet(f);
-    assert_int_equal(dl_calls, 1);
-    assert_int_equal(dl_result, WC_ERR_IO);
-    assert_int_equal(fake_count(&f->a.fake, "DELETE"), 0);
-}
-
-static void a_listing_failure_is_told_once_then_the_walk_starts_again(void **state)
-{
-    fixture *f = *state;
-    fake_script(&f->a.fake,
-                (fake_answer){.match = "list-type=2&max-keys=100\n",
-                              .status = 404,
-                              .body = "<Error><Code>NoSuchBucket</Code><Message>gone</Message>"
-                                      "</Error>"});
-    fake_script(&f->a.fake, (fake_answer){.match = "list-type=2&max-keys=100\n",
-                                          .status = 200,
-                                          .body = "<ListBucketResult></ListBucketResult>"});
+    const char *page[] = {K(1), K(2), K(3), NULL};
+    reply_page(f, NULL, page, NULL);
+    fake_delay(reply_object(f, K(1), "a"), 300);
+    fake_delay(reply_object(f, K(2), "b"), 200);
+    reply_object(f, K(3), "c");
+    fake_times(fake_reply(f->w->fake, "DELETE ", 204, ""), 3);
     wc_message m;
     wc_error err;
-    f->src.ops->receive(f->src.self, &m, 10, &err);
-    turn_until_quiet(f);
-    /* A missing bucket is an outage of the source (WC_ERR_IO), never "nothing there". */
-    assert_int_equal(f->src.ops->receive(f->src.self, &m, 10, &err), WC_ERR_IO);
-    assert_non_null(strstr(err.msg, "listing request bucket \"reqs\": NoSuchBucket"));
-    assert_int_equal(f->src.ops->receive(f->src.self, &m, 10, &err), WC_WAIT);
-    turn_until_quiet(f);
-    assert_int_equal(f->src.ops->receive(f->src.self, &m, 10, &err), WC_EMPTY);
+    assert_int_equal(f->src.ops->receive(f->src.self, &m, 8, &err), WC_WAIT);
+    wc_loop_turn(f->w->loop, -1); /* the page */
+    assert_int_equal(f->src.ops->receive(f->src.self, &m, 8, &err), WC_WAIT);
+    assert_int_equal(fake_in_flight(f->w->fake), 3); /* three GETs at once */
+    wc_loop_turn(f->w->loop, -1);                    /* the third key's answer comes first */
+    assert_true(fake_find(f->w->fake, GET(K(3)), 0)->answered);
+    assert_int_equal(f->src.ops->receive(f->src.self, &m, 8, &err), WC_WAIT);
+    expect_message(f, &m, 8, K(1));
+    ack(f, &m);
+    expect_message(f, &m, 8, K(2));
+    ack(f, &m);
+    expect_message(f, &m, 8, K(3));
+    ack(f, &m);
+    fake_run(f->w);
 }
 
-#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+static void a_key_taken_by_another_consumer_is_skipped(void **state)
+{
+    fixture *f = *state;
+    const char *page[] = {K(1), K(2), K(3), NULL};
+    reply_page(f, NULL, page, NULL);
+    reply_object(f, K(1), "a");
+    fake_reply(f->w->fake, GET(K(2)), 404,
+               "<Error><Code>NoSuchKey</Code><Message>The specified key does not exist."
+               "</Message></Error>");
+    reply_object(f, K(3), "c");
+    fake_times(fake_reply(f->w->fake, "DELETE ", 204, ""), 2);
+    wc_message m;
+    expect_message(f, &m, 8, K(1));
+    ack(f, &m);
+    expect_message(f, &m, 8, K(3));
+    ack(f, &m);
+    fake_run(f->w);
+    assert_int_equal(fake_count_matching(f->w->fake, "DELETE "), 2);
+    assert_int_equal(fake_count_matching(f->w->fake, DEL(K(2))), 0);
+}
+
+static void a_truncated_page_with_nothing_of_ours_is_not_an_empty_poll(void **state)
+{
+    /* Regression: a --shard 1/2 consumer stopped after 193 requests with 102 of its own left,
+     * having taken pages of the other shard's keys for an empty bucket. */
+    fixture *f = *state;
+    open_source(f, (wc_shard){1, 2}, 4, NULL);
+    /* Widgets of the other shard and of ours. */
+    char theirs[8][8], ours[2][8];
+    int n_theirs = 0, n_ours = 0;
+    for (int i = 0; n_theirs < 8 || n_ours < 2; i++) {
+        char id[8];
+        snprintf(id, sizeof(id), "w%d", i);
+        char *body = request_json(id);
+        int mine = wc_shard_owns(&(wc_shard){1, 2}, "k", body, strlen(body));
+        free(body);
+        if (mine && n_ours < 2)
+            snprintf(ours[n_ours++], 8, "%s", id);
+        else if (!mine && n_theirs < 8)
+            snprintf(theirs[n_theirs++], 8, "%s", id);
+    }
+    const char *page1[] = {K(1), K(2), K(3), "100000000004", NULL};
+    const char *page2[] = {"100000000005", "100000000006", "100000000007", "100000000008", NULL};
+    const char *page3[] = {"100000000009", "100000000010", NULL};
+    const char *const *pages[] = {page1, page2, page3};
+    for (int walk = 0; walk < 2; walk++) {
+        reply_page(f, NULL, page1, "P2");
+        reply_page(f, "P2", page2, "P3");
+        reply_page(f, "P3", walk == 0 ? page3 : NULL, NULL);
+    }
+    for (int p = 0; p < 2; p++)
+        for (int i = 0; i < 4; i++)
+            reply_object(f, pages[p][i], theirs[p * 4 + i]);
+    reply_object(f, page3[0], ours[0]);
+    reply_object(f, page3[1], ours[1]);
+    fake_times(fake_reply(f->w->fake, "DELETE ", 204, ""), 2);
+
+    wc_message m;
+    wc_error err;
+    expect_message(f, &m, 2, page3[0]);
+    ack(f, &m);
+    expect_message(f, &m, 2, page3[1]);
+    ack(f, &m);
+    /* The next walk knows the other shard's keys: it reads none of them again, and finds
+     * nothing of ours: now it is an empty poll. */
+    assert_int_equal(poll_once(f, &m, 2, &err), WC_EMPTY);
+    assert_int_equal(fake_count_matching(f->w->fake, "GET " BASE "/1"), 10);
+    assert_int_equal(fake_count_matching(f->w->fake, LIST), 1 + 6);
+    fake_assert_all_used(f->w->fake);
+}
+
+static void a_walk_of_only_deferred_keys_waits_and_they_come_back_when_due(void **state)
+{
+    fixture *f = *state;
+    const char *page[] = {K(1), NULL};
+    fake_times(reply_page(f, NULL, page, NULL), 3);
+    fake_times(reply_object(f, K(1), "a"), 2);
+    fake_reply(f->w->fake, "DELETE ", 204, "");
+    wc_message m;
+    wc_error err;
+    expect_message(f, &m, 1, K(1));
+    assert_int_equal(f->src.ops->defer(f->src.self, &m, 1000, &err), WC_OK);
+    wc_message_cleanup(&m);
+    /* Listed again but not due: that walk found work waiting, so it is no empty poll. */
+    assert_int_equal(f->src.ops->receive(f->src.self, &m, 1, &err), WC_WAIT);
+    fake_run(f->w);
+    assert_int_equal(f->src.ops->receive(f->src.self, &m, 1, &err), WC_WAIT);
+    assert_int_equal(fake_count_matching(f->w->fake, GET(K(1))), 1);
+    f->w->time.now += 1000;
+    expect_message(f, &m, 1, K(1));
+    assert_int_equal(m.attempts, 1);
+    ack(f, &m);
+    fake_run(f->w);
+    fake_assert_all_used(f->w->fake);
+}
+
+static void a_listing_failure_is_reported_and_the_next_walk_starts_over(void **state)
+{
+    fixture *f = *state;
+    const char *page1[] = {K(1), NULL};
+    reply_page(f, NULL, page1, "T");
+    fake_reply(f->w->fake, "continuation-token=T&", 403,
+               "<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>");
+    reply_page(f, NULL, page1, NULL);
+    reply_object(f, K(1), "a");
+    fake_reply(f->w->fake, "DELETE ", 204, "");
+    fake_times(reply_page(f, NULL, NULL, NULL), FAKE_FOREVER); /* then the bucket is empty */
+    wc_message m, none;
+    wc_error err;
+    expect_message(f, &m, 1, K(1));
+    assert_int_equal(poll_once(f, &none, 1, &err), WC_ERR_IO);
+    assert_string_equal(err.msg, "listing request bucket \"requests\": AccessDenied: Access Denied "
+                                 "(HTTP 403)");
+    /* Reported once: the next receive lists again, from the smallest key, and does not read K(1)
+     * again while it is in hand. */
+    assert_int_equal(f->src.ops->receive(f->src.self, &none, 1, &err), WC_WAIT);
+    fake_run(f->w);
+    assert_string_equal(fake_find(f->w->fake, LIST, 3)->url,
+                        BASE "/?delimiter=%2F&list-type=2&max-keys=3");
+    assert_int_equal(fake_count_matching(f->w->fake, GET(K(1))), 1);
+    ack(f, &m);
+    fake_run(f->w);
+    assert_int_equal(poll_once(f, &none, 1, &err), WC_EMPTY);
+    assert_int_equal(fake_count_matching(f->w->fake, GET(K(1))), 1);
+    fake_assert_all_used(f->w->fake);
+}
+
+static void a_failed_get_is_handed_out_as_an_error(void **state)
+{
+    fixture *f = *state;
+    const char *page[] = {K(1), K(2), NULL};
+    reply_page(f, NULL, page, NULL);
+    fake_times(fake_reply(f->w->fake, GET(K(1)), 503, ""), 5);
+    char big[1200];
+    memset(big, 'x', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    fake_reply(f->w->fake, GET(K(2)), 200, big);
+    wc_message m;
+    wc_error err;
+    assert_int_equal(poll_once(f, &m, 2, &err), WC_ERR_IO);
+    assert_string_equal(err.msg, "GetObject of " K(1) ": ServiceUnavailable (HTTP 503)");
+    expect_message(f, &m, 2, K(2));
+    assert_true(m.too_large);
+    assert_true(m.len_at_least);
+    assert_null(m.body);
+    assert_int_equal(fake_find(f->w->fake, GET(K(2)), 0)->max_body, 1000);
+    assert_int_equal(f->src.ops->release(f->src.self, &m, &err), WC_OK);
+    wc_message_cleanup(&m);
+}
+
+/* --- ends of a message --- */
+
+typedef struct {
+    int calls;
+    wc_result result;
+    char msg[WC_ERROR_MAX];
+} dl_outcome;
+
+static void on_dead_lettered(void *ctx, wc_result result, const wc_error *err)
+{
+    dl_outcome *o = ctx;
+    o->calls++;
+    o->result = result;
+    snprintf(o->msg, sizeof(o->msg), "%s", err->msg);
+}
+
+static void a_dead_letter_is_a_copy_then_a_delete(void **state)
+{
+    fixture *f = *state;
+    const char *page[] = {K(1), NULL};
+    reply_page(f, NULL, page, NULL);
+    reply_object(f, K(1), "a");
+    fake_reply(f->w->fake, "PUT " BASE "/dead-letter/" K(1), 200,
+               "<CopyObjectResult><ETag>\"e\"</ETag></CopyObjectResult>");
+    fake_reply(f->w->fake, DEL(K(1)), 204, "");
+    wc_message m;
+    dl_outcome o = {0};
+    expect_message(f, &m, 1, K(1));
+    assert_int_equal(f->src.ops->dead_letter(f->src.self, &m, "owner \"J0hn\"\n\xc3\xa9",
+                                             on_dead_lettered, &o, NULL),
+                     WC_OK);
+    wc_message_cleanup(&m);
+    assert_int_equal(f->src.ops->flush(f->src.self), 1);
+    fake_run(f->w);
+    assert_int_equal(o.calls, 1);
+    assert_int_equal(o.result, WC_OK);
+    const fake_request *copy = fake_find(f->w->fake, "PUT ", 0);
+    assert_string_equal(fake_request_header(copy, "x-amz-copy-source"), "requests/" K(1));
+    assert_string_equal(fake_request_header(copy, "x-amz-metadata-directive"), "REPLACE");
+    /* Made safe for a header: printable ASCII only. */
+    assert_string_equal(fake_request_header(copy, "x-amz-meta-reason"), "owner \"J0hn\"???");
+    /* The delete only after the copy was answered. */
+    const fake_request *del = fake_find(f->w->fake, DEL(K(1)), 0);
+    assert_true(del->at_ms >= copy->at_ms);
+    assert_true(copy->answered);
+    assert_int_equal(fake_count(f->w->fake), 5);
+    assert_string_equal(fake_last(f->w->fake)->method, "DELETE");
+    assert_int_equal(f->src.ops->flush(f->src.self), 0);
+}
+
+static void a_failed_copy_leaves_the_request_in_place(void **state)
+{
+    fixture *f = *state;
+    const char *page[] = {K(1), K(2), NULL};
+    reply_page(f, NULL, page, NULL);
+    reply_object(f, K(1), "a");
+    reply_object(f, K(2), "b");
+    fake_reply(f->w->fake, "PUT " BASE "/dead-letter/" K(1), 403,
+               "<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>");
+    fake_reply(f->w->fake, "PUT " BASE "/dead-letter/" K(2), 200,
+               "<CopyObjectResult></CopyObjectResult>");
+    fake_times(fake_reply(f->w->fake, DEL(K(2)), 500, ""), 5);
+    wc_message m;
+    dl_outcome o1 = {0}, o2 = {0};
+    expect_message(f, &m, 2, K(1));
+    assert_int_equal(f->src.ops->dead_letter(f->src.self, &m, "bad", on_dead_lettered, &o1, NULL),
+                     WC_OK);
+    wc_message_cleanup(&m);
+    expect_message(f, &m, 2, K(2));
+    assert_int_equal(f->src.ops->dead_letter(f->src.self, &m, "bad", on_dead_lettered, &o2, NULL),
+                     WC_OK);
+    wc_message_cleanup(&m);
+    fake_run(f->w);
+    assert_int_equal(o1.result, WC_ERR_IO);
+    assert_string_equal(o1.msg, "dead-lettering " K(1) " to requests/dead-letter/" K(
+                                    1) ": AccessDenied: Access Denied (HTTP 403)");
+    assert_int_equal(fake_count_matching(f->w->fake, DEL(K(1))), 0);
+    assert_int_equal(o2.result, WC_ERR_IO);
+    assert_string_equal(o2.msg, "dead-lettering " K(2) " (copied to requests/dead-letter/" K(
+                                    2) ", not deleted): InternalError (HTTP 500)");
+    assert_int_equal(f->src.ops->flush(f->src.self), 0);
+}
+
+static void a_copy_that_fails_after_its_200_is_a_failure(void **state)
+{
+    /* S3 may answer CopyObject 200 OK and fail afterwards: the error is then the body. The
+     * request must not be deleted, or it is lost (neither applied nor in the dead letters). */
+    fixture *f = *state;
+    const char *page[] = {K(1), NULL};
+    reply_page(f, NULL, page, NULL);
+    reply_object(f, K(1), "a");
+    fake_reply(f->w->fake, "PUT " BASE "/dead-letter/" K(1), 200,
+               "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\n<Error><Code>InternalError</Code>"
+               "<Message>We encountered an internal error. Please try again.</Message>"
+               "<RequestId>C1</RequestId></Error>");
+    wc_message m;
+    dl_outcome o = {0};
+    expect_message(f, &m, 1, K(1));
+    assert_int_equal(f->src.ops->dead_letter(f->src.self, &m, "bad", on_dead_lettered, &o, NULL),
+                     WC_OK);
+    wc_message_cleanup(&m);
+    fake_run(f->w);
+    assert_int_equal(o.calls, 1);
+    assert_int_equal(o.result, WC_ERR_IO);
+    assert_non_null(strstr(o.msg, "InternalError: We encountered an internal error."));
+    assert_int_equal(fake_count_matching(f->w->fake, "DELETE "), 0);
+}
+
+static void release_and_a_failed_ack_leave_the_object(void **state)
+{
+    fixture *f = *state;
+    const char *page[] = {K(1), NULL};
+    fake_times(reply_page(f, NULL, page, NULL), 2);
+    fake_times(reply_object(f, K(1), "a"), 2);
+    fake_reply(f->w->fake, DEL(K(1)), 403,
+               "<Error><Code>AccessDenied</Code><Message>no</Message></Error>");
+    wc_message m;
+    wc_error err;
+    expect_message(f, &m, 1, K(1));
+    assert_int_equal(f->src.ops->release(f->src.self, &m, &err), WC_OK);
+    wc_message_cleanup(&m);
+    assert_int_equal(fake_count_matching(f->w->fake, "DELETE "), 0);
+    /* Released: the next walk takes it again. */
+    expect_message(f, &m, 1, K(1));
+    ack(f, &m);
+    fake_run(f->w);
+    assert_int_equal(fake_count_matching(f->w->fake, DEL(K(1))), 1);
+    assert_int_equal(f->src.ops->flush(f->src.self), 0);
+    fake_assert_all_used(f->w->fake);
+}
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        T(the_walk_goes_across_pages_and_hands_out_in_key_order),
-        T(a_walk_that_found_nothing_is_one_empty_poll),
-        T(ack_deletes_and_a_dead_letter_is_copied_with_its_reason_then_deleted),
-        T(a_copy_that_fails_after_its_200_keeps_the_request),
-        T(a_listing_failure_is_told_once_then_the_walk_starts_again),
+        cmocka_unit_test_setup_teardown(open_checks_that_the_buckets_answer, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_missing_bucket_is_a_one_line_error, setup, teardown),
+        cmocka_unit_test_setup_teardown(the_walk_goes_across_pages_in_key_order, setup_open,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(gets_run_at_once_and_are_handed_out_in_key_order,
+                                        setup_open, teardown),
+        cmocka_unit_test_setup_teardown(a_key_taken_by_another_consumer_is_skipped, setup_open,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(a_truncated_page_with_nothing_of_ours_is_not_an_empty_poll,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            a_walk_of_only_deferred_keys_waits_and_they_come_back_when_due, setup_open, teardown),
+        cmocka_unit_test_setup_teardown(a_listing_failure_is_reported_and_the_next_walk_starts_over,
+                                        setup_open, teardown),
+        cmocka_unit_test_setup_teardown(a_failed_get_is_handed_out_as_an_error, setup_open,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(a_dead_letter_is_a_copy_then_a_delete, setup_open,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(a_failed_copy_leaves_the_request_in_place, setup_open,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(a_copy_that_fails_after_its_200_is_a_failure, setup_open,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(release_and_a_failed_ack_leave_the_object, setup_open,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

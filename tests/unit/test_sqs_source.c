@@ -1,45 +1,69 @@
-/* Tests of the SQS source against the scripted fake transport: receives kept in flight ahead of
- * need, messages handed out one at a time with their attempts, deletes and visibility changes in
- * batches without waiting, a failed receive reported once and then fetching going on, an empty
- * answer as one empty poll, and a stop that hands back what came and abandons an idle long
- * poll. No network. */
-#include "aws/client.h"
+/* The SQS source (sqs_source.c) against scripted answers: receives kept ahead of need, messages
+ * handed out one at a time, batched deletes and visibility changes, dead letters, failures, the
+ * empty poll and stopping. */
+#include "aws/sqs.h"
+#include "common/log.h"
 #include "fake_transport.h"
 #include "sources/sqs_source.h"
 
-#define URL      "http://127.0.0.1:1/000000000000/q.fifo"
-#define STANDARD "http://127.0.0.1:1/000000000000/q"
-static int standard_queue; /* the next setup opens a standard queue instead of a FIFO one */
+/* A FIFO queue: receives overlap (a standard queue is received one batch at a time). */
+#define QUEUE "https://sqs.us-east-1.amazonaws.com/123456789012/requests.fifo"
+#define DEAD  "https://sqs.us-east-1.amazonaws.com/123456789012/dead"
+
+#define RECEIVE "AmazonSQS.ReceiveMessage"
+#define DELETES "AmazonSQS.DeleteMessageBatch"
+#define HIDES   "AmazonSQS.ChangeMessageVisibilityBatch"
+#define SEND    "AmazonSQS.SendMessage"
 
 typedef struct {
-    fake_aws a;
+    fake_world *w;
     wc_source src;
-    int news;
+    int notified;
 } fixture;
 
-static void on_news(void *ctx)
+static void on_notify(void *ctx)
 {
-    ((fixture *)ctx)->news++;
+    ((fixture *)ctx)->notified++;
+}
+
+/* Scripts the start-up calls and opens the source (dead: a dead-letter queue, or NULL with
+ * redrive saying whether the queue has a redrive policy). */
+static void open_source(fixture *f, const char *dead, int redrive)
+{
+    fake_reply(f->w->fake, "\"QueueName\":\"requests\"", 200, "{\"QueueUrl\":\"" QUEUE "\"}");
+    if (dead)
+        fake_reply(f->w->fake, "\"QueueName\":\"dead\"", 200, "{\"QueueUrl\":\"" DEAD "\"}");
+    else
+        fake_reply(f->w->fake, "RedrivePolicy", 200,
+                   redrive ? "{\"Attributes\":{\"RedrivePolicy\":\"{\\\"maxReceiveCount\\\":5}\"}}"
+                           : "{\"Attributes\":{}}");
+    wc_sqs_source_config c = {.aws = f->w->aws,
+                              .queue = "requests",
+                              .dead_letter_queue = dead,
+                              .wait_s = 20,
+                              .visibility_s = 30,
+                              .max_body = 100,
+                              .clock = &f->w->clock};
+    wc_error err;
+    if (wc_sqs_source_open(&c, &f->src, &err) != WC_OK)
+        fail_msg("wc_sqs_source_open: %s", err.msg);
+    f->src.ops->set_notify(f->src.self, on_notify, f);
+    fake_assert_all_used(f->w->fake);
 }
 
 static int setup(void **state)
 {
+    wc_log_to_stderr(0);
     fixture *f = calloc(1, sizeof(*f));
-    fake_aws_init(&f->a, "AKIDSQSTEST", NULL, NULL);
-    /* Start-up: the queue's URL, then its redrive policy (none). */
-    fake_script(&f->a.fake, (fake_answer){.match = "GetQueueUrl",
-                                          .status = 200,
-                                          .body = standard_queue ? "{\"QueueUrl\":\"" STANDARD "\"}"
-                                                                 : "{\"QueueUrl\":\"" URL "\"}"});
-    fake_script(
-        &f->a.fake,
-        (fake_answer){.match = "GetQueueAttributes", .status = 200, .body = "{\"Attributes\":{}}"});
-    wc_sqs_source_config sc = {f->a.aws, "q", NULL, 20, 30, 1000, &f->a.clock};
-    wc_error err;
-    if (wc_sqs_source_open(&sc, &f->src, &err) != WC_OK)
-        fail_msg("open: %s", err.msg);
-    f->src.ops->set_notify(f->src.self, on_news, f);
+    f->w = fake_world_new(NULL);
     *state = f;
+    return 0;
+}
+
+static int setup_open(void **state)
+{
+    setup(state);
+    open_source(*state, NULL, 0);
     return 0;
 }
 
@@ -47,220 +71,588 @@ static int teardown(void **state)
 {
     fixture *f = *state;
     wc_source_destroy(&f->src);
-    fake_aws_cleanup(&f->a);
+    fake_world_free(f->w);
     free(f);
     return 0;
 }
 
-/* A ReceiveMessage answer with n messages m<first>..; the second receive of each has been seen
- * twice (ApproximateReceiveCount 2). */
-static char *messages(int first, int n)
+/* A ReceiveMessage answer of messages first..first+n-1: MessageId id-N, ReceiptHandle rh-N, body
+ * {"n":N}, ApproximateReceiveCount count (NULL: none). Caller frees. */
+static char *messages(int first, int n, const char *count)
 {
-    static char buf[8192];
-    size_t o = (size_t)snprintf(buf, sizeof(buf), "{\"Messages\":[");
-    for (int i = 0; i < n; i++)
-        o += (size_t)snprintf(buf + o, sizeof(buf) - o,
-                              "%s{\"MessageId\":\"m%d\",\"ReceiptHandle\":\"rh%d\",\"Body\":\"{}\","
-                              "\"Attributes\":{\"ApproximateReceiveCount\":\"%d\"}}",
-                              i ? "," : "", first + i, first + i, i == 1 ? 2 : 1);
-    snprintf(buf + o, sizeof(buf) - o, "]}");
-    return strdup(buf);
-}
-
-static void turn_until_quiet(fixture *f)
-{
-    for (int i = 0; i < 20; i++)
-        wc_loop_turn(f->a.loop, 0);
-}
-
-static void receives_ahead_for_what_can_be_taken_and_hands_out_one_at_a_time(void **state)
-{
-    fixture *f = *state;
-    char *a = messages(0, 10), *b = messages(10, 10), *c = messages(20, 3);
-    fake_script(&f->a.fake, (fake_answer){.match = "ReceiveMessage", .status = 200, .body = a});
-    fake_script(&f->a.fake, (fake_answer){.match = "ReceiveMessage", .status = 200, .body = b});
-    fake_script(&f->a.fake, (fake_answer){.match = "ReceiveMessage", .status = 200, .body = c});
-    fake_script(
-        &f->a.fake,
-        (fake_answer){.match = "ChangeMessageVisibilityBatch", .status = 200, .body = "{}"});
-    fake_script(
-        &f->a.fake,
-        (fake_answer){.match = "ChangeMessageVisibilityBatch", .status = 200, .body = "{}"});
-    fake_script(
-        &f->a.fake,
-        (fake_answer){.match = "ChangeMessageVisibilityBatch", .status = 200, .body = "{}"});
-    wc_message m;
-    /* Room for 25: three receives go out at once, nothing waits. */
-    assert_int_equal(f->src.ops->receive(f->src.self, &m, 25, NULL), WC_WAIT);
-    assert_int_equal(fake_count(&f->a.fake, "AmazonSQS.ReceiveMessage"), 3);
-    assert_non_null(strstr(f->a.fake.requests[2], "\"WaitTimeSeconds\":20"));
-    assert_non_null(strstr(f->a.fake.requests[2], "\"MaxNumberOfMessages\":10"));
-    turn_until_quiet(f);
-    assert_true(f->news >= 1);
-    int got = 0;
-    while (f->src.ops->receive(f->src.self, &m, 0, NULL) == WC_OK) {
-        if (strcmp(m.key, "m1") == 0)
-            assert_int_equal(m.attempts, 1); /* ApproximateReceiveCount 2: tried once before */
-        else if (strcmp(m.key, "m0") == 0)
-            assert_int_equal(m.attempts, 0);
-        assert_string_equal(m.body, "{}");
-        f->src.ops->release(f->src.self, &m, NULL);
-        wc_message_cleanup(&m);
-        got++;
+    json_t *list = json_array();
+    for (int i = first; i < first + n; i++) {
+        char id[32], rh[32], body[32];
+        snprintf(id, sizeof(id), "id-%d", i);
+        snprintf(rh, sizeof(rh), "rh-%d", i);
+        snprintf(body, sizeof(body), "{\"n\":%d}", i);
+        json_t *m =
+            json_pack("{s:s, s:s, s:s}", "MessageId", id, "ReceiptHandle", rh, "Body", body);
+        if (count)
+            json_object_set_new(m, "Attributes",
+                                json_pack("{s:s}", "ApproximateReceiveCount", count));
+        json_array_append_new(list, m);
     }
-    assert_int_equal(got, 23);
-    /* Handed back (visibility 0) in batches of ten. */
-    turn_until_quiet(f);
-    assert_int_equal(fake_count(&f->a.fake, "ChangeMessageVisibilityBatch"), 3);
-    free(a);
-    free(b);
-    free(c);
+    json_t *answer = json_pack("{s:o}", "Messages", list);
+    char *text = json_dumps(answer, JSON_COMPACT);
+    json_decref(answer);
+    return text;
 }
 
-static void acks_go_out_in_batches_of_ten_without_waiting(void **state)
+static void reply_messages(fixture *f, int first, int n, const char *count)
 {
-    fixture *f = *state;
-    char *a = messages(0, 10), *b = messages(10, 10);
-    fake_script(&f->a.fake, (fake_answer){.match = "ReceiveMessage", .status = 200, .body = a});
-    fake_script(&f->a.fake, (fake_answer){.match = "ReceiveMessage", .status = 200, .body = b});
-    for (int i = 0; i < 2; i++)
-        fake_script(&f->a.fake, (fake_answer){.match = "DeleteMessageBatch",
-                                              .status = 200,
-                                              .body = "{\"Successful\":[],\"Failed\":[]}"});
-    fake_script(&f->a.fake, (fake_answer){.match = "ChangeMessageVisibilityBatch",
-                                          .status = 200,
-                                          .body = "{\"Successful\":[],\"Failed\":[]}"});
-    wc_message m;
-    f->src.ops->receive(f->src.self, &m, 20, NULL);
-    turn_until_quiet(f);
-    for (int i = 0; i < 20; i++) {
-        assert_int_equal(f->src.ops->receive(f->src.self, &m, 0, NULL), WC_OK);
-        if (i < 15)
-            assert_int_equal(f->src.ops->ack(f->src.self, &m, NULL), WC_OK);
-        else
-            assert_int_equal(f->src.ops->defer(f->src.self, &m, 2500, NULL), WC_OK);
-        wc_message_cleanup(&m);
-    }
-    /* Ten acks made one batch at once; the rest waits for the end of the loop's turn. */
-    assert_int_equal(fake_count(&f->a.fake, "DeleteMessageBatch"), 1);
-    turn_until_quiet(f);
-    assert_int_equal(fake_count(&f->a.fake, "DeleteMessageBatch"), 2);
-    assert_int_equal(fake_count(&f->a.fake, "ChangeMessageVisibilityBatch"), 1);
-    /* A deferral hides the message for its delay, rounded up to whole seconds. */
-    assert_int_equal(fake_count(&f->a.fake, "\"VisibilityTimeout\":3}"), 1);
-    assert_int_equal(f->src.ops->flush(f->src.self), 0);
-    free(a);
-    free(b);
+    char *text = messages(first, n, count);
+    fake_reply(f->w->fake, RECEIVE, 200, text);
+    free(text);
 }
 
-static void a_failed_receive_is_told_once_and_fetching_goes_on(void **state)
+static wc_result receive(fixture *f, wc_message *m, unsigned want)
 {
-    fixture *f = *state;
-    for (int i = 0; i < 5; i++) /* every try of the client's */
-        fake_script(&f->a.fake, (fake_answer){.match = "ReceiveMessage", .net_error = 1});
-    char *a = messages(0, 1);
-    fake_script(&f->a.fake, (fake_answer){.match = "ReceiveMessage", .status = 200, .body = a});
-    wc_message m;
     wc_error err;
-    assert_int_equal(f->src.ops->receive(f->src.self, &m, 1, &err), WC_WAIT);
-    turn_until_quiet(f);
-    for (int i = 0; i < 20 && f->a.fake.n_requests < 7; i++)
-        wc_loop_turn(f->a.loop, -1); /* the client's retries wait on timers */
-    turn_until_quiet(f);
-    assert_int_equal(f->src.ops->receive(f->src.self, &m, 1, &err), WC_ERR_IO);
-    assert_non_null(strstr(err.msg, "ReceiveMessage: "));
-    assert_non_null(strstr(err.msg, "NetworkError"));
-    /* Told once: the next call fetches again. */
-    assert_int_equal(f->src.ops->receive(f->src.self, &m, 1, &err), WC_WAIT);
-    turn_until_quiet(f);
-    assert_int_equal(f->src.ops->receive(f->src.self, &m, 1, &err), WC_OK);
-    assert_string_equal(m.key, "m0");
-    f->src.ops->release(f->src.self, &m, NULL);
+    return f->src.ops->receive(f->src.self, m, want, &err);
+}
+
+/* Receives the next message, turning the loop until one is ready. */
+static void next_message(fixture *f, wc_message *m, unsigned want)
+{
+    for (int turns = 0; turns < 100; turns++) {
+        wc_error err;
+        wc_result r = f->src.ops->receive(f->src.self, m, want, &err);
+        if (r == WC_OK)
+            return;
+        if (r != WC_WAIT)
+            fail_msg("receive: %s (%s)", wc_result_name(r), err.msg);
+        wc_loop_turn(f->w->loop, -1);
+    }
+    fail_msg("no message came");
+}
+
+static void ack(fixture *f, wc_message *m)
+{
+    assert_int_equal(f->src.ops->ack(f->src.self, m, NULL), WC_OK);
+    wc_message_cleanup(m);
+}
+
+/* Entry i of a batch request's body: its receipt, and its VisibilityTimeout (-1: none). */
+static void assert_entry(const fake_request *r, size_t i, const char *receipt, int seconds)
+{
+    json_t *body = fake_request_json(r);
+    assert_string_equal(json_string_value(json_object_get(body, "QueueUrl")), QUEUE);
+    json_t *e = json_array_get(json_object_get(body, "Entries"), i);
+    assert_non_null(e);
+    char id[16];
+    snprintf(id, sizeof(id), "m%zu", i);
+    assert_string_equal(json_string_value(json_object_get(e, "Id")), id);
+    assert_string_equal(json_string_value(json_object_get(e, "ReceiptHandle")), receipt);
+    json_t *vis = json_object_get(e, "VisibilityTimeout");
+    if (seconds < 0)
+        assert_null(vis);
+    else
+        assert_int_equal(json_integer_value(vis), seconds);
+    json_decref(body);
+}
+
+static size_t entries(const fake_request *r)
+{
+    json_t *body = fake_request_json(r);
+    size_t n = json_array_size(json_object_get(body, "Entries"));
+    json_decref(body);
+    return n;
+}
+
+/* --- opening --- */
+
+static void open_resolves_the_queue_and_reads_its_redrive_policy(void **state)
+{
+    fixture *f = *state;
+    open_source(f, NULL, 1);
+    assert_int_equal(fake_count(f->w->fake), 2);
+    assert_string_equal(fake_request_header(fake_request_at(f->w->fake, 0), "X-Amz-Target"),
+                        "AmazonSQS.GetQueueUrl");
+    json_t *body = fake_request_json(fake_request_at(f->w->fake, 1));
+    assert_string_equal(json_string_value(json_object_get(body, "QueueUrl")), QUEUE);
+    json_decref(body);
+}
+
+static void a_missing_queue_is_a_one_line_error(void **state)
+{
+    fixture *f = *state;
+    fake_header(fake_reply(f->w->fake, "GetQueueUrl", 400,
+                           "{\"__type\":\"com.amazonaws.sqs#QueueDoesNotExist\",\"message\":\"The "
+                           "specified queue does not exist.\"}"),
+                "x-amzn-RequestId", "Q1");
+    wc_sqs_source_config c = {.aws = f->w->aws, .queue = "requests", .wait_s = 1};
+    wc_error err;
+    assert_int_equal(wc_sqs_source_open(&c, &f->src, &err), WC_ERR_NOT_FOUND);
+    assert_string_equal(err.msg, "request queue \"requests\": QueueDoesNotExist: The specified "
+                                 "queue does not exist. (HTTP 400, request id Q1)");
+    assert_null(f->src.ops);
+}
+
+/* --- receiving --- */
+
+static void receives_are_kept_ahead_of_need(void **state)
+{
+    fixture *f = *state;
+    fake_times(fake_hang(f->w->fake, RECEIVE), FAKE_FOREVER);
+    wc_message m;
+    assert_int_equal(receive(f, &m, 25), WC_WAIT);
+    /* Three receives of ten for 25 wanted, all in flight at once. */
+    assert_int_equal(fake_count_matching(f->w->fake, RECEIVE), 3);
+    assert_int_equal(fake_in_flight(f->w->fake), 3);
+    json_t *body = fake_request_json(fake_last(f->w->fake));
+    assert_int_equal(json_integer_value(json_object_get(body, "MaxNumberOfMessages")), 10);
+    assert_int_equal(json_integer_value(json_object_get(body, "WaitTimeSeconds")), 20);
+    assert_int_equal(json_integer_value(json_object_get(body, "VisibilityTimeout")), 30);
+    json_decref(body);
+    /* Asking again adds none while enough are on the way; a larger want adds up to eight. */
+    assert_int_equal(receive(f, &m, 25), WC_WAIT);
+    assert_int_equal(fake_count_matching(f->w->fake, RECEIVE), 3);
+    assert_int_equal(receive(f, &m, 1000), WC_WAIT);
+    assert_int_equal(fake_count_matching(f->w->fake, RECEIVE), 8);
+    /* want 0: fetch nothing. */
+    assert_int_equal(receive(f, &m, 0), WC_WAIT);
+    assert_int_equal(fake_count_matching(f->w->fake, RECEIVE), 8);
+}
+
+static void messages_are_handed_out_one_at_a_time_with_their_attempts(void **state)
+{
+    fixture *f = *state;
+    char *text = messages(1, 3, NULL);
+    json_t *answer = json_loads(text, 0, NULL);
+    free(text);
+    json_t *list = json_object_get(answer, "Messages");
+    json_object_set_new(json_array_get(list, 0), "Attributes",
+                        json_pack("{s:s}", "ApproximateReceiveCount", "1"));
+    json_object_set_new(json_array_get(list, 1), "Attributes",
+                        json_pack("{s:s}", "ApproximateReceiveCount", "4"));
+    char big[200];
+    memset(big, 'x', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    json_object_set_new(json_array_get(list, 2), "Body", json_string(big));
+    text = json_dumps(answer, JSON_COMPACT);
+    json_decref(answer);
+    fake_reply(f->w->fake, RECEIVE, 200, text);
+    free(text);
+    fake_times(fake_hang(f->w->fake, RECEIVE), FAKE_FOREVER);
+
+    wc_message m;
+    assert_int_equal(receive(f, &m, 1), WC_WAIT);
+    assert_int_equal(f->notified, 0);
+    wc_loop_turn(f->w->loop, -1);
+    assert_int_equal(f->notified, 1);
+    assert_int_equal(receive(f, &m, 1), WC_OK);
+    assert_string_equal(m.key, "id-1");
+    assert_string_equal(m.body, "{\"n\":1}");
+    assert_int_equal(m.len, 7);
+    assert_int_equal(m.attempts, 0);
+    assert_false(m.too_large);
+    ack(f, &m);
+    assert_int_equal(receive(f, &m, 1), WC_OK);
+    assert_string_equal(m.key, "id-2");
+    assert_int_equal(m.attempts, 3); /* received four times: deferred three times before */
+    ack(f, &m);
+    assert_int_equal(receive(f, &m, 1), WC_OK);
+    assert_string_equal(m.key, "id-3");
+    assert_int_equal(m.attempts, 0); /* no count: the first time */
+    assert_true(m.too_large);        /* kept whole, for the dead letters */
+    assert_int_equal(m.len, 199);
+    ack(f, &m);
+    /* Only one receive went out for all three. */
+    assert_int_equal(fake_count_matching(f->w->fake, RECEIVE), 1);
+    assert_int_equal(receive(f, &m, 1), WC_WAIT);
+    assert_int_equal(fake_count_matching(f->w->fake, RECEIVE), 2);
+}
+
+static void acks_go_out_in_batches_of_ten_at_the_end_of_the_turn(void **state)
+{
+    fixture *f = *state;
+    reply_messages(f, 1, 10, "1");
+    reply_messages(f, 11, 3, "1");
+    fake_times(fake_reply(f->w->fake, DELETES, 200, "{\"Successful\":[]}"), 2);
+    fake_times(fake_hang(f->w->fake, RECEIVE), FAKE_FOREVER);
+    wc_message m;
+    assert_int_equal(receive(f, &m, 13), WC_WAIT);
+    assert_int_equal(fake_count_matching(f->w->fake, RECEIVE), 2);
+    wc_loop_turn(f->w->loop, -1);
+    for (int i = 1; i <= 13; i++) {
+        assert_int_equal(receive(f, &m, 1), WC_OK);
+        char id[16];
+        snprintf(id, sizeof(id), "id-%d", i);
+        assert_string_equal(m.key, id);
+        ack(f, &m);
+        /* The tenth ack fills a batch: it goes out at once. */
+        assert_int_equal(fake_count_matching(f->w->fake, DELETES), i < 10 ? 0 : 1);
+    }
+    const fake_request *first = fake_find(f->w->fake, DELETES, 0);
+    assert_int_equal(entries(first), 10);
+    for (size_t i = 0; i < 10; i++) {
+        char rh[16];
+        snprintf(rh, sizeof(rh), "rh-%zu", i + 1);
+        assert_entry(first, i, rh, -1);
+    }
+    /* The other three wait for the end of this turn of the loop. */
+    wc_loop_turn(f->w->loop, -1);
+    assert_int_equal(fake_count_matching(f->w->fake, DELETES), 2);
+    const fake_request *second = fake_find(f->w->fake, DELETES, 1);
+    assert_int_equal(entries(second), 3);
+    assert_entry(second, 0, "rh-11", -1);
+    assert_entry(second, 2, "rh-13", -1);
+    /* The first batch was answered in that turn too; the second is under way until answered. */
+    assert_true(fake_find(f->w->fake, DELETES, 0)->answered);
+    assert_int_equal(f->src.ops->flush(f->src.self), 1);
+    wc_loop_turn(f->w->loop, -1);
+    assert_int_equal(f->src.ops->flush(f->src.self), 0);
+}
+
+static void flush_sends_a_partial_batch_at_once(void **state)
+{
+    fixture *f = *state;
+    reply_messages(f, 1, 2, "1");
+    fake_reply(f->w->fake, DELETES, 200, "{}");
+    wc_message m;
+    next_message(f, &m, 2);
+    ack(f, &m);
+    next_message(f, &m, 0);
+    ack(f, &m);
+    assert_int_equal(fake_count_matching(f->w->fake, DELETES), 0);
+    assert_int_equal(f->src.ops->flush(f->src.self), 1);
+    assert_int_equal(fake_count_matching(f->w->fake, DELETES), 1);
+    assert_int_equal(entries(fake_last(f->w->fake)), 2);
+    fake_run(f->w);
+    assert_int_equal(f->src.ops->flush(f->src.self), 0);
+    assert_int_equal(fake_count_matching(f->w->fake, DELETES), 1); /* not sent twice */
+}
+
+static void defer_hides_the_message_for_the_delay_in_seconds(void **state)
+{
+    fixture *f = *state;
+    reply_messages(f, 1, 3, "1");
+    fake_reply(f->w->fake, HIDES, 200, "{}");
+    wc_message m;
+    uint64_t delays[3] = {1500, 0, 100ull * 24 * 3600 * 1000};
+    for (int i = 0; i < 3; i++) {
+        next_message(f, &m, 3 - i); /* the consumer's room shrinks as it takes them */
+        assert_int_equal(f->src.ops->defer(f->src.self, &m, delays[i], NULL), WC_OK);
+        assert_null(m.handle);
+        wc_message_cleanup(&m);
+    }
+    assert_int_equal(fake_count_matching(f->w->fake, HIDES), 0);
+    wc_loop_turn(f->w->loop, -1);
+    assert_int_equal(fake_count_matching(f->w->fake, HIDES), 1);
+    const fake_request *r = fake_find(f->w->fake, HIDES, 0);
+    assert_entry(r, 0, "rh-1", 2);     /* 1.5 s rounds up */
+    assert_entry(r, 1, "rh-2", 0);     /* due at once */
+    assert_entry(r, 2, "rh-3", 43200); /* SQS's longest */
+    fake_run(f->w);
+    fake_assert_all_used(f->w->fake);
+}
+
+static void an_empty_answer_while_deferred_messages_are_due_is_not_an_empty_poll(void **state)
+{
+    fixture *f = *state;
+    reply_messages(f, 1, 1, "1");
+    fake_reply(f->w->fake, HIDES, 200, "{}");
+    fake_times(fake_reply(f->w->fake, RECEIVE, 200, "{}"), 2);
+    wc_message m;
+    next_message(f, &m, 1);
+    assert_int_equal(f->src.ops->defer(f->src.self, &m, 1000, NULL), WC_OK);
     wc_message_cleanup(&m);
-    free(a);
+    assert_int_equal(receive(f, &m, 1), WC_WAIT);
+    fake_run(f->w);
+    /* The deferred message is still hidden: an empty answer means "wait", not "empty". */
+    assert_int_equal(receive(f, &m, 1), WC_WAIT);
+    f->w->time.now += 5000; /* well past its due time and the grace after it */
+    assert_int_equal(receive(f, &m, 1), WC_WAIT);
+    fake_run(f->w);
+    assert_int_equal(receive(f, &m, 1), WC_EMPTY);
+}
+
+static void release_hands_the_message_back_at_once(void **state)
+{
+    fixture *f = *state;
+    reply_messages(f, 1, 1, "1");
+    fake_reply(f->w->fake, HIDES, 200, "{}");
+    wc_message m;
+    next_message(f, &m, 1);
+    assert_int_equal(f->src.ops->release(f->src.self, &m, NULL), WC_OK);
+    wc_message_cleanup(&m);
+    fake_run(f->w);
+    assert_entry(fake_find(f->w->fake, HIDES, 0), 0, "rh-1", 0);
 }
 
 static void an_empty_answer_is_one_empty_poll(void **state)
 {
     fixture *f = *state;
-    fake_script(&f->a.fake, (fake_answer){.match = "ReceiveMessage", .status = 200, .body = "{}"});
-    fake_script(&f->a.fake, (fake_answer){.match = "ReceiveMessage", .status = 200, .body = "{}"});
+    fake_reply(f->w->fake, RECEIVE, 200, "{}");
+    fake_delay(fake_reply(f->w->fake, RECEIVE, 200, "{\"Messages\":[]}"), 1000);
+    fake_hang(f->w->fake, RECEIVE);
     wc_message m;
-    assert_int_equal(f->src.ops->receive(f->src.self, &m, 20, NULL), WC_WAIT);
-    turn_until_quiet(f);
-    assert_int_equal(f->src.ops->receive(f->src.self, &m, 20, NULL), WC_EMPTY);
-    /* No new receive until the empty poll was told. */
-    assert_int_equal(fake_count(&f->a.fake, "AmazonSQS.ReceiveMessage"), 2);
+    assert_int_equal(receive(f, &m, 20), WC_WAIT); /* two receives in flight */
+    wc_loop_turn(f->w->loop, 0);                   /* the first comes back empty */
+    assert_int_equal(f->notified, 1);
+    /* The other is still out: no empty poll yet, and no new receive after an empty answer. */
+    assert_int_equal(receive(f, &m, 20), WC_WAIT);
+    assert_int_equal(fake_count_matching(f->w->fake, RECEIVE), 2);
+    fake_run(f->w);
+    assert_int_equal(receive(f, &m, 20), WC_EMPTY);
+    /* Told once: the next call looks again. */
+    assert_int_equal(receive(f, &m, 1), WC_WAIT);
+    assert_int_equal(fake_count_matching(f->w->fake, RECEIVE), 3);
 }
 
-static void a_stop_abandons_an_idle_long_poll_after_a_moment(void **state)
+static void a_failed_receive_is_reported_once_and_fetching_goes_on(void **state)
 {
     fixture *f = *state;
-    fake_script(&f->a.fake, (fake_answer){.match = "ReceiveMessage", .hang = 1});
+    fake_reply(f->w->fake, RECEIVE, 400,
+               "{\"__type\":\"com.amazon.coral.service#AccessDeniedException\",\"message\":\"not "
+               "allowed\"}");
+    reply_messages(f, 1, 1, "1");
+    fake_reply(f->w->fake, DELETES, 200, "{}");
     wc_message m;
-    assert_int_equal(f->src.ops->receive(f->src.self, &m, 1, NULL), WC_WAIT);
+    wc_error err;
+    assert_int_equal(receive(f, &m, 1), WC_WAIT);
+    fake_run(f->w);
+    assert_int_equal(f->notified, 1);
+    assert_int_equal(f->src.ops->receive(f->src.self, &m, 1, &err), WC_ERR_IO);
+    assert_string_equal(err.msg, "ReceiveMessage: AccessDeniedException: not allowed (HTTP 400)");
+    assert_int_equal(fake_count_matching(f->w->fake, RECEIVE), 1); /* not retried */
+    next_message(f, &m, 1);
+    assert_string_equal(m.key, "id-1");
+    ack(f, &m);
+    fake_run(f->w);
+    fake_assert_all_used(f->w->fake);
+}
+
+static void a_message_without_a_body_goes_back_and_is_an_error(void **state)
+{
+    fixture *f = *state;
+    fake_reply(f->w->fake, RECEIVE, 200,
+               "{\"Messages\":[{\"MessageId\":\"id-1\",\"ReceiptHandle\":\"rh-1\"}]}");
+    fake_reply(f->w->fake, HIDES, 200, "{}");
+    wc_message m;
+    wc_error err;
+    assert_int_equal(receive(f, &m, 1), WC_WAIT);
+    wc_loop_turn(f->w->loop, -1);
+    assert_int_equal(f->src.ops->receive(f->src.self, &m, 1, &err), WC_ERR_PARSE);
+    assert_null(m.key);
+    fake_run(f->w);
+    assert_entry(fake_find(f->w->fake, HIDES, 0), 0, "rh-1", 30);
+}
+
+static void stop_cancels_a_long_poll_and_hands_back_what_came(void **state)
+{
+    fixture *f = *state;
+    reply_messages(f, 1, 3, "1");
+    fake_hang(f->w->fake, RECEIVE);
+    fake_reply(f->w->fake, HIDES, 200, "{}");
+    wc_message m;
+    assert_int_equal(receive(f, &m, 11), WC_WAIT);
+    wc_loop_turn(f->w->loop, 0); /* three messages came; the other receive is a long poll */
+    assert_int_equal(fake_in_flight(f->w->fake), 1);
+    assert_int_equal(receive(f, &m, 1), WC_OK);
     f->src.ops->stop(f->src.self);
-    assert_int_equal(f->src.ops->flush(f->src.self), 1); /* the receive is waited for... */
-    uint64_t t0 = f->a.t.now;
-    while (f->src.ops->flush(f->src.self) > 0 && f->a.t.now - t0 < 5000)
-        wc_loop_turn(f->a.loop, -1);
-    assert_int_equal(f->src.ops->flush(f->src.self), 0); /* ...for a second, then abandoned */
-    assert_int_equal(f->a.t.now - t0, 1000);
-    assert_int_equal(f->a.fake.in_flight, 0);
+    /* A receive under way is waited for a second (a busy queue answers at once, and what it
+     * brings is handed back), then abandoned. */
+    assert_int_equal(fake_in_flight(f->w->fake), 1);
+    for (int i = 0; i < 10 && fake_in_flight(f->w->fake) > 0; i++)
+        wc_loop_turn(f->w->loop, -1);
+    assert_int_equal(fake_in_flight(f->w->fake), 0);
+    assert_true(fake_find(f->w->fake, RECEIVE, 1)->cancelled);
+    /* Nothing more is fetched; the message in hand is still the consumer's to finish. */
+    wc_message none;
+    assert_int_equal(receive(f, &none, 10), WC_WAIT);
+    assert_int_equal(fake_count_matching(f->w->fake, RECEIVE), 2);
+    ack(f, &m);
+    fake_reply(f->w->fake, DELETES, 200, "{}");
+    /* The hand-back went out during that second; the delete goes now. */
+    assert_int_equal(f->src.ops->flush(f->src.self), 1);
+    fake_run(f->w);
+    /* The two that were not handed out went back at once (visibility 0). */
+    const fake_request *hide = fake_find(f->w->fake, HIDES, 0);
+    assert_int_equal(entries(hide), 2);
+    assert_entry(hide, 0, "rh-2", 0);
+    assert_entry(hide, 1, "rh-3", 0);
+    assert_entry(fake_find(f->w->fake, DELETES, 0), 0, "rh-1", -1);
+    assert_int_equal(f->src.ops->flush(f->src.self), 0);
 }
 
-/* A standard queue: one receive at a time (overlapping ones would hand messages out in the order
- * their calls came back, not the queue's); the next goes out while the last batch is applied. */
-static void a_standard_queue_receives_one_at_a_time_ahead_of_need(void **state)
+/* --- dead letters --- */
+
+typedef struct {
+    int calls;
+    wc_result result;
+    char msg[WC_ERROR_MAX];
+} dl_outcome;
+
+static void on_dead_lettered(void *ctx, wc_result result, const wc_error *err)
+{
+    dl_outcome *o = ctx;
+    o->calls++;
+    o->result = result;
+    snprintf(o->msg, sizeof(o->msg), "%s", err->msg);
+}
+
+static void a_dead_letter_is_sent_then_deleted(void **state)
 {
     fixture *f = *state;
-    char *a = messages(0, 10), *b = messages(10, 10);
-    fake_script(&f->a.fake, (fake_answer){.match = "ReceiveMessage", .status = 200, .body = a});
-    fake_script(&f->a.fake, (fake_answer){.match = "ReceiveMessage", .status = 200, .body = b});
-    fake_script(&f->a.fake, (fake_answer){.match = "ReceiveMessage", .hang = 1});
+    open_source(f, "dead", 0);
+    reply_messages(f, 1, 2, "1");
+    fake_reply(f->w->fake, SEND, 200, "{\"MessageId\":\"d1\"}");
+    fake_reply(f->w->fake, DELETES, 200, "{}");
+    fake_reply(f->w->fake, SEND, 500, "");
+    fake_times(fake_reply(f->w->fake, SEND, 400,
+                          "{\"__type\":\"com.amazonaws.sqs#InvalidMessageContents\","
+                          "\"message\":\"bad characters\"}"),
+               1);
+    fake_reply(f->w->fake, HIDES, 200, "{}");
+    dl_outcome o1 = {0}, o2 = {0};
     wc_message m;
-    assert_int_equal(f->src.ops->receive(f->src.self, &m, 40, NULL), WC_WAIT);
-    assert_int_equal(fake_count(&f->a.fake, "AmazonSQS.ReceiveMessage"), 1);
-    turn_until_quiet(f);
-    assert_int_equal(f->src.ops->receive(f->src.self, &m, 40, NULL), WC_OK);
-    assert_string_equal(m.key, "m0");
-    free(m.handle); /* a test without the ending calls */
+    next_message(f, &m, 2);
+    assert_int_equal(f->src.ops->dead_letter(f->src.self, &m, "owner must be letters",
+                                             on_dead_lettered, &o1, NULL),
+                     WC_OK);
     wc_message_cleanup(&m);
-    /* The second receive went out as soon as the first batch was being handed out. */
-    assert_int_equal(fake_count(&f->a.fake, "AmazonSQS.ReceiveMessage"), 2);
-    turn_until_quiet(f);
-    for (int i = 1; i < 20; i++) {
-        assert_int_equal(f->src.ops->receive(f->src.self, &m, 40, NULL), WC_OK);
-        char want[8];
-        snprintf(want, sizeof(want), "m%d", i);
+    assert_int_equal(o1.calls, 0);
+    assert_int_equal(f->src.ops->flush(f->src.self), 1);
+    fake_run(f->w);
+    assert_int_equal(o1.calls, 1);
+    assert_int_equal(o1.result, WC_OK);
+    json_t *body = fake_request_json(fake_find(f->w->fake, SEND, 0));
+    assert_string_equal(json_string_value(json_object_get(body, "QueueUrl")), DEAD);
+    assert_string_equal(json_string_value(json_object_get(body, "MessageBody")), "{\"n\":1}");
+    assert_string_equal(
+        json_string_value(json_object_get(
+            json_object_get(json_object_get(body, "MessageAttributes"), "reason"), "StringValue")),
+        "owner must be letters");
+    json_decref(body);
+    /* Sent first, deleted after. */
+    assert_entry(fake_find(f->w->fake, DELETES, 0), 0, "rh-1", -1);
+
+    /* A send that fails (after its retries) leaves the message in the queue, hidden. */
+    next_message(f, &m, 1);
+    assert_int_equal(f->src.ops->dead_letter(f->src.self, &m, "bad", on_dead_lettered, &o2, NULL),
+                     WC_OK);
+    wc_message_cleanup(&m);
+    fake_run(f->w);
+    assert_int_equal(o2.calls, 1);
+    assert_int_equal(o2.result, WC_ERR_REJECTED);
+    assert_string_equal(o2.msg,
+                        "dead-lettering id-2: InvalidMessageContents: bad characters (HTTP 400)");
+    assert_int_equal(fake_count_matching(f->w->fake, DELETES), 1);
+    assert_entry(fake_find(f->w->fake, HIDES, 0), 0, "rh-2", 30);
+    assert_int_equal(f->src.ops->flush(f->src.self), 0);
+}
+
+static void without_a_dead_letter_queue_the_redrive_policy_or_a_long_hide_takes_it(void **state)
+{
+    fixture *f = *state;
+    open_source(f, NULL, 1);
+    reply_messages(f, 1, 1, "1");
+    fake_reply(f->w->fake, HIDES, 200, "{}");
+    dl_outcome o = {0};
+    wc_message m;
+    next_message(f, &m, 1);
+    assert_int_equal(f->src.ops->dead_letter(f->src.self, &m, "bad", on_dead_lettered, &o, NULL),
+                     WC_OK);
+    wc_message_cleanup(&m);
+    assert_int_equal(o.calls, 1);
+    assert_int_equal(o.result, WC_ERR_BUSY); /* handed back for the redrive policy */
+    fake_run(f->w);
+    assert_entry(fake_find(f->w->fake, HIDES, 0), 0, "rh-1", 0);
+    assert_int_equal(fake_count_matching(f->w->fake, SEND), 0);
+}
+
+static void with_neither_the_message_is_hidden_for_twelve_hours(void **state)
+{
+    fixture *f = *state;
+    open_source(f, NULL, 0);
+    reply_messages(f, 1, 1, "1");
+    fake_reply(f->w->fake, HIDES, 200, "{}");
+    dl_outcome o = {0};
+    wc_message m;
+    next_message(f, &m, 1);
+    assert_int_equal(f->src.ops->dead_letter(f->src.self, &m, "bad", on_dead_lettered, &o, NULL),
+                     WC_OK);
+    wc_message_cleanup(&m);
+    assert_int_equal(o.calls, 1);
+    assert_int_equal(o.result, WC_OK);
+    fake_run(f->w);
+    assert_entry(fake_find(f->w->fake, HIDES, 0), 0, "rh-1", 43200);
+    assert_int_equal(fake_count_matching(f->w->fake, DELETES), 0);
+}
+
+/* A standard queue: one receive at a time (overlapping receives would hand messages out in the
+ * order their calls came back, not the queue's); the next goes out as soon as the last batch is
+ * being handed out, and the queue's order is kept. */
+static void a_standard_queue_is_received_one_batch_at_a_time(void **state)
+{
+    fixture *f = *state;
+    fake_reply(f->w->fake, "\"QueueName\":\"standard\"", 200,
+               "{\"QueueUrl\":\"https://sqs.us-east-1.amazonaws.com/123456789012/standard\"}");
+    fake_reply(f->w->fake, "RedrivePolicy", 200, "{\"Attributes\":{}}");
+    wc_sqs_source_config c = {.aws = f->w->aws,
+                              .queue = "standard",
+                              .wait_s = 20,
+                              .visibility_s = 30,
+                              .max_body = 100,
+                              .clock = &f->w->clock};
+    assert_int_equal(wc_sqs_source_open(&c, &f->src, NULL), WC_OK);
+    f->src.ops->set_notify(f->src.self, on_notify, f);
+    reply_messages(f, 1, 10, "1");
+    reply_messages(f, 11, 10, "1");
+    fake_hang(f->w->fake, RECEIVE);
+    wc_message m;
+    assert_int_equal(receive(f, &m, 40), WC_WAIT);
+    assert_int_equal(fake_count_matching(f->w->fake, RECEIVE), 1);
+    wc_loop_turn(f->w->loop, 0);
+    for (int i = 1; i <= 20; i++) {
+        next_message(f, &m, 40);
+        char want[16];
+        snprintf(want, sizeof(want), "id-%d", i);
         assert_string_equal(m.key, want); /* the queue's order */
-        free(m.handle);                   /* a test without the ending calls */
+        if (i == 1) /* the next receive went out with the first message of the batch */
+            assert_int_equal(fake_count_matching(f->w->fake, RECEIVE), 2);
+        free(m.handle); /* a test without the ending calls */
+        m.handle = NULL;
         wc_message_cleanup(&m);
     }
-    free(a);
-    free(b);
 }
-
-static int setup_standard(void **state)
-{
-    standard_queue = 1;
-    int r = setup(state);
-    standard_queue = 0;
-    return r;
-}
-
-#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        T(receives_ahead_for_what_can_be_taken_and_hands_out_one_at_a_time),
-        T(acks_go_out_in_batches_of_ten_without_waiting),
-        T(a_failed_receive_is_told_once_and_fetching_goes_on),
-        T(an_empty_answer_is_one_empty_poll),
-        T(a_stop_abandons_an_idle_long_poll_after_a_moment),
-        cmocka_unit_test_setup_teardown(a_standard_queue_receives_one_at_a_time_ahead_of_need,
-                                        setup_standard, teardown),
+        cmocka_unit_test_setup_teardown(open_resolves_the_queue_and_reads_its_redrive_policy, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(a_missing_queue_is_a_one_line_error, setup, teardown),
+        cmocka_unit_test_setup_teardown(receives_are_kept_ahead_of_need, setup_open, teardown),
+        cmocka_unit_test_setup_teardown(messages_are_handed_out_one_at_a_time_with_their_attempts,
+                                        setup_open, teardown),
+        cmocka_unit_test_setup_teardown(acks_go_out_in_batches_of_ten_at_the_end_of_the_turn,
+                                        setup_open, teardown),
+        cmocka_unit_test_setup_teardown(flush_sends_a_partial_batch_at_once, setup_open, teardown),
+        cmocka_unit_test_setup_teardown(defer_hides_the_message_for_the_delay_in_seconds,
+                                        setup_open, teardown),
+        cmocka_unit_test_setup_teardown(
+            an_empty_answer_while_deferred_messages_are_due_is_not_an_empty_poll, setup_open,
+            teardown),
+        cmocka_unit_test_setup_teardown(release_hands_the_message_back_at_once, setup_open,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(an_empty_answer_is_one_empty_poll, setup_open, teardown),
+        cmocka_unit_test_setup_teardown(a_failed_receive_is_reported_once_and_fetching_goes_on,
+                                        setup_open, teardown),
+        cmocka_unit_test_setup_teardown(a_message_without_a_body_goes_back_and_is_an_error,
+                                        setup_open, teardown),
+        cmocka_unit_test_setup_teardown(stop_cancels_a_long_poll_and_hands_back_what_came,
+                                        setup_open, teardown),
+        cmocka_unit_test_setup_teardown(a_dead_letter_is_sent_then_deleted, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            without_a_dead_letter_queue_the_redrive_policy_or_a_long_hide_takes_it, setup,
+            teardown),
+        cmocka_unit_test_setup_teardown(with_neither_the_message_is_hidden_for_twelve_hours, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(a_standard_queue_is_received_one_batch_at_a_time, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

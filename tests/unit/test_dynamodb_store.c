@@ -1,0 +1,298 @@
+/* The DynamoDB store (dynamodb_store.c) against scripted answers: the calls that create, update
+ * and delete make through wc_store_apply, and what DynamoDB's answers mean for them. */
+#include "core/request.h"
+#include "fake_transport.h"
+#include "stores/dynamodb_store.h"
+
+#define PUT    "DynamoDB_20120810.PutItem"
+#define UPDATE "DynamoDB_20120810.UpdateItem"
+#define DELETE "DynamoDB_20120810.DeleteItem"
+
+#define CONDITION_FAILED                                                                           \
+    "{\"__type\":\"com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException\","            \
+    "\"message\":\"The conditional request failed\"}"
+#define NO_TABLE                                                                                   \
+    "{\"__type\":\"com.amazonaws.dynamodb.v20120810#ResourceNotFoundException\","                  \
+    "\"message\":\"Requested resource not found\"}"
+
+#define REQ(type, rest)                                                                            \
+    "{\"type\":\"" type "\",\"requestId\":\"r1\",\"widgetId\":\"w1\",\"owner\":\"Sue Smith\"" rest \
+    "}"
+
+typedef struct {
+    fake_world *w;
+    wc_store store;
+} fixture;
+
+static void open_store(fixture *f, const char *key_name)
+{
+    char answer[256];
+    snprintf(answer, sizeof(answer),
+             "{\"Table\":{\"TableName\":\"widgets\",\"KeySchema\":[{\"AttributeName\":\"%s\","
+             "\"KeyType\":\"HASH\"}],\"TableStatus\":\"ACTIVE\"}}",
+             key_name ? key_name : "id");
+    fake_reply(f->w->fake, "DynamoDB_20120810.DescribeTable", 200, answer);
+    wc_dynamodb_store_config c = {.aws = f->w->aws, .table = "widgets", .key_name = key_name};
+    wc_error err;
+    if (wc_dynamodb_store_open(&c, &f->store, &err) != WC_OK)
+        fail_msg("wc_dynamodb_store_open: %s", err.msg);
+    fake_assert_all_used(f->w->fake);
+}
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof(*f));
+    f->w = fake_world_new(NULL);
+    *state = f;
+    return 0;
+}
+
+static int setup_open(void **state)
+{
+    setup(state);
+    open_store(*state, NULL);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    wc_store_destroy(&f->store);
+    fake_world_free(f->w);
+    free(f);
+    return 0;
+}
+
+/* Applies a request through wc_store_apply, turning the loop until done. */
+static wc_result apply(fixture *f, const char *json, wc_error *err)
+{
+    wc_request *r = req(json);
+    wc_result result = wc_store_apply_wait(&f->store, f->w->loop, r, err);
+    wc_request_free(r);
+    return result;
+}
+
+/* The body of the last request, which must have been target. */
+static json_t *last_body(fixture *f, const char *target)
+{
+    const fake_request *r = fake_last(f->w->fake);
+    assert_string_equal(fake_request_header(r, "X-Amz-Target"), target);
+    return fake_request_json(r);
+}
+
+static void assert_json(json_t *got, const char *expected)
+{
+    json_t *want = json_loads(expected, 0, NULL);
+    assert_non_null(want);
+    if (!json_equal(got, want)) {
+        char *text = json_dumps(got, JSON_COMPACT | JSON_SORT_KEYS);
+        fail_msg("got %s\n  wanted %s", text, expected);
+    }
+    json_decref(want);
+}
+
+/* --- opening --- */
+
+static void open_checks_the_table_and_its_key(void **state)
+{
+    fixture *f = *state;
+    open_store(f, NULL);
+    json_t *body = fake_request_json(fake_last(f->w->fake));
+    assert_json(body, "{\"TableName\":\"widgets\"}");
+    json_decref(body);
+    wc_store_destroy(&f->store);
+
+    fake_reply(f->w->fake, "DescribeTable", 200,
+               "{\"Table\":{\"KeySchema\":[{\"AttributeName\":\"pk\",\"KeyType\":\"HASH\"}]}}");
+    wc_dynamodb_store_config c = {.aws = f->w->aws, .table = "widgets"};
+    wc_error err;
+    assert_int_equal(wc_dynamodb_store_open(&c, &f->store, &err), WC_ERR_INVALID);
+    assert_string_equal(err.msg,
+                        "widget table \"widgets\": its partition key is \"pk\", not \"id\" "
+                        "(use --dynamodb-key pk)");
+    fake_header(fake_reply(f->w->fake, "DescribeTable", 400, NO_TABLE), "x-amzn-RequestId", "T1");
+    assert_int_equal(wc_dynamodb_store_open(&c, &f->store, &err), WC_ERR_IO);
+    assert_string_equal(err.msg, "widget table \"widgets\": ResourceNotFoundException: Requested "
+                                 "resource not found (HTTP 400, request id T1)");
+    assert_null(f->store.ops);
+}
+
+/* --- create --- */
+
+static void create_puts_the_item_only_where_there_is_none(void **state)
+{
+    fixture *f = *state;
+    fake_reply(f->w->fake, PUT, 200, "{}");
+    wc_error err;
+    assert_int_equal(apply(f,
+                           REQ("create", ",\"label\":\"L\",\"description\":\"\","
+                                         "\"otherAttributes\":[{\"name\":\"color\","
+                                         "\"value\":\"red\"},{\"name\":\"owner\",\"value\":"
+                                         "\"x\"}]"),
+                           &err),
+                     WC_OK);
+    json_t *body = last_body(f, PUT);
+    assert_json(body, "{\"TableName\":\"widgets\",\"Item\":{\"id\":{\"S\":\"w1\"},\"owner\":"
+                      "{\"S\":\"Sue Smith\"},\"label\":{\"S\":\"L\"},\"color\":{\"S\":\"red\"},"
+                      "\"attr_owner\":{\"S\":\"x\"}},"
+                      "\"ConditionExpression\":\"attribute_not_exists(#k)\","
+                      "\"ExpressionAttributeNames\":{\"#k\":\"id\"}}");
+    json_decref(body);
+}
+
+static void a_create_of_a_widget_already_there_is_done(void **state)
+{
+    fixture *f = *state;
+    fake_reply(f->w->fake, PUT, 400, CONDITION_FAILED);
+    wc_error err;
+    assert_int_equal(apply(f, REQ("create", ""), &err), WC_OK);
+    assert_int_equal(fake_count_matching(f->w->fake, PUT), 1);
+}
+
+static void a_create_too_large_for_dynamodb_is_rejected(void **state)
+{
+    fixture *f = *state;
+    fake_reply(f->w->fake, PUT, 400,
+               "{\"__type\":\"com.amazon.coral.validate#ValidationException\",\"message\":\"Item "
+               "size has exceeded the maximum allowed size\"}");
+    wc_error err;
+    assert_int_equal(apply(f, REQ("create", ""), &err), WC_ERR_REJECTED);
+    assert_string_equal(err.msg, "ValidationException: Item size has exceeded the maximum allowed "
+                                 "size (HTTP 400)");
+}
+
+/* --- update --- */
+
+static void update_is_one_conditional_update_item(void **state)
+{
+    fixture *f = *state;
+    fake_reply(f->w->fake, UPDATE, 200, "{}");
+    wc_error err;
+    assert_int_equal(apply(f,
+                           REQ("update", ",\"label\":\"New\",\"description\":\"\","
+                                         "\"otherAttributes\":[{\"name\":\"size\",\"value\":"
+                                         "\"L\"}]"),
+                           &err),
+                     WC_OK);
+    json_t *body = last_body(f, UPDATE);
+    assert_json(body,
+                "{\"TableName\":\"widgets\",\"Key\":{\"id\":{\"S\":\"w1\"}},"
+                "\"UpdateExpression\":\"SET #n0 = :v0, #n2 = :v2 REMOVE #n1\","
+                "\"ConditionExpression\":\"attribute_exists(#k)\","
+                "\"ExpressionAttributeNames\":{\"#n0\":\"label\",\"#n1\":\"description\","
+                "\"#n2\":\"size\",\"#k\":\"id\"},"
+                "\"ExpressionAttributeValues\":{\":v0\":{\"S\":\"New\"},\":v2\":{\"S\":\"L\"}}}");
+    json_decref(body);
+}
+
+static void an_update_of_a_missing_widget_is_not_found(void **state)
+{
+    fixture *f = *state;
+    fake_reply(f->w->fake, UPDATE, 400, CONDITION_FAILED);
+    wc_error err;
+    assert_int_equal(apply(f, REQ("update", ",\"label\":\"x\""), &err), WC_ERR_NOT_FOUND);
+    assert_string_equal(err.msg, "widget w1 not found");
+    assert_int_equal(fake_count(f->w->fake), 2); /* DescribeTable, one UpdateItem */
+}
+
+static void a_missing_table_is_an_outage_never_a_missing_widget(void **state)
+{
+    fixture *f = *state;
+    fake_reply(f->w->fake, UPDATE, 400, NO_TABLE);
+    fake_reply(f->w->fake, DELETE, 400, NO_TABLE);
+    wc_error err;
+    assert_int_equal(apply(f, REQ("update", ",\"label\":\"x\""), &err), WC_ERR_IO);
+    assert_string_equal(err.msg,
+                        "ResourceNotFoundException: Requested resource not found (HTTP 400)");
+    assert_int_equal(apply(f, REQ("delete", ""), &err), WC_ERR_IO);
+}
+
+static void throttling_is_retried_under_the_store(void **state)
+{
+    fixture *f = *state;
+    fake_times(fake_reply(f->w->fake, UPDATE, 400,
+                          "{\"__type\":\"com.amazonaws.dynamodb.v20120810#"
+                          "ProvisionedThroughputExceededException\",\"message\":\"slow\"}"),
+               2);
+    fake_reply(f->w->fake, UPDATE, 200, "{}");
+    wc_error err;
+    assert_int_equal(apply(f, REQ("update", ",\"label\":\"x\""), &err), WC_OK);
+    assert_int_equal(fake_count_matching(f->w->fake, UPDATE), 3);
+}
+
+/* --- delete --- */
+
+static void delete_returns_the_old_item_to_know_it_was_there(void **state)
+{
+    fixture *f = *state;
+    fake_reply(f->w->fake, DELETE, 200,
+               "{\"Attributes\":{\"id\":{\"S\":\"w1\"},\"owner\":{\"S\":\"Sue Smith\"}}}");
+    fake_reply(f->w->fake, DELETE, 200, "{}");
+    fake_reply(f->w->fake, DELETE, 200, "");
+    wc_error err;
+    assert_int_equal(apply(f, REQ("delete", ""), &err), WC_OK);
+    json_t *body = last_body(f, DELETE);
+    assert_json(body, "{\"TableName\":\"widgets\",\"Key\":{\"id\":{\"S\":\"w1\"}},"
+                      "\"ReturnValues\":\"ALL_OLD\"}");
+    json_decref(body);
+    /* No old item: it was not there. */
+    assert_int_equal(apply(f, REQ("delete", ""), &err), WC_ERR_NOT_FOUND);
+    assert_string_equal(err.msg, "widget w1 not found");
+    assert_int_equal(apply(f, REQ("delete", ""), &err), WC_ERR_NOT_FOUND);
+}
+
+static void another_key_name_is_used_everywhere(void **state)
+{
+    fixture *f = *state;
+    open_store(f, "pk");
+    fake_reply(f->w->fake, PUT, 200, "{}");
+    fake_reply(f->w->fake, UPDATE, 200, "{}");
+    fake_reply(f->w->fake, DELETE, 200, "{\"Attributes\":{}}");
+    wc_error err;
+    assert_int_equal(apply(f,
+                           REQ("create", ",\"otherAttributes\":[{\"name\":\"id\",\"value\":"
+                                         "\"i\"}]"),
+                           &err),
+                     WC_OK);
+    json_t *body = last_body(f, PUT);
+    assert_json(
+        json_object_get(body, "Item"),
+        "{\"pk\":{\"S\":\"w1\"},\"owner\":{\"S\":\"Sue Smith\"},\"attr_id\":{\"S\":\"i\"}}");
+    json_decref(body);
+    assert_int_equal(apply(f, REQ("update", ""), &err), WC_OK);
+    body = last_body(f, UPDATE);
+    assert_json(json_object_get(body, "Key"), "{\"pk\":{\"S\":\"w1\"}}");
+    /* Nothing to change: the condition still proves the widget is there. */
+    assert_string_equal(json_string_value(json_object_get(body, "UpdateExpression")),
+                        "SET #o = #o");
+    json_decref(body);
+    assert_int_equal(apply(f, REQ("delete", ""), &err), WC_OK);
+    body = last_body(f, DELETE);
+    assert_json(json_object_get(body, "Key"), "{\"pk\":{\"S\":\"w1\"}}");
+    json_decref(body);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(open_checks_the_table_and_its_key, setup, teardown),
+        cmocka_unit_test_setup_teardown(create_puts_the_item_only_where_there_is_none, setup_open,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(a_create_of_a_widget_already_there_is_done, setup_open,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(a_create_too_large_for_dynamodb_is_rejected, setup_open,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(update_is_one_conditional_update_item, setup_open,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(an_update_of_a_missing_widget_is_not_found, setup_open,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(a_missing_table_is_an_outage_never_a_missing_widget,
+                                        setup_open, teardown),
+        cmocka_unit_test_setup_teardown(throttling_is_retried_under_the_store, setup_open,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(delete_returns_the_old_item_to_know_it_was_there,
+                                        setup_open, teardown),
+        cmocka_unit_test_setup_teardown(another_key_name_is_used_everywhere, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

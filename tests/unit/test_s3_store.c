@@ -1,0 +1,284 @@
+/* The S3 store (s3_store.c) against scripted answers: the calls that create, update and delete
+ * make through wc_store_apply (conditional PUTs, read-modify-write with If-Match, the GET probe
+ * before a delete) and what S3's answers mean for them. */
+#include "core/request.h"
+#include "fake_transport.h"
+#include "stores/s3_store.h"
+
+#define BASE "https://widgets.s3.us-east-1.amazonaws.com"
+#define KEY  "/widgets/sue-smith/w1"
+
+#define REQ(type, rest)                                                                            \
+    "{\"type\":\"" type "\",\"requestId\":\"r1\",\"widgetId\":\"w1\",\"owner\":\"Sue Smith\"" rest \
+    "}"
+
+#define STORED(label)                                                                              \
+    "{\"id\":\"w1\",\"owner\":\"Sue Smith\",\"label\":\"" label "\",\"otherAttributes\":"          \
+    "[{\"name\":\"color\",\"value\":\"red\"}]}"
+
+#define NO_SUCH_KEY                                                                                \
+    "<Error><Code>NoSuchKey</Code><Message>The specified key does not exist.</Message></Error>"
+#define NO_SUCH_BUCKET                                                                             \
+    "<Error><Code>NoSuchBucket</Code><Message>The specified bucket does not exist</Message>"       \
+    "</Error>"
+#define PRECONDITION_FAILED                                                                        \
+    "<Error><Code>PreconditionFailed</Code><Message>At least one of the pre-conditions you "       \
+    "specified did not hold</Message></Error>"
+
+typedef struct {
+    fake_world *w;
+    wc_store store;
+} fixture;
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof(*f));
+    f->w = fake_world_new(NULL);
+    *state = f;
+    return 0;
+}
+
+static int setup_open(void **state)
+{
+    setup(state);
+    fixture *f = *state;
+    fake_reply(f->w->fake, "list-type=2", 200,
+               "<ListBucketResult><IsTruncated>false</IsTruncated></ListBucketResult>");
+    wc_s3_store_config c = {.aws = f->w->aws, .bucket = "widgets", .key_prefix = "widgets/"};
+    wc_error err;
+    if (wc_s3_store_open(&c, &f->store, &err) != WC_OK)
+        fail_msg("wc_s3_store_open: %s", err.msg);
+    fake_assert_all_used(f->w->fake);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    wc_store_destroy(&f->store);
+    fake_world_free(f->w);
+    free(f);
+    return 0;
+}
+
+static wc_result apply(fixture *f, const char *json, wc_error *err)
+{
+    wc_request *r = req(json);
+    wc_result result = wc_store_apply_wait(&f->store, f->w->loop, r, err);
+    wc_request_free(r);
+    return result;
+}
+
+static void assert_call(const fake_request *r, const char *method, const char *url)
+{
+    assert_string_equal(r->method, method);
+    assert_string_equal(r->url, url);
+}
+
+/* --- opening --- */
+
+static void open_checks_the_bucket(void **state)
+{
+    fixture *f = *state;
+    fake_reply(f->w->fake, "list-type=2", 200, "<ListBucketResult></ListBucketResult>");
+    fake_header(fake_reply(f->w->fake, "list-type=2", 404, NO_SUCH_BUCKET), "x-amz-request-id",
+                "B1");
+    wc_s3_store_config c = {.aws = f->w->aws, .bucket = "widgets", .key_prefix = "widgets/"};
+    wc_error err;
+    assert_int_equal(wc_s3_store_open(&c, &f->store, &err), WC_OK);
+    assert_string_equal(fake_last(f->w->fake)->url,
+                        BASE "/?delimiter=%2F&list-type=2&max-keys=1&prefix=widgets%2F");
+    wc_store_destroy(&f->store);
+    assert_int_equal(wc_s3_store_open(&c, &f->store, &err), WC_ERR_IO);
+    assert_string_equal(err.msg, "widget bucket \"widgets\": NoSuchBucket: The specified bucket "
+                                 "does not exist (HTTP 404, request id B1)");
+    c.key_prefix = "/widgets/";
+    assert_int_equal(wc_s3_store_open(&c, &f->store, &err), WC_ERR_INVALID);
+    assert_int_equal(fake_count(f->w->fake), 2);
+}
+
+/* --- create --- */
+
+static void create_puts_only_where_there_is_nothing(void **state)
+{
+    fixture *f = *state;
+    fake_reply(f->w->fake, "PUT " BASE KEY, 200, "");
+    fake_reply(f->w->fake, "PUT " BASE KEY, 412, PRECONDITION_FAILED);
+    wc_error err;
+    assert_int_equal(apply(f,
+                           REQ("create", ",\"label\":\"A\",\"otherAttributes\":[{\"name\":"
+                                         "\"color\",\"value\":\"red\"}]"),
+                           &err),
+                     WC_OK);
+    const fake_request *r = fake_last(f->w->fake);
+    assert_call(r, "PUT", BASE KEY);
+    assert_string_equal(fake_request_header(r, "If-None-Match"), "*");
+    assert_null(fake_request_header(r, "If-Match"));
+    assert_string_equal(fake_request_header(r, "Content-Type"), "application/json");
+    assert_string_equal(r->body, STORED("A"));
+    /* There already: a create delivered again, done without a change. */
+    assert_int_equal(apply(f, REQ("create", ",\"label\":\"A\""), &err), WC_OK);
+    assert_int_equal(fake_count(f->w->fake), 3);
+}
+
+static void keys_are_the_owner_and_the_widget_id_encoded(void **state)
+{
+    fixture *f = *state;
+    fake_reply(f->w->fake, "PUT ", 200, "");
+    wc_error err;
+    assert_int_equal(apply(f,
+                           "{\"type\":\"create\",\"requestId\":\"r\",\"widgetId\":\"a b+\xc3\xa9\","
+                           "\"owner\":\"Mary Ann\"}",
+                           &err),
+                     WC_OK);
+    assert_string_equal(fake_last(f->w->fake)->url, BASE "/widgets/mary-ann/a%20b%2B%C3%A9");
+}
+
+/* --- update --- */
+
+static void update_reads_then_writes_with_if_match(void **state)
+{
+    fixture *f = *state;
+    fake_header(fake_reply(f->w->fake, "GET " BASE KEY, 200, STORED("A")), "ETag", "\"e1\"");
+    fake_reply(f->w->fake, "PUT " BASE KEY, 200, "");
+    wc_error err;
+    assert_int_equal(apply(f,
+                           REQ("update", ",\"label\":\"B\",\"otherAttributes\":[{\"name\":"
+                                         "\"size\",\"value\":\"L\"}]"),
+                           &err),
+                     WC_OK);
+    assert_int_equal(fake_count(f->w->fake), 3);
+    assert_call(fake_request_at(f->w->fake, 1), "GET", BASE KEY);
+    assert_int_equal(fake_request_at(f->w->fake, 1)->max_body, 4u << 20);
+    const fake_request *put = fake_request_at(f->w->fake, 2);
+    assert_call(put, "PUT", BASE KEY);
+    assert_string_equal(fake_request_header(put, "If-Match"), "\"e1\"");
+    assert_null(fake_request_header(put, "If-None-Match"));
+    assert_string_equal(put->body, "{\"id\":\"w1\",\"owner\":\"Sue Smith\",\"label\":\"B\","
+                                   "\"otherAttributes\":[{\"name\":\"color\",\"value\":\"red\"},"
+                                   "{\"name\":\"size\",\"value\":\"L\"}]}");
+}
+
+static void a_412_reads_again_and_applies_to_what_is_there_now(void **state)
+{
+    fixture *f = *state;
+    fake_header(fake_reply(f->w->fake, "GET " BASE KEY, 200, STORED("A")), "ETag", "\"e1\"");
+    fake_reply(f->w->fake, "PUT " BASE KEY, 412, PRECONDITION_FAILED);
+    /* Another writer changed it meanwhile. */
+    fake_header(fake_reply(f->w->fake, "GET " BASE KEY, 200,
+                           "{\"id\":\"w1\",\"owner\":\"Sue Smith\",\"label\":\"Other\","
+                           "\"description\":\"D\",\"otherAttributes\":[]}"),
+                "ETag", "\"e2\"");
+    fake_reply(f->w->fake, "PUT " BASE KEY, 200, "");
+    wc_error err;
+    assert_int_equal(apply(f, REQ("update", ",\"label\":\"B\""), &err), WC_OK);
+    assert_int_equal(fake_count(f->w->fake), 5);
+    const fake_request *put = fake_request_at(f->w->fake, 4);
+    assert_string_equal(fake_request_header(put, "If-Match"), "\"e2\"");
+    assert_string_equal(put->body, "{\"id\":\"w1\",\"owner\":\"Sue Smith\",\"label\":\"B\","
+                                   "\"description\":\"D\",\"otherAttributes\":[]}");
+    fake_assert_all_used(f->w->fake);
+}
+
+static void three_lost_races_are_a_conflict(void **state)
+{
+    fixture *f = *state;
+    fake_times(
+        fake_header(fake_reply(f->w->fake, "GET " BASE KEY, 200, STORED("A")), "ETag", "\"e\""), 3);
+    fake_times(fake_reply(f->w->fake, "PUT " BASE KEY, 412, PRECONDITION_FAILED), 3);
+    wc_error err;
+    assert_int_equal(apply(f, REQ("update", ",\"label\":\"B\""), &err), WC_ERR_CONFLICT);
+    assert_int_equal(fake_count_matching(f->w->fake, "PUT "), 3);
+    assert_int_equal(fake_count_matching(f->w->fake, "GET " BASE KEY), 3);
+}
+
+static void an_update_of_a_missing_widget_is_not_found(void **state)
+{
+    fixture *f = *state;
+    fake_reply(f->w->fake, "GET " BASE KEY, 404, NO_SUCH_KEY);
+    wc_error err;
+    assert_int_equal(apply(f, REQ("update", ",\"label\":\"B\""), &err), WC_ERR_NOT_FOUND);
+    assert_string_equal(err.msg, "widget w1 (owner \"Sue Smith\") not found");
+    assert_int_equal(fake_count_matching(f->w->fake, "PUT "), 0);
+}
+
+static void a_stored_widget_that_cannot_be_read_is_not_overwritten(void **state)
+{
+    fixture *f = *state;
+    fake_reply(f->w->fake, "GET " BASE KEY, 200, "{\"id\":");
+    wc_error err;
+    assert_int_equal(apply(f, REQ("update", ",\"label\":\"B\""), &err), WC_ERR_PARSE);
+    assert_int_equal(fake_count_matching(f->w->fake, "PUT "), 0);
+}
+
+/* --- delete --- */
+
+static void delete_probes_with_get_then_deletes(void **state)
+{
+    fixture *f = *state;
+    fake_reply(f->w->fake, "GET " BASE KEY, 200, STORED("A"));
+    fake_reply(f->w->fake, "DELETE " BASE KEY, 204, "");
+    fake_reply(f->w->fake, "GET " BASE KEY, 404, NO_SUCH_KEY);
+    wc_error err;
+    assert_int_equal(apply(f, REQ("delete", ""), &err), WC_OK);
+    assert_call(fake_request_at(f->w->fake, 1), "GET", BASE KEY);
+    assert_call(fake_request_at(f->w->fake, 2), "DELETE", BASE KEY);
+    /* Not there: not found, and nothing deleted. */
+    assert_int_equal(apply(f, REQ("delete", ""), &err), WC_ERR_NOT_FOUND);
+    assert_int_equal(fake_count_matching(f->w->fake, "DELETE "), 1);
+    assert_int_equal(fake_count(f->w->fake), 4);
+}
+
+static void a_missing_bucket_is_an_outage_never_a_missing_widget(void **state)
+{
+    fixture *f = *state;
+    fake_times(fake_reply(f->w->fake, "GET " BASE KEY, 404, NO_SUCH_BUCKET), 2);
+    fake_reply(f->w->fake, "PUT " BASE KEY, 404, NO_SUCH_BUCKET);
+    wc_error err;
+    assert_int_equal(apply(f, REQ("update", ",\"label\":\"B\""), &err), WC_ERR_IO);
+    assert_string_equal(err.msg, "NoSuchBucket: The specified bucket does not exist (HTTP 404)");
+    assert_int_equal(apply(f, REQ("delete", ""), &err), WC_ERR_IO);
+    assert_int_equal(apply(f, REQ("create", ""), &err), WC_ERR_IO);
+    assert_int_equal(fake_count_matching(f->w->fake, "DELETE "), 0);
+    fake_assert_all_used(f->w->fake);
+}
+
+static void a_slow_down_is_retried_under_the_store(void **state)
+{
+    fixture *f = *state;
+    fake_reply(f->w->fake, "PUT " BASE KEY, 503,
+               "<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message>"
+               "</Error>");
+    fake_reply(f->w->fake, "PUT " BASE KEY, 200, "");
+    wc_error err;
+    assert_int_equal(apply(f, REQ("create", ""), &err), WC_OK);
+    assert_int_equal(fake_count_matching(f->w->fake, "PUT "), 2);
+    /* The retry is the same conditional PUT. */
+    assert_string_equal(fake_request_header(fake_last(f->w->fake), "If-None-Match"), "*");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(open_checks_the_bucket, setup, teardown),
+        cmocka_unit_test_setup_teardown(create_puts_only_where_there_is_nothing, setup_open,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(keys_are_the_owner_and_the_widget_id_encoded, setup_open,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(update_reads_then_writes_with_if_match, setup_open,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(a_412_reads_again_and_applies_to_what_is_there_now,
+                                        setup_open, teardown),
+        cmocka_unit_test_setup_teardown(three_lost_races_are_a_conflict, setup_open, teardown),
+        cmocka_unit_test_setup_teardown(an_update_of_a_missing_widget_is_not_found, setup_open,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(a_stored_widget_that_cannot_be_read_is_not_overwritten,
+                                        setup_open, teardown),
+        cmocka_unit_test_setup_teardown(delete_probes_with_get_then_deletes, setup_open, teardown),
+        cmocka_unit_test_setup_teardown(a_missing_bucket_is_an_outage_never_a_missing_widget,
+                                        setup_open, teardown),
+        cmocka_unit_test_setup_teardown(a_slow_down_is_retried_under_the_store, setup_open,
+                                        teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
