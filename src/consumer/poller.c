@@ -274,6 +274,13 @@ static void conclude(pipeline *p, job *j)
     wc_request *req = j->req;
     const char *type = wc_request_type_name(req->type);
     p->in_flight--;
+    /* What is wrong with this request's widget in the store (an unreadable stored widget, one over
+     * a size cap) is a refusal of this request, never an outage of the whole store; writers that
+     * kept winning the race for it (CONFLICT) mean: try it again a little later. */
+    if (j->result == WC_ERR_PARSE || j->result == WC_ERR_INVALID || j->result == WC_ERR_TOO_LARGE)
+        j->result = WC_ERR_REJECTED;
+    if (j->result == WC_ERR_CONFLICT)
+        j->result = WC_ERR_BUSY;
     if (j->result == WC_ERR_NOT_FOUND || j->result == WC_ERR_REJECTED)
         recovered(p, &p->store_down, "store"); /* it answered */
     if (j->result == WC_OK) {

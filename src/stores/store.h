@@ -19,8 +19,10 @@
 typedef void (*wc_store_visit)(void *ctx, const char *key, const wc_widget *w, const char *why);
 
 /* Called once when an apply ends: WC_OK; WC_ERR_NOT_FOUND (an update or delete whose widget is
- * not there); WC_ERR_REJECTED (the store refuses this request for good: too large, a bad name);
- * or another failure (WC_ERR_IO: the store is not usable now) with err's words. */
+ * not there); WC_ERR_REJECTED (the store refuses this request for good: too large, a bad name),
+ * as are WC_ERR_PARSE and WC_ERR_TOO_LARGE (the stored widget cannot be read); WC_ERR_CONFLICT
+ * (other writers kept changing the widget: try again later); or WC_ERR_IO (the store is not
+ * usable now), each with err's words. */
 typedef void (*wc_store_done)(void *ctx, wc_result result, const wc_error *err);
 
 typedef struct {

@@ -379,6 +379,25 @@ static void a_request_the_store_refuses_is_dead_lettered_after_three_tries(void 
     free(reason);
 }
 
+/* A stored widget that cannot be read (WC_ERR_PARSE) is this request's problem, not an outage:
+ * dead-lettered after three tries, and the consumer goes on; lost races (CONFLICT) are retried. */
+static void an_unreadable_stored_widget_is_refused_not_an_outage(void **state)
+{
+    fixture *f = *state;
+    static const wc_result answers[] = {WC_ERR_CONFLICT, WC_ERR_PARSE, WC_ERR_PARSE};
+    use_script(f, answers, 3);
+    write_text(f->req_dir, "1000000000001", REQ("update", "w1", ""));
+    f->cfg.max_outage_ms = 1000;
+    run(f, NULL);
+    assert_int_equal(script.calls, 3); /* tried three times in all, then given up */
+    assert_int_equal(f->stats.dead_lettered, 1);
+    assert_int_equal(count_entries(f->req_dir), 0);
+    assert_null(f->stats.stopped_by == NULL ? NULL : strstr(f->stats.stopped_by, "outage"));
+    char *log = log_text(f);
+    assert_null(strstr(log, "store is failing"));
+    free(log);
+}
+
 /* A stop while a store call hangs: the poller ends when --shutdown-timeout is up, not later, and
  * the request stays in the source (claimed: handed back at the next start). */
 static void shutdown_is_bounded_whatever_is_in_flight(void **state)
@@ -525,6 +544,7 @@ int main(void)
         T(a_long_outage_stops_with_an_error_and_loses_nothing),
         T(a_store_that_comes_back_gets_every_request),
         T(a_request_the_store_refuses_is_dead_lettered_after_three_tries),
+        T(an_unreadable_stored_widget_is_refused_not_an_outage),
         T(shutdown_is_bounded_whatever_is_in_flight),
         T(concurrency_is_bounded_and_each_widget_keeps_its_order),
         cmocka_unit_test(retry_delay_doubles_up_to_twenty_times),
