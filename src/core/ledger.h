@@ -1,0 +1,81 @@
+/* ledger.h - what a store remembers of a widget so that requests may come in any order, any
+ * number of times, and still leave the state of applying each once in production order.
+ *
+ * Every request has a place in production order (a string: its S3 key or file name, 13-digit
+ * epoch milliseconds first, or the producer's `sequence` on SQS; see README "Guarantees").
+ * Places compare as byte strings. Per widget the ledger keeps:
+ *   created  the place of the create that made the widget,
+ *   deleted  the place of its latest delete (a tombstone: kept after the widget is gone),
+ *   marks    per field (label, description, each other attribute): the place of the last write
+ *            (a set or a clear), and for attributes where their current run began (their place
+ *            in the order of attributes) and the latest removal known.
+ * Then:
+ *   - a field is written only by a request later than its last write: an older update never
+ *     overwrites a newer field; an update whose writes are already marked with its own place
+ *     was applied before (WC_FATE_ALREADY);
+ *   - a create or update older than the widget's delete is superseded (WC_FATE_SUPERSEDED);
+ *     a delete delivered again is WC_FATE_ALREADY;
+ *   - an update or delete of a widget that is not there (and not deleted later) is
+ *     WC_FATE_ABSENT: the caller defers it, and warns in the end, as the spec asks;
+ *   - attributes are ordered by the place where their current run began.
+ * Known limit: an attribute removed and set again, delivered out of order, may keep an earlier
+ * place in the order of attributes than the sequential one (its values are always right).
+ * Pure functions, no I/O.
+ */
+#ifndef WC_LEDGER_H
+#define WC_LEDGER_H
+
+#include <stddef.h>
+
+#include "common/error.h"
+#include "core/request.h"
+#include "core/widget.h"
+
+/* Longest place accepted (a source's key, or the producer's sequence). */
+#define WC_PLACE_MAX 200
+
+typedef struct {
+    char *field;   /* "label", "description", or "a:" + an other attribute's name */
+    char *last;    /* place of the last write */
+    char *since;   /* attributes: where the current run began; NULL when absent or unknown */
+    char *cleared; /* attributes: the latest removal known, or NULL */
+} wc_mark;
+
+typedef struct {
+    char *created; /* NULL: unknown (a widget stored before ledgers) */
+    char *deleted; /* NULL: never deleted */
+    wc_mark *marks;
+    size_t n_marks, cap_marks;
+} wc_ledger;
+
+typedef enum {
+    WC_FATE_APPLIED,    /* the widget changed (or was deleted): write it */
+    WC_FATE_UNCHANGED,  /* nothing to write, nothing wrong: a create of a widget already there */
+    WC_FATE_ALREADY,    /* this very request was applied before */
+    WC_FATE_SUPERSEDED, /* older than the widget's delete (or newer create): nothing to do */
+    WC_FATE_ABSENT      /* the widget is not there (yet): defer */
+} wc_fate;
+
+/* A new empty ledger (a widget never seen). NULL: out of memory. */
+wc_ledger *wc_ledger_new(void);
+void wc_ledger_free(wc_ledger *l);
+
+/* Compact JSON of a ledger. Caller frees. NULL: out of memory. */
+char *wc_ledger_to_json(const wc_ledger *l);
+
+/* Reads a ledger written by wc_ledger_to_json. `name` names it in errors (WC_ERR_PARSE). */
+wc_result wc_ledger_from_json(const char *name, const char *text, size_t len, wc_ledger **out,
+                              wc_error *err);
+
+/* Whether a place can be used: 1..WC_PLACE_MAX printable ASCII characters. */
+int wc_place_is_valid(const char *place);
+
+/* Applies req, produced at place, to the widget *w (NULL: not there) and its ledger l, both
+ * changed in place: a create sets *w, a delete frees it and sets it to NULL. *fate says what
+ * happened. WC_ERR_NOMEM is the only failure (then *w and l are unusable). */
+wc_result wc_ledger_apply(wc_widget **w, wc_ledger *l, const wc_request *req, const char *place,
+                          wc_fate *fate);
+
+const char *wc_fate_name(wc_fate fate);
+
+#endif
