@@ -50,10 +50,10 @@ wc_result wc_sqs_start(wc_aws *aws, const char *action, json_t *body, wc_aws_jso
 
 json_t *wc_sqs_receive_body(const char *url, int max, int wait_s, int visibility_s)
 {
-    return json_pack("{s:s, s:i, s:i, s:i, s:[s], s:[s], s:[s]}", "QueueUrl", url,
+    return json_pack("{s:s, s:i, s:i, s:i, s:[ss], s:[ss], s:[s]}", "QueueUrl", url,
                      "MaxNumberOfMessages", max, "WaitTimeSeconds", wait_s, "VisibilityTimeout",
-                     visibility_s, "AttributeNames", "ApproximateReceiveCount",
-                     "MessageSystemAttributeNames", "ApproximateReceiveCount",
+                     visibility_s, "AttributeNames", "ApproximateReceiveCount", "SentTimestamp",
+                     "MessageSystemAttributeNames", "ApproximateReceiveCount", "SentTimestamp",
                      "MessageAttributeNames", "All");
 }
 
@@ -72,17 +72,22 @@ json_t *wc_sqs_batch_body(const char *url, char *const *receipts, const int *sec
 }
 
 json_t *wc_sqs_send_body(const char *url, const char *body, const char *group_id,
-                         const char *dedup_id, const char *reason)
+                         const char *dedup_id, const char *reason, const char *sequence)
 {
     json_t *req = json_pack("{s:s, s:s}", "QueueUrl", url, "MessageBody", body);
     if (req && group_id)
         json_object_set_new(req, "MessageGroupId", json_string(group_id));
     if (req && dedup_id)
         json_object_set_new(req, "MessageDeduplicationId", json_string(dedup_id));
-    if (req && reason)
-        json_object_set_new(
-            req, "MessageAttributes",
-            json_pack("{s:{s:s, s:s}}", "reason", "DataType", "String", "StringValue", reason));
+    json_t *attrs = req && (reason || sequence) ? json_object() : NULL;
+    if (attrs && reason)
+        json_object_set_new(attrs, "reason",
+                            json_pack("{s:s, s:s}", "DataType", "String", "StringValue", reason));
+    if (attrs && sequence)
+        json_object_set_new(attrs, WC_SQS_SEQUENCE,
+                            json_pack("{s:s, s:s}", "DataType", "String", "StringValue", sequence));
+    if (attrs)
+        json_object_set_new(req, "MessageAttributes", attrs);
     return req;
 }
 
@@ -102,10 +107,12 @@ wc_result wc_sqs_receive(wc_aws *aws, const char *url, int max, int wait_s, int 
 }
 
 wc_result wc_sqs_send(wc_aws *aws, const char *url, const char *body, const char *group_id,
-                      const char *dedup_id, const char *reason, wc_aws_error *aerr, wc_error *err)
+                      const char *dedup_id, const char *reason, const char *sequence,
+                      wc_aws_error *aerr, wc_error *err)
 {
-    return call(aws, "SendMessage", wc_sqs_send_body(url, body, group_id, dedup_id, reason), NULL,
-                aerr, err);
+    return call(aws, "SendMessage",
+                wc_sqs_send_body(url, body, group_id, dedup_id, reason, sequence), NULL, aerr,
+                err);
 }
 
 wc_result wc_sqs_delete(wc_aws *aws, const char *url, const char *receipt, wc_aws_error *aerr,

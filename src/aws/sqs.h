@@ -17,10 +17,15 @@ wc_result wc_sqs_queue_url(wc_aws *aws, const char *name_or_url, char **url, wc_
 wc_result wc_sqs_receive(wc_aws *aws, const char *url, int max, int wait_s, int visibility_s,
                          json_t **messages, wc_aws_error *aerr, wc_error *err);
 
-/* SendMessage. group_id and dedup_id are for FIFO queues (NULL otherwise); reason, when set, goes
- * as the string message attribute "reason". */
+/* The message attribute with a request's place in production order (core/ledger.h), which
+ * widget-producer sets: "<13-digit epoch ms of production>-<10-digit counter>". */
+#define WC_SQS_SEQUENCE "sequence"
+
+/* SendMessage. group_id and dedup_id are for FIFO queues (NULL otherwise); reason and sequence,
+ * when set, go as the string message attributes "reason" and WC_SQS_SEQUENCE. */
 wc_result wc_sqs_send(wc_aws *aws, const char *url, const char *body, const char *group_id,
-                      const char *dedup_id, const char *reason, wc_aws_error *aerr, wc_error *err);
+                      const char *dedup_id, const char *reason, const char *sequence,
+                      wc_aws_error *aerr, wc_error *err);
 
 wc_result wc_sqs_delete(wc_aws *aws, const char *url, const char *receipt, wc_aws_error *aerr,
                         wc_error *err);
@@ -46,7 +51,7 @@ json_t *wc_sqs_receive_body(const char *url, int max, int wait_s, int visibility
 
 /* SendMessage's body (see wc_sqs_send). */
 json_t *wc_sqs_send_body(const char *url, const char *body, const char *group_id,
-                         const char *dedup_id, const char *reason);
+                         const char *dedup_id, const char *reason, const char *sequence);
 
 /* A batch of up to 10 receipt handles, entry ids "m0".."m9": DeleteMessageBatch's body, or with
  * seconds (one each) ChangeMessageVisibilityBatch's. */

@@ -63,6 +63,10 @@ const wc_option wc_consumer_options[] = {
      "first delay before retrying such a request; doubles each time, up to 20x"},
     {"max-request-bytes", NULL, WC_OPT_UINT, "N", "262144", NULL, OFF(max_request_bytes),
      "larger request bodies are dead-lettered unread"},
+    {"order", NULL, WC_OPT_STRING, "exact|classic", "exact", NULL, OFF(order),
+     "exact: every request carries its place in production order and the store keeps a ledger "
+     "per widget, so any delivery order ends as the sequential result; classic: applied as "
+     "delivered"},
     {"shard", NULL, WC_OPT_STRING, "K/N", NULL, NULL, OFF(shard),
      "consumer K of N sharing a request bucket or directory: takes the requests of its widgets"},
     {"concurrency", "c", WC_OPT_UINT, "N", "8", NULL, OFF(concurrency),
@@ -179,6 +183,9 @@ wc_result wc_consumer_config_parse(wc_consumer_config *c, int argc, char **argv,
         return wc_error_set(err, WC_ERR_INVALID,
                             "--shard is for request buckets and directories; an SQS queue is "
                             "shared as it is (a FIFO queue keeps each widget's order)");
+    if (strcmp(c->order, "exact") != 0 && strcmp(c->order, "classic") != 0)
+        return wc_error_set(err, WC_ERR_INVALID, "--order must be exact or classic, not \"%s\"",
+                            c->order);
     if (c->concurrency == 0 || c->concurrency > 256)
         return wc_error_set(err, WC_ERR_INVALID, "--concurrency must be from 1 to 256");
     if (c->max_request_bytes == 0)
@@ -204,6 +211,7 @@ wc_poller_config wc_consumer_poller_config(const wc_consumer_config *c)
         .concurrency = (unsigned)c->concurrency,
         .shutdown_timeout_ms = c->shutdown_timeout_ms,
         .max_outage_ms = c->max_outage_ms,
+        .classic_order = strcmp(c->order, "classic") == 0,
     };
     return p;
 }

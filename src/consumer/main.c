@@ -97,14 +97,17 @@ int main(int argc, char **argv)
     uint64_t t0 = wc_monotonic_ns();
     result = wc_poller_run(&pc, &parts.source, &parts.store, loop, &stop_requested, &stats, &err);
     double secs = (double)(wc_monotonic_ns() - t0) / 1e9;
-    uint64_t handled = stats.applied + stats.warnings + stats.dead_lettered;
+    uint64_t handled =
+        stats.applied + stats.superseded + stats.already + stats.warnings + stats.dead_lettered;
     if (result != WC_OK)
         wc_errorlog("consumer stopped: %s", err.msg);
     else
-        wc_info("consumer stopped by %s: %llu applied, %llu warnings, %llu dead-lettered, "
+        wc_info("consumer stopped by %s: %llu applied, %llu superseded, %llu already applied, "
+                "%llu warnings, %llu dead-lettered, "
                 "%llu deferred, %llu failed, %llu handed back, %llu left to the redrive policy in "
                 "%.3f s (%.0f requests/s while busy)",
                 stats.stopped_by, (unsigned long long)stats.applied,
+                (unsigned long long)stats.superseded, (unsigned long long)stats.already,
                 (unsigned long long)stats.warnings, (unsigned long long)stats.dead_lettered,
                 (unsigned long long)stats.deferred, (unsigned long long)stats.failed,
                 (unsigned long long)stats.released, (unsigned long long)stats.redriven, secs,

@@ -283,17 +283,28 @@ static void conclude(pipeline *p, job *j)
         j->result = WC_ERR_BUSY;
     if (j->result == WC_ERR_NOT_FOUND || j->result == WC_ERR_REJECTED)
         recovered(p, &p->store_down, "store"); /* it answered */
-    if (j->result == WC_OK) {
+    if (j->result == WC_OK || j->result == WC_SUPERSEDED || j->result == WC_ALREADY) {
         recovered(p, &p->store_down, "store");
         /* The line first, then the removal: a crash between them means a redelivery and a
          * second line, never a request gone without its line. */
-        wc_info("request=%s requestId=%s widgetId=%s type=%s outcome=applied ms=%.3f", msg->key,
-                req->request_id, req->widget_id, type, ms_since(j->t0));
+        if (j->result == WC_OK)
+            wc_info("request=%s requestId=%s widgetId=%s type=%s outcome=applied ms=%.3f",
+                    msg->key, req->request_id, req->widget_id, type, ms_since(j->t0));
+        else
+            wc_info("request=%s requestId=%s widgetId=%s type=%s outcome=%s ms=%.3f "
+                    "reason=\"%s\"",
+                    msg->key, req->request_id, req->widget_id, type, wc_result_name(j->result),
+                    ms_since(j->t0), j->err.msg);
         wc_error ack_err;
         if (source->ops->ack(source->self, msg, &ack_err) != WC_OK)
             wc_warn("request=%s applied but not removed from the source: %s", msg->key,
                     ack_err.msg);
-        p->stats->applied++;
+        if (j->result == WC_OK)
+            p->stats->applied++;
+        else if (j->result == WC_SUPERSEDED)
+            p->stats->superseded++;
+        else
+            p->stats->already++;
         p->finished++;
         unhold(p, j);
     } else if (j->result == WC_ERR_BUSY ||
@@ -406,8 +417,16 @@ static wc_result take(pipeline *p, wc_message *msg)
         wc_error_set(&err, WC_ERR_TOO_LARGE,
                      "request %s: body is %zu bytes, over the %zu-byte limit", msg->key, msg->len,
                      p->config->max_body);
+    else if (!p->config->classic_order && !msg->place)
+        wc_error_set(&err, WC_ERR_INVALID, "request %s: no place in production order: %s",
+                     msg->key, msg->place_why ? msg->place_why : "its source did not give one");
     else
         wc_request_parse(msg->key, msg->body, msg->len, &j->req, &err);
+    if (j->req && !p->config->classic_order && !(j->req->place = strdup(msg->place))) {
+        wc_request_free(j->req);
+        j->req = NULL;
+        wc_error_set(&err, WC_ERR_NOMEM, "out of memory");
+    }
     if (!j->req) {
         send_to_dead_letters(p, j, BAD, strdup(err.msg));
         return WC_OK;

@@ -51,6 +51,7 @@ typedef struct {
     uint64_t shutdown_timeout_ms; /* after a stop request, the longest wait for in-flight work */
     uint64_t max_outage_ms;       /* a store or source failing this long stops it (0: never) */
     unsigned reject_tries;        /* tries of a request the store refuses (0 counts as 3) */
+    int classic_order;            /* apply requests as delivered: no places, no ledgers */
     /* Called when the shutdown timeout ends with calls under way: ends them at once, their
      * callbacks called (wc_aws_abandon). NULL: they are left as they are. */
     void (*abandon)(void *ctx);
@@ -59,6 +60,7 @@ typedef struct {
 
 typedef struct {
     uint64_t applied, warnings, dead_lettered, deferred, failed;
+    uint64_t superseded, already; /* exact order: nothing to do (see core/ledger.h) */
     uint64_t empty_polls;     /* all of them, not just consecutive */
     uint64_t busy_ns;         /* time with requests in hand */
     uint64_t released;        /* received but handed back unstarted at a stop */

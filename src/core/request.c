@@ -73,6 +73,7 @@ void wc_request_free(wc_request *req)
         free(req->attrs[i].value);
     }
     free(req->attrs);
+    free(req->place);
     free(req);
 }
 

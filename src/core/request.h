@@ -35,6 +35,9 @@ typedef struct {
     wc_field description;
     wc_attr *attrs;
     size_t n_attrs;
+    /* Not from the JSON: the request's place in production order (core/ledger.h), set by the
+     * consumer from its source (owned; NULL: unknown, and the store applies it as it comes). */
+    char *place;
 } wc_request;
 
 /* Longest widgetId and owner accepted (they become S3 keys and file names). */

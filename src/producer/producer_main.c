@@ -23,7 +23,7 @@ typedef struct {
     const char *profile, *region, *endpoint_url;
     const char *swapped_file, *request_log;
     uint64_t max_requests, delay_ms, disorder;
-    int quiet, help;
+    int quiet, help, reverse;
 } producer_config;
 
 #define OFF(f) offsetof(producer_config, f)
@@ -51,6 +51,9 @@ static const wc_option producer_options[] = {
     {"disorder", NULL, WC_OPT_UINT, "WINDOW", "0", NULL, OFF(disorder),
      "deliver requests out of order within windows of WINDOW requests, as a distributed queue "
      "does (the expected state stays that of the order produced)"},
+    {"reverse", NULL, WC_OPT_FLAG, NULL, NULL, NULL, OFF(reverse),
+     "with --disorder: deliver each window in reverse order instead of shuffled (--disorder N "
+     "--reverse with N the request count: everything backwards)"},
     {"swapped", NULL, WC_OPT_STRING, "FILE", NULL, NULL, OFF(swapped_file),
      "with --disorder: write the ids of widgets whose updates were swapped to FILE"},
     {"request-log", NULL, WC_OPT_STRING, "FILE", NULL, NULL, OFF(request_log),
@@ -124,7 +127,7 @@ static int write_request(target *t, const wc_request *r, const char *json, wc_er
     }
     if (t->queue_url)
         return wc_sqs_send(t->aws, t->queue_url, json, t->fifo ? r->widget_id : NULL,
-                           t->fifo ? r->request_id : NULL, NULL, &aerr, err) == WC_OK
+                           t->fifo ? r->request_id : NULL, NULL, r->place, &aerr, err) == WC_OK
                    ? 0
                    : -1;
     char key[256];
@@ -184,10 +187,15 @@ typedef struct {
 
 /* Writes a window of requests in a shuffled order; counts the updates of one widget whose order
  * the shuffle swapped, and writes those widgets' ids to swapped (when not NULL). */
-static int write_window(target *t, wc_generator *g, produced *w, size_t n, FILE *swapped,
-                        FILE *request_log, uint64_t *n_swapped, wc_error *err)
+static int write_window(target *t, wc_generator *g, produced *w, size_t n, int reverse,
+                        FILE *swapped, FILE *request_log, uint64_t *n_swapped, wc_error *err)
 {
-    for (size_t i = n; i > 1; i--) { /* Fisher-Yates, with the generator's seeded numbers */
+    for (size_t i = 0; reverse && i < n / 2; i++) {
+        produced tmp = w[i];
+        w[i] = w[n - 1 - i];
+        w[n - 1 - i] = tmp;
+    }
+    for (size_t i = n; !reverse && i > 1; i--) { /* Fisher-Yates, the generator's numbers */
         size_t j = (size_t)wc_generator_random(g, i);
         produced tmp = w[i - 1];
         w[i - 1] = w[j];
@@ -258,7 +266,7 @@ int main(int argc, char **argv)
     const char *where = c.request_dir     ? c.request_dir
                         : c.request_queue ? c.request_queue
                                           : c.request_bucket;
-    uint64_t counts[3] = {0, 0, 0}, t0 = wc_monotonic_ns(), n_swapped = 0;
+    uint64_t counts[3] = {0, 0, 0}, t0 = wc_monotonic_ns(), n_swapped = 0, last_ms = 0;
     int status = 0;
     size_t window = c.disorder > 1 ? (size_t)c.disorder : 1, held = 0;
     produced *buf = calloc(window, sizeof(*buf));
@@ -278,10 +286,25 @@ int main(int argc, char **argv)
             status = 1;
             break;
         }
+        /* Its place in production order, sent with it on a queue (core/ledger.h); in a bucket
+         * or a directory the key is the place. */
+        char place[40];
+        uint64_t ms = wc_epoch_ms();
+        last_ms = ms > last_ms ? ms : last_ms; /* never backwards, whatever the clock does */
+        snprintf(place, sizeof(place), "%013llu-%010llu", (unsigned long long)last_ms,
+                 (unsigned long long)i);
+        if (!(r->place = strdup(place))) {
+            fprintf(stderr, "widget-producer: out of memory\n");
+            free(json);
+            wc_request_free(r);
+            status = 1;
+            break;
+        }
         counts[r->type]++;
         buf[held++] = (produced){r, json, i};
         if (held == window || i + 1 == c.max_requests) {
-            if (write_window(&t, g, buf, held, swapped, request_log, &n_swapped, &err) != 0) {
+            if (write_window(&t, g, buf, held, c.reverse, swapped, request_log, &n_swapped,
+                             &err) != 0) {
                 fprintf(stderr, "widget-producer: writing to %s: %s\n", where, err.msg);
                 status = 1;
             }

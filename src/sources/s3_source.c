@@ -269,6 +269,7 @@ static wc_result s3_receive(void *self, wc_message *msg, unsigned want, wc_error
         }
         msg->key = f->key;
         f->key = NULL;
+        wc_message_set_place(msg, msg->key, "key");
         msg->attempts = wc_deferrals_attempts(s->deferrals, msg->key);
         if (f->too_large) {
             msg->too_large = 1;

@@ -28,6 +28,10 @@ typedef struct {
     int len_at_least;  /* with too_large: len is only how much was seen, not the whole size */
     unsigned attempts; /* how many times it was deferred before (0 the first time) */
     void *handle;      /* the backend's own: a claimed path, a receipt handle */
+    char *place;       /* its place in production order (core/ledger.h): the S3 key, the file
+                          name, the producer's sequence or SentTimestamp; NULL when the source
+                          could not tell (why: place_why) */
+    char *place_why;   /* NULL, or why the message has no valid place */
 } wc_message;
 
 /* Called when a dead-lettering ends: WC_OK (moved), WC_ERR_BUSY (handed back for the queue's own
@@ -77,6 +81,10 @@ typedef struct {
 
 /* Frees the key and body of a message (not its handle: the source's ops do that). */
 void wc_message_cleanup(wc_message *msg);
+
+/* Sets msg->place to a copy of place when it can be one (core/ledger.h), else says in
+ * msg->place_why that the source's `what` ("key", "file name", ...) cannot. */
+void wc_message_set_place(wc_message *msg, const char *place, const char *what);
 
 /* Destroys the backend state (NULL-safe). */
 void wc_source_destroy(wc_source *source);

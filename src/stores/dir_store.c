@@ -2,12 +2,23 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include "common/fsutil.h"
+
+/* Ledgers (exact order) live apart from the widgets, in DIR/.ledger/<the widget's key>, so the
+ * widget files hold exactly the spec's JSON: "VERSION\n" then the ledger's JSON. A widget and its
+ * ledger are read and written under one of LOCKS lock files (DIR/.ledger/.lock-NN, flock(2), by
+ * a hash of the widgetId), so consumers sharing the directory never lose each other's writes.
+ * The widget file is written before its ledger: a crash between the two means the request is
+ * applied again when it comes back, which leaves the same values. */
+#define LEDGER_DIR ".ledger"
+#define LOCKS      64
 
 /* A stored widget bigger than this is not one of ours. */
 #define MAX_WIDGET_BYTES (4u << 20)
@@ -123,6 +134,185 @@ static wc_result remove_now(void *self, const wc_request *req, wc_error *err)
     return result;
 }
 
+/* --- exact order: load and save with the ledger --- */
+
+static char *ledger_path(dir_store *s, const wc_request *req)
+{
+    char *key = wc_widget_key(s->prefix, req->owner, req->widget_id);
+    size_t len = key ? strlen(s->dir) + strlen(key) + sizeof(LEDGER_DIR) + 3 : 0;
+    char *path = len ? malloc(len) : NULL;
+    if (path)
+        snprintf(path, len, "%s/%s/%s", s->dir, LEDGER_DIR, key);
+    free(key);
+    return path;
+}
+
+/* Takes the lock of a widget: an open file, or -1 with err set. */
+static int lock_widget(dir_store *s, const char *widget_id, wc_error *err)
+{
+    unsigned h = 2166136261u; /* FNV-1a */
+    for (const char *c = widget_id; *c; c++)
+        h = (h ^ (unsigned char)*c) * 16777619u;
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/%s", s->dir, LEDGER_DIR);
+    if (access(s->dir, F_OK) != 0) {
+        wc_error_set(err, WC_ERR_IO, "widget directory %s: %s", s->dir, strerror(errno));
+        return -1;
+    }
+    if (wc_mkdirs(path, err) != WC_OK)
+        return -1;
+    snprintf(path, sizeof(path), "%s/%s/.lock-%02u", s->dir, LEDGER_DIR, h % LOCKS);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0 || flock(fd, LOCK_EX) != 0) {
+        wc_error_set(err, wc_errno_result(errno), "%s: %s", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static void unlock_widget(int fd)
+{
+    flock(fd, LOCK_UN);
+    close(fd);
+}
+
+/* Reads a ledger file: *version and *ledger NULL when there is none. */
+static wc_result read_ledger(const char *path, char **version, wc_ledger **ledger, wc_error *err)
+{
+    *version = NULL;
+    *ledger = NULL;
+    char *text = NULL;
+    size_t len = 0;
+    wc_result result = wc_read_file(path, MAX_WIDGET_BYTES, &text, &len, err);
+    if (result == WC_ERR_NOT_FOUND)
+        return WC_OK;
+    if (result != WC_OK)
+        return result;
+    char *nl = memchr(text, '\n', len);
+    if (!nl || nl == text) {
+        free(text);
+        return wc_error_set(err, WC_ERR_PARSE, "%s: not a ledger file", path);
+    }
+    *nl = '\0';
+    result = wc_ledger_from_json(path, nl + 1, len - (size_t)(nl + 1 - text), ledger, err);
+    if (result == WC_OK && !(*version = strdup(text)))
+        result = wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+    free(text);
+    return result;
+}
+
+/* What is stored of a widget (under its lock). */
+static wc_result read_stored(dir_store *s, const wc_request *req, wc_stored *out, wc_error *err)
+{
+    memset(out, 0, sizeof(*out));
+    char *lpath = ledger_path(s, req);
+    char *wpath = wc_dir_store_path(s->dir, s->prefix, req->owner, req->widget_id);
+    char *text = NULL;
+    size_t len = 0;
+    wc_result result = lpath && wpath ? read_ledger(lpath, &out->version, &out->ledger, err)
+                                      : wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+    if (result == WC_OK) {
+        result = wc_read_file(wpath, MAX_WIDGET_BYTES, &text, &len, err);
+        if (result == WC_OK)
+            result = wc_widget_from_json(wpath, text, len, &out->widget, err);
+        else if (result == WC_ERR_NOT_FOUND)
+            result = WC_OK;
+    }
+    if (result == WC_OK && out->widget && !out->version && !(out->version = strdup("legacy")))
+        result = wc_error_set(err, WC_ERR_NOMEM, "out of memory"); /* stored before ledgers */
+    if (result != WC_OK)
+        wc_stored_cleanup(out);
+    free(text);
+    free(wpath);
+    free(lpath);
+    return result;
+}
+
+static wc_result dir_load(void *self, const wc_request *req, wc_store_loaded loaded, void *ctx,
+                          wc_error *err)
+{
+    dir_store *s = self;
+    wc_stored stored;
+    wc_error e;
+    wc_error_clear(&e);
+    int fd = lock_widget(s, req->widget_id, &e);
+    wc_result result = fd < 0 ? e.code : read_stored(s, req, &stored, &e);
+    if (fd >= 0)
+        unlock_widget(fd);
+    loaded(ctx, result, result == WC_OK ? &stored : NULL, &e);
+    return WC_OK;
+}
+
+static int same_version(const char *a, const char *b)
+{
+    return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+/* Under the lock: the same version as base, then the widget, then the ledger. */
+static wc_result save_now(dir_store *s, const wc_request *req, const wc_stored *base,
+                          const wc_widget *w, const wc_ledger *l, wc_error *err)
+{
+    wc_stored now;
+    wc_result result = read_stored(s, req, &now, err);
+    if (result != WC_OK)
+        return result;
+    int same = same_version(now.version, base->version);
+    unsigned long long version = now.version ? strtoull(now.version, NULL, 10) + 1 : 1;
+    wc_stored_cleanup(&now);
+    if (!same)
+        return wc_error_set(err, WC_ERR_CONFLICT, "widget %s changed since it was read",
+                            req->widget_id);
+    char *wpath = wc_dir_store_path(s->dir, s->prefix, req->owner, req->widget_id);
+    char *lpath = ledger_path(s, req);
+    char *json = wc_ledger_to_json(l);
+    size_t tlen = json ? strlen(json) + 24 : 0;
+    char *text = tlen ? malloc(tlen) : NULL;
+    if (text)
+        snprintf(text, tlen, "%llu\n%s", version, json);
+    if (!wpath || !lpath || !text) {
+        result = wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+    } else if (w) {
+        result = write_widget(s, w, wpath, 0, err);
+    } else if (unlink(wpath) != 0 && errno != ENOENT) {
+        result = wc_error_set(err, wc_errno_result(errno), "%s: %s", wpath, strerror(errno));
+    } else {
+        *strrchr(wpath, '/') = '\0';
+        rmdir(wpath); /* the owner folder goes with its last widget (ENOTEMPTY is fine) */
+    }
+    if (result == WC_OK) {
+        result = wc_write_file_atomic(lpath, text, strlen(text), s->durable, err);
+        if (result == WC_ERR_NOT_FOUND) { /* its folder first */
+            *strrchr(lpath, '/') = '\0';
+            result = wc_mkdirs(lpath, err);
+            lpath[strlen(lpath)] = '/';
+            if (result == WC_OK)
+                result = wc_write_file_atomic(lpath, text, strlen(text), s->durable, err);
+        }
+    }
+    free(text);
+    free(json);
+    free(lpath);
+    free(wpath);
+    return result;
+}
+
+static wc_result dir_save(void *self, const wc_request *req, const wc_stored *base,
+                          const wc_widget *w, const wc_ledger *l, wc_store_done done, void *ctx,
+                          wc_error *err)
+{
+    dir_store *s = self;
+    wc_error e;
+    wc_error_clear(&e);
+    int fd = lock_widget(s, req->widget_id, &e);
+    wc_result result = fd < 0 ? e.code : save_now(s, req, base, w, l, &e);
+    if (fd >= 0)
+        unlock_widget(fd);
+    done(ctx, result, &e);
+    return WC_OK;
+}
+
 /* Visits DIR/PREFIX/OWNER/ID files: the same two levels the widget bucket has. */
 /* Local files: each apply is done at once, and so is the call of done. */
 static wc_result dir_create(void *self, const wc_request *req, const wc_widget *w,
@@ -222,6 +412,9 @@ static const wc_store_ops dir_store_ops = {
     .create = dir_create,
     .update = dir_update,
     .remove = dir_remove,
+    .load = dir_load,
+    .save = dir_save,
+    .blind_create = 1,
     .scan = dir_scan,
     .destroy = dir_destroy,
 };

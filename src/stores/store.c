@@ -49,9 +49,165 @@ static void created(void *ctx, wc_result result, const wc_error *err)
     done(done_ctx, result, err);
 }
 
+void wc_stored_cleanup(wc_stored *stored)
+{
+    wc_widget_free(stored->widget);
+    wc_ledger_free(stored->ledger);
+    free(stored->version);
+    memset(stored, 0, sizeof(*stored));
+}
+
+/* --- exact order: load, apply the ledger's rules, save on condition --- */
+
+/* How many times one request is read and written again when other writers got there first. */
+#define EXACT_TRIES 8
+
+typedef struct {
+    wc_store *store;
+    const wc_request *req;
+    wc_store_done done;
+    void *ctx;
+    wc_stored base; /* what was loaded */
+    wc_widget *w;   /* the widget after the request (NULL: not there) */
+    wc_ledger *l;
+    unsigned tries;
+} exact;
+
+static void exact_reset(exact *x)
+{
+    wc_stored_cleanup(&x->base);
+    wc_widget_free(x->w);
+    wc_ledger_free(x->l);
+    x->w = NULL;
+    x->l = NULL;
+}
+
+static void exact_end(exact *x, wc_result result, const wc_error *err)
+{
+    wc_store_done done = x->done;
+    void *ctx = x->ctx;
+    exact_reset(x);
+    free(x);
+    done(ctx, result, err);
+}
+
+static void exact_load(exact *x);
+
+static void exact_saved(void *ctx, wc_result result, const wc_error *err)
+{
+    exact *x = ctx;
+    if (result == WC_ERR_CONFLICT && ++x->tries < EXACT_TRIES) {
+        exact_reset(x); /* another writer got there first: read it again */
+        exact_load(x);
+        return;
+    }
+    wc_error e;
+    if (result == WC_ERR_CONFLICT) {
+        wc_error_set(&e, WC_ERR_CONFLICT, "widget %s: other writers changed it %u times in a row",
+                     x->req->widget_id, EXACT_TRIES);
+        err = &e;
+    }
+    exact_end(x, result, err);
+}
+
+/* The request applied to what was loaded, then saved when anything changed. */
+static void exact_apply(exact *x)
+{
+    const wc_request *req = x->req;
+    wc_error err;
+    wc_error_clear(&err);
+    x->w = x->base.widget;
+    x->base.widget = NULL;
+    x->l = x->base.ledger ? x->base.ledger : wc_ledger_new();
+    x->base.ledger = NULL;
+    wc_fate fate = WC_FATE_ABSENT;
+    if (!x->l || wc_ledger_apply(&x->w, x->l, req, req->place, &fate) != WC_OK) {
+        exact_end(x, wc_error_set(&err, WC_ERR_NOMEM, "out of memory"), &err);
+        return;
+    }
+    switch (fate) {
+    case WC_FATE_APPLIED: {
+        wc_result result = x->store->ops->save(x->store->self, req, &x->base, x->w, x->l,
+                                               exact_saved, x, &err);
+        if (result != WC_OK)
+            exact_end(x, result, &err);
+        return;
+    }
+    case WC_FATE_UNCHANGED:
+        exact_end(x, WC_OK, &err);
+        return;
+    case WC_FATE_ALREADY:
+        exact_end(x,
+                  wc_error_set(&err, WC_ALREADY, "request %s (place %s) was applied before",
+                               req->request_id, req->place),
+                  &err);
+        return;
+    case WC_FATE_SUPERSEDED:
+        exact_end(x,
+                  wc_error_set(&err, WC_SUPERSEDED,
+                               "widget %s was deleted by a later request (place %s) than this "
+                               "one (place %s)",
+                               req->widget_id, x->l->deleted ? x->l->deleted : "?", req->place),
+                  &err);
+        return;
+    case WC_FATE_ABSENT:
+        break;
+    }
+    exact_end(x,
+              wc_error_set(&err, WC_ERR_NOT_FOUND, "widget %s (owner \"%s\") not found",
+                           req->widget_id, req->owner),
+              &err);
+}
+
+static void exact_loaded(void *ctx, wc_result result, wc_stored *stored, const wc_error *err)
+{
+    exact *x = ctx;
+    if (result != WC_OK) {
+        exact_end(x, result, err);
+        return;
+    }
+    x->base = *stored;
+    memset(stored, 0, sizeof(*stored));
+    exact_apply(x);
+}
+
+static void exact_load(exact *x)
+{
+    if (x->tries == 0 && x->req->type == WC_REQ_CREATE && x->store->ops->blind_create) {
+        exact_apply(x); /* most creates find nothing: save on the condition that it is so */
+        return;
+    }
+    wc_error err;
+    wc_error_clear(&err);
+    wc_result result = x->store->ops->load(x->store->self, x->req, exact_loaded, x, &err);
+    if (result != WC_OK)
+        exact_end(x, result, &err);
+}
+
+static wc_result apply_exact(wc_store *store, const wc_request *req, wc_store_done done,
+                             void *ctx, wc_error *err)
+{
+    exact *x = calloc(1, sizeof(*x));
+    if (!x)
+        return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+    x->store = store;
+    x->req = req;
+    x->done = done;
+    x->ctx = ctx;
+    exact_load(x);
+    return WC_OK;
+}
+
+int wc_store_is_exact(const wc_store *store)
+{
+    return store->ops->load && store->ops->save;
+}
+
 wc_result wc_store_apply(wc_store *store, const wc_request *req, wc_store_done done, void *ctx,
                          wc_error *err)
 {
+    if (req->place && wc_store_is_exact(store))
+        return apply_exact(store, req, done, ctx, err);
     switch (req->type) {
     case WC_REQ_CREATE: {
         creating *c = malloc(sizeof(*c));

@@ -5,11 +5,19 @@
  * event loop and calls done when they end (a local store may call it at once). Which of create,
  * update and delete a request needs is decided in one place, wc_store_apply(). The rules of what
  * each does are in core/widget.h; a store only keeps widgets.
+ *
+ * Exact order (core/ledger.h): a request that knows its place in production order (req->place)
+ * is applied by one engine, wc_store_apply, on any store that can load a widget with its ledger
+ * and save both on the condition that nothing changed since (load/save below): read, apply the
+ * ledger's rules, write conditionally, and read again when another writer got there first. A
+ * store without load/save, or a request without a place, takes create/update/remove as they
+ * come (the classic rules).
  */
 #ifndef WC_STORE_H
 #define WC_STORE_H
 
 #include "common/error.h"
+#include "core/ledger.h"
 #include "core/request.h"
 #include "core/widget.h"
 #include "common/loop.h"
@@ -18,12 +26,26 @@
  * could not be read. The widget is the store's: copy what you keep. */
 typedef void (*wc_store_visit)(void *ctx, const char *key, const wc_widget *w, const char *why);
 
-/* Called once when an apply ends: WC_OK; WC_ERR_NOT_FOUND (an update or delete whose widget is
+/* Called once when an apply ends: WC_OK; WC_SUPERSEDED or WC_ALREADY (exact order: nothing to
+ * do, see core/ledger.h); WC_ERR_NOT_FOUND (an update or delete whose widget is
  * not there); WC_ERR_REJECTED (the store refuses this request for good: too large, a bad name),
  * as are WC_ERR_PARSE and WC_ERR_TOO_LARGE (the stored widget cannot be read); WC_ERR_CONFLICT
  * (other writers kept changing the widget: try again later); or WC_ERR_IO (the store is not
  * usable now), each with err's words. */
 typedef void (*wc_store_done)(void *ctx, wc_result result, const wc_error *err);
+
+/* What a store holds of one widget, as load() read it: the base of a save(). */
+typedef struct {
+    wc_widget *widget; /* NULL: not there (never was, or deleted: see ledger) */
+    wc_ledger *ledger; /* NULL: none kept (nothing stored, or stored before ledgers) */
+    char *version;     /* the store's token for what was read; NULL: nothing at all is stored */
+} wc_stored;
+
+void wc_stored_cleanup(wc_stored *stored);
+
+/* Called once when a load ends; on WC_OK the callee takes what is in *stored. */
+typedef void (*wc_store_loaded)(void *ctx, wc_result result, wc_stored *stored,
+                                const wc_error *err);
 
 typedef struct {
     const char *kind; /* "directory", "s3", "dynamodb" */
@@ -41,6 +63,20 @@ typedef struct {
     /* Deletes the widget. NOT_FOUND: it was not there. */
     wc_result (*remove)(void *self, const wc_request *req, wc_store_done done, void *ctx,
                         wc_error *err);
+    /* Optional, with save (exact order): reads the widget of req (its id and owner) and its
+     * ledger. WC_OK: loaded is called once (perhaps before this returns). */
+    wc_result (*load)(void *self, const wc_request *req, wc_store_loaded loaded, void *ctx,
+                      wc_error *err);
+    /* Writes w (NULL: the widget is deleted and l stays as its tombstone) with its ledger l, on
+     * the condition that what is stored is still what base was loaded as (base->version NULL:
+     * that nothing at all is stored for this widget, ledger or tombstone); else done gets
+     * WC_ERR_CONFLICT. */
+    wc_result (*save)(void *self, const wc_request *req, const wc_stored *base,
+                      const wc_widget *w, const wc_ledger *l, wc_store_done done, void *ctx,
+                      wc_error *err);
+    /* Whether save with a NULL base version checks for tombstones too (atomically), so that a
+     * create may be saved without a load first. */
+    int blind_create;
     /* Visits every widget in the store (the verifier uses it; it waits). */
     wc_result (*scan)(void *self, wc_store_visit visit, void *ctx, wc_error *err);
     void (*destroy)(void *self);
@@ -53,6 +89,9 @@ typedef struct {
 
 /* Destroys the backend state (NULL-safe). */
 void wc_store_destroy(wc_store *store);
+
+/* Whether the store keeps ledgers (load and save): exact order for requests with a place. */
+int wc_store_is_exact(const wc_store *store);
 
 /* Starts applying a valid request: the one place that picks create, update or delete by its
  * type. WC_OK: done will be called once (perhaps before this returns). req must live until

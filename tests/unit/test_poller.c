@@ -140,9 +140,11 @@ static void bad_requests_are_dead_lettered_and_the_rest_applied(void **state)
     free(body1);
 }
 
+/* Classic order: a request is applied as delivered (the files' names are not places). */
 static void update_before_its_create_is_deferred_then_applied(void **state)
 {
     fixture *f = *state;
+    f->cfg.classic_order = 1;
     write_text(f->req_dir, "1000000000001", REQ("update", "w1", ",\"label\":\"B\""));
     write_text(f->req_dir, "1000000000002", REQ("create", "w1", ",\"label\":\"A\""));
     run(f, NULL);
@@ -161,6 +163,7 @@ static void update_before_its_create_is_deferred_then_applied(void **state)
 static void a_later_update_waits_behind_a_deferred_one(void **state)
 {
     fixture *f = *state;
+    f->cfg.classic_order = 1;
     write_text(f->req_dir, "1000000000001", REQ("update", "w1", ",\"label\":\"FIRST\""));
     write_text(f->req_dir, "1000000000002", REQ("create", "w1", ",\"label\":\"CREATED\""));
     write_text(f->req_dir, "1000000000003", REQ("update", "w1", ",\"label\":\"SECOND\""));
@@ -527,6 +530,83 @@ static void retry_delay_doubles_up_to_twenty_times(void **state)
     assert_int_equal(wc_retry_delay_ms(100, 60), 2000);
 }
 
+/* Exact order (the default): a file's name is its place. An update produced before its
+ * widget's create found no widget then: deferred, and in the end the spec's warning. */
+static void exact_an_update_older_than_its_create_is_warned(void **state)
+{
+    fixture *f = *state;
+    f->cfg.max_attempts = 2;
+    write_text(f->req_dir, "1000000000001", REQ("update", "w1", ",\"label\":\"B\""));
+    write_text(f->req_dir, "1000000000002", REQ("create", "w1", ",\"label\":\"A\""));
+    run(f, NULL);
+    assert_int_equal(f->stats.applied, 1);
+    assert_int_equal(f->stats.warnings, 1);
+    char *w1 = read_text(f->widget_dir, "widgets/sue-smith/w1");
+    assert_non_null(strstr(w1, "\"label\":\"A\""));
+    free(w1);
+}
+
+/* Redeliveries (a crash before the removal): the same files again, after later requests were
+ * applied. Nothing changes, nothing is a warning, each is logged as what it is. */
+static void exact_redelivered_requests_change_nothing(void **state)
+{
+    fixture *f = *state;
+    const char *create = REQ("create", "w1", ",\"label\":\"A\"");
+    const char *first = REQ("update", "w1", ",\"label\":\"ONE\",\"otherAttributes\":["
+                                            "{\"name\":\"o\",\"value\":\"\"},"
+                                            "{\"name\":\"o\",\"value\":\"x\"},"
+                                            "{\"name\":\"z\",\"value\":\"y\"}]");
+    const char *second = REQ("update", "w1", ",\"label\":\"TWO\"");
+    write_text(f->req_dir, "1000000000001", create);
+    write_text(f->req_dir, "1000000000002", first);
+    write_text(f->req_dir, "1000000000003", second);
+    run(f, NULL);
+    assert_int_equal(f->stats.applied, 3);
+    char *before = read_text(f->widget_dir, "widgets/sue-smith/w1");
+    assert_non_null(strstr(before, "\"label\":\"TWO\""));
+    write_text(f->req_dir, "1000000000002", first); /* late and again */
+    write_text(f->req_dir, "1000000000001", create);
+    run(f, NULL);
+    assert_int_equal(f->stats.applied, 0);
+    assert_int_equal(f->stats.already, 2);
+    char *after = read_text(f->widget_dir, "widgets/sue-smith/w1");
+    assert_string_equal(before, after);
+    /* the delete, then it and the create once more: gone, remembered, no warning */
+    write_text(f->req_dir, "1000000000004", REQ("delete", "w1", ""));
+    run(f, NULL);
+    assert_int_equal(f->stats.applied, 1);
+    write_text(f->req_dir, "1000000000004", REQ("delete", "w1", ""));
+    write_text(f->req_dir, "1000000000001", create);
+    write_text(f->req_dir, "1000000000003", second);
+    run(f, NULL);
+    assert_int_equal(f->stats.warnings, 0);
+    assert_int_equal(f->stats.already, 1);
+    assert_int_equal(f->stats.superseded, 2);
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/widgets/sue-smith/w1", f->widget_dir);
+    assert_int_equal(access(path, F_OK), -1);
+    char *log = log_text(f);
+    assert_non_null(strstr(log, "request=1000000000001 requestId=req-w1 widgetId=w1 type=create "
+                                "outcome=superseded"));
+    assert_non_null(strstr(log, "type=delete outcome=already-applied"));
+    free(log);
+    free(before);
+    free(after);
+}
+
+/* A request whose source gives it no place cannot be applied exactly: dead-lettered, saying so. */
+static void exact_a_request_without_a_place_is_dead_lettered(void **state)
+{
+    fixture *f = *state;
+    write_text(f->req_dir, "1000000000001 x", REQ("create", "w1", ""));
+    run(f, NULL);
+    assert_int_equal(f->stats.dead_lettered, 1);
+    char *why = read_text(f->dead_dir, "1000000000001 x.reason");
+    assert_non_null(strstr(why, "no place in production order: its file name is not 1 to 200 "
+                                "printable ASCII characters"));
+    free(why);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -536,6 +616,9 @@ int main(void)
         T(bad_requests_are_dead_lettered_and_the_rest_applied),
         T(update_before_its_create_is_deferred_then_applied),
         T(a_later_update_waits_behind_a_deferred_one),
+        T(exact_an_update_older_than_its_create_is_warned),
+        T(exact_redelivered_requests_change_nothing),
+        T(exact_a_request_without_a_place_is_dead_lettered),
         T(update_of_a_widget_that_never_comes_is_given_up_with_a_warning),
         T(max_requests_stops_early),
         T(max_runtime_stops_an_endless_poll),

@@ -57,8 +57,9 @@ static void receive_asks_for_counts_and_attributes_with_a_long_poll(void **state
     assert_int_equal(r->timeout_ms, 35000); /* the 20 s wait on top of the usual 15 s */
     assert_body(r, "{\"QueueUrl\":\"" QUEUE "\",\"MaxNumberOfMessages\":10,"
                    "\"WaitTimeSeconds\":20,\"VisibilityTimeout\":30,"
-                   "\"AttributeNames\":[\"ApproximateReceiveCount\"],"
-                   "\"MessageSystemAttributeNames\":[\"ApproximateReceiveCount\"],"
+                   "\"AttributeNames\":[\"ApproximateReceiveCount\",\"SentTimestamp\"],"
+                   "\"MessageSystemAttributeNames\":[\"ApproximateReceiveCount\","
+                   "\"SentTimestamp\"],"
                    "\"MessageAttributeNames\":[\"All\"]}");
     /* No messages: an empty list, not NULL. */
     assert_int_equal(wc_sqs_receive(w->aws, QUEUE, 1, 0, 5, &messages, &aerr, &err), WC_OK);
@@ -117,12 +118,12 @@ static void send_carries_fifo_ids_and_the_reason(void **state)
     wc_aws_error aerr;
     wc_error err;
     assert_int_equal(
-        wc_sqs_send(w->aws, QUEUE ".fifo", "{\"a\":1}", "widget-1", "req-1", NULL, &aerr, &err),
+        wc_sqs_send(w->aws, QUEUE ".fifo", "{\"a\":1}", "widget-1", "req-1", NULL, NULL, &aerr, &err),
         WC_OK);
     assert_body(fake_last(w->fake), "{\"QueueUrl\":\"" QUEUE ".fifo\",\"MessageBody\":"
                                     "\"{\\\"a\\\":1}\",\"MessageGroupId\":\"widget-1\","
                                     "\"MessageDeduplicationId\":\"req-1\"}");
-    assert_int_equal(wc_sqs_send(w->aws, QUEUE, "bad body", NULL, NULL, "not JSON", &aerr, &err),
+    assert_int_equal(wc_sqs_send(w->aws, QUEUE, "bad body", NULL, NULL, "not JSON", NULL, &aerr, &err),
                      WC_OK);
     assert_body(fake_last(w->fake),
                 "{\"QueueUrl\":\"" QUEUE "\",\"MessageBody\":\"bad body\",\"MessageAttributes\":"
