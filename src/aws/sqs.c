@@ -111,8 +111,7 @@ wc_result wc_sqs_send(wc_aws *aws, const char *url, const char *body, const char
                       wc_aws_error *aerr, wc_error *err)
 {
     return call(aws, "SendMessage",
-                wc_sqs_send_body(url, body, group_id, dedup_id, reason, sequence), NULL, aerr,
-                err);
+                wc_sqs_send_body(url, body, group_id, dedup_id, reason, sequence), NULL, aerr, err);
 }
 
 wc_result wc_sqs_delete(wc_aws *aws, const char *url, const char *receipt, wc_aws_error *aerr,

@@ -288,8 +288,8 @@ static void conclude(pipeline *p, job *j)
         /* The line first, then the removal: a crash between them means a redelivery and a
          * second line, never a request gone without its line. */
         if (j->result == WC_OK)
-            wc_info("request=%s requestId=%s widgetId=%s type=%s outcome=applied ms=%.3f",
-                    msg->key, req->request_id, req->widget_id, type, ms_since(j->t0));
+            wc_info("request=%s requestId=%s widgetId=%s type=%s outcome=applied ms=%.3f", msg->key,
+                    req->request_id, req->widget_id, type, ms_since(j->t0));
         else
             wc_info("request=%s requestId=%s widgetId=%s type=%s outcome=%s ms=%.3f "
                     "reason=\"%s\"",
@@ -418,8 +418,8 @@ static wc_result take(pipeline *p, wc_message *msg)
                      "request %s: body is %zu bytes, over the %zu-byte limit", msg->key, msg->len,
                      p->config->max_body);
     else if (!p->config->classic_order && !msg->place)
-        wc_error_set(&err, WC_ERR_INVALID, "request %s: no place in production order: %s",
-                     msg->key, msg->place_why ? msg->place_why : "its source did not give one");
+        wc_error_set(&err, WC_ERR_INVALID, "request %s: no place in production order: %s", msg->key,
+                     msg->place_why ? msg->place_why : "its source did not give one");
     else
         wc_request_parse(msg->key, msg->body, msg->len, &j->req, &err);
     if (j->req && !p->config->classic_order && !(j->req->place = strdup(msg->place))) {

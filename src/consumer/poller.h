@@ -61,12 +61,12 @@ typedef struct {
 typedef struct {
     uint64_t applied, warnings, dead_lettered, deferred, failed;
     uint64_t superseded, already; /* exact order: nothing to do (see core/ledger.h) */
-    uint64_t empty_polls;     /* all of them, not just consecutive */
-    uint64_t busy_ns;         /* time with requests in hand */
-    uint64_t released;        /* received but handed back unstarted at a stop */
-    uint64_t redriven;        /* bad requests left to the queue's own redrive policy */
-    uint64_t source_failures; /* failed fetches of the source */
-    const char *stopped_by;   /* "empty polls", "max requests", "max runtime", "signal", "outage" */
+    uint64_t empty_polls;         /* all of them, not just consecutive */
+    uint64_t busy_ns;             /* time with requests in hand */
+    uint64_t released;            /* received but handed back unstarted at a stop */
+    uint64_t redriven;            /* bad requests left to the queue's own redrive policy */
+    uint64_t source_failures;     /* failed fetches of the source */
+    const char *stopped_by; /* "empty polls", "max requests", "max runtime", "signal", "outage" */
 } wc_poller_stats;
 
 /* Runs the loop until a stop condition. WC_OK on a normal stop; an error (err says why) when

@@ -126,8 +126,7 @@ static int marked_with(const wc_ledger *l, const wc_request *req, const char *pl
     const wc_mark *m;
     if (req->label.present && (m = find_mark(l, "label")) && order(m->last, place) == 0)
         return 1;
-    if (req->description.present && (m = find_mark(l, "description")) &&
-        order(m->last, place) == 0)
+    if (req->description.present && (m = find_mark(l, "description")) && order(m->last, place) == 0)
         return 1;
     for (size_t i = 0; i < req->n_attrs; i++) {
         char *field = attr_field(req->attrs[i].name);
@@ -181,8 +180,7 @@ static wc_result write_attr(wc_widget *w, wc_ledger *l, const wc_attr *a, const 
         /* removed after the run we thought it had: the run began with a later set */
         if (exists && m->since && order(m->cleared, m->since) > 0 && !put(&m->since, m->last))
             return WC_ERR_NOMEM;
-    } else if (exists && m->since && order(place, m->cleared) > 0 &&
-               order(place, m->since) < 0) {
+    } else if (exists && m->since && order(place, m->cleared) > 0 && order(place, m->since) < 0) {
         if (!put(&m->since, place)) /* set earlier in the same run */
             return WC_ERR_NOMEM;
     }
@@ -212,8 +210,7 @@ static void order_attrs(wc_widget *w, const wc_ledger *l)
     }
 }
 
-static wc_result write_fields(wc_widget *w, wc_ledger *l, const wc_request *req,
-                              const char *place)
+static wc_result write_fields(wc_widget *w, wc_ledger *l, const wc_request *req, const char *place)
 {
     wc_result result = write_text(l, "label", &w->label, &req->label, place);
     if (result == WC_OK)
@@ -307,17 +304,16 @@ char *wc_ledger_to_json(const wc_ledger *l)
     json_t *marks = json_array();
     for (size_t i = 0; marks && i < l->n_marks; i++) {
         const wc_mark *m = &l->marks[i];
-        json_t *one = json_pack("[s,o,o,o]", m->field, maybe(m->last), maybe(m->since),
-                                maybe(m->cleared));
+        json_t *one =
+            json_pack("[s,o,o,o]", m->field, maybe(m->last), maybe(m->since), maybe(m->cleared));
         if (!one || json_array_append_new(marks, one) != 0) {
             json_decref(marks);
             return NULL;
         }
     }
-    json_t *root =
-        marks ? json_pack("{s:o,s:o,s:o}", "c", maybe(l->created), "d", maybe(l->deleted), "m",
-                          marks)
-              : NULL;
+    json_t *root = marks ? json_pack("{s:o,s:o,s:o}", "c", maybe(l->created), "d",
+                                     maybe(l->deleted), "m", marks)
+                         : NULL;
     char *text = root ? json_dumps(root, JSON_COMPACT) : NULL;
     json_decref(root);
     return text;

@@ -303,8 +303,8 @@ int main(int argc, char **argv)
         counts[r->type]++;
         buf[held++] = (produced){r, json, i};
         if (held == window || i + 1 == c.max_requests) {
-            if (write_window(&t, g, buf, held, c.reverse, swapped, request_log, &n_swapped,
-                             &err) != 0) {
+            if (write_window(&t, g, buf, held, c.reverse, swapped, request_log, &n_swapped, &err) !=
+                0) {
                 fprintf(stderr, "widget-producer: writing to %s: %s\n", where, err.msg);
                 status = 1;
             }

@@ -324,8 +324,8 @@ static wc_result take(sqs_source *s, wc_message *msg, wc_error *err)
     /* Its place: the producer's sequence, else when SQS got it (ties: by message id). */
     const char *sequence = json_string_value(json_object_get(
         json_object_get(json_object_get(m, "MessageAttributes"), WC_SQS_SEQUENCE), "StringValue"));
-    const char *sent = json_string_value(
-        json_object_get(json_object_get(m, "Attributes"), "SentTimestamp"));
+    const char *sent =
+        json_string_value(json_object_get(json_object_get(m, "Attributes"), "SentTimestamp"));
     if (sequence) {
         wc_message_set_place(msg, sequence, "message attribute " WC_SQS_SEQUENCE);
     } else if (sent) {
@@ -333,8 +333,9 @@ static wc_result take(sqs_source *s, wc_message *msg, wc_error *err)
         snprintf(place, sizeof(place), "%013lld-%s", strtoll(sent, NULL, 10), id);
         wc_message_set_place(msg, place, "SentTimestamp and MessageId");
     } else {
-        wc_message_set_place(msg, NULL, "message: neither a " WC_SQS_SEQUENCE
-                                        " attribute nor a SentTimestamp, so it");
+        wc_message_set_place(msg, NULL,
+                             "message: neither a " WC_SQS_SEQUENCE
+                             " attribute nor a SentTimestamp, so it");
     }
     long times = count ? strtol(count, NULL, 10) : 1;
     msg->attempts = times > 1 ? (unsigned)(times - 1) : 0;
@@ -481,10 +482,9 @@ static wc_result sqs_dead_letter(void *self, wc_message *msg, const char *reason
         return WC_OK;
     }
     dead_letter *d = calloc(1, sizeof(*d));
-    json_t *body =
-        d ? wc_sqs_send_body(s->dead_url, msg->body ? msg->body : "", NULL, NULL, reason,
-                                 msg->place) /* redriven, it keeps its place */
-          : NULL;
+    json_t *body = d ? wc_sqs_send_body(s->dead_url, msg->body ? msg->body : "", NULL, NULL, reason,
+                                        msg->place) /* redriven, it keeps its place */
+                     : NULL;
     if (d)
         d->key = strdup(msg->key);
     if (!body || !d->key) {

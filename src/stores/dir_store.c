@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/fsutil.h"
@@ -38,6 +39,34 @@ char *wc_dir_store_path(const char *dir, const char *prefix, const char *owner,
     return path;
 }
 
+/* Makes the folders of path below the store's own directory, never that directory itself: a
+ * store that vanished (an unmounted volume, a removed directory) is an outage, and making a new
+ * empty one in its place would hide the widgets when it comes back. */
+static wc_result mkdirs_below(dir_store *s, const char *path, wc_error *err)
+{
+    size_t root = strlen(s->dir);
+    if (strncmp(path, s->dir, root) != 0 || path[root] != '/')
+        return wc_error_set(err, WC_ERR_INVALID, "%s is not inside %s", path, s->dir);
+    char *copy = strdup(path);
+    if (!copy)
+        return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+    wc_result result = WC_OK;
+    for (char *p = copy + root + 1; result == WC_OK; p++) {
+        if (*p != '/' && *p != '\0')
+            continue;
+        char end = *p;
+        *p = '\0';
+        if (mkdir(copy, 0755) != 0 && errno != EEXIST)
+            result = wc_error_set(err, errno == ENOENT ? WC_ERR_IO : wc_errno_result(errno),
+                                  "%s: %s", copy, strerror(errno));
+        *p = end;
+        if (end == '\0')
+            break;
+    }
+    free(copy);
+    return result;
+}
+
 /* Writes a widget's file; only_new: only where there is none yet (a create). */
 static wc_result write_widget(dir_store *s, const wc_widget *w, const char *path, int only_new,
                               wc_error *err)
@@ -60,7 +89,7 @@ static wc_result write_widget(dir_store *s, const wc_widget *w, const char *path
             return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
         }
         *strrchr(folder, '/') = '\0';
-        result = wc_mkdirs(folder, err);
+        result = mkdirs_below(s, folder, err);
         if (result == WC_OK)
             result = write(path, json, strlen(json), s->durable, err);
         free(folder);
@@ -159,7 +188,7 @@ static int lock_widget(dir_store *s, const char *widget_id, wc_error *err)
         wc_error_set(err, WC_ERR_IO, "widget directory %s: %s", s->dir, strerror(errno));
         return -1;
     }
-    if (wc_mkdirs(path, err) != WC_OK)
+    if (mkdirs_below(s, path, err) != WC_OK)
         return -1;
     snprintf(path, sizeof(path), "%s/%s/.lock-%02u", s->dir, LEDGER_DIR, h % LOCKS);
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
@@ -285,7 +314,7 @@ static wc_result save_now(dir_store *s, const wc_request *req, const wc_stored *
         result = wc_write_file_atomic(lpath, text, strlen(text), s->durable, err);
         if (result == WC_ERR_NOT_FOUND) { /* its folder first */
             *strrchr(lpath, '/') = '\0';
-            result = wc_mkdirs(lpath, err);
+            result = mkdirs_below(s, lpath, err);
             lpath[strlen(lpath)] = '/';
             if (result == WC_OK)
                 result = wc_write_file_atomic(lpath, text, strlen(text), s->durable, err);
@@ -432,6 +461,8 @@ wc_result wc_dir_store_open(const wc_dir_store_config *config, wc_store *out, wc
     if (!s)
         return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     s->dir = strdup(config->dir);
+    for (size_t n = s->dir ? strlen(s->dir) : 0; n > 1 && s->dir[n - 1] == '/'; n--)
+        s->dir[n - 1] = '\0'; /* "out/" is "out" */
     s->prefix = strdup(config->key_prefix);
     s->durable = config->durable;
     if (!s->dir || !s->prefix) {

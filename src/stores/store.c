@@ -127,8 +127,8 @@ static void exact_apply(exact *x)
     }
     switch (fate) {
     case WC_FATE_APPLIED: {
-        wc_result result = x->store->ops->save(x->store->self, req, &x->base, x->w, x->l,
-                                               exact_saved, x, &err);
+        wc_result result =
+            x->store->ops->save(x->store->self, req, &x->base, x->w, x->l, exact_saved, x, &err);
         if (result != WC_OK)
             exact_end(x, result, &err);
         return;
@@ -184,8 +184,8 @@ static void exact_load(exact *x)
         exact_end(x, result, &err);
 }
 
-static wc_result apply_exact(wc_store *store, const wc_request *req, wc_store_done done,
-                             void *ctx, wc_error *err)
+static wc_result apply_exact(wc_store *store, const wc_request *req, wc_store_done done, void *ctx,
+                             wc_error *err)
 {
     exact *x = calloc(1, sizeof(*x));
     if (!x)

@@ -71,9 +71,8 @@ typedef struct {
      * the condition that what is stored is still what base was loaded as (base->version NULL:
      * that nothing at all is stored for this widget, ledger or tombstone); else done gets
      * WC_ERR_CONFLICT. */
-    wc_result (*save)(void *self, const wc_request *req, const wc_stored *base,
-                      const wc_widget *w, const wc_ledger *l, wc_store_done done, void *ctx,
-                      wc_error *err);
+    wc_result (*save)(void *self, const wc_request *req, const wc_stored *base, const wc_widget *w,
+                      const wc_ledger *l, wc_store_done done, void *ctx, wc_error *err);
     /* Whether save with a NULL base version checks for tombstones too (atomically), so that a
      * create may be saved without a load first. */
     int blind_create;

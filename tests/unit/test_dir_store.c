@@ -157,9 +157,58 @@ static void prefixes_that_could_escape_are_refused(void **state)
 
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
+/* Exact order: the widget file holds only the spec's JSON, the ledger lives in DIR/.ledger; an
+ * older update delivered late leaves the newer label; a store that vanished is an outage and is
+ * never made again empty. */
+static void exact_keeps_a_ledger_apart_and_never_remakes_a_vanished_store(void **state)
+{
+    fixture *f = *state;
+    wc_request *c = req(CREATE);
+    c->place = strdup("1000000000001");
+    assert_int_equal(wc_store_apply_wait(&f->store, NULL, c, NULL), WC_OK);
+    wc_request *newer = req("{\"type\":\"update\",\"requestId\":\"r3\",\"widgetId\":\"8123f304\","
+                            "\"owner\":\"Mary Matthews\",\"label\":\"NEW\"}");
+    newer->place = strdup("1000000000003");
+    wc_request *older = req("{\"type\":\"update\",\"requestId\":\"r2\",\"widgetId\":\"8123f304\","
+                            "\"owner\":\"Mary Matthews\",\"label\":\"OLD\",\"description\":\"D\"}");
+    older->place = strdup("1000000000002");
+    assert_int_equal(wc_store_apply_wait(&f->store, NULL, newer, NULL), WC_OK);
+    assert_int_equal(wc_store_apply_wait(&f->store, NULL, older, NULL), WC_OK);
+    char *text = read_text(f->dir, FILE_NAME);
+    assert_string_equal(text, "{\"id\":\"8123f304\",\"owner\":\"Mary Matthews\",\"label\":\"NEW\","
+                              "\"description\":\"D\",\"otherAttributes\":[{\"name\":\"color\","
+                              "\"value\":\"red\"}]}");
+    free(text);
+    char *ledger = read_text(f->dir, ".ledger/" FILE_NAME);
+    assert_non_null(strstr(ledger, "[\"label\",\"1000000000003\",null,null]"));
+    free(ledger);
+    wc_error err;
+    assert_int_equal(wc_store_apply_wait(&f->store, NULL, older, &err), WC_ALREADY);
+
+    char away[4096];
+    snprintf(away, sizeof(away), "%s.away", f->dir);
+    assert_int_equal(rename(f->dir, away), 0);
+    wc_request *d = req("{\"type\":\"delete\",\"requestId\":\"r4\",\"widgetId\":\"8123f304\","
+                        "\"owner\":\"Mary Matthews\"}");
+    d->place = strdup("1000000000004");
+    assert_int_equal(wc_store_apply_wait(&f->store, NULL, d, &err), WC_ERR_IO);
+    assert_non_null(strstr(err.msg, f->dir));
+    assert_int_equal(access(f->dir, F_OK), -1); /* not made again */
+    assert_int_equal(rename(away, f->dir), 0);
+    assert_int_equal(wc_store_apply_wait(&f->store, NULL, d, &err), WC_OK);
+    assert_int_equal(wc_store_apply_wait(&f->store, NULL, d, &err), WC_ALREADY);
+    assert_int_equal(wc_store_apply_wait(&f->store, NULL, c, &err), WC_SUPERSEDED);
+    wc_request_free(c);
+    wc_request_free(newer);
+    wc_request_free(older);
+    wc_request_free(d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(
+            exact_keeps_a_ledger_apart_and_never_remakes_a_vanished_store, setup, teardown),
         T(create_writes_the_s3_json_at_the_s3_key),
         T(update_merges_by_the_rules),
         T(a_create_delivered_again_does_not_undo_later_updates),

@@ -3,8 +3,10 @@
 #include "testutil.h"
 
 #define REQ(type, place, rest)                                                                     \
-    {place, "{\"type\":\"" type "\",\"requestId\":\"r" place "\",\"widgetId\":\"w1\","          \
-            "\"owner\":\"Mary Matthews\"" rest "}"}
+    {                                                                                              \
+        place, "{\"type\":\"" type "\",\"requestId\":\"r" place "\",\"widgetId\":\"w1\","          \
+               "\"owner\":\"Mary Matthews\"" rest "}"                                              \
+    }
 
 typedef struct {
     const char *place;

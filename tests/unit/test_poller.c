@@ -552,10 +552,11 @@ static void exact_redelivered_requests_change_nothing(void **state)
 {
     fixture *f = *state;
     const char *create = REQ("create", "w1", ",\"label\":\"A\"");
-    const char *first = REQ("update", "w1", ",\"label\":\"ONE\",\"otherAttributes\":["
-                                            "{\"name\":\"o\",\"value\":\"\"},"
-                                            "{\"name\":\"o\",\"value\":\"x\"},"
-                                            "{\"name\":\"z\",\"value\":\"y\"}]");
+    const char *first = REQ("update", "w1",
+                            ",\"label\":\"ONE\",\"otherAttributes\":["
+                            "{\"name\":\"o\",\"value\":\"\"},"
+                            "{\"name\":\"o\",\"value\":\"x\"},"
+                            "{\"name\":\"z\",\"value\":\"y\"}]");
     const char *second = REQ("update", "w1", ",\"label\":\"TWO\"");
     write_text(f->req_dir, "1000000000001", create);
     write_text(f->req_dir, "1000000000002", first);

@@ -117,14 +117,14 @@ static void send_carries_fifo_ids_and_the_reason(void **state)
     fake_times(fake_reply(w->fake, "AmazonSQS.SendMessage", 200, "{\"MessageId\":\"x\"}"), 2);
     wc_aws_error aerr;
     wc_error err;
-    assert_int_equal(
-        wc_sqs_send(w->aws, QUEUE ".fifo", "{\"a\":1}", "widget-1", "req-1", NULL, NULL, &aerr, &err),
-        WC_OK);
+    assert_int_equal(wc_sqs_send(w->aws, QUEUE ".fifo", "{\"a\":1}", "widget-1", "req-1", NULL,
+                                 NULL, &aerr, &err),
+                     WC_OK);
     assert_body(fake_last(w->fake), "{\"QueueUrl\":\"" QUEUE ".fifo\",\"MessageBody\":"
                                     "\"{\\\"a\\\":1}\",\"MessageGroupId\":\"widget-1\","
                                     "\"MessageDeduplicationId\":\"req-1\"}");
-    assert_int_equal(wc_sqs_send(w->aws, QUEUE, "bad body", NULL, NULL, "not JSON", NULL, &aerr, &err),
-                     WC_OK);
+    assert_int_equal(
+        wc_sqs_send(w->aws, QUEUE, "bad body", NULL, NULL, "not JSON", NULL, &aerr, &err), WC_OK);
     assert_body(fake_last(w->fake),
                 "{\"QueueUrl\":\"" QUEUE "\",\"MessageBody\":\"bad body\",\"MessageAttributes\":"
                 "{\"reason\":{\"DataType\":\"String\",\"StringValue\":\"not JSON\"}}}");
