@@ -63,6 +63,9 @@ const wc_option wc_consumer_options[] = {
      "first delay before retrying such a request; doubles each time, up to 20x"},
     {"max-request-bytes", NULL, WC_OPT_UINT, "N", "262144", NULL, OFF(max_request_bytes),
      "larger request bodies are dead-lettered unread"},
+    {"tombstone-ttl", NULL, WC_OPT_UINT, "SECONDS", "604800", NULL, OFF(tombstone_ttl_s),
+     "exact order on DynamoDB: a deleted widget's tombstone expires after SECONDS (its "
+     "wc:expires attribute, for the table's TTL)"},
     {"order", NULL, WC_OPT_STRING, "exact|classic", "exact", NULL, OFF(order),
      "exact: every request carries its place in production order and the store keeps a ledger "
      "per widget, so any delivery order ends as the sequential result; classic: applied as "
@@ -251,7 +254,8 @@ wc_result wc_consumer_open(const wc_consumer_config *c, wc_loop *loop, wc_consum
                           .name = named(c, store->option),
                           .key_prefix = c->key_prefix,
                           .table_key = c->table_key,
-                          .durable = c->durable};
+                          .durable = c->durable,
+                          .tombstone_ttl_s = c->tombstone_ttl_s};
     wc_result result = c->shard ? wc_shard_parse(c->shard, &sp.shard, err) : WC_OK;
     if (result == WC_OK)
         result = source->open(&sp, &p->source, err);

@@ -28,7 +28,7 @@ typedef struct {
     const char *profile, *region, *endpoint_url;
     uint64_t max_runtime_ms, queue_wait_s, queue_visibility_s;
     uint64_t poll_interval_ms, max_empty_polls, max_requests, max_attempts, retry_delay_ms;
-    uint64_t max_request_bytes, concurrency, shutdown_timeout_ms, max_outage_ms;
+    uint64_t max_request_bytes, concurrency, shutdown_timeout_ms, max_outage_ms, tombstone_ttl_s;
     const char *log_file, *log_level, *shard, *order;
     int quiet, durable, help, version;
 } wc_consumer_config;

@@ -6,7 +6,8 @@
 
 static int is_core(const char *name, const char *key_name)
 {
-    return strcmp(name, "id") == 0 || strcmp(name, key_name) == 0 || strcmp(name, "owner") == 0 ||
+    return strncmp(name, WC_ITEM_RESERVED, strlen(WC_ITEM_RESERVED)) == 0 ||
+           strcmp(name, "id") == 0 || strcmp(name, key_name) == 0 || strcmp(name, "owner") == 0 ||
            strcmp(name, "label") == 0 || strcmp(name, "description") == 0;
 }
 

@@ -24,6 +24,15 @@
 
 #define WC_ITEM_ESCAPE "attr_"
 
+/* Reserved names (exact order, core/ledger.h): the ledger's JSON, a version counter for
+ * conditional writes, and on a tombstone (a deleted widget's item: the key and these, no owner)
+ * its expiry in epoch seconds for DynamoDB's TTL. An other attribute whose name starts with
+ * "wc:" is escaped like a core name ("wc:x" -> "attr_wc:x"); reading an item skips them. */
+#define WC_ITEM_RESERVED "wc:"
+#define WC_ITEM_LEDGER   "wc:ledger"
+#define WC_ITEM_VERSION  "wc:version"
+#define WC_ITEM_EXPIRES  "wc:expires"
+
 /* The item attribute name of an other attribute. Caller frees. */
 char *wc_item_attr_name(const char *name, const char *key_name);
 

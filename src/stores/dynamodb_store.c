@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/item.h"
 
@@ -11,6 +12,7 @@ typedef struct {
     char *table;
     char *key_name;
     char *prefix;
+    uint64_t tombstone_ttl_s;
 } dynamo_store;
 
 static wc_result call(dynamo_store *s, const char *action, json_t *body, json_t **out,
@@ -122,6 +124,145 @@ static wc_result dynamo_remove(void *self, const wc_request *req, wc_store_done 
     return start_call(s, "DeleteItem", body, req, deleted, done, ctx, err);
 }
 
+/* --- exact order: the item with its ledger, written on the condition of its version --- */
+
+typedef struct {
+    dynamo_store *s;
+    const wc_request *req;
+    wc_store_loaded loaded;
+    wc_store_done done;
+    void *ctx;
+} exact_call;
+
+static exact_call *exact_call_new(dynamo_store *s, const wc_request *req, void *ctx)
+{
+    exact_call *c = calloc(1, sizeof(*c));
+    if (c) {
+        c->s = s;
+        c->req = req;
+        c->ctx = ctx;
+    }
+    return c;
+}
+
+/* What an item holds: the widget (none on a tombstone: it has no owner), its ledger, version. */
+static wc_result read_item(dynamo_store *s, json_t *item, wc_stored *out, wc_error *err)
+{
+    memset(out, 0, sizeof(*out));
+    if (!item)
+        return WC_OK;
+    const char *id = json_string_value(json_object_get(json_object_get(item, s->key_name), "S"));
+    const char *version =
+        json_string_value(json_object_get(json_object_get(item, WC_ITEM_VERSION), "N"));
+    const char *ledger =
+        json_string_value(json_object_get(json_object_get(item, WC_ITEM_LEDGER), "S"));
+    wc_result result = WC_OK;
+    if (ledger)
+        result = wc_ledger_from_json(id ? id : "?", ledger, strlen(ledger), &out->ledger, err);
+    if (result == WC_OK && json_object_get(item, "owner"))
+        result = wc_item_to_widget(item, s->key_name, &out->widget, err);
+    if (result == WC_OK && !(out->version = strdup(version ? version : "legacy")))
+        result = wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+    if (result == WC_ERR_INVALID)
+        result = WC_ERR_PARSE; /* a stored item we cannot read: a refusal of this request */
+    if (result != WC_OK)
+        wc_stored_cleanup(out);
+    return result;
+}
+
+static void loaded_item(void *ctx, wc_result result, json_t *answer, const wc_aws_error *aerr,
+                        const wc_error *err)
+{
+    exact_call *c = ctx;
+    wc_stored stored;
+    wc_error e = *err;
+    if (result == WC_OK)
+        result = read_item(c->s, json_object_get(answer, "Item"), &stored, &e);
+    c->loaded(c->ctx, result, result == WC_OK ? &stored : NULL, &e);
+    free(c);
+}
+
+static wc_result dynamo_load(void *self, const wc_request *req, wc_store_loaded loaded, void *ctx,
+                             wc_error *err)
+{
+    dynamo_store *s = self;
+    exact_call *c = exact_call_new(s, req, ctx);
+    json_t *body = c ? json_pack("{s:s, s:o, s:b}", "TableName", s->table, "Key",
+                                 key_of(s, req->widget_id), "ConsistentRead", 1)
+                     : NULL;
+    if (!body) {
+        free(c);
+        return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+    }
+    c->loaded = loaded;
+    wc_result result = wc_aws_json_start(s->aws, "dynamodb", "DynamoDB_20120810.GetItem", body,
+                                         loaded_item, c, err);
+    if (result != WC_OK)
+        free(c);
+    return result;
+}
+
+static void saved_item(void *ctx, wc_result result, json_t *answer, const wc_aws_error *aerr,
+                       const wc_error *err)
+{
+    exact_call *c = ctx;
+    c->done(c->ctx, result, err); /* ConditionalCheckFailed is WC_ERR_CONFLICT: read again */
+    free(c);
+}
+
+/* PutItem of the widget (or its tombstone) with the ledger and the next version, on the
+ * condition that the version is still the one loaded. */
+static wc_result dynamo_save(void *self, const wc_request *req, const wc_stored *base,
+                             const wc_widget *w, const wc_ledger *l, wc_store_done done, void *ctx,
+                             wc_error *err)
+{
+    dynamo_store *s = self;
+    unsigned long long next = base->version && strcmp(base->version, "legacy") != 0
+                                  ? strtoull(base->version, NULL, 10) + 1
+                                  : 1;
+    char version[24], expires[24];
+    snprintf(version, sizeof(version), "%llu", next);
+    snprintf(expires, sizeof(expires), "%llu", (unsigned long long)time(NULL) + s->tombstone_ttl_s);
+    char *ledger = wc_ledger_to_json(l);
+    json_t *item = w ? wc_item_from_widget(w, s->key_name) : json_object();
+    exact_call *c = exact_call_new(s, req, ctx);
+    json_t *body = NULL;
+    if (ledger && item && c) {
+        if (!w)
+            json_object_set_new(item, s->key_name, json_pack("{s:s}", "S", req->widget_id));
+        json_object_set_new(item, WC_ITEM_LEDGER, json_pack("{s:s}", "S", ledger));
+        json_object_set_new(item, WC_ITEM_VERSION, json_pack("{s:s}", "N", version));
+        if (!w)
+            json_object_set_new(item, WC_ITEM_EXPIRES, json_pack("{s:s}", "N", expires));
+        if (!base->version)
+            body = json_pack("{s:s, s:O, s:s, s:{s:s}}", "TableName", s->table, "Item", item,
+                             "ConditionExpression", "attribute_not_exists(#k)",
+                             "ExpressionAttributeNames", "#k", s->key_name);
+        else if (strcmp(base->version, "legacy") == 0)
+            body = json_pack("{s:s, s:O, s:s, s:{s:s, s:s}}", "TableName", s->table, "Item", item,
+                             "ConditionExpression",
+                             "attribute_exists(#k) AND attribute_not_exists(#v)",
+                             "ExpressionAttributeNames", "#k", s->key_name, "#v", WC_ITEM_VERSION);
+        else
+            body =
+                json_pack("{s:s, s:O, s:s, s:{s:s}, s:{s:{s:s}}}", "TableName", s->table, "Item",
+                          item, "ConditionExpression", "#v = :v", "ExpressionAttributeNames", "#v",
+                          WC_ITEM_VERSION, "ExpressionAttributeValues", ":v", "N", base->version);
+    }
+    json_decref(item);
+    free(ledger);
+    if (!body) {
+        free(c);
+        return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+    }
+    c->done = done;
+    wc_result result = wc_aws_json_start(s->aws, "dynamodb", "DynamoDB_20120810.PutItem", body,
+                                         saved_item, c, err);
+    if (result != WC_OK)
+        free(c);
+    return result;
+}
+
 static wc_result dynamo_scan(void *self, wc_store_visit visit, void *ctx, wc_error *err)
 {
     dynamo_store *s = self;
@@ -143,6 +284,8 @@ static wc_result dynamo_scan(void *self, wc_store_visit visit, void *ctx, wc_err
         {
             wc_widget *w = NULL;
             wc_error e;
+            if (!json_object_get(item, "owner") && json_object_get(item, WC_ITEM_LEDGER))
+                continue; /* a tombstone: a deleted widget remembered, not a widget */
             const char *id =
                 json_string_value(json_object_get(json_object_get(item, s->key_name), "S"));
             wc_item_to_widget(item, s->key_name, &w, &e);
@@ -174,6 +317,9 @@ static const wc_store_ops dynamo_store_ops = {
     .create = dynamo_create,
     .update = dynamo_update,
     .remove = dynamo_remove,
+    .load = dynamo_load,
+    .save = dynamo_save,
+    .blind_create = 1,
     .scan = dynamo_scan,
     .destroy = dynamo_destroy,
 };
@@ -215,6 +361,7 @@ wc_result wc_dynamodb_store_open(const wc_dynamodb_store_config *c, wc_store *ou
     s->table = strdup(c->table);
     s->key_name = strdup(c->key_name ? c->key_name : "id");
     s->prefix = strdup(c->key_prefix ? c->key_prefix : "widgets/");
+    s->tombstone_ttl_s = c->tombstone_ttl_s ? c->tombstone_ttl_s : 7 * 24 * 3600;
     wc_result result = (!s->table || !s->key_name || !s->prefix)
                            ? wc_error_set(err, WC_ERR_NOMEM, "out of memory")
                            : check_table(s, err);

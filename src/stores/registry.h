@@ -5,15 +5,18 @@
 #define WC_STORE_REGISTRY_H
 
 #include "aws/client.h"
+#include <stdint.h>
+
 #include "stores/store.h"
 
 /* Everything any store may need; each backend takes what it uses. */
 typedef struct {
-    wc_aws *aws;            /* NULL unless the backend runs on AWS */
-    const char *name;       /* the table, bucket or directory */
-    const char *key_prefix; /* "widgets/" */
-    const char *table_key;  /* DynamoDB partition key, "id" */
-    int durable;            /* directory: fsync each widget */
+    wc_aws *aws;              /* NULL unless the backend runs on AWS */
+    const char *name;         /* the table, bucket or directory */
+    const char *key_prefix;   /* "widgets/" */
+    const char *table_key;    /* DynamoDB partition key, "id" */
+    int durable;              /* directory: fsync each widget */
+    uint64_t tombstone_ttl_s; /* DynamoDB: how long a deleted widget is remembered (0: a week) */
 } wc_store_params;
 
 typedef struct {
