@@ -176,6 +176,20 @@ static size_t on_header(char *line, size_t size, size_t n, void *p)
     } else if (len > 5 && strncasecmp(line, "etag:", 5) == 0) {
         slot = &t->response.etag;
         name_len = 5;
+    } else if (len > 11 && strncasecmp(line, "x-amz-meta-", 11) == 0) {
+        const char *colon = memchr(line, ':', len);
+        if (colon) {
+            const char *v = colon + 1;
+            size_t vlen = len - (size_t)(v - line);
+            while (vlen && (*v == ' ' || *v == '\t')) {
+                v++;
+                vlen--;
+            }
+            while (vlen && (v[vlen - 1] == '\r' || v[vlen - 1] == '\n' || v[vlen - 1] == ' '))
+                vlen--;
+            wc_http_response_add_meta(&t->response, line + 11, (size_t)(colon - line) - 11, v,
+                                      vlen);
+        }
     }
     if (slot) {
         const char *v = line + name_len;

@@ -27,6 +27,8 @@ typedef struct {
     size_t max_body; /* 0: the transport's */
 } wc_http_request;
 
+#define WC_HTTP_MAX_META 4
+
 typedef struct {
     long status; /* 0 when no HTTP answer came (see curl_code/error) */
     char *body;  /* NUL-terminated, owned; "" when none */
@@ -34,8 +36,14 @@ typedef struct {
     int too_large;    /* the body passed max_body: cut, and the request failed */
     char *request_id; /* x-amz-request-id or x-amzn-RequestId, owned, or NULL */
     char *etag;       /* owned, or NULL */
-    int curl_code;    /* non-zero when no answer came (libcurl's code; a fake uses any) */
-    char error[256];  /* what went wrong when curl_code is set */
+    /* S3 user metadata (x-amz-meta-NAME headers, NAME in lower case), owned; at most
+     * WC_HTTP_MAX_META kept */
+    struct wc_http_meta {
+        char *name, *value;
+    } meta[WC_HTTP_MAX_META];
+    size_t n_meta;
+    int curl_code;   /* non-zero when no answer came (libcurl's code; a fake uses any) */
+    char error[256]; /* what went wrong when curl_code is set */
 } wc_http_response;
 
 /* Called once per request with a response that the callback owns (wc_http_response_cleanup). */
@@ -61,6 +69,14 @@ typedef struct {
 } wc_transport;
 
 void wc_http_response_cleanup(wc_http_response *response);
+
+/* Keeps one x-amz-meta-NAME header (name without the prefix) in response, when there is room.
+ * 0: out of memory or no room. */
+int wc_http_response_add_meta(wc_http_response *response, const char *name, size_t name_len,
+                              const char *value, size_t value_len);
+
+/* The value of the metadata NAME, or NULL. */
+const char *wc_http_response_meta(const wc_http_response *response, const char *name);
 
 /* Sends one request and waits for it, turning the loop (other work in flight progresses
  * meanwhile). The response is the caller's (cleanup). WC_OK when an HTTP answer came (of any

@@ -269,7 +269,12 @@ static wc_result s3_receive(void *self, wc_message *msg, unsigned want, wc_error
         }
         msg->key = f->key;
         f->key = NULL;
-        wc_message_set_place(msg, msg->key, "key");
+        /* its place: the key after the prefix all requests share (13-digit epoch ms) */
+        size_t plen = s->prefix ? strlen(s->prefix) : 0;
+        wc_message_set_place(
+            msg,
+            strncmp(msg->key, s->prefix ? s->prefix : "", plen) == 0 ? msg->key + plen : msg->key,
+            "key (after the request prefix)");
         msg->attempts = wc_deferrals_attempts(s->deferrals, msg->key);
         if (f->too_large) {
             msg->too_large = 1;

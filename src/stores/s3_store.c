@@ -5,6 +5,9 @@
 
 #include "aws/s3.h"
 
+#include <openssl/evp.h>
+#include <stdio.h>
+
 #define MAX_WIDGET_BYTES (4u << 20)
 
 typedef struct {
@@ -26,6 +29,8 @@ static wc_result s3_scan(void *self, wc_store_visit visit, void *ctx, wc_error *
         if (result != WC_OK)
             break;
         for (size_t i = 0; i < l.n; i++) {
+            if (strncmp(l.keys[i], WC_S3_TOMBSTONES, strlen(WC_S3_TOMBSTONES)) == 0)
+                continue; /* a deleted widget remembered (an empty prefix lists them too) */
             wc_http_response resp;
             wc_error e;
             wc_widget *w = NULL;
@@ -181,6 +186,229 @@ static wc_result s3_remove(void *self, const wc_request *req, wc_store_done done
     return op_begin(self, req, NULL, STEP_PROBE, done, ctx, err);
 }
 
+/* --- exact order: the ledger in the object's metadata, tombstones beside the widgets --- */
+
+/* What S3 allows of user metadata in all, less room for the name. */
+#define MAX_META_BYTES 1900
+
+/* One load or save, a small state machine:
+ *   load: GET widget -> (NoSuchKey) GET tombstone
+ *   save: PUT widget with its ledger, If-Match the ETag read (If-None-Match: * when no widget
+ *         was read); or, for a delete, PUT tombstone -> DELETE widget */
+typedef struct {
+    s3_store *s;
+    const wc_request *req;
+    char *key, *tomb_key;
+    char *body, *meta; /* what a PUT sends */
+    char *cond_name, *cond_value;
+    int step;
+    wc_store_loaded loaded;
+    wc_store_done done;
+    void *ctx;
+    wc_stored stored;
+} xop;
+
+enum { X_GET, X_GET_TOMBSTONE, X_PUT, X_PUT_TOMBSTONE, X_DELETE };
+
+static void xop_free(xop *o)
+{
+    free(o->key);
+    free(o->tomb_key);
+    free(o->body);
+    free(o->meta);
+    free(o->cond_name);
+    free(o->cond_value);
+    wc_stored_cleanup(&o->stored);
+    free(o);
+}
+
+static xop *xop_new(s3_store *s, const wc_request *req, void *ctx)
+{
+    xop *o = calloc(1, sizeof(*o));
+    if (!o)
+        return NULL;
+    o->s = s;
+    o->req = req;
+    o->ctx = ctx;
+    o->key = wc_widget_key(s->prefix, req->owner, req->widget_id);
+    size_t len = o->key ? strlen(WC_S3_TOMBSTONES) + strlen(o->key) + 1 : 0;
+    o->tomb_key = len ? malloc(len) : NULL;
+    if (!o->tomb_key) {
+        xop_free(o);
+        return NULL;
+    }
+    snprintf(o->tomb_key, len, "%s%s", WC_S3_TOMBSTONES, o->key);
+    return o;
+}
+
+static void xop_next(void *ctx, wc_result result, wc_http_response *resp, const wc_aws_error *aerr,
+                     const wc_error *err);
+
+static wc_result xop_send(xop *o, int step, wc_error *err)
+{
+    o->step = step;
+    int put = step == X_PUT || step == X_PUT_TOMBSTONE;
+    wc_param headers[3];
+    size_t n = 0;
+    if (put)
+        headers[n++] = (wc_param){"Content-Type", "application/json"};
+    if (step == X_PUT) {
+        headers[n++] = (wc_param){"x-amz-meta-" WC_S3_LEDGER_META, o->meta};
+        headers[n++] = (wc_param){o->cond_name, o->cond_value};
+    }
+    const char *method = put ? "PUT" : step == X_DELETE ? "DELETE" : "GET";
+    const char *key = step == X_GET_TOMBSTONE || step == X_PUT_TOMBSTONE ? o->tomb_key : o->key;
+    return wc_s3_start(&o->s->bucket, method, key, headers, n, put ? o->body : NULL,
+                       put ? strlen(o->body) : 0, MAX_WIDGET_BYTES, xop_next, o, err);
+}
+
+/* "w:ETAG" or "t:ETAG": which object was read, and its ETag. NULL: out of memory. */
+static char *version_of(char kind, const char *etag)
+{
+    size_t len = (etag ? strlen(etag) : 0) + 3;
+    char *v = malloc(len);
+    if (v)
+        snprintf(v, len, "%c:%s", kind, etag ? etag : "");
+    return v;
+}
+
+static wc_result read_meta_ledger(const char *key, const char *meta, wc_ledger **out, wc_error *err)
+{
+    size_t len = strlen(meta);
+    unsigned char *json = malloc(len / 4 * 3 + 4);
+    if (!json)
+        return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+    int n = len % 4 == 0 ? EVP_DecodeBlock(json, (const unsigned char *)meta, (int)len) : -1;
+    for (size_t i = len; n > 0 && i > 0 && meta[i - 1] == '='; i--)
+        n--; /* DecodeBlock counts the padding */
+    wc_result result =
+        n < 0 ? wc_error_set(err, WC_ERR_PARSE, "%s: its ledger metadata is not base64", key)
+              : wc_ledger_from_json(key, (const char *)json, (size_t)n, out, err);
+    free(json);
+    return result;
+}
+
+/* The end of a load: what was read goes to the engine. */
+static void xop_loaded(xop *o, wc_result result, const wc_error *err)
+{
+    o->loaded(o->ctx, result, result == WC_OK ? &o->stored : NULL, err);
+    xop_free(o);
+}
+
+static void xop_next(void *ctx, wc_result result, wc_http_response *resp, const wc_aws_error *aerr,
+                     const wc_error *err)
+{
+    xop *o = ctx;
+    wc_error e = *err;
+    if (o->step == X_GET && result == WC_OK) {
+        const char *meta = wc_http_response_meta(resp, WC_S3_LEDGER_META);
+        result = wc_widget_from_json(o->key, resp->body, resp->len, &o->stored.widget, &e);
+        if (result == WC_OK && meta)
+            result = read_meta_ledger(o->key, meta, &o->stored.ledger, &e);
+        if (result == WC_OK && !(o->stored.version = version_of('w', resp->etag)))
+            result = wc_error_set(&e, WC_ERR_NOMEM, "out of memory");
+        wc_http_response_cleanup(resp);
+        xop_loaded(o, result, &e);
+        return;
+    }
+    if (o->step == X_GET && result == WC_ERR_NOT_FOUND) { /* no widget: is it a tombstone? */
+        if (resp)
+            wc_http_response_cleanup(resp);
+        if ((result = xop_send(o, X_GET_TOMBSTONE, &e)) != WC_OK)
+            xop_loaded(o, result, &e);
+        return;
+    }
+    if (o->step == X_GET_TOMBSTONE) {
+        if (result == WC_OK) {
+            result = wc_ledger_from_json(o->tomb_key, resp->body, resp->len, &o->stored.ledger, &e);
+            if (result == WC_OK && !(o->stored.version = version_of('t', resp->etag)))
+                result = wc_error_set(&e, WC_ERR_NOMEM, "out of memory");
+        } else if (result == WC_ERR_NOT_FOUND) {
+            result = WC_OK; /* nothing stored at all */
+        }
+        if (resp)
+            wc_http_response_cleanup(resp);
+        xop_loaded(o, result, &e);
+        return;
+    }
+    if (resp)
+        wc_http_response_cleanup(resp);
+    if (o->step == X_GET) {
+        xop_loaded(o, result, &e);
+        return;
+    }
+    if (o->step == X_PUT_TOMBSTONE && result == WC_OK) {
+        if ((result = xop_send(o, X_DELETE, &e)) == WC_OK)
+            return;
+    }
+    if (o->step == X_PUT && result == WC_ERR_NOT_FOUND) /* If-Match on a widget gone meanwhile */
+        result = wc_error_set(&e, WC_ERR_CONFLICT, "widget %s changed since it was read",
+                              o->req->widget_id);
+    wc_store_done done = o->done;
+    void *done_ctx = o->ctx;
+    xop_free(o);
+    done(done_ctx, result, &e);
+}
+
+static wc_result s3_load(void *self, const wc_request *req, wc_store_loaded loaded, void *ctx,
+                         wc_error *err)
+{
+    xop *o = xop_new(self, req, ctx);
+    if (!o)
+        return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+    o->loaded = loaded;
+    wc_result result = xop_send(o, X_GET, err);
+    if (result != WC_OK)
+        xop_free(o);
+    return result;
+}
+
+/* The ledger as S3 metadata: base64 of its JSON (any attribute name survives a header). */
+static char *meta_of(const wc_ledger *l)
+{
+    char *json = wc_ledger_to_json(l);
+    size_t len = json ? strlen(json) : 0;
+    char *meta = json ? malloc(4 * ((len + 2) / 3) + 1) : NULL;
+    if (meta)
+        EVP_EncodeBlock((unsigned char *)meta, (const unsigned char *)json, (int)len);
+    free(json);
+    return meta;
+}
+
+static wc_result s3_save(void *self, const wc_request *req, const wc_stored *base,
+                         const wc_widget *w, const wc_ledger *l, wc_store_done done, void *ctx,
+                         wc_error *err)
+{
+    xop *o = xop_new(self, req, ctx);
+    if (!o)
+        return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+    o->done = done;
+    int widget_read = base->version && base->version[0] == 'w';
+    wc_result result = WC_OK;
+    if (w) {
+        o->body = wc_widget_to_json(w);
+        o->meta = meta_of(l);
+        o->cond_name = strdup(widget_read ? "If-Match" : "If-None-Match");
+        o->cond_value = strdup(widget_read ? base->version + 2 : "*");
+        if (!o->body || !o->meta || !o->cond_name || !o->cond_value)
+            result = wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+        else if (strlen(o->meta) > MAX_META_BYTES)
+            result = wc_error_set(err, WC_ERR_REJECTED,
+                                  "widget %s: its ledger (%zu bytes as metadata) is over what S3 "
+                                  "keeps of an object's metadata (2 KB)",
+                                  req->widget_id, strlen(o->meta));
+        else
+            result = xop_send(o, X_PUT, err);
+    } else {
+        o->body = wc_ledger_to_json(l);
+        result = o->body ? xop_send(o, X_PUT_TOMBSTONE, err)
+                         : wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+    }
+    if (result != WC_OK)
+        xop_free(o);
+    return result;
+}
+
 static void s3_destroy(void *self)
 {
     s3_store *s = self;
@@ -197,6 +425,8 @@ static const wc_store_ops s3_store_ops = {
     .create = s3_create,
     .update = s3_update,
     .remove = s3_remove,
+    .load = s3_load,
+    .save = s3_save,
     .scan = s3_scan,
     .destroy = s3_destroy,
 };

@@ -3,12 +3,20 @@
  *   create: PutObject;
  *   update: GetObject, apply the rules, PutObject (NoSuchKey: the widget is not there);
  *   delete: HeadObject (to warn about a missing widget), then DeleteObject.
+ * Exact order (the default; core/ledger.h): the widget object keeps exactly the spec's JSON and
+ * its ledger rides in its metadata (x-amz-meta-wc-ledger, base64 of the ledger's JSON); a write
+ * is on the condition of the ETag read (If-Match; If-None-Match: * where there was none). A
+ * deleted widget leaves a tombstone, the object WC_S3_TOMBSTONES + its key holding the ledger:
+ * an S3 lifecycle rule on that prefix decides how long deleted widgets are remembered.
  */
 #ifndef WC_S3_STORE_H
 #define WC_S3_STORE_H
 
 #include "aws/client.h"
 #include "stores/store.h"
+
+#define WC_S3_TOMBSTONES  "wc-tombstones/"
+#define WC_S3_LEDGER_META "wc-ledger"
 
 typedef struct {
     wc_aws *aws;

@@ -35,7 +35,8 @@ for want in sample:
     else:
         item = aws("dynamodb", "get-item", "--table-name", store, "--key",
                    json.dumps({"id": {"S": want["id"]}}))["Item"]
-        flat = {k: v["S"] for k, v in item.items()}
+        # wc:ledger, wc:version: the consumer's bookkeeping (reserved names, see core/item.h)
+        flat = {k: v["S"] for k, v in item.items() if not k.startswith("wc:")}
         got = {"id": flat.pop("id"), "owner": flat.pop("owner")}
         for k in ("label", "description"):
             if k in flat:

@@ -17,6 +17,7 @@ struct fake_answer {
     int curl_code;
     char *message;
     char *etag;
+    wc_http_response meta; /* only its x-amz-meta-* headers */
     char *request_id;
     uint64_t delay_ms;
     unsigned times; /* requests it answers; FAKE_FOREVER: any number */
@@ -167,6 +168,10 @@ static void deliver(void *ctx)
         }
         r.etag = a->etag ? copy_of(a->etag) : NULL;
         r.request_id = a->request_id ? copy_of(a->request_id) : NULL;
+        for (size_t i = 0; i < a->meta.n_meta; i++)
+            assert_true(
+                wc_http_response_add_meta(&r, a->meta.meta[i].name, strlen(a->meta.meta[i].name),
+                                          a->meta.meta[i].value, strlen(a->meta.meta[i].value)));
     }
     wc_http_done done = p->done;
     void *done_ctx = p->ctx;
@@ -294,6 +299,7 @@ void fake_transport_free(fake_transport *f)
         free(a->message);
         free(a->etag);
         free(a->request_id);
+        wc_http_response_cleanup(&a->meta);
         free(a);
     }
     free(f->answers);
@@ -373,6 +379,9 @@ fake_answer *fake_header(fake_answer *a, const char *name, const char *value)
         slot = &a->etag;
     else if (strcasecmp(name, "x-amz-request-id") == 0 || strcasecmp(name, "x-amzn-RequestId") == 0)
         slot = &a->request_id;
+    if (strncasecmp(name, "x-amz-meta-", 11) == 0)
+        assert_true(wc_http_response_add_meta(&a->meta, name + 11, strlen(name) - 11, value,
+                                              strlen(value)));
     if (slot) { /* other headers: ignored, as http.c ignores them */
         free(*slot);
         *slot = copy_of(value);

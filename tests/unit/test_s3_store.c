@@ -1,6 +1,8 @@
 /* The S3 store (s3_store.c) against scripted answers: the calls that create, update and delete
  * make through wc_store_apply (conditional PUTs, read-modify-write with If-Match, the GET probe
  * before a delete) and what S3's answers mean for them. */
+#include <openssl/evp.h>
+
 #include "core/request.h"
 #include "fake_transport.h"
 #include "stores/s3_store.h"
@@ -257,9 +259,118 @@ static void a_slow_down_is_retried_under_the_store(void **state)
     assert_string_equal(fake_request_header(fake_last(f->w->fake), "If-None-Match"), "*");
 }
 
+/* --- exact order (requests with a place) --- */
+
+#define TOMB "/wc-tombstones/widgets/sue-smith/w1"
+
+static wc_result apply_at(fixture *f, const char *json, const char *place, wc_error *err)
+{
+    wc_request *r = req(json);
+    r->place = strdup(place);
+    wc_result result = wc_store_apply_wait(&f->store, f->w->loop, r, err);
+    wc_request_free(r);
+    return result;
+}
+
+/* base64 (OpenSSL's) of text, as the metadata header carries a ledger. Caller frees. */
+static char *b64(const char *text)
+{
+    size_t len = strlen(text);
+    char *out = malloc(4 * ((len + 2) / 3) + 1);
+    EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)text, (int)len);
+    return out;
+}
+
+static char *unb64(const char *text)
+{
+    size_t len = strlen(text);
+    char *out = calloc(1, len + 1);
+    assert_true(EVP_DecodeBlock((unsigned char *)out, (const unsigned char *)text, (int)len) > 0);
+    return out;
+}
+
+static void exact_create_checks_for_a_tombstone_and_puts_only_where_none(void **state)
+{
+    fixture *f = *state;
+    fake_reply(f->w->fake, "GET " BASE KEY, 404, NO_SUCH_KEY);
+    fake_reply(f->w->fake, "GET " BASE TOMB, 404, NO_SUCH_KEY);
+    fake_header(fake_reply(f->w->fake, "PUT " BASE KEY, 200, ""), "ETag", "\"e1\"");
+    wc_error err;
+    assert_int_equal(apply_at(f, REQ("create", ",\"label\":\"L\""), "1000000000001", &err), WC_OK);
+    fake_assert_all_used(f->w->fake);
+    const fake_request *put = fake_last(f->w->fake);
+    assert_call(put, "PUT", BASE KEY);
+    assert_string_equal(fake_request_header(put, "If-None-Match"), "*");
+    assert_string_equal(
+        put->body,
+        "{\"id\":\"w1\",\"owner\":\"Sue Smith\",\"label\":\"L\",\"otherAttributes\":[]}");
+    char *ledger = unb64(fake_request_header(put, "x-amz-meta-wc-ledger"));
+    assert_string_equal(ledger, "{\"c\":\"1000000000001\",\"d\":null,\"m\":[[\"label\","
+                                "\"1000000000001\",null,null]]}");
+    free(ledger);
+}
+
+/* An older update: read with its ledger, merged under the newer label, written If-Match the
+ * ETag read; a lost race (412) reads again. */
+static void exact_update_writes_if_match_and_keeps_newer_fields(void **state)
+{
+    fixture *f = *state;
+    char *meta = b64("{\"c\":\"1000000000001\",\"d\":null,\"m\":[[\"label\",\"1000000000003\","
+                     "null,null]]}");
+    for (int i = 0; i < 2; i++)
+        fake_header(fake_header(fake_reply(f->w->fake, "GET " BASE KEY, 200, STORED("NEW")), "ETag",
+                                i ? "\"e2\"" : "\"e1\""),
+                    "x-amz-meta-wc-ledger", meta);
+    fake_reply(f->w->fake, "PUT " BASE KEY, 412, PRECONDITION_FAILED);
+    fake_reply(f->w->fake, "PUT " BASE KEY, 200, "");
+    wc_error err;
+    assert_int_equal(apply_at(f, REQ("update", ",\"label\":\"OLD\",\"description\":\"D\""),
+                              "1000000000002", &err),
+                     WC_OK);
+    fake_assert_all_used(f->w->fake);
+    const fake_request *put = fake_last(f->w->fake);
+    assert_string_equal(fake_request_header(put, "If-Match"), "\"e2\"");
+    assert_string_equal(put->body, "{\"id\":\"w1\",\"owner\":\"Sue Smith\",\"label\":\"NEW\","
+                                   "\"description\":\"D\",\"otherAttributes\":[{\"name\":"
+                                   "\"color\",\"value\":\"red\"}]}");
+    free(meta);
+}
+
+/* A delete writes its tombstone, then deletes the widget; a create delivered again later finds
+ * the tombstone and is superseded, without a write. */
+static void exact_delete_leaves_a_tombstone_object(void **state)
+{
+    fixture *f = *state;
+    char *meta = b64("{\"c\":\"1000000000001\",\"d\":null,\"m\":[]}");
+    fake_header(
+        fake_header(fake_reply(f->w->fake, "GET " BASE KEY, 200, STORED("L")), "ETag", "\"e1\""),
+        "x-amz-meta-wc-ledger", meta);
+    fake_reply(f->w->fake, "PUT " BASE TOMB, 200, "");
+    fake_reply(f->w->fake, "DELETE " BASE KEY, 204, "");
+    wc_error err;
+    assert_int_equal(apply_at(f, REQ("delete", ""), "1000000000004", &err), WC_OK);
+    fake_assert_all_used(f->w->fake);
+    const fake_request *tomb = fake_find(f->w->fake, "PUT " BASE TOMB, 0);
+    assert_non_null(strstr(tomb->body, "\"d\":\"1000000000004\""));
+    assert_call(fake_last(f->w->fake), "DELETE", BASE KEY);
+
+    fake_reply(f->w->fake, "GET " BASE KEY, 404, NO_SUCH_KEY);
+    fake_reply(f->w->fake, "GET " BASE TOMB, 200, tomb->body);
+    assert_int_equal(apply_at(f, REQ("create", ""), "1000000000001", &err), WC_SUPERSEDED);
+    fake_assert_all_used(f->w->fake);
+    assert_int_equal(strcmp(fake_last(f->w->fake)->method, "GET"), 0);
+    free(meta);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(
+            exact_create_checks_for_a_tombstone_and_puts_only_where_none, setup_open, teardown),
+        cmocka_unit_test_setup_teardown(exact_update_writes_if_match_and_keeps_newer_fields,
+                                        setup_open, teardown),
+        cmocka_unit_test_setup_teardown(exact_delete_leaves_a_tombstone_object, setup_open,
+                                        teardown),
         cmocka_unit_test_setup_teardown(open_checks_the_bucket, setup, teardown),
         cmocka_unit_test_setup_teardown(create_puts_only_where_there_is_nothing, setup_open,
                                         teardown),
