@@ -27,3 +27,18 @@ proxy_stats() { curl -s "$EP/__proxy_stats"; }
 rejected() { proxy_stats | python3 -c 'import json,sys; print(json.load(sys.stdin)["rejected"])'; }
 # timed NAME COMMAND...: runs it under GNU time; leaves "wall user sys" in $WORK/time.NAME
 timed() { local name=$1; shift; /usr/bin/time -f "%e %U %S" -o "$WORK/time.$name" "$@"; }
+# read_dead URL FILE: every message of a (dead-letter) queue, one JSON object a line in FILE
+# ({"body": ..., "reason": ...}); received with a long visibility, so each is read once.
+read_dead() {
+  : > "$2"
+  local page
+  while page=$(awscli sqs receive-message --queue-url "$1" --max-number-of-messages 10 \
+    --visibility-timeout 600 --message-attribute-names All) && [ -n "$page" ]; do
+    python3 -c '
+import json, sys
+for m in json.loads(sys.argv[1]).get("Messages", []):
+    print(json.dumps({"body": m["Body"], "reason": m.get("MessageAttributes", {}).get("reason", {}).get("StringValue", "")}))
+' "$page" >> "$2"
+    python3 -c 'import json,sys; sys.exit(0 if json.loads(sys.argv[1]).get("Messages") else 1)' "$page" || break
+  done
+}

@@ -2,7 +2,10 @@
 # Guarantees: three consumers at --concurrency 8 on one source give exactly the expected state:
 #   a FIFO queue (MessageGroupId = widgetId) -> DynamoDB;
 #   an S3 request bucket, sharded by widget (--shard K/3) -> S3;
-#   a request directory, sharded by widget -> a widget directory.
+#   a request directory, sharded by widget -> a widget directory;
+#   an S3 request bucket shared by the three without --shard -> DynamoDB (each consumer may read
+#   the same key: the ledger makes a second application "already applied");
+#   a request directory shared without --shard -> a widget directory.
 # Every request applied once, the source empty, every signature checked by the proxy.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/aws_lib.sh"
@@ -50,4 +53,19 @@ SHARD=1 run_three dir --request-dir "$WORK/requests" --widget-dir "$WORK/widgets
 out=$("$VERIFY" --widget-dir "$WORK/widgets" --expected "$WORK/dir.json") || fail "dir: $out"
 expect_contains "dir: store equals the expected state exactly" "$out" "OK: "
 expect_eq "dir: request directory empty" "$(files_in "$WORK/requests")" 0
+# S3 bucket, shared without --shard -> DynamoDB
+mk_bucket "$RUN-shared"
+mk_table "$RUN-shared"
+"$PRODUCER" -rb "$RUN-shared" --endpoint-url "$EP" -mwr "$N" --seed 104 --expected "$WORK/shared.json" -q
+run_three shared -rb "$RUN-shared" -dwt "$RUN-shared" --endpoint-url "$EP"
+out=$("$VERIFY" -dwt "$RUN-shared" --endpoint-url "$EP" --expected "$WORK/shared.json") || fail "shared: $out"
+expect_contains "shared bucket: store equals the expected state exactly" "$out" "OK: "
+expect_eq "shared bucket: request bucket empty" "$(bucket_count "$RUN-shared")" 0
+
+# Directory, shared without --shard -> directory
+"$PRODUCER" --request-dir "$WORK/shared-requests" -mwr "$N" --seed 105 --expected "$WORK/shared-dir.json" -q
+run_three shared-dir --request-dir "$WORK/shared-requests" --widget-dir "$WORK/shared-widgets"
+out=$("$VERIFY" --widget-dir "$WORK/shared-widgets" --expected "$WORK/shared-dir.json") || fail "shared-dir: $out"
+expect_contains "shared directory: store equals the expected state exactly" "$out" "OK: "
+expect_eq "shared directory: request directory empty" "$(files_in "$WORK/shared-requests")" 0
 echo "$checks passed, 0 failed"

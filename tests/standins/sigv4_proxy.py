@@ -245,6 +245,9 @@ def main():
     p.add_argument("--secret-key", required=True)
     p.add_argument("--region", default="us-east-1")
     args = p.parse_args()
+    # A deep accept queue: many consumers at once, each with many connections, on a busy machine
+    # (the default of 5 refuses connections under load).
+    ThreadingHTTPServer.request_queue_size = 512
     server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
     server.daemon_threads = True
     server.args = args
