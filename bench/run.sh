@@ -7,6 +7,7 @@
 #      (boto3).
 # Prints requests per second, CPU time per request and peak memory (max RSS) of each, and checks
 # every result with widget-verify. Usage: bench/run.sh [REQUESTS] (default 10000; AWS part: a fifth);
+# BENCH_ONLY=order bench/run.sh runs part 3b alone (exact against classic order);
 # BENCH_ONLY=latency bench/run.sh runs parts 4 and 5 alone (BENCH_LATENCY_N requests a run,
 # default 2000). Part 5 installs the peer (sqs-consumer on Node 22, pinned in bench/peer) from npm
 # into .cache/bench.
@@ -90,6 +91,43 @@ for c in 1 8 32; do
   AWS_ENDPOINT_URL_DYNAMODB=$WC_DYNALITE build/widget-verify -dwt "bench-c$c" --expected "$W/expected-c.json" |
     sed "s/^/verify concurrency $c: /" | head -n 1
 done
+fi
+
+# 3b. What exact order costs: the same streams with --order exact (the default: each request a
+#     read of the widget and its ledger, then a conditional write) and --order classic, at
+#     --concurrency 8: SQS -> DynamoDB, S3 -> S3 (stand-ins, no proxy) and directory -> directory.
+if [ "$ONLY" = all ] || [ "$ONLY" = order ]; then
+N=${BENCH_ORDER_N:-2000}
+IDLE=2.2
+echo "benchmark: $N requests, exact order against classic order, --concurrency 8"
+for order in exact classic; do
+  aws --endpoint-url "$WC_FAUXQS" sqs create-queue --queue-name "bench-o-$order" >/dev/null
+  aws --endpoint-url "$WC_DYNALITE" dynamodb create-table --table-name "bench-o-$order" --billing-mode PAY_PER_REQUEST \
+    --attribute-definitions AttributeName=id,AttributeType=S --key-schema AttributeName=id,KeyType=HASH >/dev/null
+  build/widget-producer -rq "bench-o-$order" --endpoint-url "$WC_FAUXQS" -mwr "$N" --seed 3 --expected "$W/expected-o.json" -q
+  AWS_ENDPOINT_URL_SQS=$WC_FAUXQS AWS_ENDPOINT_URL_DYNAMODB=$WC_DYNALITE \
+    measure "sqs-ddb-$order" build/widget-consumer -rq "bench-o-$order" -dwt "bench-o-$order" -qwt 1 \
+    --max-empty-polls 2 --order "$order" --log-file "$W/o-$order.log" -q
+  AWS_ENDPOINT_URL_DYNAMODB=$WC_DYNALITE build/widget-verify -dwt "bench-o-$order" --expected "$W/expected-o.json" |
+    sed "s/^/verify sqs-ddb-$order: /" | head -n 1
+done
+IDLE=0.5
+for order in exact classic; do
+  for b in "bench-o-r-$order" "bench-o-w-$order"; do aws --endpoint-url "$WC_FAUXQS" s3api create-bucket --bucket "$b" >/dev/null; done
+  build/widget-producer -rb "bench-o-r-$order" --endpoint-url "$WC_FAUXQS" -mwr "$N" --seed 4 --expected "$W/expected-o3.json" -q
+  measure "s3-s3-$order" build/widget-consumer -rb "bench-o-r-$order" -wb "bench-o-w-$order" --endpoint-url "$WC_FAUXQS" \
+    --order "$order" --log-file "$W/o3-$order.log" -q
+  build/widget-verify -wb "bench-o-w-$order" --endpoint-url "$WC_FAUXQS" --expected "$W/expected-o3.json" |
+    sed "s/^/verify s3-s3-$order: /" | head -n 1
+done
+for order in exact classic; do
+  build/widget-producer --request-dir "$W/o-$order/requests" -mwr "$((N * 5))" --seed 5 --expected "$W/expected-od.json" -q
+  N=$((N * 5)) measure "dir-dir-$order" build/widget-consumer --request-dir "$W/o-$order/requests" \
+    --widget-dir "$W/o-$order/widgets" --order "$order" --log-file "$W/od-$order.log" -q
+  build/widget-verify --widget-dir "$W/o-$order/widgets" --expected "$W/expected-od.json" |
+    sed "s/^/verify dir-dir-$order: /" | head -n 1
+done
+[ "$ONLY" = order ] && exit 0 # (the trap stops the stand-ins)
 fi
 
 # 4. Latency hidden: each path at --concurrency 8 and 64, straight to the stand-ins and through a

@@ -64,8 +64,8 @@ const wc_option wc_consumer_options[] = {
     {"max-request-bytes", NULL, WC_OPT_UINT, "N", "262144", NULL, OFF(max_request_bytes),
      "larger request bodies are dead-lettered unread"},
     {"tombstone-ttl", NULL, WC_OPT_UINT, "SECONDS", "604800", NULL, OFF(tombstone_ttl_s),
-     "exact order on DynamoDB: a deleted widget's tombstone expires after SECONDS (its "
-     "wc:expires attribute, for the table's TTL)"},
+     "exact order: how long a deleted widget is remembered (DynamoDB: its wc:expires "
+     "attribute, for the table's TTL; a widget directory: its ledger is swept at start-up)"},
     {"order", NULL, WC_OPT_STRING, "exact|classic", "exact", NULL, OFF(order),
      "exact: every request carries its place in production order and the store keeps a ledger "
      "per widget, so any delivery order ends as the sequential result; classic: applied as "

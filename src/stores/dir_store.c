@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/fsutil.h"
@@ -448,6 +449,45 @@ static const wc_store_ops dir_store_ops = {
     .destroy = dir_destroy,
 };
 
+/* Removes the ledgers of deleted widgets (no widget file) not written for ttl_s seconds: the
+ * directory store's tombstones expire, as DynamoDB's by TTL and S3's by a lifecycle rule. Two
+ * levels, as the widgets: DIR/.ledger/PREFIX/OWNER/ID. Best effort: what cannot be read stays. */
+static void sweep_tombstones(dir_store *s, uint64_t ttl_s)
+{
+    char root[4096];
+    snprintf(root, sizeof(root), "%s/%s/%s", s->dir, LEDGER_DIR, s->prefix);
+    DIR *owners = opendir(root);
+    time_t now = time(NULL);
+    struct dirent *o;
+    while (owners && (o = readdir(owners)) != NULL) {
+        if (o->d_name[0] == '.')
+            continue;
+        char owner_dir[4096];
+        snprintf(owner_dir, sizeof(owner_dir), "%s/%s", root, o->d_name);
+        DIR *ledgers = opendir(owner_dir);
+        struct dirent *f;
+        while (ledgers && (f = readdir(ledgers)) != NULL) {
+            char lpath[8192], wpath[8192];
+            struct stat st;
+            snprintf(lpath, sizeof(lpath), "%s/%s", owner_dir, f->d_name);
+            snprintf(wpath, sizeof(wpath), "%s/%s%s/%s", s->dir, s->prefix, o->d_name, f->d_name);
+            if (stat(lpath, &st) != 0 || !S_ISREG(st.st_mode) ||
+                (uint64_t)(now - st.st_mtime) < ttl_s || access(wpath, F_OK) == 0)
+                continue;
+            int fd = lock_widget(s, f->d_name, NULL);
+            if (fd < 0)
+                continue;
+            if (access(wpath, F_OK) != 0) /* still deleted, under its lock */
+                unlink(lpath);
+            unlock_widget(fd);
+        }
+        if (ledgers)
+            closedir(ledgers);
+    }
+    if (owners)
+        closedir(owners);
+}
+
 wc_result wc_dir_store_open(const wc_dir_store_config *config, wc_store *out, wc_error *err)
 {
     wc_result result = wc_store_check_prefix(config->key_prefix, err);
@@ -469,6 +509,8 @@ wc_result wc_dir_store_open(const wc_dir_store_config *config, wc_store *out, wc
         dir_destroy(s);
         return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     }
+    if (config->tombstone_ttl_s)
+        sweep_tombstones(s, config->tombstone_ttl_s);
     out->ops = &dir_store_ops;
     out->self = s;
     return WC_OK;

@@ -3,18 +3,25 @@
  * as the S3 object. Files are replaced atomically (write aside, rename), so a reader never sees
  * half a widget.
  *
+ * Exact order keeps each widget's ledger in DIR/.ledger/<its key> (see dir_store.c); a deleted
+ * widget's ledger stays as its tombstone until swept at an open, tombstone_ttl_s after the delete.
+ *
  * Names from requests cannot escape DIR: the owner key has only letters and dashes, a widgetId
  * has no '/' and is not "." or ".." (core/request.c checks both), and the prefix is checked here.
  */
 #ifndef WC_DIR_STORE_H
 #define WC_DIR_STORE_H
 
+#include <stdint.h>
+
 #include "stores/store.h"
 
 typedef struct {
-    const char *dir;        /* created when missing */
-    const char *key_prefix; /* "widgets/" */
-    int durable;            /* fsync each widget before it counts as stored */
+    const char *dir;          /* created when missing */
+    const char *key_prefix;   /* "widgets/" */
+    int durable;              /* fsync each widget before it counts as stored */
+    uint64_t tombstone_ttl_s; /* exact order: ledgers of deleted widgets older than this are
+                                 swept at open (0: kept) */
 } wc_dir_store_config;
 
 wc_result wc_dir_store_open(const wc_dir_store_config *config, wc_store *out, wc_error *err);

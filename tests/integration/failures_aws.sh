@@ -131,4 +131,25 @@ expect_eq "shards: every request applied once ($a + $b)" $((a + b)) 1000
 expect_eq "shards: the bucket is empty" "$(bucket_count "$RUN-r5")" 0
 out=$("$VERIFY" -dwt "$RUN-t5" --endpoint-url "$EP" --expected "$WORK/e5.json") || fail "$out"
 expect_contains "shards: final state exact" "$out" "OK: "
+# 6. One widget's store calls failing (500, twelve times: more than one request's retries) with
+# the S3 source: its request is handed back and tried again, later requests of the widget wait
+# or are merged by their places, and the end state is exact (an update handed back used to
+# come again after the widget's next update and win).
+mk_bucket "$RUN-r6"
+mk_table "$RUN-t6"
+"$PRODUCER" -rb "$RUN-r6" --endpoint-url "$EP" -mwr 400 --seed 26 --expected "$WORK/e6.json" \
+  --request-log "$WORK/r6.jsonl" -q
+id=$(python3 -c '
+import json, sys, collections
+c = collections.Counter(json.loads(l)["widgetId"] for l in open(sys.argv[1]) if json.loads(l)["type"] == "update")
+print(c.most_common(1)[0][0])' "$WORK/r6.jsonl")
+faults "[{\"match\": \"\\\"S\\\":\\\"$id\", \"status\": 500, \"times\": 12}]"
+"$CONSUMER" -rb "$RUN-r6" -dwt "$RUN-t6" --endpoint-url "$EP" --max-empty-polls 3 --retry-delay 100 \
+  --log-file "$WORK/c6.log" -q || fail "one widget failing: consumer failed"
+clear_faults
+expect_contains "one widget failing: its requests failed and were tried again" \
+  "$(grep "widgetId=$id" "$WORK/c6.log")" "outcome=failed"
+out=$("$VERIFY" -dwt "$RUN-t6" --endpoint-url "$EP" --expected "$WORK/e6.json") || fail "$out"
+expect_contains "one widget failing: final state exact" "$out" "OK: "
+expect_eq "one widget failing: the bucket is empty" "$(bucket_count "$RUN-r6")" 0
 echo "$checks passed, 0 failed"

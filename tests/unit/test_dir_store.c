@@ -1,3 +1,6 @@
+#include <sys/time.h>
+#include <time.h>
+
 #include "common/clock.h"
 #include "stores/dir_store.h"
 #include "testutil.h"
@@ -11,7 +14,7 @@ static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof(*f));
     f->dir = make_temp_dir();
-    wc_dir_store_config c = {f->dir, "widgets/", 0};
+    wc_dir_store_config c = {f->dir, "widgets/", 0, 0};
     assert_int_equal(wc_dir_store_open(&c, &f->store, NULL), WC_OK);
     *state = f;
     return 0;
@@ -146,7 +149,7 @@ static void prefixes_that_could_escape_are_refused(void **state)
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         wc_error err;
         wc_store s;
-        wc_dir_store_config c = {"/tmp", bad[i], 0};
+        wc_dir_store_config c = {"/tmp", bad[i], 0, 0};
         assert_int_equal(wc_dir_store_open(&c, &s, &err), WC_ERR_INVALID);
         assert_non_null(strstr(err.msg, "widget key prefix"));
     }
@@ -204,9 +207,54 @@ static void exact_keeps_a_ledger_apart_and_never_remakes_a_vanished_store(void *
     wc_request_free(d);
 }
 
+/* Tombstones (ledgers of deleted widgets) older than the TTL are swept when the store opens;
+ * younger ones, and ledgers of living widgets, stay. */
+static void old_tombstones_are_swept_at_open(void **state)
+{
+    fixture *f = *state;
+    const char *ids[] = {"old", "young", "alive"};
+    for (int i = 0; i < 3; i++) {
+        char json[256];
+        snprintf(json, sizeof(json),
+                 "{\"type\":\"create\",\"requestId\":\"c\",\"widgetId\":\"%s\",\"owner\":\"Sue "
+                 "Smith\"}",
+                 ids[i]);
+        wc_request *c = req(json);
+        c->place = strdup("1000000000001");
+        assert_int_equal(wc_store_apply_wait(&f->store, NULL, c, NULL), WC_OK);
+        wc_request_free(c);
+        if (i == 2)
+            break;
+        snprintf(json, sizeof(json),
+                 "{\"type\":\"delete\",\"requestId\":\"d\",\"widgetId\":\"%s\",\"owner\":\"Sue "
+                 "Smith\"}",
+                 ids[i]);
+        wc_request *d = req(json);
+        d->place = strdup("1000000000002");
+        assert_int_equal(wc_store_apply_wait(&f->store, NULL, d, NULL), WC_OK);
+        wc_request_free(d);
+    }
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/.ledger/widgets/sue-smith/old", f->dir);
+    struct timeval old[2] = {{time(NULL) - 7200, 0}, {time(NULL) - 7200, 0}};
+    assert_int_equal(utimes(path, old), 0);
+    snprintf(path, sizeof(path), "%s/.ledger/widgets/sue-smith/alive", f->dir);
+    assert_int_equal(utimes(path, old), 0);
+    wc_store_destroy(&f->store);
+    wc_dir_store_config c = {f->dir, "widgets/", 0, 3600};
+    assert_int_equal(wc_dir_store_open(&c, &f->store, NULL), WC_OK);
+    snprintf(path, sizeof(path), "%s/.ledger/widgets/sue-smith/old", f->dir);
+    assert_int_equal(access(path, F_OK), -1);
+    snprintf(path, sizeof(path), "%s/.ledger/widgets/sue-smith/young", f->dir);
+    assert_int_equal(access(path, F_OK), 0);
+    snprintf(path, sizeof(path), "%s/.ledger/widgets/sue-smith/alive", f->dir);
+    assert_int_equal(access(path, F_OK), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(old_tombstones_are_swept_at_open, setup, teardown),
         cmocka_unit_test_setup_teardown(
             exact_keeps_a_ledger_apart_and_never_remakes_a_vanished_store, setup, teardown),
         T(create_writes_the_s3_json_at_the_s3_key),

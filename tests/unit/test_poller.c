@@ -29,7 +29,7 @@ static int setup(void **state)
     f->loop = wc_loop_new(&f->clock);
     wc_dir_source_config sc = {f->req_dir, f->dead_dir, 1000, &f->clock, {0, 1}};
     assert_int_equal(wc_dir_source_open(&sc, &f->src, NULL), WC_OK);
-    wc_dir_store_config tc = {f->widget_dir, "widgets/", 0};
+    wc_dir_store_config tc = {f->widget_dir, "widgets/", 0, 0};
     assert_int_equal(wc_dir_store_open(&tc, &f->store, NULL), WC_OK);
     f->cfg = (wc_poller_config){.poll_interval_ms = 100,
                                 .max_empty_polls = 3,
