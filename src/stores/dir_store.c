@@ -31,10 +31,45 @@ typedef struct {
     int durable;
 } dir_store;
 
+/* A widgetId as a file name: one starting with '.' would be a hidden file (which scans skip, as
+ * they skip temporary files), so a leading '.' is written "%2E", and a leading '%' "%25" to keep
+ * names unambiguous; every other id is its own name ('/' and "."/".." are refused upstream). */
+static char *file_name_of(const char *widget_id)
+{
+    const char *escape = widget_id[0] == '.' ? "%2E" : widget_id[0] == '%' ? "%25" : NULL;
+    size_t len = strlen(widget_id) + 3;
+    char *name = malloc(len);
+    if (name)
+        snprintf(name, len, "%s%s", escape ? escape : "", escape ? widget_id + 1 : widget_id);
+    return name;
+}
+
+/* The widgetId of a file name (file_name_of undone). Caller frees. */
+static char *widget_id_of(const char *name)
+{
+    if (strncmp(name, "%2E", 3) == 0 || strncmp(name, "%25", 3) == 0) {
+        size_t len = strlen(name) - 1;
+        char *id = malloc(len);
+        if (id)
+            snprintf(id, len, "%c%s", name[2] == 'E' ? '.' : '%', name + 3);
+        return id;
+    }
+    return strdup(name);
+}
+
+/* PREFIX + owner key + "/" + the widget's file name. Caller frees. */
+static char *widget_rel(const char *prefix, const char *owner, const char *widget_id)
+{
+    char *name = file_name_of(widget_id);
+    char *rel = name ? wc_widget_key(prefix, owner, name) : NULL;
+    free(name);
+    return rel;
+}
+
 char *wc_dir_store_path(const char *dir, const char *prefix, const char *owner,
                         const char *widget_id)
 {
-    char *key = wc_widget_key(prefix, owner, widget_id);
+    char *key = widget_rel(prefix, owner, widget_id);
     char *path = key ? wc_path_join(dir, key) : NULL;
     free(key);
     return path;
@@ -168,7 +203,7 @@ static wc_result remove_now(void *self, const wc_request *req, wc_error *err)
 
 static char *ledger_path(dir_store *s, const wc_request *req)
 {
-    char *key = wc_widget_key(s->prefix, req->owner, req->widget_id);
+    char *key = widget_rel(s->prefix, req->owner, req->widget_id);
     size_t len = key ? strlen(s->dir) + strlen(key) + sizeof(LEDGER_DIR) + 3 : 0;
     char *path = len ? malloc(len) : NULL;
     if (path)
@@ -399,15 +434,16 @@ static wc_result dir_scan(void *self, wc_store_visit visit, void *ctx, wc_error 
         while (widgets && (f = readdir(widgets)) != NULL) {
             if (f->d_name[0] == '.')
                 continue;
+            char *id = widget_id_of(f->d_name);
             size_t klen = strlen(s->prefix) + strlen(o->d_name) + strlen(f->d_name) + 2;
-            char *key = malloc(klen);
+            char *key = id ? malloc(klen) : NULL;
             char *path = wc_path_join(owner_dir, f->d_name);
             char *text = NULL;
             size_t len = 0;
             wc_widget *w = NULL;
             wc_error e;
             if (key && path) {
-                snprintf(key, klen, "%s%s/%s", s->prefix, o->d_name, f->d_name);
+                snprintf(key, klen, "%s%s/%s", s->prefix, o->d_name, id);
                 if (wc_read_file(path, MAX_WIDGET_BYTES, &text, &len, &e) == WC_OK)
                     wc_widget_from_json(key, text, len, &w, &e);
                 visit(ctx, key, w, w ? NULL : e.msg);
@@ -416,6 +452,7 @@ static wc_result dir_scan(void *self, wc_store_visit visit, void *ctx, wc_error 
             free(text);
             free(path);
             free(key);
+            free(id);
         }
         if (widgets)
             closedir(widgets);
@@ -474,7 +511,9 @@ static void sweep_tombstones(dir_store *s, uint64_t ttl_s)
             if (stat(lpath, &st) != 0 || !S_ISREG(st.st_mode) ||
                 (uint64_t)(now - st.st_mtime) < ttl_s || access(wpath, F_OK) == 0)
                 continue;
-            int fd = lock_widget(s, f->d_name, NULL);
+            char *id = widget_id_of(f->d_name);
+            int fd = id ? lock_widget(s, id, NULL) : -1;
+            free(id);
             if (fd < 0)
                 continue;
             if (access(wpath, F_OK) != 0) /* still deleted, under its lock */

@@ -1,7 +1,8 @@
 /* dir_store.h - a widget store on a local directory, laid out like the widget bucket: each widget
  * is the file DIR/<its S3 key> (e.g. out/widgets/mary-matthews/8123f304-…) holding the same JSON
  * as the S3 object. Files are replaced atomically (write aside, rename), so a reader never sees
- * half a widget.
+ * half a widget. A widgetId starting with '.' is stored as "%2E" + the rest (else it would be a
+ * hidden file, unseen by scans and widget-verify), one starting with '%' as "%25" + the rest.
  *
  * Exact order keeps each widget's ledger in DIR/.ledger/<its key> (see dir_store.c); a deleted
  * widget's ledger stays as its tombstone until swept at an open, tombstone_ttl_s after the delete.

@@ -251,9 +251,56 @@ static void old_tombstones_are_swept_at_open(void **state)
     assert_int_equal(access(path, F_OK), 0);
 }
 
+typedef struct {
+    char keys[4][128];
+    int n;
+} seen_keys;
+
+static void see(void *ctx, const char *key, const wc_widget *w, const char *why)
+{
+    seen_keys *k = ctx;
+    assert_non_null(w);
+    snprintf(k->keys[k->n++], sizeof(k->keys[0]), "%s=%s", key, w->id);
+}
+
+/* A widgetId starting with '.' is no hidden file: its file is "%2E…" (and a leading '%' is
+ * "%25…"), and a scan (widget-verify) reports it by its own key. */
+static void widget_ids_starting_with_a_dot_are_seen(void **state)
+{
+    fixture *f = *state;
+    const char *ids[] = {".hidden", "%2Eliteral", "plain"};
+    for (int i = 0; i < 3; i++) {
+        char json[256];
+        snprintf(json, sizeof(json),
+                 "{\"type\":\"create\",\"requestId\":\"c\",\"widgetId\":\"%s\",\"owner\":\"Sue "
+                 "Smith\"}",
+                 ids[i]);
+        wc_request *c = req(json);
+        if (i == 1)
+            c->place = strdup("1000000000001"); /* the exact path names files the same way */
+        assert_int_equal(wc_store_apply_wait(&f->store, NULL, c, NULL), WC_OK);
+        wc_request_free(c);
+    }
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/widgets/sue-smith/%%2Ehidden", f->dir);
+    assert_int_equal(access(path, F_OK), 0);
+    snprintf(path, sizeof(path), "%s/widgets/sue-smith/%%252Eliteral", f->dir);
+    assert_int_equal(access(path, F_OK), 0);
+    seen_keys k = {0};
+    assert_int_equal(f->store.ops->scan(f->store.self, see, &k, NULL), WC_OK);
+    assert_int_equal(k.n, 3);
+    int found = 0;
+    for (int i = 0; i < k.n; i++)
+        found += strcmp(k.keys[i], "widgets/sue-smith/.hidden=.hidden") == 0 ||
+                 strcmp(k.keys[i], "widgets/sue-smith/%2Eliteral=%2Eliteral") == 0 ||
+                 strcmp(k.keys[i], "widgets/sue-smith/plain=plain") == 0;
+    assert_int_equal(found, 3);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(widget_ids_starting_with_a_dot_are_seen, setup, teardown),
         cmocka_unit_test_setup_teardown(old_tombstones_are_swept_at_open, setup, teardown),
         cmocka_unit_test_setup_teardown(
             exact_keeps_a_ledger_apart_and_never_remakes_a_vanished_store, setup, teardown),
