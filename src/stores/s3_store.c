@@ -206,9 +206,16 @@ typedef struct {
     wc_store_done done;
     void *ctx;
     wc_stored stored;
+    struct got { /* a load's GETs: the widget, the tombstone */
+        int done;
+        wc_result result;
+        wc_error err;
+        wc_http_response resp;
+    } w, t;
+    int both; /* a create's load: both GETs at once (most creates find neither) */
 } xop;
 
-enum { X_GET, X_GET_TOMBSTONE, X_PUT, X_PUT_TOMBSTONE, X_DELETE };
+enum { X_PUT, X_PUT_TOMBSTONE, X_DELETE };
 
 static void xop_free(xop *o)
 {
@@ -219,6 +226,8 @@ static void xop_free(xop *o)
     free(o->cond_name);
     free(o->cond_value);
     wc_stored_cleanup(&o->stored);
+    wc_http_response_cleanup(&o->w.resp);
+    wc_http_response_cleanup(&o->t.resp);
     free(o);
 }
 
@@ -256,8 +265,8 @@ static wc_result xop_send(xop *o, int step, wc_error *err)
         headers[n++] = (wc_param){"x-amz-meta-" WC_S3_LEDGER_META, o->meta};
         headers[n++] = (wc_param){o->cond_name, o->cond_value};
     }
-    const char *method = put ? "PUT" : step == X_DELETE ? "DELETE" : "GET";
-    const char *key = step == X_GET_TOMBSTONE || step == X_PUT_TOMBSTONE ? o->tomb_key : o->key;
+    const char *method = put ? "PUT" : "DELETE";
+    const char *key = step == X_PUT_TOMBSTONE ? o->tomb_key : o->key;
     return wc_s3_start(&o->s->bucket, method, key, headers, n, put ? o->body : NULL,
                        put ? strlen(o->body) : 0, MAX_WIDGET_BYTES, xop_next, o, err);
 }
@@ -300,43 +309,8 @@ static void xop_next(void *ctx, wc_result result, wc_http_response *resp, const 
 {
     xop *o = ctx;
     wc_error e = *err;
-    if (o->step == X_GET && result == WC_OK) {
-        const char *meta = wc_http_response_meta(resp, WC_S3_LEDGER_META);
-        result = wc_widget_from_json(o->key, resp->body, resp->len, &o->stored.widget, &e);
-        if (result == WC_OK && meta)
-            result = read_meta_ledger(o->key, meta, &o->stored.ledger, &e);
-        if (result == WC_OK && !(o->stored.version = version_of('w', resp->etag)))
-            result = wc_error_set(&e, WC_ERR_NOMEM, "out of memory");
-        wc_http_response_cleanup(resp);
-        xop_loaded(o, result, &e);
-        return;
-    }
-    if (o->step == X_GET && result == WC_ERR_NOT_FOUND) { /* no widget: is it a tombstone? */
-        if (resp)
-            wc_http_response_cleanup(resp);
-        if ((result = xop_send(o, X_GET_TOMBSTONE, &e)) != WC_OK)
-            xop_loaded(o, result, &e);
-        return;
-    }
-    if (o->step == X_GET_TOMBSTONE) {
-        if (result == WC_OK) {
-            result = wc_ledger_from_json(o->tomb_key, resp->body, resp->len, &o->stored.ledger, &e);
-            if (result == WC_OK && !(o->stored.version = version_of('t', resp->etag)))
-                result = wc_error_set(&e, WC_ERR_NOMEM, "out of memory");
-        } else if (result == WC_ERR_NOT_FOUND) {
-            result = WC_OK; /* nothing stored at all */
-        }
-        if (resp)
-            wc_http_response_cleanup(resp);
-        xop_loaded(o, result, &e);
-        return;
-    }
     if (resp)
         wc_http_response_cleanup(resp);
-    if (o->step == X_GET) {
-        xop_loaded(o, result, &e);
-        return;
-    }
     if (o->step == X_PUT_TOMBSTONE && result == WC_OK) {
         if ((result = xop_send(o, X_DELETE, &e)) == WC_OK)
             return;
@@ -350,6 +324,83 @@ static void xop_next(void *ctx, wc_result result, wc_http_response *resp, const 
     done(done_ctx, result, &e);
 }
 
+/* What the GETs found: the widget with the ledger in its metadata; else the tombstone's ledger;
+ * else nothing at all. */
+static void load_decide(xop *o)
+{
+    wc_error e;
+    wc_error_clear(&e);
+    wc_result result = o->w.result;
+    if (result == WC_OK) {
+        wc_http_response *r = &o->w.resp;
+        const char *meta = wc_http_response_meta(r, WC_S3_LEDGER_META);
+        result = wc_widget_from_json(o->key, r->body, r->len, &o->stored.widget, &e);
+        if (result == WC_OK && meta)
+            result = read_meta_ledger(o->key, meta, &o->stored.ledger, &e);
+        if (result == WC_OK && !(o->stored.version = version_of('w', r->etag)))
+            result = wc_error_set(&e, WC_ERR_NOMEM, "out of memory");
+    } else if (result == WC_ERR_NOT_FOUND) {
+        wc_http_response *r = &o->t.resp;
+        result = o->t.result;
+        if (result == WC_OK) {
+            result = wc_ledger_from_json(o->tomb_key, r->body, r->len, &o->stored.ledger, &e);
+            if (result == WC_OK && !(o->stored.version = version_of('t', r->etag)))
+                result = wc_error_set(&e, WC_ERR_NOMEM, "out of memory");
+        } else if (result == WC_ERR_NOT_FOUND) {
+            result = WC_OK; /* nothing stored at all */
+        } else {
+            e = o->t.err;
+        }
+    } else {
+        e = o->w.err;
+    }
+    xop_loaded(o, result, &e);
+}
+
+static void got(struct got *g, wc_result result, wc_http_response *resp, const wc_error *err)
+{
+    g->done = 1;
+    g->result = result;
+    g->err = *err;
+    if (resp) {
+        g->resp = *resp; /* ours now */
+        memset(resp, 0, sizeof(*resp));
+    }
+}
+
+static void got_tombstone(void *ctx, wc_result result, wc_http_response *resp,
+                          const wc_aws_error *aerr, const wc_error *err)
+{
+    xop *o = ctx;
+    got(&o->t, result, resp, err);
+    if (o->w.done)
+        load_decide(o);
+}
+
+static wc_result get_tombstone(xop *o, wc_error *err)
+{
+    return wc_s3_start(&o->s->bucket, "GET", o->tomb_key, NULL, 0, NULL, 0, MAX_WIDGET_BYTES,
+                       got_tombstone, o, err);
+}
+
+static void got_widget(void *ctx, wc_result result, wc_http_response *resp,
+                       const wc_aws_error *aerr, const wc_error *err)
+{
+    xop *o = ctx;
+    got(&o->w, result, resp, err);
+    if (o->both) {
+        if (o->t.done)
+            load_decide(o);
+        return;
+    }
+    wc_error e;
+    if (result == WC_ERR_NOT_FOUND && get_tombstone(o, &e) != WC_OK) /* no widget: a tombstone? */
+        got(&o->t, e.code ? e.code : WC_ERR_IO, NULL, &e);
+    else if (result == WC_ERR_NOT_FOUND)
+        return;
+    load_decide(o);
+}
+
 static wc_result s3_load(void *self, const wc_request *req, wc_store_loaded loaded, void *ctx,
                          wc_error *err)
 {
@@ -357,10 +408,18 @@ static wc_result s3_load(void *self, const wc_request *req, wc_store_loaded load
     if (!o)
         return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     o->loaded = loaded;
-    wc_result result = xop_send(o, X_GET, err);
-    if (result != WC_OK)
+    o->both = req->type == WC_REQ_CREATE;
+    wc_result result = wc_s3_start(&o->s->bucket, "GET", o->key, NULL, 0, NULL, 0, MAX_WIDGET_BYTES,
+                                   got_widget, o, err);
+    if (result != WC_OK) {
         xop_free(o);
-    return result;
+        return result;
+    }
+    if (o->both && get_tombstone(o, &o->t.err) != WC_OK) {
+        o->t.done = 1; /* the widget's GET decides when it ends */
+        o->t.result = o->t.err.code ? o->t.err.code : WC_ERR_IO;
+    }
+    return WC_OK;
 }
 
 /* The ledger as S3 metadata: base64 of its JSON (any attribute name survives a header). */
