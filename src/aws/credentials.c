@@ -453,8 +453,13 @@ static void imds_answer(http_provider *p, wc_http_response *resp)
     if (p->step == IMDS_TOKEN) {
         if (result != WC_OK || resp->status != 200) {
             /* Not on EC2 (or metadata is off): no credentials here. */
+            char why[WC_ERROR_MAX];
+            if (result != WC_OK)
+                snprintf(why, sizeof(why), "%s", err.msg);
+            else
+                snprintf(why, sizeof(why), "HTTP %ld", resp->status);
             wc_error_set(&err, WC_ERR_NOT_FOUND, "EC2 instance metadata: no session token (%s)",
-                         result != WC_OK ? err.msg : "an HTTP error");
+                         why);
             wc_http_response_cleanup(resp);
             http_provider_finish(p, WC_ERR_NOT_FOUND, &creds, &err);
             return;
