@@ -707,10 +707,18 @@ static wc_result ask_from(wc_credential_chain *c, size_t i, wc_credentials *fres
 /* The end of a fetch: new credentials are kept; a failure leaves the current ones in use while
  * they are valid (tried again in a while, not at every call). WC_OK when valid ones are there. */
 static wc_result conclude(wc_credential_chain *c, wc_result result, wc_credentials *fresh,
-                          const wc_error *err)
+                          wc_error *err)
 {
     time_t now = c->wall_time();
     c->fetching = 0;
+    if (result == WC_OK && fresh->expiration && fresh->expiration <= now) {
+        /* Not used, and not fetched again at once for every waiting call: an error. */
+        result = wc_error_set(err, WC_ERR_INVALID,
+                              "%s: the credentials fetched expired %lld s ago (is the clock "
+                              "right?)",
+                              fresh->source, (long long)(now - fresh->expiration));
+        wc_credentials_cleanup(fresh);
+    }
     if (result == WC_OK) {
         if (!c->have || strcmp(c->current.source, fresh->source) != 0 ||
             strcmp(c->current.access_key_id, fresh->access_key_id) != 0)

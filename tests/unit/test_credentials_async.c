@@ -393,6 +393,25 @@ static void a_call_that_waits_to_retry_picks_up_the_fetch(void **state)
     assert_signed_with(fake_last(w->fake), "ASIANEW", "TOKEN-NEW");
 }
 
+static void credentials_expired_on_arrival_are_an_error_not_a_loop(void **state)
+{
+    fake_world *w = *state;
+    use_ecs();
+    ecs_reply(w, "ASIAOLD", "TOKEN-OLD", "2015-08-30T12:35:00Z"); /* a minute ago */
+    outcome o[3];
+    memset(o, 0, sizeof(o));
+    for (int i = 0; i < 3; i++)
+        start_call(w, &o[i], NULL);
+    fake_run(w);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(o[i].calls, 1);
+        assert_int_equal(o[i].result, WC_ERR_INVALID);
+        assert_string_equal(o[i].msg, "ECS container: the credentials fetched expired 60 s ago "
+                                      "(is the clock right?)");
+    }
+    assert_int_equal(fake_count(w->fake), 1);
+}
+
 /* --- cancel, abandon, free with a fetch under way --- */
 
 static void a_cancelled_waiting_call_is_never_sent(void **state)
@@ -473,6 +492,7 @@ int main(void)
         T(a_failed_refresh_while_valid_lets_calls_go_on_and_is_tried_again_later),
         T(calls_wait_once_the_current_ones_have_expired),
         T(a_call_that_waits_to_retry_picks_up_the_fetch),
+        T(credentials_expired_on_arrival_are_an_error_not_a_loop),
         T(a_cancelled_waiting_call_is_never_sent),
         T(abandoning_ends_waiting_calls_and_the_fetch),
         T(freeing_the_client_with_a_fetch_under_way_leaks_nothing),
