@@ -12,10 +12,10 @@ struct wc_aws {
     wc_loop *loop;
     int own_loop;
     wc_http *http;          /* libcurl on the loop: the default transport */
-    wc_loop *cred_loop;     /* the credential providers' own loop and transport: a fetch (rare:  */
-    wc_http *cred_http;     /* once, then ahead of expiry) never turns the consumer's loop */
-    wc_transport transport; /* where calls go */
+    wc_transport transport; /* where calls go, and the credential fetches too */
     wc_credential_chain *credentials;
+    struct call *parked, *parked_tail; /* calls waiting for the credential fetch, in order */
+    unsigned wave; /* bumped when a fetch ends: the calls parked before it are served */
     wc_retry_policy retry;
     time_t (*wall_time)(void);
     wc_endpoint endpoints[3]; /* s3, sqs, dynamodb, resolved on first use */
@@ -30,6 +30,8 @@ static time_t system_wall_time(void)
 {
     return time(NULL);
 }
+
+static void on_credentials(void *ctx, wc_result result, const wc_error *err);
 
 wc_aws *wc_aws_new(const wc_aws_config *config, wc_error *err)
 {
@@ -49,14 +51,16 @@ wc_aws *wc_aws_new(const wc_aws_config *config, wc_error *err)
     aws->http = aws->loop ? wc_http_new(&config->http, aws->loop) : NULL;
     if (aws->http)
         aws->transport = config->transport ? *config->transport : wc_http_transport(aws->http);
-    aws->cred_loop = wc_loop_new(NULL);
-    aws->cred_http = aws->cred_loop ? wc_http_new(&config->http, aws->cred_loop) : NULL;
-    aws->credentials =
-        aws->cred_http ? wc_credential_chain_new(config->profile, aws->cred_http) : NULL;
     aws->retry = config->retry;
     if (!aws->retry.max_attempts)
         aws->retry.max_attempts = 5;
     aws->wall_time = config->wall_time ? config->wall_time : system_wall_time;
+    /* The credentials are fetched on the same transport and loop as the calls. */
+    aws->credentials =
+        aws->http ? wc_credential_chain_new(config->profile, &aws->transport, aws->wall_time)
+                  : NULL;
+    if (aws->credentials)
+        wc_credential_chain_listen(aws->credentials, on_credentials, aws);
     if (!aws->http || !aws->credentials) {
         wc_error_set(err, WC_ERR_NOMEM, "out of memory");
         wc_aws_free(aws);
@@ -84,10 +88,8 @@ void wc_aws_free(wc_aws *aws)
     drop_calls(aws);
     for (int i = 0; i < 3; i++)
         wc_endpoint_cleanup(&aws->endpoints[i]);
-    wc_credential_chain_free(aws->credentials);
+    wc_credential_chain_free(aws->credentials); /* a fetch under way is cancelled */
     wc_http_free(aws->http);
-    wc_http_free(aws->cred_http);
-    wc_loop_free(aws->cred_loop);
     if (aws->own_loop)
         wc_loop_free(aws->loop);
     free(aws->region);
@@ -165,6 +167,9 @@ typedef struct call {
     unsigned attempt;
     wc_timer retry; /* a retry waiting for its time */
     void *on_wire;  /* the transport's handle while a request is out */
+    int parked;     /* waiting for credentials (in aws->parked) */
+    unsigned wave;  /* aws->wave when it was parked */
+    struct call *park_next;
     wc_aws_done done;
     void *ctx;
     void (*forget)(void *ctx); /* frees ctx when the call is cancelled (or NULL) */
@@ -183,12 +188,31 @@ static void call_free(call *c)
 
 static void unlink_call(call *c);
 
+/* Takes a call off the list of those waiting for credentials (harmless when it is not on it). */
+static void unpark(wc_aws *aws, call *c)
+{
+    if (!c->parked)
+        return;
+    call *prev = NULL;
+    for (call *p = aws->parked; p && p != c; p = p->park_next)
+        prev = p;
+    if (prev)
+        prev->park_next = c->park_next;
+    else
+        aws->parked = c->park_next;
+    if (aws->parked_tail == c)
+        aws->parked_tail = prev;
+    c->park_next = NULL;
+    c->parked = 0;
+}
+
 void wc_aws_cancel(wc_aws *aws, wc_aws_call *handle)
 {
     call *c = (call *)handle;
     if (!c)
         return;
     unlink_call(c);
+    unpark(aws, c);
     wc_loop_timer_stop(aws->loop, &c->retry);
     if (c->on_wire)
         aws->transport.ops->cancel(aws->transport.self, c->on_wire);
@@ -209,10 +233,13 @@ void wc_aws_abandon(wc_aws *aws)
     for (int round = 0; aws->calls && round < 16; round++) {
         call *list = aws->calls; /* detach them all, then end them one by one */
         aws->calls = NULL;
+        aws->parked = aws->parked_tail = NULL; /* they are all in list */
         while (list) {
             call *c = list;
             list = c->next;
             c->prev = c->next = NULL;
+            c->parked = 0;
+            c->park_next = NULL;
             wc_loop_timer_stop(aws->loop, &c->retry);
             if (c->on_wire)
                 aws->transport.ops->cancel(aws->transport.self, c->on_wire);
@@ -223,6 +250,9 @@ void wc_aws_abandon(wc_aws *aws)
             done(ctx, WC_ERR_IO, NULL, &aerr, &err);
         }
     }
+    /* Nothing waits for a credential fetch any more: it is not left running on the loop. */
+    if (!aws->parked)
+        wc_credentials_cancel(aws->credentials);
 }
 
 static void unlink_call(call *c)
@@ -240,6 +270,7 @@ static void unlink_call(call *c)
 /* Calls never finished: their callers are gone with the client. */
 static void drop_calls(wc_aws *aws)
 {
+    aws->parked = aws->parked_tail = NULL; /* every parked call is in aws->calls */
     while (aws->calls) {
         call *c = aws->calls;
         unlink_call(c);
@@ -309,16 +340,40 @@ static call *call_new(wc_aws *aws, const wc_aws_request *r)
 
 static void on_http_done(void *ctx, wc_http_response *resp);
 
-/* Signs the call now and hands it to the transport. */
+/* What a call gets when no credentials can be had: a credential problem is an outage of the
+ * service (WC_ERR_IO), never "the object is not there". */
+static wc_result credential_failure(wc_result result, wc_error *err)
+{
+    if (result == WC_ERR_NOT_FOUND) {
+        result = WC_ERR_IO;
+        if (err)
+            err->code = result;
+    }
+    return result;
+}
+
+/* Signs the call now and hands it to the transport; while credentials are being fetched, it is
+ * parked instead (WC_OK) and sent when the fetch ends (on_credentials). */
 static wc_result send_call(call *c, wc_error *err)
 {
     wc_aws *aws = c->aws;
     const wc_aws_request *req = &c->req;
     const wc_credentials *creds;
-    time_t now = aws->wall_time();
-    wc_result result = wc_credentials_get(aws->credentials, now, &creds, err);
+    wc_result result = wc_credentials_get(aws->credentials, &creds, err);
+    if (result == WC_WAIT) {
+        c->parked = 1;
+        c->wave = aws->wave;
+        c->park_next = NULL;
+        if (aws->parked_tail)
+            aws->parked_tail->park_next = c;
+        else
+            aws->parked = c;
+        aws->parked_tail = c;
+        return WC_OK;
+    }
     if (result != WC_OK)
-        return result;
+        return credential_failure(result, err);
+    time_t now = aws->wall_time();
     const char *host = strstr(req->base, "://");
     host = host ? host + 3 : req->base;
     char date[17], hash[65];
@@ -398,6 +453,33 @@ static void resend(void *ctx)
         wc_aws_error aerr;
         memset(&aerr, 0, sizeof(aerr));
         finish_call(c, err.code ? err.code : WC_ERR_IO, NULL, &aerr, &err);
+    }
+}
+
+/* A credential fetch ended: the calls parked before it go out, or fail with its error. */
+static void on_credentials(void *ctx, wc_result result, const wc_error *err)
+{
+    wc_aws *aws = ctx;
+    unsigned wave = ++aws->wave;
+    /* One at a time from the head: a callback may cancel a parked call, or park a new one (at
+     * the tail, of the new wave: it waits for the next fetch). */
+    while (aws->parked && aws->parked->wave < wave) {
+        call *c = aws->parked;
+        unpark(aws, c);
+        wc_error e;
+        wc_result r;
+        if (result == WC_OK) {
+            r = send_call(c, &e);
+        } else {
+            e = *err;
+            r = credential_failure(result, &e);
+        }
+        if (r != WC_OK) {
+            wc_aws_error aerr;
+            memset(&aerr, 0, sizeof(aerr));
+            snprintf(aerr.service, sizeof(aerr.service), "%s", c->req.service);
+            finish_call(c, r, NULL, &aerr, &e);
+        }
     }
 }
 

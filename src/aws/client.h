@@ -1,5 +1,11 @@
 /* client.h - one AWS call: endpoint, credentials, SigV4, the HTTP transport, error decoding and
- * retries, put together. The S3, SQS and DynamoDB modules are thin layers over wc_aws_send. */
+ * retries, put together. The S3, SQS and DynamoDB modules are thin layers over wc_aws_send.
+ *
+ * Credentials come from the chain of credentials.h, read on the first call (not at wc_aws_new).
+ * The ECS and IMDSv2 fetches go out on the client's own transport and loop, one at a time: a call
+ * that finds no valid credentials waits (parked, counted in wc_aws_in_flight) for the fetch under
+ * way and is sent when it ends, or ends with its error; while the current ones are valid, a due
+ * refresh runs in the background and calls go on with them. */
 #ifndef WC_CLIENT_H
 #define WC_CLIENT_H
 
@@ -22,7 +28,8 @@ typedef struct {
     wc_http_config http;
     wc_clock *clock;               /* for a loop of its own (below); NULL: the system clock */
     wc_loop *loop;                 /* the loop its calls run on; NULL: a loop of its own */
-    const wc_transport *transport; /* NULL: libcurl (http.c) on that loop; tests give a fake */
+    const wc_transport *transport; /* NULL: libcurl (http.c) on that loop; tests give a fake.
+                                    * The credential endpoints are asked on it too. */
     time_t (*wall_time)(void);     /* seconds since the epoch, for signing; NULL: time(2) */
 } wc_aws_config;
 
@@ -36,6 +43,8 @@ typedef struct wc_aws wc_aws;
 
 /* NULL on failure (err says why: no region, a bad endpoint, out of memory). */
 wc_aws *wc_aws_new(const wc_aws_config *config, wc_error *err);
+/* Calls under way are dropped, their done never called; a credential fetch under way is
+ * cancelled. */
 void wc_aws_free(wc_aws *aws);
 
 const char *wc_aws_region(const wc_aws *aws);
@@ -73,7 +82,10 @@ typedef struct {
  *   WC_ERR_REJECTED   the request itself can never succeed (ValidationException, KeyTooLong, ...);
  *   WC_ERR_TOO_LARGE  an answer over the body cap (not retried);
  *   WC_ERR_IO         the service is not usable now: network, throttling and 5xx after every
- *                     retry, a missing resource, a permission or credential problem. */
+ *                     retry, a missing resource, a permission or credential problem.
+ * When no credentials can be had, the call ends with the credential fetch's error (WC_ERR_IO:
+ * none anywhere, an endpoint that fails; WC_ERR_INVALID: a broken source, an unreadable
+ * Expiration) and *aerr has no code. */
 wc_result wc_aws_send(wc_aws *aws, const wc_aws_request *req, wc_http_response *resp,
                       wc_aws_error *aerr, wc_error *err);
 
@@ -88,11 +100,13 @@ wc_result wc_aws_start(wc_aws *aws, const wc_aws_request *req, wc_aws_done done,
 /* A call under way, to cancel it (valid until its done is called). */
 typedef struct wc_aws_call wc_aws_call;
 
-/* Abandons a call under way: its done is never called (a long poll at a shutdown). */
+/* Abandons a call under way (on the wire, waiting to retry, or waiting for credentials): its done
+ * is never called (a long poll at a shutdown). A credential fetch under way goes on. */
 void wc_aws_cancel(wc_aws *aws, wc_aws_call *call);
 
 /* Ends every call under way at once, each done called with WC_ERR_IO "abandoned at shutdown"
- * (so every layer above frees what it holds): for a shutdown that cannot wait any longer. */
+ * (so every layer above frees what it holds): for a shutdown that cannot wait any longer. Calls
+ * waiting for credentials included; the credential fetch under way is cancelled too. */
 void wc_aws_abandon(wc_aws *aws);
 
 /* One turn of the client's loop, waiting at most wait_ms; returns how many calls are still

@@ -12,7 +12,8 @@
 
 #include "common/fsutil.h"
 
-#define REFRESH_BEFORE_S 300
+#define REFRESH_BEFORE_S       300
+#define MAX_CREDENTIALS_ANSWER 65536 /* body cap of a metadata endpoint's answer */
 
 static void scrub_free(char *s)
 {
@@ -281,7 +282,9 @@ char *wc_profile_region(const char *profile)
     return region;
 }
 
-/* 3 and 4. Endpoints that answer with JSON credentials. */
+/* 3 and 4. Endpoints that answer with JSON credentials, asked on the caller's transport: each
+ * fetch is a small state machine driven by the transport's callbacks (ECS: one GET; IMDSv2: PUT
+ * a session token, GET the role, GET its credentials). */
 
 static wc_result parse_json_credentials(const char *body, const char *source, wc_credentials *out,
                                         wc_error *err)
@@ -308,29 +311,113 @@ static wc_result parse_json_credentials(const char *body, const char *source, wc
     return result;
 }
 
-typedef struct {
+typedef enum { IMDS_TOKEN, IMDS_ROLE, IMDS_CREDENTIALS } imds_step;
+
+typedef struct http_provider {
     wc_credential_provider base;
-    wc_http *http;
+    wc_transport transport;
+    int has_transport;
+    void (*answer)(struct http_provider *p, wc_http_response *resp); /* the state machine */
+    void *on_wire; /* the transport's handle of the request out, or NULL */
+    wc_credentials_done done;
+    void *ctx;
+    char url[2048]; /* of the request out */
+    /* IMDSv2 */
+    imds_step step;
+    char base_url[1024];
+    char *token; /* the session token (scrubbed when freed) */
+    char role[256];
 } http_provider;
 
-static wc_result ecs_fetch(wc_credential_provider *self, wc_credentials *out, wc_error *err)
+static void http_provider_reset(http_provider *p)
+{
+    if (p->on_wire)
+        p->transport.ops->cancel(p->transport.self, p->on_wire);
+    p->on_wire = NULL;
+    p->done = NULL;
+    p->ctx = NULL;
+    scrub_free(p->token);
+    p->token = NULL;
+}
+
+/* Ends the fetch under way: done is called last (it may start another one). */
+static void http_provider_finish(http_provider *p, wc_result result, wc_credentials *creds,
+                                 const wc_error *err)
+{
+    wc_credentials_done done = p->done;
+    void *ctx = p->ctx;
+    http_provider_reset(p);
+    wc_credentials none;
+    memset(&none, 0, sizeof(none));
+    done(ctx, result, result == WC_OK ? creds : &none, err);
+}
+
+static void on_http_answer(void *ctx, wc_http_response *resp);
+
+/* Sends one request of the fetch; req is copied by the transport. */
+static wc_result http_provider_send(http_provider *p, const char *method, const wc_param *headers,
+                                    size_t n_headers, const char *body, long timeout_ms,
+                                    wc_error *err)
+{
+    wc_http_request req = {method, p->url, headers,    n_headers,
+                           body,   0,      timeout_ms, MAX_CREDENTIALS_ANSWER};
+    return p->transport.ops->start(p->transport.self, &req, on_http_answer, p, &p->on_wire, err);
+}
+
+/* WC_OK when an HTTP answer came (of any status); otherwise why not, as wc_transport_do says. */
+static wc_result answered(const wc_http_response *resp, const char *method, const char *url,
+                          wc_error *err)
+{
+    if (resp->too_large)
+        return wc_error_set(err, WC_ERR_TOO_LARGE, "%s %s: %s", method, url, resp->error);
+    if (resp->curl_code != 0)
+        return wc_error_set(err, WC_ERR_IO, "%s %s: %s", method, url, resp->error);
+    return WC_OK;
+}
+
+static void ecs_answer(http_provider *p, wc_http_response *resp)
+{
+    wc_credentials creds;
+    memset(&creds, 0, sizeof(creds));
+    wc_error err;
+    wc_error_clear(&err);
+    wc_result result = answered(resp, "GET", p->url, &err);
+    if (result != WC_OK) {
+        wc_error_prefix(&err, "ECS container credentials: ");
+        result = WC_ERR_IO;
+    } else if (resp->status != 200) {
+        result = wc_error_set(&err, WC_ERR_IO, "ECS container credentials: %s answered HTTP %ld",
+                              p->url, resp->status);
+    } else {
+        result = parse_json_credentials(resp->body, "ECS container", &creds, &err);
+    }
+    wc_http_response_cleanup(resp);
+    http_provider_finish(p, result, &creds, &err);
+}
+
+static wc_result ecs_start(wc_credential_provider *self, wc_credentials_done done, void *ctx,
+                           wc_error *err)
 {
     http_provider *p = (http_provider *)self;
     const char *relative = env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
     const char *full = env("AWS_CONTAINER_CREDENTIALS_FULL_URI");
     if (!relative && !full)
         return WC_ERR_NOT_FOUND;
-    char url[2048];
+    if (!p->has_transport)
+        return wc_error_set(err, WC_ERR_INVALID,
+                            "ECS container credentials: no HTTP transport to ask them with");
     if (relative)
-        snprintf(url, sizeof(url), "http://169.254.170.2%s", relative);
+        snprintf(p->url, sizeof(p->url), "http://169.254.170.2%s", relative);
     else
-        snprintf(url, sizeof(url), "%s", full);
+        snprintf(p->url, sizeof(p->url), "%s", full);
     char *token = NULL;
     const char *token_file = env("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE");
     if (token_file) {
         size_t len;
         if (wc_read_file(token_file, 16384, &token, &len, err) != WC_OK) {
             wc_error_prefix(err, "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: ");
+            if (err)
+                err->code = WC_ERR_INVALID;
             return WC_ERR_INVALID;
         }
         while (len && (token[len - 1] == '\n' || token[len - 1] == '\r'))
@@ -338,30 +425,107 @@ static wc_result ecs_fetch(wc_credential_provider *self, wc_credentials *out, wc
     } else if (env("AWS_CONTAINER_AUTHORIZATION_TOKEN")) {
         token = strdup(env("AWS_CONTAINER_AUTHORIZATION_TOKEN"));
     }
+    p->done = done;
+    p->ctx = ctx;
     wc_param auth = {"Authorization", token};
-    wc_http_request req = {"GET", url, token ? &auth : NULL, token ? 1 : 0, NULL, 0, 2000, 0};
-    wc_http_response resp;
-    wc_result result = wc_http_do(p->http, &req, &resp, err);
+    wc_result result =
+        http_provider_send(p, "GET", token ? &auth : NULL, token ? 1 : 0, NULL, 2000, err);
     scrub_free(token);
     if (result != WC_OK) {
+        http_provider_reset(p);
         wc_error_prefix(err, "ECS container credentials: ");
-        wc_http_response_cleanup(&resp);
+        if (err)
+            err->code = WC_ERR_IO;
         return WC_ERR_IO;
     }
-    if (resp.status != 200)
-        result = wc_error_set(err, WC_ERR_IO, "ECS container credentials: %s answered HTTP %ld",
-                              url, resp.status);
-    else
-        result = parse_json_credentials(resp.body, "ECS container", out, err);
-    wc_http_response_cleanup(&resp);
-    return result;
+    return WC_OK;
 }
 
-static wc_result imds_fetch(wc_credential_provider *self, wc_credentials *out, wc_error *err)
+/* IMDSv2, one answer at a time: the token, then the role, then its credentials. */
+static void imds_answer(http_provider *p, wc_http_response *resp)
+{
+    wc_credentials creds;
+    memset(&creds, 0, sizeof(creds));
+    wc_error err;
+    wc_error_clear(&err);
+    const char *method = p->step == IMDS_TOKEN ? "PUT" : "GET";
+    wc_result result = answered(resp, method, p->url, &err);
+    if (p->step == IMDS_TOKEN) {
+        if (result != WC_OK || resp->status != 200) {
+            /* Not on EC2 (or metadata is off): no credentials here. */
+            char why[WC_ERROR_MAX];
+            if (result != WC_OK)
+                snprintf(why, sizeof(why), "%s", err.msg);
+            else
+                snprintf(why, sizeof(why), "HTTP %ld", resp->status);
+            wc_error_set(&err, WC_ERR_NOT_FOUND, "EC2 instance metadata: no session token (%s)",
+                         why);
+            wc_http_response_cleanup(resp);
+            http_provider_finish(p, WC_ERR_NOT_FOUND, &creds, &err);
+            return;
+        }
+        p->token = resp->body;
+        resp->body = NULL;
+        wc_http_response_cleanup(resp);
+        p->step = IMDS_ROLE;
+        snprintf(p->url, sizeof(p->url), "%s/latest/meta-data/iam/security-credentials/",
+                 p->base_url);
+    } else if (p->step == IMDS_ROLE) {
+        if (result != WC_OK)
+            wc_error_prefix(&err, "EC2 instance metadata: ");
+        else if (resp->status != 200)
+            result = wc_error_set(&err, WC_ERR_IO, "EC2 instance metadata: no IAM role (HTTP %ld)",
+                                  resp->status);
+        if (result == WC_OK) {
+            snprintf(p->role, sizeof(p->role), "%.*s", (int)strcspn(resp->body, "\r\n"),
+                     resp->body);
+            if (!p->role[0])
+                result = wc_error_set(&err, WC_ERR_IO, "EC2 instance metadata: no IAM role");
+        }
+        wc_http_response_cleanup(resp);
+        if (result != WC_OK) {
+            http_provider_finish(p, WC_ERR_IO, &creds, &err);
+            return;
+        }
+        p->step = IMDS_CREDENTIALS;
+        snprintf(p->url, sizeof(p->url), "%s/latest/meta-data/iam/security-credentials/%s",
+                 p->base_url, p->role);
+    } else {
+        if (result != WC_OK) {
+            wc_error_prefix(&err, "EC2 instance metadata: ");
+            result = WC_ERR_IO;
+        } else if (resp->status != 200) {
+            result = wc_error_set(&err, WC_ERR_IO,
+                                  "EC2 instance metadata: credentials of role %s: HTTP %ld",
+                                  p->role, resp->status);
+        } else {
+            result = parse_json_credentials(resp->body, "EC2 IMDSv2", &creds, &err);
+        }
+        wc_http_response_cleanup(resp);
+        http_provider_finish(p, result, &creds, &err);
+        return;
+    }
+    /* The next step, with the session token. */
+    wc_param tok = {"X-aws-ec2-metadata-token", p->token};
+    if (http_provider_send(p, "GET", &tok, 1, NULL, 1000, &err) != WC_OK) {
+        wc_error_prefix(&err, "EC2 instance metadata: ");
+        http_provider_finish(p, WC_ERR_IO, &creds, &err);
+    }
+}
+
+static void on_http_answer(void *ctx, wc_http_response *resp)
+{
+    http_provider *p = ctx;
+    p->on_wire = NULL;
+    p->answer(p, resp);
+}
+
+static wc_result imds_start(wc_credential_provider *self, wc_credentials_done done, void *ctx,
+                            wc_error *err)
 {
     http_provider *p = (http_provider *)self;
     const char *disabled = env("AWS_EC2_METADATA_DISABLED");
-    if (disabled && strcasecmp(disabled, "true") == 0)
+    if ((disabled && strcasecmp(disabled, "true") == 0) || !p->has_transport)
         return WC_ERR_NOT_FOUND;
     const char *base = env("AWS_EC2_METADATA_SERVICE_ENDPOINT");
     if (!base)
@@ -369,77 +533,62 @@ static wc_result imds_fetch(wc_credential_provider *self, wc_credentials *out, w
     size_t blen = strlen(base);
     while (blen && base[blen - 1] == '/')
         blen--;
-    char url[1024];
-    wc_http_response resp;
-    wc_error ignored;
-
-    /* IMDSv2: a session token first (PUT), then the role, then its credentials. */
-    snprintf(url, sizeof(url), "%.*s/latest/api/token", (int)blen, base);
+    snprintf(p->base_url, sizeof(p->base_url), "%.*s", (int)blen, base);
+    snprintf(p->url, sizeof(p->url), "%s/latest/api/token", p->base_url);
+    p->step = IMDS_TOKEN;
+    p->done = done;
+    p->ctx = ctx;
     wc_param ttl = {"X-aws-ec2-metadata-token-ttl-seconds", "21600"};
-    wc_http_request req = {"PUT", url, &ttl, 1, "", 0, 1000, 0};
-    if (wc_http_do(p->http, &req, &resp, &ignored) != WC_OK || resp.status != 200) {
-        wc_http_response_cleanup(&resp);
-        return WC_ERR_NOT_FOUND; /* not on EC2 (or metadata is off): no credentials here */
+    wc_error ignored;
+    if (http_provider_send(p, "PUT", &ttl, 1, "", 1000, &ignored) != WC_OK) {
+        http_provider_reset(p);
+        return WC_ERR_NOT_FOUND; /* cannot even ask: no credentials here */
     }
-    char *token = resp.body;
-    resp.body = NULL;
-    wc_http_response_cleanup(&resp);
-    wc_param tok = {"X-aws-ec2-metadata-token", token};
-    snprintf(url, sizeof(url), "%.*s/latest/meta-data/iam/security-credentials/", (int)blen, base);
-    wc_http_request role_req = {"GET", url, &tok, 1, NULL, 0, 1000, 0};
-    wc_result result = wc_http_do(p->http, &role_req, &resp, err);
-    if (result == WC_OK && resp.status != 200)
-        result = wc_error_set(err, WC_ERR_IO, "EC2 instance metadata: no IAM role (HTTP %ld)",
-                              resp.status);
-    char role[256] = "";
-    if (result == WC_OK) {
-        snprintf(role, sizeof(role), "%.*s", (int)strcspn(resp.body, "\r\n"), resp.body);
-        if (!role[0])
-            result = wc_error_set(err, WC_ERR_IO, "EC2 instance metadata: no IAM role");
-    }
-    wc_http_response_cleanup(&resp);
-    if (result == WC_OK) {
-        snprintf(url, sizeof(url), "%.*s/latest/meta-data/iam/security-credentials/%s", (int)blen,
-                 base, role);
-        wc_http_request cred_req = {"GET", url, &tok, 1, NULL, 0, 1000, 0};
-        result = wc_http_do(p->http, &cred_req, &resp, err);
-        if (result == WC_OK && resp.status != 200)
-            result = wc_error_set(err, WC_ERR_IO,
-                                  "EC2 instance metadata: credentials of role %s: HTTP %ld", role,
-                                  resp.status);
-        if (result == WC_OK)
-            result = parse_json_credentials(resp.body, "EC2 IMDSv2", out, err);
-        wc_http_response_cleanup(&resp);
-    }
-    scrub_free(token);
-    return result;
+    return WC_OK;
 }
 
-static wc_credential_provider *http_provider_new(const char *name, wc_http *http,
-                                                 wc_result (*fetch)(wc_credential_provider *,
-                                                                    wc_credentials *, wc_error *))
+static void http_provider_cancel(wc_credential_provider *self)
+{
+    http_provider_reset((http_provider *)self);
+}
+
+static void http_provider_destroy(wc_credential_provider *self)
+{
+    http_provider_reset((http_provider *)self);
+    free(self);
+}
+
+static wc_credential_provider *http_provider_new(
+    const char *name, const wc_transport *transport,
+    wc_result (*start)(wc_credential_provider *, wc_credentials_done, void *, wc_error *),
+    void (*answer)(http_provider *, wc_http_response *))
 {
     http_provider *p = calloc(1, sizeof(*p));
     if (!p)
         return NULL;
     p->base.name = name;
-    p->base.fetch = fetch;
-    p->base.destroy = simple_destroy;
-    p->http = http;
+    p->base.start = start;
+    p->answer = answer;
+    p->base.cancel = http_provider_cancel;
+    p->base.destroy = http_provider_destroy;
+    if (transport) {
+        p->transport = *transport;
+        p->has_transport = 1;
+    }
     return &p->base;
 }
 
-wc_credential_provider *wc_credentials_from_ecs(wc_http *http)
+wc_credential_provider *wc_credentials_from_ecs(const wc_transport *transport)
 {
-    return http_provider_new("ECS container", http, ecs_fetch);
+    return http_provider_new("ECS container", transport, ecs_start, ecs_answer);
 }
 
-wc_credential_provider *wc_credentials_from_imds(wc_http *http)
+wc_credential_provider *wc_credentials_from_imds(const wc_transport *transport)
 {
-    return http_provider_new("EC2 IMDSv2", http, imds_fetch);
+    return http_provider_new("EC2 IMDSv2", transport, imds_start, imds_answer);
 }
 
-/* The chain. */
+/* The chain: one fetch at a time, asked on the loop. */
 
 struct wc_credential_chain {
     wc_credential_provider *providers[4];
@@ -448,22 +597,39 @@ struct wc_credential_chain {
     int have;
     time_t refresh_at; /* when to fetch again (0: never) */
     unsigned fetches;
+    time_t (*wall_time)(void);
+    int fetching;  /* a fetch is under way ... */
+    size_t asking; /* ... at this provider (or the last one asked) */
+    wc_credentials_listener listener;
+    void *listener_ctx;
 };
+
+static time_t system_time(void)
+{
+    return time(NULL);
+}
 
 unsigned wc_credentials_fetches(const wc_credential_chain *c)
 {
     return c->fetches;
 }
 
-wc_credential_chain *wc_credential_chain_new(const char *profile, wc_http *http)
+int wc_credentials_fetching(const wc_credential_chain *c)
+{
+    return c->fetching;
+}
+
+wc_credential_chain *wc_credential_chain_new(const char *profile, const wc_transport *transport,
+                                             time_t (*wall_time)(void))
 {
     wc_credential_chain *c = calloc(1, sizeof(*c));
     if (!c)
         return NULL;
+    c->wall_time = wall_time ? wall_time : system_time;
     c->providers[0] = wc_credentials_from_env();
     c->providers[1] = wc_credentials_from_profile(profile);
-    c->providers[2] = wc_credentials_from_ecs(http);
-    c->providers[3] = wc_credentials_from_imds(http);
+    c->providers[2] = wc_credentials_from_ecs(transport);
+    c->providers[3] = wc_credentials_from_imds(transport);
     c->n = 4;
     for (size_t i = 0; i < c->n; i++) {
         if (!c->providers[i]) {
@@ -474,15 +640,29 @@ wc_credential_chain *wc_credential_chain_new(const char *profile, wc_http *http)
     return c;
 }
 
+void wc_credentials_cancel(wc_credential_chain *c)
+{
+    if (c->fetching && c->providers[c->asking]->cancel)
+        c->providers[c->asking]->cancel(c->providers[c->asking]);
+    c->fetching = 0;
+}
+
 void wc_credential_chain_free(wc_credential_chain *c)
 {
     if (!c)
         return;
+    wc_credentials_cancel(c);
     for (size_t i = 0; i < c->n; i++)
         if (c->providers[i])
             c->providers[i]->destroy(c->providers[i]);
     wc_credentials_cleanup(&c->current);
     free(c);
+}
+
+void wc_credential_chain_listen(wc_credential_chain *c, wc_credentials_listener fn, void *ctx)
+{
+    c->listener = fn;
+    c->listener_ctx = ctx;
 }
 
 time_t wc_credentials_refresh_at(time_t fetched, time_t expiration)
@@ -494,46 +674,127 @@ time_t wc_credentials_refresh_at(time_t fetched, time_t expiration)
     return expiration - ahead;
 }
 
-wc_result wc_credentials_get(wc_credential_chain *c, time_t now, const wc_credentials **out,
-                             wc_error *err)
+static int valid_at(const wc_credential_chain *c, time_t now)
 {
-    if (c->have && (c->refresh_at == 0 || now < c->refresh_at)) {
-        *out = &c->current;
-        return WC_OK;
-    }
-    for (size_t i = 0; i < c->n; i++) {
-        wc_credentials fresh;
-        wc_result result = c->providers[i]->fetch(c->providers[i], &fresh, err);
+    return c->have && (c->current.expiration == 0 || now < c->current.expiration);
+}
+
+static void on_provider_done(void *ctx, wc_result result, wc_credentials *creds,
+                             const wc_error *err);
+
+/* Asks the providers from i on, until one answers (WC_OK: *fresh filled), fails, or has started
+ * a fetch (WC_WAIT: on_provider_done goes on from there). */
+static wc_result ask_from(wc_credential_chain *c, size_t i, wc_credentials *fresh, wc_error *err)
+{
+    for (; i < c->n; i++) {
+        wc_credential_provider *p = c->providers[i];
+        c->asking = i;
+        wc_result result =
+            p->fetch ? p->fetch(p, fresh, err) : p->start(p, on_provider_done, c, err);
         if (result == WC_ERR_NOT_FOUND)
             continue;
-        if (result != WC_OK) {
-            if (c->have && c->current.expiration > now) {
-                /* The refresh failed and the old ones still work: use them, and try again in a
-                 * while (not at every call). */
-                time_t left = c->current.expiration - now;
-                c->refresh_at = now + (left / 2 < 30 ? left / 2 : 30);
-                wc_warn("credentials: refresh from %s failed (%s); the current ones expire in "
-                        "%lld s",
-                        c->providers[i]->name, err ? err->msg : "?", (long long)left);
-                *out = &c->current;
-                return WC_OK;
-            }
-            return result;
-        }
-        if (!c->have || strcmp(c->current.source, fresh.source) != 0 ||
-            strcmp(c->current.access_key_id, fresh.access_key_id) != 0)
-            wc_info("credentials: %s, access key %s%s", fresh.source, fresh.access_key_id,
-                    fresh.expiration ? ", temporary" : "");
-        wc_credentials_cleanup(&c->current);
-        c->current = fresh;
-        c->have = 1;
-        c->refresh_at = wc_credentials_refresh_at(now, c->current.expiration);
-        c->fetches++;
-        *out = &c->current;
-        return WC_OK;
+        if (result == WC_OK && !p->fetch)
+            return WC_WAIT;
+        return result;
     }
+    c->asking = c->n;
     return wc_error_set(err, WC_ERR_NOT_FOUND,
                         "no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, "
                         "use a profile (--profile), or run where a task role or instance role "
                         "provides them");
+}
+
+/* The end of a fetch: new credentials are kept; a failure leaves the current ones in use while
+ * they are valid (tried again in a while, not at every call). WC_OK when valid ones are there. */
+static wc_result conclude(wc_credential_chain *c, wc_result result, wc_credentials *fresh,
+                          wc_error *err)
+{
+    time_t now = c->wall_time();
+    c->fetching = 0;
+    if (result == WC_OK && fresh->expiration && fresh->expiration <= now) {
+        /* Not used, and not fetched again at once for every waiting call: an error. */
+        result = wc_error_set(err, WC_ERR_INVALID,
+                              "%s: the credentials fetched expired %lld s ago (is the clock "
+                              "right?)",
+                              fresh->source, (long long)(now - fresh->expiration));
+        wc_credentials_cleanup(fresh);
+    }
+    if (result == WC_OK) {
+        if (!c->have || strcmp(c->current.source, fresh->source) != 0 ||
+            strcmp(c->current.access_key_id, fresh->access_key_id) != 0)
+            wc_info("credentials: %s, access key %s%s", fresh->source, fresh->access_key_id,
+                    fresh->expiration ? ", temporary" : "");
+        wc_credentials_cleanup(&c->current);
+        c->current = *fresh;
+        memset(fresh, 0, sizeof(*fresh));
+        c->have = 1;
+        c->refresh_at = wc_credentials_refresh_at(now, c->current.expiration);
+        c->fetches++;
+        return WC_OK;
+    }
+    if (valid_at(c, now) && c->current.expiration) {
+        time_t left = c->current.expiration - now;
+        c->refresh_at = now + (left / 2 < 30 ? left / 2 : 30);
+        wc_warn("credentials: refresh from %s failed (%s); the current ones expire in %lld s",
+                c->asking < c->n ? c->providers[c->asking]->name : "any source", err->msg,
+                (long long)left);
+        return WC_OK;
+    }
+    return result;
+}
+
+static void on_provider_done(void *ctx, wc_result result, wc_credentials *creds,
+                             const wc_error *perr)
+{
+    wc_credential_chain *c = ctx;
+    wc_credentials fresh;
+    memset(&fresh, 0, sizeof(fresh));
+    wc_error err;
+    wc_error_clear(&err);
+    if (result == WC_OK) {
+        fresh = *creds;
+        memset(creds, 0, sizeof(*creds));
+    } else if (result == WC_ERR_NOT_FOUND) {
+        result = ask_from(c, c->asking + 1, &fresh, &err); /* this source has none: the next */
+        if (result == WC_WAIT)
+            return;
+    } else {
+        err = *perr;
+    }
+    result = conclude(c, result, &fresh, &err);
+    if (c->listener)
+        c->listener(c->listener_ctx, result, &err);
+}
+
+wc_result wc_credentials_get(wc_credential_chain *c, const wc_credentials **out, wc_error *err)
+{
+    time_t now = c->wall_time();
+    int valid = valid_at(c, now);
+    *out = NULL;
+    if (valid && (c->fetching || c->refresh_at == 0 || now < c->refresh_at)) {
+        *out = &c->current;
+        return WC_OK;
+    }
+    if (c->fetching)
+        return WC_WAIT; /* none valid: wait for the fetch under way */
+    wc_credentials fresh;
+    memset(&fresh, 0, sizeof(fresh));
+    wc_error e;
+    wc_error_clear(&e);
+    c->fetching = 1;
+    wc_result result = ask_from(c, 0, &fresh, &e);
+    if (result == WC_WAIT) {
+        if (!valid)
+            return WC_WAIT;
+        *out = &c->current; /* a refresh in the background; these still work meanwhile */
+        return WC_OK;
+    }
+    result = conclude(c, result, &fresh, &e);
+    if (result != WC_OK) {
+        if (err)
+            *err = e;
+        return result;
+    }
+    *out = &c->current;
+    return WC_OK;
 }

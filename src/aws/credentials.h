@@ -8,12 +8,17 @@
  *      AWS_CONTAINER_AUTHORIZATION_TOKEN or _TOKEN_FILE);
  *   4. EC2 instance metadata, IMDSv2 (AWS_EC2_METADATA_SERVICE_ENDPOINT overrides the address;
  *      AWS_EC2_METADATA_DISABLED=true skips it).
- * Each source is a provider (a function table); the chain asks them in turn. Temporary
- * credentials are fetched again ahead of their expiry, once: five minutes before it, or halfway
- * through their lifetime when that is shorter (credentials good for two minutes are fetched
- * again after one, not at every call). When a refresh fails and the current ones still work,
- * they are used and the refresh is tried again 30 s later at most. An Expiration that cannot be
- * read is an error of that source, never "does not expire".
+ * Each source is a provider (a function table); the chain asks them in turn. The environment and
+ * the files are read at once (no network); the ECS endpoint (one GET) and IMDSv2 (PUT a token, GET
+ * the role, GET its credentials) are asked asynchronously on the caller's transport, i.e. on the
+ * one event loop: a fetch never makes the loop stand still. One fetch at a time (single flight):
+ * who needs credentials while none are valid waits for that fetch (wc_credentials_get says
+ * WC_WAIT, the chain's listener hears when it ends). Temporary credentials are fetched again
+ * ahead of their expiry, once: five minutes before it, or halfway through their lifetime when
+ * that is shorter (credentials good for two minutes are fetched again after one, not at every
+ * call); meanwhile the current ones go on being used. When a refresh fails and the current ones
+ * still work, they are used and the refresh is tried again 30 s later at most. An Expiration
+ * that cannot be read is an error of that source, never "does not expire".
  * Secrets are never logged: only the access key id and the source are.
  */
 #ifndef WC_CREDENTIALS_H
@@ -21,7 +26,7 @@
 
 #include <time.h>
 
-#include "aws/http.h"
+#include "aws/transport.h"
 #include "common/error.h"
 
 typedef struct {
@@ -34,30 +39,65 @@ typedef struct {
 
 void wc_credentials_cleanup(wc_credentials *c);
 
+/* The end of an asynchronous fetch: on WC_OK, *creds is the receiver's to keep (it moves the
+ * struct and cleans it up). Otherwise err says why (WC_ERR_NOT_FOUND: this source has none). */
+typedef void (*wc_credentials_done)(void *ctx, wc_result result, wc_credentials *creds,
+                                    const wc_error *err);
+
 typedef struct wc_credential_provider {
     const char *name;
-    /* WC_OK: *out filled. WC_ERR_NOT_FOUND: this source has none (ask the next). Anything else:
-     * the source is there but broken (err says how); the chain stops with it. */
+    /* A source read at once (environment, files); NULL for the network ones. WC_OK: *out filled.
+     * WC_ERR_NOT_FOUND: this source has none (ask the next). Anything else: the source is there
+     * but broken (err says how); the chain stops with it. */
     wc_result (*fetch)(struct wc_credential_provider *self, wc_credentials *out, wc_error *err);
+    /* A source asked over the network (ECS, IMDSv2); NULL for the others. WC_OK: the fetch is
+     * under way and done is called once, from the loop (never inside start), with the outcome
+     * fetch() would have returned. WC_ERR_NOT_FOUND (this source is not configured) or another
+     * error: nothing started, done is not called. One fetch at a time per provider. */
+    wc_result (*start)(struct wc_credential_provider *self, wc_credentials_done done, void *ctx,
+                       wc_error *err);
+    /* Abandons the fetch under way, if any: its done is never called. NULL with start NULL. */
+    void (*cancel)(struct wc_credential_provider *self);
+    /* Frees the provider (a fetch under way is cancelled first). */
     void (*destroy)(struct wc_credential_provider *self);
 } wc_credential_provider;
 
 wc_credential_provider *wc_credentials_from_env(void);
 /* profile NULL: AWS_PROFILE or "default". */
 wc_credential_provider *wc_credentials_from_profile(const char *profile);
-wc_credential_provider *wc_credentials_from_ecs(wc_http *http);
-wc_credential_provider *wc_credentials_from_imds(wc_http *http);
+/* transport (copied; it must outlive the provider) carries the requests; NULL: a configured
+ * source fails with WC_ERR_INVALID. */
+wc_credential_provider *wc_credentials_from_ecs(const wc_transport *transport);
+wc_credential_provider *wc_credentials_from_imds(const wc_transport *transport);
 
 typedef struct wc_credential_chain wc_credential_chain;
 
-/* The default chain above. NULL: out of memory. */
-wc_credential_chain *wc_credential_chain_new(const char *profile, wc_http *http);
+/* The default chain above, the network sources on transport (NULL: none can be asked), its time
+ * from wall_time (seconds since the epoch; NULL: time(2)). NULL: out of memory. */
+wc_credential_chain *wc_credential_chain_new(const char *profile, const wc_transport *transport,
+                                             time_t (*wall_time)(void));
+/* Cancels a fetch under way (its listener is not called) and frees the chain. */
 void wc_credential_chain_free(wc_credential_chain *chain);
 
-/* The current credentials (owned by the chain; valid until the next call), fetched when there
- * are none yet or they expire within five minutes of now. */
-wc_result wc_credentials_get(wc_credential_chain *chain, time_t now, const wc_credentials **out,
-                             wc_error *err);
+/* Called from the loop when an asynchronous fetch ends: WC_OK when valid credentials are there
+ * now (new ones, or a failed refresh left the current ones valid); otherwise the fetch's error
+ * (none are valid). Not called for fetches that end inside wc_credentials_get. */
+typedef void (*wc_credentials_listener)(void *ctx, wc_result result, const wc_error *err);
+void wc_credential_chain_listen(wc_credential_chain *chain, wc_credentials_listener fn, void *ctx);
+
+/* The credentials to sign with now (owned by the chain; valid until the loop runs again):
+ *   WC_OK    *out are valid. When their refresh is due, one fetch is started in the background
+ *            (or is already under way) and these are still used meanwhile.
+ *   WC_WAIT  none are valid now: a fetch is under way (started by this call or an earlier one);
+ *            the listener hears when it ends.
+ *   else     the fetch failed at once (a broken environment or profile, no source at all) and
+ *            none are valid; err says why. */
+wc_result wc_credentials_get(wc_credential_chain *chain, const wc_credentials **out, wc_error *err);
+
+/* Whether a fetch is under way. */
+int wc_credentials_fetching(const wc_credential_chain *chain);
+/* Abandons the fetch under way, if any: the listener is not called for it. */
+void wc_credentials_cancel(wc_credential_chain *chain);
 
 /* The region of a profile in the config file, or NULL. Caller frees. */
 char *wc_profile_region(const char *profile);
@@ -70,7 +110,7 @@ wc_result wc_parse_iso8601(const char *s, time_t *out);
  */
 time_t wc_credentials_refresh_at(time_t fetched, time_t expiration);
 
-/* How many times the chain fetched credentials (for tests and metrics). */
+/* How many fetches of the chain got credentials (for tests and metrics). */
 unsigned wc_credentials_fetches(const wc_credential_chain *chain);
 
 #endif

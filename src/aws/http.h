@@ -29,7 +29,7 @@ void wc_http_free(wc_http *http);
 /* The table of functions over it (the wc_http stays the owner). */
 wc_transport wc_http_transport(wc_http *http);
 
-/* Shorthands over the table, for the credential providers and tools. */
+/* Shorthands over the table, for tools. */
 wc_result wc_http_start(wc_http *http, const wc_http_request *req, wc_http_done done, void *ctx,
                         wc_error *err);
 /* One turn of the loop, waiting at most wait_ms; returns how many requests are in flight. */

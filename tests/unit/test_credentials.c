@@ -44,9 +44,9 @@ static void environment_first(void **state)
     setenv("AWS_ACCESS_KEY_ID", "ENVKEY", 1);
     setenv("AWS_SECRET_ACCESS_KEY", "envsecret", 1);
     setenv("AWS_SESSION_TOKEN", "envtoken", 1);
-    wc_credential_chain *c = wc_credential_chain_new(NULL, NULL);
+    wc_credential_chain *c = wc_credential_chain_new(NULL, NULL, NULL);
     const wc_credentials *cr;
-    assert_int_equal(wc_credentials_get(c, 1000, &cr, NULL), WC_OK);
+    assert_int_equal(wc_credentials_get(c, &cr, NULL), WC_OK);
     assert_string_equal(cr->access_key_id, "ENVKEY");
     assert_string_equal(cr->secret_access_key, "envsecret");
     assert_string_equal(cr->session_token, "envtoken");
@@ -116,20 +116,20 @@ static void profiles_from_both_files(void **state)
 static void a_named_profile_that_is_missing_is_an_error(void **state)
 {
     write_aws_file("credentials", "[default]\naws_access_key_id = A\naws_secret_access_key = B\n");
-    wc_credential_chain *c = wc_credential_chain_new("nosuch", NULL);
+    wc_credential_chain *c = wc_credential_chain_new("nosuch", NULL, NULL);
     const wc_credentials *cr;
     wc_error err;
-    assert_int_equal(wc_credentials_get(c, 1000, &cr, &err), WC_ERR_INVALID);
+    assert_int_equal(wc_credentials_get(c, &cr, &err), WC_ERR_INVALID);
     assert_non_null(strstr(err.msg, "profile \"nosuch\" is in neither "));
     wc_credential_chain_free(c);
 }
 
 static void nothing_anywhere_says_what_to_do(void **state)
 {
-    wc_credential_chain *c = wc_credential_chain_new(NULL, NULL);
+    wc_credential_chain *c = wc_credential_chain_new(NULL, NULL, NULL);
     const wc_credentials *cr;
     wc_error err;
-    assert_int_equal(wc_credentials_get(c, 1000, &cr, &err), WC_ERR_NOT_FOUND);
+    assert_int_equal(wc_credentials_get(c, &cr, &err), WC_ERR_NOT_FOUND);
     assert_non_null(strstr(err.msg, "no AWS credentials: set AWS_ACCESS_KEY_ID"));
     wc_credential_chain_free(c);
 }
@@ -200,11 +200,11 @@ static void the_chain_fetches_once_for_many_calls(void **state)
 {
     setenv("AWS_ACCESS_KEY_ID", "AKIDONCE", 1);
     setenv("AWS_SECRET_ACCESS_KEY", "secret", 1);
-    wc_credential_chain *chain = wc_credential_chain_new(NULL, NULL);
+    wc_credential_chain *chain = wc_credential_chain_new(NULL, NULL, NULL);
     assert_non_null(chain);
     const wc_credentials *c = NULL;
     for (int i = 0; i < 300; i++)
-        assert_int_equal(wc_credentials_get(chain, 1000 + i, &c, NULL), WC_OK);
+        assert_int_equal(wc_credentials_get(chain, &c, NULL), WC_OK);
     assert_string_equal(c->access_key_id, "AKIDONCE");
     assert_int_equal(wc_credentials_fetches(chain), 1);
     wc_credential_chain_free(chain);

@@ -1,0 +1,501 @@
+/* Credentials fetched on the client's own loop and transport (the fake one here): the ECS
+ * endpoint and IMDSv2 as asynchronous fetches, one at a time, while calls that need credentials
+ * wait for it; refreshes in the background while the current ones are valid; failures; a fetch
+ * under way when the client is cancelled, abandoned or freed. */
+#include "aws/client.h"
+#include "fake_transport.h"
+
+#define ECS_URL "http://ecs.test/v2/credentials"
+#define IMDS    "http://imds.test"
+
+/* FAKE_WALL_TIME is 2015-08-30T12:36:00Z. */
+#define AT_PLUS_120  "2015-08-30T12:38:00Z"
+#define AT_PLUS_3600 "2015-08-30T13:36:00Z"
+
+static char *home;
+
+/* A world whose only source of credentials is the one each test sets up (the fake world puts
+ * test keys in the environment: they are taken away before the first call reads them). */
+static int setup(void **state)
+{
+    fake_world *w = fake_world_new(NULL);
+    home = make_temp_dir();
+    setenv("HOME", home, 1);
+    const char *vars[] = {"AWS_ACCESS_KEY_ID",
+                          "AWS_SECRET_ACCESS_KEY",
+                          "AWS_SECRET_KEY",
+                          "AWS_SESSION_TOKEN",
+                          "AWS_PROFILE",
+                          "AWS_SHARED_CREDENTIALS_FILE",
+                          "AWS_CONFIG_FILE",
+                          "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+                          "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+                          "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+                          "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+                          "AWS_EC2_METADATA_SERVICE_ENDPOINT"};
+    for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
+        unsetenv(vars[i]);
+    setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
+    *state = w;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fake_world_free(*state);
+    rm_rf(home);
+    return 0;
+}
+
+static void use_ecs(void)
+{
+    setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", ECS_URL, 1);
+    setenv("AWS_CONTAINER_AUTHORIZATION_TOKEN", "ecs-auth-token", 1);
+}
+
+/* The JSON of a credentials endpoint. */
+static char *creds_json(const char *key, const char *token, const char *expiration)
+{
+    json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s}", "Code", "Success", "AccessKeyId", key,
+                          "SecretAccessKey", "SECRETKEY", "Token", token, "Expiration", expiration);
+    char *text = json_dumps(j, JSON_COMPACT);
+    json_decref(j);
+    return text;
+}
+
+static fake_answer *ecs_reply(fake_world *w, const char *key, const char *token,
+                              const char *expiration)
+{
+    char *body = creds_json(key, token, expiration);
+    fake_answer *a = fake_reply(w->fake, "GET ecs.test", 200, body);
+    free(body);
+    return a;
+}
+
+typedef struct {
+    int calls;
+    wc_result result;
+    char msg[WC_ERROR_MAX];
+    char code[128];
+} outcome;
+
+static void note(void *ctx, wc_result result, json_t *answer, const wc_aws_error *aerr,
+                 const wc_error *err)
+{
+    outcome *o = ctx;
+    o->calls++;
+    o->result = result;
+    snprintf(o->msg, sizeof(o->msg), "%s", err->msg);
+    snprintf(o->code, sizeof(o->code), "%s", aerr->code);
+}
+
+static void start_call(fake_world *w, outcome *o, wc_aws_call **handle)
+{
+    wc_error err;
+    wc_result r =
+        wc_aws_json_start_h(w->aws, "dynamodb", "DynamoDB_20120810.GetItem",
+                            json_pack("{s:s}", "TableName", "widgets"), note, o, handle, &err);
+    if (r != WC_OK)
+        fail_msg("wc_aws_json_start: %s", err.msg);
+}
+
+/* The access key a request was signed with (from its Authorization header). */
+static const char *signed_key(const fake_request *r, char *buf, size_t cap)
+{
+    const char *auth = fake_request_header(r, "Authorization");
+    const char *p = auth ? strstr(auth, "Credential=") : NULL;
+    if (!p) {
+        fail_msg("%s %s is not signed", r->method, r->url);
+        return "";
+    }
+    p += strlen("Credential=");
+    snprintf(buf, cap, "%.*s", (int)strcspn(p, "/"), p);
+    return buf;
+}
+
+static void assert_signed_with(const fake_request *r, const char *key, const char *token)
+{
+    char buf[64];
+    assert_string_equal(signed_key(r, buf, sizeof(buf)), key);
+    assert_string_equal(fake_request_header(r, "X-Amz-Security-Token"), token);
+}
+
+static void advance_s(fake_world *w, unsigned s)
+{
+    w->time.now += (uint64_t)s * 1000;
+}
+
+/* --- one fetch for many calls --- */
+
+static void fifty_calls_without_credentials_make_one_ecs_fetch(void **state)
+{
+    fake_world *w = *state;
+    use_ecs();
+    fake_delay(ecs_reply(w, "ASIAECS1", "TOKEN1", AT_PLUS_3600), 50);
+    fake_times(fake_reply(w->fake, "dynamodb", 200, "{}"), 50);
+    outcome o[50];
+    memset(o, 0, sizeof(o));
+    for (int i = 0; i < 50; i++)
+        start_call(w, &o[i], NULL);
+    /* Nothing waited: the fetch is on the wire, the calls wait for it. */
+    assert_int_equal(fake_count(w->fake), 1);
+    assert_string_equal(fake_request_at(w->fake, 0)->url, ECS_URL);
+    assert_string_equal(fake_request_header(fake_request_at(w->fake, 0), "Authorization"),
+                        "ecs-auth-token");
+    assert_int_equal(wc_aws_in_flight(w->aws), 50);
+    for (int i = 0; i < 50; i++)
+        assert_int_equal(o[i].calls, 0);
+
+    fake_run(w);
+    assert_int_equal(fake_count_matching(w->fake, "ecs.test"), 1);
+    assert_int_equal(fake_count_matching(w->fake, "dynamodb"), 50);
+    for (int i = 0; i < 50; i++) {
+        assert_int_equal(o[i].calls, 1);
+        assert_int_equal(o[i].result, WC_OK);
+        const fake_request *r = fake_find(w->fake, "dynamodb", (size_t)i);
+        assert_true(r->at_ms >= FAKE_START_MS + 50); /* after the fetch's answer */
+        assert_signed_with(r, "ASIAECS1", "TOKEN1");
+    }
+    assert_int_equal(wc_aws_in_flight(w->aws), 0);
+    fake_assert_all_used(w->fake);
+}
+
+static void imdsv2_token_then_role_then_credentials(void **state)
+{
+    fake_world *w = *state;
+    setenv("AWS_EC2_METADATA_DISABLED", "false", 1);
+    setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", IMDS "/", 1);
+    fake_reply(w->fake, "PUT imds.test/latest/api/token", 200, "IMDS-SESSION");
+    fake_reply(w->fake, "GET imds.test/latest/meta-data/iam/security-credentials/", 200,
+               "widget-role\n");
+    char *body = creds_json("ASIAIMDS", "TOKEN-IMDS", AT_PLUS_3600);
+    fake_reply(w->fake, "GET security-credentials/widget-role", 200, body);
+    free(body);
+    fake_times(fake_reply(w->fake, "dynamodb", 200, "{}"), 3);
+    outcome o[3];
+    memset(o, 0, sizeof(o));
+    for (int i = 0; i < 3; i++)
+        start_call(w, &o[i], NULL);
+    assert_int_equal(fake_count(w->fake), 1); /* the token first, nothing else yet */
+    fake_run(w);
+
+    assert_int_equal(fake_count(w->fake), 6);
+    const fake_request *put = fake_request_at(w->fake, 0);
+    assert_string_equal(put->method, "PUT");
+    assert_string_equal(put->url, IMDS "/latest/api/token");
+    assert_string_equal(fake_request_header(put, "X-aws-ec2-metadata-token-ttl-seconds"), "21600");
+    const fake_request *role = fake_request_at(w->fake, 1);
+    assert_string_equal(role->method, "GET");
+    assert_string_equal(role->url, IMDS "/latest/meta-data/iam/security-credentials/");
+    assert_string_equal(fake_request_header(role, "X-aws-ec2-metadata-token"), "IMDS-SESSION");
+    const fake_request *cred = fake_request_at(w->fake, 2);
+    assert_string_equal(cred->url, IMDS "/latest/meta-data/iam/security-credentials/widget-role");
+    assert_string_equal(fake_request_header(cred, "X-aws-ec2-metadata-token"), "IMDS-SESSION");
+    for (size_t i = 3; i < 6; i++)
+        assert_signed_with(fake_request_at(w->fake, i), "ASIAIMDS", "TOKEN-IMDS");
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(o[i].result, WC_OK);
+}
+
+static void not_on_ec2_means_no_credentials_anywhere(void **state)
+{
+    fake_world *w = *state;
+    setenv("AWS_EC2_METADATA_DISABLED", "false", 1);
+    setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", IMDS, 1);
+    fake_network_error(w->fake, "PUT imds.test", 7, "Failed to connect");
+    outcome o[2];
+    memset(o, 0, sizeof(o));
+    start_call(w, &o[0], NULL);
+    start_call(w, &o[1], NULL);
+    fake_run(w);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(o[i].calls, 1);
+        /* An outage of the service for the layers above, never "the object is not there". */
+        assert_int_equal(o[i].result, WC_ERR_IO);
+        assert_non_null(strstr(o[i].msg, "no AWS credentials: set AWS_ACCESS_KEY_ID"));
+    }
+    assert_int_equal(fake_count(w->fake), 1);
+}
+
+/* --- refresh --- */
+
+static void a_refresh_runs_in_the_background_while_the_current_ones_are_valid(void **state)
+{
+    fake_world *w = *state;
+    use_ecs();
+    ecs_reply(w, "ASIAOLD", "TOKEN-OLD", AT_PLUS_120); /* two minutes: again after one */
+    fake_times(fake_reply(w->fake, "dynamodb", 200, "{}"), FAKE_FOREVER);
+    outcome first = {0};
+    start_call(w, &first, NULL);
+    fake_run(w);
+    assert_int_equal(first.result, WC_OK);
+
+    advance_s(w, 61); /* past the half-life */
+    fake_delay(ecs_reply(w, "ASIANEW", "TOKEN-NEW", AT_PLUS_3600), 5000);
+    uint64_t t0 = w->time.now;
+    outcome o[10];
+    memset(o, 0, sizeof(o));
+    for (int i = 0; i < 10; i++)
+        start_call(w, &o[i], NULL);
+    /* One refresh on the wire, and every call went out at once with the current credentials. */
+    assert_int_equal(fake_count_matching(w->fake, "ecs.test"), 2);
+    assert_int_equal(fake_count_matching(w->fake, "dynamodb"), 11);
+    for (size_t i = 1; i < 11; i++) {
+        const fake_request *r = fake_find(w->fake, "dynamodb", i);
+        assert_int_equal(r->at_ms, t0);
+        assert_signed_with(r, "ASIAOLD", "TOKEN-OLD");
+    }
+    fake_run(w);
+    for (int i = 0; i < 10; i++)
+        assert_int_equal(o[i].result, WC_OK);
+    assert_int_equal(fake_count_matching(w->fake, "ecs.test"), 2);
+
+    /* Once the refresh came back, the new ones sign. */
+    outcome later = {0};
+    start_call(w, &later, NULL);
+    fake_run(w);
+    assert_signed_with(fake_last(w->fake), "ASIANEW", "TOKEN-NEW");
+    assert_int_equal(fake_count_matching(w->fake, "ecs.test"), 2);
+}
+
+static void a_failed_fetch_without_valid_credentials_fails_the_waiting_calls(void **state)
+{
+    fake_world *w = *state;
+    use_ecs();
+    fake_reply(w->fake, "GET ecs.test", 401, "no");
+    outcome o[5];
+    memset(o, 0, sizeof(o));
+    for (int i = 0; i < 5; i++)
+        start_call(w, &o[i], NULL);
+    fake_run(w);
+    for (int i = 0; i < 5; i++) {
+        assert_int_equal(o[i].calls, 1);
+        assert_int_equal(o[i].result, WC_ERR_IO);
+        assert_string_equal(o[i].msg, "ECS container credentials: " ECS_URL " answered HTTP 401");
+        assert_string_equal(o[i].code, ""); /* no AWS answer came */
+    }
+    assert_int_equal(fake_count(w->fake), 1); /* one fetch, no call was sent */
+    assert_int_equal(wc_aws_in_flight(w->aws), 0);
+
+    /* A blocking call says the same, and the next one fetches again. */
+    fake_reply(w->fake, "GET ecs.test", 200,
+               "{\"AccessKeyId\":\"A\",\"SecretAccessKey\":\"S\","
+               "\"Expiration\":\"tomorrow\"}");
+    json_t *out = NULL;
+    wc_aws_error aerr;
+    wc_error err;
+    assert_int_equal(wc_aws_json(w->aws, "dynamodb", "DynamoDB_20120810.GetItem",
+                                 json_pack("{s:s}", "TableName", "widgets"), &out, &aerr, &err),
+                     WC_ERR_INVALID);
+    assert_string_equal(err.msg, "ECS container: Expiration \"tomorrow\" is not an ISO 8601 time");
+    assert_null(out);
+    assert_int_equal(fake_count(w->fake), 2);
+}
+
+static void a_failed_refresh_while_valid_lets_calls_go_on_and_is_tried_again_later(void **state)
+{
+    fake_world *w = *state;
+    use_ecs();
+    ecs_reply(w, "ASIAOLD", "TOKEN-OLD", AT_PLUS_120);
+    fake_times(fake_reply(w->fake, "dynamodb", 200, "{}"), FAKE_FOREVER);
+    outcome o = {0};
+    start_call(w, &o, NULL);
+    fake_run(w);
+
+    advance_s(w, 61); /* refresh due; 59 s left */
+    fake_reply(w->fake, "GET ecs.test", 500, "down");
+    outcome a = {0};
+    start_call(w, &a, NULL);
+    fake_run(w);
+    assert_int_equal(a.result, WC_OK);
+    assert_int_equal(fake_count_matching(w->fake, "ecs.test"), 2);
+    assert_signed_with(fake_last(w->fake), "ASIAOLD", "TOKEN-OLD");
+
+    /* Not at every call: within the next 29 s (half of what is left) no new fetch. */
+    advance_s(w, 20);
+    outcome b = {0};
+    start_call(w, &b, NULL);
+    fake_run(w);
+    assert_int_equal(b.result, WC_OK);
+    assert_int_equal(fake_count_matching(w->fake, "ecs.test"), 2);
+    assert_signed_with(fake_last(w->fake), "ASIAOLD", "TOKEN-OLD");
+
+    /* Then again, and this time it works. */
+    advance_s(w, 10);
+    ecs_reply(w, "ASIANEW", "TOKEN-NEW", AT_PLUS_3600);
+    outcome c = {0}, d = {0};
+    start_call(w, &c, NULL);
+    fake_run(w);
+    start_call(w, &d, NULL);
+    fake_run(w);
+    assert_int_equal(fake_count_matching(w->fake, "ecs.test"), 3);
+    assert_signed_with(fake_last(w->fake), "ASIANEW", "TOKEN-NEW");
+    assert_int_equal(d.result, WC_OK);
+}
+
+static void calls_wait_once_the_current_ones_have_expired(void **state)
+{
+    fake_world *w = *state;
+    use_ecs();
+    ecs_reply(w, "ASIAOLD", "TOKEN-OLD", AT_PLUS_120);
+    fake_times(fake_reply(w->fake, "dynamodb", 200, "{}"), FAKE_FOREVER);
+    outcome o = {0};
+    start_call(w, &o, NULL);
+    fake_run(w);
+
+    /* A slow refresh starts at the half-life... */
+    advance_s(w, 61);
+    uint64_t refresh_started = w->time.now;
+    fake_delay(ecs_reply(w, "ASIANEW", "TOKEN-NEW", AT_PLUS_3600), 100000);
+    outcome a = {0};
+    start_call(w, &a, NULL);
+    fake_run_until(w, &a.calls);
+    assert_signed_with(fake_last(w->fake), "ASIAOLD", "TOKEN-OLD");
+
+    /* ... and is still out when they expire: a call now waits for it, and one fetch only. */
+    advance_s(w, 60); /* 121 s after the first fetch */
+    size_t sent = fake_count_matching(w->fake, "dynamodb");
+    outcome b = {0};
+    start_call(w, &b, NULL);
+    assert_int_equal(fake_count_matching(w->fake, "dynamodb"), sent);
+    fake_run_until(w, &b.calls);
+    assert_int_equal(b.result, WC_OK);
+    const fake_request *r = fake_last(w->fake);
+    assert_true(r->at_ms >= refresh_started + 100000);
+    assert_signed_with(r, "ASIANEW", "TOKEN-NEW");
+    assert_int_equal(fake_count_matching(w->fake, "ecs.test"), 2);
+}
+
+static void a_call_that_waits_to_retry_picks_up_the_fetch(void **state)
+{
+    fake_world *w = *state;
+    use_ecs();
+    ecs_reply(w, "ASIAOLD", "TOKEN-OLD", AT_PLUS_120);
+    fake_reply(w->fake, "dynamodb", 200, "{}");
+    outcome o = {0};
+    start_call(w, &o, NULL);
+    fake_run(w);
+
+    /* One second before the expiry: the call goes out with the current ones, its background
+     * refresh fails (an answer without keys), its 500 comes after the expiry, and its retry
+     * waits for the next fetch. */
+    advance_s(w, 119);
+    fake_reply(w->fake, "GET ecs.test", 200, "{}");
+    fake_delay(fake_reply(w->fake, "dynamodb", 500, "{}"), 2000);
+    ecs_reply(w, "ASIANEW", "TOKEN-NEW", AT_PLUS_3600);
+    fake_reply(w->fake, "dynamodb", 200, "{}");
+    outcome a = {0};
+    start_call(w, &a, NULL);
+    assert_signed_with(fake_last(w->fake), "ASIAOLD", "TOKEN-OLD");
+    fake_run(w);
+    assert_int_equal(a.result, WC_OK);
+    assert_int_equal(fake_count_matching(w->fake, "ecs.test"), 3);
+    assert_signed_with(fake_last(w->fake), "ASIANEW", "TOKEN-NEW");
+}
+
+static void credentials_expired_on_arrival_are_an_error_not_a_loop(void **state)
+{
+    fake_world *w = *state;
+    use_ecs();
+    ecs_reply(w, "ASIAOLD", "TOKEN-OLD", "2015-08-30T12:35:00Z"); /* a minute ago */
+    outcome o[3];
+    memset(o, 0, sizeof(o));
+    for (int i = 0; i < 3; i++)
+        start_call(w, &o[i], NULL);
+    fake_run(w);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(o[i].calls, 1);
+        assert_int_equal(o[i].result, WC_ERR_INVALID);
+        assert_string_equal(o[i].msg, "ECS container: the credentials fetched expired 60 s ago "
+                                      "(is the clock right?)");
+    }
+    assert_int_equal(fake_count(w->fake), 1);
+}
+
+/* --- cancel, abandon, free with a fetch under way --- */
+
+static void a_cancelled_waiting_call_is_never_sent(void **state)
+{
+    fake_world *w = *state;
+    use_ecs();
+    fake_delay(ecs_reply(w, "ASIAECS1", "TOKEN1", AT_PLUS_3600), 10);
+    fake_times(fake_reply(w->fake, "dynamodb", 200, "{}"), 2);
+    outcome o[3];
+    memset(o, 0, sizeof(o));
+    wc_aws_call *handles[3];
+    for (int i = 0; i < 3; i++)
+        start_call(w, &o[i], &handles[i]);
+    wc_aws_cancel(w->aws, handles[1]);
+    assert_int_equal(wc_aws_in_flight(w->aws), 2);
+    fake_run(w);
+    assert_int_equal(o[0].calls, 1);
+    assert_int_equal(o[1].calls, 0);
+    assert_int_equal(o[2].calls, 1);
+    assert_int_equal(fake_count_matching(w->fake, "dynamodb"), 2);
+    fake_assert_all_used(w->fake);
+}
+
+static void abandoning_ends_waiting_calls_and_the_fetch(void **state)
+{
+    fake_world *w = *state;
+    use_ecs();
+    fake_hang(w->fake, "GET ecs.test");
+    outcome o[3];
+    memset(o, 0, sizeof(o));
+    for (int i = 0; i < 3; i++)
+        start_call(w, &o[i], NULL);
+    assert_int_equal(fake_in_flight(w->fake), 1);
+    wc_aws_abandon(w->aws);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(o[i].calls, 1);
+        assert_int_equal(o[i].result, WC_ERR_IO);
+        assert_string_equal(o[i].msg, "abandoned at shutdown");
+    }
+    assert_int_equal(wc_aws_in_flight(w->aws), 0);
+    assert_true(fake_request_at(w->fake, 0)->cancelled); /* nothing left on the loop */
+    assert_int_equal(fake_in_flight(w->fake), 0);
+}
+
+static void freeing_the_client_with_a_fetch_under_way_leaks_nothing(void **state)
+{
+    fake_world *w = *state;
+    setenv("AWS_EC2_METADATA_DISABLED", "false", 1);
+    setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", IMDS, 1);
+    fake_reply(w->fake, "PUT imds.test", 200, "IMDS-SESSION"); /* the token is kept ... */
+    fake_hang(w->fake, "GET imds.test");                       /* ... while the role is asked */
+    outcome o[3];
+    memset(o, 0, sizeof(o));
+    for (int i = 0; i < 3; i++)
+        start_call(w, &o[i], NULL);
+    fake_run(w);
+    assert_int_equal(fake_count(w->fake), 2);
+    wc_aws_free(w->aws);
+    w->aws = NULL;
+    /* The calls' callers are gone with the client: no callback, the fetch cancelled, and
+     * valgrind finds the token and the calls freed. */
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(o[i].calls, 0);
+    assert_true(fake_request_at(w->fake, 1)->cancelled);
+    assert_int_equal(fake_in_flight(w->fake), 0);
+}
+
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        T(fifty_calls_without_credentials_make_one_ecs_fetch),
+        T(imdsv2_token_then_role_then_credentials),
+        T(not_on_ec2_means_no_credentials_anywhere),
+        T(a_refresh_runs_in_the_background_while_the_current_ones_are_valid),
+        T(a_failed_fetch_without_valid_credentials_fails_the_waiting_calls),
+        T(a_failed_refresh_while_valid_lets_calls_go_on_and_is_tried_again_later),
+        T(calls_wait_once_the_current_ones_have_expired),
+        T(a_call_that_waits_to_retry_picks_up_the_fetch),
+        T(credentials_expired_on_arrival_are_an_error_not_a_loop),
+        T(a_cancelled_waiting_call_is_never_sent),
+        T(abandoning_ends_waiting_calls_and_the_fetch),
+        T(freeing_the_client_with_a_fetch_under_way_leaks_nothing),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
