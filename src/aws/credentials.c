@@ -283,18 +283,21 @@ char *wc_profile_region(const char *profile)
 
 /* 3 and 4. Endpoints that answer with JSON credentials. */
 
-static wc_result parse_json_credentials(const char *body, const char *source, wc_credentials *out,
-                                        wc_error *err)
+wc_result wc_credentials_from_json(const char *body, const char *source, wc_credentials *out,
+                                   wc_error *err)
 {
     json_t *root = json_loads(body, 0, NULL);
     const char *id = json_string_value(json_object_get(root, "AccessKeyId"));
     const char *secret = json_string_value(json_object_get(root, "SecretAccessKey"));
     const char *token = json_string_value(json_object_get(root, "Token"));
-    const char *expiration = json_string_value(json_object_get(root, "Expiration"));
+    json_t *exp = json_object_get(root, "Expiration");
+    const char *expiration = json_string_value(exp);
     wc_result result;
     if (!id || !secret)
         result = wc_error_set(err, WC_ERR_INVALID,
                               "%s: the answer has no AccessKeyId/SecretAccessKey", source);
+    else if (exp && !expiration) /* a number or null: not "never expires" either */
+        result = wc_error_set(err, WC_ERR_INVALID, "%s: Expiration is not a string", source);
     else
         result = fill(out, id, secret, token, source, err);
     if (result == WC_OK && expiration && wc_parse_iso8601(expiration, &out->expiration) != WC_OK) {
@@ -352,7 +355,7 @@ static wc_result ecs_fetch(wc_credential_provider *self, wc_credentials *out, wc
         result = wc_error_set(err, WC_ERR_IO, "ECS container credentials: %s answered HTTP %ld",
                               url, resp.status);
     else
-        result = parse_json_credentials(resp.body, "ECS container", out, err);
+        result = wc_credentials_from_json(resp.body, "ECS container", out, err);
     wc_http_response_cleanup(&resp);
     return result;
 }
@@ -408,7 +411,7 @@ static wc_result imds_fetch(wc_credential_provider *self, wc_credentials *out, w
                                   "EC2 instance metadata: credentials of role %s: HTTP %ld", role,
                                   resp.status);
         if (result == WC_OK)
-            result = parse_json_credentials(resp.body, "EC2 IMDSv2", out, err);
+            result = wc_credentials_from_json(resp.body, "EC2 IMDSv2", out, err);
         wc_http_response_cleanup(&resp);
     }
     scrub_free(token);
