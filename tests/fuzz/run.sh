@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # tests/fuzz/run.sh [SECONDS] [TARGET...]: builds the libFuzzer targets (clang-14, ASan + UBSan,
-# into build-fuzz/) and runs each for SECONDS (default 8) from its seed corpus
+# into build-fuzz/) and runs each for SECONDS (default 7) from its seed corpus
 # (tests/fuzz/corpus/TARGET) and what earlier runs found (build-fuzz/corpus/TARGET). A crash, a
 # leak or a broken property stops with exit 1 and the input saved in build-fuzz/artifacts/.
 # The test command runs it short (scripts/test.sh); long runs: tests/fuzz/run.sh 600.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-seconds=${1:-8}
+seconds=${1:-7}
 shift || true
 build=${WC_FUZZ_BUILD:-build-fuzz}
 targets=("$@")
