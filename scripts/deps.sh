@@ -3,7 +3,8 @@
 # Runs as root (CI) or through sudo.
 set -euo pipefail
 PACKAGES=(gcc make cmake pkg-config libjansson-dev libcmocka-dev libssl-dev libcurl4-openssl-dev
-          libexpat1-dev libinih-dev valgrind time)
+          libexpat1-dev libinih-dev valgrind time
+          clang-14 libclang-rt-14-dev cppcheck) # fuzz targets (libFuzzer), static checks
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

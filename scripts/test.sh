@@ -2,10 +2,14 @@
 # Every test: installs what it needs, then builds and runs the whole suite three ways:
 #   1. a normal build (-Werror), all unit and integration tests (ctest);
 #   2. an AddressSanitizer + UndefinedBehaviorSanitizer build, all tests again;
-#   3. the unit tests under valgrind (memcheck, leaks are errors).
+#   3. the unit tests under valgrind (memcheck, leaks are errors);
+# and the static checks (cppcheck, first) and a short fuzz pass (tests/fuzz/run.sh, at the end).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
+
+echo "== static checks"
+bash tests/static/cppcheck.sh
 
 echo "== build and test (release, -Werror)"
 bash scripts/build.sh build
@@ -28,3 +32,6 @@ rm -f /tmp/valgrind-$$.log
 n=$(ls build/test_* | wc -l)
 echo "valgrind: $((n - failed)) passed, $failed failed"
 [ "$failed" -eq 0 ]
+
+echo "== fuzz, short pass (each target ${WC_FUZZ_SECONDS:-7} s; long runs: tests/fuzz/run.sh 600)"
+bash tests/fuzz/run.sh "${WC_FUZZ_SECONDS:-7}"

@@ -286,18 +286,21 @@ char *wc_profile_region(const char *profile)
  * fetch is a small state machine driven by the transport's callbacks (ECS: one GET; IMDSv2: PUT
  * a session token, GET the role, GET its credentials). */
 
-static wc_result parse_json_credentials(const char *body, const char *source, wc_credentials *out,
-                                        wc_error *err)
+wc_result wc_credentials_from_json(const char *body, const char *source, wc_credentials *out,
+                                   wc_error *err)
 {
     json_t *root = json_loads(body, 0, NULL);
     const char *id = json_string_value(json_object_get(root, "AccessKeyId"));
     const char *secret = json_string_value(json_object_get(root, "SecretAccessKey"));
     const char *token = json_string_value(json_object_get(root, "Token"));
-    const char *expiration = json_string_value(json_object_get(root, "Expiration"));
+    json_t *exp = json_object_get(root, "Expiration");
+    const char *expiration = json_string_value(exp);
     wc_result result;
     if (!id || !secret)
         result = wc_error_set(err, WC_ERR_INVALID,
                               "%s: the answer has no AccessKeyId/SecretAccessKey", source);
+    else if (exp && !expiration) /* a number or null: not "never expires" either */
+        result = wc_error_set(err, WC_ERR_INVALID, "%s: Expiration is not a string", source);
     else
         result = fill(out, id, secret, token, source, err);
     if (result == WC_OK && expiration && wc_parse_iso8601(expiration, &out->expiration) != WC_OK) {
@@ -389,7 +392,7 @@ static void ecs_answer(http_provider *p, wc_http_response *resp)
         result = wc_error_set(&err, WC_ERR_IO, "ECS container credentials: %s answered HTTP %ld",
                               p->url, resp->status);
     } else {
-        result = parse_json_credentials(resp->body, "ECS container", &creds, &err);
+        result = wc_credentials_from_json(resp->body, "ECS container", &creds, &err);
     }
     wc_http_response_cleanup(resp);
     http_provider_finish(p, result, &creds, &err);
@@ -499,7 +502,7 @@ static void imds_answer(http_provider *p, wc_http_response *resp)
                                   "EC2 instance metadata: credentials of role %s: HTTP %ld",
                                   p->role, resp->status);
         } else {
-            result = parse_json_credentials(resp->body, "EC2 IMDSv2", &creds, &err);
+            result = wc_credentials_from_json(resp->body, "EC2 IMDSv2", &creds, &err);
         }
         wc_http_response_cleanup(resp);
         http_provider_finish(p, result, &creds, &err);

@@ -99,6 +99,13 @@ int wc_credentials_fetching(const wc_credential_chain *chain);
 /* Abandons the fetch under way, if any: the listener is not called for it. */
 void wc_credentials_cancel(wc_credential_chain *chain);
 
+/* Reads the JSON credentials the ECS container endpoint and EC2 IMDSv2 answer (body
+ * NUL-terminated): AccessKeyId, SecretAccessKey, Token and Expiration (ISO 8601; one that cannot
+ * be read is an error). `source` names them in *out and in errors. On WC_OK, *out is filled:
+ * wc_credentials_cleanup() it. */
+wc_result wc_credentials_from_json(const char *body, const char *source, wc_credentials *out,
+                                   wc_error *err);
+
 /* The region of a profile in the config file, or NULL. Caller frees. */
 char *wc_profile_region(const char *profile);
 

@@ -89,11 +89,12 @@ wc_result wc_item_to_widget(json_t *item, const char *key_name, wc_widget **out,
     /* Sorted names, so that the same item always gives the same widget. */
     size_t n = json_object_size(item), k = 0;
     const char **names = calloc(n ? n : 1, sizeof(*names));
-    const char *name;
-    json_t *value;
     wc_result result = names ? WC_OK : WC_ERR_NOMEM;
-    if (names)
+    if (names) {
+        const char *name;
+        json_t *value;
         json_object_foreach(item, name, value) names[k++] = name;
+    }
     for (size_t i = 1; i < k; i++)
         for (size_t j = i; j > 0 && strcmp(names[j - 1], names[j]) > 0; j--) {
             const char *t = names[j];

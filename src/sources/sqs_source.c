@@ -298,27 +298,17 @@ static int waiting_for_deferred(sqs_source *s)
     return waiting;
 }
 
-static wc_result take(sqs_source *s, wc_message *msg, wc_error *err)
+wc_result wc_sqs_message_read(json_t *m, size_t max_body, wc_message *msg, wc_error *err)
 {
-    json_t *m = json_array_get(s->buffer, s->next++);
-    if (s->next == json_array_size(s->buffer)) {
-        json_decref(s->buffer);
-        s->buffer = NULL;
-        s->next = 0;
-    }
     const char *id = json_string_value(json_object_get(m, "MessageId"));
     const char *body = json_string_value(json_object_get(m, "Body"));
     const char *receipt = json_string_value(json_object_get(m, "ReceiptHandle"));
     const char *count = json_string_value(
         json_object_get(json_object_get(m, "Attributes"), "ApproximateReceiveCount"));
-    if (!id || !body || !receipt) {
-        if (receipt) /* not ours to judge: back it goes, for the queue's own redrive policy */
-            enqueue(s, &s->hides, strdup(receipt), s->visibility_s, 1);
+    if (!id || !body || !receipt)
         return wc_error_set(err, WC_ERR_PARSE,
                             "ReceiveMessage answered a message without MessageId, Body or "
                             "ReceiptHandle");
-    }
-    wc_deferrals_forget(s->deferred, id); /* it came back */
     msg->key = strdup(id);
     msg->handle = strdup(receipt);
     /* Its place: the producer's sequence, else when SQS got it (ties: by message id). */
@@ -341,7 +331,7 @@ static wc_result take(sqs_source *s, wc_message *msg, wc_error *err)
     msg->attempts = times > 1 ? (unsigned)(times - 1) : 0;
     msg->len = strlen(body);
     /* An oversized body is not read as a request, but it is kept: it goes to the dead letters. */
-    msg->too_large = msg->len > s->max_body;
+    msg->too_large = msg->len > max_body;
     msg->body = strdup(body);
     if (!msg->key || !msg->handle || !msg->body) {
         free(msg->handle);
@@ -349,6 +339,26 @@ static wc_result take(sqs_source *s, wc_message *msg, wc_error *err)
         return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     }
     return WC_OK;
+}
+
+static wc_result take(sqs_source *s, wc_message *msg, wc_error *err)
+{
+    json_t *m = json_array_get(s->buffer, s->next++);
+    if (s->next == json_array_size(s->buffer)) {
+        json_decref(s->buffer);
+        s->buffer = NULL;
+        s->next = 0;
+    }
+    wc_result result = wc_sqs_message_read(m, s->max_body, msg, err);
+    if (result == WC_ERR_PARSE) {
+        const char *receipt = json_string_value(json_object_get(m, "ReceiptHandle"));
+        if (receipt) /* not ours to judge: back it goes, for the queue's own redrive policy */
+            enqueue(s, &s->hides, strdup(receipt), s->visibility_s, 1);
+        return result;
+    }
+    /* It came back (MessageId is there: read above). */
+    wc_deferrals_forget(s->deferred, json_string_value(json_object_get(m, "MessageId")));
+    return result;
 }
 
 /* Receives in flight for what the consumer could take (want), beyond what is in the buffer; but

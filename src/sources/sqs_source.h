@@ -35,4 +35,10 @@ typedef struct {
  * error naming it and the AWS error, e.g.  request queue "requests": QueueDoesNotExist: … */
 wc_result wc_sqs_source_open(const wc_sqs_source_config *config, wc_source *out, wc_error *err);
 
+/* Reads one message of a ReceiveMessage answer's "Messages" into msg: MessageId (key), Body,
+ * ReceiptHandle (handle, a new string: the caller frees it), the attempts from the attribute
+ * ApproximateReceiveCount, and too_large when the body is over max_body (kept all the same: it
+ * goes to the dead letters). WC_ERR_PARSE: MessageId, Body or ReceiptHandle is missing. */
+wc_result wc_sqs_message_read(json_t *m, size_t max_body, wc_message *msg, wc_error *err);
+
 #endif

@@ -185,6 +185,40 @@ static void iso8601_garbage_is_an_error_not_never(void **state)
     assert_int_equal(t, 42);
 }
 
+/* Found by fuzz_credentials_json: an Expiration that was not a string (a number, null) was read
+ * as "does not expire", so temporary credentials were used past their end and never fetched
+ * again. */
+static void container_json_expiration_must_be_a_time(void **state)
+{
+    const char *bad[] = {
+        "{\"AccessKeyId\":\"A\",\"SecretAccessKey\":\"s\",\"Expiration\":1700000000}",
+        "{\"AccessKeyId\":\"A\",\"SecretAccessKey\":\"s\",\"Expiration\":null}",
+        "{\"AccessKeyId\":\"A\",\"SecretAccessKey\":\"s\",\"Expiration\":{}}",
+        "{\"AccessKeyId\":\"A\",\"SecretAccessKey\":\"s\",\"Expiration\":\"soon\"}"};
+    wc_credentials c;
+    wc_error err;
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        assert_int_equal(wc_credentials_from_json(bad[i], "ECS container", &c, &err),
+                         WC_ERR_INVALID);
+        assert_non_null(strstr(err.msg, "ECS container: Expiration"));
+    }
+    /* A time, or no Expiration at all (long-term credentials), is read. */
+    assert_int_equal(wc_credentials_from_json("{\"AccessKeyId\":\"A\",\"SecretAccessKey\":\"s\","
+                                              "\"Token\":\"t\",\"Expiration\":"
+                                              "\"2015-08-30T12:36:00Z\"}",
+                                              "ECS container", &c, &err),
+                     WC_OK);
+    assert_int_equal(c.expiration, 1440938160);
+    assert_string_equal(c.session_token, "t");
+    wc_credentials_cleanup(&c);
+    assert_int_equal(wc_credentials_from_json("{\"AccessKeyId\":\"A\",\"SecretAccessKey\":\"s\"}",
+                                              "EC2 IMDSv2", &c, &err),
+                     WC_OK);
+    assert_int_equal(c.expiration, 0);
+    assert_string_equal(c.source, "EC2 IMDSv2");
+    wc_credentials_cleanup(&c);
+}
+
 static void refreshed_ahead_of_expiry_once_not_at_every_call(void **state)
 {
     /* An hour's credentials: five minutes before they expire. */
@@ -223,6 +257,7 @@ int main(void)
         T(credentials_file_path_from_environment),
         cmocka_unit_test(iso8601_with_fractions_and_zones),
         cmocka_unit_test(iso8601_garbage_is_an_error_not_never),
+        cmocka_unit_test(container_json_expiration_must_be_a_time),
         cmocka_unit_test(refreshed_ahead_of_expiry_once_not_at_every_call),
         T(the_chain_fetches_once_for_many_calls),
     };
