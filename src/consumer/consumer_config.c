@@ -77,6 +77,10 @@ const wc_option wc_consumer_options[] = {
      "also append log lines to FILE"},
     {"log-level", NULL, WC_OPT_STRING, "LEVEL", "info", NULL, OFF(log_level),
      "debug, info, warn, error or off"},
+    {"log-format", NULL, WC_OPT_STRING, "FORMAT", "text", NULL, OFF(log_format),
+     "text (key=value) or json (one object a line)"},
+    {"progress-interval", NULL, WC_OPT_UINT, "MS", "10000", NULL, OFF(progress_interval_ms),
+     "a progress line (rate, in flight, totals) this often (0 = none)"},
     {"quiet", "q", WC_OPT_FLAG, NULL, NULL, NULL, OFF(quiet), "no log lines on stderr"},
     {"version", NULL, WC_OPT_FLAG, NULL, NULL, NULL, OFF(version), "print the version and exit"},
     {"help", "h", WC_OPT_FLAG, NULL, NULL, NULL, OFF(help), "print this help and exit"},
@@ -204,6 +208,7 @@ wc_poller_config wc_consumer_poller_config(const wc_consumer_config *c)
         .concurrency = (unsigned)c->concurrency,
         .shutdown_timeout_ms = c->shutdown_timeout_ms,
         .max_outage_ms = c->max_outage_ms,
+        .progress_interval_ms = c->progress_interval_ms,
     };
     return p;
 }
