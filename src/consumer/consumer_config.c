@@ -96,7 +96,9 @@ void wc_consumer_usage(FILE *out)
         "Takes Widget Requests one by one from SOURCE, applies them to STORE and removes them.\n"
         "SOURCE is --request-dir, -rb or -rq; STORE is --widget-dir, -wb or -dwt.\n\n"
         "Options:\n");
-    wc_options_help(wc_consumer_options, out);
+    wc_options_help_env(wc_consumer_options, WC_CONSUMER_ENV_PREFIX, out);
+    fprintf(out, "\nEvery option may also come from its environment variable (the command line "
+                 "wins); a flag's is true or false.\n");
 }
 
 /* The value of a backend's option in the config (NULL when not given). */
@@ -156,7 +158,8 @@ wc_result wc_consumer_config_parse(wc_consumer_config *c, int argc, char **argv,
     memset(c, 0, sizeof(*c));
     const char *pos[8];
     int npos = 0;
-    wc_result result = wc_options_parse(wc_consumer_options, c, argc, argv, pos, 8, &npos, err);
+    wc_result result = wc_options_parse_env(wc_consumer_options, WC_CONSUMER_ENV_PREFIX, c, argc,
+                                            argv, pos, 8, &npos, err);
     if (result != WC_OK || c->help || c->version)
         return result;
     if ((result = apply_positional(c, pos, npos, err)) != WC_OK)

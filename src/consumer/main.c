@@ -8,9 +8,8 @@
 
 #include "aws/client.h"
 #include "common/log.h"
+#include "common/version.h"
 #include "consumer/consumer_config.h"
-
-#define WC_VERSION "0.1.0"
 
 static volatile sig_atomic_t stop_requested;
 static wc_loop *the_loop;
