@@ -36,8 +36,7 @@ typedef struct {
 
 extern const wc_option wc_consumer_options[];
 
-/* Every option may also come from WIDGET_CONSUMER_ + its long name (WIDGET_CONSUMER_CONCURRENCY).
- */
+/* Options also come from WIDGET_CONSUMER_ + the long name: WIDGET_CONSUMER_CONCURRENCY. */
 #define WC_CONSUMER_ENV_PREFIX "WIDGET_CONSUMER_"
 
 /* Parses argv into config: options, then the positional four-parameter form. Checks that exactly
