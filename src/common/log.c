@@ -4,15 +4,21 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <jansson.h>
+
+#define LINE_MAX_BYTES 4096 /* a longer line is cut, and still ends with a newline */
 
 static struct {
     wc_log_level level;
     int fd; /* the log file, -1 when none */
     int to_stderr;
-} logger = {WC_LOG_INFO, -1, 1};
+    wc_log_format format;
+} logger = {WC_LOG_INFO, -1, 1, WC_LOG_TEXT};
 
 static const char *const level_names[] = {"DEBUG", "INFO", "WARN", "ERROR", "OFF"};
 
@@ -75,28 +81,238 @@ static void write_all(int fd, const char *buf, size_t len)
     }
 }
 
-void wc_log(wc_log_level level, const char *fmt, ...)
+wc_result wc_log_format_parse(const char *name, wc_log_format *out, wc_error *err)
 {
-    if (!wc_log_enabled(level))
-        return;
-    char line[2048];
+    if (strcmp(name, "text") == 0)
+        *out = WC_LOG_TEXT;
+    else if (strcmp(name, "json") == 0)
+        *out = WC_LOG_JSON;
+    else
+        return wc_error_set(err, WC_ERR_INVALID, "log format \"%s\" is not text or json", name);
+    return WC_OK;
+}
+
+void wc_log_set_format(wc_log_format format)
+{
+    logger.format = format;
+}
+
+/* A line being built: bytes past the cap are dropped. */
+typedef struct {
+    char buf[LINE_MAX_BYTES];
+    size_t len;
+} line_buf;
+
+static void put(line_buf *l, const char *s, size_t n)
+{
+    size_t room = sizeof(l->buf) - 1 - l->len; /* one byte kept for the newline */
+    if (n > room)
+        n = room;
+    memcpy(l->buf + l->len, s, n);
+    l->len += n;
+}
+
+static void puts_(line_buf *l, const char *s)
+{
+    put(l, s, strlen(s));
+}
+
+/* How many bytes at s form a character that must be escaped in a text line: a C0 control or DEL
+ * (1), a C1 control U+0080..U+009F (2), or U+2028/U+2029, which some readers take as line
+ * breaks (3). 0: none. */
+static size_t unsafe_at(const unsigned char *s)
+{
+    if (s[0] < 0x20 || s[0] == 0x7f)
+        return 1;
+    if (s[0] == 0xc2 && s[1] >= 0x80 && s[1] <= 0x9f)
+        return 2;
+    if (s[0] == 0xe2 && s[1] == 0x80 && (s[2] == 0xa8 || s[2] == 0xa9))
+        return 3;
+    return 0;
+}
+
+/* Appends s with its unsafe characters escaped; with quoting, '"' and '\' too. */
+static void put_escaped(line_buf *l, const char *text, int quoting)
+{
+    const unsigned char *s = (const unsigned char *)text;
+    while (*s) {
+        size_t n = unsafe_at(s);
+        char esc[8];
+        if (n == 1) {
+            if (*s == '\n')
+                puts_(l, "\\n");
+            else if (*s == '\r')
+                puts_(l, "\\r");
+            else if (*s == '\t')
+                puts_(l, "\\t");
+            else {
+                snprintf(esc, sizeof(esc), "\\x%02x", *s);
+                puts_(l, esc);
+            }
+            s++;
+        } else if (n == 2) {
+            snprintf(esc, sizeof(esc), "\\u%04x", s[1]);
+            puts_(l, esc);
+            s += 2;
+        } else if (n == 3) {
+            puts_(l, s[2] == 0xa8 ? "\\u2028" : "\\u2029");
+            s += 3;
+        } else if (quoting && (*s == '"' || *s == '\\')) {
+            esc[0] = '\\';
+            esc[1] = (char)*s++;
+            put(l, esc, 2);
+        } else {
+            put(l, (const char *)s++, 1);
+        }
+    }
+}
+
+/* Whether a value can be written bare in a text line: not empty, no blank, quote, backslash,
+ * '=' or unsafe character. */
+static int plain(const char *text)
+{
+    const unsigned char *s = (const unsigned char *)text;
+    if (!*s)
+        return 0;
+    for (; *s; s++)
+        if (*s == ' ' || *s == '"' || *s == '\\' || *s == '=' || unsafe_at(s))
+            return 0;
+    return 1;
+}
+
+static void put_time_level(line_buf *l, wc_log_level level)
+{
     struct timespec ts;
     struct tm tm;
     clock_gettime(CLOCK_REALTIME, &ts);
     gmtime_r(&ts.tv_sec, &tm);
-    int n = snprintf(line, sizeof(line), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %-5s ",
-                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                     ts.tv_nsec / 1000000L, level_names[level]);
+    char head[64];
+    int n = snprintf(head, sizeof(head), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900,
+                     tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                     ts.tv_nsec / 1000000L);
+    put(l, head, (size_t)n);
+    if (logger.format == WC_LOG_TEXT) {
+        n = snprintf(head, sizeof(head), " %-5s ", level_names[level]);
+        put(l, head, (size_t)n);
+    }
+}
+
+static void emit(line_buf *l)
+{
+    l->buf[l->len++] = '\n';
+    if (logger.to_stderr)
+        write_all(STDERR_FILENO, l->buf, l->len);
+    if (logger.fd >= 0)
+        write_all(logger.fd, l->buf, l->len);
+}
+
+/* A JSON string of text: as it is when it is UTF-8, else with every byte over 0x7f as '?' (jansson
+ * takes only UTF-8). */
+static json_t *json_text(const char *text)
+{
+    json_t *j = json_string(text);
+    if (j)
+        return j;
+    char *copy = strdup(text);
+    if (!copy)
+        return NULL;
+    for (char *c = copy; *c; c++)
+        if ((unsigned char)*c > 0x7f)
+            *c = '?';
+    j = json_string(copy);
+    free(copy);
+    return j;
+}
+
+/* The JSON line: time, level, msg, then the fields. Falls back to the text line when out of
+ * memory. */
+static int emit_json(wc_log_level level, const char *msg, const wc_log_field *fields, size_t n)
+{
+    line_buf *l = malloc(sizeof(*l));
+    json_t *o = json_object();
+    if (!l || !o) {
+        free(l);
+        json_decref(o);
+        return -1;
+    }
+    l->len = 0;
+    put_time_level(l, level);
+    l->buf[l->len] = '\0';
+    json_object_set_new(o, "time", json_string(l->buf));
+    json_object_set_new(o, "level", json_string(level_names[level]));
+    if (msg)
+        json_object_set_new(o, "msg", json_text(msg));
+    for (size_t i = 0; i < n; i++) {
+        const wc_log_field *f = &fields[i];
+        if (f->kind == WC_LF_UINT)
+            json_object_set_new(o, f->key, json_integer((json_int_t)f->u));
+        else if (f->kind == WC_LF_REAL)
+            json_object_set_new(o, f->key, json_real(f->d));
+        else if (f->s)
+            json_object_set_new(o, f->key, json_text(f->s));
+    }
+    char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
+    json_decref(o);
+    if (!text) {
+        free(l);
+        return -1;
+    }
+    l->len = 0;
+    puts_(l, text);
+    free(text);
+    emit(l);
+    free(l);
+    return 0;
+}
+
+void wc_log_fields(wc_log_level level, const char *msg, const wc_log_field *fields, size_t n)
+{
+    if (!wc_log_enabled(level))
+        return;
+    if (logger.format == WC_LOG_JSON && emit_json(level, msg, fields, n) == 0)
+        return;
+    line_buf l;
+    l.len = 0;
+    put_time_level(&l, level);
+    const char *sep = "";
+    if (msg) {
+        put_escaped(&l, msg, 0);
+        sep = " ";
+    }
+    for (size_t i = 0; i < n; i++) {
+        const wc_log_field *f = &fields[i];
+        char num[64];
+        if ((f->kind == WC_LF_STR || f->kind == WC_LF_QUOTED) && !f->s)
+            continue;
+        puts_(&l, sep);
+        sep = " ";
+        puts_(&l, f->key);
+        puts_(&l, "=");
+        if (f->kind == WC_LF_UINT) {
+            snprintf(num, sizeof(num), "%llu", (unsigned long long)f->u);
+            puts_(&l, num);
+        } else if (f->kind == WC_LF_REAL) {
+            snprintf(num, sizeof(num), "%.*f", (int)f->u, f->d);
+            puts_(&l, num);
+        } else if (f->kind == WC_LF_STR && plain(f->s)) {
+            puts_(&l, f->s);
+        } else {
+            puts_(&l, "\"");
+            put_escaped(&l, f->s, 1);
+            puts_(&l, "\"");
+        }
+    }
+    emit(&l);
+}
+
+void wc_log(wc_log_level level, const char *fmt, ...)
+{
+    if (!wc_log_enabled(level))
+        return;
+    char msg[2048];
     va_list ap;
     va_start(ap, fmt);
-    int m = vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    size_t len = (size_t)n + (m < 0 ? 0 : (size_t)m);
-    if (len > sizeof(line) - 2)
-        len = sizeof(line) - 2; /* a cut line still ends with a newline */
-    line[len++] = '\n';
-    if (logger.to_stderr)
-        write_all(STDERR_FILENO, line, len);
-    if (logger.fd >= 0)
-        write_all(logger.fd, line, len);
+    wc_log_fields(level, msg, NULL, 0);
 }

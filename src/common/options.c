@@ -1,8 +1,10 @@
 #include "common/options.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 wc_result wc_parse_uint(const char *text, uint64_t *out)
 {
@@ -51,16 +53,61 @@ static const wc_option *find_option(const wc_option *table, const char *arg, siz
     return NULL;
 }
 
+/* The program's variable of an option (see wc_options_parse_env); "" when it has none. */
+static void env_name(const char *prefix, const wc_option *o, char *out, size_t cap)
+{
+    out[0] = '\0';
+    if (!prefix || strcmp(o->long_name, "help") == 0 || strcmp(o->long_name, "version") == 0)
+        return;
+    size_t n = (size_t)snprintf(out, cap, "%s%s", prefix, o->long_name);
+    for (size_t i = strlen(prefix); i < n && i < cap; i++)
+        out[i] = out[i] == '-' ? '_' : (char)toupper((unsigned char)out[i]);
+}
+
+static wc_result set_flag_from_env(const wc_option *o, void *config, const char *var,
+                                   const char *value, wc_error *err)
+{
+    static const char *const yes[] = {"1", "true", "yes", "on"};
+    static const char *const no[] = {"0", "false", "no", "off"};
+    for (size_t i = 0; i < 4; i++) {
+        if (strcasecmp(value, yes[i]) == 0 || strcasecmp(value, no[i]) == 0) {
+            *(int *)((char *)config + o->offset) = strcasecmp(value, yes[i]) == 0;
+            return WC_OK;
+        }
+    }
+    return wc_error_set(err, WC_ERR_INVALID, "%s: \"%s\" is not true or false", var, value);
+}
+
 wc_result wc_options_parse(const wc_option *table, void *config, int argc, char **argv,
                            const char **positional, int max_positional, int *npositional,
                            wc_error *err)
 {
+    return wc_options_parse_env(table, NULL, config, argc, argv, positional, max_positional,
+                                npositional, err);
+}
+
+wc_result wc_options_parse_env(const wc_option *table, const char *env_prefix, void *config,
+                               int argc, char **argv, const char **positional, int max_positional,
+                               int *npositional, wc_error *err)
+{
     *npositional = 0;
     for (const wc_option *o = table; o->long_name; o++) {
-        const char *env = o->env ? getenv(o->env) : NULL;
+        char own[128];
+        env_name(env_prefix, o, own, sizeof(own));
+        const char *var = own;
+        const char *env = own[0] ? getenv(own) : NULL;
+        if (!env || !*env) {
+            var = o->env;
+            env = o->env ? getenv(o->env) : NULL;
+        }
+        if (env && *env && o->type == WC_OPT_FLAG) {
+            if (set_flag_from_env(o, config, var, env, err) != WC_OK)
+                return WC_ERR_INVALID;
+            continue;
+        }
         const char *value = (env && *env) ? env : o->default_value;
         if (value && o->type != WC_OPT_FLAG &&
-            set_value(o, config, value, env ? o->env : o->long_name, err) != WC_OK)
+            set_value(o, config, value, (env && *env) ? var : o->long_name, err) != WC_OK)
             return WC_ERR_INVALID;
     }
     int only_positional = 0;
@@ -104,7 +151,14 @@ wc_result wc_options_parse(const wc_option *table, void *config, int argc, char 
 
 void wc_options_help(const wc_option *table, FILE *out)
 {
+    wc_options_help_env(table, NULL, out);
+}
+
+void wc_options_help_env(const wc_option *table, const char *env_prefix, FILE *out)
+{
     for (const wc_option *o = table; o->long_name; o++) {
+        char own[128];
+        env_name(env_prefix, o, own, sizeof(own));
         char forms[96];
         if (o->short_name)
             snprintf(forms, sizeof(forms), "-%s, --%s%s%s", o->short_name, o->long_name,
@@ -115,8 +169,8 @@ void wc_options_help(const wc_option *table, FILE *out)
         fprintf(out, "  %-40s %s", forms, o->help);
         if (o->default_value && *o->default_value)
             fprintf(out, " (default: %s)", o->default_value);
-        if (o->env)
-            fprintf(out, " [env %s]", o->env);
+        if (own[0] || o->env)
+            fprintf(out, " [env %s%s%s]", own, own[0] && o->env ? ", " : "", o->env ? o->env : "");
         fputc('\n', out);
     }
 }

@@ -84,6 +84,10 @@ const wc_option wc_consumer_options[] = {
      "also append log lines to FILE"},
     {"log-level", NULL, WC_OPT_STRING, "LEVEL", "info", NULL, OFF(log_level),
      "debug, info, warn, error or off"},
+    {"log-format", NULL, WC_OPT_STRING, "FORMAT", "text", NULL, OFF(log_format),
+     "text (key=value) or json (one object a line)"},
+    {"progress-interval", NULL, WC_OPT_UINT, "MS", "10000", NULL, OFF(progress_interval_ms),
+     "a progress line (rate, in flight, totals) this often (0 = none)"},
     {"quiet", "q", WC_OPT_FLAG, NULL, NULL, NULL, OFF(quiet), "no log lines on stderr"},
     {"version", NULL, WC_OPT_FLAG, NULL, NULL, NULL, OFF(version), "print the version and exit"},
     {"help", "h", WC_OPT_FLAG, NULL, NULL, NULL, OFF(help), "print this help and exit"},
@@ -99,7 +103,9 @@ void wc_consumer_usage(FILE *out)
         "Takes Widget Requests one by one from SOURCE, applies them to STORE and removes them.\n"
         "SOURCE is --request-dir, -rb or -rq; STORE is --widget-dir, -wb or -dwt.\n\n"
         "Options:\n");
-    wc_options_help(wc_consumer_options, out);
+    wc_options_help_env(wc_consumer_options, WC_CONSUMER_ENV_PREFIX, out);
+    fprintf(out, "\nEvery option may also come from its environment variable (the command line "
+                 "wins); a flag's is true or false.\n");
 }
 
 /* The value of a backend's option in the config (NULL when not given). */
@@ -159,7 +165,8 @@ wc_result wc_consumer_config_parse(wc_consumer_config *c, int argc, char **argv,
     memset(c, 0, sizeof(*c));
     const char *pos[8];
     int npos = 0;
-    wc_result result = wc_options_parse(wc_consumer_options, c, argc, argv, pos, 8, &npos, err);
+    wc_result result = wc_options_parse_env(wc_consumer_options, WC_CONSUMER_ENV_PREFIX, c, argc,
+                                            argv, pos, 8, &npos, err);
     if (result != WC_OK || c->help || c->version)
         return result;
     if ((result = apply_positional(c, pos, npos, err)) != WC_OK)
@@ -215,6 +222,7 @@ wc_poller_config wc_consumer_poller_config(const wc_consumer_config *c)
         .shutdown_timeout_ms = c->shutdown_timeout_ms,
         .max_outage_ms = c->max_outage_ms,
         .classic_order = strcmp(c->order, "classic") == 0,
+        .progress_interval_ms = c->progress_interval_ms,
     };
     return p;
 }

@@ -29,11 +29,15 @@ typedef struct {
     uint64_t max_runtime_ms, queue_wait_s, queue_visibility_s;
     uint64_t poll_interval_ms, max_empty_polls, max_requests, max_attempts, retry_delay_ms;
     uint64_t max_request_bytes, concurrency, shutdown_timeout_ms, max_outage_ms, tombstone_ttl_s;
-    const char *log_file, *log_level, *shard, *order;
+    uint64_t progress_interval_ms;
+    const char *log_file, *log_level, *log_format, *shard, *order;
     int quiet, durable, help, version;
 } wc_consumer_config;
 
 extern const wc_option wc_consumer_options[];
+
+/* Options also come from WIDGET_CONSUMER_ + the long name: WIDGET_CONSUMER_CONCURRENCY. */
+#define WC_CONSUMER_ENV_PREFIX "WIDGET_CONSUMER_"
 
 /* Parses argv into config: options, then the positional four-parameter form. Checks that exactly
  * one source and one store are named and that they are built. WC_ERR_INVALID with a one-line

@@ -8,9 +8,8 @@
 
 #include "aws/client.h"
 #include "common/log.h"
+#include "common/version.h"
 #include "consumer/consumer_config.h"
-
-#define WC_VERSION "0.1.0"
 
 static volatile sig_atomic_t stop_requested;
 static wc_loop *the_loop;
@@ -62,6 +61,12 @@ int main(int argc, char **argv)
         fprintf(stderr, "widget-consumer: --log-level: %s\n", err.msg);
         return 2;
     }
+    wc_log_format format;
+    if (wc_log_format_parse(config.log_format, &format, &err) != WC_OK) {
+        fprintf(stderr, "widget-consumer: --log-format: %s\n", err.msg);
+        return 2;
+    }
+    wc_log_set_format(format);
     wc_log_to_stderr(!config.quiet);
     if (wc_log_open(level, config.log_file, &err) != WC_OK) {
         fprintf(stderr, "widget-consumer: %s\n", err.msg);

@@ -74,6 +74,9 @@ typedef struct pipeline {
     uint64_t empty_in_a_row;
     outage store_down, source_down, dead_down; /* the store, receiving, dead-lettering */
     uint64_t started_ms, stop_ms, busy_since_ns;
+    wc_timer progress;          /* the next progress line */
+    uint64_t progress_ms;       /* when the last one was written (or the start) */
+    uint64_t progress_finished; /* requests finished by then */
     int done;
     wc_result result;
     wc_error *err;
@@ -215,25 +218,32 @@ static void conclude_dead_letter(pipeline *p, job *j)
         p->finished++;
         if (j->why == GIVEN_UP) {
             p->stats->warnings++;
-            wc_warn("request=%s requestId=%s widgetId=%s type=%s outcome=warning ms=%.3f "
-                    "reason=\"widget not found after %u attempts; moved to dead letters\"",
-                    j->msg.key, req->request_id, req->widget_id, wc_request_type_name(req->type),
-                    ms_since(j->t0), j->msg.attempts + 1);
+            char reason[96];
+            snprintf(reason, sizeof(reason),
+                     "widget not found after %u attempts; moved to dead letters",
+                     j->msg.attempts + 1);
+            wc_log_kv(WC_LOG_WARN, NULL, WC_LF_S("request", j->msg.key),
+                      WC_LF_S("requestId", req->request_id), WC_LF_S("widgetId", req->widget_id),
+                      WC_LF_S("type", wc_request_type_name(req->type)),
+                      WC_LF_S("outcome", "warning"), WC_LF_MS("ms", ms_since(j->t0)),
+                      WC_LF_Q("reason", reason));
         } else {
             p->stats->dead_lettered++;
-            wc_errorlog("request=%s outcome=dead-lettered ms=%.3f reason=\"%s\"", j->msg.key,
-                        ms_since(j->t0), j->reason);
+            wc_log_kv(WC_LOG_ERROR, NULL, WC_LF_S("request", j->msg.key),
+                      WC_LF_S("outcome", "dead-lettered"), WC_LF_MS("ms", ms_since(j->t0)),
+                      WC_LF_Q("reason", j->reason));
         }
         unhold(p, j);
     } else if (j->result == WC_ERR_BUSY) { /* handed back to the queue's own redrive policy */
-        wc_errorlog("request=%s outcome=left-to-redrive-policy reason=\"%s\"", j->msg.key,
-                    j->reason);
+        wc_log_kv(WC_LOG_ERROR, NULL, WC_LF_S("request", j->msg.key),
+                  WC_LF_S("outcome", "left-to-redrive-policy"), WC_LF_Q("reason", j->reason));
         p->stats->redriven++;
     } else {
         /* It stays in the source and comes back; a dead-letter location that keeps failing is an
          * outage of the source. */
         p->stats->failed++;
-        wc_errorlog("request=%s outcome=failed error=\"%s\"", j->msg.key, j->err.msg);
+        wc_log_kv(WC_LOG_ERROR, NULL, WC_LF_S("request", j->msg.key), WC_LF_S("outcome", "failed"),
+                  WC_LF_Q("error", j->err.msg));
         p->receive_at =
             wc_loop_now(p->loop) + failing(p, &p->dead_down, "dead-letter location", &j->err);
     }
@@ -261,7 +271,8 @@ static uint64_t put_back(pipeline *p, job *j, uint64_t delay)
     wc_deferrals_defer(p->behind, req->widget_id, held, until);
     wc_error err;
     if (p->source->ops->defer(p->source->self, &j->msg, delay, &err) != WC_OK)
-        wc_errorlog("request=%s could not be deferred: %s", j->msg.key, err.msg);
+        wc_log_kv(WC_LOG_ERROR, "could not defer a request", WC_LF_S("request", j->msg.key),
+                  WC_LF_Q("error", err.msg));
     return delay;
 }
 
@@ -288,17 +299,19 @@ static void conclude(pipeline *p, job *j)
         /* The line first, then the removal: a crash between them means a redelivery and a
          * second line, never a request gone without its line. */
         if (j->result == WC_OK)
-            wc_info("request=%s requestId=%s widgetId=%s type=%s outcome=applied ms=%.3f", msg->key,
-                    req->request_id, req->widget_id, type, ms_since(j->t0));
-        else
-            wc_info("request=%s requestId=%s widgetId=%s type=%s outcome=%s ms=%.3f "
-                    "reason=\"%s\"",
-                    msg->key, req->request_id, req->widget_id, type, wc_result_name(j->result),
-                    ms_since(j->t0), j->err.msg);
+            wc_log_kv(WC_LOG_INFO, NULL, WC_LF_S("request", msg->key),
+                      WC_LF_S("requestId", req->request_id), WC_LF_S("widgetId", req->widget_id),
+                      WC_LF_S("type", type), WC_LF_S("outcome", "applied"),
+                      WC_LF_MS("ms", ms_since(j->t0)));
+        else /* superseded, already-applied */
+            wc_log_kv(WC_LOG_INFO, NULL, WC_LF_S("request", msg->key),
+                      WC_LF_S("requestId", req->request_id), WC_LF_S("widgetId", req->widget_id),
+                      WC_LF_S("type", type), WC_LF_S("outcome", wc_result_name(j->result)),
+                      WC_LF_MS("ms", ms_since(j->t0)), WC_LF_Q("reason", j->err.msg));
         wc_error ack_err;
         if (source->ops->ack(source->self, msg, &ack_err) != WC_OK)
-            wc_warn("request=%s applied but not removed from the source: %s", msg->key,
-                    ack_err.msg);
+            wc_log_kv(WC_LOG_WARN, "applied but not removed from the source",
+                      WC_LF_S("request", msg->key), WC_LF_Q("error", ack_err.msg));
         if (j->result == WC_OK)
             p->stats->applied++;
         else if (j->result == WC_SUPERSEDED)
@@ -311,12 +324,13 @@ static void conclude(pipeline *p, job *j)
                (j->result == WC_ERR_NOT_FOUND && msg->attempts + 1 < config->max_attempts)) {
         uint64_t delay = put_back(p, j, wc_retry_delay_ms(config->retry_delay_ms, msg->attempts));
         p->stats->deferred++;
-        wc_info("request=%s requestId=%s widgetId=%s type=%s outcome=deferred attempt=%u "
-                "retry_ms=%llu ms=%.3f%s",
-                msg->key, req->request_id, req->widget_id, type, msg->attempts + 1,
-                (unsigned long long)delay, ms_since(j->t0),
-                j->result == WC_ERR_BUSY ? " reason=\"behind an earlier request of its widget\""
-                                         : "");
+        wc_log_kv(
+            WC_LOG_INFO, NULL, WC_LF_S("request", msg->key), WC_LF_S("requestId", req->request_id),
+            WC_LF_S("widgetId", req->widget_id), WC_LF_S("type", type),
+            WC_LF_S("outcome", "deferred"), WC_LF_U("attempt", msg->attempts + 1),
+            WC_LF_U("retry_ms", delay), WC_LF_MS("ms", ms_since(j->t0)),
+            WC_LF_Q("reason",
+                    j->result == WC_ERR_BUSY ? "behind an earlier request of its widget" : NULL));
     } else if (j->result == WC_ERR_NOT_FOUND) {
         char *reason = malloc(WC_ERROR_MAX + 64);
         if (reason)
@@ -347,10 +361,11 @@ static void conclude(pipeline *p, job *j)
         }
         put_back(p, j, delay);
         p->stats->failed++;
-        wc_errorlog("request=%s requestId=%s widgetId=%s type=%s outcome=failed attempt=%u "
-                    "retry_ms=%llu ms=%.3f error=\"%s\"",
-                    msg->key, req->request_id, req->widget_id, type, msg->attempts + 1,
-                    (unsigned long long)delay, ms_since(j->t0), j->err.msg);
+        wc_log_kv(WC_LOG_ERROR, NULL, WC_LF_S("request", msg->key),
+                  WC_LF_S("requestId", req->request_id), WC_LF_S("widgetId", req->widget_id),
+                  WC_LF_S("type", type), WC_LF_S("outcome", "failed"),
+                  WC_LF_U("attempt", msg->attempts + 1), WC_LF_U("retry_ms", delay),
+                  WC_LF_MS("ms", ms_since(j->t0)), WC_LF_Q("error", j->err.msg));
     }
     drop(p, j);
 }
@@ -436,6 +451,24 @@ static wc_result take(pipeline *p, wc_message *msg)
     return WC_OK;
 }
 
+/* The progress line of a long run: rate since the last one, in hand, totals. */
+static void progress(void *ctx)
+{
+    pipeline *p = ctx;
+    const wc_poller_stats *st = p->stats;
+    uint64_t now = wc_loop_now(p->loop);
+    double secs = (double)(now - p->progress_ms) / 1000.0;
+    double rate = secs > 0 ? (double)(p->finished - p->progress_finished) / secs : 0.0;
+    wc_log_kv(WC_LOG_INFO, "progress", WC_LF_R("rate_per_s", rate, 1),
+              WC_LF_U("in_flight", p->in_flight + p->ending), WC_LF_U("waiting", p->waiting),
+              WC_LF_U("applied", st->applied), WC_LF_U("warnings", st->warnings),
+              WC_LF_U("dead_lettered", st->dead_lettered), WC_LF_U("deferred", st->deferred),
+              WC_LF_U("failed", st->failed));
+    p->progress_ms = now;
+    p->progress_finished = p->finished;
+    wc_loop_timer_start(p->loop, &p->progress, p->config->progress_interval_ms, progress, p);
+}
+
 /* --- the step: conclude, start, stop, receive --- */
 
 /* At a stop: what was received but not started goes back to the source. */
@@ -447,9 +480,11 @@ static void hand_back_waiting(pipeline *p)
             continue;
         wc_error err;
         if (p->source->ops->release(p->source->self, &j->msg, &err) != WC_OK)
-            wc_errorlog("request=%s could not be handed back: %s", j->msg.key, err.msg);
+            wc_log_kv(WC_LOG_ERROR, "could not hand a request back", WC_LF_S("request", j->msg.key),
+                      WC_LF_Q("error", err.msg));
         else
-            wc_info("request=%s requestId=%s outcome=handed-back", j->msg.key, j->req->request_id);
+            wc_log_kv(WC_LOG_INFO, NULL, WC_LF_S("request", j->msg.key),
+                      WC_LF_S("requestId", j->req->request_id), WC_LF_S("outcome", "handed-back"));
         p->stats->released++;
         p->waiting--;
         drop(p, j);
@@ -625,6 +660,9 @@ wc_result wc_poller_run(const wc_poller_config *config, wc_source *source, wc_st
     if (source->ops->set_notify)
         source->ops->set_notify(source->self, on_source_news, &p);
     p.started_ms = wc_loop_now(loop);
+    p.progress_ms = p.started_ms;
+    if (cfg.progress_interval_ms)
+        wc_loop_timer_start(loop, &p.progress, cfg.progress_interval_ms, progress, &p);
     kick(&p);
     while (!p.done) {
         wc_loop_turn(loop, -1);
@@ -635,6 +673,7 @@ wc_result wc_poller_run(const wc_poller_config *config, wc_source *source, wc_st
         stats->busy_ns += wc_monotonic_ns() - p.busy_since_ns;
     wc_loop_timer_stop(loop, &p.step);
     wc_loop_timer_stop(loop, &p.later);
+    wc_loop_timer_stop(loop, &p.progress);
     if (source->ops->set_notify)
         source->ops->set_notify(source->self, NULL, NULL);
     /* Whatever is still in hand (the shutdown timeout) stays in the source: calls still under

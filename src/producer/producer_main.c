@@ -16,6 +16,7 @@
 #include "common/fsutil.h"
 #include "common/log.h"
 #include "common/options.h"
+#include "common/version.h"
 #include "producer/generator.h"
 
 typedef struct {
@@ -23,7 +24,7 @@ typedef struct {
     const char *profile, *region, *endpoint_url;
     const char *swapped_file, *request_log;
     uint64_t max_requests, delay_ms, disorder;
-    int quiet, help, reverse;
+    int quiet, help, reverse, version;
 } producer_config;
 
 #define OFF(f) offsetof(producer_config, f)
@@ -59,6 +60,7 @@ static const wc_option producer_options[] = {
     {"request-log", NULL, WC_OPT_STRING, "FILE", NULL, NULL, OFF(request_log),
      "also write every request, one JSON a line in the order delivered, to FILE"},
     {"quiet", "q", WC_OPT_FLAG, NULL, NULL, NULL, OFF(quiet), "no summary line"},
+    {"version", NULL, WC_OPT_FLAG, NULL, NULL, NULL, OFF(version), "print the version and exit"},
     {"help", "h", WC_OPT_FLAG, NULL, NULL, NULL, OFF(help), "print this help and exit"},
     WC_OPTIONS_END,
 };
@@ -232,14 +234,21 @@ int main(int argc, char **argv)
     wc_error err;
     const char *pos[1];
     int npos = 0;
-    if (wc_options_parse(producer_options, &c, argc, argv, pos, 0, &npos, &err) != WC_OK) {
+    if (wc_options_parse_env(producer_options, "WIDGET_PRODUCER_", &c, argc, argv, pos, 0, &npos,
+                             &err) != WC_OK) {
         fprintf(stderr, "widget-producer: %s\n", err.msg);
         return 2;
     }
     if (c.help) {
         printf("Usage: widget-producer --request-dir DIR | -rb BUCKET | -rq QUEUE [options]\n"
                "Writes Widget Requests: about 86%% create, 10%% update, 4%% delete.\n\nOptions:\n");
-        wc_options_help(producer_options, stdout);
+        wc_options_help_env(producer_options, "WIDGET_PRODUCER_", stdout);
+        printf("\nEvery option may also come from its environment variable (the command line "
+               "wins).\n");
+        return 0;
+    }
+    if (c.version) {
+        printf("widget-producer %s\n", WC_VERSION);
         return 0;
     }
     if (!!c.request_dir + !!c.request_bucket + !!c.request_queue != 1) {

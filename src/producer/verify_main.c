@@ -7,6 +7,7 @@
 
 #include "common/log.h"
 #include "common/options.h"
+#include "common/version.h"
 #include "producer/verify.h"
 #include "aws/client.h"
 #include "stores/registry.h"
@@ -14,7 +15,7 @@
 typedef struct {
     const char *widget_dir, *widget_bucket, *widget_table, *expected, *key_prefix, *table_key;
     const char *profile, *region, *endpoint_url, *ignore_file;
-    int help;
+    int help, version;
 } verify_config;
 
 #define OFF(f) offsetof(verify_config, f)
@@ -39,6 +40,7 @@ static const wc_option verify_options[] = {
     {"ignore-data-of", NULL, WC_OPT_STRING, "FILE", NULL, NULL, OFF(ignore_file),
      "widget ids (one a line, as widget-producer --swapped writes them) whose data is not "
      "compared, only their presence"},
+    {"version", NULL, WC_OPT_FLAG, NULL, NULL, NULL, OFF(version), "print the version and exit"},
     {"help", "h", WC_OPT_FLAG, NULL, NULL, NULL, OFF(help), "print this help and exit"},
     WC_OPTIONS_END,
 };
@@ -79,7 +81,8 @@ int main(int argc, char **argv)
     wc_error err;
     const char *pos[1];
     int npos = 0;
-    if (wc_options_parse(verify_options, &c, argc, argv, pos, 0, &npos, &err) != WC_OK) {
+    if (wc_options_parse_env(verify_options, "WIDGET_VERIFY_", &c, argc, argv, pos, 0, &npos,
+                             &err) != WC_OK) {
         fprintf(stderr, "widget-verify: %s\n", err.msg);
         return 2;
     }
@@ -88,7 +91,13 @@ int main(int argc, char **argv)
                "[options]\n"
                "Exit status: 0 the store equals the expected state, 1 it differs, 2 usage or "
                "read errors.\n\nOptions:\n");
-        wc_options_help(verify_options, stdout);
+        wc_options_help_env(verify_options, "WIDGET_VERIFY_", stdout);
+        printf("\nEvery option may also come from its environment variable (the command line "
+               "wins).\n");
+        return 0;
+    }
+    if (c.version) {
+        printf("widget-verify %s\n", WC_VERSION);
         return 0;
     }
     const wc_store_backend *backend = NULL;

@@ -613,6 +613,23 @@ static wc_result resolve(wc_aws *aws, const char *what, const char *queue, char 
     return result == WC_OK ? WC_OK : wc_aws_resource_error(err, result, what, queue, &aerr, &e);
 }
 
+/* Whether two queue URLs name one queue: the same path (/account/name), whatever the host
+ * (sqs.us-east-1.amazonaws.com, queue.amazonaws.com, a proxy in front of a stand-in). */
+static int same_queue(const char *a, const char *b)
+{
+    const char *pa = strstr(a, "://"), *pb = strstr(b, "://");
+    pa = pa ? strchr(pa + 3, '/') : NULL;
+    pb = pb ? strchr(pb + 3, '/') : NULL;
+    if (!pa || !pb)
+        return strcmp(a, b) == 0;
+    size_t la = strlen(pa), lb = strlen(pb);
+    while (la > 1 && pa[la - 1] == '/')
+        la--;
+    while (lb > 1 && pb[lb - 1] == '/')
+        lb--;
+    return la == lb && strncmp(pa, pb, la) == 0;
+}
+
 wc_result wc_sqs_source_open(const wc_sqs_source_config *c, wc_source *out, wc_error *err)
 {
     sqs_source *s = calloc(1, sizeof(*s));
@@ -634,6 +651,13 @@ wc_result wc_sqs_source_open(const wc_sqs_source_config *c, wc_source *out, wc_e
     s->max_receives = ulen > 5 && strcmp(s->url + ulen - 5, ".fifo") == 0 ? MAX_RECEIVES : 1;
     if (result == WC_OK && c->dead_letter_queue)
         result = resolve(c->aws, "dead-letter queue", c->dead_letter_queue, &s->dead_url, err);
+    /* A dead letter sent to the request queue comes back as a request, fails again and goes round
+     * for ever (once 598,000 times in 10 minutes). */
+    if (result == WC_OK && c->dead_letter_queue && same_queue(s->url, s->dead_url))
+        result = wc_error_set(err, WC_ERR_INVALID,
+                              "--dead-letter-queue \"%s\" is the request queue itself (%s): bad "
+                              "requests would come back as requests for ever; name another queue",
+                              c->dead_letter_queue, s->url);
     if (result == WC_OK && !c->dead_letter_queue) {
         char *policy = NULL;
         wc_aws_error aerr;

@@ -32,7 +32,9 @@ typedef struct {
 } wc_sqs_source_config;
 
 /* Opens the source, resolving the queue (and dead-letter queue): a missing one is a one-line
- * error naming it and the AWS error, e.g.  request queue "requests": QueueDoesNotExist: … */
+ * error naming it and the AWS error, e.g.  request queue "requests": QueueDoesNotExist: …
+ * A dead-letter queue that is the request queue itself (by name or URL, whatever the URL's host)
+ * is refused: WC_ERR_INVALID. */
 wc_result wc_sqs_source_open(const wc_sqs_source_config *config, wc_source *out, wc_error *err);
 
 /* Reads one message of a ReceiveMessage answer's "Messages" into msg: MessageId (key), Body,

@@ -25,6 +25,13 @@ start_error "missing queue" 'widget-consumer: request queue "nosuch-queue": Queu
   -rq nosuch-queue -dwt "$RUN-widgets"
 start_error "missing dead-letter queue" 'widget-consumer: dead-letter queue "nosuch-dlq": QueueDoesNotExist' \
   -rq "$RUN-q" --dead-letter-queue nosuch-dlq -dwt "$RUN-widgets"
+# Issue 9: the request queue as its own dead-letter queue, by name or by its URL: refused before
+# anything is received (a URL of another host is a unit test: fauxqs knows its own URLs only).
+for dlq in "$RUN-q" "$url"; do
+  start_error "dead-letter queue = request queue ($dlq)" \
+    "widget-consumer: --dead-letter-queue \"$dlq\" is the request queue itself (" \
+    -rq "$RUN-q" --dead-letter-queue "$dlq" -dwt "$RUN-widgets"
+done
 start_error "missing table" 'widget-consumer: widget table "nosuch-table": ResourceNotFoundException: ' \
   -rq "$RUN-q" -dwt nosuch-table
 mk_table "$RUN-other-key" widgetId

@@ -130,6 +130,106 @@ static void parse_uint_is_strict(void **state)
     assert_int_equal(wc_parse_uint("99999999999999999999999", &v), WC_ERR_INVALID);
 }
 
+typedef struct {
+    const char *bucket, *region;
+    uint64_t runtime;
+    int quiet, help;
+} pcfg;
+
+static const wc_option ptable[] = {
+    {"request-bucket", "rb", WC_OPT_STRING, "BUCKET", NULL, NULL, offsetof(pcfg, bucket), "b"},
+    {"region", "r", WC_OPT_STRING, "REGION", "us-east-1", "WC_TEST_REGION", offsetof(pcfg, region),
+     "r"},
+    {"max-runtime", "mrt", WC_OPT_UINT, "MS", "0", NULL, offsetof(pcfg, runtime), "m"},
+    {"quiet", "q", WC_OPT_FLAG, NULL, NULL, NULL, offsetof(pcfg, quiet), "q"},
+    {"help", "h", WC_OPT_FLAG, NULL, NULL, NULL, offsetof(pcfg, help), "h"},
+    WC_OPTIONS_END,
+};
+
+static wc_result pparse(pcfg *c, wc_error *err, char **argv)
+{
+    int argc = 0, n;
+    const char *pos[4];
+    while (argv[argc])
+        argc++;
+    memset(c, 0, sizeof(*c));
+    return wc_options_parse_env(ptable, "WC_T_", c, argc, argv, pos, 4, &n, err);
+}
+
+static void clear_program_env(void)
+{
+    unsetenv("WC_T_REQUEST_BUCKET");
+    unsetenv("WC_T_REGION");
+    unsetenv("WC_TEST_REGION");
+    unsetenv("WC_T_MAX_RUNTIME");
+    unsetenv("WC_T_QUIET");
+    unsetenv("WC_T_HELP");
+}
+
+/* Every option from PREFIX + its long name; then the option's own variable; argv wins. */
+static void every_option_from_the_program_environment(void **state)
+{
+    pcfg c;
+    wc_error err;
+    clear_program_env();
+    setenv("WC_T_REQUEST_BUCKET", "from-env", 1);
+    setenv("WC_T_MAX_RUNTIME", "2500", 1);
+    setenv("WC_TEST_REGION", "eu-west-1", 1);
+    setenv("WC_T_QUIET", "TRUE", 1);
+    setenv("WC_T_HELP", "1", 1); /* never from the environment */
+    char *argv1[] = {"prog", NULL};
+    assert_int_equal(pparse(&c, &err, argv1), WC_OK);
+    assert_string_equal(c.bucket, "from-env");
+    assert_int_equal(c.runtime, 2500);
+    assert_string_equal(c.region, "eu-west-1"); /* the option's own variable */
+    assert_int_equal(c.quiet, 1);
+    assert_int_equal(c.help, 0);
+    setenv("WC_T_REGION", "ap-south-1", 1); /* the program's variable beats the option's own */
+    setenv("WC_T_QUIET", "off", 1);
+    setenv("WC_T_MAX_RUNTIME", "", 1); /* empty: unset */
+    assert_int_equal(pparse(&c, &err, argv1), WC_OK);
+    assert_string_equal(c.region, "ap-south-1");
+    assert_int_equal(c.quiet, 0);
+    assert_int_equal(c.runtime, 0);
+    char *argv2[] = {"prog", "-rb", "from-argv", "--region=us-west-2", "-mrt", "7", "-q", NULL};
+    assert_int_equal(pparse(&c, &err, argv2), WC_OK);
+    assert_string_equal(c.bucket, "from-argv");
+    assert_string_equal(c.region, "us-west-2");
+    assert_int_equal(c.runtime, 7);
+    assert_int_equal(c.quiet, 1);
+    setenv("WC_T_MAX_RUNTIME", "soon", 1);
+    assert_int_equal(pparse(&c, &err, argv1), WC_ERR_INVALID);
+    assert_string_equal(err.msg, "WC_T_MAX_RUNTIME: \"soon\" is not a whole number");
+    unsetenv("WC_T_MAX_RUNTIME");
+    setenv("WC_T_QUIET", "maybe", 1);
+    assert_int_equal(pparse(&c, &err, argv1), WC_ERR_INVALID);
+    assert_string_equal(err.msg, "WC_T_QUIET: \"maybe\" is not true or false");
+    clear_program_env();
+    /* Without a prefix, only the options' own variables (wc_options_parse). */
+    setenv("WC_T_REQUEST_BUCKET", "ignored", 1);
+    cfg plain;
+    int n;
+    const char *pos[4];
+    memset(&plain, 0, sizeof(plain));
+    assert_int_equal(wc_options_parse(table, &plain, 1, argv1, pos, 4, &n, NULL), WC_OK);
+    assert_null(plain.bucket);
+    clear_program_env();
+}
+
+static void help_names_the_program_variables(void **state)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    wc_options_help_env(ptable, "WC_T_", f);
+    fclose(f);
+    assert_non_null(strstr(buf, "-rb, --request-bucket BUCKET"));
+    assert_non_null(strstr(buf, " b [env WC_T_REQUEST_BUCKET]\n"));
+    assert_non_null(strstr(buf, "(default: us-east-1) [env WC_T_REGION, WC_TEST_REGION]\n"));
+    assert_non_null(strstr(buf, " h\n")); /* --help has none */
+    free(buf);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -140,6 +240,8 @@ int main(void)
         cmocka_unit_test(bad_usage_is_named),
         cmocka_unit_test(help_lists_every_option_with_default),
         cmocka_unit_test(parse_uint_is_strict),
+        cmocka_unit_test(every_option_from_the_program_environment),
+        cmocka_unit_test(help_names_the_program_variables),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

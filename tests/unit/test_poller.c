@@ -608,11 +608,71 @@ static void exact_a_request_without_a_place_is_dead_lettered(void **state)
     free(why);
 }
 
+/* Issue 9 regression: an owner with a newline and a forged line in it is dead-lettered on one
+ * line of its own; no second line appears. */
+static void a_request_cannot_forge_a_log_line(void **state)
+{
+    fixture *f = *state;
+    write_text(f->req_dir, "1000000000001",
+               "{\"type\":\"create\",\"requestId\":\"r\",\"widgetId\":\"w9\",\"owner\":\"Sue\\n"
+               "2026-11-21T14:34:00.620Z INFO  request=fake outcome=applied\"}");
+    write_text(f->req_dir, "1000000000002", REQ("create", "w1", ""));
+    run(f, NULL);
+    assert_int_equal(f->stats.applied, 1);
+    assert_int_equal(f->stats.dead_lettered, 1);
+    char *log = log_text(f);
+    assert_null(strstr(log, "\n2026-11-21T14:34:00.620Z INFO  request=fake")); /* no forged line */
+    assert_int_equal(strncmp(log, "2026-11-21T14:34:00.620Z", 24) == 0, 0);
+    size_t lines = 0;
+    for (const char *c = log; *c; c++)
+        lines += *c == '\n';
+    assert_int_equal(lines, 2); /* the dead-lettering and the one applied */
+    assert_non_null(strstr(log, "ERROR request=1000000000001 outcome=dead-lettered ms="));
+    assert_non_null(strstr(log, "Sue\\n2026-11-21T14:34:00.620Z INFO  request=fake "
+                                "outcome=applied"));
+    free(log);
+}
+
+static size_t count_of(const char *text, const char *what)
+{
+    size_t n = 0;
+    for (const char *c = strstr(text, what); c; c = strstr(c + 1, what))
+        n++;
+    return n;
+}
+
+/* A progress line on the loop's timer: rate, in hand, totals; none when the interval is 0. */
+static void progress_lines_come_on_a_timer(void **state)
+{
+    fixture *f = *state;
+    write_text(f->req_dir, "1000000000001", REQ("create", "w1", ""));
+    write_text(f->req_dir, "1000000000002", REQ("create", "w2", ""));
+    f->cfg.max_empty_polls = 10; /* 900 ms of fake time after the two */
+    f->cfg.progress_interval_ms = 250;
+    run(f, NULL);
+    char *log = log_text(f);
+    assert_int_equal(count_of(log, "INFO  progress "), 3); /* at 250, 500 and 750 ms */
+    assert_non_null(strstr(log, "INFO  progress rate_per_s=8.0 in_flight=0 waiting=0 applied=2 "
+                                "warnings=0 dead_lettered=0 deferred=0 failed=0\n"));
+    assert_non_null(strstr(log, "INFO  progress rate_per_s=0.0 in_flight=0 waiting=0 applied=2 "));
+    free(log);
+
+    wc_log_open(WC_LOG_INFO, f->log_path, NULL);
+    write_text(f->req_dir, "1000000000003", REQ("create", "w3", ""));
+    f->cfg.progress_interval_ms = 0;
+    run(f, NULL);
+    log = log_text(f);
+    assert_int_equal(count_of(log, "progress"), 3); /* no new one */
+    free(log);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        T(a_request_cannot_forge_a_log_line),
+        T(progress_lines_come_on_a_timer),
         T(applies_in_order_and_stops_after_empty_polls),
         T(bad_requests_are_dead_lettered_and_the_rest_applied),
         T(update_before_its_create_is_deferred_then_applied),

@@ -189,6 +189,44 @@ static void a_missing_queue_is_a_one_line_error(void **state)
     assert_null(f->src.ops);
 }
 
+/* Issue 9: a dead-letter queue that is the request queue itself is refused, by name or by a
+ * URL with another host. */
+static void a_dead_letter_queue_that_is_the_request_queue_is_refused(void **state)
+{
+    fixture *f = *state;
+    const char *given[] = {"requests", QUEUE,
+                           "https://queue.amazonaws.com/123456789012/requests.fifo/"};
+    for (int i = 0; i < 3; i++) {
+        fake_reply(f->w->fake, "\"QueueName\":\"requests\"", 200, "{\"QueueUrl\":\"" QUEUE "\"}");
+        if (i == 0)
+            fake_reply(f->w->fake, "\"QueueName\":\"requests\"", 200,
+                       "{\"QueueUrl\":\"" QUEUE "\"}");
+        else
+            fake_reply(f->w->fake, "GetQueueAttributes", 200, "{\"Attributes\":{}}");
+        wc_sqs_source_config c = {
+            .aws = f->w->aws, .queue = "requests", .dead_letter_queue = given[i], .wait_s = 1};
+        wc_error err;
+        assert_int_equal(wc_sqs_source_open(&c, &f->src, &err), WC_ERR_INVALID);
+        char want[512];
+        snprintf(want, sizeof(want),
+                 "--dead-letter-queue \"%s\" is the request queue itself (" QUEUE
+                 "): bad requests would come back as requests for ever; name another queue",
+                 given[i]);
+        assert_string_equal(err.msg, want);
+        assert_null(f->src.ops);
+        fake_assert_all_used(f->w->fake);
+    }
+    /* Another queue of the same name in another account is another queue. */
+    fake_reply(f->w->fake, "\"QueueName\":\"requests\"", 200, "{\"QueueUrl\":\"" QUEUE "\"}");
+    fake_reply(f->w->fake, "GetQueueAttributes", 200, "{\"Attributes\":{}}");
+    wc_sqs_source_config c = {.aws = f->w->aws,
+                              .queue = "requests",
+                              .dead_letter_queue =
+                                  "https://sqs.us-east-1.amazonaws.com/999999999999/requests.fifo",
+                              .wait_s = 1};
+    assert_int_equal(wc_sqs_source_open(&c, &f->src, NULL), WC_OK);
+}
+
 /* --- receiving --- */
 
 static void receives_are_kept_ahead_of_need(void **state)
@@ -622,6 +660,8 @@ static void a_standard_queue_is_received_one_batch_at_a_time(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(a_dead_letter_queue_that_is_the_request_queue_is_refused,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(open_resolves_the_queue_and_reads_its_redrive_policy, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(a_missing_queue_is_a_one_line_error, setup, teardown),
