@@ -154,8 +154,16 @@ static wc_result write_text(wc_ledger *l, const char *field, char **slot, const 
     return WC_OK;
 }
 
-static wc_result write_attr(wc_widget *w, wc_ledger *l, const wc_attr *a, const char *place)
+/* Where an attribute's run begins: the place of its set and, for sets in one request, their
+ * position in it ("PLACE#0002"), so attributes first set by one request keep that request's
+ * order whatever the order the requests came in. */
+#define SINCE_MAX (WC_PLACE_MAX + 6)
+
+static wc_result write_attr(wc_widget *w, wc_ledger *l, const wc_attr *a, const char *place,
+                            size_t index)
 {
+    char since[SINCE_MAX + 1];
+    snprintf(since, sizeof(since), "%s#%04zu", place, index % 10000);
     char *field = attr_field(a->name);
     wc_mark *m = field ? mark_of(l, field) : NULL;
     free(field);
@@ -169,7 +177,7 @@ static wc_result write_attr(wc_widget *w, wc_ledger *l, const wc_attr *a, const 
             return WC_ERR_NOMEM;
         if (removal)
             return put(&m->cleared, place) && put(&m->since, NULL) ? WC_OK : WC_ERR_NOMEM;
-        if (!exists && !put(&m->since, place))
+        if (!exists && !put(&m->since, since))
             return WC_ERR_NOMEM;
         return WC_OK;
     }
@@ -180,8 +188,8 @@ static wc_result write_attr(wc_widget *w, wc_ledger *l, const wc_attr *a, const 
         /* removed after the run we thought it had: the run began with a later set */
         if (exists && m->since && order(m->cleared, m->since) > 0 && !put(&m->since, m->last))
             return WC_ERR_NOMEM;
-    } else if (exists && m->since && order(place, m->cleared) > 0 && order(place, m->since) < 0) {
-        if (!put(&m->since, place)) /* set earlier in the same run */
+    } else if (exists && m->since && order(place, m->cleared) > 0 && order(since, m->since) < 0) {
+        if (!put(&m->since, since)) /* set earlier in the same run */
             return WC_ERR_NOMEM;
     }
     return WC_OK;
@@ -216,7 +224,7 @@ static wc_result write_fields(wc_widget *w, wc_ledger *l, const wc_request *req,
     if (result == WC_OK)
         result = write_text(l, "description", &w->description, &req->description, place);
     for (size_t i = 0; result == WC_OK && i < req->n_attrs; i++)
-        result = write_attr(w, l, &req->attrs[i], place);
+        result = write_attr(w, l, &req->attrs[i], place, i);
     if (result == WC_OK)
         order_attrs(w, l);
     return result;
@@ -232,12 +240,14 @@ static wc_result create(wc_widget **w, wc_ledger *l, const wc_request *req, cons
                         wc_fate *fate)
 {
     if (*w) {
-        if (l->created && order(place, l->created) == 0)
+        if (!l->created)
+            *fate = WC_FATE_UNCHANGED; /* stored before ledgers: left as it is */
+        else if (order(place, l->created) == 0)
             *fate = WC_FATE_ALREADY;
-        else if (l->created && order(place, l->created) < 0)
+        else if (order(place, l->created) < 0)
             *fate = WC_FATE_SUPERSEDED; /* a create of an earlier life of this widget */
         else
-            *fate = WC_FATE_UNCHANGED; /* left as it is: the updates since stay */
+            *fate = WC_FATE_ABSENT; /* a new life: its delete of the earlier one is yet to come */
         return WC_OK;
     }
     if (l->deleted && order(place, l->deleted) <= 0) {
@@ -278,7 +288,17 @@ wc_result wc_ledger_apply(wc_widget **w, wc_ledger *l, const wc_request *req, co
             *fate = WC_FATE_ALREADY;
             return WC_OK;
         }
-        if (!*w || (l->created && order(place, l->created) < 0)) {
+        if (*w && l->created && order(place, l->created) < 0) {
+            /* the delete of an earlier life, come after the widget was created again: only
+             * remembered, so that what that life's requests still bring is superseded */
+            if (order(place, l->deleted) < 0) {
+                *fate = WC_FATE_SUPERSEDED;
+                return WC_OK;
+            }
+            *fate = WC_FATE_APPLIED;
+            return put(&l->deleted, place) ? WC_OK : WC_ERR_NOMEM;
+        }
+        if (!*w) {
             *fate = when_absent(l, place);
             return WC_OK;
         }
@@ -325,7 +345,11 @@ static int read_place(json_t *v, char **slot)
     if (json_is_null(v) || !v)
         return 1;
     const char *s = json_string_value(v);
-    return s && wc_place_is_valid(s) && put(slot, s);
+    size_t len = s ? strlen(s) : 0;
+    for (size_t i = 0; i < len; i++)
+        if (s[i] < 0x21 || s[i] > 0x7e)
+            return 0;
+    return len > 0 && len <= SINCE_MAX && put(slot, s); /* a place, or a since */
 }
 
 wc_result wc_ledger_from_json(const char *name, const char *text, size_t len, wc_ledger **out,

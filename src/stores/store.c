@@ -153,10 +153,14 @@ static void exact_apply(exact *x)
     case WC_FATE_ABSENT:
         break;
     }
-    exact_end(x,
-              wc_error_set(&err, WC_ERR_NOT_FOUND, "widget %s (owner \"%s\") not found",
-                           req->widget_id, req->owner),
-              &err);
+    if (req->type == WC_REQ_CREATE)
+        wc_error_set(&err, WC_ERR_NOT_FOUND,
+                     "widget %s was created earlier (place %s) and its delete has not come yet",
+                     req->widget_id, x->l->created ? x->l->created : "?");
+    else
+        wc_error_set(&err, WC_ERR_NOT_FOUND, "widget %s (owner \"%s\") not found", req->widget_id,
+                     req->owner);
+    exact_end(x, WC_ERR_NOT_FOUND, &err);
 }
 
 static void exact_loaded(void *ctx, wc_result result, wc_stored *stored, const wc_error *err)

@@ -11,7 +11,7 @@ shift || true
 build=${WC_FUZZ_BUILD:-build-fuzz}
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(request widget_update s3_listing aws_error sqs_receive
-                                     dynamodb_items credentials_ini credentials_json iso8601)
+                                     dynamodb_items credentials_ini credentials_json iso8601 ledger)
 
 cc=$(command -v clang-14 || command -v clang || true)
 [ -n "$cc" ] || { echo "fuzz: clang-14 is needed (apt-get install clang-14 libclang-rt-14-dev)"; exit 1; }

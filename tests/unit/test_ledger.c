@@ -263,6 +263,69 @@ static void a_ledger_that_is_not_one_is_a_parse_error(void **state)
     assert_false(wc_place_is_valid("a\nb"));
 }
 
+/* Found by tests/fuzz/fuzz_ledger.c: attributes first set by one request keep that request's
+ * order when a later request that sets them again comes first. */
+static void attributes_first_set_together_keep_their_order(void **state)
+{
+    (void)state;
+    static const step steps[] = {
+        REQ("create", "1000000000001", ""),
+        REQ("update", "1000000000002",
+            ",\"otherAttributes\":[{\"name\":\"a\",\"value\":\"1\"},{\"name\":\"b\",\"value\":"
+            "\"1\"}]"),
+        REQ("update", "1000000000003",
+            ",\"otherAttributes\":[{\"name\":\"b\",\"value\":\"2\"},{\"name\":\"a\",\"value\":"
+            "\"2\"}]"),
+    };
+    check_every_order(steps, 3);
+    stored s = {NULL, wc_ledger_new()};
+    apply(&s, &steps[0]);
+    apply(&s, &steps[2]);
+    apply(&s, &steps[1]);
+    char *json = wc_widget_to_json(s.w);
+    assert_string_equal(json, "{\"id\":\"w1\",\"owner\":\"Mary Matthews\",\"otherAttributes\":[{"
+                              "\"name\":\"a\",\"value\":\"2\"},{\"name\":\"b\",\"value\":\"2\"}]}");
+    free(json);
+    wc_widget_free(s.w);
+    wc_ledger_free(s.l);
+}
+
+/* Found by the fuzzer too: a widget created again after its delete. The new life's create waits
+ * while the old life is still there; the old life's delete, come after the new create, is only
+ * remembered, and what the old life's requests still bring is superseded. */
+static void a_new_life_waits_for_the_delete_of_the_old(void **state)
+{
+    (void)state;
+    static const step steps[] = {
+        REQ("create", "1000000000001", ",\"label\":\"OLD\""),
+        REQ("update", "1000000000002", ",\"description\":\"old life\""),
+        REQ("delete", "1000000000003", ""),
+        REQ("create", "1000000000004", ",\"label\":\"NEW\""),
+    };
+    stored s = {NULL, wc_ledger_new()};
+    assert_int_equal(apply(&s, &steps[0]), WC_FATE_APPLIED);
+    assert_int_equal(apply(&s, &steps[3]), WC_FATE_ABSENT); /* the old life is still there */
+    assert_int_equal(apply(&s, &steps[2]), WC_FATE_APPLIED);
+    assert_int_equal(apply(&s, &steps[3]), WC_FATE_APPLIED);
+    assert_int_equal(apply(&s, &steps[1]), WC_FATE_SUPERSEDED);
+    assert_string_equal(s.w->label, "NEW");
+    assert_null(s.w->description);
+    wc_widget_free(s.w);
+    wc_ledger_free(s.l);
+
+    /* the new life first, then the old life's requests */
+    s = (stored){NULL, wc_ledger_new()};
+    assert_int_equal(apply(&s, &steps[3]), WC_FATE_APPLIED);
+    assert_int_equal(apply(&s, &steps[0]), WC_FATE_SUPERSEDED);
+    assert_int_equal(apply(&s, &steps[1]), WC_FATE_ABSENT);  /* its delete not known yet */
+    assert_int_equal(apply(&s, &steps[2]), WC_FATE_APPLIED); /* remembered, widget kept */
+    assert_int_equal(apply(&s, &steps[2]), WC_FATE_ALREADY);
+    assert_int_equal(apply(&s, &steps[1]), WC_FATE_SUPERSEDED);
+    assert_string_equal(s.w->label, "NEW");
+    wc_widget_free(s.w);
+    wc_ledger_free(s.l);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -271,6 +334,8 @@ int main(void)
         cmocka_unit_test(what_comes_before_its_create_waits),
         cmocka_unit_test(an_update_naming_one_attribute_twice_is_the_same_applied_twice),
         cmocka_unit_test(a_ledger_that_is_not_one_is_a_parse_error),
+        cmocka_unit_test(attributes_first_set_together_keep_their_order),
+        cmocka_unit_test(a_new_life_waits_for_the_delete_of_the_old),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
