@@ -145,6 +145,7 @@ typedef struct {
     void *ctx;
     void *on_wire;
     char url[1024];
+    char date[17]; /* X-Amz-Date of the call being made */
 } sts_provider;
 
 static void sts_reset(sts_provider *p)
@@ -260,18 +261,18 @@ static wc_result sts_send(sts_provider *p, const wc_credentials *src, const char
     wc_param headers[6];
     size_t n = 0;
     headers[n++] = (wc_param){"Content-Type", ctype};
-    char date[17], hash[65];
     char *auth = NULL;
     if (ok && src) {
         const char *host = strstr(p->url, "://") + 3;
         char hostbuf[512];
         snprintf(hostbuf, sizeof(hostbuf), "%.*s", (int)strcspn(host, "/"), host);
         time_t now = p->cx->wall_time();
-        wc_sigv4_amz_date(now, date);
+        char hash[65];
+        wc_sigv4_amz_date(now, p->date);
         wc_sha256_hex(body, strlen(body), hash);
         wc_param signed_headers[4] = {{"Host", hostbuf},
                                       {"Content-Type", ctype},
-                                      {"X-Amz-Date", date},
+                                      {"X-Amz-Date", p->date},
                                       {"X-Amz-Security-Token", NULL}};
         size_t ns = 3;
         if (src->session_token)
@@ -286,7 +287,7 @@ static wc_result sts_send(sts_provider *p, const wc_credentials *src, const char
                                   NULL};
         auth = wc_sigv4_authorization(&signer, &sreq);
         ok = auth != NULL;
-        headers[n++] = (wc_param){"X-Amz-Date", date};
+        headers[n++] = (wc_param){"X-Amz-Date", p->date};
         if (src->session_token)
             headers[n++] = (wc_param){"X-Amz-Security-Token", src->session_token};
         headers[n++] = (wc_param){"Authorization", auth};
