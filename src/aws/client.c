@@ -1,10 +1,12 @@
 #include "aws/client.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <stdint.h>
 #include <time.h>
+#include <unistd.h>
 
 struct wc_aws {
     char *region;
@@ -48,7 +50,20 @@ wc_aws *wc_aws_new(const wc_aws_config *config, wc_error *err)
         aws->loop = wc_loop_new(config->clock);
         aws->own_loop = 1;
     }
-    aws->http = aws->loop ? wc_http_new(&config->http, aws->loop) : NULL;
+    /* AWS_CA_BUNDLE or the profile's ca_bundle: every call (and credential fetch) trusts it. */
+    wc_http_config http = config->http;
+    char *ca_bundle = http.ca_bundle ? NULL : wc_ca_bundle(config->profile);
+    if (ca_bundle)
+        http.ca_bundle = ca_bundle;
+    if (http.ca_bundle && access(http.ca_bundle, R_OK) != 0) {
+        wc_error_set(err, WC_ERR_INVALID, "CA bundle %s (AWS_CA_BUNDLE or ca_bundle): %s",
+                     http.ca_bundle, strerror(errno));
+        free(ca_bundle);
+        wc_aws_free(aws);
+        return NULL;
+    }
+    aws->http = aws->loop ? wc_http_new(&http, aws->loop) : NULL;
+    free(ca_bundle);
     if (aws->http)
         aws->transport = config->transport ? *config->transport : wc_http_transport(aws->http);
     aws->retry = config->retry;
@@ -76,6 +91,12 @@ wc_aws *wc_aws_new(const wc_aws_config *config, wc_error *err)
     }
     if (!aws->region)
         aws->region = strdup("us-east-1");
+    if (!aws->region ||
+        wc_credential_chain_set_sts(aws->credentials, aws->region, aws->endpoint_url) != WC_OK) {
+        wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+        wc_aws_free(aws);
+        return NULL;
+    }
     return aws;
 }
 

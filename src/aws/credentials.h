@@ -1,13 +1,25 @@
 /* credentials.h - AWS credentials, found in the order the AWS SDKs use:
  *   1. environment: AWS_ACCESS_KEY_ID with AWS_SECRET_ACCESS_KEY (or AWS_SECRET_KEY, as older
  *      tools set it), and AWS_SESSION_TOKEN;
- *   2. the shared credentials and config files (AWS_SHARED_CREDENTIALS_FILE, AWS_CONFIG_FILE;
+ *   2. web identity: AWS_WEB_IDENTITY_TOKEN_FILE with AWS_ROLE_ARN (and AWS_ROLE_SESSION_NAME),
+ *      STS AssumeRoleWithWebIdentity (EKS service-account roles); the token file is read again
+ *      at every fetch (EKS rotates it);
+ *   3. the shared credentials and config files (AWS_SHARED_CREDENTIALS_FILE, AWS_CONFIG_FILE;
  *      default ~/.aws/credentials and ~/.aws/config), profile from --profile, AWS_PROFILE or
- *      "default";
- *   3. the ECS container endpoint (AWS_CONTAINER_CREDENTIALS_RELATIVE_URI or _FULL_URI, with
- *      AWS_CONTAINER_AUTHORIZATION_TOKEN or _TOKEN_FILE);
- *   4. EC2 instance metadata, IMDSv2 (AWS_EC2_METADATA_SERVICE_ENDPOINT overrides the address;
+ *      "default": static keys; role_arn with source_profile (AssumeRole signed with that
+ *      profile's credentials, which may be a role again), credential_source (Environment,
+ *      Ec2InstanceMetadata, EcsContainer) or web_identity_token_file; external_id,
+ *      role_session_name, duration_seconds; or credential_process (run with /bin/sh -c, its JSON
+ *      read from a pipe on the loop, credentials_process.c). A profile of a kind not supported
+ *      (SSO) or a broken one (role_arn without a source) is an error, never a reason to go on to
+ *      the next source under another identity;
+ *   4. the ECS container endpoint (AWS_CONTAINER_CREDENTIALS_RELATIVE_URI or _FULL_URI, with
+ *      AWS_CONTAINER_AUTHORIZATION_TOKEN or _TOKEN_FILE, read again at every fetch: EKS Pod
+ *      Identity is this source);
+ *   5. EC2 instance metadata, IMDSv2 (AWS_EC2_METADATA_SERVICE_ENDPOINT overrides the address;
  *      AWS_EC2_METADATA_DISABLED=true skips it).
+ * STS is asked at AWS_ENDPOINT_URL_STS, else --endpoint-url, else AWS_ENDPOINT_URL, else the
+ * regional endpoint https://sts.REGION.<partition suffix> (credentials_sts.c).
  * Each source is a provider (a function table); the chain asks them in turn. The environment and
  * the files are read at once (no network); the ECS endpoint (one GET) and IMDSv2 (PUT a token, GET
  * the role, GET its credentials) are asked asynchronously on the caller's transport, i.e. on the
@@ -47,8 +59,9 @@ typedef void (*wc_credentials_done)(void *ctx, wc_result result, wc_credentials 
 typedef struct wc_credential_provider {
     const char *name;
     /* A source read at once (environment, files); NULL for the network ones. WC_OK: *out filled.
-     * WC_ERR_NOT_FOUND: this source has none (ask the next). Anything else: the source is there
-     * but broken (err says how); the chain stops with it. */
+     * WC_ERR_NOT_FOUND: this source has none (ask the next). WC_WAIT: this time the answer comes
+     * from start (a profile that names a role). Anything else: the source is there but broken
+     * (err says how); the chain stops with it. */
     wc_result (*fetch)(struct wc_credential_provider *self, wc_credentials *out, wc_error *err);
     /* A source asked over the network (ECS, IMDSv2); NULL for the others. WC_OK: the fetch is
      * under way and done is called once, from the loop (never inside start), with the outcome
@@ -76,6 +89,10 @@ typedef struct wc_credential_chain wc_credential_chain;
  * from wall_time (seconds since the epoch; NULL: time(2)). NULL: out of memory. */
 wc_credential_chain *wc_credential_chain_new(const char *profile, const wc_transport *transport,
                                              time_t (*wall_time)(void));
+/* Where the STS sources (web identity, assumed roles) send their calls: the client's region
+ * (NULL: us-east-1) and --endpoint-url (NULL: none), both copied. Before the first get. */
+wc_result wc_credential_chain_set_sts(wc_credential_chain *chain, const char *region,
+                                      const char *endpoint_url);
 /* Cancels a fetch under way (its listener is not called) and frees the chain. */
 void wc_credential_chain_free(wc_credential_chain *chain);
 
@@ -105,6 +122,28 @@ void wc_credentials_cancel(wc_credential_chain *chain);
  * wc_credentials_cleanup() it. */
 wc_result wc_credentials_from_json(const char *body, const char *source, wc_credentials *out,
                                    wc_error *err);
+
+/* The CA bundle of every AWS call: AWS_CA_BUNDLE, else the profile's ca_bundle, else NULL (the
+ * system's). Caller frees. */
+char *wc_ca_bundle(const char *profile);
+
+/* credential_process: runs `command` with /bin/sh -c (as the AWS CLI does on POSIX: the shell
+ * splits and quotes it), its standard output read from a pipe watched on loop, its standard
+ * error left to ours. Killed (SIGKILL) after timeout_ms or when cancelled. `source` names the
+ * credentials. NULL: out of memory. */
+#define WC_CREDENTIAL_PROCESS_TIMEOUT_MS 60000
+#define WC_CREDENTIAL_PROCESS_MAX_OUTPUT 65536
+wc_credential_provider *wc_credentials_from_process(const char *command, const char *source,
+                                                    wc_loop *loop, long timeout_ms);
+/* Reads a credential_process's JSON: Version 1, AccessKeyId, SecretAccessKey, SessionToken and
+ * Expiration (ISO 8601; absent: does not expire). On WC_OK, *out is filled. */
+wc_result wc_credentials_from_process_json(const char *body, const char *source,
+                                           wc_credentials *out, wc_error *err);
+/* Reads STS's XML answer of AssumeRole or AssumeRoleWithWebIdentity (Credentials with
+ * AccessKeyId, SecretAccessKey, SessionToken and Expiration, all required). An ErrorResponse, or
+ * anything else, is an error naming its Code and Message. On WC_OK, *out is filled. */
+wc_result wc_credentials_from_sts_xml(const char *body, size_t len, const char *source,
+                                      wc_credentials *out, wc_error *err);
 
 /* The region of a profile in the config file, or NULL. Caller frees. */
 char *wc_profile_region(const char *profile);

@@ -72,6 +72,7 @@ wc_result wc_endpoint_resolve(const char *service, const char *region, const cha
     snprintf(var, sizeof(var), "AWS_ENDPOINT_URL_%s",
              strcmp(service, "s3") == 0    ? "S3"
              : strcmp(service, "sqs") == 0 ? "SQS"
+             : strcmp(service, "sts") == 0 ? "STS"
                                            : "DYNAMODB");
     const char *url = override && *override ? override : NULL;
     if (!url && getenv(var) && *getenv(var))

@@ -19,6 +19,8 @@ typedef struct {
     long connect_timeout_ms; /* default 3000 */
     long timeout_ms;         /* whole request, default 30000 (long polls add their wait) */
     size_t max_body;         /* response body cap, default 8 MiB */
+    const char *ca_bundle;   /* CA certificates to verify servers with (CURLOPT_CAINFO; copied);
+                              * NULL: the system's */
 } wc_http_config;
 
 /* A transport on loop. NULL: out of memory or libcurl could not start. */

@@ -1,16 +1,23 @@
 #!/usr/bin/env bash
 # Credentials from each source the SDKs use, against the signature-checking proxy: a profile in
-# the shared files, the ECS container endpoint (with its authorization token), and EC2 instance
-# metadata (IMDSv2), the last two played by a local HTTP server. Temporary credentials that
-# expire soon are fetched again. The secret never reaches the log.
+# the shared files, the ECS container endpoint (with its authorization token; and as EKS Pod
+# Identity, with a token file), EC2 instance metadata (IMDSv2), web identity and assumed roles
+# (STS), credential_process; the metadata endpoints and STS are played by a local HTTP server
+# (tests/standins/metadata_server.py). Temporary credentials that expire soon are fetched again.
+# A profile that names a role without a source stops the consumer. The secret never reaches the
+# log.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/aws_lib.sh"
 url=$(mk_queue "$RUN-q")
 mk_table "$RUN-widgets"
 KEY=$AWS_ACCESS_KEY_ID SECRET=$AWS_SECRET_ACCESS_KEY
+ROLE=arn:aws:iam::123456789012:role/widgets
+echo "eks-token-$RUN" > "$WORK/web-token"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
 python3 "$(dirname "$0")/../standins/metadata_server.py" --port "$port" --access-key "$KEY" \
   --secret-key "$SECRET" --token "TOKEN-$RUN" --ecs-auth "ecs-secret-token" --expires-in 120 \
+  --role-arn "arn:aws:iam::123456789012:role/widgets" --web-token-file "$WORK/web-token" \
+  --source-key AKIDSOURCE --source-secret sourcesecret --external-id ext-42 \
   > "$WORK/metadata.log" 2>&1 &
 PIDS+=($!)
 for _ in $(seq 50); do curl -s "http://127.0.0.1:$port/ping" >/dev/null && break; sleep 0.1; done
@@ -68,7 +75,68 @@ expect_contains "IMDSv2: token first, then role and credentials" "$(cat "$WORK/m
 grep -q "imds credentials ok" "$WORK/metadata.log" || fail "IMDS credentials were not fetched"
 ok "IMDSv2 credentials fetched with a session token"
 
+STS="http://127.0.0.1:$port"
+run webid AWS_WEB_IDENTITY_TOKEN_FILE="$WORK/web-token" AWS_ROLE_ARN="$ROLE" AWS_ROLE_SESSION_NAME=it \
+  AWS_ENDPOINT_URL_STS="$STS" AWS_EC2_METADATA_DISABLED=true
+expect_contains "web identity: the source is logged" "$(cat "$WORK/webid.log")" \
+  "credentials: web identity (AWS_ROLE_ARN), access key $KEY, temporary"
+grep -q "sts AssumeRoleWithWebIdentity ok token=eks-token-$RUN" "$WORK/metadata.log" ||
+  fail "web identity: STS did not see the token"
+ok "web identity: STS got the token file's token"
+
+mkdir -p "$WORK/home-role/.aws"
+printf '[profile base]
+aws_access_key_id = AKIDSOURCE
+aws_secret_access_key = sourcesecret
+
+[profile app]
+role_arn = %s
+source_profile = base
+external_id = ext-42
+' \
+  "$ROLE" > "$WORK/home-role/.aws/config"
+run role AWS_PROFILE=app AWS_ENDPOINT_URL_STS="$STS" AWS_EC2_METADATA_DISABLED=true
+expect_contains "assumed role: the source is logged" "$(cat "$WORK/role.log")" \
+  "credentials: profile app (assumed role), access key $KEY, temporary"
+grep -q "sts AssumeRole ok" "$WORK/metadata.log" || fail "AssumeRole was not called"
+ok "assumed role: AssumeRole signed with the source profile's keys (checked by botocore)"
+
+mkdir -p "$WORK/home-proc/.aws"
+printf '[default]
+credential_process = printf %%s '"'"'{"Version": 1, "AccessKeyId": "%s", "SecretAccessKey": "%s"}'"'"'
+' \
+  "$KEY" "$SECRET" > "$WORK/home-proc/.aws/config"
+run proc AWS_EC2_METADATA_DISABLED=true
+expect_contains "credential_process: the source is logged" "$(cat "$WORK/proc.log")" \
+  "credentials: profile default (credential_process), access key $KEY"
+
+echo ecs-secret-token > "$WORK/pod-token"
+before=$(grep -c 'ecs ok' "$WORK/metadata.log")
+run podid AWS_CONTAINER_CREDENTIALS_FULL_URI="http://127.0.0.1:$port/ecs/creds" \
+  AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE="$WORK/pod-token" AWS_EC2_METADATA_DISABLED=true
+[ "$(grep -c 'ecs ok' "$WORK/metadata.log")" -gt "$before" ] || fail "Pod Identity: endpoint not asked"
+ok "EKS Pod Identity: the container endpoint with the token from its file"
+
 set +e
+# role_arn with no source: a start-up error, not the instance role (IMDS is there and on).
+mkdir -p "$WORK/home-norole/.aws"
+printf '[default]
+role_arn = %s
+' "$ROLE" > "$WORK/home-norole/.aws/config"
+imds_before=$(grep -c 'imds token ok' "$WORK/metadata.log")
+out=$(env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY HOME="$WORK/home-norole" \
+  AWS_EC2_METADATA_SERVICE_ENDPOINT="http://127.0.0.1:$port" AWS_EC2_METADATA_DISABLED=false \
+  "$CONSUMER" -rq "$RUN-q" -dwt "$RUN-widgets" --endpoint-url "$EP" -q 2>&1); rc=$?
+expect_eq "role_arn without a source: exit 1" "$rc" 1
+expect_contains "role_arn without a source: says so" "$out" \
+  "has role_arn but no source_profile, credential_source or web_identity_token_file"
+expect_eq "role_arn without a source: IMDS not asked" "$(grep -c 'imds token ok' "$WORK/metadata.log")" "$imds_before"
+echo wrong-token > "$WORK/bad-web-token"
+out=$(env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY HOME="$WORK" AWS_EC2_METADATA_DISABLED=true \
+  AWS_WEB_IDENTITY_TOKEN_FILE="$WORK/bad-web-token" AWS_ROLE_ARN="$ROLE" AWS_ENDPOINT_URL_STS="$STS" \
+  "$CONSUMER" -rq "$RUN-q" -dwt "$RUN-widgets" --endpoint-url "$EP" -q 2>&1); rc=$?
+expect_eq "web identity with a wrong token: exit 1" "$rc" 1
+expect_contains "web identity with a wrong token: says so" "$out" "STS says InvalidIdentityToken"
 out=$(env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY HOME="$WORK" AWS_EC2_METADATA_DISABLED=true \
   AWS_CONTAINER_CREDENTIALS_FULL_URI="http://127.0.0.1:$port/ecs/creds" AWS_CONTAINER_AUTHORIZATION_TOKEN=wrong \
   "$CONSUMER" -rq "$RUN-q" -dwt "$RUN-widgets" --endpoint-url "$EP" -q 2>&1); rc=$?

@@ -1,0 +1,267 @@
+/* credentials_process.c - credential_process: a command that prints credentials as JSON.
+ *
+ * The command is run as the AWS CLI runs it on POSIX: /bin/sh -c COMMAND (the shell splits and
+ * quotes it; nothing is parsed here), in our environment, its standard error left to ours. Its
+ * standard output is a pipe watched on the event loop, so the loop never waits for it; its end
+ * (EOF) and then its exit are awaited there too (a timer polls waitpid while it has not exited).
+ * The whole run has a deadline (timeout_ms): past it, or on cancel, the process is killed
+ * (SIGKILL) and reaped. Output over WC_CREDENTIAL_PROCESS_MAX_OUTPUT is an error. */
+#include "aws/credentials_private.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+#define REAP_POLL_MS 10
+
+wc_result wc_credentials_from_process_json(const char *body, const char *source,
+                                           wc_credentials *out, wc_error *err)
+{
+    memset(out, 0, sizeof(*out));
+    json_error_t jerr;
+    json_t *root = json_loads(body, 0, &jerr);
+    json_t *version = json_object_get(root, "Version");
+    const char *id = json_string_value(json_object_get(root, "AccessKeyId"));
+    const char *secret = json_string_value(json_object_get(root, "SecretAccessKey"));
+    const char *token = json_string_value(json_object_get(root, "SessionToken"));
+    json_t *exp = json_object_get(root, "Expiration");
+    wc_result result;
+    if (!root)
+        result =
+            wc_error_set(err, WC_ERR_INVALID, "%s: the output is not JSON (%s)", source, jerr.text);
+    else if (!json_is_integer(version) || json_integer_value(version) != 1)
+        result = wc_error_set(err, WC_ERR_INVALID, "%s: \"Version\" is not 1", source);
+    else if (!id || !secret)
+        result = wc_error_set(err, WC_ERR_INVALID,
+                              "%s: the output has no AccessKeyId/SecretAccessKey", source);
+    else if (exp && !json_is_string(exp))
+        result = wc_error_set(err, WC_ERR_INVALID, "%s: Expiration is not a string", source);
+    else
+        result = wc_cred_fill(out, id, secret, token, source, err);
+    if (result == WC_OK && exp &&
+        wc_parse_iso8601(json_string_value(exp), &out->expiration) != WC_OK) {
+        wc_credentials_cleanup(out);
+        result =
+            wc_error_set(err, WC_ERR_INVALID, "%s: Expiration \"%.64s\" is not an ISO 8601 time",
+                         source, json_string_value(exp));
+    }
+    json_decref(root);
+    return result;
+}
+
+typedef struct {
+    wc_credential_provider base;
+    char *command;
+    char source[64];
+    wc_loop *loop;
+    long timeout_ms;
+    /* the run under way */
+    pid_t pid; /* 0: none */
+    int fd;    /* the read end of its stdout, -1 when closed */
+    char *out;
+    size_t len;
+    int status_known, status;
+    wc_timer deadline, reap;
+    wc_credentials_done done;
+    void *ctx;
+} process_provider;
+
+static void close_pipe(process_provider *p)
+{
+    if (p->fd >= 0) {
+        wc_loop_watch(p->loop, p->fd, 0, NULL, NULL);
+        close(p->fd);
+    }
+    p->fd = -1;
+}
+
+/* Ends the run: kills the process when it is still there. */
+static void process_reset(process_provider *p)
+{
+    close_pipe(p);
+    wc_loop_timer_stop(p->loop, &p->deadline);
+    wc_loop_timer_stop(p->loop, &p->reap);
+    if (p->pid > 0 && !p->status_known) {
+        kill(p->pid, SIGKILL);
+        while (waitpid(p->pid, NULL, 0) < 0 && errno == EINTR)
+            ;
+    }
+    p->pid = 0;
+    p->status_known = 0;
+    wc_cred_scrub_free(p->out);
+    p->out = NULL;
+    p->len = 0;
+    p->done = NULL;
+    p->ctx = NULL;
+}
+
+static void process_finish(process_provider *p, wc_result result, wc_error *err)
+{
+    wc_credentials creds;
+    memset(&creds, 0, sizeof(creds));
+    if (result == WC_OK && (!WIFEXITED(p->status) || WEXITSTATUS(p->status) != 0)) {
+        if (WIFEXITED(p->status))
+            result = wc_error_set(err, WC_ERR_IO, "%s: the command exited with status %d",
+                                  p->source, WEXITSTATUS(p->status));
+        else
+            result = wc_error_set(err, WC_ERR_IO, "%s: the command was killed by signal %d",
+                                  p->source, WTERMSIG(p->status));
+    }
+    if (result == WC_OK) {
+        result = wc_credentials_from_process_json(p->out ? p->out : "", p->source, &creds, err);
+        if (result != WC_OK)
+            result = WC_ERR_IO;
+    }
+    wc_credentials_done done = p->done;
+    void *ctx = p->ctx;
+    process_reset(p);
+    done(ctx, result, &creds, err);
+    wc_credentials_cleanup(&creds);
+}
+
+static void on_reap(void *ctx)
+{
+    process_provider *p = ctx;
+    pid_t r = waitpid(p->pid, &p->status, WNOHANG);
+    if (r == p->pid) {
+        p->status_known = 1;
+        wc_error err;
+        wc_error_clear(&err);
+        process_finish(p, WC_OK, &err);
+    } else if (r < 0 && errno != EINTR) {
+        p->status_known = 1; /* nothing left to reap */
+        wc_error err;
+        process_finish(
+            p, wc_error_set(&err, WC_ERR_IO, "%s: waitpid: %s", p->source, strerror(errno)), &err);
+    } else {
+        wc_loop_timer_start(p->loop, &p->reap, REAP_POLL_MS, on_reap, p);
+    }
+}
+
+static void on_output(void *ctx, int fd, int events)
+{
+    process_provider *p = ctx;
+    (void)events;
+    for (;;) {
+        char buf[4096];
+        ssize_t n = read(fd, buf, sizeof(buf));
+        if (n > 0) {
+            if (p->len + (size_t)n > WC_CREDENTIAL_PROCESS_MAX_OUTPUT) {
+                wc_error err;
+                process_finish(p,
+                               wc_error_set(&err, WC_ERR_IO, "%s: the output passes %d bytes",
+                                            p->source, WC_CREDENTIAL_PROCESS_MAX_OUTPUT),
+                               &err);
+                return;
+            }
+            char *more = realloc(p->out, p->len + (size_t)n + 1);
+            if (!more) {
+                wc_error err;
+                process_finish(p, wc_error_set(&err, WC_ERR_NOMEM, "out of memory"), &err);
+                return;
+            }
+            p->out = more;
+            memcpy(p->out + p->len, buf, (size_t)n);
+            p->len += (size_t)n;
+            p->out[p->len] = '\0';
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return; /* more later */
+        break;      /* EOF (or an error): its output is complete */
+    }
+    close_pipe(p);
+    on_reap(p);
+}
+
+static void on_deadline(void *ctx)
+{
+    process_provider *p = ctx;
+    wc_error err;
+    process_finish(p,
+                   wc_error_set(&err, WC_ERR_IO, "%s: the command did not finish in %ld ms",
+                                p->source, p->timeout_ms),
+                   &err);
+}
+
+static wc_result process_start(wc_credential_provider *self, wc_credentials_done done, void *ctx,
+                               wc_error *err)
+{
+    process_provider *p = (process_provider *)self;
+    int fds[2];
+    if (pipe(fds) != 0)
+        return wc_error_set(err, WC_ERR_IO, "%s: pipe: %s", p->source, strerror(errno));
+    /* Not inherited by other children (the dup2 below gives this one its stdout). */
+    fcntl(fds[0], F_SETFD, FD_CLOEXEC);
+    fcntl(fds[1], F_SETFD, FD_CLOEXEC);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
+    char *argv[] = {"/bin/sh", "-c", p->command, NULL};
+    pid_t pid;
+    int rc = posix_spawn(&pid, "/bin/sh", &actions, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&actions);
+    close(fds[1]);
+    if (rc != 0) {
+        close(fds[0]);
+        return wc_error_set(err, WC_ERR_IO, "%s: cannot run /bin/sh: %s", p->source, strerror(rc));
+    }
+    p->pid = pid;
+    p->fd = fds[0];
+    p->done = done;
+    p->ctx = ctx;
+    fcntl(p->fd, F_SETFL, fcntl(p->fd, F_GETFL) | O_NONBLOCK);
+    if (wc_loop_watch(p->loop, p->fd, WC_LOOP_READ, on_output, p) != WC_OK ||
+        wc_loop_timer_start(p->loop, &p->deadline, (uint64_t)p->timeout_ms, on_deadline, p) !=
+            WC_OK) {
+        process_reset(p);
+        return wc_error_set(err, WC_ERR_IO, "%s: cannot watch its output", p->source);
+    }
+    return WC_OK;
+}
+
+static void process_cancel(wc_credential_provider *self)
+{
+    process_reset((process_provider *)self);
+}
+
+static void process_destroy(wc_credential_provider *self)
+{
+    process_provider *p = (process_provider *)self;
+    process_reset(p);
+    free(p->command);
+    free(p);
+}
+
+wc_credential_provider *wc_credentials_from_process(const char *command, const char *source,
+                                                    wc_loop *loop, long timeout_ms)
+{
+    process_provider *p = calloc(1, sizeof(*p));
+    if (!p)
+        return NULL;
+    p->base.name = "credential_process";
+    p->base.start = process_start;
+    p->base.cancel = process_cancel;
+    p->base.destroy = process_destroy;
+    p->command = strdup(command);
+    p->loop = loop;
+    p->timeout_ms = timeout_ms > 0 ? timeout_ms : WC_CREDENTIAL_PROCESS_TIMEOUT_MS;
+    p->fd = -1;
+    snprintf(p->source, sizeof(p->source), "%s", source);
+    if (!p->command) {
+        free(p);
+        return NULL;
+    }
+    return &p->base;
+}

@@ -1,0 +1,492 @@
+/* credentials_sts.c - credentials from STS: AssumeRole (signed with a source's credentials) and
+ * AssumeRoleWithWebIdentity (unsigned; the token read from its file at every fetch). Query
+ * protocol: a form-encoded POST to the STS endpoint, an XML answer read with expat. Each fetch
+ * runs on the chain's transport and loop: the source's credentials first (at once or
+ * asynchronously), then one STS call. */
+#include "aws/credentials_private.h"
+
+#include <expat.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aws/endpoint.h"
+#include "common/fsutil.h"
+
+#define MAX_STS_ANSWER 65536
+#define MAX_TOKEN_FILE 65536
+#define STS_TIMEOUT_MS 10000
+#define STS_FIELD_MAX  8192 /* a session token is a few hundred to a few thousand bytes */
+
+/* --- the XML answer --- */
+
+enum { F_ID, F_SECRET, F_TOKEN, F_EXPIRATION, F_CODE, F_MESSAGE, F_N };
+
+typedef struct {
+    char *fields[F_N]; /* STS_FIELD_MAX bytes each */
+    size_t len[F_N];
+    int target; /* the field the current element fills, or -1 */
+    int in_credentials, in_error;
+    int overflow;
+} sts_xml;
+
+static void XMLCALL xml_start(void *p, const XML_Char *name, const XML_Char **attrs)
+{
+    sts_xml *x = p;
+    (void)attrs;
+    x->target = -1;
+    if (strcmp(name, "Credentials") == 0)
+        x->in_credentials = 1;
+    else if (strcmp(name, "Error") == 0)
+        x->in_error = 1;
+    else if (x->in_credentials && strcmp(name, "AccessKeyId") == 0)
+        x->target = F_ID;
+    else if (x->in_credentials && strcmp(name, "SecretAccessKey") == 0)
+        x->target = F_SECRET;
+    else if (x->in_credentials && strcmp(name, "SessionToken") == 0)
+        x->target = F_TOKEN;
+    else if (x->in_credentials && strcmp(name, "Expiration") == 0)
+        x->target = F_EXPIRATION;
+    else if (x->in_error && strcmp(name, "Code") == 0)
+        x->target = F_CODE;
+    else if (x->in_error && strcmp(name, "Message") == 0)
+        x->target = F_MESSAGE;
+}
+
+static void XMLCALL xml_end(void *p, const XML_Char *name)
+{
+    sts_xml *x = p;
+    x->target = -1;
+    if (strcmp(name, "Credentials") == 0)
+        x->in_credentials = 0;
+    else if (strcmp(name, "Error") == 0)
+        x->in_error = 0;
+}
+
+static void XMLCALL sts_text(void *p, const XML_Char *s, int len)
+{
+    sts_xml *x = p;
+    if (x->target < 0)
+        return;
+    size_t have = x->len[x->target];
+    if (have + (size_t)len >= STS_FIELD_MAX) {
+        x->overflow = 1;
+        return;
+    }
+    memcpy(x->fields[x->target] + have, s, (size_t)len);
+    x->len[x->target] = have + (size_t)len;
+    x->fields[x->target][have + (size_t)len] = '\0';
+}
+
+wc_result wc_credentials_from_sts_xml(const char *body, size_t len, const char *source,
+                                      wc_credentials *out, wc_error *err)
+{
+    memset(out, 0, sizeof(*out));
+    sts_xml x;
+    memset(&x, 0, sizeof(x));
+    x.target = -1;
+    wc_result result = WC_OK;
+    for (int i = 0; i < F_N; i++)
+        if (!(x.fields[i] = calloc(1, STS_FIELD_MAX)))
+            result = wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+    XML_Parser parser = result == WC_OK ? XML_ParserCreate("UTF-8") : NULL;
+    if (result == WC_OK && !parser)
+        result = wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+    if (result == WC_OK) {
+        XML_SetUserData(parser, &x);
+        XML_SetElementHandler(parser, xml_start, xml_end);
+        XML_SetCharacterDataHandler(parser, sts_text);
+        if (XML_Parse(parser, body, (int)len, 1) == XML_STATUS_ERROR)
+            result = wc_error_set(err, WC_ERR_INVALID, "%s: STS's answer is not XML (%s)", source,
+                                  XML_ErrorString(XML_GetErrorCode(parser)));
+        else if (x.overflow)
+            result =
+                wc_error_set(err, WC_ERR_TOO_LARGE, "%s: a field of STS's answer passes %d bytes",
+                             source, STS_FIELD_MAX);
+        else if (x.len[F_CODE])
+            result = wc_error_set(err, WC_ERR_IO, "%s: STS says %s: %.300s", source,
+                                  x.fields[F_CODE], x.fields[F_MESSAGE]);
+        else if (!x.len[F_ID] || !x.len[F_SECRET] || !x.len[F_TOKEN] || !x.len[F_EXPIRATION])
+            result = wc_error_set(err, WC_ERR_INVALID,
+                                  "%s: STS's answer lacks AccessKeyId, SecretAccessKey, "
+                                  "SessionToken or Expiration",
+                                  source);
+        else
+            result = wc_cred_fill(out, x.fields[F_ID], x.fields[F_SECRET], x.fields[F_TOKEN],
+                                  source, err);
+    }
+    if (result == WC_OK && wc_parse_iso8601(x.fields[F_EXPIRATION], &out->expiration) != WC_OK) {
+        wc_credentials_cleanup(out);
+        result =
+            wc_error_set(err, WC_ERR_INVALID, "%s: Expiration \"%.64s\" is not an ISO 8601 time",
+                         source, x.fields[F_EXPIRATION]);
+    }
+    if (parser)
+        XML_ParserFree(parser);
+    for (int i = 0; i < F_N; i++)
+        wc_cred_scrub_free(x.fields[i]);
+    return result;
+}
+
+/* --- the provider --- */
+
+typedef struct {
+    wc_credential_provider base;
+    const wc_cred_context *cx;
+    char source_name[64];
+    int web_identity;
+    int from_env; /* web identity from AWS_WEB_IDENTITY_TOKEN_FILE etc., read at each fetch */
+    char *role_arn, *session_name, *external_id, *token_file;
+    long duration_seconds;
+    wc_credential_provider *source; /* AssumeRole: whose credentials sign it (owned) */
+    int source_fetching;
+    /* the fetch under way */
+    wc_credentials_done done;
+    void *ctx;
+    void *on_wire;
+    char url[1024];
+    char date[17]; /* X-Amz-Date of the call being made */
+} sts_provider;
+
+static void sts_reset(sts_provider *p)
+{
+    if (p->on_wire)
+        p->cx->transport.ops->cancel(p->cx->transport.self, p->on_wire);
+    p->on_wire = NULL;
+    if (p->source_fetching && p->source->cancel)
+        p->source->cancel(p->source);
+    p->source_fetching = 0;
+    p->done = NULL;
+    p->ctx = NULL;
+}
+
+static void sts_finish(sts_provider *p, wc_result result, wc_credentials *creds,
+                       const wc_error *err)
+{
+    wc_credentials_done done = p->done;
+    void *ctx = p->ctx;
+    sts_reset(p);
+    wc_credentials none;
+    memset(&none, 0, sizeof(none));
+    done(ctx, result, result == WC_OK ? creds : &none, err);
+}
+
+static void sts_answer(void *ctx, wc_http_response *resp)
+{
+    sts_provider *p = ctx;
+    p->on_wire = NULL;
+    wc_credentials creds;
+    memset(&creds, 0, sizeof(creds));
+    wc_error err;
+    wc_error_clear(&err);
+    wc_result result;
+    if (resp->too_large || resp->curl_code != 0) {
+        result =
+            wc_error_set(&err, WC_ERR_IO, "%s: POST %s: %s", p->source_name, p->url, resp->error);
+    } else {
+        result = wc_credentials_from_sts_xml(resp->body, resp->len, p->source_name, &creds, &err);
+        if (resp->status != 200) {
+            /* STS's own error ("STS says Code: Message") when it gave one. */
+            wc_credentials_cleanup(&creds);
+            if (result == WC_OK || !strstr(err.msg, "STS says"))
+                wc_error_set(&err, WC_ERR_IO, "%s: STS answered HTTP %ld", p->source_name,
+                             resp->status);
+            else
+                wc_error_prefix(&err, "HTTP %ld: ", resp->status);
+            result = WC_ERR_IO;
+        }
+    }
+    if (result != WC_OK)
+        result = WC_ERR_IO; /* the chain reports it; a refresh is tried again */
+    wc_http_response_cleanup(resp);
+    sts_finish(p, result, &creds, &err);
+}
+
+/* Appends "&name=value" (value form-encoded) to a growing body; 0: out of memory. */
+static int form_add(char **body, const char *name, const char *value)
+{
+    if (!value)
+        return 1;
+    char *enc = wc_uri_encode(value, 0);
+    if (!enc)
+        return 0;
+    size_t have = strlen(*body), len = have + strlen(name) + strlen(enc) + 3;
+    char *more = realloc(*body, len);
+    if (more)
+        snprintf(more + have, len - have, "&%s=%s", name, enc);
+    wc_cred_scrub_free(enc);
+    if (!more)
+        return 0;
+    *body = more;
+    return 1;
+}
+
+static wc_result sts_url(sts_provider *p, wc_error *err)
+{
+    const char *region = p->cx->region ? p->cx->region : "us-east-1";
+    const char *override = wc_cred_env("AWS_ENDPOINT_URL_STS");
+    if (!override)
+        override = p->cx->endpoint_url;
+    wc_endpoint e;
+    wc_result result = wc_endpoint_resolve("sts", region, override, &e, err);
+    if (result != WC_OK)
+        return result;
+    snprintf(p->url, sizeof(p->url), "%s/", e.base);
+    wc_endpoint_cleanup(&e);
+    return WC_OK;
+}
+
+/* Sends the STS call; signed with src when it is not NULL (AssumeRole). */
+static wc_result sts_send(sts_provider *p, const wc_credentials *src, const char *web_token,
+                          wc_error *err)
+{
+    wc_result result = sts_url(p, err);
+    if (result != WC_OK)
+        return result;
+    char session[64];
+    if (p->session_name)
+        snprintf(session, sizeof(session), "%s", p->session_name);
+    else
+        snprintf(session, sizeof(session), "widget-consumer-%lld", (long long)p->cx->wall_time());
+    char duration[24];
+    snprintf(duration, sizeof(duration), "%ld", p->duration_seconds);
+    char *body = strdup(web_token ? "Action=AssumeRoleWithWebIdentity" : "Action=AssumeRole");
+    int ok = body && form_add(&body, "Version", "2011-06-15") &&
+             form_add(&body, "RoleArn", p->role_arn) &&
+             form_add(&body, "RoleSessionName", session) &&
+             form_add(&body, "ExternalId", p->external_id) &&
+             form_add(&body, "DurationSeconds", p->duration_seconds ? duration : NULL) &&
+             form_add(&body, "WebIdentityToken", web_token);
+    const char *ctype = "application/x-www-form-urlencoded; charset=utf-8";
+    wc_param headers[6];
+    size_t n = 0;
+    headers[n++] = (wc_param){"Content-Type", ctype};
+    char *auth = NULL;
+    if (ok && src) {
+        const char *host = strstr(p->url, "://") + 3;
+        char hostbuf[512];
+        snprintf(hostbuf, sizeof(hostbuf), "%.*s", (int)strcspn(host, "/"), host);
+        time_t now = p->cx->wall_time();
+        char hash[65];
+        wc_sigv4_amz_date(now, p->date);
+        wc_sha256_hex(body, strlen(body), hash);
+        wc_param signed_headers[4] = {{"Host", hostbuf},
+                                      {"Content-Type", ctype},
+                                      {"X-Amz-Date", p->date},
+                                      {"X-Amz-Security-Token", NULL}};
+        size_t ns = 3;
+        if (src->session_token)
+            signed_headers[ns++].value = src->session_token;
+        wc_sigv4_request sreq = {"POST", "/", NULL, 0, signed_headers, ns, hash};
+        wc_sigv4_signer signer = {src->access_key_id,
+                                  src->secret_access_key,
+                                  p->cx->region ? p->cx->region : "us-east-1",
+                                  "sts",
+                                  now,
+                                  1,
+                                  NULL};
+        auth = wc_sigv4_authorization(&signer, &sreq);
+        ok = auth != NULL;
+        headers[n++] = (wc_param){"X-Amz-Date", p->date};
+        if (src->session_token)
+            headers[n++] = (wc_param){"X-Amz-Security-Token", src->session_token};
+        headers[n++] = (wc_param){"Authorization", auth};
+    }
+    if (ok) {
+        wc_http_request req = {"POST", p->url,       headers,        n,
+                               body,   strlen(body), STS_TIMEOUT_MS, MAX_STS_ANSWER};
+        result = p->cx->transport.ops->start(p->cx->transport.self, &req, sts_answer, p,
+                                             &p->on_wire, err);
+    } else {
+        result = wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+    }
+    wc_cred_scrub_free(body);
+    free(auth);
+    return result;
+}
+
+/* The source's credentials came (asynchronously): the STS call goes out. */
+static void on_source(void *ctx, wc_result result, wc_credentials *creds, const wc_error *serr)
+{
+    sts_provider *p = ctx;
+    p->source_fetching = 0;
+    wc_error err;
+    wc_error_clear(&err);
+    if (result == WC_OK) {
+        result = sts_send(p, creds, NULL, &err);
+        wc_credentials_cleanup(creds);
+    } else if (result == WC_ERR_NOT_FOUND) {
+        result =
+            wc_error_set(&err, WC_ERR_INVALID, "%s: its source has no credentials", p->source_name);
+    } else {
+        err = *serr;
+        wc_error_prefix(&err, "%s: source: ", p->source_name);
+    }
+    if (result != WC_OK) {
+        wc_credentials none;
+        memset(&none, 0, sizeof(none));
+        sts_finish(p, result == WC_ERR_INVALID ? WC_ERR_INVALID : WC_ERR_IO, &none, &err);
+    }
+}
+
+/* Web identity: the variables (from the environment, at each fetch) and the token file. */
+static wc_result web_identity_token(sts_provider *p, char **token, wc_error *err)
+{
+    if (p->from_env) {
+        const char *file = wc_cred_env("AWS_WEB_IDENTITY_TOKEN_FILE");
+        const char *role = wc_cred_env("AWS_ROLE_ARN");
+        if (!file && !role)
+            return WC_ERR_NOT_FOUND;
+        if (!file || !role)
+            return wc_error_set(err, WC_ERR_INVALID, "%s is set but %s is not",
+                                file ? "AWS_WEB_IDENTITY_TOKEN_FILE" : "AWS_ROLE_ARN",
+                                file ? "AWS_ROLE_ARN" : "AWS_WEB_IDENTITY_TOKEN_FILE");
+        free(p->role_arn);
+        free(p->token_file);
+        free(p->session_name);
+        const char *session = wc_cred_env("AWS_ROLE_SESSION_NAME");
+        p->role_arn = strdup(role);
+        p->token_file = strdup(file);
+        p->session_name = session ? strdup(session) : NULL;
+        if (!p->role_arn || !p->token_file || (session && !p->session_name))
+            return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+    }
+    if (!p->cx->has_transport)
+        return wc_error_set(err, WC_ERR_INVALID, "%s: no HTTP transport to ask STS with",
+                            p->source_name);
+    size_t len;
+    if (wc_read_file(p->token_file, MAX_TOKEN_FILE, token, &len, err) != WC_OK) {
+        wc_error_prefix(err, "%s: token file %s: ", p->source_name, p->token_file);
+        if (err)
+            err->code = WC_ERR_INVALID;
+        return WC_ERR_INVALID;
+    }
+    while (len &&
+           ((*token)[len - 1] == '\n' || (*token)[len - 1] == '\r' || (*token)[len - 1] == ' '))
+        (*token)[--len] = '\0';
+    if (!len) {
+        wc_cred_scrub_free(*token);
+        *token = NULL;
+        return wc_error_set(err, WC_ERR_INVALID, "%s: token file %s is empty", p->source_name,
+                            p->token_file);
+    }
+    return WC_OK;
+}
+
+static wc_result sts_start(wc_credential_provider *self, wc_credentials_done done, void *ctx,
+                           wc_error *err)
+{
+    sts_provider *p = (sts_provider *)self;
+    wc_result result;
+    p->done = done;
+    p->ctx = ctx;
+    if (p->web_identity) {
+        char *token = NULL;
+        result = web_identity_token(p, &token, err);
+        if (result == WC_OK)
+            result = sts_send(p, NULL, token, err);
+        wc_cred_scrub_free(token);
+    } else if (p->source->fetch) {
+        wc_credentials src;
+        memset(&src, 0, sizeof(src));
+        result = p->source->fetch(p->source, &src, err);
+        if (result == WC_OK)
+            result = sts_send(p, &src, NULL, err);
+        else if (result == WC_ERR_NOT_FOUND)
+            result = wc_error_set(err, WC_ERR_INVALID, "%s: its source has no credentials",
+                                  p->source_name);
+        wc_credentials_cleanup(&src);
+    } else {
+        p->source_fetching = 1;
+        result = p->source->start(p->source, on_source, p, err);
+        if (result != WC_OK)
+            p->source_fetching = 0;
+        if (result == WC_ERR_NOT_FOUND)
+            result = wc_error_set(err, WC_ERR_INVALID, "%s: its source has no credentials",
+                                  p->source_name);
+    }
+    if (result != WC_OK) {
+        p->done = NULL;
+        p->ctx = NULL;
+    }
+    return result;
+}
+
+static void sts_cancel(wc_credential_provider *self)
+{
+    sts_reset((sts_provider *)self);
+}
+
+static void sts_destroy(wc_credential_provider *self)
+{
+    sts_provider *p = (sts_provider *)self;
+    sts_reset(p);
+    if (p->source)
+        p->source->destroy(p->source);
+    free(p->role_arn);
+    free(p->session_name);
+    free(p->external_id);
+    free(p->token_file);
+    free(p);
+}
+
+static sts_provider *sts_new(const wc_cred_context *cx, const char *source_name,
+                             const wc_role_config *role)
+{
+    sts_provider *p = calloc(1, sizeof(*p));
+    if (!p)
+        return NULL;
+    p->base.name = "STS";
+    p->base.start = sts_start;
+    p->base.cancel = sts_cancel;
+    p->base.destroy = sts_destroy;
+    p->cx = cx;
+    snprintf(p->source_name, sizeof(p->source_name), "%s", source_name);
+    if (role) {
+        p->role_arn = role->role_arn ? strdup(role->role_arn) : NULL;
+        p->session_name = role->session_name ? strdup(role->session_name) : NULL;
+        p->external_id = role->external_id ? strdup(role->external_id) : NULL;
+        p->token_file = role->token_file ? strdup(role->token_file) : NULL;
+        p->duration_seconds = role->duration_seconds;
+        if ((role->role_arn && !p->role_arn) || (role->session_name && !p->session_name) ||
+            (role->external_id && !p->external_id) || (role->token_file && !p->token_file)) {
+            sts_destroy(&p->base);
+            return NULL;
+        }
+    }
+    return p;
+}
+
+wc_credential_provider *wc_credentials_assume_role_new(const wc_cred_context *cx,
+                                                       const char *source_name,
+                                                       const wc_role_config *role,
+                                                       wc_credential_provider *source)
+{
+    sts_provider *p = sts_new(cx, source_name, role);
+    if (!p) {
+        source->destroy(source);
+        return NULL;
+    }
+    p->source = source;
+    return &p->base;
+}
+
+wc_credential_provider *wc_credentials_web_identity_new(const wc_cred_context *cx,
+                                                        const char *source_name,
+                                                        const wc_role_config *role)
+{
+    sts_provider *p = sts_new(cx, source_name, role);
+    if (p)
+        p->web_identity = 1;
+    return p ? &p->base : NULL;
+}
+
+wc_credential_provider *wc_credentials_web_identity_env_new(const wc_cred_context *cx)
+{
+    sts_provider *p = sts_new(cx, "web identity (AWS_ROLE_ARN)", NULL);
+    if (p) {
+        p->web_identity = 1;
+        p->from_env = 1;
+    }
+    return p ? &p->base : NULL;
+}

@@ -1,0 +1,668 @@
+/* The credential sources of real deployments, on the fake transport and the client's own loop:
+ * web identity (AWS_WEB_IDENTITY_TOKEN_FILE, and a profile's web_identity_token_file), assumed
+ * roles (source_profile, credential_source), credential_process (a real /bin/sh child whose
+ * output is read on the loop), EKS Pod Identity (the container endpoint with a token file read at
+ * each fetch), and the profiles that must stop the start: role_arn without a source, SSO. */
+#include "aws/client.h"
+#include "fake_transport.h"
+
+#include <unistd.h>
+
+#define STS         "https://sts.us-east-1.amazonaws.com/"
+#define ROLE        "arn:aws:iam::123456789012:role/widgets"
+#define AT_PLUS_120 "2015-08-30T12:38:00Z"
+#define AT_PLUS_1H  "2015-08-30T13:36:00Z"
+
+static char *home;
+
+static int setup(void **state)
+{
+    fake_world *w = fake_world_new(NULL);
+    home = make_temp_dir();
+    setenv("HOME", home, 1);
+    const char *vars[] = {"AWS_ACCESS_KEY_ID",
+                          "AWS_SECRET_ACCESS_KEY",
+                          "AWS_SECRET_KEY",
+                          "AWS_SESSION_TOKEN",
+                          "AWS_PROFILE",
+                          "AWS_SHARED_CREDENTIALS_FILE",
+                          "AWS_CONFIG_FILE",
+                          "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+                          "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+                          "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+                          "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+                          "AWS_EC2_METADATA_SERVICE_ENDPOINT",
+                          "AWS_WEB_IDENTITY_TOKEN_FILE",
+                          "AWS_ROLE_ARN",
+                          "AWS_ROLE_SESSION_NAME",
+                          "AWS_ENDPOINT_URL_STS",
+                          "AWS_ENDPOINT_URL",
+                          "AWS_CA_BUNDLE"};
+    for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
+        unsetenv(vars[i]);
+    setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
+    *state = w;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fake_world_free(*state);
+    rm_rf(home);
+    return 0;
+}
+
+static void advance_s(fake_world *w, unsigned s)
+{
+    w->time.now += (uint64_t)s * 1000;
+}
+
+/* Writes home/name and returns its path (static buffer). */
+static const char *put_file(const char *name, const char *text)
+{
+    static char path[512];
+    snprintf(path, sizeof(path), "%s/%s", home, name);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+    return path;
+}
+
+static void config(const char *text)
+{
+    setenv("AWS_CONFIG_FILE", put_file("config", text), 1);
+}
+
+static char *sts_xml(const char *action, const char *key, const char *token, const char *exp)
+{
+    size_t cap = 1024;
+    char *s = malloc(cap);
+    assert_non_null(s);
+    int n = snprintf(s, cap,
+                     "<%sResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">"
+                     "<%sResult><Credentials><AccessKeyId>%s</AccessKeyId>"
+                     "<SecretAccessKey>STSSECRET</SecretAccessKey>"
+                     "<SessionToken>%s</SessionToken><Expiration>%s</Expiration>"
+                     "</Credentials></%sResult></%sResponse>",
+                     action, action, key, token, exp, action, action);
+    assert_true(n > 0 && (size_t)n < cap);
+    return s;
+}
+
+static fake_answer *sts_reply(fake_world *w, const char *action, const char *key, const char *token,
+                              const char *exp)
+{
+    char *body = sts_xml(action, key, token, exp);
+    char pattern[128];
+    snprintf(pattern, sizeof(pattern), "POST Action=%s&", action);
+    fake_answer *a = fake_reply(w->fake, pattern, 200, body);
+    free(body);
+    return a;
+}
+
+typedef struct {
+    int calls;
+    wc_result result;
+    char msg[WC_ERROR_MAX];
+} outcome;
+
+static void note(void *ctx, wc_result result, json_t *answer, const wc_aws_error *aerr,
+                 const wc_error *err)
+{
+    outcome *o = ctx;
+    (void)answer;
+    (void)aerr;
+    o->calls++;
+    o->result = result;
+    snprintf(o->msg, sizeof(o->msg), "%s", err->msg);
+}
+
+static void call(fake_world *w, outcome *o)
+{
+    wc_error err;
+    wc_result r =
+        wc_aws_json_start_h(w->aws, "dynamodb", "DynamoDB_20120810.GetItem",
+                            json_pack("{s:s}", "TableName", "widgets"), note, o, NULL, &err);
+    if (r != WC_OK) {
+        o->calls++;
+        o->result = r;
+        snprintf(o->msg, sizeof(o->msg), "%s", err.msg);
+    }
+}
+
+static void assert_signed_with(const fake_request *r, const char *key, const char *token)
+{
+    const char *auth = fake_request_header(r, "Authorization");
+    assert_non_null(auth);
+    char want[128];
+    snprintf(want, sizeof(want), "Credential=%s/", key);
+    if (!strstr(auth, want))
+        fail_msg("%s is not signed with %s: %s", r->url, key, auth);
+    if (token)
+        assert_string_equal(fake_request_header(r, "X-Amz-Security-Token"), token);
+    else
+        assert_null(fake_request_header(r, "X-Amz-Security-Token"));
+}
+
+/* --- web identity --- */
+
+static void web_identity_from_the_environment_rereads_the_token_at_each_refresh(void **state)
+{
+    fake_world *w = *state;
+    const char *token_file = put_file("token", "eks-token-1\n");
+    setenv("AWS_WEB_IDENTITY_TOKEN_FILE", token_file, 1);
+    setenv("AWS_ROLE_ARN", ROLE, 1);
+    setenv("AWS_ROLE_SESSION_NAME", "pod-a", 1);
+    sts_reply(w, "AssumeRoleWithWebIdentity", "ASIAWEB1", "TOKEN-WEB1", AT_PLUS_120);
+    fake_times(fake_reply(w->fake, "dynamodb", 200, "{}"), FAKE_FOREVER);
+    outcome o = {0};
+    call(w, &o);
+    fake_run(w);
+    assert_int_equal(o.result, WC_OK);
+    const fake_request *sts = fake_find(w->fake, "POST sts.us-east-1", 0);
+    assert_string_equal(sts->url, STS);
+    assert_null(fake_request_header(sts, "Authorization")); /* unsigned */
+    assert_string_equal(fake_request_header(sts, "Content-Type"),
+                        "application/x-www-form-urlencoded; charset=utf-8");
+    assert_string_equal(sts->body,
+                        "Action=AssumeRoleWithWebIdentity&Version=2011-06-15&RoleArn=arn%3Aaws%3A"
+                        "iam%3A%3A123456789012%3Arole%2Fwidgets&RoleSessionName=pod-a"
+                        "&WebIdentityToken=eks-token-1");
+    assert_signed_with(fake_find(w->fake, "dynamodb", 0), "ASIAWEB1", "TOKEN-WEB1");
+
+    /* EKS rotated the token: the refresh (past the half-life) sends the new one. */
+    put_file("token", "eks-token-2");
+    sts_reply(w, "AssumeRoleWithWebIdentity", "ASIAWEB2", "TOKEN-WEB2", "2015-08-30T14:00:00Z");
+    advance_s(w, 61);
+    outcome o2 = {0};
+    call(w, &o2);
+    fake_run(w);
+    outcome o3 = {0};
+    call(w, &o3);
+    fake_run(w);
+    assert_int_equal(fake_count_matching(w->fake, "POST sts.us-east-1"), 2);
+    assert_non_null(
+        strstr(fake_find(w->fake, "POST sts.us-east-1", 1)->body, "WebIdentityToken=eks-token-2"));
+    assert_signed_with(fake_find(w->fake, "dynamodb", 2), "ASIAWEB2", "TOKEN-WEB2");
+    fake_assert_all_used(w->fake);
+}
+
+static void web_identity_half_configured_is_an_error(void **state)
+{
+    fake_world *w = *state;
+    setenv("AWS_ROLE_ARN", ROLE, 1);
+    outcome o = {0};
+    call(w, &o);
+    fake_run(w);
+    assert_int_equal(o.calls, 1);
+    assert_int_not_equal(o.result, WC_OK);
+    assert_non_null(strstr(o.msg, "AWS_ROLE_ARN is set but AWS_WEB_IDENTITY_TOKEN_FILE is not"));
+    assert_int_equal(fake_count(w->fake), 0);
+}
+
+static void web_identity_missing_token_file_and_sts_errors(void **state)
+{
+    fake_world *w = *state;
+    setenv("AWS_WEB_IDENTITY_TOKEN_FILE", "/nonexistent/token", 1);
+    setenv("AWS_ROLE_ARN", ROLE, 1);
+    outcome o = {0};
+    call(w, &o);
+    fake_run(w);
+    assert_int_not_equal(o.result, WC_OK);
+    assert_non_null(strstr(o.msg, "token file /nonexistent/token"));
+    assert_int_equal(fake_count(w->fake), 0);
+
+    setenv("AWS_WEB_IDENTITY_TOKEN_FILE", put_file("token", "bad-token"), 1);
+    fake_reply(w->fake, "POST AssumeRoleWithWebIdentity", 400,
+               "<ErrorResponse><Error><Type>Sender</Type><Code>InvalidIdentityToken</Code>"
+               "<Message>No OpenIDConnect provider found</Message></Error></ErrorResponse>");
+    outcome o2 = {0};
+    call(w, &o2);
+    fake_run(w);
+    assert_int_equal(o2.result, WC_ERR_IO);
+    assert_non_null(strstr(o2.msg, "STS says InvalidIdentityToken: No OpenIDConnect provider"));
+    assert_non_null(strstr(o2.msg, "HTTP 400"));
+    fake_assert_all_used(w->fake);
+}
+
+static void the_sts_endpoint_can_be_overridden(void **state)
+{
+    fake_world *w = *state;
+    setenv("AWS_ENDPOINT_URL_STS", "http://sts.test:4000", 1);
+    setenv("AWS_WEB_IDENTITY_TOKEN_FILE", put_file("token", "t"), 1);
+    setenv("AWS_ROLE_ARN", ROLE, 1);
+    sts_reply(w, "AssumeRoleWithWebIdentity", "ASIAWEB", "TOK", AT_PLUS_1H);
+    fake_reply(w->fake, "dynamodb", 200, "{}");
+    outcome o = {0};
+    call(w, &o);
+    fake_run(w);
+    assert_int_equal(o.result, WC_OK);
+    assert_string_equal(fake_request_at(w->fake, 0)->url, "http://sts.test:4000/");
+    fake_assert_all_used(w->fake);
+}
+
+static void a_profile_web_identity_token_file(void **state)
+{
+    fake_world *w = *state;
+    char text[1024];
+    snprintf(text, sizeof(text),
+             "[profile eks]\nrole_arn = %s\nweb_identity_token_file = %s\n"
+             "role_session_name = from-profile\n",
+             ROLE, put_file("token", "profile-token"));
+    config(text);
+    setenv("AWS_PROFILE", "eks", 1);
+    sts_reply(w, "AssumeRoleWithWebIdentity", "ASIAPWEB", "TOK", AT_PLUS_1H);
+    fake_reply(w->fake, "dynamodb", 200, "{}");
+    outcome o = {0};
+    call(w, &o);
+    fake_run(w);
+    assert_int_equal(o.result, WC_OK);
+    const char *body = fake_request_at(w->fake, 0)->body;
+    assert_non_null(strstr(body, "WebIdentityToken=profile-token"));
+    assert_non_null(strstr(body, "RoleSessionName=from-profile"));
+    assert_signed_with(fake_find(w->fake, "dynamodb", 0), "ASIAPWEB", "TOK");
+    fake_assert_all_used(w->fake);
+}
+
+/* --- assumed roles --- */
+
+static void assume_role_with_a_source_profile_signs_with_its_keys(void **state)
+{
+    fake_world *w = *state;
+    config("[profile base]\naws_access_key_id = AKIDBASE\naws_secret_access_key = basesecret\n"
+           "[profile app]\nrole_arn = " ROLE "\nsource_profile = base\nexternal_id = ext-1\n"
+           "role_session_name = app-session\nduration_seconds = 1800\n");
+    setenv("AWS_PROFILE", "app", 1);
+    sts_reply(w, "AssumeRole", "ASIAROLE", "TOKEN-ROLE", AT_PLUS_1H);
+    fake_times(fake_reply(w->fake, "dynamodb", 200, "{}"), 2);
+    outcome o = {0}, o2 = {0};
+    call(w, &o);
+    call(w, &o2);
+    fake_run(w);
+    assert_int_equal(o.result, WC_OK);
+    assert_int_equal(o2.result, WC_OK);
+    assert_int_equal(fake_count_matching(w->fake, "POST Action=AssumeRole&"), 1); /* one flight */
+    const fake_request *sts = fake_request_at(w->fake, 0);
+    assert_string_equal(sts->url, STS);
+    assert_signed_with(sts, "AKIDBASE", NULL);
+    assert_non_null(
+        strstr(fake_request_header(sts, "Authorization"),
+               "/us-east-1/sts/aws4_request, SignedHeaders=content-type;host;x-amz-date,"));
+    assert_string_equal(sts->body, "Action=AssumeRole&Version=2011-06-15&RoleArn=arn%3Aaws%3Aiam"
+                                   "%3A%3A123456789012%3Arole%2Fwidgets&RoleSessionName=app-"
+                                   "session&ExternalId=ext-1&DurationSeconds=1800");
+    assert_signed_with(fake_find(w->fake, "dynamodb", 0), "ASIAROLE", "TOKEN-ROLE");
+    fake_assert_all_used(w->fake);
+}
+
+static void a_role_chain_assumes_each_role_in_turn(void **state)
+{
+    fake_world *w = *state;
+    config("[profile base]\naws_access_key_id = AKIDBASE\naws_secret_access_key = s\n"
+           "[profile mid]\nrole_arn = arn:aws:iam::1:role/mid\nsource_profile = base\n"
+           "[profile top]\nrole_arn = arn:aws:iam::1:role/top\nsource_profile = mid\n");
+    setenv("AWS_PROFILE", "top", 1);
+    sts_reply(w, "AssumeRole", "ASIAMID", "TOKEN-MID", AT_PLUS_1H);
+    sts_reply(w, "AssumeRole", "ASIATOP", "TOKEN-TOP", AT_PLUS_1H);
+    fake_reply(w->fake, "dynamodb", 200, "{}");
+    outcome o = {0};
+    call(w, &o);
+    fake_run(w);
+    assert_int_equal(o.result, WC_OK);
+    assert_non_null(strstr(fake_request_at(w->fake, 0)->body, "role%2Fmid"));
+    assert_signed_with(fake_request_at(w->fake, 0), "AKIDBASE", NULL);
+    assert_non_null(strstr(fake_request_at(w->fake, 1)->body, "role%2Ftop"));
+    assert_signed_with(fake_request_at(w->fake, 1), "ASIAMID", "TOKEN-MID");
+    assert_signed_with(fake_find(w->fake, "dynamodb", 0), "ASIATOP", "TOKEN-TOP");
+    fake_assert_all_used(w->fake);
+}
+
+static void assume_role_from_the_ecs_container_source(void **state)
+{
+    fake_world *w = *state;
+    config("[default]\nrole_arn = " ROLE "\ncredential_source = EcsContainer\n");
+    setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://ecs.test/creds", 1);
+    fake_reply(w->fake, "GET ecs.test", 200,
+               "{\"AccessKeyId\":\"ASIATASK\",\"SecretAccessKey\":\"x\",\"Token\":\"TASKTOK\","
+               "\"Expiration\":\"" AT_PLUS_1H "\"}");
+    sts_reply(w, "AssumeRole", "ASIAROLE", "TOKEN-ROLE", AT_PLUS_120);
+    fake_reply(w->fake, "dynamodb", 200, "{}");
+    outcome o = {0};
+    call(w, &o);
+    fake_run(w);
+    assert_int_equal(o.result, WC_OK);
+    assert_signed_with(fake_find(w->fake, "POST AssumeRole", 0), "ASIATASK", "TASKTOK");
+    assert_signed_with(fake_find(w->fake, "dynamodb", 0), "ASIAROLE", "TOKEN-ROLE");
+    fake_assert_all_used(w->fake);
+}
+
+static void assume_role_from_the_environment_source_and_refresh(void **state)
+{
+    fake_world *w = *state;
+    config("[default]\nrole_arn = " ROLE "\ncredential_source = Environment\n");
+    setenv("AWS_ACCESS_KEY_ID", "AKIDENV", 1);
+    setenv("AWS_SECRET_ACCESS_KEY", "envsecret", 1);
+    /* The environment's keys are the role's source, not credentials to use themselves: but the
+     * environment comes first in the chain. Without them there, the role has no source. */
+    unsetenv("AWS_ACCESS_KEY_ID");
+    unsetenv("AWS_SECRET_ACCESS_KEY");
+    outcome o = {0};
+    call(w, &o);
+    fake_run(w);
+    assert_int_equal(o.result, WC_ERR_INVALID);
+    assert_non_null(strstr(o.msg, "its source has no credentials"));
+    assert_int_equal(fake_count(w->fake), 0);
+}
+
+static void an_sts_failure_during_refresh_keeps_the_current_ones(void **state)
+{
+    fake_world *w = *state;
+    config("[base]\naws_access_key_id = AKIDBASE\naws_secret_access_key = s\n"
+           "[default]\nrole_arn = " ROLE "\nsource_profile = base\n");
+    /* The [base] section of the config file is "base" only in the credentials file: */
+    setenv("AWS_SHARED_CREDENTIALS_FILE",
+           put_file("credentials", "[base]\naws_access_key_id = AKIDBASE\n"
+                                   "aws_secret_access_key = s\n"),
+           1);
+    sts_reply(w, "AssumeRole", "ASIAOLD", "TOKEN-OLD", AT_PLUS_120);
+    fake_times(fake_reply(w->fake, "dynamodb", 200, "{}"), FAKE_FOREVER);
+    outcome o = {0};
+    call(w, &o);
+    fake_run(w);
+    assert_int_equal(o.result, WC_OK);
+    advance_s(w, 61);
+    fake_network_error(w->fake, "POST AssumeRole", 7, "Failed to connect");
+    outcome o2 = {0};
+    call(w, &o2);
+    fake_run(w);
+    assert_int_equal(o2.result, WC_OK);
+    assert_signed_with(fake_find(w->fake, "dynamodb", 1), "ASIAOLD", "TOKEN-OLD");
+    assert_int_equal(fake_count_matching(w->fake, "POST AssumeRole"), 2);
+    fake_assert_all_used(w->fake);
+}
+
+/* --- profiles that must stop the start, not fall through to the instance role --- */
+
+static void expect_profile_error(fake_world *w, const char *text, const char *message)
+{
+    config(text);
+    /* IMDS is on: a silent fall-through would ask it. */
+    setenv("AWS_EC2_METADATA_DISABLED", "false", 1);
+    setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://imds.test", 1);
+    outcome o = {0};
+    call(w, &o);
+    fake_run(w);
+    assert_int_equal(o.calls, 1);
+    assert_int_not_equal(o.result, WC_OK);
+    if (!strstr(o.msg, message))
+        fail_msg("\"%s\" does not say \"%s\"", o.msg, message);
+    assert_int_equal(fake_count(w->fake), 0);
+}
+
+static void role_arn_without_a_source_is_an_error(void **state)
+{
+    expect_profile_error(*state, "[default]\nrole_arn = " ROLE "\n",
+                         "has role_arn but no source_profile, credential_source or "
+                         "web_identity_token_file");
+}
+
+static void an_sso_profile_is_an_error(void **state)
+{
+    expect_profile_error(*state, "[default]\nsso_session = corp\nsso_account_id = 1\n",
+                         "uses sso_session (AWS IAM Identity Center / SSO), which "
+                         "widget-consumer does not support");
+}
+
+static void broken_role_profiles_are_errors(void **state)
+{
+    fake_world *w = *state;
+    expect_profile_error(w,
+                         "[default]\nrole_arn = " ROLE "\nsource_profile = a\n"
+                         "credential_source = Environment\n",
+                         "has both source_profile and credential_source");
+    expect_profile_error(w, "[default]\nrole_arn = " ROLE "\ncredential_source = Lambda\n",
+                         "credential_source \"Lambda\" is not one of");
+    expect_profile_error(w, "[default]\nrole_arn = " ROLE "\nsource_profile = nowhere\n",
+                         "profile \"nowhere\" is in neither");
+    expect_profile_error(w, "[default]\nrole_arn = " ROLE "\nsource_profile = default\n",
+                         "its source_profile \"default\" has no credentials");
+    expect_profile_error(w,
+                         "[profile a]\nrole_arn = " ROLE "\nsource_profile = b\n"
+                         "[profile b]\nrole_arn = " ROLE "\nsource_profile = a\n"
+                         "[default]\nrole_arn = " ROLE "\nsource_profile = a\n",
+                         "(a loop?)");
+    expect_profile_error(w,
+                         "[default]\nrole_arn = " ROLE "\nsource_profile = default\n"
+                         "aws_access_key_id = A\naws_secret_access_key = B\n"
+                         "duration_seconds = 60\n",
+                         "duration_seconds \"60\" is not a number of seconds from 900 to 43200");
+    expect_profile_error(w, "[default]\nweb_identity_token_file = /t\n",
+                         "has web_identity_token_file but no role_arn");
+}
+
+/* --- credential_process --- */
+
+/* Turns the loop until *flag is set, for at most 10 s of real time: the child runs in real time
+ * while the fake clock jumps ahead (a loop with nothing to watch sleeps on the fake clock). */
+static void run_real(fake_world *w, const int *flag)
+{
+    for (int i = 0; i < 10000 && !*flag; i++) {
+        wc_loop_turn(w->loop, 1);
+        if (!*flag)
+            usleep(1000);
+    }
+}
+
+static void credential_process_output_is_read_on_the_loop(void **state)
+{
+    fake_world *w = *state;
+    config("[default]\ncredential_process = printf '%s' '{\"Version\": 1, \"AccessKeyId\": "
+           "\"ASIAPROC\", \"SecretAccessKey\": \"procsecret\", \"SessionToken\": \"PROCTOK\", "
+           "\"Expiration\": \"" AT_PLUS_1H "\"}'\n");
+    fake_reply(w->fake, "dynamodb", 200, "{}");
+    outcome o = {0};
+    call(w, &o);
+    assert_int_equal(o.calls, 0); /* nothing waited for the process */
+    run_real(w, &o.calls);
+    assert_int_equal(o.result, WC_OK);
+    assert_signed_with(fake_find(w->fake, "dynamodb", 0), "ASIAPROC", "PROCTOK");
+    fake_assert_all_used(w->fake);
+}
+
+static void credential_process_failures(void **state)
+{
+    fake_world *w = *state;
+    const char *cases[][2] = {
+        {"exit 3", "the command exited with status 3"},
+        {"echo not json", "the output is not JSON"},
+        {"echo '{\"Version\": 2, \"AccessKeyId\": \"A\", \"SecretAccessKey\": \"B\"}'",
+         "\"Version\" is not 1"},
+        {"echo '{\"Version\": 1, \"AccessKeyId\": \"A\"}'", "no AccessKeyId/SecretAccessKey"},
+        {"echo '{\"Version\": 1, \"AccessKeyId\": \"A\", \"SecretAccessKey\": \"B\", "
+         "\"Expiration\": \"soon\"}'",
+         "Expiration \"soon\" is not an ISO 8601 time"},
+        {"head -c 70000 /dev/zero | tr '\\\\0' x", "the output passes 65536 bytes"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char text[512];
+        snprintf(text, sizeof(text), "[default]\ncredential_process = %s\n", cases[i][0]);
+        config(text);
+        outcome o = {0};
+        call(w, &o);
+        run_real(w, &o.calls);
+        assert_int_equal(o.calls, 1);
+        assert_int_not_equal(o.result, WC_OK);
+        if (!strstr(o.msg, cases[i][1]))
+            fail_msg("case %zu: \"%s\" does not say \"%s\"", i, o.msg, cases[i][1]);
+    }
+    assert_int_equal(fake_count(w->fake), 0);
+}
+
+typedef struct {
+    int calls;
+    wc_result result;
+    wc_credentials creds;
+    char msg[WC_ERROR_MAX];
+} fetched;
+
+static void on_fetched(void *ctx, wc_result result, wc_credentials *creds, const wc_error *err)
+{
+    fetched *f = ctx;
+    f->calls++;
+    f->result = result;
+    f->creds = *creds;
+    memset(creds, 0, sizeof(*creds));
+    snprintf(f->msg, sizeof(f->msg), "%s", err ? err->msg : "");
+}
+
+static void credential_process_is_killed_at_its_deadline_and_on_cancel(void **state)
+{
+    (void)state;
+    wc_loop *loop = wc_loop_new(NULL);
+    wc_credential_provider *p =
+        wc_credentials_from_process("exec sleep 30", "profile slow", loop, 200);
+    fetched f = {0};
+    wc_error err;
+    assert_int_equal(p->start(p, on_fetched, &f, &err), WC_OK);
+    assert_int_equal(f.calls, 0); /* never from inside start */
+    for (int i = 0; i < 500 && !f.calls; i++)
+        wc_loop_turn(loop, 50);
+    assert_int_equal(f.calls, 1);
+    assert_int_equal(f.result, WC_ERR_IO);
+    assert_string_equal(f.msg, "profile slow: the command did not finish in 200 ms");
+
+    /* Cancelled: killed and reaped at once, done never called. */
+    fetched g = {0};
+    assert_int_equal(p->start(p, on_fetched, &g, &err), WC_OK);
+    p->cancel(p);
+    wc_loop_turn(loop, 0);
+    assert_int_equal(g.calls, 0);
+    assert_false(wc_loop_alive(loop));
+
+    /* A process that writes nothing and exits 0 has not given credentials. */
+    wc_credential_provider *q = wc_credentials_from_process("true", "profile empty", loop, 5000);
+    fetched h = {0};
+    assert_int_equal(q->start(q, on_fetched, &h, &err), WC_OK);
+    for (int i = 0; i < 500 && !h.calls; i++)
+        wc_loop_turn(loop, 50);
+    assert_int_equal(h.result, WC_ERR_IO);
+    assert_non_null(strstr(h.msg, "not JSON"));
+    q->destroy(q);
+    p->destroy(p);
+    wc_loop_free(loop);
+}
+
+/* --- EKS Pod Identity: the container endpoint, token file read at each fetch --- */
+
+static void pod_identity_reads_its_token_file_at_each_fetch(void **state)
+{
+    fake_world *w = *state;
+    setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://169.254.170.23/v1/credentials", 1);
+    setenv("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", put_file("eks-pod-token", "pod-token-1\n"), 1);
+    fake_reply(w->fake, "GET 169.254.170.23/v1/credentials", 200,
+               "{\"AccessKeyId\":\"ASIAPOD1\",\"SecretAccessKey\":\"x\",\"Token\":\"T1\","
+               "\"Expiration\":\"" AT_PLUS_120 "\"}");
+    fake_times(fake_reply(w->fake, "dynamodb", 200, "{}"), FAKE_FOREVER);
+    outcome o = {0};
+    call(w, &o);
+    fake_run(w);
+    assert_int_equal(o.result, WC_OK);
+    assert_string_equal(fake_request_header(fake_request_at(w->fake, 0), "Authorization"),
+                        "pod-token-1");
+    put_file("eks-pod-token", "pod-token-2");
+    fake_reply(w->fake, "GET 169.254.170.23/v1/credentials", 200,
+               "{\"AccessKeyId\":\"ASIAPOD2\",\"SecretAccessKey\":\"x\",\"Token\":\"T2\","
+               "\"Expiration\":\"" AT_PLUS_1H "\"}");
+    advance_s(w, 61);
+    outcome o2 = {0}, o3 = {0};
+    call(w, &o2);
+    fake_run(w);
+    call(w, &o3);
+    fake_run(w);
+    assert_string_equal(
+        fake_request_header(fake_find(w->fake, "GET 169.254.170.23", 1), "Authorization"),
+        "pod-token-2");
+    assert_signed_with(fake_find(w->fake, "dynamodb", 2), "ASIAPOD2", "T2");
+    fake_assert_all_used(w->fake);
+}
+
+/* --- STS's XML --- */
+
+static void sts_xml_answers(void **state)
+{
+    (void)state;
+    wc_credentials c;
+    wc_error err;
+    char *ok = sts_xml("AssumeRole", "ASIAX", "TOK", AT_PLUS_1H);
+    assert_int_equal(wc_credentials_from_sts_xml(ok, strlen(ok), "t", &c, &err), WC_OK);
+    assert_string_equal(c.access_key_id, "ASIAX");
+    assert_string_equal(c.secret_access_key, "STSSECRET");
+    assert_string_equal(c.session_token, "TOK");
+    assert_int_equal(c.expiration, FAKE_WALL_TIME + 3600);
+    wc_credentials_cleanup(&c);
+    free(ok);
+    const char *bad[][2] = {
+        {"<not xml", "is not XML"},
+        {"<R><Credentials><AccessKeyId>A</AccessKeyId></Credentials></R>", "lacks"},
+        {"<R><Credentials><AccessKeyId>A</AccessKeyId><SecretAccessKey>B</SecretAccessKey>"
+         "<SessionToken>C</SessionToken><Expiration>later</Expiration></Credentials></R>",
+         "Expiration \"later\" is not an ISO 8601 time"},
+        {"<ErrorResponse><Error><Code>AccessDenied</Code><Message>no</Message></Error>"
+         "</ErrorResponse>",
+         "STS says AccessDenied: no"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        assert_int_not_equal(
+            wc_credentials_from_sts_xml(bad[i][0], strlen(bad[i][0]), "t", &c, &err), WC_OK);
+        if (!strstr(err.msg, bad[i][1]))
+            fail_msg("\"%s\" does not say \"%s\"", err.msg, bad[i][1]);
+    }
+}
+
+static void ca_bundle_from_the_environment_or_the_profile(void **state)
+{
+    (void)state;
+    config("[default]\nca_bundle = /etc/corp-ca.pem\n");
+    char *b = wc_ca_bundle(NULL);
+    assert_string_equal(b, "/etc/corp-ca.pem");
+    free(b);
+    setenv("AWS_CA_BUNDLE", "/env/ca.pem", 1);
+    b = wc_ca_bundle(NULL);
+    assert_string_equal(b, "/env/ca.pem");
+    free(b);
+    /* A bundle that cannot be read stops the client at once. */
+    wc_aws_config cfg = {.region = "us-east-1"};
+    wc_error err;
+    assert_null(wc_aws_new(&cfg, &err));
+    assert_non_null(strstr(err.msg, "CA bundle /env/ca.pem (AWS_CA_BUNDLE or ca_bundle)"));
+    unsetenv("AWS_CA_BUNDLE");
+}
+
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        T(web_identity_from_the_environment_rereads_the_token_at_each_refresh),
+        T(web_identity_half_configured_is_an_error),
+        T(web_identity_missing_token_file_and_sts_errors),
+        T(the_sts_endpoint_can_be_overridden),
+        T(a_profile_web_identity_token_file),
+        T(assume_role_with_a_source_profile_signs_with_its_keys),
+        T(a_role_chain_assumes_each_role_in_turn),
+        T(assume_role_from_the_ecs_container_source),
+        T(assume_role_from_the_environment_source_and_refresh),
+        T(an_sts_failure_during_refresh_keeps_the_current_ones),
+        T(role_arn_without_a_source_is_an_error),
+        T(an_sso_profile_is_an_error),
+        T(broken_role_profiles_are_errors),
+        T(credential_process_output_is_read_on_the_loop),
+        T(credential_process_failures),
+        T(credential_process_is_killed_at_its_deadline_and_on_cancel),
+        T(pod_identity_reads_its_token_file_at_each_fetch),
+        T(sts_xml_answers),
+        T(ca_bundle_from_the_environment_or_the_profile),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
