@@ -3,7 +3,7 @@
 # Runs as root (CI) or through sudo.
 set -euo pipefail
 PACKAGES=(gcc make cmake pkg-config libjansson-dev libcmocka-dev libssl-dev libcurl4-openssl-dev
-          libexpat1-dev libinih-dev valgrind time
+          libexpat1-dev libinih-dev libmicrohttpd-dev valgrind time
           clang-14 libclang-rt-14-dev cppcheck) # fuzz targets (libFuzzer), static checks
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <stdint.h>
 #include <time.h>
 #include <unistd.h>
@@ -26,6 +27,8 @@ struct wc_aws {
     struct call *calls; /* every call not yet done: on the wire or waiting for a retry */
     wc_aws_stats stats;
     wc_sigv4_key_cache keys;
+    wc_aws_observer observer;
+    void *observer_ctx;
 };
 
 static time_t system_wall_time(void)
@@ -128,6 +131,17 @@ const wc_aws_stats *wc_aws_get_stats(const wc_aws *aws)
     return &aws->stats;
 }
 
+unsigned wc_aws_credential_fetches(const wc_aws *aws)
+{
+    return wc_credentials_fetches(aws->credentials);
+}
+
+void wc_aws_observe(wc_aws *aws, wc_aws_observer fn, void *ctx)
+{
+    aws->observer = fn;
+    aws->observer_ctx = ctx;
+}
+
 const char *wc_aws_region(const wc_aws *aws)
 {
     return aws->region;
@@ -186,10 +200,11 @@ typedef struct call {
     wc_param *query, *headers; /* copies of req's arrays */
     char *strings;             /* one block holding every string of the request */
     unsigned attempt;
-    wc_timer retry; /* a retry waiting for its time */
-    void *on_wire;  /* the transport's handle while a request is out */
-    int parked;     /* waiting for credentials (in aws->parked) */
-    unsigned wave;  /* aws->wave when it was parked */
+    wc_timer retry;   /* a retry waiting for its time */
+    void *on_wire;    /* the transport's handle while a request is out */
+    uint64_t sent_ns; /* when it went on the wire (for the observer) */
+    int parked;       /* waiting for credentials (in aws->parked) */
+    unsigned wave;    /* aws->wave when it was parked */
     struct call *park_next;
     wc_aws_done done;
     void *ctx;
@@ -442,8 +457,10 @@ static wc_result send_call(call *c, wc_error *err)
                                 req->body,   req->body_len, req->timeout_ms, req->max_body};
         result = aws->transport.ops->start(aws->transport.self, &hreq, on_http_done, c, &c->on_wire,
                                            err);
-        if (result == WC_OK)
+        if (result == WC_OK) {
             aws->stats.sent++;
+            c->sent_ns = wc_monotonic_ns();
+        }
     }
     free(url);
     free(query);
@@ -504,11 +521,45 @@ static void on_credentials(void *ctx, wc_result result, const wc_error *err)
     }
 }
 
+/* The operation a call is, for the observer: the JSON protocols name it in X-Amz-Target; S3's
+ * is named from the method. */
+static const char *operation_of(const wc_aws_request *req)
+{
+    for (size_t i = 0; i < req->n_headers; i++)
+        if (strcasecmp(req->headers[i].name, "X-Amz-Target") == 0) {
+            const char *dot = strrchr(req->headers[i].value, '.');
+            return dot ? dot + 1 : req->headers[i].value;
+        }
+    for (size_t i = 0; i < req->n_query; i++)
+        if (strcmp(req->query[i].name, "list-type") == 0)
+            return "ListObjectsV2";
+    static const char *const names[][2] = {{"GET", "GetObject"},
+                                           {"PUT", "PutObject"},
+                                           {"DELETE", "DeleteObject"},
+                                           {"HEAD", "HeadObject"}};
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (strcmp(req->method, names[i][0]) == 0)
+            return names[i][1];
+    return req->method;
+}
+
+static void observe(call *c, const wc_http_response *resp)
+{
+    wc_aws *aws = c->aws;
+    if (!aws->observer)
+        return;
+    wc_aws_call_report r = {c->req.service, operation_of(&c->req),
+                            resp->curl_code ? 0 : (int)resp->status, c->attempt > 0,
+                            (double)(wc_monotonic_ns() - c->sent_ns) / 1e6};
+    aws->observer(aws->observer_ctx, &r);
+}
+
 static void on_http_done(void *ctx, wc_http_response *resp)
 {
     call *c = ctx;
     wc_aws *aws = c->aws;
     c->on_wire = NULL;
+    observe(c, resp);
     wc_aws_error aerr;
     wc_error err;
     memset(&aerr, 0, sizeof(aerr));

@@ -51,6 +51,22 @@ const char *wc_aws_region(const wc_aws *aws);
 wc_http *wc_aws_http(wc_aws *aws);
 wc_loop *wc_aws_loop(wc_aws *aws);
 const wc_aws_stats *wc_aws_get_stats(const wc_aws *aws);
+/* Credentials fetched so far (the first time and each refresh). */
+unsigned wc_aws_credential_fetches(const wc_aws *aws);
+
+/* One HTTP call ended (for metrics): its service, operation (the X-Amz-Target's action, or for S3
+ * one named from the method: GetObject, PutObject, DeleteObject, HeadObject, ListObjectsV2),
+ * HTTP status (0: a network error), whether it was a retry, and how long it took. */
+typedef struct {
+    const char *service;
+    const char *operation;
+    int status;
+    int retry;
+    double ms;
+} wc_aws_call_report;
+typedef void (*wc_aws_observer)(void *ctx, const wc_aws_call_report *report);
+/* Calls fn(ctx, report) at the end of every HTTP call from now on (NULL: none). */
+void wc_aws_observe(wc_aws *aws, wc_aws_observer fn, void *ctx);
 /* Calls started and not yet done (on the wire or waiting for a retry). */
 int wc_aws_in_flight(const wc_aws *aws);
 

@@ -88,6 +88,8 @@ const wc_option wc_consumer_options[] = {
      "text (key=value) or json (one object a line)"},
     {"progress-interval", NULL, WC_OPT_UINT, "MS", "10000", NULL, OFF(progress_interval_ms),
      "a progress line (rate, in flight, totals) this often (0 = none)"},
+    {"metrics-addr", NULL, WC_OPT_STRING, "HOST:PORT", NULL, NULL, OFF(metrics_addr),
+     "serve /metrics, /healthz and /readyz there (:PORT: 127.0.0.1)"},
     {"quiet", "q", WC_OPT_FLAG, NULL, NULL, NULL, OFF(quiet), "no log lines on stderr"},
     {"version", NULL, WC_OPT_FLAG, NULL, NULL, NULL, OFF(version), "print the version and exit"},
     {"help", "h", WC_OPT_FLAG, NULL, NULL, NULL, OFF(help), "print this help and exit"},

@@ -31,6 +31,7 @@ typedef struct {
     uint64_t max_request_bytes, concurrency, shutdown_timeout_ms, max_outage_ms, tombstone_ttl_s;
     uint64_t progress_interval_ms;
     const char *log_file, *log_level, *log_format, *shard, *order;
+    const char *metrics_addr; /* NULL: no metrics server */
     int quiet, durable, help, version;
 } wc_consumer_config;
 

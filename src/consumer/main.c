@@ -10,6 +10,7 @@
 #include "common/log.h"
 #include "common/version.h"
 #include "consumer/consumer_config.h"
+#include "consumer/metrics_http.h"
 
 static volatile sig_atomic_t stop_requested;
 static wc_loop *the_loop;
@@ -26,6 +27,18 @@ static void on_signal(int sig)
 static void abandon_calls(void *aws)
 {
     wc_aws_abandon(aws);
+}
+
+/* For /metrics: the AWS client's calls as they end, and its totals before each answer. */
+static void on_aws_call(void *m, const wc_aws_call_report *r)
+{
+    wc_metrics_aws_call(m, r->service, r->operation, r->status, r->retry, r->ms);
+}
+
+static void collect_aws(void *aws, wc_metrics *m)
+{
+    if (aws)
+        wc_metrics_credential_fetches(m, wc_aws_credential_fetches(aws));
 }
 
 static void install_signals(void)
@@ -81,11 +94,35 @@ int main(int argc, char **argv)
     the_loop = loop;
     install_signals();
 
+    /* The metrics server answers from the start (/readyz: 503 until the source and store open). */
+    wc_metrics *metrics = NULL;
+    wc_metrics_http *server = NULL;
+    if (config.metrics_addr) {
+        metrics = wc_metrics_new();
+        server = metrics ? wc_metrics_http_new(config.metrics_addr, loop, metrics, &err) : NULL;
+        if (!server) {
+            if (!metrics)
+                wc_error_set(&err, WC_ERR_NOMEM, "out of memory");
+            wc_errorlog("%s", err.msg);
+            if (config.quiet)
+                fprintf(stderr, "widget-consumer: %s\n", err.msg);
+            wc_metrics_free(metrics);
+            wc_log_close();
+            the_loop = NULL;
+            wc_loop_free(loop);
+            return 1;
+        }
+        wc_info("metrics: http://%s/metrics, /healthz, /readyz (port %u)", config.metrics_addr,
+                wc_metrics_http_port(server));
+    }
+
     wc_consumer_parts parts;
     if (wc_consumer_open(&config, loop, &parts, &err) != WC_OK) {
         wc_errorlog("%s", err.msg);
         if (config.quiet)
             fprintf(stderr, "widget-consumer: %s\n", err.msg);
+        wc_metrics_http_free(server);
+        wc_metrics_free(metrics);
         wc_log_close();
         the_loop = NULL;
         wc_loop_free(loop);
@@ -97,6 +134,13 @@ int main(int argc, char **argv)
     if (parts.aws) {
         pc.abandon = abandon_calls;
         pc.abandon_ctx = parts.aws;
+    }
+    if (metrics) {
+        pc.metrics = metrics;
+        wc_metrics_opened(metrics);
+        wc_metrics_http_collect(server, collect_aws, parts.aws);
+        if (parts.aws)
+            wc_aws_observe(parts.aws, on_aws_call, metrics);
     }
     wc_poller_stats stats = {0};
     uint64_t t0 = wc_monotonic_ns();
@@ -117,7 +161,9 @@ int main(int argc, char **argv)
                 (unsigned long long)stats.deferred, (unsigned long long)stats.failed,
                 (unsigned long long)stats.released, (unsigned long long)stats.redriven, secs,
                 stats.busy_ns ? (double)handled / ((double)stats.busy_ns / 1e9) : 0.0);
+    wc_metrics_http_free(server);
     wc_consumer_close(&parts);
+    wc_metrics_free(metrics);
     the_loop = NULL;
     wc_loop_free(loop);
     wc_log_close();

@@ -89,6 +89,13 @@ static double ms_since(uint64_t start_ns)
 
 static void step(void *ctx);
 
+/* An outcome, for the metrics (the log line says the same). */
+static void count(pipeline *p, const char *outcome, const wc_request *req, double ms)
+{
+    wc_metrics_request(p->config->metrics, outcome, req ? wc_request_type_name(req->type) : NULL,
+                       ms);
+}
+
 /* Something changed: take the next step on the next turn of the loop (never from inside a
  * callback of the source or store, which may be on their own stacks). */
 static void kick(pipeline *p)
@@ -146,6 +153,7 @@ static uint64_t failing(pipeline *p, outage *o, const char *what, const wc_error
     uint64_t now = wc_loop_now(p->loop);
     if (o->failures++ == 0) {
         o->since_ms = now;
+        wc_metrics_failing(p->config->metrics, what, 1);
         wc_errorlog("%s is failing: %s (backing off; requests stay in the source)", what, err->msg);
     }
     uint64_t pause = backoff_ms(o->failures);
@@ -165,6 +173,7 @@ static void recovered(pipeline *p, outage *o, const char *what)
     wc_info("%s works again after %.1f s", what,
             (double)(wc_loop_now(p->loop) - o->since_ms) / 1000.0);
     o->failures = 0;
+    wc_metrics_failing(p->config->metrics, what, 0);
 }
 
 /* A request put back before is done (applied or dead-lettered): its widget waits for one less;
@@ -227,8 +236,10 @@ static void conclude_dead_letter(pipeline *p, job *j)
                       WC_LF_S("type", wc_request_type_name(req->type)),
                       WC_LF_S("outcome", "warning"), WC_LF_MS("ms", ms_since(j->t0)),
                       WC_LF_Q("reason", reason));
+            count(p, "warning", req, ms_since(j->t0));
         } else {
             p->stats->dead_lettered++;
+            count(p, "dead-lettered", req, ms_since(j->t0));
             wc_log_kv(WC_LOG_ERROR, NULL, WC_LF_S("request", j->msg.key),
                       WC_LF_S("outcome", "dead-lettered"), WC_LF_MS("ms", ms_since(j->t0)),
                       WC_LF_Q("reason", j->reason));
@@ -238,10 +249,12 @@ static void conclude_dead_letter(pipeline *p, job *j)
         wc_log_kv(WC_LOG_ERROR, NULL, WC_LF_S("request", j->msg.key),
                   WC_LF_S("outcome", "left-to-redrive-policy"), WC_LF_Q("reason", j->reason));
         p->stats->redriven++;
+        count(p, "left-to-redrive-policy", req, ms_since(j->t0));
     } else {
         /* It stays in the source and comes back; a dead-letter location that keeps failing is an
          * outage of the source. */
         p->stats->failed++;
+        count(p, "failed", req, ms_since(j->t0));
         wc_log_kv(WC_LOG_ERROR, NULL, WC_LF_S("request", j->msg.key), WC_LF_S("outcome", "failed"),
                   WC_LF_Q("error", j->err.msg));
         p->receive_at =
@@ -312,6 +325,7 @@ static void conclude(pipeline *p, job *j)
         if (source->ops->ack(source->self, msg, &ack_err) != WC_OK)
             wc_log_kv(WC_LOG_WARN, "applied but not removed from the source",
                       WC_LF_S("request", msg->key), WC_LF_Q("error", ack_err.msg));
+        count(p, j->result == WC_OK ? "applied" : wc_result_name(j->result), req, ms_since(j->t0));
         if (j->result == WC_OK)
             p->stats->applied++;
         else if (j->result == WC_SUPERSEDED)
@@ -324,6 +338,7 @@ static void conclude(pipeline *p, job *j)
                (j->result == WC_ERR_NOT_FOUND && msg->attempts + 1 < config->max_attempts)) {
         uint64_t delay = put_back(p, j, wc_retry_delay_ms(config->retry_delay_ms, msg->attempts));
         p->stats->deferred++;
+        count(p, "deferred", req, ms_since(j->t0));
         wc_log_kv(
             WC_LOG_INFO, NULL, WC_LF_S("request", msg->key), WC_LF_S("requestId", req->request_id),
             WC_LF_S("widgetId", req->widget_id), WC_LF_S("type", type),
@@ -364,6 +379,7 @@ static void conclude(pipeline *p, job *j)
         }
         put_back(p, j, delay);
         p->stats->failed++;
+        count(p, "failed", req, ms_since(j->t0));
         wc_log_kv(WC_LOG_ERROR, NULL, WC_LF_S("request", msg->key),
                   WC_LF_S("requestId", req->request_id), WC_LF_S("widgetId", req->widget_id),
                   WC_LF_S("type", type), WC_LF_S("outcome", "failed"),
@@ -624,6 +640,8 @@ static void step(void *ctx)
         step_at(p, p->started_ms + config->max_runtime_ms);
     if (p->stats->stopped_by)
         kick(p);
+    wc_metrics_gauges(config->metrics, p->in_flight + p->ending, p->waiting,
+                      (unsigned)wc_deferrals_count(p->held));
     /* Busy time: while requests are in hand. */
     int busy = p->jobs != NULL;
     if (busy && !p->busy_since_ns)

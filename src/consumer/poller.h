@@ -41,6 +41,7 @@
 
 #include "common/clock.h"
 #include "common/loop.h"
+#include "consumer/metrics.h"
 #include "sources/source.h"
 #include "stores/store.h"
 
@@ -62,6 +63,7 @@ typedef struct {
      * callbacks called (wc_aws_abandon). NULL: they are left as they are. */
     void (*abandon)(void *ctx);
     void *abandon_ctx;
+    wc_metrics *metrics; /* counts every outcome, what is held, outages (NULL: none) */
 } wc_poller_config;
 
 typedef struct {

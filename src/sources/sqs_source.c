@@ -29,6 +29,16 @@ typedef struct {
 
 typedef struct sqs_source sqs_source;
 
+/* A message handed out and not yet ended (acked, deferred, released, dead-lettered): its
+ * visibility is extended before it runs out, for as long as its request is in flight. */
+typedef struct held {
+    char *receipt;
+    uint64_t extend_at; /* on the source's clock */
+    struct held *next;
+} held;
+
+#define RECEIVED_AT "wc:receivedMs" /* stamped on each message as it arrives */
+
 /* One receive in flight. */
 typedef struct receiving {
     sqs_source *s;
@@ -62,6 +72,9 @@ struct sqs_source {
     int redrive;            /* the queue has its own redrive policy (a dead-letter queue) */
     unsigned max_receives;  /* in flight at once: several on a FIFO queue, one on a standard one */
     int stopping;
+    held *held;                  /* messages handed out, whose visibility the heartbeat extends */
+    wc_timer heartbeat;          /* at the earliest extend_at */
+    unsigned long long extended; /* visibility extensions sent (for the log and tests) */
 };
 
 static void tell(sqs_source *s)
@@ -208,6 +221,86 @@ static void enqueue(sqs_source *s, batch *b, char *receipt, int seconds, int hid
         wc_loop_timer_start(s->loop, &s->flush_timer, 0, flush_now, s);
 }
 
+/* --- the heartbeat: a message whose request is still in flight at half its visibility timeout
+ * is hidden again for the whole timeout, so that no other consumer receives it meanwhile (and
+ * no receive counts toward a redrive policy's maxReceiveCount) --- */
+
+static void heartbeat(void *ctx);
+
+static void heartbeat_arm(sqs_source *s)
+{
+    uint64_t first = UINT64_MAX;
+    for (held *h = s->held; h; h = h->next)
+        if (h->extend_at < first)
+            first = h->extend_at;
+    if (first == UINT64_MAX) {
+        wc_loop_timer_stop(s->loop, &s->heartbeat);
+        return;
+    }
+    uint64_t now = s->clock->now_ms(s->clock);
+    wc_loop_timer_start(s->loop, &s->heartbeat, first > now ? first - now : 0, heartbeat, s);
+}
+
+static void enqueue(sqs_source *s, batch *b, char *receipt, int seconds, int hide);
+
+static void heartbeat(void *ctx)
+{
+    sqs_source *s = ctx;
+    uint64_t now = s->clock->now_ms(s->clock);
+    uint64_t half = (uint64_t)s->visibility_s * 500;
+    for (held *h = s->held; h; h = h->next) {
+        if (h->extend_at > now)
+            continue;
+        char *copy = strdup(h->receipt);
+        if (copy) {
+            wc_debug("heartbeat: visibility of a message in flight extended by %d s",
+                     s->visibility_s);
+            enqueue(s, &s->hides, copy, s->visibility_s, 1);
+            s->extended++;
+        }
+        h->extend_at = now + half;
+    }
+    heartbeat_arm(s);
+}
+
+/* A message handed out: watched from when it arrived (its visibility timeout started then). */
+static void hold(sqs_source *s, const char *receipt, uint64_t received_ms)
+{
+    if (s->visibility_s <= 0) /* visible again at once anyway: nothing to keep */
+        return;
+    held *h = calloc(1, sizeof(*h));
+    if (!h || !(h->receipt = strdup(receipt))) {
+        free(h);
+        return; /* out of memory: it may be delivered again, as without a heartbeat */
+    }
+    h->extend_at = received_ms + (uint64_t)s->visibility_s * 500;
+    h->next = s->held;
+    s->held = h;
+    heartbeat_arm(s);
+}
+
+/* The message's end (ack, defer, release, dead letter): no more heartbeats for it. */
+static void unhold(sqs_source *s, const char *receipt)
+{
+    if (!receipt)
+        return;
+    for (held **link = &s->held; *link; link = &(*link)->next)
+        if (strcmp((*link)->receipt, receipt) == 0) {
+            held *h = *link;
+            *link = h->next;
+            free(h->receipt);
+            free(h);
+            break;
+        }
+    if (!s->held)
+        wc_loop_timer_stop(s->loop, &s->heartbeat);
+}
+
+unsigned long long wc_sqs_source_extended(const wc_source *source)
+{
+    return ((const sqs_source *)source->self)->extended;
+}
+
 /* --- receiving: calls kept in flight ahead of need --- */
 
 static void hand_back_buffer(sqs_source *s)
@@ -245,6 +338,9 @@ static void received(void *ctx, wc_result result, json_t *answer, const wc_aws_e
             s->came_empty = 1;
         if (n > 0 && !s->buffer)
             s->buffer = json_array();
+        json_int_t now = (json_int_t)s->clock->now_ms(s->clock);
+        for (size_t i = 0; i < n; i++)
+            json_object_set_new(json_array_get(list, i), RECEIVED_AT, json_integer(now));
         if (s->buffer)
             json_array_extend(s->buffer, list);
     }
@@ -358,6 +454,8 @@ static wc_result take(sqs_source *s, wc_message *msg, wc_error *err)
     }
     /* It came back (MessageId is there: read above). */
     wc_deferrals_forget(s->deferred, json_string_value(json_object_get(m, "MessageId")));
+    if (result == WC_OK)
+        hold(s, msg->handle, (uint64_t)json_integer_value(json_object_get(m, RECEIVED_AT)));
     return result;
 }
 
@@ -410,6 +508,7 @@ static wc_result sqs_receive(void *self, wc_message *msg, unsigned want, wc_erro
 static wc_result sqs_ack(void *self, wc_message *msg, wc_error *err)
 {
     sqs_source *s = self;
+    unhold(s, msg->handle);
     /* Batched: a crash before the batch goes out means a redelivery, and applying a request
      * again leaves the same state. */
     enqueue(s, &s->deletes, msg->handle, 0, 0);
@@ -423,6 +522,7 @@ static wc_result sqs_defer(void *self, wc_message *msg, uint64_t delay_ms, wc_er
     uint64_t secs = (delay_ms + 999) / 1000;
     if (secs > HIDE_UNDEAD_S)
         secs = HIDE_UNDEAD_S;
+    unhold(s, msg->handle);
     wc_deferrals_defer(s->deferred, msg->key, msg->attempts + 1,
                        s->clock->now_ms(s->clock) + secs * 1000 + DUE_GRACE_MS);
     enqueue(s, &s->hides, msg->handle, (int)secs, 1);
@@ -433,6 +533,7 @@ static wc_result sqs_defer(void *self, wc_message *msg, uint64_t delay_ms, wc_er
 static wc_result sqs_release(void *self, wc_message *msg, wc_error *err)
 {
     sqs_source *s = self;
+    unhold(s, msg->handle);
     enqueue(s, &s->hides, msg->handle, 0, 1);
     msg->handle = NULL;
     return WC_OK;
@@ -475,6 +576,7 @@ static wc_result sqs_dead_letter(void *self, wc_message *msg, const char *reason
     sqs_source *s = self;
     wc_error e;
     wc_error_clear(&e);
+    unhold(s, msg->handle);
     if (!s->dead_url && s->redrive) {
         /* The queue's own redrive policy moves it after its maxReceiveCount: hand it back. */
         enqueue(s, &s->hides, msg->handle, 0, 1);
@@ -573,6 +675,13 @@ static void sqs_destroy(void *self)
     if (s->loop) {
         wc_loop_timer_stop(s->loop, &s->flush_timer);
         wc_loop_timer_stop(s->loop, &s->grace_timer);
+        wc_loop_timer_stop(s->loop, &s->heartbeat);
+    }
+    while (s->held) {
+        held *h = s->held;
+        s->held = h->next;
+        free(h->receipt);
+        free(h);
     }
     cancel_receives(s);
     if (s->deletes.n || s->hides.n)

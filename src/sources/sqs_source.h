@@ -13,6 +13,10 @@
  *                redrive policy (found at start-up) gets the message back at once, and SQS moves
  *                it after its maxReceiveCount; a queue with neither hides it for 12 hours. Either
  *                way the reason is logged, and a message is never deleted unapplied.
+ * Heartbeat: a message handed out whose request is still in flight (store retries, a slow store)
+ * is hidden again for the whole visibility timeout at half of it (ChangeMessageVisibilityBatch,
+ * counted from when the message arrived), and again every half timeout until it ends: it is not
+ * delivered to a second consumer, nor does it count an extra receive toward a redrive policy.
  */
 #ifndef WC_SQS_SOURCE_H
 #define WC_SQS_SOURCE_H
@@ -42,5 +46,9 @@ wc_result wc_sqs_source_open(const wc_sqs_source_config *config, wc_source *out,
  * ApproximateReceiveCount, and too_large when the body is over max_body (kept all the same: it
  * goes to the dead letters). WC_ERR_PARSE: MessageId, Body or ReceiptHandle is missing. */
 wc_result wc_sqs_message_read(json_t *m, size_t max_body, wc_message *msg, wc_error *err);
+
+/* How many visibility extensions the heartbeat has sent (a message handed out and not ended at
+ * half its visibility timeout is hidden again for the whole timeout, and so on). */
+unsigned long long wc_sqs_source_extended(const wc_source *source);
 
 #endif

@@ -657,6 +657,52 @@ static void a_standard_queue_is_received_one_batch_at_a_time(void **state)
     }
 }
 
+/* Issue 9, item 7: a message whose request is still in flight past half its visibility timeout
+ * (30 s here) is hidden again for the whole timeout before it runs out, and again every 15 s,
+ * until it ends; then the heartbeat stops. A message deferred or acked gets none. */
+static void a_message_in_flight_keeps_its_visibility_until_it_ends(void **state)
+{
+    fixture *f = *state;
+    reply_messages(f, 1, 2, "1");
+    fake_times(fake_reply(f->w->fake, HIDES, 200, "{}"), 4);
+    fake_reply(f->w->fake, DELETES, 200, "{}");
+    uint64_t arrived = f->w->time.now;
+    wc_message m1, m2;
+    next_message(f, &m1, 2);
+    next_message(f, &m2, 1);
+    arrived = f->w->time.now; /* the answer came on the last turn (no time passes on a fake) */
+    /* m2 is deferred at once: its own hide (2 s), and no heartbeat for it. */
+    assert_int_equal(f->src.ops->defer(f->src.self, &m2, 1500, NULL), WC_OK);
+    wc_message_cleanup(&m2);
+    wc_loop_turn(f->w->loop, -1);
+    assert_int_equal(fake_count_matching(f->w->fake, HIDES), 1);
+    assert_entry(fake_find(f->w->fake, HIDES, 0), 0, "rh-2", 2);
+    /* m1 is held (a slow store): the loop's next timers are the heartbeats. */
+    for (int turns = 0; turns < 20 && fake_count_matching(f->w->fake, HIDES) < 3; turns++)
+        wc_loop_turn(f->w->loop, -1);
+    assert_int_equal(fake_count_matching(f->w->fake, HIDES), 3);
+    const fake_request *first = fake_find(f->w->fake, HIDES, 1);
+    const fake_request *second = fake_find(f->w->fake, HIDES, 2);
+    assert_entry(first, 0, "rh-1", 30);
+    assert_int_equal(entries(first), 1);
+    assert_entry(second, 0, "rh-1", 30);
+    /* Before the 30 s ran out, and again before the new 30 s did. */
+    assert_true(first->at_ms - arrived < 30000);
+    assert_true(first->at_ms - arrived >= 10000);
+    assert_true(second->at_ms - first->at_ms < 30000);
+    assert_true(second->at_ms - first->at_ms >= 10000);
+    assert_int_equal(wc_sqs_source_extended(&f->src), 2);
+    /* The request ends: the delete goes out, and no heartbeat after it. */
+    ack(f, &m1);
+    fake_run(f->w);
+    assert_int_equal(fake_count_matching(f->w->fake, HIDES), 3);
+    assert_int_equal(fake_count_matching(f->w->fake, DELETES), 1);
+    assert_int_equal(wc_sqs_source_extended(&f->src), 2);
+    f->w->time.now += 120000;
+    fake_run(f->w);
+    assert_int_equal(fake_count_matching(f->w->fake, HIDES), 3);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -693,6 +739,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(a_standard_queue_is_received_one_batch_at_a_time, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(a_message_in_flight_keeps_its_visibility_until_it_ends,
+                                        setup_open, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# --metrics-addr on the directory source and store: /metrics scraped during a run and at its end,
+# where every request counter equals the log's totals (by outcome and type); /healthz 200;
+# /readyz 503 while the widget directory is gone (an outage, as in failures_dir.sh) and 200
+# again once it is back; a port in use is a clear start-up error. The outage is provoked after
+# the first 20,000 requests are done, with the last 200 of the stream held back until then, so
+# that it is sure to meet requests whatever the machine's speed.
+source "$(dirname "$0")/lib.sh"
+
+# metric TEXT NAME{LABELS}: the value of one series (empty when absent).
+metric() { awk -v k="$2" '$1 == k { print $2 }' <<<"$1"; }
+status() { curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://127.0.0.1:$port$1"; }
+
+"$PRODUCER" --request-dir "$WORK/all" -mwr 20200 --seed 41 --expected "$WORK/e.json" -q
+mkdir -p "$WORK/r" "$WORK/later"
+ls "$WORK/all" | sort | head -n 20000 | (cd "$WORK/all" && xargs mv -t "$WORK/r")
+mv "$WORK/all"/* "$WORK/later"/
+echo "not json" > "$WORK/r/0000000000001" # two bad requests: dead-lettered
+echo '{"type":"create"}' > "$WORK/r/0000000000002"
+mkdir -p "$WORK/w"
+"$CONSUMER" --request-dir "$WORK/r" --widget-dir "$WORK/w" --max-empty-polls 0 \
+  --metrics-addr 127.0.0.1:0 --log-file "$WORK/c.log" -q &
+pid=$!
+PIDS+=($pid)
+port=
+for _ in $(seq 500); do
+  port=$(sed -n 's/.*metrics: .*(port \([0-9]*\)).*/\1/p' "$WORK/c.log" 2>/dev/null | head -n 1 || true)
+  [ -n "$port" ] && break
+  sleep 0.01
+done
+[ -n "$port" ] || fail "no metrics port in the log: $(cat "$WORK/c.log")"
+ok "listening on port $port"
+expect_eq "/healthz" "$(status /healthz)" 200
+
+# During the run: the counters move and never run ahead of the log.
+for _ in $(seq 500); do
+  [ "$(grep -c outcome=applied "$WORK/c.log")" -gt 100 ] && break
+  sleep 0.01
+done
+during=$(curl -sf --max-time 5 "http://127.0.0.1:$port/metrics") || fail "/metrics during the run"
+logged=$(grep -c outcome=applied "$WORK/c.log")
+applied_during=$(metric "$during" 'widget_consumer_requests_total{outcome="applied",type="create"}')
+[ "$applied_during" -gt 0 ] && [ "$applied_during" -le "$logged" ] ||
+  fail "during the run: $applied_during creates applied in /metrics, $logged applied lines"
+ok "during the run: $applied_during creates applied so far (log: $logged applied lines by now)"
+
+wait_drained() {
+  for _ in $(seq 1200); do
+    [ "$(files_in "$WORK/r")" -eq 0 ] && break
+    sleep 0.05
+  done
+  expect_eq "every request handled $1" "$(files_in "$WORK/r")" 0
+}
+wait_drained "(the first 20,000)"
+expect_eq "/readyz after the first part" "$(status /readyz)" 200
+# The store gone: /readyz 503; back: 200.
+mv "$WORK/w" "$WORK/w.away"
+mv "$WORK/later"/* "$WORK/r"/ # the rest of the stream meets the outage
+ready=
+for _ in $(seq 300); do
+  ready=$(status /readyz)
+  [ "$ready" == 503 ] && break
+  sleep 0.02
+done
+expect_eq "/readyz while the widget directory is gone" "$ready" 503
+out=$(curl -s --max-time 5 "http://127.0.0.1:$port/metrics")
+expect_eq "up{part=store} while it is gone" "$(metric "$out" 'widget_consumer_up{part="store"}')" 0
+expect_eq "/healthz during the outage" "$(status /healthz)" 200
+mv "$WORK/w.away" "$WORK/w"
+for _ in $(seq 600); do
+  ready=$(status /readyz)
+  [ "$ready" == 200 ] && break
+  sleep 0.05
+done
+expect_eq "/readyz once it is back" "$ready" 200
+
+wait_drained "(all)"
+sleep 0.3 # the last lines are written before the removal: nothing is left in flight now
+end=$(curl -sf --max-time 5 "http://127.0.0.1:$port/metrics") || fail "/metrics at the end"
+kill -TERM $pid
+set +e; wait $pid; rc=$?; set -e
+expect_eq "stopped by SIGTERM: exit 0" "$rc" 0
+for outcome in applied superseded already-applied deferred warning dead-lettered failed; do
+  total=0
+  for type in create update delete; do
+    want=$(grep -c "type=$type outcome=$outcome " "$WORK/c.log" || true)
+    got=$(metric "$end" "widget_consumer_requests_total{outcome=\"$outcome\",type=\"$type\"}")
+    expect_eq "$outcome $type: /metrics equals the log ($want)" "$got" "$want"
+    total=$((total + got))
+  done
+  got=$(metric "$end" "widget_consumer_requests_total{outcome=\"$outcome\",type=\"unknown\"}")
+  total=$((total + got))
+  expect_eq "$outcome: /metrics total equals the log" "$total" \
+    "$(grep -c "outcome=$outcome " "$WORK/c.log" || true)"
+done
+expect_eq "dead letters: the two bad requests" \
+  "$(metric "$end" widget_consumer_dead_letters_total)" 2
+expect_eq "the two bad requests in the log" "$(grep -c 'outcome=dead-lettered ' "$WORK/c.log")" 2
+expect_eq "failed requests during the outage seen" \
+  "$([ "$(grep -c 'outcome=failed ' "$WORK/c.log")" -gt 0 ] && echo yes)" yes
+expect_eq "nothing in flight at the end" "$(metric "$end" widget_consumer_requests_in_flight)" 0
+count=$(metric "$end" 'widget_consumer_request_duration_seconds_count{outcome="applied"}')
+expect_eq "the latency histogram counts every applied request" "$count" \
+  "$(grep -c 'outcome=applied ' "$WORK/c.log")"
+out=$("$VERIFY" --widget-dir "$WORK/w" --expected "$WORK/e.json") || fail "$out"
+expect_contains "final state exact" "$out" "OK: "
+
+# A port in use: a clear start-up error, exit 1.
+"$CONSUMER" --request-dir "$WORK/r" --widget-dir "$WORK/w" --max-empty-polls 0 \
+  --metrics-addr 127.0.0.1:0 --log-file "$WORK/c2.log" -q &
+pid=$!
+PIDS+=($pid)
+port=
+for _ in $(seq 500); do
+  port=$(sed -n 's/.*metrics: .*(port \([0-9]*\)).*/\1/p' "$WORK/c2.log" 2>/dev/null | head -n 1 || true)
+  [ -n "$port" ] && break
+  sleep 0.01
+done
+set +e
+err=$("$CONSUMER" --request-dir "$WORK/r" --widget-dir "$WORK/w" --metrics-addr ":$port" -q 2>&1)
+rc=$?
+set -e
+expect_eq "port in use: exit 1" "$rc" 1
+expect_contains "port in use: a clear error" "$err" "cannot listen there"
+kill -TERM $pid
+wait $pid || true
+echo "$checks passed, 0 failed"
