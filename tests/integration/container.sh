@@ -8,8 +8,8 @@
 #      it; `podman stop` (SIGTERM) of one in the middle of the run drains within its
 #      --shutdown-timeout with exit 0; the other finishes; widget-verify: exact.
 #   4. `podman kube play` of deploy/kubernetes/ (through a test overlay: the image built here, host
-#      network, the stand-ins' endpoint and credentials, no probes unless the build has
-#      --metrics-addr) drains another queue exactly; `podman kube down` after.
+#      network, the stand-ins' endpoint and credentials, no probes: see below) drains another queue
+#      exactly with two replicas; `podman kube down` after.
 # Needs root (podman, runc and debootstrap are installed when missing). Exit 77 (skipped, with the
 # reason) when this machine cannot run containers at all.
 source "$(dirname "$0")/lib.sh"
@@ -200,8 +200,9 @@ PY
 cat "$WORK/vars.txt"
 ok "manifests name only the program's variables; KEDA reads the queue URL from the ConfigMap's"
 # The test overlay: the image built here, host network (the stand-ins listen on 127.0.0.1), the
-# stand-ins' queue, table, endpoint and test credentials, and no probes unless the program has
-# --metrics-addr (podman runs an httpGet probe as curl inside the image, which has no curl).
+# stand-ins' queue, table, endpoint and test credentials, and no probes (podman runs an httpGet
+# probe as curl inside the image, which has no curl; with --metrics-addr the test fetches /healthz
+# and /readyz itself).
 python3 - "$K8S" "$WORK" "$IMAGE" "$RUN" "$EP" "$metrics_port" "$has_metrics" <<'PY'
 import os, sys, yaml
 k8s, work, image, run, ep, port, has_metrics = sys.argv[1:8]
@@ -228,17 +229,13 @@ for c in pod["containers"]:
     c["imagePullPolicy"] = "Never"
     c["envFrom"] = [{"configMapRef": {"name": cm["metadata"]["name"]}}]
     c.pop("ports", None)  # host network: the port is the one in the ConfigMap
-    if has_metrics != "1":
-        c.pop("livenessProbe")
-        c.pop("readinessProbe")
-    else:
-        for p in ("livenessProbe", "readinessProbe"):
-            c[p]["httpGet"]["port"] = int(port)
+    c.pop("livenessProbe")  # podman would run them as curl inside the image, which has none:
+    c.pop("readinessProbe")  # with --metrics-addr the test fetches /healthz itself
 yaml.safe_dump(cm, open(f"{work}/configmap.yaml", "w"))
 yaml.safe_dump(dep, open(f"{work}/deployment.yaml", "w"))
 PY
-[ "$has_metrics" -eq 1 ] ||
-  echo "NOTE: the test overlay drops the liveness and readiness probes: this build has no --metrics-addr"
+echo "NOTE: the test overlay drops the liveness and readiness probes (podman runs an httpGet probe as curl"
+echo "NOTE: inside the image, which has no curl)$([ "$has_metrics" -eq 1 ] || echo "; this build has no --metrics-addr either")"
 pods_yaml=$WORK/deployment.yaml
 # (--build=false and from $WORK: else kube play builds a folder of the current directory named as
 # the image, and ctest runs this in the build folder, where widget-consumer is the program.)
@@ -256,8 +253,10 @@ for kc in "${kube_ctrs[@]}"; do
     "$("${PODMAN[@]}" inspect --format '{{.HostConfig.Memory}}' "$kc")" $((128 * 1024 * 1024))
 done
 if [ "$has_metrics" -eq 1 ]; then
+  for _ in $(seq 50); do curl -fsS "http://127.0.0.1:$metrics_port/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
   curl -fsS "http://127.0.0.1:$metrics_port/healthz" >/dev/null || fail "/healthz of the pod"
-  ok "/healthz answers on the pod's metrics port"
+  curl -fsS "http://127.0.0.1:$metrics_port/readyz" >/dev/null || fail "/readyz of the pod"
+  ok "/healthz and /readyz answer on the pod's metrics port"
 fi
 for _ in $(seq 600); do [ "$(queue_depth "$kurl")" -eq 0 ] && break; sleep 0.1; done
 expect_eq "kube play: the request queue is empty" "$(queue_depth "$kurl")" 0
