@@ -171,7 +171,9 @@ has_metrics=0
 # Every WIDGET_CONSUMER_* variable of the manifests is one the program reads (--help names them),
 # and KEDA's queueURLFromEnv names the ConfigMap's queue variable.
 printf '%s\n' "$image_help" > "$WORK/help.txt"
-python3 - "$K8S" "$ROOT/deploy/ecs/task-definition.json" "$WORK/help.txt" "$has_metrics" > "$WORK/vars.txt" 2>&1 <<'PY' ||
+# check_manifests K8S_DIR: exit 1 with the reason on a mismatch.
+check_manifests() {
+  python3 - "$1" "$ROOT/deploy/ecs/task-definition.json" "$WORK/help.txt" "$has_metrics" <<'PY'
 import json, sys, yaml
 k8s, ecs, help_path, has_metrics = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4] == "1"
 help_text = open(help_path).read()
@@ -196,8 +198,14 @@ if so["spec"]["scaleTargetRef"]["name"] != dep["metadata"]["name"]:
     sys.exit("the ScaledObject does not target the Deployment")
 print(f"{len(names)} variables checked")
 PY
-  fail "manifests: $(cat "$WORK/vars.txt")"
+}
+check_manifests "$K8S" > "$WORK/vars.txt" 2>&1 || fail "manifests: $(cat "$WORK/vars.txt")"
 cat "$WORK/vars.txt"
+# The check can fail: a ConfigMap with a variable the program does not read is refused.
+cp -r "$K8S" "$WORK/bad-k8s"
+printf '  WIDGET_CONSUMER_NO_SUCH_OPTION: "1"\n' >> "$WORK/bad-k8s/configmap.yaml"
+! bad=$(check_manifests "$WORK/bad-k8s" 2>&1) || fail "a ConfigMap with an unknown variable passed the check"
+expect_contains "the check refuses a variable the program does not read" "$bad" "WIDGET_CONSUMER_NO_SUCH_OPTION"
 ok "manifests name only the program's variables; KEDA reads the queue URL from the ConfigMap's"
 # The test overlay: the image built here, host network (the stand-ins listen on 127.0.0.1), the
 # stand-ins' queue, table, endpoint and test credentials, and no probes (podman runs an httpGet
