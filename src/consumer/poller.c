@@ -348,10 +348,7 @@ static void conclude(pipeline *p, job *j)
                     j->result == WC_ERR_BUSY ? "behind an earlier request of its widget" : NULL));
     } else if (j->result == WC_ERR_NOT_FOUND) {
         char *reason = malloc(WC_ERROR_MAX + 64);
-        if (reason && req->type == WC_REQ_CREATE) /* exact order: an earlier life still there */
-            snprintf(reason, WC_ERROR_MAX + 64, "request %s: create: %s, after %u attempts",
-                     msg->key, j->err.msg, msg->attempts + 1);
-        else if (reason)
+        if (reason)
             snprintf(reason, WC_ERROR_MAX + 64,
                      "request %s: %s of widget %s: not found after %u attempts", msg->key, type,
                      req->widget_id, msg->attempts + 1);

@@ -240,14 +240,12 @@ static wc_result create(wc_widget **w, wc_ledger *l, const wc_request *req, cons
                         wc_fate *fate)
 {
     if (*w) {
-        if (!l->created)
-            *fate = WC_FATE_UNCHANGED; /* stored before ledgers: left as it is */
-        else if (order(place, l->created) == 0)
+        if (l->created && order(place, l->created) == 0)
             *fate = WC_FATE_ALREADY;
-        else if (order(place, l->created) < 0)
+        else if (l->created && order(place, l->created) < 0)
             *fate = WC_FATE_SUPERSEDED; /* a create of an earlier life of this widget */
         else
-            *fate = WC_FATE_ABSENT; /* a new life: its delete of the earlier one is yet to come */
+            *fate = WC_FATE_UNCHANGED; /* another create of a widget there: left as it is */
         return WC_OK;
     }
     if (l->deleted && order(place, l->deleted) <= 0) {

@@ -16,16 +16,16 @@
  *   - a create or update older than the widget's delete is superseded (WC_FATE_SUPERSEDED);
  *     a delete delivered again is WC_FATE_ALREADY;
  *   - an update or delete of a widget that is not there (and not deleted later) is
- *     WC_FATE_ABSENT: the caller defers it, and warns in the end, as the spec asks; so is a
- *     create later than the widget's own create (a new life, whose delete of the earlier life
- *     has not come yet); a delete of an earlier life that comes after the widget was created
- *     again is only remembered;
+ *     WC_FATE_ABSENT: the caller defers it, and warns in the end, as the spec asks; another
+ *     create of a widget that is there leaves it as it is (WC_FATE_UNCHANGED); a delete of an
+ *     earlier life that comes after the widget was created again is only remembered;
  *   - attributes are ordered by the place where their current run began.
  * Known limits: an attribute removed and set again by different requests, delivered out of
  * order, may take another place in the order of attributes than the sequential one (its values
  * are always right). A widgetId created again after its delete (the spec's ids are UUIDs, never
- * used again) is exact only when that delete comes before the new life's requests: an update of
- * the new life that comes while the old life is still there is applied to the old one.
+ * used again) is exact only when that delete comes before the new life's requests: a create or
+ * an update of the new life that comes while the old life is still there is applied to the old
+ * one (the create leaves it as it is).
  * Pure functions, no I/O.
  */
 #ifndef WC_LEDGER_H
