@@ -66,6 +66,9 @@ const wc_option wc_consumer_options[] = {
     {"tombstone-ttl", NULL, WC_OPT_UINT, "SECONDS", "604800", NULL, OFF(tombstone_ttl_s),
      "exact order: how long a deleted widget is remembered (DynamoDB: its wc:expires "
      "attribute, for the table's TTL; a widget directory: its ledger is swept at start-up)"},
+    {"claim-lease", NULL, WC_OPT_UINT, "MS", "60000", NULL, OFF(claim_lease_ms),
+     "directory source: a claimed request whose claim is not renewed this long was left by a "
+     "consumer that is gone, and is handed back"},
     {"order", NULL, WC_OPT_STRING, "exact|classic", "exact", NULL, OFF(order),
      "exact: every request carries its place in production order and the store keeps a ledger "
      "per widget, so any delivery order ends as the sequential result; classic: applied as "
@@ -259,7 +262,8 @@ wc_result wc_consumer_open(const wc_consumer_config *c, wc_loop *loop, wc_consum
                            .max_body = (size_t)c->max_request_bytes,
                            .wait_s = (int)c->queue_wait_s,
                            .visibility_s = (int)c->queue_visibility_s,
-                           .shard = {0, 1}};
+                           .shard = {0, 1},
+                           .claim_lease_ms = c->claim_lease_ms};
     wc_store_params tp = {.aws = p->aws,
                           .name = named(c, store->option),
                           .key_prefix = c->key_prefix,

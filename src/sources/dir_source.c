@@ -2,11 +2,14 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <signal.h>
+#include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/fsutil.h"
@@ -22,7 +25,14 @@ typedef struct {
     char *dead_letter_dir;
     size_t max_body;
     wc_clock *clock;
-    long pid;
+    char id[17];       /* this consumer's claim tag: random, so it means the same in any
+                          container or host sharing the directory */
+    uint64_t lease_ms; /* a claim not renewed for this long was left by a consumer gone */
+    struct held {      /* the claims in this consumer's hands, renewed while held */
+        char *path;
+        uint64_t renewed_ms;
+    } * held;
+    size_t n_held, cap_held;
     char *batch[BATCH_MAX]; /* sorted names from the last scan */
     size_t batch_len, batch_pos;
     wc_deferrals *deferrals;
@@ -138,12 +148,64 @@ static wc_result scan(dir_source *s, size_t *waiting, wc_error *err)
     return result;
 }
 
+/* Wall-clock milliseconds: claims are judged by their files' modification times. */
+static uint64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Marks a claim as alive now: its file's modification time is the lease's start. */
+static void renew(const char *path)
+{
+    utimensat(AT_FDCWD, path, NULL, 0);
+}
+
+static void hold(dir_source *s, const char *path)
+{
+    if (s->n_held == s->cap_held) {
+        size_t cap = s->cap_held ? s->cap_held * 2 : 16;
+        struct held *bigger = realloc(s->held, cap * sizeof(*bigger));
+        if (!bigger)
+            return; /* not renewed: with a long enough lease it is done before it matters */
+        s->held = bigger;
+        s->cap_held = cap;
+    }
+    char *copy = strdup(path);
+    if (copy)
+        s->held[s->n_held++] = (struct held){copy, wall_ms()};
+}
+
+static void unhold(dir_source *s, const char *path)
+{
+    for (size_t i = 0; path && i < s->n_held; i++) {
+        if (strcmp(s->held[i].path, path) == 0) {
+            free(s->held[i].path);
+            s->held[i] = s->held[--s->n_held];
+            return;
+        }
+    }
+}
+
+/* Renews the claims held for a third of the lease: others see them as alive. */
+static void renew_held(dir_source *s)
+{
+    uint64_t now = wall_ms();
+    for (size_t i = 0; i < s->n_held; i++) {
+        if (now - s->held[i].renewed_ms >= s->lease_ms / 3) {
+            renew(s->held[i].path);
+            s->held[i].renewed_ms = now;
+        }
+    }
+}
+
 static char *claimed_path(dir_source *s, const char *name)
 {
     size_t len = strlen(s->dir) + strlen(name) + 48;
     char *p = malloc(len);
     if (p)
-        snprintf(p, len, "%s/.%s" CLAIM_TAG "%ld", s->dir, name, s->pid);
+        snprintf(p, len, "%s/.%s" CLAIM_TAG "%s", s->dir, name, s->id);
     return p;
 }
 
@@ -153,6 +215,7 @@ static wc_result dir_receive(void *self, wc_message *msg, unsigned want, wc_erro
 {
     dir_source *s = self;
     memset(msg, 0, sizeof(*msg));
+    renew_held(s);
     for (int scanned = 0;;) {
         if (s->batch_pos == s->batch_len) {
             if (scanned)
@@ -213,6 +276,8 @@ static wc_result dir_receive(void *self, wc_message *msg, unsigned want, wc_erro
             return wc_error_set(err, WC_ERR_IO, "claiming %s/%s: %s", s->dir, name,
                                 strerror(claim_errno));
         }
+        renew(to); /* the lease starts now (rename keeps the producer's time) */
+        hold(s, to);
         msg->handle = to;
         msg->attempts = wc_deferrals_attempts(s->deferrals, name);
         wc_error read_err;
@@ -242,6 +307,7 @@ static wc_result unclaim(dir_source *s, wc_message *msg, wc_error *err)
     else if (rename(msg->handle, home) != 0)
         result = wc_error_set(err, WC_ERR_IO, "handing back %s: %s", home, strerror(errno));
     free(home);
+    unhold(s, msg->handle);
     free(msg->handle);
     msg->handle = NULL;
     return result;
@@ -255,6 +321,7 @@ static wc_result dir_ack(void *self, wc_message *msg, wc_error *err)
         result =
             wc_error_set(err, WC_ERR_IO, "removing %s: %s", (char *)msg->handle, strerror(errno));
     wc_deferrals_forget(s->deferrals, msg->key);
+    unhold(s, msg->handle);
     free(msg->handle);
     msg->handle = NULL;
     return result;
@@ -306,6 +373,7 @@ static wc_result move_to_dead_letters(dir_source *s, wc_message *msg, const char
         result = wc_move_file(msg->handle, target, err);
     if (result == WC_OK) {
         wc_deferrals_forget(s->deferrals, msg->key);
+        unhold(s, msg->handle);
         free(msg->handle);
         msg->handle = NULL;
     } else {
@@ -335,6 +403,9 @@ static void dir_destroy(void *self)
     if (!s)
         return;
     clear_batch(s);
+    for (size_t i = 0; i < s->n_held; i++)
+        free(s->held[i].path);
+    free(s->held);
     wc_deferrals_free(s->deferrals);
     wc_deferrals_free(s->foreign);
     free(s->dir);
@@ -342,9 +413,10 @@ static void dir_destroy(void *self)
     free(s);
 }
 
-/* A hidden claim ".NAME.claimed-PID" of another consumer: 1 while that consumer runs (the
- * request is in its hands), 0 when it was not a claim or is now handed back (the consumer died),
- * and NAME into name. */
+/* A hidden claim ".NAME.claimed-ID" of another consumer: 1 while its lease runs (the request is
+ * in that consumer's hands: it renews its claims every third of the lease), 0 when it was not a
+ * claim or is now handed back (not renewed for a whole lease: that consumer is gone, whatever
+ * container or host it ran in), and NAME into name. */
 static int claimed_elsewhere(dir_source *s, const char *entry, char *name, size_t cap)
 {
     const char *tag = entry[0] == '.' ? strstr(entry, CLAIM_TAG) : NULL;
@@ -353,23 +425,30 @@ static int claimed_elsewhere(dir_source *s, const char *entry, char *name, size_
     const char *last;
     while ((last = strstr(tag + 1, CLAIM_TAG)) != NULL)
         tag = last;
-    char *end = NULL;
-    long pid = strtol(tag + strlen(CLAIM_TAG), &end, 10);
-    if (pid <= 0 || *end != '\0' || pid == s->pid)
+    const char *id = tag + strlen(CLAIM_TAG);
+    if (!*id || strcmp(id, s->id) == 0)
         return 0;
     snprintf(name, cap, "%.*s", (int)(tag - entry) - 1, entry + 1);
-    if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
-        return 1;
     char *from = wc_path_join(s->dir, entry);
     char *to = wc_path_join(s->dir, name);
-    if (from && to && rename(from, to) == 0)
-        wc_warn("request %s: handed back from consumer %ld, which is no longer running", name, pid);
+    struct stat st;
+    int alive = 1;
+    if (from && to && stat(from, &st) == 0) {
+        uint64_t mtime =
+            (uint64_t)st.st_mtim.tv_sec * 1000 + (uint64_t)st.st_mtim.tv_nsec / 1000000;
+        uint64_t now = wall_ms();
+        alive = now < mtime || now - mtime < s->lease_ms;
+        if (!alive && rename(from, to) == 0)
+            wc_warn("request %s: handed back from consumer %s, whose claim was not renewed for "
+                    "%.1f s",
+                    name, id, (double)(now - mtime) / 1000);
+    }
     free(from);
     free(to);
-    return 0;
+    return alive;
 }
 
-/* Hands back files claimed by consumers that are no longer running. */
+/* Hands back files claimed by consumers that are gone (their leases ran out). */
 static void recover_claims(dir_source *s)
 {
     DIR *d = opendir(s->dir);
@@ -408,7 +487,14 @@ wc_result wc_dir_source_open(const wc_dir_source_config *config, wc_source *out,
     s->dead_letter_dir = strdup(config->dead_letter_dir);
     s->max_body = config->max_body;
     s->clock = config->clock;
-    s->pid = (long)getpid();
+    s->lease_ms = config->claim_lease_ms ? config->claim_lease_ms : 60000;
+    unsigned char raw[8] = {0};
+    if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw)) {
+        uint64_t mix = wall_ms() ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)s;
+        memcpy(raw, &mix, sizeof(raw)); /* no entropy source: still distinct enough */
+    }
+    for (size_t i = 0; i < sizeof(raw); i++)
+        snprintf(s->id + 2 * i, 3, "%02x", raw[i]);
     s->deferrals = wc_deferrals_new();
     s->foreign = wc_deferrals_new();
     s->shard = config->shard;

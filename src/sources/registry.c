@@ -38,8 +38,9 @@ static wc_result open_dir(const wc_source_params *p, wc_source *out, wc_error *e
         memcpy(fallback + len, ".dead-letter", sizeof(".dead-letter"));
         dead = fallback;
     }
-    wc_dir_source_config c = {p->name, dead, p->max_body, p->clock ? p->clock : wc_clock_system(),
-                              p->shard};
+    wc_dir_source_config c = {p->name,     dead,
+                              p->max_body, p->clock ? p->clock : wc_clock_system(),
+                              p->shard,    p->claim_lease_ms};
     wc_result result = wc_dir_source_open(&c, out, err);
     free(fallback);
     return result;

@@ -19,6 +19,7 @@ typedef struct {
     size_t max_body;
     int wait_s, visibility_s;
     wc_shard shard;
+    uint64_t claim_lease_ms; /* directory: how long a claim lives unrenewed (0: 60 s) */
 } wc_source_params;
 
 typedef struct {

@@ -37,11 +37,16 @@ expect_eq "every request applied exactly once across both runs" $((done_first + 
 out=$("$VERIFY" --widget-dir "$WORK/widgets" --expected "$WORK/expected.json") || fail "verify: $out"
 expect_contains "final state" "$out" "OK: "
 
-# A SIGKILL leaves a claimed file; the next consumer hands it back and applies it.
+# A SIGKILL leaves a claimed file; once its lease ran out (not renewed for --claim-lease), the next
+# consumer hands it back and applies it; a claim still renewed is left alone.
 "$PRODUCER" --request-dir "$WORK/r2" -mwr 1 --seed 1 -q
 name=$(ls "$WORK/r2")
 mv "$WORK/r2/$name" "$WORK/r2/.$name.claimed-4194305"
+"$CONSUMER" --request-dir "$WORK/r2" --widget-dir "$WORK/w2" --max-empty-polls 2 --claim-lease 60000 \
+  --max-runtime 1000 --log-file "$WORK/live.log" -q
+expect_eq "a live claim is left alone" "$(grep -c outcome=applied "$WORK/live.log" || true)" 0
+touch -d '2 minutes ago' "$WORK/r2/.$name.claimed-4194305"
 "$CONSUMER" --request-dir "$WORK/r2" --widget-dir "$WORK/w2" --log-file "$WORK/third.log" -q
-expect_contains "orphaned claim handed back" "$(cat "$WORK/third.log")" "request $name: handed back from consumer 4194305"
+expect_contains "orphaned claim handed back" "$(cat "$WORK/third.log")" "request $name: handed back from consumer 4194305, whose claim was not renewed"
 expect_eq "and applied" "$(grep -c "request=$name .*outcome=applied" "$WORK/third.log")" 1
 echo "$checks passed, 0 failed"

@@ -1,3 +1,5 @@
+#include <sys/time.h>
+#include <time.h>
 #include "common/clock.h"
 #include "sources/dir_source.h"
 #include "testutil.h"
@@ -34,7 +36,7 @@ static int teardown(void **state)
 static void open_source(fixture *f, size_t max_body)
 {
     char *dl = wc_path_join(f->dead, "dl");
-    wc_dir_source_config c = {f->dir, dl, max_body, &f->clock, {0, 1}};
+    wc_dir_source_config c = {f->dir, dl, max_body, &f->clock, {0, 1}, 0};
     assert_int_equal(wc_dir_source_open(&c, &f->src, NULL), WC_OK);
     free(dl);
 }
@@ -95,7 +97,7 @@ static void two_sources_never_get_the_same_file(void **state)
     open_source(f, 1024);
     wc_source other;
     char *dl = wc_path_join(f->dead, "dl");
-    wc_dir_source_config c = {f->dir, dl, 1024, &f->clock, {0, 1}};
+    wc_dir_source_config c = {f->dir, dl, 1024, &f->clock, {0, 1}, 0};
     assert_int_equal(wc_dir_source_open(&c, &other, NULL), WC_OK);
     free(dl);
     int seen[50] = {0};
@@ -233,22 +235,72 @@ static void oversized_body_is_flagged_not_read(void **state)
     wc_message_cleanup(&m);
 }
 
-static void claims_of_dead_consumers_are_handed_back(void **state)
+/* Sets a file's modification time seconds_ago seconds back. */
+static void age(const char *dir, const char *name, int seconds_ago)
+{
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    struct timeval t[2] = {{time(NULL) - seconds_ago, 0}, {time(NULL) - seconds_ago, 0}};
+    assert_int_equal(utimes(path, t), 0);
+}
+
+/* Claims are leases, not process ids: a claim of another consumer (in any container) is left
+ * alone while it is renewed, and handed back once it was not renewed for a whole lease. */
+static void claims_whose_lease_ran_out_are_handed_back(void **state)
 {
     fixture *f = *state;
-    /* pid 2^22+1 is above Linux's pid_max default range and not running. */
     write_text(f->dir, ".1615728964574.claimed-4194305", "orphan");
+    write_text(f->dir, ".1615728964575.claimed-0a1b2c3d4e5f6071", "in another container's hands");
+    age(f->dir, ".1615728964574.claimed-4194305", 61);
+    age(f->dir, ".1615728964575.claimed-0a1b2c3d4e5f6071", 30);
     write_text(f->dir, ".other-hidden", "x");
-    open_source(f, 1024);
+    open_source(f, 1024); /* the default lease: 60 s */
     assert_true(file_exists(f->dir, "1615728964574"));
+    assert_true(file_exists(f->dir, ".1615728964575.claimed-0a1b2c3d4e5f6071"));
     assert_true(file_exists(f->dir, ".other-hidden"));
     receive_key(f, "1615728964574");
+    wc_message m;
+    wc_error err;
+    /* the live claim is work in progress elsewhere: not an empty poll */
+    assert_int_equal(f->src.ops->receive(f->src.self, &m, 1, &err), WC_WAIT);
+}
+
+/* A claim in hand is renewed (every third of the lease), so a second consumer with the same
+ * lease never takes it; once released it is anyone's again. */
+static void claims_in_hand_are_renewed(void **state)
+{
+    fixture *f = *state;
+    write_text(f->dir, "1615728964574", "a");
+    char *dl = wc_path_join(f->dead, "dl");
+    wc_dir_source_config c = {f->dir, dl, 1024, &f->clock, {0, 1}, 300};
+    assert_int_equal(wc_dir_source_open(&c, &f->src, NULL), WC_OK);
+    wc_message m;
+    wc_error err;
+    assert_int_equal(f->src.ops->receive(f->src.self, &m, 1, &err), WC_OK);
+    for (int i = 0; i < 6; i++) { /* 600 ms: two leases, renewed meanwhile */
+        usleep(100 * 1000);
+        wc_message none;
+        assert_int_equal(f->src.ops->receive(f->src.self, &none, 1, &err), WC_EMPTY);
+    }
+    wc_source other;
+    assert_int_equal(wc_dir_source_open(&c, &other, NULL), WC_OK);
+    wc_message none;
+    assert_int_equal(other.ops->receive(other.self, &none, 1, &err), WC_WAIT); /* still held */
+    assert_false(file_exists(f->dir, "1615728964574"));
+    assert_int_equal(f->src.ops->release(f->src.self, &m, NULL), WC_OK);
+    wc_message_cleanup(&m);
+    assert_int_equal(other.ops->receive(other.self, &m, 1, &err), WC_OK);
+    assert_string_equal(m.key, "1615728964574");
+    assert_int_equal(other.ops->ack(other.self, &m, NULL), WC_OK);
+    wc_message_cleanup(&m);
+    wc_source_destroy(&other);
+    free(dl);
 }
 
 static void missing_directory_is_a_clear_error(void **state)
 {
     fixture *f = *state;
-    wc_dir_source_config c = {"/nonexistent/requests", "/tmp/x", 10, &f->clock, {0, 1}};
+    wc_dir_source_config c = {"/nonexistent/requests", "/tmp/x", 10, &f->clock, {0, 1}, 0};
     wc_error err;
     assert_int_equal(wc_dir_source_open(&c, &f->src, &err), WC_ERR_NOT_FOUND);
     assert_string_equal(err.msg,
@@ -268,7 +320,8 @@ int main(void)
         T(dead_letter_failure_keeps_the_request),
         T(release_hands_back_at_once),
         T(oversized_body_is_flagged_not_read),
-        T(claims_of_dead_consumers_are_handed_back),
+        T(claims_whose_lease_ran_out_are_handed_back),
+        T(claims_in_hand_are_renewed),
         T(missing_directory_is_a_clear_error),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
