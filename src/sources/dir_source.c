@@ -172,9 +172,11 @@ static void hold(dir_source *s, const char *path)
         s->held = bigger;
         s->cap_held = cap;
     }
-    char *copy = strdup(path);
-    if (copy)
-        s->held[s->n_held++] = (struct held){copy, wall_ms()};
+    struct held *h = &s->held[s->n_held];
+    h->path = strdup(path);
+    h->renewed_ms = wall_ms();
+    if (h->path)
+        s->n_held++;
 }
 
 static void unhold(dir_source *s, const char *path)
