@@ -67,10 +67,14 @@ typedef struct pipeline {
      * wait behind it, so that a retry does not let a later request overtake an earlier one. */
     wc_deferrals *behind; /* by widget: how many of its requests this consumer put back */
     wc_deferrals *held;   /* by message: the requests put back, each counted once above */
-    wc_timer step;        /* the next step, as soon as the loop can */
-    wc_timer later;       /* the next step at a time: a poll, the end of a pause, a deadline */
-    uint64_t receive_at;  /* no receive before (after an empty poll, a wait, a failure) */
-    uint64_t start_at;    /* no start before (a failing store's pause) */
+    /* by message: how many times its widget was not there. Only these count toward
+     * --max-attempts: the tries an outage of the store made fail do not (a request that failed
+     * through an outage must not be given up the first time its widget is missing after it). */
+    wc_deferrals *absent;
+    wc_timer step;       /* the next step, as soon as the loop can */
+    wc_timer later;      /* the next step at a time: a poll, the end of a pause, a deadline */
+    uint64_t receive_at; /* no receive before (after an empty poll, a wait, a failure) */
+    uint64_t start_at;   /* no start before (a failing store's pause) */
     uint64_t empty_in_a_row;
     outage store_down, source_down, dead_down; /* the store, receiving, dead-lettering */
     uint64_t started_ms, stop_ms, busy_since_ns;
@@ -205,6 +209,7 @@ static void dead_lettered(void *ctx, wc_result result, const wc_error *err)
 /* Moves a request to the dead-letter location (the source's call may take a while). */
 static void send_to_dead_letters(pipeline *p, job *j, int why, char *reason)
 {
+    wc_deferrals_forget(p->absent, j->msg.key);
     j->why = why;
     j->reason = reason;
     j->state = ENDING;
@@ -289,6 +294,23 @@ static uint64_t put_back(pipeline *p, job *j, uint64_t delay)
     return delay;
 }
 
+/* Whether a request whose widget is missing has been tried often enough to give up: its widget
+ * was missing --max-attempts times in this consumer (an outage's failed tries do not count), or
+ * the source counts four times as many deliveries (other consumers saw it missing too, or this
+ * one restarted). Counts one more miss. */
+static int missing_too_often(pipeline *p, job *j)
+{
+    uint64_t max = p->config->max_attempts;
+    unsigned missing = wc_deferrals_attempts(p->absent, j->msg.key) + 1;
+    if (missing >= max || j->msg.attempts + 1 >= 4 * max)
+        return 1;
+    uint64_t now = wc_loop_now(p->loop);
+    if (wc_deferrals_count(p->absent) > 1000) /* those another consumer ended */
+        wc_deferrals_forget_due(p->absent, now);
+    wc_deferrals_defer(p->absent, j->msg.key, missing, now + 3600 * 1000);
+    return 0;
+}
+
 /* The outcome of an applied (or not) request: logged, and the source told. */
 static void conclude(pipeline *p, job *j)
 {
@@ -334,8 +356,9 @@ static void conclude(pipeline *p, job *j)
             p->stats->already++;
         p->finished++;
         unhold(p, j);
+        wc_deferrals_forget(p->absent, msg->key);
     } else if (j->result == WC_ERR_BUSY ||
-               (j->result == WC_ERR_NOT_FOUND && msg->attempts + 1 < config->max_attempts)) {
+               (j->result == WC_ERR_NOT_FOUND && !missing_too_often(p, j))) {
         uint64_t delay = put_back(p, j, wc_retry_delay_ms(config->retry_delay_ms, msg->attempts));
         p->stats->deferred++;
         count(p, "deferred", req, ms_since(j->t0));
@@ -670,9 +693,11 @@ wc_result wc_poller_run(const wc_poller_config *config, wc_source *source, wc_st
     p.err = err;
     p.behind = wc_deferrals_new();
     p.held = wc_deferrals_new();
-    if (!p.behind || !p.held) {
+    p.absent = wc_deferrals_new();
+    if (!p.behind || !p.held || !p.absent) {
         wc_deferrals_free(p.behind);
         wc_deferrals_free(p.held);
+        wc_deferrals_free(p.absent);
         return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     }
     if (source->ops->set_notify)
@@ -708,5 +733,6 @@ wc_result wc_poller_run(const wc_poller_config *config, wc_source *source, wc_st
     }
     wc_deferrals_free(p.behind);
     wc_deferrals_free(p.held);
+    wc_deferrals_free(p.absent);
     return p.result;
 }

@@ -287,6 +287,8 @@ static wc_result read_stored(dir_store *s, const wc_request *req, wc_stored *out
     }
     if (result == WC_OK && out->widget && !out->version && !(out->version = strdup("legacy")))
         result = wc_error_set(err, WC_ERR_NOMEM, "out of memory"); /* stored before ledgers */
+    if (result == WC_OK && access(s->dir, F_OK) != 0) /* vanished while read: nothing is known */
+        result = wc_error_set(err, WC_ERR_IO, "widget directory %s: %s", s->dir, strerror(errno));
     if (result != WC_OK)
         wc_stored_cleanup(out);
     free(text);

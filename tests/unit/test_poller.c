@@ -666,6 +666,23 @@ static void progress_lines_come_on_a_timer(void **state)
     free(log);
 }
 
+/* Tries an outage made fail do not count toward --max-attempts: an update that failed through an
+ * outage more times than that is not given up the first time its widget is missing after it. */
+static void outage_failures_do_not_use_up_the_attempts_of_a_missing_widget(void **state)
+{
+    fixture *f = *state;
+    static const wc_result answers[] = {WC_ERR_IO, WC_ERR_IO,        WC_ERR_IO,
+                                        WC_ERR_IO, WC_ERR_NOT_FOUND, WC_OK};
+    use_script(f, answers, 6);
+    f->cfg.max_attempts = 3;
+    f->cfg.classic_order = 1;
+    write_text(f->req_dir, "1000000000001", REQ("update", "w1", ",\"label\":\"B\""));
+    run(f, NULL);
+    assert_int_equal(f->stats.failed, 4);
+    assert_int_equal(f->stats.warnings, 0);
+    assert_int_equal(f->stats.applied, 1);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -678,6 +695,7 @@ int main(void)
         T(update_before_its_create_is_deferred_then_applied),
         T(a_later_update_waits_behind_a_deferred_one),
         T(exact_an_update_older_than_its_create_is_warned),
+        T(outage_failures_do_not_use_up_the_attempts_of_a_missing_widget),
         T(exact_redelivered_requests_change_nothing),
         T(exact_a_request_without_a_place_is_dead_lettered),
         T(update_of_a_widget_that_never_comes_is_given_up_with_a_warning),
