@@ -222,7 +222,8 @@ cm["data"].update({
     "WIDGET_CONSUMER_DEAD_LETTER_QUEUE": f"{run}-k8s-dead",
     "WIDGET_CONSUMER_ENDPOINT_URL": ep,
     "WIDGET_CONSUMER_QUEUE_WAIT_TIMEOUT": "1",
-    "WIDGET_CONSUMER_METRICS_ADDR": f"127.0.0.1:{port}",
+    # host network: the replicas share one host, so each takes a free port (logged at start-up)
+    "WIDGET_CONSUMER_METRICS_ADDR": "127.0.0.1:0",
     "WIDGET_CONSUMER_LOG_FORMAT": "text",
     "AWS_ACCESS_KEY_ID": os.environ["AWS_ACCESS_KEY_ID"],
     "AWS_SECRET_ACCESS_KEY": os.environ["AWS_SECRET_ACCESS_KEY"],
@@ -261,10 +262,19 @@ for kc in "${kube_ctrs[@]}"; do
     "$("${PODMAN[@]}" inspect --format '{{.HostConfig.Memory}}' "$kc")" $((128 * 1024 * 1024))
 done
 if [ "$has_metrics" -eq 1 ]; then
-  for _ in $(seq 50); do curl -fsS "http://127.0.0.1:$metrics_port/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
-  curl -fsS "http://127.0.0.1:$metrics_port/healthz" >/dev/null || fail "/healthz of the pod"
-  curl -fsS "http://127.0.0.1:$metrics_port/readyz" >/dev/null || fail "/readyz of the pod"
-  ok "/healthz and /readyz answer on the pod's metrics port"
+  for kc in "${kube_ctrs[@]}"; do # each replica's port, from its start-up line
+    kport=
+    for _ in $(seq 50); do
+      kport=$("${PODMAN[@]}" logs "$kc" 2>&1 | sed -n 's/.*metrics: http:.*(port \([0-9]*\)).*/\1/p' | head -n 1)
+      [ -n "$kport" ] && break
+      sleep 0.1
+    done
+    [ -n "$kport" ] || fail "$kc: no metrics port in its log"
+    for _ in $(seq 50); do curl -fsS "http://127.0.0.1:$kport/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
+    curl -fsS "http://127.0.0.1:$kport/healthz" >/dev/null || fail "/healthz of $kc"
+    curl -fsS "http://127.0.0.1:$kport/readyz" >/dev/null || fail "/readyz of $kc"
+  done
+  ok "/healthz and /readyz answer on each pod's metrics port"
 fi
 for _ in $(seq 600); do [ "$(queue_depth "$kurl")" -eq 0 ] && break; sleep 0.1; done
 expect_eq "kube play: the request queue is empty" "$(queue_depth "$kurl")" 0
