@@ -190,6 +190,10 @@ static void send_batch(sqs_source *s, batch *b, int hide)
         body = NULL;
         if (result == WC_OK) {
             s->calls++;
+            c->next = s->batch_calls; /* on the list, for destroy to free what never ended */
+            if (c->next)
+                c->next->prev = c;
+            s->batch_calls = c;
             return;
         }
         *b = c->b;
