@@ -117,6 +117,11 @@ int main(int argc, char **argv)
                 (unsigned long long)stats.deferred, (unsigned long long)stats.failed,
                 (unsigned long long)stats.released, (unsigned long long)stats.redriven, secs,
                 stats.busy_ns ? (double)handled / ((double)stats.busy_ns / 1e9) : 0.0);
+    if (parts.aws) {
+        const wc_aws_stats *calls = wc_aws_get_stats(parts.aws);
+        wc_info("aws calls: %llu sent, %llu of them retries (throttling, 5xx, network errors)",
+                calls->sent, calls->retries);
+    }
     wc_consumer_close(&parts);
     the_loop = NULL;
     wc_loop_free(loop);
