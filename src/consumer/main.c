@@ -104,6 +104,11 @@ int main(int argc, char **argv)
     double secs = (double)(wc_monotonic_ns() - t0) / 1e9;
     uint64_t handled =
         stats.applied + stats.superseded + stats.already + stats.warnings + stats.dead_lettered;
+    if (parts.aws) { /* before the last line, which says how the consumer stopped */
+        const wc_aws_stats *calls = wc_aws_get_stats(parts.aws);
+        wc_info("aws calls: %llu sent, %llu of them retries (throttling, 5xx, network errors)",
+                calls->sent, calls->retries);
+    }
     if (result != WC_OK)
         wc_errorlog("consumer stopped: %s", err.msg);
     else
@@ -117,11 +122,6 @@ int main(int argc, char **argv)
                 (unsigned long long)stats.deferred, (unsigned long long)stats.failed,
                 (unsigned long long)stats.released, (unsigned long long)stats.redriven, secs,
                 stats.busy_ns ? (double)handled / ((double)stats.busy_ns / 1e9) : 0.0);
-    if (parts.aws) {
-        const wc_aws_stats *calls = wc_aws_get_stats(parts.aws);
-        wc_info("aws calls: %llu sent, %llu of them retries (throttling, 5xx, network errors)",
-                calls->sent, calls->retries);
-    }
     wc_consumer_close(&parts);
     the_loop = NULL;
     wc_loop_free(loop);

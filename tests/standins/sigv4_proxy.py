@@ -18,11 +18,11 @@ disturb each other), for "times" requests (0: until cleared), after the signatur
   {"match": "...", "drop": true}                  close the connection without an answer.
 
 A seeded random schedule: POST /__proxy_chaos {"seed": 7, "rate": 0.15, "match": "..."} adds a
-rule (DELETE clears all, GET answers each rule with its counts and the first 1,000 draws;
-both take ?match=... to touch only the rules of that match). Each
-request matching a rule (the first that matches, after the signature check and the targeted rules)
-takes three draws from that rule's own RNG, in the order the requests arrive, so a seed gives one
-schedule: with probability "rate" one fault of the kinds listed in "kinds" (default all of them):
+rule (DELETE clears all, GET answers each rule with its counts and the first 1,000 draws; both
+take ?match=... to touch only the rules of that match). Each request matching a rule (the first
+that matches, after the signature check and the targeted rules) takes three draws from that
+rule's own RNG, in the order the requests arrive, so a seed gives one schedule: with probability
+"rate" one fault of the kinds listed in "kinds" (default all of them):
   500           InternalError (S3, SQS) / InternalServerError (DynamoDB), HTTP 500;
   503           ServiceUnavailable, HTTP 503;
   throttle      S3 SlowDown (503), DynamoDB ProvisionedThroughputExceededException or
