@@ -148,6 +148,11 @@ int main(int argc, char **argv)
     double secs = (double)(wc_monotonic_ns() - t0) / 1e9;
     uint64_t handled =
         stats.applied + stats.superseded + stats.already + stats.warnings + stats.dead_lettered;
+    if (parts.aws) { /* before the last line, which says how the consumer stopped */
+        const wc_aws_stats *calls = wc_aws_get_stats(parts.aws);
+        wc_info("aws calls: %llu sent, %llu of them retries (throttling, 5xx, network errors)",
+                calls->sent, calls->retries);
+    }
     if (result != WC_OK)
         wc_errorlog("consumer stopped: %s", err.msg);
     else

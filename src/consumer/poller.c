@@ -598,7 +598,9 @@ static void receive_what_may(pipeline *p)
             continue;
         }
         if (r == WC_EMPTY || r == WC_WAIT) {
-            recovered(p, &p->source_down, "source");
+            /* A look that came back empty is an answer; a fetch under way (WC_WAIT) is not. */
+            if (r == WC_EMPTY)
+                recovered(p, &p->source_down, "source");
             if (r == WC_EMPTY && in_hand == 0) {
                 p->stats->empty_polls++;
                 if (config->max_empty_polls && ++p->empty_in_a_row >= config->max_empty_polls) {

@@ -16,16 +16,34 @@ disturb each other), for "times" requests (0: until cleared), after the signatur
   {"match": "...", "delay_ms": 3000}              answer late;
   {"match": "...", "status": 503, "code": "..."}  answer an error in the service's own format;
   {"match": "...", "drop": true}                  close the connection without an answer.
+
+A seeded random schedule: POST /__proxy_chaos {"seed": 7, "rate": 0.15, "match": "..."} adds a
+rule (DELETE clears all, GET answers each rule with its counts and the first 1,000 draws; both
+take ?match=... to touch only the rules of that match). Each request matching a rule (the first
+that matches, after the signature check and the targeted rules) takes three draws from that
+rule's own RNG, in the order the requests arrive, so a seed gives one schedule: with probability
+"rate" one fault of the kinds listed in "kinds" (default all of them):
+  500           InternalError (S3, SQS) / InternalServerError (DynamoDB), HTTP 500;
+  503           ServiceUnavailable, HTTP 503;
+  throttle      S3 SlowDown (503), DynamoDB ProvisionedThroughputExceededException or
+                ThrottlingException (400), SQS ThrottlingException or RequestThrottled (400);
+  reset-before  the connection reset (RST) before the request is forwarded;
+  reset-after   forwarded (the service acted on it), then the connection reset: the answer is lost;
+  slow          forwarded after 1-3 s.
+Only 127.0.0.1 is listened on.
 """
 import argparse
 import hashlib
 import http.client
 import json
+import random
 import re
 import socket
+import struct
 import sys
 import threading
 import time
+import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from botocore.auth import S3SigV4Auth, SigV4Auth
@@ -42,6 +60,54 @@ class Stats:
     checked = 0
     rejected = 0
     faults = []
+    chaos = []
+
+
+CHAOS_KINDS = ("500", "503", "throttle", "reset-before", "reset-after", "slow")
+CHAOS_HISTORY = 1000
+
+
+def chaos_add(spec):
+    """A chaos rule from its JSON (ValueError on a bad one)."""
+    kinds = spec.get("kinds") or list(CHAOS_KINDS)
+    if any(k not in CHAOS_KINDS for k in kinds):
+        raise ValueError(f"kinds must be among {CHAOS_KINDS}")
+    rate = float(spec.get("rate", 0.15))
+    if not 0 <= rate <= 1:
+        raise ValueError("rate must be within 0..1")
+    return {"match": str(spec.get("match", "")), "seed": int(spec.get("seed", 0)), "rate": rate,
+            "kinds": list(kinds), "rng": random.Random(int(spec.get("seed", 0))), "requests": 0,
+            "counts": {k: 0 for k in kinds}, "history": []}
+
+
+def chaos_for(text):
+    """(kind, variant) drawn for text by the first chaos rule matching it, or None."""
+    with Stats.lock:
+        for rule in Stats.chaos:
+            if rule["match"] in text:
+                rng = rule["rng"]
+                hit, pick, variant = rng.random(), rng.randrange(len(rule["kinds"])), rng.random()
+                kind = rule["kinds"][pick] if hit < rule["rate"] else None
+                rule["requests"] += 1
+                if kind:
+                    rule["counts"][kind] += 1
+                if len(rule["history"]) < CHAOS_HISTORY:
+                    rule["history"].append(kind or "-")
+                return (kind, variant) if kind else None
+    return None
+
+
+def chaos_error(service, kind, variant):
+    """(status, code) of an injected error in the service's own words."""
+    if kind == "500":
+        return 500, "InternalServerError" if service == "dynamodb" else "InternalError"
+    if kind == "503":
+        return 503, "ServiceUnavailable"
+    if service == "s3":
+        return 503, "SlowDown"
+    if service == "dynamodb":
+        return 400, "ProvisionedThroughputExceededException" if variant < 0.5 else "ThrottlingException"
+    return 400, "ThrottlingException" if variant < 0.5 else "RequestThrottled"
 
 
 def fault_for(text):
@@ -55,13 +121,17 @@ def fault_for(text):
     return None
 
 
+JSON_TYPE_PREFIX = {"dynamodb": "com.amazonaws.dynamodb.v20120810#", "sqs": "com.amazonaws.sqs#"}
+
+
 def error_answer(handler, service, status, code, message):
     if service == "s3":
         body = (f"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{code}</Code>"
                 f"<Message>{message}</Message><RequestId>proxy</RequestId></Error>").encode()
         ctype = "application/xml"
     else:
-        body = json.dumps({"__type": f"com.amazon.coral.service#{code}", "message": message}).encode()
+        prefix = JSON_TYPE_PREFIX.get(service, "com.amazon.coral.service#")
+        body = json.dumps({"__type": f"{prefix}{code}", "message": message}).encode()
         ctype = "application/x-amz-json-1.0"
     handler.send_response(status)
     handler.send_header("Content-Type", ctype)
@@ -94,6 +164,13 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, fmt, *args):
         pass
 
+    def handle_expect_100(self):
+        # The buffered writer (wbufsize) would hold "100 Continue" back, and the client waits a
+        # second for it (botocore on every S3 PUT).
+        result = super().handle_expect_100()
+        self.wfile.flush()
+        return result
+
     def upstream(self, target):
         conn = self.upstreams.get(target)
         if conn is None:
@@ -103,7 +180,51 @@ class Handler(BaseHTTPRequestHandler):
             self.upstreams[target] = conn
         return conn
 
+    def reset(self):
+        """Reset the connection (RST, not FIN): SO_LINGER 0, then close."""
+        self.close_connection = True
+        self.request.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.request.close()
+
+    def answer_json(self, status, value):
+        body = json.dumps(value).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+        self.wfile.flush()
+
+    def handle_chaos(self):
+        # ?match=NAME: GET and DELETE only the rules of that match (tests running at once).
+        query = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
+        only = query["match"][0] if "match" in query else None
+        if self.command == "GET":
+            with Stats.lock:
+                rules = [{k: (v.copy() if isinstance(v, (list, dict)) else v) for k, v in r.items()
+                          if k != "rng"} for r in Stats.chaos if only is None or r["match"] == only]
+            self.answer_json(200, rules)
+            return
+        if self.command == "DELETE":
+            with Stats.lock:
+                Stats.chaos = [r for r in Stats.chaos if only is not None and r["match"] != only]
+            self.answer_json(200, [])
+            return
+        length = int(self.headers.get("Content-Length") or 0)
+        try:
+            spec = json.loads(self.rfile.read(length) or b"{}")
+            rule = chaos_add(spec)
+        except (ValueError, TypeError, AttributeError) as e:
+            self.answer_json(400, {"error": str(e)})
+            return
+        with Stats.lock:
+            Stats.chaos.append(rule)
+        self.answer_json(200, {"match": rule["match"], "seed": rule["seed"], "rate": rule["rate"]})
+
     def handle_any(self):
+        if self.path.split("?")[0] == "/__proxy_chaos":
+            self.handle_chaos()
+            return
         if self.path == "/__proxy_faults":
             length = int(self.headers.get("Content-Length") or 0)
             rules = json.loads(self.rfile.read(length) or b"[]") if self.command == "POST" else None
@@ -147,7 +268,19 @@ class Handler(BaseHTTPRequestHandler):
                 error_answer(self, service_guess, rule["status"], rule.get("code", "InternalError"),
                              "injected by the test proxy")
                 return
-        self.forward(upstream, body)
+        chaos = chaos_for(f"{self.command} {self.path} {target} " + body.decode("utf-8", "replace"))
+        if chaos:
+            kind, variant = chaos
+            if kind == "reset-before":
+                self.reset()
+                return
+            if kind in ("500", "503", "throttle"):
+                status, code = chaos_error(service_guess, kind, variant)
+                error_answer(self, service_guess, status, code, "injected by the test proxy (chaos)")
+                return
+            if kind == "slow":
+                time.sleep(1.0 + 2.0 * variant)
+        self.forward(upstream, body, reset_after=bool(chaos) and chaos[0] == "reset-after")
 
     def check(self, body, service_guess):
         with Stats.lock:
@@ -201,7 +334,7 @@ class Handler(BaseHTTPRequestHandler):
             return False
         return True
 
-    def forward(self, upstream, body):
+    def forward(self, upstream, body, reset_after=False):
         headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP}
         try:
             for attempt in (1, 2):  # a kept-alive upstream connection may have been closed
@@ -222,6 +355,9 @@ class Handler(BaseHTTPRequestHandler):
             self.end_headers()
             self.wfile.flush()
             sys.stderr.write(f"sigv4-proxy: upstream {upstream} failed: {e}\n")
+            return
+        if reset_after:  # the service acted on it; its answer is lost
+            self.reset()
             return
         self.send_response(resp.status)
         for k, v in resp.getheaders():

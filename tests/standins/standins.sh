@@ -6,6 +6,12 @@
 #   standins.sh start DIR   -> DIR/env (source it: endpoints and test credentials), DIR/pids
 #   standins.sh stop DIR
 #   standins.sh install
+#   standins.sh stop-one DIR NAME / start-one DIR NAME   (NAME: fauxqs or dynalite)
+#
+# For outage tests, WC_STANDINS_OUTAGES=1 at start: dynalite keeps its tables on disk
+# (DIR/dynalite-data), so it can be stopped and started again on the same port with its data;
+# fauxqs keeps everything in memory, so a TCP gate (gate.py) is put in front of it and stopping
+# "fauxqs" stops the gate instead (its port refuses connections; fauxqs keeps its state).
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
@@ -51,19 +57,25 @@ start() {
   install
   mkdir -p "$dir"
   : > "$dir/pids"
+  rm -f "$dir/fauxqs.log" "$dir/dynalite.log" "$dir/gate.log"
   local fq dl px
   fq=$(free_port); dl=$(free_port); px=$(free_port)
   # The test credentials: the proxy accepts these and nothing else.
   local key=AKIDWIDGETTEST0001 secret=wJalrXUtnFEMI/K7MDENG+bPxRfiCYWIDGETKEY
-  setsid node "$HERE/fauxqs.mjs" "$CACHE/node_modules" "$fq" >"$dir/fauxqs.log" 2>&1 &
-  echo $! >> "$dir/pids"
-  setsid node "$CACHE/node_modules/dynalite/cli.js" --port "$dl" --host 127.0.0.1 --createTableMs 0 \
-    --deleteTableMs 0 >"$dir/dynalite.log" 2>&1 &
-  echo $! >> "$dir/pids"
+  local durable=() fq_inner=$fq
+  if [ "${WC_STANDINS_OUTAGES:-}" = 1 ]; then
+    fq_inner=$(free_port)
+    durable=(--path "$dir/dynalite-data")
+    launch "$dir" gate "$fq" python3 "$HERE/gate.py" "$fq" "$fq_inner"
+  fi
+  launch "$dir" fauxqs "$fq_inner" node "$HERE/fauxqs.mjs" "$CACHE/node_modules" "$fq_inner"
+  launch "$dir" dynalite "$dl" node "$CACHE/node_modules/dynalite/cli.js" --port "$dl" --host 127.0.0.1 \
+    --createTableMs 0 --deleteTableMs 0 "${durable[@]}"
   setsid python3 "$HERE/sigv4_proxy.py" --port "$px" --fauxqs "127.0.0.1:$fq" --dynamodb "127.0.0.1:$dl" \
     --access-key "$key" --secret-key "$secret" --region us-east-1 >"$dir/proxy.log" 2>&1 &
   echo $! >> "$dir/pids"
-  wait_port "$fq" fauxqs "$dir/fauxqs.log"
+  wait_port "$fq_inner" fauxqs "$dir/fauxqs.log"
+  [ "$fq_inner" = "$fq" ] || wait_port "$fq" gate "$dir/gate.log"
   wait_port "$dl" dynalite "$dir/dynalite.log"
   wait_port "$px" sigv4-proxy "$dir/proxy.log"
   cat > "$dir/env" <<ENV
@@ -79,6 +91,50 @@ unset AWS_PROFILE AWS_SESSION_TOKEN AWS_ENDPOINT_URL AWS_ENDPOINT_URL_S3 AWS_END
 ENV
 }
 
+# launch DIR NAME PORT COMMAND...: starts one stand-in, remembering how (DIR/NAME.cmd, .port,
+# .pid) so that start-one can start it again on the same port.
+launch() {
+  local dir=$1 name=$2 port=$3
+  shift 3
+  printf '%q ' "$@" > "$dir/$name.cmd"
+  echo "$port" > "$dir/$name.port"
+  setsid "$@" >>"$dir/$name.log" 2>&1 &
+  echo $! > "$dir/$name.pid"
+  echo $! >> "$dir/pids"
+}
+
+# The process that stands for NAME's outage: fauxqs' gate when there is one.
+one() {
+  local dir=$1 name=$2
+  case $name in
+    fauxqs) [ -f "$dir/gate.cmd" ] && echo gate || echo fauxqs ;;
+    dynalite) echo dynalite ;;
+    *) echo "standins: no stand-in named $name (fauxqs, dynalite)" >&2; return 2 ;;
+  esac
+}
+
+stop_one() {
+  local dir=$1 name
+  name=$(one "$dir" "$2")
+  local pid
+  pid=$(cat "$dir/$name.pid")
+  kill -KILL "$pid" 2>/dev/null || true
+  for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.05; done
+  echo "standins: $name (PID $pid) did not stop" >&2
+  return 1
+}
+
+start_one() {
+  local dir=$1 name
+  name=$(one "$dir" "$2")
+  local port
+  port=$(cat "$dir/$name.port")
+  eval "setsid $(cat "$dir/$name.cmd") >>\"\$dir/\$name.log\" 2>&1 &"
+  echo $! > "$dir/$name.pid"
+  echo $! >> "$dir/pids"
+  wait_port "$port" "$name" "$dir/$name.log"
+}
+
 stop() {
   local dir=$1
   [ -f "$dir/pids" ] || return 0
@@ -92,5 +148,7 @@ case "${1:-}" in
   install) install ;;
   start) start "${2:?standins.sh start DIR}" ;;
   stop) stop "${2:?standins.sh stop DIR}" ;;
-  *) echo "usage: standins.sh install | start DIR | stop DIR" >&2; exit 2 ;;
+  stop-one) stop_one "${2:?standins.sh stop-one DIR NAME}" "${3:?standins.sh stop-one DIR NAME}" ;;
+  start-one) start_one "${2:?standins.sh start-one DIR NAME}" "${3:?standins.sh start-one DIR NAME}" ;;
+  *) echo "usage: standins.sh install | start DIR | stop DIR | stop-one DIR NAME | start-one DIR NAME" >&2; exit 2 ;;
 esac

@@ -346,6 +346,48 @@ static void a_long_outage_stops_with_an_error_and_loses_nothing(void **state)
     free(log);
 }
 
+/* A source on the loop (as SQS): receive starts a call and says WC_WAIT, and the next receive
+ * reports how it ended; here it always fails (the queue's endpoint refuses connections). */
+static unsigned down_receives;
+static wc_result down_receive(void *self, wc_message *msg, unsigned want, wc_error *err)
+{
+    if (down_receives++ % 2 == 0)
+        return WC_WAIT;
+    return wc_error_set(err, WC_ERR_IO, "ReceiveMessage: NetworkError: connection refused");
+}
+static void down_destroy(void *self)
+{
+}
+
+/* A WC_WAIT is no answer: a source whose every call fails is an outage that ends the run after
+ * --max-outage. (Counted as "works again", an SQS source down for good flapped between "source is
+ * failing" and "source works again after 0.1 s" and the consumer never stopped.) */
+static void an_asynchronous_source_down_for_good_ends_after_max_outage(void **state)
+{
+    fixture *f = *state;
+    static const wc_source_ops ops = {
+        .kind = "down", .receive = down_receive, .destroy = down_destroy};
+    wc_source_destroy(&f->src);
+    f->src = (wc_source){&ops, NULL};
+    down_receives = 0;
+    f->cfg.max_empty_polls = 0;
+    f->cfg.max_outage_ms = 60000;
+    wc_error err;
+    memset(&f->stats, 0, sizeof(f->stats));
+    assert_int_equal(wc_poller_run(&f->cfg, &f->src, &f->store, f->loop, NULL, &f->stats, &err),
+                     WC_ERR_IO);
+    assert_non_null(strstr(err.msg, "source failing for"));
+    assert_non_null(strstr(err.msg, "connection refused"));
+    assert_string_equal(f->stats.stopped_by, "outage");
+    assert_in_range(f->t.now, 60000, 100000);
+    char *log = log_text(f);
+    const char *failing = strstr(log, "source is failing");
+    assert_non_null(failing); /* said once */
+    assert_null(strstr(failing + 1, "source is failing"));
+    assert_null(strstr(log, "source works again"));
+    free(log);
+}
+
 /* A short outage: the store fails three times, then works: everything is applied. */
 static void a_store_that_comes_back_gets_every_request(void **state)
 {
@@ -704,6 +746,7 @@ int main(void)
         T(a_stop_request_ends_the_loop_before_the_next_request),
         T(a_store_failure_leaves_the_request_in_the_source),
         T(a_long_outage_stops_with_an_error_and_loses_nothing),
+        T(an_asynchronous_source_down_for_good_ends_after_max_outage),
         T(a_store_that_comes_back_gets_every_request),
         T(a_request_the_store_refuses_is_dead_lettered_after_three_tries),
         T(an_unreadable_stored_widget_is_refused_not_an_outage),
