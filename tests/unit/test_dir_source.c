@@ -272,13 +272,13 @@ static void claims_in_hand_are_renewed(void **state)
     fixture *f = *state;
     write_text(f->dir, "1615728964574", "a");
     char *dl = wc_path_join(f->dead, "dl");
-    wc_dir_source_config c = {f->dir, dl, 1024, &f->clock, {0, 1}, 300};
+    wc_dir_source_config c = {f->dir, dl, 1024, &f->clock, {0, 1}, 1000};
     assert_int_equal(wc_dir_source_open(&c, &f->src, NULL), WC_OK);
     wc_message m;
     wc_error err;
     assert_int_equal(f->src.ops->receive(f->src.self, &m, 1, &err), WC_OK);
-    for (int i = 0; i < 6; i++) { /* 600 ms: two leases, renewed meanwhile */
-        usleep(100 * 1000);
+    for (int i = 0; i < 4; i++) { /* 1.6 s: more than a lease, renewed meanwhile */
+        usleep(400 * 1000);
         wc_message none;
         assert_int_equal(f->src.ops->receive(f->src.self, &none, 1, &err), WC_EMPTY);
     }
