@@ -17,8 +17,12 @@
  * widget files hold exactly the spec's JSON: "VERSION\n" then the ledger's JSON. A widget and its
  * ledger are read and written under one of LOCKS lock files (DIR/.ledger/.lock-NN, flock(2), by
  * a hash of the widgetId), so consumers sharing the directory never lose each other's writes.
- * The widget file is written before its ledger: a crash between the two means the request is
- * applied again when it comes back, which leaves the same values. */
+ * A save is a small write-ahead log: the new ledger goes to LEDGER.next with the hash of the
+ * widget file it belongs to ("-": deleted), then the widget file is written (or removed), then
+ * LEDGER.next replaces LEDGER. A save cut short (a crash, the directory gone) is finished or
+ * undone by the next load, under the lock: LEDGER.next is kept if the widget file is the one it
+ * names, else dropped. So a widget and its ledger always agree. Ledger file: "VERSION\nHASH\nJSON".
+ */
 #define LEDGER_DIR ".ledger"
 #define LOCKS      64
 
@@ -256,15 +260,66 @@ static wc_result read_ledger(const char *path, char **version, wc_ledger **ledge
     if (result != WC_OK)
         return result;
     char *nl = memchr(text, '\n', len);
-    if (!nl || nl == text) {
+    char *nl2 = nl ? memchr(nl + 1, '\n', len - (size_t)(nl + 1 - text)) : NULL;
+    if (!nl || nl == text || !nl2) {
         free(text);
         return wc_error_set(err, WC_ERR_PARSE, "%s: not a ledger file", path);
     }
     *nl = '\0';
-    result = wc_ledger_from_json(path, nl + 1, len - (size_t)(nl + 1 - text), ledger, err);
+    result = wc_ledger_from_json(path, nl2 + 1, len - (size_t)(nl2 + 1 - text), ledger, err);
     if (result == WC_OK && !(*version = strdup(text)))
         result = wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     free(text);
+    return result;
+}
+
+/* FNV-1a 64 of a widget file's bytes, in hex; "-" for no file. */
+static void widget_hash(const char *text, size_t len, char out[17])
+{
+    if (!text) {
+        snprintf(out, 17, "-");
+        return;
+    }
+    uint64_t h = 14695981039346656037ull;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)text[i]) * 1099511628211ull;
+    snprintf(out, 17, "%016llx", (unsigned long long)h);
+}
+
+/* Finishes or undoes a save cut short (under the lock): LEDGER.next is kept when the widget file
+ * is the one it names, else dropped. */
+static wc_result recover_save(dir_store *s, const char *lpath, const char *wpath, wc_error *err)
+{
+    size_t plen = strlen(lpath) + 6;
+    char *next = malloc(plen);
+    if (!next)
+        return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+    snprintf(next, plen, "%s.next", lpath);
+    char *ntext = NULL, *wtext = NULL;
+    size_t nlen = 0, wlen = 0;
+    wc_result result = wc_read_file(next, MAX_WIDGET_BYTES, &ntext, &nlen, err);
+    if (result == WC_ERR_NOT_FOUND) {
+        result = WC_OK; /* no save cut short: the usual case */
+    } else if (result == WC_OK) {
+        result = wc_read_file(wpath, MAX_WIDGET_BYTES, &wtext, &wlen, err);
+        if (result == WC_ERR_NOT_FOUND)
+            result = WC_OK; /* wtext NULL: no widget file */
+        char have[17], *want = memchr(ntext, '\n', nlen);
+        widget_hash(wtext, wlen, have);
+        size_t hlen = strlen(have);
+        if (result == WC_OK && access(s->dir, F_OK) == 0) {
+            int done = want && (size_t)(ntext + nlen - want) > hlen + 1 &&
+                       memcmp(want + 1, have, hlen) == 0 && want[1 + hlen] == '\n';
+            if (done ? rename(next, lpath) != 0 : unlink(next) != 0)
+                result = wc_error_set(err, wc_errno_result(errno), "%s: %s", next, strerror(errno));
+        } else if (result == WC_OK) {
+            result =
+                wc_error_set(err, WC_ERR_IO, "widget directory %s: %s", s->dir, strerror(errno));
+        }
+    }
+    free(ntext);
+    free(wtext);
+    free(next);
     return result;
 }
 
@@ -276,8 +331,10 @@ static wc_result read_stored(dir_store *s, const wc_request *req, wc_stored *out
     char *wpath = wc_dir_store_path(s->dir, s->prefix, req->owner, req->widget_id);
     char *text = NULL;
     size_t len = 0;
-    wc_result result = lpath && wpath ? read_ledger(lpath, &out->version, &out->ledger, err)
+    wc_result result = lpath && wpath ? recover_save(s, lpath, wpath, err)
                                       : wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+    if (result == WC_OK)
+        result = read_ledger(lpath, &out->version, &out->ledger, err);
     if (result == WC_OK) {
         result = wc_read_file(wpath, MAX_WIDGET_BYTES, &text, &len, err);
         if (result == WC_OK)
@@ -334,31 +391,46 @@ static wc_result save_now(dir_store *s, const wc_request *req, const wc_stored *
     char *wpath = wc_dir_store_path(s->dir, s->prefix, req->owner, req->widget_id);
     char *lpath = ledger_path(s, req);
     char *json = wc_ledger_to_json(l);
-    size_t tlen = json ? strlen(json) + 24 : 0;
+    char *wjson = w ? wc_widget_to_json(w) : NULL;
+    char hash[17];
+    widget_hash(wjson, wjson ? strlen(wjson) : 0, hash);
+    size_t tlen = json ? strlen(json) + 48 : 0;
     char *text = tlen ? malloc(tlen) : NULL;
+    size_t plen = lpath ? strlen(lpath) + 6 : 0;
+    char *next = plen ? malloc(plen) : NULL;
     if (text)
-        snprintf(text, tlen, "%llu\n%s", version, json);
-    if (!wpath || !lpath || !text) {
+        snprintf(text, tlen, "%llu\n%s\n%s", version, hash, json);
+    if (next)
+        snprintf(next, plen, "%s.next", lpath);
+    if (!wpath || !lpath || !text || !next || (w && !wjson)) {
         result = wc_error_set(err, WC_ERR_NOMEM, "out of memory");
-    } else if (w) {
-        result = write_widget(s, w, wpath, 0, err);
-    } else if (unlink(wpath) != 0 && errno != ENOENT) {
-        result = wc_error_set(err, wc_errno_result(errno), "%s: %s", wpath, strerror(errno));
-    } else {
-        *strrchr(wpath, '/') = '\0';
-        rmdir(wpath); /* the owner folder goes with its last widget (ENOTEMPTY is fine) */
-    }
-    if (result == WC_OK) {
-        result = wc_write_file_atomic(lpath, text, strlen(text), s->durable, err);
+    } else { /* 1. the new ledger, aside */
+        result = wc_write_file_atomic(next, text, strlen(text), s->durable, err);
         if (result == WC_ERR_NOT_FOUND) { /* its folder first */
             *strrchr(lpath, '/') = '\0';
             result = mkdirs_below(s, lpath, err);
             lpath[strlen(lpath)] = '/';
             if (result == WC_OK)
-                result = wc_write_file_atomic(lpath, text, strlen(text), s->durable, err);
+                result = wc_write_file_atomic(next, text, strlen(text), s->durable, err);
         }
     }
+    if (result == WC_OK && w) { /* 2. the widget */
+        result = write_widget(s, w, wpath, 0, err);
+    } else if (result == WC_OK && unlink(wpath) != 0 && errno != ENOENT) {
+        result = wc_error_set(err, wc_errno_result(errno), "%s: %s", wpath, strerror(errno));
+    } else if (result == WC_OK) {
+        char *folder = strdup(wpath);
+        if (folder) {
+            *strrchr(folder, '/') = '\0';
+            rmdir(folder); /* the owner folder goes with its last widget (ENOTEMPTY is fine) */
+            free(folder);
+        }
+    }
+    if (result == WC_OK && rename(next, lpath) != 0) /* 3. the ledger */
+        result = wc_error_set(err, wc_errno_result(errno), "%s: %s", lpath, strerror(errno));
+    free(next);
     free(text);
+    free(wjson);
     free(json);
     free(lpath);
     free(wpath);
@@ -510,6 +582,9 @@ static void sweep_tombstones(dir_store *s, uint64_t ttl_s)
             struct stat st;
             snprintf(lpath, sizeof(lpath), "%s/%s", owner_dir, f->d_name);
             snprintf(wpath, sizeof(wpath), "%s/%s%s/%s", s->dir, s->prefix, o->d_name, f->d_name);
+            size_t nl = strlen(f->d_name);
+            if (nl > 5 && strcmp(f->d_name + nl - 5, ".next") == 0)
+                continue; /* a save cut short: the next load of its widget settles it */
             if (stat(lpath, &st) != 0 || !S_ISREG(st.st_mode) ||
                 (uint64_t)(now - st.st_mtime) < ttl_s || access(wpath, F_OK) == 0)
                 continue;
