@@ -294,20 +294,28 @@ static uint64_t put_back(pipeline *p, job *j, uint64_t delay)
     return delay;
 }
 
+/* How long a miss is remembered (for the first miss's time), and the least time a request waits
+ * for its widget before it is given up: longer than the longest an outage keeps a failed request
+ * hidden (its backoff, up to 30 s), so a create that failed in another consumer, which then
+ * stopped, comes back before its widget's later requests are given up. */
+#define MISS_KEPT_MS (3600 * 1000)
+#define MISS_WAIT_MS (40 * 1000)
+
 /* Whether a request whose widget is missing has been tried often enough to give up: its widget
- * was missing --max-attempts times in this consumer (an outage's failed tries do not count), or
- * the source counts four times as many deliveries (other consumers saw it missing too, or this
- * one restarted). Counts one more miss. */
+ * was missing --max-attempts times in this consumer (an outage's failed tries do not count) over
+ * MISS_WAIT_MS at least, or the source counts eight times as many deliveries (other consumers saw
+ * it missing too, or this one restarted). Counts one more miss. */
 static int missing_too_often(pipeline *p, job *j)
 {
     uint64_t max = p->config->max_attempts;
-    unsigned missing = wc_deferrals_attempts(p->absent, j->msg.key) + 1;
-    if (missing >= max || j->msg.attempts + 1 >= 4 * max)
-        return 1;
     uint64_t now = wc_loop_now(p->loop);
+    unsigned missing = wc_deferrals_attempts(p->absent, j->msg.key) + 1;
+    uint64_t first = missing > 1 ? wc_deferrals_due(p->absent, j->msg.key) - MISS_KEPT_MS : now;
+    if ((missing >= max && now - first >= MISS_WAIT_MS) || j->msg.attempts + 1 >= 8 * max)
+        return 1;
     if (wc_deferrals_count(p->absent) > 1000) /* those another consumer ended */
         wc_deferrals_forget_due(p->absent, now);
-    wc_deferrals_defer(p->absent, j->msg.key, missing, now + 3600 * 1000);
+    wc_deferrals_defer(p->absent, j->msg.key, missing, first + MISS_KEPT_MS);
     return 0;
 }
 
