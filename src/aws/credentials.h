@@ -38,42 +38,9 @@
 
 #include <time.h>
 
+#include "aws/credential_provider.h"
 #include "aws/transport.h"
 #include "common/error.h"
-
-typedef struct {
-    char *access_key_id;
-    char *secret_access_key;
-    char *session_token; /* NULL when none */
-    time_t expiration;   /* 0: does not expire */
-    char source[64];     /* "environment", "profile default", "ECS container", "EC2 IMDSv2" */
-} wc_credentials;
-
-void wc_credentials_cleanup(wc_credentials *c);
-
-/* The end of an asynchronous fetch: on WC_OK, *creds is the receiver's to keep (it moves the
- * struct and cleans it up). Otherwise err says why (WC_ERR_NOT_FOUND: this source has none). */
-typedef void (*wc_credentials_done)(void *ctx, wc_result result, wc_credentials *creds,
-                                    const wc_error *err);
-
-typedef struct wc_credential_provider {
-    const char *name;
-    /* A source read at once (environment, files); NULL for the network ones. WC_OK: *out filled.
-     * WC_ERR_NOT_FOUND: this source has none (ask the next). WC_WAIT: this time the answer comes
-     * from start (a profile that names a role). Anything else: the source is there but broken
-     * (err says how); the chain stops with it. */
-    wc_result (*fetch)(struct wc_credential_provider *self, wc_credentials *out, wc_error *err);
-    /* A source asked over the network (ECS, IMDSv2); NULL for the others. WC_OK: the fetch is
-     * under way and done is called once, from the loop (never inside start), with the outcome
-     * fetch() would have returned. WC_ERR_NOT_FOUND (this source is not configured) or another
-     * error: nothing started, done is not called. One fetch at a time per provider. */
-    wc_result (*start)(struct wc_credential_provider *self, wc_credentials_done done, void *ctx,
-                       wc_error *err);
-    /* Abandons the fetch under way, if any: its done is never called. NULL with start NULL. */
-    void (*cancel)(struct wc_credential_provider *self);
-    /* Frees the provider (a fetch under way is cancelled first). */
-    void (*destroy)(struct wc_credential_provider *self);
-} wc_credential_provider;
 
 wc_credential_provider *wc_credentials_from_env(void);
 /* profile NULL: AWS_PROFILE or "default". */
@@ -127,30 +94,8 @@ wc_result wc_credentials_from_json(const char *body, const char *source, wc_cred
  * system's). Caller frees. */
 char *wc_ca_bundle(const char *profile);
 
-/* credential_process: runs `command` with /bin/sh -c (as the AWS CLI does on POSIX: the shell
- * splits and quotes it), its standard output read from a pipe watched on loop, its standard
- * error left to ours. Killed (SIGKILL) after timeout_ms or when cancelled. `source` names the
- * credentials. NULL: out of memory. */
-#define WC_CREDENTIAL_PROCESS_TIMEOUT_MS 60000
-#define WC_CREDENTIAL_PROCESS_MAX_OUTPUT 65536
-wc_credential_provider *wc_credentials_from_process(const char *command, const char *source,
-                                                    wc_loop *loop, long timeout_ms);
-/* Reads a credential_process's JSON: Version 1, AccessKeyId, SecretAccessKey, SessionToken and
- * Expiration (ISO 8601; absent: does not expire). On WC_OK, *out is filled. */
-wc_result wc_credentials_from_process_json(const char *body, const char *source,
-                                           wc_credentials *out, wc_error *err);
-/* Reads STS's XML answer of AssumeRole or AssumeRoleWithWebIdentity (Credentials with
- * AccessKeyId, SecretAccessKey, SessionToken and Expiration, all required). An ErrorResponse, or
- * anything else, is an error naming its Code and Message. On WC_OK, *out is filled. */
-wc_result wc_credentials_from_sts_xml(const char *body, size_t len, const char *source,
-                                      wc_credentials *out, wc_error *err);
-
 /* The region of a profile in the config file, or NULL. Caller frees. */
 char *wc_profile_region(const char *profile);
-
-/* Parses an ISO 8601 time: "2026-11-21T15:30:00Z", with fractions of a second, and a zone of Z,
- * +hh:mm, -hh:mm or +hhmm (none: UTC). WC_ERR_PARSE when it cannot, or when anything follows. */
-wc_result wc_parse_iso8601(const char *s, time_t *out);
 
 /* When credentials fetched at `fetched` that expire at `expiration` are fetched again (0: never).
  */

@@ -3,25 +3,8 @@
 #ifndef WC_CREDENTIALS_PRIVATE_H
 #define WC_CREDENTIALS_PRIVATE_H
 
-#include "aws/credentials.h"
-
-/* What the network providers need, owned by the chain and borrowed by its providers (and by
- * those a profile makes at each fetch). */
-typedef struct wc_cred_context {
-    wc_transport transport;
-    int has_transport;
-    time_t (*wall_time)(void); /* for signing AssumeRole */
-    char *region;              /* STS: signing region and regional endpoint; NULL: us-east-1 */
-    char *endpoint_url;        /* --endpoint-url, or NULL */
-} wc_cred_context;
-
-/* Fills *out with copies (token NULL or "": none); on failure *out is clean. */
-wc_result wc_cred_fill(wc_credentials *out, const char *id, const char *secret, const char *token,
-                       const char *source, wc_error *err);
-/* Cleanses and frees a secret (NULL: nothing). */
-void wc_cred_scrub_free(char *s);
-/* An environment variable, NULL when unset or empty. */
-const char *wc_cred_env(const char *name);
+#include "aws/credential_provider.h"
+#include "common/loop.h"
 
 /* A source that always gives copies of creds (the static keys of a source_profile). */
 wc_credential_provider *wc_credentials_static_new(const wc_credentials *creds);
@@ -46,5 +29,24 @@ wc_credential_provider *wc_credentials_web_identity_new(const wc_cred_context *c
 /* AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN (+ AWS_ROLE_SESSION_NAME), read at each fetch:
  * WC_ERR_NOT_FOUND when neither is set; one without the other is an error. */
 wc_credential_provider *wc_credentials_web_identity_env_new(const wc_cred_context *cx);
+
+/* credential_process: runs `command` with /bin/sh -c (as the AWS CLI does on POSIX: the shell
+ * splits and quotes it), its standard output read from a pipe watched on loop, its standard
+ * error left to ours. Killed (SIGKILL) after timeout_ms or when cancelled. `source` names the
+ * credentials. NULL: out of memory. */
+#define WC_CREDENTIAL_PROCESS_TIMEOUT_MS 60000
+#define WC_CREDENTIAL_PROCESS_MAX_OUTPUT 65536
+wc_credential_provider *wc_credentials_from_process(const char *command, const char *source,
+                                                    wc_loop *loop, long timeout_ms);
+/* Reads a credential_process's JSON: Version 1, AccessKeyId, SecretAccessKey, SessionToken and
+ * Expiration (ISO 8601; absent: does not expire). On WC_OK, *out is filled. */
+wc_result wc_credentials_from_process_json(const char *body, const char *source,
+                                           wc_credentials *out, wc_error *err);
+
+/* Reads STS's XML answer of AssumeRole or AssumeRoleWithWebIdentity (Credentials with
+ * AccessKeyId, SecretAccessKey, SessionToken and Expiration, all required). An ErrorResponse, or
+ * anything else, is an error naming its Code and Message. On WC_OK, *out is filled. */
+wc_result wc_credentials_from_sts_xml(const char *body, size_t len, const char *source,
+                                      wc_credentials *out, wc_error *err);
 
 #endif

@@ -4,6 +4,7 @@
  * output is read on the loop), EKS Pod Identity (the container endpoint with a token file read at
  * each fetch), and the profiles that must stop the start: role_arn without a source, SSO. */
 #include "aws/client.h"
+#include "aws/credentials_private.h"
 #include "fake_transport.h"
 
 #include <unistd.h>
