@@ -1,6 +1,7 @@
 #include "core/ledger.h"
 
 #include <jansson.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,14 +11,18 @@ wc_ledger *wc_ledger_new(void)
     return calloc(1, sizeof(wc_ledger));
 }
 
+static void mark_cleanup(wc_mark *m)
+{
+    free(m->field);
+    free(m->last);
+    free(m->since);
+    free(m->cleared);
+}
+
 static void clear_marks(wc_ledger *l)
 {
-    for (size_t i = 0; i < l->n_marks; i++) {
-        free(l->marks[i].field);
-        free(l->marks[i].last);
-        free(l->marks[i].since);
-        free(l->marks[i].cleared);
-    }
+    for (size_t i = 0; i < l->n_marks; i++)
+        mark_cleanup(&l->marks[i]);
     l->n_marks = 0;
 }
 
@@ -30,17 +35,6 @@ void wc_ledger_free(wc_ledger *l)
     free(l->created);
     free(l->deleted);
     free(l);
-}
-
-int wc_place_is_valid(const char *place)
-{
-    size_t len = place ? strlen(place) : 0;
-    if (len == 0 || len > WC_PLACE_MAX)
-        return 0;
-    for (const char *c = place; *c; c++)
-        if (*c < 0x21 || *c > 0x7e)
-            return 0;
-    return 1;
 }
 
 const char *wc_fate_name(wc_fate fate)
@@ -71,42 +65,37 @@ static int put(char **slot, const char *value)
     return 1;
 }
 
-/* Orders places; NULL (unknown) comes before every place. */
-static int order(const char *a, const char *b)
+/* Orders places (place.h: NULL first, counted); a tie met on the way is noted in the ledger. */
+static int order(wc_ledger *l, const char *a, const char *b)
 {
-    if (!a || !b)
-        return (a != NULL) - (b != NULL);
-    return strcmp(a, b);
+    if (wc_place_tied(a, b))
+        l->tied = 1;
+    return wc_place_compare(a, b);
 }
 
-static wc_mark *find_mark(const wc_ledger *l, const char *field)
+/* Where a run began: a place, then the position in its request. */
+static int since_order(const char *a, size_t a_pos, const char *b, size_t b_pos)
 {
-    for (size_t i = 0; i < l->n_marks; i++)
-        if (strcmp(l->marks[i].field, field) == 0)
-            return &l->marks[i];
-    return NULL;
+    int c = wc_place_compare(a, b);
+    if (c != 0 || !a)
+        return c;
+    return (a_pos > b_pos) - (a_pos < b_pos);
 }
 
-/* The mark of field, added (with nothing known) when it has none. NULL: out of memory. */
-static wc_mark *mark_of(wc_ledger *l, const char *field)
+/* strcmp(field, "a:" + name), without making the string (counted as a comparison). */
+static int attr_field_cmp(const char *field, const char *name)
 {
-    wc_mark *m = find_mark(l, field);
-    if (m)
-        return m;
-    if (l->n_marks == l->cap_marks) {
-        size_t cap = l->cap_marks ? l->cap_marks * 2 : 8;
-        wc_mark *bigger = realloc(l->marks, cap * sizeof(*bigger));
-        if (!bigger)
-            return NULL;
-        l->marks = bigger;
-        l->cap_marks = cap;
-    }
-    m = &l->marks[l->n_marks];
-    *m = (wc_mark){strdup(field), NULL, NULL, NULL};
-    if (!m->field)
-        return NULL;
-    l->n_marks++;
-    return m;
+    (void)wc_place_compare(NULL, NULL);
+    if (field[0] != 'a')
+        return (unsigned char)field[0] - 'a';
+    if (field[1] != ':')
+        return (unsigned char)field[1] - ':';
+    return strcmp(field + 2, name);
+}
+
+static int is_attr_field(const char *field)
+{
+    return field[0] == 'a' && field[1] == ':';
 }
 
 /* "a:" + name. Caller frees. */
@@ -119,136 +108,374 @@ static char *attr_field(const char *name)
     return field;
 }
 
+/* --- sorted indexes: every lookup by name is a binary search --- */
+
+/* qsort has no context argument: the array being sorted is set here for the comparators. */
+static const wc_mark *sort_marks;
+static const wc_attr *sort_attrs;
+
+static int by_field(const void *a, const void *b)
+{
+    (void)wc_place_compare(NULL, NULL);
+    return strcmp(sort_marks[*(const size_t *)a].field, sort_marks[*(const size_t *)b].field);
+}
+
+/* By name, then position: equal names keep their order (a stable sort). */
+static int by_name(const void *a, const void *b)
+{
+    size_t i = *(const size_t *)a, j = *(const size_t *)b;
+    (void)wc_place_compare(NULL, NULL);
+    int c = strcmp(sort_attrs[i].name, sort_attrs[j].name);
+    return c ? c : (i > j) - (i < j);
+}
+
+/* Indexes 0..n-1 sorted by cmp. NULL: out of memory (or n == 0). */
+static size_t *sorted_index(size_t n, int (*cmp)(const void *, const void *))
+{
+    size_t *idx = n ? malloc(n * sizeof(*idx)) : NULL;
+    for (size_t i = 0; idx && i < n; i++)
+        idx[i] = i;
+    if (idx)
+        qsort(idx, n, sizeof(*idx), cmp);
+    return idx;
+}
+
+static size_t *marks_by_field(const wc_ledger *l)
+{
+    sort_marks = l->marks;
+    return sorted_index(l->n_marks, by_field);
+}
+
+static size_t *attrs_by_name(const wc_attr *attrs, size_t n)
+{
+    sort_attrs = attrs;
+    return sorted_index(n, by_name);
+}
+
+/* The mark of field ("label", "description") or of attribute name (field NULL) among the n
+ * indexed marks, or SIZE_MAX. */
+static size_t find_mark(const wc_ledger *l, const size_t *idx, size_t n, const char *field,
+                        const char *name)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        const char *f = l->marks[idx[mid]].field;
+        int c;
+        if (field) {
+            (void)wc_place_compare(NULL, NULL);
+            c = strcmp(f, field);
+        } else {
+            c = attr_field_cmp(f, name);
+        }
+        if (c == 0)
+            return idx[mid];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return SIZE_MAX;
+}
+
+/* The first of the n indexed attributes named name, or SIZE_MAX. */
+static size_t find_attr(const wc_attr *attrs, const size_t *idx, size_t n, const char *name)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        (void)wc_place_compare(NULL, NULL);
+        if (strcmp(attrs[idx[mid]].name, name) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < n && strcmp(attrs[idx[lo]].name, name) == 0 ? idx[lo] : SIZE_MAX;
+}
+
+/* A new mark for field, with nothing known: its index, or SIZE_MAX (out of memory). Takes field. */
+static size_t add_mark(wc_ledger *l, char *field)
+{
+    if (!field)
+        return SIZE_MAX;
+    if (l->n_marks == l->cap_marks) {
+        size_t cap = l->cap_marks ? l->cap_marks * 2 : 8;
+        wc_mark *bigger = realloc(l->marks, cap * sizeof(*bigger));
+        if (!bigger) {
+            free(field);
+            return SIZE_MAX;
+        }
+        l->marks = bigger;
+        l->cap_marks = cap;
+    }
+    l->marks[l->n_marks] = (wc_mark){field, NULL, NULL, 0, NULL};
+    return l->n_marks++;
+}
+
+/* --- the rules --- */
+
 /* Whether one of the writes of an update is marked with its own place: it was applied before
  * (a widget is written whole, with its ledger, so a request is in it entirely or not at all). */
-static int marked_with(const wc_ledger *l, const wc_request *req, const char *place)
+static int marked_with(const wc_ledger *l, const size_t *idx, const wc_request *req,
+                       const char *place)
 {
-    const wc_mark *m;
-    if (req->label.present && (m = find_mark(l, "label")) && order(m->last, place) == 0)
+    size_t m;
+    if (req->label.present && (m = find_mark(l, idx, l->n_marks, "label", NULL)) != SIZE_MAX &&
+        wc_place_compare(l->marks[m].last, place) == 0)
         return 1;
-    if (req->description.present && (m = find_mark(l, "description")) && order(m->last, place) == 0)
+    if (req->description.present &&
+        (m = find_mark(l, idx, l->n_marks, "description", NULL)) != SIZE_MAX &&
+        wc_place_compare(l->marks[m].last, place) == 0)
         return 1;
-    for (size_t i = 0; i < req->n_attrs; i++) {
-        char *field = attr_field(req->attrs[i].name);
-        m = field ? find_mark(l, field) : NULL;
-        free(field);
-        if (m && order(m->last, place) == 0)
+    for (size_t i = 0; i < req->n_attrs; i++)
+        if ((m = find_mark(l, idx, l->n_marks, NULL, req->attrs[i].name)) != SIZE_MAX &&
+            wc_place_compare(l->marks[m].last, place) == 0)
             return 1;
-    }
     return 0;
 }
 
 /* Label or description: written when the request is not older than the field's last write. */
-static wc_result write_text(wc_ledger *l, const char *field, char **slot, const wc_field *f,
-                            const char *place)
+static wc_result write_text(wc_ledger *l, const size_t *idx, size_t n_idx, const char *field,
+                            char **slot, const wc_field *f, const char *place)
 {
     if (!f->present)
         return WC_OK;
-    wc_mark *m = mark_of(l, field);
-    if (!m)
+    size_t m = find_mark(l, idx, n_idx, field, NULL);
+    if (m == SIZE_MAX && (m = add_mark(l, strdup(field))) == SIZE_MAX)
         return WC_ERR_NOMEM;
-    if (order(place, m->last) < 0)
+    if (order(l, place, l->marks[m].last) < 0)
         return WC_OK; /* a later write is there */
-    if (!put(slot, f->value[0] ? f->value : NULL) || !put(&m->last, place))
+    if (!put(slot, f->value[0] ? f->value : NULL) || !put(&l->marks[m].last, place))
         return WC_ERR_NOMEM;
     return WC_OK;
 }
 
-/* Where an attribute's run begins: the place of its set and, for sets in one request, their
- * position in it ("PLACE#0002"), so attributes first set by one request keep that request's
- * order whatever the order the requests came in. */
-#define SINCE_MAX (WC_PLACE_MAX + 6)
-
-static wc_result write_attr(wc_widget *w, wc_ledger *l, const wc_attr *a, const char *place,
-                            size_t index)
+/* The widget's attributes while a request is applied: a removed one keeps its slot with a NULL
+ * value until the end (so indexes stay valid), a new one is appended. */
+static wc_result append_attr(wc_widget *w, const char *name, size_t *at)
 {
-    char since[SINCE_MAX + 1];
-    snprintf(since, sizeof(since), "%s#%04zu", place, index % 10000);
-    char *field = attr_field(a->name);
-    wc_mark *m = field ? mark_of(l, field) : NULL;
-    free(field);
-    if (!m)
+    if (w->n_attrs == w->cap_attrs) {
+        size_t cap = w->cap_attrs ? w->cap_attrs * 2 : 8;
+        wc_attr *bigger = realloc(w->attrs, cap * sizeof(*bigger));
+        if (!bigger)
+            return WC_ERR_NOMEM;
+        w->attrs = bigger;
+        w->cap_attrs = cap;
+    }
+    char *copy = strdup(name);
+    if (!copy)
         return WC_ERR_NOMEM;
+    w->attrs[w->n_attrs] = (wc_attr){copy, NULL};
+    *at = w->n_attrs++;
+    return WC_OK;
+}
+
+/* One write of an attribute (value "" removes it) at place, position pos in its request, given
+ * its mark m and its slot on the widget (*at, SIZE_MAX: none yet). Runs begin at the place of
+ * their set and, for sets in one request, their position in it, so attributes first set by one
+ * request keep that request's order whatever the order the requests came in. */
+static wc_result write_attr(wc_widget *w, wc_ledger *l, size_t m, size_t *at, const wc_attr *a,
+                            const char *place, size_t pos)
+{
+    wc_mark *mk = &l->marks[m];
     int removal = a->value[0] == '\0';
-    int exists = wc_widget_attr(w, a->name) != NULL;
-    if (order(place, m->last) >= 0) { /* the latest write of this field so far */
-        if (wc_widget_set_attr(w, a->name, removal ? NULL : a->value) != WC_OK ||
-            !put(&m->last, place))
+    int exists = *at != SIZE_MAX && w->attrs[*at].value != NULL;
+    if (order(l, place, mk->last) >= 0) { /* the latest write of this field so far */
+        if (!put(&mk->last, place))
             return WC_ERR_NOMEM;
-        if (removal)
-            return put(&m->cleared, place) && put(&m->since, NULL) ? WC_OK : WC_ERR_NOMEM;
-        if (!exists && !put(&m->since, since))
+        if (removal) {
+            if (exists) {
+                free(w->attrs[*at].value);
+                w->attrs[*at].value = NULL;
+            }
+            mk->since_pos = 0;
+            return put(&mk->cleared, place) && put(&mk->since, NULL) ? WC_OK : WC_ERR_NOMEM;
+        }
+        if (*at == SIZE_MAX && append_attr(w, a->name, at) != WC_OK)
             return WC_ERR_NOMEM;
+        if (!put(&w->attrs[*at].value, a->value))
+            return WC_ERR_NOMEM;
+        if (!exists) {
+            mk->since_pos = pos;
+            return put(&mk->since, place) ? WC_OK : WC_ERR_NOMEM;
+        }
         return WC_OK;
     }
     /* Older than the field's last write: its value stays, but the order may learn from it. */
     if (removal) {
-        if (order(place, m->cleared) > 0 && !put(&m->cleared, place))
+        if (order(l, place, mk->cleared) > 0 && !put(&mk->cleared, place))
             return WC_ERR_NOMEM;
         /* removed after the run we thought it had: the run began with a later set */
-        if (exists && m->since && order(m->cleared, m->since) > 0 && !put(&m->since, m->last))
-            return WC_ERR_NOMEM;
-    } else if (exists && m->since && order(place, m->cleared) > 0 && order(since, m->since) < 0) {
-        if (!put(&m->since, since)) /* set earlier in the same run */
+        if (exists && mk->since && wc_place_compare(mk->cleared, mk->since) > 0) {
+            mk->since_pos = 0;
+            if (!put(&mk->since, mk->last))
+                return WC_ERR_NOMEM;
+        }
+    } else if (exists && mk->since && wc_place_compare(place, mk->cleared) > 0 &&
+               since_order(place, pos, mk->since, mk->since_pos) < 0) {
+        mk->since_pos = pos; /* set earlier in the same run */
+        if (!put(&mk->since, place))
             return WC_ERR_NOMEM;
     }
     return WC_OK;
 }
 
-static const char *since_of(const wc_ledger *l, const char *name)
+/* The request's attribute writes, grouped by name (sorted): one lookup of the mark and of the
+ * widget's attribute per name, the writes of one name in the request's order. */
+static wc_result write_attrs(wc_widget *w, wc_ledger *l, const size_t *midx, size_t n_midx,
+                             const wc_request *req, const char *place)
 {
-    char *field = attr_field(name);
-    const wc_mark *m = field ? find_mark(l, field) : NULL;
-    free(field);
-    return m ? m->since : NULL;
+    size_t n_old = w->n_attrs;
+    size_t *aidx = attrs_by_name(w->attrs, n_old);
+    size_t *ridx = attrs_by_name(req->attrs, req->n_attrs);
+    wc_result result = (n_old && !aidx) || (req->n_attrs && !ridx) ? WC_ERR_NOMEM : WC_OK;
+    for (size_t g = 0; result == WC_OK && g < req->n_attrs;) {
+        const char *name = req->attrs[ridx[g]].name;
+        size_t m = find_mark(l, midx, n_midx, NULL, name);
+        if (m == SIZE_MAX && (m = add_mark(l, attr_field(name))) == SIZE_MAX) {
+            result = WC_ERR_NOMEM;
+            break;
+        }
+        size_t at = find_attr(w->attrs, aidx, n_old, name);
+        for (; result == WC_OK && g < req->n_attrs && strcmp(req->attrs[ridx[g]].name, name) == 0;
+             g++)
+            result = write_attr(w, l, m, &at, &req->attrs[ridx[g]], place, ridx[g]);
+    }
+    free(aidx);
+    free(ridx);
+    return result;
 }
 
-/* Attributes in the order their runs began (stable: ties keep their order). */
-static void order_attrs(wc_widget *w, const wc_ledger *l)
+/* What orders one attribute on the widget. */
+typedef struct {
+    const char *since;
+    size_t pos, at;
+} rank;
+
+static int by_rank(const void *a, const void *b)
 {
-    for (size_t i = 1; i < w->n_attrs; i++) {
-        wc_attr a = w->attrs[i];
-        const char *since = since_of(l, a.name);
-        size_t j = i;
-        while (j > 0 && order(since_of(l, w->attrs[j - 1].name), since) > 0) {
-            w->attrs[j] = w->attrs[j - 1];
-            j--;
-        }
-        w->attrs[j] = a;
+    const rank *x = a, *y = b;
+    int c = since_order(x->since, x->pos, y->since, y->pos);
+    return c ? c : (x->at > y->at) - (x->at < y->at);
+}
+
+/* Oldest last write first; equal ones by field, so every consumer forgets the same. */
+static int by_last(const void *a, const void *b)
+{
+    const wc_mark *x = &sort_marks[*(const size_t *)a], *y = &sort_marks[*(const size_t *)b];
+    int c = wc_place_compare(x->last, y->last);
+    return c ? c : strcmp(x->field, y->field);
+}
+
+/* Ends a write: removed attributes leave the widget, the rest are ordered by where their runs
+ * began (ties keep their order), and removal marks past the bound are forgotten, oldest first. */
+static wc_result settle(wc_widget *w, wc_ledger *l)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < w->n_attrs; i++) {
+        if (w->attrs[i].value)
+            w->attrs[n++] = w->attrs[i];
+        else
+            free(w->attrs[i].name);
     }
+    w->n_attrs = n;
+
+    size_t *midx = marks_by_field(l);
+    rank *ranks = n ? malloc(n * sizeof(*ranks)) : NULL;
+    unsigned char *live = l->n_marks ? calloc(l->n_marks, 1) : NULL;
+    wc_attr *sorted = n ? malloc(n * sizeof(*sorted)) : NULL;
+    if ((l->n_marks && (!midx || !live)) || (n && (!ranks || !sorted))) {
+        free(midx);
+        free(ranks);
+        free(live);
+        free(sorted);
+        return WC_ERR_NOMEM;
+    }
+    for (size_t i = 0; i < n; i++) {
+        size_t m = find_mark(l, midx, l->n_marks, NULL, w->attrs[i].name);
+        ranks[i] = (rank){NULL, 0, i};
+        if (m != SIZE_MAX) {
+            ranks[i].since = l->marks[m].since;
+            ranks[i].pos = l->marks[m].since_pos;
+            live[m] = 1;
+        }
+    }
+    if (n) {
+        qsort(ranks, n, sizeof(*ranks), by_rank);
+        for (size_t i = 0; i < n; i++)
+            sorted[i] = w->attrs[ranks[i].at];
+        memcpy(w->attrs, sorted, n * sizeof(*sorted));
+    }
+    free(ranks);
+    free(sorted);
+    free(midx);
+
+    /* Removal marks: attribute marks whose attribute is not there. */
+    size_t removals = 0, bound = n > WC_LEDGER_REMOVALS_MIN ? n : WC_LEDGER_REMOVALS_MIN;
+    for (size_t i = 0; i < l->n_marks; i++)
+        removals += is_attr_field(l->marks[i].field) && !live[i];
+    if (removals > bound) {
+        size_t *old = malloc(removals * sizeof(*old)), k = 0;
+        if (!old) {
+            free(live);
+            return WC_ERR_NOMEM;
+        }
+        for (size_t i = 0; i < l->n_marks; i++)
+            if (is_attr_field(l->marks[i].field) && !live[i])
+                old[k++] = i;
+        sort_marks = l->marks;
+        qsort(old, removals, sizeof(*old), by_last);
+        for (k = 0; k < removals - bound; k++)
+            live[old[k]] = 2; /* forgotten */
+        free(old);
+        size_t kept = 0;
+        for (size_t i = 0; i < l->n_marks; i++) {
+            if (live[i] == 2)
+                mark_cleanup(&l->marks[i]);
+            else
+                l->marks[kept++] = l->marks[i];
+        }
+        l->n_marks = kept;
+    }
+    free(live);
+    return WC_OK;
 }
 
 static wc_result write_fields(wc_widget *w, wc_ledger *l, const wc_request *req, const char *place)
 {
-    wc_result result = write_text(l, "label", &w->label, &req->label, place);
+    size_t n_midx = l->n_marks;
+    size_t *midx = marks_by_field(l);
+    if (n_midx && !midx)
+        return WC_ERR_NOMEM;
+    wc_result result = write_text(l, midx, n_midx, "label", &w->label, &req->label, place);
     if (result == WC_OK)
-        result = write_text(l, "description", &w->description, &req->description, place);
-    for (size_t i = 0; result == WC_OK && i < req->n_attrs; i++)
-        result = write_attr(w, l, &req->attrs[i], place, i);
+        result = write_text(l, midx, n_midx, "description", &w->description, &req->description,
+                            place);
     if (result == WC_OK)
-        order_attrs(w, l);
-    return result;
+        result = write_attrs(w, l, midx, n_midx, req, place);
+    free(midx);
+    return result == WC_OK ? settle(w, l) : result;
 }
 
 /* Not there: superseded when the widget was deleted after the request, else absent. */
-static wc_fate when_absent(const wc_ledger *l, const char *place)
+static wc_fate when_absent(wc_ledger *l, const char *place)
 {
-    return l->deleted && order(place, l->deleted) < 0 ? WC_FATE_SUPERSEDED : WC_FATE_ABSENT;
+    return l->deleted && order(l, place, l->deleted) < 0 ? WC_FATE_SUPERSEDED : WC_FATE_ABSENT;
 }
 
 static wc_result create(wc_widget **w, wc_ledger *l, const wc_request *req, const char *place,
                         wc_fate *fate)
 {
     if (*w) {
-        if (l->created && order(place, l->created) == 0)
+        if (l->created && order(l, place, l->created) == 0)
             *fate = WC_FATE_ALREADY;
-        else if (l->created && order(place, l->created) < 0)
+        else if (l->created && order(l, place, l->created) < 0)
             *fate = WC_FATE_SUPERSEDED; /* a create of an earlier life of this widget */
         else
             *fate = WC_FATE_UNCHANGED; /* another create of a widget there: left as it is */
         return WC_OK;
     }
-    if (l->deleted && order(place, l->deleted) <= 0) {
+    if (l->deleted && order(l, place, l->deleted) <= 0) {
         *fate = WC_FATE_SUPERSEDED;
         return WC_OK;
     }
@@ -264,90 +491,283 @@ static wc_result create(wc_widget **w, wc_ledger *l, const wc_request *req, cons
     return WC_OK;
 }
 
+static wc_result update(wc_widget **w, wc_ledger *l, const wc_request *req, const char *place,
+                        wc_fate *fate)
+{
+    if (!*w || (l->created && order(l, place, l->created) < 0)) {
+        *fate = when_absent(l, place);
+        return WC_OK;
+    }
+    size_t *midx = marks_by_field(l);
+    if (l->n_marks && !midx)
+        return WC_ERR_NOMEM;
+    int again = marked_with(l, midx, req, place);
+    free(midx);
+    if (again) {
+        *fate = WC_FATE_ALREADY;
+        return WC_OK;
+    }
+    *fate = WC_FATE_APPLIED;
+    return write_fields(*w, l, req, place);
+}
+
+static wc_result delete(wc_widget **w, wc_ledger *l, const char *place, wc_fate *fate)
+{
+    if (l->deleted && order(l, place, l->deleted) == 0) {
+        *fate = WC_FATE_ALREADY;
+        return WC_OK;
+    }
+    if (*w && l->created && order(l, place, l->created) < 0) {
+        /* the delete of an earlier life, come after the widget was created again: only
+         * remembered, so that what that life's requests still bring is superseded */
+        if (order(l, place, l->deleted) < 0) {
+            *fate = WC_FATE_SUPERSEDED;
+            return WC_OK;
+        }
+        *fate = WC_FATE_APPLIED;
+        return put(&l->deleted, place) ? WC_OK : WC_ERR_NOMEM;
+    }
+    if (!*w) {
+        *fate = when_absent(l, place);
+        return WC_OK;
+    }
+    if (!put(&l->deleted, place))
+        return WC_ERR_NOMEM;
+    /* A tombstone: what is older than the delete is superseded by its place alone, and a new
+     * life starts afresh, so the marks can no longer decide anything. */
+    clear_marks(l);
+    wc_widget_free(*w);
+    *w = NULL;
+    *fate = WC_FATE_APPLIED;
+    return WC_OK;
+}
+
 wc_result wc_ledger_apply(wc_widget **w, wc_ledger *l, const wc_request *req, const char *place,
                           wc_fate *fate)
 {
+    l->tied = 0;
     switch (req->type) {
     case WC_REQ_CREATE:
         return create(w, l, req, place, fate);
     case WC_REQ_UPDATE:
-        if (!*w || (l->created && order(place, l->created) < 0)) {
-            *fate = when_absent(l, place);
-            return WC_OK;
-        }
-        if (marked_with(l, req, place)) {
-            *fate = WC_FATE_ALREADY;
-            return WC_OK;
-        }
-        *fate = WC_FATE_APPLIED;
-        return write_fields(*w, l, req, place);
+        return update(w, l, req, place, fate);
     case WC_REQ_DELETE:
-        if (l->deleted && order(place, l->deleted) == 0) {
-            *fate = WC_FATE_ALREADY;
-            return WC_OK;
-        }
-        if (*w && l->created && order(place, l->created) < 0) {
-            /* the delete of an earlier life, come after the widget was created again: only
-             * remembered, so that what that life's requests still bring is superseded */
-            if (order(place, l->deleted) < 0) {
-                *fate = WC_FATE_SUPERSEDED;
-                return WC_OK;
-            }
-            *fate = WC_FATE_APPLIED;
-            return put(&l->deleted, place) ? WC_OK : WC_ERR_NOMEM;
-        }
-        if (!*w) {
-            *fate = when_absent(l, place);
-            return WC_OK;
-        }
-        if (!put(&l->deleted, place))
-            return WC_ERR_NOMEM;
-        wc_widget_free(*w);
-        *w = NULL;
-        *fate = WC_FATE_APPLIED;
-        return WC_OK;
+        return delete(w, l, place, fate);
     }
     return WC_ERR_INVALID;
 }
 
-/* JSON: {"c":created|null,"d":deleted|null,"m":[[field,last,since,cleared],...]} */
+/* --- JSON --- */
 
-static json_t *maybe(const char *s)
+static int by_text(const void *a, const void *b)
 {
-    return s ? json_string(s) : json_null();
+    return wc_place_compare(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The index of place in the sorted table, or -1 for NULL. */
+static json_int_t place_index(const char *const *table, size_t n, const char *place)
+{
+    if (!place)
+        return -1;
+    const char *const *hit = bsearch(&place, table, n, sizeof(*table), by_text);
+    return hit ? (json_int_t)(hit - table) : -1;
+}
+
+static json_t *index_or_null(const char *const *table, size_t n, const char *place)
+{
+    json_int_t i = place_index(table, n, place);
+    return i < 0 ? json_null() : json_integer(i);
+}
+
+static int set_place(json_t *root, const char *key, const char *const *table, size_t n,
+                     const char *place)
+{
+    return !place || json_object_set_new(root, key, json_integer(place_index(table, n, place))) == 0;
+}
+
+/* One attribute mark: [name, last, since, pos, cleared] without its trailing nulls. */
+static json_t *attr_mark_json(const wc_mark *m, const char *const *table, size_t n)
+{
+    json_t *one = json_pack("[s,o]", m->field + 2, index_or_null(table, n, m->last));
+    if (one && (m->since || m->cleared) &&
+        (json_array_append_new(one, index_or_null(table, n, m->since)) != 0 ||
+         json_array_append_new(one, json_integer((json_int_t)m->since_pos)) != 0))
+        goto fail;
+    if (one && m->cleared && json_array_append_new(one, index_or_null(table, n, m->cleared)) != 0)
+        goto fail;
+    return one;
+fail:
+    json_decref(one);
+    return NULL;
 }
 
 char *wc_ledger_to_json(const wc_ledger *l)
 {
-    json_t *marks = json_array();
-    for (size_t i = 0; marks && i < l->n_marks; i++) {
+    /* every place once: all of them, sorted, the repeats left out */
+    size_t cap = 2 + 3 * l->n_marks, n = 0;
+    const char **table = malloc(cap * sizeof(*table));
+    if (!table)
+        return NULL;
+    const char *const fixed[2] = {l->created, l->deleted};
+    for (size_t i = 0; i < 2; i++)
+        if (fixed[i])
+            table[n++] = fixed[i];
+    for (size_t i = 0; i < l->n_marks; i++) {
+        const char *const each[3] = {l->marks[i].last, l->marks[i].since, l->marks[i].cleared};
+        for (size_t j = 0; j < 3; j++)
+            if (each[j])
+                table[n++] = each[j];
+    }
+    qsort(table, n, sizeof(*table), by_text);
+    size_t unique = 0;
+    for (size_t i = 0; i < n; i++)
+        if (unique == 0 || strcmp(table[unique - 1], table[i]) != 0)
+            table[unique++] = table[i];
+    n = unique;
+
+    char *text = NULL;
+    json_t *root = json_pack("{s:i}", "v", 2);
+    json_t *places = json_array();
+    json_t *attrs = json_array();
+    int ok = root && places && attrs;
+    for (size_t i = 0; ok && i < n; i++)
+        ok = json_array_append_new(places, json_string(table[i])) == 0;
+    ok = ok && json_object_set(root, "p", places) == 0 &&
+         set_place(root, "c", table, n, l->created) && set_place(root, "d", table, n, l->deleted);
+    for (size_t i = 0; ok && i < l->n_marks; i++) {
         const wc_mark *m = &l->marks[i];
-        json_t *one =
-            json_pack("[s,o,o,o]", m->field, maybe(m->last), maybe(m->since), maybe(m->cleared));
-        if (!one || json_array_append_new(marks, one) != 0) {
-            json_decref(marks);
-            return NULL;
+        if (is_attr_field(m->field)) {
+            json_t *one = attr_mark_json(m, table, n);
+            ok = one && json_array_append_new(attrs, one) == 0;
+        } else {
+            ok = set_place(root, strcmp(m->field, "label") == 0 ? "l" : "s", table, n, m->last);
         }
     }
-    json_t *root = marks ? json_pack("{s:o,s:o,s:o}", "c", maybe(l->created), "d",
-                                     maybe(l->deleted), "m", marks)
-                         : NULL;
-    char *text = root ? json_dumps(root, JSON_COMPACT) : NULL;
+    if (ok && json_array_size(attrs) > 0)
+        ok = json_object_set(root, "a", attrs) == 0;
+    if (ok)
+        text = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(places);
+    json_decref(attrs);
     json_decref(root);
+    free(table);
     return text;
 }
 
-/* A place or null from JSON into *slot. 0: neither (or out of memory). */
-static int read_place(json_t *v, char **slot)
+/* Whether s can be a place read back: 1..WC_PLACE_MAX printable ASCII characters. */
+static int place_text_ok(const char *s)
 {
-    if (json_is_null(v) || !v)
+    return s && wc_place_is_valid(s);
+}
+
+/* A place or null from a first-version ledger into *slot. 0: neither (or out of memory). */
+static int read_v1_place(json_t *v, char **slot)
+{
+    if (!v || json_is_null(v))
+        return 1;
+    return place_text_ok(json_string_value(v)) && put(slot, json_string_value(v));
+}
+
+/* A first-version since: "PLACE#NNNN". */
+static int read_v1_since(json_t *v, wc_mark *m)
+{
+    if (!v || json_is_null(v))
         return 1;
     const char *s = json_string_value(v);
-    size_t len = s ? strlen(s) : 0;
-    for (size_t i = 0; i < len; i++)
-        if (s[i] < 0x21 || s[i] > 0x7e)
-            return 0;
-    return len > 0 && len <= SINCE_MAX && put(slot, s); /* a place, or a since */
+    const char *hash = s ? strrchr(s, '#') : NULL;
+    if (!s || !hash || hash == s || strlen(hash + 1) != 4 ||
+        strspn(hash + 1, "0123456789") != 4 || (size_t)(hash - s) > WC_PLACE_MAX)
+        return 0;
+    m->since = strndup(s, (size_t)(hash - s));
+    m->since_pos = (size_t)strtoul(hash + 1, NULL, 10);
+    return m->since && wc_place_is_valid(m->since);
+}
+
+static wc_result read_v1(const char *name, json_t *root, wc_ledger *l, wc_error *err)
+{
+    json_t *marks = json_object_get(root, "m");
+    if (!read_v1_place(json_object_get(root, "c"), &l->created) ||
+        !read_v1_place(json_object_get(root, "d"), &l->deleted) || !json_is_array(marks))
+        return wc_error_set(err, WC_ERR_PARSE, "%s: ledger has no valid c, d and m", name);
+    size_t i;
+    json_t *one;
+    json_array_foreach(marks, i, one)
+    {
+        const char *field = json_string_value(json_array_get(one, 0));
+        const char *last = json_string_value(json_array_get(one, 1));
+        size_t m;
+        if (!json_is_array(one) || json_array_size(one) != 4 || !field || !last ||
+            (m = add_mark(l, strdup(field))) == SIZE_MAX ||
+            !read_v1_place(json_array_get(one, 1), &l->marks[m].last) ||
+            !read_v1_since(json_array_get(one, 2), &l->marks[m]) ||
+            !read_v1_place(json_array_get(one, 3), &l->marks[m].cleared))
+            return wc_error_set(err, WC_ERR_PARSE, "%s: ledger mark %zu is not valid", name, i);
+    }
+    return WC_OK;
+}
+
+/* Place number v of table into *slot; v absent: nothing. 0: not an index of table. */
+static int read_index(json_t *v, json_t *table, char **slot)
+{
+    if (!v || json_is_null(v))
+        return 1;
+    if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+        (size_t)json_integer_value(v) >= json_array_size(table))
+        return 0;
+    return put(slot, json_string_value(json_array_get(table, (size_t)json_integer_value(v))));
+}
+
+static wc_result read_v2(const char *name, json_t *root, wc_ledger *l, wc_error *err)
+{
+    json_t *table = json_object_get(root, "p");
+    json_t *attrs = json_object_get(root, "a");
+    if (!json_is_array(table) || (attrs && !json_is_array(attrs)))
+        return wc_error_set(err, WC_ERR_PARSE, "%s: ledger has no valid p and a", name);
+    size_t i;
+    json_t *one;
+    json_array_foreach(table, i, one)
+    {
+        if (!place_text_ok(json_string_value(one)))
+            return wc_error_set(err, WC_ERR_PARSE, "%s: ledger place %zu is not valid", name, i);
+    }
+    static const char *const texts[2][2] = {{"l", "label"}, {"s", "description"}};
+    if (!read_index(json_object_get(root, "c"), table, &l->created) ||
+        !read_index(json_object_get(root, "d"), table, &l->deleted))
+        return wc_error_set(err, WC_ERR_PARSE, "%s: ledger has no valid c and d", name);
+    for (size_t t = 0; t < 2; t++) {
+        json_t *v = json_object_get(root, texts[t][0]);
+        size_t m;
+        if (v && ((m = add_mark(l, strdup(texts[t][1]))) == SIZE_MAX ||
+                  !read_index(v, table, &l->marks[m].last) || !l->marks[m].last))
+            return wc_error_set(err, WC_ERR_PARSE, "%s: ledger field %s is not valid", name,
+                                texts[t][0]);
+    }
+    json_array_foreach(attrs, i, one)
+    {
+        size_t n = json_array_size(one), m;
+        const char *attr = json_string_value(json_array_get(one, 0));
+        json_t *pos = json_array_get(one, 3);
+        if (!json_is_array(one) || (n != 2 && n != 4 && n != 5) || !attr ||
+            (m = add_mark(l, attr_field(attr))) == SIZE_MAX ||
+            !read_index(json_array_get(one, 1), table, &l->marks[m].last) ||
+            !l->marks[m].last || !read_index(json_array_get(one, 2), table, &l->marks[m].since) ||
+            (pos && (!json_is_integer(pos) || json_integer_value(pos) < 0)) ||
+            !read_index(json_array_get(one, 4), table, &l->marks[m].cleared))
+            return wc_error_set(err, WC_ERR_PARSE, "%s: ledger mark %zu is not valid", name, i);
+        l->marks[m].since_pos = pos ? (size_t)json_integer_value(pos) : 0;
+    }
+    return WC_OK;
+}
+
+/* No field marked twice (sorted, then neighbours compared). */
+static int fields_unique(const wc_ledger *l)
+{
+    size_t *idx = marks_by_field(l);
+    int unique = l->n_marks == 0 || idx != NULL;
+    for (size_t i = 1; unique && i < l->n_marks; i++)
+        unique = strcmp(l->marks[idx[i - 1]].field, l->marks[idx[i]].field) != 0;
+    free(idx);
+    return unique;
 }
 
 wc_result wc_ledger_from_json(const char *name, const char *text, size_t len, wc_ledger **out,
@@ -359,28 +779,20 @@ wc_result wc_ledger_from_json(const char *name, const char *text, size_t len, wc
     if (!root)
         return wc_error_set(err, WC_ERR_PARSE, "%s: ledger is not JSON: %s", name, jerr.text);
     wc_ledger *l = wc_ledger_new();
-    wc_result result = l ? WC_OK : wc_error_set(err, WC_ERR_NOMEM, "out of memory");
-    json_t *marks = json_object_get(root, "m");
-    if (result == WC_OK &&
-        (!json_is_object(root) || !read_place(json_object_get(root, "c"), &l->created) ||
-         !read_place(json_object_get(root, "d"), &l->deleted) || !json_is_array(marks)))
-        result = wc_error_set(err, WC_ERR_PARSE, "%s: ledger has no valid c, d and m", name);
-    size_t i;
-    json_t *one;
-    json_array_foreach(marks, i, one)
-    {
-        if (result != WC_OK)
-            break;
-        const char *field = json_string_value(json_array_get(one, 0));
-        const char *last = json_string_value(json_array_get(one, 1));
-        wc_mark *m = NULL;
-        if (!json_is_array(one) || json_array_size(one) != 4 || !field || !last ||
-            find_mark(l, field) || !(m = mark_of(l, field)) ||
-            !read_place(json_array_get(one, 1), &m->last) ||
-            !read_place(json_array_get(one, 2), &m->since) ||
-            !read_place(json_array_get(one, 3), &m->cleared))
-            result = wc_error_set(err, WC_ERR_PARSE, "%s: ledger mark %zu is not valid", name, i);
-    }
+    json_t *version = json_object_get(root, "v");
+    wc_result result;
+    if (!l)
+        result = wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+    else if (!json_is_object(root))
+        result = wc_error_set(err, WC_ERR_PARSE, "%s: ledger is not a JSON object", name);
+    else if (!version)
+        result = read_v1(name, root, l, err);
+    else if (json_is_integer(version) && json_integer_value(version) == 2)
+        result = read_v2(name, root, l, err);
+    else
+        result = wc_error_set(err, WC_ERR_PARSE, "%s: ledger version is not 2", name);
+    if (result == WC_OK && !fields_unique(l))
+        result = wc_error_set(err, WC_ERR_PARSE, "%s: ledger marks a field twice", name);
     json_decref(root);
     if (result != WC_OK) {
         wc_ledger_free(l);

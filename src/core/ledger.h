@@ -25,7 +25,9 @@
  * are always right). A widgetId created again after its delete (the spec's ids are UUIDs, never
  * used again) is exact only when that delete comes before the new life's requests: a create or
  * an update of the new life that comes while the old life is still there is applied to the old
- * one (the create leaves it as it is).
+ * one (the create leaves it as it is). Past max(WC_LEDGER_REMOVALS_MIN, n) removals of
+ * attributes no longer there, the oldest removal marks are forgotten: a set older than such a
+ * forgotten removal, delivered after it, brings the attribute back.
  * Pure functions, no I/O.
  */
 #ifndef WC_LEDGER_H
@@ -34,17 +36,16 @@
 #include <stddef.h>
 
 #include "common/error.h"
+#include "core/place.h"
 #include "core/request.h"
 #include "core/widget.h"
 
-/* Longest place accepted (a source's key, or the producer's sequence). */
-#define WC_PLACE_MAX 200
-
 typedef struct {
-    char *field;   /* "label", "description", or "a:" + an other attribute's name */
-    char *last;    /* place of the last write */
-    char *since;   /* attributes: where the current run began; NULL when absent or unknown */
-    char *cleared; /* attributes: the latest removal known, or NULL */
+    char *field;      /* "label", "description", or "a:" + an other attribute's name */
+    char *last;       /* place of the last write */
+    char *since;      /* attributes: where the current run began; NULL when absent or unknown */
+    size_t since_pos; /* with since: the attribute's position in that request */
+    char *cleared;    /* attributes: the latest removal known, or NULL */
 } wc_mark;
 
 typedef struct {
@@ -52,7 +53,12 @@ typedef struct {
     char *deleted; /* NULL: never deleted */
     wc_mark *marks;
     size_t n_marks, cap_marks;
+    int tied; /* not stored: the last wc_ledger_apply met a tie broken arbitrarily (place.h) */
 } wc_ledger;
+
+/* Removal marks (attributes not on the widget whose removal is remembered) kept at most: the
+ * larger of this and the number of the widget's attributes; the oldest go first. */
+#define WC_LEDGER_REMOVALS_MIN 64
 
 typedef enum {
     WC_FATE_APPLIED,    /* the widget changed (or was deleted): write it */
@@ -66,19 +72,28 @@ typedef enum {
 wc_ledger *wc_ledger_new(void);
 void wc_ledger_free(wc_ledger *l);
 
-/* Compact JSON of a ledger. Caller frees. NULL: out of memory. */
+/* Compact JSON of a ledger, each place once:
+ *   {"v":2,"p":[place,...],"c":P,"d":P,"l":P,"s":P,"a":[[name,last,since,pos,cleared],...]}
+ * P an index into "p"; "c" created, "d" deleted, "l" and "s" the last writes of label and
+ * description (each left out when unknown); "a" the attribute marks, trailing nulls left out
+ * (since null: pos 0). Caller frees. NULL: out of memory. */
 char *wc_ledger_to_json(const wc_ledger *l);
 
-/* Reads a ledger written by wc_ledger_to_json. `name` names it in errors (WC_ERR_PARSE). */
+/* Reads a ledger written by wc_ledger_to_json, or by the first version ({"c","d","m"} with
+ * places written out in full). `name` names it in errors (WC_ERR_PARSE). */
 wc_result wc_ledger_from_json(const char *name, const char *text, size_t len, wc_ledger **out,
                               wc_error *err);
 
-/* Whether a place can be used: 1..WC_PLACE_MAX printable ASCII characters. */
-int wc_place_is_valid(const char *place);
-
 /* Applies req, produced at place, to the widget *w (NULL: not there) and its ledger l, both
  * changed in place: a create sets *w, a delete frees it and sets it to NULL. *fate says what
- * happened. WC_ERR_NOMEM is the only failure (then *w and l are unusable). */
+ * happened; l->tied whether a tie was broken arbitrarily. WC_ERR_NOMEM is the only failure
+ * (then *w and l are unusable).
+ * Cost: O((n + m + k) log(n + m + k)) comparisons for a widget of n attributes, a ledger of m
+ * marks and a request of k attributes (sorted indexes, no scan per attribute).
+ * Size: what is kept is bounded by the widget's live attributes n: at most n + 2 marks for
+ * the attributes there, label and description, plus max(WC_LEDGER_REMOVALS_MIN, n) removal
+ * marks; a delete keeps only the places of the create and the delete (a tombstone), and a
+ * create of a new life starts afresh. */
 wc_result wc_ledger_apply(wc_widget **w, wc_ledger *l, const wc_request *req, const char *place,
                           wc_fate *fate);
 

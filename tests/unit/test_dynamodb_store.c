@@ -294,8 +294,8 @@ static void exact_create_is_one_conditional_put_with_its_ledger(void **state)
     json_t *body = last_body(f, PUT);
     assert_json(body, "{\"TableName\":\"widgets\",\"Item\":{\"id\":{\"S\":\"w1\"},\"owner\":"
                       "{\"S\":\"Sue Smith\"},\"label\":{\"S\":\"L\"},\"wc:ledger\":{\"S\":"
-                      "\"{\\\"c\\\":\\\"1000000000001\\\",\\\"d\\\":null,\\\"m\\\":[[\\\"label\\\","
-                      "\\\"1000000000001\\\",null,null]]}\"},\"wc:version\":{\"N\":\"1\"}},"
+                      "\"{\\\"v\\\":2,\\\"p\\\":[\\\"1000000000001\\\"],\\\"c\\\":0,"
+                      "\\\"l\\\":0}\"},\"wc:version\":{\"N\":\"1\"}},"
                       "\"ConditionExpression\":\"attribute_not_exists(#k)\","
                       "\"ExpressionAttributeNames\":{\"#k\":\"id\"}}");
     json_decref(body);
@@ -357,7 +357,7 @@ static void exact_delete_leaves_a_tombstone_that_supersedes_a_late_create(void *
     assert_non_null(json_object_get(item, "wc:expires"));
     const char *ledger =
         json_string_value(json_object_get(json_object_get(item, "wc:ledger"), "S"));
-    assert_non_null(strstr(ledger, "\"d\":\"1000000000005\""));
+    assert_non_null(strstr(ledger, "\"p\":[\"1000000000001\",\"1000000000005\"],\"c\":0,\"d\":1}"));
     json_decref(body);
     fake_reply(f->w->fake, PUT, 400, CONDITION_FAILED); /* the blind create finds the tombstone */
     fake_reply(
