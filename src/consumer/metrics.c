@@ -47,6 +47,7 @@ struct wc_metrics {
     aws_series aws[MAX_SERIES];
     size_t n_aws;
     uint64_t credential_fetches;
+    uint64_t ties;
 };
 
 wc_metrics *wc_metrics_new(void)
@@ -145,6 +146,12 @@ void wc_metrics_aws_call(wc_metrics *m, const char *service, const char *operati
     if (retry)
         s->retries++;
     observe(&s->latency, ms / 1000.0);
+}
+
+void wc_metrics_tie(wc_metrics *m)
+{
+    if (m)
+        m->ties++;
 }
 
 void wc_metrics_credential_fetches(wc_metrics *m, uint64_t fetches)
@@ -272,6 +279,10 @@ char *wc_metrics_render(const wc_metrics *m)
          "Credentials fetched (the first time and each refresh).");
     fprintf(out, PREFIX "credential_fetches_total %llu\n",
             (unsigned long long)m->credential_fetches);
+    head(out, "ties_total", "counter",
+         "Exact order: ties broken arbitrarily (two requests of one widget and type in one "
+         "millisecond without a sequence attribute).");
+    fprintf(out, PREFIX "ties_total %llu\n", (unsigned long long)m->ties);
     if (fclose(out) != 0) {
         free(text);
         return NULL;

@@ -53,6 +53,9 @@ int wc_metrics_ready(const wc_metrics *m);
 void wc_metrics_aws_call(wc_metrics *m, const char *service, const char *operation, int status,
                          int retry, double ms);
 
+/* Exact order met a tie broken arbitrarily (core/place.h). */
+void wc_metrics_tie(wc_metrics *m);
+
 /* Credential fetches so far (set before rendering). */
 void wc_metrics_credential_fetches(wc_metrics *m, uint64_t fetches);
 

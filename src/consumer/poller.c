@@ -100,6 +100,20 @@ static void count(pipeline *p, const char *outcome, const wc_request *req, doubl
                        ms);
 }
 
+/* Two requests of one widget in one millisecond, of one type, without a producer's sequence:
+ * their order is arbitrary (core/place.h). Counted, and said once per tie. */
+static void on_tie(void *ctx, const wc_request *req, const char *at_place)
+{
+    pipeline *p = ctx;
+    p->stats->ties++;
+    wc_metrics_tie(p->config->metrics);
+    wc_log_kv(WC_LOG_WARN, NULL, WC_LF_S("requestId", req->request_id),
+              WC_LF_S("widgetId", req->widget_id), WC_LF_S("type", wc_request_type_name(req->type)),
+              WC_LF_S("place", req->place), WC_LF_S("tied_with", at_place),
+              WC_LF_Q("reason", "two requests of this widget in one millisecond without a "
+                                "sequence attribute: ordered arbitrarily (by message id)"));
+}
+
 /* Something changed: take the next step on the next turn of the loop (never from inside a
  * callback of the source or store, which may be on their own stacks). */
 static void kick(pipeline *p)
@@ -484,7 +498,7 @@ static wc_result take(pipeline *p, wc_message *msg)
                      msg->place_why ? msg->place_why : "its source did not give one");
     else
         wc_request_parse(msg->key, msg->body, msg->len, &j->req, &err);
-    if (j->req && !p->config->classic_order && !(j->req->place = strdup(msg->place))) {
+    if (j->req && !p->config->classic_order &&         !(j->req->place = wc_place_with_type(msg->place, j->req->type))) {
         wc_request_free(j->req);
         j->req = NULL;
         wc_error_set(&err, WC_ERR_NOMEM, "out of memory");
@@ -712,6 +726,8 @@ wc_result wc_poller_run(const wc_poller_config *config, wc_source *source, wc_st
     }
     if (source->ops->set_notify)
         source->ops->set_notify(source->self, on_source_news, &p);
+    store->tied = on_tie;
+    store->tied_ctx = &p;
     p.started_ms = wc_loop_now(loop);
     p.progress_ms = p.started_ms;
     if (cfg.progress_interval_ms)
@@ -729,6 +745,8 @@ wc_result wc_poller_run(const wc_poller_config *config, wc_source *source, wc_st
     wc_loop_timer_stop(loop, &p.progress);
     if (source->ops->set_notify)
         source->ops->set_notify(source->self, NULL, NULL);
+    store->tied = NULL;
+    store->tied_ctx = NULL;
     /* Whatever is still in hand (the shutdown timeout) stays in the source: calls still under
      * way are abandoned (the caller destroys the source, store and client without turning the
      * loop again, so their callbacks never come), and the source delivers those requests again. */

@@ -68,8 +68,10 @@ static int put(char **slot, const char *value)
 /* Orders places (place.h: NULL first, counted); a tie met on the way is noted in the ledger. */
 static int order(wc_ledger *l, const char *a, const char *b)
 {
-    if (wc_place_tied(a, b))
+    if (!l->tied && wc_place_tied(a, b)) {
         l->tied = 1;
+        snprintf(l->tied_with, sizeof(l->tied_with), "%s", b);
+    }
     return wc_place_compare(a, b);
 }
 
@@ -546,6 +548,7 @@ wc_result wc_ledger_apply(wc_widget **w, wc_ledger *l, const wc_request *req, co
                           wc_fate *fate)
 {
     l->tied = 0;
+    l->tied_with[0] = '\0';
     switch (req->type) {
     case WC_REQ_CREATE:
         return create(w, l, req, place, fate);

@@ -53,7 +53,10 @@ typedef struct {
     char *deleted; /* NULL: never deleted */
     wc_mark *marks;
     size_t n_marks, cap_marks;
-    int tied; /* not stored: the last wc_ledger_apply met a tie broken arbitrarily (place.h) */
+    /* Not stored: the last wc_ledger_apply met a tie broken arbitrarily (place.h), with the
+     * place tied_with. */
+    int tied;
+    char tied_with[WC_PLACE_MAX + 1];
 } wc_ledger;
 
 /* Removal marks (attributes not on the widget whose removal is remembered) kept at most: the

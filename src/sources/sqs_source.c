@@ -411,7 +411,8 @@ wc_result wc_sqs_message_read(json_t *m, size_t max_body, wc_message *msg, wc_er
                             "ReceiptHandle");
     msg->key = strdup(id);
     msg->handle = strdup(receipt);
-    /* Its place: the producer's sequence, else when SQS got it (ties: by message id). */
+    /* Its place: the producer's sequence, else when SQS got it, ranked by type within one
+     * millisecond once the body is read (core/place.h). */
     const char *sequence = json_string_value(json_object_get(
         json_object_get(json_object_get(m, "MessageAttributes"), WC_SQS_SEQUENCE), "StringValue"));
     const char *sent =
@@ -420,8 +421,12 @@ wc_result wc_sqs_message_read(json_t *m, size_t max_body, wc_message *msg, wc_er
         wc_message_set_place(msg, sequence, "message attribute " WC_SQS_SEQUENCE);
     } else if (sent) {
         char place[WC_PLACE_MAX + 1];
-        snprintf(place, sizeof(place), "%013lld-%s", strtoll(sent, NULL, 10), id);
-        wc_message_set_place(msg, place, "SentTimestamp and MessageId");
+        long long ms = strtoll(sent, NULL, 10);
+        wc_message_set_place(msg,
+                             ms >= 0 && wc_place_of_message((uint64_t)ms, id, place, sizeof(place))
+                                 ? place
+                                 : NULL,
+                             "SentTimestamp and MessageId");
     } else {
         wc_message_set_place(msg, NULL,
                              "message: neither a " WC_SQS_SEQUENCE

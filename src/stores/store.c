@@ -125,6 +125,8 @@ static void exact_apply(exact *x)
         exact_end(x, wc_error_set(&err, WC_ERR_NOMEM, "out of memory"), &err);
         return;
     }
+    if (x->l->tied && x->store->tied)
+        x->store->tied(x->store->tied_ctx, req, x->l->tied_with);
     switch (fate) {
     case WC_FATE_APPLIED: {
         wc_result result =

@@ -84,6 +84,11 @@ typedef struct {
 typedef struct {
     const wc_store_ops *ops;
     void *self;
+    /* Optional, the consumer's: told when an exact-order apply met a tie broken arbitrarily
+     * (core/place.h: two requests of one widget in one millisecond, of one type, without a
+     * producer's sequence); at_place is the other request's place. */
+    void (*tied)(void *ctx, const wc_request *req, const char *at_place);
+    void *tied_ctx;
 } wc_store;
 
 /* Destroys the backend state (NULL-safe). */

@@ -289,7 +289,7 @@ static const wc_store_ops scripted_ops = {.kind = "scripted",
 static void use_script(fixture *f, const wc_result *answers, int n)
 {
     wc_store_destroy(&f->store);
-    f->store = (wc_store){&scripted_ops, NULL};
+    f->store = (wc_store){.ops = &scripted_ops};
     memset(&script, 0, sizeof(script));
     script.loop = f->loop;
     script.answers = answers;
@@ -527,7 +527,7 @@ static void concurrency_is_bounded_and_each_widget_keeps_its_order(void **state)
                                      .remove = async_change,
                                      .destroy = no_destroy};
     wc_store_destroy(&f->store);
-    f->store = (wc_store){&ops, NULL};
+    f->store = (wc_store){.ops = &ops};
     async_loop = f->loop;
     n_parked = max_parked = applied_n = 0;
     char name[32], body[256];
