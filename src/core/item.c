@@ -69,6 +69,11 @@ static const char *item_string(json_t *item, const char *name)
     return json_string_value(json_object_get(json_object_get(item, name), "S"));
 }
 
+static int by_text(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 wc_result wc_item_to_widget(json_t *item, const char *key_name, wc_widget **out, wc_error *err)
 {
     *out = NULL;
@@ -95,23 +100,21 @@ wc_result wc_item_to_widget(json_t *item, const char *key_name, wc_widget **out,
         json_t *value;
         json_object_foreach(item, name, value) names[k++] = name;
     }
-    for (size_t i = 1; i < k; i++)
-        for (size_t j = i; j > 0 && strcmp(names[j - 1], names[j]) > 0; j--) {
-            const char *t = names[j];
-            names[j] = names[j - 1];
-            names[j - 1] = t;
-        }
+    if (k > 1)
+        qsort(names, k, sizeof(*names), by_text);
     for (size_t i = 0; result == WC_OK && i < k; i++) {
         char *other = wc_item_other_name(names[i], key_name);
         const char *s = item_string(item, names[i]);
         if (other && s)
-            result = wc_widget_set_attr(w, other, s);
+            result = wc_widget_append_attr(w, other, s);
         else if (other && !s)
             result = wc_error_set(err, WC_ERR_INVALID, "item attribute \"%s\" is not a string",
                                   names[i]);
         free(other);
     }
     free(names);
+    if (result == WC_OK)
+        result = wc_widget_dedupe_attrs(w);
     if (result == WC_OK && (!w->id || !w->owner))
         result = WC_ERR_NOMEM;
     if (result != WC_OK) {

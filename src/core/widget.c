@@ -50,6 +50,11 @@ wc_result wc_widget_set_attr(wc_widget *w, const char *name, const char *value)
     }
     if (!value)
         return WC_OK;
+    return wc_widget_append_attr(w, name, value);
+}
+
+wc_result wc_widget_append_attr(wc_widget *w, const char *name, const char *value)
+{
     if (w->n_attrs == w->cap_attrs) {
         size_t cap = w->cap_attrs ? w->cap_attrs * 2 : 8;
         wc_attr *bigger = realloc(w->attrs, cap * sizeof(*bigger));
@@ -65,6 +70,52 @@ wc_result wc_widget_set_attr(wc_widget *w, const char *name, const char *value)
         return WC_ERR_NOMEM;
     }
     w->attrs[w->n_attrs++] = a;
+    return WC_OK;
+}
+
+/* qsort has no context: the attributes being sorted. */
+static const wc_attr *sorting;
+
+static int by_name_then_place(const void *a, const void *b)
+{
+    size_t i = *(const size_t *)a, j = *(const size_t *)b;
+    int c = strcmp(sorting[i].name, sorting[j].name);
+    return c ? c : (i > j) - (i < j);
+}
+
+wc_result wc_widget_dedupe_attrs(wc_widget *w)
+{
+    if (w->n_attrs < 2)
+        return WC_OK;
+    size_t *idx = malloc(w->n_attrs * sizeof(*idx));
+    if (!idx)
+        return WC_ERR_NOMEM;
+    for (size_t i = 0; i < w->n_attrs; i++)
+        idx[i] = i;
+    sorting = w->attrs;
+    qsort(idx, w->n_attrs, sizeof(*idx), by_name_then_place);
+    int repeats = 0;
+    for (size_t k = 1; k < w->n_attrs; k++) {
+        wc_attr *first = &w->attrs[idx[k - 1]], *again = &w->attrs[idx[k]];
+        if (strcmp(first->name, again->name) != 0)
+            continue;
+        /* the first place, the last value; the repeat is dropped below */
+        free(first->value);
+        first->value = again->value;
+        again->value = NULL;
+        free(again->name);
+        again->name = NULL;
+        idx[k] = idx[k - 1]; /* a third one folds into the first as well */
+        repeats = 1;
+    }
+    free(idx);
+    if (repeats) {
+        size_t n = 0;
+        for (size_t i = 0; i < w->n_attrs; i++)
+            if (w->attrs[i].name)
+                w->attrs[n++] = w->attrs[i];
+        w->n_attrs = n;
+    }
     return WC_OK;
 }
 
@@ -177,10 +228,11 @@ static wc_result widget_fields(json_t *root, wc_widget *w, wc_error *err)
         if (!name || !value)
             return wc_error_set(err, WC_ERR_INVALID,
                                 "otherAttributes[%zu] needs a string name and value", i);
-        if (wc_widget_set_attr(w, name, value) != WC_OK)
+        if (wc_widget_append_attr(w, name, value) != WC_OK)
             return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     }
-    return WC_OK;
+    return wc_widget_dedupe_attrs(w) == WC_OK ? WC_OK
+                                              : wc_error_set(err, WC_ERR_NOMEM, "out of memory");
 }
 
 wc_result wc_widget_from_json(const char *name, const char *text, size_t len, wc_widget **out,

@@ -40,6 +40,14 @@ const char *wc_widget_attr(const wc_widget *w, const char *name);
 /* Sets (appends or replaces) or, with value NULL, removes an attribute. */
 wc_result wc_widget_set_attr(wc_widget *w, const char *name, const char *value);
 
+/* Appends an attribute without looking for one of the same name: O(1). Where names may repeat,
+ * call wc_widget_dedupe_attrs once after the last. */
+wc_result wc_widget_append_attr(wc_widget *w, const char *name, const char *value);
+
+/* Where a name repeats, keeps its first place and its last value, as wc_widget_set_attr one
+ * after the other would: O(n log n). */
+wc_result wc_widget_dedupe_attrs(wc_widget *w);
+
 /* Canonical compact JSON, as stored in S3:
  *   {"id":…,"owner":…,"label":…,"description":…,"otherAttributes":[{"name":…,"value":…},…]}
  * label/description left out when absent. Caller frees. NULL: out of memory. */
