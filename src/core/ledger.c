@@ -322,27 +322,68 @@ static wc_result write_attr(wc_widget *w, wc_ledger *l, size_t m, size_t *at, co
     return WC_OK;
 }
 
+/* An attribute on the widget without a mark was set by the create and not written since: its
+ * mark is implied (last and since: the create's place; what a store keeps stays a few places
+ * for a widget as created, whatever its size). Its position in the create is implied too:
+ * that of the explicit mark with the create's place before it on the widget, or 0 (equal
+ * positions keep the widget's order). pos[i] for the first n attributes of w. */
+static wc_result implied_positions(const wc_widget *w, size_t n, const wc_ledger *l,
+                                   const size_t *midx, size_t n_midx, size_t **pos)
+{
+    *pos = malloc((n ? n : 1) * sizeof(**pos));
+    if (!*pos)
+        return WC_ERR_NOMEM;
+    size_t now = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t m = find_mark(l, midx, n_midx, NULL, w->attrs[i].name);
+        if (m != SIZE_MAX && l->marks[m].since && l->created &&
+            strcmp(l->marks[m].since, l->created) == 0)
+            now = l->marks[m].since_pos;
+        (*pos)[i] = now;
+    }
+    return WC_OK;
+}
+
+/* The mark an attribute without one has: implied when it is on the widget (at), else nothing
+ * known. Its index, or SIZE_MAX (out of memory). */
+static size_t new_mark(wc_ledger *l, const char *name, size_t at, const size_t *implied)
+{
+    size_t m = add_mark(l, attr_field(name));
+    if (m == SIZE_MAX || at == SIZE_MAX || !l->created)
+        return m;
+    if (!put(&l->marks[m].last, l->created) || !put(&l->marks[m].since, l->created))
+        return SIZE_MAX;
+    l->marks[m].since_pos = implied[at];
+    return m;
+}
+
 /* The request's attribute writes, grouped by name (sorted): one lookup of the mark and of the
  * widget's attribute per name, the writes of one name in the request's order. */
 static wc_result write_attrs(wc_widget *w, wc_ledger *l, const size_t *midx, size_t n_midx,
                              const wc_request *req, const char *place)
 {
-    size_t n_old = w->n_attrs;
+    size_t n_old = w->n_attrs, *implied = NULL;
     size_t *aidx = attrs_by_name(w->attrs, n_old);
     size_t *ridx = attrs_by_name(req->attrs, req->n_attrs);
     wc_result result = (n_old && !aidx) || (req->n_attrs && !ridx) ? WC_ERR_NOMEM : WC_OK;
     for (size_t g = 0; result == WC_OK && g < req->n_attrs;) {
         const char *name = req->attrs[ridx[g]].name;
+        size_t at = find_attr(w->attrs, aidx, n_old, name);
         size_t m = find_mark(l, midx, n_midx, NULL, name);
-        if (m == SIZE_MAX && (m = add_mark(l, attr_field(name))) == SIZE_MAX) {
+        if (m == SIZE_MAX && at != SIZE_MAX && !implied &&
+            implied_positions(w, n_old, l, midx, n_midx, &implied) != WC_OK) {
             result = WC_ERR_NOMEM;
             break;
         }
-        size_t at = find_attr(w->attrs, aidx, n_old, name);
+        if (m == SIZE_MAX && (m = new_mark(l, name, at, implied)) == SIZE_MAX) {
+            result = WC_ERR_NOMEM;
+            break;
+        }
         for (; result == WC_OK && g < req->n_attrs && strcmp(req->attrs[ridx[g]].name, name) == 0;
              g++)
             result = write_attr(w, l, m, &at, &req->attrs[ridx[g]], place, ridx[g]);
     }
+    free(implied);
     free(aidx);
     free(ridx);
     return result;
@@ -359,6 +400,13 @@ static int by_rank(const void *a, const void *b)
     const rank *x = a, *y = b;
     int c = since_order(x->since, x->pos, y->since, y->pos);
     return c ? c : (x->at > y->at) - (x->at < y->at);
+}
+
+/* Says only "set by the create and not written since": implied, not kept (implied_positions). */
+static int set_by_create_only(const wc_ledger *l, const wc_mark *m)
+{
+    return l->created && is_attr_field(m->field) && !m->cleared && m->last && m->since &&
+           strcmp(m->last, l->created) == 0 && strcmp(m->since, l->created) == 0;
 }
 
 /* Oldest last write first; equal ones by field, so every consumer forgets the same. */
@@ -393,13 +441,23 @@ static wc_result settle(wc_widget *w, wc_ledger *l)
         free(sorted);
         return WC_ERR_NOMEM;
     }
+    size_t implied = 0; /* see implied_positions */
+    int dropping = 0;
     for (size_t i = 0; i < n; i++) {
         size_t m = find_mark(l, midx, l->n_marks, NULL, w->attrs[i].name);
-        ranks[i] = (rank){NULL, 0, i};
+        ranks[i] = (rank){l->created, implied, i};
         if (m != SIZE_MAX) {
             ranks[i].since = l->marks[m].since;
             ranks[i].pos = l->marks[m].since_pos;
-            live[m] = 1;
+            if (set_by_create_only(l, &l->marks[m])) {
+                implied = ranks[i].pos;
+                live[m] = 2; /* implied: not kept */
+                dropping = 1;
+            } else {
+                if (l->created && ranks[i].since && strcmp(ranks[i].since, l->created) == 0)
+                    implied = ranks[i].pos;
+                live[m] = 1;
+            }
         }
     }
     if (n) {
@@ -417,6 +475,7 @@ static wc_result settle(wc_widget *w, wc_ledger *l)
     for (size_t i = 0; i < l->n_marks; i++)
         removals += is_attr_field(l->marks[i].field) && !live[i];
     if (removals > bound) {
+        dropping = 1;
         size_t *old = malloc(removals * sizeof(*old)), k = 0;
         if (!old) {
             free(live);
@@ -430,6 +489,8 @@ static wc_result settle(wc_widget *w, wc_ledger *l)
         for (k = 0; k < removals - bound; k++)
             live[old[k]] = 2; /* forgotten */
         free(old);
+    }
+    if (dropping) {
         size_t kept = 0;
         for (size_t i = 0; i < l->n_marks; i++) {
             if (live[i] == 2)

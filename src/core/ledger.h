@@ -8,7 +8,9 @@
  *   deleted  the place of its latest delete (a tombstone: kept after the widget is gone),
  *   marks    per field (label, description, each other attribute): the place of the last write
  *            (a set or a clear), and for attributes where their current run began (their place
- *            in the order of attributes) and the latest removal known.
+ *            in the order of attributes) and the latest removal known. An attribute on the
+ *            widget without a mark was set by the create and not written since: its mark is
+ *            implied, so a widget as created keeps a ledger of a few places whatever its size.
  * Then:
  *   - a field is written only by a request later than its last write: an older update never
  *     overwrites a newer field; an update whose writes are already marked with its own place
