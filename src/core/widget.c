@@ -174,10 +174,12 @@ char *wc_widget_to_json(const wc_widget *w)
         json_object_set_new(o, "label", json_string(w->label));
     if (w->description)
         json_object_set_new(o, "description", json_string(w->description));
+    /* Names and values were checked as UTF-8 when read (a request, a stored widget): not again.
+     * The keys are ours. */
     for (size_t i = 0; i < w->n_attrs; i++) {
         json_t *a = json_object();
-        json_object_set_new(a, "name", json_string(w->attrs[i].name));
-        json_object_set_new(a, "value", json_string(w->attrs[i].value));
+        json_object_set_new_nocheck(a, "name", json_string_nocheck(w->attrs[i].name));
+        json_object_set_new_nocheck(a, "value", json_string_nocheck(w->attrs[i].value));
         json_array_append_new(list, a);
     }
     json_object_set_new(o, "otherAttributes", list);

@@ -107,11 +107,12 @@ static wc_result mkdirs_below(dir_store *s, const char *path, wc_error *err)
     return result;
 }
 
-/* Writes a widget's file; only_new: only where there is none yet (a create). */
-static wc_result write_widget(dir_store *s, const wc_widget *w, const char *path, int only_new,
-                              wc_error *err)
+/* Writes a widget's file (json: its JSON, or NULL to make it); only_new: only where there is
+ * none yet (a create). */
+static wc_result write_widget(dir_store *s, const wc_widget *w, const char *given, const char *path,
+                              int only_new, wc_error *err)
 {
-    char *json = wc_widget_to_json(w);
+    char *json = given ? strdup(given) : wc_widget_to_json(w);
     if (!json)
         return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     wc_result (*write)(const char *, const char *, size_t, int, wc_error *) =
@@ -154,7 +155,7 @@ static wc_result create_now(void *self, const wc_widget *w, wc_error *err)
     char *path = wc_dir_store_path(s->dir, s->prefix, w->owner, w->id);
     if (!path)
         return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
-    wc_result result = write_widget(s, w, path, 1, err);
+    wc_result result = write_widget(s, w, NULL, path, 1, err);
     free(path);
     return result == WC_ERR_CONFLICT ? WC_OK : result; /* already there: a create again */
 }
@@ -176,7 +177,7 @@ static wc_result update_now(void *self, const wc_request *req, wc_error *err)
     if (result == WC_OK && wc_widget_apply_update(w, req) != WC_OK)
         result = wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     if (result == WC_OK)
-        result = write_widget(s, w, path, 0, err);
+        result = write_widget(s, w, NULL, path, 0, err);
     wc_widget_free(w);
     free(text);
     free(path);
@@ -323,8 +324,9 @@ static wc_result recover_save(dir_store *s, const char *lpath, const char *wpath
     return result;
 }
 
-/* What is stored of a widget (under its lock). */
-static wc_result read_stored(dir_store *s, const wc_request *req, wc_stored *out, wc_error *err)
+/* What is stored of a widget (under its lock); with_widget 0: its version and ledger only. */
+static wc_result read_stored(dir_store *s, const wc_request *req, wc_stored *out, int with_widget,
+                             wc_error *err)
 {
     memset(out, 0, sizeof(*out));
     char *lpath = ledger_path(s, req);
@@ -335,14 +337,17 @@ static wc_result read_stored(dir_store *s, const wc_request *req, wc_stored *out
                                       : wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     if (result == WC_OK)
         result = read_ledger(lpath, &out->version, &out->ledger, err);
-    if (result == WC_OK) {
+    if (result == WC_OK && with_widget) {
         result = wc_read_file(wpath, MAX_WIDGET_BYTES, &text, &len, err);
         if (result == WC_OK)
             result = wc_widget_from_json(wpath, text, len, &out->widget, err);
         else if (result == WC_ERR_NOT_FOUND)
             result = WC_OK;
     }
-    if (result == WC_OK && out->widget && !out->version && !(out->version = strdup("legacy")))
+    /* a widget stored before ledgers: its version is "legacy" */
+    int legacy = result == WC_OK && !out->version &&
+                 (out->widget || (!with_widget && access(wpath, F_OK) == 0));
+    if (legacy && !(out->version = strdup("legacy")))
         result = wc_error_set(err, WC_ERR_NOMEM, "out of memory"); /* stored before ledgers */
     if (result == WC_OK && access(s->dir, F_OK) != 0) /* vanished while read: nothing is known */
         result = wc_error_set(err, WC_ERR_IO, "widget directory %s: %s", s->dir, strerror(errno));
@@ -362,7 +367,7 @@ static wc_result dir_load(void *self, const wc_request *req, wc_store_loaded loa
     wc_error e;
     wc_error_clear(&e);
     int fd = lock_widget(s, req->widget_id, &e);
-    wc_result result = fd < 0 ? e.code : read_stored(s, req, &stored, &e);
+    wc_result result = fd < 0 ? e.code : read_stored(s, req, &stored, 1, &e);
     if (fd >= 0)
         unlock_widget(fd);
     loaded(ctx, result, result == WC_OK ? &stored : NULL, &e);
@@ -379,7 +384,7 @@ static wc_result save_now(dir_store *s, const wc_request *req, const wc_stored *
                           const wc_widget *w, const wc_ledger *l, wc_error *err)
 {
     wc_stored now;
-    wc_result result = read_stored(s, req, &now, err);
+    wc_result result = read_stored(s, req, &now, 0, err); /* its version is enough */
     if (result != WC_OK)
         return result;
     int same = same_version(now.version, base->version);
@@ -415,7 +420,7 @@ static wc_result save_now(dir_store *s, const wc_request *req, const wc_stored *
         }
     }
     if (result == WC_OK && w) { /* 2. the widget */
-        result = write_widget(s, w, wpath, 0, err);
+        result = write_widget(s, w, wjson, wpath, 0, err);
     } else if (result == WC_OK && unlink(wpath) != 0 && errno != ENOENT) {
         result = wc_error_set(err, wc_errno_result(errno), "%s: %s", wpath, strerror(errno));
     } else if (result == WC_OK) {
