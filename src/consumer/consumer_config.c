@@ -262,6 +262,7 @@ wc_result wc_consumer_open(const wc_consumer_config *c, wc_loop *loop, wc_consum
                            .max_body = (size_t)c->max_request_bytes,
                            .wait_s = (int)c->queue_wait_s,
                            .visibility_s = (int)c->queue_visibility_s,
+                           .classic_order = strcmp(c->order, "classic") == 0,
                            .shard = {0, 1},
                            .claim_lease_ms = c->claim_lease_ms};
     wc_store_params tp = {.aws = p->aws,

@@ -20,6 +20,7 @@ typedef struct {
     int wait_s, visibility_s;
     wc_shard shard;
     uint64_t claim_lease_ms; /* directory: how long a claim lives unrenewed (0: 60 s) */
+    int classic_order;       /* requests applied as delivered: delivery order matters */
 } wc_source_params;
 
 typedef struct {

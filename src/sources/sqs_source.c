@@ -12,10 +12,12 @@
 #define HIDE_UNDEAD_S 43200 /* 12 hours: the longest SQS allows */
 #define DUE_GRACE_MS  2000  /* how long after its due time a deferred message is waited for */
 #define BATCH         10    /* entries of one DeleteMessageBatch / ChangeMessageVisibilityBatch */
-/* ReceiveMessage calls in flight at once. A FIFO queue keeps each group's order itself (it gives
- * no message of a group while an earlier one is in flight), so several receives may overlap. On a
- * standard queue receives overlapping would hand out messages in the order their calls came
- * back, not the queue's: one at a time there, the next sent while the last batch is applied. */
+/* ReceiveMessage calls in flight at once, while the queue is busy (the last answer brought
+ * messages): once an answer came back empty, one long poll until messages come again. A FIFO queue keeps each group's order itself (it gives
+ * no message of a group while an earlier one is in flight), and in exact order the places decide
+ * (core/place.h), so receives may overlap; a standard queue in classic order takes them one at a
+ * time (overlapping receives would hand messages out in the order their calls came back), the
+ * next sent while the last batch is applied. */
 #define MAX_RECEIVES  8
 #define STOP_GRACE_MS 1000 /* at a stop, the wait for receives under way */
 #define BATCH_TRIES   6    /* a failed batch is tried again this many times (0.5 s doubling) */
@@ -70,7 +72,8 @@ struct sqs_source {
     unsigned calls;         /* batch calls and dead letters in flight */
     wc_deferrals *deferred; /* by MessageId: ours, hidden until due */
     int redrive;            /* the queue has its own redrive policy (a dead-letter queue) */
-    unsigned max_receives;  /* in flight at once: several on a FIFO queue, one on a standard one */
+    unsigned max_receives;  /* in flight at once when busy: several, or one (classic, standard) */
+    int busy;               /* the last answer brought messages (or none came yet) */
     int stopping;
     held *held;                  /* messages handed out, whose visibility the heartbeat extends */
     wc_timer heartbeat;          /* at the earliest extend_at */
@@ -340,6 +343,7 @@ static void received(void *ctx, wc_result result, json_t *answer, const wc_aws_e
         size_t n = json_array_size(list);
         if (n == 0)
             s->came_empty = 1;
+        s->busy = n > 0;
         if (n > 0 && !s->buffer)
             s->buffer = json_array();
         json_int_t now = (json_int_t)s->clock->now_ms(s->clock);
@@ -473,8 +477,9 @@ static wc_result take(sqs_source *s, wc_message *msg, wc_error *err)
 static void fetch_ahead(sqs_source *s, unsigned want)
 {
     size_t buffered = s->buffer ? json_array_size(s->buffer) - s->next : 0;
+    unsigned most = s->busy ? s->max_receives : 1;
     while (!s->stopping && !s->came_empty && !s->failed && want > buffered &&
-           s->n_receives < s->max_receives && s->n_receives * BATCH < want - buffered) {
+           s->n_receives < most && s->n_receives * BATCH < want - buffered) {
         unsigned before = s->n_receives;
         start_receive(s, BATCH);
         if (s->n_receives == before)
@@ -766,7 +771,9 @@ wc_result wc_sqs_source_open(const wc_sqs_source_config *c, wc_source *out, wc_e
     }
     wc_result result = resolve(c->aws, "request queue", c->queue, &s->url, err);
     size_t ulen = s->url ? strlen(s->url) : 0;
-    s->max_receives = ulen > 5 && strcmp(s->url + ulen - 5, ".fifo") == 0 ? MAX_RECEIVES : 1;
+    s->busy = 1;
+    int fifo = ulen > 5 && strcmp(s->url + ulen - 5, ".fifo") == 0;
+    s->max_receives = fifo || !c->classic_order ? MAX_RECEIVES : 1;
     if (result == WC_OK && c->dead_letter_queue)
         result = resolve(c->aws, "dead-letter queue", c->dead_letter_queue, &s->dead_url, err);
     /* A dead letter sent to the request queue comes back as a request, fails again and goes round

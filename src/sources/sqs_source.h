@@ -33,6 +33,9 @@ typedef struct {
     int visibility_s;
     size_t max_body;
     wc_clock *clock; /* NULL: the system clock */
+    /* Requests applied as delivered (--order classic): on a standard queue one ReceiveMessage at
+     * a time, so messages are handed out in the order SQS gave them. */
+    int classic_order;
 } wc_sqs_source_config;
 
 /* Opens the source, resolving the queue (and dead-letter queue): a missing one is a one-line

@@ -636,12 +636,9 @@ static void with_neither_the_message_is_hidden_for_twelve_hours(void **state)
     assert_int_equal(fake_count_matching(f->w->fake, DELETES), 0);
 }
 
-/* A standard queue: one receive at a time (overlapping receives would hand messages out in the
- * order their calls came back, not the queue's); the next goes out as soon as the last batch is
- * being handed out, and the queue's order is kept. */
-static void a_standard_queue_is_received_one_batch_at_a_time(void **state)
+/* Opens a standard queue, in classic order or not. */
+static void open_standard(fixture *f, int classic_order)
 {
-    fixture *f = *state;
     fake_reply(f->w->fake, "\"QueueName\":\"standard\"", 200,
                "{\"QueueUrl\":\"https://sqs.us-east-1.amazonaws.com/123456789012/standard\"}");
     fake_reply(f->w->fake, "RedrivePolicy", 200, "{\"Attributes\":{}}");
@@ -650,9 +647,48 @@ static void a_standard_queue_is_received_one_batch_at_a_time(void **state)
                               .wait_s = 20,
                               .visibility_s = 30,
                               .max_body = 100,
-                              .clock = &f->w->clock};
+                              .clock = &f->w->clock,
+                              .classic_order = classic_order};
     assert_int_equal(wc_sqs_source_open(&c, &f->src, NULL), WC_OK);
     f->src.ops->set_notify(f->src.self, on_notify, f);
+}
+
+/* Issue 16: in exact order the places decide, so a standard queue has several receives in
+ * flight while it is busy, as a FIFO queue; once an answer comes back empty, one long poll
+ * until messages come again (an idle queue costs one poll, not eight). */
+static void a_standard_queue_in_exact_order_overlaps_receives_while_busy(void **state)
+{
+    fixture *f = *state;
+    open_standard(f, 0);
+    fake_times(fake_reply(f->w->fake, RECEIVE, 200, "{}"), 7);
+    reply_messages(f, 1, 10, "1");
+    fake_times(fake_hang(f->w->fake, RECEIVE), FAKE_FOREVER);
+    wc_message m;
+    assert_int_equal(receive(f, &m, 64), WC_WAIT);
+    assert_int_equal(fake_count_matching(f->w->fake, RECEIVE), 7); /* 64 wanted: 7 of 10 */
+    fake_run(f->w); /* all come back empty: one empty poll */
+    assert_int_equal(receive(f, &m, 64), WC_EMPTY);
+    /* idle: one long poll however many are wanted */
+    assert_int_equal(receive(f, &m, 64), WC_WAIT);
+    assert_int_equal(fake_count_matching(f->w->fake, RECEIVE), 8);
+    assert_int_equal(receive(f, &m, 64), WC_WAIT);
+    assert_int_equal(fake_count_matching(f->w->fake, RECEIVE), 8);
+    /* it brings ten: busy again, receives overlap for what is wanted */
+    next_message(f, &m, 64);
+    assert_string_equal(m.key, "id-1");
+    assert_int_equal(fake_count_matching(f->w->fake, RECEIVE), 8 + 6);
+    free(m.handle);
+    m.handle = NULL;
+    wc_message_cleanup(&m);
+}
+
+/* In classic order a standard queue: one receive at a time (overlapping receives would hand
+ * messages out in the order their calls came back, not the queue's); the next goes out as soon
+ * as the last batch is being handed out, and the queue's order is kept. */
+static void a_standard_queue_is_received_one_batch_at_a_time(void **state)
+{
+    fixture *f = *state;
+    open_standard(f, 1);
     reply_messages(f, 1, 10, "1");
     reply_messages(f, 11, 10, "1");
     fake_hang(f->w->fake, RECEIVE);
@@ -757,6 +793,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(a_standard_queue_is_received_one_batch_at_a_time, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(
+            a_standard_queue_in_exact_order_overlaps_receives_while_busy, setup, teardown),
         cmocka_unit_test_setup_teardown(a_message_in_flight_keeps_its_visibility_until_it_ends,
                                         setup_open, teardown),
     };
