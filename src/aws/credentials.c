@@ -5,6 +5,7 @@
 
 #include "common/log.h"
 
+#include <arpa/inet.h>
 #include <ini.h>
 #include <jansson.h>
 #include <openssl/crypto.h>
@@ -598,6 +599,51 @@ static void ecs_answer(http_provider *p, wc_http_response *resp)
     http_provider_finish(p, result, &creds, &err);
 }
 
+wc_result wc_container_uri_check(const char *url, wc_error *err)
+{
+    if (strncasecmp(url, "https://", 8) == 0)
+        return WC_OK;
+    int ok = 0;
+    if (strncasecmp(url, "http://", 7) == 0) {
+        const char *auth = url + 7;
+        size_t alen = strcspn(auth, "/?#");
+        const char *at = memchr(auth, '@', alen); /* user info is no part of the host */
+        if (at) {
+            alen -= (size_t)(at + 1 - auth);
+            auth = at + 1;
+        }
+        char host[256] = "";
+        if (auth[0] == '[') { /* [IPv6]:port */
+            const char *close = memchr(auth, ']', alen);
+            if (close && (size_t)(close - auth - 1) < sizeof(host))
+                snprintf(host, sizeof(host), "%.*s", (int)(close - auth - 1), auth + 1);
+        } else {
+            size_t hlen = strcspn(auth, ":/?#");
+            if (hlen > alen)
+                hlen = alen;
+            if (hlen < sizeof(host))
+                snprintf(host, sizeof(host), "%.*s", (int)hlen, auth);
+        }
+        unsigned char a4[4], a6[16], ecs6[16], loop6[16];
+        inet_pton(AF_INET6, "fd00:ec2::23", ecs6);
+        inet_pton(AF_INET6, "::1", loop6);
+        if (inet_pton(AF_INET, host, a4) == 1)
+            ok = a4[0] == 127 || strcmp(host, "169.254.170.2") == 0 ||
+                 strcmp(host, "169.254.170.23") == 0;
+        else if (inet_pton(AF_INET6, host, a6) == 1)
+            ok = memcmp(a6, loop6, 16) == 0 || memcmp(a6, ecs6, 16) == 0;
+        else
+            ok = strcasecmp(host, "localhost") == 0;
+    }
+    if (ok)
+        return WC_OK;
+    return wc_error_set(err, WC_ERR_INVALID,
+                        "AWS_CONTAINER_CREDENTIALS_FULL_URI \"%s\": plain http is allowed only to "
+                        "a loopback address (127.0.0.0/8, [::1], localhost) or the ECS/EKS "
+                        "agent (169.254.170.2, 169.254.170.23, [fd00:ec2::23]); else https",
+                        url);
+}
+
 static wc_result ecs_start(wc_credential_provider *self, wc_credentials_done done, void *ctx,
                            wc_error *err)
 {
@@ -611,6 +657,8 @@ static wc_result ecs_start(wc_credential_provider *self, wc_credentials_done don
                             "ECS container credentials: no HTTP transport to ask them with");
     if (relative)
         snprintf(p->url, sizeof(p->url), "http://169.254.170.2%s", relative);
+    else if (wc_container_uri_check(full, err) != WC_OK)
+        return WC_ERR_INVALID; /* as the AWS SDKs: the credentials never cross a network in clear */
     else
         snprintf(p->url, sizeof(p->url), "%s", full);
     char *token = NULL;

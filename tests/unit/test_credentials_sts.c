@@ -323,7 +323,7 @@ static void assume_role_from_the_ecs_container_source(void **state)
 {
     fake_world *w = *state;
     config("[default]\nrole_arn = " ROLE "\ncredential_source = EcsContainer\n");
-    setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://ecs.test/creds", 1);
+    setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", "https://ecs.test/creds", 1);
     fake_reply(w->fake, "GET ecs.test", 200,
                "{\"AccessKeyId\":\"ASIATASK\",\"SecretAccessKey\":\"x\",\"Token\":\"TASKTOK\","
                "\"Expiration\":\"" AT_PLUS_1H "\"}");
