@@ -850,6 +850,8 @@ struct wc_credential_chain {
     time_t refresh_at; /* when to fetch again (0: never) */
     unsigned fetches;
     time_t (*wall_time)(void);
+    int refused; /* STS refused for good (WC_ERR_REJECTED): every get says refusal */
+    wc_error refusal;
     int fetching;  /* a fetch is under way ... */
     size_t asking; /* ... at this provider (or the last one asked) */
     wc_credentials_listener listener;
@@ -1007,6 +1009,13 @@ static wc_result conclude(wc_credential_chain *c, wc_result result, wc_credentia
         c->fetches++;
         return WC_OK;
     }
+    if (result == WC_ERR_REJECTED) { /* for good: not tried again, the current ones dropped */
+        c->refused = 1;
+        c->refusal = *err;
+        wc_credentials_cleanup(&c->current);
+        c->have = 0;
+        return result;
+    }
     if (valid_at(c, now) && c->current.expiration) {
         time_t left = c->current.expiration - now;
         c->refresh_at = now + (left / 2 < 30 ? left / 2 : 30);
@@ -1046,6 +1055,11 @@ wc_result wc_credentials_get(wc_credential_chain *c, const wc_credentials **out,
     time_t now = c->wall_time();
     int valid = valid_at(c, now);
     *out = NULL;
+    if (c->refused) {
+        if (err)
+            *err = c->refusal;
+        return WC_ERR_REJECTED;
+    }
     if (valid && (c->fetching || c->refresh_at == 0 || now < c->refresh_at)) {
         *out = &c->current;
         return WC_OK;

@@ -79,6 +79,10 @@ void wc_credential_chain_listen(wc_credential_chain *chain, wc_credentials_liste
  *            (or is already under way) and these are still used meanwhile.
  *   WC_WAIT  none are valid now: a fetch is under way (started by this call or an earlier one);
  *            the listener hears when it ends.
+ *   WC_ERR_REJECTED  STS refused these credentials for good (AccessDenied, InvalidIdentityToken,
+ *            ExpiredTokenException...: a 4xx that asking again will not mend, whether at the
+ *            first fetch or a refresh); from then on every get says so at once, with STS's
+ *            words in err, and nothing is fetched again. The listener hears it too.
  *   else     the fetch failed at once (a broken environment or profile, no source at all) and
  *            none are valid; err says why. */
 wc_result wc_credentials_get(wc_credential_chain *chain, const wc_credentials **out, wc_error *err);
