@@ -16,9 +16,9 @@
 #define MAX_CLIENTS   16    /* a scraper and two probes need few: more waiting evicts the oldest */
 #define MAX_CONNS     64    /* MHD's own limit, above MAX_CLIENTS so a probe is always accepted */
 #define CLIENT_IDLE_S 10    /* an idle connection is closed after this */
-#define HEADER_MS                                                                                  \
-    2000 /* a request not received whole this long after the connection (or                        \
-          * its last answer) is closed: a slow client cannot hold a slot */
+/* A request not received whole this long after its connection's start (or its last answer)
+ * has its connection closed: a slow client cannot hold a slot. */
+#define HEADER_MS 2000
 
 /* One open connection. A connection "waits" from its start, or the end of its last request,
  * until its next request's headers are in; only waiting connections are closed by the server
@@ -142,13 +142,14 @@ static void close_client(client_slot *c)
     c->closing = 1;
 }
 
-/* The oldest waiting connection is closed when more than MAX_CLIENTS are open. */
-static void evict_oldest(wc_metrics_http *h)
+/* The oldest waiting connection but the newcomer is closed when more than MAX_CLIENTS are open. */
+static void evict_oldest(wc_metrics_http *h, const client_slot *newcomer)
 {
     client_slot *oldest = NULL;
     for (size_t i = 0; i < MAX_CONNS; i++) {
         client_slot *c = &h->clients[i];
-        if (c->conn && c->waiting && !c->closing && (!oldest || c->since_ns < oldest->since_ns))
+        if (c != newcomer && c->conn && c->waiting && !c->closing &&
+            (!oldest || c->since_ns < oldest->since_ns))
             oldest = c;
     }
     if (oldest)
@@ -184,7 +185,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
     c->closing = 0;
     c->since_ns = wc_monotonic_ns();
     if (++h->n_clients > MAX_CLIENTS)
-        evict_oldest(h);
+        evict_oldest(h, c);
 }
 
 /* MHD_OPTION_NOTIFY_COMPLETED: the connection waits for its next request from now. */
