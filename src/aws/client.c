@@ -29,6 +29,10 @@ struct wc_aws {
     wc_sigv4_key_cache keys;
     wc_aws_observer observer;
     void *observer_ctx;
+    int refused; /* the credentials were refused for good (wc_aws_refused) */
+    wc_error refusal;
+    void (*on_refused)(void *ctx, const wc_error *err);
+    void *on_refused_ctx;
 };
 
 static time_t system_wall_time(void)
@@ -140,6 +144,17 @@ void wc_aws_observe(wc_aws *aws, wc_aws_observer fn, void *ctx)
 {
     aws->observer = fn;
     aws->observer_ctx = ctx;
+}
+
+void wc_aws_on_refused(wc_aws *aws, void (*fn)(void *ctx, const wc_error *err), void *ctx)
+{
+    aws->on_refused = fn;
+    aws->on_refused_ctx = ctx;
+}
+
+const wc_error *wc_aws_refused(const wc_aws *aws)
+{
+    return aws->refused ? &aws->refusal : NULL;
 }
 
 const char *wc_aws_region(const wc_aws *aws)
@@ -376,11 +391,28 @@ static call *call_new(wc_aws *aws, const wc_aws_request *r)
 
 static void on_http_done(void *ctx, wc_http_response *resp);
 
-/* What a call gets when no credentials can be had: a credential problem is an outage of the
- * service (WC_ERR_IO), never "the object is not there". */
-static wc_result credential_failure(wc_result result, wc_error *err)
+/* The credentials were refused for good: said once, to whoever listens (the consumer stops). */
+static void note_refusal(wc_aws *aws, const wc_error *err)
 {
-    if (result == WC_ERR_NOT_FOUND) {
+    if (aws->refused)
+        return;
+    aws->refused = 1;
+    if (err)
+        aws->refusal = *err;
+    else
+        wc_error_set(&aws->refusal, WC_ERR_REJECTED, "the AWS credentials were refused");
+    if (aws->on_refused)
+        aws->on_refused(aws->on_refused_ctx, &aws->refusal);
+}
+
+/* What a call gets when no credentials can be had: a credential problem is an outage of the
+ * service (WC_ERR_IO), never "the object is not there", nor a refusal of this request (a refusal
+ * of the credentials is told apart, to stop the consumer: note_refusal). */
+static wc_result credential_failure(wc_aws *aws, wc_result result, wc_error *err)
+{
+    if (result == WC_ERR_REJECTED)
+        note_refusal(aws, err);
+    if (result == WC_ERR_NOT_FOUND || result == WC_ERR_REJECTED) {
         result = WC_ERR_IO;
         if (err)
             err->code = result;
@@ -408,7 +440,7 @@ static wc_result send_call(call *c, wc_error *err)
         return WC_OK;
     }
     if (result != WC_OK)
-        return credential_failure(result, err);
+        return credential_failure(aws, result, err);
     time_t now = aws->wall_time();
     const char *host = strstr(req->base, "://");
     host = host ? host + 3 : req->base;
@@ -499,6 +531,8 @@ static void on_credentials(void *ctx, wc_result result, const wc_error *err)
 {
     wc_aws *aws = ctx;
     unsigned wave = ++aws->wave;
+    if (result == WC_ERR_REJECTED) /* a refresh in the background too */
+        note_refusal(aws, err);
     /* One at a time from the head: a callback may cancel a parked call, or park a new one (at
      * the tail, of the new wave: it waits for the next fetch). */
     while (aws->parked && aws->parked->wave < wave) {
@@ -510,7 +544,7 @@ static void on_credentials(void *ctx, wc_result result, const wc_error *err)
             r = send_call(c, &e);
         } else {
             e = *err;
-            r = credential_failure(result, &e);
+            r = credential_failure(aws, result, &e);
         }
         if (r != WC_OK) {
             wc_aws_error aerr;

@@ -67,6 +67,12 @@ typedef struct {
 typedef void (*wc_aws_observer)(void *ctx, const wc_aws_call_report *report);
 /* Calls fn(ctx, report) at the end of every HTTP call from now on (NULL: none). */
 void wc_aws_observe(wc_aws *aws, wc_aws_observer fn, void *ctx);
+/* STS refused the credentials for good (wc_credentials_get's WC_ERR_REJECTED: a revoked role, a
+ * bad web identity token): calls fail as in an outage (WC_ERR_IO, nothing is a request's fault),
+ * and fn(ctx, err) is called once, with STS's words, so that the program can stop. */
+void wc_aws_on_refused(wc_aws *aws, void (*fn)(void *ctx, const wc_error *err), void *ctx);
+/* That refusal, or NULL. */
+const wc_error *wc_aws_refused(const wc_aws *aws);
 /* Calls started and not yet done (on the wire or waiting for a retry). */
 int wc_aws_in_flight(const wc_aws *aws);
 

@@ -5,6 +5,7 @@
 
 #include "common/log.h"
 
+#include <arpa/inet.h>
 #include <ini.h>
 #include <jansson.h>
 #include <openssl/crypto.h>
@@ -598,6 +599,51 @@ static void ecs_answer(http_provider *p, wc_http_response *resp)
     http_provider_finish(p, result, &creds, &err);
 }
 
+wc_result wc_container_uri_check(const char *url, wc_error *err)
+{
+    if (strncasecmp(url, "https://", 8) == 0)
+        return WC_OK;
+    int ok = 0;
+    if (strncasecmp(url, "http://", 7) == 0) {
+        const char *auth = url + 7;
+        size_t alen = strcspn(auth, "/?#");
+        const char *at = memchr(auth, '@', alen); /* user info is no part of the host */
+        if (at) {
+            alen -= (size_t)(at + 1 - auth);
+            auth = at + 1;
+        }
+        char host[256] = "";
+        if (auth[0] == '[') { /* [IPv6]:port */
+            const char *close = memchr(auth, ']', alen);
+            if (close && (size_t)(close - auth - 1) < sizeof(host))
+                snprintf(host, sizeof(host), "%.*s", (int)(close - auth - 1), auth + 1);
+        } else {
+            size_t hlen = strcspn(auth, ":/?#");
+            if (hlen > alen)
+                hlen = alen;
+            if (hlen < sizeof(host))
+                snprintf(host, sizeof(host), "%.*s", (int)hlen, auth);
+        }
+        unsigned char a4[4], a6[16], ecs6[16], loop6[16];
+        inet_pton(AF_INET6, "fd00:ec2::23", ecs6);
+        inet_pton(AF_INET6, "::1", loop6);
+        if (inet_pton(AF_INET, host, a4) == 1)
+            ok = a4[0] == 127 || strcmp(host, "169.254.170.2") == 0 ||
+                 strcmp(host, "169.254.170.23") == 0;
+        else if (inet_pton(AF_INET6, host, a6) == 1)
+            ok = memcmp(a6, loop6, 16) == 0 || memcmp(a6, ecs6, 16) == 0;
+        else
+            ok = strcasecmp(host, "localhost") == 0;
+    }
+    if (ok)
+        return WC_OK;
+    return wc_error_set(err, WC_ERR_INVALID,
+                        "AWS_CONTAINER_CREDENTIALS_FULL_URI \"%s\": plain http is allowed only to "
+                        "a loopback address (127.0.0.0/8, [::1], localhost) or the ECS/EKS "
+                        "agent (169.254.170.2, 169.254.170.23, [fd00:ec2::23]); else https",
+                        url);
+}
+
 static wc_result ecs_start(wc_credential_provider *self, wc_credentials_done done, void *ctx,
                            wc_error *err)
 {
@@ -611,6 +657,8 @@ static wc_result ecs_start(wc_credential_provider *self, wc_credentials_done don
                             "ECS container credentials: no HTTP transport to ask them with");
     if (relative)
         snprintf(p->url, sizeof(p->url), "http://169.254.170.2%s", relative);
+    else if (wc_container_uri_check(full, err) != WC_OK)
+        return WC_ERR_INVALID; /* as the AWS SDKs: the credentials never cross a network in clear */
     else
         snprintf(p->url, sizeof(p->url), "%s", full);
     char *token = NULL;
@@ -802,6 +850,8 @@ struct wc_credential_chain {
     time_t refresh_at; /* when to fetch again (0: never) */
     unsigned fetches;
     time_t (*wall_time)(void);
+    int refused; /* STS refused for good (WC_ERR_REJECTED): every get says refusal */
+    wc_error refusal;
     int fetching;  /* a fetch is under way ... */
     size_t asking; /* ... at this provider (or the last one asked) */
     wc_credentials_listener listener;
@@ -959,6 +1009,13 @@ static wc_result conclude(wc_credential_chain *c, wc_result result, wc_credentia
         c->fetches++;
         return WC_OK;
     }
+    if (result == WC_ERR_REJECTED) { /* for good: not tried again, the current ones dropped */
+        c->refused = 1;
+        c->refusal = *err;
+        wc_credentials_cleanup(&c->current);
+        c->have = 0;
+        return result;
+    }
     if (valid_at(c, now) && c->current.expiration) {
         time_t left = c->current.expiration - now;
         c->refresh_at = now + (left / 2 < 30 ? left / 2 : 30);
@@ -998,6 +1055,11 @@ wc_result wc_credentials_get(wc_credential_chain *c, const wc_credentials **out,
     time_t now = c->wall_time();
     int valid = valid_at(c, now);
     *out = NULL;
+    if (c->refused) {
+        if (err)
+            *err = c->refusal;
+        return WC_ERR_REJECTED;
+    }
     if (valid && (c->fetching || c->refresh_at == 0 || now < c->refresh_at)) {
         *out = &c->current;
         return WC_OK;

@@ -49,6 +49,11 @@ wc_credential_provider *wc_credentials_from_profile(const char *profile);
  * source fails with WC_ERR_INVALID. */
 wc_credential_provider *wc_credentials_from_ecs(const wc_transport *transport);
 wc_credential_provider *wc_credentials_from_imds(const wc_transport *transport);
+/* Whether AWS_CONTAINER_CREDENTIALS_FULL_URI may be asked, as the AWS SDKs allow: https to any
+ * host; plain http only to a loopback address (127.0.0.0/8, [::1], localhost) or the ECS and EKS
+ * agents' link-local addresses (169.254.170.2, 169.254.170.23, [fd00:ec2::23]). WC_ERR_INVALID
+ * (err says so) otherwise: the ECS source then stops the consumer at its first fetch. */
+wc_result wc_container_uri_check(const char *url, wc_error *err);
 
 typedef struct wc_credential_chain wc_credential_chain;
 
@@ -74,6 +79,10 @@ void wc_credential_chain_listen(wc_credential_chain *chain, wc_credentials_liste
  *            (or is already under way) and these are still used meanwhile.
  *   WC_WAIT  none are valid now: a fetch is under way (started by this call or an earlier one);
  *            the listener hears when it ends.
+ *   WC_ERR_REJECTED  STS refused these credentials for good (AccessDenied, InvalidIdentityToken,
+ *            ExpiredTokenException...: a 4xx that asking again will not mend, whether at the
+ *            first fetch or a refresh); from then on every get says so at once, with STS's
+ *            words in err, and nothing is fetched again. The listener hears it too.
  *   else     the fetch failed at once (a broken environment or profile, no source at all) and
  *            none are valid; err says why. */
 wc_result wc_credentials_get(wc_credential_chain *chain, const wc_credentials **out, wc_error *err);

@@ -171,6 +171,42 @@ static void sts_finish(sts_provider *p, wc_result result, wc_credentials *creds,
     done(ctx, result, result == WC_OK ? creds : &none, err);
 }
 
+/* Whether STS's error code refuses these credentials for good (a bad or expired token, a role
+ * that may not be assumed, a malformed request): asking again will not help. Throttling, STS's
+ * own failures (5xx), IDPCommunicationError and codes not known here are an outage: tried
+ * again. */
+static int sts_refusal(long status, const char *msg)
+{
+    static const char *const codes[] = {"AccessDenied",
+                                        "AccessDeniedException",
+                                        "InvalidIdentityToken",
+                                        "ExpiredToken",
+                                        "ExpiredTokenException",
+                                        "IDPRejectedClaim",
+                                        "InvalidClientTokenId",
+                                        "UnrecognizedClientException",
+                                        "SignatureDoesNotMatch",
+                                        "IncompleteSignature",
+                                        "MalformedPolicyDocument",
+                                        "PackedPolicyTooLarge",
+                                        "RegionDisabledException",
+                                        "ValidationError",
+                                        "InvalidParameterValue",
+                                        "InvalidParameterCombination",
+                                        "MissingParameter",
+                                        "InvalidAction",
+                                        "OptInRequired"};
+    const char *says = strstr(msg, "STS says ");
+    if (status < 400 || status > 499 || status == 429 || !says)
+        return 0;
+    says += strlen("STS says ");
+    size_t len = strcspn(says, ":");
+    for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
+        if (strlen(codes[i]) == len && strncmp(says, codes[i], len) == 0)
+            return 1;
+    return 0;
+}
+
 static void sts_answer(void *ctx, wc_http_response *resp)
 {
     sts_provider *p = ctx;
@@ -193,10 +229,10 @@ static void sts_answer(void *ctx, wc_http_response *resp)
                              resp->status);
             else
                 wc_error_prefix(&err, "HTTP %ld: ", resp->status);
-            result = WC_ERR_IO;
+            result = sts_refusal(resp->status, err.msg) ? WC_ERR_REJECTED : WC_ERR_IO;
         }
     }
-    if (result != WC_OK)
+    if (result != WC_OK && result != WC_ERR_REJECTED)
         result = WC_ERR_IO; /* the chain reports it; a refresh is tried again */
     wc_http_response_cleanup(resp);
     sts_finish(p, result, &creds, &err);
@@ -325,7 +361,8 @@ static void on_source(void *ctx, wc_result result, wc_credentials *creds, const 
     if (result != WC_OK) {
         wc_credentials none;
         memset(&none, 0, sizeof(none));
-        sts_finish(p, result == WC_ERR_INVALID ? WC_ERR_INVALID : WC_ERR_IO, &none, &err);
+        sts_finish(p, result == WC_ERR_INVALID || result == WC_ERR_REJECTED ? result : WC_ERR_IO,
+                   &none, &err);
     }
 }
 

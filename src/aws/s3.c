@@ -201,6 +201,7 @@ typedef struct {
     char *text;
     size_t text_len, text_cap;
     int failed;
+    int url_encoded; /* <EncodingType>url</EncodingType>: keys and prefixes are URL-encoded */
 } list_ctx;
 
 static void XMLCALL list_start(void *p, const XML_Char *name, const XML_Char **attrs)
@@ -256,6 +257,8 @@ static void XMLCALL list_end(void *p, const XML_Char *name)
         c->failed |= push(&l->prefixes, &l->n_prefixes, text, c->text_len) != 0;
     else if (c->depth == 1 && strcmp(name, "IsTruncated") == 0)
         l->truncated = strncmp(text, "true", 4) == 0;
+    else if (c->depth == 1 && strcmp(name, "EncodingType") == 0)
+        c->url_encoded = strcmp(text, "url") == 0;
     else if (c->depth == 1 && strcmp(name, "NextContinuationToken") == 0 && !l->next_token)
         l->next_token = strndup(text, c->text_len);
     c->text_len = 0;
@@ -275,6 +278,38 @@ void wc_s3_listing_cleanup(wc_s3_listing *l)
     memset(l, 0, sizeof(*l));
 }
 
+static int hex_digit(char c)
+{
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
+}
+
+/* Decodes S3's encoding-type=url in place: %XX is a byte, '+' a space (S3 encodes a space so and
+ * a '+' as %2B). A text that does not decode (a stray '%', %00) is left as it came. */
+static void url_decode(char *s)
+{
+    size_t i = 0, o = 0;
+    for (; s[i]; i++) {
+        if (s[i] == '%') {
+            int hi = hex_digit(s[i + 1]), lo = hi < 0 ? -1 : hex_digit(s[i + 2]);
+            if (lo < 0 || (hi | lo) == 0)
+                return; /* nothing written yet: o <= i, so s is still whole until here */
+            i += 2;
+        }
+    }
+    for (i = 0; s[i]; i++, o++) {
+        if (s[i] == '%') {
+            s[o] = (char)(hex_digit(s[i + 1]) * 16 + hex_digit(s[i + 2]));
+            i += 2;
+        } else {
+            s[o] = s[i] == '+' ? ' ' : s[i];
+        }
+    }
+    s[o] = '\0';
+}
+
 wc_result wc_s3_listing_parse(const char *bucket, const char *xml, size_t len, wc_s3_listing *out,
                               wc_error *err)
 {
@@ -292,6 +327,10 @@ wc_result wc_s3_listing_parse(const char *bucket, const char *xml, size_t len, w
                               XML_ErrorString(XML_GetErrorCode(parser)));
     else if (c.failed)
         result = wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; result == WC_OK && c.url_encoded && i < out->n; i++)
+        url_decode(out->keys[i]);
+    for (size_t i = 0; result == WC_OK && c.url_encoded && i < out->n_prefixes; i++)
+        url_decode(out->prefixes[i]);
     XML_ParserFree(parser);
     free(c.text);
     if (result != WC_OK)
@@ -307,8 +346,11 @@ static wc_result list_request(wc_s3_bucket *b, const char *prefix, const char *d
 {
     char max[16];
     snprintf(max, sizeof(max), "%d", max_keys);
-    wc_param q[6];
+    wc_param q[7];
     size_t n = 0;
+    /* Keys URL-encoded in the answer: a key with a control character would make S3's XML
+     * unreadable (XML 1.0 cannot carry it), and one with a CR would come back as LF. */
+    q[n++] = (wc_param){"encoding-type", "url"};
     q[n++] = (wc_param){"list-type", "2"};
     q[n++] = (wc_param){"max-keys", max};
     if (prefix && *prefix)

@@ -11,7 +11,12 @@
 
 #include <jansson.h>
 
-#define LINE_MAX_BYTES 4096 /* a longer line is cut, and still ends with a newline */
+/* A line is never cut (a JSON line cut short is no JSON): each value is capped instead, and the
+ * line's buffer is sized for the longest line those caps allow. */
+#define FIELD_MAX_BYTES 1024 /* a longer value keeps this much and "…(N bytes)" */
+#define MSG_MAX_BYTES   2048 /* the same for the free text */
+#define MARKER_BYTES    40   /* "…(N bytes)" */
+#define ESCAPE_RATIO    4    /* the most bytes one input byte becomes in a text line (\xHH) */
 
 static struct {
     wc_log_level level;
@@ -97,15 +102,17 @@ void wc_log_set_format(wc_log_format format)
     logger.format = format;
 }
 
-/* A line being built: bytes past the cap are dropped. */
+/* A line being built, in a buffer sized for it (line_size): bytes past its end would be dropped,
+ * which the sizing rules out. */
 typedef struct {
-    char buf[LINE_MAX_BYTES];
+    char *buf;
+    size_t size;
     size_t len;
 } line_buf;
 
 static void put(line_buf *l, const char *s, size_t n)
 {
-    size_t room = sizeof(l->buf) - 1 - l->len; /* one byte kept for the newline */
+    size_t room = l->size - 1 - l->len; /* one byte kept for the newline */
     if (n > room)
         n = room;
     memcpy(l->buf + l->len, s, n);
@@ -180,6 +187,21 @@ static int plain(const char *text)
     return 1;
 }
 
+/* text, or when it is longer than max bytes its first max bytes (cut between characters) and
+ * "…(N bytes)", written into tmp (max + MARKER_BYTES bytes at least). */
+static const char *capped(const char *text, size_t max, char *tmp)
+{
+    size_t len = strlen(text);
+    if (len <= max)
+        return text;
+    size_t cut = max;
+    while (cut > 0 && ((unsigned char)text[cut] & 0xc0) == 0x80)
+        cut--;
+    memcpy(tmp, text, cut);
+    snprintf(tmp + cut, MARKER_BYTES, "\xe2\x80\xa6(%zu bytes)", len);
+    return tmp;
+}
+
 static void put_time_level(line_buf *l, wc_log_level level)
 {
     struct timespec ts;
@@ -224,24 +246,25 @@ static json_t *json_text(const char *text)
     return j;
 }
 
-/* The JSON line: time, level, msg, then the fields. Falls back to the text line when out of
- * memory. */
+/* The JSON line: time, level, msg, then the fields, each value capped. Falls back to the text
+ * line when out of memory. */
 static int emit_json(wc_log_level level, const char *msg, const wc_log_field *fields, size_t n)
 {
-    line_buf *l = malloc(sizeof(*l));
+    char head[64];
+    line_buf l = {head, sizeof(head), 0};
+    put_time_level(&l, level);
+    head[l.len] = '\0';
+    char *tmp = malloc(MSG_MAX_BYTES + MARKER_BYTES);
     json_t *o = json_object();
-    if (!l || !o) {
-        free(l);
+    if (!tmp || !o) {
+        free(tmp);
         json_decref(o);
         return -1;
     }
-    l->len = 0;
-    put_time_level(l, level);
-    l->buf[l->len] = '\0';
-    json_object_set_new(o, "time", json_string(l->buf));
+    json_object_set_new(o, "time", json_string(head));
     json_object_set_new(o, "level", json_string(level_names[level]));
     if (msg)
-        json_object_set_new(o, "msg", json_text(msg));
+        json_object_set_new(o, "msg", json_text(capped(msg, MSG_MAX_BYTES, tmp)));
     for (size_t i = 0; i < n; i++) {
         const wc_log_field *f = &fields[i];
         if (f->kind == WC_LF_UINT)
@@ -249,20 +272,40 @@ static int emit_json(wc_log_level level, const char *msg, const wc_log_field *fi
         else if (f->kind == WC_LF_REAL)
             json_object_set_new(o, f->key, json_real(f->d));
         else if (f->s)
-            json_object_set_new(o, f->key, json_text(f->s));
+            json_object_set_new(o, f->key, json_text(capped(f->s, FIELD_MAX_BYTES, tmp)));
     }
+    free(tmp);
     char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
     json_decref(o);
-    if (!text) {
-        free(l);
+    if (!text)
+        return -1;
+    size_t len = strlen(text);
+    line_buf line = {malloc(len + 2), len + 2, 0};
+    if (!line.buf) {
+        free(text);
         return -1;
     }
-    l->len = 0;
-    puts_(l, text);
+    put(&line, text, len);
     free(text);
-    emit(l);
-    free(l);
+    emit(&line);
+    free(line.buf);
     return 0;
+}
+
+/* The most bytes a text line of msg and fields can take, with the caps (the newline included). */
+static size_t line_size(const char *msg, const wc_log_field *fields, size_t n)
+{
+    size_t size = 64 + 1; /* time, level; the newline */
+    if (msg) {
+        size_t len = strlen(msg);
+        size += ESCAPE_RATIO * ((len < MSG_MAX_BYTES ? len : MSG_MAX_BYTES) + MARKER_BYTES);
+    }
+    for (size_t i = 0; i < n; i++) {
+        size_t len = fields[i].s ? strlen(fields[i].s) : 0;
+        size += strlen(fields[i].key) + 4 + 64 + /* " k=", quotes; a number */
+                ESCAPE_RATIO * ((len < FIELD_MAX_BYTES ? len : FIELD_MAX_BYTES) + MARKER_BYTES);
+    }
+    return size;
 }
 
 void wc_log_fields(wc_log_level level, const char *msg, const wc_log_field *fields, size_t n)
@@ -271,12 +314,18 @@ void wc_log_fields(wc_log_level level, const char *msg, const wc_log_field *fiel
         return;
     if (logger.format == WC_LOG_JSON && emit_json(level, msg, fields, n) == 0)
         return;
-    line_buf l;
-    l.len = 0;
+    char small[1024];
+    char tmp[MSG_MAX_BYTES + MARKER_BYTES];
+    size_t size = line_size(msg, fields, n);
+    line_buf l = {size <= sizeof(small) ? small : malloc(size), size, 0};
+    if (!l.buf) { /* out of memory: the time and level, and as much as fits */
+        l.buf = small;
+        l.size = sizeof(small);
+    }
     put_time_level(&l, level);
     const char *sep = "";
     if (msg) {
-        put_escaped(&l, msg, 0);
+        put_escaped(&l, capped(msg, MSG_MAX_BYTES, tmp), 0);
         sep = " ";
     }
     for (size_t i = 0; i < n; i++) {
@@ -294,15 +343,20 @@ void wc_log_fields(wc_log_level level, const char *msg, const wc_log_field *fiel
         } else if (f->kind == WC_LF_REAL) {
             snprintf(num, sizeof(num), "%.*f", (int)f->u, f->d);
             puts_(&l, num);
-        } else if (f->kind == WC_LF_STR && plain(f->s)) {
-            puts_(&l, f->s);
         } else {
-            puts_(&l, "\"");
-            put_escaped(&l, f->s, 1);
-            puts_(&l, "\"");
+            const char *v = capped(f->s, FIELD_MAX_BYTES, tmp);
+            if (f->kind == WC_LF_STR && plain(v)) {
+                puts_(&l, v);
+            } else {
+                puts_(&l, "\"");
+                put_escaped(&l, v, 1);
+                puts_(&l, "\"");
+            }
         }
     }
     emit(&l);
+    if (l.buf != small)
+        free(l.buf);
 }
 
 void wc_log(wc_log_level level, const char *fmt, ...)

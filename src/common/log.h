@@ -11,6 +11,8 @@
  * with '"' and '\\' escaped and control characters (and U+0085, U+2028, U+2029) written as \n,
  * \r, \t, \xHH or \uHHHH. The free text of a message has its control characters escaped the
  * same way. Values from requests (keys, ids, owners, reasons, errors) go in fields.
+ * A line is never cut (a JSON line cut short is no JSON): a value over 1,024 bytes (the free text:
+ * 2,048) keeps that much, cut between characters, followed by "…(N bytes)", its full length.
  */
 #ifndef WC_LOG_H
 #define WC_LOG_H

@@ -29,6 +29,21 @@ static void abandon_calls(void *aws)
     wc_aws_abandon(aws);
 }
 
+/* STS refused the credentials for good: no use going on (nor retrying it as an outage for
+ * ever). The consumer stops as on a signal (what is in flight ends, the rest is handed back),
+ * then exits 1 with STS's words. */
+static wc_error refusal;
+static int refused;
+
+static void on_refused(void *ctx, const wc_error *err)
+{
+    refusal = *err;
+    refused = 1;
+    stop_requested = 1;
+    if (the_loop)
+        wc_loop_wake(the_loop);
+}
+
 /* For /metrics: the AWS client's calls as they end, and its totals before each answer. */
 static void on_aws_call(void *m, const wc_aws_call_report *r)
 {
@@ -134,6 +149,7 @@ int main(int argc, char **argv)
     if (parts.aws) {
         pc.abandon = abandon_calls;
         pc.abandon_ctx = parts.aws;
+        wc_aws_on_refused(parts.aws, on_refused, NULL);
     }
     if (metrics) {
         pc.metrics = metrics;
@@ -153,7 +169,10 @@ int main(int argc, char **argv)
         wc_info("aws calls: %llu sent, %llu of them retries (throttling, 5xx, network errors)",
                 calls->sent, calls->retries);
     }
-    if (result != WC_OK)
+    if (refused) {
+        result = WC_ERR_REJECTED;
+        wc_errorlog("consumer stopped: the AWS credentials were refused: %s", refusal.msg);
+    } else if (result != WC_OK)
         wc_errorlog("consumer stopped: %s", err.msg);
     else
         wc_info("consumer stopped by %s: %llu applied, %llu superseded, %llu already applied, "

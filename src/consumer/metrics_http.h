@@ -8,6 +8,9 @@
  *             elsewhere up to date);
  *   /healthz  200 while the loop turns: a timer of the loop stamps the time every second, and
  *             the answer is 503 when the stamp is older than 10 s;
+ * Slow clients cannot take the probes' place: a connection that has not sent a whole request
+ * within 2 s of its start (or of its last answer) is closed, and when more than 16 are open
+ * the one waiting longest is closed for the newcomer (MHD itself takes up to 64).
  *   /readyz   200 when wc_metrics_ready, else 503.
  */
 #ifndef WC_METRICS_HTTP_H
@@ -31,6 +34,9 @@ void wc_metrics_http_collect(wc_metrics_http *h, void (*collect)(void *ctx, wc_m
                              void *ctx);
 /* Stops listening; NULL-safe. */
 void wc_metrics_http_free(wc_metrics_http *h);
+
+/* /healthz answers 503 when the loop's stamp is older than ms (default 10,000; tests set less). */
+void wc_metrics_http_set_stale_ms(wc_metrics_http *h, unsigned ms);
 
 /* The port listened on. */
 unsigned wc_metrics_http_port(const wc_metrics_http *h);

@@ -486,7 +486,9 @@ static wc_result take(pipeline *p, wc_message *msg)
     *p->tail = j;
     p->tail = &j->next;
     wc_error err;
-    if (msg->too_large && msg->len_at_least)
+    if (msg->reject_why)
+        wc_error_set(&err, WC_ERR_INVALID, "request %s: %s", msg->key, msg->reject_why);
+    else if (msg->too_large && msg->len_at_least)
         wc_error_set(&err, WC_ERR_TOO_LARGE, "request %s: body is over the %zu-byte limit",
                      msg->key, p->config->max_body);
     else if (msg->too_large)

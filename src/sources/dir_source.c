@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,9 @@
 /* How many of the smallest names one directory scan keeps (the look-ahead). */
 #define BATCH_MAX 256
 #define CLAIM_TAG ".claimed-"
+/* The longest "NAME.reason" of a dead letter: its temporary file adds ".tmp-PID-N-" (at most 24
+ * bytes) within NAME_MAX. A longer one is named by NAME's first 200 bytes and a hash of it. */
+#define REASON_NAME_MAX (NAME_MAX - 24)
 
 typedef struct {
     char *dir;
@@ -269,6 +273,24 @@ static wc_result dir_receive(void *self, wc_message *msg, unsigned want, wc_erro
         }
         int claimed = rename(from, to) == 0;
         int claim_errno = errno;
+        if (!claimed && claim_errno == ENAMETOOLONG) {
+            /* The claim's name (the file's and 26 bytes) is too long for the file system: handed
+             * over unclaimed, to be dead-lettered (moved away at once: no other consumer can
+             * claim it either), never read as an outage. */
+            free(to);
+            size_t len = 160;
+            msg->handle = from;
+            msg->reject_why = malloc(len);
+            if (!msg->reject_why) {
+                wc_message_cleanup(msg);
+                free(from);
+                return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+            }
+            snprintf(msg->reject_why, len,
+                     "its file name (%zu bytes) is too long to claim (at most %d bytes)",
+                     strlen(name), NAME_MAX - (int)strlen("." CLAIM_TAG) - 16);
+            return WC_OK;
+        }
         free(from);
         if (!claimed) {
             free(to);
@@ -353,6 +375,13 @@ static wc_result move_to_dead_letters(dir_source *s, wc_message *msg, const char
     char *reason_path = NULL;
     if (reason_name) {
         snprintf(reason_name, rlen, "%s.reason", msg->key);
+        if (rlen - 1 > REASON_NAME_MAX) { /* a name too long for NAME.reason (and its temp) */
+            uint64_t hash = 14695981039346656037u; /* FNV-1a of the whole name */
+            for (const char *c = msg->key; *c; c++)
+                hash = (hash ^ (unsigned char)*c) * 1099511628211u;
+            snprintf(reason_name, rlen, "%.200s-%016llx.reason", msg->key,
+                     (unsigned long long)hash);
+        }
         reason_path = wc_path_join(s->dead_letter_dir, reason_name);
     }
     if (result == WC_OK && (!target || !reason_path))

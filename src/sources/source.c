@@ -12,6 +12,7 @@ void wc_message_cleanup(wc_message *msg)
     free(msg->body);
     free(msg->place);
     free(msg->place_why);
+    free(msg->reject_why);
     memset(msg, 0, sizeof(*msg));
 }
 

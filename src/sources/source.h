@@ -32,6 +32,8 @@ typedef struct {
                           name, the producer's sequence or SentTimestamp; NULL when the source
                           could not tell (why: place_why) */
     char *place_why;   /* NULL, or why the message has no valid place */
+    char *reject_why;  /* NULL, or why the source cannot hand it over as a request (its file
+                          name cannot be claimed): the consumer dead-letters it with this */
 } wc_message;
 
 /* Called when a dead-lettering ends: WC_OK (moved), WC_ERR_BUSY (handed back for the queue's own

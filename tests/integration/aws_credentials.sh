@@ -143,5 +143,34 @@ out=$(env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY HOME="$WORK" AWS_EC2_MET
 set -e
 expect_eq "ECS with a wrong token: exit 1" "$rc" 1
 expect_contains "ECS with a wrong token: says so" "$out" "ECS container credentials: http://127.0.0.1:$port/ecs/creds answered HTTP 401"
+# STS refusing the token at a refresh (issue 15): the consumer stops with exit 1 and STS's words
+# in one line, instead of retrying it as an outage for ever. A second STS whose credentials last
+# 4 s (refreshed after 2 s) and whose idea of the current token changes once the consumer runs.
+echo "tok-1-$RUN" > "$WORK/sts2-token"
+echo "tok-1-$RUN" > "$WORK/pod-token"
+port2=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
+python3 "$(dirname "$0")/../standins/metadata_server.py" --port "$port2" --access-key "$KEY" \
+  --secret-key "$SECRET" --token "TOKEN-$RUN" --ecs-auth unused --expires-in 4 --role-arn "$ROLE" \
+  --web-token-file "$WORK/sts2-token" > "$WORK/metadata2.log" 2>&1 &
+PIDS+=($!)
+for _ in $(seq 50); do curl -s "http://127.0.0.1:$port2/ping" >/dev/null && break; sleep 0.1; done
+set +e
+env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_TOKEN HOME="$WORK" \
+  AWS_EC2_METADATA_DISABLED=true AWS_WEB_IDENTITY_TOKEN_FILE="$WORK/pod-token" AWS_ROLE_ARN="$ROLE" \
+  AWS_ENDPOINT_URL_STS="http://127.0.0.1:$port2" timeout 60 "$CONSUMER" -rq "$RUN-q" \
+  -dwt "$RUN-widgets" --endpoint-url "$EP" -qwt 1 --max-empty-polls 0 --log-file "$WORK/refused.log" -q &
+pid=$!
+for _ in $(seq 100); do grep -q "consumer started" "$WORK/refused.log" 2>/dev/null && break; sleep 0.1; done
+echo "tok-2-$RUN" > "$WORK/sts2-token" # the pod's token is no longer the one STS takes
+wait $pid
+rc=$?
+set -e
+expect_eq "STS refusing at a refresh: exit 1" "$rc" 1
+expect_contains "STS refusing at a refresh: one clear line, STS's words" "$(tail -n 1 "$WORK/refused.log")" \
+  "consumer stopped: the AWS credentials were refused: HTTP 400: web identity (AWS_ROLE_ARN)"
+expect_contains "STS refusing at a refresh: the STS error" "$(tail -n 1 "$WORK/refused.log")" \
+  "STS says InvalidIdentityToken: the token is not the current one"
+expect_eq "STS refusing at a refresh: asked once, not retried" \
+  "$(grep -c 'sts refused' "$WORK/metadata2.log")" 1
 expect_eq "queue empty" "$(queue_depth "$url")" 0
 echo "$checks passed, 0 failed"

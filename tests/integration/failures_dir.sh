@@ -5,7 +5,11 @@
 #      polls (it used to retry it forever);
 #   2. the widget directory gone for a while (moved away): an outage - the consumer
 #      backs off, dead-letters nothing, and when the directory is back applies everything, exact;
-#   3. the same outage lasting past --max-outage: exit 1 with a clear error, nothing lost.
+#   3. the same outage lasting past --max-outage: exit 1 with a clear error, nothing lost;
+#   4. a dead-letter location that cannot be written;
+#   5. request FILE names of 230 to 255 bytes (the claim's name, 26 bytes longer, is too long:
+#      it used to be read as an outage, exit 1 after --max-outage, on every restart): each is
+#      dead-lettered with the reason, the rest drained.
 source "$(dirname "$0")/lib.sh"
 
 # 1. A name too long for the file system.
@@ -72,4 +76,37 @@ tries=$(grep -c "outcome=failed" "$WORK/c4.log")
 [ "$tries" -lt 20 ] || fail "dead letters unwritable: $tries tries in 2 s: no backoff"
 ok "dead letters unwritable: backed off ($tries tries in 2 s)"
 expect_eq "dead letters unwritable: the request is still there" "$(files_in "$WORK/r4")" 1
+
+# 5. Request file names too long to claim.
+"$PRODUCER" --request-dir "$WORK/r5" -mwr 20 --seed 35 --expected "$WORK/e5.json" -q
+for n in 230 248 255; do
+  name=1000000000000$(printf 'x%.0s' $(seq $((n - 13))))
+  printf '{"type":"create","requestId":"r-%s","widgetId":"w-%s","owner":"Sue Smith"}' "$n" "$n" \
+    > "$WORK/r5/$name"
+done
+name229=1000000000001$(printf 'y%.0s' $(seq 216)) # 229 bytes: claimed, and a bad request
+echo "not json" > "$WORK/r5/$name229"
+set +e
+timeout 60 "$CONSUMER" --request-dir "$WORK/r5" --widget-dir "$WORK/w5" --max-outage 2000 \
+  --log-file "$WORK/c5.log" -q
+rc=$?
+set -e
+expect_eq "long file names: exit 0" "$rc" 0
+expect_eq "long file names: the others applied" "$(grep -c outcome=applied "$WORK/c5.log")" 20
+expect_eq "long file names: four dead-lettered" "$(grep -c outcome=dead-lettered "$WORK/c5.log")" 4
+expect_eq "long file names: the request directory is empty" "$(files_in "$WORK/r5")" 0
+for n in 230 248 255; do
+  name=1000000000000$(printf 'x%.0s' $(seq $((n - 13))))
+  [ -f "$WORK/r5.dead-letter/$name" ] || fail "long file names: $n bytes not in the dead letters"
+done
+expect_eq "long file names: a reason each" "$(ls "$WORK/r5.dead-letter" | grep -c '\.reason$')" 4
+for n in 230 248 255; do # NAME.reason would be too long too: the first 200 bytes and a hash
+  expect_contains "long file names: the reason of $n bytes" \
+    "$(cat "$WORK/r5.dead-letter"/1000000000000xxx*-*.reason)" \
+    "its file name ($n bytes) is too long to claim (at most 229 bytes)"
+done
+expect_contains "long file names: the bad one of 229 bytes was claimed and read" \
+  "$(cat "$WORK/r5.dead-letter"/1000000000001yyy*.reason)" "request $name229: "
+out=$("$VERIFY" --widget-dir "$WORK/w5" --expected "$WORK/e5.json") || fail "$out"
+expect_contains "long file names: final state exact" "$out" "OK: "
 echo "$checks passed, 0 failed"

@@ -124,6 +124,30 @@ def fault_for(text):
 JSON_TYPE_PREFIX = {"dynamodb": "com.amazonaws.dynamodb.v20120810#", "sqs": "com.amazonaws.sqs#"}
 
 
+LISTED = re.compile(rb"<(Key|Prefix|StartAfter|Delimiter)>(.*?)</\1>", re.S)
+
+
+def url_encoded_listing(command, path, status, data):
+    """ListObjectsV2 with encoding-type=url answered as S3 does (fauxqs ignores the parameter):
+    Key, Prefix, StartAfter and Delimiter URL-encoded (a space as '+'), and
+    <EncodingType>url</EncodingType>. fauxqs writes a key's control characters raw, which no XML
+    parser reads (and a CR would come back as LF); encoded, they are plain text."""
+    query = urllib.parse.parse_qs(urllib.parse.urlsplit(path).query)
+    if command != "GET" or status != 200 or query.get("list-type") != ["2"] or \
+            query.get("encoding-type") != ["url"]:
+        return data
+
+    def encode(m):
+        text = m.group(2)
+        for entity, char in ((b"&lt;", b"<"), (b"&gt;", b">"), (b"&quot;", b'"'),
+                             (b"&apos;", b"'"), (b"&amp;", b"&")):
+            text = text.replace(entity, char)
+        return b"<%s>%s</%s>" % (m.group(1), urllib.parse.quote_plus(text, safe="/").encode(),
+                                 m.group(1))
+    data = LISTED.sub(encode, data)
+    return data.replace(b"</ListBucketResult>", b"<EncodingType>url</EncodingType></ListBucketResult>")
+
+
 def error_answer(handler, service, status, code, message):
     if service == "s3":
         body = (f"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{code}</Code>"
@@ -342,7 +366,7 @@ class Handler(BaseHTTPRequestHandler):
                 try:
                     conn.request(self.command, self.path, body=body or None, headers=headers)
                     resp = conn.getresponse()
-                    data = resp.read()
+                    data = url_encoded_listing(self.command, self.path, resp.status, resp.read())
                     break
                 except (http.client.HTTPException, OSError):
                     conn.close()

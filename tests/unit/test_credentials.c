@@ -244,6 +244,45 @@ static void the_chain_fetches_once_for_many_calls(void **state)
     wc_credential_chain_free(chain);
 }
 
+/* AWS_CONTAINER_CREDENTIALS_FULL_URI: https anywhere, plain http only to loopback and the ECS and
+ * EKS agents, as the AWS SDKs allow (issue 15). */
+static void container_uri_in_clear_only_to_loopback_and_the_agents(void **state)
+{
+    const char *allowed[] = {"https://creds.example.com/v1",
+                             "HTTPS://10.0.0.1/x",
+                             "http://127.0.0.1:8080/creds",
+                             "http://127.9.8.7/creds",
+                             "http://localhost:51679/creds",
+                             "http://[::1]:8080/x",
+                             "http://169.254.170.2/v2/credentials/abc",
+                             "http://169.254.170.23/v1/credentials",
+                             "http://[fd00:ec2::23]/v1",
+                             "http://[fd00:ec2:0::23]:80/v1",
+                             "http://user@127.0.0.1/x"};
+    const char *refused[] = {"http://ecs.test/creds",
+                             "http://10.0.0.1/creds",
+                             "http://169.254.169.254/latest",
+                             "http://169.254.170.3/x",
+                             "http://128.0.0.1/x",
+                             "http://[fd00:ec2::24]/x",
+                             "http://localhost.evil.com/x",
+                             "http://127.0.0.1.evil.com/x",
+                             "http://127.0.0.1@evil.com/x",
+                             "ftp://127.0.0.1/x",
+                             "127.0.0.1/creds",
+                             "http://[::2]/x",
+                             ""};
+    wc_error err;
+    for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++)
+        if (wc_container_uri_check(allowed[i], &err) != WC_OK)
+            fail_msg("%s refused: %s", allowed[i], err.msg);
+    for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+        if (wc_container_uri_check(refused[i], &err) != WC_ERR_INVALID)
+            fail_msg("%s allowed", refused[i]);
+        assert_non_null(strstr(err.msg, "plain http is allowed only to a loopback address"));
+    }
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -255,6 +294,7 @@ int main(void)
         T(a_named_profile_that_is_missing_is_an_error),
         T(nothing_anywhere_says_what_to_do),
         T(credentials_file_path_from_environment),
+        cmocka_unit_test(container_uri_in_clear_only_to_loopback_and_the_agents),
         cmocka_unit_test(iso8601_with_fractions_and_zones),
         cmocka_unit_test(iso8601_garbage_is_an_error_not_never),
         cmocka_unit_test(container_json_expiration_must_be_a_time),

@@ -5,7 +5,7 @@
 #include "aws/client.h"
 #include "fake_transport.h"
 
-#define ECS_URL "http://ecs.test/v2/credentials"
+#define ECS_URL "https://ecs.test/v2/credentials"
 #define IMDS    "http://imds.test"
 
 /* FAKE_WALL_TIME is 2015-08-30T12:36:00Z. */
@@ -479,6 +479,27 @@ static void freeing_the_client_with_a_fetch_under_way_leaks_nothing(void **state
     assert_int_equal(fake_in_flight(w->fake), 0);
 }
 
+/* A FULL_URI in plain http to a host that is neither loopback nor the ECS/EKS agent: nothing is
+ * sent there, and the call fails with the one line that says why (issue 15). */
+static void a_container_uri_in_clear_to_another_host_is_refused(void **state)
+{
+    fake_world *w = *state;
+    setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://ecs.test/v2/credentials", 1);
+    setenv("AWS_CONTAINER_AUTHORIZATION_TOKEN", "ecs-auth-token", 1);
+    fake_times(fake_reply(w->fake, "GET ecs.test", 200, "{}"), FAKE_FOREVER);
+    json_t *out = NULL;
+    wc_aws_error aerr;
+    wc_error err;
+    assert_int_equal(wc_aws_json(w->aws, "dynamodb", "DynamoDB_20120810.GetItem",
+                                 json_pack("{s:s}", "TableName", "widgets"), &out, &aerr, &err),
+                     WC_ERR_INVALID);
+    assert_non_null(strstr(err.msg, "AWS_CONTAINER_CREDENTIALS_FULL_URI "
+                                    "\"http://ecs.test/v2/credentials\": plain http is allowed "
+                                    "only to a loopback address"));
+    assert_null(out);
+    assert_int_equal(fake_count(w->fake), 0); /* the token never left */
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -496,6 +517,7 @@ int main(void)
         T(a_cancelled_waiting_call_is_never_sent),
         T(abandoning_ends_waiting_calls_and_the_fetch),
         T(freeing_the_client_with_a_fetch_under_way_leaks_nothing),
+        T(a_container_uri_in_clear_to_another_host_is_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

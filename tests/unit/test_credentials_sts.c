@@ -323,7 +323,7 @@ static void assume_role_from_the_ecs_container_source(void **state)
 {
     fake_world *w = *state;
     config("[default]\nrole_arn = " ROLE "\ncredential_source = EcsContainer\n");
-    setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://ecs.test/creds", 1);
+    setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", "https://ecs.test/creds", 1);
     fake_reply(w->fake, "GET ecs.test", 200,
                "{\"AccessKeyId\":\"ASIATASK\",\"SecretAccessKey\":\"x\",\"Token\":\"TASKTOK\","
                "\"Expiration\":\"" AT_PLUS_1H "\"}");
@@ -381,6 +381,95 @@ static void an_sts_failure_during_refresh_keeps_the_current_ones(void **state)
     assert_signed_with(fake_find(w->fake, "dynamodb", 1), "ASIAOLD", "TOKEN-OLD");
     assert_int_equal(fake_count_matching(w->fake, "POST AssumeRole"), 2);
     fake_assert_all_used(w->fake);
+}
+
+static const char *sts_error(const char *code, const char *message, char *buf, size_t cap)
+{
+    snprintf(buf, cap,
+             "<ErrorResponse><Error><Type>Sender</Type><Code>%s</Code><Message>%s</Message>"
+             "</Error></ErrorResponse>",
+             code, message);
+    return buf;
+}
+
+/* Issue 15: STS refusing the token at a refresh (a revoked role, a bad web identity token) is
+ * a refusal for good, told to whoever stops the program, with STS's words; not an outage tried
+ * again for ever. Calls fail as in an outage (their requests are not at fault) and STS is not
+ * asked again. Throttling and 5xx at a refresh stay an outage: the current ones go on. */
+static void a_refusal_by_sts_at_refresh_is_for_good(void **state)
+{
+    fake_world *w = *state;
+    setenv("AWS_WEB_IDENTITY_TOKEN_FILE", put_file("token", "eks-token"), 1);
+    setenv("AWS_ROLE_ARN", ROLE, 1);
+    sts_reply(w, "AssumeRoleWithWebIdentity", "ASIAWEB1", "TOKEN-WEB1", AT_PLUS_1H);
+    fake_times(fake_reply(w->fake, "dynamodb", 200, "{}"), FAKE_FOREVER);
+    outcome o = {0};
+    call(w, &o);
+    fake_run(w);
+    assert_int_equal(o.result, WC_OK);
+
+    /* Past the refresh time: throttled, then STS failing: an outage, the current ones go on. */
+    char body[512];
+    advance_s(w, 3400);
+    fake_reply(w->fake, "POST Action=AssumeRoleWithWebIdentity&", 400,
+               sts_error("Throttling", "Rate exceeded", body, sizeof(body)));
+    outcome o2 = {0};
+    call(w, &o2);
+    fake_run(w);
+    assert_int_equal(o2.result, WC_OK);
+    assert_null(wc_aws_refused(w->aws));
+    advance_s(w, 31);
+    fake_reply(w->fake, "POST Action=AssumeRoleWithWebIdentity&", 503,
+               sts_error("ServiceUnavailable", "try later", body, sizeof(body)));
+    outcome o3 = {0};
+    call(w, &o3);
+    fake_run(w);
+    assert_int_equal(o3.result, WC_OK);
+    assert_null(wc_aws_refused(w->aws));
+
+    /* The role revoked: refused for good, said once, with STS's words. */
+    advance_s(w, 31);
+    fake_reply(w->fake, "POST Action=AssumeRoleWithWebIdentity&", 403,
+               sts_error("AccessDenied", "Not authorized to perform sts:AssumeRoleWithWebIdentity",
+                         body, sizeof(body)));
+    outcome o4 = {0};
+    call(w, &o4);
+    fake_run(w);
+    const wc_error *refusal = wc_aws_refused(w->aws);
+    assert_non_null(refusal);
+    assert_non_null(strstr(refusal->msg, "HTTP 403: "));
+    assert_non_null(strstr(refusal->msg, "STS says AccessDenied: Not authorized"));
+    /* Calls from now on fail as in an outage, and STS is not asked again. */
+    outcome o5 = {0};
+    call(w, &o5);
+    fake_run(w);
+    assert_int_equal(o5.result, WC_ERR_IO);
+    assert_non_null(strstr(o5.msg, "STS says AccessDenied"));
+    assert_int_equal(fake_count_matching(w->fake, "POST Action=AssumeRoleWithWebIdentity&"), 4);
+    fake_assert_all_used(w->fake);
+}
+
+/* The same refusal at the first fetch (a bad token: InvalidIdentityToken, HTTP 400). */
+static void a_refusal_by_sts_at_the_first_fetch_is_for_good(void **state)
+{
+    fake_world *w = *state;
+    setenv("AWS_WEB_IDENTITY_TOKEN_FILE", put_file("token", "bad-token"), 1);
+    setenv("AWS_ROLE_ARN", ROLE, 1);
+    char body[512];
+    fake_reply(
+        w->fake, "POST Action=AssumeRoleWithWebIdentity&", 400,
+        sts_error("InvalidIdentityToken", "No OpenIDConnect provider found", body, sizeof(body)));
+    outcome o = {0};
+    call(w, &o);
+    fake_run(w);
+    assert_int_equal(o.result, WC_ERR_IO);
+    assert_non_null(wc_aws_refused(w->aws));
+    assert_non_null(strstr(wc_aws_refused(w->aws)->msg, "STS says InvalidIdentityToken"));
+    outcome o2 = {0};
+    call(w, &o2);
+    fake_run(w);
+    assert_int_equal(o2.result, WC_ERR_IO);
+    assert_int_equal(fake_count_matching(w->fake, "POST Action=AssumeRoleWithWebIdentity&"), 1);
 }
 
 /* --- profiles that must stop the start, not fall through to the instance role --- */
@@ -655,6 +744,8 @@ int main(void)
         T(assume_role_from_the_ecs_container_source),
         T(assume_role_from_the_environment_source_and_refresh),
         T(an_sts_failure_during_refresh_keeps_the_current_ones),
+        T(a_refusal_by_sts_at_refresh_is_for_good),
+        T(a_refusal_by_sts_at_the_first_fetch_is_for_good),
         T(role_arn_without_a_source_is_an_error),
         T(an_sso_profile_is_an_error),
         T(broken_role_profiles_are_errors),

@@ -190,6 +190,44 @@ static void unwritable_log_file_is_an_error(void **state)
     assert_non_null(strstr(err.msg, "/nonexistent-dir/x.log"));
 }
 
+/* A requestId of 6,000 characters (issue 15): capped with a marker, the line never cut. JSON:
+ * every line parses and keeps its fields after the long one; text: the line ends with them. */
+static void a_long_field_is_capped_not_the_line(void **state)
+{
+    char *id = malloc(6001);
+    memset(id, 'a', 6000);
+    id[6000] = '\0';
+    char *ctl = malloc(3001); /* every byte escaped: \x01 is four bytes in a text line */
+    memset(ctl, 1, 3000);
+    ctl[3000] = '\0';
+    for (int json = 1; json >= 0; json--) {
+        char *dir, *path = open_log(&dir, json ? WC_LOG_JSON : WC_LOG_TEXT);
+        wc_log_kv(WC_LOG_INFO, NULL, WC_LF_S("request", "k1"), WC_LF_S("requestId", id),
+                  WC_LF_Q("reason", ctl), WC_LF_S("outcome", "dead-lettered"), WC_LF_MS("ms", 1.5));
+        char *text = close_log(dir, path);
+        assert_int_equal(count_lines(text), 1);
+        if (json) {
+            json_error_t jerr;
+            json_t *o = json_loads(text, 0, &jerr);
+            if (!o)
+                fail_msg("not JSON: %s", jerr.text);
+            assert_string_equal(json_string_value(json_object_get(o, "outcome")), "dead-lettered");
+            const char *rid = json_string_value(json_object_get(o, "requestId"));
+            assert_int_equal(strncmp(rid, id, 1024), 0);
+            assert_string_equal(rid + 1024, "\xe2\x80\xa6(6000 bytes)");
+            json_decref(o);
+        } else {
+            assert_non_null(strstr(text, " outcome=dead-lettered ms=1.500\n"));
+        }
+        assert_non_null(strstr(text, "\xe2\x80\xa6(6000 bytes)"));
+        assert_non_null(strstr(text, "\xe2\x80\xa6(3000 bytes)"));
+        free(text);
+        rm_rf(dir);
+    }
+    free(id);
+    free(ctl);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -201,6 +239,7 @@ int main(void)
         cmocka_unit_test(text_values_are_bare_only_when_plain),
         cmocka_unit_test(json_lines_hold_the_same_fields),
         cmocka_unit_test(format_names_parse),
+        cmocka_unit_test(a_long_field_is_capped_not_the_line),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,12 @@
 /* Tests of the metrics (metrics.c: counting and the Prometheus text) and of their HTTP server
  * (metrics_http.c: /metrics, /healthz, /readyz on the loop, asked with libcurl). */
+#include <arpa/inet.h>
 #include <curl/curl.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include "common/clock.h"
 
 #include "consumer/metrics.h"
 #include "consumer/metrics_http.h"
@@ -293,6 +299,134 @@ static void test_server_collects_before_answering(void **state)
     wc_loop_free(loop);
 }
 
+/* A client of 127.0.0.1:port that has sent text (no blocking: the server runs on this thread). */
+static int connect_and_send(unsigned port, const char *text)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_in sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons((uint16_t)port);
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    /* The kernel completes the handshake from the listen backlog, without the server. */
+    assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    assert_int_equal(send(fd, text, strlen(text), 0), (ssize_t)strlen(text));
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+    return fd;
+}
+
+/* Turns loop for ms milliseconds. */
+static void turn_for(wc_loop *loop, unsigned ms)
+{
+    uint64_t end = wc_monotonic_ns() + (uint64_t)ms * 1000000u;
+    while (wc_monotonic_ns() < end)
+        wc_loop_turn(loop, 5);
+}
+
+/* Asks GET /healthz with a raw socket, turning loop: the status, 0 without an answer in ms. */
+static int probe_within(wc_loop *loop, unsigned port, unsigned ms)
+{
+    int fd = connect_and_send(port, "GET /healthz HTTP/1.1\r\nHost: probe\r\n"
+                                    "Connection: close\r\n\r\n");
+    char buf[256];
+    size_t len = 0;
+    uint64_t end = wc_monotonic_ns() + (uint64_t)ms * 1000000u;
+    while (wc_monotonic_ns() < end && len < 12) {
+        wc_loop_turn(loop, 5);
+        ssize_t n = recv(fd, buf + len, sizeof(buf) - 1 - len, 0);
+        if (n > 0)
+            len += (size_t)n;
+    }
+    close(fd);
+    buf[len] = '\0';
+    return len >= 12 && strncmp(buf, "HTTP/1.1 ", 9) == 0 ? atoi(buf + 9) : 0;
+}
+
+/* 50 clients from 127.0.0.1 that send half a request and wait do not take /healthz away: it
+ * answers within 1 s while they hold on, and again later (issue 15). */
+static void test_slow_clients_leave_healthz_answered(void **state)
+{
+    wc_loop *loop = wc_loop_new(NULL);
+    wc_metrics *m = wc_metrics_new();
+    wc_error err;
+    wc_metrics_http *h = wc_metrics_http_new("127.0.0.1:0", loop, m, &err);
+    if (!h)
+        fail_msg("wc_metrics_http_new: %s", err.msg);
+    unsigned port = wc_metrics_http_port(h);
+    enum { SLOW = 50 };
+    int slow[SLOW];
+    for (int i = 0; i < SLOW; i++) {
+        slow[i] = connect_and_send(port, "GET /metrics HTTP/1.1\r\nHost: slow\r\n");
+        turn_for(loop, 10);
+    }
+    turn_for(loop, 200);
+    assert_int_equal(probe_within(loop, port, 1000), 200);
+    turn_for(loop, 500);
+    assert_int_equal(probe_within(loop, port, 1000), 200);
+    turn_for(loop, 3000); /* the slow ones are closed by now: the server still answers */
+    assert_int_equal(probe_within(loop, port, 1000), 200);
+    int closed = 0;
+    for (int i = 0; i < SLOW; i++) {
+        char c;
+        closed += recv(slow[i], &c, 1, 0) == 0;
+        close(slow[i]);
+    }
+    assert_int_equal(closed, SLOW);
+    wc_metrics_http_free(h);
+    wc_metrics_free(m);
+    wc_loop_free(loop);
+}
+
+/* A stuck loop: a callback that does not return for ms (as a blocking call would). */
+static void stall(void *ctx)
+{
+    unsigned ms = *(unsigned *)ctx;
+    uint64_t end = wc_monotonic_ns() + (uint64_t)ms * 1000000u;
+    while (wc_monotonic_ns() < end)
+        usleep(1000);
+}
+
+/* /healthz answers 503 once the loop's stamp is older than the threshold: a probe that came
+ * while the loop was stuck is answered so when it turns again, and the next one 200 (issue 15). */
+static void test_healthz_is_503_after_a_stuck_loop(void **state)
+{
+    wc_loop *loop = wc_loop_new(NULL);
+    wc_metrics *m = wc_metrics_new();
+    wc_error err;
+    wc_metrics_http *h = wc_metrics_http_new("127.0.0.1:0", loop, m, &err);
+    if (!h)
+        fail_msg("wc_metrics_http_new: %s", err.msg);
+    wc_metrics_http_set_stale_ms(h, 300);
+    unsigned port = wc_metrics_http_port(h);
+    assert_int_equal(probe_within(loop, port, 1000), 200);
+    /* The probe is sent (the kernel holds it) before the loop gets stuck for 800 ms. */
+    int fd = connect_and_send(port, "GET /healthz HTTP/1.1\r\nHost: probe\r\n"
+                                    "Connection: close\r\n\r\n");
+    unsigned ms = 800;
+    wc_timer stuck = {0};
+    wc_loop_timer_start(loop, &stuck, 0, stall, &ms);
+    char buf[256];
+    size_t len = 0;
+    uint64_t end = wc_monotonic_ns() + 3000000000u;
+    while (wc_monotonic_ns() < end && len < 12) {
+        wc_loop_turn(loop, 5);
+        ssize_t n = recv(fd, buf + len, sizeof(buf) - 1 - len, 0);
+        if (n > 0)
+            len += (size_t)n;
+    }
+    close(fd);
+    buf[len] = '\0';
+    if (strncmp(buf, "HTTP/1.1 503", 12) != 0)
+        fail_msg("after a stuck loop /healthz said: %s", buf);
+    /* The loop turns again: its stamp is fresh. */
+    turn_for(loop, 100);
+    assert_int_equal(probe_within(loop, port, 1000), 200);
+    wc_metrics_http_free(h);
+    wc_metrics_free(m);
+    wc_loop_free(loop);
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -304,6 +438,8 @@ int main(void)
         cmocka_unit_test(test_addresses),
         cmocka_unit_test(test_server_answers_on_the_loop),
         cmocka_unit_test(test_server_collects_before_answering),
+        cmocka_unit_test(test_slow_clients_leave_healthz_answered),
+        cmocka_unit_test(test_healthz_is_503_after_a_stuck_loop),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();

@@ -164,10 +164,10 @@ static void open_checks_that_the_buckets_answer(void **state)
     open_source(f, (wc_shard){0, 1}, 3, "dead-bucket");
     assert_int_equal(fake_count(f->w->fake), 2);
     assert_string_equal(fake_request_at(f->w->fake, 0)->url,
-                        BASE "/?delimiter=%2F&list-type=2&max-keys=1");
+                        BASE "/?delimiter=%2F&encoding-type=url&list-type=2&max-keys=1");
     assert_string_equal(fake_request_at(f->w->fake, 1)->url,
                         "https://dead-bucket.s3.us-east-1.amazonaws.com/"
-                        "?delimiter=%2F&list-type=2&max-keys=1");
+                        "?delimiter=%2F&encoding-type=url&list-type=2&max-keys=1");
 }
 
 static void a_missing_bucket_is_a_one_line_error(void **state)
@@ -216,9 +216,10 @@ static void the_walk_goes_across_pages_in_key_order(void **state)
     assert_int_equal(poll_once(f, &m, 2, &err), WC_EMPTY);
     /* The pages were listed with the look-ahead and the token; each key read and deleted once. */
     assert_string_equal(fake_find(f->w->fake, LIST, 1)->url,
-                        BASE "/?delimiter=%2F&list-type=2&max-keys=3");
-    assert_string_equal(fake_find(f->w->fake, LIST, 2)->url, BASE
-                        "/?continuation-token=T1%2F%2B%3D&delimiter=%2F&list-type=2&max-keys=3");
+                        BASE "/?delimiter=%2F&encoding-type=url&list-type=2&max-keys=3");
+    assert_string_equal(
+        fake_find(f->w->fake, LIST, 2)->url, BASE
+        "/?continuation-token=T1%2F%2B%3D&delimiter=%2F&encoding-type=url&list-type=2&max-keys=3");
     for (int i = 0; i < 5; i++) {
         char pattern[64];
         snprintf(pattern, sizeof(pattern), GET("%s"), keys[i]);
@@ -375,7 +376,7 @@ static void a_listing_failure_is_reported_and_the_next_walk_starts_over(void **s
     assert_int_equal(f->src.ops->receive(f->src.self, &none, 1, &err), WC_WAIT);
     fake_run(f->w);
     assert_string_equal(fake_find(f->w->fake, LIST, 3)->url,
-                        BASE "/?delimiter=%2F&list-type=2&max-keys=3");
+                        BASE "/?delimiter=%2F&encoding-type=url&list-type=2&max-keys=3");
     assert_int_equal(fake_count_matching(f->w->fake, GET(K(1))), 1);
     ack(f, &m);
     fake_run(f->w);

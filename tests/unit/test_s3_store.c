@@ -89,7 +89,7 @@ static void open_checks_the_bucket(void **state)
     wc_error err;
     assert_int_equal(wc_s3_store_open(&c, &f->store, &err), WC_OK);
     assert_string_equal(fake_last(f->w->fake)->url,
-                        BASE "/?delimiter=%2F&list-type=2&max-keys=1&prefix=widgets%2F");
+                        BASE "/?delimiter=%2F&encoding-type=url&list-type=2&max-keys=1&prefix=widgets%2F");
     wc_store_destroy(&f->store);
     assert_int_equal(wc_s3_store_open(&c, &f->store, &err), WC_ERR_IO);
     assert_string_equal(err.msg, "widget bucket \"widgets\": NoSuchBucket: The specified bucket "
