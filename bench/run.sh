@@ -146,14 +146,20 @@ sleep 0.5
 IDLE=1.0  # one empty long poll of 1 s (or one empty listing, and the 100 ms wait)
 cc -O2 -Wall -Wextra -Wno-unused-parameter -o "$W/ceiling" bench/ceiling.c \
   $(pkg-config --cflags --libs libcurl jansson expat)
-echo "benchmark: $N4 requests per run (SQS: FIFO queues), each path at --concurrency 8 and 64, without and with 10 ms round trips"
+echo "benchmark: $N4 requests per run (sqs: FIFO queues; sqs-std: standard queues, no sequence attribute), each path at --concurrency 8 and 64, without and with 10 ms round trips"
 printf '%-34s %9s %12s %10s\n' "path" "req/s" "CPU s/1000" "peak RSS"
-for path in sqs:dynamodb sqs:s3 s3:s3 s3:dynamodb; do
+for path in sqs:dynamodb sqs-std:dynamodb sqs:s3 sqs-std:s3 s3:s3 s3:dynamodb; do
   src=${path%%:*}; dst=${path##*:}
   for c in 8 64; do
     for d in 0 5; do
       name="lat-$src-$dst-$c-$d"
       case $src in
+        # Standard queues as the course's producer writes them: no sequence attribute (places
+        # from SentTimestamp and MessageId), receives overlapping while the queue is busy.
+        sqs-std) aws --endpoint-url "$WC_FAUXQS" sqs create-queue --queue-name "$name" >/dev/null
+             build/widget-producer -rq "$name" --endpoint-url "$WC_FAUXQS" -mwr "$N4" --seed 4 \
+               --no-sequence --expected "$W/$name.json" -q 2>/dev/null
+             from=(-rq "$name" -qwt 1) ;;
         # FIFO queues: each widget's order kept by SQS itself, so receives overlap (a standard
         # queue is received one batch at a time, to keep its order within a consumer).
         sqs) aws --endpoint-url "$WC_FAUXQS" sqs create-queue --queue-name "$name.fifo" \
@@ -189,13 +195,14 @@ for path in sqs:dynamodb sqs:s3 s3:s3 s3:dynamodb; do
       read -r wall user sys rss < "$W/time.$name"
       AWS_ENDPOINT_URL_S3=$WC_FAUXQS AWS_ENDPOINT_URL_DYNAMODB=$WC_DYNALITE build/widget-verify \
         "${check[@]}" --expected "$W/$name.json" >/dev/null || { echo "bench: $name: verify failed" >&2; exit 1; }
-      eval "rate_${src}_${dst}_${c}_${d}=$rate"
+      eval "rate_${src//-/_}_${dst}_${c}_${d}=$rate"
       awk -v n="$N4" -v p="$src -> $dst, c=$c, rtt=$((2 * d)) ms" -v r="$rate" -v u="$user" -v s="$sys" -v m="$rss" \
         'BEGIN { printf "%-34s %9d %12.3f %8.1f MiB\n", p, r, (u + s) / n * 1000, m / 1024 }'
     done
   done
-  eval "a=\$rate_${src}_${dst}_64_5 b=\$rate_${src}_${dst}_64_0"
+  eval "a=\$rate_${src//-/_}_${dst}_64_5 b=\$rate_${src//-/_}_${dst}_64_0"
   awk -v p="$src -> $dst" -v a="$a" -v b="$b" 'BEGIN { printf "%-34s delayed/undelayed at c=64: %.2f\n", p, a / b }'
+  [ "$src" = sqs-std ] && continue # the ceiling's calls are a FIFO queue's
   # The ceiling: the same calls per request, no logic, 64 in flight (bench/ceiling.c).
   for d in 0 5; do
     name="ceil-$src-$dst-$d"
