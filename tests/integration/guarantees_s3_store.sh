@@ -12,6 +12,7 @@
 # Each: the bucket exactly the expected state (widget-verify), the queue empty, nothing lost,
 # no dead letters (widget-producer aims updates and deletes at live widgets only).
 # WC_S3_STORE_ENFORCE=0 runs it with the proxy's conditions off (fauxqs alone): it must fail.
+# WC_S3_STORE_CASES picks cases (default "crash conflicts spill").
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/aws_lib.sh"
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -113,58 +114,68 @@ finish() {
     "$(refused "$RUN-$name" 412) with 412, $(refused "$RUN-$name" 404) with 404, $(refused "$RUN-$name" 409) with 409"
 }
 
+CASES=" ${WC_S3_STORE_CASES:-crash conflicts spill} "
+
 # 1. Crash: three consumers killed and restarted.
-setup crash
-"$PRODUCER" -rq "$RUN-crash" --endpoint-url "$EP" -mwr "$N" --seed 2026 --disorder 300 \
-  --expected "$WORK/crash.json" --request-log "$WORK/crash.requests" -q
-hand crash "$url" hot
-declare -A slot
-for k in 0 1 2; do consumer crash "$k.0" --max-empty-polls 4; slot[$k]=$!; done
-kills=0
-RANDOM=14
-end=$((SECONDS + 60))
-while [ $kills -lt 8 ] && [ $SECONDS -lt $end ]; do
-  sleep "0.$((RANDOM % 9 + 1))"
-  k=$((RANDOM % 3))
-  if kill -0 "${slot[$k]}" 2>/dev/null; then
-    kill -KILL "${slot[$k]}"
-    wait "${slot[$k]}" 2>/dev/null || true
-    kills=$((kills + 1))
-  fi
-  consumer crash "$k.$kills" --max-empty-polls 4
-  slot[$k]=$!
-done
-for k in 0 1 2; do wait "${slot[$k]}" || true; done
-[ $kills -ge 4 ] || fail "only $kills kills happened"
-ok "crash: $kills consumers killed with SIGKILL and restarted"
-finish crash
-[ "$(refused "$RUN-crash" 412)" -gt 0 ] || fail "crash: the proxy refused no conditional write: no writers met"
-ok "crash: concurrent writers met (the proxy refused $(refused "$RUN-crash" 412) conditional writes with 412)"
+case_crash() {
+  setup crash
+  "$PRODUCER" -rq "$RUN-crash" --endpoint-url "$EP" -mwr "$N" --seed 2026 --disorder 300 \
+    --expected "$WORK/crash.json" --request-log "$WORK/crash.requests" -q
+  hand crash "$url" hot
+  declare -A slot
+  for k in 0 1 2; do consumer crash "$k.0" --max-empty-polls 4; slot[$k]=$!; done
+  kills=0
+  RANDOM=14
+  end=$((SECONDS + 60))
+  while [ $kills -lt 8 ] && [ $SECONDS -lt $end ]; do
+    sleep "0.$((RANDOM % 9 + 1))"
+    k=$((RANDOM % 3))
+    if kill -0 "${slot[$k]}" 2>/dev/null; then
+      kill -KILL "${slot[$k]}"
+      wait "${slot[$k]}" 2>/dev/null || true
+      kills=$((kills + 1))
+    fi
+    consumer crash "$k.$kills" --max-empty-polls 4
+    slot[$k]=$!
+  done
+  for k in 0 1 2; do wait "${slot[$k]}" || true; done
+  [ $kills -ge 4 ] || fail "only $kills kills happened"
+  ok "crash: $kills consumers killed with SIGKILL and restarted"
+  finish crash
+  [ "$(refused "$RUN-crash" 412)" -gt 0 ] || fail "crash: the proxy refused no conditional write: no writers met"
+  ok "crash: concurrent writers met (the proxy refused $(refused "$RUN-crash" 412) conditional writes with 412)"
+}
 
 # 2. Conflicts: 60 conditional writes answered 409 ConditionalRequestConflict.
-setup conflicts
-"$PRODUCER" -rq "$RUN-conflicts" --endpoint-url "$EP" -mwr 400 --seed 2027 --disorder 100 \
-  --expected "$WORK/conflicts.json" --request-log "$WORK/conflicts.requests" -q
-conditions POST "{\"match\": \"/$RUN-conflicts/\", \"conflicts\": 60}" >/dev/null
-consumer conflicts 1 --max-empty-polls 4; p1=$!
-consumer conflicts 2 --max-empty-polls 4; p2=$!
-wait $p1 || fail "conflicts: a consumer failed"
-wait $p2 || fail "conflicts: a consumer failed"
-finish conflicts
-expect_eq "conflicts: the proxy answered 409 60 times" "$(refused "$RUN-conflicts" 409)" 60
-! grep -q 'store is failing' "$WORK"/conflicts-*.log || fail "conflicts: a 409 was taken for an outage"
-ok "conflicts: no 409 was taken for an outage"
+case_conflicts() {
+  setup conflicts
+  "$PRODUCER" -rq "$RUN-conflicts" --endpoint-url "$EP" -mwr 400 --seed 2027 --disorder 100 \
+    --expected "$WORK/conflicts.json" --request-log "$WORK/conflicts.requests" -q
+  conditions POST "{\"match\": \"/$RUN-conflicts/\", \"conflicts\": 60}" >/dev/null
+  consumer conflicts 1 --max-empty-polls 4; p1=$!
+  consumer conflicts 2 --max-empty-polls 4; p2=$!
+  wait $p1 || fail "conflicts: a consumer failed"
+  wait $p2 || fail "conflicts: a consumer failed"
+  finish conflicts
+  expect_eq "conflicts: the proxy answered 409 60 times" "$(refused "$RUN-conflicts" 409)" 60
+  ! grep -q 'store is failing' "$WORK"/conflicts-*.log || fail "conflicts: a 409 was taken for an outage"
+  ok "conflicts: no 409 was taken for an outage"
+}
 
 # 3. Spill: a ledger over S3's 2 KB of metadata, in its own object.
-setup spill
-: > "$WORK/spill.requests"
-hand spill "$url" big
-finish spill
-expect_eq "spill: one ledger object (the one before the last write deleted)" "$(objects "$RUN-spill" wc-ledgers/)" 1
-key=$(awscli s3api list-objects-v2 --bucket "$RUN-spill" --prefix widgets/ --query 'Contents[0].Key' --output text)
-ref=$(awscli s3api head-object --bucket "$RUN-spill" --key "$key" --query 'Metadata."wc-ledger-ref"' --output text)
-expect_eq "spill: the widget names its ledger object" "$(objects "$RUN-spill" "wc-ledgers/$ref")" 1
-awscli s3api get-object --bucket "$RUN-spill" --key "wc-ledgers/$ref" "$WORK/spill.ledger" >/dev/null
-expect_eq "spill: the ledger object is named by its SHA-256" "$(sha256sum < "$WORK/spill.ledger" | cut -d' ' -f1)" "$ref"
-echo "figures: spill: a ledger of $(wc -c < "$WORK/spill.ledger") bytes of JSON for 300 attributes"
+case_spill() {
+  setup spill
+  : > "$WORK/spill.requests"
+  hand spill "$url" big
+  finish spill
+  expect_eq "spill: one ledger object (the one before the last write deleted)" "$(objects "$RUN-spill" wc-ledgers/)" 1
+  key=$(awscli s3api list-objects-v2 --bucket "$RUN-spill" --prefix widgets/ --query 'Contents[0].Key' --output text)
+  ref=$(awscli s3api head-object --bucket "$RUN-spill" --key "$key" --query 'Metadata."wc-ledger-ref"' --output text)
+  expect_eq "spill: the widget names its ledger object" "$(objects "$RUN-spill" "wc-ledgers/$ref")" 1
+  awscli s3api get-object --bucket "$RUN-spill" --key "wc-ledgers/$ref" "$WORK/spill.ledger" >/dev/null
+  expect_eq "spill: the ledger object is named by its SHA-256" "$(sha256sum < "$WORK/spill.ledger" | cut -d' ' -f1)" "$ref"
+  echo "figures: spill: a ledger of $(wc -c < "$WORK/spill.ledger") bytes of JSON for 300 attributes"
+}
+
+for c in crash conflicts spill; do [[ "$CASES" != *" $c "* ]] || "case_$c"; done
 echo "$checks passed, 0 failed"
