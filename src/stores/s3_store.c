@@ -580,6 +580,39 @@ static wc_result ledger_meta(xop *o, const wc_ledger *l, wc_error *err)
     return set_ledger_key(o, o->ref, err);
 }
 
+/* Whether body has the ETag etag: S3's ETag of an object PUT in one part (without SSE-KMS or
+ * SSE-C) is the MD5 of its body alone, metadata not included. A write that changes only the
+ * ledger (an update setting a field to the value it has, a clear of an absent field) would keep
+ * the ETag, and a writer If-Match the ETag read before it would still win and overwrite its
+ * ledger: such a write must change the body. */
+static int keeps_etag(const char *body, const char *etag)
+{
+    unsigned char md5[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    if (!EVP_Digest(body, strlen(body), md5, &n, EVP_md5(), NULL))
+        return 1; /* cannot tell: change the body to be sure */
+    char hex[2 * EVP_MAX_MD_SIZE + 1];
+    for (unsigned int i = 0; i < n; i++)
+        snprintf(hex + 2 * i, 3, "%02x", md5[i]);
+    const char *e = etag[0] == '"' ? etag + 1 : etag;
+    size_t len = strcspn(e, "\"");
+    return len == 2 * n && strncmp(e, hex, len) == 0;
+}
+
+/* body with a newline after the JSON (JSON still, with another MD5): the widget read had body's
+ * ETag, so it had no newline. Frees body; NULL: out of memory. */
+static char *append_newline(char *body)
+{
+    size_t len = strlen(body);
+    char *out = realloc(body, len + 2);
+    if (!out) {
+        free(body);
+        return NULL;
+    }
+    memcpy(out + len, "\n", 2);
+    return out;
+}
+
 static wc_result s3_save(void *self, const wc_request *req, const wc_stored *base,
                          const wc_widget *w, const wc_ledger *l, wc_store_done done, void *ctx,
                          wc_error *err)
@@ -599,6 +632,9 @@ static wc_result s3_save(void *self, const wc_request *req, const wc_stored *bas
         o->cond_name = strdup(widget_read ? "If-Match" : "If-None-Match");
         o->cond_value = widget_read ? strndup(etag, strcspn(etag, "|")) : strdup("*");
         if (!o->body || !o->cond_name || !o->cond_value)
+            result = wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+        else if (widget_read && keeps_etag(o->body, o->cond_value) &&
+                 !(o->body = append_newline(o->body)))
             result = wc_error_set(err, WC_ERR_NOMEM, "out of memory");
         else if ((result = ledger_meta(o, l, err)) == WC_OK)
             result = xop_send(o, o->ledger_json ? X_PUT_LEDGER : X_PUT, err);

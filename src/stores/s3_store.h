@@ -5,7 +5,8 @@
  *   delete: HeadObject (to warn about a missing widget), then DeleteObject.
  * Exact order (the default; core/ledger.h): the widget object keeps exactly the spec's JSON and
  * its ledger rides in its metadata (x-amz-meta-wc-ledger, base64 of the ledger's JSON); a write
- * is on the condition of the ETag read (If-Match; If-None-Match: * where there was none). A
+ * is on the condition of the ETag read (If-Match; If-None-Match: * where there was none); a write
+ * that would keep the body, and so its ETag (the body's MD5), ends it with a newline. A
  * deleted widget leaves a tombstone, the object WC_S3_TOMBSTONES + its key holding the ledger:
  * an S3 lifecycle rule on that prefix decides how long deleted widgets are remembered.
  * A ledger too long for S3's 2 KB of metadata (over 1,900 characters of base64: 1,425 bytes of

@@ -32,8 +32,8 @@ ok "the proxy's conditional writes: $(tail -n 1 "$WORK/conditions_check.out")"
 
 # hand NAME QUEUE_URL KIND: sends hand-written requests of one widget to the queue (with the
 # producer's sequence attribute), appends them to NAME.requests and the widget the sequential
-# rules give to NAME.json. KIND: hot (a create, then 150 updates of a label and ten attributes,
-# shuffled) or big (a create of 300 attributes with 26-byte names, then an update of 100 of them,
+# rules give to NAME.json. KIND: hot (a create, then 150 updates of a label, ten attributes and
+# a description set and cleared, shuffled) or big (a create of 300 attributes with 26-byte names, then an update of 100 of them,
 # the update sent first).
 hand() {
   python3 - "$EP" "$2" "$3" "$WORK/$1" <<'PY'
@@ -49,19 +49,25 @@ if kind == "hot":
     reqs = [dict(base, type="create", label="L0", otherAttributes=attrs((n, "init") for n in names))]
     reqs += [dict(base, type="update", label=f"L{i}", otherAttributes=attrs([(names[i % 10], f"v{i}")]))
              for i in range(1, 151)]
+    for i in range(1, 151):  # descriptions set and cleared: some writes change only the ledger
+        if i % 3:
+            reqs[i]["description"] = f"D{i}" if i % 3 == 1 else ""
+        if i % 7 == 0:
+            reqs[i] = {k: v for k, v in reqs[i].items() if k not in ("label", "otherAttributes")}
     order = [0] + rng.sample(range(1, len(reqs)), len(reqs) - 1)
 else:
     names = [f"attribute-long-name-{j:06d}" for j in range(300)]
     reqs = [dict(base, type="create", label="BIG", otherAttributes=attrs((n, f"v{j}") for j, n in enumerate(names))),
             dict(base, type="update", label="BIGGER", otherAttributes=attrs((n, "w") for n in names[::3]))]
     order = [1, 0]
-values, label = {}, None
-for r in reqs:  # the sequential rules (no removals here): the last set wins, first-set order kept
+values, fields = {}, {}
+for r in reqs:  # the sequential rules (no attribute removals here): the last set wins, "" clears
     r["requestId"] = str(uuid.UUID(int=rng.getrandbits(128)))
-    label = r["label"]
-    for a in r["otherAttributes"]:
+    fields.update({k: r[k] for k in ("label", "description") if k in r})
+    for a in r.get("otherAttributes", []):
         values[a["name"]] = a["value"]
-widget = {"id": wid, "owner": base["owner"], "label": label, "otherAttributes": attrs((n, values[n]) for n in names)}
+widget = {"id": wid, "owner": base["owner"], **{k: v for k, v in fields.items() if v},
+          "otherAttributes": attrs((n, values[n]) for n in names)}
 now = int(time.time() * 1000)
 sqs = botocore.session.get_session().create_client("sqs", endpoint_url=ep)
 with open(out + ".requests", "a") as log:

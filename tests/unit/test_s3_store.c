@@ -363,6 +363,47 @@ static void exact_delete_leaves_a_tombstone_object(void **state)
     free(meta);
 }
 
+/* S3's ETag is the MD5 of the body alone: a write that changes only the ledger (here the same
+ * label again, from a later request) would keep the ETag, and a writer If-Match the ETag read
+ * before it would still win and overwrite that ledger. Such a write ends the JSON with a newline
+ * (and the next such write without it), so the ETag changes. */
+static void exact_a_write_of_the_ledger_alone_changes_the_etag(void **state)
+{
+    fixture *f = *state;
+    char *meta = b64("{\"c\":\"1000000000001\",\"d\":null,\"m\":[[\"label\",\"1000000000001\","
+                     "null,null]]}");
+    const char *body = STORED("A");
+    char *body_nl = malloc(strlen(body) + 2);
+    sprintf(body_nl, "%s\n", body);
+    char etag[2][40];
+    for (int i = 0; i < 2; i++) {
+        const char *b = i ? body_nl : body;
+        unsigned char md5[16];
+        EVP_Digest(b, strlen(b), md5, NULL, EVP_md5(), NULL);
+        etag[i][0] = '"';
+        for (int k = 0; k < 16; k++)
+            snprintf(etag[i] + 1 + 2 * k, 3, "%02x", md5[k]);
+        strcpy(etag[i] + 33, "\"");
+    }
+    fake_header(fake_header(fake_reply(f->w->fake, "GET " BASE KEY, 200, body), "ETag", etag[0]),
+                "x-amz-meta-wc-ledger", meta);
+    fake_reply(f->w->fake, "PUT " BASE KEY, 200, "");
+    wc_error err;
+    assert_int_equal(apply_at(f, REQ("update", ",\"label\":\"A\""), "1000000000002", &err), WC_OK);
+    const fake_request *put = fake_last(f->w->fake);
+    assert_string_equal(fake_request_header(put, "If-Match"), etag[0]);
+    assert_string_equal(put->body, body_nl);
+    /* Read back with its newline (and that ETag): the next write of the ledger alone drops it. */
+    fake_header(fake_header(fake_reply(f->w->fake, "GET " BASE KEY, 200, body_nl), "ETag", etag[1]),
+                "x-amz-meta-wc-ledger", fake_request_header(put, "x-amz-meta-wc-ledger"));
+    fake_reply(f->w->fake, "PUT " BASE KEY, 200, "");
+    assert_int_equal(apply_at(f, REQ("update", ",\"label\":\"A\""), "1000000000003", &err), WC_OK);
+    assert_string_equal(fake_last(f->w->fake)->body, body);
+    fake_assert_all_used(f->w->fake);
+    free(body_nl);
+    free(meta);
+}
+
 /* --- 409 ConditionalRequestConflict: a lost race, never an outage --- */
 
 #define CONDITIONAL_CONFLICT                                                                       \
@@ -631,6 +672,8 @@ int main(void)
                                         setup_open, teardown),
         cmocka_unit_test_setup_teardown(exact_delete_leaves_a_tombstone_object, setup_open,
                                         teardown),
+        cmocka_unit_test_setup_teardown(exact_a_write_of_the_ledger_alone_changes_the_etag,
+                                        setup_open, teardown),
         cmocka_unit_test_setup_teardown(exact_a_409_conflict_reads_again, setup_open, teardown),
         cmocka_unit_test_setup_teardown(classic_a_409_conflict_is_a_lost_race_not_an_outage,
                                         setup_open, teardown),
