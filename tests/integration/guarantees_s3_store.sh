@@ -24,7 +24,7 @@ refused() {
 }
 # objects BUCKET PREFIX: how many objects are under PREFIX (at any depth)
 objects() { awscli s3api list-objects-v2 --bucket "$1" --prefix "$2" --query 'length(Contents || `[]`)' --output text; }
-trap 'conditions DELETE "" "?match=/$RUN-" >/dev/null; cleanup' EXIT
+trap 'for c in crash conflicts spill; do conditions DELETE "" "?match=/$RUN-$c/" >/dev/null; done; cleanup' EXIT
 
 python3 "$HERE/../standins/conditions_check.py" "$EP" "$RUN-check" > "$WORK/conditions_check.out" ||
   fail "the proxy's conditional writes: $(grep -v '^ok' "$WORK/conditions_check.out")"

@@ -103,6 +103,8 @@ class Conditions:
             for r in cls.rules:
                 if r["match"] in text and r.get("conflicts", 0) > 0:
                     r["conflicts"] -= 1
+                    if r["conflicts"] == 0 and "enforce" not in r:
+                        cls.rules.remove(r)  # used up
                     return enforce, True
             return enforce, False
 
