@@ -8,7 +8,8 @@
 #      refused some conditional writes (412), so concurrent writers of one widget really met;
 #   2. conflicts: the proxy answers 409 ConditionalRequestConflict to 60 conditional writes;
 #   3. spill: a widget of 300 attributes with long names, whose ledger is over S3's 2 KB of
-#      metadata: created and updated through the queue, its ledger in one wc-ledgers/ object.
+#      metadata: created and updated twice through the queue, its ledger in one wc-ledgers/
+#      object (the one named before the last write deleted).
 # Each: the bucket exactly the expected state (widget-verify), the queue empty, nothing lost,
 # no dead letters (widget-producer aims updates and deletes at live widgets only).
 # WC_S3_STORE_ENFORCE=0 runs it with the proxy's conditions off (fauxqs alone): it must fail.
@@ -33,8 +34,9 @@ ok "the proxy's conditional writes: $(tail -n 1 "$WORK/conditions_check.out")"
 # hand NAME QUEUE_URL KIND: sends hand-written requests of one widget to the queue (with the
 # producer's sequence attribute), appends them to NAME.requests and the widget the sequential
 # rules give to NAME.json. KIND: hot (a create, then 150 updates of a label, ten attributes and
-# a description set and cleared, shuffled) or big (a create of 300 attributes with 26-byte names, then an update of 100 of them,
-# the update sent first).
+# a description set and cleared, shuffled) or big (a create of 300 attributes with 26-byte names,
+# then two updates of 100 of them each, so that the ledger is long whatever the ledger keeps of a
+# create; sent backwards).
 hand() {
   python3 - "$EP" "$2" "$3" "$WORK/$1" <<'PY'
 import json, random, sys, time, uuid
@@ -58,8 +60,9 @@ if kind == "hot":
 else:
     names = [f"attribute-long-name-{j:06d}" for j in range(300)]
     reqs = [dict(base, type="create", label="BIG", otherAttributes=attrs((n, f"v{j}") for j, n in enumerate(names))),
-            dict(base, type="update", label="BIGGER", otherAttributes=attrs((n, "w") for n in names[::3]))]
-    order = [1, 0]
+            dict(base, type="update", label="BIGGER", otherAttributes=attrs((n, "w") for n in names[::3])),
+            dict(base, type="update", description="D", otherAttributes=attrs((n, "x") for n in names[1::3]))]
+    order = [2, 1, 0]
 values, fields = {}, {}
 for r in reqs:  # the sequential rules (no attribute removals here): the last set wins, "" clears
     r["requestId"] = str(uuid.UUID(int=rng.getrandbits(128)))

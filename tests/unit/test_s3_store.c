@@ -476,18 +476,20 @@ static char *many_attributes(const char *type, int n, const char *value)
     return json;
 }
 
-/* The PUT of a spilled ledger and the widget's PUT naming it: the ledger first, named by the
- * SHA-256 of its body; nothing of it inline. Returns the ledger's PUT. */
-static const fake_request *assert_spilled(fixture *f, size_t nth, char ref[65])
+/* The nth_ledger PUT of a spilled ledger and the nth_widget PUT of the widget, naming it: the
+ * ledger first, named by the SHA-256 of its body; nothing of it inline. Returns the ledger's PUT.
+ */
+static const fake_request *assert_spilled(fixture *f, size_t nth_ledger, size_t nth_widget,
+                                          char ref[65])
 {
-    const fake_request *lput = fake_find(f->w->fake, "PUT " LEDGERS, nth);
+    const fake_request *lput = fake_find(f->w->fake, "PUT " LEDGERS, nth_ledger);
     wc_sha256_hex(lput->body, lput->body_len, ref);
     char url[256];
     snprintf(url, sizeof(url), LEDGERS "%s", ref);
     assert_string_equal(lput->url, url);
     assert_null(fake_request_header(lput, "If-Match")); /* content-addressed: unconditional */
     assert_null(fake_request_header(lput, "If-None-Match"));
-    const fake_request *wput = fake_find(f->w->fake, "PUT " BASE KEY, nth);
+    const fake_request *wput = fake_find(f->w->fake, "PUT " BASE KEY, nth_widget);
     assert_true(wput->at_ms >= lput->at_ms);
     size_t i_l = 0, i_w = 0;
     for (size_t i = 0; i < fake_count(f->w->fake); i++) {
@@ -502,114 +504,121 @@ static const fake_request *assert_spilled(fixture *f, size_t nth, char ref[65])
     return lput;
 }
 
+/* A widget stored through the store itself, whatever the ledger's format: created with one
+ * attribute (a short ledger, inline), then updated at place 2 with n attributes, each a mark of
+ * its own: its ledger is spilled. Returns the widget's body and the spilled ledger's body (caller
+ * frees both) and the ledger's name in ref. The widget's ETag is "e2". */
+static void spilled_widget(fixture *f, int n, char ref[65], char **body, char **ledger)
+{
+    fake_reply(f->w->fake, "GET " BASE KEY, 404, NO_SUCH_KEY);
+    fake_reply(f->w->fake, "GET " BASE TOMB, 404, NO_SUCH_KEY);
+    fake_reply(f->w->fake, "PUT " BASE KEY, 200, "");
+    wc_error err;
+    assert_int_equal(apply_at(f,
+                              REQ("create", ",\"label\":\"L\",\"otherAttributes\":[{\"name\":"
+                                            "\"color\",\"value\":\"red\"}]"),
+                              "1000000000001", &err),
+                     WC_OK);
+    const fake_request *put = fake_last(f->w->fake);
+    assert_non_null(fake_request_header(put, "x-amz-meta-wc-ledger")); /* inline */
+    assert_null(fake_request_header(put, "x-amz-meta-wc-ledger-ref"));
+    size_t nth = fake_count_matching(f->w->fake, "PUT " BASE KEY);
+    fake_header(
+        fake_header(fake_reply(f->w->fake, "GET " BASE KEY, 200, put->body), "ETag", "\"e1\""),
+        "x-amz-meta-wc-ledger", fake_request_header(put, "x-amz-meta-wc-ledger"));
+    fake_reply(f->w->fake, "PUT " LEDGERS, 200, "");
+    fake_header(fake_reply(f->w->fake, "PUT " BASE KEY, 200, ""), "ETag", "\"e2\"");
+    char *update = many_attributes("update", n, "v2");
+    assert_int_equal(apply_at(f, update, "1000000000002", &err), WC_OK);
+    fake_assert_all_used(f->w->fake);
+    free(update);
+    const fake_request *lput = assert_spilled(f, 0, nth, ref);
+    assert_string_equal(
+        fake_request_header(fake_find(f->w->fake, "PUT " BASE KEY, nth), "If-Match"), "\"e1\"");
+    assert_int_equal(fake_count_matching(f->w->fake, "DELETE "), 0); /* nothing spilled before */
+    *body = strdup(fake_find(f->w->fake, "PUT " BASE KEY, nth)->body);
+    *ledger = strdup(lput->body);
+}
+
 /* 3,000 attributes: saved through the spill, read back through it by the next request, whose
  * own ledger is spilled again; the ledger object the widget named before is deleted. */
 static void exact_a_long_ledger_is_spilled_and_read_back(void **state)
 {
     fixture *f = *state;
-    fake_reply(f->w->fake, "GET " BASE KEY, 404, NO_SUCH_KEY);
-    fake_reply(f->w->fake, "GET " BASE TOMB, 404, NO_SUCH_KEY);
-    fake_reply(f->w->fake, "PUT " LEDGERS, 200, "");
-    fake_header(fake_reply(f->w->fake, "PUT " BASE KEY, 200, ""), "ETag", "\"e1\"");
-    char *create = many_attributes("create", 3000, "v1");
-    wc_error err;
-    assert_int_equal(apply_at(f, create, "1000000000001", &err), WC_OK);
-    fake_assert_all_used(f->w->fake);
-    char ref1[65];
-    const fake_request *lput = assert_spilled(f, 0, ref1);
-    assert_true(lput->body_len > 3000 * 30);
-    assert_non_null(strstr(lput->body, "attribute-with-a-long-name-02999"));
-    const fake_request *wput = fake_find(f->w->fake, "PUT " BASE KEY, 0);
-    assert_non_null(strstr(wput->body, "{\"name\":\"attribute-with-a-long-name-02999\","
-                                       "\"value\":\"v1\"}]}"));
+    char ref1[65], *widget_body, *ledger_body;
+    spilled_widget(f, 3000, ref1, &widget_body, &ledger_body);
+    assert_true(strlen(ledger_body) > 3000 * 30);
+    assert_non_null(strstr(ledger_body, "attribute-with-a-long-name-02999"));
+    assert_non_null(strstr(widget_body, "{\"name\":\"attribute-with-a-long-name-02999\","
+                                        "\"value\":\"v2\"}]}"));
 
     /* An update of every attribute: the widget read, then the ledger it names. */
-    char *widget_body = strdup(wput->body), *ledger_body = strdup(lput->body);
     fake_header(
-        fake_header(fake_reply(f->w->fake, "GET " BASE KEY, 200, widget_body), "ETag", "\"e1\""),
+        fake_header(fake_reply(f->w->fake, "GET " BASE KEY, 200, widget_body), "ETag", "\"e2\""),
         "x-amz-meta-wc-ledger-ref", ref1);
     char url[256];
     snprintf(url, sizeof(url), "GET " LEDGERS "%s", ref1);
     fake_reply(f->w->fake, url, 200, ledger_body);
     fake_reply(f->w->fake, "PUT " LEDGERS, 200, "");
-    fake_header(fake_reply(f->w->fake, "PUT " BASE KEY, 200, ""), "ETag", "\"e2\"");
+    fake_header(fake_reply(f->w->fake, "PUT " BASE KEY, 200, ""), "ETag", "\"e3\"");
     snprintf(url, sizeof(url), "DELETE " LEDGERS "%s", ref1);
     fake_reply(f->w->fake, url, 204, "");
-    char *update = many_attributes("update", 3000, "v2");
-    assert_int_equal(apply_at(f, update, "1000000000002", &err), WC_OK);
+    char *update = many_attributes("update", 3000, "v3");
+    wc_error err;
+    assert_int_equal(apply_at(f, update, "1000000000003", &err), WC_OK);
     fake_assert_all_used(f->w->fake);
     char ref2[65];
-    lput = assert_spilled(f, 1, ref2);
+    const fake_request *lput = assert_spilled(f, 1, 2, ref2);
     assert_string_not_equal(ref1, ref2);
-    assert_string_equal(fake_request_header(fake_find(f->w->fake, "PUT " BASE KEY, 1), "If-Match"),
-                        "\"e1\"");
-    assert_non_null(strstr(lput->body, "1000000000002"));
+    assert_string_equal(fake_request_header(fake_find(f->w->fake, "PUT " BASE KEY, 2), "If-Match"),
+                        "\"e2\"");
+    assert_non_null(strstr(lput->body, "1000000000003"));
     assert_non_null(strstr(lput->body, "1000000000001")); /* the create's place, read back */
+    assert_non_null(strstr(fake_find(f->w->fake, "PUT " BASE KEY, 2)->body,
+                           "{\"name\":\"attribute-with-a-long-name-02999\",\"value\":\"v3\"}]}"));
     assert_call(fake_last(f->w->fake), "DELETE", url + strlen("DELETE "));
 
     /* The same update again: the ledger read back from the spill knows it (nothing written). */
     fake_header(fake_header(fake_reply(f->w->fake, "GET " BASE KEY, 200,
-                                       fake_find(f->w->fake, "PUT " BASE KEY, 1)->body),
-                            "ETag", "\"e2\""),
+                                       fake_find(f->w->fake, "PUT " BASE KEY, 2)->body),
+                            "ETag", "\"e3\""),
                 "x-amz-meta-wc-ledger-ref", ref2);
     snprintf(url, sizeof(url), "GET " LEDGERS "%s", ref2);
     fake_reply(f->w->fake, url, 200, lput->body);
     size_t before = fake_count(f->w->fake);
-    assert_int_equal(apply_at(f, update, "1000000000002", &err), WC_ALREADY);
+    assert_int_equal(apply_at(f, update, "1000000000003", &err), WC_ALREADY);
     fake_assert_all_used(f->w->fake);
     assert_int_equal(fake_count(f->w->fake), before + 2);
-    free(create);
     free(update);
     free(widget_body);
     free(ledger_body);
 }
 
-/* A short ledger stays inline, and a widget whose ledger was spilled and now fits again (a
- * delete: the tombstone holds the ledger as its body) still deletes the old ledger object;
- * that delete failing is no failure of the request. */
+/* A delete of a widget whose ledger was spilled: the tombstone holds the ledger as its body, and
+ * the ledger object the widget named is deleted; that delete failing is no failure of the
+ * request. */
 static void
 exact_the_old_ledger_object_goes_after_a_delete_and_its_failure_is_harmless(void **state)
 {
     fixture *f = *state;
-    char *create = many_attributes("create", 300, "v");
-    char ref[65];
-    fake_reply(f->w->fake, "GET " BASE KEY, 404, NO_SUCH_KEY);
-    fake_reply(f->w->fake, "GET " BASE TOMB, 404, NO_SUCH_KEY);
-    fake_reply(f->w->fake, "PUT " LEDGERS, 200, "");
-    fake_reply(f->w->fake, "PUT " BASE KEY, 200, "");
-    wc_error err;
-    assert_int_equal(apply_at(f, create, "1000000000001", &err), WC_OK);
-    const fake_request *lput = assert_spilled(f, 0, ref);
-    char *ledger_body = strdup(lput->body);
+    char ref[65], *widget_body, *ledger_body;
+    spilled_widget(f, 300, ref, &widget_body, &ledger_body);
     fake_header(
-        fake_header(fake_reply(f->w->fake, "GET " BASE KEY, 200, STORED("L")), "ETag", "\"e1\""),
+        fake_header(fake_reply(f->w->fake, "GET " BASE KEY, 200, widget_body), "ETag", "\"e2\""),
         "x-amz-meta-wc-ledger-ref", ref);
     fake_reply(f->w->fake, "GET " LEDGERS, 200, ledger_body);
     fake_reply(f->w->fake, "PUT " BASE TOMB, 200, "");
     fake_reply(f->w->fake, "DELETE " BASE KEY, 204, "");
     fake_reply(f->w->fake, "DELETE " LEDGERS, 403,
                "<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>");
+    wc_error err;
     assert_int_equal(apply_at(f, REQ("delete", ""), "1000000000005", &err), WC_OK);
     fake_assert_all_used(f->w->fake);
     char url[256];
     snprintf(url, sizeof(url), LEDGERS "%s", ref);
     assert_call(fake_last(f->w->fake), "DELETE", url);
     assert_non_null(strstr(fake_find(f->w->fake, "PUT " BASE TOMB, 0)->body, "1000000000005"));
-
-    /* A small ledger: inline, no ledger object. */
-    fake_reply(f->w->fake, "GET " BASE KEY, 404, NO_SUCH_KEY);
-    fake_reply(f->w->fake, "GET " BASE TOMB, 404, NO_SUCH_KEY);
-    fake_reply(f->w->fake, "PUT " BASE KEY, 200, "");
-    size_t spills = fake_count_matching(f->w->fake, "PUT " LEDGERS);
-    assert_int_equal(apply_at(f,
-                              "{\"type\":\"create\",\"requestId\":\"r9\",\"widgetId\":\"w1\","
-                              "\"owner\":\"Sue Smith\"}",
-                              "1000000000009", &err),
-                     WC_OK);
-    assert_int_equal(fake_count_matching(f->w->fake, "PUT " LEDGERS), spills);
-    assert_non_null(fake_request_header(fake_last(f->w->fake), "x-amz-meta-wc-ledger"));
-    assert_null(fake_request_header(fake_last(f->w->fake), "x-amz-meta-wc-ledger-ref"));
-    free(create);
+    free(widget_body);
     free(ledger_body);
 }
 
@@ -619,47 +628,41 @@ exact_the_old_ledger_object_goes_after_a_delete_and_its_failure_is_harmless(void
 static void exact_a_missing_ledger_object_reads_the_widget_again(void **state)
 {
     fixture *f = *state;
-    char *create = many_attributes("create", 300, "v");
-    fake_reply(f->w->fake, "GET " BASE KEY, 404, NO_SUCH_KEY);
-    fake_reply(f->w->fake, "GET " BASE TOMB, 404, NO_SUCH_KEY);
-    fake_reply(f->w->fake, "PUT " LEDGERS, 200, "");
-    fake_reply(f->w->fake, "PUT " BASE KEY, 200, "");
-    wc_error err;
-    assert_int_equal(apply_at(f, create, "1000000000001", &err), WC_OK);
-    char ref[65];
-    char *ledger_body = strdup(assert_spilled(f, 0, ref)->body);
+    char ref[65], *widget_body, *ledger_body;
+    spilled_widget(f, 300, ref, &widget_body, &ledger_body);
     const char *gone = "0000000000000000000000000000000000000000000000000000000000000000";
     fake_header(
-        fake_header(fake_reply(f->w->fake, "GET " BASE KEY, 200, STORED("L")), "ETag", "\"e1\""),
+        fake_header(fake_reply(f->w->fake, "GET " BASE KEY, 200, widget_body), "ETag", "\"e1\""),
         "x-amz-meta-wc-ledger-ref", gone);
     fake_reply(f->w->fake, "GET " LEDGERS "0000", 404, NO_SUCH_KEY);
     fake_header(
-        fake_header(fake_reply(f->w->fake, "GET " BASE KEY, 200, STORED("L")), "ETag", "\"e2\""),
+        fake_header(fake_reply(f->w->fake, "GET " BASE KEY, 200, widget_body), "ETag", "\"e2\""),
         "x-amz-meta-wc-ledger-ref", ref);
     fake_reply(f->w->fake, "GET " LEDGERS, 200, ledger_body);
     fake_reply(f->w->fake, "PUT " LEDGERS, 200, "");
     fake_reply(f->w->fake, "PUT " BASE KEY, 200, "");
     fake_reply(f->w->fake, "DELETE " LEDGERS, 204, "");
-    assert_int_equal(apply_at(f, REQ("update", ",\"label\":\"M\""), "1000000000002", &err), WC_OK);
+    wc_error err;
+    assert_int_equal(apply_at(f, REQ("update", ",\"label\":\"M\""), "1000000000003", &err), WC_OK);
     fake_assert_all_used(f->w->fake);
-    const fake_request *put = fake_find(f->w->fake, "PUT " BASE KEY, 1);
-    assert_string_equal(fake_request_header(put, "If-Match"), "\"e2\"");
-    /* 300 long names: the new ledger is spilled again. */
+    /* Written on what was read the second time, and its ledger spilled again. */
+    assert_string_equal(fake_request_header(fake_find(f->w->fake, "PUT " BASE KEY, 2), "If-Match"),
+                        "\"e2\"");
     assert_int_equal(fake_count_matching(f->w->fake, "PUT " LEDGERS), 2);
 
     /* Gone every time: five reads of each, then a conflict that says why. */
-    fake_times(fake_header(fake_header(fake_reply(f->w->fake, "GET " BASE KEY, 200, STORED("L")),
+    fake_times(fake_header(fake_header(fake_reply(f->w->fake, "GET " BASE KEY, 200, widget_body),
                                        "ETag", "\"e3\""),
                            "x-amz-meta-wc-ledger-ref", gone),
                5);
     fake_times(fake_reply(f->w->fake, "GET " LEDGERS "0000", 404, NO_SUCH_KEY), 5);
     size_t puts = fake_count_matching(f->w->fake, "PUT ");
-    assert_int_equal(apply_at(f, REQ("update", ",\"label\":\"N\""), "1000000000003", &err),
+    assert_int_equal(apply_at(f, REQ("update", ",\"label\":\"N\""), "1000000000004", &err),
                      WC_ERR_CONFLICT);
     fake_assert_all_used(f->w->fake);
     assert_non_null(strstr(err.msg, "was gone 5 times in a row"));
     assert_int_equal(fake_count_matching(f->w->fake, "PUT "), puts);
-    free(create);
+    free(widget_body);
     free(ledger_body);
 }
 
