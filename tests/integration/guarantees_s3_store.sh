@@ -23,8 +23,6 @@ conditions() { curl -s -X "$1" ${2:+--data "$2"} "$EP/__proxy_conditions${3:-}";
 refused() {
   conditions GET "" "?match=$1" | python3 -c 'import json,sys; print(json.load(sys.stdin).get(sys.argv[1], {}).get(sys.argv[2], 0))' "$1" "$2"
 }
-# objects BUCKET PREFIX: how many objects are under PREFIX (at any depth)
-objects() { awscli s3api list-objects-v2 --bucket "$1" --prefix "$2" --query 'length(Contents || `[]`)' --output text; }
 trap 'for c in crash conflicts spill; do conditions DELETE "" "?match=/$RUN-$c/" >/dev/null; done; cleanup' EXIT
 
 python3 "$HERE/../standins/conditions_check.py" "$EP" "$RUN-check" > "$WORK/conditions_check.out" ||
@@ -177,10 +175,10 @@ case_spill() {
   : > "$WORK/spill.requests"
   hand spill "$url" big
   finish spill
-  expect_eq "spill: one ledger object (the one before the last write deleted)" "$(objects "$RUN-spill" wc-ledgers/)" 1
+  expect_eq "spill: one ledger object (the one before the last write deleted)" "$(bucket_count "$RUN-spill" wc-ledgers/)" 1
   key=$(awscli s3api list-objects-v2 --bucket "$RUN-spill" --prefix widgets/ --query 'Contents[0].Key' --output text)
   ref=$(awscli s3api head-object --bucket "$RUN-spill" --key "$key" --query 'Metadata."wc-ledger-ref"' --output text)
-  expect_eq "spill: the widget names its ledger object" "$(objects "$RUN-spill" "wc-ledgers/$ref")" 1
+  expect_eq "spill: the widget names its ledger object" "$(bucket_count "$RUN-spill" "wc-ledgers/$ref")" 1
   awscli s3api get-object --bucket "$RUN-spill" --key "wc-ledgers/$ref" "$WORK/spill.ledger" >/dev/null
   expect_eq "spill: the ledger object is named by its SHA-256" "$(sha256sum < "$WORK/spill.ledger" | cut -d' ' -f1)" "$ref"
   echo "figures: spill: a ledger of $(wc -c < "$WORK/spill.ledger") bytes of JSON for 300 attributes"
