@@ -198,7 +198,10 @@ static wc_result result_of(const wc_aws_error *e)
     if (strcmp(e->code, "NoSuchKey") == 0 || strcmp(e->code, "QueueDoesNotExist") == 0 ||
         strcmp(e->code, "AWS.SimpleQueueService.NonExistentQueue") == 0)
         return WC_ERR_NOT_FOUND;
-    if (e->status == 412 || strcmp(e->code, "ConditionalCheckFailedException") == 0)
+    /* A lost race: a failed condition (412), or S3's 409 ConditionalRequestConflict (another
+     * write of the same key was under way: read again, then write again). */
+    if (e->status == 412 || strcmp(e->code, "ConditionalCheckFailedException") == 0 ||
+        strcmp(e->code, "ConditionalRequestConflict") == 0)
         return WC_ERR_CONFLICT;
     for (size_t i = 0; i < sizeof(rejected_codes) / sizeof(rejected_codes[0]); i++)
         if (strcmp(e->code, rejected_codes[i]) == 0)

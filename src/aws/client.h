@@ -100,7 +100,8 @@ typedef struct {
  * Otherwise *aerr holds the AWS error and err its text, and the result says what it means:
  *   WC_ERR_NOT_FOUND  the object named is not there (NoSuchKey, QueueDoesNotExist) - never a
  *                     missing bucket or table, which is an outage;
- *   WC_ERR_CONFLICT   a failed condition (412, ConditionalCheckFailedException);
+ *   WC_ERR_CONFLICT   a failed condition (412, ConditionalCheckFailedException) or S3's 409
+ *                     ConditionalRequestConflict (a concurrent write of the key): a lost race;
  *   WC_ERR_REJECTED   the request itself can never succeed (ValidationException, KeyTooLong, ...);
  *   WC_ERR_TOO_LARGE  an answer over the body cap (not retried);
  *   WC_ERR_IO         the service is not usable now: network, throttling and 5xx after every

@@ -4,6 +4,8 @@
 #include <string.h>
 
 #include "aws/s3.h"
+#include "aws/sigv4.h"
+#include "common/log.h"
 
 #include <openssl/evp.h>
 #include <stdio.h>
@@ -29,8 +31,10 @@ static wc_result s3_scan(void *self, wc_store_visit visit, void *ctx, wc_error *
         if (result != WC_OK)
             break;
         for (size_t i = 0; i < l.n; i++) {
-            if (strncmp(l.keys[i], WC_S3_TOMBSTONES, strlen(WC_S3_TOMBSTONES)) == 0)
-                continue; /* a deleted widget remembered (an empty prefix lists them too) */
+            if (strncmp(l.keys[i], WC_S3_TOMBSTONES, strlen(WC_S3_TOMBSTONES)) == 0 ||
+                strncmp(l.keys[i], WC_S3_LEDGERS, strlen(WC_S3_LEDGERS)) == 0)
+                continue; /* a deleted widget remembered, a spilled ledger (an empty prefix
+                           * lists them too) */
             wc_http_response resp;
             wc_error e;
             wc_widget *w = NULL;
@@ -124,9 +128,15 @@ static void op_next(void *ctx, wc_result result, wc_http_response *resp, const w
     }
     if (resp)
         wc_http_response_cleanup(resp);
-    if (result == WC_ERR_CONFLICT && req->type == WC_REQ_CREATE)
+    /* A 409 ConditionalRequestConflict: another write of the key was under way; unlike a 412,
+     * it says nothing of whether the widget is there. */
+    int conflict_409 = result == WC_ERR_CONFLICT && aerr && aerr->status == 409;
+    if (result == WC_ERR_CONFLICT && req->type == WC_REQ_CREATE && !conflict_409)
         result = WC_OK; /* the widget is there already: a create delivered again */
-    if (result == WC_OK && o->step == STEP_PROBE) {
+    if (conflict_409 && req->type == WC_REQ_CREATE && ++o->tries < 3) {
+        if ((result = op_send(o, "PUT", &e)) == WC_OK)
+            return; /* the same conditional PUT again */
+    } else if (result == WC_OK && o->step == STEP_PROBE) {
         if ((result = op_send(o, "DELETE", &e)) == WC_OK) {
             o->step = STEP_DELETE;
             return;
@@ -188,34 +198,54 @@ static wc_result s3_remove(void *self, const wc_request *req, wc_store_done done
 
 /* --- exact order: the ledger in the object's metadata, tombstones beside the widgets --- */
 
-/* What S3 allows of user metadata in all, less room for the name. */
+/* What S3 allows of user metadata in all (2 KB: names and values), less room for the name: a
+ * ledger whose base64 is longer is spilled to its own object (WC_S3_LEDGERS). */
 #define MAX_META_BYTES 1900
 
+/* How many times a load reads the widget again when the ledger object it names is gone (another
+ * writer replaced the widget and deleted its old ledger between our two GETs). */
+#define LEDGER_REREADS 5
+
 /* One load or save, a small state machine:
- *   load: GET widget -> (NoSuchKey) GET tombstone
+ *   load: GET widget -> (NoSuchKey) GET tombstone; a widget whose ledger was spilled
+ *         (x-amz-meta-wc-ledger-ref) -> GET wc-ledgers/REF (NoSuchKey: GET the widget again)
  *   save: PUT widget with its ledger, If-Match the ETag read (If-None-Match: * when no widget
- *         was read); or, for a delete, PUT tombstone -> DELETE widget */
+ *         was read), the ledger inline or, when too long, first PUT as wc-ledgers/SHA256 (the
+ *         widget's PUT stays the one commit point); or, for a delete, PUT tombstone -> DELETE
+ *         widget. Then the ledger object the widget named before is deleted (best effort). */
 typedef struct {
     s3_store *s;
     const wc_request *req;
     char *key, *tomb_key;
     char *body, *meta; /* what a PUT sends */
+    const char *meta_name;
     char *cond_name, *cond_value;
+    char *ledger_json; /* a spilled ledger: the body of its object */
+    char ref[65];      /* its name (SHA-256 hex), "" when inline */
+    char *old_ref;     /* the ledger object the widget named when read, or NULL */
+    char *ledger_key;  /* WC_S3_LEDGERS + a ref: the object a step reads or writes */
     int step;
+    unsigned rereads;
     wc_store_loaded loaded;
     wc_store_done done;
     void *ctx;
     wc_stored stored;
-    struct got { /* a load's GETs: the widget, the tombstone */
+    struct got { /* a load's GETs: the widget, the tombstone, a spilled ledger */
         int done;
         wc_result result;
         wc_error err;
         wc_http_response resp;
-    } w, t;
+    } w, t, lg;
     int both; /* a create's load: both GETs at once (most creates find neither) */
 } xop;
 
-enum { X_PUT, X_PUT_TOMBSTONE, X_DELETE };
+enum { X_PUT, X_PUT_LEDGER, X_PUT_TOMBSTONE, X_DELETE, X_DELETE_OLD };
+
+static void got_reset(struct got *g)
+{
+    wc_http_response_cleanup(&g->resp);
+    memset(g, 0, sizeof(*g));
+}
 
 static void xop_free(xop *o)
 {
@@ -225,9 +255,13 @@ static void xop_free(xop *o)
     free(o->meta);
     free(o->cond_name);
     free(o->cond_value);
+    free(o->ledger_json);
+    free(o->old_ref);
+    free(o->ledger_key);
     wc_stored_cleanup(&o->stored);
-    wc_http_response_cleanup(&o->w.resp);
-    wc_http_response_cleanup(&o->t.resp);
+    got_reset(&o->w);
+    got_reset(&o->t);
+    got_reset(&o->lg);
     free(o);
 }
 
@@ -250,35 +284,59 @@ static xop *xop_new(s3_store *s, const wc_request *req, void *ctx)
     return o;
 }
 
+/* Points o->ledger_key at the ledger object named ref. */
+static wc_result set_ledger_key(xop *o, const char *ref, wc_error *err)
+{
+    size_t len = strlen(WC_S3_LEDGERS) + strlen(ref) + 1;
+    free(o->ledger_key);
+    o->ledger_key = malloc(len);
+    if (!o->ledger_key)
+        return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+    snprintf(o->ledger_key, len, "%s%s", WC_S3_LEDGERS, ref);
+    return WC_OK;
+}
+
 static void xop_next(void *ctx, wc_result result, wc_http_response *resp, const wc_aws_error *aerr,
                      const wc_error *err);
 
 static wc_result xop_send(xop *o, int step, wc_error *err)
 {
     o->step = step;
-    int put = step == X_PUT || step == X_PUT_TOMBSTONE;
+    int put = step == X_PUT || step == X_PUT_LEDGER || step == X_PUT_TOMBSTONE;
     wc_param headers[3];
     size_t n = 0;
     if (put)
         headers[n++] = (wc_param){"Content-Type", "application/json"};
     if (step == X_PUT) {
-        headers[n++] = (wc_param){"x-amz-meta-" WC_S3_LEDGER_META, o->meta};
+        headers[n++] = (wc_param){o->meta_name, o->meta};
         headers[n++] = (wc_param){o->cond_name, o->cond_value};
     }
     const char *method = put ? "PUT" : "DELETE";
-    const char *key = step == X_PUT_TOMBSTONE ? o->tomb_key : o->key;
-    return wc_s3_start(&o->s->bucket, method, key, headers, n, put ? o->body : NULL,
-                       put ? strlen(o->body) : 0, MAX_WIDGET_BYTES, xop_next, o, err);
+    const char *key = step == X_PUT_TOMBSTONE                        ? o->tomb_key
+                      : step == X_PUT_LEDGER || step == X_DELETE_OLD ? o->ledger_key
+                                                                     : o->key;
+    const char *body = step == X_PUT_LEDGER ? o->ledger_json : put ? o->body : NULL;
+    return wc_s3_start(&o->s->bucket, method, key, headers, n, body, body ? strlen(body) : 0,
+                       MAX_WIDGET_BYTES, xop_next, o, err);
 }
 
-/* "w:ETAG" or "t:ETAG": which object was read, and its ETag. NULL: out of memory. */
-static char *version_of(char kind, const char *etag)
+/* The token of what a load read: "w:ETAG" (a widget, its ledger inline), "w:ETAG|REF" (a
+ * widget whose ledger is the object WC_S3_LEDGERS REF) or "t:ETAG" (a tombstone). NULL: out of
+ * memory. */
+static char *version_of(char kind, const char *etag, const char *ref)
 {
-    size_t len = (etag ? strlen(etag) : 0) + 3;
+    size_t len = (etag ? strlen(etag) : 0) + (ref ? strlen(ref) + 1 : 0) + 3;
     char *v = malloc(len);
     if (v)
-        snprintf(v, len, "%c:%s", kind, etag ? etag : "");
+        snprintf(v, len, "%c:%s%s%s", kind, etag ? etag : "", ref ? "|" : "", ref ? ref : "");
     return v;
+}
+
+/* Whether ref names a ledger object: the 64 lower-case hex digits of a SHA-256. */
+static int is_ref(const char *ref)
+{
+    size_t n = strspn(ref, "0123456789abcdef");
+    return n == 64 && ref[n] == '\0';
 }
 
 static wc_result read_meta_ledger(const char *key, const char *meta, wc_ledger **out, wc_error *err)
@@ -311,51 +369,37 @@ static void xop_next(void *ctx, wc_result result, wc_http_response *resp, const 
     wc_error e = *err;
     if (resp)
         wc_http_response_cleanup(resp);
-    if (o->step == X_PUT_TOMBSTONE && result == WC_OK) {
-        if ((result = xop_send(o, X_DELETE, &e)) == WC_OK)
+    if (result == WC_OK && (o->step == X_PUT_TOMBSTONE || o->step == X_PUT_LEDGER)) {
+        if ((result = xop_send(o, o->step == X_PUT_LEDGER ? X_PUT : X_DELETE, &e)) == WC_OK)
             return;
-    }
-    if (o->step == X_PUT && result == WC_ERR_NOT_FOUND) /* If-Match on a widget gone meanwhile */
+    } else if (result == WC_OK && (o->step == X_PUT || o->step == X_DELETE) && o->old_ref &&
+               strcmp(o->old_ref, o->ref) != 0) {
+        /* Committed: the ledger object the widget named before is no one's now. */
+        if (set_ledger_key(o, o->old_ref, &e) == WC_OK && xop_send(o, X_DELETE_OLD, &e) == WC_OK)
+            return;
+        wc_debug("widget %s: its old ledger object %s%s not deleted: %s", o->req->widget_id,
+                 WC_S3_LEDGERS, o->old_ref, e.msg);
+        wc_error_clear(&e);
+    } else if (o->step == X_DELETE_OLD) {
+        if (result != WC_OK) /* an orphan; a reader that meets the 404 reads the widget again */
+            wc_debug("widget %s: its old ledger object %s not deleted: %s", o->req->widget_id,
+                     o->ledger_key, e.msg);
+        result = WC_OK;
+        wc_error_clear(&e);
+    } else if (o->step == X_PUT && result == WC_ERR_NOT_FOUND) {
+        /* If-Match on a widget deleted meantime (S3 answers NoSuchKey) */
         result = wc_error_set(&e, WC_ERR_CONFLICT, "widget %s changed since it was read",
                               o->req->widget_id);
+    }
     wc_store_done done = o->done;
     void *done_ctx = o->ctx;
     xop_free(o);
     done(done_ctx, result, &e);
 }
 
-/* What the GETs found: the widget with the ledger in its metadata; else the tombstone's ledger;
- * else nothing at all. */
-static void load_decide(xop *o)
-{
-    wc_error e;
-    wc_error_clear(&e);
-    wc_result result = o->w.result;
-    if (result == WC_OK) {
-        wc_http_response *r = &o->w.resp;
-        const char *meta = wc_http_response_meta(r, WC_S3_LEDGER_META);
-        result = wc_widget_from_json(o->key, r->body, r->len, &o->stored.widget, &e);
-        if (result == WC_OK && meta)
-            result = read_meta_ledger(o->key, meta, &o->stored.ledger, &e);
-        if (result == WC_OK && !(o->stored.version = version_of('w', r->etag)))
-            result = wc_error_set(&e, WC_ERR_NOMEM, "out of memory");
-    } else if (result == WC_ERR_NOT_FOUND) {
-        wc_http_response *r = &o->t.resp;
-        result = o->t.result;
-        if (result == WC_OK) {
-            result = wc_ledger_from_json(o->tomb_key, r->body, r->len, &o->stored.ledger, &e);
-            if (result == WC_OK && !(o->stored.version = version_of('t', r->etag)))
-                result = wc_error_set(&e, WC_ERR_NOMEM, "out of memory");
-        } else if (result == WC_ERR_NOT_FOUND) {
-            result = WC_OK; /* nothing stored at all */
-        } else {
-            e = o->t.err;
-        }
-    } else {
-        e = o->w.err;
-    }
-    xop_loaded(o, result, &e);
-}
+/* What the GETs found: the widget with the ledger in its metadata or in the ledger object it
+ * names; else the tombstone's ledger; else nothing at all. */
+static void load_decide(xop *o);
 
 static void got(struct got *g, wc_result result, wc_http_response *resp, const wc_error *err)
 {
@@ -366,6 +410,84 @@ static void got(struct got *g, wc_result result, wc_http_response *resp, const w
         g->resp = *resp; /* ours now */
         memset(resp, 0, sizeof(*resp));
     }
+}
+
+static void got_widget(void *ctx, wc_result result, wc_http_response *resp,
+                       const wc_aws_error *aerr, const wc_error *err);
+
+static void got_ledger(void *ctx, wc_result result, wc_http_response *resp,
+                       const wc_aws_error *aerr, const wc_error *err)
+{
+    xop *o = ctx;
+    wc_error e;
+    if (result != WC_ERR_NOT_FOUND) {
+        got(&o->lg, result, resp, err);
+        load_decide(o);
+        return;
+    }
+    /* Another writer replaced the widget and deleted the ledger object it named: read again. */
+    if (++o->rereads >= LEDGER_REREADS) {
+        wc_error_set(&e, WC_ERR_CONFLICT,
+                     "widget %s: the ledger object it named (%s) was gone %u times in a row "
+                     "(other writers kept replacing it)",
+                     o->req->widget_id, o->ledger_key, LEDGER_REREADS);
+        xop_loaded(o, WC_ERR_CONFLICT, &e);
+        return;
+    }
+    got_reset(&o->w);
+    got_reset(&o->t);
+    got_reset(&o->lg);
+    o->both = 0;
+    if ((result = wc_s3_start(&o->s->bucket, "GET", o->key, NULL, 0, NULL, 0, MAX_WIDGET_BYTES,
+                              got_widget, o, &e)) != WC_OK)
+        xop_loaded(o, result, &e);
+}
+
+static void load_decide(xop *o)
+{
+    wc_error e;
+    wc_error_clear(&e);
+    wc_result result = o->w.result;
+    if (result == WC_OK) {
+        wc_http_response *r = &o->w.resp;
+        const char *meta = wc_http_response_meta(r, WC_S3_LEDGER_META);
+        const char *ref = wc_http_response_meta(r, WC_S3_LEDGER_REF_META);
+        if (ref && !is_ref(ref)) {
+            result =
+                wc_error_set(&e, WC_ERR_PARSE, "%s: its ledger reference is not a SHA-256", o->key);
+        } else if (ref && !o->lg.done) { /* the ledger was spilled: read it */
+            if ((result = set_ledger_key(o, ref, &e)) == WC_OK &&
+                (result = wc_s3_start(&o->s->bucket, "GET", o->ledger_key, NULL, 0, NULL, 0,
+                                      MAX_WIDGET_BYTES, got_ledger, o, &e)) == WC_OK)
+                return;
+        } else if (ref && (result = o->lg.result) != WC_OK) {
+            e = o->lg.err;
+        }
+        if (result == WC_OK)
+            result = wc_widget_from_json(o->key, r->body, r->len, &o->stored.widget, &e);
+        if (result == WC_OK && ref)
+            result = wc_ledger_from_json(o->ledger_key, o->lg.resp.body, o->lg.resp.len,
+                                         &o->stored.ledger, &e);
+        else if (result == WC_OK && meta)
+            result = read_meta_ledger(o->key, meta, &o->stored.ledger, &e);
+        if (result == WC_OK && !(o->stored.version = version_of('w', r->etag, ref)))
+            result = wc_error_set(&e, WC_ERR_NOMEM, "out of memory");
+    } else if (result == WC_ERR_NOT_FOUND) {
+        wc_http_response *r = &o->t.resp;
+        result = o->t.result;
+        if (result == WC_OK) {
+            result = wc_ledger_from_json(o->tomb_key, r->body, r->len, &o->stored.ledger, &e);
+            if (result == WC_OK && !(o->stored.version = version_of('t', r->etag, NULL)))
+                result = wc_error_set(&e, WC_ERR_NOMEM, "out of memory");
+        } else if (result == WC_ERR_NOT_FOUND) {
+            result = WC_OK; /* nothing stored at all */
+        } else {
+            e = o->t.err;
+        }
+    } else {
+        e = o->w.err;
+    }
+    xop_loaded(o, result, &e);
 }
 
 static void got_tombstone(void *ctx, wc_result result, wc_http_response *resp,
@@ -422,16 +544,73 @@ static wc_result s3_load(void *self, const wc_request *req, wc_store_loaded load
     return WC_OK;
 }
 
-/* The ledger as S3 metadata: base64 of its JSON (any attribute name survives a header). */
-static char *meta_of(const wc_ledger *l)
+/* base64 of text (any attribute name survives a header). NULL: out of memory. */
+static char *base64_of(const char *text)
+{
+    size_t len = strlen(text);
+    char *out = malloc(4 * ((len + 2) / 3) + 1);
+    if (out)
+        EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)text, (int)len);
+    return out;
+}
+
+/* The ledger for the widget's PUT: base64 of its JSON in x-amz-meta-wc-ledger when it fits,
+ * else its JSON kept to be spilled (o->ledger_json, named o->ref by its SHA-256) and the name in
+ * x-amz-meta-wc-ledger-ref. */
+static wc_result ledger_meta(xop *o, const wc_ledger *l, wc_error *err)
 {
     char *json = wc_ledger_to_json(l);
-    size_t len = json ? strlen(json) : 0;
-    char *meta = json ? malloc(4 * ((len + 2) / 3) + 1) : NULL;
-    if (meta)
-        EVP_EncodeBlock((unsigned char *)meta, (const unsigned char *)json, (int)len);
-    free(json);
-    return meta;
+    o->meta = json ? base64_of(json) : NULL;
+    if (!o->meta) {
+        free(json);
+        return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+    }
+    o->meta_name = "x-amz-meta-" WC_S3_LEDGER_META;
+    if (strlen(o->meta) <= MAX_META_BYTES) {
+        free(json);
+        return WC_OK;
+    }
+    wc_sha256_hex(json, strlen(json), o->ref);
+    o->ledger_json = json;
+    free(o->meta);
+    o->meta = strdup(o->ref);
+    o->meta_name = "x-amz-meta-" WC_S3_LEDGER_REF_META;
+    if (!o->meta)
+        return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+    return set_ledger_key(o, o->ref, err);
+}
+
+/* Whether body has the ETag etag: S3's ETag of an object PUT in one part (without SSE-KMS or
+ * SSE-C) is the MD5 of its body alone, metadata not included. A write that changes only the
+ * ledger (an update setting a field to the value it has, a clear of an absent field) would keep
+ * the ETag, and a writer If-Match the ETag read before it would still win and overwrite its
+ * ledger: such a write must change the body. */
+static int keeps_etag(const char *body, const char *etag)
+{
+    unsigned char md5[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    if (!EVP_Digest(body, strlen(body), md5, &n, EVP_md5(), NULL))
+        return 1; /* cannot tell: change the body to be sure */
+    char hex[2 * EVP_MAX_MD_SIZE + 1];
+    for (unsigned int i = 0; i < n; i++)
+        snprintf(hex + 2 * i, 3, "%02x", md5[i]);
+    const char *e = etag[0] == '"' ? etag + 1 : etag;
+    size_t len = strcspn(e, "\"");
+    return len == 2 * n && strncmp(e, hex, len) == 0;
+}
+
+/* body with a newline after the JSON (JSON still, with another MD5): the widget read had body's
+ * ETag, so it had no newline. Frees body; NULL: out of memory. */
+static char *append_newline(char *body)
+{
+    size_t len = strlen(body);
+    char *out = realloc(body, len + 2);
+    if (!out) {
+        free(body);
+        return NULL;
+    }
+    memcpy(out + len, "\n", 2);
+    return out;
 }
 
 static wc_result s3_save(void *self, const wc_request *req, const wc_stored *base,
@@ -443,22 +622,23 @@ static wc_result s3_save(void *self, const wc_request *req, const wc_stored *bas
         return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     o->done = done;
     int widget_read = base->version && base->version[0] == 'w';
+    const char *etag = widget_read ? base->version + 2 : NULL;
+    const char *old_ref = etag ? strchr(etag, '|') : NULL;
     wc_result result = WC_OK;
-    if (w) {
+    if (old_ref && !(o->old_ref = strdup(old_ref + 1)))
+        result = wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+    if (result == WC_OK && w) {
         o->body = wc_widget_to_json(w);
-        o->meta = meta_of(l);
         o->cond_name = strdup(widget_read ? "If-Match" : "If-None-Match");
-        o->cond_value = strdup(widget_read ? base->version + 2 : "*");
-        if (!o->body || !o->meta || !o->cond_name || !o->cond_value)
+        o->cond_value = widget_read ? strndup(etag, strcspn(etag, "|")) : strdup("*");
+        if (!o->body || !o->cond_name || !o->cond_value)
             result = wc_error_set(err, WC_ERR_NOMEM, "out of memory");
-        else if (strlen(o->meta) > MAX_META_BYTES)
-            result = wc_error_set(err, WC_ERR_REJECTED,
-                                  "widget %s: its ledger (%zu bytes as metadata) is over what S3 "
-                                  "keeps of an object's metadata (2 KB)",
-                                  req->widget_id, strlen(o->meta));
-        else
-            result = xop_send(o, X_PUT, err);
-    } else {
+        else if (widget_read && keeps_etag(o->body, o->cond_value) &&
+                 !(o->body = append_newline(o->body)))
+            result = wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+        else if ((result = ledger_meta(o, l, err)) == WC_OK)
+            result = xop_send(o, o->ledger_json ? X_PUT_LEDGER : X_PUT, err);
+    } else if (result == WC_OK) {
         o->body = wc_ledger_to_json(l);
         result = o->body ? xop_send(o, X_PUT_TOMBSTONE, err)
                          : wc_error_set(err, WC_ERR_NOMEM, "out of memory");

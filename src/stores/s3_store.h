@@ -5,9 +5,15 @@
  *   delete: HeadObject (to warn about a missing widget), then DeleteObject.
  * Exact order (the default; core/ledger.h): the widget object keeps exactly the spec's JSON and
  * its ledger rides in its metadata (x-amz-meta-wc-ledger, base64 of the ledger's JSON); a write
- * is on the condition of the ETag read (If-Match; If-None-Match: * where there was none). A
+ * is on the condition of the ETag read (If-Match; If-None-Match: * where there was none); a write
+ * that would keep the body, and so its ETag (the body's MD5), ends it with a newline. A
  * deleted widget leaves a tombstone, the object WC_S3_TOMBSTONES + its key holding the ledger:
  * an S3 lifecycle rule on that prefix decides how long deleted widgets are remembered.
+ * A ledger too long for S3's 2 KB of metadata (over 1,900 characters of base64: 1,425 bytes of
+ * JSON) is spilled: first PUT as the object WC_S3_LEDGERS + the SHA-256 hex of its JSON (its
+ * JSON as the body), and the widget's metadata names it (x-amz-meta-wc-ledger-ref); the widget's
+ * conditional PUT is still the one commit point. After a commit the ledger object the widget
+ * named before is deleted (best effort); a load that finds the named one gone reads again.
  */
 #ifndef WC_S3_STORE_H
 #define WC_S3_STORE_H
@@ -15,8 +21,10 @@
 #include "aws/client.h"
 #include "stores/store.h"
 
-#define WC_S3_TOMBSTONES  "wc-tombstones/"
-#define WC_S3_LEDGER_META "wc-ledger"
+#define WC_S3_TOMBSTONES      "wc-tombstones/"
+#define WC_S3_LEDGER_META     "wc-ledger"
+#define WC_S3_LEDGERS         "wc-ledgers/"
+#define WC_S3_LEDGER_REF_META "wc-ledger-ref"
 
 typedef struct {
     wc_aws *aws;

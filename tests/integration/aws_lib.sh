@@ -18,10 +18,11 @@ queue_depth() {
     --query 'Attributes.[ApproximateNumberOfMessages,ApproximateNumberOfMessagesNotVisible]' --output text |
     awk '{ print $1 + $2 }'
 }
-# Keys directly under a prefix of a bucket (not deeper).
+# Keys directly under a prefix of a bucket (not deeper). Counted from the listing: fauxqs leaves
+# KeyCount out, which read as 0 whatever the bucket held.
 bucket_count() {
-  awscli s3api list-objects-v2 --bucket "$1" --prefix "${2:-}" --delimiter / --query 'KeyCount' --output text |
-    sed 's/^None$/0/'
+  awscli s3api list-objects-v2 --bucket "$1" --prefix "${2:-}" --delimiter / \
+    --query 'length(Contents || `[]`)' --output text
 }
 proxy_stats() { curl -s "$EP/__proxy_stats"; }
 rejected() { proxy_stats | python3 -c 'import json,sys; print(json.load(sys.stdin)["rejected"])'; }

@@ -30,6 +30,19 @@ rule's own RNG, in the order the requests arrive, so a seed gives one schedule: 
   reset-before  the connection reset (RST) before the request is forwarded;
   reset-after   forwarded (the service acted on it), then the connection reset: the answer is lost;
   slow          forwarded after 1-3 s.
+S3 conditional writes, enforced (fauxqs ignores If-Match and If-None-Match on writes): a PutObject
+with "If-None-Match: *" is refused with 412 PreconditionFailed when the key exists; a PutObject or
+DeleteObject with "If-Match: ETAG" with 412 when the key's ETag differs ("*": any) and with 404
+NoSuchKey when the key is missing, as S3 answers both. Atomic per key: every PUT and DELETE of an
+object holds that key's lock across the check (a HEAD to fauxqs for the current ETag) and the
+forwarded write, so two writers conditional on one ETag cannot both win. The errors are S3's XML.
+POST /__proxy_conditions takes {"match": "...", "conflicts": N}: the next N conditional writes
+whose "METHOD PATH" contains match are answered 409 ConditionalRequestConflict (not forwarded),
+as S3 does when another conditional write of the key is under way; {"match": "...",
+"enforce": false}: conditions on matching paths are ignored again (as fauxqs alone does; for
+tests that show a check can fail). DELETE clears the rules (?match=... only that match's). GET
+(?match=... to pick buckets by name) answers per bucket {"checked", "passed", "412", "404",
+"409"}: the conditional writes seen and how each ended.
 Only 127.0.0.1 is listened on.
 """
 import argparse
@@ -61,6 +74,76 @@ class Stats:
     rejected = 0
     faults = []
     chaos = []
+
+
+class Conditions:
+    """S3 conditional writes: per-key locks, the test's rules and the counts per bucket."""
+    lock = threading.Lock()
+    keys = {}       # "/bucket/key" -> threading.Lock held across check + forwarded write
+    rules = []      # {"match", "conflicts" (left), "enforce"}
+    counts = {}     # bucket -> {"checked", "passed", "412", "404", "409"}
+
+    @classmethod
+    def key_lock(cls, key):
+        with cls.lock:
+            return cls.keys.setdefault(key, threading.Lock())
+
+    @classmethod
+    def count(cls, bucket, what):
+        with cls.lock:
+            c = cls.counts.setdefault(bucket, {"checked": 0, "passed": 0, "412": 0, "404": 0, "409": 0})
+            c[what] += 1
+
+    @classmethod
+    def decide(cls, text):
+        """(enforce, conflict) for a conditional write: whether its conditions are checked, and
+        whether it takes one of the 409s a test asked for."""
+        with cls.lock:
+            enforce = not any(r["match"] in text and r.get("enforce") is False for r in cls.rules)
+            for r in cls.rules:
+                if r["match"] in text and r.get("conflicts", 0) > 0:
+                    r["conflicts"] -= 1
+                    if r["conflicts"] == 0 and "enforce" not in r:
+                        cls.rules.remove(r)  # used up
+                    return enforce, True
+            return enforce, False
+
+
+S3_ERRORS = {  # code -> (status, S3's message)
+    "PreconditionFailed": (412, "At least one of the pre-conditions you specified did not hold"),
+    "NoSuchKey": (404, "The specified key does not exist."),
+    "ConditionalRequestConflict": (409, "A conflicting operation occurred. If using PutObject you "
+                                        "can retry the request. If using multipart upload you "
+                                        "should initiate another CreateMultipartUpload request "
+                                        "and re-upload each part."),
+}
+
+
+def s3_error(handler, code, extra):
+    """An S3 error answer as S3 words it: the XML body with the code's own elements (Condition,
+    Key), RequestId and HostId, and the x-amz-request-id header."""
+    status, message = S3_ERRORS[code]
+    request_id = "%016X" % random.getrandbits(64)
+    fields = "".join(f"<{k}>{xml_escape(v)}</{k}>" for k, v in extra)
+    body = (f"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{code}</Code>"
+            f"<Message>{message}</Message>{fields}<RequestId>{request_id}</RequestId>"
+            f"<HostId>proxy</HostId></Error>").encode()
+    handler.send_response(status)
+    handler.send_header("Content-Type", "application/xml")
+    handler.send_header("Content-Length", str(len(body)))
+    handler.send_header("x-amz-request-id", request_id)
+    handler.end_headers()
+    handler.wfile.write(body)
+    handler.wfile.flush()
+
+
+def xml_escape(text):
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def unquote_etag(etag):
+    etag = etag.strip()
+    return etag[2:] if etag.startswith("W/") else etag
 
 
 CHAOS_KINDS = ("500", "503", "throttle", "reset-before", "reset-after", "slow")
@@ -245,9 +328,38 @@ class Handler(BaseHTTPRequestHandler):
             Stats.chaos.append(rule)
         self.answer_json(200, {"match": rule["match"], "seed": rule["seed"], "rate": rule["rate"]})
 
+    def handle_conditions(self):
+        query = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
+        only = query["match"][0] if "match" in query else None
+        if self.command == "GET":
+            with Conditions.lock:
+                counts = {b: dict(c) for b, c in Conditions.counts.items() if only is None or only in b}
+            self.answer_json(200, counts)
+            return
+        if self.command == "DELETE":
+            with Conditions.lock:
+                Conditions.rules = [r for r in Conditions.rules if only is not None and r["match"] != only]
+            self.answer_json(200, [])
+            return
+        length = int(self.headers.get("Content-Length") or 0)
+        try:
+            spec = json.loads(self.rfile.read(length) or b"{}")
+            rule = {"match": str(spec.get("match", "")), "conflicts": int(spec.get("conflicts", 0))}
+            if "enforce" in spec:
+                rule["enforce"] = bool(spec["enforce"])
+        except (ValueError, TypeError, AttributeError) as e:
+            self.answer_json(400, {"error": str(e)})
+            return
+        with Conditions.lock:
+            Conditions.rules.append(rule)
+        self.answer_json(200, rule)
+
     def handle_any(self):
         if self.path.split("?")[0] == "/__proxy_chaos":
             self.handle_chaos()
+            return
+        if self.path.split("?")[0] == "/__proxy_conditions":
+            self.handle_conditions()
             return
         if self.path == "/__proxy_faults":
             length = int(self.headers.get("Content-Length") or 0)
@@ -304,7 +416,84 @@ class Handler(BaseHTTPRequestHandler):
                 return
             if kind == "slow":
                 time.sleep(1.0 + 2.0 * variant)
-        self.forward(upstream, body, reset_after=bool(chaos) and chaos[0] == "reset-after")
+        reset_after = bool(chaos) and chaos[0] == "reset-after"
+        key = self.object_key() if service_guess == "s3" and self.command in ("PUT", "DELETE") else None
+        if key is None:
+            self.forward(upstream, body, reset_after=reset_after)
+            return
+        with Conditions.key_lock(key):  # check and write as one, per key
+            if self.conditions_hold(upstream, key):
+                self.forward(upstream, body, reset_after=reset_after)
+
+    def object_key(self):
+        """"/bucket/key" of a path-style object request (no sub-resource query), else None."""
+        path, _, query = self.path.partition("?")
+        parts = path.split("/", 2)
+        if len(parts) < 3 or not parts[1] or not parts[2] or query:
+            return None
+        return path
+
+    def conditions_hold(self, upstream, key):
+        """Checks If-Match / If-None-Match of a write against the key's current ETag (HEAD to the
+        stand-in); answers S3's error and returns False when they do not hold."""
+        if_match = self.headers.get("If-Match")
+        if_none = self.headers.get("If-None-Match") if self.command == "PUT" else None
+        if if_match is None and if_none is None:
+            return True
+        bucket = key.split("/")[1]
+        enforce, conflict = Conditions.decide(f"{self.command} {self.path}")
+        if not enforce:
+            return True
+        Conditions.count(bucket, "checked")
+        if conflict:
+            Conditions.count(bucket, "409")
+            s3_error(self, "ConditionalRequestConflict", [])
+            return False
+        try:
+            etag = self.current_etag(upstream, key)
+        except (http.client.HTTPException, OSError) as e:  # the stand-in died: as forward() does
+            self.send_response(503)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            self.wfile.flush()
+            sys.stderr.write(f"sigv4-proxy: upstream {upstream} failed: {e}\n")
+            return False
+        if if_none is not None and if_none.strip() == "*" and etag is not None:
+            Conditions.count(bucket, "412")
+            s3_error(self, "PreconditionFailed", [("Condition", "If-None-Match")])
+            return False
+        if if_match is not None:
+            if etag is None:
+                Conditions.count(bucket, "404")
+                s3_error(self, "NoSuchKey", [("Key", urllib.parse.unquote(key.split("/", 2)[2]))])
+                return False
+            wanted = [unquote_etag(e) for e in if_match.split(",")]
+            if "*" not in wanted and unquote_etag(etag) not in wanted:
+                Conditions.count(bucket, "412")
+                s3_error(self, "PreconditionFailed", [("Condition", "If-Match")])
+                return False
+        Conditions.count(bucket, "passed")
+        return True
+
+    def current_etag(self, upstream, key):
+        """The ETag fauxqs has for key, or None when it has no such object."""
+        for attempt in (1, 2):  # a kept-alive upstream connection may have been closed
+            conn = self.upstream(upstream)
+            try:
+                conn.request("HEAD", key, headers={"Host": self.headers.get("Host", "")})
+                resp = conn.getresponse()
+                resp.read()
+                break
+            except (http.client.HTTPException, OSError):
+                conn.close()
+                self.upstreams.pop(upstream, None)
+                if attempt == 2:
+                    raise
+        if resp.status == 404:
+            return None
+        if resp.status != 200 or not resp.getheader("ETag"):
+            raise OSError(f"HEAD {key}: HTTP {resp.status} from the stand-in")
+        return resp.getheader("ETag")
 
     def check(self, body, service_guess):
         with Stats.lock:

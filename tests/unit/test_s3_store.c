@@ -3,6 +3,7 @@
  * before a delete) and what S3's answers mean for them. */
 #include <openssl/evp.h>
 
+#include "aws/sigv4.h"
 #include "core/request.h"
 #include "fake_transport.h"
 #include "stores/s3_store.h"
@@ -361,6 +362,309 @@ static void exact_delete_leaves_a_tombstone_object(void **state)
     free(meta);
 }
 
+/* S3's ETag is the MD5 of the body alone: a write that changes only the ledger (here the same
+ * label again, from a later request) would keep the ETag, and a writer If-Match the ETag read
+ * before it would still win and overwrite that ledger. Such a write ends the JSON with a newline
+ * (and the next such write without it), so the ETag changes. */
+static void exact_a_write_of_the_ledger_alone_changes_the_etag(void **state)
+{
+    fixture *f = *state;
+    char *meta = b64("{\"c\":\"1000000000001\",\"d\":null,\"m\":[[\"label\",\"1000000000001\","
+                     "null,null]]}");
+    const char *body = STORED("A");
+    char *body_nl = malloc(strlen(body) + 2);
+    sprintf(body_nl, "%s\n", body);
+    char etag[2][40];
+    for (int i = 0; i < 2; i++) {
+        const char *b = i ? body_nl : body;
+        unsigned char md5[16];
+        EVP_Digest(b, strlen(b), md5, NULL, EVP_md5(), NULL);
+        etag[i][0] = '"';
+        for (int k = 0; k < 16; k++)
+            snprintf(etag[i] + 1 + 2 * k, 3, "%02x", md5[k]);
+        strcpy(etag[i] + 33, "\"");
+    }
+    fake_header(fake_header(fake_reply(f->w->fake, "GET " BASE KEY, 200, body), "ETag", etag[0]),
+                "x-amz-meta-wc-ledger", meta);
+    fake_reply(f->w->fake, "PUT " BASE KEY, 200, "");
+    wc_error err;
+    assert_int_equal(apply_at(f, REQ("update", ",\"label\":\"A\""), "1000000000002", &err), WC_OK);
+    const fake_request *put = fake_last(f->w->fake);
+    assert_string_equal(fake_request_header(put, "If-Match"), etag[0]);
+    assert_string_equal(put->body, body_nl);
+    /* Read back with its newline (and that ETag): the next write of the ledger alone drops it. */
+    fake_header(fake_header(fake_reply(f->w->fake, "GET " BASE KEY, 200, body_nl), "ETag", etag[1]),
+                "x-amz-meta-wc-ledger", fake_request_header(put, "x-amz-meta-wc-ledger"));
+    fake_reply(f->w->fake, "PUT " BASE KEY, 200, "");
+    assert_int_equal(apply_at(f, REQ("update", ",\"label\":\"A\""), "1000000000003", &err), WC_OK);
+    assert_string_equal(fake_last(f->w->fake)->body, body);
+    fake_assert_all_used(f->w->fake);
+    free(body_nl);
+    free(meta);
+}
+
+/* --- 409 ConditionalRequestConflict: a lost race, never an outage --- */
+
+#define CONDITIONAL_CONFLICT                                                                       \
+    "<Error><Code>ConditionalRequestConflict</Code><Message>A conflicting operation occurred. If " \
+    "using PutObject you can retry the request.</Message></Error>"
+
+/* Exact order: the 409 reads again and writes on what it read the second time. */
+static void exact_a_409_conflict_reads_again(void **state)
+{
+    fixture *f = *state;
+    char *meta = b64("{\"c\":\"1000000000001\",\"d\":null,\"m\":[]}");
+    for (int i = 0; i < 2; i++)
+        fake_header(fake_header(fake_reply(f->w->fake, "GET " BASE KEY, 200, STORED("A")), "ETag",
+                                i ? "\"e2\"" : "\"e1\""),
+                    "x-amz-meta-wc-ledger", meta);
+    fake_reply(f->w->fake, "PUT " BASE KEY, 409, CONDITIONAL_CONFLICT);
+    fake_reply(f->w->fake, "PUT " BASE KEY, 200, "");
+    wc_error err;
+    assert_int_equal(apply_at(f, REQ("update", ",\"label\":\"B\""), "1000000000002", &err), WC_OK);
+    fake_assert_all_used(f->w->fake);
+    /* Not retried by the client as an outage would be: one PUT per read. */
+    assert_int_equal(fake_count_matching(f->w->fake, "PUT "), 2);
+    assert_string_equal(fake_request_header(fake_last(f->w->fake), "If-Match"), "\"e2\"");
+    free(meta);
+}
+
+/* Classic order: a create's 409 is not "there already" (that is the 412): the PUT again. */
+static void classic_a_409_conflict_is_a_lost_race_not_an_outage(void **state)
+{
+    fixture *f = *state;
+    fake_reply(f->w->fake, "PUT " BASE KEY, 409, CONDITIONAL_CONFLICT);
+    fake_reply(f->w->fake, "PUT " BASE KEY, 200, "");
+    wc_error err;
+    assert_int_equal(apply(f, REQ("create", ",\"label\":\"A\""), &err), WC_OK);
+    assert_int_equal(fake_count_matching(f->w->fake, "PUT "), 2);
+    assert_string_equal(fake_request_header(fake_last(f->w->fake), "If-None-Match"), "*");
+    /* Three in a row: a conflict (deferred and tried later), not WC_ERR_IO. */
+    fake_times(fake_reply(f->w->fake, "PUT " BASE KEY, 409, CONDITIONAL_CONFLICT), 3);
+    assert_int_equal(apply(f, REQ("create", ",\"label\":\"A\""), &err), WC_ERR_CONFLICT);
+    /* An update's 409 reads again, as a 412 does. */
+    for (int i = 0; i < 2; i++)
+        fake_header(fake_reply(f->w->fake, "GET " BASE KEY, 200, STORED("A")), "ETag",
+                    i ? "\"e2\"" : "\"e1\"");
+    fake_reply(f->w->fake, "PUT " BASE KEY, 409, CONDITIONAL_CONFLICT);
+    fake_reply(f->w->fake, "PUT " BASE KEY, 200, "");
+    assert_int_equal(apply(f, REQ("update", ",\"label\":\"B\""), &err), WC_OK);
+    assert_string_equal(fake_request_header(fake_last(f->w->fake), "If-Match"), "\"e2\"");
+    fake_assert_all_used(f->w->fake);
+}
+
+/* --- a ledger too long for S3's metadata: spilled to wc-ledgers/<sha256> --- */
+
+#define LEDGERS BASE "/wc-ledgers/"
+
+/* A request of type with n attributes named like "attribute-with-a-long-name-00042". Caller
+ * frees. */
+static char *many_attributes(const char *type, int n, const char *value)
+{
+    size_t cap = 256 + (size_t)n * 80;
+    char *json = malloc(cap);
+    size_t len = (size_t)snprintf(json, cap,
+                                  "{\"type\":\"%s\",\"requestId\":\"r-%s\",\"widgetId\":\"w1\","
+                                  "\"owner\":\"Sue Smith\",\"otherAttributes\":[",
+                                  type, type);
+    for (int i = 0; i < n; i++)
+        len += (size_t)snprintf(json + len, cap - len,
+                                "%s{\"name\":\"attribute-with-a-long-name-%05d\",\"value\":\"%s\"}",
+                                i ? "," : "", i, value);
+    snprintf(json + len, cap - len, "]}");
+    return json;
+}
+
+/* The nth_ledger PUT of a spilled ledger and the nth_widget PUT of the widget, naming it: the
+ * ledger first, named by the SHA-256 of its body; nothing of it inline. Returns the ledger's PUT.
+ */
+static const fake_request *assert_spilled(fixture *f, size_t nth_ledger, size_t nth_widget,
+                                          char ref[65])
+{
+    const fake_request *lput = fake_find(f->w->fake, "PUT " LEDGERS, nth_ledger);
+    wc_sha256_hex(lput->body, lput->body_len, ref);
+    char url[256];
+    snprintf(url, sizeof(url), LEDGERS "%s", ref);
+    assert_string_equal(lput->url, url);
+    assert_null(fake_request_header(lput, "If-Match")); /* content-addressed: unconditional */
+    assert_null(fake_request_header(lput, "If-None-Match"));
+    const fake_request *wput = fake_find(f->w->fake, "PUT " BASE KEY, nth_widget);
+    assert_true(wput->at_ms >= lput->at_ms);
+    size_t i_l = 0, i_w = 0;
+    for (size_t i = 0; i < fake_count(f->w->fake); i++) {
+        if (fake_request_at(f->w->fake, i) == lput)
+            i_l = i;
+        if (fake_request_at(f->w->fake, i) == wput)
+            i_w = i;
+    }
+    assert_true(i_l < i_w); /* the ledger is there before the widget names it */
+    assert_string_equal(fake_request_header(wput, "x-amz-meta-wc-ledger-ref"), ref);
+    assert_null(fake_request_header(wput, "x-amz-meta-wc-ledger"));
+    return lput;
+}
+
+/* A widget stored through the store itself, whatever the ledger's format: created with one
+ * attribute (a short ledger, inline), then updated at place 2 with n attributes, each a mark of
+ * its own: its ledger is spilled. Returns the widget's body and the spilled ledger's body (caller
+ * frees both) and the ledger's name in ref. The widget's ETag is "e2". */
+static void spilled_widget(fixture *f, int n, char ref[65], char **body, char **ledger)
+{
+    fake_reply(f->w->fake, "GET " BASE KEY, 404, NO_SUCH_KEY);
+    fake_reply(f->w->fake, "GET " BASE TOMB, 404, NO_SUCH_KEY);
+    fake_reply(f->w->fake, "PUT " BASE KEY, 200, "");
+    wc_error err;
+    assert_int_equal(apply_at(f,
+                              REQ("create", ",\"label\":\"L\",\"otherAttributes\":[{\"name\":"
+                                            "\"color\",\"value\":\"red\"}]"),
+                              "1000000000001", &err),
+                     WC_OK);
+    const fake_request *put = fake_last(f->w->fake);
+    assert_non_null(fake_request_header(put, "x-amz-meta-wc-ledger")); /* inline */
+    assert_null(fake_request_header(put, "x-amz-meta-wc-ledger-ref"));
+    size_t nth = fake_count_matching(f->w->fake, "PUT " BASE KEY);
+    fake_header(
+        fake_header(fake_reply(f->w->fake, "GET " BASE KEY, 200, put->body), "ETag", "\"e1\""),
+        "x-amz-meta-wc-ledger", fake_request_header(put, "x-amz-meta-wc-ledger"));
+    fake_reply(f->w->fake, "PUT " LEDGERS, 200, "");
+    fake_header(fake_reply(f->w->fake, "PUT " BASE KEY, 200, ""), "ETag", "\"e2\"");
+    char *update = many_attributes("update", n, "v2");
+    assert_int_equal(apply_at(f, update, "1000000000002", &err), WC_OK);
+    fake_assert_all_used(f->w->fake);
+    free(update);
+    const fake_request *lput = assert_spilled(f, 0, nth, ref);
+    assert_string_equal(
+        fake_request_header(fake_find(f->w->fake, "PUT " BASE KEY, nth), "If-Match"), "\"e1\"");
+    assert_int_equal(fake_count_matching(f->w->fake, "DELETE "), 0); /* nothing spilled before */
+    *body = strdup(fake_find(f->w->fake, "PUT " BASE KEY, nth)->body);
+    *ledger = strdup(lput->body);
+}
+
+/* 3,000 attributes: saved through the spill, read back through it by the next request, whose
+ * own ledger is spilled again; the ledger object the widget named before is deleted. */
+static void exact_a_long_ledger_is_spilled_and_read_back(void **state)
+{
+    fixture *f = *state;
+    char ref1[65], *widget_body, *ledger_body;
+    spilled_widget(f, 3000, ref1, &widget_body, &ledger_body);
+    assert_true(strlen(ledger_body) > 3000 * 30);
+    assert_non_null(strstr(ledger_body, "attribute-with-a-long-name-02999"));
+    assert_non_null(strstr(widget_body, "{\"name\":\"attribute-with-a-long-name-02999\","
+                                        "\"value\":\"v2\"}]}"));
+
+    /* An update of every attribute: the widget read, then the ledger it names. */
+    fake_header(
+        fake_header(fake_reply(f->w->fake, "GET " BASE KEY, 200, widget_body), "ETag", "\"e2\""),
+        "x-amz-meta-wc-ledger-ref", ref1);
+    char url[256];
+    snprintf(url, sizeof(url), "GET " LEDGERS "%s", ref1);
+    fake_reply(f->w->fake, url, 200, ledger_body);
+    fake_reply(f->w->fake, "PUT " LEDGERS, 200, "");
+    fake_header(fake_reply(f->w->fake, "PUT " BASE KEY, 200, ""), "ETag", "\"e3\"");
+    snprintf(url, sizeof(url), "DELETE " LEDGERS "%s", ref1);
+    fake_reply(f->w->fake, url, 204, "");
+    char *update = many_attributes("update", 3000, "v3");
+    wc_error err;
+    assert_int_equal(apply_at(f, update, "1000000000003", &err), WC_OK);
+    fake_assert_all_used(f->w->fake);
+    char ref2[65];
+    const fake_request *lput = assert_spilled(f, 1, 2, ref2);
+    assert_string_not_equal(ref1, ref2);
+    assert_string_equal(fake_request_header(fake_find(f->w->fake, "PUT " BASE KEY, 2), "If-Match"),
+                        "\"e2\"");
+    assert_non_null(strstr(lput->body, "1000000000003"));
+    assert_non_null(strstr(lput->body, "1000000000001")); /* the create's place, read back */
+    assert_non_null(strstr(fake_find(f->w->fake, "PUT " BASE KEY, 2)->body,
+                           "{\"name\":\"attribute-with-a-long-name-02999\",\"value\":\"v3\"}]}"));
+    assert_call(fake_last(f->w->fake), "DELETE", url + strlen("DELETE "));
+
+    /* The same update again: the ledger read back from the spill knows it (nothing written). */
+    fake_header(fake_header(fake_reply(f->w->fake, "GET " BASE KEY, 200,
+                                       fake_find(f->w->fake, "PUT " BASE KEY, 2)->body),
+                            "ETag", "\"e3\""),
+                "x-amz-meta-wc-ledger-ref", ref2);
+    snprintf(url, sizeof(url), "GET " LEDGERS "%s", ref2);
+    fake_reply(f->w->fake, url, 200, lput->body);
+    size_t before = fake_count(f->w->fake);
+    assert_int_equal(apply_at(f, update, "1000000000003", &err), WC_ALREADY);
+    fake_assert_all_used(f->w->fake);
+    assert_int_equal(fake_count(f->w->fake), before + 2);
+    free(update);
+    free(widget_body);
+    free(ledger_body);
+}
+
+/* A delete of a widget whose ledger was spilled: the tombstone holds the ledger as its body, and
+ * the ledger object the widget named is deleted; that delete failing is no failure of the
+ * request. */
+static void
+exact_the_old_ledger_object_goes_after_a_delete_and_its_failure_is_harmless(void **state)
+{
+    fixture *f = *state;
+    char ref[65], *widget_body, *ledger_body;
+    spilled_widget(f, 300, ref, &widget_body, &ledger_body);
+    fake_header(
+        fake_header(fake_reply(f->w->fake, "GET " BASE KEY, 200, widget_body), "ETag", "\"e2\""),
+        "x-amz-meta-wc-ledger-ref", ref);
+    fake_reply(f->w->fake, "GET " LEDGERS, 200, ledger_body);
+    fake_reply(f->w->fake, "PUT " BASE TOMB, 200, "");
+    fake_reply(f->w->fake, "DELETE " BASE KEY, 204, "");
+    fake_reply(f->w->fake, "DELETE " LEDGERS, 403,
+               "<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>");
+    wc_error err;
+    assert_int_equal(apply_at(f, REQ("delete", ""), "1000000000005", &err), WC_OK);
+    fake_assert_all_used(f->w->fake);
+    char url[256];
+    snprintf(url, sizeof(url), LEDGERS "%s", ref);
+    assert_call(fake_last(f->w->fake), "DELETE", url);
+    assert_non_null(strstr(fake_find(f->w->fake, "PUT " BASE TOMB, 0)->body, "1000000000005"));
+    free(widget_body);
+    free(ledger_body);
+}
+
+/* The ledger object a widget names is gone (another writer replaced the widget and deleted it
+ * between our two GETs): the widget is read again; when that keeps happening, the load ends
+ * with a conflict (the request is tried later), never in an endless loop. */
+static void exact_a_missing_ledger_object_reads_the_widget_again(void **state)
+{
+    fixture *f = *state;
+    char ref[65], *widget_body, *ledger_body;
+    spilled_widget(f, 300, ref, &widget_body, &ledger_body);
+    const char *gone = "0000000000000000000000000000000000000000000000000000000000000000";
+    fake_header(
+        fake_header(fake_reply(f->w->fake, "GET " BASE KEY, 200, widget_body), "ETag", "\"e1\""),
+        "x-amz-meta-wc-ledger-ref", gone);
+    fake_reply(f->w->fake, "GET " LEDGERS "0000", 404, NO_SUCH_KEY);
+    fake_header(
+        fake_header(fake_reply(f->w->fake, "GET " BASE KEY, 200, widget_body), "ETag", "\"e2\""),
+        "x-amz-meta-wc-ledger-ref", ref);
+    fake_reply(f->w->fake, "GET " LEDGERS, 200, ledger_body);
+    fake_reply(f->w->fake, "PUT " LEDGERS, 200, "");
+    fake_reply(f->w->fake, "PUT " BASE KEY, 200, "");
+    fake_reply(f->w->fake, "DELETE " LEDGERS, 204, "");
+    wc_error err;
+    assert_int_equal(apply_at(f, REQ("update", ",\"label\":\"M\""), "1000000000003", &err), WC_OK);
+    fake_assert_all_used(f->w->fake);
+    /* Written on what was read the second time, and its ledger spilled again. */
+    assert_string_equal(fake_request_header(fake_find(f->w->fake, "PUT " BASE KEY, 2), "If-Match"),
+                        "\"e2\"");
+    assert_int_equal(fake_count_matching(f->w->fake, "PUT " LEDGERS), 2);
+
+    /* Gone every time: five reads of each, then a conflict that says why. */
+    fake_times(fake_header(fake_header(fake_reply(f->w->fake, "GET " BASE KEY, 200, widget_body),
+                                       "ETag", "\"e3\""),
+                           "x-amz-meta-wc-ledger-ref", gone),
+               5);
+    fake_times(fake_reply(f->w->fake, "GET " LEDGERS "0000", 404, NO_SUCH_KEY), 5);
+    size_t puts = fake_count_matching(f->w->fake, "PUT ");
+    assert_int_equal(apply_at(f, REQ("update", ",\"label\":\"N\""), "1000000000004", &err),
+                     WC_ERR_CONFLICT);
+    fake_assert_all_used(f->w->fake);
+    assert_non_null(strstr(err.msg, "was gone 5 times in a row"));
+    assert_int_equal(fake_count_matching(f->w->fake, "PUT "), puts);
+    free(widget_body);
+    free(ledger_body);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -370,6 +674,18 @@ int main(void)
                                         setup_open, teardown),
         cmocka_unit_test_setup_teardown(exact_delete_leaves_a_tombstone_object, setup_open,
                                         teardown),
+        cmocka_unit_test_setup_teardown(exact_a_write_of_the_ledger_alone_changes_the_etag,
+                                        setup_open, teardown),
+        cmocka_unit_test_setup_teardown(exact_a_409_conflict_reads_again, setup_open, teardown),
+        cmocka_unit_test_setup_teardown(classic_a_409_conflict_is_a_lost_race_not_an_outage,
+                                        setup_open, teardown),
+        cmocka_unit_test_setup_teardown(exact_a_long_ledger_is_spilled_and_read_back, setup_open,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(
+            exact_the_old_ledger_object_goes_after_a_delete_and_its_failure_is_harmless, setup_open,
+            teardown),
+        cmocka_unit_test_setup_teardown(exact_a_missing_ledger_object_reads_the_widget_again,
+                                        setup_open, teardown),
         cmocka_unit_test_setup_teardown(open_checks_the_bucket, setup, teardown),
         cmocka_unit_test_setup_teardown(create_puts_only_where_there_is_nothing, setup_open,
                                         teardown),
