@@ -580,36 +580,33 @@ static wc_result ledger_meta(xop *o, const wc_ledger *l, wc_error *err)
     return set_ledger_key(o, o->ref, err);
 }
 
-/* Whether body has the ETag etag: S3's ETag of an object PUT in one part (without SSE-KMS or
- * SSE-C) is the MD5 of its body alone, metadata not included. A write that changes only the
- * ledger (an update setting a field to the value it has, a clear of an absent field) would keep
- * the ETag, and a writer If-Match the ETag read before it would still win and overwrite its
- * ledger: such a write must change the body. */
-static int keeps_etag(const char *body, const char *etag)
+/* The body of a widget with its ledger: the widget's JSON, then a newline and 64 blanks (space
+ * 0, tab 1) spelling the first 64 bits of the SHA-256 of the ledger's JSON (still JSON; a plain
+ * reader sees the spec's widget). S3's ETag is the MD5 of the body alone and If-Match compares
+ * ETags, so the ETag must change whenever the widget or its ledger does, and never come back to
+ * one a writer may still hold: a write that changed only the ledger (the same value set again,
+ * a clear of an absent field) would keep it, and a widget set back to an earlier value by a
+ * later update would bring an old one back (A-B-A), and a writer If-Match what it read before
+ * would win and overwrite what the others wrote. With the ledger's hash in the body the ETag
+ * stands for the whole state: a write on an ETag that is current again is a write on the very
+ * state it read. Frees json; NULL: out of memory. */
+static char *seal(char *json, const wc_ledger *l)
 {
-    unsigned char md5[EVP_MAX_MD_SIZE];
+    char *ledger = json ? wc_ledger_to_json(l) : NULL;
+    unsigned char md[32];
     unsigned int n = 0;
-    if (!EVP_Digest(body, strlen(body), md5, &n, EVP_md5(), NULL))
-        return 1; /* cannot tell: change the body to be sure */
-    char hex[2 * EVP_MAX_MD_SIZE + 1];
-    for (unsigned int i = 0; i < n; i++)
-        snprintf(hex + 2 * i, 3, "%02x", md5[i]);
-    const char *e = etag[0] == '"' ? etag + 1 : etag;
-    size_t len = strcspn(e, "\"");
-    return len == 2 * n && strncmp(e, hex, len) == 0;
-}
-
-/* body with a newline after the JSON (JSON still, with another MD5): the widget read had body's
- * ETag, so it had no newline. Frees body; NULL: out of memory. */
-static char *append_newline(char *body)
-{
-    size_t len = strlen(body);
-    char *out = realloc(body, len + 2);
-    if (!out) {
-        free(body);
+    size_t len = json ? strlen(json) : 0;
+    char *out = ledger ? realloc(json, len + 1 + 64 + 1) : NULL;
+    if (!out || !EVP_Digest(ledger, strlen(ledger), md, &n, EVP_sha256(), NULL)) {
+        free(ledger);
+        free(out ? out : json);
         return NULL;
     }
-    memcpy(out + len, "\n", 2);
+    out[len] = '\n';
+    for (int bit = 0; bit < 64; bit++)
+        out[len + 1 + bit] = (md[bit / 8] >> (7 - bit % 8)) & 1 ? '\t' : ' ';
+    out[len + 65] = '\0';
+    free(ledger);
     return out;
 }
 
@@ -628,13 +625,10 @@ static wc_result s3_save(void *self, const wc_request *req, const wc_stored *bas
     if (old_ref && !(o->old_ref = strdup(old_ref + 1)))
         result = wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     if (result == WC_OK && w) {
-        o->body = wc_widget_to_json(w);
+        o->body = seal(wc_widget_to_json(w), l);
         o->cond_name = strdup(widget_read ? "If-Match" : "If-None-Match");
         o->cond_value = widget_read ? strndup(etag, strcspn(etag, "|")) : strdup("*");
         if (!o->body || !o->cond_name || !o->cond_value)
-            result = wc_error_set(err, WC_ERR_NOMEM, "out of memory");
-        else if (widget_read && keeps_etag(o->body, o->cond_value) &&
-                 !(o->body = append_newline(o->body)))
             result = wc_error_set(err, WC_ERR_NOMEM, "out of memory");
         else if ((result = ledger_meta(o, l, err)) == WC_OK)
             result = xop_send(o, o->ledger_json ? X_PUT_LEDGER : X_PUT, err);

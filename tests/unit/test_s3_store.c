@@ -290,6 +290,16 @@ static char *unb64(const char *text)
     return out;
 }
 
+/* An exact-order widget body: json, a newline, then 64 blanks (the ledger's seal, s3_store.c). */
+static void assert_sealed(const char *body, const char *json)
+{
+    size_t len = strlen(json);
+    assert_int_equal(strncmp(body, json, len), 0);
+    assert_int_equal(body[len], '\n');
+    assert_int_equal(strspn(body + len + 1, " \t"), 64);
+    assert_int_equal(strlen(body), len + 65);
+}
+
 static void exact_create_checks_for_a_tombstone_and_puts_only_where_none(void **state)
 {
     fixture *f = *state;
@@ -302,9 +312,8 @@ static void exact_create_checks_for_a_tombstone_and_puts_only_where_none(void **
     const fake_request *put = fake_last(f->w->fake);
     assert_call(put, "PUT", BASE KEY);
     assert_string_equal(fake_request_header(put, "If-None-Match"), "*");
-    assert_string_equal(
-        put->body,
-        "{\"id\":\"w1\",\"owner\":\"Sue Smith\",\"label\":\"L\",\"otherAttributes\":[]}");
+    assert_sealed(put->body,
+                  "{\"id\":\"w1\",\"owner\":\"Sue Smith\",\"label\":\"L\",\"otherAttributes\":[]}");
     char *ledger = unb64(fake_request_header(put, "x-amz-meta-wc-ledger"));
     assert_string_equal(ledger, "{\"v\":2,\"p\":[\"1000000000001\"],\"c\":0,\"l\":0}");
     free(ledger);
@@ -330,9 +339,9 @@ static void exact_update_writes_if_match_and_keeps_newer_fields(void **state)
     fake_assert_all_used(f->w->fake);
     const fake_request *put = fake_last(f->w->fake);
     assert_string_equal(fake_request_header(put, "If-Match"), "\"e2\"");
-    assert_string_equal(put->body, "{\"id\":\"w1\",\"owner\":\"Sue Smith\",\"label\":\"NEW\","
-                                   "\"description\":\"D\",\"otherAttributes\":[{\"name\":"
-                                   "\"color\",\"value\":\"red\"}]}");
+    assert_sealed(put->body, "{\"id\":\"w1\",\"owner\":\"Sue Smith\",\"label\":\"NEW\","
+                             "\"description\":\"D\",\"otherAttributes\":[{\"name\":"
+                             "\"color\",\"value\":\"red\"}]}");
     free(meta);
 }
 
@@ -362,45 +371,47 @@ static void exact_delete_leaves_a_tombstone_object(void **state)
     free(meta);
 }
 
-/* S3's ETag is the MD5 of the body alone: a write that changes only the ledger (here the same
- * label again, from a later request) would keep the ETag, and a writer If-Match the ETag read
- * before it would still win and overwrite that ledger. Such a write ends the JSON with a newline
- * (and the next such write without it), so the ETag changes. */
-static void exact_a_write_of_the_ledger_alone_changes_the_etag(void **state)
+/* S3's ETag is the MD5 of the body alone, and If-Match compares ETags. A write that changes
+ * only the ledger (here the same label again, from later requests) would keep the ETag, and a
+ * widget set back to an earlier value would bring an old ETag back (A-B-A): a writer If-Match the
+ * ETag it read before would win and overwrite the ledger written since. Every body carries the
+ * ledger's seal, so the ETag changes with the ledger and stands for the whole state. */
+static void exact_every_write_seals_its_ledger_into_the_body(void **state)
 {
     fixture *f = *state;
-    char *meta = b64("{\"c\":\"1000000000001\",\"d\":null,\"m\":[[\"label\",\"1000000000001\","
-                     "null,null]]}");
-    const char *body = STORED("A");
-    char *body_nl = malloc(strlen(body) + 2);
-    sprintf(body_nl, "%s\n", body);
-    char etag[2][40];
-    for (int i = 0; i < 2; i++) {
-        const char *b = i ? body_nl : body;
-        unsigned char md5[16];
-        EVP_Digest(b, strlen(b), md5, NULL, EVP_md5(), NULL);
-        etag[i][0] = '"';
-        for (int k = 0; k < 16; k++)
-            snprintf(etag[i] + 1 + 2 * k, 3, "%02x", md5[k]);
-        strcpy(etag[i] + 33, "\"");
+    char *meta = b64("{\"v\":2,\"p\":[\"1000000000001\"],\"c\":0,\"l\":0}");
+    const char *places[] = {"1000000000002", "1000000000003", "1000000000004", "1000000000005"};
+    const char *labels[] = {"A", "A", "B", "A"}; /* the same again, then A-B-A */
+    char *bodies[4];
+    char *etag = strdup("\"e0\"");
+    for (int i = 0; i < 4; i++) {
+        fake_header(fake_header(fake_reply(f->w->fake, "GET " BASE KEY, 200,
+                                           i ? bodies[i - 1] : STORED("A")),
+                                "ETag", etag),
+                    "x-amz-meta-wc-ledger", meta);
+        fake_reply(f->w->fake, "PUT " BASE KEY, 200, "");
+        wc_error err;
+        const char *update = labels[i][0] == 'A' ? REQ("update", ",\"label\":\"A\"")
+                                                 : REQ("update", ",\"label\":\"B\"");
+        assert_int_equal(apply_at(f, update, places[i], &err), WC_OK);
+        free(meta);
+        const fake_request *put = fake_last(f->w->fake);
+        assert_string_equal(fake_request_header(put, "If-Match"), etag);
+        bodies[i] = strdup(put->body);
+        meta = strdup(fake_request_header(put, "x-amz-meta-wc-ledger"));
+        free(etag);
+        etag = malloc(40);
+        snprintf(etag, 40, "\"e%d\"", i + 1);
     }
-    fake_header(fake_header(fake_reply(f->w->fake, "GET " BASE KEY, 200, body), "ETag", etag[0]),
-                "x-amz-meta-wc-ledger", meta);
-    fake_reply(f->w->fake, "PUT " BASE KEY, 200, "");
-    wc_error err;
-    assert_int_equal(apply_at(f, REQ("update", ",\"label\":\"A\""), "1000000000002", &err), WC_OK);
-    const fake_request *put = fake_last(f->w->fake);
-    assert_string_equal(fake_request_header(put, "If-Match"), etag[0]);
-    assert_string_equal(put->body, body_nl);
-    /* Read back with its newline (and that ETag): the next write of the ledger alone drops it. */
-    fake_header(fake_header(fake_reply(f->w->fake, "GET " BASE KEY, 200, body_nl), "ETag", etag[1]),
-                "x-amz-meta-wc-ledger", fake_request_header(put, "x-amz-meta-wc-ledger"));
-    fake_reply(f->w->fake, "PUT " BASE KEY, 200, "");
-    assert_int_equal(apply_at(f, REQ("update", ",\"label\":\"A\""), "1000000000003", &err), WC_OK);
-    assert_string_equal(fake_last(f->w->fake)->body, body);
-    fake_assert_all_used(f->w->fake);
-    free(body_nl);
+    free(etag);
     free(meta);
+    /* the widget's JSON is the same at 0, 1 and 3; every body (so every ETag) differs */
+    assert_int_equal(strncmp(bodies[0], bodies[1], strlen(STORED("A"))), 0);
+    for (int i = 0; i < 4; i++)
+        for (int j = i + 1; j < 4; j++)
+            assert_string_not_equal(bodies[i], bodies[j]);
+    for (int i = 0; i < 4; i++)
+        free(bodies[i]);
 }
 
 /* --- 409 ConditionalRequestConflict: a lost race, never an outage --- */
@@ -674,7 +685,7 @@ int main(void)
                                         setup_open, teardown),
         cmocka_unit_test_setup_teardown(exact_delete_leaves_a_tombstone_object, setup_open,
                                         teardown),
-        cmocka_unit_test_setup_teardown(exact_a_write_of_the_ledger_alone_changes_the_etag,
+        cmocka_unit_test_setup_teardown(exact_every_write_seals_its_ledger_into_the_body,
                                         setup_open, teardown),
         cmocka_unit_test_setup_teardown(exact_a_409_conflict_reads_again, setup_open, teardown),
         cmocka_unit_test_setup_teardown(classic_a_409_conflict_is_a_lost_race_not_an_outage,
