@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# What one update costs the consumer on a widget of 10, 100, 1,000 and 10,000 attributes, on each
+# What one update costs the consumer on a widget of 10, 100, 1,000, 3,000 and 10,000 attributes, on each
 # store (directory, DynamoDB on dynalite, S3 on fauxqs; called directly, without the
 # signature-checking proxy, so the figures are the consumer's). Exact order (the ledger read,
 # applied and written with the widget every time).
@@ -73,10 +73,10 @@ label_of() { # STORE NAME N
 }
 
 echo "ledger cost: CPU of one update (exact order) by widget size, $U updates each, one consumer"
-printf '%-10s %12s %12s %12s %12s\n' store 10 100 1000 10000
+printf '%-10s %12s %12s %12s %12s %12s\n' store 10 100 1000 3000 10000
 for store in dir dynamodb s3; do
   line=$(printf '%-10s' "$store")
-  for n in 10 100 1000 10000; do
+  for n in 10 100 1000 3000 10000; do
     requests "$W/only-$store-$n" "$n" 0
     requests "$W/all-$store-$n" "$n" 1
     a=$(cpu --request-dir "$W/only-$store-$n" $(store_args "$store" "lc-a-$store-$n"))
