@@ -16,8 +16,9 @@ int wc_item_is_consumers(const char *item_name)
 
 static int is_core(const char *name, const char *key_name)
 {
-    return wc_item_is_consumers(name) || strcmp(name, "id") == 0 || strcmp(name, key_name) == 0 || strcmp(name, "owner") == 0 ||
-           strcmp(name, "label") == 0 || strcmp(name, "description") == 0;
+    return wc_item_is_consumers(name) || strcmp(name, "id") == 0 || strcmp(name, key_name) == 0 ||
+           strcmp(name, "owner") == 0 || strcmp(name, "label") == 0 ||
+           strcmp(name, "description") == 0;
 }
 
 static int has_escape(const char *name)

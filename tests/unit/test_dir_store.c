@@ -33,7 +33,8 @@ static int teardown(void **state)
     "{\"type\":\"create\",\"requestId\":\"r\",\"widgetId\":\"8123f304\",\"owner\":\"Mary "         \
     "Matthews\",\"label\":\"JWJYY\",\"otherAttributes\":[{\"name\":\"color\",\"value\":\"red\"}]}"
 #define FILE_NAME "widgets/mary-matthews/8123f304"
-#define WAL_NAME  ".ledger/widgets/mary-matthews/.next-8123f304" /* its ledger's write-ahead file */
+/* Its ledger's write-ahead file. */
+#define WAL_NAME ".ledger/widgets/mary-matthews/.next-8123f304"
 
 static void create(fixture *f)
 {
@@ -324,10 +325,11 @@ static void no_widget_id_touches_the_stores_own_files(void **state)
 {
     fixture *f = *state;
     const char *pairs[][2] = {
-        {"w.next", "w"},           {".ledger.next", ".ledger"}, {".next-w", "w2"},
-        {"w.lock", "w3"},          {".lock-01", "w4"},          {"%2Elock-01", "w5"},
-        {"%2Eledger", "%2E.next"}, {"%2E", ".x"},                {".tmp-1-2-x", "x"},
-        {"X.next.next", "X.next"},
+        {"w.next", "w"},           {".ledger.next", ".ledger"},
+        {".next-w", "w2"},         {"w.lock", "w3"},
+        {".lock-01", "w4"},        {"%2Elock-01", "w5"},
+        {"%2Eledger", "%2E.next"}, {"%2E", ".x"},
+        {".tmp-1-2-x", "x"},       {"X.next.next", "X.next"},
     };
     size_t n = sizeof(pairs) / sizeof(pairs[0]);
     char place[32];

@@ -385,7 +385,7 @@ static void a_scan_sees_widgets_by_the_plain_readers_rule(void **state)
         f->w->fake, "DynamoDB_20120810.Scan", 200,
         "{\"Items\":["
         "{\"id\":{\"S\":\"gone\"},\"wc:version\":{\"N\":\"3\"},\"wc:expires\":{\"N\":\"9\"},"
-        "\"wc:ledger\":{\"S\":\"{}\"}},"                           /* a tombstone */
+        "\"wc:ledger\":{\"S\":\"{}\"}},"                          /* a tombstone */
         "{\"id\":{\"S\":\"foreign\"},\"color\":{\"S\":\"red\"}}," /* no owner: not a widget */
         "{\"id\":{\"S\":\"w1\"},\"owner\":{\"S\":\"Sue Smith\"},\"wc:version\":{\"N\":\"2\"},"
         "\"wc:ledger\":{\"S\":\"{}\"},\"wc:future\":{\"S\":\"?\"},\"attr_wc:x\":{\"S\":\"mine\"},"
