@@ -221,8 +221,10 @@ static const char *const words[] = {
 /* Text of between min and max pieces (never cut inside a UTF-8 character). Caller frees. */
 static char *piece_string(wc_generator *g, size_t min, size_t max)
 {
-    size_t n = min + wc_generator_random(g, max - min + 1);
-    char *s = malloc(n * 4 + 1), *p = s;
+    size_t n = min + wc_generator_random(g, max - min + 1), longest = 0;
+    for (size_t i = 0; i < N_OF(pieces); i++)
+        longest = strlen(pieces[i]) > longest ? strlen(pieces[i]) : longest;
+    char *s = malloc(n * longest + 1), *p = s;
     if (!s)
         return NULL;
     for (size_t i = 0; i < n; i++) {
