@@ -92,6 +92,14 @@ typedef struct {
     size_t batch, n_pending, pending_bytes;
     char *pending[WC_SQS_BATCH_MAX][4]; /* body, group id, dedup id, sequence */
     uint64_t batches;                   /* SendMessageBatch calls made */
+    /* Without a sequence attribute the consumer orders by SentTimestamp (ms) first, and two
+     * updates of one widget in one millisecond would have no right order: the last updates sent,
+     * with the time after their call (0: in the batch under way), to keep them apart. */
+    struct {
+        char *widget_id;
+        uint64_t ms;
+    } updates[64];
+    size_t next_update;
 } target;
 
 /* What a message counts toward SendMessageBatch's size limit (body and attributes). */
@@ -103,6 +111,7 @@ static size_t message_bytes(const char *json, const char *sequence)
 /* Sends the messages waiting, in one SendMessageBatch. */
 static int flush_batch(target *t, wc_error *err)
 {
+    uint64_t now;
     wc_sqs_entry e[WC_SQS_BATCH_MAX];
     for (size_t i = 0; i < t->n_pending; i++)
         e[i] =
@@ -116,6 +125,10 @@ static int flush_batch(target *t, wc_error *err)
                 ? 0
                 : -1;
         t->batches++;
+        now = wc_epoch_ms();
+        for (size_t i = 0; i < sizeof(t->updates) / sizeof(t->updates[0]); i++)
+            if (t->updates[i].widget_id && t->updates[i].ms == 0)
+                t->updates[i].ms = now;
     }
     for (size_t i = 0; i < t->n_pending; i++)
         for (int k = 0; k < 4; k++)
@@ -132,6 +145,33 @@ static int batch_room(target *t, size_t n, size_t bytes, wc_error *err)
     if (t->n_pending + n > t->batch || t->pending_bytes + bytes > WC_SQS_BATCH_MAX_BYTES)
         return flush_batch(t, err);
     return 0;
+}
+
+/* Waits, if need be, so that this update of a widget is not stamped in the millisecond of the
+ * last one (a batch holding one is sent first). */
+static int keep_updates_apart(target *t, const wc_request *r, wc_error *err)
+{
+    if (t->send_sequence || !t->queue_url || r->type != WC_REQ_UPDATE)
+        return 0;
+    for (size_t i = 0; i < sizeof(t->updates) / sizeof(t->updates[0]); i++) {
+        if (!t->updates[i].widget_id || strcmp(t->updates[i].widget_id, r->widget_id) != 0)
+            continue;
+        if (t->updates[i].ms == 0 && flush_batch(t, err) != 0)
+            return -1;
+        while (wc_epoch_ms() <= t->updates[i].ms + 1) /* its stamp is at most that */
+            wc_clock_system()->sleep_ms(wc_clock_system(), 1);
+    }
+    return 0;
+}
+
+static void sent_update(target *t, const wc_request *r, uint64_t ms)
+{
+    if (t->send_sequence || !t->queue_url || r->type != WC_REQ_UPDATE)
+        return;
+    size_t k = t->next_update++ % (sizeof(t->updates) / sizeof(t->updates[0]));
+    free(t->updates[k].widget_id);
+    t->updates[k].widget_id = strdup(r->widget_id); /* NULL: forgotten, no harm */
+    t->updates[k].ms = ms;
 }
 
 static char *dup_or_null(const char *s, int *ok)
@@ -215,14 +255,21 @@ static int write_request(target *t, const wc_request *r, const char *json, wc_er
         wc_error_set(err, WC_ERR_IO, "%s: %s", t->dir, strerror(errno));
         return -1;
     }
-    if (t->queue_url && t->batch > 1)
+    if (t->queue_url && keep_updates_apart(t, r, err) != 0)
+        return -1;
+    if (t->queue_url && t->batch > 1) {
+        sent_update(t, r, 0);
         return batch_add(t, r, json, err);
-    if (t->queue_url)
-        return wc_sqs_send(t->aws, t->queue_url, json, t->fifo ? r->widget_id : NULL,
-                           t->fifo ? r->request_id : NULL, NULL, t->send_sequence ? r->place : NULL,
-                           &aerr, err) == WC_OK
-                   ? 0
-                   : -1;
+    }
+    if (t->queue_url) {
+        int status = wc_sqs_send(t->aws, t->queue_url, json, t->fifo ? r->widget_id : NULL,
+                                 t->fifo ? r->request_id : NULL, NULL,
+                                 t->send_sequence ? r->place : NULL, &aerr, err) == WC_OK
+                         ? 0
+                         : -1;
+        sent_update(t, r, wc_epoch_ms());
+        return status;
+    }
     char key[256];
     snprintf(key, sizeof(key), "%s%013llu", t->prefix, (unsigned long long)next_key(t));
     return wc_s3_put(&t->bucket, key, json, strlen(json), "application/json", NULL, 0, &aerr,
@@ -271,6 +318,8 @@ static void close_target(target *t)
     for (size_t i = 0; i < t->n_pending; i++) /* not sent: a failure came first */
         for (int k = 0; k < 4; k++)
             free(t->pending[i][k]);
+    for (size_t i = 0; i < sizeof(t->updates) / sizeof(t->updates[0]); i++)
+        free(t->updates[i].widget_id);
     free(t->queue_url);
     wc_s3_bucket_cleanup(&t->bucket);
     wc_aws_free(t->aws);

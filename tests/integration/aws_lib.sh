@@ -36,10 +36,10 @@ read_dead() {
     --visibility-timeout 600 --message-attribute-names All) && [ -n "$page" ]; do
     python3 -c '
 import json, sys
-for m in json.loads(sys.argv[1]).get("Messages", []):
+for m in json.load(sys.stdin).get("Messages", []):
     print(json.dumps({"body": m["Body"], "reason": m.get("MessageAttributes", {}).get("reason", {}).get("StringValue", "")}))
-' "$page" >> "$2"
-    python3 -c 'import json,sys; sys.exit(0 if json.loads(sys.argv[1]).get("Messages") else 1)' "$page" || break
+' <<< "$page" >> "$2" # on stdin: a page of big messages is over what one argument may hold
+    python3 -c 'import json,sys; sys.exit(0 if json.load(sys.stdin).get("Messages") else 1)' <<< "$page" || break
   done
 }
 # consume NAME CONSUMERS STORE-ARGS...: drains queue $RUN-NAME (dead letters to $RUN-NAME-dead)

@@ -6,7 +6,8 @@
 #      batch is stored, so a batch mostly shares one SentTimestamp but may straddle a millisecond
 #      (one run: 30 groups in 9 batches, 4 of them split over two stamps). Checked: no message
 #      attribute was sent, and most groups share one stamp (else the parts below test no tie);
-#      the figures are printed;
+#      the figures are printed; and the producer keeps two updates of one widget in different
+#      milliseconds (they would have no right order);
 #   1. 100 widgets, each a create and its update in one batch, two consumers -> DynamoDB: exact,
 #      no dead letter, no warning;
 #   2. the same with create, update and delete in one batch: exact (no widget left, no create
@@ -50,6 +51,37 @@ print(f"figures: fauxqs: {shared} of {len(stamps)} groups (one batch each) share
 sys.exit(0 if len(stamps) == 30 and shared * 2 >= len(stamps) and attrs == 0 else 1)
 PY
   ok "fauxqs: most groups of one batch share one SentTimestamp, and no message attribute was sent"
+}
+
+# 0b. The producer never sends two updates of one widget in one millisecond without a sequence
+# attribute (they would have no right order): --realistic, its usual mix, in batches of 10.
+updates_apart() {
+  local url page
+  url=$(mk_queue "$RUN-apart")
+  "$PRODUCER" -rq "$RUN-apart" --endpoint-url "$EP" --batch 10 --realistic -mwr 3000 --seed 302 -q
+  : > "$WORK/apart"
+  while page=$(awscli sqs receive-message --queue-url "$url" --max-number-of-messages 10 \
+    --visibility-timeout 600 --attribute-names SentTimestamp) && grep -q '"Messages"' <<< "$page"; do
+    echo "$page" >> "$WORK/apart"
+  done
+  python3 - "$WORK/apart" <<'PY' || fail "two updates of one widget share a SentTimestamp"
+import collections, json, sys
+dec, text, i, updates, n = json.JSONDecoder(), open(sys.argv[1]).read(), 0, collections.defaultdict(list), 0
+while i < len(text):
+    page, i = dec.raw_decode(text, i)
+    while i < len(text) and text[i].isspace():
+        i += 1
+    for m in page.get("Messages", []):
+        n += 1
+        body = json.loads(m["Body"])
+        if body["type"] == "update":
+            updates[body["widgetId"]].append(int(m["Attributes"]["SentTimestamp"]))
+again = {w: sorted(s) for w, s in updates.items() if len(s) > 1}
+tied = [w for w, s in again.items() if len(set(s)) < len(s)]
+print(f"figures: apart: {n} messages, {len(again)} widgets updated more than once, {len(tied)} with two updates in one ms")
+sys.exit(1 if tied or n != 3000 or not again else 0)
+PY
+  ok "no two updates of one widget in one millisecond"
 }
 
 # batched NAME PATTERN REQUESTS: the producer's groups, one batch each, into a standard queue;
@@ -122,6 +154,7 @@ PY
 }
 
 part "fauxqs stamps a batch (mostly) alike" same_stamp
+part "updates of one widget kept a millisecond apart" updates_apart
 part "create+update in one batch" batched create-update create-update 200
 part "create+update+delete in one batch" batched create-update-delete create-update-delete 300
 part "two updates in one batch" tie
