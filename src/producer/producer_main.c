@@ -111,7 +111,6 @@ static size_t message_bytes(const char *json, const char *sequence)
 /* Sends the messages waiting, in one SendMessageBatch. */
 static int flush_batch(target *t, wc_error *err)
 {
-    uint64_t now;
     wc_sqs_entry e[WC_SQS_BATCH_MAX];
     for (size_t i = 0; i < t->n_pending; i++)
         e[i] =
@@ -125,7 +124,7 @@ static int flush_batch(target *t, wc_error *err)
                 ? 0
                 : -1;
         t->batches++;
-        now = wc_epoch_ms();
+        uint64_t now = wc_epoch_ms();
         for (size_t i = 0; i < sizeof(t->updates) / sizeof(t->updates[0]); i++)
             if (t->updates[i].widget_id && t->updates[i].ms == 0)
                 t->updates[i].ms = now;
