@@ -257,8 +257,9 @@ static int write_request(target *t, const wc_request *r, const char *json, wc_er
     if (t->queue_url && keep_updates_apart(t, r, err) != 0)
         return -1;
     if (t->queue_url && t->batch > 1) {
-        sent_update(t, r, 0);
-        return batch_add(t, r, json, err);
+        int status = batch_add(t, r, json, err);
+        sent_update(t, r, t->n_pending ? 0 : wc_epoch_ms()); /* 0: in the batch under way */
+        return status;
     }
     if (t->queue_url) {
         int status = wc_sqs_send(t->aws, t->queue_url, json, t->fifo ? r->widget_id : NULL,
