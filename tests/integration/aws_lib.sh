@@ -42,6 +42,22 @@ for m in json.load(sys.stdin).get("Messages", []):
     python3 -c 'import json,sys; sys.exit(0 if json.load(sys.stdin).get("Messages") else 1)' <<< "$page" || break
   done
 }
+# receive_all URL FILE: every message of a queue, with its SentTimestamp and message attributes,
+# one JSON object a line in FILE (received with a long visibility, so each is read once); one
+# botocore client, not an aws CLI run a page (thousands of messages in seconds).
+receive_all() {
+  python3 - "$EP" "$1" > "$2" <<'PY'
+import json, sys, botocore.session
+sqs = botocore.session.get_session().create_client("sqs", endpoint_url=sys.argv[1])
+while True:
+    page = sqs.receive_message(QueueUrl=sys.argv[2], MaxNumberOfMessages=10, VisibilityTimeout=600,
+                               AttributeNames=["SentTimestamp"], MessageAttributeNames=["All"])
+    if not page.get("Messages"):
+        break
+    for m in page["Messages"]:
+        print(json.dumps(m))
+PY
+}
 # consume NAME CONSUMERS STORE-ARGS...: drains queue $RUN-NAME (dead letters to $RUN-NAME-dead)
 # with CONSUMERS consumers (logs $WORK/NAME-K.log), then checks: the queue empty, no dead letter
 # (else their reasons are printed), no failed outcome, no warning or error in the logs.

@@ -26,23 +26,13 @@ same_stamp() {
   url=$(mk_queue "$RUN-stamps")
   "$PRODUCER" -rq "$RUN-stamps" --endpoint-url "$EP" --batch 10 --pattern create-update-delete \
     --no-sequence -mwr 90 --seed 300 -q
-  local page
-  : > "$WORK/stamps"
-  while page=$(awscli sqs receive-message --queue-url "$url" --max-number-of-messages 10 \
-    --visibility-timeout 600 --attribute-names SentTimestamp --message-attribute-names All) &&
-    grep -q '"Messages"' <<< "$page"; do
-    echo "$page" >> "$WORK/stamps"
-  done
+  receive_all "$url" "$WORK/stamps"
   python3 - "$WORK/stamps" <<'PY' || fail "fauxqs: too few groups share a SentTimestamp, or attributes were sent"
 import collections, json, sys
-dec, text, i, stamps, attrs = json.JSONDecoder(), open(sys.argv[1]).read(), 0, collections.defaultdict(set), 0
-while i < len(text):
-    page, i = dec.raw_decode(text, i)
-    while i < len(text) and text[i].isspace():
-        i += 1
-    for m in page.get("Messages", []):
-        stamps[json.loads(m["Body"])["widgetId"]].add(m["Attributes"]["SentTimestamp"])
-        attrs += len(m.get("MessageAttributes", {}))
+stamps, attrs = collections.defaultdict(set), 0
+for m in map(json.loads, open(sys.argv[1])):
+    stamps[json.loads(m["Body"])["widgetId"]].add(m["Attributes"]["SentTimestamp"])
+    attrs += len(m.get("MessageAttributes", {}))
 alls = set().union(*stamps.values())
 print(f"figures: fauxqs: 90 messages in 9 batches of 10 groups of 3: {sum(map(len, stamps.values()))} "
       f"(widget, SentTimestamp) pairs for {len(stamps)} widgets, {len(alls)} distinct SentTimestamps")
@@ -56,26 +46,18 @@ PY
 # 0b. The producer never sends two updates of one widget in one millisecond without a sequence
 # attribute (they would have no right order): --realistic, its usual mix, in batches of 10.
 updates_apart() {
-  local url page
+  local url
   url=$(mk_queue "$RUN-apart")
   "$PRODUCER" -rq "$RUN-apart" --endpoint-url "$EP" --batch 10 --realistic -mwr 3000 --seed 302 -q
-  : > "$WORK/apart"
-  while page=$(awscli sqs receive-message --queue-url "$url" --max-number-of-messages 10 \
-    --visibility-timeout 600 --attribute-names SentTimestamp) && grep -q '"Messages"' <<< "$page"; do
-    echo "$page" >> "$WORK/apart"
-  done
+  receive_all "$url" "$WORK/apart"
   python3 - "$WORK/apart" <<'PY' || fail "two updates of one widget share a SentTimestamp"
 import collections, json, sys
-dec, text, i, updates, n = json.JSONDecoder(), open(sys.argv[1]).read(), 0, collections.defaultdict(list), 0
-while i < len(text):
-    page, i = dec.raw_decode(text, i)
-    while i < len(text) and text[i].isspace():
-        i += 1
-    for m in page.get("Messages", []):
-        n += 1
-        body = json.loads(m["Body"])
-        if body["type"] == "update":
-            updates[body["widgetId"]].append(int(m["Attributes"]["SentTimestamp"]))
+updates, n = collections.defaultdict(list), 0
+for m in map(json.loads, open(sys.argv[1])):
+    n += 1
+    body = json.loads(m["Body"])
+    if body["type"] == "update":
+        updates[body["widgetId"]].append(int(m["Attributes"]["SentTimestamp"]))
 again = {w: sorted(s) for w, s in updates.items() if len(s) > 1}
 tied = [w for w, s in again.items() if len(set(s)) < len(s)]
 print(f"figures: apart: {n} messages, {len(again)} widgets updated more than once, {len(tied)} with two updates in one ms")
