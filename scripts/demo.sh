@@ -3,6 +3,8 @@
 #   widget-producer -> two widget-consumers at once -> widget-verify, then a summary.
 # Usage: scripts/demo.sh [sqs|s3|dir] [dynamodb|s3|dir] [REQUESTS]
 #   default: sqs dynamodb 1000. Every AWS call goes through the signature-checking proxy.
+#   On a queue the producer sends 10 requests per SendMessageBatch call (WC_DEMO_BATCH=N: N per
+#   call, 1: one SendMessage each).
 # Leaves logs and the expected state in demo-out/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,7 +13,7 @@ bash scripts/deps.sh
 bash scripts/build.sh build
 OUT=$PWD/demo-out
 rm -rf "$OUT" && mkdir -p "$OUT"
-aws_args=()
+aws_args=() produce=()
 if [ "$SRC" != dir ] || [ "$DST" != dir ]; then
   bash tests/standins/standins.sh start "$OUT/standins"
   trap 'bash tests/standins/standins.sh stop "$OUT/standins"' EXIT
@@ -24,7 +26,8 @@ case $SRC in
   # widget's requests in order and the result is exact (a standard queue may swap two updates).
   sqs) awscli sqs create-queue --queue-name demo-requests.fifo --attributes FifoQueue=true
        awscli sqs create-queue --queue-name demo-dead-letters
-       src=(-rq demo-requests.fifo -qwt 1 --dead-letter-queue demo-dead-letters) ;;
+       src=(-rq demo-requests.fifo -qwt 1 --dead-letter-queue demo-dead-letters)
+       produce=(--batch "${WC_DEMO_BATCH:-10}") ;;
   s3)  awscli s3api create-bucket --bucket demo-requests; src=(-rb demo-requests) ;;
   dir) src=(--request-dir "$OUT/requests") ;;
   *) echo "source is sqs, s3 or dir" >&2; exit 2 ;;
@@ -39,7 +42,7 @@ case $DST in
 esac
 
 echo "== producing $N requests ($SRC)"
-build/widget-producer "${src[@]:0:2}" "${aws_args[@]}" -mwr "$N" --expected "$OUT/expected.json"
+build/widget-producer "${src[@]:0:2}" "${aws_args[@]}" "${produce[@]}" -mwr "$N" --expected "$OUT/expected.json"
 # Two consumers: on a FIFO queue as they are; on a bucket or a directory each takes its shard of
 # the widgets (--shard K/2), which keeps every widget's requests in order.
 consumers=2

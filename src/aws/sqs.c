@@ -114,6 +114,53 @@ wc_result wc_sqs_send(wc_aws *aws, const char *url, const char *body, const char
                 wc_sqs_send_body(url, body, group_id, dedup_id, reason, sequence), NULL, aerr, err);
 }
 
+json_t *wc_sqs_send_batch_body(const char *url, const wc_sqs_entry *entries, size_t n)
+{
+    json_t *list = json_array();
+    for (size_t i = 0; list && i < n; i++) {
+        char id[16];
+        snprintf(id, sizeof(id), "m%zu", i);
+        /* An entry is SendMessage's body without the queue, with an id. */
+        json_t *entry = wc_sqs_send_body(url, entries[i].body, entries[i].group_id,
+                                         entries[i].dedup_id, NULL, entries[i].sequence);
+        if (!entry || json_object_del(entry, "QueueUrl") != 0 ||
+            json_object_set_new(entry, "Id", json_string(id)) != 0 ||
+            json_array_append_new(list, entry) != 0) {
+            json_decref(list);
+            return NULL;
+        }
+    }
+    return list ? json_pack("{s:s, s:o}", "QueueUrl", url, "Entries", list) : NULL;
+}
+
+wc_result wc_sqs_send_batch(wc_aws *aws, const char *url, const wc_sqs_entry *entries, size_t n,
+                            size_t *failed, wc_aws_error *aerr, wc_error *err)
+{
+    *failed = 0;
+    json_t *answer = NULL;
+    json_t *body = wc_sqs_send_batch_body(url, entries, n);
+    if (!body)
+        return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+    wc_result result = call(aws, "SendMessageBatch", body, &answer, aerr, err);
+    json_t *list = json_object_get(answer, "Failed");
+    if (result == WC_OK && (*failed = json_array_size(list)) > 0) {
+        json_t *first = json_array_get(list, 0);
+        const char *id = json_string_value(json_object_get(first, "Id"));
+        const char *code = json_string_value(json_object_get(first, "Code"));
+        const char *message = json_string_value(json_object_get(first, "Message"));
+        result = wc_error_set(
+            err, json_is_true(json_object_get(first, "SenderFault")) ? WC_ERR_REJECTED : WC_ERR_IO,
+            "SendMessageBatch: %zu of %zu messages not sent; entry %s: %s: %s", *failed, n,
+            id ? id : "?", code ? code : "?", message ? message : "(no message)");
+    } else if (result == WC_OK && json_array_size(json_object_get(answer, "Successful")) != n) {
+        result =
+            wc_error_set(err, WC_ERR_PARSE, "SendMessageBatch answered for %zu of %zu messages",
+                         json_array_size(json_object_get(answer, "Successful")), n);
+    }
+    json_decref(answer);
+    return result;
+}
+
 wc_result wc_sqs_delete(wc_aws *aws, const char *url, const char *receipt, wc_aws_error *aerr,
                         wc_error *err)
 {

@@ -27,6 +27,24 @@ wc_result wc_sqs_send(wc_aws *aws, const char *url, const char *body, const char
                       const char *dedup_id, const char *reason, const char *sequence,
                       wc_aws_error *aerr, wc_error *err);
 
+/* One message of a SendMessageBatch (the arguments of wc_sqs_send, borrowed). */
+typedef struct {
+    const char *body, *group_id, *dedup_id, *sequence;
+} wc_sqs_entry;
+
+/* SendMessageBatch limits: 10 messages, and their bodies (attributes included) 256 KiB in all. */
+#define WC_SQS_BATCH_MAX       10
+#define WC_SQS_BATCH_MAX_BYTES (256u * 1024u)
+
+/* SendMessageBatch of up to 10 messages, entry ids "m0".."m9", sent in one call, so that SQS
+ * stamps them alike (SentTimestamp). A message SQS did not take is an error naming its entry,
+ * code and message (*failed: how many; the others were sent). */
+wc_result wc_sqs_send_batch(wc_aws *aws, const char *url, const wc_sqs_entry *entries, size_t n,
+                            size_t *failed, wc_aws_error *aerr, wc_error *err);
+
+/* SendMessageBatch's body. */
+json_t *wc_sqs_send_batch_body(const char *url, const wc_sqs_entry *entries, size_t n);
+
 wc_result wc_sqs_delete(wc_aws *aws, const char *url, const char *receipt, wc_aws_error *aerr,
                         wc_error *err);
 

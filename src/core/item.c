@@ -4,11 +4,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+int wc_item_is_widget(json_t *item)
+{
+    return json_object_get(item, "owner") != NULL;
+}
+
+int wc_item_is_consumers(const char *item_name)
+{
+    return strncmp(item_name, WC_ITEM_RESERVED, strlen(WC_ITEM_RESERVED)) == 0;
+}
+
 static int is_core(const char *name, const char *key_name)
 {
-    return strncmp(name, WC_ITEM_RESERVED, strlen(WC_ITEM_RESERVED)) == 0 ||
-           strcmp(name, "id") == 0 || strcmp(name, key_name) == 0 || strcmp(name, "owner") == 0 ||
-           strcmp(name, "label") == 0 || strcmp(name, "description") == 0;
+    return wc_item_is_consumers(name) || strcmp(name, "id") == 0 || strcmp(name, key_name) == 0 ||
+           strcmp(name, "owner") == 0 || strcmp(name, "label") == 0 ||
+           strcmp(name, "description") == 0;
 }
 
 static int has_escape(const char *name)

@@ -33,6 +33,13 @@
 #define WC_ITEM_VERSION  "wc:version"
 #define WC_ITEM_EXPIRES  "wc:expires"
 
+/* The one rule a plain reader of the table (a Scan, widget-verify) needs, stated in README:
+ * an item with an "owner" attribute is a widget (a tombstone has none); an attribute whose name
+ * starts with "wc:" is the consumer's, never a widget's (a widget's own "wc:x" is stored as
+ * "attr_wc:x", and "attr_" is stripped once when read). */
+int wc_item_is_widget(json_t *item);
+int wc_item_is_consumers(const char *item_name);
+
 /* The item attribute name of an other attribute. Caller frees. */
 char *wc_item_attr_name(const char *name, const char *key_name);
 

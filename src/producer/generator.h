@@ -17,11 +17,23 @@ typedef struct wc_generator wc_generator;
 
 /* NULL: out of memory. */
 wc_generator *wc_generator_new(uint64_t seed);
+
+/* Realistic data from here on (call before the first request): creates carry 10-40 attributes,
+ * the spec's names and made-up ones of 20-60 bytes (non-ASCII UTF-8, spaces, punctuation, some
+ * starting with "wc:" or "attr_"), values from empty to a few hundred characters; updates set,
+ * clear ("") and set again attributes, labels and descriptions; widget ids of many shapes (UUIDs,
+ * short ids, dots, '%', spaces, unicode, a leading '.', punctuation, up to the 256 bytes the
+ * consumer accepts), every one valid and unique. 0: out of memory. */
+int wc_generator_set_realistic(wc_generator *g);
 void wc_generator_free(wc_generator *g);
 
 /* The next request (caller frees with wc_request_free), already applied to the expected state.
  * NULL: out of memory. */
 wc_request *wc_generator_next(wc_generator *g);
+
+/* The next request of this type; an update or delete aims at the live widget widget_id (NULL:
+ * one drawn). NULL: out of memory, or no such widget alive. */
+wc_request *wc_generator_next_of(wc_generator *g, wc_request_type type, const char *widget_id);
 
 /* The expected state after every request generated so far (owned by the generator). */
 const wc_widget_map *wc_generator_expected(const wc_generator *g);

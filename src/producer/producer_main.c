@@ -22,9 +22,9 @@
 typedef struct {
     const char *request_dir, *request_bucket, *request_queue, *request_prefix, *expected, *seed;
     const char *profile, *region, *endpoint_url;
-    const char *swapped_file, *request_log;
-    uint64_t max_requests, delay_ms, disorder;
-    int quiet, help, reverse, version;
+    const char *swapped_file, *request_log, *pattern;
+    uint64_t max_requests, delay_ms, disorder, batch;
+    int quiet, help, reverse, version, realistic, no_sequence;
 } producer_config;
 
 #define OFF(f) offsetof(producer_config, f)
@@ -59,6 +59,20 @@ static const wc_option producer_options[] = {
      "with --disorder: write the ids of widgets whose updates were swapped to FILE"},
     {"request-log", NULL, WC_OPT_STRING, "FILE", NULL, NULL, OFF(request_log),
      "also write every request, one JSON a line in the order delivered, to FILE"},
+    {"realistic", NULL, WC_OPT_FLAG, NULL, NULL, NULL, OFF(realistic),
+     "realistic data, as real producers send it: no \"sequence\" message attribute (the "
+     "consumer's place is SentTimestamp + MessageId), 10-40 attributes a create with long, "
+     "non-ASCII, punctuated names and values from empty to hundreds of characters, updates "
+     "that set, clear and set again, widget ids of every shape the consumer accepts"},
+    {"no-sequence", NULL, WC_OPT_FLAG, NULL, NULL, NULL, OFF(no_sequence),
+     "send no \"sequence\" message attribute on a queue (as --realistic)"},
+    {"batch", NULL, WC_OPT_UINT, "N", "1", NULL, OFF(batch),
+     "on a queue, send N messages (up to 10) per SendMessageBatch call (SQS stamps them with "
+     "one SentTimestamp); 1: one SendMessage each"},
+    {"pattern", NULL, WC_OPT_STRING, "NAME", NULL, NULL, OFF(pattern),
+     "instead of the usual mix, groups that go in one batch each (needs --batch of the group's "
+     "size or more): create-update (a create and an update of its widget) or "
+     "create-update-delete"},
     {"quiet", "q", WC_OPT_FLAG, NULL, NULL, NULL, OFF(quiet), "no summary line"},
     {"version", NULL, WC_OPT_FLAG, NULL, NULL, NULL, OFF(version), "print the version and exit"},
     {"help", "h", WC_OPT_FLAG, NULL, NULL, NULL, OFF(help), "print this help and exit"},
@@ -72,9 +86,122 @@ typedef struct {
     wc_s3_bucket bucket;
     const char *prefix;
     char *queue_url;
-    int fifo;
+    int fifo, send_sequence;
     uint64_t last_key;
+    /* --batch: messages waiting for their SendMessageBatch (each field owned) */
+    size_t batch, n_pending, pending_bytes;
+    char *pending[WC_SQS_BATCH_MAX][4]; /* body, group id, dedup id, sequence */
+    uint64_t batches;                   /* SendMessageBatch calls made */
+    /* Without a sequence attribute the consumer orders by SentTimestamp (ms) first, and two
+     * updates of one widget in one millisecond would have no right order: the last updates sent,
+     * with the time after their call (0: in the batch under way), to keep them apart. */
+    struct {
+        char *widget_id;
+        uint64_t ms;
+    } updates[64];
+    size_t next_update;
 } target;
+
+/* What a message counts toward SendMessageBatch's size limit (body and attributes). */
+static size_t message_bytes(const char *json, const char *sequence)
+{
+    return strlen(json) + (sequence ? strlen(sequence) + 32 : 0);
+}
+
+/* Sends the messages waiting, in one SendMessageBatch. */
+static int flush_batch(target *t, wc_error *err)
+{
+    wc_sqs_entry e[WC_SQS_BATCH_MAX];
+    for (size_t i = 0; i < t->n_pending; i++)
+        e[i] =
+            (wc_sqs_entry){t->pending[i][0], t->pending[i][1], t->pending[i][2], t->pending[i][3]};
+    wc_aws_error aerr;
+    size_t failed = 0;
+    int status = 0;
+    if (t->n_pending > 0) {
+        status =
+            wc_sqs_send_batch(t->aws, t->queue_url, e, t->n_pending, &failed, &aerr, err) == WC_OK
+                ? 0
+                : -1;
+        t->batches++;
+        uint64_t now = wc_epoch_ms();
+        for (size_t i = 0; i < sizeof(t->updates) / sizeof(t->updates[0]); i++)
+            if (t->updates[i].widget_id && t->updates[i].ms == 0)
+                t->updates[i].ms = now;
+    }
+    for (size_t i = 0; i < t->n_pending; i++)
+        for (int k = 0; k < 4; k++)
+            free(t->pending[i][k]);
+    t->n_pending = 0;
+    t->pending_bytes = 0;
+    return status;
+}
+
+/* Makes room for n messages of bytes in all in the batch under way: sends it first when they
+ * would not fit, so that a group always goes in one call. */
+static int batch_room(target *t, size_t n, size_t bytes, wc_error *err)
+{
+    if (t->n_pending + n > t->batch || t->pending_bytes + bytes > WC_SQS_BATCH_MAX_BYTES)
+        return flush_batch(t, err);
+    return 0;
+}
+
+/* Waits, if need be, so that this update of a widget is not stamped in the millisecond of the
+ * last one (a batch holding one is sent first). */
+static int keep_updates_apart(target *t, const wc_request *r, wc_error *err)
+{
+    if (t->send_sequence || !t->queue_url || r->type != WC_REQ_UPDATE)
+        return 0;
+    for (size_t i = 0; i < sizeof(t->updates) / sizeof(t->updates[0]); i++) {
+        if (!t->updates[i].widget_id || strcmp(t->updates[i].widget_id, r->widget_id) != 0)
+            continue;
+        if (t->updates[i].ms == 0 && flush_batch(t, err) != 0)
+            return -1;
+        while (wc_epoch_ms() <= t->updates[i].ms + 1) /* its stamp is at most that */
+            wc_clock_system()->sleep_ms(wc_clock_system(), 1);
+    }
+    return 0;
+}
+
+static void sent_update(target *t, const wc_request *r, uint64_t ms)
+{
+    if (t->send_sequence || !t->queue_url || r->type != WC_REQ_UPDATE)
+        return;
+    size_t k = t->next_update++ % (sizeof(t->updates) / sizeof(t->updates[0]));
+    free(t->updates[k].widget_id);
+    t->updates[k].widget_id = strdup(r->widget_id); /* NULL: forgotten, no harm */
+    t->updates[k].ms = ms;
+}
+
+static char *dup_or_null(const char *s, int *ok)
+{
+    char *copy = s ? strdup(s) : NULL;
+    if (s && !copy)
+        *ok = 0;
+    return copy;
+}
+
+/* Adds a message to the batch under way (sent when full). */
+static int batch_add(target *t, const wc_request *r, const char *json, wc_error *err)
+{
+    const char *sequence = t->send_sequence ? r->place : NULL;
+    size_t bytes = message_bytes(json, sequence);
+    if (batch_room(t, 1, bytes, err) != 0)
+        return -1;
+    int ok = 1;
+    char **slot = t->pending[t->n_pending];
+    slot[0] = dup_or_null(json, &ok);
+    slot[1] = dup_or_null(t->fifo ? r->widget_id : NULL, &ok);
+    slot[2] = dup_or_null(t->fifo ? r->request_id : NULL, &ok);
+    slot[3] = dup_or_null(sequence, &ok);
+    t->n_pending++;
+    t->pending_bytes += bytes;
+    if (!ok) {
+        wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+        return -1;
+    }
+    return t->n_pending == t->batch ? flush_batch(t, err) : 0;
+}
 
 /* The next request key: 13-digit epoch milliseconds, unique and increasing even when many are
  * made in one millisecond (then it runs a little ahead of the clock). */
@@ -127,11 +254,22 @@ static int write_request(target *t, const wc_request *r, const char *json, wc_er
         wc_error_set(err, WC_ERR_IO, "%s: %s", t->dir, strerror(errno));
         return -1;
     }
-    if (t->queue_url)
-        return wc_sqs_send(t->aws, t->queue_url, json, t->fifo ? r->widget_id : NULL,
-                           t->fifo ? r->request_id : NULL, NULL, r->place, &aerr, err) == WC_OK
-                   ? 0
-                   : -1;
+    if (t->queue_url && keep_updates_apart(t, r, err) != 0)
+        return -1;
+    if (t->queue_url && t->batch > 1) {
+        int status = batch_add(t, r, json, err);
+        sent_update(t, r, t->n_pending ? 0 : wc_epoch_ms()); /* 0: in the batch under way */
+        return status;
+    }
+    if (t->queue_url) {
+        int status = wc_sqs_send(t->aws, t->queue_url, json, t->fifo ? r->widget_id : NULL,
+                                 t->fifo ? r->request_id : NULL, NULL,
+                                 t->send_sequence ? r->place : NULL, &aerr, err) == WC_OK
+                         ? 0
+                         : -1;
+        sent_update(t, r, wc_epoch_ms());
+        return status;
+    }
     char key[256];
     snprintf(key, sizeof(key), "%s%013llu", t->prefix, (unsigned long long)next_key(t));
     return wc_s3_put(&t->bucket, key, json, strlen(json), "application/json", NULL, 0, &aerr,
@@ -143,6 +281,8 @@ static int write_request(target *t, const wc_request *r, const char *json, wc_er
 static wc_result open_target(const producer_config *c, target *t, wc_error *err)
 {
     memset(t, 0, sizeof(*t));
+    t->batch = c->batch;
+    t->send_sequence = !c->realistic && !c->no_sequence;
     if (c->request_dir) {
         t->dir = c->request_dir;
         return wc_mkdirs(c->request_dir, err);
@@ -175,6 +315,11 @@ static wc_result open_target(const producer_config *c, target *t, wc_error *err)
 
 static void close_target(target *t)
 {
+    for (size_t i = 0; i < t->n_pending; i++) /* not sent: a failure came first */
+        for (int k = 0; k < 4; k++)
+            free(t->pending[i][k]);
+    for (size_t i = 0; i < sizeof(t->updates) / sizeof(t->updates[0]); i++)
+        free(t->updates[i].widget_id);
     free(t->queue_url);
     wc_s3_bucket_cleanup(&t->bucket);
     wc_aws_free(t->aws);
@@ -188,16 +333,31 @@ typedef struct {
 } produced;
 
 /* Writes a window of requests in a shuffled order; counts the updates of one widget whose order
- * the shuffle swapped, and writes those widgets' ids to swapped (when not NULL). */
-static int write_window(target *t, wc_generator *g, produced *w, size_t n, int reverse,
+ * the shuffle swapped, and writes those widgets' ids to swapped (when not NULL). A group
+ * (--pattern) is written as it is, in one batch. */
+static int write_window(target *t, wc_generator *g, produced *w, size_t n, int reverse, int group,
                         FILE *swapped, FILE *request_log, uint64_t *n_swapped, wc_error *err)
 {
+    if (group) {
+        size_t bytes = 0;
+        for (size_t i = 0; i < n; i++)
+            bytes += message_bytes(w[i].json, t->send_sequence ? w[i].req->place : NULL);
+        if (t->batch > 1 && t->queue_url && batch_room(t, n, bytes, err) != 0) {
+            for (size_t i = 0; i < n; i++) {
+                free(w[i].json);
+                wc_request_free(w[i].req);
+            }
+            return -1;
+        }
+        reverse = 0;
+        n_swapped = NULL;
+    }
     for (size_t i = 0; reverse && i < n / 2; i++) {
         produced tmp = w[i];
         w[i] = w[n - 1 - i];
         w[n - 1 - i] = tmp;
     }
-    for (size_t i = n; !reverse && i > 1; i--) { /* Fisher-Yates, the generator's numbers */
+    for (size_t i = n; !group && !reverse && i > 1; i--) { /* Fisher-Yates, the generator's */
         size_t j = (size_t)wc_generator_random(g, i);
         produced tmp = w[i - 1];
         w[i - 1] = w[j];
@@ -205,7 +365,7 @@ static int write_window(target *t, wc_generator *g, produced *w, size_t n, int r
     }
     for (size_t i = 0; i < n; i++) {
         for (size_t j = i + 1; j < n; j++) {
-            if (w[i].req->type == WC_REQ_UPDATE && w[j].req->type == WC_REQ_UPDATE &&
+            if (n_swapped && w[i].req->type == WC_REQ_UPDATE && w[j].req->type == WC_REQ_UPDATE &&
                 w[i].seq > w[j].seq && strcmp(w[i].req->widget_id, w[j].req->widget_id) == 0) {
                 (*n_swapped)++;
                 if (swapped)
@@ -255,6 +415,38 @@ int main(int argc, char **argv)
         fprintf(stderr, "widget-producer: name exactly one target: --request-dir, -rb or -rq\n");
         return 2;
     }
+    /* --pattern: the group's types, in order */
+    static const wc_request_type patterns[][3] = {
+        {WC_REQ_CREATE, WC_REQ_UPDATE, WC_REQ_CREATE},
+        {WC_REQ_CREATE, WC_REQ_UPDATE, WC_REQ_DELETE},
+    };
+    size_t group = 0, pattern = 0;
+    if (c.pattern && strcmp(c.pattern, "create-update") == 0) {
+        group = 2;
+        pattern = 0;
+    } else if (c.pattern && strcmp(c.pattern, "create-update-delete") == 0) {
+        group = 3;
+        pattern = 1;
+    } else if (c.pattern) {
+        fprintf(stderr,
+                "widget-producer: --pattern is create-update or create-update-delete, "
+                "not \"%s\"\n",
+                c.pattern);
+        return 2;
+    }
+    if (c.batch < 1 || c.batch > WC_SQS_BATCH_MAX || (c.batch > 1 && !c.request_queue)) {
+        fprintf(stderr,
+                "widget-producer: --batch is 1 to %d, and more than 1 only on a queue (-rq)\n",
+                WC_SQS_BATCH_MAX);
+        return 2;
+    }
+    if (group && (c.batch < group || c.disorder > 1)) {
+        fprintf(stderr,
+                "widget-producer: --pattern %s needs --batch %zu or more, and no "
+                "--disorder (its groups go in one batch each, in order)\n",
+                c.pattern, group);
+        return 2;
+    }
     uint64_t seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
     if (c.seed && wc_parse_uint(c.seed, &seed) != WC_OK) {
         fprintf(stderr, "widget-producer: --seed: \"%s\" is not a whole number\n", c.seed);
@@ -267,6 +459,10 @@ int main(int argc, char **argv)
         return 1;
     }
     wc_generator *g = wc_generator_new(seed);
+    if (g && c.realistic && !wc_generator_set_realistic(g)) {
+        wc_generator_free(g);
+        g = NULL;
+    }
     if (!g) {
         fprintf(stderr, "widget-producer: out of memory\n");
         close_target(&t);
@@ -277,7 +473,7 @@ int main(int argc, char **argv)
                                           : c.request_bucket;
     uint64_t counts[3] = {0, 0, 0}, t0 = wc_monotonic_ns(), n_swapped = 0, last_ms = 0;
     int status = 0;
-    size_t window = c.disorder > 1 ? (size_t)c.disorder : 1, held = 0;
+    size_t window = group ? group : c.disorder > 1 ? (size_t)c.disorder : 1, held = 0;
     produced *buf = calloc(window, sizeof(*buf));
     FILE *swapped = c.swapped_file ? fopen(c.swapped_file, "w") : NULL;
     FILE *request_log = c.request_log ? fopen(c.request_log, "w") : NULL;
@@ -287,7 +483,11 @@ int main(int argc, char **argv)
         status = 1;
     }
     for (uint64_t i = 0; status == 0 && i < c.max_requests; i++) {
-        wc_request *r = wc_generator_next(g);
+        /* With --pattern, each group is a create, then requests of its widget. */
+        wc_request *r =
+            !group      ? wc_generator_next(g)
+            : held == 0 ? wc_generator_next_of(g, WC_REQ_CREATE, NULL)
+                        : wc_generator_next_of(g, patterns[pattern][held], buf[0].req->widget_id);
         char *json = r ? wc_request_to_json(r) : NULL;
         if (!json) {
             fprintf(stderr, "widget-producer: out of memory\n");
@@ -312,8 +512,8 @@ int main(int argc, char **argv)
         counts[r->type]++;
         buf[held++] = (produced){r, json, i};
         if (held == window || i + 1 == c.max_requests) {
-            if (write_window(&t, g, buf, held, c.reverse, swapped, request_log, &n_swapped, &err) !=
-                0) {
+            if (write_window(&t, g, buf, held, c.reverse, group > 0, swapped, request_log,
+                             &n_swapped, &err) != 0) {
                 fprintf(stderr, "widget-producer: writing to %s: %s\n", where, err.msg);
                 status = 1;
             }
@@ -321,6 +521,10 @@ int main(int argc, char **argv)
         }
         if (c.delay_ms)
             wc_clock_system()->sleep_ms(wc_clock_system(), c.delay_ms);
+    }
+    if (status == 0 && t.n_pending > 0 && flush_batch(&t, &err) != 0) {
+        fprintf(stderr, "widget-producer: writing to %s: %s\n", where, err.msg);
+        status = 1;
     }
     for (size_t i = 0; i < held; i++) {
         free(buf[i].json);
@@ -338,12 +542,12 @@ int main(int argc, char **argv)
     }
     if (status == 0 && !c.quiet)
         printf("produced %llu requests (%llu create, %llu update, %llu delete; seed %llu) into %s "
-               "in %.3f s; %zu widgets expected; %llu updates swapped\n",
+               "in %.3f s; %zu widgets expected; %llu updates swapped; %llu batches\n",
                (unsigned long long)(counts[0] + counts[1] + counts[2]),
                (unsigned long long)counts[0], (unsigned long long)counts[1],
                (unsigned long long)counts[2], (unsigned long long)seed, where,
                (double)(wc_monotonic_ns() - t0) / 1e9, wc_widget_map_size(wc_generator_expected(g)),
-               (unsigned long long)n_swapped);
+               (unsigned long long)n_swapped, (unsigned long long)t.batches);
     wc_generator_free(g);
     close_target(&t);
     return status;

@@ -17,13 +17,23 @@
  * widget files hold exactly the spec's JSON: "VERSION\n" then the ledger's JSON. A widget and its
  * ledger are read and written under one of LOCKS lock files (DIR/.ledger/.lock-NN, flock(2), by
  * a hash of the widgetId), so consumers sharing the directory never lose each other's writes.
- * A save is a small write-ahead log: the new ledger goes to LEDGER.next with the hash of the
- * widget file it belongs to ("-": deleted), then the widget file is written (or removed), then
- * LEDGER.next replaces LEDGER. A save cut short (a crash, the directory gone) is finished or
- * undone by the next load, under the lock: LEDGER.next is kept if the widget file is the one it
- * names, else dropped. So a widget and its ledger always agree. Ledger file: "VERSION\nHASH\nJSON".
+ * A save is a small write-ahead log: the new ledger goes to .next-NAME beside the ledger NAME with
+ * the hash of the widget file it belongs to ("-": deleted), then the widget file is written (or
+ * removed), then .next-NAME replaces NAME. A save cut short (a crash, the directory gone) is
+ * finished or undone by the next load, under the lock: .next-NAME is kept if the widget file is
+ * the one it names, else dropped. So a widget and its ledger always agree. Ledger file:
+ * "VERSION\nHASH\nJSON".
+ *
+ * Two namespaces: a widget's file name (file_name_of) never starts with '.', and every file and
+ * folder of the store's own (.ledger, .lock-NN, .next-NAME, the .tmp-… files being written)
+ * does, so no widgetId can name one of them (before, the ledger of widget "X.next" was the
+ * write-ahead file of widget "X"). The first part of the key prefix may not start with '.'
+ * either (DIR/.ledger/PREFIX would meet .lock-NN). Stores written before keep their ledgers where
+ * they were; only a write-ahead file left by a crash of an earlier version (LEDGER.next, which
+ * cannot be told from the ledger of a widget whose id ends in ".next") is not recovered.
  */
 #define LEDGER_DIR ".ledger"
+#define WAL_PREFIX ".next-"
 #define LOCKS      64
 
 /* A stored widget bigger than this is not one of ours. */
@@ -217,6 +227,17 @@ static char *ledger_path(dir_store *s, const wc_request *req)
     return path;
 }
 
+/* The write-ahead file of a ledger: ".next-" + its name, beside it. Caller frees. */
+static char *wal_path(const char *lpath)
+{
+    const char *slash = strrchr(lpath, '/');
+    size_t dirlen = (size_t)(slash - lpath) + 1, len = strlen(lpath) + sizeof(WAL_PREFIX);
+    char *path = malloc(len);
+    if (path)
+        snprintf(path, len, "%.*s%s%s", (int)dirlen, lpath, WAL_PREFIX, slash + 1);
+    return path;
+}
+
 /* Takes the lock of a widget: an open file, or -1 with err set. */
 static int lock_widget(dir_store *s, const char *widget_id, wc_error *err)
 {
@@ -287,15 +308,13 @@ static void widget_hash(const char *text, size_t len, char out[17])
     snprintf(out, 17, "%016llx", (unsigned long long)h);
 }
 
-/* Finishes or undoes a save cut short (under the lock): LEDGER.next is kept when the widget file
+/* Finishes or undoes a save cut short (under the lock): .next-NAME is kept when the widget file
  * is the one it names, else dropped. */
 static wc_result recover_save(dir_store *s, const char *lpath, const char *wpath, wc_error *err)
 {
-    size_t plen = strlen(lpath) + 6;
-    char *next = malloc(plen);
+    char *next = wal_path(lpath);
     if (!next)
         return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
-    snprintf(next, plen, "%s.next", lpath);
     char *ntext = NULL, *wtext = NULL;
     size_t nlen = 0, wlen = 0;
     wc_result result = wc_read_file(next, MAX_WIDGET_BYTES, &ntext, &nlen, err);
@@ -401,12 +420,9 @@ static wc_result save_now(dir_store *s, const wc_request *req, const wc_stored *
     widget_hash(wjson, wjson ? strlen(wjson) : 0, hash);
     size_t tlen = json ? strlen(json) + 48 : 0;
     char *text = tlen ? malloc(tlen) : NULL;
-    size_t plen = lpath ? strlen(lpath) + 6 : 0;
-    char *next = plen ? malloc(plen) : NULL;
+    char *next = lpath ? wal_path(lpath) : NULL;
     if (text)
         snprintf(text, tlen, "%llu\n%s\n%s", version, hash, json);
-    if (next)
-        snprintf(next, plen, "%s.next", lpath);
     if (!wpath || !lpath || !text || !next || (w && !wjson)) {
         result = wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     } else { /* 1. the new ledger, aside */
@@ -587,9 +603,9 @@ static void sweep_tombstones(dir_store *s, uint64_t ttl_s)
             struct stat st;
             snprintf(lpath, sizeof(lpath), "%s/%s", owner_dir, f->d_name);
             snprintf(wpath, sizeof(wpath), "%s/%s%s/%s", s->dir, s->prefix, o->d_name, f->d_name);
-            size_t nl = strlen(f->d_name);
-            if (nl > 5 && strcmp(f->d_name + nl - 5, ".next") == 0)
-                continue; /* a save cut short: the next load of its widget settles it */
+            if (f->d_name[0] == '.')
+                continue; /* the store's own: a save cut short (the next load of its widget
+                             settles it), a file being written */
             if (stat(lpath, &st) != 0 || !S_ISREG(st.st_mode) ||
                 (uint64_t)(now - st.st_mtime) < ttl_s || access(wpath, F_OK) == 0)
                 continue;
@@ -614,6 +630,11 @@ wc_result wc_dir_store_open(const wc_dir_store_config *config, wc_store *out, wc
     wc_result result = wc_store_check_prefix(config->key_prefix, err);
     if (result != WC_OK)
         return result;
+    if (config->key_prefix[0] == '.')
+        return wc_error_set(err, WC_ERR_INVALID,
+                            "widget key prefix \"%s\": in a widget directory it may not start "
+                            "with '.' (the store's own files do)",
+                            config->key_prefix);
     if ((result = wc_mkdirs(config->dir, err)) != WC_OK) {
         wc_error_prefix(err, "widget directory: ");
         return result;

@@ -159,7 +159,7 @@ static wc_result read_item(dynamo_store *s, json_t *item, wc_stored *out, wc_err
     wc_result result = WC_OK;
     if (ledger)
         result = wc_ledger_from_json(id ? id : "?", ledger, strlen(ledger), &out->ledger, err);
-    if (result == WC_OK && json_object_get(item, "owner"))
+    if (result == WC_OK && wc_item_is_widget(item))
         result = wc_item_to_widget(item, s->key_name, &out->widget, err);
     if (result == WC_OK && !(out->version = strdup(version ? version : "legacy")))
         result = wc_error_set(err, WC_ERR_NOMEM, "out of memory");
@@ -284,8 +284,8 @@ static wc_result dynamo_scan(void *self, wc_store_visit visit, void *ctx, wc_err
         {
             wc_widget *w = NULL;
             wc_error e;
-            if (!json_object_get(item, "owner") && json_object_get(item, WC_ITEM_LEDGER))
-                continue; /* a tombstone: a deleted widget remembered, not a widget */
+            if (!wc_item_is_widget(item))
+                continue; /* README's rule: no owner, no widget (a tombstone, say) */
             const char *id =
                 json_string_value(json_object_get(json_object_get(item, s->key_name), "S"));
             wc_item_to_widget(item, s->key_name, &w, &e);

@@ -37,9 +37,66 @@ read_dead() {
     --visibility-timeout 600 --message-attribute-names All) && [ -n "$page" ]; do
     python3 -c '
 import json, sys
-for m in json.loads(sys.argv[1]).get("Messages", []):
+for m in json.load(sys.stdin).get("Messages", []):
     print(json.dumps({"body": m["Body"], "reason": m.get("MessageAttributes", {}).get("reason", {}).get("StringValue", "")}))
-' "$page" >> "$2"
-    python3 -c 'import json,sys; sys.exit(0 if json.loads(sys.argv[1]).get("Messages") else 1)' "$page" || break
+' <<< "$page" >> "$2" # on stdin: a page of big messages is over what one argument may hold
+    python3 -c 'import json,sys; sys.exit(0 if json.load(sys.stdin).get("Messages") else 1)' <<< "$page" || break
   done
+}
+# receive_all URL FILE: every message of a queue, with its SentTimestamp and message attributes,
+# one JSON object a line in FILE (received with a long visibility, so each is read once); one
+# botocore client, not an aws CLI run a page (thousands of messages in seconds).
+receive_all() {
+  python3 - "$EP" "$1" > "$2" <<'PY'
+import json, sys, botocore.session
+sqs = botocore.session.get_session().create_client("sqs", endpoint_url=sys.argv[1])
+while True:
+    page = sqs.receive_message(QueueUrl=sys.argv[2], MaxNumberOfMessages=10, VisibilityTimeout=600,
+                               AttributeNames=["SentTimestamp"], MessageAttributeNames=["All"])
+    if not page.get("Messages"):
+        break
+    for m in page["Messages"]:
+        print(json.dumps(m))
+PY
+}
+# consume NAME CONSUMERS STORE-ARGS...: drains queue $RUN-NAME (dead letters to $RUN-NAME-dead)
+# with CONSUMERS consumers (logs $WORK/NAME-K.log), then checks: the queue empty, no dead letter
+# (else their reasons are printed), no failed outcome, no warning or error in the logs.
+consume() {
+  local name=$1 consumers=$2; shift 2
+  local pids=()
+  for k in $(seq "$consumers"); do
+    "$CONSUMER" -rq "$RUN-$name" "$@" --dead-letter-queue "$RUN-$name-dead" --endpoint-url "$EP" \
+      -qwt 1 --concurrency 8 --max-empty-polls 3 --log-file "$WORK/$name-$k.log" -q &
+    pids+=($!)
+  done
+  for p in "${pids[@]}"; do wait "$p" || fail "$name: a consumer failed"; done
+  expect_eq "$name: the queue is empty" "$(queue_depth "$(mk_queue "$RUN-$name")")" 0
+  local dead
+  dead=$(queue_depth "$(mk_queue "$RUN-$name-dead")")
+  if [ "$dead" != 0 ]; then # say why, in the dead letters' own words
+    read_dead "$(mk_queue "$RUN-$name-dead")" "$WORK/$name.dead"
+    python3 -c 'import json,sys,collections
+c = collections.Counter(json.loads(l)["reason"][:300] for l in open(sys.argv[1]))
+for reason, n in c.most_common(3): print(f"  {n} dead letters: {reason}")' "$WORK/$name.dead"
+  fi
+  expect_eq "$name: no dead letter" "$dead" 0
+  expect_eq "$name: no failed outcome" "$(cat "$WORK/$name"-*.log | grep -c 'outcome=failed' || true)" 0
+  local warned
+  warned=$(cat "$WORK/$name"-*.log | grep -E '^[^ ]+ (WARN|ERROR) ' || true)
+  expect_eq "$name: no warning or error in the logs" "$(head -n 3 <<< "$warned")" ""
+  echo "figures: $name: $(cat "$WORK/$name"-*.log | grep -o 'outcome=[a-z-]*' | sort | uniq -c | tr -s ' ' | paste -sd,)"
+}
+# part NAME COMMAND...: runs one part of a test in a subshell: a failure (fail) is noted and the
+# next part runs; parts_done fails the test when any part failed.
+failed_parts=()
+parts_run=0
+part() {
+  parts_run=$((parts_run + 1))
+  if ( "${@:2}" ); then echo "part $1: passed"; else echo "part $1: FAILED"; failed_parts+=("$1"); fi
+}
+parts_done() {
+  [ ${#failed_parts[@]} -eq 0 ] ||
+    fail "${#failed_parts[@]} of $parts_run parts failed: $(printf '[%s] ' "${failed_parts[@]}")"
+  echo "$parts_run parts passed"
 }

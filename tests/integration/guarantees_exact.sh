@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Guarantees: three consumers at --concurrency 8 on one source give exactly the expected state:
-#   a FIFO queue (MessageGroupId = widgetId) -> DynamoDB;
+#   a FIFO queue (MessageGroupId = widgetId; the producer sends SendMessageBatch of 10) -> DynamoDB;
 #   an S3 request bucket, sharded by widget (--shard K/3) -> S3;
 #   a request directory, sharded by widget -> a widget directory;
 #   an S3 request bucket shared by the three without --shard -> DynamoDB (each consumer may read
@@ -32,7 +32,7 @@ run_three() { # run_three NAME ARGS... (a consumer's source and store), sharded 
 # FIFO queue -> DynamoDB
 url=$(mk_queue "$RUN-q.fifo" --attributes FifoQueue=true)
 mk_table "$RUN-t"
-"$PRODUCER" -rq "$RUN-q.fifo" --endpoint-url "$EP" -mwr "$N" --seed 101 --expected "$WORK/fifo.json" -q
+"$PRODUCER" -rq "$RUN-q.fifo" --endpoint-url "$EP" -mwr "$N" --seed 101 --batch 10 --expected "$WORK/fifo.json" -q
 run_three fifo -rq "$RUN-q.fifo" -dwt "$RUN-t" --endpoint-url "$EP" -qwt 1
 out=$("$VERIFY" -dwt "$RUN-t" --endpoint-url "$EP" --expected "$WORK/fifo.json") || fail "fifo: $out"
 expect_contains "fifo: store equals the expected state exactly" "$out" "OK: "

@@ -33,6 +33,8 @@ static int teardown(void **state)
     "{\"type\":\"create\",\"requestId\":\"r\",\"widgetId\":\"8123f304\",\"owner\":\"Mary "         \
     "Matthews\",\"label\":\"JWJYY\",\"otherAttributes\":[{\"name\":\"color\",\"value\":\"red\"}]}"
 #define FILE_NAME "widgets/mary-matthews/8123f304"
+/* Its ledger's write-ahead file. */
+#define WAL_NAME ".ledger/widgets/mary-matthews/.next-8123f304"
 
 static void create(fixture *f)
 {
@@ -253,7 +255,7 @@ static void old_tombstones_are_swept_at_open(void **state)
 }
 
 typedef struct {
-    char keys[4][128];
+    char keys[16][160];
     int n;
 } seen_keys;
 
@@ -261,7 +263,8 @@ static void see(void *ctx, const char *key, const wc_widget *w, const char *why)
 {
     seen_keys *k = ctx;
     assert_non_null(w);
-    snprintf(k->keys[k->n++], sizeof(k->keys[0]), "%s=%s", key, w->id);
+    snprintf(k->keys[k->n++], sizeof(k->keys[0]), "%s=%s%s%s", key, w->id, w->label ? " " : "",
+             w->label ? w->label : "");
 }
 
 /* A widgetId starting with '.' is no hidden file: its file is "%2E…" (and a leading '%' is
@@ -298,8 +301,87 @@ static void widget_ids_starting_with_a_dot_are_seen(void **state)
     assert_int_equal(found, 3);
 }
 
+static wc_result apply_placed(fixture *f, const char *type, const char *id, const char *label,
+                              const char *place)
+{
+    char json[512];
+    snprintf(json, sizeof(json),
+             "{\"type\":\"%s\",\"requestId\":\"%s-%s\",\"widgetId\":\"%s\",\"owner\":\"Sue "
+             "Smith\"%s%s%s}",
+             type, type, place, id, label ? ",\"label\":\"" : "", label ? label : "",
+             label ? "\"" : "");
+    wc_request *r = req(json);
+    r->place = strdup(place);
+    wc_error err;
+    wc_result result = wc_store_apply_wait(&f->store, NULL, r, &err);
+    wc_request_free(r);
+    return result;
+}
+
+/* No widgetId touches the store's own files: for each pair, the first widget is created and
+ * deleted, the second created and updated, then the first's create delivered again is
+ * superseded (its tombstone was not overwritten) and it does not come back. Before, the ledger
+ * of "w.next" was the write-ahead file of "w": its tombstone went, and the create came back. */
+static void no_widget_id_touches_the_stores_own_files(void **state)
+{
+    fixture *f = *state;
+    const char *pairs[][2] = {
+        {"w.next", "w"},           {".ledger.next", ".ledger"},
+        {".next-w", "w2"},         {"w.lock", "w3"},
+        {".lock-01", "w4"},        {"%2Elock-01", "w5"},
+        {"%2Eledger", "%2E.next"}, {"%2E", ".x"},
+        {".tmp-1-2-x", "x"},       {"X.next.next", "X.next"},
+    };
+    size_t n = sizeof(pairs) / sizeof(pairs[0]);
+    char place[32];
+    for (size_t i = 0; i < n; i++) {
+        const char *gone = pairs[i][0], *kept = pairs[i][1];
+        snprintf(place, sizeof(place), "10000000%05zu1", i);
+        assert_int_equal(apply_placed(f, "create", gone, "GONE", place), WC_OK);
+        snprintf(place, sizeof(place), "10000000%05zu2", i);
+        assert_int_equal(apply_placed(f, "delete", gone, NULL, place), WC_OK);
+        snprintf(place, sizeof(place), "10000000%05zu3", i);
+        assert_int_equal(apply_placed(f, "create", kept, "FIRST", place), WC_OK);
+        snprintf(place, sizeof(place), "10000000%05zu4", i);
+        assert_int_equal(apply_placed(f, "update", kept, "KEPT", place), WC_OK);
+        snprintf(place, sizeof(place), "10000000%05zu1", i);
+        assert_int_equal(apply_placed(f, "create", gone, "GONE", place), WC_SUPERSEDED);
+        snprintf(place, sizeof(place), "10000000%05zu2", i);
+        assert_int_equal(apply_placed(f, "delete", gone, NULL, place), WC_ALREADY);
+    }
+    /* every widget exact: only the kept ones, each with its update */
+    seen_keys k = {0};
+    assert_int_equal(f->store.ops->scan(f->store.self, see, &k, NULL), WC_OK);
+    assert_int_equal(k.n, (int)n);
+    for (size_t i = 0; i < n; i++) {
+        const char *kept = pairs[i][1];
+        char want[160];
+        snprintf(want, sizeof(want), "widgets/sue-smith/%s=%s KEPT", kept, kept);
+        int found = 0;
+        for (int j = 0; j < k.n; j++)
+            found += strcmp(k.keys[j], want) == 0;
+        assert_int_equal(found, 1);
+    }
+    /* the store's own files are where the README says: locks, ledgers, no write-ahead left */
+    assert_true(file_exists(f->dir, ".ledger/widgets/sue-smith/w.next"));
+    assert_true(file_exists(f->dir, ".ledger/widgets/sue-smith/w"));
+    assert_false(file_exists(f->dir, ".ledger/widgets/sue-smith/.next-w"));
+    assert_true(file_exists(f->dir, ".ledger/widgets/sue-smith/%2Enext-w"));
+}
+
+/* A key prefix starting with '.' would share DIR/.ledger's top with the lock files. */
+static void a_prefix_starting_with_a_dot_is_refused(void **state)
+{
+    (void)state;
+    wc_error err;
+    wc_store s;
+    wc_dir_store_config c = {"/tmp", ".lock-01/", 0, 0};
+    assert_int_equal(wc_dir_store_open(&c, &s, &err), WC_ERR_INVALID);
+    assert_non_null(strstr(err.msg, "may not start with '.'"));
+}
+
 /* A save cut short (a crash, the directory gone between the widget and its ledger) is settled by
- * the next load: LEDGER.next is kept when the widget file is the one it names (by hash), else
+ * the next load: .next-NAME is kept when the widget file is the one it names (by hash), else
  * dropped. Before, the widget and a stale ledger could disagree (attributes reordered). */
 static void a_save_cut_short_is_finished_or_undone(void **state)
 {
@@ -316,25 +398,25 @@ static void a_save_cut_short_is_finished_or_undone(void **state)
     char next[512];
     /* 1. the widget file is the one the cut-short save names: the ledger is finished */
     snprintf(next, sizeof(next), "7\n%s\n%s", hash, marks);
-    write_text(f->dir, ".ledger/" FILE_NAME ".next", next);
+    write_text(f->dir, WAL_NAME, next);
     wc_request *u = req("{\"type\":\"update\",\"requestId\":\"r3\",\"widgetId\":\"8123f304\","
                         "\"owner\":\"Mary Matthews\",\"label\":\"OLDER\"}");
     u->place = strdup("1000000000003");
     assert_int_equal(wc_store_apply_wait(&f->store, NULL, u, NULL), WC_OK);
     char *after = read_text(f->dir, FILE_NAME);
     assert_string_equal(after, widget); /* the label's last write (5) is later than 3 */
-    assert_false(file_exists(f->dir, ".ledger/" FILE_NAME ".next"));
+    assert_false(file_exists(f->dir, WAL_NAME));
     free(after);
     /* 2. it names another widget file: the cut-short save is undone */
     snprintf(next, sizeof(next), "9\n0000000000000000\n%s", marks);
-    write_text(f->dir, ".ledger/" FILE_NAME ".next", next);
+    write_text(f->dir, WAL_NAME, next);
     wc_request *u2 = req("{\"type\":\"update\",\"requestId\":\"r6\",\"widgetId\":\"8123f304\","
                          "\"owner\":\"Mary Matthews\",\"label\":\"NEWER\"}");
     u2->place = strdup("1000000000006");
     assert_int_equal(wc_store_apply_wait(&f->store, NULL, u2, NULL), WC_OK);
     after = read_text(f->dir, FILE_NAME);
     assert_non_null(strstr(after, "\"label\":\"NEWER\""));
-    assert_false(file_exists(f->dir, ".ledger/" FILE_NAME ".next"));
+    assert_false(file_exists(f->dir, WAL_NAME));
     free(after);
     free(widget);
     free(ledger);
@@ -347,6 +429,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(a_save_cut_short_is_finished_or_undone, setup, teardown),
+        T(no_widget_id_touches_the_stores_own_files),
+        cmocka_unit_test(a_prefix_starting_with_a_dot_is_refused),
         cmocka_unit_test_setup_teardown(widget_ids_starting_with_a_dot_are_seen, setup, teardown),
         cmocka_unit_test_setup_teardown(old_tombstones_are_swept_at_open, setup, teardown),
         cmocka_unit_test_setup_teardown(

@@ -1,7 +1,9 @@
 /* The DynamoDB store (dynamodb_store.c) against scripted answers: the calls that create, update
  * and delete make through wc_store_apply, and what DynamoDB's answers mean for them. */
+#include "core/item.h"
 #include "core/request.h"
 #include "fake_transport.h"
+#include "producer/verify.h"
 #include "stores/dynamodb_store.h"
 
 #define PUT    "DynamoDB_20120810.PutItem"
@@ -368,9 +370,55 @@ static void exact_delete_leaves_a_tombstone_that_supersedes_a_late_create(void *
     fake_assert_all_used(f->w->fake);
 }
 
+/* README's rule for a plain reader of the table, and widget-verify keeps exactly it: an item
+ * with an "owner" is a widget, attributes named "wc:…" are the consumer's. A tombstone (no
+ * owner), an item of someone else's without owner, the ledger and version attributes are not
+ * widgets or widget data; a widget's own attribute "wc:x" (stored "attr_wc:x") is. */
+static void a_scan_sees_widgets_by_the_plain_readers_rule(void **state)
+{
+    fixture *f = *state;
+    assert_true(wc_item_is_consumers("wc:ledger"));
+    assert_true(wc_item_is_consumers("wc:"));
+    assert_false(wc_item_is_consumers("attr_wc:x"));
+    assert_false(wc_item_is_consumers("wc-x"));
+    fake_reply(
+        f->w->fake, "DynamoDB_20120810.Scan", 200,
+        "{\"Items\":["
+        "{\"id\":{\"S\":\"gone\"},\"wc:version\":{\"N\":\"3\"},\"wc:expires\":{\"N\":\"9\"},"
+        "\"wc:ledger\":{\"S\":\"{}\"}},"                          /* a tombstone */
+        "{\"id\":{\"S\":\"foreign\"},\"color\":{\"S\":\"red\"}}," /* no owner: not a widget */
+        "{\"id\":{\"S\":\"w1\"},\"owner\":{\"S\":\"Sue Smith\"},\"wc:version\":{\"N\":\"2\"},"
+        "\"wc:ledger\":{\"S\":\"{}\"},\"wc:future\":{\"S\":\"?\"},\"attr_wc:x\":{\"S\":\"mine\"},"
+        "\"color\":{\"S\":\"red\"}},"
+        "{\"id\":{\"S\":\"w2\"},\"owner\":{\"S\":\"Sue Smith\"},\"label\":{\"S\":\"L\"}}],"
+        "\"Count\":4}");
+    wc_widget_map *expected = wc_widget_map_new();
+    const char *widgets[] = {
+        "{\"id\":\"w1\",\"owner\":\"Sue Smith\",\"otherAttributes\":[{\"name\":\"color\","
+        "\"value\":\"red\"},{\"name\":\"wc:x\",\"value\":\"mine\"}]}",
+        "{\"id\":\"w2\",\"owner\":\"Sue Smith\",\"label\":\"L\"}",
+    };
+    for (size_t i = 0; i < 2; i++) {
+        wc_widget *w = NULL;
+        assert_int_equal(wc_widget_from_json("t", widgets[i], strlen(widgets[i]), &w, NULL), WC_OK);
+        assert_int_equal(wc_widget_map_put(expected, w), WC_OK);
+    }
+    wc_verify_report r;
+    assert_int_equal(wc_verify_store(&f->store, "widgets/", expected, &r, NULL), WC_OK);
+    if (!wc_verify_ok(&r) || r.found != 2)
+        wc_verify_print(&r, stderr);
+    assert_true(wc_verify_ok(&r));
+    assert_int_equal(r.found, 2);
+    assert_int_equal(r.matching, 2);
+    wc_widget_map_free(expected);
+    fake_assert_all_used(f->w->fake);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(a_scan_sees_widgets_by_the_plain_readers_rule, setup_open,
+                                        teardown),
         cmocka_unit_test_setup_teardown(exact_create_is_one_conditional_put_with_its_ledger,
                                         setup_open, teardown),
         cmocka_unit_test_setup_teardown(exact_update_reads_merges_and_writes_on_its_version,

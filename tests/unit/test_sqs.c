@@ -132,6 +132,36 @@ static void send_carries_fifo_ids_and_the_reason(void **state)
                         "AmazonSQS.SendMessage");
 }
 
+/* SendMessageBatch: each entry is SendMessage's body with an id and without the queue; a
+ * message SQS did not take is an error that names it. */
+static void send_batch_numbers_entries_and_reports_what_failed(void **state)
+{
+    fake_world *w = *state;
+    fake_reply(w->fake, "AmazonSQS.SendMessageBatch", 200,
+               "{\"Successful\":[{\"Id\":\"m0\",\"MessageId\":\"a\"},{\"Id\":\"m1\",\"MessageId\":"
+               "\"b\"}]}");
+    fake_reply(w->fake, "AmazonSQS.SendMessageBatch", 200,
+               "{\"Successful\":[{\"Id\":\"m0\",\"MessageId\":\"a\"}],\"Failed\":[{\"Id\":\"m1\","
+               "\"SenderFault\":true,\"Code\":\"InvalidMessageContents\",\"Message\":\"bad\"}]}");
+    wc_sqs_entry e[2] = {{"{\"a\":1}", NULL, NULL, NULL}, {"two", "g", "d", "0000000000001-1"}};
+    size_t failed = 9;
+    wc_aws_error aerr;
+    wc_error err;
+    assert_int_equal(wc_sqs_send_batch(w->aws, QUEUE, e, 2, &failed, &aerr, &err), WC_OK);
+    assert_int_equal(failed, 0);
+    assert_string_equal(fake_request_header(fake_last(w->fake), "X-Amz-Target"),
+                        "AmazonSQS.SendMessageBatch");
+    assert_body(fake_last(w->fake),
+                "{\"QueueUrl\":\"" QUEUE "\",\"Entries\":[{\"Id\":\"m0\",\"MessageBody\":"
+                "\"{\\\"a\\\":1}\"},{\"Id\":\"m1\",\"MessageBody\":\"two\",\"MessageGroupId\":"
+                "\"g\",\"MessageDeduplicationId\":\"d\",\"MessageAttributes\":{\"sequence\":"
+                "{\"DataType\":\"String\",\"StringValue\":\"0000000000001-1\"}}}]}");
+    assert_int_equal(wc_sqs_send_batch(w->aws, QUEUE, e, 2, &failed, &aerr, &err), WC_ERR_REJECTED);
+    assert_int_equal(failed, 1);
+    assert_string_equal(err.msg, "SendMessageBatch: 1 of 2 messages not sent; entry m1: "
+                                 "InvalidMessageContents: bad");
+}
+
 static void single_delete_and_visibility_change(void **state)
 {
     fake_world *w = *state;
@@ -203,6 +233,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(batch_bodies_number_their_entries, setup, teardown),
         cmocka_unit_test_setup_teardown(delete_batch_counts_what_failed, setup, teardown),
         cmocka_unit_test_setup_teardown(send_carries_fifo_ids_and_the_reason, setup, teardown),
+        cmocka_unit_test_setup_teardown(send_batch_numbers_entries_and_reports_what_failed, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(single_delete_and_visibility_change, setup, teardown),
         cmocka_unit_test_setup_teardown(a_queue_is_found_by_name_or_checked_by_url, setup,
                                         teardown),
