@@ -264,10 +264,10 @@ static wc_result append_attr(wc_widget *w, const char *name, size_t *at)
         w->attrs = bigger;
         w->cap_attrs = cap;
     }
-    char *copy = strdup(name);
-    if (!copy)
+    wc_attr *a = &w->attrs[w->n_attrs];
+    a->value = NULL;
+    if (!(a->name = strdup(name)))
         return WC_ERR_NOMEM;
-    w->attrs[w->n_attrs] = (wc_attr){copy, NULL};
     *at = w->n_attrs++;
     return WC_OK;
 }
