@@ -395,9 +395,22 @@ typedef struct {
     size_t pos, at;
 } rank;
 
+/* The ledger being settled and the place of the request applied: a tie between the run this
+ * request began and another's decides the order of attributes, so it is noted too. */
+static wc_ledger *ranking;
+static const char *ranking_place;
+
 static int by_rank(const void *a, const void *b)
 {
     const rank *x = a, *y = b;
+    if (ranking_place && !ranking->tied &&
+        ((x->since && strcmp(x->since, ranking_place) == 0) ||
+         (y->since && strcmp(y->since, ranking_place) == 0)) &&
+        wc_place_tied(x->since, y->since)) {
+        ranking->tied = 1;
+        snprintf(ranking->tied_with, sizeof(ranking->tied_with), "%s",
+                 strcmp(x->since, ranking_place) == 0 ? y->since : x->since);
+    }
     int c = since_order(x->since, x->pos, y->since, y->pos);
     return c ? c : (x->at > y->at) - (x->at < y->at);
 }
@@ -419,7 +432,7 @@ static int by_last(const void *a, const void *b)
 
 /* Ends a write: removed attributes leave the widget, the rest are ordered by where their runs
  * began (ties keep their order), and removal marks past the bound are forgotten, oldest first. */
-static wc_result settle(wc_widget *w, wc_ledger *l)
+static wc_result settle(wc_widget *w, wc_ledger *l, const char *place)
 {
     size_t n = 0;
     for (size_t i = 0; i < w->n_attrs; i++) {
@@ -461,7 +474,11 @@ static wc_result settle(wc_widget *w, wc_ledger *l)
         }
     }
     if (n) {
+        ranking = l;
+        ranking_place = place;
         qsort(ranks, n, sizeof(*ranks), by_rank);
+        ranking = NULL;
+        ranking_place = NULL;
         for (size_t i = 0; i < n; i++)
             sorted[i] = w->attrs[ranks[i].at];
         memcpy(w->attrs, sorted, n * sizeof(*sorted));
@@ -517,7 +534,7 @@ static wc_result write_fields(wc_widget *w, wc_ledger *l, const wc_request *req,
     if (result == WC_OK)
         result = write_attrs(w, l, midx, n_midx, req, place);
     free(midx);
-    return result == WC_OK ? settle(w, l) : result;
+    return result == WC_OK ? settle(w, l, place) : result;
 }
 
 /* Not there: superseded when the widget was deleted after the request, else absent. */
@@ -761,6 +778,8 @@ static wc_result read_v1(const char *name, json_t *root, wc_ledger *l, wc_error 
         const char *last = json_string_value(json_array_get(one, 1));
         size_t m;
         if (!json_is_array(one) || json_array_size(one) != 4 || !field || !last ||
+            (strcmp(field, "label") != 0 && strcmp(field, "description") != 0 &&
+             !is_attr_field(field)) ||
             (m = add_mark(l, strdup(field))) == SIZE_MAX ||
             !read_v1_place(json_array_get(one, 1), &l->marks[m].last) ||
             !read_v1_since(json_array_get(one, 2), &l->marks[m]) ||

@@ -36,16 +36,6 @@ int wc_place_compare(const char *a, const char *b)
     return strcmp(a, b);
 }
 
-int wc_place_tied(const char *a, const char *b)
-{
-    if (!a || !b)
-        return 0;
-    const char *ta = strchr(a, '~'), *tb = strchr(b, '~');
-    if (!ta || !tb || ta - a != tb - b || memcmp(a, b, (size_t)(ta - a)) != 0)
-        return 0;
-    return strcmp(ta, tb) != 0;
-}
-
 /* The SQS form: 13 digits, '.', the rank, '~'. */
 #define RANK_AT 14
 #define DIGEST_CHARS 12
@@ -59,6 +49,16 @@ static int is_message_place(const char *place)
         if (place[i] < '0' || place[i] > '9')
             return 0;
     return 1;
+}
+
+int wc_place_tied(const char *a, const char *b)
+{
+    if (!a || !b || !is_message_place(a) || !is_message_place(b))
+        return 0;
+    const char *ta = strchr(a, '~'), *tb = strchr(b, '~');
+    if (!ta || !tb || ta - a != tb - b || memcmp(a, b, (size_t)(ta - a)) != 0)
+        return 0;
+    return strcmp(ta, tb) != 0;
 }
 
 int wc_place_of_message(uint64_t sent_ms, const char *message_id, char *out, size_t cap)

@@ -13,7 +13,7 @@
  * a create (0) before an update (1) before a delete (2) of its widget. The source does not read
  * the body, so it writes the rank as '?' and the consumer fills it in once the request's type is
  * known (wc_place_with_type). What follows the '~' is arbitrary but the same in every consumer:
- * two places equal up to their '~' and different after it are a TIE broken arbitrarily (two
+ * two such places equal up to their '~' and different after it are a TIE broken arbitrarily (two
  * updates of one widget in one millisecond): wc_place_tied tells, so it can be counted.
  */
 #ifndef WC_PLACE_H
@@ -33,7 +33,7 @@ int wc_place_is_valid(const char *place);
 /* Orders two places (<0, 0, >0); NULL (unknown) comes before every place. Counted (below). */
 int wc_place_compare(const char *a, const char *b);
 
-/* Whether a and b are different places that tie up to their '~' (see above). */
+/* Whether a and b are different places of SQS messages that tie up to their '~' (see above). */
 int wc_place_tied(const char *a, const char *b);
 
 /* The place of an SQS message without a `sequence` attribute: sent_ms and the message id, the

@@ -341,8 +341,8 @@ static void received(void *ctx, wc_result result, json_t *answer, const wc_aws_e
     } else {
         json_t *list = json_object_get(answer, "Messages");
         size_t n = json_array_size(list);
-        if (n == 0)
-            s->came_empty = 1;
+        /* the last answer tells: messages after an empty answer are no empty poll */
+        s->came_empty = n == 0;
         s->busy = n > 0;
         if (n > 0 && !s->buffer)
             s->buffer = json_array();
@@ -424,13 +424,12 @@ wc_result wc_sqs_message_read(json_t *m, size_t max_body, wc_message *msg, wc_er
     if (sequence) {
         wc_message_set_place(msg, sequence, "message attribute " WC_SQS_SEQUENCE);
     } else if (sent) {
+        /* epoch milliseconds: up to 13 digits, nothing else */
         char place[WC_PLACE_MAX + 1];
-        long long ms = strtoll(sent, NULL, 10);
-        wc_message_set_place(msg,
-                             ms >= 0 && wc_place_of_message((uint64_t)ms, id, place, sizeof(place))
-                                 ? place
-                                 : NULL,
-                             "SentTimestamp and MessageId");
+        size_t digits = strspn(sent, "0123456789");
+        int ok = digits > 0 && digits <= 13 && sent[digits] == '\0' &&
+                 wc_place_of_message(strtoull(sent, NULL, 10), id, place, sizeof(place));
+        wc_message_set_place(msg, ok ? place : NULL, "SentTimestamp and MessageId");
     } else {
         wc_message_set_place(msg, NULL,
                              "message: neither a " WC_SQS_SEQUENCE

@@ -71,6 +71,9 @@ typedef struct {
     wc_widget *w;   /* the widget after the request (NULL: not there) */
     wc_ledger *l;
     unsigned tries;
+    /* The last apply met a tie (core/place.h), told once the request ends for good. */
+    int tied;
+    char tied_with[WC_PLACE_MAX + 1];
 } exact;
 
 static void exact_reset(exact *x)
@@ -84,6 +87,10 @@ static void exact_reset(exact *x)
 
 static void exact_end(exact *x, wc_result result, const wc_error *err)
 {
+    /* Once per request: not for an apply read again after a lost race or tried again later. */
+    if (x->tied && x->store->tied &&
+        (result == WC_OK || result == WC_SUPERSEDED || result == WC_ALREADY))
+        x->store->tied(x->store->tied_ctx, x->req, x->tied_with);
     wc_store_done done = x->done;
     void *ctx = x->ctx;
     exact_reset(x);
@@ -125,8 +132,8 @@ static void exact_apply(exact *x)
         exact_end(x, wc_error_set(&err, WC_ERR_NOMEM, "out of memory"), &err);
         return;
     }
-    if (x->l->tied && x->store->tied)
-        x->store->tied(x->store->tied_ctx, req, x->l->tied_with);
+    x->tied = x->l->tied;
+    memcpy(x->tied_with, x->l->tied_with, sizeof(x->tied_with));
     switch (fate) {
     case WC_FATE_APPLIED: {
         wc_result result =

@@ -309,6 +309,43 @@ static void exact_create_is_one_conditional_put_with_its_ledger(void **state)
     "\"wc:version\":{\"N\":\"4\"},\"wc:ledger\":{\"S\":\"{\\\"c\\\":\\\"1000000000001\\\","        \
     "\\\"d\\\":null,\\\"m\\\":[[\\\"label\\\",\\\"1000000000003\\\",null,null]]}\"}}}"
 
+static unsigned ties_told;
+static char tie_seen[WC_PLACE_MAX + 1];
+
+static void count_tie(void *ctx, const wc_request *req, const char *at_place)
+{
+    (void)ctx;
+    (void)req;
+    ties_told++;
+    snprintf(tie_seen, sizeof(tie_seen), "%s", at_place);
+}
+
+#define TIED_PLACE "1764000000123.1~AAAAAAAAAAAA"
+#define STORED_TIED                                                                                    "{\"Item\":{\"id\":{\"S\":\"w1\"},\"owner\":{\"S\":\"Sue Smith\"},\"label\":{\"S\":\"ONE\"},"  \
+    "\"wc:version\":{\"N\":\"4\"},\"wc:ledger\":{\"S\":\"{\\\"v\\\":2,\\\"p\\\":[\\\"1000000000001\\\","  \
+    "\\\"" TIED_PLACE "\\\"],\\\"c\\\":0,\\\"l\\\":1}\"}}}"
+
+/* Issue 19: a tie is told once per request, when it ends: not again for the apply read again
+ * after a lost race. */
+static void exact_a_tie_is_told_once_whatever_the_races(void **state)
+{
+    fixture *f = *state;
+    ties_told = 0;
+    f->store.tied = count_tie;
+    fake_reply(f->w->fake, GET, 200, STORED_TIED);
+    fake_reply(f->w->fake, PUT, 400, CONDITION_FAILED);
+    fake_reply(f->w->fake, GET, 200, STORED_TIED);
+    fake_reply(f->w->fake, PUT, 200, "{}");
+    wc_error err;
+    assert_int_equal(apply_at(f, REQ("update", ",\"label\":\"TWO\""),
+                              "1764000000123.1~BBBBBBBBBBBB", &err),
+                     WC_OK);
+    fake_assert_all_used(f->w->fake);
+    assert_int_equal(ties_told, 1);
+    assert_string_equal(tie_seen, TIED_PLACE);
+    f->store.tied = NULL;
+}
+
 /* An older update read, merged under the newer label, and written on the version read; a lost
  * race (the condition failed) reads again. */
 static void exact_update_reads_merges_and_writes_on_its_version(void **state)
@@ -421,6 +458,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(exact_create_is_one_conditional_put_with_its_ledger,
                                         setup_open, teardown),
+        cmocka_unit_test_setup_teardown(exact_a_tie_is_told_once_whatever_the_races, setup_open,
+                                        teardown),
         cmocka_unit_test_setup_teardown(exact_update_reads_merges_and_writes_on_its_version,
                                         setup_open, teardown),
         cmocka_unit_test_setup_teardown(

@@ -593,6 +593,27 @@ static void two_updates_in_one_millisecond_are_a_tie(void **state)
         wc_widget_free(s.w);
         wc_ledger_free(s.l);
     }
+    /* Two updates in one millisecond adding different attributes: their order on the widget is
+     * decided by the tie, and told too. */
+    step adds[] = {
+        {"1000000000000", "{\"type\":\"create\",\"requestId\":\"rc\",\"widgetId\":\"w1\","
+                          "\"owner\":\"Sue Smith\"}"},
+        {u1, "{\"type\":\"update\",\"requestId\":\"r1\",\"widgetId\":\"w1\",\"owner\":\"Sue "
+             "Smith\",\"otherAttributes\":[{\"name\":\"a\",\"value\":\"1\"}]}"},
+        {u2, "{\"type\":\"update\",\"requestId\":\"r2\",\"widgetId\":\"w1\",\"owner\":\"Sue "
+             "Smith\",\"otherAttributes\":[{\"name\":\"b\",\"value\":\"2\"}]}"},
+    };
+    stored s = {.l = wc_ledger_new()};
+    assert_int_equal(apply(&s, &adds[0]), WC_FATE_APPLIED);
+    assert_int_equal(apply(&s, &adds[2]), WC_FATE_APPLIED);
+    assert_false(s.tied);
+    assert_int_equal(apply(&s, &adds[1]), WC_FATE_APPLIED);
+    assert_true(s.tied);
+    assert_string_equal(s.tied_with, u2);
+    wc_widget_free(s.w);
+    wc_ledger_free(s.l);
+    /* places that are not SQS messages' never tie, whatever their '~' */
+    assert_false(wc_place_tied("1000000000001~a", "1000000000001~b"));
     free(u1);
     free(u2);
 }
