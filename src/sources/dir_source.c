@@ -236,7 +236,7 @@ static wc_result dir_receive(void *self, wc_message *msg, unsigned want, wc_erro
         char *from = wc_path_join(s->dir, name);
         char *to = claimed_path(s, name);
         msg->key = strdup(name);
-        wc_message_set_place(msg, name, "file name");
+        wc_message_set_place_epoch_ms(msg, name, "file name");
         if (!from || !to || !msg->key) {
             free(from);
             free(to);

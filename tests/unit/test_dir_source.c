@@ -297,6 +297,35 @@ static void claims_in_hand_are_renewed(void **state)
     free(dl);
 }
 
+/* Issue 15 item 10: a file name's place must start with the 13 digits of epoch milliseconds the
+ * producers write; "zz..." (or 14 digits) would outrank every real write for ever, so such a file
+ * has no place and says why (the poller dead-letters it). */
+static void a_name_without_13_leading_digits_has_no_place(void **state)
+{
+    fixture *f = *state;
+    const char *names[] = {"1615728964574", "1615728964575-b", "16157289645760", "zz-late"};
+    for (int i = 0; i < 4; i++)
+        write_text(f->dir, names[i], "{}");
+    open_source(f, 1024);
+    for (int i = 0; i < 4; i++) {
+        wc_message m;
+        wc_error err;
+        assert_int_equal(f->src.ops->receive(f->src.self, &m, 1, &err), WC_OK);
+        assert_string_equal(m.key, names[i]);
+        if (i < 2) {
+            assert_string_equal(m.place, names[i]);
+            assert_null(m.place_why);
+        } else {
+            assert_null(m.place);
+            assert_non_null(m.place_why);
+            assert_non_null(strstr(m.place_why, "file name does not start with the 13 digits of "
+                                                "epoch milliseconds"));
+        }
+        assert_int_equal(f->src.ops->ack(f->src.self, &m, NULL), WC_OK);
+        wc_message_cleanup(&m);
+    }
+}
+
 static void missing_directory_is_a_clear_error(void **state)
 {
     fixture *f = *state;
@@ -323,6 +352,7 @@ int main(void)
         T(claims_whose_lease_ran_out_are_handed_back),
         T(claims_in_hand_are_renewed),
         T(missing_directory_is_a_clear_error),
+        T(a_name_without_13_leading_digits_has_no_place),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
