@@ -13,23 +13,8 @@
 #define TICK_MS       1000  /* the liveness stamp */
 #define STALE_MS      10000 /* /healthz: a stamp older than this means the loop is stuck */
 #define MAX_WAIT_MS   1000  /* the longest between two MHD_run, whatever MHD says */
-#define MAX_CLIENTS   16    /* a scraper and two probes need few: more waiting evicts the oldest */
-#define MAX_CONNS     64    /* MHD's own limit, above MAX_CLIENTS so a probe is always accepted */
+#define MAX_CLIENTS   16    /* a scraper and two probes need few */
 #define CLIENT_IDLE_S 10    /* an idle connection is closed after this */
-#define HEADER_MS     2000  /* a request not received whole this long after the connection (or
-                             * its last answer) is closed: a slow client cannot hold a slot */
-
-/* One open connection. A connection "waits" from its start, or the end of its last request,
- * until its next request's headers are in; only waiting connections are closed by the server
- * (HEADER_MS, or the oldest when more than MAX_CLIENTS are open). Closing is shutdown(2) on the
- * socket: MHD sees the end on its next run and closes it as usual. */
-typedef struct {
-    struct MHD_Connection *conn; /* NULL: a free slot */
-    int fd;
-    int waiting;       /* no request under way (see above) */
-    int closing;       /* shut down, MHD has not closed it yet */
-    uint64_t since_ns; /* monotonic: start, or end of the last request */
-} client_slot;
 
 struct wc_metrics_http {
     struct MHD_Daemon *daemon;
@@ -42,9 +27,6 @@ struct wc_metrics_http {
     wc_timer run_timer; /* MHD's own timeouts */
     wc_timer tick;      /* the liveness stamp */
     uint64_t alive_ns;  /* monotonic time of the last tick */
-    uint64_t stale_ns;  /* /healthz: 503 when the stamp is older */
-    client_slot clients[MAX_CONNS];
-    unsigned n_clients;
 };
 
 wc_result wc_metrics_addr_parse(const char *addr, char *host, size_t host_size, unsigned *port,
@@ -97,10 +79,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 {
     wc_metrics_http *h = cls;
     static const char *const text = "text/plain; charset=utf-8";
-    const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-    if (ci && ci->socket_context)
-        ((client_slot *)ci->socket_context)->waiting = 0;
     if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
         return answer(conn, MHD_HTTP_METHOD_NOT_ALLOWED, text, "only GET\n",
                       MHD_RESPMEM_PERSISTENT);
@@ -119,7 +97,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                       MHD_RESPMEM_MUST_FREE);
     }
     if (strcmp(url, "/healthz") == 0) {
-        int alive = wc_monotonic_ns() - h->alive_ns <= h->stale_ns;
+        int alive = wc_monotonic_ns() - h->alive_ns <= (uint64_t)STALE_MS * 1000000u;
         return answer(conn, alive ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE, text,
                       alive ? "ok\n" : "the event loop is stuck\n", MHD_RESPMEM_PERSISTENT);
     }
@@ -131,81 +109,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
     return answer(conn, MHD_HTTP_NOT_FOUND, text, "not found: /metrics, /healthz, /readyz\n",
                   MHD_RESPMEM_PERSISTENT);
-}
-
-static void close_client(client_slot *c)
-{
-    if (!c->closing)
-        shutdown(c->fd, SHUT_RDWR);
-    c->closing = 1;
-}
-
-/* The oldest waiting connection is closed when more than MAX_CLIENTS are open. */
-static void evict_oldest(wc_metrics_http *h)
-{
-    client_slot *oldest = NULL;
-    for (size_t i = 0; i < MAX_CONNS; i++) {
-        client_slot *c = &h->clients[i];
-        if (c->conn && c->waiting && !c->closing && (!oldest || c->since_ns < oldest->since_ns))
-            oldest = c;
-    }
-    if (oldest)
-        close_client(oldest);
-}
-
-/* MHD_OPTION_NOTIFY_CONNECTION: a slot per connection, its socket context. */
-static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
-                          enum MHD_ConnectionNotificationCode toe)
-{
-    wc_metrics_http *h = cls;
-    if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
-        client_slot *c = *socket_context;
-        if (c) {
-            memset(c, 0, sizeof(*c));
-            h->n_clients--;
-        }
-        *socket_context = NULL;
-        return;
-    }
-    const union MHD_ConnectionInfo *fd = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-    client_slot *c = NULL;
-    for (size_t i = 0; i < MAX_CONNS && !c; i++)
-        if (!h->clients[i].conn)
-            c = &h->clients[i];
-    *socket_context = c;
-    if (!c || !fd) /* cannot happen: MHD accepts no more than MAX_CONNS */
-        return;
-    c->conn = conn;
-    c->fd = fd->connect_fd;
-    c->waiting = 1;
-    c->closing = 0;
-    c->since_ns = wc_monotonic_ns();
-    if (++h->n_clients > MAX_CLIENTS)
-        evict_oldest(h);
-}
-
-/* MHD_OPTION_NOTIFY_COMPLETED: the connection waits for its next request from now. */
-static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
-                         enum MHD_RequestTerminationCode toe)
-{
-    const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-    client_slot *c = ci ? ci->socket_context : NULL;
-    if (c) {
-        c->waiting = 1;
-        c->since_ns = wc_monotonic_ns();
-    }
-}
-
-/* Every tick: a connection waiting for its request's headers longer than HEADER_MS is closed. */
-static void close_slow_clients(wc_metrics_http *h)
-{
-    uint64_t now = wc_monotonic_ns();
-    for (size_t i = 0; i < MAX_CONNS; i++) {
-        client_slot *c = &h->clients[i];
-        if (c->conn && c->waiting && now - c->since_ns > (uint64_t)HEADER_MS * 1000000u)
-            close_client(c);
-    }
 }
 
 static void run_mhd(void *ctx);
@@ -235,7 +138,6 @@ static void tick(void *ctx)
 {
     wc_metrics_http *h = ctx;
     h->alive_ns = wc_monotonic_ns();
-    close_slow_clients(h);
     wc_loop_timer_start(h->loop, &h->tick, TICK_MS, tick, h);
 }
 
@@ -265,15 +167,12 @@ wc_metrics_http *wc_metrics_http_new(const char *addr, wc_loop *loop, wc_metrics
     h->loop = loop;
     h->metrics = m;
     h->alive_ns = wc_monotonic_ns();
-    h->stale_ns = (uint64_t)STALE_MS * 1000000u;
     /* No thread of MHD's own: epoll, driven from the loop (MHD_run when its fd is readable). */
     unsigned flags = MHD_USE_EPOLL | (ai->ai_family == AF_INET6 ? MHD_USE_IPv6 : 0);
     h->daemon =
         MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR,
-                         ai->ai_addr, MHD_OPTION_CONNECTION_LIMIT, (unsigned)MAX_CONNS,
-                         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CLIENT_IDLE_S,
-                         MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
-                         MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_END);
+                         ai->ai_addr, MHD_OPTION_CONNECTION_LIMIT, (unsigned)MAX_CLIENTS,
+                         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CLIENT_IDLE_S, MHD_OPTION_END);
     freeaddrinfo(ai);
     const union MHD_DaemonInfo *info =
         h->daemon ? MHD_get_daemon_info(h->daemon, MHD_DAEMON_INFO_EPOLL_FD) : NULL;
