@@ -8,6 +8,7 @@
 # Prints requests per second, CPU time per request and peak memory (max RSS) of each, and checks
 # every result with widget-verify. Usage: bench/run.sh [REQUESTS] (default 10000; AWS part: a fifth);
 # BENCH_ONLY=order bench/run.sh runs part 3b alone (exact against classic order);
+# BENCH_ONLY=deferrals bench/run.sh runs part 0 alone (one sharded listing's deferral lookups);
 # BENCH_ONLY=latency bench/run.sh runs parts 4 and 5 alone (BENCH_LATENCY_N requests a run,
 # default 2000). Part 5 installs the peer (sqs-consumer on Node 22, pinned in bench/peer) from npm
 # into .cache/bench.
@@ -40,6 +41,14 @@ measure() {
 }
 
 ONLY=${BENCH_ONLY:-all}  # "latency": only part 4
+
+# 0. The deferral sets of one sharded listing (bench/deferrals.c): 100,000 foreign keys.
+if [ "$ONLY" = all ] || [ "$ONLY" = deferrals ]; then
+  cc -O2 -Wall -Wextra -Isrc -o "$W/deferrals" bench/deferrals.c src/sources/deferrals.c \
+    src/common/strmap.c
+  "$W/deferrals" 100000 10
+fi
+[ "$ONLY" = deferrals ] && exit 0 # (the trap removes $W)
 if [ "$ONLY" = all ]; then
 IDLE=0.5  # five empty polls of 100 ms
 for who in c python; do

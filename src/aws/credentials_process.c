@@ -5,7 +5,17 @@
  * standard output is a pipe watched on the event loop, so the loop never waits for it; its end
  * (EOF) and then its exit are awaited there too (a timer polls waitpid while it has not exited).
  * The whole run has a deadline (timeout_ms): past it, or on cancel, the process is killed
- * (SIGKILL) and reaped. Output over WC_CREDENTIAL_PROCESS_MAX_OUTPUT is an error. */
+ * (SIGKILL) and reaped. Output over WC_CREDENTIAL_PROCESS_MAX_OUTPUT is an error.
+ *
+ * The shell runs in a process group of its own, and a kill is for the group: what the shell
+ * started (the real credential helper, perhaps a pipeline) dies with it instead of living on with
+ * the pipe open. The child inherits no descriptor of ours but its stdin, stdout (the pipe) and
+ * stderr: every other descriptor is closed in the child (and http.c opens libcurl's sockets
+ * close-on-exec besides). In a container where the
+ * consumer is PID 1, the killed grandchildren become its children: they are reaped here too
+ * (waitpid on the group); anything else orphaned there needs an init (docker/podman run --init,
+ * ECS initProcessEnabled; see README). */
+#define _GNU_SOURCE /* posix_spawn_file_actions_addclosefrom_np (glibc 2.34) */
 #include "aws/credentials_private.h"
 
 #include <errno.h>
@@ -84,17 +94,22 @@ static void close_pipe(process_provider *p)
     p->fd = -1;
 }
 
-/* Ends the run: kills the process when it is still there. */
+/* Ends the run: kills the process and its group when it is still there. The group's id is the
+ * shell's pid, ours until the shell is reaped, so the kill never reaches a stranger. */
 static void process_reset(process_provider *p)
 {
     close_pipe(p);
     wc_loop_timer_stop(p->loop, &p->deadline);
     wc_loop_timer_stop(p->loop, &p->reap);
     if (p->pid > 0 && !p->status_known) {
-        kill(p->pid, SIGKILL);
+        kill(-p->pid, SIGKILL);
+        kill(p->pid, SIGKILL); /* in case it was not yet in its group */
         while (waitpid(p->pid, NULL, 0) < 0 && errno == EINTR)
             ;
     }
+    /* Members of its group reparented to us (we are PID 1 of a container, or a subreaper). */
+    while (p->pid > 0 && waitpid(-p->pid, NULL, WNOHANG) > 0)
+        ;
     p->pid = 0;
     p->status_known = 0;
     wc_cred_scrub_free(p->out);
@@ -208,9 +223,17 @@ static wc_result process_start(wc_credential_provider *self, wc_credentials_done
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
+    /* Nothing else of ours: descriptors opened without close-on-exec by libraries (libcurl's
+     * wake-up socket pair) or inherited from whoever started us stay out of the child. */
+    posix_spawn_file_actions_addclosefrom_np(&actions, STDERR_FILENO + 1);
+    posix_spawnattr_t attr; /* a process group of its own: killed as a whole */
+    posix_spawnattr_init(&attr);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+    posix_spawnattr_setpgroup(&attr, 0);
     char *argv[] = {"/bin/sh", "-c", p->command, NULL};
     pid_t pid;
-    int rc = posix_spawn(&pid, "/bin/sh", &actions, NULL, argv, environ);
+    int rc = posix_spawn(&pid, "/bin/sh", &actions, &attr, argv, environ);
+    posix_spawnattr_destroy(&attr);
     posix_spawn_file_actions_destroy(&actions);
     close(fds[1]);
     if (rc != 0) {

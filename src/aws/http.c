@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 
 typedef struct transfer {
     CURL *easy;
@@ -214,6 +215,16 @@ static size_t on_header(char *line, size_t size, size_t n, void *p)
     return len;
 }
 
+/* Every socket libcurl opens is close-on-exec from its creation: libcurl 7.88 opens them without,
+ * and a credential_process child (a shell, and whatever it runs) would inherit live connections to
+ * AWS. */
+static curl_socket_t open_socket(void *clientp, curlsocktype purpose, struct curl_sockaddr *a)
+{
+    (void)clientp;
+    (void)purpose;
+    return socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+}
+
 static wc_result http_start(void *self, const wc_http_request *req, wc_http_done done, void *ctx,
                             void **handle, wc_error *err)
 {
@@ -228,6 +239,7 @@ static wc_result http_start(void *self, const wc_http_request *req, wc_http_done
     t->max_body = req->max_body ? req->max_body : h->config.max_body;
     CURL *e = t->easy;
     curl_easy_setopt(e, CURLOPT_URL, req->url);
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, open_socket);
     curl_easy_setopt(e, CURLOPT_PRIVATE, t);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, t);

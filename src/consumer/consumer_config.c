@@ -253,6 +253,7 @@ wc_result wc_consumer_open(const wc_consumer_config *c, wc_loop *loop, wc_consum
     }
     wc_source_params sp = {.aws = p->aws,
                            .clock = wc_loop_clock(loop),
+                           .loop = loop,
                            .name = named(c, source->option),
                            .prefix = c->request_prefix,
                            .dead_letter_queue = c->dead_letter_queue,

@@ -1,6 +1,8 @@
 /* deferrals.h - the requests a source was told to try again later: how many tries each had and
  * when it may be offered again. Kept in memory by the sources whose store of requests cannot
- * hold that (a directory, an S3 bucket); SQS keeps it in the queue itself. */
+ * hold that (a directory, an S3 bucket); SQS keeps it in the queue itself. With --shard the same
+ * structure holds every key of the other shards (skipped without a read): tens of thousands, all
+ * looked up at each listing, so it is a hashed map. */
 #ifndef WC_DEFERRALS_H
 #define WC_DEFERRALS_H
 
@@ -44,5 +46,9 @@ uint64_t wc_deferrals_due(const wc_deferrals *d, const char *key);
 
 /* Forgets every entry due by now_ms. */
 void wc_deferrals_forget_due(wc_deferrals *d, uint64_t now_ms);
+
+/* How many entries lookups have examined so far (a lookup by key is a hash, never a scan): for
+ * tests that count work, not time. */
+uint64_t wc_deferrals_probes(const wc_deferrals *d);
 
 #endif

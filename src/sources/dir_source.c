@@ -15,6 +15,7 @@
 
 #include "common/fsutil.h"
 #include "common/log.h"
+#include "common/loop.h"
 #include "sources/deferrals.h"
 
 /* How many of the smallest names one directory scan keeps (the look-ahead). */
@@ -32,7 +33,10 @@ typedef struct {
     char id[17];       /* this consumer's claim tag: random, so it means the same in any
                           container or host sharing the directory */
     uint64_t lease_ms; /* a claim not renewed for this long was left by a consumer gone */
-    struct held {      /* the claims in this consumer's hands, renewed while held */
+    wc_clock *wall;    /* epoch ms for leases (files' modification times); NULL: the system's */
+    wc_loop *loop;     /* renews the claims in hand from renew_timer (NULL: at each receive) */
+    wc_timer renew_timer;
+    struct held { /* the claims in this consumer's hands, renewed while held */
         char *path;
         uint64_t renewed_ms;
     } * held;
@@ -160,27 +164,54 @@ static uint64_t wall_ms(void)
     return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-/* Marks a claim as alive now: its file's modification time is the lease's start. */
-static void renew(const char *path)
+static uint64_t now_wall(dir_source *s)
 {
-    utimensat(AT_FDCWD, path, NULL, 0);
+    return s->wall ? s->wall->now_ms(s->wall) : wall_ms();
 }
 
-static void hold(dir_source *s, const char *path)
+/* Marks a claim as alive now: its file's modification time is the lease's start. */
+static void renew(dir_source *s, const char *path)
+{
+    uint64_t ms = now_wall(s);
+    struct timespec t = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000};
+    struct timespec times[2] = {t, t};
+    utimensat(AT_FDCWD, path, times, 0);
+}
+
+static void renew_held(dir_source *s);
+
+/* The claims in hand are renewed from the loop, every third of the lease, whether or not the
+ * poller asks for more requests: while the store is out (up to --max-outage) it stops calling
+ * receive with enough in hand, and a claim renewed only there ran out under others' eyes. */
+static void on_renew_timer(void *ctx)
+{
+    dir_source *s = ctx;
+    renew_held(s);
+    if (s->n_held > 0)
+        wc_loop_timer_start(s->loop, &s->renew_timer, s->lease_ms / 3, on_renew_timer, s);
+}
+
+/* Keeps path among the claims to renew. -1: out of memory (the caller hands the claim back). */
+static int hold(dir_source *s, const char *path)
 {
     if (s->n_held == s->cap_held) {
         size_t cap = s->cap_held ? s->cap_held * 2 : 16;
         struct held *bigger = realloc(s->held, cap * sizeof(*bigger));
         if (!bigger)
-            return; /* not renewed: with a long enough lease it is done before it matters */
+            return -1;
         s->held = bigger;
         s->cap_held = cap;
     }
     struct held *h = &s->held[s->n_held];
     h->path = strdup(path);
-    h->renewed_ms = wall_ms();
-    if (h->path)
-        s->n_held++;
+    h->renewed_ms = now_wall(s);
+    if (!h->path)
+        return -1;
+    s->n_held++;
+    if (s->loop && !wc_loop_timer_running(&s->renew_timer) &&
+        wc_loop_timer_start(s->loop, &s->renew_timer, s->lease_ms / 3, on_renew_timer, s) != WC_OK)
+        return -1;
+    return 0;
 }
 
 static void unhold(dir_source *s, const char *path)
@@ -189,6 +220,8 @@ static void unhold(dir_source *s, const char *path)
         if (strcmp(s->held[i].path, path) == 0) {
             free(s->held[i].path);
             s->held[i] = s->held[--s->n_held];
+            if (s->n_held == 0 && s->loop)
+                wc_loop_timer_stop(s->loop, &s->renew_timer);
             return;
         }
     }
@@ -197,10 +230,10 @@ static void unhold(dir_source *s, const char *path)
 /* Renews the claims held for a third of the lease: others see them as alive. */
 static void renew_held(dir_source *s)
 {
-    uint64_t now = wall_ms();
+    uint64_t now = now_wall(s);
     for (size_t i = 0; i < s->n_held; i++) {
         if (now - s->held[i].renewed_ms >= s->lease_ms / 3) {
-            renew(s->held[i].path);
+            renew(s, s->held[i].path);
             s->held[i].renewed_ms = now;
         }
     }
@@ -240,7 +273,7 @@ static wc_result dir_receive(void *self, wc_message *msg, unsigned want, wc_erro
         char *from = wc_path_join(s->dir, name);
         char *to = claimed_path(s, name);
         msg->key = strdup(name);
-        wc_message_set_place(msg, name, "file name");
+        wc_message_set_place_epoch_ms(msg, name, "file name");
         if (!from || !to || !msg->key) {
             free(from);
             free(to);
@@ -271,6 +304,9 @@ static wc_result dir_receive(void *self, wc_message *msg, unsigned want, wc_erro
                 continue;
             }
         }
+        /* The lease starts before the claim: rename keeps the producer's time, and a claim seen
+         * with it would look expired to another consumer until renewed. */
+        renew(s, from);
         int claimed = rename(from, to) == 0;
         int claim_errno = errno;
         if (!claimed && claim_errno == ENAMETOOLONG) {
@@ -300,9 +336,12 @@ static wc_result dir_receive(void *self, wc_message *msg, unsigned want, wc_erro
             return wc_error_set(err, WC_ERR_IO, "claiming %s/%s: %s", s->dir, name,
                                 strerror(claim_errno));
         }
-        renew(to); /* the lease starts now (rename keeps the producer's time) */
-        hold(s, to);
         msg->handle = to;
+        if (hold(s, to) != 0) { /* a claim that would not be renewed: give it back */
+            unclaim(s, msg, NULL);
+            wc_message_cleanup(msg);
+            return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+        }
         msg->attempts = wc_deferrals_attempts(s->deferrals, name);
         wc_error read_err;
         wc_result r = wc_read_file(to, s->max_body, &msg->body, &msg->len, &read_err);
@@ -434,6 +473,8 @@ static void dir_destroy(void *self)
     if (!s)
         return;
     clear_batch(s);
+    if (s->loop)
+        wc_loop_timer_stop(s->loop, &s->renew_timer);
     for (size_t i = 0; i < s->n_held; i++)
         free(s->held[i].path);
     free(s->held);
@@ -467,7 +508,7 @@ static int claimed_elsewhere(dir_source *s, const char *entry, char *name, size_
     if (from && to && stat(from, &st) == 0) {
         uint64_t mtime =
             (uint64_t)st.st_mtim.tv_sec * 1000 + (uint64_t)st.st_mtim.tv_nsec / 1000000;
-        uint64_t now = wall_ms();
+        uint64_t now = now_wall(s);
         alive = now < mtime || now - mtime < s->lease_ms;
         if (!alive && rename(from, to) == 0)
             wc_warn("request %s: handed back from consumer %s, whose claim was not renewed for "
@@ -519,6 +560,8 @@ wc_result wc_dir_source_open(const wc_dir_source_config *config, wc_source *out,
     s->max_body = config->max_body;
     s->clock = config->clock;
     s->lease_ms = config->claim_lease_ms ? config->claim_lease_ms : 60000;
+    s->wall = config->wall;
+    s->loop = config->loop;
     unsigned char raw[8] = {0};
     if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw)) {
         uint64_t mix = wall_ms() ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)s;

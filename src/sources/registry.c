@@ -38,9 +38,13 @@ static wc_result open_dir(const wc_source_params *p, wc_source *out, wc_error *e
         memcpy(fallback + len, ".dead-letter", sizeof(".dead-letter"));
         dead = fallback;
     }
-    wc_dir_source_config c = {p->name,     dead,
-                              p->max_body, p->clock ? p->clock : wc_clock_system(),
-                              p->shard,    p->claim_lease_ms};
+    wc_dir_source_config c = {.dir = p->name,
+                              .dead_letter_dir = dead,
+                              .max_body = p->max_body,
+                              .clock = p->clock ? p->clock : wc_clock_system(),
+                              .shard = p->shard,
+                              .claim_lease_ms = p->claim_lease_ms,
+                              .loop = p->loop};
     wc_result result = wc_dir_source_open(&c, out, err);
     free(fallback);
     return result;

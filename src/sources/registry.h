@@ -13,6 +13,7 @@
 typedef struct {
     wc_aws *aws;      /* NULL unless the backend runs on AWS */
     wc_clock *clock;  /* NULL: the system clock */
+    wc_loop *loop;    /* the consumer's loop (a directory renews its claims from it); may be NULL */
     const char *name; /* the queue, bucket or directory */
     const char *prefix;
     const char *dead_letter_queue, *dead_letter_bucket, *dead_letter_prefix, *dead_letter_dir;

@@ -271,7 +271,7 @@ static wc_result s3_receive(void *self, wc_message *msg, unsigned want, wc_error
         f->key = NULL;
         /* its place: the key after the prefix all requests share (13-digit epoch ms) */
         size_t plen = s->prefix ? strlen(s->prefix) : 0;
-        wc_message_set_place(
+        wc_message_set_place_epoch_ms(
             msg,
             strncmp(msg->key, s->prefix ? s->prefix : "", plen) == 0 ? msg->key + plen : msg->key,
             "key (after the request prefix)");

@@ -2,6 +2,7 @@
 
 #include "core/ledger.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,4 +41,29 @@ void wc_message_set_place(wc_message *msg, const char *place, const char *what)
     if (msg->place_why)
         snprintf(msg->place_why, len, "its %s is not 1 to %d printable ASCII characters", what,
                  WC_PLACE_MAX);
+}
+
+/* 13 digits (epoch milliseconds, as the spec's producers write keys and file names), then the
+ * end or something else than a digit: a 14th digit would be a time ten times later. */
+static int starts_with_epoch_ms(const char *place)
+{
+    for (int i = 0; i < 13; i++)
+        if (!isdigit((unsigned char)place[i]))
+            return 0;
+    return !isdigit((unsigned char)place[13]);
+}
+
+void wc_message_set_place_epoch_ms(wc_message *msg, const char *place, const char *what)
+{
+    wc_message_set_place(msg, place, what);
+    if (!msg->place || starts_with_epoch_ms(msg->place))
+        return;
+    free(msg->place);
+    msg->place = NULL;
+    size_t len = 160;
+    msg->place_why = malloc(len);
+    if (msg->place_why)
+        snprintf(msg->place_why, len,
+                 "its %s does not start with the 13 digits of epoch milliseconds producers write",
+                 what);
 }

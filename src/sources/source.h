@@ -88,6 +88,11 @@ void wc_message_cleanup(wc_message *msg);
  * msg->place_why that the source's `what` ("key", "file name", ...) cannot. */
 void wc_message_set_place(wc_message *msg, const char *place, const char *what);
 
+/* The same for a place that must start with 13-digit epoch milliseconds (an S3 key after the
+ * request prefix, a file name): anything else, such as "zz...", would outrank every real write
+ * for ever, so it gets no place (place_why says why) and is dead-lettered. */
+void wc_message_set_place_epoch_ms(wc_message *msg, const char *place, const char *what);
+
 /* Destroys the backend state (NULL-safe). */
 void wc_source_destroy(wc_source *source);
 

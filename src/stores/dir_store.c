@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/fsutil.h"
 
 /* Ledgers (exact order) live apart from the widgets, in DIR/.ledger/<the widget's key>, so the
@@ -31,6 +32,9 @@
  * either (DIR/.ledger/PREFIX would meet .lock-NN). Stores written before keep their ledgers where
  * they were; only a write-ahead file left by a crash of an earlier version (LEDGER.next, which
  * cannot be told from the ledger of a widget whose id ends in ".next") is not recovered.
+ * A tombstone (the ledger of a deleted widget, HASH "-") carries its own expiry on the HASH line,
+ * written at delete time from the deleting consumer's TTL: "- expires=EPOCH_MS", or
+ * "- expires=never" (TTL 0). Any consumer sweeps it once expired, whatever its own TTL is.
  */
 #define LEDGER_DIR ".ledger"
 #define WAL_PREFIX ".next-"
@@ -43,6 +47,7 @@ typedef struct {
     char *dir;
     char *prefix;
     int durable;
+    uint64_t tombstone_ttl_s; /* the expiry written into this consumer's tombstones (0: never) */
 } dir_store;
 
 /* A widgetId as a file name: one starting with '.' would be a hidden file (which scans skip, as
@@ -329,7 +334,8 @@ static wc_result recover_save(dir_store *s, const char *lpath, const char *wpath
         size_t hlen = strlen(have);
         if (result == WC_OK && access(s->dir, F_OK) == 0) {
             int done = want && (size_t)(ntext + nlen - want) > hlen + 1 &&
-                       memcmp(want + 1, have, hlen) == 0 && want[1 + hlen] == '\n';
+                       memcmp(want + 1, have, hlen) == 0 &&
+                       (want[1 + hlen] == '\n' || want[1 + hlen] == ' '); /* ' ': expiry */
             if (done ? rename(next, lpath) != 0 : unlink(next) != 0)
                 result = wc_error_set(err, wc_errno_result(errno), "%s: %s", next, strerror(errno));
         } else if (result == WC_OK) {
@@ -416,13 +422,18 @@ static wc_result save_now(dir_store *s, const wc_request *req, const wc_stored *
     char *lpath = ledger_path(s, req);
     char *json = wc_ledger_to_json(l);
     char *wjson = w ? wc_widget_to_json(w) : NULL;
-    char hash[17];
+    char hash[17], expiry[40] = "";
     widget_hash(wjson, wjson ? strlen(wjson) : 0, hash);
-    size_t tlen = json ? strlen(json) + 48 : 0;
+    if (!w && s->tombstone_ttl_s) /* a tombstone: its expiry is its own */
+        snprintf(expiry, sizeof(expiry), " expires=%llu",
+                 (unsigned long long)(wc_epoch_ms() + s->tombstone_ttl_s * 1000));
+    else if (!w)
+        snprintf(expiry, sizeof(expiry), " expires=never");
+    size_t tlen = json ? strlen(json) + 88 : 0;
     char *text = tlen ? malloc(tlen) : NULL;
     char *next = lpath ? wal_path(lpath) : NULL;
     if (text)
-        snprintf(text, tlen, "%llu\n%s\n%s", version, hash, json);
+        snprintf(text, tlen, "%llu\n%s%s\n%s", version, hash, expiry, json);
     if (!wpath || !lpath || !text || !next || (w && !wjson)) {
         result = wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     } else { /* 1. the new ledger, aside */
@@ -581,15 +592,46 @@ static const wc_store_ops dir_store_ops = {
     .destroy = dir_destroy,
 };
 
-/* Removes the ledgers of deleted widgets (no widget file) not written for ttl_s seconds: the
- * directory store's tombstones expire, as DynamoDB's by TTL and S3's by a lifecycle rule. Two
- * levels, as the widgets: DIR/.ledger/PREFIX/OWNER/ID. Best effort: what cannot be read stays. */
+/* Whether the tombstone at path has expired by now_ms: by the expiry written in it at delete
+ * time; one written before expiries were (no "expires=") by its age against ttl_s, as then
+ * (0: kept). "expires=never", or a file that cannot be read: not expired. */
+static int tombstone_expired(const char *path, uint64_t now_ms, uint64_t ttl_s)
+{
+    char head[128];
+    FILE *f = fopen(path, "re");
+    size_t n = f ? fread(head, 1, sizeof(head) - 1, f) : 0;
+    struct stat st;
+    int fd_ok = f && fstat(fileno(f), &st) == 0;
+    if (f)
+        fclose(f);
+    head[n] = '\0';
+    char *line2 = strchr(head, '\n');
+    char *end = line2 ? strchr(line2 + 1, '\n') : NULL;
+    if (!fd_ok || !end)
+        return 0;
+    *end = '\0';
+    const char *tag = strstr(line2 + 1, " expires=");
+    if (!tag) /* written before tombstones carried their expiry */
+        return ttl_s && (uint64_t)st.st_mtime * 1000 + ttl_s * 1000 <= now_ms;
+    tag += strlen(" expires=");
+    if (strcmp(tag, "never") == 0)
+        return 0;
+    char *stop;
+    unsigned long long expires = strtoull(tag, &stop, 10);
+    return stop != tag && *stop == '\0' && expires <= now_ms;
+}
+
+/* Removes the tombstones (ledgers of deleted widgets, no widget file) that have expired: the
+ * directory store's tombstones expire, as DynamoDB's by TTL and S3's by a lifecycle rule. Each
+ * one's expiry was written with it, so a consumer with a shorter TTL never sweeps those of
+ * another with a longer one. Two levels, as the widgets: DIR/.ledger/PREFIX/OWNER/ID. Best
+ * effort: what cannot be read stays. */
 static void sweep_tombstones(dir_store *s, uint64_t ttl_s)
 {
     char root[4096];
     snprintf(root, sizeof(root), "%s/%s/%s", s->dir, LEDGER_DIR, s->prefix);
     DIR *owners = opendir(root);
-    time_t now = time(NULL);
+    uint64_t now = wc_epoch_ms();
     struct dirent *o;
     while (owners && (o = readdir(owners)) != NULL) {
         if (o->d_name[0] == '.')
@@ -607,14 +649,14 @@ static void sweep_tombstones(dir_store *s, uint64_t ttl_s)
                 continue; /* the store's own: a save cut short (the next load of its widget
                              settles it), a file being written */
             if (stat(lpath, &st) != 0 || !S_ISREG(st.st_mode) ||
-                (uint64_t)(now - st.st_mtime) < ttl_s || access(wpath, F_OK) == 0)
+                !tombstone_expired(lpath, now, ttl_s) || access(wpath, F_OK) == 0)
                 continue;
             char *id = widget_id_of(f->d_name);
             int fd = id ? lock_widget(s, id, NULL) : -1;
             free(id);
             if (fd < 0)
                 continue;
-            if (access(wpath, F_OK) != 0) /* still deleted, under its lock */
+            if (access(wpath, F_OK) != 0 && tombstone_expired(lpath, now, ttl_s)) /* still */
                 unlink(lpath);
             unlock_widget(fd);
         }
@@ -647,12 +689,12 @@ wc_result wc_dir_store_open(const wc_dir_store_config *config, wc_store *out, wc
         s->dir[n - 1] = '\0'; /* "out/" is "out" */
     s->prefix = strdup(config->key_prefix);
     s->durable = config->durable;
+    s->tombstone_ttl_s = config->tombstone_ttl_s;
     if (!s->dir || !s->prefix) {
         dir_destroy(s);
         return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     }
-    if (config->tombstone_ttl_s)
-        sweep_tombstones(s, config->tombstone_ttl_s);
+    sweep_tombstones(s, config->tombstone_ttl_s); /* each by its own expiry */
     out->ops = &dir_store_ops;
     out->self = s;
     return WC_OK;

@@ -5,7 +5,9 @@
  * hidden file, unseen by scans and widget-verify), one starting with '%' as "%25" + the rest.
  *
  * Exact order keeps each widget's ledger in DIR/.ledger/<its key> (see dir_store.c); a deleted
- * widget's ledger stays as its tombstone until swept at an open, tombstone_ttl_s after the delete.
+ * widget's ledger stays as its tombstone until swept at an open once expired: its expiry is written
+ * in it at delete time (tombstone_ttl_s of the deleting consumer), so consumers with different TTLs
+ * sharing one directory each keep their own tombstones as long as they asked.
  *
  * Names from requests cannot escape DIR: the owner key has only letters and dashes, a widgetId
  * has no '/' and is not "." or ".." (core/request.c checks both), and the prefix is checked here.
@@ -21,8 +23,8 @@ typedef struct {
     const char *dir;          /* created when missing */
     const char *key_prefix;   /* "widgets/" */
     int durable;              /* fsync each widget before it counts as stored */
-    uint64_t tombstone_ttl_s; /* exact order: ledgers of deleted widgets older than this are
-                                 swept at open (0: kept) */
+    uint64_t tombstone_ttl_s; /* exact order: the tombstones this consumer writes expire this
+                                 long after the delete (0: never); any open sweeps expired ones */
 } wc_dir_store_config;
 
 wc_result wc_dir_store_open(const wc_dir_store_config *config, wc_store *out, wc_error *err);

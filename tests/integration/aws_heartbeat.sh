@@ -10,8 +10,14 @@
 #     (the visibility extensions among them) and the request counters equal to the log's.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/aws_lib.sh"
-faults() { curl -s -X POST --data "$1" "$EP/__proxy_faults" >/dev/null; }
-clear_faults() { curl -s -X DELETE "$EP/__proxy_faults" >/dev/null; }
+# Rules carry this run as their owner, and only this run's are cleared: tests running at once
+# (ctest -j2) share the proxy, and a DELETE of all rules wiped the others' faults mid-run.
+faults() {
+  curl -s -X POST --data "$(python3 -c 'import json, sys
+print(json.dumps([dict(r, owner=sys.argv[2]) for r in json.loads(sys.argv[1])]))' "$1" "$RUN")" \
+    "$EP/__proxy_faults" >/dev/null
+}
+clear_faults() { curl -s -X DELETE "$EP/__proxy_faults?owner=$RUN" >/dev/null; }
 trap 'clear_faults; cleanup' EXIT
 metric() { awk -v k="$2" '$1 == k { print $2 }' <<<"$1"; }
 
@@ -24,7 +30,22 @@ faults "[{\"match\": \"$RUN-t\", \"delay_ms\": 5000}]"
   --metrics-addr 127.0.0.1:0 --log-level debug --log-file "$WORK/a.log" -q &
 a=$!
 PIDS+=($a)
-sleep 1.5 # A has received the four messages: their 2 s run out long before the 10 s of store calls
+# B starts once A holds the four messages (their 2 s run out long before the 10 s of store calls):
+# a fixed 1.5 s was not always enough for A to start and receive under ASan on busy cores.
+port=
+for _ in $(seq 600); do
+  port=$(sed -n 's/.*metrics: .*(port \([0-9]*\)).*/\1/p' "$WORK/a.log" 2>/dev/null | head -n 1 || true)
+  [ -n "$port" ] && break
+  sleep 0.05
+done
+[ -n "$port" ] || fail "no metrics port in the log"
+held=
+for _ in $(seq 600); do
+  held=$(metric "$(curl -s --max-time 5 "http://127.0.0.1:$port/metrics")" widget_consumer_requests_in_flight)
+  [ "$held" == 4 ] && break
+  sleep 0.05
+done
+expect_eq "the first consumer holds the four messages" "$held" 4
 "$CONSUMER" -rq "$RUN-q" -dwt "$RUN-t" --endpoint-url "$EP" -qwt 1 -qvt 2 --max-empty-polls 6 \
   --log-file "$WORK/b.log" -q || fail "second consumer failed"
 expect_eq "the second consumer received nothing" "$(grep -c 'outcome=' "$WORK/b.log" || true)" 0
@@ -41,8 +62,6 @@ beats=$(grep -c 'heartbeat: visibility of a message in flight extended' "$WORK/a
 [ "$beats" -ge 4 ] || fail "heartbeat: $beats extensions logged, want at least one per message"
 ok "heartbeat: $beats visibility extensions"
 
-port=$(sed -n 's/.*metrics: .*(port \([0-9]*\)).*/\1/p' "$WORK/a.log" | head -n 1 || true)
-[ -n "$port" ] || fail "no metrics port in the log"
 sleep 0.5 # the deletes go out
 out=$(curl -sf --max-time 5 "http://127.0.0.1:$port/metrics") || fail "/metrics"
 kill -TERM $a

@@ -21,6 +21,12 @@ while IFS=$'\t' read -r name reason; do
   i=$((i + 1))
 done < "$DATA/bad/EXPECTED"
 expect_eq "corpus size" "$i" 24
+# A good request under a name that is no 13-digit epoch ms: its place would outrank every real
+# write for ever, so it is dead-lettered with the reason (issue 15 item 10).
+odd=zz-not-epoch-ms
+printf '%s' '{"type":"create","requestId":"zz-1","widgetId":"zz-widget","owner":"Sue Smith"}' > "$REQ/$odd"
+want[$odd]="request $odd: no place in production order: its file name does not start with the 13 digits"
+i=$((i + 1))
 
 "$CONSUMER" --request-dir "$REQ" --widget-dir "$WORK/widgets" --dead-letter-dir "$DEAD" \
   --log-file "$WORK/consumer.log" -q || fail "consumer exited $?"

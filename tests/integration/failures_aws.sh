@@ -16,8 +16,14 @@
 #      walks every page and applies all of its own (a truncated listing is never an empty poll).
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/aws_lib.sh"
-faults() { curl -s -X POST --data "$1" "$EP/__proxy_faults" >/dev/null; }
-clear_faults() { curl -s -X DELETE "$EP/__proxy_faults" >/dev/null; }
+# Rules carry this run as their owner, and only this run's are cleared: tests running at once
+# (ctest -j2) share the proxy, and a DELETE of all rules wiped the others' faults mid-run.
+faults() {
+  curl -s -X POST --data "$(python3 -c 'import json, sys
+print(json.dumps([dict(r, owner=sys.argv[2]) for r in json.loads(sys.argv[1])]))' "$1" "$RUN")" \
+    "$EP/__proxy_faults" >/dev/null
+}
+clear_faults() { curl -s -X DELETE "$EP/__proxy_faults?owner=$RUN" >/dev/null; }
 trap 'clear_faults; cleanup' EXIT
 
 # 1. A source outage mid-run.

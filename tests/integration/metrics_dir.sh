@@ -13,7 +13,11 @@ status() { curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://127.0.0.1
 
 "$PRODUCER" --request-dir "$WORK/all" -mwr 20200 --seed 41 --expected "$WORK/e.json" -q
 mkdir -p "$WORK/r" "$WORK/later"
-ls "$WORK/all" | sort | head -n 20000 | (cd "$WORK/all" && xargs mv -t "$WORK/r")
+# Not "ls | sort | head": head leaves after 20,000 lines, and sort, still writing, then dies of
+# SIGPIPE (exit 141), which pipefail and set -e turned into a silent failure of the whole test
+# once in a while (whenever sort had not written everything yet).
+mapfile -t names < <(ls "$WORK/all" | sort)
+printf '%s\n' "${names[@]:0:20000}" | (cd "$WORK/all" && xargs mv -t "$WORK/r")
 mv "$WORK/all"/* "$WORK/later"/
 echo "not json" > "$WORK/r/0000000000001" # two bad requests: dead-lettered
 echo '{"type":"create"}' > "$WORK/r/0000000000002"

@@ -10,9 +10,11 @@ Requests with X-Amz-Target DynamoDB_* go to the DynamoDB stand-in, all others to
 GET /__proxy_stats answers {"checked": N, "rejected": M}.
 
 Faults for the failure tests: POST /__proxy_faults with a JSON list of rules adds them (DELETE
-clears all). A rule applies to the requests whose method, path, X-Amz-Target or body contain its
-"match" string (tests match their own queue, table or bucket names, so tests running at once do not
-disturb each other), for "times" requests (0: until cleared), after the signature check:
+clears all; DELETE /__proxy_faults?owner=NAME only the rules carrying "owner": NAME, which is how
+tests running at once under ctest -j2 clear their own without wiping the others'). A rule applies
+to the requests whose method, path, X-Amz-Target or body contain its "match" string (tests match
+their own queue, table or bucket names, so tests running at once do not disturb each other), for
+"times" requests (0: until cleared), after the signature check:
   {"match": "...", "delay_ms": 3000}              answer late;
   {"match": "...", "status": 503, "code": "..."}  answer an error in the service's own format;
   {"match": "...", "drop": true}                  close the connection without an answer.
@@ -361,11 +363,14 @@ class Handler(BaseHTTPRequestHandler):
         if self.path.split("?")[0] == "/__proxy_conditions":
             self.handle_conditions()
             return
-        if self.path == "/__proxy_faults":
+        if self.path.split("?")[0] == "/__proxy_faults":
             length = int(self.headers.get("Content-Length") or 0)
             rules = json.loads(self.rfile.read(length) or b"[]") if self.command == "POST" else None
+            owner = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query).get("owner")
             with Stats.lock:
-                if rules is None:
+                if rules is None and owner:
+                    Stats.faults = [r for r in Stats.faults if r.get("owner") != owner[0]]
+                elif rules is None:
                     Stats.faults = []
                 for rule in rules or []:
                     if rule.get("times"):

@@ -7,6 +7,11 @@
 #include "aws/credentials_private.h"
 #include "fake_transport.h"
 
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #define STS         "https://sts.us-east-1.amazonaws.com/"
@@ -643,6 +648,136 @@ static void credential_process_is_killed_at_its_deadline_and_on_cancel(void **st
     wc_loop_free(loop);
 }
 
+static void on_http(void *ctx, wc_http_response *response)
+{
+    (*(int *)ctx)++;
+    wc_http_response_cleanup(response);
+}
+
+/* Issue 15 item 8: the child gets stdin, its stdout (the pipe) and stderr, and no descriptor of
+ * ours: not a live libcurl connection (libcurl 7.88 opens sockets without close-on-exec; http.c
+ * opens them with SOCK_CLOEXEC). The command lists its shell's own descriptors while a request is
+ * in flight on a real connection. */
+static void credential_process_inherits_no_descriptor_of_ours(void **state)
+{
+    (void)state;
+    int srv = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t alen = sizeof(a);
+    assert_int_equal(bind(srv, (struct sockaddr *)&a, sizeof(a)), 0);
+    assert_int_equal(listen(srv, 4), 0);
+    assert_int_equal(getsockname(srv, (struct sockaddr *)&a, &alen), 0);
+    wc_loop *loop = wc_loop_new(NULL);
+    wc_http_config hc = {0};
+    wc_http *http = wc_http_new(&hc, loop);
+    assert_non_null(http);
+    char url[64];
+    snprintf(url, sizeof(url), "http://127.0.0.1:%u/", (unsigned)ntohs(a.sin_port));
+    wc_http_request req = {.method = "GET", .url = url, .timeout_ms = 20000};
+    int answered = 0;
+    wc_error err;
+    assert_int_equal(wc_http_start(http, &req, on_http, &answered, &err), WC_OK);
+    int conn = -1; /* the server takes the connection and never answers: it stays open */
+    for (int i = 0; i < 500 && conn < 0; i++) {
+        wc_loop_turn(loop, 10);
+        conn = accept(srv, NULL, NULL);
+    }
+    if (conn >= 0)
+        fcntl(conn, F_SETFD, FD_CLOEXEC); /* ours, not the child's either */
+    assert_true(conn >= 0);
+    char *dir = make_temp_dir();
+    char cmd[512];
+    snprintf(cmd, sizeof(cmd),
+             "sh -c 'ls -l /proc/$PPID/fd > %s/fds'; printf '%%s' '{\"Version\": 1, "
+             "\"AccessKeyId\": \"A\", "
+             "\"SecretAccessKey\": \"B\"}'",
+             dir);
+    wc_credential_provider *p = wc_credentials_from_process(cmd, "profile fds", loop, 10000);
+    fetched f = {0};
+    assert_int_equal(p->start(p, on_fetched, &f, &err), WC_OK);
+    for (int i = 0; i < 1000 && !f.calls; i++)
+        wc_loop_turn(loop, 10);
+    assert_int_equal(f.calls, 1);
+    assert_int_equal(f.result, WC_OK);
+    wc_credentials_cleanup(&f.creds);
+    char *fds = read_text(dir, "fds");
+    assert_non_null(fds);
+    /* The shell's (listed from a child of it, as a redirection would move its own): 0, 1 (the
+     * pipe) and 2; not the test runner's descriptors, not libcurl's connection to the server
+     * above nor its wake-up socket pair, not the loop's wake pipe. */
+    char numbers[64] = "";
+    for (const char *line = fds; line && *line;
+         line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+        const char *arrow = strstr(line, " -> ");
+        const char *nl = strchr(line, '\n');
+        if (!arrow || (nl && arrow > nl))
+            continue;
+        const char *n = arrow;
+        while (n > line && n[-1] != ' ')
+            n--;
+        size_t used = strlen(numbers);
+        snprintf(numbers + used, sizeof(numbers) - used, "%.*s ", (int)(arrow - n), n);
+    }
+    if (strcmp(numbers, "0 1 2 ") != 0)
+        fail_msg("the child has descriptors %s:\n%s", numbers, fds);
+    free(fds);
+    assert_int_equal(answered, 0); /* the connection was live all along */
+    p->destroy(p);
+    wc_http_free(http);
+    close(conn);
+    close(srv);
+    wc_loop_free(loop);
+    rm_rf(dir);
+}
+
+/* Whether pid runs (not gone, not a zombie waiting for its parent). */
+static int running(pid_t pid)
+{
+    char path[64], text[512];
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    size_t n = fread(text, 1, sizeof(text) - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    const char *end = strrchr(text, ')');
+    return end && end[1] == ' ' && end[2] != 'Z' && end[2] != 'X';
+}
+
+/* Issue 15 item 8: at the deadline the whole process group dies, not only the shell: a grandchild
+ * (the real helper the shell started) used to live on, holding the pipe. */
+static void credential_process_timeout_kills_the_grandchildren(void **state)
+{
+    (void)state;
+    wc_loop *loop = wc_loop_new(NULL);
+    char *dir = make_temp_dir();
+    char cmd[512];
+    snprintf(cmd, sizeof(cmd), "sleep 30 & echo $! > %s/pid; wait", dir);
+    wc_credential_provider *p = wc_credentials_from_process(cmd, "profile stuck", loop, 300);
+    fetched f = {0};
+    wc_error err;
+    assert_int_equal(p->start(p, on_fetched, &f, &err), WC_OK);
+    for (int i = 0; i < 500 && !f.calls; i++)
+        wc_loop_turn(loop, 50);
+    assert_int_equal(f.calls, 1);
+    assert_string_equal(f.msg, "profile stuck: the command did not finish in 300 ms");
+    char *text = read_text(dir, "pid");
+    assert_non_null(text);
+    pid_t grandchild = (pid_t)atoi(text);
+    free(text);
+    assert_true(grandchild > 0);
+    for (int i = 0; i < 200 && running(grandchild); i++)
+        usleep(10 * 1000); /* SIGKILL is delivered at once; its exit may take a moment */
+    int alive = running(grandchild);
+    if (alive)
+        kill(grandchild, SIGKILL); /* leave nothing behind, then fail */
+    assert_false(alive);
+    p->destroy(p);
+    wc_loop_free(loop);
+    rm_rf(dir);
+}
+
 /* --- EKS Pod Identity: the container endpoint, token file read at each fetch --- */
 
 static void pod_identity_reads_its_token_file_at_each_fetch(void **state)
@@ -752,6 +887,8 @@ int main(void)
         T(credential_process_output_is_read_on_the_loop),
         T(credential_process_failures),
         T(credential_process_is_killed_at_its_deadline_and_on_cancel),
+        T(credential_process_inherits_no_descriptor_of_ours),
+        T(credential_process_timeout_kills_the_grandchildren),
         T(pod_identity_reads_its_token_file_at_each_fetch),
         T(sts_xml_answers),
         T(ca_bundle_from_the_environment_or_the_profile),

@@ -1,6 +1,7 @@
 #include <sys/time.h>
 #include <time.h>
 #include "common/clock.h"
+#include "common/loop.h"
 #include "sources/dir_source.h"
 #include "testutil.h"
 
@@ -36,7 +37,7 @@ static int teardown(void **state)
 static void open_source(fixture *f, size_t max_body)
 {
     char *dl = wc_path_join(f->dead, "dl");
-    wc_dir_source_config c = {f->dir, dl, max_body, &f->clock, {0, 1}, 0};
+    wc_dir_source_config c = {f->dir, dl, max_body, &f->clock, {0, 1}, 0, NULL, NULL};
     assert_int_equal(wc_dir_source_open(&c, &f->src, NULL), WC_OK);
     free(dl);
 }
@@ -97,7 +98,7 @@ static void two_sources_never_get_the_same_file(void **state)
     open_source(f, 1024);
     wc_source other;
     char *dl = wc_path_join(f->dead, "dl");
-    wc_dir_source_config c = {f->dir, dl, 1024, &f->clock, {0, 1}, 0};
+    wc_dir_source_config c = {f->dir, dl, 1024, &f->clock, {0, 1}, 0, NULL, NULL};
     assert_int_equal(wc_dir_source_open(&c, &other, NULL), WC_OK);
     free(dl);
     int seen[50] = {0};
@@ -272,7 +273,7 @@ static void claims_in_hand_are_renewed(void **state)
     fixture *f = *state;
     write_text(f->dir, "1615728964574", "a");
     char *dl = wc_path_join(f->dead, "dl");
-    wc_dir_source_config c = {f->dir, dl, 1024, &f->clock, {0, 1}, 1000};
+    wc_dir_source_config c = {f->dir, dl, 1024, &f->clock, {0, 1}, 1000, NULL, NULL};
     assert_int_equal(wc_dir_source_open(&c, &f->src, NULL), WC_OK);
     wc_message m;
     wc_error err;
@@ -297,10 +298,81 @@ static void claims_in_hand_are_renewed(void **state)
     free(dl);
 }
 
+/* Issue 15 item 10: a file name's place must start with the 13 digits of epoch milliseconds the
+ * producers write; "zz..." (or 14 digits) would outrank every real write for ever, so such a file
+ * has no place and says why (the poller dead-letters it). */
+static void a_name_without_13_leading_digits_has_no_place(void **state)
+{
+    fixture *f = *state;
+    const char *names[] = {"1615728964574", "1615728964575-b", "16157289645760", "zz-late"};
+    for (int i = 0; i < 4; i++)
+        write_text(f->dir, names[i], "{}");
+    open_source(f, 1024);
+    for (int i = 0; i < 4; i++) {
+        wc_message m;
+        wc_error err;
+        assert_int_equal(f->src.ops->receive(f->src.self, &m, 1, &err), WC_OK);
+        assert_string_equal(m.key, names[i]);
+        if (i < 2) {
+            assert_string_equal(m.place, names[i]);
+            assert_null(m.place_why);
+        } else {
+            assert_null(m.place);
+            assert_non_null(m.place_why);
+            assert_non_null(strstr(m.place_why, "file name does not start with the 13 digits of "
+                                                "epoch milliseconds"));
+        }
+        assert_int_equal(f->src.ops->ack(f->src.self, &m, NULL), WC_OK);
+        wc_message_cleanup(&m);
+    }
+}
+
+/* Issue 15 item 6: the claims in hand are renewed from a timer on the loop, not only inside
+ * receive, which the poller stops calling when it has enough in hand (a store outage, up to
+ * --max-outage): with an outage longer than the lease, another consumer must still see the claim
+ * alive and never hand it back (the request would be applied twice). Time is the fake clock's,
+ * for the loop and for the leases (files' modification times) alike. */
+static void claims_are_renewed_from_the_loop_while_receive_is_not_called(void **state)
+{
+    fixture *f = *state;
+    f->t.now = wc_epoch_ms();
+    write_text(f->dir, "1615728964574", "a");
+    wc_loop *loop = wc_loop_new(&f->clock);
+    char *dl = wc_path_join(f->dead, "dl");
+    wc_dir_source_config c = {f->dir, dl, 1024, &f->clock, {0, 1}, 3000, loop, &f->clock};
+    assert_int_equal(wc_dir_source_open(&c, &f->src, NULL), WC_OK);
+    wc_message m;
+    wc_error err;
+    assert_int_equal(f->src.ops->receive(f->src.self, &m, 1, &err), WC_OK);
+    /* The outage: 10 s, more than three leases, during which only the loop turns. */
+    uint64_t until = f->t.now + 10000;
+    while (f->t.now < until) {
+        if (wc_loop_alive(loop))
+            wc_loop_turn(loop, -1); /* the fake clock jumps to the next timer */
+        else
+            f->t.now = until;
+    }
+    wc_source other;
+    wc_dir_source_config oc = {f->dir, dl, 1024, &f->clock, {0, 1}, 3000, NULL, &f->clock};
+    assert_int_equal(wc_dir_source_open(&oc, &other, NULL), WC_OK);
+    wc_message none;
+    assert_int_equal(other.ops->receive(other.self, &none, 1, &err), WC_WAIT); /* still held */
+    assert_false(file_exists(f->dir, "1615728964574"));
+    /* Once it is done, nothing is held and the timer stops: the loop has nothing left. */
+    assert_int_equal(f->src.ops->ack(f->src.self, &m, NULL), WC_OK);
+    wc_message_cleanup(&m);
+    assert_false(wc_loop_alive(loop));
+    wc_source_destroy(&other);
+    wc_source_destroy(&f->src);
+    wc_loop_free(loop);
+    free(dl);
+}
+
 static void missing_directory_is_a_clear_error(void **state)
 {
     fixture *f = *state;
-    wc_dir_source_config c = {"/nonexistent/requests", "/tmp/x", 10, &f->clock, {0, 1}, 0};
+    wc_dir_source_config c = {
+        "/nonexistent/requests", "/tmp/x", 10, &f->clock, {0, 1}, 0, NULL, NULL};
     wc_error err;
     assert_int_equal(wc_dir_source_open(&c, &f->src, &err), WC_ERR_NOT_FOUND);
     assert_string_equal(err.msg,
@@ -323,6 +395,8 @@ int main(void)
         T(claims_whose_lease_ran_out_are_handed_back),
         T(claims_in_hand_are_renewed),
         T(missing_directory_is_a_clear_error),
+        T(a_name_without_13_leading_digits_has_no_place),
+        T(claims_are_renewed_from_the_loop_while_receive_is_not_called),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -210,48 +210,79 @@ static void exact_keeps_a_ledger_apart_and_never_remakes_a_vanished_store(void *
     wc_request_free(d);
 }
 
-/* Tombstones (ledgers of deleted widgets) older than the TTL are swept when the store opens;
- * younger ones, and ledgers of living widgets, stay. */
+/* Applies a create of widget id at place 1000000000001 and, with del, its delete at ...02. */
+static void create_and_delete(wc_store *store, const char *id, int del)
+{
+    char json[256];
+    snprintf(json, sizeof(json),
+             "{\"type\":\"create\",\"requestId\":\"c\",\"widgetId\":\"%s\",\"owner\":\"Sue "
+             "Smith\"}",
+             id);
+    wc_request *c = req(json);
+    c->place = strdup("1000000000001");
+    assert_int_equal(wc_store_apply_wait(store, NULL, c, NULL), WC_OK);
+    wc_request_free(c);
+    if (!del)
+        return;
+    snprintf(json, sizeof(json),
+             "{\"type\":\"delete\",\"requestId\":\"d\",\"widgetId\":\"%s\",\"owner\":\"Sue "
+             "Smith\"}",
+             id);
+    wc_request *d = req(json);
+    d->place = strdup("1000000000002");
+    assert_int_equal(wc_store_apply_wait(store, NULL, d, NULL), WC_OK);
+    wc_request_free(d);
+}
+
+static void reopen(fixture *f, uint64_t ttl_s)
+{
+    wc_store_destroy(&f->store);
+    wc_dir_store_config c = {f->dir, "widgets/", 0, ttl_s};
+    assert_int_equal(wc_dir_store_open(&c, &f->store, NULL), WC_OK);
+}
+
+static int ledger_exists(fixture *f, const char *id)
+{
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/.ledger/widgets/sue-smith/%s", f->dir, id);
+    return access(path, F_OK) == 0;
+}
+
+/* Tombstones (ledgers of deleted widgets) are swept at open once their own expiry (written at
+ * delete time) has passed; younger ones, kept ones (TTL 0), and ledgers of living widgets stay. */
 static void old_tombstones_are_swept_at_open(void **state)
 {
     fixture *f = *state;
-    const char *ids[] = {"old", "young", "alive"};
-    for (int i = 0; i < 3; i++) {
-        char json[256];
-        snprintf(json, sizeof(json),
-                 "{\"type\":\"create\",\"requestId\":\"c\",\"widgetId\":\"%s\",\"owner\":\"Sue "
-                 "Smith\"}",
-                 ids[i]);
-        wc_request *c = req(json);
-        c->place = strdup("1000000000001");
-        assert_int_equal(wc_store_apply_wait(&f->store, NULL, c, NULL), WC_OK);
-        wc_request_free(c);
-        if (i == 2)
-            break;
-        snprintf(json, sizeof(json),
-                 "{\"type\":\"delete\",\"requestId\":\"d\",\"widgetId\":\"%s\",\"owner\":\"Sue "
-                 "Smith\"}",
-                 ids[i]);
-        wc_request *d = req(json);
-        d->place = strdup("1000000000002");
-        assert_int_equal(wc_store_apply_wait(&f->store, NULL, d, NULL), WC_OK);
-        wc_request_free(d);
-    }
+    create_and_delete(&f->store, "kept", 1); /* the fixture's TTL 0: kept for ever */
+    create_and_delete(&f->store, "alive", 0);
+    reopen(f, 1);
+    create_and_delete(&f->store, "old", 1);
+    reopen(f, 3600);
+    create_and_delete(&f->store, "young", 1);
+    usleep(1100 * 1000); /* "old" expires (1 s after its delete) */
+    reopen(f, 3600);
+    assert_false(ledger_exists(f, "old"));
+    assert_true(ledger_exists(f, "young"));
+    assert_true(ledger_exists(f, "kept"));
+    assert_true(ledger_exists(f, "alive"));
+}
+
+/* Issue 15 item 11: a consumer started with a smaller --tombstone-ttl on a shared directory store
+ * does not sweep the tombstones of a consumer with a longer one: the expiry belongs to the
+ * tombstone. (Before, the sweep judged every tombstone's age by the sweeper's own TTL.) */
+static void a_smaller_ttl_does_not_sweep_the_tombstones_of_others(void **state)
+{
+    fixture *f = *state;
+    reopen(f, 7 * 24 * 3600); /* one consumer keeps tombstones a week */
+    create_and_delete(&f->store, "theirs", 1);
     char path[4096];
-    snprintf(path, sizeof(path), "%s/.ledger/widgets/sue-smith/old", f->dir);
-    struct timeval old[2] = {{time(NULL) - 7200, 0}, {time(NULL) - 7200, 0}};
-    assert_int_equal(utimes(path, old), 0);
-    snprintf(path, sizeof(path), "%s/.ledger/widgets/sue-smith/alive", f->dir);
-    assert_int_equal(utimes(path, old), 0);
-    wc_store_destroy(&f->store);
-    wc_dir_store_config c = {f->dir, "widgets/", 0, 3600};
-    assert_int_equal(wc_dir_store_open(&c, &f->store, NULL), WC_OK);
-    snprintf(path, sizeof(path), "%s/.ledger/widgets/sue-smith/old", f->dir);
-    assert_int_equal(access(path, F_OK), -1);
-    snprintf(path, sizeof(path), "%s/.ledger/widgets/sue-smith/young", f->dir);
-    assert_int_equal(access(path, F_OK), 0);
-    snprintf(path, sizeof(path), "%s/.ledger/widgets/sue-smith/alive", f->dir);
-    assert_int_equal(access(path, F_OK), 0);
+    snprintf(path, sizeof(path), "%s/.ledger/widgets/sue-smith/theirs", f->dir);
+    struct timeval hours_ago[2] = {{time(NULL) - 7200, 0}, {time(NULL) - 7200, 0}};
+    assert_int_equal(utimes(path, hours_ago), 0); /* deleted two hours ago */
+    reopen(f, 60);                                /* another, with a TTL of one minute */
+    assert_true(ledger_exists(f, "theirs"));
+    reopen(f, 0);
+    assert_true(ledger_exists(f, "theirs"));
 }
 
 typedef struct {
@@ -418,6 +449,20 @@ static void a_save_cut_short_is_finished_or_undone(void **state)
     assert_non_null(strstr(after, "\"label\":\"NEWER\""));
     assert_false(file_exists(f->dir, WAL_NAME));
     free(after);
+    /* 3. a delete cut short (its tombstone carries an expiry after the hash "-") and the widget
+     * file already gone: the tombstone is finished */
+    const char *dmarks = "{\"c\":\"1000000000001\",\"d\":\"1000000000007\",\"m\":[]}";
+    snprintf(next, sizeof(next), "11\n- expires=never\n%s", dmarks);
+    write_text(f->dir, WAL_NAME, next);
+    char wpath[4096];
+    snprintf(wpath, sizeof(wpath), "%s/" FILE_NAME, f->dir);
+    assert_int_equal(unlink(wpath), 0);
+    wc_store_apply_wait(&f->store, NULL, u2, NULL); /* loads: settles the save cut short */
+    assert_false(file_exists(f->dir, WAL_NAME));
+    after = read_text(f->dir, ".ledger/" FILE_NAME);
+    assert_non_null(after);
+    assert_int_equal(strncmp(after, "11\n- expires=never\n", 19), 0);
+    free(after);
     free(widget);
     free(ledger);
     wc_request_free(c);
@@ -433,6 +478,8 @@ int main(void)
         cmocka_unit_test(a_prefix_starting_with_a_dot_is_refused),
         cmocka_unit_test_setup_teardown(widget_ids_starting_with_a_dot_are_seen, setup, teardown),
         cmocka_unit_test_setup_teardown(old_tombstones_are_swept_at_open, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_smaller_ttl_does_not_sweep_the_tombstones_of_others,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(
             exact_keeps_a_ledger_apart_and_never_remakes_a_vanished_store, setup, teardown),
         T(create_writes_the_s3_json_at_the_s3_key),

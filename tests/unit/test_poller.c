@@ -27,7 +27,7 @@ static int setup(void **state)
     f->log_path = wc_path_join(f->work, "consumer.log");
     f->clock = (wc_clock){fake_now, fake_sleep, &f->t};
     f->loop = wc_loop_new(&f->clock);
-    wc_dir_source_config sc = {f->req_dir, f->dead_dir, 1000, &f->clock, {0, 1}, 0};
+    wc_dir_source_config sc = {f->req_dir, f->dead_dir, 1000, &f->clock, {0, 1}, 0, NULL, NULL};
     assert_int_equal(wc_dir_source_open(&sc, &f->src, NULL), WC_OK);
     wc_dir_store_config tc = {f->widget_dir, "widgets/", 0, 0};
     assert_int_equal(wc_dir_store_open(&tc, &f->store, NULL), WC_OK);

@@ -539,6 +539,33 @@ static void release_and_a_failed_ack_leave_the_object(void **state)
     fake_assert_all_used(f->w->fake);
 }
 
+/* Issue 15 item 10: a key's place must start with the 13 digits of epoch milliseconds the
+ * producers write; "zz..." (or 14 digits) would outrank every real write for ever, so such a key
+ * has no place and says why (the poller dead-letters it). */
+static void a_key_without_13_leading_digits_has_no_place(void **state)
+{
+    fixture *f = *state;
+    const char *keys[] = {"1615728964574", "1615728964575-b", "16157289645760", "zz-late", NULL};
+    reply_page(f, NULL, keys, NULL);
+    for (int i = 0; keys[i]; i++)
+        reply_object(f, keys[i], "w1");
+    wc_message m;
+    for (int i = 0; i < 2; i++) {
+        expect_message(f, &m, 4, keys[i]);
+        assert_string_equal(m.place, keys[i]);
+        assert_null(m.place_why);
+        wc_message_cleanup(&m);
+    }
+    for (int i = 2; keys[i]; i++) {
+        expect_message(f, &m, 4, keys[i]);
+        assert_null(m.place);
+        assert_non_null(m.place_why);
+        assert_non_null(strstr(m.place_why, "key (after the request prefix) does not start with "
+                                            "the 13 digits of epoch milliseconds"));
+        wc_message_cleanup(&m);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -565,6 +592,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(a_copy_that_fails_after_its_200_is_a_failure, setup_open,
                                         teardown),
         cmocka_unit_test_setup_teardown(release_and_a_failed_ack_leave_the_object, setup_open,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(a_key_without_13_leading_digits_has_no_place, setup_open,
                                         teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

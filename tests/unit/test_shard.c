@@ -58,8 +58,8 @@ static void two_directory_consumers_split_by_widget(void **state)
     fake_time t = {0};
     FAKE_CLOCK(clock, t);
     wc_source a, b;
-    wc_dir_source_config ca = {dir, dead, 1024, &clock, {0, 2}, 0};
-    wc_dir_source_config cb = {dir, dead, 1024, &clock, {1, 2}, 0};
+    wc_dir_source_config ca = {dir, dead, 1024, &clock, {0, 2}, 0, NULL, NULL};
+    wc_dir_source_config cb = {dir, dead, 1024, &clock, {1, 2}, 0, NULL, NULL};
     assert_int_equal(wc_dir_source_open(&ca, &a, NULL), WC_OK);
     assert_int_equal(wc_dir_source_open(&cb, &b, NULL), WC_OK);
     char owner_of[10] = {0};
