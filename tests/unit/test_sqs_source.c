@@ -653,6 +653,41 @@ static void open_standard(fixture *f, int classic_order)
     f->src.ops->set_notify(f->src.self, on_notify, f);
 }
 
+/* A message without a sequence attribute takes its place from SentTimestamp (up to 13 digits,
+ * nothing else) and MessageId, its rank left for the consumer; anything else gives no place,
+ * with the reason (it is dead-lettered), never a place of 0 that every real write outranks. */
+static void the_place_of_a_message_without_sequence(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *sent;
+        int valid;
+    } cases[] = {{"1764000000123", 1}, {"1", 1},         {"abc", 0},           {"", 0},
+                 {"-5", 0},            {"12x", 0},       {"17640000001234", 0}};
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        json_t *m = json_pack("{s:s,s:s,s:s,s:{s:s}}", "MessageId", "m-1", "Body", "{}",
+                              "ReceiptHandle", "rh", "Attributes", "SentTimestamp", cases[i].sent);
+        wc_message msg;
+        memset(&msg, 0, sizeof(msg));
+        wc_error err;
+        assert_int_equal(wc_sqs_message_read(m, 100, &msg, &err), WC_OK);
+        if (cases[i].valid) {
+            char want[32];
+            snprintf(want, sizeof(want), "%013llu.?~", strtoull(cases[i].sent, NULL, 10));
+            assert_non_null(msg.place);
+            assert_int_equal(strncmp(msg.place, want, 16), 0);
+            assert_int_equal(strlen(msg.place), 28);
+        } else {
+            assert_null(msg.place);
+            assert_non_null(strstr(msg.place_why, "SentTimestamp"));
+        }
+        free(msg.handle);
+        msg.handle = NULL;
+        wc_message_cleanup(&msg);
+        json_decref(m);
+    }
+}
+
 /* Issue 16: in exact order the places decide, so a standard queue has several receives in
  * flight while it is busy, as a FIFO queue; once an answer comes back empty, one long poll
  * until messages come again (an idle queue costs one poll, not eight). */
@@ -795,6 +830,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(
             a_standard_queue_in_exact_order_overlaps_receives_while_busy, setup, teardown),
+        cmocka_unit_test(the_place_of_a_message_without_sequence),
         cmocka_unit_test_setup_teardown(a_message_in_flight_keeps_its_visibility_until_it_ends,
                                         setup_open, teardown),
     };
