@@ -500,7 +500,8 @@ static wc_result take(pipeline *p, wc_message *msg)
                      msg->place_why ? msg->place_why : "its source did not give one");
     else
         wc_request_parse(msg->key, msg->body, msg->len, &j->req, &err);
-    if (j->req && !p->config->classic_order &&         !(j->req->place = wc_place_with_type(msg->place, j->req->type))) {
+    if (j->req && !p->config->classic_order &&
+        !(j->req->place = wc_place_with_type(msg->place, j->req->type))) {
         wc_request_free(j->req);
         j->req = NULL;
         wc_error_set(&err, WC_ERR_NOMEM, "out of memory");

@@ -529,8 +529,8 @@ static wc_result write_fields(wc_widget *w, wc_ledger *l, const wc_request *req,
         return WC_ERR_NOMEM;
     wc_result result = write_text(l, midx, n_midx, "label", &w->label, &req->label, place);
     if (result == WC_OK)
-        result = write_text(l, midx, n_midx, "description", &w->description, &req->description,
-                            place);
+        result =
+            write_text(l, midx, n_midx, "description", &w->description, &req->description, place);
     if (result == WC_OK)
         result = write_attrs(w, l, midx, n_midx, req, place);
     free(midx);
@@ -591,7 +591,7 @@ static wc_result update(wc_widget **w, wc_ledger *l, const wc_request *req, cons
     return write_fields(*w, l, req, place);
 }
 
-static wc_result delete(wc_widget **w, wc_ledger *l, const char *place, wc_fate *fate)
+static wc_result delete (wc_widget **w, wc_ledger *l, const char *place, wc_fate *fate)
 {
     if (l->deleted && order(l, place, l->deleted) == 0) {
         *fate = WC_FATE_ALREADY;
@@ -633,7 +633,7 @@ wc_result wc_ledger_apply(wc_widget **w, wc_ledger *l, const wc_request *req, co
     case WC_REQ_UPDATE:
         return update(w, l, req, place, fate);
     case WC_REQ_DELETE:
-        return delete(w, l, place, fate);
+        return delete (w, l, place, fate);
     }
     return WC_ERR_INVALID;
 }
@@ -663,7 +663,8 @@ static json_t *index_or_null(const char *const *table, size_t n, const char *pla
 static int set_place(json_t *root, const char *key, const char *const *table, size_t n,
                      const char *place)
 {
-    return !place || json_object_set_new(root, key, json_integer(place_index(table, n, place))) == 0;
+    return !place ||
+           json_object_set_new(root, key, json_integer(place_index(table, n, place))) == 0;
 }
 
 /* One attribute mark: [name, last, since, pos, cleared] without its trailing nulls. */
@@ -756,8 +757,8 @@ static int read_v1_since(json_t *v, wc_mark *m)
         return 1;
     const char *s = json_string_value(v);
     const char *hash = s ? strrchr(s, '#') : NULL;
-    if (!s || !hash || hash == s || strlen(hash + 1) != 4 ||
-        strspn(hash + 1, "0123456789") != 4 || (size_t)(hash - s) > WC_PLACE_MAX)
+    if (!s || !hash || hash == s || strlen(hash + 1) != 4 || strspn(hash + 1, "0123456789") != 4 ||
+        (size_t)(hash - s) > WC_PLACE_MAX)
         return 0;
     m->since = strndup(s, (size_t)(hash - s));
     m->since_pos = (size_t)strtoul(hash + 1, NULL, 10);
@@ -832,8 +833,8 @@ static wc_result read_v2(const char *name, json_t *root, wc_ledger *l, wc_error 
         json_t *pos = json_array_get(one, 3);
         if (!json_is_array(one) || (n != 2 && n != 4 && n != 5) || !attr ||
             (m = add_mark(l, attr_field(attr))) == SIZE_MAX ||
-            !read_index(json_array_get(one, 1), table, &l->marks[m].last) ||
-            !l->marks[m].last || !read_index(json_array_get(one, 2), table, &l->marks[m].since) ||
+            !read_index(json_array_get(one, 1), table, &l->marks[m].last) || !l->marks[m].last ||
+            !read_index(json_array_get(one, 2), table, &l->marks[m].since) ||
             (pos && (!json_is_integer(pos) || json_integer_value(pos) < 0)) ||
             !read_index(json_array_get(one, 4), table, &l->marks[m].cleared))
             return wc_error_set(err, WC_ERR_PARSE, "%s: ledger mark %zu is not valid", name, i);

@@ -37,7 +37,7 @@ int wc_place_compare(const char *a, const char *b)
 }
 
 /* The SQS form: 13 digits, '.', the rank, '~'. */
-#define RANK_AT 14
+#define RANK_AT      14
 #define DIGEST_CHARS 12
 
 static int is_message_place(const char *place)
@@ -63,8 +63,7 @@ int wc_place_tied(const char *a, const char *b)
 
 int wc_place_of_message(uint64_t sent_ms, const char *message_id, char *out, size_t cap)
 {
-    static const char b64url[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     unsigned char md[32];
     unsigned int md_len = 0;
     if (!message_id || !*message_id || cap < RANK_AT + 3 + DIGEST_CHARS ||

@@ -13,11 +13,11 @@
 #define DUE_GRACE_MS  2000  /* how long after its due time a deferred message is waited for */
 #define BATCH         10    /* entries of one DeleteMessageBatch / ChangeMessageVisibilityBatch */
 /* ReceiveMessage calls in flight at once, while the queue is busy (the last answer brought
- * messages): once an answer came back empty, one long poll until messages come again. A FIFO queue keeps each group's order itself (it gives
- * no message of a group while an earlier one is in flight), and in exact order the places decide
- * (core/place.h), so receives may overlap; a standard queue in classic order takes them one at a
- * time (overlapping receives would hand messages out in the order their calls came back), the
- * next sent while the last batch is applied. */
+ * messages): once an answer came back empty, one long poll until messages come again. A FIFO queue
+ * keeps each group's order itself (it gives no message of a group while an earlier one is in
+ * flight), and in exact order the places decide (core/place.h), so receives may overlap; a standard
+ * queue in classic order takes them one at a time (overlapping receives would hand messages out in
+ * the order their calls came back), the next sent while the last batch is applied. */
 #define MAX_RECEIVES  8
 #define STOP_GRACE_MS 1000 /* at a stop, the wait for receives under way */
 #define BATCH_TRIES   6    /* a failed batch is tried again this many times (0.5 s doubling) */

@@ -321,8 +321,10 @@ static void count_tie(void *ctx, const wc_request *req, const char *at_place)
 }
 
 #define TIED_PLACE "1764000000123.1~AAAAAAAAAAAA"
-#define STORED_TIED                                                                                    "{\"Item\":{\"id\":{\"S\":\"w1\"},\"owner\":{\"S\":\"Sue Smith\"},\"label\":{\"S\":\"ONE\"},"  \
-    "\"wc:version\":{\"N\":\"4\"},\"wc:ledger\":{\"S\":\"{\\\"v\\\":2,\\\"p\\\":[\\\"1000000000001\\\","  \
+#define STORED_TIED                                                                                \
+    "{\"Item\":{\"id\":{\"S\":\"w1\"},\"owner\":{\"S\":\"Sue Smith\"},\"label\":{\"S\":\"ONE\"},"  \
+    "\"wc:version\":{\"N\":\"4\"},\"wc:ledger\":{\"S\":\"{\\\"v\\\":2,\\\"p\\\":["                 \
+    "\\\"1000000000001\\\","                                                                       \
     "\\\"" TIED_PLACE "\\\"],\\\"c\\\":0,\\\"l\\\":1}\"}}}"
 
 /* Issue 19: a tie is told once per request, when it ends: not again for the apply read again
@@ -337,9 +339,9 @@ static void exact_a_tie_is_told_once_whatever_the_races(void **state)
     fake_reply(f->w->fake, GET, 200, STORED_TIED);
     fake_reply(f->w->fake, PUT, 200, "{}");
     wc_error err;
-    assert_int_equal(apply_at(f, REQ("update", ",\"label\":\"TWO\""),
-                              "1764000000123.1~BBBBBBBBBBBB", &err),
-                     WC_OK);
+    assert_int_equal(
+        apply_at(f, REQ("update", ",\"label\":\"TWO\""), "1764000000123.1~BBBBBBBBBBBB", &err),
+        WC_OK);
     fake_assert_all_used(f->w->fake);
     assert_int_equal(ties_told, 1);
     assert_string_equal(tie_seen, TIED_PLACE);

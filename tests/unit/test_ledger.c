@@ -332,7 +332,6 @@ static void a_widget_created_again_after_its_delete(void **state)
     wc_ledger_free(s.l);
 }
 
-
 /* A request of widget w1 with n attributes "name-<i>" (from the i-th of names, when given) set
  * to value (NULL: "v<i>"). Caller frees. */
 static wc_request *many(const char *type, size_t n, const char *value, const char *place)
@@ -347,8 +346,9 @@ static wc_request *many(const char *type, size_t n, const char *value, const cha
     for (size_t i = 0; i < n; i++) {
         char v[32];
         snprintf(v, sizeof(v), "v%zu", i);
-        len += (size_t)snprintf(json + len, cap - len, "%s{\"name\":\"name-%05zu\",\"value\":\"%s\"}",
-                                i ? "," : "", (i * 7919) % n, value ? value : v);
+        len +=
+            (size_t)snprintf(json + len, cap - len, "%s{\"name\":\"name-%05zu\",\"value\":\"%s\"}",
+                             i ? "," : "", (i * 7919) % n, value ? value : v);
     }
     snprintf(json + len, cap - len, "]}");
     wc_request *r = parse(json);
@@ -424,10 +424,11 @@ static void the_ledger_stays_bounded_whatever_comes(void **state)
         seed = seed * 1103515245u + 12345u;
         unsigned name = (seed >> 8) % 500; /* 500 names set, cleared and set again */
         int clear = (seed >> 20) % 2;
-        snprintf(json, sizeof(json),
-                 "{\"type\":\"update\",\"requestId\":\"r%d\",\"widgetId\":\"w1\",\"owner\":\"Sue "
-                 "Smith\",\"label\":\"%s\",\"otherAttributes\":[{\"name\":\"x%u\",\"value\":\"%s\"}]}",
-                 round, clear ? "" : "L", name, clear ? "" : "on");
+        snprintf(
+            json, sizeof(json),
+            "{\"type\":\"update\",\"requestId\":\"r%d\",\"widgetId\":\"w1\",\"owner\":\"Sue "
+            "Smith\",\"label\":\"%s\",\"otherAttributes\":[{\"name\":\"x%u\",\"value\":\"%s\"}]}",
+            round, clear ? "" : "L", name, clear ? "" : "on");
         /* delivered out of order: places jump back and forth */
         snprintf(place, sizeof(place), "%013lld", 2000000000000LL + (round ^ 5) * 3);
         wc_request *u = parse(json);
@@ -446,7 +447,8 @@ static void the_ledger_stays_bounded_whatever_comes(void **state)
     assert_int_equal(fate, WC_FATE_APPLIED);
     assert_null(w);
     text = wc_ledger_to_json(l);
-    assert_string_equal(text, "{\"v\":2,\"p\":[\"1000000000001\",\"3000000000000\"],\"c\":0,\"d\":1}");
+    assert_string_equal(text,
+                        "{\"v\":2,\"p\":[\"1000000000001\",\"3000000000000\"],\"c\":0,\"d\":1}");
     free(text);
     wc_request_free(d);
     wc_ledger_free(l);
@@ -459,8 +461,8 @@ static void each_place_is_written_once(void **state)
 {
     (void)state;
     char place[40];
-    assert_true(wc_place_of_message(1764000000123ULL, "2d0c9c4e-3f5e-4cde-9a53-1bd5b5d1c0aa",
-                                    place, sizeof(place)));
+    assert_true(wc_place_of_message(1764000000123ULL, "2d0c9c4e-3f5e-4cde-9a53-1bd5b5d1c0aa", place,
+                                    sizeof(place)));
     char *ranked = wc_place_with_type(place, WC_REQ_CREATE);
     wc_request *c = many("create", 40, NULL, ranked);
     wc_widget *w = NULL;

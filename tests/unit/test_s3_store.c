@@ -89,8 +89,9 @@ static void open_checks_the_bucket(void **state)
     wc_s3_store_config c = {.aws = f->w->aws, .bucket = "widgets", .key_prefix = "widgets/"};
     wc_error err;
     assert_int_equal(wc_s3_store_open(&c, &f->store, &err), WC_OK);
-    assert_string_equal(fake_last(f->w->fake)->url,
-                        BASE "/?delimiter=%2F&encoding-type=url&list-type=2&max-keys=1&prefix=widgets%2F");
+    assert_string_equal(
+        fake_last(f->w->fake)->url,
+        BASE "/?delimiter=%2F&encoding-type=url&list-type=2&max-keys=1&prefix=widgets%2F");
     wc_store_destroy(&f->store);
     assert_int_equal(wc_s3_store_open(&c, &f->store, &err), WC_ERR_IO);
     assert_string_equal(err.msg, "widget bucket \"widgets\": NoSuchBucket: The specified bucket "
@@ -360,7 +361,8 @@ static void exact_delete_leaves_a_tombstone_object(void **state)
     assert_int_equal(apply_at(f, REQ("delete", ""), "1000000000004", &err), WC_OK);
     fake_assert_all_used(f->w->fake);
     const fake_request *tomb = fake_find(f->w->fake, "PUT " BASE TOMB, 0);
-    assert_non_null(strstr(tomb->body, "\"p\":[\"1000000000001\",\"1000000000004\"],\"c\":0,\"d\":1"));
+    assert_non_null(
+        strstr(tomb->body, "\"p\":[\"1000000000001\",\"1000000000004\"],\"c\":0,\"d\":1"));
     assert_call(fake_last(f->w->fake), "DELETE", BASE KEY);
 
     fake_reply(f->w->fake, "GET " BASE KEY, 404, NO_SUCH_KEY);

@@ -662,8 +662,8 @@ static void the_place_of_a_message_without_sequence(void **state)
     static const struct {
         const char *sent;
         int valid;
-    } cases[] = {{"1764000000123", 1}, {"1", 1},         {"abc", 0},           {"", 0},
-                 {"-5", 0},            {"12x", 0},       {"17640000001234", 0}};
+    } cases[] = {{"1764000000123", 1}, {"1", 1}, {"abc", 0}, {"", 0}, {"-5", 0}, {"12x", 0},
+                 {"17640000001234", 0}};
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         json_t *m = json_pack("{s:s,s:s,s:s,s:{s:s}}", "MessageId", "m-1", "Body", "{}",
                               "ReceiptHandle", "rh", "Attributes", "SentTimestamp", cases[i].sent);
