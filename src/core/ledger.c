@@ -252,26 +252,6 @@ static wc_result write_text(wc_ledger *l, const size_t *idx, size_t n_idx, const
     return WC_OK;
 }
 
-/* The widget's attributes while a request is applied: a removed one keeps its slot with a NULL
- * value until the end (so indexes stay valid), a new one is appended. */
-static wc_result append_attr(wc_widget *w, const char *name, size_t *at)
-{
-    if (w->n_attrs == w->cap_attrs) {
-        size_t cap = w->cap_attrs ? w->cap_attrs * 2 : 8;
-        wc_attr *bigger = realloc(w->attrs, cap * sizeof(*bigger));
-        if (!bigger)
-            return WC_ERR_NOMEM;
-        w->attrs = bigger;
-        w->cap_attrs = cap;
-    }
-    wc_attr *a = &w->attrs[w->n_attrs];
-    a->value = NULL;
-    if (!(a->name = strdup(name)))
-        return WC_ERR_NOMEM;
-    *at = w->n_attrs++;
-    return WC_OK;
-}
-
 /* One write of an attribute (value "" removes it) at place, position pos in its request, given
  * its mark m and its slot on the widget (*at, SIZE_MAX: none yet). Runs begin at the place of
  * their set and, for sets in one request, their position in it, so attributes first set by one
@@ -293,10 +273,15 @@ static wc_result write_attr(wc_widget *w, wc_ledger *l, size_t m, size_t *at, co
             mk->since_pos = 0;
             return put(&mk->cleared, place) && put(&mk->since, NULL) ? WC_OK : WC_ERR_NOMEM;
         }
-        if (*at == SIZE_MAX && append_attr(w, a->name, at) != WC_OK)
+        /* A new one is appended; a removed one keeps its slot with a NULL value until settle(),
+         * so indexes stay valid while a request is applied. */
+        if (*at == SIZE_MAX) {
+            if (wc_widget_append_attr(w, a->name, a->value) != WC_OK)
+                return WC_ERR_NOMEM;
+            *at = w->n_attrs - 1;
+        } else if (!put(&w->attrs[*at].value, a->value)) {
             return WC_ERR_NOMEM;
-        if (!put(&w->attrs[*at].value, a->value))
-            return WC_ERR_NOMEM;
+        }
         if (!exists) {
             mk->since_pos = pos;
             return put(&mk->since, place) ? WC_OK : WC_ERR_NOMEM;
