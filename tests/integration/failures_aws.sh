@@ -53,14 +53,16 @@ expect_contains "source outage: final state exact" "$out" "OK: "
 url=$(mk_queue "$RUN-q2")
 mk_table "$RUN-t2"
 "$PRODUCER" -rq "$RUN-q2" --endpoint-url "$EP" -mwr 300 --seed 22 --expected "$WORK/e2.json" -q
+# The store's writes hang for 5 s, then the connection drops unanswered (a call the server still
+# applied after its caller gave up would reorder the widget's requests: the subject of another
+# work). Set before the consumer starts (its start-up check, DescribeTable, is not a write): 300
+# requests take it well under the second it runs before the SIGTERM.
+faults "[{\"match\": [\"$RUN-t2\", \"PutItem\"], \"delay_ms\": 5000, \"drop\": true}]"
 "$CONSUMER" -rq "$RUN-q2" -dwt "$RUN-t2" --endpoint-url "$EP" -qwt 1 -qvt 3 --max-empty-polls 0 \
   --shutdown-timeout 2000 --log-file "$WORK/c2.log" -q &
 pid=$!
 PIDS+=($pid)
 for _ in $(seq 200); do grep -q "consumer started" "$WORK/c2.log" 2>/dev/null && break; sleep 0.05; done
-# Store calls hang for 5 s, then the connection drops unanswered (a call the server still applied
-# after its caller gave up would reorder the widget's requests: the subject of another work).
-faults "[{\"match\": \"$RUN-t2\", \"delay_ms\": 5000, \"drop\": true}]"
 sleep 1
 t0=$(date +%s%N)
 kill -TERM $pid
@@ -149,7 +151,7 @@ id=$(python3 -c '
 import json, sys, collections
 c = collections.Counter(json.loads(l)["widgetId"] for l in open(sys.argv[1]) if json.loads(l)["type"] == "update")
 print(c.most_common(1)[0][0])' "$WORK/r6.jsonl")
-faults "[{\"match\": \"\\\"S\\\":\\\"$id\", \"status\": 500, \"times\": 12}]"
+faults "[{\"match\": [\"\\\"S\\\":\\\"$id\", \"$RUN-t6\"], \"status\": 500, \"times\": 12}]"
 "$CONSUMER" -rb "$RUN-r6" -dwt "$RUN-t6" --endpoint-url "$EP" --max-empty-polls 3 --retry-delay 100 \
   --log-file "$WORK/c6.log" -q || fail "one widget failing: consumer failed"
 clear_faults

@@ -12,8 +12,9 @@ GET /__proxy_stats answers {"checked": N, "rejected": M}.
 Faults for the failure tests: POST /__proxy_faults with a JSON list of rules adds them (DELETE
 clears all; DELETE /__proxy_faults?owner=NAME only the rules carrying "owner": NAME, which is how
 tests running at once under ctest -j2 clear their own without wiping the others'). A rule applies
-to the requests whose method, path, X-Amz-Target or body contain its "match" string (tests match
-their own queue, table or bucket names, so tests running at once do not disturb each other), for
+to the requests whose method, path, X-Amz-Target or body contain its "match" string, or every
+string of a "match" list (tests match their own queue, table or bucket names, with a widget id
+where they aim at one widget: tests running at once make the same ids from the same seed), for
 "times" requests (0: until cleared), after the signature check:
   {"match": "...", "delay_ms": 3000}              answer late;
   {"match": "...", "status": 503, "code": "..."}  answer an error in the service's own format;
@@ -195,11 +196,17 @@ def chaos_error(service, kind, variant):
     return 400, "ThrottlingException" if variant < 0.5 else "RequestThrottled"
 
 
+def matches(match, text):
+    """A rule's match: a string in text, or a list of strings all in text (a widget id AND this
+    run's table: tests running at once make the same widget ids from the same seed)."""
+    return all(m in text for m in match) if isinstance(match, list) else match in text
+
+
 def fault_for(text):
     """The first fault rule matching text, counted (None when none applies)."""
     with Stats.lock:
         for rule in Stats.faults:
-            if rule.get("match", "") in text and rule.get("left", 1) != 0:
+            if matches(rule.get("match", ""), text) and rule.get("left", 1) != 0:
                 if "left" in rule:
                     rule["left"] -= 1
                 return dict(rule)
