@@ -12,17 +12,14 @@ client, retries off:
 Usage: chaos_check.py ENDPOINT NAME   (NAME: a prefix for this run's queue, table and bucket)
 The test credentials come from the environment (the stand-ins' env file).
 """
-import json
-import sys
 import time
 import urllib.parse
 import urllib.request
 
-import botocore.session
-from botocore.config import Config
 from botocore.exceptions import ClientError, HTTPClientError
 
-EP, NAME = sys.argv[1], sys.argv[2]
+from checklib import NAME, check, client, finish, proxy
+
 CHAOS = "/__proxy_chaos?match=" + urllib.parse.quote(NAME)
 FAST = ["500", "503", "throttle", "reset-before", "reset-after"]
 WANT = {  # service -> kind -> codes botocore must read (status, codes)
@@ -33,26 +30,7 @@ WANT = {  # service -> kind -> codes botocore must read (status, codes)
     "sqs": {"500": (500, {"InternalError"}), "503": (503, {"ServiceUnavailable"}),
             "throttle": (400, {"ThrottlingException", "RequestThrottled"})},
 }
-failures = []
-
-
-def check(what, cond):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        failures.append(what)
-
-
-def proxy(method, path, value=None):
-    data = json.dumps(value).encode() if value is not None else None
-    req = urllib.request.Request(EP + path, data=data, method=method)
-    with urllib.request.urlopen(req, timeout=10) as r:
-        return json.loads(r.read() or b"null")
-
-
-session = botocore.session.get_session()
-config = Config(retries={"total_max_attempts": 1, "mode": "standard"}, read_timeout=10,
-                connect_timeout=5, s3={"addressing_style": "path"})
-clients = {s: session.create_client(s, endpoint_url=EP, config=config) for s in ("s3", "sqs", "dynamodb")}
+clients = {s: client(s) for s in ("s3", "sqs", "dynamodb")}
 s3, sqs, ddb = clients["s3"], clients["sqs"], clients["dynamodb"]
 bucket, queue, table = f"{NAME}-b", f"{NAME}-q", f"{NAME}-t"
 s3.create_bucket(Bucket=bucket)
@@ -147,5 +125,4 @@ try:
     check("a bad rule is refused", False)
 except urllib.request.HTTPError as e:
     check(f"a bad rule is refused ({e.code})", e.code == 400)
-print(f"{len(failures)} failed" if failures else "chaos schedule: all checks passed")
-sys.exit(1 if failures else 0)
+finish("chaos schedule: all checks passed")

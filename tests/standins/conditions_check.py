@@ -16,37 +16,15 @@
 Usage: conditions_check.py ENDPOINT NAME   (NAME: a prefix for this run's buckets)
 The test credentials come from the environment (the stand-ins' env file).
 """
-import json
-import sys
 import threading
 import urllib.parse
 import urllib.request
 
-import botocore.session
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
-EP, NAME = sys.argv[1], sys.argv[2]
-failures = []
+from checklib import NAME, check, client, finish, proxy
 
-
-def check(what, cond):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        failures.append(what)
-
-
-def proxy(method, path, value=None):
-    data = json.dumps(value).encode() if value is not None else None
-    req = urllib.request.Request(EP + path, data=data, method=method)
-    with urllib.request.urlopen(req, timeout=10) as r:
-        return json.loads(r.read() or b"null")
-
-
-session = botocore.session.get_session()
-config = Config(retries={"total_max_attempts": 1, "mode": "standard"}, read_timeout=10,
-                connect_timeout=5, s3={"addressing_style": "path"}, max_pool_connections=32)
-s3 = session.create_client("s3", endpoint_url=EP, config=config)
+s3 = client("s3", max_pool_connections=32)
 bucket, loose = f"{NAME}-b", f"{NAME}-loose"
 s3.create_bucket(Bucket=bucket)
 s3.create_bucket(Bucket=loose)
@@ -151,5 +129,4 @@ try:
     check("a bad rule is refused", False)
 except urllib.request.HTTPError as e:
     check(f"a bad rule is refused ({e.code})", e.code == 400)
-print(f"{len(failures)} failed" if failures else "conditional writes: all checks passed")
-sys.exit(1 if failures else 0)
+finish("conditional writes: all checks passed")
