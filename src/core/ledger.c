@@ -114,21 +114,11 @@ static char *attr_field(const char *name)
 
 /* qsort has no context argument: the array being sorted is set here for the comparators. */
 static const wc_mark *sort_marks;
-static const wc_attr *sort_attrs;
 
 static int by_field(const void *a, const void *b)
 {
     (void)wc_place_compare(NULL, NULL);
     return strcmp(sort_marks[*(const size_t *)a].field, sort_marks[*(const size_t *)b].field);
-}
-
-/* By name, then position: equal names keep their order (a stable sort). */
-static int by_name(const void *a, const void *b)
-{
-    size_t i = *(const size_t *)a, j = *(const size_t *)b;
-    (void)wc_place_compare(NULL, NULL);
-    int c = strcmp(sort_attrs[i].name, sort_attrs[j].name);
-    return c ? c : (i > j) - (i < j);
 }
 
 /* Indexes 0..n-1 sorted by cmp. NULL: out of memory (or n == 0). */
@@ -146,12 +136,6 @@ static size_t *marks_by_field(const wc_ledger *l)
 {
     sort_marks = l->marks;
     return sorted_index(l->n_marks, by_field);
-}
-
-static size_t *attrs_by_name(const wc_attr *attrs, size_t n)
-{
-    sort_attrs = attrs;
-    return sorted_index(n, by_name);
 }
 
 /* The mark of field ("label", "description") or of attribute name (field NULL) among the n
@@ -348,8 +332,8 @@ static wc_result write_attrs(wc_widget *w, wc_ledger *l, const size_t *midx, siz
                              const wc_request *req, const char *place)
 {
     size_t n_old = w->n_attrs, *implied = NULL;
-    size_t *aidx = attrs_by_name(w->attrs, n_old);
-    size_t *ridx = attrs_by_name(req->attrs, req->n_attrs);
+    size_t *aidx = wc_attrs_by_name(w->attrs, n_old);
+    size_t *ridx = wc_attrs_by_name(req->attrs, req->n_attrs);
     wc_result result = (n_old && !aidx) || (req->n_attrs && !ridx) ? WC_ERR_NOMEM : WC_OK;
     for (size_t g = 0; result == WC_OK && g < req->n_attrs;) {
         const char *name = req->attrs[ridx[g]].name;

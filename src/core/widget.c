@@ -83,17 +83,25 @@ static int by_name_then_place(const void *a, const void *b)
     return c ? c : (i > j) - (i < j);
 }
 
+size_t *wc_attrs_by_name(const wc_attr *attrs, size_t n)
+{
+    size_t *idx = n ? malloc(n * sizeof(*idx)) : NULL;
+    for (size_t i = 0; idx && i < n; i++)
+        idx[i] = i;
+    if (idx) {
+        sorting = attrs;
+        qsort(idx, n, sizeof(*idx), by_name_then_place);
+    }
+    return idx;
+}
+
 wc_result wc_widget_dedupe_attrs(wc_widget *w)
 {
     if (w->n_attrs < 2)
         return WC_OK;
-    size_t *idx = malloc(w->n_attrs * sizeof(*idx));
+    size_t *idx = wc_attrs_by_name(w->attrs, w->n_attrs);
     if (!idx)
         return WC_ERR_NOMEM;
-    for (size_t i = 0; i < w->n_attrs; i++)
-        idx[i] = i;
-    sorting = w->attrs;
-    qsort(idx, w->n_attrs, sizeof(*idx), by_name_then_place);
     int repeats = 0;
     for (size_t k = 1; k < w->n_attrs; k++) {
         wc_attr *first = &w->attrs[idx[k - 1]], *again = &w->attrs[idx[k]];

@@ -44,6 +44,10 @@ wc_result wc_widget_set_attr(wc_widget *w, const char *name, const char *value);
  * call wc_widget_dedupe_attrs once after the last. */
 wc_result wc_widget_append_attr(wc_widget *w, const char *name, const char *value);
 
+/* Indexes 0..n-1 of attrs sorted by name, equal names in their order (a stable sort): lookups by
+ * name become binary searches. O(n log n). Caller frees; NULL: out of memory (or n == 0). */
+size_t *wc_attrs_by_name(const wc_attr *attrs, size_t n);
+
 /* Where a name repeats, keeps its first place and its last value, as wc_widget_set_attr one
  * after the other would: O(n log n). */
 wc_result wc_widget_dedupe_attrs(wc_widget *w);
