@@ -490,19 +490,17 @@ static wc_result settle(wc_widget *w, wc_ledger *l, const char *place)
     return WC_OK;
 }
 
-static wc_result write_fields(wc_widget *w, wc_ledger *l, const wc_request *req, const char *place)
+/* The request's writes, given the marks indexed by field (midx: the first n_midx marks; the
+ * marks added meanwhile are the request's own, one per field). */
+static wc_result write_fields(wc_widget *w, wc_ledger *l, const wc_request *req, const char *place,
+                              const size_t *midx, size_t n_midx)
 {
-    size_t n_midx = l->n_marks;
-    size_t *midx = marks_by_field(l);
-    if (n_midx && !midx)
-        return WC_ERR_NOMEM;
     wc_result result = write_text(l, midx, n_midx, "label", &w->label, &req->label, place);
     if (result == WC_OK)
         result =
             write_text(l, midx, n_midx, "description", &w->description, &req->description, place);
     if (result == WC_OK)
         result = write_attrs(w, l, midx, n_midx, req, place);
-    free(midx);
     return result == WC_OK ? settle(w, l, place) : result;
 }
 
@@ -531,7 +529,7 @@ static wc_result create(wc_widget **w, wc_ledger *l, const wc_request *req, cons
     clear_marks(l); /* a new life: what was known of the old one is older than this create */
     wc_widget *nw = calloc(1, sizeof(*nw));
     if (!nw || !(nw->id = strdup(req->widget_id)) || !(nw->owner = strdup(req->owner)) ||
-        !put(&l->created, place) || write_fields(nw, l, req, place) != WC_OK) {
+        !put(&l->created, place) || write_fields(nw, l, req, place, NULL, 0) != WC_OK) {
         wc_widget_free(nw);
         return WC_ERR_NOMEM;
     }
@@ -547,17 +545,19 @@ static wc_result update(wc_widget **w, wc_ledger *l, const wc_request *req, cons
         *fate = when_absent(l, place);
         return WC_OK;
     }
-    size_t *midx = marks_by_field(l);
-    if (l->n_marks && !midx)
+    /* one index of the marks, for the check and the writes */
+    size_t n_midx = l->n_marks, *midx = marks_by_field(l);
+    if (n_midx && !midx)
         return WC_ERR_NOMEM;
-    int again = marked_with(l, midx, req, place);
-    free(midx);
-    if (again) {
+    wc_result result = WC_OK;
+    if (marked_with(l, midx, req, place)) {
         *fate = WC_FATE_ALREADY;
-        return WC_OK;
+    } else {
+        *fate = WC_FATE_APPLIED;
+        result = write_fields(*w, l, req, place, midx, n_midx);
     }
-    *fate = WC_FATE_APPLIED;
-    return write_fields(*w, l, req, place);
+    free(midx);
+    return result;
 }
 
 static wc_result delete (wc_widget **w, wc_ledger *l, const char *place, wc_fate *fate)
