@@ -2,7 +2,7 @@
  * number of times, and still leave the state of applying each once in production order.
  *
  * Every request has a place in production order (a string: its S3 key or file name, 13-digit
- * epoch milliseconds first, or the producer's `sequence` on SQS; see README "Guarantees").
+ * epoch milliseconds first, or the producer's `sequence` on SQS; see docs/guarantees.md).
  * Places compare as byte strings. Per widget the ledger keeps:
  *   created  the place of the create that made the widget,
  *   deleted  the place of its latest delete (a tombstone: kept after the widget is gone),

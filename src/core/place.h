@@ -1,7 +1,7 @@
 /* place.h - a request's place in production order: what exact order sorts by.
  *
  * A place is 1..WC_PLACE_MAX printable ASCII characters, and places compare as byte strings. The
- * sources give them (README "Guarantees"): an S3 key after the request prefix or a file name
+ * sources give them (docs/guarantees.md): an S3 key after the request prefix or a file name
  * (13-digit epoch milliseconds first), the producer's `sequence` message attribute on SQS
  * ("<13-digit ms>-<10-digit counter>"), or, for a message without one, a place made from what
  * SQS says of it:

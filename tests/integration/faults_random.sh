@@ -12,7 +12,7 @@
 #      dead-lettered with a reason: none is, no false warning), the retries visible in the log
 #      ("aws calls: N sent, M of them retries"), and every kind of fault injected.
 # The S3 store's combinations keep one widget to one consumer at a time (FIFO, shards): the S3
-# stand-in ignores If-Match, which real S3 honours (see README, Guarantees).
+# stand-in ignores If-Match, which real S3 honours (see docs/guarantees.md).
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/aws_lib.sh"
 HERE=$(cd "$(dirname "$0")" && pwd)
