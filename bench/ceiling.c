@@ -2,13 +2,13 @@
  * consumer makes per request, with none of its logic (no validation, no signing, no ordering).
  * For each request: an SQS source costs a share of ReceiveMessage (10 a call, 8 calls in flight)
  * and of DeleteMessageBatch (10 a call); an S3 source a share of ListObjectsV2 (100 keys a page),
- * a GetObject and a DeleteObject; a DynamoDB store one PutItem/UpdateItem/DeleteItem call; an S3
- * store a PUT for a create, GET then PUT for an update, GET then DELETE for a delete. Up to C
- * requests in flight. Prints "ceiling: N requests in S s (R requests/s)", timed from the first
+ * a GetObject and a DeleteObject; the store the calls of `plans` below, classic order's (one
+ * PutItem/UpdateItem/DeleteItem; on S3 a PUT, or a GET then a PUT or DELETE) or exact order's. Up
+ * to C requests in flight. Prints "ceiling: N requests in S s (R requests/s)", timed from the first
  * finished request to the last.
  *
  * Usage: ceiling sqs|s3 SOURCE_ENDPOINT QUEUE_URL|BUCKET dynamodb|s3 STORE_ENDPOINT TABLE|BUCKET
- *                N CONCURRENCY
+ *                N CONCURRENCY [classic|exact]
  * Built by bench/run.sh (cc ... -lcurl -ljansson -lexpat); not part of the consumer. */
 #include <curl/curl.h>
 #include <expat.h>
@@ -121,8 +121,8 @@ static void flush_deletes(void)
     for (int i = 0; i < n_receipts; i++) {
         char id[8];
         snprintf(id, sizeof(id), "m%d", i);
-        json_array_append_new(entries, json_pack("{s:s,s:s}", "Id", id, "ReceiptHandle",
-                                                 receipts[i]));
+        json_array_append_new(entries,
+                              json_pack("{s:s,s:s}", "Id", id, "ReceiptHandle", receipts[i]));
         free(receipts[i]);
     }
     json_t *b = json_pack("{s:s,s:o}", "QueueUrl", src_name, "Entries", entries);
@@ -157,21 +157,40 @@ static void request_end(request *r)
     free(r);
 }
 
+/* The store calls of one request, in order, by store, order and request type: each letter one
+ * call. DynamoDB: g GetItem, p PutItem, u UpdateItem, d DeleteItem. S3: g GET the widget, t GET
+ * its tombstone, p PUT the widget, T PUT a tombstone, d DELETE the widget. Exact order's plans are
+ * what the consumer's exact order makes (read the widget and its ledger, then one conditional
+ * write; on S3 a create also looks for a tombstone and a delete leaves one). */
+static const char *plans[2][2][3] = {
+    /* [store_ddb][exact][create, update, delete] */
+    {{"p", "gp", "gd"}, {"gtp", "gp", "gTd"}}, /* S3 */
+    {{"p", "u", "d"}, {"gp", "gp", "gp"}},     /* DynamoDB */
+};
+static int exact;
+
+static const char *plan_of(const request *r)
+{
+    int t = strcmp(r->type, "create") == 0 ? 0 : strcmp(r->type, "update") == 0 ? 1 : 2;
+    return plans[store_ddb][exact][t];
+}
+
 static void store_step(call *c);
 
 static void store_call(request *r)
 {
-    char url[1024];
+    char op = plan_of(r)[r->step];
     if (store_ddb) {
-        const char *action = strcmp(r->type, "create") == 0   ? "PutItem"
-                             : strcmp(r->type, "update") == 0 ? "UpdateItem"
-                                                              : "DeleteItem";
+        const char *action = op == 'g'   ? "GetItem"
+                             : op == 'p' ? "PutItem"
+                             : op == 'u' ? "UpdateItem"
+                                         : "DeleteItem";
         char target[64], body[512];
         snprintf(target, sizeof(target), "DynamoDB_20120810.%s", action);
-        if (action[0] == 'P')
+        if (op == 'p')
             snprintf(body, sizeof(body), "{\"TableName\":\"%s\",\"Item\":{\"id\":{\"S\":\"%s\"}}}",
                      store_name, r->id);
-        else if (action[0] == 'U')
+        else if (op == 'u')
             snprintf(body, sizeof(body),
                      "{\"TableName\":\"%s\",\"Key\":{\"id\":{\"S\":\"%s\"}},\"UpdateExpression\":"
                      "\"SET #l = :l\",\"ExpressionAttributeNames\":{\"#l\":\"label\"},"
@@ -183,19 +202,21 @@ static void store_call(request *r)
         start("POST", store_ep, target, body, store_step, r);
         return;
     }
-    snprintf(url, sizeof(url), "%s/%s/widgets/%s", store_ep, store_name, r->id);
-    if (strcmp(r->type, "create") == 0 || r->step == 1)
-        start(strcmp(r->type, "delete") == 0 ? "DELETE" : "PUT", url, NULL,
-              strcmp(r->type, "delete") == 0 ? NULL : "{\"id\":\"x\"}", store_step, r);
+    char url[1024];
+    snprintf(url, sizeof(url), "%s/%s/%s/%s", store_ep, store_name,
+             op == 't' || op == 'T' ? "wc-tombstones" : "widgets", r->id);
+    if (op == 'g' || op == 't')
+        start("GET", url, NULL, NULL, store_step, r);
+    else if (op == 'd')
+        start("DELETE", url, NULL, NULL, store_step, r);
     else
-        start("GET", url, NULL, NULL, store_step, r); /* the read before an update or delete */
+        start("PUT", url, NULL, "{\"id\":\"x\"}", store_step, r);
 }
 
 static void store_step(call *c)
 {
     request *r = c->ctx;
-    if (!store_ddb && strcmp(r->type, "create") != 0 && r->step == 0) {
-        r->step = 1;
+    if (plan_of(r)[++r->step]) {
         store_call(r);
         return;
     }
@@ -330,11 +351,12 @@ static void feed(void)
 
 int main(int argc, char **argv)
 {
-    if (argc != 9) {
+    if (argc != 9 && argc != 10) {
         fprintf(stderr, "usage: ceiling sqs|s3 SOURCE_EP QUEUE_URL|BUCKET dynamodb|s3 STORE_EP "
-                        "TABLE|BUCKET N CONCURRENCY\n");
+                        "TABLE|BUCKET N CONCURRENCY [classic|exact]\n");
         return 2;
     }
+    exact = argc == 10 && strcmp(argv[9], "exact") == 0;
     src_sqs = strcmp(argv[1], "sqs") == 0;
     src_ep = argv[2];
     src_name = argv[3];

