@@ -667,12 +667,6 @@ wc_result wc_aws_start(wc_aws *aws, const wc_aws_request *req, wc_aws_done done,
     return start(aws, req, done, ctx, NULL, NULL, err);
 }
 
-int wc_aws_run(wc_aws *aws, int wait_ms)
-{
-    wc_loop_turn(aws->loop, wait_ms);
-    return aws->in_flight;
-}
-
 int wc_aws_in_flight(const wc_aws *aws)
 {
     return aws->in_flight;

@@ -400,12 +400,6 @@ static void collect(wc_http *h)
             finish(h, msg);
 }
 
-int wc_http_run(wc_http *h, int wait_ms)
-{
-    wc_loop_turn(h->loop, wait_ms);
-    return h->in_flight;
-}
-
 wc_result wc_http_do(wc_http *h, const wc_http_request *req, wc_http_response *out, wc_error *err)
 {
     wc_transport t = wc_http_transport(h);
