@@ -1,4 +1,5 @@
 #include "aws/client.h"
+#include "aws/client_private.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -637,8 +638,8 @@ static void on_http_done(void *ctx, wc_http_response *resp)
     finish_call(c, result, NULL, &aerr, &err);
 }
 
-static wc_result start(wc_aws *aws, const wc_aws_request *req, wc_aws_done done, void *ctx,
-                       void (*forget)(void *), wc_aws_call **handle, wc_error *err)
+wc_result wc_aws_start_call(wc_aws *aws, const wc_aws_request *req, wc_aws_done done, void *ctx,
+                            void (*forget)(void *), wc_aws_call **handle, wc_error *err)
 {
     call *c = call_new(aws, req);
     if (!c)
@@ -664,156 +665,12 @@ static wc_result start(wc_aws *aws, const wc_aws_request *req, wc_aws_done done,
 wc_result wc_aws_start(wc_aws *aws, const wc_aws_request *req, wc_aws_done done, void *ctx,
                        wc_error *err)
 {
-    return start(aws, req, done, ctx, NULL, NULL, err);
+    return wc_aws_start_call(aws, req, done, ctx, NULL, NULL, err);
 }
 
 int wc_aws_in_flight(const wc_aws *aws)
 {
     return aws->in_flight;
-}
-
-typedef struct {
-    int done;
-    wc_result result;
-    wc_http_response *resp;
-    wc_aws_error *aerr;
-    wc_error *err;
-} sync_call;
-
-static void sync_done(void *ctx, wc_result result, wc_http_response *resp, const wc_aws_error *aerr,
-                      const wc_error *err)
-{
-    sync_call *s = ctx;
-    s->done = 1;
-    s->result = result;
-    if (resp)
-        *s->resp = *resp;
-    *s->aerr = *aerr;
-    if (s->err)
-        *s->err = *err;
-}
-
-wc_result wc_aws_send(wc_aws *aws, const wc_aws_request *req, wc_http_response *resp,
-                      wc_aws_error *aerr, wc_error *err)
-{
-    memset(aerr, 0, sizeof(*aerr));
-    memset(resp, 0, sizeof(*resp));
-    sync_call s = {0, WC_OK, resp, aerr, err};
-    wc_result result = wc_aws_start(aws, req, sync_done, &s, err);
-    if (result != WC_OK)
-        return result;
-    wc_loop_wait(aws->loop, &s.done);
-    return s.result;
-}
-
-typedef struct {
-    wc_aws_json_done done;
-    void *ctx;
-    char *target;
-} json_call;
-
-static void json_done(void *ctx, wc_result result, wc_http_response *resp, const wc_aws_error *aerr,
-                      const wc_error *err)
-{
-    json_call *j = ctx;
-    json_t *answer = NULL;
-    wc_error perr = *err;
-    if (result == WC_OK && resp->len > 0) {
-        json_error_t jerr;
-        answer = json_loadb(resp->body, resp->len, 0, &jerr);
-        if (!answer)
-            result = wc_error_set(&perr, WC_ERR_PARSE, "%s: answer is not JSON: %s", j->target,
-                                  jerr.text);
-    }
-    if (resp)
-        wc_http_response_cleanup(resp);
-    j->done(j->ctx, result, answer, aerr, &perr);
-    json_decref(answer);
-    free(j->target);
-    free(j);
-}
-
-static void json_forget(void *ctx)
-{
-    json_call *j = ctx;
-    free(j->target);
-    free(j);
-}
-
-wc_result wc_aws_json_start(wc_aws *aws, const char *service, const char *target, json_t *body,
-                            wc_aws_json_done done, void *ctx, wc_error *err)
-{
-    return wc_aws_json_start_h(aws, service, target, body, done, ctx, NULL, err);
-}
-
-wc_result wc_aws_json_start_h(wc_aws *aws, const char *service, const char *target, json_t *body,
-                              wc_aws_json_done done, void *ctx, wc_aws_call **handle, wc_error *err)
-{
-    const wc_endpoint *ep = wc_aws_endpoint(aws, service, err);
-    char *text = body && ep ? json_dumps(body, JSON_COMPACT) : NULL;
-    long timeout = 0;
-    json_t *wait = json_object_get(body, "WaitTimeSeconds");
-    if (json_is_integer(wait))
-        timeout = (long)json_integer_value(wait) * 1000 + 15000; /* a long poll takes its time */
-    json_decref(body);
-    if (!ep)
-        return WC_ERR_INVALID;
-    json_call *j = text ? calloc(1, sizeof(*j)) : NULL;
-    if (j)
-        j->target = strdup(target);
-    if (!j || !j->target) {
-        free(text);
-        if (j)
-            free(j);
-        return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
-    }
-    j->done = done;
-    j->ctx = ctx;
-    wc_param headers[] = {{"Content-Type", "application/x-amz-json-1.0"}, {"X-Amz-Target", target}};
-    wc_aws_request req = {service, "POST", ep->base,     "/", NULL,    0, headers,
-                          2,       text,   strlen(text), 0,   timeout, 0};
-    wc_result result = start(aws, &req, json_done, j, json_forget, handle, err);
-    free(text);
-    if (result != WC_OK) {
-        free(j->target);
-        free(j);
-    }
-    return result;
-}
-
-typedef struct {
-    int done;
-    wc_result result;
-    json_t **out;
-    wc_aws_error *aerr;
-    wc_error *err;
-} sync_json;
-
-static void sync_json_done(void *ctx, wc_result result, json_t *answer, const wc_aws_error *aerr,
-                           const wc_error *err)
-{
-    sync_json *s = ctx;
-    s->done = 1;
-    s->result = result;
-    if (s->out)
-        *s->out = json_incref(answer);
-    *s->aerr = *aerr;
-    if (s->err)
-        *s->err = *err;
-}
-
-wc_result wc_aws_json(wc_aws *aws, const char *service, const char *target, json_t *body,
-                      json_t **out, wc_aws_error *aerr, wc_error *err)
-{
-    memset(aerr, 0, sizeof(*aerr));
-    if (out)
-        *out = NULL;
-    sync_json s = {0, WC_OK, out, aerr, err};
-    wc_result result = wc_aws_json_start(aws, service, target, body, sync_json_done, &s, err);
-    if (result != WC_OK)
-        return result;
-    wc_loop_wait(aws->loop, &s.done);
-    return s.result;
 }
 
 wc_result wc_aws_resource_error(wc_error *err, wc_result result, const char *what, const char *name,
