@@ -504,15 +504,11 @@ fake_world *fake_world_new(const char *endpoint_url)
     w->loop = wc_loop_new(&w->clock);
     assert_non_null(w->loop);
     w->fake = fake_transport_new(w->loop);
-    /* Credentials from the environment; nothing else is ever asked (no files, no metadata). */
+    /* Credentials from the environment; nothing else is ever asked (no files, no metadata),
+     * whatever the developer's environment holds. */
+    cred_env_clear();
     setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE", 1);
     setenv("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", 1);
-    unsetenv("AWS_SESSION_TOKEN");
-    setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
-    unsetenv("AWS_ENDPOINT_URL");
-    unsetenv("AWS_ENDPOINT_URL_S3");
-    unsetenv("AWS_ENDPOINT_URL_SQS");
-    unsetenv("AWS_ENDPOINT_URL_DYNAMODB");
     wall_clock = &w->time;
     wc_aws_config config = {
         .region = "us-east-1",
