@@ -17,6 +17,7 @@
 
 #include <cmocka.h>
 
+#include "common/clock.h"
 #include "common/fsutil.h"
 
 /* A new empty directory under /tmp; caller frees the name and removes it with rm_rf. */
