@@ -21,7 +21,7 @@ struct wc_aws {
     struct call *parked, *parked_tail; /* calls waiting for the credential fetch, in order */
     unsigned wave; /* bumped when a fetch ends: the calls parked before it are served */
     wc_retry_policy retry;
-    time_t (*wall_time)(void);
+    wc_clock *clock;          /* the loop's: its wall clock dates the signatures */
     wc_endpoint endpoints[3]; /* s3, sqs, dynamodb, resolved on first use */
     int resolved[3];
     int in_flight;      /* calls started and not yet done */
@@ -35,11 +35,6 @@ struct wc_aws {
     void (*on_refused)(void *ctx, const wc_error *err);
     void *on_refused_ctx;
 };
-
-static time_t system_wall_time(void)
-{
-    return time(NULL);
-}
 
 static void on_credentials(void *ctx, wc_result result, const wc_error *err);
 
@@ -77,11 +72,10 @@ wc_aws *wc_aws_new(const wc_aws_config *config, wc_error *err)
     aws->retry = config->retry;
     if (!aws->retry.max_attempts)
         aws->retry.max_attempts = 5;
-    aws->wall_time = config->wall_time ? config->wall_time : system_wall_time;
-    /* The credentials are fetched on the same transport and loop as the calls. */
+    aws->clock = aws->loop ? wc_loop_clock(aws->loop) : NULL;
+    /* The credentials are fetched on the same transport, loop and clock as the calls. */
     aws->credentials =
-        aws->http ? wc_credential_chain_new(config->profile, &aws->transport, aws->wall_time)
-                  : NULL;
+        aws->http ? wc_credential_chain_new(config->profile, &aws->transport, aws->clock) : NULL;
     if (aws->credentials)
         wc_credential_chain_listen(aws->credentials, on_credentials, aws);
     if (!aws->http || !aws->credentials) {
@@ -445,7 +439,7 @@ static wc_result send_call(call *c, wc_error *err)
     }
     if (result != WC_OK)
         return credential_failure(aws, result, err);
-    time_t now = aws->wall_time();
+    time_t now = wc_clock_epoch_s(aws->clock);
     const char *host = strstr(req->base, "://");
     host = host ? host + 3 : req->base;
     char date[17], hash[65];

@@ -26,11 +26,12 @@ typedef struct {
     const char *endpoint_url; /* --endpoint-url, or NULL */
     wc_retry_policy retry;
     wc_http_config http;
-    wc_clock *clock;               /* for a loop of its own (below); NULL: the system clock */
-    wc_loop *loop;                 /* the loop its calls run on; NULL: a loop of its own */
+    wc_clock *clock; /* for a loop of its own (below); NULL: the system clock. The loop's clock
+                      * (this one, or that of the loop given) is the client's: its wall clock
+                      * dates signatures and credential expiry. */
+    wc_loop *loop;   /* the loop its calls run on; NULL: a loop of its own */
     const wc_transport *transport; /* NULL: libcurl (http.c) on that loop; tests give a fake.
                                     * The credential endpoints are asked on it too. */
-    time_t (*wall_time)(void);     /* seconds since the epoch, for signing; NULL: time(2) */
 } wc_aws_config;
 
 /* What the client has done, for the log and metrics. */

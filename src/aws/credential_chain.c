@@ -23,7 +23,6 @@ struct wc_credential_chain {
     int have;
     time_t refresh_at; /* when to fetch again (0: never) */
     unsigned fetches;
-    time_t (*wall_time)(void);
     int refused; /* STS refused for good (WC_ERR_REJECTED): every get says refusal */
     wc_error refusal;
     int fetching;  /* a fetch is under way ... */
@@ -31,11 +30,6 @@ struct wc_credential_chain {
     wc_credentials_listener listener;
     void *listener_ctx;
 };
-
-static time_t system_time(void)
-{
-    return time(NULL);
-}
 
 unsigned wc_credentials_fetches(const wc_credential_chain *c)
 {
@@ -48,13 +42,12 @@ int wc_credentials_fetching(const wc_credential_chain *c)
 }
 
 wc_credential_chain *wc_credential_chain_new(const char *profile, const wc_transport *transport,
-                                             time_t (*wall_time)(void))
+                                             wc_clock *clock)
 {
     wc_credential_chain *c = calloc(1, sizeof(*c));
     if (!c)
         return NULL;
-    c->wall_time = wall_time ? wall_time : system_time;
-    c->cx.wall_time = c->wall_time;
+    c->cx.clock = clock;
     if (transport) {
         c->cx.transport = *transport;
         c->cx.has_transport = 1;
@@ -160,7 +153,7 @@ static wc_result ask_from(wc_credential_chain *c, size_t i, wc_credentials *fres
 static wc_result conclude(wc_credential_chain *c, wc_result result, wc_credentials *fresh,
                           wc_error *err)
 {
-    time_t now = c->wall_time();
+    time_t now = wc_clock_epoch_s(c->cx.clock);
     c->fetching = 0;
     if (result == WC_OK && fresh->expiration && fresh->expiration <= now) {
         /* Not used, and not fetched again at once for every waiting call: an error. */
@@ -226,7 +219,7 @@ static void on_provider_done(void *ctx, wc_result result, wc_credentials *creds,
 
 wc_result wc_credentials_get(wc_credential_chain *c, const wc_credentials **out, wc_error *err)
 {
-    time_t now = c->wall_time();
+    time_t now = wc_clock_epoch_s(c->cx.clock);
     int valid = valid_at(c, now);
     *out = NULL;
     if (c->refused) {

@@ -279,7 +279,8 @@ static wc_result sts_send(sts_provider *p, const wc_credentials *src, const char
     if (p->session_name)
         snprintf(session, sizeof(session), "%s", p->session_name);
     else
-        snprintf(session, sizeof(session), "widget-consumer-%lld", (long long)p->cx->wall_time());
+        snprintf(session, sizeof(session), "widget-consumer-%lld",
+                 (long long)wc_clock_epoch_s(p->cx->clock));
     char duration[24];
     snprintf(duration, sizeof(duration), "%ld", p->duration_seconds);
     wc_buf form;
@@ -303,7 +304,7 @@ static wc_result sts_send(sts_provider *p, const wc_credentials *src, const char
         const char *host = strstr(p->url, "://") + 3;
         char hostbuf[512];
         snprintf(hostbuf, sizeof(hostbuf), "%.*s", (int)strcspn(host, "/"), host);
-        time_t now = p->cx->wall_time();
+        time_t now = wc_clock_epoch_s(p->cx->clock);
         char hash[65];
         wc_sigv4_amz_date(now, p->date);
         wc_sha256_hex(body, strlen(body), hash);

@@ -158,7 +158,7 @@ static inline void fake_sleep(wc_clock *c, uint64_t ms)
     t->sleeps++;
 }
 
-#define FAKE_CLOCK(name, t) wc_clock name = {fake_now, fake_sleep, &(t)}
+#define FAKE_CLOCK(name, t) wc_clock name = {fake_now, fake_sleep, &(t), NULL}
 
 #ifdef WC_REQUEST_H
 /* A request from JSON that must be valid (the test fails otherwise). */
