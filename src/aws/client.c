@@ -1,4 +1,5 @@
 #include "aws/client.h"
+#include "aws/client_private.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -20,7 +21,7 @@ struct wc_aws {
     struct call *parked, *parked_tail; /* calls waiting for the credential fetch, in order */
     unsigned wave; /* bumped when a fetch ends: the calls parked before it are served */
     wc_retry_policy retry;
-    time_t (*wall_time)(void);
+    wc_clock *clock;          /* the loop's: its wall clock dates the signatures */
     wc_endpoint endpoints[3]; /* s3, sqs, dynamodb, resolved on first use */
     int resolved[3];
     int in_flight;      /* calls started and not yet done */
@@ -34,11 +35,6 @@ struct wc_aws {
     void (*on_refused)(void *ctx, const wc_error *err);
     void *on_refused_ctx;
 };
-
-static time_t system_wall_time(void)
-{
-    return time(NULL);
-}
 
 static void on_credentials(void *ctx, wc_result result, const wc_error *err);
 
@@ -76,11 +72,10 @@ wc_aws *wc_aws_new(const wc_aws_config *config, wc_error *err)
     aws->retry = config->retry;
     if (!aws->retry.max_attempts)
         aws->retry.max_attempts = 5;
-    aws->wall_time = config->wall_time ? config->wall_time : system_wall_time;
-    /* The credentials are fetched on the same transport and loop as the calls. */
+    aws->clock = aws->loop ? wc_loop_clock(aws->loop) : NULL;
+    /* The credentials are fetched on the same transport, loop and clock as the calls. */
     aws->credentials =
-        aws->http ? wc_credential_chain_new(config->profile, &aws->transport, aws->wall_time)
-                  : NULL;
+        aws->http ? wc_credential_chain_new(config->profile, &aws->transport, aws->clock) : NULL;
     if (aws->credentials)
         wc_credential_chain_listen(aws->credentials, on_credentials, aws);
     if (!aws->http || !aws->credentials) {
@@ -444,7 +439,7 @@ static wc_result send_call(call *c, wc_error *err)
     }
     if (result != WC_OK)
         return credential_failure(aws, result, err);
-    time_t now = aws->wall_time();
+    time_t now = wc_clock_epoch_s(aws->clock);
     const char *host = strstr(req->base, "://");
     host = host ? host + 3 : req->base;
     char date[17], hash[65];
@@ -637,8 +632,8 @@ static void on_http_done(void *ctx, wc_http_response *resp)
     finish_call(c, result, NULL, &aerr, &err);
 }
 
-static wc_result start(wc_aws *aws, const wc_aws_request *req, wc_aws_done done, void *ctx,
-                       void (*forget)(void *), wc_aws_call **handle, wc_error *err)
+wc_result wc_aws_start_call(wc_aws *aws, const wc_aws_request *req, wc_aws_done done, void *ctx,
+                            void (*forget)(void *), wc_aws_call **handle, wc_error *err)
 {
     call *c = call_new(aws, req);
     if (!c)
@@ -664,162 +659,12 @@ static wc_result start(wc_aws *aws, const wc_aws_request *req, wc_aws_done done,
 wc_result wc_aws_start(wc_aws *aws, const wc_aws_request *req, wc_aws_done done, void *ctx,
                        wc_error *err)
 {
-    return start(aws, req, done, ctx, NULL, NULL, err);
-}
-
-int wc_aws_run(wc_aws *aws, int wait_ms)
-{
-    wc_loop_turn(aws->loop, wait_ms);
-    return aws->in_flight;
+    return wc_aws_start_call(aws, req, done, ctx, NULL, NULL, err);
 }
 
 int wc_aws_in_flight(const wc_aws *aws)
 {
     return aws->in_flight;
-}
-
-typedef struct {
-    int done;
-    wc_result result;
-    wc_http_response *resp;
-    wc_aws_error *aerr;
-    wc_error *err;
-} sync_call;
-
-static void sync_done(void *ctx, wc_result result, wc_http_response *resp, const wc_aws_error *aerr,
-                      const wc_error *err)
-{
-    sync_call *s = ctx;
-    s->done = 1;
-    s->result = result;
-    if (resp)
-        *s->resp = *resp;
-    *s->aerr = *aerr;
-    if (s->err)
-        *s->err = *err;
-}
-
-wc_result wc_aws_send(wc_aws *aws, const wc_aws_request *req, wc_http_response *resp,
-                      wc_aws_error *aerr, wc_error *err)
-{
-    memset(aerr, 0, sizeof(*aerr));
-    memset(resp, 0, sizeof(*resp));
-    sync_call s = {0, WC_OK, resp, aerr, err};
-    wc_result result = wc_aws_start(aws, req, sync_done, &s, err);
-    if (result != WC_OK)
-        return result;
-    wc_loop_wait(aws->loop, &s.done);
-    return s.result;
-}
-
-typedef struct {
-    wc_aws_json_done done;
-    void *ctx;
-    char *target;
-} json_call;
-
-static void json_done(void *ctx, wc_result result, wc_http_response *resp, const wc_aws_error *aerr,
-                      const wc_error *err)
-{
-    json_call *j = ctx;
-    json_t *answer = NULL;
-    wc_error perr = *err;
-    if (result == WC_OK && resp->len > 0) {
-        json_error_t jerr;
-        answer = json_loadb(resp->body, resp->len, 0, &jerr);
-        if (!answer)
-            result = wc_error_set(&perr, WC_ERR_PARSE, "%s: answer is not JSON: %s", j->target,
-                                  jerr.text);
-    }
-    if (resp)
-        wc_http_response_cleanup(resp);
-    j->done(j->ctx, result, answer, aerr, &perr);
-    json_decref(answer);
-    free(j->target);
-    free(j);
-}
-
-static void json_forget(void *ctx)
-{
-    json_call *j = ctx;
-    free(j->target);
-    free(j);
-}
-
-wc_result wc_aws_json_start(wc_aws *aws, const char *service, const char *target, json_t *body,
-                            wc_aws_json_done done, void *ctx, wc_error *err)
-{
-    return wc_aws_json_start_h(aws, service, target, body, done, ctx, NULL, err);
-}
-
-wc_result wc_aws_json_start_h(wc_aws *aws, const char *service, const char *target, json_t *body,
-                              wc_aws_json_done done, void *ctx, wc_aws_call **handle, wc_error *err)
-{
-    const wc_endpoint *ep = wc_aws_endpoint(aws, service, err);
-    char *text = body && ep ? json_dumps(body, JSON_COMPACT) : NULL;
-    long timeout = 0;
-    json_t *wait = json_object_get(body, "WaitTimeSeconds");
-    if (json_is_integer(wait))
-        timeout = (long)json_integer_value(wait) * 1000 + 15000; /* a long poll takes its time */
-    json_decref(body);
-    if (!ep)
-        return WC_ERR_INVALID;
-    json_call *j = text ? calloc(1, sizeof(*j)) : NULL;
-    if (j)
-        j->target = strdup(target);
-    if (!j || !j->target) {
-        free(text);
-        if (j)
-            free(j);
-        return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
-    }
-    j->done = done;
-    j->ctx = ctx;
-    wc_param headers[] = {{"Content-Type", "application/x-amz-json-1.0"}, {"X-Amz-Target", target}};
-    wc_aws_request req = {service, "POST", ep->base,     "/", NULL,    0, headers,
-                          2,       text,   strlen(text), 0,   timeout, 0};
-    wc_result result = start(aws, &req, json_done, j, json_forget, handle, err);
-    free(text);
-    if (result != WC_OK) {
-        free(j->target);
-        free(j);
-    }
-    return result;
-}
-
-typedef struct {
-    int done;
-    wc_result result;
-    json_t **out;
-    wc_aws_error *aerr;
-    wc_error *err;
-} sync_json;
-
-static void sync_json_done(void *ctx, wc_result result, json_t *answer, const wc_aws_error *aerr,
-                           const wc_error *err)
-{
-    sync_json *s = ctx;
-    s->done = 1;
-    s->result = result;
-    if (s->out)
-        *s->out = json_incref(answer);
-    *s->aerr = *aerr;
-    if (s->err)
-        *s->err = *err;
-}
-
-wc_result wc_aws_json(wc_aws *aws, const char *service, const char *target, json_t *body,
-                      json_t **out, wc_aws_error *aerr, wc_error *err)
-{
-    memset(aerr, 0, sizeof(*aerr));
-    if (out)
-        *out = NULL;
-    sync_json s = {0, WC_OK, out, aerr, err};
-    wc_result result = wc_aws_json_start(aws, service, target, body, sync_json_done, &s, err);
-    if (result != WC_OK)
-        return result;
-    wc_loop_wait(aws->loop, &s.done);
-    return s.result;
 }
 
 wc_result wc_aws_resource_error(wc_error *err, wc_result result, const char *what, const char *name,

@@ -26,11 +26,12 @@ typedef struct {
     const char *endpoint_url; /* --endpoint-url, or NULL */
     wc_retry_policy retry;
     wc_http_config http;
-    wc_clock *clock;               /* for a loop of its own (below); NULL: the system clock */
-    wc_loop *loop;                 /* the loop its calls run on; NULL: a loop of its own */
+    wc_clock *clock; /* for a loop of its own (below); NULL: the system clock. The loop's clock
+                      * (this one, or that of the loop given) is the client's: its wall clock
+                      * dates signatures and credential expiry. */
+    wc_loop *loop;   /* the loop its calls run on; NULL: a loop of its own */
     const wc_transport *transport; /* NULL: libcurl (http.c) on that loop; tests give a fake.
                                     * The credential endpoints are asked on it too. */
-    time_t (*wall_time)(void);     /* seconds since the epoch, for signing; NULL: time(2) */
 } wc_aws_config;
 
 /* What the client has done, for the log and metrics. */
@@ -112,9 +113,9 @@ typedef struct {
 wc_result wc_aws_send(wc_aws *aws, const wc_aws_request *req, wc_http_response *resp,
                       wc_aws_error *aerr, wc_error *err);
 
-/* The asynchronous form. done is called exactly once, from wc_aws_run (never from inside
+/* The asynchronous form. done is called exactly once, from the client's loop (never from inside
  * wc_aws_start), with the outcome wc_aws_send would have returned; on WC_OK it owns *resp (clean
- * it up). req is copied. Retries wait on timers that wc_aws_run serves, so nothing sleeps. */
+ * it up). req is copied. Retries wait on timers that the loop serves, so nothing sleeps. */
 typedef void (*wc_aws_done)(void *ctx, wc_result result, wc_http_response *resp,
                             const wc_aws_error *aerr, const wc_error *err);
 wc_result wc_aws_start(wc_aws *aws, const wc_aws_request *req, wc_aws_done done, void *ctx,
@@ -131,10 +132,6 @@ void wc_aws_cancel(wc_aws *aws, wc_aws_call *call);
  * (so every layer above frees what it holds): for a shutdown that cannot wait any longer. Calls
  * waiting for credentials included; the credential fetch under way is cancelled too. */
 void wc_aws_abandon(wc_aws *aws);
-
-/* One turn of the client's loop, waiting at most wait_ms; returns how many calls are still
- * under way. */
-int wc_aws_run(wc_aws *aws, int wait_ms);
 
 /* A call of an AWS JSON 1.0 protocol (SQS, DynamoDB): POST / with X-Amz-Target = target.
  * Takes body (NULL: out of memory while building it). *out, when out is not NULL, gets the

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "aws/transport.h"
+#include "common/clock.h"
 #include "common/error.h"
 
 typedef struct {
@@ -48,9 +49,9 @@ typedef struct wc_credential_provider {
 typedef struct wc_cred_context {
     wc_transport transport;
     int has_transport;
-    time_t (*wall_time)(void); /* for signing AssumeRole */
-    char *region;              /* STS: signing region and regional endpoint; NULL: us-east-1 */
-    char *endpoint_url;        /* --endpoint-url, or NULL */
+    wc_clock *clock;    /* its wall clock dates AssumeRole (NULL: the system's) */
+    char *region;       /* STS: signing region and regional endpoint; NULL: us-east-1 */
+    char *endpoint_url; /* --endpoint-url, or NULL */
 } wc_cred_context;
 
 /* Fills *out with copies (token NULL or "": none); on failure *out is clean. */

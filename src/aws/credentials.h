@@ -58,9 +58,9 @@ wc_result wc_container_uri_check(const char *url, wc_error *err);
 typedef struct wc_credential_chain wc_credential_chain;
 
 /* The default chain above, the network sources on transport (NULL: none can be asked), its time
- * from wall_time (seconds since the epoch; NULL: time(2)). NULL: out of memory. */
+ * from clock's wall clock (borrowed; NULL: the system's). NULL: out of memory. */
 wc_credential_chain *wc_credential_chain_new(const char *profile, const wc_transport *transport,
-                                             time_t (*wall_time)(void));
+                                             wc_clock *clock);
 /* Where the STS sources (web identity, assumed roles) send their calls: the client's region
  * (NULL: us-east-1) and --endpoint-url (NULL: none), both copied. Before the first get. */
 wc_result wc_credential_chain_set_sts(wc_credential_chain *chain, const char *region,

@@ -1,10 +1,15 @@
-/* credentials_private.h - what the credential providers share inside src/aws/ (credentials.c,
- * credentials_sts.c, credentials_process.c); not for callers of the chain. */
+/* credentials_private.h - what the credential providers share inside src/aws/
+ * (credentials_profile.c, credentials_sts.c, credentials_process.c); not for callers of the chain.
+ */
 #ifndef WC_CREDENTIALS_PRIVATE_H
 #define WC_CREDENTIALS_PRIVATE_H
 
 #include "aws/credential_provider.h"
 #include "common/loop.h"
+
+/* The shared files' profile (NULL: AWS_PROFILE or "default"), its roles and processes asked
+ * with cx (borrowed; NULL: none can be). NULL: out of memory. */
+wc_credential_provider *wc_credentials_profile_new(const char *profile, const wc_cred_context *cx);
 
 /* A source that always gives copies of creds (the static keys of a source_profile). */
 wc_credential_provider *wc_credentials_static_new(const wc_credentials *creds);

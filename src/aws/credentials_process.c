@@ -18,6 +18,8 @@
 #define _GNU_SOURCE /* posix_spawn_file_actions_addclosefrom_np (glibc 2.34) */
 #include "aws/credentials_private.h"
 
+#include "common/buf.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -75,10 +77,9 @@ typedef struct {
     wc_loop *loop;
     long timeout_ms;
     /* the run under way */
-    pid_t pid; /* 0: none */
-    int fd;    /* the read end of its stdout, -1 when closed */
-    char *out;
-    size_t len;
+    pid_t pid;  /* 0: none */
+    int fd;     /* the read end of its stdout, -1 when closed */
+    wc_buf out; /* its standard output, capped (a secret: scrubbed when dropped) */
     int status_known, status;
     wc_timer deadline, reap;
     wc_credentials_done done;
@@ -112,9 +113,7 @@ static void process_reset(process_provider *p)
         ;
     p->pid = 0;
     p->status_known = 0;
-    wc_cred_scrub_free(p->out);
-    p->out = NULL;
-    p->len = 0;
+    wc_cred_scrub_free(wc_buf_take(&p->out, NULL));
     p->done = NULL;
     p->ctx = NULL;
 }
@@ -132,7 +131,7 @@ static void process_finish(process_provider *p, wc_result result, wc_error *err)
                                   p->source, WTERMSIG(p->status));
     }
     if (result == WC_OK) {
-        result = wc_credentials_from_process_json(p->out ? p->out : "", p->source, &creds, err);
+        result = wc_credentials_from_process_json(wc_buf_str(&p->out), p->source, &creds, err);
         if (result != WC_OK)
             result = WC_ERR_IO;
     }
@@ -170,24 +169,17 @@ static void on_output(void *ctx, int fd, int events)
         char buf[4096];
         ssize_t n = read(fd, buf, sizeof(buf));
         if (n > 0) {
-            if (p->len + (size_t)n > WC_CREDENTIAL_PROCESS_MAX_OUTPUT) {
+            wc_result added = wc_buf_add(&p->out, buf, (size_t)n);
+            if (added != WC_OK) {
                 wc_error err;
-                process_finish(p,
-                               wc_error_set(&err, WC_ERR_IO, "%s: the output passes %d bytes",
-                                            p->source, WC_CREDENTIAL_PROCESS_MAX_OUTPUT),
-                               &err);
+                if (added == WC_ERR_TOO_LARGE)
+                    wc_error_set(&err, WC_ERR_IO, "%s: the output passes %d bytes", p->source,
+                                 WC_CREDENTIAL_PROCESS_MAX_OUTPUT);
+                else
+                    wc_error_set(&err, WC_ERR_NOMEM, "out of memory");
+                process_finish(p, err.code, &err);
                 return;
             }
-            char *more = realloc(p->out, p->len + (size_t)n + 1);
-            if (!more) {
-                wc_error err;
-                process_finish(p, wc_error_set(&err, WC_ERR_NOMEM, "out of memory"), &err);
-                return;
-            }
-            p->out = more;
-            memcpy(p->out + p->len, buf, (size_t)n);
-            p->len += (size_t)n;
-            p->out[p->len] = '\0';
             continue;
         }
         if (n < 0 && errno == EINTR)
@@ -281,6 +273,7 @@ wc_credential_provider *wc_credentials_from_process(const char *command, const c
     p->loop = loop;
     p->timeout_ms = timeout_ms > 0 ? timeout_ms : WC_CREDENTIAL_PROCESS_TIMEOUT_MS;
     p->fd = -1;
+    wc_buf_init(&p->out, WC_CREDENTIAL_PROCESS_MAX_OUTPUT);
     snprintf(p->source, sizeof(p->source), "%s", source);
     if (!p->command) {
         free(p);

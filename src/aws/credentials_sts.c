@@ -11,12 +11,15 @@
 #include <string.h>
 
 #include "aws/endpoint.h"
+#include "common/buf.h"
 #include "common/fsutil.h"
 
 #define MAX_STS_ANSWER 65536
 #define MAX_TOKEN_FILE 65536
 #define STS_TIMEOUT_MS 10000
-#define STS_FIELD_MAX  8192 /* a session token is a few hundred to a few thousand bytes */
+/* The form of a call: the web token encoded (at most three bytes a byte) and short fields. */
+#define MAX_STS_REQUEST (4 * MAX_TOKEN_FILE)
+#define STS_FIELD_MAX   8192 /* a session token is a few hundred to a few thousand bytes */
 
 /* --- the XML answer --- */
 
@@ -238,23 +241,16 @@ static void sts_answer(void *ctx, wc_http_response *resp)
     sts_finish(p, result, &creds, &err);
 }
 
-/* Appends "&name=value" (value form-encoded) to a growing body; 0: out of memory. */
-static int form_add(char **body, const char *name, const char *value)
+/* Appends "&name=value" (value form-encoded) to the body; nothing when value is NULL. WC_OK, or
+ * the body's error. */
+static wc_result form_add(wc_buf *body, const char *name, const char *value)
 {
     if (!value)
-        return 1;
+        return body->error;
     char *enc = wc_uri_encode(value, 0);
-    if (!enc)
-        return 0;
-    size_t have = strlen(*body), len = have + strlen(name) + strlen(enc) + 3;
-    char *more = realloc(*body, len);
-    if (more)
-        snprintf(more + have, len - have, "&%s=%s", name, enc);
+    wc_result result = enc ? wc_buf_printf(body, "&%s=%s", name, enc) : WC_ERR_NOMEM;
     wc_cred_scrub_free(enc);
-    if (!more)
-        return 0;
-    *body = more;
-    return 1;
+    return result;
 }
 
 static wc_result sts_url(sts_provider *p, wc_error *err)
@@ -283,16 +279,22 @@ static wc_result sts_send(sts_provider *p, const wc_credentials *src, const char
     if (p->session_name)
         snprintf(session, sizeof(session), "%s", p->session_name);
     else
-        snprintf(session, sizeof(session), "widget-consumer-%lld", (long long)p->cx->wall_time());
+        snprintf(session, sizeof(session), "widget-consumer-%lld",
+                 (long long)wc_clock_epoch_s(p->cx->clock));
     char duration[24];
     snprintf(duration, sizeof(duration), "%ld", p->duration_seconds);
-    char *body = strdup(web_token ? "Action=AssumeRoleWithWebIdentity" : "Action=AssumeRole");
-    int ok = body && form_add(&body, "Version", "2011-06-15") &&
-             form_add(&body, "RoleArn", p->role_arn) &&
-             form_add(&body, "RoleSessionName", session) &&
-             form_add(&body, "ExternalId", p->external_id) &&
-             form_add(&body, "DurationSeconds", p->duration_seconds ? duration : NULL) &&
-             form_add(&body, "WebIdentityToken", web_token);
+    wc_buf form;
+    wc_buf_init(&form, MAX_STS_REQUEST);
+    wc_buf_addstr(&form, web_token ? "Action=AssumeRoleWithWebIdentity" : "Action=AssumeRole");
+    form_add(&form, "Version", "2011-06-15");
+    form_add(&form, "RoleArn", p->role_arn);
+    form_add(&form, "RoleSessionName", session);
+    form_add(&form, "ExternalId", p->external_id);
+    form_add(&form, "DurationSeconds", p->duration_seconds ? duration : NULL);
+    /* Every add after a failure returns the same error: one check. */
+    int ok = form_add(&form, "WebIdentityToken", web_token) == WC_OK;
+    char *body = wc_buf_take(&form, NULL); /* holds the web token: scrubbed below */
+    ok = ok && body;
     const char *ctype = "application/x-www-form-urlencoded; charset=utf-8";
     wc_param headers[6];
     size_t n = 0;
@@ -302,7 +304,7 @@ static wc_result sts_send(sts_provider *p, const wc_credentials *src, const char
         const char *host = strstr(p->url, "://") + 3;
         char hostbuf[512];
         snprintf(hostbuf, sizeof(hostbuf), "%.*s", (int)strcspn(host, "/"), host);
-        time_t now = p->cx->wall_time();
+        time_t now = wc_clock_epoch_s(p->cx->clock);
         char hash[65];
         wc_sigv4_amz_date(now, p->date);
         wc_sha256_hex(body, strlen(body), hash);

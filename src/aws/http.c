@@ -1,5 +1,7 @@
 #include "aws/http.h"
 
+#include "common/buf.h"
+
 #include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,10 +12,9 @@
 typedef struct transfer {
     CURL *easy;
     struct curl_slist *headers;
-    char *body; /* our copy of the request body */
-    wc_http_response response;
-    size_t cap_body;
-    size_t max_body;
+    char *body;                /* our copy of the request body */
+    wc_http_response response; /* its body is in received until the transfer ends */
+    wc_buf received;           /* the response body, capped at the request's max_body */
     wc_http_done done;
     void *ctx;
     struct transfer *prev, *next; /* the transfers in flight */
@@ -123,6 +124,7 @@ static void transfer_free(transfer *t)
         curl_easy_cleanup(t->easy);
     curl_slist_free_all(t->headers);
     free(t->body);
+    wc_buf_free(&t->received);
     wc_http_response_cleanup(&t->response);
     free(t);
 }
@@ -148,25 +150,10 @@ static size_t on_body(char *data, size_t size, size_t n, void *p)
 {
     transfer *t = p;
     size_t len = size * n;
-    wc_http_response *r = &t->response;
-    if (r->len + len > t->max_body) {
-        r->too_large = 1;
-        return 0; /* curl stops the transfer: CURLE_WRITE_ERROR */
-    }
-    if (r->len + len + 1 > t->cap_body) {
-        size_t cap = t->cap_body ? t->cap_body : 4096;
-        while (cap < r->len + len + 1)
-            cap *= 2;
-        char *bigger = realloc(r->body, cap);
-        if (!bigger)
-            return 0;
-        r->body = bigger;
-        t->cap_body = cap;
-    }
-    memcpy(r->body + r->len, data, len);
-    r->len += len;
-    r->body[r->len] = '\0';
-    return len;
+    wc_result result = wc_buf_add(&t->received, data, len);
+    if (result == WC_ERR_TOO_LARGE)
+        t->response.too_large = 1;
+    return result == WC_OK ? len : 0; /* 0: curl stops the transfer (CURLE_WRITE_ERROR) */
 }
 
 /* Keeps the few response headers we use. */
@@ -236,7 +223,7 @@ static wc_result http_start(void *self, const wc_http_request *req, wc_http_done
     }
     t->done = done;
     t->ctx = ctx;
-    t->max_body = req->max_body ? req->max_body : h->config.max_body;
+    wc_buf_init(&t->received, req->max_body ? req->max_body : h->config.max_body);
     CURL *e = t->easy;
     curl_easy_setopt(e, CURLOPT_URL, req->url);
     curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, open_socket);
@@ -375,13 +362,15 @@ static void finish(wc_http *h, CURLMsg *msg)
     unlink_transfer(h, t);
     wc_http_response r = t->response;
     memset(&t->response, 0, sizeof(t->response));
+    r.body = wc_buf_take(&t->received, &r.len);
     r.curl_code = (int)code;
     if (r.curl_code == CURLE_OK)
         curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &r.status);
     else if (!r.error[0])
         snprintf(r.error, sizeof(r.error), "%s", curl_easy_strerror(code));
     if (r.too_large)
-        snprintf(r.error, sizeof(r.error), "response body over the %zu-byte limit", t->max_body);
+        snprintf(r.error, sizeof(r.error), "response body over the %zu-byte limit",
+                 t->received.max);
     if (!r.body)
         r.body = calloc(1, 1);
     wc_http_done done = t->done;
@@ -398,12 +387,6 @@ static void collect(wc_http *h)
     while ((msg = curl_multi_info_read(h->multi, &left)) != NULL)
         if (msg->msg == CURLMSG_DONE)
             finish(h, msg);
-}
-
-int wc_http_run(wc_http *h, int wait_ms)
-{
-    wc_loop_turn(h->loop, wait_ms);
-    return h->in_flight;
 }
 
 wc_result wc_http_do(wc_http *h, const wc_http_request *req, wc_http_response *out, wc_error *err)

@@ -34,8 +34,6 @@ wc_transport wc_http_transport(wc_http *http);
 /* Shorthands over the table, for tools. */
 wc_result wc_http_start(wc_http *http, const wc_http_request *req, wc_http_done done, void *ctx,
                         wc_error *err);
-/* One turn of the loop, waiting at most wait_ms; returns how many requests are in flight. */
-int wc_http_run(wc_http *http, int wait_ms);
 /* wc_transport_do on this transport. */
 wc_result wc_http_do(wc_http *http, const wc_http_request *req, wc_http_response *response,
                      wc_error *err);

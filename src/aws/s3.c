@@ -1,5 +1,7 @@
 #include "aws/s3.h"
 
+#include "common/buf.h"
+
 #include <expat.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -193,15 +195,15 @@ wc_result wc_s3_delete(wc_s3_bucket *b, const char *key, wc_aws_error *aerr, wc_
     return result;
 }
 
-/* ListObjectsV2's XML, read with expat. */
+/* ListObjectsV2's XML, read with expat. No text of it is long (a key is at most 1,024 bytes). */
+#define MAX_LIST_TEXT 65536
 typedef struct {
     wc_s3_listing *out;
     char path[4][32]; /* element names from the root, as far as we care */
     int depth;
-    char *text;
-    size_t text_len, text_cap;
-    int failed;
-    int url_encoded; /* <EncodingType>url</EncodingType>: keys and prefixes are URL-encoded */
+    wc_buf text;      /* the text of the element open, capped at MAX_LIST_TEXT */
+    wc_result failed; /* WC_OK, or why an element was not kept (out of memory, too long) */
+    int url_encoded;  /* <EncodingType>url</EncodingType>: keys and prefixes are URL-encoded */
 } list_ctx;
 
 static void XMLCALL list_start(void *p, const XML_Char *name, const XML_Char **attrs)
@@ -211,25 +213,15 @@ static void XMLCALL list_start(void *p, const XML_Char *name, const XML_Char **a
     if (c->depth < 4)
         snprintf(c->path[c->depth], sizeof(c->path[0]), "%s", name);
     c->depth++;
-    c->text_len = 0;
+    wc_buf_reset(&c->text);
 }
 
 static void XMLCALL list_text(void *p, const XML_Char *s, int len)
 {
     list_ctx *c = p;
-    if (c->text_len + (size_t)len + 1 > c->text_cap) {
-        size_t cap = (c->text_cap ? c->text_cap * 2 : 256) + (size_t)len;
-        char *bigger = realloc(c->text, cap);
-        if (!bigger) {
-            c->failed = 1;
-            return;
-        }
-        c->text = bigger;
-        c->text_cap = cap;
-    }
-    memcpy(c->text + c->text_len, s, (size_t)len);
-    c->text_len += (size_t)len;
-    c->text[c->text_len] = '\0';
+    wc_result result = wc_buf_add(&c->text, s, (size_t)len);
+    if (result != WC_OK && c->failed == WC_OK)
+        c->failed = result;
 }
 
 static int push(char ***list, size_t *n, const char *s, size_t len)
@@ -248,22 +240,23 @@ static void XMLCALL list_end(void *p, const XML_Char *name)
 {
     list_ctx *c = p;
     c->depth--;
-    const char *text = c->text ? c->text : "";
+    const char *text = wc_buf_str(&c->text);
     wc_s3_listing *l = c->out;
+    int failed = 0;
     if (c->depth == 2 && strcmp(name, "Key") == 0 && strcmp(c->path[1], "Contents") == 0)
-        c->failed |= push(&l->keys, &l->n, text, c->text_len) != 0;
+        failed = push(&l->keys, &l->n, text, c->text.len) != 0;
     else if (c->depth == 2 && strcmp(name, "Prefix") == 0 &&
              strcmp(c->path[1], "CommonPrefixes") == 0)
-        c->failed |= push(&l->prefixes, &l->n_prefixes, text, c->text_len) != 0;
+        failed = push(&l->prefixes, &l->n_prefixes, text, c->text.len) != 0;
     else if (c->depth == 1 && strcmp(name, "IsTruncated") == 0)
         l->truncated = strncmp(text, "true", 4) == 0;
     else if (c->depth == 1 && strcmp(name, "EncodingType") == 0)
         c->url_encoded = strcmp(text, "url") == 0;
     else if (c->depth == 1 && strcmp(name, "NextContinuationToken") == 0 && !l->next_token)
-        l->next_token = strndup(text, c->text_len);
-    c->text_len = 0;
-    if (c->text)
-        c->text[0] = '\0';
+        l->next_token = strndup(text, c->text.len);
+    if (failed && c->failed == WC_OK)
+        c->failed = WC_ERR_NOMEM;
+    wc_buf_reset(&c->text);
 }
 
 void wc_s3_listing_cleanup(wc_s3_listing *l)
@@ -316,6 +309,7 @@ wc_result wc_s3_listing_parse(const char *bucket, const char *xml, size_t len, w
     memset(out, 0, sizeof(*out));
     XML_Parser parser = XML_ParserCreate("UTF-8");
     list_ctx c = {.out = out};
+    wc_buf_init(&c.text, MAX_LIST_TEXT);
     if (!parser)
         return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     wc_result result = WC_OK;
@@ -325,14 +319,18 @@ wc_result wc_s3_listing_parse(const char *bucket, const char *xml, size_t len, w
     if (XML_Parse(parser, xml, (int)len, 1) == XML_STATUS_ERROR)
         result = wc_error_set(err, WC_ERR_PARSE, "ListObjectsV2 of %s: bad XML: %s", bucket,
                               XML_ErrorString(XML_GetErrorCode(parser)));
-    else if (c.failed)
+    else if (c.failed == WC_ERR_TOO_LARGE)
+        result = wc_error_set(err, WC_ERR_PARSE,
+                              "ListObjectsV2 of %s: an element's text passes %d bytes", bucket,
+                              MAX_LIST_TEXT);
+    else if (c.failed != WC_OK)
         result = wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     for (size_t i = 0; result == WC_OK && c.url_encoded && i < out->n; i++)
         url_decode(out->keys[i]);
     for (size_t i = 0; result == WC_OK && c.url_encoded && i < out->n_prefixes; i++)
         url_decode(out->prefixes[i]);
     XML_ParserFree(parser);
-    free(c.text);
+    wc_buf_free(&c.text);
     if (result != WC_OK)
         wc_s3_listing_cleanup(out);
     return result;

@@ -1,5 +1,7 @@
 #include "aws/sigv4.h"
 
+#include "common/buf.h"
+
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/sha.h>
@@ -7,49 +9,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A growable string for building canonical forms; all sizes here are small and bounded by the
- * request the caller built. */
-typedef struct {
-    char *s;
-    size_t len, cap;
-    int failed;
-} sbuf;
+/* The canonical forms are built in capped buffers (common/buf.h); all sizes here are small and
+ * bounded by the request the caller built. */
+#define MAX_CANONICAL (1u << 20)
 
-static void sb_add(sbuf *b, const char *s, size_t n)
+/* The string built (the caller frees it; "" when nothing was added), or NULL when the buffer
+ * failed. */
+static char *take(wc_buf *b)
 {
-    if (b->failed)
-        return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = (b->cap ? b->cap * 2 : 256);
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *bigger = realloc(b->s, cap);
-        if (!bigger) {
-            b->failed = 1;
-            return;
-        }
-        b->s = bigger;
-        b->cap = cap;
-    }
-    memcpy(b->s + b->len, s, n);
-    b->len += n;
-    b->s[b->len] = '\0';
-}
-
-static void sb_str(sbuf *b, const char *s)
-{
-    sb_add(b, s, strlen(s));
-}
-
-static char *sb_take(sbuf *b)
-{
-    if (b->failed) {
-        free(b->s);
+    if (b->error != WC_OK)
         return NULL;
-    }
-    if (!b->s)
-        return strdup("");
-    return b->s;
+    char *s = wc_buf_take(b, NULL);
+    return s ? s : strdup("");
 }
 
 static int unreserved(unsigned char c)
@@ -107,7 +78,8 @@ static int pair_cmp(const void *a, const void *b)
 char *wc_sigv4_query(const wc_param *query, size_t n)
 {
     pair *pairs = calloc(n ? n : 1, sizeof(*pairs));
-    sbuf b = {0};
+    wc_buf b;
+    wc_buf_init(&b, MAX_CANONICAL);
     if (!pairs)
         return NULL;
     int ok = 1;
@@ -120,10 +92,10 @@ char *wc_sigv4_query(const wc_param *query, size_t n)
         qsort(pairs, n, sizeof(*pairs), pair_cmp);
         for (size_t i = 0; i < n; i++) {
             if (i)
-                sb_str(&b, "&");
-            sb_str(&b, pairs[i].name);
-            sb_str(&b, "=");
-            sb_str(&b, pairs[i].value);
+                wc_buf_addstr(&b, "&");
+            wc_buf_addstr(&b, pairs[i].name);
+            wc_buf_addstr(&b, "=");
+            wc_buf_addstr(&b, pairs[i].value);
         }
     }
     for (size_t i = 0; i < n; i++) {
@@ -132,10 +104,10 @@ char *wc_sigv4_query(const wc_param *query, size_t n)
     }
     free(pairs);
     if (!ok) {
-        free(b.s);
+        wc_buf_free(&b);
         return NULL;
     }
-    return sb_take(&b);
+    return take(&b);
 }
 
 /* RFC 3986 remove_dot_segments plus folding of repeated '/', as AWS normalizes non-S3 paths. */
@@ -185,7 +157,7 @@ static char *lower(const char *s)
 }
 
 /* Trims, and folds each run of white space (line folds included) into one space. */
-static void fold_value(sbuf *b, const char *v)
+static void fold_value(wc_buf *b, const char *v)
 {
     int pending_space = 0, started = 0;
     for (const char *c = v; *c; c++) {
@@ -194,10 +166,10 @@ static void fold_value(sbuf *b, const char *v)
             continue;
         }
         if (pending_space)
-            sb_add(b, " ", 1);
+            wc_buf_add(b, " ", 1);
         pending_space = 0;
         started = 1;
-        sb_add(b, c, 1);
+        wc_buf_add(b, c, 1);
     }
 }
 
@@ -220,7 +192,9 @@ char *wc_sigv4_canonical_request(const wc_sigv4_request *req, int normalize_path
                                  char **signed_headers)
 {
     *signed_headers = NULL;
-    sbuf b = {0}, sh = {0};
+    wc_buf b, sh;
+    wc_buf_init(&b, MAX_CANONICAL);
+    wc_buf_init(&sh, MAX_CANONICAL);
     header *hs = calloc(req->n_headers ? req->n_headers : 1, sizeof(*hs));
     char *path = normalize_path ? normalize(req->path) : strdup(req->path);
     char *epath = path ? wc_uri_encode(path, 1) : NULL;
@@ -234,31 +208,31 @@ char *wc_sigv4_canonical_request(const wc_sigv4_request *req, int normalize_path
     }
     if (ok) {
         qsort(hs, req->n_headers, sizeof(*hs), header_cmp);
-        sb_str(&b, req->method);
-        sb_str(&b, "\n");
-        sb_str(&b, epath);
-        sb_str(&b, "\n");
-        sb_str(&b, query);
-        sb_str(&b, "\n");
+        wc_buf_addstr(&b, req->method);
+        wc_buf_addstr(&b, "\n");
+        wc_buf_addstr(&b, epath);
+        wc_buf_addstr(&b, "\n");
+        wc_buf_addstr(&b, query);
+        wc_buf_addstr(&b, "\n");
         for (size_t i = 0; i < req->n_headers; i++) {
             int same_as_previous = i > 0 && strcmp(hs[i].name, hs[i - 1].name) == 0;
             if (same_as_previous) {
-                sb_str(&b, ",");
+                wc_buf_addstr(&b, ",");
             } else {
                 if (i > 0) {
-                    sb_str(&b, "\n");
-                    sb_str(&sh, ";");
+                    wc_buf_addstr(&b, "\n");
+                    wc_buf_addstr(&sh, ";");
                 }
-                sb_str(&b, hs[i].name);
-                sb_str(&b, ":");
-                sb_str(&sh, hs[i].name);
+                wc_buf_addstr(&b, hs[i].name);
+                wc_buf_addstr(&b, ":");
+                wc_buf_addstr(&sh, hs[i].name);
             }
             fold_value(&b, hs[i].value);
         }
-        sb_str(&b, "\n\n");
-        sb_str(&b, sh.s ? sh.s : "");
-        sb_str(&b, "\n");
-        sb_str(&b, req->payload_hash);
+        wc_buf_addstr(&b, "\n\n");
+        wc_buf_addstr(&b, wc_buf_str(&sh));
+        wc_buf_addstr(&b, "\n");
+        wc_buf_addstr(&b, req->payload_hash);
     }
     for (size_t i = 0; hs && i < req->n_headers; i++)
         free(hs[i].name);
@@ -266,12 +240,12 @@ char *wc_sigv4_canonical_request(const wc_sigv4_request *req, int normalize_path
     free(path);
     free(epath);
     free(query);
-    char *out = ok ? sb_take(&b) : NULL;
+    char *out = ok ? take(&b) : NULL;
     if (!ok)
-        free(b.s);
-    *signed_headers = out ? sb_take(&sh) : NULL;
+        wc_buf_free(&b);
+    *signed_headers = out ? take(&sh) : NULL;
     if (!out)
-        free(sh.s);
+        wc_buf_free(&sh);
     if (out && !*signed_headers) {
         free(out);
         out = NULL;

@@ -33,7 +33,7 @@ typedef struct {
     long status; /* 0 when no HTTP answer came (see curl_code/error) */
     char *body;  /* NUL-terminated, owned; "" when none */
     size_t len;
-    int too_large;    /* the body passed max_body: cut, and the request failed */
+    int too_large;    /* the body passed max_body: dropped, and the request failed */
     char *request_id; /* x-amz-request-id or x-amzn-RequestId, owned, or NULL */
     char *etag;       /* owned, or NULL */
     /* S3 user metadata (x-amz-meta-NAME headers, NAME in lower case), owned; at most

@@ -31,8 +31,24 @@ static void system_sleep_ms(wc_clock *self, uint64_t ms)
     nanosleep(&ts, NULL);
 }
 
+static uint64_t system_epoch_ms(wc_clock *self)
+{
+    (void)self;
+    return wc_epoch_ms();
+}
+
 wc_clock *wc_clock_system(void)
 {
-    static wc_clock clock = {system_now_ms, system_sleep_ms, NULL};
+    static wc_clock clock = {system_now_ms, system_sleep_ms, NULL, system_epoch_ms};
     return &clock;
+}
+
+uint64_t wc_clock_epoch_ms(wc_clock *clock)
+{
+    return clock && clock->epoch_ms ? clock->epoch_ms(clock) : wc_epoch_ms();
+}
+
+time_t wc_clock_epoch_s(wc_clock *clock)
+{
+    return (time_t)(wc_clock_epoch_ms(clock) / 1000u);
 }

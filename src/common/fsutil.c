@@ -1,5 +1,7 @@
 #include "common/fsutil.h"
 
+#include "common/buf.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -27,7 +29,8 @@ wc_result wc_read_file(const char *path, size_t cap, char **out, size_t *len, wc
         return wc_error_set(err, wc_errno_result(errno), "%s: %s", path, strerror(errno));
     wc_result result = WC_OK;
     struct stat st;
-    char *buf = NULL;
+    wc_buf buf;
+    wc_buf_init(&buf, cap);
     if (fstat(fd, &st) != 0) {
         result = wc_error_set(err, wc_errno_result(errno), "%s: %s", path, strerror(errno));
         goto done;
@@ -38,15 +41,11 @@ wc_result wc_read_file(const char *path, size_t cap, char **out, size_t *len, wc
                               (size_t)st.st_size, cap);
         goto done;
     }
-    /* Read up to cap+1 bytes whatever stat said: the file may grow while we read. */
-    size_t want = (size_t)st.st_size + 1, used = 0;
-    buf = malloc(want + 1);
-    if (!buf) {
-        result = wc_error_set(err, WC_ERR_NOMEM, "%s: out of memory", path);
-        goto done;
-    }
+    /* Read to the end whatever stat said: the file may grow while we read. */
+    size_t used = 0;
     for (;;) {
-        ssize_t n = read(fd, buf + used, want - used);
+        char chunk[16384];
+        ssize_t n = read(fd, chunk, sizeof(chunk));
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0) {
@@ -56,27 +55,25 @@ wc_result wc_read_file(const char *path, size_t cap, char **out, size_t *len, wc
         if (n == 0)
             break;
         used += (size_t)n;
-        if (used > cap) {
+        result = wc_buf_add(&buf, chunk, (size_t)n);
+        if (result == WC_ERR_TOO_LARGE) {
             *len = used;
             result = wc_error_set(err, WC_ERR_TOO_LARGE, "%s: over the %zu-byte limit", path, cap);
             goto done;
         }
-        if (used == want) {
-            char *bigger = realloc(buf, want * 2 + 1);
-            if (!bigger) {
-                result = wc_error_set(err, WC_ERR_NOMEM, "%s: out of memory", path);
-                goto done;
-            }
-            buf = bigger;
-            want *= 2;
+        if (result != WC_OK) {
+            result = wc_error_set(err, WC_ERR_NOMEM, "%s: out of memory", path);
+            goto done;
         }
     }
-    buf[used] = '\0';
-    *out = buf;
-    *len = used;
-    buf = NULL;
+    /* An empty file is "" too: adding nothing allocates the NUL. */
+    if (wc_buf_add(&buf, "", 0) != WC_OK) {
+        result = wc_error_set(err, WC_ERR_NOMEM, "%s: out of memory", path);
+        goto done;
+    }
+    *out = wc_buf_take(&buf, len);
 done:
-    free(buf);
+    wc_buf_free(&buf);
     close(fd);
     return result;
 }

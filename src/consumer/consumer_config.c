@@ -271,7 +271,8 @@ wc_result wc_consumer_open(const wc_consumer_config *c, wc_loop *loop, wc_consum
                           .key_prefix = c->key_prefix,
                           .table_key = c->table_key,
                           .durable = c->durable,
-                          .tombstone_ttl_s = c->tombstone_ttl_s};
+                          .tombstone_ttl_s = c->tombstone_ttl_s,
+                          .clock = wc_loop_clock(loop)};
     wc_result result = c->shard ? wc_shard_parse(c->shard, &sp.shard, err) : WC_OK;
     if (result == WC_OK)
         result = source->open(&sp, &p->source, err);

@@ -48,6 +48,7 @@ typedef struct {
     char *prefix;
     int durable;
     uint64_t tombstone_ttl_s; /* the expiry written into this consumer's tombstones (0: never) */
+    wc_clock *clock;          /* its wall clock dates the tombstones (NULL: the system's) */
 } dir_store;
 
 /* A widgetId as a file name: one starting with '.' would be a hidden file (which scans skip, as
@@ -426,7 +427,7 @@ static wc_result save_now(dir_store *s, const wc_request *req, const wc_stored *
     widget_hash(wjson, wjson ? strlen(wjson) : 0, hash);
     if (!w && s->tombstone_ttl_s) /* a tombstone: its expiry is its own */
         snprintf(expiry, sizeof(expiry), " expires=%llu",
-                 (unsigned long long)(wc_epoch_ms() + s->tombstone_ttl_s * 1000));
+                 (unsigned long long)(wc_clock_epoch_ms(s->clock) + s->tombstone_ttl_s * 1000));
     else if (!w)
         snprintf(expiry, sizeof(expiry), " expires=never");
     size_t tlen = json ? strlen(json) + 88 : 0;
@@ -631,7 +632,7 @@ static void sweep_tombstones(dir_store *s, uint64_t ttl_s)
     char root[4096];
     snprintf(root, sizeof(root), "%s/%s/%s", s->dir, LEDGER_DIR, s->prefix);
     DIR *owners = opendir(root);
-    uint64_t now = wc_epoch_ms();
+    uint64_t now = wc_clock_epoch_ms(s->clock);
     struct dirent *o;
     while (owners && (o = readdir(owners)) != NULL) {
         if (o->d_name[0] == '.')
@@ -690,6 +691,7 @@ wc_result wc_dir_store_open(const wc_dir_store_config *config, wc_store *out, wc
     s->prefix = strdup(config->key_prefix);
     s->durable = config->durable;
     s->tombstone_ttl_s = config->tombstone_ttl_s;
+    s->clock = config->clock;
     if (!s->dir || !s->prefix) {
         dir_destroy(s);
         return wc_error_set(err, WC_ERR_NOMEM, "out of memory");

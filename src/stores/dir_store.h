@@ -17,6 +17,7 @@
 
 #include <stdint.h>
 
+#include "common/clock.h"
 #include "stores/store.h"
 
 typedef struct {
@@ -25,6 +26,7 @@ typedef struct {
     int durable;              /* fsync each widget before it counts as stored */
     uint64_t tombstone_ttl_s; /* exact order: the tombstones this consumer writes expire this
                                  long after the delete (0: never); any open sweeps expired ones */
+    wc_clock *clock;          /* its wall clock dates tombstones (borrowed; NULL: the system's) */
 } wc_dir_store_config;
 
 wc_result wc_dir_store_open(const wc_dir_store_config *config, wc_store *out, wc_error *err);

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/clock.h"
 #include "core/item.h"
 
 typedef struct {
@@ -222,7 +223,9 @@ static wc_result dynamo_save(void *self, const wc_request *req, const wc_stored 
                                   : 1;
     char version[24], expires[24];
     snprintf(version, sizeof(version), "%llu", next);
-    snprintf(expires, sizeof(expires), "%llu", (unsigned long long)time(NULL) + s->tombstone_ttl_s);
+    snprintf(expires, sizeof(expires), "%llu",
+             (unsigned long long)wc_clock_epoch_s(wc_loop_clock(wc_aws_loop(s->aws))) +
+                 s->tombstone_ttl_s);
     char *ledger = wc_ledger_to_json(l);
     json_t *item = w ? wc_item_from_widget(w, s->key_name) : json_object();
     exact_call *c = exact_call_new(s, req, ctx);

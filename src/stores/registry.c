@@ -20,7 +20,7 @@ static wc_result open_s3(const wc_store_params *p, wc_store *out, wc_error *err)
 
 static wc_result open_dir(const wc_store_params *p, wc_store *out, wc_error *err)
 {
-    wc_dir_store_config c = {p->name, p->key_prefix, p->durable, p->tombstone_ttl_s};
+    wc_dir_store_config c = {p->name, p->key_prefix, p->durable, p->tombstone_ttl_s, p->clock};
     return wc_dir_store_open(&c, out, err);
 }
 

@@ -17,6 +17,8 @@ typedef struct {
     const char *table_key;    /* DynamoDB partition key, "id" */
     int durable;              /* directory: fsync each widget */
     uint64_t tombstone_ttl_s; /* DynamoDB: how long a deleted widget is remembered (0: a week) */
+    wc_clock *clock;          /* the wall clock of tombstones (NULL: the system's); the AWS
+                               * stores use their client's loop's */
 } wc_store_params;
 
 typedef struct {

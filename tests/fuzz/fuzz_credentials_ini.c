@@ -1,6 +1,6 @@
-/* The shared credentials and config files (src/aws/credentials.c, read with inih): the input is
- * the credentials file and, after a NUL byte, the config file; the profile provider and the
- * region lookup read them as a consumer would (from a file, through AWS_SHARED_CREDENTIALS_FILE
+/* The shared credentials and config files (src/aws/credentials_profile.c, read with inih): the
+ * input is the credentials file and, after a NUL byte, the config file; the profile provider and
+ * the region lookup read them as a consumer would (from a file, through AWS_SHARED_CREDENTIALS_FILE
  * and AWS_CONFIG_FILE). Credentials found have a key id and a secret; every other answer is "not
  * here" or an error with a message. */
 #define _GNU_SOURCE /* memfd_create */

@@ -1,5 +1,5 @@
 /* The JSON credentials of the ECS container endpoint and EC2 IMDSv2 (wc_credentials_from_json,
- * src/aws/credentials.c). Credentials are accepted only with a key id, a secret and an
+ * src/aws/credentials_http.c). Credentials are accepted only with a key id, a secret and an
  * Expiration that reads (or none); an unreadable Expiration is an error, never "never expires". */
 #include <jansson.h>
 #include <string.h>

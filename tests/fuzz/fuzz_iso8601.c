@@ -1,5 +1,5 @@
-/* The ISO 8601 reader (wc_parse_iso8601, src/aws/credentials.c): any string. A time that reads,
- * written back as YYYY-MM-DDTHH:MM:SSZ, reads as the same time. */
+/* The ISO 8601 reader (wc_parse_iso8601, src/aws/credential_provider.c): any string. A time that
+ * reads, written back as YYYY-MM-DDTHH:MM:SSZ, reads as the same time. */
 #include <string.h>
 #include <time.h>
 

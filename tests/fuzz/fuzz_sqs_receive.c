@@ -1,4 +1,4 @@
-/* SQS answers as the SQS source reads them (src/aws/client.c parses the JSON, then
+/* SQS answers as the SQS source reads them (src/aws/client_json.c parses the JSON, then
  * src/sources/sqs_source.c): the "Messages" of ReceiveMessage, each read with
  * wc_sqs_message_read, and the "Failed" count of a DeleteMessageBatch. A message without
  * MessageId, Body or ReceiptHandle is WC_ERR_PARSE; one that is read has them all. */

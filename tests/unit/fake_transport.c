@@ -480,12 +480,11 @@ int fake_in_flight(const fake_transport *f)
 
 /* --- a whole test set-up --- */
 
-static fake_time *wall_clock; /* the world whose clock fake_wall_time follows */
-
-time_t fake_wall_time(void)
+/* The fake world's wall clock: FAKE_WALL_TIME at the start, and it follows the fake clock. */
+static uint64_t fake_epoch_ms(wc_clock *self)
 {
-    return (time_t)FAKE_WALL_TIME +
-           (time_t)(wall_clock ? (wall_clock->now - FAKE_START_MS) / 1000 : 0);
+    const fake_time *t = self->state;
+    return (uint64_t)FAKE_WALL_TIME * 1000u + (t->now - FAKE_START_MS);
 }
 
 /* Retry waits without chance: always the longest the policy allows. */
@@ -500,27 +499,21 @@ fake_world *fake_world_new(const char *endpoint_url)
     fake_world *w = calloc(1, sizeof(*w));
     assert_non_null(w);
     w->time.now = FAKE_START_MS;
-    w->clock = (wc_clock){fake_now, fake_sleep, &w->time};
+    w->clock = (wc_clock){fake_now, fake_sleep, &w->time, fake_epoch_ms};
     w->loop = wc_loop_new(&w->clock);
     assert_non_null(w->loop);
     w->fake = fake_transport_new(w->loop);
-    /* Credentials from the environment; nothing else is ever asked (no files, no metadata). */
+    /* Credentials from the environment; nothing else is ever asked (no files, no metadata),
+     * whatever the developer's environment holds. */
+    cred_env_clear();
     setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE", 1);
     setenv("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", 1);
-    unsetenv("AWS_SESSION_TOKEN");
-    setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
-    unsetenv("AWS_ENDPOINT_URL");
-    unsetenv("AWS_ENDPOINT_URL_S3");
-    unsetenv("AWS_ENDPOINT_URL_SQS");
-    unsetenv("AWS_ENDPOINT_URL_DYNAMODB");
-    wall_clock = &w->time;
     wc_aws_config config = {
         .region = "us-east-1",
         .endpoint_url = endpoint_url,
         .retry = {.max_attempts = 5, .base_ms = 50, .cap_ms = 5000, .random = longest},
         .loop = w->loop,
         .transport = fake_transport_table(w->fake),
-        .wall_time = fake_wall_time,
     };
     wc_error err;
     w->aws = wc_aws_new(&config, &err);
@@ -536,8 +529,6 @@ void fake_world_free(fake_world *w)
     wc_aws_free(w->aws);
     fake_transport_free(w->fake);
     wc_loop_free(w->loop);
-    if (wall_clock == &w->time)
-        wall_clock = NULL;
     free(w);
 }
 

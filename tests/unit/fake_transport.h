@@ -123,8 +123,6 @@ typedef struct {
 fake_world *fake_world_new(const char *endpoint_url);
 /* Frees the client, then the fake, then the loop. */
 void fake_world_free(fake_world *w);
-/* The wall time the clients sign with: FAKE_WALL_TIME plus the seconds the fake clock moved. */
-time_t fake_wall_time(void);
 /* Turns the loop until nothing is left to run (no timer; a hanging request does not count). Fails
  * the test after many turns (something keeps itself busy). */
 void fake_run(fake_world *w);

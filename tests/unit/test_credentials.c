@@ -6,26 +6,13 @@ static char *home;
 
 static int setup(void **state)
 {
-    home = make_temp_dir();
-    setenv("HOME", home, 1);
-    const char *vars[] = {"AWS_ACCESS_KEY_ID",
-                          "AWS_SECRET_ACCESS_KEY",
-                          "AWS_SECRET_KEY",
-                          "AWS_SESSION_TOKEN",
-                          "AWS_PROFILE",
-                          "AWS_SHARED_CREDENTIALS_FILE",
-                          "AWS_CONFIG_FILE",
-                          "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-                          "AWS_CONTAINER_CREDENTIALS_FULL_URI"};
-    for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
-        unsetenv(vars[i]);
-    setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
+    home = cred_env_isolate();
     return 0;
 }
 
 static int teardown(void **state)
 {
-    rm_rf(home);
+    cred_env_release(home);
     return 0;
 }
 

@@ -24,29 +24,7 @@ static char *home;
 static int setup(void **state)
 {
     fake_world *w = fake_world_new(NULL);
-    home = make_temp_dir();
-    setenv("HOME", home, 1);
-    const char *vars[] = {"AWS_ACCESS_KEY_ID",
-                          "AWS_SECRET_ACCESS_KEY",
-                          "AWS_SECRET_KEY",
-                          "AWS_SESSION_TOKEN",
-                          "AWS_PROFILE",
-                          "AWS_SHARED_CREDENTIALS_FILE",
-                          "AWS_CONFIG_FILE",
-                          "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-                          "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-                          "AWS_CONTAINER_AUTHORIZATION_TOKEN",
-                          "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
-                          "AWS_EC2_METADATA_SERVICE_ENDPOINT",
-                          "AWS_WEB_IDENTITY_TOKEN_FILE",
-                          "AWS_ROLE_ARN",
-                          "AWS_ROLE_SESSION_NAME",
-                          "AWS_ENDPOINT_URL_STS",
-                          "AWS_ENDPOINT_URL",
-                          "AWS_CA_BUNDLE"};
-    for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
-        unsetenv(vars[i]);
-    setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
+    home = cred_env_isolate();
     *state = w;
     return 0;
 }
@@ -54,7 +32,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fake_world_free(*state);
-    rm_rf(home);
+    cred_env_release(home);
     return 0;
 }
 

@@ -18,7 +18,7 @@ static int setup(void **state)
     fixture *f = calloc(1, sizeof(*f));
     f->dir = make_temp_dir();
     f->dead = make_temp_dir();
-    f->clock = (wc_clock){fake_now, fake_sleep, &f->t};
+    f->clock = (wc_clock){fake_now, fake_sleep, &f->t, NULL};
     f->t.now = 1000;
     *state = f;
     return 0;

@@ -8,13 +8,22 @@
 typedef struct {
     char *dir;
     wc_store store;
+    uint64_t wall_ms; /* the wall clock of the store: moved by hand */
+    wc_clock clock;
 } fixture;
+
+static uint64_t fixture_wall(wc_clock *self)
+{
+    return ((fixture *)self->state)->wall_ms;
+}
 
 static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof(*f));
     f->dir = make_temp_dir();
-    wc_dir_store_config c = {f->dir, "widgets/", 0, 0};
+    f->wall_ms = wc_epoch_ms();
+    f->clock = (wc_clock){NULL, NULL, f, fixture_wall};
+    wc_dir_store_config c = {f->dir, "widgets/", 0, 0, &f->clock};
     assert_int_equal(wc_dir_store_open(&c, &f->store, NULL), WC_OK);
     *state = f;
     return 0;
@@ -151,7 +160,7 @@ static void prefixes_that_could_escape_are_refused(void **state)
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         wc_error err;
         wc_store s;
-        wc_dir_store_config c = {"/tmp", bad[i], 0, 0};
+        wc_dir_store_config c = {"/tmp", bad[i], 0, 0, NULL};
         assert_int_equal(wc_dir_store_open(&c, &s, &err), WC_ERR_INVALID);
         assert_non_null(strstr(err.msg, "widget key prefix"));
     }
@@ -186,7 +195,8 @@ static void exact_keeps_a_ledger_apart_and_never_remakes_a_vanished_store(void *
     free(text);
     char *ledger = read_text(f->dir, ".ledger/" FILE_NAME);
     assert_non_null(strstr(ledger, "\"l\":2,\"s\":1"));
-    assert_non_null(strstr(ledger, "\"p\":[\"1000000000001\",\"1000000000002\",\"1000000000003\"]"));
+    assert_non_null(
+        strstr(ledger, "\"p\":[\"1000000000001\",\"1000000000002\",\"1000000000003\"]"));
     free(ledger);
     wc_error err;
     assert_int_equal(wc_store_apply_wait(&f->store, NULL, older, &err), WC_ALREADY);
@@ -237,7 +247,7 @@ static void create_and_delete(wc_store *store, const char *id, int del)
 static void reopen(fixture *f, uint64_t ttl_s)
 {
     wc_store_destroy(&f->store);
-    wc_dir_store_config c = {f->dir, "widgets/", 0, ttl_s};
+    wc_dir_store_config c = {f->dir, "widgets/", 0, ttl_s, &f->clock};
     assert_int_equal(wc_dir_store_open(&c, &f->store, NULL), WC_OK);
 }
 
@@ -259,7 +269,7 @@ static void old_tombstones_are_swept_at_open(void **state)
     create_and_delete(&f->store, "old", 1);
     reopen(f, 3600);
     create_and_delete(&f->store, "young", 1);
-    usleep(1100 * 1000); /* "old" expires (1 s after its delete) */
+    f->wall_ms += 1100; /* "old" expires (1 s after its delete), by the store's clock */
     reopen(f, 3600);
     assert_false(ledger_exists(f, "old"));
     assert_true(ledger_exists(f, "young"));
@@ -406,7 +416,7 @@ static void a_prefix_starting_with_a_dot_is_refused(void **state)
     (void)state;
     wc_error err;
     wc_store s;
-    wc_dir_store_config c = {"/tmp", ".lock-01/", 0, 0};
+    wc_dir_store_config c = {"/tmp", ".lock-01/", 0, 0, NULL};
     assert_int_equal(wc_dir_store_open(&c, &s, &err), WC_ERR_INVALID);
     assert_non_null(strstr(err.msg, "may not start with '.'"));
 }

@@ -62,7 +62,7 @@ static void expected_state_is_what_applying_the_stream_gives(void **state)
 {
     char *dir = make_temp_dir();
     wc_store s;
-    wc_dir_store_config c = {dir, "widgets/", 0, 0};
+    wc_dir_store_config c = {dir, "widgets/", 0, 0, NULL};
     assert_int_equal(wc_dir_store_open(&c, &s, NULL), WC_OK);
     wc_generator *g = wc_generator_new(99);
     for (int i = 0; i < 1500; i++) {

@@ -25,11 +25,11 @@ static int setup(void **state)
     f->dead_dir = wc_path_join(f->work, "dead");
     f->widget_dir = wc_path_join(f->work, "widgets");
     f->log_path = wc_path_join(f->work, "consumer.log");
-    f->clock = (wc_clock){fake_now, fake_sleep, &f->t};
+    f->clock = (wc_clock){fake_now, fake_sleep, &f->t, NULL};
     f->loop = wc_loop_new(&f->clock);
     wc_dir_source_config sc = {f->req_dir, f->dead_dir, 1000, &f->clock, {0, 1}, 0, NULL, NULL};
     assert_int_equal(wc_dir_source_open(&sc, &f->src, NULL), WC_OK);
-    wc_dir_store_config tc = {f->widget_dir, "widgets/", 0, 0};
+    wc_dir_store_config tc = {f->widget_dir, "widgets/", 0, 0, NULL};
     assert_int_equal(wc_dir_store_open(&tc, &f->store, NULL), WC_OK);
     f->cfg = (wc_poller_config){.poll_interval_ms = 100,
                                 .max_empty_polls = 3,

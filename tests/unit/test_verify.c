@@ -21,7 +21,7 @@ static void reports_each_kind_of_difference(void **state)
 {
     char *dir = make_temp_dir();
     wc_store s;
-    wc_dir_store_config c = {dir, "widgets/", 0, 0};
+    wc_dir_store_config c = {dir, "widgets/", 0, 0, NULL};
     assert_int_equal(wc_dir_store_open(&c, &s, NULL), WC_OK);
     wc_widget_map *expected = wc_widget_map_new();
     wc_widget_map_put(expected, widget("same", "Sue Smith", "A"));

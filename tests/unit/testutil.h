@@ -17,6 +17,7 @@
 
 #include <cmocka.h>
 
+#include "common/clock.h"
 #include "common/fsutil.h"
 
 /* A new empty directory under /tmp; caller frees the name and removes it with rm_rf. */
@@ -77,6 +78,51 @@ static inline int file_exists(const char *dir, const char *name)
     return found;
 }
 
+/* No AWS credential, profile, endpoint or CA setting of the environment (a developer's own
+ * would leak into the tests), and IMDSv2 off. */
+static inline void cred_env_clear(void)
+{
+    static const char *const vars[] = {"AWS_ACCESS_KEY_ID",
+                                       "AWS_SECRET_ACCESS_KEY",
+                                       "AWS_SECRET_KEY",
+                                       "AWS_SESSION_TOKEN",
+                                       "AWS_PROFILE",
+                                       "AWS_SHARED_CREDENTIALS_FILE",
+                                       "AWS_CONFIG_FILE",
+                                       "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+                                       "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+                                       "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+                                       "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+                                       "AWS_EC2_METADATA_SERVICE_ENDPOINT",
+                                       "AWS_WEB_IDENTITY_TOKEN_FILE",
+                                       "AWS_ROLE_ARN",
+                                       "AWS_ROLE_SESSION_NAME",
+                                       "AWS_ENDPOINT_URL_STS",
+                                       "AWS_ENDPOINT_URL",
+                                       "AWS_ENDPOINT_URL_S3",
+                                       "AWS_ENDPOINT_URL_SQS",
+                                       "AWS_ENDPOINT_URL_DYNAMODB",
+                                       "AWS_CA_BUNDLE"};
+    for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
+        unsetenv(vars[i]);
+    setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
+}
+
+/* The credential tests' world: HOME a new empty directory (returned: free it with
+ * cred_env_release) and the environment cleared (cred_env_clear). Each test sets what it asks. */
+static inline char *cred_env_isolate(void)
+{
+    char *home = make_temp_dir();
+    setenv("HOME", home, 1);
+    cred_env_clear();
+    return home;
+}
+
+static inline void cred_env_release(char *home)
+{
+    rm_rf(home);
+}
+
 /* How many entries a directory has, hidden ones included (not . and ..). */
 static inline int count_entries(const char *dir)
 {
@@ -112,7 +158,7 @@ static inline void fake_sleep(wc_clock *c, uint64_t ms)
     t->sleeps++;
 }
 
-#define FAKE_CLOCK(name, t) wc_clock name = {fake_now, fake_sleep, &(t)}
+#define FAKE_CLOCK(name, t) wc_clock name = {fake_now, fake_sleep, &(t), NULL}
 
 #ifdef WC_REQUEST_H
 /* A request from JSON that must be valid (the test fails otherwise). */

@@ -1,0 +1,82 @@
+/* client_json.c - the AWS JSON 1.0 protocol (SQS, DynamoDB) over a call: POST / with
+ * X-Amz-Target, the body written and the answer read with jansson. */
+#include "aws/client.h"
+#include "aws/client_private.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    wc_aws_json_done done;
+    void *ctx;
+    char *target;
+} json_call;
+
+static void json_done(void *ctx, wc_result result, wc_http_response *resp, const wc_aws_error *aerr,
+                      const wc_error *err)
+{
+    json_call *j = ctx;
+    json_t *answer = NULL;
+    wc_error perr = *err;
+    if (result == WC_OK && resp->len > 0) {
+        json_error_t jerr;
+        answer = json_loadb(resp->body, resp->len, 0, &jerr);
+        if (!answer)
+            result = wc_error_set(&perr, WC_ERR_PARSE, "%s: answer is not JSON: %s", j->target,
+                                  jerr.text);
+    }
+    if (resp)
+        wc_http_response_cleanup(resp);
+    j->done(j->ctx, result, answer, aerr, &perr);
+    json_decref(answer);
+    free(j->target);
+    free(j);
+}
+
+static void json_forget(void *ctx)
+{
+    json_call *j = ctx;
+    free(j->target);
+    free(j);
+}
+
+wc_result wc_aws_json_start(wc_aws *aws, const char *service, const char *target, json_t *body,
+                            wc_aws_json_done done, void *ctx, wc_error *err)
+{
+    return wc_aws_json_start_h(aws, service, target, body, done, ctx, NULL, err);
+}
+
+wc_result wc_aws_json_start_h(wc_aws *aws, const char *service, const char *target, json_t *body,
+                              wc_aws_json_done done, void *ctx, wc_aws_call **handle, wc_error *err)
+{
+    const wc_endpoint *ep = wc_aws_endpoint(aws, service, err);
+    char *text = body && ep ? json_dumps(body, JSON_COMPACT) : NULL;
+    long timeout = 0;
+    json_t *wait = json_object_get(body, "WaitTimeSeconds");
+    if (json_is_integer(wait))
+        timeout = (long)json_integer_value(wait) * 1000 + 15000; /* a long poll takes its time */
+    json_decref(body);
+    if (!ep)
+        return WC_ERR_INVALID;
+    json_call *j = text ? calloc(1, sizeof(*j)) : NULL;
+    if (j)
+        j->target = strdup(target);
+    if (!j || !j->target) {
+        free(text);
+        if (j)
+            free(j);
+        return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+    }
+    j->done = done;
+    j->ctx = ctx;
+    wc_param headers[] = {{"Content-Type", "application/x-amz-json-1.0"}, {"X-Amz-Target", target}};
+    wc_aws_request req = {service, "POST", ep->base,     "/", NULL,    0, headers,
+                          2,       text,   strlen(text), 0,   timeout, 0};
+    wc_result result = wc_aws_start_call(aws, &req, json_done, j, json_forget, handle, err);
+    free(text);
+    if (result != WC_OK) {
+        free(j->target);
+        free(j);
+    }
+    return result;
+}
