@@ -6,7 +6,7 @@
 
 #include "common/log.h"
 #include "core/request.h"
-#include "sources/deferrals.h"
+#include "consumer/holds.h"
 
 #define MAX_CONCURRENCY 256
 #define MAX_BACKOFF_MS  30000 /* the longest pause of a failing store or source */
@@ -63,14 +63,12 @@ typedef struct pipeline {
     job *jobs, **tail; /* every job in hand, oldest first */
     unsigned in_flight, waiting, ending;
     uint64_t finished;
-    /* Widgets with a deferred or failed request, until it is due again: their later requests
-     * wait behind it, so that a retry does not let a later request overtake an earlier one. */
-    wc_deferrals *behind; /* by widget: how many of its requests this consumer put back */
-    wc_deferrals *held;   /* by message: the requests put back, each counted once above */
-    /* by message: how many times its widget was not there. Only these count toward
-     * --max-attempts: the tries an outage of the store made fail do not (a request that failed
-     * through an outage must not be given up the first time its widget is missing after it). */
-    wc_deferrals *absent;
+    /* The requests put back and the widgets waiting behind them, so that a retry does not let
+     * a later request overtake an earlier one; and how many times each request's widget was not
+     * there. Only misses count toward --max-attempts: the tries an outage of the store made fail
+     * do not (a request that failed through an outage must not be given up the first time its
+     * widget is missing after it). */
+    wc_holds *holds;
     wc_timer step;       /* the next step, as soon as the loop can */
     wc_timer later;      /* the next step at a time: a poll, the end of a pause, a deadline */
     uint64_t receive_at; /* no receive before (after an empty poll, a wait, a failure) */
@@ -198,15 +196,8 @@ static void recovered(pipeline *p, outage *o, const char *what)
  * when none is left, its later requests go ahead. */
 static void unhold(pipeline *p, job *j)
 {
-    if (!j->req || !wc_deferrals_attempts(p->held, j->msg.key))
-        return;
-    wc_deferrals_forget(p->held, j->msg.key);
-    const char *widget = j->req->widget_id;
-    unsigned held = wc_deferrals_attempts(p->behind, widget);
-    if (held <= 1)
-        wc_deferrals_forget(p->behind, widget);
-    else /* the same deadline, one less to wait for */
-        wc_deferrals_defer(p->behind, widget, held - 1, wc_deferrals_due(p->behind, widget));
+    if (j->req)
+        wc_holds_release(p->holds, j->msg.key, j->req->widget_id);
 }
 
 /* --- the end of a request --- */
@@ -223,7 +214,7 @@ static void dead_lettered(void *ctx, wc_result result, const wc_error *err)
 /* Moves a request to the dead-letter location (the source's call may take a while). */
 static void send_to_dead_letters(pipeline *p, job *j, int why, char *reason)
 {
-    wc_deferrals_forget(p->absent, j->msg.key);
+    wc_holds_forget_misses(p->holds, j->msg.key);
     j->why = why;
     j->reason = reason;
     j->state = ENDING;
@@ -291,16 +282,8 @@ static uint64_t put_back(pipeline *p, job *j, uint64_t delay)
      * forgotten), or, should another consumer take it, for a while: twice its delay and two
      * seconds, as SQS rounds a hiding time up to whole seconds. */
     uint64_t until = now + 2 * delay + 2000;
-    unsigned held = wc_deferrals_attempts(p->behind, req->widget_id);
-    if (!wc_deferrals_attempts(p->held, j->msg.key)) { /* put back for the first time */
-        if (wc_deferrals_count(p->held) > 1000) /* those whose hold ran out (taken elsewhere) */
-            wc_deferrals_forget_due(p->held, now);
-        held++;
-    }
-    wc_deferrals_defer(p->held, j->msg.key, 1, until);
-    if (!held)
-        held = 1;
-    wc_deferrals_defer(p->behind, req->widget_id, held, until);
+    if (wc_holds_hold(p->holds, j->msg.key, req->widget_id, until, now) != WC_OK)
+        wc_errorlog("out of memory: request %s is not held", j->msg.key);
     wc_error err;
     if (p->source->ops->defer(p->source->self, &j->msg, delay, &err) != WC_OK)
         wc_log_kv(WC_LOG_ERROR, "could not defer a request", WC_LF_S("request", j->msg.key),
@@ -323,14 +306,9 @@ static int missing_too_often(pipeline *p, job *j)
 {
     uint64_t max = p->config->max_attempts;
     uint64_t now = wc_loop_now(p->loop);
-    unsigned missing = wc_deferrals_attempts(p->absent, j->msg.key) + 1;
-    uint64_t first = missing > 1 ? wc_deferrals_due(p->absent, j->msg.key) - MISS_KEPT_MS : now;
-    if ((missing >= max && now - first >= MISS_WAIT_MS) || j->msg.attempts + 1 >= 8 * max)
-        return 1;
-    if (wc_deferrals_count(p->absent) > 1000) /* those another consumer ended */
-        wc_deferrals_forget_due(p->absent, now);
-    wc_deferrals_defer(p->absent, j->msg.key, missing, first + MISS_KEPT_MS);
-    return 0;
+    uint64_t first;
+    unsigned missing = wc_holds_miss(p->holds, j->msg.key, now, &first);
+    return (missing >= max && now - first >= MISS_WAIT_MS) || j->msg.attempts + 1 >= 8 * max;
 }
 
 /* The outcome of an applied (or not) request: logged, and the source told. */
@@ -377,8 +355,7 @@ static void conclude(pipeline *p, job *j)
         else
             p->stats->already++;
         p->finished++;
-        unhold(p, j);
-        wc_deferrals_forget(p->absent, msg->key);
+        unhold(p, j); /* and its misses */
     } else if (j->result == WC_ERR_BUSY ||
                (j->result == WC_ERR_NOT_FOUND && !missing_too_often(p, j))) {
         uint64_t delay = put_back(p, j, wc_retry_delay_ms(config->retry_delay_ms, msg->attempts));
@@ -461,7 +438,7 @@ static void start(pipeline *p, job *j)
     wc_error err;
     wc_error_clear(&err);
     if (j->req->type != WC_REQ_CREATE && j->msg.attempts == 0 &&
-        wc_deferrals_waiting(p->behind, j->req->widget_id, wc_loop_now(p->loop))) {
+        wc_holds_busy(p->holds, j->req->widget_id, wc_loop_now(p->loop))) {
         wc_error_set(&err, WC_ERR_BUSY, "behind an earlier request of widget %s",
                      j->req->widget_id);
         on_applied(j, WC_ERR_BUSY, &err); /* deferred without being tried */
@@ -688,7 +665,7 @@ static void step(void *ctx)
     if (p->stats->stopped_by)
         kick(p);
     wc_metrics_gauges(config->metrics, p->in_flight + p->ending, p->waiting,
-                      (unsigned)wc_deferrals_count(p->held));
+                      (unsigned)wc_holds_held(p->holds));
     /* Busy time: while requests are in hand. */
     int busy = p->jobs != NULL;
     if (busy && !p->busy_since_ns)
@@ -718,15 +695,9 @@ wc_result wc_poller_run(const wc_poller_config *config, wc_source *source, wc_st
     p.stats = stats;
     p.tail = &p.jobs;
     p.err = err;
-    p.behind = wc_deferrals_new();
-    p.held = wc_deferrals_new();
-    p.absent = wc_deferrals_new();
-    if (!p.behind || !p.held || !p.absent) {
-        wc_deferrals_free(p.behind);
-        wc_deferrals_free(p.held);
-        wc_deferrals_free(p.absent);
+    p.holds = wc_holds_new(MISS_KEPT_MS);
+    if (!p.holds)
         return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
-    }
     if (source->ops->set_notify)
         source->ops->set_notify(source->self, on_source_news, &p);
     store->tied = on_tie;
@@ -762,8 +733,6 @@ wc_result wc_poller_run(const wc_poller_config *config, wc_source *source, wc_st
         free(j->reason);
         free(j);
     }
-    wc_deferrals_free(p.behind);
-    wc_deferrals_free(p.held);
-    wc_deferrals_free(p.absent);
+    wc_holds_free(p.holds);
     return p.result;
 }
