@@ -91,11 +91,79 @@ static double ms_since(uint64_t start_ns)
 
 static void step(void *ctx);
 
-/* An outcome, for the metrics (the log line says the same). */
-static void count(pipeline *p, const char *outcome, const wc_request *req, double ms)
+/* What became of a request, as its line and its metric say it. */
+typedef enum {
+    OUT_APPLIED,
+    OUT_SUPERSEDED,    /* exact order: nothing to do, older than its widget's delete */
+    OUT_ALREADY,       /* exact order: nothing to do, applied before */
+    OUT_DEFERRED,      /* put back: behind its widget, or its widget not there yet */
+    OUT_FAILED,        /* the store failed or refused it: put back */
+    OUT_GIVEN_UP,      /* its widget never came: dead-lettered, as a warning */
+    OUT_DEAD_LETTERED, /* not valid, or refused too often */
+    OUT_REDRIVEN,      /* left to the queue's own redrive policy */
+    OUT_UNMOVED        /* the dead-lettering failed: it stays in the source */
+} outcome;
+
+/* Each outcome's line: its name (also the metric's label), level, and which fields it has. */
+static const struct {
+    const char *name;
+    wc_log_level level;
+    unsigned ids : 1;   /* requestId, widgetId, type */
+    unsigned retry : 1; /* attempt, retry_ms */
+    unsigned ms : 1;    /* time since receipt */
+    unsigned error : 1; /* the text is an error, not a reason */
+} outcomes[] = {
+    [OUT_APPLIED] = {"applied", WC_LOG_INFO, 1, 0, 1, 0},
+    [OUT_SUPERSEDED] = {"superseded", WC_LOG_INFO, 1, 0, 1, 0},
+    [OUT_ALREADY] = {"already-applied", WC_LOG_INFO, 1, 0, 1, 0},
+    [OUT_DEFERRED] = {"deferred", WC_LOG_INFO, 1, 1, 1, 0},
+    [OUT_FAILED] = {"failed", WC_LOG_ERROR, 1, 1, 1, 1},
+    [OUT_GIVEN_UP] = {"warning", WC_LOG_WARN, 1, 0, 1, 0},
+    [OUT_DEAD_LETTERED] = {"dead-lettered", WC_LOG_ERROR, 0, 0, 1, 0},
+    [OUT_REDRIVEN] = {"left-to-redrive-policy", WC_LOG_ERROR, 0, 0, 0, 0},
+    [OUT_UNMOVED] = {"failed", WC_LOG_ERROR, 0, 0, 0, 1},
+};
+
+/* The one place an outcome is told: its log line, its metric and its count in the stats, together
+ * (so the metrics equal the lines). retry_ms: for those put back; text: the reason or error (NULL:
+ * none). */
+static void log_outcome(pipeline *p, const job *j, outcome o, uint64_t retry_ms, const char *text)
 {
-    wc_metrics_request(p->config->metrics, outcome, req ? wc_request_type_name(req->type) : NULL,
-                       ms);
+    const wc_request *req = j->req;
+    double ms = ms_since(j->t0);
+    wc_log_field f[10];
+    size_t n = 0;
+    f[n++] = WC_LF_S("request", j->msg.key);
+    if (outcomes[o].ids && req) {
+        f[n++] = WC_LF_S("requestId", req->request_id);
+        f[n++] = WC_LF_S("widgetId", req->widget_id);
+        f[n++] = WC_LF_S("type", wc_request_type_name(req->type));
+    }
+    f[n++] = WC_LF_S("outcome", outcomes[o].name);
+    if (outcomes[o].retry) {
+        f[n++] = WC_LF_U("attempt", j->msg.attempts + 1);
+        f[n++] = WC_LF_U("retry_ms", retry_ms);
+    }
+    if (outcomes[o].ms)
+        f[n++] = WC_LF_MS("ms", ms);
+    f[n++] = WC_LF_Q(outcomes[o].error ? "error" : "reason", text);
+    if (wc_log_enabled(outcomes[o].level))
+        wc_log_fields(outcomes[o].level, NULL, f, n);
+    wc_metrics_request(p->config->metrics, outcomes[o].name,
+                       req ? wc_request_type_name(req->type) : NULL, ms);
+    wc_poller_stats *st = p->stats;
+    uint64_t *counter[] = {
+        [OUT_APPLIED] = &st->applied,
+        [OUT_SUPERSEDED] = &st->superseded,
+        [OUT_ALREADY] = &st->already,
+        [OUT_DEFERRED] = &st->deferred,
+        [OUT_FAILED] = &st->failed,
+        [OUT_GIVEN_UP] = &st->warnings,
+        [OUT_DEAD_LETTERED] = &st->dead_lettered,
+        [OUT_REDRIVEN] = &st->redriven,
+        [OUT_UNMOVED] = &st->failed,
+    };
+    (*counter[o])++;
 }
 
 /* Two requests of one widget in one millisecond, of one type, without a producer's sequence:
@@ -231,42 +299,25 @@ static void send_to_dead_letters(pipeline *p, job *j, int why, char *reason)
 static void conclude_dead_letter(pipeline *p, job *j)
 {
     p->ending--;
-    const wc_request *req = j->req;
     if (j->result == WC_OK) {
         recovered(p, &p->dead_down, "dead-letter location");
         p->finished++;
         if (j->why == GIVEN_UP) {
-            p->stats->warnings++;
             char reason[96];
             snprintf(reason, sizeof(reason),
                      "widget not found after %u attempts; moved to dead letters",
                      j->msg.attempts + 1);
-            wc_log_kv(WC_LOG_WARN, NULL, WC_LF_S("request", j->msg.key),
-                      WC_LF_S("requestId", req->request_id), WC_LF_S("widgetId", req->widget_id),
-                      WC_LF_S("type", wc_request_type_name(req->type)),
-                      WC_LF_S("outcome", "warning"), WC_LF_MS("ms", ms_since(j->t0)),
-                      WC_LF_Q("reason", reason));
-            count(p, "warning", req, ms_since(j->t0));
+            log_outcome(p, j, OUT_GIVEN_UP, 0, reason);
         } else {
-            p->stats->dead_lettered++;
-            count(p, "dead-lettered", req, ms_since(j->t0));
-            wc_log_kv(WC_LOG_ERROR, NULL, WC_LF_S("request", j->msg.key),
-                      WC_LF_S("outcome", "dead-lettered"), WC_LF_MS("ms", ms_since(j->t0)),
-                      WC_LF_Q("reason", j->reason));
+            log_outcome(p, j, OUT_DEAD_LETTERED, 0, j->reason);
         }
         unhold(p, j);
     } else if (j->result == WC_ERR_BUSY) { /* handed back to the queue's own redrive policy */
-        wc_log_kv(WC_LOG_ERROR, NULL, WC_LF_S("request", j->msg.key),
-                  WC_LF_S("outcome", "left-to-redrive-policy"), WC_LF_Q("reason", j->reason));
-        p->stats->redriven++;
-        count(p, "left-to-redrive-policy", req, ms_since(j->t0));
+        log_outcome(p, j, OUT_REDRIVEN, 0, j->reason);
     } else {
         /* It stays in the source and comes back; a dead-letter location that keeps failing is an
          * outage of the source. */
-        p->stats->failed++;
-        count(p, "failed", req, ms_since(j->t0));
-        wc_log_kv(WC_LOG_ERROR, NULL, WC_LF_S("request", j->msg.key), WC_LF_S("outcome", "failed"),
-                  WC_LF_Q("error", j->err.msg));
+        log_outcome(p, j, OUT_UNMOVED, 0, j->err.msg);
         p->receive_at =
             wc_loop_now(p->loop) + failing(p, &p->dead_down, "dead-letter location", &j->err);
     }
@@ -334,40 +385,21 @@ static void conclude(pipeline *p, job *j)
         /* The line first, then the removal: a crash between them means a redelivery and a
          * second line, never a request gone without its line. */
         if (j->result == WC_OK)
-            wc_log_kv(WC_LOG_INFO, NULL, WC_LF_S("request", msg->key),
-                      WC_LF_S("requestId", req->request_id), WC_LF_S("widgetId", req->widget_id),
-                      WC_LF_S("type", type), WC_LF_S("outcome", "applied"),
-                      WC_LF_MS("ms", ms_since(j->t0)));
-        else /* superseded, already-applied */
-            wc_log_kv(WC_LOG_INFO, NULL, WC_LF_S("request", msg->key),
-                      WC_LF_S("requestId", req->request_id), WC_LF_S("widgetId", req->widget_id),
-                      WC_LF_S("type", type), WC_LF_S("outcome", wc_result_name(j->result)),
-                      WC_LF_MS("ms", ms_since(j->t0)), WC_LF_Q("reason", j->err.msg));
+            log_outcome(p, j, OUT_APPLIED, 0, NULL);
+        else
+            log_outcome(p, j, j->result == WC_SUPERSEDED ? OUT_SUPERSEDED : OUT_ALREADY, 0,
+                        j->err.msg);
         wc_error ack_err;
         if (source->ops->ack(source->self, msg, &ack_err) != WC_OK)
             wc_log_kv(WC_LOG_WARN, "applied but not removed from the source",
                       WC_LF_S("request", msg->key), WC_LF_Q("error", ack_err.msg));
-        count(p, j->result == WC_OK ? "applied" : wc_result_name(j->result), req, ms_since(j->t0));
-        if (j->result == WC_OK)
-            p->stats->applied++;
-        else if (j->result == WC_SUPERSEDED)
-            p->stats->superseded++;
-        else
-            p->stats->already++;
         p->finished++;
         unhold(p, j); /* and its misses */
     } else if (j->result == WC_ERR_BUSY ||
                (j->result == WC_ERR_NOT_FOUND && !missing_too_often(p, j))) {
         uint64_t delay = put_back(p, j, wc_retry_delay_ms(config->retry_delay_ms, msg->attempts));
-        p->stats->deferred++;
-        count(p, "deferred", req, ms_since(j->t0));
-        wc_log_kv(
-            WC_LOG_INFO, NULL, WC_LF_S("request", msg->key), WC_LF_S("requestId", req->request_id),
-            WC_LF_S("widgetId", req->widget_id), WC_LF_S("type", type),
-            WC_LF_S("outcome", "deferred"), WC_LF_U("attempt", msg->attempts + 1),
-            WC_LF_U("retry_ms", delay), WC_LF_MS("ms", ms_since(j->t0)),
-            WC_LF_Q("reason",
-                    j->result == WC_ERR_BUSY ? "behind an earlier request of its widget" : NULL));
+        log_outcome(p, j, OUT_DEFERRED, delay,
+                    j->result == WC_ERR_BUSY ? "behind an earlier request of its widget" : NULL);
     } else if (j->result == WC_ERR_NOT_FOUND) {
         char *reason = malloc(WC_ERROR_MAX + 64);
         if (reason)
@@ -397,13 +429,7 @@ static void conclude(pipeline *p, job *j)
                 p->start_at = until;
         }
         put_back(p, j, delay);
-        p->stats->failed++;
-        count(p, "failed", req, ms_since(j->t0));
-        wc_log_kv(WC_LOG_ERROR, NULL, WC_LF_S("request", msg->key),
-                  WC_LF_S("requestId", req->request_id), WC_LF_S("widgetId", req->widget_id),
-                  WC_LF_S("type", type), WC_LF_S("outcome", "failed"),
-                  WC_LF_U("attempt", msg->attempts + 1), WC_LF_U("retry_ms", delay),
-                  WC_LF_MS("ms", ms_since(j->t0)), WC_LF_Q("error", j->err.msg));
+        log_outcome(p, j, OUT_FAILED, delay, j->err.msg);
     }
     drop(p, j);
 }

@@ -1,5 +1,6 @@
 #include "common/clock.h"
 #include "common/log.h"
+#include "consumer/metrics.h"
 #include "consumer/poller.h"
 #include "sources/dir_source.h"
 #include "stores/dir_store.h"
@@ -758,6 +759,65 @@ static void a_missing_widget_is_waited_for_longer_than_a_failed_create_stays_hid
     assert_int_equal(f->stats.deferred, 12);
 }
 
+/* How many lines of the log say outcome=NAME, and the sum of requests_total{outcome="NAME",...}. */
+static unsigned lines_with(const char *log, const char *name)
+{
+    char needle[64];
+    snprintf(needle, sizeof(needle), " outcome=%s ", name);
+    unsigned n = 0;
+    for (const char *at = log; (at = strstr(at, needle)) != NULL; at++)
+        n++;
+    return n;
+}
+
+static unsigned counted(const char *metrics, const char *name)
+{
+    char needle[96];
+    snprintf(needle, sizeof(needle), "widget_consumer_requests_total{outcome=\"%s\",", name);
+    unsigned n = 0;
+    for (const char *at = metrics; (at = strstr(at, needle)) != NULL; at++)
+        n += (unsigned)strtoul(strchr(at, '}') + 1, NULL, 10);
+    return n;
+}
+
+/* Every outcome's metric equals its log lines (one place writes both), whatever the mix. */
+static void each_outcome_counts_as_many_as_its_lines(void **state)
+{
+    fixture *f = *state;
+    wc_metrics *m = wc_metrics_new();
+    f->cfg.metrics = m;
+    write_text(f->req_dir, "1000000000001", "{oops");
+    write_text(f->req_dir, "1000000000002", REQ("create", "w1", ",\"label\":\"A\""));
+    write_text(f->req_dir, "1000000000003", REQ("update", "w1", ",\"label\":\"B\""));
+    write_text(f->req_dir, "1000000000005", REQ("update", "w2", ",\"label\":\"C\""));
+    write_text(f->req_dir, "1000000000006", REQ("create", "w2", ""));
+    run(f, NULL);
+    write_text(f->req_dir, "1000000000002", REQ("create", "w1", ",\"label\":\"A\"")); /* again */
+    write_text(f->req_dir, "1000000000007", REQ("delete", "w1", ""));
+    run(f, NULL);
+    write_text(f->req_dir, "1000000000003", REQ("update", "w1", ",\"label\":\"B\"")); /* late */
+    run(f, NULL);
+    char *log = log_text(f);
+    char *text = wc_metrics_render(m);
+    const char *names[] = {"applied", "superseded",    "already-applied", "deferred",
+                           "warning", "dead-lettered", "failed",          "left-to-redrive-policy"};
+    unsigned total = 0;
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        if (lines_with(log, names[i]) != counted(text, names[i]))
+            fail_msg("%s: %u lines, counted %u", names[i], lines_with(log, names[i]),
+                     counted(text, names[i]));
+        total += counted(text, names[i]);
+    }
+    assert_true(counted(text, "applied") >= 4);
+    assert_true(counted(text, "already-applied") >= 1);
+    assert_true(counted(text, "superseded") >= 1);
+    assert_true(counted(text, "dead-lettered") >= 1);
+    assert_true(total >= 8);
+    free(text);
+    free(log);
+    wc_metrics_free(m);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -774,6 +834,7 @@ int main(void)
         T(a_missing_widget_is_waited_for_longer_than_a_failed_create_stays_hidden),
         T(exact_redelivered_requests_change_nothing),
         T(exact_a_request_without_a_place_is_dead_lettered),
+        T(each_outcome_counts_as_many_as_its_lines),
         T(update_of_a_widget_that_never_comes_is_given_up_with_a_warning),
         T(max_requests_stops_early),
         T(max_runtime_stops_an_endless_poll),
