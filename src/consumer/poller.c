@@ -38,7 +38,8 @@ typedef struct job {
     wc_request *req; /* NULL for a request that is not valid (it only goes to the dead letters) */
     uint64_t t0;
     int state;
-    wc_result result; /* of the store (APPLIED) or of the dead-lettering (ENDED) */
+    wc_outcome outcome; /* of the store (APPLIED) */
+    wc_result result;   /* of the dead-lettering (ENDED) */
     wc_error err;
     int why;          /* of a dead-lettering: BAD, GIVEN_UP or REFUSED */
     char *reason;     /* of a dead-lettering */
@@ -91,7 +92,8 @@ static double ms_since(uint64_t start_ns)
 
 static void step(void *ctx);
 
-/* What became of a request, as its line and its metric say it. */
+/* What became of a request in the end, as its line and its metric say it (from the store's
+ * wc_outcome, or from the dead-lettering). */
 typedef enum {
     OUT_APPLIED,
     OUT_SUPERSEDED,    /* exact order: nothing to do, older than its widget's delete */
@@ -102,7 +104,7 @@ typedef enum {
     OUT_DEAD_LETTERED, /* not valid, or refused too often */
     OUT_REDRIVEN,      /* left to the queue's own redrive policy */
     OUT_UNMOVED        /* the dead-lettering failed: it stays in the source */
-} outcome;
+} conclusion;
 
 /* Each outcome's line: its name (also the metric's label), level, and which fields it has. */
 static const struct {
@@ -127,7 +129,8 @@ static const struct {
 /* The one place an outcome is told: its log line, its metric and its count in the stats, together
  * (so the metrics equal the lines). retry_ms: for those put back; text: the reason or error (NULL:
  * none). */
-static void log_outcome(pipeline *p, const job *j, outcome o, uint64_t retry_ms, const char *text)
+static void log_outcome(pipeline *p, const job *j, conclusion o, uint64_t retry_ms,
+                        const char *text)
 {
     const wc_request *req = j->req;
     double ms = ms_since(j->t0);
@@ -371,36 +374,28 @@ static void conclude(pipeline *p, job *j)
     wc_request *req = j->req;
     const char *type = wc_request_type_name(req->type);
     p->in_flight--;
-    /* What is wrong with this request's widget in the store (an unreadable stored widget, one over
-     * a size cap) is a refusal of this request, never an outage of the whole store; writers that
-     * kept winning the race for it (CONFLICT) mean: try it again a little later. */
-    if (j->result == WC_ERR_PARSE || j->result == WC_ERR_INVALID || j->result == WC_ERR_TOO_LARGE)
-        j->result = WC_ERR_REJECTED;
-    if (j->result == WC_ERR_CONFLICT)
-        j->result = WC_ERR_BUSY;
-    if (j->result == WC_ERR_NOT_FOUND || j->result == WC_ERR_REJECTED)
+    wc_outcome o = j->outcome;
+    if (o == WC_MISSING || o == WC_REFUSED)
         recovered(p, &p->store_down, "store"); /* it answered */
-    if (j->result == WC_OK || j->result == WC_SUPERSEDED || j->result == WC_ALREADY) {
+    if (o == WC_APPLIED || o == WC_SUPERSEDED || o == WC_ALREADY) {
         recovered(p, &p->store_down, "store");
         /* The line first, then the removal: a crash between them means a redelivery and a
          * second line, never a request gone without its line. */
-        if (j->result == WC_OK)
+        if (o == WC_APPLIED)
             log_outcome(p, j, OUT_APPLIED, 0, NULL);
         else
-            log_outcome(p, j, j->result == WC_SUPERSEDED ? OUT_SUPERSEDED : OUT_ALREADY, 0,
-                        j->err.msg);
+            log_outcome(p, j, o == WC_SUPERSEDED ? OUT_SUPERSEDED : OUT_ALREADY, 0, j->err.msg);
         wc_error ack_err;
         if (source->ops->ack(source->self, msg, &ack_err) != WC_OK)
             wc_log_kv(WC_LOG_WARN, "applied but not removed from the source",
                       WC_LF_S("request", msg->key), WC_LF_Q("error", ack_err.msg));
         p->finished++;
         unhold(p, j); /* and its misses */
-    } else if (j->result == WC_ERR_BUSY ||
-               (j->result == WC_ERR_NOT_FOUND && !missing_too_often(p, j))) {
+    } else if (o == WC_CONTENDED || (o == WC_MISSING && !missing_too_often(p, j))) {
         uint64_t delay = put_back(p, j, wc_retry_delay_ms(config->retry_delay_ms, msg->attempts));
         log_outcome(p, j, OUT_DEFERRED, delay,
-                    j->result == WC_ERR_BUSY ? "behind an earlier request of its widget" : NULL);
-    } else if (j->result == WC_ERR_NOT_FOUND) {
+                    o == WC_CONTENDED ? "behind an earlier request of its widget" : NULL);
+    } else if (o == WC_MISSING) {
         char *reason = malloc(WC_ERROR_MAX + 64);
         if (reason)
             snprintf(reason, WC_ERROR_MAX + 64,
@@ -408,7 +403,7 @@ static void conclude(pipeline *p, job *j)
                      req->widget_id, msg->attempts + 1);
         send_to_dead_letters(p, j, GIVEN_UP, reason);
         return;
-    } else if (j->result == WC_ERR_REJECTED &&
+    } else if (o == WC_REFUSED &&
                msg->attempts + 1 >= (config->reject_tries ? config->reject_tries : 3)) {
         char *reason = malloc(WC_ERROR_MAX + 64);
         if (reason)
@@ -420,7 +415,7 @@ static void conclude(pipeline *p, job *j)
         /* A refusal tried again a little later, or an outage of the store: the request stays in
          * the source; while the store fails, the pipeline pauses. */
         uint64_t delay;
-        if (j->result == WC_ERR_REJECTED) {
+        if (o == WC_REFUSED) {
             delay = wc_retry_delay_ms(config->retry_delay_ms, msg->attempts);
         } else {
             delay = failing(p, &p->store_down, "store", &j->err);
@@ -438,11 +433,11 @@ static void conclude(pipeline *p, job *j)
 
 /* Called by the store when an apply ends: only records it (it may run inside the store's call);
  * the next step concludes it. */
-static void on_applied(void *ctx, wc_result result, const wc_error *err)
+static void on_applied(void *ctx, wc_outcome outcome, const wc_error *err)
 {
     job *j = ctx;
     j->state = APPLIED;
-    j->result = result;
+    j->outcome = outcome;
     j->err = *err;
     kick(j->p);
 }
@@ -467,11 +462,11 @@ static void start(pipeline *p, job *j)
         wc_holds_busy(p->holds, j->req->widget_id, wc_loop_now(p->loop))) {
         wc_error_set(&err, WC_ERR_BUSY, "behind an earlier request of widget %s",
                      j->req->widget_id);
-        on_applied(j, WC_ERR_BUSY, &err); /* deferred without being tried */
+        on_applied(j, WC_CONTENDED, &err); /* deferred without being tried */
         return;
     }
     if (wc_store_apply(p->store, j->req, on_applied, j, &err) != WC_OK)
-        on_applied(j, err.code ? err.code : WC_ERR_IO, &err);
+        on_applied(j, wc_store_outcome(err.code ? err.code : WC_ERR_IO), &err);
 }
 
 /* A received message: sent to the dead letters if it is not a valid request, else queued. */

@@ -247,6 +247,8 @@ typedef struct {
     const wc_result *answers;
     int n_answers, calls;
     int stop_on_first, never_answers;
+    wc_store_done hung; /* the call that never answers, until abandoned */
+    void *hung_ctx;
 } scripted;
 static scripted script;
 
@@ -256,8 +258,11 @@ static wc_result scripted_call(const wc_request *r, wc_store_done done, void *ct
         stop_flag = 1;
     int i = script.calls < script.n_answers ? script.calls : script.n_answers - 1;
     script.calls++;
-    if (script.never_answers)
-        return WC_OK; /* done is never called: a call that hangs */
+    if (script.never_answers) { /* done is not called: a call that hangs */
+        script.hung = done;
+        script.hung_ctx = ctx;
+        return WC_OK;
+    }
     wc_error e;
     wc_result result = script.answers[i];
     if (result == WC_OK)
@@ -286,6 +291,20 @@ static const wc_store_ops scripted_ops = {.kind = "scripted",
                                           .update = scripted_change,
                                           .remove = scripted_change,
                                           .destroy = no_destroy};
+
+/* What the consumer's AWS client does at a shutdown timeout (wc_aws_abandon): the calls still
+ * under way end now, as failures, so every layer frees its part. */
+static void abandon_hung(void *ctx)
+{
+    (void)ctx;
+    if (!script.hung)
+        return;
+    wc_error e;
+    wc_error_set(&e, WC_ERR_IO, "abandoned");
+    wc_store_done done = script.hung;
+    script.hung = NULL;
+    done(script.hung_ctx, WC_ERR_IO, &e);
+}
 
 static void use_script(fixture *f, const wc_result *answers, int n)
 {
@@ -459,6 +478,7 @@ static void shutdown_is_bounded_whatever_is_in_flight(void **state)
     script.stop_on_first = 1;
     write_text(f->req_dir, "1000000000001", REQ("update", "w1", ""));
     f->cfg.shutdown_timeout_ms = 2000;
+    f->cfg.abandon = abandon_hung;
     stop_flag = 0;
     uint64_t t0 = f->t.now;
     run(f, &stop_flag);
