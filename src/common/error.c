@@ -58,10 +58,6 @@ const char *wc_result_name(wc_result code)
         return "too-large";
     case WC_ERR_NOT_FOUND:
         return "not-found";
-    case WC_SUPERSEDED:
-        return "superseded";
-    case WC_ALREADY:
-        return "already-applied";
     case WC_ERR_CONFLICT:
         return "conflict";
     case WC_ERR_IO:

@@ -22,9 +22,7 @@ typedef enum {
     WC_ERR_NOMEM,
     WC_ERR_UNSUPPORTED, /* a feature that is not built (yet) */
     WC_ERR_BUSY,        /* not now: an earlier request of the same widget goes first */
-    WC_ERR_REJECTED,    /* the store refuses this request for good (too large, a bad name) */
-    WC_SUPERSEDED,      /* nothing to do: the request is older than its widget's delete */
-    WC_ALREADY          /* nothing to do: this very request was applied before */
+    WC_ERR_REJECTED     /* the store refuses this request for good (too large, a bad name) */
 } wc_result;
 
 #define WC_ERROR_MAX 512

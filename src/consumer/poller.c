@@ -6,7 +6,7 @@
 
 #include "common/log.h"
 #include "core/request.h"
-#include "sources/deferrals.h"
+#include "consumer/holds.h"
 
 #define MAX_CONCURRENCY 256
 #define MAX_BACKOFF_MS  30000 /* the longest pause of a failing store or source */
@@ -38,7 +38,8 @@ typedef struct job {
     wc_request *req; /* NULL for a request that is not valid (it only goes to the dead letters) */
     uint64_t t0;
     int state;
-    wc_result result; /* of the store (APPLIED) or of the dead-lettering (ENDED) */
+    wc_outcome outcome; /* of the store (APPLIED) */
+    wc_result result;   /* of the dead-lettering (ENDED) */
     wc_error err;
     int why;          /* of a dead-lettering: BAD, GIVEN_UP or REFUSED */
     char *reason;     /* of a dead-lettering */
@@ -63,14 +64,12 @@ typedef struct pipeline {
     job *jobs, **tail; /* every job in hand, oldest first */
     unsigned in_flight, waiting, ending;
     uint64_t finished;
-    /* Widgets with a deferred or failed request, until it is due again: their later requests
-     * wait behind it, so that a retry does not let a later request overtake an earlier one. */
-    wc_deferrals *behind; /* by widget: how many of its requests this consumer put back */
-    wc_deferrals *held;   /* by message: the requests put back, each counted once above */
-    /* by message: how many times its widget was not there. Only these count toward
-     * --max-attempts: the tries an outage of the store made fail do not (a request that failed
-     * through an outage must not be given up the first time its widget is missing after it). */
-    wc_deferrals *absent;
+    /* The requests put back and the widgets waiting behind them, so that a retry does not let
+     * a later request overtake an earlier one; and how many times each request's widget was not
+     * there. Only misses count toward --max-attempts: the tries an outage of the store made fail
+     * do not (a request that failed through an outage must not be given up the first time its
+     * widget is missing after it). */
+    wc_holds *holds;
     wc_timer step;       /* the next step, as soon as the loop can */
     wc_timer later;      /* the next step at a time: a poll, the end of a pause, a deadline */
     uint64_t receive_at; /* no receive before (after an empty poll, a wait, a failure) */
@@ -93,11 +92,81 @@ static double ms_since(uint64_t start_ns)
 
 static void step(void *ctx);
 
-/* An outcome, for the metrics (the log line says the same). */
-static void count(pipeline *p, const char *outcome, const wc_request *req, double ms)
+/* What became of a request in the end, as its line and its metric say it (from the store's
+ * wc_outcome, or from the dead-lettering). */
+typedef enum {
+    OUT_APPLIED,
+    OUT_SUPERSEDED,    /* exact order: nothing to do, older than its widget's delete */
+    OUT_ALREADY,       /* exact order: nothing to do, applied before */
+    OUT_DEFERRED,      /* put back: behind its widget, or its widget not there yet */
+    OUT_FAILED,        /* the store failed or refused it: put back */
+    OUT_GIVEN_UP,      /* its widget never came: dead-lettered, as a warning */
+    OUT_DEAD_LETTERED, /* not valid, or refused too often */
+    OUT_REDRIVEN,      /* left to the queue's own redrive policy */
+    OUT_UNMOVED        /* the dead-lettering failed: it stays in the source */
+} conclusion;
+
+/* Each outcome's line: its name (also the metric's label), level, and which fields it has. */
+static const struct {
+    const char *name;
+    wc_log_level level;
+    unsigned ids : 1;   /* requestId, widgetId, type */
+    unsigned retry : 1; /* attempt, retry_ms */
+    unsigned ms : 1;    /* time since receipt */
+    unsigned error : 1; /* the text is an error, not a reason */
+} outcomes[] = {
+    [OUT_APPLIED] = {"applied", WC_LOG_INFO, 1, 0, 1, 0},
+    [OUT_SUPERSEDED] = {"superseded", WC_LOG_INFO, 1, 0, 1, 0},
+    [OUT_ALREADY] = {"already-applied", WC_LOG_INFO, 1, 0, 1, 0},
+    [OUT_DEFERRED] = {"deferred", WC_LOG_INFO, 1, 1, 1, 0},
+    [OUT_FAILED] = {"failed", WC_LOG_ERROR, 1, 1, 1, 1},
+    [OUT_GIVEN_UP] = {"warning", WC_LOG_WARN, 1, 0, 1, 0},
+    [OUT_DEAD_LETTERED] = {"dead-lettered", WC_LOG_ERROR, 0, 0, 1, 0},
+    [OUT_REDRIVEN] = {"left-to-redrive-policy", WC_LOG_ERROR, 0, 0, 0, 0},
+    [OUT_UNMOVED] = {"failed", WC_LOG_ERROR, 0, 0, 0, 1},
+};
+
+/* The one place an outcome is told: its log line, its metric and its count in the stats, together
+ * (so the metrics equal the lines). retry_ms: for those put back; text: the reason or error (NULL:
+ * none). */
+static void log_outcome(pipeline *p, const job *j, conclusion o, uint64_t retry_ms,
+                        const char *text)
 {
-    wc_metrics_request(p->config->metrics, outcome, req ? wc_request_type_name(req->type) : NULL,
-                       ms);
+    const wc_request *req = j->req;
+    double ms = ms_since(j->t0);
+    wc_log_field f[10];
+    size_t n = 0;
+    f[n++] = WC_LF_S("request", j->msg.key);
+    if (outcomes[o].ids && req) {
+        f[n++] = WC_LF_S("requestId", req->request_id);
+        f[n++] = WC_LF_S("widgetId", req->widget_id);
+        f[n++] = WC_LF_S("type", wc_request_type_name(req->type));
+    }
+    f[n++] = WC_LF_S("outcome", outcomes[o].name);
+    if (outcomes[o].retry) {
+        f[n++] = WC_LF_U("attempt", j->msg.attempts + 1);
+        f[n++] = WC_LF_U("retry_ms", retry_ms);
+    }
+    if (outcomes[o].ms)
+        f[n++] = WC_LF_MS("ms", ms);
+    f[n++] = WC_LF_Q(outcomes[o].error ? "error" : "reason", text);
+    if (wc_log_enabled(outcomes[o].level))
+        wc_log_fields(outcomes[o].level, NULL, f, n);
+    wc_metrics_request(p->config->metrics, outcomes[o].name,
+                       req ? wc_request_type_name(req->type) : NULL, ms);
+    wc_poller_stats *st = p->stats;
+    uint64_t *counter[] = {
+        [OUT_APPLIED] = &st->applied,
+        [OUT_SUPERSEDED] = &st->superseded,
+        [OUT_ALREADY] = &st->already,
+        [OUT_DEFERRED] = &st->deferred,
+        [OUT_FAILED] = &st->failed,
+        [OUT_GIVEN_UP] = &st->warnings,
+        [OUT_DEAD_LETTERED] = &st->dead_lettered,
+        [OUT_REDRIVEN] = &st->redriven,
+        [OUT_UNMOVED] = &st->failed,
+    };
+    (*counter[o])++;
 }
 
 /* Two requests of one widget in one millisecond, of one type, without a producer's sequence:
@@ -198,15 +267,8 @@ static void recovered(pipeline *p, outage *o, const char *what)
  * when none is left, its later requests go ahead. */
 static void unhold(pipeline *p, job *j)
 {
-    if (!j->req || !wc_deferrals_attempts(p->held, j->msg.key))
-        return;
-    wc_deferrals_forget(p->held, j->msg.key);
-    const char *widget = j->req->widget_id;
-    unsigned held = wc_deferrals_attempts(p->behind, widget);
-    if (held <= 1)
-        wc_deferrals_forget(p->behind, widget);
-    else /* the same deadline, one less to wait for */
-        wc_deferrals_defer(p->behind, widget, held - 1, wc_deferrals_due(p->behind, widget));
+    if (j->req)
+        wc_holds_release(p->holds, j->msg.key, j->req->widget_id);
 }
 
 /* --- the end of a request --- */
@@ -223,7 +285,7 @@ static void dead_lettered(void *ctx, wc_result result, const wc_error *err)
 /* Moves a request to the dead-letter location (the source's call may take a while). */
 static void send_to_dead_letters(pipeline *p, job *j, int why, char *reason)
 {
-    wc_deferrals_forget(p->absent, j->msg.key);
+    wc_holds_forget_misses(p->holds, j->msg.key);
     j->why = why;
     j->reason = reason;
     j->state = ENDING;
@@ -240,42 +302,25 @@ static void send_to_dead_letters(pipeline *p, job *j, int why, char *reason)
 static void conclude_dead_letter(pipeline *p, job *j)
 {
     p->ending--;
-    const wc_request *req = j->req;
     if (j->result == WC_OK) {
         recovered(p, &p->dead_down, "dead-letter location");
         p->finished++;
         if (j->why == GIVEN_UP) {
-            p->stats->warnings++;
             char reason[96];
             snprintf(reason, sizeof(reason),
                      "widget not found after %u attempts; moved to dead letters",
                      j->msg.attempts + 1);
-            wc_log_kv(WC_LOG_WARN, NULL, WC_LF_S("request", j->msg.key),
-                      WC_LF_S("requestId", req->request_id), WC_LF_S("widgetId", req->widget_id),
-                      WC_LF_S("type", wc_request_type_name(req->type)),
-                      WC_LF_S("outcome", "warning"), WC_LF_MS("ms", ms_since(j->t0)),
-                      WC_LF_Q("reason", reason));
-            count(p, "warning", req, ms_since(j->t0));
+            log_outcome(p, j, OUT_GIVEN_UP, 0, reason);
         } else {
-            p->stats->dead_lettered++;
-            count(p, "dead-lettered", req, ms_since(j->t0));
-            wc_log_kv(WC_LOG_ERROR, NULL, WC_LF_S("request", j->msg.key),
-                      WC_LF_S("outcome", "dead-lettered"), WC_LF_MS("ms", ms_since(j->t0)),
-                      WC_LF_Q("reason", j->reason));
+            log_outcome(p, j, OUT_DEAD_LETTERED, 0, j->reason);
         }
         unhold(p, j);
     } else if (j->result == WC_ERR_BUSY) { /* handed back to the queue's own redrive policy */
-        wc_log_kv(WC_LOG_ERROR, NULL, WC_LF_S("request", j->msg.key),
-                  WC_LF_S("outcome", "left-to-redrive-policy"), WC_LF_Q("reason", j->reason));
-        p->stats->redriven++;
-        count(p, "left-to-redrive-policy", req, ms_since(j->t0));
+        log_outcome(p, j, OUT_REDRIVEN, 0, j->reason);
     } else {
         /* It stays in the source and comes back; a dead-letter location that keeps failing is an
          * outage of the source. */
-        p->stats->failed++;
-        count(p, "failed", req, ms_since(j->t0));
-        wc_log_kv(WC_LOG_ERROR, NULL, WC_LF_S("request", j->msg.key), WC_LF_S("outcome", "failed"),
-                  WC_LF_Q("error", j->err.msg));
+        log_outcome(p, j, OUT_UNMOVED, 0, j->err.msg);
         p->receive_at =
             wc_loop_now(p->loop) + failing(p, &p->dead_down, "dead-letter location", &j->err);
     }
@@ -291,16 +336,8 @@ static uint64_t put_back(pipeline *p, job *j, uint64_t delay)
      * forgotten), or, should another consumer take it, for a while: twice its delay and two
      * seconds, as SQS rounds a hiding time up to whole seconds. */
     uint64_t until = now + 2 * delay + 2000;
-    unsigned held = wc_deferrals_attempts(p->behind, req->widget_id);
-    if (!wc_deferrals_attempts(p->held, j->msg.key)) { /* put back for the first time */
-        if (wc_deferrals_count(p->held) > 1000) /* those whose hold ran out (taken elsewhere) */
-            wc_deferrals_forget_due(p->held, now);
-        held++;
-    }
-    wc_deferrals_defer(p->held, j->msg.key, 1, until);
-    if (!held)
-        held = 1;
-    wc_deferrals_defer(p->behind, req->widget_id, held, until);
+    if (wc_holds_hold(p->holds, j->msg.key, req->widget_id, until, now) != WC_OK)
+        wc_errorlog("out of memory: request %s is not held", j->msg.key);
     wc_error err;
     if (p->source->ops->defer(p->source->self, &j->msg, delay, &err) != WC_OK)
         wc_log_kv(WC_LOG_ERROR, "could not defer a request", WC_LF_S("request", j->msg.key),
@@ -323,14 +360,9 @@ static int missing_too_often(pipeline *p, job *j)
 {
     uint64_t max = p->config->max_attempts;
     uint64_t now = wc_loop_now(p->loop);
-    unsigned missing = wc_deferrals_attempts(p->absent, j->msg.key) + 1;
-    uint64_t first = missing > 1 ? wc_deferrals_due(p->absent, j->msg.key) - MISS_KEPT_MS : now;
-    if ((missing >= max && now - first >= MISS_WAIT_MS) || j->msg.attempts + 1 >= 8 * max)
-        return 1;
-    if (wc_deferrals_count(p->absent) > 1000) /* those another consumer ended */
-        wc_deferrals_forget_due(p->absent, now);
-    wc_deferrals_defer(p->absent, j->msg.key, missing, first + MISS_KEPT_MS);
-    return 0;
+    uint64_t first;
+    unsigned missing = wc_holds_miss(p->holds, j->msg.key, now, &first);
+    return (missing >= max && now - first >= MISS_WAIT_MS) || j->msg.attempts + 1 >= 8 * max;
 }
 
 /* The outcome of an applied (or not) request: logged, and the source told. */
@@ -342,56 +374,28 @@ static void conclude(pipeline *p, job *j)
     wc_request *req = j->req;
     const char *type = wc_request_type_name(req->type);
     p->in_flight--;
-    /* What is wrong with this request's widget in the store (an unreadable stored widget, one over
-     * a size cap) is a refusal of this request, never an outage of the whole store; writers that
-     * kept winning the race for it (CONFLICT) mean: try it again a little later. */
-    if (j->result == WC_ERR_PARSE || j->result == WC_ERR_INVALID || j->result == WC_ERR_TOO_LARGE)
-        j->result = WC_ERR_REJECTED;
-    if (j->result == WC_ERR_CONFLICT)
-        j->result = WC_ERR_BUSY;
-    if (j->result == WC_ERR_NOT_FOUND || j->result == WC_ERR_REJECTED)
+    wc_outcome o = j->outcome;
+    if (o == WC_MISSING || o == WC_REFUSED)
         recovered(p, &p->store_down, "store"); /* it answered */
-    if (j->result == WC_OK || j->result == WC_SUPERSEDED || j->result == WC_ALREADY) {
+    if (o == WC_APPLIED || o == WC_SUPERSEDED || o == WC_ALREADY) {
         recovered(p, &p->store_down, "store");
         /* The line first, then the removal: a crash between them means a redelivery and a
          * second line, never a request gone without its line. */
-        if (j->result == WC_OK)
-            wc_log_kv(WC_LOG_INFO, NULL, WC_LF_S("request", msg->key),
-                      WC_LF_S("requestId", req->request_id), WC_LF_S("widgetId", req->widget_id),
-                      WC_LF_S("type", type), WC_LF_S("outcome", "applied"),
-                      WC_LF_MS("ms", ms_since(j->t0)));
-        else /* superseded, already-applied */
-            wc_log_kv(WC_LOG_INFO, NULL, WC_LF_S("request", msg->key),
-                      WC_LF_S("requestId", req->request_id), WC_LF_S("widgetId", req->widget_id),
-                      WC_LF_S("type", type), WC_LF_S("outcome", wc_result_name(j->result)),
-                      WC_LF_MS("ms", ms_since(j->t0)), WC_LF_Q("reason", j->err.msg));
+        if (o == WC_APPLIED)
+            log_outcome(p, j, OUT_APPLIED, 0, NULL);
+        else
+            log_outcome(p, j, o == WC_SUPERSEDED ? OUT_SUPERSEDED : OUT_ALREADY, 0, j->err.msg);
         wc_error ack_err;
         if (source->ops->ack(source->self, msg, &ack_err) != WC_OK)
             wc_log_kv(WC_LOG_WARN, "applied but not removed from the source",
                       WC_LF_S("request", msg->key), WC_LF_Q("error", ack_err.msg));
-        count(p, j->result == WC_OK ? "applied" : wc_result_name(j->result), req, ms_since(j->t0));
-        if (j->result == WC_OK)
-            p->stats->applied++;
-        else if (j->result == WC_SUPERSEDED)
-            p->stats->superseded++;
-        else
-            p->stats->already++;
         p->finished++;
-        unhold(p, j);
-        wc_deferrals_forget(p->absent, msg->key);
-    } else if (j->result == WC_ERR_BUSY ||
-               (j->result == WC_ERR_NOT_FOUND && !missing_too_often(p, j))) {
+        unhold(p, j); /* and its misses */
+    } else if (o == WC_CONTENDED || (o == WC_MISSING && !missing_too_often(p, j))) {
         uint64_t delay = put_back(p, j, wc_retry_delay_ms(config->retry_delay_ms, msg->attempts));
-        p->stats->deferred++;
-        count(p, "deferred", req, ms_since(j->t0));
-        wc_log_kv(
-            WC_LOG_INFO, NULL, WC_LF_S("request", msg->key), WC_LF_S("requestId", req->request_id),
-            WC_LF_S("widgetId", req->widget_id), WC_LF_S("type", type),
-            WC_LF_S("outcome", "deferred"), WC_LF_U("attempt", msg->attempts + 1),
-            WC_LF_U("retry_ms", delay), WC_LF_MS("ms", ms_since(j->t0)),
-            WC_LF_Q("reason",
-                    j->result == WC_ERR_BUSY ? "behind an earlier request of its widget" : NULL));
-    } else if (j->result == WC_ERR_NOT_FOUND) {
+        log_outcome(p, j, OUT_DEFERRED, delay,
+                    o == WC_CONTENDED ? "behind an earlier request of its widget" : NULL);
+    } else if (o == WC_MISSING) {
         char *reason = malloc(WC_ERROR_MAX + 64);
         if (reason)
             snprintf(reason, WC_ERROR_MAX + 64,
@@ -399,7 +403,7 @@ static void conclude(pipeline *p, job *j)
                      req->widget_id, msg->attempts + 1);
         send_to_dead_letters(p, j, GIVEN_UP, reason);
         return;
-    } else if (j->result == WC_ERR_REJECTED &&
+    } else if (o == WC_REFUSED &&
                msg->attempts + 1 >= (config->reject_tries ? config->reject_tries : 3)) {
         char *reason = malloc(WC_ERROR_MAX + 64);
         if (reason)
@@ -411,7 +415,7 @@ static void conclude(pipeline *p, job *j)
         /* A refusal tried again a little later, or an outage of the store: the request stays in
          * the source; while the store fails, the pipeline pauses. */
         uint64_t delay;
-        if (j->result == WC_ERR_REJECTED) {
+        if (o == WC_REFUSED) {
             delay = wc_retry_delay_ms(config->retry_delay_ms, msg->attempts);
         } else {
             delay = failing(p, &p->store_down, "store", &j->err);
@@ -420,13 +424,7 @@ static void conclude(pipeline *p, job *j)
                 p->start_at = until;
         }
         put_back(p, j, delay);
-        p->stats->failed++;
-        count(p, "failed", req, ms_since(j->t0));
-        wc_log_kv(WC_LOG_ERROR, NULL, WC_LF_S("request", msg->key),
-                  WC_LF_S("requestId", req->request_id), WC_LF_S("widgetId", req->widget_id),
-                  WC_LF_S("type", type), WC_LF_S("outcome", "failed"),
-                  WC_LF_U("attempt", msg->attempts + 1), WC_LF_U("retry_ms", delay),
-                  WC_LF_MS("ms", ms_since(j->t0)), WC_LF_Q("error", j->err.msg));
+        log_outcome(p, j, OUT_FAILED, delay, j->err.msg);
     }
     drop(p, j);
 }
@@ -435,11 +433,11 @@ static void conclude(pipeline *p, job *j)
 
 /* Called by the store when an apply ends: only records it (it may run inside the store's call);
  * the next step concludes it. */
-static void on_applied(void *ctx, wc_result result, const wc_error *err)
+static void on_applied(void *ctx, wc_outcome outcome, const wc_error *err)
 {
     job *j = ctx;
     j->state = APPLIED;
-    j->result = result;
+    j->outcome = outcome;
     j->err = *err;
     kick(j->p);
 }
@@ -461,14 +459,14 @@ static void start(pipeline *p, job *j)
     wc_error err;
     wc_error_clear(&err);
     if (j->req->type != WC_REQ_CREATE && j->msg.attempts == 0 &&
-        wc_deferrals_waiting(p->behind, j->req->widget_id, wc_loop_now(p->loop))) {
+        wc_holds_busy(p->holds, j->req->widget_id, wc_loop_now(p->loop))) {
         wc_error_set(&err, WC_ERR_BUSY, "behind an earlier request of widget %s",
                      j->req->widget_id);
-        on_applied(j, WC_ERR_BUSY, &err); /* deferred without being tried */
+        on_applied(j, WC_CONTENDED, &err); /* deferred without being tried */
         return;
     }
     if (wc_store_apply(p->store, j->req, on_applied, j, &err) != WC_OK)
-        on_applied(j, err.code ? err.code : WC_ERR_IO, &err);
+        on_applied(j, wc_store_outcome(err.code ? err.code : WC_ERR_IO), &err);
 }
 
 /* A received message: sent to the dead letters if it is not a valid request, else queued. */
@@ -688,7 +686,7 @@ static void step(void *ctx)
     if (p->stats->stopped_by)
         kick(p);
     wc_metrics_gauges(config->metrics, p->in_flight + p->ending, p->waiting,
-                      (unsigned)wc_deferrals_count(p->held));
+                      (unsigned)wc_holds_held(p->holds));
     /* Busy time: while requests are in hand. */
     int busy = p->jobs != NULL;
     if (busy && !p->busy_since_ns)
@@ -718,15 +716,9 @@ wc_result wc_poller_run(const wc_poller_config *config, wc_source *source, wc_st
     p.stats = stats;
     p.tail = &p.jobs;
     p.err = err;
-    p.behind = wc_deferrals_new();
-    p.held = wc_deferrals_new();
-    p.absent = wc_deferrals_new();
-    if (!p.behind || !p.held || !p.absent) {
-        wc_deferrals_free(p.behind);
-        wc_deferrals_free(p.held);
-        wc_deferrals_free(p.absent);
+    p.holds = wc_holds_new(MISS_KEPT_MS);
+    if (!p.holds)
         return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
-    }
     if (source->ops->set_notify)
         source->ops->set_notify(source->self, on_source_news, &p);
     store->tied = on_tie;
@@ -762,8 +754,6 @@ wc_result wc_poller_run(const wc_poller_config *config, wc_source *source, wc_st
         free(j->reason);
         free(j);
     }
-    wc_deferrals_free(p.behind);
-    wc_deferrals_free(p.held);
-    wc_deferrals_free(p.absent);
+    wc_holds_free(p.holds);
     return p.result;
 }

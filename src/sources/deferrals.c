@@ -114,16 +114,6 @@ uint64_t wc_deferrals_due(const wc_deferrals *d, const char *key)
     return e ? e->not_before_ms : 0;
 }
 
-void wc_deferrals_forget_due(wc_deferrals *d, uint64_t now_ms)
-{
-    for (size_t i = 0; i < wc_strmap_count(d->map);) {
-        if (((entry *)wc_strmap_value_at(d->map, i))->not_before_ms <= now_ms)
-            wc_strmap_remove_at(d->map, i);
-        else
-            i++;
-    }
-}
-
 uint64_t wc_deferrals_probes(const wc_deferrals *d)
 {
     return wc_strmap_probes(d->map);

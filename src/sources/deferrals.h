@@ -44,9 +44,6 @@ void wc_deferrals_sweep(wc_deferrals *d);
 /* When key may be offered again (0 when it is not there). */
 uint64_t wc_deferrals_due(const wc_deferrals *d, const char *key);
 
-/* Forgets every entry due by now_ms. */
-void wc_deferrals_forget_due(wc_deferrals *d, uint64_t now_ms);
-
 /* How many entries lookups have examined so far (a lookup by key is a hash, never a scan): for
  * tests that count work, not time. */
 uint64_t wc_deferrals_probes(const wc_deferrals *d);

@@ -32,21 +32,61 @@ wc_result wc_store_check_prefix(const char *prefix, wc_error *err)
     return WC_OK;
 }
 
-/* A create's widget lives as long as its call. */
-typedef struct {
-    wc_widget *w;
-    wc_store_done done;
-    void *ctx;
-} creating;
-
-static void created(void *ctx, wc_result result, const wc_error *err)
+wc_outcome wc_store_outcome(wc_result result)
 {
-    creating *c = ctx;
-    wc_store_done done = c->done;
-    void *done_ctx = c->ctx;
+    switch (result) {
+    case WC_OK:
+        return WC_APPLIED;
+    case WC_ERR_NOT_FOUND:
+        return WC_MISSING;
+    case WC_ERR_PARSE:   /* the stored widget cannot be read: a refusal of this request, */
+    case WC_ERR_INVALID: /* never an outage of the whole store */
+    case WC_ERR_TOO_LARGE:
+    case WC_ERR_REJECTED:
+        return WC_REFUSED;
+    case WC_ERR_CONFLICT:
+        return WC_CONTENDED;
+    default:
+        return WC_FAILED;
+    }
+}
+
+const char *wc_outcome_name(wc_outcome outcome)
+{
+    switch (outcome) {
+    case WC_APPLIED:
+        return "applied";
+    case WC_SUPERSEDED:
+        return "superseded";
+    case WC_ALREADY:
+        return "already-applied";
+    case WC_MISSING:
+        return "missing";
+    case WC_CONTENDED:
+        return "contended";
+    case WC_REFUSED:
+        return "refused";
+    case WC_FAILED:
+        return "failed";
+    }
+    return "unknown";
+}
+
+/* A backend's call, its result told as an outcome; a create's widget lives as long as it. */
+typedef struct {
+    wc_widget *w; /* owned; NULL but for a create */
+    wc_store_applied applied;
+    void *ctx;
+} calling;
+
+static void called(void *ctx, wc_result result, const wc_error *err)
+{
+    calling *c = ctx;
+    wc_store_applied applied = c->applied;
+    void *applied_ctx = c->ctx;
     wc_widget_free(c->w);
     free(c);
-    done(done_ctx, result, err);
+    applied(applied_ctx, wc_store_outcome(result), err);
 }
 
 void wc_stored_cleanup(wc_stored *stored)
@@ -65,7 +105,7 @@ void wc_stored_cleanup(wc_stored *stored)
 typedef struct {
     wc_store *store;
     const wc_request *req;
-    wc_store_done done;
+    wc_store_applied applied;
     void *ctx;
     wc_stored base; /* what was loaded */
     wc_widget *w;   /* the widget after the request (NULL: not there) */
@@ -85,17 +125,17 @@ static void exact_reset(exact *x)
     x->l = NULL;
 }
 
-static void exact_end(exact *x, wc_result result, const wc_error *err)
+static void exact_end(exact *x, wc_outcome outcome, const wc_error *err)
 {
     /* Once per request: not for an apply read again after a lost race or tried again later. */
     if (x->tied && x->store->tied &&
-        (result == WC_OK || result == WC_SUPERSEDED || result == WC_ALREADY))
+        (outcome == WC_APPLIED || outcome == WC_SUPERSEDED || outcome == WC_ALREADY))
         x->store->tied(x->store->tied_ctx, x->req, x->tied_with);
-    wc_store_done done = x->done;
+    wc_store_applied applied = x->applied;
     void *ctx = x->ctx;
     exact_reset(x);
     free(x);
-    done(ctx, result, err);
+    applied(ctx, outcome, err);
 }
 
 static void exact_load(exact *x);
@@ -114,7 +154,7 @@ static void exact_saved(void *ctx, wc_result result, const wc_error *err)
                      x->req->widget_id, EXACT_TRIES);
         err = &e;
     }
-    exact_end(x, result, err);
+    exact_end(x, wc_store_outcome(result), err);
 }
 
 /* The request applied to what was loaded, then saved when anything changed. */
@@ -129,7 +169,8 @@ static void exact_apply(exact *x)
     x->base.ledger = NULL;
     wc_fate fate = WC_FATE_ABSENT;
     if (!x->l || wc_ledger_apply(&x->w, x->l, req, req->place, &fate) != WC_OK) {
-        exact_end(x, wc_error_set(&err, WC_ERR_NOMEM, "out of memory"), &err);
+        wc_error_set(&err, WC_ERR_NOMEM, "out of memory");
+        exact_end(x, WC_FAILED, &err);
         return;
     }
     x->tied = x->l->tied;
@@ -139,25 +180,22 @@ static void exact_apply(exact *x)
         wc_result result =
             x->store->ops->save(x->store->self, req, &x->base, x->w, x->l, exact_saved, x, &err);
         if (result != WC_OK)
-            exact_end(x, result, &err);
+            exact_end(x, wc_store_outcome(result), &err);
         return;
     }
     case WC_FATE_UNCHANGED:
-        exact_end(x, WC_OK, &err);
+        exact_end(x, WC_APPLIED, &err);
         return;
     case WC_FATE_ALREADY:
-        exact_end(x,
-                  wc_error_set(&err, WC_ALREADY, "request %s (place %s) was applied before",
-                               req->request_id, req->place),
-                  &err);
+        wc_error_set(&err, WC_OK, "request %s (place %s) was applied before", req->request_id,
+                     req->place);
+        exact_end(x, WC_ALREADY, &err);
         return;
     case WC_FATE_SUPERSEDED:
-        exact_end(x,
-                  wc_error_set(&err, WC_SUPERSEDED,
-                               "widget %s was deleted by a later request (place %s) than this "
-                               "one (place %s)",
-                               req->widget_id, x->l->deleted ? x->l->deleted : "?", req->place),
-                  &err);
+        wc_error_set(&err, WC_OK,
+                     "widget %s was deleted by a later request (place %s) than this one (place %s)",
+                     req->widget_id, x->l->deleted ? x->l->deleted : "?", req->place);
+        exact_end(x, WC_SUPERSEDED, &err);
         return;
     case WC_FATE_ABSENT:
         break;
@@ -169,14 +207,14 @@ static void exact_apply(exact *x)
     else
         wc_error_set(&err, WC_ERR_NOT_FOUND, "widget %s (owner \"%s\") not found", req->widget_id,
                      req->owner);
-    exact_end(x, WC_ERR_NOT_FOUND, &err);
+    exact_end(x, WC_MISSING, &err);
 }
 
 static void exact_loaded(void *ctx, wc_result result, wc_stored *stored, const wc_error *err)
 {
     exact *x = ctx;
     if (result != WC_OK) {
-        exact_end(x, result, err);
+        exact_end(x, wc_store_outcome(result), err);
         return;
     }
     x->base = *stored;
@@ -194,18 +232,18 @@ static void exact_load(exact *x)
     wc_error_clear(&err);
     wc_result result = x->store->ops->load(x->store->self, x->req, exact_loaded, x, &err);
     if (result != WC_OK)
-        exact_end(x, result, &err);
+        exact_end(x, wc_store_outcome(result), &err);
 }
 
-static wc_result apply_exact(wc_store *store, const wc_request *req, wc_store_done done, void *ctx,
-                             wc_error *err)
+static wc_result apply_exact(wc_store *store, const wc_request *req, wc_store_applied applied,
+                             void *ctx, wc_error *err)
 {
     exact *x = calloc(1, sizeof(*x));
     if (!x)
         return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     x->store = store;
     x->req = req;
-    x->done = done;
+    x->applied = applied;
     x->ctx = ctx;
     exact_load(x);
     return WC_OK;
@@ -216,60 +254,64 @@ int wc_store_is_exact(const wc_store *store)
     return store->ops->load && store->ops->save;
 }
 
-wc_result wc_store_apply(wc_store *store, const wc_request *req, wc_store_done done, void *ctx,
-                         wc_error *err)
+wc_result wc_store_apply(wc_store *store, const wc_request *req, wc_store_applied applied,
+                         void *ctx, wc_error *err)
 {
     if (req->place && wc_store_is_exact(store))
-        return apply_exact(store, req, done, ctx, err);
+        return apply_exact(store, req, applied, ctx, err);
+    calling *c = malloc(sizeof(*c));
+    if (!c)
+        return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+    *c = (calling){NULL, applied, ctx};
+    wc_result result;
     switch (req->type) {
-    case WC_REQ_CREATE: {
-        creating *c = malloc(sizeof(*c));
-        wc_widget *w = c ? wc_widget_from_create(req) : NULL;
-        if (!w) {
-            free(c);
-            return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
-        }
-        *c = (creating){w, done, ctx};
-        wc_result result = store->ops->create(store->self, req, w, created, c, err);
-        if (result != WC_OK) {
-            wc_widget_free(w);
-            free(c);
-        }
-        return result;
-    }
+    case WC_REQ_CREATE:
+        c->w = wc_widget_from_create(req);
+        result = c->w ? store->ops->create(store->self, req, c->w, called, c, err)
+                      : wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+        break;
     case WC_REQ_UPDATE:
-        return store->ops->update(store->self, req, done, ctx, err);
+        result = store->ops->update(store->self, req, called, c, err);
+        break;
     case WC_REQ_DELETE:
-        return store->ops->remove(store->self, req, done, ctx, err);
+        result = store->ops->remove(store->self, req, called, c, err);
+        break;
+    default:
+        result = wc_error_set(err, WC_ERR_INVALID, "unknown request type");
+        break;
     }
-    return wc_error_set(err, WC_ERR_INVALID, "unknown request type");
+    if (result != WC_OK) { /* not started: called never comes */
+        wc_widget_free(c->w);
+        free(c);
+    }
+    return result;
 }
 
 typedef struct {
     int done;
-    wc_result result;
+    wc_outcome outcome;
     wc_error err;
 } waited;
 
-static void wait_done(void *ctx, wc_result result, const wc_error *err)
+static void wait_done(void *ctx, wc_outcome outcome, const wc_error *err)
 {
     waited *w = ctx;
-    w->result = result;
+    w->outcome = outcome;
     if (err)
         w->err = *err;
     w->done = 1;
 }
 
-wc_result wc_store_apply_wait(wc_store *store, wc_loop *loop, const wc_request *req, wc_error *err)
+wc_outcome wc_store_apply_wait(wc_store *store, wc_loop *loop, const wc_request *req, wc_error *err)
 {
     waited w;
     memset(&w, 0, sizeof(w));
     wc_result result = wc_store_apply(store, req, wait_done, &w, err);
     if (result != WC_OK)
-        return result;
+        return wc_store_outcome(result);
     if (!w.done && loop)
         wc_loop_wait(loop, &w.done);
-    if (w.result != WC_OK && err)
+    if (w.outcome != WC_APPLIED && err)
         *err = w.err;
-    return w.result;
+    return w.outcome;
 }

@@ -26,13 +26,34 @@
  * could not be read. The widget is the store's: copy what you keep. */
 typedef void (*wc_store_visit)(void *ctx, const char *key, const wc_widget *w, const char *why);
 
-/* Called once when an apply ends: WC_OK; WC_SUPERSEDED or WC_ALREADY (exact order: nothing to
- * do, see core/ledger.h); WC_ERR_NOT_FOUND (an update or delete whose widget is
- * not there); WC_ERR_REJECTED (the store refuses this request for good: too large, a bad name),
- * as are WC_ERR_PARSE and WC_ERR_TOO_LARGE (the stored widget cannot be read); WC_ERR_CONFLICT
- * (other writers kept changing the widget: try again later); or WC_ERR_IO (the store is not
- * usable now), each with err's words. */
+/* Called once when a backend's call ends: WC_OK; WC_ERR_NOT_FOUND (an update or delete whose
+ * widget is not there); WC_ERR_REJECTED (the store refuses this request for good: too large, a
+ * bad name), as are WC_ERR_PARSE, WC_ERR_INVALID and WC_ERR_TOO_LARGE (the stored widget cannot
+ * be read); WC_ERR_CONFLICT (another writer changed the widget); or WC_ERR_IO (the store is not
+ * usable now), each with err's words. wc_store_outcome says what each means for the request. */
 typedef void (*wc_store_done)(void *ctx, wc_result result, const wc_error *err);
+
+/* What became of a request given to the store (wc_store_apply): an outcome, not an error. Only
+ * WC_FAILED is the store failing; the others are answers about the request. */
+typedef enum {
+    WC_APPLIED = 0, /* done (or nothing to change: a create whose widget is already there) */
+    WC_SUPERSEDED,  /* exact order: nothing to do, the request is older than its widget's delete */
+    WC_ALREADY,     /* exact order: nothing to do, this very request was applied before */
+    WC_MISSING,     /* its widget is not there (yet): wait for it */
+    WC_CONTENDED,   /* not now: other writers kept changing its widget (or, in the consumer, an
+                     * earlier request of it goes first): try again a little later */
+    WC_REFUSED, /* the store refuses it for good (too large, a bad name, an unreadable widget) */
+    WC_FAILED   /* the store is not usable now (an outage) */
+} wc_outcome;
+
+/* Called once when an apply ends, with err's words (err->code: the backend's wc_result). */
+typedef void (*wc_store_applied)(void *ctx, wc_outcome outcome, const wc_error *err);
+
+/* The outcome a backend's result means: the one place its synonyms are read. */
+wc_outcome wc_store_outcome(wc_result result);
+
+/* A short fixed name ("applied", "superseded", "already-applied", "missing", ...). */
+const char *wc_outcome_name(wc_outcome outcome);
 
 /* What a store holds of one widget, as load() read it: the base of a save(). */
 typedef struct {
@@ -98,14 +119,15 @@ void wc_store_destroy(wc_store *store);
 int wc_store_is_exact(const wc_store *store);
 
 /* Starts applying a valid request: the one place that picks create, update or delete by its
- * type. WC_OK: done will be called once (perhaps before this returns). req must live until
+ * type. WC_OK: applied will be called once (perhaps before this returns). req must live until
  * then. */
-wc_result wc_store_apply(wc_store *store, const wc_request *req, wc_store_done done, void *ctx,
-                         wc_error *err);
+wc_result wc_store_apply(wc_store *store, const wc_request *req, wc_store_applied applied,
+                         void *ctx, wc_error *err);
 
 /* Applies a request and waits for it, turning loop (NULL for a local store): for tools and tests.
- */
-wc_result wc_store_apply_wait(wc_store *store, wc_loop *loop, const wc_request *req, wc_error *err);
+ * A call that did not start has the outcome of its result (err says why). */
+wc_outcome wc_store_apply_wait(wc_store *store, wc_loop *loop, const wc_request *req,
+                               wc_error *err);
 
 /* Checks a key prefix such as "widgets/": relative, no "." or ".." parts, no empty parts. */
 wc_result wc_store_check_prefix(const char *prefix, wc_error *err);

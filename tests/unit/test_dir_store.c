@@ -48,7 +48,7 @@ static int teardown(void **state)
 static void create(fixture *f)
 {
     wc_request *r = req(CREATE);
-    assert_int_equal(wc_store_apply_wait(&f->store, NULL, r, NULL), WC_OK);
+    assert_int_equal(wc_store_apply_wait(&f->store, NULL, r, NULL), WC_APPLIED);
     wc_request_free(r);
 }
 
@@ -72,7 +72,7 @@ static void update_merges_by_the_rules(void **state)
     wc_request *u = req("{\"type\":\"update\",\"requestId\":\"r2\",\"widgetId\":\"8123f304\","
                         "\"owner\":\"Mary Matthews\",\"label\":\"\",\"otherAttributes\":"
                         "[{\"name\":\"size\",\"value\":\"4\"}]}");
-    assert_int_equal(wc_store_apply_wait(&f->store, NULL, u, NULL), WC_OK);
+    assert_int_equal(wc_store_apply_wait(&f->store, NULL, u, NULL), WC_APPLIED);
     char *text = read_text(f->dir, FILE_NAME);
     assert_string_equal(text,
                         "{\"id\":\"8123f304\",\"owner\":\"Mary Matthews\",\"otherAttributes\":"
@@ -88,7 +88,7 @@ static void a_create_delivered_again_does_not_undo_later_updates(void **state)
     create(f);
     wc_request *u = req("{\"type\":\"update\",\"requestId\":\"r2\",\"widgetId\":\"8123f304\","
                         "\"owner\":\"Mary Matthews\",\"label\":\"LATER\"}");
-    assert_int_equal(wc_store_apply_wait(&f->store, NULL, u, NULL), WC_OK);
+    assert_int_equal(wc_store_apply_wait(&f->store, NULL, u, NULL), WC_APPLIED);
     create(f); /* redelivered: counts as done, changes nothing */
     char *text = read_text(f->dir, FILE_NAME);
     assert_non_null(strstr(text, "\"label\":\"LATER\""));
@@ -102,9 +102,9 @@ static void update_and_delete_of_missing_widget_say_not_found(void **state)
     wc_request *u = req("{\"type\":\"update\",\"requestId\":\"r\",\"widgetId\":\"nope\",\"owner\":"
                         "\"Sue Smith\",\"label\":\"x\"}");
     wc_error err;
-    assert_int_equal(wc_store_apply_wait(&f->store, NULL, u, &err), WC_ERR_NOT_FOUND);
+    assert_int_equal(wc_store_apply_wait(&f->store, NULL, u, &err), WC_MISSING);
     assert_string_equal(err.msg, "widget nope (owner \"Sue Smith\") not found");
-    assert_int_equal(wc_store_apply_wait(&f->store, NULL, u, &err), WC_ERR_NOT_FOUND);
+    assert_int_equal(wc_store_apply_wait(&f->store, NULL, u, &err), WC_MISSING);
     assert_int_equal(count_entries(f->dir), 0); /* the update created nothing */
     wc_request_free(u);
 }
@@ -115,7 +115,7 @@ static void delete_removes_the_file_and_empty_owner_folder(void **state)
     create(f);
     wc_request *d = req("{\"type\":\"delete\",\"requestId\":\"r\",\"widgetId\":\"8123f304\","
                         "\"owner\":\"Mary Matthews\"}");
-    assert_int_equal(wc_store_apply_wait(&f->store, NULL, d, NULL), WC_OK);
+    assert_int_equal(wc_store_apply_wait(&f->store, NULL, d, NULL), WC_APPLIED);
     assert_false(file_exists(f->dir, FILE_NAME));
     assert_false(file_exists(f->dir, "widgets/mary-matthews"));
     create(f); /* the folder comes back when needed */
@@ -131,7 +131,8 @@ static void corrupt_stored_widget_is_reported(void **state)
     wc_request *u = req("{\"type\":\"update\",\"requestId\":\"r\",\"widgetId\":\"8123f304\","
                         "\"owner\":\"Mary Matthews\",\"label\":\"x\"}");
     wc_error err;
-    assert_int_equal(wc_store_apply_wait(&f->store, NULL, u, &err), WC_ERR_PARSE);
+    assert_int_equal(wc_store_apply_wait(&f->store, NULL, u, &err), WC_REFUSED);
+    assert_int_equal(err.code, WC_ERR_PARSE); /* the stored widget: a refusal, no outage */
     assert_non_null(strstr(err.msg, "mary-matthews/8123f304: not valid JSON"));
     wc_request_free(u);
 }
@@ -179,15 +180,15 @@ static void exact_keeps_a_ledger_apart_and_never_remakes_a_vanished_store(void *
     fixture *f = *state;
     wc_request *c = req(CREATE);
     c->place = strdup("1000000000001");
-    assert_int_equal(wc_store_apply_wait(&f->store, NULL, c, NULL), WC_OK);
+    assert_int_equal(wc_store_apply_wait(&f->store, NULL, c, NULL), WC_APPLIED);
     wc_request *newer = req("{\"type\":\"update\",\"requestId\":\"r3\",\"widgetId\":\"8123f304\","
                             "\"owner\":\"Mary Matthews\",\"label\":\"NEW\"}");
     newer->place = strdup("1000000000003");
     wc_request *older = req("{\"type\":\"update\",\"requestId\":\"r2\",\"widgetId\":\"8123f304\","
                             "\"owner\":\"Mary Matthews\",\"label\":\"OLD\",\"description\":\"D\"}");
     older->place = strdup("1000000000002");
-    assert_int_equal(wc_store_apply_wait(&f->store, NULL, newer, NULL), WC_OK);
-    assert_int_equal(wc_store_apply_wait(&f->store, NULL, older, NULL), WC_OK);
+    assert_int_equal(wc_store_apply_wait(&f->store, NULL, newer, NULL), WC_APPLIED);
+    assert_int_equal(wc_store_apply_wait(&f->store, NULL, older, NULL), WC_APPLIED);
     char *text = read_text(f->dir, FILE_NAME);
     assert_string_equal(text, "{\"id\":\"8123f304\",\"owner\":\"Mary Matthews\",\"label\":\"NEW\","
                               "\"description\":\"D\",\"otherAttributes\":[{\"name\":\"color\","
@@ -207,11 +208,11 @@ static void exact_keeps_a_ledger_apart_and_never_remakes_a_vanished_store(void *
     wc_request *d = req("{\"type\":\"delete\",\"requestId\":\"r4\",\"widgetId\":\"8123f304\","
                         "\"owner\":\"Mary Matthews\"}");
     d->place = strdup("1000000000004");
-    assert_int_equal(wc_store_apply_wait(&f->store, NULL, d, &err), WC_ERR_IO);
+    assert_int_equal(wc_store_apply_wait(&f->store, NULL, d, &err), WC_FAILED);
     assert_non_null(strstr(err.msg, f->dir));
     assert_int_equal(access(f->dir, F_OK), -1); /* not made again */
     assert_int_equal(rename(away, f->dir), 0);
-    assert_int_equal(wc_store_apply_wait(&f->store, NULL, d, &err), WC_OK);
+    assert_int_equal(wc_store_apply_wait(&f->store, NULL, d, &err), WC_APPLIED);
     assert_int_equal(wc_store_apply_wait(&f->store, NULL, d, &err), WC_ALREADY);
     assert_int_equal(wc_store_apply_wait(&f->store, NULL, c, &err), WC_SUPERSEDED);
     wc_request_free(c);
@@ -230,7 +231,7 @@ static void create_and_delete(wc_store *store, const char *id, int del)
              id);
     wc_request *c = req(json);
     c->place = strdup("1000000000001");
-    assert_int_equal(wc_store_apply_wait(store, NULL, c, NULL), WC_OK);
+    assert_int_equal(wc_store_apply_wait(store, NULL, c, NULL), WC_APPLIED);
     wc_request_free(c);
     if (!del)
         return;
@@ -240,7 +241,7 @@ static void create_and_delete(wc_store *store, const char *id, int del)
              id);
     wc_request *d = req(json);
     d->place = strdup("1000000000002");
-    assert_int_equal(wc_store_apply_wait(store, NULL, d, NULL), WC_OK);
+    assert_int_equal(wc_store_apply_wait(store, NULL, d, NULL), WC_APPLIED);
     wc_request_free(d);
 }
 
@@ -323,7 +324,7 @@ static void widget_ids_starting_with_a_dot_are_seen(void **state)
         wc_request *c = req(json);
         if (i == 1)
             c->place = strdup("1000000000001"); /* the exact path names files the same way */
-        assert_int_equal(wc_store_apply_wait(&f->store, NULL, c, NULL), WC_OK);
+        assert_int_equal(wc_store_apply_wait(&f->store, NULL, c, NULL), WC_APPLIED);
         wc_request_free(c);
     }
     char path[4096];
@@ -342,8 +343,8 @@ static void widget_ids_starting_with_a_dot_are_seen(void **state)
     assert_int_equal(found, 3);
 }
 
-static wc_result apply_placed(fixture *f, const char *type, const char *id, const char *label,
-                              const char *place)
+static wc_outcome apply_placed(fixture *f, const char *type, const char *id, const char *label,
+                               const char *place)
 {
     char json[512];
     snprintf(json, sizeof(json),
@@ -354,7 +355,7 @@ static wc_result apply_placed(fixture *f, const char *type, const char *id, cons
     wc_request *r = req(json);
     r->place = strdup(place);
     wc_error err;
-    wc_result result = wc_store_apply_wait(&f->store, NULL, r, &err);
+    wc_outcome result = wc_store_apply_wait(&f->store, NULL, r, &err);
     wc_request_free(r);
     return result;
 }
@@ -378,13 +379,13 @@ static void no_widget_id_touches_the_stores_own_files(void **state)
     for (size_t i = 0; i < n; i++) {
         const char *gone = pairs[i][0], *kept = pairs[i][1];
         snprintf(place, sizeof(place), "10000000%05zu1", i);
-        assert_int_equal(apply_placed(f, "create", gone, "GONE", place), WC_OK);
+        assert_int_equal(apply_placed(f, "create", gone, "GONE", place), WC_APPLIED);
         snprintf(place, sizeof(place), "10000000%05zu2", i);
-        assert_int_equal(apply_placed(f, "delete", gone, NULL, place), WC_OK);
+        assert_int_equal(apply_placed(f, "delete", gone, NULL, place), WC_APPLIED);
         snprintf(place, sizeof(place), "10000000%05zu3", i);
-        assert_int_equal(apply_placed(f, "create", kept, "FIRST", place), WC_OK);
+        assert_int_equal(apply_placed(f, "create", kept, "FIRST", place), WC_APPLIED);
         snprintf(place, sizeof(place), "10000000%05zu4", i);
-        assert_int_equal(apply_placed(f, "update", kept, "KEPT", place), WC_OK);
+        assert_int_equal(apply_placed(f, "update", kept, "KEPT", place), WC_APPLIED);
         snprintf(place, sizeof(place), "10000000%05zu1", i);
         assert_int_equal(apply_placed(f, "create", gone, "GONE", place), WC_SUPERSEDED);
         snprintf(place, sizeof(place), "10000000%05zu2", i);
@@ -429,7 +430,7 @@ static void a_save_cut_short_is_finished_or_undone(void **state)
     fixture *f = *state;
     wc_request *c = req(CREATE);
     c->place = strdup("1000000000001");
-    assert_int_equal(wc_store_apply_wait(&f->store, NULL, c, NULL), WC_OK);
+    assert_int_equal(wc_store_apply_wait(&f->store, NULL, c, NULL), WC_APPLIED);
     char *widget = read_text(f->dir, FILE_NAME);
     char *ledger = read_text(f->dir, ".ledger/" FILE_NAME);
     char hash[17];
@@ -443,7 +444,7 @@ static void a_save_cut_short_is_finished_or_undone(void **state)
     wc_request *u = req("{\"type\":\"update\",\"requestId\":\"r3\",\"widgetId\":\"8123f304\","
                         "\"owner\":\"Mary Matthews\",\"label\":\"OLDER\"}");
     u->place = strdup("1000000000003");
-    assert_int_equal(wc_store_apply_wait(&f->store, NULL, u, NULL), WC_OK);
+    assert_int_equal(wc_store_apply_wait(&f->store, NULL, u, NULL), WC_APPLIED);
     char *after = read_text(f->dir, FILE_NAME);
     assert_string_equal(after, widget); /* the label's last write (5) is later than 3 */
     assert_false(file_exists(f->dir, WAL_NAME));
@@ -454,7 +455,7 @@ static void a_save_cut_short_is_finished_or_undone(void **state)
     wc_request *u2 = req("{\"type\":\"update\",\"requestId\":\"r6\",\"widgetId\":\"8123f304\","
                          "\"owner\":\"Mary Matthews\",\"label\":\"NEWER\"}");
     u2->place = strdup("1000000000006");
-    assert_int_equal(wc_store_apply_wait(&f->store, NULL, u2, NULL), WC_OK);
+    assert_int_equal(wc_store_apply_wait(&f->store, NULL, u2, NULL), WC_APPLIED);
     after = read_text(f->dir, FILE_NAME);
     assert_non_null(strstr(after, "\"label\":\"NEWER\""));
     assert_false(file_exists(f->dir, WAL_NAME));

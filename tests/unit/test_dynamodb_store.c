@@ -66,10 +66,10 @@ static int teardown(void **state)
 }
 
 /* Applies a request through wc_store_apply, turning the loop until done. */
-static wc_result apply(fixture *f, const char *json, wc_error *err)
+static wc_outcome apply(fixture *f, const char *json, wc_error *err)
 {
     wc_request *r = req(json);
-    wc_result result = wc_store_apply_wait(&f->store, f->w->loop, r, err);
+    wc_outcome result = wc_store_apply_wait(&f->store, f->w->loop, r, err);
     wc_request_free(r);
     return result;
 }
@@ -132,7 +132,7 @@ static void create_puts_the_item_only_where_there_is_none(void **state)
                                          "\"value\":\"red\"},{\"name\":\"owner\",\"value\":"
                                          "\"x\"}]"),
                            &err),
-                     WC_OK);
+                     WC_APPLIED);
     json_t *body = last_body(f, PUT);
     assert_json(body, "{\"TableName\":\"widgets\",\"Item\":{\"id\":{\"S\":\"w1\"},\"owner\":"
                       "{\"S\":\"Sue Smith\"},\"label\":{\"S\":\"L\"},\"color\":{\"S\":\"red\"},"
@@ -147,7 +147,7 @@ static void a_create_of_a_widget_already_there_is_done(void **state)
     fixture *f = *state;
     fake_reply(f->w->fake, PUT, 400, CONDITION_FAILED);
     wc_error err;
-    assert_int_equal(apply(f, REQ("create", ""), &err), WC_OK);
+    assert_int_equal(apply(f, REQ("create", ""), &err), WC_APPLIED);
     assert_int_equal(fake_count_matching(f->w->fake, PUT), 1);
 }
 
@@ -158,7 +158,7 @@ static void a_create_too_large_for_dynamodb_is_rejected(void **state)
                "{\"__type\":\"com.amazon.coral.validate#ValidationException\",\"message\":\"Item "
                "size has exceeded the maximum allowed size\"}");
     wc_error err;
-    assert_int_equal(apply(f, REQ("create", ""), &err), WC_ERR_REJECTED);
+    assert_int_equal(apply(f, REQ("create", ""), &err), WC_REFUSED);
     assert_string_equal(err.msg, "ValidationException: Item size has exceeded the maximum allowed "
                                  "size (HTTP 400)");
 }
@@ -175,7 +175,7 @@ static void update_is_one_conditional_update_item(void **state)
                                          "\"otherAttributes\":[{\"name\":\"size\",\"value\":"
                                          "\"L\"}]"),
                            &err),
-                     WC_OK);
+                     WC_APPLIED);
     json_t *body = last_body(f, UPDATE);
     assert_json(body,
                 "{\"TableName\":\"widgets\",\"Key\":{\"id\":{\"S\":\"w1\"}},"
@@ -192,7 +192,7 @@ static void an_update_of_a_missing_widget_is_not_found(void **state)
     fixture *f = *state;
     fake_reply(f->w->fake, UPDATE, 400, CONDITION_FAILED);
     wc_error err;
-    assert_int_equal(apply(f, REQ("update", ",\"label\":\"x\""), &err), WC_ERR_NOT_FOUND);
+    assert_int_equal(apply(f, REQ("update", ",\"label\":\"x\""), &err), WC_MISSING);
     assert_string_equal(err.msg, "widget w1 not found");
     assert_int_equal(fake_count(f->w->fake), 2); /* DescribeTable, one UpdateItem */
 }
@@ -203,10 +203,10 @@ static void a_missing_table_is_an_outage_never_a_missing_widget(void **state)
     fake_reply(f->w->fake, UPDATE, 400, NO_TABLE);
     fake_reply(f->w->fake, DELETE, 400, NO_TABLE);
     wc_error err;
-    assert_int_equal(apply(f, REQ("update", ",\"label\":\"x\""), &err), WC_ERR_IO);
+    assert_int_equal(apply(f, REQ("update", ",\"label\":\"x\""), &err), WC_FAILED);
     assert_string_equal(err.msg,
                         "ResourceNotFoundException: Requested resource not found (HTTP 400)");
-    assert_int_equal(apply(f, REQ("delete", ""), &err), WC_ERR_IO);
+    assert_int_equal(apply(f, REQ("delete", ""), &err), WC_FAILED);
 }
 
 static void throttling_is_retried_under_the_store(void **state)
@@ -218,7 +218,7 @@ static void throttling_is_retried_under_the_store(void **state)
                2);
     fake_reply(f->w->fake, UPDATE, 200, "{}");
     wc_error err;
-    assert_int_equal(apply(f, REQ("update", ",\"label\":\"x\""), &err), WC_OK);
+    assert_int_equal(apply(f, REQ("update", ",\"label\":\"x\""), &err), WC_APPLIED);
     assert_int_equal(fake_count_matching(f->w->fake, UPDATE), 3);
 }
 
@@ -232,15 +232,15 @@ static void delete_returns_the_old_item_to_know_it_was_there(void **state)
     fake_reply(f->w->fake, DELETE, 200, "{}");
     fake_reply(f->w->fake, DELETE, 200, "");
     wc_error err;
-    assert_int_equal(apply(f, REQ("delete", ""), &err), WC_OK);
+    assert_int_equal(apply(f, REQ("delete", ""), &err), WC_APPLIED);
     json_t *body = last_body(f, DELETE);
     assert_json(body, "{\"TableName\":\"widgets\",\"Key\":{\"id\":{\"S\":\"w1\"}},"
                       "\"ReturnValues\":\"ALL_OLD\"}");
     json_decref(body);
     /* No old item: it was not there. */
-    assert_int_equal(apply(f, REQ("delete", ""), &err), WC_ERR_NOT_FOUND);
+    assert_int_equal(apply(f, REQ("delete", ""), &err), WC_MISSING);
     assert_string_equal(err.msg, "widget w1 not found");
-    assert_int_equal(apply(f, REQ("delete", ""), &err), WC_ERR_NOT_FOUND);
+    assert_int_equal(apply(f, REQ("delete", ""), &err), WC_MISSING);
 }
 
 static void another_key_name_is_used_everywhere(void **state)
@@ -255,20 +255,20 @@ static void another_key_name_is_used_everywhere(void **state)
                            REQ("create", ",\"otherAttributes\":[{\"name\":\"id\",\"value\":"
                                          "\"i\"}]"),
                            &err),
-                     WC_OK);
+                     WC_APPLIED);
     json_t *body = last_body(f, PUT);
     assert_json(
         json_object_get(body, "Item"),
         "{\"pk\":{\"S\":\"w1\"},\"owner\":{\"S\":\"Sue Smith\"},\"attr_id\":{\"S\":\"i\"}}");
     json_decref(body);
-    assert_int_equal(apply(f, REQ("update", ""), &err), WC_OK);
+    assert_int_equal(apply(f, REQ("update", ""), &err), WC_APPLIED);
     body = last_body(f, UPDATE);
     assert_json(json_object_get(body, "Key"), "{\"pk\":{\"S\":\"w1\"}}");
     /* Nothing to change: the condition still proves the widget is there. */
     assert_string_equal(json_string_value(json_object_get(body, "UpdateExpression")),
                         "SET #o = #o");
     json_decref(body);
-    assert_int_equal(apply(f, REQ("delete", ""), &err), WC_OK);
+    assert_int_equal(apply(f, REQ("delete", ""), &err), WC_APPLIED);
     body = last_body(f, DELETE);
     assert_json(json_object_get(body, "Key"), "{\"pk\":{\"S\":\"w1\"}}");
     json_decref(body);
@@ -278,11 +278,11 @@ static void another_key_name_is_used_everywhere(void **state)
 
 #define GET "DynamoDB_20120810.GetItem"
 
-static wc_result apply_at(fixture *f, const char *json, const char *place, wc_error *err)
+static wc_outcome apply_at(fixture *f, const char *json, const char *place, wc_error *err)
 {
     wc_request *r = req(json);
     r->place = strdup(place);
-    wc_result result = wc_store_apply_wait(&f->store, f->w->loop, r, err);
+    wc_outcome result = wc_store_apply_wait(&f->store, f->w->loop, r, err);
     wc_request_free(r);
     return result;
 }
@@ -292,7 +292,8 @@ static void exact_create_is_one_conditional_put_with_its_ledger(void **state)
     fixture *f = *state;
     fake_reply(f->w->fake, PUT, 200, "{}");
     wc_error err;
-    assert_int_equal(apply_at(f, REQ("create", ",\"label\":\"L\""), "1000000000001", &err), WC_OK);
+    assert_int_equal(apply_at(f, REQ("create", ",\"label\":\"L\""), "1000000000001", &err),
+                     WC_APPLIED);
     json_t *body = last_body(f, PUT);
     assert_json(body, "{\"TableName\":\"widgets\",\"Item\":{\"id\":{\"S\":\"w1\"},\"owner\":"
                       "{\"S\":\"Sue Smith\"},\"label\":{\"S\":\"L\"},\"wc:ledger\":{\"S\":"
@@ -360,7 +361,7 @@ static void exact_update_reads_merges_and_writes_on_its_version(void **state)
     wc_error err;
     assert_int_equal(apply_at(f, REQ("update", ",\"label\":\"OLD\",\"description\":\"D\""),
                               "1000000000002", &err),
-                     WC_OK);
+                     WC_APPLIED);
     fake_assert_all_used(f->w->fake);
     json_t *get = fake_request_json(fake_find(f->w->fake, GET, 0));
     assert_json(get, "{\"TableName\":\"widgets\",\"Key\":{\"id\":{\"S\":\"w1\"}},"
@@ -390,7 +391,7 @@ static void exact_delete_leaves_a_tombstone_that_supersedes_a_late_create(void *
     fake_reply(f->w->fake, GET, 200, STORED);
     fake_reply(f->w->fake, PUT, 200, "{}");
     wc_error err;
-    assert_int_equal(apply_at(f, REQ("delete", ""), "1000000000005", &err), WC_OK);
+    assert_int_equal(apply_at(f, REQ("delete", ""), "1000000000005", &err), WC_APPLIED);
     json_t *body = last_body(f, PUT);
     json_t *item = json_object_get(body, "Item");
     assert_null(json_object_get(item, "owner"));

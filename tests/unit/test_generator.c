@@ -68,7 +68,7 @@ static void expected_state_is_what_applying_the_stream_gives(void **state)
     for (int i = 0; i < 1500; i++) {
         wc_request *r = wc_generator_next(g);
         wc_error err;
-        if (wc_store_apply_wait(&s, NULL, r, &err) != WC_OK)
+        if (wc_store_apply_wait(&s, NULL, r, &err) != WC_APPLIED)
             fail_msg("request %d (%s of %s): %s", i, wc_request_type_name(r->type), r->widget_id,
                      err.msg);
         wc_request_free(r);

@@ -1,5 +1,6 @@
 #include "common/clock.h"
 #include "common/log.h"
+#include "consumer/metrics.h"
 #include "consumer/poller.h"
 #include "sources/dir_source.h"
 #include "stores/dir_store.h"
@@ -246,6 +247,8 @@ typedef struct {
     const wc_result *answers;
     int n_answers, calls;
     int stop_on_first, never_answers;
+    wc_store_done hung; /* the call that never answers, until abandoned */
+    void *hung_ctx;
 } scripted;
 static scripted script;
 
@@ -255,8 +258,11 @@ static wc_result scripted_call(const wc_request *r, wc_store_done done, void *ct
         stop_flag = 1;
     int i = script.calls < script.n_answers ? script.calls : script.n_answers - 1;
     script.calls++;
-    if (script.never_answers)
-        return WC_OK; /* done is never called: a call that hangs */
+    if (script.never_answers) { /* done is not called: a call that hangs */
+        script.hung = done;
+        script.hung_ctx = ctx;
+        return WC_OK;
+    }
     wc_error e;
     wc_result result = script.answers[i];
     if (result == WC_OK)
@@ -285,6 +291,20 @@ static const wc_store_ops scripted_ops = {.kind = "scripted",
                                           .update = scripted_change,
                                           .remove = scripted_change,
                                           .destroy = no_destroy};
+
+/* What the consumer's AWS client does at a shutdown timeout (wc_aws_abandon): the calls still
+ * under way end now, as failures, so every layer frees its part. */
+static void abandon_hung(void *ctx)
+{
+    (void)ctx;
+    if (!script.hung)
+        return;
+    wc_error e;
+    wc_error_set(&e, WC_ERR_IO, "abandoned");
+    wc_store_done done = script.hung;
+    script.hung = NULL;
+    done(script.hung_ctx, WC_ERR_IO, &e);
+}
 
 static void use_script(fixture *f, const wc_result *answers, int n)
 {
@@ -458,6 +478,7 @@ static void shutdown_is_bounded_whatever_is_in_flight(void **state)
     script.stop_on_first = 1;
     write_text(f->req_dir, "1000000000001", REQ("update", "w1", ""));
     f->cfg.shutdown_timeout_ms = 2000;
+    f->cfg.abandon = abandon_hung;
     stop_flag = 0;
     uint64_t t0 = f->t.now;
     run(f, &stop_flag);
@@ -758,6 +779,65 @@ static void a_missing_widget_is_waited_for_longer_than_a_failed_create_stays_hid
     assert_int_equal(f->stats.deferred, 12);
 }
 
+/* How many lines of the log say outcome=NAME, and the sum of requests_total{outcome="NAME",...}. */
+static unsigned lines_with(const char *log, const char *name)
+{
+    char needle[64];
+    snprintf(needle, sizeof(needle), " outcome=%s ", name);
+    unsigned n = 0;
+    for (const char *at = log; (at = strstr(at, needle)) != NULL; at++)
+        n++;
+    return n;
+}
+
+static unsigned counted(const char *metrics, const char *name)
+{
+    char needle[96];
+    snprintf(needle, sizeof(needle), "widget_consumer_requests_total{outcome=\"%s\",", name);
+    unsigned n = 0;
+    for (const char *at = metrics; (at = strstr(at, needle)) != NULL; at++)
+        n += (unsigned)strtoul(strchr(at, '}') + 1, NULL, 10);
+    return n;
+}
+
+/* Every outcome's metric equals its log lines (one place writes both), whatever the mix. */
+static void each_outcome_counts_as_many_as_its_lines(void **state)
+{
+    fixture *f = *state;
+    wc_metrics *m = wc_metrics_new();
+    f->cfg.metrics = m;
+    write_text(f->req_dir, "1000000000001", "{oops");
+    write_text(f->req_dir, "1000000000002", REQ("create", "w1", ",\"label\":\"A\""));
+    write_text(f->req_dir, "1000000000003", REQ("update", "w1", ",\"label\":\"B\""));
+    write_text(f->req_dir, "1000000000005", REQ("update", "w2", ",\"label\":\"C\""));
+    write_text(f->req_dir, "1000000000006", REQ("create", "w2", ""));
+    run(f, NULL);
+    write_text(f->req_dir, "1000000000002", REQ("create", "w1", ",\"label\":\"A\"")); /* again */
+    write_text(f->req_dir, "1000000000007", REQ("delete", "w1", ""));
+    run(f, NULL);
+    write_text(f->req_dir, "1000000000003", REQ("update", "w1", ",\"label\":\"B\"")); /* late */
+    run(f, NULL);
+    char *log = log_text(f);
+    char *text = wc_metrics_render(m);
+    const char *names[] = {"applied", "superseded",    "already-applied", "deferred",
+                           "warning", "dead-lettered", "failed",          "left-to-redrive-policy"};
+    unsigned total = 0;
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        if (lines_with(log, names[i]) != counted(text, names[i]))
+            fail_msg("%s: %u lines, counted %u", names[i], lines_with(log, names[i]),
+                     counted(text, names[i]));
+        total += counted(text, names[i]);
+    }
+    assert_true(counted(text, "applied") >= 4);
+    assert_true(counted(text, "already-applied") >= 1);
+    assert_true(counted(text, "superseded") >= 1);
+    assert_true(counted(text, "dead-lettered") >= 1);
+    assert_true(total >= 8);
+    free(text);
+    free(log);
+    wc_metrics_free(m);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -774,6 +854,7 @@ int main(void)
         T(a_missing_widget_is_waited_for_longer_than_a_failed_create_stays_hidden),
         T(exact_redelivered_requests_change_nothing),
         T(exact_a_request_without_a_place_is_dead_lettered),
+        T(each_outcome_counts_as_many_as_its_lines),
         T(update_of_a_widget_that_never_comes_is_given_up_with_a_warning),
         T(max_requests_stops_early),
         T(max_runtime_stops_an_endless_poll),

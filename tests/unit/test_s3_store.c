@@ -64,10 +64,10 @@ static int teardown(void **state)
     return 0;
 }
 
-static wc_result apply(fixture *f, const char *json, wc_error *err)
+static wc_outcome apply(fixture *f, const char *json, wc_error *err)
 {
     wc_request *r = req(json);
-    wc_result result = wc_store_apply_wait(&f->store, f->w->loop, r, err);
+    wc_outcome result = wc_store_apply_wait(&f->store, f->w->loop, r, err);
     wc_request_free(r);
     return result;
 }
@@ -113,7 +113,7 @@ static void create_puts_only_where_there_is_nothing(void **state)
                            REQ("create", ",\"label\":\"A\",\"otherAttributes\":[{\"name\":"
                                          "\"color\",\"value\":\"red\"}]"),
                            &err),
-                     WC_OK);
+                     WC_APPLIED);
     const fake_request *r = fake_last(f->w->fake);
     assert_call(r, "PUT", BASE KEY);
     assert_string_equal(fake_request_header(r, "If-None-Match"), "*");
@@ -121,7 +121,7 @@ static void create_puts_only_where_there_is_nothing(void **state)
     assert_string_equal(fake_request_header(r, "Content-Type"), "application/json");
     assert_string_equal(r->body, STORED("A"));
     /* There already: a create delivered again, done without a change. */
-    assert_int_equal(apply(f, REQ("create", ",\"label\":\"A\""), &err), WC_OK);
+    assert_int_equal(apply(f, REQ("create", ",\"label\":\"A\""), &err), WC_APPLIED);
     assert_int_equal(fake_count(f->w->fake), 3);
 }
 
@@ -134,7 +134,7 @@ static void keys_are_the_owner_and_the_widget_id_encoded(void **state)
                            "{\"type\":\"create\",\"requestId\":\"r\",\"widgetId\":\"a b+\xc3\xa9\","
                            "\"owner\":\"Mary Ann\"}",
                            &err),
-                     WC_OK);
+                     WC_APPLIED);
     assert_string_equal(fake_last(f->w->fake)->url, BASE "/widgets/mary-ann/a%20b%2B%C3%A9");
 }
 
@@ -150,7 +150,7 @@ static void update_reads_then_writes_with_if_match(void **state)
                            REQ("update", ",\"label\":\"B\",\"otherAttributes\":[{\"name\":"
                                          "\"size\",\"value\":\"L\"}]"),
                            &err),
-                     WC_OK);
+                     WC_APPLIED);
     assert_int_equal(fake_count(f->w->fake), 3);
     assert_call(fake_request_at(f->w->fake, 1), "GET", BASE KEY);
     assert_int_equal(fake_request_at(f->w->fake, 1)->max_body, 4u << 20);
@@ -175,7 +175,7 @@ static void a_412_reads_again_and_applies_to_what_is_there_now(void **state)
                 "ETag", "\"e2\"");
     fake_reply(f->w->fake, "PUT " BASE KEY, 200, "");
     wc_error err;
-    assert_int_equal(apply(f, REQ("update", ",\"label\":\"B\""), &err), WC_OK);
+    assert_int_equal(apply(f, REQ("update", ",\"label\":\"B\""), &err), WC_APPLIED);
     assert_int_equal(fake_count(f->w->fake), 5);
     const fake_request *put = fake_request_at(f->w->fake, 4);
     assert_string_equal(fake_request_header(put, "If-Match"), "\"e2\"");
@@ -191,7 +191,7 @@ static void three_lost_races_are_a_conflict(void **state)
         fake_header(fake_reply(f->w->fake, "GET " BASE KEY, 200, STORED("A")), "ETag", "\"e\""), 3);
     fake_times(fake_reply(f->w->fake, "PUT " BASE KEY, 412, PRECONDITION_FAILED), 3);
     wc_error err;
-    assert_int_equal(apply(f, REQ("update", ",\"label\":\"B\""), &err), WC_ERR_CONFLICT);
+    assert_int_equal(apply(f, REQ("update", ",\"label\":\"B\""), &err), WC_CONTENDED);
     assert_int_equal(fake_count_matching(f->w->fake, "PUT "), 3);
     assert_int_equal(fake_count_matching(f->w->fake, "GET " BASE KEY), 3);
 }
@@ -201,7 +201,7 @@ static void an_update_of_a_missing_widget_is_not_found(void **state)
     fixture *f = *state;
     fake_reply(f->w->fake, "GET " BASE KEY, 404, NO_SUCH_KEY);
     wc_error err;
-    assert_int_equal(apply(f, REQ("update", ",\"label\":\"B\""), &err), WC_ERR_NOT_FOUND);
+    assert_int_equal(apply(f, REQ("update", ",\"label\":\"B\""), &err), WC_MISSING);
     assert_string_equal(err.msg, "widget w1 (owner \"Sue Smith\") not found");
     assert_int_equal(fake_count_matching(f->w->fake, "PUT "), 0);
 }
@@ -211,7 +211,8 @@ static void a_stored_widget_that_cannot_be_read_is_not_overwritten(void **state)
     fixture *f = *state;
     fake_reply(f->w->fake, "GET " BASE KEY, 200, "{\"id\":");
     wc_error err;
-    assert_int_equal(apply(f, REQ("update", ",\"label\":\"B\""), &err), WC_ERR_PARSE);
+    assert_int_equal(apply(f, REQ("update", ",\"label\":\"B\""), &err), WC_REFUSED);
+    assert_int_equal(err.code, WC_ERR_PARSE); /* the stored widget: a refusal, no outage */
     assert_int_equal(fake_count_matching(f->w->fake, "PUT "), 0);
 }
 
@@ -224,11 +225,11 @@ static void delete_probes_with_get_then_deletes(void **state)
     fake_reply(f->w->fake, "DELETE " BASE KEY, 204, "");
     fake_reply(f->w->fake, "GET " BASE KEY, 404, NO_SUCH_KEY);
     wc_error err;
-    assert_int_equal(apply(f, REQ("delete", ""), &err), WC_OK);
+    assert_int_equal(apply(f, REQ("delete", ""), &err), WC_APPLIED);
     assert_call(fake_request_at(f->w->fake, 1), "GET", BASE KEY);
     assert_call(fake_request_at(f->w->fake, 2), "DELETE", BASE KEY);
     /* Not there: not found, and nothing deleted. */
-    assert_int_equal(apply(f, REQ("delete", ""), &err), WC_ERR_NOT_FOUND);
+    assert_int_equal(apply(f, REQ("delete", ""), &err), WC_MISSING);
     assert_int_equal(fake_count_matching(f->w->fake, "DELETE "), 1);
     assert_int_equal(fake_count(f->w->fake), 4);
 }
@@ -239,10 +240,10 @@ static void a_missing_bucket_is_an_outage_never_a_missing_widget(void **state)
     fake_times(fake_reply(f->w->fake, "GET " BASE KEY, 404, NO_SUCH_BUCKET), 2);
     fake_reply(f->w->fake, "PUT " BASE KEY, 404, NO_SUCH_BUCKET);
     wc_error err;
-    assert_int_equal(apply(f, REQ("update", ",\"label\":\"B\""), &err), WC_ERR_IO);
+    assert_int_equal(apply(f, REQ("update", ",\"label\":\"B\""), &err), WC_FAILED);
     assert_string_equal(err.msg, "NoSuchBucket: The specified bucket does not exist (HTTP 404)");
-    assert_int_equal(apply(f, REQ("delete", ""), &err), WC_ERR_IO);
-    assert_int_equal(apply(f, REQ("create", ""), &err), WC_ERR_IO);
+    assert_int_equal(apply(f, REQ("delete", ""), &err), WC_FAILED);
+    assert_int_equal(apply(f, REQ("create", ""), &err), WC_FAILED);
     assert_int_equal(fake_count_matching(f->w->fake, "DELETE "), 0);
     fake_assert_all_used(f->w->fake);
 }
@@ -255,7 +256,7 @@ static void a_slow_down_is_retried_under_the_store(void **state)
                "</Error>");
     fake_reply(f->w->fake, "PUT " BASE KEY, 200, "");
     wc_error err;
-    assert_int_equal(apply(f, REQ("create", ""), &err), WC_OK);
+    assert_int_equal(apply(f, REQ("create", ""), &err), WC_APPLIED);
     assert_int_equal(fake_count_matching(f->w->fake, "PUT "), 2);
     /* The retry is the same conditional PUT. */
     assert_string_equal(fake_request_header(fake_last(f->w->fake), "If-None-Match"), "*");
@@ -265,11 +266,11 @@ static void a_slow_down_is_retried_under_the_store(void **state)
 
 #define TOMB "/wc-tombstones/widgets/sue-smith/w1"
 
-static wc_result apply_at(fixture *f, const char *json, const char *place, wc_error *err)
+static wc_outcome apply_at(fixture *f, const char *json, const char *place, wc_error *err)
 {
     wc_request *r = req(json);
     r->place = strdup(place);
-    wc_result result = wc_store_apply_wait(&f->store, f->w->loop, r, err);
+    wc_outcome result = wc_store_apply_wait(&f->store, f->w->loop, r, err);
     wc_request_free(r);
     return result;
 }
@@ -308,7 +309,8 @@ static void exact_create_checks_for_a_tombstone_and_puts_only_where_none(void **
     fake_reply(f->w->fake, "GET " BASE TOMB, 404, NO_SUCH_KEY);
     fake_header(fake_reply(f->w->fake, "PUT " BASE KEY, 200, ""), "ETag", "\"e1\"");
     wc_error err;
-    assert_int_equal(apply_at(f, REQ("create", ",\"label\":\"L\""), "1000000000001", &err), WC_OK);
+    assert_int_equal(apply_at(f, REQ("create", ",\"label\":\"L\""), "1000000000001", &err),
+                     WC_APPLIED);
     fake_assert_all_used(f->w->fake);
     const fake_request *put = fake_last(f->w->fake);
     assert_call(put, "PUT", BASE KEY);
@@ -336,7 +338,7 @@ static void exact_update_writes_if_match_and_keeps_newer_fields(void **state)
     wc_error err;
     assert_int_equal(apply_at(f, REQ("update", ",\"label\":\"OLD\",\"description\":\"D\""),
                               "1000000000002", &err),
-                     WC_OK);
+                     WC_APPLIED);
     fake_assert_all_used(f->w->fake);
     const fake_request *put = fake_last(f->w->fake);
     assert_string_equal(fake_request_header(put, "If-Match"), "\"e2\"");
@@ -358,7 +360,7 @@ static void exact_delete_leaves_a_tombstone_object(void **state)
     fake_reply(f->w->fake, "PUT " BASE TOMB, 200, "");
     fake_reply(f->w->fake, "DELETE " BASE KEY, 204, "");
     wc_error err;
-    assert_int_equal(apply_at(f, REQ("delete", ""), "1000000000004", &err), WC_OK);
+    assert_int_equal(apply_at(f, REQ("delete", ""), "1000000000004", &err), WC_APPLIED);
     fake_assert_all_used(f->w->fake);
     const fake_request *tomb = fake_find(f->w->fake, "PUT " BASE TOMB, 0);
     assert_non_null(
@@ -395,7 +397,7 @@ static void exact_every_write_seals_its_ledger_into_the_body(void **state)
         wc_error err;
         const char *update = labels[i][0] == 'A' ? REQ("update", ",\"label\":\"A\"")
                                                  : REQ("update", ",\"label\":\"B\"");
-        assert_int_equal(apply_at(f, update, places[i], &err), WC_OK);
+        assert_int_equal(apply_at(f, update, places[i], &err), WC_APPLIED);
         free(meta);
         const fake_request *put = fake_last(f->w->fake);
         assert_string_equal(fake_request_header(put, "If-Match"), etag);
@@ -434,7 +436,8 @@ static void exact_a_409_conflict_reads_again(void **state)
     fake_reply(f->w->fake, "PUT " BASE KEY, 409, CONDITIONAL_CONFLICT);
     fake_reply(f->w->fake, "PUT " BASE KEY, 200, "");
     wc_error err;
-    assert_int_equal(apply_at(f, REQ("update", ",\"label\":\"B\""), "1000000000002", &err), WC_OK);
+    assert_int_equal(apply_at(f, REQ("update", ",\"label\":\"B\""), "1000000000002", &err),
+                     WC_APPLIED);
     fake_assert_all_used(f->w->fake);
     /* Not retried by the client as an outage would be: one PUT per read. */
     assert_int_equal(fake_count_matching(f->w->fake, "PUT "), 2);
@@ -449,19 +452,19 @@ static void classic_a_409_conflict_is_a_lost_race_not_an_outage(void **state)
     fake_reply(f->w->fake, "PUT " BASE KEY, 409, CONDITIONAL_CONFLICT);
     fake_reply(f->w->fake, "PUT " BASE KEY, 200, "");
     wc_error err;
-    assert_int_equal(apply(f, REQ("create", ",\"label\":\"A\""), &err), WC_OK);
+    assert_int_equal(apply(f, REQ("create", ",\"label\":\"A\""), &err), WC_APPLIED);
     assert_int_equal(fake_count_matching(f->w->fake, "PUT "), 2);
     assert_string_equal(fake_request_header(fake_last(f->w->fake), "If-None-Match"), "*");
     /* Three in a row: a conflict (deferred and tried later), not WC_ERR_IO. */
     fake_times(fake_reply(f->w->fake, "PUT " BASE KEY, 409, CONDITIONAL_CONFLICT), 3);
-    assert_int_equal(apply(f, REQ("create", ",\"label\":\"A\""), &err), WC_ERR_CONFLICT);
+    assert_int_equal(apply(f, REQ("create", ",\"label\":\"A\""), &err), WC_CONTENDED);
     /* An update's 409 reads again, as a 412 does. */
     for (int i = 0; i < 2; i++)
         fake_header(fake_reply(f->w->fake, "GET " BASE KEY, 200, STORED("A")), "ETag",
                     i ? "\"e2\"" : "\"e1\"");
     fake_reply(f->w->fake, "PUT " BASE KEY, 409, CONDITIONAL_CONFLICT);
     fake_reply(f->w->fake, "PUT " BASE KEY, 200, "");
-    assert_int_equal(apply(f, REQ("update", ",\"label\":\"B\""), &err), WC_OK);
+    assert_int_equal(apply(f, REQ("update", ",\"label\":\"B\""), &err), WC_APPLIED);
     assert_string_equal(fake_request_header(fake_last(f->w->fake), "If-Match"), "\"e2\"");
     fake_assert_all_used(f->w->fake);
 }
@@ -530,7 +533,7 @@ static void spilled_widget(fixture *f, int n, char ref[65], char **body, char **
                               REQ("create", ",\"label\":\"L\",\"otherAttributes\":[{\"name\":"
                                             "\"color\",\"value\":\"red\"}]"),
                               "1000000000001", &err),
-                     WC_OK);
+                     WC_APPLIED);
     const fake_request *put = fake_last(f->w->fake);
     assert_non_null(fake_request_header(put, "x-amz-meta-wc-ledger")); /* inline */
     assert_null(fake_request_header(put, "x-amz-meta-wc-ledger-ref"));
@@ -541,7 +544,7 @@ static void spilled_widget(fixture *f, int n, char ref[65], char **body, char **
     fake_reply(f->w->fake, "PUT " LEDGERS, 200, "");
     fake_header(fake_reply(f->w->fake, "PUT " BASE KEY, 200, ""), "ETag", "\"e2\"");
     char *update = many_attributes("update", n, "v2");
-    assert_int_equal(apply_at(f, update, "1000000000002", &err), WC_OK);
+    assert_int_equal(apply_at(f, update, "1000000000002", &err), WC_APPLIED);
     fake_assert_all_used(f->w->fake);
     free(update);
     const fake_request *lput = assert_spilled(f, 0, nth, ref);
@@ -577,7 +580,7 @@ static void exact_a_long_ledger_is_spilled_and_read_back(void **state)
     fake_reply(f->w->fake, url, 204, "");
     char *update = many_attributes("update", 3000, "v3");
     wc_error err;
-    assert_int_equal(apply_at(f, update, "1000000000003", &err), WC_OK);
+    assert_int_equal(apply_at(f, update, "1000000000003", &err), WC_APPLIED);
     fake_assert_all_used(f->w->fake);
     char ref2[65];
     const fake_request *lput = assert_spilled(f, 1, 2, ref2);
@@ -624,7 +627,7 @@ exact_the_old_ledger_object_goes_after_a_delete_and_its_failure_is_harmless(void
     fake_reply(f->w->fake, "DELETE " LEDGERS, 403,
                "<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>");
     wc_error err;
-    assert_int_equal(apply_at(f, REQ("delete", ""), "1000000000005", &err), WC_OK);
+    assert_int_equal(apply_at(f, REQ("delete", ""), "1000000000005", &err), WC_APPLIED);
     fake_assert_all_used(f->w->fake);
     char url[256];
     snprintf(url, sizeof(url), LEDGERS "%s", ref);
@@ -655,7 +658,8 @@ static void exact_a_missing_ledger_object_reads_the_widget_again(void **state)
     fake_reply(f->w->fake, "PUT " BASE KEY, 200, "");
     fake_reply(f->w->fake, "DELETE " LEDGERS, 204, "");
     wc_error err;
-    assert_int_equal(apply_at(f, REQ("update", ",\"label\":\"M\""), "1000000000003", &err), WC_OK);
+    assert_int_equal(apply_at(f, REQ("update", ",\"label\":\"M\""), "1000000000003", &err),
+                     WC_APPLIED);
     fake_assert_all_used(f->w->fake);
     /* Written on what was read the second time, and its ledger spilled again. */
     assert_string_equal(fake_request_header(fake_find(f->w->fake, "PUT " BASE KEY, 2), "If-Match"),
@@ -670,7 +674,7 @@ static void exact_a_missing_ledger_object_reads_the_widget_again(void **state)
     fake_times(fake_reply(f->w->fake, "GET " LEDGERS "0000", 404, NO_SUCH_KEY), 5);
     size_t puts = fake_count_matching(f->w->fake, "PUT ");
     assert_int_equal(apply_at(f, REQ("update", ",\"label\":\"N\""), "1000000000004", &err),
-                     WC_ERR_CONFLICT);
+                     WC_CONTENDED);
     fake_assert_all_used(f->w->fake);
     assert_non_null(strstr(err.msg, "was gone 5 times in a row"));
     assert_int_equal(fake_count_matching(f->w->fake, "PUT "), puts);
