@@ -35,8 +35,9 @@ typedef struct {
 
 /* What the client has done, for the log and metrics. */
 typedef struct {
-    unsigned long long sent;    /* requests put on the wire, retries included */
-    unsigned long long retries; /* of those, retries */
+    unsigned long long sent;         /* requests put on the wire, retries included */
+    unsigned long long retries;      /* of those, retries */
+    unsigned long long tls_refusals; /* calls whose endpoint's certificate was refused */
 } wc_aws_stats;
 
 typedef struct wc_aws wc_aws;

@@ -367,6 +367,26 @@ wc_result wc_http_start(wc_http *h, const wc_http_request *req, wc_http_done don
     return http_start(h, req, done, ctx, NULL, err);
 }
 
+/* The failures of certificate verification and of the CA bundle: a wrong CA, a certificate for
+ * another host name, an expired one, an unreadable bundle. Configuration, not an outage. A failed
+ * handshake (CURLE_SSL_CONNECT_ERROR) is not among them: a connection reset mid-handshake ends
+ * that way too. */
+int wc_http_is_tls_refusal(int curl_code)
+{
+    switch (curl_code) {
+    case CURLE_PEER_FAILED_VERIFICATION: /* unknown CA, wrong host name, expired */
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CRL_BADFILE:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    case CURLE_SSL_INVALIDCERTSTATUS:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
 static void finish(wc_http *h, CURLMsg *msg)
 {
     transfer *t = NULL;
@@ -376,6 +396,7 @@ static void finish(wc_http *h, CURLMsg *msg)
     wc_http_response r = t->response;
     memset(&t->response, 0, sizeof(t->response));
     r.curl_code = (int)code;
+    r.tls_refused = wc_http_is_tls_refusal(r.curl_code);
     if (r.curl_code == CURLE_OK)
         curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &r.status);
     else if (!r.error[0])

@@ -168,6 +168,9 @@ int main(int argc, char **argv)
         const wc_aws_stats *calls = wc_aws_get_stats(parts.aws);
         wc_info("aws calls: %llu sent, %llu of them retries (throttling, 5xx, network errors)",
                 calls->sent, calls->retries);
+        if (calls->tls_refusals)
+            wc_errorlog("aws calls: %llu refused by TLS verification (the endpoint's certificate)",
+                        calls->tls_refusals);
     }
     if (refused) {
         result = WC_ERR_REJECTED;
