@@ -1,4 +1,5 @@
 #include "aws/client.h"
+#include "common/log.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@ struct wc_aws {
     int own_loop;
     wc_http *http;          /* libcurl on the loop: the default transport */
     char *ca_bundle;        /* owned: the CA bundle the calls trust (for messages), or NULL */
+    int tls_said;           /* a TLS refusal was logged, and no call has been answered since */
     wc_transport transport; /* where calls go, and the credential fetches too */
     wc_credential_chain *credentials;
     struct call *parked, *parked_tail; /* calls waiting for the credential fetch, in order */
@@ -607,6 +609,8 @@ static void on_http_done(void *ctx, wc_http_response *resp)
     wc_error err;
     memset(&aerr, 0, sizeof(aerr));
     wc_error_clear(&err);
+    if (resp->curl_code == 0)
+        aws->tls_said = 0; /* an answer: the endpoint's certificate was accepted */
     if (resp->curl_code == 0 && !resp->too_large && resp->status >= 200 && resp->status < 300) {
         finish_call(c, WC_OK, resp, &aerr, &err);
         return;
@@ -635,8 +639,14 @@ static void on_http_done(void *ctx, wc_http_response *resp)
     }
     int tls_refused = resp->tls_refused;
     wc_http_response_cleanup(resp);
-    if (tls_refused)
+    if (tls_refused) {
         aws->stats.tls_refusals++;
+        /* Said once, whatever else is failing too (a refused connection first, say), then again
+         * only after an answer came in between. */
+        if (!aws->tls_said)
+            wc_errorlog("%s %s: TLSError: %s", c->req.service, operation_of(&c->req), aerr.message);
+        aws->tls_said = 1;
+    }
     if (!tls_refused && wc_retry_is_retryable(&aerr) && c->attempt + 1 < aws->retry.max_attempts) {
         /* Try again later, on a timer of the loop. */
         aws->stats.retries++;
