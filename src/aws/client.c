@@ -148,6 +148,11 @@ unsigned wc_aws_credential_fetches(const wc_aws *aws)
     return wc_credentials_fetches(aws->credentials);
 }
 
+unsigned long long wc_aws_connections_opened(const wc_aws *aws)
+{
+    return aws->http ? wc_http_connections_opened(aws->http) : 0;
+}
+
 void wc_aws_observe(wc_aws *aws, wc_aws_observer fn, void *ctx)
 {
     aws->observer = fn;
@@ -629,7 +634,7 @@ static void on_http_done(void *ctx, wc_http_response *resp)
         snprintf(aerr.service, sizeof(aerr.service), "%s", c->req.service);
         snprintf(aerr.code, sizeof(aerr.code), "TLSError");
         snprintf(aerr.message, sizeof(aerr.message),
-                 "TLS verification of %s failed (certificate refused, CA bundle %s): %s",
+                 "TLS verification of %s failed (certificate refused, CA bundle: %s): %s",
                  c->req.base, aws->ca_bundle ? aws->ca_bundle : "the system's", resp->error);
     } else {
         snprintf(aerr.service, sizeof(aerr.service), "%s", c->req.service);

@@ -27,6 +27,7 @@ struct wc_http {
     wc_timer timer; /* libcurl's next timeout */
     int in_flight;
     transfer *active;
+    unsigned long long connects; /* connections opened (CURLINFO_NUM_CONNECTS, summed) */
 };
 
 static int curl_ready;
@@ -405,6 +406,9 @@ static void finish(wc_http *h, CURLMsg *msg)
         snprintf(r.error, sizeof(r.error), "response body over the %zu-byte limit", t->max_body);
     if (!r.body)
         r.body = calloc(1, 1);
+    long connects = 0; /* 0 when the transfer reused a kept-alive connection */
+    if (curl_easy_getinfo(t->easy, CURLINFO_NUM_CONNECTS, &connects) == CURLE_OK && connects > 0)
+        h->connects += (unsigned long long)connects;
     wc_http_done done = t->done;
     void *ctx = t->ctx;
     transfer_free(t);
@@ -419,6 +423,11 @@ static void collect(wc_http *h)
     while ((msg = curl_multi_info_read(h->multi, &left)) != NULL)
         if (msg->msg == CURLMSG_DONE)
             finish(h, msg);
+}
+
+unsigned long long wc_http_connections_opened(const wc_http *h)
+{
+    return h->connects;
 }
 
 int wc_http_run(wc_http *h, int wait_ms)

@@ -36,6 +36,9 @@ wc_result wc_http_start(wc_http *http, const wc_http_request *req, wc_http_done 
                         wc_error *err);
 /* One turn of the loop, waiting at most wait_ms; returns how many requests are in flight. */
 int wc_http_run(wc_http *http, int wait_ms);
+/* Connections opened so far (TCP, with their TLS handshake on https): kept-alive ones are
+ * reused, so far fewer than the requests. */
+unsigned long long wc_http_connections_opened(const wc_http *http);
 /* Whether a libcurl code is a refusal of TLS verification (the server's certificate: unknown CA,
  * another host name, expired; or an unusable CA bundle): a configuration error, never retried. */
 int wc_http_is_tls_refusal(int curl_code);

@@ -82,6 +82,8 @@ path_sqs_dynamodb() { # NAME: produce, consume, verify; then the connections per
   # Keep-alive through TLS: each of the 64 concurrent lanes reuses its connection.
   [ "$opened" -le 100 ] || fail "$1: $opened TLS connections for $N requests (keep-alive lost?)"
   ok "$1: $opened TLS connections for $N requests (keep-alive)"
+  expect_eq "$1: the consumer counts the connections the proxy accepted" \
+    "$(grep -o '[0-9]* connections opened' "$WORK/$1.log")" "$opened connections opened"
 }
 with_env_bundle() {
   AWS_CA_BUNDLE=$CA path_sqs_dynamodb env-sqs-dynamodb
@@ -153,7 +155,7 @@ never_off() {
   refused "AWS_CA_BUNDLE empty, curl's and OpenSSL's variables set" "$EPS" \
     "unable to get local issuer certificate" AWS_CA_BUNDLE= CURL_CA_BUNDLE="$CA" \
     CURL_SSL_NO_VERIFY=1 CURLOPT_SSL_VERIFYPEER=0 SSL_CERT_DIR="$WORK/pki" \
-    PYTHONHTTPSVERIFY=0 AWS_CLI_NO_VERIFY_SSL=1 AWS_CONFIG_FILE=/dev/null
+    SSL_CERT_FILE="$CA" PYTHONHTTPSVERIFY=0 AWS_CLI_NO_VERIFY_SSL=1 AWS_CONFIG_FILE=/dev/null
   # And in the code: verification set on every transfer, never off.
   local src
   src=$(cd "$(dirname "$0")/../.." && pwd)/src
@@ -198,9 +200,12 @@ mid_run() {
   kill -9 "$(cat "$WORK/mid.pid")"
   wait "$(cat "$WORK/mid.pid")" 2>/dev/null || true
   https_proxy mid server "${url##*:}"
-  for _ in $(seq 300); do
-    [ "$(grep -c 'outcome=' "$WORK/mid.log")" -ge 100 ] && break
-    sleep 0.1
+  # Done when the queue is empty: a message is deleted once its request is concluded.
+  local q
+  q=$(mk_queue "$name-requests")
+  for _ in $(seq 60); do
+    [ "$(queue_depth "$q")" = 0 ] && break
+    sleep 0.5
   done
   kill -TERM "$pid"
   wait "$pid" || fail "mid-run: the consumer failed: $(tail -n 3 "$WORK/mid.log")"
