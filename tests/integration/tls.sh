@@ -80,7 +80,8 @@ path_sqs_dynamodb() { # NAME: produce, consume, verify; then the connections per
   expect_eq "$1: the queue is empty" "$(queue_depth "$(mk_queue "$name-requests")")" 0
   expect_eq "$1: every request applied once" "$(grep -c 'outcome=applied' "$WORK/$1.log")" "$N"
   # Keep-alive through TLS: each of the 64 concurrent lanes reuses its connection.
-  [ "$opened" -le 100 ] || fail "$1: $opened TLS connections for $N requests (keep-alive lost?)"
+  # At most one connection per call in flight: 64 store calls and a few of the source.
+  [ "$opened" -le 128 ] || fail "$1: $opened TLS connections for $N requests (keep-alive lost?)"
   ok "$1: $opened TLS connections for $N requests (keep-alive)"
   expect_eq "$1: the consumer counts the connections the proxy accepted" \
     "$(grep -o '[0-9]* connections opened' "$WORK/$1.log")" "$opened connections opened"
