@@ -4,6 +4,7 @@
 set -euo pipefail
 PACKAGES=(gcc make cmake pkg-config libjansson-dev libcmocka-dev libssl-dev libcurl4-openssl-dev
           libexpat1-dev libinih-dev libmicrohttpd-dev valgrind time
+          openssl ca-certificates # tests/integration/tls.sh makes its CA and certificates
           clang-14 libclang-rt-14-dev cppcheck) # fuzz targets (libFuzzer), static checks
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -1,5 +1,6 @@
 #include "aws/client.h"
 #include "aws/client_private.h"
+#include "common/log.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -16,6 +17,8 @@ struct wc_aws {
     wc_loop *loop;
     int own_loop;
     wc_http *http;          /* libcurl on the loop: the default transport */
+    char *ca_bundle;        /* owned: the CA bundle the calls trust (for messages), or NULL */
+    int tls_said;           /* a TLS refusal was logged, and no call has been answered since */
     wc_transport transport; /* where calls go, and the credential fetches too */
     wc_credential_chain *credentials;
     struct call *parked, *parked_tail; /* calls waiting for the credential fetch, in order */
@@ -66,6 +69,10 @@ wc_aws *wc_aws_new(const wc_aws_config *config, wc_error *err)
         return NULL;
     }
     aws->http = aws->loop ? wc_http_new(&http, aws->loop) : NULL;
+    if (http.ca_bundle && !(aws->ca_bundle = strdup(http.ca_bundle))) {
+        wc_http_free(aws->http);
+        aws->http = NULL; /* reported below as out of memory */
+    }
     free(ca_bundle);
     if (aws->http)
         aws->transport = config->transport ? *config->transport : wc_http_transport(aws->http);
@@ -117,6 +124,7 @@ void wc_aws_free(wc_aws *aws)
         wc_loop_free(aws->loop);
     free(aws->region);
     free(aws->endpoint_url);
+    free(aws->ca_bundle);
     free(aws);
 }
 
@@ -133,6 +141,11 @@ const wc_aws_stats *wc_aws_get_stats(const wc_aws *aws)
 unsigned wc_aws_credential_fetches(const wc_aws *aws)
 {
     return wc_credentials_fetches(aws->credentials);
+}
+
+unsigned long long wc_aws_connections_opened(const wc_aws *aws)
+{
+    return aws->http ? wc_http_connections_opened(aws->http) : 0;
 }
 
 void wc_aws_observe(wc_aws *aws, wc_aws_observer fn, void *ctx)
@@ -596,6 +609,8 @@ static void on_http_done(void *ctx, wc_http_response *resp)
     wc_error err;
     memset(&aerr, 0, sizeof(aerr));
     wc_error_clear(&err);
+    if (resp->curl_code == 0)
+        aws->tls_said = 0; /* an answer: the endpoint's certificate was accepted */
     if (resp->curl_code == 0 && !resp->too_large && resp->status >= 200 && resp->status < 300) {
         finish_call(c, WC_OK, resp, &aerr, &err);
         return;
@@ -609,14 +624,30 @@ static void on_http_done(void *ctx, wc_http_response *resp)
     if (resp->curl_code == 0) {
         wc_aws_error_decode(c->req.service, resp->status, resp->body, resp->len, resp->request_id,
                             &aerr);
+    } else if (resp->tls_refused) {
+        /* The endpoint's certificate was refused (or our CA bundle): no retry mends it. */
+        snprintf(aerr.service, sizeof(aerr.service), "%s", c->req.service);
+        snprintf(aerr.code, sizeof(aerr.code), "TLSError");
+        snprintf(aerr.message, sizeof(aerr.message),
+                 "TLS verification of %s failed (certificate refused, CA bundle: %s): %s",
+                 c->req.base, aws->ca_bundle ? aws->ca_bundle : "the system's", resp->error);
     } else {
         snprintf(aerr.service, sizeof(aerr.service), "%s", c->req.service);
         snprintf(aerr.code, sizeof(aerr.code), "NetworkError");
         snprintf(aerr.message, sizeof(aerr.message), "%s %s: %s", c->req.method, c->req.base,
                  resp->error);
     }
+    int tls_refused = resp->tls_refused;
     wc_http_response_cleanup(resp);
-    if (wc_retry_is_retryable(&aerr) && c->attempt + 1 < aws->retry.max_attempts) {
+    if (tls_refused) {
+        aws->stats.tls_refusals++;
+        /* Said once, whatever else is failing too (a refused connection first, say), then again
+         * only after an answer came in between. */
+        if (!aws->tls_said)
+            wc_errorlog("%s %s: TLSError: %s", c->req.service, operation_of(&c->req), aerr.message);
+        aws->tls_said = 1;
+    }
+    if (!tls_refused && wc_retry_is_retryable(&aerr) && c->attempt + 1 < aws->retry.max_attempts) {
         /* Try again later, on a timer of the loop. */
         aws->stats.retries++;
         if (wc_loop_timer_start(aws->loop, &c->retry,

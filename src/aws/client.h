@@ -36,8 +36,9 @@ typedef struct {
 
 /* What the client has done, for the log and metrics. */
 typedef struct {
-    unsigned long long sent;    /* requests put on the wire, retries included */
-    unsigned long long retries; /* of those, retries */
+    unsigned long long sent;         /* requests put on the wire, retries included */
+    unsigned long long retries;      /* of those, retries */
+    unsigned long long tls_refusals; /* calls whose endpoint's certificate was refused */
 } wc_aws_stats;
 
 typedef struct wc_aws wc_aws;
@@ -54,6 +55,8 @@ wc_loop *wc_aws_loop(wc_aws *aws);
 const wc_aws_stats *wc_aws_get_stats(const wc_aws *aws);
 /* Credentials fetched so far (the first time and each refresh). */
 unsigned wc_aws_credential_fetches(const wc_aws *aws);
+/* Connections (TCP and TLS handshakes) the libcurl transport opened so far. */
+unsigned long long wc_aws_connections_opened(const wc_aws *aws);
 
 /* One HTTP call ended (for metrics): its service, operation (the X-Amz-Target's action, or for S3
  * one named from the method: GetObject, PutObject, DeleteObject, HeadObject, ListObjectsV2),

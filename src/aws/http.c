@@ -28,6 +28,7 @@ struct wc_http {
     wc_timer timer; /* libcurl's next timeout */
     int in_flight;
     transfer *active;
+    unsigned long long connects; /* connections opened (CURLINFO_NUM_CONNECTS, summed) */
 };
 
 static int curl_ready;
@@ -354,6 +355,26 @@ wc_result wc_http_start(wc_http *h, const wc_http_request *req, wc_http_done don
     return http_start(h, req, done, ctx, NULL, err);
 }
 
+/* The failures of certificate verification and of the CA bundle: a wrong CA, a certificate for
+ * another host name, an expired one, an unreadable bundle. Configuration, not an outage. A failed
+ * handshake (CURLE_SSL_CONNECT_ERROR) is not among them: a connection reset mid-handshake ends
+ * that way too. */
+int wc_http_is_tls_refusal(int curl_code)
+{
+    switch (curl_code) {
+    case CURLE_PEER_FAILED_VERIFICATION: /* unknown CA, wrong host name, expired */
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CRL_BADFILE:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    case CURLE_SSL_INVALIDCERTSTATUS:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
 static void finish(wc_http *h, CURLMsg *msg)
 {
     transfer *t = NULL;
@@ -364,6 +385,7 @@ static void finish(wc_http *h, CURLMsg *msg)
     memset(&t->response, 0, sizeof(t->response));
     r.body = wc_buf_take(&t->received, &r.len);
     r.curl_code = (int)code;
+    r.tls_refused = wc_http_is_tls_refusal(r.curl_code);
     if (r.curl_code == CURLE_OK)
         curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &r.status);
     else if (!r.error[0])
@@ -373,6 +395,9 @@ static void finish(wc_http *h, CURLMsg *msg)
                  t->received.max);
     if (!r.body)
         r.body = calloc(1, 1);
+    long connects = 0; /* 0 when the transfer reused a kept-alive connection */
+    if (curl_easy_getinfo(t->easy, CURLINFO_NUM_CONNECTS, &connects) == CURLE_OK && connects > 0)
+        h->connects += (unsigned long long)connects;
     wc_http_done done = t->done;
     void *ctx = t->ctx;
     transfer_free(t);
@@ -387,6 +412,11 @@ static void collect(wc_http *h)
     while ((msg = curl_multi_info_read(h->multi, &left)) != NULL)
         if (msg->msg == CURLMSG_DONE)
             finish(h, msg);
+}
+
+unsigned long long wc_http_connections_opened(const wc_http *h)
+{
+    return h->connects;
 }
 
 wc_result wc_http_do(wc_http *h, const wc_http_request *req, wc_http_response *out, wc_error *err)

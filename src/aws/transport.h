@@ -43,6 +43,8 @@ typedef struct {
     } meta[WC_HTTP_MAX_META];
     size_t n_meta;
     int curl_code;   /* non-zero when no answer came (libcurl's code; a fake uses any) */
+    int tls_refused; /* with curl_code: the server's certificate (or our CA bundle) was refused,
+                      * a configuration error that no retry mends */
     char error[256]; /* what went wrong when curl_code is set */
 } wc_http_response;
 

@@ -52,8 +52,10 @@ static void on_aws_call(void *m, const wc_aws_call_report *r)
 
 static void collect_aws(void *aws, wc_metrics *m)
 {
-    if (aws)
+    if (aws) {
         wc_metrics_credential_fetches(m, wc_aws_credential_fetches(aws));
+        wc_metrics_connections_opened(m, wc_aws_connections_opened(aws));
+    }
 }
 
 static void install_signals(void)
@@ -166,8 +168,12 @@ int main(int argc, char **argv)
         stats.applied + stats.superseded + stats.already + stats.warnings + stats.dead_lettered;
     if (parts.aws) { /* before the last line, which says how the consumer stopped */
         const wc_aws_stats *calls = wc_aws_get_stats(parts.aws);
-        wc_info("aws calls: %llu sent, %llu of them retries (throttling, 5xx, network errors)",
-                calls->sent, calls->retries);
+        wc_info("aws calls: %llu sent, %llu of them retries (throttling, 5xx, network errors), "
+                "%llu connections opened",
+                calls->sent, calls->retries, wc_aws_connections_opened(parts.aws));
+        if (calls->tls_refusals)
+            wc_errorlog("aws calls: %llu refused by TLS verification (the endpoint's certificate)",
+                        calls->tls_refusals);
     }
     if (refused) {
         result = WC_ERR_REJECTED;

@@ -47,6 +47,7 @@ struct wc_metrics {
     aws_series aws[MAX_SERIES];
     size_t n_aws;
     uint64_t credential_fetches;
+    uint64_t connections_opened;
     uint64_t ties;
 };
 
@@ -158,6 +159,12 @@ void wc_metrics_credential_fetches(wc_metrics *m, uint64_t fetches)
 {
     if (m)
         m->credential_fetches = fetches;
+}
+
+void wc_metrics_connections_opened(wc_metrics *m, uint64_t opened)
+{
+    if (m)
+        m->connections_opened = opened;
 }
 
 /* A label value, escaped as the text format wants (\, " and newline). */
@@ -279,6 +286,11 @@ char *wc_metrics_render(const wc_metrics *m)
          "Credentials fetched (the first time and each refresh).");
     fprintf(out, PREFIX "credential_fetches_total %llu\n",
             (unsigned long long)m->credential_fetches);
+    head(
+        out, "connections_opened_total", "counter",
+        "Connections opened to AWS (TCP, with the TLS handshake on https); kept alive and reused.");
+    fprintf(out, PREFIX "connections_opened_total %llu\n",
+            (unsigned long long)m->connections_opened);
     head(out, "ties_total", "counter",
          "Exact order: ties broken arbitrarily (two requests of one widget and type in one "
          "millisecond without a sequence attribute).");

@@ -15,6 +15,7 @@
  *   aws_retries_total{service,operation}    counter  calls that were retries
  *   aws_call_duration_seconds{service,operation}  histogram, per HTTP call
  *   credential_fetches_total                counter
+ *   connections_opened_total                counter  TCP connections (TLS handshakes) to AWS
  *   up{part}                                gauge    1 when the part's last call succeeded
  */
 #ifndef WC_METRICS_H
@@ -58,6 +59,8 @@ void wc_metrics_tie(wc_metrics *m);
 
 /* Credential fetches so far (set before rendering). */
 void wc_metrics_credential_fetches(wc_metrics *m, uint64_t fetches);
+/* Connections to AWS opened so far (set before rendering). */
+void wc_metrics_connections_opened(wc_metrics *m, uint64_t opened);
 
 /* The text exposition of everything, in a new string (NULL: out of memory; free() it). */
 char *wc_metrics_render(const wc_metrics *m);

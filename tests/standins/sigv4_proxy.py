@@ -7,7 +7,12 @@ before it is forwarded: the proxy rebuilds the canonical request from what arriv
 signature with the known test credentials, and answers 403 on any mismatch, an unknown access
 key, a wrong credential scope, or a body whose SHA-256 differs from x-amz-content-sha256.
 Requests with X-Amz-Target DynamoDB_* go to the DynamoDB stand-in, all others to the S3/SQS one.
-GET /__proxy_stats answers {"checked": N, "rejected": M}.
+GET /__proxy_stats answers {"checked": N, "rejected": M, "connections": C} (C: the client
+connections accepted, TLS handshakes included when it serves HTTPS).
+
+HTTPS: with --tls-cert FILE --tls-key FILE it serves TLS (Python's ssl module; the handshake is
+made in the connection's own thread, keep-alive as over plain HTTP) and forwards in plain HTTP to
+the stand-ins. A test makes the CA and the certificate with openssl (see tests/integration/tls.sh).
 
 Faults for the failure tests: POST /__proxy_faults with a JSON list of rules adds them (DELETE
 clears all; DELETE /__proxy_faults?owner=NAME only the rules carrying "owner": NAME, which is how
@@ -55,6 +60,7 @@ import json
 import random
 import re
 import socket
+import ssl
 import struct
 import sys
 import threading
@@ -75,6 +81,7 @@ class Stats:
     lock = threading.Lock()
     checked = 0
     rejected = 0
+    connections = 0
     faults = []
     chaos = []
 
@@ -389,7 +396,8 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.flush()
             return
         if self.path == "/__proxy_stats":
-            body = json.dumps({"checked": Stats.checked, "rejected": Stats.rejected}).encode()
+            body = json.dumps({"checked": Stats.checked, "rejected": Stats.rejected,
+                               "connections": Stats.connections}).encode()
             self.send_response(200)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
@@ -597,6 +605,28 @@ class Handler(BaseHTTPRequestHandler):
     do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = handle_any
 
 
+class Server(ThreadingHTTPServer):
+    """Counts the connections it accepts; with a TLS context, each connection's handshake is made
+    in its own thread (a slow or refused handshake never holds up the accept loop)."""
+    tls = None
+
+    def finish_request(self, request, client_address):
+        with Stats.lock:
+            Stats.connections += 1
+        if self.tls is None:
+            super().finish_request(request, client_address)
+            return
+        try:
+            request = self.tls.wrap_socket(request, server_side=True)
+        except (ssl.SSLError, OSError) as e:  # the client refused our certificate, or left
+            sys.stderr.write(f"sigv4-proxy: TLS handshake with {client_address}: {e}\n")
+            return
+        try:
+            super().finish_request(request, client_address)
+        finally:
+            request.close()  # the plain socket was detached into this one
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--port", type=int, required=True)
@@ -605,11 +635,16 @@ def main():
     p.add_argument("--access-key", required=True)
     p.add_argument("--secret-key", required=True)
     p.add_argument("--region", default="us-east-1")
+    p.add_argument("--tls-cert", help="serve HTTPS with this certificate (PEM, chain first)")
+    p.add_argument("--tls-key", help="the certificate's private key (PEM)")
     args = p.parse_args()
     # A deep accept queue: many consumers at once, each with many connections, on a busy machine
     # (the default of 5 refuses connections under load).
-    ThreadingHTTPServer.request_queue_size = 512
-    server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
+    Server.request_queue_size = 512
+    server = Server(("127.0.0.1", args.port), Handler)
+    if args.tls_cert:
+        server.tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        server.tls.load_cert_chain(args.tls_cert, args.tls_key)
     server.daemon_threads = True
     server.args = args
     h, pt = args.fauxqs.rsplit(":", 1)

@@ -1,5 +1,7 @@
 #include "fake_transport.h"
 
+#include "aws/http.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -148,6 +150,7 @@ static void deliver(void *ctx)
     memset(&r, 0, sizeof(r));
     if (a->kind == ANSWER_NETWORK) {
         r.curl_code = a->curl_code;
+        r.tls_refused = wc_http_is_tls_refusal(a->curl_code); /* as the libcurl transport says */
         snprintf(r.error, sizeof(r.error), "%s", a->message);
         r.body = copy_of("");
     } else {

@@ -1,6 +1,7 @@
 /* The AWS client (client.c) against scripted answers: signing, retries with backoff on the fake
  * clock, what each kind of answer means, size caps, bad JSON, cancelling. */
 #include "aws/client.h"
+#include "aws/http.h"
 #include "aws/sigv4.h"
 #include "fake_transport.h"
 
@@ -286,6 +287,45 @@ static void network_errors_are_retried_then_reported(void **state)
     assert_non_null(strstr(err.msg, "Operation timed out after 30000 ms"));
     assert_non_null(strstr(err.msg, "GET " S3_BASE));
     fake_assert_all_used(w->fake);
+}
+
+/* A refused certificate is configuration, not an outage: one try, and a message that names the
+ * endpoint and libcurl's reason. A failed handshake (35: a reset mid-handshake) is retried. */
+static void a_refused_certificate_is_not_retried(void **state)
+{
+    fake_world *w = *state;
+    fake_network_error(w->fake, NULL, 60,
+                       "SSL certificate problem: unable to get local issuer certificate");
+    fake_network_error(w->fake, NULL, 35, "OpenSSL SSL_connect: Connection reset by peer");
+    fake_reply(w->fake, NULL, 200, "fine");
+    wc_http_response resp;
+    wc_aws_error aerr;
+    wc_error err;
+    assert_int_equal(s3_call(w, "GET", "/bucket/k", NULL, 0, &resp, &aerr, &err), WC_ERR_IO);
+    assert_int_equal(fake_count(w->fake), 1);
+    assert_string_equal(aerr.code, "TLSError");
+    assert_non_null(strstr(err.msg, "TLS verification of " S3_BASE));
+    assert_non_null(strstr(err.msg, "unable to get local issuer certificate"));
+    assert_int_equal(wc_aws_get_stats(w->aws)->retries, 0);
+    assert_int_equal(wc_aws_get_stats(w->aws)->tls_refusals, 1);
+
+    assert_int_equal(s3_call(w, "GET", "/bucket/k", NULL, 0, &resp, &aerr, &err), WC_OK);
+    wc_http_response_cleanup(&resp);
+    assert_int_equal(fake_count(w->fake), 3);
+    assert_int_equal(wc_aws_get_stats(w->aws)->retries, 1);
+    fake_assert_all_used(w->fake);
+}
+
+static void the_certificate_refusals_are_libcurls_verification_failures(void **state)
+{
+    (void)state;
+    assert_true(wc_http_is_tls_refusal(60));  /* CURLE_PEER_FAILED_VERIFICATION */
+    assert_true(wc_http_is_tls_refusal(77));  /* CURLE_SSL_CACERT_BADFILE */
+    assert_true(wc_http_is_tls_refusal(58));  /* CURLE_SSL_CERTPROBLEM */
+    assert_false(wc_http_is_tls_refusal(35)); /* CURLE_SSL_CONNECT_ERROR: maybe a reset */
+    assert_false(wc_http_is_tls_refusal(7));  /* CURLE_COULDNT_CONNECT */
+    assert_false(wc_http_is_tls_refusal(28)); /* CURLE_OPERATION_TIMEDOUT */
+    assert_false(wc_http_is_tls_refusal(0));
 }
 
 /* --- what an answer means --- */
@@ -594,6 +634,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(a_call_cancelled_while_waiting_to_retry_is_not_sent_again,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(freeing_the_client_drops_its_calls, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_refused_certificate_is_not_retried, setup, teardown),
+        cmocka_unit_test(the_certificate_refusals_are_libcurls_verification_failures),
         cmocka_unit_test_setup_teardown(an_unknown_answer_header_is_ignored_and_request_ids_kept,
                                         setup, teardown),
     };
