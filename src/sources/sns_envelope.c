@@ -126,7 +126,8 @@ wc_result wc_sns_envelope_unwrap(wc_message *msg, wc_sns_envelope_mode mode, siz
     if (mode == WC_SNS_ENVELOPE_NONE || msg->too_large || !msg->body)
         return WC_OK;
     /* The body is within max_body (too_large above): the parse is bounded by it. */
-    json_t *root = json_loadb(msg->body, msg->len, 0, NULL);
+    /* Duplicate members make it no envelope: the request parser then rejects the body for them. */
+    json_t *root = json_loadb(msg->body, msg->len, JSON_REJECT_DUPLICATES, NULL);
     wc_result result = WC_OK;
     char why[WHY_MAX];
     const char *message, *id, *sequence, *bad;

@@ -7,20 +7,22 @@
 #      each), wrapped -> S3 (2 consumers);
 #   2. --disorder 30 (sequence attribute): raw and wrapped -> DynamoDB (3 consumers each);
 #   each: the store exactly the expected state (widget-verify), the queue empty, no dead letter;
-#   3. malformed envelopes (Message not a string, a bad Timestamp) dead-lettered whole with their
+#   3. a FIFO topic (MessageGroupId = widgetId) to a wrapped FIFO queue -> DynamoDB, 2 consumers;
+#   4. malformed envelopes (Message not a string, a bad Timestamp) dead-lettered whole with their
 #      reason in the log, a good envelope beside them applied; with --sqs-envelope sns, a bare
 #      request dead-lettered as no envelope;
-#   4. --sqs-envelope none: an envelope is a bad request, dead-lettered with the parser's reason.
+#   5. --sqs-envelope none: an envelope is a bad request, dead-lettered with the parser's reason.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/aws_lib.sh"
 N=${WC_SNS_REQUESTS:-300}
 
 mk_topic() { awscli sns create-topic --name "$1" --query TopicArn --output text; }
-# subscribe TOPIC QUEUE RAW: the queue (made here) subscribed to the topic, raw delivery or not.
+# subscribe TOPIC QUEUE RAW [CREATE-QUEUE-ARGS...]: the queue (made here, and QUEUE-dead)
+# subscribed to the topic, raw delivery or not.
 subscribe() {
   local url arn
-  url=$(mk_queue "$2")
-  mk_queue "$2-dead" >/dev/null
+  url=$(mk_queue "$2" "${@:4}")
+  mk_queue "${2%.fifo}-dead" >/dev/null
   arn=$(awscli sqs get-queue-attributes --queue-url "$url" --attribute-names QueueArn \
     --query Attributes.QueueArn --output text)
   awscli sns subscribe --topic-arn "$1" --protocol sqs --notification-endpoint "$arn" \
@@ -60,6 +62,27 @@ fan_out() {
     consume "$name-s3" 2 -wb "$RUN-$name-s3"
     verify "$name-s3" "$WORK/$name.json" -wb "$RUN-$name-s3"
   fi
+}
+
+fifo() {
+  local topic url
+  topic=$(awscli sns create-topic --name "$RUN-fifo.fifo" --attributes FifoTopic=true \
+    --query TopicArn --output text)
+  subscribe "$topic" "$RUN-fifo.fifo" false --attributes FifoQueue=true
+  "$PRODUCER" --topic "$topic" --endpoint-url "$EP" -mwr "$N" --seed 303 \
+    --expected "$WORK/fifo.json" -q || fail "fifo: the producer failed"
+  mk_table "$RUN-fifo"
+  local pids=()
+  for k in 1 2; do
+    "$CONSUMER" -rq "$RUN-fifo.fifo" -dwt "$RUN-fifo" --dead-letter-queue "$RUN-fifo-dead" \
+      --endpoint-url "$EP" -qwt 1 --max-empty-polls 3 --log-file "$WORK/fifo-$k.log" -q &
+    pids+=($!)
+  done
+  for p in "${pids[@]}"; do wait "$p" || fail "fifo: a consumer failed"; done
+  expect_eq "fifo: the queue is empty" "$(queue_depth "$(mk_queue "$RUN-fifo.fifo" --attributes FifoQueue=true)")" 0
+  expect_eq "fifo: no dead letter" "$(queue_depth "$(mk_queue "$RUN-fifo-dead")")" 0
+  expect_eq "fifo: no warning or error in the logs" "$(cat "$WORK"/fifo-*.log | grep -cE '^[^ ]+ (WARN|ERROR) ' || true)" 0
+  verify fifo "$WORK/fifo.json" -dwt "$RUN-fifo"
 }
 
 # envelope TYPE MESSAGE-JSON TIMESTAMP: an SNS envelope as fauxqs writes one (MESSAGE-JSON is
@@ -130,6 +153,7 @@ none_mode() {
 
 S3=1 part "realistic: raw and wrapped -> DynamoDB, wrapped -> S3" fan_out realistic 301 --realistic
 part "disorder: raw and wrapped -> DynamoDB" fan_out disorder 302 --disorder 30
+part "FIFO topic: wrapped FIFO queue -> DynamoDB" fifo
 part "malformed envelopes dead-lettered" malformed
 part "--sqs-envelope none: an envelope is a bad request" none_mode
 parts_done

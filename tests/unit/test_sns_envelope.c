@@ -193,9 +193,11 @@ static void modes(void **state)
     assert_non_null(strstr(m.reject_why, "--sqs-envelope is sns"));
     assert_string_equal(m.body, REQUEST);
     wc_message_cleanup(&m);
-    /* not JSON, an array: bad requests in auto (the parser says so), rejected in sns */
-    const char *others[] = {"not json", "[1,2]", "", "{\"type\":\"create\"}"};
-    for (size_t i = 0; i < 4; i++) {
+    /* not JSON, an array, duplicate members: bad requests in auto (the parser says so), rejected in
+     * sns */
+    const char *others[] = {"not json", "[1,2]", "", "{\"type\":\"create\"}",
+                            "{\"Type\":\"Notification\",\"Message\":\"a\",\"Message\":\"b\"}"};
+    for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
         m = message_of(others[i], 1 << 20);
         unwrap_ok(&m, WC_SNS_ENVELOPE_AUTO, 1 << 20);
         assert_null(m.reject_why);
