@@ -76,6 +76,18 @@ int wc_sns_timestamp_ms(const char *text, uint64_t *out)
     return 1;
 }
 
+/* At most 40 characters of an outside text for a reason, each not printable ASCII as '?': the
+ * reason goes into the log and into an SQS message attribute, which refuses control
+ * characters. */
+static const char *shown(const char *text, char out[41])
+{
+    size_t i = 0;
+    for (; text[i] && i < 40; i++)
+        out[i] = text[i] >= 0x20 && text[i] < 0x7f ? text[i] : '?';
+    out[i] = '\0';
+    return out;
+}
+
 /* Why the envelope cannot be read: a reject reason. NULL: it can (its fields are in the out
  * parameters, borrowed from root). */
 static const char *check(json_t *root, const char **message, const char **id, uint64_t *ms,
@@ -87,13 +99,14 @@ static const char *check(json_t *root, const char **message, const char **id, ui
     *id = json_string_value(json_object_get(root, "MessageId"));
     *sequence = json_string_value(json_object_get(seq, "Value"));
     const char *timestamp = json_string_value(json_object_get(root, "Timestamp"));
+    char text[41];
     if (!type)
         return "SNS envelope whose Type is not a string";
     if (strcmp(type, "Notification") != 0) {
         snprintf(why, WHY_MAX,
-                 "SNS message of Type \"%.40s\" is not a Notification (a subscription to confirm, "
+                 "SNS message of Type \"%s\" is not a Notification (a subscription to confirm, "
                  "or not from SNS): no request in it",
-                 type);
+                 shown(type, text));
         return why;
     }
     if (!*message)
@@ -104,9 +117,9 @@ static const char *check(json_t *root, const char **message, const char **id, ui
         return "SNS envelope (Type Notification) without a TopicArn string";
     if (!timestamp || !wc_sns_timestamp_ms(timestamp, ms)) {
         snprintf(why, WHY_MAX,
-                 "SNS envelope (Type Notification) whose Timestamp \"%.40s\" is not ISO 8601 UTC "
+                 "SNS envelope (Type Notification) whose Timestamp \"%s\" is not ISO 8601 UTC "
                  "(YYYY-MM-DDTHH:MM:SS.sssZ)",
-                 timestamp ? timestamp : "(missing or not a string)");
+                 timestamp ? shown(timestamp, text) : "(missing or not a string)");
         return why;
     }
     if (seq && !*sequence)
@@ -125,8 +138,8 @@ wc_result wc_sns_envelope_unwrap(wc_message *msg, wc_sns_envelope_mode mode, siz
 {
     if (mode == WC_SNS_ENVELOPE_NONE || msg->too_large || !msg->body)
         return WC_OK;
-    /* The body is within max_body (too_large above): the parse is bounded by it. */
-    /* Duplicate members make it no envelope: the request parser then rejects the body for them. */
+    /* The body is within max_body (too_large above): the parse is bounded by it. Duplicate
+     * members make it no envelope: the request parser then rejects the body for them. */
     json_t *root = json_loadb(msg->body, msg->len, JSON_REJECT_DUPLICATES, NULL);
     wc_result result = WC_OK;
     char why[WHY_MAX];
@@ -139,7 +152,6 @@ wc_result wc_sns_envelope_unwrap(wc_message *msg, wc_sns_envelope_mode mode, siz
     } else if ((bad = check(root, &message, &id, &ms, &sequence, why))) {
         result = reject(msg, bad);
     } else {
-        char place[WC_PLACE_MAX + 1];
         char *inner = strdup(message);
         if (!inner) {
             result = WC_ERR_NOMEM;
@@ -150,10 +162,12 @@ wc_result wc_sns_envelope_unwrap(wc_message *msg, wc_sns_envelope_mode mode, siz
             msg->too_large = msg->len > max_body;
             if (sequence)
                 wc_message_set_place(msg, sequence, "SNS message attribute " WC_SQS_SEQUENCE);
-            else
+            else {
+                char place[WC_PLACE_MAX + 1];
                 wc_message_set_place(
                     msg, wc_place_of_message(ms, id, place, sizeof(place)) ? place : NULL,
                     "SNS Timestamp and MessageId");
+            }
             if (!msg->place && !msg->place_why)
                 result = WC_ERR_NOMEM;
         }

@@ -173,6 +173,9 @@ static void malformed_envelopes_are_rejected_with_a_reason(void **state)
     rejected(b = envelope("SubscriptionConfirmation", "id", "You have chosen", ts, NULL),
              "Type \"SubscriptionConfirmation\" is not a Notification");
     free(b);
+    rejected(b = envelope("Notification", "id", REQUEST, "2025\n\x01-12-03T11:29:33.123Z", NULL),
+             "Timestamp \"2025\?\?-12-03T11:29:33.123Z\" is not");
+    free(b);
     rejected("{\"Type\":7}", "Type is not a string");
     rejected("{\"Type\":null,\"type\":\"create\"}", "Type is not a string");
 }
