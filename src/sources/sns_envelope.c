@@ -111,6 +111,8 @@ static const char *check(json_t *root, const char **message, const char **id, ui
     }
     if (!*message)
         return "SNS envelope (Type Notification) without a Message string";
+    if (!**message) /* SNS publishes none: and an empty dead letter could not be sent */
+        return "SNS envelope (Type Notification) with an empty Message";
     if (!*id || !**id)
         return "SNS envelope (Type Notification) without a MessageId string";
     if (!json_is_string(json_object_get(root, "TopicArn")))

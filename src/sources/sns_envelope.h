@@ -32,7 +32,7 @@ int wc_sns_envelope_mode_parse(const char *name, wc_sns_envelope_mode *out);
  *  - an envelope: msg->body becomes its Message (msg->len, msg->too_large against max_body) and
  *    msg->place its place (or place_why says why it has none);
  *  - a malformed envelope (Type not "Notification", Message, MessageId or TopicArn missing or
- *    not a string, a Timestamp that is not ISO 8601 UTC with milliseconds, a sequence attribute
+ *    not a string, an empty Message or MessageId, a Timestamp that is not ISO 8601 UTC with milliseconds, a sequence attribute
  *    that is not a string), or with mode SNS a body that is no envelope: msg->reject_why says
  *    why, and the body is left whole (it is dead-lettered as it came);
  *  - anything else (mode NONE, a body over the cap, a request): untouched.

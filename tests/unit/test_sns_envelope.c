@@ -153,6 +153,8 @@ static void malformed_envelopes_are_rejected_with_a_reason(void **state)
     rejected("{\"Type\":\"Notification\",\"MessageId\":\"i\",\"TopicArn\":\"" ARN
              "\",\"Timestamp\":\"2025-12-03T11:29:33.123Z\",\"Message\":{\"type\":\"create\"}}",
              "without a Message string");
+    rejected(b = envelope("Notification", "id", "", ts, NULL), "with an empty Message");
+    free(b);
     rejected(b = envelope("Notification", NULL, REQUEST, ts, NULL), "without a MessageId");
     free(b);
     rejected(b = envelope("Notification", "", REQUEST, ts, NULL), "without a MessageId");
