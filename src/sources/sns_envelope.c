@@ -82,7 +82,7 @@ int wc_sns_timestamp_ms(const char *text, uint64_t *out)
 static const char *shown(const char *text, char out[41])
 {
     size_t i = 0;
-    for (; text[i] && i < 40; i++)
+    for (; i < 40 && text[i]; i++)
         out[i] = text[i] >= 0x20 && text[i] < 0x7f ? text[i] : '?';
     out[i] = '\0';
     return out;
