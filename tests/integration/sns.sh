@@ -11,7 +11,8 @@
 #   4. malformed envelopes (Message not a string, a bad Timestamp) dead-lettered whole with their
 #      reason in the log, a good envelope beside them applied; with --sqs-envelope sns, a bare
 #      request dead-lettered as no envelope;
-#   5. --sqs-envelope none: an envelope is a bad request, dead-lettered with the parser's reason.
+#   5. --sqs-envelope none: an envelope is a bad request, dead-lettered with the parser's reason;
+#      a bad --sqs-envelope is bad usage; a missing topic is named by the producer.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/aws_lib.sh"
 N=${WC_SNS_REQUESTS:-300}
@@ -149,6 +150,14 @@ none_mode() {
   echo "none: reason: $reason"
   expect_contains "none: as a bad request, with the parser's reason" "$reason" "type"
   expect_contains "none: the reason in the log" "$(cat "$WORK/none.log")" "$reason"
+  local out status=0
+  out=$("$CONSUMER" -rq "$RUN-none" -dwt "$RUN-none" --sqs-envelope wrapped 2>&1) || status=$?
+  expect_eq "a bad --sqs-envelope is bad usage" "$status" 2
+  expect_contains "a bad --sqs-envelope is named" "$out" '--sqs-envelope must be sns, none or auto, not "wrapped"'
+  status=0
+  out=$("$PRODUCER" --topic "$topic-missing" --endpoint-url "$EP" -mwr 1 -q 2>&1) || status=$?
+  expect_eq "a missing topic: the producer fails" "$status" 1
+  expect_contains "a missing topic is named with SNS's error" "$out" "topic \"$topic-missing\": NotFound"
 }
 
 S3=1 part "realistic: raw and wrapped -> DynamoDB, wrapped -> S3" fan_out realistic 301 --realistic
