@@ -31,10 +31,10 @@ int wc_sns_envelope_mode_parse(const char *name, wc_sns_envelope_mode *out);
 /* Unwraps msg, read from SQS (its body whole, NUL-terminated), as mode says:
  *  - an envelope: msg->body becomes its Message (msg->len, msg->too_large against max_body) and
  *    msg->place its place (or place_why says why it has none);
- *  - a malformed envelope (Type not "Notification", Message, MessageId or TopicArn missing or
- *    not a string, an empty Message or MessageId, a Timestamp that is not ISO 8601 UTC with
- * milliseconds, a sequence attribute that is not a string), or with mode SNS a body that is no
- * envelope: msg->reject_why says why, and the body is left whole (it is dead-lettered as it came);
+ *  - a malformed envelope (Type not "Notification"; Message, MessageId or TopicArn missing,
+ *    empty or not a string; a Timestamp that is not ISO 8601 UTC; a sequence attribute without
+ *    a string Value), or with mode SNS a body that is no envelope: msg->reject_why says why,
+ *    and the body is left whole (it is dead-lettered as it came);
  *  - anything else (mode NONE, a body over the cap, a request): untouched.
  * WC_ERR_NOMEM: out of memory, msg possibly half changed (the caller drops it). */
 wc_result wc_sns_envelope_unwrap(wc_message *msg, wc_sns_envelope_mode mode, size_t max_body);
