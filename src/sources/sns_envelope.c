@@ -115,7 +115,8 @@ static const char *check(json_t *root, const char **message, const char **id, ui
         return "SNS envelope (Type Notification) with an empty Message";
     if (!*id || !**id)
         return "SNS envelope (Type Notification) without a MessageId string";
-    if (!json_is_string(json_object_get(root, "TopicArn")))
+    const char *topic = json_string_value(json_object_get(root, "TopicArn"));
+    if (!topic || !*topic)
         return "SNS envelope (Type Notification) without a TopicArn string";
     if (!timestamp || !wc_sns_timestamp_ms(timestamp, ms)) {
         snprintf(why, WHY_MAX,
