@@ -73,6 +73,7 @@ wc_result wc_endpoint_resolve(const char *service, const char *region, const cha
              strcmp(service, "s3") == 0    ? "S3"
              : strcmp(service, "sqs") == 0 ? "SQS"
              : strcmp(service, "sts") == 0 ? "STS"
+             : strcmp(service, "sns") == 0 ? "SNS"
                                            : "DYNAMODB");
     const char *url = override && *override ? override : NULL;
     if (!url && getenv(var) && *getenv(var))

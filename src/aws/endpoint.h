@@ -23,7 +23,7 @@ typedef struct {
     int custom; /* an override: path-style S3 */
 } wc_endpoint;
 
-/* service: "s3", "sqs" or "dynamodb". override: --endpoint-url, or NULL. */
+/* service: "s3", "sqs", "sns", "sts" or "dynamodb". override: --endpoint-url, or NULL. */
 wc_result wc_endpoint_resolve(const char *service, const char *region, const char *override,
                               wc_endpoint *out, wc_error *err);
 

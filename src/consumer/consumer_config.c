@@ -7,6 +7,7 @@
 #include "aws/client.h"
 #include "common/clock.h"
 #include "sources/registry.h"
+#include "sources/sns_envelope.h"
 #include "stores/registry.h"
 
 #define OFF(f) offsetof(wc_consumer_config, f)
@@ -73,6 +74,9 @@ const wc_option wc_consumer_options[] = {
      "exact: every request carries its place in production order and the store keeps a ledger "
      "per widget, so any delivery order ends as the sequential result; classic: applied as "
      "delivered"},
+    {"sqs-envelope", NULL, WC_OPT_STRING, "sns|none|auto", "auto", NULL, OFF(sqs_envelope),
+     "-rq: bodies that are SNS envelopes (a topic's delivery without raw delivery) are unwrapped "
+     "(auto); sns: every body must be one; none: bodies are requests as they are"},
     {"shard", NULL, WC_OPT_STRING, "K/N", NULL, NULL, OFF(shard),
      "consumer K of N sharing a request bucket or directory: takes the requests of its widgets"},
     {"concurrency", "c", WC_OPT_UINT, "N", "8", NULL, OFF(concurrency),
@@ -201,6 +205,11 @@ wc_result wc_consumer_config_parse(wc_consumer_config *c, int argc, char **argv,
     if (strcmp(c->order, "exact") != 0 && strcmp(c->order, "classic") != 0)
         return wc_error_set(err, WC_ERR_INVALID, "--order must be exact or classic, not \"%s\"",
                             c->order);
+    wc_sns_envelope_mode envelope;
+    if (!wc_sns_envelope_mode_parse(c->sqs_envelope, &envelope))
+        return wc_error_set(err, WC_ERR_INVALID,
+                            "--sqs-envelope must be sns, none or auto, not \"%s\"",
+                            c->sqs_envelope);
     if (c->concurrency == 0 || c->concurrency > 256)
         return wc_error_set(err, WC_ERR_INVALID, "--concurrency must be from 1 to 256");
     if (c->max_request_bytes == 0)
@@ -266,6 +275,9 @@ wc_result wc_consumer_open(const wc_consumer_config *c, wc_loop *loop, wc_consum
                            .classic_order = strcmp(c->order, "classic") == 0,
                            .shard = {0, 1},
                            .claim_lease_ms = c->claim_lease_ms};
+    wc_sns_envelope_mode envelope = WC_SNS_ENVELOPE_AUTO;
+    wc_sns_envelope_mode_parse(c->sqs_envelope, &envelope); /* checked by the parse */
+    sp.sqs_envelope = (int)envelope;
     wc_store_params tp = {.aws = p->aws,
                           .name = named(c, store->option),
                           .key_prefix = c->key_prefix,

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "aws/s3.h"
+#include "aws/sns.h"
 #include "aws/sqs.h"
 #include "common/clock.h"
 #include "common/fsutil.h"
@@ -21,6 +22,7 @@
 
 typedef struct {
     const char *request_dir, *request_bucket, *request_queue, *request_prefix, *expected, *seed;
+    const char *topic; /* an SNS topic's ARN */
     const char *profile, *region, *endpoint_url;
     const char *swapped_file, *request_log, *pattern;
     uint64_t max_requests, delay_ms, disorder, batch;
@@ -36,6 +38,9 @@ static const wc_option producer_options[] = {
      "write requests to an S3 bucket"},
     {"request-queue", "rq", WC_OPT_STRING, "QUEUE", NULL, NULL, OFF(request_queue),
      "write requests to an SQS queue"},
+    {"topic", NULL, WC_OPT_STRING, "ARN", NULL, NULL, OFF(topic),
+     "publish requests to an SNS topic (its subscribed queues are the consumers' -rq; a topic "
+     "whose name ends in .fifo gets MessageGroupId = widgetId)"},
     {"request-prefix", NULL, WC_OPT_STRING, "PREFIX", "", NULL, OFF(request_prefix),
      "key prefix of requests in the request bucket"},
     {"profile", "p", WC_OPT_STRING, "NAME", NULL, "AWS_PROFILE", OFF(profile), "AWS profile"},
@@ -86,6 +91,7 @@ typedef struct {
     wc_s3_bucket bucket;
     const char *prefix;
     char *queue_url;
+    const char *topic; /* an SNS topic's ARN (Publish), or NULL */
     int fifo, send_sequence;
     uint64_t last_key;
     /* --batch: messages waiting for their SendMessageBatch (each field owned) */
@@ -150,7 +156,7 @@ static int batch_room(target *t, size_t n, size_t bytes, wc_error *err)
  * last one (a batch holding one is sent first). */
 static int keep_updates_apart(target *t, const wc_request *r, wc_error *err)
 {
-    if (t->send_sequence || !t->queue_url || r->type != WC_REQ_UPDATE)
+    if (t->send_sequence || (!t->queue_url && !t->topic) || r->type != WC_REQ_UPDATE)
         return 0;
     for (size_t i = 0; i < sizeof(t->updates) / sizeof(t->updates[0]); i++) {
         if (!t->updates[i].widget_id || strcmp(t->updates[i].widget_id, r->widget_id) != 0)
@@ -165,7 +171,7 @@ static int keep_updates_apart(target *t, const wc_request *r, wc_error *err)
 
 static void sent_update(target *t, const wc_request *r, uint64_t ms)
 {
-    if (t->send_sequence || !t->queue_url || r->type != WC_REQ_UPDATE)
+    if (t->send_sequence || (!t->queue_url && !t->topic) || r->type != WC_REQ_UPDATE)
         return;
     size_t k = t->next_update++ % (sizeof(t->updates) / sizeof(t->updates[0]));
     free(t->updates[k].widget_id);
@@ -254,8 +260,18 @@ static int write_request(target *t, const wc_request *r, const char *json, wc_er
         wc_error_set(err, WC_ERR_IO, "%s: %s", t->dir, strerror(errno));
         return -1;
     }
-    if (t->queue_url && keep_updates_apart(t, r, err) != 0)
+    if ((t->queue_url || t->topic) && keep_updates_apart(t, r, err) != 0)
         return -1;
+    if (t->topic) {
+        wc_error e;
+        wc_result result = wc_sns_publish(t->aws, t->topic, json, t->fifo ? r->widget_id : NULL,
+                                          t->fifo ? r->request_id : NULL,
+                                          t->send_sequence ? r->place : NULL, &aerr, &e);
+        sent_update(t, r, wc_epoch_ms());
+        if (result != WC_OK)
+            wc_aws_resource_error(err, result, "topic", t->topic, &aerr, &e);
+        return result == WC_OK ? 0 : -1;
+    }
     if (t->queue_url && t->batch > 1) {
         int status = batch_add(t, r, json, err);
         sent_update(t, r, t->n_pending ? 0 : wc_epoch_ms()); /* 0: in the batch under way */
@@ -294,6 +310,12 @@ static wc_result open_target(const producer_config *c, target *t, wc_error *err)
         return WC_ERR_INVALID;
     wc_aws_error aerr;
     wc_error e;
+    if (c->topic) { /* a missing topic: the first Publish says so */
+        size_t len = strlen(c->topic);
+        t->fifo = len > 5 && strcmp(c->topic + len - 5, ".fifo") == 0;
+        t->topic = c->topic;
+        return WC_OK;
+    }
     if (c->request_queue) {
         size_t len = strlen(c->request_queue);
         t->fifo = len > 5 && strcmp(c->request_queue + len - 5, ".fifo") == 0;
@@ -400,7 +422,8 @@ int main(int argc, char **argv)
         return 2;
     }
     if (c.help) {
-        printf("Usage: widget-producer --request-dir DIR | -rb BUCKET | -rq QUEUE [options]\n"
+        printf("Usage: widget-producer --request-dir DIR | -rb BUCKET | -rq QUEUE | --topic ARN "
+               "[options]\n"
                "Writes Widget Requests: about 86%% create, 10%% update, 4%% delete.\n\nOptions:\n");
         wc_options_help_env(producer_options, "WIDGET_PRODUCER_", stdout);
         printf("\nEvery option may also come from its environment variable (the command line "
@@ -411,8 +434,9 @@ int main(int argc, char **argv)
         printf("widget-producer %s\n", WC_VERSION);
         return 0;
     }
-    if (!!c.request_dir + !!c.request_bucket + !!c.request_queue != 1) {
-        fprintf(stderr, "widget-producer: name exactly one target: --request-dir, -rb or -rq\n");
+    if (!!c.request_dir + !!c.request_bucket + !!c.request_queue + !!c.topic != 1) {
+        fprintf(stderr,
+                "widget-producer: name exactly one target: --request-dir, -rb, -rq or --topic\n");
         return 2;
     }
     /* --pattern: the group's types, in order */
@@ -470,6 +494,7 @@ int main(int argc, char **argv)
     }
     const char *where = c.request_dir     ? c.request_dir
                         : c.request_queue ? c.request_queue
+                        : c.topic         ? c.topic
                                           : c.request_bucket;
     uint64_t counts[3] = {0, 0, 0}, t0 = wc_monotonic_ns(), n_swapped = 0, last_ms = 0;
     int status = 0;

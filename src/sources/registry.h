@@ -22,6 +22,7 @@ typedef struct {
     wc_shard shard;
     uint64_t claim_lease_ms; /* directory: how long a claim lives unrenewed (0: 60 s) */
     int classic_order;       /* requests applied as delivered: delivery order matters */
+    int sqs_envelope;        /* SQS: wc_sns_envelope_mode (sources/sns_envelope.h) */
 } wc_source_params;
 
 typedef struct {

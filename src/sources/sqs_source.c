@@ -8,6 +8,7 @@
 #include "core/ledger.h"
 #include "common/log.h"
 #include "sources/deferrals.h"
+#include "sources/sns_envelope.h"
 
 #define HIDE_UNDEAD_S 43200 /* 12 hours: the longest SQS allows */
 #define DUE_GRACE_MS  2000  /* how long after its due time a deferred message is waited for */
@@ -55,6 +56,7 @@ struct sqs_source {
     char *dead_url;
     int wait_s, visibility_s;
     size_t max_body;
+    int envelope; /* wc_sns_envelope_mode */
     wc_clock *clock;
     json_t *buffer; /* received messages not yet handed out, from index next */
     size_t next;
@@ -458,6 +460,12 @@ static wc_result take(sqs_source *s, wc_message *msg, wc_error *err)
         s->next = 0;
     }
     wc_result result = wc_sqs_message_read(m, s->max_body, msg, err);
+    /* An SNS notification: the request inside, and its place (sources/sns_envelope.h). */
+    if (result == WC_OK && wc_sns_envelope_unwrap(msg, s->envelope, s->max_body) != WC_OK) {
+        free(msg->handle); /* it comes back after its visibility timeout */
+        wc_message_cleanup(msg);
+        result = wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+    }
     if (result == WC_ERR_PARSE) {
         const char *receipt = json_string_value(json_object_get(m, "ReceiptHandle"));
         if (receipt) /* not ours to judge: back it goes, for the queue's own redrive policy */
@@ -762,6 +770,7 @@ wc_result wc_sqs_source_open(const wc_sqs_source_config *c, wc_source *out, wc_e
     s->wait_s = c->wait_s;
     s->visibility_s = c->visibility_s;
     s->max_body = c->max_body;
+    s->envelope = c->envelope;
     s->clock = c->clock ? c->clock : wc_clock_system();
     s->deferred = wc_deferrals_new();
     if (!s->deferred) {

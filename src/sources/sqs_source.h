@@ -13,6 +13,8 @@
  *                redrive policy (found at start-up) gets the message back at once, and SQS moves
  *                it after its maxReceiveCount; a queue with neither hides it for 12 hours. Either
  *                way the reason is logged, and a message is never deleted unapplied.
+ * SNS: a body that is an SNS envelope (a topic's delivery without raw delivery) is unwrapped as
+ * the config's envelope mode says (sources/sns_envelope.h), in receive.
  * Heartbeat: a message handed out whose request is still in flight (store retries, a slow store)
  * is hidden again for the whole visibility timeout at half of it (ChangeMessageVisibilityBatch,
  * counted from when the message arrived), and again every half timeout until it ends: it is not
@@ -36,6 +38,7 @@ typedef struct {
     /* Requests applied as delivered (--order classic): on a standard queue one ReceiveMessage at
      * a time, so messages are handed out in the order SQS gave them. */
     int classic_order;
+    int envelope; /* wc_sns_envelope_mode (sources/sns_envelope.h): 0 = auto */
 } wc_sqs_source_config;
 
 /* Opens the source, resolving the queue (and dead-letter queue): a missing one is a one-line

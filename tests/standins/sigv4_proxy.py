@@ -248,7 +248,7 @@ def url_encoded_listing(command, path, status, data):
 
 
 def error_answer(handler, service, status, code, message):
-    if service == "s3":
+    if service in ("s3", "sns"):  # SNS: <ErrorResponse><Error>…, read alike by clients
         body = (f"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{code}</Code>"
                 f"<Message>{message}</Message><RequestId>proxy</RequestId></Error>").encode()
         ctype = "application/xml"
@@ -408,8 +408,11 @@ class Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b""
         target = self.headers.get("X-Amz-Target", "")
         upstream = self.server.dynamodb if target.startswith("DynamoDB_") else self.server.fauxqs
+        # SNS speaks the query protocol: a form POSTed to "/" (S3 never takes a form there).
+        form = self.command == "POST" and self.path == "/" and self.headers.get(
+            "Content-Type", "").startswith("application/x-www-form-urlencoded")
         service_guess = "dynamodb" if target.startswith("DynamoDB_") else (
-            "sqs" if target.startswith("AmazonSQS") else "s3")
+            "sqs" if target.startswith("AmazonSQS") else "sns" if form else "s3")
         if not self.check(body, service_guess):
             return
         rule = fault_for(f"{self.command} {self.path} {target} " + body.decode("utf-8", "replace"))
