@@ -32,6 +32,7 @@ typedef struct {
     uint64_t progress_interval_ms, claim_lease_ms;
     const char *log_file, *log_level, *log_format, *shard, *order;
     const char *metrics_addr; /* NULL: no metrics server */
+    const char *sqs_messages; /* -rq: requests, s3-events or auto */
     int quiet, durable, help, version;
 } wc_consumer_config;
 
