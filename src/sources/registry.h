@@ -20,9 +20,10 @@ typedef struct {
     size_t max_body;
     int wait_s, visibility_s;
     wc_shard shard;
-    uint64_t claim_lease_ms;  /* directory: how long a claim lives unrenewed (0: 60 s) */
-    int classic_order;        /* requests applied as delivered: delivery order matters */
-    const char *sqs_messages; /* SQS: requests, s3-events or auto (NULL: requests) */
+    uint64_t claim_lease_ms; /* directory: how long a claim lives unrenewed (0: 60 s) */
+    int classic_order;       /* requests applied as delivered: delivery order matters */
+    /* SQS: what a message is: requests, s3-events or auto (NULL: requests) */
+    const char *sqs_messages;
 } wc_source_params;
 
 typedef struct {

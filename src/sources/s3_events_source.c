@@ -17,21 +17,20 @@
 typedef struct ev_source ev_source;
 typedef struct note note;
 
-/* What msg->handle points to: a record, or an SQS message handed out as it is. */
+/* What msg->handle points to: an SQS message handed out as it is keeps the SQS source's handle,
+ * a receipt handle (a printable string); a record's is a token, owned by the message (the poller
+ * frees what is left in hand at its end), whose first byte is TOKEN_MARK, never printable. */
+#define TOKEN_MARK '\x01'
+typedef struct rec rec;
 typedef struct {
-    int is_record;
-} handle_kind;
-
-typedef struct {
-    handle_kind kind; /* 0 */
-    void *inner;      /* the SQS source's handle */
-} passthrough;
+    char mark;
+    rec *r;
+} token;
 
 typedef enum { R_WAITING, R_GETTING, R_READY, R_OUT, R_ENDED } rec_state;
 typedef enum { END_DONE, END_DEFER, END_RELEASE } rec_end_how;
 
-typedef struct rec {
-    handle_kind kind; /* 1 */
+struct rec {
     note *n;
     const wc_s3_event_record *r; /* in n->ev */
     wc_s3_bucket *bucket;        /* in s->buckets */
@@ -44,7 +43,7 @@ typedef struct rec {
     char *target;
     wc_source_done done;
     void *ctx;
-} rec;
+};
 
 struct note {
     ev_source *s;
@@ -276,15 +275,7 @@ static wc_result take(ev_source *s, wc_message *m, wc_message *out, wc_error *er
     else if (!m->too_large)
         result = wc_s3_events_parse(m->body, m->len, s->force, &ev, &perr);
     if (result == WC_OK && ev.kind == WC_S3_EVENTS_NONE) {
-        passthrough *p = calloc(1, sizeof(*p));
-        if (!p) {
-            s->inner.ops->release(s->inner.self, m, err);
-            wc_message_cleanup(m);
-            return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
-        }
-        p->inner = m->handle;
-        *out = *m;
-        out->handle = p;
+        *out = *m; /* its handle is the SQS source's: its ends go there as they are */
         return WC_OK;
     }
     if (result != WC_OK) {
@@ -318,7 +309,7 @@ static wc_result take(ev_source *s, wc_message *m, wc_message *out, wc_error *er
     }
     *n = (note){.s = s, .inner = *m, .ev = ev, .recs = recs, .prev = s->notes_tail};
     for (size_t i = 0; i < ev.n; i++)
-        recs[i] = (rec){.kind = {1}, .n = n, .r = &n->ev.records[i], .state = R_WAITING};
+        recs[i] = (rec){.n = n, .r = &n->ev.records[i], .state = R_WAITING};
     if (s->notes_tail)
         s->notes_tail->next = n;
     else
@@ -332,6 +323,7 @@ static wc_result take(ev_source *s, wc_message *m, wc_message *out, wc_error *er
     return WC_WAIT;
 }
 
+/* The first ready record as a message; its token (msg->handle) may be NULL: out of memory. */
 static void hand_out(ev_source *s, wc_message *msg)
 {
     rec *r = s->ready;
@@ -356,7 +348,10 @@ static void hand_out(ev_source *s, wc_message *msg)
         msg->len = r->len;
         r->body = NULL;
     }
-    msg->handle = r;
+    token *t = malloc(sizeof(*t));
+    if (t)
+        *t = (token){TOKEN_MARK, r};
+    msg->handle = t;
 }
 
 static wc_result ev_receive(void *self, wc_message *msg, unsigned want, wc_error *err)
@@ -365,9 +360,12 @@ static wc_result ev_receive(void *self, wc_message *msg, unsigned want, wc_error
     memset(msg, 0, sizeof(*msg));
     for (;;) {
         if (s->ready) {
+            rec *r = s->ready;
             hand_out(s, msg);
-            if (!msg->key) {
-                rec_end(msg->handle, END_RELEASE, 0);
+            if (!msg->key || !msg->handle) {
+                free(msg->handle);
+                msg->handle = NULL;
+                rec_end(r, END_RELEASE, 0);
                 wc_message_cleanup(msg);
                 return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
             }
@@ -398,18 +396,19 @@ static wc_result ev_receive(void *self, wc_message *msg, unsigned want, wc_error
 
 /* --- ends of a record --- */
 
-static wc_result end_passthrough(ev_source *s, wc_message *msg)
-{
-    passthrough *p = msg->handle;
-    msg->handle = p->inner;
-    free(p);
-    (void)s;
-    return WC_OK;
-}
-
 static int is_record(const wc_message *msg)
 {
-    return ((const handle_kind *)msg->handle)->is_record;
+    return msg->handle && *(const char *)msg->handle == TOKEN_MARK;
+}
+
+/* The record of a message's token; the token is freed. */
+static rec *take_record(wc_message *msg)
+{
+    token *t = msg->handle;
+    rec *r = t->r;
+    free(t);
+    msg->handle = NULL;
+    return r;
 }
 
 static void deleted(void *ctx, wc_result result, wc_http_response *resp, const wc_aws_error *aerr,
@@ -449,12 +448,9 @@ static wc_result start_delete(ev_source *s, rec *r, wc_error *err)
 static wc_result ev_ack(void *self, wc_message *msg, wc_error *err)
 {
     ev_source *s = self;
-    if (!is_record(msg)) {
-        end_passthrough(s, msg);
+    if (!is_record(msg))
         return s->inner.ops->ack(s->inner.self, msg, err);
-    }
-    rec *r = msg->handle;
-    msg->handle = NULL;
+    rec *r = take_record(msg);
     wc_result result = start_delete(s, r, err);
     if (result != WC_OK)
         rec_end(r, END_DEFER, RETRY_MS);
@@ -464,12 +460,9 @@ static wc_result ev_ack(void *self, wc_message *msg, wc_error *err)
 static wc_result ev_defer(void *self, wc_message *msg, uint64_t delay_ms, wc_error *err)
 {
     ev_source *s = self;
-    if (!is_record(msg)) {
-        end_passthrough(s, msg);
+    if (!is_record(msg))
         return s->inner.ops->defer(s->inner.self, msg, delay_ms, err);
-    }
-    rec *r = msg->handle;
-    msg->handle = NULL;
+    rec *r = take_record(msg);
     rec_end(r, END_DEFER, delay_ms);
     return WC_OK;
 }
@@ -477,12 +470,9 @@ static wc_result ev_defer(void *self, wc_message *msg, uint64_t delay_ms, wc_err
 static wc_result ev_release(void *self, wc_message *msg, wc_error *err)
 {
     ev_source *s = self;
-    if (!is_record(msg)) {
-        end_passthrough(s, msg);
+    if (!is_record(msg))
         return s->inner.ops->release(s->inner.self, msg, err);
-    }
-    rec *r = msg->handle;
-    msg->handle = NULL;
+    rec *r = take_record(msg);
     rec_end(r, END_RELEASE, 0);
     return WC_OK;
 }
@@ -525,12 +515,9 @@ static wc_result ev_dead_letter(void *self, wc_message *msg, const char *reason,
                                 wc_source_done done, void *ctx, wc_error *err)
 {
     ev_source *s = self;
-    if (!is_record(msg)) {
-        end_passthrough(s, msg);
+    if (!is_record(msg))
         return s->inner.ops->dead_letter(s->inner.self, msg, reason, done, ctx, err);
-    }
-    rec *r = msg->handle;
-    msg->handle = NULL;
+    rec *r = take_record(msg);
     wc_s3_bucket *dead = s->dead_bucket_name ? &s->dead : r->bucket;
     char safe[1025];
     header_safe(reason, safe, sizeof(safe));

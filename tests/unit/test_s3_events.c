@@ -1,6 +1,7 @@
 /* S3 event notifications (sources/s3_events.c): the shapes S3 sends to SQS (the S3 user guide's
  * "Event message structure"), the test event, EventBridge's "Object Created", key decoding, and
  * what is refused. */
+#include "producer/notify.h"
 #include "sources/s3_events.h"
 #include "common/clock.h"
 #include "testutil.h"
@@ -108,6 +109,25 @@ static void key_decoding(void **state)
     free(lng);
 }
 
+/* The producer's encoding (producer/notify.c) is what the parser decodes, byte for byte. */
+static void encode_decode_round_trip(void **state)
+{
+    (void)state;
+    const char *keys[] = {"in box/a+b/1764760000000-0000000001", "x=y&z*%~_.-", "\xc3\xa9 \t!"};
+    char *enc = wc_s3_event_key_encode(keys[0]);
+    assert_string_equal(enc, "in+box/a%2Bb/1764760000000-0000000001");
+    free(enc);
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        char *dec = NULL;
+        enc = wc_s3_event_key_encode(keys[i]);
+        wc_error err;
+        assert_int_equal(wc_s3_key_decode(enc, &dec, &err), WC_OK);
+        assert_string_equal(dec, keys[i]);
+        free(enc);
+        free(dec);
+    }
+}
+
 static void malformed(void **state)
 {
     (void)state;
@@ -151,6 +171,7 @@ int main(void)
         cmocka_unit_test(eventbridge),
         cmocka_unit_test(key_decoding),
         cmocka_unit_test(malformed),
+        cmocka_unit_test(encode_decode_round_trip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
