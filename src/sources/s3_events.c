@@ -65,7 +65,7 @@ void wc_s3_events_cleanup(wc_s3_events *ev)
 }
 
 /* One record from its bucket and object objects (which = "Records[3]" or "detail", for errors). */
-static wc_result read_record(json_t *bucket, json_t *object, const char *which,
+static wc_result read_record(json_t *bucket, json_t *object, const char *which, int encoded,
                              wc_s3_event_record *r, wc_error *err)
 {
     const char *name = json_string_value(json_object_get(bucket, "name"));
@@ -76,7 +76,14 @@ static wc_result read_record(json_t *bucket, json_t *object, const char *which,
         return wc_error_set(err, WC_ERR_PARSE, "%s: no bucket name or object key", which);
     if (size && !json_is_integer(size))
         return wc_error_set(err, WC_ERR_PARSE, "%s: object size is not a number", which);
-    wc_result result = wc_s3_key_decode(key, &r->key, err);
+    wc_result result = WC_OK;
+    if (encoded)
+        result = wc_s3_key_decode(key, &r->key, err);
+    else if (!*key || strlen(key) > WC_S3_EVENTS_MAX_KEY)
+        result = wc_error_set(err, WC_ERR_PARSE, "object key of %zu bytes (1 to %d)", strlen(key),
+                              WC_S3_EVENTS_MAX_KEY);
+    else if (!(r->key = strdup(key)))
+        return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     if (result != WC_OK) {
         wc_error_prefix(err, "%s: ", which);
         return result;
@@ -117,7 +124,7 @@ static wc_result read_records(json_t *list, wc_s3_events *out, wc_error *err)
             continue;
         }
         wc_result result = read_record(json_object_get(s3, "bucket"), json_object_get(s3, "object"),
-                                       which, &out->records[out->n], err);
+                                       which, 1, &out->records[out->n], err);
         out->n++; /* counted even when half read: cleanup frees what it holds */
         if (result != WC_OK)
             return result;
@@ -140,7 +147,7 @@ static wc_result read_eventbridge(json_t *doc, wc_s3_events *out, wc_error *err)
         return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     out->n = 1;
     return read_record(json_object_get(detail, "bucket"), json_object_get(detail, "object"),
-                       "detail", &out->records[0], err);
+                       "detail", 0, &out->records[0], err);
 }
 
 wc_result wc_s3_events_parse(const char *body, size_t len, int force, wc_s3_events *out,

@@ -9,7 +9,8 @@
  *     {"Service":"Amazon S3","Event":"s3:TestEvent",…} (same page): acknowledged and skipped;
  *   - EventBridge's "Object Created" event: {"detail-type":"Object Created","source":"aws.s3",
  *     "detail":{"bucket":{"name":…},"object":{"key":…,"size":…,"sequencer":…}}} (S3 user guide,
- *     "EventBridge event message structure"); its key is taken URL-encoded too, as S3 sends it.
+ *     "EventBridge event message structure"); its key is taken as it is: AWS does not say it is
+ *     encoded, and its examples show keys with ':' unencoded (an SQS notification has %3A).
  * Records of other events (ObjectRemoved:*, ...) name no request: they are counted and skipped.
  */
 #ifndef WC_S3_EVENTS_H
