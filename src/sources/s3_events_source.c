@@ -10,7 +10,7 @@
 #include "sources/s3_events.h"
 
 #define MAX_NOTES   16   /* messages of notifications in hand at once */
-#define MAX_GETS    16   /* GetObject calls in flight at once */
+#define MAX_GETS    16   /* GetObject calls in flight plus bodies fetched, not handed out */
 #define MAX_BUCKETS 4    /* distinct buckets the notifications may name */
 #define RETRY_MS    1000 /* a message whose record failed (GET, delete) comes back this soon */
 
@@ -69,7 +69,7 @@ struct ev_source {
     note *notes, *notes_tail, *cursor; /* cursor: the first note with records not yet fetched */
     size_t n_notes, pending;           /* pending: records not yet handed out nor ended */
     rec *ready, *ready_tail;
-    unsigned gets, calls;
+    unsigned gets, calls, n_ready;
     int stopping, failed;
     wc_error failure;
     wc_source_notify notify;
@@ -210,6 +210,7 @@ static void got(void *ctx, wc_result result, wc_http_response *resp, const wc_aw
         else
             s->ready = r;
         s->ready_tail = r;
+        s->n_ready++;
     }
     tell(s);
 }
@@ -241,7 +242,8 @@ static void start_get(ev_source *s, rec *r)
 
 static void fetch_ahead(ev_source *s, unsigned want)
 {
-    while (s->cursor && s->gets < MAX_GETS && s->gets < (want ? want : 1)) {
+    /* Bodies in memory: at most MAX_GETS (each up to max_body) beside those handed out. */
+    while (s->cursor && s->gets + s->n_ready < MAX_GETS && s->gets < (want ? want : 1)) {
         note *n = s->cursor;
         rec *r = &n->recs[n->next_get++];
         if (n->next_get == n->ev.n)
@@ -330,6 +332,7 @@ static void hand_out(ev_source *s, wc_message *msg)
     s->ready = r->ready_next;
     if (!s->ready)
         s->ready_tail = NULL;
+    s->n_ready--;
     r->ready_next = NULL;
     r->state = R_OUT;
     s->pending--;
@@ -569,6 +572,7 @@ static void ev_stop(void *self)
         s->ready = r->ready_next;
         if (!s->ready)
             s->ready_tail = NULL;
+        s->n_ready--;
         rec_end(r, END_RELEASE, 0);
     }
     /* Records never fetched: ended at once; a note may end with them. */
