@@ -35,6 +35,10 @@ const wc_option wc_consumer_options[] = {
      "S3 bucket for bad and given-up requests of -rb (default: the request bucket)"},
     {"dead-letter-prefix", NULL, WC_OPT_STRING, "PREFIX", "dead-letter/", NULL,
      OFF(dead_letter_prefix), "key prefix of dead letters of -rb"},
+    {"sqs-messages", NULL, WC_OPT_STRING, "requests|s3-events|auto", "auto", NULL,
+     OFF(sqs_messages),
+     "-rq: what a message is: a request, S3 event notifications naming request objects (each "
+     "object fetched, applied and deleted), or either, told by its shape"},
     {"widget-key-prefix", "wkp", WC_OPT_STRING, "PREFIX", "widgets/", NULL, OFF(key_prefix),
      "key prefix of widgets in a widget bucket or directory"},
     {"dynamodb-key", NULL, WC_OPT_STRING, "NAME", "id", NULL, OFF(table_key),
@@ -210,6 +214,11 @@ wc_result wc_consumer_config_parse(wc_consumer_config *c, int argc, char **argv,
         return wc_error_set(err, WC_ERR_INVALID,
                             "--sqs-envelope must be sns, none or auto, not \"%s\"",
                             c->sqs_envelope);
+    if (strcmp(c->sqs_messages, "requests") != 0 && strcmp(c->sqs_messages, "s3-events") != 0 &&
+        strcmp(c->sqs_messages, "auto") != 0)
+        return wc_error_set(err, WC_ERR_INVALID,
+                            "--sqs-messages must be requests, s3-events or auto, not \"%s\"",
+                            c->sqs_messages);
     if (c->concurrency == 0 || c->concurrency > 256)
         return wc_error_set(err, WC_ERR_INVALID, "--concurrency must be from 1 to 256");
     if (c->max_request_bytes == 0)
@@ -274,7 +283,8 @@ wc_result wc_consumer_open(const wc_consumer_config *c, wc_loop *loop, wc_consum
                            .visibility_s = (int)c->queue_visibility_s,
                            .classic_order = strcmp(c->order, "classic") == 0,
                            .shard = {0, 1},
-                           .claim_lease_ms = c->claim_lease_ms};
+                           .claim_lease_ms = c->claim_lease_ms,
+                           .sqs_messages = c->sqs_messages};
     wc_sns_envelope_mode envelope = WC_SNS_ENVELOPE_AUTO;
     wc_sns_envelope_mode_parse(c->sqs_envelope, &envelope); /* checked by the parse */
     sp.sqs_envelope = (int)envelope;

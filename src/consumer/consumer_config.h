@@ -33,6 +33,7 @@ typedef struct {
     const char *log_file, *log_level, *log_format, *shard, *order;
     const char *metrics_addr; /* NULL: no metrics server */
     const char *sqs_envelope; /* sns, none or auto (sources/sns_envelope.h) */
+    const char *sqs_messages; /* -rq: requests, s3-events or auto */
     int quiet, durable, help, version;
 } wc_consumer_config;
 

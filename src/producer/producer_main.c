@@ -19,13 +19,14 @@
 #include "common/options.h"
 #include "common/version.h"
 #include "producer/generator.h"
+#include "producer/notify.h"
 
 typedef struct {
     const char *request_dir, *request_bucket, *request_queue, *request_prefix, *expected, *seed;
     const char *topic; /* an SNS topic's ARN */
     const char *profile, *region, *endpoint_url;
-    const char *swapped_file, *request_log, *pattern;
-    uint64_t max_requests, delay_ms, disorder, batch;
+    const char *swapped_file, *request_log, *pattern, *notify;
+    uint64_t max_requests, delay_ms, disorder, batch, notify_records;
     int quiet, help, reverse, version, realistic, no_sequence;
 } producer_config;
 
@@ -78,6 +79,11 @@ static const wc_option producer_options[] = {
      "instead of the usual mix, groups that go in one batch each (needs --batch of the group's "
      "size or more): create-update (a create and an update of its widget) or "
      "create-update-delete"},
+    {"notify", NULL, WC_OPT_STRING, "QUEUE", NULL, NULL, OFF(notify),
+     "with -rb: after each PUT, send QUEUE the S3 event notification S3 would (eventVersion 2.1, "
+     "first an s3:TestEvent); keys are then PREFIX + the request's place, in production order"},
+    {"notify-records", NULL, WC_OPT_UINT, "N", "1", NULL, OFF(notify_records),
+     "with --notify: records per notification message (1 to 100)"},
     {"quiet", "q", WC_OPT_FLAG, NULL, NULL, NULL, OFF(quiet), "no summary line"},
     {"version", NULL, WC_OPT_FLAG, NULL, NULL, NULL, OFF(version), "print the version and exit"},
     {"help", "h", WC_OPT_FLAG, NULL, NULL, NULL, OFF(help), "print this help and exit"},
@@ -106,6 +112,7 @@ typedef struct {
         uint64_t ms;
     } updates[64];
     size_t next_update;
+    wc_notifier *notifier; /* --notify */
 } target;
 
 /* What a message counts toward SendMessageBatch's size limit (body and attributes). */
@@ -287,11 +294,16 @@ static int write_request(target *t, const wc_request *r, const char *json, wc_er
         return status;
     }
     char key[256];
-    snprintf(key, sizeof(key), "%s%013llu", t->prefix, (unsigned long long)next_key(t));
-    return wc_s3_put(&t->bucket, key, json, strlen(json), "application/json", NULL, 0, &aerr,
-                     err) == WC_OK
-               ? 0
-               : -1;
+    /* With notifications the key is the place: production order, whatever order they go in. */
+    if (t->notifier)
+        snprintf(key, sizeof(key), "%s%s", t->prefix, r->place);
+    else
+        snprintf(key, sizeof(key), "%s%013llu", t->prefix, (unsigned long long)next_key(t));
+    if (wc_s3_put(&t->bucket, key, json, strlen(json), "application/json", NULL, 0, &aerr, err) !=
+        WC_OK)
+        return -1;
+    return t->notifier && wc_notifier_add(t->notifier, key, json, strlen(json), err) != WC_OK ? -1
+                                                                                              : 0;
 }
 
 static wc_result open_target(const producer_config *c, target *t, wc_error *err)
@@ -332,6 +344,10 @@ static wc_result open_target(const producer_config *c, target *t, wc_error *err)
         return wc_aws_resource_error(err, result, "request bucket", c->request_bucket, &aerr, &e);
     if (result == WC_OK)
         wc_s3_listing_cleanup(&l);
+    if (result == WC_OK && c->notify &&
+        !(t->notifier = wc_notifier_new(t->aws, c->notify, c->request_bucket, c->region,
+                                        (size_t)c->notify_records, err)))
+        result = WC_ERR_INVALID;
     return result;
 }
 
@@ -343,6 +359,7 @@ static void close_target(target *t)
     for (size_t i = 0; i < sizeof(t->updates) / sizeof(t->updates[0]); i++)
         free(t->updates[i].widget_id);
     free(t->queue_url);
+    wc_notifier_free(t->notifier);
     wc_s3_bucket_cleanup(&t->bucket);
     wc_aws_free(t->aws);
 }
@@ -437,6 +454,11 @@ int main(int argc, char **argv)
     if (!!c.request_dir + !!c.request_bucket + !!c.request_queue + !!c.topic != 1) {
         fprintf(stderr,
                 "widget-producer: name exactly one target: --request-dir, -rb, -rq or --topic\n");
+        return 2;
+    }
+    if ((c.notify && !c.request_bucket) || c.notify_records < 1 || c.notify_records > 100) {
+        fprintf(stderr, "widget-producer: --notify goes with -rb, and --notify-records is 1 to "
+                        "100\n");
         return 2;
     }
     /* --pattern: the group's types, in order */
@@ -546,6 +568,10 @@ int main(int argc, char **argv)
         }
         if (c.delay_ms)
             wc_clock_system()->sleep_ms(wc_clock_system(), c.delay_ms);
+    }
+    if (status == 0 && t.notifier && wc_notifier_flush(t.notifier, &err) != WC_OK) {
+        fprintf(stderr, "widget-producer: %s\n", err.msg);
+        status = 1;
     }
     if (status == 0 && t.n_pending > 0 && flush_batch(&t, &err) != 0) {
         fprintf(stderr, "widget-producer: writing to %s: %s\n", where, err.msg);

@@ -4,15 +4,24 @@
 #include <string.h>
 
 #include "sources/dir_source.h"
+#include "sources/s3_events_source.h"
 #include "sources/s3_source.h"
 #include "sources/sqs_source.h"
 
 static wc_result open_sqs(const wc_source_params *p, wc_source *out, wc_error *err)
 {
-    wc_sqs_source_config c = {p->aws,    p->name,          p->dead_letter_queue,
-                              p->wait_s, p->visibility_s,  p->max_body,
+    wc_sqs_source_config c = {p->aws,    p->name,         p->dead_letter_queue,
+                              p->wait_s, p->visibility_s, p->max_body,
                               p->clock,  p->classic_order, p->sqs_envelope};
-    return wc_sqs_source_open(&c, out, err);
+    wc_result result = wc_sqs_source_open(&c, out, err);
+    const char *mode = p->sqs_messages ? p->sqs_messages : "requests";
+    if (result != WC_OK || strcmp(mode, "requests") == 0)
+        return result;
+    /* S3 event notifications (s3_events_source.h): the SQS source wrapped */
+    wc_s3_events_source_config ec = {p->aws, strcmp(mode, "s3-events") == 0, p->dead_letter_bucket,
+                                     p->dead_letter_prefix, p->max_body};
+    wc_source inner = *out;
+    return wc_s3_events_source_wrap(&ec, &inner, out, err);
 }
 
 static wc_result open_s3(const wc_source_params *p, wc_source *out, wc_error *err)

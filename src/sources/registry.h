@@ -23,6 +23,8 @@ typedef struct {
     uint64_t claim_lease_ms; /* directory: how long a claim lives unrenewed (0: 60 s) */
     int classic_order;       /* requests applied as delivered: delivery order matters */
     int sqs_envelope;        /* SQS: wc_sns_envelope_mode (sources/sns_envelope.h) */
+    /* SQS: what a message is: requests, s3-events or auto (NULL: requests) */
+    const char *sqs_messages;
 } wc_source_params;
 
 typedef struct {

@@ -1,0 +1,666 @@
+#include "sources/s3_events_source.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aws/aws_error.h"
+#include "aws/s3.h"
+#include "common/log.h"
+#include "sources/s3_events.h"
+
+#define MAX_NOTES   16   /* messages of notifications in hand at once */
+#define MAX_GETS    16   /* GetObject calls in flight plus bodies fetched, not handed out */
+#define MAX_BUCKETS 4    /* distinct buckets the notifications may name */
+#define RETRY_MS    1000 /* a message whose record failed (GET, delete) comes back this soon */
+
+typedef struct ev_source ev_source;
+typedef struct note note;
+
+/* What msg->handle points to: an SQS message handed out as it is keeps the SQS source's handle,
+ * a receipt handle (a printable string); a record's is a token, owned by the message (the poller
+ * frees what is left in hand at its end), whose first byte is TOKEN_MARK, never printable. */
+#define TOKEN_MARK '\x01'
+typedef struct rec rec;
+typedef struct {
+    char mark;
+    rec *r;
+} token;
+
+typedef enum { R_WAITING, R_GETTING, R_READY, R_OUT, R_ENDED } rec_state;
+typedef enum { END_DONE, END_DEFER, END_RELEASE } rec_end_how;
+
+struct rec {
+    note *n;
+    const wc_s3_event_record *r; /* in n->ev */
+    wc_s3_bucket *bucket;        /* in s->buckets */
+    rec_state state;
+    char *body; /* owned, READY only */
+    size_t len;
+    int too_large;
+    struct rec *ready_next;
+    /* a dead letter under way */
+    char *target;
+    wc_source_done done;
+    void *ctx;
+};
+
+struct note {
+    ev_source *s;
+    wc_message inner; /* the SQS message: its handle is held until every record has ended */
+    wc_s3_events ev;
+    rec *recs; /* ev.n of them */
+    size_t next_get, ended;
+    int deferred, released;
+    uint64_t delay_ms;
+    note *prev, *next;
+};
+
+struct ev_source {
+    wc_source inner;
+    wc_aws *aws;
+    int force;
+    char *dead_bucket_name; /* NULL: the record's bucket */
+    char *dead_prefix;
+    size_t max_body;
+    wc_s3_bucket buckets[MAX_BUCKETS];
+    size_t n_buckets;
+    wc_s3_bucket dead;
+    note *notes, *notes_tail, *cursor; /* cursor: the first note with records not yet fetched */
+    size_t n_notes, pending;           /* pending: records not yet handed out nor ended */
+    rec *ready, *ready_tail;
+    unsigned gets, calls, n_ready;
+    int stopping, failed;
+    wc_error failure;
+    wc_source_notify notify;
+    void *notify_ctx;
+    wc_s3_events_counts counts;
+};
+
+static void tell(ev_source *s)
+{
+    if (s->notify)
+        s->notify(s->notify_ctx);
+}
+
+static wc_s3_bucket *bucket_of(ev_source *s, const char *name, wc_error *err)
+{
+    for (size_t i = 0; i < s->n_buckets; i++)
+        if (strcmp(s->buckets[i].bucket, name) == 0)
+            return &s->buckets[i];
+    if (s->n_buckets == MAX_BUCKETS) {
+        wc_error_set(err, WC_ERR_INVALID, "notifications name more than %d buckets", MAX_BUCKETS);
+        return NULL;
+    }
+    if (wc_s3_bucket_init(&s->buckets[s->n_buckets], s->aws, name, err) != WC_OK) {
+        wc_s3_bucket_cleanup(&s->buckets[s->n_buckets]);
+        return NULL;
+    }
+    return &s->buckets[s->n_buckets++];
+}
+
+/* --- the end of a message: once every record has ended --- */
+
+static void note_free(note *n)
+{
+    for (size_t i = 0; i < n->ev.n; i++) {
+        free(n->recs[i].body);
+        free(n->recs[i].target);
+    }
+    free(n->recs);
+    wc_s3_events_cleanup(&n->ev);
+    free(n->inner.handle); /* the SQS source's receipt (a string), when never ended */
+    wc_message_cleanup(&n->inner);
+    free(n);
+}
+
+static void note_unlink(ev_source *s, note *n)
+{
+    if (s->cursor == n)
+        s->cursor = n->next;
+    if (n->prev)
+        n->prev->next = n->next;
+    else
+        s->notes = n->next;
+    if (n->next)
+        n->next->prev = n->prev;
+    else
+        s->notes_tail = n->prev;
+    s->n_notes--;
+}
+
+static void note_finish(note *n)
+{
+    ev_source *s = n->s;
+    note_unlink(s, n);
+    wc_error err;
+    wc_result result;
+    const char *what;
+    if (n->released) {
+        what = "hand back";
+        result = s->inner.ops->release(s->inner.self, &n->inner, &err);
+    } else if (n->deferred) {
+        what = "defer";
+        result = s->inner.ops->defer(s->inner.self, &n->inner, n->delay_ms, &err);
+    } else {
+        what = "delete";
+        result = s->inner.ops->ack(s->inner.self, &n->inner, &err);
+    }
+    if (result != WC_OK)
+        wc_errorlog("notification message %s: %s failed: %s (it comes back)", n->inner.key, what,
+                    err.msg);
+    n->inner.handle = NULL; /* taken over by the op whatever its result */
+    note_free(n);
+    tell(s);
+}
+
+static void rec_end(rec *r, rec_end_how how, uint64_t delay_ms)
+{
+    note *n = r->n;
+    if (r->state == R_ENDED)
+        return;
+    if (r->state != R_OUT)
+        r->n->s->pending--;
+    r->state = R_ENDED;
+    free(r->body);
+    r->body = NULL;
+    if (how == END_DEFER) {
+        n->deferred = 1;
+        if (delay_ms > n->delay_ms)
+            n->delay_ms = delay_ms;
+    } else if (how == END_RELEASE) {
+        n->released = 1;
+    }
+    if (++n->ended == n->ev.n)
+        note_finish(n);
+}
+
+/* --- fetching the objects, ahead of need --- */
+
+static void got(void *ctx, wc_result result, wc_http_response *resp, const wc_aws_error *aerr,
+                const wc_error *err)
+{
+    rec *r = ctx;
+    ev_source *s = r->n->s;
+    s->gets--;
+    if (result == WC_OK) {
+        r->body = resp->body;
+        r->len = resp->len;
+        resp->body = NULL;
+    }
+    if (resp)
+        wc_http_response_cleanup(resp);
+    if (result == WC_ERR_NOT_FOUND) {
+        /* Gone: taken already (a notification delivered twice, or its message came back). */
+        s->counts.gone++;
+        wc_debug("request=%s (bucket %s): object already gone, skipped", r->r->key, r->r->bucket);
+        rec_end(r, END_DONE, 0);
+    } else if (result != WC_OK && result != WC_ERR_TOO_LARGE) {
+        s->failed = 1;
+        s->failure = *err;
+        wc_error_prefix(&s->failure, "GetObject of %s/%s: ", r->r->bucket, r->r->key);
+        rec_end(r, END_DEFER, RETRY_MS);
+    } else if (s->stopping) {
+        rec_end(r, END_RELEASE, 0);
+    } else {
+        r->too_large = result == WC_ERR_TOO_LARGE;
+        r->state = R_READY;
+        if (s->ready_tail)
+            s->ready_tail->ready_next = r;
+        else
+            s->ready = r;
+        s->ready_tail = r;
+        s->n_ready++;
+    }
+    tell(s);
+}
+
+static void start_get(ev_source *s, rec *r)
+{
+    wc_error err;
+    r->state = R_GETTING;
+    /* A dead letter's own notification (a notification configured on the whole bucket) names no
+     * request: skipped, never applied again. */
+    if ((!s->dead_bucket_name || strcmp(s->dead_bucket_name, r->r->bucket) == 0) &&
+        strncmp(r->r->key, s->dead_prefix, strlen(s->dead_prefix)) == 0) {
+        s->counts.skipped++;
+        wc_debug("request=%s: under the dead-letter prefix, skipped", r->r->key);
+        rec_end(r, END_DONE, 0);
+        return;
+    }
+    r->bucket = bucket_of(s, r->r->bucket, &err);
+    if (r->bucket && wc_s3_start(r->bucket, "GET", r->r->key, NULL, 0, NULL, 0, s->max_body, got, r,
+                                 &err) == WC_OK) {
+        s->gets++;
+        return;
+    }
+    s->failed = 1;
+    s->failure = err;
+    wc_error_prefix(&s->failure, "GetObject of %s/%s: ", r->r->bucket, r->r->key);
+    rec_end(r, END_DEFER, RETRY_MS);
+}
+
+static void fetch_ahead(ev_source *s, unsigned want)
+{
+    /* Bodies in memory: at most MAX_GETS (each up to max_body) beside those handed out. */
+    while (s->cursor && s->gets + s->n_ready < MAX_GETS && s->gets < (want ? want : 1)) {
+        note *n = s->cursor;
+        rec *r = &n->recs[n->next_get++];
+        if (n->next_get == n->ev.n)
+            s->cursor = n->next;
+        start_get(s, r); /* may end the note (a failure): the cursor has moved on already */
+    }
+}
+
+/* --- receiving --- */
+
+static void dead_lettered(void *ctx, wc_result result, const wc_error *err)
+{
+    char *key = ctx;
+    if (result == WC_OK)
+        wc_warn("notification message %s dead-lettered", key);
+    else if (result != WC_ERR_BUSY)
+        wc_errorlog("notification message %s: dead letter failed: %s", key, err->msg);
+    free(key);
+}
+
+/* A message read as notifications: WC_OK and *out when it is a request as it is; WC_WAIT when
+ * it was taken (a note, skipped, or dead-lettered). */
+static wc_result take(ev_source *s, wc_message *m, wc_message *out, wc_error *err)
+{
+    wc_s3_events ev;
+    wc_error perr;
+    wc_result result = WC_OK;
+    memset(&ev, 0, sizeof(ev));   /* WC_S3_EVENTS_NONE */
+    if (m->too_large && s->force) /* auto: handed out, and dead-lettered as too large */
+        result = wc_error_set(&perr, WC_ERR_PARSE, "message body over %zu bytes", s->max_body);
+    else if (!m->too_large)
+        result = wc_s3_events_parse(m->body, m->len, s->force, &ev, &perr);
+    if (result == WC_OK && ev.kind == WC_S3_EVENTS_NONE) {
+        *out = *m; /* its handle is the SQS source's: its ends go there as they are */
+        return WC_OK;
+    }
+    if (result != WC_OK) {
+        char reason[512];
+        snprintf(reason, sizeof(reason), "bad S3 event notification: %s", perr.msg);
+        wc_warn("notification message %s: %s", m->key, perr.msg);
+        char *key = strdup(m->key);
+        if (!key ||
+            s->inner.ops->dead_letter(s->inner.self, m, reason, dead_lettered, key, err) != WC_OK)
+            free(key);
+        wc_message_cleanup(m);
+        return WC_WAIT;
+    }
+    if (ev.n == 0) {
+        s->counts.skipped++;
+        wc_info("notification message %s: %s, skipped", m->key,
+                ev.kind == WC_S3_EVENTS_TEST ? "s3:TestEvent" : "no object created");
+        wc_s3_events_cleanup(&ev);
+        s->inner.ops->ack(s->inner.self, m, err);
+        wc_message_cleanup(m);
+        return WC_WAIT;
+    }
+    note *n = calloc(1, sizeof(*n));
+    rec *recs = n ? calloc(ev.n, sizeof(*recs)) : NULL;
+    if (!recs) {
+        free(n);
+        wc_s3_events_cleanup(&ev);
+        s->inner.ops->release(s->inner.self, m, err);
+        wc_message_cleanup(m);
+        return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+    }
+    *n = (note){.s = s, .inner = *m, .ev = ev, .recs = recs, .prev = s->notes_tail};
+    for (size_t i = 0; i < ev.n; i++)
+        recs[i] = (rec){.n = n, .r = &n->ev.records[i], .state = R_WAITING};
+    if (s->notes_tail)
+        s->notes_tail->next = n;
+    else
+        s->notes = n;
+    s->notes_tail = n;
+    if (!s->cursor)
+        s->cursor = n;
+    s->n_notes++;
+    s->pending += ev.n;
+    wc_debug("notification message %s: %zu records", m->key, ev.n);
+    return WC_WAIT;
+}
+
+/* The first ready record as a message; its token (msg->handle) may be NULL: out of memory. */
+static void hand_out(ev_source *s, wc_message *msg)
+{
+    rec *r = s->ready;
+    s->ready = r->ready_next;
+    if (!s->ready)
+        s->ready_tail = NULL;
+    s->n_ready--;
+    r->ready_next = NULL;
+    r->state = R_OUT;
+    s->pending--;
+    msg->key = strdup(r->r->key);
+    msg->attempts = r->n->inner.attempts;
+    /* its place: the key after its last '/', as a request bucket's keys (epoch ms first) */
+    const char *slash = strrchr(r->r->key, '/');
+    wc_message_set_place_epoch_ms(msg, slash ? slash + 1 : r->r->key,
+                                  "object key (after its last '/')");
+    if (r->too_large) {
+        msg->too_large = 1;
+        msg->len_at_least = 1;
+        msg->len = s->max_body + 1;
+    } else {
+        msg->body = r->body;
+        msg->len = r->len;
+        r->body = NULL;
+    }
+    token *t = malloc(sizeof(*t));
+    if (t)
+        *t = (token){TOKEN_MARK, r};
+    msg->handle = t;
+}
+
+static wc_result ev_receive(void *self, wc_message *msg, unsigned want, wc_error *err)
+{
+    ev_source *s = self;
+    memset(msg, 0, sizeof(*msg));
+    for (;;) {
+        if (s->ready) {
+            rec *r = s->ready;
+            hand_out(s, msg);
+            if (!msg->key || !msg->handle) {
+                free(msg->handle);
+                msg->handle = NULL;
+                rec_end(r, END_RELEASE, 0);
+                wc_message_cleanup(msg);
+                return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+            }
+            fetch_ahead(s, want > 0 ? want - 1 : 0);
+            return WC_OK;
+        }
+        if (s->failed) {
+            s->failed = 0;
+            if (err)
+                *err = s->failure;
+            return s->failure.code ? s->failure.code : WC_ERR_IO;
+        }
+        if (s->stopping)
+            return WC_WAIT;
+        fetch_ahead(s, want);
+        if ((want > 0 && s->pending >= want) || s->n_notes >= MAX_NOTES)
+            return WC_WAIT;
+        wc_message m;
+        unsigned more = want > s->pending ? want - (unsigned)s->pending : 0;
+        wc_result result = s->inner.ops->receive(s->inner.self, &m, more, err);
+        if (result != WC_OK)
+            return s->pending && result == WC_EMPTY ? WC_WAIT : result;
+        result = take(s, &m, msg, err);
+        if (result != WC_WAIT)
+            return result;
+    }
+}
+
+/* --- ends of a record --- */
+
+static int is_record(const wc_message *msg)
+{
+    return msg->handle && *(const char *)msg->handle == TOKEN_MARK;
+}
+
+/* The record of a message's token; the token is freed. */
+static rec *take_record(wc_message *msg)
+{
+    token *t = msg->handle;
+    rec *r = t->r;
+    free(t);
+    msg->handle = NULL;
+    return r;
+}
+
+static void deleted(void *ctx, wc_result result, wc_http_response *resp, const wc_aws_error *aerr,
+                    const wc_error *err)
+{
+    rec *r = ctx;
+    ev_source *s = r->n->s;
+    s->calls--;
+    if (resp)
+        wc_http_response_cleanup(resp);
+    if (r->done) { /* the end of a dead letter */
+        wc_error e = *err;
+        if (result != WC_OK)
+            wc_error_prefix(&e, "dead-lettering %s (copied to %s, not deleted): ", r->r->key,
+                            r->target);
+        r->done(r->ctx, result, &e);
+    } else if (result != WC_OK) {
+        wc_errorlog("request=%s applied but not removed from bucket %s: %s (its notification "
+                    "comes back and it is applied again)",
+                    r->r->key, r->r->bucket, err->msg);
+    }
+    if (result == WC_OK)
+        s->counts.records++;
+    rec_end(r, result == WC_OK ? END_DONE : END_DEFER, result == WC_OK ? 0 : RETRY_MS);
+    tell(s);
+}
+
+static wc_result start_delete(ev_source *s, rec *r, wc_error *err)
+{
+    wc_result result =
+        wc_s3_start(r->bucket, "DELETE", r->r->key, NULL, 0, NULL, 0, 0, deleted, r, err);
+    if (result == WC_OK)
+        s->calls++;
+    return result;
+}
+
+static wc_result ev_ack(void *self, wc_message *msg, wc_error *err)
+{
+    ev_source *s = self;
+    if (!is_record(msg))
+        return s->inner.ops->ack(s->inner.self, msg, err);
+    rec *r = take_record(msg);
+    wc_result result = start_delete(s, r, err);
+    if (result != WC_OK)
+        rec_end(r, END_DEFER, RETRY_MS);
+    return result;
+}
+
+static wc_result ev_defer(void *self, wc_message *msg, uint64_t delay_ms, wc_error *err)
+{
+    ev_source *s = self;
+    if (!is_record(msg))
+        return s->inner.ops->defer(s->inner.self, msg, delay_ms, err);
+    rec *r = take_record(msg);
+    rec_end(r, END_DEFER, delay_ms);
+    return WC_OK;
+}
+
+static wc_result ev_release(void *self, wc_message *msg, wc_error *err)
+{
+    ev_source *s = self;
+    if (!is_record(msg))
+        return s->inner.ops->release(s->inner.self, msg, err);
+    rec *r = take_record(msg);
+    rec_end(r, END_RELEASE, 0);
+    return WC_OK;
+}
+
+/* An HTTP header value: printable ASCII only, at most 1,024 bytes (as s3_source.c's). */
+static void header_safe(const char *in, char *out, size_t cap)
+{
+    size_t o = 0;
+    for (const unsigned char *c = (const unsigned char *)in; *c && o + 1 < cap; c++)
+        out[o++] = (*c >= 0x20 && *c < 0x7f) ? (char)*c : '?';
+    out[o] = '\0';
+}
+
+static void copied(void *ctx, wc_result result, wc_http_response *resp, const wc_aws_error *aerr,
+                   const wc_error *err)
+{
+    rec *r = ctx;
+    ev_source *s = r->n->s;
+    wc_error e = *err;
+    s->calls--;
+    /* S3 may fail a copy after answering 200 OK: the error is then the body. */
+    if (result == WC_OK && resp && resp->body && strstr(resp->body, "<Error>")) {
+        wc_aws_error failed;
+        char text[640];
+        wc_aws_error_decode("s3", resp->status, resp->body, resp->len, resp->request_id, &failed);
+        result = wc_error_set(&e, WC_ERR_IO, "%s", wc_aws_error_text(&failed, text, sizeof(text)));
+    }
+    if (resp)
+        wc_http_response_cleanup(resp);
+    /* Copy first, delete after: a failure in between leaves the request in place, never lost. */
+    if (result == WC_OK && (result = start_delete(s, r, &e)) == WC_OK)
+        return;
+    wc_error_prefix(&e, "dead-lettering %s to %s: ", r->r->key, r->target);
+    r->done(r->ctx, result, &e);
+    rec_end(r, END_DEFER, RETRY_MS);
+    tell(s);
+}
+
+static wc_result ev_dead_letter(void *self, wc_message *msg, const char *reason,
+                                wc_source_done done, void *ctx, wc_error *err)
+{
+    ev_source *s = self;
+    if (!is_record(msg))
+        return s->inner.ops->dead_letter(s->inner.self, msg, reason, done, ctx, err);
+    rec *r = take_record(msg);
+    wc_s3_bucket *dead = s->dead_bucket_name ? &s->dead : r->bucket;
+    char safe[1025];
+    header_safe(reason, safe, sizeof(safe));
+    size_t len = strlen(s->dead_prefix) + strlen(r->r->key) + 1;
+    r->target = malloc(len);
+    r->done = done;
+    r->ctx = ctx;
+    wc_param meta = {"reason", safe};
+    wc_result result = WC_OK;
+    if (!r->target)
+        result = wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+    else
+        snprintf(r->target, len, "%s%s", s->dead_prefix, r->r->key);
+    if (result == WC_OK)
+        result =
+            wc_s3_copy_start(dead, r->r->bucket, r->r->key, r->target, &meta, 1, copied, r, err);
+    if (result != WC_OK) {
+        r->done = NULL;
+        rec_end(r, END_DEFER, RETRY_MS);
+        return result;
+    }
+    s->calls++;
+    return WC_OK;
+}
+
+static void ev_set_notify(void *self, wc_source_notify notify, void *ctx)
+{
+    ev_source *s = self;
+    s->notify = notify;
+    s->notify_ctx = ctx;
+    if (s->inner.ops->set_notify)
+        s->inner.ops->set_notify(s->inner.self, notify, ctx);
+}
+
+static unsigned ev_flush(void *self)
+{
+    ev_source *s = self;
+    unsigned inner = s->inner.ops->flush ? s->inner.ops->flush(s->inner.self) : 0;
+    return inner + s->gets + s->calls;
+}
+
+/* A shutdown: records not handed out are handed back (their messages once all have ended). */
+static void ev_stop(void *self)
+{
+    ev_source *s = self;
+    s->stopping = 1;
+    while (s->ready) {
+        rec *r = s->ready;
+        s->ready = r->ready_next;
+        if (!s->ready)
+            s->ready_tail = NULL;
+        s->n_ready--;
+        rec_end(r, END_RELEASE, 0);
+    }
+    /* Records never fetched: ended at once; a note may end with them. */
+    for (note *n = s->cursor, *next; n; n = next) {
+        next = n->next;
+        s->cursor = NULL;
+        size_t left = n->ev.n - n->next_get;
+        for (size_t i = n->next_get; i < n->ev.n; i++)
+            n->recs[i].state = R_ENDED;
+        n->next_get = n->ev.n;
+        s->pending -= left;
+        n->released = 1;
+        n->ended += left;
+        if (left && n->ended == n->ev.n)
+            note_finish(n);
+    }
+    if (s->inner.ops->stop)
+        s->inner.ops->stop(s->inner.self);
+}
+
+static void ev_destroy(void *self)
+{
+    ev_source *s = self;
+    if (!s)
+        return;
+    if (s->counts.records || s->counts.gone || s->counts.skipped)
+        wc_info("S3 event notifications: %llu requests ended, %llu objects already gone, %llu "
+                "messages skipped",
+                s->counts.records, s->counts.gone, s->counts.skipped);
+    /* GETs, deletes and copies still on the wire are abandoned with the client. */
+    while (s->notes) {
+        note *n = s->notes;
+        note_unlink(s, n);
+        note_free(n);
+    }
+    wc_source_destroy(&s->inner);
+    for (size_t i = 0; i < s->n_buckets; i++)
+        wc_s3_bucket_cleanup(&s->buckets[i]);
+    wc_s3_bucket_cleanup(&s->dead);
+    free(s->dead_bucket_name);
+    free(s->dead_prefix);
+    free(s);
+}
+
+static const wc_source_ops ev_source_ops = {
+    .kind = "sqs",
+    .receive = ev_receive,
+    .ack = ev_ack,
+    .defer = ev_defer,
+    .dead_letter = ev_dead_letter,
+    .release = ev_release,
+    .set_notify = ev_set_notify,
+    .flush = ev_flush,
+    .stop = ev_stop,
+    .destroy = ev_destroy,
+};
+
+wc_result wc_s3_events_source_wrap(const wc_s3_events_source_config *c, wc_source *inner,
+                                   wc_source *out, wc_error *err)
+{
+    ev_source *s = calloc(1, sizeof(*s));
+    if (!s) {
+        wc_source_destroy(inner);
+        return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+    }
+    s->inner = *inner;
+    inner->ops = NULL;
+    inner->self = NULL;
+    s->aws = c->aws;
+    s->force = c->force;
+    s->max_body = c->max_body;
+    s->dead_prefix = strdup(c->dead_letter_prefix ? c->dead_letter_prefix : "dead-letter/");
+    s->dead_bucket_name = c->dead_letter_bucket ? strdup(c->dead_letter_bucket) : NULL;
+    wc_result result = WC_OK;
+    if (!s->dead_prefix || (c->dead_letter_bucket && !s->dead_bucket_name))
+        result = wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+    if (result == WC_OK && s->dead_bucket_name)
+        result = wc_s3_bucket_init(&s->dead, c->aws, s->dead_bucket_name, err);
+    if (result != WC_OK) {
+        ev_destroy(s);
+        return result;
+    }
+    out->ops = &ev_source_ops;
+    out->self = s;
+    return WC_OK;
+}
+
+wc_s3_events_counts wc_s3_events_source_counts(const wc_source *source)
+{
+    return ((const ev_source *)source->self)->counts;
+}
