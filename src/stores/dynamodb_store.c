@@ -5,7 +5,24 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/strmap.h"
 #include "core/item.h"
+
+/* The items this consumer last read or wrote, by widget id, most recent first: an update or
+ * delete of a widget remembered is applied to the remembered item and written on the condition
+ * that the version is still the remembered one (one PutItem instead of GetItem + PutItem). The
+ * version (wc:version) goes up by one at every exact-order write, so the condition holding
+ * proves the item is exactly the remembered one; when it fails the entry is forgotten and the
+ * engine reads the item (store.c). Bounded by entries and by bytes (least recently used out). */
+#define CACHE_MAX_ITEMS 4096
+#define CACHE_MAX_BYTES (1u << 20)
+
+typedef struct cached_item {
+    char *id;     /* the map's key (the map owns its copy; this one is ours) */
+    json_t *item; /* as GetItem would answer it (a reference of ours) */
+    size_t bytes;
+    struct cached_item *newer, *older;
+} cached_item;
 
 typedef struct {
     wc_aws *aws;
@@ -13,7 +30,105 @@ typedef struct {
     char *key_name;
     char *prefix;
     uint64_t tombstone_ttl_s;
+    wc_strmap *cache; /* widget id -> cached_item * (owned) */
+    cached_item *newest, *oldest;
+    size_t cache_bytes;
+    unsigned long long cache_hits, cache_misses;
 } dynamo_store;
+
+/* What an entry holds in memory, roughly: names and values, and a fixed cost per attribute. */
+static size_t item_bytes(json_t *item)
+{
+    size_t n = 128;
+    const char *name;
+    json_t *value;
+    json_object_foreach(item, name, value)
+    {
+        const char *v = json_string_value(json_object_get(value, "S"));
+        if (!v)
+            v = json_string_value(json_object_get(value, "N"));
+        n += strlen(name) + (v ? strlen(v) : 0) + 96;
+    }
+    return n;
+}
+
+static void cache_unlink(dynamo_store *s, cached_item *e)
+{
+    if (e->newer)
+        e->newer->older = e->older;
+    else
+        s->newest = e->older;
+    if (e->older)
+        e->older->newer = e->newer;
+    else
+        s->oldest = e->newer;
+    e->newer = e->older = NULL;
+}
+
+static void cache_drop(dynamo_store *s, cached_item *e)
+{
+    cache_unlink(s, e);
+    wc_strmap_remove(s->cache, e->id);
+    s->cache_bytes -= e->bytes;
+    json_decref(e->item);
+    free(e->id);
+    free(e);
+}
+
+static void cache_forget(dynamo_store *s, const char *id)
+{
+    cached_item **slot = s->cache ? wc_strmap_get(s->cache, id) : NULL;
+    if (slot)
+        cache_drop(s, *slot);
+}
+
+/* Remembers item (a new reference is taken) as the widget id's; best effort. */
+static void cache_put(dynamo_store *s, const char *id, json_t *item)
+{
+    cache_forget(s, id);
+    size_t bytes = item_bytes(item);
+    if (!s->cache || bytes > CACHE_MAX_BYTES / 4)
+        return;
+    while (s->oldest && (s->cache_bytes + bytes > CACHE_MAX_BYTES ||
+                         wc_strmap_count(s->cache) >= CACHE_MAX_ITEMS))
+        cache_drop(s, s->oldest);
+    cached_item *e = calloc(1, sizeof(*e));
+    char *copy = e ? strdup(id) : NULL;
+    cached_item **slot = copy ? wc_strmap_put(s->cache, id, NULL) : NULL;
+    if (!slot) {
+        free(copy);
+        free(e);
+        return;
+    }
+    *e = (cached_item){copy, json_incref(item), bytes, NULL, s->newest};
+    if (s->newest)
+        s->newest->newer = e;
+    else
+        s->oldest = e;
+    s->newest = e;
+    s->cache_bytes += bytes;
+    *slot = e;
+}
+
+/* The remembered item of id (now the most recent), or NULL. */
+static json_t *cache_get(dynamo_store *s, const char *id)
+{
+    cached_item **slot = s->cache ? wc_strmap_get(s->cache, id) : NULL;
+    if (!slot) {
+        s->cache_misses++;
+        return NULL;
+    }
+    cached_item *e = *slot;
+    cache_unlink(s, e);
+    e->older = s->newest;
+    if (s->newest)
+        s->newest->newer = e;
+    else
+        s->oldest = e;
+    s->newest = e;
+    s->cache_hits++;
+    return e->item;
+}
 
 static wc_result call(dynamo_store *s, const char *action, json_t *body, json_t **out,
                       wc_error *err)
@@ -93,6 +208,7 @@ static wc_result dynamo_create(void *self, const wc_request *req, const wc_widge
                                wc_store_done done, void *ctx, wc_error *err)
 {
     dynamo_store *s = self;
+    cache_forget(s, req->widget_id); /* written without a version: what is remembered is stale */
     json_t *item = wc_item_from_widget(w, s->key_name);
     json_t *body = item ? json_pack("{s:s, s:o, s:s, s:{s:s}}", "TableName", s->table, "Item", item,
                                     "ConditionExpression", "attribute_not_exists(#k)",
@@ -106,6 +222,7 @@ static wc_result dynamo_update(void *self, const wc_request *req, wc_store_done 
                                wc_error *err)
 {
     dynamo_store *s = self;
+    cache_forget(s, req->widget_id);
     json_t *body = wc_item_update(req, s->key_name);
     if (body) {
         json_object_set_new(body, "TableName", json_string(s->table));
@@ -119,6 +236,7 @@ static wc_result dynamo_remove(void *self, const wc_request *req, wc_store_done 
                                wc_error *err)
 {
     dynamo_store *s = self;
+    cache_forget(s, req->widget_id);
     json_t *body = json_pack("{s:s, s:o, s:s}", "TableName", s->table, "Key",
                              key_of(s, req->widget_id), "ReturnValues", "ALL_OLD");
     return start_call(s, "DeleteItem", body, req, deleted, done, ctx, err);
@@ -132,6 +250,7 @@ typedef struct {
     wc_store_loaded loaded;
     wc_store_done done;
     void *ctx;
+    json_t *item; /* a save's item, remembered once written (a reference of ours) */
 } exact_call;
 
 static exact_call *exact_call_new(dynamo_store *s, const wc_request *req, void *ctx)
@@ -176,8 +295,11 @@ static void loaded_item(void *ctx, wc_result result, json_t *answer, const wc_aw
     exact_call *c = ctx;
     wc_stored stored;
     wc_error e = *err;
+    json_t *item = json_object_get(answer, "Item");
     if (result == WC_OK)
-        result = read_item(c->s, json_object_get(answer, "Item"), &stored, &e);
+        result = read_item(c->s, item, &stored, &e);
+    if (result == WC_OK && item)
+        cache_put(c->s, c->req->widget_id, item);
     c->loaded(c->ctx, result, result == WC_OK ? &stored : NULL, &e);
     free(c);
 }
@@ -186,6 +308,19 @@ static wc_result dynamo_load(void *self, const wc_request *req, wc_store_loaded 
                              wc_error *err)
 {
     dynamo_store *s = self;
+    json_t *remembered = cache_get(s, req->widget_id);
+    if (remembered) { /* the save's condition on its version checks it is still so */
+        wc_stored stored;
+        wc_error e;
+        wc_error_clear(&e);
+        wc_result result = read_item(s, remembered, &stored, &e);
+        if (result == WC_OK) {
+            stored.cached = 1;
+            loaded(ctx, WC_OK, &stored, &e);
+            return WC_OK;
+        }
+        cache_forget(s, req->widget_id); /* cannot happen: it was read before; read the store */
+    }
     exact_call *c = exact_call_new(s, req, ctx);
     json_t *body = c ? json_pack("{s:s, s:o, s:b}", "TableName", s->table, "Key",
                                  key_of(s, req->widget_id), "ConsistentRead", 1)
@@ -206,7 +341,14 @@ static void saved_item(void *ctx, wc_result result, json_t *answer, const wc_aws
                        const wc_error *err)
 {
     exact_call *c = ctx;
-    c->done(c->ctx, result, err); /* ConditionalCheckFailed is WC_ERR_CONFLICT: read again */
+    /* Written: the item is what the table holds now. Else (ConditionalCheckFailed is
+     * WC_ERR_CONFLICT: read again; an outage may or may not have written) forgotten. */
+    if (result == WC_OK)
+        cache_put(c->s, c->req->widget_id, c->item);
+    else
+        cache_forget(c->s, c->req->widget_id);
+    json_decref(c->item);
+    c->done(c->ctx, result, err);
     free(c);
 }
 
@@ -249,18 +391,27 @@ static wc_result dynamo_save(void *self, const wc_request *req, const wc_stored 
                           item, "ConditionExpression", "#v = :v", "ExpressionAttributeNames", "#v",
                           WC_ITEM_VERSION, "ExpressionAttributeValues", ":v", "N", base->version);
     }
-    json_decref(item);
     free(ledger);
     if (!body) {
+        json_decref(item);
         free(c);
         return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     }
+    c->item = item; /* ours now */
     c->done = done;
     wc_result result = wc_aws_json_start(s->aws, "dynamodb", "DynamoDB_20120810.PutItem", body,
                                          saved_item, c, err);
-    if (result != WC_OK)
+    if (result != WC_OK) {
+        cache_forget(s, req->widget_id);
+        json_decref(c->item);
         free(c);
+    }
     return result;
+}
+
+static void dynamo_forget(void *self, const wc_request *req)
+{
+    cache_forget(self, req->widget_id);
 }
 
 static wc_result dynamo_scan(void *self, wc_store_visit visit, void *ctx, wc_error *err)
@@ -305,6 +456,9 @@ static void dynamo_destroy(void *self)
     dynamo_store *s = self;
     if (!s)
         return;
+    while (s->oldest)
+        cache_drop(s, s->oldest);
+    wc_strmap_free(s->cache);
     free(s->table);
     free(s->key_name);
     free(s->prefix);
@@ -320,6 +474,7 @@ static const wc_store_ops dynamo_store_ops = {
     .load = dynamo_load,
     .save = dynamo_save,
     .blind_create = 1,
+    .forget = dynamo_forget,
     .scan = dynamo_scan,
     .destroy = dynamo_destroy,
 };
@@ -362,7 +517,8 @@ wc_result wc_dynamodb_store_open(const wc_dynamodb_store_config *c, wc_store *ou
     s->key_name = strdup(c->key_name ? c->key_name : "id");
     s->prefix = strdup(c->key_prefix ? c->key_prefix : "widgets/");
     s->tombstone_ttl_s = c->tombstone_ttl_s ? c->tombstone_ttl_s : 7 * 24 * 3600;
-    wc_result result = (!s->table || !s->key_name || !s->prefix)
+    s->cache = wc_strmap_new(sizeof(cached_item *));
+    wc_result result = (!s->table || !s->key_name || !s->prefix || !s->cache)
                            ? wc_error_set(err, WC_ERR_NOMEM, "out of memory")
                            : check_table(s, err);
     if (result != WC_OK) {
