@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/log.h"
 #include "common/strmap.h"
 #include "core/item.h"
 
@@ -13,13 +14,14 @@
  * that the version is still the remembered one (one PutItem instead of GetItem + PutItem). The
  * version (wc:version) goes up by one at every exact-order write, so the condition holding
  * proves the item is exactly the remembered one; when it fails the entry is forgotten and the
- * engine reads the item (store.c). Bounded by entries and by bytes (least recently used out). */
+ * engine reads the item (store.c). Kept as compact JSON text (a parsed item costs several times
+ * its text), bounded by entries and by bytes (least recently used out). */
 #define CACHE_MAX_ITEMS 4096
 #define CACHE_MAX_BYTES (1u << 20)
 
 typedef struct cached_item {
-    char *id;     /* the map's key (the map owns its copy; this one is ours) */
-    json_t *item; /* as GetItem would answer it (a reference of ours) */
+    char *id;   /* the map's key (the map owns its copy; this one is ours) */
+    char *text; /* the item as GetItem would answer it, compact JSON (ours) */
     size_t bytes;
     struct cached_item *newer, *older;
 } cached_item;
@@ -35,22 +37,6 @@ typedef struct {
     size_t cache_bytes;
     unsigned long long cache_hits, cache_misses;
 } dynamo_store;
-
-/* What an entry holds in memory, roughly: names and values, and a fixed cost per attribute. */
-static size_t item_bytes(json_t *item)
-{
-    size_t n = 128;
-    const char *name;
-    json_t *value;
-    json_object_foreach(item, name, value)
-    {
-        const char *v = json_string_value(json_object_get(value, "S"));
-        if (!v)
-            v = json_string_value(json_object_get(value, "N"));
-        n += strlen(name) + (v ? strlen(v) : 0) + 96;
-    }
-    return n;
-}
 
 static void cache_unlink(dynamo_store *s, cached_item *e)
 {
@@ -70,7 +56,7 @@ static void cache_drop(dynamo_store *s, cached_item *e)
     cache_unlink(s, e);
     wc_strmap_remove(s->cache, e->id);
     s->cache_bytes -= e->bytes;
-    json_decref(e->item);
+    free(e->text);
     free(e->id);
     free(e);
 }
@@ -82,13 +68,17 @@ static void cache_forget(dynamo_store *s, const char *id)
         cache_drop(s, *slot);
 }
 
-/* Remembers item (a new reference is taken) as the widget id's; best effort. */
+/* Remembers item as the widget id's; best effort. */
 static void cache_put(dynamo_store *s, const char *id, json_t *item)
 {
     cache_forget(s, id);
-    size_t bytes = item_bytes(item);
-    if (!s->cache || bytes > CACHE_MAX_BYTES / 4)
+    char *text = s->cache ? json_dumps(item, JSON_COMPACT) : NULL;
+    /* what it holds: the text, the id twice (ours, the map's), the entry and the map's slot */
+    size_t bytes = text ? strlen(text) + 2 * strlen(id) + sizeof(cached_item) + 64 : 0;
+    if (!text || bytes > CACHE_MAX_BYTES / 4) {
+        free(text);
         return;
+    }
     while (s->oldest && (s->cache_bytes + bytes > CACHE_MAX_BYTES ||
                          wc_strmap_count(s->cache) >= CACHE_MAX_ITEMS))
         cache_drop(s, s->oldest);
@@ -96,11 +86,12 @@ static void cache_put(dynamo_store *s, const char *id, json_t *item)
     char *copy = e ? strdup(id) : NULL;
     cached_item **slot = copy ? wc_strmap_put(s->cache, id, NULL) : NULL;
     if (!slot) {
+        free(text);
         free(copy);
         free(e);
         return;
     }
-    *e = (cached_item){copy, json_incref(item), bytes, NULL, s->newest};
+    *e = (cached_item){copy, text, bytes, NULL, s->newest};
     if (s->newest)
         s->newest->newer = e;
     else
@@ -110,7 +101,7 @@ static void cache_put(dynamo_store *s, const char *id, json_t *item)
     *slot = e;
 }
 
-/* The remembered item of id (now the most recent), or NULL. */
+/* The remembered item of id (now the most recent; caller decrefs), or NULL. */
 static json_t *cache_get(dynamo_store *s, const char *id)
 {
     cached_item **slot = s->cache ? wc_strmap_get(s->cache, id) : NULL;
@@ -127,7 +118,7 @@ static json_t *cache_get(dynamo_store *s, const char *id)
         s->oldest = e;
     s->newest = e;
     s->cache_hits++;
-    return e->item;
+    return json_loads(e->text, 0, NULL);
 }
 
 static wc_result call(dynamo_store *s, const char *action, json_t *body, json_t **out,
@@ -314,6 +305,7 @@ static wc_result dynamo_load(void *self, const wc_request *req, wc_store_loaded 
         wc_error e;
         wc_error_clear(&e);
         wc_result result = read_item(s, remembered, &stored, &e);
+        json_decref(remembered);
         if (result == WC_OK) {
             stored.cached = 1;
             loaded(ctx, WC_OK, &stored, &e);
@@ -456,6 +448,8 @@ static void dynamo_destroy(void *self)
     dynamo_store *s = self;
     if (!s)
         return;
+    wc_debug("dynamodb store: %llu exact-order reads answered from memory, %llu from the table",
+             s->cache_hits, s->cache_misses);
     while (s->oldest)
         cache_drop(s, s->oldest);
     wc_strmap_free(s->cache);
