@@ -17,7 +17,6 @@
  * engine reads the item (store.c). Kept as compact JSON text (a parsed item costs several times
  * its text), bounded by entries and by bytes (least recently used out). */
 #define CACHE_MAX_ITEMS 4096
-#define CACHE_MAX_BYTES (1u << 20)
 
 typedef struct cached_item {
     char *id;   /* the map's key (the map owns its copy; this one is ours) */
@@ -34,7 +33,7 @@ typedef struct {
     uint64_t tombstone_ttl_s;
     wc_strmap *cache; /* widget id -> cached_item * (owned) */
     cached_item *newest, *oldest;
-    size_t cache_bytes;
+    size_t cache_bytes, cache_limit;
     unsigned long long cache_hits, cache_misses;
 } dynamo_store;
 
@@ -75,11 +74,11 @@ static void cache_put(dynamo_store *s, const char *id, json_t *item)
     char *text = s->cache ? json_dumps(item, JSON_COMPACT) : NULL;
     /* what it holds: the text, the id twice (ours, the map's), the entry and the map's slot */
     size_t bytes = text ? strlen(text) + 2 * strlen(id) + sizeof(cached_item) + 64 : 0;
-    if (!text || bytes > CACHE_MAX_BYTES / 4) {
+    if (!text || bytes > s->cache_limit / 4) {
         free(text);
         return;
     }
-    while (s->oldest && (s->cache_bytes + bytes > CACHE_MAX_BYTES ||
+    while (s->oldest && (s->cache_bytes + bytes > s->cache_limit ||
                          wc_strmap_count(s->cache) >= CACHE_MAX_ITEMS))
         cache_drop(s, s->oldest);
     cached_item *e = calloc(1, sizeof(*e));
@@ -511,8 +510,9 @@ wc_result wc_dynamodb_store_open(const wc_dynamodb_store_config *c, wc_store *ou
     s->key_name = strdup(c->key_name ? c->key_name : "id");
     s->prefix = strdup(c->key_prefix ? c->key_prefix : "widgets/");
     s->tombstone_ttl_s = c->tombstone_ttl_s ? c->tombstone_ttl_s : 7 * 24 * 3600;
-    s->cache = wc_strmap_new(sizeof(cached_item *));
-    wc_result result = (!s->table || !s->key_name || !s->prefix || !s->cache)
+    s->cache_limit = c->remember_bytes;
+    s->cache = s->cache_limit ? wc_strmap_new(sizeof(cached_item *)) : NULL;
+    wc_result result = (!s->table || !s->key_name || !s->prefix || (s->cache_limit && !s->cache))
                            ? wc_error_set(err, WC_ERR_NOMEM, "out of memory")
                            : check_table(s, err);
     if (result != WC_OK) {

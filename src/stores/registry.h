@@ -17,6 +17,7 @@ typedef struct {
     const char *table_key;    /* DynamoDB partition key, "id" */
     int durable;              /* directory: fsync each widget */
     uint64_t tombstone_ttl_s; /* DynamoDB: how long a deleted widget is remembered (0: a week) */
+    uint64_t remember_bytes;  /* DynamoDB: memory for items last read or written (0: none) */
 } wc_store_params;
 
 typedef struct {

@@ -26,7 +26,7 @@ typedef struct {
     wc_store store;
 } fixture;
 
-static void open_store(fixture *f, const char *key_name)
+static void open_store_remembering(fixture *f, const char *key_name, uint64_t remember_bytes)
 {
     char answer[256];
     snprintf(answer, sizeof(answer),
@@ -34,11 +34,19 @@ static void open_store(fixture *f, const char *key_name)
              "\"KeyType\":\"HASH\"}],\"TableStatus\":\"ACTIVE\"}}",
              key_name ? key_name : "id");
     fake_reply(f->w->fake, "DynamoDB_20120810.DescribeTable", 200, answer);
-    wc_dynamodb_store_config c = {.aws = f->w->aws, .table = "widgets", .key_name = key_name};
+    wc_dynamodb_store_config c = {.aws = f->w->aws,
+                                  .table = "widgets",
+                                  .key_name = key_name,
+                                  .remember_bytes = remember_bytes};
     wc_error err;
     if (wc_dynamodb_store_open(&c, &f->store, &err) != WC_OK)
         fail_msg("wc_dynamodb_store_open: %s", err.msg);
     fake_assert_all_used(f->w->fake);
+}
+
+static void open_store(fixture *f, const char *key_name)
+{
+    open_store_remembering(f, key_name, 1 << 20);
 }
 
 static int setup(void **state)
@@ -495,6 +503,47 @@ static void exact_a_remembered_state_that_decides_no_write_is_read_again(void **
     fake_assert_all_used(f->w->fake);
 }
 
+/* The memory is bounded: with room for about four small items, the first of five widgets written
+ * is forgotten and its update reads it; with none, every update reads. */
+static void exact_remembered_items_are_bounded_by_bytes(void **state)
+{
+    fixture *f = *state;
+    open_store_remembering(f, NULL, 1200);
+    char json[160], place[16];
+    wc_error err;
+    for (int i = 1; i <= 5; i++) {
+        fake_reply(f->w->fake, PUT, 200, "{}");
+        snprintf(json, sizeof(json),
+                 "{\"type\":\"create\",\"requestId\":\"r%d\",\"widgetId\":\"w%d\","
+                 "\"owner\":\"Sue Smith\"}",
+                 i, i);
+        snprintf(place, sizeof(place), "100000000000%d", i);
+        assert_int_equal(apply_at(f, json, place, &err), WC_OK);
+    }
+    fake_reply(f->w->fake, PUT, 200, "{}"); /* w5 is remembered: one PutItem */
+    assert_int_equal(apply_at(f,
+                              "{\"type\":\"update\",\"requestId\":\"r6\",\"widgetId\":\"w5\","
+                              "\"owner\":\"Sue Smith\",\"label\":\"X\"}",
+                              "1000000000006", &err),
+                     WC_OK);
+    assert_int_equal(fake_count_matching(f->w->fake, GET), 0);
+    fake_reply(f->w->fake, GET, 200, STORED); /* w1 is not: read first */
+    fake_reply(f->w->fake, PUT, 200, "{}");
+    assert_int_equal(apply_at(f, REQ("update", ",\"description\":\"D\""), "1000000000007", &err),
+                     WC_OK);
+    assert_int_equal(fake_count_matching(f->w->fake, GET), 1);
+    fake_assert_all_used(f->w->fake);
+    wc_store_destroy(&f->store);
+    open_store_remembering(f, NULL, 0);
+    fake_reply(f->w->fake, PUT, 200, "{}");
+    fake_reply(f->w->fake, GET, 200, STORED);
+    fake_reply(f->w->fake, PUT, 200, "{}");
+    assert_int_equal(apply_at(f, REQ("create", ""), "1000000000001", &err), WC_OK);
+    assert_int_equal(apply_at(f, REQ("update", ",\"description\":\"D\""), "1000000000007", &err),
+                     WC_OK);
+    fake_assert_all_used(f->w->fake);
+}
+
 /* README's rule for a plain reader of the table, and widget-verify keeps exactly it: an item
  * with an "owner" is a widget, attributes named "wc:…" are the consumer's. A tombstone (no
  * owner), an item of someone else's without owner, the ledger and version attributes are not
@@ -558,6 +607,8 @@ int main(void)
                                         setup_open, teardown),
         cmocka_unit_test_setup_teardown(
             exact_a_remembered_state_that_decides_no_write_is_read_again, setup_open, teardown),
+        cmocka_unit_test_setup_teardown(exact_remembered_items_are_bounded_by_bytes, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(open_checks_the_table_and_its_key, setup, teardown),
         cmocka_unit_test_setup_teardown(create_puts_the_item_only_where_there_is_none, setup_open,
                                         teardown),
