@@ -6,24 +6,16 @@
 #include <time.h>
 
 #include "common/log.h"
-#include "common/strmap.h"
 #include "core/item.h"
+#include "stores/memo.h"
 
-/* The items this consumer last read or wrote, by widget id, most recent first: an update or
- * delete of a widget remembered is applied to the remembered item and written on the condition
- * that the version is still the remembered one (one PutItem instead of GetItem + PutItem). The
- * version (wc:version) goes up by one at every exact-order write, so the condition holding
- * proves the item is exactly the remembered one; when it fails the entry is forgotten and the
- * engine reads the item (store.c). Kept as compact JSON text (a parsed item costs several times
- * its text), bounded by entries and by bytes (least recently used out). */
-#define CACHE_MAX_ITEMS 4096
-
-typedef struct cached_item {
-    char *id;   /* the map's key (the map owns its copy; this one is ours) */
-    char *text; /* the item as GetItem would answer it, compact JSON (ours) */
-    size_t bytes;
-    struct cached_item *newer, *older;
-} cached_item;
+/* The items this consumer last read or wrote, by widget id (memo.h, as compact JSON: a parsed
+ * item costs several times its text): an update or delete of a widget remembered is applied to
+ * the remembered item and written on the condition that the version is still the remembered one
+ * (one PutItem instead of GetItem + PutItem). The version (wc:version) goes up by one at every
+ * exact-order write, so the condition holding proves the item is exactly the remembered one;
+ * when it fails the entry is forgotten and the engine reads the item (store.c). */
+#define MEMO_MAX_ITEMS 4096
 
 typedef struct {
     wc_aws *aws;
@@ -31,93 +23,30 @@ typedef struct {
     char *key_name;
     char *prefix;
     uint64_t tombstone_ttl_s;
-    wc_strmap *cache; /* widget id -> cached_item * (owned) */
-    cached_item *newest, *oldest;
-    size_t cache_bytes, cache_limit;
-    unsigned long long cache_hits, cache_misses;
+    wc_memo *memo; /* NULL: none */
 } dynamo_store;
-
-static void cache_unlink(dynamo_store *s, cached_item *e)
-{
-    if (e->newer)
-        e->newer->older = e->older;
-    else
-        s->newest = e->older;
-    if (e->older)
-        e->older->newer = e->newer;
-    else
-        s->oldest = e->newer;
-    e->newer = e->older = NULL;
-}
-
-static void cache_drop(dynamo_store *s, cached_item *e)
-{
-    cache_unlink(s, e);
-    wc_strmap_remove(s->cache, e->id);
-    s->cache_bytes -= e->bytes;
-    free(e->text);
-    free(e->id);
-    free(e);
-}
-
-static void cache_forget(dynamo_store *s, const char *id)
-{
-    cached_item **slot = s->cache ? wc_strmap_get(s->cache, id) : NULL;
-    if (slot)
-        cache_drop(s, *slot);
-}
 
 /* Remembers item as the widget id's; best effort. */
 static void cache_put(dynamo_store *s, const char *id, json_t *item)
 {
-    cache_forget(s, id);
-    char *text = s->cache ? json_dumps(item, JSON_COMPACT) : NULL;
-    /* what it holds: the text, the id twice (ours, the map's), the entry and the map's slot */
-    size_t bytes = text ? strlen(text) + 2 * strlen(id) + sizeof(cached_item) + 64 : 0;
-    if (!text || bytes > s->cache_limit / 4) {
-        free(text);
-        return;
-    }
-    while (s->oldest && (s->cache_bytes + bytes > s->cache_limit ||
-                         wc_strmap_count(s->cache) >= CACHE_MAX_ITEMS))
-        cache_drop(s, s->oldest);
-    cached_item *e = calloc(1, sizeof(*e));
-    char *copy = e ? strdup(id) : NULL;
-    cached_item **slot = copy ? wc_strmap_put(s->cache, id, NULL) : NULL;
-    if (!slot) {
-        free(text);
-        free(copy);
-        free(e);
-        return;
-    }
-    *e = (cached_item){copy, text, bytes, NULL, s->newest};
-    if (s->newest)
-        s->newest->newer = e;
+    char *text = s->memo ? json_dumps(item, JSON_COMPACT) : NULL;
+    if (text)
+        wc_memo_put(s->memo, id, "", text, NULL);
     else
-        s->oldest = e;
-    s->newest = e;
-    s->cache_bytes += bytes;
-    *slot = e;
+        wc_memo_forget(s->memo, id);
+    free(text);
 }
 
-/* The remembered item of id (now the most recent; caller decrefs), or NULL. */
+static void cache_forget(dynamo_store *s, const char *id)
+{
+    wc_memo_forget(s->memo, id);
+}
+
+/* The remembered item of id (caller decrefs), or NULL. */
 static json_t *cache_get(dynamo_store *s, const char *id)
 {
-    cached_item **slot = s->cache ? wc_strmap_get(s->cache, id) : NULL;
-    if (!slot) {
-        s->cache_misses++;
-        return NULL;
-    }
-    cached_item *e = *slot;
-    cache_unlink(s, e);
-    e->older = s->newest;
-    if (s->newest)
-        s->newest->newer = e;
-    else
-        s->oldest = e;
-    s->newest = e;
-    s->cache_hits++;
-    return json_loads(e->text, 0, NULL);
+    const char *version, *text;
+    return wc_memo_get(s->memo, id, &version, &text, NULL) ? json_loads(text, 0, NULL) : NULL;
 }
 
 static wc_result call(dynamo_store *s, const char *action, json_t *body, json_t **out,
@@ -447,11 +376,11 @@ static void dynamo_destroy(void *self)
     dynamo_store *s = self;
     if (!s)
         return;
+    unsigned long long hits, misses;
+    wc_memo_counts(s->memo, &hits, &misses);
     wc_debug("dynamodb store: %llu exact-order reads answered from memory, %llu from the table",
-             s->cache_hits, s->cache_misses);
-    while (s->oldest)
-        cache_drop(s, s->oldest);
-    wc_strmap_free(s->cache);
+             hits, misses);
+    wc_memo_free(s->memo);
     free(s->table);
     free(s->key_name);
     free(s->prefix);
@@ -510,9 +439,8 @@ wc_result wc_dynamodb_store_open(const wc_dynamodb_store_config *c, wc_store *ou
     s->key_name = strdup(c->key_name ? c->key_name : "id");
     s->prefix = strdup(c->key_prefix ? c->key_prefix : "widgets/");
     s->tombstone_ttl_s = c->tombstone_ttl_s ? c->tombstone_ttl_s : 7 * 24 * 3600;
-    s->cache_limit = c->remember_bytes;
-    s->cache = s->cache_limit ? wc_strmap_new(sizeof(cached_item *)) : NULL;
-    wc_result result = (!s->table || !s->key_name || !s->prefix || (s->cache_limit && !s->cache))
+    s->memo = wc_memo_new(c->remember_bytes, MEMO_MAX_ITEMS);
+    wc_result result = (!s->table || !s->key_name || !s->prefix || (c->remember_bytes && !s->memo))
                            ? wc_error_set(err, WC_ERR_NOMEM, "out of memory")
                            : check_table(s, err);
     if (result != WC_OK) {

@@ -503,7 +503,7 @@ static void exact_a_remembered_state_that_decides_no_write_is_read_again(void **
     fake_assert_all_used(f->w->fake);
 }
 
-/* The memory is bounded: with room for about four small items, the first of five widgets written
+/* The memory is bounded: with room for about five small items, the first of ten widgets written
  * is forgotten and its update reads it; with none, every update reads. */
 static void exact_remembered_items_are_bounded_by_bytes(void **state)
 {
@@ -511,25 +511,25 @@ static void exact_remembered_items_are_bounded_by_bytes(void **state)
     open_store_remembering(f, NULL, 1200);
     char json[160], place[16];
     wc_error err;
-    for (int i = 1; i <= 5; i++) {
+    for (int i = 1; i <= 10; i++) {
         fake_reply(f->w->fake, PUT, 200, "{}");
         snprintf(json, sizeof(json),
                  "{\"type\":\"create\",\"requestId\":\"r%d\",\"widgetId\":\"w%d\","
                  "\"owner\":\"Sue Smith\"}",
                  i, i);
-        snprintf(place, sizeof(place), "100000000000%d", i);
+        snprintf(place, sizeof(place), "10000000000%02d", i);
         assert_int_equal(apply_at(f, json, place, &err), WC_OK);
     }
-    fake_reply(f->w->fake, PUT, 200, "{}"); /* w5 is remembered: one PutItem */
+    fake_reply(f->w->fake, PUT, 200, "{}"); /* w10 is remembered: one PutItem */
     assert_int_equal(apply_at(f,
-                              "{\"type\":\"update\",\"requestId\":\"r6\",\"widgetId\":\"w5\","
+                              "{\"type\":\"update\",\"requestId\":\"r11\",\"widgetId\":\"w10\","
                               "\"owner\":\"Sue Smith\",\"label\":\"X\"}",
-                              "1000000000006", &err),
+                              "1000000000011", &err),
                      WC_OK);
     assert_int_equal(fake_count_matching(f->w->fake, GET), 0);
     fake_reply(f->w->fake, GET, 200, STORED); /* w1 is not: read first */
     fake_reply(f->w->fake, PUT, 200, "{}");
-    assert_int_equal(apply_at(f, REQ("update", ",\"description\":\"D\""), "1000000000007", &err),
+    assert_int_equal(apply_at(f, REQ("update", ",\"description\":\"D\""), "1000000000012", &err),
                      WC_OK);
     assert_int_equal(fake_count_matching(f->w->fake, GET), 1);
     fake_assert_all_used(f->w->fake);
