@@ -15,7 +15,7 @@ static wc_result open_dynamodb(const wc_store_params *p, wc_store *out, wc_error
 
 static wc_result open_s3(const wc_store_params *p, wc_store *out, wc_error *err)
 {
-    wc_s3_store_config c = {p->aws, p->name, p->key_prefix};
+    wc_s3_store_config c = {p->aws, p->name, p->key_prefix, (size_t)p->remember_bytes};
     return wc_s3_store_open(&c, out, err);
 }
 
