@@ -26,10 +26,12 @@ typedef struct {
     wc_memo *memo; /* NULL: none */
 } dynamo_store;
 
-/* Remembers item as the widget id's; best effort. */
+/* Remembers item as the widget id's; best effort. An item without a version (written before
+ * ledgers) is not remembered: its save's condition could not tell a change since. */
 static void cache_put(dynamo_store *s, const char *id, json_t *item)
 {
-    char *text = s->memo ? json_dumps(item, JSON_COMPACT) : NULL;
+    char *text =
+        s->memo && json_object_get(item, WC_ITEM_VERSION) ? json_dumps(item, JSON_COMPACT) : NULL;
     if (text)
         wc_memo_put(s->memo, id, "", text, NULL);
     else
