@@ -71,6 +71,9 @@ const wc_option wc_consumer_options[] = {
     {"tombstone-ttl", NULL, WC_OPT_UINT, "SECONDS", "604800", NULL, OFF(tombstone_ttl_s),
      "exact order: how long a deleted widget is remembered (DynamoDB: its wc:expires "
      "attribute, for the table's TTL; a widget directory: its ledger is swept at start-up)"},
+    {"remember-mib", NULL, WC_OPT_UINT, "MIB", "1", NULL, OFF(remember_mib),
+     "exact order on DynamoDB: memory for the items last read or written, so that an update or "
+     "delete of one of them is one conditional write, without reading it first (0: none)"},
     {"claim-lease", NULL, WC_OPT_UINT, "MS", "60000", NULL, OFF(claim_lease_ms),
      "directory source: a claimed request whose claim is not renewed this long was left by a "
      "consumer that is gone, and is handed back"},
@@ -294,7 +297,8 @@ wc_result wc_consumer_open(const wc_consumer_config *c, wc_loop *loop, wc_consum
                           .table_key = c->table_key,
                           .durable = c->durable,
                           .tombstone_ttl_s = c->tombstone_ttl_s,
-                          .clock = wc_loop_clock(loop)};
+                          .clock = wc_loop_clock(loop),
+                          .remember_bytes = c->remember_mib << 20};
     wc_result result = c->shard ? wc_shard_parse(c->shard, &sp.shard, err) : WC_OK;
     if (result == WC_OK)
         result = source->open(&sp, &p->source, err);

@@ -29,6 +29,7 @@ typedef struct {
     uint64_t max_runtime_ms, queue_wait_s, queue_visibility_s;
     uint64_t poll_interval_ms, max_empty_polls, max_requests, max_attempts, retry_delay_ms;
     uint64_t max_request_bytes, concurrency, shutdown_timeout_ms, max_outage_ms, tombstone_ttl_s;
+    uint64_t remember_mib;
     uint64_t progress_interval_ms, claim_lease_ms;
     const char *log_file, *log_level, *log_format, *shard, *order;
     const char *metrics_addr; /* NULL: no metrics server */

@@ -26,9 +26,16 @@ static wc_result open_sqs(const wc_source_params *p, wc_source *out, wc_error *e
 
 static wc_result open_s3(const wc_source_params *p, wc_source *out, wc_error *err)
 {
-    wc_s3_source_config c = {
-        p->aws, p->name,  p->prefix, p->dead_letter_bucket, p->dead_letter_prefix, p->max_body,
-        100,    p->clock, p->shard};
+    wc_s3_source_config c = {p->aws,
+                             p->name,
+                             p->prefix,
+                             p->dead_letter_bucket,
+                             p->dead_letter_prefix,
+                             p->max_body,
+                             100,
+                             p->clock,
+                             p->shard,
+                             0 /* look_ahead_bytes: 1 MiB */};
     return wc_s3_source_open(&c, out, err);
 }
 

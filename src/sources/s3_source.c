@@ -8,8 +8,10 @@
 #include "common/log.h"
 #include "sources/deferrals.h"
 
-#define MAX_LOOK_AHEAD 1000 /* keys of one listing page, at most */
-#define MAX_FETCHES    256  /* GetObject calls in flight or read and not yet handed out */
+#define MAX_LOOK_AHEAD 1000       /* keys of one listing page, at most */
+#define MAX_FETCHES    256        /* GetObject calls in flight or read and not yet handed out */
+#define AHEAD_BYTES    (1u << 20) /* default bytes of bodies read ahead (see s3_source.h) */
+#define MIN_GUESS      256        /* what a GetObject in flight counts before any body is seen */
 
 /* A key on its way to the consumer: its GetObject in flight or done. Handed out in key order. */
 typedef struct fetch {
@@ -17,6 +19,7 @@ typedef struct fetch {
     int state; /* GETTING, READY or GONE (taken by another consumer, or another shard's) */
     char *body;
     size_t len;
+    size_t held; /* what this fetch counts in s->ahead_bytes once read */
     int too_large;
     wc_result failed; /* a GetObject that failed (then handed out as an error) */
     wc_error err;
@@ -60,7 +63,11 @@ typedef struct s3_source {
     wc_error list_err;
     fetch *fetches, **fetch_tail; /* in key order */
     unsigned n_fetches;
-    unsigned calls; /* deletes and dead letters in flight */
+    unsigned n_getting;  /* of which in flight */
+    size_t ahead_bytes;  /* bodies read and not yet handed out */
+    size_t ahead_limit;  /* at most this much read ahead, in flight counted by guess */
+    size_t largest_body; /* the guess for a body in flight: the largest seen lately */
+    unsigned calls;      /* deletes and dead letters in flight */
     wc_source_notify notify;
     void *notify_ctx;
     int stopping;
@@ -179,6 +186,7 @@ static void fetched(void *ctx, wc_result result, wc_http_response *resp, const w
 {
     fetch *f = ctx;
     s3_source *s = f->s;
+    s->n_getting--;
     if (result == WC_ERR_NOT_FOUND) { /* gone meanwhile: another consumer took it */
         f->state = GONE;
     } else if (result == WC_ERR_TOO_LARGE) {
@@ -194,6 +202,10 @@ static void fetched(void *ctx, wc_result result, wc_http_response *resp, const w
         f->len = resp->len;
         resp->body = NULL;
         f->state = READY;
+        f->held = f->len;
+        s->ahead_bytes += f->held;
+        /* The guess follows the bodies: the largest, decaying halfway to each smaller one seen. */
+        s->largest_body = f->len > s->largest_body ? f->len : (s->largest_body + f->len) / 2;
         if (!wc_shard_owns(&s->shard, f->key, f->body, f->len)) {
             /* Another consumer's widget: leave it, and do not read it again. */
             wc_deferrals_defer(s->foreign, f->key, 1, UINT64_MAX);
@@ -224,12 +236,14 @@ static int start_fetch(s3_source *s)
     f->key = key;
     f->s = s;
     f->state = GETTING;
+    s->n_getting++;
     wc_error err;
     if (wc_s3_start(&s->requests, "GET", key, NULL, 0, NULL, 0, s->max_body, fetched, f, &err) !=
         WC_OK) {
         f->failed = err.code ? err.code : WC_ERR_IO;
         f->err = err;
         f->state = READY;
+        s->n_getting--;
     }
     *s->fetch_tail = f;
     s->fetch_tail = &f->next;
@@ -244,7 +258,20 @@ static fetch *pop_fetch(s3_source *s)
     if (!s->fetches)
         s->fetch_tail = &s->fetches;
     s->n_fetches--;
+    if (f->state == GETTING)
+        s->n_getting--; /* abandoned (destroy) */
+    s->ahead_bytes -= f->held;
+    f->held = 0;
     return f;
+}
+
+/* Whether one more GetObject may start: the bodies read ahead and the guess for those in flight
+ * stay within the limit (one is always allowed, so that a body larger than the limit still
+ * comes). */
+static int room_ahead(const s3_source *s)
+{
+    size_t guess = s->largest_body > MIN_GUESS ? s->largest_body : MIN_GUESS;
+    return s->n_fetches == 0 || s->ahead_bytes + (s->n_getting + 1) * guess <= s->ahead_limit;
 }
 
 static wc_result s3_receive(void *self, wc_message *msg, unsigned want, wc_error *err)
@@ -297,7 +324,8 @@ static wc_result s3_receive(void *self, wc_message *msg, unsigned want, wc_error
     if (s->stopping)
         return WC_WAIT;
     /* Read ahead: GetObject of the next keys, as many as the consumer could take. */
-    while (s->next_key < s->n_keys && s->n_fetches < want && s->n_fetches < MAX_FETCHES)
+    while (s->next_key < s->n_keys && s->n_fetches < want && s->n_fetches < MAX_FETCHES &&
+           room_ahead(s))
         if (!start_fetch(s))
             break;
     size_t left = s->n_keys - s->next_key;
@@ -528,6 +556,7 @@ wc_result wc_s3_source_open(const wc_s3_source_config *c, wc_source *out, wc_err
     s->dead_prefix = strdup(c->dead_letter_prefix ? c->dead_letter_prefix : "dead-letter/");
     s->max_body = c->max_body;
     s->look_ahead = c->look_ahead > 0 && c->look_ahead <= MAX_LOOK_AHEAD ? c->look_ahead : 100;
+    s->ahead_limit = c->look_ahead_bytes ? c->look_ahead_bytes : AHEAD_BYTES;
     s->clock = c->clock ? c->clock : wc_clock_system();
     s->deferrals = wc_deferrals_new();
     s->in_hand = wc_deferrals_new();

@@ -30,6 +30,10 @@ typedef struct {
     int look_ahead; /* keys per listing, default 10 */
     wc_clock *clock;
     wc_shard shard; /* several consumers: which requests are this one's */
+    /* Bytes of request bodies read ahead (GetObject done, not yet handed out, plus a guess for
+     * each in flight: the largest body seen lately), default 1 MiB: a GetObject starts only
+     * while they fit, one at least. */
+    size_t look_ahead_bytes;
 } wc_s3_source_config;
 
 /* Opens the source and checks the bucket can be listed: otherwise a one-line error naming the

@@ -6,7 +6,17 @@
 #include <time.h>
 
 #include "common/clock.h"
+#include "common/log.h"
 #include "core/item.h"
+#include "stores/memo.h"
+
+/* The items this consumer last read or wrote, by widget id (memo.h, as compact JSON: a parsed
+ * item costs several times its text): an update or delete of a widget remembered is applied to
+ * the remembered item and written on the condition that the version is still the remembered one
+ * (one PutItem instead of GetItem + PutItem). The version (wc:version) goes up by one at every
+ * exact-order write, so the condition holding proves the item is exactly the remembered one;
+ * when it fails the entry is forgotten and the engine reads the item (store.c). */
+#define MEMO_MAX_ITEMS 4096
 
 typedef struct {
     wc_aws *aws;
@@ -14,7 +24,33 @@ typedef struct {
     char *key_name;
     char *prefix;
     uint64_t tombstone_ttl_s;
+    wc_memo *memo; /* NULL: none */
 } dynamo_store;
+
+/* Remembers item as the widget id's; best effort. An item without a version (written before
+ * ledgers) is not remembered: its save's condition could not tell a change since. */
+static void cache_put(dynamo_store *s, const char *id, json_t *item)
+{
+    char *text =
+        s->memo && json_object_get(item, WC_ITEM_VERSION) ? json_dumps(item, JSON_COMPACT) : NULL;
+    if (text)
+        wc_memo_put(s->memo, id, "", text, NULL);
+    else
+        wc_memo_forget(s->memo, id);
+    free(text);
+}
+
+static void cache_forget(dynamo_store *s, const char *id)
+{
+    wc_memo_forget(s->memo, id);
+}
+
+/* The remembered item of id (caller decrefs), or NULL. */
+static json_t *cache_get(dynamo_store *s, const char *id)
+{
+    const char *version, *text;
+    return wc_memo_get(s->memo, id, &version, &text, NULL) ? json_loads(text, 0, NULL) : NULL;
+}
 
 static wc_result call(dynamo_store *s, const char *action, json_t *body, json_t **out,
                       wc_error *err)
@@ -94,6 +130,7 @@ static wc_result dynamo_create(void *self, const wc_request *req, const wc_widge
                                wc_store_done done, void *ctx, wc_error *err)
 {
     dynamo_store *s = self;
+    cache_forget(s, req->widget_id); /* written without a version: what is remembered is stale */
     json_t *item = wc_item_from_widget(w, s->key_name);
     json_t *body = item ? json_pack("{s:s, s:o, s:s, s:{s:s}}", "TableName", s->table, "Item", item,
                                     "ConditionExpression", "attribute_not_exists(#k)",
@@ -107,6 +144,7 @@ static wc_result dynamo_update(void *self, const wc_request *req, wc_store_done 
                                wc_error *err)
 {
     dynamo_store *s = self;
+    cache_forget(s, req->widget_id);
     json_t *body = wc_item_update(req, s->key_name);
     if (body) {
         json_object_set_new(body, "TableName", json_string(s->table));
@@ -120,6 +158,7 @@ static wc_result dynamo_remove(void *self, const wc_request *req, wc_store_done 
                                wc_error *err)
 {
     dynamo_store *s = self;
+    cache_forget(s, req->widget_id);
     json_t *body = json_pack("{s:s, s:o, s:s}", "TableName", s->table, "Key",
                              key_of(s, req->widget_id), "ReturnValues", "ALL_OLD");
     return start_call(s, "DeleteItem", body, req, deleted, done, ctx, err);
@@ -133,6 +172,7 @@ typedef struct {
     wc_store_loaded loaded;
     wc_store_done done;
     void *ctx;
+    json_t *item; /* a save's item, remembered once written (a reference of ours) */
 } exact_call;
 
 static exact_call *exact_call_new(dynamo_store *s, const wc_request *req, void *ctx)
@@ -177,8 +217,11 @@ static void loaded_item(void *ctx, wc_result result, json_t *answer, const wc_aw
     exact_call *c = ctx;
     wc_stored stored;
     wc_error e = *err;
+    json_t *item = json_object_get(answer, "Item");
     if (result == WC_OK)
-        result = read_item(c->s, json_object_get(answer, "Item"), &stored, &e);
+        result = read_item(c->s, item, &stored, &e);
+    if (result == WC_OK && item)
+        cache_put(c->s, c->req->widget_id, item);
     c->loaded(c->ctx, result, result == WC_OK ? &stored : NULL, &e);
     free(c);
 }
@@ -187,6 +230,20 @@ static wc_result dynamo_load(void *self, const wc_request *req, wc_store_loaded 
                              wc_error *err)
 {
     dynamo_store *s = self;
+    json_t *remembered = cache_get(s, req->widget_id);
+    if (remembered) { /* the save's condition on its version checks it is still so */
+        wc_stored stored;
+        wc_error e;
+        wc_error_clear(&e);
+        wc_result result = read_item(s, remembered, &stored, &e);
+        json_decref(remembered);
+        if (result == WC_OK) {
+            stored.cached = 1;
+            loaded(ctx, WC_OK, &stored, &e);
+            return WC_OK;
+        }
+        cache_forget(s, req->widget_id); /* cannot happen: it was read before; read the store */
+    }
     exact_call *c = exact_call_new(s, req, ctx);
     json_t *body = c ? json_pack("{s:s, s:o, s:b}", "TableName", s->table, "Key",
                                  key_of(s, req->widget_id), "ConsistentRead", 1)
@@ -207,7 +264,14 @@ static void saved_item(void *ctx, wc_result result, json_t *answer, const wc_aws
                        const wc_error *err)
 {
     exact_call *c = ctx;
-    c->done(c->ctx, result, err); /* ConditionalCheckFailed is WC_ERR_CONFLICT: read again */
+    /* Written: the item is what the table holds now. Else (ConditionalCheckFailed is
+     * WC_ERR_CONFLICT: read again; an outage may or may not have written) forgotten. */
+    if (result == WC_OK)
+        cache_put(c->s, c->req->widget_id, c->item);
+    else
+        cache_forget(c->s, c->req->widget_id);
+    json_decref(c->item);
+    c->done(c->ctx, result, err);
     free(c);
 }
 
@@ -252,18 +316,27 @@ static wc_result dynamo_save(void *self, const wc_request *req, const wc_stored 
                           item, "ConditionExpression", "#v = :v", "ExpressionAttributeNames", "#v",
                           WC_ITEM_VERSION, "ExpressionAttributeValues", ":v", "N", base->version);
     }
-    json_decref(item);
     free(ledger);
     if (!body) {
+        json_decref(item);
         free(c);
         return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     }
+    c->item = item; /* ours now */
     c->done = done;
     wc_result result = wc_aws_json_start(s->aws, "dynamodb", "DynamoDB_20120810.PutItem", body,
                                          saved_item, c, err);
-    if (result != WC_OK)
+    if (result != WC_OK) {
+        cache_forget(s, req->widget_id);
+        json_decref(c->item);
         free(c);
+    }
     return result;
+}
+
+static void dynamo_forget(void *self, const wc_request *req)
+{
+    cache_forget(self, req->widget_id);
 }
 
 static wc_result dynamo_scan(void *self, wc_store_visit visit, void *ctx, wc_error *err)
@@ -308,6 +381,11 @@ static void dynamo_destroy(void *self)
     dynamo_store *s = self;
     if (!s)
         return;
+    unsigned long long hits, misses;
+    wc_memo_counts(s->memo, &hits, &misses);
+    wc_debug("dynamodb store: %llu exact-order reads answered from memory, %llu from the table",
+             hits, misses);
+    wc_memo_free(s->memo);
     free(s->table);
     free(s->key_name);
     free(s->prefix);
@@ -323,6 +401,7 @@ static const wc_store_ops dynamo_store_ops = {
     .load = dynamo_load,
     .save = dynamo_save,
     .blind_create = 1,
+    .forget = dynamo_forget,
     .scan = dynamo_scan,
     .destroy = dynamo_destroy,
 };
@@ -365,7 +444,8 @@ wc_result wc_dynamodb_store_open(const wc_dynamodb_store_config *c, wc_store *ou
     s->key_name = strdup(c->key_name ? c->key_name : "id");
     s->prefix = strdup(c->key_prefix ? c->key_prefix : "widgets/");
     s->tombstone_ttl_s = c->tombstone_ttl_s ? c->tombstone_ttl_s : 7 * 24 * 3600;
-    wc_result result = (!s->table || !s->key_name || !s->prefix)
+    s->memo = wc_memo_new(c->remember_bytes, MEMO_MAX_ITEMS);
+    wc_result result = (!s->table || !s->key_name || !s->prefix || (c->remember_bytes && !s->memo))
                            ? wc_error_set(err, WC_ERR_NOMEM, "out of memory")
                            : check_table(s, err);
     if (result != WC_OK) {

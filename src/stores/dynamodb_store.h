@@ -26,6 +26,10 @@ typedef struct {
     const char *key_name;     /* partition key, "id" */
     const char *key_prefix;   /* only for the keys scan() reports (as the S3 key would be) */
     uint64_t tombstone_ttl_s; /* 0: a week */
+    /* Exact order: memory (bytes of compact JSON) for the items this consumer last read or
+     * wrote, so that an update or delete of one is one PutItem on its remembered version (0: none,
+     * every update and delete reads the item first). */
+    uint64_t remember_bytes;
 } wc_dynamodb_store_config;
 
 /* Opens the store; DescribeTable checks the table exists and its partition key is key_name:

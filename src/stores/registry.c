@@ -8,13 +8,14 @@
 
 static wc_result open_dynamodb(const wc_store_params *p, wc_store *out, wc_error *err)
 {
-    wc_dynamodb_store_config c = {p->aws, p->name, p->table_key, p->key_prefix, p->tombstone_ttl_s};
+    wc_dynamodb_store_config c = {
+        p->aws, p->name, p->table_key, p->key_prefix, p->tombstone_ttl_s, p->remember_bytes};
     return wc_dynamodb_store_open(&c, out, err);
 }
 
 static wc_result open_s3(const wc_store_params *p, wc_store *out, wc_error *err)
 {
-    wc_s3_store_config c = {p->aws, p->name, p->key_prefix};
+    wc_s3_store_config c = {p->aws, p->name, p->key_prefix, (size_t)p->remember_bytes};
     return wc_s3_store_open(&c, out, err);
 }
 

@@ -19,6 +19,7 @@ typedef struct {
     uint64_t tombstone_ttl_s; /* DynamoDB: how long a deleted widget is remembered (0: a week) */
     wc_clock *clock;          /* the wall clock of tombstones (NULL: the system's); the AWS
                                * stores use their client's loop's */
+    uint64_t remember_bytes;  /* DynamoDB: memory for items last read or written (0: none) */
 } wc_store_params;
 
 typedef struct {

@@ -6,15 +6,24 @@
 #include "aws/s3.h"
 #include "aws/sigv4.h"
 #include "common/log.h"
+#include "stores/memo.h"
 
 #include <openssl/evp.h>
 #include <stdio.h>
 
 #define MAX_WIDGET_BYTES (4u << 20)
 
+#define MEMO_MAX_ITEMS 4096
+
 typedef struct {
     wc_s3_bucket bucket;
     char *prefix;
+    /* The widgets last read or written (memo.h), by key: version "w:ETAG", the sealed body, the
+     * ledger's JSON; only widgets with their ledger inline. An update of one is applied to it and
+     * PUT If-Match the remembered ETag: the seal makes the ETag stand for widget and ledger both,
+     * so a PUT that S3 accepts was made on exactly the remembered state; a 412 forgets it and the
+     * engine reads. Deletes always read: a tombstone's PUT has no condition to check it. */
+    wc_memo *memo; /* NULL: none */
 } s3_store;
 
 static wc_result s3_scan(void *self, wc_store_visit visit, void *ctx, wc_error *err)
@@ -164,6 +173,8 @@ static wc_result op_begin(s3_store *s, const wc_request *req, const wc_widget *w
         return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     *o = (op){.s = s, .req = req, .step = step, .done = done, .ctx = ctx};
     o->key = wc_widget_key(s->prefix, req->owner, req->widget_id);
+    if (o->key)
+        wc_memo_forget(s->memo, o->key); /* a classic write: what is remembered goes stale */
     if (w)
         o->json = wc_widget_to_json(w);
     wc_result result =
@@ -224,6 +235,7 @@ typedef struct {
     char ref[65];      /* its name (SHA-256 hex), "" when inline */
     char *old_ref;     /* the ledger object the widget named when read, or NULL */
     char *ledger_key;  /* WC_S3_LEDGERS + a ref: the object a step reads or writes */
+    char *memo_ledger; /* an inline ledger's JSON, remembered with the body once PUT */
     int step;
     unsigned rereads;
     wc_store_loaded loaded;
@@ -258,6 +270,7 @@ static void xop_free(xop *o)
     free(o->ledger_json);
     free(o->old_ref);
     free(o->ledger_key);
+    free(o->memo_ledger);
     wc_stored_cleanup(&o->stored);
     got_reset(&o->w);
     got_reset(&o->t);
@@ -367,6 +380,12 @@ static void xop_next(void *ctx, wc_result result, wc_http_response *resp, const 
 {
     xop *o = ctx;
     wc_error e = *err;
+    if (o->step == X_PUT && result == WC_OK && o->memo_ledger && resp && resp->etag) {
+        char *version = version_of('w', resp->etag, NULL);
+        if (version)
+            wc_memo_put(o->s->memo, o->key, version, o->body, o->memo_ledger);
+        free(version);
+    }
     if (resp)
         wc_http_response_cleanup(resp);
     if (result == WC_OK && (o->step == X_PUT_TOMBSTONE || o->step == X_PUT_LEDGER)) {
@@ -472,6 +491,12 @@ static void load_decide(xop *o)
             result = read_meta_ledger(o->key, meta, &o->stored.ledger, &e);
         if (result == WC_OK && !(o->stored.version = version_of('w', r->etag, ref)))
             result = wc_error_set(&e, WC_ERR_NOMEM, "out of memory");
+        if (result == WC_OK && o->s->memo && !ref && o->stored.ledger && r->etag) {
+            char *ledger = wc_ledger_to_json(o->stored.ledger);
+            if (ledger)
+                wc_memo_put(o->s->memo, o->key, o->stored.version, r->body, ledger);
+            free(ledger);
+        }
     } else if (result == WC_ERR_NOT_FOUND) {
         wc_http_response *r = &o->t.resp;
         result = o->t.result;
@@ -523,6 +548,27 @@ static void got_widget(void *ctx, wc_result result, wc_http_response *resp,
     load_decide(o);
 }
 
+/* An update's load from what is remembered of its widget: 1 when loaded was called. */
+static int load_remembered(xop *o)
+{
+    const char *version, *body, *ledger;
+    if (o->req->type != WC_REQ_UPDATE || !wc_memo_get(o->s->memo, o->key, &version, &body, &ledger))
+        return 0;
+    wc_error e;
+    wc_error_clear(&e);
+    wc_stored *st = &o->stored;
+    if (wc_widget_from_json(o->key, body, strlen(body), &st->widget, &e) != WC_OK ||
+        wc_ledger_from_json(o->key, ledger, strlen(ledger), &st->ledger, &e) != WC_OK ||
+        !(st->version = strdup(version))) {
+        wc_stored_cleanup(st); /* cannot happen: it was read or written so; read the store */
+        wc_memo_forget(o->s->memo, o->key);
+        return 0;
+    }
+    st->cached = 1;
+    xop_loaded(o, WC_OK, &e);
+    return 1;
+}
+
 static wc_result s3_load(void *self, const wc_request *req, wc_store_loaded loaded, void *ctx,
                          wc_error *err)
 {
@@ -530,6 +576,8 @@ static wc_result s3_load(void *self, const wc_request *req, wc_store_loaded load
     if (!o)
         return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     o->loaded = loaded;
+    if (load_remembered(o))
+        return WC_OK;
     o->both = req->type == WC_REQ_CREATE;
     wc_result result = wc_s3_start(&o->s->bucket, "GET", o->key, NULL, 0, NULL, 0, MAX_WIDGET_BYTES,
                                    got_widget, o, err);
@@ -567,7 +615,10 @@ static wc_result ledger_meta(xop *o, const wc_ledger *l, wc_error *err)
     }
     o->meta_name = "x-amz-meta-" WC_S3_LEDGER_META;
     if (strlen(o->meta) <= MAX_META_BYTES) {
-        free(json);
+        if (o->s->memo)
+            o->memo_ledger = json; /* remembered with the body once PUT */
+        else
+            free(json);
         return WC_OK;
     }
     wc_sha256_hex(json, strlen(json), o->ref);
@@ -618,6 +669,7 @@ static wc_result s3_save(void *self, const wc_request *req, const wc_stored *bas
     if (!o)
         return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     o->done = done;
+    wc_memo_forget(o->s->memo, o->key); /* remembered again once this PUT is done */
     int widget_read = base->version && base->version[0] == 'w';
     const char *etag = widget_read ? base->version + 2 : NULL;
     const char *old_ref = etag ? strchr(etag, '|') : NULL;
@@ -647,9 +699,23 @@ static void s3_destroy(void *self)
     s3_store *s = self;
     if (!s)
         return;
+    unsigned long long hits, misses;
+    wc_memo_counts(s->memo, &hits, &misses);
+    wc_debug("s3 store: %llu exact-order reads answered from memory, %llu from the bucket", hits,
+             misses);
+    wc_memo_free(s->memo);
     wc_s3_bucket_cleanup(&s->bucket);
     free(s->prefix);
     free(s);
+}
+
+static void s3_forget(void *self, const wc_request *req)
+{
+    s3_store *s = self;
+    char *key = wc_widget_key(s->prefix, req->owner, req->widget_id);
+    if (key)
+        wc_memo_forget(s->memo, key);
+    free(key);
 }
 
 static const wc_store_ops s3_store_ops = {
@@ -660,6 +726,7 @@ static const wc_store_ops s3_store_ops = {
     .remove = s3_remove,
     .load = s3_load,
     .save = s3_save,
+    .forget = s3_forget,
     .scan = s3_scan,
     .destroy = s3_destroy,
 };
@@ -673,8 +740,10 @@ wc_result wc_s3_store_open(const wc_s3_store_config *c, wc_store *out, wc_error 
     if (!s)
         return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     s->prefix = strdup(c->key_prefix);
-    result = s->prefix ? wc_s3_bucket_init(&s->bucket, c->aws, c->bucket, err)
-                       : wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+    s->memo = wc_memo_new(c->remember_bytes, MEMO_MAX_ITEMS);
+    result = s->prefix && (s->memo || !c->remember_bytes)
+                 ? wc_s3_bucket_init(&s->bucket, c->aws, c->bucket, err)
+                 : wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     if (result == WC_OK) {
         wc_s3_listing l;
         wc_aws_error aerr;

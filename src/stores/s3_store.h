@@ -30,6 +30,9 @@ typedef struct {
     wc_aws *aws;
     const char *bucket;
     const char *key_prefix;
+    /* Exact order: memory (bytes) for the widgets this consumer last read or wrote (body, ledger
+     * and ETag), so that an update of one is one PUT If-Match the remembered ETag (0: none). */
+    size_t remember_bytes;
 } wc_s3_store_config;
 
 /* Opens the store and checks the bucket answers: otherwise a one-line error such as

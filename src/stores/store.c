@@ -173,6 +173,13 @@ static void exact_apply(exact *x)
         exact_end(x, WC_FAILED, &err);
         return;
     }
+    if (fate != WC_FATE_APPLIED && x->base.cached && x->store->ops->forget) {
+        /* Decided on a remembered state with no save to check it: read the store, then decide. */
+        x->store->ops->forget(x->store->self, req);
+        exact_reset(x);
+        exact_load(x);
+        return;
+    }
     x->tied = x->l->tied;
     memcpy(x->tied_with, x->l->tied_with, sizeof(x->tied_with));
     switch (fate) {

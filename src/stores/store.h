@@ -60,6 +60,8 @@ typedef struct {
     wc_widget *widget; /* NULL: not there (never was, or deleted: see ledger) */
     wc_ledger *ledger; /* NULL: none kept (nothing stored, or stored before ledgers) */
     char *version;     /* the store's token for what was read; NULL: nothing at all is stored */
+    int cached; /* read from the store's memory of its last read or write, not from the store:
+                 * exact only where the save's condition holds (see forget below) */
 } wc_stored;
 
 void wc_stored_cleanup(wc_stored *stored);
@@ -97,6 +99,11 @@ typedef struct {
     /* Whether save with a NULL base version checks for tombstones too (atomically), so that a
      * create may be saved without a load first. */
     int blind_create;
+    /* Optional, with a load that may answer from memory (wc_stored.cached): forgets what is
+     * remembered of req's widget, so that the next load reads the store. The engine calls it when
+     * a remembered state decided anything other than a save (already applied, superseded, not
+     * found, unchanged): only a save's condition proves the remembered state is still current. */
+    void (*forget)(void *self, const wc_request *req);
     /* Visits every widget in the store (the verifier uses it; it waits). */
     wc_result (*scan)(void *self, wc_store_visit visit, void *ctx, wc_error *err);
     void (*destroy)(void *self);

@@ -26,7 +26,7 @@ typedef struct {
     wc_store store;
 } fixture;
 
-static void open_store(fixture *f, const char *key_name)
+static void open_store_remembering(fixture *f, const char *key_name, uint64_t remember_bytes)
 {
     char answer[256];
     snprintf(answer, sizeof(answer),
@@ -34,11 +34,19 @@ static void open_store(fixture *f, const char *key_name)
              "\"KeyType\":\"HASH\"}],\"TableStatus\":\"ACTIVE\"}}",
              key_name ? key_name : "id");
     fake_reply(f->w->fake, "DynamoDB_20120810.DescribeTable", 200, answer);
-    wc_dynamodb_store_config c = {.aws = f->w->aws, .table = "widgets", .key_name = key_name};
+    wc_dynamodb_store_config c = {.aws = f->w->aws,
+                                  .table = "widgets",
+                                  .key_name = key_name,
+                                  .remember_bytes = remember_bytes};
     wc_error err;
     if (wc_dynamodb_store_open(&c, &f->store, &err) != WC_OK)
         fail_msg("wc_dynamodb_store_open: %s", err.msg);
     fake_assert_all_used(f->w->fake);
+}
+
+static void open_store(fixture *f, const char *key_name)
+{
+    open_store_remembering(f, key_name, 1 << 20);
 }
 
 static int setup(void **state)
@@ -410,6 +418,133 @@ static void exact_delete_leaves_a_tombstone_that_supersedes_a_late_create(void *
     fake_assert_all_used(f->w->fake);
 }
 
+/* The version the last PutItem was conditioned on ("" when none: a blind create). */
+static void assert_last_put_on(fixture *f, const char *version)
+{
+    json_t *body = last_body(f, PUT);
+    const char *v = json_string_value(json_object_get(
+        json_object_get(json_object_get(body, "ExpressionAttributeValues"), ":v"), "N"));
+    assert_string_equal(v ? v : "", version);
+    json_decref(body);
+}
+
+/* Issue 16: what this consumer wrote is remembered, so the next update of the widget is one
+ * PutItem on the version it wrote, with no GetItem; and again after that. */
+static void exact_update_of_a_remembered_widget_is_one_put(void **state)
+{
+    fixture *f = *state;
+    fake_reply(f->w->fake, PUT, 200, "{}");
+    fake_reply(f->w->fake, PUT, 200, "{}");
+    fake_reply(f->w->fake, PUT, 200, "{}");
+    wc_error err;
+    assert_int_equal(apply_at(f, REQ("create", ",\"label\":\"A\""), "1000000000001", &err), WC_OK);
+    assert_int_equal(apply_at(f, REQ("update", ",\"label\":\"B\""), "1000000000002", &err), WC_OK);
+    assert_last_put_on(f, "1");
+    assert_int_equal(apply_at(f, REQ("delete", ""), "1000000000003", &err), WC_OK);
+    assert_last_put_on(f, "2");
+    assert_int_equal(fake_count_matching(f->w->fake, GET), 0);
+    fake_assert_all_used(f->w->fake);
+}
+
+/* Another writer changed the widget since we wrote it: the condition fails, the remembered item
+ * is forgotten, the item is read and the update applied to it (the fallback, read-modify-write). */
+static void exact_a_lost_race_on_a_remembered_widget_reads_it(void **state)
+{
+    fixture *f = *state;
+    fake_reply(f->w->fake, PUT, 200, "{}");
+    fake_reply(f->w->fake, PUT, 400, CONDITION_FAILED);
+    fake_reply(f->w->fake, GET, 200, STORED);
+    fake_reply(f->w->fake, PUT, 200, "{}");
+    wc_error err;
+    assert_int_equal(apply_at(f, REQ("create", ",\"label\":\"A\""), "1000000000001", &err), WC_OK);
+    assert_int_equal(apply_at(f, REQ("update", ",\"label\":\"OLD\",\"description\":\"D\""),
+                              "1000000000002", &err),
+                     WC_OK);
+    fake_assert_all_used(f->w->fake);
+    /* Merged under what was read (label NEW of place 3), written on the version read. */
+    json_t *body = last_body(f, PUT);
+    json_t *item = json_object_get(body, "Item");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(item, "label"), "S")),
+                        "NEW");
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(item, "description"), "S")), "D");
+    json_decref(body);
+    assert_last_put_on(f, "4");
+    /* And what was written is remembered in turn: the next update is one PutItem on 5. */
+    fake_reply(f->w->fake, PUT, 200, "{}");
+    assert_int_equal(apply_at(f, REQ("update", ",\"label\":\"Z\""), "1000000000009", &err), WC_OK);
+    assert_last_put_on(f, "5");
+    assert_int_equal(fake_count_matching(f->w->fake, GET), 1);
+    fake_assert_all_used(f->w->fake);
+}
+
+/* A remembered state that would decide without a write (here: the widget deleted, so an update
+ * is "not found") is not trusted: another consumer may have created it again since. It is read. */
+static void exact_a_remembered_state_that_decides_no_write_is_read_again(void **state)
+{
+    fixture *f = *state;
+    fake_reply(f->w->fake, PUT, 200, "{}");
+    fake_reply(f->w->fake, PUT, 200, "{}");
+    fake_reply(f->w->fake, GET, 200, STORED); /* there again, label NEW at place 3 */
+    fake_reply(f->w->fake, PUT, 200, "{}");
+    wc_error err;
+    assert_int_equal(apply_at(f, REQ("create", ""), "1000000000001", &err), WC_OK);
+    assert_int_equal(apply_at(f, REQ("delete", ""), "1000000000002", &err), WC_OK);
+    assert_int_equal(apply_at(f, REQ("update", ",\"description\":\"D\""), "1000000000004", &err),
+                     WC_OK);
+    assert_last_put_on(f, "4");
+    fake_assert_all_used(f->w->fake);
+    /* A classic write (no place) forgets what is remembered: the next exact update reads. */
+    fake_reply(f->w->fake, UPDATE, 200, "{}");
+    fake_reply(f->w->fake, GET, 200, STORED);
+    fake_reply(f->w->fake, PUT, 200, "{}");
+    assert_int_equal(apply(f, REQ("update", ",\"label\":\"C\""), &err), WC_OK);
+    assert_int_equal(apply_at(f, REQ("update", ",\"description\":\"E\""), "1000000000005", &err),
+                     WC_OK);
+    fake_assert_all_used(f->w->fake);
+}
+
+/* The memory is bounded: with room for about five small items, the first of ten widgets written
+ * is forgotten and its update reads it; with none, every update reads. */
+static void exact_remembered_items_are_bounded_by_bytes(void **state)
+{
+    fixture *f = *state;
+    open_store_remembering(f, NULL, 1200);
+    char json[160], place[16];
+    wc_error err;
+    for (int i = 1; i <= 10; i++) {
+        fake_reply(f->w->fake, PUT, 200, "{}");
+        snprintf(json, sizeof(json),
+                 "{\"type\":\"create\",\"requestId\":\"r%d\",\"widgetId\":\"w%d\","
+                 "\"owner\":\"Sue Smith\"}",
+                 i, i);
+        snprintf(place, sizeof(place), "10000000000%02d", i);
+        assert_int_equal(apply_at(f, json, place, &err), WC_OK);
+    }
+    fake_reply(f->w->fake, PUT, 200, "{}"); /* w10 is remembered: one PutItem */
+    assert_int_equal(apply_at(f,
+                              "{\"type\":\"update\",\"requestId\":\"r11\",\"widgetId\":\"w10\","
+                              "\"owner\":\"Sue Smith\",\"label\":\"X\"}",
+                              "1000000000011", &err),
+                     WC_OK);
+    assert_int_equal(fake_count_matching(f->w->fake, GET), 0);
+    fake_reply(f->w->fake, GET, 200, STORED); /* w1 is not: read first */
+    fake_reply(f->w->fake, PUT, 200, "{}");
+    assert_int_equal(apply_at(f, REQ("update", ",\"description\":\"D\""), "1000000000012", &err),
+                     WC_OK);
+    assert_int_equal(fake_count_matching(f->w->fake, GET), 1);
+    fake_assert_all_used(f->w->fake);
+    wc_store_destroy(&f->store);
+    open_store_remembering(f, NULL, 0);
+    fake_reply(f->w->fake, PUT, 200, "{}");
+    fake_reply(f->w->fake, GET, 200, STORED);
+    fake_reply(f->w->fake, PUT, 200, "{}");
+    assert_int_equal(apply_at(f, REQ("create", ""), "1000000000001", &err), WC_OK);
+    assert_int_equal(apply_at(f, REQ("update", ",\"description\":\"D\""), "1000000000007", &err),
+                     WC_OK);
+    fake_assert_all_used(f->w->fake);
+}
+
 /* README's rule for a plain reader of the table, and widget-verify keeps exactly it: an item
  * with an "owner" is a widget, attributes named "wc:…" are the consumer's. A tombstone (no
  * owner), an item of someone else's without owner, the ledger and version attributes are not
@@ -467,6 +602,14 @@ int main(void)
                                         setup_open, teardown),
         cmocka_unit_test_setup_teardown(
             exact_delete_leaves_a_tombstone_that_supersedes_a_late_create, setup_open, teardown),
+        cmocka_unit_test_setup_teardown(exact_update_of_a_remembered_widget_is_one_put, setup_open,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(exact_a_lost_race_on_a_remembered_widget_reads_it,
+                                        setup_open, teardown),
+        cmocka_unit_test_setup_teardown(
+            exact_a_remembered_state_that_decides_no_write_is_read_again, setup_open, teardown),
+        cmocka_unit_test_setup_teardown(exact_remembered_items_are_bounded_by_bytes, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(open_checks_the_table_and_its_key, setup, teardown),
         cmocka_unit_test_setup_teardown(create_puts_the_item_only_where_there_is_none, setup_open,
                                         teardown),

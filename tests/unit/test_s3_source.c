@@ -15,6 +15,7 @@ typedef struct {
     fake_world *w;
     wc_source src;
     int notified;
+    size_t ahead_bytes; /* the source's look_ahead_bytes (0: its default) */
 } fixture;
 
 static void on_notify(void *ctx)
@@ -91,6 +92,7 @@ static void open_source(fixture *f, wc_shard shard, int look_ahead, const char *
                              .dead_letter_bucket = dead_bucket,
                              .max_body = 1000,
                              .look_ahead = look_ahead,
+                             .look_ahead_bytes = f->ahead_bytes,
                              .clock = &f->w->clock,
                              .shard = shard};
     wc_error err;
@@ -256,6 +258,58 @@ static void gets_run_at_once_and_are_handed_out_in_key_order(void **state)
     expect_message(f, &m, 8, K(3));
     ack(f, &m);
     fake_run(f->w);
+}
+
+/* Issue 16: the look-ahead is bounded by bytes: with room for 600, and 256 counted for each GET
+ * in flight until bodies are seen, two GETs go at once, not eight; every key still comes, in
+ * order. */
+static void the_look_ahead_is_bounded_by_bytes(void **state)
+{
+    fixture *f = *state;
+    f->ahead_bytes = 600;
+    open_source(f, (wc_shard){0, 1}, 8, NULL);
+    const char *page[] = {K(1), K(2), K(3), K(4), K(5), NULL};
+    reply_page(f, NULL, page, NULL);
+    fake_delay(reply_object(f, K(1), "a"), 100);
+    fake_delay(reply_object(f, K(2), "b"), 100);
+    reply_object(f, K(3), "c");
+    reply_object(f, K(4), "d");
+    reply_object(f, K(5), "e");
+    fake_times(fake_reply(f->w->fake, "DELETE ", 204, ""), 5);
+    wc_message m;
+    wc_error err;
+    assert_int_equal(f->src.ops->receive(f->src.self, &m, 8, &err), WC_WAIT);
+    wc_loop_turn(f->w->loop, -1); /* the page */
+    assert_int_equal(f->src.ops->receive(f->src.self, &m, 8, &err), WC_WAIT);
+    assert_int_equal(fake_in_flight(f->w->fake), 2);
+    const char *keys[] = {K(1), K(2), K(3), K(4), K(5)};
+    for (int i = 0; i < 5; i++) {
+        expect_message(f, &m, 8, keys[i]);
+        assert_true(fake_in_flight(f->w->fake) <= 2);
+        ack(f, &m);
+    }
+    fake_run(f->w);
+    fake_assert_all_used(f->w->fake);
+}
+
+/* A body larger than the whole bound still comes (one GET is always allowed). */
+static void a_body_larger_than_the_bound_still_comes(void **state)
+{
+    fixture *f = *state;
+    f->ahead_bytes = 10;
+    open_source(f, (wc_shard){0, 1}, 8, NULL);
+    const char *page[] = {K(1), K(2), NULL};
+    reply_page(f, NULL, page, NULL);
+    reply_object(f, K(1), "a");
+    reply_object(f, K(2), "b");
+    fake_times(fake_reply(f->w->fake, "DELETE ", 204, ""), 2);
+    wc_message m;
+    expect_message(f, &m, 8, K(1));
+    ack(f, &m);
+    expect_message(f, &m, 8, K(2));
+    ack(f, &m);
+    fake_run(f->w);
+    fake_assert_all_used(f->w->fake);
 }
 
 static void a_key_taken_by_another_consumer_is_skipped(void **state)
@@ -570,6 +624,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(open_checks_that_the_buckets_answer, setup, teardown),
+        cmocka_unit_test_setup_teardown(the_look_ahead_is_bounded_by_bytes, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_body_larger_than_the_bound_still_comes, setup, teardown),
         cmocka_unit_test_setup_teardown(a_missing_bucket_is_a_one_line_error, setup, teardown),
         cmocka_unit_test_setup_teardown(the_walk_goes_across_pages_in_key_order, setup_open,
                                         teardown),

@@ -41,18 +41,31 @@ static int setup(void **state)
     return 0;
 }
 
+static size_t remember_bytes; /* the next setup_open's */
+
 static int setup_open(void **state)
 {
     setup(state);
     fixture *f = *state;
     fake_reply(f->w->fake, "list-type=2", 200,
                "<ListBucketResult><IsTruncated>false</IsTruncated></ListBucketResult>");
-    wc_s3_store_config c = {.aws = f->w->aws, .bucket = "widgets", .key_prefix = "widgets/"};
+    wc_s3_store_config c = {.aws = f->w->aws,
+                            .bucket = "widgets",
+                            .key_prefix = "widgets/",
+                            .remember_bytes = remember_bytes};
     wc_error err;
     if (wc_s3_store_open(&c, &f->store, &err) != WC_OK)
         fail_msg("wc_s3_store_open: %s", err.msg);
     fake_assert_all_used(f->w->fake);
     return 0;
+}
+
+static int setup_open_remembering(void **state)
+{
+    remember_bytes = 1 << 20;
+    int r = setup_open(state);
+    remember_bytes = 0;
+    return r;
 }
 
 static int teardown(void **state)
@@ -375,6 +388,82 @@ static void exact_delete_leaves_a_tombstone_object(void **state)
     free(meta);
 }
 
+/* Issue 16: a widget this consumer wrote is remembered with the ETag of its PUT, so an update of
+ * it is one PUT If-Match that ETag, without a GET; a lost race (412) forgets it and reads; a
+ * delete reads whatever is remembered (its tombstone's PUT has no condition to check it). */
+static void exact_an_update_of_a_remembered_widget_is_one_put(void **state)
+{
+    fixture *f = *state;
+    fake_reply(f->w->fake, "GET " BASE KEY, 404, NO_SUCH_KEY);
+    fake_reply(f->w->fake, "GET " BASE TOMB, 404, NO_SUCH_KEY);
+    fake_header(fake_reply(f->w->fake, "PUT " BASE KEY, 200, ""), "ETag", "\"e1\"");
+    fake_header(fake_reply(f->w->fake, "PUT " BASE KEY, 200, ""), "ETag", "\"e2\"");
+    wc_error err;
+    assert_int_equal(apply_at(f, REQ("create", ",\"label\":\"L\""), "1000000000001", &err), WC_OK);
+    assert_int_equal(apply_at(f, REQ("update", ",\"label\":\"M\""), "1000000000005", &err), WC_OK);
+    fake_assert_all_used(f->w->fake);
+    /* the opening listing and the create's two */
+    assert_int_equal(fake_count_matching(f->w->fake, "GET "), 3);
+    const fake_request *put = fake_last(f->w->fake);
+    assert_string_equal(fake_request_header(put, "If-Match"), "\"e1\"");
+    assert_sealed(put->body,
+                  "{\"id\":\"w1\",\"owner\":\"Sue Smith\",\"label\":\"M\",\"otherAttributes\":[]}");
+
+    /* An older update (place 2: its label loses to M's of place 5, its description is set), and
+     * another writer changed the widget (ETag e9): the PUT If-Match e2 fails, the widget is read
+     * and the update applied to it (label NEW of place 3 stays, the description is set). */
+    char *meta = b64("{\"c\":\"1000000000001\",\"d\":null,\"m\":[[\"label\",\"1000000000003\","
+                     "null,null]]}");
+    fake_reply(f->w->fake, "PUT " BASE KEY, 412, PRECONDITION_FAILED);
+    fake_header(
+        fake_header(fake_reply(f->w->fake, "GET " BASE KEY, 200, STORED("NEW")), "ETag", "\"e9\""),
+        "x-amz-meta-wc-ledger", meta);
+    fake_header(fake_reply(f->w->fake, "PUT " BASE KEY, 200, ""), "ETag", "\"e10\"");
+    assert_int_equal(
+        apply_at(f, REQ("update", ",\"label\":\"X\",\"description\":\"D\""), "1000000000002", &err),
+        WC_OK);
+    fake_assert_all_used(f->w->fake);
+    put = fake_last(f->w->fake);
+    assert_string_equal(fake_request_header(put, "If-Match"), "\"e9\"");
+    assert_sealed(put->body, "{\"id\":\"w1\",\"owner\":\"Sue Smith\",\"label\":\"NEW\","
+                             "\"description\":\"D\",\"otherAttributes\":[{\"name\":"
+                             "\"color\",\"value\":\"red\"}]}");
+
+    /* A delete reads, though the widget is remembered (e10). */
+    fake_header(
+        fake_header(fake_reply(f->w->fake, "GET " BASE KEY, 200, STORED("NEW")), "ETag", "\"e10\""),
+        "x-amz-meta-wc-ledger", meta);
+    fake_reply(f->w->fake, "PUT " BASE TOMB, 200, "");
+    fake_reply(f->w->fake, "DELETE " BASE KEY, 204, "");
+    assert_int_equal(apply_at(f, REQ("delete", ""), "1000000000009", &err), WC_OK);
+    fake_assert_all_used(f->w->fake);
+    free(meta);
+}
+
+/* An update whose remembered state would decide without a write (here: already applied) reads
+ * the widget instead: only a write's condition proves the remembered state current. */
+static void exact_a_remembered_state_deciding_no_write_is_read(void **state)
+{
+    fixture *f = *state;
+    fake_reply(f->w->fake, "GET " BASE KEY, 404, NO_SUCH_KEY);
+    fake_reply(f->w->fake, "GET " BASE TOMB, 404, NO_SUCH_KEY);
+    fake_header(fake_reply(f->w->fake, "PUT " BASE KEY, 200, ""), "ETag", "\"e1\"");
+    fake_header(fake_reply(f->w->fake, "PUT " BASE KEY, 200, ""), "ETag", "\"e2\"");
+    wc_error err;
+    assert_int_equal(apply_at(f, REQ("create", ""), "1000000000001", &err), WC_OK);
+    assert_int_equal(apply_at(f, REQ("update", ",\"label\":\"M\""), "1000000000002", &err), WC_OK);
+    /* the same update again: remembered as applied, so it is read (here: still applied) */
+    char *meta = b64("{\"v\":2,\"p\":[\"1000000000001\",\"1000000000002\"],\"c\":0,\"l\":1}");
+    fake_header(
+        fake_header(fake_reply(f->w->fake, "GET " BASE KEY, 200, STORED("M")), "ETag", "\"e2\""),
+        "x-amz-meta-wc-ledger", meta);
+    assert_int_equal(apply_at(f, REQ("update", ",\"label\":\"M\""), "1000000000002", &err),
+                     WC_ALREADY);
+    fake_assert_all_used(f->w->fake);
+    assert_int_equal(strcmp(fake_last(f->w->fake)->method, "GET"), 0);
+    free(meta);
+}
+
 /* S3's ETag is the MD5 of the body alone, and If-Match compares ETags. A write that changes
  * only the ledger (here the same label again, from later requests) would keep the ETag, and a
  * widget set back to an earlier value would bring an old ETag back (A-B-A): a writer If-Match the
@@ -685,6 +774,10 @@ static void exact_a_missing_ledger_object_reads_the_widget_again(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(exact_an_update_of_a_remembered_widget_is_one_put,
+                                        setup_open_remembering, teardown),
+        cmocka_unit_test_setup_teardown(exact_a_remembered_state_deciding_no_write_is_read,
+                                        setup_open_remembering, teardown),
         cmocka_unit_test_setup_teardown(
             exact_create_checks_for_a_tombstone_and_puts_only_where_none, setup_open, teardown),
         cmocka_unit_test_setup_teardown(exact_update_writes_if_match_and_keeps_newer_fields,
