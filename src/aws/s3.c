@@ -1,5 +1,6 @@
 #include "aws/s3.h"
 
+#include "aws/aws_error.h"
 #include "common/buf.h"
 
 #include <expat.h>
@@ -119,6 +120,24 @@ wc_result wc_s3_copy(wc_s3_bucket *b, const char *from_bucket, const char *from_
 {
     return copy_object(b, from_bucket, from_key, to_key, metadata, n_metadata, NULL, NULL, aerr,
                        err);
+}
+
+wc_result wc_s3_copy_answer(wc_result result, const wc_http_response *resp, wc_error *e)
+{
+    if (result != WC_OK || !resp || !resp->body || !strstr(resp->body, "<Error>"))
+        return result;
+    wc_aws_error failed;
+    char text[640];
+    wc_aws_error_decode("s3", resp->status, resp->body, resp->len, resp->request_id, &failed);
+    return wc_error_set(e, WC_ERR_IO, "%s", wc_aws_error_text(&failed, text, sizeof(text)));
+}
+
+void wc_s3_header_safe(const char *in, char *out, size_t cap)
+{
+    size_t o = 0;
+    for (const unsigned char *c = (const unsigned char *)in; *c && o + 1 < cap; c++)
+        out[o++] = (*c >= 0x20 && *c < 0x7f) ? (char)*c : '?';
+    out[o] = '\0';
 }
 
 wc_result wc_s3_copy_start(wc_s3_bucket *b, const char *from_bucket, const char *from_key,

@@ -75,9 +75,18 @@ wc_result wc_s3_list_start(wc_s3_bucket *b, const char *prefix, const char *deli
 wc_result wc_s3_listing_parse(const char *bucket, const char *xml, size_t len, wc_s3_listing *out,
                               wc_error *err);
 
-/* CopyObject (see wc_s3_copy), asynchronously. */
+/* CopyObject (see wc_s3_copy), asynchronously. Its done callback reads the answer with
+ * wc_s3_copy_answer. */
 wc_result wc_s3_copy_start(wc_s3_bucket *b, const char *from_bucket, const char *from_key,
                            const char *to_key, const wc_param *metadata, size_t n_metadata,
                            wc_aws_done done, void *ctx, wc_error *err);
+
+/* What a CopyObject's answer means: result as given, except that S3 may fail a copy after
+ * answering 200 OK, the error then being the body: WC_ERR_IO, e filled from that body. */
+wc_result wc_s3_copy_answer(wc_result result, const wc_http_response *resp, wc_error *e);
+
+/* A value S3 takes as an x-amz-meta- header: printable ASCII only (others become '?'), at most
+ * cap - 1 bytes (S3 allows 2 KiB of metadata in all). */
+void wc_s3_header_safe(const char *in, char *out, size_t cap);
 
 #endif

@@ -431,27 +431,12 @@ static wc_result s3_release(void *self, wc_message *msg, wc_error *err)
     return WC_OK; /* nothing was taken: the object is still in the bucket */
 }
 
-/* An HTTP header value: printable ASCII only, at most 1,024 bytes. */
-static void header_safe(const char *in, char *out, size_t cap)
-{
-    size_t o = 0;
-    for (const unsigned char *c = (const unsigned char *)in; *c && o + 1 < cap; c++)
-        out[o++] = (*c >= 0x20 && *c < 0x7f) ? (char)*c : '?';
-    out[o] = '\0';
-}
-
 static void copied(void *ctx, wc_result result, wc_http_response *resp, const wc_aws_error *aerr,
                    const wc_error *err)
 {
     object_call *c = ctx;
     wc_error e = *err;
-    /* S3 may fail a copy after answering 200 OK: the error is then the body. */
-    if (result == WC_OK && resp && strstr(resp->body, "<Error>")) {
-        wc_aws_error failed;
-        char text[640];
-        wc_aws_error_decode("s3", resp->status, resp->body, resp->len, resp->request_id, &failed);
-        result = wc_error_set(&e, WC_ERR_IO, "%s", wc_aws_error_text(&failed, text, sizeof(text)));
-    }
+    result = wc_s3_copy_answer(result, resp, &e);
     if (resp)
         wc_http_response_cleanup(resp);
     /* Copy first, delete after: a failure in between leaves the request in place, never lost. */
@@ -467,7 +452,7 @@ static wc_result s3_dead_letter(void *self, wc_message *msg, const char *reason,
 {
     s3_source *s = self;
     char safe[1025];
-    header_safe(reason, safe, sizeof(safe));
+    wc_s3_header_safe(reason, safe, sizeof(safe));
     object_call *c = calloc(1, sizeof(*c));
     size_t len = strlen(s->dead_prefix) + strlen(msg->key) + 1;
     if (c) {
