@@ -747,8 +747,8 @@ wc_result wc_poller_run(const wc_poller_config *config, wc_source *source, wc_st
      * loop again, so their callbacks never come), and the source delivers those requests again. */
     for (job *j = p.jobs, *next; j; j = next) {
         next = j->next;
-        free(j->msg.handle);
-        j->msg.handle = NULL;
+        if (j->state != ENDING && j->state != ENDED) /* not ended yet: the source drops it */
+            wc_source_forget(source, &j->msg);
         wc_request_free(j->req);
         wc_message_cleanup(&j->msg);
         free(j->reason);

@@ -404,6 +404,15 @@ static wc_result dir_release(void *self, wc_message *msg, wc_error *err)
     return unclaim(self, msg, err);
 }
 
+/* No call: the claim stays until its lease runs out (no longer renewed), then another consumer
+ * (or this one, started again) takes the file back. */
+static void dir_forget(void *self, wc_message *msg)
+{
+    unhold(self, msg->handle);
+    free(msg->handle);
+    msg->handle = NULL;
+}
+
 static wc_result move_to_dead_letters(dir_source *s, wc_message *msg, const char *reason,
                                       wc_error *err)
 {
@@ -540,6 +549,7 @@ static const wc_source_ops dir_source_ops = {
     .defer = dir_defer,
     .dead_letter = dir_dead_letter,
     .release = dir_release,
+    .forget = dir_forget,
     .destroy = dir_destroy,
 };
 

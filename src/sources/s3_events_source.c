@@ -17,18 +17,18 @@
 typedef struct ev_source ev_source;
 typedef struct note note;
 
-/* What msg->handle points to: an SQS message handed out as it is keeps the SQS source's handle,
- * a receipt handle (a printable string); a record's is a token, owned by the message (the poller
- * frees what is left in hand at its end), whose first byte is TOKEN_MARK, never printable. */
-#define TOKEN_MARK '\x01'
 typedef struct rec rec;
+
+/* What msg->handle points to, for every message this source hands out (owned by this source:
+ * each end of the message frees it): a record's, or an SQS message handed out as it is, whose
+ * inner source's handle it wraps. */
 typedef struct {
-    char mark;
-    rec *r;
-} token;
+    rec *r;      /* the record; NULL: a message passed through */
+    void *inner; /* a message passed through: the inner source's handle */
+} ev_handle;
 
 typedef enum { R_WAITING, R_GETTING, R_READY, R_OUT, R_ENDED } rec_state;
-typedef enum { END_DONE, END_DEFER, END_RELEASE } rec_end_how;
+typedef enum { END_DONE, END_DEFER, END_RELEASE, END_FORGET } rec_end_how;
 
 struct rec {
     note *n;
@@ -51,7 +51,7 @@ struct note {
     wc_s3_events ev;
     rec *recs; /* ev.n of them */
     size_t next_get, ended;
-    int deferred, released;
+    int deferred, released, forgotten;
     uint64_t delay_ms;
     note *prev, *next;
 };
@@ -109,7 +109,8 @@ static void note_free(note *n)
     }
     free(n->recs);
     wc_s3_events_cleanup(&n->ev);
-    free(n->inner.handle); /* the SQS source's receipt (a string), when never ended */
+    if (n->inner.handle) /* never ended (a destroy): dropped, it comes back */
+        wc_source_forget(&n->s->inner, &n->inner);
     wc_message_cleanup(&n->inner);
     free(n);
 }
@@ -142,6 +143,11 @@ static void note_finish(note *n)
     } else if (n->deferred) {
         what = "defer";
         result = s->inner.ops->defer(s->inner.self, &n->inner, n->delay_ms, &err);
+    } else if (n->forgotten) { /* a record still in hand at a shutdown: its message comes back */
+        wc_source_forget(&s->inner, &n->inner);
+        note_free(n);
+        tell(s);
+        return;
     } else {
         what = "delete";
         result = s->inner.ops->ack(s->inner.self, &n->inner, &err);
@@ -170,6 +176,8 @@ static void rec_end(rec *r, rec_end_how how, uint64_t delay_ms)
             n->delay_ms = delay_ms;
     } else if (how == END_RELEASE) {
         n->released = 1;
+    } else if (how == END_FORGET) {
+        n->forgotten = 1;
     }
     if (++n->ended == n->ev.n)
         note_finish(n);
@@ -277,7 +285,16 @@ static wc_result take(ev_source *s, wc_message *m, wc_message *out, wc_error *er
     else if (!m->too_large)
         result = wc_s3_events_parse(m->body, m->len, s->force, &ev, &perr);
     if (result == WC_OK && ev.kind == WC_S3_EVENTS_NONE) {
-        *out = *m; /* its handle is the SQS source's: its ends go there as they are */
+        /* Handed out as it is: its ends go to the SQS source, with its own handle. */
+        ev_handle *h = malloc(sizeof(*h));
+        if (!h) {
+            s->inner.ops->release(s->inner.self, m, err);
+            wc_message_cleanup(m);
+            return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+        }
+        *h = (ev_handle){NULL, m->handle};
+        *out = *m;
+        out->handle = h;
         return WC_OK;
     }
     if (result != WC_OK) {
@@ -325,7 +342,7 @@ static wc_result take(ev_source *s, wc_message *m, wc_message *out, wc_error *er
     return WC_WAIT;
 }
 
-/* The first ready record as a message; its token (msg->handle) may be NULL: out of memory. */
+/* The first ready record as a message; its handle may be NULL: out of memory. */
 static void hand_out(ev_source *s, wc_message *msg)
 {
     rec *r = s->ready;
@@ -351,10 +368,10 @@ static void hand_out(ev_source *s, wc_message *msg)
         msg->len = r->len;
         r->body = NULL;
     }
-    token *t = malloc(sizeof(*t));
-    if (t)
-        *t = (token){TOKEN_MARK, r};
-    msg->handle = t;
+    ev_handle *h = malloc(sizeof(*h));
+    if (h)
+        *h = (ev_handle){r, NULL};
+    msg->handle = h;
 }
 
 static wc_result ev_receive(void *self, wc_message *msg, unsigned want, wc_error *err)
@@ -399,18 +416,14 @@ static wc_result ev_receive(void *self, wc_message *msg, unsigned want, wc_error
 
 /* --- ends of a record --- */
 
-static int is_record(const wc_message *msg)
+/* The record of a message this source handed out, or NULL for a message passed through, whose
+ * msg->handle is then the inner source's again; the handle of this source is freed. */
+static rec *unwrap(wc_message *msg)
 {
-    return msg->handle && *(const char *)msg->handle == TOKEN_MARK;
-}
-
-/* The record of a message's token; the token is freed. */
-static rec *take_record(wc_message *msg)
-{
-    token *t = msg->handle;
-    rec *r = t->r;
-    free(t);
-    msg->handle = NULL;
+    ev_handle *h = msg->handle;
+    rec *r = h ? h->r : NULL;
+    msg->handle = h ? h->inner : NULL;
+    free(h);
     return r;
 }
 
@@ -451,9 +464,9 @@ static wc_result start_delete(ev_source *s, rec *r, wc_error *err)
 static wc_result ev_ack(void *self, wc_message *msg, wc_error *err)
 {
     ev_source *s = self;
-    if (!is_record(msg))
+    rec *r = unwrap(msg);
+    if (!r)
         return s->inner.ops->ack(s->inner.self, msg, err);
-    rec *r = take_record(msg);
     wc_result result = start_delete(s, r, err);
     if (result != WC_OK)
         rec_end(r, END_DEFER, RETRY_MS);
@@ -463,9 +476,9 @@ static wc_result ev_ack(void *self, wc_message *msg, wc_error *err)
 static wc_result ev_defer(void *self, wc_message *msg, uint64_t delay_ms, wc_error *err)
 {
     ev_source *s = self;
-    if (!is_record(msg))
+    rec *r = unwrap(msg);
+    if (!r)
         return s->inner.ops->defer(s->inner.self, msg, delay_ms, err);
-    rec *r = take_record(msg);
     rec_end(r, END_DEFER, delay_ms);
     return WC_OK;
 }
@@ -473,11 +486,21 @@ static wc_result ev_defer(void *self, wc_message *msg, uint64_t delay_ms, wc_err
 static wc_result ev_release(void *self, wc_message *msg, wc_error *err)
 {
     ev_source *s = self;
-    if (!is_record(msg))
+    rec *r = unwrap(msg);
+    if (!r)
         return s->inner.ops->release(s->inner.self, msg, err);
-    rec *r = take_record(msg);
     rec_end(r, END_RELEASE, 0);
     return WC_OK;
+}
+
+static void ev_forget(void *self, wc_message *msg)
+{
+    ev_source *s = self;
+    rec *r = unwrap(msg);
+    if (!r)
+        wc_source_forget(&s->inner, msg);
+    else
+        rec_end(r, END_FORGET, 0);
 }
 
 static void copied(void *ctx, wc_result result, wc_http_response *resp, const wc_aws_error *aerr,
@@ -503,9 +526,9 @@ static wc_result ev_dead_letter(void *self, wc_message *msg, const char *reason,
                                 wc_source_done done, void *ctx, wc_error *err)
 {
     ev_source *s = self;
-    if (!is_record(msg))
+    rec *r = unwrap(msg);
+    if (!r)
         return s->inner.ops->dead_letter(s->inner.self, msg, reason, done, ctx, err);
-    rec *r = take_record(msg);
     wc_s3_bucket *dead = s->dead_bucket_name ? &s->dead : r->bucket;
     char safe[1025];
     wc_s3_header_safe(reason, safe, sizeof(safe));
@@ -609,6 +632,7 @@ static const wc_source_ops ev_source_ops = {
     .defer = ev_defer,
     .dead_letter = ev_dead_letter,
     .release = ev_release,
+    .forget = ev_forget,
     .set_notify = ev_set_notify,
     .flush = ev_flush,
     .stop = ev_stop,

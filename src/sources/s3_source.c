@@ -431,6 +431,13 @@ static wc_result s3_release(void *self, wc_message *msg, wc_error *err)
     return WC_OK; /* nothing was taken: the object is still in the bucket */
 }
 
+/* Nothing was taken from the bucket (the handle is NULL): only the key is no longer in hand. */
+static void s3_forget(void *self, wc_message *msg)
+{
+    s3_source *s = self;
+    wc_deferrals_forget(s->in_hand, msg->key);
+}
+
 static void copied(void *ctx, wc_result result, wc_http_response *resp, const wc_aws_error *aerr,
                    const wc_error *err)
 {
@@ -524,6 +531,7 @@ static const wc_source_ops s3_source_ops = {
     .defer = s3_defer,
     .dead_letter = s3_dead_letter,
     .release = s3_release,
+    .forget = s3_forget,
     .set_notify = s3_set_notify,
     .flush = s3_flush,
     .stop = s3_stop,

@@ -17,6 +17,13 @@ void wc_message_cleanup(wc_message *msg)
     memset(msg, 0, sizeof(*msg));
 }
 
+void wc_source_forget(wc_source *source, wc_message *msg)
+{
+    if (source->ops->forget)
+        source->ops->forget(source->self, msg);
+    msg->handle = NULL;
+}
+
 void wc_source_destroy(wc_source *source)
 {
     if (source && source->ops)

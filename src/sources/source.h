@@ -6,8 +6,9 @@
  * ahead of need, deletes and visibility changes in batches) and says when it has news.
  *
  * The life of one message: receive() hands it out (claimed: no other consumer gets it), then
- * exactly one of ack(), defer(), dead_letter() or release() ends it. Each of those takes over
- * the backend's handle whatever its result; the caller then calls wc_message_cleanup(). ack,
+ * exactly one of ack(), defer(), dead_letter(), release() or forget() ends it. Each of those takes
+ * over the backend's handle whatever its result (the handle is the source's alone: nobody else
+ * frees it); the caller then calls wc_message_cleanup(). ack,
  * defer and release may finish later on the loop: a failure then is logged by the source and
  * never loses the request (it stays in, or comes back to, the source).
  */
@@ -64,6 +65,11 @@ typedef struct {
                              void *ctx, wc_error *err);
     /* Not handled (a shutdown): give it back untouched, at once. */
     wc_result (*release)(void *self, wc_message *msg, wc_error *err);
+    /* Still in hand when the consumer gives up waiting (the shutdown timeout; the source is
+     * destroyed next): drop the handle without any call. The message stays claimed until its
+     * visibility timeout or lease runs out, or until the source gives it back, and is delivered
+     * again. Optional for a source whose handles are always NULL. */
+    void (*forget)(void *self, wc_message *msg);
     /* Optional: who to tell when there is news (a source on the loop). */
     void (*set_notify)(void *self, wc_source_notify notify, void *ctx);
     /* Optional: sends what waits for a batch now, and says how many of the source's own calls
@@ -92,6 +98,9 @@ void wc_message_set_place(wc_message *msg, const char *place, const char *what);
  * request prefix, a file name): anything else, such as "zz...", would outrank every real write
  * for ever, so it gets no place (place_why says why) and is dead-lettered. */
 void wc_message_set_place_epoch_ms(wc_message *msg, const char *place, const char *what);
+
+/* Ends a message with the source's forget (see wc_source_ops): the handle is dropped, no call. */
+void wc_source_forget(wc_source *source, wc_message *msg);
 
 /* Destroys the backend state (NULL-safe). */
 void wc_source_destroy(wc_source *source);

@@ -63,7 +63,7 @@ void sqs_hold(sqs_source *s, const char *receipt, uint64_t received_ms)
     heartbeat_arm(s);
 }
 
-/* The message's end (ack, defer, release, dead letter): no more heartbeats for it. */
+/* The message's end (ack, defer, release, dead letter, forget): no more heartbeats for it. */
 void sqs_unhold(sqs_source *s, const char *receipt)
 {
     if (!receipt)

@@ -50,6 +50,14 @@ static wc_result sqs_release(void *self, wc_message *msg, wc_error *err)
     return WC_OK;
 }
 
+/* No call: the message comes back when its visibility timeout ends. */
+static void sqs_forget(void *self, wc_message *msg)
+{
+    sqs_unhold(self, msg->handle);
+    free(msg->handle);
+    msg->handle = NULL;
+}
+
 static void sqs_set_notify(void *self, wc_source_notify notify, void *ctx)
 {
     sqs_source *s = self;
@@ -88,6 +96,7 @@ static const wc_source_ops sqs_source_ops = {
     .defer = sqs_defer,
     .dead_letter = sqs_dead_letter,
     .release = sqs_release,
+    .forget = sqs_forget,
     .set_notify = sqs_set_notify,
     .flush = sqs_flush,
     .stop = sqs_stop,

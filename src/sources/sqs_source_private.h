@@ -110,7 +110,7 @@ void sqs_batches_free(sqs_source *s);
 
 /* A message handed out: watched from when it arrived (its visibility timeout started then). */
 void sqs_hold(sqs_source *s, const char *receipt, uint64_t received_ms);
-/* The message's end (ack, defer, release, dead letter): no more heartbeats for it. */
+/* The message's end (ack, defer, release, dead letter, forget): no more heartbeats for it. */
 void sqs_unhold(sqs_source *s, const char *receipt);
 /* Stops the heartbeat and frees what it watches (at destroy). */
 void sqs_held_free(sqs_source *s);

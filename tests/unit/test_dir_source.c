@@ -266,6 +266,30 @@ static void claims_whose_lease_ran_out_are_handed_back(void **state)
     assert_int_equal(f->src.ops->receive(f->src.self, &m, 1, &err), WC_WAIT);
 }
 
+/* A shutdown whose timeout passed: the handle is dropped and the file stays claimed (another
+ * consumer takes it once the lease, no longer renewed, runs out). */
+static void forget_leaves_the_claim(void **state)
+{
+    fixture *f = *state;
+    write_text(f->dir, "1615728964574", "a");
+    char *dl = wc_path_join(f->dead, "dl");
+    wc_dir_source_config c = {f->dir, dl, 1024, &f->clock, {0, 1}, 60000, NULL, NULL};
+    assert_int_equal(wc_dir_source_open(&c, &f->src, NULL), WC_OK);
+    wc_message m;
+    wc_error err;
+    assert_int_equal(f->src.ops->receive(f->src.self, &m, 1, &err), WC_OK);
+    f->src.ops->forget(f->src.self, &m);
+    assert_null(m.handle);
+    wc_message_cleanup(&m);
+    assert_false(file_exists(f->dir, "1615728964574"));
+    wc_source other;
+    assert_int_equal(wc_dir_source_open(&c, &other, NULL), WC_OK);
+    wc_message none;
+    assert_int_equal(other.ops->receive(other.self, &none, 1, &err), WC_WAIT); /* still claimed */
+    wc_source_destroy(&other);
+    free(dl);
+}
+
 /* A claim in hand is renewed (every third of the lease), so a second consumer with the same
  * lease never takes it; once released it is anyone's again. */
 static void claims_in_hand_are_renewed(void **state)
@@ -393,6 +417,7 @@ int main(void)
         T(release_hands_back_at_once),
         T(oversized_body_is_flagged_not_read),
         T(claims_whose_lease_ran_out_are_handed_back),
+        T(forget_leaves_the_claim),
         T(claims_in_hand_are_renewed),
         T(missing_directory_is_a_clear_error),
         T(a_name_without_13_leading_digits_has_no_place),

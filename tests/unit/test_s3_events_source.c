@@ -20,7 +20,7 @@
 typedef struct {
     const char *bodies[8];
     size_t n, next;
-    int acks, defers, releases, dead;
+    int acks, defers, releases, dead, forgets;
     uint64_t delay_ms;
     char reason[512];
 } queue;
@@ -65,6 +65,11 @@ static wc_result q_release(void *self, wc_message *msg, wc_error *err)
     return q_end(msg, &((queue *)self)->releases);
 }
 
+static void q_forget(void *self, wc_message *msg)
+{
+    q_end(msg, &((queue *)self)->forgets);
+}
+
 static wc_result q_dead_letter(void *self, wc_message *msg, const char *reason, wc_source_done done,
                                void *ctx, wc_error *err)
 {
@@ -89,6 +94,7 @@ static const wc_source_ops queue_ops = {
     .defer = q_defer,
     .dead_letter = q_dead_letter,
     .release = q_release,
+    .forget = q_forget,
     .destroy = q_destroy,
 };
 
@@ -204,6 +210,38 @@ static void one_deferred_record_defers_its_message(void **state)
     fake_assert_all_used(f->w->fake);
 }
 
+/* A shutdown whose timeout passed: a record forgotten leaves its message to come back (forgotten
+ * in the queue too, not deleted), and a message passed through is forgotten by the queue. */
+static void forget_leaves_records_and_messages_with_no_call(void **state)
+{
+    fixture *f = *state;
+    f->q.bodies[f->q.n++] = "{\"Records\":[" REC(K(1)) "," REC(K(2)) "]}";
+    f->q.bodies[f->q.n++] = "{\"type\":\"create\"}";
+    open_source(f);
+    fake_reply(f->w->fake, GET(K(1)), 200, "one");
+    fake_reply(f->w->fake, GET(K(2)), 200, "two");
+    fake_reply(f->w->fake, DEL(K(1)), 204, "");
+    wc_message plain, a, b;
+    wc_error err;
+    assert_int_equal(poll_once(f, &plain, &err), WC_OK);
+    assert_string_equal(plain.key, "m1");
+    f->src.ops->forget(f->src.self, &plain);
+    assert_null(plain.handle);
+    wc_message_cleanup(&plain);
+    assert_int_equal(f->q.forgets, 1);
+    expect_message(f, &a, K(1), "one");
+    expect_message(f, &b, K(2), "two");
+    assert_int_equal(f->src.ops->ack(f->src.self, &a, NULL), WC_OK);
+    wc_message_cleanup(&a);
+    f->src.ops->forget(f->src.self, &b);
+    wc_message_cleanup(&b);
+    fake_run(f->w);
+    assert_int_equal(f->q.forgets, 2);
+    assert_int_equal(f->q.acks + f->q.defers + f->q.releases, 0);
+    assert_int_equal(fake_count_matching(f->w->fake, DEL(K(2))), 0); /* it stays */
+    fake_assert_all_used(f->w->fake);
+}
+
 typedef struct {
     int calls;
     wc_result result;
@@ -254,8 +292,8 @@ static void test_event_skipped_request_passed_bad_notification_dead_lettered(voi
     assert_int_equal(poll_once(f, &m, &err), WC_OK);
     assert_string_equal(m.key, "m1");
     assert_string_equal(m.body, "{\"type\":\"create\"}");
-    assert_string_equal(m.handle, "receipt"); /* the queue's own handle */
-    assert_int_equal(f->q.acks, 1);           /* the test event */
+    assert_non_null(m.handle);      /* the S3-event source's, wrapping the queue's own */
+    assert_int_equal(f->q.acks, 1); /* the test event */
     assert_int_equal(f->src.ops->release(f->src.self, &m, NULL), WC_OK);
     wc_message_cleanup(&m);
     assert_int_equal(f->q.releases, 1);
@@ -291,6 +329,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(records_applied_gone_skipped_then_the_message_deleted,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(one_deferred_record_defers_its_message, setup, teardown),
+        cmocka_unit_test_setup_teardown(forget_leaves_records_and_messages_with_no_call, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(a_record_dead_letter_is_a_copy_then_a_delete, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(

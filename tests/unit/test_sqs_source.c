@@ -435,6 +435,25 @@ static void release_hands_the_message_back_at_once(void **state)
     assert_entry(fake_find(f->w->fake, HIDES, 0), 0, "rh-1", 0);
 }
 
+/* A shutdown whose timeout passed: the handle is dropped with no call, and no heartbeat keeps the
+ * message hidden any more (it comes back when its visibility timeout ends). */
+static void forget_drops_the_handle_without_any_call(void **state)
+{
+    fixture *f = *state;
+    reply_messages(f, 1, 1, "1");
+    wc_message m;
+    next_message(f, &m, 1);
+    f->src.ops->forget(f->src.self, &m);
+    assert_null(m.handle);
+    wc_message_cleanup(&m);
+    assert_int_equal(f->src.ops->flush(f->src.self), 0);
+    f->w->time.now += 120000;
+    fake_run(f->w);
+    assert_int_equal(fake_count_matching(f->w->fake, HIDES), 0);
+    assert_int_equal(fake_count_matching(f->w->fake, DELETES), 0);
+    assert_int_equal(wc_sqs_source_extended(&f->src), 0);
+}
+
 static void an_empty_answer_is_one_empty_poll(void **state)
 {
     fixture *f = *state;
@@ -812,6 +831,8 @@ int main(void)
             an_empty_answer_while_deferred_messages_are_due_is_not_an_empty_poll, setup_open,
             teardown),
         cmocka_unit_test_setup_teardown(release_hands_the_message_back_at_once, setup_open,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(forget_drops_the_handle_without_any_call, setup_open,
                                         teardown),
         cmocka_unit_test_setup_teardown(an_empty_answer_is_one_empty_poll, setup_open, teardown),
         cmocka_unit_test_setup_teardown(a_failed_receive_is_reported_once_and_fetching_goes_on,
