@@ -609,9 +609,9 @@ static void receive_what_may(pipeline *p)
         wc_message msg;
         wc_error err;
         wc_error_clear(&err);
-        wc_result r =
+        wc_receive_status r =
             p->source->ops->receive(p->source->self, &msg, (unsigned)(cap - in_hand), &err);
-        if (r == WC_OK) {
+        if (r == WC_RECEIVE_READY) {
             recovered(p, &p->source_down, "source");
             p->empty_in_a_row = 0;
             if (take(p, &msg) != WC_OK) {
@@ -620,11 +620,11 @@ static void receive_what_may(pipeline *p)
             }
             continue;
         }
-        if (r == WC_EMPTY || r == WC_WAIT) {
-            /* A look that came back empty is an answer; a fetch under way (WC_WAIT) is not. */
-            if (r == WC_EMPTY)
+        if (r == WC_RECEIVE_EMPTY || r == WC_RECEIVE_WAIT) {
+            /* A look that came back empty is an answer; a fetch under way (WAIT) is not. */
+            if (r == WC_RECEIVE_EMPTY)
                 recovered(p, &p->source_down, "source");
-            if (r == WC_EMPTY && in_hand == 0) {
+            if (r == WC_RECEIVE_EMPTY && in_hand == 0) {
                 p->stats->empty_polls++;
                 if (config->max_empty_polls && ++p->empty_in_a_row >= config->max_empty_polls) {
                     stop_with(p, "empty polls");

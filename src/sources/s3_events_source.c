@@ -272,9 +272,9 @@ static void dead_lettered(void *ctx, wc_result result, const wc_error *err)
     free(key);
 }
 
-/* A message read as notifications: WC_OK and *out when it is a request as it is; WC_WAIT when
- * it was taken (a note, skipped, or dead-lettered). */
-static wc_result take(ev_source *s, wc_message *m, wc_message *out, wc_error *err)
+/* A message read as notifications: WC_RECEIVE_READY and *out when it is a request as it is;
+ * WC_RECEIVE_WAIT when it was taken (a note, skipped, or dead-lettered). */
+static wc_receive_status take(ev_source *s, wc_message *m, wc_message *out, wc_error *err)
 {
     wc_s3_events ev;
     wc_error perr;
@@ -290,12 +290,12 @@ static wc_result take(ev_source *s, wc_message *m, wc_message *out, wc_error *er
         if (!h) {
             s->inner.ops->release(s->inner.self, m, err);
             wc_message_cleanup(m);
-            return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+            return wc_receive_fail(err, WC_ERR_NOMEM, "out of memory");
         }
         *h = (ev_handle){NULL, m->handle};
         *out = *m;
         out->handle = h;
-        return WC_OK;
+        return WC_RECEIVE_READY;
     }
     if (result != WC_OK) {
         char reason[512];
@@ -306,7 +306,7 @@ static wc_result take(ev_source *s, wc_message *m, wc_message *out, wc_error *er
             s->inner.ops->dead_letter(s->inner.self, m, reason, dead_lettered, key, err) != WC_OK)
             free(key);
         wc_message_cleanup(m);
-        return WC_WAIT;
+        return WC_RECEIVE_WAIT;
     }
     if (ev.n == 0) {
         s->counts.skipped++;
@@ -315,7 +315,7 @@ static wc_result take(ev_source *s, wc_message *m, wc_message *out, wc_error *er
         wc_s3_events_cleanup(&ev);
         s->inner.ops->ack(s->inner.self, m, err);
         wc_message_cleanup(m);
-        return WC_WAIT;
+        return WC_RECEIVE_WAIT;
     }
     note *n = calloc(1, sizeof(*n));
     rec *recs = n ? calloc(ev.n, sizeof(*recs)) : NULL;
@@ -324,7 +324,7 @@ static wc_result take(ev_source *s, wc_message *m, wc_message *out, wc_error *er
         wc_s3_events_cleanup(&ev);
         s->inner.ops->release(s->inner.self, m, err);
         wc_message_cleanup(m);
-        return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+        return wc_receive_fail(err, WC_ERR_NOMEM, "out of memory");
     }
     *n = (note){.s = s, .inner = *m, .ev = ev, .recs = recs, .prev = s->notes_tail};
     for (size_t i = 0; i < ev.n; i++)
@@ -339,7 +339,7 @@ static wc_result take(ev_source *s, wc_message *m, wc_message *out, wc_error *er
     s->n_notes++;
     s->pending += ev.n;
     wc_debug("notification message %s: %zu records", m->key, ev.n);
-    return WC_WAIT;
+    return WC_RECEIVE_WAIT;
 }
 
 /* The first ready record as a message; its handle may be NULL: out of memory. */
@@ -374,7 +374,7 @@ static void hand_out(ev_source *s, wc_message *msg)
     msg->handle = h;
 }
 
-static wc_result ev_receive(void *self, wc_message *msg, unsigned want, wc_error *err)
+static wc_receive_status ev_receive(void *self, wc_message *msg, unsigned want, wc_error *err)
 {
     ev_source *s = self;
     memset(msg, 0, sizeof(*msg));
@@ -387,30 +387,28 @@ static wc_result ev_receive(void *self, wc_message *msg, unsigned want, wc_error
                 msg->handle = NULL;
                 rec_end(r, END_RELEASE, 0);
                 wc_message_cleanup(msg);
-                return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+                return wc_receive_fail(err, WC_ERR_NOMEM, "out of memory");
             }
             fetch_ahead(s, want > 0 ? want - 1 : 0);
-            return WC_OK;
+            return WC_RECEIVE_READY;
         }
         if (s->failed) {
             s->failed = 0;
-            if (err)
-                *err = s->failure;
-            return s->failure.code ? s->failure.code : WC_ERR_IO;
+            return wc_receive_failed(err, &s->failure);
         }
         if (s->stopping)
-            return WC_WAIT;
+            return WC_RECEIVE_WAIT;
         fetch_ahead(s, want);
         if ((want > 0 && s->pending >= want) || s->n_notes >= MAX_NOTES)
-            return WC_WAIT;
+            return WC_RECEIVE_WAIT;
         wc_message m;
         unsigned more = want > s->pending ? want - (unsigned)s->pending : 0;
-        wc_result result = s->inner.ops->receive(s->inner.self, &m, more, err);
-        if (result != WC_OK)
-            return s->pending && result == WC_EMPTY ? WC_WAIT : result;
-        result = take(s, &m, msg, err);
-        if (result != WC_WAIT)
-            return result;
+        wc_receive_status status = s->inner.ops->receive(s->inner.self, &m, more, err);
+        if (status != WC_RECEIVE_READY) /* an empty look while records are pending: wait */
+            return s->pending && status == WC_RECEIVE_EMPTY ? WC_RECEIVE_WAIT : status;
+        status = take(s, &m, msg, err);
+        if (status != WC_RECEIVE_WAIT)
+            return status;
     }
 }
 

@@ -17,6 +17,43 @@ void wc_message_cleanup(wc_message *msg)
     memset(msg, 0, sizeof(*msg));
 }
 
+wc_receive_status wc_receive_failed(wc_error *err, const wc_error *failure)
+{
+    if (err) {
+        *err = *failure;
+        if (err->code == WC_OK)
+            err->code = WC_ERR_IO;
+    }
+    return WC_RECEIVE_FAILED;
+}
+
+wc_receive_status wc_receive_fail(wc_error *err, wc_result code, const char *fmt, ...)
+{
+    if (err) {
+        va_list ap;
+        va_start(ap, fmt);
+        err->code = code;
+        vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+        va_end(ap);
+    }
+    return WC_RECEIVE_FAILED;
+}
+
+const char *wc_receive_status_name(wc_receive_status status)
+{
+    switch (status) {
+    case WC_RECEIVE_READY:
+        return "ready";
+    case WC_RECEIVE_WAIT:
+        return "wait";
+    case WC_RECEIVE_EMPTY:
+        return "empty";
+    case WC_RECEIVE_FAILED:
+        return "failed";
+    }
+    return "unknown";
+}
+
 void wc_source_forget(wc_source *source, wc_message *msg)
 {
     if (source->ops->forget)

@@ -45,14 +45,21 @@ typedef void (*wc_source_done)(void *ctx, wc_result result, const wc_error *err)
  * empty, or a fetch failed. */
 typedef void (*wc_source_notify)(void *ctx);
 
+/* What receive found: only WC_RECEIVE_FAILED is a failure; a wait and an empty look are answers. */
+typedef enum {
+    WC_RECEIVE_READY, /* *msg filled */
+    WC_RECEIVE_WAIT,  /* nothing ready: a fetch is under way (notify follows), or deferred
+                         requests will be due (ask again later) */
+    WC_RECEIVE_EMPTY, /* a look found nothing: one empty poll (the next call looks again) */
+    WC_RECEIVE_FAILED /* a fetch failed: err says why (err->code its wc_result); the caller backs
+                         off and asks again */
+} wc_receive_status;
+
 typedef struct {
     const char *kind; /* "directory", "s3", "sqs" */
     /* The next request, never waiting. want: how many more the consumer could take now; the
-     * source fetches ahead for that many (0: fetch nothing). WC_OK: *msg filled. WC_WAIT: nothing
-     * ready; a fetch is under way (notify follows) or deferred requests will be due (ask again
-     * later). WC_EMPTY: a look found nothing: one empty poll (the next call looks again).
-     * Anything else: a fetch failed (err says why); the caller backs off and asks again. */
-    wc_result (*receive)(void *self, wc_message *msg, unsigned want, wc_error *err);
+     * source fetches ahead for that many (0: fetch nothing). */
+    wc_receive_status (*receive)(void *self, wc_message *msg, unsigned want, wc_error *err);
     /* The request was applied: remove it from the source for good. */
     wc_result (*ack)(void *self, wc_message *msg, wc_error *err);
     /* Not applicable yet (its widget is not there, or the store is failing): leave it in the
@@ -86,6 +93,18 @@ typedef struct {
     const wc_source_ops *ops;
     void *self;
 } wc_source;
+
+/* A receive that failed with `failure`: copied to err (when not NULL; a code of WC_OK becomes
+ * WC_ERR_IO). Returns WC_RECEIVE_FAILED. */
+wc_receive_status wc_receive_failed(wc_error *err, const wc_error *failure);
+
+/* A receive that failed now: sets err (when not NULL) as wc_error_set does. Returns
+ * WC_RECEIVE_FAILED. */
+wc_receive_status wc_receive_fail(wc_error *err, wc_result code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* A short fixed name of a status ("ready", "wait", "empty", "failed"), for logs and tests. */
+const char *wc_receive_status_name(wc_receive_status status);
 
 /* Frees the key and body of a message (not its handle: the source's ops do that). */
 void wc_message_cleanup(wc_message *msg);

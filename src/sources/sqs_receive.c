@@ -193,36 +193,32 @@ static void fetch_ahead(sqs_source *s, unsigned want)
     }
 }
 
-wc_result sqs_receive(void *self, wc_message *msg, unsigned want, wc_error *err)
+wc_receive_status sqs_receive(void *self, wc_message *msg, unsigned want, wc_error *err)
 {
     sqs_source *s = self;
     memset(msg, 0, sizeof(*msg));
-    json_incref(s->buffer); /* take() may drop the buffer while it reads a message of it */
-    json_t *holding = s->buffer;
-    wc_result result = WC_WAIT;
-    if (s->buffer && s->next < json_array_size(s->buffer))
-        result = take(s, msg, err);
-    json_decref(holding);
-    if (result == WC_OK) {
+    if (s->buffer && s->next < json_array_size(s->buffer)) {
+        json_incref(s->buffer); /* take() may drop the buffer while it reads a message of it */
+        json_t *holding = s->buffer;
+        wc_result result = take(s, msg, err);
+        json_decref(holding);
+        if (result != WC_OK)
+            return WC_RECEIVE_FAILED;
         /* The next receive goes out while the last messages of this one are applied (want
          * counted the one just taken). */
         fetch_ahead(s, want > 0 ? want - 1 : 0);
-        return WC_OK;
+        return WC_RECEIVE_READY;
     }
-    if (result != WC_WAIT)
-        return result;
     if (s->failed) {
         s->failed = 0;
-        if (err)
-            *err = s->failure;
-        return s->failure.code ? s->failure.code : WC_ERR_IO;
+        return wc_receive_failed(err, &s->failure);
     }
     if (s->came_empty && s->n_receives == 0) {
         s->came_empty = 0;
-        return waiting_for_deferred(s) ? WC_WAIT : WC_EMPTY;
+        return waiting_for_deferred(s) ? WC_RECEIVE_WAIT : WC_RECEIVE_EMPTY;
     }
     fetch_ahead(s, want);
-    return WC_WAIT;
+    return WC_RECEIVE_WAIT;
 }
 
 void sqs_cancel_receives(sqs_source *s)

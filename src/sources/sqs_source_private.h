@@ -117,7 +117,7 @@ void sqs_held_free(sqs_source *s);
 
 /* --- sqs_receive.c --- */
 
-wc_result sqs_receive(void *self, wc_message *msg, unsigned want, wc_error *err);
+wc_receive_status sqs_receive(void *self, wc_message *msg, unsigned want, wc_error *err);
 void sqs_stop(void *self);
 /* Abandons the receives in flight (at destroy, or when the grace of a stop is over). */
 void sqs_cancel_receives(sqs_source *s);

@@ -370,20 +370,21 @@ static void a_long_outage_stops_with_an_error_and_loses_nothing(void **state)
     free(log);
 }
 
-/* A source on the loop (as SQS): receive starts a call and says WC_WAIT, and the next receive
- * reports how it ended; here it always fails (the queue's endpoint refuses connections). */
+/* A source on the loop (as SQS): receive starts a call and says WC_RECEIVE_WAIT, and the next
+ * receive reports how it ended; here it always fails (the queue's endpoint refuses connections). */
 static unsigned down_receives;
-static wc_result down_receive(void *self, wc_message *msg, unsigned want, wc_error *err)
+static wc_receive_status down_receive(void *self, wc_message *msg, unsigned want, wc_error *err)
 {
     if (down_receives++ % 2 == 0)
-        return WC_WAIT;
-    return wc_error_set(err, WC_ERR_IO, "ReceiveMessage: NetworkError: connection refused");
+        return WC_RECEIVE_WAIT;
+    return wc_receive_fail(err, WC_ERR_IO, "ReceiveMessage: NetworkError: connection refused");
 }
 static void down_destroy(void *self)
 {
 }
 
-/* A WC_WAIT is no answer: a source whose every call fails is an outage that ends the run after
+/* A WC_RECEIVE_WAIT is no answer: a source whose every call fails is an outage that ends the run
+ * after
  * --max-outage. (Counted as "works again", an SQS source down for good flapped between "source is
  * failing" and "source works again after 0.1 s" and the consumer never stopped.) */
 static void an_asynchronous_source_down_for_good_ends_after_max_outage(void **state)

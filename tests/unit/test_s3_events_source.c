@@ -25,12 +25,12 @@ typedef struct {
     char reason[512];
 } queue;
 
-static wc_result q_receive(void *self, wc_message *msg, unsigned want, wc_error *err)
+static wc_receive_status q_receive(void *self, wc_message *msg, unsigned want, wc_error *err)
 {
     queue *q = self;
     memset(msg, 0, sizeof(*msg));
     if (q->next == q->n)
-        return WC_EMPTY;
+        return WC_RECEIVE_EMPTY;
     char id[16];
     snprintf(id, sizeof(id), "m%zu", q->next);
     msg->key = strdup(id);
@@ -38,7 +38,7 @@ static wc_result q_receive(void *self, wc_message *msg, unsigned want, wc_error 
     msg->len = strlen(msg->body);
     msg->handle = strdup("receipt");
     q->next++;
-    return WC_OK;
+    return WC_RECEIVE_READY;
 }
 
 static wc_result q_end(wc_message *msg, int *count)
@@ -132,26 +132,26 @@ static int teardown(void **state)
 }
 
 /* Receives until a message or an empty poll, turning the loop on WAIT. */
-static wc_result poll_once(fixture *f, wc_message *m, wc_error *err)
+static wc_receive_status poll_once(fixture *f, wc_message *m, wc_error *err)
 {
     for (int turns = 0; turns < 1000; turns++) {
-        wc_result r = f->src.ops->receive(f->src.self, m, 8, err);
-        if (r != WC_WAIT)
+        wc_receive_status r = f->src.ops->receive(f->src.self, m, 8, err);
+        if (r != WC_RECEIVE_WAIT)
             return r;
         if (!wc_loop_alive(f->w->loop))
             fail_msg("receive says WAIT but nothing is under way");
         wc_loop_turn(f->w->loop, -1);
     }
     fail_msg("receive keeps waiting");
-    return WC_WAIT;
+    return WC_RECEIVE_WAIT;
 }
 
 static void expect_message(fixture *f, wc_message *m, const char *key, const char *body)
 {
     wc_error err;
-    wc_result r = poll_once(f, m, &err);
-    if (r != WC_OK)
-        fail_msg("wanted %s, got %s", key, wc_result_name(r));
+    wc_receive_status r = poll_once(f, m, &err);
+    if (r != WC_RECEIVE_READY)
+        fail_msg("wanted %s, got %s", key, wc_receive_status_name(r));
     assert_string_equal(m->key, key);
     assert_string_equal(m->body, body);
     assert_string_equal(m->place, strrchr(key, '/') + 1);
@@ -183,7 +183,7 @@ static void records_applied_gone_skipped_then_the_message_deleted(void **state)
     assert_int_equal(c.records, 2);
     assert_int_equal(c.gone, 1);
     wc_error err;
-    assert_int_equal(poll_once(f, &a, &err), WC_EMPTY);
+    assert_int_equal(poll_once(f, &a, &err), WC_RECEIVE_EMPTY);
     fake_assert_all_used(f->w->fake);
 }
 
@@ -223,7 +223,7 @@ static void forget_leaves_records_and_messages_with_no_call(void **state)
     fake_reply(f->w->fake, DEL(K(1)), 204, "");
     wc_message plain, a, b;
     wc_error err;
-    assert_int_equal(poll_once(f, &plain, &err), WC_OK);
+    assert_int_equal(poll_once(f, &plain, &err), WC_RECEIVE_READY);
     assert_string_equal(plain.key, "m1");
     f->src.ops->forget(f->src.self, &plain);
     assert_null(plain.handle);
@@ -289,7 +289,7 @@ static void test_event_skipped_request_passed_bad_notification_dead_lettered(voi
     open_source(f);
     wc_message m;
     wc_error err;
-    assert_int_equal(poll_once(f, &m, &err), WC_OK);
+    assert_int_equal(poll_once(f, &m, &err), WC_RECEIVE_READY);
     assert_string_equal(m.key, "m1");
     assert_string_equal(m.body, "{\"type\":\"create\"}");
     assert_non_null(m.handle);      /* the S3-event source's, wrapping the queue's own */
@@ -297,7 +297,7 @@ static void test_event_skipped_request_passed_bad_notification_dead_lettered(voi
     assert_int_equal(f->src.ops->release(f->src.self, &m, NULL), WC_OK);
     wc_message_cleanup(&m);
     assert_int_equal(f->q.releases, 1);
-    assert_int_equal(poll_once(f, &m, &err), WC_EMPTY);
+    assert_int_equal(poll_once(f, &m, &err), WC_RECEIVE_EMPTY);
     assert_int_equal(f->q.dead, 1);
     assert_string_equal(f->q.reason,
                         "bad S3 event notification: Records[0]: no bucket name or object key");
