@@ -19,10 +19,10 @@ queue_depth() {
     awk '{ print $1 + $2 }'
 }
 # Keys directly under a prefix of a bucket (not deeper). Counted from the listing: fauxqs leaves
-# KeyCount out, which read as 0 whatever the bucket held.
+# KeyCount out, which read as 0 whatever the bucket held; one count a page of 1,000, summed.
 bucket_count() {
   awscli s3api list-objects-v2 --bucket "$1" --prefix "${2:-}" --delimiter / \
-    --query 'length(Contents || `[]`)' --output text
+    --query 'length(Contents || `[]`)' --output text | awk '{ n += $1 } END { print n + 0 }'
 }
 proxy_stats() { curl -s "$EP/__proxy_stats"; }
 rejected() { proxy_stats | python3 -c 'import json,sys; print(json.load(sys.stdin)["rejected"])'; }
@@ -99,4 +99,9 @@ parts_done() {
   [ ${#failed_parts[@]} -eq 0 ] ||
     fail "${#failed_parts[@]} of $parts_run parts failed: $(printf '[%s] ' "${failed_parts[@]}")"
   echo "$parts_run parts passed"
+}
+# queue_in_flight URL: messages of a queue received and not visible again yet.
+queue_in_flight() {
+  awscli sqs get-queue-attributes --queue-url "$1" --attribute-names ApproximateNumberOfMessagesNotVisible \
+    --query 'Attributes.ApproximateNumberOfMessagesNotVisible' --output text
 }

@@ -10,10 +10,7 @@ N=20000
 pid=$!
 PIDS+=($pid)
 # Wait until it is busy, then ask it to stop.
-for _ in $(seq 100); do
-  [ -s "$WORK/first.log" ] && [ "$(grep -c outcome=applied "$WORK/first.log")" -gt 200 ] && break
-  sleep 0.05
-done
+wait_until 30 "the first consumer busy (200 requests applied)" output_is -gt 200 count_in outcome=applied "$WORK/first.log"
 t0=$(date +%s%N)
 kill -TERM $pid
 set +e
