@@ -10,14 +10,6 @@
 #     (the visibility extensions among them) and the request counters equal to the log's.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/aws_lib.sh"
-# Rules carry this run as their owner, and only this run's are cleared: tests running at once
-# (ctest -j2) share the proxy, and a DELETE of all rules wiped the others' faults mid-run.
-faults() {
-  curl -s -X POST --data "$(python3 -c 'import json, sys
-print(json.dumps([dict(r, owner=sys.argv[2]) for r in json.loads(sys.argv[1])]))' "$1" "$RUN")" \
-    "$EP/__proxy_faults" >/dev/null
-}
-clear_faults() { curl -s -X DELETE "$EP/__proxy_faults?owner=$RUN" >/dev/null; }
 trap 'clear_faults; cleanup' EXIT
 metric() { awk -v k="$2" '$1 == k { print $2 }' <<<"$1"; }
 
@@ -52,8 +44,7 @@ ok "heartbeat: $beats visibility extensions"
 
 wait_until 30 "the deletes gone out (the queue empty)" output_is -eq 0 queue_depth "$url"
 out=$(curl -sf --max-time 5 "http://127.0.0.1:$port/metrics") || fail "/metrics"
-kill -TERM $a
-set +e; wait $a; rc=$?; set -e
+stop_consumer $a
 expect_eq "first consumer: exit 0 after SIGTERM" "$rc" 0
 expect_eq "/metrics: applied creates" \
   "$(metric "$out" 'widget_consumer_requests_total{outcome="applied",type="create"}')" 4

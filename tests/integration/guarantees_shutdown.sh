@@ -14,10 +14,7 @@ mk_table "$RUN-t"
 pid=$!
 PIDS+=($pid)
 wait_until 30 "the first consumer busy (300 requests applied)" output_is -gt 300 count_in outcome=applied "$WORK/first.log"
-t0=$(date +%s%N)
-kill -TERM $pid
-set +e; wait $pid; rc=$?; set -e
-ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+stop_consumer $pid
 expect_eq "SIGTERM: exit status 0" "$rc" 0
 [ $ms -lt 4000 ] || fail "took $ms ms to stop (bound 3000 ms + start-up)"
 ok "stopped within $ms ms"

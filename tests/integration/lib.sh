@@ -52,6 +52,15 @@ outcome_counts() {
 }
 # metrics_port LOG: the port of --metrics-addr from the consumer's start-up line (fails until then).
 metrics_port() { sed -n 's/.*metrics: .*(port \([0-9]*\)).*/\1/p' "$1" 2>/dev/null | head -n 1 | grep .; }
+# stop_consumer PID: SIGTERM to a consumer in the background; its exit status in $rc and the
+# milliseconds it took to exit in $ms.
+stop_consumer() {
+  local t0=${EPOCHREALTIME//[.,]/}
+  kill -TERM "$1"
+  rc=0
+  wait "$1" || rc=$?
+  ms=$(((${EPOCHREALTIME//[.,]/} - t0) / 1000))
+}
 # free_port: a TCP port of 127.0.0.1 free just now.
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 # kill_restart KILLS SECONDS SEED START...: starts three consumers (`START... K N` starts consumer

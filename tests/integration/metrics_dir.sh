@@ -64,8 +64,7 @@ wait_drained "(all)"
 # The last lines are written before the removal; the request's end after it: nothing in flight.
 wait_until 10 "nothing in flight" output_is -eq 0 in_flight
 end=$(scrape) || fail "/metrics at the end"
-kill -TERM $pid
-set +e; wait $pid; rc=$?; set -e
+stop_consumer $pid
 expect_eq "stopped by SIGTERM: exit 0" "$rc" 0
 for outcome in applied superseded already-applied deferred warning dead-lettered failed; do
   total=0

@@ -11,13 +11,7 @@ pid=$!
 PIDS+=($pid)
 # Wait until it is busy, then ask it to stop.
 wait_until 30 "the first consumer busy (200 requests applied)" output_is -gt 200 count_in outcome=applied "$WORK/first.log"
-t0=$(date +%s%N)
-kill -TERM $pid
-set +e
-wait $pid
-rc=$?
-set -e
-ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+stop_consumer $pid
 expect_eq "exit status after SIGTERM" "$rc" 0
 [ $ms -lt 2000 ] || fail "took $ms ms to stop"
 ok "stopped within $ms ms"
