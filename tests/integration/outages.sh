@@ -115,6 +115,7 @@ for svc in ${WC_OUTAGE_GONE-dynalite fauxqs}; do
   if [ "$svc" = dynalite ]; then
     wait_until 30 "every request not applied ($((N - done_before))) in the queue" \
       output_is -eq $((N - done_before)) queue_depth "$url"
+    depth=$seen
     ok "$svc gone: every request not applied is still in the queue"
     bash "$STANDINS/standins.sh" start-one "$SI" "$svc"
   else
