@@ -24,12 +24,17 @@ mv "$WORK/all"/* "$WORK/later"/
 echo "not json" > "$WORK/r/0000000000001" # two bad requests: dead-lettered
 echo '{"type":"create"}' > "$WORK/r/0000000000002"
 mkdir -p "$WORK/w"
-"$CONSUMER" --request-dir "$WORK/r" --widget-dir "$WORK/w" --max-empty-polls 0 \
-  --metrics-addr 127.0.0.1:0 --log-file "$WORK/c.log" -q &
-pid=$!
-PIDS+=($pid)
-wait_until 10 "the metrics port in the log" metrics_port "$WORK/c.log"
-port=$seen
+# serve LOG: a consumer of $WORK/r with /metrics on a port of its choice, logging to $WORK/LOG;
+# its pid in $pid, its port in $port once it listens.
+serve() {
+  "$CONSUMER" --request-dir "$WORK/r" --widget-dir "$WORK/w" --max-empty-polls 0 \
+    --metrics-addr 127.0.0.1:0 --log-file "$WORK/$1" -q &
+  pid=$!
+  PIDS+=($pid)
+  wait_until 10 "the metrics port in the log" metrics_port "$WORK/$1"
+  port=$seen
+}
+serve c.log
 ok "listening on port $port"
 expect_eq "/healthz" "$(status /healthz)" 200
 
@@ -92,12 +97,7 @@ out=$("$VERIFY" --widget-dir "$WORK/w" --expected "$WORK/e.json") || fail "$out"
 expect_contains "final state exact" "$out" "OK: "
 
 # A port in use: a clear start-up error, exit 1.
-"$CONSUMER" --request-dir "$WORK/r" --widget-dir "$WORK/w" --max-empty-polls 0 \
-  --metrics-addr 127.0.0.1:0 --log-file "$WORK/c2.log" -q &
-pid=$!
-PIDS+=($pid)
-wait_until 10 "the metrics port in the log" metrics_port "$WORK/c2.log"
-port=$seen
+serve c2.log
 set +e
 err=$("$CONSUMER" --request-dir "$WORK/r" --widget-dir "$WORK/w" --metrics-addr ":$port" -q 2>&1)
 rc=$?
