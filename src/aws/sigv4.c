@@ -307,7 +307,7 @@ char *wc_sigv4_string_to_sign(const wc_sigv4_signer *s, const char *canonical_re
     *p++ = '\n';
     p = put(p, sc, sclen);
     *p++ = '\n';
-    p = put(p, hash, 65); /* with its NUL */
+    put(p, hash, 65); /* with its NUL */
     return out;
 }
 
