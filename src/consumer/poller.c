@@ -496,8 +496,11 @@ static wc_result take(pipeline *p, wc_message *msg)
     else if (!p->config->classic_order && !msg->place)
         wc_error_set(&err, WC_ERR_INVALID, "request %s: no place in production order: %s", msg->key,
                      msg->place_why ? msg->place_why : "its source did not give one");
-    else
+    else if (wc_message_doc(&j->msg)) /* parsed once for every reader of the message */
+        wc_request_from_json(msg->key, wc_message_doc(&j->msg), &j->req, &err);
+    else /* not JSON: the parse says why */
         wc_request_parse(msg->key, msg->body, msg->len, &j->req, &err);
+    wc_message_drop_doc(&j->msg); /* read: not kept while the request is in flight */
     if (j->req && !p->config->classic_order &&
         !(j->req->place = wc_place_with_type(msg->place, j->req->type))) {
         wc_request_free(j->req);

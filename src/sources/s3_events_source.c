@@ -282,7 +282,9 @@ static wc_receive_status take(ev_source *s, wc_message *m, wc_message *out, wc_e
     memset(&ev, 0, sizeof(ev));   /* WC_S3_EVENTS_NONE */
     if (m->too_large && s->force) /* auto: handed out, and dead-lettered as too large */
         result = wc_error_set(&perr, WC_ERR_PARSE, "message body over %zu bytes", s->max_body);
-    else if (!m->too_large)
+    else if (!m->too_large && wc_message_doc(m)) /* parsed once for every reader */
+        result = wc_s3_events_read(wc_message_doc(m), s->force, &ev, &perr);
+    else if (!m->too_large) /* not JSON: the parse says why when it must be a notification */
         result = wc_s3_events_parse(m->body, m->len, s->force, &ev, &perr);
     if (result == WC_OK && ev.kind == WC_S3_EVENTS_NONE) {
         /* Handed out as it is: its ends go to the SQS source, with its own handle. */
@@ -297,6 +299,7 @@ static wc_receive_status take(ev_source *s, wc_message *m, wc_message *out, wc_e
         out->handle = h;
         return WC_RECEIVE_READY;
     }
+    wc_message_drop_doc(m); /* read: a note need not keep it */
     if (result != WC_OK) {
         char reason[512];
         snprintf(reason, sizeof(reason), "bad S3 event notification: %s", perr.msg);

@@ -20,6 +20,8 @@
 
 #include "common/error.h"
 
+struct json_t; /* jansson's */
+
 typedef struct {
     char *key;         /* the request's name in its source: file name, S3 key, message id */
     char *body;        /* NUL-terminated; NULL when the body was over the size cap and the
@@ -35,6 +37,10 @@ typedef struct {
     char *place_why;   /* NULL, or why the message has no valid place */
     char *reject_why;  /* NULL, or why the source cannot hand it over as a request (its file
                           name cannot be claimed): the consumer dead-letters it with this */
+    /* The body as parsed by wc_message_doc, owned; NULL until then, or when the body is not
+     * JSON (doc_tried). Whoever changes body drops it (wc_message_drop_doc). */
+    struct json_t *doc;
+    int doc_tried;
 } wc_message;
 
 /* Called when a dead-lettering ends: WC_OK (moved), WC_ERR_BUSY (handed back for the queue's own
@@ -108,6 +114,15 @@ const char *wc_receive_status_name(wc_receive_status status);
 
 /* Frees the key and body of a message (not its handle: the source's ops do that). */
 void wc_message_cleanup(wc_message *msg);
+
+/* The body parsed as JSON (JSON_REJECT_DUPLICATES), once for every reader of the message (an
+ * SNS envelope, S3 event notifications, the request): borrowed, valid until the body changes
+ * (wc_message_drop_doc) or the message is cleaned up. NULL: no body, over the cap, or not JSON
+ * (or no memory): a reader that must say why parses the body itself. */
+struct json_t *wc_message_doc(wc_message *msg);
+
+/* Forgets the parsed body (to be called when the body is replaced). */
+void wc_message_drop_doc(wc_message *msg);
 
 /* Sets msg->place to a copy of place when it can be one (core/ledger.h), else says in
  * msg->place_why that the source's `what` ("key", "file name", ...) cannot. */
