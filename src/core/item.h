@@ -33,7 +33,8 @@
 #define WC_ITEM_VERSION  "wc:version"
 #define WC_ITEM_EXPIRES  "wc:expires"
 
-/* The one rule a plain reader of the table (a Scan, widget-verify) needs, stated in README:
+/* The one rule a plain reader of the table (a Scan, widget-verify) needs, stated in
+ * docs/guarantees.md (where the ledger lives):
  * an item with an "owner" attribute is a widget (a tombstone has none); an attribute whose name
  * starts with "wc:" is the consumer's, never a widget's (a widget's own "wc:x" is stored as
  * "attr_wc:x", and "attr_" is stripped once when read). */

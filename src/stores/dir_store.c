@@ -363,18 +363,23 @@ static wc_result read_stored(dir_store *s, const wc_request *req, wc_stored *out
                                       : wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     if (result == WC_OK)
         result = read_ledger(lpath, &out->version, &out->ledger, err);
-    if (result == WC_OK && with_widget) {
+    if (result == WC_OK && (with_widget || !out->version)) {
         result = wc_read_file(wpath, MAX_WIDGET_BYTES, &text, &len, err);
-        if (result == WC_OK)
+        if (result == WC_OK && with_widget)
             result = wc_widget_from_json(wpath, text, len, &out->widget, err);
         else if (result == WC_ERR_NOT_FOUND)
             result = WC_OK;
     }
-    /* a widget stored before ledgers: its version is "legacy" */
-    int legacy = result == WC_OK && !out->version &&
-                 (out->widget || (!with_widget && access(wpath, F_OK) == 0));
-    if (legacy && !(out->version = strdup("legacy")))
-        result = wc_error_set(err, WC_ERR_NOMEM, "out of memory"); /* stored before ledgers */
+    /* A widget without a ledger (stored before ledgers, or by classic order): its version is
+     * "legacy:" and the hash of its file, so that a save's condition sees any change of it. */
+    if (result == WC_OK && !out->version && text) {
+        char hash[17];
+        widget_hash(text, len, hash);
+        if (!(out->version = malloc(sizeof("legacy:") + sizeof(hash))))
+            result = wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+        else
+            snprintf(out->version, sizeof("legacy:") + sizeof(hash), "legacy:%s", hash);
+    }
     if (result == WC_OK && access(s->dir, F_OK) != 0) /* vanished while read: nothing is known */
         result = wc_error_set(err, WC_ERR_IO, "widget directory %s: %s", s->dir, strerror(errno));
     if (result != WC_OK)
@@ -421,7 +426,7 @@ static wc_result save_now(dir_store *s, const wc_request *req, const wc_stored *
                             req->widget_id);
     char *wpath = wc_dir_store_path(s->dir, s->prefix, req->owner, req->widget_id);
     char *lpath = ledger_path(s, req);
-    char *json = wc_ledger_to_json(l);
+    char *json = l ? wc_ledger_to_json(l) : NULL;
     char *wjson = w ? wc_widget_to_json(w) : NULL;
     char hash[17], expiry[40] = "";
     widget_hash(wjson, wjson ? strlen(wjson) : 0, hash);
@@ -435,8 +440,12 @@ static wc_result save_now(dir_store *s, const wc_request *req, const wc_stored *
     char *next = lpath ? wal_path(lpath) : NULL;
     if (text)
         snprintf(text, tlen, "%llu\n%s%s\n%s", version, hash, expiry, json);
-    if (!wpath || !lpath || !text || !next || (w && !wjson)) {
+    if (!wpath || !lpath || (l && (!text || !next)) || (w && !wjson)) {
         result = wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+    } else if (!l) { /* classic order: no ledger kept (it goes first: a widget without one is
+                      * what a save cut short leaves), then the widget written or removed */
+        if (unlink(lpath) != 0 && errno != ENOENT)
+            result = wc_error_set(err, wc_errno_result(errno), "%s: %s", lpath, strerror(errno));
     } else { /* 1. the new ledger, aside */
         result = wc_write_file_atomic(next, text, strlen(text), s->durable, err);
         if (result == WC_ERR_NOT_FOUND) { /* its folder first */
@@ -447,8 +456,8 @@ static wc_result save_now(dir_store *s, const wc_request *req, const wc_stored *
                 result = wc_write_file_atomic(next, text, strlen(text), s->durable, err);
         }
     }
-    if (result == WC_OK && w) { /* 2. the widget */
-        result = write_widget(s, w, wjson, wpath, 0, err);
+    if (result == WC_OK && w) { /* 2. the widget (classic order's create: only where none is) */
+        result = write_widget(s, w, wjson, wpath, !l && !base->version, err);
     } else if (result == WC_OK && unlink(wpath) != 0 && errno != ENOENT) {
         result = wc_error_set(err, wc_errno_result(errno), "%s: %s", wpath, strerror(errno));
     } else if (result == WC_OK) {
@@ -459,7 +468,7 @@ static wc_result save_now(dir_store *s, const wc_request *req, const wc_stored *
             free(folder);
         }
     }
-    if (result == WC_OK && rename(next, lpath) != 0) /* 3. the ledger */
+    if (result == WC_OK && l && rename(next, lpath) != 0) /* 3. the ledger */
         result = wc_error_set(err, wc_errno_result(errno), "%s: %s", lpath, strerror(errno));
     free(next);
     free(text);

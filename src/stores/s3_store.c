@@ -320,10 +320,10 @@ static wc_result xop_send(xop *o, int step, wc_error *err)
     size_t n = 0;
     if (put)
         headers[n++] = (wc_param){"Content-Type", "application/json"};
-    if (step == X_PUT) {
+    if (step == X_PUT && o->meta) /* none on a widget saved alone (classic order) */
         headers[n++] = (wc_param){o->meta_name, o->meta};
+    if (step == X_PUT)
         headers[n++] = (wc_param){o->cond_name, o->cond_value};
-    }
     const char *method = put ? "PUT" : "DELETE";
     const char *key = step == X_PUT_TOMBSTONE                        ? o->tomb_key
                       : step == X_PUT_LEDGER || step == X_DELETE_OLD ? o->ledger_key
@@ -677,13 +677,19 @@ static wc_result s3_save(void *self, const wc_request *req, const wc_stored *bas
     if (old_ref && !(o->old_ref = strdup(old_ref + 1)))
         result = wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     if (result == WC_OK && w) {
-        o->body = seal(wc_widget_to_json(w), l);
+        o->body = l ? seal(wc_widget_to_json(w), l) : wc_widget_to_json(w);
         o->cond_name = strdup(widget_read ? "If-Match" : "If-None-Match");
         o->cond_value = widget_read ? strndup(etag, strcspn(etag, "|")) : strdup("*");
         if (!o->body || !o->cond_name || !o->cond_value)
             result = wc_error_set(err, WC_ERR_NOMEM, "out of memory");
-        else if ((result = ledger_meta(o, l, err)) == WC_OK)
+        if (result == WC_OK && l)
+            result = ledger_meta(o, l, err);
+        if (result == WC_OK)
             result = xop_send(o, o->ledger_json ? X_PUT_LEDGER : X_PUT, err);
+    } else if (result == WC_OK && !l) {
+        /* Classic order's delete: the widget (a DELETE without condition, as classic order's
+         * always was), then the ledger object it named, if any. */
+        result = xop_send(o, X_DELETE, err);
     } else if (result == WC_OK) {
         o->body = wc_ledger_to_json(l);
         result = o->body ? xop_send(o, X_PUT_TOMBSTONE, err)
