@@ -13,8 +13,9 @@
 /* The items this consumer last read or wrote, by widget id (memo.h, as compact JSON: a parsed
  * item costs several times its text): an update or delete of a widget remembered is applied to
  * the remembered item and written on the condition that the version is still the remembered one
- * (one PutItem instead of GetItem + PutItem). The version (wc:version) goes up by one at every
- * exact-order write, so the condition holding proves the item is exactly the remembered one;
+ * (one PutItem or DeleteItem instead of GetItem + the write). The version (wc:version) goes up
+ * by one at every write, in either order, so the condition holding proves the item is exactly
+ * the remembered one;
  * when it fails the entry is forgotten and the engine reads the item (store.c). */
 #define MEMO_MAX_ITEMS 4096
 
@@ -66,105 +67,7 @@ static json_t *key_of(dynamo_store *s, const char *id)
     return json_pack("{s:{s:s}}", s->key_name, "S", id);
 }
 
-/* What the answer means for the request: a failed condition or no old item is "not there". */
-typedef wc_result (*meaning)(const wc_request *req, wc_result result, json_t *answer,
-                             wc_error *err);
-
-static wc_result created(const wc_request *req, wc_result result, json_t *answer, wc_error *err)
-{
-    return result == WC_ERR_CONFLICT ? WC_OK : result; /* there already: a create delivered again */
-}
-
-static wc_result updated(const wc_request *req, wc_result result, json_t *answer, wc_error *err)
-{
-    if (result == WC_ERR_CONFLICT)
-        return wc_error_set(err, WC_ERR_NOT_FOUND, "widget %s not found", req->widget_id);
-    return result;
-}
-
-static wc_result deleted(const wc_request *req, wc_result result, json_t *answer, wc_error *err)
-{
-    if (result == WC_OK && !json_object_get(answer, "Attributes"))
-        return wc_error_set(err, WC_ERR_NOT_FOUND, "widget %s not found", req->widget_id);
-    return result;
-}
-
-typedef struct {
-    const wc_request *req;
-    meaning meaning;
-    wc_store_done done;
-    void *ctx;
-} pending;
-
-static void call_done(void *ctx, wc_result result, json_t *answer, const wc_aws_error *aerr,
-                      const wc_error *err)
-{
-    pending *p = ctx;
-    wc_error e = *err;
-    result = p->meaning(p->req, result, answer, &e);
-    p->done(p->ctx, result, &e);
-    free(p);
-}
-
-/* Starts one call of the table (it takes body) whose answer means what `meaning` says. */
-static wc_result start_call(dynamo_store *s, const char *action, json_t *body,
-                            const wc_request *req, meaning m, wc_store_done done, void *ctx,
-                            wc_error *err)
-{
-    pending *p = body ? malloc(sizeof(*p)) : NULL;
-    if (!p) {
-        json_decref(body);
-        return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
-    }
-    *p = (pending){req, m, done, ctx};
-    char target[64];
-    snprintf(target, sizeof(target), "DynamoDB_20120810.%s", action);
-    wc_result result = wc_aws_json_start(s->aws, "dynamodb", target, body, call_done, p, err);
-    if (result != WC_OK)
-        free(p);
-    return result;
-}
-
-/* PutItem only where there is no item yet: a create delivered again changes nothing. */
-static wc_result dynamo_create(void *self, const wc_request *req, const wc_widget *w,
-                               wc_store_done done, void *ctx, wc_error *err)
-{
-    dynamo_store *s = self;
-    cache_forget(s, req->widget_id); /* written without a version: what is remembered is stale */
-    json_t *item = wc_item_from_widget(w, s->key_name);
-    json_t *body = item ? json_pack("{s:s, s:o, s:s, s:{s:s}}", "TableName", s->table, "Item", item,
-                                    "ConditionExpression", "attribute_not_exists(#k)",
-                                    "ExpressionAttributeNames", "#k", s->key_name)
-                        : NULL;
-    return start_call(s, "PutItem", body, req, created, done, ctx, err);
-}
-
-/* One UpdateItem (SET/REMOVE) on the condition that the item exists. */
-static wc_result dynamo_update(void *self, const wc_request *req, wc_store_done done, void *ctx,
-                               wc_error *err)
-{
-    dynamo_store *s = self;
-    cache_forget(s, req->widget_id);
-    json_t *body = wc_item_update(req, s->key_name);
-    if (body) {
-        json_object_set_new(body, "TableName", json_string(s->table));
-        json_object_set_new(body, "Key", key_of(s, req->widget_id));
-    }
-    return start_call(s, "UpdateItem", body, req, updated, done, ctx, err);
-}
-
-/* DeleteItem returning the old item, so a missing widget is known without another read. */
-static wc_result dynamo_remove(void *self, const wc_request *req, wc_store_done done, void *ctx,
-                               wc_error *err)
-{
-    dynamo_store *s = self;
-    cache_forget(s, req->widget_id);
-    json_t *body = json_pack("{s:s, s:o, s:s}", "TableName", s->table, "Key",
-                             key_of(s, req->widget_id), "ReturnValues", "ALL_OLD");
-    return start_call(s, "DeleteItem", body, req, deleted, done, ctx, err);
-}
-
-/* --- exact order: the item with its ledger, written on the condition of its version --- */
+/* --- load and save: the item (with its ledger in exact order), written on its version --- */
 
 typedef struct {
     dynamo_store *s;
@@ -414,9 +317,6 @@ static void dynamo_destroy(void *self)
 static const wc_store_ops dynamo_store_ops = {
     .kind = "dynamodb",
     .ordered = 0,
-    .create = dynamo_create,
-    .update = dynamo_update,
-    .remove = dynamo_remove,
     .load = dynamo_load,
     .save = dynamo_save,
     .blind_create = 1,

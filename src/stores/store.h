@@ -77,13 +77,6 @@ typedef void (*wc_store_loaded)(void *ctx, wc_result result, wc_stored *stored,
 typedef struct {
     const char *kind; /* "directory", "s3", "dynamodb" */
     int ordered;      /* whether the store keeps the order of attributes */
-    /* Left from the classic model, no longer called (wc_store_apply uses load and save): to go. */
-    wc_result (*create)(void *self, const wc_request *req, const wc_widget *w, wc_store_done done,
-                        void *ctx, wc_error *err);
-    wc_result (*update)(void *self, const wc_request *req, wc_store_done done, void *ctx,
-                        wc_error *err);
-    wc_result (*remove)(void *self, const wc_request *req, wc_store_done done, void *ctx,
-                        wc_error *err);
     /* Each starts a call and returns at once; WC_OK: its callback will be called once (perhaps
      * before it returns); anything else: it did not start (the callback is not called). req,
      * base, w and l must live until the callback. */
