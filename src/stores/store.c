@@ -83,8 +83,9 @@ void wc_stored_cleanup(wc_stored *stored)
 /* --- one engine over load and save: exact order (the ledger's rules) or classic order --- */
 
 /* How many times one request is read and written again when other writers got there first. */
-#define EXACT_TRIES 8
+#define MAX_TRIES 8
 
+/* One request being applied, by either policy: what was loaded and what it becomes. */
 typedef struct {
     wc_store *store;
     const wc_request *req;
@@ -98,9 +99,9 @@ typedef struct {
     /* The last apply met a tie (core/place.h), told once the request ends for good. */
     int tied;
     char tied_with[WC_PLACE_MAX + 1];
-} exact;
+} applying;
 
-static void exact_reset(exact *x)
+static void apply_reset(applying *x)
 {
     wc_stored_cleanup(&x->base);
     wc_widget_free(x->w);
@@ -109,7 +110,7 @@ static void exact_reset(exact *x)
     x->l = NULL;
 }
 
-static void exact_end(exact *x, wc_outcome outcome, const wc_error *err)
+static void apply_end(applying *x, wc_outcome outcome, const wc_error *err)
 {
     /* Once per request: not for an apply read again after a lost race or tried again later. */
     if (x->tied && x->store->tied &&
@@ -117,53 +118,53 @@ static void exact_end(exact *x, wc_outcome outcome, const wc_error *err)
         x->store->tied(x->store->tied_ctx, x->req, x->tied_with);
     wc_store_applied applied = x->applied;
     void *ctx = x->ctx;
-    exact_reset(x);
+    apply_reset(x);
     free(x);
     applied(ctx, outcome, err);
 }
 
-static void exact_load(exact *x);
-static void classic_apply(exact *x);
+static void apply_load(applying *x);
+static void classic_apply(applying *x);
 
-static void exact_saved(void *ctx, wc_result result, const wc_error *err)
+static void apply_saved(void *ctx, wc_result result, const wc_error *err)
 {
-    exact *x = ctx;
-    if (result == WC_ERR_CONFLICT && ++x->tries < EXACT_TRIES) {
-        exact_reset(x); /* another writer got there first: read it again */
-        exact_load(x);
+    applying *x = ctx;
+    if (result == WC_ERR_CONFLICT && ++x->tries < MAX_TRIES) {
+        apply_reset(x); /* another writer got there first: read it again */
+        apply_load(x);
         return;
     }
     wc_error e;
     if (result == WC_ERR_CONFLICT) {
         wc_error_set(&e, WC_ERR_CONFLICT, "widget %s: other writers changed it %u times in a row",
-                     x->req->widget_id, EXACT_TRIES);
+                     x->req->widget_id, MAX_TRIES);
         err = &e;
     }
-    exact_end(x, wc_store_outcome(result), err);
+    apply_end(x, wc_store_outcome(result), err);
 }
 
 /* Decided on a remembered state with no save to check it: forgets it and reads the store, then
  * decides again. 1 when it did. */
-static int read_again_if_cached(exact *x)
+static int read_again_if_cached(applying *x)
 {
     if (!x->base.cached || !x->store->ops->forget)
         return 0;
     x->store->ops->forget(x->store->self, x->req);
-    exact_reset(x);
-    exact_load(x);
+    apply_reset(x);
+    apply_load(x);
     return 1;
 }
 
-static void not_found(exact *x)
+static void not_found(applying *x)
 {
     wc_error err;
     wc_error_set(&err, WC_ERR_NOT_FOUND, "widget %s (owner \"%s\") not found", x->req->widget_id,
                  x->req->owner);
-    exact_end(x, WC_MISSING, &err);
+    apply_end(x, WC_MISSING, &err);
 }
 
 /* The request applied to what was loaded, then saved when anything changed. */
-static void exact_apply(exact *x)
+static void exact_apply(applying *x)
 {
     const wc_request *req = x->req;
     wc_error err;
@@ -175,7 +176,7 @@ static void exact_apply(exact *x)
     wc_fate fate = WC_FATE_ABSENT;
     if (!x->l || wc_ledger_apply(&x->w, x->l, req, req->place, &fate) != WC_OK) {
         wc_error_set(&err, WC_ERR_NOMEM, "out of memory");
-        exact_end(x, WC_FAILED, &err);
+        apply_end(x, WC_FAILED, &err);
         return;
     }
     if (fate != WC_FATE_APPLIED && read_again_if_cached(x))
@@ -185,24 +186,24 @@ static void exact_apply(exact *x)
     switch (fate) {
     case WC_FATE_APPLIED: {
         wc_result result =
-            x->store->ops->save(x->store->self, req, &x->base, x->w, x->l, exact_saved, x, &err);
+            x->store->ops->save(x->store->self, req, &x->base, x->w, x->l, apply_saved, x, &err);
         if (result != WC_OK)
-            exact_end(x, wc_store_outcome(result), &err);
+            apply_end(x, wc_store_outcome(result), &err);
         return;
     }
     case WC_FATE_UNCHANGED:
-        exact_end(x, WC_APPLIED, &err);
+        apply_end(x, WC_APPLIED, &err);
         return;
     case WC_FATE_ALREADY:
         wc_error_set(&err, WC_OK, "request %s (place %s) was applied before", req->request_id,
                      req->place);
-        exact_end(x, WC_ALREADY, &err);
+        apply_end(x, WC_ALREADY, &err);
         return;
     case WC_FATE_SUPERSEDED:
         wc_error_set(&err, WC_OK,
                      "widget %s was deleted by a later request (place %s) than this one (place %s)",
                      req->widget_id, x->l->deleted ? x->l->deleted : "?", req->place);
-        exact_end(x, WC_SUPERSEDED, &err);
+        apply_end(x, WC_SUPERSEDED, &err);
         return;
     case WC_FATE_ABSENT:
         break;
@@ -214,12 +215,12 @@ static void exact_apply(exact *x)
     wc_error_set(&err, WC_ERR_NOT_FOUND,
                  "widget %s was created earlier (place %s) and its delete has not come yet",
                  req->widget_id, x->l->created ? x->l->created : "?");
-    exact_end(x, WC_MISSING, &err);
+    apply_end(x, WC_MISSING, &err);
 }
 
 /* Classic order: the request applied as it comes to what was loaded (nothing, for a create's
  * first try: a blind save where no widget is), and saved without a ledger. */
-static void classic_apply(exact *x)
+static void classic_apply(applying *x)
 {
     const wc_request *req = x->req;
     wc_error err;
@@ -229,7 +230,7 @@ static void classic_apply(exact *x)
         if (read_again_if_cached(x))
             return;
         if (there) /* a create delivered again must not undo the updates applied since */
-            exact_end(x, WC_APPLIED, &err);
+            apply_end(x, WC_APPLIED, &err);
         else
             not_found(x);
         return;
@@ -246,16 +247,16 @@ static void classic_apply(exact *x)
     } /* a delete: nothing at all is saved */
     if (result == WC_OK)
         result =
-            x->store->ops->save(x->store->self, req, &x->base, x->w, NULL, exact_saved, x, &err);
+            x->store->ops->save(x->store->self, req, &x->base, x->w, NULL, apply_saved, x, &err);
     if (result != WC_OK)
-        exact_end(x, wc_store_outcome(result), &err);
+        apply_end(x, wc_store_outcome(result), &err);
 }
 
-static void exact_loaded(void *ctx, wc_result result, wc_stored *stored, const wc_error *err)
+static void apply_loaded(void *ctx, wc_result result, wc_stored *stored, const wc_error *err)
 {
-    exact *x = ctx;
+    applying *x = ctx;
     if (result != WC_OK) {
-        exact_end(x, wc_store_outcome(result), err);
+        apply_end(x, wc_store_outcome(result), err);
         return;
     }
     x->base = *stored;
@@ -266,7 +267,7 @@ static void exact_loaded(void *ctx, wc_result result, wc_stored *stored, const w
         exact_apply(x);
 }
 
-static void exact_load(exact *x)
+static void apply_load(applying *x)
 {
     if (x->tries == 0 && x->req->type == WC_REQ_CREATE && x->classic) {
         classic_apply(x); /* saved on the condition that no widget is there */
@@ -278,9 +279,9 @@ static void exact_load(exact *x)
     }
     wc_error err;
     wc_error_clear(&err);
-    wc_result result = x->store->ops->load(x->store->self, x->req, exact_loaded, x, &err);
+    wc_result result = x->store->ops->load(x->store->self, x->req, apply_loaded, x, &err);
     if (result != WC_OK)
-        exact_end(x, wc_store_outcome(result), &err);
+        apply_end(x, wc_store_outcome(result), &err);
 }
 
 wc_result wc_store_apply(wc_store *store, const wc_request *req, wc_store_applied applied,
@@ -288,7 +289,7 @@ wc_result wc_store_apply(wc_store *store, const wc_request *req, wc_store_applie
 {
     if (req->type != WC_REQ_CREATE && req->type != WC_REQ_UPDATE && req->type != WC_REQ_DELETE)
         return wc_error_set(err, WC_ERR_INVALID, "unknown request type");
-    exact *x = calloc(1, sizeof(*x));
+    applying *x = calloc(1, sizeof(*x));
     if (!x)
         return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     x->store = store;
@@ -296,7 +297,7 @@ wc_result wc_store_apply(wc_store *store, const wc_request *req, wc_store_applie
     x->applied = applied;
     x->ctx = ctx;
     x->classic = req->place == NULL;
-    exact_load(x);
+    apply_load(x);
     return WC_OK;
 }
 
