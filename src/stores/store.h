@@ -89,7 +89,8 @@ typedef struct {
      *   NULL and l:  the widget deleted, l kept as its tombstone (exact order);
      *   w, l NULL:   the widget alone, as classic order writes it: no ledger kept with it;
      *   NULL, NULL:  nothing: the widget and what was kept with it removed entirely (classic
-     *                order; the store writes no tombstone).
+     *                order; the store writes no tombstone; S3's DELETE goes without a condition,
+     *                as classic order's always did).
      * base->version NULL: on the condition that nothing at all is stored for this widget, ledger
      * or tombstone (with l NULL: that no widget is there). A store may move a version of its own
      * on at every save (DynamoDB's wc:version), so that every save's condition holds. */
