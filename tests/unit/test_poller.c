@@ -272,58 +272,74 @@ static void a_stop_request_ends_the_loop_before_the_next_request(void **state)
     assert_true(file_exists(f->req_dir, "1000000000001"));
 }
 
-/* A store played by the test: every call answers `answers[i]` in turn (the last one from then
- * on), at once or, with `later`, from a timer of the loop; it counts its calls and may raise the
- * stop flag on its first call. */
+/* What a played store holds of a request's widget: nothing before its create, else the widget
+ * (no ledger: as classic order or a store before ledgers left it). */
+static void played_stored(const wc_request *r, wc_stored *st)
+{
+    memset(st, 0, sizeof(*st));
+    if (r->type == WC_REQ_CREATE)
+        return;
+    st->widget = calloc(1, sizeof(*st->widget));
+    st->widget->id = strdup(r->widget_id);
+    st->widget->owner = strdup(r->owner);
+    st->version = strdup("1");
+}
+
+static void no_destroy(void *self)
+{
+}
+
+/* A store played by the test: every apply's first call (its load) answers `answers[i]` in turn
+ * (the last one from then on), at once; the save that follows a load answered WC_OK is done at
+ * once. It counts its loads and may raise the stop flag on its first. */
 static volatile sig_atomic_t stop_flag;
 typedef struct {
     wc_loop *loop;
     const wc_result *answers;
     int n_answers, calls;
     int stop_on_first, never_answers;
-    wc_store_done hung; /* the call that never answers, until abandoned */
+    wc_store_loaded hung; /* the load that never answers, until abandoned */
     void *hung_ctx;
 } scripted;
 static scripted script;
 
-static wc_result scripted_call(const wc_request *r, wc_store_done done, void *ctx, wc_error *err)
+static wc_result scripted_load(void *self, const wc_request *r, wc_store_loaded loaded, void *ctx,
+                               wc_error *err)
 {
     if (script.stop_on_first && script.calls == 0)
         stop_flag = 1;
     int i = script.calls < script.n_answers ? script.calls : script.n_answers - 1;
     script.calls++;
-    if (script.never_answers) { /* done is not called: a call that hangs */
-        script.hung = done;
+    if (script.never_answers) { /* loaded is not called: a call that hangs */
+        script.hung = loaded;
         script.hung_ctx = ctx;
         return WC_OK;
     }
     wc_error e;
     wc_result result = script.answers[i];
+    wc_stored st;
+    played_stored(r, &st);
     if (result == WC_OK)
         wc_error_clear(&e);
     else
         wc_error_set(&e, result, result == WC_ERR_REJECTED ? "item too large" : "disk on fire");
-    done(ctx, result, &e);
+    loaded(ctx, result, result == WC_OK ? &st : NULL, &e);
+    wc_stored_cleanup(&st);
     return WC_OK;
 }
-static wc_result scripted_create(void *self, const wc_request *r, const wc_widget *w,
-                                 wc_store_done done, void *ctx, wc_error *err)
+static wc_result scripted_save(void *self, const wc_request *r, const wc_stored *base,
+                               const wc_widget *w, const wc_ledger *l, wc_store_done done,
+                               void *ctx, wc_error *err)
 {
-    return scripted_call(r, done, ctx, err);
-}
-static wc_result scripted_change(void *self, const wc_request *r, wc_store_done done, void *ctx,
-                                 wc_error *err)
-{
-    return scripted_call(r, done, ctx, err);
-}
-static void no_destroy(void *self)
-{
+    wc_error ok;
+    wc_error_clear(&ok);
+    done(ctx, WC_OK, &ok);
+    return WC_OK;
 }
 static const wc_store_ops scripted_ops = {.kind = "scripted",
                                           .ordered = 1,
-                                          .create = scripted_create,
-                                          .update = scripted_change,
-                                          .remove = scripted_change,
+                                          .load = scripted_load,
+                                          .save = scripted_save,
                                           .destroy = no_destroy};
 
 /* What the consumer's AWS client does at a shutdown timeout (wc_aws_abandon): the calls still
@@ -335,9 +351,9 @@ static void abandon_hung(void *ctx)
         return;
     wc_error e;
     wc_error_set(&e, WC_ERR_IO, "abandoned");
-    wc_store_done done = script.hung;
+    wc_store_loaded loaded = script.hung;
     script.hung = NULL;
-    done(script.hung_ctx, WC_ERR_IO, &e);
+    loaded(script.hung_ctx, WC_ERR_IO, NULL, &e);
 }
 
 static void use_script(fixture *f, const wc_result *answers, int n)
@@ -517,9 +533,9 @@ static void shutdown_is_bounded_whatever_is_in_flight(void **state)
     free(log);
 }
 
-/* An asynchronous store played by the test: each call is parked; a timer of the loop completes
- * the parked ones newest first (the worst order for a pipeline that must keep one widget's
- * requests in order), recording what was applied. */
+/* An asynchronous store played by the test: each load answers at once, each save is parked; a
+ * timer of the loop completes the parked saves newest first (the worst order for a pipeline that
+ * must keep one widget's requests in order), recording what was applied. */
 typedef struct {
     const wc_request *req;
     wc_store_done done;
@@ -555,13 +571,20 @@ static wc_result async_start(const wc_request *req, wc_store_done done, void *ct
         wc_loop_timer_start(async_loop, &complete_timer, 5, async_complete, NULL);
     return WC_OK;
 }
-static wc_result async_create(void *self, const wc_request *r, const wc_widget *w,
-                              wc_store_done done, void *ctx, wc_error *err)
+static wc_result async_load(void *self, const wc_request *r, wc_store_loaded loaded, void *ctx,
+                            wc_error *err)
 {
-    return async_start(r, done, ctx);
+    wc_stored st;
+    played_stored(r, &st);
+    wc_error ok;
+    wc_error_clear(&ok);
+    loaded(ctx, WC_OK, &st, &ok);
+    wc_stored_cleanup(&st);
+    return WC_OK;
 }
-static wc_result async_change(void *self, const wc_request *r, wc_store_done done, void *ctx,
-                              wc_error *err)
+static wc_result async_save(void *self, const wc_request *r, const wc_stored *base,
+                            const wc_widget *w, const wc_ledger *l, wc_store_done done, void *ctx,
+                            wc_error *err)
 {
     return async_start(r, done, ctx);
 }
@@ -571,9 +594,8 @@ static void concurrency_is_bounded_and_each_widget_keeps_its_order(void **state)
     fixture *f = *state;
     static const wc_store_ops ops = {.kind = "async",
                                      .ordered = 1,
-                                     .create = async_create,
-                                     .update = async_change,
-                                     .remove = async_change,
+                                     .load = async_load,
+                                     .save = async_save,
                                      .destroy = no_destroy};
     use_store(f, &ops);
     async_loop = f->loop;
