@@ -153,6 +153,13 @@ wc_result wc_aws_json_start_h(wc_aws *aws, const char *service, const char *targ
                               wc_aws_json_done done, void *ctx, wc_aws_call **handle,
                               wc_error *err);
 
+/* wc_aws_json_start with one more member of body, name (a plain key: letters, digits, ':', '_')
+ * with value_text, the compact JSON text of its value as json_dumps wrote it (body must hold at
+ * least one member): for a value the caller already wrote out and keeps (DynamoDB's item). */
+wc_result wc_aws_json_start_with(wc_aws *aws, const char *service, const char *target, json_t *body,
+                                 const char *name, const char *value_text, wc_aws_json_done done,
+                                 void *ctx, wc_error *err);
+
 /* The one-line message of a failed check of a resource: `what "name": ` and the AWS error (or,
  * when no AWS answer came, detail's words), e.g.  widget bucket "usu-widgets": NoSuchBucket: … */
 wc_result wc_aws_resource_error(wc_error *err, wc_result result, const char *what, const char *name,

@@ -46,18 +46,11 @@ wc_result wc_aws_json_start(wc_aws *aws, const char *service, const char *target
     return wc_aws_json_start_h(aws, service, target, body, done, ctx, NULL, err);
 }
 
-wc_result wc_aws_json_start_h(wc_aws *aws, const char *service, const char *target, json_t *body,
-                              wc_aws_json_done done, void *ctx, wc_aws_call **handle, wc_error *err)
+/* The call of a body's text (ours; timeout 0: the default). */
+static wc_result start_text(wc_aws *aws, const char *service, const wc_endpoint *ep,
+                            const char *target, char *text, long timeout, wc_aws_json_done done,
+                            void *ctx, wc_aws_call **handle, wc_error *err)
 {
-    const wc_endpoint *ep = wc_aws_endpoint(aws, service, err);
-    char *text = body && ep ? json_dumps(body, JSON_COMPACT) : NULL;
-    long timeout = 0;
-    json_t *wait = json_object_get(body, "WaitTimeSeconds");
-    if (json_is_integer(wait))
-        timeout = (long)json_integer_value(wait) * 1000 + 15000; /* a long poll takes its time */
-    json_decref(body);
-    if (!ep)
-        return WC_ERR_INVALID;
     json_call *j = text ? calloc(1, sizeof(*j)) : NULL;
     if (j)
         j->target = strdup(target);
@@ -79,4 +72,51 @@ wc_result wc_aws_json_start_h(wc_aws *aws, const char *service, const char *targ
         free(j);
     }
     return result;
+}
+
+wc_result wc_aws_json_start_h(wc_aws *aws, const char *service, const char *target, json_t *body,
+                              wc_aws_json_done done, void *ctx, wc_aws_call **handle, wc_error *err)
+{
+    const wc_endpoint *ep = wc_aws_endpoint(aws, service, err);
+    char *text = body && ep ? json_dumps(body, JSON_COMPACT) : NULL;
+    long timeout = 0;
+    json_t *wait = json_object_get(body, "WaitTimeSeconds");
+    if (json_is_integer(wait))
+        timeout = (long)json_integer_value(wait) * 1000 + 15000; /* a long poll takes its time */
+    json_decref(body);
+    if (!ep)
+        return WC_ERR_INVALID;
+    return start_text(aws, service, ep, target, text, timeout, done, ctx, handle, err);
+}
+
+wc_result wc_aws_json_start_with(wc_aws *aws, const char *service, const char *target, json_t *body,
+                                 const char *name, const char *value_text, wc_aws_json_done done,
+                                 void *ctx, wc_error *err)
+{
+    const wc_endpoint *ep = wc_aws_endpoint(aws, service, err);
+    char *rest = body && ep && json_object_size(body) > 0 ? json_dumps(body, JSON_COMPACT) : NULL;
+    json_decref(body);
+    if (!ep) {
+        free(rest);
+        return WC_ERR_INVALID;
+    }
+    /* {"name":value_text,  and rest after its '{' (rest is a non-empty object's text, name a key
+     * jansson writes as it is: see client.h) */
+    size_t ln = strlen(name), lv = strlen(value_text), lr = rest ? strlen(rest) : 0;
+    char *text = rest ? malloc(ln + lv + lr + 5) : NULL;
+    if (text) {
+        char *p = text;
+        *p++ = '{';
+        *p++ = '"';
+        memcpy(p, name, ln);
+        p += ln;
+        *p++ = '"';
+        *p++ = ':';
+        memcpy(p, value_text, lv);
+        p += lv;
+        *p++ = ',';
+        memcpy(p, rest + 1, lr); /* with its '\0' */
+    }
+    free(rest);
+    return start_text(aws, service, ep, target, text, 0, done, ctx, NULL, err);
 }

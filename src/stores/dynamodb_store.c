@@ -41,6 +41,12 @@ static void cache_put(dynamo_store *s, const char *id, json_t *item)
     free(text);
 }
 
+/* The same for an item written (always with a version) as text, its PutItem's. */
+static void cache_put_text(dynamo_store *s, const char *id, const char *text)
+{
+    wc_memo_put(s->memo, id, "", text, NULL);
+}
+
 static void cache_forget(dynamo_store *s, const char *id)
 {
     wc_memo_forget(s->memo, id);
@@ -75,7 +81,7 @@ typedef struct {
     wc_store_loaded loaded;
     wc_store_done done;
     void *ctx;
-    json_t *item; /* a save's item, remembered once written (a reference of ours) */
+    char *item_text; /* a save's item as its PutItem wrote it, remembered once written (ours) */
 } exact_call;
 
 static exact_call *exact_call_new(dynamo_store *s, const wc_request *req, void *ctx)
@@ -170,11 +176,11 @@ static void saved_item(void *ctx, wc_result result, json_t *answer, const wc_aws
     /* Written: the item is what the table holds now (none after a DeleteItem). Else
      * (ConditionalCheckFailed is WC_ERR_CONFLICT: read again; an outage may or may not have
      * written) forgotten. */
-    if (result == WC_OK)
-        cache_put(c->s, c->req->widget_id, c->item);
+    if (result == WC_OK && c->item_text)
+        cache_put_text(c->s, c->req->widget_id, c->item_text);
     else
         cache_forget(c->s, c->req->widget_id);
-    json_decref(c->item);
+    free(c->item_text);
     c->done(c->ctx, result, err);
     free(c);
 }
@@ -220,6 +226,7 @@ static wc_result dynamo_save(void *self, const wc_request *req, const wc_stored 
     json_t *item = w ? wc_item_from_widget(w, s->key_name) : l ? json_object() : NULL;
     exact_call *c = exact_call_new(s, req, ctx);
     json_t *body = NULL;
+    char *item_text = NULL; /* the PutItem's item, written once: the request's and the memory's */
     const char *action = item ? "DynamoDB_20120810.PutItem" : "DynamoDB_20120810.DeleteItem";
     if (c && (w || l ? item && (ledger || !l) : 1)) {
         if (!item) {
@@ -232,7 +239,8 @@ static wc_result dynamo_save(void *self, const wc_request *req, const wc_stored 
             json_object_set_new(item, WC_ITEM_VERSION, json_pack("{s:s}", "N", version));
             if (!w)
                 json_object_set_new(item, WC_ITEM_EXPIRES, json_pack("{s:s}", "N", expires));
-            body = json_pack("{s:s, s:O}", "TableName", s->table, "Item", item);
+            item_text = json_dumps(item, JSON_COMPACT);
+            body = item_text ? json_pack("{s:s}", "TableName", s->table) : NULL;
         }
         if (!add_condition(s, body, base)) {
             json_decref(body);
@@ -240,17 +248,21 @@ static wc_result dynamo_save(void *self, const wc_request *req, const wc_stored 
         }
     }
     free(ledger);
+    json_decref(item);
     if (!body) {
-        json_decref(item);
+        free(item_text);
         free(c);
         return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     }
-    c->item = item; /* ours now (NULL: a delete, nothing to remember) */
+    c->item_text = item_text; /* ours now (NULL: a delete, nothing to remember) */
     c->done = done;
-    wc_result result = wc_aws_json_start(s->aws, "dynamodb", action, body, saved_item, c, err);
+    wc_result result =
+        item_text ? wc_aws_json_start_with(s->aws, "dynamodb", action, body, "Item", item_text,
+                                           saved_item, c, err)
+                  : wc_aws_json_start(s->aws, "dynamodb", action, body, saved_item, c, err);
     if (result != WC_OK) {
         cache_forget(s, req->widget_id);
-        json_decref(c->item);
+        free(c->item_text);
         free(c);
     }
     return result;

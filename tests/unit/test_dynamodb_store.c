@@ -509,6 +509,14 @@ static void exact_update_of_a_remembered_widget_is_one_put(void **state)
     assert_int_equal(apply_at(f, REQ("create", ",\"label\":\"A\""), "1000000000001", &err), WC_OK);
     assert_int_equal(apply_at(f, REQ("update", ",\"label\":\"B\""), "1000000000002", &err), WC_OK);
     assert_last_put_on(f, "1");
+    /* the item remembered is the one the create's PutItem wrote (its text, kept): B on it */
+    json_t *body = last_body(f, PUT);
+    assert_string_equal(json_string_value(json_object_get(body, "TableName")), "widgets");
+    json_t *item = json_object_get(body, "Item");
+    assert_json(json_object_get(item, "owner"), "{\"S\":\"Sue Smith\"}");
+    assert_json(json_object_get(item, "label"), "{\"S\":\"B\"}");
+    assert_json(json_object_get(item, "wc:version"), "{\"N\":\"2\"}");
+    json_decref(body);
     assert_int_equal(apply_at(f, REQ("delete", ""), "1000000000003", &err), WC_OK);
     assert_last_put_on(f, "2");
     assert_int_equal(fake_count_matching(f->w->fake, GET), 0);
