@@ -8,7 +8,11 @@ VERIFY=$BIN/widget-verify
 DATA=${WC_TESTDATA:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../data" && pwd)}
 WORK=$(mktemp -d /tmp/wc-it-XXXXXX)
 PIDS=()
+# The test's own shell: a background child (`cmd &`) killed by a signal before its program starts
+# may run the EXIT trap it inherited; only the main shell cleans up.
+LIB_PID=$BASHPID
 cleanup() {
+  [ "$BASHPID" == "$LIB_PID" ] || return 0
   for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
   rm -rf "$WORK"
 }
