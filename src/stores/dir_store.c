@@ -181,22 +181,27 @@ static char *wal_path(const char *lpath)
     return path;
 }
 
-/* Takes the lock of a widget: an open file, or -1 with err set. */
+/* Takes the lock of a widget: an open file, or -1 with err set. The folder of the lock files is
+ * made only when missing (a new store), never the store itself. */
 static int lock_widget(dir_store *s, const char *widget_id, wc_error *err)
 {
     unsigned h = 2166136261u; /* FNV-1a */
     for (const char *c = widget_id; *c; c++)
         h = (h ^ (unsigned char)*c) * 16777619u;
     char path[4096];
-    snprintf(path, sizeof(path), "%s/%s", s->dir, LEDGER_DIR);
-    if (access(s->dir, F_OK) != 0) {
-        wc_error_set(err, WC_ERR_IO, "widget directory %s: %s", s->dir, strerror(errno));
-        return -1;
-    }
-    if (mkdirs_below(s, path, err) != WC_OK)
-        return -1;
     snprintf(path, sizeof(path), "%s/%s/.lock-%02u", s->dir, LEDGER_DIR, h % LOCKS);
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0 && errno == ENOENT) {
+        char folder[4096];
+        snprintf(folder, sizeof(folder), "%s/%s", s->dir, LEDGER_DIR);
+        if (access(s->dir, F_OK) != 0) {
+            wc_error_set(err, WC_ERR_IO, "widget directory %s: %s", s->dir, strerror(errno));
+            return -1;
+        }
+        if (mkdirs_below(s, folder, err) != WC_OK)
+            return -1;
+        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    }
     if (fd < 0 || flock(fd, LOCK_EX) != 0) {
         wc_error_set(err, wc_errno_result(errno), "%s: %s", path, strerror(errno));
         if (fd >= 0)
@@ -287,9 +292,10 @@ static wc_result recover_save(dir_store *s, const char *lpath, const char *wpath
     return result;
 }
 
-/* What is stored of a widget (under its lock); with_widget 0: its version and ledger only. */
+/* What is stored of a widget (under its lock); with_widget 0: its version and ledger only, and
+ * with hash_widget 0 too, no version for a widget without a ledger (its file is not read). */
 static wc_result read_stored(dir_store *s, const wc_request *req, wc_stored *out, int with_widget,
-                             wc_error *err)
+                             int hash_widget, wc_error *err)
 {
     memset(out, 0, sizeof(*out));
     char *lpath = ledger_path(s, req);
@@ -300,7 +306,7 @@ static wc_result read_stored(dir_store *s, const wc_request *req, wc_stored *out
                                       : wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     if (result == WC_OK)
         result = read_ledger(lpath, &out->version, &out->ledger, err);
-    if (result == WC_OK && (with_widget || !out->version)) {
+    if (result == WC_OK && (with_widget || (hash_widget && !out->version))) {
         result = wc_read_file(wpath, MAX_WIDGET_BYTES, &text, &len, err);
         if (result == WC_OK && with_widget)
             result = wc_widget_from_json(wpath, text, len, &out->widget, err);
@@ -317,7 +323,8 @@ static wc_result read_stored(dir_store *s, const wc_request *req, wc_stored *out
         else
             snprintf(out->version, sizeof("legacy:") + sizeof(hash), "legacy:%s", hash);
     }
-    if (result == WC_OK && access(s->dir, F_OK) != 0) /* vanished while read: nothing is known */
+    /* Nothing found: the store may have vanished while read (then nothing is known). */
+    if (result == WC_OK && !out->version && !text && access(s->dir, F_OK) != 0)
         result = wc_error_set(err, WC_ERR_IO, "widget directory %s: %s", s->dir, strerror(errno));
     if (result != WC_OK)
         wc_stored_cleanup(out);
@@ -335,7 +342,7 @@ static wc_result dir_load(void *self, const wc_request *req, wc_store_loaded loa
     wc_error e;
     wc_error_clear(&e);
     int fd = lock_widget(s, req->widget_id, &e);
-    wc_result result = fd < 0 ? e.code : read_stored(s, req, &stored, 1, &e);
+    wc_result result = fd < 0 ? e.code : read_stored(s, req, &stored, 1, 1, &e);
     if (fd >= 0)
         unlock_widget(fd);
     loaded(ctx, result, result == WC_OK ? &stored : NULL, &e);
@@ -351,11 +358,15 @@ static int same_version(const char *a, const char *b)
 static wc_result save_now(dir_store *s, const wc_request *req, const wc_stored *base,
                           const wc_widget *w, const wc_ledger *l, wc_error *err)
 {
+    /* Its version is enough. A classic create (no ledger, nothing read) needs only to know that
+     * no ledger is there: a widget file there makes its only-new write a conflict. */
     wc_stored now;
-    wc_result result = read_stored(s, req, &now, 0, err); /* its version is enough */
+    int blind = !l && !base->version;
+    wc_result result = read_stored(s, req, &now, 0, !blind, err);
     if (result != WC_OK)
         return result;
     int same = same_version(now.version, base->version);
+    int had_ledger = now.ledger != NULL;
     unsigned long long version = now.version ? strtoull(now.version, NULL, 10) + 1 : 1;
     wc_stored_cleanup(&now);
     if (!same)
@@ -381,7 +392,7 @@ static wc_result save_now(dir_store *s, const wc_request *req, const wc_stored *
         result = wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     } else if (!l) { /* classic order: no ledger kept (it goes first: a widget without one is
                       * what a save cut short leaves), then the widget written or removed */
-        if (unlink(lpath) != 0 && errno != ENOENT)
+        if (had_ledger && unlink(lpath) != 0 && errno != ENOENT)
             result = wc_error_set(err, wc_errno_result(errno), "%s: %s", lpath, strerror(errno));
     } else { /* 1. the new ledger, aside */
         result = wc_write_file_atomic(next, text, strlen(text), s->durable, err);
