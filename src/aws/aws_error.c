@@ -3,6 +3,7 @@
 #include <expat.h>
 #include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 typedef struct {
@@ -53,17 +54,52 @@ static void XMLCALL on_text(void *p, const XML_Char *s, int len)
     c->target[have + n] = '\0';
 }
 
-static void decode_xml(const char *body, size_t len, wc_aws_error *out)
+struct wc_aws_error_decoder {
+    XML_Parser parser; /* owned; made on first use, reset for each answer after */
+    int used;
+};
+
+wc_aws_error_decoder *wc_aws_error_decoder_new(void)
 {
-    XML_Parser p = XML_ParserCreate("UTF-8");
+    return calloc(1, sizeof(wc_aws_error_decoder));
+}
+
+void wc_aws_error_decoder_free(wc_aws_error_decoder *d)
+{
+    if (!d)
+        return;
+    if (d->parser)
+        XML_ParserFree(d->parser);
+    free(d);
+}
+
+/* d's parser ready for a new answer (d NULL: a parser of the caller's, to free), or NULL. */
+static XML_Parser parser_for(wc_aws_error_decoder *d)
+{
+    if (!d)
+        return XML_ParserCreate("UTF-8");
+    if (d->parser && d->used && !XML_ParserReset(d->parser, "UTF-8")) {
+        XML_ParserFree(d->parser);
+        d->parser = NULL;
+    }
+    if (!d->parser)
+        d->parser = XML_ParserCreate("UTF-8");
+    d->used = 1;
+    return d->parser;
+}
+
+static void decode_xml(wc_aws_error_decoder *d, const char *body, size_t len, wc_aws_error *out)
+{
+    XML_Parser p = parser_for(d);
     if (!p)
         return;
     xml_ctx c = {out, NULL, 0, 0};
-    XML_SetUserData(p, &c);
+    XML_SetUserData(p, &c); /* a reset parser has none of these: set for every answer */
     XML_SetElementHandler(p, on_start, on_end);
     XML_SetCharacterDataHandler(p, on_text);
     XML_Parse(p, body, (int)len, 1); /* a broken body leaves what was read */
-    XML_ParserFree(p);
+    if (!d)
+        XML_ParserFree(p);
 }
 
 static void decode_json(const char *body, size_t len, wc_aws_error *out)
@@ -115,6 +151,12 @@ static const char *status_code(long status)
 void wc_aws_error_decode(const char *service, long status, const char *body, size_t len,
                          const char *request_id, wc_aws_error *out)
 {
+    wc_aws_error_decode_by(NULL, service, status, body, len, request_id, out);
+}
+
+void wc_aws_error_decode_by(wc_aws_error_decoder *d, const char *service, long status,
+                            const char *body, size_t len, const char *request_id, wc_aws_error *out)
+{
     memset(out, 0, sizeof(*out));
     snprintf(out->service, sizeof(out->service), "%s", service);
     out->status = status;
@@ -124,7 +166,7 @@ void wc_aws_error_decode(const char *service, long status, const char *body, siz
     while (i < len && (body[i] == ' ' || body[i] == '\n' || body[i] == '\r' || body[i] == '\t'))
         i++;
     if (i < len && body[i] == '<')
-        decode_xml(body, len, out);
+        decode_xml(d, body, len, out);
     else if (i < len && body[i] == '{')
         decode_json(body, len, out);
     if (!out->code[0] && status)

@@ -31,6 +31,7 @@ struct wc_aws {
     struct call *calls; /* every call not yet done: on the wire or waiting for a retry */
     wc_aws_stats stats;
     wc_sigv4_key_cache keys;
+    wc_aws_error_decoder *errors; /* owned: decodes the error answers (NULL: each its own) */
     wc_aws_observer observer;
     void *observer_ctx;
     int refused; /* the credentials were refused for good (wc_aws_refused) */
@@ -76,6 +77,7 @@ wc_aws *wc_aws_new(const wc_aws_config *config, wc_error *err)
     free(ca_bundle);
     if (aws->http)
         aws->transport = config->transport ? *config->transport : wc_http_transport(aws->http);
+    aws->errors = wc_aws_error_decoder_new(); /* NULL: slower, not wrong */
     aws->retry = config->retry;
     if (!aws->retry.max_attempts)
         aws->retry.max_attempts = 5;
@@ -125,6 +127,7 @@ void wc_aws_free(wc_aws *aws)
     free(aws->region);
     free(aws->endpoint_url);
     free(aws->ca_bundle);
+    wc_aws_error_decoder_free(aws->errors);
     free(aws);
 }
 
@@ -622,8 +625,8 @@ static void on_http_done(void *ctx, wc_http_response *resp)
         return;
     }
     if (resp->curl_code == 0) {
-        wc_aws_error_decode(c->req.service, resp->status, resp->body, resp->len, resp->request_id,
-                            &aerr);
+        wc_aws_error_decode_by(aws->errors, c->req.service, resp->status, resp->body, resp->len,
+                               resp->request_id, &aerr);
     } else if (resp->tls_refused) {
         /* The endpoint's certificate was refused (or our CA bundle): no retry mends it. */
         snprintf(aerr.service, sizeof(aerr.service), "%s", c->req.service);

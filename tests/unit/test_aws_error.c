@@ -57,12 +57,45 @@ static void empty_or_broken_bodies_fall_back_to_the_status(void **state)
     assert_string_equal(e.code, "ServerError");
 }
 
+/* One decoder, its parser reset between answers: each answer decoded as a fresh parser would,
+ * whatever came before (a broken body, a JSON one, another XML error). */
+static void a_decoder_reads_answer_after_answer(void **state)
+{
+    (void)state;
+    wc_aws_error_decoder *d = wc_aws_error_decoder_new();
+    assert_non_null(d);
+    const char *key =
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error>\n  <Code>NoSuchKey</Code>"
+        "\n  <Message>The specified key does not exist.</Message>\n  "
+        "<RequestId>R1</RequestId>\n</Error>";
+    const char *bucket = "<Error><Code>NoSuchBucket</Code><RequestId>R2</RequestId></Error>";
+    const char *broken = "<Error><Code>Slow";
+    const char *json = "{\"__type\":\"x#Throttling\"}";
+    const char *bodies[] = {key, broken, bucket, json, key, key};
+    const char *codes[] = {"NoSuchKey",  "Slow",      "NoSuchBucket",
+                           "Throttling", "NoSuchKey", "NoSuchKey"};
+    for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+        wc_aws_error e, fresh;
+        wc_aws_error_decode_by(d, "s3", 404, bodies[i], strlen(bodies[i]), NULL, &e);
+        wc_aws_error_decode("s3", 404, bodies[i], strlen(bodies[i]), NULL, &fresh);
+        assert_string_equal(e.code, codes[i]);
+        assert_memory_equal(&e, &fresh, sizeof(e));
+    }
+    wc_aws_error e;
+    wc_aws_error_decode_by(d, "s3", 404, key, strlen(key), NULL, &e);
+    assert_string_equal(e.message, "The specified key does not exist.");
+    assert_string_equal(e.request_id, "R1");
+    wc_aws_error_decoder_free(d);
+    wc_aws_error_decoder_free(NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(s3_xml_error),
         cmocka_unit_test(json_errors_of_dynamodb_and_sqs),
         cmocka_unit_test(empty_or_broken_bodies_fall_back_to_the_status),
+        cmocka_unit_test(a_decoder_reads_answer_after_answer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
