@@ -8,6 +8,7 @@
 #include "core/ledger.h"
 #include "common/log.h"
 #include "sources/deferrals.h"
+#include "sources/kept.h"
 #include "sources/sns_envelope.h"
 
 #define HIDE_UNDEAD_S 43200 /* 12 hours: the longest SQS allows */
@@ -22,6 +23,13 @@
 #define MAX_RECEIVES  8
 #define STOP_GRACE_MS 1000 /* at a stop, the wait for receives under way */
 #define BATCH_TRIES   6    /* a failed batch is tried again this many times (0.5 s doubling) */
+/* A deferral shorter than SQS's grain (a visibility timeout is whole seconds) is kept in hand
+ * (sources/kept.h), its visibility extended by the heartbeat: offered again on time, or at once
+ * when hurried. At most this many messages and bytes of bodies; longer deferrals, and those past
+ * the bounds, become visibility changes (other consumers may take them). */
+#define KEEP_BELOW_MS 1000
+#define KEEP_MAX      512
+#define KEEP_BYTES    (8u << 20)
 
 /* Receipts waiting to go out in one batch call. */
 typedef struct {
@@ -73,6 +81,7 @@ struct sqs_source {
     struct batch_call *batch_calls;
     unsigned calls;         /* batch calls and dead letters in flight */
     wc_deferrals *deferred; /* by MessageId: ours, hidden until due */
+    wc_kept *kept;          /* ours, deferred briefly and kept in hand until due */
     int redrive;            /* the queue has its own redrive policy (a dead-letter queue) */
     unsigned max_receives;  /* in flight at once when busy: several, or one (classic, standard) */
     int busy;               /* the last answer brought messages (or none came yet) */
@@ -498,6 +507,10 @@ static wc_result sqs_receive(void *self, wc_message *msg, unsigned want, wc_erro
 {
     sqs_source *s = self;
     memset(msg, 0, sizeof(*msg));
+    if (wc_kept_take(s->kept, msg)) { /* a deferred message now due, first */
+        fetch_ahead(s, want > 0 ? want - 1 : 0);
+        return WC_OK;
+    }
     json_incref(s->buffer); /* take() may drop the buffer while it reads a message of it */
     json_t *holding = s->buffer;
     wc_result result = WC_WAIT;
@@ -520,7 +533,7 @@ static wc_result sqs_receive(void *self, wc_message *msg, unsigned want, wc_erro
     }
     if (s->came_empty && s->n_receives == 0) {
         s->came_empty = 0;
-        return waiting_for_deferred(s) ? WC_WAIT : WC_EMPTY;
+        return waiting_for_deferred(s) || wc_kept_count(s->kept) ? WC_WAIT : WC_EMPTY;
     }
     fetch_ahead(s, want);
     return WC_WAIT;
@@ -537,9 +550,47 @@ static wc_result sqs_ack(void *self, wc_message *msg, wc_error *err)
     return WC_OK;
 }
 
+/* --- deferrals kept in hand (sources/kept.h) --- */
+
+static void kept_due(void *ctx)
+{
+    tell(ctx);
+}
+
+/* Whether msg, deferred for delay_ms, is kept in hand (its handle taken, its heartbeat going on)
+ * rather than hidden in the queue. */
+static int keep_in_hand(sqs_source *s, wc_message *msg, uint64_t delay_ms)
+{
+    return !s->stopping && s->visibility_s > 0 && delay_ms > 0 && delay_ms < KEEP_BELOW_MS &&
+           wc_kept_keep(s->kept, msg, msg->attempts + 1, delay_ms) == WC_OK;
+}
+
+/* Its widget's create was applied: a deferred message kept in hand is offered at once. One hidden
+ * in the queue already stays hidden until its time (nothing to do). */
+static wc_result sqs_hurry(void *self, const char *key)
+{
+    sqs_source *s = self;
+    return wc_kept_hurry(s->kept, key) ? WC_OK : WC_ERR_NOT_FOUND;
+}
+
+/* At a stop: what is kept goes back to the queue, hidden for the rest of its delay. */
+static void hand_back_kept(sqs_source *s)
+{
+    wc_message m;
+    uint64_t left;
+    while (wc_kept_take_any(s->kept, &m, &left)) {
+        unhold(s, m.handle);
+        enqueue(s, &s->hides, m.handle, (int)((left + 999) / 1000), 1);
+        m.handle = NULL;
+        wc_message_cleanup(&m);
+    }
+}
+
 static wc_result sqs_defer(void *self, wc_message *msg, uint64_t delay_ms, wc_error *err)
 {
     sqs_source *s = self;
+    if (keep_in_hand(s, msg, delay_ms))
+        return WC_OK;
     uint64_t secs = (delay_ms + 999) / 1000;
     if (secs > HIDE_UNDEAD_S)
         secs = HIDE_UNDEAD_S;
@@ -686,6 +737,7 @@ static void sqs_stop(void *self)
     if (s->n_receives)
         wc_loop_timer_start(s->loop, &s->grace_timer, STOP_GRACE_MS, grace_over, s);
     hand_back_buffer(s);
+    hand_back_kept(s);
 }
 
 static void sqs_destroy(void *self)
@@ -716,6 +768,7 @@ static void sqs_destroy(void *self)
         batch_call_free(s->batch_calls);
     json_decref(s->buffer);
     wc_deferrals_free(s->deferred);
+    wc_kept_free(s->kept);
     free(s->url);
     free(s->dead_url);
     free(s);
@@ -728,6 +781,7 @@ static const wc_source_ops sqs_source_ops = {
     .defer = sqs_defer,
     .dead_letter = sqs_dead_letter,
     .release = sqs_release,
+    .hurry = sqs_hurry,
     .set_notify = sqs_set_notify,
     .flush = sqs_flush,
     .stop = sqs_stop,
@@ -773,7 +827,8 @@ wc_result wc_sqs_source_open(const wc_sqs_source_config *c, wc_source *out, wc_e
     s->envelope = c->envelope;
     s->clock = c->clock ? c->clock : wc_clock_system();
     s->deferred = wc_deferrals_new();
-    if (!s->deferred) {
+    s->kept = wc_kept_new(s->loop, KEEP_MAX, KEEP_BYTES, kept_due, s);
+    if (!s->deferred || !s->kept) {
         sqs_destroy(s);
         return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     }

@@ -175,7 +175,7 @@ static void a_later_update_waits_behind_a_deferred_one(void **state)
     char *log = log_text(f);
     assert_non_null(strstr(log, "request=1000000000003 requestId=req-w1 widgetId=w1 type=update "
                                 "outcome=deferred attempt=1"));
-    assert_non_null(strstr(log, "reason=\"behind an earlier request of its widget\""));
+    assert_non_null(strstr(log, "reason=\"behind an earlier request of widget w1\""));
     free(log);
     free(w1);
 }
