@@ -102,9 +102,11 @@ wc_result wc_kept_keep(wc_kept *k, wc_message *msg, unsigned attempts, uint64_t 
     entry *e = calloc(1, sizeof(*e));
     wc_result result = e ? WC_OK : WC_ERR_NOMEM;
     if (result == WC_OK) {
+        /* Field by field, never the struct: whatever else a message owns stays the caller's. */
         e->k = k;
-        e->msg = *msg; /* its sizes and flags; the strings are copied below */
-        e->msg.handle = NULL;
+        e->msg.len = msg->len;
+        e->msg.too_large = msg->too_large;
+        e->msg.len_at_least = msg->len_at_least;
         if (!copy(&e->msg.key, msg->key) || !copy(&e->msg.body, msg->body) ||
             !copy(&e->msg.place, msg->place) || !copy(&e->msg.place_why, msg->place_why) ||
             !copy(&e->msg.reject_why, msg->reject_why))
