@@ -45,6 +45,13 @@ measure() {
       name, n / work, (user + sys) / n * 1e6, user / n * 1e6, sys / n * 1e6, rss / 1024 }'
 }
 
+# calls_per_request NAME LOG: the consumer's AWS calls (source and store, retries included) per
+# request, from its "aws calls: N sent" line.
+calls_per_request() {
+  sed -n 's/.*aws calls: \([0-9]*\) sent.*/\1/p' "$2" | tail -n 1 |
+    awk -v name="$1" -v n="$N" '{ printf "%-18s %9.2f AWS calls per request\n", name, $1 / n }'
+}
+
 ONLY=${BENCH_ONLY:-all}  # "latency": only part 4
 
 # 0. The deferral sets of one sharded listing (bench/deferrals.c): 100,000 foreign keys.
@@ -122,6 +129,7 @@ for order in exact classic; do
   AWS_ENDPOINT_URL_SQS=$WC_FAUXQS AWS_ENDPOINT_URL_DYNAMODB=$WC_DYNALITE \
     measure "sqs-ddb-$order" $B/widget-consumer -rq "bench-o-$order" -dwt "bench-o-$order" -qwt 1 \
     --max-empty-polls 2 --order "$order" --log-file "$W/o-$order.log" -q
+  calls_per_request "sqs-ddb-$order" "$W/o-$order.log"
   AWS_ENDPOINT_URL_DYNAMODB=$WC_DYNALITE $B/widget-verify -dwt "bench-o-$order" --expected "$W/expected-o.json" |
     sed "s/^/verify sqs-ddb-$order: /" | head -n 1
 done
@@ -131,6 +139,7 @@ for order in exact classic; do
   $B/widget-producer -rb "bench-o-r-$order" --endpoint-url "$WC_FAUXQS" -mwr "$N" --seed 4 --expected "$W/expected-o3.json" -q
   measure "s3-s3-$order" $B/widget-consumer -rb "bench-o-r-$order" -wb "bench-o-w-$order" --endpoint-url "$WC_FAUXQS" \
     --order "$order" --log-file "$W/o3-$order.log" -q
+  calls_per_request "s3-s3-$order" "$W/o3-$order.log"
   $B/widget-verify -wb "bench-o-w-$order" --endpoint-url "$WC_FAUXQS" --expected "$W/expected-o3.json" |
     sed "s/^/verify s3-s3-$order: /" | head -n 1
 done

@@ -439,7 +439,7 @@ static wc_result send_call(call *c, wc_error *err)
     const wc_aws_request *req = &c->req;
     const wc_credentials *creds;
     wc_result result = wc_credentials_get(aws->credentials, &creds, err);
-    if (result == WC_WAIT) {
+    if (result == WC_OK && !creds) { /* a fetch under way */
         c->parked = 1;
         c->wave = aws->wave;
         c->park_next = NULL;

@@ -124,18 +124,23 @@ static void on_provider_done(void *ctx, wc_result result, wc_credentials *creds,
                              const wc_error *err);
 
 /* Asks the providers from i on, until one answers (WC_OK: *fresh filled), fails, or has started
- * a fetch (WC_WAIT: on_provider_done goes on from there). */
-static wc_result ask_from(wc_credential_chain *c, size_t i, wc_credentials *fresh, wc_error *err)
+ * a fetch (WC_OK and *started set: on_provider_done goes on from there). */
+static wc_result ask_from(wc_credential_chain *c, size_t i, wc_credentials *fresh, int *started,
+                          wc_error *err)
 {
+    *started = 0;
     for (; i < c->n; i++) {
         wc_credential_provider *p = c->providers[i];
         c->asking = i;
-        /* fetch says WC_WAIT when this time its answer comes from start (a profile's role). */
-        wc_result result = p->fetch ? p->fetch(p, fresh, err) : WC_WAIT;
-        if (result == WC_WAIT) {
+        /* this time the answer may come from start (a network source, a profile's role) */
+        wc_creds_where where = WC_CREDS_VIA_START;
+        wc_result result = p->fetch ? p->fetch(p, fresh, &where, err) : WC_OK;
+        if (result == WC_OK && where == WC_CREDS_VIA_START) {
             result = p->start(p, on_provider_done, c, err);
-            if (result == WC_OK)
-                return WC_WAIT;
+            if (result == WC_OK) {
+                *started = 1;
+                return WC_OK;
+            }
         }
         if (result == WC_ERR_NOT_FOUND)
             continue;
@@ -206,8 +211,9 @@ static void on_provider_done(void *ctx, wc_result result, wc_credentials *creds,
         fresh = *creds;
         memset(creds, 0, sizeof(*creds));
     } else if (result == WC_ERR_NOT_FOUND) {
-        result = ask_from(c, c->asking + 1, &fresh, &err); /* this source has none: the next */
-        if (result == WC_WAIT)
+        int started;
+        result = ask_from(c, c->asking + 1, &fresh, &started, &err); /* none here: the next */
+        if (result == WC_OK && started)
             return;
     } else {
         err = *perr;
@@ -232,17 +238,17 @@ wc_result wc_credentials_get(wc_credential_chain *c, const wc_credentials **out,
         return WC_OK;
     }
     if (c->fetching)
-        return WC_WAIT; /* none valid: wait for the fetch under way */
+        return WC_OK; /* none valid (*out NULL): wait for the fetch under way */
     wc_credentials fresh;
     memset(&fresh, 0, sizeof(fresh));
     wc_error e;
     wc_error_clear(&e);
     c->fetching = 1;
-    wc_result result = ask_from(c, 0, &fresh, &e);
-    if (result == WC_WAIT) {
-        if (!valid)
-            return WC_WAIT;
-        *out = &c->current; /* a refresh in the background; these still work meanwhile */
+    int started;
+    wc_result result = ask_from(c, 0, &fresh, &started, &e);
+    if (result == WC_OK && started) {
+        if (valid) /* a refresh in the background; these still work meanwhile */
+            *out = &c->current;
         return WC_OK;
     }
     result = conclude(c, result, &fresh, &e);

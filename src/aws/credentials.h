@@ -24,8 +24,8 @@
  * the files are read at once (no network); the ECS endpoint (one GET) and IMDSv2 (PUT a token, GET
  * the role, GET its credentials) are asked asynchronously on the caller's transport, i.e. on the
  * one event loop: a fetch never makes the loop stand still. One fetch at a time (single flight):
- * who needs credentials while none are valid waits for that fetch (wc_credentials_get says
- * WC_WAIT, the chain's listener hears when it ends). Temporary credentials are fetched again
+ * who needs credentials while none are valid waits for that fetch (wc_credentials_get gives
+ * none, the chain's listener hears when it ends). Temporary credentials are fetched again
  * ahead of their expiry, once: five minutes before it, or halfway through their lifetime when
  * that is shorter (credentials good for two minutes are fetched again after one, not at every
  * call); meanwhile the current ones go on being used. When a refresh fails and the current ones
@@ -76,9 +76,9 @@ void wc_credential_chain_listen(wc_credential_chain *chain, wc_credentials_liste
 
 /* The credentials to sign with now (owned by the chain; valid until the loop runs again):
  *   WC_OK    *out are valid. When their refresh is due, one fetch is started in the background
- *            (or is already under way) and these are still used meanwhile.
- *   WC_WAIT  none are valid now: a fetch is under way (started by this call or an earlier one);
- *            the listener hears when it ends.
+ *            (or is already under way) and these are still used meanwhile. Or *out is NULL:
+ *            none are valid now, a fetch is under way (started by this call or an earlier one)
+ *            and the listener hears when it ends: wait for it (not an error).
  *   WC_ERR_REJECTED  STS refused these credentials for good (AccessDenied, InvalidIdentityToken,
  *            ExpiredTokenException...: a 4xx that asking again will not mend, whether at the
  *            first fetch or a refresh); from then on every get says so at once, with STS's

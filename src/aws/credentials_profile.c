@@ -182,7 +182,7 @@ static wc_result role_provider(const wc_cred_context *cx, const profile_files *f
     if (role.token_file) {
         snprintf(source_name, sizeof(source_name), "profile %s (web identity)", name);
         *delegate = wc_credentials_web_identity_new(cx, source_name, &role);
-        return *delegate ? WC_WAIT : wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+        return *delegate ? WC_OK : wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     }
     if (source_profile && credential_source)
         return wc_error_set(err, WC_ERR_INVALID,
@@ -207,11 +207,11 @@ static wc_result role_provider(const wc_cred_context *cx, const profile_files *f
             return wc_error_set(err, WC_ERR_INVALID,
                                 "profile \"%s\": its source_profile \"%s\" has no credentials",
                                 name, source_profile);
-        if (result == WC_OK) {
+        if (result == WC_OK && inner) {
+            source = inner;
+        } else if (result == WC_OK) {
             source = wc_credentials_static_new(&keys);
             wc_credentials_cleanup(&keys);
-        } else if (result == WC_WAIT) {
-            source = inner;
         } else {
             wc_error_prefix(err, "profile \"%s\": source_profile: ", name);
             return result;
@@ -238,12 +238,12 @@ static wc_result role_provider(const wc_cred_context *cx, const profile_files *f
         return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     snprintf(source_name, sizeof(source_name), "profile %s (assumed role)", name);
     *delegate = wc_credentials_assume_role_new(cx, source_name, &role, source);
-    return *delegate ? WC_WAIT : wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+    return *delegate ? WC_OK : wc_error_set(err, WC_ERR_NOMEM, "out of memory");
 }
 
-/* What profile `name` gives: WC_OK (static keys in *out), WC_WAIT (*delegate fetches them),
- * WC_ERR_NOT_FOUND (none here: the next source) or an error. allow_role 0: only its keys.
- * named: asked for by name (a missing profile is an error). */
+/* What profile `name` gives: WC_OK (static keys in *out, or, when *delegate is set, the provider
+ * that fetches them), WC_ERR_NOT_FOUND (none here: the next source) or an error. allow_role 0:
+ * only its keys. named: asked for by name (a missing profile is an error). */
 static wc_result resolve_profile(const wc_cred_context *cx, const char *name, int depth,
                                  int allow_role, int named, wc_credentials *out,
                                  wc_credential_provider **delegate, wc_error *err)
@@ -285,7 +285,7 @@ static wc_result resolve_profile(const wc_cred_context *cx, const char *name, in
             *delegate =
                 wc_credentials_from_process(setting(&f, K_PROCESS), source, cx->transport.loop,
                                             WC_CREDENTIAL_PROCESS_TIMEOUT_MS);
-            result = *delegate ? WC_WAIT : wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+            result = *delegate ? WC_OK : wc_error_set(err, WC_ERR_NOMEM, "out of memory");
         }
     } else if (explicit && !f.cred.found && !f.conf.found) {
         /* Asked for by name: an error, not a reason to go on to the next source. */
@@ -317,13 +317,16 @@ static void profile_drop_delegate(profile_provider *p)
     p->delegate = NULL;
 }
 
-static wc_result profile_fetch(wc_credential_provider *self, wc_credentials *out, wc_error *err)
+static wc_result profile_fetch(wc_credential_provider *self, wc_credentials *out,
+                               wc_creds_where *where, wc_error *err)
 {
     profile_provider *p = (profile_provider *)self;
     const char *name = profile_name(p->profile);
     int explicit = (p->profile && *p->profile) || wc_cred_env("AWS_PROFILE");
     profile_drop_delegate(p);
-    return resolve_profile(p->cx, name, 0, 1, explicit, out, &p->delegate, err);
+    wc_result result = resolve_profile(p->cx, name, 0, 1, explicit, out, &p->delegate, err);
+    *where = p->delegate ? WC_CREDS_VIA_START : WC_CREDS_HERE;
+    return result;
 }
 
 static wc_result profile_start(wc_credential_provider *self, wc_credentials_done done, void *ctx,
@@ -407,8 +410,10 @@ typedef struct {
     wc_credentials creds;
 } static_provider;
 
-static wc_result static_fetch(wc_credential_provider *self, wc_credentials *out, wc_error *err)
+static wc_result static_fetch(wc_credential_provider *self, wc_credentials *out,
+                              wc_creds_where *where, wc_error *err)
 {
+    *where = WC_CREDS_HERE;
     const wc_credentials *c = &((static_provider *)self)->creds;
     wc_result result =
         wc_cred_fill(out, c->access_key_id, c->secret_access_key, c->session_token, c->source, err);

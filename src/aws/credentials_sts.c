@@ -428,8 +428,12 @@ static wc_result sts_start(wc_credential_provider *self, wc_credentials_done don
     } else if (p->source->fetch) {
         wc_credentials src;
         memset(&src, 0, sizeof(src));
-        result = p->source->fetch(p->source, &src, err);
-        if (result == WC_OK)
+        wc_creds_where where = WC_CREDS_HERE;
+        result = p->source->fetch(p->source, &src, &where, err);
+        if (result == WC_OK && where != WC_CREDS_HERE) /* a source of a source's: never made */
+            result = wc_error_set(err, WC_ERR_INVALID, "%s: its source cannot be read at once",
+                                  p->source_name);
+        else if (result == WC_OK)
             result = sts_send(p, &src, NULL, err);
         else if (result == WC_ERR_NOT_FOUND)
             result = wc_error_set(err, WC_ERR_INVALID, "%s: its source has no credentials",

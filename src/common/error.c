@@ -46,10 +46,6 @@ const char *wc_result_name(wc_result code)
     switch (code) {
     case WC_OK:
         return "ok";
-    case WC_EMPTY:
-        return "empty";
-    case WC_WAIT:
-        return "wait";
     case WC_ERR_INVALID:
         return "invalid";
     case WC_ERR_PARSE:

@@ -3,6 +3,9 @@
  * Every fallible function returns a wc_result and, when it fails, fills a caller-owned wc_error
  * with a one-line message that says what was wrong (which request, which field, which file).
  * A NULL wc_error pointer is allowed: the code is still returned, the detail is dropped.
+ * Outcomes that are no failure have their own types, not a wc_result: what a source's receive
+ * found (wc_receive_status, sources/source.h); credentials still being fetched
+ * (wc_credentials_get, aws/credentials.h; wc_creds_where, aws/credential_provider.h).
  */
 #ifndef WC_ERROR_H
 #define WC_ERROR_H
@@ -11,8 +14,6 @@
 
 typedef enum {
     WC_OK = 0,
-    WC_EMPTY,         /* nothing to do right now (an empty source) */
-    WC_WAIT,          /* nothing ready yet, but work is pending (deferred requests) */
     WC_ERR_INVALID,   /* bad input: a request that breaks the rules, a bad option */
     WC_ERR_PARSE,     /* bad input: not JSON, not UTF-8 */
     WC_ERR_TOO_LARGE, /* input over its size cap */

@@ -562,8 +562,11 @@ static wc_result take(pipeline *p, wc_message *msg)
     else if (!p->config->classic_order && !msg->place)
         wc_error_set(&err, WC_ERR_INVALID, "request %s: no place in production order: %s", msg->key,
                      msg->place_why ? msg->place_why : "its source did not give one");
-    else
+    else if (wc_message_doc(&j->msg)) /* parsed once for every reader of the message */
+        wc_request_from_json(msg->key, wc_message_doc(&j->msg), &j->req, &err);
+    else /* not JSON: the parse says why */
         wc_request_parse(msg->key, msg->body, msg->len, &j->req, &err);
+    wc_message_drop_doc(&j->msg); /* read: not kept while the request is in flight */
     if (j->req && !p->config->classic_order &&
         !(j->req->place = wc_place_with_type(msg->place, j->req->type))) {
         wc_request_free(j->req);
@@ -680,9 +683,9 @@ static void receive_what_may(pipeline *p)
         wc_message msg;
         wc_error err;
         wc_error_clear(&err);
-        wc_result r =
+        wc_receive_status r =
             p->source->ops->receive(p->source->self, &msg, (unsigned)(cap - in_hand), &err);
-        if (r == WC_OK) {
+        if (r == WC_RECEIVE_READY) {
             recovered(p, &p->source_down, "source");
             p->empty_in_a_row = 0;
             if (take(p, &msg) != WC_OK) {
@@ -691,11 +694,11 @@ static void receive_what_may(pipeline *p)
             }
             continue;
         }
-        if (r == WC_EMPTY || r == WC_WAIT) {
-            /* A look that came back empty is an answer; a fetch under way (WC_WAIT) is not. */
-            if (r == WC_EMPTY)
+        if (r == WC_RECEIVE_EMPTY || r == WC_RECEIVE_WAIT) {
+            /* A look that came back empty is an answer; a fetch under way (WAIT) is not. */
+            if (r == WC_RECEIVE_EMPTY)
                 recovered(p, &p->source_down, "source");
-            if (r == WC_EMPTY && in_hand == 0) {
+            if (r == WC_RECEIVE_EMPTY && in_hand == 0) {
                 p->stats->empty_polls++;
                 if (config->max_empty_polls && ++p->empty_in_a_row >= config->max_empty_polls) {
                     stop_with(p, "empty polls");
@@ -821,8 +824,8 @@ wc_result wc_poller_run(const wc_poller_config *config, wc_source *source, wc_st
      * loop again, so their callbacks never come), and the source delivers those requests again. */
     for (job *j = p.jobs, *next; j; j = next) {
         next = j->next;
-        free(j->msg.handle);
-        j->msg.handle = NULL;
+        if (j->state != ENDING && j->state != ENDED) /* not ended yet: the source drops it */
+            wc_source_forget(source, &j->msg);
         wc_request_free(j->req);
         wc_message_cleanup(&j->msg);
         free(j->reason);

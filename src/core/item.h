@@ -1,4 +1,4 @@
-/* item.h - the DynamoDB item of a widget, and the UpdateItem of an update request.
+/* item.h - the DynamoDB item of a widget.
  *
  * A widget is one item: the partition key (default "id", configurable) holds the widgetId;
  * "owner", "label", "description" are string attributes (label/description left out when
@@ -9,8 +9,8 @@
  * "attr_" + name. Reading an item strips one "attr_" again, so every name round-trips exactly:
  *   other "owner" -> "attr_owner",  other "attr_x" -> "attr_attr_x",  other "color" -> "color".
  *
- * Attribute names come from untrusted input: they only ever reach DynamoDB as values of
- * ExpressionAttributeNames (#n0, #n1, ...), never inside an expression.
+ * Attribute names come from untrusted input: they only ever reach DynamoDB as names in the
+ * item's JSON (a PutItem of the whole item), never inside an expression.
  * The JSON produced is DynamoDB's wire form ({"S": "..."}), ready to send.
  */
 #ifndef WC_ITEM_H
@@ -33,7 +33,8 @@
 #define WC_ITEM_VERSION  "wc:version"
 #define WC_ITEM_EXPIRES  "wc:expires"
 
-/* The one rule a plain reader of the table (a Scan, widget-verify) needs, stated in README:
+/* The one rule a plain reader of the table (a Scan, widget-verify) needs, stated in
+ * docs/guarantees.md (where the ledger lives):
  * an item with an "owner" attribute is a widget (a tombstone has none); an attribute whose name
  * starts with "wc:" is the consumer's, never a widget's (a widget's own "wc:x" is stored as
  * "attr_wc:x", and "attr_" is stripped once when read). */
@@ -52,10 +53,5 @@ json_t *wc_item_from_widget(const wc_widget *w, const char *key_name);
 /* A widget from an item (DynamoDB JSON). Attribute order is not kept by DynamoDB: they come
  * back sorted by name. */
 wc_result wc_item_to_widget(json_t *item, const char *key_name, wc_widget **out, wc_error *err);
-
-/* The parts of an UpdateItem call for an update request, as a new JSON object holding
- * UpdateExpression, ConditionExpression (the widget must exist), ExpressionAttributeNames and
- * ExpressionAttributeValues (when any). Later mentions of one attribute in a request win. */
-json_t *wc_item_update(const wc_request *req, const char *key_name);
 
 #endif

@@ -215,11 +215,17 @@ wc_result wc_request_parse(const char *name, const char *body, size_t len, wc_re
             err, WC_ERR_PARSE, "request %s: not valid JSON: %s%s (line %d, column %d)", name,
             json_error_code(&jerr) == json_error_invalid_utf8 ? "invalid UTF-8, " : "", jerr.text,
             jerr.line, jerr.column);
+    wc_result result = wc_request_from_json(name, root, out, err);
+    json_decref(root);
+    return result;
+}
 
+wc_result wc_request_from_json(const char *name, json_t *root, wc_request **out, wc_error *err)
+{
+    *out = NULL;
     wc_request *req = calloc(1, sizeof(*req));
     wc_result result =
         req ? parse_fields(root, req, err) : wc_error_set(err, WC_ERR_NOMEM, "out of memory");
-    json_decref(root);
     if (result != WC_OK) {
         wc_error_prefix(err, "request %s: ", name);
         wc_request_free(req);

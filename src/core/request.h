@@ -49,6 +49,12 @@ typedef struct {
 wc_result wc_request_parse(const char *name, const char *body, size_t len, wc_request **out,
                            wc_error *err);
 
+struct json_t; /* jansson's */
+
+/* The same from a body already parsed with JSON_REJECT_DUPLICATES (borrowed). */
+wc_result wc_request_from_json(const char *name, struct json_t *root, wc_request **out,
+                               wc_error *err);
+
 void wc_request_free(wc_request *req);
 
 const char *wc_request_type_name(wc_request_type type);

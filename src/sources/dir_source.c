@@ -250,7 +250,7 @@ static char *claimed_path(dir_source *s, const char *name)
 
 static wc_result unclaim(dir_source *s, wc_message *msg, wc_error *err);
 
-static wc_result dir_receive(void *self, wc_message *msg, unsigned want, wc_error *err)
+static wc_receive_status dir_receive(void *self, wc_message *msg, unsigned want, wc_error *err)
 {
     dir_source *s = self;
     memset(msg, 0, sizeof(*msg));
@@ -262,10 +262,10 @@ static wc_result dir_receive(void *self, wc_message *msg, unsigned want, wc_erro
             size_t waiting = 0;
             wc_result result = scan(s, &waiting, err);
             if (result != WC_OK)
-                return result;
+                return WC_RECEIVE_FAILED;
             scanned = 1;
             if (s->batch_len == 0)
-                return waiting ? WC_WAIT : WC_EMPTY;
+                return waiting ? WC_RECEIVE_WAIT : WC_RECEIVE_EMPTY;
         }
         const char *name = s->batch[s->batch_pos++];
         if (wc_deferrals_waiting(s->deferrals, name, s->clock->now_ms(s->clock)))
@@ -278,7 +278,7 @@ static wc_result dir_receive(void *self, wc_message *msg, unsigned want, wc_erro
             free(from);
             free(to);
             wc_message_cleanup(msg);
-            return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+            return wc_receive_fail(err, WC_ERR_NOMEM, "out of memory");
         }
         if (s->shard.count > 1) {
             /* Sharded: read first, and claim only this consumer's own files. Another shard's
@@ -320,12 +320,12 @@ static wc_result dir_receive(void *self, wc_message *msg, unsigned want, wc_erro
             if (!msg->reject_why) {
                 wc_message_cleanup(msg);
                 free(from);
-                return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+                return wc_receive_fail(err, WC_ERR_NOMEM, "out of memory");
             }
             snprintf(msg->reject_why, len,
                      "its file name (%zu bytes) is too long to claim (at most %d bytes)",
                      strlen(name), NAME_MAX - (int)strlen("." CLAIM_TAG) - 16);
-            return WC_OK;
+            return WC_RECEIVE_READY;
         }
         free(from);
         if (!claimed) {
@@ -333,14 +333,14 @@ static wc_result dir_receive(void *self, wc_message *msg, unsigned want, wc_erro
             wc_message_cleanup(msg);
             if (claim_errno == ENOENT)
                 continue; /* another consumer took it first */
-            return wc_error_set(err, WC_ERR_IO, "claiming %s/%s: %s", s->dir, name,
-                                strerror(claim_errno));
+            return wc_receive_fail(err, WC_ERR_IO, "claiming %s/%s: %s", s->dir, name,
+                                   strerror(claim_errno));
         }
         msg->handle = to;
         if (hold(s, to) != 0) { /* a claim that would not be renewed: give it back */
             unclaim(s, msg, NULL);
             wc_message_cleanup(msg);
-            return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+            return wc_receive_fail(err, WC_ERR_NOMEM, "out of memory");
         }
         msg->attempts = wc_deferrals_attempts(s->deferrals, name);
         wc_error read_err;
@@ -351,13 +351,13 @@ static wc_result dir_receive(void *self, wc_message *msg, unsigned want, wc_erro
             /* Give the file back untouched: nothing is lost on a read failure. */
             unclaim(s, msg, NULL);
             wc_message_cleanup(msg);
-            return wc_error_set(err, r, "%s", read_err.msg);
+            return wc_receive_fail(err, r, "%s", read_err.msg);
         }
-        return WC_OK;
+        return WC_RECEIVE_READY;
     }
     /* The whole batch was taken by others or belongs to other shards: the directory is not empty,
      * so this is no empty poll; the next call scans again (without what it now knows to skip). */
-    return WC_WAIT;
+    return WC_RECEIVE_WAIT;
 }
 
 /* Renames the claimed file back to its own name. */
@@ -410,6 +410,15 @@ static wc_result dir_hurry(void *self, const char *key)
 static wc_result dir_release(void *self, wc_message *msg, wc_error *err)
 {
     return unclaim(self, msg, err);
+}
+
+/* No call: the claim stays until its lease runs out (no longer renewed), then another consumer
+ * (or this one, started again) takes the file back. */
+static void dir_forget(void *self, wc_message *msg)
+{
+    unhold(self, msg->handle);
+    free(msg->handle);
+    msg->handle = NULL;
 }
 
 static wc_result move_to_dead_letters(dir_source *s, wc_message *msg, const char *reason,
@@ -549,6 +558,7 @@ static const wc_source_ops dir_source_ops = {
     .hurry = dir_hurry,
     .dead_letter = dir_dead_letter,
     .release = dir_release,
+    .forget = dir_forget,
     .destroy = dir_destroy,
 };
 

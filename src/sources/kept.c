@@ -102,7 +102,8 @@ wc_result wc_kept_keep(wc_kept *k, wc_message *msg, unsigned attempts, uint64_t 
     entry *e = calloc(1, sizeof(*e));
     wc_result result = e ? WC_OK : WC_ERR_NOMEM;
     if (result == WC_OK) {
-        /* Field by field, never the struct: whatever else a message owns stays the caller's. */
+        /* Field by field, never the struct: whatever else a message owns stays the caller's,
+         * its parsed body (doc) too: the kept copy has none and parses again when read. */
         e->k = k;
         e->msg.len = msg->len;
         e->msg.too_large = msg->too_large;

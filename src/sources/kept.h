@@ -31,7 +31,8 @@ wc_kept *wc_kept_new(wc_loop *loop, size_t max, size_t max_bytes, wc_kept_due du
 void wc_kept_free(wc_kept *k);
 
 /* Keeps a copy of msg, offered again delay_ms from now with attempts tries counted. WC_OK: kept,
- * and msg->handle taken over (set to NULL); the caller still cleans msg up. WC_ERR_BUSY: full, or
+ * and msg->handle taken over (set to NULL); the caller still cleans msg up (its parsed body, doc,
+ * is not copied: the kept copy parses again when read). WC_ERR_BUSY: full, or
  * a message of that key is kept already; WC_ERR_NOMEM: out of memory; then nothing is kept and
  * msg is untouched. */
 wc_result wc_kept_keep(wc_kept *k, wc_message *msg, unsigned attempts, uint64_t delay_ms);

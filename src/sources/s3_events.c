@@ -153,15 +153,25 @@ static wc_result read_eventbridge(json_t *doc, wc_s3_events *out, wc_error *err)
 wc_result wc_s3_events_parse(const char *body, size_t len, int force, wc_s3_events *out,
                              wc_error *err)
 {
-    memset(out, 0, sizeof(*out));
     json_error_t jerr;
     json_t *doc = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+    wc_result result;
+    if (!doc && force) {
+        memset(out, 0, sizeof(*out));
+        result = wc_error_set(err, WC_ERR_PARSE, "not JSON: %s (line %d)", jerr.text, jerr.line);
+    } else
+        result = wc_s3_events_read(doc, force, out, err);
+    json_decref(doc);
+    return result;
+}
+
+wc_result wc_s3_events_read(json_t *doc, int force, wc_s3_events *out, wc_error *err)
+{
+    memset(out, 0, sizeof(*out));
     wc_result result = WC_OK;
     const char *event = json_string_value(json_object_get(doc, "Event"));
     const char *source = json_string_value(json_object_get(doc, "source"));
-    if (!doc && force)
-        result = wc_error_set(err, WC_ERR_PARSE, "not JSON: %s (line %d)", jerr.text, jerr.line);
-    else if (!doc)
+    if (!doc)
         out->kind = WC_S3_EVENTS_NONE;
     else if (json_object_get(doc, "Records")) {
         out->kind = WC_S3_EVENTS_RECORDS;
@@ -177,7 +187,6 @@ wc_result wc_s3_events_parse(const char *body, size_t len, int force, wc_s3_even
                               "EventBridge aws.s3 event)");
     else
         out->kind = WC_S3_EVENTS_NONE;
-    json_decref(doc);
     if (result != WC_OK)
         wc_s3_events_cleanup(out);
     return result;

@@ -53,6 +53,12 @@ typedef struct {
  * wc_s3_events_cleanup; on failure out is empty. */
 wc_result wc_s3_events_parse(const char *body, size_t len, int force, wc_s3_events *out,
                              wc_error *err);
+
+struct json_t; /* jansson's */
+
+/* The same from a body already parsed (borrowed; NULL: not JSON, which is WC_S3_EVENTS_NONE
+ * even when forced: the caller parses the body itself to say why). */
+wc_result wc_s3_events_read(struct json_t *doc, int force, wc_s3_events *out, wc_error *err);
 void wc_s3_events_cleanup(wc_s3_events *events);
 
 /* Decodes an S3 notification key: '+' is a space, %XX a byte. *out is a new string (the caller

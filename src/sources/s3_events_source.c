@@ -17,18 +17,18 @@
 typedef struct ev_source ev_source;
 typedef struct note note;
 
-/* What msg->handle points to: an SQS message handed out as it is keeps the SQS source's handle,
- * a receipt handle (a printable string); a record's is a token, owned by the message (the poller
- * frees what is left in hand at its end), whose first byte is TOKEN_MARK, never printable. */
-#define TOKEN_MARK '\x01'
 typedef struct rec rec;
+
+/* What msg->handle points to, for every message this source hands out (owned by this source:
+ * each end of the message frees it): a record's, or an SQS message handed out as it is, whose
+ * inner source's handle it wraps. */
 typedef struct {
-    char mark;
-    rec *r;
-} token;
+    rec *r;      /* the record; NULL: a message passed through */
+    void *inner; /* a message passed through: the inner source's handle */
+} ev_handle;
 
 typedef enum { R_WAITING, R_GETTING, R_READY, R_OUT, R_ENDED } rec_state;
-typedef enum { END_DONE, END_DEFER, END_RELEASE } rec_end_how;
+typedef enum { END_DONE, END_DEFER, END_RELEASE, END_FORGET } rec_end_how;
 
 struct rec {
     note *n;
@@ -51,7 +51,7 @@ struct note {
     wc_s3_events ev;
     rec *recs; /* ev.n of them */
     size_t next_get, ended;
-    int deferred, released;
+    int deferred, released, forgotten;
     uint64_t delay_ms;
     note *prev, *next;
 };
@@ -109,7 +109,8 @@ static void note_free(note *n)
     }
     free(n->recs);
     wc_s3_events_cleanup(&n->ev);
-    free(n->inner.handle); /* the SQS source's receipt (a string), when never ended */
+    if (n->inner.handle) /* never ended (a destroy): dropped, it comes back */
+        wc_source_forget(&n->s->inner, &n->inner);
     wc_message_cleanup(&n->inner);
     free(n);
 }
@@ -142,6 +143,11 @@ static void note_finish(note *n)
     } else if (n->deferred) {
         what = "defer";
         result = s->inner.ops->defer(s->inner.self, &n->inner, n->delay_ms, &err);
+    } else if (n->forgotten) { /* a record still in hand at a shutdown: its message comes back */
+        wc_source_forget(&s->inner, &n->inner);
+        note_free(n);
+        tell(s);
+        return;
     } else {
         what = "delete";
         result = s->inner.ops->ack(s->inner.self, &n->inner, &err);
@@ -170,6 +176,8 @@ static void rec_end(rec *r, rec_end_how how, uint64_t delay_ms)
             n->delay_ms = delay_ms;
     } else if (how == END_RELEASE) {
         n->released = 1;
+    } else if (how == END_FORGET) {
+        n->forgotten = 1;
     }
     if (++n->ended == n->ev.n)
         note_finish(n);
@@ -264,9 +272,9 @@ static void dead_lettered(void *ctx, wc_result result, const wc_error *err)
     free(key);
 }
 
-/* A message read as notifications: WC_OK and *out when it is a request as it is; WC_WAIT when
- * it was taken (a note, skipped, or dead-lettered). */
-static wc_result take(ev_source *s, wc_message *m, wc_message *out, wc_error *err)
+/* A message read as notifications: WC_RECEIVE_READY and *out when it is a request as it is;
+ * WC_RECEIVE_WAIT when it was taken (a note, skipped, or dead-lettered). */
+static wc_receive_status take(ev_source *s, wc_message *m, wc_message *out, wc_error *err)
 {
     wc_s3_events ev;
     wc_error perr;
@@ -274,12 +282,24 @@ static wc_result take(ev_source *s, wc_message *m, wc_message *out, wc_error *er
     memset(&ev, 0, sizeof(ev));   /* WC_S3_EVENTS_NONE */
     if (m->too_large && s->force) /* auto: handed out, and dead-lettered as too large */
         result = wc_error_set(&perr, WC_ERR_PARSE, "message body over %zu bytes", s->max_body);
-    else if (!m->too_large)
+    else if (!m->too_large && wc_message_doc(m)) /* parsed once for every reader */
+        result = wc_s3_events_read(wc_message_doc(m), s->force, &ev, &perr);
+    else if (!m->too_large) /* not JSON: the parse says why when it must be a notification */
         result = wc_s3_events_parse(m->body, m->len, s->force, &ev, &perr);
     if (result == WC_OK && ev.kind == WC_S3_EVENTS_NONE) {
-        *out = *m; /* its handle is the SQS source's: its ends go there as they are */
-        return WC_OK;
+        /* Handed out as it is: its ends go to the SQS source, with its own handle. */
+        ev_handle *h = malloc(sizeof(*h));
+        if (!h) {
+            s->inner.ops->release(s->inner.self, m, err);
+            wc_message_cleanup(m);
+            return wc_receive_fail(err, WC_ERR_NOMEM, "out of memory");
+        }
+        *h = (ev_handle){NULL, m->handle};
+        *out = *m;
+        out->handle = h;
+        return WC_RECEIVE_READY;
     }
+    wc_message_drop_doc(m); /* read: a note need not keep it */
     if (result != WC_OK) {
         char reason[512];
         snprintf(reason, sizeof(reason), "bad S3 event notification: %s", perr.msg);
@@ -289,7 +309,7 @@ static wc_result take(ev_source *s, wc_message *m, wc_message *out, wc_error *er
             s->inner.ops->dead_letter(s->inner.self, m, reason, dead_lettered, key, err) != WC_OK)
             free(key);
         wc_message_cleanup(m);
-        return WC_WAIT;
+        return WC_RECEIVE_WAIT;
     }
     if (ev.n == 0) {
         s->counts.skipped++;
@@ -298,7 +318,7 @@ static wc_result take(ev_source *s, wc_message *m, wc_message *out, wc_error *er
         wc_s3_events_cleanup(&ev);
         s->inner.ops->ack(s->inner.self, m, err);
         wc_message_cleanup(m);
-        return WC_WAIT;
+        return WC_RECEIVE_WAIT;
     }
     note *n = calloc(1, sizeof(*n));
     rec *recs = n ? calloc(ev.n, sizeof(*recs)) : NULL;
@@ -307,7 +327,7 @@ static wc_result take(ev_source *s, wc_message *m, wc_message *out, wc_error *er
         wc_s3_events_cleanup(&ev);
         s->inner.ops->release(s->inner.self, m, err);
         wc_message_cleanup(m);
-        return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+        return wc_receive_fail(err, WC_ERR_NOMEM, "out of memory");
     }
     *n = (note){.s = s, .inner = *m, .ev = ev, .recs = recs, .prev = s->notes_tail};
     for (size_t i = 0; i < ev.n; i++)
@@ -322,10 +342,10 @@ static wc_result take(ev_source *s, wc_message *m, wc_message *out, wc_error *er
     s->n_notes++;
     s->pending += ev.n;
     wc_debug("notification message %s: %zu records", m->key, ev.n);
-    return WC_WAIT;
+    return WC_RECEIVE_WAIT;
 }
 
-/* The first ready record as a message; its token (msg->handle) may be NULL: out of memory. */
+/* The first ready record as a message; its handle may be NULL: out of memory. */
 static void hand_out(ev_source *s, wc_message *msg)
 {
     rec *r = s->ready;
@@ -351,13 +371,13 @@ static void hand_out(ev_source *s, wc_message *msg)
         msg->len = r->len;
         r->body = NULL;
     }
-    token *t = malloc(sizeof(*t));
-    if (t)
-        *t = (token){TOKEN_MARK, r};
-    msg->handle = t;
+    ev_handle *h = malloc(sizeof(*h));
+    if (h)
+        *h = (ev_handle){r, NULL};
+    msg->handle = h;
 }
 
-static wc_result ev_receive(void *self, wc_message *msg, unsigned want, wc_error *err)
+static wc_receive_status ev_receive(void *self, wc_message *msg, unsigned want, wc_error *err)
 {
     ev_source *s = self;
     memset(msg, 0, sizeof(*msg));
@@ -370,47 +390,41 @@ static wc_result ev_receive(void *self, wc_message *msg, unsigned want, wc_error
                 msg->handle = NULL;
                 rec_end(r, END_RELEASE, 0);
                 wc_message_cleanup(msg);
-                return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+                return wc_receive_fail(err, WC_ERR_NOMEM, "out of memory");
             }
             fetch_ahead(s, want > 0 ? want - 1 : 0);
-            return WC_OK;
+            return WC_RECEIVE_READY;
         }
         if (s->failed) {
             s->failed = 0;
-            if (err)
-                *err = s->failure;
-            return s->failure.code ? s->failure.code : WC_ERR_IO;
+            return wc_receive_failed(err, &s->failure);
         }
         if (s->stopping)
-            return WC_WAIT;
+            return WC_RECEIVE_WAIT;
         fetch_ahead(s, want);
         if ((want > 0 && s->pending >= want) || s->n_notes >= MAX_NOTES)
-            return WC_WAIT;
+            return WC_RECEIVE_WAIT;
         wc_message m;
         unsigned more = want > s->pending ? want - (unsigned)s->pending : 0;
-        wc_result result = s->inner.ops->receive(s->inner.self, &m, more, err);
-        if (result != WC_OK)
-            return s->pending && result == WC_EMPTY ? WC_WAIT : result;
-        result = take(s, &m, msg, err);
-        if (result != WC_WAIT)
-            return result;
+        wc_receive_status status = s->inner.ops->receive(s->inner.self, &m, more, err);
+        if (status != WC_RECEIVE_READY) /* an empty look while records are pending: wait */
+            return s->pending && status == WC_RECEIVE_EMPTY ? WC_RECEIVE_WAIT : status;
+        status = take(s, &m, msg, err);
+        if (status != WC_RECEIVE_WAIT)
+            return status;
     }
 }
 
 /* --- ends of a record --- */
 
-static int is_record(const wc_message *msg)
+/* The record of a message this source handed out, or NULL for a message passed through, whose
+ * msg->handle is then the inner source's again; the handle of this source is freed. */
+static rec *unwrap(wc_message *msg)
 {
-    return msg->handle && *(const char *)msg->handle == TOKEN_MARK;
-}
-
-/* The record of a message's token; the token is freed. */
-static rec *take_record(wc_message *msg)
-{
-    token *t = msg->handle;
-    rec *r = t->r;
-    free(t);
-    msg->handle = NULL;
+    ev_handle *h = msg->handle;
+    rec *r = h ? h->r : NULL;
+    msg->handle = h ? h->inner : NULL;
+    free(h);
     return r;
 }
 
@@ -451,9 +465,9 @@ static wc_result start_delete(ev_source *s, rec *r, wc_error *err)
 static wc_result ev_ack(void *self, wc_message *msg, wc_error *err)
 {
     ev_source *s = self;
-    if (!is_record(msg))
+    rec *r = unwrap(msg);
+    if (!r)
         return s->inner.ops->ack(s->inner.self, msg, err);
-    rec *r = take_record(msg);
     wc_result result = start_delete(s, r, err);
     if (result != WC_OK)
         rec_end(r, END_DEFER, RETRY_MS);
@@ -463,9 +477,9 @@ static wc_result ev_ack(void *self, wc_message *msg, wc_error *err)
 static wc_result ev_defer(void *self, wc_message *msg, uint64_t delay_ms, wc_error *err)
 {
     ev_source *s = self;
-    if (!is_record(msg))
+    rec *r = unwrap(msg);
+    if (!r)
         return s->inner.ops->defer(s->inner.self, msg, delay_ms, err);
-    rec *r = take_record(msg);
     rec_end(r, END_DEFER, delay_ms);
     return WC_OK;
 }
@@ -481,11 +495,21 @@ static wc_result ev_hurry(void *self, const char *key)
 static wc_result ev_release(void *self, wc_message *msg, wc_error *err)
 {
     ev_source *s = self;
-    if (!is_record(msg))
+    rec *r = unwrap(msg);
+    if (!r)
         return s->inner.ops->release(s->inner.self, msg, err);
-    rec *r = take_record(msg);
     rec_end(r, END_RELEASE, 0);
     return WC_OK;
+}
+
+static void ev_forget(void *self, wc_message *msg)
+{
+    ev_source *s = self;
+    rec *r = unwrap(msg);
+    if (!r)
+        wc_source_forget(&s->inner, msg);
+    else
+        rec_end(r, END_FORGET, 0);
 }
 
 static void copied(void *ctx, wc_result result, wc_http_response *resp, const wc_aws_error *aerr,
@@ -511,9 +535,9 @@ static wc_result ev_dead_letter(void *self, wc_message *msg, const char *reason,
                                 wc_source_done done, void *ctx, wc_error *err)
 {
     ev_source *s = self;
-    if (!is_record(msg))
+    rec *r = unwrap(msg);
+    if (!r)
         return s->inner.ops->dead_letter(s->inner.self, msg, reason, done, ctx, err);
-    rec *r = take_record(msg);
     wc_s3_bucket *dead = s->dead_bucket_name ? &s->dead : r->bucket;
     char safe[1025];
     wc_s3_header_safe(reason, safe, sizeof(safe));
@@ -618,6 +642,7 @@ static const wc_source_ops ev_source_ops = {
     .dead_letter = ev_dead_letter,
     .release = ev_release,
     .hurry = ev_hurry,
+    .forget = ev_forget,
     .set_notify = ev_set_notify,
     .flush = ev_flush,
     .stop = ev_stop,

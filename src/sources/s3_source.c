@@ -274,7 +274,7 @@ static int room_ahead(const s3_source *s)
     return s->n_fetches == 0 || s->ahead_bytes + (s->n_getting + 1) * guess <= s->ahead_limit;
 }
 
-static wc_result s3_receive(void *self, wc_message *msg, unsigned want, wc_error *err)
+static wc_receive_status s3_receive(void *self, wc_message *msg, unsigned want, wc_error *err)
 {
     s3_source *s = self;
     memset(msg, 0, sizeof(*msg));
@@ -287,12 +287,11 @@ static wc_result s3_receive(void *self, wc_message *msg, unsigned want, wc_error
             continue;
         }
         if (f->failed) {
-            wc_result failed = f->failed;
-            if (err)
-                *err = f->err;
+            f->err.code = f->failed;
+            wc_receive_failed(err, &f->err);
             wc_deferrals_forget(s->in_hand, f->key);
             fetch_free(f);
-            return failed;
+            return WC_RECEIVE_FAILED;
         }
         msg->key = f->key;
         f->key = NULL;
@@ -313,16 +312,14 @@ static wc_result s3_receive(void *self, wc_message *msg, unsigned want, wc_error
             f->body = NULL;
         }
         fetch_free(f);
-        return WC_OK;
+        return WC_RECEIVE_READY;
     }
     if (s->list_failed) {
         s->list_failed = 0;
-        if (err)
-            *err = s->list_err;
-        return s->list_err.code ? s->list_err.code : WC_ERR_IO;
+        return wc_receive_failed(err, &s->list_err);
     }
     if (s->stopping)
-        return WC_WAIT;
+        return WC_RECEIVE_WAIT;
     /* Read ahead: GetObject of the next keys, as many as the consumer could take. */
     while (s->next_key < s->n_keys && s->n_fetches < want && s->n_fetches < MAX_FETCHES &&
            room_ahead(s))
@@ -330,24 +327,25 @@ static wc_result s3_receive(void *self, wc_message *msg, unsigned want, wc_error
             break;
     size_t left = s->n_keys - s->next_key;
     if (s->listing)
-        return WC_WAIT;
+        return WC_RECEIVE_WAIT;
     /* List ahead: the walk's next page when the keys in hand run low. */
     size_t low = (size_t)s->look_ahead > want ? (size_t)s->look_ahead : want;
     if (s->token && left < low) {
         list_next_page(s);
-        return WC_WAIT;
+        return WC_RECEIVE_WAIT;
     }
     if (left > 0 || s->n_fetches > 0)
-        return WC_WAIT;
+        return WC_RECEIVE_WAIT;
     /* Nothing left of this walk. One that found nothing to take is an empty poll, unless
      * requests are waiting (deferred, or in other consumers' hands); the next call walks again. */
     if (s->walk_ended) {
         s->walk_ended = 0;
         if (s->walk_new == 0)
-            return s->walk_found || wc_deferrals_count(s->in_hand) ? WC_WAIT : WC_EMPTY;
+            return s->walk_found || wc_deferrals_count(s->in_hand) ? WC_RECEIVE_WAIT
+                                                                   : WC_RECEIVE_EMPTY;
     }
     list_next_page(s);
-    return WC_WAIT;
+    return WC_RECEIVE_WAIT;
 }
 
 /* --- ends of a message: deletes and dead letters on the loop --- */
@@ -437,6 +435,13 @@ static wc_result s3_release(void *self, wc_message *msg, wc_error *err)
     s3_source *s = self;
     wc_deferrals_forget(s->in_hand, msg->key);
     return WC_OK; /* nothing was taken: the object is still in the bucket */
+}
+
+/* Nothing was taken from the bucket (the handle is NULL): only the key is no longer in hand. */
+static void s3_forget(void *self, wc_message *msg)
+{
+    s3_source *s = self;
+    wc_deferrals_forget(s->in_hand, msg->key);
 }
 
 static void copied(void *ctx, wc_result result, wc_http_response *resp, const wc_aws_error *aerr,
@@ -533,6 +538,7 @@ static const wc_source_ops s3_source_ops = {
     .hurry = s3_hurry,
     .dead_letter = s3_dead_letter,
     .release = s3_release,
+    .forget = s3_forget,
     .set_notify = s3_set_notify,
     .flush = s3_flush,
     .stop = s3_stop,

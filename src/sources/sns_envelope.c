@@ -141,9 +141,9 @@ wc_result wc_sns_envelope_unwrap(wc_message *msg, wc_sns_envelope_mode mode, siz
 {
     if (mode == WC_SNS_ENVELOPE_NONE || msg->too_large || !msg->body)
         return WC_OK;
-    /* The body is within max_body (too_large above): the parse is bounded by it. Duplicate
-     * members make it no envelope: the request parser then rejects the body for them. */
-    json_t *root = json_loadb(msg->body, msg->len, JSON_REJECT_DUPLICATES, NULL);
+    /* Parsed once for every reader (wc_message_doc), within max_body. Duplicate members make
+     * it no envelope: the request parser then rejects the body for them. */
+    json_t *root = wc_message_doc(msg), *held = NULL;
     wc_result result = WC_OK;
     char why[WHY_MAX];
     const char *message, *id, *sequence, *bad;
@@ -159,6 +159,8 @@ wc_result wc_sns_envelope_unwrap(wc_message *msg, wc_sns_envelope_mode mode, siz
         if (!inner) {
             result = WC_ERR_NOMEM;
         } else {
+            held = json_incref(root); /* message, id, sequence point into it: kept to the end */
+            wc_message_drop_doc(msg);
             free(msg->body);
             msg->body = inner;
             msg->len = strlen(inner);
@@ -175,6 +177,6 @@ wc_result wc_sns_envelope_unwrap(wc_message *msg, wc_sns_envelope_mode mode, siz
                 result = WC_ERR_NOMEM;
         }
     }
-    json_decref(root);
+    json_decref(held);
     return result;
 }

@@ -2,7 +2,10 @@
 
 #include "core/ledger.h"
 
+#include <jansson.h>
+
 #include <ctype.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +17,69 @@ void wc_message_cleanup(wc_message *msg)
     free(msg->place);
     free(msg->place_why);
     free(msg->reject_why);
+    json_decref(msg->doc);
     memset(msg, 0, sizeof(*msg));
+}
+
+wc_receive_status wc_receive_failed(wc_error *err, const wc_error *failure)
+{
+    if (err) {
+        *err = *failure;
+        if (err->code == WC_OK)
+            err->code = WC_ERR_IO;
+    }
+    return WC_RECEIVE_FAILED;
+}
+
+wc_receive_status wc_receive_fail(wc_error *err, wc_result code, const char *fmt, ...)
+{
+    if (err) {
+        va_list ap;
+        va_start(ap, fmt);
+        err->code = code;
+        vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+        va_end(ap);
+    }
+    return WC_RECEIVE_FAILED;
+}
+
+const char *wc_receive_status_name(wc_receive_status status)
+{
+    switch (status) {
+    case WC_RECEIVE_READY:
+        return "ready";
+    case WC_RECEIVE_WAIT:
+        return "wait";
+    case WC_RECEIVE_EMPTY:
+        return "empty";
+    case WC_RECEIVE_FAILED:
+        return "failed";
+    }
+    return "unknown";
+}
+
+void wc_source_forget(wc_source *source, wc_message *msg)
+{
+    if (source->ops->forget)
+        source->ops->forget(source->self, msg);
+    msg->handle = NULL;
+}
+
+json_t *wc_message_doc(wc_message *msg)
+{
+    if (!msg->doc_tried && msg->body && !msg->too_large) {
+        /* The body is within the cap (too_large above): the parse is bounded by it. */
+        msg->doc = json_loadb(msg->body, msg->len, JSON_REJECT_DUPLICATES, NULL);
+        msg->doc_tried = 1;
+    }
+    return msg->doc;
+}
+
+void wc_message_drop_doc(wc_message *msg)
+{
+    json_decref(msg->doc);
+    msg->doc = NULL;
+    msg->doc_tried = 0;
 }
 
 void wc_source_destroy(wc_source *source)

@@ -6,8 +6,9 @@
  * ahead of need, deletes and visibility changes in batches) and says when it has news.
  *
  * The life of one message: receive() hands it out (claimed: no other consumer gets it), then
- * exactly one of ack(), defer(), dead_letter() or release() ends it. Each of those takes over
- * the backend's handle whatever its result; the caller then calls wc_message_cleanup(). ack,
+ * exactly one of ack(), defer(), dead_letter(), release() or forget() ends it. Each of those takes
+ * over the backend's handle whatever its result (the handle is the source's alone: nobody else
+ * frees it); the caller then calls wc_message_cleanup(). ack,
  * defer and release may finish later on the loop: a failure then is logged by the source and
  * never loses the request (it stays in, or comes back to, the source).
  */
@@ -18,6 +19,8 @@
 #include <stdint.h>
 
 #include "common/error.h"
+
+struct json_t; /* jansson's */
 
 typedef struct {
     char *key;         /* the request's name in its source: file name, S3 key, message id */
@@ -34,6 +37,10 @@ typedef struct {
     char *place_why;   /* NULL, or why the message has no valid place */
     char *reject_why;  /* NULL, or why the source cannot hand it over as a request (its file
                           name cannot be claimed): the consumer dead-letters it with this */
+    /* The body as parsed by wc_message_doc, owned; NULL until then, or when the body is not
+     * JSON (doc_tried). Whoever changes body drops it (wc_message_drop_doc). */
+    struct json_t *doc;
+    int doc_tried;
 } wc_message;
 
 /* Called when a dead-lettering ends: WC_OK (moved), WC_ERR_BUSY (handed back for the queue's own
@@ -44,14 +51,21 @@ typedef void (*wc_source_done)(void *ctx, wc_result result, const wc_error *err)
  * empty, or a fetch failed. */
 typedef void (*wc_source_notify)(void *ctx);
 
+/* What receive found: only WC_RECEIVE_FAILED is a failure; a wait and an empty look are answers. */
+typedef enum {
+    WC_RECEIVE_READY, /* *msg filled */
+    WC_RECEIVE_WAIT,  /* nothing ready: a fetch is under way (notify follows), or deferred
+                         requests will be due (ask again later) */
+    WC_RECEIVE_EMPTY, /* a look found nothing: one empty poll (the next call looks again) */
+    WC_RECEIVE_FAILED /* a fetch failed: err says why (err->code its wc_result); the caller backs
+                         off and asks again */
+} wc_receive_status;
+
 typedef struct {
     const char *kind; /* "directory", "s3", "sqs" */
     /* The next request, never waiting. want: how many more the consumer could take now; the
-     * source fetches ahead for that many (0: fetch nothing). WC_OK: *msg filled. WC_WAIT: nothing
-     * ready; a fetch is under way (notify follows) or deferred requests will be due (ask again
-     * later). WC_EMPTY: a look found nothing: one empty poll (the next call looks again).
-     * Anything else: a fetch failed (err says why); the caller backs off and asks again. */
-    wc_result (*receive)(void *self, wc_message *msg, unsigned want, wc_error *err);
+     * source fetches ahead for that many (0: fetch nothing). */
+    wc_receive_status (*receive)(void *self, wc_message *msg, unsigned want, wc_error *err);
     /* The request was applied: remove it from the source for good. */
     wc_result (*ack)(void *self, wc_message *msg, wc_error *err);
     /* Not applicable yet (its widget is not there, or the store is failing): leave it in the
@@ -70,6 +84,11 @@ typedef struct {
      * deferred as it was, nothing is done (a source that cannot reach it, such as a message already
      * hidden in a queue). Never waits; O(1) or O(log n). */
     wc_result (*hurry)(void *self, const char *key);
+    /* Still in hand when the consumer gives up waiting (the shutdown timeout; the source is
+     * destroyed next): drop the handle without any call. The message stays claimed until its
+     * visibility timeout or lease runs out, or until the source gives it back, and is delivered
+     * again. Optional for a source whose handles are always NULL. */
+    void (*forget)(void *self, wc_message *msg);
     /* Optional: who to tell when there is news (a source on the loop). */
     void (*set_notify)(void *self, wc_source_notify notify, void *ctx);
     /* Optional: sends what waits for a batch now, and says how many of the source's own calls
@@ -87,8 +106,29 @@ typedef struct {
     void *self;
 } wc_source;
 
+/* A receive that failed with `failure`: copied to err (when not NULL; a code of WC_OK becomes
+ * WC_ERR_IO). Returns WC_RECEIVE_FAILED. */
+wc_receive_status wc_receive_failed(wc_error *err, const wc_error *failure);
+
+/* A receive that failed now: sets err (when not NULL) as wc_error_set does. Returns
+ * WC_RECEIVE_FAILED. */
+wc_receive_status wc_receive_fail(wc_error *err, wc_result code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* A short fixed name of a status ("ready", "wait", "empty", "failed"), for logs and tests. */
+const char *wc_receive_status_name(wc_receive_status status);
+
 /* Frees the key and body of a message (not its handle: the source's ops do that). */
 void wc_message_cleanup(wc_message *msg);
+
+/* The body parsed as JSON (JSON_REJECT_DUPLICATES), once for every reader of the message (an
+ * SNS envelope, S3 event notifications, the request): borrowed, valid until the body changes
+ * (wc_message_drop_doc) or the message is cleaned up. NULL: no body, over the cap, or not JSON
+ * (or no memory): a reader that must say why parses the body itself. */
+struct json_t *wc_message_doc(wc_message *msg);
+
+/* Forgets the parsed body (to be called when the body is replaced). */
+void wc_message_drop_doc(wc_message *msg);
 
 /* Sets msg->place to a copy of place when it can be one (core/ledger.h), else says in
  * msg->place_why that the source's `what` ("key", "file name", ...) cannot. */
@@ -98,6 +138,9 @@ void wc_message_set_place(wc_message *msg, const char *place, const char *what);
  * request prefix, a file name): anything else, such as "zz...", would outrank every real write
  * for ever, so it gets no place (place_why says why) and is dead-lettered. */
 void wc_message_set_place_epoch_ms(wc_message *msg, const char *place, const char *what);
+
+/* Ends a message with the source's forget (see wc_source_ops): the handle is dropped, no call. */
+void wc_source_forget(wc_source *source, wc_message *msg);
 
 /* Destroys the backend state (NULL-safe). */
 void wc_source_destroy(wc_source *source);

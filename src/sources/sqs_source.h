@@ -5,8 +5,9 @@
  *                (DeleteMessageBatch; a batch goes out before the next receive, and at the end);
  *   defer:       ChangeMessageVisibility to the retry delay: the message stays in the queue and
  *                comes back (its ApproximateReceiveCount is the attempt count). Until it is due
- *                (and a little after), an empty receive is reported as WC_WAIT, not as an empty
- *                poll, so a consumer does not stop while its deferred messages are hidden;
+ *                (and a little after), an empty receive is reported as WC_RECEIVE_WAIT, not
+ *                as an empty poll, so a consumer does not stop while its deferred messages are
+ *                hidden;
  *   release:     ChangeMessageVisibility 0: back at once (shutdown, store failure);
  *   dead_letter: SendMessage to the dead-letter queue with the reason as the message attribute
  *                "reason", then DeleteMessage. Without --dead-letter-queue, a queue with its own

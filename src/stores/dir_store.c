@@ -35,6 +35,8 @@
  * A tombstone (the ledger of a deleted widget, HASH "-") carries its own expiry on the HASH line,
  * written at delete time from the deleting consumer's TTL: "- expires=EPOCH_MS", or
  * "- expires=never" (TTL 0). Any consumer sweeps it once expired, whatever its own TTL is.
+ * Classic order (store.h: save without a ledger) takes the same lock and writes the widget file
+ * alone: a ledger file of the widget goes first, and a delete leaves no tombstone.
  */
 #define LEDGER_DIR ".ledger"
 #define WAL_PREFIX ".next-"
@@ -155,72 +157,7 @@ static wc_result write_widget(dir_store *s, const wc_widget *w, const char *give
     return result;
 }
 
-/* A widget file that is not there: the widget is missing, unless the whole store is (an outage,
- * never taken for a missing widget). */
-static wc_result not_found(dir_store *s, const wc_request *req, wc_error *err)
-{
-    if (access(s->dir, F_OK) != 0)
-        return wc_error_set(err, WC_ERR_IO, "widget directory %s: %s", s->dir, strerror(errno));
-    return wc_error_set(err, WC_ERR_NOT_FOUND, "widget %s (owner \"%s\") not found", req->widget_id,
-                        req->owner);
-}
-
-static wc_result create_now(void *self, const wc_widget *w, wc_error *err)
-{
-    dir_store *s = self;
-    char *path = wc_dir_store_path(s->dir, s->prefix, w->owner, w->id);
-    if (!path)
-        return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
-    wc_result result = write_widget(s, w, NULL, path, 1, err);
-    free(path);
-    return result == WC_ERR_CONFLICT ? WC_OK : result; /* already there: a create again */
-}
-
-static wc_result update_now(void *self, const wc_request *req, wc_error *err)
-{
-    dir_store *s = self;
-    char *path = wc_dir_store_path(s->dir, s->prefix, req->owner, req->widget_id);
-    if (!path)
-        return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
-    char *text = NULL;
-    size_t len = 0;
-    wc_widget *w = NULL;
-    wc_result result = wc_read_file(path, MAX_WIDGET_BYTES, &text, &len, err);
-    if (result == WC_ERR_NOT_FOUND)
-        result = not_found(s, req, err);
-    if (result == WC_OK)
-        result = wc_widget_from_json(path, text, len, &w, err);
-    if (result == WC_OK && wc_widget_apply_update(w, req) != WC_OK)
-        result = wc_error_set(err, WC_ERR_NOMEM, "out of memory");
-    if (result == WC_OK)
-        result = write_widget(s, w, NULL, path, 0, err);
-    wc_widget_free(w);
-    free(text);
-    free(path);
-    return result;
-}
-
-static wc_result remove_now(void *self, const wc_request *req, wc_error *err)
-{
-    dir_store *s = self;
-    char *path = wc_dir_store_path(s->dir, s->prefix, req->owner, req->widget_id);
-    if (!path)
-        return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
-    wc_result result = WC_OK;
-    if (unlink(path) != 0)
-        result = errno == ENOENT
-                     ? not_found(s, req, err)
-                     : wc_error_set(err, wc_errno_result(errno), "%s: %s", path, strerror(errno));
-    if (result == WC_OK) {
-        /* Tidy: the owner folder goes when its last widget goes (ENOTEMPTY is fine). */
-        *strrchr(path, '/') = '\0';
-        rmdir(path);
-    }
-    free(path);
-    return result;
-}
-
-/* --- exact order: load and save with the ledger --- */
+/* --- load and save, with the ledger (exact order) or without (classic order) --- */
 
 static char *ledger_path(dir_store *s, const wc_request *req)
 {
@@ -363,18 +300,23 @@ static wc_result read_stored(dir_store *s, const wc_request *req, wc_stored *out
                                       : wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     if (result == WC_OK)
         result = read_ledger(lpath, &out->version, &out->ledger, err);
-    if (result == WC_OK && with_widget) {
+    if (result == WC_OK && (with_widget || !out->version)) {
         result = wc_read_file(wpath, MAX_WIDGET_BYTES, &text, &len, err);
-        if (result == WC_OK)
+        if (result == WC_OK && with_widget)
             result = wc_widget_from_json(wpath, text, len, &out->widget, err);
         else if (result == WC_ERR_NOT_FOUND)
             result = WC_OK;
     }
-    /* a widget stored before ledgers: its version is "legacy" */
-    int legacy = result == WC_OK && !out->version &&
-                 (out->widget || (!with_widget && access(wpath, F_OK) == 0));
-    if (legacy && !(out->version = strdup("legacy")))
-        result = wc_error_set(err, WC_ERR_NOMEM, "out of memory"); /* stored before ledgers */
+    /* A widget without a ledger (stored before ledgers, or by classic order): its version is
+     * "legacy:" and the hash of its file, so that a save's condition sees any change of it. */
+    if (result == WC_OK && !out->version && text) {
+        char hash[17];
+        widget_hash(text, len, hash);
+        if (!(out->version = malloc(sizeof("legacy:") + sizeof(hash))))
+            result = wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+        else
+            snprintf(out->version, sizeof("legacy:") + sizeof(hash), "legacy:%s", hash);
+    }
     if (result == WC_OK && access(s->dir, F_OK) != 0) /* vanished while read: nothing is known */
         result = wc_error_set(err, WC_ERR_IO, "widget directory %s: %s", s->dir, strerror(errno));
     if (result != WC_OK)
@@ -421,7 +363,7 @@ static wc_result save_now(dir_store *s, const wc_request *req, const wc_stored *
                             req->widget_id);
     char *wpath = wc_dir_store_path(s->dir, s->prefix, req->owner, req->widget_id);
     char *lpath = ledger_path(s, req);
-    char *json = wc_ledger_to_json(l);
+    char *json = l ? wc_ledger_to_json(l) : NULL;
     char *wjson = w ? wc_widget_to_json(w) : NULL;
     char hash[17], expiry[40] = "";
     widget_hash(wjson, wjson ? strlen(wjson) : 0, hash);
@@ -435,8 +377,12 @@ static wc_result save_now(dir_store *s, const wc_request *req, const wc_stored *
     char *next = lpath ? wal_path(lpath) : NULL;
     if (text)
         snprintf(text, tlen, "%llu\n%s%s\n%s", version, hash, expiry, json);
-    if (!wpath || !lpath || !text || !next || (w && !wjson)) {
+    if (!wpath || !lpath || (l && (!text || !next)) || (w && !wjson)) {
         result = wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+    } else if (!l) { /* classic order: no ledger kept (it goes first: a widget without one is
+                      * what a save cut short leaves), then the widget written or removed */
+        if (unlink(lpath) != 0 && errno != ENOENT)
+            result = wc_error_set(err, wc_errno_result(errno), "%s: %s", lpath, strerror(errno));
     } else { /* 1. the new ledger, aside */
         result = wc_write_file_atomic(next, text, strlen(text), s->durable, err);
         if (result == WC_ERR_NOT_FOUND) { /* its folder first */
@@ -447,8 +393,8 @@ static wc_result save_now(dir_store *s, const wc_request *req, const wc_stored *
                 result = wc_write_file_atomic(next, text, strlen(text), s->durable, err);
         }
     }
-    if (result == WC_OK && w) { /* 2. the widget */
-        result = write_widget(s, w, wjson, wpath, 0, err);
+    if (result == WC_OK && w) { /* 2. the widget (classic order's create: only where none is) */
+        result = write_widget(s, w, wjson, wpath, !l && !base->version, err);
     } else if (result == WC_OK && unlink(wpath) != 0 && errno != ENOENT) {
         result = wc_error_set(err, wc_errno_result(errno), "%s: %s", wpath, strerror(errno));
     } else if (result == WC_OK) {
@@ -459,7 +405,7 @@ static wc_result save_now(dir_store *s, const wc_request *req, const wc_stored *
             free(folder);
         }
     }
-    if (result == WC_OK && rename(next, lpath) != 0) /* 3. the ledger */
+    if (result == WC_OK && l && rename(next, lpath) != 0) /* 3. the ledger */
         result = wc_error_set(err, wc_errno_result(errno), "%s: %s", lpath, strerror(errno));
     free(next);
     free(text);
@@ -486,37 +432,6 @@ static wc_result dir_save(void *self, const wc_request *req, const wc_stored *ba
 }
 
 /* Visits DIR/PREFIX/OWNER/ID files: the same two levels the widget bucket has. */
-/* Local files: each apply is done at once, and so is the call of done. */
-static wc_result dir_create(void *self, const wc_request *req, const wc_widget *w,
-                            wc_store_done done, void *ctx, wc_error *err)
-{
-    wc_error e;
-    wc_error_clear(&e);
-    wc_result result = create_now(self, w, &e);
-    done(ctx, result, &e);
-    return WC_OK;
-}
-
-static wc_result dir_update(void *self, const wc_request *req, wc_store_done done, void *ctx,
-                            wc_error *err)
-{
-    wc_error e;
-    wc_error_clear(&e);
-    wc_result result = update_now(self, req, &e);
-    done(ctx, result, &e);
-    return WC_OK;
-}
-
-static wc_result dir_remove(void *self, const wc_request *req, wc_store_done done, void *ctx,
-                            wc_error *err)
-{
-    wc_error e;
-    wc_error_clear(&e);
-    wc_result result = remove_now(self, req, &e);
-    done(ctx, result, &e);
-    return WC_OK;
-}
-
 static wc_result dir_scan(void *self, wc_store_visit visit, void *ctx, wc_error *err)
 {
     dir_store *s = self;
@@ -583,9 +498,6 @@ static void dir_destroy(void *self)
 static const wc_store_ops dir_store_ops = {
     .kind = "directory",
     .ordered = 1,
-    .create = dir_create,
-    .update = dir_update,
-    .remove = dir_remove,
     .load = dir_load,
     .save = dir_save,
     .blind_create = 1,

@@ -4,10 +4,11 @@
  * half a widget. A widgetId starting with '.' is stored as "%2E" + the rest (else it would be a
  * hidden file, unseen by scans and widget-verify), one starting with '%' as "%25" + the rest.
  *
- * Exact order keeps each widget's ledger in DIR/.ledger/<its key> (see dir_store.c); a deleted
- * widget's ledger stays as its tombstone until swept at an open once expired: its expiry is written
- * in it at delete time (tombstone_ttl_s of the deleting consumer), so consumers with different TTLs
- * sharing one directory each keep their own tombstones as long as they asked.
+ * Classic order writes the widget file alone (under the widget's lock, on the condition of the
+ * file's hash). Exact order keeps each widget's ledger in DIR/.ledger/<its key> (see dir_store.c);
+ * a deleted widget's ledger stays as its tombstone until swept at an open once expired: its expiry
+ * is written in it at delete time (tombstone_ttl_s of the deleting consumer), so consumers with
+ * different TTLs sharing one directory each keep their own tombstones as long as they asked.
  *
  * Names from requests cannot escape DIR: the owner key has only letters and dashes, a widgetId
  * has no '/' and is not "." or ".." (core/request.c checks both), and the prefix is checked here.

@@ -13,8 +13,9 @@
 /* The items this consumer last read or wrote, by widget id (memo.h, as compact JSON: a parsed
  * item costs several times its text): an update or delete of a widget remembered is applied to
  * the remembered item and written on the condition that the version is still the remembered one
- * (one PutItem instead of GetItem + PutItem). The version (wc:version) goes up by one at every
- * exact-order write, so the condition holding proves the item is exactly the remembered one;
+ * (one PutItem or DeleteItem instead of GetItem + the write). The version (wc:version) goes up
+ * by one at every write, in either order, so the condition holding proves the item is exactly
+ * the remembered one;
  * when it fails the entry is forgotten and the engine reads the item (store.c). */
 #define MEMO_MAX_ITEMS 4096
 
@@ -66,105 +67,7 @@ static json_t *key_of(dynamo_store *s, const char *id)
     return json_pack("{s:{s:s}}", s->key_name, "S", id);
 }
 
-/* What the answer means for the request: a failed condition or no old item is "not there". */
-typedef wc_result (*meaning)(const wc_request *req, wc_result result, json_t *answer,
-                             wc_error *err);
-
-static wc_result created(const wc_request *req, wc_result result, json_t *answer, wc_error *err)
-{
-    return result == WC_ERR_CONFLICT ? WC_OK : result; /* there already: a create delivered again */
-}
-
-static wc_result updated(const wc_request *req, wc_result result, json_t *answer, wc_error *err)
-{
-    if (result == WC_ERR_CONFLICT)
-        return wc_error_set(err, WC_ERR_NOT_FOUND, "widget %s not found", req->widget_id);
-    return result;
-}
-
-static wc_result deleted(const wc_request *req, wc_result result, json_t *answer, wc_error *err)
-{
-    if (result == WC_OK && !json_object_get(answer, "Attributes"))
-        return wc_error_set(err, WC_ERR_NOT_FOUND, "widget %s not found", req->widget_id);
-    return result;
-}
-
-typedef struct {
-    const wc_request *req;
-    meaning meaning;
-    wc_store_done done;
-    void *ctx;
-} pending;
-
-static void call_done(void *ctx, wc_result result, json_t *answer, const wc_aws_error *aerr,
-                      const wc_error *err)
-{
-    pending *p = ctx;
-    wc_error e = *err;
-    result = p->meaning(p->req, result, answer, &e);
-    p->done(p->ctx, result, &e);
-    free(p);
-}
-
-/* Starts one call of the table (it takes body) whose answer means what `meaning` says. */
-static wc_result start_call(dynamo_store *s, const char *action, json_t *body,
-                            const wc_request *req, meaning m, wc_store_done done, void *ctx,
-                            wc_error *err)
-{
-    pending *p = body ? malloc(sizeof(*p)) : NULL;
-    if (!p) {
-        json_decref(body);
-        return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
-    }
-    *p = (pending){req, m, done, ctx};
-    char target[64];
-    snprintf(target, sizeof(target), "DynamoDB_20120810.%s", action);
-    wc_result result = wc_aws_json_start(s->aws, "dynamodb", target, body, call_done, p, err);
-    if (result != WC_OK)
-        free(p);
-    return result;
-}
-
-/* PutItem only where there is no item yet: a create delivered again changes nothing. */
-static wc_result dynamo_create(void *self, const wc_request *req, const wc_widget *w,
-                               wc_store_done done, void *ctx, wc_error *err)
-{
-    dynamo_store *s = self;
-    cache_forget(s, req->widget_id); /* written without a version: what is remembered is stale */
-    json_t *item = wc_item_from_widget(w, s->key_name);
-    json_t *body = item ? json_pack("{s:s, s:o, s:s, s:{s:s}}", "TableName", s->table, "Item", item,
-                                    "ConditionExpression", "attribute_not_exists(#k)",
-                                    "ExpressionAttributeNames", "#k", s->key_name)
-                        : NULL;
-    return start_call(s, "PutItem", body, req, created, done, ctx, err);
-}
-
-/* One UpdateItem (SET/REMOVE) on the condition that the item exists. */
-static wc_result dynamo_update(void *self, const wc_request *req, wc_store_done done, void *ctx,
-                               wc_error *err)
-{
-    dynamo_store *s = self;
-    cache_forget(s, req->widget_id);
-    json_t *body = wc_item_update(req, s->key_name);
-    if (body) {
-        json_object_set_new(body, "TableName", json_string(s->table));
-        json_object_set_new(body, "Key", key_of(s, req->widget_id));
-    }
-    return start_call(s, "UpdateItem", body, req, updated, done, ctx, err);
-}
-
-/* DeleteItem returning the old item, so a missing widget is known without another read. */
-static wc_result dynamo_remove(void *self, const wc_request *req, wc_store_done done, void *ctx,
-                               wc_error *err)
-{
-    dynamo_store *s = self;
-    cache_forget(s, req->widget_id);
-    json_t *body = json_pack("{s:s, s:o, s:s}", "TableName", s->table, "Key",
-                             key_of(s, req->widget_id), "ReturnValues", "ALL_OLD");
-    return start_call(s, "DeleteItem", body, req, deleted, done, ctx, err);
-}
-
-/* --- exact order: the item with its ledger, written on the condition of its version --- */
+/* --- load and save: the item (with its ledger in exact order), written on its version --- */
 
 typedef struct {
     dynamo_store *s;
@@ -264,8 +167,9 @@ static void saved_item(void *ctx, wc_result result, json_t *answer, const wc_aws
                        const wc_error *err)
 {
     exact_call *c = ctx;
-    /* Written: the item is what the table holds now. Else (ConditionalCheckFailed is
-     * WC_ERR_CONFLICT: read again; an outage may or may not have written) forgotten. */
+    /* Written: the item is what the table holds now (none after a DeleteItem). Else
+     * (ConditionalCheckFailed is WC_ERR_CONFLICT: read again; an outage may or may not have
+     * written) forgotten. */
     if (result == WC_OK)
         cache_put(c->s, c->req->widget_id, c->item);
     else
@@ -275,8 +179,30 @@ static void saved_item(void *ctx, wc_result result, json_t *answer, const wc_aws
     free(c);
 }
 
-/* PutItem of the widget (or its tombstone) with the ledger and the next version, on the
- * condition that the version is still the one loaded. */
+/* The condition that the item is still the one base was read as: none (a NULL version), one
+ * written before versions ("legacy"), or its version. Adds it to body; 0: out of memory. */
+static int add_condition(dynamo_store *s, json_t *body, const wc_stored *base)
+{
+    json_t *cond;
+    if (!base->version)
+        cond = json_pack("{s:s, s:{s:s}}", "ConditionExpression", "attribute_not_exists(#k)",
+                         "ExpressionAttributeNames", "#k", s->key_name);
+    else if (strcmp(base->version, "legacy") == 0)
+        cond = json_pack("{s:s, s:{s:s, s:s}}", "ConditionExpression",
+                         "attribute_exists(#k) AND attribute_not_exists(#v)",
+                         "ExpressionAttributeNames", "#k", s->key_name, "#v", WC_ITEM_VERSION);
+    else
+        cond = json_pack("{s:s, s:{s:s}, s:{s:{s:s}}}", "ConditionExpression", "#v = :v",
+                         "ExpressionAttributeNames", "#v", WC_ITEM_VERSION,
+                         "ExpressionAttributeValues", ":v", "N", base->version);
+    int ok = cond && body && json_object_update(body, cond) == 0;
+    json_decref(cond);
+    return ok;
+}
+
+/* PutItem of the widget (with its ledger, or alone in classic order) or of its tombstone, with
+ * the next version; or (classic order, neither) DeleteItem. On the condition that the item is
+ * still the one loaded. */
 static wc_result dynamo_save(void *self, const wc_request *req, const wc_stored *base,
                              const wc_widget *w, const wc_ledger *l, wc_store_done done, void *ctx,
                              wc_error *err)
@@ -290,31 +216,28 @@ static wc_result dynamo_save(void *self, const wc_request *req, const wc_stored 
     snprintf(expires, sizeof(expires), "%llu",
              (unsigned long long)wc_clock_epoch_s(wc_loop_clock(wc_aws_loop(s->aws))) +
                  s->tombstone_ttl_s);
-    char *ledger = wc_ledger_to_json(l);
-    json_t *item = w ? wc_item_from_widget(w, s->key_name) : json_object();
+    char *ledger = l ? wc_ledger_to_json(l) : NULL;
+    json_t *item = w ? wc_item_from_widget(w, s->key_name) : l ? json_object() : NULL;
     exact_call *c = exact_call_new(s, req, ctx);
     json_t *body = NULL;
-    if (ledger && item && c) {
-        if (!w)
-            json_object_set_new(item, s->key_name, json_pack("{s:s}", "S", req->widget_id));
-        json_object_set_new(item, WC_ITEM_LEDGER, json_pack("{s:s}", "S", ledger));
-        json_object_set_new(item, WC_ITEM_VERSION, json_pack("{s:s}", "N", version));
-        if (!w)
-            json_object_set_new(item, WC_ITEM_EXPIRES, json_pack("{s:s}", "N", expires));
-        if (!base->version)
-            body = json_pack("{s:s, s:O, s:s, s:{s:s}}", "TableName", s->table, "Item", item,
-                             "ConditionExpression", "attribute_not_exists(#k)",
-                             "ExpressionAttributeNames", "#k", s->key_name);
-        else if (strcmp(base->version, "legacy") == 0)
-            body = json_pack("{s:s, s:O, s:s, s:{s:s, s:s}}", "TableName", s->table, "Item", item,
-                             "ConditionExpression",
-                             "attribute_exists(#k) AND attribute_not_exists(#v)",
-                             "ExpressionAttributeNames", "#k", s->key_name, "#v", WC_ITEM_VERSION);
-        else
-            body =
-                json_pack("{s:s, s:O, s:s, s:{s:s}, s:{s:{s:s}}}", "TableName", s->table, "Item",
-                          item, "ConditionExpression", "#v = :v", "ExpressionAttributeNames", "#v",
-                          WC_ITEM_VERSION, "ExpressionAttributeValues", ":v", "N", base->version);
+    const char *action = item ? "DynamoDB_20120810.PutItem" : "DynamoDB_20120810.DeleteItem";
+    if (c && (w || l ? item && (ledger || !l) : 1)) {
+        if (!item) {
+            body = json_pack("{s:s, s:o}", "TableName", s->table, "Key", key_of(s, req->widget_id));
+        } else {
+            if (!w)
+                json_object_set_new(item, s->key_name, json_pack("{s:s}", "S", req->widget_id));
+            if (l)
+                json_object_set_new(item, WC_ITEM_LEDGER, json_pack("{s:s}", "S", ledger));
+            json_object_set_new(item, WC_ITEM_VERSION, json_pack("{s:s}", "N", version));
+            if (!w)
+                json_object_set_new(item, WC_ITEM_EXPIRES, json_pack("{s:s}", "N", expires));
+            body = json_pack("{s:s, s:O}", "TableName", s->table, "Item", item);
+        }
+        if (!add_condition(s, body, base)) {
+            json_decref(body);
+            body = NULL;
+        }
     }
     free(ledger);
     if (!body) {
@@ -322,10 +245,9 @@ static wc_result dynamo_save(void *self, const wc_request *req, const wc_stored 
         free(c);
         return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     }
-    c->item = item; /* ours now */
+    c->item = item; /* ours now (NULL: a delete, nothing to remember) */
     c->done = done;
-    wc_result result = wc_aws_json_start(s->aws, "dynamodb", "DynamoDB_20120810.PutItem", body,
-                                         saved_item, c, err);
+    wc_result result = wc_aws_json_start(s->aws, "dynamodb", action, body, saved_item, c, err);
     if (result != WC_OK) {
         cache_forget(s, req->widget_id);
         json_decref(c->item);
@@ -361,7 +283,7 @@ static wc_result dynamo_scan(void *self, wc_store_visit visit, void *ctx, wc_err
             wc_widget *w = NULL;
             wc_error e;
             if (!wc_item_is_widget(item))
-                continue; /* README's rule: no owner, no widget (a tombstone, say) */
+                continue; /* docs/guarantees.md's rule: no owner, no widget (a tombstone, say) */
             const char *id =
                 json_string_value(json_object_get(json_object_get(item, s->key_name), "S"));
             wc_item_to_widget(item, s->key_name, &w, &e);
@@ -395,9 +317,6 @@ static void dynamo_destroy(void *self)
 static const wc_store_ops dynamo_store_ops = {
     .kind = "dynamodb",
     .ordered = 0,
-    .create = dynamo_create,
-    .update = dynamo_update,
-    .remove = dynamo_remove,
     .load = dynamo_load,
     .save = dynamo_save,
     .blind_create = 1,

@@ -5,12 +5,10 @@
  * that the version is unchanged (a create: one PutItem on attribute_not_exists, read only when
  * something is there). A deleted widget's item becomes a tombstone (the key, the ledger and
  * "wc:expires": enable the table's TTL on it to have tombstones go after tombstone_ttl_s).
- * Classic order:
- *   create: PutItem of the whole item (applying it again gives the same item);
- *   update: one UpdateItem: SET/REMOVE built from the request, every attribute name a
- *           placeholder, and the condition attribute_exists(key): a missing widget fails the
- *           condition (ConditionalCheckFailedException) and is reported as not found;
- *   delete: DeleteItem with ReturnValues ALL_OLD: no old item means it was not there.
+ * Classic order (store.h: a save without a ledger): the item holds the widget and its version,
+ * no ledger; a create is one PutItem on attribute_not_exists, an update a GetItem (unless the
+ * item is remembered) and a PutItem on the version read, a delete a GetItem and a DeleteItem on
+ * it: no tombstone.
  */
 #ifndef WC_DYNAMODB_STORE_H
 #define WC_DYNAMODB_STORE_H
@@ -26,7 +24,7 @@ typedef struct {
     const char *key_name;     /* partition key, "id" */
     const char *key_prefix;   /* only for the keys scan() reports (as the S3 key would be) */
     uint64_t tombstone_ttl_s; /* 0: a week */
-    /* Exact order: memory (bytes of compact JSON) for the items this consumer last read or
+    /* Memory (bytes of compact JSON) for the items this consumer last read or
      * wrote, so that an update or delete of one is one PutItem on its remembered version (0: none,
      * every update and delete reads the item first). */
     uint64_t remember_bytes;

@@ -63,151 +63,8 @@ static wc_result s3_scan(void *self, wc_store_visit visit, void *ctx, wc_error *
     return result;
 }
 
-/* One request applied asynchronously: a small state machine over the S3 calls.
- *   create: PUT                         -> done
- *   update: GET -> (apply the rules) -> PUT, with If-Match: the ETag read (S3 refuses the PUT if
- *           another writer changed the widget meanwhile: then read again, up to 3 times)
- *   delete: GET -> DELETE               (GET tells whether the widget was there: NoSuchKey, unlike
- *           a HEAD's bodiless 404, is never confused with a missing bucket) */
-typedef struct {
-    s3_store *s;
-    const wc_request *req;
-    char *key;
-    char *json;
-    char *etag;
-    int step, tries;
-    wc_store_done done;
-    void *ctx;
-} op;
-
-static void op_next(void *ctx, wc_result result, wc_http_response *resp, const wc_aws_error *aerr,
-                    const wc_error *err);
-
-static void op_end(op *o, wc_result result, const wc_error *err)
-{
-    wc_store_done done = o->done;
-    void *ctx = o->ctx;
-    free(o->key);
-    free(o->json);
-    free(o->etag);
-    free(o);
-    done(ctx, result, err);
-}
-
-static wc_result op_send(op *o, const char *method, wc_error *err)
-{
-    wc_param headers[2];
-    size_t n = 0;
-    if (o->json)
-        headers[n++] = (wc_param){"Content-Type", "application/json"};
-    if (o->json && o->etag)
-        headers[n++] = (wc_param){"If-Match", o->etag};
-    else if (o->json && o->req->type == WC_REQ_CREATE)
-        headers[n++] = (wc_param){"If-None-Match", "*"};
-    return wc_s3_start(&o->s->bucket, method, o->key, headers, n, o->json,
-                       o->json ? strlen(o->json) : 0, MAX_WIDGET_BYTES, op_next, o, err);
-}
-
-enum { STEP_PUT, STEP_GET, STEP_PROBE, STEP_DELETE };
-
-static void op_next(void *ctx, wc_result result, wc_http_response *resp, const wc_aws_error *aerr,
-                    const wc_error *err)
-{
-    op *o = ctx;
-    wc_error e = *err;
-    const wc_request *req = o->req;
-    if (result == WC_OK && o->step == STEP_GET) {
-        wc_widget *w = NULL;
-        result = wc_widget_from_json(o->key, resp->body, resp->len, &w, &e);
-        if (result == WC_OK && wc_widget_apply_update(w, req) != WC_OK)
-            result = wc_error_set(&e, WC_ERR_NOMEM, "out of memory");
-        free(o->etag);
-        o->etag = resp->etag ? strdup(resp->etag) : NULL;
-        o->json = result == WC_OK ? wc_widget_to_json(w) : NULL;
-        wc_widget_free(w);
-        wc_http_response_cleanup(resp);
-        if (result == WC_OK && !o->json)
-            result = wc_error_set(&e, WC_ERR_NOMEM, "out of memory");
-        if (result == WC_OK && (result = op_send(o, "PUT", &e)) == WC_OK) {
-            o->step = STEP_PUT;
-            return;
-        }
-        op_end(o, result, &e);
-        return;
-    }
-    if (resp)
-        wc_http_response_cleanup(resp);
-    /* A 409 ConditionalRequestConflict: another write of the key was under way; unlike a 412,
-     * it says nothing of whether the widget is there. */
-    int conflict_409 = result == WC_ERR_CONFLICT && aerr && aerr->status == 409;
-    if (result == WC_ERR_CONFLICT && req->type == WC_REQ_CREATE && !conflict_409)
-        result = WC_OK; /* the widget is there already: a create delivered again */
-    if (conflict_409 && req->type == WC_REQ_CREATE && ++o->tries < 3) {
-        if ((result = op_send(o, "PUT", &e)) == WC_OK)
-            return; /* the same conditional PUT again */
-    } else if (result == WC_OK && o->step == STEP_PROBE) {
-        if ((result = op_send(o, "DELETE", &e)) == WC_OK) {
-            o->step = STEP_DELETE;
-            return;
-        }
-    } else if (result == WC_ERR_CONFLICT && req->type == WC_REQ_UPDATE && ++o->tries < 3) {
-        /* Another writer changed the widget between our read and our write: read it again. */
-        free(o->json);
-        o->json = NULL;
-        if ((result = op_send(o, "GET", &e)) == WC_OK) {
-            o->step = STEP_GET;
-            return;
-        }
-    } else if (result == WC_ERR_NOT_FOUND) {
-        wc_error_set(&e, result, "widget %s (owner \"%s\") not found", req->widget_id, req->owner);
-    }
-    op_end(o, result, &e);
-}
-
-/* Starts the state machine of one request at its first step. */
-static wc_result op_begin(s3_store *s, const wc_request *req, const wc_widget *w, int step,
-                          wc_store_done done, void *ctx, wc_error *err)
-{
-    op *o = calloc(1, sizeof(*o));
-    if (!o)
-        return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
-    *o = (op){.s = s, .req = req, .step = step, .done = done, .ctx = ctx};
-    o->key = wc_widget_key(s->prefix, req->owner, req->widget_id);
-    if (o->key)
-        wc_memo_forget(s->memo, o->key); /* a classic write: what is remembered goes stale */
-    if (w)
-        o->json = wc_widget_to_json(w);
-    wc_result result =
-        o->key && (o->json || !w) ? WC_OK : wc_error_set(err, WC_ERR_NOMEM, "out of memory");
-    if (result == WC_OK)
-        result = op_send(o, step == STEP_PUT ? "PUT" : "GET", err);
-    if (result != WC_OK) {
-        free(o->key);
-        free(o->json);
-        free(o);
-    }
-    return result;
-}
-
-static wc_result s3_create(void *self, const wc_request *req, const wc_widget *w,
-                           wc_store_done done, void *ctx, wc_error *err)
-{
-    return op_begin(self, req, w, STEP_PUT, done, ctx, err);
-}
-
-static wc_result s3_update(void *self, const wc_request *req, wc_store_done done, void *ctx,
-                           wc_error *err)
-{
-    return op_begin(self, req, NULL, STEP_GET, done, ctx, err);
-}
-
-static wc_result s3_remove(void *self, const wc_request *req, wc_store_done done, void *ctx,
-                           wc_error *err)
-{
-    return op_begin(self, req, NULL, STEP_PROBE, done, ctx, err);
-}
-
-/* --- exact order: the ledger in the object's metadata, tombstones beside the widgets --- */
+/* --- load and save: the ledger (exact order) in the object's metadata, tombstones beside the
+ * widgets; classic order's widgets are the plain JSON, with neither --- */
 
 /* What S3 allows of user metadata in all (2 KB: names and values), less room for the name: a
  * ledger whose base64 is longer is spilled to its own object (WC_S3_LEDGERS). */
@@ -223,7 +80,9 @@ static wc_result s3_remove(void *self, const wc_request *req, wc_store_done done
  *   save: PUT widget with its ledger, If-Match the ETag read (If-None-Match: * when no widget
  *         was read), the ledger inline or, when too long, first PUT as wc-ledgers/SHA256 (the
  *         widget's PUT stays the one commit point); or, for a delete, PUT tombstone -> DELETE
- *         widget. Then the ledger object the widget named before is deleted (best effort). */
+ *         widget; in classic order (no ledger) the PUT of the widget alone, or for a delete
+ *         DELETE widget. Then the ledger object the widget named before is deleted (best
+ *         effort). */
 typedef struct {
     s3_store *s;
     const wc_request *req;
@@ -320,10 +179,10 @@ static wc_result xop_send(xop *o, int step, wc_error *err)
     size_t n = 0;
     if (put)
         headers[n++] = (wc_param){"Content-Type", "application/json"};
-    if (step == X_PUT) {
+    if (step == X_PUT && o->meta) /* none on a widget saved alone (classic order) */
         headers[n++] = (wc_param){o->meta_name, o->meta};
+    if (step == X_PUT)
         headers[n++] = (wc_param){o->cond_name, o->cond_value};
-    }
     const char *method = put ? "PUT" : "DELETE";
     const char *key = step == X_PUT_TOMBSTONE                        ? o->tomb_key
                       : step == X_PUT_LEDGER || step == X_DELETE_OLD ? o->ledger_key
@@ -677,13 +536,19 @@ static wc_result s3_save(void *self, const wc_request *req, const wc_stored *bas
     if (old_ref && !(o->old_ref = strdup(old_ref + 1)))
         result = wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     if (result == WC_OK && w) {
-        o->body = seal(wc_widget_to_json(w), l);
+        o->body = l ? seal(wc_widget_to_json(w), l) : wc_widget_to_json(w);
         o->cond_name = strdup(widget_read ? "If-Match" : "If-None-Match");
         o->cond_value = widget_read ? strndup(etag, strcspn(etag, "|")) : strdup("*");
         if (!o->body || !o->cond_name || !o->cond_value)
             result = wc_error_set(err, WC_ERR_NOMEM, "out of memory");
-        else if ((result = ledger_meta(o, l, err)) == WC_OK)
+        if (result == WC_OK && l)
+            result = ledger_meta(o, l, err);
+        if (result == WC_OK)
             result = xop_send(o, o->ledger_json ? X_PUT_LEDGER : X_PUT, err);
+    } else if (result == WC_OK && !l) {
+        /* Classic order's delete: the widget (a DELETE without condition, as classic order's
+         * always was), then the ledger object it named, if any. */
+        result = xop_send(o, X_DELETE, err);
     } else if (result == WC_OK) {
         o->body = wc_ledger_to_json(l);
         result = o->body ? xop_send(o, X_PUT_TOMBSTONE, err)
@@ -721,9 +586,6 @@ static void s3_forget(void *self, const wc_request *req)
 static const wc_store_ops s3_store_ops = {
     .kind = "s3",
     .ordered = 1,
-    .create = s3_create,
-    .update = s3_update,
-    .remove = s3_remove,
     .load = s3_load,
     .save = s3_save,
     .forget = s3_forget,

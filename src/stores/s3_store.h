@@ -1,8 +1,8 @@
 /* s3_store.h - a widget store on an S3 bucket ("Bucket 3"): each widget is the object
  * PREFIX{owner}/{widgetId} (default prefix "widgets/") holding its canonical JSON.
- *   create: PutObject;
- *   update: GetObject, apply the rules, PutObject (NoSuchKey: the widget is not there);
- *   delete: HeadObject (to warn about a missing widget), then DeleteObject.
+ * Classic order (store.h: a save without a ledger): a create is one PutObject If-None-Match: *;
+ * an update GetObject, the rules, PutObject If-Match the ETag read; a delete GetObject (NoSuchKey,
+ * then no tombstone either: not there), then DeleteObject. No metadata, no tombstone.
  * Exact order (the default; core/ledger.h): the widget object keeps exactly the spec's JSON and
  * its ledger rides in its metadata (x-amz-meta-wc-ledger, base64 of the ledger's JSON); a write
  * is on the condition of the ETag read (If-Match; If-None-Match: * where there was none); a write

@@ -72,23 +72,6 @@ const char *wc_outcome_name(wc_outcome outcome)
     return "unknown";
 }
 
-/* A backend's call, its result told as an outcome; a create's widget lives as long as it. */
-typedef struct {
-    wc_widget *w; /* owned; NULL but for a create */
-    wc_store_applied applied;
-    void *ctx;
-} calling;
-
-static void called(void *ctx, wc_result result, const wc_error *err)
-{
-    calling *c = ctx;
-    wc_store_applied applied = c->applied;
-    void *applied_ctx = c->ctx;
-    wc_widget_free(c->w);
-    free(c);
-    applied(applied_ctx, wc_store_outcome(result), err);
-}
-
 void wc_stored_cleanup(wc_stored *stored)
 {
     wc_widget_free(stored->widget);
@@ -97,11 +80,12 @@ void wc_stored_cleanup(wc_stored *stored)
     memset(stored, 0, sizeof(*stored));
 }
 
-/* --- exact order: load, apply the ledger's rules, save on condition --- */
+/* --- one engine over load and save: exact order (the ledger's rules) or classic order --- */
 
 /* How many times one request is read and written again when other writers got there first. */
-#define EXACT_TRIES 8
+#define MAX_TRIES 8
 
+/* One request being applied, by either policy: what was loaded and what it becomes. */
 typedef struct {
     wc_store *store;
     const wc_request *req;
@@ -111,12 +95,13 @@ typedef struct {
     wc_widget *w;   /* the widget after the request (NULL: not there) */
     wc_ledger *l;
     unsigned tries;
+    int classic; /* classic order (no place): the rules as the requests come, no ledger */
     /* The last apply met a tie (core/place.h), told once the request ends for good. */
     int tied;
     char tied_with[WC_PLACE_MAX + 1];
-} exact;
+} applying;
 
-static void exact_reset(exact *x)
+static void apply_reset(applying *x)
 {
     wc_stored_cleanup(&x->base);
     wc_widget_free(x->w);
@@ -125,7 +110,7 @@ static void exact_reset(exact *x)
     x->l = NULL;
 }
 
-static void exact_end(exact *x, wc_outcome outcome, const wc_error *err)
+static void apply_end(applying *x, wc_outcome outcome, const wc_error *err)
 {
     /* Once per request: not for an apply read again after a lost race or tried again later. */
     if (x->tied && x->store->tied &&
@@ -133,32 +118,53 @@ static void exact_end(exact *x, wc_outcome outcome, const wc_error *err)
         x->store->tied(x->store->tied_ctx, x->req, x->tied_with);
     wc_store_applied applied = x->applied;
     void *ctx = x->ctx;
-    exact_reset(x);
+    apply_reset(x);
     free(x);
     applied(ctx, outcome, err);
 }
 
-static void exact_load(exact *x);
+static void apply_load(applying *x);
+static void classic_apply(applying *x);
 
-static void exact_saved(void *ctx, wc_result result, const wc_error *err)
+static void apply_saved(void *ctx, wc_result result, const wc_error *err)
 {
-    exact *x = ctx;
-    if (result == WC_ERR_CONFLICT && ++x->tries < EXACT_TRIES) {
-        exact_reset(x); /* another writer got there first: read it again */
-        exact_load(x);
+    applying *x = ctx;
+    if (result == WC_ERR_CONFLICT && ++x->tries < MAX_TRIES) {
+        apply_reset(x); /* another writer got there first: read it again */
+        apply_load(x);
         return;
     }
     wc_error e;
     if (result == WC_ERR_CONFLICT) {
         wc_error_set(&e, WC_ERR_CONFLICT, "widget %s: other writers changed it %u times in a row",
-                     x->req->widget_id, EXACT_TRIES);
+                     x->req->widget_id, MAX_TRIES);
         err = &e;
     }
-    exact_end(x, wc_store_outcome(result), err);
+    apply_end(x, wc_store_outcome(result), err);
+}
+
+/* Decided on a remembered state with no save to check it: forgets it and reads the store, then
+ * decides again. 1 when it did. */
+static int read_again_if_cached(applying *x)
+{
+    if (!x->base.cached || !x->store->ops->forget)
+        return 0;
+    x->store->ops->forget(x->store->self, x->req);
+    apply_reset(x);
+    apply_load(x);
+    return 1;
+}
+
+static void not_found(applying *x)
+{
+    wc_error err;
+    wc_error_set(&err, WC_ERR_NOT_FOUND, "widget %s (owner \"%s\") not found", x->req->widget_id,
+                 x->req->owner);
+    apply_end(x, WC_MISSING, &err);
 }
 
 /* The request applied to what was loaded, then saved when anything changed. */
-static void exact_apply(exact *x)
+static void exact_apply(applying *x)
 {
     const wc_request *req = x->req;
     wc_error err;
@@ -170,128 +176,129 @@ static void exact_apply(exact *x)
     wc_fate fate = WC_FATE_ABSENT;
     if (!x->l || wc_ledger_apply(&x->w, x->l, req, req->place, &fate) != WC_OK) {
         wc_error_set(&err, WC_ERR_NOMEM, "out of memory");
-        exact_end(x, WC_FAILED, &err);
+        apply_end(x, WC_FAILED, &err);
         return;
     }
-    if (fate != WC_FATE_APPLIED && x->base.cached && x->store->ops->forget) {
-        /* Decided on a remembered state with no save to check it: read the store, then decide. */
-        x->store->ops->forget(x->store->self, req);
-        exact_reset(x);
-        exact_load(x);
+    if (fate != WC_FATE_APPLIED && read_again_if_cached(x))
         return;
-    }
     x->tied = x->l->tied;
     memcpy(x->tied_with, x->l->tied_with, sizeof(x->tied_with));
     switch (fate) {
     case WC_FATE_APPLIED: {
         wc_result result =
-            x->store->ops->save(x->store->self, req, &x->base, x->w, x->l, exact_saved, x, &err);
+            x->store->ops->save(x->store->self, req, &x->base, x->w, x->l, apply_saved, x, &err);
         if (result != WC_OK)
-            exact_end(x, wc_store_outcome(result), &err);
+            apply_end(x, wc_store_outcome(result), &err);
         return;
     }
     case WC_FATE_UNCHANGED:
-        exact_end(x, WC_APPLIED, &err);
+        apply_end(x, WC_APPLIED, &err);
         return;
     case WC_FATE_ALREADY:
         wc_error_set(&err, WC_OK, "request %s (place %s) was applied before", req->request_id,
                      req->place);
-        exact_end(x, WC_ALREADY, &err);
+        apply_end(x, WC_ALREADY, &err);
         return;
     case WC_FATE_SUPERSEDED:
         wc_error_set(&err, WC_OK,
                      "widget %s was deleted by a later request (place %s) than this one (place %s)",
                      req->widget_id, x->l->deleted ? x->l->deleted : "?", req->place);
-        exact_end(x, WC_SUPERSEDED, &err);
+        apply_end(x, WC_SUPERSEDED, &err);
         return;
     case WC_FATE_ABSENT:
         break;
     }
-    if (req->type == WC_REQ_CREATE)
-        wc_error_set(&err, WC_ERR_NOT_FOUND,
-                     "widget %s was created earlier (place %s) and its delete has not come yet",
-                     req->widget_id, x->l->created ? x->l->created : "?");
-    else
-        wc_error_set(&err, WC_ERR_NOT_FOUND, "widget %s (owner \"%s\") not found", req->widget_id,
-                     req->owner);
-    exact_end(x, WC_MISSING, &err);
+    if (req->type != WC_REQ_CREATE) {
+        not_found(x);
+        return;
+    }
+    wc_error_set(&err, WC_ERR_NOT_FOUND,
+                 "widget %s was created earlier (place %s) and its delete has not come yet",
+                 req->widget_id, x->l->created ? x->l->created : "?");
+    apply_end(x, WC_MISSING, &err);
 }
 
-static void exact_loaded(void *ctx, wc_result result, wc_stored *stored, const wc_error *err)
+/* Classic order: the request applied as it comes to what was loaded (nothing, for a create's
+ * first try: a blind save where no widget is), and saved without a ledger. */
+static void classic_apply(applying *x)
 {
-    exact *x = ctx;
+    const wc_request *req = x->req;
+    wc_error err;
+    wc_error_clear(&err);
+    int there = x->base.widget != NULL;
+    if ((req->type == WC_REQ_CREATE) == there) { /* a create of one there, or a change of none */
+        if (read_again_if_cached(x))
+            return;
+        if (there) /* a create delivered again must not undo the updates applied since */
+            apply_end(x, WC_APPLIED, &err);
+        else
+            not_found(x);
+        return;
+    }
+    wc_result result = WC_OK;
+    if (req->type == WC_REQ_CREATE) {
+        if (!(x->w = wc_widget_from_create(req)))
+            result = wc_error_set(&err, WC_ERR_NOMEM, "out of memory");
+    } else if (req->type == WC_REQ_UPDATE) {
+        x->w = x->base.widget;
+        x->base.widget = NULL;
+        if (wc_widget_apply_update(x->w, req) != WC_OK)
+            result = wc_error_set(&err, WC_ERR_NOMEM, "out of memory");
+    } /* a delete: nothing at all is saved */
+    if (result == WC_OK)
+        result =
+            x->store->ops->save(x->store->self, req, &x->base, x->w, NULL, apply_saved, x, &err);
+    if (result != WC_OK)
+        apply_end(x, wc_store_outcome(result), &err);
+}
+
+static void apply_loaded(void *ctx, wc_result result, wc_stored *stored, const wc_error *err)
+{
+    applying *x = ctx;
     if (result != WC_OK) {
-        exact_end(x, wc_store_outcome(result), err);
+        apply_end(x, wc_store_outcome(result), err);
         return;
     }
     x->base = *stored;
     memset(stored, 0, sizeof(*stored));
-    exact_apply(x);
+    if (x->classic)
+        classic_apply(x);
+    else
+        exact_apply(x);
 }
 
-static void exact_load(exact *x)
+static void apply_load(applying *x)
 {
+    if (x->tries == 0 && x->req->type == WC_REQ_CREATE && x->classic) {
+        classic_apply(x); /* saved on the condition that no widget is there */
+        return;
+    }
     if (x->tries == 0 && x->req->type == WC_REQ_CREATE && x->store->ops->blind_create) {
         exact_apply(x); /* most creates find nothing: save on the condition that it is so */
         return;
     }
     wc_error err;
     wc_error_clear(&err);
-    wc_result result = x->store->ops->load(x->store->self, x->req, exact_loaded, x, &err);
+    wc_result result = x->store->ops->load(x->store->self, x->req, apply_loaded, x, &err);
     if (result != WC_OK)
-        exact_end(x, wc_store_outcome(result), &err);
+        apply_end(x, wc_store_outcome(result), &err);
 }
 
-static wc_result apply_exact(wc_store *store, const wc_request *req, wc_store_applied applied,
-                             void *ctx, wc_error *err)
+wc_result wc_store_apply(wc_store *store, const wc_request *req, wc_store_applied applied,
+                         void *ctx, wc_error *err)
 {
-    exact *x = calloc(1, sizeof(*x));
+    if (req->type != WC_REQ_CREATE && req->type != WC_REQ_UPDATE && req->type != WC_REQ_DELETE)
+        return wc_error_set(err, WC_ERR_INVALID, "unknown request type");
+    applying *x = calloc(1, sizeof(*x));
     if (!x)
         return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     x->store = store;
     x->req = req;
     x->applied = applied;
     x->ctx = ctx;
-    exact_load(x);
+    x->classic = req->place == NULL;
+    apply_load(x);
     return WC_OK;
-}
-
-int wc_store_is_exact(const wc_store *store)
-{
-    return store->ops->load && store->ops->save;
-}
-
-wc_result wc_store_apply(wc_store *store, const wc_request *req, wc_store_applied applied,
-                         void *ctx, wc_error *err)
-{
-    if (req->place && wc_store_is_exact(store))
-        return apply_exact(store, req, applied, ctx, err);
-    calling *c = malloc(sizeof(*c));
-    if (!c)
-        return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
-    *c = (calling){NULL, applied, ctx};
-    wc_result result;
-    switch (req->type) {
-    case WC_REQ_CREATE:
-        c->w = wc_widget_from_create(req);
-        result = c->w ? store->ops->create(store->self, req, c->w, called, c, err)
-                      : wc_error_set(err, WC_ERR_NOMEM, "out of memory");
-        break;
-    case WC_REQ_UPDATE:
-        result = store->ops->update(store->self, req, called, c, err);
-        break;
-    case WC_REQ_DELETE:
-        result = store->ops->remove(store->self, req, called, c, err);
-        break;
-    default:
-        result = wc_error_set(err, WC_ERR_INVALID, "unknown request type");
-        break;
-    }
-    if (result != WC_OK) { /* not started: called never comes */
-        wc_widget_free(c->w);
-        free(c);
-    }
-    return result;
 }
 
 typedef struct {

@@ -6,12 +6,16 @@
  * update and delete a request needs is decided in one place, wc_store_apply(). The rules of what
  * each does are in core/widget.h; a store only keeps widgets.
  *
- * Exact order (core/ledger.h): a request that knows its place in production order (req->place)
- * is applied by one engine, wc_store_apply, on any store that can load a widget with its ledger
- * and save both on the condition that nothing changed since (load/save below): read, apply the
- * ledger's rules, write conditionally, and read again when another writer got there first. A
- * store without load/save, or a request without a place, takes create/update/remove as they
- * come (the classic rules).
+ * One model: every store loads a widget with its ledger and saves both on the condition that
+ * nothing changed since (load/save below); wc_store_apply is the one engine over them, with two
+ * policies. Exact order (core/ledger.h), for a request that knows its place in production order
+ * (req->place): read, apply the ledger's rules, write conditionally, and read again when another
+ * writer got there first. Classic order, for a request without a place (`--order classic`): the
+ * rules of core/widget.h as the requests come, never a ledger or a tombstone written: a create
+ * is saved where no widget is (one blind save; a widget already there is left as it is); an
+ * update is loaded, changed (wc_widget_apply_update) and saved on condition; a delete is loaded
+ * and saved as nothing at all; an update or delete whose widget is not there is WC_MISSING.
+ * Either reads again after a lost race, up to a bound.
  */
 #ifndef WC_STORE_H
 #define WC_STORE_H
@@ -73,31 +77,29 @@ typedef void (*wc_store_loaded)(void *ctx, wc_result result, wc_stored *stored,
 typedef struct {
     const char *kind; /* "directory", "s3", "dynamodb" */
     int ordered;      /* whether the store keeps the order of attributes */
-    /* Each starts applying a valid request of its type and returns at once; WC_OK: done will be
-     * called once (perhaps before it returns). Anything else: it did not start (done is not
-     * called). req (and w) must live until done. */
-    /* Stores w, the new widget of a create. A widget with this id already there is left as it is
-     * and counts as done: a create delivered again must not undo the updates applied since. */
-    wc_result (*create)(void *self, const wc_request *req, const wc_widget *w, wc_store_done done,
-                        void *ctx, wc_error *err);
-    /* Applies an update (wc_widget_apply_update's rules). NOT_FOUND: the widget is not there. */
-    wc_result (*update)(void *self, const wc_request *req, wc_store_done done, void *ctx,
-                        wc_error *err);
-    /* Deletes the widget. NOT_FOUND: it was not there. */
-    wc_result (*remove)(void *self, const wc_request *req, wc_store_done done, void *ctx,
-                        wc_error *err);
-    /* Optional, with save (exact order): reads the widget of req (its id and owner) and its
-     * ledger. WC_OK: loaded is called once (perhaps before this returns). */
+    /* Each starts a call and returns at once; WC_OK: its callback will be called once (perhaps
+     * before it returns); anything else: it did not start (the callback is not called). req,
+     * base, w and l must live until the callback. */
+    /* Reads the widget of req (its id and owner) and its ledger (a tombstone: no widget). */
     wc_result (*load)(void *self, const wc_request *req, wc_store_loaded loaded, void *ctx,
                       wc_error *err);
-    /* Writes w (NULL: the widget is deleted and l stays as its tombstone) with its ledger l, on
-     * the condition that what is stored is still what base was loaded as (base->version NULL:
-     * that nothing at all is stored for this widget, ledger or tombstone); else done gets
-     * WC_ERR_CONFLICT. */
+    /* Writes, on the condition that what is stored is still what base was loaded as (else done
+     * gets WC_ERR_CONFLICT):
+     *   w and l:     the widget with its ledger (exact order);
+     *   NULL and l:  the widget deleted, l kept as its tombstone (exact order);
+     *   w, l NULL:   the widget alone, as classic order writes it: no ledger kept with it;
+     *   NULL, NULL:  nothing: the widget and what was kept with it removed entirely (classic
+     *                order; the store writes no tombstone; S3's DELETE goes without a condition,
+     *                as classic order's always did).
+     * base->version NULL: on the condition that nothing at all is stored for this widget, ledger
+     * or tombstone (with l NULL: that no widget is there). A store may move a version of its own
+     * on at every save (DynamoDB's wc:version), so that every save's condition holds. */
     wc_result (*save)(void *self, const wc_request *req, const wc_stored *base, const wc_widget *w,
                       const wc_ledger *l, wc_store_done done, void *ctx, wc_error *err);
-    /* Whether save with a NULL base version checks for tombstones too (atomically), so that a
-     * create may be saved without a load first. */
+    /* Whether save with a NULL base version and a ledger checks for tombstones too
+     * (atomically), so that an exact-order create may be saved without a load first. (A
+     * classic create, l NULL, is always saved so: its condition is only that no widget is
+     * there.) */
     int blind_create;
     /* Optional, with a load that may answer from memory (wc_stored.cached): forgets what is
      * remembered of req's widget, so that the next load reads the store. The engine calls it when
@@ -122,12 +124,9 @@ typedef struct {
 /* Destroys the backend state (NULL-safe). */
 void wc_store_destroy(wc_store *store);
 
-/* Whether the store keeps ledgers (load and save): exact order for requests with a place. */
-int wc_store_is_exact(const wc_store *store);
-
-/* Starts applying a valid request: the one place that picks create, update or delete by its
- * type. WC_OK: applied will be called once (perhaps before this returns). req must live until
- * then. */
+/* Starts applying a valid request: exact order when it has a place, else classic (see the top
+ * of this file); the one place that picks create, update or delete by its type. WC_OK: applied will
+ * be called once (perhaps before this returns). req must live until then. */
 wc_result wc_store_apply(wc_store *store, const wc_request *req, wc_store_applied applied,
                          void *ctx, wc_error *err);
 

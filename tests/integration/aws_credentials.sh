@@ -13,14 +13,21 @@ mk_table "$RUN-widgets"
 KEY=$AWS_ACCESS_KEY_ID SECRET=$AWS_SECRET_ACCESS_KEY
 ROLE=arn:aws:iam::123456789012:role/widgets
 echo "eks-token-$RUN" > "$WORK/web-token"
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
-python3 "$(dirname "$0")/../standins/metadata_server.py" --port "$port" --access-key "$KEY" \
-  --secret-key "$SECRET" --token "TOKEN-$RUN" --ecs-auth "ecs-secret-token" --expires-in 120 \
+# metadata_server LOG ARGS...: the ECS / IMDS / STS stand-in giving out these credentials (and
+# ARGS), logging to $WORK/LOG, once it answers; its port in $mport.
+metadata_server() {
+  local log=$1
+  shift
+  mport=$(free_port)
+  python3 "$(dirname "$0")/../standins/metadata_server.py" --port "$mport" --access-key "$KEY" \
+    --secret-key "$SECRET" --token "TOKEN-$RUN" "$@" > "$WORK/$log" 2>&1 &
+  PIDS+=($!)
+  wait_until 10 "the metadata server on port $mport" curl -s -o /dev/null "http://127.0.0.1:$mport/ping"
+}
+metadata_server metadata.log --ecs-auth "ecs-secret-token" --expires-in 120 \
   --role-arn "arn:aws:iam::123456789012:role/widgets" --web-token-file "$WORK/web-token" \
-  --source-key AKIDSOURCE --source-secret sourcesecret --external-id ext-42 \
-  > "$WORK/metadata.log" 2>&1 &
-PIDS+=($!)
-for _ in $(seq 50); do curl -s "http://127.0.0.1:$port/ping" >/dev/null && break; sleep 0.1; done
+  --source-key AKIDSOURCE --source-secret sourcesecret --external-id ext-42
+port=$mport
 
 run() { # run NAME ENV... -- : one producer request and one consumer run with only that source
   local name=$1; shift
@@ -55,12 +62,8 @@ env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_TOKEN HOME="$WO
 expect_eq "ecs: 300 requests applied" "$(grep -c outcome=applied "$WORK/ecs300.log")" 300
 expect_eq "ecs: one credential fetch for 300 requests (2-minute credentials)" \
   $(( $(grep -c 'ecs ok' "$WORK/metadata.log") - before )) 1
-port4=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
-python3 "$(dirname "$0")/../standins/metadata_server.py" --port "$port4" --access-key "$KEY" \
-  --secret-key "$SECRET" --token "TOKEN-$RUN" --ecs-auth "ecs-secret-token" --expires-in 4 \
-  > "$WORK/metadata4.log" 2>&1 &
-PIDS+=($!)
-for _ in $(seq 50); do curl -s "http://127.0.0.1:$port4/ping" >/dev/null && break; sleep 0.1; done
+metadata_server metadata4.log --ecs-auth "ecs-secret-token" --expires-in 4
+port4=$mport
 env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_TOKEN HOME="$WORK/home-ecs" \
   AWS_CONTAINER_CREDENTIALS_FULL_URI="http://127.0.0.1:$port4/ecs/creds" \
   AWS_CONTAINER_AUTHORIZATION_TOKEN=ecs-secret-token AWS_EC2_METADATA_DISABLED=true \
@@ -148,19 +151,16 @@ expect_contains "ECS with a wrong token: says so" "$out" "ECS container credenti
 # 4 s (refreshed after 2 s) and whose idea of the current token changes once the consumer runs.
 echo "tok-1-$RUN" > "$WORK/sts2-token"
 echo "tok-1-$RUN" > "$WORK/pod-token"
-port2=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
-python3 "$(dirname "$0")/../standins/metadata_server.py" --port "$port2" --access-key "$KEY" \
-  --secret-key "$SECRET" --token "TOKEN-$RUN" --ecs-auth unused --expires-in 4 --role-arn "$ROLE" \
-  --web-token-file "$WORK/sts2-token" > "$WORK/metadata2.log" 2>&1 &
-PIDS+=($!)
-for _ in $(seq 50); do curl -s "http://127.0.0.1:$port2/ping" >/dev/null && break; sleep 0.1; done
+metadata_server metadata2.log --ecs-auth unused --expires-in 4 --role-arn "$ROLE" \
+  --web-token-file "$WORK/sts2-token"
+port2=$mport
 set +e
 env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_TOKEN HOME="$WORK" \
   AWS_EC2_METADATA_DISABLED=true AWS_WEB_IDENTITY_TOKEN_FILE="$WORK/pod-token" AWS_ROLE_ARN="$ROLE" \
   AWS_ENDPOINT_URL_STS="http://127.0.0.1:$port2" timeout 60 "$CONSUMER" -rq "$RUN-q" \
   -dwt "$RUN-widgets" --endpoint-url "$EP" -qwt 1 --max-empty-polls 0 --log-file "$WORK/refused.log" -q &
 pid=$!
-for _ in $(seq 100); do grep -q "consumer started" "$WORK/refused.log" 2>/dev/null && break; sleep 0.1; done
+wait_until 10 "the consumer started" grep -q "consumer started" "$WORK/refused.log"
 echo "tok-2-$RUN" > "$WORK/sts2-token" # the pod's token is no longer the one STS takes
 wait $pid
 rc=$?

@@ -10,14 +10,6 @@
 #     (the visibility extensions among them) and the request counters equal to the log's.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/aws_lib.sh"
-# Rules carry this run as their owner, and only this run's are cleared: tests running at once
-# (ctest -j2) share the proxy, and a DELETE of all rules wiped the others' faults mid-run.
-faults() {
-  curl -s -X POST --data "$(python3 -c 'import json, sys
-print(json.dumps([dict(r, owner=sys.argv[2]) for r in json.loads(sys.argv[1])]))' "$1" "$RUN")" \
-    "$EP/__proxy_faults" >/dev/null
-}
-clear_faults() { curl -s -X DELETE "$EP/__proxy_faults?owner=$RUN" >/dev/null; }
 trap 'clear_faults; cleanup' EXIT
 metric() { awk -v k="$2" '$1 == k { print $2 }' <<<"$1"; }
 
@@ -32,27 +24,15 @@ a=$!
 PIDS+=($a)
 # B starts once A holds the four messages (their 2 s run out long before the 10 s of store calls):
 # a fixed 1.5 s was not always enough for A to start and receive under ASan on busy cores.
-port=
-for _ in $(seq 600); do
-  port=$(sed -n 's/.*metrics: .*(port \([0-9]*\)).*/\1/p' "$WORK/a.log" 2>/dev/null | head -n 1 || true)
-  [ -n "$port" ] && break
-  sleep 0.05
-done
-[ -n "$port" ] || fail "no metrics port in the log"
-held=
-for _ in $(seq 600); do
-  held=$(metric "$(curl -s --max-time 5 "http://127.0.0.1:$port/metrics")" widget_consumer_requests_in_flight)
-  [ "$held" == 4 ] && break
-  sleep 0.05
-done
-expect_eq "the first consumer holds the four messages" "$held" 4
+wait_until 30 "the metrics port in the log" metrics_port "$WORK/a.log"
+port=$seen
+in_flight() { metric "$(curl -s --max-time 5 "http://127.0.0.1:$port/metrics")" widget_consumer_requests_in_flight; }
+wait_until 30 "the first consumer holding the four messages" output_is -eq 4 in_flight
+ok "the first consumer holds the four messages"
 "$CONSUMER" -rq "$RUN-q" -dwt "$RUN-t" --endpoint-url "$EP" -qwt 1 -qvt 2 --max-empty-polls 6 \
   --log-file "$WORK/b.log" -q || fail "second consumer failed"
 expect_eq "the second consumer received nothing" "$(grep -c 'outcome=' "$WORK/b.log" || true)" 0
-for _ in $(seq 300); do
-  [ "$(grep -c 'outcome=applied' "$WORK/a.log")" -ge 4 ] && break
-  sleep 0.1
-done
+wait_until 30 "the first consumer applying the four" output_is -ge 4 count_in outcome=applied "$WORK/a.log"
 clear_faults
 expect_eq "each request applied once, by the first consumer" \
   "$(grep -c 'outcome=' "$WORK/a.log")" 4
@@ -62,10 +42,9 @@ beats=$(grep -c 'heartbeat: visibility of a message in flight extended' "$WORK/a
 [ "$beats" -ge 4 ] || fail "heartbeat: $beats extensions logged, want at least one per message"
 ok "heartbeat: $beats visibility extensions"
 
-sleep 0.5 # the deletes go out
+wait_until 30 "the deletes gone out (the queue empty)" output_is -eq 0 queue_depth "$url"
 out=$(curl -sf --max-time 5 "http://127.0.0.1:$port/metrics") || fail "/metrics"
-kill -TERM $a
-set +e; wait $a; rc=$?; set -e
+stop_consumer $a
 expect_eq "first consumer: exit 0 after SIGTERM" "$rc" 0
 expect_eq "/metrics: applied creates" \
   "$(metric "$out" 'widget_consumer_requests_total{outcome="applied",type="create"}')" 4

@@ -19,11 +19,21 @@ queue_depth() {
     awk '{ print $1 + $2 }'
 }
 # Keys directly under a prefix of a bucket (not deeper). Counted from the listing: fauxqs leaves
-# KeyCount out, which read as 0 whatever the bucket held.
+# KeyCount out, which read as 0 whatever the bucket held; one count a page of 1,000, summed.
 bucket_count() {
   awscli s3api list-objects-v2 --bucket "$1" --prefix "${2:-}" --delimiter / \
-    --query 'length(Contents || `[]`)' --output text
+    --query 'length(Contents || `[]`)' --output text | awk '{ n += $1 } END { print n + 0 }'
 }
+# faults RULES-JSON: the proxy's fault rules (a list: match, status, code, delay_ms, drop...) for
+# this run, and clear_faults: this run's cleared. Rules carry this run as their owner, and only this
+# run's are cleared: tests running at once (ctest -j2) share the proxy, and a DELETE of all rules
+# wiped the others' faults mid-run.
+faults() {
+  curl -s -X POST --data "$(python3 -c 'import json, sys
+print(json.dumps([dict(r, owner=sys.argv[2]) for r in json.loads(sys.argv[1])]))' "$1" "$RUN")" \
+    "$EP/__proxy_faults" >/dev/null
+}
+clear_faults() { curl -s -X DELETE "$EP/__proxy_faults?owner=$RUN" >/dev/null; }
 proxy_stats() { curl -s "$EP/__proxy_stats"; }
 rejected() { proxy_stats | python3 -c 'import json,sys; print(json.load(sys.stdin)["rejected"])'; }
 # timed NAME COMMAND...: runs it under GNU time; leaves "wall user sys" in $WORK/time.NAME
@@ -99,4 +109,10 @@ parts_done() {
   [ ${#failed_parts[@]} -eq 0 ] ||
     fail "${#failed_parts[@]} of $parts_run parts failed: $(printf '[%s] ' "${failed_parts[@]}")"
   echo "$parts_run parts passed"
+}
+# queue_in_flight URL: messages of a queue received and not visible again yet. (fauxqs makes a
+# message whose visibility ran out visible again only at a receive: until then it counts here.)
+queue_in_flight() {
+  awscli sqs get-queue-attributes --queue-url "$1" --attribute-names ApproximateNumberOfMessagesNotVisible \
+    --query 'Attributes.ApproximateNumberOfMessagesNotVisible' --output text
 }

@@ -3,7 +3,7 @@
 # the producer sets MessageGroupId = widgetId, so requests of one widget arrive in order even with
 # two consumers, and the final state is exact. Every request ends applied once or in the
 # dead-letter queue with its reason: nothing is lost. (On a standard queue two updates of one
-# widget held by two consumers at once may swap; see the README.)
+# widget held by two consumers at once may swap in --order classic; see docs/guarantees.md.)
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/aws_lib.sh"
 N=1000

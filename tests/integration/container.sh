@@ -131,8 +131,7 @@ ok "the HEALTHCHECK passes on a running consumer"
 producer=$!
 PIDS+=("$producer")
 applied() { "${PODMAN[@]}" logs "$1" 2>&1 | grep -c outcome=applied || true; }
-for _ in $(seq 300); do [ "$(applied wc-test-$$-1)" -ge 200 ] && break; sleep 0.1; done
-[ "$(applied wc-test-$$-1)" -ge 200 ] || fail "consumer 1 applied $(applied wc-test-$$-1) requests in 30 s"
+wait_until 30 "consumer 1 applying 200 requests" output_is -ge 200 applied wc-test-$$-1
 t0=$(date +%s%N)
 "${PODMAN[@]}" stop -t 30 wc-test-$$-1 >/dev/null 2>>"$WORK/podman.log"
 stop_ms=$((($(date +%s%N) - t0) / 1000000))
@@ -143,8 +142,8 @@ ok "consumer 1 drained and stopped in $stop_ms ms (within --shutdown-timeout 500
 log1=$("${PODMAN[@]}" logs wc-test-$$-1 2>&1)
 expect_contains "consumer 1 says it was stopped by the signal" "$log1" "consumer stopped by signal"
 wait "$producer" || fail "the producer failed"
-for _ in $(seq 600); do [ "$(queue_depth "$url")" -eq 0 ] && break; sleep 0.1; done
-expect_eq "the request queue is empty" "$(queue_depth "$url")" 0
+wait_until 60 "the request queue empty" output_is -eq 0 queue_depth "$url"
+ok "the request queue is empty"
 "${PODMAN[@]}" stop -t 30 wc-test-$$-2 >/dev/null 2>>"$WORK/podman.log"
 expect_eq "consumer 2 exits 0 on podman stop" "$("${PODMAN[@]}" inspect --format '{{.State.ExitCode}}' wc-test-$$-2)" 0
 c1=$(applied wc-test-$$-1)
@@ -262,22 +261,18 @@ for kc in "${kube_ctrs[@]}"; do
     "$("${PODMAN[@]}" inspect --format '{{.HostConfig.Memory}}' "$kc")" $((128 * 1024 * 1024))
 done
 if [ "$has_metrics" -eq 1 ]; then
+  pod_metrics_port() { "${PODMAN[@]}" logs "$1" 2>&1 | metrics_port /dev/stdin; }
   for kc in "${kube_ctrs[@]}"; do # each replica's port, from its start-up line
-    kport=
-    for _ in $(seq 50); do
-      kport=$("${PODMAN[@]}" logs "$kc" 2>&1 | sed -n 's/.*metrics: http:.*(port \([0-9]*\)).*/\1/p' | head -n 1)
-      [ -n "$kport" ] && break
-      sleep 0.1
-    done
-    [ -n "$kport" ] || fail "$kc: no metrics port in its log"
-    for _ in $(seq 50); do curl -fsS "http://127.0.0.1:$kport/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
+    wait_until 5 "$kc: the metrics port in its log" pod_metrics_port "$kc"
+    kport=$seen
+    wait_until 5 "$kc: /readyz answering" curl -fsS "http://127.0.0.1:$kport/readyz"
     curl -fsS "http://127.0.0.1:$kport/healthz" >/dev/null || fail "/healthz of $kc"
     curl -fsS "http://127.0.0.1:$kport/readyz" >/dev/null || fail "/readyz of $kc"
   done
   ok "/healthz and /readyz answer on each pod's metrics port"
 fi
-for _ in $(seq 600); do [ "$(queue_depth "$kurl")" -eq 0 ] && break; sleep 0.1; done
-expect_eq "kube play: the request queue is empty" "$(queue_depth "$kurl")" 0
+wait_until 60 "kube play: the request queue empty" output_is -eq 0 queue_depth "$kurl"
+ok "kube play: the request queue is empty"
 out=$("$VERIFY" -dwt "$RUN-k8s-widgets" --endpoint-url "$EP" --expected "$WORK/k8s-expected.json") || fail "$out"
 expect_contains "kube play: the table equals the expected state" "$out" "OK: "
 for kc in "${kube_ctrs[@]}"; do "${PODMAN[@]}" logs "$kc" >> "$WORK/k8s.log" 2>&1; done

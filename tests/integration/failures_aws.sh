@@ -16,14 +16,6 @@
 #      walks every page and applies all of its own (a truncated listing is never an empty poll).
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/aws_lib.sh"
-# Rules carry this run as their owner, and only this run's are cleared: tests running at once
-# (ctest -j2) share the proxy, and a DELETE of all rules wiped the others' faults mid-run.
-faults() {
-  curl -s -X POST --data "$(python3 -c 'import json, sys
-print(json.dumps([dict(r, owner=sys.argv[2]) for r in json.loads(sys.argv[1])]))' "$1" "$RUN")" \
-    "$EP/__proxy_faults" >/dev/null
-}
-clear_faults() { curl -s -X DELETE "$EP/__proxy_faults?owner=$RUN" >/dev/null; }
 trap 'clear_faults; cleanup' EXIT
 
 # 1. A source outage mid-run.
@@ -34,12 +26,9 @@ mk_table "$RUN-t1"
   --log-file "$WORK/c1.log" -q &
 pid=$!
 PIDS+=($pid)
-for _ in $(seq 200); do
-  [ -s "$WORK/c1.log" ] && [ "$(grep -c outcome=applied "$WORK/c1.log")" -gt 200 ] && break
-  sleep 0.05
-done
+wait_until 30 "200 requests applied" output_is -gt 200 count_in outcome=applied "$WORK/c1.log"
 faults "[{\"match\": \"$RUN-q1\", \"status\": 503, \"code\": \"ServiceUnavailable\"}]"
-sleep 4
+sleep 4 # the outage's length
 clear_faults
 set +e; wait $pid; rc=$?; set -e
 expect_eq "source outage: the consumer kept going (exit 0)" "$rc" 0
@@ -55,26 +44,23 @@ mk_table "$RUN-t2"
 "$PRODUCER" -rq "$RUN-q2" --endpoint-url "$EP" -mwr 300 --seed 22 --expected "$WORK/e2.json" -q
 # The store's writes hang for 5 s, then the connection drops unanswered (a call the server still
 # applied after its caller gave up would reorder the widget's requests: the subject of another
-# work). Set before the consumer starts (its start-up check, DescribeTable, is not a write): 300
-# requests take it well under the second it runs before the SIGTERM.
+# work). Set before the consumer starts (its start-up check, DescribeTable, is not a write); the
+# SIGTERM comes once it holds requests (received: not visible in the queue).
 faults "[{\"match\": [\"$RUN-t2\", \"PutItem\"], \"delay_ms\": 5000, \"drop\": true}]"
 "$CONSUMER" -rq "$RUN-q2" -dwt "$RUN-t2" --endpoint-url "$EP" -qwt 1 -qvt 3 --max-empty-polls 0 \
   --shutdown-timeout 2000 --log-file "$WORK/c2.log" -q &
 pid=$!
 PIDS+=($pid)
-for _ in $(seq 200); do grep -q "consumer started" "$WORK/c2.log" 2>/dev/null && break; sleep 0.05; done
-sleep 1
-t0=$(date +%s%N)
-kill -TERM $pid
-set +e; wait $pid; rc=$?; set -e
-ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+wait_until 30 "requests in flight (the store's writes hanging)" output_is -gt 0 queue_in_flight "$url"
+stop_consumer $pid
 clear_faults
 expect_eq "slow store: exit 0 after SIGTERM" "$rc" 0
 [ $ms -lt 3000 ] || fail "slow store: took $ms ms to stop (--shutdown-timeout 2000)"
 ok "slow store: stopped within $ms ms"
 expect_contains "slow store: says what it left" "$(cat "$WORK/c2.log")" "(--shutdown-timeout)"
-sleep 3 # the visibility timeout of what was in flight
-"$CONSUMER" -rq "$RUN-q2" -dwt "$RUN-t2" --endpoint-url "$EP" -qwt 1 --max-empty-polls 3 \
+# What was in flight comes back after its visibility timeout (3 s): the second consumer polls
+# longer than that (6 empty polls of 1 s in a row) and takes it then.
+"$CONSUMER" -rq "$RUN-q2" -dwt "$RUN-t2" --endpoint-url "$EP" -qwt 1 --max-empty-polls 6 \
   --log-file "$WORK/c2b.log" -q || fail "slow store: second consumer failed"
 expect_eq "slow store: the queue is empty after a second consumer" "$(queue_depth "$url")" 0
 out=$("$VERIFY" -dwt "$RUN-t2" --endpoint-url "$EP" --expected "$WORK/e2.json") || fail "$out"
@@ -107,10 +93,7 @@ mk_table "$RUN-t4"
   --max-outage 4000 --log-file "$WORK/c4.log" -q &
 pid=$!
 PIDS+=($pid)
-for _ in $(seq 200); do
-  [ -s "$WORK/c4.log" ] && [ "$(grep -c outcome=applied "$WORK/c4.log")" -gt 100 ] && break
-  sleep 0.05
-done
+wait_until 30 "100 requests applied" output_is -gt 100 count_in outcome=applied "$WORK/c4.log"
 awscli dynamodb delete-table --table-name "$RUN-t4" >/dev/null
 set +e; wait $pid; rc=$?; set -e
 applied=$(grep -c outcome=applied "$WORK/c4.log")
@@ -121,8 +104,9 @@ expect_eq "table deleted: nothing dead-lettered" "$(grep -c 'outcome=dead-letter
 failed=$(grep -c outcome=failed "$WORK/c4.log" || true)
 [ "$failed" -lt 60 ] || fail "table deleted: $failed failed attempts in 4 s: no backoff"
 ok "table deleted: backed off ($failed failed attempts in 4 s)"
-sleep 2.5 # the visibility timeout of what was handed back
-expect_eq "table deleted: every request not applied is still in the queue" "$(queue_depth "$url")" $((2000 - applied))
+# (the count settles once the calls the consumer left when it stopped are answered)
+wait_until 30 "every request not applied ($((2000 - applied))) in the queue" output_is -eq $((2000 - applied)) queue_depth "$url"
+ok "table deleted: every request not applied is still in the queue"
 
 # 5. Two shards walk every page of one bucket.
 mk_bucket "$RUN-r5"

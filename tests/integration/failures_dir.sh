@@ -34,12 +34,9 @@ mkdir -p "$WORK/w2"
   --log-file "$WORK/c2.log" -q &
 pid=$!
 PIDS+=($pid)
-for _ in $(seq 200); do
-  [ -s "$WORK/c2.log" ] && [ "$(grep -c outcome=applied "$WORK/c2.log")" -gt 100 ] && break
-  sleep 0.01
-done
+wait_until 30 "100 requests applied" output_is -gt 100 count_in outcome=applied "$WORK/c2.log"
 mv "$WORK/w2" "$WORK/w2.away" # gone: the consumer must not make a new empty store in its place
-sleep 2
+sleep 2 # the outage's length
 mv "$WORK/w2.away" "$WORK/w2"
 set +e; wait $pid; rc=$?; set -e
 expect_eq "store outage: exit 0" "$rc" 0
@@ -126,12 +123,9 @@ for c in a b; do
   pids6+=($!)
   PIDS+=($!)
 done
-for _ in $(seq 500); do
-  [ "$(cat "$WORK"/c6?.log 2>/dev/null | grep -c outcome=applied)" -gt 200 ] && break
-  sleep 0.01
-done
+wait_until 30 "200 requests applied" output_is -gt 200 count_in outcome=applied "$WORK/c6a.log" "$WORK/c6b.log"
 mv "$WORK/w6" "$WORK/w6.away"
-sleep 4
+sleep 4 # the outage's length: longer than --claim-lease
 mv "$WORK/w6.away" "$WORK/w6"
 for p in "${pids6[@]}"; do wait "$p" || fail "claims: a consumer failed"; done
 expect_eq "claims: none handed back from a live consumer" \

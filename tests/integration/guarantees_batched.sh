@@ -119,7 +119,7 @@ PY
   awscli dynamodb scan --table-name "$RUN-$name" > "$WORK/$name.scan"
   python3 - "$WORK/$name.scan" <<'PY' || fail "$name: a widget is not one of its two updates"
 import json, sys
-items = [i for i in json.load(open(sys.argv[1]))["Items"] if "owner" in i]  # README's rule
+items = [i for i in json.load(open(sys.argv[1]))["Items"] if "owner" in i]  # docs/guarantees.md's rule
 got = {i["id"]["S"]: (i.get("label", {}).get("S"), i.get("x", {}).get("S")) for i in items}
 bad = [(w, got.get(f"tie-{w}")) for w in range(30)
        if got.get(f"tie-{w}") not in ((f"A-{w}", "a"), (f"B-{w}", "b"))]

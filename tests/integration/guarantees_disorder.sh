@@ -17,14 +17,6 @@
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/aws_lib.sh"
 N=${WC_DISORDER_REQUESTS:-2000}
-# Rules carry this run as their owner, and only this run's are cleared: tests running at once
-# (ctest -j2) share the proxy, and a DELETE of all rules wiped the others' faults mid-run.
-faults() {
-  curl -s -X POST --data "$(python3 -c 'import json, sys
-print(json.dumps([dict(r, owner=sys.argv[2]) for r in json.loads(sys.argv[1])]))' "$1" "$RUN")" \
-    "$EP/__proxy_faults" >/dev/null
-}
-clear_faults() { curl -s -X DELETE "$EP/__proxy_faults?owner=$RUN" >/dev/null; }
 trap 'clear_faults; cleanup' EXIT
 
 # run NAME CONSUMERS PRODUCER-ARGS... : produce N requests into a new standard queue, drain it

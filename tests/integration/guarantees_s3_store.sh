@@ -114,10 +114,7 @@ finish() {
   local out
   out=$("$VERIFY" -wb "$RUN-$name" --endpoint-url "$EP" --expected "$WORK/$name.json") || fail "$name: $out"
   expect_contains "$name: the bucket is exactly the expected state" "$out" "OK: "
-  local all
-  all=$(cat "$WORK/$name"-*.log)
-  echo "figures: $name: $(grep -c 'outcome=applied ' <<<"$all") applied, $(grep -c 'outcome=already-applied' <<<"$all")" \
-    "already applied, $(grep -c 'outcome=superseded' <<<"$all") superseded, conditional writes refused by the proxy:" \
+  echo "figures: $name: $(outcome_counts "$WORK/$name"-*.log), conditional writes refused by the proxy:" \
     "$(refused "$RUN-$name" 412) with 412, $(refused "$RUN-$name" 404) with 404, $(refused "$RUN-$name" 409) with 409"
 }
 
@@ -129,25 +126,9 @@ case_crash() {
   "$PRODUCER" -rq "$RUN-crash" --endpoint-url "$EP" -mwr "$N" --seed 2026 --disorder 300 \
     --expected "$WORK/crash.json" --request-log "$WORK/crash.requests" -q
   hand crash "$url" hot
-  declare -A slot
-  for k in 0 1 2; do consumer crash "$k.0" --max-empty-polls 4; slot[$k]=$!; done
-  kills=0
-  RANDOM=14
-  end=$((SECONDS + 60))
-  while [ $kills -lt 8 ] && [ $SECONDS -lt $end ]; do
-    sleep "0.$((RANDOM % 9 + 1))"
-    k=$((RANDOM % 3))
-    if kill -0 "${slot[$k]}" 2>/dev/null; then
-      kill -KILL "${slot[$k]}"
-      wait "${slot[$k]}" 2>/dev/null || true
-      kills=$((kills + 1))
-    fi
-    consumer crash "$k.$kills" --max-empty-polls 4
-    slot[$k]=$!
-  done
+  crash_consumer() { consumer crash "$1.$2" --max-empty-polls 4; } # K N: consumer K's Nth start
+  kill_restart 8 60 14 crash_consumer
   for k in 0 1 2; do wait "${slot[$k]}" || true; done
-  [ $kills -ge 4 ] || fail "only $kills kills happened"
-  ok "crash: $kills consumers killed with SIGKILL and restarted"
   finish crash
   [ "$(refused "$RUN-crash" 412)" -gt 0 ] || fail "crash: the proxy refused no conditional write: no writers met"
   ok "crash: concurrent writers met (the proxy refused $(refused "$RUN-crash" 412) conditional writes with 412)"

@@ -13,14 +13,8 @@ mk_table "$RUN-t"
   --shutdown-timeout 3000 --max-empty-polls 0 --log-file "$WORK/first.log" -q &
 pid=$!
 PIDS+=($pid)
-for _ in $(seq 200); do
-  [ -s "$WORK/first.log" ] && [ "$(grep -c outcome=applied "$WORK/first.log")" -gt 300 ] && break
-  sleep 0.05
-done
-t0=$(date +%s%N)
-kill -TERM $pid
-set +e; wait $pid; rc=$?; set -e
-ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+wait_until 30 "the first consumer busy (300 requests applied)" output_is -gt 300 count_in outcome=applied "$WORK/first.log"
+stop_consumer $pid
 expect_eq "SIGTERM: exit status 0" "$rc" 0
 [ $ms -lt 4000 ] || fail "took $ms ms to stop (bound 3000 ms + start-up)"
 ok "stopped within $ms ms"
@@ -41,10 +35,7 @@ expect_contains "final state" "$out" "OK: "
   --max-empty-polls 0 --log-file "$WORK/third.log" -q &
 pid=$!
 PIDS+=($pid)
-for _ in $(seq 200); do
-  [ -s "$WORK/third.log" ] && [ "$(grep -c outcome=applied "$WORK/third.log")" -gt 50 ] && break
-  sleep 0.05
-done
+wait_until 30 "the third consumer busy (50 requests applied)" output_is -gt 50 count_in outcome=applied "$WORK/third.log"
 kill -TERM $pid; kill -INT $pid
 set +e; wait $pid; rc=$?; set -e
 # 128 + the signal handled second: SIGINT (130) or SIGTERM (143), in whichever order the kernel

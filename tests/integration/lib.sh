@@ -21,3 +21,71 @@ expect_eq() { [ "$2" == "$3" ] || fail "$1: got [$2], want [$3]"; ok "$1"; }
 # expect_contains WHAT TEXT NEEDLE
 expect_contains() { [[ "$2" == *"$3"* ]] || fail "$1: [$2] does not contain [$3]"; ok "$1"; }
 files_in() { find "$1" -mindepth 1 -maxdepth 1 | wc -l; }
+# wait_until TIMEOUT_S WHAT COMMAND...: runs COMMAND every 50 ms until it succeeds, its last output
+# in $seen; after TIMEOUT_S seconds the test fails, naming WHAT and what COMMAND said last. The
+# one way to wait here: never a fixed sleep for something that can be observed, never going on
+# without it.
+wait_until() {
+  local timeout=$1 what=$2 start=${EPOCHREALTIME//[.,]/}
+  shift 2
+  until seen=$("$@" 2>&1); do
+    [ $((${EPOCHREALTIME//[.,]/} - start)) -lt $((timeout * 1000000)) ] ||
+      fail "waited $timeout s for $what; last seen: [$(tail -c 300 <<<"$seen")]"
+    sleep 0.05
+  done
+}
+# output_is OP VALUE COMMAND...: whether COMMAND prints a value that is OP VALUE ([ ] tests: -eq,
+# -gt, -ge, ==); prints it (wait_until's "last seen").
+output_is() {
+  local v
+  v=$("${@:3}") || return 1
+  echo "$v"
+  [ -n "$v" ] && test "$v" "$1" "$2" 2>/dev/null
+}
+# count_in PATTERN FILE...: the lines of the FILEs together matching PATTERN (grep); 0 when none,
+# or when no FILE is there yet.
+count_in() { cat "${@:2}" 2>/dev/null | grep -c -- "$1" || true; }
+# outcome_counts FILE...: "N applied, N already applied, N superseded" in the consumers' logs.
+outcome_counts() {
+  echo "$(count_in 'outcome=applied ' "$@") applied, $(count_in 'outcome=already-applied' "$@") already applied," \
+    "$(count_in 'outcome=superseded' "$@") superseded"
+}
+# metrics_port LOG: the port of --metrics-addr from the consumer's start-up line (fails until then).
+metrics_port() { sed -n 's/.*metrics: .*(port \([0-9]*\)).*/\1/p' "$1" 2>/dev/null | head -n 1 | grep .; }
+# stop_consumer PID: SIGTERM to a consumer in the background; its exit status in $rc and the
+# milliseconds it took to exit in $ms.
+stop_consumer() {
+  local t0=${EPOCHREALTIME//[.,]/}
+  kill -TERM "$1"
+  rc=0
+  wait "$1" || rc=$?
+  ms=$(((${EPOCHREALTIME//[.,]/} - t0) / 1000))
+}
+# free_port: a TCP port of 127.0.0.1 free just now.
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+# kill_restart KILLS SECONDS SEED START...: starts three consumers (`START... K N` starts consumer
+# K for the Nth time, in the background, adding it to PIDS) and, every 0.1 to 0.9 s, SIGKILLs one
+# at random (RANDOM seeded with SEED) and starts it again, until KILLS kills or SECONDS seconds;
+# fails unless half the kills happened. The live consumers' pids are left in slot[0..2], the
+# number of kills in $kills.
+kill_restart() {
+  local want=$1 secs=$2 end=$((SECONDS + $2)) k
+  RANDOM=$3
+  shift 3
+  slot=()
+  kills=0
+  for k in 0 1 2; do "$@" "$k" 0; slot[$k]=$!; done
+  while [ "$kills" -lt "$want" ] && [ $SECONDS -lt $end ]; do
+    sleep "0.$((RANDOM % 9 + 1))"
+    k=$((RANDOM % 3))
+    if kill -0 "${slot[$k]}" 2>/dev/null; then
+      kill -KILL "${slot[$k]}"
+      wait "${slot[$k]}" 2>/dev/null || true
+      kills=$((kills + 1))
+    fi
+    "$@" "$k" "$kills"
+    slot[$k]=$!
+  done
+  [ "$kills" -ge $((want / 2)) ] || fail "only $kills of $want kills happened in $secs s"
+  ok "$kills consumers killed with SIGKILL and restarted"
+}

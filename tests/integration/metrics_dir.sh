@@ -10,6 +10,8 @@ source "$(dirname "$0")/lib.sh"
 # metric TEXT NAME{LABELS}: the value of one series (empty when absent).
 metric() { awk -v k="$2" '$1 == k { print $2 }' <<<"$1"; }
 status() { curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://127.0.0.1:$port$1"; }
+scrape() { curl -sf --max-time 5 "http://127.0.0.1:$port/metrics"; }
+in_flight() { metric "$(scrape)" widget_consumer_requests_in_flight; }
 
 "$PRODUCER" --request-dir "$WORK/all" -mwr 20200 --seed 41 --expected "$WORK/e.json" -q
 mkdir -p "$WORK/r" "$WORK/later"
@@ -22,26 +24,23 @@ mv "$WORK/all"/* "$WORK/later"/
 echo "not json" > "$WORK/r/0000000000001" # two bad requests: dead-lettered
 echo '{"type":"create"}' > "$WORK/r/0000000000002"
 mkdir -p "$WORK/w"
-"$CONSUMER" --request-dir "$WORK/r" --widget-dir "$WORK/w" --max-empty-polls 0 \
-  --metrics-addr 127.0.0.1:0 --log-file "$WORK/c.log" -q &
-pid=$!
-PIDS+=($pid)
-port=
-for _ in $(seq 500); do
-  port=$(sed -n 's/.*metrics: .*(port \([0-9]*\)).*/\1/p' "$WORK/c.log" 2>/dev/null | head -n 1 || true)
-  [ -n "$port" ] && break
-  sleep 0.01
-done
-[ -n "$port" ] || fail "no metrics port in the log: $(cat "$WORK/c.log")"
+# serve LOG: a consumer of $WORK/r with /metrics on a port of its choice, logging to $WORK/LOG;
+# its pid in $pid, its port in $port once it listens.
+serve() {
+  "$CONSUMER" --request-dir "$WORK/r" --widget-dir "$WORK/w" --max-empty-polls 0 \
+    --metrics-addr 127.0.0.1:0 --log-file "$WORK/$1" -q &
+  pid=$!
+  PIDS+=($pid)
+  wait_until 10 "the metrics port in the log" metrics_port "$WORK/$1"
+  port=$seen
+}
+serve c.log
 ok "listening on port $port"
 expect_eq "/healthz" "$(status /healthz)" 200
 
 # During the run: the counters move and never run ahead of the log.
-for _ in $(seq 500); do
-  [ "$(grep -c outcome=applied "$WORK/c.log")" -gt 100 ] && break
-  sleep 0.01
-done
-during=$(curl -sf --max-time 5 "http://127.0.0.1:$port/metrics") || fail "/metrics during the run"
+wait_until 30 "100 requests applied" output_is -gt 100 count_in outcome=applied "$WORK/c.log"
+during=$(scrape) || fail "/metrics during the run"
 logged=$(grep -c outcome=applied "$WORK/c.log")
 applied_during=$(metric "$during" 'widget_consumer_requests_total{outcome="applied",type="create"}')
 [ "$applied_during" -gt 0 ] && [ "$applied_during" -le "$logged" ] ||
@@ -49,40 +48,28 @@ applied_during=$(metric "$during" 'widget_consumer_requests_total{outcome="appli
 ok "during the run: $applied_during creates applied so far (log: $logged applied lines by now)"
 
 wait_drained() {
-  for _ in $(seq 1200); do
-    [ "$(files_in "$WORK/r")" -eq 0 ] && break
-    sleep 0.05
-  done
-  expect_eq "every request handled $1" "$(files_in "$WORK/r")" 0
+  wait_until 60 "every request handled $1" output_is -eq 0 files_in "$WORK/r"
+  ok "every request handled $1"
 }
 wait_drained "(the first 20,000)"
 expect_eq "/readyz after the first part" "$(status /readyz)" 200
 # The store gone: /readyz 503; back: 200.
 mv "$WORK/w" "$WORK/w.away"
 mv "$WORK/later"/* "$WORK/r"/ # the rest of the stream meets the outage
-ready=
-for _ in $(seq 300); do
-  ready=$(status /readyz)
-  [ "$ready" == 503 ] && break
-  sleep 0.02
-done
-expect_eq "/readyz while the widget directory is gone" "$ready" 503
+wait_until 10 "/readyz 503 while the widget directory is gone" output_is == 503 status /readyz
+ok "/readyz while the widget directory is gone"
 out=$(curl -s --max-time 5 "http://127.0.0.1:$port/metrics")
 expect_eq "up{part=store} while it is gone" "$(metric "$out" 'widget_consumer_up{part="store"}')" 0
 expect_eq "/healthz during the outage" "$(status /healthz)" 200
 mv "$WORK/w.away" "$WORK/w"
-for _ in $(seq 600); do
-  ready=$(status /readyz)
-  [ "$ready" == 200 ] && break
-  sleep 0.05
-done
-expect_eq "/readyz once it is back" "$ready" 200
+wait_until 30 "/readyz 200 once it is back" output_is == 200 status /readyz
+ok "/readyz once it is back"
 
 wait_drained "(all)"
-sleep 0.3 # the last lines are written before the removal: nothing is left in flight now
-end=$(curl -sf --max-time 5 "http://127.0.0.1:$port/metrics") || fail "/metrics at the end"
-kill -TERM $pid
-set +e; wait $pid; rc=$?; set -e
+# The last lines are written before the removal; the request's end after it: nothing in flight.
+wait_until 10 "nothing in flight" output_is -eq 0 in_flight
+end=$(scrape) || fail "/metrics at the end"
+stop_consumer $pid
 expect_eq "stopped by SIGTERM: exit 0" "$rc" 0
 for outcome in applied superseded already-applied deferred warning dead-lettered failed; do
   total=0
@@ -110,16 +97,7 @@ out=$("$VERIFY" --widget-dir "$WORK/w" --expected "$WORK/e.json") || fail "$out"
 expect_contains "final state exact" "$out" "OK: "
 
 # A port in use: a clear start-up error, exit 1.
-"$CONSUMER" --request-dir "$WORK/r" --widget-dir "$WORK/w" --max-empty-polls 0 \
-  --metrics-addr 127.0.0.1:0 --log-file "$WORK/c2.log" -q &
-pid=$!
-PIDS+=($pid)
-port=
-for _ in $(seq 500); do
-  port=$(sed -n 's/.*metrics: .*(port \([0-9]*\)).*/\1/p' "$WORK/c2.log" 2>/dev/null | head -n 1 || true)
-  [ -n "$port" ] && break
-  sleep 0.01
-done
+serve c2.log
 set +e
 err=$("$CONSUMER" --request-dir "$WORK/r" --widget-dir "$WORK/w" --metrics-addr ":$port" -q 2>&1)
 rc=$?

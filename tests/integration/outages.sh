@@ -35,7 +35,7 @@ queue_depth() {
     --query 'Attributes.[ApproximateNumberOfMessages,ApproximateNumberOfMessagesNotVisible]' --output text |
     awk '{ print $1 + $2 }'
 }
-applied() { local n; n=$(grep -c outcome=applied "$1" 2>/dev/null) || true; echo "${n:-0}"; }
+applied() { count_in outcome=applied "$1"; }
 # setup NAME: a queue with N requests, an empty table; the queue URL in $url
 setup() {
   url=$(awscli sqs create-queue --queue-name "out-$1" --query QueueUrl --output text)
@@ -52,10 +52,7 @@ consume() {
   pid=$!
   PIDS+=($pid)
 }
-wait_applied() {
-  for _ in $(seq 400); do [ "$(applied "$1")" -gt "$2" ] && return 0; sleep 0.025; done
-  fail "$1: fewer than $2 requests applied"
-}
+wait_applied() { wait_until 30 "more than $2 requests applied in $1" output_is -gt "$2" applied "$1"; }
 # nothing_lost NAME LOG...: every request applied, superseded or already applied
 nothing_lost() {
   local name=$1 out
@@ -114,14 +111,18 @@ for svc in ${WC_OUTAGE_GONE-dynalite fauxqs}; do
   ok "$svc gone: stopped after $ms ms (--max-outage 5000)"
   expect_eq "$svc gone: nothing dead-lettered" "$(grep -c 'outcome=dead-lettered\|outcome=warning' <<<"$log" || true)" 0
   [ "$svc" = fauxqs ] && bash "$STANDINS/standins.sh" start-one "$SI" "$svc"
-  sleep 2.5 # the visibility timeout of what was in flight
-  depth=$(queue_depth "$url")
+  # (the count settles once the calls the consumer left when it stopped are answered)
   if [ "$svc" = dynalite ]; then
-    expect_eq "$svc gone: every request not applied is still in the queue" "$depth" $((N - done_before))
+    wait_until 30 "every request not applied ($((N - done_before))) in the queue" \
+      output_is -eq $((N - done_before)) queue_depth "$url"
+    depth=$seen
+    ok "$svc gone: every request not applied is still in the queue"
     bash "$STANDINS/standins.sh" start-one "$SI" "$svc"
   else
     # Requests applied while SQS was out of reach could not be deleted: they are still there too.
-    [ "$depth" -ge $((N - done_before)) ] || fail "$svc gone: $depth requests in the queue, $((N - done_before)) not applied"
+    wait_until 30 "every request not applied ($((N - done_before))) in the queue" \
+      output_is -ge $((N - done_before)) queue_depth "$url"
+    depth=$seen
     ok "$svc gone: every request not applied is still in the queue ($depth for $((N - done_before)) not applied)"
   fi
   # A request that failed in the outage stays hidden for the backoff it had (up to 30 s; 25.6 s

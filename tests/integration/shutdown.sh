@@ -10,17 +10,8 @@ N=20000
 pid=$!
 PIDS+=($pid)
 # Wait until it is busy, then ask it to stop.
-for _ in $(seq 100); do
-  [ -s "$WORK/first.log" ] && [ "$(grep -c outcome=applied "$WORK/first.log")" -gt 200 ] && break
-  sleep 0.05
-done
-t0=$(date +%s%N)
-kill -TERM $pid
-set +e
-wait $pid
-rc=$?
-set -e
-ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+wait_until 30 "the first consumer busy (200 requests applied)" output_is -gt 200 count_in outcome=applied "$WORK/first.log"
+stop_consumer $pid
 expect_eq "exit status after SIGTERM" "$rc" 0
 [ $ms -lt 2000 ] || fail "took $ms ms to stop"
 ok "stopped within $ms ms"

@@ -42,17 +42,17 @@ CA=$WORK/pki/ca.pem
 # https_proxy NAME CERT [PORT]: an HTTPS proxy with that certificate; its URL in $NAME_url.
 https_proxy() {
   local name=$1 cert=$2 port=${3:-}
-  [ -n "$port" ] || port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
+  [ -n "$port" ] || port=$(free_port)
   python3 "$PROXY" --port "$port" --fauxqs "${WC_FAUXQS#http://}" --dynamodb "${WC_DYNALITE#http://}" \
     --access-key "$AWS_ACCESS_KEY_ID" --secret-key "$AWS_SECRET_ACCESS_KEY" --region us-east-1 \
     --tls-cert "$WORK/pki/$cert.pem" --tls-key "$WORK/pki/$cert.key" >>"$WORK/$name.log" 2>&1 &
   PIDS+=($!)
   echo $! > "$WORK/$name.pid"
-  for _ in $(seq 200); do
-    curl -sf --cacert "$CA" "https://127.0.0.1:$port/__proxy_stats" >/dev/null 2>&1 && break
-    [ "$cert" != server ] && python3 -c "import socket,sys; s=socket.socket(); sys.exit(s.connect_ex(('127.0.0.1',$port)))" && break
-    sleep 0.1
-  done
+  if [ "$cert" = server ]; then
+    wait_until 20 "the proxy $name answering" curl -sf --cacert "$CA" "https://127.0.0.1:$port/__proxy_stats"
+  else # its certificate is refused: listening is all there is to see
+    wait_until 20 "the proxy $name listening" python3 -c "import socket,sys; s=socket.socket(); sys.exit(s.connect_ex(('127.0.0.1',$port)))"
+  fi
   printf -v "${name}_url" '%s' "https://127.0.0.1:$port"
 }
 # connections URL: the connections that proxy accepted so far, this question's included (asked
@@ -183,13 +183,13 @@ mid_run() {
   local pid=$!
   # A part runs in a subshell, whose exit does not run lib.sh's cleanup: its own.
   trap 'kill -9 '"$pid"' $(cat "$WORK/mid.pid") 2>/dev/null || true' EXIT
-  for _ in $(seq 100); do grep -q 'consumer started' "$WORK/mid.log" 2>/dev/null && break; sleep 0.1; done
+  wait_until 10 "the consumer started" grep -q 'consumer started' "$WORK/mid.log"
   # The certificate changes: the same port, a new proxy (new connections, so new handshakes).
   kill -9 "$(cat "$WORK/mid.pid")"
   wait "$(cat "$WORK/mid.pid")" 2>/dev/null || true
   https_proxy mid other-host "${url##*:}"
   "$PRODUCER" -rq "$name-requests" --endpoint-url "$EPS" -mwr 100 --seed 9 --expected "$WORK/mid.json" -q
-  for _ in $(seq 100); do grep -q 'TLS verification of' "$WORK/mid.log" && break; sleep 0.1; done
+  wait_until 10 "the refusal logged" grep -q 'TLS verification of' "$WORK/mid.log"
   local line
   line=$(grep -m1 'TLSError' "$WORK/mid.log" || true)
   expect_contains "mid-run: the refusal is reported" "$line" " ERROR "
@@ -197,17 +197,14 @@ mid_run() {
   expect_contains "mid-run: with the reason" "$line" "no alternative certificate subject name matches"
   expect_contains "mid-run: the requests stay" "$(grep -m1 'is failing' "$WORK/mid.log")" "requests stay in the source"
   expect_eq "mid-run: said once, not per call" "$(grep -cE ' ERROR [a-z0-9]+ [A-Za-z]+: TLSError' "$WORK/mid.log")" 1
-  sleep 2
+  sleep 2 # the wrong certificate's time: calls go on being refused, said once
   kill -9 "$(cat "$WORK/mid.pid")"
   wait "$(cat "$WORK/mid.pid")" 2>/dev/null || true
   https_proxy mid server "${url##*:}"
   # Done when the queue is empty: a message is deleted once its request is concluded.
   local q
   q=$(mk_queue "$name-requests")
-  for _ in $(seq 60); do
-    [ "$(queue_depth "$q")" = 0 ] && break
-    sleep 0.5
-  done
+  wait_until 60 "the queue empty" output_is -eq 0 queue_depth "$q"
   kill -TERM "$pid"
   wait "$pid" || fail "mid-run: the consumer failed: $(tail -n 3 "$WORK/mid.log")"
   out=$("$VERIFY" -dwt "$name-widgets" --endpoint-url "$EPS" --expected "$WORK/mid.json") || fail "mid-run: $out"

@@ -24,6 +24,16 @@ static void write_aws_file(const char *name, const char *text)
     free(dir);
 }
 
+/* A provider's fetch that answers at once (never via start). */
+static wc_result fetch_now(wc_credential_provider *p, wc_credentials *out, wc_error *err)
+{
+    wc_creds_where where = WC_CREDS_VIA_START;
+    wc_result result = p->fetch(p, out, &where, err);
+    if (result == WC_OK)
+        assert_int_equal(where, WC_CREDS_HERE);
+    return result;
+}
+
 static void environment_first(void **state)
 {
     write_aws_file("credentials", "[default]\naws_access_key_id = FILEKEY\n"
@@ -47,13 +57,13 @@ static void older_tools_secret_key_variable(void **state)
     setenv("AWS_SECRET_KEY", "oldsecret", 1);
     wc_credential_provider *p = wc_credentials_from_env();
     wc_credentials cr;
-    assert_int_equal(p->fetch(p, &cr, NULL), WC_OK);
+    assert_int_equal(fetch_now(p, &cr, NULL), WC_OK);
     assert_string_equal(cr.secret_access_key, "oldsecret");
     assert_null(cr.session_token);
     wc_credentials_cleanup(&cr);
     unsetenv("AWS_SECRET_KEY");
     wc_error err;
-    assert_int_equal(p->fetch(p, &cr, &err), WC_ERR_INVALID);
+    assert_int_equal(fetch_now(p, &cr, &err), WC_ERR_INVALID);
     assert_string_equal(err.msg, "AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY (or "
                                  "AWS_SECRET_KEY) is not");
     p->destroy(p);
@@ -71,14 +81,14 @@ static void profiles_from_both_files(void **state)
                              "aws_secret_access_key = cfgsecret\n");
     wc_credential_provider *p = wc_credentials_from_profile(NULL);
     wc_credentials cr;
-    assert_int_equal(p->fetch(p, &cr, NULL), WC_OK);
+    assert_int_equal(fetch_now(p, &cr, NULL), WC_OK);
     assert_string_equal(cr.access_key_id, "DEFKEY");
     assert_string_equal(cr.source, "profile default");
     wc_credentials_cleanup(&cr);
     p->destroy(p);
 
     p = wc_credentials_from_profile("ops");
-    assert_int_equal(p->fetch(p, &cr, NULL), WC_OK);
+    assert_int_equal(fetch_now(p, &cr, NULL), WC_OK);
     assert_string_equal(cr.access_key_id, "OPSKEY");
     assert_string_equal(cr.session_token, "opstok");
     wc_credentials_cleanup(&cr);
@@ -86,7 +96,7 @@ static void profiles_from_both_files(void **state)
 
     setenv("AWS_PROFILE", "cfgonly", 1);
     p = wc_credentials_from_profile(NULL);
-    assert_int_equal(p->fetch(p, &cr, NULL), WC_OK);
+    assert_int_equal(fetch_now(p, &cr, NULL), WC_OK);
     assert_string_equal(cr.access_key_id, "CFGKEY");
     wc_credentials_cleanup(&cr);
     p->destroy(p);
@@ -130,7 +140,7 @@ static void credentials_file_path_from_environment(void **state)
     setenv("AWS_SHARED_CREDENTIALS_FILE", path, 1);
     wc_credential_provider *p = wc_credentials_from_profile(NULL);
     wc_credentials cr;
-    assert_int_equal(p->fetch(p, &cr, NULL), WC_OK);
+    assert_int_equal(fetch_now(p, &cr, NULL), WC_OK);
     assert_string_equal(cr.access_key_id, "ELSEWHERE");
     wc_credentials_cleanup(&cr);
     p->destroy(p);

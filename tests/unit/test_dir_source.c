@@ -46,9 +46,9 @@ static void receive_key(fixture *f, const char *want)
 {
     wc_message m;
     wc_error err;
-    wc_result r = f->src.ops->receive(f->src.self, &m, 1, &err);
-    if (r != WC_OK)
-        fail_msg("receive: %s %s", wc_result_name(r), err.msg);
+    wc_receive_status r = f->src.ops->receive(f->src.self, &m, 1, &err);
+    if (r != WC_RECEIVE_READY)
+        fail_msg("receive: %s %s", wc_receive_status_name(r), err.msg);
     assert_string_equal(m.key, want);
     assert_int_equal(f->src.ops->ack(f->src.self, &m, NULL), WC_OK);
     wc_message_cleanup(&m);
@@ -66,7 +66,7 @@ static void smallest_name_first_and_hidden_files_skipped(void **state)
     receive_key(f, "1615728964575");
     receive_key(f, "1615728964576");
     wc_message m;
-    assert_int_equal(f->src.ops->receive(f->src.self, &m, 1, NULL), WC_EMPTY);
+    assert_int_equal(f->src.ops->receive(f->src.self, &m, 1, NULL), WC_RECEIVE_EMPTY);
     assert_int_equal(count_entries(f->dir), 1); /* only .partial is left */
 }
 
@@ -76,7 +76,7 @@ static void body_is_read_and_ack_removes_the_file(void **state)
     write_text(f->dir, "k1", "{\"x\":1}");
     open_source(f, 1024);
     wc_message m;
-    assert_int_equal(f->src.ops->receive(f->src.self, &m, 1, NULL), WC_OK);
+    assert_int_equal(f->src.ops->receive(f->src.self, &m, 1, NULL), WC_RECEIVE_READY);
     assert_string_equal(m.body, "{\"x\":1}");
     assert_int_equal(m.len, 7);
     assert_int_equal(m.attempts, 0);
@@ -105,19 +105,19 @@ static void two_sources_never_get_the_same_file(void **state)
     wc_message m1, m2;
     /* Both list the same 50 names; they alternate claims, so they collide on every name. */
     for (;;) {
-        wc_result r1 = f->src.ops->receive(f->src.self, &m1, 1, NULL);
-        wc_result r2 = other.ops->receive(other.self, &m2, 1, NULL);
-        if (r1 == WC_OK) {
+        wc_receive_status r1 = f->src.ops->receive(f->src.self, &m1, 1, NULL);
+        wc_receive_status r2 = other.ops->receive(other.self, &m2, 1, NULL);
+        if (r1 == WC_RECEIVE_READY) {
             seen[atoi(m1.key)]++;
             f->src.ops->ack(f->src.self, &m1, NULL);
             wc_message_cleanup(&m1);
         }
-        if (r2 == WC_OK) {
+        if (r2 == WC_RECEIVE_READY) {
             seen[atoi(m2.key)]++;
             other.ops->ack(other.self, &m2, NULL);
             wc_message_cleanup(&m2);
         }
-        if (r1 != WC_OK && r2 != WC_OK)
+        if (r1 != WC_RECEIVE_READY && r2 != WC_RECEIVE_READY)
             break;
     }
     for (int i = 0; i < 50; i++)
@@ -132,22 +132,22 @@ static void deferred_request_stays_and_comes_back_after_the_delay(void **state)
     write_text(f->dir, "b", "2");
     open_source(f, 1024);
     wc_message m;
-    assert_int_equal(f->src.ops->receive(f->src.self, &m, 1, NULL), WC_OK);
+    assert_int_equal(f->src.ops->receive(f->src.self, &m, 1, NULL), WC_RECEIVE_READY);
     assert_string_equal(m.key, "a");
     assert_int_equal(f->src.ops->defer(f->src.self, &m, 500, NULL), WC_OK);
     wc_message_cleanup(&m);
     assert_true(file_exists(f->dir, "a")); /* still in the source */
     receive_key(f, "b");                   /* the consumer moves past it */
-    assert_int_equal(f->src.ops->receive(f->src.self, &m, 1, NULL), WC_WAIT);
+    assert_int_equal(f->src.ops->receive(f->src.self, &m, 1, NULL), WC_RECEIVE_WAIT);
     f->t.now += 499;
-    assert_int_equal(f->src.ops->receive(f->src.self, &m, 1, NULL), WC_WAIT);
+    assert_int_equal(f->src.ops->receive(f->src.self, &m, 1, NULL), WC_RECEIVE_WAIT);
     f->t.now += 1;
-    assert_int_equal(f->src.ops->receive(f->src.self, &m, 1, NULL), WC_OK);
+    assert_int_equal(f->src.ops->receive(f->src.self, &m, 1, NULL), WC_RECEIVE_READY);
     assert_string_equal(m.key, "a");
     assert_int_equal(m.attempts, 1);
     f->src.ops->ack(f->src.self, &m, NULL);
     wc_message_cleanup(&m);
-    assert_int_equal(f->src.ops->receive(f->src.self, &m, 1, NULL), WC_EMPTY);
+    assert_int_equal(f->src.ops->receive(f->src.self, &m, 1, NULL), WC_RECEIVE_EMPTY);
 }
 
 /* The dead-lettering's outcome, as the source's done callback tells it. */
@@ -171,7 +171,7 @@ static void dead_letter_moves_the_file_with_its_reason(void **state)
     write_text(f->dir, "1615728964574", "not json");
     open_source(f, 1024);
     wc_message m;
-    assert_int_equal(f->src.ops->receive(f->src.self, &m, 1, NULL), WC_OK);
+    assert_int_equal(f->src.ops->receive(f->src.self, &m, 1, NULL), WC_RECEIVE_READY);
     dl_outcome o = {0, WC_ERR_IO, {WC_OK, ""}};
     assert_int_equal(
         f->src.ops->dead_letter(f->src.self, &m, "request 1615728964574: bad", dl_done, &o, NULL),
@@ -199,7 +199,7 @@ static void dead_letter_failure_keeps_the_request(void **state)
     open_source(f, 1024);
     wc_message m;
     wc_error err;
-    assert_int_equal(f->src.ops->receive(f->src.self, &m, 1, NULL), WC_OK);
+    assert_int_equal(f->src.ops->receive(f->src.self, &m, 1, NULL), WC_RECEIVE_READY);
     dl_outcome o = {0, WC_OK, {WC_OK, ""}};
     assert_int_equal(f->src.ops->dead_letter(f->src.self, &m, "why", dl_done, &o, &err), WC_OK);
     wc_message_cleanup(&m);
@@ -215,7 +215,7 @@ static void release_hands_back_at_once(void **state)
     write_text(f->dir, "k", "x");
     open_source(f, 1024);
     wc_message m;
-    assert_int_equal(f->src.ops->receive(f->src.self, &m, 1, NULL), WC_OK);
+    assert_int_equal(f->src.ops->receive(f->src.self, &m, 1, NULL), WC_RECEIVE_READY);
     assert_int_equal(f->src.ops->release(f->src.self, &m, NULL), WC_OK);
     wc_message_cleanup(&m);
     assert_true(file_exists(f->dir, "k"));
@@ -228,7 +228,7 @@ static void oversized_body_is_flagged_not_read(void **state)
     write_text(f->dir, "big", "0123456789abcdef");
     open_source(f, 10);
     wc_message m;
-    assert_int_equal(f->src.ops->receive(f->src.self, &m, 1, NULL), WC_OK);
+    assert_int_equal(f->src.ops->receive(f->src.self, &m, 1, NULL), WC_RECEIVE_READY);
     assert_true(m.too_large);
     assert_null(m.body);
     assert_int_equal(m.len, 16);
@@ -263,7 +263,32 @@ static void claims_whose_lease_ran_out_are_handed_back(void **state)
     wc_message m;
     wc_error err;
     /* the live claim is work in progress elsewhere: not an empty poll */
-    assert_int_equal(f->src.ops->receive(f->src.self, &m, 1, &err), WC_WAIT);
+    assert_int_equal(f->src.ops->receive(f->src.self, &m, 1, &err), WC_RECEIVE_WAIT);
+}
+
+/* A shutdown whose timeout passed: the handle is dropped and the file stays claimed (another
+ * consumer takes it once the lease, no longer renewed, runs out). */
+static void forget_leaves_the_claim(void **state)
+{
+    fixture *f = *state;
+    write_text(f->dir, "1615728964574", "a");
+    char *dl = wc_path_join(f->dead, "dl");
+    wc_dir_source_config c = {f->dir, dl, 1024, &f->clock, {0, 1}, 60000, NULL, NULL};
+    assert_int_equal(wc_dir_source_open(&c, &f->src, NULL), WC_OK);
+    wc_message m;
+    wc_error err;
+    assert_int_equal(f->src.ops->receive(f->src.self, &m, 1, &err), WC_RECEIVE_READY);
+    f->src.ops->forget(f->src.self, &m);
+    assert_null(m.handle);
+    wc_message_cleanup(&m);
+    assert_false(file_exists(f->dir, "1615728964574"));
+    wc_source other;
+    assert_int_equal(wc_dir_source_open(&c, &other, NULL), WC_OK);
+    wc_message none;
+    assert_int_equal(other.ops->receive(other.self, &none, 1, &err),
+                     WC_RECEIVE_WAIT); /* still claimed */
+    wc_source_destroy(&other);
+    free(dl);
 }
 
 /* A claim in hand is renewed (every third of the lease), so a second consumer with the same
@@ -277,20 +302,21 @@ static void claims_in_hand_are_renewed(void **state)
     assert_int_equal(wc_dir_source_open(&c, &f->src, NULL), WC_OK);
     wc_message m;
     wc_error err;
-    assert_int_equal(f->src.ops->receive(f->src.self, &m, 1, &err), WC_OK);
+    assert_int_equal(f->src.ops->receive(f->src.self, &m, 1, &err), WC_RECEIVE_READY);
     for (int i = 0; i < 4; i++) { /* 1.6 s: more than a lease, renewed meanwhile */
         usleep(400 * 1000);
         wc_message none;
-        assert_int_equal(f->src.ops->receive(f->src.self, &none, 1, &err), WC_EMPTY);
+        assert_int_equal(f->src.ops->receive(f->src.self, &none, 1, &err), WC_RECEIVE_EMPTY);
     }
     wc_source other;
     assert_int_equal(wc_dir_source_open(&c, &other, NULL), WC_OK);
     wc_message none;
-    assert_int_equal(other.ops->receive(other.self, &none, 1, &err), WC_WAIT); /* still held */
+    assert_int_equal(other.ops->receive(other.self, &none, 1, &err),
+                     WC_RECEIVE_WAIT); /* still held */
     assert_false(file_exists(f->dir, "1615728964574"));
     assert_int_equal(f->src.ops->release(f->src.self, &m, NULL), WC_OK);
     wc_message_cleanup(&m);
-    assert_int_equal(other.ops->receive(other.self, &m, 1, &err), WC_OK);
+    assert_int_equal(other.ops->receive(other.self, &m, 1, &err), WC_RECEIVE_READY);
     assert_string_equal(m.key, "1615728964574");
     assert_int_equal(other.ops->ack(other.self, &m, NULL), WC_OK);
     wc_message_cleanup(&m);
@@ -311,7 +337,7 @@ static void a_name_without_13_leading_digits_has_no_place(void **state)
     for (int i = 0; i < 4; i++) {
         wc_message m;
         wc_error err;
-        assert_int_equal(f->src.ops->receive(f->src.self, &m, 1, &err), WC_OK);
+        assert_int_equal(f->src.ops->receive(f->src.self, &m, 1, &err), WC_RECEIVE_READY);
         assert_string_equal(m.key, names[i]);
         if (i < 2) {
             assert_string_equal(m.place, names[i]);
@@ -343,7 +369,7 @@ static void claims_are_renewed_from_the_loop_while_receive_is_not_called(void **
     assert_int_equal(wc_dir_source_open(&c, &f->src, NULL), WC_OK);
     wc_message m;
     wc_error err;
-    assert_int_equal(f->src.ops->receive(f->src.self, &m, 1, &err), WC_OK);
+    assert_int_equal(f->src.ops->receive(f->src.self, &m, 1, &err), WC_RECEIVE_READY);
     /* The outage: 10 s, more than three leases, during which only the loop turns. */
     uint64_t until = f->t.now + 10000;
     while (f->t.now < until) {
@@ -356,7 +382,8 @@ static void claims_are_renewed_from_the_loop_while_receive_is_not_called(void **
     wc_dir_source_config oc = {f->dir, dl, 1024, &f->clock, {0, 1}, 3000, NULL, &f->clock};
     assert_int_equal(wc_dir_source_open(&oc, &other, NULL), WC_OK);
     wc_message none;
-    assert_int_equal(other.ops->receive(other.self, &none, 1, &err), WC_WAIT); /* still held */
+    assert_int_equal(other.ops->receive(other.self, &none, 1, &err),
+                     WC_RECEIVE_WAIT); /* still held */
     assert_false(file_exists(f->dir, "1615728964574"));
     /* Once it is done, nothing is held and the timer stops: the loop has nothing left. */
     assert_int_equal(f->src.ops->ack(f->src.self, &m, NULL), WC_OK);
@@ -393,6 +420,7 @@ int main(void)
         T(release_hands_back_at_once),
         T(oversized_body_is_flagged_not_read),
         T(claims_whose_lease_ran_out_are_handed_back),
+        T(forget_leaves_the_claim),
         T(claims_in_hand_are_renewed),
         T(missing_directory_is_a_clear_error),
         T(a_name_without_13_leading_digits_has_no_place),

@@ -61,8 +61,9 @@ static void create_writes_the_s3_json_at_the_s3_key(void **state)
                         "{\"id\":\"8123f304\",\"owner\":\"Mary Matthews\",\"label\":\"JWJYY\","
                         "\"otherAttributes\":[{\"name\":\"color\",\"value\":\"red\"}]}");
     free(text);
-    create(f); /* again: the same file, nothing else */
-    assert_int_equal(count_entries(f->dir), 1);
+    create(f);                                  /* again: the same file, nothing else */
+    assert_int_equal(count_entries(f->dir), 2); /* widgets/ and .ledger/ (the lock files) */
+    assert_false(file_exists(f->dir, ".ledger/widgets")); /* classic order keeps no ledger */
 }
 
 static void update_merges_by_the_rules(void **state)
@@ -105,7 +106,8 @@ static void update_and_delete_of_missing_widget_say_not_found(void **state)
     assert_int_equal(wc_store_apply_wait(&f->store, NULL, u, &err), WC_MISSING);
     assert_string_equal(err.msg, "widget nope (owner \"Sue Smith\") not found");
     assert_int_equal(wc_store_apply_wait(&f->store, NULL, u, &err), WC_MISSING);
-    assert_int_equal(count_entries(f->dir), 0); /* the update created nothing */
+    assert_false(file_exists(f->dir, "widgets")); /* the update created nothing */
+    assert_false(file_exists(f->dir, ".ledger/widgets"));
     wc_request_free(u);
 }
 
@@ -343,6 +345,18 @@ static void widget_ids_starting_with_a_dot_are_seen(void **state)
     assert_int_equal(found, 3);
 }
 
+static void loaded_into(void *ctx, wc_result result, wc_stored *stored, const wc_error *err)
+{
+    assert_int_equal(result, WC_OK);
+    *(wc_stored *)ctx = *stored;
+    memset(stored, 0, sizeof(*stored));
+}
+
+static void saved_into(void *ctx, wc_result result, const wc_error *err)
+{
+    *(wc_result *)ctx = result;
+}
+
 static wc_outcome apply_placed(fixture *f, const char *type, const char *id, const char *label,
                                const char *place)
 {
@@ -481,6 +495,49 @@ static void a_save_cut_short_is_finished_or_undone(void **state)
     wc_request_free(u2);
 }
 
+/* Classic order (no place) on a widget written in exact order: an update keeps no ledger, a
+ * delete removes the widget with its ledger and leaves no tombstone; a save on a state read
+ * before another writer's change is refused (the version of a widget without a ledger is the
+ * hash of its file), and the engine reads again. */
+static void classic_order_keeps_no_ledger_and_no_tombstone(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(apply_placed(f, "create", "w1", "A", "1000000000001"), WC_APPLIED);
+    assert_true(file_exists(f->dir, ".ledger/widgets/sue-smith/w1"));
+    wc_request *u = req("{\"type\":\"update\",\"requestId\":\"u\",\"widgetId\":\"w1\",\"owner\":"
+                        "\"Sue Smith\",\"label\":\"B\"}");
+    assert_int_equal(wc_store_apply_wait(&f->store, NULL, u, NULL), WC_APPLIED);
+    assert_false(file_exists(f->dir, ".ledger/widgets/sue-smith/w1"));
+    char *text = read_text(f->dir, "widgets/sue-smith/w1");
+    assert_non_null(strstr(text, "\"label\":\"B\""));
+    free(text);
+
+    wc_stored seen;
+    wc_error err;
+    assert_int_equal(f->store.ops->load(f->store.self, u, loaded_into, &seen, &err), WC_OK);
+    assert_non_null(seen.widget);
+    assert_null(seen.ledger);
+    wc_request *u2 = req("{\"type\":\"update\",\"requestId\":\"u2\",\"widgetId\":\"w1\","
+                         "\"owner\":\"Sue Smith\",\"label\":\"C\"}");
+    assert_int_equal(wc_store_apply_wait(&f->store, NULL, u2, NULL), WC_APPLIED); /* changed */
+    wc_request_free(u2);
+    wc_result result = WC_OK;
+    assert_int_equal(
+        f->store.ops->save(f->store.self, u, &seen, seen.widget, NULL, saved_into, &result, &err),
+        WC_OK);
+    assert_int_equal(result, WC_ERR_CONFLICT); /* the state read is no longer there */
+    wc_stored_cleanup(&seen);
+
+    wc_request *d = req("{\"type\":\"delete\",\"requestId\":\"d\",\"widgetId\":\"w1\",\"owner\":"
+                        "\"Sue Smith\"}");
+    assert_int_equal(wc_store_apply_wait(&f->store, NULL, d, NULL), WC_APPLIED);
+    assert_false(file_exists(f->dir, "widgets/sue-smith/w1"));
+    assert_false(file_exists(f->dir, ".ledger/widgets/sue-smith/w1"));
+    assert_int_equal(wc_store_apply_wait(&f->store, NULL, d, NULL), WC_MISSING);
+    wc_request_free(u);
+    wc_request_free(d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -500,6 +557,7 @@ int main(void)
         T(delete_removes_the_file_and_empty_owner_folder),
         T(corrupt_stored_widget_is_reported),
         T(scan_visits_every_widget),
+        T(classic_order_keeps_no_ledger_and_no_tombstone),
         cmocka_unit_test(prefixes_that_could_escape_are_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,5 +1,6 @@
 /* The DynamoDB store (dynamodb_store.c) against scripted answers: the calls that create, update
- * and delete make through wc_store_apply, and what DynamoDB's answers mean for them. */
+ * and delete make through wc_store_apply (load and save, in classic and exact order), and what
+ * DynamoDB's answers mean for them. */
 #include "core/item.h"
 #include "core/request.h"
 #include "fake_transport.h"
@@ -7,7 +8,6 @@
 #include "stores/dynamodb_store.h"
 
 #define PUT    "DynamoDB_20120810.PutItem"
-#define UPDATE "DynamoDB_20120810.UpdateItem"
 #define DELETE "DynamoDB_20120810.DeleteItem"
 
 #define CONDITION_FAILED                                                                           \
@@ -20,6 +20,12 @@
 #define REQ(type, rest)                                                                            \
     "{\"type\":\"" type "\",\"requestId\":\"r1\",\"widgetId\":\"w1\",\"owner\":\"Sue Smith\"" rest \
     "}"
+
+/* A widget written in exact order: its ledger and version. */
+#define STORED                                                                                     \
+    "{\"Item\":{\"id\":{\"S\":\"w1\"},\"owner\":{\"S\":\"Sue Smith\"},\"label\":{\"S\":\"NEW\"},"  \
+    "\"wc:version\":{\"N\":\"4\"},\"wc:ledger\":{\"S\":\"{\\\"c\\\":\\\"1000000000001\\\","        \
+    "\\\"d\\\":null,\\\"m\\\":[[\\\"label\\\",\\\"1000000000003\\\",null,null]]}\"}}}"
 
 typedef struct {
     fake_world *w;
@@ -127,7 +133,17 @@ static void open_checks_the_table_and_its_key(void **state)
     assert_null(f->store.ops);
 }
 
-/* --- create --- */
+/* --- classic order (requests without a place): load and save, no ledger --- */
+
+#define GET "DynamoDB_20120810.GetItem"
+
+/* A widget written in classic order, with a version (every save moves it on). */
+#define CLASSIC_STORED                                                                             \
+    "{\"Item\":{\"id\":{\"S\":\"w1\"},\"owner\":{\"S\":\"Sue Smith\"},\"label\":{\"S\":\"Old\"},"  \
+    "\"description\":{\"S\":\"D\"},\"wc:version\":{\"N\":\"7\"}}}"
+/* One written before versions (and ledgers). */
+#define LEGACY_STORED                                                                              \
+    "{\"Item\":{\"id\":{\"S\":\"w1\"},\"owner\":{\"S\":\"Sue Smith\"},\"label\":{\"S\":\"Old\"}}}"
 
 static void create_puts_the_item_only_where_there_is_none(void **state)
 {
@@ -142,21 +158,25 @@ static void create_puts_the_item_only_where_there_is_none(void **state)
                            &err),
                      WC_APPLIED);
     json_t *body = last_body(f, PUT);
+    /* The widget, its version and no ledger. */
     assert_json(body, "{\"TableName\":\"widgets\",\"Item\":{\"id\":{\"S\":\"w1\"},\"owner\":"
                       "{\"S\":\"Sue Smith\"},\"label\":{\"S\":\"L\"},\"color\":{\"S\":\"red\"},"
-                      "\"attr_owner\":{\"S\":\"x\"}},"
+                      "\"attr_owner\":{\"S\":\"x\"},\"wc:version\":{\"N\":\"1\"}},"
                       "\"ConditionExpression\":\"attribute_not_exists(#k)\","
                       "\"ExpressionAttributeNames\":{\"#k\":\"id\"}}");
     json_decref(body);
+    assert_int_equal(fake_count(f->w->fake), 2); /* DescribeTable, one PutItem */
 }
 
 static void a_create_of_a_widget_already_there_is_done(void **state)
 {
     fixture *f = *state;
     fake_reply(f->w->fake, PUT, 400, CONDITION_FAILED);
+    fake_reply(f->w->fake, GET, 200, CLASSIC_STORED); /* there: left as it is */
     wc_error err;
     assert_int_equal(apply(f, REQ("create", ""), &err), WC_APPLIED);
     assert_int_equal(fake_count_matching(f->w->fake, PUT), 1);
+    fake_assert_all_used(f->w->fake);
 }
 
 static void a_create_too_large_for_dynamodb_is_rejected(void **state)
@@ -173,10 +193,15 @@ static void a_create_too_large_for_dynamodb_is_rejected(void **state)
 
 /* --- update --- */
 
-static void update_is_one_conditional_update_item(void **state)
+/* Read, merged by the rules, written on the version read (a lost race reads again). */
+static void update_reads_merges_and_puts_on_the_version_read(void **state)
 {
     fixture *f = *state;
-    fake_reply(f->w->fake, UPDATE, 200, "{}");
+    open_store_remembering(f, NULL, 0); /* no memory: every update reads */
+    fake_reply(f->w->fake, GET, 200, CLASSIC_STORED);
+    fake_reply(f->w->fake, PUT, 400, CONDITION_FAILED);
+    fake_reply(f->w->fake, GET, 200, CLASSIC_STORED);
+    fake_reply(f->w->fake, PUT, 200, "{}");
     wc_error err;
     assert_int_equal(apply(f,
                            REQ("update", ",\"label\":\"New\",\"description\":\"\","
@@ -184,32 +209,56 @@ static void update_is_one_conditional_update_item(void **state)
                                          "\"L\"}]"),
                            &err),
                      WC_APPLIED);
-    json_t *body = last_body(f, UPDATE);
-    assert_json(body,
-                "{\"TableName\":\"widgets\",\"Key\":{\"id\":{\"S\":\"w1\"}},"
-                "\"UpdateExpression\":\"SET #n0 = :v0, #n2 = :v2 REMOVE #n1\","
-                "\"ConditionExpression\":\"attribute_exists(#k)\","
-                "\"ExpressionAttributeNames\":{\"#n0\":\"label\",\"#n1\":\"description\","
-                "\"#n2\":\"size\",\"#k\":\"id\"},"
-                "\"ExpressionAttributeValues\":{\":v0\":{\"S\":\"New\"},\":v2\":{\"S\":\"L\"}}}");
+    fake_assert_all_used(f->w->fake);
+    json_t *body = last_body(f, PUT);
+    assert_json(body, "{\"TableName\":\"widgets\",\"Item\":{\"id\":{\"S\":\"w1\"},\"owner\":"
+                      "{\"S\":\"Sue Smith\"},\"label\":{\"S\":\"New\"},\"size\":{\"S\":\"L\"},"
+                      "\"wc:version\":{\"N\":\"8\"}},"
+                      "\"ConditionExpression\":\"#v = :v\","
+                      "\"ExpressionAttributeNames\":{\"#v\":\"wc:version\"},"
+                      "\"ExpressionAttributeValues\":{\":v\":{\"N\":\"7\"}}}");
     json_decref(body);
+    /* One written before versions: on the condition that it still has none. */
+    fake_reply(f->w->fake, GET, 200, LEGACY_STORED);
+    fake_reply(f->w->fake, PUT, 200, "{}");
+    assert_int_equal(apply(f, REQ("update", ",\"label\":\"N2\""), &err), WC_APPLIED);
+    body = last_body(f, PUT);
+    assert_string_equal(json_string_value(json_object_get(body, "ConditionExpression")),
+                        "attribute_exists(#k) AND attribute_not_exists(#v)");
+    assert_json(json_object_get(json_object_get(body, "Item"), "wc:version"), "{\"N\":\"1\"}");
+    json_decref(body);
+}
+
+/* What this consumer wrote is remembered: an update of it is one PutItem on its version. */
+static void an_update_of_a_remembered_widget_is_one_put(void **state)
+{
+    fixture *f = *state;
+    fake_reply(f->w->fake, PUT, 200, "{}");
+    fake_reply(f->w->fake, PUT, 200, "{}");
+    wc_error err;
+    assert_int_equal(apply(f, REQ("create", ",\"label\":\"A\""), &err), WC_APPLIED);
+    assert_int_equal(apply(f, REQ("update", ",\"label\":\"B\""), &err), WC_APPLIED);
+    json_t *body = last_body(f, PUT);
+    assert_json(json_object_get(body, "ExpressionAttributeValues"), "{\":v\":{\"N\":\"1\"}}");
+    json_decref(body);
+    assert_int_equal(fake_count_matching(f->w->fake, GET), 0);
+    fake_assert_all_used(f->w->fake);
 }
 
 static void an_update_of_a_missing_widget_is_not_found(void **state)
 {
     fixture *f = *state;
-    fake_reply(f->w->fake, UPDATE, 400, CONDITION_FAILED);
+    fake_reply(f->w->fake, GET, 200, "{}");
     wc_error err;
     assert_int_equal(apply(f, REQ("update", ",\"label\":\"x\""), &err), WC_MISSING);
-    assert_string_equal(err.msg, "widget w1 not found");
-    assert_int_equal(fake_count(f->w->fake), 2); /* DescribeTable, one UpdateItem */
+    assert_string_equal(err.msg, "widget w1 (owner \"Sue Smith\") not found");
+    assert_int_equal(fake_count(f->w->fake), 2); /* DescribeTable, one GetItem: nothing written */
 }
 
 static void a_missing_table_is_an_outage_never_a_missing_widget(void **state)
 {
     fixture *f = *state;
-    fake_reply(f->w->fake, UPDATE, 400, NO_TABLE);
-    fake_reply(f->w->fake, DELETE, 400, NO_TABLE);
+    fake_times(fake_reply(f->w->fake, GET, 400, NO_TABLE), 2);
     wc_error err;
     assert_int_equal(apply(f, REQ("update", ",\"label\":\"x\""), &err), WC_FAILED);
     assert_string_equal(err.msg,
@@ -220,35 +269,62 @@ static void a_missing_table_is_an_outage_never_a_missing_widget(void **state)
 static void throttling_is_retried_under_the_store(void **state)
 {
     fixture *f = *state;
-    fake_times(fake_reply(f->w->fake, UPDATE, 400,
+    fake_times(fake_reply(f->w->fake, GET, 400,
                           "{\"__type\":\"com.amazonaws.dynamodb.v20120810#"
                           "ProvisionedThroughputExceededException\",\"message\":\"slow\"}"),
                2);
-    fake_reply(f->w->fake, UPDATE, 200, "{}");
+    fake_reply(f->w->fake, GET, 200, CLASSIC_STORED);
+    fake_reply(f->w->fake, PUT, 200, "{}");
     wc_error err;
     assert_int_equal(apply(f, REQ("update", ",\"label\":\"x\""), &err), WC_APPLIED);
-    assert_int_equal(fake_count_matching(f->w->fake, UPDATE), 3);
+    assert_int_equal(fake_count_matching(f->w->fake, GET), 3);
 }
 
 /* --- delete --- */
 
-static void delete_returns_the_old_item_to_know_it_was_there(void **state)
+/* Read to know it is there, then removed entirely (no tombstone) on the version read. */
+static void delete_reads_then_deletes_the_item_on_its_version(void **state)
 {
     fixture *f = *state;
-    fake_reply(f->w->fake, DELETE, 200,
-               "{\"Attributes\":{\"id\":{\"S\":\"w1\"},\"owner\":{\"S\":\"Sue Smith\"}}}");
+    fake_reply(f->w->fake, GET, 200, CLASSIC_STORED);
     fake_reply(f->w->fake, DELETE, 200, "{}");
-    fake_reply(f->w->fake, DELETE, 200, "");
+    fake_reply(f->w->fake, GET, 200, "{}");
     wc_error err;
     assert_int_equal(apply(f, REQ("delete", ""), &err), WC_APPLIED);
     json_t *body = last_body(f, DELETE);
     assert_json(body, "{\"TableName\":\"widgets\",\"Key\":{\"id\":{\"S\":\"w1\"}},"
-                      "\"ReturnValues\":\"ALL_OLD\"}");
+                      "\"ConditionExpression\":\"#v = :v\","
+                      "\"ExpressionAttributeNames\":{\"#v\":\"wc:version\"},"
+                      "\"ExpressionAttributeValues\":{\":v\":{\"N\":\"7\"}}}");
     json_decref(body);
-    /* No old item: it was not there. */
+    /* No item: it was not there, and nothing is written. */
     assert_int_equal(apply(f, REQ("delete", ""), &err), WC_MISSING);
-    assert_string_equal(err.msg, "widget w1 not found");
-    assert_int_equal(apply(f, REQ("delete", ""), &err), WC_MISSING);
+    assert_string_equal(err.msg, "widget w1 (owner \"Sue Smith\") not found");
+    assert_int_equal(fake_count_matching(f->w->fake, DELETE), 1);
+    assert_int_equal(fake_count_matching(f->w->fake, PUT), 0);
+    fake_assert_all_used(f->w->fake);
+}
+
+/* The item of an exact-order widget: a classic update keeps no ledger, a classic delete leaves no
+ * tombstone. */
+static void classic_order_writes_no_ledger_and_no_tombstone(void **state)
+{
+    fixture *f = *state;
+    open_store_remembering(f, NULL, 0);
+    fake_reply(f->w->fake, GET, 200, STORED);
+    fake_reply(f->w->fake, PUT, 200, "{}");
+    wc_error err;
+    assert_int_equal(apply(f, REQ("update", ",\"label\":\"C\""), &err), WC_APPLIED);
+    json_t *body = last_body(f, PUT);
+    assert_json(json_object_get(body, "Item"),
+                "{\"id\":{\"S\":\"w1\"},\"owner\":{\"S\":\"Sue Smith\"},\"label\":{\"S\":\"C\"},"
+                "\"wc:version\":{\"N\":\"5\"}}");
+    json_decref(body);
+    fake_reply(f->w->fake, GET, 200, STORED);
+    fake_reply(f->w->fake, DELETE, 200, "{}");
+    assert_int_equal(apply(f, REQ("delete", ""), &err), WC_APPLIED);
+    assert_int_equal(fake_count_matching(f->w->fake, PUT), 1);
+    fake_assert_all_used(f->w->fake);
 }
 
 static void another_key_name_is_used_everywhere(void **state)
@@ -256,8 +332,8 @@ static void another_key_name_is_used_everywhere(void **state)
     fixture *f = *state;
     open_store(f, "pk");
     fake_reply(f->w->fake, PUT, 200, "{}");
-    fake_reply(f->w->fake, UPDATE, 200, "{}");
-    fake_reply(f->w->fake, DELETE, 200, "{\"Attributes\":{}}");
+    fake_reply(f->w->fake, PUT, 200, "{}");
+    fake_reply(f->w->fake, DELETE, 200, "{}");
     wc_error err;
     assert_int_equal(apply(f,
                            REQ("create", ",\"otherAttributes\":[{\"name\":\"id\",\"value\":"
@@ -265,26 +341,24 @@ static void another_key_name_is_used_everywhere(void **state)
                            &err),
                      WC_APPLIED);
     json_t *body = last_body(f, PUT);
-    assert_json(
-        json_object_get(body, "Item"),
-        "{\"pk\":{\"S\":\"w1\"},\"owner\":{\"S\":\"Sue Smith\"},\"attr_id\":{\"S\":\"i\"}}");
+    assert_json(json_object_get(body, "Item"),
+                "{\"pk\":{\"S\":\"w1\"},\"owner\":{\"S\":\"Sue Smith\"},\"attr_id\":{\"S\":\"i\"},"
+                "\"wc:version\":{\"N\":\"1\"}}");
     json_decref(body);
+    /* Nothing to change: still written on the version, which proves the widget is there. */
     assert_int_equal(apply(f, REQ("update", ""), &err), WC_APPLIED);
-    body = last_body(f, UPDATE);
-    assert_json(json_object_get(body, "Key"), "{\"pk\":{\"S\":\"w1\"}}");
-    /* Nothing to change: the condition still proves the widget is there. */
-    assert_string_equal(json_string_value(json_object_get(body, "UpdateExpression")),
-                        "SET #o = #o");
+    body = last_body(f, PUT);
+    assert_json(json_object_get(json_object_get(body, "Item"), "pk"), "{\"S\":\"w1\"}");
+    assert_string_equal(json_string_value(json_object_get(body, "ConditionExpression")), "#v = :v");
     json_decref(body);
     assert_int_equal(apply(f, REQ("delete", ""), &err), WC_APPLIED);
     body = last_body(f, DELETE);
     assert_json(json_object_get(body, "Key"), "{\"pk\":{\"S\":\"w1\"}}");
     json_decref(body);
+    assert_int_equal(fake_count_matching(f->w->fake, GET), 0); /* all from what it wrote */
 }
 
 /* --- exact order (requests with a place) --- */
-
-#define GET "DynamoDB_20120810.GetItem"
 
 static wc_outcome apply_at(fixture *f, const char *json, const char *place, wc_error *err)
 {
@@ -312,11 +386,6 @@ static void exact_create_is_one_conditional_put_with_its_ledger(void **state)
     json_decref(body);
     fake_assert_all_used(f->w->fake);
 }
-
-#define STORED                                                                                     \
-    "{\"Item\":{\"id\":{\"S\":\"w1\"},\"owner\":{\"S\":\"Sue Smith\"},\"label\":{\"S\":\"NEW\"},"  \
-    "\"wc:version\":{\"N\":\"4\"},\"wc:ledger\":{\"S\":\"{\\\"c\\\":\\\"1000000000001\\\","        \
-    "\\\"d\\\":null,\\\"m\\\":[[\\\"label\\\",\\\"1000000000003\\\",null,null]]}\"}}}"
 
 static unsigned ties_told;
 static char tie_seen[WC_PLACE_MAX + 1];
@@ -494,13 +563,19 @@ static void exact_a_remembered_state_that_decides_no_write_is_read_again(void **
                      WC_OK);
     assert_last_put_on(f, "4");
     fake_assert_all_used(f->w->fake);
-    /* A classic write (no place) forgets what is remembered: the next exact update reads. */
-    fake_reply(f->w->fake, UPDATE, 200, "{}");
-    fake_reply(f->w->fake, GET, 200, STORED);
+    /* A classic write (no place) moves the version on and is remembered, with no ledger
+     * (classic order keeps none): the next exact update is one PutItem on it, no GetItem. */
+    fake_reply(f->w->fake, PUT, 200, "{}");
     fake_reply(f->w->fake, PUT, 200, "{}");
     assert_int_equal(apply(f, REQ("update", ",\"label\":\"C\""), &err), WC_OK);
+    assert_last_put_on(f, "5");
+    json_t *body = last_body(f, PUT);
+    assert_null(json_object_get(json_object_get(body, "Item"), "wc:ledger"));
+    json_decref(body);
     assert_int_equal(apply_at(f, REQ("update", ",\"description\":\"E\""), "1000000000005", &err),
                      WC_OK);
+    assert_last_put_on(f, "6");
+    assert_int_equal(fake_count_matching(f->w->fake, GET), 1);
     fake_assert_all_used(f->w->fake);
 }
 
@@ -545,8 +620,8 @@ static void exact_remembered_items_are_bounded_by_bytes(void **state)
     fake_assert_all_used(f->w->fake);
 }
 
-/* README's rule for a plain reader of the table, and widget-verify keeps exactly it: an item
- * with an "owner" is a widget, attributes named "wc:…" are the consumer's. A tombstone (no
+/* docs/guarantees.md's rule for a plain reader of the table, and widget-verify keeps exactly it: an
+ * item with an "owner" is a widget, attributes named "wc:…" are the consumer's. A tombstone (no
  * owner), an item of someone else's without owner, the ledger and version attributes are not
  * widgets or widget data; a widget's own attribute "wc:x" (stored "attr_wc:x") is. */
 static void a_scan_sees_widgets_by_the_plain_readers_rule(void **state)
@@ -617,7 +692,9 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(a_create_too_large_for_dynamodb_is_rejected, setup_open,
                                         teardown),
-        cmocka_unit_test_setup_teardown(update_is_one_conditional_update_item, setup_open,
+        cmocka_unit_test_setup_teardown(update_reads_merges_and_puts_on_the_version_read, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(an_update_of_a_remembered_widget_is_one_put, setup_open,
                                         teardown),
         cmocka_unit_test_setup_teardown(an_update_of_a_missing_widget_is_not_found, setup_open,
                                         teardown),
@@ -625,8 +702,10 @@ int main(void)
                                         setup_open, teardown),
         cmocka_unit_test_setup_teardown(throttling_is_retried_under_the_store, setup_open,
                                         teardown),
-        cmocka_unit_test_setup_teardown(delete_returns_the_old_item_to_know_it_was_there,
+        cmocka_unit_test_setup_teardown(delete_reads_then_deletes_the_item_on_its_version,
                                         setup_open, teardown),
+        cmocka_unit_test_setup_teardown(classic_order_writes_no_ledger_and_no_tombstone, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(another_key_name_is_used_everywhere, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

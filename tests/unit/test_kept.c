@@ -1,6 +1,8 @@
 /* Deferred messages kept in hand (sources/kept.c, issue 16): due on their timers in due order, at
  * once when hurried (after those due already), bounded by count and bytes, copied field by field
  * with their handle taken over, and handed back whole at a stop. */
+#include <jansson.h>
+
 #include "common/loop.h"
 #include "sources/kept.h"
 #include "testutil.h"
@@ -90,6 +92,21 @@ static void due_in_order_hurried_first_bounded_and_handed_back(void **state)
     assert_int_equal(n, 2);
     assert_int_equal(wc_kept_count(k), 0);
     keep(k, "f", "x", 100, WC_OK); /* freed with the set (valgrind: nothing lost) */
+    /* The parsed body stays the caller's (freed by its cleanup): the kept copy parses again. */
+    wc_message d = message("g", "{\"n\":1}");
+    json_t *doc = wc_message_doc(&d);
+    assert_non_null(doc);
+    assert_int_equal(wc_kept_keep(k, &d, 1, 100), WC_OK);
+    assert_ptr_equal(d.doc, doc);
+    wc_message_cleanup(&d);
+    assert_int_equal(wc_kept_hurry(k, "g"), 1);
+    assert_int_equal(wc_kept_take(k, &m), 1);
+    assert_string_equal(m.key, "g");
+    assert_null(m.doc);
+    assert_int_equal(m.doc_tried, 0);
+    assert_int_equal(json_integer_value(json_object_get(wc_message_doc(&m), "n")), 1);
+    free(m.handle);
+    wc_message_cleanup(&m);
     wc_kept_free(k);
     wc_loop_free(loop);
 }

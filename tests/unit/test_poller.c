@@ -59,12 +59,18 @@ static int teardown(void **state)
     return 0;
 }
 
+/* run_for(f, stop, err): one run of the poller on the fixture, its counts from zero. */
+static wc_result run_for(fixture *f, volatile sig_atomic_t *stop, wc_error *err)
+{
+    memset(&f->stats, 0, sizeof(f->stats));
+    return wc_poller_run(&f->cfg, &f->src, &f->store, f->loop, stop, &f->stats, err);
+}
+
+/* run(f, stop): a run that must end well. */
 static void run(fixture *f, volatile sig_atomic_t *stop)
 {
     wc_error err;
-    memset(&f->stats, 0, sizeof(f->stats));
-    wc_result r = wc_poller_run(&f->cfg, &f->src, &f->store, f->loop, stop, &f->stats, &err);
-    if (r != WC_OK)
+    if (run_for(f, stop, &err) != WC_OK)
         fail_msg("poller: %s", err.msg);
 }
 
@@ -80,13 +86,41 @@ static char *log_text(fixture *f)
     "{\"type\":\"" type "\",\"requestId\":\"req-" id "\",\"widgetId\":\"" id "\",\"owner\":"       \
     "\"Sue Smith\"" rest "}"
 
+/* put_body(f, place, body): the request file named 1000000000000 + place (a file's name is its
+ * place in production order) holding body. */
+static void put_body(fixture *f, unsigned place, const char *body)
+{
+    char name[32];
+    snprintf(name, sizeof(name), "%llu", 1000000000000ULL + place);
+    write_text(f->req_dir, name, body);
+}
+
+/* put(f, place, type, id, label): a request of Sue Smith's widget id (requestId "req-ID") at
+ * that place, with that label unless NULL. */
+static void put(fixture *f, unsigned place, const char *type, const char *id, const char *label)
+{
+    char body[256];
+    snprintf(body, sizeof(body),
+             "{\"type\":\"%s\",\"requestId\":\"req-%s\",\"widgetId\":\"%s\","
+             "\"owner\":\"Sue Smith\"%s%s%s}",
+             type, id, id, label ? ",\"label\":\"" : "", label ? label : "", label ? "\"" : "");
+    put_body(f, place, body);
+}
+
+/* use_store(f, ops): the test's own store (no state of its own) in place of the directory one. */
+static void use_store(fixture *f, const wc_store_ops *ops)
+{
+    wc_store_destroy(&f->store);
+    f->store = (wc_store){.ops = ops};
+}
+
 static void applies_in_order_and_stops_after_empty_polls(void **state)
 {
     fixture *f = *state;
-    write_text(f->req_dir, "1000000000001", REQ("create", "w1", ",\"label\":\"A\""));
-    write_text(f->req_dir, "1000000000002", REQ("update", "w1", ",\"label\":\"B\""));
-    write_text(f->req_dir, "1000000000003", REQ("create", "w2", ""));
-    write_text(f->req_dir, "1000000000004", REQ("delete", "w2", ""));
+    put(f, 1, "create", "w1", "A");
+    put(f, 2, "update", "w1", "B");
+    put(f, 3, "create", "w2", NULL);
+    put(f, 4, "delete", "w2", NULL);
     run(f, NULL);
     assert_int_equal(f->stats.applied, 4);
     assert_int_equal(f->stats.empty_polls, 3);
@@ -110,15 +144,15 @@ static void applies_in_order_and_stops_after_empty_polls(void **state)
 static void bad_requests_are_dead_lettered_and_the_rest_applied(void **state)
 {
     fixture *f = *state;
-    write_text(f->req_dir, "1000000000001", "{oops");
-    write_text(f->req_dir, "1000000000002", REQ("create", "w1", ""));
-    write_text(f->req_dir, "1000000000003",
-               "{\"type\":\"create\",\"requestId\":\"r\","
-               "\"widgetId\":\"w9\",\"owner\":\"J0hn\"}");
+    put_body(f, 1, "{oops");
+    put(f, 2, "create", "w1", NULL);
+    put_body(f, 3,
+             "{\"type\":\"create\",\"requestId\":\"r\","
+             "\"widgetId\":\"w9\",\"owner\":\"J0hn\"}");
     char big[1200];
     memset(big, ' ', sizeof(big) - 1);
     big[sizeof(big) - 1] = '\0';
-    write_text(f->req_dir, "1000000000004", big);
+    put_body(f, 4, big);
     run(f, NULL);
     assert_int_equal(f->stats.applied, 1);
     assert_int_equal(f->stats.dead_lettered, 3);
@@ -146,8 +180,8 @@ static void update_before_its_create_is_deferred_then_applied(void **state)
 {
     fixture *f = *state;
     f->cfg.classic_order = 1;
-    write_text(f->req_dir, "1000000000001", REQ("update", "w1", ",\"label\":\"B\""));
-    write_text(f->req_dir, "1000000000002", REQ("create", "w1", ",\"label\":\"A\""));
+    put(f, 1, "update", "w1", "B");
+    put(f, 2, "create", "w1", "A");
     run(f, NULL);
     assert_int_equal(f->stats.deferred, 1);
     assert_int_equal(f->stats.applied, 2);
@@ -165,9 +199,9 @@ static void a_later_update_waits_behind_a_deferred_one(void **state)
 {
     fixture *f = *state;
     f->cfg.classic_order = 1;
-    write_text(f->req_dir, "1000000000001", REQ("update", "w1", ",\"label\":\"FIRST\""));
-    write_text(f->req_dir, "1000000000002", REQ("create", "w1", ",\"label\":\"CREATED\""));
-    write_text(f->req_dir, "1000000000003", REQ("update", "w1", ",\"label\":\"SECOND\""));
+    put(f, 1, "update", "w1", "FIRST");
+    put(f, 2, "create", "w1", "CREATED");
+    put(f, 3, "update", "w1", "SECOND");
     run(f, NULL);
     assert_int_equal(f->stats.applied, 3);
     char *w1 = read_text(f->widget_dir, "widgets/sue-smith/w1");
@@ -184,7 +218,7 @@ static void update_of_a_widget_that_never_comes_is_given_up_with_a_warning(void 
 {
     fixture *f = *state;
     f->cfg.max_attempts = 3;
-    write_text(f->req_dir, "1000000000001", REQ("update", "ghost", ",\"label\":\"B\""));
+    put(f, 1, "update", "ghost", "B");
     uint64_t t0 = f->t.now;
     run(f, NULL);
     /* three misses are not enough: it waits 40 s (longer than an outage hides a failed request,
@@ -207,9 +241,9 @@ static void update_of_a_widget_that_never_comes_is_given_up_with_a_warning(void 
 static void max_requests_stops_early(void **state)
 {
     fixture *f = *state;
-    write_text(f->req_dir, "1000000000001", REQ("create", "w1", ""));
-    write_text(f->req_dir, "1000000000002", REQ("create", "w2", ""));
-    write_text(f->req_dir, "1000000000003", REQ("create", "w3", ""));
+    put(f, 1, "create", "w1", NULL);
+    put(f, 2, "create", "w2", NULL);
+    put(f, 3, "create", "w3", NULL);
     f->cfg.max_requests = 2;
     run(f, NULL);
     assert_int_equal(f->stats.applied, 2);
@@ -230,7 +264,7 @@ static void max_runtime_stops_an_endless_poll(void **state)
 static void a_stop_request_ends_the_loop_before_the_next_request(void **state)
 {
     fixture *f = *state;
-    write_text(f->req_dir, "1000000000001", REQ("create", "w1", ""));
+    put(f, 1, "create", "w1", NULL);
     volatile sig_atomic_t stop = 1;
     run(f, &stop);
     assert_string_equal(f->stats.stopped_by, "signal");
@@ -238,58 +272,74 @@ static void a_stop_request_ends_the_loop_before_the_next_request(void **state)
     assert_true(file_exists(f->req_dir, "1000000000001"));
 }
 
-/* A store played by the test: every call answers `answers[i]` in turn (the last one from then
- * on), at once or, with `later`, from a timer of the loop; it counts its calls and may raise the
- * stop flag on its first call. */
+/* What a played store holds of a request's widget: nothing before its create, else the widget
+ * (no ledger: as classic order or a store before ledgers left it). */
+static void played_stored(const wc_request *r, wc_stored *st)
+{
+    memset(st, 0, sizeof(*st));
+    if (r->type == WC_REQ_CREATE)
+        return;
+    st->widget = calloc(1, sizeof(*st->widget));
+    st->widget->id = strdup(r->widget_id);
+    st->widget->owner = strdup(r->owner);
+    st->version = strdup("1");
+}
+
+static void no_destroy(void *self)
+{
+}
+
+/* A store played by the test: every apply's first call (its load) answers `answers[i]` in turn
+ * (the last one from then on), at once; the save that follows a load answered WC_OK is done at
+ * once. It counts its loads and may raise the stop flag on its first. */
 static volatile sig_atomic_t stop_flag;
 typedef struct {
     wc_loop *loop;
     const wc_result *answers;
     int n_answers, calls;
     int stop_on_first, never_answers;
-    wc_store_done hung; /* the call that never answers, until abandoned */
+    wc_store_loaded hung; /* the load that never answers, until abandoned */
     void *hung_ctx;
 } scripted;
 static scripted script;
 
-static wc_result scripted_call(const wc_request *r, wc_store_done done, void *ctx, wc_error *err)
+static wc_result scripted_load(void *self, const wc_request *r, wc_store_loaded loaded, void *ctx,
+                               wc_error *err)
 {
     if (script.stop_on_first && script.calls == 0)
         stop_flag = 1;
     int i = script.calls < script.n_answers ? script.calls : script.n_answers - 1;
     script.calls++;
-    if (script.never_answers) { /* done is not called: a call that hangs */
-        script.hung = done;
+    if (script.never_answers) { /* loaded is not called: a call that hangs */
+        script.hung = loaded;
         script.hung_ctx = ctx;
         return WC_OK;
     }
     wc_error e;
     wc_result result = script.answers[i];
+    wc_stored st;
+    played_stored(r, &st);
     if (result == WC_OK)
         wc_error_clear(&e);
     else
         wc_error_set(&e, result, result == WC_ERR_REJECTED ? "item too large" : "disk on fire");
-    done(ctx, result, &e);
+    loaded(ctx, result, result == WC_OK ? &st : NULL, &e);
+    wc_stored_cleanup(&st);
     return WC_OK;
 }
-static wc_result scripted_create(void *self, const wc_request *r, const wc_widget *w,
-                                 wc_store_done done, void *ctx, wc_error *err)
+static wc_result scripted_save(void *self, const wc_request *r, const wc_stored *base,
+                               const wc_widget *w, const wc_ledger *l, wc_store_done done,
+                               void *ctx, wc_error *err)
 {
-    return scripted_call(r, done, ctx, err);
-}
-static wc_result scripted_change(void *self, const wc_request *r, wc_store_done done, void *ctx,
-                                 wc_error *err)
-{
-    return scripted_call(r, done, ctx, err);
-}
-static void no_destroy(void *self)
-{
+    wc_error ok;
+    wc_error_clear(&ok);
+    done(ctx, WC_OK, &ok);
+    return WC_OK;
 }
 static const wc_store_ops scripted_ops = {.kind = "scripted",
                                           .ordered = 1,
-                                          .create = scripted_create,
-                                          .update = scripted_change,
-                                          .remove = scripted_change,
+                                          .load = scripted_load,
+                                          .save = scripted_save,
                                           .destroy = no_destroy};
 
 /* What the consumer's AWS client does at a shutdown timeout (wc_aws_abandon): the calls still
@@ -301,15 +351,14 @@ static void abandon_hung(void *ctx)
         return;
     wc_error e;
     wc_error_set(&e, WC_ERR_IO, "abandoned");
-    wc_store_done done = script.hung;
+    wc_store_loaded loaded = script.hung;
     script.hung = NULL;
-    done(script.hung_ctx, WC_ERR_IO, &e);
+    loaded(script.hung_ctx, WC_ERR_IO, NULL, &e);
 }
 
 static void use_script(fixture *f, const wc_result *answers, int n)
 {
-    wc_store_destroy(&f->store);
-    f->store = (wc_store){.ops = &scripted_ops};
+    use_store(f, &scripted_ops);
     memset(&script, 0, sizeof(script));
     script.loop = f->loop;
     script.answers = answers;
@@ -322,7 +371,7 @@ static void a_store_failure_leaves_the_request_in_the_source(void **state)
     static const wc_result answers[] = {WC_ERR_IO};
     use_script(f, answers, 1);
     script.stop_on_first = 1;
-    write_text(f->req_dir, "1000000000001", REQ("create", "w1", ""));
+    put(f, 1, "create", "w1", NULL);
     stop_flag = 0;
     run(f, &stop_flag);
     assert_int_equal(f->stats.failed, 1);
@@ -343,20 +392,16 @@ static void a_long_outage_stops_with_an_error_and_loses_nothing(void **state)
     fixture *f = *state;
     static const wc_result answers[] = {WC_ERR_IO};
     use_script(f, answers, 1);
-    char name[32];
     for (int i = 0; i < 20; i++) {
-        snprintf(name, sizeof(name), "10000000000%02d", i);
-        char body[160];
-        snprintf(body, sizeof(body), REQ("create", "w%d", ""), i, i);
-        write_text(f->req_dir, name, body);
+        char id[8];
+        snprintf(id, sizeof(id), "w%d", i);
+        put(f, (unsigned)i, "create", id, NULL);
     }
     f->cfg.concurrency = 8;
     f->cfg.max_empty_polls = 0;
     f->cfg.max_outage_ms = 60000;
     wc_error err;
-    memset(&f->stats, 0, sizeof(f->stats));
-    assert_int_equal(wc_poller_run(&f->cfg, &f->src, &f->store, f->loop, NULL, &f->stats, &err),
-                     WC_ERR_IO);
+    assert_int_equal(run_for(f, NULL, &err), WC_ERR_IO);
     assert_non_null(strstr(err.msg, "store failing for"));
     assert_non_null(strstr(err.msg, "disk on fire"));
     assert_string_equal(f->stats.stopped_by, "outage");
@@ -370,20 +415,21 @@ static void a_long_outage_stops_with_an_error_and_loses_nothing(void **state)
     free(log);
 }
 
-/* A source on the loop (as SQS): receive starts a call and says WC_WAIT, and the next receive
- * reports how it ended; here it always fails (the queue's endpoint refuses connections). */
+/* A source on the loop (as SQS): receive starts a call and says WC_RECEIVE_WAIT, and the next
+ * receive reports how it ended; here it always fails (the queue's endpoint refuses connections). */
 static unsigned down_receives;
-static wc_result down_receive(void *self, wc_message *msg, unsigned want, wc_error *err)
+static wc_receive_status down_receive(void *self, wc_message *msg, unsigned want, wc_error *err)
 {
     if (down_receives++ % 2 == 0)
-        return WC_WAIT;
-    return wc_error_set(err, WC_ERR_IO, "ReceiveMessage: NetworkError: connection refused");
+        return WC_RECEIVE_WAIT;
+    return wc_receive_fail(err, WC_ERR_IO, "ReceiveMessage: NetworkError: connection refused");
 }
 static void down_destroy(void *self)
 {
 }
 
-/* A WC_WAIT is no answer: a source whose every call fails is an outage that ends the run after
+/* A WC_RECEIVE_WAIT is no answer: a source whose every call fails is an outage that ends the run
+ * after
  * --max-outage. (Counted as "works again", an SQS source down for good flapped between "source is
  * failing" and "source works again after 0.1 s" and the consumer never stopped.) */
 static void an_asynchronous_source_down_for_good_ends_after_max_outage(void **state)
@@ -397,9 +443,7 @@ static void an_asynchronous_source_down_for_good_ends_after_max_outage(void **st
     f->cfg.max_empty_polls = 0;
     f->cfg.max_outage_ms = 60000;
     wc_error err;
-    memset(&f->stats, 0, sizeof(f->stats));
-    assert_int_equal(wc_poller_run(&f->cfg, &f->src, &f->store, f->loop, NULL, &f->stats, &err),
-                     WC_ERR_IO);
+    assert_int_equal(run_for(f, NULL, &err), WC_ERR_IO);
     assert_non_null(strstr(err.msg, "source failing for"));
     assert_non_null(strstr(err.msg, "connection refused"));
     assert_string_equal(f->stats.stopped_by, "outage");
@@ -418,8 +462,8 @@ static void a_store_that_comes_back_gets_every_request(void **state)
     fixture *f = *state;
     static const wc_result answers[] = {WC_ERR_IO, WC_ERR_IO, WC_ERR_IO, WC_OK};
     use_script(f, answers, 4);
-    write_text(f->req_dir, "1000000000001", REQ("create", "w1", ""));
-    write_text(f->req_dir, "1000000000002", REQ("create", "w2", ""));
+    put(f, 1, "create", "w1", NULL);
+    put(f, 2, "create", "w2", NULL);
     f->cfg.concurrency = 4;
     run(f, NULL);
     assert_int_equal(f->stats.applied, 2);
@@ -437,7 +481,7 @@ static void a_request_the_store_refuses_is_dead_lettered_after_three_tries(void 
     fixture *f = *state;
     static const wc_result answers[] = {WC_ERR_REJECTED, WC_ERR_REJECTED, WC_ERR_REJECTED, WC_OK};
     use_script(f, answers, 4);
-    write_text(f->req_dir, "1000000000001", REQ("create", "w1", ""));
+    put(f, 1, "create", "w1", NULL);
     run(f, NULL);
     assert_int_equal(script.calls, 3);
     assert_int_equal(f->stats.dead_lettered, 1);
@@ -455,7 +499,7 @@ static void an_unreadable_stored_widget_is_refused_not_an_outage(void **state)
     fixture *f = *state;
     static const wc_result answers[] = {WC_ERR_CONFLICT, WC_ERR_PARSE, WC_ERR_PARSE};
     use_script(f, answers, 3);
-    write_text(f->req_dir, "1000000000001", REQ("update", "w1", ""));
+    put(f, 1, "update", "w1", NULL);
     f->cfg.max_outage_ms = 1000;
     run(f, NULL);
     assert_int_equal(script.calls, 3); /* tried three times in all, then given up */
@@ -476,7 +520,7 @@ static void shutdown_is_bounded_whatever_is_in_flight(void **state)
     use_script(f, answers, 1);
     script.never_answers = 1;
     script.stop_on_first = 1;
-    write_text(f->req_dir, "1000000000001", REQ("update", "w1", ""));
+    put(f, 1, "update", "w1", NULL);
     f->cfg.shutdown_timeout_ms = 2000;
     f->cfg.abandon = abandon_hung;
     stop_flag = 0;
@@ -489,9 +533,9 @@ static void shutdown_is_bounded_whatever_is_in_flight(void **state)
     free(log);
 }
 
-/* An asynchronous store played by the test: each call is parked; a timer of the loop completes
- * the parked ones newest first (the worst order for a pipeline that must keep one widget's
- * requests in order), recording what was applied. */
+/* An asynchronous store played by the test: each load answers at once, each save is parked; a
+ * timer of the loop completes the parked saves newest first (the worst order for a pipeline that
+ * must keep one widget's requests in order), recording what was applied. */
 typedef struct {
     const wc_request *req;
     wc_store_done done;
@@ -527,13 +571,20 @@ static wc_result async_start(const wc_request *req, wc_store_done done, void *ct
         wc_loop_timer_start(async_loop, &complete_timer, 5, async_complete, NULL);
     return WC_OK;
 }
-static wc_result async_create(void *self, const wc_request *r, const wc_widget *w,
-                              wc_store_done done, void *ctx, wc_error *err)
+static wc_result async_load(void *self, const wc_request *r, wc_store_loaded loaded, void *ctx,
+                            wc_error *err)
 {
-    return async_start(r, done, ctx);
+    wc_stored st;
+    played_stored(r, &st);
+    wc_error ok;
+    wc_error_clear(&ok);
+    loaded(ctx, WC_OK, &st, &ok);
+    wc_stored_cleanup(&st);
+    return WC_OK;
 }
-static wc_result async_change(void *self, const wc_request *r, wc_store_done done, void *ctx,
-                              wc_error *err)
+static wc_result async_save(void *self, const wc_request *r, const wc_stored *base,
+                            const wc_widget *w, const wc_ledger *l, wc_store_done done, void *ctx,
+                            wc_error *err)
 {
     return async_start(r, done, ctx);
 }
@@ -543,30 +594,26 @@ static void concurrency_is_bounded_and_each_widget_keeps_its_order(void **state)
     fixture *f = *state;
     static const wc_store_ops ops = {.kind = "async",
                                      .ordered = 1,
-                                     .create = async_create,
-                                     .update = async_change,
-                                     .remove = async_change,
+                                     .load = async_load,
+                                     .save = async_save,
                                      .destroy = no_destroy};
-    wc_store_destroy(&f->store);
-    f->store = (wc_store){.ops = &ops};
+    use_store(f, &ops);
     async_loop = f->loop;
     n_parked = max_parked = applied_n = 0;
-    char name[32], body[256];
+    char body[256];
     for (int i = 0; i < 30; i++) { /* three widgets, interleaved: w0 w1 w2 w0 w1 w2 ... */
-        snprintf(name, sizeof(name), "%013d", i);
         snprintf(body, sizeof(body),
                  "{\"type\":\"%s\",\"requestId\":\"r%02d\",\"widgetId\":\"w%d\","
                  "\"owner\":\"Sue Smith\"}",
                  i < 3 ? "create" : "update", i, i % 3);
-        write_text(f->req_dir, name, body);
+        put_body(f, (unsigned)i, body);
     }
     for (int i = 0; i < 6; i++) { /* and six widgets of one request each */
-        snprintf(name, sizeof(name), "%013d", 100 + i);
         snprintf(body, sizeof(body),
                  "{\"type\":\"create\",\"requestId\":\"s%d\",\"widgetId\":\"x%d\","
                  "\"owner\":\"Sue Smith\"}",
                  i, i);
-        write_text(f->req_dir, name, body);
+        put_body(f, 100 + (unsigned)i, body);
     }
     f->cfg.concurrency = 4;
     run(f, NULL);
@@ -603,8 +650,8 @@ static void exact_an_update_older_than_its_create_is_warned(void **state)
 {
     fixture *f = *state;
     f->cfg.max_attempts = 2;
-    write_text(f->req_dir, "1000000000001", REQ("update", "w1", ",\"label\":\"B\""));
-    write_text(f->req_dir, "1000000000002", REQ("create", "w1", ",\"label\":\"A\""));
+    put(f, 1, "update", "w1", "B");
+    put(f, 2, "create", "w1", "A");
     run(f, NULL);
     assert_int_equal(f->stats.applied, 1);
     assert_int_equal(f->stats.warnings, 1);
@@ -618,34 +665,32 @@ static void exact_an_update_older_than_its_create_is_warned(void **state)
 static void exact_redelivered_requests_change_nothing(void **state)
 {
     fixture *f = *state;
-    const char *create = REQ("create", "w1", ",\"label\":\"A\"");
     const char *first = REQ("update", "w1",
                             ",\"label\":\"ONE\",\"otherAttributes\":["
                             "{\"name\":\"o\",\"value\":\"\"},"
                             "{\"name\":\"o\",\"value\":\"x\"},"
                             "{\"name\":\"z\",\"value\":\"y\"}]");
-    const char *second = REQ("update", "w1", ",\"label\":\"TWO\"");
-    write_text(f->req_dir, "1000000000001", create);
-    write_text(f->req_dir, "1000000000002", first);
-    write_text(f->req_dir, "1000000000003", second);
+    put(f, 1, "create", "w1", "A");
+    put_body(f, 2, first);
+    put(f, 3, "update", "w1", "TWO");
     run(f, NULL);
     assert_int_equal(f->stats.applied, 3);
     char *before = read_text(f->widget_dir, "widgets/sue-smith/w1");
     assert_non_null(strstr(before, "\"label\":\"TWO\""));
-    write_text(f->req_dir, "1000000000002", first); /* late and again */
-    write_text(f->req_dir, "1000000000001", create);
+    put_body(f, 2, first); /* late and again */
+    put(f, 1, "create", "w1", "A");
     run(f, NULL);
     assert_int_equal(f->stats.applied, 0);
     assert_int_equal(f->stats.already, 2);
     char *after = read_text(f->widget_dir, "widgets/sue-smith/w1");
     assert_string_equal(before, after);
     /* the delete, then it and the create once more: gone, remembered, no warning */
-    write_text(f->req_dir, "1000000000004", REQ("delete", "w1", ""));
+    put(f, 4, "delete", "w1", NULL);
     run(f, NULL);
     assert_int_equal(f->stats.applied, 1);
-    write_text(f->req_dir, "1000000000004", REQ("delete", "w1", ""));
-    write_text(f->req_dir, "1000000000001", create);
-    write_text(f->req_dir, "1000000000003", second);
+    put(f, 4, "delete", "w1", NULL);
+    put(f, 1, "create", "w1", "A");
+    put(f, 3, "update", "w1", "TWO");
     run(f, NULL);
     assert_int_equal(f->stats.warnings, 0);
     assert_int_equal(f->stats.already, 1);
@@ -680,10 +725,10 @@ static void exact_a_request_without_a_place_is_dead_lettered(void **state)
 static void a_request_cannot_forge_a_log_line(void **state)
 {
     fixture *f = *state;
-    write_text(f->req_dir, "1000000000001",
-               "{\"type\":\"create\",\"requestId\":\"r\",\"widgetId\":\"w9\",\"owner\":\"Sue\\n"
-               "2026-11-21T14:34:00.620Z INFO  request=fake outcome=applied\"}");
-    write_text(f->req_dir, "1000000000002", REQ("create", "w1", ""));
+    put_body(f, 1,
+             "{\"type\":\"create\",\"requestId\":\"r\",\"widgetId\":\"w9\",\"owner\":\"Sue\\n"
+             "2026-11-21T14:34:00.620Z INFO  request=fake outcome=applied\"}");
+    put(f, 2, "create", "w1", NULL);
     run(f, NULL);
     assert_int_equal(f->stats.applied, 1);
     assert_int_equal(f->stats.dead_lettered, 1);
@@ -712,8 +757,8 @@ static size_t count_of(const char *text, const char *what)
 static void progress_lines_come_on_a_timer(void **state)
 {
     fixture *f = *state;
-    write_text(f->req_dir, "1000000000001", REQ("create", "w1", ""));
-    write_text(f->req_dir, "1000000000002", REQ("create", "w2", ""));
+    put(f, 1, "create", "w1", NULL);
+    put(f, 2, "create", "w2", NULL);
     f->cfg.max_empty_polls = 10; /* 900 ms of fake time after the two */
     f->cfg.progress_interval_ms = 250;
     run(f, NULL);
@@ -725,7 +770,7 @@ static void progress_lines_come_on_a_timer(void **state)
     free(log);
 
     wc_log_open(WC_LOG_INFO, f->log_path, NULL);
-    write_text(f->req_dir, "1000000000003", REQ("create", "w3", ""));
+    put(f, 3, "create", "w3", NULL);
     f->cfg.progress_interval_ms = 0;
     run(f, NULL);
     log = log_text(f);
@@ -743,7 +788,7 @@ static void outage_failures_do_not_use_up_the_attempts_of_a_missing_widget(void 
     use_script(f, answers, 6);
     f->cfg.max_attempts = 3;
     f->cfg.classic_order = 1;
-    write_text(f->req_dir, "1000000000001", REQ("update", "w1", ",\"label\":\"B\""));
+    put(f, 1, "update", "w1", "B");
     run(f, NULL);
     assert_int_equal(f->stats.failed, 4);
     assert_int_equal(f->stats.warnings, 0);
@@ -772,7 +817,7 @@ static void a_missing_widget_is_waited_for_longer_than_a_failed_create_stays_hid
                                         WC_OK};
     use_script(f, answers, 13);
     f->cfg.classic_order = 1;
-    write_text(f->req_dir, "1000000000002", REQ("update", "w1", ",\"label\":\"B\""));
+    put(f, 2, "update", "w1", "B");
     run(f, NULL);
     assert_int_equal(f->stats.warnings, 0);
     assert_int_equal(f->stats.applied, 1);
@@ -806,16 +851,16 @@ static void each_outcome_counts_as_many_as_its_lines(void **state)
     fixture *f = *state;
     wc_metrics *m = wc_metrics_new();
     f->cfg.metrics = m;
-    write_text(f->req_dir, "1000000000001", "{oops");
-    write_text(f->req_dir, "1000000000002", REQ("create", "w1", ",\"label\":\"A\""));
-    write_text(f->req_dir, "1000000000003", REQ("update", "w1", ",\"label\":\"B\""));
-    write_text(f->req_dir, "1000000000005", REQ("update", "w2", ",\"label\":\"C\""));
-    write_text(f->req_dir, "1000000000006", REQ("create", "w2", ""));
+    put_body(f, 1, "{oops");
+    put(f, 2, "create", "w1", "A");
+    put(f, 3, "update", "w1", "B");
+    put(f, 5, "update", "w2", "C");
+    put(f, 6, "create", "w2", NULL);
     run(f, NULL);
-    write_text(f->req_dir, "1000000000002", REQ("create", "w1", ",\"label\":\"A\"")); /* again */
-    write_text(f->req_dir, "1000000000007", REQ("delete", "w1", ""));
+    put(f, 2, "create", "w1", "A"); /* again */
+    put(f, 7, "delete", "w1", NULL);
     run(f, NULL);
-    write_text(f->req_dir, "1000000000003", REQ("update", "w1", ",\"label\":\"B\"")); /* late */
+    put(f, 3, "update", "w1", "B"); /* late */
     run(f, NULL);
     char *log = log_text(f);
     char *text = wc_metrics_render(m);
@@ -877,7 +922,7 @@ static played *ps_find(const char *key)
             return &ps.m[i];
     return NULL;
 }
-static wc_result ps_receive(void *self, wc_message *msg, unsigned want, wc_error *err)
+static wc_receive_status ps_receive(void *self, wc_message *msg, unsigned want, wc_error *err)
 {
     memset(msg, 0, sizeof(*msg));
     int waiting = 0;
@@ -894,9 +939,9 @@ static wc_result ps_receive(void *self, wc_message *msg, unsigned want, wc_error
         msg->body = strdup(m->body);
         msg->len = strlen(m->body);
         msg->attempts = m->attempts;
-        return WC_OK;
+        return WC_RECEIVE_READY;
     }
-    return waiting ? WC_WAIT : WC_EMPTY;
+    return waiting ? WC_RECEIVE_WAIT : WC_RECEIVE_EMPTY;
 }
 static wc_result ps_ack(void *self, wc_message *msg, wc_error *err)
 {

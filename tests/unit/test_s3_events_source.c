@@ -20,18 +20,18 @@
 typedef struct {
     const char *bodies[8];
     size_t n, next;
-    int acks, defers, releases, dead;
+    int acks, defers, releases, dead, forgets;
     char hurried[16]; /* the last key hurried */
     uint64_t delay_ms;
     char reason[512];
 } queue;
 
-static wc_result q_receive(void *self, wc_message *msg, unsigned want, wc_error *err)
+static wc_receive_status q_receive(void *self, wc_message *msg, unsigned want, wc_error *err)
 {
     queue *q = self;
     memset(msg, 0, sizeof(*msg));
     if (q->next == q->n)
-        return WC_EMPTY;
+        return WC_RECEIVE_EMPTY;
     char id[16];
     snprintf(id, sizeof(id), "m%zu", q->next);
     msg->key = strdup(id);
@@ -39,7 +39,7 @@ static wc_result q_receive(void *self, wc_message *msg, unsigned want, wc_error 
     msg->len = strlen(msg->body);
     msg->handle = strdup("receipt");
     q->next++;
-    return WC_OK;
+    return WC_RECEIVE_READY;
 }
 
 static wc_result q_end(wc_message *msg, int *count)
@@ -64,6 +64,11 @@ static wc_result q_defer(void *self, wc_message *msg, uint64_t delay_ms, wc_erro
 static wc_result q_release(void *self, wc_message *msg, wc_error *err)
 {
     return q_end(msg, &((queue *)self)->releases);
+}
+
+static void q_forget(void *self, wc_message *msg)
+{
+    q_end(msg, &((queue *)self)->forgets);
 }
 
 static wc_result q_dead_letter(void *self, wc_message *msg, const char *reason, wc_source_done done,
@@ -97,6 +102,7 @@ static const wc_source_ops queue_ops = {
     .dead_letter = q_dead_letter,
     .release = q_release,
     .hurry = q_hurry,
+    .forget = q_forget,
     .destroy = q_destroy,
 };
 
@@ -134,26 +140,26 @@ static int teardown(void **state)
 }
 
 /* Receives until a message or an empty poll, turning the loop on WAIT. */
-static wc_result poll_once(fixture *f, wc_message *m, wc_error *err)
+static wc_receive_status poll_once(fixture *f, wc_message *m, wc_error *err)
 {
     for (int turns = 0; turns < 1000; turns++) {
-        wc_result r = f->src.ops->receive(f->src.self, m, 8, err);
-        if (r != WC_WAIT)
+        wc_receive_status r = f->src.ops->receive(f->src.self, m, 8, err);
+        if (r != WC_RECEIVE_WAIT)
             return r;
         if (!wc_loop_alive(f->w->loop))
             fail_msg("receive says WAIT but nothing is under way");
         wc_loop_turn(f->w->loop, -1);
     }
     fail_msg("receive keeps waiting");
-    return WC_WAIT;
+    return WC_RECEIVE_WAIT;
 }
 
 static void expect_message(fixture *f, wc_message *m, const char *key, const char *body)
 {
     wc_error err;
-    wc_result r = poll_once(f, m, &err);
-    if (r != WC_OK)
-        fail_msg("wanted %s, got %s", key, wc_result_name(r));
+    wc_receive_status r = poll_once(f, m, &err);
+    if (r != WC_RECEIVE_READY)
+        fail_msg("wanted %s, got %s", key, wc_receive_status_name(r));
     assert_string_equal(m->key, key);
     assert_string_equal(m->body, body);
     assert_string_equal(m->place, strrchr(key, '/') + 1);
@@ -185,7 +191,7 @@ static void records_applied_gone_skipped_then_the_message_deleted(void **state)
     assert_int_equal(c.records, 2);
     assert_int_equal(c.gone, 1);
     wc_error err;
-    assert_int_equal(poll_once(f, &a, &err), WC_EMPTY);
+    assert_int_equal(poll_once(f, &a, &err), WC_RECEIVE_EMPTY);
     fake_assert_all_used(f->w->fake);
 }
 
@@ -208,6 +214,38 @@ static void one_deferred_record_defers_its_message(void **state)
     assert_int_equal(f->q.acks, 0);
     assert_int_equal(f->q.defers, 1);
     assert_int_equal(f->q.delay_ms, 5000);
+    assert_int_equal(fake_count_matching(f->w->fake, DEL(K(2))), 0); /* it stays */
+    fake_assert_all_used(f->w->fake);
+}
+
+/* A shutdown whose timeout passed: a record forgotten leaves its message to come back (forgotten
+ * in the queue too, not deleted), and a message passed through is forgotten by the queue. */
+static void forget_leaves_records_and_messages_with_no_call(void **state)
+{
+    fixture *f = *state;
+    f->q.bodies[f->q.n++] = "{\"Records\":[" REC(K(1)) "," REC(K(2)) "]}";
+    f->q.bodies[f->q.n++] = "{\"type\":\"create\"}";
+    open_source(f);
+    fake_reply(f->w->fake, GET(K(1)), 200, "one");
+    fake_reply(f->w->fake, GET(K(2)), 200, "two");
+    fake_reply(f->w->fake, DEL(K(1)), 204, "");
+    wc_message plain, a, b;
+    wc_error err;
+    assert_int_equal(poll_once(f, &plain, &err), WC_RECEIVE_READY);
+    assert_string_equal(plain.key, "m1");
+    f->src.ops->forget(f->src.self, &plain);
+    assert_null(plain.handle);
+    wc_message_cleanup(&plain);
+    assert_int_equal(f->q.forgets, 1);
+    expect_message(f, &a, K(1), "one");
+    expect_message(f, &b, K(2), "two");
+    assert_int_equal(f->src.ops->ack(f->src.self, &a, NULL), WC_OK);
+    wc_message_cleanup(&a);
+    f->src.ops->forget(f->src.self, &b);
+    wc_message_cleanup(&b);
+    fake_run(f->w);
+    assert_int_equal(f->q.forgets, 2);
+    assert_int_equal(f->q.acks + f->q.defers + f->q.releases, 0);
     assert_int_equal(fake_count_matching(f->w->fake, DEL(K(2))), 0); /* it stays */
     fake_assert_all_used(f->w->fake);
 }
@@ -259,18 +297,18 @@ static void test_event_skipped_request_passed_bad_notification_dead_lettered(voi
     open_source(f);
     wc_message m;
     wc_error err;
-    assert_int_equal(poll_once(f, &m, &err), WC_OK);
+    assert_int_equal(poll_once(f, &m, &err), WC_RECEIVE_READY);
     assert_string_equal(m.key, "m1");
     assert_string_equal(m.body, "{\"type\":\"create\"}");
-    assert_string_equal(m.handle, "receipt"); /* the queue's own handle */
-    assert_int_equal(f->q.acks, 1);           /* the test event */
+    assert_non_null(m.handle);      /* the S3-event source's, wrapping the queue's own */
+    assert_int_equal(f->q.acks, 1); /* the test event */
     assert_int_equal(f->src.ops->release(f->src.self, &m, NULL), WC_OK);
     wc_message_cleanup(&m);
     assert_int_equal(f->q.releases, 1);
     /* A request message's hurry (issue 16) is the queue's. */
     assert_int_equal(f->src.ops->hurry(f->src.self, "m1"), WC_OK);
     assert_string_equal(f->q.hurried, "m1");
-    assert_int_equal(poll_once(f, &m, &err), WC_EMPTY);
+    assert_int_equal(poll_once(f, &m, &err), WC_RECEIVE_EMPTY);
     assert_int_equal(f->q.dead, 1);
     assert_string_equal(f->q.reason,
                         "bad S3 event notification: Records[0]: no bucket name or object key");
@@ -302,6 +340,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(records_applied_gone_skipped_then_the_message_deleted,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(one_deferred_record_defers_its_message, setup, teardown),
+        cmocka_unit_test_setup_teardown(forget_leaves_records_and_messages_with_no_call, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(a_record_dead_letter_is_a_copy_then_a_delete, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(

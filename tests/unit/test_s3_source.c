@@ -129,26 +129,27 @@ static int teardown(void **state)
 
 /* What a poller sees: receives (want each time) until a message, an empty poll or an error,
  * turning the loop on WAIT. */
-static wc_result poll_once(fixture *f, wc_message *m, unsigned want, wc_error *err)
+static wc_receive_status poll_once(fixture *f, wc_message *m, unsigned want, wc_error *err)
 {
     for (int turns = 0; turns < 1000; turns++) {
-        wc_result r = f->src.ops->receive(f->src.self, m, want, err);
-        if (r != WC_WAIT)
+        wc_receive_status r = f->src.ops->receive(f->src.self, m, want, err);
+        if (r != WC_RECEIVE_WAIT)
             return r;
         if (!wc_loop_alive(f->w->loop))
             fail_msg("receive says WAIT but nothing is under way");
         wc_loop_turn(f->w->loop, -1);
     }
     fail_msg("receive keeps waiting");
-    return WC_WAIT;
+    return WC_RECEIVE_WAIT;
 }
 
 static void expect_message(fixture *f, wc_message *m, unsigned want, const char *key)
 {
     wc_error err;
-    wc_result r = poll_once(f, m, want, &err);
-    if (r != WC_OK)
-        fail_msg("wanted %s, got %s (%s)", key, wc_result_name(r), r == WC_EMPTY ? "" : err.msg);
+    wc_receive_status r = poll_once(f, m, want, &err);
+    if (r != WC_RECEIVE_READY)
+        fail_msg("wanted %s, got %s (%s)", key, wc_receive_status_name(r),
+                 r == WC_RECEIVE_FAILED ? err.msg : "");
     assert_string_equal(m->key, key);
 }
 
@@ -215,7 +216,7 @@ static void the_walk_goes_across_pages_in_key_order(void **state)
         ack(f, &m);
     }
     wc_error err;
-    assert_int_equal(poll_once(f, &m, 2, &err), WC_EMPTY);
+    assert_int_equal(poll_once(f, &m, 2, &err), WC_RECEIVE_EMPTY);
     /* The pages were listed with the look-ahead and the token; each key read and deleted once. */
     assert_string_equal(fake_find(f->w->fake, LIST, 1)->url,
                         BASE "/?delimiter=%2F&encoding-type=url&list-type=2&max-keys=3");
@@ -244,13 +245,13 @@ static void gets_run_at_once_and_are_handed_out_in_key_order(void **state)
     fake_times(fake_reply(f->w->fake, "DELETE ", 204, ""), 3);
     wc_message m;
     wc_error err;
-    assert_int_equal(f->src.ops->receive(f->src.self, &m, 8, &err), WC_WAIT);
+    assert_int_equal(f->src.ops->receive(f->src.self, &m, 8, &err), WC_RECEIVE_WAIT);
     wc_loop_turn(f->w->loop, -1); /* the page */
-    assert_int_equal(f->src.ops->receive(f->src.self, &m, 8, &err), WC_WAIT);
+    assert_int_equal(f->src.ops->receive(f->src.self, &m, 8, &err), WC_RECEIVE_WAIT);
     assert_int_equal(fake_in_flight(f->w->fake), 3); /* three GETs at once */
     wc_loop_turn(f->w->loop, -1);                    /* the third key's answer comes first */
     assert_true(fake_find(f->w->fake, GET(K(3)), 0)->answered);
-    assert_int_equal(f->src.ops->receive(f->src.self, &m, 8, &err), WC_WAIT);
+    assert_int_equal(f->src.ops->receive(f->src.self, &m, 8, &err), WC_RECEIVE_WAIT);
     expect_message(f, &m, 8, K(1));
     ack(f, &m);
     expect_message(f, &m, 8, K(2));
@@ -278,9 +279,9 @@ static void the_look_ahead_is_bounded_by_bytes(void **state)
     fake_times(fake_reply(f->w->fake, "DELETE ", 204, ""), 5);
     wc_message m;
     wc_error err;
-    assert_int_equal(f->src.ops->receive(f->src.self, &m, 8, &err), WC_WAIT);
+    assert_int_equal(f->src.ops->receive(f->src.self, &m, 8, &err), WC_RECEIVE_WAIT);
     wc_loop_turn(f->w->loop, -1); /* the page */
-    assert_int_equal(f->src.ops->receive(f->src.self, &m, 8, &err), WC_WAIT);
+    assert_int_equal(f->src.ops->receive(f->src.self, &m, 8, &err), WC_RECEIVE_WAIT);
     assert_int_equal(fake_in_flight(f->w->fake), 2);
     const char *keys[] = {K(1), K(2), K(3), K(4), K(5)};
     for (int i = 0; i < 5; i++) {
@@ -377,7 +378,7 @@ static void a_truncated_page_with_nothing_of_ours_is_not_an_empty_poll(void **st
     ack(f, &m);
     /* The next walk knows the other shard's keys: it reads none of them again, and finds
      * nothing of ours: now it is an empty poll. */
-    assert_int_equal(poll_once(f, &m, 2, &err), WC_EMPTY);
+    assert_int_equal(poll_once(f, &m, 2, &err), WC_RECEIVE_EMPTY);
     assert_int_equal(fake_count_matching(f->w->fake, "GET " BASE "/1"), 10);
     assert_int_equal(fake_count_matching(f->w->fake, LIST), 1 + 6);
     fake_assert_all_used(f->w->fake);
@@ -396,9 +397,9 @@ static void a_walk_of_only_deferred_keys_waits_and_they_come_back_when_due(void 
     assert_int_equal(f->src.ops->defer(f->src.self, &m, 1000, &err), WC_OK);
     wc_message_cleanup(&m);
     /* Listed again but not due: that walk found work waiting, so it is no empty poll. */
-    assert_int_equal(f->src.ops->receive(f->src.self, &m, 1, &err), WC_WAIT);
+    assert_int_equal(f->src.ops->receive(f->src.self, &m, 1, &err), WC_RECEIVE_WAIT);
     fake_run(f->w);
-    assert_int_equal(f->src.ops->receive(f->src.self, &m, 1, &err), WC_WAIT);
+    assert_int_equal(f->src.ops->receive(f->src.self, &m, 1, &err), WC_RECEIVE_WAIT);
     assert_int_equal(fake_count_matching(f->w->fake, GET(K(1))), 1);
     f->w->time.now += 1000;
     expect_message(f, &m, 1, K(1));
@@ -422,19 +423,20 @@ static void a_listing_failure_is_reported_and_the_next_walk_starts_over(void **s
     wc_message m, none;
     wc_error err;
     expect_message(f, &m, 1, K(1));
-    assert_int_equal(poll_once(f, &none, 1, &err), WC_ERR_IO);
+    assert_int_equal(poll_once(f, &none, 1, &err), WC_RECEIVE_FAILED);
+    assert_int_equal(err.code, WC_ERR_IO);
     assert_string_equal(err.msg, "listing request bucket \"requests\": AccessDenied: Access Denied "
                                  "(HTTP 403)");
     /* Reported once: the next receive lists again, from the smallest key, and does not read K(1)
      * again while it is in hand. */
-    assert_int_equal(f->src.ops->receive(f->src.self, &none, 1, &err), WC_WAIT);
+    assert_int_equal(f->src.ops->receive(f->src.self, &none, 1, &err), WC_RECEIVE_WAIT);
     fake_run(f->w);
     assert_string_equal(fake_find(f->w->fake, LIST, 3)->url,
                         BASE "/?delimiter=%2F&encoding-type=url&list-type=2&max-keys=3");
     assert_int_equal(fake_count_matching(f->w->fake, GET(K(1))), 1);
     ack(f, &m);
     fake_run(f->w);
-    assert_int_equal(poll_once(f, &none, 1, &err), WC_EMPTY);
+    assert_int_equal(poll_once(f, &none, 1, &err), WC_RECEIVE_EMPTY);
     assert_int_equal(fake_count_matching(f->w->fake, GET(K(1))), 1);
     fake_assert_all_used(f->w->fake);
 }
@@ -451,7 +453,8 @@ static void a_failed_get_is_handed_out_as_an_error(void **state)
     fake_reply(f->w->fake, GET(K(2)), 200, big);
     wc_message m;
     wc_error err;
-    assert_int_equal(poll_once(f, &m, 2, &err), WC_ERR_IO);
+    assert_int_equal(poll_once(f, &m, 2, &err), WC_RECEIVE_FAILED);
+    assert_int_equal(err.code, WC_ERR_IO);
     assert_string_equal(err.msg, "GetObject of " K(1) ": ServiceUnavailable (HTTP 503)");
     expect_message(f, &m, 2, K(2));
     assert_true(m.too_large);

@@ -1,6 +1,6 @@
 /* The S3 store (s3_store.c) against scripted answers: the calls that create, update and delete
- * make through wc_store_apply (conditional PUTs, read-modify-write with If-Match, the GET probe
- * before a delete) and what S3's answers mean for them. */
+ * make through wc_store_apply, in classic order (conditional PUTs, read-modify-write with
+ * If-Match, the GET before a delete) and in exact order, and what S3's answers mean for them. */
 #include <openssl/evp.h>
 
 #include "aws/sigv4.h"
@@ -10,6 +10,7 @@
 
 #define BASE "https://widgets.s3.us-east-1.amazonaws.com"
 #define KEY  "/widgets/sue-smith/w1"
+#define TOMB "/wc-tombstones/widgets/sue-smith/w1"
 
 #define REQ(type, rest)                                                                            \
     "{\"type\":\"" type "\",\"requestId\":\"r1\",\"widgetId\":\"w1\",\"owner\":\"Sue Smith\"" rest \
@@ -133,9 +134,14 @@ static void create_puts_only_where_there_is_nothing(void **state)
     assert_null(fake_request_header(r, "If-Match"));
     assert_string_equal(fake_request_header(r, "Content-Type"), "application/json");
     assert_string_equal(r->body, STORED("A"));
-    /* There already: a create delivered again, done without a change. */
-    assert_int_equal(apply(f, REQ("create", ",\"label\":\"A\""), &err), WC_APPLIED);
-    assert_int_equal(fake_count(f->w->fake), 3);
+    /* There already: a create delivered again, read (widget and tombstone at once) and left as
+     * it is. */
+    fake_reply(f->w->fake, "GET " BASE KEY, 200, STORED("A"));
+    fake_reply(f->w->fake, "GET " BASE TOMB, 404, NO_SUCH_KEY);
+    assert_int_equal(apply(f, REQ("create", ",\"label\":\"B\""), &err), WC_APPLIED);
+    assert_int_equal(fake_count_matching(f->w->fake, "PUT "), 2);
+    assert_int_equal(fake_count(f->w->fake), 5);
+    fake_assert_all_used(f->w->fake);
 }
 
 static void keys_are_the_owner_and_the_widget_id_encoded(void **state)
@@ -197,22 +203,26 @@ static void a_412_reads_again_and_applies_to_what_is_there_now(void **state)
     fake_assert_all_used(f->w->fake);
 }
 
-static void three_lost_races_are_a_conflict(void **state)
+/* Other writers won every race: given up after eight tries (the engine's bound, exact order's
+ * too), a conflict, tried again later. */
+static void eight_lost_races_are_a_conflict(void **state)
 {
     fixture *f = *state;
     fake_times(
-        fake_header(fake_reply(f->w->fake, "GET " BASE KEY, 200, STORED("A")), "ETag", "\"e\""), 3);
-    fake_times(fake_reply(f->w->fake, "PUT " BASE KEY, 412, PRECONDITION_FAILED), 3);
+        fake_header(fake_reply(f->w->fake, "GET " BASE KEY, 200, STORED("A")), "ETag", "\"e\""), 8);
+    fake_times(fake_reply(f->w->fake, "PUT " BASE KEY, 412, PRECONDITION_FAILED), 8);
     wc_error err;
     assert_int_equal(apply(f, REQ("update", ",\"label\":\"B\""), &err), WC_CONTENDED);
-    assert_int_equal(fake_count_matching(f->w->fake, "PUT "), 3);
-    assert_int_equal(fake_count_matching(f->w->fake, "GET " BASE KEY), 3);
+    assert_string_equal(err.msg, "widget w1: other writers changed it 8 times in a row");
+    assert_int_equal(fake_count_matching(f->w->fake, "PUT "), 8);
+    assert_int_equal(fake_count_matching(f->w->fake, "GET " BASE KEY), 8);
 }
 
 static void an_update_of_a_missing_widget_is_not_found(void **state)
 {
     fixture *f = *state;
     fake_reply(f->w->fake, "GET " BASE KEY, 404, NO_SUCH_KEY);
+    fake_reply(f->w->fake, "GET " BASE TOMB, 404, NO_SUCH_KEY);
     wc_error err;
     assert_int_equal(apply(f, REQ("update", ",\"label\":\"B\""), &err), WC_MISSING);
     assert_string_equal(err.msg, "widget w1 (owner \"Sue Smith\") not found");
@@ -237,14 +247,17 @@ static void delete_probes_with_get_then_deletes(void **state)
     fake_reply(f->w->fake, "GET " BASE KEY, 200, STORED("A"));
     fake_reply(f->w->fake, "DELETE " BASE KEY, 204, "");
     fake_reply(f->w->fake, "GET " BASE KEY, 404, NO_SUCH_KEY);
+    fake_reply(f->w->fake, "GET " BASE TOMB, 404, NO_SUCH_KEY);
     wc_error err;
     assert_int_equal(apply(f, REQ("delete", ""), &err), WC_APPLIED);
     assert_call(fake_request_at(f->w->fake, 1), "GET", BASE KEY);
     assert_call(fake_request_at(f->w->fake, 2), "DELETE", BASE KEY);
-    /* Not there: not found, and nothing deleted. */
+    /* Not there: not found, and nothing deleted; no tombstone written (classic order). */
     assert_int_equal(apply(f, REQ("delete", ""), &err), WC_MISSING);
     assert_int_equal(fake_count_matching(f->w->fake, "DELETE "), 1);
-    assert_int_equal(fake_count(f->w->fake), 4);
+    assert_int_equal(fake_count_matching(f->w->fake, "PUT "), 0);
+    assert_int_equal(fake_count(f->w->fake), 5);
+    fake_assert_all_used(f->w->fake);
 }
 
 static void a_missing_bucket_is_an_outage_never_a_missing_widget(void **state)
@@ -276,8 +289,6 @@ static void a_slow_down_is_retried_under_the_store(void **state)
 }
 
 /* --- exact order (requests with a place) --- */
-
-#define TOMB "/wc-tombstones/widgets/sue-smith/w1"
 
 static wc_outcome apply_at(fixture *f, const char *json, const char *place, wc_error *err)
 {
@@ -534,19 +545,26 @@ static void exact_a_409_conflict_reads_again(void **state)
     free(meta);
 }
 
-/* Classic order: a create's 409 is not "there already" (that is the 412): the PUT again. */
+/* Classic order: a create's 409 is not "there already": it reads, finds no widget, and PUTs
+ * again. */
 static void classic_a_409_conflict_is_a_lost_race_not_an_outage(void **state)
 {
     fixture *f = *state;
     fake_reply(f->w->fake, "PUT " BASE KEY, 409, CONDITIONAL_CONFLICT);
+    fake_reply(f->w->fake, "GET " BASE KEY, 404, NO_SUCH_KEY);
+    fake_reply(f->w->fake, "GET " BASE TOMB, 404, NO_SUCH_KEY);
     fake_reply(f->w->fake, "PUT " BASE KEY, 200, "");
     wc_error err;
     assert_int_equal(apply(f, REQ("create", ",\"label\":\"A\""), &err), WC_APPLIED);
     assert_int_equal(fake_count_matching(f->w->fake, "PUT "), 2);
     assert_string_equal(fake_request_header(fake_last(f->w->fake), "If-None-Match"), "*");
-    /* Three in a row: a conflict (deferred and tried later), not WC_ERR_IO. */
-    fake_times(fake_reply(f->w->fake, "PUT " BASE KEY, 409, CONDITIONAL_CONFLICT), 3);
+    fake_assert_all_used(f->w->fake);
+    /* Eight in a row: a conflict (deferred and tried later), not WC_ERR_IO. */
+    fake_times(fake_reply(f->w->fake, "PUT " BASE KEY, 409, CONDITIONAL_CONFLICT), 8);
+    fake_times(fake_reply(f->w->fake, "GET " BASE KEY, 404, NO_SUCH_KEY), 7);
+    fake_times(fake_reply(f->w->fake, "GET " BASE TOMB, 404, NO_SUCH_KEY), 7);
     assert_int_equal(apply(f, REQ("create", ",\"label\":\"A\""), &err), WC_CONTENDED);
+    fake_assert_all_used(f->w->fake);
     /* An update's 409 reads again, as a 412 does. */
     for (int i = 0; i < 2; i++)
         fake_header(fake_reply(f->w->fake, "GET " BASE KEY, 200, STORED("A")), "ETag",
@@ -555,6 +573,40 @@ static void classic_a_409_conflict_is_a_lost_race_not_an_outage(void **state)
     fake_reply(f->w->fake, "PUT " BASE KEY, 200, "");
     assert_int_equal(apply(f, REQ("update", ",\"label\":\"B\""), &err), WC_APPLIED);
     assert_string_equal(fake_request_header(fake_last(f->w->fake), "If-Match"), "\"e2\"");
+    fake_assert_all_used(f->w->fake);
+}
+
+/* Classic order on a widget written in exact order: the update is PUT alone (no ledger
+ * metadata, no seal); the delete removes the widget and the ledger object it named, and writes
+ * no tombstone. */
+static void classic_order_writes_no_ledger_and_no_tombstone(void **state)
+{
+    fixture *f = *state;
+    char *meta = b64("{\"c\":\"1000000000001\",\"d\":null,\"m\":[]}");
+    fake_header(
+        fake_header(fake_reply(f->w->fake, "GET " BASE KEY, 200, STORED("A")), "ETag", "\"e1\""),
+        "x-amz-meta-wc-ledger", meta);
+    fake_reply(f->w->fake, "PUT " BASE KEY, 200, "");
+    wc_error err;
+    assert_int_equal(apply(f, REQ("update", ",\"label\":\"B\""), &err), WC_APPLIED);
+    const fake_request *put = fake_last(f->w->fake);
+    assert_string_equal(fake_request_header(put, "If-Match"), "\"e1\"");
+    assert_null(fake_request_header(put, "x-amz-meta-wc-ledger"));
+    assert_string_equal(put->body, STORED("B"));
+    free(meta);
+    const char *ref = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+    fake_header(
+        fake_header(fake_reply(f->w->fake, "GET " BASE KEY, 200, STORED("B")), "ETag", "\"e2\""),
+        "x-amz-meta-wc-ledger-ref", ref);
+    fake_reply(f->w->fake, "GET " BASE "/wc-ledgers/", 200,
+               "{\"c\":\"1000000000001\",\"d\":null,\"m\":[]}");
+    fake_reply(f->w->fake, "DELETE " BASE KEY, 204, "");
+    fake_reply(f->w->fake, "DELETE " BASE "/wc-ledgers/", 204, "");
+    assert_int_equal(apply(f, REQ("delete", ""), &err), WC_APPLIED);
+    assert_string_equal(fake_last(f->w->fake)->url,
+                        BASE "/wc-ledgers/"
+                             "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
+    assert_int_equal(fake_count_matching(f->w->fake, "PUT "), 1);
     fake_assert_all_used(f->w->fake);
 }
 
@@ -805,7 +857,9 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(a_412_reads_again_and_applies_to_what_is_there_now,
                                         setup_open, teardown),
-        cmocka_unit_test_setup_teardown(three_lost_races_are_a_conflict, setup_open, teardown),
+        cmocka_unit_test_setup_teardown(eight_lost_races_are_a_conflict, setup_open, teardown),
+        cmocka_unit_test_setup_teardown(classic_order_writes_no_ledger_and_no_tombstone, setup_open,
+                                        teardown),
         cmocka_unit_test_setup_teardown(an_update_of_a_missing_widget_is_not_found, setup_open,
                                         teardown),
         cmocka_unit_test_setup_teardown(a_stored_widget_that_cannot_be_read_is_not_overwritten,

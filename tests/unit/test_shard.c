@@ -68,7 +68,7 @@ static void two_directory_consumers_split_by_widget(void **state)
     for (int round = 0; round < 100; round++) {
         for (int k = 0; k < 2; k++) {
             wc_message m;
-            if (both[k]->ops->receive(both[k]->self, &m, 1, NULL) != WC_OK)
+            if (both[k]->ops->receive(both[k]->self, &m, 1, NULL) != WC_RECEIVE_READY)
                 continue;
             int w = m.body[strlen(m.body) - 3] - '0';
             if (!owner_of[w])

@@ -95,6 +95,36 @@ static void timestamp_and_message_id_make_the_place(void **state)
     free(body);
 }
 
+/* The body is parsed once for its readers (wc_message_doc); unwrapping replaces the body, and
+ * the parse read after it is the request's, not the envelope's. A request is left as it is,
+ * its parse kept for the next reader. */
+static void the_parsed_body_follows_the_body(void **state)
+{
+    (void)state;
+    char *body = envelope("Notification", "sns-1", REQUEST, "2025-12-03T11:29:33.123Z", NULL);
+    wc_message m = message_of(body, 1 << 20);
+    json_t *doc = wc_message_doc(&m);
+    assert_non_null(json_object_get(doc, "Message")); /* the envelope */
+    unwrap_ok(&m, WC_SNS_ENVELOPE_AUTO, 1 << 20);
+    doc = wc_message_doc(&m);
+    assert_null(json_object_get(doc, "Message"));
+    assert_string_equal(json_string_value(json_object_get(doc, "widgetId")), "w1");
+    wc_message_cleanup(&m);
+    free(body);
+
+    m = message_of(REQUEST, 1 << 20);
+    unwrap_ok(&m, WC_SNS_ENVELOPE_AUTO, 1 << 20);
+    assert_ptr_equal(m.doc, wc_message_doc(&m)); /* parsed by the unwrap, kept */
+    assert_string_equal(json_string_value(json_object_get(m.doc, "widgetId")), "w1");
+    wc_message_cleanup(&m);
+
+    m = message_of("{oops", 1 << 20); /* not JSON: no parse, the request parser says why */
+    unwrap_ok(&m, WC_SNS_ENVELOPE_AUTO, 1 << 20);
+    assert_null(wc_message_doc(&m));
+    assert_null(m.reject_why);
+    wc_message_cleanup(&m);
+}
+
 static void timestamps(void **state)
 {
     (void)state;
@@ -288,6 +318,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(the_sequence_attribute_is_the_place),
         cmocka_unit_test(timestamp_and_message_id_make_the_place),
+        cmocka_unit_test(the_parsed_body_follows_the_body),
         cmocka_unit_test(timestamps),
         cmocka_unit_test(malformed_envelopes_are_rejected_with_a_reason),
         cmocka_unit_test(modes),

@@ -106,7 +106,7 @@ static void reply_messages(fixture *f, int first, int n, const char *count)
     free(text);
 }
 
-static wc_result receive(fixture *f, wc_message *m, unsigned want)
+static wc_receive_status receive(fixture *f, wc_message *m, unsigned want)
 {
     wc_error err;
     return f->src.ops->receive(f->src.self, m, want, &err);
@@ -117,11 +117,11 @@ static void next_message(fixture *f, wc_message *m, unsigned want)
 {
     for (int turns = 0; turns < 100; turns++) {
         wc_error err;
-        wc_result r = f->src.ops->receive(f->src.self, m, want, &err);
-        if (r == WC_OK)
+        wc_receive_status r = f->src.ops->receive(f->src.self, m, want, &err);
+        if (r == WC_RECEIVE_READY)
             return;
-        if (r != WC_WAIT)
-            fail_msg("receive: %s (%s)", wc_result_name(r), err.msg);
+        if (r != WC_RECEIVE_WAIT)
+            fail_msg("receive: %s (%s)", wc_receive_status_name(r), err.msg);
         wc_loop_turn(f->w->loop, -1);
     }
     fail_msg("no message came");
@@ -234,7 +234,7 @@ static void receives_are_kept_ahead_of_need(void **state)
     fixture *f = *state;
     fake_times(fake_hang(f->w->fake, RECEIVE), FAKE_FOREVER);
     wc_message m;
-    assert_int_equal(receive(f, &m, 25), WC_WAIT);
+    assert_int_equal(receive(f, &m, 25), WC_RECEIVE_WAIT);
     /* Three receives of ten for 25 wanted, all in flight at once. */
     assert_int_equal(fake_count_matching(f->w->fake, RECEIVE), 3);
     assert_int_equal(fake_in_flight(f->w->fake), 3);
@@ -244,12 +244,12 @@ static void receives_are_kept_ahead_of_need(void **state)
     assert_int_equal(json_integer_value(json_object_get(body, "VisibilityTimeout")), 30);
     json_decref(body);
     /* Asking again adds none while enough are on the way; a larger want adds up to eight. */
-    assert_int_equal(receive(f, &m, 25), WC_WAIT);
+    assert_int_equal(receive(f, &m, 25), WC_RECEIVE_WAIT);
     assert_int_equal(fake_count_matching(f->w->fake, RECEIVE), 3);
-    assert_int_equal(receive(f, &m, 1000), WC_WAIT);
+    assert_int_equal(receive(f, &m, 1000), WC_RECEIVE_WAIT);
     assert_int_equal(fake_count_matching(f->w->fake, RECEIVE), 8);
     /* want 0: fetch nothing. */
-    assert_int_equal(receive(f, &m, 0), WC_WAIT);
+    assert_int_equal(receive(f, &m, 0), WC_RECEIVE_WAIT);
     assert_int_equal(fake_count_matching(f->w->fake, RECEIVE), 8);
 }
 
@@ -275,22 +275,22 @@ static void messages_are_handed_out_one_at_a_time_with_their_attempts(void **sta
     fake_times(fake_hang(f->w->fake, RECEIVE), FAKE_FOREVER);
 
     wc_message m;
-    assert_int_equal(receive(f, &m, 1), WC_WAIT);
+    assert_int_equal(receive(f, &m, 1), WC_RECEIVE_WAIT);
     assert_int_equal(f->notified, 0);
     wc_loop_turn(f->w->loop, -1);
     assert_int_equal(f->notified, 1);
-    assert_int_equal(receive(f, &m, 1), WC_OK);
+    assert_int_equal(receive(f, &m, 1), WC_RECEIVE_READY);
     assert_string_equal(m.key, "id-1");
     assert_string_equal(m.body, "{\"n\":1}");
     assert_int_equal(m.len, 7);
     assert_int_equal(m.attempts, 0);
     assert_false(m.too_large);
     ack(f, &m);
-    assert_int_equal(receive(f, &m, 1), WC_OK);
+    assert_int_equal(receive(f, &m, 1), WC_RECEIVE_READY);
     assert_string_equal(m.key, "id-2");
     assert_int_equal(m.attempts, 3); /* received four times: deferred three times before */
     ack(f, &m);
-    assert_int_equal(receive(f, &m, 1), WC_OK);
+    assert_int_equal(receive(f, &m, 1), WC_RECEIVE_READY);
     assert_string_equal(m.key, "id-3");
     assert_int_equal(m.attempts, 0); /* no count: the first time */
     assert_true(m.too_large);        /* kept whole, for the dead letters */
@@ -298,7 +298,7 @@ static void messages_are_handed_out_one_at_a_time_with_their_attempts(void **sta
     ack(f, &m);
     /* Only one receive went out for all three. */
     assert_int_equal(fake_count_matching(f->w->fake, RECEIVE), 1);
-    assert_int_equal(receive(f, &m, 1), WC_WAIT);
+    assert_int_equal(receive(f, &m, 1), WC_RECEIVE_WAIT);
     assert_int_equal(fake_count_matching(f->w->fake, RECEIVE), 2);
 }
 
@@ -310,11 +310,11 @@ static void acks_go_out_in_batches_of_ten_at_the_end_of_the_turn(void **state)
     fake_times(fake_reply(f->w->fake, DELETES, 200, "{\"Successful\":[]}"), 2);
     fake_times(fake_hang(f->w->fake, RECEIVE), FAKE_FOREVER);
     wc_message m;
-    assert_int_equal(receive(f, &m, 13), WC_WAIT);
+    assert_int_equal(receive(f, &m, 13), WC_RECEIVE_WAIT);
     assert_int_equal(fake_count_matching(f->w->fake, RECEIVE), 2);
     wc_loop_turn(f->w->loop, -1);
     for (int i = 1; i <= 13; i++) {
-        assert_int_equal(receive(f, &m, 1), WC_OK);
+        assert_int_equal(receive(f, &m, 1), WC_RECEIVE_READY);
         char id[16];
         snprintf(id, sizeof(id), "id-%d", i);
         assert_string_equal(m.key, id);
@@ -412,14 +412,14 @@ static void an_empty_answer_while_deferred_messages_are_due_is_not_an_empty_poll
     next_message(f, &m, 1);
     assert_int_equal(f->src.ops->defer(f->src.self, &m, 1000, NULL), WC_OK);
     wc_message_cleanup(&m);
-    assert_int_equal(receive(f, &m, 1), WC_WAIT);
+    assert_int_equal(receive(f, &m, 1), WC_RECEIVE_WAIT);
     fake_run(f->w);
     /* The deferred message is still hidden: an empty answer means "wait", not "empty". */
-    assert_int_equal(receive(f, &m, 1), WC_WAIT);
+    assert_int_equal(receive(f, &m, 1), WC_RECEIVE_WAIT);
     f->w->time.now += 5000; /* well past its due time and the grace after it */
-    assert_int_equal(receive(f, &m, 1), WC_WAIT);
+    assert_int_equal(receive(f, &m, 1), WC_RECEIVE_WAIT);
     fake_run(f->w);
-    assert_int_equal(receive(f, &m, 1), WC_EMPTY);
+    assert_int_equal(receive(f, &m, 1), WC_RECEIVE_EMPTY);
 }
 
 static void release_hands_the_message_back_at_once(void **state)
@@ -435,6 +435,25 @@ static void release_hands_the_message_back_at_once(void **state)
     assert_entry(fake_find(f->w->fake, HIDES, 0), 0, "rh-1", 0);
 }
 
+/* A shutdown whose timeout passed: the handle is dropped with no call, and no heartbeat keeps the
+ * message hidden any more (it comes back when its visibility timeout ends). */
+static void forget_drops_the_handle_without_any_call(void **state)
+{
+    fixture *f = *state;
+    reply_messages(f, 1, 1, "1");
+    wc_message m;
+    next_message(f, &m, 1);
+    f->src.ops->forget(f->src.self, &m);
+    assert_null(m.handle);
+    wc_message_cleanup(&m);
+    assert_int_equal(f->src.ops->flush(f->src.self), 0);
+    f->w->time.now += 120000;
+    fake_run(f->w);
+    assert_int_equal(fake_count_matching(f->w->fake, HIDES), 0);
+    assert_int_equal(fake_count_matching(f->w->fake, DELETES), 0);
+    assert_int_equal(wc_sqs_source_extended(&f->src), 0);
+}
+
 static void an_empty_answer_is_one_empty_poll(void **state)
 {
     fixture *f = *state;
@@ -442,16 +461,16 @@ static void an_empty_answer_is_one_empty_poll(void **state)
     fake_delay(fake_reply(f->w->fake, RECEIVE, 200, "{\"Messages\":[]}"), 1000);
     fake_hang(f->w->fake, RECEIVE);
     wc_message m;
-    assert_int_equal(receive(f, &m, 20), WC_WAIT); /* two receives in flight */
-    wc_loop_turn(f->w->loop, 0);                   /* the first comes back empty */
+    assert_int_equal(receive(f, &m, 20), WC_RECEIVE_WAIT); /* two receives in flight */
+    wc_loop_turn(f->w->loop, 0);                           /* the first comes back empty */
     assert_int_equal(f->notified, 1);
     /* The other is still out: no empty poll yet, and no new receive after an empty answer. */
-    assert_int_equal(receive(f, &m, 20), WC_WAIT);
+    assert_int_equal(receive(f, &m, 20), WC_RECEIVE_WAIT);
     assert_int_equal(fake_count_matching(f->w->fake, RECEIVE), 2);
     fake_run(f->w);
-    assert_int_equal(receive(f, &m, 20), WC_EMPTY);
+    assert_int_equal(receive(f, &m, 20), WC_RECEIVE_EMPTY);
     /* Told once: the next call looks again. */
-    assert_int_equal(receive(f, &m, 1), WC_WAIT);
+    assert_int_equal(receive(f, &m, 1), WC_RECEIVE_WAIT);
     assert_int_equal(fake_count_matching(f->w->fake, RECEIVE), 3);
 }
 
@@ -465,10 +484,11 @@ static void a_failed_receive_is_reported_once_and_fetching_goes_on(void **state)
     fake_reply(f->w->fake, DELETES, 200, "{}");
     wc_message m;
     wc_error err;
-    assert_int_equal(receive(f, &m, 1), WC_WAIT);
+    assert_int_equal(receive(f, &m, 1), WC_RECEIVE_WAIT);
     fake_run(f->w);
     assert_int_equal(f->notified, 1);
-    assert_int_equal(f->src.ops->receive(f->src.self, &m, 1, &err), WC_ERR_IO);
+    assert_int_equal(f->src.ops->receive(f->src.self, &m, 1, &err), WC_RECEIVE_FAILED);
+    assert_int_equal(err.code, WC_ERR_IO);
     assert_string_equal(err.msg, "ReceiveMessage: AccessDeniedException: not allowed (HTTP 400)");
     assert_int_equal(fake_count_matching(f->w->fake, RECEIVE), 1); /* not retried */
     next_message(f, &m, 1);
@@ -486,9 +506,10 @@ static void a_message_without_a_body_goes_back_and_is_an_error(void **state)
     fake_reply(f->w->fake, HIDES, 200, "{}");
     wc_message m;
     wc_error err;
-    assert_int_equal(receive(f, &m, 1), WC_WAIT);
+    assert_int_equal(receive(f, &m, 1), WC_RECEIVE_WAIT);
     wc_loop_turn(f->w->loop, -1);
-    assert_int_equal(f->src.ops->receive(f->src.self, &m, 1, &err), WC_ERR_PARSE);
+    assert_int_equal(f->src.ops->receive(f->src.self, &m, 1, &err), WC_RECEIVE_FAILED);
+    assert_int_equal(err.code, WC_ERR_PARSE);
     assert_null(m.key);
     fake_run(f->w);
     assert_entry(fake_find(f->w->fake, HIDES, 0), 0, "rh-1", 30);
@@ -501,10 +522,10 @@ static void stop_cancels_a_long_poll_and_hands_back_what_came(void **state)
     fake_hang(f->w->fake, RECEIVE);
     fake_reply(f->w->fake, HIDES, 200, "{}");
     wc_message m;
-    assert_int_equal(receive(f, &m, 11), WC_WAIT);
+    assert_int_equal(receive(f, &m, 11), WC_RECEIVE_WAIT);
     wc_loop_turn(f->w->loop, 0); /* three messages came; the other receive is a long poll */
     assert_int_equal(fake_in_flight(f->w->fake), 1);
-    assert_int_equal(receive(f, &m, 1), WC_OK);
+    assert_int_equal(receive(f, &m, 1), WC_RECEIVE_READY);
     f->src.ops->stop(f->src.self);
     /* A receive under way is waited for a second (a busy queue answers at once, and what it
      * brings is handed back), then abandoned. */
@@ -515,7 +536,7 @@ static void stop_cancels_a_long_poll_and_hands_back_what_came(void **state)
     assert_true(fake_find(f->w->fake, RECEIVE, 1)->cancelled);
     /* Nothing more is fetched; the message in hand is still the consumer's to finish. */
     wc_message none;
-    assert_int_equal(receive(f, &none, 10), WC_WAIT);
+    assert_int_equal(receive(f, &none, 10), WC_RECEIVE_WAIT);
     assert_int_equal(fake_count_matching(f->w->fake, RECEIVE), 2);
     ack(f, &m);
     fake_reply(f->w->fake, DELETES, 200, "{}");
@@ -699,14 +720,14 @@ static void a_standard_queue_in_exact_order_overlaps_receives_while_busy(void **
     reply_messages(f, 1, 10, "1");
     fake_times(fake_hang(f->w->fake, RECEIVE), FAKE_FOREVER);
     wc_message m;
-    assert_int_equal(receive(f, &m, 64), WC_WAIT);
+    assert_int_equal(receive(f, &m, 64), WC_RECEIVE_WAIT);
     assert_int_equal(fake_count_matching(f->w->fake, RECEIVE), 7); /* 64 wanted: 7 of 10 */
     fake_run(f->w); /* all come back empty: one empty poll */
-    assert_int_equal(receive(f, &m, 64), WC_EMPTY);
+    assert_int_equal(receive(f, &m, 64), WC_RECEIVE_EMPTY);
     /* idle: one long poll however many are wanted */
-    assert_int_equal(receive(f, &m, 64), WC_WAIT);
+    assert_int_equal(receive(f, &m, 64), WC_RECEIVE_WAIT);
     assert_int_equal(fake_count_matching(f->w->fake, RECEIVE), 8);
-    assert_int_equal(receive(f, &m, 64), WC_WAIT);
+    assert_int_equal(receive(f, &m, 64), WC_RECEIVE_WAIT);
     assert_int_equal(fake_count_matching(f->w->fake, RECEIVE), 8);
     /* it brings ten: busy again, receives overlap for what is wanted */
     next_message(f, &m, 64);
@@ -728,7 +749,7 @@ static void a_standard_queue_is_received_one_batch_at_a_time(void **state)
     reply_messages(f, 11, 10, "1");
     fake_hang(f->w->fake, RECEIVE);
     wc_message m;
-    assert_int_equal(receive(f, &m, 40), WC_WAIT);
+    assert_int_equal(receive(f, &m, 40), WC_RECEIVE_WAIT);
     assert_int_equal(fake_count_matching(f->w->fake, RECEIVE), 1);
     wc_loop_turn(f->w->loop, 0);
     for (int i = 1; i <= 20; i++) {
@@ -813,13 +834,13 @@ static void a_short_deferral_is_kept_in_hand_and_hurried(void **state)
     wc_message_cleanup(&m3);
     wc_loop_turn(f->w->loop, 0);
     assert_int_equal(fake_count_matching(f->w->fake, HIDES), 0); /* kept, not hidden */
-    assert_int_equal(receive(f, &again, 0), WC_WAIT);            /* none is due yet */
+    assert_int_equal(receive(f, &again, 0), WC_RECEIVE_WAIT);    /* none is due yet */
     /* Hurried: id-2 is offered at once, with its try counted and its receipt. */
     assert_int_equal(f->src.ops->hurry(f->src.self, "id-2"), WC_OK);
     assert_int_equal(f->src.ops->hurry(f->src.self, "id-2"), WC_ERR_NOT_FOUND); /* due already */
     assert_int_equal(f->src.ops->hurry(f->src.self, "id-9"), WC_ERR_NOT_FOUND); /* not kept */
     uint64_t t0 = f->w->time.now;
-    assert_int_equal(receive(f, &again, 0), WC_OK);
+    assert_int_equal(receive(f, &again, 0), WC_RECEIVE_READY);
     assert_int_equal(f->w->time.now, t0); /* at once: no time passed */
     assert_string_equal(again.key, "id-2");
     assert_string_equal(again.body, "{\"n\":2}");
@@ -829,16 +850,16 @@ static void a_short_deferral_is_kept_in_hand_and_hurried(void **state)
     ack(f, &again);
     /* Not hurried: id-1 comes when its 100 ms are over (the source says so). */
     int told = f->notified;
-    wc_result r = WC_WAIT;
-    for (int turns = 0; turns < 10 && (r = receive(f, &again, 0)) == WC_WAIT; turns++)
+    wc_receive_status r = WC_RECEIVE_WAIT;
+    for (int turns = 0; turns < 10 && (r = receive(f, &again, 0)) == WC_RECEIVE_WAIT; turns++)
         wc_loop_turn(f->w->loop, -1);
-    assert_int_equal(r, WC_OK);
+    assert_int_equal(r, WC_RECEIVE_READY);
     assert_true(f->notified > told);
     assert_int_equal(f->w->time.now, t0 + 100);
     assert_string_equal(again.key, "id-1");
     assert_string_equal(again.handle, "rh-1");
     ack(f, &again);
-    assert_int_equal(receive(f, &m1, 0), WC_WAIT);
+    assert_int_equal(receive(f, &m1, 0), WC_RECEIVE_WAIT);
     /* A stop hands back what is still kept, hidden for the rest of its delay (300 ms: 1 s). */
     f->src.ops->stop(f->src.self);
     f->src.ops->flush(f->src.self);
@@ -848,6 +869,40 @@ static void a_short_deferral_is_kept_in_hand_and_hurried(void **state)
     assert_int_equal(entries(hide), 1);
     assert_entry(hide, 0, "rh-3", 1);
     assert_int_equal(f->src.ops->hurry(f->src.self, "id-3"), WC_ERR_NOT_FOUND);
+}
+
+/* A kept message handed out again and then forgotten (the shutdown timeout) is dropped without
+ * any call, its heartbeat ended, like any message in hand; one still kept when the source is
+ * destroyed is dropped with it (no call, nothing leaked). */
+static void a_kept_message_forgotten_is_dropped_without_a_call(void **state)
+{
+    fixture *f = *state;
+    reply_messages(f, 1, 2, "1");
+    wc_message m1, m2, again;
+    next_message(f, &m1, 2);
+    next_message(f, &m2, 1);
+    assert_int_equal(f->src.ops->defer(f->src.self, &m1, 100, NULL), WC_OK);
+    wc_message_cleanup(&m1);
+    assert_int_equal(f->src.ops->defer(f->src.self, &m2, 100, NULL), WC_OK);
+    wc_message_cleanup(&m2);
+    assert_int_equal(f->src.ops->hurry(f->src.self, "id-1"), WC_OK);
+    assert_int_equal(receive(f, &again, 0), WC_RECEIVE_READY);
+    assert_string_equal(again.key, "id-1");
+    f->src.ops->forget(f->src.self, &again);
+    assert_null(again.handle);
+    wc_message_cleanup(&again);
+    assert_int_equal(f->src.ops->flush(f->src.self), 0);
+    /* Past half the visibility timeout: only id-2, still kept, has its visibility extended. */
+    fake_reply(f->w->fake, HIDES, 200, "{}");
+    f->w->time.now += 20000;
+    for (int turns = 0; turns < 5; turns++) /* not fake_run: id-2's heartbeat goes on for ever */
+        wc_loop_turn(f->w->loop, 0);
+    assert_int_equal(wc_sqs_source_extended(&f->src), 1);
+    assert_int_equal(fake_count_matching(f->w->fake, HIDES), 1);
+    const fake_request *hide = fake_find(f->w->fake, HIDES, 0);
+    assert_int_equal(entries(hide), 1);
+    assert_entry(hide, 0, "rh-2", 30);
+    assert_int_equal(fake_count_matching(f->w->fake, DELETES), 0);
 }
 
 int main(void)
@@ -868,12 +923,16 @@ int main(void)
                                         setup_open, teardown),
         cmocka_unit_test_setup_teardown(a_short_deferral_is_kept_in_hand_and_hurried, setup_open,
                                         teardown),
+        cmocka_unit_test_setup_teardown(a_kept_message_forgotten_is_dropped_without_a_call,
+                                        setup_open, teardown),
         cmocka_unit_test_setup_teardown(defer_hides_the_message_for_the_delay_in_seconds,
                                         setup_open, teardown),
         cmocka_unit_test_setup_teardown(
             an_empty_answer_while_deferred_messages_are_due_is_not_an_empty_poll, setup_open,
             teardown),
         cmocka_unit_test_setup_teardown(release_hands_the_message_back_at_once, setup_open,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(forget_drops_the_handle_without_any_call, setup_open,
                                         teardown),
         cmocka_unit_test_setup_teardown(an_empty_answer_is_one_empty_poll, setup_open, teardown),
         cmocka_unit_test_setup_teardown(a_failed_receive_is_reported_once_and_fetching_goes_on,

@@ -1,0 +1,91 @@
+/* sqs_dead_letter.c - the SQS source's dead letters: SendMessage to the dead-letter queue with the
+ * reason, then the delete; or, without a dead-letter queue, back to the queue's own redrive policy
+ * or hidden for 12 hours (sqs_source_private.h). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "aws/sqs.h"
+#include "common/log.h"
+#include "sources/sqs_source_private.h"
+
+/* A dead letter on its way: SendMessage to the dead-letter queue, then the delete. */
+typedef struct {
+    sqs_source *s;
+    char *receipt;
+    char *key;
+    wc_source_done done;
+    void *ctx;
+} dead_letter;
+
+static void dead_letter_sent(void *ctx, wc_result result, json_t *answer, const wc_aws_error *aerr,
+                             const wc_error *err)
+{
+    dead_letter *d = ctx;
+    sqs_source *s = d->s;
+    wc_error e = *err;
+    if (result == WC_OK) {
+        sqs_delete_later(s, d->receipt); /* sent first, deleted after: never lost */
+        d->receipt = NULL;
+    } else {
+        wc_error_prefix(&e, "dead-lettering %s: ", d->key);
+        /* It stays in the queue, hidden for a while, and comes back to be tried again. */
+        sqs_hide_later(s, d->receipt, s->visibility_s);
+        d->receipt = NULL;
+    }
+    s->calls--;
+    d->done(d->ctx, result, &e);
+    free(d->key);
+    free(d);
+    sqs_tell(s);
+}
+
+wc_result sqs_dead_letter(void *self, wc_message *msg, const char *reason, wc_source_done done,
+                          void *ctx, wc_error *err)
+{
+    sqs_source *s = self;
+    wc_error e;
+    wc_error_clear(&e);
+    sqs_unhold(s, msg->handle);
+    if (!s->dead_url && s->redrive) {
+        /* The queue's own redrive policy moves it after its maxReceiveCount: hand it back. */
+        sqs_hide_later(s, msg->handle, 0);
+        msg->handle = NULL;
+        done(ctx, WC_ERR_BUSY, &e);
+        return WC_OK;
+    }
+    if (!s->dead_url) {
+        wc_errorlog("request=%s has no dead-letter queue to go to (--dead-letter-queue): hidden "
+                    "for 12 hours, still in the queue",
+                    msg->key);
+        sqs_hide_later(s, msg->handle, HIDE_UNDEAD_S);
+        msg->handle = NULL;
+        done(ctx, WC_OK, &e);
+        return WC_OK;
+    }
+    dead_letter *d = calloc(1, sizeof(*d));
+    json_t *body = d ? wc_sqs_send_body(s->dead_url, msg->body ? msg->body : "", NULL, NULL, reason,
+                                        msg->place) /* redriven, it keeps its place */
+                     : NULL;
+    if (d)
+        d->key = strdup(msg->key);
+    if (!body || !d->key) {
+        json_decref(body);
+        if (d)
+            free(d->key);
+        free(d);
+        sqs_hide_later(s, msg->handle, 0);
+        msg->handle = NULL;
+        return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+    }
+    *d = (dead_letter){s, msg->handle, d->key, done, ctx};
+    msg->handle = NULL;
+    wc_result result = wc_sqs_start(s->aws, "SendMessage", body, dead_letter_sent, d, err);
+    if (result != WC_OK) {
+        sqs_hide_later(s, d->receipt, 0);
+        free(d->key);
+        free(d);
+        return result;
+    }
+    s->calls++;
+    return WC_OK;
+}
