@@ -11,7 +11,11 @@
 # BENCH_ONLY=deferrals bench/run.sh runs part 0 alone (one sharded listing's deferral lookups);
 # BENCH_ONLY=latency bench/run.sh runs parts 4 and 5 alone (BENCH_LATENCY_N requests a run,
 # default 2000). Part 5 installs the peer (sqs-consumer on Node 22, pinned in bench/peer) from npm
-# into .cache/bench.
+# into .cache/bench. Part 4 can be narrowed: BENCH_PATHS (e.g. "sqs-std:dynamodb sqs-std:s3"),
+# BENCH_LATENCY_C (default "8 64"), BENCH_LATENCY_RTT (round trips in ms, default "0 10"),
+# BENCH_LATENCY_ORDERS (default "exact classic"), BENCH_LATENCY_EXTRAS=0 (no ceiling, no part 5);
+# BENCH_LOGS=DIR keeps the consumers' logs there; BENCH_BUILD=DIR measures the programs already
+# built in DIR (another commit's build) instead of building build/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-10000}
@@ -19,7 +23,8 @@ bash scripts/deps.sh
 for tool in python3:python3 /usr/bin/time:time; do
   command -v "${tool%%:*}" >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${tool##*:}" >/dev/null
 done
-bash scripts/build.sh build -DCMAKE_BUILD_TYPE=Release
+B=${BENCH_BUILD:-build}
+[ -n "${BENCH_BUILD:-}" ] || bash scripts/build.sh build -DCMAKE_BUILD_TYPE=Release
 # On tmpfs by default, so the figures are the programs' and not the disk's (file creation on a
 # VM disk costs ~1 ms); BENCH_DIR=/some/disk/folder measures with the disk.
 base=${BENCH_DIR:-/dev/shm}
@@ -59,13 +64,13 @@ fi
 if [ "$ONLY" = all ]; then
 IDLE=0.5  # five empty polls of 100 ms
 for who in c python; do
-  build/widget-producer --request-dir "$W/$who/requests" -mwr "$N" --seed 1 --expected "$W/expected.json" -q
+  $B/widget-producer --request-dir "$W/$who/requests" -mwr "$N" --seed 1 --expected "$W/expected.json" -q
 done
 echo "benchmark: $N requests, one consumer each, local directories"
-measure widget-consumer build/widget-consumer --request-dir "$W/c/requests" --widget-dir "$W/c/widgets" --log-file "$W/c.log" -q
+measure widget-consumer $B/widget-consumer --request-dir "$W/c/requests" --widget-dir "$W/c/widgets" --log-file "$W/c.log" -q
 measure baseline-python python3 bench/baseline_consumer.py "$W/python/requests" "$W/python/widgets"
 for who in c python; do
-  build/widget-verify --widget-dir "$W/$who/widgets" --expected "$W/expected.json" | sed "s/^/verify $who: /"
+  $B/widget-verify --widget-dir "$W/$who/widgets" --expected "$W/expected.json" | sed "s/^/verify $who: /"
 done
 
 fi
@@ -82,15 +87,15 @@ for who in c python; do
   aws --endpoint-url "$WC_FAUXQS" sqs create-queue --queue-name "bench-$who" >/dev/null
   aws --endpoint-url "$WC_DYNALITE" dynamodb create-table --table-name "bench-$who" --billing-mode PAY_PER_REQUEST \
     --attribute-definitions AttributeName=id,AttributeType=S --key-schema AttributeName=id,KeyType=HASH >/dev/null
-  build/widget-producer -rq "bench-$who" --endpoint-url "$WC_FAUXQS" -mwr "$N" --seed 1 --expected "$W/expected-aws.json" -q
+  $B/widget-producer -rq "bench-$who" --endpoint-url "$WC_FAUXQS" -mwr "$N" --seed 1 --expected "$W/expected-aws.json" -q
 done
 echo "benchmark: $N requests, SQS -> DynamoDB on the local stand-ins, one consumer each"
 AWS_ENDPOINT_URL_SQS=$WC_FAUXQS AWS_ENDPOINT_URL_DYNAMODB=$WC_DYNALITE \
-  measure widget-consumer build/widget-consumer -rq bench-c -dwt bench-c -qwt 1 --max-empty-polls 2 \
+  measure widget-consumer $B/widget-consumer -rq bench-c -dwt bench-c -qwt 1 --max-empty-polls 2 \
   --log-file "$W/c-aws.log" -q
 measure baseline-boto3 python3 bench/baseline_consumer_aws.py "$WC_FAUXQS" "$WC_DYNALITE" bench-python bench-python
 for who in c python; do
-  AWS_ENDPOINT_URL_DYNAMODB=$WC_DYNALITE build/widget-verify -dwt "bench-$who" --expected "$W/expected-aws.json" |
+  AWS_ENDPOINT_URL_DYNAMODB=$WC_DYNALITE $B/widget-verify -dwt "bench-$who" --expected "$W/expected-aws.json" |
     sed "s/^/verify $who: /"
 done
 
@@ -100,11 +105,11 @@ for c in 1 8 32; do
   aws --endpoint-url "$WC_FAUXQS" sqs create-queue --queue-name "bench-c$c" >/dev/null
   aws --endpoint-url "$WC_DYNALITE" dynamodb create-table --table-name "bench-c$c" --billing-mode PAY_PER_REQUEST \
     --attribute-definitions AttributeName=id,AttributeType=S --key-schema AttributeName=id,KeyType=HASH >/dev/null
-  build/widget-producer -rq "bench-c$c" --endpoint-url "$WC_FAUXQS" -mwr "$N" --seed 1 --expected "$W/expected-c.json" -q
+  $B/widget-producer -rq "bench-c$c" --endpoint-url "$WC_FAUXQS" -mwr "$N" --seed 1 --expected "$W/expected-c.json" -q
   AWS_ENDPOINT_URL_SQS=$WC_FAUXQS AWS_ENDPOINT_URL_DYNAMODB=$WC_DYNALITE \
-    measure "concurrency-$c" build/widget-consumer -rq "bench-c$c" -dwt "bench-c$c" -qwt 1 --max-empty-polls 2 \
+    measure "concurrency-$c" $B/widget-consumer -rq "bench-c$c" -dwt "bench-c$c" -qwt 1 --max-empty-polls 2 \
     --concurrency "$c" --log-file "$W/c$c.log" -q
-  AWS_ENDPOINT_URL_DYNAMODB=$WC_DYNALITE build/widget-verify -dwt "bench-c$c" --expected "$W/expected-c.json" |
+  AWS_ENDPOINT_URL_DYNAMODB=$WC_DYNALITE $B/widget-verify -dwt "bench-c$c" --expected "$W/expected-c.json" |
     sed "s/^/verify concurrency $c: /" | head -n 1
 done
 fi
@@ -120,29 +125,29 @@ for order in exact classic; do
   aws --endpoint-url "$WC_FAUXQS" sqs create-queue --queue-name "bench-o-$order" >/dev/null
   aws --endpoint-url "$WC_DYNALITE" dynamodb create-table --table-name "bench-o-$order" --billing-mode PAY_PER_REQUEST \
     --attribute-definitions AttributeName=id,AttributeType=S --key-schema AttributeName=id,KeyType=HASH >/dev/null
-  build/widget-producer -rq "bench-o-$order" --endpoint-url "$WC_FAUXQS" -mwr "$N" --seed 3 --expected "$W/expected-o.json" -q
+  $B/widget-producer -rq "bench-o-$order" --endpoint-url "$WC_FAUXQS" -mwr "$N" --seed 3 --expected "$W/expected-o.json" -q
   AWS_ENDPOINT_URL_SQS=$WC_FAUXQS AWS_ENDPOINT_URL_DYNAMODB=$WC_DYNALITE \
-    measure "sqs-ddb-$order" build/widget-consumer -rq "bench-o-$order" -dwt "bench-o-$order" -qwt 1 \
+    measure "sqs-ddb-$order" $B/widget-consumer -rq "bench-o-$order" -dwt "bench-o-$order" -qwt 1 \
     --max-empty-polls 2 --order "$order" --log-file "$W/o-$order.log" -q
   calls_per_request "sqs-ddb-$order" "$W/o-$order.log"
-  AWS_ENDPOINT_URL_DYNAMODB=$WC_DYNALITE build/widget-verify -dwt "bench-o-$order" --expected "$W/expected-o.json" |
+  AWS_ENDPOINT_URL_DYNAMODB=$WC_DYNALITE $B/widget-verify -dwt "bench-o-$order" --expected "$W/expected-o.json" |
     sed "s/^/verify sqs-ddb-$order: /" | head -n 1
 done
 IDLE=0.5
 for order in exact classic; do
   for b in "bench-o-r-$order" "bench-o-w-$order"; do aws --endpoint-url "$WC_FAUXQS" s3api create-bucket --bucket "$b" >/dev/null; done
-  build/widget-producer -rb "bench-o-r-$order" --endpoint-url "$WC_FAUXQS" -mwr "$N" --seed 4 --expected "$W/expected-o3.json" -q
-  measure "s3-s3-$order" build/widget-consumer -rb "bench-o-r-$order" -wb "bench-o-w-$order" --endpoint-url "$WC_FAUXQS" \
+  $B/widget-producer -rb "bench-o-r-$order" --endpoint-url "$WC_FAUXQS" -mwr "$N" --seed 4 --expected "$W/expected-o3.json" -q
+  measure "s3-s3-$order" $B/widget-consumer -rb "bench-o-r-$order" -wb "bench-o-w-$order" --endpoint-url "$WC_FAUXQS" \
     --order "$order" --log-file "$W/o3-$order.log" -q
   calls_per_request "s3-s3-$order" "$W/o3-$order.log"
-  build/widget-verify -wb "bench-o-w-$order" --endpoint-url "$WC_FAUXQS" --expected "$W/expected-o3.json" |
+  $B/widget-verify -wb "bench-o-w-$order" --endpoint-url "$WC_FAUXQS" --expected "$W/expected-o3.json" |
     sed "s/^/verify s3-s3-$order: /" | head -n 1
 done
 for order in exact classic; do
-  build/widget-producer --request-dir "$W/o-$order/requests" -mwr "$((N * 5))" --seed 5 --expected "$W/expected-od.json" -q
-  N=$((N * 5)) measure "dir-dir-$order" build/widget-consumer --request-dir "$W/o-$order/requests" \
+  $B/widget-producer --request-dir "$W/o-$order/requests" -mwr "$((N * 5))" --seed 5 --expected "$W/expected-od.json" -q
+  N=$((N * 5)) measure "dir-dir-$order" $B/widget-consumer --request-dir "$W/o-$order/requests" \
     --widget-dir "$W/o-$order/widgets" --order "$order" --log-file "$W/od-$order.log" -q
-  build/widget-verify --widget-dir "$W/o-$order/widgets" --expected "$W/expected-od.json" |
+  $B/widget-verify --widget-dir "$W/o-$order/widgets" --expected "$W/expected-od.json" |
     sed "s/^/verify dir-dir-$order: /" | head -n 1
 done
 [ "$ONLY" = order ] && exit 0 # (the trap stops the stand-ins)
@@ -162,7 +167,7 @@ dport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0));
 PF=$(dport); PD=$(dport)
 node bench/delay_proxy.mjs "$PF" "$FQ" 5 & DELAY_PIDS="$!"
 node bench/delay_proxy.mjs "$PD" "$DL" 5 & DELAY_PIDS="$DELAY_PIDS $!"
-trap 'kill $DELAY_PIDS 2>/dev/null; bash tests/standins/standins.sh stop "$W/standins"; rm -rf "$W"' EXIT
+trap 'kill $DELAY_PIDS 2>/dev/null; [ -z "${BENCH_LOGS:-}" ] || { mkdir -p "$BENCH_LOGS"; cp "$W"/*.log "$BENCH_LOGS"/ 2>/dev/null; }; bash tests/standins/standins.sh stop "$W/standins"; rm -rf "$W"' EXIT
 sleep 0.5
 IDLE=1.0  # one empty long poll of 1 s (or one empty listing, and the 100 ms wait)
 cc -O2 -Wall -Wextra -Wno-unused-parameter -o "$W/ceiling" bench/ceiling.c \
@@ -183,16 +188,16 @@ make_source() {
   local kind=$1 name=$2 seed=$3; shift 3
   case $kind in
     sqs-std) aws --endpoint-url "$WC_FAUXQS" sqs create-queue --queue-name "$name" >/dev/null
-             build/widget-producer -rq "$name" --endpoint-url "$WC_FAUXQS" -mwr "$N4" --seed "$seed" \
+             $B/widget-producer -rq "$name" --endpoint-url "$WC_FAUXQS" -mwr "$N4" --seed "$seed" \
                --no-sequence --expected "$W/$name.json" -q "$@" 2>/dev/null
              from=(-rq "$name" -qwt 1); from_url=$name ;;
     sqs)     aws --endpoint-url "$WC_FAUXQS" sqs create-queue --queue-name "$name.fifo" \
                --attributes FifoQueue=true >/dev/null
-             build/widget-producer -rq "$name.fifo" --endpoint-url "$WC_FAUXQS" -mwr "$N4" --seed "$seed" \
+             $B/widget-producer -rq "$name.fifo" --endpoint-url "$WC_FAUXQS" -mwr "$N4" --seed "$seed" \
                --expected "$W/$name.json" -q "$@" 2>/dev/null
              from=(-rq "$name.fifo" -qwt 1); from_url=$name.fifo ;;
     s3)      aws --endpoint-url "$WC_FAUXQS" s3 mb "s3://$name-r" >/dev/null
-             build/widget-producer -rb "$name-r" --endpoint-url "$WC_FAUXQS" -mwr "$N4" --seed "$seed" \
+             $B/widget-producer -rb "$name-r" --endpoint-url "$WC_FAUXQS" -mwr "$N4" --seed "$seed" \
                --expected "$W/$name.json" -q "$@" 2>/dev/null
              from=(-rb "$name-r"); from_url=$name-r ;;
   esac
@@ -230,19 +235,20 @@ printf '%-30s %-28s %-28s %s\n' "" "exact (default)" "classic" "exact/"
 printf '%-30s %8s %9s %9s %8s %9s %9s %s\n' "path" "req/s" "CPU s/1k" "RSS MiB" "req/s" "CPU s/1k" "RSS MiB" "classic"
 for path in $PATHS; do
   src=${path%%:*}; dst=${path##*:}
-  for c in 8 64; do
-    for d in 0 5; do
+  for c in ${BENCH_LATENCY_C:-8 64}; do
+    for rtt in ${BENCH_LATENCY_RTT:-0 10}; do
+      d=$((rtt / 2))
       endpoints "$d"
       line=""
-      for order in exact classic; do
+      for order in ${BENCH_LATENCY_ORDERS:-exact classic}; do
         name="lat-$src-$dst-$c-$d-$order"
         make_source "$src" "$name" 4
         make_store "$dst" "$name"
         AWS_ENDPOINT_URL_SQS=$sqs AWS_ENDPOINT_URL_S3=$s3 AWS_ENDPOINT_URL_DYNAMODB=$ddb \
-          /usr/bin/time -f "%e %U %S %M" -o "$W/time.$name" build/widget-consumer "${from[@]}" "${to[@]}" \
+          /usr/bin/time -f "%e %U %S %M" -o "$W/time.$name" $B/widget-consumer "${from[@]}" "${to[@]}" \
           -c "$c" --order "$order" --max-empty-polls 1 --log-file "$W/$name.log" -q 2>/dev/null ||
           { echo "bench: $name failed" >&2; exit 1; }
-        AWS_ENDPOINT_URL_S3=$WC_FAUXQS AWS_ENDPOINT_URL_DYNAMODB=$WC_DYNALITE build/widget-verify \
+        AWS_ENDPOINT_URL_S3=$WC_FAUXQS AWS_ENDPOINT_URL_DYNAMODB=$WC_DYNALITE $B/widget-verify \
           "${to[@]}" --expected "$W/$name.json" >/dev/null || { echo "bench: $name: verify failed" >&2; exit 1; }
         read -r rate cpu rss <<< "$(figures "$name")"
         eval "rate_${src//-/_}_${dst}_${c}_${d}_${order}=$rate"
@@ -254,6 +260,7 @@ for path in $PATHS; do
         p, er, ec, em, cr, cc, cm, cr ? er / cr : 0 }'
     done
   done
+  [ "${BENCH_LATENCY_EXTRAS:-1}" = 0 ] && continue
   eval "a=\$rate_${src//-/_}_${dst}_64_5_exact b=\$rate_${src//-/_}_${dst}_64_0_exact"
   awk -v p="$src -> $dst" -v a="$a" -v b="$b" 'BEGIN { printf "%-30s exact, delayed/undelayed at c=64: %.2f\n", p, b ? a / b : 0 }'
   # The ceiling: the same calls per request as exact order makes, no logic, 64 in flight.
@@ -281,6 +288,7 @@ done
 #    round trip; sqs-consumer as its users run it (batches of 10, a batch's messages in parallel),
 #    widget-consumer (exact order) at its default --concurrency 8 and at 64. sqs-consumer keeps no
 #    order, so its result may differ from the expected state: the verdict is printed, not required.
+[ "${BENCH_LATENCY_EXTRAS:-1}" = 0 ] && exit 0
 PEER=$PWD/.cache/bench
 if ! cmp -s bench/peer/package.json "$PEER/package.json" || [ ! -d "$PEER/node_modules/sqs-consumer" ]; then
   mkdir -p "$PEER"
@@ -310,7 +318,7 @@ for q in sqs sqs-std; do
           label="sqs-consumer, $q -> $dst, rtt=$((2 * d)) ms"
         else
           AWS_ENDPOINT_URL_SQS=$sqs AWS_ENDPOINT_URL_S3=$store AWS_ENDPOINT_URL_DYNAMODB=$store \
-            /usr/bin/time -f "%e %U %S %M" -o "$W/time.$name" build/widget-consumer "${from[@]}" \
+            /usr/bin/time -f "%e %U %S %M" -o "$W/time.$name" $B/widget-consumer "${from[@]}" \
             "${to[@]}" -c "${who#c}" --max-empty-polls 1 --log-file "$W/$name.log" -q 2>/dev/null ||
             { echo "bench: $name failed" >&2; exit 1; }
           rate=$(applied_rate "$W/$name.log")
@@ -318,7 +326,7 @@ for q in sqs sqs-std; do
         fi
         eval "peer_${q//-/_}_${dst}_${d}_${who}=$rate"
         read -r wall user sys rss < "$W/time.$name"
-        verdict=$(AWS_ENDPOINT_URL_S3=$WC_FAUXQS AWS_ENDPOINT_URL_DYNAMODB=$WC_DYNALITE build/widget-verify \
+        verdict=$(AWS_ENDPOINT_URL_S3=$WC_FAUXQS AWS_ENDPOINT_URL_DYNAMODB=$WC_DYNALITE $B/widget-verify \
           "${to[@]}" --expected "$W/$name.json" | head -n 1 | cut -c1-60 || true)
         awk -v n="$N4" -v p="$label" -v r="$rate" -v u="$user" -v s="$sys" -v m="$rss" -v v="$verdict" \
           'BEGIN { printf "%-56s %9d %12.3f %8.1f MiB  %s\n", p, r, (u + s) / n * 1000, m / 1024, v }'

@@ -1,10 +1,12 @@
 #include "consumer/holds.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "common/strmap.h"
 
 #define SWEEP_FLOOR 1000 /* records kept before the first walk */
+#define WAITING_MAX 64   /* requests remembered waiting for one widget */
 
 /* What is known of one request. */
 typedef struct {
@@ -12,12 +14,15 @@ typedef struct {
     uint64_t held_until; /* when that hold runs out */
     unsigned misses;     /* times its widget was not there */
     uint64_t first_miss; /* when the first of them was */
+    int waiting;         /* on its widget's list of requests waiting for it */
 } message;
 
 /* What is known of one widget. */
 typedef struct {
     unsigned held;  /* its requests put back and not released */
     uint64_t until; /* its later requests wait until then */
+    char **waiting; /* owned: keys of requests waiting for it, oldest first */
+    unsigned n_waiting;
 } widget;
 
 struct wc_holds {
@@ -27,6 +32,25 @@ struct wc_holds {
     size_t held;     /* messages with held set */
     size_t sweep_at; /* records kept when the next walk comes */
 };
+
+static void widget_cleanup(widget *w)
+{
+    for (unsigned i = 0; i < w->n_waiting; i++)
+        free(w->waiting[i]);
+    free(w->waiting);
+    w->waiting = NULL;
+    w->n_waiting = 0;
+}
+
+/* Removes the record of widget_id (and what it owns). */
+static void remove_widget(wc_holds *h, const char *widget_id)
+{
+    widget *w = wc_strmap_get(h->widgets, widget_id);
+    if (!w)
+        return;
+    widget_cleanup(w);
+    wc_strmap_remove(h->widgets, widget_id);
+}
 
 wc_holds *wc_holds_new(uint64_t miss_kept_ms)
 {
@@ -48,6 +72,8 @@ void wc_holds_free(wc_holds *h)
 {
     if (!h)
         return;
+    for (size_t i = 0; h->widgets && i < wc_strmap_count(h->widgets); i++)
+        widget_cleanup(wc_strmap_value_at(h->widgets, i));
     wc_strmap_free(h->messages);
     wc_strmap_free(h->widgets);
     free(h);
@@ -66,6 +92,7 @@ static void sweep(wc_holds *h, uint64_t now_ms)
         message *m = wc_strmap_value_at(h->messages, i);
         if (m->held && m->held_until <= now_ms) {
             m->held = 0;
+            m->waiting = 0; /* it waits for its own time */
             h->held--;
         }
         if (m->misses && m->first_miss + h->miss_kept_ms <= now_ms)
@@ -76,10 +103,13 @@ static void sweep(wc_holds *h, uint64_t now_ms)
             i++;
     }
     for (size_t i = 0; i < wc_strmap_count(h->widgets);) {
-        if (((widget *)wc_strmap_value_at(h->widgets, i))->until <= now_ms)
+        widget *w = wc_strmap_value_at(h->widgets, i);
+        if (w->until <= now_ms) {
+            widget_cleanup(w);
             wc_strmap_remove_at(h->widgets, i);
-        else
+        } else {
             i++;
+        }
     }
     size_t left = wc_holds_records(h);
     h->sweep_at = left * 2 > SWEEP_FLOOR ? left * 2 : SWEEP_FLOOR;
@@ -134,7 +164,55 @@ void wc_holds_release(wc_holds *h, const char *key, const char *widget_id)
     if (w && w->held > 1)
         w->held--; /* the same deadline, one less to wait for */
     else
-        wc_strmap_remove(h->widgets, widget_id);
+        remove_widget(h, widget_id);
+}
+
+wc_result wc_holds_wait(wc_holds *h, const char *key, const char *widget_id)
+{
+    message *m = wc_strmap_get(h->messages, key);
+    widget *w = wc_strmap_get(h->widgets, widget_id);
+    if (!m || !w || m->waiting)
+        return m && w ? WC_OK : WC_ERR_NOT_FOUND; /* not held, or remembered already */
+    if (w->n_waiting == WAITING_MAX)
+        return WC_ERR_BUSY; /* it waits for its own time */
+    char **more = realloc(w->waiting, (w->n_waiting + 1) * sizeof(*more));
+    char *copy = strdup(key);
+    if (more)
+        w->waiting = more;
+    if (!more || !copy) {
+        free(copy);
+        return WC_ERR_NOMEM;
+    }
+    w->waiting[w->n_waiting++] = copy;
+    m->waiting = 1;
+    return WC_OK;
+}
+
+size_t wc_holds_wake(wc_holds *h, const char *widget_id, int (*fn)(void *ctx, const char *key),
+                     void *ctx)
+{
+    widget *w = wc_strmap_get(h->widgets, widget_id);
+    if (!w || !w->n_waiting)
+        return 0;
+    char **keys = w->waiting; /* taken: fn may not touch holds, but a record can move */
+    unsigned n = w->n_waiting;
+    w->waiting = NULL;
+    w->n_waiting = 0;
+    size_t told = 0;
+    int go_on = 1;
+    for (unsigned i = 0; i < n; i++) {
+        message *m = wc_strmap_get(h->messages, keys[i]);
+        int live = m && m->waiting && m->held; /* not applied or given up since */
+        if (m)
+            m->waiting = 0;
+        if (live && go_on) {
+            told++;
+            go_on = fn(ctx, keys[i]);
+        }
+        free(keys[i]);
+    }
+    free(keys);
+    return told;
 }
 
 unsigned wc_holds_miss(wc_holds *h, const char *key, uint64_t now_ms, uint64_t *first_ms)

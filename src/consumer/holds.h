@@ -2,8 +2,9 @@
  * overtake an earlier one, and how often a request found its widget missing.
  *
  * One record per message (the request put back, until when; its widget's misses, since when) and
- * one per widget (how many of its requests are put back, until when), each in a hashed map
- * (common/strmap.h): every call is O(1) expected. Records whose time ran out (a request another
+ * one per widget (how many of its requests are put back, until when, and which of them wait for
+ * it to be written), each in a hashed map (common/strmap.h): every call is O(1) expected (a wake
+ * is O(1) per request it wakes). Records whose time ran out (a request another
  * consumer took, a miss older than miss_kept_ms) are forgotten in one walk once more than 1000 are
  * kept and twice as many as after the last walk: O(1) amortized a call, memory bounded by twice
  * what is live.
@@ -41,6 +42,16 @@ unsigned wc_holds_miss(wc_holds *h, const char *key, uint64_t now_ms, uint64_t *
 
 /* Forgets key's misses (it goes to the dead letters). */
 void wc_holds_forget_misses(wc_holds *h, const char *key);
+
+/* Request key, put back (wc_holds_hold), waits for its widget: to be written (it was missing) or
+ * to be free of an earlier request. Remembered (once, up to 64 a widget) until wc_holds_wake, or
+ * until the widget's record goes (its requests released, its wait over). */
+wc_result wc_holds_wait(wc_holds *h, const char *key, const char *widget);
+
+/* A request of widget was written: hands each request waiting for it, still held, to fn in the
+ * order they began to wait, until fn returns 0; all are forgotten. Returns how many fn got. */
+size_t wc_holds_wake(wc_holds *h, const char *widget, int (*fn)(void *ctx, const char *key),
+                     void *ctx);
 
 /* How many requests are held now (the gauge requests_held). */
 size_t wc_holds_held(const wc_holds *h);

@@ -183,14 +183,15 @@ int main(int argc, char **argv)
     else
         wc_info("consumer stopped by %s: %llu applied, %llu superseded, %llu already applied, "
                 "%llu warnings, %llu dead-lettered, "
-                "%llu deferred, %llu failed, %llu handed back, %llu left to the redrive policy, "
+                "%llu deferred (%llu offered again early), %llu failed, %llu handed back, "
+                "%llu left to the redrive policy, "
                 "ties broken arbitrarily: %llu, in %.3f s (%.0f requests/s while busy)",
                 stats.stopped_by, (unsigned long long)stats.applied,
                 (unsigned long long)stats.superseded, (unsigned long long)stats.already,
                 (unsigned long long)stats.warnings, (unsigned long long)stats.dead_lettered,
-                (unsigned long long)stats.deferred, (unsigned long long)stats.failed,
-                (unsigned long long)stats.released, (unsigned long long)stats.redriven,
-                (unsigned long long)stats.ties, secs,
+                (unsigned long long)stats.deferred, (unsigned long long)stats.hurried,
+                (unsigned long long)stats.failed, (unsigned long long)stats.released,
+                (unsigned long long)stats.redriven, (unsigned long long)stats.ties, secs,
                 stats.busy_ns ? (double)handled / ((double)stats.busy_ns / 1e9) : 0.0);
     wc_metrics_http_free(server);
     wc_consumer_close(&parts);

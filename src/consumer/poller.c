@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "common/strmap.h"
 #include "core/request.h"
 #include "consumer/holds.h"
 
@@ -41,10 +42,16 @@ typedef struct job {
     wc_outcome outcome; /* of the store (APPLIED) */
     wc_result result;   /* of the dead-lettering (ENDED) */
     wc_error err;
-    int why;          /* of a dead-lettering: BAD, GIVEN_UP or REFUSED */
-    char *reason;     /* of a dead-lettering */
-    struct job *next; /* in the list of jobs in hand, in the order received */
+    int why;                           /* of a dead-lettering: BAD, GIVEN_UP or REFUSED */
+    char *reason;                      /* of a dead-lettering */
+    struct job *prev, *next;           /* in the list of jobs in hand, in the order received */
+    struct job *same_prev, *same_next; /* in its widget's list of jobs in hand (with a request) */
 } job;
+
+/* A widget's jobs in hand, oldest first (the value of pipeline.widgets). */
+typedef struct {
+    job *first, *last;
+} widget_jobs;
 
 enum { BAD, GIVEN_UP, REFUSED };
 
@@ -61,7 +68,8 @@ typedef struct pipeline {
     wc_loop *loop;
     volatile sig_atomic_t *stop;
     wc_poller_stats *stats;
-    job *jobs, **tail; /* every job in hand, oldest first */
+    job *jobs, *last;   /* every job in hand, oldest first */
+    wc_strmap *widgets; /* widget id -> widget_jobs: its jobs in hand */
     unsigned in_flight, waiting, ending;
     uint64_t finished;
     /* The requests put back and the widgets waiting behind them, so that a retry does not let
@@ -208,14 +216,51 @@ static void on_source_news(void *ctx)
     kick(p);
 }
 
+/* Puts a job with a request at the end of its widget's list. */
+static wc_result link_widget(pipeline *p, job *j)
+{
+    widget_jobs *w = wc_strmap_put(p->widgets, j->req->widget_id, NULL);
+    if (!w)
+        return WC_ERR_NOMEM;
+    j->same_prev = w->last;
+    if (w->last)
+        w->last->same_next = j;
+    else
+        w->first = j;
+    w->last = j;
+    return WC_OK;
+}
+
+/* Takes a job off its widget's list (when it is on one). */
+static void unlink_widget(pipeline *p, job *j)
+{
+    widget_jobs *w = j->req ? wc_strmap_get(p->widgets, j->req->widget_id) : NULL;
+    if (!w || (w->first != j && !j->same_prev))
+        return; /* not on it */
+    if (j->same_prev)
+        j->same_prev->same_next = j->same_next;
+    else
+        w->first = j->same_next;
+    if (j->same_next)
+        j->same_next->same_prev = j->same_prev;
+    else
+        w->last = j->same_prev;
+    if (!w->first)
+        wc_strmap_remove(p->widgets, j->req->widget_id);
+}
+
+/* Ends a job in hand: O(1). */
 static void drop(pipeline *p, job *j)
 {
-    job **link = &p->jobs;
-    while (*link != j)
-        link = &(*link)->next;
-    *link = j->next;
-    if (p->tail == &j->next)
-        p->tail = link;
+    unlink_widget(p, j);
+    if (j->prev)
+        j->prev->next = j->next;
+    else
+        p->jobs = j->next;
+    if (j->next)
+        j->next->prev = j->prev;
+    else
+        p->last = j->prev;
     wc_request_free(j->req);
     wc_message_cleanup(&j->msg);
     free(j->reason);
@@ -327,8 +372,10 @@ static void conclude_dead_letter(pipeline *p, job *j)
     drop(p, j);
 }
 
-/* Leaves a request in the source for later, its widget's later requests behind it. */
-static uint64_t put_back(pipeline *p, job *j, uint64_t delay)
+/* Leaves a request in the source for later, its widget's later requests behind it; waiting: it
+ * waits for its widget (missing, or behind an earlier request of it), and is offered again as
+ * soon as a request of it is applied. */
+static uint64_t put_back(pipeline *p, job *j, uint64_t delay, int waiting)
 {
     const wc_request *req = j->req;
     uint64_t now = wc_loop_now(p->loop);
@@ -338,11 +385,25 @@ static uint64_t put_back(pipeline *p, job *j, uint64_t delay)
     uint64_t until = now + 2 * delay + 2000;
     if (wc_holds_hold(p->holds, j->msg.key, req->widget_id, until, now) != WC_OK)
         wc_errorlog("out of memory: request %s is not held", j->msg.key);
+    else if (waiting && p->source->ops->hurry)
+        wc_holds_wait(p->holds, j->msg.key, req->widget_id); /* else: it waits for its time */
     wc_error err;
     if (p->source->ops->defer(p->source->self, &j->msg, delay, &err) != WC_OK)
         wc_log_kv(WC_LOG_ERROR, "could not defer a request", WC_LF_S("request", j->msg.key),
                   WC_LF_Q("error", err.msg));
     return delay;
+}
+
+/* A request waiting for its widget is offered again now: in classic order, the next only when
+ * this one could be (one left to its time must not be overtaken by a later one). */
+static int hurry(void *ctx, const char *key)
+{
+    pipeline *p = ctx;
+    if (p->source->ops->hurry(p->source->self, key) != WC_OK)
+        return !p->config->classic_order;
+    p->stats->hurried++;
+    on_source_news(p); /* a receive now */
+    return 1;
 }
 
 /* How long a miss is remembered (for the first miss's time), and the least time a request waits
@@ -391,10 +452,14 @@ static void conclude(pipeline *p, job *j)
                       WC_LF_S("request", msg->key), WC_LF_Q("error", ack_err.msg));
         p->finished++;
         unhold(p, j); /* and its misses */
+        /* Its widget is there: the requests that waited for it are offered again now. */
+        if (source->ops->hurry)
+            wc_holds_wake(p->holds, req->widget_id, hurry, p);
     } else if (o == WC_CONTENDED || (o == WC_MISSING && !missing_too_often(p, j))) {
-        uint64_t delay = put_back(p, j, wc_retry_delay_ms(config->retry_delay_ms, msg->attempts));
-        log_outcome(p, j, OUT_DEFERRED, delay,
-                    o == WC_CONTENDED ? "behind an earlier request of its widget" : NULL);
+        uint64_t delay =
+            put_back(p, j, wc_retry_delay_ms(config->retry_delay_ms, msg->attempts), 1);
+        /* contended: what happened (behind an earlier request, or other writers won) */
+        log_outcome(p, j, OUT_DEFERRED, delay, o == WC_CONTENDED ? j->err.msg : NULL);
     } else if (o == WC_MISSING) {
         char *reason = malloc(WC_ERROR_MAX + 64);
         if (reason)
@@ -423,7 +488,7 @@ static void conclude(pipeline *p, job *j)
             if (until > p->start_at)
                 p->start_at = until;
         }
-        put_back(p, j, delay);
+        put_back(p, j, delay, 0);
         log_outcome(p, j, OUT_FAILED, delay, j->err.msg);
     }
     drop(p, j);
@@ -443,12 +508,9 @@ static void on_applied(void *ctx, wc_outcome outcome, const wc_error *err)
 }
 
 /* Whether an earlier job of the same widget is still in hand (then j must wait its turn). */
-static int widget_busy(pipeline *p, job *j)
+static int widget_busy(const job *j)
 {
-    for (job *k = p->jobs; k && k != j; k = k->next)
-        if (k->req && strcmp(k->req->widget_id, j->req->widget_id) == 0)
-            return 1;
-    return 0;
+    return j->same_prev != NULL;
 }
 
 static void start(pipeline *p, job *j)
@@ -481,8 +543,12 @@ static wc_result take(pipeline *p, wc_message *msg)
     j->p = p;
     j->msg = *msg;
     j->t0 = wc_monotonic_ns();
-    *p->tail = j;
-    p->tail = &j->next;
+    j->prev = p->last;
+    if (p->last)
+        p->last->next = j;
+    else
+        p->jobs = j;
+    p->last = j;
     wc_error err;
     if (msg->reject_why)
         wc_error_set(&err, WC_ERR_INVALID, "request %s: %s", msg->key, msg->reject_why);
@@ -503,6 +569,11 @@ static wc_result take(pipeline *p, wc_message *msg)
     wc_message_drop_doc(&j->msg); /* read: not kept while the request is in flight */
     if (j->req && !p->config->classic_order &&
         !(j->req->place = wc_place_with_type(msg->place, j->req->type))) {
+        wc_request_free(j->req);
+        j->req = NULL;
+        wc_error_set(&err, WC_ERR_NOMEM, "out of memory");
+    }
+    if (j->req && link_widget(p, j) != WC_OK) {
         wc_request_free(j->req);
         j->req = NULL;
         wc_error_set(&err, WC_ERR_NOMEM, "out of memory");
@@ -577,7 +648,7 @@ static void start_what_may(pipeline *p)
     /* While the store fails, one request at a time probes it. */
     unsigned limit = p->store_down.failures ? 1 : p->config->concurrency;
     for (job *j = p->jobs; j && p->in_flight < limit; j = j->next)
-        if (j->state == WAITING && !widget_busy(p, j))
+        if (j->state == WAITING && !widget_busy(j))
             start(p, j);
 }
 
@@ -717,11 +788,14 @@ wc_result wc_poller_run(const wc_poller_config *config, wc_source *source, wc_st
     p.loop = loop;
     p.stop = stop;
     p.stats = stats;
-    p.tail = &p.jobs;
     p.err = err;
     p.holds = wc_holds_new(MISS_KEPT_MS);
-    if (!p.holds)
+    p.widgets = wc_strmap_new(sizeof(widget_jobs));
+    if (!p.holds || !p.widgets) {
+        wc_holds_free(p.holds);
+        wc_strmap_free(p.widgets);
         return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+    }
     if (source->ops->set_notify)
         source->ops->set_notify(source->self, on_source_news, &p);
     store->tied = on_tie;
@@ -758,5 +832,6 @@ wc_result wc_poller_run(const wc_poller_config *config, wc_source *source, wc_st
         free(j);
     }
     wc_holds_free(p.holds);
+    wc_strmap_free(p.widgets);
     return p.result;
 }

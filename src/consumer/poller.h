@@ -75,6 +75,7 @@ typedef struct {
     uint64_t redriven;            /* bad requests left to the queue's own redrive policy */
     uint64_t source_failures;     /* failed fetches of the source */
     uint64_t ties;                /* exact order: ties broken arbitrarily (core/place.h) */
+    uint64_t hurried;       /* deferred requests offered again early: what they waited for came */
     const char *stopped_by; /* "empty polls", "max requests", "max runtime", "signal", "outage" */
 } wc_poller_stats;
 

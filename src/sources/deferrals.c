@@ -64,6 +64,15 @@ wc_result wc_deferrals_defer(wc_deferrals *d, const char *key, unsigned attempts
     return WC_OK;
 }
 
+int wc_deferrals_hurry(wc_deferrals *d, const char *key, uint64_t now_ms)
+{
+    entry *e = find(d, key);
+    if (!e || e->not_before_ms <= now_ms)
+        return 0;
+    e->not_before_ms = now_ms;
+    return 1;
+}
+
 void wc_deferrals_forget(wc_deferrals *d, const char *key)
 {
     wc_strmap_remove(d->map, key);

@@ -26,6 +26,10 @@ int wc_deferrals_waiting(const wc_deferrals *d, const char *key, uint64_t now_ms
 wc_result wc_deferrals_defer(wc_deferrals *d, const char *key, unsigned attempts,
                              uint64_t not_before_ms);
 
+/* Makes key, deferred and not due before now_ms, due at now_ms (its tries stay counted): 1, or 0
+ * when it is not waiting. */
+int wc_deferrals_hurry(wc_deferrals *d, const char *key, uint64_t now_ms);
+
 /* Forgets key (applied or dead-lettered). */
 void wc_deferrals_forget(wc_deferrals *d, const char *key);
 

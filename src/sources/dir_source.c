@@ -399,6 +399,14 @@ static wc_result dir_defer(void *self, wc_message *msg, uint64_t delay_ms, wc_er
     return unclaim(s, msg, err);
 }
 
+/* Due now: the next listing offers it again. */
+static wc_result dir_hurry(void *self, const char *key)
+{
+    dir_source *s = self;
+    return wc_deferrals_hurry(s->deferrals, key, s->clock->now_ms(s->clock)) ? WC_OK
+                                                                             : WC_ERR_NOT_FOUND;
+}
+
 static wc_result dir_release(void *self, wc_message *msg, wc_error *err)
 {
     return unclaim(self, msg, err);
@@ -547,6 +555,7 @@ static const wc_source_ops dir_source_ops = {
     .receive = dir_receive,
     .ack = dir_ack,
     .defer = dir_defer,
+    .hurry = dir_hurry,
     .dead_letter = dir_dead_letter,
     .release = dir_release,
     .forget = dir_forget,

@@ -484,6 +484,14 @@ static wc_result ev_defer(void *self, wc_message *msg, uint64_t delay_ms, wc_err
     return WC_OK;
 }
 
+/* A request message (not a notification) kept in hand by the queue's source is offered at once;
+ * a notification's records are never hurried (their message waits for its time). */
+static wc_result ev_hurry(void *self, const char *key)
+{
+    ev_source *s = self;
+    return s->inner.ops->hurry ? s->inner.ops->hurry(s->inner.self, key) : WC_ERR_NOT_FOUND;
+}
+
 static wc_result ev_release(void *self, wc_message *msg, wc_error *err)
 {
     ev_source *s = self;
@@ -633,6 +641,7 @@ static const wc_source_ops ev_source_ops = {
     .defer = ev_defer,
     .dead_letter = ev_dead_letter,
     .release = ev_release,
+    .hurry = ev_hurry,
     .forget = ev_forget,
     .set_notify = ev_set_notify,
     .flush = ev_flush,

@@ -422,6 +422,14 @@ static wc_result s3_defer(void *self, wc_message *msg, uint64_t delay_ms, wc_err
     return WC_OK;
 }
 
+/* Due now: the next walk offers it again. */
+static wc_result s3_hurry(void *self, const char *key)
+{
+    s3_source *s = self;
+    return wc_deferrals_hurry(s->deferrals, key, s->clock->now_ms(s->clock)) ? WC_OK
+                                                                             : WC_ERR_NOT_FOUND;
+}
+
 static wc_result s3_release(void *self, wc_message *msg, wc_error *err)
 {
     s3_source *s = self;
@@ -527,6 +535,7 @@ static const wc_source_ops s3_source_ops = {
     .receive = s3_receive,
     .ack = s3_ack,
     .defer = s3_defer,
+    .hurry = s3_hurry,
     .dead_letter = s3_dead_letter,
     .release = s3_release,
     .forget = s3_forget,

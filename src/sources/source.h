@@ -78,6 +78,12 @@ typedef struct {
                              void *ctx, wc_error *err);
     /* Not handled (a shutdown): give it back untouched, at once. */
     wc_result (*release)(void *self, wc_message *msg, wc_error *err);
+    /* Optional: the request of key, deferred before (defer), may be offered again now rather than
+     * when its delay ends (what it waited for, its widget, was just written). WC_OK: the next
+     * receive() may hand it out (it comes after those due already). Anything else: it stays
+     * deferred as it was, nothing is done (a source that cannot reach it, such as a message already
+     * hidden in a queue). Never waits; O(1) or O(log n). */
+    wc_result (*hurry)(void *self, const char *key);
     /* Still in hand when the consumer gives up waiting (the shutdown timeout; the source is
      * destroyed next): drop the handle without any call. The message stays claimed until its
      * visibility timeout or lease runs out, or until the source gives it back, and is delivered

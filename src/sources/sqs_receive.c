@@ -22,6 +22,19 @@ static void hand_back_buffer(sqs_source *s)
     }
 }
 
+/* At a stop: what is kept goes back to the queue, hidden for the rest of its delay. */
+static void hand_back_kept(sqs_source *s)
+{
+    wc_message m;
+    uint64_t left;
+    while (wc_kept_take_any(s->kept, &m, &left)) {
+        sqs_unhold(s, m.handle);
+        sqs_hide_later(s, m.handle, (int)((left + 999) / 1000));
+        m.handle = NULL;
+        wc_message_cleanup(&m);
+    }
+}
+
 static void received(void *ctx, wc_result result, json_t *answer, const wc_aws_error *aerr,
                      const wc_error *err)
 {
@@ -197,6 +210,10 @@ wc_receive_status sqs_receive(void *self, wc_message *msg, unsigned want, wc_err
 {
     sqs_source *s = self;
     memset(msg, 0, sizeof(*msg));
+    if (wc_kept_take(s->kept, msg)) { /* a deferred message now due, first */
+        fetch_ahead(s, want > 0 ? want - 1 : 0);
+        return WC_RECEIVE_READY;
+    }
     if (s->buffer && s->next < json_array_size(s->buffer)) {
         json_incref(s->buffer); /* take() may drop the buffer while it reads a message of it */
         json_t *holding = s->buffer;
@@ -215,7 +232,8 @@ wc_receive_status sqs_receive(void *self, wc_message *msg, unsigned want, wc_err
     }
     if (s->came_empty && s->n_receives == 0) {
         s->came_empty = 0;
-        return waiting_for_deferred(s) ? WC_RECEIVE_WAIT : WC_RECEIVE_EMPTY;
+        return waiting_for_deferred(s) || wc_kept_count(s->kept) ? WC_RECEIVE_WAIT
+                                                                 : WC_RECEIVE_EMPTY;
     }
     fetch_ahead(s, want);
     return WC_RECEIVE_WAIT;
@@ -250,4 +268,5 @@ void sqs_stop(void *self)
     if (s->n_receives)
         wc_loop_timer_start(s->loop, &s->grace_timer, STOP_GRACE_MS, grace_over, s);
     hand_back_buffer(s);
+    hand_back_kept(s);
 }

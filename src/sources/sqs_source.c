@@ -27,9 +27,34 @@ static wc_result sqs_ack(void *self, wc_message *msg, wc_error *err)
     return WC_OK;
 }
 
+/* --- deferrals kept in hand (sources/kept.h) --- */
+
+static void kept_due(void *ctx)
+{
+    sqs_tell(ctx);
+}
+
+/* Whether msg, deferred for delay_ms, is kept in hand (its handle taken, its heartbeat going on)
+ * rather than hidden in the queue. */
+static int keep_in_hand(sqs_source *s, wc_message *msg, uint64_t delay_ms)
+{
+    return !s->stopping && s->visibility_s > 0 && delay_ms > 0 && delay_ms < KEEP_BELOW_MS &&
+           wc_kept_keep(s->kept, msg, msg->attempts + 1, delay_ms) == WC_OK;
+}
+
+/* Its widget's create was applied: a deferred message kept in hand is offered at once. One hidden
+ * in the queue already stays hidden until its time (nothing to do). */
+static wc_result sqs_hurry(void *self, const char *key)
+{
+    sqs_source *s = self;
+    return wc_kept_hurry(s->kept, key) ? WC_OK : WC_ERR_NOT_FOUND;
+}
+
 static wc_result sqs_defer(void *self, wc_message *msg, uint64_t delay_ms, wc_error *err)
 {
     sqs_source *s = self;
+    if (keep_in_hand(s, msg, delay_ms))
+        return WC_OK;
     uint64_t secs = (delay_ms + 999) / 1000;
     if (secs > HIDE_UNDEAD_S)
         secs = HIDE_UNDEAD_S;
@@ -84,6 +109,7 @@ static void sqs_destroy(void *self)
     sqs_batches_free(s);
     json_decref(s->buffer);
     wc_deferrals_free(s->deferred);
+    wc_kept_free(s->kept);
     free(s->url);
     free(s->dead_url);
     free(s);
@@ -96,6 +122,7 @@ static const wc_source_ops sqs_source_ops = {
     .defer = sqs_defer,
     .dead_letter = sqs_dead_letter,
     .release = sqs_release,
+    .hurry = sqs_hurry,
     .forget = sqs_forget,
     .set_notify = sqs_set_notify,
     .flush = sqs_flush,
@@ -142,7 +169,8 @@ wc_result wc_sqs_source_open(const wc_sqs_source_config *c, wc_source *out, wc_e
     s->envelope = c->envelope;
     s->clock = c->clock ? c->clock : wc_clock_system();
     s->deferred = wc_deferrals_new();
-    if (!s->deferred) {
+    s->kept = wc_kept_new(s->loop, KEEP_MAX, KEEP_BYTES, kept_due, s);
+    if (!s->deferred || !s->kept) {
         sqs_destroy(s);
         return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     }

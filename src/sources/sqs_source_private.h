@@ -4,7 +4,8 @@
  *   sqs_receive.c      ReceiveMessage calls kept in flight ahead of need, and handing out;
  *   sqs_batch.c        DeleteMessageBatch / ChangeMessageVisibilityBatch, tried again on failure;
  *   sqs_heartbeat.c    the visibility of messages handed out, extended while they are in flight;
- *   sqs_dead_letter.c  SendMessage to the dead-letter queue, then the delete.
+ *   sqs_dead_letter.c  SendMessage to the dead-letter queue, then the delete;
+ *   kept.c             short deferrals kept in hand until due or hurried (sources/kept.h).
  */
 #ifndef WC_SQS_SOURCE_PRIVATE_H
 #define WC_SQS_SOURCE_PRIVATE_H
@@ -16,6 +17,7 @@
 #include "common/clock.h"
 #include "common/loop.h"
 #include "sources/deferrals.h"
+#include "sources/kept.h"
 #include "sources/source.h"
 
 #define HIDE_UNDEAD_S 43200 /* 12 hours: the longest SQS allows */
@@ -31,6 +33,13 @@
 #define STOP_GRACE_MS 1000 /* at a stop, the wait for receives under way */
 #define BATCH_TRIES   6    /* a failed batch is tried again this many times (0.5 s doubling) */
 #define RECEIVED_AT   "wc:receivedMs" /* stamped on each message as it arrives */
+/* A deferral shorter than SQS's grain (a visibility timeout is whole seconds) is kept in hand
+ * (sources/kept.h), its visibility extended by the heartbeat: offered again on time, or at once
+ * when hurried. At most this many messages and bytes of bodies; longer deferrals, and those past
+ * the bounds, become visibility changes (other consumers may take them). */
+#define KEEP_BELOW_MS 1000
+#define KEEP_MAX      512
+#define KEEP_BYTES    (8u << 20)
 
 /* Receipts waiting to go out in one batch call. */
 typedef struct {
@@ -81,6 +90,7 @@ struct sqs_source {
     sqs_batch_call *batch_calls;
     unsigned calls;         /* batch calls and dead letters in flight */
     wc_deferrals *deferred; /* by MessageId: ours, hidden until due */
+    wc_kept *kept;          /* ours, deferred briefly and kept in hand until due */
     int redrive;            /* the queue has its own redrive policy (a dead-letter queue) */
     unsigned max_receives;  /* in flight at once when busy: several, or one (classic, standard) */
     int busy;               /* the last answer brought messages (or none came yet) */

@@ -10,6 +10,8 @@
 #      requests are handed back and come again after later ones;
 #   4. for comparison, --order classic on the same disordered stream: swapped updates differ
 #      (what exact order is for; the figure is printed).
+#   5. an update delivered just before its create: offered again as soon as the create is
+#      applied (issue 16), not when its delay ends.
 # Each: the table exactly the expected state, the queue empty, every request applied,
 # superseded, already applied or dead-lettered (the spec's warning) and none lost.
 source "$(dirname "$0")/lib.sh"
@@ -98,4 +100,26 @@ ok "failing: the failed requests were tried again"
 # 4. Classic order on a disordered stream: the figure exact order saves.
 ORDER=classic run classic 3 --seed 7 --disorder 300
 echo "figures: classic order on the same stream: $RESULT" | head -1
+# 5. Issue 16: an update delivered before its create (produced after it: its sequence is later)
+#    finds its widget missing and is deferred; once the create is applied the update is offered
+#    again at once (the summary counts it), not when its delay ends. --retry-delay 900 keeps the
+#    deferral in hand (under SQS's one-second grain) and leaves the create 900 ms to come first.
+url=$(mk_queue "$RUN-early")
+mk_table "$RUN-early"
+send_seq() {
+  awscli sqs send-message --queue-url "$url" --message-body "$2" \
+    --message-attributes "{\"sequence\":{\"DataType\":\"String\",\"StringValue\":\"$1\"}}" >/dev/null
+}
+send_seq 1700000000000-0000000002 '{"type":"update","requestId":"r-early-2","widgetId":"w-early","owner":"Sue Smith","label":"B"}'
+send_seq 1700000000000-0000000001 '{"type":"create","requestId":"r-early-1","widgetId":"w-early","owner":"Sue Smith","label":"A"}'
+"$CONSUMER" -rq "$RUN-early" -dwt "$RUN-early" --endpoint-url "$EP" -qwt 1 --concurrency 1 \
+  --max-empty-polls 1 --retry-delay 900 --log-file "$WORK/early.log" -q || fail "early: the consumer failed"
+expect_eq "early: the queue is empty" "$(queue_depth "$url")" 0
+expect_eq "early: the update was deferred once and offered again early" \
+  "$(grep -o '[0-9]* deferred ([0-9]* offered again early)' "$WORK/early.log")" "1 deferred (1 offered again early)"
+expect_eq "early: each request applied once" "$(grep -c 'outcome=applied' "$WORK/early.log")" 2
+echo '[{"id":"w-early","owner":"Sue Smith","label":"B","otherAttributes":[]}]' > "$WORK/early.json"
+out=$("$VERIFY" -dwt "$RUN-early" --endpoint-url "$EP" --expected "$WORK/early.json") || true
+expect_contains "early: the table is exactly the expected state" "$out" "OK: "
+
 echo "$checks passed, 0 failed"

@@ -86,11 +86,63 @@ static void what_ran_out_is_forgotten_at_bounded_cost(void **state)
     wc_holds_free(h);
 }
 
+/* What fn got, in order, as "k1 k2 ..." (issue 16); it stops after stop_after keys. */
+static char woken[256];
+static int stop_after;
+static int note(void *ctx, const char *key)
+{
+    (void)ctx;
+    strcat(woken, woken[0] ? " " : "");
+    strcat(woken, key);
+    return --stop_after != 0;
+}
+
+/* Requests waiting for their widget are handed over once, oldest first, when it is written; those
+ * applied or whose hold ran out since are not; a widget's record going frees its list. */
+static void requests_waiting_for_a_widget_are_woken_in_order_once(void **state)
+{
+    (void)state;
+    wc_holds *h = wc_holds_new(KEPT);
+    assert_int_equal(wc_holds_wait(h, "m0", "w1"), WC_ERR_NOT_FOUND); /* not held */
+    for (int i = 1; i <= 4; i++) {
+        char key[8];
+        snprintf(key, sizeof(key), "m%d", i);
+        assert_int_equal(wc_holds_hold(h, key, "w1", 5000, 0), WC_OK);
+        assert_int_equal(wc_holds_wait(h, key, "w1"), WC_OK);
+    }
+    assert_int_equal(wc_holds_wait(h, "m2", "w1"), WC_OK); /* again: remembered once */
+    wc_holds_release(h, "m3", "w1");                       /* applied meanwhile */
+    woken[0] = '\0';
+    stop_after = -1;
+    assert_int_equal(wc_holds_wake(h, "w1", note, NULL), 3);
+    assert_string_equal(woken, "m1 m2 m4");
+    woken[0] = '\0';
+    assert_int_equal(wc_holds_wake(h, "w1", note, NULL), 0); /* forgotten */
+    assert_int_equal(wc_holds_wake(h, "w2", note, NULL), 0);
+    /* fn stops the walk: the rest are forgotten all the same (they wait for their time). */
+    assert_int_equal(wc_holds_wait(h, "m1", "w1"), WC_OK);
+    assert_int_equal(wc_holds_wait(h, "m2", "w1"), WC_OK);
+    stop_after = 1;
+    assert_int_equal(wc_holds_wake(h, "w1", note, NULL), 1);
+    assert_string_equal(woken, "m1");
+    assert_int_equal(wc_holds_wake(h, "w1", note, NULL), 0);
+    /* A hold that ran out is no longer waiting (swept with what ran out). */
+    assert_int_equal(wc_holds_wait(h, "m4", "w1"), WC_OK);
+    for (int i = 0; i < 2000; i++) {
+        char key[16];
+        snprintf(key, sizeof(key), "x%d", i);
+        assert_int_equal(wc_holds_hold(h, key, key, 6000, 6000), WC_OK);
+    }
+    assert_int_equal(wc_holds_wake(h, "w1", note, NULL), 0);
+    wc_holds_free(h); /* lists still kept are freed (valgrind) */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(a_widget_waits_for_each_request_put_back),
         cmocka_unit_test(misses_count_from_the_first),
+        cmocka_unit_test(requests_waiting_for_a_widget_are_woken_in_order_once),
         cmocka_unit_test(what_ran_out_is_forgotten_at_bounded_cost),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

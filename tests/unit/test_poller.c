@@ -209,7 +209,7 @@ static void a_later_update_waits_behind_a_deferred_one(void **state)
     char *log = log_text(f);
     assert_non_null(strstr(log, "request=1000000000003 requestId=req-w1 widgetId=w1 type=update "
                                 "outcome=deferred attempt=1"));
-    assert_non_null(strstr(log, "reason=\"behind an earlier request of its widget\""));
+    assert_non_null(strstr(log, "reason=\"behind an earlier request of widget w1\""));
     free(log);
     free(w1);
 }
@@ -883,6 +883,189 @@ static void each_outcome_counts_as_many_as_its_lines(void **state)
     wc_metrics_free(m);
 }
 
+/* --- issue 16: a deferred request is offered again as soon as what it waited for is applied --- */
+
+/* A source played by the test, on the fixture's virtual clock: its messages in the order given,
+ * each ready from its due time; every call written to a log ("defer 1 100 @0", "hurry 1 @0",
+ * "ack 2 @0": key, delay, virtual ms since the start). */
+typedef struct {
+    const char *key, *body;
+    uint64_t due;
+    unsigned attempts;
+    int out, done;
+} played;
+static struct {
+    fixture *f;
+    played m[8];
+    int n;
+    const char *unhurried; /* a key whose hurry the source cannot do (one hidden in a queue) */
+    uint64_t t0;
+    char calls[1024];
+} ps;
+
+static void ps_note(const char *what, const char *key, long arg)
+{
+    char line[96];
+    long at = (long)(ps.f->t.now - ps.t0);
+    if (arg >= 0)
+        snprintf(line, sizeof(line), "%s%s %s %ld @%ld", ps.calls[0] ? ", " : "", what, key, arg,
+                 at);
+    else
+        snprintf(line, sizeof(line), "%s%s %s @%ld", ps.calls[0] ? ", " : "", what, key, at);
+    if (strlen(ps.calls) + strlen(line) < sizeof(ps.calls))
+        strcat(ps.calls, line);
+}
+static played *ps_find(const char *key)
+{
+    for (int i = 0; i < ps.n; i++)
+        if (strcmp(ps.m[i].key, key) == 0)
+            return &ps.m[i];
+    return NULL;
+}
+static wc_receive_status ps_receive(void *self, wc_message *msg, unsigned want, wc_error *err)
+{
+    memset(msg, 0, sizeof(*msg));
+    int waiting = 0;
+    for (int i = 0; i < ps.n; i++) {
+        played *m = &ps.m[i];
+        if (m->done || m->out)
+            continue;
+        if (m->due > ps.f->t.now) {
+            waiting = 1;
+            continue;
+        }
+        m->out = 1;
+        msg->key = strdup(m->key);
+        msg->body = strdup(m->body);
+        msg->len = strlen(m->body);
+        msg->attempts = m->attempts;
+        return WC_RECEIVE_READY;
+    }
+    return waiting ? WC_RECEIVE_WAIT : WC_RECEIVE_EMPTY;
+}
+static wc_result ps_ack(void *self, wc_message *msg, wc_error *err)
+{
+    ps_note("ack", msg->key, -1);
+    ps_find(msg->key)->done = 1;
+    return WC_OK;
+}
+static wc_result ps_defer(void *self, wc_message *msg, uint64_t delay_ms, wc_error *err)
+{
+    ps_note("defer", msg->key, (long)delay_ms);
+    played *m = ps_find(msg->key);
+    m->out = 0;
+    m->attempts++;
+    m->due = ps.f->t.now + delay_ms;
+    return WC_OK;
+}
+static wc_result ps_hurry(void *self, const char *key)
+{
+    played *m = ps_find(key);
+    if (!m || m->out || m->done || m->due <= ps.f->t.now ||
+        (ps.unhurried && strcmp(key, ps.unhurried) == 0))
+        return WC_ERR_NOT_FOUND;
+    ps_note("hurry", key, -1);
+    m->due = ps.f->t.now;
+    return WC_OK;
+}
+static wc_result ps_dead_letter(void *self, wc_message *msg, const char *reason,
+                                wc_source_done done, void *ctx, wc_error *err)
+{
+    ps_note("dead-letter", msg->key, -1);
+    ps_find(msg->key)->done = 1;
+    wc_error e;
+    wc_error_clear(&e);
+    done(ctx, WC_OK, &e);
+    return WC_OK;
+}
+static wc_result ps_release(void *self, wc_message *msg, wc_error *err)
+{
+    ps_find(msg->key)->out = 0;
+    return WC_OK;
+}
+static void ps_destroy(void *self)
+{
+}
+
+/* Runs the played messages (key, body pairs) in classic order on the fixture's directory store. */
+static void play(fixture *f, const char *const *kb, int n)
+{
+    static const wc_source_ops ops = {.kind = "played",
+                                      .receive = ps_receive,
+                                      .ack = ps_ack,
+                                      .defer = ps_defer,
+                                      .dead_letter = ps_dead_letter,
+                                      .release = ps_release,
+                                      .hurry = ps_hurry,
+                                      .destroy = ps_destroy};
+    wc_source_destroy(&f->src);
+    f->src = (wc_source){&ops, NULL};
+    f->cfg.classic_order = 1;
+    f->cfg.concurrency = 8;
+    ps.f = f;
+    ps.n = n;
+    ps.t0 = f->t.now;
+    for (int i = 0; i < n; i++)
+        ps.m[i] = (played){.key = kb[2 * i], .body = kb[2 * i + 1]};
+    run(f, NULL);
+}
+
+/* An update received before its create finds its widget missing and is deferred (100 ms); the
+ * create is applied, and the update is offered again at once (same virtual millisecond), not when
+ * its delay ends. */
+static void a_deferred_update_is_offered_again_as_soon_as_its_create_is_applied(void **state)
+{
+    fixture *f = *state;
+    memset(&ps, 0, sizeof(ps));
+    const char *kb[] = {"1", REQ("update", "w1", ",\"label\":\"B\""), "2",
+                        REQ("create", "w1", ",\"label\":\"A\"")};
+    play(f, kb, 2);
+    assert_string_equal(ps.calls, "defer 1 100 @0, ack 2 @0, hurry 1 @0, ack 1 @0");
+    assert_int_equal(f->stats.applied, 2);
+    assert_int_equal(f->stats.deferred, 1);
+    assert_int_equal(f->stats.hurried, 1);
+    char *w1 = read_text(f->widget_dir, "widgets/sue-smith/w1");
+    assert_non_null(strstr(w1, "\"label\":\"B\""));
+    free(w1);
+}
+
+/* Two updates wait for their widget (the first missing it, the second behind the first): the
+ * create wakes both, in their order, and the widget ends with the later one's label. In classic
+ * order, when the first cannot be hurried (hidden in a queue), the second is not either: it must
+ * not overtake the first, so both come at their time, in order. */
+static void woken_updates_keep_their_order(void **state)
+{
+    fixture *f = *state;
+    memset(&ps, 0, sizeof(ps));
+    const char *kb[] = {"1", REQ("update", "w1", ",\"label\":\"FIRST\""),
+                        "2", REQ("update", "w1", ",\"label\":\"SECOND\""),
+                        "3", REQ("create", "w1", ",\"label\":\"A\"")};
+    play(f, kb, 3);
+    assert_string_equal(ps.calls, "defer 1 100 @0, defer 2 100 @0, ack 3 @0, hurry 1 @0, "
+                                  "hurry 2 @0, ack 1 @0, ack 2 @0");
+    char *w1 = read_text(f->widget_dir, "widgets/sue-smith/w1");
+    assert_non_null(strstr(w1, "\"label\":\"SECOND\""));
+    free(w1);
+    char *log = log_text(f);
+    assert_non_null(strstr(log, "request=2 requestId=req-w1 widgetId=w1 type=update "
+                                "outcome=deferred attempt=1 retry_ms=100 ms="));
+    assert_non_null(strstr(log, "reason=\"behind an earlier request of widget w1\""));
+    free(log);
+    assert_int_equal(wc_log_open(WC_LOG_INFO, f->log_path, NULL), WC_OK);
+    const char *kb2[] = {"1", REQ("update", "w2", ",\"label\":\"FIRST\""),
+                         "2", REQ("update", "w2", ",\"label\":\"SECOND\""),
+                         "3", REQ("create", "w2", ",\"label\":\"A\"")};
+    memset(&ps, 0, sizeof(ps));
+    ps.unhurried = "1";
+    play(f, kb2, 3);
+    assert_string_equal(ps.calls, "defer 1 100 @0, defer 2 100 @0, ack 3 @0, ack 1 @100, "
+                                  "ack 2 @100");
+    assert_int_equal(f->stats.hurried, 0);
+    char *w2 = read_text(f->widget_dir, "widgets/sue-smith/w2");
+    assert_non_null(strstr(w2, "\"label\":\"SECOND\""));
+    free(w2);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -893,6 +1076,8 @@ int main(void)
         T(applies_in_order_and_stops_after_empty_polls),
         T(bad_requests_are_dead_lettered_and_the_rest_applied),
         T(update_before_its_create_is_deferred_then_applied),
+        T(a_deferred_update_is_offered_again_as_soon_as_its_create_is_applied),
+        T(woken_updates_keep_their_order),
         T(a_later_update_waits_behind_a_deferred_one),
         T(exact_an_update_older_than_its_create_is_warned),
         T(outage_failures_do_not_use_up_the_attempts_of_a_missing_widget),

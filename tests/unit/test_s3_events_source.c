@@ -21,6 +21,7 @@ typedef struct {
     const char *bodies[8];
     size_t n, next;
     int acks, defers, releases, dead, forgets;
+    char hurried[16]; /* the last key hurried */
     uint64_t delay_ms;
     char reason[512];
 } queue;
@@ -82,6 +83,12 @@ static wc_result q_dead_letter(void *self, wc_message *msg, const char *reason, 
     return WC_OK;
 }
 
+static wc_result q_hurry(void *self, const char *key)
+{
+    snprintf(((queue *)self)->hurried, sizeof(((queue *)self)->hurried), "%s", key);
+    return WC_OK;
+}
+
 static void q_destroy(void *self)
 {
     (void)self; /* the fixture's */
@@ -94,6 +101,7 @@ static const wc_source_ops queue_ops = {
     .defer = q_defer,
     .dead_letter = q_dead_letter,
     .release = q_release,
+    .hurry = q_hurry,
     .forget = q_forget,
     .destroy = q_destroy,
 };
@@ -297,6 +305,9 @@ static void test_event_skipped_request_passed_bad_notification_dead_lettered(voi
     assert_int_equal(f->src.ops->release(f->src.self, &m, NULL), WC_OK);
     wc_message_cleanup(&m);
     assert_int_equal(f->q.releases, 1);
+    /* A request message's hurry (issue 16) is the queue's. */
+    assert_int_equal(f->src.ops->hurry(f->src.self, "m1"), WC_OK);
+    assert_string_equal(f->q.hurried, "m1");
     assert_int_equal(poll_once(f, &m, &err), WC_RECEIVE_EMPTY);
     assert_int_equal(f->q.dead, 1);
     assert_string_equal(f->q.reason,
