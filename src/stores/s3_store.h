@@ -25,6 +25,7 @@
 #define WC_S3_LEDGER_META     "wc-ledger"
 #define WC_S3_LEDGERS         "wc-ledgers/"
 #define WC_S3_LEDGER_REF_META "wc-ledger-ref"
+#define WC_S3_BLIND_META      "wc-blind"
 
 typedef struct {
     wc_aws *aws;
