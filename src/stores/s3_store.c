@@ -78,10 +78,14 @@ static wc_result s3_scan(void *self, wc_store_visit visit, void *ctx, wc_error *
 /* One load or save, a small state machine:
  *   load: GET widget -> (NoSuchKey) GET tombstone; a widget whose ledger was spilled
  *         (x-amz-meta-wc-ledger-ref) -> GET wc-ledgers/REF (NoSuchKey: GET the widget again)
+ *   load of a widget marked x-amz-meta-wc-blind: GET tombstone too; one there -> DELETE the
+ *         widget If-Match its ETag (then the tombstone is what was read; 412/404: GET again)
  *   save: PUT widget with its ledger, If-Match the ETag read (If-None-Match: * when no widget
- *         was read), the ledger inline or, when too long, first PUT as wc-ledgers/SHA256 (the
- *         widget's PUT stays the one commit point); or, for a delete, PUT tombstone -> DELETE
- *         widget; in classic order (no ledger) the PUT of the widget alone, or for a delete
+ *         was read; on nothing read at all, blind: marked, with GET tombstone at once; a
+ *         tombstone there -> DELETE widget If-Match the ETag written, and WC_ERR_CONFLICT so
+ *         that the engine reads), the ledger inline or, when too long, first PUT as
+ * wc-ledgers/SHA256 (the widget's PUT stays the one commit point); or, for a delete, PUT tombstone
+ * -> DELETE widget; in classic order (no ledger) the PUT of the widget alone, or for a delete
  *         DELETE widget. Then the ledger object the widget named before is deleted (best
  *         effort). */
 typedef struct {
