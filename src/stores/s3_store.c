@@ -23,7 +23,8 @@ typedef struct {
      * PUT If-Match the remembered ETag: the seal makes the ETag stand for widget and ledger both,
      * so a PUT that S3 accepts was made on exactly the remembered state; a 412 forgets it and the
      * engine reads. Deletes always read: a tombstone's PUT has no condition to check it. */
-    wc_memo *memo; /* NULL: none */
+    wc_memo *memo;    /* NULL: none */
+    int blind_create; /* the store's ops.blind_create: a save on nothing read is blind (below) */
 } s3_store;
 
 static wc_result s3_scan(void *self, wc_store_visit visit, void *ctx, wc_error *err)
@@ -77,10 +78,14 @@ static wc_result s3_scan(void *self, wc_store_visit visit, void *ctx, wc_error *
 /* One load or save, a small state machine:
  *   load: GET widget -> (NoSuchKey) GET tombstone; a widget whose ledger was spilled
  *         (x-amz-meta-wc-ledger-ref) -> GET wc-ledgers/REF (NoSuchKey: GET the widget again)
+ *   load of a widget marked x-amz-meta-wc-blind: GET tombstone too; one there -> DELETE the
+ *         widget If-Match its ETag (then the tombstone is what was read; 412/404: GET again)
  *   save: PUT widget with its ledger, If-Match the ETag read (If-None-Match: * when no widget
- *         was read), the ledger inline or, when too long, first PUT as wc-ledgers/SHA256 (the
- *         widget's PUT stays the one commit point); or, for a delete, PUT tombstone -> DELETE
- *         widget; in classic order (no ledger) the PUT of the widget alone, or for a delete
+ *         was read; on nothing read at all, blind: marked, with GET tombstone at once; a
+ *         tombstone there -> DELETE widget If-Match the ETag written, and WC_ERR_CONFLICT so
+ *         that the engine reads), the ledger inline or, when too long, first PUT as
+ * wc-ledgers/SHA256 (the widget's PUT stays the one commit point); or, for a delete, PUT tombstone
+ * -> DELETE widget; in classic order (no ledger) the PUT of the widget alone, or for a delete
  *         DELETE widget. Then the ledger object the widget named before is deleted (best
  *         effort). */
 typedef struct {
@@ -108,9 +113,17 @@ typedef struct {
         wc_http_response resp;
     } w, t, lg;
     int both; /* a create's load: both GETs at once (most creates find neither) */
+    /* A blind save (a create on nothing read): the widget's PUT If-None-Match: * marked
+     * x-amz-meta-wc-blind, with the GET of the tombstone (o->t) at the same time; the PUT's end
+     * waits for it (blind_decide). */
+    int blind;
+    int put_done;
+    wc_result put_result;
+    wc_error put_err;
+    char *put_etag; /* the ETag the blind PUT wrote */
 } xop;
 
-enum { X_PUT, X_PUT_LEDGER, X_PUT_TOMBSTONE, X_DELETE, X_DELETE_OLD };
+enum { X_PUT, X_PUT_LEDGER, X_PUT_TOMBSTONE, X_DELETE, X_DELETE_OLD, X_UNDO };
 
 static void got_reset(struct got *g)
 {
@@ -130,6 +143,7 @@ static void xop_free(xop *o)
     free(o->old_ref);
     free(o->ledger_key);
     free(o->memo_ledger);
+    free(o->put_etag);
     wc_stored_cleanup(&o->stored);
     got_reset(&o->w);
     got_reset(&o->t);
@@ -171,17 +185,22 @@ static wc_result set_ledger_key(xop *o, const char *ref, wc_error *err)
 static void xop_next(void *ctx, wc_result result, wc_http_response *resp, const wc_aws_error *aerr,
                      const wc_error *err);
 
+struct got;
+static void got(struct got *g, wc_result result, wc_http_response *resp, const wc_error *err);
+
 static wc_result xop_send(xop *o, int step, wc_error *err)
 {
     o->step = step;
     int put = step == X_PUT || step == X_PUT_LEDGER || step == X_PUT_TOMBSTONE;
-    wc_param headers[3];
+    wc_param headers[4];
     size_t n = 0;
     if (put)
         headers[n++] = (wc_param){"Content-Type", "application/json"};
     if (step == X_PUT && o->meta) /* none on a widget saved alone (classic order) */
         headers[n++] = (wc_param){o->meta_name, o->meta};
-    if (step == X_PUT)
+    if (step == X_PUT && o->blind)
+        headers[n++] = (wc_param){"x-amz-meta-" WC_S3_BLIND_META, "1"};
+    if (step == X_PUT || step == X_UNDO)
         headers[n++] = (wc_param){o->cond_name, o->cond_value};
     const char *method = put ? "PUT" : "DELETE";
     const char *key = step == X_PUT_TOMBSTONE                        ? o->tomb_key
@@ -234,12 +253,84 @@ static void xop_loaded(xop *o, wc_result result, const wc_error *err)
     xop_free(o);
 }
 
+/* The end of a save: done is told. */
+static void xop_end(xop *o, wc_result result, const wc_error *err)
+{
+    wc_store_done done = o->done;
+    void *done_ctx = o->ctx;
+    wc_error e = *err;
+    xop_free(o);
+    done(done_ctx, result, &e);
+}
+
+/* A blind save whose PUT and tombstone's GET have both ended. No tombstone: the create is
+ * saved (and remembered). A tombstone (or none known): the widget written may lack what the
+ * tombstone remembers, so it is deleted again If-Match the ETag written (X_UNDO), and the
+ * engine reads and decides as for any lost race. A PUT that failed (412: a widget is there) is
+ * a lost race or an error as it is. */
+static void blind_decide(xop *o)
+{
+    wc_error e = o->put_err;
+    if (o->put_result != WC_OK) {
+        xop_end(o, o->put_result, &e);
+        return;
+    }
+    if (o->t.result == WC_ERR_NOT_FOUND) {
+        if (o->memo_ledger && o->put_etag) {
+            char *version = version_of('w', o->put_etag, NULL);
+            if (version)
+                wc_memo_put(o->s->memo, o->key, version, o->body, o->memo_ledger);
+            free(version);
+        }
+        xop_end(o, WC_OK, &e);
+        return;
+    }
+    free(o->cond_name);
+    free(o->cond_value);
+    o->cond_name = strdup("If-Match");
+    o->cond_value = o->put_etag ? strdup(o->put_etag) : NULL;
+    wc_result result;
+    if (!o->cond_name || !o->cond_value) /* no ETag to undo on: the next load undoes it */
+        result = wc_error_set(&e, WC_ERR_CONFLICT, "widget %s: created blind beside a tombstone",
+                              o->req->widget_id);
+    else if ((result = xop_send(o, X_UNDO, &e)) == WC_OK)
+        return;
+    xop_end(o, result, &e);
+}
+
+static void got_blind_tombstone(void *ctx, wc_result result, wc_http_response *resp,
+                                const wc_aws_error *aerr, const wc_error *err)
+{
+    xop *o = ctx;
+    got(&o->t, result, resp, err);
+    if (o->put_done)
+        blind_decide(o);
+}
+
 static void xop_next(void *ctx, wc_result result, wc_http_response *resp, const wc_aws_error *aerr,
                      const wc_error *err)
 {
     xop *o = ctx;
     wc_error e = *err;
-    if (o->step == X_PUT && result == WC_OK && o->memo_ledger && resp && resp->etag) {
+    if (o->step == X_UNDO) {
+        if (resp)
+            wc_http_response_cleanup(resp);
+        /* Deleted again (or another writer changed or deleted it since: its load undid or
+         * merged it): read and decide; an outage is an outage. */
+        if (result == WC_OK || result == WC_ERR_CONFLICT || result == WC_ERR_NOT_FOUND) {
+            if (o->t.result == WC_OK)
+                result = wc_error_set(&e, WC_ERR_CONFLICT,
+                                      "widget %s: a tombstone was found beside its blind create",
+                                      o->req->widget_id);
+            else
+                result = o->t.result, e = o->t.err;
+        }
+        xop_end(o, result, &e);
+        return;
+    }
+    if (o->step == X_PUT && result == WC_OK && o->blind && resp && resp->etag)
+        o->put_etag = strdup(resp->etag); /* NULL: out of memory, then undone by a load */
+    if (o->step == X_PUT && result == WC_OK && o->memo_ledger && !o->blind && resp && resp->etag) {
         char *version = version_of('w', resp->etag, NULL);
         if (version)
             wc_memo_put(o->s->memo, o->key, version, o->body, o->memo_ledger);
@@ -269,10 +360,15 @@ static void xop_next(void *ctx, wc_result result, wc_http_response *resp, const 
         result = wc_error_set(&e, WC_ERR_CONFLICT, "widget %s changed since it was read",
                               o->req->widget_id);
     }
-    wc_store_done done = o->done;
-    void *done_ctx = o->ctx;
-    xop_free(o);
-    done(done_ctx, result, &e);
+    if (o->blind) { /* the PUT's end waits for the tombstone's GET */
+        o->put_done = 1;
+        o->put_result = result;
+        o->put_err = e;
+        if (o->t.done)
+            blind_decide(o);
+        return;
+    }
+    xop_end(o, result, &e);
 }
 
 /* What the GETs found: the widget with the ledger in its metadata or in the ledger object it
@@ -293,22 +389,31 @@ static void got(struct got *g, wc_result result, wc_http_response *resp, const w
 static void got_widget(void *ctx, wc_result result, wc_http_response *resp,
                        const wc_aws_error *aerr, const wc_error *err);
 
+static void reread(xop *o, const char *why);
+
 static void got_ledger(void *ctx, wc_result result, wc_http_response *resp,
                        const wc_aws_error *aerr, const wc_error *err)
 {
     xop *o = ctx;
-    wc_error e;
     if (result != WC_ERR_NOT_FOUND) {
         got(&o->lg, result, resp, err);
         load_decide(o);
         return;
     }
     /* Another writer replaced the widget and deleted the ledger object it named: read again. */
+    reread(o, "the ledger object it named was gone");
+}
+
+/* Reads the widget again (another writer changed it between two calls of a load), up to
+ * LEDGER_REREADS times. */
+static void reread(xop *o, const char *why)
+{
+    wc_error e;
+    wc_result result;
     if (++o->rereads >= LEDGER_REREADS) {
         wc_error_set(&e, WC_ERR_CONFLICT,
-                     "widget %s: the ledger object it named (%s) was gone %u times in a row "
-                     "(other writers kept replacing it)",
-                     o->req->widget_id, o->ledger_key, LEDGER_REREADS);
+                     "widget %s: %s %u times in a row (other writers kept replacing it)",
+                     o->req->widget_id, why, LEDGER_REREADS);
         xop_loaded(o, WC_ERR_CONFLICT, &e);
         return;
     }
@@ -321,11 +426,66 @@ static void got_ledger(void *ctx, wc_result result, wc_http_response *resp,
         xop_loaded(o, result, &e);
 }
 
+static wc_result get_tombstone(xop *o, wc_error *err);
+
+/* The DELETE If-Match of a widget created blind beside a tombstone has ended. */
+static void got_undone(void *ctx, wc_result result, wc_http_response *resp,
+                       const wc_aws_error *aerr, const wc_error *err)
+{
+    xop *o = ctx;
+    if (resp)
+        wc_http_response_cleanup(resp);
+    if (result == WC_OK) { /* gone: what is stored is the tombstone */
+        got_reset(&o->w);
+        o->w.done = 1;
+        o->w.result = WC_ERR_NOT_FOUND;
+        load_decide(o);
+    } else if (result == WC_ERR_CONFLICT || result == WC_ERR_NOT_FOUND) {
+        reread(o, "the widget created blind beside its tombstone changed");
+    } else {
+        xop_loaded(o, result, err);
+    }
+}
+
+/* A widget marked x-amz-meta-wc-blind was PUT by a create that had not read its tombstone: it
+ * stands only when there is none. Beside a tombstone it is deleted again, If-Match the ETag
+ * read (whichever writer meets it first: its creator or a load), and the tombstone is what is
+ * stored. 1 when a call was started (or the load ended); *result otherwise. */
+static int load_blind(xop *o, wc_result *result, wc_error *e)
+{
+    wc_http_response *r = &o->w.resp;
+    if (!wc_http_response_meta(r, WC_S3_BLIND_META))
+        return 0;
+    if (!o->t.done) { /* got_tombstone decides again */
+        if ((*result = get_tombstone(o, e)) == WC_OK)
+            return 1;
+        return 0;
+    }
+    if (o->t.result == WC_ERR_NOT_FOUND)
+        return 0; /* no tombstone: the widget stands */
+    if (o->t.result != WC_OK) {
+        *result = o->t.result;
+        *e = o->t.err;
+        return 0;
+    }
+    if (!r->etag) {
+        *result = wc_error_set(e, WC_ERR_PARSE, "%s: no ETag", o->key);
+        return 0;
+    }
+    wc_param cond = {"If-Match", r->etag};
+    if ((*result = wc_s3_start(&o->s->bucket, "DELETE", o->key, &cond, 1, NULL, 0, MAX_WIDGET_BYTES,
+                               got_undone, o, e)) == WC_OK)
+        return 1;
+    return 0;
+}
+
 static void load_decide(xop *o)
 {
     wc_error e;
     wc_error_clear(&e);
     wc_result result = o->w.result;
+    if (result == WC_OK && load_blind(o, &result, &e))
+        return;
     if (result == WC_OK) {
         wc_http_response *r = &o->w.resp;
         const char *meta = wc_http_response_meta(r, WC_S3_LEDGER_META);
@@ -368,7 +528,7 @@ static void load_decide(xop *o)
         } else {
             e = o->t.err;
         }
-    } else {
+    } else if (o->w.result != WC_OK) {
         e = o->w.err;
     }
     xop_loaded(o, result, &e);
@@ -543,8 +703,19 @@ static wc_result s3_save(void *self, const wc_request *req, const wc_stored *bas
             result = wc_error_set(err, WC_ERR_NOMEM, "out of memory");
         if (result == WC_OK && l)
             result = ledger_meta(o, l, err);
+        /* On nothing read (the engine's blind create, or a load that found nothing): the
+         * tombstone is read at the same time (blind_decide). */
+        o->blind = l && !base->version && o->s->blind_create;
         if (result == WC_OK)
             result = xop_send(o, o->ledger_json ? X_PUT_LEDGER : X_PUT, err);
+        if (result == WC_OK && o->blind &&
+            wc_s3_start(&o->s->bucket, "GET", o->tomb_key, NULL, 0, NULL, 0, MAX_WIDGET_BYTES,
+                        got_blind_tombstone, o, &o->t.err) != WC_OK) {
+            o->t.done = 1; /* not known: undone once the PUT ends */
+            o->t.result = o->t.err.code ? o->t.err.code : WC_ERR_IO;
+            if (o->put_done)
+                blind_decide(o);
+        }
     } else if (result == WC_OK && !l) {
         /* Classic order's delete: the widget (a DELETE without condition, as classic order's
          * always was), then the ledger object it named, if any. */
@@ -588,6 +759,7 @@ static const wc_store_ops s3_store_ops = {
     .ordered = 1,
     .load = s3_load,
     .save = s3_save,
+    .blind_create = 1,
     .forget = s3_forget,
     .scan = s3_scan,
     .destroy = s3_destroy,
@@ -602,6 +774,7 @@ wc_result wc_s3_store_open(const wc_s3_store_config *c, wc_store *out, wc_error 
     if (!s)
         return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     s->prefix = strdup(c->key_prefix);
+    s->blind_create = s3_store_ops.blind_create;
     s->memo = wc_memo_new(c->remember_bytes, MEMO_MAX_ITEMS);
     result = s->prefix && (s->memo || !c->remember_bytes)
                  ? wc_s3_bucket_init(&s->bucket, c->aws, c->bucket, err)

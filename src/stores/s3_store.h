@@ -14,6 +14,13 @@
  * JSON as the body), and the widget's metadata names it (x-amz-meta-wc-ledger-ref); the widget's
  * conditional PUT is still the one commit point. After a commit the ledger object the widget
  * named before is deleted (best effort); a load that finds the named one gone reads again.
+ * An exact-order create on nothing read is blind: its PUT If-None-Match: *, marked
+ * x-amz-meta-wc-blind, goes with the GET of its tombstone, one round trip. Beside a tombstone
+ * the widget written lacks the tombstone's ledger: it is deleted again (DeleteObject If-Match
+ * the ETag written) by its creator, or by the first load that meets it marked (a load of a
+ * marked widget reads its tombstone too), and the create is read and decided as after any lost
+ * race. So no writer ever decides on a marked widget beside a tombstone; any later write of the
+ * widget goes unmarked.
  */
 #ifndef WC_S3_STORE_H
 #define WC_S3_STORE_H
@@ -25,6 +32,7 @@
 #define WC_S3_LEDGER_META     "wc-ledger"
 #define WC_S3_LEDGERS         "wc-ledgers/"
 #define WC_S3_LEDGER_REF_META "wc-ledger-ref"
+#define WC_S3_BLIND_META      "wc-blind"
 
 typedef struct {
     wc_aws *aws;

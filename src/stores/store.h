@@ -96,8 +96,10 @@ typedef struct {
      * on at every save (DynamoDB's wc:version), so that every save's condition holds. */
     wc_result (*save)(void *self, const wc_request *req, const wc_stored *base, const wc_widget *w,
                       const wc_ledger *l, wc_store_done done, void *ctx, wc_error *err);
-    /* Whether save with a NULL base version and a ledger checks for tombstones too
-     * (atomically), so that an exact-order create may be saved without a load first. (A
+    /* Whether save with a NULL base version and a ledger checks for tombstones too, so that an
+     * exact-order create may be saved without a load first: atomically (DynamoDB, directory),
+     * or (S3) with the tombstone's GET at the same time, a widget written beside a tombstone
+     * deleted again on its ETag and WC_ERR_CONFLICT, so that the engine reads and decides. (A
      * classic create, l NULL, is always saved so: its condition is only that no widget is
      * there.) */
     int blind_create;

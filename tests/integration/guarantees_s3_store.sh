@@ -13,7 +13,9 @@
 # Each: the bucket exactly the expected state (widget-verify), the queue empty, nothing lost,
 # no dead letters (widget-producer aims updates and deletes at live widgets only).
 # WC_S3_STORE_ENFORCE=0 runs it with the proxy's conditions off (fauxqs alone): it must fail.
-# WC_S3_STORE_CASES picks cases (default "crash conflicts spill").
+#   4. tomb: creates PUT blind beside a tombstone (a create delivered again, a new life), then
+#      an update of the old life delivered late: it must be superseded.
+# WC_S3_STORE_CASES picks cases (default "crash conflicts spill tomb").
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/aws_lib.sh"
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -23,7 +25,7 @@ conditions() { curl -s -X "$1" ${2:+--data "$2"} "$EP/__proxy_conditions${3:-}";
 refused() {
   conditions GET "" "?match=$1" | python3 -c 'import json,sys; print(json.load(sys.stdin).get(sys.argv[1], {}).get(sys.argv[2], 0))' "$1" "$2"
 }
-trap 'for c in crash conflicts spill; do conditions DELETE "" "?match=/$RUN-$c/" >/dev/null; done; cleanup' EXIT
+trap 'for c in crash conflicts spill tomb; do conditions DELETE "" "?match=/$RUN-$c/" >/dev/null; done; cleanup' EXIT
 
 python3 "$HERE/../standins/conditions_check.py" "$EP" "$RUN-check" > "$WORK/conditions_check.out" ||
   fail "the proxy's conditional writes: $(grep -v '^ok' "$WORK/conditions_check.out")"
@@ -118,7 +120,7 @@ finish() {
     "$(refused "$RUN-$name" 412) with 412, $(refused "$RUN-$name" 404) with 404, $(refused "$RUN-$name" 409) with 409"
 }
 
-CASES=" ${WC_S3_STORE_CASES:-crash conflicts spill} "
+CASES=" ${WC_S3_STORE_CASES:-crash conflicts spill tomb} "
 
 # 1. Crash: three consumers killed and restarted.
 case_crash() {
@@ -165,5 +167,62 @@ case_spill() {
   echo "figures: spill: a ledger of $(wc -c < "$WORK/spill.ledger") bytes of JSON for 300 attributes"
 }
 
-for c in crash conflicts spill; do [[ "$CASES" != *" $c "* ]] || "case_$c"; done
+# 4. Tombstones beside blind creates (issue 16): a widget created (place 0), updated (10) and
+# deleted (20); then its create delivered again (superseded) and a create of a new life (30),
+# both PUT blind beside the tombstone; then an update of the old life delivered late (15) and one
+# of the new life (40). The new life's widget must carry the delete's place: else the late update
+# is applied to it and the bucket is not the expected state.
+tomb_send() { # PHASE: sends that phase's requests of the widget
+  python3 - "$EP" "$url" "$1" "$WORK/tomb" <<'PY'
+import json, sys, time
+import botocore.session
+ep, url, phase, out = sys.argv[1:5]
+base = {"widgetId": "7b0e5e0c-0000-4000-8000-00000000dead", "owner": "Tom Stone"}
+reqs = {0: dict(base, type="create", requestId="c0", label="OLD", otherAttributes=[{"name": "a", "value": "1"}]),
+        10: dict(base, type="update", requestId="u10", description="old life"),
+        20: dict(base, type="delete", requestId="d20"),
+        30: dict(base, type="create", requestId="c30", label="NEW", otherAttributes=[{"name": "b", "value": "2"}]),
+        15: dict(base, type="update", requestId="u15", description="late", otherAttributes=[{"name": "c", "value": "3"}]),
+        40: dict(base, type="update", requestId="u40", otherAttributes=[{"name": "b", "value": "4"}])}
+phases = {"1": [0, 10, 20], "2": [0, 30], "3": [15, 40]}
+now = int(open(out + ".now").read()) if phase != "1" else int(time.time() * 1000)
+open(out + ".now", "w").write(str(now))
+sqs = botocore.session.get_session().create_client("sqs", endpoint_url=ep)
+with open(out + ".requests", "a") as log:
+    for i in phases[phase]:
+        body = json.dumps(reqs[i], separators=(",", ":"))
+        sqs.send_message(QueueUrl=url, MessageBody=body, MessageAttributes={
+            "sequence": {"DataType": "String", "StringValue": f"{now:013d}-{i:010d}"}})
+        log.write(body + "\n")
+json.dump([{"id": base["widgetId"], "owner": base["owner"], "label": "NEW",
+            "otherAttributes": [{"name": "b", "value": "4"}]}], open(out + ".json", "w"))
+PY
+}
+case_tomb() {
+  setup tomb
+  : > "$WORK/tomb.requests"
+  for phase in 1 2; do
+    tomb_send $phase
+    consumer tomb "$phase" --max-empty-polls 3
+    wait $! || fail "tomb: consumer $phase failed"
+    expect_eq "tomb: phase $phase drained" "$(queue_depth "$url")" 0
+  done
+  local key meta
+  key=$(awscli s3api list-objects-v2 --bucket "$RUN-tomb" --prefix widgets/ --query 'Contents[0].Key' --output text)
+  meta=$(awscli s3api head-object --bucket "$RUN-tomb" --key "$key" --output json)
+  echo "$meta" | python3 -c '
+import base64, json, sys
+m = json.load(sys.stdin)["Metadata"]
+assert "wc-blind" not in m, m
+ledger = base64.b64decode(m["wc-ledger"]).decode()
+assert "-0000000020" in ledger and "-0000000030" in ledger, ledger' ||
+    fail "tomb: the new life's widget does not carry its delete's place: $meta"
+  ok "tomb: the new life's widget carries the delete's place, not marked blind"
+  tomb_send 3
+  finish tomb
+  grep -q 'u15.*superseded\|superseded.*u15' "$WORK"/tomb-*.log || fail "tomb: the late update of the old life was not superseded"
+  ok "tomb: the late update of the old life was superseded"
+}
+
+for c in crash conflicts spill tomb; do [[ "$CASES" != *" $c "* ]] || "case_$c"; done
 echo "$checks passed, 0 failed"

@@ -326,19 +326,23 @@ static void assert_sealed(const char *body, const char *json)
     assert_int_equal(strlen(body), len + 65);
 }
 
+/* Issue 16: a create is blind: its PUT If-None-Match: * (marked x-amz-meta-wc-blind) and the
+ * GET of its tombstone at once, one round trip; no tombstone: done. */
 static void exact_create_checks_for_a_tombstone_and_puts_only_where_none(void **state)
 {
     fixture *f = *state;
-    fake_reply(f->w->fake, "GET " BASE KEY, 404, NO_SUCH_KEY);
-    fake_reply(f->w->fake, "GET " BASE TOMB, 404, NO_SUCH_KEY);
     fake_header(fake_reply(f->w->fake, "PUT " BASE KEY, 200, ""), "ETag", "\"e1\"");
+    fake_reply(f->w->fake, "GET " BASE TOMB, 404, NO_SUCH_KEY);
     wc_error err;
     assert_int_equal(apply_at(f, REQ("create", ",\"label\":\"L\""), "1000000000001", &err),
                      WC_APPLIED);
     fake_assert_all_used(f->w->fake);
-    const fake_request *put = fake_last(f->w->fake);
+    assert_int_equal(fake_count(f->w->fake), 3); /* the opening listing, the PUT, the GET */
+    assert_int_equal(fake_count_matching(f->w->fake, "GET " BASE KEY), 0);
+    const fake_request *put = fake_find(f->w->fake, "PUT " BASE KEY, 0);
     assert_call(put, "PUT", BASE KEY);
     assert_string_equal(fake_request_header(put, "If-None-Match"), "*");
+    assert_string_equal(fake_request_header(put, "x-amz-meta-wc-blind"), "1");
     assert_sealed(put->body,
                   "{\"id\":\"w1\",\"owner\":\"Sue Smith\",\"label\":\"L\",\"otherAttributes\":[]}");
     char *ledger = unb64(fake_request_header(put, "x-amz-meta-wc-ledger"));
@@ -391,11 +395,151 @@ static void exact_delete_leaves_a_tombstone_object(void **state)
         strstr(tomb->body, "\"p\":[\"1000000000001\",\"1000000000004\"],\"c\":0,\"d\":1"));
     assert_call(fake_last(f->w->fake), "DELETE", BASE KEY);
 
+    /* blind: its PUT wins, the tombstone is found, the widget is deleted again If-Match the
+     * ETag written, then read (nothing, the tombstone) and decided without a write */
+    fake_header(fake_reply(f->w->fake, "PUT " BASE KEY, 200, ""), "ETag", "\"b1\"");
+    fake_reply(f->w->fake, "GET " BASE TOMB, 200, tomb->body);
+    fake_reply(f->w->fake, "DELETE " BASE KEY, 204, "");
     fake_reply(f->w->fake, "GET " BASE KEY, 404, NO_SUCH_KEY);
     fake_reply(f->w->fake, "GET " BASE TOMB, 200, tomb->body);
     assert_int_equal(apply_at(f, REQ("create", ""), "1000000000001", &err), WC_SUPERSEDED);
     fake_assert_all_used(f->w->fake);
+    assert_string_equal(
+        fake_request_header(fake_find(f->w->fake, "DELETE " BASE KEY, 1), "If-Match"), "\"b1\"");
     assert_int_equal(strcmp(fake_last(f->w->fake)->method, "GET"), 0);
+    free(meta);
+}
+
+/* --- a blind create beside a tombstone (issue 16) --- */
+
+/* A tombstone of the widget created at place 1 and deleted at place 4. */
+#define TOMBSTONE "{\"v\":2,\"p\":[\"1000000000001\",\"1000000000004\"],\"c\":0,\"d\":1}"
+
+/* The tombstone is older (the create, place 9, is a new life): the blind widget lacks the
+ * tombstone's ledger, so it is deleted again If-Match its ETag and the create applied as after a
+ * read: PUT If-None-Match: *, not marked, with the delete's place in its ledger. */
+static void exact_blind_create_newer_than_its_tombstone_takes_its_ledger(void **state)
+{
+    fixture *f = *state;
+    fake_header(fake_reply(f->w->fake, "PUT " BASE KEY, 200, ""), "ETag", "\"b1\"");
+    fake_reply(f->w->fake, "GET " BASE TOMB, 200, TOMBSTONE);
+    fake_reply(f->w->fake, "DELETE " BASE KEY, 204, "");
+    fake_reply(f->w->fake, "GET " BASE KEY, 404, NO_SUCH_KEY);
+    fake_reply(f->w->fake, "GET " BASE TOMB, 200, TOMBSTONE);
+    fake_header(fake_reply(f->w->fake, "PUT " BASE KEY, 200, ""), "ETag", "\"e2\"");
+    wc_error err;
+    assert_int_equal(apply_at(f, REQ("create", ",\"label\":\"L\""), "1000000000009", &err),
+                     WC_APPLIED);
+    fake_assert_all_used(f->w->fake);
+    const fake_request *undo = fake_find(f->w->fake, "DELETE " BASE KEY, 0);
+    assert_string_equal(fake_request_header(undo, "If-Match"), "\"b1\"");
+    const fake_request *put = fake_last(f->w->fake);
+    assert_call(put, "PUT", BASE KEY);
+    assert_string_equal(fake_request_header(put, "If-None-Match"), "*");
+    assert_null(fake_request_header(put, "x-amz-meta-wc-blind"));
+    char *ledger = unb64(fake_request_header(put, "x-amz-meta-wc-ledger"));
+    assert_non_null(strstr(ledger, "\"1000000000004\"")); /* the delete's place kept */
+    assert_non_null(strstr(ledger, "\"1000000000009\""));
+    free(ledger);
+}
+
+/* The tombstone is newer (the create, place 2, comes after its widget's delete at 4): the blind
+ * widget is deleted again and the create is superseded, nothing written after. */
+static void exact_blind_create_older_than_its_tombstone_is_superseded(void **state)
+{
+    fixture *f = *state;
+    fake_header(fake_reply(f->w->fake, "PUT " BASE KEY, 200, ""), "ETag", "\"b1\"");
+    fake_reply(f->w->fake, "GET " BASE TOMB, 200, TOMBSTONE);
+    fake_reply(f->w->fake, "DELETE " BASE KEY, 204, "");
+    fake_reply(f->w->fake, "GET " BASE KEY, 404, NO_SUCH_KEY);
+    fake_reply(f->w->fake, "GET " BASE TOMB, 200, TOMBSTONE);
+    wc_error err;
+    assert_int_equal(apply_at(f, REQ("create", ""), "1000000000002", &err), WC_SUPERSEDED);
+    fake_assert_all_used(f->w->fake);
+    assert_int_equal(fake_count_matching(f->w->fake, "PUT "), 1);
+    assert_string_equal(
+        fake_request_header(fake_find(f->w->fake, "DELETE " BASE KEY, 0), "If-Match"), "\"b1\"");
+    assert_int_equal(strcmp(fake_last(f->w->fake)->method, "GET"), 0);
+}
+
+/* A widget is there (412): read and decided as before; here a create delivered again. */
+static void exact_blind_create_412_reads_and_decides(void **state)
+{
+    fixture *f = *state;
+    char *meta = b64("{\"v\":2,\"p\":[\"1000000000001\"],\"c\":0}");
+    fake_reply(f->w->fake, "PUT " BASE KEY, 412, PRECONDITION_FAILED);
+    fake_reply(f->w->fake, "GET " BASE TOMB, 404, NO_SUCH_KEY);
+    fake_header(
+        fake_header(fake_reply(f->w->fake, "GET " BASE KEY, 200, STORED("L")), "ETag", "\"e1\""),
+        "x-amz-meta-wc-ledger", meta);
+    fake_reply(f->w->fake, "GET " BASE TOMB, 404, NO_SUCH_KEY);
+    wc_error err;
+    assert_int_equal(apply_at(f, REQ("create", ""), "1000000000001", &err), WC_ALREADY);
+    fake_assert_all_used(f->w->fake);
+    assert_int_equal(fake_count_matching(f->w->fake, "PUT "), 1);
+    assert_int_equal(fake_count_matching(f->w->fake, "DELETE "), 0);
+    free(meta);
+}
+
+/* The delete again fails (412: another writer's load met the blind widget and replaced it, or
+ * 404: it deleted it): read and decided on what is there. */
+static void exact_blind_create_whose_undo_fails_reads_again(void **state)
+{
+    fixture *f = *state;
+    fake_header(fake_reply(f->w->fake, "PUT " BASE KEY, 200, ""), "ETag", "\"b1\"");
+    fake_reply(f->w->fake, "GET " BASE TOMB, 200, TOMBSTONE);
+    fake_reply(f->w->fake, "DELETE " BASE KEY, 412, PRECONDITION_FAILED);
+    fake_reply(f->w->fake, "GET " BASE KEY, 404, NO_SUCH_KEY);
+    fake_reply(f->w->fake, "GET " BASE TOMB, 200, TOMBSTONE);
+    fake_header(fake_reply(f->w->fake, "PUT " BASE KEY, 200, ""), "ETag", "\"e2\"");
+    wc_error err;
+    assert_int_equal(apply_at(f, REQ("create", ""), "1000000000009", &err), WC_APPLIED);
+    fake_assert_all_used(f->w->fake);
+    const fake_request *put = fake_last(f->w->fake);
+    assert_call(put, "PUT", BASE KEY);
+    assert_null(fake_request_header(put, "x-amz-meta-wc-blind"));
+}
+
+/* Another writer's load meets a widget created blind: beside a tombstone it deletes it again
+ * If-Match the ETag read (its creator has not yet, or crashed) and decides on the tombstone (an
+ * update older than the delete: superseded); a 412 on that delete reads the widget again;
+ * without a tombstone the widget stands, and the write that follows is not marked. */
+static void exact_a_load_meeting_a_blind_widget_checks_its_tombstone(void **state)
+{
+    fixture *f = *state;
+    char *meta = b64("{\"v\":2,\"p\":[\"1000000000002\"],\"c\":0}");
+    fake_header(fake_header(fake_header(fake_reply(f->w->fake, "GET " BASE KEY, 200, STORED("L")),
+                                        "ETag", "\"b1\""),
+                            "x-amz-meta-wc-ledger", meta),
+                "x-amz-meta-wc-blind", "1");
+    fake_reply(f->w->fake, "GET " BASE TOMB, 200, TOMBSTONE);
+    fake_reply(f->w->fake, "DELETE " BASE KEY, 412, PRECONDITION_FAILED);
+    fake_header(fake_header(fake_header(fake_reply(f->w->fake, "GET " BASE KEY, 200, STORED("L")),
+                                        "ETag", "\"b2\""),
+                            "x-amz-meta-wc-ledger", meta),
+                "x-amz-meta-wc-blind", "1");
+    fake_reply(f->w->fake, "GET " BASE TOMB, 200, TOMBSTONE);
+    fake_reply(f->w->fake, "DELETE " BASE KEY, 204, "");
+    wc_error err;
+    assert_int_equal(apply_at(f, REQ("update", ",\"label\":\"M\""), "1000000000003", &err),
+                     WC_SUPERSEDED);
+    fake_assert_all_used(f->w->fake);
+    assert_int_equal(fake_count_matching(f->w->fake, "PUT "), 0);
+    assert_string_equal(
+        fake_request_header(fake_find(f->w->fake, "DELETE " BASE KEY, 1), "If-Match"), "\"b2\"");
+
+    fake_header(fake_header(fake_header(fake_reply(f->w->fake, "GET " BASE KEY, 200, STORED("L")),
+                                        "ETag", "\"b3\""),
+                            "x-amz-meta-wc-ledger", meta),
+                "x-amz-meta-wc-blind", "1");
+    fake_reply(f->w->fake, "GET " BASE TOMB, 404, NO_SUCH_KEY);
+    fake_reply(f->w->fake, "PUT " BASE KEY, 200, "");
+    assert_int_equal(apply_at(f, REQ("update", ",\"label\":\"M\""), "1000000000003", &err),
+                     WC_APPLIED);
+    fake_assert_all_used(f->w->fake);
+    const fake_request *put = fake_last(f->w->fake);
+    assert_string_equal(fake_request_header(put, "If-Match"), "\"b3\"");
+    assert_null(fake_request_header(put, "x-amz-meta-wc-blind"));
     free(meta);
 }
 
@@ -405,16 +549,15 @@ static void exact_delete_leaves_a_tombstone_object(void **state)
 static void exact_an_update_of_a_remembered_widget_is_one_put(void **state)
 {
     fixture *f = *state;
-    fake_reply(f->w->fake, "GET " BASE KEY, 404, NO_SUCH_KEY);
-    fake_reply(f->w->fake, "GET " BASE TOMB, 404, NO_SUCH_KEY);
     fake_header(fake_reply(f->w->fake, "PUT " BASE KEY, 200, ""), "ETag", "\"e1\"");
+    fake_reply(f->w->fake, "GET " BASE TOMB, 404, NO_SUCH_KEY);
     fake_header(fake_reply(f->w->fake, "PUT " BASE KEY, 200, ""), "ETag", "\"e2\"");
     wc_error err;
     assert_int_equal(apply_at(f, REQ("create", ",\"label\":\"L\""), "1000000000001", &err), WC_OK);
     assert_int_equal(apply_at(f, REQ("update", ",\"label\":\"M\""), "1000000000005", &err), WC_OK);
     fake_assert_all_used(f->w->fake);
-    /* the opening listing and the create's two */
-    assert_int_equal(fake_count_matching(f->w->fake, "GET "), 3);
+    /* the opening listing and the create's tombstone */
+    assert_int_equal(fake_count_matching(f->w->fake, "GET "), 2);
     const fake_request *put = fake_last(f->w->fake);
     assert_string_equal(fake_request_header(put, "If-Match"), "\"e1\"");
     assert_sealed(put->body,
@@ -456,9 +599,8 @@ static void exact_an_update_of_a_remembered_widget_is_one_put(void **state)
 static void exact_a_remembered_state_deciding_no_write_is_read(void **state)
 {
     fixture *f = *state;
-    fake_reply(f->w->fake, "GET " BASE KEY, 404, NO_SUCH_KEY);
-    fake_reply(f->w->fake, "GET " BASE TOMB, 404, NO_SUCH_KEY);
     fake_header(fake_reply(f->w->fake, "PUT " BASE KEY, 200, ""), "ETag", "\"e1\"");
+    fake_reply(f->w->fake, "GET " BASE TOMB, 404, NO_SUCH_KEY);
     fake_header(fake_reply(f->w->fake, "PUT " BASE KEY, 200, ""), "ETag", "\"e2\"");
     wc_error err;
     assert_int_equal(apply_at(f, REQ("create", ""), "1000000000001", &err), WC_OK);
@@ -666,16 +808,15 @@ static const fake_request *assert_spilled(fixture *f, size_t nth_ledger, size_t 
  * frees both) and the ledger's name in ref. The widget's ETag is "e2". */
 static void spilled_widget(fixture *f, int n, char ref[65], char **body, char **ledger)
 {
-    fake_reply(f->w->fake, "GET " BASE KEY, 404, NO_SUCH_KEY);
-    fake_reply(f->w->fake, "GET " BASE TOMB, 404, NO_SUCH_KEY);
     fake_reply(f->w->fake, "PUT " BASE KEY, 200, "");
+    fake_reply(f->w->fake, "GET " BASE TOMB, 404, NO_SUCH_KEY);
     wc_error err;
     assert_int_equal(apply_at(f,
                               REQ("create", ",\"label\":\"L\",\"otherAttributes\":[{\"name\":"
                                             "\"color\",\"value\":\"red\"}]"),
                               "1000000000001", &err),
                      WC_APPLIED);
-    const fake_request *put = fake_last(f->w->fake);
+    const fake_request *put = fake_find(f->w->fake, "PUT " BASE KEY, 0);
     assert_non_null(fake_request_header(put, "x-amz-meta-wc-ledger")); /* inline */
     assert_null(fake_request_header(put, "x-amz-meta-wc-ledger-ref"));
     size_t nth = fake_count_matching(f->w->fake, "PUT " BASE KEY);
@@ -833,6 +974,16 @@ int main(void)
         cmocka_unit_test_setup_teardown(
             exact_create_checks_for_a_tombstone_and_puts_only_where_none, setup_open, teardown),
         cmocka_unit_test_setup_teardown(exact_update_writes_if_match_and_keeps_newer_fields,
+                                        setup_open, teardown),
+        cmocka_unit_test_setup_teardown(
+            exact_blind_create_newer_than_its_tombstone_takes_its_ledger, setup_open, teardown),
+        cmocka_unit_test_setup_teardown(exact_blind_create_older_than_its_tombstone_is_superseded,
+                                        setup_open, teardown),
+        cmocka_unit_test_setup_teardown(exact_blind_create_412_reads_and_decides, setup_open,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(exact_blind_create_whose_undo_fails_reads_again, setup_open,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(exact_a_load_meeting_a_blind_widget_checks_its_tombstone,
                                         setup_open, teardown),
         cmocka_unit_test_setup_teardown(exact_delete_leaves_a_tombstone_object, setup_open,
                                         teardown),
