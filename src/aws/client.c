@@ -631,9 +631,8 @@ static void on_http_done(void *ctx, wc_http_response *resp)
         /* The endpoint's certificate was refused (or our CA bundle): no retry mends it. */
         snprintf(aerr.service, sizeof(aerr.service), "%s", c->req.service);
         snprintf(aerr.code, sizeof(aerr.code), "TLSError");
-        snprintf(aerr.message, sizeof(aerr.message),
-                 "TLS verification of %s failed (certificate refused, CA bundle: %s): %s",
-                 c->req.base, aws->ca_bundle ? aws->ca_bundle : "the system's", resp->error);
+        wc_tls_refusal_text(aerr.message, sizeof(aerr.message), c->req.base, aws->ca_bundle,
+                            resp->error);
     } else {
         snprintf(aerr.service, sizeof(aerr.service), "%s", c->req.service);
         snprintf(aerr.code, sizeof(aerr.code), "NetworkError");

@@ -20,7 +20,8 @@ static void ecs_answer(wc_cred_http_provider *p, wc_http_response *resp)
     wc_result result = wc_cred_http_answered(resp, "GET", p->url, &err);
     if (result != WC_OK) {
         wc_error_prefix(&err, "ECS container credentials: ");
-        result = WC_ERR_IO;
+        if (result != WC_ERR_REJECTED) /* a refused certificate is for good */
+            result = WC_ERR_IO;
     } else if (resp->status != 200) {
         result = wc_error_set(&err, WC_ERR_IO, "ECS container credentials: %s answered HTTP %ld",
                               p->url, resp->status);

@@ -17,6 +17,13 @@ static void imds_answer(wc_cred_http_provider *p, wc_http_response *resp)
     wc_error_clear(&err);
     const char *method = p->step == IMDS_TOKEN ? "PUT" : "GET";
     wc_result result = wc_cred_http_answered(resp, method, p->url, &err);
+    if (result == WC_ERR_REJECTED) {
+        /* A refused certificate (an https endpoint): for good, never "not on EC2". */
+        wc_error_prefix(&err, "EC2 instance metadata: ");
+        wc_http_response_cleanup(resp);
+        wc_cred_http_provider_finish(p, result, &creds, &err);
+        return;
+    }
     if (p->step == IMDS_TOKEN) {
         if (result != WC_OK || resp->status != 200) {
             /* Not on EC2 (or metadata is off): no credentials here. */

@@ -219,7 +219,12 @@ static void sts_answer(void *ctx, wc_http_response *resp)
     wc_error err;
     wc_error_clear(&err);
     wc_result result;
-    if (resp->too_large || resp->curl_code != 0) {
+    if (resp->curl_code != 0 && resp->tls_refused) {
+        /* Configuration, as the client says it of a call: for good, not tried again. */
+        char text[WC_ERROR_MAX];
+        wc_tls_refusal_text(text, sizeof(text), p->url, resp->ca_bundle, resp->error);
+        result = wc_error_set(&err, WC_ERR_REJECTED, "%s: TLSError: %s", p->source_name, text);
+    } else if (resp->too_large || resp->curl_code != 0) {
         result =
             wc_error_set(&err, WC_ERR_IO, "%s: POST %s: %s", p->source_name, p->url, resp->error);
     } else {

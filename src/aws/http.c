@@ -420,6 +420,8 @@ static void finish(wc_http *h, CURLMsg *msg)
     r.body = wc_buf_take(&t->received, &r.len);
     r.curl_code = (int)code;
     r.tls_refused = wc_http_is_tls_refusal(r.curl_code);
+    if (r.tls_refused)
+        r.ca_bundle = h->ca_bundle;
     if (r.curl_code == CURLE_OK)
         curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &r.status);
     else if (!r.error[0])

@@ -1,7 +1,8 @@
 #include "aws/transport.h"
 
-#include <stdlib.h>
 #include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -41,6 +42,15 @@ const char *wc_http_response_meta(const wc_http_response *r, const char *name)
         if (strcasecmp(r->meta[i].name, name) == 0)
             return r->meta[i].value;
     return NULL;
+}
+
+void wc_tls_refusal_text(char *out, size_t size, const char *url, const char *ca_bundle,
+                         const char *why)
+{
+    const char *scheme = strstr(url, "://");
+    size_t origin = scheme ? (size_t)(scheme + 3 - url) + strcspn(scheme + 3, "/?#") : strlen(url);
+    snprintf(out, size, "TLS verification of %.*s failed (certificate refused, CA bundle: %s): %s",
+             (int)origin, url, ca_bundle ? ca_bundle : "the system's", why);
 }
 
 typedef struct {

@@ -45,7 +45,9 @@ typedef struct {
     int curl_code;   /* non-zero when no answer came (libcurl's code; a fake uses any) */
     int tls_refused; /* with curl_code: the server's certificate (or our CA bundle) was refused,
                       * a configuration error that no retry mends */
-    char error[256]; /* what went wrong when curl_code is set */
+    const char *ca_bundle; /* with tls_refused: the CA bundle the transport trusts (borrowed from
+                            * it); NULL: the system's */
+    char error[256];       /* what went wrong when curl_code is set */
 } wc_http_response;
 
 /* Called once per request with a response that the callback owns (wc_http_response_cleanup). */
@@ -79,6 +81,13 @@ int wc_http_response_add_meta(wc_http_response *response, const char *name, size
 
 /* The value of the metadata NAME, or NULL. */
 const char *wc_http_response_meta(const wc_http_response *response, const char *name);
+
+/* The words of a refused certificate, the same for every call and credential fetch: "TLS
+ * verification of https://HOST:PORT failed (certificate refused, CA bundle: BUNDLE): why", the
+ * origin of url (its scheme and authority), ca_bundle NULL saying "the system's". Into out
+ * (size bytes, cut to fit). */
+void wc_tls_refusal_text(char *out, size_t size, const char *url, const char *ca_bundle,
+                         const char *why);
 
 /* Sends one request and waits for it, turning the loop (other work in flight progresses
  * meanwhile). The response is the caller's (cleanup). WC_OK when an HTTP answer came (of any

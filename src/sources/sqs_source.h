@@ -58,4 +58,8 @@ wc_result wc_sqs_message_read(json_t *m, size_t max_body, wc_message *msg, wc_er
  * half its visibility timeout is hidden again for the whole timeout, and so on). */
 unsigned long long wc_sqs_source_extended(const wc_source *source);
 
+/* The work of keeping those messages (hashed slots and list entries examined so far): for tests
+ * that count work, not time. */
+unsigned long long wc_sqs_source_held_work(const wc_source *source);
+
 #endif

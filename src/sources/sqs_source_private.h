@@ -16,6 +16,7 @@
 #include "aws/client.h"
 #include "common/clock.h"
 #include "common/loop.h"
+#include "common/strmap.h"
 #include "sources/deferrals.h"
 #include "sources/kept.h"
 #include "sources/source.h"
@@ -52,11 +53,13 @@ typedef struct sqs_source sqs_source;
 typedef struct sqs_batch_call sqs_batch_call;
 
 /* A message handed out and not yet ended (acked, deferred, released, dead-lettered): its
- * visibility is extended before it runs out, for as long as its request is in flight. */
+ * visibility is extended before it runs out, for as long as its request is in flight. Owned by the
+ * source: found by receipt in held_by_receipt (whose values point here), and linked in the order
+ * of extend_at, so that an end is one hashed lookup and the heartbeat walks only what is due. */
 typedef struct sqs_held {
-    char *receipt;
+    char *receipt;      /* owned */
     uint64_t extend_at; /* on the source's clock */
-    struct sqs_held *next;
+    struct sqs_held *prev, *next;
 } sqs_held;
 
 /* One receive in flight. */
@@ -95,7 +98,11 @@ struct sqs_source {
     unsigned max_receives;  /* in flight at once when busy: several, or one (classic, standard) */
     int busy;               /* the last answer brought messages (or none came yet) */
     int stopping;
-    sqs_held *held;              /* messages handed out, whose visibility the heartbeat extends */
+    /* Messages handed out, whose visibility the heartbeat extends: by receipt (values: sqs_held *,
+     * made at the first hold), and from the earliest extend_at to the latest. */
+    wc_strmap *held_by_receipt;
+    sqs_held *held_first, *held_last;
+    uint64_t held_walked;        /* list entries examined (for tests that count work) */
     wc_timer heartbeat;          /* at the earliest extend_at */
     unsigned long long extended; /* visibility extensions sent (for the log and tests) */
 };

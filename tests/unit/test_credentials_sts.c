@@ -12,6 +12,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define STS         "https://sts.us-east-1.amazonaws.com/"
@@ -20,6 +21,7 @@
 #define AT_PLUS_1H  "2015-08-30T13:36:00Z"
 
 static char *home;
+static pid_t tls_server_pid; /* a TLS server the test runs (tls_server_start), or 0 */
 
 static int setup(void **state)
 {
@@ -31,6 +33,11 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
+    if (tls_server_pid > 0) { /* a test that failed with it running */
+        kill(tls_server_pid, SIGTERM);
+        waitpid(tls_server_pid, NULL, 0);
+        tls_server_pid = 0;
+    }
     fake_world_free(*state);
     cred_env_release(home);
     return 0;
@@ -823,6 +830,135 @@ static void sts_xml_answers(void **state)
     }
 }
 
+/* --- a refused certificate --- */
+
+/* A real TLS server on 127.0.0.1 (openssl s_server) with a certificate of its own, and a CA
+ * bundle of another one: every https fetch to it is refused at the handshake, as a wrong CA is. */
+typedef struct {
+    char *dir;
+    pid_t pid;
+    unsigned port;
+    char url[64];     /* https://127.0.0.1:PORT */
+    char bundle[512]; /* the CA bundle that does not sign the server's certificate */
+} tls_server;
+
+static void tls_server_start(tls_server *t)
+{
+    t->dir = make_temp_dir();
+    const char *names[] = {"server", "other"};
+    for (int i = 0; i < 2; i++) {
+        char cmd[1024];
+        snprintf(cmd, sizeof(cmd),
+                 "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
+                 "-keyout %s/%s.key -out %s/%s.pem -subj /CN=127.0.0.1 -days 1 2>/dev/null",
+                 t->dir, names[i], t->dir, names[i]);
+        assert_int_equal(system(cmd), 0);
+    }
+    snprintf(t->bundle, sizeof(t->bundle), "%s/other.pem", t->dir);
+    char cert[512], key[512], out[512];
+    snprintf(cert, sizeof(cert), "%s/server.pem", t->dir);
+    snprintf(key, sizeof(key), "%s/server.key", t->dir);
+    snprintf(out, sizeof(out), "%s/out", t->dir);
+    t->pid = fork();
+    assert_true(t->pid >= 0);
+    tls_server_pid = t->pid;
+    if (t->pid == 0) {
+        int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        int null = open("/dev/null", O_WRONLY);
+        if (fd < 0 || null < 0 || dup2(fd, 1) < 0 || dup2(null, 2) < 0)
+            _exit(126);
+        execlp("openssl", "openssl", "s_server", "-www", "-accept", "127.0.0.1:0", "-cert", cert,
+               "-key", key, (char *)NULL);
+        _exit(127);
+    }
+    /* It says where it listens ("ACCEPT 127.0.0.1:PORT") once it does. */
+    for (int i = 0; i < 500 && !t->port; i++) {
+        char *text = read_text(t->dir, "out");
+        const char *at = text ? strstr(text, "ACCEPT 127.0.0.1:") : NULL;
+        if (at && strchr(at, '\n'))
+            t->port = (unsigned)strtoul(at + strlen("ACCEPT 127.0.0.1:"), NULL, 10);
+        free(text);
+        if (!t->port)
+            usleep(10000);
+    }
+    assert_true(t->port > 0);
+    snprintf(t->url, sizeof(t->url), "https://127.0.0.1:%u", t->port);
+}
+
+static void tls_server_stop(tls_server *t)
+{
+    kill(t->pid, SIGTERM);
+    waitpid(t->pid, NULL, 0);
+    tls_server_pid = 0;
+    rm_rf(t->dir);
+}
+
+/* A real client (libcurl, the system clock) trusting only t's other CA: a call needs credentials,
+ * their fetch is refused. The refusal reads as a call's does ("TLSError: TLS verification of
+ * https://HOST:PORT failed (certificate refused, CA bundle: ...): <libcurl's reason>"), prefixed
+ * with what fetched, and is for good: the client says it is refused (the consumer stops), and a
+ * second call makes no second connection. */
+static void expect_refused_fetch(const tls_server *t, const char *prefix)
+{
+    setenv("AWS_CA_BUNDLE", t->bundle, 1);
+    wc_loop *loop = wc_loop_new(NULL);
+    wc_aws_config config = {.region = "us-east-1",
+                            .endpoint_url = "http://127.0.0.1:9", /* never asked */
+                            .loop = loop};
+    wc_error err;
+    wc_aws *aws = wc_aws_new(&config, &err);
+    if (!aws)
+        fail_msg("wc_aws_new: %s", err.msg);
+    fake_world w = {.loop = loop, .aws = aws};
+    outcome o[2] = {{0}, {0}};
+    for (int i = 0; i < 2; i++) {
+        call(&w, &o[i]);
+        for (int turns = 0; turns < 1000 && !o[i].calls; turns++)
+            wc_loop_turn(loop, 10);
+        assert_int_equal(o[i].calls, 1);
+        assert_int_equal(o[i].result, WC_ERR_IO); /* to the call: the service is not usable */
+    }
+    const wc_error *refusal = wc_aws_refused(aws);
+    assert_non_null(refusal);
+    char want[1024];
+    snprintf(want, sizeof(want),
+             "%sTLSError: TLS verification of %s failed (certificate refused, CA bundle: %s): "
+             "SSL certificate problem: ",
+             prefix, t->url, t->bundle);
+    if (strncmp(refusal->msg, want, strlen(want)) != 0)
+        fail_msg("refusal \"%s\", wanted it to start \"%s\"", refusal->msg, want);
+    assert_int_equal(wc_aws_connections_opened(aws), 1);
+    wc_aws_free(aws);
+    wc_loop_free(loop);
+}
+
+static void a_refused_certificate_of_a_credential_endpoint_is_for_good(void **state)
+{
+    (void)state;
+    tls_server t = {0};
+    tls_server_start(&t);
+    /* STS (AssumeRoleWithWebIdentity) over https. */
+    char sts[96];
+    snprintf(sts, sizeof(sts), "%s/", t.url);
+    setenv("AWS_ENDPOINT_URL_STS", sts, 1);
+    setenv("AWS_WEB_IDENTITY_TOKEN_FILE", put_file("token", "t"), 1);
+    setenv("AWS_ROLE_ARN", ROLE, 1);
+    expect_refused_fetch(&t, "web identity (AWS_ROLE_ARN): ");
+    unsetenv("AWS_WEB_IDENTITY_TOKEN_FILE");
+    unsetenv("AWS_ROLE_ARN");
+    /* The ECS/EKS container endpoint over https. */
+    char full[128];
+    snprintf(full, sizeof(full), "%s/v2/credentials", t.url);
+    setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", full, 1);
+    expect_refused_fetch(&t, "ECS container credentials: ");
+    unsetenv("AWS_CONTAINER_CREDENTIALS_FULL_URI");
+    /* IMDS over https: a refusal, not "not on EC2" (which would go on without credentials). */
+    setenv("AWS_EC2_METADATA_DISABLED", "false", 1);
+    setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", t.url, 1);
+    expect_refused_fetch(&t, "EC2 instance metadata: ");
+    tls_server_stop(&t);
+}
+
 static void ca_bundle_from_the_environment_or_the_profile(void **state)
 {
     (void)state;
@@ -870,6 +1006,7 @@ int main(void)
         T(pod_identity_reads_its_token_file_at_each_fetch),
         T(sts_xml_answers),
         T(ca_bundle_from_the_environment_or_the_profile),
+        T(a_refused_certificate_of_a_credential_endpoint_is_for_good),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,8 +3,7 @@
  * with their places, objects already gone skipped, a message deleted once all its records ended,
  * one deferred record deferring its message, a record's dead letter (copy, then delete), the
  * s3:TestEvent skipped, a request passed through, a bad notification dead-lettered. */
-#include "common/log.h"
-#include "fake_transport.h"
+#include "scripted_source.h"
 #include "sources/s3_events_source.h"
 
 #define BASE   "https://reqs.s3.us-east-1.amazonaws.com"
@@ -107,59 +106,38 @@ static const wc_source_ops queue_ops = {
 };
 
 typedef struct {
-    fake_world *w;
+    scripted_source s; /* first: see scripted_source_setup */
     queue q;
-    wc_source src;
 } fixture;
 
 static void open_source(fixture *f)
 {
     wc_source inner = {&queue_ops, &f->q};
-    wc_s3_events_source_config c = {f->w->aws, 0, NULL, "dead-letter/", 1000};
+    wc_s3_events_source_config c = {f->s.w->aws, 0, NULL, "dead-letter/", 1000};
     wc_error err;
-    if (wc_s3_events_source_wrap(&c, &inner, &f->src, &err) != WC_OK)
+    if (wc_s3_events_source_wrap(&c, &inner, &f->s.src, &err) != WC_OK)
         fail_msg("wc_s3_events_source_wrap: %s", err.msg);
 }
 
 static int setup(void **state)
 {
-    wc_log_to_stderr(0);
-    fixture *f = calloc(1, sizeof(*f));
-    f->w = fake_world_new(NULL);
-    *state = f;
-    return 0;
+    return scripted_source_setup(state, sizeof(fixture));
 }
 
 static int teardown(void **state)
 {
-    fixture *f = *state;
-    wc_source_destroy(&f->src);
-    fake_world_free(f->w);
-    free(f);
-    return 0;
+    return scripted_source_teardown(state);
 }
 
 /* Receives until a message or an empty poll, turning the loop on WAIT. */
 static wc_receive_status poll_once(fixture *f, wc_message *m, wc_error *err)
 {
-    for (int turns = 0; turns < 1000; turns++) {
-        wc_receive_status r = f->src.ops->receive(f->src.self, m, 8, err);
-        if (r != WC_RECEIVE_WAIT)
-            return r;
-        if (!wc_loop_alive(f->w->loop))
-            fail_msg("receive says WAIT but nothing is under way");
-        wc_loop_turn(f->w->loop, -1);
-    }
-    fail_msg("receive keeps waiting");
-    return WC_RECEIVE_WAIT;
+    return scripted_source_poll(&f->s, m, 8, err);
 }
 
 static void expect_message(fixture *f, wc_message *m, const char *key, const char *body)
 {
-    wc_error err;
-    wc_receive_status r = poll_once(f, m, &err);
-    if (r != WC_RECEIVE_READY)
-        fail_msg("wanted %s, got %s", key, wc_receive_status_name(r));
+    scripted_source_next(&f->s, m, 8);
     assert_string_equal(m->key, key);
     assert_string_equal(m->body, body);
     assert_string_equal(m->place, strrchr(key, '/') + 1);
@@ -170,29 +148,29 @@ static void records_applied_gone_skipped_then_the_message_deleted(void **state)
     fixture *f = *state;
     f->q.bodies[f->q.n++] = "{\"Records\":[" REC(K(1)) "," REC(K(2)) "," REC(K(3)) "]}";
     open_source(f);
-    fake_reply(f->w->fake, GET(K(1)), 200, "one");
-    fake_reply(f->w->fake, GET(K(2)), 404, NO_SUCH_KEY);
-    fake_reply(f->w->fake, GET(K(3)), 200, "three");
-    fake_times(fake_reply(f->w->fake, "DELETE ", 204, ""), 2);
+    fake_reply(f->s.w->fake, GET(K(1)), 200, "one");
+    fake_reply(f->s.w->fake, GET(K(2)), 404, NO_SUCH_KEY);
+    fake_reply(f->s.w->fake, GET(K(3)), 200, "three");
+    fake_times(fake_reply(f->s.w->fake, "DELETE ", 204, ""), 2);
     wc_message a, b;
     expect_message(f, &a, K(1), "one");
     expect_message(f, &b, K(3), "three");
-    assert_int_equal(f->src.ops->ack(f->src.self, &a, NULL), WC_OK);
+    assert_int_equal(f->s.src.ops->ack(f->s.src.self, &a, NULL), WC_OK);
     wc_message_cleanup(&a);
-    fake_run(f->w);
+    fake_run(f->s.w);
     assert_int_equal(f->q.acks, 0); /* a record is still in hand */
-    assert_int_equal(f->src.ops->ack(f->src.self, &b, NULL), WC_OK);
+    assert_int_equal(f->s.src.ops->ack(f->s.src.self, &b, NULL), WC_OK);
     wc_message_cleanup(&b);
-    fake_run(f->w);
+    fake_run(f->s.w);
     assert_int_equal(f->q.acks, 1);
-    assert_int_equal(fake_count_matching(f->w->fake, "DELETE "), 2);
-    assert_int_equal(fake_count_matching(f->w->fake, DEL(K(2))), 0);
-    wc_s3_events_counts c = wc_s3_events_source_counts(&f->src);
+    assert_int_equal(fake_count_matching(f->s.w->fake, "DELETE "), 2);
+    assert_int_equal(fake_count_matching(f->s.w->fake, DEL(K(2))), 0);
+    wc_s3_events_counts c = wc_s3_events_source_counts(&f->s.src);
     assert_int_equal(c.records, 2);
     assert_int_equal(c.gone, 1);
     wc_error err;
     assert_int_equal(poll_once(f, &a, &err), WC_RECEIVE_EMPTY);
-    fake_assert_all_used(f->w->fake);
+    fake_assert_all_used(f->s.w->fake);
 }
 
 static void one_deferred_record_defers_its_message(void **state)
@@ -200,22 +178,22 @@ static void one_deferred_record_defers_its_message(void **state)
     fixture *f = *state;
     f->q.bodies[f->q.n++] = "{\"Records\":[" REC(K(1)) "," REC(K(2)) "]}";
     open_source(f);
-    fake_reply(f->w->fake, GET(K(1)), 200, "one");
-    fake_reply(f->w->fake, GET(K(2)), 200, "two");
-    fake_reply(f->w->fake, DEL(K(1)), 204, "");
+    fake_reply(f->s.w->fake, GET(K(1)), 200, "one");
+    fake_reply(f->s.w->fake, GET(K(2)), 200, "two");
+    fake_reply(f->s.w->fake, DEL(K(1)), 204, "");
     wc_message a, b;
     expect_message(f, &a, K(1), "one");
     expect_message(f, &b, K(2), "two");
-    assert_int_equal(f->src.ops->defer(f->src.self, &b, 5000, NULL), WC_OK);
+    assert_int_equal(f->s.src.ops->defer(f->s.src.self, &b, 5000, NULL), WC_OK);
     wc_message_cleanup(&b);
-    assert_int_equal(f->src.ops->ack(f->src.self, &a, NULL), WC_OK);
+    assert_int_equal(f->s.src.ops->ack(f->s.src.self, &a, NULL), WC_OK);
     wc_message_cleanup(&a);
-    fake_run(f->w);
+    fake_run(f->s.w);
     assert_int_equal(f->q.acks, 0);
     assert_int_equal(f->q.defers, 1);
     assert_int_equal(f->q.delay_ms, 5000);
-    assert_int_equal(fake_count_matching(f->w->fake, DEL(K(2))), 0); /* it stays */
-    fake_assert_all_used(f->w->fake);
+    assert_int_equal(fake_count_matching(f->s.w->fake, DEL(K(2))), 0); /* it stays */
+    fake_assert_all_used(f->s.w->fake);
 }
 
 /* A shutdown whose timeout passed: a record forgotten leaves its message to come back (forgotten
@@ -226,40 +204,28 @@ static void forget_leaves_records_and_messages_with_no_call(void **state)
     f->q.bodies[f->q.n++] = "{\"Records\":[" REC(K(1)) "," REC(K(2)) "]}";
     f->q.bodies[f->q.n++] = "{\"type\":\"create\"}";
     open_source(f);
-    fake_reply(f->w->fake, GET(K(1)), 200, "one");
-    fake_reply(f->w->fake, GET(K(2)), 200, "two");
-    fake_reply(f->w->fake, DEL(K(1)), 204, "");
+    fake_reply(f->s.w->fake, GET(K(1)), 200, "one");
+    fake_reply(f->s.w->fake, GET(K(2)), 200, "two");
+    fake_reply(f->s.w->fake, DEL(K(1)), 204, "");
     wc_message plain, a, b;
     wc_error err;
     assert_int_equal(poll_once(f, &plain, &err), WC_RECEIVE_READY);
     assert_string_equal(plain.key, "m1");
-    f->src.ops->forget(f->src.self, &plain);
+    f->s.src.ops->forget(f->s.src.self, &plain);
     assert_null(plain.handle);
     wc_message_cleanup(&plain);
     assert_int_equal(f->q.forgets, 1);
     expect_message(f, &a, K(1), "one");
     expect_message(f, &b, K(2), "two");
-    assert_int_equal(f->src.ops->ack(f->src.self, &a, NULL), WC_OK);
+    assert_int_equal(f->s.src.ops->ack(f->s.src.self, &a, NULL), WC_OK);
     wc_message_cleanup(&a);
-    f->src.ops->forget(f->src.self, &b);
+    f->s.src.ops->forget(f->s.src.self, &b);
     wc_message_cleanup(&b);
-    fake_run(f->w);
+    fake_run(f->s.w);
     assert_int_equal(f->q.forgets, 2);
     assert_int_equal(f->q.acks + f->q.defers + f->q.releases, 0);
-    assert_int_equal(fake_count_matching(f->w->fake, DEL(K(2))), 0); /* it stays */
-    fake_assert_all_used(f->w->fake);
-}
-
-typedef struct {
-    int calls;
-    wc_result result;
-} dl_outcome;
-
-static void on_dead_lettered(void *ctx, wc_result result, const wc_error *err)
-{
-    dl_outcome *o = ctx;
-    o->calls++;
-    o->result = result;
+    assert_int_equal(fake_count_matching(f->s.w->fake, DEL(K(2))), 0); /* it stays */
+    fake_assert_all_used(f->s.w->fake);
 }
 
 static void a_record_dead_letter_is_a_copy_then_a_delete(void **state)
@@ -267,24 +233,25 @@ static void a_record_dead_letter_is_a_copy_then_a_delete(void **state)
     fixture *f = *state;
     f->q.bodies[f->q.n++] = "{\"Records\":[" REC(K(1)) "]}";
     open_source(f);
-    fake_reply(f->w->fake, GET(K(1)), 200, "{bad");
-    fake_reply(f->w->fake, "PUT " BASE "/dead-letter/" K(1), 200,
+    fake_reply(f->s.w->fake, GET(K(1)), 200, "{bad");
+    fake_reply(f->s.w->fake, "PUT " BASE "/dead-letter/" K(1), 200,
                "<CopyObjectResult><ETag>\"e\"</ETag></CopyObjectResult>");
-    fake_reply(f->w->fake, DEL(K(1)), 204, "");
+    fake_reply(f->s.w->fake, DEL(K(1)), 204, "");
     wc_message m;
-    dl_outcome o = {0};
+    scripted_outcome o = {0};
     expect_message(f, &m, K(1), "{bad");
     assert_int_equal(
-        f->src.ops->dead_letter(f->src.self, &m, "not JSON", on_dead_lettered, &o, NULL), WC_OK);
+        f->s.src.ops->dead_letter(f->s.src.self, &m, "not JSON", scripted_outcome_done, &o, NULL),
+        WC_OK);
     wc_message_cleanup(&m);
-    fake_run(f->w);
+    fake_run(f->s.w);
     assert_int_equal(o.calls, 1);
     assert_int_equal(o.result, WC_OK);
-    const fake_request *copy = fake_find(f->w->fake, "PUT ", 0);
+    const fake_request *copy = fake_find(f->s.w->fake, "PUT ", 0);
     assert_string_equal(fake_request_header(copy, "x-amz-copy-source"), "reqs/" K(1));
     assert_string_equal(fake_request_header(copy, "x-amz-meta-reason"), "not JSON");
     assert_int_equal(f->q.acks, 1);
-    fake_assert_all_used(f->w->fake);
+    fake_assert_all_used(f->s.w->fake);
 }
 
 static void test_event_skipped_request_passed_bad_notification_dead_lettered(void **state)
@@ -302,7 +269,7 @@ static void test_event_skipped_request_passed_bad_notification_dead_lettered(voi
     assert_string_equal(m.body, "{\"type\":\"create\"}");
     assert_non_null(m.handle);      /* the S3-event source's, wrapping the queue's own */
     assert_int_equal(f->q.acks, 1); /* the test event */
-    assert_int_equal(f->src.ops->release(f->src.self, &m, NULL), WC_OK);
+    assert_int_equal(f->s.src.ops->release(f->s.src.self, &m, NULL), WC_OK);
     wc_message_cleanup(&m);
     assert_int_equal(f->q.releases, 1);
     /* A request message's hurry (issue 16) is the queue's. */
@@ -312,8 +279,8 @@ static void test_event_skipped_request_passed_bad_notification_dead_lettered(voi
     assert_int_equal(f->q.dead, 1);
     assert_string_equal(f->q.reason,
                         "bad S3 event notification: Records[0]: no bucket name or object key");
-    assert_int_equal(wc_s3_events_source_counts(&f->src).skipped, 1);
-    assert_int_equal(fake_count(f->w->fake), 0);
+    assert_int_equal(wc_s3_events_source_counts(&f->s.src).skipped, 1);
+    assert_int_equal(fake_count(f->s.w->fake), 0);
 }
 
 static void a_stop_hands_back_what_was_not_handed_out(void **state)
@@ -321,17 +288,17 @@ static void a_stop_hands_back_what_was_not_handed_out(void **state)
     fixture *f = *state;
     f->q.bodies[f->q.n++] = "{\"Records\":[" REC(K(1)) "," REC(K(2)) "]}";
     open_source(f);
-    fake_reply(f->w->fake, GET(K(1)), 200, "one");
-    fake_reply(f->w->fake, GET(K(2)), 200, "two");
+    fake_reply(f->s.w->fake, GET(K(1)), 200, "one");
+    fake_reply(f->s.w->fake, GET(K(2)), 200, "two");
     wc_message a;
     expect_message(f, &a, K(1), "one");
-    fake_run(f->w); /* the second is fetched, not handed out */
-    f->src.ops->stop(f->src.self);
+    fake_run(f->s.w); /* the second is fetched, not handed out */
+    f->s.src.ops->stop(f->s.src.self);
     assert_int_equal(f->q.releases, 0);
-    assert_int_equal(f->src.ops->release(f->src.self, &a, NULL), WC_OK);
+    assert_int_equal(f->s.src.ops->release(f->s.src.self, &a, NULL), WC_OK);
     wc_message_cleanup(&a);
     assert_int_equal(f->q.releases, 1);
-    assert_int_equal(f->src.ops->flush(f->src.self), 0);
+    assert_int_equal(f->s.src.ops->flush(f->s.src.self), 0);
 }
 
 int main(void)

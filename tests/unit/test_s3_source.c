@@ -1,8 +1,7 @@
 /* The S3 source (s3_source.c) against scripted answers: the walk across listing pages, GETs in
  * flight handed out in key order, keys taken by others, acks, deferrals, dead letters, failures,
  * and sharding. */
-#include "common/log.h"
-#include "fake_transport.h"
+#include "scripted_source.h"
 #include "sources/s3_source.h"
 
 #define BASE   "https://requests.s3.us-east-1.amazonaws.com"
@@ -12,16 +11,9 @@
 #define DEL(k) "DELETE " BASE "/" k
 
 typedef struct {
-    fake_world *w;
-    wc_source src;
-    int notified;
+    scripted_source s;  /* first: see scripted_source_setup */
     size_t ahead_bytes; /* the source's look_ahead_bytes (0: its default) */
 } fixture;
-
-static void on_notify(void *ctx)
-{
-    ((fixture *)ctx)->notified++;
-}
 
 /* A ListObjectsV2 answer of keys (NULL-terminated), truncated with token when token is not
  * NULL. Caller frees. */
@@ -57,7 +49,7 @@ static fake_answer *reply_page(fixture *f, const char *after, const char *const 
     else
         snprintf(pattern, sizeof(pattern), LIST);
     char *xml = listing(keys, token);
-    fake_answer *a = fake_reply(f->w->fake, pattern, 200, xml);
+    fake_answer *a = fake_reply(f->s.w->fake, pattern, 200, xml);
     free(xml);
     return a;
 }
@@ -77,7 +69,7 @@ static fake_answer *reply_object(fixture *f, const char *key, const char *widget
     char pattern[256];
     snprintf(pattern, sizeof(pattern), GET("%s"), key);
     char *body = request_json(widget);
-    fake_answer *a = fake_reply(f->w->fake, pattern, 200, body);
+    fake_answer *a = fake_reply(f->s.w->fake, pattern, 200, body);
     free(body);
     return a;
 }
@@ -86,29 +78,24 @@ static void open_source(fixture *f, wc_shard shard, int look_ahead, const char *
 {
     reply_page(f, NULL, NULL, NULL); /* the start-up check */
     if (dead_bucket)
-        fake_reply(f->w->fake, LIST, 200, "<ListBucketResult></ListBucketResult>");
-    wc_s3_source_config c = {.aws = f->w->aws,
+        fake_reply(f->s.w->fake, LIST, 200, "<ListBucketResult></ListBucketResult>");
+    wc_s3_source_config c = {.aws = f->s.w->aws,
                              .bucket = "requests",
                              .dead_letter_bucket = dead_bucket,
                              .max_body = 1000,
                              .look_ahead = look_ahead,
                              .look_ahead_bytes = f->ahead_bytes,
-                             .clock = &f->w->clock,
+                             .clock = &f->s.w->clock,
                              .shard = shard};
     wc_error err;
-    if (wc_s3_source_open(&c, &f->src, &err) != WC_OK)
-        fail_msg("wc_s3_source_open: %s", err.msg);
-    f->src.ops->set_notify(f->src.self, on_notify, f);
-    fake_assert_all_used(f->w->fake);
+    wc_result result = wc_s3_source_open(&c, &f->s.src, &err);
+    scripted_source_opened(&f->s, result, &err, "wc_s3_source_open");
+    fake_assert_all_used(f->s.w->fake);
 }
 
 static int setup(void **state)
 {
-    wc_log_to_stderr(0);
-    fixture *f = calloc(1, sizeof(*f));
-    f->w = fake_world_new(NULL);
-    *state = f;
-    return 0;
+    return scripted_source_setup(state, sizeof(fixture));
 }
 
 static int setup_open(void **state)
@@ -120,43 +107,18 @@ static int setup_open(void **state)
 
 static int teardown(void **state)
 {
-    fixture *f = *state;
-    wc_source_destroy(&f->src);
-    fake_world_free(f->w);
-    free(f);
-    return 0;
+    return scripted_source_teardown(state);
 }
 
-/* What a poller sees: receives (want each time) until a message, an empty poll or an error,
- * turning the loop on WAIT. */
 static wc_receive_status poll_once(fixture *f, wc_message *m, unsigned want, wc_error *err)
 {
-    for (int turns = 0; turns < 1000; turns++) {
-        wc_receive_status r = f->src.ops->receive(f->src.self, m, want, err);
-        if (r != WC_RECEIVE_WAIT)
-            return r;
-        if (!wc_loop_alive(f->w->loop))
-            fail_msg("receive says WAIT but nothing is under way");
-        wc_loop_turn(f->w->loop, -1);
-    }
-    fail_msg("receive keeps waiting");
-    return WC_RECEIVE_WAIT;
+    return scripted_source_poll(&f->s, m, want, err);
 }
 
 static void expect_message(fixture *f, wc_message *m, unsigned want, const char *key)
 {
-    wc_error err;
-    wc_receive_status r = poll_once(f, m, want, &err);
-    if (r != WC_RECEIVE_READY)
-        fail_msg("wanted %s, got %s (%s)", key, wc_receive_status_name(r),
-                 r == WC_RECEIVE_FAILED ? err.msg : "");
+    scripted_source_next(&f->s, m, want);
     assert_string_equal(m->key, key);
-}
-
-static void ack(fixture *f, wc_message *m)
-{
-    assert_int_equal(f->src.ops->ack(f->src.self, m, NULL), WC_OK);
-    wc_message_cleanup(m);
 }
 
 /* --- opening --- */
@@ -165,10 +127,10 @@ static void open_checks_that_the_buckets_answer(void **state)
 {
     fixture *f = *state;
     open_source(f, (wc_shard){0, 1}, 3, "dead-bucket");
-    assert_int_equal(fake_count(f->w->fake), 2);
-    assert_string_equal(fake_request_at(f->w->fake, 0)->url,
+    assert_int_equal(fake_count(f->s.w->fake), 2);
+    assert_string_equal(fake_request_at(f->s.w->fake, 0)->url,
                         BASE "/?delimiter=%2F&encoding-type=url&list-type=2&max-keys=1");
-    assert_string_equal(fake_request_at(f->w->fake, 1)->url,
+    assert_string_equal(fake_request_at(f->s.w->fake, 1)->url,
                         "https://dead-bucket.s3.us-east-1.amazonaws.com/"
                         "?delimiter=%2F&encoding-type=url&list-type=2&max-keys=1");
 }
@@ -176,19 +138,19 @@ static void open_checks_that_the_buckets_answer(void **state)
 static void a_missing_bucket_is_a_one_line_error(void **state)
 {
     fixture *f = *state;
-    fake_header(fake_reply(f->w->fake, LIST, 404,
+    fake_header(fake_reply(f->s.w->fake, LIST, 404,
                            "<Error><Code>NoSuchBucket</Code><Message>The specified bucket does not "
                            "exist</Message></Error>"),
                 "x-amz-request-id", "B1");
-    wc_s3_source_config c = {.aws = f->w->aws, .bucket = "requests", .max_body = 10};
+    wc_s3_source_config c = {.aws = f->s.w->aws, .bucket = "requests", .max_body = 10};
     wc_error err;
-    assert_int_equal(wc_s3_source_open(&c, &f->src, &err), WC_ERR_IO);
+    assert_int_equal(wc_s3_source_open(&c, &f->s.src, &err), WC_ERR_IO);
     assert_string_equal(err.msg, "request bucket \"requests\": NoSuchBucket: The specified bucket "
                                  "does not exist (HTTP 404, request id B1)");
     /* A dead-letter prefix that listing would not hide is refused before any call. */
     c.dead_letter_prefix = "dead";
-    assert_int_equal(wc_s3_source_open(&c, &f->src, &err), WC_ERR_INVALID);
-    assert_int_equal(fake_count(f->w->fake), 1);
+    assert_int_equal(wc_s3_source_open(&c, &f->s.src, &err), WC_ERR_INVALID);
+    assert_int_equal(fake_count(f->s.w->fake), 1);
 }
 
 /* --- the walk --- */
@@ -205,7 +167,7 @@ static void the_walk_goes_across_pages_in_key_order(void **state)
         snprintf(key, sizeof(key), "10000000000%d", i);
         reply_object(f, key, key);
     }
-    fake_times(fake_reply(f->w->fake, "DELETE ", 204, ""), 5);
+    fake_times(fake_reply(f->s.w->fake, "DELETE ", 204, ""), 5);
     reply_page(f, NULL, NULL, NULL); /* the next walk: all done */
     wc_message m;
     const char *keys[] = {K(1), K(2), K(3), K(4), K(5)};
@@ -213,25 +175,25 @@ static void the_walk_goes_across_pages_in_key_order(void **state)
         expect_message(f, &m, 2, keys[i]);
         assert_non_null(strstr(m.body, keys[i]));
         assert_int_equal(m.attempts, 0);
-        ack(f, &m);
+        scripted_source_ack(&f->s, &m);
     }
     wc_error err;
     assert_int_equal(poll_once(f, &m, 2, &err), WC_RECEIVE_EMPTY);
     /* The pages were listed with the look-ahead and the token; each key read and deleted once. */
-    assert_string_equal(fake_find(f->w->fake, LIST, 1)->url,
+    assert_string_equal(fake_find(f->s.w->fake, LIST, 1)->url,
                         BASE "/?delimiter=%2F&encoding-type=url&list-type=2&max-keys=3");
     assert_string_equal(
-        fake_find(f->w->fake, LIST, 2)->url, BASE
+        fake_find(f->s.w->fake, LIST, 2)->url, BASE
         "/?continuation-token=T1%2F%2B%3D&delimiter=%2F&encoding-type=url&list-type=2&max-keys=3");
     for (int i = 0; i < 5; i++) {
         char pattern[64];
         snprintf(pattern, sizeof(pattern), GET("%s"), keys[i]);
-        assert_int_equal(fake_count_matching(f->w->fake, pattern), 1);
+        assert_int_equal(fake_count_matching(f->s.w->fake, pattern), 1);
         snprintf(pattern, sizeof(pattern), DEL("%s"), keys[i]);
-        assert_int_equal(fake_count_matching(f->w->fake, pattern), 1);
+        assert_int_equal(fake_count_matching(f->s.w->fake, pattern), 1);
     }
-    assert_int_equal(f->src.ops->flush(f->src.self), 0);
-    fake_assert_all_used(f->w->fake);
+    assert_int_equal(f->s.src.ops->flush(f->s.src.self), 0);
+    fake_assert_all_used(f->s.w->fake);
 }
 
 static void gets_run_at_once_and_are_handed_out_in_key_order(void **state)
@@ -242,23 +204,23 @@ static void gets_run_at_once_and_are_handed_out_in_key_order(void **state)
     fake_delay(reply_object(f, K(1), "a"), 300);
     fake_delay(reply_object(f, K(2), "b"), 200);
     reply_object(f, K(3), "c");
-    fake_times(fake_reply(f->w->fake, "DELETE ", 204, ""), 3);
+    fake_times(fake_reply(f->s.w->fake, "DELETE ", 204, ""), 3);
     wc_message m;
     wc_error err;
-    assert_int_equal(f->src.ops->receive(f->src.self, &m, 8, &err), WC_RECEIVE_WAIT);
-    wc_loop_turn(f->w->loop, -1); /* the page */
-    assert_int_equal(f->src.ops->receive(f->src.self, &m, 8, &err), WC_RECEIVE_WAIT);
-    assert_int_equal(fake_in_flight(f->w->fake), 3); /* three GETs at once */
-    wc_loop_turn(f->w->loop, -1);                    /* the third key's answer comes first */
-    assert_true(fake_find(f->w->fake, GET(K(3)), 0)->answered);
-    assert_int_equal(f->src.ops->receive(f->src.self, &m, 8, &err), WC_RECEIVE_WAIT);
+    assert_int_equal(f->s.src.ops->receive(f->s.src.self, &m, 8, &err), WC_RECEIVE_WAIT);
+    wc_loop_turn(f->s.w->loop, -1); /* the page */
+    assert_int_equal(f->s.src.ops->receive(f->s.src.self, &m, 8, &err), WC_RECEIVE_WAIT);
+    assert_int_equal(fake_in_flight(f->s.w->fake), 3); /* three GETs at once */
+    wc_loop_turn(f->s.w->loop, -1);                    /* the third key's answer comes first */
+    assert_true(fake_find(f->s.w->fake, GET(K(3)), 0)->answered);
+    assert_int_equal(f->s.src.ops->receive(f->s.src.self, &m, 8, &err), WC_RECEIVE_WAIT);
     expect_message(f, &m, 8, K(1));
-    ack(f, &m);
+    scripted_source_ack(&f->s, &m);
     expect_message(f, &m, 8, K(2));
-    ack(f, &m);
+    scripted_source_ack(&f->s, &m);
     expect_message(f, &m, 8, K(3));
-    ack(f, &m);
-    fake_run(f->w);
+    scripted_source_ack(&f->s, &m);
+    fake_run(f->s.w);
 }
 
 /* Issue 16: the look-ahead is bounded by bytes: with room for 600, and 256 counted for each GET
@@ -276,21 +238,21 @@ static void the_look_ahead_is_bounded_by_bytes(void **state)
     reply_object(f, K(3), "c");
     reply_object(f, K(4), "d");
     reply_object(f, K(5), "e");
-    fake_times(fake_reply(f->w->fake, "DELETE ", 204, ""), 5);
+    fake_times(fake_reply(f->s.w->fake, "DELETE ", 204, ""), 5);
     wc_message m;
     wc_error err;
-    assert_int_equal(f->src.ops->receive(f->src.self, &m, 8, &err), WC_RECEIVE_WAIT);
-    wc_loop_turn(f->w->loop, -1); /* the page */
-    assert_int_equal(f->src.ops->receive(f->src.self, &m, 8, &err), WC_RECEIVE_WAIT);
-    assert_int_equal(fake_in_flight(f->w->fake), 2);
+    assert_int_equal(f->s.src.ops->receive(f->s.src.self, &m, 8, &err), WC_RECEIVE_WAIT);
+    wc_loop_turn(f->s.w->loop, -1); /* the page */
+    assert_int_equal(f->s.src.ops->receive(f->s.src.self, &m, 8, &err), WC_RECEIVE_WAIT);
+    assert_int_equal(fake_in_flight(f->s.w->fake), 2);
     const char *keys[] = {K(1), K(2), K(3), K(4), K(5)};
     for (int i = 0; i < 5; i++) {
         expect_message(f, &m, 8, keys[i]);
-        assert_true(fake_in_flight(f->w->fake) <= 2);
-        ack(f, &m);
+        assert_true(fake_in_flight(f->s.w->fake) <= 2);
+        scripted_source_ack(&f->s, &m);
     }
-    fake_run(f->w);
-    fake_assert_all_used(f->w->fake);
+    fake_run(f->s.w);
+    fake_assert_all_used(f->s.w->fake);
 }
 
 /* A body larger than the whole bound still comes (one GET is always allowed). */
@@ -303,14 +265,14 @@ static void a_body_larger_than_the_bound_still_comes(void **state)
     reply_page(f, NULL, page, NULL);
     reply_object(f, K(1), "a");
     reply_object(f, K(2), "b");
-    fake_times(fake_reply(f->w->fake, "DELETE ", 204, ""), 2);
+    fake_times(fake_reply(f->s.w->fake, "DELETE ", 204, ""), 2);
     wc_message m;
     expect_message(f, &m, 8, K(1));
-    ack(f, &m);
+    scripted_source_ack(&f->s, &m);
     expect_message(f, &m, 8, K(2));
-    ack(f, &m);
-    fake_run(f->w);
-    fake_assert_all_used(f->w->fake);
+    scripted_source_ack(&f->s, &m);
+    fake_run(f->s.w);
+    fake_assert_all_used(f->s.w->fake);
 }
 
 static void a_key_taken_by_another_consumer_is_skipped(void **state)
@@ -319,19 +281,19 @@ static void a_key_taken_by_another_consumer_is_skipped(void **state)
     const char *page[] = {K(1), K(2), K(3), NULL};
     reply_page(f, NULL, page, NULL);
     reply_object(f, K(1), "a");
-    fake_reply(f->w->fake, GET(K(2)), 404,
+    fake_reply(f->s.w->fake, GET(K(2)), 404,
                "<Error><Code>NoSuchKey</Code><Message>The specified key does not exist."
                "</Message></Error>");
     reply_object(f, K(3), "c");
-    fake_times(fake_reply(f->w->fake, "DELETE ", 204, ""), 2);
+    fake_times(fake_reply(f->s.w->fake, "DELETE ", 204, ""), 2);
     wc_message m;
     expect_message(f, &m, 8, K(1));
-    ack(f, &m);
+    scripted_source_ack(&f->s, &m);
     expect_message(f, &m, 8, K(3));
-    ack(f, &m);
-    fake_run(f->w);
-    assert_int_equal(fake_count_matching(f->w->fake, "DELETE "), 2);
-    assert_int_equal(fake_count_matching(f->w->fake, DEL(K(2))), 0);
+    scripted_source_ack(&f->s, &m);
+    fake_run(f->s.w);
+    assert_int_equal(fake_count_matching(f->s.w->fake, "DELETE "), 2);
+    assert_int_equal(fake_count_matching(f->s.w->fake, DEL(K(2))), 0);
 }
 
 static void a_truncated_page_with_nothing_of_ours_is_not_an_empty_poll(void **state)
@@ -368,20 +330,20 @@ static void a_truncated_page_with_nothing_of_ours_is_not_an_empty_poll(void **st
             reply_object(f, pages[p][i], theirs[p * 4 + i]);
     reply_object(f, page3[0], ours[0]);
     reply_object(f, page3[1], ours[1]);
-    fake_times(fake_reply(f->w->fake, "DELETE ", 204, ""), 2);
+    fake_times(fake_reply(f->s.w->fake, "DELETE ", 204, ""), 2);
 
     wc_message m;
     wc_error err;
     expect_message(f, &m, 2, page3[0]);
-    ack(f, &m);
+    scripted_source_ack(&f->s, &m);
     expect_message(f, &m, 2, page3[1]);
-    ack(f, &m);
+    scripted_source_ack(&f->s, &m);
     /* The next walk knows the other shard's keys: it reads none of them again, and finds
      * nothing of ours: now it is an empty poll. */
     assert_int_equal(poll_once(f, &m, 2, &err), WC_RECEIVE_EMPTY);
-    assert_int_equal(fake_count_matching(f->w->fake, "GET " BASE "/1"), 10);
-    assert_int_equal(fake_count_matching(f->w->fake, LIST), 1 + 6);
-    fake_assert_all_used(f->w->fake);
+    assert_int_equal(fake_count_matching(f->s.w->fake, "GET " BASE "/1"), 10);
+    assert_int_equal(fake_count_matching(f->s.w->fake, LIST), 1 + 6);
+    fake_assert_all_used(f->s.w->fake);
 }
 
 static void a_walk_of_only_deferred_keys_waits_and_they_come_back_when_due(void **state)
@@ -390,23 +352,23 @@ static void a_walk_of_only_deferred_keys_waits_and_they_come_back_when_due(void 
     const char *page[] = {K(1), NULL};
     fake_times(reply_page(f, NULL, page, NULL), 3);
     fake_times(reply_object(f, K(1), "a"), 2);
-    fake_reply(f->w->fake, "DELETE ", 204, "");
+    fake_reply(f->s.w->fake, "DELETE ", 204, "");
     wc_message m;
     wc_error err;
     expect_message(f, &m, 1, K(1));
-    assert_int_equal(f->src.ops->defer(f->src.self, &m, 1000, &err), WC_OK);
+    assert_int_equal(f->s.src.ops->defer(f->s.src.self, &m, 1000, &err), WC_OK);
     wc_message_cleanup(&m);
     /* Listed again but not due: that walk found work waiting, so it is no empty poll. */
-    assert_int_equal(f->src.ops->receive(f->src.self, &m, 1, &err), WC_RECEIVE_WAIT);
-    fake_run(f->w);
-    assert_int_equal(f->src.ops->receive(f->src.self, &m, 1, &err), WC_RECEIVE_WAIT);
-    assert_int_equal(fake_count_matching(f->w->fake, GET(K(1))), 1);
-    f->w->time.now += 1000;
+    assert_int_equal(f->s.src.ops->receive(f->s.src.self, &m, 1, &err), WC_RECEIVE_WAIT);
+    fake_run(f->s.w);
+    assert_int_equal(f->s.src.ops->receive(f->s.src.self, &m, 1, &err), WC_RECEIVE_WAIT);
+    assert_int_equal(fake_count_matching(f->s.w->fake, GET(K(1))), 1);
+    f->s.w->time.now += 1000;
     expect_message(f, &m, 1, K(1));
     assert_int_equal(m.attempts, 1);
-    ack(f, &m);
-    fake_run(f->w);
-    fake_assert_all_used(f->w->fake);
+    scripted_source_ack(&f->s, &m);
+    fake_run(f->s.w);
+    fake_assert_all_used(f->s.w->fake);
 }
 
 static void a_listing_failure_is_reported_and_the_next_walk_starts_over(void **state)
@@ -414,11 +376,11 @@ static void a_listing_failure_is_reported_and_the_next_walk_starts_over(void **s
     fixture *f = *state;
     const char *page1[] = {K(1), NULL};
     reply_page(f, NULL, page1, "T");
-    fake_reply(f->w->fake, "continuation-token=T&", 403,
+    fake_reply(f->s.w->fake, "continuation-token=T&", 403,
                "<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>");
     reply_page(f, NULL, page1, NULL);
     reply_object(f, K(1), "a");
-    fake_reply(f->w->fake, "DELETE ", 204, "");
+    fake_reply(f->s.w->fake, "DELETE ", 204, "");
     fake_times(reply_page(f, NULL, NULL, NULL), FAKE_FOREVER); /* then the bucket is empty */
     wc_message m, none;
     wc_error err;
@@ -429,16 +391,16 @@ static void a_listing_failure_is_reported_and_the_next_walk_starts_over(void **s
                                  "(HTTP 403)");
     /* Reported once: the next receive lists again, from the smallest key, and does not read K(1)
      * again while it is in hand. */
-    assert_int_equal(f->src.ops->receive(f->src.self, &none, 1, &err), WC_RECEIVE_WAIT);
-    fake_run(f->w);
-    assert_string_equal(fake_find(f->w->fake, LIST, 3)->url,
+    assert_int_equal(f->s.src.ops->receive(f->s.src.self, &none, 1, &err), WC_RECEIVE_WAIT);
+    fake_run(f->s.w);
+    assert_string_equal(fake_find(f->s.w->fake, LIST, 3)->url,
                         BASE "/?delimiter=%2F&encoding-type=url&list-type=2&max-keys=3");
-    assert_int_equal(fake_count_matching(f->w->fake, GET(K(1))), 1);
-    ack(f, &m);
-    fake_run(f->w);
+    assert_int_equal(fake_count_matching(f->s.w->fake, GET(K(1))), 1);
+    scripted_source_ack(&f->s, &m);
+    fake_run(f->s.w);
     assert_int_equal(poll_once(f, &none, 1, &err), WC_RECEIVE_EMPTY);
-    assert_int_equal(fake_count_matching(f->w->fake, GET(K(1))), 1);
-    fake_assert_all_used(f->w->fake);
+    assert_int_equal(fake_count_matching(f->s.w->fake, GET(K(1))), 1);
+    fake_assert_all_used(f->s.w->fake);
 }
 
 static void a_failed_get_is_handed_out_as_an_error(void **state)
@@ -446,11 +408,11 @@ static void a_failed_get_is_handed_out_as_an_error(void **state)
     fixture *f = *state;
     const char *page[] = {K(1), K(2), NULL};
     reply_page(f, NULL, page, NULL);
-    fake_times(fake_reply(f->w->fake, GET(K(1)), 503, ""), 5);
+    fake_times(fake_reply(f->s.w->fake, GET(K(1)), 503, ""), 5);
     char big[1200];
     memset(big, 'x', sizeof(big) - 1);
     big[sizeof(big) - 1] = '\0';
-    fake_reply(f->w->fake, GET(K(2)), 200, big);
+    fake_reply(f->s.w->fake, GET(K(2)), 200, big);
     wc_message m;
     wc_error err;
     assert_int_equal(poll_once(f, &m, 2, &err), WC_RECEIVE_FAILED);
@@ -460,26 +422,12 @@ static void a_failed_get_is_handed_out_as_an_error(void **state)
     assert_true(m.too_large);
     assert_true(m.len_at_least);
     assert_null(m.body);
-    assert_int_equal(fake_find(f->w->fake, GET(K(2)), 0)->max_body, 1000);
-    assert_int_equal(f->src.ops->release(f->src.self, &m, &err), WC_OK);
+    assert_int_equal(fake_find(f->s.w->fake, GET(K(2)), 0)->max_body, 1000);
+    assert_int_equal(f->s.src.ops->release(f->s.src.self, &m, &err), WC_OK);
     wc_message_cleanup(&m);
 }
 
 /* --- ends of a message --- */
-
-typedef struct {
-    int calls;
-    wc_result result;
-    char msg[WC_ERROR_MAX];
-} dl_outcome;
-
-static void on_dead_lettered(void *ctx, wc_result result, const wc_error *err)
-{
-    dl_outcome *o = ctx;
-    o->calls++;
-    o->result = result;
-    snprintf(o->msg, sizeof(o->msg), "%s", err->msg);
-}
 
 static void a_dead_letter_is_a_copy_then_a_delete(void **state)
 {
@@ -487,32 +435,32 @@ static void a_dead_letter_is_a_copy_then_a_delete(void **state)
     const char *page[] = {K(1), NULL};
     reply_page(f, NULL, page, NULL);
     reply_object(f, K(1), "a");
-    fake_reply(f->w->fake, "PUT " BASE "/dead-letter/" K(1), 200,
+    fake_reply(f->s.w->fake, "PUT " BASE "/dead-letter/" K(1), 200,
                "<CopyObjectResult><ETag>\"e\"</ETag></CopyObjectResult>");
-    fake_reply(f->w->fake, DEL(K(1)), 204, "");
+    fake_reply(f->s.w->fake, DEL(K(1)), 204, "");
     wc_message m;
-    dl_outcome o = {0};
+    scripted_outcome o = {0};
     expect_message(f, &m, 1, K(1));
-    assert_int_equal(f->src.ops->dead_letter(f->src.self, &m, "owner \"J0hn\"\n\xc3\xa9",
-                                             on_dead_lettered, &o, NULL),
+    assert_int_equal(f->s.src.ops->dead_letter(f->s.src.self, &m, "owner \"J0hn\"\n\xc3\xa9",
+                                               scripted_outcome_done, &o, NULL),
                      WC_OK);
     wc_message_cleanup(&m);
-    assert_int_equal(f->src.ops->flush(f->src.self), 1);
-    fake_run(f->w);
+    assert_int_equal(f->s.src.ops->flush(f->s.src.self), 1);
+    fake_run(f->s.w);
     assert_int_equal(o.calls, 1);
     assert_int_equal(o.result, WC_OK);
-    const fake_request *copy = fake_find(f->w->fake, "PUT ", 0);
+    const fake_request *copy = fake_find(f->s.w->fake, "PUT ", 0);
     assert_string_equal(fake_request_header(copy, "x-amz-copy-source"), "requests/" K(1));
     assert_string_equal(fake_request_header(copy, "x-amz-metadata-directive"), "REPLACE");
     /* Made safe for a header: printable ASCII only. */
     assert_string_equal(fake_request_header(copy, "x-amz-meta-reason"), "owner \"J0hn\"???");
     /* The delete only after the copy was answered. */
-    const fake_request *del = fake_find(f->w->fake, DEL(K(1)), 0);
+    const fake_request *del = fake_find(f->s.w->fake, DEL(K(1)), 0);
     assert_true(del->at_ms >= copy->at_ms);
     assert_true(copy->answered);
-    assert_int_equal(fake_count(f->w->fake), 5);
-    assert_string_equal(fake_last(f->w->fake)->method, "DELETE");
-    assert_int_equal(f->src.ops->flush(f->src.self), 0);
+    assert_int_equal(fake_count(f->s.w->fake), 5);
+    assert_string_equal(fake_last(f->s.w->fake)->method, "DELETE");
+    assert_int_equal(f->s.src.ops->flush(f->s.src.self), 0);
 }
 
 static void a_failed_copy_leaves_the_request_in_place(void **state)
@@ -522,30 +470,32 @@ static void a_failed_copy_leaves_the_request_in_place(void **state)
     reply_page(f, NULL, page, NULL);
     reply_object(f, K(1), "a");
     reply_object(f, K(2), "b");
-    fake_reply(f->w->fake, "PUT " BASE "/dead-letter/" K(1), 403,
+    fake_reply(f->s.w->fake, "PUT " BASE "/dead-letter/" K(1), 403,
                "<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>");
-    fake_reply(f->w->fake, "PUT " BASE "/dead-letter/" K(2), 200,
+    fake_reply(f->s.w->fake, "PUT " BASE "/dead-letter/" K(2), 200,
                "<CopyObjectResult></CopyObjectResult>");
-    fake_times(fake_reply(f->w->fake, DEL(K(2)), 500, ""), 5);
+    fake_times(fake_reply(f->s.w->fake, DEL(K(2)), 500, ""), 5);
     wc_message m;
-    dl_outcome o1 = {0}, o2 = {0};
+    scripted_outcome o1 = {0}, o2 = {0};
     expect_message(f, &m, 2, K(1));
-    assert_int_equal(f->src.ops->dead_letter(f->src.self, &m, "bad", on_dead_lettered, &o1, NULL),
-                     WC_OK);
+    assert_int_equal(
+        f->s.src.ops->dead_letter(f->s.src.self, &m, "bad", scripted_outcome_done, &o1, NULL),
+        WC_OK);
     wc_message_cleanup(&m);
     expect_message(f, &m, 2, K(2));
-    assert_int_equal(f->src.ops->dead_letter(f->src.self, &m, "bad", on_dead_lettered, &o2, NULL),
-                     WC_OK);
+    assert_int_equal(
+        f->s.src.ops->dead_letter(f->s.src.self, &m, "bad", scripted_outcome_done, &o2, NULL),
+        WC_OK);
     wc_message_cleanup(&m);
-    fake_run(f->w);
+    fake_run(f->s.w);
     assert_int_equal(o1.result, WC_ERR_IO);
     assert_string_equal(o1.msg, "dead-lettering " K(1) " to requests/dead-letter/" K(
                                     1) ": AccessDenied: Access Denied (HTTP 403)");
-    assert_int_equal(fake_count_matching(f->w->fake, DEL(K(1))), 0);
+    assert_int_equal(fake_count_matching(f->s.w->fake, DEL(K(1))), 0);
     assert_int_equal(o2.result, WC_ERR_IO);
     assert_string_equal(o2.msg, "dead-lettering " K(2) " (copied to requests/dead-letter/" K(
                                     2) ", not deleted): InternalError (HTTP 500)");
-    assert_int_equal(f->src.ops->flush(f->src.self), 0);
+    assert_int_equal(f->s.src.ops->flush(f->s.src.self), 0);
 }
 
 static void a_copy_that_fails_after_its_200_is_a_failure(void **state)
@@ -556,21 +506,22 @@ static void a_copy_that_fails_after_its_200_is_a_failure(void **state)
     const char *page[] = {K(1), NULL};
     reply_page(f, NULL, page, NULL);
     reply_object(f, K(1), "a");
-    fake_reply(f->w->fake, "PUT " BASE "/dead-letter/" K(1), 200,
+    fake_reply(f->s.w->fake, "PUT " BASE "/dead-letter/" K(1), 200,
                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\n<Error><Code>InternalError</Code>"
                "<Message>We encountered an internal error. Please try again.</Message>"
                "<RequestId>C1</RequestId></Error>");
     wc_message m;
-    dl_outcome o = {0};
+    scripted_outcome o = {0};
     expect_message(f, &m, 1, K(1));
-    assert_int_equal(f->src.ops->dead_letter(f->src.self, &m, "bad", on_dead_lettered, &o, NULL),
-                     WC_OK);
+    assert_int_equal(
+        f->s.src.ops->dead_letter(f->s.src.self, &m, "bad", scripted_outcome_done, &o, NULL),
+        WC_OK);
     wc_message_cleanup(&m);
-    fake_run(f->w);
+    fake_run(f->s.w);
     assert_int_equal(o.calls, 1);
     assert_int_equal(o.result, WC_ERR_IO);
     assert_non_null(strstr(o.msg, "InternalError: We encountered an internal error."));
-    assert_int_equal(fake_count_matching(f->w->fake, "DELETE "), 0);
+    assert_int_equal(fake_count_matching(f->s.w->fake, "DELETE "), 0);
 }
 
 static void release_and_a_failed_ack_leave_the_object(void **state)
@@ -579,21 +530,21 @@ static void release_and_a_failed_ack_leave_the_object(void **state)
     const char *page[] = {K(1), NULL};
     fake_times(reply_page(f, NULL, page, NULL), 2);
     fake_times(reply_object(f, K(1), "a"), 2);
-    fake_reply(f->w->fake, DEL(K(1)), 403,
+    fake_reply(f->s.w->fake, DEL(K(1)), 403,
                "<Error><Code>AccessDenied</Code><Message>no</Message></Error>");
     wc_message m;
     wc_error err;
     expect_message(f, &m, 1, K(1));
-    assert_int_equal(f->src.ops->release(f->src.self, &m, &err), WC_OK);
+    assert_int_equal(f->s.src.ops->release(f->s.src.self, &m, &err), WC_OK);
     wc_message_cleanup(&m);
-    assert_int_equal(fake_count_matching(f->w->fake, "DELETE "), 0);
+    assert_int_equal(fake_count_matching(f->s.w->fake, "DELETE "), 0);
     /* Released: the next walk takes it again. */
     expect_message(f, &m, 1, K(1));
-    ack(f, &m);
-    fake_run(f->w);
-    assert_int_equal(fake_count_matching(f->w->fake, DEL(K(1))), 1);
-    assert_int_equal(f->src.ops->flush(f->src.self), 0);
-    fake_assert_all_used(f->w->fake);
+    scripted_source_ack(&f->s, &m);
+    fake_run(f->s.w);
+    assert_int_equal(fake_count_matching(f->s.w->fake, DEL(K(1))), 1);
+    assert_int_equal(f->s.src.ops->flush(f->s.src.self), 0);
+    fake_assert_all_used(f->s.w->fake);
 }
 
 /* Issue 15 item 10: a key's place must start with the 13 digits of epoch milliseconds the

@@ -2,8 +2,7 @@
  * handed out one at a time, batched deletes and visibility changes, dead letters, failures, the
  * empty poll and stopping. */
 #include "aws/sqs.h"
-#include "common/log.h"
-#include "fake_transport.h"
+#include "scripted_source.h"
 #include "sources/sqs_source.h"
 
 /* A FIFO queue: receives overlap (a standard queue is received one batch at a time). */
@@ -16,48 +15,36 @@
 #define SEND    "AmazonSQS.SendMessage"
 
 typedef struct {
-    fake_world *w;
-    wc_source src;
-    int notified;
+    scripted_source s; /* first: see scripted_source_setup */
 } fixture;
-
-static void on_notify(void *ctx)
-{
-    ((fixture *)ctx)->notified++;
-}
 
 /* Scripts the start-up calls and opens the source (dead: a dead-letter queue, or NULL with
  * redrive saying whether the queue has a redrive policy). */
 static void open_source(fixture *f, const char *dead, int redrive)
 {
-    fake_reply(f->w->fake, "\"QueueName\":\"requests\"", 200, "{\"QueueUrl\":\"" QUEUE "\"}");
+    fake_reply(f->s.w->fake, "\"QueueName\":\"requests\"", 200, "{\"QueueUrl\":\"" QUEUE "\"}");
     if (dead)
-        fake_reply(f->w->fake, "\"QueueName\":\"dead\"", 200, "{\"QueueUrl\":\"" DEAD "\"}");
+        fake_reply(f->s.w->fake, "\"QueueName\":\"dead\"", 200, "{\"QueueUrl\":\"" DEAD "\"}");
     else
-        fake_reply(f->w->fake, "RedrivePolicy", 200,
+        fake_reply(f->s.w->fake, "RedrivePolicy", 200,
                    redrive ? "{\"Attributes\":{\"RedrivePolicy\":\"{\\\"maxReceiveCount\\\":5}\"}}"
                            : "{\"Attributes\":{}}");
-    wc_sqs_source_config c = {.aws = f->w->aws,
+    wc_sqs_source_config c = {.aws = f->s.w->aws,
                               .queue = "requests",
                               .dead_letter_queue = dead,
                               .wait_s = 20,
                               .visibility_s = 30,
                               .max_body = 100,
-                              .clock = &f->w->clock};
+                              .clock = &f->s.w->clock};
     wc_error err;
-    if (wc_sqs_source_open(&c, &f->src, &err) != WC_OK)
-        fail_msg("wc_sqs_source_open: %s", err.msg);
-    f->src.ops->set_notify(f->src.self, on_notify, f);
-    fake_assert_all_used(f->w->fake);
+    wc_result result = wc_sqs_source_open(&c, &f->s.src, &err);
+    scripted_source_opened(&f->s, result, &err, "wc_sqs_source_open");
+    fake_assert_all_used(f->s.w->fake);
 }
 
 static int setup(void **state)
 {
-    wc_log_to_stderr(0);
-    fixture *f = calloc(1, sizeof(*f));
-    f->w = fake_world_new(NULL);
-    *state = f;
-    return 0;
+    return scripted_source_setup(state, sizeof(fixture));
 }
 
 static int setup_open(void **state)
@@ -69,11 +56,7 @@ static int setup_open(void **state)
 
 static int teardown(void **state)
 {
-    fixture *f = *state;
-    wc_source_destroy(&f->src);
-    fake_world_free(f->w);
-    free(f);
-    return 0;
+    return scripted_source_teardown(state);
 }
 
 /* A ReceiveMessage answer of messages first..first+n-1: MessageId id-N, ReceiptHandle rh-N, body
@@ -102,35 +85,20 @@ static char *messages(int first, int n, const char *count)
 static void reply_messages(fixture *f, int first, int n, const char *count)
 {
     char *text = messages(first, n, count);
-    fake_reply(f->w->fake, RECEIVE, 200, text);
+    fake_reply(f->s.w->fake, RECEIVE, 200, text);
     free(text);
 }
 
 static wc_receive_status receive(fixture *f, wc_message *m, unsigned want)
 {
     wc_error err;
-    return f->src.ops->receive(f->src.self, m, want, &err);
+    return f->s.src.ops->receive(f->s.src.self, m, want, &err);
 }
 
 /* Receives the next message, turning the loop until one is ready. */
 static void next_message(fixture *f, wc_message *m, unsigned want)
 {
-    for (int turns = 0; turns < 100; turns++) {
-        wc_error err;
-        wc_receive_status r = f->src.ops->receive(f->src.self, m, want, &err);
-        if (r == WC_RECEIVE_READY)
-            return;
-        if (r != WC_RECEIVE_WAIT)
-            fail_msg("receive: %s (%s)", wc_receive_status_name(r), err.msg);
-        wc_loop_turn(f->w->loop, -1);
-    }
-    fail_msg("no message came");
-}
-
-static void ack(fixture *f, wc_message *m)
-{
-    assert_int_equal(f->src.ops->ack(f->src.self, m, NULL), WC_OK);
-    wc_message_cleanup(m);
+    scripted_source_next(&f->s, m, want);
 }
 
 /* Entry i of a batch request's body: its receipt, and its VisibilityTimeout (-1: none). */
@@ -166,10 +134,10 @@ static void open_resolves_the_queue_and_reads_its_redrive_policy(void **state)
 {
     fixture *f = *state;
     open_source(f, NULL, 1);
-    assert_int_equal(fake_count(f->w->fake), 2);
-    assert_string_equal(fake_request_header(fake_request_at(f->w->fake, 0), "X-Amz-Target"),
+    assert_int_equal(fake_count(f->s.w->fake), 2);
+    assert_string_equal(fake_request_header(fake_request_at(f->s.w->fake, 0), "X-Amz-Target"),
                         "AmazonSQS.GetQueueUrl");
-    json_t *body = fake_request_json(fake_request_at(f->w->fake, 1));
+    json_t *body = fake_request_json(fake_request_at(f->s.w->fake, 1));
     assert_string_equal(json_string_value(json_object_get(body, "QueueUrl")), QUEUE);
     json_decref(body);
 }
@@ -177,16 +145,16 @@ static void open_resolves_the_queue_and_reads_its_redrive_policy(void **state)
 static void a_missing_queue_is_a_one_line_error(void **state)
 {
     fixture *f = *state;
-    fake_header(fake_reply(f->w->fake, "GetQueueUrl", 400,
+    fake_header(fake_reply(f->s.w->fake, "GetQueueUrl", 400,
                            "{\"__type\":\"com.amazonaws.sqs#QueueDoesNotExist\",\"message\":\"The "
                            "specified queue does not exist.\"}"),
                 "x-amzn-RequestId", "Q1");
-    wc_sqs_source_config c = {.aws = f->w->aws, .queue = "requests", .wait_s = 1};
+    wc_sqs_source_config c = {.aws = f->s.w->aws, .queue = "requests", .wait_s = 1};
     wc_error err;
-    assert_int_equal(wc_sqs_source_open(&c, &f->src, &err), WC_ERR_NOT_FOUND);
+    assert_int_equal(wc_sqs_source_open(&c, &f->s.src, &err), WC_ERR_NOT_FOUND);
     assert_string_equal(err.msg, "request queue \"requests\": QueueDoesNotExist: The specified "
                                  "queue does not exist. (HTTP 400, request id Q1)");
-    assert_null(f->src.ops);
+    assert_null(f->s.src.ops);
 }
 
 /* Issue 9: a dead-letter queue that is the request queue itself is refused, by name or by a
@@ -197,34 +165,34 @@ static void a_dead_letter_queue_that_is_the_request_queue_is_refused(void **stat
     const char *given[] = {"requests", QUEUE,
                            "https://queue.amazonaws.com/123456789012/requests.fifo/"};
     for (int i = 0; i < 3; i++) {
-        fake_reply(f->w->fake, "\"QueueName\":\"requests\"", 200, "{\"QueueUrl\":\"" QUEUE "\"}");
+        fake_reply(f->s.w->fake, "\"QueueName\":\"requests\"", 200, "{\"QueueUrl\":\"" QUEUE "\"}");
         if (i == 0)
-            fake_reply(f->w->fake, "\"QueueName\":\"requests\"", 200,
+            fake_reply(f->s.w->fake, "\"QueueName\":\"requests\"", 200,
                        "{\"QueueUrl\":\"" QUEUE "\"}");
         else
-            fake_reply(f->w->fake, "GetQueueAttributes", 200, "{\"Attributes\":{}}");
+            fake_reply(f->s.w->fake, "GetQueueAttributes", 200, "{\"Attributes\":{}}");
         wc_sqs_source_config c = {
-            .aws = f->w->aws, .queue = "requests", .dead_letter_queue = given[i], .wait_s = 1};
+            .aws = f->s.w->aws, .queue = "requests", .dead_letter_queue = given[i], .wait_s = 1};
         wc_error err;
-        assert_int_equal(wc_sqs_source_open(&c, &f->src, &err), WC_ERR_INVALID);
+        assert_int_equal(wc_sqs_source_open(&c, &f->s.src, &err), WC_ERR_INVALID);
         char want[512];
         snprintf(want, sizeof(want),
                  "--dead-letter-queue \"%s\" is the request queue itself (" QUEUE
                  "): bad requests would come back as requests for ever; name another queue",
                  given[i]);
         assert_string_equal(err.msg, want);
-        assert_null(f->src.ops);
-        fake_assert_all_used(f->w->fake);
+        assert_null(f->s.src.ops);
+        fake_assert_all_used(f->s.w->fake);
     }
     /* Another queue of the same name in another account is another queue. */
-    fake_reply(f->w->fake, "\"QueueName\":\"requests\"", 200, "{\"QueueUrl\":\"" QUEUE "\"}");
-    fake_reply(f->w->fake, "GetQueueAttributes", 200, "{\"Attributes\":{}}");
-    wc_sqs_source_config c = {.aws = f->w->aws,
+    fake_reply(f->s.w->fake, "\"QueueName\":\"requests\"", 200, "{\"QueueUrl\":\"" QUEUE "\"}");
+    fake_reply(f->s.w->fake, "GetQueueAttributes", 200, "{\"Attributes\":{}}");
+    wc_sqs_source_config c = {.aws = f->s.w->aws,
                               .queue = "requests",
                               .dead_letter_queue =
                                   "https://sqs.us-east-1.amazonaws.com/999999999999/requests.fifo",
                               .wait_s = 1};
-    assert_int_equal(wc_sqs_source_open(&c, &f->src, NULL), WC_OK);
+    assert_int_equal(wc_sqs_source_open(&c, &f->s.src, NULL), WC_OK);
 }
 
 /* --- receiving --- */
@@ -232,25 +200,25 @@ static void a_dead_letter_queue_that_is_the_request_queue_is_refused(void **stat
 static void receives_are_kept_ahead_of_need(void **state)
 {
     fixture *f = *state;
-    fake_times(fake_hang(f->w->fake, RECEIVE), FAKE_FOREVER);
+    fake_times(fake_hang(f->s.w->fake, RECEIVE), FAKE_FOREVER);
     wc_message m;
     assert_int_equal(receive(f, &m, 25), WC_RECEIVE_WAIT);
     /* Three receives of ten for 25 wanted, all in flight at once. */
-    assert_int_equal(fake_count_matching(f->w->fake, RECEIVE), 3);
-    assert_int_equal(fake_in_flight(f->w->fake), 3);
-    json_t *body = fake_request_json(fake_last(f->w->fake));
+    assert_int_equal(fake_count_matching(f->s.w->fake, RECEIVE), 3);
+    assert_int_equal(fake_in_flight(f->s.w->fake), 3);
+    json_t *body = fake_request_json(fake_last(f->s.w->fake));
     assert_int_equal(json_integer_value(json_object_get(body, "MaxNumberOfMessages")), 10);
     assert_int_equal(json_integer_value(json_object_get(body, "WaitTimeSeconds")), 20);
     assert_int_equal(json_integer_value(json_object_get(body, "VisibilityTimeout")), 30);
     json_decref(body);
     /* Asking again adds none while enough are on the way; a larger want adds up to eight. */
     assert_int_equal(receive(f, &m, 25), WC_RECEIVE_WAIT);
-    assert_int_equal(fake_count_matching(f->w->fake, RECEIVE), 3);
+    assert_int_equal(fake_count_matching(f->s.w->fake, RECEIVE), 3);
     assert_int_equal(receive(f, &m, 1000), WC_RECEIVE_WAIT);
-    assert_int_equal(fake_count_matching(f->w->fake, RECEIVE), 8);
+    assert_int_equal(fake_count_matching(f->s.w->fake, RECEIVE), 8);
     /* want 0: fetch nothing. */
     assert_int_equal(receive(f, &m, 0), WC_RECEIVE_WAIT);
-    assert_int_equal(fake_count_matching(f->w->fake, RECEIVE), 8);
+    assert_int_equal(fake_count_matching(f->s.w->fake, RECEIVE), 8);
 }
 
 static void messages_are_handed_out_one_at_a_time_with_their_attempts(void **state)
@@ -270,36 +238,36 @@ static void messages_are_handed_out_one_at_a_time_with_their_attempts(void **sta
     json_object_set_new(json_array_get(list, 2), "Body", json_string(big));
     text = json_dumps(answer, JSON_COMPACT);
     json_decref(answer);
-    fake_reply(f->w->fake, RECEIVE, 200, text);
+    fake_reply(f->s.w->fake, RECEIVE, 200, text);
     free(text);
-    fake_times(fake_hang(f->w->fake, RECEIVE), FAKE_FOREVER);
+    fake_times(fake_hang(f->s.w->fake, RECEIVE), FAKE_FOREVER);
 
     wc_message m;
     assert_int_equal(receive(f, &m, 1), WC_RECEIVE_WAIT);
-    assert_int_equal(f->notified, 0);
-    wc_loop_turn(f->w->loop, -1);
-    assert_int_equal(f->notified, 1);
+    assert_int_equal(f->s.notified, 0);
+    wc_loop_turn(f->s.w->loop, -1);
+    assert_int_equal(f->s.notified, 1);
     assert_int_equal(receive(f, &m, 1), WC_RECEIVE_READY);
     assert_string_equal(m.key, "id-1");
     assert_string_equal(m.body, "{\"n\":1}");
     assert_int_equal(m.len, 7);
     assert_int_equal(m.attempts, 0);
     assert_false(m.too_large);
-    ack(f, &m);
+    scripted_source_ack(&f->s, &m);
     assert_int_equal(receive(f, &m, 1), WC_RECEIVE_READY);
     assert_string_equal(m.key, "id-2");
     assert_int_equal(m.attempts, 3); /* received four times: deferred three times before */
-    ack(f, &m);
+    scripted_source_ack(&f->s, &m);
     assert_int_equal(receive(f, &m, 1), WC_RECEIVE_READY);
     assert_string_equal(m.key, "id-3");
     assert_int_equal(m.attempts, 0); /* no count: the first time */
     assert_true(m.too_large);        /* kept whole, for the dead letters */
     assert_int_equal(m.len, 199);
-    ack(f, &m);
+    scripted_source_ack(&f->s, &m);
     /* Only one receive went out for all three. */
-    assert_int_equal(fake_count_matching(f->w->fake, RECEIVE), 1);
+    assert_int_equal(fake_count_matching(f->s.w->fake, RECEIVE), 1);
     assert_int_equal(receive(f, &m, 1), WC_RECEIVE_WAIT);
-    assert_int_equal(fake_count_matching(f->w->fake, RECEIVE), 2);
+    assert_int_equal(fake_count_matching(f->s.w->fake, RECEIVE), 2);
 }
 
 static void acks_go_out_in_batches_of_ten_at_the_end_of_the_turn(void **state)
@@ -307,22 +275,22 @@ static void acks_go_out_in_batches_of_ten_at_the_end_of_the_turn(void **state)
     fixture *f = *state;
     reply_messages(f, 1, 10, "1");
     reply_messages(f, 11, 3, "1");
-    fake_times(fake_reply(f->w->fake, DELETES, 200, "{\"Successful\":[]}"), 2);
-    fake_times(fake_hang(f->w->fake, RECEIVE), FAKE_FOREVER);
+    fake_times(fake_reply(f->s.w->fake, DELETES, 200, "{\"Successful\":[]}"), 2);
+    fake_times(fake_hang(f->s.w->fake, RECEIVE), FAKE_FOREVER);
     wc_message m;
     assert_int_equal(receive(f, &m, 13), WC_RECEIVE_WAIT);
-    assert_int_equal(fake_count_matching(f->w->fake, RECEIVE), 2);
-    wc_loop_turn(f->w->loop, -1);
+    assert_int_equal(fake_count_matching(f->s.w->fake, RECEIVE), 2);
+    wc_loop_turn(f->s.w->loop, -1);
     for (int i = 1; i <= 13; i++) {
         assert_int_equal(receive(f, &m, 1), WC_RECEIVE_READY);
         char id[16];
         snprintf(id, sizeof(id), "id-%d", i);
         assert_string_equal(m.key, id);
-        ack(f, &m);
+        scripted_source_ack(&f->s, &m);
         /* The tenth ack fills a batch: it goes out at once. */
-        assert_int_equal(fake_count_matching(f->w->fake, DELETES), i < 10 ? 0 : 1);
+        assert_int_equal(fake_count_matching(f->s.w->fake, DELETES), i < 10 ? 0 : 1);
     }
-    const fake_request *first = fake_find(f->w->fake, DELETES, 0);
+    const fake_request *first = fake_find(f->s.w->fake, DELETES, 0);
     assert_int_equal(entries(first), 10);
     for (size_t i = 0; i < 10; i++) {
         char rh[16];
@@ -330,36 +298,36 @@ static void acks_go_out_in_batches_of_ten_at_the_end_of_the_turn(void **state)
         assert_entry(first, i, rh, -1);
     }
     /* The other three wait for the end of this turn of the loop. */
-    wc_loop_turn(f->w->loop, -1);
-    assert_int_equal(fake_count_matching(f->w->fake, DELETES), 2);
-    const fake_request *second = fake_find(f->w->fake, DELETES, 1);
+    wc_loop_turn(f->s.w->loop, -1);
+    assert_int_equal(fake_count_matching(f->s.w->fake, DELETES), 2);
+    const fake_request *second = fake_find(f->s.w->fake, DELETES, 1);
     assert_int_equal(entries(second), 3);
     assert_entry(second, 0, "rh-11", -1);
     assert_entry(second, 2, "rh-13", -1);
     /* The first batch was answered in that turn too; the second is under way until answered. */
-    assert_true(fake_find(f->w->fake, DELETES, 0)->answered);
-    assert_int_equal(f->src.ops->flush(f->src.self), 1);
-    wc_loop_turn(f->w->loop, -1);
-    assert_int_equal(f->src.ops->flush(f->src.self), 0);
+    assert_true(fake_find(f->s.w->fake, DELETES, 0)->answered);
+    assert_int_equal(f->s.src.ops->flush(f->s.src.self), 1);
+    wc_loop_turn(f->s.w->loop, -1);
+    assert_int_equal(f->s.src.ops->flush(f->s.src.self), 0);
 }
 
 static void flush_sends_a_partial_batch_at_once(void **state)
 {
     fixture *f = *state;
     reply_messages(f, 1, 2, "1");
-    fake_reply(f->w->fake, DELETES, 200, "{}");
+    fake_reply(f->s.w->fake, DELETES, 200, "{}");
     wc_message m;
     next_message(f, &m, 2);
-    ack(f, &m);
+    scripted_source_ack(&f->s, &m);
     next_message(f, &m, 0);
-    ack(f, &m);
-    assert_int_equal(fake_count_matching(f->w->fake, DELETES), 0);
-    assert_int_equal(f->src.ops->flush(f->src.self), 1);
-    assert_int_equal(fake_count_matching(f->w->fake, DELETES), 1);
-    assert_int_equal(entries(fake_last(f->w->fake)), 2);
-    fake_run(f->w);
-    assert_int_equal(f->src.ops->flush(f->src.self), 0);
-    assert_int_equal(fake_count_matching(f->w->fake, DELETES), 1); /* not sent twice */
+    scripted_source_ack(&f->s, &m);
+    assert_int_equal(fake_count_matching(f->s.w->fake, DELETES), 0);
+    assert_int_equal(f->s.src.ops->flush(f->s.src.self), 1);
+    assert_int_equal(fake_count_matching(f->s.w->fake, DELETES), 1);
+    assert_int_equal(entries(fake_last(f->s.w->fake)), 2);
+    fake_run(f->s.w);
+    assert_int_equal(f->s.src.ops->flush(f->s.src.self), 0);
+    assert_int_equal(fake_count_matching(f->s.w->fake, DELETES), 1); /* not sent twice */
 }
 
 /* A batch abandoned at shutdown waits to be tried again; destroying the source then frees it
@@ -368,57 +336,57 @@ static void a_batch_waiting_to_be_tried_again_is_freed_with_the_source(void **st
 {
     fixture *f = *state;
     reply_messages(f, 1, 1, "1");
-    fake_hang(f->w->fake, DELETES);
+    fake_hang(f->s.w->fake, DELETES);
     wc_message m;
     next_message(f, &m, 1);
-    ack(f, &m);
-    assert_int_equal(f->src.ops->flush(f->src.self), 1);
-    wc_aws_abandon(f->w->aws); /* the batch fails, and waits to be sent again */
-    assert_int_equal(f->src.ops->flush(f->src.self), 1);
-    assert_int_equal(fake_count_matching(f->w->fake, DELETES), 1);
+    scripted_source_ack(&f->s, &m);
+    assert_int_equal(f->s.src.ops->flush(f->s.src.self), 1);
+    wc_aws_abandon(f->s.w->aws); /* the batch fails, and waits to be sent again */
+    assert_int_equal(f->s.src.ops->flush(f->s.src.self), 1);
+    assert_int_equal(fake_count_matching(f->s.w->fake, DELETES), 1);
 }
 
 static void defer_hides_the_message_for_the_delay_in_seconds(void **state)
 {
     fixture *f = *state;
     reply_messages(f, 1, 3, "1");
-    fake_reply(f->w->fake, HIDES, 200, "{}");
+    fake_reply(f->s.w->fake, HIDES, 200, "{}");
     wc_message m;
     uint64_t delays[3] = {1500, 0, 100ull * 24 * 3600 * 1000};
     for (int i = 0; i < 3; i++) {
         next_message(f, &m, 3 - i); /* the consumer's room shrinks as it takes them */
-        assert_int_equal(f->src.ops->defer(f->src.self, &m, delays[i], NULL), WC_OK);
+        assert_int_equal(f->s.src.ops->defer(f->s.src.self, &m, delays[i], NULL), WC_OK);
         assert_null(m.handle);
         wc_message_cleanup(&m);
     }
-    assert_int_equal(fake_count_matching(f->w->fake, HIDES), 0);
-    wc_loop_turn(f->w->loop, -1);
-    assert_int_equal(fake_count_matching(f->w->fake, HIDES), 1);
-    const fake_request *r = fake_find(f->w->fake, HIDES, 0);
+    assert_int_equal(fake_count_matching(f->s.w->fake, HIDES), 0);
+    wc_loop_turn(f->s.w->loop, -1);
+    assert_int_equal(fake_count_matching(f->s.w->fake, HIDES), 1);
+    const fake_request *r = fake_find(f->s.w->fake, HIDES, 0);
     assert_entry(r, 0, "rh-1", 2);     /* 1.5 s rounds up */
     assert_entry(r, 1, "rh-2", 0);     /* due at once */
     assert_entry(r, 2, "rh-3", 43200); /* SQS's longest */
-    fake_run(f->w);
-    fake_assert_all_used(f->w->fake);
+    fake_run(f->s.w);
+    fake_assert_all_used(f->s.w->fake);
 }
 
 static void an_empty_answer_while_deferred_messages_are_due_is_not_an_empty_poll(void **state)
 {
     fixture *f = *state;
     reply_messages(f, 1, 1, "1");
-    fake_reply(f->w->fake, HIDES, 200, "{}");
-    fake_times(fake_reply(f->w->fake, RECEIVE, 200, "{}"), 2);
+    fake_reply(f->s.w->fake, HIDES, 200, "{}");
+    fake_times(fake_reply(f->s.w->fake, RECEIVE, 200, "{}"), 2);
     wc_message m;
     next_message(f, &m, 1);
-    assert_int_equal(f->src.ops->defer(f->src.self, &m, 1000, NULL), WC_OK);
+    assert_int_equal(f->s.src.ops->defer(f->s.src.self, &m, 1000, NULL), WC_OK);
     wc_message_cleanup(&m);
     assert_int_equal(receive(f, &m, 1), WC_RECEIVE_WAIT);
-    fake_run(f->w);
+    fake_run(f->s.w);
     /* The deferred message is still hidden: an empty answer means "wait", not "empty". */
     assert_int_equal(receive(f, &m, 1), WC_RECEIVE_WAIT);
-    f->w->time.now += 5000; /* well past its due time and the grace after it */
+    f->s.w->time.now += 5000; /* well past its due time and the grace after it */
     assert_int_equal(receive(f, &m, 1), WC_RECEIVE_WAIT);
-    fake_run(f->w);
+    fake_run(f->s.w);
     assert_int_equal(receive(f, &m, 1), WC_RECEIVE_EMPTY);
 }
 
@@ -426,13 +394,13 @@ static void release_hands_the_message_back_at_once(void **state)
 {
     fixture *f = *state;
     reply_messages(f, 1, 1, "1");
-    fake_reply(f->w->fake, HIDES, 200, "{}");
+    fake_reply(f->s.w->fake, HIDES, 200, "{}");
     wc_message m;
     next_message(f, &m, 1);
-    assert_int_equal(f->src.ops->release(f->src.self, &m, NULL), WC_OK);
+    assert_int_equal(f->s.src.ops->release(f->s.src.self, &m, NULL), WC_OK);
     wc_message_cleanup(&m);
-    fake_run(f->w);
-    assert_entry(fake_find(f->w->fake, HIDES, 0), 0, "rh-1", 0);
+    fake_run(f->s.w);
+    assert_entry(fake_find(f->s.w->fake, HIDES, 0), 0, "rh-1", 0);
 }
 
 /* A shutdown whose timeout passed: the handle is dropped with no call, and no heartbeat keeps the
@@ -443,157 +411,143 @@ static void forget_drops_the_handle_without_any_call(void **state)
     reply_messages(f, 1, 1, "1");
     wc_message m;
     next_message(f, &m, 1);
-    f->src.ops->forget(f->src.self, &m);
+    f->s.src.ops->forget(f->s.src.self, &m);
     assert_null(m.handle);
     wc_message_cleanup(&m);
-    assert_int_equal(f->src.ops->flush(f->src.self), 0);
-    f->w->time.now += 120000;
-    fake_run(f->w);
-    assert_int_equal(fake_count_matching(f->w->fake, HIDES), 0);
-    assert_int_equal(fake_count_matching(f->w->fake, DELETES), 0);
-    assert_int_equal(wc_sqs_source_extended(&f->src), 0);
+    assert_int_equal(f->s.src.ops->flush(f->s.src.self), 0);
+    f->s.w->time.now += 120000;
+    fake_run(f->s.w);
+    assert_int_equal(fake_count_matching(f->s.w->fake, HIDES), 0);
+    assert_int_equal(fake_count_matching(f->s.w->fake, DELETES), 0);
+    assert_int_equal(wc_sqs_source_extended(&f->s.src), 0);
 }
 
 static void an_empty_answer_is_one_empty_poll(void **state)
 {
     fixture *f = *state;
-    fake_reply(f->w->fake, RECEIVE, 200, "{}");
-    fake_delay(fake_reply(f->w->fake, RECEIVE, 200, "{\"Messages\":[]}"), 1000);
-    fake_hang(f->w->fake, RECEIVE);
+    fake_reply(f->s.w->fake, RECEIVE, 200, "{}");
+    fake_delay(fake_reply(f->s.w->fake, RECEIVE, 200, "{\"Messages\":[]}"), 1000);
+    fake_hang(f->s.w->fake, RECEIVE);
     wc_message m;
     assert_int_equal(receive(f, &m, 20), WC_RECEIVE_WAIT); /* two receives in flight */
-    wc_loop_turn(f->w->loop, 0);                           /* the first comes back empty */
-    assert_int_equal(f->notified, 1);
+    wc_loop_turn(f->s.w->loop, 0);                         /* the first comes back empty */
+    assert_int_equal(f->s.notified, 1);
     /* The other is still out: no empty poll yet, and no new receive after an empty answer. */
     assert_int_equal(receive(f, &m, 20), WC_RECEIVE_WAIT);
-    assert_int_equal(fake_count_matching(f->w->fake, RECEIVE), 2);
-    fake_run(f->w);
+    assert_int_equal(fake_count_matching(f->s.w->fake, RECEIVE), 2);
+    fake_run(f->s.w);
     assert_int_equal(receive(f, &m, 20), WC_RECEIVE_EMPTY);
     /* Told once: the next call looks again. */
     assert_int_equal(receive(f, &m, 1), WC_RECEIVE_WAIT);
-    assert_int_equal(fake_count_matching(f->w->fake, RECEIVE), 3);
+    assert_int_equal(fake_count_matching(f->s.w->fake, RECEIVE), 3);
 }
 
 static void a_failed_receive_is_reported_once_and_fetching_goes_on(void **state)
 {
     fixture *f = *state;
-    fake_reply(f->w->fake, RECEIVE, 400,
+    fake_reply(f->s.w->fake, RECEIVE, 400,
                "{\"__type\":\"com.amazon.coral.service#AccessDeniedException\",\"message\":\"not "
                "allowed\"}");
     reply_messages(f, 1, 1, "1");
-    fake_reply(f->w->fake, DELETES, 200, "{}");
+    fake_reply(f->s.w->fake, DELETES, 200, "{}");
     wc_message m;
     wc_error err;
     assert_int_equal(receive(f, &m, 1), WC_RECEIVE_WAIT);
-    fake_run(f->w);
-    assert_int_equal(f->notified, 1);
-    assert_int_equal(f->src.ops->receive(f->src.self, &m, 1, &err), WC_RECEIVE_FAILED);
+    fake_run(f->s.w);
+    assert_int_equal(f->s.notified, 1);
+    assert_int_equal(f->s.src.ops->receive(f->s.src.self, &m, 1, &err), WC_RECEIVE_FAILED);
     assert_int_equal(err.code, WC_ERR_IO);
     assert_string_equal(err.msg, "ReceiveMessage: AccessDeniedException: not allowed (HTTP 400)");
-    assert_int_equal(fake_count_matching(f->w->fake, RECEIVE), 1); /* not retried */
+    assert_int_equal(fake_count_matching(f->s.w->fake, RECEIVE), 1); /* not retried */
     next_message(f, &m, 1);
     assert_string_equal(m.key, "id-1");
-    ack(f, &m);
-    fake_run(f->w);
-    fake_assert_all_used(f->w->fake);
+    scripted_source_ack(&f->s, &m);
+    fake_run(f->s.w);
+    fake_assert_all_used(f->s.w->fake);
 }
 
 static void a_message_without_a_body_goes_back_and_is_an_error(void **state)
 {
     fixture *f = *state;
-    fake_reply(f->w->fake, RECEIVE, 200,
+    fake_reply(f->s.w->fake, RECEIVE, 200,
                "{\"Messages\":[{\"MessageId\":\"id-1\",\"ReceiptHandle\":\"rh-1\"}]}");
-    fake_reply(f->w->fake, HIDES, 200, "{}");
+    fake_reply(f->s.w->fake, HIDES, 200, "{}");
     wc_message m;
     wc_error err;
     assert_int_equal(receive(f, &m, 1), WC_RECEIVE_WAIT);
-    wc_loop_turn(f->w->loop, -1);
-    assert_int_equal(f->src.ops->receive(f->src.self, &m, 1, &err), WC_RECEIVE_FAILED);
+    wc_loop_turn(f->s.w->loop, -1);
+    assert_int_equal(f->s.src.ops->receive(f->s.src.self, &m, 1, &err), WC_RECEIVE_FAILED);
     assert_int_equal(err.code, WC_ERR_PARSE);
     assert_null(m.key);
-    fake_run(f->w);
-    assert_entry(fake_find(f->w->fake, HIDES, 0), 0, "rh-1", 30);
+    fake_run(f->s.w);
+    assert_entry(fake_find(f->s.w->fake, HIDES, 0), 0, "rh-1", 30);
 }
 
 static void stop_cancels_a_long_poll_and_hands_back_what_came(void **state)
 {
     fixture *f = *state;
     reply_messages(f, 1, 3, "1");
-    fake_hang(f->w->fake, RECEIVE);
-    fake_reply(f->w->fake, HIDES, 200, "{}");
+    fake_hang(f->s.w->fake, RECEIVE);
+    fake_reply(f->s.w->fake, HIDES, 200, "{}");
     wc_message m;
     assert_int_equal(receive(f, &m, 11), WC_RECEIVE_WAIT);
-    wc_loop_turn(f->w->loop, 0); /* three messages came; the other receive is a long poll */
-    assert_int_equal(fake_in_flight(f->w->fake), 1);
+    wc_loop_turn(f->s.w->loop, 0); /* three messages came; the other receive is a long poll */
+    assert_int_equal(fake_in_flight(f->s.w->fake), 1);
     assert_int_equal(receive(f, &m, 1), WC_RECEIVE_READY);
-    f->src.ops->stop(f->src.self);
+    f->s.src.ops->stop(f->s.src.self);
     /* A receive under way is waited for a second (a busy queue answers at once, and what it
      * brings is handed back), then abandoned. */
-    assert_int_equal(fake_in_flight(f->w->fake), 1);
-    for (int i = 0; i < 10 && fake_in_flight(f->w->fake) > 0; i++)
-        wc_loop_turn(f->w->loop, -1);
-    assert_int_equal(fake_in_flight(f->w->fake), 0);
-    assert_true(fake_find(f->w->fake, RECEIVE, 1)->cancelled);
+    assert_int_equal(fake_in_flight(f->s.w->fake), 1);
+    for (int i = 0; i < 10 && fake_in_flight(f->s.w->fake) > 0; i++)
+        wc_loop_turn(f->s.w->loop, -1);
+    assert_int_equal(fake_in_flight(f->s.w->fake), 0);
+    assert_true(fake_find(f->s.w->fake, RECEIVE, 1)->cancelled);
     /* Nothing more is fetched; the message in hand is still the consumer's to finish. */
     wc_message none;
     assert_int_equal(receive(f, &none, 10), WC_RECEIVE_WAIT);
-    assert_int_equal(fake_count_matching(f->w->fake, RECEIVE), 2);
-    ack(f, &m);
-    fake_reply(f->w->fake, DELETES, 200, "{}");
+    assert_int_equal(fake_count_matching(f->s.w->fake, RECEIVE), 2);
+    scripted_source_ack(&f->s, &m);
+    fake_reply(f->s.w->fake, DELETES, 200, "{}");
     /* The hand-back went out during that second; the delete goes now. */
-    assert_int_equal(f->src.ops->flush(f->src.self), 1);
-    fake_run(f->w);
+    assert_int_equal(f->s.src.ops->flush(f->s.src.self), 1);
+    fake_run(f->s.w);
     /* The two that were not handed out went back at once (visibility 0). */
-    const fake_request *hide = fake_find(f->w->fake, HIDES, 0);
+    const fake_request *hide = fake_find(f->s.w->fake, HIDES, 0);
     assert_int_equal(entries(hide), 2);
     assert_entry(hide, 0, "rh-2", 0);
     assert_entry(hide, 1, "rh-3", 0);
-    assert_entry(fake_find(f->w->fake, DELETES, 0), 0, "rh-1", -1);
-    assert_int_equal(f->src.ops->flush(f->src.self), 0);
+    assert_entry(fake_find(f->s.w->fake, DELETES, 0), 0, "rh-1", -1);
+    assert_int_equal(f->s.src.ops->flush(f->s.src.self), 0);
 }
 
 /* --- dead letters --- */
-
-typedef struct {
-    int calls;
-    wc_result result;
-    char msg[WC_ERROR_MAX];
-} dl_outcome;
-
-static void on_dead_lettered(void *ctx, wc_result result, const wc_error *err)
-{
-    dl_outcome *o = ctx;
-    o->calls++;
-    o->result = result;
-    snprintf(o->msg, sizeof(o->msg), "%s", err->msg);
-}
 
 static void a_dead_letter_is_sent_then_deleted(void **state)
 {
     fixture *f = *state;
     open_source(f, "dead", 0);
     reply_messages(f, 1, 2, "1");
-    fake_reply(f->w->fake, SEND, 200, "{\"MessageId\":\"d1\"}");
-    fake_reply(f->w->fake, DELETES, 200, "{}");
-    fake_reply(f->w->fake, SEND, 500, "");
-    fake_times(fake_reply(f->w->fake, SEND, 400,
+    fake_reply(f->s.w->fake, SEND, 200, "{\"MessageId\":\"d1\"}");
+    fake_reply(f->s.w->fake, DELETES, 200, "{}");
+    fake_reply(f->s.w->fake, SEND, 500, "");
+    fake_times(fake_reply(f->s.w->fake, SEND, 400,
                           "{\"__type\":\"com.amazonaws.sqs#InvalidMessageContents\","
                           "\"message\":\"bad characters\"}"),
                1);
-    fake_reply(f->w->fake, HIDES, 200, "{}");
-    dl_outcome o1 = {0}, o2 = {0};
+    fake_reply(f->s.w->fake, HIDES, 200, "{}");
+    scripted_outcome o1 = {0}, o2 = {0};
     wc_message m;
     next_message(f, &m, 2);
-    assert_int_equal(f->src.ops->dead_letter(f->src.self, &m, "owner must be letters",
-                                             on_dead_lettered, &o1, NULL),
+    assert_int_equal(f->s.src.ops->dead_letter(f->s.src.self, &m, "owner must be letters",
+                                               scripted_outcome_done, &o1, NULL),
                      WC_OK);
     wc_message_cleanup(&m);
     assert_int_equal(o1.calls, 0);
-    assert_int_equal(f->src.ops->flush(f->src.self), 1);
-    fake_run(f->w);
+    assert_int_equal(f->s.src.ops->flush(f->s.src.self), 1);
+    fake_run(f->s.w);
     assert_int_equal(o1.calls, 1);
     assert_int_equal(o1.result, WC_OK);
-    json_t *body = fake_request_json(fake_find(f->w->fake, SEND, 0));
+    json_t *body = fake_request_json(fake_find(f->s.w->fake, SEND, 0));
     assert_string_equal(json_string_value(json_object_get(body, "QueueUrl")), DEAD);
     assert_string_equal(json_string_value(json_object_get(body, "MessageBody")), "{\"n\":1}");
     assert_string_equal(
@@ -602,21 +556,22 @@ static void a_dead_letter_is_sent_then_deleted(void **state)
         "owner must be letters");
     json_decref(body);
     /* Sent first, deleted after. */
-    assert_entry(fake_find(f->w->fake, DELETES, 0), 0, "rh-1", -1);
+    assert_entry(fake_find(f->s.w->fake, DELETES, 0), 0, "rh-1", -1);
 
     /* A send that fails (after its retries) leaves the message in the queue, hidden. */
     next_message(f, &m, 1);
-    assert_int_equal(f->src.ops->dead_letter(f->src.self, &m, "bad", on_dead_lettered, &o2, NULL),
-                     WC_OK);
+    assert_int_equal(
+        f->s.src.ops->dead_letter(f->s.src.self, &m, "bad", scripted_outcome_done, &o2, NULL),
+        WC_OK);
     wc_message_cleanup(&m);
-    fake_run(f->w);
+    fake_run(f->s.w);
     assert_int_equal(o2.calls, 1);
     assert_int_equal(o2.result, WC_ERR_REJECTED);
     assert_string_equal(o2.msg,
                         "dead-lettering id-2: InvalidMessageContents: bad characters (HTTP 400)");
-    assert_int_equal(fake_count_matching(f->w->fake, DELETES), 1);
-    assert_entry(fake_find(f->w->fake, HIDES, 0), 0, "rh-2", 30);
-    assert_int_equal(f->src.ops->flush(f->src.self), 0);
+    assert_int_equal(fake_count_matching(f->s.w->fake, DELETES), 1);
+    assert_entry(fake_find(f->s.w->fake, HIDES, 0), 0, "rh-2", 30);
+    assert_int_equal(f->s.src.ops->flush(f->s.src.self), 0);
 }
 
 static void without_a_dead_letter_queue_the_redrive_policy_or_a_long_hide_takes_it(void **state)
@@ -624,18 +579,19 @@ static void without_a_dead_letter_queue_the_redrive_policy_or_a_long_hide_takes_
     fixture *f = *state;
     open_source(f, NULL, 1);
     reply_messages(f, 1, 1, "1");
-    fake_reply(f->w->fake, HIDES, 200, "{}");
-    dl_outcome o = {0};
+    fake_reply(f->s.w->fake, HIDES, 200, "{}");
+    scripted_outcome o = {0};
     wc_message m;
     next_message(f, &m, 1);
-    assert_int_equal(f->src.ops->dead_letter(f->src.self, &m, "bad", on_dead_lettered, &o, NULL),
-                     WC_OK);
+    assert_int_equal(
+        f->s.src.ops->dead_letter(f->s.src.self, &m, "bad", scripted_outcome_done, &o, NULL),
+        WC_OK);
     wc_message_cleanup(&m);
     assert_int_equal(o.calls, 1);
     assert_int_equal(o.result, WC_ERR_BUSY); /* handed back for the redrive policy */
-    fake_run(f->w);
-    assert_entry(fake_find(f->w->fake, HIDES, 0), 0, "rh-1", 0);
-    assert_int_equal(fake_count_matching(f->w->fake, SEND), 0);
+    fake_run(f->s.w);
+    assert_entry(fake_find(f->s.w->fake, HIDES, 0), 0, "rh-1", 0);
+    assert_int_equal(fake_count_matching(f->s.w->fake, SEND), 0);
 }
 
 static void with_neither_the_message_is_hidden_for_twelve_hours(void **state)
@@ -643,35 +599,37 @@ static void with_neither_the_message_is_hidden_for_twelve_hours(void **state)
     fixture *f = *state;
     open_source(f, NULL, 0);
     reply_messages(f, 1, 1, "1");
-    fake_reply(f->w->fake, HIDES, 200, "{}");
-    dl_outcome o = {0};
+    fake_reply(f->s.w->fake, HIDES, 200, "{}");
+    scripted_outcome o = {0};
     wc_message m;
     next_message(f, &m, 1);
-    assert_int_equal(f->src.ops->dead_letter(f->src.self, &m, "bad", on_dead_lettered, &o, NULL),
-                     WC_OK);
+    assert_int_equal(
+        f->s.src.ops->dead_letter(f->s.src.self, &m, "bad", scripted_outcome_done, &o, NULL),
+        WC_OK);
     wc_message_cleanup(&m);
     assert_int_equal(o.calls, 1);
     assert_int_equal(o.result, WC_OK);
-    fake_run(f->w);
-    assert_entry(fake_find(f->w->fake, HIDES, 0), 0, "rh-1", 43200);
-    assert_int_equal(fake_count_matching(f->w->fake, DELETES), 0);
+    fake_run(f->s.w);
+    assert_entry(fake_find(f->s.w->fake, HIDES, 0), 0, "rh-1", 43200);
+    assert_int_equal(fake_count_matching(f->s.w->fake, DELETES), 0);
 }
 
 /* Opens a standard queue, in classic order or not. */
 static void open_standard(fixture *f, int classic_order)
 {
-    fake_reply(f->w->fake, "\"QueueName\":\"standard\"", 200,
+    fake_reply(f->s.w->fake, "\"QueueName\":\"standard\"", 200,
                "{\"QueueUrl\":\"https://sqs.us-east-1.amazonaws.com/123456789012/standard\"}");
-    fake_reply(f->w->fake, "RedrivePolicy", 200, "{\"Attributes\":{}}");
-    wc_sqs_source_config c = {.aws = f->w->aws,
+    fake_reply(f->s.w->fake, "RedrivePolicy", 200, "{\"Attributes\":{}}");
+    wc_sqs_source_config c = {.aws = f->s.w->aws,
                               .queue = "standard",
                               .wait_s = 20,
                               .visibility_s = 30,
                               .max_body = 100,
-                              .clock = &f->w->clock,
+                              .clock = &f->s.w->clock,
                               .classic_order = classic_order};
-    assert_int_equal(wc_sqs_source_open(&c, &f->src, NULL), WC_OK);
-    f->src.ops->set_notify(f->src.self, on_notify, f);
+    wc_error err;
+    wc_result result = wc_sqs_source_open(&c, &f->s.src, &err);
+    scripted_source_opened(&f->s, result, &err, "wc_sqs_source_open");
 }
 
 /* A message without a sequence attribute takes its place from SentTimestamp (up to 13 digits,
@@ -716,23 +674,23 @@ static void a_standard_queue_in_exact_order_overlaps_receives_while_busy(void **
 {
     fixture *f = *state;
     open_standard(f, 0);
-    fake_times(fake_reply(f->w->fake, RECEIVE, 200, "{}"), 7);
+    fake_times(fake_reply(f->s.w->fake, RECEIVE, 200, "{}"), 7);
     reply_messages(f, 1, 10, "1");
-    fake_times(fake_hang(f->w->fake, RECEIVE), FAKE_FOREVER);
+    fake_times(fake_hang(f->s.w->fake, RECEIVE), FAKE_FOREVER);
     wc_message m;
     assert_int_equal(receive(f, &m, 64), WC_RECEIVE_WAIT);
-    assert_int_equal(fake_count_matching(f->w->fake, RECEIVE), 7); /* 64 wanted: 7 of 10 */
-    fake_run(f->w); /* all come back empty: one empty poll */
+    assert_int_equal(fake_count_matching(f->s.w->fake, RECEIVE), 7); /* 64 wanted: 7 of 10 */
+    fake_run(f->s.w); /* all come back empty: one empty poll */
     assert_int_equal(receive(f, &m, 64), WC_RECEIVE_EMPTY);
     /* idle: one long poll however many are wanted */
     assert_int_equal(receive(f, &m, 64), WC_RECEIVE_WAIT);
-    assert_int_equal(fake_count_matching(f->w->fake, RECEIVE), 8);
+    assert_int_equal(fake_count_matching(f->s.w->fake, RECEIVE), 8);
     assert_int_equal(receive(f, &m, 64), WC_RECEIVE_WAIT);
-    assert_int_equal(fake_count_matching(f->w->fake, RECEIVE), 8);
+    assert_int_equal(fake_count_matching(f->s.w->fake, RECEIVE), 8);
     /* it brings ten: busy again, receives overlap for what is wanted */
     next_message(f, &m, 64);
     assert_string_equal(m.key, "id-1");
-    assert_int_equal(fake_count_matching(f->w->fake, RECEIVE), 8 + 6);
+    assert_int_equal(fake_count_matching(f->s.w->fake, RECEIVE), 8 + 6);
     free(m.handle);
     m.handle = NULL;
     wc_message_cleanup(&m);
@@ -747,18 +705,18 @@ static void a_standard_queue_is_received_one_batch_at_a_time(void **state)
     open_standard(f, 1);
     reply_messages(f, 1, 10, "1");
     reply_messages(f, 11, 10, "1");
-    fake_hang(f->w->fake, RECEIVE);
+    fake_hang(f->s.w->fake, RECEIVE);
     wc_message m;
     assert_int_equal(receive(f, &m, 40), WC_RECEIVE_WAIT);
-    assert_int_equal(fake_count_matching(f->w->fake, RECEIVE), 1);
-    wc_loop_turn(f->w->loop, 0);
+    assert_int_equal(fake_count_matching(f->s.w->fake, RECEIVE), 1);
+    wc_loop_turn(f->s.w->loop, 0);
     for (int i = 1; i <= 20; i++) {
         next_message(f, &m, 40);
         char want[16];
         snprintf(want, sizeof(want), "id-%d", i);
         assert_string_equal(m.key, want); /* the queue's order */
         if (i == 1) /* the next receive went out with the first message of the batch */
-            assert_int_equal(fake_count_matching(f->w->fake, RECEIVE), 2);
+            assert_int_equal(fake_count_matching(f->s.w->fake, RECEIVE), 2);
         free(m.handle); /* a test without the ending calls */
         m.handle = NULL;
         wc_message_cleanup(&m);
@@ -772,25 +730,25 @@ static void a_message_in_flight_keeps_its_visibility_until_it_ends(void **state)
 {
     fixture *f = *state;
     reply_messages(f, 1, 2, "1");
-    fake_times(fake_reply(f->w->fake, HIDES, 200, "{}"), 4);
-    fake_reply(f->w->fake, DELETES, 200, "{}");
-    uint64_t arrived = f->w->time.now;
+    fake_times(fake_reply(f->s.w->fake, HIDES, 200, "{}"), 4);
+    fake_reply(f->s.w->fake, DELETES, 200, "{}");
+    uint64_t arrived = f->s.w->time.now;
     wc_message m1, m2;
     next_message(f, &m1, 2);
     next_message(f, &m2, 1);
-    arrived = f->w->time.now; /* the answer came on the last turn (no time passes on a fake) */
+    arrived = f->s.w->time.now; /* the answer came on the last turn (no time passes on a fake) */
     /* m2 is deferred at once: its own hide (2 s), and no heartbeat for it. */
-    assert_int_equal(f->src.ops->defer(f->src.self, &m2, 1500, NULL), WC_OK);
+    assert_int_equal(f->s.src.ops->defer(f->s.src.self, &m2, 1500, NULL), WC_OK);
     wc_message_cleanup(&m2);
-    wc_loop_turn(f->w->loop, -1);
-    assert_int_equal(fake_count_matching(f->w->fake, HIDES), 1);
-    assert_entry(fake_find(f->w->fake, HIDES, 0), 0, "rh-2", 2);
+    wc_loop_turn(f->s.w->loop, -1);
+    assert_int_equal(fake_count_matching(f->s.w->fake, HIDES), 1);
+    assert_entry(fake_find(f->s.w->fake, HIDES, 0), 0, "rh-2", 2);
     /* m1 is held (a slow store): the loop's next timers are the heartbeats. */
-    for (int turns = 0; turns < 20 && fake_count_matching(f->w->fake, HIDES) < 3; turns++)
-        wc_loop_turn(f->w->loop, -1);
-    assert_int_equal(fake_count_matching(f->w->fake, HIDES), 3);
-    const fake_request *first = fake_find(f->w->fake, HIDES, 1);
-    const fake_request *second = fake_find(f->w->fake, HIDES, 2);
+    for (int turns = 0; turns < 20 && fake_count_matching(f->s.w->fake, HIDES) < 3; turns++)
+        wc_loop_turn(f->s.w->loop, -1);
+    assert_int_equal(fake_count_matching(f->s.w->fake, HIDES), 3);
+    const fake_request *first = fake_find(f->s.w->fake, HIDES, 1);
+    const fake_request *second = fake_find(f->s.w->fake, HIDES, 2);
     assert_entry(first, 0, "rh-1", 30);
     assert_int_equal(entries(first), 1);
     assert_entry(second, 0, "rh-1", 30);
@@ -799,16 +757,61 @@ static void a_message_in_flight_keeps_its_visibility_until_it_ends(void **state)
     assert_true(first->at_ms - arrived >= 10000);
     assert_true(second->at_ms - first->at_ms < 30000);
     assert_true(second->at_ms - first->at_ms >= 10000);
-    assert_int_equal(wc_sqs_source_extended(&f->src), 2);
+    assert_int_equal(wc_sqs_source_extended(&f->s.src), 2);
     /* The request ends: the delete goes out, and no heartbeat after it. */
-    ack(f, &m1);
-    fake_run(f->w);
-    assert_int_equal(fake_count_matching(f->w->fake, HIDES), 3);
-    assert_int_equal(fake_count_matching(f->w->fake, DELETES), 1);
-    assert_int_equal(wc_sqs_source_extended(&f->src), 2);
-    f->w->time.now += 120000;
-    fake_run(f->w);
-    assert_int_equal(fake_count_matching(f->w->fake, HIDES), 3);
+    scripted_source_ack(&f->s, &m1);
+    fake_run(f->s.w);
+    assert_int_equal(fake_count_matching(f->s.w->fake, HIDES), 3);
+    assert_int_equal(fake_count_matching(f->s.w->fake, DELETES), 1);
+    assert_int_equal(wc_sqs_source_extended(&f->s.src), 2);
+    f->s.w->time.now += 120000;
+    fake_run(f->s.w);
+    assert_int_equal(fake_count_matching(f->s.w->fake, HIDES), 3);
+}
+
+#define IN_FLIGHT 5000
+
+/* Issue 9, item 7, at scale: thousands of messages in flight, each extended by the heartbeat and
+ * ended oldest first (the worst order for a list searched from the newest). The work is counted
+ * (map slots and list entries examined), not timed: a few a message, where a search of every held
+ * message at each end would examine ~12 million. */
+static void many_messages_in_flight_cost_a_few_steps_each(void **state)
+{
+    fixture *f = *state;
+    for (int i = 0; i < IN_FLIGHT; i += 10)
+        reply_messages(f, i + 1, 10, "1");
+    fake_times(fake_hang(f->s.w->fake, RECEIVE), FAKE_FOREVER);
+    fake_times(fake_reply(f->s.w->fake, HIDES, 200, "{}"), FAKE_FOREVER);
+    fake_times(fake_reply(f->s.w->fake, DELETES, 200, "{}"), FAKE_FOREVER);
+    wc_message *m = calloc(IN_FLIGHT, sizeof(*m));
+    assert_non_null(m);
+    for (int i = 0; i < IN_FLIGHT; i++)
+        next_message(f, &m[i], 10);
+    /* Half the visibility timeout later, every one is extended once. */
+    f->s.w->time.now += 15000;
+    for (int turns = 0; turns < 20 && wc_sqs_source_extended(&f->s.src) < IN_FLIGHT; turns++)
+        wc_loop_turn(f->s.w->loop, 0);
+    assert_int_equal(wc_sqs_source_extended(&f->s.src), IN_FLIGHT);
+    /* The older half ends; the other half is extended again, 15 s later. */
+    for (int i = 0; i < IN_FLIGHT / 2; i++)
+        scripted_source_ack(&f->s, &m[i]);
+    f->s.w->time.now += 15000;
+    for (int turns = 0; turns < 20 && wc_sqs_source_extended(&f->s.src) < IN_FLIGHT * 3 / 2;
+         turns++)
+        wc_loop_turn(f->s.w->loop, 0);
+    assert_int_equal(wc_sqs_source_extended(&f->s.src), IN_FLIGHT * 3 / 2);
+    for (int i = IN_FLIGHT / 2; i < IN_FLIGHT; i++)
+        scripted_source_ack(&f->s, &m[i]);
+    free(m);
+    fake_run(f->s.w); /* nothing held: the heartbeat stopped */
+    assert_int_equal(wc_sqs_source_extended(&f->s.src), IN_FLIGHT * 3 / 2);
+    size_t deleted = 0;
+    for (size_t i = 0; i < fake_count_matching(f->s.w->fake, DELETES); i++)
+        deleted += entries(fake_find(f->s.w->fake, DELETES, i));
+    assert_int_equal(deleted, IN_FLIGHT);
+    unsigned long long work = wc_sqs_source_held_work(&f->s.src);
+    print_message("held work: %llu for %d messages\n", work, IN_FLIGHT);
+    assert_true(work <= 12ULL * IN_FLIGHT);
 }
 
 /* Issue 16: a deferral shorter than a second is kept in hand (no visibility change, which SQS
@@ -954,6 +957,8 @@ int main(void)
         cmocka_unit_test(the_place_of_a_message_without_sequence),
         cmocka_unit_test_setup_teardown(a_message_in_flight_keeps_its_visibility_until_it_ends,
                                         setup_open, teardown),
+        cmocka_unit_test_setup_teardown(many_messages_in_flight_cost_a_few_steps_each, setup_open,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
