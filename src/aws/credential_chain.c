@@ -181,7 +181,12 @@ static wc_result conclude(wc_credential_chain *c, wc_result result, wc_credentia
         c->fetches++;
         return WC_OK;
     }
-    if (result == WC_ERR_REJECTED) { /* for good: not tried again, the current ones dropped */
+    /* A refused certificate while the current credentials are still good is a refresh that
+     * failed (a certificate changed mid-run, as for any AWS call: an outage, tried again until
+     * they expire); before there are any, or from STS itself, a refusal is for good. */
+    int tls_midrun =
+        result == WC_ERR_REJECTED && strstr(err->msg, "TLSError: ") && valid_at(c, now);
+    if (result == WC_ERR_REJECTED && !tls_midrun) { /* for good: not tried again, dropped */
         c->refused = 1;
         c->refusal = *err;
         wc_credentials_cleanup(&c->current);

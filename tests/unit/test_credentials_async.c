@@ -317,6 +317,41 @@ static void a_failed_refresh_while_valid_lets_calls_go_on_and_is_tried_again_lat
     assert_int_equal(d.result, WC_OK);
 }
 
+/* A certificate refused while the current credentials are valid is a failed refresh, as any
+ * call's refusal mid-run: calls go on with the current ones and it is tried again later. With
+ * none valid, it is for good (test_credentials_sts.c). */
+static void a_refused_certificate_at_a_refresh_while_valid_is_tried_again(void **state)
+{
+    fake_world *w = *state;
+    use_ecs();
+    ecs_reply(w, "ASIAOLD", "TOKEN-OLD", AT_PLUS_120);
+    fake_times(fake_reply(w->fake, "dynamodb", 200, "{}"), FAKE_FOREVER);
+    outcome o = {0};
+    start_call(w, &o, NULL);
+    fake_run(w);
+
+    advance_s(w, 61); /* refresh due; 59 s left */
+    fake_network_error(w->fake, "GET ecs.test", 60,
+                       "SSL certificate problem: unable to get local issuer certificate");
+    outcome a = {0};
+    start_call(w, &a, NULL);
+    fake_run(w);
+    assert_int_equal(a.result, WC_OK);
+    assert_int_equal(fake_count_matching(w->fake, "ecs.test"), 2);
+    assert_signed_with(fake_last(w->fake), "ASIAOLD", "TOKEN-OLD");
+
+    advance_s(w, 30);
+    ecs_reply(w, "ASIANEW", "TOKEN-NEW", AT_PLUS_3600);
+    outcome c = {0}, d = {0};
+    start_call(w, &c, NULL);
+    fake_run(w);
+    start_call(w, &d, NULL);
+    fake_run(w);
+    assert_int_equal(fake_count_matching(w->fake, "ecs.test"), 3);
+    assert_signed_with(fake_last(w->fake), "ASIANEW", "TOKEN-NEW");
+    assert_int_equal(d.result, WC_OK);
+}
+
 static void calls_wait_once_the_current_ones_have_expired(void **state)
 {
     fake_world *w = *state;
@@ -495,6 +530,7 @@ int main(void)
         T(a_refresh_runs_in_the_background_while_the_current_ones_are_valid),
         T(a_failed_fetch_without_valid_credentials_fails_the_waiting_calls),
         T(a_failed_refresh_while_valid_lets_calls_go_on_and_is_tried_again_later),
+        T(a_refused_certificate_at_a_refresh_while_valid_is_tried_again),
         T(calls_wait_once_the_current_ones_have_expired),
         T(a_call_that_waits_to_retry_picks_up_the_fetch),
         T(credentials_expired_on_arrival_are_an_error_not_a_loop),

@@ -273,7 +273,7 @@ static void test_event_skipped_request_passed_bad_notification_dead_lettered(voi
     wc_message_cleanup(&m);
     assert_int_equal(f->q.releases, 1);
     /* A request message's hurry (issue 16) is the queue's. */
-    assert_int_equal(f->src.ops->hurry(f->src.self, "m1"), WC_OK);
+    assert_int_equal(f->s.src.ops->hurry(f->s.src.self, "m1"), WC_OK);
     assert_string_equal(f->q.hurried, "m1");
     assert_int_equal(poll_once(f, &m, &err), WC_RECEIVE_EMPTY);
     assert_int_equal(f->q.dead, 1);

@@ -821,57 +821,57 @@ static void a_short_deferral_is_kept_in_hand_and_hurried(void **state)
 {
     fixture *f = *state;
     reply_messages(f, 1, 3, "1");
-    fake_times(fake_hang(f->w->fake, RECEIVE), FAKE_FOREVER);
-    fake_reply(f->w->fake, HIDES, 200, "{}");
-    fake_times(fake_reply(f->w->fake, DELETES, 200, "{}"), 2);
+    fake_times(fake_hang(f->s.w->fake, RECEIVE), FAKE_FOREVER);
+    fake_reply(f->s.w->fake, HIDES, 200, "{}");
+    fake_times(fake_reply(f->s.w->fake, DELETES, 200, "{}"), 2);
     wc_message m1, m2, m3, again;
     next_message(f, &m1, 3);
     next_message(f, &m2, 2);
     next_message(f, &m3, 1);
-    assert_int_equal(f->src.ops->defer(f->src.self, &m1, 100, NULL), WC_OK);
+    assert_int_equal(f->s.src.ops->defer(f->s.src.self, &m1, 100, NULL), WC_OK);
     assert_null(m1.handle);
     wc_message_cleanup(&m1);
-    assert_int_equal(f->src.ops->defer(f->src.self, &m2, 200, NULL), WC_OK);
+    assert_int_equal(f->s.src.ops->defer(f->s.src.self, &m2, 200, NULL), WC_OK);
     wc_message_cleanup(&m2);
-    assert_int_equal(f->src.ops->defer(f->src.self, &m3, 400, NULL), WC_OK);
+    assert_int_equal(f->s.src.ops->defer(f->s.src.self, &m3, 400, NULL), WC_OK);
     wc_message_cleanup(&m3);
-    wc_loop_turn(f->w->loop, 0);
-    assert_int_equal(fake_count_matching(f->w->fake, HIDES), 0); /* kept, not hidden */
+    wc_loop_turn(f->s.w->loop, 0);
+    assert_int_equal(fake_count_matching(f->s.w->fake, HIDES), 0); /* kept, not hidden */
     assert_int_equal(receive(f, &again, 0), WC_RECEIVE_WAIT);    /* none is due yet */
     /* Hurried: id-2 is offered at once, with its try counted and its receipt. */
-    assert_int_equal(f->src.ops->hurry(f->src.self, "id-2"), WC_OK);
-    assert_int_equal(f->src.ops->hurry(f->src.self, "id-2"), WC_ERR_NOT_FOUND); /* due already */
-    assert_int_equal(f->src.ops->hurry(f->src.self, "id-9"), WC_ERR_NOT_FOUND); /* not kept */
-    uint64_t t0 = f->w->time.now;
+    assert_int_equal(f->s.src.ops->hurry(f->s.src.self, "id-2"), WC_OK);
+    assert_int_equal(f->s.src.ops->hurry(f->s.src.self, "id-2"), WC_ERR_NOT_FOUND); /* due already */
+    assert_int_equal(f->s.src.ops->hurry(f->s.src.self, "id-9"), WC_ERR_NOT_FOUND); /* not kept */
+    uint64_t t0 = f->s.w->time.now;
     assert_int_equal(receive(f, &again, 0), WC_RECEIVE_READY);
-    assert_int_equal(f->w->time.now, t0); /* at once: no time passed */
+    assert_int_equal(f->s.w->time.now, t0); /* at once: no time passed */
     assert_string_equal(again.key, "id-2");
     assert_string_equal(again.body, "{\"n\":2}");
     assert_string_equal(again.handle, "rh-2");
     assert_int_equal(again.attempts, 1);
-    assert_int_equal(f->src.ops->hurry(f->src.self, "id-2"), WC_ERR_NOT_FOUND); /* handed out */
-    ack(f, &again);
+    assert_int_equal(f->s.src.ops->hurry(f->s.src.self, "id-2"), WC_ERR_NOT_FOUND); /* handed out */
+    scripted_source_ack(&f->s, &again);
     /* Not hurried: id-1 comes when its 100 ms are over (the source says so). */
-    int told = f->notified;
+    int told = f->s.notified;
     wc_receive_status r = WC_RECEIVE_WAIT;
     for (int turns = 0; turns < 10 && (r = receive(f, &again, 0)) == WC_RECEIVE_WAIT; turns++)
-        wc_loop_turn(f->w->loop, -1);
+        wc_loop_turn(f->s.w->loop, -1);
     assert_int_equal(r, WC_RECEIVE_READY);
-    assert_true(f->notified > told);
-    assert_int_equal(f->w->time.now, t0 + 100);
+    assert_true(f->s.notified > told);
+    assert_int_equal(f->s.w->time.now, t0 + 100);
     assert_string_equal(again.key, "id-1");
     assert_string_equal(again.handle, "rh-1");
-    ack(f, &again);
+    scripted_source_ack(&f->s, &again);
     assert_int_equal(receive(f, &m1, 0), WC_RECEIVE_WAIT);
     /* A stop hands back what is still kept, hidden for the rest of its delay (300 ms: 1 s). */
-    f->src.ops->stop(f->src.self);
-    f->src.ops->flush(f->src.self);
-    fake_run(f->w);
-    const fake_request *hide = fake_find(f->w->fake, HIDES, 0);
+    f->s.src.ops->stop(f->s.src.self);
+    f->s.src.ops->flush(f->s.src.self);
+    fake_run(f->s.w);
+    const fake_request *hide = fake_find(f->s.w->fake, HIDES, 0);
     assert_non_null(hide);
     assert_int_equal(entries(hide), 1);
     assert_entry(hide, 0, "rh-3", 1);
-    assert_int_equal(f->src.ops->hurry(f->src.self, "id-3"), WC_ERR_NOT_FOUND);
+    assert_int_equal(f->s.src.ops->hurry(f->s.src.self, "id-3"), WC_ERR_NOT_FOUND);
 }
 
 /* A kept message handed out again and then forgotten (the shutdown timeout) is dropped without
@@ -884,28 +884,28 @@ static void a_kept_message_forgotten_is_dropped_without_a_call(void **state)
     wc_message m1, m2, again;
     next_message(f, &m1, 2);
     next_message(f, &m2, 1);
-    assert_int_equal(f->src.ops->defer(f->src.self, &m1, 100, NULL), WC_OK);
+    assert_int_equal(f->s.src.ops->defer(f->s.src.self, &m1, 100, NULL), WC_OK);
     wc_message_cleanup(&m1);
-    assert_int_equal(f->src.ops->defer(f->src.self, &m2, 100, NULL), WC_OK);
+    assert_int_equal(f->s.src.ops->defer(f->s.src.self, &m2, 100, NULL), WC_OK);
     wc_message_cleanup(&m2);
-    assert_int_equal(f->src.ops->hurry(f->src.self, "id-1"), WC_OK);
+    assert_int_equal(f->s.src.ops->hurry(f->s.src.self, "id-1"), WC_OK);
     assert_int_equal(receive(f, &again, 0), WC_RECEIVE_READY);
     assert_string_equal(again.key, "id-1");
-    f->src.ops->forget(f->src.self, &again);
+    f->s.src.ops->forget(f->s.src.self, &again);
     assert_null(again.handle);
     wc_message_cleanup(&again);
-    assert_int_equal(f->src.ops->flush(f->src.self), 0);
+    assert_int_equal(f->s.src.ops->flush(f->s.src.self), 0);
     /* Past half the visibility timeout: only id-2, still kept, has its visibility extended. */
-    fake_reply(f->w->fake, HIDES, 200, "{}");
-    f->w->time.now += 20000;
+    fake_reply(f->s.w->fake, HIDES, 200, "{}");
+    f->s.w->time.now += 20000;
     for (int turns = 0; turns < 5; turns++) /* not fake_run: id-2's heartbeat goes on for ever */
-        wc_loop_turn(f->w->loop, 0);
-    assert_int_equal(wc_sqs_source_extended(&f->src), 1);
-    assert_int_equal(fake_count_matching(f->w->fake, HIDES), 1);
-    const fake_request *hide = fake_find(f->w->fake, HIDES, 0);
+        wc_loop_turn(f->s.w->loop, 0);
+    assert_int_equal(wc_sqs_source_extended(&f->s.src), 1);
+    assert_int_equal(fake_count_matching(f->s.w->fake, HIDES), 1);
+    const fake_request *hide = fake_find(f->s.w->fake, HIDES, 0);
     assert_int_equal(entries(hide), 1);
     assert_entry(hide, 0, "rh-2", 30);
-    assert_int_equal(fake_count_matching(f->w->fake, DELETES), 0);
+    assert_int_equal(fake_count_matching(f->s.w->fake, DELETES), 0);
 }
 
 int main(void)
