@@ -1,11 +1,11 @@
 /* sqs_batch.c - the SQS source's batches: deletes of applied messages, visibility changes of
  * deferred and handed-back ones, sent when ten are waiting or at the end of the loop's turn,
- * without stopping anything (sqs_source_private.h). */
+ * without stopping anything (sqs_state.h). */
 #include <stdlib.h>
 
 #include "aws/sqs.h"
 #include "common/log.h"
-#include "sources/sqs_source_private.h"
+#include "sources/sqs_state.h"
 
 struct sqs_batch_call {
     sqs_source *s;

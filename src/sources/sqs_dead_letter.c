@@ -1,12 +1,12 @@
 /* sqs_dead_letter.c - the SQS source's dead letters: SendMessage to the dead-letter queue with the
  * reason, then the delete; or, without a dead-letter queue, back to the queue's own redrive policy
- * or hidden for 12 hours (sqs_source_private.h). */
+ * or hidden for 12 hours (sqs_state.h). */
 #include <stdlib.h>
 #include <string.h>
 
 #include "aws/sqs.h"
 #include "common/log.h"
-#include "sources/sqs_source_private.h"
+#include "sources/sqs_state.h"
 
 /* A dead letter on its way: SendMessage to the dead-letter queue, then the delete. */
 typedef struct {

@@ -1,7 +1,7 @@
 /* sqs_heartbeat.c - the SQS source's heartbeat: a message whose request is still in flight at half
  * its visibility timeout is hidden again for the whole timeout, so that no other consumer receives
  * it meanwhile (and no receive counts toward a redrive policy's maxReceiveCount)
- * (sqs_source_private.h).
+ * (sqs_state.h).
  *
  * Cost: the messages held are found by receipt in a hashed map (one lookup an end, however many
  * are in flight), and linked in the order they are due. Messages are handed out in the order they
@@ -13,7 +13,7 @@
 
 #include "common/log.h"
 #include "sources/sqs_source.h"
-#include "sources/sqs_source_private.h"
+#include "sources/sqs_state.h"
 
 typedef sqs_held held;
 

@@ -1,5 +1,5 @@
 /* sqs_receive.c - the SQS source's receiving: ReceiveMessage calls kept in flight ahead of need,
- * their messages handed out one at a time (sqs_source_private.h). */
+ * their messages handed out one at a time (sqs_state.h). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -7,7 +7,7 @@
 #include "core/ledger.h"
 #include "sources/sns_envelope.h"
 #include "sources/sqs_source.h"
-#include "sources/sqs_source_private.h"
+#include "sources/sqs_state.h"
 
 typedef sqs_receiving receiving;
 

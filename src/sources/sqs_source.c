@@ -1,6 +1,6 @@
 /* sqs_source.c - the SQS source's table of ops, its opening and the simple ends of a message (ack,
  * defer, release); the other jobs are in sqs_receive.c, sqs_batch.c, sqs_heartbeat.c and
- * sqs_dead_letter.c (sqs_source_private.h). */
+ * sqs_dead_letter.c (sqs_state.h). */
 #include "sources/sqs_source.h"
 
 #include <stdlib.h>
@@ -8,13 +8,7 @@
 
 #include "aws/sqs.h"
 #include "common/log.h"
-#include "sources/sqs_source_private.h"
-
-void sqs_tell(sqs_source *s)
-{
-    if (s->notify)
-        s->notify(s->notify_ctx);
-}
+#include "sources/sqs_state.h"
 
 static wc_result sqs_ack(void *self, wc_message *msg, wc_error *err)
 {

@@ -1,4 +1,4 @@
-/* sqs_source_private.h - what the files of the SQS source share inside src/sources/; not for
+/* sqs_state.h - what the files of the SQS source share inside src/sources/; not for
  * callers of sqs_source.h. One file per job:
  *   sqs_source.c       the table of ops, opening, ack/defer/release, flush, destroy;
  *   sqs_receive.c      ReceiveMessage calls kept in flight ahead of need, and handing out;
@@ -7,8 +7,8 @@
  *   sqs_dead_letter.c  SendMessage to the dead-letter queue, then the delete;
  *   kept.c             short deferrals kept in hand until due or hurried (sources/kept.h).
  */
-#ifndef WC_SQS_SOURCE_PRIVATE_H
-#define WC_SQS_SOURCE_PRIVATE_H
+#ifndef WC_SQS_STATE_H
+#define WC_SQS_STATE_H
 
 #include <jansson.h>
 #include <stdint.h>
@@ -107,8 +107,13 @@ struct sqs_source {
     unsigned long long extended; /* visibility extensions sent (for the log and tests) */
 };
 
-/* Tells the consumer there is news (sqs_source.c). */
-void sqs_tell(sqs_source *s);
+/* Tells the consumer there is news. Here, not in sqs_source.c, so that the parts below call
+ * nothing above them. */
+static inline void sqs_tell(sqs_source *s)
+{
+    if (s->notify)
+        s->notify(s->notify_ctx);
+}
 
 /* --- sqs_batch.c --- */
 
