@@ -49,8 +49,6 @@ wc_aws *wc_aws_new(const wc_aws_config *config, wc_error *err);
  * cancelled. */
 void wc_aws_free(wc_aws *aws);
 
-const char *wc_aws_region(const wc_aws *aws);
-wc_http *wc_aws_http(wc_aws *aws);
 wc_loop *wc_aws_loop(wc_aws *aws);
 const wc_aws_stats *wc_aws_get_stats(const wc_aws *aws);
 /* Credentials fetched so far (the first time and each refresh). */

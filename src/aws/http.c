@@ -452,9 +452,3 @@ unsigned long long wc_http_connections_opened(const wc_http *h)
 {
     return h->connects;
 }
-
-wc_result wc_http_do(wc_http *h, const wc_http_request *req, wc_http_response *out, wc_error *err)
-{
-    wc_transport t = wc_http_transport(h);
-    return wc_transport_do(&t, req, out, err);
-}

@@ -40,8 +40,5 @@ unsigned long long wc_http_connections_opened(const wc_http *http);
 /* Whether a libcurl code is a refusal of TLS verification (the server's certificate: unknown CA,
  * another host name, expired; or an unusable CA bundle): a configuration error, never retried. */
 int wc_http_is_tls_refusal(int curl_code);
-/* wc_transport_do on this transport. */
-wc_result wc_http_do(wc_http *http, const wc_http_request *req, wc_http_response *response,
-                     wc_error *err);
 
 #endif

@@ -148,15 +148,6 @@ wc_result wc_s3_copy_start(wc_s3_bucket *b, const char *from_bucket, const char 
                        err);
 }
 
-wc_result wc_s3_head(wc_s3_bucket *b, const char *key, wc_aws_error *aerr, wc_error *err)
-{
-    wc_http_response resp;
-    wc_result result = object_call(b, "HEAD", key, NULL, 0, NULL, 0, 0, &resp, aerr, err);
-    if (result == WC_OK)
-        wc_http_response_cleanup(&resp);
-    return result;
-}
-
 /* PutObject (or, with x-amz-copy-source among extra, CopyObject). */
 static wc_result put_object(wc_s3_bucket *b, const char *key, const char *body, size_t len,
                             const char *content_type, const wc_param *extra, size_t n_extra,
@@ -203,15 +194,6 @@ wc_result wc_s3_put(wc_s3_bucket *b, const char *key, const char *body, size_t l
 {
     return put_object(b, key, body ? body : "", len, content_type, NULL, 0, metadata, n_metadata,
                       NULL, NULL, aerr, err);
-}
-
-wc_result wc_s3_delete(wc_s3_bucket *b, const char *key, wc_aws_error *aerr, wc_error *err)
-{
-    wc_http_response resp;
-    wc_result result = object_call(b, "DELETE", key, NULL, 0, NULL, 0, 0, &resp, aerr, err);
-    if (result == WC_OK)
-        wc_http_response_cleanup(&resp);
-    return result;
 }
 
 /* ListObjectsV2's XML, read with expat. No text of it is long (a key is at most 1,024 bytes). */
