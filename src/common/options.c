@@ -175,10 +175,22 @@ void wc_options_help_env(const wc_option *table, const char *env_prefix, FILE *o
     }
 }
 
-const char **wc_options_string_field(const wc_option *table, void *config, const char *long_name)
+/* Where the value of the option long_name of that type lives in config, or NULL. */
+static void *option_field(const wc_option *table, void *config, const char *long_name,
+                          wc_opt_type type)
 {
     for (const wc_option *o = table; o->long_name; o++)
-        if (o->type == WC_OPT_STRING && strcmp(o->long_name, long_name) == 0)
-            return (const char **)((char *)config + o->offset);
+        if (o->type == type && strcmp(o->long_name, long_name) == 0)
+            return (char *)config + o->offset;
     return NULL;
+}
+
+const char **wc_options_string_field(const wc_option *table, void *config, const char *long_name)
+{
+    return option_field(table, config, long_name, WC_OPT_STRING);
+}
+
+int *wc_options_flag_field(const wc_option *table, void *config, const char *long_name)
+{
+    return option_field(table, config, long_name, WC_OPT_FLAG);
 }

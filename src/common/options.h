@@ -67,5 +67,7 @@ wc_result wc_parse_uint(const char *text, uint64_t *out);
 /* Where the value of the string option long_name lives in config, or NULL when the table has
  * no such string option (for code that picks options by name, such as the backend registries). */
 const char **wc_options_string_field(const wc_option *table, void *config, const char *long_name);
+/* The same for a flag (--help): where its int lives, or NULL. */
+int *wc_options_flag_field(const wc_option *table, void *config, const char *long_name);
 
 #endif
