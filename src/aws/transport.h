@@ -80,11 +80,4 @@ int wc_http_response_add_meta(wc_http_response *response, const char *name, size
 /* The value of the metadata NAME, or NULL. */
 const char *wc_http_response_meta(const wc_http_response *response, const char *name);
 
-/* Sends one request and waits for it, turning the loop (other work in flight progresses
- * meanwhile). The response is the caller's (cleanup). WC_OK when an HTTP answer came (of any
- * status); WC_ERR_TOO_LARGE when its body passed the cap; WC_ERR_IO when no answer came. For the
- * tools; the consumer never waits. */
-wc_result wc_transport_do(const wc_transport *t, const wc_http_request *req,
-                          wc_http_response *response, wc_error *err);
-
 #endif

@@ -78,14 +78,6 @@ static wc_result set_flag_from_env(const wc_option *o, void *config, const char 
     return wc_error_set(err, WC_ERR_INVALID, "%s: \"%s\" is not true or false", var, value);
 }
 
-wc_result wc_options_parse(const wc_option *table, void *config, int argc, char **argv,
-                           const char **positional, int max_positional, int *npositional,
-                           wc_error *err)
-{
-    return wc_options_parse_env(table, NULL, config, argc, argv, positional, max_positional,
-                                npositional, err);
-}
-
 wc_result wc_options_parse_env(const wc_option *table, const char *env_prefix, void *config,
                                int argc, char **argv, const char **positional, int max_positional,
                                int *npositional, wc_error *err)
@@ -147,11 +139,6 @@ wc_result wc_options_parse_env(const wc_option *table, const char *env_prefix, v
             return WC_ERR_INVALID;
     }
     return WC_OK;
-}
-
-void wc_options_help(const wc_option *table, FILE *out)
-{
-    wc_options_help_env(table, NULL, out);
 }
 
 void wc_options_help_env(const wc_option *table, const char *env_prefix, FILE *out)
