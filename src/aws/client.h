@@ -140,7 +140,8 @@ void wc_aws_abandon(wc_aws *aws);
 wc_result wc_aws_json(wc_aws *aws, const char *service, const char *target, json_t *body,
                       json_t **out, wc_aws_error *aerr, wc_error *err);
 
-/* The asynchronous form: done gets the decoded answer (a new reference, or NULL). */
+/* The asynchronous form: done gets the decoded answer (borrowed: freed when done returns; NULL
+ * when the body is empty). */
 typedef void (*wc_aws_json_done)(void *ctx, wc_result result, json_t *answer,
                                  const wc_aws_error *aerr, const wc_error *err);
 wc_result wc_aws_json_start(wc_aws *aws, const char *service, const char *target, json_t *body,
