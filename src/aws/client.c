@@ -168,16 +168,6 @@ const wc_error *wc_aws_refused(const wc_aws *aws)
     return aws->refused ? &aws->refusal : NULL;
 }
 
-const char *wc_aws_region(const wc_aws *aws)
-{
-    return aws->region;
-}
-
-wc_http *wc_aws_http(wc_aws *aws)
-{
-    return aws->http;
-}
-
 const wc_endpoint *wc_aws_endpoint(wc_aws *aws, const char *service, wc_error *err)
 {
     int i = strcmp(service, "s3") == 0 ? 0 : strcmp(service, "sqs") == 0 ? 1 : 2;

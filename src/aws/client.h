@@ -49,8 +49,6 @@ wc_aws *wc_aws_new(const wc_aws_config *config, wc_error *err);
  * cancelled. */
 void wc_aws_free(wc_aws *aws);
 
-const char *wc_aws_region(const wc_aws *aws);
-wc_http *wc_aws_http(wc_aws *aws);
 wc_loop *wc_aws_loop(wc_aws *aws);
 const wc_aws_stats *wc_aws_get_stats(const wc_aws *aws);
 /* Credentials fetched so far (the first time and each refresh). */
@@ -142,7 +140,8 @@ void wc_aws_abandon(wc_aws *aws);
 wc_result wc_aws_json(wc_aws *aws, const char *service, const char *target, json_t *body,
                       json_t **out, wc_aws_error *aerr, wc_error *err);
 
-/* The asynchronous form: done gets the decoded answer (a new reference, or NULL). */
+/* The asynchronous form: done gets the decoded answer (borrowed: freed when done returns; NULL
+ * when the body is empty). */
 typedef void (*wc_aws_json_done)(void *ctx, wc_result result, json_t *answer,
                                  const wc_aws_error *aerr, const wc_error *err);
 wc_result wc_aws_json_start(wc_aws *aws, const char *service, const char *target, json_t *body,

@@ -36,11 +36,6 @@ unsigned wc_credentials_fetches(const wc_credential_chain *c)
     return c->fetches;
 }
 
-int wc_credentials_fetching(const wc_credential_chain *c)
-{
-    return c->fetching;
-}
-
 wc_credential_chain *wc_credential_chain_new(const char *profile, const wc_transport *transport,
                                              wc_clock *clock)
 {

@@ -87,8 +87,6 @@ void wc_credential_chain_listen(wc_credential_chain *chain, wc_credentials_liste
  *            none are valid; err says why. */
 wc_result wc_credentials_get(wc_credential_chain *chain, const wc_credentials **out, wc_error *err);
 
-/* Whether a fetch is under way. */
-int wc_credentials_fetching(const wc_credential_chain *chain);
 /* Abandons the fetch under way, if any: the listener is not called for it. */
 void wc_credentials_cancel(wc_credential_chain *chain);
 

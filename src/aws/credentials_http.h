@@ -36,10 +36,10 @@ void wc_cred_http_provider_finish(wc_cred_http_provider *p, wc_result result, wc
 wc_result wc_cred_http_provider_send(wc_cred_http_provider *p, const char *method,
                                      const wc_param *headers, size_t n_headers, const char *body,
                                      long timeout_ms, wc_error *err);
-/* WC_OK when an HTTP answer came (of any status); otherwise why not, as wc_transport_do says,
- * except a refused certificate: WC_ERR_REJECTED, "TLSError: TLS verification of ... failed
- * (certificate refused, ...)" as the client says it of a call (configuration: no fetch again
- * mends it, and it is no sign that the endpoint is absent). */
+/* WC_OK when an HTTP answer came (of any status); else WC_ERR_TOO_LARGE (its body passed the
+ * cap), WC_ERR_IO (no answer came), or for a refused certificate WC_ERR_REJECTED, "TLSError: TLS
+ * verification of ... failed (certificate refused, ...)" as the client says it of a call
+ * (configuration: no fetch again mends it, and it is no sign that the endpoint is absent). */
 wc_result wc_cred_http_answered(const wc_http_response *resp, const char *method, const char *url,
                                 wc_error *err);
 /* A provider named name that starts with start and answers with answer; transport copied (NULL:

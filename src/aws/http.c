@@ -383,12 +383,6 @@ wc_transport wc_http_transport(wc_http *h)
     return t;
 }
 
-wc_result wc_http_start(wc_http *h, const wc_http_request *req, wc_http_done done, void *ctx,
-                        wc_error *err)
-{
-    return http_start(h, req, done, ctx, NULL, err);
-}
-
 /* The failures of certificate verification and of the CA bundle: a wrong CA, a certificate for
  * another host name, an expired one, an unreadable bundle. Configuration, not an outage. A failed
  * handshake (CURLE_SSL_CONNECT_ERROR) is not among them: a connection reset mid-handshake ends
@@ -453,10 +447,4 @@ static void collect(wc_http *h)
 unsigned long long wc_http_connections_opened(const wc_http *h)
 {
     return h->connects;
-}
-
-wc_result wc_http_do(wc_http *h, const wc_http_request *req, wc_http_response *out, wc_error *err)
-{
-    wc_transport t = wc_http_transport(h);
-    return wc_transport_do(&t, req, out, err);
 }

@@ -31,17 +31,11 @@ void wc_http_free(wc_http *http);
 /* The table of functions over it (the wc_http stays the owner). */
 wc_transport wc_http_transport(wc_http *http);
 
-/* Shorthands over the table, for tools. */
-wc_result wc_http_start(wc_http *http, const wc_http_request *req, wc_http_done done, void *ctx,
-                        wc_error *err);
 /* Connections opened so far (TCP, with their TLS handshake on https): kept-alive ones are
  * reused, so far fewer than the requests. */
 unsigned long long wc_http_connections_opened(const wc_http *http);
 /* Whether a libcurl code is a refusal of TLS verification (the server's certificate: unknown CA,
  * another host name, expired; or an unusable CA bundle): a configuration error, never retried. */
 int wc_http_is_tls_refusal(int curl_code);
-/* wc_transport_do on this transport. */
-wc_result wc_http_do(wc_http *http, const wc_http_request *req, wc_http_response *response,
-                     wc_error *err);
 
 #endif

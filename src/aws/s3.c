@@ -93,9 +93,9 @@ wc_result wc_s3_get(wc_s3_bucket *b, const char *key, size_t max_body, wc_http_r
     return object_call(b, "GET", key, NULL, 0, NULL, 0, max_body, resp, aerr, err);
 }
 
-static wc_result copy_object(wc_s3_bucket *b, const char *from_bucket, const char *from_key,
-                             const char *to_key, const wc_param *metadata, size_t n_metadata,
-                             wc_aws_done done, void *ctx, wc_aws_error *aerr, wc_error *err)
+wc_result wc_s3_copy_start(wc_s3_bucket *b, const char *from_bucket, const char *from_key,
+                           const char *to_key, const wc_param *metadata, size_t n_metadata,
+                           wc_aws_done done, void *ctx, wc_error *err)
 {
     /* x-amz-copy-source is "bucket/key", URI-encoded (the '/' between them kept). */
     size_t len = strlen(from_bucket) + strlen(from_key) + 2;
@@ -109,17 +109,9 @@ static wc_result copy_object(wc_s3_bucket *b, const char *from_bucket, const cha
         return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     wc_param extra[2] = {{"x-amz-copy-source", encoded}, {"x-amz-metadata-directive", "REPLACE"}};
     wc_result result =
-        put_object(b, to_key, NULL, 0, NULL, extra, 2, metadata, n_metadata, done, ctx, aerr, err);
+        put_object(b, to_key, NULL, 0, NULL, extra, 2, metadata, n_metadata, done, ctx, NULL, err);
     free(encoded);
     return result;
-}
-
-wc_result wc_s3_copy(wc_s3_bucket *b, const char *from_bucket, const char *from_key,
-                     const char *to_key, const wc_param *metadata, size_t n_metadata,
-                     wc_aws_error *aerr, wc_error *err)
-{
-    return copy_object(b, from_bucket, from_key, to_key, metadata, n_metadata, NULL, NULL, aerr,
-                       err);
 }
 
 wc_result wc_s3_copy_answer(wc_result result, const wc_http_response *resp, wc_error *e)
@@ -138,23 +130,6 @@ void wc_s3_header_safe(const char *in, char *out, size_t cap)
     for (const unsigned char *c = (const unsigned char *)in; *c && o + 1 < cap; c++)
         out[o++] = (*c >= 0x20 && *c < 0x7f) ? (char)*c : '?';
     out[o] = '\0';
-}
-
-wc_result wc_s3_copy_start(wc_s3_bucket *b, const char *from_bucket, const char *from_key,
-                           const char *to_key, const wc_param *metadata, size_t n_metadata,
-                           wc_aws_done done, void *ctx, wc_error *err)
-{
-    return copy_object(b, from_bucket, from_key, to_key, metadata, n_metadata, done, ctx, NULL,
-                       err);
-}
-
-wc_result wc_s3_head(wc_s3_bucket *b, const char *key, wc_aws_error *aerr, wc_error *err)
-{
-    wc_http_response resp;
-    wc_result result = object_call(b, "HEAD", key, NULL, 0, NULL, 0, 0, &resp, aerr, err);
-    if (result == WC_OK)
-        wc_http_response_cleanup(&resp);
-    return result;
 }
 
 /* PutObject (or, with x-amz-copy-source among extra, CopyObject). */
@@ -203,15 +178,6 @@ wc_result wc_s3_put(wc_s3_bucket *b, const char *key, const char *body, size_t l
 {
     return put_object(b, key, body ? body : "", len, content_type, NULL, 0, metadata, n_metadata,
                       NULL, NULL, aerr, err);
-}
-
-wc_result wc_s3_delete(wc_s3_bucket *b, const char *key, wc_aws_error *aerr, wc_error *err)
-{
-    wc_http_response resp;
-    wc_result result = object_call(b, "DELETE", key, NULL, 0, NULL, 0, 0, &resp, aerr, err);
-    if (result == WC_OK)
-        wc_http_response_cleanup(&resp);
-    return result;
 }
 
 /* ListObjectsV2's XML, read with expat. No text of it is long (a key is at most 1,024 bytes). */
@@ -408,12 +374,4 @@ wc_result wc_s3_list(wc_s3_bucket *b, const char *prefix, const char *delimiter,
     result = wc_s3_listing_parse(b->bucket, resp.body, resp.len, out, err);
     wc_http_response_cleanup(&resp);
     return result;
-}
-
-wc_result wc_s3_put_if(wc_s3_bucket *b, const char *key, const char *body, size_t len,
-                       const char *content_type, const wc_param *cond, wc_aws_error *aerr,
-                       wc_error *err)
-{
-    return put_object(b, key, body ? body : "", len, content_type, cond, cond ? 1 : 0, NULL, 0,
-                      NULL, NULL, aerr, err);
 }

@@ -1,6 +1,6 @@
 /* s3.h - the S3 calls widget-consumer makes, on one bucket: list (ListObjectsV2), get, put,
- * head, delete. Keys are given decoded; they are encoded once on the wire (spaces, '+', '=', '*',
- * '%' and unicode included). */
+ * copy; any other object call (DELETE, a conditional PUT) through wc_s3_start. Keys are given
+ * decoded; they are encoded once on the wire (spaces, '+', '=', '*', '%' and unicode included). */
 #ifndef WC_S3_H
 #define WC_S3_H
 
@@ -38,15 +38,6 @@ wc_result wc_s3_list(wc_s3_bucket *b, const char *prefix, const char *delimiter,
 wc_result wc_s3_get(wc_s3_bucket *b, const char *key, size_t max_body, wc_http_response *resp,
                     wc_aws_error *aerr, wc_error *err);
 
-/* CopyObject from from_bucket/from_key to to_key in b, replacing the metadata with metadata. */
-wc_result wc_s3_copy(wc_s3_bucket *b, const char *from_bucket, const char *from_key,
-                     const char *to_key, const wc_param *metadata, size_t n_metadata,
-                     wc_aws_error *aerr, wc_error *err);
-
-/* HeadObject. A missing key is WC_ERR_IO, not WC_ERR_NOT_FOUND: a HEAD's 404 has no body, so it
- * cannot be told from a missing bucket (use GET to tell: NoSuchKey). */
-wc_result wc_s3_head(wc_s3_bucket *b, const char *key, wc_aws_error *aerr, wc_error *err);
-
 /* PutObject, with optional metadata (x-amz-meta-NAME headers) and content type. */
 wc_result wc_s3_put(wc_s3_bucket *b, const char *key, const char *body, size_t len,
                     const char *content_type, const wc_param *metadata, size_t n_metadata,
@@ -57,15 +48,6 @@ wc_result wc_s3_start(wc_s3_bucket *b, const char *method, const char *key, cons
                       size_t n_headers, const char *body, size_t len, size_t max_body,
                       wc_aws_done done, void *ctx, wc_error *err);
 
-/* PutObject with one condition header (If-Match / If-None-Match), or none when cond is NULL.
- * WC_ERR_CONFLICT when S3 refuses it (412). */
-wc_result wc_s3_put_if(wc_s3_bucket *b, const char *key, const char *body, size_t len,
-                       const char *content_type, const wc_param *cond, wc_aws_error *aerr,
-                       wc_error *err);
-
-/* DeleteObject (S3 answers 204 whether or not the key was there). */
-wc_result wc_s3_delete(wc_s3_bucket *b, const char *key, wc_aws_error *aerr, wc_error *err);
-
 /* ListObjectsV2, asynchronously: done gets the answer; read it with wc_s3_listing_parse. */
 wc_result wc_s3_list_start(wc_s3_bucket *b, const char *prefix, const char *delimiter,
                            const char *token, int max_keys, wc_aws_done done, void *ctx,
@@ -75,8 +57,8 @@ wc_result wc_s3_list_start(wc_s3_bucket *b, const char *prefix, const char *deli
 wc_result wc_s3_listing_parse(const char *bucket, const char *xml, size_t len, wc_s3_listing *out,
                               wc_error *err);
 
-/* CopyObject (see wc_s3_copy), asynchronously. Its done callback reads the answer with
- * wc_s3_copy_answer. */
+/* CopyObject from from_bucket/from_key to to_key in b, replacing the metadata with metadata,
+ * asynchronously. Its done callback reads the answer with wc_s3_copy_answer. */
 wc_result wc_s3_copy_start(wc_s3_bucket *b, const char *from_bucket, const char *from_key,
                            const char *to_key, const wc_param *metadata, size_t n_metadata,
                            wc_aws_done done, void *ctx, wc_error *err);

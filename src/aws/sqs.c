@@ -91,21 +91,6 @@ json_t *wc_sqs_send_body(const char *url, const char *body, const char *group_id
     return req;
 }
 
-wc_result wc_sqs_receive(wc_aws *aws, const char *url, int max, int wait_s, int visibility_s,
-                         json_t **messages, wc_aws_error *aerr, wc_error *err)
-{
-    json_t *answer = NULL;
-    *messages = NULL;
-    json_t *body = wc_sqs_receive_body(url, max, wait_s, visibility_s);
-    wc_result result = call(aws, "ReceiveMessage", body, &answer, aerr, err);
-    if (result == WC_OK) {
-        json_t *list = json_object_get(answer, "Messages");
-        *messages = json_is_array(list) ? json_incref(list) : json_array();
-    }
-    json_decref(answer);
-    return result;
-}
-
 wc_result wc_sqs_send(wc_aws *aws, const char *url, const char *body, const char *group_id,
                       const char *dedup_id, const char *reason, const char *sequence,
                       wc_aws_error *aerr, wc_error *err)
@@ -157,36 +142,6 @@ wc_result wc_sqs_send_batch(wc_aws *aws, const char *url, const wc_sqs_entry *en
             wc_error_set(err, WC_ERR_PARSE, "SendMessageBatch answered for %zu of %zu messages",
                          json_array_size(json_object_get(answer, "Successful")), n);
     }
-    json_decref(answer);
-    return result;
-}
-
-wc_result wc_sqs_delete(wc_aws *aws, const char *url, const char *receipt, wc_aws_error *aerr,
-                        wc_error *err)
-{
-    return call(aws, "DeleteMessage",
-                json_pack("{s:s, s:s}", "QueueUrl", url, "ReceiptHandle", receipt), NULL, aerr,
-                err);
-}
-
-wc_result wc_sqs_change_visibility(wc_aws *aws, const char *url, const char *receipt, int seconds,
-                                   wc_aws_error *aerr, wc_error *err)
-{
-    return call(aws, "ChangeMessageVisibility",
-                json_pack("{s:s, s:s, s:i}", "QueueUrl", url, "ReceiptHandle", receipt,
-                          "VisibilityTimeout", seconds),
-                NULL, aerr, err);
-}
-
-wc_result wc_sqs_delete_batch(wc_aws *aws, const char *url, char *const *receipts, size_t n,
-                              size_t *failed, wc_aws_error *aerr, wc_error *err)
-{
-    *failed = 0;
-    json_t *answer = NULL;
-    wc_result result = call(aws, "DeleteMessageBatch", wc_sqs_batch_body(url, receipts, NULL, n),
-                            &answer, aerr, err);
-    if (result == WC_OK)
-        *failed = json_array_size(json_object_get(answer, "Failed"));
     json_decref(answer);
     return result;
 }

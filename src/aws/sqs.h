@@ -11,12 +11,6 @@
 wc_result wc_sqs_queue_url(wc_aws *aws, const char *name_or_url, char **url, wc_aws_error *aerr,
                            wc_error *err);
 
-/* ReceiveMessage: up to max messages, long polling wait_s, hidden for visibility_s; each message
- * with its ApproximateReceiveCount. *messages is the "Messages" array (a new reference, maybe
- * empty). */
-wc_result wc_sqs_receive(wc_aws *aws, const char *url, int max, int wait_s, int visibility_s,
-                         json_t **messages, wc_aws_error *aerr, wc_error *err);
-
 /* The message attribute with a request's place in production order (core/ledger.h), which
  * widget-producer sets: "<13-digit epoch ms of production>-<10-digit counter>". */
 #define WC_SQS_SEQUENCE "sequence"
@@ -45,19 +39,9 @@ wc_result wc_sqs_send_batch(wc_aws *aws, const char *url, const wc_sqs_entry *en
 /* SendMessageBatch's body. */
 json_t *wc_sqs_send_batch_body(const char *url, const wc_sqs_entry *entries, size_t n);
 
-wc_result wc_sqs_delete(wc_aws *aws, const char *url, const char *receipt, wc_aws_error *aerr,
-                        wc_error *err);
-
-/* DeleteMessageBatch of up to 10 receipt handles; *failed gets how many SQS did not delete. */
-wc_result wc_sqs_delete_batch(wc_aws *aws, const char *url, char *const *receipts, size_t n,
-                              size_t *failed, wc_aws_error *aerr, wc_error *err);
-
 /* GetQueueAttributes: the queue's RedrivePolicy ("" when none); caller frees *policy. */
 wc_result wc_sqs_redrive_policy(wc_aws *aws, const char *url, char **policy, wc_aws_error *aerr,
                                 wc_error *err);
-
-wc_result wc_sqs_change_visibility(wc_aws *aws, const char *url, const char *receipt, int seconds,
-                                   wc_aws_error *aerr, wc_error *err);
 
 /* The asynchronous calls the SQS source makes on the loop: action ("ReceiveMessage",
  * "DeleteMessageBatch", ...) with a body made by one of the builders below (taken). */

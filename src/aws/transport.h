@@ -89,11 +89,4 @@ const char *wc_http_response_meta(const wc_http_response *response, const char *
 void wc_tls_refusal_text(char *out, size_t size, const char *url, const char *ca_bundle,
                          const char *why);
 
-/* Sends one request and waits for it, turning the loop (other work in flight progresses
- * meanwhile). The response is the caller's (cleanup). WC_OK when an HTTP answer came (of any
- * status); WC_ERR_TOO_LARGE when its body passed the cap; WC_ERR_IO when no answer came. For the
- * tools; the consumer never waits. */
-wc_result wc_transport_do(const wc_transport *t, const wc_http_request *req,
-                          wc_http_response *response, wc_error *err);
-
 #endif

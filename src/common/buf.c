@@ -107,3 +107,14 @@ char *wc_buf_take(wc_buf *b, size_t *len)
     wc_buf_free(b);
     return s;
 }
+
+void *wc_array_room(void *items, size_t n, size_t *cap, size_t size, size_t first)
+{
+    if (n < *cap)
+        return items;
+    size_t bigger = *cap ? *cap * 2 : first;
+    void *moved = bigger <= SIZE_MAX / size ? realloc(items, bigger * size) : NULL;
+    if (moved)
+        *cap = bigger;
+    return moved;
+}

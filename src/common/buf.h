@@ -42,4 +42,10 @@ const char *wc_buf_str(const wc_buf *b);
  * with their length in *len when len is not NULL; the buffer is empty again. */
 char *wc_buf_take(wc_buf *b, size_t *len);
 
+/* Room for one more item in a growing array of n items of size bytes, *cap of which fit: returns
+ * the array, moved when it was full (its capacity doubled, or first when it had none, in *cap),
+ * or NULL when memory ran out (the array then as it was, still the caller's). Doubling: n items
+ * cost O(n) copying in all. */
+void *wc_array_room(void *items, size_t n, size_t *cap, size_t size, size_t first);
+
 #endif

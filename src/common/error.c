@@ -3,15 +3,21 @@
 #include <stdio.h>
 #include <string.h>
 
-wc_result wc_error_set(wc_error *err, wc_result code, const char *fmt, ...)
+wc_result wc_error_vset(wc_error *err, wc_result code, const char *fmt, va_list ap)
 {
     if (err) {
-        va_list ap;
-        va_start(ap, fmt);
         err->code = code;
         vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
-        va_end(ap);
     }
+    return code;
+}
+
+wc_result wc_error_set(wc_error *err, wc_result code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    wc_error_vset(err, code, fmt, ap);
+    va_end(ap);
     return code;
 }
 

@@ -36,6 +36,9 @@ typedef struct {
 /* Sets err (if not NULL) and returns code, so that `return wc_error_set(err, ...)` reads well. */
 wc_result wc_error_set(wc_error *err, wc_result code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* As wc_error_set, with the arguments of a variadic caller (wc_receive_fail). */
+wc_result wc_error_vset(wc_error *err, wc_result code, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
 
 /* Prefixes err->msg with a context, e.g. "request 1615728964574: ". */
 void wc_error_prefix(wc_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/buf.h"
+
 typedef struct {
     int fd;
     int events;
@@ -128,14 +130,11 @@ wc_result wc_loop_timer_start(wc_loop *loop, wc_timer *t, uint64_t delay_ms, wc_
                               void *ctx)
 {
     wc_loop_timer_stop(loop, t);
-    if (loop->n_timers == loop->cap_timers) {
-        size_t cap = loop->cap_timers ? loop->cap_timers * 2 : 64;
-        wc_timer **bigger = realloc(loop->heap, cap * sizeof(*bigger));
-        if (!bigger)
-            return WC_ERR_NOMEM;
-        loop->heap = bigger;
-        loop->cap_timers = cap;
-    }
+    wc_timer **heap =
+        wc_array_room(loop->heap, loop->n_timers, &loop->cap_timers, sizeof(*heap), 64);
+    if (!heap)
+        return WC_ERR_NOMEM;
+    loop->heap = heap;
     t->due_ms = wc_loop_now(loop) + delay_ms;
     t->seq = loop->next_seq++;
     t->fn = fn;
@@ -165,14 +164,11 @@ wc_result wc_loop_watch(wc_loop *loop, int fd, int events, wc_loop_io_fn fn, voi
     }
     if (events == 0)
         return WC_OK;
-    if (loop->n_watches == loop->cap_watches) {
-        size_t cap = loop->cap_watches ? loop->cap_watches * 2 : 16;
-        watch *bigger = realloc(loop->watches, cap * sizeof(*bigger));
-        if (!bigger)
-            return WC_ERR_NOMEM;
-        loop->watches = bigger;
-        loop->cap_watches = cap;
-    }
+    watch *watches =
+        wc_array_room(loop->watches, loop->n_watches, &loop->cap_watches, sizeof(*watches), 16);
+    if (!watches)
+        return WC_ERR_NOMEM;
+    loop->watches = watches;
     loop->watches[loop->n_watches++] = (watch){fd, events, fn, ctx};
     return WC_OK;
 }

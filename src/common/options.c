@@ -78,14 +78,6 @@ static wc_result set_flag_from_env(const wc_option *o, void *config, const char 
     return wc_error_set(err, WC_ERR_INVALID, "%s: \"%s\" is not true or false", var, value);
 }
 
-wc_result wc_options_parse(const wc_option *table, void *config, int argc, char **argv,
-                           const char **positional, int max_positional, int *npositional,
-                           wc_error *err)
-{
-    return wc_options_parse_env(table, NULL, config, argc, argv, positional, max_positional,
-                                npositional, err);
-}
-
 wc_result wc_options_parse_env(const wc_option *table, const char *env_prefix, void *config,
                                int argc, char **argv, const char **positional, int max_positional,
                                int *npositional, wc_error *err)
@@ -149,11 +141,6 @@ wc_result wc_options_parse_env(const wc_option *table, const char *env_prefix, v
     return WC_OK;
 }
 
-void wc_options_help(const wc_option *table, FILE *out)
-{
-    wc_options_help_env(table, NULL, out);
-}
-
 void wc_options_help_env(const wc_option *table, const char *env_prefix, FILE *out)
 {
     for (const wc_option *o = table; o->long_name; o++) {
@@ -175,10 +162,22 @@ void wc_options_help_env(const wc_option *table, const char *env_prefix, FILE *o
     }
 }
 
-const char **wc_options_string_field(const wc_option *table, void *config, const char *long_name)
+/* Where the value of the option long_name of that type lives in config, or NULL. */
+static void *option_field(const wc_option *table, void *config, const char *long_name,
+                          wc_opt_type type)
 {
     for (const wc_option *o = table; o->long_name; o++)
-        if (o->type == WC_OPT_STRING && strcmp(o->long_name, long_name) == 0)
-            return (const char **)((char *)config + o->offset);
+        if (o->type == type && strcmp(o->long_name, long_name) == 0)
+            return (char *)config + o->offset;
     return NULL;
+}
+
+const char **wc_options_string_field(const wc_option *table, void *config, const char *long_name)
+{
+    return option_field(table, config, long_name, WC_OPT_STRING);
+}
+
+int *wc_options_flag_field(const wc_option *table, void *config, const char *long_name)
+{
+    return option_field(table, config, long_name, WC_OPT_FLAG);
 }

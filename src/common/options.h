@@ -41,24 +41,18 @@ typedef struct {
 
 /* Fills config from defaults, then the environment, then argv[1..]. Positional arguments are
  * gathered, in order, into positional[] (up to max_positional; more is an error).
- * On error: a one-line message naming the option, WC_ERR_INVALID. */
-wc_result wc_options_parse(const wc_option *table, void *config, int argc, char **argv,
-                           const char **positional, int max_positional, int *npositional,
-                           wc_error *err);
-
-/* Prints one line per option: its forms, argument, default and environment variable. */
-void wc_options_help(const wc_option *table, FILE *out);
-
-/* As wc_options_parse, and every option may also come from the environment variable env_prefix +
- * its long name in capitals with '-' as '_' (with "WIDGET_CONSUMER_": --concurrency from
+ * On error: a one-line message naming the option, WC_ERR_INVALID.
+ * Every option may also come from the environment variable env_prefix + its long name in
+ * capitals with '-' as '_' (with "WIDGET_CONSUMER_": --concurrency from
  * WIDGET_CONSUMER_CONCURRENCY), except --help and --version. Order: argv, that variable, the
  * option's own env (AWS_REGION), the default. An empty variable counts as unset; a flag's
- * variable is true/yes/on/1 or false/no/off/0. env_prefix NULL: as wc_options_parse. */
+ * variable is true/yes/on/1 or false/no/off/0. env_prefix NULL: only the options' own env. */
 wc_result wc_options_parse_env(const wc_option *table, const char *env_prefix, void *config,
                                int argc, char **argv, const char **positional, int max_positional,
                                int *npositional, wc_error *err);
 
-/* As wc_options_help, naming each option's variable of env_prefix too. */
+/* Prints one line per option: its forms, argument, default and environment variables (with
+ * env_prefix's, unless NULL). */
 void wc_options_help_env(const wc_option *table, const char *env_prefix, FILE *out);
 
 /* Parses a whole decimal number; rejects signs, blanks, trailing text and overflow. */
@@ -67,5 +61,7 @@ wc_result wc_parse_uint(const char *text, uint64_t *out);
 /* Where the value of the string option long_name lives in config, or NULL when the table has
  * no such string option (for code that picks options by name, such as the backend registries). */
 const char **wc_options_string_field(const wc_option *table, void *config, const char *long_name);
+/* The same for a flag (--help): where its int lives, or NULL. */
+int *wc_options_flag_field(const wc_option *table, void *config, const char *long_name);
 
 #endif

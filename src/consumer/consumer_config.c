@@ -143,18 +143,6 @@ static const wc_source_backend *chosen_source(const wc_consumer_config *c, int *
     return chosen;
 }
 
-static const wc_store_backend *chosen_store(const wc_consumer_config *c, int *how_many)
-{
-    const wc_store_backend *chosen = NULL;
-    *how_many = 0;
-    for (const wc_store_backend *b = wc_store_backends; b->type; b++)
-        if (named(c, b->option)) {
-            chosen = b;
-            ++*how_many;
-        }
-    return chosen;
-}
-
 /* The original four positional parameters: source type, name, destination type, name. */
 static wc_result apply_positional(wc_consumer_config *c, const char **pos, int n, wc_error *err)
 {
@@ -193,7 +181,7 @@ wc_result wc_consumer_config_parse(wc_consumer_config *c, int argc, char **argv,
     }
     int sources, stores;
     const wc_source_backend *source = chosen_source(c, &sources);
-    chosen_store(c, &stores);
+    wc_store_backend_chosen(wc_consumer_options, c, &stores);
     if (sources != 1)
         return wc_error_set(err, WC_ERR_INVALID,
                             "name exactly one request source: --request-dir, -rb or -rq");
@@ -260,7 +248,7 @@ wc_result wc_consumer_open(const wc_consumer_config *c, wc_loop *loop, wc_consum
     p->loop = loop;
     int n;
     const wc_source_backend *source = chosen_source(c, &n);
-    const wc_store_backend *store = chosen_store(c, &n);
+    const wc_store_backend *store = wc_store_backend_chosen(wc_consumer_options, (void *)c, &n);
     if (source->on_aws || store->on_aws) {
         wc_aws_config ac = {.region = c->region,
                             .profile = c->profile,

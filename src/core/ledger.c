@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/buf.h"
+
 wc_ledger *wc_ledger_new(void)
 {
     return calloc(1, sizeof(wc_ledger));
@@ -35,23 +37,6 @@ void wc_ledger_free(wc_ledger *l)
     free(l->created);
     free(l->deleted);
     free(l);
-}
-
-const char *wc_fate_name(wc_fate fate)
-{
-    switch (fate) {
-    case WC_FATE_APPLIED:
-        return "applied";
-    case WC_FATE_UNCHANGED:
-        return "unchanged";
-    case WC_FATE_ALREADY:
-        return "already-applied";
-    case WC_FATE_SUPERSEDED:
-        return "superseded";
-    case WC_FATE_ABSENT:
-        return "absent";
-    }
-    return "?";
 }
 
 /* Replaces *slot with a copy of value (NULL clears). 0: out of memory. */
@@ -184,16 +169,12 @@ static size_t add_mark(wc_ledger *l, char *field)
 {
     if (!field)
         return SIZE_MAX;
-    if (l->n_marks == l->cap_marks) {
-        size_t cap = l->cap_marks ? l->cap_marks * 2 : 8;
-        wc_mark *bigger = realloc(l->marks, cap * sizeof(*bigger));
-        if (!bigger) {
-            free(field);
-            return SIZE_MAX;
-        }
-        l->marks = bigger;
-        l->cap_marks = cap;
+    wc_mark *marks = wc_array_room(l->marks, l->n_marks, &l->cap_marks, sizeof(*marks), 8);
+    if (!marks) {
+        free(field);
+        return SIZE_MAX;
     }
+    l->marks = marks;
     l->marks[l->n_marks] = (wc_mark){field, NULL, NULL, 0, NULL};
     return l->n_marks++;
 }

@@ -102,6 +102,4 @@ wc_result wc_ledger_from_json(const char *name, const char *text, size_t len, wc
 wc_result wc_ledger_apply(wc_widget **w, wc_ledger *l, const wc_request *req, const char *place,
                           wc_fate *fate);
 
-const char *wc_fate_name(wc_fate fate);
-
 #endif

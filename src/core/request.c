@@ -235,6 +235,29 @@ wc_result wc_request_from_json(const char *name, json_t *root, wc_request **out,
     return WC_OK;
 }
 
+json_t *wc_attrs_to_json(const wc_attr *attrs, size_t n)
+{
+    json_t *list = json_array();
+    json_t *a = NULL;
+    if (!list)
+        goto fail;
+    for (size_t i = 0; i < n; i++) {
+        a = json_object();
+        if (!a || json_object_set_new_nocheck(a, "name", json_string_nocheck(attrs[i].name)) != 0 ||
+            json_object_set_new_nocheck(a, "value", json_string_nocheck(attrs[i].value)) != 0)
+            goto fail;
+        int appended = json_array_append_new(list, a) == 0;
+        a = NULL; /* the list's now, or freed by the append that failed */
+        if (!appended)
+            goto fail;
+    }
+    return list;
+fail:
+    json_decref(a);
+    json_decref(list);
+    return NULL;
+}
+
 char *wc_request_to_json(const wc_request *req)
 {
     json_t *o = json_object();
@@ -246,16 +269,8 @@ char *wc_request_to_json(const wc_request *req)
         json_object_set_new(o, "label", json_string(req->label.value));
     if (req->description.present)
         json_object_set_new(o, "description", json_string(req->description.value));
-    if (req->n_attrs > 0) {
-        json_t *list = json_array();
-        for (size_t i = 0; i < req->n_attrs; i++) {
-            json_t *a = json_object();
-            json_object_set_new(a, "name", json_string(req->attrs[i].name));
-            json_object_set_new(a, "value", json_string(req->attrs[i].value));
-            json_array_append_new(list, a);
-        }
-        json_object_set_new(o, "otherAttributes", list);
-    }
+    if (req->n_attrs > 0)
+        json_object_set_new(o, "otherAttributes", wc_attrs_to_json(req->attrs, req->n_attrs));
     char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(o);
     return text;

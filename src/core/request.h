@@ -9,6 +9,7 @@
 #ifndef WC_REQUEST_H
 #define WC_REQUEST_H
 
+#include <jansson.h>
 #include <stddef.h>
 
 #include "common/error.h"
@@ -68,5 +69,10 @@ int wc_widget_id_is_valid(const char *id, const char **why);
 
 /* Serializes a request back to compact JSON (the producer uses it). Caller frees. */
 char *wc_request_to_json(const wc_request *req);
+
+/* attrs as an "otherAttributes" array of {"name", "value"} objects (a new reference; NULL: out of
+ * memory). Names and values are not checked as UTF-8 again: a request's were when it was parsed
+ * (or the generator wrote them), a widget's when its request or its stored form was read. */
+json_t *wc_attrs_to_json(const wc_attr *attrs, size_t n);
 
 #endif

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/buf.h"
+
 void wc_widget_free(wc_widget *w)
 {
     if (!w)
@@ -55,14 +57,10 @@ wc_result wc_widget_set_attr(wc_widget *w, const char *name, const char *value)
 
 wc_result wc_widget_append_attr(wc_widget *w, const char *name, const char *value)
 {
-    if (w->n_attrs == w->cap_attrs) {
-        size_t cap = w->cap_attrs ? w->cap_attrs * 2 : 8;
-        wc_attr *bigger = realloc(w->attrs, cap * sizeof(*bigger));
-        if (!bigger)
-            return WC_ERR_NOMEM;
-        w->attrs = bigger;
-        w->cap_attrs = cap;
-    }
+    wc_attr *attrs = wc_array_room(w->attrs, w->n_attrs, &w->cap_attrs, sizeof(*attrs), 8);
+    if (!attrs)
+        return WC_ERR_NOMEM;
+    w->attrs = attrs;
     wc_attr a = {strdup(name), strdup(value)};
     if (!a.name || !a.value) {
         free(a.name);
@@ -173,31 +171,23 @@ wc_widget *wc_widget_from_create(const wc_request *req)
 char *wc_widget_to_json(const wc_widget *w)
 {
     json_t *o = json_object();
-    json_t *list = json_array();
-    if (!o || !list)
-        goto fail;
+    json_t *list = wc_attrs_to_json(w->attrs, w->n_attrs);
+    char *text = NULL;
+    if (!o || !list) {
+        json_decref(list);
+        goto done;
+    }
     json_object_set_new(o, "id", json_string(w->id));
     json_object_set_new(o, "owner", json_string(w->owner));
     if (w->label)
         json_object_set_new(o, "label", json_string(w->label));
     if (w->description)
         json_object_set_new(o, "description", json_string(w->description));
-    /* Names and values were checked as UTF-8 when read (a request, a stored widget): not again.
-     * The keys are ours. */
-    for (size_t i = 0; i < w->n_attrs; i++) {
-        json_t *a = json_object();
-        json_object_set_new_nocheck(a, "name", json_string_nocheck(w->attrs[i].name));
-        json_object_set_new_nocheck(a, "value", json_string_nocheck(w->attrs[i].value));
-        json_array_append_new(list, a);
-    }
     json_object_set_new(o, "otherAttributes", list);
-    char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+done:
     json_decref(o);
     return text;
-fail:
-    json_decref(o);
-    json_decref(list);
-    return NULL;
 }
 
 static wc_result take_string(json_t *o, const char *field, int required, char **out, wc_error *err)

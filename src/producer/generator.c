@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/buf.h"
 #include "core/widget.h"
 
 static const char *const owners[] = {
@@ -454,14 +455,9 @@ static wc_request *next_request(wc_generator *g, int type, const char *target_id
     if (ok && r->type == WC_REQ_CREATE) {
         ok = (g->realistic ? fill_create_realistic(g, r) : fill_create(g, r)) == 0;
         wc_widget *w = ok ? wc_widget_from_create(r) : NULL;
-        if (g->n_live == g->cap_live) {
-            size_t cap = g->cap_live ? g->cap_live * 2 : 64;
-            live_widget *bigger = realloc(g->live, cap * sizeof(*bigger));
-            if (bigger) {
-                g->live = bigger;
-                g->cap_live = cap;
-            }
-        }
+        live_widget *live = wc_array_room(g->live, g->n_live, &g->cap_live, sizeof(*live), 64);
+        if (live)
+            g->live = live;
         char *id = w ? strdup(w->id) : NULL;
         ok = w && id && g->n_live < g->cap_live;
         if (ok) {

@@ -13,7 +13,7 @@
 struct wc_notifier {
     wc_aws *aws;
     char *url, *bucket, *region;
-    size_t per_message, records;
+    size_t per_message;
     unsigned long long sequence;
     json_t *pending; /* Records waiting */
 };
@@ -149,15 +149,9 @@ wc_result wc_notifier_flush(wc_notifier *n, wc_error *err)
     wc_result result = doc ? send(n, doc, err) : wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     json_decref(doc);
     if (result == WC_OK) {
-        n->records += count;
         json_array_clear(n->pending);
     }
     return result;
-}
-
-size_t wc_notifier_records(const wc_notifier *n)
-{
-    return n->records;
 }
 
 void wc_notifier_free(wc_notifier *n)

@@ -23,8 +23,6 @@ wc_result wc_notifier_add(wc_notifier *n, const char *key, const char *body, siz
 /* Sends the records waiting. */
 wc_result wc_notifier_flush(wc_notifier *n, wc_error *err);
 
-/* Records sent so far, and messages. */
-size_t wc_notifier_records(const wc_notifier *n);
 void wc_notifier_free(wc_notifier *n);
 
 /* A key as S3 writes it in a notification: unreserved characters and '/' as they are, a space

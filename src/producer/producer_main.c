@@ -15,11 +15,9 @@
 #include "aws/sqs.h"
 #include "common/clock.h"
 #include "common/fsutil.h"
-#include "common/log.h"
-#include "common/options.h"
-#include "common/version.h"
 #include "producer/generator.h"
 #include "producer/notify.h"
+#include "producer/tool.h"
 
 typedef struct {
     const char *request_dir, *request_bucket, *request_queue, *request_prefix, *expected, *seed;
@@ -44,10 +42,7 @@ static const wc_option producer_options[] = {
      "whose name ends in .fifo gets MessageGroupId = widgetId)"},
     {"request-prefix", NULL, WC_OPT_STRING, "PREFIX", "", NULL, OFF(request_prefix),
      "key prefix of requests in the request bucket"},
-    {"profile", "p", WC_OPT_STRING, "NAME", NULL, "AWS_PROFILE", OFF(profile), "AWS profile"},
-    {"region", "r", WC_OPT_STRING, "REGION", NULL, "AWS_REGION", OFF(region), "AWS region"},
-    {"endpoint-url", NULL, WC_OPT_STRING, "URL", NULL, NULL, OFF(endpoint_url),
-     "send every AWS call to URL (local stand-ins)"},
+    WC_TOOL_AWS_OPTIONS(producer_config),
     {"max-widget-requests", "mwr", WC_OPT_UINT, "N", "100", NULL, OFF(max_requests),
      "how many requests to write"},
     {"delay", "d", WC_OPT_UINT, "MS", "0", NULL, OFF(delay_ms), "wait between two requests"},
@@ -85,10 +80,14 @@ static const wc_option producer_options[] = {
     {"notify-records", NULL, WC_OPT_UINT, "N", "1", NULL, OFF(notify_records),
      "with --notify: records per notification message (1 to 100)"},
     {"quiet", "q", WC_OPT_FLAG, NULL, NULL, NULL, OFF(quiet), "no summary line"},
-    {"version", NULL, WC_OPT_FLAG, NULL, NULL, NULL, OFF(version), "print the version and exit"},
-    {"help", "h", WC_OPT_FLAG, NULL, NULL, NULL, OFF(help), "print this help and exit"},
-    WC_OPTIONS_END,
+    WC_TOOL_OPTIONS_END(producer_config),
 };
+
+static const wc_tool producer_tool = {
+    "widget-producer",
+    "Usage: widget-producer --request-dir DIR | -rb BUCKET | -rq QUEUE | --topic ARN [options]\n"
+    "Writes Widget Requests: about 86% create, 10% update, 4% delete.\n",
+    producer_options, "WIDGET_PRODUCER_"};
 
 /* Where requests go: a directory, a bucket or a queue. */
 typedef struct {
@@ -426,31 +425,12 @@ static int write_window(target *t, wc_generator *g, produced *w, size_t n, int r
 
 int main(int argc, char **argv)
 {
-    /* A tool: only warnings and errors of the library reach stderr. */
-    wc_log_open(WC_LOG_WARN, NULL, NULL);
     producer_config c;
     memset(&c, 0, sizeof(c));
+    int started = wc_tool_start(&producer_tool, &c, argc, argv);
+    if (started >= 0)
+        return started;
     wc_error err;
-    const char *pos[1];
-    int npos = 0;
-    if (wc_options_parse_env(producer_options, "WIDGET_PRODUCER_", &c, argc, argv, pos, 0, &npos,
-                             &err) != WC_OK) {
-        fprintf(stderr, "widget-producer: %s\n", err.msg);
-        return 2;
-    }
-    if (c.help) {
-        printf("Usage: widget-producer --request-dir DIR | -rb BUCKET | -rq QUEUE | --topic ARN "
-               "[options]\n"
-               "Writes Widget Requests: about 86%% create, 10%% update, 4%% delete.\n\nOptions:\n");
-        wc_options_help_env(producer_options, "WIDGET_PRODUCER_", stdout);
-        printf("\nEvery option may also come from its environment variable (the command line "
-               "wins).\n");
-        return 0;
-    }
-    if (c.version) {
-        printf("widget-producer %s\n", WC_VERSION);
-        return 0;
-    }
     if (!!c.request_dir + !!c.request_bucket + !!c.request_queue + !!c.topic != 1) {
         fprintf(stderr,
                 "widget-producer: name exactly one target: --request-dir, -rb, -rq or --topic\n");

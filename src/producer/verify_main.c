@@ -5,9 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/log.h"
-#include "common/options.h"
-#include "common/version.h"
+#include "producer/tool.h"
 #include "producer/verify.h"
 #include "aws/client.h"
 #include "stores/registry.h"
@@ -33,17 +31,18 @@ static const wc_option verify_options[] = {
      "key prefix of widgets"},
     {"dynamodb-key", NULL, WC_OPT_STRING, "NAME", "id", NULL, OFF(table_key),
      "partition key attribute of the DynamoDB table"},
-    {"profile", "p", WC_OPT_STRING, "NAME", NULL, "AWS_PROFILE", OFF(profile), "AWS profile"},
-    {"region", "r", WC_OPT_STRING, "REGION", NULL, "AWS_REGION", OFF(region), "AWS region"},
-    {"endpoint-url", NULL, WC_OPT_STRING, "URL", NULL, NULL, OFF(endpoint_url),
-     "send every AWS call to URL (local stand-ins)"},
+    WC_TOOL_AWS_OPTIONS(verify_config),
     {"ignore-data-of", NULL, WC_OPT_STRING, "FILE", NULL, NULL, OFF(ignore_file),
      "widget ids (one a line, as widget-producer --swapped writes them) whose data is not "
      "compared, only their presence"},
-    {"version", NULL, WC_OPT_FLAG, NULL, NULL, NULL, OFF(version), "print the version and exit"},
-    {"help", "h", WC_OPT_FLAG, NULL, NULL, NULL, OFF(help), "print this help and exit"},
-    WC_OPTIONS_END,
+    WC_TOOL_OPTIONS_END(verify_config),
 };
+
+static const wc_tool verify_tool = {
+    "widget-verify",
+    "Usage: widget-verify --widget-dir DIR | -wb BUCKET | -dwt TABLE --expected FILE [options]\n"
+    "Exit status: 0 the store equals the expected state, 1 it differs, 2 usage or read errors.\n",
+    verify_options, "WIDGET_VERIFY_"};
 
 static int by_string(const void *a, const void *b)
 {
@@ -74,39 +73,14 @@ static char **read_ids(const char *path, size_t *n)
 
 int main(int argc, char **argv)
 {
-    /* A tool: only warnings and errors of the library reach stderr. */
-    wc_log_open(WC_LOG_WARN, NULL, NULL);
     verify_config c;
     memset(&c, 0, sizeof(c));
+    int status = wc_tool_start(&verify_tool, &c, argc, argv);
+    if (status >= 0)
+        return status;
     wc_error err;
-    const char *pos[1];
-    int npos = 0;
-    if (wc_options_parse_env(verify_options, "WIDGET_VERIFY_", &c, argc, argv, pos, 0, &npos,
-                             &err) != WC_OK) {
-        fprintf(stderr, "widget-verify: %s\n", err.msg);
-        return 2;
-    }
-    if (c.help) {
-        printf("Usage: widget-verify --widget-dir DIR | -wb BUCKET | -dwt TABLE --expected FILE "
-               "[options]\n"
-               "Exit status: 0 the store equals the expected state, 1 it differs, 2 usage or "
-               "read errors.\n\nOptions:\n");
-        wc_options_help_env(verify_options, "WIDGET_VERIFY_", stdout);
-        printf("\nEvery option may also come from its environment variable (the command line "
-               "wins).\n");
-        return 0;
-    }
-    if (c.version) {
-        printf("widget-verify %s\n", WC_VERSION);
-        return 0;
-    }
-    const wc_store_backend *backend = NULL;
-    int stores = 0;
-    for (const wc_store_backend *b = wc_store_backends; b->type; b++)
-        if (*wc_options_string_field(verify_options, &c, b->option)) {
-            backend = b;
-            stores++;
-        }
+    int stores;
+    const wc_store_backend *backend = wc_store_backend_chosen(verify_options, &c, &stores);
     if (stores != 1 || !c.expected) {
         fprintf(stderr,
                 "widget-verify: name one store (--widget-dir, -wb or -dwt) and --expected\n");
@@ -119,7 +93,7 @@ int main(int argc, char **argv)
     }
     wc_store store;
     wc_verify_report report;
-    int status = 2;
+    status = 2;
     wc_aws *aws = NULL;
     wc_result opened;
     if (backend->on_aws) {

@@ -101,12 +101,6 @@ void wc_deferrals_mark(wc_deferrals *d, const char *key)
         e->marked = 1;
 }
 
-int wc_deferrals_marked(const wc_deferrals *d, const char *key)
-{
-    const entry *e = find(d, key);
-    return e && e->marked;
-}
-
 void wc_deferrals_sweep(wc_deferrals *d)
 {
     for (size_t i = 0; i < wc_strmap_count(d->map);) {
@@ -115,12 +109,6 @@ void wc_deferrals_sweep(wc_deferrals *d)
         else
             i++;
     }
-}
-
-uint64_t wc_deferrals_due(const wc_deferrals *d, const char *key)
-{
-    const entry *e = find(d, key);
-    return e ? e->not_before_ms : 0;
 }
 
 uint64_t wc_deferrals_probes(const wc_deferrals *d)

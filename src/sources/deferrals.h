@@ -42,11 +42,7 @@ const char *wc_deferrals_key(const wc_deferrals *d, size_t i);
  * shows, sweep forgets the rest (finished by another consumer). */
 void wc_deferrals_unmark_all(wc_deferrals *d);
 void wc_deferrals_mark(wc_deferrals *d, const char *key);
-int wc_deferrals_marked(const wc_deferrals *d, const char *key);
 void wc_deferrals_sweep(wc_deferrals *d);
-
-/* When key may be offered again (0 when it is not there). */
-uint64_t wc_deferrals_due(const wc_deferrals *d, const char *key);
 
 /* How many entries lookups have examined so far (a lookup by key is a hash, never a scan): for
  * tests that count work, not time. */

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/buf.h"
 #include "common/fsutil.h"
 #include "common/log.h"
 #include "common/loop.h"
@@ -194,14 +195,10 @@ static void on_renew_timer(void *ctx)
 /* Keeps path among the claims to renew. -1: out of memory (the caller hands the claim back). */
 static int hold(dir_source *s, const char *path)
 {
-    if (s->n_held == s->cap_held) {
-        size_t cap = s->cap_held ? s->cap_held * 2 : 16;
-        struct held *bigger = realloc(s->held, cap * sizeof(*bigger));
-        if (!bigger)
-            return -1;
-        s->held = bigger;
-        s->cap_held = cap;
-    }
+    struct held *held = wc_array_room(s->held, s->n_held, &s->cap_held, sizeof(*held), 16);
+    if (!held)
+        return -1;
+    s->held = held;
     struct held *h = &s->held[s->n_held];
     h->path = strdup(path);
     h->renewed_ms = now_wall(s);

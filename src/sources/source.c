@@ -33,13 +33,10 @@ wc_receive_status wc_receive_failed(wc_error *err, const wc_error *failure)
 
 wc_receive_status wc_receive_fail(wc_error *err, wc_result code, const char *fmt, ...)
 {
-    if (err) {
-        va_list ap;
-        va_start(ap, fmt);
-        err->code = code;
-        vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
-        va_end(ap);
-    }
+    va_list ap;
+    va_start(ap, fmt);
+    wc_error_vset(err, code, fmt, ap);
+    va_end(ap);
     return WC_RECEIVE_FAILED;
 }
 

@@ -39,3 +39,17 @@ const wc_store_backend *wc_store_backend_of(const char *type)
             return b;
     return NULL;
 }
+
+const wc_store_backend *wc_store_backend_chosen(const wc_option *table, void *config, int *how_many)
+{
+    const wc_store_backend *chosen = NULL;
+    *how_many = 0;
+    for (const wc_store_backend *b = wc_store_backends; b->type; b++) {
+        const char **value = wc_options_string_field(table, config, b->option);
+        if (value && *value) {
+            chosen = b;
+            ++*how_many;
+        }
+    }
+    return chosen;
+}

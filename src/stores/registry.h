@@ -7,6 +7,7 @@
 #include "aws/client.h"
 #include <stdint.h>
 
+#include "common/options.h"
 #include "stores/store.h"
 
 /* Everything any store may need; each backend takes what it uses. */
@@ -35,5 +36,10 @@ extern const wc_store_backend wc_store_backends[];
 
 /* The backend of a positional type ("dynamodb"), or NULL. */
 const wc_store_backend *wc_store_backend_of(const char *type);
+
+/* The backend whose option (of table, read in config) has a value, with *how_many the count of
+ * backends that have one (a program wants exactly one); NULL when none has. */
+const wc_store_backend *wc_store_backend_chosen(const wc_option *table, void *config,
+                                                int *how_many);
 
 #endif

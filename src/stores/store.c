@@ -51,27 +51,6 @@ wc_outcome wc_store_outcome(wc_result result)
     }
 }
 
-const char *wc_outcome_name(wc_outcome outcome)
-{
-    switch (outcome) {
-    case WC_APPLIED:
-        return "applied";
-    case WC_SUPERSEDED:
-        return "superseded";
-    case WC_ALREADY:
-        return "already-applied";
-    case WC_MISSING:
-        return "missing";
-    case WC_CONTENDED:
-        return "contended";
-    case WC_REFUSED:
-        return "refused";
-    case WC_FAILED:
-        return "failed";
-    }
-    return "unknown";
-}
-
 void wc_stored_cleanup(wc_stored *stored)
 {
     wc_widget_free(stored->widget);

@@ -56,9 +56,6 @@ typedef void (*wc_store_applied)(void *ctx, wc_outcome outcome, const wc_error *
 /* The outcome a backend's result means: the one place its synonyms are read. */
 wc_outcome wc_store_outcome(wc_result result);
 
-/* A short fixed name ("applied", "superseded", "already-applied", "missing", ...). */
-const char *wc_outcome_name(wc_outcome outcome);
-
 /* What a store holds of one widget, as load() read it: the base of a save(). */
 typedef struct {
     wc_widget *widget; /* NULL: not there (never was, or deleted: see ledger) */

@@ -661,7 +661,8 @@ static void credential_process_inherits_no_descriptor_of_ours(void **state)
     wc_http_request req = {.method = "GET", .url = url, .timeout_ms = 20000};
     int answered = 0;
     wc_error err;
-    assert_int_equal(wc_http_start(http, &req, on_http, &answered, &err), WC_OK);
+    wc_transport t = wc_http_transport(http);
+    assert_int_equal(t.ops->start(t.self, &req, on_http, &answered, NULL, &err), WC_OK);
     int conn = -1; /* the server takes the connection and never answers: it stays open */
     for (int i = 0; i < 500 && conn < 0; i++) {
         wc_loop_turn(loop, 10);

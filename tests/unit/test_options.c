@@ -24,7 +24,7 @@ static wc_result parse(cfg *c, wc_error *err, int *npos, const char **pos, char 
     while (argv[argc])
         argc++;
     memset(c, 0, sizeof(*c));
-    return wc_options_parse(table, c, argc, argv, pos, 4, npos, err);
+    return wc_options_parse_env(table, NULL, c, argc, argv, pos, 4, npos, err);
 }
 
 static void defaults_apply(void **state)
@@ -110,7 +110,7 @@ static void help_lists_every_option_with_default(void **state)
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
-    wc_options_help(table, f);
+    wc_options_help_env(table, NULL, f);
     fclose(f);
     assert_non_null(strstr(buf, "-rb, --request-bucket BUCKET"));
     assert_non_null(strstr(buf, "(default: us-east-1) [env WC_TEST_REGION]"));
@@ -205,13 +205,13 @@ static void every_option_from_the_program_environment(void **state)
     assert_int_equal(pparse(&c, &err, argv1), WC_ERR_INVALID);
     assert_string_equal(err.msg, "WC_T_QUIET: \"maybe\" is not true or false");
     clear_program_env();
-    /* Without a prefix, only the options' own variables (wc_options_parse). */
+    /* Without a prefix, only the options' own variables. */
     setenv("WC_T_REQUEST_BUCKET", "ignored", 1);
     cfg plain;
     int n;
     const char *pos[4];
     memset(&plain, 0, sizeof(plain));
-    assert_int_equal(wc_options_parse(table, &plain, 1, argv1, pos, 4, &n, NULL), WC_OK);
+    assert_int_equal(wc_options_parse_env(table, NULL, &plain, 1, argv1, pos, 4, &n, NULL), WC_OK);
     assert_null(plain.bucket);
     clear_program_env();
 }

@@ -33,6 +33,24 @@ static void assert_body(const fake_request *r, const char *expected)
     json_decref(want);
 }
 
+/* What a call's done callback was given (the answer: a new reference, or NULL). */
+typedef struct {
+    int done;
+    wc_result result;
+    json_t *answer;
+} answered;
+
+static void on_answer(void *ctx, wc_result result, json_t *answer, const wc_aws_error *aerr,
+                      const wc_error *err)
+{
+    answered *a = ctx;
+    (void)aerr;
+    (void)err;
+    a->done = 1;
+    a->result = result;
+    a->answer = answer ? json_incref(answer) : NULL;
+}
+
 static void receive_asks_for_counts_and_attributes_with_a_long_poll(void **state)
 {
     fake_world *w = *state;
@@ -41,14 +59,18 @@ static void receive_asks_for_counts_and_attributes_with_a_long_poll(void **state
                            "\"Body\":\"{}\",\"Attributes\":{\"ApproximateReceiveCount\":\"2\"}}]}"),
                 "x-amzn-RequestId", "REQ");
     fake_reply(w->fake, "AmazonSQS.ReceiveMessage", 200, "{}");
-    json_t *messages = NULL;
-    wc_aws_error aerr;
+    answered a = {0}, b = {0};
     wc_error err;
-    assert_int_equal(wc_sqs_receive(w->aws, QUEUE, 10, 20, 30, &messages, &aerr, &err), WC_OK);
+    assert_int_equal(wc_sqs_start(w->aws, "ReceiveMessage", wc_sqs_receive_body(QUEUE, 10, 20, 30),
+                                  on_answer, &a, &err),
+                     WC_OK);
+    fake_run(w);
+    assert_int_equal(a.result, WC_OK);
+    json_t *messages = json_object_get(a.answer, "Messages");
     assert_int_equal(json_array_size(messages), 1);
     assert_string_equal(json_string_value(json_object_get(json_array_get(messages, 0), "Body")),
                         "{}");
-    json_decref(messages);
+    json_decref(a.answer);
     const fake_request *r = fake_last(w->fake);
     assert_string_equal(r->method, "POST");
     assert_string_equal(r->url, "https://sqs.us-east-1.amazonaws.com/");
@@ -61,11 +83,13 @@ static void receive_asks_for_counts_and_attributes_with_a_long_poll(void **state
                    "\"MessageSystemAttributeNames\":[\"ApproximateReceiveCount\","
                    "\"SentTimestamp\"],"
                    "\"MessageAttributeNames\":[\"All\"]}");
-    /* No messages: an empty list, not NULL. */
-    assert_int_equal(wc_sqs_receive(w->aws, QUEUE, 1, 0, 5, &messages, &aerr, &err), WC_OK);
-    assert_true(json_is_array(messages));
-    assert_int_equal(json_array_size(messages), 0);
-    json_decref(messages);
+    /* No wait: the usual timeout. */
+    assert_int_equal(wc_sqs_start(w->aws, "ReceiveMessage", wc_sqs_receive_body(QUEUE, 1, 0, 5),
+                                  on_answer, &b, &err),
+                     WC_OK);
+    fake_run(w);
+    assert_int_equal(b.result, WC_OK);
+    json_decref(b.answer);
     assert_int_equal(fake_last(w->fake)->timeout_ms, 15000);
 }
 
@@ -92,23 +116,6 @@ static void batch_bodies_number_their_entries(void **state)
     json_decref(hide);
     json_decref(want_del);
     json_decref(want_hide);
-}
-
-static void delete_batch_counts_what_failed(void **state)
-{
-    fake_world *w = *state;
-    fake_reply(w->fake, "AmazonSQS.DeleteMessageBatch", 200,
-               "{\"Successful\":[{\"Id\":\"m0\"}],\"Failed\":[{\"Id\":\"m1\",\"SenderFault\":true,"
-               "\"Code\":\"ReceiptHandleIsInvalid\"}]}");
-    char *receipts[2] = {"r0", "r1"};
-    size_t failed = 99;
-    wc_aws_error aerr;
-    wc_error err;
-    assert_int_equal(wc_sqs_delete_batch(w->aws, QUEUE, receipts, 2, &failed, &aerr, &err), WC_OK);
-    assert_int_equal(failed, 1);
-    assert_body(fake_last(w->fake),
-                "{\"QueueUrl\":\"" QUEUE "\",\"Entries\":[{\"Id\":\"m0\",\"ReceiptHandle\":"
-                "\"r0\"},{\"Id\":\"m1\",\"ReceiptHandle\":\"r1\"}]}");
 }
 
 static void send_carries_fifo_ids_and_the_reason(void **state)
@@ -160,20 +167,6 @@ static void send_batch_numbers_entries_and_reports_what_failed(void **state)
     assert_int_equal(failed, 1);
     assert_string_equal(err.msg, "SendMessageBatch: 1 of 2 messages not sent; entry m1: "
                                  "InvalidMessageContents: bad");
-}
-
-static void single_delete_and_visibility_change(void **state)
-{
-    fake_world *w = *state;
-    fake_reply(w->fake, "AmazonSQS.DeleteMessage", 200, "");
-    fake_reply(w->fake, "AmazonSQS.ChangeMessageVisibility", 200, "");
-    wc_aws_error aerr;
-    wc_error err;
-    assert_int_equal(wc_sqs_delete(w->aws, QUEUE, "rh", &aerr, &err), WC_OK);
-    assert_body(fake_last(w->fake), "{\"QueueUrl\":\"" QUEUE "\",\"ReceiptHandle\":\"rh\"}");
-    assert_int_equal(wc_sqs_change_visibility(w->aws, QUEUE, "rh", 7, &aerr, &err), WC_OK);
-    assert_body(fake_last(w->fake),
-                "{\"QueueUrl\":\"" QUEUE "\",\"ReceiptHandle\":\"rh\",\"VisibilityTimeout\":7}");
 }
 
 static void a_queue_is_found_by_name_or_checked_by_url(void **state)
@@ -231,11 +224,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(receive_asks_for_counts_and_attributes_with_a_long_poll,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(batch_bodies_number_their_entries, setup, teardown),
-        cmocka_unit_test_setup_teardown(delete_batch_counts_what_failed, setup, teardown),
         cmocka_unit_test_setup_teardown(send_carries_fifo_ids_and_the_reason, setup, teardown),
         cmocka_unit_test_setup_teardown(send_batch_numbers_entries_and_reports_what_failed, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(single_delete_and_visibility_change, setup, teardown),
         cmocka_unit_test_setup_teardown(a_queue_is_found_by_name_or_checked_by_url, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(the_redrive_policy_is_read_from_the_attributes, setup,
