@@ -22,7 +22,8 @@ typedef struct {
      * ledger's JSON; only widgets with their ledger inline. An update of one is applied to it and
      * PUT If-Match the remembered ETag: the seal makes the ETag stand for widget and ledger both,
      * so a PUT that S3 accepts was made on exactly the remembered state; a 412 forgets it and the
-     * engine reads. Deletes always read: a tombstone's PUT has no condition to check it. */
+     * engine reads. A delete of one is applied to it too: its tombstone PUT, then the widget's
+     * DELETE If-Match the remembered ETag, the delete's commit point (a 412 or 404: the same). */
     wc_memo *memo;    /* NULL: none */
     int blind_create; /* the store's ops.blind_create: a save on nothing read is blind (below) */
 } s3_store;
@@ -85,9 +86,21 @@ static wc_result s3_scan(void *self, wc_store_visit visit, void *ctx, wc_error *
  *         tombstone there -> DELETE widget If-Match the ETag written, and WC_ERR_CONFLICT so
  *         that the engine reads), the ledger inline or, when too long, first PUT as
  * wc-ledgers/SHA256 (the widget's PUT stays the one commit point); or, for a delete, PUT tombstone
- * -> DELETE widget; in classic order (no ledger) the PUT of the widget alone, or for a delete
- *         DELETE widget. Then the ledger object the widget named before is deleted (best
- *         effort). */
+ * -> DELETE widget If-Match the ETag read, the delete's commit point (412/404: WC_ERR_CONFLICT,
+ *         and the engine reads again; the tombstone PUT is then written again from the new
+ *         state); in classic order (no ledger) the PUT of the widget alone, or for a delete
+ *         DELETE widget without a condition. Then the ledger object the widget named before is
+ *         deleted (best effort).
+ * A tombstone beside a widget that is there (its delete's DELETE lost to another writer's
+ * change, or never came) is harmless: a load that finds an unmarked widget decides by it alone
+ * and never reads the tombstone; only a widget marked x-amz-meta-wc-blind is checked against
+ * its tombstone, and no writer marks a widget once another writer has read it (only a blind
+ * create, If-None-Match: *, marks, and every other write replaces the metadata). The tombstone
+ * PUT has no condition: a tombstone holds only the places of its life's create and of the
+ * delete, so two deliveries of one delete write the same body, and a blind create's
+ * delete-again never writes it. What it does not cover: two different deletes of one life
+ * (the spec's runs delete a widget once) racing on one state may leave the tombstone of the
+ * one whose DELETE lost. */
 typedef struct {
     s3_store *s;
     const wc_request *req;
@@ -200,7 +213,7 @@ static wc_result xop_send(xop *o, int step, wc_error *err)
         headers[n++] = (wc_param){o->meta_name, o->meta};
     if (step == X_PUT && o->blind)
         headers[n++] = (wc_param){"x-amz-meta-" WC_S3_BLIND_META, "1"};
-    if (step == X_PUT || step == X_UNDO)
+    if (step == X_PUT || step == X_UNDO || (step == X_DELETE && o->cond_name))
         headers[n++] = (wc_param){o->cond_name, o->cond_value};
     const char *method = put ? "PUT" : "DELETE";
     const char *key = step == X_PUT_TOMBSTONE                        ? o->tomb_key
@@ -355,8 +368,9 @@ static void xop_next(void *ctx, wc_result result, wc_http_response *resp, const 
                      o->ledger_key, e.msg);
         result = WC_OK;
         wc_error_clear(&e);
-    } else if (o->step == X_PUT && result == WC_ERR_NOT_FOUND) {
-        /* If-Match on a widget deleted meantime (S3 answers NoSuchKey) */
+    } else if ((o->step == X_PUT || (o->step == X_DELETE && o->cond_name)) &&
+               (result == WC_ERR_NOT_FOUND || result == WC_ERR_CONFLICT)) {
+        /* If-Match on a widget changed (412) or deleted (S3 answers NoSuchKey) meantime */
         result = wc_error_set(&e, WC_ERR_CONFLICT, "widget %s changed since it was read",
                               o->req->widget_id);
     }
@@ -567,11 +581,13 @@ static void got_widget(void *ctx, wc_result result, wc_http_response *resp,
     load_decide(o);
 }
 
-/* An update's load from what is remembered of its widget: 1 when loaded was called. */
+/* An update's or a delete's load from what is remembered of its widget: 1 when loaded was
+ * called. */
 static int load_remembered(xop *o)
 {
     const char *version, *body, *ledger;
-    if (o->req->type != WC_REQ_UPDATE || !wc_memo_get(o->s->memo, o->key, &version, &body, &ledger))
+    if ((o->req->type != WC_REQ_UPDATE && o->req->type != WC_REQ_DELETE) ||
+        !wc_memo_get(o->s->memo, o->key, &version, &body, &ledger))
         return 0;
     wc_error e;
     wc_error_clear(&e);
@@ -721,9 +737,16 @@ static wc_result s3_save(void *self, const wc_request *req, const wc_stored *bas
          * always was), then the ledger object it named, if any. */
         result = xop_send(o, X_DELETE, err);
     } else if (result == WC_OK) {
+        /* Exact order's delete: the tombstone, then the widget If-Match the ETag read (a
+         * delete is saved only on a widget read, or remembered: ledger.h). */
         o->body = wc_ledger_to_json(l);
-        result = o->body ? xop_send(o, X_PUT_TOMBSTONE, err)
-                         : wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+        if (widget_read) {
+            o->cond_name = strdup("If-Match");
+            o->cond_value = strndup(etag, strcspn(etag, "|"));
+        }
+        result = o->body && (!widget_read || (o->cond_name && o->cond_value))
+                     ? xop_send(o, X_PUT_TOMBSTONE, err)
+                     : wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     }
     if (result != WC_OK)
         xop_free(o);

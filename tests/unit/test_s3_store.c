@@ -394,6 +394,10 @@ static void exact_delete_leaves_a_tombstone_object(void **state)
     assert_non_null(
         strstr(tomb->body, "\"p\":[\"1000000000001\",\"1000000000004\"],\"c\":0,\"d\":1"));
     assert_call(fake_last(f->w->fake), "DELETE", BASE KEY);
+    /* the delete's commit point: the widget deleted only as it was read */
+    assert_string_equal(fake_request_header(fake_last(f->w->fake), "If-Match"), "\"e1\"");
+    assert_null(fake_request_header(tomb, "If-Match"));
+    assert_null(fake_request_header(tomb, "If-None-Match"));
 
     /* blind: its PUT wins, the tombstone is found, the widget is deleted again If-Match the
      * ETag written, then read (nothing, the tombstone) and decided without a write */
@@ -545,7 +549,7 @@ static void exact_a_load_meeting_a_blind_widget_checks_its_tombstone(void **stat
 
 /* Issue 16: a widget this consumer wrote is remembered with the ETag of its PUT, so an update of
  * it is one PUT If-Match that ETag, without a GET; a lost race (412) forgets it and reads; a
- * delete reads whatever is remembered (its tombstone's PUT has no condition to check it). */
+ * delete of it is its tombstone's PUT and the widget's DELETE If-Match that ETag. */
 static void exact_an_update_of_a_remembered_widget_is_one_put(void **state)
 {
     fixture *f = *state;
@@ -583,15 +587,98 @@ static void exact_an_update_of_a_remembered_widget_is_one_put(void **state)
                              "\"description\":\"D\",\"otherAttributes\":[{\"name\":"
                              "\"color\",\"value\":\"red\"}]}");
 
-    /* A delete reads, though the widget is remembered (e10). */
-    fake_header(
-        fake_header(fake_reply(f->w->fake, "GET " BASE KEY, 200, STORED("NEW")), "ETag", "\"e10\""),
-        "x-amz-meta-wc-ledger", meta);
+    /* A delete of the remembered widget (e10) is one round trip: its tombstone, then the
+     * widget's DELETE If-Match e10, no GET. */
+    size_t before = fake_count(f->w->fake);
     fake_reply(f->w->fake, "PUT " BASE TOMB, 200, "");
     fake_reply(f->w->fake, "DELETE " BASE KEY, 204, "");
     assert_int_equal(apply_at(f, REQ("delete", ""), "1000000000009", &err), WC_OK);
     fake_assert_all_used(f->w->fake);
+    assert_int_equal(fake_count(f->w->fake), before + 2);
+    assert_call(fake_request_at(f->w->fake, before), "PUT", BASE TOMB);
+    assert_non_null(strstr(fake_request_at(f->w->fake, before)->body,
+                           "\"p\":[\"1000000000001\",\"1000000000009\"],\"c\":0,\"d\":1"));
+    assert_call(fake_last(f->w->fake), "DELETE", BASE KEY);
+    assert_string_equal(fake_request_header(fake_last(f->w->fake), "If-Match"), "\"e10\"");
     free(meta);
+}
+
+/* A remembered delete whose widget another writer changed since (ETag e7): the DELETE If-Match
+ * the remembered e2 fails (412), the memo is forgotten, the widget read (its ledger has a later
+ * update's label) and the delete applied to it: the tombstone written again, the widget deleted
+ * If-Match e7. */
+static void exact_a_remembered_delete_that_lost_a_race_reads_and_deletes_again(void **state)
+{
+    fixture *f = *state;
+    fake_header(fake_reply(f->w->fake, "PUT " BASE KEY, 200, ""), "ETag", "\"e1\"");
+    fake_reply(f->w->fake, "GET " BASE TOMB, 404, NO_SUCH_KEY);
+    wc_error err;
+    assert_int_equal(apply_at(f, REQ("create", ""), "1000000000001", &err), WC_OK);
+    char *meta = b64("{\"v\":2,\"p\":[\"1000000000001\",\"1000000000005\"],\"c\":0,\"l\":1}");
+    size_t before = fake_count(f->w->fake);
+    fake_reply(f->w->fake, "PUT " BASE TOMB, 200, "");
+    fake_reply(f->w->fake, "DELETE " BASE KEY, 412, PRECONDITION_FAILED);
+    fake_header(
+        fake_header(fake_reply(f->w->fake, "GET " BASE KEY, 200, STORED("M")), "ETag", "\"e7\""),
+        "x-amz-meta-wc-ledger", meta);
+    fake_reply(f->w->fake, "PUT " BASE TOMB, 200, "");
+    fake_reply(f->w->fake, "DELETE " BASE KEY, 204, "");
+    assert_int_equal(apply_at(f, REQ("delete", ""), "1000000000004", &err), WC_OK);
+    fake_assert_all_used(f->w->fake);
+    assert_int_equal(fake_count(f->w->fake), before + 5);
+    assert_string_equal(fake_request_header(fake_request_at(f->w->fake, before + 1), "If-Match"),
+                        "\"e1\"");
+    assert_call(fake_request_at(f->w->fake, before + 2), "GET", BASE KEY);
+    assert_string_equal(fake_request_header(fake_last(f->w->fake), "If-Match"), "\"e7\"");
+    /* and it is not remembered: a next delete (delivered again) reads */
+    fake_reply(f->w->fake, "GET " BASE KEY, 404, NO_SUCH_KEY);
+    fake_reply(f->w->fake, "GET " BASE TOMB, 200, TOMBSTONE);
+    assert_int_equal(apply_at(f, REQ("delete", ""), "1000000000004", &err), WC_ALREADY);
+    fake_assert_all_used(f->w->fake);
+    free(meta);
+}
+
+/* The lost race the delete's condition closes (a scripted interleaving; it failed before, when
+ * the DELETE had no condition): a delete of the widget's first life (place 4) reads it (e1);
+ * meantime another consumer applies the same delete (delivered twice) and a create of a new
+ * life (place 10) makes the widget again (e5, its ledger remembering the delete of place 4).
+ * Without a condition our DELETE would delete the new life. If-Match e1 fails (412): the widget
+ * is read again and the delete is known as applied before: the new life stays. */
+static void exact_a_delete_whose_widget_changed_reads_again_and_decides(void **state)
+{
+    fixture *f = *state;
+    char *life1 = b64("{\"v\":2,\"p\":[\"1000000000001\"],\"c\":0}");
+    char *life2 = b64("{\"v\":2,\"p\":[\"1000000000004\",\"1000000000010\"],\"c\":1,\"d\":0}");
+    fake_header(
+        fake_header(fake_reply(f->w->fake, "GET " BASE KEY, 200, STORED("L")), "ETag", "\"e1\""),
+        "x-amz-meta-wc-ledger", life1);
+    fake_reply(f->w->fake, "PUT " BASE TOMB, 200, "");
+    fake_reply(f->w->fake, "DELETE " BASE KEY, 412, PRECONDITION_FAILED);
+    fake_header(
+        fake_header(fake_reply(f->w->fake, "GET " BASE KEY, 200, STORED("N")), "ETag", "\"e5\""),
+        "x-amz-meta-wc-ledger", life2);
+    wc_error err;
+    assert_int_equal(apply_at(f, REQ("delete", ""), "1000000000004", &err), WC_ALREADY);
+    fake_assert_all_used(f->w->fake);
+    const fake_request *del = fake_find(f->w->fake, "DELETE " BASE KEY, 0);
+    assert_non_null(del);
+    assert_string_equal(fake_request_header(del, "If-Match"), "\"e1\"");
+    assert_call(fake_last(f->w->fake), "GET", BASE KEY);
+    assert_int_equal(fake_count_matching(f->w->fake, "DELETE "), 1);
+
+    /* A DELETE that finds the widget gone (404: deleted by the other delivery) reads too: the
+     * tombstone says the delete was applied. */
+    fake_header(
+        fake_header(fake_reply(f->w->fake, "GET " BASE KEY, 200, STORED("L")), "ETag", "\"e1\""),
+        "x-amz-meta-wc-ledger", life1);
+    fake_reply(f->w->fake, "PUT " BASE TOMB, 200, "");
+    fake_reply(f->w->fake, "DELETE " BASE KEY, 404, NO_SUCH_KEY);
+    fake_reply(f->w->fake, "GET " BASE KEY, 404, NO_SUCH_KEY);
+    fake_reply(f->w->fake, "GET " BASE TOMB, 200, TOMBSTONE);
+    assert_int_equal(apply_at(f, REQ("delete", ""), "1000000000004", &err), WC_ALREADY);
+    fake_assert_all_used(f->w->fake);
+    free(life1);
+    free(life2);
 }
 
 /* An update whose remembered state would decide without a write (here: already applied) reads
@@ -969,6 +1056,11 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(exact_an_update_of_a_remembered_widget_is_one_put,
                                         setup_open_remembering, teardown),
+        cmocka_unit_test_setup_teardown(
+            exact_a_remembered_delete_that_lost_a_race_reads_and_deletes_again,
+            setup_open_remembering, teardown),
+        cmocka_unit_test_setup_teardown(exact_a_delete_whose_widget_changed_reads_again_and_decides,
+                                        setup_open, teardown),
         cmocka_unit_test_setup_teardown(exact_a_remembered_state_deciding_no_write_is_read,
                                         setup_open_remembering, teardown),
         cmocka_unit_test_setup_teardown(
