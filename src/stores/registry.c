@@ -15,7 +15,8 @@ static wc_result open_dynamodb(const wc_store_params *p, wc_store *out, wc_error
 
 static wc_result open_s3(const wc_store_params *p, wc_store *out, wc_error *err)
 {
-    wc_s3_store_config c = {p->aws, p->name, p->key_prefix, (size_t)p->remember_bytes};
+    wc_s3_store_config c = {p->aws, p->name, p->key_prefix, (size_t)p->remember_bytes,
+                            0 /* blind creates: off, s3_store.h */};
     return wc_s3_store_open(&c, out, err);
 }
 

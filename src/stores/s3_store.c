@@ -782,6 +782,17 @@ static const wc_store_ops s3_store_ops = {
     .ordered = 1,
     .load = s3_load,
     .save = s3_save,
+    .forget = s3_forget,
+    .scan = s3_scan,
+    .destroy = s3_destroy,
+};
+
+/* The same with blind creates (wc_s3_store_config.blind_create; off in the consumer). */
+static const wc_store_ops s3_store_ops_blind = {
+    .kind = "s3",
+    .ordered = 1,
+    .load = s3_load,
+    .save = s3_save,
     .blind_create = 1,
     .forget = s3_forget,
     .scan = s3_scan,
@@ -797,7 +808,7 @@ wc_result wc_s3_store_open(const wc_s3_store_config *c, wc_store *out, wc_error 
     if (!s)
         return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     s->prefix = strdup(c->key_prefix);
-    s->blind_create = s3_store_ops.blind_create;
+    s->blind_create = c->blind_create;
     s->memo = wc_memo_new(c->remember_bytes, MEMO_MAX_ITEMS);
     result = s->prefix && (s->memo || !c->remember_bytes)
                  ? wc_s3_bucket_init(&s->bucket, c->aws, c->bucket, err)
@@ -817,7 +828,7 @@ wc_result wc_s3_store_open(const wc_s3_store_config *c, wc_store *out, wc_error 
         s3_destroy(s);
         return result;
     }
-    out->ops = &s3_store_ops;
+    out->ops = s->blind_create ? &s3_store_ops_blind : &s3_store_ops;
     out->self = s;
     return WC_OK;
 }

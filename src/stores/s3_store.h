@@ -41,6 +41,13 @@ typedef struct {
     /* Exact order: memory (bytes) for the widgets this consumer last read or wrote (body, ledger
      * and ETag), so that an update of one is one PUT If-Match the remembered ETag (0: none). */
     size_t remember_bytes;
+    /* Exact order: a create PUT blind (If-None-Match: *, marked, its tombstone read beside it)
+     * instead of reading the widget and its tombstone first. OFF in the consumer: a review found
+     * two interleavings of several writers that end wrong (a create delivered again PUTs the
+     * very body, so the ETag, of its first life, which a stale remembered If-Match then passes;
+     * and a tombstone GET sent beside the PUT proves nothing about a delete written between the
+     * two), to be mended before it is turned on. The unit tests exercise it. */
+    int blind_create;
 } wc_s3_store_config;
 
 /* Opens the store and checks the bucket answers: otherwise a one-line error such as

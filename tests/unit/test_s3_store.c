@@ -43,6 +43,9 @@ static int setup(void **state)
 }
 
 static size_t remember_bytes; /* the next setup_open's */
+/* The blind create (wc_s3_store_config.blind_create): on in these tests, which exercise it;
+ * off in the consumer until its two known races are mended (s3_store.h). */
+static int blind = 1;
 
 static int setup_open(void **state)
 {
@@ -53,12 +56,21 @@ static int setup_open(void **state)
     wc_s3_store_config c = {.aws = f->w->aws,
                             .bucket = "widgets",
                             .key_prefix = "widgets/",
-                            .remember_bytes = remember_bytes};
+                            .remember_bytes = remember_bytes,
+                            .blind_create = blind};
     wc_error err;
     if (wc_s3_store_open(&c, &f->store, &err) != WC_OK)
         fail_msg("wc_s3_store_open: %s", err.msg);
     fake_assert_all_used(f->w->fake);
     return 0;
+}
+
+static int setup_open_reading_first(void **state)
+{
+    blind = 0;
+    int r = setup_open(state);
+    blind = 1;
+    return r;
 }
 
 static int setup_open_remembering(void **state)
@@ -418,6 +430,35 @@ static void exact_delete_leaves_a_tombstone_object(void **state)
 
 /* A tombstone of the widget created at place 1 and deleted at place 4. */
 #define TOMBSTONE "{\"v\":2,\"p\":[\"1000000000001\",\"1000000000004\"],\"c\":0,\"d\":1}"
+
+/* The consumer's create (blind creates off): the widget and its tombstone read at once, then the
+ * PUT If-None-Match: *, not marked. */
+static void exact_create_reading_first_puts_only_where_none(void **state)
+{
+    fixture *f = *state;
+    fake_reply(f->w->fake, "GET " BASE KEY, 404, NO_SUCH_KEY);
+    fake_reply(f->w->fake, "GET " BASE TOMB, 404, NO_SUCH_KEY);
+    fake_header(fake_reply(f->w->fake, "PUT " BASE KEY, 200, ""), "ETag", "\"e1\"");
+    wc_error err;
+    assert_int_equal(apply_at(f, REQ("create", ",\"label\":\"L\""), "1000000000001", &err),
+                     WC_APPLIED);
+    fake_assert_all_used(f->w->fake);
+    const fake_request *put = fake_last(f->w->fake);
+    assert_call(put, "PUT", BASE KEY);
+    assert_string_equal(fake_request_header(put, "If-None-Match"), "*");
+    assert_null(fake_request_header(put, "x-amz-meta-wc-blind"));
+    char *ledger = unb64(fake_request_header(put, "x-amz-meta-wc-ledger"));
+    assert_string_equal(ledger, "{\"v\":2,\"p\":[\"1000000000001\"],\"c\":0,\"l\":0}");
+    free(ledger);
+
+    /* Delivered again beside a tombstone: read, superseded, no write. */
+    fake_reply(f->w->fake, "GET " BASE KEY, 404, NO_SUCH_KEY);
+    fake_reply(f->w->fake, "GET " BASE TOMB, 200, TOMBSTONE);
+    size_t before = fake_count(f->w->fake);
+    assert_int_equal(apply_at(f, REQ("create", ""), "1000000000001", &err), WC_SUPERSEDED);
+    fake_assert_all_used(f->w->fake);
+    assert_int_equal(fake_count(f->w->fake), before + 2);
+}
 
 /* The tombstone is older (the create, place 9, is a new life): the blind widget lacks the
  * tombstone's ledger, so it is deleted again If-Match its ETag and the create applied as after a
@@ -1065,6 +1106,8 @@ int main(void)
                                         setup_open_remembering, teardown),
         cmocka_unit_test_setup_teardown(
             exact_create_checks_for_a_tombstone_and_puts_only_where_none, setup_open, teardown),
+        cmocka_unit_test_setup_teardown(exact_create_reading_first_puts_only_where_none,
+                                        setup_open_reading_first, teardown),
         cmocka_unit_test_setup_teardown(exact_update_writes_if_match_and_keeps_newer_fields,
                                         setup_open, teardown),
         cmocka_unit_test_setup_teardown(
