@@ -109,6 +109,46 @@ static void advance_s(fake_world *w, unsigned s)
     w->time.now += (uint64_t)s * 1000;
 }
 
+/* Credentials good for two minutes (a refresh is due after one), DynamoDB answering 200 from
+ * now on, and a first call that fetches them and goes out. */
+static void start_with_credentials_for_two_minutes(fake_world *w)
+{
+    use_ecs();
+    ecs_reply(w, "ASIAOLD", "TOKEN-OLD", AT_PLUS_120);
+    fake_times(fake_reply(w->fake, "dynamodb", 200, "{}"), FAKE_FOREVER);
+    outcome first = {0};
+    start_call(w, &first, NULL);
+    fake_run(w);
+    assert_int_equal(first.result, WC_OK);
+}
+
+/* A call goes out and succeeds signed with the old credentials, ECS having been asked
+ * `fetches` times in all. */
+static void a_call_goes_on_with_the_old_ones(fake_world *w, int fetches)
+{
+    outcome a = {0};
+    start_call(w, &a, NULL);
+    fake_run(w);
+    assert_int_equal(a.result, WC_OK);
+    assert_int_equal(fake_count_matching(w->fake, "ecs.test"), fetches);
+    assert_signed_with(fake_last(w->fake), "ASIAOLD", "TOKEN-OLD");
+}
+
+/* ECS now answers: the next call starts the third fetch, the one after it goes out with the
+ * new credentials. */
+static void the_refresh_tried_again_works(fake_world *w)
+{
+    ecs_reply(w, "ASIANEW", "TOKEN-NEW", AT_PLUS_3600);
+    outcome c = {0}, d = {0};
+    start_call(w, &c, NULL);
+    fake_run(w);
+    start_call(w, &d, NULL);
+    fake_run(w);
+    assert_int_equal(fake_count_matching(w->fake, "ecs.test"), 3);
+    assert_signed_with(fake_last(w->fake), "ASIANEW", "TOKEN-NEW");
+    assert_int_equal(d.result, WC_OK);
+}
+
 /* --- one fetch for many calls --- */
 
 static void fifty_calls_without_credentials_make_one_ecs_fetch(void **state)
@@ -206,13 +246,7 @@ static void not_on_ec2_means_no_credentials_anywhere(void **state)
 static void a_refresh_runs_in_the_background_while_the_current_ones_are_valid(void **state)
 {
     fake_world *w = *state;
-    use_ecs();
-    ecs_reply(w, "ASIAOLD", "TOKEN-OLD", AT_PLUS_120); /* two minutes: again after one */
-    fake_times(fake_reply(w->fake, "dynamodb", 200, "{}"), FAKE_FOREVER);
-    outcome first = {0};
-    start_call(w, &first, NULL);
-    fake_run(w);
-    assert_int_equal(first.result, WC_OK);
+    start_with_credentials_for_two_minutes(w);
 
     advance_s(w, 61); /* past the half-life */
     fake_delay(ecs_reply(w, "ASIANEW", "TOKEN-NEW", AT_PLUS_3600), 5000);
@@ -279,42 +313,19 @@ static void a_failed_fetch_without_valid_credentials_fails_the_waiting_calls(voi
 static void a_failed_refresh_while_valid_lets_calls_go_on_and_is_tried_again_later(void **state)
 {
     fake_world *w = *state;
-    use_ecs();
-    ecs_reply(w, "ASIAOLD", "TOKEN-OLD", AT_PLUS_120);
-    fake_times(fake_reply(w->fake, "dynamodb", 200, "{}"), FAKE_FOREVER);
-    outcome o = {0};
-    start_call(w, &o, NULL);
-    fake_run(w);
+    start_with_credentials_for_two_minutes(w);
 
     advance_s(w, 61); /* refresh due; 59 s left */
     fake_reply(w->fake, "GET ecs.test", 500, "down");
-    outcome a = {0};
-    start_call(w, &a, NULL);
-    fake_run(w);
-    assert_int_equal(a.result, WC_OK);
-    assert_int_equal(fake_count_matching(w->fake, "ecs.test"), 2);
-    assert_signed_with(fake_last(w->fake), "ASIAOLD", "TOKEN-OLD");
+    a_call_goes_on_with_the_old_ones(w, 2);
 
     /* Not at every call: within the next 29 s (half of what is left) no new fetch. */
     advance_s(w, 20);
-    outcome b = {0};
-    start_call(w, &b, NULL);
-    fake_run(w);
-    assert_int_equal(b.result, WC_OK);
-    assert_int_equal(fake_count_matching(w->fake, "ecs.test"), 2);
-    assert_signed_with(fake_last(w->fake), "ASIAOLD", "TOKEN-OLD");
+    a_call_goes_on_with_the_old_ones(w, 2);
 
     /* Then again, and this time it works. */
     advance_s(w, 10);
-    ecs_reply(w, "ASIANEW", "TOKEN-NEW", AT_PLUS_3600);
-    outcome c = {0}, d = {0};
-    start_call(w, &c, NULL);
-    fake_run(w);
-    start_call(w, &d, NULL);
-    fake_run(w);
-    assert_int_equal(fake_count_matching(w->fake, "ecs.test"), 3);
-    assert_signed_with(fake_last(w->fake), "ASIANEW", "TOKEN-NEW");
-    assert_int_equal(d.result, WC_OK);
+    the_refresh_tried_again_works(w);
 }
 
 /* A certificate refused while the current credentials are valid is a failed refresh, as any
@@ -323,44 +334,21 @@ static void a_failed_refresh_while_valid_lets_calls_go_on_and_is_tried_again_lat
 static void a_refused_certificate_at_a_refresh_while_valid_is_tried_again(void **state)
 {
     fake_world *w = *state;
-    use_ecs();
-    ecs_reply(w, "ASIAOLD", "TOKEN-OLD", AT_PLUS_120);
-    fake_times(fake_reply(w->fake, "dynamodb", 200, "{}"), FAKE_FOREVER);
-    outcome o = {0};
-    start_call(w, &o, NULL);
-    fake_run(w);
+    start_with_credentials_for_two_minutes(w);
 
     advance_s(w, 61); /* refresh due; 59 s left */
     fake_network_error(w->fake, "GET ecs.test", 60,
                        "SSL certificate problem: unable to get local issuer certificate");
-    outcome a = {0};
-    start_call(w, &a, NULL);
-    fake_run(w);
-    assert_int_equal(a.result, WC_OK);
-    assert_int_equal(fake_count_matching(w->fake, "ecs.test"), 2);
-    assert_signed_with(fake_last(w->fake), "ASIAOLD", "TOKEN-OLD");
+    a_call_goes_on_with_the_old_ones(w, 2);
 
     advance_s(w, 30);
-    ecs_reply(w, "ASIANEW", "TOKEN-NEW", AT_PLUS_3600);
-    outcome c = {0}, d = {0};
-    start_call(w, &c, NULL);
-    fake_run(w);
-    start_call(w, &d, NULL);
-    fake_run(w);
-    assert_int_equal(fake_count_matching(w->fake, "ecs.test"), 3);
-    assert_signed_with(fake_last(w->fake), "ASIANEW", "TOKEN-NEW");
-    assert_int_equal(d.result, WC_OK);
+    the_refresh_tried_again_works(w);
 }
 
 static void calls_wait_once_the_current_ones_have_expired(void **state)
 {
     fake_world *w = *state;
-    use_ecs();
-    ecs_reply(w, "ASIAOLD", "TOKEN-OLD", AT_PLUS_120);
-    fake_times(fake_reply(w->fake, "dynamodb", 200, "{}"), FAKE_FOREVER);
-    outcome o = {0};
-    start_call(w, &o, NULL);
-    fake_run(w);
+    start_with_credentials_for_two_minutes(w);
 
     /* A slow refresh starts at the half-life... */
     advance_s(w, 61);

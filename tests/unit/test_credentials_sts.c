@@ -382,6 +382,21 @@ static const char *sts_error(const char *code, const char *message, char *buf, s
     return buf;
 }
 
+/* STS answers the refresh a call starts with `status` and `code`: an outage, not a refusal;
+ * the call goes on with the current credentials. */
+static void a_refresh_failing_so_is_an_outage(fake_world *w, int status, const char *code,
+                                              const char *message)
+{
+    char body[512];
+    fake_reply(w->fake, "POST Action=AssumeRoleWithWebIdentity&", status,
+               sts_error(code, message, body, sizeof(body)));
+    outcome o = {0};
+    call(w, &o);
+    fake_run(w);
+    assert_int_equal(o.result, WC_OK);
+    assert_null(wc_aws_refused(w->aws));
+}
+
 /* Issue 15: STS refusing the token at a refresh (a revoked role, a bad web identity token) is
  * a refusal for good, told to whoever stops the program, with STS's words; not an outage tried
  * again for ever. Calls fail as in an outage (their requests are not at fault) and STS is not
@@ -399,26 +414,14 @@ static void a_refusal_by_sts_at_refresh_is_for_good(void **state)
     assert_int_equal(o.result, WC_OK);
 
     /* Past the refresh time: throttled, then STS failing: an outage, the current ones go on. */
-    char body[512];
     advance_s(w, 3400);
-    fake_reply(w->fake, "POST Action=AssumeRoleWithWebIdentity&", 400,
-               sts_error("Throttling", "Rate exceeded", body, sizeof(body)));
-    outcome o2 = {0};
-    call(w, &o2);
-    fake_run(w);
-    assert_int_equal(o2.result, WC_OK);
-    assert_null(wc_aws_refused(w->aws));
+    a_refresh_failing_so_is_an_outage(w, 400, "Throttling", "Rate exceeded");
     advance_s(w, 31);
-    fake_reply(w->fake, "POST Action=AssumeRoleWithWebIdentity&", 503,
-               sts_error("ServiceUnavailable", "try later", body, sizeof(body)));
-    outcome o3 = {0};
-    call(w, &o3);
-    fake_run(w);
-    assert_int_equal(o3.result, WC_OK);
-    assert_null(wc_aws_refused(w->aws));
+    a_refresh_failing_so_is_an_outage(w, 503, "ServiceUnavailable", "try later");
 
     /* The role revoked: refused for good, said once, with STS's words. */
     advance_s(w, 31);
+    char body[512];
     fake_reply(w->fake, "POST Action=AssumeRoleWithWebIdentity&", 403,
                sts_error("AccessDenied", "Not authorized to perform sts:AssumeRoleWithWebIdentity",
                          body, sizeof(body)));
