@@ -122,6 +122,15 @@ static void call(fake_world *w, outcome *o)
     }
 }
 
+/* One call that goes out and succeeds. */
+static void call_ok(fake_world *w)
+{
+    outcome o = {0};
+    call(w, &o);
+    fake_run(w);
+    assert_int_equal(o.result, WC_OK);
+}
+
 static void assert_signed_with(const fake_request *r, const char *key, const char *token)
 {
     const char *auth = fake_request_header(r, "Authorization");
@@ -147,10 +156,7 @@ static void web_identity_from_the_environment_rereads_the_token_at_each_refresh(
     setenv("AWS_ROLE_SESSION_NAME", "pod-a", 1);
     sts_reply(w, "AssumeRoleWithWebIdentity", "ASIAWEB1", "TOKEN-WEB1", AT_PLUS_120);
     fake_times(fake_reply(w->fake, "dynamodb", 200, "{}"), FAKE_FOREVER);
-    outcome o = {0};
-    call(w, &o);
-    fake_run(w);
-    assert_int_equal(o.result, WC_OK);
+    call_ok(w);
     const fake_request *sts = fake_find(w->fake, "POST sts.us-east-1", 0);
     assert_string_equal(sts->url, STS);
     assert_null(fake_request_header(sts, "Authorization")); /* unsigned */
@@ -225,10 +231,7 @@ static void the_sts_endpoint_can_be_overridden(void **state)
     setenv("AWS_ROLE_ARN", ROLE, 1);
     sts_reply(w, "AssumeRoleWithWebIdentity", "ASIAWEB", "TOK", AT_PLUS_1H);
     fake_reply(w->fake, "dynamodb", 200, "{}");
-    outcome o = {0};
-    call(w, &o);
-    fake_run(w);
-    assert_int_equal(o.result, WC_OK);
+    call_ok(w);
     assert_string_equal(fake_request_at(w->fake, 0)->url, "http://sts.test:4000/");
     fake_assert_all_used(w->fake);
 }
@@ -245,10 +248,7 @@ static void a_profile_web_identity_token_file(void **state)
     setenv("AWS_PROFILE", "eks", 1);
     sts_reply(w, "AssumeRoleWithWebIdentity", "ASIAPWEB", "TOK", AT_PLUS_1H);
     fake_reply(w->fake, "dynamodb", 200, "{}");
-    outcome o = {0};
-    call(w, &o);
-    fake_run(w);
-    assert_int_equal(o.result, WC_OK);
+    call_ok(w);
     const char *body = fake_request_at(w->fake, 0)->body;
     assert_non_null(strstr(body, "WebIdentityToken=profile-token"));
     assert_non_null(strstr(body, "RoleSessionName=from-profile"));
@@ -297,10 +297,7 @@ static void a_role_chain_assumes_each_role_in_turn(void **state)
     sts_reply(w, "AssumeRole", "ASIAMID", "TOKEN-MID", AT_PLUS_1H);
     sts_reply(w, "AssumeRole", "ASIATOP", "TOKEN-TOP", AT_PLUS_1H);
     fake_reply(w->fake, "dynamodb", 200, "{}");
-    outcome o = {0};
-    call(w, &o);
-    fake_run(w);
-    assert_int_equal(o.result, WC_OK);
+    call_ok(w);
     assert_non_null(strstr(fake_request_at(w->fake, 0)->body, "role%2Fmid"));
     assert_signed_with(fake_request_at(w->fake, 0), "AKIDBASE", NULL);
     assert_non_null(strstr(fake_request_at(w->fake, 1)->body, "role%2Ftop"));
@@ -319,10 +316,7 @@ static void assume_role_from_the_ecs_container_source(void **state)
                "\"Expiration\":\"" AT_PLUS_1H "\"}");
     sts_reply(w, "AssumeRole", "ASIAROLE", "TOKEN-ROLE", AT_PLUS_120);
     fake_reply(w->fake, "dynamodb", 200, "{}");
-    outcome o = {0};
-    call(w, &o);
-    fake_run(w);
-    assert_int_equal(o.result, WC_OK);
+    call_ok(w);
     assert_signed_with(fake_find(w->fake, "POST AssumeRole", 0), "ASIATASK", "TASKTOK");
     assert_signed_with(fake_find(w->fake, "dynamodb", 0), "ASIAROLE", "TOKEN-ROLE");
     fake_assert_all_used(w->fake);
@@ -358,16 +352,10 @@ static void an_sts_failure_during_refresh_keeps_the_current_ones(void **state)
            1);
     sts_reply(w, "AssumeRole", "ASIAOLD", "TOKEN-OLD", AT_PLUS_120);
     fake_times(fake_reply(w->fake, "dynamodb", 200, "{}"), FAKE_FOREVER);
-    outcome o = {0};
-    call(w, &o);
-    fake_run(w);
-    assert_int_equal(o.result, WC_OK);
+    call_ok(w);
     advance_s(w, 61);
     fake_network_error(w->fake, "POST AssumeRole", 7, "Failed to connect");
-    outcome o2 = {0};
-    call(w, &o2);
-    fake_run(w);
-    assert_int_equal(o2.result, WC_OK);
+    call_ok(w);
     assert_signed_with(fake_find(w->fake, "dynamodb", 1), "ASIAOLD", "TOKEN-OLD");
     assert_int_equal(fake_count_matching(w->fake, "POST AssumeRole"), 2);
     fake_assert_all_used(w->fake);
@@ -390,10 +378,7 @@ static void a_refresh_failing_so_is_an_outage(fake_world *w, int status, const c
     char body[512];
     fake_reply(w->fake, "POST Action=AssumeRoleWithWebIdentity&", status,
                sts_error(code, message, body, sizeof(body)));
-    outcome o = {0};
-    call(w, &o);
-    fake_run(w);
-    assert_int_equal(o.result, WC_OK);
+    call_ok(w);
     assert_null(wc_aws_refused(w->aws));
 }
 
@@ -408,10 +393,7 @@ static void a_refusal_by_sts_at_refresh_is_for_good(void **state)
     setenv("AWS_ROLE_ARN", ROLE, 1);
     sts_reply(w, "AssumeRoleWithWebIdentity", "ASIAWEB1", "TOKEN-WEB1", AT_PLUS_1H);
     fake_times(fake_reply(w->fake, "dynamodb", 200, "{}"), FAKE_FOREVER);
-    outcome o = {0};
-    call(w, &o);
-    fake_run(w);
-    assert_int_equal(o.result, WC_OK);
+    call_ok(w);
 
     /* Past the refresh time: throttled, then STS failing: an outage, the current ones go on. */
     advance_s(w, 3400);
@@ -778,10 +760,7 @@ static void pod_identity_reads_its_token_file_at_each_fetch(void **state)
                "{\"AccessKeyId\":\"ASIAPOD1\",\"SecretAccessKey\":\"x\",\"Token\":\"T1\","
                "\"Expiration\":\"" AT_PLUS_120 "\"}");
     fake_times(fake_reply(w->fake, "dynamodb", 200, "{}"), FAKE_FOREVER);
-    outcome o = {0};
-    call(w, &o);
-    fake_run(w);
-    assert_int_equal(o.result, WC_OK);
+    call_ok(w);
     assert_string_equal(fake_request_header(fake_request_at(w->fake, 0), "Authorization"),
                         "pod-token-1");
     put_file("eks-pod-token", "pod-token-2");

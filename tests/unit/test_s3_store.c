@@ -289,6 +289,15 @@ static void create_remembered_as_e1(fixture *f, const char *json)
     assert_int_equal(fake_store_apply(f, json, "1000000000001", &err), WC_APPLIED);
 }
 
+/* Then an update (label M) at place of the remembered widget: its PUT answers ETag e2, which the
+ * store remembers in turn. */
+static void update_remembered_as_e2(fixture *f, const char *place)
+{
+    fake_header(fake_reply(f->w->fake, "PUT " BASE KEY, 200, ""), "ETag", "\"e2\"");
+    wc_error err;
+    assert_int_equal(fake_store_apply(f, REQ("update", ",\"label\":\"M\""), place, &err), WC_OK);
+}
+
 /* base64 (OpenSSL's) of text, as the metadata header carries a ledger. Caller frees. */
 static char *b64(const char *text)
 {
@@ -544,10 +553,8 @@ static void exact_an_update_of_a_remembered_widget_is_one_put(void **state)
 {
     fixture *f = *state;
     create_remembered_as_e1(f, REQ("create", ",\"label\":\"L\""));
-    fake_header(fake_reply(f->w->fake, "PUT " BASE KEY, 200, ""), "ETag", "\"e2\"");
+    update_remembered_as_e2(f, "1000000000005");
     wc_error err;
-    assert_int_equal(fake_store_apply(f, REQ("update", ",\"label\":\"M\""), "1000000000005", &err),
-                     WC_OK);
     fake_assert_all_used(f->w->fake);
     /* the opening listing and the create's tombstone */
     assert_int_equal(fake_count_matching(f->w->fake, "GET "), 2);
@@ -674,10 +681,8 @@ static void exact_a_remembered_state_deciding_no_write_is_read(void **state)
 {
     fixture *f = *state;
     create_remembered_as_e1(f, REQ("create", ""));
-    fake_header(fake_reply(f->w->fake, "PUT " BASE KEY, 200, ""), "ETag", "\"e2\"");
+    update_remembered_as_e2(f, "1000000000002");
     wc_error err;
-    assert_int_equal(fake_store_apply(f, REQ("update", ",\"label\":\"M\""), "1000000000002", &err),
-                     WC_OK);
     /* the same update again: remembered as applied, so it is read (here: still applied) */
     char *meta = b64("{\"v\":2,\"p\":[\"1000000000001\",\"1000000000002\"],\"c\":0,\"l\":1}");
     fake_header(
