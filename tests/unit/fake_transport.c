@@ -556,3 +556,28 @@ void fake_run_until(fake_world *w, const int *flag)
         wc_loop_turn(w->loop, -1);
     }
 }
+
+void fake_advance_s(fake_world *w, unsigned s)
+{
+    w->time.now += (uint64_t)s * 1000;
+}
+
+void fake_assert_signed_with(const fake_request *r, const char *key, const char *token)
+{
+    const char *auth = fake_request_header(r, "Authorization");
+    const char *p = auth ? strstr(auth, "Credential=") : NULL;
+    if (!p)
+        fail_msg("%s %s is not signed", r->method, r->url);
+    else {
+        p += strlen("Credential=");
+        char got[128];
+        snprintf(got, sizeof(got), "%.*s", (int)strcspn(p, "/"), p);
+        if (strcmp(got, key) != 0)
+            fail_msg("%s %s is signed with %s, not %s", r->method, r->url, got, key);
+    }
+    const char *have = fake_request_header(r, "X-Amz-Security-Token");
+    if (token)
+        assert_string_equal(have, token);
+    else
+        assert_null(have);
+}

@@ -128,5 +128,10 @@ void fake_world_free(fake_world *w);
 void fake_run(fake_world *w);
 /* Turns the loop until *flag is non-zero, or fails the test after many turns. */
 void fake_run_until(fake_world *w, const int *flag);
+/* Moves the fake clock on by s seconds. */
+void fake_advance_s(fake_world *w, unsigned s);
+/* Fails the test unless r was signed with the access key `key` (its Authorization's Credential=)
+ * and carries the session token `token` (NULL: carries none). */
+void fake_assert_signed_with(const fake_request *r, const char *key, const char *token);
 
 #endif

@@ -43,11 +43,6 @@ static int teardown(void **state)
     return 0;
 }
 
-static void advance_s(fake_world *w, unsigned s)
-{
-    w->time.now += (uint64_t)s * 1000;
-}
-
 /* Writes home/name and returns its path (static buffer). */
 static const char *put_file(const char *name, const char *text)
 {
@@ -131,20 +126,6 @@ static void call_ok(fake_world *w)
     assert_int_equal(o.result, WC_OK);
 }
 
-static void assert_signed_with(const fake_request *r, const char *key, const char *token)
-{
-    const char *auth = fake_request_header(r, "Authorization");
-    assert_non_null(auth);
-    char want[128];
-    snprintf(want, sizeof(want), "Credential=%s/", key);
-    if (!strstr(auth, want))
-        fail_msg("%s is not signed with %s: %s", r->url, key, auth);
-    if (token)
-        assert_string_equal(fake_request_header(r, "X-Amz-Security-Token"), token);
-    else
-        assert_null(fake_request_header(r, "X-Amz-Security-Token"));
-}
-
 /* --- web identity --- */
 
 static void web_identity_from_the_environment_rereads_the_token_at_each_refresh(void **state)
@@ -166,12 +147,12 @@ static void web_identity_from_the_environment_rereads_the_token_at_each_refresh(
                         "Action=AssumeRoleWithWebIdentity&Version=2011-06-15&RoleArn=arn%3Aaws%3A"
                         "iam%3A%3A123456789012%3Arole%2Fwidgets&RoleSessionName=pod-a"
                         "&WebIdentityToken=eks-token-1");
-    assert_signed_with(fake_find(w->fake, "dynamodb", 0), "ASIAWEB1", "TOKEN-WEB1");
+    fake_assert_signed_with(fake_find(w->fake, "dynamodb", 0), "ASIAWEB1", "TOKEN-WEB1");
 
     /* EKS rotated the token: the refresh (past the half-life) sends the new one. */
     put_file("token", "eks-token-2");
     sts_reply(w, "AssumeRoleWithWebIdentity", "ASIAWEB2", "TOKEN-WEB2", "2015-08-30T14:00:00Z");
-    advance_s(w, 61);
+    fake_advance_s(w, 61);
     outcome o2 = {0};
     call(w, &o2);
     fake_run(w);
@@ -181,7 +162,7 @@ static void web_identity_from_the_environment_rereads_the_token_at_each_refresh(
     assert_int_equal(fake_count_matching(w->fake, "POST sts.us-east-1"), 2);
     assert_non_null(
         strstr(fake_find(w->fake, "POST sts.us-east-1", 1)->body, "WebIdentityToken=eks-token-2"));
-    assert_signed_with(fake_find(w->fake, "dynamodb", 2), "ASIAWEB2", "TOKEN-WEB2");
+    fake_assert_signed_with(fake_find(w->fake, "dynamodb", 2), "ASIAWEB2", "TOKEN-WEB2");
     fake_assert_all_used(w->fake);
 }
 
@@ -252,7 +233,7 @@ static void a_profile_web_identity_token_file(void **state)
     const char *body = fake_request_at(w->fake, 0)->body;
     assert_non_null(strstr(body, "WebIdentityToken=profile-token"));
     assert_non_null(strstr(body, "RoleSessionName=from-profile"));
-    assert_signed_with(fake_find(w->fake, "dynamodb", 0), "ASIAPWEB", "TOK");
+    fake_assert_signed_with(fake_find(w->fake, "dynamodb", 0), "ASIAPWEB", "TOK");
     fake_assert_all_used(w->fake);
 }
 
@@ -276,14 +257,14 @@ static void assume_role_with_a_source_profile_signs_with_its_keys(void **state)
     assert_int_equal(fake_count_matching(w->fake, "POST Action=AssumeRole&"), 1); /* one flight */
     const fake_request *sts = fake_request_at(w->fake, 0);
     assert_string_equal(sts->url, STS);
-    assert_signed_with(sts, "AKIDBASE", NULL);
+    fake_assert_signed_with(sts, "AKIDBASE", NULL);
     assert_non_null(
         strstr(fake_request_header(sts, "Authorization"),
                "/us-east-1/sts/aws4_request, SignedHeaders=content-type;host;x-amz-date,"));
     assert_string_equal(sts->body, "Action=AssumeRole&Version=2011-06-15&RoleArn=arn%3Aaws%3Aiam"
                                    "%3A%3A123456789012%3Arole%2Fwidgets&RoleSessionName=app-"
                                    "session&ExternalId=ext-1&DurationSeconds=1800");
-    assert_signed_with(fake_find(w->fake, "dynamodb", 0), "ASIAROLE", "TOKEN-ROLE");
+    fake_assert_signed_with(fake_find(w->fake, "dynamodb", 0), "ASIAROLE", "TOKEN-ROLE");
     fake_assert_all_used(w->fake);
 }
 
@@ -299,10 +280,10 @@ static void a_role_chain_assumes_each_role_in_turn(void **state)
     fake_reply(w->fake, "dynamodb", 200, "{}");
     call_ok(w);
     assert_non_null(strstr(fake_request_at(w->fake, 0)->body, "role%2Fmid"));
-    assert_signed_with(fake_request_at(w->fake, 0), "AKIDBASE", NULL);
+    fake_assert_signed_with(fake_request_at(w->fake, 0), "AKIDBASE", NULL);
     assert_non_null(strstr(fake_request_at(w->fake, 1)->body, "role%2Ftop"));
-    assert_signed_with(fake_request_at(w->fake, 1), "ASIAMID", "TOKEN-MID");
-    assert_signed_with(fake_find(w->fake, "dynamodb", 0), "ASIATOP", "TOKEN-TOP");
+    fake_assert_signed_with(fake_request_at(w->fake, 1), "ASIAMID", "TOKEN-MID");
+    fake_assert_signed_with(fake_find(w->fake, "dynamodb", 0), "ASIATOP", "TOKEN-TOP");
     fake_assert_all_used(w->fake);
 }
 
@@ -317,8 +298,8 @@ static void assume_role_from_the_ecs_container_source(void **state)
     sts_reply(w, "AssumeRole", "ASIAROLE", "TOKEN-ROLE", AT_PLUS_120);
     fake_reply(w->fake, "dynamodb", 200, "{}");
     call_ok(w);
-    assert_signed_with(fake_find(w->fake, "POST AssumeRole", 0), "ASIATASK", "TASKTOK");
-    assert_signed_with(fake_find(w->fake, "dynamodb", 0), "ASIAROLE", "TOKEN-ROLE");
+    fake_assert_signed_with(fake_find(w->fake, "POST AssumeRole", 0), "ASIATASK", "TASKTOK");
+    fake_assert_signed_with(fake_find(w->fake, "dynamodb", 0), "ASIAROLE", "TOKEN-ROLE");
     fake_assert_all_used(w->fake);
 }
 
@@ -353,10 +334,10 @@ static void an_sts_failure_during_refresh_keeps_the_current_ones(void **state)
     sts_reply(w, "AssumeRole", "ASIAOLD", "TOKEN-OLD", AT_PLUS_120);
     fake_times(fake_reply(w->fake, "dynamodb", 200, "{}"), FAKE_FOREVER);
     call_ok(w);
-    advance_s(w, 61);
+    fake_advance_s(w, 61);
     fake_network_error(w->fake, "POST AssumeRole", 7, "Failed to connect");
     call_ok(w);
-    assert_signed_with(fake_find(w->fake, "dynamodb", 1), "ASIAOLD", "TOKEN-OLD");
+    fake_assert_signed_with(fake_find(w->fake, "dynamodb", 1), "ASIAOLD", "TOKEN-OLD");
     assert_int_equal(fake_count_matching(w->fake, "POST AssumeRole"), 2);
     fake_assert_all_used(w->fake);
 }
@@ -396,13 +377,13 @@ static void a_refusal_by_sts_at_refresh_is_for_good(void **state)
     call_ok(w);
 
     /* Past the refresh time: throttled, then STS failing: an outage, the current ones go on. */
-    advance_s(w, 3400);
+    fake_advance_s(w, 3400);
     a_refresh_failing_so_is_an_outage(w, 400, "Throttling", "Rate exceeded");
-    advance_s(w, 31);
+    fake_advance_s(w, 31);
     a_refresh_failing_so_is_an_outage(w, 503, "ServiceUnavailable", "try later");
 
     /* The role revoked: refused for good, said once, with STS's words. */
-    advance_s(w, 31);
+    fake_advance_s(w, 31);
     char body[512];
     fake_reply(w->fake, "POST Action=AssumeRoleWithWebIdentity&", 403,
                sts_error("AccessDenied", "Not authorized to perform sts:AssumeRoleWithWebIdentity",
@@ -531,7 +512,7 @@ static void credential_process_output_is_read_on_the_loop(void **state)
     assert_int_equal(o.calls, 0); /* nothing waited for the process */
     run_real(w, &o.calls);
     assert_int_equal(o.result, WC_OK);
-    assert_signed_with(fake_find(w->fake, "dynamodb", 0), "ASIAPROC", "PROCTOK");
+    fake_assert_signed_with(fake_find(w->fake, "dynamodb", 0), "ASIAPROC", "PROCTOK");
     fake_assert_all_used(w->fake);
 }
 
@@ -767,7 +748,7 @@ static void pod_identity_reads_its_token_file_at_each_fetch(void **state)
     fake_reply(w->fake, "GET 169.254.170.23/v1/credentials", 200,
                "{\"AccessKeyId\":\"ASIAPOD2\",\"SecretAccessKey\":\"x\",\"Token\":\"T2\","
                "\"Expiration\":\"" AT_PLUS_1H "\"}");
-    advance_s(w, 61);
+    fake_advance_s(w, 61);
     outcome o2 = {0}, o3 = {0};
     call(w, &o2);
     fake_run(w);
@@ -776,7 +757,7 @@ static void pod_identity_reads_its_token_file_at_each_fetch(void **state)
     assert_string_equal(
         fake_request_header(fake_find(w->fake, "GET 169.254.170.23", 1), "Authorization"),
         "pod-token-2");
-    assert_signed_with(fake_find(w->fake, "dynamodb", 2), "ASIAPOD2", "T2");
+    fake_assert_signed_with(fake_find(w->fake, "dynamodb", 2), "ASIAPOD2", "T2");
     fake_assert_all_used(w->fake);
 }
 
