@@ -1,6 +1,7 @@
 #include "fake_transport.h"
 
 #include "aws/http.h"
+#include "aws/sigv4.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -580,4 +581,32 @@ void fake_assert_signed_with(const fake_request *r, const char *key, const char 
         assert_string_equal(have, token);
     else
         assert_null(have);
+}
+
+/* The Authorization header is the signature of what was sent: path (decoded) and headers. */
+void fake_assert_signed_as_sent(const fake_request *r, const char *decoded_path,
+                                const wc_param *query, size_t n_query)
+{
+    wc_param headers[16];
+    size_t n = 0;
+    for (size_t i = 0; i < r->n_headers && n < 16; i++)
+        if (strcmp(r->headers[i].name, "Authorization") != 0)
+            headers[n++] = r->headers[i];
+    wc_sigv4_request sreq = {r->method,
+                             decoded_path,
+                             query,
+                             n_query,
+                             headers,
+                             n,
+                             fake_request_header(r, "X-Amz-Content-SHA256")};
+    wc_sigv4_signer signer = {"AKIDEXAMPLE",
+                              "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+                              "us-east-1",
+                              "s3",
+                              FAKE_WALL_TIME,
+                              0,
+                              NULL};
+    char *expected = wc_sigv4_authorization(&signer, &sreq);
+    assert_string_equal(fake_request_header(r, "Authorization"), expected);
+    free(expected);
 }

@@ -133,5 +133,9 @@ void fake_advance_s(fake_world *w, unsigned s);
 /* Fails the test unless r was signed with the access key `key` (its Authorization's Credential=)
  * and carries the session token `token` (NULL: carries none). */
 void fake_assert_signed_with(const fake_request *r, const char *key, const char *token);
+/* Fails the test unless r's Authorization is the signature (test keys AKIDEXAMPLE, us-east-1, s3,
+ * FAKE_WALL_TIME) of what was sent: its method, decoded_path, query and headers. */
+void fake_assert_signed_as_sent(const fake_request *r, const char *decoded_path,
+                                const wc_param *query, size_t n_query);
 
 #endif
