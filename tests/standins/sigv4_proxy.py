@@ -496,20 +496,25 @@ class Handler(BaseHTTPRequestHandler):
         Conditions.count(bucket, "passed")
         return True
 
-    def current_etag(self, upstream, key):
-        """The ETag fauxqs has for key, or None when it has no such object."""
-        for attempt in (1, 2):  # a kept-alive upstream connection may have been closed
+    def upstream_request(self, upstream, method, path, body, headers):
+        """(the response, its body) of method path sent upstream; once more on a new connection
+        when a kept-alive one had been closed."""
+        for attempt in (1, 2):
             conn = self.upstream(upstream)
             try:
-                conn.request("HEAD", key, headers={"Host": self.headers.get("Host", "")})
+                conn.request(method, path, body=body, headers=headers)
                 resp = conn.getresponse()
-                resp.read()
-                break
+                return resp, resp.read()
             except (http.client.HTTPException, OSError):
                 conn.close()
                 self.upstreams.pop(upstream, None)
                 if attempt == 2:
                     raise
+
+    def current_etag(self, upstream, key):
+        """The ETag fauxqs has for key, or None when it has no such object."""
+        resp, _ = self.upstream_request(upstream, "HEAD", key, None,
+                                        {"Host": self.headers.get("Host", "")})
         if resp.status == 404:
             return None
         if resp.status != 200 or not resp.getheader("ETag"):
@@ -571,18 +576,8 @@ class Handler(BaseHTTPRequestHandler):
     def forward(self, upstream, body, reset_after=False):
         headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP}
         try:
-            for attempt in (1, 2):  # a kept-alive upstream connection may have been closed
-                conn = self.upstream(upstream)
-                try:
-                    conn.request(self.command, self.path, body=body or None, headers=headers)
-                    resp = conn.getresponse()
-                    data = url_encoded_listing(self.command, self.path, resp.status, resp.read())
-                    break
-                except (http.client.HTTPException, OSError):
-                    conn.close()
-                    self.upstreams.pop(upstream, None)
-                    if attempt == 2:
-                        raise
+            resp, data = self.upstream_request(upstream, self.command, self.path, body or None, headers)
+            data = url_encoded_listing(self.command, self.path, resp.status, data)
         except Exception as e:  # the stand-in died: answer like an overloaded server
             self.send_response(503)
             self.send_header("Content-Length", "0")
