@@ -123,6 +123,18 @@ static void the_refresh_tried_again_works(fake_world *w)
     assert_int_equal(d.result, WC_OK);
 }
 
+/* The refresh due has just been made to fail: calls go on with the old ones, and it is tried
+ * again later, not at every call: within the next 29 s (half of what is left) no new fetch;
+ * then again, and this time it works. */
+static void the_failed_refresh_is_tried_again_later(fake_world *w)
+{
+    a_call_goes_on_with_the_old_ones(w, 2);
+    fake_advance_s(w, 20);
+    a_call_goes_on_with_the_old_ones(w, 2);
+    fake_advance_s(w, 10);
+    the_refresh_tried_again_works(w);
+}
+
 /* --- one fetch for many calls --- */
 
 static void fifty_calls_without_credentials_make_one_ecs_fetch(void **state)
@@ -291,15 +303,7 @@ static void a_failed_refresh_while_valid_lets_calls_go_on_and_is_tried_again_lat
 
     fake_advance_s(w, 61); /* refresh due; 59 s left */
     fake_reply(w->fake, "GET ecs.test", 500, "down");
-    a_call_goes_on_with_the_old_ones(w, 2);
-
-    /* Not at every call: within the next 29 s (half of what is left) no new fetch. */
-    fake_advance_s(w, 20);
-    a_call_goes_on_with_the_old_ones(w, 2);
-
-    /* Then again, and this time it works. */
-    fake_advance_s(w, 10);
-    the_refresh_tried_again_works(w);
+    the_failed_refresh_is_tried_again_later(w);
 }
 
 /* A certificate refused while the current credentials are valid is a failed refresh, as any
@@ -313,10 +317,7 @@ static void a_refused_certificate_at_a_refresh_while_valid_is_tried_again(void *
     fake_advance_s(w, 61); /* refresh due; 59 s left */
     fake_network_error(w->fake, "GET ecs.test", 60,
                        "SSL certificate problem: unable to get local issuer certificate");
-    a_call_goes_on_with_the_old_ones(w, 2);
-
-    fake_advance_s(w, 30);
-    the_refresh_tried_again_works(w);
+    the_failed_refresh_is_tried_again_later(w);
 }
 
 static void calls_wait_once_the_current_ones_have_expired(void **state)
