@@ -65,6 +65,16 @@ stop_consumer() {
   wait "$1" || rc=$?
   ms=$(((${EPOCHREALTIME//[.,]/} - t0) / 1000))
 }
+# stop_when_busy PID LOG MIN BOUND_MS: once the consumer PID (logging to LOG) has applied more
+# than MIN requests, SIGTERM: it must exit 0 within BOUND_MS and say why it stopped ($rc, $ms set).
+stop_when_busy() {
+  wait_until 30 "the consumer busy ($3 requests applied)" output_is -gt "$3" count_in outcome=applied "$2"
+  stop_consumer "$1"
+  expect_eq "SIGTERM: exit status 0" "$rc" 0
+  [ "$ms" -lt "$4" ] || fail "took $ms ms to stop (bound $4 ms)"
+  ok "stopped within $ms ms"
+  expect_contains "says why it stopped" "$(tail -n 1 "$2")" "consumer stopped by signal"
+}
 # free_port: a TCP port of 127.0.0.1 free just now.
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 # kill_restart KILLS SECONDS SEED START...: starts three consumers (`START... K N` starts consumer

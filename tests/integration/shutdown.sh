@@ -9,13 +9,7 @@ N=20000
   --log-file "$WORK/first.log" -q &
 pid=$!
 PIDS+=($pid)
-# Wait until it is busy, then ask it to stop.
-wait_until 30 "the first consumer busy (200 requests applied)" output_is -gt 200 count_in outcome=applied "$WORK/first.log"
-stop_consumer $pid
-expect_eq "exit status after SIGTERM" "$rc" 0
-[ $ms -lt 2000 ] || fail "took $ms ms to stop"
-ok "stopped within $ms ms"
-expect_contains "says why it stopped" "$(tail -n 1 "$WORK/first.log")" "consumer stopped by signal"
+stop_when_busy $pid "$WORK/first.log" 200 2000
 done_first=$(grep -c outcome=applied "$WORK/first.log")
 [ "$done_first" -lt $N ] || fail "the first consumer finished everything; the test proves nothing"
 ok "first consumer stopped part way ($done_first of $N)"

@@ -318,57 +318,55 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
         self.wfile.flush()
 
-    def handle_chaos(self):
-        # ?match=NAME: GET and DELETE only the rules of that match (tests running at once).
+    def handle_rules(self, holder, name, listing, make_rule, added):
+        """A control endpoint of the rules in holder.<name> (under holder.lock), each with a
+        "match". ?match=NAME: GET and DELETE only that match's (tests running at once). GET
+        answers listing(only), DELETE drops the rules, POST adds make_rule(its JSON body) and
+        answers added(rule); a body that makes no rule is a 400."""
         query = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
         only = query["match"][0] if "match" in query else None
         if self.command == "GET":
-            with Stats.lock:
-                rules = [{k: (v.copy() if isinstance(v, (list, dict)) else v) for k, v in r.items()
-                          if k != "rng"} for r in Stats.chaos if only is None or r["match"] == only]
-            self.answer_json(200, rules)
+            with holder.lock:
+                answer = listing(only)
+            self.answer_json(200, answer)
             return
         if self.command == "DELETE":
-            with Stats.lock:
-                Stats.chaos = [r for r in Stats.chaos if only is not None and r["match"] != only]
+            with holder.lock:
+                setattr(holder, name, [r for r in getattr(holder, name)
+                                       if only is not None and r["match"] != only])
             self.answer_json(200, [])
             return
         length = int(self.headers.get("Content-Length") or 0)
         try:
-            spec = json.loads(self.rfile.read(length) or b"{}")
-            rule = chaos_add(spec)
+            rule = make_rule(json.loads(self.rfile.read(length) or b"{}"))
         except (ValueError, TypeError, AttributeError) as e:
             self.answer_json(400, {"error": str(e)})
             return
-        with Stats.lock:
-            Stats.chaos.append(rule)
-        self.answer_json(200, {"match": rule["match"], "seed": rule["seed"], "rate": rule["rate"]})
+        with holder.lock:
+            getattr(holder, name).append(rule)
+        self.answer_json(200, added(rule))
+
+    def handle_chaos(self):
+        def listing(only):
+            return [{k: (v.copy() if isinstance(v, (list, dict)) else v) for k, v in r.items()
+                     if k != "rng"} for r in Stats.chaos if only is None or r["match"] == only]
+
+        self.handle_rules(Stats, "chaos", listing, chaos_add,
+                          lambda rule: {"match": rule["match"], "seed": rule["seed"],
+                                        "rate": rule["rate"]})
 
     def handle_conditions(self):
-        query = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
-        only = query["match"][0] if "match" in query else None
-        if self.command == "GET":
-            with Conditions.lock:
-                counts = {b: dict(c) for b, c in Conditions.counts.items() if only is None or only in b}
-            self.answer_json(200, counts)
-            return
-        if self.command == "DELETE":
-            with Conditions.lock:
-                Conditions.rules = [r for r in Conditions.rules if only is not None and r["match"] != only]
-            self.answer_json(200, [])
-            return
-        length = int(self.headers.get("Content-Length") or 0)
-        try:
-            spec = json.loads(self.rfile.read(length) or b"{}")
+        def listing(only):
+            # the counts of the buckets whose name holds only
+            return {b: dict(c) for b, c in Conditions.counts.items() if only is None or only in b}
+
+        def make_rule(spec):
             rule = {"match": str(spec.get("match", "")), "conflicts": int(spec.get("conflicts", 0))}
             if "enforce" in spec:
                 rule["enforce"] = bool(spec["enforce"])
-        except (ValueError, TypeError, AttributeError) as e:
-            self.answer_json(400, {"error": str(e)})
-            return
-        with Conditions.lock:
-            Conditions.rules.append(rule)
-        self.answer_json(200, rule)
+            return rule
+
+        self.handle_rules(Conditions, "rules", listing, make_rule, lambda rule: rule)
 
     def handle_any(self):
         if self.path.split("?")[0] == "/__proxy_chaos":
@@ -498,20 +496,25 @@ class Handler(BaseHTTPRequestHandler):
         Conditions.count(bucket, "passed")
         return True
 
-    def current_etag(self, upstream, key):
-        """The ETag fauxqs has for key, or None when it has no such object."""
-        for attempt in (1, 2):  # a kept-alive upstream connection may have been closed
+    def upstream_request(self, upstream, method, path, body, headers):
+        """(the response, its body) of method path sent upstream; once more on a new connection
+        when a kept-alive one had been closed."""
+        for attempt in (1, 2):
             conn = self.upstream(upstream)
             try:
-                conn.request("HEAD", key, headers={"Host": self.headers.get("Host", "")})
+                conn.request(method, path, body=body, headers=headers)
                 resp = conn.getresponse()
-                resp.read()
-                break
+                return resp, resp.read()
             except (http.client.HTTPException, OSError):
                 conn.close()
                 self.upstreams.pop(upstream, None)
                 if attempt == 2:
                     raise
+
+    def current_etag(self, upstream, key):
+        """The ETag fauxqs has for key, or None when it has no such object."""
+        resp, _ = self.upstream_request(upstream, "HEAD", key, None,
+                                        {"Host": self.headers.get("Host", "")})
         if resp.status == 404:
             return None
         if resp.status != 200 or not resp.getheader("ETag"):
@@ -573,18 +576,8 @@ class Handler(BaseHTTPRequestHandler):
     def forward(self, upstream, body, reset_after=False):
         headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP}
         try:
-            for attempt in (1, 2):  # a kept-alive upstream connection may have been closed
-                conn = self.upstream(upstream)
-                try:
-                    conn.request(self.command, self.path, body=body or None, headers=headers)
-                    resp = conn.getresponse()
-                    data = url_encoded_listing(self.command, self.path, resp.status, resp.read())
-                    break
-                except (http.client.HTTPException, OSError):
-                    conn.close()
-                    self.upstreams.pop(upstream, None)
-                    if attempt == 2:
-                        raise
+            resp, data = self.upstream_request(upstream, self.command, self.path, body or None, headers)
+            data = url_encoded_listing(self.command, self.path, resp.status, data)
         except Exception as e:  # the stand-in died: answer like an overloaded server
             self.send_response(503)
             self.send_header("Content-Length", "0")

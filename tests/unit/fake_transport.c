@@ -1,6 +1,7 @@
 #include "fake_transport.h"
 
 #include "aws/http.h"
+#include "aws/sigv4.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -555,4 +556,57 @@ void fake_run_until(fake_world *w, const int *flag)
             fail_msg("waiting for something that cannot come: nothing is left on the loop");
         wc_loop_turn(w->loop, -1);
     }
+}
+
+void fake_advance_s(fake_world *w, unsigned s)
+{
+    w->time.now += (uint64_t)s * 1000;
+}
+
+void fake_assert_signed_with(const fake_request *r, const char *key, const char *token)
+{
+    const char *auth = fake_request_header(r, "Authorization");
+    const char *p = auth ? strstr(auth, "Credential=") : NULL;
+    if (!p)
+        fail_msg("%s %s is not signed", r->method, r->url);
+    else {
+        p += strlen("Credential=");
+        char got[128];
+        snprintf(got, sizeof(got), "%.*s", (int)strcspn(p, "/"), p);
+        if (strcmp(got, key) != 0)
+            fail_msg("%s %s is signed with %s, not %s", r->method, r->url, got, key);
+    }
+    const char *have = fake_request_header(r, "X-Amz-Security-Token");
+    if (token)
+        assert_string_equal(have, token);
+    else
+        assert_null(have);
+}
+
+/* The Authorization header is the signature of what was sent: path (decoded) and headers. */
+void fake_assert_signed_as_sent(const fake_request *r, const char *decoded_path,
+                                const wc_param *query, size_t n_query)
+{
+    wc_param headers[16];
+    size_t n = 0;
+    for (size_t i = 0; i < r->n_headers && n < 16; i++)
+        if (strcmp(r->headers[i].name, "Authorization") != 0)
+            headers[n++] = r->headers[i];
+    wc_sigv4_request sreq = {r->method,
+                             decoded_path,
+                             query,
+                             n_query,
+                             headers,
+                             n,
+                             fake_request_header(r, "X-Amz-Content-SHA256")};
+    wc_sigv4_signer signer = {"AKIDEXAMPLE",
+                              "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+                              "us-east-1",
+                              "s3",
+                              FAKE_WALL_TIME,
+                              0,
+                              NULL};
+    char *expected = wc_sigv4_authorization(&signer, &sreq);
+    assert_string_equal(fake_request_header(r, "Authorization"), expected);
+    free(expected);
 }

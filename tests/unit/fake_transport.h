@@ -128,5 +128,14 @@ void fake_world_free(fake_world *w);
 void fake_run(fake_world *w);
 /* Turns the loop until *flag is non-zero, or fails the test after many turns. */
 void fake_run_until(fake_world *w, const int *flag);
+/* Moves the fake clock on by s seconds. */
+void fake_advance_s(fake_world *w, unsigned s);
+/* Fails the test unless r was signed with the access key `key` (its Authorization's Credential=)
+ * and carries the session token `token` (NULL: carries none). */
+void fake_assert_signed_with(const fake_request *r, const char *key, const char *token);
+/* Fails the test unless r's Authorization is the signature (test keys AKIDEXAMPLE, us-east-1, s3,
+ * FAKE_WALL_TIME) of what was sent: its method, decoded_path, query and headers. */
+void fake_assert_signed_as_sent(const fake_request *r, const char *decoded_path,
+                                const wc_param *query, size_t n_query);
 
 #endif

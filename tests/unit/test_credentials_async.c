@@ -83,30 +83,56 @@ static void start_call(fake_world *w, outcome *o, wc_aws_call **handle)
         fail_msg("wc_aws_json_start: %s", err.msg);
 }
 
-/* The access key a request was signed with (from its Authorization header). */
-static const char *signed_key(const fake_request *r, char *buf, size_t cap)
+/* Credentials good for two minutes (a refresh is due after one), DynamoDB answering 200 from
+ * now on, and a first call that fetches them and goes out. */
+static void start_with_credentials_for_two_minutes(fake_world *w)
 {
-    const char *auth = fake_request_header(r, "Authorization");
-    const char *p = auth ? strstr(auth, "Credential=") : NULL;
-    if (!p) {
-        fail_msg("%s %s is not signed", r->method, r->url);
-        return "";
-    }
-    p += strlen("Credential=");
-    snprintf(buf, cap, "%.*s", (int)strcspn(p, "/"), p);
-    return buf;
+    use_ecs();
+    ecs_reply(w, "ASIAOLD", "TOKEN-OLD", AT_PLUS_120);
+    fake_times(fake_reply(w->fake, "dynamodb", 200, "{}"), FAKE_FOREVER);
+    outcome first = {0};
+    start_call(w, &first, NULL);
+    fake_run(w);
+    assert_int_equal(first.result, WC_OK);
 }
 
-static void assert_signed_with(const fake_request *r, const char *key, const char *token)
+/* A call goes out and succeeds signed with the old credentials, ECS having been asked
+ * `fetches` times in all. */
+static void a_call_goes_on_with_the_old_ones(fake_world *w, int fetches)
 {
-    char buf[64];
-    assert_string_equal(signed_key(r, buf, sizeof(buf)), key);
-    assert_string_equal(fake_request_header(r, "X-Amz-Security-Token"), token);
+    outcome a = {0};
+    start_call(w, &a, NULL);
+    fake_run(w);
+    assert_int_equal(a.result, WC_OK);
+    assert_int_equal(fake_count_matching(w->fake, "ecs.test"), fetches);
+    fake_assert_signed_with(fake_last(w->fake), "ASIAOLD", "TOKEN-OLD");
 }
 
-static void advance_s(fake_world *w, unsigned s)
+/* ECS now answers: the next call starts the third fetch, the one after it goes out with the
+ * new credentials. */
+static void the_refresh_tried_again_works(fake_world *w)
 {
-    w->time.now += (uint64_t)s * 1000;
+    ecs_reply(w, "ASIANEW", "TOKEN-NEW", AT_PLUS_3600);
+    outcome c = {0}, d = {0};
+    start_call(w, &c, NULL);
+    fake_run(w);
+    start_call(w, &d, NULL);
+    fake_run(w);
+    assert_int_equal(fake_count_matching(w->fake, "ecs.test"), 3);
+    fake_assert_signed_with(fake_last(w->fake), "ASIANEW", "TOKEN-NEW");
+    assert_int_equal(d.result, WC_OK);
+}
+
+/* The refresh due has just been made to fail: calls go on with the old ones, and it is tried
+ * again later, not at every call: within the next 29 s (half of what is left) no new fetch;
+ * then again, and this time it works. */
+static void the_failed_refresh_is_tried_again_later(fake_world *w)
+{
+    a_call_goes_on_with_the_old_ones(w, 2);
+    fake_advance_s(w, 20);
+    a_call_goes_on_with_the_old_ones(w, 2);
+    fake_advance_s(w, 10);
+    the_refresh_tried_again_works(w);
 }
 
 /* --- one fetch for many calls --- */
@@ -138,7 +164,7 @@ static void fifty_calls_without_credentials_make_one_ecs_fetch(void **state)
         assert_int_equal(o[i].result, WC_OK);
         const fake_request *r = fake_find(w->fake, "dynamodb", (size_t)i);
         assert_true(r->at_ms >= FAKE_START_MS + 50); /* after the fetch's answer */
-        assert_signed_with(r, "ASIAECS1", "TOKEN1");
+        fake_assert_signed_with(r, "ASIAECS1", "TOKEN1");
     }
     assert_int_equal(wc_aws_in_flight(w->aws), 0);
     fake_assert_all_used(w->fake);
@@ -176,7 +202,7 @@ static void imdsv2_token_then_role_then_credentials(void **state)
     assert_string_equal(cred->url, IMDS "/latest/meta-data/iam/security-credentials/widget-role");
     assert_string_equal(fake_request_header(cred, "X-aws-ec2-metadata-token"), "IMDS-SESSION");
     for (size_t i = 3; i < 6; i++)
-        assert_signed_with(fake_request_at(w->fake, i), "ASIAIMDS", "TOKEN-IMDS");
+        fake_assert_signed_with(fake_request_at(w->fake, i), "ASIAIMDS", "TOKEN-IMDS");
     for (int i = 0; i < 3; i++)
         assert_int_equal(o[i].result, WC_OK);
 }
@@ -206,15 +232,9 @@ static void not_on_ec2_means_no_credentials_anywhere(void **state)
 static void a_refresh_runs_in_the_background_while_the_current_ones_are_valid(void **state)
 {
     fake_world *w = *state;
-    use_ecs();
-    ecs_reply(w, "ASIAOLD", "TOKEN-OLD", AT_PLUS_120); /* two minutes: again after one */
-    fake_times(fake_reply(w->fake, "dynamodb", 200, "{}"), FAKE_FOREVER);
-    outcome first = {0};
-    start_call(w, &first, NULL);
-    fake_run(w);
-    assert_int_equal(first.result, WC_OK);
+    start_with_credentials_for_two_minutes(w);
 
-    advance_s(w, 61); /* past the half-life */
+    fake_advance_s(w, 61); /* past the half-life */
     fake_delay(ecs_reply(w, "ASIANEW", "TOKEN-NEW", AT_PLUS_3600), 5000);
     uint64_t t0 = w->time.now;
     outcome o[10];
@@ -227,7 +247,7 @@ static void a_refresh_runs_in_the_background_while_the_current_ones_are_valid(vo
     for (size_t i = 1; i < 11; i++) {
         const fake_request *r = fake_find(w->fake, "dynamodb", i);
         assert_int_equal(r->at_ms, t0);
-        assert_signed_with(r, "ASIAOLD", "TOKEN-OLD");
+        fake_assert_signed_with(r, "ASIAOLD", "TOKEN-OLD");
     }
     fake_run(w);
     for (int i = 0; i < 10; i++)
@@ -238,7 +258,7 @@ static void a_refresh_runs_in_the_background_while_the_current_ones_are_valid(vo
     outcome later = {0};
     start_call(w, &later, NULL);
     fake_run(w);
-    assert_signed_with(fake_last(w->fake), "ASIANEW", "TOKEN-NEW");
+    fake_assert_signed_with(fake_last(w->fake), "ASIANEW", "TOKEN-NEW");
     assert_int_equal(fake_count_matching(w->fake, "ecs.test"), 2);
 }
 
@@ -279,42 +299,11 @@ static void a_failed_fetch_without_valid_credentials_fails_the_waiting_calls(voi
 static void a_failed_refresh_while_valid_lets_calls_go_on_and_is_tried_again_later(void **state)
 {
     fake_world *w = *state;
-    use_ecs();
-    ecs_reply(w, "ASIAOLD", "TOKEN-OLD", AT_PLUS_120);
-    fake_times(fake_reply(w->fake, "dynamodb", 200, "{}"), FAKE_FOREVER);
-    outcome o = {0};
-    start_call(w, &o, NULL);
-    fake_run(w);
+    start_with_credentials_for_two_minutes(w);
 
-    advance_s(w, 61); /* refresh due; 59 s left */
+    fake_advance_s(w, 61); /* refresh due; 59 s left */
     fake_reply(w->fake, "GET ecs.test", 500, "down");
-    outcome a = {0};
-    start_call(w, &a, NULL);
-    fake_run(w);
-    assert_int_equal(a.result, WC_OK);
-    assert_int_equal(fake_count_matching(w->fake, "ecs.test"), 2);
-    assert_signed_with(fake_last(w->fake), "ASIAOLD", "TOKEN-OLD");
-
-    /* Not at every call: within the next 29 s (half of what is left) no new fetch. */
-    advance_s(w, 20);
-    outcome b = {0};
-    start_call(w, &b, NULL);
-    fake_run(w);
-    assert_int_equal(b.result, WC_OK);
-    assert_int_equal(fake_count_matching(w->fake, "ecs.test"), 2);
-    assert_signed_with(fake_last(w->fake), "ASIAOLD", "TOKEN-OLD");
-
-    /* Then again, and this time it works. */
-    advance_s(w, 10);
-    ecs_reply(w, "ASIANEW", "TOKEN-NEW", AT_PLUS_3600);
-    outcome c = {0}, d = {0};
-    start_call(w, &c, NULL);
-    fake_run(w);
-    start_call(w, &d, NULL);
-    fake_run(w);
-    assert_int_equal(fake_count_matching(w->fake, "ecs.test"), 3);
-    assert_signed_with(fake_last(w->fake), "ASIANEW", "TOKEN-NEW");
-    assert_int_equal(d.result, WC_OK);
+    the_failed_refresh_is_tried_again_later(w);
 }
 
 /* A certificate refused while the current credentials are valid is a failed refresh, as any
@@ -323,56 +312,30 @@ static void a_failed_refresh_while_valid_lets_calls_go_on_and_is_tried_again_lat
 static void a_refused_certificate_at_a_refresh_while_valid_is_tried_again(void **state)
 {
     fake_world *w = *state;
-    use_ecs();
-    ecs_reply(w, "ASIAOLD", "TOKEN-OLD", AT_PLUS_120);
-    fake_times(fake_reply(w->fake, "dynamodb", 200, "{}"), FAKE_FOREVER);
-    outcome o = {0};
-    start_call(w, &o, NULL);
-    fake_run(w);
+    start_with_credentials_for_two_minutes(w);
 
-    advance_s(w, 61); /* refresh due; 59 s left */
+    fake_advance_s(w, 61); /* refresh due; 59 s left */
     fake_network_error(w->fake, "GET ecs.test", 60,
                        "SSL certificate problem: unable to get local issuer certificate");
-    outcome a = {0};
-    start_call(w, &a, NULL);
-    fake_run(w);
-    assert_int_equal(a.result, WC_OK);
-    assert_int_equal(fake_count_matching(w->fake, "ecs.test"), 2);
-    assert_signed_with(fake_last(w->fake), "ASIAOLD", "TOKEN-OLD");
-
-    advance_s(w, 30);
-    ecs_reply(w, "ASIANEW", "TOKEN-NEW", AT_PLUS_3600);
-    outcome c = {0}, d = {0};
-    start_call(w, &c, NULL);
-    fake_run(w);
-    start_call(w, &d, NULL);
-    fake_run(w);
-    assert_int_equal(fake_count_matching(w->fake, "ecs.test"), 3);
-    assert_signed_with(fake_last(w->fake), "ASIANEW", "TOKEN-NEW");
-    assert_int_equal(d.result, WC_OK);
+    the_failed_refresh_is_tried_again_later(w);
 }
 
 static void calls_wait_once_the_current_ones_have_expired(void **state)
 {
     fake_world *w = *state;
-    use_ecs();
-    ecs_reply(w, "ASIAOLD", "TOKEN-OLD", AT_PLUS_120);
-    fake_times(fake_reply(w->fake, "dynamodb", 200, "{}"), FAKE_FOREVER);
-    outcome o = {0};
-    start_call(w, &o, NULL);
-    fake_run(w);
+    start_with_credentials_for_two_minutes(w);
 
     /* A slow refresh starts at the half-life... */
-    advance_s(w, 61);
+    fake_advance_s(w, 61);
     uint64_t refresh_started = w->time.now;
     fake_delay(ecs_reply(w, "ASIANEW", "TOKEN-NEW", AT_PLUS_3600), 100000);
     outcome a = {0};
     start_call(w, &a, NULL);
     fake_run_until(w, &a.calls);
-    assert_signed_with(fake_last(w->fake), "ASIAOLD", "TOKEN-OLD");
+    fake_assert_signed_with(fake_last(w->fake), "ASIAOLD", "TOKEN-OLD");
 
     /* ... and is still out when they expire: a call now waits for it, and one fetch only. */
-    advance_s(w, 60); /* 121 s after the first fetch */
+    fake_advance_s(w, 60); /* 121 s after the first fetch */
     size_t sent = fake_count_matching(w->fake, "dynamodb");
     outcome b = {0};
     start_call(w, &b, NULL);
@@ -381,7 +344,7 @@ static void calls_wait_once_the_current_ones_have_expired(void **state)
     assert_int_equal(b.result, WC_OK);
     const fake_request *r = fake_last(w->fake);
     assert_true(r->at_ms >= refresh_started + 100000);
-    assert_signed_with(r, "ASIANEW", "TOKEN-NEW");
+    fake_assert_signed_with(r, "ASIANEW", "TOKEN-NEW");
     assert_int_equal(fake_count_matching(w->fake, "ecs.test"), 2);
 }
 
@@ -398,18 +361,18 @@ static void a_call_that_waits_to_retry_picks_up_the_fetch(void **state)
     /* One second before the expiry: the call goes out with the current ones, its background
      * refresh fails (an answer without keys), its 500 comes after the expiry, and its retry
      * waits for the next fetch. */
-    advance_s(w, 119);
+    fake_advance_s(w, 119);
     fake_reply(w->fake, "GET ecs.test", 200, "{}");
     fake_delay(fake_reply(w->fake, "dynamodb", 500, "{}"), 2000);
     ecs_reply(w, "ASIANEW", "TOKEN-NEW", AT_PLUS_3600);
     fake_reply(w->fake, "dynamodb", 200, "{}");
     outcome a = {0};
     start_call(w, &a, NULL);
-    assert_signed_with(fake_last(w->fake), "ASIAOLD", "TOKEN-OLD");
+    fake_assert_signed_with(fake_last(w->fake), "ASIAOLD", "TOKEN-OLD");
     fake_run(w);
     assert_int_equal(a.result, WC_OK);
     assert_int_equal(fake_count_matching(w->fake, "ecs.test"), 3);
-    assert_signed_with(fake_last(w->fake), "ASIANEW", "TOKEN-NEW");
+    fake_assert_signed_with(fake_last(w->fake), "ASIANEW", "TOKEN-NEW");
 }
 
 static void credentials_expired_on_arrival_are_an_error_not_a_loop(void **state)

@@ -43,11 +43,6 @@ static int teardown(void **state)
     return 0;
 }
 
-static void advance_s(fake_world *w, unsigned s)
-{
-    w->time.now += (uint64_t)s * 1000;
-}
-
 /* Writes home/name and returns its path (static buffer). */
 static const char *put_file(const char *name, const char *text)
 {
@@ -122,18 +117,13 @@ static void call(fake_world *w, outcome *o)
     }
 }
 
-static void assert_signed_with(const fake_request *r, const char *key, const char *token)
+/* One call that goes out and succeeds. */
+static void call_ok(fake_world *w)
 {
-    const char *auth = fake_request_header(r, "Authorization");
-    assert_non_null(auth);
-    char want[128];
-    snprintf(want, sizeof(want), "Credential=%s/", key);
-    if (!strstr(auth, want))
-        fail_msg("%s is not signed with %s: %s", r->url, key, auth);
-    if (token)
-        assert_string_equal(fake_request_header(r, "X-Amz-Security-Token"), token);
-    else
-        assert_null(fake_request_header(r, "X-Amz-Security-Token"));
+    outcome o = {0};
+    call(w, &o);
+    fake_run(w);
+    assert_int_equal(o.result, WC_OK);
 }
 
 /* --- web identity --- */
@@ -147,10 +137,7 @@ static void web_identity_from_the_environment_rereads_the_token_at_each_refresh(
     setenv("AWS_ROLE_SESSION_NAME", "pod-a", 1);
     sts_reply(w, "AssumeRoleWithWebIdentity", "ASIAWEB1", "TOKEN-WEB1", AT_PLUS_120);
     fake_times(fake_reply(w->fake, "dynamodb", 200, "{}"), FAKE_FOREVER);
-    outcome o = {0};
-    call(w, &o);
-    fake_run(w);
-    assert_int_equal(o.result, WC_OK);
+    call_ok(w);
     const fake_request *sts = fake_find(w->fake, "POST sts.us-east-1", 0);
     assert_string_equal(sts->url, STS);
     assert_null(fake_request_header(sts, "Authorization")); /* unsigned */
@@ -160,12 +147,12 @@ static void web_identity_from_the_environment_rereads_the_token_at_each_refresh(
                         "Action=AssumeRoleWithWebIdentity&Version=2011-06-15&RoleArn=arn%3Aaws%3A"
                         "iam%3A%3A123456789012%3Arole%2Fwidgets&RoleSessionName=pod-a"
                         "&WebIdentityToken=eks-token-1");
-    assert_signed_with(fake_find(w->fake, "dynamodb", 0), "ASIAWEB1", "TOKEN-WEB1");
+    fake_assert_signed_with(fake_find(w->fake, "dynamodb", 0), "ASIAWEB1", "TOKEN-WEB1");
 
     /* EKS rotated the token: the refresh (past the half-life) sends the new one. */
     put_file("token", "eks-token-2");
     sts_reply(w, "AssumeRoleWithWebIdentity", "ASIAWEB2", "TOKEN-WEB2", "2015-08-30T14:00:00Z");
-    advance_s(w, 61);
+    fake_advance_s(w, 61);
     outcome o2 = {0};
     call(w, &o2);
     fake_run(w);
@@ -175,7 +162,7 @@ static void web_identity_from_the_environment_rereads_the_token_at_each_refresh(
     assert_int_equal(fake_count_matching(w->fake, "POST sts.us-east-1"), 2);
     assert_non_null(
         strstr(fake_find(w->fake, "POST sts.us-east-1", 1)->body, "WebIdentityToken=eks-token-2"));
-    assert_signed_with(fake_find(w->fake, "dynamodb", 2), "ASIAWEB2", "TOKEN-WEB2");
+    fake_assert_signed_with(fake_find(w->fake, "dynamodb", 2), "ASIAWEB2", "TOKEN-WEB2");
     fake_assert_all_used(w->fake);
 }
 
@@ -225,10 +212,7 @@ static void the_sts_endpoint_can_be_overridden(void **state)
     setenv("AWS_ROLE_ARN", ROLE, 1);
     sts_reply(w, "AssumeRoleWithWebIdentity", "ASIAWEB", "TOK", AT_PLUS_1H);
     fake_reply(w->fake, "dynamodb", 200, "{}");
-    outcome o = {0};
-    call(w, &o);
-    fake_run(w);
-    assert_int_equal(o.result, WC_OK);
+    call_ok(w);
     assert_string_equal(fake_request_at(w->fake, 0)->url, "http://sts.test:4000/");
     fake_assert_all_used(w->fake);
 }
@@ -245,14 +229,11 @@ static void a_profile_web_identity_token_file(void **state)
     setenv("AWS_PROFILE", "eks", 1);
     sts_reply(w, "AssumeRoleWithWebIdentity", "ASIAPWEB", "TOK", AT_PLUS_1H);
     fake_reply(w->fake, "dynamodb", 200, "{}");
-    outcome o = {0};
-    call(w, &o);
-    fake_run(w);
-    assert_int_equal(o.result, WC_OK);
+    call_ok(w);
     const char *body = fake_request_at(w->fake, 0)->body;
     assert_non_null(strstr(body, "WebIdentityToken=profile-token"));
     assert_non_null(strstr(body, "RoleSessionName=from-profile"));
-    assert_signed_with(fake_find(w->fake, "dynamodb", 0), "ASIAPWEB", "TOK");
+    fake_assert_signed_with(fake_find(w->fake, "dynamodb", 0), "ASIAPWEB", "TOK");
     fake_assert_all_used(w->fake);
 }
 
@@ -276,14 +257,14 @@ static void assume_role_with_a_source_profile_signs_with_its_keys(void **state)
     assert_int_equal(fake_count_matching(w->fake, "POST Action=AssumeRole&"), 1); /* one flight */
     const fake_request *sts = fake_request_at(w->fake, 0);
     assert_string_equal(sts->url, STS);
-    assert_signed_with(sts, "AKIDBASE", NULL);
+    fake_assert_signed_with(sts, "AKIDBASE", NULL);
     assert_non_null(
         strstr(fake_request_header(sts, "Authorization"),
                "/us-east-1/sts/aws4_request, SignedHeaders=content-type;host;x-amz-date,"));
     assert_string_equal(sts->body, "Action=AssumeRole&Version=2011-06-15&RoleArn=arn%3Aaws%3Aiam"
                                    "%3A%3A123456789012%3Arole%2Fwidgets&RoleSessionName=app-"
                                    "session&ExternalId=ext-1&DurationSeconds=1800");
-    assert_signed_with(fake_find(w->fake, "dynamodb", 0), "ASIAROLE", "TOKEN-ROLE");
+    fake_assert_signed_with(fake_find(w->fake, "dynamodb", 0), "ASIAROLE", "TOKEN-ROLE");
     fake_assert_all_used(w->fake);
 }
 
@@ -297,15 +278,12 @@ static void a_role_chain_assumes_each_role_in_turn(void **state)
     sts_reply(w, "AssumeRole", "ASIAMID", "TOKEN-MID", AT_PLUS_1H);
     sts_reply(w, "AssumeRole", "ASIATOP", "TOKEN-TOP", AT_PLUS_1H);
     fake_reply(w->fake, "dynamodb", 200, "{}");
-    outcome o = {0};
-    call(w, &o);
-    fake_run(w);
-    assert_int_equal(o.result, WC_OK);
+    call_ok(w);
     assert_non_null(strstr(fake_request_at(w->fake, 0)->body, "role%2Fmid"));
-    assert_signed_with(fake_request_at(w->fake, 0), "AKIDBASE", NULL);
+    fake_assert_signed_with(fake_request_at(w->fake, 0), "AKIDBASE", NULL);
     assert_non_null(strstr(fake_request_at(w->fake, 1)->body, "role%2Ftop"));
-    assert_signed_with(fake_request_at(w->fake, 1), "ASIAMID", "TOKEN-MID");
-    assert_signed_with(fake_find(w->fake, "dynamodb", 0), "ASIATOP", "TOKEN-TOP");
+    fake_assert_signed_with(fake_request_at(w->fake, 1), "ASIAMID", "TOKEN-MID");
+    fake_assert_signed_with(fake_find(w->fake, "dynamodb", 0), "ASIATOP", "TOKEN-TOP");
     fake_assert_all_used(w->fake);
 }
 
@@ -319,12 +297,9 @@ static void assume_role_from_the_ecs_container_source(void **state)
                "\"Expiration\":\"" AT_PLUS_1H "\"}");
     sts_reply(w, "AssumeRole", "ASIAROLE", "TOKEN-ROLE", AT_PLUS_120);
     fake_reply(w->fake, "dynamodb", 200, "{}");
-    outcome o = {0};
-    call(w, &o);
-    fake_run(w);
-    assert_int_equal(o.result, WC_OK);
-    assert_signed_with(fake_find(w->fake, "POST AssumeRole", 0), "ASIATASK", "TASKTOK");
-    assert_signed_with(fake_find(w->fake, "dynamodb", 0), "ASIAROLE", "TOKEN-ROLE");
+    call_ok(w);
+    fake_assert_signed_with(fake_find(w->fake, "POST AssumeRole", 0), "ASIATASK", "TASKTOK");
+    fake_assert_signed_with(fake_find(w->fake, "dynamodb", 0), "ASIAROLE", "TOKEN-ROLE");
     fake_assert_all_used(w->fake);
 }
 
@@ -358,17 +333,11 @@ static void an_sts_failure_during_refresh_keeps_the_current_ones(void **state)
            1);
     sts_reply(w, "AssumeRole", "ASIAOLD", "TOKEN-OLD", AT_PLUS_120);
     fake_times(fake_reply(w->fake, "dynamodb", 200, "{}"), FAKE_FOREVER);
-    outcome o = {0};
-    call(w, &o);
-    fake_run(w);
-    assert_int_equal(o.result, WC_OK);
-    advance_s(w, 61);
+    call_ok(w);
+    fake_advance_s(w, 61);
     fake_network_error(w->fake, "POST AssumeRole", 7, "Failed to connect");
-    outcome o2 = {0};
-    call(w, &o2);
-    fake_run(w);
-    assert_int_equal(o2.result, WC_OK);
-    assert_signed_with(fake_find(w->fake, "dynamodb", 1), "ASIAOLD", "TOKEN-OLD");
+    call_ok(w);
+    fake_assert_signed_with(fake_find(w->fake, "dynamodb", 1), "ASIAOLD", "TOKEN-OLD");
     assert_int_equal(fake_count_matching(w->fake, "POST AssumeRole"), 2);
     fake_assert_all_used(w->fake);
 }
@@ -382,6 +351,18 @@ static const char *sts_error(const char *code, const char *message, char *buf, s
     return buf;
 }
 
+/* STS answers the refresh a call starts with `status` and `code`: an outage, not a refusal;
+ * the call goes on with the current credentials. */
+static void a_refresh_failing_so_is_an_outage(fake_world *w, int status, const char *code,
+                                              const char *message)
+{
+    char body[512];
+    fake_reply(w->fake, "POST Action=AssumeRoleWithWebIdentity&", status,
+               sts_error(code, message, body, sizeof(body)));
+    call_ok(w);
+    assert_null(wc_aws_refused(w->aws));
+}
+
 /* Issue 15: STS refusing the token at a refresh (a revoked role, a bad web identity token) is
  * a refusal for good, told to whoever stops the program, with STS's words; not an outage tried
  * again for ever. Calls fail as in an outage (their requests are not at fault) and STS is not
@@ -393,32 +374,17 @@ static void a_refusal_by_sts_at_refresh_is_for_good(void **state)
     setenv("AWS_ROLE_ARN", ROLE, 1);
     sts_reply(w, "AssumeRoleWithWebIdentity", "ASIAWEB1", "TOKEN-WEB1", AT_PLUS_1H);
     fake_times(fake_reply(w->fake, "dynamodb", 200, "{}"), FAKE_FOREVER);
-    outcome o = {0};
-    call(w, &o);
-    fake_run(w);
-    assert_int_equal(o.result, WC_OK);
+    call_ok(w);
 
     /* Past the refresh time: throttled, then STS failing: an outage, the current ones go on. */
-    char body[512];
-    advance_s(w, 3400);
-    fake_reply(w->fake, "POST Action=AssumeRoleWithWebIdentity&", 400,
-               sts_error("Throttling", "Rate exceeded", body, sizeof(body)));
-    outcome o2 = {0};
-    call(w, &o2);
-    fake_run(w);
-    assert_int_equal(o2.result, WC_OK);
-    assert_null(wc_aws_refused(w->aws));
-    advance_s(w, 31);
-    fake_reply(w->fake, "POST Action=AssumeRoleWithWebIdentity&", 503,
-               sts_error("ServiceUnavailable", "try later", body, sizeof(body)));
-    outcome o3 = {0};
-    call(w, &o3);
-    fake_run(w);
-    assert_int_equal(o3.result, WC_OK);
-    assert_null(wc_aws_refused(w->aws));
+    fake_advance_s(w, 3400);
+    a_refresh_failing_so_is_an_outage(w, 400, "Throttling", "Rate exceeded");
+    fake_advance_s(w, 31);
+    a_refresh_failing_so_is_an_outage(w, 503, "ServiceUnavailable", "try later");
 
     /* The role revoked: refused for good, said once, with STS's words. */
-    advance_s(w, 31);
+    fake_advance_s(w, 31);
+    char body[512];
     fake_reply(w->fake, "POST Action=AssumeRoleWithWebIdentity&", 403,
                sts_error("AccessDenied", "Not authorized to perform sts:AssumeRoleWithWebIdentity",
                          body, sizeof(body)));
@@ -546,7 +512,7 @@ static void credential_process_output_is_read_on_the_loop(void **state)
     assert_int_equal(o.calls, 0); /* nothing waited for the process */
     run_real(w, &o.calls);
     assert_int_equal(o.result, WC_OK);
-    assert_signed_with(fake_find(w->fake, "dynamodb", 0), "ASIAPROC", "PROCTOK");
+    fake_assert_signed_with(fake_find(w->fake, "dynamodb", 0), "ASIAPROC", "PROCTOK");
     fake_assert_all_used(w->fake);
 }
 
@@ -775,17 +741,14 @@ static void pod_identity_reads_its_token_file_at_each_fetch(void **state)
                "{\"AccessKeyId\":\"ASIAPOD1\",\"SecretAccessKey\":\"x\",\"Token\":\"T1\","
                "\"Expiration\":\"" AT_PLUS_120 "\"}");
     fake_times(fake_reply(w->fake, "dynamodb", 200, "{}"), FAKE_FOREVER);
-    outcome o = {0};
-    call(w, &o);
-    fake_run(w);
-    assert_int_equal(o.result, WC_OK);
+    call_ok(w);
     assert_string_equal(fake_request_header(fake_request_at(w->fake, 0), "Authorization"),
                         "pod-token-1");
     put_file("eks-pod-token", "pod-token-2");
     fake_reply(w->fake, "GET 169.254.170.23/v1/credentials", 200,
                "{\"AccessKeyId\":\"ASIAPOD2\",\"SecretAccessKey\":\"x\",\"Token\":\"T2\","
                "\"Expiration\":\"" AT_PLUS_1H "\"}");
-    advance_s(w, 61);
+    fake_advance_s(w, 61);
     outcome o2 = {0}, o3 = {0};
     call(w, &o2);
     fake_run(w);
@@ -794,7 +757,7 @@ static void pod_identity_reads_its_token_file_at_each_fetch(void **state)
     assert_string_equal(
         fake_request_header(fake_find(w->fake, "GET 169.254.170.23", 1), "Authorization"),
         "pod-token-2");
-    assert_signed_with(fake_find(w->fake, "dynamodb", 2), "ASIAPOD2", "T2");
+    fake_assert_signed_with(fake_find(w->fake, "dynamodb", 2), "ASIAPOD2", "T2");
     fake_assert_all_used(w->fake);
 }
 

@@ -3,6 +3,7 @@
  * DynamoDB's answers mean for them. */
 #include "core/item.h"
 #include "core/request.h"
+#include "fake_store.h"
 #include "fake_transport.h"
 #include "producer/verify.h"
 #include "stores/dynamodb_store.h"
@@ -27,10 +28,7 @@
     "\"wc:version\":{\"N\":\"4\"},\"wc:ledger\":{\"S\":\"{\\\"c\\\":\\\"1000000000001\\\","        \
     "\\\"d\\\":null,\\\"m\\\":[[\\\"label\\\",\\\"1000000000003\\\",null,null]]}\"}}}"
 
-typedef struct {
-    fake_world *w;
-    wc_store store;
-} fixture;
+typedef fake_store_fixture fixture;
 
 static void open_store_remembering(fixture *f, const char *key_name, uint64_t remember_bytes)
 {
@@ -68,24 +66,6 @@ static int setup_open(void **state)
     setup(state);
     open_store(*state, NULL);
     return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    wc_store_destroy(&f->store);
-    fake_world_free(f->w);
-    free(f);
-    return 0;
-}
-
-/* Applies a request through wc_store_apply, turning the loop until done. */
-static wc_outcome apply(fixture *f, const char *json, wc_error *err)
-{
-    wc_request *r = req(json);
-    wc_outcome result = wc_store_apply_wait(&f->store, f->w->loop, r, err);
-    wc_request_free(r);
-    return result;
 }
 
 /* The body of the last request, which must have been target. */
@@ -150,13 +130,14 @@ static void create_puts_the_item_only_where_there_is_none(void **state)
     fixture *f = *state;
     fake_reply(f->w->fake, PUT, 200, "{}");
     wc_error err;
-    assert_int_equal(apply(f,
-                           REQ("create", ",\"label\":\"L\",\"description\":\"\","
-                                         "\"otherAttributes\":[{\"name\":\"color\","
-                                         "\"value\":\"red\"},{\"name\":\"owner\",\"value\":"
-                                         "\"x\"}]"),
-                           &err),
-                     WC_APPLIED);
+    assert_int_equal(
+        fake_store_apply(f,
+                         REQ("create", ",\"label\":\"L\",\"description\":\"\","
+                                       "\"otherAttributes\":[{\"name\":\"color\","
+                                       "\"value\":\"red\"},{\"name\":\"owner\",\"value\":"
+                                       "\"x\"}]"),
+                         NULL, &err),
+        WC_APPLIED);
     json_t *body = last_body(f, PUT);
     /* The widget, its version and no ledger. */
     assert_json(body, "{\"TableName\":\"widgets\",\"Item\":{\"id\":{\"S\":\"w1\"},\"owner\":"
@@ -174,7 +155,7 @@ static void a_create_of_a_widget_already_there_is_done(void **state)
     fake_reply(f->w->fake, PUT, 400, CONDITION_FAILED);
     fake_reply(f->w->fake, GET, 200, CLASSIC_STORED); /* there: left as it is */
     wc_error err;
-    assert_int_equal(apply(f, REQ("create", ""), &err), WC_APPLIED);
+    assert_int_equal(fake_store_apply(f, REQ("create", ""), NULL, &err), WC_APPLIED);
     assert_int_equal(fake_count_matching(f->w->fake, PUT), 1);
     fake_assert_all_used(f->w->fake);
 }
@@ -186,7 +167,7 @@ static void a_create_too_large_for_dynamodb_is_rejected(void **state)
                "{\"__type\":\"com.amazon.coral.validate#ValidationException\",\"message\":\"Item "
                "size has exceeded the maximum allowed size\"}");
     wc_error err;
-    assert_int_equal(apply(f, REQ("create", ""), &err), WC_REFUSED);
+    assert_int_equal(fake_store_apply(f, REQ("create", ""), NULL, &err), WC_REFUSED);
     assert_string_equal(err.msg, "ValidationException: Item size has exceeded the maximum allowed "
                                  "size (HTTP 400)");
 }
@@ -203,12 +184,13 @@ static void update_reads_merges_and_puts_on_the_version_read(void **state)
     fake_reply(f->w->fake, GET, 200, CLASSIC_STORED);
     fake_reply(f->w->fake, PUT, 200, "{}");
     wc_error err;
-    assert_int_equal(apply(f,
-                           REQ("update", ",\"label\":\"New\",\"description\":\"\","
-                                         "\"otherAttributes\":[{\"name\":\"size\",\"value\":"
-                                         "\"L\"}]"),
-                           &err),
-                     WC_APPLIED);
+    assert_int_equal(
+        fake_store_apply(f,
+                         REQ("update", ",\"label\":\"New\",\"description\":\"\","
+                                       "\"otherAttributes\":[{\"name\":\"size\",\"value\":"
+                                       "\"L\"}]"),
+                         NULL, &err),
+        WC_APPLIED);
     fake_assert_all_used(f->w->fake);
     json_t *body = last_body(f, PUT);
     assert_json(body, "{\"TableName\":\"widgets\",\"Item\":{\"id\":{\"S\":\"w1\"},\"owner\":"
@@ -221,7 +203,8 @@ static void update_reads_merges_and_puts_on_the_version_read(void **state)
     /* One written before versions: on the condition that it still has none. */
     fake_reply(f->w->fake, GET, 200, LEGACY_STORED);
     fake_reply(f->w->fake, PUT, 200, "{}");
-    assert_int_equal(apply(f, REQ("update", ",\"label\":\"N2\""), &err), WC_APPLIED);
+    assert_int_equal(fake_store_apply(f, REQ("update", ",\"label\":\"N2\""), NULL, &err),
+                     WC_APPLIED);
     body = last_body(f, PUT);
     assert_string_equal(json_string_value(json_object_get(body, "ConditionExpression")),
                         "attribute_exists(#k) AND attribute_not_exists(#v)");
@@ -236,8 +219,10 @@ static void an_update_of_a_remembered_widget_is_one_put(void **state)
     fake_reply(f->w->fake, PUT, 200, "{}");
     fake_reply(f->w->fake, PUT, 200, "{}");
     wc_error err;
-    assert_int_equal(apply(f, REQ("create", ",\"label\":\"A\""), &err), WC_APPLIED);
-    assert_int_equal(apply(f, REQ("update", ",\"label\":\"B\""), &err), WC_APPLIED);
+    assert_int_equal(fake_store_apply(f, REQ("create", ",\"label\":\"A\""), NULL, &err),
+                     WC_APPLIED);
+    assert_int_equal(fake_store_apply(f, REQ("update", ",\"label\":\"B\""), NULL, &err),
+                     WC_APPLIED);
     json_t *body = last_body(f, PUT);
     assert_json(json_object_get(body, "ExpressionAttributeValues"), "{\":v\":{\"N\":\"1\"}}");
     json_decref(body);
@@ -250,7 +235,8 @@ static void an_update_of_a_missing_widget_is_not_found(void **state)
     fixture *f = *state;
     fake_reply(f->w->fake, GET, 200, "{}");
     wc_error err;
-    assert_int_equal(apply(f, REQ("update", ",\"label\":\"x\""), &err), WC_MISSING);
+    assert_int_equal(fake_store_apply(f, REQ("update", ",\"label\":\"x\""), NULL, &err),
+                     WC_MISSING);
     assert_string_equal(err.msg, "widget w1 (owner \"Sue Smith\") not found");
     assert_int_equal(fake_count(f->w->fake), 2); /* DescribeTable, one GetItem: nothing written */
 }
@@ -260,10 +246,10 @@ static void a_missing_table_is_an_outage_never_a_missing_widget(void **state)
     fixture *f = *state;
     fake_times(fake_reply(f->w->fake, GET, 400, NO_TABLE), 2);
     wc_error err;
-    assert_int_equal(apply(f, REQ("update", ",\"label\":\"x\""), &err), WC_FAILED);
+    assert_int_equal(fake_store_apply(f, REQ("update", ",\"label\":\"x\""), NULL, &err), WC_FAILED);
     assert_string_equal(err.msg,
                         "ResourceNotFoundException: Requested resource not found (HTTP 400)");
-    assert_int_equal(apply(f, REQ("delete", ""), &err), WC_FAILED);
+    assert_int_equal(fake_store_apply(f, REQ("delete", ""), NULL, &err), WC_FAILED);
 }
 
 static void throttling_is_retried_under_the_store(void **state)
@@ -276,7 +262,8 @@ static void throttling_is_retried_under_the_store(void **state)
     fake_reply(f->w->fake, GET, 200, CLASSIC_STORED);
     fake_reply(f->w->fake, PUT, 200, "{}");
     wc_error err;
-    assert_int_equal(apply(f, REQ("update", ",\"label\":\"x\""), &err), WC_APPLIED);
+    assert_int_equal(fake_store_apply(f, REQ("update", ",\"label\":\"x\""), NULL, &err),
+                     WC_APPLIED);
     assert_int_equal(fake_count_matching(f->w->fake, GET), 3);
 }
 
@@ -290,7 +277,7 @@ static void delete_reads_then_deletes_the_item_on_its_version(void **state)
     fake_reply(f->w->fake, DELETE, 200, "{}");
     fake_reply(f->w->fake, GET, 200, "{}");
     wc_error err;
-    assert_int_equal(apply(f, REQ("delete", ""), &err), WC_APPLIED);
+    assert_int_equal(fake_store_apply(f, REQ("delete", ""), NULL, &err), WC_APPLIED);
     json_t *body = last_body(f, DELETE);
     assert_json(body, "{\"TableName\":\"widgets\",\"Key\":{\"id\":{\"S\":\"w1\"}},"
                       "\"ConditionExpression\":\"#v = :v\","
@@ -298,7 +285,7 @@ static void delete_reads_then_deletes_the_item_on_its_version(void **state)
                       "\"ExpressionAttributeValues\":{\":v\":{\"N\":\"7\"}}}");
     json_decref(body);
     /* No item: it was not there, and nothing is written. */
-    assert_int_equal(apply(f, REQ("delete", ""), &err), WC_MISSING);
+    assert_int_equal(fake_store_apply(f, REQ("delete", ""), NULL, &err), WC_MISSING);
     assert_string_equal(err.msg, "widget w1 (owner \"Sue Smith\") not found");
     assert_int_equal(fake_count_matching(f->w->fake, DELETE), 1);
     assert_int_equal(fake_count_matching(f->w->fake, PUT), 0);
@@ -314,7 +301,8 @@ static void classic_order_writes_no_ledger_and_no_tombstone(void **state)
     fake_reply(f->w->fake, GET, 200, STORED);
     fake_reply(f->w->fake, PUT, 200, "{}");
     wc_error err;
-    assert_int_equal(apply(f, REQ("update", ",\"label\":\"C\""), &err), WC_APPLIED);
+    assert_int_equal(fake_store_apply(f, REQ("update", ",\"label\":\"C\""), NULL, &err),
+                     WC_APPLIED);
     json_t *body = last_body(f, PUT);
     assert_json(json_object_get(body, "Item"),
                 "{\"id\":{\"S\":\"w1\"},\"owner\":{\"S\":\"Sue Smith\"},\"label\":{\"S\":\"C\"},"
@@ -322,7 +310,7 @@ static void classic_order_writes_no_ledger_and_no_tombstone(void **state)
     json_decref(body);
     fake_reply(f->w->fake, GET, 200, STORED);
     fake_reply(f->w->fake, DELETE, 200, "{}");
-    assert_int_equal(apply(f, REQ("delete", ""), &err), WC_APPLIED);
+    assert_int_equal(fake_store_apply(f, REQ("delete", ""), NULL, &err), WC_APPLIED);
     assert_int_equal(fake_count_matching(f->w->fake, PUT), 1);
     fake_assert_all_used(f->w->fake);
 }
@@ -335,23 +323,24 @@ static void another_key_name_is_used_everywhere(void **state)
     fake_reply(f->w->fake, PUT, 200, "{}");
     fake_reply(f->w->fake, DELETE, 200, "{}");
     wc_error err;
-    assert_int_equal(apply(f,
-                           REQ("create", ",\"otherAttributes\":[{\"name\":\"id\",\"value\":"
-                                         "\"i\"}]"),
-                           &err),
-                     WC_APPLIED);
+    assert_int_equal(
+        fake_store_apply(f,
+                         REQ("create", ",\"otherAttributes\":[{\"name\":\"id\",\"value\":"
+                                       "\"i\"}]"),
+                         NULL, &err),
+        WC_APPLIED);
     json_t *body = last_body(f, PUT);
     assert_json(json_object_get(body, "Item"),
                 "{\"pk\":{\"S\":\"w1\"},\"owner\":{\"S\":\"Sue Smith\"},\"attr_id\":{\"S\":\"i\"},"
                 "\"wc:version\":{\"N\":\"1\"}}");
     json_decref(body);
     /* Nothing to change: still written on the version, which proves the widget is there. */
-    assert_int_equal(apply(f, REQ("update", ""), &err), WC_APPLIED);
+    assert_int_equal(fake_store_apply(f, REQ("update", ""), NULL, &err), WC_APPLIED);
     body = last_body(f, PUT);
     assert_json(json_object_get(json_object_get(body, "Item"), "pk"), "{\"S\":\"w1\"}");
     assert_string_equal(json_string_value(json_object_get(body, "ConditionExpression")), "#v = :v");
     json_decref(body);
-    assert_int_equal(apply(f, REQ("delete", ""), &err), WC_APPLIED);
+    assert_int_equal(fake_store_apply(f, REQ("delete", ""), NULL, &err), WC_APPLIED);
     body = last_body(f, DELETE);
     assert_json(json_object_get(body, "Key"), "{\"pk\":{\"S\":\"w1\"}}");
     json_decref(body);
@@ -360,21 +349,12 @@ static void another_key_name_is_used_everywhere(void **state)
 
 /* --- exact order (requests with a place) --- */
 
-static wc_outcome apply_at(fixture *f, const char *json, const char *place, wc_error *err)
-{
-    wc_request *r = req(json);
-    r->place = strdup(place);
-    wc_outcome result = wc_store_apply_wait(&f->store, f->w->loop, r, err);
-    wc_request_free(r);
-    return result;
-}
-
 static void exact_create_is_one_conditional_put_with_its_ledger(void **state)
 {
     fixture *f = *state;
     fake_reply(f->w->fake, PUT, 200, "{}");
     wc_error err;
-    assert_int_equal(apply_at(f, REQ("create", ",\"label\":\"L\""), "1000000000001", &err),
+    assert_int_equal(fake_store_apply(f, REQ("create", ",\"label\":\"L\""), "1000000000001", &err),
                      WC_APPLIED);
     json_t *body = last_body(f, PUT);
     assert_json(body, "{\"TableName\":\"widgets\",\"Item\":{\"id\":{\"S\":\"w1\"},\"owner\":"
@@ -417,9 +397,9 @@ static void exact_a_tie_is_told_once_whatever_the_races(void **state)
     fake_reply(f->w->fake, GET, 200, STORED_TIED);
     fake_reply(f->w->fake, PUT, 200, "{}");
     wc_error err;
-    assert_int_equal(
-        apply_at(f, REQ("update", ",\"label\":\"TWO\""), "1764000000123.1~BBBBBBBBBBBB", &err),
-        WC_OK);
+    assert_int_equal(fake_store_apply(f, REQ("update", ",\"label\":\"TWO\""),
+                                      "1764000000123.1~BBBBBBBBBBBB", &err),
+                     WC_OK);
     fake_assert_all_used(f->w->fake);
     assert_int_equal(ties_told, 1);
     assert_string_equal(tie_seen, TIED_PLACE);
@@ -436,8 +416,8 @@ static void exact_update_reads_merges_and_writes_on_its_version(void **state)
     fake_reply(f->w->fake, GET, 200, STORED);
     fake_reply(f->w->fake, PUT, 200, "{}");
     wc_error err;
-    assert_int_equal(apply_at(f, REQ("update", ",\"label\":\"OLD\",\"description\":\"D\""),
-                              "1000000000002", &err),
+    assert_int_equal(fake_store_apply(f, REQ("update", ",\"label\":\"OLD\",\"description\":\"D\""),
+                                      "1000000000002", &err),
                      WC_APPLIED);
     fake_assert_all_used(f->w->fake);
     json_t *get = fake_request_json(fake_find(f->w->fake, GET, 0));
@@ -468,7 +448,7 @@ static void exact_delete_leaves_a_tombstone_that_supersedes_a_late_create(void *
     fake_reply(f->w->fake, GET, 200, STORED);
     fake_reply(f->w->fake, PUT, 200, "{}");
     wc_error err;
-    assert_int_equal(apply_at(f, REQ("delete", ""), "1000000000005", &err), WC_APPLIED);
+    assert_int_equal(fake_store_apply(f, REQ("delete", ""), "1000000000005", &err), WC_APPLIED);
     json_t *body = last_body(f, PUT);
     json_t *item = json_object_get(body, "Item");
     assert_null(json_object_get(item, "owner"));
@@ -483,7 +463,7 @@ static void exact_delete_leaves_a_tombstone_that_supersedes_a_late_create(void *
         f->w->fake, GET, 200,
         "{\"Item\":{\"id\":{\"S\":\"w1\"},\"wc:version\":{\"N\":\"5\"},\"wc:ledger\":{\"S\":"
         "\"{\\\"c\\\":\\\"1000000000001\\\",\\\"d\\\":\\\"1000000000005\\\",\\\"m\\\":[]}\"}}}");
-    assert_int_equal(apply_at(f, REQ("create", ""), "1000000000001", &err), WC_SUPERSEDED);
+    assert_int_equal(fake_store_apply(f, REQ("create", ""), "1000000000001", &err), WC_SUPERSEDED);
     fake_assert_all_used(f->w->fake);
 }
 
@@ -506,8 +486,10 @@ static void exact_update_of_a_remembered_widget_is_one_put(void **state)
     fake_reply(f->w->fake, PUT, 200, "{}");
     fake_reply(f->w->fake, PUT, 200, "{}");
     wc_error err;
-    assert_int_equal(apply_at(f, REQ("create", ",\"label\":\"A\""), "1000000000001", &err), WC_OK);
-    assert_int_equal(apply_at(f, REQ("update", ",\"label\":\"B\""), "1000000000002", &err), WC_OK);
+    assert_int_equal(fake_store_apply(f, REQ("create", ",\"label\":\"A\""), "1000000000001", &err),
+                     WC_OK);
+    assert_int_equal(fake_store_apply(f, REQ("update", ",\"label\":\"B\""), "1000000000002", &err),
+                     WC_OK);
     assert_last_put_on(f, "1");
     /* the item remembered is the one the create's PutItem wrote (its text, kept): B on it */
     json_t *body = last_body(f, PUT);
@@ -517,7 +499,7 @@ static void exact_update_of_a_remembered_widget_is_one_put(void **state)
     assert_json(json_object_get(item, "label"), "{\"S\":\"B\"}");
     assert_json(json_object_get(item, "wc:version"), "{\"N\":\"2\"}");
     json_decref(body);
-    assert_int_equal(apply_at(f, REQ("delete", ""), "1000000000003", &err), WC_OK);
+    assert_int_equal(fake_store_apply(f, REQ("delete", ""), "1000000000003", &err), WC_OK);
     assert_last_put_on(f, "2");
     assert_int_equal(fake_count_matching(f->w->fake, GET), 0);
     fake_assert_all_used(f->w->fake);
@@ -533,9 +515,10 @@ static void exact_a_lost_race_on_a_remembered_widget_reads_it(void **state)
     fake_reply(f->w->fake, GET, 200, STORED);
     fake_reply(f->w->fake, PUT, 200, "{}");
     wc_error err;
-    assert_int_equal(apply_at(f, REQ("create", ",\"label\":\"A\""), "1000000000001", &err), WC_OK);
-    assert_int_equal(apply_at(f, REQ("update", ",\"label\":\"OLD\",\"description\":\"D\""),
-                              "1000000000002", &err),
+    assert_int_equal(fake_store_apply(f, REQ("create", ",\"label\":\"A\""), "1000000000001", &err),
+                     WC_OK);
+    assert_int_equal(fake_store_apply(f, REQ("update", ",\"label\":\"OLD\",\"description\":\"D\""),
+                                      "1000000000002", &err),
                      WC_OK);
     fake_assert_all_used(f->w->fake);
     /* Merged under what was read (label NEW of place 3), written on the version read. */
@@ -549,7 +532,8 @@ static void exact_a_lost_race_on_a_remembered_widget_reads_it(void **state)
     assert_last_put_on(f, "4");
     /* And what was written is remembered in turn: the next update is one PutItem on 5. */
     fake_reply(f->w->fake, PUT, 200, "{}");
-    assert_int_equal(apply_at(f, REQ("update", ",\"label\":\"Z\""), "1000000000009", &err), WC_OK);
+    assert_int_equal(fake_store_apply(f, REQ("update", ",\"label\":\"Z\""), "1000000000009", &err),
+                     WC_OK);
     assert_last_put_on(f, "5");
     assert_int_equal(fake_count_matching(f->w->fake, GET), 1);
     fake_assert_all_used(f->w->fake);
@@ -565,23 +549,23 @@ static void exact_a_remembered_state_that_decides_no_write_is_read_again(void **
     fake_reply(f->w->fake, GET, 200, STORED); /* there again, label NEW at place 3 */
     fake_reply(f->w->fake, PUT, 200, "{}");
     wc_error err;
-    assert_int_equal(apply_at(f, REQ("create", ""), "1000000000001", &err), WC_OK);
-    assert_int_equal(apply_at(f, REQ("delete", ""), "1000000000002", &err), WC_OK);
-    assert_int_equal(apply_at(f, REQ("update", ",\"description\":\"D\""), "1000000000004", &err),
-                     WC_OK);
+    assert_int_equal(fake_store_apply(f, REQ("create", ""), "1000000000001", &err), WC_OK);
+    assert_int_equal(fake_store_apply(f, REQ("delete", ""), "1000000000002", &err), WC_OK);
+    assert_int_equal(
+        fake_store_apply(f, REQ("update", ",\"description\":\"D\""), "1000000000004", &err), WC_OK);
     assert_last_put_on(f, "4");
     fake_assert_all_used(f->w->fake);
     /* A classic write (no place) moves the version on and is remembered, with no ledger
      * (classic order keeps none): the next exact update is one PutItem on it, no GetItem. */
     fake_reply(f->w->fake, PUT, 200, "{}");
     fake_reply(f->w->fake, PUT, 200, "{}");
-    assert_int_equal(apply(f, REQ("update", ",\"label\":\"C\""), &err), WC_OK);
+    assert_int_equal(fake_store_apply(f, REQ("update", ",\"label\":\"C\""), NULL, &err), WC_OK);
     assert_last_put_on(f, "5");
     json_t *body = last_body(f, PUT);
     assert_null(json_object_get(json_object_get(body, "Item"), "wc:ledger"));
     json_decref(body);
-    assert_int_equal(apply_at(f, REQ("update", ",\"description\":\"E\""), "1000000000005", &err),
-                     WC_OK);
+    assert_int_equal(
+        fake_store_apply(f, REQ("update", ",\"description\":\"E\""), "1000000000005", &err), WC_OK);
     assert_last_put_on(f, "6");
     assert_int_equal(fake_count_matching(f->w->fake, GET), 1);
     fake_assert_all_used(f->w->fake);
@@ -602,19 +586,20 @@ static void exact_remembered_items_are_bounded_by_bytes(void **state)
                  "\"owner\":\"Sue Smith\"}",
                  i, i);
         snprintf(place, sizeof(place), "10000000000%02d", i);
-        assert_int_equal(apply_at(f, json, place, &err), WC_OK);
+        assert_int_equal(fake_store_apply(f, json, place, &err), WC_OK);
     }
     fake_reply(f->w->fake, PUT, 200, "{}"); /* w10 is remembered: one PutItem */
-    assert_int_equal(apply_at(f,
-                              "{\"type\":\"update\",\"requestId\":\"r11\",\"widgetId\":\"w10\","
-                              "\"owner\":\"Sue Smith\",\"label\":\"X\"}",
-                              "1000000000011", &err),
-                     WC_OK);
+    assert_int_equal(
+        fake_store_apply(f,
+                         "{\"type\":\"update\",\"requestId\":\"r11\",\"widgetId\":\"w10\","
+                         "\"owner\":\"Sue Smith\",\"label\":\"X\"}",
+                         "1000000000011", &err),
+        WC_OK);
     assert_int_equal(fake_count_matching(f->w->fake, GET), 0);
     fake_reply(f->w->fake, GET, 200, STORED); /* w1 is not: read first */
     fake_reply(f->w->fake, PUT, 200, "{}");
-    assert_int_equal(apply_at(f, REQ("update", ",\"description\":\"D\""), "1000000000012", &err),
-                     WC_OK);
+    assert_int_equal(
+        fake_store_apply(f, REQ("update", ",\"description\":\"D\""), "1000000000012", &err), WC_OK);
     assert_int_equal(fake_count_matching(f->w->fake, GET), 1);
     fake_assert_all_used(f->w->fake);
     wc_store_destroy(&f->store);
@@ -622,9 +607,9 @@ static void exact_remembered_items_are_bounded_by_bytes(void **state)
     fake_reply(f->w->fake, PUT, 200, "{}");
     fake_reply(f->w->fake, GET, 200, STORED);
     fake_reply(f->w->fake, PUT, 200, "{}");
-    assert_int_equal(apply_at(f, REQ("create", ""), "1000000000001", &err), WC_OK);
-    assert_int_equal(apply_at(f, REQ("update", ",\"description\":\"D\""), "1000000000007", &err),
-                     WC_OK);
+    assert_int_equal(fake_store_apply(f, REQ("create", ""), "1000000000001", &err), WC_OK);
+    assert_int_equal(
+        fake_store_apply(f, REQ("update", ",\"description\":\"D\""), "1000000000007", &err), WC_OK);
     fake_assert_all_used(f->w->fake);
 }
 
@@ -676,45 +661,49 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(a_scan_sees_widgets_by_the_plain_readers_rule, setup_open,
-                                        teardown),
+                                        fake_store_teardown),
         cmocka_unit_test_setup_teardown(exact_create_is_one_conditional_put_with_its_ledger,
-                                        setup_open, teardown),
+                                        setup_open, fake_store_teardown),
         cmocka_unit_test_setup_teardown(exact_a_tie_is_told_once_whatever_the_races, setup_open,
-                                        teardown),
+                                        fake_store_teardown),
         cmocka_unit_test_setup_teardown(exact_update_reads_merges_and_writes_on_its_version,
-                                        setup_open, teardown),
+                                        setup_open, fake_store_teardown),
         cmocka_unit_test_setup_teardown(
-            exact_delete_leaves_a_tombstone_that_supersedes_a_late_create, setup_open, teardown),
+            exact_delete_leaves_a_tombstone_that_supersedes_a_late_create, setup_open,
+            fake_store_teardown),
         cmocka_unit_test_setup_teardown(exact_update_of_a_remembered_widget_is_one_put, setup_open,
-                                        teardown),
+                                        fake_store_teardown),
         cmocka_unit_test_setup_teardown(exact_a_lost_race_on_a_remembered_widget_reads_it,
-                                        setup_open, teardown),
+                                        setup_open, fake_store_teardown),
         cmocka_unit_test_setup_teardown(
-            exact_a_remembered_state_that_decides_no_write_is_read_again, setup_open, teardown),
+            exact_a_remembered_state_that_decides_no_write_is_read_again, setup_open,
+            fake_store_teardown),
         cmocka_unit_test_setup_teardown(exact_remembered_items_are_bounded_by_bytes, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(open_checks_the_table_and_its_key, setup, teardown),
+                                        fake_store_teardown),
+        cmocka_unit_test_setup_teardown(open_checks_the_table_and_its_key, setup,
+                                        fake_store_teardown),
         cmocka_unit_test_setup_teardown(create_puts_the_item_only_where_there_is_none, setup_open,
-                                        teardown),
+                                        fake_store_teardown),
         cmocka_unit_test_setup_teardown(a_create_of_a_widget_already_there_is_done, setup_open,
-                                        teardown),
+                                        fake_store_teardown),
         cmocka_unit_test_setup_teardown(a_create_too_large_for_dynamodb_is_rejected, setup_open,
-                                        teardown),
+                                        fake_store_teardown),
         cmocka_unit_test_setup_teardown(update_reads_merges_and_puts_on_the_version_read, setup,
-                                        teardown),
+                                        fake_store_teardown),
         cmocka_unit_test_setup_teardown(an_update_of_a_remembered_widget_is_one_put, setup_open,
-                                        teardown),
+                                        fake_store_teardown),
         cmocka_unit_test_setup_teardown(an_update_of_a_missing_widget_is_not_found, setup_open,
-                                        teardown),
+                                        fake_store_teardown),
         cmocka_unit_test_setup_teardown(a_missing_table_is_an_outage_never_a_missing_widget,
-                                        setup_open, teardown),
+                                        setup_open, fake_store_teardown),
         cmocka_unit_test_setup_teardown(throttling_is_retried_under_the_store, setup_open,
-                                        teardown),
+                                        fake_store_teardown),
         cmocka_unit_test_setup_teardown(delete_reads_then_deletes_the_item_on_its_version,
-                                        setup_open, teardown),
+                                        setup_open, fake_store_teardown),
         cmocka_unit_test_setup_teardown(classic_order_writes_no_ledger_and_no_tombstone, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(another_key_name_is_used_everywhere, setup, teardown),
+                                        fake_store_teardown),
+        cmocka_unit_test_setup_teardown(another_key_name_is_used_everywhere, setup,
+                                        fake_store_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

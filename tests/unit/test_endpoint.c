@@ -11,17 +11,23 @@ static void clear_env(void)
     unsetenv("AWS_USE_FIPS_ENDPOINT");
 }
 
+/* service in region (with the url given, or NULL) resolves to base, custom or not. */
+static void assert_resolves(const char *service, const char *region, const char *url,
+                            const char *base, int custom)
+{
+    wc_endpoint e;
+    assert_int_equal(wc_endpoint_resolve(service, region, url, &e, NULL), WC_OK);
+    assert_string_equal(e.base, base);
+    assert_int_equal(e.custom, custom);
+    wc_endpoint_cleanup(&e);
+}
+
 static void aws_public_endpoints(void **state)
 {
     clear_env();
     wc_endpoint e;
-    assert_int_equal(wc_endpoint_resolve("sqs", "eu-west-1", NULL, &e, NULL), WC_OK);
-    assert_string_equal(e.base, "https://sqs.eu-west-1.amazonaws.com");
-    assert_false(e.custom);
-    wc_endpoint_cleanup(&e);
-    assert_int_equal(wc_endpoint_resolve("dynamodb", "us-east-1", NULL, &e, NULL), WC_OK);
-    assert_string_equal(e.base, "https://dynamodb.us-east-1.amazonaws.com");
-    wc_endpoint_cleanup(&e);
+    assert_resolves("sqs", "eu-west-1", NULL, "https://sqs.eu-west-1.amazonaws.com", 0);
+    assert_resolves("dynamodb", "us-east-1", NULL, "https://dynamodb.us-east-1.amazonaws.com", 0);
     wc_error err;
     assert_int_equal(wc_endpoint_resolve("s3", NULL, NULL, &e, &err), WC_ERR_INVALID);
     assert_non_null(strstr(err.msg, "no AWS region"));
@@ -33,17 +39,10 @@ static void overrides_in_sdk_order(void **state)
     setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:1000/", 1);
     setenv("AWS_ENDPOINT_URL_SQS", "http://127.0.0.1:2000", 1);
     wc_endpoint e;
-    assert_int_equal(wc_endpoint_resolve("sqs", "us-east-1", NULL, &e, NULL), WC_OK);
-    assert_string_equal(e.base, "http://127.0.0.1:2000");
-    assert_true(e.custom);
-    wc_endpoint_cleanup(&e);
-    assert_int_equal(wc_endpoint_resolve("dynamodb", "us-east-1", NULL, &e, NULL), WC_OK);
-    assert_string_equal(e.base, "http://127.0.0.1:1000"); /* trailing '/' dropped */
-    wc_endpoint_cleanup(&e);
-    assert_int_equal(wc_endpoint_resolve("sqs", "us-east-1", "http://localhost:3000", &e, NULL),
-                     WC_OK);
-    assert_string_equal(e.base, "http://localhost:3000");
-    wc_endpoint_cleanup(&e);
+    assert_resolves("sqs", "us-east-1", NULL, "http://127.0.0.1:2000", 1);
+    assert_resolves("dynamodb", "us-east-1", NULL, "http://127.0.0.1:1000",
+                    1); /* trailing '/' dropped */
+    assert_resolves("sqs", "us-east-1", "http://localhost:3000", "http://localhost:3000", 1);
     wc_error err;
     assert_int_equal(wc_endpoint_resolve("sqs", "us-east-1", "localhost:3000", &e, &err),
                      WC_ERR_INVALID);
@@ -150,14 +149,9 @@ static void fips_setting_and_overrides(void **state)
     free(prefix);
     wc_endpoint_cleanup(&e);
     /* An override wins over FIPS. */
-    assert_int_equal(wc_endpoint_resolve("sqs", "us-east-1", "http://127.0.0.1:9", &e, NULL),
-                     WC_OK);
-    assert_string_equal(e.base, "http://127.0.0.1:9");
-    wc_endpoint_cleanup(&e);
+    assert_resolves("sqs", "us-east-1", "http://127.0.0.1:9", "http://127.0.0.1:9", 1);
     setenv("AWS_USE_FIPS_ENDPOINT", "False", 1);
-    assert_int_equal(wc_endpoint_resolve("sqs", "us-east-1", NULL, &e, NULL), WC_OK);
-    assert_string_equal(e.base, "https://sqs.us-east-1.amazonaws.com");
-    wc_endpoint_cleanup(&e);
+    assert_resolves("sqs", "us-east-1", NULL, "https://sqs.us-east-1.amazonaws.com", 0);
     setenv("AWS_USE_FIPS_ENDPOINT", "1", 1);
     wc_error err;
     assert_int_equal(wc_endpoint_resolve("sqs", "us-east-1", NULL, &e, &err), WC_ERR_INVALID);

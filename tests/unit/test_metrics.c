@@ -232,45 +232,65 @@ static long get(wc_loop *loop, unsigned port, const char *path, char **body)
     return status;
 }
 
+/* A metrics server on a free port of 127.0.0.1, with its loop and metrics. server_stop frees
+ * all three. */
+typedef struct {
+    wc_loop *loop;
+    wc_metrics *m;
+    wc_metrics_http *h;
+    unsigned port;
+} server;
+
+static server server_start(void)
+{
+    server srv = {wc_loop_new(NULL), wc_metrics_new(), NULL, 0};
+    wc_error err;
+    srv.h = wc_metrics_http_new("127.0.0.1:0", srv.loop, srv.m, &err);
+    if (!srv.h)
+        fail_msg("wc_metrics_http_new: %s", err.msg);
+    srv.port = wc_metrics_http_port(srv.h);
+    return srv;
+}
+
+static void server_stop(server *srv)
+{
+    wc_metrics_http_free(srv->h);
+    wc_metrics_free(srv->m);
+    wc_loop_free(srv->loop);
+}
+
 static void test_server_answers_on_the_loop(void **state)
 {
-    wc_loop *loop = wc_loop_new(NULL);
-    wc_metrics *m = wc_metrics_new();
-    wc_error err;
-    wc_metrics_http *h = wc_metrics_http_new("127.0.0.1:0", loop, m, &err);
-    if (!h)
-        fail_msg("wc_metrics_http_new: %s", err.msg);
-    unsigned port = wc_metrics_http_port(h);
-    assert_true(port > 0);
+    server srv = server_start();
+    assert_true(srv.port > 0);
     /* A second server on the same port fails with a clear error. */
+    wc_error err;
     char taken[32];
-    snprintf(taken, sizeof(taken), "127.0.0.1:%u", port);
-    assert_null(wc_metrics_http_new(taken, loop, m, &err));
+    snprintf(taken, sizeof(taken), "127.0.0.1:%u", srv.port);
+    assert_null(wc_metrics_http_new(taken, srv.loop, srv.m, &err));
     assert_non_null(strstr(err.msg, "cannot listen"));
 
-    assert_int_equal(get(loop, port, "/healthz", NULL), 200);
-    assert_int_equal(get(loop, port, "/readyz", NULL), 503); /* not opened yet */
-    wc_metrics_opened(m);
-    assert_int_equal(get(loop, port, "/readyz", NULL), 200);
-    wc_metrics_failing(m, "store", 1);
-    assert_int_equal(get(loop, port, "/readyz", NULL), 503);
-    wc_metrics_failing(m, "store", 0);
-    assert_int_equal(get(loop, port, "/readyz", NULL), 200);
-    assert_int_equal(get(loop, port, "/nothing", NULL), 404);
+    assert_int_equal(get(srv.loop, srv.port, "/healthz", NULL), 200);
+    assert_int_equal(get(srv.loop, srv.port, "/readyz", NULL), 503); /* not opened yet */
+    wc_metrics_opened(srv.m);
+    assert_int_equal(get(srv.loop, srv.port, "/readyz", NULL), 200);
+    wc_metrics_failing(srv.m, "store", 1);
+    assert_int_equal(get(srv.loop, srv.port, "/readyz", NULL), 503);
+    wc_metrics_failing(srv.m, "store", 0);
+    assert_int_equal(get(srv.loop, srv.port, "/readyz", NULL), 200);
+    assert_int_equal(get(srv.loop, srv.port, "/nothing", NULL), 404);
 
-    wc_metrics_request(m, "applied", "create", 1.0);
+    wc_metrics_request(srv.m, "applied", "create", 1.0);
     char *body = NULL;
-    assert_int_equal(get(loop, port, "/metrics", &body), 200);
+    assert_int_equal(get(srv.loop, srv.port, "/metrics", &body), 200);
     ASSERT_LINE(body, "widget_consumer_requests_total{outcome=\"applied\",type=\"create\"} 1");
     free(body);
-    wc_metrics_request(m, "applied", "create", 1.0);
-    assert_int_equal(get(loop, port, "/metrics", &body), 200);
+    wc_metrics_request(srv.m, "applied", "create", 1.0);
+    assert_int_equal(get(srv.loop, srv.port, "/metrics", &body), 200);
     ASSERT_LINE(body, "widget_consumer_requests_total{outcome=\"applied\",type=\"create\"} 2");
     free(body);
-    wc_metrics_http_free(h);
     wc_metrics_http_free(NULL);
-    wc_metrics_free(m);
-    wc_loop_free(loop);
+    server_stop(&srv);
 }
 
 /* collect is called before each /metrics answer. */
@@ -326,17 +346,15 @@ static void turn_for(wc_loop *loop, unsigned ms)
         wc_loop_turn(loop, 5);
 }
 
-/* Asks GET /healthz with a raw socket, turning loop: the status, 0 without an answer in ms. */
-static int probe_within(wc_loop *loop, unsigned port, unsigned ms)
+/* Reads the start of the answer on fd into buf (cap > 12), turning loop, for ms at most, then
+ * closes fd: the status, 0 without one. */
+static int status_within(wc_loop *loop, int fd, unsigned ms, char *buf, size_t cap)
 {
-    int fd = connect_and_send(port, "GET /healthz HTTP/1.1\r\nHost: probe\r\n"
-                                    "Connection: close\r\n\r\n");
-    char buf[256];
     size_t len = 0;
     uint64_t end = wc_monotonic_ns() + (uint64_t)ms * 1000000u;
     while (wc_monotonic_ns() < end && len < 12) {
         wc_loop_turn(loop, 5);
-        ssize_t n = recv(fd, buf + len, sizeof(buf) - 1 - len, 0);
+        ssize_t n = recv(fd, buf + len, cap - 1 - len, 0);
         if (n > 0)
             len += (size_t)n;
     }
@@ -345,29 +363,32 @@ static int probe_within(wc_loop *loop, unsigned port, unsigned ms)
     return len >= 12 && strncmp(buf, "HTTP/1.1 ", 9) == 0 ? atoi(buf + 9) : 0;
 }
 
+/* Asks GET /healthz with a raw socket, turning loop: the status, 0 without an answer in ms. */
+static int probe_within(wc_loop *loop, unsigned port, unsigned ms)
+{
+    int fd = connect_and_send(port, "GET /healthz HTTP/1.1\r\nHost: probe\r\n"
+                                    "Connection: close\r\n\r\n");
+    char buf[256];
+    return status_within(loop, fd, ms, buf, sizeof(buf));
+}
+
 /* 50 clients from 127.0.0.1 that send half a request and wait do not take /healthz away: it
  * answers within 1 s while they hold on, and again later (issue 15). */
 static void test_slow_clients_leave_healthz_answered(void **state)
 {
-    wc_loop *loop = wc_loop_new(NULL);
-    wc_metrics *m = wc_metrics_new();
-    wc_error err;
-    wc_metrics_http *h = wc_metrics_http_new("127.0.0.1:0", loop, m, &err);
-    if (!h)
-        fail_msg("wc_metrics_http_new: %s", err.msg);
-    unsigned port = wc_metrics_http_port(h);
+    server srv = server_start();
     enum { SLOW = 50 };
     int slow[SLOW];
     for (int i = 0; i < SLOW; i++) {
-        slow[i] = connect_and_send(port, "GET /metrics HTTP/1.1\r\nHost: slow\r\n");
-        turn_for(loop, 10);
+        slow[i] = connect_and_send(srv.port, "GET /metrics HTTP/1.1\r\nHost: slow\r\n");
+        turn_for(srv.loop, 10);
     }
-    turn_for(loop, 200);
-    assert_int_equal(probe_within(loop, port, 1000), 200);
-    turn_for(loop, 500);
-    assert_int_equal(probe_within(loop, port, 1000), 200);
-    turn_for(loop, 3000); /* the slow ones are closed by now: the server still answers */
-    assert_int_equal(probe_within(loop, port, 1000), 200);
+    turn_for(srv.loop, 200);
+    assert_int_equal(probe_within(srv.loop, srv.port, 1000), 200);
+    turn_for(srv.loop, 500);
+    assert_int_equal(probe_within(srv.loop, srv.port, 1000), 200);
+    turn_for(srv.loop, 3000); /* the slow ones are closed by now: the server still answers */
+    assert_int_equal(probe_within(srv.loop, srv.port, 1000), 200);
     int closed = 0;
     for (int i = 0; i < SLOW; i++) {
         char c;
@@ -375,9 +396,7 @@ static void test_slow_clients_leave_healthz_answered(void **state)
         close(slow[i]);
     }
     assert_int_equal(closed, SLOW);
-    wc_metrics_http_free(h);
-    wc_metrics_free(m);
-    wc_loop_free(loop);
+    server_stop(&srv);
 }
 
 /* A stuck loop: a callback that does not return for ms (as a blocking call would). */
@@ -393,40 +412,22 @@ static void stall(void *ctx)
  * while the loop was stuck is answered so when it turns again, and the next one 200 (issue 15). */
 static void test_healthz_is_503_after_a_stuck_loop(void **state)
 {
-    wc_loop *loop = wc_loop_new(NULL);
-    wc_metrics *m = wc_metrics_new();
-    wc_error err;
-    wc_metrics_http *h = wc_metrics_http_new("127.0.0.1:0", loop, m, &err);
-    if (!h)
-        fail_msg("wc_metrics_http_new: %s", err.msg);
-    wc_metrics_http_set_stale_ms(h, 300);
-    unsigned port = wc_metrics_http_port(h);
-    assert_int_equal(probe_within(loop, port, 1000), 200);
+    server srv = server_start();
+    wc_metrics_http_set_stale_ms(srv.h, 300);
+    assert_int_equal(probe_within(srv.loop, srv.port, 1000), 200);
     /* The probe is sent (the kernel holds it) before the loop gets stuck for 800 ms. */
-    int fd = connect_and_send(port, "GET /healthz HTTP/1.1\r\nHost: probe\r\n"
-                                    "Connection: close\r\n\r\n");
+    int fd = connect_and_send(srv.port, "GET /healthz HTTP/1.1\r\nHost: probe\r\n"
+                                        "Connection: close\r\n\r\n");
     unsigned ms = 800;
     wc_timer stuck = {0};
-    wc_loop_timer_start(loop, &stuck, 0, stall, &ms);
+    wc_loop_timer_start(srv.loop, &stuck, 0, stall, &ms);
     char buf[256];
-    size_t len = 0;
-    uint64_t end = wc_monotonic_ns() + 3000000000u;
-    while (wc_monotonic_ns() < end && len < 12) {
-        wc_loop_turn(loop, 5);
-        ssize_t n = recv(fd, buf + len, sizeof(buf) - 1 - len, 0);
-        if (n > 0)
-            len += (size_t)n;
-    }
-    close(fd);
-    buf[len] = '\0';
-    if (strncmp(buf, "HTTP/1.1 503", 12) != 0)
+    if (status_within(srv.loop, fd, 3000, buf, sizeof(buf)) != 503)
         fail_msg("after a stuck loop /healthz said: %s", buf);
     /* The loop turns again: its stamp is fresh. */
-    turn_for(loop, 100);
-    assert_int_equal(probe_within(loop, port, 1000), 200);
-    wc_metrics_http_free(h);
-    wc_metrics_free(m);
-    wc_loop_free(loop);
+    turn_for(srv.loop, 100);
+    assert_int_equal(probe_within(srv.loop, srv.port, 1000), 200);
+    server_stop(&srv);
 }
 
 int main(void)

@@ -5,6 +5,7 @@
 
 #include "aws/sigv4.h"
 #include "core/request.h"
+#include "fake_store.h"
 #include "fake_transport.h"
 #include "stores/s3_store.h"
 
@@ -29,10 +30,7 @@
     "<Error><Code>PreconditionFailed</Code><Message>At least one of the pre-conditions you "       \
     "specified did not hold</Message></Error>"
 
-typedef struct {
-    fake_world *w;
-    wc_store store;
-} fixture;
+typedef fake_store_fixture fixture;
 
 static int setup(void **state)
 {
@@ -81,23 +79,6 @@ static int setup_open_remembering(void **state)
     return r;
 }
 
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    wc_store_destroy(&f->store);
-    fake_world_free(f->w);
-    free(f);
-    return 0;
-}
-
-static wc_outcome apply(fixture *f, const char *json, wc_error *err)
-{
-    wc_request *r = req(json);
-    wc_outcome result = wc_store_apply_wait(&f->store, f->w->loop, r, err);
-    wc_request_free(r);
-    return result;
-}
-
 static void assert_call(const fake_request *r, const char *method, const char *url)
 {
     assert_string_equal(r->method, method);
@@ -135,11 +116,12 @@ static void create_puts_only_where_there_is_nothing(void **state)
     fake_reply(f->w->fake, "PUT " BASE KEY, 200, "");
     fake_reply(f->w->fake, "PUT " BASE KEY, 412, PRECONDITION_FAILED);
     wc_error err;
-    assert_int_equal(apply(f,
-                           REQ("create", ",\"label\":\"A\",\"otherAttributes\":[{\"name\":"
-                                         "\"color\",\"value\":\"red\"}]"),
-                           &err),
-                     WC_APPLIED);
+    assert_int_equal(
+        fake_store_apply(f,
+                         REQ("create", ",\"label\":\"A\",\"otherAttributes\":[{\"name\":"
+                                       "\"color\",\"value\":\"red\"}]"),
+                         NULL, &err),
+        WC_APPLIED);
     const fake_request *r = fake_last(f->w->fake);
     assert_call(r, "PUT", BASE KEY);
     assert_string_equal(fake_request_header(r, "If-None-Match"), "*");
@@ -150,7 +132,8 @@ static void create_puts_only_where_there_is_nothing(void **state)
      * it is. */
     fake_reply(f->w->fake, "GET " BASE KEY, 200, STORED("A"));
     fake_reply(f->w->fake, "GET " BASE TOMB, 404, NO_SUCH_KEY);
-    assert_int_equal(apply(f, REQ("create", ",\"label\":\"B\""), &err), WC_APPLIED);
+    assert_int_equal(fake_store_apply(f, REQ("create", ",\"label\":\"B\""), NULL, &err),
+                     WC_APPLIED);
     assert_int_equal(fake_count_matching(f->w->fake, "PUT "), 2);
     assert_int_equal(fake_count(f->w->fake), 5);
     fake_assert_all_used(f->w->fake);
@@ -161,11 +144,12 @@ static void keys_are_the_owner_and_the_widget_id_encoded(void **state)
     fixture *f = *state;
     fake_reply(f->w->fake, "PUT ", 200, "");
     wc_error err;
-    assert_int_equal(apply(f,
-                           "{\"type\":\"create\",\"requestId\":\"r\",\"widgetId\":\"a b+\xc3\xa9\","
-                           "\"owner\":\"Mary Ann\"}",
-                           &err),
-                     WC_APPLIED);
+    assert_int_equal(
+        fake_store_apply(f,
+                         "{\"type\":\"create\",\"requestId\":\"r\",\"widgetId\":\"a b+\xc3\xa9\","
+                         "\"owner\":\"Mary Ann\"}",
+                         NULL, &err),
+        WC_APPLIED);
     assert_string_equal(fake_last(f->w->fake)->url, BASE "/widgets/mary-ann/a%20b%2B%C3%A9");
 }
 
@@ -177,11 +161,12 @@ static void update_reads_then_writes_with_if_match(void **state)
     fake_header(fake_reply(f->w->fake, "GET " BASE KEY, 200, STORED("A")), "ETag", "\"e1\"");
     fake_reply(f->w->fake, "PUT " BASE KEY, 200, "");
     wc_error err;
-    assert_int_equal(apply(f,
-                           REQ("update", ",\"label\":\"B\",\"otherAttributes\":[{\"name\":"
-                                         "\"size\",\"value\":\"L\"}]"),
-                           &err),
-                     WC_APPLIED);
+    assert_int_equal(
+        fake_store_apply(f,
+                         REQ("update", ",\"label\":\"B\",\"otherAttributes\":[{\"name\":"
+                                       "\"size\",\"value\":\"L\"}]"),
+                         NULL, &err),
+        WC_APPLIED);
     assert_int_equal(fake_count(f->w->fake), 3);
     assert_call(fake_request_at(f->w->fake, 1), "GET", BASE KEY);
     assert_int_equal(fake_request_at(f->w->fake, 1)->max_body, 4u << 20);
@@ -206,7 +191,8 @@ static void a_412_reads_again_and_applies_to_what_is_there_now(void **state)
                 "ETag", "\"e2\"");
     fake_reply(f->w->fake, "PUT " BASE KEY, 200, "");
     wc_error err;
-    assert_int_equal(apply(f, REQ("update", ",\"label\":\"B\""), &err), WC_APPLIED);
+    assert_int_equal(fake_store_apply(f, REQ("update", ",\"label\":\"B\""), NULL, &err),
+                     WC_APPLIED);
     assert_int_equal(fake_count(f->w->fake), 5);
     const fake_request *put = fake_request_at(f->w->fake, 4);
     assert_string_equal(fake_request_header(put, "If-Match"), "\"e2\"");
@@ -224,7 +210,8 @@ static void eight_lost_races_are_a_conflict(void **state)
         fake_header(fake_reply(f->w->fake, "GET " BASE KEY, 200, STORED("A")), "ETag", "\"e\""), 8);
     fake_times(fake_reply(f->w->fake, "PUT " BASE KEY, 412, PRECONDITION_FAILED), 8);
     wc_error err;
-    assert_int_equal(apply(f, REQ("update", ",\"label\":\"B\""), &err), WC_CONTENDED);
+    assert_int_equal(fake_store_apply(f, REQ("update", ",\"label\":\"B\""), NULL, &err),
+                     WC_CONTENDED);
     assert_string_equal(err.msg, "widget w1: other writers changed it 8 times in a row");
     assert_int_equal(fake_count_matching(f->w->fake, "PUT "), 8);
     assert_int_equal(fake_count_matching(f->w->fake, "GET " BASE KEY), 8);
@@ -236,7 +223,8 @@ static void an_update_of_a_missing_widget_is_not_found(void **state)
     fake_reply(f->w->fake, "GET " BASE KEY, 404, NO_SUCH_KEY);
     fake_reply(f->w->fake, "GET " BASE TOMB, 404, NO_SUCH_KEY);
     wc_error err;
-    assert_int_equal(apply(f, REQ("update", ",\"label\":\"B\""), &err), WC_MISSING);
+    assert_int_equal(fake_store_apply(f, REQ("update", ",\"label\":\"B\""), NULL, &err),
+                     WC_MISSING);
     assert_string_equal(err.msg, "widget w1 (owner \"Sue Smith\") not found");
     assert_int_equal(fake_count_matching(f->w->fake, "PUT "), 0);
 }
@@ -246,7 +234,8 @@ static void a_stored_widget_that_cannot_be_read_is_not_overwritten(void **state)
     fixture *f = *state;
     fake_reply(f->w->fake, "GET " BASE KEY, 200, "{\"id\":");
     wc_error err;
-    assert_int_equal(apply(f, REQ("update", ",\"label\":\"B\""), &err), WC_REFUSED);
+    assert_int_equal(fake_store_apply(f, REQ("update", ",\"label\":\"B\""), NULL, &err),
+                     WC_REFUSED);
     assert_int_equal(err.code, WC_ERR_PARSE); /* the stored widget: a refusal, no outage */
     assert_int_equal(fake_count_matching(f->w->fake, "PUT "), 0);
 }
@@ -261,11 +250,11 @@ static void delete_probes_with_get_then_deletes(void **state)
     fake_reply(f->w->fake, "GET " BASE KEY, 404, NO_SUCH_KEY);
     fake_reply(f->w->fake, "GET " BASE TOMB, 404, NO_SUCH_KEY);
     wc_error err;
-    assert_int_equal(apply(f, REQ("delete", ""), &err), WC_APPLIED);
+    assert_int_equal(fake_store_apply(f, REQ("delete", ""), NULL, &err), WC_APPLIED);
     assert_call(fake_request_at(f->w->fake, 1), "GET", BASE KEY);
     assert_call(fake_request_at(f->w->fake, 2), "DELETE", BASE KEY);
     /* Not there: not found, and nothing deleted; no tombstone written (classic order). */
-    assert_int_equal(apply(f, REQ("delete", ""), &err), WC_MISSING);
+    assert_int_equal(fake_store_apply(f, REQ("delete", ""), NULL, &err), WC_MISSING);
     assert_int_equal(fake_count_matching(f->w->fake, "DELETE "), 1);
     assert_int_equal(fake_count_matching(f->w->fake, "PUT "), 0);
     assert_int_equal(fake_count(f->w->fake), 5);
@@ -278,10 +267,10 @@ static void a_missing_bucket_is_an_outage_never_a_missing_widget(void **state)
     fake_times(fake_reply(f->w->fake, "GET " BASE KEY, 404, NO_SUCH_BUCKET), 2);
     fake_reply(f->w->fake, "PUT " BASE KEY, 404, NO_SUCH_BUCKET);
     wc_error err;
-    assert_int_equal(apply(f, REQ("update", ",\"label\":\"B\""), &err), WC_FAILED);
+    assert_int_equal(fake_store_apply(f, REQ("update", ",\"label\":\"B\""), NULL, &err), WC_FAILED);
     assert_string_equal(err.msg, "NoSuchBucket: The specified bucket does not exist (HTTP 404)");
-    assert_int_equal(apply(f, REQ("delete", ""), &err), WC_FAILED);
-    assert_int_equal(apply(f, REQ("create", ""), &err), WC_FAILED);
+    assert_int_equal(fake_store_apply(f, REQ("delete", ""), NULL, &err), WC_FAILED);
+    assert_int_equal(fake_store_apply(f, REQ("create", ""), NULL, &err), WC_FAILED);
     assert_int_equal(fake_count_matching(f->w->fake, "DELETE "), 0);
     fake_assert_all_used(f->w->fake);
 }
@@ -294,7 +283,7 @@ static void a_slow_down_is_retried_under_the_store(void **state)
                "</Error>");
     fake_reply(f->w->fake, "PUT " BASE KEY, 200, "");
     wc_error err;
-    assert_int_equal(apply(f, REQ("create", ""), &err), WC_APPLIED);
+    assert_int_equal(fake_store_apply(f, REQ("create", ""), NULL, &err), WC_APPLIED);
     assert_int_equal(fake_count_matching(f->w->fake, "PUT "), 2);
     /* The retry is the same conditional PUT. */
     assert_string_equal(fake_request_header(fake_last(f->w->fake), "If-None-Match"), "*");
@@ -302,13 +291,23 @@ static void a_slow_down_is_retried_under_the_store(void **state)
 
 /* --- exact order (requests with a place) --- */
 
-static wc_outcome apply_at(fixture *f, const char *json, const char *place, wc_error *err)
+/* A blind create at place 1 (its PUT answers ETag e1, no tombstone): the store remembers the
+ * widget with that ETag. */
+static void create_remembered_as_e1(fixture *f, const char *json)
 {
-    wc_request *r = req(json);
-    r->place = strdup(place);
-    wc_outcome result = wc_store_apply_wait(&f->store, f->w->loop, r, err);
-    wc_request_free(r);
-    return result;
+    fake_header(fake_reply(f->w->fake, "PUT " BASE KEY, 200, ""), "ETag", "\"e1\"");
+    fake_reply(f->w->fake, "GET " BASE TOMB, 404, NO_SUCH_KEY);
+    wc_error err;
+    assert_int_equal(fake_store_apply(f, json, "1000000000001", &err), WC_APPLIED);
+}
+
+/* Then an update (label M) at place of the remembered widget: its PUT answers ETag e2, which the
+ * store remembers in turn. */
+static void update_remembered_as_e2(fixture *f, const char *place)
+{
+    fake_header(fake_reply(f->w->fake, "PUT " BASE KEY, 200, ""), "ETag", "\"e2\"");
+    wc_error err;
+    assert_int_equal(fake_store_apply(f, REQ("update", ",\"label\":\"M\""), place, &err), WC_OK);
 }
 
 /* base64 (OpenSSL's) of text, as the metadata header carries a ledger. Caller frees. */
@@ -346,7 +345,7 @@ static void exact_create_checks_for_a_tombstone_and_puts_only_where_none(void **
     fake_header(fake_reply(f->w->fake, "PUT " BASE KEY, 200, ""), "ETag", "\"e1\"");
     fake_reply(f->w->fake, "GET " BASE TOMB, 404, NO_SUCH_KEY);
     wc_error err;
-    assert_int_equal(apply_at(f, REQ("create", ",\"label\":\"L\""), "1000000000001", &err),
+    assert_int_equal(fake_store_apply(f, REQ("create", ",\"label\":\"L\""), "1000000000001", &err),
                      WC_APPLIED);
     fake_assert_all_used(f->w->fake);
     assert_int_equal(fake_count(f->w->fake), 3); /* the opening listing, the PUT, the GET */
@@ -376,8 +375,8 @@ static void exact_update_writes_if_match_and_keeps_newer_fields(void **state)
     fake_reply(f->w->fake, "PUT " BASE KEY, 412, PRECONDITION_FAILED);
     fake_reply(f->w->fake, "PUT " BASE KEY, 200, "");
     wc_error err;
-    assert_int_equal(apply_at(f, REQ("update", ",\"label\":\"OLD\",\"description\":\"D\""),
-                              "1000000000002", &err),
+    assert_int_equal(fake_store_apply(f, REQ("update", ",\"label\":\"OLD\",\"description\":\"D\""),
+                                      "1000000000002", &err),
                      WC_APPLIED);
     fake_assert_all_used(f->w->fake);
     const fake_request *put = fake_last(f->w->fake);
@@ -400,7 +399,7 @@ static void exact_delete_leaves_a_tombstone_object(void **state)
     fake_reply(f->w->fake, "PUT " BASE TOMB, 200, "");
     fake_reply(f->w->fake, "DELETE " BASE KEY, 204, "");
     wc_error err;
-    assert_int_equal(apply_at(f, REQ("delete", ""), "1000000000004", &err), WC_APPLIED);
+    assert_int_equal(fake_store_apply(f, REQ("delete", ""), "1000000000004", &err), WC_APPLIED);
     fake_assert_all_used(f->w->fake);
     const fake_request *tomb = fake_find(f->w->fake, "PUT " BASE TOMB, 0);
     assert_non_null(
@@ -418,7 +417,7 @@ static void exact_delete_leaves_a_tombstone_object(void **state)
     fake_reply(f->w->fake, "DELETE " BASE KEY, 204, "");
     fake_reply(f->w->fake, "GET " BASE KEY, 404, NO_SUCH_KEY);
     fake_reply(f->w->fake, "GET " BASE TOMB, 200, tomb->body);
-    assert_int_equal(apply_at(f, REQ("create", ""), "1000000000001", &err), WC_SUPERSEDED);
+    assert_int_equal(fake_store_apply(f, REQ("create", ""), "1000000000001", &err), WC_SUPERSEDED);
     fake_assert_all_used(f->w->fake);
     assert_string_equal(
         fake_request_header(fake_find(f->w->fake, "DELETE " BASE KEY, 1), "If-Match"), "\"b1\"");
@@ -440,7 +439,7 @@ static void exact_create_reading_first_puts_only_where_none(void **state)
     fake_reply(f->w->fake, "GET " BASE TOMB, 404, NO_SUCH_KEY);
     fake_header(fake_reply(f->w->fake, "PUT " BASE KEY, 200, ""), "ETag", "\"e1\"");
     wc_error err;
-    assert_int_equal(apply_at(f, REQ("create", ",\"label\":\"L\""), "1000000000001", &err),
+    assert_int_equal(fake_store_apply(f, REQ("create", ",\"label\":\"L\""), "1000000000001", &err),
                      WC_APPLIED);
     fake_assert_all_used(f->w->fake);
     const fake_request *put = fake_last(f->w->fake);
@@ -455,7 +454,7 @@ static void exact_create_reading_first_puts_only_where_none(void **state)
     fake_reply(f->w->fake, "GET " BASE KEY, 404, NO_SUCH_KEY);
     fake_reply(f->w->fake, "GET " BASE TOMB, 200, TOMBSTONE);
     size_t before = fake_count(f->w->fake);
-    assert_int_equal(apply_at(f, REQ("create", ""), "1000000000001", &err), WC_SUPERSEDED);
+    assert_int_equal(fake_store_apply(f, REQ("create", ""), "1000000000001", &err), WC_SUPERSEDED);
     fake_assert_all_used(f->w->fake);
     assert_int_equal(fake_count(f->w->fake), before + 2);
 }
@@ -473,7 +472,7 @@ static void exact_blind_create_newer_than_its_tombstone_takes_its_ledger(void **
     fake_reply(f->w->fake, "GET " BASE TOMB, 200, TOMBSTONE);
     fake_header(fake_reply(f->w->fake, "PUT " BASE KEY, 200, ""), "ETag", "\"e2\"");
     wc_error err;
-    assert_int_equal(apply_at(f, REQ("create", ",\"label\":\"L\""), "1000000000009", &err),
+    assert_int_equal(fake_store_apply(f, REQ("create", ",\"label\":\"L\""), "1000000000009", &err),
                      WC_APPLIED);
     fake_assert_all_used(f->w->fake);
     const fake_request *undo = fake_find(f->w->fake, "DELETE " BASE KEY, 0);
@@ -499,7 +498,7 @@ static void exact_blind_create_older_than_its_tombstone_is_superseded(void **sta
     fake_reply(f->w->fake, "GET " BASE KEY, 404, NO_SUCH_KEY);
     fake_reply(f->w->fake, "GET " BASE TOMB, 200, TOMBSTONE);
     wc_error err;
-    assert_int_equal(apply_at(f, REQ("create", ""), "1000000000002", &err), WC_SUPERSEDED);
+    assert_int_equal(fake_store_apply(f, REQ("create", ""), "1000000000002", &err), WC_SUPERSEDED);
     fake_assert_all_used(f->w->fake);
     assert_int_equal(fake_count_matching(f->w->fake, "PUT "), 1);
     assert_string_equal(
@@ -519,7 +518,7 @@ static void exact_blind_create_412_reads_and_decides(void **state)
         "x-amz-meta-wc-ledger", meta);
     fake_reply(f->w->fake, "GET " BASE TOMB, 404, NO_SUCH_KEY);
     wc_error err;
-    assert_int_equal(apply_at(f, REQ("create", ""), "1000000000001", &err), WC_ALREADY);
+    assert_int_equal(fake_store_apply(f, REQ("create", ""), "1000000000001", &err), WC_ALREADY);
     fake_assert_all_used(f->w->fake);
     assert_int_equal(fake_count_matching(f->w->fake, "PUT "), 1);
     assert_int_equal(fake_count_matching(f->w->fake, "DELETE "), 0);
@@ -538,7 +537,7 @@ static void exact_blind_create_whose_undo_fails_reads_again(void **state)
     fake_reply(f->w->fake, "GET " BASE TOMB, 200, TOMBSTONE);
     fake_header(fake_reply(f->w->fake, "PUT " BASE KEY, 200, ""), "ETag", "\"e2\"");
     wc_error err;
-    assert_int_equal(apply_at(f, REQ("create", ""), "1000000000009", &err), WC_APPLIED);
+    assert_int_equal(fake_store_apply(f, REQ("create", ""), "1000000000009", &err), WC_APPLIED);
     fake_assert_all_used(f->w->fake);
     const fake_request *put = fake_last(f->w->fake);
     assert_call(put, "PUT", BASE KEY);
@@ -566,7 +565,7 @@ static void exact_a_load_meeting_a_blind_widget_checks_its_tombstone(void **stat
     fake_reply(f->w->fake, "GET " BASE TOMB, 200, TOMBSTONE);
     fake_reply(f->w->fake, "DELETE " BASE KEY, 204, "");
     wc_error err;
-    assert_int_equal(apply_at(f, REQ("update", ",\"label\":\"M\""), "1000000000003", &err),
+    assert_int_equal(fake_store_apply(f, REQ("update", ",\"label\":\"M\""), "1000000000003", &err),
                      WC_SUPERSEDED);
     fake_assert_all_used(f->w->fake);
     assert_int_equal(fake_count_matching(f->w->fake, "PUT "), 0);
@@ -579,7 +578,7 @@ static void exact_a_load_meeting_a_blind_widget_checks_its_tombstone(void **stat
                 "x-amz-meta-wc-blind", "1");
     fake_reply(f->w->fake, "GET " BASE TOMB, 404, NO_SUCH_KEY);
     fake_reply(f->w->fake, "PUT " BASE KEY, 200, "");
-    assert_int_equal(apply_at(f, REQ("update", ",\"label\":\"M\""), "1000000000003", &err),
+    assert_int_equal(fake_store_apply(f, REQ("update", ",\"label\":\"M\""), "1000000000003", &err),
                      WC_APPLIED);
     fake_assert_all_used(f->w->fake);
     const fake_request *put = fake_last(f->w->fake);
@@ -594,12 +593,9 @@ static void exact_a_load_meeting_a_blind_widget_checks_its_tombstone(void **stat
 static void exact_an_update_of_a_remembered_widget_is_one_put(void **state)
 {
     fixture *f = *state;
-    fake_header(fake_reply(f->w->fake, "PUT " BASE KEY, 200, ""), "ETag", "\"e1\"");
-    fake_reply(f->w->fake, "GET " BASE TOMB, 404, NO_SUCH_KEY);
-    fake_header(fake_reply(f->w->fake, "PUT " BASE KEY, 200, ""), "ETag", "\"e2\"");
+    create_remembered_as_e1(f, REQ("create", ",\"label\":\"L\""));
+    update_remembered_as_e2(f, "1000000000005");
     wc_error err;
-    assert_int_equal(apply_at(f, REQ("create", ",\"label\":\"L\""), "1000000000001", &err), WC_OK);
-    assert_int_equal(apply_at(f, REQ("update", ",\"label\":\"M\""), "1000000000005", &err), WC_OK);
     fake_assert_all_used(f->w->fake);
     /* the opening listing and the create's tombstone */
     assert_int_equal(fake_count_matching(f->w->fake, "GET "), 2);
@@ -618,9 +614,9 @@ static void exact_an_update_of_a_remembered_widget_is_one_put(void **state)
         fake_header(fake_reply(f->w->fake, "GET " BASE KEY, 200, STORED("NEW")), "ETag", "\"e9\""),
         "x-amz-meta-wc-ledger", meta);
     fake_header(fake_reply(f->w->fake, "PUT " BASE KEY, 200, ""), "ETag", "\"e10\"");
-    assert_int_equal(
-        apply_at(f, REQ("update", ",\"label\":\"X\",\"description\":\"D\""), "1000000000002", &err),
-        WC_OK);
+    assert_int_equal(fake_store_apply(f, REQ("update", ",\"label\":\"X\",\"description\":\"D\""),
+                                      "1000000000002", &err),
+                     WC_OK);
     fake_assert_all_used(f->w->fake);
     put = fake_last(f->w->fake);
     assert_string_equal(fake_request_header(put, "If-Match"), "\"e9\"");
@@ -633,7 +629,7 @@ static void exact_an_update_of_a_remembered_widget_is_one_put(void **state)
     size_t before = fake_count(f->w->fake);
     fake_reply(f->w->fake, "PUT " BASE TOMB, 200, "");
     fake_reply(f->w->fake, "DELETE " BASE KEY, 204, "");
-    assert_int_equal(apply_at(f, REQ("delete", ""), "1000000000009", &err), WC_OK);
+    assert_int_equal(fake_store_apply(f, REQ("delete", ""), "1000000000009", &err), WC_OK);
     fake_assert_all_used(f->w->fake);
     assert_int_equal(fake_count(f->w->fake), before + 2);
     assert_call(fake_request_at(f->w->fake, before), "PUT", BASE TOMB);
@@ -651,10 +647,8 @@ static void exact_an_update_of_a_remembered_widget_is_one_put(void **state)
 static void exact_a_remembered_delete_that_lost_a_race_reads_and_deletes_again(void **state)
 {
     fixture *f = *state;
-    fake_header(fake_reply(f->w->fake, "PUT " BASE KEY, 200, ""), "ETag", "\"e1\"");
-    fake_reply(f->w->fake, "GET " BASE TOMB, 404, NO_SUCH_KEY);
+    create_remembered_as_e1(f, REQ("create", ""));
     wc_error err;
-    assert_int_equal(apply_at(f, REQ("create", ""), "1000000000001", &err), WC_OK);
     char *meta = b64("{\"v\":2,\"p\":[\"1000000000001\",\"1000000000005\"],\"c\":0,\"l\":1}");
     size_t before = fake_count(f->w->fake);
     fake_reply(f->w->fake, "PUT " BASE TOMB, 200, "");
@@ -664,7 +658,7 @@ static void exact_a_remembered_delete_that_lost_a_race_reads_and_deletes_again(v
         "x-amz-meta-wc-ledger", meta);
     fake_reply(f->w->fake, "PUT " BASE TOMB, 200, "");
     fake_reply(f->w->fake, "DELETE " BASE KEY, 204, "");
-    assert_int_equal(apply_at(f, REQ("delete", ""), "1000000000004", &err), WC_OK);
+    assert_int_equal(fake_store_apply(f, REQ("delete", ""), "1000000000004", &err), WC_OK);
     fake_assert_all_used(f->w->fake);
     assert_int_equal(fake_count(f->w->fake), before + 5);
     assert_string_equal(fake_request_header(fake_request_at(f->w->fake, before + 1), "If-Match"),
@@ -674,7 +668,7 @@ static void exact_a_remembered_delete_that_lost_a_race_reads_and_deletes_again(v
     /* and it is not remembered: a next delete (delivered again) reads */
     fake_reply(f->w->fake, "GET " BASE KEY, 404, NO_SUCH_KEY);
     fake_reply(f->w->fake, "GET " BASE TOMB, 200, TOMBSTONE);
-    assert_int_equal(apply_at(f, REQ("delete", ""), "1000000000004", &err), WC_ALREADY);
+    assert_int_equal(fake_store_apply(f, REQ("delete", ""), "1000000000004", &err), WC_ALREADY);
     fake_assert_all_used(f->w->fake);
     free(meta);
 }
@@ -699,7 +693,7 @@ static void exact_a_delete_whose_widget_changed_reads_again_and_decides(void **s
         fake_header(fake_reply(f->w->fake, "GET " BASE KEY, 200, STORED("N")), "ETag", "\"e5\""),
         "x-amz-meta-wc-ledger", life2);
     wc_error err;
-    assert_int_equal(apply_at(f, REQ("delete", ""), "1000000000004", &err), WC_ALREADY);
+    assert_int_equal(fake_store_apply(f, REQ("delete", ""), "1000000000004", &err), WC_ALREADY);
     fake_assert_all_used(f->w->fake);
     const fake_request *del = fake_find(f->w->fake, "DELETE " BASE KEY, 0);
     assert_non_null(del);
@@ -716,7 +710,7 @@ static void exact_a_delete_whose_widget_changed_reads_again_and_decides(void **s
     fake_reply(f->w->fake, "DELETE " BASE KEY, 404, NO_SUCH_KEY);
     fake_reply(f->w->fake, "GET " BASE KEY, 404, NO_SUCH_KEY);
     fake_reply(f->w->fake, "GET " BASE TOMB, 200, TOMBSTONE);
-    assert_int_equal(apply_at(f, REQ("delete", ""), "1000000000004", &err), WC_ALREADY);
+    assert_int_equal(fake_store_apply(f, REQ("delete", ""), "1000000000004", &err), WC_ALREADY);
     fake_assert_all_used(f->w->fake);
     free(life1);
     free(life2);
@@ -727,18 +721,15 @@ static void exact_a_delete_whose_widget_changed_reads_again_and_decides(void **s
 static void exact_a_remembered_state_deciding_no_write_is_read(void **state)
 {
     fixture *f = *state;
-    fake_header(fake_reply(f->w->fake, "PUT " BASE KEY, 200, ""), "ETag", "\"e1\"");
-    fake_reply(f->w->fake, "GET " BASE TOMB, 404, NO_SUCH_KEY);
-    fake_header(fake_reply(f->w->fake, "PUT " BASE KEY, 200, ""), "ETag", "\"e2\"");
+    create_remembered_as_e1(f, REQ("create", ""));
+    update_remembered_as_e2(f, "1000000000002");
     wc_error err;
-    assert_int_equal(apply_at(f, REQ("create", ""), "1000000000001", &err), WC_OK);
-    assert_int_equal(apply_at(f, REQ("update", ",\"label\":\"M\""), "1000000000002", &err), WC_OK);
     /* the same update again: remembered as applied, so it is read (here: still applied) */
     char *meta = b64("{\"v\":2,\"p\":[\"1000000000001\",\"1000000000002\"],\"c\":0,\"l\":1}");
     fake_header(
         fake_header(fake_reply(f->w->fake, "GET " BASE KEY, 200, STORED("M")), "ETag", "\"e2\""),
         "x-amz-meta-wc-ledger", meta);
-    assert_int_equal(apply_at(f, REQ("update", ",\"label\":\"M\""), "1000000000002", &err),
+    assert_int_equal(fake_store_apply(f, REQ("update", ",\"label\":\"M\""), "1000000000002", &err),
                      WC_ALREADY);
     fake_assert_all_used(f->w->fake);
     assert_int_equal(strcmp(fake_last(f->w->fake)->method, "GET"), 0);
@@ -767,7 +758,7 @@ static void exact_every_write_seals_its_ledger_into_the_body(void **state)
         wc_error err;
         const char *update = labels[i][0] == 'A' ? REQ("update", ",\"label\":\"A\"")
                                                  : REQ("update", ",\"label\":\"B\"");
-        assert_int_equal(apply_at(f, update, places[i], &err), WC_APPLIED);
+        assert_int_equal(fake_store_apply(f, update, places[i], &err), WC_APPLIED);
         free(meta);
         const fake_request *put = fake_last(f->w->fake);
         assert_string_equal(fake_request_header(put, "If-Match"), etag);
@@ -806,7 +797,7 @@ static void exact_a_409_conflict_reads_again(void **state)
     fake_reply(f->w->fake, "PUT " BASE KEY, 409, CONDITIONAL_CONFLICT);
     fake_reply(f->w->fake, "PUT " BASE KEY, 200, "");
     wc_error err;
-    assert_int_equal(apply_at(f, REQ("update", ",\"label\":\"B\""), "1000000000002", &err),
+    assert_int_equal(fake_store_apply(f, REQ("update", ",\"label\":\"B\""), "1000000000002", &err),
                      WC_APPLIED);
     fake_assert_all_used(f->w->fake);
     /* Not retried by the client as an outage would be: one PUT per read. */
@@ -825,7 +816,8 @@ static void classic_a_409_conflict_is_a_lost_race_not_an_outage(void **state)
     fake_reply(f->w->fake, "GET " BASE TOMB, 404, NO_SUCH_KEY);
     fake_reply(f->w->fake, "PUT " BASE KEY, 200, "");
     wc_error err;
-    assert_int_equal(apply(f, REQ("create", ",\"label\":\"A\""), &err), WC_APPLIED);
+    assert_int_equal(fake_store_apply(f, REQ("create", ",\"label\":\"A\""), NULL, &err),
+                     WC_APPLIED);
     assert_int_equal(fake_count_matching(f->w->fake, "PUT "), 2);
     assert_string_equal(fake_request_header(fake_last(f->w->fake), "If-None-Match"), "*");
     fake_assert_all_used(f->w->fake);
@@ -833,7 +825,8 @@ static void classic_a_409_conflict_is_a_lost_race_not_an_outage(void **state)
     fake_times(fake_reply(f->w->fake, "PUT " BASE KEY, 409, CONDITIONAL_CONFLICT), 8);
     fake_times(fake_reply(f->w->fake, "GET " BASE KEY, 404, NO_SUCH_KEY), 7);
     fake_times(fake_reply(f->w->fake, "GET " BASE TOMB, 404, NO_SUCH_KEY), 7);
-    assert_int_equal(apply(f, REQ("create", ",\"label\":\"A\""), &err), WC_CONTENDED);
+    assert_int_equal(fake_store_apply(f, REQ("create", ",\"label\":\"A\""), NULL, &err),
+                     WC_CONTENDED);
     fake_assert_all_used(f->w->fake);
     /* An update's 409 reads again, as a 412 does. */
     for (int i = 0; i < 2; i++)
@@ -841,7 +834,8 @@ static void classic_a_409_conflict_is_a_lost_race_not_an_outage(void **state)
                     i ? "\"e2\"" : "\"e1\"");
     fake_reply(f->w->fake, "PUT " BASE KEY, 409, CONDITIONAL_CONFLICT);
     fake_reply(f->w->fake, "PUT " BASE KEY, 200, "");
-    assert_int_equal(apply(f, REQ("update", ",\"label\":\"B\""), &err), WC_APPLIED);
+    assert_int_equal(fake_store_apply(f, REQ("update", ",\"label\":\"B\""), NULL, &err),
+                     WC_APPLIED);
     assert_string_equal(fake_request_header(fake_last(f->w->fake), "If-Match"), "\"e2\"");
     fake_assert_all_used(f->w->fake);
 }
@@ -858,7 +852,8 @@ static void classic_order_writes_no_ledger_and_no_tombstone(void **state)
         "x-amz-meta-wc-ledger", meta);
     fake_reply(f->w->fake, "PUT " BASE KEY, 200, "");
     wc_error err;
-    assert_int_equal(apply(f, REQ("update", ",\"label\":\"B\""), &err), WC_APPLIED);
+    assert_int_equal(fake_store_apply(f, REQ("update", ",\"label\":\"B\""), NULL, &err),
+                     WC_APPLIED);
     const fake_request *put = fake_last(f->w->fake);
     assert_string_equal(fake_request_header(put, "If-Match"), "\"e1\"");
     assert_null(fake_request_header(put, "x-amz-meta-wc-ledger"));
@@ -872,7 +867,7 @@ static void classic_order_writes_no_ledger_and_no_tombstone(void **state)
                "{\"c\":\"1000000000001\",\"d\":null,\"m\":[]}");
     fake_reply(f->w->fake, "DELETE " BASE KEY, 204, "");
     fake_reply(f->w->fake, "DELETE " BASE "/wc-ledgers/", 204, "");
-    assert_int_equal(apply(f, REQ("delete", ""), &err), WC_APPLIED);
+    assert_int_equal(fake_store_apply(f, REQ("delete", ""), NULL, &err), WC_APPLIED);
     assert_string_equal(fake_last(f->w->fake)->url,
                         BASE "/wc-ledgers/"
                              "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
@@ -939,11 +934,12 @@ static void spilled_widget(fixture *f, int n, char ref[65], char **body, char **
     fake_reply(f->w->fake, "PUT " BASE KEY, 200, "");
     fake_reply(f->w->fake, "GET " BASE TOMB, 404, NO_SUCH_KEY);
     wc_error err;
-    assert_int_equal(apply_at(f,
-                              REQ("create", ",\"label\":\"L\",\"otherAttributes\":[{\"name\":"
-                                            "\"color\",\"value\":\"red\"}]"),
-                              "1000000000001", &err),
-                     WC_APPLIED);
+    assert_int_equal(
+        fake_store_apply(f,
+                         REQ("create", ",\"label\":\"L\",\"otherAttributes\":[{\"name\":"
+                                       "\"color\",\"value\":\"red\"}]"),
+                         "1000000000001", &err),
+        WC_APPLIED);
     const fake_request *put = fake_find(f->w->fake, "PUT " BASE KEY, 0);
     assert_non_null(fake_request_header(put, "x-amz-meta-wc-ledger")); /* inline */
     assert_null(fake_request_header(put, "x-amz-meta-wc-ledger-ref"));
@@ -954,7 +950,7 @@ static void spilled_widget(fixture *f, int n, char ref[65], char **body, char **
     fake_reply(f->w->fake, "PUT " LEDGERS, 200, "");
     fake_header(fake_reply(f->w->fake, "PUT " BASE KEY, 200, ""), "ETag", "\"e2\"");
     char *update = many_attributes("update", n, "v2");
-    assert_int_equal(apply_at(f, update, "1000000000002", &err), WC_APPLIED);
+    assert_int_equal(fake_store_apply(f, update, "1000000000002", &err), WC_APPLIED);
     fake_assert_all_used(f->w->fake);
     free(update);
     const fake_request *lput = assert_spilled(f, 0, nth, ref);
@@ -990,7 +986,7 @@ static void exact_a_long_ledger_is_spilled_and_read_back(void **state)
     fake_reply(f->w->fake, url, 204, "");
     char *update = many_attributes("update", 3000, "v3");
     wc_error err;
-    assert_int_equal(apply_at(f, update, "1000000000003", &err), WC_APPLIED);
+    assert_int_equal(fake_store_apply(f, update, "1000000000003", &err), WC_APPLIED);
     fake_assert_all_used(f->w->fake);
     char ref2[65];
     const fake_request *lput = assert_spilled(f, 1, 2, ref2);
@@ -1011,7 +1007,7 @@ static void exact_a_long_ledger_is_spilled_and_read_back(void **state)
     snprintf(url, sizeof(url), "GET " LEDGERS "%s", ref2);
     fake_reply(f->w->fake, url, 200, lput->body);
     size_t before = fake_count(f->w->fake);
-    assert_int_equal(apply_at(f, update, "1000000000003", &err), WC_ALREADY);
+    assert_int_equal(fake_store_apply(f, update, "1000000000003", &err), WC_ALREADY);
     fake_assert_all_used(f->w->fake);
     assert_int_equal(fake_count(f->w->fake), before + 2);
     free(update);
@@ -1037,7 +1033,7 @@ exact_the_old_ledger_object_goes_after_a_delete_and_its_failure_is_harmless(void
     fake_reply(f->w->fake, "DELETE " LEDGERS, 403,
                "<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>");
     wc_error err;
-    assert_int_equal(apply_at(f, REQ("delete", ""), "1000000000005", &err), WC_APPLIED);
+    assert_int_equal(fake_store_apply(f, REQ("delete", ""), "1000000000005", &err), WC_APPLIED);
     fake_assert_all_used(f->w->fake);
     char url[256];
     snprintf(url, sizeof(url), LEDGERS "%s", ref);
@@ -1068,7 +1064,7 @@ static void exact_a_missing_ledger_object_reads_the_widget_again(void **state)
     fake_reply(f->w->fake, "PUT " BASE KEY, 200, "");
     fake_reply(f->w->fake, "DELETE " LEDGERS, 204, "");
     wc_error err;
-    assert_int_equal(apply_at(f, REQ("update", ",\"label\":\"M\""), "1000000000003", &err),
+    assert_int_equal(fake_store_apply(f, REQ("update", ",\"label\":\"M\""), "1000000000003", &err),
                      WC_APPLIED);
     fake_assert_all_used(f->w->fake);
     /* Written on what was read the second time, and its ledger spilled again. */
@@ -1083,7 +1079,7 @@ static void exact_a_missing_ledger_object_reads_the_widget_again(void **state)
                5);
     fake_times(fake_reply(f->w->fake, "GET " LEDGERS "0000", 404, NO_SUCH_KEY), 5);
     size_t puts = fake_count_matching(f->w->fake, "PUT ");
-    assert_int_equal(apply_at(f, REQ("update", ",\"label\":\"N\""), "1000000000004", &err),
+    assert_int_equal(fake_store_apply(f, REQ("update", ",\"label\":\"N\""), "1000000000004", &err),
                      WC_CONTENDED);
     fake_assert_all_used(f->w->fake);
     assert_non_null(strstr(err.msg, "was gone 5 times in a row"));
@@ -1096,65 +1092,70 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(exact_an_update_of_a_remembered_widget_is_one_put,
-                                        setup_open_remembering, teardown),
+                                        setup_open_remembering, fake_store_teardown),
         cmocka_unit_test_setup_teardown(
             exact_a_remembered_delete_that_lost_a_race_reads_and_deletes_again,
-            setup_open_remembering, teardown),
+            setup_open_remembering, fake_store_teardown),
         cmocka_unit_test_setup_teardown(exact_a_delete_whose_widget_changed_reads_again_and_decides,
-                                        setup_open, teardown),
+                                        setup_open, fake_store_teardown),
         cmocka_unit_test_setup_teardown(exact_a_remembered_state_deciding_no_write_is_read,
-                                        setup_open_remembering, teardown),
+                                        setup_open_remembering, fake_store_teardown),
         cmocka_unit_test_setup_teardown(
-            exact_create_checks_for_a_tombstone_and_puts_only_where_none, setup_open, teardown),
+            exact_create_checks_for_a_tombstone_and_puts_only_where_none, setup_open,
+            fake_store_teardown),
         cmocka_unit_test_setup_teardown(exact_create_reading_first_puts_only_where_none,
-                                        setup_open_reading_first, teardown),
+                                        setup_open_reading_first, fake_store_teardown),
         cmocka_unit_test_setup_teardown(exact_update_writes_if_match_and_keeps_newer_fields,
-                                        setup_open, teardown),
+                                        setup_open, fake_store_teardown),
         cmocka_unit_test_setup_teardown(
-            exact_blind_create_newer_than_its_tombstone_takes_its_ledger, setup_open, teardown),
+            exact_blind_create_newer_than_its_tombstone_takes_its_ledger, setup_open,
+            fake_store_teardown),
         cmocka_unit_test_setup_teardown(exact_blind_create_older_than_its_tombstone_is_superseded,
-                                        setup_open, teardown),
+                                        setup_open, fake_store_teardown),
         cmocka_unit_test_setup_teardown(exact_blind_create_412_reads_and_decides, setup_open,
-                                        teardown),
+                                        fake_store_teardown),
         cmocka_unit_test_setup_teardown(exact_blind_create_whose_undo_fails_reads_again, setup_open,
-                                        teardown),
+                                        fake_store_teardown),
         cmocka_unit_test_setup_teardown(exact_a_load_meeting_a_blind_widget_checks_its_tombstone,
-                                        setup_open, teardown),
+                                        setup_open, fake_store_teardown),
         cmocka_unit_test_setup_teardown(exact_delete_leaves_a_tombstone_object, setup_open,
-                                        teardown),
+                                        fake_store_teardown),
         cmocka_unit_test_setup_teardown(exact_every_write_seals_its_ledger_into_the_body,
-                                        setup_open, teardown),
-        cmocka_unit_test_setup_teardown(exact_a_409_conflict_reads_again, setup_open, teardown),
+                                        setup_open, fake_store_teardown),
+        cmocka_unit_test_setup_teardown(exact_a_409_conflict_reads_again, setup_open,
+                                        fake_store_teardown),
         cmocka_unit_test_setup_teardown(classic_a_409_conflict_is_a_lost_race_not_an_outage,
-                                        setup_open, teardown),
+                                        setup_open, fake_store_teardown),
         cmocka_unit_test_setup_teardown(exact_a_long_ledger_is_spilled_and_read_back, setup_open,
-                                        teardown),
+                                        fake_store_teardown),
         cmocka_unit_test_setup_teardown(
             exact_the_old_ledger_object_goes_after_a_delete_and_its_failure_is_harmless, setup_open,
-            teardown),
+            fake_store_teardown),
         cmocka_unit_test_setup_teardown(exact_a_missing_ledger_object_reads_the_widget_again,
-                                        setup_open, teardown),
-        cmocka_unit_test_setup_teardown(open_checks_the_bucket, setup, teardown),
+                                        setup_open, fake_store_teardown),
+        cmocka_unit_test_setup_teardown(open_checks_the_bucket, setup, fake_store_teardown),
         cmocka_unit_test_setup_teardown(create_puts_only_where_there_is_nothing, setup_open,
-                                        teardown),
+                                        fake_store_teardown),
         cmocka_unit_test_setup_teardown(keys_are_the_owner_and_the_widget_id_encoded, setup_open,
-                                        teardown),
+                                        fake_store_teardown),
         cmocka_unit_test_setup_teardown(update_reads_then_writes_with_if_match, setup_open,
-                                        teardown),
+                                        fake_store_teardown),
         cmocka_unit_test_setup_teardown(a_412_reads_again_and_applies_to_what_is_there_now,
-                                        setup_open, teardown),
-        cmocka_unit_test_setup_teardown(eight_lost_races_are_a_conflict, setup_open, teardown),
+                                        setup_open, fake_store_teardown),
+        cmocka_unit_test_setup_teardown(eight_lost_races_are_a_conflict, setup_open,
+                                        fake_store_teardown),
         cmocka_unit_test_setup_teardown(classic_order_writes_no_ledger_and_no_tombstone, setup_open,
-                                        teardown),
+                                        fake_store_teardown),
         cmocka_unit_test_setup_teardown(an_update_of_a_missing_widget_is_not_found, setup_open,
-                                        teardown),
+                                        fake_store_teardown),
         cmocka_unit_test_setup_teardown(a_stored_widget_that_cannot_be_read_is_not_overwritten,
-                                        setup_open, teardown),
-        cmocka_unit_test_setup_teardown(delete_probes_with_get_then_deletes, setup_open, teardown),
+                                        setup_open, fake_store_teardown),
+        cmocka_unit_test_setup_teardown(delete_probes_with_get_then_deletes, setup_open,
+                                        fake_store_teardown),
         cmocka_unit_test_setup_teardown(a_missing_bucket_is_an_outage_never_a_missing_widget,
-                                        setup_open, teardown),
+                                        setup_open, fake_store_teardown),
         cmocka_unit_test_setup_teardown(a_slow_down_is_retried_under_the_store, setup_open,
-                                        teardown),
+                                        fake_store_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -574,10 +574,11 @@ static void a_dead_letter_is_sent_then_deleted(void **state)
     assert_int_equal(f->s.src.ops->flush(f->s.src.self), 0);
 }
 
-static void without_a_dead_letter_queue_the_redrive_policy_or_a_long_hide_takes_it(void **state)
+/* Without a dead-letter queue (and with a redrive policy or not): one message dead-lettered is
+ * told `result` at once, and hidden for hide_s seconds. */
+static void dead_letter_without_a_queue(fixture *f, int redrive, wc_result result, int hide_s)
 {
-    fixture *f = *state;
-    open_source(f, NULL, 1);
+    open_source(f, NULL, redrive);
     reply_messages(f, 1, 1, "1");
     fake_reply(f->s.w->fake, HIDES, 200, "{}");
     scripted_outcome o = {0};
@@ -588,29 +589,23 @@ static void without_a_dead_letter_queue_the_redrive_policy_or_a_long_hide_takes_
         WC_OK);
     wc_message_cleanup(&m);
     assert_int_equal(o.calls, 1);
-    assert_int_equal(o.result, WC_ERR_BUSY); /* handed back for the redrive policy */
+    assert_int_equal(o.result, result);
     fake_run(f->s.w);
-    assert_entry(fake_find(f->s.w->fake, HIDES, 0), 0, "rh-1", 0);
+    assert_entry(fake_find(f->s.w->fake, HIDES, 0), 0, "rh-1", hide_s);
+}
+
+static void without_a_dead_letter_queue_the_redrive_policy_or_a_long_hide_takes_it(void **state)
+{
+    fixture *f = *state;
+    /* handed back for the redrive policy, hidden for no time */
+    dead_letter_without_a_queue(f, 1, WC_ERR_BUSY, 0);
     assert_int_equal(fake_count_matching(f->s.w->fake, SEND), 0);
 }
 
 static void with_neither_the_message_is_hidden_for_twelve_hours(void **state)
 {
     fixture *f = *state;
-    open_source(f, NULL, 0);
-    reply_messages(f, 1, 1, "1");
-    fake_reply(f->s.w->fake, HIDES, 200, "{}");
-    scripted_outcome o = {0};
-    wc_message m;
-    next_message(f, &m, 1);
-    assert_int_equal(
-        f->s.src.ops->dead_letter(f->s.src.self, &m, "bad", scripted_outcome_done, &o, NULL),
-        WC_OK);
-    wc_message_cleanup(&m);
-    assert_int_equal(o.calls, 1);
-    assert_int_equal(o.result, WC_OK);
-    fake_run(f->s.w);
-    assert_entry(fake_find(f->s.w->fake, HIDES, 0), 0, "rh-1", 43200);
+    dead_letter_without_a_queue(f, 0, WC_OK, 43200);
     assert_int_equal(fake_count_matching(f->s.w->fake, DELETES), 0);
 }
 
@@ -837,10 +832,11 @@ static void a_short_deferral_is_kept_in_hand_and_hurried(void **state)
     wc_message_cleanup(&m3);
     wc_loop_turn(f->s.w->loop, 0);
     assert_int_equal(fake_count_matching(f->s.w->fake, HIDES), 0); /* kept, not hidden */
-    assert_int_equal(receive(f, &again, 0), WC_RECEIVE_WAIT);    /* none is due yet */
+    assert_int_equal(receive(f, &again, 0), WC_RECEIVE_WAIT);      /* none is due yet */
     /* Hurried: id-2 is offered at once, with its try counted and its receipt. */
     assert_int_equal(f->s.src.ops->hurry(f->s.src.self, "id-2"), WC_OK);
-    assert_int_equal(f->s.src.ops->hurry(f->s.src.self, "id-2"), WC_ERR_NOT_FOUND); /* due already */
+    assert_int_equal(f->s.src.ops->hurry(f->s.src.self, "id-2"),
+                     WC_ERR_NOT_FOUND); /* due already */
     assert_int_equal(f->s.src.ops->hurry(f->s.src.self, "id-9"), WC_ERR_NOT_FOUND); /* not kept */
     uint64_t t0 = f->s.w->time.now;
     assert_int_equal(receive(f, &again, 0), WC_RECEIVE_READY);
