@@ -180,3 +180,12 @@ int wc_kept_hurry(wc_kept *k, const char *key)
     make_due(k, *slot);
     return 1;
 }
+
+int wc_kept_take_key(wc_kept *k, const char *key, wc_message *msg)
+{
+    entry **slot = wc_strmap_get(k->by_key, key);
+    if (!slot)
+        return 0;
+    unkeep(k, *slot, msg);
+    return 1;
+}

@@ -49,6 +49,11 @@ int wc_kept_take_any(wc_kept *k, wc_message *msg, uint64_t *left_ms);
  * is due already. */
 int wc_kept_hurry(wc_kept *k, const char *key);
 
+/* The message of key, due or not, moved into *msg (the caller owns it and its handle): 1, or 0
+ * when it is not kept. For a message delivered again while a copy of it is kept (its visibility
+ * ran out): the copy is stale. */
+int wc_kept_take_key(wc_kept *k, const char *key, wc_message *msg);
+
 /* Messages kept, due or not. */
 size_t wc_kept_count(const wc_kept *k);
 

@@ -184,8 +184,16 @@ static wc_result take(sqs_source *s, wc_message *msg, wc_error *err)
             sqs_hide_later(s, strdup(receipt), s->visibility_s);
         return result;
     }
-    /* It came back (MessageId is there: read above). */
-    wc_deferrals_forget(s->deferred, json_string_value(json_object_get(m, "MessageId")));
+    /* It came back (MessageId is there: read above). A copy kept in hand is stale (its
+     * visibility ran out, an extension failed): dropped, so that it is not applied twice. */
+    const char *id = json_string_value(json_object_get(m, "MessageId"));
+    wc_deferrals_forget(s->deferred, id);
+    wc_message stale;
+    if (id && s->kept && wc_kept_take_key(s->kept, id, &stale)) {
+        sqs_unhold(s, stale.handle);
+        free(stale.handle);
+        wc_message_cleanup(&stale);
+    }
     if (result == WC_OK)
         sqs_hold(s, msg->handle, (uint64_t)json_integer_value(json_object_get(m, RECEIVED_AT)));
     return result;

@@ -111,10 +111,41 @@ static void due_in_order_hurried_first_bounded_and_handed_back(void **state)
     wc_loop_free(loop);
 }
 
+/* A message delivered again while a copy of it is kept: the copy is taken out by its key, due or
+ * not, and no longer comes due. */
+static void a_copy_is_taken_out_by_its_key(void **state)
+{
+    (void)state;
+    fake_time t = {.now = 1000};
+    FAKE_CLOCK(clock, t);
+    wc_loop *loop = wc_loop_new(&clock);
+    wc_kept *k = wc_kept_new(loop, 8, 1000, on_due, NULL);
+    dues = 0;
+    keep(k, "a", "{}", 100, WC_OK);
+    keep(k, "b", "{}", 100, WC_OK);
+    wc_message m;
+    assert_int_equal(wc_kept_take_key(k, "c", &m), 0);
+    assert_int_equal(wc_kept_take_key(k, "a", &m), 1);
+    assert_string_equal(m.key, "a");
+    assert_string_equal(m.handle, "a");
+    free(m.handle);
+    wc_message_cleanup(&m);
+    assert_int_equal(wc_kept_count(k), 1);
+    assert_int_equal(wc_kept_take_key(k, "a", &m), 0);
+    t.now += 100;
+    wc_loop_turn(loop, 0);
+    assert_int_equal(dues, 1); /* b alone */
+    take(k, "b");
+    assert_int_equal(wc_kept_take(k, &m), 0);
+    wc_kept_free(k);
+    wc_loop_free(loop);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(due_in_order_hurried_first_bounded_and_handed_back),
+        cmocka_unit_test(a_copy_is_taken_out_by_its_key),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
