@@ -4,12 +4,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The JSON protocol's X-Amz-Target of an action: "AmazonSQS.ReceiveMessage". */
+static const char *target_of(const char *action, char out[64])
+{
+    snprintf(out, 64, "AmazonSQS.%s", action);
+    return out;
+}
+
 static wc_result call(wc_aws *aws, const char *action, json_t *body, json_t **out,
                       wc_aws_error *aerr, wc_error *err)
 {
     char target[64];
-    snprintf(target, sizeof(target), "AmazonSQS.%s", action);
-    return wc_aws_json(aws, "sqs", target, body, out, aerr, err);
+    return wc_aws_json(aws, "sqs", target_of(action, target), body, out, aerr, err);
 }
 
 wc_result wc_sqs_queue_url(wc_aws *aws, const char *name_or_url, char **url, wc_aws_error *aerr,
@@ -41,11 +47,10 @@ wc_result wc_sqs_queue_url(wc_aws *aws, const char *name_or_url, char **url, wc_
 }
 
 wc_result wc_sqs_start(wc_aws *aws, const char *action, json_t *body, wc_aws_json_done done,
-                       void *ctx, wc_error *err)
+                       void *ctx, wc_aws_call **handle, wc_error *err)
 {
     char target[64];
-    snprintf(target, sizeof(target), "AmazonSQS.%s", action);
-    return wc_aws_json_start(aws, "sqs", target, body, done, ctx, err);
+    return wc_aws_json_start_h(aws, "sqs", target_of(action, target), body, done, ctx, handle, err);
 }
 
 json_t *wc_sqs_receive_body(const char *url, int max, int wait_s, int visibility_s)

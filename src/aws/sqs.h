@@ -44,9 +44,10 @@ wc_result wc_sqs_redrive_policy(wc_aws *aws, const char *url, char **policy, wc_
                                 wc_error *err);
 
 /* The asynchronous calls the SQS source makes on the loop: action ("ReceiveMessage",
- * "DeleteMessageBatch", ...) with a body made by one of the builders below (taken). */
+ * "DeleteMessageBatch", ...) with a body made by one of the builders below (taken); *handle
+ * (NULL: not wanted) as wc_aws_json_start_h's, to cancel it. */
 wc_result wc_sqs_start(wc_aws *aws, const char *action, json_t *body, wc_aws_json_done done,
-                       void *ctx, wc_error *err);
+                       void *ctx, wc_aws_call **handle, wc_error *err);
 
 /* ReceiveMessage's body: with ApproximateReceiveCount and every message attribute. */
 json_t *wc_sqs_receive_body(const char *url, int max, int wait_s, int visibility_s);

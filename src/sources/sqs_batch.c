@@ -50,7 +50,7 @@ static wc_result batch_send(batch_call *c, wc_error *err)
     if (!body)
         return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     return wc_sqs_start(s->aws, c->hide ? "ChangeMessageVisibilityBatch" : "DeleteMessageBatch",
-                        body, batch_done, c, err);
+                        body, batch_done, c, NULL, err);
 }
 
 /* A failed batch goes out again after a growing pause (its receipts stay valid until the
@@ -95,34 +95,30 @@ static void batch_done(void *ctx, wc_result result, json_t *answer, const wc_aws
     sqs_tell(s);
 }
 
+/* Sends what b holds as one call (b is emptied: the call owns its receipts); a call that cannot
+ * start is logged and its receipts dropped (the messages come back after their visibility). */
 static void send_batch(sqs_source *s, sqs_batch *b, int hide)
 {
     if (b->n == 0)
         return;
     batch_call *c = calloc(1, sizeof(*c));
     wc_error err;
-    json_t *body =
-        c ? wc_sqs_batch_body(s->url, b->receipts, hide ? b->seconds : NULL, b->n) : NULL;
-    wc_result result = body ? WC_OK : wc_error_set(&err, WC_ERR_NOMEM, "out of memory");
+    wc_result result = c ? WC_OK : wc_error_set(&err, WC_ERR_NOMEM, "out of memory");
     if (result == WC_OK) {
         c->s = s;
         c->b = *b;
         c->hide = hide;
-        b->n = 0;
-        result = wc_sqs_start(s->aws, hide ? "ChangeMessageVisibilityBatch" : "DeleteMessageBatch",
-                              body, batch_done, c, &err);
-        body = NULL;
-        if (result == WC_OK) {
-            s->calls++;
-            c->next = s->batch_calls; /* on the list, for destroy to free what never ended */
-            if (c->next)
-                c->next->prev = c;
-            s->batch_calls = c;
-            return;
-        }
-        *b = c->b;
+        result = batch_send(c, &err);
     }
-    json_decref(body);
+    if (result == WC_OK) {
+        b->n = 0;
+        s->calls++;
+        c->next = s->batch_calls; /* on the list, for destroy to free what never ended */
+        if (c->next)
+            c->next->prev = c;
+        s->batch_calls = c;
+        return;
+    }
     free(c);
     wc_errorlog("%s of %zu messages could not start: %s", hide ? "visibility change" : "delete",
                 b->n, err.msg);

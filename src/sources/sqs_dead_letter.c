@@ -79,7 +79,7 @@ wc_result sqs_dead_letter(void *self, wc_message *msg, const char *reason, wc_so
     }
     *d = (dead_letter){s, msg->handle, d->key, done, ctx};
     msg->handle = NULL;
-    wc_result result = wc_sqs_start(s->aws, "SendMessage", body, dead_letter_sent, d, err);
+    wc_result result = wc_sqs_start(s->aws, "SendMessage", body, dead_letter_sent, d, NULL, err);
     if (result != WC_OK) {
         sqs_hide_later(s, d->receipt, 0);
         free(d->key);

@@ -83,8 +83,7 @@ static void start_receive(sqs_source *s, int max)
         return;
     }
     r->s = s;
-    if (wc_aws_json_start_h(s->aws, "sqs", "AmazonSQS.ReceiveMessage", body, received, r, &r->call,
-                            &err) != WC_OK) {
+    if (wc_sqs_start(s->aws, "ReceiveMessage", body, received, r, &r->call, &err) != WC_OK) {
         free(r);
         s->failed = 1;
         s->failure = err;

@@ -62,7 +62,7 @@ static void receive_asks_for_counts_and_attributes_with_a_long_poll(void **state
     answered a = {0}, b = {0};
     wc_error err;
     assert_int_equal(wc_sqs_start(w->aws, "ReceiveMessage", wc_sqs_receive_body(QUEUE, 10, 20, 30),
-                                  on_answer, &a, &err),
+                                  on_answer, &a, NULL, &err),
                      WC_OK);
     fake_run(w);
     assert_int_equal(a.result, WC_OK);
@@ -85,7 +85,7 @@ static void receive_asks_for_counts_and_attributes_with_a_long_poll(void **state
                    "\"MessageAttributeNames\":[\"All\"]}");
     /* No wait: the usual timeout. */
     assert_int_equal(wc_sqs_start(w->aws, "ReceiveMessage", wc_sqs_receive_body(QUEUE, 1, 0, 5),
-                                  on_answer, &b, &err),
+                                  on_answer, &b, NULL, &err),
                      WC_OK);
     fake_run(w);
     assert_int_equal(b.result, WC_OK);
