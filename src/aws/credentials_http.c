@@ -77,6 +77,14 @@ wc_result wc_cred_http_provider_send(wc_cred_http_provider *p, const char *metho
     return p->transport.ops->start(p->transport.self, &req, on_http_answer, p, &p->on_wire, err);
 }
 
+/* How a refused certificate's words begin (wc_cred_http_answered), after what fetched. */
+#define TLS_REFUSAL "TLSError: "
+
+int wc_cred_http_tls_refusal(const wc_error *err)
+{
+    return strstr(err->msg, TLS_REFUSAL) != NULL;
+}
+
 /* WC_OK when an HTTP answer came (of any status); otherwise why not (credentials_http.h). */
 wc_result wc_cred_http_answered(const wc_http_response *resp, const char *method, const char *url,
                                 wc_error *err)
@@ -84,7 +92,7 @@ wc_result wc_cred_http_answered(const wc_http_response *resp, const char *method
     if (resp->curl_code != 0 && resp->tls_refused) {
         char text[WC_ERROR_MAX];
         wc_tls_refusal_text(text, sizeof(text), url, resp->ca_bundle, resp->error);
-        return wc_error_set(err, WC_ERR_REJECTED, "TLSError: %s", text);
+        return wc_error_set(err, WC_ERR_REJECTED, "%s%s", TLS_REFUSAL, text);
     }
     if (resp->too_large)
         return wc_error_set(err, WC_ERR_TOO_LARGE, "%s %s: %s", method, url, resp->error);

@@ -42,6 +42,9 @@ wc_result wc_cred_http_provider_send(wc_cred_http_provider *p, const char *metho
  * (configuration: no fetch again mends it, and it is no sign that the endpoint is absent). */
 wc_result wc_cred_http_answered(const wc_http_response *resp, const char *method, const char *url,
                                 wc_error *err);
+/* Whether err (a WC_ERR_REJECTED) says such a refused certificate: configuration, though a
+ * refresh refused so while the current credentials are valid is only a failed refresh. */
+int wc_cred_http_tls_refusal(const wc_error *err);
 /* A provider named name that starts with start and answers with answer; transport copied (NULL:
  * none). NULL: out of memory. */
 wc_credential_provider *wc_cred_http_provider_new(
