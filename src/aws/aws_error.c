@@ -124,28 +124,16 @@ static void decode_json(const char *body, size_t len, wc_aws_error *out)
 
 static const char *status_code(long status)
 {
-    switch (status) {
-    case 301:
-        return "PermanentRedirect";
-    case 400:
-        return "BadRequest";
-    case 403:
-        return "Forbidden";
-    case 404:
-        return "NotFound";
-    case 409:
-        return "Conflict";
-    case 412:
-        return "PreconditionFailed";
-    case 429:
-        return "TooManyRequests";
-    case 500:
-        return "InternalError";
-    case 503:
-        return "ServiceUnavailable";
-    default:
-        return status >= 500 ? "ServerError" : "HttpError";
-    }
+    static const struct {
+        long status;
+        const char *code;
+    } codes[] = {{301, "PermanentRedirect"}, {400, "BadRequest"},    {403, "Forbidden"},
+                 {404, "NotFound"},          {409, "Conflict"},      {412, "PreconditionFailed"},
+                 {429, "TooManyRequests"},   {500, "InternalError"}, {503, "ServiceUnavailable"}};
+    for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
+        if (codes[i].status == status)
+            return codes[i].code;
+    return status >= 500 ? "ServerError" : "HttpError";
 }
 
 void wc_aws_error_decode(const char *service, long status, const char *body, size_t len,

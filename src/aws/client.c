@@ -17,7 +17,6 @@ struct wc_aws {
     wc_loop *loop;
     int own_loop;
     wc_http *http;          /* libcurl on the loop: the default transport */
-    char *ca_bundle;        /* owned: the CA bundle the calls trust (for messages), or NULL */
     int tls_said;           /* a TLS refusal was logged, and no call has been answered since */
     wc_transport transport; /* where calls go, and the credential fetches too */
     wc_credential_chain *credentials;
@@ -25,10 +24,9 @@ struct wc_aws {
     unsigned wave; /* bumped when a fetch ends: the calls parked before it are served */
     wc_retry_policy retry;
     wc_clock *clock;          /* the loop's: its wall clock dates the signatures */
-    wc_endpoint endpoints[3]; /* s3, sqs, dynamodb, resolved on first use */
-    int resolved[3];
-    int in_flight;      /* calls started and not yet done */
-    struct call *calls; /* every call not yet done: on the wire or waiting for a retry */
+    wc_endpoint endpoints[4]; /* s3, sqs, dynamodb, sns (base NULL until resolved) */
+    int in_flight;            /* calls started and not yet done */
+    struct call *calls;       /* every call not yet done: on the wire or waiting for a retry */
     wc_aws_stats stats;
     wc_sigv4_key_cache keys;
     wc_aws_error_decoder *errors; /* owned: decodes the error answers (NULL: each its own) */
@@ -45,10 +43,10 @@ static void on_credentials(void *ctx, wc_result result, const wc_error *err);
 wc_aws *wc_aws_new(const wc_aws_config *config, wc_error *err)
 {
     wc_aws *aws = calloc(1, sizeof(*aws));
-    if (!aws) {
-        wc_error_set(err, WC_ERR_NOMEM, "out of memory");
-        return NULL;
-    }
+    char *ca_bundle = NULL;
+    wc_result result = WC_ERR_NOMEM;
+    if (!aws)
+        goto fail;
     aws->region = config->region && *config->region ? strdup(config->region)
                                                     : wc_profile_region(config->profile);
     aws->endpoint_url = config->endpoint_url ? strdup(config->endpoint_url) : NULL;
@@ -59,56 +57,47 @@ wc_aws *wc_aws_new(const wc_aws_config *config, wc_error *err)
     }
     /* AWS_CA_BUNDLE or the profile's ca_bundle: every call (and credential fetch) trusts it. */
     wc_http_config http = config->http;
-    char *ca_bundle = http.ca_bundle ? NULL : wc_ca_bundle(config->profile);
+    ca_bundle = http.ca_bundle ? NULL : wc_ca_bundle(config->profile);
     if (ca_bundle)
         http.ca_bundle = ca_bundle;
     if (http.ca_bundle && access(http.ca_bundle, R_OK) != 0) {
-        wc_error_set(err, WC_ERR_INVALID, "CA bundle %s (AWS_CA_BUNDLE or ca_bundle): %s",
-                     http.ca_bundle, strerror(errno));
-        free(ca_bundle);
-        wc_aws_free(aws);
-        return NULL;
+        result = wc_error_set(err, WC_ERR_INVALID, "CA bundle %s (AWS_CA_BUNDLE or ca_bundle): %s",
+                              http.ca_bundle, strerror(errno));
+        goto fail;
     }
-    aws->http = aws->loop ? wc_http_new(&http, aws->loop) : NULL;
-    if (http.ca_bundle && !(aws->ca_bundle = strdup(http.ca_bundle))) {
-        wc_http_free(aws->http);
-        aws->http = NULL; /* reported below as out of memory */
-    }
-    free(ca_bundle);
-    if (aws->http)
-        aws->transport = config->transport ? *config->transport : wc_http_transport(aws->http);
+    if (!aws->loop || !(aws->http = wc_http_new(&http, aws->loop)))
+        goto fail;
+    aws->transport = config->transport ? *config->transport : wc_http_transport(aws->http);
     aws->errors = wc_aws_error_decoder_new(); /* NULL: slower, not wrong */
     aws->retry = config->retry;
     if (!aws->retry.max_attempts)
         aws->retry.max_attempts = 5;
-    aws->clock = aws->loop ? wc_loop_clock(aws->loop) : NULL;
+    aws->clock = wc_loop_clock(aws->loop);
     /* The credentials are fetched on the same transport, loop and clock as the calls. */
-    aws->credentials =
-        aws->http ? wc_credential_chain_new(config->profile, &aws->transport, aws->clock) : NULL;
-    if (aws->credentials)
-        wc_credential_chain_listen(aws->credentials, on_credentials, aws);
-    if (!aws->http || !aws->credentials) {
-        wc_error_set(err, WC_ERR_NOMEM, "out of memory");
-        wc_aws_free(aws);
-        return NULL;
-    }
+    aws->credentials = wc_credential_chain_new(config->profile, &aws->transport, aws->clock);
+    if (!aws->credentials)
+        goto fail;
+    wc_credential_chain_listen(aws->credentials, on_credentials, aws);
     if (!aws->region && !aws->endpoint_url) {
         /* A custom endpoint does not need a region to be found, only to sign: us-east-1 then. */
-        wc_error_set(err, WC_ERR_INVALID,
-                     "no AWS region: use --region, AWS_REGION, AWS_DEFAULT_REGION or a profile's "
-                     "region");
-        wc_aws_free(aws);
-        return NULL;
+        result = wc_error_set(err, WC_ERR_INVALID,
+                              "no AWS region: use --region, AWS_REGION, AWS_DEFAULT_REGION or a "
+                              "profile's region");
+        goto fail;
     }
     if (!aws->region)
         aws->region = strdup("us-east-1");
-    if (!aws->region ||
-        wc_credential_chain_set_sts(aws->credentials, aws->region, aws->endpoint_url) != WC_OK) {
-        wc_error_set(err, WC_ERR_NOMEM, "out of memory");
-        wc_aws_free(aws);
-        return NULL;
+    if (aws->region &&
+        wc_credential_chain_set_sts(aws->credentials, aws->region, aws->endpoint_url) == WC_OK) {
+        free(ca_bundle);
+        return aws;
     }
-    return aws;
+fail:
+    if (result == WC_ERR_NOMEM)
+        wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+    free(ca_bundle);
+    wc_aws_free(aws);
+    return NULL;
 }
 
 static void drop_calls(wc_aws *aws);
@@ -118,7 +107,7 @@ void wc_aws_free(wc_aws *aws)
     if (!aws)
         return;
     drop_calls(aws);
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < 4; i++)
         wc_endpoint_cleanup(&aws->endpoints[i]);
     wc_credential_chain_free(aws->credentials); /* a fetch under way is cancelled */
     wc_http_free(aws->http);
@@ -126,7 +115,6 @@ void wc_aws_free(wc_aws *aws)
         wc_loop_free(aws->loop);
     free(aws->region);
     free(aws->endpoint_url);
-    free(aws->ca_bundle);
     wc_aws_error_decoder_free(aws->errors);
     free(aws);
 }
@@ -148,7 +136,7 @@ unsigned wc_aws_credential_fetches(const wc_aws *aws)
 
 unsigned long long wc_aws_connections_opened(const wc_aws *aws)
 {
-    return aws->http ? wc_http_connections_opened(aws->http) : 0;
+    return wc_http_connections_opened(aws->http);
 }
 
 void wc_aws_observe(wc_aws *aws, wc_aws_observer fn, void *ctx)
@@ -170,111 +158,117 @@ const wc_error *wc_aws_refused(const wc_aws *aws)
 
 const wc_endpoint *wc_aws_endpoint(wc_aws *aws, const char *service, wc_error *err)
 {
-    int i = strcmp(service, "s3") == 0 ? 0 : strcmp(service, "sqs") == 0 ? 1 : 2;
-    if (!aws->resolved[i]) {
-        if (wc_endpoint_resolve(service, aws->region, aws->endpoint_url, &aws->endpoints[i], err) !=
-            WC_OK)
-            return NULL;
-        aws->resolved[i] = 1;
-    }
-    return &aws->endpoints[i];
+    static const char *const services[] = {"s3", "sqs", "dynamodb", "sns"};
+    size_t i = 0;
+    while (i < 3 && strcmp(service, services[i]) != 0)
+        i++;
+    wc_endpoint *ep = &aws->endpoints[i];
+    if (!ep->base && wc_endpoint_resolve(service, aws->region, aws->endpoint_url, ep, err) != WC_OK)
+        return NULL;
+    return ep;
 }
 
-/* Codes that say the request itself can never succeed (not the service or its set-up). */
-static const char *const rejected_codes[] = {
-    "ValidationException",    /* DynamoDB: an item over 400 KB, a bad attribute */
-    "SerializationException", /* DynamoDB, SQS */
-    "KeyTooLongError",        /* S3 */
-    "EntityTooLarge",         /* S3 */
-    "MetadataTooLarge",       /* S3 */
-    "InvalidMessageContents", /* SQS: characters a message may not hold */
-    "InvalidParameterValue",  /* SQS */
-    "InvalidAttributeValue",  /* SQS */
+/* What an AWS error code says of a call (any other: WC_ERR_IO, the service is not usable now:
+ * throttling and 5xx after every retry, a missing resource, a permission, an expired
+ * credential). */
+static const struct {
+    const char *code;
+    wc_result result;
+} meanings[] = {
+    /* "Not there" comes only from the answers that mean it for the object named: a missing
+     * bucket, table or queue is an outage of the store or source, never a missing widget. */
+    {"NoSuchKey", WC_ERR_NOT_FOUND},
+    {"QueueDoesNotExist", WC_ERR_NOT_FOUND},
+    {"AWS.SimpleQueueService.NonExistentQueue", WC_ERR_NOT_FOUND},
+    /* A lost race: a failed condition (also any 412), or S3's 409 ConditionalRequestConflict
+     * (another write of the same key was under way: read again, then write again). */
+    {"ConditionalCheckFailedException", WC_ERR_CONFLICT},
+    {"ConditionalRequestConflict", WC_ERR_CONFLICT},
+    /* The request itself can never succeed (not the service or its set-up). */
+    {"ValidationException", WC_ERR_REJECTED}, /* DynamoDB: an item over 400 KB, a bad attribute */
+    {"SerializationException", WC_ERR_REJECTED}, /* DynamoDB, SQS */
+    {"KeyTooLongError", WC_ERR_REJECTED},        /* S3 */
+    {"EntityTooLarge", WC_ERR_REJECTED},         /* S3 */
+    {"MetadataTooLarge", WC_ERR_REJECTED},       /* S3 */
+    {"InvalidMessageContents", WC_ERR_REJECTED}, /* SQS: characters a message may not hold */
+    {"InvalidParameterValue", WC_ERR_REJECTED},  /* SQS */
+    {"InvalidAttributeValue", WC_ERR_REJECTED},  /* SQS */
 };
 
 static wc_result result_of(const wc_aws_error *e)
 {
-    /* "Not there" comes only from the answers that mean it for the object named: a missing
-     * bucket, table or queue is an outage of the store or source, never a missing widget. */
-    if (strcmp(e->code, "NoSuchKey") == 0 || strcmp(e->code, "QueueDoesNotExist") == 0 ||
-        strcmp(e->code, "AWS.SimpleQueueService.NonExistentQueue") == 0)
-        return WC_ERR_NOT_FOUND;
-    /* A lost race: a failed condition (412), or S3's 409 ConditionalRequestConflict (another
-     * write of the same key was under way: read again, then write again). */
-    if (e->status == 412 || strcmp(e->code, "ConditionalCheckFailedException") == 0 ||
-        strcmp(e->code, "ConditionalRequestConflict") == 0)
-        return WC_ERR_CONFLICT;
-    for (size_t i = 0; i < sizeof(rejected_codes) / sizeof(rejected_codes[0]); i++)
-        if (strcmp(e->code, rejected_codes[i]) == 0)
-            return WC_ERR_REJECTED;
-    /* Throttling and 5xx after every retry, a missing resource, a permission, an expired
-     * credential: the service is not usable now. */
-    return WC_ERR_IO;
+    for (size_t i = 0; i < sizeof(meanings) / sizeof(meanings[0]); i++)
+        if (strcmp(e->code, meanings[i].code) == 0)
+            return meanings[i].result;
+    return e->status == 412 ? WC_ERR_CONFLICT : WC_ERR_IO;
 }
 
 /* One call in flight: our copy of the request, and where it stands. */
 typedef struct call {
     wc_aws *aws;
-    wc_aws_request req;
-    wc_param *query, *headers; /* copies of req's arrays */
-    char *strings;             /* one block holding every string of the request */
+    wc_aws_request req; /* its arrays and strings in the call's own block, after it */
     unsigned attempt;
     wc_timer retry;   /* a retry waiting for its time */
     void *on_wire;    /* the transport's handle while a request is out */
     uint64_t sent_ns; /* when it went on the wire (for the observer) */
     int parked;       /* waiting for credentials (in aws->parked) */
     unsigned wave;    /* aws->wave when it was parked */
-    struct call *park_next;
+    struct call *park_prev, *park_next;
     wc_aws_done done;
     void *ctx;
     void (*forget)(void *ctx); /* frees ctx when the call is cancelled (or NULL) */
     struct call *prev, *next;  /* aws->calls */
 } call;
 
-static void call_free(call *c)
-{
-    if (!c)
-        return;
-    free(c->query);
-    free(c->headers);
-    free(c->strings);
-    free(c);
-}
-
-static void unlink_call(call *c);
-
 /* Takes a call off the list of those waiting for credentials (harmless when it is not on it). */
 static void unpark(wc_aws *aws, call *c)
 {
     if (!c->parked)
         return;
-    call *prev = NULL;
-    for (call *p = aws->parked; p && p != c; p = p->park_next)
-        prev = p;
-    if (prev)
-        prev->park_next = c->park_next;
-    else
-        aws->parked = c->park_next;
-    if (aws->parked_tail == c)
-        aws->parked_tail = prev;
-    c->park_next = NULL;
+    *(c->park_prev ? &c->park_prev->park_next : &aws->parked) = c->park_next;
+    *(c->park_next ? &c->park_next->park_prev : &aws->parked_tail) = c->park_prev;
+    c->park_prev = c->park_next = NULL;
     c->parked = 0;
 }
 
-void wc_aws_cancel(wc_aws *aws, wc_aws_call *handle)
+/* Stops what a call has under way (its retry timer, its request on the wire): it is done. */
+static void stop(call *c)
 {
-    call *c = (call *)handle;
-    if (!c)
-        return;
-    unlink_call(c);
-    unpark(aws, c);
+    wc_aws *aws = c->aws;
     wc_loop_timer_stop(aws->loop, &c->retry);
     if (c->on_wire)
         aws->transport.ops->cancel(aws->transport.self, c->on_wire);
     aws->in_flight--;
+}
+
+/* Takes a call out of the client, to be freed. */
+static void detach(call *c)
+{
+    wc_aws *aws = c->aws;
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        aws->calls = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    unpark(aws, c);
+    stop(c);
+}
+
+/* A call dropped (cancelled, or its client freed): its done is never called. */
+static void forget_call(call *c)
+{
+    detach(c);
     if (c->forget)
         c->forget(c->ctx);
-    call_free(c);
+    free(c);
+}
+
+void wc_aws_cancel(wc_aws *aws, wc_aws_call *handle)
+{
+    (void)aws; /* the call knows its client */
+    if (handle)
+        forget_call((call *)handle);
 }
 
 void wc_aws_abandon(wc_aws *aws)
@@ -292,16 +286,10 @@ void wc_aws_abandon(wc_aws *aws)
         while (list) {
             call *c = list;
             list = c->next;
-            c->prev = c->next = NULL;
-            c->parked = 0;
-            c->park_next = NULL;
-            wc_loop_timer_stop(aws->loop, &c->retry);
-            if (c->on_wire)
-                aws->transport.ops->cancel(aws->transport.self, c->on_wire);
-            aws->in_flight--;
+            stop(c);
             wc_aws_done done = c->done;
             void *ctx = c->ctx;
-            call_free(c);
+            free(c);
             done(ctx, WC_ERR_IO, NULL, &aerr, &err);
         }
     }
@@ -310,85 +298,59 @@ void wc_aws_abandon(wc_aws *aws)
         wc_credentials_cancel(aws->credentials);
 }
 
-static void unlink_call(call *c)
-{
-    wc_aws *aws = c->aws;
-    if (c->prev)
-        c->prev->next = c->next;
-    else
-        aws->calls = c->next;
-    if (c->next)
-        c->next->prev = c->prev;
-    c->prev = c->next = NULL;
-}
-
 /* Calls never finished: their callers are gone with the client. */
 static void drop_calls(wc_aws *aws)
 {
-    aws->parked = aws->parked_tail = NULL; /* every parked call is in aws->calls */
-    while (aws->calls) {
-        call *c = aws->calls;
-        unlink_call(c);
-        wc_loop_timer_stop(aws->loop, &c->retry);
-        if (c->on_wire)
-            aws->transport.ops->cancel(aws->transport.self, c->on_wire);
-        if (c->forget)
-            c->forget(c->ctx);
-        call_free(c);
-    }
+    while (aws->calls)
+        forget_call(aws->calls);
 }
 
-/* Copies a request so that it outlives the caller's stack. */
+/* Parameter i of a request: its query's, then its headers'. */
+static const wc_param *param_at(const wc_aws_request *r, size_t i)
+{
+    return i < r->n_query ? &r->query[i] : &r->headers[i - r->n_query];
+}
+
+/* Copies s to *p, moved past it; returns the copy. */
+static const char *keep(char **p, const char *s)
+{
+    size_t n = strlen(s) + 1;
+    const char *at = memcpy(*p, s, n);
+    *p += n;
+    return at;
+}
+
+/* Copies a request so that it outlives the caller's stack: the call, the request's arrays and
+ * every string of it in one block (freed with the call). */
 static call *call_new(wc_aws *aws, const wc_aws_request *r)
 {
-    size_t total = 0;
+    size_t n = r->n_query + r->n_headers, total = r->body_len + 1;
     const char *fixed[4] = {r->service, r->method, r->base, r->path};
     for (int i = 0; i < 4; i++)
         total += strlen(fixed[i]) + 1;
-    for (size_t i = 0; i < r->n_query; i++)
-        total += strlen(r->query[i].name) + strlen(r->query[i].value) + 2;
-    for (size_t i = 0; i < r->n_headers; i++)
-        total += strlen(r->headers[i].name) + strlen(r->headers[i].value) + 2;
-    total += r->body_len + 1;
-    call *c = calloc(1, sizeof(*c));
+    for (size_t i = 0; i < n; i++)
+        total += strlen(param_at(r, i)->name) + strlen(param_at(r, i)->value) + 2;
+    call *c = calloc(1, sizeof(*c) + n * sizeof(wc_param) + total);
     if (!c)
         return NULL;
-    c->strings = malloc(total);
-    c->query = calloc(r->n_query + 1, sizeof(*c->query));
-    c->headers = calloc(r->n_headers + 1, sizeof(*c->headers));
-    if (!c->strings || !c->query || !c->headers) {
-        call_free(c);
-        return NULL;
-    }
-    char *p = c->strings;
-#define COPY(dst, src)                                                                             \
-    do {                                                                                           \
-        size_t n_ = strlen(src) + 1;                                                               \
-        memcpy(p, src, n_);                                                                        \
-        (dst) = p;                                                                                 \
-        p += n_;                                                                                   \
-    } while (0)
+    wc_param *params = (wc_param *)(c + 1);
+    char *p = (char *)(params + n);
     c->req = *r;
-    COPY(c->req.service, r->service);
-    COPY(c->req.method, r->method);
-    COPY(c->req.base, r->base);
-    COPY(c->req.path, r->path);
-    for (size_t i = 0; i < r->n_query; i++) {
-        COPY(c->query[i].name, r->query[i].name);
-        COPY(c->query[i].value, r->query[i].value);
+    c->req.service = keep(&p, r->service);
+    c->req.method = keep(&p, r->method);
+    c->req.base = keep(&p, r->base);
+    c->req.path = keep(&p, r->path);
+    for (size_t i = 0; i < n; i++) {
+        params[i].name = keep(&p, param_at(r, i)->name);
+        params[i].value = keep(&p, param_at(r, i)->value);
     }
-    for (size_t i = 0; i < r->n_headers; i++) {
-        COPY(c->headers[i].name, r->headers[i].name);
-        COPY(c->headers[i].value, r->headers[i].value);
-    }
-#undef COPY
     if (r->body) {
         memcpy(p, r->body, r->body_len);
         p[r->body_len] = '\0';
         c->req.body = p;
     }
-    c->req.query = c->query;
-    c->req.headers = c->headers;
+    c->req.query = params;
+    c->req.headers = params + r->n_query;
     c->aws = aws;
     return c;
 }
@@ -435,11 +397,8 @@ static wc_result send_call(call *c, wc_error *err)
     if (result == WC_OK && !creds) { /* a fetch under way */
         c->parked = 1;
         c->wave = aws->wave;
-        c->park_next = NULL;
-        if (aws->parked_tail)
-            aws->parked_tail->park_next = c;
-        else
-            aws->parked = c;
+        c->park_prev = aws->parked_tail;
+        *(aws->parked_tail ? &aws->parked_tail->park_next : &aws->parked) = c;
         aws->parked_tail = c;
         return WC_OK;
     }
@@ -510,24 +469,29 @@ static wc_result send_call(call *c, wc_error *err)
 static void finish_call(call *c, wc_result result, wc_http_response *resp, const wc_aws_error *aerr,
                         const wc_error *err)
 {
-    c->aws->in_flight--;
-    unlink_call(c);
+    detach(c);
     wc_aws_done done = c->done;
     void *ctx = c->ctx;
-    call_free(c);
+    free(c);
     done(ctx, result, resp, aerr, err);
+}
+
+/* Ends a call that got no answer: no credentials came, or it could not be sent again. */
+static void fail_unsent(call *c, wc_result result, const wc_error *err)
+{
+    wc_aws_error aerr;
+    memset(&aerr, 0, sizeof(aerr));
+    snprintf(aerr.service, sizeof(aerr.service), "%s", c->req.service);
+    finish_call(c, result, NULL, &aerr, err);
 }
 
 /* A retry whose time has come goes out again (signed anew: the time is part of the signature). */
 static void resend(void *ctx)
 {
-    call *c = ctx;
     wc_error err;
-    if (send_call(c, &err) != WC_OK) {
-        wc_aws_error aerr;
-        memset(&aerr, 0, sizeof(aerr));
-        finish_call(c, err.code ? err.code : WC_ERR_IO, NULL, &aerr, &err);
-    }
+    wc_result result = send_call(ctx, &err);
+    if (result != WC_OK)
+        fail_unsent(ctx, result, &err);
 }
 
 /* A credential fetch ended: the calls parked before it go out, or fail with its error. */
@@ -550,12 +514,8 @@ static void on_credentials(void *ctx, wc_result result, const wc_error *err)
             e = *err;
             r = credential_failure(aws, result, &e);
         }
-        if (r != WC_OK) {
-            wc_aws_error aerr;
-            memset(&aerr, 0, sizeof(aerr));
-            snprintf(aerr.service, sizeof(aerr.service), "%s", c->req.service);
-            finish_call(c, r, NULL, &aerr, &e);
-        }
+        if (r != WC_OK)
+            fail_unsent(c, r, &e);
     }
 }
 
@@ -617,17 +577,17 @@ static void on_http_done(void *ctx, wc_http_response *resp)
     if (resp->curl_code == 0) {
         wc_aws_error_decode_by(aws->errors, c->req.service, resp->status, resp->body, resp->len,
                                resp->request_id, &aerr);
-    } else if (resp->tls_refused) {
-        /* The endpoint's certificate was refused (or our CA bundle): no retry mends it. */
-        snprintf(aerr.service, sizeof(aerr.service), "%s", c->req.service);
-        snprintf(aerr.code, sizeof(aerr.code), "TLSError");
-        wc_tls_refusal_text(aerr.message, sizeof(aerr.message), c->req.base, aws->ca_bundle,
-                            resp->error);
     } else {
         snprintf(aerr.service, sizeof(aerr.service), "%s", c->req.service);
-        snprintf(aerr.code, sizeof(aerr.code), "NetworkError");
-        snprintf(aerr.message, sizeof(aerr.message), "%s %s: %s", c->req.method, c->req.base,
-                 resp->error);
+        snprintf(aerr.code, sizeof(aerr.code), "%s",
+                 resp->tls_refused ? "TLSError" : "NetworkError");
+        if (resp->tls_refused) /* the endpoint's certificate (or our CA bundle): no retry mends it
+                                */
+            wc_tls_refusal_text(aerr.message, sizeof(aerr.message), c->req.base, resp->ca_bundle,
+                                resp->error);
+        else
+            snprintf(aerr.message, sizeof(aerr.message), "%s %s: %s", c->req.method, c->req.base,
+                     resp->error);
     }
     int tls_refused = resp->tls_refused;
     wc_http_response_cleanup(resp);
@@ -666,7 +626,7 @@ wc_result wc_aws_start_call(wc_aws *aws, const wc_aws_request *req, wc_aws_done 
     c->forget = forget;
     wc_result result = send_call(c, err);
     if (result != WC_OK) {
-        call_free(c);
+        free(c);
         return result;
     }
     aws->in_flight++;

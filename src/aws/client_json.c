@@ -3,13 +3,14 @@
 #include "aws/client.h"
 #include "aws/client_private.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 typedef struct {
     wc_aws_json_done done;
     void *ctx;
-    char *target;
+    char target[]; /* for the messages */
 } json_call;
 
 static void json_done(void *ctx, wc_result result, wc_http_response *resp, const wc_aws_error *aerr,
@@ -29,14 +30,6 @@ static void json_done(void *ctx, wc_result result, wc_http_response *resp, const
         wc_http_response_cleanup(resp);
     j->done(j->ctx, result, answer, aerr, &perr);
     json_decref(answer);
-    free(j->target);
-    free(j);
-}
-
-static void json_forget(void *ctx)
-{
-    json_call *j = ctx;
-    free(j->target);
     free(j);
 }
 
@@ -46,31 +39,27 @@ wc_result wc_aws_json_start(wc_aws *aws, const char *service, const char *target
     return wc_aws_json_start_h(aws, service, target, body, done, ctx, NULL, err);
 }
 
-/* The call of a body's text (ours; timeout 0: the default). */
+/* The call of a body's text (taken; NULL: out of memory; timeout 0: the default). */
 static wc_result start_text(wc_aws *aws, const char *service, const wc_endpoint *ep,
                             const char *target, char *text, long timeout, wc_aws_json_done done,
                             void *ctx, wc_aws_call **handle, wc_error *err)
 {
-    json_call *j = text ? calloc(1, sizeof(*j)) : NULL;
-    if (j)
-        j->target = strdup(target);
-    if (!j || !j->target) {
-        free(text);
-        if (j)
+    size_t n = strlen(target) + 1;
+    json_call *j = text ? malloc(sizeof(*j) + n) : NULL;
+    wc_result result = j ? WC_OK : wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+    if (j) {
+        j->done = done;
+        j->ctx = ctx;
+        memcpy(j->target, target, n);
+        wc_param headers[] = {{"Content-Type", "application/x-amz-json-1.0"},
+                              {"X-Amz-Target", target}};
+        wc_aws_request req = {service, "POST", ep->base,     "/", NULL,    0, headers,
+                              2,       text,   strlen(text), 0,   timeout, 0};
+        result = wc_aws_start_call(aws, &req, json_done, j, free, handle, err);
+        if (result != WC_OK)
             free(j);
-        return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     }
-    j->done = done;
-    j->ctx = ctx;
-    wc_param headers[] = {{"Content-Type", "application/x-amz-json-1.0"}, {"X-Amz-Target", target}};
-    wc_aws_request req = {service, "POST", ep->base,     "/", NULL,    0, headers,
-                          2,       text,   strlen(text), 0,   timeout, 0};
-    wc_result result = wc_aws_start_call(aws, &req, json_done, j, json_forget, handle, err);
     free(text);
-    if (result != WC_OK) {
-        free(j->target);
-        free(j);
-    }
     return result;
 }
 
@@ -102,21 +91,10 @@ wc_result wc_aws_json_start_with(wc_aws *aws, const char *service, const char *t
     }
     /* {"name":value_text,  and rest after its '{' (rest is a non-empty object's text, name a key
      * jansson writes as it is: see client.h) */
-    size_t ln = strlen(name), lv = strlen(value_text), lr = rest ? strlen(rest) : 0;
-    char *text = rest ? malloc(ln + lv + lr + 5) : NULL;
-    if (text) {
-        char *p = text;
-        *p++ = '{';
-        *p++ = '"';
-        memcpy(p, name, ln);
-        p += ln;
-        *p++ = '"';
-        *p++ = ':';
-        memcpy(p, value_text, lv);
-        p += lv;
-        *p++ = ',';
-        memcpy(p, rest + 1, lr); /* with its '\0' */
-    }
+    size_t len = rest ? strlen(name) + strlen(value_text) + strlen(rest) + 5 : 0;
+    char *text = rest ? malloc(len) : NULL;
+    if (text)
+        snprintf(text, len, "{\"%s\":%s,%s", name, value_text, rest + 1);
     free(rest);
     return start_text(aws, service, ep, target, text, 0, done, ctx, NULL, err);
 }

@@ -1,5 +1,6 @@
 #include "aws/endpoint.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,7 +36,8 @@ static const char *dns_suffix(const char *region)
     return "amazonaws.com"; /* aws, aws-us-gov */
 }
 
-wc_result wc_endpoint_use_fips(int *out, wc_error *err)
+/* AWS_USE_FIPS_ENDPOINT: true or false (either case; unset or empty: false), else an error. */
+static wc_result use_fips(int *out, wc_error *err)
 {
     const char *v = getenv("AWS_USE_FIPS_ENDPOINT");
     *out = 0;
@@ -69,17 +71,16 @@ wc_result wc_endpoint_resolve(const char *service, const char *region, const cha
 {
     memset(out, 0, sizeof(*out));
     char var[64];
-    snprintf(var, sizeof(var), "AWS_ENDPOINT_URL_%s",
-             strcmp(service, "s3") == 0    ? "S3"
-             : strcmp(service, "sqs") == 0 ? "SQS"
-             : strcmp(service, "sts") == 0 ? "STS"
-             : strcmp(service, "sns") == 0 ? "SNS"
-                                           : "DYNAMODB");
-    const char *url = override && *override ? override : NULL;
-    if (!url && getenv(var) && *getenv(var))
+    snprintf(var, sizeof(var), "AWS_ENDPOINT_URL_%s", service); /* AWS_ENDPOINT_URL_SQS */
+    for (char *c = var; *c; c++)
+        *c = (char)toupper((unsigned char)*c);
+    const char *url = override;
+    if (!url || !*url)
         url = getenv(var);
-    if (!url && getenv("AWS_ENDPOINT_URL") && *getenv("AWS_ENDPOINT_URL"))
+    if (!url || !*url)
         url = getenv("AWS_ENDPOINT_URL");
+    if (url && !*url)
+        url = NULL;
     if (url) {
         if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)
             return wc_error_set(err, WC_ERR_INVALID,
@@ -91,7 +92,7 @@ wc_result wc_endpoint_resolve(const char *service, const char *region, const cha
             return wc_error_set(err, WC_ERR_INVALID,
                                 "no AWS region: use --region, AWS_REGION or a profile's region");
         int fips;
-        if (wc_endpoint_use_fips(&fips, err) != WC_OK)
+        if (use_fips(&fips, err) != WC_OK)
             return WC_ERR_INVALID;
         if (fips && strcmp(service, "s3") == 0 && strncmp(region, "cn-", 3) == 0)
             return wc_error_set(err, WC_ERR_INVALID,

@@ -29,9 +29,6 @@ wc_result wc_endpoint_resolve(const char *service, const char *region, const cha
 
 void wc_endpoint_cleanup(wc_endpoint *e);
 
-/* AWS_USE_FIPS_ENDPOINT: true or false (either case; unset or empty: false), else an error. */
-wc_result wc_endpoint_use_fips(int *out, wc_error *err);
-
 /* The URL base and path prefix of a bucket: with virtual-hosted style *base is
  * "https://bucket.s3.region.amazonaws.com" and *path_prefix "/"; with path style the endpoint's
  * base and "/bucket/". Both heap strings. */

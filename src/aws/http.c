@@ -3,6 +3,7 @@
 #include "common/buf.h"
 
 #include <curl/curl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,7 +37,6 @@ struct wc_http {
     char *ca_bundle; /* config.ca_bundle points here */
     wc_loop *loop;
     wc_timer timer; /* libcurl's next timeout */
-    int in_flight;
     transfer *active;
     unsigned long long connects;      /* connections opened (CURLINFO_NUM_CONNECTS, summed) */
     CURL *idle[WC_HTTP_IDLE_HANDLES]; /* easy handles of ended transfers, reset, for the next */
@@ -190,46 +190,31 @@ static size_t on_body(char *data, size_t size, size_t n, void *p)
     return result == WC_OK ? len : 0; /* 0: curl stops the transfer (CURLE_WRITE_ERROR) */
 }
 
-/* Keeps the few response headers we use. */
+/* Keeps the few response headers we use: their values, blanks and the line's end trimmed. */
 static size_t on_header(char *line, size_t size, size_t n, void *p)
 {
     transfer *t = p;
     size_t len = size * n;
-    char **slot = NULL;
-    size_t name_len = 0;
-    if (len > 17 && strncasecmp(line, "x-amz-request-id:", 17) == 0) {
-        slot = &t->response.request_id;
-        name_len = 17;
-    } else if (len > 17 && strncasecmp(line, "x-amzn-requestid:", 17) == 0) {
-        slot = &t->response.request_id;
-        name_len = 17;
-    } else if (len > 5 && strncasecmp(line, "etag:", 5) == 0) {
-        slot = &t->response.etag;
-        name_len = 5;
-    } else if (len > 11 && strncasecmp(line, "x-amz-meta-", 11) == 0) {
-        const char *colon = memchr(line, ':', len);
-        if (colon) {
-            const char *v = colon + 1;
-            size_t vlen = len - (size_t)(v - line);
-            while (vlen && (*v == ' ' || *v == '\t')) {
-                v++;
-                vlen--;
-            }
-            while (vlen && (v[vlen - 1] == '\r' || v[vlen - 1] == '\n' || v[vlen - 1] == ' '))
-                vlen--;
-            wc_http_response_add_meta(&t->response, line + 11, (size_t)(colon - line) - 11, v,
-                                      vlen);
-        }
+    const char *colon = memchr(line, ':', len);
+    if (!colon)
+        return len;
+    size_t name_len = (size_t)(colon - line), vlen = len - name_len - 1;
+    const char *v = colon + 1;
+    while (vlen && (*v == ' ' || *v == '\t')) {
+        v++;
+        vlen--;
     }
+    while (vlen && (v[vlen - 1] == '\r' || v[vlen - 1] == '\n' || v[vlen - 1] == ' '))
+        vlen--;
+    char **slot = NULL;
+    if ((name_len == 16 && strncasecmp(line, "x-amz-request-id", 16) == 0) ||
+        (name_len == 16 && strncasecmp(line, "x-amzn-requestid", 16) == 0))
+        slot = &t->response.request_id;
+    else if (name_len == 4 && strncasecmp(line, "etag", 4) == 0)
+        slot = &t->response.etag;
+    else if (name_len >= 11 && strncasecmp(line, "x-amz-meta-", 11) == 0)
+        wc_http_response_add_meta(&t->response, line + 11, name_len - 11, v, vlen);
     if (slot) {
-        const char *v = line + name_len;
-        size_t vlen = len - name_len;
-        while (vlen && (*v == ' ' || *v == '\t')) {
-            v++;
-            vlen--;
-        }
-        while (vlen && (v[vlen - 1] == '\r' || v[vlen - 1] == '\n' || v[vlen - 1] == ' '))
-            vlen--;
         free(*slot);
         *slot = strndup(v, vlen);
     }
@@ -283,58 +268,39 @@ static wc_result http_start(void *self, const wc_http_request *req, wc_http_done
     } else if (strcmp(req->method, "GET") != 0) {
         curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, req->method);
     }
+    int ok = 1;
     if (req->body || strcmp(req->method, "PUT") == 0 || strcmp(req->method, "POST") == 0) {
-        t->body = malloc(req->body_len + 1);
-        if (!t->body) {
-            transfer_free(h, t);
-            return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
-        }
-        if (req->body_len)
+        ok = (t->body = malloc(req->body_len + 1)) != NULL;
+        if (ok && req->body_len)
             memcpy(t->body, req->body, req->body_len);
         curl_easy_setopt(e, CURLOPT_POSTFIELDS, t->body);
         curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
     }
-    /* No "Expect: 100-continue" round trip, and no content type curl would invent. */
-    struct curl_slist *hs = NULL;
-    const char *const blanks[] = {"Expect:", "Accept:", "Content-Type:"};
-    for (size_t i = 0; i < 3; i++) {
-        struct curl_slist *more = curl_slist_append(hs, blanks[i]);
-        if (!more) {
-            curl_slist_free_all(hs);
-            transfer_free(h, t);
-            return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
-        }
-        hs = more;
+    /* No "Expect: 100-continue" round trip, and no content type curl would invent; then ours. */
+    static const char *const blanks[] = {"Expect:", "Accept:", "Content-Type:"};
+    wc_buf line;
+    wc_buf_init(&line, SIZE_MAX);
+    for (size_t i = 0; ok && i < 3 + req->n_headers; i++) {
+        wc_buf_reset(&line);
+        if (i < 3)
+            wc_buf_addstr(&line, blanks[i]);
+        else
+            wc_buf_printf(&line, "%s: %s", req->headers[i - 3].name, req->headers[i - 3].value);
+        struct curl_slist *more = line.s ? curl_slist_append(t->headers, line.s) : NULL;
+        if (more)
+            t->headers = more;
+        ok = more != NULL;
     }
-    for (size_t i = 0; hs && i < req->n_headers; i++) {
-        size_t len = strlen(req->headers[i].name) + strlen(req->headers[i].value) + 3;
-        char *line = malloc(len);
-        if (!line) {
-            curl_slist_free_all(hs);
-            hs = NULL;
-            break;
-        }
-        snprintf(line, len, "%s: %s", req->headers[i].name, req->headers[i].value);
-        struct curl_slist *more = curl_slist_append(hs, line);
-        free(line);
-        if (!more) {
-            curl_slist_free_all(hs);
-            hs = NULL;
-            break;
-        }
-        hs = more;
-    }
-    if (!hs) {
+    wc_buf_free(&line);
+    if (!ok) {
         transfer_free(h, t);
         return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     }
-    t->headers = hs;
-    curl_easy_setopt(e, CURLOPT_HTTPHEADER, hs);
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers);
     if (curl_multi_add_handle(h->multi, e) != CURLM_OK) {
         transfer_free(h, t);
         return wc_error_set(err, WC_ERR_IO, "HTTP: could not start %s %s", req->method, req->url);
     }
-    h->in_flight++;
     t->next = h->active;
     if (h->active)
         h->active->prev = t;
@@ -347,7 +313,6 @@ static wc_result http_start(void *self, const wc_http_request *req, wc_http_done
 static void unlink_transfer(wc_http *h, transfer *t)
 {
     curl_multi_remove_handle(h->multi, t->easy);
-    h->in_flight--;
     if (t->prev)
         t->prev->next = t->next;
     else
@@ -364,18 +329,7 @@ static void http_cancel(void *self, void *handle)
     transfer_free(self, handle);
 }
 
-static int http_in_flight(void *self)
-{
-    return ((wc_http *)self)->in_flight;
-}
-
-static void http_destroy(void *self)
-{
-    (void)self; /* the wc_http's owner frees it (wc_http_free) */
-}
-
-static const wc_transport_ops http_ops = {"libcurl", http_start, http_cancel, http_in_flight,
-                                          http_destroy};
+static const wc_transport_ops http_ops = {http_start, http_cancel};
 
 wc_transport wc_http_transport(wc_http *h)
 {

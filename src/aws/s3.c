@@ -29,38 +29,25 @@ void wc_s3_bucket_cleanup(wc_s3_bucket *b)
     memset(b, 0, sizeof(*b));
 }
 
-static char *object_path(wc_s3_bucket *b, const char *key)
+/* A call on the bucket: on key's object, or with key NULL on the bucket itself ("/" or "/bucket":
+ * no trailing slash for path style, as SDKs send); started (with done; see wc_aws_start), or sent
+ * and waited for (into resp). */
+static wc_result bucket_call(wc_s3_bucket *b, wc_aws_request *req, const char *key,
+                             wc_aws_done done, void *ctx, wc_http_response *resp,
+                             wc_aws_error *aerr, wc_error *err)
 {
-    size_t len = strlen(b->path_prefix) + strlen(key) + 1;
-    char *p = malloc(len);
-    if (p)
-        snprintf(p, len, "%s%s", b->path_prefix, key);
-    return p;
-}
-
-/* The bucket's own path: "/" or "/bucket" (no trailing slash for path style, as SDKs send). */
-static char *bucket_path(wc_s3_bucket *b)
-{
-    char *p = strdup(b->path_prefix);
-    size_t len = p ? strlen(p) : 0;
-    if (len > 1)
-        p[len - 1] = '\0';
-    return p;
-}
-
-/* One call on an object: started (with done; see wc_aws_start) or sent and waited for (resp). */
-static wc_result object_request(wc_s3_bucket *b, const char *method, const char *key,
-                                const wc_param *headers, size_t n_headers, const char *body,
-                                size_t len, size_t max_body, wc_aws_done done, void *ctx,
-                                wc_http_response *resp, wc_aws_error *aerr, wc_error *err)
-{
-    char *path = object_path(b, key);
+    size_t prefix = strlen(b->path_prefix), len = prefix + (key ? strlen(key) : 0) + 1;
+    if (!key && prefix > 1)
+        prefix--;
+    char *path = malloc(len);
     if (!path)
         return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
-    wc_aws_request req = {"s3",      method, b->base, path, NULL, 0,       headers,
-                          n_headers, body,   len,     0,    0,    max_body};
-    wc_result result = done ? wc_aws_start(b->aws, &req, done, ctx, err)
-                            : wc_aws_send(b->aws, &req, resp, aerr, err);
+    snprintf(path, len, "%.*s%s", (int)prefix, b->path_prefix, key ? key : "");
+    req->service = "s3";
+    req->base = b->base;
+    req->path = path;
+    wc_result result = done ? wc_aws_start(b->aws, req, done, ctx, err)
+                            : wc_aws_send(b->aws, req, resp, aerr, err);
     free(path);
     return result;
 }
@@ -69,28 +56,55 @@ wc_result wc_s3_start(wc_s3_bucket *b, const char *method, const char *key, cons
                       size_t n_headers, const char *body, size_t len, size_t max_body,
                       wc_aws_done done, void *ctx, wc_error *err)
 {
-    return object_request(b, method, key, headers, n_headers, body, len, max_body, done, ctx, NULL,
-                          NULL, err);
+    wc_aws_request req = {.method = method,
+                          .headers = headers,
+                          .n_headers = n_headers,
+                          .body = body,
+                          .body_len = len,
+                          .max_body = max_body};
+    return bucket_call(b, &req, key, done, ctx, NULL, NULL, err);
 }
 
-static wc_result object_call(wc_s3_bucket *b, const char *method, const char *key,
-                             const wc_param *headers, size_t n_headers, const char *body,
-                             size_t len, size_t max_body, wc_http_response *resp,
-                             wc_aws_error *aerr, wc_error *err)
-{
-    return object_request(b, method, key, headers, n_headers, body, len, max_body, NULL, NULL, resp,
-                          aerr, err);
-}
-
+/* PutObject (or, with x-amz-copy-source among extra, CopyObject). */
 static wc_result put_object(wc_s3_bucket *b, const char *key, const char *body, size_t len,
                             const char *content_type, const wc_param *extra, size_t n_extra,
                             const wc_param *metadata, size_t n_metadata, wc_aws_done done,
-                            void *ctx, wc_aws_error *aerr, wc_error *err);
+                            void *ctx, wc_aws_error *aerr, wc_error *err)
+{
+    /* The headers, and after them the names of the metadata's: "x-amz-meta-NAME". */
+    size_t n = n_metadata + n_extra + 1, room = 0;
+    for (size_t i = 0; i < n_metadata; i++)
+        room += strlen(metadata[i].name) + 12;
+    wc_param *headers = malloc(n * sizeof(*headers) + room);
+    if (!headers)
+        return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+    char *names = (char *)(headers + n);
+    n = 0;
+    if (content_type)
+        headers[n++] = (wc_param){"Content-Type", content_type};
+    for (size_t i = 0; i < n_extra; i++)
+        headers[n++] = extra[i];
+    for (size_t i = 0; i < n_metadata; i++) {
+        size_t used = strlen(metadata[i].name) + 12;
+        snprintf(names, used, "x-amz-meta-%s", metadata[i].name);
+        headers[n++] = (wc_param){names, metadata[i].value};
+        names += used;
+    }
+    wc_aws_request req = {
+        .method = "PUT", .headers = headers, .n_headers = n, .body = body, .body_len = len};
+    wc_http_response resp;
+    wc_result result = bucket_call(b, &req, key, done, ctx, &resp, aerr, err);
+    if (result == WC_OK && !done)
+        wc_http_response_cleanup(&resp);
+    free(headers);
+    return result;
+}
 
 wc_result wc_s3_get(wc_s3_bucket *b, const char *key, size_t max_body, wc_http_response *resp,
                     wc_aws_error *aerr, wc_error *err)
 {
-    return object_call(b, "GET", key, NULL, 0, NULL, 0, max_body, resp, aerr, err);
+    wc_aws_request req = {.method = "GET", .max_body = max_body};
+    return bucket_call(b, &req, key, NULL, NULL, resp, aerr, err);
 }
 
 wc_result wc_s3_copy_start(wc_s3_bucket *b, const char *from_bucket, const char *from_key,
@@ -130,46 +144,6 @@ void wc_s3_header_safe(const char *in, char *out, size_t cap)
     for (const unsigned char *c = (const unsigned char *)in; *c && o + 1 < cap; c++)
         out[o++] = (*c >= 0x20 && *c < 0x7f) ? (char)*c : '?';
     out[o] = '\0';
-}
-
-/* PutObject (or, with x-amz-copy-source among extra, CopyObject). */
-static wc_result put_object(wc_s3_bucket *b, const char *key, const char *body, size_t len,
-                            const char *content_type, const wc_param *extra, size_t n_extra,
-                            const wc_param *metadata, size_t n_metadata, wc_aws_done done,
-                            void *ctx, wc_aws_error *aerr, wc_error *err)
-{
-    wc_param *headers = calloc(n_metadata + n_extra + 1, sizeof(*headers));
-    char **names = calloc(n_metadata + 1, sizeof(*names));
-    wc_result result = WC_OK;
-    size_t n = 0;
-    if (!headers || !names)
-        result = wc_error_set(err, WC_ERR_NOMEM, "out of memory");
-    if (result == WC_OK && content_type)
-        headers[n++] = (wc_param){"Content-Type", content_type};
-    for (size_t i = 0; result == WC_OK && i < n_extra; i++)
-        headers[n++] = extra[i];
-    for (size_t i = 0; result == WC_OK && i < n_metadata; i++) {
-        size_t nlen = strlen(metadata[i].name) + 12;
-        names[i] = malloc(nlen);
-        if (!names[i]) {
-            result = wc_error_set(err, WC_ERR_NOMEM, "out of memory");
-            break;
-        }
-        snprintf(names[i], nlen, "x-amz-meta-%s", metadata[i].name);
-        headers[n++] = (wc_param){names[i], metadata[i].value};
-    }
-    wc_http_response resp;
-    if (result == WC_OK && done)
-        result = wc_s3_start(b, "PUT", key, headers, n, body, len, 0, done, ctx, err);
-    else if (result == WC_OK)
-        result = object_call(b, "PUT", key, headers, n, body, len, 0, &resp, aerr, err);
-    if (result == WC_OK && !done)
-        wc_http_response_cleanup(&resp);
-    for (size_t i = 0; names && i < n_metadata; i++)
-        free(names[i]);
-    free(names);
-    free(headers);
-    return result;
 }
 
 wc_result wc_s3_put(wc_s3_bucket *b, const char *key, const char *body, size_t len,
@@ -344,14 +318,8 @@ static wc_result list_request(wc_s3_bucket *b, const char *prefix, const char *d
         q[n++] = (wc_param){"continuation-token", token};
     else if (start_after && *start_after)
         q[n++] = (wc_param){"start-after", start_after};
-    char *path = bucket_path(b);
-    if (!path)
-        return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
-    wc_aws_request req = {"s3", "GET", b->base, path, q, n, NULL, 0, NULL, 0, 0, 0, 0};
-    wc_result result = done ? wc_aws_start(b->aws, &req, done, ctx, err)
-                            : wc_aws_send(b->aws, &req, resp, aerr, err);
-    free(path);
-    return result;
+    wc_aws_request req = {.method = "GET", .query = q, .n_query = n};
+    return bucket_call(b, &req, NULL, done, ctx, resp, aerr, err);
 }
 
 wc_result wc_s3_list_start(wc_s3_bucket *b, const char *prefix, const char *delimiter,

@@ -165,11 +165,7 @@ char *wc_sigv4_query(const wc_param *query, size_t n)
         free(pairs[i].value);
     }
     free(pairs);
-    if (!ok) {
-        wc_buf_free(&b);
-        return NULL;
-    }
-    return take(&b);
+    return ok ? take(&b) : NULL; /* nothing was added to b when not ok */
 }
 
 /* RFC 3986 remove_dot_segments plus folding of repeated '/', as AWS normalizes non-S3 paths. */
@@ -302,13 +298,10 @@ char *wc_sigv4_canonical_request(const wc_sigv4_request *req, int normalize_path
     free(path);
     free(epath);
     free(query);
-    char *out = ok ? take(&b) : NULL;
-    if (!ok)
-        wc_buf_free(&b);
+    char *out = ok ? take(&b) : NULL; /* nothing was added to b nor sh when not ok */
     *signed_headers = out ? take(&sh) : NULL;
-    if (!out)
-        wc_buf_free(&sh);
-    if (out && !*signed_headers) {
+    wc_buf_free(&sh); /* not taken: b failed */
+    if (!*signed_headers) {
         free(out);
         out = NULL;
     }

@@ -104,7 +104,7 @@ wc_result wc_sqs_send(wc_aws *aws, const char *url, const char *body, const char
                 wc_sqs_send_body(url, body, group_id, dedup_id, reason, sequence), NULL, aerr, err);
 }
 
-json_t *wc_sqs_send_batch_body(const char *url, const wc_sqs_entry *entries, size_t n)
+static json_t *send_batch_body(const char *url, const wc_sqs_entry *entries, size_t n)
 {
     json_t *list = json_array();
     for (size_t i = 0; list && i < n; i++) {
@@ -128,7 +128,7 @@ wc_result wc_sqs_send_batch(wc_aws *aws, const char *url, const wc_sqs_entry *en
 {
     *failed = 0;
     json_t *answer = NULL;
-    json_t *body = wc_sqs_send_batch_body(url, entries, n);
+    json_t *body = send_batch_body(url, entries, n);
     if (!body)
         return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     wc_result result = call(aws, "SendMessageBatch", body, &answer, aerr, err);

@@ -36,9 +36,6 @@ typedef struct {
 wc_result wc_sqs_send_batch(wc_aws *aws, const char *url, const wc_sqs_entry *entries, size_t n,
                             size_t *failed, wc_aws_error *aerr, wc_error *err);
 
-/* SendMessageBatch's body. */
-json_t *wc_sqs_send_batch_body(const char *url, const wc_sqs_entry *entries, size_t n);
-
 /* GetQueueAttributes: the queue's RedrivePolicy ("" when none); caller frees *policy. */
 wc_result wc_sqs_redrive_policy(wc_aws *aws, const char *url, char **policy, wc_aws_error *aerr,
                                 wc_error *err);

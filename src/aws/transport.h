@@ -54,17 +54,13 @@ typedef struct {
 typedef void (*wc_http_done)(void *ctx, wc_http_response *response);
 
 typedef struct {
-    const char *name; /* "libcurl", "fake" */
     /* Starts a request: everything in req is copied. *handle (when handle is not NULL) names it
      * for cancel() until done is called. */
     wc_result (*start)(void *self, const wc_http_request *req, wc_http_done done, void *ctx,
                        void **handle, wc_error *err);
     /* Abandons a request in flight: its done is never called. */
     void (*cancel)(void *self, void *handle);
-    /* How many requests are in flight. */
-    int (*in_flight)(void *self);
-    void (*destroy)(void *self);
-} wc_transport_ops;
+} wc_transport_ops; /* the transport's owner frees it */
 
 typedef struct {
     const wc_transport_ops *ops;

@@ -261,18 +261,7 @@ static void fake_cancel(void *self, void *handle)
     free(p);
 }
 
-static int fake_in_flight_op(void *self)
-{
-    return ((fake_transport *)self)->in_flight;
-}
-
-static void fake_destroy(void *self)
-{
-    (void)self; /* the test frees the fake (fake_transport_free) */
-}
-
-static const wc_transport_ops fake_ops = {"fake", fake_start, fake_cancel, fake_in_flight_op,
-                                          fake_destroy};
+static const wc_transport_ops fake_ops = {fake_start, fake_cancel};
 
 /* --- life --- */
 

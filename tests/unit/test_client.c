@@ -586,36 +586,31 @@ static void an_unknown_answer_header_is_ignored_and_request_ids_kept(void **stat
     wc_http_response_cleanup(&resp);
 }
 
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(signs_with_the_injected_wall_time, setup, teardown),
-        cmocka_unit_test_setup_teardown(signs_the_body, setup, teardown),
-        cmocka_unit_test_setup_teardown(signs_the_session_token_when_there_is_one, setup, teardown),
-        cmocka_unit_test_setup_teardown(a_retry_is_signed_anew_at_its_own_time, setup, teardown),
-        cmocka_unit_test_setup_teardown(retries_s3_slowdown_with_backoff_then_succeeds, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(retries_json_throttling_of_sqs_and_dynamodb, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(gives_up_after_max_attempts_of_500, setup, teardown),
-        cmocka_unit_test_setup_teardown(a_permanent_400_is_not_retried, setup, teardown),
-        cmocka_unit_test_setup_teardown(network_errors_are_retried_then_reported, setup, teardown),
-        cmocka_unit_test_setup_teardown(answers_are_classified, setup, teardown),
-        cmocka_unit_test_setup_teardown(an_answer_over_the_cap_is_too_large_and_not_retried, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(a_malformed_json_answer_is_a_parse_error, setup, teardown),
-        cmocka_unit_test_setup_teardown(callbacks_run_from_the_loop_never_inside_start, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(abandoning_ends_every_call_through_its_callback, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(a_cancelled_call_never_calls_back, setup, teardown),
-        cmocka_unit_test_setup_teardown(a_call_cancelled_while_waiting_to_retry_is_not_sent_again,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(freeing_the_client_drops_its_calls, setup, teardown),
-        cmocka_unit_test_setup_teardown(a_refused_certificate_is_not_retried, setup, teardown),
+        T(signs_with_the_injected_wall_time),
+        T(signs_the_body),
+        T(signs_the_session_token_when_there_is_one),
+        T(a_retry_is_signed_anew_at_its_own_time),
+        T(retries_s3_slowdown_with_backoff_then_succeeds),
+        T(retries_json_throttling_of_sqs_and_dynamodb),
+        T(gives_up_after_max_attempts_of_500),
+        T(a_permanent_400_is_not_retried),
+        T(network_errors_are_retried_then_reported),
+        T(answers_are_classified),
+        T(an_answer_over_the_cap_is_too_large_and_not_retried),
+        T(a_malformed_json_answer_is_a_parse_error),
+        T(callbacks_run_from_the_loop_never_inside_start),
+        T(abandoning_ends_every_call_through_its_callback),
+        T(a_cancelled_call_never_calls_back),
+        T(a_call_cancelled_while_waiting_to_retry_is_not_sent_again),
+        T(freeing_the_client_drops_its_calls),
+        T(a_refused_certificate_is_not_retried),
         cmocka_unit_test(the_certificate_refusals_are_libcurls_verification_failures),
-        cmocka_unit_test_setup_teardown(an_unknown_answer_header_is_ignored_and_request_ids_kept,
-                                        setup, teardown),
+        T(an_unknown_answer_header_is_ignored_and_request_ids_kept),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
