@@ -1,5 +1,6 @@
 #include "aws/client.h"
 #include "aws/client_private.h"
+#include "common/buf.h"
 #include "common/log.h"
 
 #include <errno.h>
@@ -437,18 +438,15 @@ static wc_result send_call(call *c, wc_error *err)
     char *auth = wc_sigv4_authorization(&signer, &sreq);
     char *path = wc_uri_encode(req->path, 1);
     char *query = wc_sigv4_query(req->query, req->n_query);
-    char *url = NULL;
-    if (auth && path && query) {
-        size_t len = strlen(req->base) + strlen(path) + strlen(query) + 2;
-        url = malloc(len);
-        if (url)
-            snprintf(url, len, "%s%s%s%s", req->base, path, query[0] ? "?" : "", query);
-    }
-    if (!url) {
+    wc_buf url;
+    wc_buf_init(&url, SIZE_MAX);
+    if (auth && path && query)
+        wc_buf_printf(&url, "%s%s%s%s", req->base, path, query[0] ? "?" : "", query);
+    if (!url.s) {
         result = wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     } else {
         headers[n++] = (wc_param){"Authorization", auth};
-        wc_http_request hreq = {req->method, url,           headers,         n,
+        wc_http_request hreq = {req->method, url.s,         headers,         n,
                                 req->body,   req->body_len, req->timeout_ms, req->max_body};
         result = aws->transport.ops->start(aws->transport.self, &hreq, on_http_done, c, &c->on_wire,
                                            err);
@@ -457,7 +455,7 @@ static wc_result send_call(call *c, wc_error *err)
             c->sent_ns = wc_monotonic_ns();
         }
     }
-    free(url);
+    wc_buf_free(&url);
     free(query);
     free(path);
     free(auth);
@@ -581,8 +579,8 @@ static void on_http_done(void *ctx, wc_http_response *resp)
         snprintf(aerr.service, sizeof(aerr.service), "%s", c->req.service);
         snprintf(aerr.code, sizeof(aerr.code), "%s",
                  resp->tls_refused ? "TLSError" : "NetworkError");
-        if (resp->tls_refused) /* the endpoint's certificate (or our CA bundle): no retry mends it
-                                */
+        /* A refused certificate (the endpoint's, or our CA bundle): no retry mends it. */
+        if (resp->tls_refused)
             wc_tls_refusal_text(aerr.message, sizeof(aerr.message), c->req.base, resp->ca_bundle,
                                 resp->error);
         else

@@ -39,11 +39,34 @@ wc_result wc_aws_json_start(wc_aws *aws, const char *service, const char *target
     return wc_aws_json_start_h(aws, service, target, body, done, ctx, NULL, err);
 }
 
-/* The call of a body's text (taken; NULL: out of memory; timeout 0: the default). */
-static wc_result start_text(wc_aws *aws, const char *service, const wc_endpoint *ep,
-                            const char *target, char *text, long timeout, wc_aws_json_done done,
+/* The call of body (taken) with, when name is not NULL, one more member first: name with
+ * value_text (see wc_aws_json_start_with). */
+static wc_result start_json(wc_aws *aws, const char *service, const char *target, json_t *body,
+                            const char *name, const char *value_text, wc_aws_json_done done,
                             void *ctx, wc_aws_call **handle, wc_error *err)
 {
+    const wc_endpoint *ep = wc_aws_endpoint(aws, service, err);
+    char *text =
+        body && ep && (!name || json_object_size(body) > 0) ? json_dumps(body, JSON_COMPACT) : NULL;
+    long timeout = 0; /* the default */
+    json_t *wait = json_object_get(body, "WaitTimeSeconds");
+    if (json_is_integer(wait))
+        timeout = (long)json_integer_value(wait) * 1000 + 15000; /* a long poll takes its time */
+    json_decref(body);
+    if (!ep) {
+        free(text);
+        return WC_ERR_INVALID;
+    }
+    if (name && text) {
+        /* {"name":value_text,  and text after its '{' (text is a non-empty object's, name a key
+         * jansson writes as it is: see client.h) */
+        size_t len = strlen(name) + strlen(value_text) + strlen(text) + 5;
+        char *with = malloc(len);
+        if (with)
+            snprintf(with, len, "{\"%s\":%s,%s", name, value_text, text + 1);
+        free(text);
+        text = with;
+    }
     size_t n = strlen(target) + 1;
     json_call *j = text ? malloc(sizeof(*j) + n) : NULL;
     wc_result result = j ? WC_OK : wc_error_set(err, WC_ERR_NOMEM, "out of memory");
@@ -66,35 +89,12 @@ static wc_result start_text(wc_aws *aws, const char *service, const wc_endpoint 
 wc_result wc_aws_json_start_h(wc_aws *aws, const char *service, const char *target, json_t *body,
                               wc_aws_json_done done, void *ctx, wc_aws_call **handle, wc_error *err)
 {
-    const wc_endpoint *ep = wc_aws_endpoint(aws, service, err);
-    char *text = body && ep ? json_dumps(body, JSON_COMPACT) : NULL;
-    long timeout = 0;
-    json_t *wait = json_object_get(body, "WaitTimeSeconds");
-    if (json_is_integer(wait))
-        timeout = (long)json_integer_value(wait) * 1000 + 15000; /* a long poll takes its time */
-    json_decref(body);
-    if (!ep)
-        return WC_ERR_INVALID;
-    return start_text(aws, service, ep, target, text, timeout, done, ctx, handle, err);
+    return start_json(aws, service, target, body, NULL, NULL, done, ctx, handle, err);
 }
 
 wc_result wc_aws_json_start_with(wc_aws *aws, const char *service, const char *target, json_t *body,
                                  const char *name, const char *value_text, wc_aws_json_done done,
                                  void *ctx, wc_error *err)
 {
-    const wc_endpoint *ep = wc_aws_endpoint(aws, service, err);
-    char *rest = body && ep && json_object_size(body) > 0 ? json_dumps(body, JSON_COMPACT) : NULL;
-    json_decref(body);
-    if (!ep) {
-        free(rest);
-        return WC_ERR_INVALID;
-    }
-    /* {"name":value_text,  and rest after its '{' (rest is a non-empty object's text, name a key
-     * jansson writes as it is: see client.h) */
-    size_t len = rest ? strlen(name) + strlen(value_text) + strlen(rest) + 5 : 0;
-    char *text = rest ? malloc(len) : NULL;
-    if (text)
-        snprintf(text, len, "{\"%s\":%s,%s", name, value_text, rest + 1);
-    free(rest);
-    return start_text(aws, service, ep, target, text, 0, done, ctx, NULL, err);
+    return start_json(aws, service, target, body, name, value_text, done, ctx, NULL, err);
 }

@@ -105,18 +105,13 @@ wc_http *wc_http_new(const wc_http_config *config, wc_loop *loop)
         h->config.timeout_ms = 30000;
     if (!h->config.max_body)
         h->config.max_body = 8u << 20;
-    if (h->config.ca_bundle && !(h->ca_bundle = strdup(h->config.ca_bundle))) {
-        free(h);
+    h->loop = loop;
+    h->multi = curl_multi_init();
+    if (!h->multi || (h->config.ca_bundle && !(h->ca_bundle = strdup(h->config.ca_bundle)))) {
+        wc_http_free(h);
         return NULL;
     }
     h->config.ca_bundle = h->ca_bundle;
-    h->loop = loop;
-    h->multi = curl_multi_init();
-    if (!h->multi) {
-        free(h->ca_bundle);
-        free(h);
-        return NULL;
-    }
     /* Keep-alive: connections are reused by every later request. The cache holds enough for
      * every call in flight at the highest --concurrency on each service (a connection closed for
      * want of room costs a new handshake, a round trip on a real network). */

@@ -23,9 +23,17 @@ static int starts_with(const char *s, const char *prefix)
     return s && strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
+/* What a call waited for gave. */
+typedef struct {
+    wc_http_response resp; /* an S3 call's */
+    json_t *out;           /* a JSON call's answer (or NULL) */
+    wc_aws_error aerr;
+    wc_error err;
+} waited;
+
 /* One S3 call, waited for. */
 static wc_result s3_call(fake_world *w, const char *method, const char *path, const char *body,
-                         size_t max_body, wc_http_response *resp, wc_aws_error *aerr, wc_error *err)
+                         size_t max_body, waited *a)
 {
     wc_aws_request req = {.service = "s3",
                           .method = method,
@@ -34,15 +42,14 @@ static wc_result s3_call(fake_world *w, const char *method, const char *path, co
                           .body = body,
                           .body_len = body ? strlen(body) : 0,
                           .max_body = max_body};
-    return wc_aws_send(w->aws, &req, resp, aerr, err);
+    return wc_aws_send(w->aws, &req, &a->resp, &a->aerr, &a->err);
 }
 
 /* One AWS JSON call, waited for; *out gets the answer (or NULL). */
-static wc_result json_call(fake_world *w, const char *service, const char *target, json_t **out,
-                           wc_aws_error *aerr, wc_error *err)
+static wc_result json_call(fake_world *w, const char *service, const char *target, waited *a)
 {
-    return wc_aws_json(w->aws, service, target, json_pack("{s:s}", "TableName", "widgets"), out,
-                       aerr, err);
+    return wc_aws_json(w->aws, service, target, json_pack("{s:s}", "TableName", "widgets"), &a->out,
+                       &a->aerr, &a->err);
 }
 
 #define S3_ERROR(code, message)                                                                    \
@@ -58,12 +65,10 @@ static void signs_with_the_injected_wall_time(void **state)
 {
     fake_world *w = *state;
     fake_reply(w->fake, "GET /bucket/a%20key", 200, "hello");
-    wc_http_response resp;
-    wc_aws_error aerr;
-    wc_error err;
-    assert_int_equal(s3_call(w, "GET", "/bucket/a key", NULL, 0, &resp, &aerr, &err), WC_OK);
-    assert_string_equal(resp.body, "hello");
-    wc_http_response_cleanup(&resp);
+    waited a;
+    assert_int_equal(s3_call(w, "GET", "/bucket/a key", NULL, 0, &a), WC_OK);
+    assert_string_equal(a.resp.body, "hello");
+    wc_http_response_cleanup(&a.resp);
 
     const fake_request *r = fake_last(w->fake);
     assert_string_equal(r->method, "GET");
@@ -86,11 +91,9 @@ static void signs_the_body(void **state)
 {
     fake_world *w = *state;
     fake_reply(w->fake, "PUT /bucket/k", 200, "");
-    wc_http_response resp;
-    wc_aws_error aerr;
-    wc_error err;
-    assert_int_equal(s3_call(w, "PUT", "/bucket/k", "body", 0, &resp, &aerr, &err), WC_OK);
-    wc_http_response_cleanup(&resp);
+    waited a;
+    assert_int_equal(s3_call(w, "PUT", "/bucket/k", "body", 0, &a), WC_OK);
+    wc_http_response_cleanup(&a.resp);
     const fake_request *r = fake_last(w->fake);
     assert_string_equal(r->body, "body");
     assert_int_equal(r->body_len, 4);
@@ -105,12 +108,9 @@ static void signs_the_session_token_when_there_is_one(void **state)
     /* The credentials are read on the first call: a token set before it is used. */
     setenv("AWS_SESSION_TOKEN", "TOKEN/with+chars=", 1);
     fake_reply(w->fake, "dynamodb", 200, "{}");
-    json_t *out = NULL;
-    wc_aws_error aerr;
-    wc_error err;
-    assert_int_equal(json_call(w, "dynamodb", "DynamoDB_20120810.DescribeTable", &out, &aerr, &err),
-                     WC_OK);
-    json_decref(out);
+    waited a;
+    assert_int_equal(json_call(w, "dynamodb", "DynamoDB_20120810.DescribeTable", &a), WC_OK);
+    json_decref(a.out);
     unsetenv("AWS_SESSION_TOKEN");
     const fake_request *r = fake_last(w->fake);
     assert_string_equal(fake_request_header(r, "X-Amz-Security-Token"), "TOKEN/with+chars=");
@@ -130,11 +130,9 @@ static void a_retry_is_signed_anew_at_its_own_time(void **state)
     fake_delay(fake_reply(w->fake, NULL, 503, S3_ERROR("SlowDown", "Reduce your request rate")),
                3000);
     fake_reply(w->fake, NULL, 200, "ok");
-    wc_http_response resp;
-    wc_aws_error aerr;
-    wc_error err;
-    assert_int_equal(s3_call(w, "GET", "/bucket/k", NULL, 0, &resp, &aerr, &err), WC_OK);
-    wc_http_response_cleanup(&resp);
+    waited a;
+    assert_int_equal(s3_call(w, "GET", "/bucket/k", NULL, 0, &a), WC_OK);
+    wc_http_response_cleanup(&a.resp);
     assert_int_equal(fake_count(w->fake), 2);
     assert_string_equal(fake_request_header(fake_request_at(w->fake, 0), "X-Amz-Date"),
                         "20150830T123600Z");
@@ -153,13 +151,11 @@ static void retries_s3_slowdown_with_backoff_then_succeeds(void **state)
                           S3_ERROR("SlowDown", "Please reduce your request rate.")),
                2);
     fake_header(fake_reply(w->fake, "GET /bucket/k", 200, "data"), "ETag", "\"abc\"");
-    wc_http_response resp;
-    wc_aws_error aerr;
-    wc_error err;
-    assert_int_equal(s3_call(w, "GET", "/bucket/k", NULL, 0, &resp, &aerr, &err), WC_OK);
-    assert_string_equal(resp.body, "data");
-    assert_string_equal(resp.etag, "\"abc\"");
-    wc_http_response_cleanup(&resp);
+    waited a;
+    assert_int_equal(s3_call(w, "GET", "/bucket/k", NULL, 0, &a), WC_OK);
+    assert_string_equal(a.resp.body, "data");
+    assert_string_equal(a.resp.etag, "\"abc\"");
+    wc_http_response_cleanup(&a.resp);
     assert_int_equal(fake_count(w->fake), 3);
     /* Backoff on the loop's (fake) clock: 50 ms, then 100 ms. */
     assert_int_equal(fake_request_at(w->fake, 0)->at_ms, FAKE_START_MS);
@@ -182,16 +178,13 @@ static void retries_json_throttling_of_sqs_and_dynamodb(void **state)
     fake_reply(w->fake, "DynamoDB_20120810.PutItem", 400,
                DYNAMO_ERROR("ThrottlingException", "Slow down"));
     fake_reply(w->fake, "DynamoDB_20120810.PutItem", 200, "{}");
-    json_t *out = NULL;
-    wc_aws_error aerr;
-    wc_error err;
-    assert_int_equal(json_call(w, "sqs", "AmazonSQS.SendMessage", &out, &aerr, &err), WC_OK);
-    assert_string_equal(json_string_value(json_object_get(out, "MessageId")), "m1");
-    json_decref(out);
-    assert_int_equal(json_call(w, "dynamodb", "DynamoDB_20120810.PutItem", &out, &aerr, &err),
-                     WC_OK);
-    assert_true(json_is_object(out));
-    json_decref(out);
+    waited a;
+    assert_int_equal(json_call(w, "sqs", "AmazonSQS.SendMessage", &a), WC_OK);
+    assert_string_equal(json_string_value(json_object_get(a.out, "MessageId")), "m1");
+    json_decref(a.out);
+    assert_int_equal(json_call(w, "dynamodb", "DynamoDB_20120810.PutItem", &a), WC_OK);
+    assert_true(json_is_object(a.out));
+    json_decref(a.out);
     assert_int_equal(fake_count(w->fake), 5);
     assert_int_equal(fake_count_matching(w->fake, "AmazonSQS.SendMessage"), 2);
     assert_int_equal(fake_count_matching(w->fake, "DynamoDB_20120810.PutItem"), 3);
@@ -207,21 +200,18 @@ static void gives_up_after_max_attempts_of_500(void **state)
                                       DYNAMO_ERROR("InternalServerError", "Internal error")),
                            "x-amzn-RequestId", "REQ500"),
                5);
-    json_t *out = NULL;
-    wc_aws_error aerr;
-    wc_error err;
-    assert_int_equal(json_call(w, "dynamodb", "DynamoDB_20120810.PutItem", &out, &aerr, &err),
-                     WC_ERR_IO);
-    assert_null(out);
+    waited a;
+    assert_int_equal(json_call(w, "dynamodb", "DynamoDB_20120810.PutItem", &a), WC_ERR_IO);
+    assert_null(a.out);
     assert_int_equal(fake_count(w->fake), 5);
     uint64_t waits[4] = {50, 100, 200, 400};
     for (size_t i = 0; i < 4; i++)
         assert_int_equal(
             fake_request_at(w->fake, i + 1)->at_ms - fake_request_at(w->fake, i)->at_ms, waits[i]);
-    assert_string_equal(aerr.code, "InternalServerError");
-    assert_int_equal(aerr.status, 500);
-    assert_string_equal(aerr.request_id, "REQ500");
-    assert_string_equal(err.msg,
+    assert_string_equal(a.aerr.code, "InternalServerError");
+    assert_int_equal(a.aerr.status, 500);
+    assert_string_equal(a.aerr.request_id, "REQ500");
+    assert_string_equal(a.err.msg,
                         "InternalServerError: Internal error (HTTP 500, request id REQ500)");
     assert_int_equal(wc_aws_in_flight(w->aws), 0);
 }
@@ -231,15 +221,13 @@ static void a_permanent_400_is_not_retried(void **state)
     fake_world *w = *state;
     fake_reply(w->fake, NULL, 400, S3_ERROR("InvalidArgument", "Bad argument"));
     fake_reply(w->fake, NULL, 403, S3_ERROR("AccessDenied", "Access Denied"));
-    wc_http_response resp;
-    wc_aws_error aerr;
-    wc_error err;
-    assert_int_equal(s3_call(w, "GET", "/bucket/k", NULL, 0, &resp, &aerr, &err), WC_ERR_IO);
-    assert_string_equal(aerr.code, "InvalidArgument");
+    waited a;
+    assert_int_equal(s3_call(w, "GET", "/bucket/k", NULL, 0, &a), WC_ERR_IO);
+    assert_string_equal(a.aerr.code, "InvalidArgument");
     assert_int_equal(fake_count(w->fake), 1);
-    assert_int_equal(s3_call(w, "GET", "/bucket/k", NULL, 0, &resp, &aerr, &err), WC_ERR_IO);
-    assert_string_equal(aerr.code, "AccessDenied");
-    assert_string_equal(err.msg, "AccessDenied: Access Denied (HTTP 403, request id XMLREQ)");
+    assert_int_equal(s3_call(w, "GET", "/bucket/k", NULL, 0, &a), WC_ERR_IO);
+    assert_string_equal(a.aerr.code, "AccessDenied");
+    assert_string_equal(a.err.msg, "AccessDenied: Access Denied (HTTP 403, request id XMLREQ)");
     assert_int_equal(fake_count(w->fake), 2);
     assert_int_equal(wc_aws_get_stats(w->aws)->retries, 0);
 }
@@ -249,21 +237,19 @@ static void network_errors_are_retried_then_reported(void **state)
     fake_world *w = *state;
     fake_network_error(w->fake, NULL, 7, "Failed to connect to s3 port 443: Connection refused");
     fake_reply(w->fake, NULL, 200, "fine");
-    fake_times(fake_network_error(w->fake, NULL, 28, "Operation timed out after 30000 ms"), 5);
-    wc_http_response resp;
-    wc_aws_error aerr;
-    wc_error err;
-    assert_int_equal(s3_call(w, "GET", "/bucket/k", NULL, 0, &resp, &aerr, &err), WC_OK);
-    assert_string_equal(resp.body, "fine");
-    wc_http_response_cleanup(&resp);
+    fake_times(fake_network_error(w->fake, NULL, 28, "Operation timed a.out after 30000 ms"), 5);
+    waited a;
+    assert_int_equal(s3_call(w, "GET", "/bucket/k", NULL, 0, &a), WC_OK);
+    assert_string_equal(a.resp.body, "fine");
+    wc_http_response_cleanup(&a.resp);
     assert_int_equal(fake_count(w->fake), 2);
 
-    assert_int_equal(s3_call(w, "GET", "/bucket/k", NULL, 0, &resp, &aerr, &err), WC_ERR_IO);
+    assert_int_equal(s3_call(w, "GET", "/bucket/k", NULL, 0, &a), WC_ERR_IO);
     assert_int_equal(fake_count(w->fake), 7);
-    assert_string_equal(aerr.code, "NetworkError");
-    assert_int_equal(aerr.status, 0);
-    assert_non_null(strstr(err.msg, "Operation timed out after 30000 ms"));
-    assert_non_null(strstr(err.msg, "GET " S3_BASE));
+    assert_string_equal(a.aerr.code, "NetworkError");
+    assert_int_equal(a.aerr.status, 0);
+    assert_non_null(strstr(a.err.msg, "Operation timed a.out after 30000 ms"));
+    assert_non_null(strstr(a.err.msg, "GET " S3_BASE));
     fake_assert_all_used(w->fake);
 }
 
@@ -276,19 +262,17 @@ static void a_refused_certificate_is_not_retried(void **state)
                        "SSL certificate problem: unable to get local issuer certificate");
     fake_network_error(w->fake, NULL, 35, "OpenSSL SSL_connect: Connection reset by peer");
     fake_reply(w->fake, NULL, 200, "fine");
-    wc_http_response resp;
-    wc_aws_error aerr;
-    wc_error err;
-    assert_int_equal(s3_call(w, "GET", "/bucket/k", NULL, 0, &resp, &aerr, &err), WC_ERR_IO);
+    waited a;
+    assert_int_equal(s3_call(w, "GET", "/bucket/k", NULL, 0, &a), WC_ERR_IO);
     assert_int_equal(fake_count(w->fake), 1);
-    assert_string_equal(aerr.code, "TLSError");
-    assert_non_null(strstr(err.msg, "TLS verification of " S3_BASE));
-    assert_non_null(strstr(err.msg, "unable to get local issuer certificate"));
+    assert_string_equal(a.aerr.code, "TLSError");
+    assert_non_null(strstr(a.err.msg, "TLS verification of " S3_BASE));
+    assert_non_null(strstr(a.err.msg, "unable to get local issuer certificate"));
     assert_int_equal(wc_aws_get_stats(w->aws)->retries, 0);
     assert_int_equal(wc_aws_get_stats(w->aws)->tls_refusals, 1);
 
-    assert_int_equal(s3_call(w, "GET", "/bucket/k", NULL, 0, &resp, &aerr, &err), WC_OK);
-    wc_http_response_cleanup(&resp);
+    assert_int_equal(s3_call(w, "GET", "/bucket/k", NULL, 0, &a), WC_OK);
+    wc_http_response_cleanup(&a.resp);
     assert_int_equal(fake_count(w->fake), 3);
     assert_int_equal(wc_aws_get_stats(w->aws)->retries, 1);
     fake_assert_all_used(w->fake);
@@ -383,21 +367,18 @@ static void an_answer_over_the_cap_is_too_large_and_not_retried(void **state)
     fake_reply(w->fake, NULL, 200, "0123456789abcdefXYZ");
     fake_reply(w->fake, NULL, 200, "0123456789");
     fake_reply(w->fake, NULL, 200, "0123456789abcdef");
-    wc_http_response resp;
-    wc_aws_error aerr;
-    wc_error err;
-    assert_int_equal(s3_call(w, "GET", "/bucket/k", NULL, 16, &resp, &aerr, &err),
-                     WC_ERR_TOO_LARGE);
-    assert_non_null(strstr(err.msg, "16-byte limit"));
+    waited a;
+    assert_int_equal(s3_call(w, "GET", "/bucket/k", NULL, 16, &a), WC_ERR_TOO_LARGE);
+    assert_non_null(strstr(a.err.msg, "16-byte limit"));
     assert_int_equal(fake_count(w->fake), 1);
     assert_int_equal(fake_last(w->fake)->max_body, 16);
     /* Under the cap, and exactly at it: fine. */
-    assert_int_equal(s3_call(w, "GET", "/bucket/k", NULL, 16, &resp, &aerr, &err), WC_OK);
-    assert_int_equal(resp.len, 10);
-    wc_http_response_cleanup(&resp);
-    assert_int_equal(s3_call(w, "GET", "/bucket/k", NULL, 16, &resp, &aerr, &err), WC_OK);
-    assert_int_equal(resp.len, 16);
-    wc_http_response_cleanup(&resp);
+    assert_int_equal(s3_call(w, "GET", "/bucket/k", NULL, 16, &a), WC_OK);
+    assert_int_equal(a.resp.len, 10);
+    wc_http_response_cleanup(&a.resp);
+    assert_int_equal(s3_call(w, "GET", "/bucket/k", NULL, 16, &a), WC_OK);
+    assert_int_equal(a.resp.len, 16);
+    wc_http_response_cleanup(&a.resp);
     assert_int_equal(wc_aws_get_stats(w->aws)->retries, 0);
 }
 
@@ -409,22 +390,17 @@ static void a_malformed_json_answer_is_a_parse_error(void **state)
     /* An error answer that is not JSON (a proxy's page) still says something: its status. */
     fake_reply(w->fake, NULL, 502, "<html>Bad Gateway</html>");
     fake_reply(w->fake, NULL, 200, "{\"ok\":true}");
-    json_t *out = NULL;
-    wc_aws_error aerr;
-    wc_error err;
-    assert_int_equal(json_call(w, "dynamodb", "DynamoDB_20120810.DescribeTable", &out, &aerr, &err),
-                     WC_ERR_PARSE);
-    assert_null(out);
-    assert_true(starts_with(err.msg, "DynamoDB_20120810.DescribeTable: answer is not JSON"));
+    waited a;
+    assert_int_equal(json_call(w, "dynamodb", "DynamoDB_20120810.DescribeTable", &a), WC_ERR_PARSE);
+    assert_null(a.out);
+    assert_true(starts_with(a.err.msg, "DynamoDB_20120810.DescribeTable: answer is not JSON"));
     assert_int_equal(fake_count(w->fake), 1);
     /* An empty 2xx body is no answer, not an error. */
-    assert_int_equal(json_call(w, "dynamodb", "DynamoDB_20120810.DeleteItem", &out, &aerr, &err),
-                     WC_OK);
-    assert_null(out);
-    assert_int_equal(json_call(w, "dynamodb", "DynamoDB_20120810.DeleteItem", &out, &aerr, &err),
-                     WC_OK);
-    assert_true(json_is_true(json_object_get(out, "ok")));
-    json_decref(out);
+    assert_int_equal(json_call(w, "dynamodb", "DynamoDB_20120810.DeleteItem", &a), WC_OK);
+    assert_null(a.out);
+    assert_int_equal(json_call(w, "dynamodb", "DynamoDB_20120810.DeleteItem", &a), WC_OK);
+    assert_true(json_is_true(json_object_get(a.out, "ok")));
+    json_decref(a.out);
     assert_int_equal(fake_count(w->fake), 4); /* the 502 was retried */
 }
 
@@ -577,13 +553,11 @@ static void an_unknown_answer_header_is_ignored_and_request_ids_kept(void **stat
     fake_world *w = *state;
     fake_header(fake_header(fake_reply(w->fake, NULL, 200, "x"), "x-amz-request-id", "R-1"),
                 "Content-Type", "text/plain");
-    wc_http_response resp;
-    wc_aws_error aerr;
-    wc_error err;
-    assert_int_equal(s3_call(w, "GET", "/bucket/k", NULL, 0, &resp, &aerr, &err), WC_OK);
-    assert_string_equal(resp.request_id, "R-1");
-    assert_null(resp.etag);
-    wc_http_response_cleanup(&resp);
+    waited a;
+    assert_int_equal(s3_call(w, "GET", "/bucket/k", NULL, 0, &a), WC_OK);
+    assert_string_equal(a.resp.request_id, "R-1");
+    assert_null(a.resp.etag);
+    wc_http_response_cleanup(&a.resp);
 }
 
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
