@@ -134,8 +134,6 @@ static CURL *easy_get(wc_http *h)
  * survives, its pointers into the transfer included) and kept, or freed. */
 static void easy_put(wc_http *h, CURL *e)
 {
-    if (!e)
-        return;
     if (h->n_idle < WC_HTTP_IDLE_HANDLES) {
         curl_easy_reset(e);
         h->idle[h->n_idle++] = e;
@@ -144,10 +142,9 @@ static void easy_put(wc_http *h, CURL *e)
     }
 }
 
+/* A transfer (it always has its easy handle: http_start) is gone. */
 static void transfer_free(wc_http *h, transfer *t)
 {
-    if (!t)
-        return;
     easy_put(h, t->easy);
     curl_slist_free_all(t->headers);
     free(t->body);
