@@ -142,6 +142,21 @@ static void a_retry_is_signed_anew_at_its_own_time(void **state)
                         "20150830T123603Z");
 }
 
+/* Each service has its own endpoint, resolved once and kept (SNS's is not DynamoDB's). */
+static void each_service_has_its_own_endpoint(void **state)
+{
+    fake_world *w = *state;
+    const char *services[] = {"dynamodb", "sns", "s3", "sqs", "dynamodb", "sns"};
+    for (size_t i = 0; i < sizeof(services) / sizeof(services[0]); i++) {
+        wc_error err;
+        const wc_endpoint *ep = wc_aws_endpoint(w->aws, services[i], &err);
+        char want[64];
+        snprintf(want, sizeof(want), "https://%s.us-east-1.amazonaws.com", services[i]);
+        assert_non_null(ep);
+        assert_string_equal(ep->base, want);
+    }
+}
+
 /* --- retries --- */
 
 static void retries_s3_slowdown_with_backoff_then_succeeds(void **state)
@@ -569,6 +584,7 @@ int main(void)
         T(signs_the_body),
         T(signs_the_session_token_when_there_is_one),
         T(a_retry_is_signed_anew_at_its_own_time),
+        T(each_service_has_its_own_endpoint),
         T(retries_s3_slowdown_with_backoff_then_succeeds),
         T(retries_json_throttling_of_sqs_and_dynamodb),
         T(gives_up_after_max_attempts_of_500),
