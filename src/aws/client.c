@@ -209,12 +209,11 @@ typedef struct call {
     wc_aws *aws;
     wc_aws_request req; /* its arrays and strings in the call's own block, after it */
     unsigned attempt;
-    wc_timer retry;   /* a retry waiting for its time */
-    void *on_wire;    /* the transport's handle while a request is out */
-    uint64_t sent_ns; /* when it went on the wire (for the observer) */
-    int parked;       /* waiting for credentials (in aws->parked) */
-    unsigned wave;    /* aws->wave when it was parked */
-    struct call *park_prev, *park_next;
+    wc_timer retry;                     /* a retry waiting for its time */
+    void *on_wire;                      /* the transport's handle while a request is out */
+    uint64_t sent_ns;                   /* when it went on the wire (for the observer) */
+    unsigned wave;                      /* aws->wave when it was parked */
+    struct call *park_prev, *park_next; /* aws->parked, while waiting for credentials */
     wc_aws_done done;
     void *ctx;
     void (*forget)(void *ctx); /* frees ctx when the call is cancelled (or NULL) */
@@ -224,12 +223,11 @@ typedef struct call {
 /* Takes a call off the list of those waiting for credentials (harmless when it is not on it). */
 static void unpark(wc_aws *aws, call *c)
 {
-    if (!c->parked)
+    if (!c->park_prev && aws->parked != c)
         return;
     *(c->park_prev ? &c->park_prev->park_next : &aws->parked) = c->park_next;
     *(c->park_next ? &c->park_next->park_prev : &aws->parked_tail) = c->park_prev;
     c->park_prev = c->park_next = NULL;
-    c->parked = 0;
 }
 
 /* Stops what a call has under way (its retry timer, its request on the wire): it is done. */
@@ -396,7 +394,6 @@ static wc_result send_call(call *c, wc_error *err)
     const wc_credentials *creds;
     wc_result result = wc_credentials_get(aws->credentials, &creds, err);
     if (result == WC_OK && !creds) { /* a fetch under way */
-        c->parked = 1;
         c->wave = aws->wave;
         c->park_prev = aws->parked_tail;
         *(aws->parked_tail ? &aws->parked_tail->park_next : &aws->parked) = c;
