@@ -56,7 +56,6 @@ static void XMLCALL on_text(void *p, const XML_Char *s, int len)
 
 struct wc_aws_error_decoder {
     XML_Parser parser; /* owned; made on first use, reset for each answer after */
-    int used;
 };
 
 wc_aws_error_decoder *wc_aws_error_decoder_new(void)
@@ -78,13 +77,12 @@ static XML_Parser parser_for(wc_aws_error_decoder *d)
 {
     if (!d)
         return XML_ParserCreate("UTF-8");
-    if (d->parser && d->used && !XML_ParserReset(d->parser, "UTF-8")) {
+    if (d->parser && !XML_ParserReset(d->parser, "UTF-8")) {
         XML_ParserFree(d->parser);
         d->parser = NULL;
     }
     if (!d->parser)
         d->parser = XML_ParserCreate("UTF-8");
-    d->used = 1;
     return d->parser;
 }
 
