@@ -30,58 +30,32 @@ typedef struct {
 
 #define OFF(f) offsetof(producer_config, f)
 
+/* clang-format off */
 static const wc_option producer_options[] = {
-    {"request-dir", NULL, WC_OPT_STRING, "DIR", NULL, NULL, OFF(request_dir),
-     "write requests as files into DIR (created when missing)"},
-    {"request-bucket", "rb", WC_OPT_STRING, "BUCKET", NULL, NULL, OFF(request_bucket),
-     "write requests to an S3 bucket"},
-    {"request-queue", "rq", WC_OPT_STRING, "QUEUE", NULL, NULL, OFF(request_queue),
-     "write requests to an SQS queue"},
-    {"topic", NULL, WC_OPT_STRING, "ARN", NULL, NULL, OFF(topic),
-     "publish requests to an SNS topic (its subscribed queues are the consumers' -rq; a topic "
-     "whose name ends in .fifo gets MessageGroupId = widgetId)"},
-    {"request-prefix", NULL, WC_OPT_STRING, "PREFIX", "", NULL, OFF(request_prefix),
-     "key prefix of requests in the request bucket"},
+    WC_STR_OPT("request-dir", NULL, "DIR", NULL, OFF(request_dir), "write requests as files into DIR (created when missing)"),
+    WC_STR_OPT("request-bucket", "rb", "BUCKET", NULL, OFF(request_bucket), "write requests to an S3 bucket"),
+    WC_STR_OPT("request-queue", "rq", "QUEUE", NULL, OFF(request_queue), "write requests to an SQS queue"),
+    WC_STR_OPT("topic", NULL, "ARN", NULL, OFF(topic), "publish requests to an SNS topic (its subscribed queues are the consumers' -rq; a topic whose name ends in .fifo gets MessageGroupId = widgetId)"),
+    WC_STR_OPT("request-prefix", NULL, "PREFIX", "", OFF(request_prefix), "key prefix of requests in the request bucket"),
     WC_TOOL_AWS_OPTIONS(producer_config),
-    {"max-widget-requests", "mwr", WC_OPT_UINT, "N", "100", NULL, OFF(max_requests),
-     "how many requests to write"},
-    {"delay", "d", WC_OPT_UINT, "MS", "0", NULL, OFF(delay_ms), "wait between two requests"},
-    {"seed", NULL, WC_OPT_STRING, "N", NULL, NULL, OFF(seed),
-     "seed of the random stream: the same seed gives the same requests (default: the time)"},
-    {"expected", NULL, WC_OPT_STRING, "FILE", NULL, NULL, OFF(expected),
-     "write the expected final state (the widgets that should exist) to FILE"},
-    {"disorder", NULL, WC_OPT_UINT, "WINDOW", "0", NULL, OFF(disorder),
-     "deliver requests out of order within windows of WINDOW requests, as a distributed queue "
-     "does (the expected state stays that of the order produced)"},
-    {"reverse", NULL, WC_OPT_FLAG, NULL, NULL, NULL, OFF(reverse),
-     "with --disorder: deliver each window in reverse order instead of shuffled (--disorder N "
-     "--reverse with N the request count: everything backwards)"},
-    {"swapped", NULL, WC_OPT_STRING, "FILE", NULL, NULL, OFF(swapped_file),
-     "with --disorder: write the ids of widgets whose updates were swapped to FILE"},
-    {"request-log", NULL, WC_OPT_STRING, "FILE", NULL, NULL, OFF(request_log),
-     "also write every request, one JSON a line in the order delivered, to FILE"},
-    {"realistic", NULL, WC_OPT_FLAG, NULL, NULL, NULL, OFF(realistic),
-     "realistic data, as real producers send it: no \"sequence\" message attribute (the "
-     "consumer's place is SentTimestamp + MessageId), 10-40 attributes a create with long, "
-     "non-ASCII, punctuated names and values from empty to hundreds of characters, updates "
-     "that set, clear and set again, widget ids of every shape the consumer accepts"},
-    {"no-sequence", NULL, WC_OPT_FLAG, NULL, NULL, NULL, OFF(no_sequence),
-     "send no \"sequence\" message attribute on a queue (as --realistic)"},
-    {"batch", NULL, WC_OPT_UINT, "N", "1", NULL, OFF(batch),
-     "on a queue, send N messages (up to 10) per SendMessageBatch call (SQS stamps them with "
-     "one SentTimestamp); 1: one SendMessage each"},
-    {"pattern", NULL, WC_OPT_STRING, "NAME", NULL, NULL, OFF(pattern),
-     "instead of the usual mix, groups that go in one batch each (needs --batch of the group's "
-     "size or more): create-update (a create and an update of its widget) or "
-     "create-update-delete"},
-    {"notify", NULL, WC_OPT_STRING, "QUEUE", NULL, NULL, OFF(notify),
-     "with -rb: after each PUT, send QUEUE the S3 event notification S3 would (eventVersion 2.1, "
-     "first an s3:TestEvent); keys are then PREFIX + the request's place, in production order"},
-    {"notify-records", NULL, WC_OPT_UINT, "N", "1", NULL, OFF(notify_records),
-     "with --notify: records per notification message (1 to 100)"},
-    {"quiet", "q", WC_OPT_FLAG, NULL, NULL, NULL, OFF(quiet), "no summary line"},
-    WC_TOOL_OPTIONS_END(producer_config),
+    WC_UINT_OPT("max-widget-requests", "mwr", "N", "100", OFF(max_requests), "how many requests to write"),
+    WC_UINT_OPT("delay", "d", "MS", "0", OFF(delay_ms), "wait between two requests"),
+    WC_STR_OPT("seed", NULL, "N", NULL, OFF(seed), "seed of the random stream: the same seed gives the same requests (default: the time)"),
+    WC_STR_OPT("expected", NULL, "FILE", NULL, OFF(expected), "write the expected final state (the widgets that should exist) to FILE"),
+    WC_UINT_OPT("disorder", NULL, "WINDOW", "0", OFF(disorder), "deliver requests out of order within windows of WINDOW requests, as a distributed queue does (the expected state stays that of the order produced)"),
+    WC_FLAG_OPT("reverse", NULL, OFF(reverse), "with --disorder: deliver each window in reverse order instead of shuffled (--disorder N --reverse with N the request count: everything backwards)"),
+    WC_STR_OPT("swapped", NULL, "FILE", NULL, OFF(swapped_file), "with --disorder: write the ids of widgets whose updates were swapped to FILE"),
+    WC_STR_OPT("request-log", NULL, "FILE", NULL, OFF(request_log), "also write every request, one JSON a line in the order delivered, to FILE"),
+    WC_FLAG_OPT("realistic", NULL, OFF(realistic), "realistic data, as real producers send it: no \"sequence\" message attribute (the consumer's place is SentTimestamp + MessageId), 10-40 attributes a create with long, non-ASCII, punctuated names and values from empty to hundreds of characters, updates that set, clear and set again, widget ids of every shape the consumer accepts"),
+    WC_FLAG_OPT("no-sequence", NULL, OFF(no_sequence), "send no \"sequence\" message attribute on a queue (as --realistic)"),
+    WC_UINT_OPT("batch", NULL, "N", "1", OFF(batch), "on a queue, send N messages (up to 10) per SendMessageBatch call (SQS stamps them with one SentTimestamp); 1: one SendMessage each"),
+    WC_STR_OPT("pattern", NULL, "NAME", NULL, OFF(pattern), "instead of the usual mix, groups that go in one batch each (needs --batch of the group's size or more): create-update (a create and an update of its widget) or create-update-delete"),
+    WC_STR_OPT("notify", NULL, "QUEUE", NULL, OFF(notify), "with -rb: after each PUT, send QUEUE the S3 event notification S3 would (eventVersion 2.1, first an s3:TestEvent); keys are then PREFIX + the request's place, in production order"),
+    WC_UINT_OPT("notify-records", NULL, "N", "1", OFF(notify_records), "with --notify: records per notification message (1 to 100)"),
+    WC_FLAG_OPT("quiet", "q", OFF(quiet), "no summary line"),
+    WC_OPTIONS_VERSION_HELP_END(producer_config),
 };
+/* clang-format on */
 
 static const wc_tool producer_tool = {
     "widget-producer",
