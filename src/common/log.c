@@ -11,6 +11,8 @@
 
 #include <jansson.h>
 
+#include "common/fsutil.h"
+
 /* A line is never cut (a JSON line cut short is no JSON): each value is capped instead, and the
  * line's buffer is sized for the longest line those caps allow. */
 #define FIELD_MAX_BYTES 1024 /* a longer value keeps this much and "…(N bytes)" */
@@ -71,19 +73,6 @@ void wc_log_close(void)
 int wc_log_enabled(wc_log_level level)
 {
     return level >= logger.level && level < WC_LOG_OFF;
-}
-
-static void write_all(int fd, const char *buf, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = write(fd, buf, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return; /* nowhere left to report a failing log; drop the line */
-        buf += n;
-        len -= (size_t)n;
-    }
 }
 
 wc_result wc_log_format_parse(const char *name, wc_log_format *out, wc_error *err)
@@ -222,10 +211,11 @@ static void put_time_level(line_buf *l, wc_log_level level)
 static void emit(line_buf *l)
 {
     l->buf[l->len++] = '\n';
+    /* A failing log has nowhere left to be reported: the line is dropped. */
     if (logger.to_stderr)
-        write_all(STDERR_FILENO, l->buf, l->len);
+        wc_write_all(STDERR_FILENO, l->buf, l->len);
     if (logger.fd >= 0)
-        write_all(logger.fd, l->buf, l->len);
+        wc_write_all(logger.fd, l->buf, l->len);
 }
 
 /* A JSON string of text: as it is when it is UTF-8, else with every byte over 0x7f as '?' (jansson

@@ -184,19 +184,14 @@ static int fill_update(wc_generator *g, wc_request *r, const wc_widget *current)
     size_t n = 1 + wc_generator_random(g, 3);
     for (size_t i = 0; i < n; i++) {
         uint64_t roll = wc_generator_random(g, 100);
-        if (current->n_attrs > 0 && roll < 50) { /* change one */
-            const char *name = current->attrs[wc_generator_random(g, current->n_attrs)].name;
-            if (add_attr(r, strdup(name), attr_value(g, name)) != 0)
-                return -1;
-        } else if (current->n_attrs > 0 && roll < 70) { /* remove one */
-            const char *name = current->attrs[wc_generator_random(g, current->n_attrs)].name;
-            if (add_attr(r, strdup(name), strdup("")) != 0)
-                return -1;
-        } else { /* add one (or change it, when it is there already) */
-            const char *name = attr_names[wc_generator_random(g, N_OF(attr_names))];
-            if (add_attr(r, strdup(name), attr_value(g, name)) != 0)
-                return -1;
-        }
+        /* change one (roll < 50) or remove one (< 70); else add one (or change it, when it is
+         * there already) */
+        int existing = current->n_attrs > 0 && roll < 70;
+        const char *name = existing ? current->attrs[wc_generator_random(g, current->n_attrs)].name
+                                    : attr_names[wc_generator_random(g, N_OF(attr_names))];
+        char *value = existing && roll >= 50 ? strdup("") : attr_value(g, name);
+        if (add_attr(r, strdup(name), value) != 0)
+            return -1;
     }
     return 0;
 }

@@ -1,12 +1,9 @@
 /* widget-producer: writes a realistic stream of Widget Requests into a request directory (one
  * file per request, named by 13-digit epoch milliseconds), and the expected final state. */
-#include <errno.h>
-#include <fcntl.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -132,11 +129,17 @@ static int batch_room(target *t, size_t n, size_t bytes, wc_error *err)
     return 0;
 }
 
+/* Whether r is an update whose SentTimestamp alone orders it (see target.updates). */
+static int stamped_update(const target *t, const wc_request *r)
+{
+    return !t->send_sequence && (t->queue_url || t->topic) && r->type == WC_REQ_UPDATE;
+}
+
 /* Waits, if need be, so that this update of a widget is not stamped in the millisecond of the
  * last one (a batch holding one is sent first). */
 static int keep_updates_apart(target *t, const wc_request *r, wc_error *err)
 {
-    if (t->send_sequence || (!t->queue_url && !t->topic) || r->type != WC_REQ_UPDATE)
+    if (!stamped_update(t, r))
         return 0;
     for (size_t i = 0; i < sizeof(t->updates) / sizeof(t->updates[0]); i++) {
         if (!t->updates[i].widget_id || strcmp(t->updates[i].widget_id, r->widget_id) != 0)
@@ -151,7 +154,7 @@ static int keep_updates_apart(target *t, const wc_request *r, wc_error *err)
 
 static void sent_update(target *t, const wc_request *r, uint64_t ms)
 {
-    if (t->send_sequence || (!t->queue_url && !t->topic) || r->type != WC_REQ_UPDATE)
+    if (!stamped_update(t, r))
         return;
     size_t k = t->next_update++ % (sizeof(t->updates) / sizeof(t->updates[0]));
     free(t->updates[k].widget_id);
@@ -201,46 +204,24 @@ static uint64_t next_key(target *t)
 }
 
 /* Writes one request as DIR/KEY, KEY being 13-digit epoch ms, unique and increasing: the file
- * appears whole (written aside, then linked), and a name already taken moves the key on. */
-static int write_file_request(target *t, const char *json)
+ * appears whole (wc_write_file_new), and a name already taken moves the key on. */
+static wc_result write_file_request(target *t, const char *json, wc_error *err)
 {
-    const char *dir = t->dir;
-    char tmp[4096], path[4096];
-    snprintf(tmp, sizeof(tmp), "%s/.producing-%ld", dir, (long)getpid());
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return -1;
-    size_t len = strlen(json);
-    int ok = write(fd, json, len) == (ssize_t)len;
-    close(fd);
-    if (!ok) {
-        unlink(tmp);
-        return -1;
-    }
-    uint64_t key = next_key(t);
-    for (;; key = next_key(t)) {
-        snprintf(path, sizeof(path), "%s/%013llu", dir, (unsigned long long)key);
-        if (link(tmp, path) == 0)
-            break;
-        if (errno != EEXIST) {
-            unlink(tmp);
-            return -1;
-        }
-    }
-    unlink(tmp);
-    return 0;
+    char path[4096];
+    wc_result result;
+    do {
+        snprintf(path, sizeof(path), "%s/%013llu", t->dir, (unsigned long long)next_key(t));
+        result = wc_write_file_new(path, json, strlen(json), 0, err);
+    } while (result == WC_ERR_CONFLICT);
+    return result;
 }
 
 static int write_request(target *t, const wc_request *r, const char *json, wc_error *err)
 {
     wc_aws_error aerr;
-    if (t->dir) {
-        if (write_file_request(t, json) == 0)
-            return 0;
-        wc_error_set(err, WC_ERR_IO, "%s: %s", t->dir, strerror(errno));
-        return -1;
-    }
-    if ((t->queue_url || t->topic) && keep_updates_apart(t, r, err) != 0)
+    if (t->dir)
+        return write_file_request(t, json, err) == WC_OK ? 0 : -1;
+    if (keep_updates_apart(t, r, err) != 0)
         return -1;
     if (t->topic) {
         wc_error e;
@@ -295,15 +276,14 @@ static wc_result open_target(const producer_config *c, target *t, wc_error *err)
         return WC_ERR_INVALID;
     wc_aws_error aerr;
     wc_error e;
+    const char *queue = c->topic ? c->topic : c->request_queue;
+    size_t len = queue ? strlen(queue) : 0;
+    t->fifo = len > 5 && strcmp(queue + len - 5, ".fifo") == 0;
     if (c->topic) { /* a missing topic: the first Publish says so */
-        size_t len = strlen(c->topic);
-        t->fifo = len > 5 && strcmp(c->topic + len - 5, ".fifo") == 0;
         t->topic = c->topic;
         return WC_OK;
     }
     if (c->request_queue) {
-        size_t len = strlen(c->request_queue);
-        t->fifo = len > 5 && strcmp(c->request_queue + len - 5, ".fifo") == 0;
         wc_result result = wc_sqs_queue_url(t->aws, c->request_queue, &t->queue_url, &aerr, &e);
         return result == WC_OK ? WC_OK
                                : wc_aws_resource_error(err, result, "request queue",
@@ -350,17 +330,13 @@ typedef struct {
 static int write_window(target *t, wc_generator *g, produced *w, size_t n, int reverse, int group,
                         FILE *swapped, FILE *request_log, uint64_t *n_swapped, wc_error *err)
 {
+    int status = 0;
     if (group) {
         size_t bytes = 0;
         for (size_t i = 0; i < n; i++)
             bytes += message_bytes(w[i].json, t->send_sequence ? w[i].req->place : NULL);
-        if (t->batch > 1 && t->queue_url && batch_room(t, n, bytes, err) != 0) {
-            for (size_t i = 0; i < n; i++) {
-                free(w[i].json);
-                wc_request_free(w[i].req);
-            }
-            return -1;
-        }
+        if (t->batch > 1 && t->queue_url && batch_room(t, n, bytes, err) != 0)
+            status = -1; /* nothing written; all freed below */
         reverse = 0;
         n_swapped = NULL;
     }
@@ -385,7 +361,6 @@ static int write_window(target *t, wc_generator *g, produced *w, size_t n, int r
             }
         }
     }
-    int status = 0;
     for (size_t i = 0; i < n; i++) {
         if (status == 0 && write_request(t, w[i].req, w[i].json, err) != 0)
             status = -1;
@@ -415,19 +390,20 @@ int main(int argc, char **argv)
                         "100\n");
         return 2;
     }
-    /* --pattern: the group's types, in order */
-    static const wc_request_type patterns[][3] = {
-        {WC_REQ_CREATE, WC_REQ_UPDATE, WC_REQ_CREATE},
-        {WC_REQ_CREATE, WC_REQ_UPDATE, WC_REQ_DELETE},
+    /* --pattern: its group's size and types, in order */
+    static const struct {
+        const char *name;
+        size_t group;
+        wc_request_type types[3];
+    } patterns[] = {
+        {"create-update", 2, {WC_REQ_CREATE, WC_REQ_UPDATE}},
+        {"create-update-delete", 3, {WC_REQ_CREATE, WC_REQ_UPDATE, WC_REQ_DELETE}},
     };
     size_t group = 0, pattern = 0;
-    if (c.pattern && strcmp(c.pattern, "create-update") == 0) {
-        group = 2;
-        pattern = 0;
-    } else if (c.pattern && strcmp(c.pattern, "create-update-delete") == 0) {
-        group = 3;
-        pattern = 1;
-    } else if (c.pattern) {
+    for (size_t k = 0; c.pattern && k < 2; k++)
+        if (strcmp(c.pattern, patterns[k].name) == 0)
+            group = patterns[pattern = k].group;
+    if (c.pattern && !group) {
         fprintf(stderr,
                 "widget-producer: --pattern is create-update or create-update-delete, "
                 "not \"%s\"\n",
@@ -485,10 +461,10 @@ int main(int argc, char **argv)
     }
     for (uint64_t i = 0; status == 0 && i < c.max_requests; i++) {
         /* With --pattern, each group is a create, then requests of its widget. */
-        wc_request *r =
-            !group      ? wc_generator_next(g)
-            : held == 0 ? wc_generator_next_of(g, WC_REQ_CREATE, NULL)
-                        : wc_generator_next_of(g, patterns[pattern][held], buf[0].req->widget_id);
+        wc_request *r = !group      ? wc_generator_next(g)
+                        : held == 0 ? wc_generator_next_of(g, WC_REQ_CREATE, NULL)
+                                    : wc_generator_next_of(g, patterns[pattern].types[held],
+                                                           buf[0].req->widget_id);
         char *json = r ? wc_request_to_json(r) : NULL;
         if (!json) {
             fprintf(stderr, "widget-producer: out of memory\n");
