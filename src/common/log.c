@@ -270,13 +270,11 @@ static int emit_json(wc_log_level level, const char *msg, const wc_log_field *fi
     if (!text)
         return -1;
     size_t len = strlen(text);
-    line_buf line = {malloc(len + 2), len + 2, 0};
+    line_buf line = {realloc(text, len + 2), len + 2, len}; /* room for the newline */
     if (!line.buf) {
         free(text);
         return -1;
     }
-    put(&line, text, len);
-    free(text);
     emit(&line);
     free(line.buf);
     return 0;

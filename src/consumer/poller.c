@@ -422,10 +422,10 @@ static void conclude(pipeline *p, job *j)
     const char *type = wc_request_type_name(req->type);
     p->in_flight--;
     wc_outcome o = j->outcome;
-    if (o == WC_MISSING || o == WC_REFUSED)
+    if (o == WC_MISSING || o == WC_REFUSED || o == WC_APPLIED || o == WC_SUPERSEDED ||
+        o == WC_ALREADY)
         recovered(p, &p->store_down, "store"); /* it answered */
     if (o == WC_APPLIED || o == WC_SUPERSEDED || o == WC_ALREADY) {
-        recovered(p, &p->store_down, "store");
         /* The line first, then the removal: a crash between them means a redelivery and a
          * second line, never a request gone without its line. */
         if (o == WC_APPLIED)
@@ -448,21 +448,18 @@ static void conclude(pipeline *p, job *j)
             put_back(p, j, wc_retry_delay_ms(config->retry_delay_ms, msg->attempts), 1);
         /* contended: what happened (behind an earlier request, or other writers won) */
         log_outcome(p, j, OUT_DEFERRED, delay, o == WC_CONTENDED ? j->err.msg : NULL);
-    } else if (o == WC_MISSING) {
+    } else if (o == WC_MISSING ||
+               (o == WC_REFUSED &&
+                msg->attempts + 1 >= (config->reject_tries ? config->reject_tries : 3))) {
         char *reason = malloc(WC_ERROR_MAX + 64);
-        if (reason)
+        if (reason && o == WC_MISSING)
             snprintf(reason, WC_ERROR_MAX + 64,
                      "request %s: %s of widget %s: not found after %u attempts", msg->key, type,
                      req->widget_id, msg->attempts + 1);
-        send_to_dead_letters(p, j, GIVEN_UP, reason);
-        return;
-    } else if (o == WC_REFUSED &&
-               msg->attempts + 1 >= (config->reject_tries ? config->reject_tries : 3)) {
-        char *reason = malloc(WC_ERROR_MAX + 64);
-        if (reason)
+        else if (reason)
             snprintf(reason, WC_ERROR_MAX + 64, "request %s: the store refused it %u times: %s",
                      msg->key, msg->attempts + 1, j->err.msg);
-        send_to_dead_letters(p, j, REFUSED, reason);
+        send_to_dead_letters(p, j, o == WC_MISSING ? GIVEN_UP : REFUSED, reason);
         return;
     } else {
         /* A refusal tried again a little later, or an outage of the store: the request stays in

@@ -466,12 +466,6 @@ int main(int argc, char **argv)
                                     : wc_generator_next_of(g, patterns[pattern].types[held],
                                                            buf[0].req->widget_id);
         char *json = r ? wc_request_to_json(r) : NULL;
-        if (!json) {
-            fprintf(stderr, "widget-producer: out of memory\n");
-            wc_request_free(r);
-            status = 1;
-            break;
-        }
         /* Its place in production order, sent with it on a queue (core/ledger.h); in a bucket
          * or a directory the key is the place. */
         char place[40];
@@ -479,7 +473,7 @@ int main(int argc, char **argv)
         last_ms = ms > last_ms ? ms : last_ms; /* never backwards, whatever the clock does */
         snprintf(place, sizeof(place), "%013llu-%010llu", (unsigned long long)last_ms,
                  (unsigned long long)i);
-        if (!(r->place = strdup(place))) {
+        if (!json || !(r->place = strdup(place))) {
             fprintf(stderr, "widget-producer: out of memory\n");
             free(json);
             wc_request_free(r);
