@@ -13,22 +13,18 @@
 #define MAX_CONCURRENCY 256
 #define MAX_BACKOFF_MS  30000 /* the longest pause of a failing store or source */
 
-uint64_t wc_retry_delay_ms(uint64_t base_ms, unsigned attempts)
+/* base doubled n times, at most cap. */
+static uint64_t doubled(uint64_t base, unsigned n, uint64_t cap)
 {
-    uint64_t cap = base_ms * 20;
-    uint64_t delay = base_ms;
-    for (unsigned i = 0; i < attempts && delay < cap; i++)
+    uint64_t delay = base;
+    for (unsigned i = 0; i < n && delay < cap; i++)
         delay *= 2;
     return delay < cap ? delay : cap;
 }
 
-/* The pause after the n-th failure in a row of a store or source: 100 ms doubling, at most 30 s. */
-static uint64_t backoff_ms(unsigned failures)
+uint64_t wc_retry_delay_ms(uint64_t base_ms, unsigned attempts)
 {
-    uint64_t delay = 100;
-    for (unsigned i = 1; i < failures && delay < MAX_BACKOFF_MS; i++)
-        delay *= 2;
-    return delay < MAX_BACKOFF_MS ? delay : MAX_BACKOFF_MS;
+    return doubled(base_ms, attempts, base_ms * 20);
 }
 
 /* One request in hand, from its receipt to its end. */
@@ -281,7 +277,8 @@ static uint64_t failing(pipeline *p, outage *o, const char *what, const wc_error
         wc_metrics_failing(p->config->metrics, what, 1);
         wc_errorlog("%s is failing: %s (backing off; requests stay in the source)", what, err->msg);
     }
-    uint64_t pause = backoff_ms(o->failures);
+    /* The pause after the n-th failure in a row: 100 ms doubling, at most 30 s. */
+    uint64_t pause = doubled(100, o->failures - 1, MAX_BACKOFF_MS);
     if (p->config->max_outage_ms && now - o->since_ms >= p->config->max_outage_ms &&
         p->result == WC_OK) {
         p->result = wc_error_set(p->err, WC_ERR_IO, "%s failing for %.1f s (--max-outage): %s",
