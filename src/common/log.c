@@ -270,13 +270,14 @@ static int emit_json(wc_log_level level, const char *msg, const wc_log_field *fi
     if (!text)
         return -1;
     size_t len = strlen(text);
-    line_buf line = {realloc(text, len + 2), len + 2, len}; /* room for the newline */
-    if (!line.buf) {
+    char *bigger = realloc(text, len + 2); /* room for the newline */
+    if (!bigger) {
         free(text);
         return -1;
     }
+    line_buf line = {bigger, len + 2, len};
     emit(&line);
-    free(line.buf);
+    free(bigger);
     return 0;
 }
 
