@@ -135,16 +135,12 @@ static void put_escaped(line_buf *l, const char *text, int quoting)
         size_t n = unsafe_at(s);
         char esc[8];
         if (n == 1) {
-            if (*s == '\n')
-                puts_(l, "\\n");
-            else if (*s == '\r')
-                puts_(l, "\\r");
-            else if (*s == '\t')
-                puts_(l, "\\t");
-            else {
+            const char *named = strchr("\n\r\t", *s); /* as \n, \r, \t; the others \xHH */
+            if (named)
+                snprintf(esc, sizeof(esc), "\\%c", "nrt"[named - "\n\r\t"]);
+            else
                 snprintf(esc, sizeof(esc), "\\x%02x", *s);
-                puts_(l, esc);
-            }
+            puts_(l, esc);
             s++;
         } else if (n == 2) {
             snprintf(esc, sizeof(esc), "\\u%04x", s[1]);

@@ -60,6 +60,8 @@ static const wc_tool producer_tool = {
     "Writes Widget Requests: about 86% create, 10% update, 4% delete.\n",
     producer_options, "WIDGET_PRODUCER_"};
 
+#define N_UPDATES 64 /* the last updates remembered (target.updates) */
+
 /* Where requests go: a directory, a bucket or a queue. */
 typedef struct {
     const char *dir;
@@ -80,7 +82,7 @@ typedef struct {
     struct {
         char *widget_id;
         uint64_t ms;
-    } updates[64];
+    } updates[N_UPDATES];
     size_t next_update;
     wc_notifier *notifier; /* --notify */
 } target;
@@ -108,7 +110,7 @@ static int flush_batch(target *t, wc_error *err)
                 : -1;
         t->batches++;
         uint64_t now = wc_epoch_ms();
-        for (size_t i = 0; i < sizeof(t->updates) / sizeof(t->updates[0]); i++)
+        for (size_t i = 0; i < N_UPDATES; i++)
             if (t->updates[i].widget_id && t->updates[i].ms == 0)
                 t->updates[i].ms = now;
     }
@@ -141,7 +143,7 @@ static int keep_updates_apart(target *t, const wc_request *r, wc_error *err)
 {
     if (!stamped_update(t, r))
         return 0;
-    for (size_t i = 0; i < sizeof(t->updates) / sizeof(t->updates[0]); i++) {
+    for (size_t i = 0; i < N_UPDATES; i++) {
         if (!t->updates[i].widget_id || strcmp(t->updates[i].widget_id, r->widget_id) != 0)
             continue;
         if (t->updates[i].ms == 0 && flush_batch(t, err) != 0)
@@ -156,7 +158,7 @@ static void sent_update(target *t, const wc_request *r, uint64_t ms)
 {
     if (!stamped_update(t, r))
         return;
-    size_t k = t->next_update++ % (sizeof(t->updates) / sizeof(t->updates[0]));
+    size_t k = t->next_update++ % N_UPDATES;
     free(t->updates[k].widget_id);
     t->updates[k].widget_id = strdup(r->widget_id); /* NULL: forgotten, no harm */
     t->updates[k].ms = ms;
@@ -309,7 +311,7 @@ static void close_target(target *t)
     for (size_t i = 0; i < t->n_pending; i++) /* not sent: a failure came first */
         for (int k = 0; k < 4; k++)
             free(t->pending[i][k]);
-    for (size_t i = 0; i < sizeof(t->updates) / sizeof(t->updates[0]); i++)
+    for (size_t i = 0; i < N_UPDATES; i++)
         free(t->updates[i].widget_id);
     free(t->queue_url);
     wc_notifier_free(t->notifier);
