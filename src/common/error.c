@@ -49,29 +49,18 @@ void wc_error_clear(wc_error *err)
 
 const char *wc_result_name(wc_result code)
 {
-    switch (code) {
-    case WC_OK:
-        return "ok";
-    case WC_ERR_INVALID:
-        return "invalid";
-    case WC_ERR_PARSE:
-        return "parse";
-    case WC_ERR_TOO_LARGE:
-        return "too-large";
-    case WC_ERR_NOT_FOUND:
-        return "not-found";
-    case WC_ERR_CONFLICT:
-        return "conflict";
-    case WC_ERR_IO:
-        return "io";
-    case WC_ERR_NOMEM:
-        return "no-memory";
-    case WC_ERR_UNSUPPORTED:
-        return "unsupported";
-    case WC_ERR_BUSY:
-        return "busy";
-    case WC_ERR_REJECTED:
-        return "rejected";
-    }
-    return "unknown";
+    static const char *const names[] = {
+        [WC_OK] = "ok",
+        [WC_ERR_INVALID] = "invalid",
+        [WC_ERR_PARSE] = "parse",
+        [WC_ERR_TOO_LARGE] = "too-large",
+        [WC_ERR_NOT_FOUND] = "not-found",
+        [WC_ERR_CONFLICT] = "conflict",
+        [WC_ERR_IO] = "io",
+        [WC_ERR_NOMEM] = "no-memory",
+        [WC_ERR_UNSUPPORTED] = "unsupported",
+        [WC_ERR_BUSY] = "busy",
+        [WC_ERR_REJECTED] = "rejected",
+    };
+    return (unsigned)code < sizeof(names) / sizeof(names[0]) ? names[code] : "unknown";
 }

@@ -78,7 +78,7 @@ done:
     return result;
 }
 
-static wc_result write_all(int fd, const char *data, size_t len)
+wc_result wc_write_all(int fd, const char *data, size_t len)
 {
     while (len > 0) {
         ssize_t n = write(fd, data, len);
@@ -111,7 +111,7 @@ static wc_result write_file(const char *path, const char *data, size_t len, int 
         result = wc_error_set(err, wc_errno_result(errno), "%s: %s", tmp, strerror(errno));
         goto done;
     }
-    if (write_all(fd, data, len) != WC_OK || (durable && fsync(fd) != 0)) {
+    if (wc_write_all(fd, data, len) != WC_OK || (durable && fsync(fd) != 0)) {
         result = wc_error_set(err, wc_errno_result(errno), "%s: %s", tmp, strerror(errno));
         close(fd);
         unlink(tmp);

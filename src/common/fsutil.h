@@ -21,6 +21,9 @@ wc_result wc_write_file_atomic(const char *path, const char *data, size_t len, i
 wc_result wc_write_file_new(const char *path, const char *data, size_t len, int durable,
                             wc_error *err);
 
+/* Writes all of data to fd (again after EINTR and short writes): WC_OK, else what errno means. */
+wc_result wc_write_all(int fd, const char *data, size_t len);
+
 /* mkdir -p. */
 wc_result wc_mkdirs(const char *path, wc_error *err);
 

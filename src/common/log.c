@@ -11,6 +11,8 @@
 
 #include <jansson.h>
 
+#include "common/fsutil.h"
+
 /* A line is never cut (a JSON line cut short is no JSON): each value is capped instead, and the
  * line's buffer is sized for the longest line those caps allow. */
 #define FIELD_MAX_BYTES 1024 /* a longer value keeps this much and "…(N bytes)" */
@@ -73,19 +75,6 @@ int wc_log_enabled(wc_log_level level)
     return level >= logger.level && level < WC_LOG_OFF;
 }
 
-static void write_all(int fd, const char *buf, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = write(fd, buf, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return; /* nowhere left to report a failing log; drop the line */
-        buf += n;
-        len -= (size_t)n;
-    }
-}
-
 wc_result wc_log_format_parse(const char *name, wc_log_format *out, wc_error *err)
 {
     if (strcmp(name, "text") == 0)
@@ -146,16 +135,12 @@ static void put_escaped(line_buf *l, const char *text, int quoting)
         size_t n = unsafe_at(s);
         char esc[8];
         if (n == 1) {
-            if (*s == '\n')
-                puts_(l, "\\n");
-            else if (*s == '\r')
-                puts_(l, "\\r");
-            else if (*s == '\t')
-                puts_(l, "\\t");
-            else {
+            const char *named = strchr("\n\r\t", *s); /* as \n, \r, \t; the others \xHH */
+            if (named)
+                snprintf(esc, sizeof(esc), "\\%c", "nrt"[named - "\n\r\t"]);
+            else
                 snprintf(esc, sizeof(esc), "\\x%02x", *s);
-                puts_(l, esc);
-            }
+            puts_(l, esc);
             s++;
         } else if (n == 2) {
             snprintf(esc, sizeof(esc), "\\u%04x", s[1]);
@@ -222,10 +207,11 @@ static void put_time_level(line_buf *l, wc_log_level level)
 static void emit(line_buf *l)
 {
     l->buf[l->len++] = '\n';
+    /* A failing log has nowhere left to be reported: the line is dropped. */
     if (logger.to_stderr)
-        write_all(STDERR_FILENO, l->buf, l->len);
+        wc_write_all(STDERR_FILENO, l->buf, l->len);
     if (logger.fd >= 0)
-        write_all(logger.fd, l->buf, l->len);
+        wc_write_all(logger.fd, l->buf, l->len);
 }
 
 /* A JSON string of text: as it is when it is UTF-8, else with every byte over 0x7f as '?' (jansson
@@ -280,15 +266,14 @@ static int emit_json(wc_log_level level, const char *msg, const wc_log_field *fi
     if (!text)
         return -1;
     size_t len = strlen(text);
-    line_buf line = {malloc(len + 2), len + 2, 0};
-    if (!line.buf) {
+    char *bigger = realloc(text, len + 2); /* room for the newline */
+    if (!bigger) {
         free(text);
         return -1;
     }
-    put(&line, text, len);
-    free(text);
+    line_buf line = {bigger, len + 2, len};
     emit(&line);
-    free(line.buf);
+    free(bigger);
     return 0;
 }
 

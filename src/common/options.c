@@ -147,12 +147,9 @@ void wc_options_help_env(const wc_option *table, const char *env_prefix, FILE *o
         char own[128];
         env_name(env_prefix, o, own, sizeof(own));
         char forms[96];
-        if (o->short_name)
-            snprintf(forms, sizeof(forms), "-%s, --%s%s%s", o->short_name, o->long_name,
-                     o->arg_name ? " " : "", o->arg_name ? o->arg_name : "");
-        else
-            snprintf(forms, sizeof(forms), "    --%s%s%s", o->long_name, o->arg_name ? " " : "",
-                     o->arg_name ? o->arg_name : "");
+        snprintf(forms, sizeof(forms), "%s%s%s--%s%s%s", o->short_name ? "-" : "    ",
+                 o->short_name ? o->short_name : "", o->short_name ? ", " : "", o->long_name,
+                 o->arg_name ? " " : "", o->arg_name ? o->arg_name : "");
         fprintf(out, "  %-40s %s", forms, o->help);
         if (o->default_value && *o->default_value)
             fprintf(out, " (default: %s)", o->default_value);

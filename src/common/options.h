@@ -34,10 +34,22 @@ typedef struct {
     const char *help;
 } wc_option;
 
-#define WC_OPTIONS_END                                                                             \
-    {                                                                                              \
-        NULL, NULL, WC_OPT_FLAG, NULL, NULL, NULL, 0, NULL                                         \
-    }
+/* A table's rows, one a line (git's OPT_* are the model): long name, short name (NULL: none), the
+ * argument's name, the default as text (NULL: none), where the value goes (offsetof), the help.
+ * WC_ENV_OPT: a string option without a default, also read from the environment variable env. */
+/* clang-format off */
+#define WC_STR_OPT(lng, shrt, arg, def, off, help)  {lng, shrt, WC_OPT_STRING, arg, def, NULL, off, help}
+#define WC_UINT_OPT(lng, shrt, arg, def, off, help) {lng, shrt, WC_OPT_UINT, arg, def, NULL, off, help}
+#define WC_ENV_OPT(lng, shrt, arg, env, off, help)  {lng, shrt, WC_OPT_STRING, arg, NULL, env, off, help}
+#define WC_FLAG_OPT(lng, shrt, off, help)           {lng, shrt, WC_OPT_FLAG, NULL, NULL, NULL, off, help}
+#define WC_OPTIONS_END                              {NULL, NULL, WC_OPT_FLAG, NULL, NULL, NULL, 0, NULL}
+/* clang-format on */
+
+/* The last rows of a program's table: --version, --help (-h), then the end; T is its config
+ * struct, with int version and help. */
+#define WC_OPTIONS_VERSION_HELP_END(T)                                                             \
+    WC_FLAG_OPT("version", NULL, offsetof(T, version), "print the version and exit"),              \
+        WC_FLAG_OPT("help", "h", offsetof(T, help), "print this help and exit"), WC_OPTIONS_END
 
 /* Fills config from defaults, then the environment, then argv[1..]. Positional arguments are
  * gathered, in order, into positional[] (up to max_positional; more is an error).

@@ -114,37 +114,23 @@ int main(int argc, char **argv)
     /* The metrics server answers from the start (/readyz: 503 until the source and store open). */
     wc_metrics *metrics = NULL;
     wc_metrics_http *server = NULL;
+    /* Nothing is open until wc_consumer_open, which leaves nothing open when it fails. */
+    wc_consumer_parts parts;
+    memset(&parts, 0, sizeof(parts));
+    result = WC_ERR_IO; /* until the run */
     if (config.metrics_addr) {
         metrics = wc_metrics_new();
         server = metrics ? wc_metrics_http_new(config.metrics_addr, loop, metrics, &err) : NULL;
         if (!server) {
             if (!metrics)
                 wc_error_set(&err, WC_ERR_NOMEM, "out of memory");
-            wc_errorlog("%s", err.msg);
-            if (config.quiet)
-                fprintf(stderr, "widget-consumer: %s\n", err.msg);
-            wc_metrics_free(metrics);
-            wc_log_close();
-            the_loop = NULL;
-            wc_loop_free(loop);
-            return 1;
+            goto failed;
         }
         wc_info("metrics: http://%s/metrics, /healthz, /readyz (port %u)", config.metrics_addr,
                 wc_metrics_http_port(server));
     }
-
-    wc_consumer_parts parts;
-    if (wc_consumer_open(&config, loop, &parts, &err) != WC_OK) {
-        wc_errorlog("%s", err.msg);
-        if (config.quiet)
-            fprintf(stderr, "widget-consumer: %s\n", err.msg);
-        wc_metrics_http_free(server);
-        wc_metrics_free(metrics);
-        wc_log_close();
-        the_loop = NULL;
-        wc_loop_free(loop);
-        return 1;
-    }
+    if (wc_consumer_open(&config, loop, &parts, &err) != WC_OK)
+        goto failed;
     wc_info("consumer started: source=%s store=%s", parts.source.ops->kind, parts.store.ops->kind);
 
     wc_poller_config pc = wc_consumer_poller_config(&config);
@@ -193,6 +179,12 @@ int main(int argc, char **argv)
                 (unsigned long long)stats.failed, (unsigned long long)stats.released,
                 (unsigned long long)stats.redriven, (unsigned long long)stats.ties, secs,
                 stats.busy_ns ? (double)handled / ((double)stats.busy_ns / 1e9) : 0.0);
+    goto done;
+failed:
+    wc_errorlog("%s", err.msg);
+    if (config.quiet)
+        fprintf(stderr, "widget-consumer: %s\n", err.msg);
+done:
     wc_metrics_http_free(server);
     wc_consumer_close(&parts);
     wc_metrics_free(metrics);

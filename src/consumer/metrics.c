@@ -33,6 +33,7 @@ typedef struct {
 typedef struct {
     char service[16];
     char operation[40];
+    char labels[160]; /* service="sqs",operation="ReceiveMessage" */
     uint64_t calls[N_STATUSES];
     uint64_t retries;
     histogram latency;
@@ -126,6 +127,23 @@ int wc_metrics_ready(const wc_metrics *m)
     return 1;
 }
 
+/* A series' labels as text, each value escaped as the text format wants (\\, " and newline);
+ * they fit: at most twice the service and operation, and the names. */
+static void series_labels(aws_series *s)
+{
+    const char *pieces[] = {"service=\"", s->service, "\",operation=\"", s->operation, "\""};
+    size_t n = 0;
+    for (int k = 0; k < 5; k++) {
+        for (const char *p = pieces[k]; *p && n + 3 < sizeof(s->labels); p++) {
+            int escaped = k % 2 && (*p == '\\' || *p == '"' || *p == '\n');
+            if (escaped)
+                s->labels[n++] = '\\';
+            s->labels[n++] = escaped && *p == '\n' ? 'n' : *p;
+        }
+    }
+    s->labels[n] = '\0';
+}
+
 void wc_metrics_aws_call(wc_metrics *m, const char *service, const char *operation, int status,
                          int retry, double ms)
 {
@@ -139,6 +157,7 @@ void wc_metrics_aws_call(wc_metrics *m, const char *service, const char *operati
         s = &m->aws[m->n_aws++];
         snprintf(s->service, sizeof(s->service), "%s", service);
         snprintf(s->operation, sizeof(s->operation), "%s", operation);
+        series_labels(s);
     }
     if (!s) /* the table is full (never with the consumer's own calls): the last one counts it */
         s = &m->aws[MAX_SERIES - 1];
@@ -167,22 +186,16 @@ void wc_metrics_connections_opened(wc_metrics *m, uint64_t opened)
         m->connections_opened = opened;
 }
 
-/* A label value, escaped as the text format wants (\, " and newline). */
-static void label(FILE *out, const char *value)
-{
-    for (const char *p = value; *p; p++) {
-        if (*p == '\\' || *p == '"')
-            fprintf(out, "\\%c", *p);
-        else if (*p == '\n')
-            fputs("\\n", out);
-        else
-            fputc(*p, out);
-    }
-}
-
 static void head(FILE *out, const char *name, const char *type, const char *help)
 {
     fprintf(out, "# HELP " PREFIX "%s %s\n# TYPE " PREFIX "%s %s\n", name, help, name, type);
+}
+
+/* A metric of one value, without labels. */
+static void scalar(FILE *out, const char *name, const char *type, const char *help, uint64_t value)
+{
+    head(out, name, type, help);
+    fprintf(out, PREFIX "%s %llu\n", name, (unsigned long long)value);
 }
 
 /* The lines of one histogram; labels: the series' own, "" for none (then `le` alone). */
@@ -201,26 +214,6 @@ static void render_histogram(FILE *out, const char *name, const char *labels, co
             labels[0] ? "}" : "", h->sum);
     fprintf(out, PREFIX "%s_count%s%s%s %llu\n", name, labels[0] ? "{" : "", labels,
             labels[0] ? "}" : "", (unsigned long long)h->count);
-}
-
-/* A series' labels as text (service="sqs",operation="ReceiveMessage"). */
-static void series_labels(const aws_series *s, char *buf, size_t size)
-{
-    char *text = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&text, &len);
-    if (!f) {
-        buf[0] = '\0';
-        return;
-    }
-    fputs("service=\"", f);
-    label(f, s->service);
-    fputs("\",operation=\"", f);
-    label(f, s->operation);
-    fputs("\"", f);
-    fclose(f);
-    snprintf(buf, size, "%s", text ? text : "");
-    free(text);
 }
 
 char *wc_metrics_render(const wc_metrics *m)
@@ -246,55 +239,41 @@ char *wc_metrics_render(const wc_metrics *m)
     for (size_t t = 0; t < N_TYPES; t++)
         dead += m->requests[index_of(outcomes, N_OUTCOMES, "warning")][t] +
                 m->requests[index_of(outcomes, N_OUTCOMES, "dead-lettered")][t];
-    head(out, "dead_letters_total", "counter",
-         "Requests moved to the dead-letter location (warnings and dead-lettered).");
-    fprintf(out, PREFIX "dead_letters_total %llu\n", (unsigned long long)dead);
-    head(out, "requests_in_flight", "gauge", "Requests being applied or dead-lettered now.");
-    fprintf(out, PREFIX "requests_in_flight %u\n", m->in_flight);
-    head(out, "requests_waiting", "gauge", "Requests received and waiting for their turn.");
-    fprintf(out, PREFIX "requests_waiting %u\n", m->waiting);
-    head(out, "requests_held", "gauge",
-         "Requests deferred or failed, left in the source until they are due again.");
-    fprintf(out, PREFIX "requests_held %u\n", m->held);
+    scalar(out, "dead_letters_total", "counter",
+           "Requests moved to the dead-letter location (warnings and dead-lettered).", dead);
+    scalar(out, "requests_in_flight", "gauge", "Requests being applied or dead-lettered now.",
+           m->in_flight);
+    scalar(out, "requests_waiting", "gauge", "Requests received and waiting for their turn.",
+           m->waiting);
+    scalar(out, "requests_held", "gauge",
+           "Requests deferred or failed, left in the source until they are due again.", m->held);
     head(out, "up", "gauge", "1 when the part was opened and its last call succeeded.");
     for (size_t i = 0; i < N_PARTS; i++)
         fprintf(out, PREFIX "up{part=\"%s\"} %d\n", parts[i], m->opened && !m->failing[i]);
     head(out, "aws_calls_total", "counter",
          "HTTP calls to AWS (retries included), by service, operation and status class.");
-    for (size_t i = 0; i < m->n_aws; i++) {
-        char labels[160];
-        series_labels(&m->aws[i], labels, sizeof(labels));
+    for (size_t i = 0; i < m->n_aws; i++)
         for (size_t k = 0; k < N_STATUSES; k++)
             if (m->aws[i].calls[k])
-                fprintf(out, PREFIX "aws_calls_total{%s,status=\"%s\"} %llu\n", labels, statuses[k],
-                        (unsigned long long)m->aws[i].calls[k]);
-    }
+                fprintf(out, PREFIX "aws_calls_total{%s,status=\"%s\"} %llu\n", m->aws[i].labels,
+                        statuses[k], (unsigned long long)m->aws[i].calls[k]);
     head(out, "aws_retries_total", "counter", "HTTP calls to AWS that were retries.");
-    for (size_t i = 0; i < m->n_aws; i++) {
-        char labels[160];
-        series_labels(&m->aws[i], labels, sizeof(labels));
-        fprintf(out, PREFIX "aws_retries_total{%s} %llu\n", labels,
+    for (size_t i = 0; i < m->n_aws; i++)
+        fprintf(out, PREFIX "aws_retries_total{%s} %llu\n", m->aws[i].labels,
                 (unsigned long long)m->aws[i].retries);
-    }
     head(out, "aws_call_duration_seconds", "histogram", "Time of each HTTP call to AWS.");
-    for (size_t i = 0; i < m->n_aws; i++) {
-        char labels[160];
-        series_labels(&m->aws[i], labels, sizeof(labels));
-        render_histogram(out, "aws_call_duration_seconds", labels, &m->aws[i].latency);
-    }
-    head(out, "credential_fetches_total", "counter",
-         "Credentials fetched (the first time and each refresh).");
-    fprintf(out, PREFIX "credential_fetches_total %llu\n",
-            (unsigned long long)m->credential_fetches);
-    head(
+    for (size_t i = 0; i < m->n_aws; i++)
+        render_histogram(out, "aws_call_duration_seconds", m->aws[i].labels, &m->aws[i].latency);
+    scalar(out, "credential_fetches_total", "counter",
+           "Credentials fetched (the first time and each refresh).", m->credential_fetches);
+    scalar(
         out, "connections_opened_total", "counter",
-        "Connections opened to AWS (TCP, with the TLS handshake on https); kept alive and reused.");
-    fprintf(out, PREFIX "connections_opened_total %llu\n",
-            (unsigned long long)m->connections_opened);
-    head(out, "ties_total", "counter",
-         "Exact order: ties broken arbitrarily (two requests of one widget and type in one "
-         "millisecond without a sequence attribute).");
-    fprintf(out, PREFIX "ties_total %llu\n", (unsigned long long)m->ties);
+        "Connections opened to AWS (TCP, with the TLS handshake on https); kept alive and reused.",
+        m->connections_opened);
+    scalar(out, "ties_total", "counter",
+           "Exact order: ties broken arbitrarily (two requests of one widget and type in one "
+           "millisecond without a sequence attribute).",
+           m->ties);
     if (fclose(out) != 0) {
         free(text);
         return NULL;

@@ -1,5 +1,6 @@
 #include "consumer/poller.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,22 +13,18 @@
 #define MAX_CONCURRENCY 256
 #define MAX_BACKOFF_MS  30000 /* the longest pause of a failing store or source */
 
-uint64_t wc_retry_delay_ms(uint64_t base_ms, unsigned attempts)
+/* base doubled n times, at most cap. */
+static uint64_t doubled(uint64_t base, unsigned n, uint64_t cap)
 {
-    uint64_t cap = base_ms * 20;
-    uint64_t delay = base_ms;
-    for (unsigned i = 0; i < attempts && delay < cap; i++)
+    uint64_t delay = base;
+    for (unsigned i = 0; i < n && delay < cap; i++)
         delay *= 2;
     return delay < cap ? delay : cap;
 }
 
-/* The pause after the n-th failure in a row of a store or source: 100 ms doubling, at most 30 s. */
-static uint64_t backoff_ms(unsigned failures)
+uint64_t wc_retry_delay_ms(uint64_t base_ms, unsigned attempts)
 {
-    uint64_t delay = 100;
-    for (unsigned i = 1; i < failures && delay < MAX_BACKOFF_MS; i++)
-        delay *= 2;
-    return delay < MAX_BACKOFF_MS ? delay : MAX_BACKOFF_MS;
+    return doubled(base_ms, attempts, base_ms * 20);
 }
 
 /* One request in hand, from its receipt to its end. */
@@ -93,11 +90,6 @@ typedef struct pipeline {
     wc_error *err;
 } pipeline;
 
-static double ms_since(uint64_t start_ns)
-{
-    return (double)(wc_monotonic_ns() - start_ns) / 1e6;
-}
-
 static void step(void *ctx);
 
 /* What became of a request in the end, as its line and its metric say it (from the store's
@@ -114,7 +106,10 @@ typedef enum {
     OUT_UNMOVED        /* the dead-lettering failed: it stays in the source */
 } conclusion;
 
-/* Each outcome's line: its name (also the metric's label), level, and which fields it has. */
+#define STAT(f) offsetof(wc_poller_stats, f)
+
+/* Each outcome's line: its name (also the metric's label), level, which fields it has, and its
+ * count in the stats. */
 static const struct {
     const char *name;
     wc_log_level level;
@@ -122,16 +117,17 @@ static const struct {
     unsigned retry : 1; /* attempt, retry_ms */
     unsigned ms : 1;    /* time since receipt */
     unsigned error : 1; /* the text is an error, not a reason */
+    size_t counter;     /* offsetof the uint64_t in wc_poller_stats */
 } outcomes[] = {
-    [OUT_APPLIED] = {"applied", WC_LOG_INFO, 1, 0, 1, 0},
-    [OUT_SUPERSEDED] = {"superseded", WC_LOG_INFO, 1, 0, 1, 0},
-    [OUT_ALREADY] = {"already-applied", WC_LOG_INFO, 1, 0, 1, 0},
-    [OUT_DEFERRED] = {"deferred", WC_LOG_INFO, 1, 1, 1, 0},
-    [OUT_FAILED] = {"failed", WC_LOG_ERROR, 1, 1, 1, 1},
-    [OUT_GIVEN_UP] = {"warning", WC_LOG_WARN, 1, 0, 1, 0},
-    [OUT_DEAD_LETTERED] = {"dead-lettered", WC_LOG_ERROR, 0, 0, 1, 0},
-    [OUT_REDRIVEN] = {"left-to-redrive-policy", WC_LOG_ERROR, 0, 0, 0, 0},
-    [OUT_UNMOVED] = {"failed", WC_LOG_ERROR, 0, 0, 0, 1},
+    [OUT_APPLIED] = {"applied", WC_LOG_INFO, 1, 0, 1, 0, STAT(applied)},
+    [OUT_SUPERSEDED] = {"superseded", WC_LOG_INFO, 1, 0, 1, 0, STAT(superseded)},
+    [OUT_ALREADY] = {"already-applied", WC_LOG_INFO, 1, 0, 1, 0, STAT(already)},
+    [OUT_DEFERRED] = {"deferred", WC_LOG_INFO, 1, 1, 1, 0, STAT(deferred)},
+    [OUT_FAILED] = {"failed", WC_LOG_ERROR, 1, 1, 1, 1, STAT(failed)},
+    [OUT_GIVEN_UP] = {"warning", WC_LOG_WARN, 1, 0, 1, 0, STAT(warnings)},
+    [OUT_DEAD_LETTERED] = {"dead-lettered", WC_LOG_ERROR, 0, 0, 1, 0, STAT(dead_lettered)},
+    [OUT_REDRIVEN] = {"left-to-redrive-policy", WC_LOG_ERROR, 0, 0, 0, 0, STAT(redriven)},
+    [OUT_UNMOVED] = {"failed", WC_LOG_ERROR, 0, 0, 0, 1, STAT(failed)},
 };
 
 /* The one place an outcome is told: its log line, its metric and its count in the stats, together
@@ -141,7 +137,7 @@ static void log_outcome(pipeline *p, const job *j, conclusion o, uint64_t retry_
                         const char *text)
 {
     const wc_request *req = j->req;
-    double ms = ms_since(j->t0);
+    double ms = (double)(wc_monotonic_ns() - j->t0) / 1e6;
     wc_log_field f[10];
     size_t n = 0;
     f[n++] = WC_LF_S("request", j->msg.key);
@@ -162,19 +158,7 @@ static void log_outcome(pipeline *p, const job *j, conclusion o, uint64_t retry_
         wc_log_fields(outcomes[o].level, NULL, f, n);
     wc_metrics_request(p->config->metrics, outcomes[o].name,
                        req ? wc_request_type_name(req->type) : NULL, ms);
-    wc_poller_stats *st = p->stats;
-    uint64_t *counter[] = {
-        [OUT_APPLIED] = &st->applied,
-        [OUT_SUPERSEDED] = &st->superseded,
-        [OUT_ALREADY] = &st->already,
-        [OUT_DEFERRED] = &st->deferred,
-        [OUT_FAILED] = &st->failed,
-        [OUT_GIVEN_UP] = &st->warnings,
-        [OUT_DEAD_LETTERED] = &st->dead_lettered,
-        [OUT_REDRIVEN] = &st->redriven,
-        [OUT_UNMOVED] = &st->failed,
-    };
-    (*counter[o])++;
+    (*(uint64_t *)((char *)p->stats + outcomes[o].counter))++;
 }
 
 /* Two requests of one widget in one millisecond, of one type, without a producer's sequence:
@@ -249,6 +233,14 @@ static void unlink_widget(pipeline *p, job *j)
         wc_strmap_remove(p->widgets, j->req->widget_id);
 }
 
+static void free_job(job *j)
+{
+    wc_request_free(j->req);
+    wc_message_cleanup(&j->msg);
+    free(j->reason);
+    free(j);
+}
+
 /* Ends a job in hand: O(1). */
 static void drop(pipeline *p, job *j)
 {
@@ -261,10 +253,7 @@ static void drop(pipeline *p, job *j)
         j->next->prev = j->prev;
     else
         p->last = j->prev;
-    wc_request_free(j->req);
-    wc_message_cleanup(&j->msg);
-    free(j->reason);
-    free(j);
+    free_job(j);
 }
 
 static void stop_with(pipeline *p, const char *by)
@@ -288,7 +277,8 @@ static uint64_t failing(pipeline *p, outage *o, const char *what, const wc_error
         wc_metrics_failing(p->config->metrics, what, 1);
         wc_errorlog("%s is failing: %s (backing off; requests stay in the source)", what, err->msg);
     }
-    uint64_t pause = backoff_ms(o->failures);
+    /* The pause after the n-th failure in a row: 100 ms doubling, at most 30 s. */
+    uint64_t pause = doubled(100, o->failures - 1, MAX_BACKOFF_MS);
     if (p->config->max_outage_ms && now - o->since_ms >= p->config->max_outage_ms &&
         p->result == WC_OK) {
         p->result = wc_error_set(p->err, WC_ERR_IO, "%s failing for %.1f s (--max-outage): %s",
@@ -306,14 +296,6 @@ static void recovered(pipeline *p, outage *o, const char *what)
             (double)(wc_loop_now(p->loop) - o->since_ms) / 1000.0);
     o->failures = 0;
     wc_metrics_failing(p->config->metrics, what, 0);
-}
-
-/* A request put back before is done (applied or dead-lettered): its widget waits for one less;
- * when none is left, its later requests go ahead. */
-static void unhold(pipeline *p, job *j)
-{
-    if (j->req)
-        wc_holds_release(p->holds, j->msg.key, j->req->widget_id);
 }
 
 /* --- the end of a request --- */
@@ -359,7 +341,8 @@ static void conclude_dead_letter(pipeline *p, job *j)
         } else {
             log_outcome(p, j, OUT_DEAD_LETTERED, 0, j->reason);
         }
-        unhold(p, j);
+        if (j->req) /* its widget waits for one less (see conclude) */
+            wc_holds_release(p->holds, j->msg.key, j->req->widget_id);
     } else if (j->result == WC_ERR_BUSY) { /* handed back to the queue's own redrive policy */
         log_outcome(p, j, OUT_REDRIVEN, 0, j->reason);
     } else {
@@ -436,10 +419,10 @@ static void conclude(pipeline *p, job *j)
     const char *type = wc_request_type_name(req->type);
     p->in_flight--;
     wc_outcome o = j->outcome;
-    if (o == WC_MISSING || o == WC_REFUSED)
+    if (o == WC_MISSING || o == WC_REFUSED || o == WC_APPLIED || o == WC_SUPERSEDED ||
+        o == WC_ALREADY)
         recovered(p, &p->store_down, "store"); /* it answered */
     if (o == WC_APPLIED || o == WC_SUPERSEDED || o == WC_ALREADY) {
-        recovered(p, &p->store_down, "store");
         /* The line first, then the removal: a crash between them means a redelivery and a
          * second line, never a request gone without its line. */
         if (o == WC_APPLIED)
@@ -451,7 +434,9 @@ static void conclude(pipeline *p, job *j)
             wc_log_kv(WC_LOG_WARN, "applied but not removed from the source",
                       WC_LF_S("request", msg->key), WC_LF_Q("error", ack_err.msg));
         p->finished++;
-        unhold(p, j); /* and its misses */
+        /* Put back before, it is done: its widget waits for one less; when none is left, its
+         * later requests go ahead. Its misses are forgotten. */
+        wc_holds_release(p->holds, msg->key, req->widget_id);
         /* Its widget is there: the requests that waited for it are offered again now. */
         if (source->ops->hurry)
             wc_holds_wake(p->holds, req->widget_id, hurry, p);
@@ -460,21 +445,18 @@ static void conclude(pipeline *p, job *j)
             put_back(p, j, wc_retry_delay_ms(config->retry_delay_ms, msg->attempts), 1);
         /* contended: what happened (behind an earlier request, or other writers won) */
         log_outcome(p, j, OUT_DEFERRED, delay, o == WC_CONTENDED ? j->err.msg : NULL);
-    } else if (o == WC_MISSING) {
+    } else if (o == WC_MISSING ||
+               (o == WC_REFUSED &&
+                msg->attempts + 1 >= (config->reject_tries ? config->reject_tries : 3))) {
         char *reason = malloc(WC_ERROR_MAX + 64);
-        if (reason)
+        if (reason && o == WC_MISSING)
             snprintf(reason, WC_ERROR_MAX + 64,
                      "request %s: %s of widget %s: not found after %u attempts", msg->key, type,
                      req->widget_id, msg->attempts + 1);
-        send_to_dead_letters(p, j, GIVEN_UP, reason);
-        return;
-    } else if (o == WC_REFUSED &&
-               msg->attempts + 1 >= (config->reject_tries ? config->reject_tries : 3)) {
-        char *reason = malloc(WC_ERROR_MAX + 64);
-        if (reason)
+        else if (reason)
             snprintf(reason, WC_ERROR_MAX + 64, "request %s: the store refused it %u times: %s",
                      msg->key, msg->attempts + 1, j->err.msg);
-        send_to_dead_letters(p, j, REFUSED, reason);
+        send_to_dead_letters(p, j, o == WC_MISSING ? GIVEN_UP : REFUSED, reason);
         return;
     } else {
         /* A refusal tried again a little later, or an outage of the store: the request stays in
@@ -505,12 +487,6 @@ static void on_applied(void *ctx, wc_outcome outcome, const wc_error *err)
     j->outcome = outcome;
     j->err = *err;
     kick(j->p);
-}
-
-/* Whether an earlier job of the same widget is still in hand (then j must wait its turn). */
-static int widget_busy(const job *j)
-{
-    return j->same_prev != NULL;
 }
 
 static void start(pipeline *p, job *j)
@@ -648,7 +624,7 @@ static void start_what_may(pipeline *p)
     /* While the store fails, one request at a time probes it. */
     unsigned limit = p->store_down.failures ? 1 : p->config->concurrency;
     for (job *j = p->jobs; j && p->in_flight < limit; j = j->next)
-        if (j->state == WAITING && !widget_busy(j))
+        if (j->state == WAITING && !j->same_prev) /* else an earlier one of its widget goes first */
             start(p, j);
 }
 
@@ -826,10 +802,7 @@ wc_result wc_poller_run(const wc_poller_config *config, wc_source *source, wc_st
         next = j->next;
         if (j->state != ENDING && j->state != ENDED) /* not ended yet: the source drops it */
             wc_source_forget(source, &j->msg);
-        wc_request_free(j->req);
-        wc_message_cleanup(&j->msg);
-        free(j->reason);
-        free(j);
+        free_job(j);
     }
     wc_holds_free(p.holds);
     wc_strmap_free(p.widgets);

@@ -1,40 +1,21 @@
 #include "producer/expected.h"
 
 #include <jansson.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/fsutil.h"
+#include "common/strmap.h"
 
-/* A chained hash table: small, and plenty for the hundreds of thousands of widgets a run makes. */
-typedef struct entry {
-    wc_widget *w;
-    struct entry *next;
-} entry;
-
+/* widget id -> wc_widget * (owned), in the hashed map of common/strmap.h. */
 struct wc_widget_map {
-    entry **buckets;
-    size_t n_buckets, size;
+    wc_strmap *by_id;
 };
-
-static uint64_t hash(const char *s)
-{
-    uint64_t h = 1469598103934665603ull; /* FNV-1a */
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return h;
-}
 
 wc_widget_map *wc_widget_map_new(void)
 {
-    wc_widget_map *m = calloc(1, sizeof(*m));
-    if (!m)
-        return NULL;
-    m->n_buckets = 1024;
-    m->buckets = calloc(m->n_buckets, sizeof(*m->buckets));
-    if (!m->buckets) {
+    wc_widget_map *m = malloc(sizeof(*m));
+    if (m && !(m->by_id = wc_strmap_new(sizeof(wc_widget *)))) {
         free(m);
         return NULL;
     }
@@ -45,85 +26,45 @@ void wc_widget_map_free(wc_widget_map *m)
 {
     if (!m)
         return;
-    for (size_t i = 0; i < m->n_buckets; i++) {
-        for (entry *e = m->buckets[i], *next; e; e = next) {
-            next = e->next;
-            wc_widget_free(e->w);
-            free(e);
-        }
-    }
-    free(m->buckets);
+    for (size_t i = 0; i < wc_strmap_count(m->by_id); i++)
+        wc_widget_free(*(wc_widget **)wc_strmap_value_at(m->by_id, i));
+    wc_strmap_free(m->by_id);
     free(m);
 }
 
 wc_widget *wc_widget_map_get(const wc_widget_map *m, const char *id)
 {
-    for (entry *e = m->buckets[hash(id) % m->n_buckets]; e; e = e->next)
-        if (strcmp(e->w->id, id) == 0)
-            return e->w;
-    return NULL;
-}
-
-static void grow(wc_widget_map *m)
-{
-    size_t n = m->n_buckets * 4;
-    entry **buckets = calloc(n, sizeof(*buckets));
-    if (!buckets)
-        return; /* keep the longer chains: slower, still right */
-    for (size_t i = 0; i < m->n_buckets; i++) {
-        for (entry *e = m->buckets[i], *next; e; e = next) {
-            next = e->next;
-            size_t b = hash(e->w->id) % n;
-            e->next = buckets[b];
-            buckets[b] = e;
-        }
-    }
-    free(m->buckets);
-    m->buckets = buckets;
-    m->n_buckets = n;
+    wc_widget **w = wc_strmap_get(m->by_id, id);
+    return w ? *w : NULL;
 }
 
 wc_result wc_widget_map_put(wc_widget_map *m, wc_widget *w)
 {
-    entry **slot = &m->buckets[hash(w->id) % m->n_buckets];
-    for (entry *e = *slot; e; e = e->next) {
-        if (strcmp(e->w->id, w->id) == 0) {
-            wc_widget_free(e->w);
-            e->w = w;
-            return WC_OK;
-        }
-    }
-    entry *e = malloc(sizeof(*e));
-    if (!e) {
+    int added;
+    wc_widget **slot = wc_strmap_put(m->by_id, w->id, &added);
+    if (!slot) {
         wc_widget_free(w);
         return WC_ERR_NOMEM;
     }
-    e->w = w;
-    e->next = *slot;
-    *slot = e;
-    if (++m->size > m->n_buckets * 2)
-        grow(m);
+    if (!added)
+        wc_widget_free(*slot);
+    *slot = w;
     return WC_OK;
 }
 
 int wc_widget_map_remove(wc_widget_map *m, const char *id)
 {
-    for (entry **p = &m->buckets[hash(id) % m->n_buckets]; *p; p = &(*p)->next) {
-        if (strcmp((*p)->w->id, id) == 0) {
-            entry *e = *p;
-            *p = e->next;
-            wc_widget_free(e->w);
-            free(e);
-            m->size--;
-            return 1;
-        }
-    }
-    return 0;
+    wc_widget **slot = wc_strmap_get(m->by_id, id);
+    wc_widget *w = slot ? *slot : NULL;
+    if (w) /* out of the map first: id may be w's own */
+        wc_strmap_remove(m->by_id, id);
+    wc_widget_free(w);
+    return w != NULL;
 }
 
 size_t wc_widget_map_size(const wc_widget_map *m)
 {
-    return m->size;
+    return wc_strmap_count(m->by_id);
 }
 
 static int by_id(const void *a, const void *b)
@@ -133,14 +74,12 @@ static int by_id(const void *a, const void *b)
 
 wc_widget **wc_widget_map_sorted(const wc_widget_map *m)
 {
-    wc_widget **all = malloc((m->size ? m->size : 1) * sizeof(*all));
-    if (!all)
-        return NULL;
-    size_t k = 0;
-    for (size_t i = 0; i < m->n_buckets; i++)
-        for (entry *e = m->buckets[i]; e; e = e->next)
-            all[k++] = e->w;
-    qsort(all, k, sizeof(*all), by_id);
+    size_t n = wc_strmap_count(m->by_id);
+    wc_widget **all = malloc((n ? n : 1) * sizeof(*all));
+    for (size_t i = 0; all && i < n; i++)
+        all[i] = *(wc_widget **)wc_strmap_value_at(m->by_id, i);
+    if (all)
+        qsort(all, n, sizeof(*all), by_id);
     return all;
 }
 
@@ -153,9 +92,10 @@ wc_result wc_widget_map_save(const wc_widget_map *m, const char *path, wc_error 
         return wc_error_set(err, WC_ERR_IO, "expected-state file \"%s\": cannot write", path);
     }
     fputs("[\n", f);
-    for (size_t i = 0; i < m->size; i++) {
+    size_t n = wc_widget_map_size(m);
+    for (size_t i = 0; i < n; i++) {
         char *json = wc_widget_to_json(all[i]);
-        fprintf(f, "%s%s\n", json ? json : "null", i + 1 < m->size ? "," : "");
+        fprintf(f, "%s%s\n", json ? json : "null", i + 1 < n ? "," : "");
         free(json);
     }
     fputs("]\n", f);

@@ -184,19 +184,14 @@ static int fill_update(wc_generator *g, wc_request *r, const wc_widget *current)
     size_t n = 1 + wc_generator_random(g, 3);
     for (size_t i = 0; i < n; i++) {
         uint64_t roll = wc_generator_random(g, 100);
-        if (current->n_attrs > 0 && roll < 50) { /* change one */
-            const char *name = current->attrs[wc_generator_random(g, current->n_attrs)].name;
-            if (add_attr(r, strdup(name), attr_value(g, name)) != 0)
-                return -1;
-        } else if (current->n_attrs > 0 && roll < 70) { /* remove one */
-            const char *name = current->attrs[wc_generator_random(g, current->n_attrs)].name;
-            if (add_attr(r, strdup(name), strdup("")) != 0)
-                return -1;
-        } else { /* add one (or change it, when it is there already) */
-            const char *name = attr_names[wc_generator_random(g, N_OF(attr_names))];
-            if (add_attr(r, strdup(name), attr_value(g, name)) != 0)
-                return -1;
-        }
+        /* change one (roll < 50) or remove one (< 70); else add one (or change it, when it is
+         * there already) */
+        int existing = current->n_attrs > 0 && roll < 70;
+        const char *name = existing ? current->attrs[wc_generator_random(g, current->n_attrs)].name
+                                    : attr_names[wc_generator_random(g, N_OF(attr_names))];
+        char *value = existing && roll >= 50 ? strdup("") : attr_value(g, name);
+        if (add_attr(r, strdup(name), value) != 0)
+            return -1;
     }
     return 0;
 }
@@ -395,33 +390,27 @@ static int fill_update_realistic(wc_generator *g, wc_request *r, const wc_widget
     for (size_t i = 0; i < n; i++) {
         uint64_t roll = wc_generator_random(g, 100);
         const char *name;
-        char *value;
-        int spec = 0;
-        if (current->n_attrs > 0 && roll < 40) { /* change one */
+        char *value = NULL; /* NULL: a value drawn for the name */
+        int spec;
+        if (current->n_attrs > 0 && roll < 65) { /* change one (< 40) or clear one */
             name = current->attrs[wc_generator_random(g, current->n_attrs)].name;
-            spec = is_spec(name);
-            value = NULL;
-        } else if (current->n_attrs > 0 && roll < 65) { /* clear one */
-            name = current->attrs[wc_generator_random(g, current->n_attrs)].name;
-            value = strdup("");
-            if (!mentioned(r, name))
+            if (roll >= 40)
+                value = strdup("");
+            if (roll >= 40 && !mentioned(r, name))
                 target->last_cleared = in_pool(g, name);
         } else if (roll < 80 && target->last_cleared &&
                    !wc_widget_attr(current, target->last_cleared)) { /* set again */
             name = target->last_cleared;
-            spec = is_spec(name);
-            value = NULL;
         } else { /* set one of the pool: new, or set again after a clear */
             name = pool_name(g, (size_t)wc_generator_random(g, N_OF(attr_names) + MADE_UP_NAMES),
                              &spec);
-            value = NULL;
         }
         if (mentioned(r, name)) { /* one mention of a name per request */
             free(value);
             continue;
         }
         if (!value)
-            value = realistic_value(g, name, spec);
+            value = realistic_value(g, name, is_spec(name));
         if (add_attr(r, strdup(name), value) != 0)
             return -1;
     }

@@ -148,9 +148,8 @@ wc_result wc_notifier_flush(wc_notifier *n, wc_error *err)
     json_t *doc = json_pack("{s:O}", "Records", n->pending);
     wc_result result = doc ? send(n, doc, err) : wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     json_decref(doc);
-    if (result == WC_OK) {
+    if (result == WC_OK)
         json_array_clear(n->pending);
-    }
     return result;
 }
 

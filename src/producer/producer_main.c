@@ -1,12 +1,9 @@
 /* widget-producer: writes a realistic stream of Widget Requests into a request directory (one
  * file per request, named by 13-digit epoch milliseconds), and the expected final state. */
-#include <errno.h>
-#include <fcntl.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -30,64 +27,40 @@ typedef struct {
 
 #define OFF(f) offsetof(producer_config, f)
 
+/* clang-format off */
 static const wc_option producer_options[] = {
-    {"request-dir", NULL, WC_OPT_STRING, "DIR", NULL, NULL, OFF(request_dir),
-     "write requests as files into DIR (created when missing)"},
-    {"request-bucket", "rb", WC_OPT_STRING, "BUCKET", NULL, NULL, OFF(request_bucket),
-     "write requests to an S3 bucket"},
-    {"request-queue", "rq", WC_OPT_STRING, "QUEUE", NULL, NULL, OFF(request_queue),
-     "write requests to an SQS queue"},
-    {"topic", NULL, WC_OPT_STRING, "ARN", NULL, NULL, OFF(topic),
-     "publish requests to an SNS topic (its subscribed queues are the consumers' -rq; a topic "
-     "whose name ends in .fifo gets MessageGroupId = widgetId)"},
-    {"request-prefix", NULL, WC_OPT_STRING, "PREFIX", "", NULL, OFF(request_prefix),
-     "key prefix of requests in the request bucket"},
+    WC_STR_OPT("request-dir", NULL, "DIR", NULL, OFF(request_dir), "write requests as files into DIR (created when missing)"),
+    WC_STR_OPT("request-bucket", "rb", "BUCKET", NULL, OFF(request_bucket), "write requests to an S3 bucket"),
+    WC_STR_OPT("request-queue", "rq", "QUEUE", NULL, OFF(request_queue), "write requests to an SQS queue"),
+    WC_STR_OPT("topic", NULL, "ARN", NULL, OFF(topic), "publish requests to an SNS topic (its subscribed queues are the consumers' -rq; a topic whose name ends in .fifo gets MessageGroupId = widgetId)"),
+    WC_STR_OPT("request-prefix", NULL, "PREFIX", "", OFF(request_prefix), "key prefix of requests in the request bucket"),
     WC_TOOL_AWS_OPTIONS(producer_config),
-    {"max-widget-requests", "mwr", WC_OPT_UINT, "N", "100", NULL, OFF(max_requests),
-     "how many requests to write"},
-    {"delay", "d", WC_OPT_UINT, "MS", "0", NULL, OFF(delay_ms), "wait between two requests"},
-    {"seed", NULL, WC_OPT_STRING, "N", NULL, NULL, OFF(seed),
-     "seed of the random stream: the same seed gives the same requests (default: the time)"},
-    {"expected", NULL, WC_OPT_STRING, "FILE", NULL, NULL, OFF(expected),
-     "write the expected final state (the widgets that should exist) to FILE"},
-    {"disorder", NULL, WC_OPT_UINT, "WINDOW", "0", NULL, OFF(disorder),
-     "deliver requests out of order within windows of WINDOW requests, as a distributed queue "
-     "does (the expected state stays that of the order produced)"},
-    {"reverse", NULL, WC_OPT_FLAG, NULL, NULL, NULL, OFF(reverse),
-     "with --disorder: deliver each window in reverse order instead of shuffled (--disorder N "
-     "--reverse with N the request count: everything backwards)"},
-    {"swapped", NULL, WC_OPT_STRING, "FILE", NULL, NULL, OFF(swapped_file),
-     "with --disorder: write the ids of widgets whose updates were swapped to FILE"},
-    {"request-log", NULL, WC_OPT_STRING, "FILE", NULL, NULL, OFF(request_log),
-     "also write every request, one JSON a line in the order delivered, to FILE"},
-    {"realistic", NULL, WC_OPT_FLAG, NULL, NULL, NULL, OFF(realistic),
-     "realistic data, as real producers send it: no \"sequence\" message attribute (the "
-     "consumer's place is SentTimestamp + MessageId), 10-40 attributes a create with long, "
-     "non-ASCII, punctuated names and values from empty to hundreds of characters, updates "
-     "that set, clear and set again, widget ids of every shape the consumer accepts"},
-    {"no-sequence", NULL, WC_OPT_FLAG, NULL, NULL, NULL, OFF(no_sequence),
-     "send no \"sequence\" message attribute on a queue (as --realistic)"},
-    {"batch", NULL, WC_OPT_UINT, "N", "1", NULL, OFF(batch),
-     "on a queue, send N messages (up to 10) per SendMessageBatch call (SQS stamps them with "
-     "one SentTimestamp); 1: one SendMessage each"},
-    {"pattern", NULL, WC_OPT_STRING, "NAME", NULL, NULL, OFF(pattern),
-     "instead of the usual mix, groups that go in one batch each (needs --batch of the group's "
-     "size or more): create-update (a create and an update of its widget) or "
-     "create-update-delete"},
-    {"notify", NULL, WC_OPT_STRING, "QUEUE", NULL, NULL, OFF(notify),
-     "with -rb: after each PUT, send QUEUE the S3 event notification S3 would (eventVersion 2.1, "
-     "first an s3:TestEvent); keys are then PREFIX + the request's place, in production order"},
-    {"notify-records", NULL, WC_OPT_UINT, "N", "1", NULL, OFF(notify_records),
-     "with --notify: records per notification message (1 to 100)"},
-    {"quiet", "q", WC_OPT_FLAG, NULL, NULL, NULL, OFF(quiet), "no summary line"},
-    WC_TOOL_OPTIONS_END(producer_config),
+    WC_UINT_OPT("max-widget-requests", "mwr", "N", "100", OFF(max_requests), "how many requests to write"),
+    WC_UINT_OPT("delay", "d", "MS", "0", OFF(delay_ms), "wait between two requests"),
+    WC_STR_OPT("seed", NULL, "N", NULL, OFF(seed), "seed of the random stream: the same seed gives the same requests (default: the time)"),
+    WC_STR_OPT("expected", NULL, "FILE", NULL, OFF(expected), "write the expected final state (the widgets that should exist) to FILE"),
+    WC_UINT_OPT("disorder", NULL, "WINDOW", "0", OFF(disorder), "deliver requests out of order within windows of WINDOW requests, as a distributed queue does (the expected state stays that of the order produced)"),
+    WC_FLAG_OPT("reverse", NULL, OFF(reverse), "with --disorder: deliver each window in reverse order instead of shuffled (--disorder N --reverse with N the request count: everything backwards)"),
+    WC_STR_OPT("swapped", NULL, "FILE", NULL, OFF(swapped_file), "with --disorder: write the ids of widgets whose updates were swapped to FILE"),
+    WC_STR_OPT("request-log", NULL, "FILE", NULL, OFF(request_log), "also write every request, one JSON a line in the order delivered, to FILE"),
+    WC_FLAG_OPT("realistic", NULL, OFF(realistic), "realistic data, as real producers send it: no \"sequence\" message attribute (the consumer's place is SentTimestamp + MessageId), 10-40 attributes a create with long, non-ASCII, punctuated names and values from empty to hundreds of characters, updates that set, clear and set again, widget ids of every shape the consumer accepts"),
+    WC_FLAG_OPT("no-sequence", NULL, OFF(no_sequence), "send no \"sequence\" message attribute on a queue (as --realistic)"),
+    WC_UINT_OPT("batch", NULL, "N", "1", OFF(batch), "on a queue, send N messages (up to 10) per SendMessageBatch call (SQS stamps them with one SentTimestamp); 1: one SendMessage each"),
+    WC_STR_OPT("pattern", NULL, "NAME", NULL, OFF(pattern), "instead of the usual mix, groups that go in one batch each (needs --batch of the group's size or more): create-update (a create and an update of its widget) or create-update-delete"),
+    WC_STR_OPT("notify", NULL, "QUEUE", NULL, OFF(notify), "with -rb: after each PUT, send QUEUE the S3 event notification S3 would (eventVersion 2.1, first an s3:TestEvent); keys are then PREFIX + the request's place, in production order"),
+    WC_UINT_OPT("notify-records", NULL, "N", "1", OFF(notify_records), "with --notify: records per notification message (1 to 100)"),
+    WC_FLAG_OPT("quiet", "q", OFF(quiet), "no summary line"),
+    WC_OPTIONS_VERSION_HELP_END(producer_config),
 };
+/* clang-format on */
 
 static const wc_tool producer_tool = {
     "widget-producer",
     "Usage: widget-producer --request-dir DIR | -rb BUCKET | -rq QUEUE | --topic ARN [options]\n"
     "Writes Widget Requests: about 86% create, 10% update, 4% delete.\n",
     producer_options, "WIDGET_PRODUCER_"};
+
+#define N_UPDATES 64 /* the last updates remembered (target.updates) */
 
 /* Where requests go: a directory, a bucket or a queue. */
 typedef struct {
@@ -109,7 +82,7 @@ typedef struct {
     struct {
         char *widget_id;
         uint64_t ms;
-    } updates[64];
+    } updates[N_UPDATES];
     size_t next_update;
     wc_notifier *notifier; /* --notify */
 } target;
@@ -137,7 +110,7 @@ static int flush_batch(target *t, wc_error *err)
                 : -1;
         t->batches++;
         uint64_t now = wc_epoch_ms();
-        for (size_t i = 0; i < sizeof(t->updates) / sizeof(t->updates[0]); i++)
+        for (size_t i = 0; i < N_UPDATES; i++)
             if (t->updates[i].widget_id && t->updates[i].ms == 0)
                 t->updates[i].ms = now;
     }
@@ -158,13 +131,19 @@ static int batch_room(target *t, size_t n, size_t bytes, wc_error *err)
     return 0;
 }
 
+/* Whether r is an update whose SentTimestamp alone orders it (see target.updates). */
+static int stamped_update(const target *t, const wc_request *r)
+{
+    return !t->send_sequence && (t->queue_url || t->topic) && r->type == WC_REQ_UPDATE;
+}
+
 /* Waits, if need be, so that this update of a widget is not stamped in the millisecond of the
  * last one (a batch holding one is sent first). */
 static int keep_updates_apart(target *t, const wc_request *r, wc_error *err)
 {
-    if (t->send_sequence || (!t->queue_url && !t->topic) || r->type != WC_REQ_UPDATE)
+    if (!stamped_update(t, r))
         return 0;
-    for (size_t i = 0; i < sizeof(t->updates) / sizeof(t->updates[0]); i++) {
+    for (size_t i = 0; i < N_UPDATES; i++) {
         if (!t->updates[i].widget_id || strcmp(t->updates[i].widget_id, r->widget_id) != 0)
             continue;
         if (t->updates[i].ms == 0 && flush_batch(t, err) != 0)
@@ -177,9 +156,9 @@ static int keep_updates_apart(target *t, const wc_request *r, wc_error *err)
 
 static void sent_update(target *t, const wc_request *r, uint64_t ms)
 {
-    if (t->send_sequence || (!t->queue_url && !t->topic) || r->type != WC_REQ_UPDATE)
+    if (!stamped_update(t, r))
         return;
-    size_t k = t->next_update++ % (sizeof(t->updates) / sizeof(t->updates[0]));
+    size_t k = t->next_update++ % N_UPDATES;
     free(t->updates[k].widget_id);
     t->updates[k].widget_id = strdup(r->widget_id); /* NULL: forgotten, no harm */
     t->updates[k].ms = ms;
@@ -227,46 +206,24 @@ static uint64_t next_key(target *t)
 }
 
 /* Writes one request as DIR/KEY, KEY being 13-digit epoch ms, unique and increasing: the file
- * appears whole (written aside, then linked), and a name already taken moves the key on. */
-static int write_file_request(target *t, const char *json)
+ * appears whole (wc_write_file_new), and a name already taken moves the key on. */
+static wc_result write_file_request(target *t, const char *json, wc_error *err)
 {
-    const char *dir = t->dir;
-    char tmp[4096], path[4096];
-    snprintf(tmp, sizeof(tmp), "%s/.producing-%ld", dir, (long)getpid());
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return -1;
-    size_t len = strlen(json);
-    int ok = write(fd, json, len) == (ssize_t)len;
-    close(fd);
-    if (!ok) {
-        unlink(tmp);
-        return -1;
-    }
-    uint64_t key = next_key(t);
-    for (;; key = next_key(t)) {
-        snprintf(path, sizeof(path), "%s/%013llu", dir, (unsigned long long)key);
-        if (link(tmp, path) == 0)
-            break;
-        if (errno != EEXIST) {
-            unlink(tmp);
-            return -1;
-        }
-    }
-    unlink(tmp);
-    return 0;
+    char path[4096];
+    wc_result result;
+    do {
+        snprintf(path, sizeof(path), "%s/%013llu", t->dir, (unsigned long long)next_key(t));
+        result = wc_write_file_new(path, json, strlen(json), 0, err);
+    } while (result == WC_ERR_CONFLICT);
+    return result;
 }
 
 static int write_request(target *t, const wc_request *r, const char *json, wc_error *err)
 {
     wc_aws_error aerr;
-    if (t->dir) {
-        if (write_file_request(t, json) == 0)
-            return 0;
-        wc_error_set(err, WC_ERR_IO, "%s: %s", t->dir, strerror(errno));
-        return -1;
-    }
-    if ((t->queue_url || t->topic) && keep_updates_apart(t, r, err) != 0)
+    if (t->dir)
+        return write_file_request(t, json, err) == WC_OK ? 0 : -1;
+    if (keep_updates_apart(t, r, err) != 0)
         return -1;
     if (t->topic) {
         wc_error e;
@@ -321,15 +278,14 @@ static wc_result open_target(const producer_config *c, target *t, wc_error *err)
         return WC_ERR_INVALID;
     wc_aws_error aerr;
     wc_error e;
+    const char *queue = c->topic ? c->topic : c->request_queue;
+    size_t len = queue ? strlen(queue) : 0;
+    t->fifo = len > 5 && strcmp(queue + len - 5, ".fifo") == 0;
     if (c->topic) { /* a missing topic: the first Publish says so */
-        size_t len = strlen(c->topic);
-        t->fifo = len > 5 && strcmp(c->topic + len - 5, ".fifo") == 0;
         t->topic = c->topic;
         return WC_OK;
     }
     if (c->request_queue) {
-        size_t len = strlen(c->request_queue);
-        t->fifo = len > 5 && strcmp(c->request_queue + len - 5, ".fifo") == 0;
         wc_result result = wc_sqs_queue_url(t->aws, c->request_queue, &t->queue_url, &aerr, &e);
         return result == WC_OK ? WC_OK
                                : wc_aws_resource_error(err, result, "request queue",
@@ -355,7 +311,7 @@ static void close_target(target *t)
     for (size_t i = 0; i < t->n_pending; i++) /* not sent: a failure came first */
         for (int k = 0; k < 4; k++)
             free(t->pending[i][k]);
-    for (size_t i = 0; i < sizeof(t->updates) / sizeof(t->updates[0]); i++)
+    for (size_t i = 0; i < N_UPDATES; i++)
         free(t->updates[i].widget_id);
     free(t->queue_url);
     wc_notifier_free(t->notifier);
@@ -376,17 +332,13 @@ typedef struct {
 static int write_window(target *t, wc_generator *g, produced *w, size_t n, int reverse, int group,
                         FILE *swapped, FILE *request_log, uint64_t *n_swapped, wc_error *err)
 {
+    int status = 0;
     if (group) {
         size_t bytes = 0;
         for (size_t i = 0; i < n; i++)
             bytes += message_bytes(w[i].json, t->send_sequence ? w[i].req->place : NULL);
-        if (t->batch > 1 && t->queue_url && batch_room(t, n, bytes, err) != 0) {
-            for (size_t i = 0; i < n; i++) {
-                free(w[i].json);
-                wc_request_free(w[i].req);
-            }
-            return -1;
-        }
+        if (t->batch > 1 && t->queue_url && batch_room(t, n, bytes, err) != 0)
+            status = -1; /* nothing written; all freed below */
         reverse = 0;
         n_swapped = NULL;
     }
@@ -411,7 +363,6 @@ static int write_window(target *t, wc_generator *g, produced *w, size_t n, int r
             }
         }
     }
-    int status = 0;
     for (size_t i = 0; i < n; i++) {
         if (status == 0 && write_request(t, w[i].req, w[i].json, err) != 0)
             status = -1;
@@ -441,19 +392,20 @@ int main(int argc, char **argv)
                         "100\n");
         return 2;
     }
-    /* --pattern: the group's types, in order */
-    static const wc_request_type patterns[][3] = {
-        {WC_REQ_CREATE, WC_REQ_UPDATE, WC_REQ_CREATE},
-        {WC_REQ_CREATE, WC_REQ_UPDATE, WC_REQ_DELETE},
+    /* --pattern: its group's size and types, in order */
+    static const struct {
+        const char *name;
+        size_t group;
+        wc_request_type types[3];
+    } patterns[] = {
+        {"create-update", 2, {WC_REQ_CREATE, WC_REQ_UPDATE}},
+        {"create-update-delete", 3, {WC_REQ_CREATE, WC_REQ_UPDATE, WC_REQ_DELETE}},
     };
     size_t group = 0, pattern = 0;
-    if (c.pattern && strcmp(c.pattern, "create-update") == 0) {
-        group = 2;
-        pattern = 0;
-    } else if (c.pattern && strcmp(c.pattern, "create-update-delete") == 0) {
-        group = 3;
-        pattern = 1;
-    } else if (c.pattern) {
+    for (size_t k = 0; c.pattern && k < 2; k++)
+        if (strcmp(c.pattern, patterns[k].name) == 0)
+            group = patterns[pattern = k].group;
+    if (c.pattern && !group) {
         fprintf(stderr,
                 "widget-producer: --pattern is create-update or create-update-delete, "
                 "not \"%s\"\n",
@@ -511,17 +463,11 @@ int main(int argc, char **argv)
     }
     for (uint64_t i = 0; status == 0 && i < c.max_requests; i++) {
         /* With --pattern, each group is a create, then requests of its widget. */
-        wc_request *r =
-            !group      ? wc_generator_next(g)
-            : held == 0 ? wc_generator_next_of(g, WC_REQ_CREATE, NULL)
-                        : wc_generator_next_of(g, patterns[pattern][held], buf[0].req->widget_id);
+        wc_request *r = !group      ? wc_generator_next(g)
+                        : held == 0 ? wc_generator_next_of(g, WC_REQ_CREATE, NULL)
+                                    : wc_generator_next_of(g, patterns[pattern].types[held],
+                                                           buf[0].req->widget_id);
         char *json = r ? wc_request_to_json(r) : NULL;
-        if (!json) {
-            fprintf(stderr, "widget-producer: out of memory\n");
-            wc_request_free(r);
-            status = 1;
-            break;
-        }
         /* Its place in production order, sent with it on a queue (core/ledger.h); in a bucket
          * or a directory the key is the place. */
         char place[40];
@@ -529,7 +475,7 @@ int main(int argc, char **argv)
         last_ms = ms > last_ms ? ms : last_ms; /* never backwards, whatever the clock does */
         snprintf(place, sizeof(place), "%013llu-%010llu", (unsigned long long)last_ms,
                  (unsigned long long)i);
-        if (!(r->place = strdup(place))) {
+        if (!json || !(r->place = strdup(place))) {
             fprintf(stderr, "widget-producer: out of memory\n");
             free(json);
             wc_request_free(r);

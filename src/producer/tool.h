@@ -15,22 +15,12 @@ typedef struct {
 } wc_tool;
 
 /* The AWS options of a tool whose config struct T has profile, region and endpoint_url. */
+/* clang-format off */
 #define WC_TOOL_AWS_OPTIONS(T)                                                                     \
-    {"profile", "p",           WC_OPT_STRING,        "NAME",                                       \
-     NULL,      "AWS_PROFILE", offsetof(T, profile), "AWS profile"},                               \
-        {"region", "r",          WC_OPT_STRING,       "REGION",                                    \
-         NULL,     "AWS_REGION", offsetof(T, region), "AWS region"},                               \
-    {                                                                                              \
-        "endpoint-url", NULL, WC_OPT_STRING, "URL", NULL, NULL, offsetof(T, endpoint_url),         \
-            "send every AWS call to URL (local stand-ins)"                                         \
-    }
-
-/* --version and --help of a tool whose config struct T has int version and help, then the end. */
-#define WC_TOOL_OPTIONS_END(T)                                                                       \
-    {"version", NULL, WC_OPT_FLAG,          NULL,                                                    \
-     NULL,      NULL, offsetof(T, version), "print the version and exit"},                           \
-        {"help", "h", WC_OPT_FLAG, NULL, NULL, NULL, offsetof(T, help), "print this help and exit"}, \
-        WC_OPTIONS_END
+    WC_ENV_OPT("profile", "p", "NAME", "AWS_PROFILE", offsetof(T, profile), "AWS profile"),        \
+    WC_ENV_OPT("region", "r", "REGION", "AWS_REGION", offsetof(T, region), "AWS region"),          \
+    WC_STR_OPT("endpoint-url", NULL, "URL", NULL, offsetof(T, endpoint_url), "send every AWS call to URL (local stand-ins)")
+/* clang-format on */
 
 /* Starts a tool: its log (only the library's warnings and errors reach stderr), then its options
  * into config (zeroed by the caller; no positional parameters). Returns -1 when the tool goes on,

@@ -18,25 +18,19 @@ typedef struct {
 
 #define OFF(f) offsetof(verify_config, f)
 
+/* clang-format off */
 static const wc_option verify_options[] = {
-    {"widget-dir", NULL, WC_OPT_STRING, "DIR", NULL, NULL, OFF(widget_dir),
-     "the widget directory to check"},
-    {"widget-bucket", "wb", WC_OPT_STRING, "BUCKET", NULL, NULL, OFF(widget_bucket),
-     "the widget bucket to check"},
-    {"dynamodb-widget-table", "dwt", WC_OPT_STRING, "TABLE", NULL, NULL, OFF(widget_table),
-     "the DynamoDB table to check"},
-    {"expected", NULL, WC_OPT_STRING, "FILE", NULL, NULL, OFF(expected),
-     "the expected state, as widget-producer --expected wrote it"},
-    {"widget-key-prefix", "wkp", WC_OPT_STRING, "PREFIX", "widgets/", NULL, OFF(key_prefix),
-     "key prefix of widgets"},
-    {"dynamodb-key", NULL, WC_OPT_STRING, "NAME", "id", NULL, OFF(table_key),
-     "partition key attribute of the DynamoDB table"},
+    WC_STR_OPT("widget-dir", NULL, "DIR", NULL, OFF(widget_dir), "the widget directory to check"),
+    WC_STR_OPT("widget-bucket", "wb", "BUCKET", NULL, OFF(widget_bucket), "the widget bucket to check"),
+    WC_STR_OPT("dynamodb-widget-table", "dwt", "TABLE", NULL, OFF(widget_table), "the DynamoDB table to check"),
+    WC_STR_OPT("expected", NULL, "FILE", NULL, OFF(expected), "the expected state, as widget-producer --expected wrote it"),
+    WC_STR_OPT("widget-key-prefix", "wkp", "PREFIX", "widgets/", OFF(key_prefix), "key prefix of widgets"),
+    WC_STR_OPT("dynamodb-key", NULL, "NAME", "id", OFF(table_key), "partition key attribute of the DynamoDB table"),
     WC_TOOL_AWS_OPTIONS(verify_config),
-    {"ignore-data-of", NULL, WC_OPT_STRING, "FILE", NULL, NULL, OFF(ignore_file),
-     "widget ids (one a line, as widget-producer --swapped writes them) whose data is not "
-     "compared, only their presence"},
-    WC_TOOL_OPTIONS_END(verify_config),
+    WC_STR_OPT("ignore-data-of", NULL, "FILE", NULL, OFF(ignore_file), "widget ids (one a line, as widget-producer --swapped writes them) whose data is not compared, only their presence"),
+    WC_OPTIONS_VERSION_HELP_END(verify_config),
 };
+/* clang-format on */
 
 static const wc_tool verify_tool = {
     "widget-verify",

@@ -6,17 +6,19 @@ typedef struct {
     const char *bucket;
     const char *region;
     uint64_t runtime;
-    int quiet;
+    int quiet, help;
 } cfg;
 
-static const wc_option table[] = {
-    {"request-bucket", "rb", WC_OPT_STRING, "BUCKET", NULL, NULL, offsetof(cfg, bucket), "b"},
-    {"region", "r", WC_OPT_STRING, "REGION", "us-east-1", "WC_TEST_REGION", offsetof(cfg, region),
-     "r"},
-    {"max-runtime", "mrt", WC_OPT_UINT, "MS", "0", NULL, offsetof(cfg, runtime), "m"},
-    {"quiet", "q", WC_OPT_FLAG, NULL, NULL, NULL, offsetof(cfg, quiet), "q"},
-    WC_OPTIONS_END,
-};
+/* The rows of both tables: without --help (table) and with it, under WC_T_ (ptable). */
+/* clang-format off */
+#define ROWS                                                                                       \
+    WC_STR_OPT("request-bucket", "rb", "BUCKET", NULL, offsetof(cfg, bucket), "b"),                \
+    {"region", "r", WC_OPT_STRING, "REGION", "us-east-1", "WC_TEST_REGION", offsetof(cfg, region), "r"}, \
+    WC_UINT_OPT("max-runtime", "mrt", "MS", "0", offsetof(cfg, runtime), "m"),                     \
+    WC_FLAG_OPT("quiet", "q", offsetof(cfg, quiet), "q")
+static const wc_option table[] = {ROWS, WC_OPTIONS_END};
+static const wc_option ptable[] = {ROWS, WC_FLAG_OPT("help", "h", offsetof(cfg, help), "h"), WC_OPTIONS_END};
+/* clang-format on */
 
 static wc_result parse(cfg *c, wc_error *err, int *npos, const char **pos, char **argv)
 {
@@ -130,23 +132,7 @@ static void parse_uint_is_strict(void **state)
     assert_int_equal(wc_parse_uint("99999999999999999999999", &v), WC_ERR_INVALID);
 }
 
-typedef struct {
-    const char *bucket, *region;
-    uint64_t runtime;
-    int quiet, help;
-} pcfg;
-
-static const wc_option ptable[] = {
-    {"request-bucket", "rb", WC_OPT_STRING, "BUCKET", NULL, NULL, offsetof(pcfg, bucket), "b"},
-    {"region", "r", WC_OPT_STRING, "REGION", "us-east-1", "WC_TEST_REGION", offsetof(pcfg, region),
-     "r"},
-    {"max-runtime", "mrt", WC_OPT_UINT, "MS", "0", NULL, offsetof(pcfg, runtime), "m"},
-    {"quiet", "q", WC_OPT_FLAG, NULL, NULL, NULL, offsetof(pcfg, quiet), "q"},
-    {"help", "h", WC_OPT_FLAG, NULL, NULL, NULL, offsetof(pcfg, help), "h"},
-    WC_OPTIONS_END,
-};
-
-static wc_result pparse(pcfg *c, wc_error *err, char **argv)
+static wc_result pparse(cfg *c, wc_error *err, char **argv)
 {
     int argc = 0, n;
     const char *pos[4];
@@ -169,7 +155,7 @@ static void clear_program_env(void)
 /* Every option from PREFIX + its long name; then the option's own variable; argv wins. */
 static void every_option_from_the_program_environment(void **state)
 {
-    pcfg c;
+    cfg c;
     wc_error err;
     clear_program_env();
     setenv("WC_T_REQUEST_BUCKET", "from-env", 1);
