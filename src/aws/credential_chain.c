@@ -3,7 +3,6 @@
 #include "aws/credentials.h"
 #include "aws/credential_provider.h"
 
-#include "aws/credentials_http.h"
 #include "aws/credentials_private.h"
 
 #include "common/log.h"
@@ -68,9 +67,7 @@ wc_result wc_credential_chain_set_sts(wc_credential_chain *c, const char *region
 {
     free(c->cx.region);
     free(c->cx.endpoint_url);
-    c->cx.region = region ? strdup(region) : NULL;
-    c->cx.endpoint_url = endpoint_url ? strdup(endpoint_url) : NULL;
-    if ((region && !c->cx.region) || (endpoint_url && !c->cx.endpoint_url))
+    if (wc_cred_dup(&c->cx.region, region) + wc_cred_dup(&c->cx.endpoint_url, endpoint_url))
         return WC_ERR_NOMEM;
     return WC_OK;
 }

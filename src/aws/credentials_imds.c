@@ -1,7 +1,7 @@
 /* credentials_imds.c - EC2 instance metadata, IMDSv2 only: a session token, the role, its
  * credentials. */
 #include "aws/credentials.h"
-#include "aws/credentials_http.h"
+#include "aws/credentials_private.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,19 +9,12 @@
 #include <strings.h>
 
 /* IMDSv2, one answer at a time: the token, then the role, then its credentials. */
-static void imds_answer(wc_cred_http_provider *p, wc_http_response *resp)
+static void imds_answer(wc_cred_http_provider *p, wc_http_response *resp, wc_result result,
+                        wc_error *err)
 {
-    wc_credentials creds;
-    memset(&creds, 0, sizeof(creds));
-    wc_error err;
-    wc_error_clear(&err);
-    const char *method = p->step == IMDS_TOKEN ? "PUT" : "GET";
-    wc_result result = wc_cred_http_answered(resp, method, p->url, &err);
     if (result == WC_ERR_REJECTED) {
         /* A refused certificate (an https endpoint): for good, never "not on EC2". */
-        wc_error_prefix(&err, "EC2 instance metadata: ");
-        wc_http_response_cleanup(resp);
-        wc_cred_http_provider_finish(p, result, &creds, &err);
+        wc_cred_http_provider_fail(p, resp, result, err);
         return;
     }
     if (p->step == IMDS_TOKEN) {
@@ -29,13 +22,11 @@ static void imds_answer(wc_cred_http_provider *p, wc_http_response *resp)
             /* Not on EC2 (or metadata is off): no credentials here. */
             char why[WC_ERROR_MAX];
             if (result != WC_OK)
-                snprintf(why, sizeof(why), "%s", err.msg);
+                snprintf(why, sizeof(why), "%s", err->msg);
             else
                 snprintf(why, sizeof(why), "HTTP %ld", resp->status);
-            wc_error_set(&err, WC_ERR_NOT_FOUND, "EC2 instance metadata: no session token (%s)",
-                         why);
-            wc_http_response_cleanup(resp);
-            wc_cred_http_provider_finish(p, WC_ERR_NOT_FOUND, &creds, &err);
+            wc_error_set(err, WC_ERR_NOT_FOUND, "%sno session token (%s)", p->what, why);
+            wc_cred_http_provider_finish(p, resp, WC_ERR_NOT_FOUND, NULL, err);
             return;
         }
         p->token = resp->body;
@@ -45,47 +36,42 @@ static void imds_answer(wc_cred_http_provider *p, wc_http_response *resp)
         snprintf(p->url, sizeof(p->url), "%s/latest/meta-data/iam/security-credentials/",
                  p->base_url);
     } else if (p->step == IMDS_ROLE) {
-        if (result != WC_OK)
-            wc_error_prefix(&err, "EC2 instance metadata: ");
-        else if (resp->status != 200)
-            result = wc_error_set(&err, WC_ERR_IO, "EC2 instance metadata: no IAM role (HTTP %ld)",
-                                  resp->status);
+        if (result == WC_OK && resp->status != 200)
+            result = wc_error_set(err, WC_ERR_IO, "no IAM role (HTTP %ld)", resp->status);
         if (result == WC_OK) {
             snprintf(p->role, sizeof(p->role), "%.*s", (int)strcspn(resp->body, "\r\n"),
                      resp->body);
             if (!p->role[0])
-                result = wc_error_set(&err, WC_ERR_IO, "EC2 instance metadata: no IAM role");
+                result = wc_error_set(err, WC_ERR_IO, "no IAM role");
         }
-        wc_http_response_cleanup(resp);
         if (result != WC_OK) {
-            wc_cred_http_provider_finish(p, WC_ERR_IO, &creds, &err);
+            wc_cred_http_provider_fail(p, resp, result, err);
             return;
         }
+        wc_http_response_cleanup(resp);
         p->step = IMDS_CREDENTIALS;
         snprintf(p->url, sizeof(p->url), "%s/latest/meta-data/iam/security-credentials/%s",
                  p->base_url, p->role);
     } else {
+        if (result == WC_OK && resp->status != 200)
+            result = wc_error_set(err, WC_ERR_IO, "credentials of role %s: HTTP %ld", p->role,
+                                  resp->status);
         if (result != WC_OK) {
-            wc_error_prefix(&err, "EC2 instance metadata: ");
-            result = WC_ERR_IO;
-        } else if (resp->status != 200) {
-            result = wc_error_set(&err, WC_ERR_IO,
-                                  "EC2 instance metadata: credentials of role %s: HTTP %ld",
-                                  p->role, resp->status);
-        } else {
-            result = wc_credentials_from_json(resp->body, "EC2 IMDSv2", &creds, &err);
+            wc_cred_http_provider_fail(p, resp, result, err);
+            return;
         }
-        wc_http_response_cleanup(resp);
-        wc_cred_http_provider_finish(p, result, &creds, &err);
+        wc_credentials creds;
+        result = wc_credentials_from_json(resp->body, "EC2 IMDSv2", &creds, err);
+        wc_cred_http_provider_finish(p, resp, result, &creds, err);
         return;
     }
     /* The next step, with the session token. */
     wc_param tok = {"X-aws-ec2-metadata-token", p->token};
-    if (wc_cred_http_provider_send(p, "GET", &tok, 1, NULL, 1000, &err) != WC_OK) {
-        wc_error_prefix(&err, "EC2 instance metadata: ");
-        wc_cred_http_provider_finish(p, WC_ERR_IO, &creds, &err);
-    }
+    result = wc_cred_http_provider_send(p, "GET", &tok, 1, NULL, 1000, err);
+    if (result != WC_OK)
+        wc_cred_http_provider_fail(p, NULL, result, err);
 }
+
 static wc_result imds_start(wc_credential_provider *self, wc_credentials_done done, void *ctx,
                             wc_error *err)
 {
@@ -114,5 +100,6 @@ static wc_result imds_start(wc_credential_provider *self, wc_credentials_done do
 }
 wc_credential_provider *wc_credentials_from_imds(const wc_transport *transport)
 {
-    return wc_cred_http_provider_new("EC2 IMDSv2", transport, imds_start, imds_answer);
+    return wc_cred_http_provider_new(sizeof(wc_cred_http_provider), "EC2 IMDSv2",
+                                     "EC2 instance metadata: ", transport, imds_start, imds_answer);
 }

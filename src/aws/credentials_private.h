@@ -1,21 +1,84 @@
-/* credentials_private.h - what the credential providers share inside src/aws/
- * (credentials_profile.c, credentials_sts.c, credentials_process.c); not for callers of the chain.
- */
+/* credentials_private.h - what the credential providers share inside src/aws/; not for callers
+ * of the chain. */
 #ifndef WC_CREDENTIALS_PRIVATE_H
 #define WC_CREDENTIALS_PRIVATE_H
 
+#include <jansson.h>
+
 #include "aws/credential_provider.h"
+#include "aws/transport.h"
 #include "common/loop.h"
+
+/* The providers asked on a transport (the ECS container endpoint, credentials_ecs.c; EC2
+ * IMDSv2, credentials_imds.c; STS, credentials_sts.c): each fetch is a small state machine
+ * driven by the transport's callbacks (ECS: one GET; IMDSv2: PUT a session token, GET the role,
+ * GET its credentials; STS: one POST). */
+typedef enum { IMDS_TOKEN, IMDS_ROLE, IMDS_CREDENTIALS } wc_imds_step;
+
+typedef struct wc_cred_http_provider {
+    wc_credential_provider base;
+    wc_transport transport;
+    int has_transport;
+    /* The state machine: the answer to the request out. result is WC_OK when an HTTP answer
+     * came (of any status); else WC_ERR_TOO_LARGE (its body passed the cap), WC_ERR_IO (no
+     * answer came), or for a refused certificate WC_ERR_REJECTED, "TLSError: TLS verification
+     * of ... failed (certificate refused, ...)" as the client says it of a call (configuration:
+     * no fetch again mends it, and it is no sign that the endpoint is absent); err says so. */
+    void (*answer)(struct wc_cred_http_provider *p, wc_http_response *resp, wc_result result,
+                   wc_error *err);
+    char what[80]; /* begins the errors of its requests: "ECS container credentials: " */
+    /* the fetch under way */
+    void *on_wire; /* the transport's handle of the request out, or NULL */
+    wc_credentials_done done;
+    void *ctx;
+    const char *method; /* of the request out */
+    char url[2048];
+    /* IMDSv2 */
+    wc_imds_step step;
+    char base_url[1024];
+    char *token; /* the session token (scrubbed when freed) */
+    char role[256];
+} wc_cred_http_provider;
+
+/* A provider of size bytes (a struct that begins with a wc_cred_http_provider) named name, that
+ * starts with start and answers with answer; `what` begins its requests' errors; transport
+ * copied (NULL: none). NULL: out of memory. */
+wc_credential_provider *wc_cred_http_provider_new(
+    size_t size, const char *name, const char *what, const wc_transport *transport,
+    wc_result (*start)(wc_credential_provider *, wc_credentials_done, void *, wc_error *),
+    void (*answer)(wc_cred_http_provider *, wc_http_response *, wc_result, wc_error *));
+/* Drops the request out (cancelled), done/ctx and the session token. */
+void wc_cred_http_provider_reset(wc_cred_http_provider *p);
+/* Sends one request of the fetch to p->url (headers and body copied by the transport). Its
+ * answer goes to p->answer. */
+wc_result wc_cred_http_provider_send(wc_cred_http_provider *p, const char *method,
+                                     const wc_param *headers, size_t n_headers, const char *body,
+                                     long timeout_ms, wc_error *err);
+/* Ends the fetch under way, resp (NULL: none) cleaned up: done is called last (it may start
+ * another one), with *creds on WC_OK. */
+void wc_cred_http_provider_finish(wc_cred_http_provider *p, wc_http_response *resp,
+                                  wc_result result, wc_credentials *creds, const wc_error *err);
+/* Ends it with a failure, err prefixed with p->what: a refused certificate stays WC_ERR_REJECTED
+ * (for good), anything else is WC_ERR_IO (an outage, asked again later). */
+void wc_cred_http_provider_fail(wc_cred_http_provider *p, wc_http_response *resp, wc_result result,
+                                wc_error *err);
+/* Whether err (a WC_ERR_REJECTED) says such a refused certificate: configuration, though a
+ * refresh refused so while the current credentials are valid is only a failed refresh. */
+int wc_cred_http_tls_refusal(const wc_error *err);
+
+/* The credentials in a JSON object: AccessKeyId, SecretAccessKey, the session token under
+ * token_key and Expiration (ISO 8601; absent: does not expire). `what` names the JSON in errors
+ * ("answer", "output"). On WC_OK, *out is filled. */
+wc_result wc_cred_from_json_object(const json_t *root, const char *token_key, const char *what,
+                                   const char *source, wc_credentials *out, wc_error *err);
 
 /* The shared files' profile (NULL: AWS_PROFILE or "default"), its roles and processes asked
  * with cx (borrowed; NULL: none can be). NULL: out of memory. */
 wc_credential_provider *wc_credentials_profile_new(const char *profile, const wc_cred_context *cx);
 
-/* A source that always gives copies of creds (the static keys of a source_profile). */
-wc_credential_provider *wc_credentials_static_new(const wc_credentials *creds);
-
-/* STS AssumeRole with the credentials of source (owned by the new provider). `source_name`
- * names the credentials in the log ("profile dev: role ... "). NULL: out of memory. */
+/* STS AssumeRole with the credentials of source (owned by the new provider; NULL: signed with
+ * copies of keys, a source_profile's static keys). `source_name` names the credentials in the
+ * log ("profile dev: role ... "). NULL: out of memory. */
 typedef struct {
     const char *role_arn;
     const char *session_name; /* NULL: "widget-consumer-<time>" */
@@ -26,7 +89,8 @@ typedef struct {
 wc_credential_provider *wc_credentials_assume_role_new(const wc_cred_context *cx,
                                                        const char *source_name,
                                                        const wc_role_config *role,
-                                                       wc_credential_provider *source);
+                                                       wc_credential_provider *source,
+                                                       const wc_credentials *keys);
 /* STS AssumeRoleWithWebIdentity (unsigned), role->token_file read at every fetch. */
 wc_credential_provider *wc_credentials_web_identity_new(const wc_cred_context *cx,
                                                         const char *source_name,

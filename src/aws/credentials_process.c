@@ -22,7 +22,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <jansson.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -42,30 +41,14 @@ wc_result wc_credentials_from_process_json(const char *body, const char *source,
     json_error_t jerr;
     json_t *root = json_loads(body, 0, &jerr);
     json_t *version = json_object_get(root, "Version");
-    const char *id = json_string_value(json_object_get(root, "AccessKeyId"));
-    const char *secret = json_string_value(json_object_get(root, "SecretAccessKey"));
-    const char *token = json_string_value(json_object_get(root, "SessionToken"));
-    json_t *exp = json_object_get(root, "Expiration");
     wc_result result;
     if (!root)
         result =
             wc_error_set(err, WC_ERR_INVALID, "%s: the output is not JSON (%s)", source, jerr.text);
     else if (!json_is_integer(version) || json_integer_value(version) != 1)
         result = wc_error_set(err, WC_ERR_INVALID, "%s: \"Version\" is not 1", source);
-    else if (!id || !secret)
-        result = wc_error_set(err, WC_ERR_INVALID,
-                              "%s: the output has no AccessKeyId/SecretAccessKey", source);
-    else if (exp && !json_is_string(exp))
-        result = wc_error_set(err, WC_ERR_INVALID, "%s: Expiration is not a string", source);
     else
-        result = wc_cred_fill(out, id, secret, token, source, err);
-    if (result == WC_OK && exp &&
-        wc_parse_iso8601(json_string_value(exp), &out->expiration) != WC_OK) {
-        wc_credentials_cleanup(out);
-        result =
-            wc_error_set(err, WC_ERR_INVALID, "%s: Expiration \"%.64s\" is not an ISO 8601 time",
-                         source, json_string_value(exp));
-    }
+        result = wc_cred_from_json_object(root, "SessionToken", "output", source, out, err);
     json_decref(root);
     return result;
 }
@@ -265,10 +248,8 @@ wc_credential_provider *wc_credentials_from_process(const char *command, const c
     process_provider *p = calloc(1, sizeof(*p));
     if (!p)
         return NULL;
-    p->base.name = "credential_process";
-    p->base.start = process_start;
-    p->base.cancel = process_cancel;
-    p->base.destroy = process_destroy;
+    p->base = (wc_credential_provider){"credential_process", NULL, process_start, process_cancel,
+                                       process_destroy};
     p->command = strdup(command);
     p->loop = loop;
     p->timeout_ms = timeout_ms > 0 ? timeout_ms : WC_CREDENTIAL_PROCESS_TIMEOUT_MS;

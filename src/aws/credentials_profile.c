@@ -189,30 +189,25 @@ static wc_result role_provider(const wc_cred_context *cx, const profile_files *f
                             "profile \"%s\" has both source_profile and credential_source: "
                             "keep one",
                             name);
+    /* What signs the AssumeRole: a provider, or the static keys of a source_profile. */
     wc_credential_provider *source = NULL;
+    wc_credentials keys;
+    memset(&keys, 0, sizeof(keys));
     if (source_profile) {
         if (depth + 1 >= MAX_SOURCE_PROFILES)
             return wc_error_set(err, WC_ERR_INVALID,
                                 "profile \"%s\": source_profile leads through more than %d "
                                 "profiles (a loop?)",
                                 name, MAX_SOURCE_PROFILES);
-        wc_credentials keys;
-        memset(&keys, 0, sizeof(keys));
-        wc_credential_provider *inner = NULL;
         /* A profile that names itself as its source uses its own keys. */
         int self = strcmp(source_profile, name) == 0;
         wc_result result =
-            resolve_profile(cx, source_profile, depth + 1, !self, 1, &keys, &inner, err);
+            resolve_profile(cx, source_profile, depth + 1, !self, 1, &keys, &source, err);
         if (result == WC_ERR_NOT_FOUND)
             return wc_error_set(err, WC_ERR_INVALID,
                                 "profile \"%s\": its source_profile \"%s\" has no credentials",
                                 name, source_profile);
-        if (result == WC_OK && inner) {
-            source = inner;
-        } else if (result == WC_OK) {
-            source = wc_credentials_static_new(&keys);
-            wc_credentials_cleanup(&keys);
-        } else {
+        if (result != WC_OK) {
             wc_error_prefix(err, "profile \"%s\": source_profile: ", name);
             return result;
         }
@@ -228,16 +223,17 @@ static wc_result role_provider(const wc_cred_context *cx, const profile_files *f
                                 "profile \"%s\": credential_source \"%.64s\" is not one of "
                                 "Environment, Ec2InstanceMetadata, EcsContainer",
                                 name, credential_source);
+        if (!source)
+            return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     } else {
         return wc_error_set(err, WC_ERR_INVALID,
                             "profile \"%s\" has role_arn but no source_profile, "
                             "credential_source or web_identity_token_file to assume it with",
                             name);
     }
-    if (!source)
-        return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     snprintf(source_name, sizeof(source_name), "profile %s (assumed role)", name);
-    *delegate = wc_credentials_assume_role_new(cx, source_name, &role, source);
+    *delegate = wc_credentials_assume_role_new(cx, source_name, &role, source, &keys);
+    wc_credentials_cleanup(&keys);
     return *delegate ? WC_OK : wc_error_set(err, WC_ERR_NOMEM, "out of memory");
 }
 
@@ -251,6 +247,10 @@ static wc_result resolve_profile(const wc_cred_context *cx, const char *name, in
     profile_files f;
     profile_files_read(&f, name);
     int explicit = named || depth > 0 || !allow_role;
+    /* static keys: the credentials file's, else the config file's */
+    const ini_ctx *keys = f.cred.v[K_ID] && f.cred.v[K_SECRET]   ? &f.cred
+                          : f.conf.v[K_ID] && f.conf.v[K_SECRET] ? &f.conf
+                                                                 : NULL;
     wc_result result = WC_ERR_NOT_FOUND;
     char source[64];
     if (f.rc_cred > 0 || f.rc_conf > 0) {
@@ -268,14 +268,11 @@ static wc_result resolve_profile(const wc_cred_context *cx, const char *name, in
     } else if (setting(&f, K_TOKEN_FILE) && allow_role) {
         result = wc_error_set(err, WC_ERR_INVALID,
                               "profile \"%s\" has web_identity_token_file but no role_arn", name);
-    } else if (f.cred.v[K_ID] && f.cred.v[K_SECRET]) {
-        snprintf(source, sizeof(source), "profile %s", name);
-        result =
-            wc_cred_fill(out, f.cred.v[K_ID], f.cred.v[K_SECRET], f.cred.v[K_TOKEN], source, err);
-    } else if (f.conf.v[K_ID] && f.conf.v[K_SECRET]) {
-        snprintf(source, sizeof(source), "profile %s (config file)", name);
-        result =
-            wc_cred_fill(out, f.conf.v[K_ID], f.conf.v[K_SECRET], f.conf.v[K_TOKEN], source, err);
+    } else if (keys) {
+        snprintf(source, sizeof(source), "profile %s%s", name,
+                 keys == &f.conf ? " (config file)" : "");
+        result = wc_cred_fill(out, keys->v[K_ID], keys->v[K_SECRET], keys->v[K_TOKEN], NULL, source,
+                              err);
     } else if (allow_role && setting(&f, K_PROCESS)) {
         if (!cx || !cx->has_transport || !cx->transport.loop) {
             result = wc_error_set(err, WC_ERR_INVALID,
@@ -363,14 +360,10 @@ wc_credential_provider *wc_credentials_profile_new(const char *profile, const wc
     profile_provider *p = calloc(1, sizeof(*p));
     if (!p)
         return NULL;
-    p->base.name = "profile";
-    p->base.fetch = profile_fetch;
-    p->base.start = profile_start;
-    p->base.cancel = profile_cancel;
-    p->base.destroy = profile_destroy;
+    p->base = (wc_credential_provider){"profile", profile_fetch, profile_start, profile_cancel,
+                                       profile_destroy};
     p->cx = cx;
-    p->profile = profile ? strdup(profile) : NULL;
-    if (profile && !p->profile) {
+    if (wc_cred_dup(&p->profile, profile)) {
         free(p);
         return NULL;
     }
@@ -402,46 +395,4 @@ char *wc_ca_bundle(const char *profile)
     char *copy = bundle ? strdup(bundle) : NULL;
     profile_files_cleanup(&f);
     return copy;
-}
-
-/* A source that gives copies of fixed keys (a source_profile's). */
-typedef struct {
-    wc_credential_provider base;
-    wc_credentials creds;
-} static_provider;
-
-static wc_result static_fetch(wc_credential_provider *self, wc_credentials *out,
-                              wc_creds_where *where, wc_error *err)
-{
-    *where = WC_CREDS_HERE;
-    const wc_credentials *c = &((static_provider *)self)->creds;
-    wc_result result =
-        wc_cred_fill(out, c->access_key_id, c->secret_access_key, c->session_token, c->source, err);
-    if (result == WC_OK)
-        out->expiration = c->expiration;
-    return result;
-}
-
-static void static_destroy(wc_credential_provider *self)
-{
-    static_provider *p = (static_provider *)self;
-    wc_credentials_cleanup(&p->creds);
-    free(p);
-}
-
-wc_credential_provider *wc_credentials_static_new(const wc_credentials *creds)
-{
-    static_provider *p = calloc(1, sizeof(*p));
-    if (!p)
-        return NULL;
-    p->base.name = "static";
-    p->base.fetch = static_fetch;
-    p->base.destroy = static_destroy;
-    if (wc_cred_fill(&p->creds, creds->access_key_id, creds->secret_access_key,
-                     creds->session_token, creds->source, NULL) != WC_OK) {
-        free(p);
-        return NULL;
-    }
-    p->creds.expiration = creds->expiration;
-    return &p->base;
 }
