@@ -43,8 +43,9 @@
 #include "common/error.h"
 
 wc_credential_provider *wc_credentials_from_env(void);
-/* profile NULL: AWS_PROFILE or "default". */
-wc_credential_provider *wc_credentials_from_profile(const char *profile);
+/* The shared files' profile (NULL: AWS_PROFILE or "default"), its roles and processes asked
+ * with cx (borrowed; NULL: none can be, only static keys are read). NULL: out of memory. */
+wc_credential_provider *wc_credentials_from_profile(const char *profile, const wc_cred_context *cx);
 /* transport (copied; it must outlive the provider) carries the requests; NULL: a configured
  * source fails with WC_ERR_INVALID. */
 wc_credential_provider *wc_credentials_from_ecs(const wc_transport *transport);

@@ -93,8 +93,8 @@ static wc_result ecs_start(wc_credential_provider *self, wc_credentials_done don
                 err->code = WC_ERR_INVALID;
             return WC_ERR_INVALID;
         }
-    } else if (wc_cred_env("AWS_CONTAINER_AUTHORIZATION_TOKEN")) {
-        token = strdup(wc_cred_env("AWS_CONTAINER_AUTHORIZATION_TOKEN"));
+    } else {
+        wc_cred_dup(&token, wc_cred_env("AWS_CONTAINER_AUTHORIZATION_TOKEN"));
     }
     p->done = done;
     p->ctx = ctx;

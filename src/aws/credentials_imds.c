@@ -19,13 +19,9 @@ static void imds_answer(wc_cred_http_provider *p, wc_http_response *resp, wc_res
     }
     if (p->step == IMDS_TOKEN) {
         if (result != WC_OK || resp->status != 200) {
-            /* Not on EC2 (or metadata is off): no credentials here. */
-            char why[WC_ERROR_MAX];
-            if (result != WC_OK)
-                snprintf(why, sizeof(why), "%s", err->msg);
-            else
-                snprintf(why, sizeof(why), "HTTP %ld", resp->status);
-            wc_error_set(err, WC_ERR_NOT_FOUND, "%sno session token (%s)", p->what, why);
+            /* Not on EC2 (or metadata is off): no credentials here (the chain asks the next
+             * source, or says that there is none: these words are not shown). */
+            wc_error_set(err, WC_ERR_NOT_FOUND, "%sno session token", p->what);
             wc_cred_http_provider_finish(p, resp, WC_ERR_NOT_FOUND, NULL, err);
             return;
         }

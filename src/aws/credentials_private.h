@@ -72,13 +72,6 @@ int wc_cred_http_tls_refusal(const wc_error *err);
 wc_result wc_cred_from_json_object(const json_t *root, const char *token_key, const char *what,
                                    const char *source, wc_credentials *out, wc_error *err);
 
-/* The shared files' profile (NULL: AWS_PROFILE or "default"), its roles and processes asked
- * with cx (borrowed; NULL: none can be). NULL: out of memory. */
-wc_credential_provider *wc_credentials_profile_new(const char *profile, const wc_cred_context *cx);
-
-/* STS AssumeRole with the credentials of source (owned by the new provider; NULL: signed with
- * copies of keys, a source_profile's static keys). `source_name` names the credentials in the
- * log ("profile dev: role ... "). NULL: out of memory. */
 typedef struct {
     const char *role_arn;
     const char *session_name; /* NULL: "widget-consumer-<time>" */
@@ -86,18 +79,17 @@ typedef struct {
     long duration_seconds;    /* 0: STS's default (one hour) */
     const char *token_file;   /* web identity: the token file, read at every fetch */
 } wc_role_config;
-wc_credential_provider *wc_credentials_assume_role_new(const wc_cred_context *cx,
-                                                       const char *source_name,
-                                                       const wc_role_config *role,
-                                                       wc_credential_provider *source,
-                                                       const wc_credentials *keys);
-/* STS AssumeRoleWithWebIdentity (unsigned), role->token_file read at every fetch. */
-wc_credential_provider *wc_credentials_web_identity_new(const wc_cred_context *cx,
-                                                        const char *source_name,
-                                                        const wc_role_config *role);
-/* AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN (+ AWS_ROLE_SESSION_NAME), read at each fetch:
- * WC_ERR_NOT_FOUND when neither is set; one without the other is an error. */
-wc_credential_provider *wc_credentials_web_identity_env_new(const wc_cred_context *cx);
+/* An STS provider; `source_name` names the credentials in the log ("profile dev (assumed
+ * role)"). role NULL: web identity from AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN (+
+ * AWS_ROLE_SESSION_NAME), read at each fetch (WC_ERR_NOT_FOUND when neither is set, one without
+ * the other is an error). role->token_file: AssumeRoleWithWebIdentity (unsigned). Else
+ * AssumeRole signed with the credentials of source (owned by the new provider, also when it
+ * fails), or with copies of keys when source is NULL (a source_profile's static keys). NULL: out
+ * of memory. */
+wc_credential_provider *wc_credentials_sts_new(const wc_cred_context *cx, const char *source_name,
+                                               const wc_role_config *role,
+                                               wc_credential_provider *source,
+                                               const wc_credentials *keys);
 
 /* credential_process: runs `command` with /bin/sh -c (as the AWS CLI does on POSIX: the shell
  * splits and quotes it), its standard output read from a pipe watched on loop, its standard

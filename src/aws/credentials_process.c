@@ -105,14 +105,12 @@ static void process_finish(process_provider *p, wc_result result, wc_error *err)
 {
     wc_credentials creds;
     memset(&creds, 0, sizeof(creds));
-    if (result == WC_OK && (!WIFEXITED(p->status) || WEXITSTATUS(p->status) != 0)) {
-        if (WIFEXITED(p->status))
-            result = wc_error_set(err, WC_ERR_IO, "%s: the command exited with status %d",
-                                  p->source, WEXITSTATUS(p->status));
-        else
-            result = wc_error_set(err, WC_ERR_IO, "%s: the command was killed by signal %d",
-                                  p->source, WTERMSIG(p->status));
-    }
+    if (result == WC_OK && WIFEXITED(p->status) && WEXITSTATUS(p->status) != 0)
+        result = wc_error_set(err, WC_ERR_IO, "%s: the command exited with status %d", p->source,
+                              WEXITSTATUS(p->status));
+    else if (result == WC_OK && !WIFEXITED(p->status))
+        result = wc_error_set(err, WC_ERR_IO, "%s: the command was killed by signal %d", p->source,
+                              WTERMSIG(p->status));
     if (result == WC_OK) {
         result = wc_credentials_from_process_json(wc_buf_str(&p->out), p->source, &creds, err);
         if (result != WC_OK)
@@ -129,19 +127,16 @@ static void on_reap(void *ctx)
 {
     process_provider *p = ctx;
     pid_t r = waitpid(p->pid, &p->status, WNOHANG);
-    if (r == p->pid) {
-        p->status_known = 1;
-        wc_error err;
-        wc_error_clear(&err);
-        process_finish(p, WC_OK, &err);
-    } else if (r < 0 && errno != EINTR) {
-        p->status_known = 1; /* nothing left to reap */
-        wc_error err;
-        process_finish(
-            p, wc_error_set(&err, WC_ERR_IO, "%s: waitpid: %s", p->source, strerror(errno)), &err);
-    } else {
+    if (r == 0 || (r < 0 && errno == EINTR)) { /* still running */
         wc_loop_timer_start(p->loop, &p->reap, REAP_POLL_MS, on_reap, p);
+        return;
     }
+    p->status_known = 1; /* reaped, or nothing left to reap */
+    wc_error err;
+    wc_error_clear(&err);
+    if (r < 0)
+        wc_error_set(&err, WC_ERR_IO, "%s: waitpid: %s", p->source, strerror(errno));
+    process_finish(p, err.code, &err);
 }
 
 static void on_output(void *ctx, int fd, int events)

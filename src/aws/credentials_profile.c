@@ -1,10 +1,10 @@
 /* credentials_profile.c - the shared credentials and config files (~/.aws/credentials,
- * ~/.aws/config), the profile's region and CA bundle, and the static source of a
- * source_profile's keys. */
+ * ~/.aws/config), the profile's region and CA bundle. */
 #include "aws/credentials.h"
 #include "aws/credential_provider.h"
 
 #include "aws/credentials_private.h"
+#include "common/fsutil.h"
 
 #include <ini.h>
 #include <stdio.h>
@@ -80,19 +80,13 @@ static int on_ini(void *user, const char *section, const char *name, const char 
     return 1;
 }
 
+/* The file $var names, else ~/name. */
 static char *aws_file(const char *var, const char *name)
 {
     const char *set = wc_cred_env(var);
     if (set)
         return strdup(set);
-    const char *home = wc_cred_env("HOME");
-    if (!home)
-        return NULL;
-    size_t len = strlen(home) + strlen(name) + 8;
-    char *path = malloc(len);
-    if (path)
-        snprintf(path, len, "%s/.aws/%s", home, name);
-    return path;
+    return wc_cred_env("HOME") ? wc_path_join(wc_cred_env("HOME"), name) : NULL;
 }
 
 static const char *profile_name(const char *profile)
@@ -102,42 +96,32 @@ static const char *profile_name(const char *profile)
     return wc_cred_env("AWS_PROFILE") ? wc_cred_env("AWS_PROFILE") : "default";
 }
 
-/* Reads one file into c; returns inih's answer (0, -1 cannot open, line number of an error). */
-static int read_ini(const char *path, ini_ctx *c)
-{
-    return path ? ini_parse(path, on_ini, c) : -1;
-}
-
-static void ini_ctx_cleanup(ini_ctx *c)
-{
-    for (size_t i = 0; i < K_N; i++)
-        wc_cred_scrub_free(c->v[i]);
-}
-
 /* One profile as both files have it. */
 typedef struct {
     const char *name;
     char *cred_path, *conf_path;
     ini_ctx cred, conf;
-    int rc_cred, rc_conf;
+    int rc_cred, rc_conf; /* inih's answers: 0, -1 cannot open, the line of an error */
 } profile_files;
 
 static void profile_files_read(profile_files *f, const char *name)
 {
     memset(f, 0, sizeof(*f));
     f->name = name;
-    f->cred_path = aws_file("AWS_SHARED_CREDENTIALS_FILE", "credentials");
-    f->conf_path = aws_file("AWS_CONFIG_FILE", "config");
+    f->cred_path = aws_file("AWS_SHARED_CREDENTIALS_FILE", ".aws/credentials");
+    f->conf_path = aws_file("AWS_CONFIG_FILE", ".aws/config");
     f->cred.profile = f->conf.profile = name;
     f->conf.is_config = 1;
-    f->rc_cred = read_ini(f->cred_path, &f->cred);
-    f->rc_conf = read_ini(f->conf_path, &f->conf);
+    f->rc_cred = f->cred_path ? ini_parse(f->cred_path, on_ini, &f->cred) : -1;
+    f->rc_conf = f->conf_path ? ini_parse(f->conf_path, on_ini, &f->conf) : -1;
 }
 
 static void profile_files_cleanup(profile_files *f)
 {
-    ini_ctx_cleanup(&f->cred);
-    ini_ctx_cleanup(&f->conf);
+    for (size_t i = 0; i < K_N; i++) {
+        wc_cred_scrub_free(f->cred.v[i]);
+        wc_cred_scrub_free(f->conf.v[i]);
+    }
     free(f->cred_path);
     free(f->conf_path);
 }
@@ -181,7 +165,7 @@ static wc_result role_provider(const wc_cred_context *cx, const profile_files *f
     char source_name[64];
     if (role.token_file) {
         snprintf(source_name, sizeof(source_name), "profile %s (web identity)", name);
-        *delegate = wc_credentials_web_identity_new(cx, source_name, &role);
+        *delegate = wc_credentials_sts_new(cx, source_name, &role, NULL, NULL);
         return *delegate ? WC_OK : wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     }
     if (source_profile && credential_source)
@@ -232,7 +216,7 @@ static wc_result role_provider(const wc_cred_context *cx, const profile_files *f
                             name);
     }
     snprintf(source_name, sizeof(source_name), "profile %s (assumed role)", name);
-    *delegate = wc_credentials_assume_role_new(cx, source_name, &role, source, &keys);
+    *delegate = wc_credentials_sts_new(cx, source_name, &role, source, &keys);
     wc_credentials_cleanup(&keys);
     return *delegate ? WC_OK : wc_error_set(err, WC_ERR_NOMEM, "out of memory");
 }
@@ -329,15 +313,10 @@ static wc_result profile_fetch(wc_credential_provider *self, wc_credentials *out
 static wc_result profile_start(wc_credential_provider *self, wc_credentials_done done, void *ctx,
                                wc_error *err)
 {
+    /* Called after a fetch that made the delegate (a role's STS, a credential_process): never
+     * WC_ERR_NOT_FOUND, as those are configured. */
     profile_provider *p = (profile_provider *)self;
-    if (!p->delegate)
-        return WC_ERR_NOT_FOUND;
-    wc_result result = p->delegate->start(p->delegate, done, ctx, err);
-    return result == WC_ERR_NOT_FOUND ? wc_error_set(err, WC_ERR_INVALID,
-                                                     "profile \"%s\": its source has no "
-                                                     "credentials",
-                                                     profile_name(p->profile))
-                                      : result;
+    return p->delegate->start(p->delegate, done, ctx, err);
 }
 
 static void profile_cancel(wc_credential_provider *self)
@@ -355,7 +334,7 @@ static void profile_destroy(wc_credential_provider *self)
     free(p);
 }
 
-wc_credential_provider *wc_credentials_profile_new(const char *profile, const wc_cred_context *cx)
+wc_credential_provider *wc_credentials_from_profile(const char *profile, const wc_cred_context *cx)
 {
     profile_provider *p = calloc(1, sizeof(*p));
     if (!p)
@@ -370,29 +349,26 @@ wc_credential_provider *wc_credentials_profile_new(const char *profile, const wc
     return &p->base;
 }
 
-wc_credential_provider *wc_credentials_from_profile(const char *profile)
+/* A copy of a setting of profile (NULL: AWS_PROFILE or "default"): the config file's when
+ * conf_only, else as setting() finds it. NULL when it has none. */
+static char *setting_copy(const char *profile, int key, int conf_only)
 {
-    return wc_credentials_profile_new(profile, NULL);
+    profile_files f;
+    profile_files_read(&f, profile_name(profile));
+    const char *value = conf_only ? f.conf.v[key] : setting(&f, key);
+    char *copy = value ? strdup(value) : NULL;
+    profile_files_cleanup(&f);
+    return copy;
 }
 
 char *wc_profile_region(const char *profile)
 {
-    profile_files f;
-    profile_files_read(&f, profile_name(profile));
-    const char *region = f.conf.v[K_REGION];
-    char *copy = region ? strdup(region) : NULL;
-    profile_files_cleanup(&f);
-    return copy;
+    return setting_copy(profile, K_REGION, 1);
 }
 
 char *wc_ca_bundle(const char *profile)
 {
     if (wc_cred_env("AWS_CA_BUNDLE"))
         return strdup(wc_cred_env("AWS_CA_BUNDLE"));
-    profile_files f;
-    profile_files_read(&f, profile_name(profile));
-    const char *bundle = setting(&f, K_CA_BUNDLE);
-    char *copy = bundle ? strdup(bundle) : NULL;
-    profile_files_cleanup(&f);
-    return copy;
+    return setting_copy(profile, K_CA_BUNDLE, 0);
 }

@@ -132,7 +132,6 @@ typedef struct {
     wc_credential_provider *source;
     wc_credentials keys;
     int source_fetching;
-    char date[17]; /* X-Amz-Date of the call being made */
 } sts_provider;
 
 static wc_result no_source(const sts_provider *p, wc_error *err)
@@ -255,26 +254,21 @@ static wc_result sts_send(sts_provider *p, const wc_credentials *src, const char
     char *body = wc_buf_take(&form, NULL); /* holds the web token: scrubbed below */
     ok = ok && body;
     const char *ctype = "application/x-www-form-urlencoded; charset=utf-8";
-    wc_param headers[6];
-    size_t n = 0;
-    headers[n++] = (wc_param){"Content-Type", ctype};
-    char *auth = NULL;
+    char *auth = NULL, date[17], host[512];
+    /* Host is signed but not sent (libcurl sends it); the date and after only when signed */
+    wc_param headers[5] = {{"Host", host}, {"Content-Type", ctype}, {"X-Amz-Date", date}};
+    size_t n = 2;
     if (ok && src) {
-        const char *host = strstr(p->http.url, "://") + 3;
-        char hostbuf[512];
-        snprintf(hostbuf, sizeof(hostbuf), "%.*s", (int)strcspn(host, "/"), host);
+        const char *h = strstr(p->http.url, "://") + 3;
+        snprintf(host, sizeof(host), "%.*s", (int)strcspn(h, "/"), h);
         time_t now = wc_clock_epoch_s(p->cx->clock);
         char hash[65];
-        wc_sigv4_amz_date(now, p->date);
+        wc_sigv4_amz_date(now, date);
         wc_sha256_hex(body, strlen(body), hash);
-        wc_param signed_headers[4] = {{"Host", hostbuf},
-                                      {"Content-Type", ctype},
-                                      {"X-Amz-Date", p->date},
-                                      {"X-Amz-Security-Token", NULL}};
-        size_t ns = 3;
+        n = 3;
         if (src->session_token)
-            signed_headers[ns++].value = src->session_token;
-        wc_sigv4_request sreq = {"POST", "/", NULL, 0, signed_headers, ns, hash};
+            headers[n++] = (wc_param){"X-Amz-Security-Token", src->session_token};
+        wc_sigv4_request sreq = {"POST", "/", NULL, 0, headers, n, hash};
         wc_sigv4_signer signer = {src->access_key_id,
                                   src->secret_access_key,
                                   p->cx->region ? p->cx->region : "us-east-1",
@@ -284,14 +278,11 @@ static wc_result sts_send(sts_provider *p, const wc_credentials *src, const char
                                   NULL};
         auth = wc_sigv4_authorization(&signer, &sreq);
         ok = auth != NULL;
-        headers[n++] = (wc_param){"X-Amz-Date", p->date};
-        if (src->session_token)
-            headers[n++] = (wc_param){"X-Amz-Security-Token", src->session_token};
         headers[n++] = (wc_param){"Authorization", auth};
     }
     if (ok)
-        result =
-            wc_cred_http_provider_send(&p->http, "POST", headers, n, body, STS_TIMEOUT_MS, err);
+        result = wc_cred_http_provider_send(&p->http, "POST", headers + 1, n - 1, body,
+                                            STS_TIMEOUT_MS, err);
     else
         result = wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     wc_cred_scrub_free(body);
@@ -415,72 +406,40 @@ static void sts_destroy(wc_credential_provider *self)
     free(p);
 }
 
-/* A provider of source_name, of role (NULL: none yet); NULL: out of memory. */
-static sts_provider *sts_new(const wc_cred_context *cx, const char *source_name,
-                             const wc_role_config *role)
+wc_credential_provider *wc_credentials_sts_new(const wc_cred_context *cx, const char *source_name,
+                                               const wc_role_config *role,
+                                               wc_credential_provider *source,
+                                               const wc_credentials *keys)
 {
     char what[80];
     snprintf(what, sizeof(what), "%s: ", source_name);
     sts_provider *p = (sts_provider *)wc_cred_http_provider_new(
         sizeof(sts_provider), "STS", what, cx->has_transport ? &cx->transport : NULL, sts_start,
         sts_answer);
-    if (!p)
-        return NULL;
-    p->http.base.cancel = sts_cancel;
-    p->http.base.destroy = sts_destroy;
-    p->cx = cx;
-    snprintf(p->source_name, sizeof(p->source_name), "%s", source_name);
-    if (role) {
-        p->duration_seconds = role->duration_seconds;
-        if (wc_cred_dup(&p->role_arn, role->role_arn) +
-            wc_cred_dup(&p->session_name, role->session_name) +
-            wc_cred_dup(&p->external_id, role->external_id) +
-            wc_cred_dup(&p->token_file, role->token_file)) {
-            sts_destroy(&p->http.base);
-            return NULL;
-        }
-    }
-    return p;
-}
-
-wc_credential_provider *wc_credentials_assume_role_new(const wc_cred_context *cx,
-                                                       const char *source_name,
-                                                       const wc_role_config *role,
-                                                       wc_credential_provider *source,
-                                                       const wc_credentials *keys)
-{
-    sts_provider *p = sts_new(cx, source_name, role);
-    if (p && !source &&
-        wc_cred_fill(&p->keys, keys->access_key_id, keys->secret_access_key, keys->session_token,
-                     NULL, keys->source, NULL) != WC_OK) {
-        sts_destroy(&p->http.base);
-        p = NULL;
-    }
     if (!p) {
         if (source)
             source->destroy(source);
         return NULL;
     }
+    p->http.base.cancel = sts_cancel;
+    p->http.base.destroy = sts_destroy;
+    p->cx = cx;
     p->source = source;
-    return &p->http.base;
-}
-
-wc_credential_provider *wc_credentials_web_identity_new(const wc_cred_context *cx,
-                                                        const char *source_name,
-                                                        const wc_role_config *role)
-{
-    sts_provider *p = sts_new(cx, source_name, role);
-    if (p)
-        p->web_identity = 1;
-    return p ? &p->http.base : NULL;
-}
-
-wc_credential_provider *wc_credentials_web_identity_env_new(const wc_cred_context *cx)
-{
-    sts_provider *p = sts_new(cx, "web identity (AWS_ROLE_ARN)", NULL);
-    if (p) {
-        p->web_identity = 1;
-        p->from_env = 1;
+    snprintf(p->source_name, sizeof(p->source_name), "%s", source_name);
+    p->from_env = !role;
+    p->web_identity = !role || role->token_file;
+    if (role) {
+        p->duration_seconds = role->duration_seconds;
+        if (wc_cred_dup(&p->role_arn, role->role_arn) +
+                wc_cred_dup(&p->session_name, role->session_name) +
+                wc_cred_dup(&p->external_id, role->external_id) +
+                wc_cred_dup(&p->token_file, role->token_file) ||
+            (!p->web_identity && !source &&
+             wc_cred_fill(&p->keys, keys->access_key_id, keys->secret_access_key,
+                          keys->session_token, NULL, keys->source, NULL) != WC_OK)) {
+            sts_destroy(&p->http.base);
+            return NULL;
+        }
     }
-    return p ? &p->http.base : NULL;
+    return &p->http.base;
 }
