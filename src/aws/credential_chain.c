@@ -50,8 +50,8 @@ wc_credential_chain *wc_credential_chain_new(const char *profile, const wc_trans
     c->providers[1] =
         wc_credentials_sts_new(&c->cx, "web identity (AWS_ROLE_ARN)", NULL, NULL, NULL);
     c->providers[2] = wc_credentials_from_profile(profile, &c->cx);
-    c->providers[3] = wc_credentials_from_ecs(transport);
-    c->providers[4] = wc_credentials_from_imds(transport);
+    c->providers[3] = wc_credentials_from_ecs(&c->cx);
+    c->providers[4] = wc_credentials_from_imds(&c->cx);
     c->n = 5;
     for (size_t i = 0; i < c->n; i++) {
         if (!c->providers[i]) {

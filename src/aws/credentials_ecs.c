@@ -76,7 +76,7 @@ static wc_result ecs_start(wc_credential_provider *self, wc_credentials_done don
     const char *full = wc_cred_env("AWS_CONTAINER_CREDENTIALS_FULL_URI");
     if (!relative && !full)
         return WC_ERR_NOT_FOUND;
-    if (!p->has_transport)
+    if (!p->cx->has_transport)
         return wc_error_set(err, WC_ERR_INVALID, "%sno HTTP transport to ask them with", p->what);
     if (relative)
         snprintf(p->url, sizeof(p->url), "http://169.254.170.2%s", relative);
@@ -103,7 +103,7 @@ static wc_result ecs_start(wc_credential_provider *self, wc_credentials_done don
         wc_cred_http_provider_send(p, "GET", token ? &auth : NULL, token ? 1 : 0, NULL, 2000, err);
     wc_cred_scrub_free(token);
     if (result != WC_OK) {
-        wc_cred_http_provider_reset(p);
+        wc_cred_http_provider_cancel(self);
         wc_error_prefix(err, "%s", p->what);
         if (err)
             err->code = WC_ERR_IO;
@@ -112,9 +112,8 @@ static wc_result ecs_start(wc_credential_provider *self, wc_credentials_done don
     return WC_OK;
 }
 
-wc_credential_provider *wc_credentials_from_ecs(const wc_transport *transport)
+wc_credential_provider *wc_credentials_from_ecs(const wc_cred_context *cx)
 {
     return wc_cred_http_provider_new(sizeof(wc_cred_http_provider), "ECS container",
-                                     "ECS container credentials: ", transport, ecs_start,
-                                     ecs_answer);
+                                     "ECS container credentials: ", cx, ecs_start, ecs_answer);
 }

@@ -34,10 +34,11 @@ wc_result wc_credentials_from_json(const char *body, const char *source, wc_cred
     return result;
 }
 
-void wc_cred_http_provider_reset(wc_cred_http_provider *p)
+void wc_cred_http_provider_cancel(wc_credential_provider *self)
 {
+    wc_cred_http_provider *p = (wc_cred_http_provider *)self;
     if (p->on_wire)
-        p->transport.ops->cancel(p->transport.self, p->on_wire);
+        p->cx->transport.ops->cancel(p->cx->transport.self, p->on_wire);
     p->on_wire = NULL;
     p->done = NULL;
     p->ctx = NULL;
@@ -52,7 +53,7 @@ void wc_cred_http_provider_finish(wc_cred_http_provider *p, wc_http_response *re
         wc_http_response_cleanup(resp);
     wc_credentials_done done = p->done;
     void *ctx = p->ctx;
-    wc_cred_http_provider_reset(p);
+    wc_cred_http_provider_cancel(&p->base);
     wc_credentials none;
     memset(&none, 0, sizeof(none));
     done(ctx, result, result == WC_OK ? creds : &none, err);
@@ -110,35 +111,28 @@ wc_result wc_cred_http_provider_send(wc_cred_http_provider *p, const char *metho
                            body,       body ? strlen(body) : 0,
                            timeout_ms, MAX_CREDENTIALS_ANSWER};
     p->method = method;
-    return p->transport.ops->start(p->transport.self, &req, on_http_answer, p, &p->on_wire, err);
-}
-
-static void http_provider_cancel(wc_credential_provider *self)
-{
-    wc_cred_http_provider_reset((wc_cred_http_provider *)self);
+    const wc_transport *t = &p->cx->transport;
+    return t->ops->start(t->self, &req, on_http_answer, p, &p->on_wire, err);
 }
 
 static void http_provider_destroy(wc_credential_provider *self)
 {
-    wc_cred_http_provider_reset((wc_cred_http_provider *)self);
+    wc_cred_http_provider_cancel(self);
     free(self);
 }
 
 wc_credential_provider *wc_cred_http_provider_new(
-    size_t size, const char *name, const char *what, const wc_transport *transport,
+    size_t size, const char *name, const char *what, const wc_cred_context *cx,
     wc_result (*start)(wc_credential_provider *, wc_credentials_done, void *, wc_error *),
     void (*answer)(wc_cred_http_provider *, wc_http_response *, wc_result, wc_error *))
 {
     wc_cred_http_provider *p = calloc(1, size);
     if (!p)
         return NULL;
-    p->base =
-        (wc_credential_provider){name, NULL, start, http_provider_cancel, http_provider_destroy};
+    p->base = (wc_credential_provider){name, NULL, start, wc_cred_http_provider_cancel,
+                                       http_provider_destroy};
     p->answer = answer;
     snprintf(p->what, sizeof(p->what), "%s", what);
-    if (transport) {
-        p->transport = *transport;
-        p->has_transport = 1;
-    }
+    p->cx = cx;
     return &p->base;
 }

@@ -73,7 +73,7 @@ static wc_result imds_start(wc_credential_provider *self, wc_credentials_done do
 {
     wc_cred_http_provider *p = (wc_cred_http_provider *)self;
     const char *disabled = wc_cred_env("AWS_EC2_METADATA_DISABLED");
-    if ((disabled && strcasecmp(disabled, "true") == 0) || !p->has_transport)
+    if ((disabled && strcasecmp(disabled, "true") == 0) || !p->cx->has_transport)
         return WC_ERR_NOT_FOUND;
     const char *base = wc_cred_env("AWS_EC2_METADATA_SERVICE_ENDPOINT");
     if (!base)
@@ -89,13 +89,13 @@ static wc_result imds_start(wc_credential_provider *self, wc_credentials_done do
     wc_param ttl = {"X-aws-ec2-metadata-token-ttl-seconds", "21600"};
     wc_error ignored;
     if (wc_cred_http_provider_send(p, "PUT", &ttl, 1, "", 1000, &ignored) != WC_OK) {
-        wc_cred_http_provider_reset(p);
+        wc_cred_http_provider_cancel(self);
         return WC_ERR_NOT_FOUND; /* cannot even ask: no credentials here */
     }
     return WC_OK;
 }
-wc_credential_provider *wc_credentials_from_imds(const wc_transport *transport)
+wc_credential_provider *wc_credentials_from_imds(const wc_cred_context *cx)
 {
     return wc_cred_http_provider_new(sizeof(wc_cred_http_provider), "EC2 IMDSv2",
-                                     "EC2 instance metadata: ", transport, imds_start, imds_answer);
+                                     "EC2 instance metadata: ", cx, imds_start, imds_answer);
 }

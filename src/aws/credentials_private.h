@@ -17,8 +17,7 @@ typedef enum { IMDS_TOKEN, IMDS_ROLE, IMDS_CREDENTIALS } wc_imds_step;
 
 typedef struct wc_cred_http_provider {
     wc_credential_provider base;
-    wc_transport transport;
-    int has_transport;
+    const wc_cred_context *cx; /* the chain's (borrowed): its transport carries the requests */
     /* The state machine: the answer to the request out. result is WC_OK when an HTTP answer
      * came (of any status); else WC_ERR_TOO_LARGE (its body passed the cap), WC_ERR_IO (no
      * answer came), or for a refused certificate WC_ERR_REJECTED, "TLSError: TLS verification
@@ -41,14 +40,15 @@ typedef struct wc_cred_http_provider {
 } wc_cred_http_provider;
 
 /* A provider of size bytes (a struct that begins with a wc_cred_http_provider) named name, that
- * starts with start and answers with answer; `what` begins its requests' errors; transport
- * copied (NULL: none). NULL: out of memory. */
+ * starts with start and answers with answer; `what` begins its requests' errors. NULL: out of
+ * memory. */
 wc_credential_provider *wc_cred_http_provider_new(
-    size_t size, const char *name, const char *what, const wc_transport *transport,
+    size_t size, const char *name, const char *what, const wc_cred_context *cx,
     wc_result (*start)(wc_credential_provider *, wc_credentials_done, void *, wc_error *),
     void (*answer)(wc_cred_http_provider *, wc_http_response *, wc_result, wc_error *));
-/* Drops the request out (cancelled), done/ctx and the session token. */
-void wc_cred_http_provider_reset(wc_cred_http_provider *p);
+/* The cancel of these providers: drops the request out (cancelled), done/ctx and the session
+ * token. */
+void wc_cred_http_provider_cancel(wc_credential_provider *self);
 /* Sends one request of the fetch to p->url (headers and body copied by the transport). Its
  * answer goes to p->answer. */
 wc_result wc_cred_http_provider_send(wc_cred_http_provider *p, const char *method,
@@ -99,10 +99,6 @@ wc_credential_provider *wc_credentials_sts_new(const wc_cred_context *cx, const 
 #define WC_CREDENTIAL_PROCESS_MAX_OUTPUT 65536
 wc_credential_provider *wc_credentials_from_process(const char *command, const char *source,
                                                     wc_loop *loop, long timeout_ms);
-/* Reads a credential_process's JSON: Version 1, AccessKeyId, SecretAccessKey, SessionToken and
- * Expiration (ISO 8601; absent: does not expire). On WC_OK, *out is filled. */
-wc_result wc_credentials_from_process_json(const char *body, const char *source,
-                                           wc_credentials *out, wc_error *err);
 
 /* Reads STS's XML answer of AssumeRole or AssumeRoleWithWebIdentity (Credentials with
  * AccessKeyId, SecretAccessKey, SessionToken and Expiration, all required). An ErrorResponse, or

@@ -34,8 +34,10 @@ extern char **environ;
 
 #define REAP_POLL_MS 10
 
-wc_result wc_credentials_from_process_json(const char *body, const char *source,
-                                           wc_credentials *out, wc_error *err)
+/* Reads a credential_process's JSON: Version 1, AccessKeyId, SecretAccessKey, SessionToken and
+ * Expiration (ISO 8601; absent: does not expire). On WC_OK, *out is filled. */
+static wc_result from_process_json(const char *body, const char *source, wc_credentials *out,
+                                   wc_error *err)
 {
     memset(out, 0, sizeof(*out));
     json_error_t jerr;
@@ -80,8 +82,9 @@ static void close_pipe(process_provider *p)
 
 /* Ends the run: kills the process and its group when it is still there. The group's id is the
  * shell's pid, ours until the shell is reaped, so the kill never reaches a stranger. */
-static void process_reset(process_provider *p)
+static void process_cancel(wc_credential_provider *self)
 {
+    process_provider *p = (process_provider *)self;
     close_pipe(p);
     wc_loop_timer_stop(p->loop, &p->deadline);
     wc_loop_timer_stop(p->loop, &p->reap);
@@ -112,13 +115,13 @@ static void process_finish(process_provider *p, wc_result result, wc_error *err)
         result = wc_error_set(err, WC_ERR_IO, "%s: the command was killed by signal %d", p->source,
                               WTERMSIG(p->status));
     if (result == WC_OK) {
-        result = wc_credentials_from_process_json(wc_buf_str(&p->out), p->source, &creds, err);
+        result = from_process_json(wc_buf_str(&p->out), p->source, &creds, err);
         if (result != WC_OK)
             result = WC_ERR_IO;
     }
     wc_credentials_done done = p->done;
     void *ctx = p->ctx;
-    process_reset(p);
+    process_cancel(&p->base);
     done(ctx, result, &creds, err);
     wc_credentials_cleanup(&creds);
 }
@@ -185,11 +188,9 @@ static wc_result process_start(wc_credential_provider *self, wc_credentials_done
 {
     process_provider *p = (process_provider *)self;
     int fds[2];
-    if (pipe(fds) != 0)
-        return wc_error_set(err, WC_ERR_IO, "%s: pipe: %s", p->source, strerror(errno));
     /* Not inherited by other children (the dup2 below gives this one its stdout). */
-    fcntl(fds[0], F_SETFD, FD_CLOEXEC);
-    fcntl(fds[1], F_SETFD, FD_CLOEXEC);
+    if (pipe2(fds, O_CLOEXEC) != 0)
+        return wc_error_set(err, WC_ERR_IO, "%s: pipe: %s", p->source, strerror(errno));
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
@@ -218,21 +219,16 @@ static wc_result process_start(wc_credential_provider *self, wc_credentials_done
     if (wc_loop_watch(p->loop, p->fd, WC_LOOP_READ, on_output, p) != WC_OK ||
         wc_loop_timer_start(p->loop, &p->deadline, (uint64_t)p->timeout_ms, on_deadline, p) !=
             WC_OK) {
-        process_reset(p);
+        process_cancel(self);
         return wc_error_set(err, WC_ERR_IO, "%s: cannot watch its output", p->source);
     }
     return WC_OK;
 }
 
-static void process_cancel(wc_credential_provider *self)
-{
-    process_reset((process_provider *)self);
-}
-
 static void process_destroy(wc_credential_provider *self)
 {
     process_provider *p = (process_provider *)self;
-    process_reset(p);
+    process_cancel(self);
     free(p->command);
     free(p);
 }

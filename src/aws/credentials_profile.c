@@ -199,9 +199,9 @@ static wc_result role_provider(const wc_cred_context *cx, const profile_files *f
         if (strcmp(credential_source, "Environment") == 0)
             source = wc_credentials_from_env();
         else if (strcmp(credential_source, "Ec2InstanceMetadata") == 0)
-            source = wc_credentials_from_imds(&cx->transport);
+            source = wc_credentials_from_imds(cx);
         else if (strcmp(credential_source, "EcsContainer") == 0)
-            source = wc_credentials_from_ecs(&cx->transport);
+            source = wc_credentials_from_ecs(cx);
         else
             return wc_error_set(err, WC_ERR_INVALID,
                                 "profile \"%s\": credential_source \"%.64s\" is not one of "
@@ -230,7 +230,6 @@ static wc_result resolve_profile(const wc_cred_context *cx, const char *name, in
 {
     profile_files f;
     profile_files_read(&f, name);
-    int explicit = named || depth > 0 || !allow_role;
     /* static keys: the credentials file's, else the config file's */
     const ini_ctx *keys = f.cred.v[K_ID] && f.cred.v[K_SECRET]   ? &f.cred
                           : f.conf.v[K_ID] && f.conf.v[K_SECRET] ? &f.conf
@@ -268,7 +267,7 @@ static wc_result resolve_profile(const wc_cred_context *cx, const char *name, in
                                             WC_CREDENTIAL_PROCESS_TIMEOUT_MS);
             result = *delegate ? WC_OK : wc_error_set(err, WC_ERR_NOMEM, "out of memory");
         }
-    } else if (explicit && !f.cred.found && !f.conf.found) {
+    } else if (named && !f.cred.found && !f.conf.found) {
         /* Asked for by name: an error, not a reason to go on to the next source. */
         result = wc_error_set(err, WC_ERR_INVALID, "profile \"%s\" is in neither %s nor %s", name,
                               f.cred_path ? f.cred_path : "~/.aws/credentials",

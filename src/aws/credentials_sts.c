@@ -121,8 +121,7 @@ wc_result wc_credentials_from_sts_xml(const char *body, size_t len, const char *
 /* --- the provider --- */
 
 typedef struct {
-    wc_cred_http_provider http; /* the STS call: the transport, the request out, done/ctx */
-    const wc_cred_context *cx;
+    wc_cred_http_provider http; /* the STS call: the chain's context, the request out, done/ctx */
     char source_name[64];
     int web_identity;
     int from_env; /* web identity from AWS_WEB_IDENTITY_TOKEN_FILE etc., read at each fetch */
@@ -213,10 +212,10 @@ static wc_result form_add(wc_buf *body, const char *name, const char *value)
 
 static wc_result sts_url(sts_provider *p, wc_error *err)
 {
-    const char *region = p->cx->region ? p->cx->region : "us-east-1";
+    const char *region = p->http.cx->region ? p->http.cx->region : "us-east-1";
     const char *override = wc_cred_env("AWS_ENDPOINT_URL_STS");
     if (!override)
-        override = p->cx->endpoint_url;
+        override = p->http.cx->endpoint_url;
     wc_endpoint e;
     wc_result result = wc_endpoint_resolve("sts", region, override, &e, err);
     if (result != WC_OK)
@@ -238,7 +237,7 @@ static wc_result sts_send(sts_provider *p, const wc_credentials *src, const char
         snprintf(session, sizeof(session), "%s", p->session_name);
     else
         snprintf(session, sizeof(session), "widget-consumer-%lld",
-                 (long long)wc_clock_epoch_s(p->cx->clock));
+                 (long long)wc_clock_epoch_s(p->http.cx->clock));
     char duration[24];
     snprintf(duration, sizeof(duration), "%ld", p->duration_seconds);
     wc_buf form;
@@ -261,7 +260,7 @@ static wc_result sts_send(sts_provider *p, const wc_credentials *src, const char
     if (ok && src) {
         const char *h = strstr(p->http.url, "://") + 3;
         snprintf(host, sizeof(host), "%.*s", (int)strcspn(h, "/"), h);
-        time_t now = wc_clock_epoch_s(p->cx->clock);
+        time_t now = wc_clock_epoch_s(p->http.cx->clock);
         char hash[65];
         wc_sigv4_amz_date(now, date);
         wc_sha256_hex(body, strlen(body), hash);
@@ -271,7 +270,7 @@ static wc_result sts_send(sts_provider *p, const wc_credentials *src, const char
         wc_sigv4_request sreq = {"POST", "/", NULL, 0, headers, n, hash};
         wc_sigv4_signer signer = {src->access_key_id,
                                   src->secret_access_key,
-                                  p->cx->region ? p->cx->region : "us-east-1",
+                                  p->http.cx->region ? p->http.cx->region : "us-east-1",
                                   "sts",
                                   now,
                                   1,
@@ -331,7 +330,7 @@ static wc_result web_identity_token(sts_provider *p, char **token, wc_error *err
             wc_cred_dup(&p->session_name, wc_cred_env("AWS_ROLE_SESSION_NAME")))
             return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     }
-    if (!p->http.has_transport)
+    if (!p->http.cx->has_transport)
         return wc_error_set(err, WC_ERR_INVALID, "%s: no HTTP transport to ask STS with",
                             p->source_name);
     if (wc_cred_read_token(p->token_file, MAX_TOKEN_FILE, "\r\n ", token, err) != WC_OK) {
@@ -379,14 +378,14 @@ static wc_result sts_start(wc_credential_provider *self, wc_credentials_done don
     if (result == WC_ERR_NOT_FOUND && !p->web_identity)
         result = no_source(p, err);
     if (result != WC_OK)
-        wc_cred_http_provider_reset(&p->http);
+        wc_cred_http_provider_cancel(self);
     return result;
 }
 
 static void sts_cancel(wc_credential_provider *self)
 {
     sts_provider *p = (sts_provider *)self;
-    wc_cred_http_provider_reset(&p->http);
+    wc_cred_http_provider_cancel(self);
     if (p->source_fetching && p->source->cancel)
         p->source->cancel(p->source);
     p->source_fetching = 0;
@@ -413,9 +412,8 @@ wc_credential_provider *wc_credentials_sts_new(const wc_cred_context *cx, const 
 {
     char what[80];
     snprintf(what, sizeof(what), "%s: ", source_name);
-    sts_provider *p = (sts_provider *)wc_cred_http_provider_new(
-        sizeof(sts_provider), "STS", what, cx->has_transport ? &cx->transport : NULL, sts_start,
-        sts_answer);
+    sts_provider *p = (sts_provider *)wc_cred_http_provider_new(sizeof(sts_provider), "STS", what,
+                                                                cx, sts_start, sts_answer);
     if (!p) {
         if (source)
             source->destroy(source);
@@ -423,7 +421,6 @@ wc_credential_provider *wc_credentials_sts_new(const wc_cred_context *cx, const 
     }
     p->http.base.cancel = sts_cancel;
     p->http.base.destroy = sts_destroy;
-    p->cx = cx;
     p->source = source;
     snprintf(p->source_name, sizeof(p->source_name), "%s", source_name);
     p->from_env = !role;
