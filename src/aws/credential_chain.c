@@ -1,8 +1,6 @@
 /* credential_chain.c - the default chain of credentials.h: its providers asked in order, one
  * fetch at a time on the loop, the credentials kept until they are near their end. */
 #include "aws/credentials.h"
-#include "aws/credential_provider.h"
-
 #include "aws/credentials_private.h"
 
 #include "common/log.h"
@@ -12,13 +10,11 @@
 #include <time.h>
 
 #define REFRESH_BEFORE_S 300
-
-/* The chain: one fetch at a time, asked on the loop. */
+#define N_PROVIDERS      5 /* environment, web identity, profile, ECS, IMDSv2: in that order */
 
 struct wc_credential_chain {
     wc_cred_context cx; /* borrowed by the providers */
-    wc_credential_provider *providers[5];
-    size_t n;
+    wc_credential_provider *providers[N_PROVIDERS];
     wc_credentials current; /* none while access_key_id is NULL */
     time_t refresh_at;      /* when to fetch again (0: never) */
     unsigned fetches;
@@ -52,8 +48,7 @@ wc_credential_chain *wc_credential_chain_new(const char *profile, const wc_trans
     c->providers[2] = wc_credentials_from_profile(profile, &c->cx);
     c->providers[3] = wc_credentials_from_ecs(&c->cx);
     c->providers[4] = wc_credentials_from_imds(&c->cx);
-    c->n = 5;
-    for (size_t i = 0; i < c->n; i++) {
+    for (size_t i = 0; i < N_PROVIDERS; i++) {
         if (!c->providers[i]) {
             wc_credential_chain_free(c);
             return NULL;
@@ -84,7 +79,7 @@ void wc_credential_chain_free(wc_credential_chain *c)
     if (!c)
         return;
     wc_credentials_cancel(c);
-    for (size_t i = 0; i < c->n; i++)
+    for (size_t i = 0; i < N_PROVIDERS; i++)
         if (c->providers[i])
             c->providers[i]->destroy(c->providers[i]);
     wc_credentials_cleanup(&c->current);
@@ -154,7 +149,7 @@ static wc_result conclude(wc_credential_chain *c, wc_result result, wc_credentia
         time_t left = c->current.expiration - now;
         c->refresh_at = now + (left / 2 < 30 ? left / 2 : 30);
         wc_warn("credentials: refresh from %s failed (%s); the current ones expire in %lld s",
-                c->asking < c->n ? c->providers[c->asking]->name : "any source", err->msg,
+                c->asking < N_PROVIDERS ? c->providers[c->asking]->name : "any source", err->msg,
                 (long long)left);
         return WC_OK;
     }
@@ -173,7 +168,7 @@ static wc_result fetch_from(wc_credential_chain *c, size_t i, int *started, wc_e
     memset(&fresh, 0, sizeof(fresh));
     wc_result result = WC_ERR_NOT_FOUND;
     *started = 0;
-    for (; i < c->n && result == WC_ERR_NOT_FOUND; i++) {
+    for (; i < N_PROVIDERS && result == WC_ERR_NOT_FOUND; i++) {
         wc_credential_provider *p = c->providers[i];
         c->asking = i;
         /* this time the answer may come from start (a network source, a profile's role) */
@@ -188,7 +183,7 @@ static wc_result fetch_from(wc_credential_chain *c, size_t i, int *started, wc_e
         }
     }
     if (result == WC_ERR_NOT_FOUND) {
-        c->asking = c->n;
+        c->asking = N_PROVIDERS;
         result = wc_error_set(err, WC_ERR_NOT_FOUND,
                               "no AWS credentials: set AWS_ACCESS_KEY_ID and "
                               "AWS_SECRET_ACCESS_KEY, use a profile (--profile), or run where a "

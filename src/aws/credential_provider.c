@@ -116,5 +116,7 @@ wc_result wc_cred_read_token(const char *path, size_t cap, const char *trim, cha
     wc_result result = wc_read_file(path, cap, token, &len, err);
     while (result == WC_OK && len && (*token)[len - 1] && strchr(trim, (*token)[len - 1]))
         (*token)[--len] = '\0';
-    return result;
+    if (result != WC_OK && err)
+        err->code = WC_ERR_INVALID;
+    return result == WC_OK ? WC_OK : WC_ERR_INVALID;
 }

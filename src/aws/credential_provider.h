@@ -74,7 +74,8 @@ const char *wc_cred_env(const char *name);
  * 1), so that the failures of several copies add up. */
 int wc_cred_dup(char **dst, const char *src);
 /* A token file (at most cap bytes), the characters of `trim` taken off its end, into *token (a
- * secret: wc_cred_scrub_free it). On failure err says why (the file's error). */
+ * secret: wc_cred_scrub_free it). One that cannot be read is a configuration error:
+ * WC_ERR_INVALID, err says why. */
 wc_result wc_cred_read_token(const char *path, size_t cap, const char *trim, char **token,
                              wc_error *err);
 

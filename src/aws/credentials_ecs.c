@@ -14,10 +14,8 @@ static void ecs_answer(wc_cred_http_provider *p, wc_http_response *resp, wc_resu
 {
     if (result == WC_OK && resp->status != 200)
         result = wc_error_set(err, WC_ERR_IO, "%s answered HTTP %ld", p->url, resp->status);
-    if (result != WC_OK) {
-        wc_cred_http_provider_fail(p, resp, result, err);
+    if (wc_cred_http_provider_fail(p, resp, result, err))
         return;
-    }
     wc_credentials creds;
     result = wc_credentials_from_json(resp->body, "ECS container", &creds, err);
     wc_cred_http_provider_finish(p, resp, result, &creds, err);
@@ -89,8 +87,6 @@ static wc_result ecs_start(wc_credential_provider *self, wc_credentials_done don
     if (token_file) {
         if (wc_cred_read_token(token_file, 16384, "\r\n", &token, err) != WC_OK) {
             wc_error_prefix(err, "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: ");
-            if (err)
-                err->code = WC_ERR_INVALID;
             return WC_ERR_INVALID;
         }
     } else {

@@ -1,7 +1,6 @@
 /* credentials_env.c - the first source of the chain: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY
  * (or AWS_SECRET_KEY) and AWS_SESSION_TOKEN. */
 #include "aws/credentials.h"
-#include "aws/credential_provider.h"
 
 #include <stdlib.h>
 

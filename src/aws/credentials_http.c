@@ -59,12 +59,15 @@ void wc_cred_http_provider_finish(wc_cred_http_provider *p, wc_http_response *re
     done(ctx, result, result == WC_OK ? creds : &none, err);
 }
 
-void wc_cred_http_provider_fail(wc_cred_http_provider *p, wc_http_response *resp, wc_result result,
-                                wc_error *err)
+int wc_cred_http_provider_fail(wc_cred_http_provider *p, wc_http_response *resp, wc_result result,
+                               wc_error *err)
 {
+    if (result == WC_OK)
+        return 0;
     wc_error_prefix(err, "%s", p->what);
     err->code = result == WC_ERR_REJECTED ? result : WC_ERR_IO;
     wc_cred_http_provider_finish(p, resp, err->code, NULL, err);
+    return 1;
 }
 
 /* How a refused certificate's words begin (answered), after what fetched. */

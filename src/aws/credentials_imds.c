@@ -12,11 +12,9 @@
 static void imds_answer(wc_cred_http_provider *p, wc_http_response *resp, wc_result result,
                         wc_error *err)
 {
-    if (result == WC_ERR_REJECTED) {
-        /* A refused certificate (an https endpoint): for good, never "not on EC2". */
-        wc_cred_http_provider_fail(p, resp, result, err);
+    /* A refused certificate (an https endpoint): for good, never "not on EC2". */
+    if (result == WC_ERR_REJECTED && wc_cred_http_provider_fail(p, resp, result, err))
         return;
-    }
     if (p->step == IMDS_TOKEN) {
         if (result != WC_OK || resp->status != 200) {
             /* Not on EC2 (or metadata is off): no credentials here (the chain asks the next
@@ -40,10 +38,8 @@ static void imds_answer(wc_cred_http_provider *p, wc_http_response *resp, wc_res
             if (!p->role[0])
                 result = wc_error_set(err, WC_ERR_IO, "no IAM role");
         }
-        if (result != WC_OK) {
-            wc_cred_http_provider_fail(p, resp, result, err);
+        if (wc_cred_http_provider_fail(p, resp, result, err))
             return;
-        }
         wc_http_response_cleanup(resp);
         p->step = IMDS_CREDENTIALS;
         snprintf(p->url, sizeof(p->url), "%s/latest/meta-data/iam/security-credentials/%s",
@@ -52,10 +48,8 @@ static void imds_answer(wc_cred_http_provider *p, wc_http_response *resp, wc_res
         if (result == WC_OK && resp->status != 200)
             result = wc_error_set(err, WC_ERR_IO, "credentials of role %s: HTTP %ld", p->role,
                                   resp->status);
-        if (result != WC_OK) {
-            wc_cred_http_provider_fail(p, resp, result, err);
+        if (wc_cred_http_provider_fail(p, resp, result, err))
             return;
-        }
         wc_credentials creds;
         result = wc_credentials_from_json(resp->body, "EC2 IMDSv2", &creds, err);
         wc_cred_http_provider_finish(p, resp, result, &creds, err);
@@ -64,8 +58,7 @@ static void imds_answer(wc_cred_http_provider *p, wc_http_response *resp, wc_res
     /* The next step, with the session token. */
     wc_param tok = {"X-aws-ec2-metadata-token", p->token};
     result = wc_cred_http_provider_send(p, "GET", &tok, 1, NULL, 1000, err);
-    if (result != WC_OK)
-        wc_cred_http_provider_fail(p, NULL, result, err);
+    wc_cred_http_provider_fail(p, NULL, result, err); /* when it could not be sent */
 }
 
 static wc_result imds_start(wc_credential_provider *self, wc_credentials_done done, void *ctx,

@@ -58,10 +58,11 @@ wc_result wc_cred_http_provider_send(wc_cred_http_provider *p, const char *metho
  * another one), with *creds on WC_OK. */
 void wc_cred_http_provider_finish(wc_cred_http_provider *p, wc_http_response *resp,
                                   wc_result result, wc_credentials *creds, const wc_error *err);
-/* Ends it with a failure, err prefixed with p->what: a refused certificate stays WC_ERR_REJECTED
- * (for good), anything else is WC_ERR_IO (an outage, asked again later). */
-void wc_cred_http_provider_fail(wc_cred_http_provider *p, wc_http_response *resp, wc_result result,
-                                wc_error *err);
+/* When result is a failure, ends the fetch with it, err prefixed with p->what: a refused
+ * certificate stays WC_ERR_REJECTED (for good), anything else is WC_ERR_IO (an outage, asked
+ * again later). Whether it did. */
+int wc_cred_http_provider_fail(wc_cred_http_provider *p, wc_http_response *resp, wc_result result,
+                               wc_error *err);
 /* Whether err (a WC_ERR_REJECTED) says such a refused certificate: configuration, though a
  * refresh refused so while the current credentials are valid is only a failed refresh. */
 int wc_cred_http_tls_refusal(const wc_error *err);

@@ -114,11 +114,8 @@ static void process_finish(process_provider *p, wc_result result, wc_error *err)
     else if (result == WC_OK && !WIFEXITED(p->status))
         result = wc_error_set(err, WC_ERR_IO, "%s: the command was killed by signal %d", p->source,
                               WTERMSIG(p->status));
-    if (result == WC_OK) {
-        result = from_process_json(wc_buf_str(&p->out), p->source, &creds, err);
-        if (result != WC_OK)
-            result = WC_ERR_IO;
-    }
+    if (result == WC_OK && from_process_json(wc_buf_str(&p->out), p->source, &creds, err) != WC_OK)
+        result = WC_ERR_IO;
     wc_credentials_done done = p->done;
     void *ctx = p->ctx;
     process_cancel(&p->base);

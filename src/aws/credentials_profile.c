@@ -1,8 +1,6 @@
 /* credentials_profile.c - the shared credentials and config files (~/.aws/credentials,
  * ~/.aws/config), the profile's region and CA bundle. */
 #include "aws/credentials.h"
-#include "aws/credential_provider.h"
-
 #include "aws/credentials_private.h"
 #include "common/fsutil.h"
 

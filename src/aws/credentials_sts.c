@@ -6,6 +6,7 @@
 #include "aws/credentials_private.h"
 
 #include <expat.h>
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,9 +25,9 @@
 enum { F_ID, F_SECRET, F_TOKEN, F_EXPIRATION, F_CODE, F_MESSAGE, F_N };
 
 typedef struct {
-    char *fields[F_N]; /* STS_FIELD_MAX bytes each */
+    char fields[F_N][STS_FIELD_MAX]; /* secrets: cleansed when dropped */
     size_t len[F_N];
-    int target; /* the field the current element fills, or -1 */
+    int target; /* the field the current element fills, or -1 (set as each one starts) */
     int in_credentials, in_error;
     int overflow;
 } sts_xml;
@@ -78,43 +79,39 @@ wc_result wc_credentials_from_sts_xml(const char *body, size_t len, const char *
                                       wc_credentials *out, wc_error *err)
 {
     memset(out, 0, sizeof(*out));
-    sts_xml x;
-    memset(&x, 0, sizeof(x));
-    x.target = -1;
-    wc_result result = WC_OK;
-    for (int i = 0; i < F_N; i++)
-        if (!(x.fields[i] = calloc(1, STS_FIELD_MAX)))
-            result = wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+    sts_xml *x = calloc(1, sizeof(*x));
+    wc_result result = x ? WC_OK : wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     XML_Parser parser = result == WC_OK ? XML_ParserCreate("UTF-8") : NULL;
     if (result == WC_OK && !parser)
         result = wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     if (result == WC_OK) {
-        XML_SetUserData(parser, &x);
+        XML_SetUserData(parser, x);
         XML_SetElementHandler(parser, xml_start, xml_end);
         XML_SetCharacterDataHandler(parser, sts_text);
         if (XML_Parse(parser, body, (int)len, 1) == XML_STATUS_ERROR)
             result = wc_error_set(err, WC_ERR_INVALID, "%s: STS's answer is not XML (%s)", source,
                                   XML_ErrorString(XML_GetErrorCode(parser)));
-        else if (x.overflow)
+        else if (x->overflow)
             result =
                 wc_error_set(err, WC_ERR_TOO_LARGE, "%s: a field of STS's answer passes %d bytes",
                              source, STS_FIELD_MAX);
-        else if (x.len[F_CODE])
+        else if (x->len[F_CODE])
             result = wc_error_set(err, WC_ERR_IO, "%s: STS says %s: %.300s", source,
-                                  x.fields[F_CODE], x.fields[F_MESSAGE]);
-        else if (!x.len[F_ID] || !x.len[F_SECRET] || !x.len[F_TOKEN] || !x.len[F_EXPIRATION])
+                                  x->fields[F_CODE], x->fields[F_MESSAGE]);
+        else if (!x->len[F_ID] || !x->len[F_SECRET] || !x->len[F_TOKEN] || !x->len[F_EXPIRATION])
             result = wc_error_set(err, WC_ERR_INVALID,
                                   "%s: STS's answer lacks AccessKeyId, SecretAccessKey, "
                                   "SessionToken or Expiration",
                                   source);
         else
-            result = wc_cred_fill(out, x.fields[F_ID], x.fields[F_SECRET], x.fields[F_TOKEN],
-                                  x.fields[F_EXPIRATION], source, err);
+            result = wc_cred_fill(out, x->fields[F_ID], x->fields[F_SECRET], x->fields[F_TOKEN],
+                                  x->fields[F_EXPIRATION], source, err);
     }
     if (parser)
         XML_ParserFree(parser);
-    for (int i = 0; i < F_N; i++)
-        wc_cred_scrub_free(x.fields[i]);
+    if (x)
+        OPENSSL_cleanse(x, sizeof(*x));
+    free(x);
     return result;
 }
 
@@ -178,10 +175,8 @@ static void sts_answer(wc_cred_http_provider *h, wc_http_response *resp, wc_resu
                        wc_error *err)
 {
     sts_provider *p = (sts_provider *)h;
-    if (result != WC_OK) { /* a refused certificate is configuration: for good, not tried again */
-        wc_cred_http_provider_fail(h, resp, result, err);
+    if (wc_cred_http_provider_fail(h, resp, result, err)) /* a refused certificate: for good */
         return;
-    }
     wc_credentials creds;
     result = wc_credentials_from_sts_xml(resp->body, resp->len, p->source_name, &creds, err);
     if (resp->status != 200) {
@@ -335,8 +330,6 @@ static wc_result web_identity_token(sts_provider *p, char **token, wc_error *err
                             p->source_name);
     if (wc_cred_read_token(p->token_file, MAX_TOKEN_FILE, "\r\n ", token, err) != WC_OK) {
         wc_error_prefix(err, "%s: token file %s: ", p->source_name, p->token_file);
-        if (err)
-            err->code = WC_ERR_INVALID;
         return WC_ERR_INVALID;
     }
     if (!**token) {
