@@ -1,9 +1,6 @@
 /* credential_chain.c - the default chain of credentials.h: its providers asked in order, one
  * fetch at a time on the loop, the credentials kept until they are near their end. */
 #include "aws/credentials.h"
-#include "aws/credential_provider.h"
-
-#include "aws/credentials_http.h"
 #include "aws/credentials_private.h"
 
 #include "common/log.h"
@@ -13,16 +10,13 @@
 #include <time.h>
 
 #define REFRESH_BEFORE_S 300
-
-/* The chain: one fetch at a time, asked on the loop. */
+#define N_PROVIDERS      5 /* environment, web identity, profile, ECS, IMDSv2: in that order */
 
 struct wc_credential_chain {
     wc_cred_context cx; /* borrowed by the providers */
-    wc_credential_provider *providers[5];
-    size_t n;
-    wc_credentials current;
-    int have;
-    time_t refresh_at; /* when to fetch again (0: never) */
+    wc_credential_provider *providers[N_PROVIDERS];
+    wc_credentials current; /* none while access_key_id is NULL */
+    time_t refresh_at;      /* when to fetch again (0: never) */
     unsigned fetches;
     int refused; /* STS refused for good (WC_ERR_REJECTED): every get says refusal */
     wc_error refusal;
@@ -49,12 +43,12 @@ wc_credential_chain *wc_credential_chain_new(const char *profile, const wc_trans
         c->cx.has_transport = 1;
     }
     c->providers[0] = wc_credentials_from_env();
-    c->providers[1] = wc_credentials_web_identity_env_new(&c->cx);
-    c->providers[2] = wc_credentials_profile_new(profile, &c->cx);
-    c->providers[3] = wc_credentials_from_ecs(transport);
-    c->providers[4] = wc_credentials_from_imds(transport);
-    c->n = 5;
-    for (size_t i = 0; i < c->n; i++) {
+    c->providers[1] =
+        wc_credentials_sts_new(&c->cx, "web identity (AWS_ROLE_ARN)", NULL, NULL, NULL);
+    c->providers[2] = wc_credentials_from_profile(profile, &c->cx);
+    c->providers[3] = wc_credentials_from_ecs(&c->cx);
+    c->providers[4] = wc_credentials_from_imds(&c->cx);
+    for (size_t i = 0; i < N_PROVIDERS; i++) {
         if (!c->providers[i]) {
             wc_credential_chain_free(c);
             return NULL;
@@ -68,9 +62,7 @@ wc_result wc_credential_chain_set_sts(wc_credential_chain *c, const char *region
 {
     free(c->cx.region);
     free(c->cx.endpoint_url);
-    c->cx.region = region ? strdup(region) : NULL;
-    c->cx.endpoint_url = endpoint_url ? strdup(endpoint_url) : NULL;
-    if ((region && !c->cx.region) || (endpoint_url && !c->cx.endpoint_url))
+    if (wc_cred_dup(&c->cx.region, region) + wc_cred_dup(&c->cx.endpoint_url, endpoint_url))
         return WC_ERR_NOMEM;
     return WC_OK;
 }
@@ -87,7 +79,7 @@ void wc_credential_chain_free(wc_credential_chain *c)
     if (!c)
         return;
     wc_credentials_cancel(c);
-    for (size_t i = 0; i < c->n; i++)
+    for (size_t i = 0; i < N_PROVIDERS; i++)
         if (c->providers[i])
             c->providers[i]->destroy(c->providers[i]);
     wc_credentials_cleanup(&c->current);
@@ -113,40 +105,7 @@ time_t wc_credentials_refresh_at(time_t fetched, time_t expiration)
 
 static int valid_at(const wc_credential_chain *c, time_t now)
 {
-    return c->have && (c->current.expiration == 0 || now < c->current.expiration);
-}
-
-static void on_provider_done(void *ctx, wc_result result, wc_credentials *creds,
-                             const wc_error *err);
-
-/* Asks the providers from i on, until one answers (WC_OK: *fresh filled), fails, or has started
- * a fetch (WC_OK and *started set: on_provider_done goes on from there). */
-static wc_result ask_from(wc_credential_chain *c, size_t i, wc_credentials *fresh, int *started,
-                          wc_error *err)
-{
-    *started = 0;
-    for (; i < c->n; i++) {
-        wc_credential_provider *p = c->providers[i];
-        c->asking = i;
-        /* this time the answer may come from start (a network source, a profile's role) */
-        wc_creds_where where = WC_CREDS_VIA_START;
-        wc_result result = p->fetch ? p->fetch(p, fresh, &where, err) : WC_OK;
-        if (result == WC_OK && where == WC_CREDS_VIA_START) {
-            result = p->start(p, on_provider_done, c, err);
-            if (result == WC_OK) {
-                *started = 1;
-                return WC_OK;
-            }
-        }
-        if (result == WC_ERR_NOT_FOUND)
-            continue;
-        return result;
-    }
-    c->asking = c->n;
-    return wc_error_set(err, WC_ERR_NOT_FOUND,
-                        "no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, "
-                        "use a profile (--profile), or run where a task role or instance role "
-                        "provides them");
+    return c->current.access_key_id && (c->current.expiration == 0 || now < c->current.expiration);
 }
 
 /* The end of a fetch: new credentials are kept; a failure leaves the current ones in use while
@@ -165,14 +124,13 @@ static wc_result conclude(wc_credential_chain *c, wc_result result, wc_credentia
         wc_credentials_cleanup(fresh);
     }
     if (result == WC_OK) {
-        if (!c->have || strcmp(c->current.source, fresh->source) != 0 ||
+        if (!c->current.access_key_id || strcmp(c->current.source, fresh->source) != 0 ||
             strcmp(c->current.access_key_id, fresh->access_key_id) != 0)
             wc_info("credentials: %s, access key %s%s", fresh->source, fresh->access_key_id,
                     fresh->expiration ? ", temporary" : "");
         wc_credentials_cleanup(&c->current);
         c->current = *fresh;
         memset(fresh, 0, sizeof(*fresh));
-        c->have = 1;
         c->refresh_at = wc_credentials_refresh_at(now, c->current.expiration);
         c->fetches++;
         return WC_OK;
@@ -185,14 +143,13 @@ static wc_result conclude(wc_credential_chain *c, wc_result result, wc_credentia
         c->refused = 1;
         c->refusal = *err;
         wc_credentials_cleanup(&c->current);
-        c->have = 0;
         return result;
     }
     if (valid_at(c, now) && c->current.expiration) {
         time_t left = c->current.expiration - now;
         c->refresh_at = now + (left / 2 < 30 ? left / 2 : 30);
         wc_warn("credentials: refresh from %s failed (%s); the current ones expire in %lld s",
-                c->asking < c->n ? c->providers[c->asking]->name : "any source", err->msg,
+                c->asking < N_PROVIDERS ? c->providers[c->asking]->name : "any source", err->msg,
                 (long long)left);
         return WC_OK;
     }
@@ -200,25 +157,57 @@ static wc_result conclude(wc_credential_chain *c, wc_result result, wc_credentia
 }
 
 static void on_provider_done(void *ctx, wc_result result, wc_credentials *creds,
+                             const wc_error *perr);
+
+/* Asks the providers from i on, until one answers or fails (then the fetch ends: conclude's
+ * result), or has started a fetch (WC_OK and *started set: on_provider_done goes on from
+ * there). */
+static wc_result fetch_from(wc_credential_chain *c, size_t i, int *started, wc_error *err)
+{
+    wc_credentials fresh;
+    memset(&fresh, 0, sizeof(fresh));
+    wc_result result = WC_ERR_NOT_FOUND;
+    *started = 0;
+    for (; i < N_PROVIDERS && result == WC_ERR_NOT_FOUND; i++) {
+        wc_credential_provider *p = c->providers[i];
+        c->asking = i;
+        /* this time the answer may come from start (a network source, a profile's role) */
+        wc_creds_where where = WC_CREDS_VIA_START;
+        result = p->fetch ? p->fetch(p, &fresh, &where, err) : WC_OK;
+        if (result == WC_OK && where == WC_CREDS_VIA_START) {
+            result = p->start(p, on_provider_done, c, err);
+            if (result == WC_OK) {
+                *started = 1;
+                return WC_OK;
+            }
+        }
+    }
+    if (result == WC_ERR_NOT_FOUND) {
+        c->asking = N_PROVIDERS;
+        result = wc_error_set(err, WC_ERR_NOT_FOUND,
+                              "no AWS credentials: set AWS_ACCESS_KEY_ID and "
+                              "AWS_SECRET_ACCESS_KEY, use a profile (--profile), or run where a "
+                              "task role or instance role provides them");
+    }
+    return conclude(c, result, &fresh, err);
+}
+
+static void on_provider_done(void *ctx, wc_result result, wc_credentials *creds,
                              const wc_error *perr)
 {
     wc_credential_chain *c = ctx;
-    wc_credentials fresh;
-    memset(&fresh, 0, sizeof(fresh));
     wc_error err;
     wc_error_clear(&err);
-    if (result == WC_OK) {
-        fresh = *creds;
-        memset(creds, 0, sizeof(*creds));
-    } else if (result == WC_ERR_NOT_FOUND) {
+    if (result == WC_ERR_NOT_FOUND) { /* none here: the next */
         int started;
-        result = ask_from(c, c->asking + 1, &fresh, &started, &err); /* none here: the next */
-        if (result == WC_OK && started)
+        result = fetch_from(c, c->asking + 1, &started, &err);
+        if (started)
             return;
     } else {
-        err = *perr;
+        if (result != WC_OK)
+            err = *perr;
+        result = conclude(c, result, creds, &err);
     }
-    result = conclude(c, result, &fresh, &err);
     if (c->listener)
         c->listener(c->listener_ctx, result, &err);
 }
@@ -239,24 +228,17 @@ wc_result wc_credentials_get(wc_credential_chain *c, const wc_credentials **out,
     }
     if (c->fetching)
         return WC_OK; /* none valid (*out NULL): wait for the fetch under way */
-    wc_credentials fresh;
-    memset(&fresh, 0, sizeof(fresh));
     wc_error e;
     wc_error_clear(&e);
     c->fetching = 1;
     int started;
-    wc_result result = ask_from(c, 0, &fresh, &started, &e);
-    if (result == WC_OK && started) {
-        if (valid) /* a refresh in the background; these still work meanwhile */
-            *out = &c->current;
-        return WC_OK;
-    }
-    result = conclude(c, result, &fresh, &e);
+    wc_result result = fetch_from(c, 0, &started, &e);
     if (result != WC_OK) {
         if (err)
             *err = e;
         return result;
     }
-    *out = &c->current;
+    if (!started || valid) /* started: a refresh in the background, these still work meanwhile */
+        *out = &c->current;
     return WC_OK;
 }

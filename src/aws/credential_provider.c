@@ -1,6 +1,9 @@
 /* credential_provider.c - what every credential provider shares: the credentials value, its
- * cleanup, filling one, environment lookups, and the ISO 8601 reader of Expirations. */
+ * cleanup, filling one, environment lookups, token files, and the ISO 8601 reader of
+ * Expirations. */
 #include "aws/credential_provider.h"
+
+#include "common/fsutil.h"
 
 #include <openssl/crypto.h>
 #include <stdio.h>
@@ -75,23 +78,45 @@ wc_result wc_parse_iso8601(const char *s, time_t *out)
 }
 
 wc_result wc_cred_fill(wc_credentials *out, const char *id, const char *secret, const char *token,
-                       const char *source, wc_error *err)
+                       const char *expiration, const char *source, wc_error *err)
 {
     memset(out, 0, sizeof(*out));
     out->access_key_id = strdup(id);
     out->secret_access_key = strdup(secret);
     out->session_token = token && *token ? strdup(token) : NULL;
     snprintf(out->source, sizeof(out->source), "%s", source);
-    if (!out->access_key_id || !out->secret_access_key ||
-        (token && *token && !out->session_token)) {
+    wc_result result = WC_OK;
+    if (!out->access_key_id || !out->secret_access_key || (token && *token && !out->session_token))
+        result = wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+    else if (expiration && wc_parse_iso8601(expiration, &out->expiration) != WC_OK)
+        result =
+            wc_error_set(err, WC_ERR_INVALID, "%s: Expiration \"%.64s\" is not an ISO 8601 time",
+                         source, expiration);
+    if (result != WC_OK)
         wc_credentials_cleanup(out);
-        return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
-    }
-    return WC_OK;
+    return result;
 }
 
 const char *wc_cred_env(const char *name)
 {
     const char *v = getenv(name);
     return v && *v ? v : NULL;
+}
+
+int wc_cred_dup(char **dst, const char *src)
+{
+    *dst = src ? strdup(src) : NULL;
+    return src && !*dst;
+}
+
+wc_result wc_cred_read_token(const char *path, size_t cap, const char *trim, char **token,
+                             wc_error *err)
+{
+    size_t len;
+    wc_result result = wc_read_file(path, cap, token, &len, err);
+    while (result == WC_OK && len && (*token)[len - 1] && strchr(trim, (*token)[len - 1]))
+        (*token)[--len] = '\0';
+    if (result != WC_OK && err)
+        err->code = WC_ERR_INVALID;
+    return result == WC_OK ? WC_OK : WC_ERR_INVALID;
 }

@@ -61,13 +61,23 @@ typedef struct wc_cred_context {
     char *endpoint_url; /* --endpoint-url, or NULL */
 } wc_cred_context;
 
-/* Fills *out with copies (token NULL or "": none); on failure *out is clean. */
+/* Fills *out with copies (token NULL or "": none) and the time `expiration` says (ISO 8601;
+ * NULL: they do not expire). One that cannot be read is an error of that source, never "does
+ * not expire". On failure *out is clean. */
 wc_result wc_cred_fill(wc_credentials *out, const char *id, const char *secret, const char *token,
-                       const char *source, wc_error *err);
+                       const char *expiration, const char *source, wc_error *err);
 /* Cleanses and frees a secret (NULL: nothing). */
 void wc_cred_scrub_free(char *s);
 /* An environment variable, NULL when unset or empty. */
 const char *wc_cred_env(const char *name);
+/* *dst = a copy of src (NULL: NULL). Returns how many copies failed for want of memory (0 or
+ * 1), so that the failures of several copies add up. */
+int wc_cred_dup(char **dst, const char *src);
+/* A token file (at most cap bytes), the characters of `trim` taken off its end, into *token (a
+ * secret: wc_cred_scrub_free it). One that cannot be read is a configuration error:
+ * WC_ERR_INVALID, err says why. */
+wc_result wc_cred_read_token(const char *path, size_t cap, const char *trim, char **token,
+                             wc_error *err);
 
 /* Parses an ISO 8601 time: "2026-11-21T15:30:00Z", with fractions of a second, and a zone of Z,
  * +hh:mm, -hh:mm or +hhmm (none: UTC). WC_ERR_PARSE when it cannot, or when anything follows. */

@@ -43,12 +43,13 @@
 #include "common/error.h"
 
 wc_credential_provider *wc_credentials_from_env(void);
-/* profile NULL: AWS_PROFILE or "default". */
-wc_credential_provider *wc_credentials_from_profile(const char *profile);
-/* transport (copied; it must outlive the provider) carries the requests; NULL: a configured
- * source fails with WC_ERR_INVALID. */
-wc_credential_provider *wc_credentials_from_ecs(const wc_transport *transport);
-wc_credential_provider *wc_credentials_from_imds(const wc_transport *transport);
+/* The shared files' profile (NULL: AWS_PROFILE or "default"), its roles and processes asked
+ * with cx (borrowed; NULL: none can be, only static keys are read). NULL: out of memory. */
+wc_credential_provider *wc_credentials_from_profile(const char *profile, const wc_cred_context *cx);
+/* The transport of cx (borrowed: it must outlive the provider) carries the requests; without
+ * one, a configured source fails with WC_ERR_INVALID. */
+wc_credential_provider *wc_credentials_from_ecs(const wc_cred_context *cx);
+wc_credential_provider *wc_credentials_from_imds(const wc_cred_context *cx);
 /* Whether AWS_CONTAINER_CREDENTIALS_FULL_URI may be asked, as the AWS SDKs allow: https to any
  * host; plain http only to a loopback address (127.0.0.0/8, [::1], localhost) or the ECS and EKS
  * agents' link-local addresses (169.254.170.2, 169.254.170.23, [fd00:ec2::23]). WC_ERR_INVALID

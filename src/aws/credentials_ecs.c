@@ -1,9 +1,7 @@
 /* credentials_ecs.c - the ECS/EKS container endpoint: AWS_CONTAINER_CREDENTIALS_RELATIVE_URI or
  * _FULL_URI, with AWS_CONTAINER_AUTHORIZATION_TOKEN(_FILE); one GET. */
 #include "aws/credentials.h"
-#include "aws/credentials_http.h"
-
-#include "common/fsutil.h"
+#include "aws/credentials_private.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -11,25 +9,16 @@
 #include <string.h>
 #include <strings.h>
 
-static void ecs_answer(wc_cred_http_provider *p, wc_http_response *resp)
+static void ecs_answer(wc_cred_http_provider *p, wc_http_response *resp, wc_result result,
+                       wc_error *err)
 {
+    if (result == WC_OK && resp->status != 200)
+        result = wc_error_set(err, WC_ERR_IO, "%s answered HTTP %ld", p->url, resp->status);
+    if (wc_cred_http_provider_fail(p, resp, result, err))
+        return;
     wc_credentials creds;
-    memset(&creds, 0, sizeof(creds));
-    wc_error err;
-    wc_error_clear(&err);
-    wc_result result = wc_cred_http_answered(resp, "GET", p->url, &err);
-    if (result != WC_OK) {
-        wc_error_prefix(&err, "ECS container credentials: ");
-        if (result != WC_ERR_REJECTED) /* a refused certificate is for good */
-            result = WC_ERR_IO;
-    } else if (resp->status != 200) {
-        result = wc_error_set(&err, WC_ERR_IO, "ECS container credentials: %s answered HTTP %ld",
-                              p->url, resp->status);
-    } else {
-        result = wc_credentials_from_json(resp->body, "ECS container", &creds, &err);
-    }
-    wc_http_response_cleanup(resp);
-    wc_cred_http_provider_finish(p, result, &creds, &err);
+    result = wc_credentials_from_json(resp->body, "ECS container", &creds, err);
+    wc_cred_http_provider_finish(p, resp, result, &creds, err);
 }
 
 wc_result wc_container_uri_check(const char *url, wc_error *err)
@@ -85,9 +74,8 @@ static wc_result ecs_start(wc_credential_provider *self, wc_credentials_done don
     const char *full = wc_cred_env("AWS_CONTAINER_CREDENTIALS_FULL_URI");
     if (!relative && !full)
         return WC_ERR_NOT_FOUND;
-    if (!p->has_transport)
-        return wc_error_set(err, WC_ERR_INVALID,
-                            "ECS container credentials: no HTTP transport to ask them with");
+    if (!p->cx->has_transport)
+        return wc_error_set(err, WC_ERR_INVALID, "%sno HTTP transport to ask them with", p->what);
     if (relative)
         snprintf(p->url, sizeof(p->url), "http://169.254.170.2%s", relative);
     else if (wc_container_uri_check(full, err) != WC_OK)
@@ -97,17 +85,12 @@ static wc_result ecs_start(wc_credential_provider *self, wc_credentials_done don
     char *token = NULL;
     const char *token_file = wc_cred_env("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE");
     if (token_file) {
-        size_t len;
-        if (wc_read_file(token_file, 16384, &token, &len, err) != WC_OK) {
+        if (wc_cred_read_token(token_file, 16384, "\r\n", &token, err) != WC_OK) {
             wc_error_prefix(err, "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: ");
-            if (err)
-                err->code = WC_ERR_INVALID;
             return WC_ERR_INVALID;
         }
-        while (len && (token[len - 1] == '\n' || token[len - 1] == '\r'))
-            token[--len] = '\0';
-    } else if (wc_cred_env("AWS_CONTAINER_AUTHORIZATION_TOKEN")) {
-        token = strdup(wc_cred_env("AWS_CONTAINER_AUTHORIZATION_TOKEN"));
+    } else {
+        wc_cred_dup(&token, wc_cred_env("AWS_CONTAINER_AUTHORIZATION_TOKEN"));
     }
     p->done = done;
     p->ctx = ctx;
@@ -116,15 +99,17 @@ static wc_result ecs_start(wc_credential_provider *self, wc_credentials_done don
         wc_cred_http_provider_send(p, "GET", token ? &auth : NULL, token ? 1 : 0, NULL, 2000, err);
     wc_cred_scrub_free(token);
     if (result != WC_OK) {
-        wc_cred_http_provider_reset(p);
-        wc_error_prefix(err, "ECS container credentials: ");
+        wc_cred_http_provider_cancel(self);
+        wc_error_prefix(err, "%s", p->what);
         if (err)
             err->code = WC_ERR_IO;
         return WC_ERR_IO;
     }
     return WC_OK;
 }
-wc_credential_provider *wc_credentials_from_ecs(const wc_transport *transport)
+
+wc_credential_provider *wc_credentials_from_ecs(const wc_cred_context *cx)
 {
-    return wc_cred_http_provider_new("ECS container", transport, ecs_start, ecs_answer);
+    return wc_cred_http_provider_new(sizeof(wc_cred_http_provider), "ECS container",
+                                     "ECS container credentials: ", cx, ecs_start, ecs_answer);
 }

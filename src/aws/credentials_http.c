@@ -1,51 +1,44 @@
-/* credentials_http.c - the JSON credentials of the metadata endpoints, and the provider both
- * endpoints are made of (credentials_http.h). */
-#include "aws/credentials_http.h"
-
+/* credentials_http.c - the JSON credentials of the metadata endpoints and credential_process,
+ * and the provider the metadata endpoints and STS are made of (credentials_private.h). */
 #include "aws/credentials.h"
+#include "aws/credentials_private.h"
 
-#include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_CREDENTIALS_ANSWER 65536 /* body cap of a metadata endpoint's answer */
+#define MAX_CREDENTIALS_ANSWER 65536 /* body cap of an endpoint's answer */
 
-/* Endpoints that answer with JSON credentials, asked on the caller's transport: each
- * fetch is a small state machine driven by the transport's callbacks (ECS: one GET; IMDSv2: PUT
- * a session token, GET the role, GET its credentials). */
+wc_result wc_cred_from_json_object(const json_t *root, const char *token_key, const char *what,
+                                   const char *source, wc_credentials *out, wc_error *err)
+{
+    const char *id = json_string_value(json_object_get(root, "AccessKeyId"));
+    const char *secret = json_string_value(json_object_get(root, "SecretAccessKey"));
+    const char *token = json_string_value(json_object_get(root, token_key));
+    json_t *exp = json_object_get(root, "Expiration");
+    memset(out, 0, sizeof(*out));
+    if (!id || !secret)
+        return wc_error_set(err, WC_ERR_INVALID, "%s: the %s has no AccessKeyId/SecretAccessKey",
+                            source, what);
+    if (exp && !json_is_string(exp)) /* a number or null: not "never expires" either */
+        return wc_error_set(err, WC_ERR_INVALID, "%s: Expiration is not a string", source);
+    return wc_cred_fill(out, id, secret, token, json_string_value(exp), source, err);
+}
 
 wc_result wc_credentials_from_json(const char *body, const char *source, wc_credentials *out,
                                    wc_error *err)
 {
     json_t *root = json_loads(body, 0, NULL);
-    const char *id = json_string_value(json_object_get(root, "AccessKeyId"));
-    const char *secret = json_string_value(json_object_get(root, "SecretAccessKey"));
-    const char *token = json_string_value(json_object_get(root, "Token"));
-    json_t *exp = json_object_get(root, "Expiration");
-    const char *expiration = json_string_value(exp);
-    wc_result result;
-    if (!id || !secret)
-        result = wc_error_set(err, WC_ERR_INVALID,
-                              "%s: the answer has no AccessKeyId/SecretAccessKey", source);
-    else if (exp && !expiration) /* a number or null: not "never expires" either */
-        result = wc_error_set(err, WC_ERR_INVALID, "%s: Expiration is not a string", source);
-    else
-        result = wc_cred_fill(out, id, secret, token, source, err);
-    if (result == WC_OK && expiration && wc_parse_iso8601(expiration, &out->expiration) != WC_OK) {
-        /* Not "never expires": credentials whose end is unknown are not used. */
-        wc_credentials_cleanup(out);
-        result =
-            wc_error_set(err, WC_ERR_INVALID, "%s: Expiration \"%.64s\" is not an ISO 8601 time",
-                         source, expiration);
-    }
+    wc_result result = wc_cred_from_json_object(root, "Token", "answer", source, out, err);
     json_decref(root);
     return result;
 }
 
-void wc_cred_http_provider_reset(wc_cred_http_provider *p)
+void wc_cred_http_provider_cancel(wc_credential_provider *self)
 {
+    wc_cred_http_provider *p = (wc_cred_http_provider *)self;
     if (p->on_wire)
-        p->transport.ops->cancel(p->transport.self, p->on_wire);
+        p->cx->transport.ops->cancel(p->cx->transport.self, p->on_wire);
     p->on_wire = NULL;
     p->done = NULL;
     p->ctx = NULL;
@@ -53,31 +46,31 @@ void wc_cred_http_provider_reset(wc_cred_http_provider *p)
     p->token = NULL;
 }
 
-/* Ends the fetch under way: done is called last (it may start another one). */
-void wc_cred_http_provider_finish(wc_cred_http_provider *p, wc_result result, wc_credentials *creds,
-                                  const wc_error *err)
+void wc_cred_http_provider_finish(wc_cred_http_provider *p, wc_http_response *resp,
+                                  wc_result result, wc_credentials *creds, const wc_error *err)
 {
+    if (resp)
+        wc_http_response_cleanup(resp);
     wc_credentials_done done = p->done;
     void *ctx = p->ctx;
-    wc_cred_http_provider_reset(p);
+    wc_cred_http_provider_cancel(&p->base);
     wc_credentials none;
     memset(&none, 0, sizeof(none));
     done(ctx, result, result == WC_OK ? creds : &none, err);
 }
 
-static void on_http_answer(void *ctx, wc_http_response *resp);
-
-/* Sends one request of the fetch; req is copied by the transport. */
-wc_result wc_cred_http_provider_send(wc_cred_http_provider *p, const char *method,
-                                     const wc_param *headers, size_t n_headers, const char *body,
-                                     long timeout_ms, wc_error *err)
+int wc_cred_http_provider_fail(wc_cred_http_provider *p, wc_http_response *resp, wc_result result,
+                               wc_error *err)
 {
-    wc_http_request req = {method, p->url, headers,    n_headers,
-                           body,   0,      timeout_ms, MAX_CREDENTIALS_ANSWER};
-    return p->transport.ops->start(p->transport.self, &req, on_http_answer, p, &p->on_wire, err);
+    if (result == WC_OK)
+        return 0;
+    wc_error_prefix(err, "%s", p->what);
+    err->code = result == WC_ERR_REJECTED ? result : WC_ERR_IO;
+    wc_cred_http_provider_finish(p, resp, err->code, NULL, err);
+    return 1;
 }
 
-/* How a refused certificate's words begin (wc_cred_http_answered), after what fetched. */
+/* How a refused certificate's words begin (answered), after what fetched. */
 #define TLS_REFUSAL "TLSError: "
 
 int wc_cred_http_tls_refusal(const wc_error *err)
@@ -85,9 +78,10 @@ int wc_cred_http_tls_refusal(const wc_error *err)
     return strstr(err->msg, TLS_REFUSAL) != NULL;
 }
 
-/* WC_OK when an HTTP answer came (of any status); otherwise why not (credentials_http.h). */
-wc_result wc_cred_http_answered(const wc_http_response *resp, const char *method, const char *url,
-                                wc_error *err)
+/* WC_OK when an HTTP answer came (of any status); otherwise why not (the answer callback's
+ * result, credentials_private.h). */
+static wc_result answered(const wc_http_response *resp, const char *method, const char *url,
+                          wc_error *err)
 {
     if (resp->curl_code != 0 && resp->tls_refused) {
         char text[WC_ERROR_MAX];
@@ -100,40 +94,48 @@ wc_result wc_cred_http_answered(const wc_http_response *resp, const char *method
         return wc_error_set(err, WC_ERR_IO, "%s %s: %s", method, url, resp->error);
     return WC_OK;
 }
+
 static void on_http_answer(void *ctx, wc_http_response *resp)
 {
     wc_cred_http_provider *p = ctx;
     p->on_wire = NULL;
-    p->answer(p, resp);
+    wc_error err;
+    wc_error_clear(&err);
+    wc_result result = answered(resp, p->method, p->url, &err);
+    p->answer(p, resp, result, &err);
 }
 
-static void wc_cred_http_provider_cancel(wc_credential_provider *self)
+wc_result wc_cred_http_provider_send(wc_cred_http_provider *p, const char *method,
+                                     const wc_param *headers, size_t n_headers, const char *body,
+                                     long timeout_ms, wc_error *err)
 {
-    wc_cred_http_provider_reset((wc_cred_http_provider *)self);
+    wc_http_request req = {method,     p->url,
+                           headers,    n_headers,
+                           body,       body ? strlen(body) : 0,
+                           timeout_ms, MAX_CREDENTIALS_ANSWER};
+    p->method = method;
+    const wc_transport *t = &p->cx->transport;
+    return t->ops->start(t->self, &req, on_http_answer, p, &p->on_wire, err);
 }
 
-static void wc_cred_http_provider_destroy(wc_credential_provider *self)
+static void http_provider_destroy(wc_credential_provider *self)
 {
-    wc_cred_http_provider_reset((wc_cred_http_provider *)self);
+    wc_cred_http_provider_cancel(self);
     free(self);
 }
 
 wc_credential_provider *wc_cred_http_provider_new(
-    const char *name, const wc_transport *transport,
+    size_t size, const char *name, const char *what, const wc_cred_context *cx,
     wc_result (*start)(wc_credential_provider *, wc_credentials_done, void *, wc_error *),
-    void (*answer)(wc_cred_http_provider *, wc_http_response *))
+    void (*answer)(wc_cred_http_provider *, wc_http_response *, wc_result, wc_error *))
 {
-    wc_cred_http_provider *p = calloc(1, sizeof(*p));
+    wc_cred_http_provider *p = calloc(1, size);
     if (!p)
         return NULL;
-    p->base.name = name;
-    p->base.start = start;
+    p->base = (wc_credential_provider){name, NULL, start, wc_cred_http_provider_cancel,
+                                       http_provider_destroy};
     p->answer = answer;
-    p->base.cancel = wc_cred_http_provider_cancel;
-    p->base.destroy = wc_cred_http_provider_destroy;
-    if (transport) {
-        p->transport = *transport;
-        p->has_transport = 1;
-    }
+    snprintf(p->what, sizeof(p->what), "%s", what);
+    p->cx = cx;
     return &p->base;
 }

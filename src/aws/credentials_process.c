@@ -22,7 +22,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <jansson.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -35,37 +34,23 @@ extern char **environ;
 
 #define REAP_POLL_MS 10
 
-wc_result wc_credentials_from_process_json(const char *body, const char *source,
-                                           wc_credentials *out, wc_error *err)
+/* Reads a credential_process's JSON: Version 1, AccessKeyId, SecretAccessKey, SessionToken and
+ * Expiration (ISO 8601; absent: does not expire). On WC_OK, *out is filled. */
+static wc_result from_process_json(const char *body, const char *source, wc_credentials *out,
+                                   wc_error *err)
 {
     memset(out, 0, sizeof(*out));
     json_error_t jerr;
     json_t *root = json_loads(body, 0, &jerr);
     json_t *version = json_object_get(root, "Version");
-    const char *id = json_string_value(json_object_get(root, "AccessKeyId"));
-    const char *secret = json_string_value(json_object_get(root, "SecretAccessKey"));
-    const char *token = json_string_value(json_object_get(root, "SessionToken"));
-    json_t *exp = json_object_get(root, "Expiration");
     wc_result result;
     if (!root)
         result =
             wc_error_set(err, WC_ERR_INVALID, "%s: the output is not JSON (%s)", source, jerr.text);
     else if (!json_is_integer(version) || json_integer_value(version) != 1)
         result = wc_error_set(err, WC_ERR_INVALID, "%s: \"Version\" is not 1", source);
-    else if (!id || !secret)
-        result = wc_error_set(err, WC_ERR_INVALID,
-                              "%s: the output has no AccessKeyId/SecretAccessKey", source);
-    else if (exp && !json_is_string(exp))
-        result = wc_error_set(err, WC_ERR_INVALID, "%s: Expiration is not a string", source);
     else
-        result = wc_cred_fill(out, id, secret, token, source, err);
-    if (result == WC_OK && exp &&
-        wc_parse_iso8601(json_string_value(exp), &out->expiration) != WC_OK) {
-        wc_credentials_cleanup(out);
-        result =
-            wc_error_set(err, WC_ERR_INVALID, "%s: Expiration \"%.64s\" is not an ISO 8601 time",
-                         source, json_string_value(exp));
-    }
+        result = wc_cred_from_json_object(root, "SessionToken", "output", source, out, err);
     json_decref(root);
     return result;
 }
@@ -97,8 +82,9 @@ static void close_pipe(process_provider *p)
 
 /* Ends the run: kills the process and its group when it is still there. The group's id is the
  * shell's pid, ours until the shell is reaped, so the kill never reaches a stranger. */
-static void process_reset(process_provider *p)
+static void process_cancel(wc_credential_provider *self)
 {
+    process_provider *p = (process_provider *)self;
     close_pipe(p);
     wc_loop_timer_stop(p->loop, &p->deadline);
     wc_loop_timer_stop(p->loop, &p->reap);
@@ -122,22 +108,17 @@ static void process_finish(process_provider *p, wc_result result, wc_error *err)
 {
     wc_credentials creds;
     memset(&creds, 0, sizeof(creds));
-    if (result == WC_OK && (!WIFEXITED(p->status) || WEXITSTATUS(p->status) != 0)) {
-        if (WIFEXITED(p->status))
-            result = wc_error_set(err, WC_ERR_IO, "%s: the command exited with status %d",
-                                  p->source, WEXITSTATUS(p->status));
-        else
-            result = wc_error_set(err, WC_ERR_IO, "%s: the command was killed by signal %d",
-                                  p->source, WTERMSIG(p->status));
-    }
-    if (result == WC_OK) {
-        result = wc_credentials_from_process_json(wc_buf_str(&p->out), p->source, &creds, err);
-        if (result != WC_OK)
-            result = WC_ERR_IO;
-    }
+    if (result == WC_OK && WIFEXITED(p->status) && WEXITSTATUS(p->status) != 0)
+        result = wc_error_set(err, WC_ERR_IO, "%s: the command exited with status %d", p->source,
+                              WEXITSTATUS(p->status));
+    else if (result == WC_OK && !WIFEXITED(p->status))
+        result = wc_error_set(err, WC_ERR_IO, "%s: the command was killed by signal %d", p->source,
+                              WTERMSIG(p->status));
+    if (result == WC_OK && from_process_json(wc_buf_str(&p->out), p->source, &creds, err) != WC_OK)
+        result = WC_ERR_IO;
     wc_credentials_done done = p->done;
     void *ctx = p->ctx;
-    process_reset(p);
+    process_cancel(&p->base);
     done(ctx, result, &creds, err);
     wc_credentials_cleanup(&creds);
 }
@@ -146,19 +127,16 @@ static void on_reap(void *ctx)
 {
     process_provider *p = ctx;
     pid_t r = waitpid(p->pid, &p->status, WNOHANG);
-    if (r == p->pid) {
-        p->status_known = 1;
-        wc_error err;
-        wc_error_clear(&err);
-        process_finish(p, WC_OK, &err);
-    } else if (r < 0 && errno != EINTR) {
-        p->status_known = 1; /* nothing left to reap */
-        wc_error err;
-        process_finish(
-            p, wc_error_set(&err, WC_ERR_IO, "%s: waitpid: %s", p->source, strerror(errno)), &err);
-    } else {
+    if (r == 0 || (r < 0 && errno == EINTR)) { /* still running */
         wc_loop_timer_start(p->loop, &p->reap, REAP_POLL_MS, on_reap, p);
+        return;
     }
+    p->status_known = 1; /* reaped, or nothing left to reap */
+    wc_error err;
+    wc_error_clear(&err);
+    if (r < 0)
+        wc_error_set(&err, WC_ERR_IO, "%s: waitpid: %s", p->source, strerror(errno));
+    process_finish(p, err.code, &err);
 }
 
 static void on_output(void *ctx, int fd, int events)
@@ -207,11 +185,9 @@ static wc_result process_start(wc_credential_provider *self, wc_credentials_done
 {
     process_provider *p = (process_provider *)self;
     int fds[2];
-    if (pipe(fds) != 0)
-        return wc_error_set(err, WC_ERR_IO, "%s: pipe: %s", p->source, strerror(errno));
     /* Not inherited by other children (the dup2 below gives this one its stdout). */
-    fcntl(fds[0], F_SETFD, FD_CLOEXEC);
-    fcntl(fds[1], F_SETFD, FD_CLOEXEC);
+    if (pipe2(fds, O_CLOEXEC) != 0)
+        return wc_error_set(err, WC_ERR_IO, "%s: pipe: %s", p->source, strerror(errno));
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
@@ -240,21 +216,16 @@ static wc_result process_start(wc_credential_provider *self, wc_credentials_done
     if (wc_loop_watch(p->loop, p->fd, WC_LOOP_READ, on_output, p) != WC_OK ||
         wc_loop_timer_start(p->loop, &p->deadline, (uint64_t)p->timeout_ms, on_deadline, p) !=
             WC_OK) {
-        process_reset(p);
+        process_cancel(self);
         return wc_error_set(err, WC_ERR_IO, "%s: cannot watch its output", p->source);
     }
     return WC_OK;
 }
 
-static void process_cancel(wc_credential_provider *self)
-{
-    process_reset((process_provider *)self);
-}
-
 static void process_destroy(wc_credential_provider *self)
 {
     process_provider *p = (process_provider *)self;
-    process_reset(p);
+    process_cancel(self);
     free(p->command);
     free(p);
 }
@@ -265,10 +236,8 @@ wc_credential_provider *wc_credentials_from_process(const char *command, const c
     process_provider *p = calloc(1, sizeof(*p));
     if (!p)
         return NULL;
-    p->base.name = "credential_process";
-    p->base.start = process_start;
-    p->base.cancel = process_cancel;
-    p->base.destroy = process_destroy;
+    p->base = (wc_credential_provider){"credential_process", NULL, process_start, process_cancel,
+                                       process_destroy};
     p->command = strdup(command);
     p->loop = loop;
     p->timeout_ms = timeout_ms > 0 ? timeout_ms : WC_CREDENTIAL_PROCESS_TIMEOUT_MS;

@@ -1,10 +1,8 @@
 /* credentials_profile.c - the shared credentials and config files (~/.aws/credentials,
- * ~/.aws/config), the profile's region and CA bundle, and the static source of a
- * source_profile's keys. */
+ * ~/.aws/config), the profile's region and CA bundle. */
 #include "aws/credentials.h"
-#include "aws/credential_provider.h"
-
 #include "aws/credentials_private.h"
+#include "common/fsutil.h"
 
 #include <ini.h>
 #include <stdio.h>
@@ -80,19 +78,13 @@ static int on_ini(void *user, const char *section, const char *name, const char 
     return 1;
 }
 
+/* The file $var names, else ~/name. */
 static char *aws_file(const char *var, const char *name)
 {
     const char *set = wc_cred_env(var);
     if (set)
         return strdup(set);
-    const char *home = wc_cred_env("HOME");
-    if (!home)
-        return NULL;
-    size_t len = strlen(home) + strlen(name) + 8;
-    char *path = malloc(len);
-    if (path)
-        snprintf(path, len, "%s/.aws/%s", home, name);
-    return path;
+    return wc_cred_env("HOME") ? wc_path_join(wc_cred_env("HOME"), name) : NULL;
 }
 
 static const char *profile_name(const char *profile)
@@ -102,42 +94,32 @@ static const char *profile_name(const char *profile)
     return wc_cred_env("AWS_PROFILE") ? wc_cred_env("AWS_PROFILE") : "default";
 }
 
-/* Reads one file into c; returns inih's answer (0, -1 cannot open, line number of an error). */
-static int read_ini(const char *path, ini_ctx *c)
-{
-    return path ? ini_parse(path, on_ini, c) : -1;
-}
-
-static void ini_ctx_cleanup(ini_ctx *c)
-{
-    for (size_t i = 0; i < K_N; i++)
-        wc_cred_scrub_free(c->v[i]);
-}
-
 /* One profile as both files have it. */
 typedef struct {
     const char *name;
     char *cred_path, *conf_path;
     ini_ctx cred, conf;
-    int rc_cred, rc_conf;
+    int rc_cred, rc_conf; /* inih's answers: 0, -1 cannot open, the line of an error */
 } profile_files;
 
 static void profile_files_read(profile_files *f, const char *name)
 {
     memset(f, 0, sizeof(*f));
     f->name = name;
-    f->cred_path = aws_file("AWS_SHARED_CREDENTIALS_FILE", "credentials");
-    f->conf_path = aws_file("AWS_CONFIG_FILE", "config");
+    f->cred_path = aws_file("AWS_SHARED_CREDENTIALS_FILE", ".aws/credentials");
+    f->conf_path = aws_file("AWS_CONFIG_FILE", ".aws/config");
     f->cred.profile = f->conf.profile = name;
     f->conf.is_config = 1;
-    f->rc_cred = read_ini(f->cred_path, &f->cred);
-    f->rc_conf = read_ini(f->conf_path, &f->conf);
+    f->rc_cred = f->cred_path ? ini_parse(f->cred_path, on_ini, &f->cred) : -1;
+    f->rc_conf = f->conf_path ? ini_parse(f->conf_path, on_ini, &f->conf) : -1;
 }
 
 static void profile_files_cleanup(profile_files *f)
 {
-    ini_ctx_cleanup(&f->cred);
-    ini_ctx_cleanup(&f->conf);
+    for (size_t i = 0; i < K_N; i++) {
+        wc_cred_scrub_free(f->cred.v[i]);
+        wc_cred_scrub_free(f->conf.v[i]);
+    }
     free(f->cred_path);
     free(f->conf_path);
 }
@@ -181,7 +163,7 @@ static wc_result role_provider(const wc_cred_context *cx, const profile_files *f
     char source_name[64];
     if (role.token_file) {
         snprintf(source_name, sizeof(source_name), "profile %s (web identity)", name);
-        *delegate = wc_credentials_web_identity_new(cx, source_name, &role);
+        *delegate = wc_credentials_sts_new(cx, source_name, &role, NULL, NULL);
         return *delegate ? WC_OK : wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     }
     if (source_profile && credential_source)
@@ -189,30 +171,25 @@ static wc_result role_provider(const wc_cred_context *cx, const profile_files *f
                             "profile \"%s\" has both source_profile and credential_source: "
                             "keep one",
                             name);
+    /* What signs the AssumeRole: a provider, or the static keys of a source_profile. */
     wc_credential_provider *source = NULL;
+    wc_credentials keys;
+    memset(&keys, 0, sizeof(keys));
     if (source_profile) {
         if (depth + 1 >= MAX_SOURCE_PROFILES)
             return wc_error_set(err, WC_ERR_INVALID,
                                 "profile \"%s\": source_profile leads through more than %d "
                                 "profiles (a loop?)",
                                 name, MAX_SOURCE_PROFILES);
-        wc_credentials keys;
-        memset(&keys, 0, sizeof(keys));
-        wc_credential_provider *inner = NULL;
         /* A profile that names itself as its source uses its own keys. */
         int self = strcmp(source_profile, name) == 0;
         wc_result result =
-            resolve_profile(cx, source_profile, depth + 1, !self, 1, &keys, &inner, err);
+            resolve_profile(cx, source_profile, depth + 1, !self, 1, &keys, &source, err);
         if (result == WC_ERR_NOT_FOUND)
             return wc_error_set(err, WC_ERR_INVALID,
                                 "profile \"%s\": its source_profile \"%s\" has no credentials",
                                 name, source_profile);
-        if (result == WC_OK && inner) {
-            source = inner;
-        } else if (result == WC_OK) {
-            source = wc_credentials_static_new(&keys);
-            wc_credentials_cleanup(&keys);
-        } else {
+        if (result != WC_OK) {
             wc_error_prefix(err, "profile \"%s\": source_profile: ", name);
             return result;
         }
@@ -220,24 +197,25 @@ static wc_result role_provider(const wc_cred_context *cx, const profile_files *f
         if (strcmp(credential_source, "Environment") == 0)
             source = wc_credentials_from_env();
         else if (strcmp(credential_source, "Ec2InstanceMetadata") == 0)
-            source = wc_credentials_from_imds(&cx->transport);
+            source = wc_credentials_from_imds(cx);
         else if (strcmp(credential_source, "EcsContainer") == 0)
-            source = wc_credentials_from_ecs(&cx->transport);
+            source = wc_credentials_from_ecs(cx);
         else
             return wc_error_set(err, WC_ERR_INVALID,
                                 "profile \"%s\": credential_source \"%.64s\" is not one of "
                                 "Environment, Ec2InstanceMetadata, EcsContainer",
                                 name, credential_source);
+        if (!source)
+            return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     } else {
         return wc_error_set(err, WC_ERR_INVALID,
                             "profile \"%s\" has role_arn but no source_profile, "
                             "credential_source or web_identity_token_file to assume it with",
                             name);
     }
-    if (!source)
-        return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     snprintf(source_name, sizeof(source_name), "profile %s (assumed role)", name);
-    *delegate = wc_credentials_assume_role_new(cx, source_name, &role, source);
+    *delegate = wc_credentials_sts_new(cx, source_name, &role, source, &keys);
+    wc_credentials_cleanup(&keys);
     return *delegate ? WC_OK : wc_error_set(err, WC_ERR_NOMEM, "out of memory");
 }
 
@@ -250,7 +228,10 @@ static wc_result resolve_profile(const wc_cred_context *cx, const char *name, in
 {
     profile_files f;
     profile_files_read(&f, name);
-    int explicit = named || depth > 0 || !allow_role;
+    /* static keys: the credentials file's, else the config file's */
+    const ini_ctx *keys = f.cred.v[K_ID] && f.cred.v[K_SECRET]   ? &f.cred
+                          : f.conf.v[K_ID] && f.conf.v[K_SECRET] ? &f.conf
+                                                                 : NULL;
     wc_result result = WC_ERR_NOT_FOUND;
     char source[64];
     if (f.rc_cred > 0 || f.rc_conf > 0) {
@@ -268,14 +249,11 @@ static wc_result resolve_profile(const wc_cred_context *cx, const char *name, in
     } else if (setting(&f, K_TOKEN_FILE) && allow_role) {
         result = wc_error_set(err, WC_ERR_INVALID,
                               "profile \"%s\" has web_identity_token_file but no role_arn", name);
-    } else if (f.cred.v[K_ID] && f.cred.v[K_SECRET]) {
-        snprintf(source, sizeof(source), "profile %s", name);
-        result =
-            wc_cred_fill(out, f.cred.v[K_ID], f.cred.v[K_SECRET], f.cred.v[K_TOKEN], source, err);
-    } else if (f.conf.v[K_ID] && f.conf.v[K_SECRET]) {
-        snprintf(source, sizeof(source), "profile %s (config file)", name);
-        result =
-            wc_cred_fill(out, f.conf.v[K_ID], f.conf.v[K_SECRET], f.conf.v[K_TOKEN], source, err);
+    } else if (keys) {
+        snprintf(source, sizeof(source), "profile %s%s", name,
+                 keys == &f.conf ? " (config file)" : "");
+        result = wc_cred_fill(out, keys->v[K_ID], keys->v[K_SECRET], keys->v[K_TOKEN], NULL, source,
+                              err);
     } else if (allow_role && setting(&f, K_PROCESS)) {
         if (!cx || !cx->has_transport || !cx->transport.loop) {
             result = wc_error_set(err, WC_ERR_INVALID,
@@ -287,7 +265,7 @@ static wc_result resolve_profile(const wc_cred_context *cx, const char *name, in
                                             WC_CREDENTIAL_PROCESS_TIMEOUT_MS);
             result = *delegate ? WC_OK : wc_error_set(err, WC_ERR_NOMEM, "out of memory");
         }
-    } else if (explicit && !f.cred.found && !f.conf.found) {
+    } else if (named && !f.cred.found && !f.conf.found) {
         /* Asked for by name: an error, not a reason to go on to the next source. */
         result = wc_error_set(err, WC_ERR_INVALID, "profile \"%s\" is in neither %s nor %s", name,
                               f.cred_path ? f.cred_path : "~/.aws/credentials",
@@ -332,15 +310,10 @@ static wc_result profile_fetch(wc_credential_provider *self, wc_credentials *out
 static wc_result profile_start(wc_credential_provider *self, wc_credentials_done done, void *ctx,
                                wc_error *err)
 {
+    /* Called after a fetch that made the delegate (a role's STS, a credential_process): never
+     * WC_ERR_NOT_FOUND, as those are configured. */
     profile_provider *p = (profile_provider *)self;
-    if (!p->delegate)
-        return WC_ERR_NOT_FOUND;
-    wc_result result = p->delegate->start(p->delegate, done, ctx, err);
-    return result == WC_ERR_NOT_FOUND ? wc_error_set(err, WC_ERR_INVALID,
-                                                     "profile \"%s\": its source has no "
-                                                     "credentials",
-                                                     profile_name(p->profile))
-                                      : result;
+    return p->delegate->start(p->delegate, done, ctx, err);
 }
 
 static void profile_cancel(wc_credential_provider *self)
@@ -358,90 +331,41 @@ static void profile_destroy(wc_credential_provider *self)
     free(p);
 }
 
-wc_credential_provider *wc_credentials_profile_new(const char *profile, const wc_cred_context *cx)
+wc_credential_provider *wc_credentials_from_profile(const char *profile, const wc_cred_context *cx)
 {
     profile_provider *p = calloc(1, sizeof(*p));
     if (!p)
         return NULL;
-    p->base.name = "profile";
-    p->base.fetch = profile_fetch;
-    p->base.start = profile_start;
-    p->base.cancel = profile_cancel;
-    p->base.destroy = profile_destroy;
+    p->base = (wc_credential_provider){"profile", profile_fetch, profile_start, profile_cancel,
+                                       profile_destroy};
     p->cx = cx;
-    p->profile = profile ? strdup(profile) : NULL;
-    if (profile && !p->profile) {
+    if (wc_cred_dup(&p->profile, profile)) {
         free(p);
         return NULL;
     }
     return &p->base;
 }
 
-wc_credential_provider *wc_credentials_from_profile(const char *profile)
+/* A copy of a setting of profile (NULL: AWS_PROFILE or "default"): the config file's when
+ * conf_only, else as setting() finds it. NULL when it has none. */
+static char *setting_copy(const char *profile, int key, int conf_only)
 {
-    return wc_credentials_profile_new(profile, NULL);
+    profile_files f;
+    profile_files_read(&f, profile_name(profile));
+    const char *value = conf_only ? f.conf.v[key] : setting(&f, key);
+    char *copy = value ? strdup(value) : NULL;
+    profile_files_cleanup(&f);
+    return copy;
 }
 
 char *wc_profile_region(const char *profile)
 {
-    profile_files f;
-    profile_files_read(&f, profile_name(profile));
-    const char *region = f.conf.v[K_REGION];
-    char *copy = region ? strdup(region) : NULL;
-    profile_files_cleanup(&f);
-    return copy;
+    return setting_copy(profile, K_REGION, 1);
 }
 
 char *wc_ca_bundle(const char *profile)
 {
     if (wc_cred_env("AWS_CA_BUNDLE"))
         return strdup(wc_cred_env("AWS_CA_BUNDLE"));
-    profile_files f;
-    profile_files_read(&f, profile_name(profile));
-    const char *bundle = setting(&f, K_CA_BUNDLE);
-    char *copy = bundle ? strdup(bundle) : NULL;
-    profile_files_cleanup(&f);
-    return copy;
-}
-
-/* A source that gives copies of fixed keys (a source_profile's). */
-typedef struct {
-    wc_credential_provider base;
-    wc_credentials creds;
-} static_provider;
-
-static wc_result static_fetch(wc_credential_provider *self, wc_credentials *out,
-                              wc_creds_where *where, wc_error *err)
-{
-    *where = WC_CREDS_HERE;
-    const wc_credentials *c = &((static_provider *)self)->creds;
-    wc_result result =
-        wc_cred_fill(out, c->access_key_id, c->secret_access_key, c->session_token, c->source, err);
-    if (result == WC_OK)
-        out->expiration = c->expiration;
-    return result;
-}
-
-static void static_destroy(wc_credential_provider *self)
-{
-    static_provider *p = (static_provider *)self;
-    wc_credentials_cleanup(&p->creds);
-    free(p);
-}
-
-wc_credential_provider *wc_credentials_static_new(const wc_credentials *creds)
-{
-    static_provider *p = calloc(1, sizeof(*p));
-    if (!p)
-        return NULL;
-    p->base.name = "static";
-    p->base.fetch = static_fetch;
-    p->base.destroy = static_destroy;
-    if (wc_cred_fill(&p->creds, creds->access_key_id, creds->secret_access_key,
-                     creds->session_token, creds->source, NULL) != WC_OK) {
-        free(p);
-        return NULL;
-    }
-    p->creds.expiration = creds->expiration;
-    return &p->base;
+    return setting_copy(profile, K_CA_BUNDLE, 0);
 }

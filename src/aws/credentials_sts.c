@@ -6,15 +6,14 @@
 #include "aws/credentials_private.h"
 
 #include <expat.h>
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "aws/endpoint.h"
 #include "common/buf.h"
-#include "common/fsutil.h"
 
-#define MAX_STS_ANSWER 65536
 #define MAX_TOKEN_FILE 65536
 #define STS_TIMEOUT_MS 10000
 /* The form of a call: the web token encoded (at most three bytes a byte) and short fields. */
@@ -26,12 +25,16 @@
 enum { F_ID, F_SECRET, F_TOKEN, F_EXPIRATION, F_CODE, F_MESSAGE, F_N };
 
 typedef struct {
-    char *fields[F_N]; /* STS_FIELD_MAX bytes each */
+    char fields[F_N][STS_FIELD_MAX]; /* secrets: cleansed when dropped */
     size_t len[F_N];
-    int target; /* the field the current element fills, or -1 */
+    int target; /* the field the current element fills, or -1 (set as each one starts) */
     int in_credentials, in_error;
     int overflow;
 } sts_xml;
+
+/* The elements read: those of Credentials, then those of Error (in the order of F_*). */
+static const char *const field_names[F_N] = {
+    "AccessKeyId", "SecretAccessKey", "SessionToken", "Expiration", "Code", "Message"};
 
 static void XMLCALL xml_start(void *p, const XML_Char *name, const XML_Char **attrs)
 {
@@ -42,18 +45,9 @@ static void XMLCALL xml_start(void *p, const XML_Char *name, const XML_Char **at
         x->in_credentials = 1;
     else if (strcmp(name, "Error") == 0)
         x->in_error = 1;
-    else if (x->in_credentials && strcmp(name, "AccessKeyId") == 0)
-        x->target = F_ID;
-    else if (x->in_credentials && strcmp(name, "SecretAccessKey") == 0)
-        x->target = F_SECRET;
-    else if (x->in_credentials && strcmp(name, "SessionToken") == 0)
-        x->target = F_TOKEN;
-    else if (x->in_credentials && strcmp(name, "Expiration") == 0)
-        x->target = F_EXPIRATION;
-    else if (x->in_error && strcmp(name, "Code") == 0)
-        x->target = F_CODE;
-    else if (x->in_error && strcmp(name, "Message") == 0)
-        x->target = F_MESSAGE;
+    for (int i = 0; i < F_N; i++)
+        if ((i < F_CODE ? x->in_credentials : x->in_error) && strcmp(name, field_names[i]) == 0)
+            x->target = i;
 }
 
 static void XMLCALL xml_end(void *p, const XML_Char *name)
@@ -85,93 +79,60 @@ wc_result wc_credentials_from_sts_xml(const char *body, size_t len, const char *
                                       wc_credentials *out, wc_error *err)
 {
     memset(out, 0, sizeof(*out));
-    sts_xml x;
-    memset(&x, 0, sizeof(x));
-    x.target = -1;
-    wc_result result = WC_OK;
-    for (int i = 0; i < F_N; i++)
-        if (!(x.fields[i] = calloc(1, STS_FIELD_MAX)))
-            result = wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+    sts_xml *x = calloc(1, sizeof(*x));
+    wc_result result = x ? WC_OK : wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     XML_Parser parser = result == WC_OK ? XML_ParserCreate("UTF-8") : NULL;
     if (result == WC_OK && !parser)
         result = wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     if (result == WC_OK) {
-        XML_SetUserData(parser, &x);
+        XML_SetUserData(parser, x);
         XML_SetElementHandler(parser, xml_start, xml_end);
         XML_SetCharacterDataHandler(parser, sts_text);
         if (XML_Parse(parser, body, (int)len, 1) == XML_STATUS_ERROR)
             result = wc_error_set(err, WC_ERR_INVALID, "%s: STS's answer is not XML (%s)", source,
                                   XML_ErrorString(XML_GetErrorCode(parser)));
-        else if (x.overflow)
+        else if (x->overflow)
             result =
                 wc_error_set(err, WC_ERR_TOO_LARGE, "%s: a field of STS's answer passes %d bytes",
                              source, STS_FIELD_MAX);
-        else if (x.len[F_CODE])
+        else if (x->len[F_CODE])
             result = wc_error_set(err, WC_ERR_IO, "%s: STS says %s: %.300s", source,
-                                  x.fields[F_CODE], x.fields[F_MESSAGE]);
-        else if (!x.len[F_ID] || !x.len[F_SECRET] || !x.len[F_TOKEN] || !x.len[F_EXPIRATION])
+                                  x->fields[F_CODE], x->fields[F_MESSAGE]);
+        else if (!x->len[F_ID] || !x->len[F_SECRET] || !x->len[F_TOKEN] || !x->len[F_EXPIRATION])
             result = wc_error_set(err, WC_ERR_INVALID,
                                   "%s: STS's answer lacks AccessKeyId, SecretAccessKey, "
                                   "SessionToken or Expiration",
                                   source);
         else
-            result = wc_cred_fill(out, x.fields[F_ID], x.fields[F_SECRET], x.fields[F_TOKEN],
-                                  source, err);
-    }
-    if (result == WC_OK && wc_parse_iso8601(x.fields[F_EXPIRATION], &out->expiration) != WC_OK) {
-        wc_credentials_cleanup(out);
-        result =
-            wc_error_set(err, WC_ERR_INVALID, "%s: Expiration \"%.64s\" is not an ISO 8601 time",
-                         source, x.fields[F_EXPIRATION]);
+            result = wc_cred_fill(out, x->fields[F_ID], x->fields[F_SECRET], x->fields[F_TOKEN],
+                                  x->fields[F_EXPIRATION], source, err);
     }
     if (parser)
         XML_ParserFree(parser);
-    for (int i = 0; i < F_N; i++)
-        wc_cred_scrub_free(x.fields[i]);
+    if (x)
+        OPENSSL_cleanse(x, sizeof(*x));
+    free(x);
     return result;
 }
 
 /* --- the provider --- */
 
 typedef struct {
-    wc_credential_provider base;
-    const wc_cred_context *cx;
+    wc_cred_http_provider http; /* the STS call: the chain's context, the request out, done/ctx */
     char source_name[64];
     int web_identity;
     int from_env; /* web identity from AWS_WEB_IDENTITY_TOKEN_FILE etc., read at each fetch */
     char *role_arn, *session_name, *external_id, *token_file;
     long duration_seconds;
-    wc_credential_provider *source; /* AssumeRole: whose credentials sign it (owned) */
+    /* AssumeRole: whose credentials sign it, source (owned) or else keys */
+    wc_credential_provider *source;
+    wc_credentials keys;
     int source_fetching;
-    /* the fetch under way */
-    wc_credentials_done done;
-    void *ctx;
-    void *on_wire;
-    char url[1024];
-    char date[17]; /* X-Amz-Date of the call being made */
 } sts_provider;
 
-static void sts_reset(sts_provider *p)
+static wc_result no_source(const sts_provider *p, wc_error *err)
 {
-    if (p->on_wire)
-        p->cx->transport.ops->cancel(p->cx->transport.self, p->on_wire);
-    p->on_wire = NULL;
-    if (p->source_fetching && p->source->cancel)
-        p->source->cancel(p->source);
-    p->source_fetching = 0;
-    p->done = NULL;
-    p->ctx = NULL;
-}
-
-static void sts_finish(sts_provider *p, wc_result result, wc_credentials *creds,
-                       const wc_error *err)
-{
-    wc_credentials_done done = p->done;
-    void *ctx = p->ctx;
-    sts_reset(p);
-    wc_credentials none;
-    memset(&none, 0, sizeof(none));
-    done(ctx, result, result == WC_OK ? creds : &none, err);
+    return wc_error_set(err, WC_ERR_INVALID, "%s: its source has no credentials", p->source_name);
 }
 
 /* Whether STS's error code refuses these credentials for good (a bad or expired token, a role
@@ -210,40 +171,26 @@ static int sts_refusal(long status, const char *msg)
     return 0;
 }
 
-static void sts_answer(void *ctx, wc_http_response *resp)
+static void sts_answer(wc_cred_http_provider *h, wc_http_response *resp, wc_result result,
+                       wc_error *err)
 {
-    sts_provider *p = ctx;
-    p->on_wire = NULL;
+    sts_provider *p = (sts_provider *)h;
+    if (wc_cred_http_provider_fail(h, resp, result, err)) /* a refused certificate: for good */
+        return;
     wc_credentials creds;
-    memset(&creds, 0, sizeof(creds));
-    wc_error err;
-    wc_error_clear(&err);
-    wc_result result;
-    if (resp->curl_code != 0 && resp->tls_refused) {
-        /* Configuration, as the client says it of a call: for good, not tried again. */
-        char text[WC_ERROR_MAX];
-        wc_tls_refusal_text(text, sizeof(text), p->url, resp->ca_bundle, resp->error);
-        result = wc_error_set(&err, WC_ERR_REJECTED, "%s: TLSError: %s", p->source_name, text);
-    } else if (resp->too_large || resp->curl_code != 0) {
-        result =
-            wc_error_set(&err, WC_ERR_IO, "%s: POST %s: %s", p->source_name, p->url, resp->error);
-    } else {
-        result = wc_credentials_from_sts_xml(resp->body, resp->len, p->source_name, &creds, &err);
-        if (resp->status != 200) {
-            /* STS's own error ("STS says Code: Message") when it gave one. */
-            wc_credentials_cleanup(&creds);
-            if (result == WC_OK || !strstr(err.msg, "STS says"))
-                wc_error_set(&err, WC_ERR_IO, "%s: STS answered HTTP %ld", p->source_name,
-                             resp->status);
-            else
-                wc_error_prefix(&err, "HTTP %ld: ", resp->status);
-            result = sts_refusal(resp->status, err.msg) ? WC_ERR_REJECTED : WC_ERR_IO;
-        }
-    }
-    if (result != WC_OK && result != WC_ERR_REJECTED)
+    result = wc_credentials_from_sts_xml(resp->body, resp->len, p->source_name, &creds, err);
+    if (resp->status != 200) {
+        /* STS's own error ("STS says Code: Message") when it gave one. */
+        wc_credentials_cleanup(&creds);
+        if (result == WC_OK || !strstr(err->msg, "STS says"))
+            wc_error_set(err, WC_ERR_IO, "%s: STS answered HTTP %ld", p->source_name, resp->status);
+        else
+            wc_error_prefix(err, "HTTP %ld: ", resp->status);
+        result = sts_refusal(resp->status, err->msg) ? WC_ERR_REJECTED : WC_ERR_IO;
+    } else if (result != WC_OK) {
         result = WC_ERR_IO; /* the chain reports it; a refresh is tried again */
-    wc_http_response_cleanup(resp);
-    sts_finish(p, result, &creds, &err);
+    }
+    wc_cred_http_provider_finish(h, resp, result, &creds, err);
 }
 
 /* Appends "&name=value" (value form-encoded) to the body; nothing when value is NULL. WC_OK, or
@@ -260,15 +207,15 @@ static wc_result form_add(wc_buf *body, const char *name, const char *value)
 
 static wc_result sts_url(sts_provider *p, wc_error *err)
 {
-    const char *region = p->cx->region ? p->cx->region : "us-east-1";
+    const char *region = p->http.cx->region ? p->http.cx->region : "us-east-1";
     const char *override = wc_cred_env("AWS_ENDPOINT_URL_STS");
     if (!override)
-        override = p->cx->endpoint_url;
+        override = p->http.cx->endpoint_url;
     wc_endpoint e;
     wc_result result = wc_endpoint_resolve("sts", region, override, &e, err);
     if (result != WC_OK)
         return result;
-    snprintf(p->url, sizeof(p->url), "%s/", e.base);
+    snprintf(p->http.url, sizeof(p->http.url), "%s/", e.base);
     wc_endpoint_cleanup(&e);
     return WC_OK;
 }
@@ -285,7 +232,7 @@ static wc_result sts_send(sts_provider *p, const wc_credentials *src, const char
         snprintf(session, sizeof(session), "%s", p->session_name);
     else
         snprintf(session, sizeof(session), "widget-consumer-%lld",
-                 (long long)wc_clock_epoch_s(p->cx->clock));
+                 (long long)wc_clock_epoch_s(p->http.cx->clock));
     char duration[24];
     snprintf(duration, sizeof(duration), "%ld", p->duration_seconds);
     wc_buf form;
@@ -301,48 +248,37 @@ static wc_result sts_send(sts_provider *p, const wc_credentials *src, const char
     char *body = wc_buf_take(&form, NULL); /* holds the web token: scrubbed below */
     ok = ok && body;
     const char *ctype = "application/x-www-form-urlencoded; charset=utf-8";
-    wc_param headers[6];
-    size_t n = 0;
-    headers[n++] = (wc_param){"Content-Type", ctype};
-    char *auth = NULL;
+    char *auth = NULL, date[17], host[512];
+    /* Host is signed but not sent (libcurl sends it); the date and after only when signed */
+    wc_param headers[5] = {{"Host", host}, {"Content-Type", ctype}, {"X-Amz-Date", date}};
+    size_t n = 2;
     if (ok && src) {
-        const char *host = strstr(p->url, "://") + 3;
-        char hostbuf[512];
-        snprintf(hostbuf, sizeof(hostbuf), "%.*s", (int)strcspn(host, "/"), host);
-        time_t now = wc_clock_epoch_s(p->cx->clock);
+        const char *h = strstr(p->http.url, "://") + 3;
+        snprintf(host, sizeof(host), "%.*s", (int)strcspn(h, "/"), h);
+        time_t now = wc_clock_epoch_s(p->http.cx->clock);
         char hash[65];
-        wc_sigv4_amz_date(now, p->date);
+        wc_sigv4_amz_date(now, date);
         wc_sha256_hex(body, strlen(body), hash);
-        wc_param signed_headers[4] = {{"Host", hostbuf},
-                                      {"Content-Type", ctype},
-                                      {"X-Amz-Date", p->date},
-                                      {"X-Amz-Security-Token", NULL}};
-        size_t ns = 3;
+        n = 3;
         if (src->session_token)
-            signed_headers[ns++].value = src->session_token;
-        wc_sigv4_request sreq = {"POST", "/", NULL, 0, signed_headers, ns, hash};
+            headers[n++] = (wc_param){"X-Amz-Security-Token", src->session_token};
+        wc_sigv4_request sreq = {"POST", "/", NULL, 0, headers, n, hash};
         wc_sigv4_signer signer = {src->access_key_id,
                                   src->secret_access_key,
-                                  p->cx->region ? p->cx->region : "us-east-1",
+                                  p->http.cx->region ? p->http.cx->region : "us-east-1",
                                   "sts",
                                   now,
                                   1,
                                   NULL};
         auth = wc_sigv4_authorization(&signer, &sreq);
         ok = auth != NULL;
-        headers[n++] = (wc_param){"X-Amz-Date", p->date};
-        if (src->session_token)
-            headers[n++] = (wc_param){"X-Amz-Security-Token", src->session_token};
         headers[n++] = (wc_param){"Authorization", auth};
     }
-    if (ok) {
-        wc_http_request req = {"POST", p->url,       headers,        n,
-                               body,   strlen(body), STS_TIMEOUT_MS, MAX_STS_ANSWER};
-        result = p->cx->transport.ops->start(p->cx->transport.self, &req, sts_answer, p,
-                                             &p->on_wire, err);
-    } else {
+    if (ok)
+        result = wc_cred_http_provider_send(&p->http, "POST", headers + 1, n - 1, body,
+                                            STS_TIMEOUT_MS, err);
+    else
         result = wc_error_set(err, WC_ERR_NOMEM, "out of memory");
-    }
     wc_cred_scrub_free(body);
     free(auth);
     return result;
@@ -359,18 +295,15 @@ static void on_source(void *ctx, wc_result result, wc_credentials *creds, const 
         result = sts_send(p, creds, NULL, &err);
         wc_credentials_cleanup(creds);
     } else if (result == WC_ERR_NOT_FOUND) {
-        result =
-            wc_error_set(&err, WC_ERR_INVALID, "%s: its source has no credentials", p->source_name);
+        result = no_source(p, &err);
     } else {
         err = *serr;
         wc_error_prefix(&err, "%s: source: ", p->source_name);
     }
-    if (result != WC_OK) {
-        wc_credentials none;
-        memset(&none, 0, sizeof(none));
-        sts_finish(p, result == WC_ERR_INVALID || result == WC_ERR_REJECTED ? result : WC_ERR_IO,
-                   &none, &err);
-    }
+    if (result != WC_OK)
+        wc_cred_http_provider_finish(
+            &p->http, NULL,
+            result == WC_ERR_INVALID || result == WC_ERR_REJECTED ? result : WC_ERR_IO, NULL, &err);
 }
 
 /* Web identity: the variables (from the environment, at each fetch) and the token file. */
@@ -388,27 +321,18 @@ static wc_result web_identity_token(sts_provider *p, char **token, wc_error *err
         free(p->role_arn);
         free(p->token_file);
         free(p->session_name);
-        const char *session = wc_cred_env("AWS_ROLE_SESSION_NAME");
-        p->role_arn = strdup(role);
-        p->token_file = strdup(file);
-        p->session_name = session ? strdup(session) : NULL;
-        if (!p->role_arn || !p->token_file || (session && !p->session_name))
+        if (wc_cred_dup(&p->role_arn, role) + wc_cred_dup(&p->token_file, file) +
+            wc_cred_dup(&p->session_name, wc_cred_env("AWS_ROLE_SESSION_NAME")))
             return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     }
-    if (!p->cx->has_transport)
+    if (!p->http.cx->has_transport)
         return wc_error_set(err, WC_ERR_INVALID, "%s: no HTTP transport to ask STS with",
                             p->source_name);
-    size_t len;
-    if (wc_read_file(p->token_file, MAX_TOKEN_FILE, token, &len, err) != WC_OK) {
+    if (wc_cred_read_token(p->token_file, MAX_TOKEN_FILE, "\r\n ", token, err) != WC_OK) {
         wc_error_prefix(err, "%s: token file %s: ", p->source_name, p->token_file);
-        if (err)
-            err->code = WC_ERR_INVALID;
         return WC_ERR_INVALID;
     }
-    while (len &&
-           ((*token)[len - 1] == '\n' || (*token)[len - 1] == '\r' || (*token)[len - 1] == ' '))
-        (*token)[--len] = '\0';
-    if (!len) {
+    if (!**token) {
         wc_cred_scrub_free(*token);
         *token = NULL;
         return wc_error_set(err, WC_ERR_INVALID, "%s: token file %s is empty", p->source_name,
@@ -422,55 +346,51 @@ static wc_result sts_start(wc_credential_provider *self, wc_credentials_done don
 {
     sts_provider *p = (sts_provider *)self;
     wc_result result;
-    p->done = done;
-    p->ctx = ctx;
+    p->http.done = done;
+    p->http.ctx = ctx;
     if (p->web_identity) {
         char *token = NULL;
         result = web_identity_token(p, &token, err);
         if (result == WC_OK)
             result = sts_send(p, NULL, token, err);
         wc_cred_scrub_free(token);
-    } else if (p->source->fetch) {
+    } else if (!p->source) {
+        result = sts_send(p, &p->keys, NULL, err);
+    } else if (p->source->fetch) { /* the environment: read at once */
         wc_credentials src;
-        memset(&src, 0, sizeof(src));
-        wc_creds_where where = WC_CREDS_HERE;
+        wc_creds_where where;
         result = p->source->fetch(p->source, &src, &where, err);
-        if (result == WC_OK && where != WC_CREDS_HERE) /* a source of a source's: never made */
-            result = wc_error_set(err, WC_ERR_INVALID, "%s: its source cannot be read at once",
-                                  p->source_name);
-        else if (result == WC_OK)
+        if (result == WC_OK) {
             result = sts_send(p, &src, NULL, err);
-        else if (result == WC_ERR_NOT_FOUND)
-            result = wc_error_set(err, WC_ERR_INVALID, "%s: its source has no credentials",
-                                  p->source_name);
-        wc_credentials_cleanup(&src);
+            wc_credentials_cleanup(&src);
+        }
     } else {
-        p->source_fetching = 1;
         result = p->source->start(p->source, on_source, p, err);
-        if (result != WC_OK)
-            p->source_fetching = 0;
-        if (result == WC_ERR_NOT_FOUND)
-            result = wc_error_set(err, WC_ERR_INVALID, "%s: its source has no credentials",
-                                  p->source_name);
+        p->source_fetching = result == WC_OK;
     }
-    if (result != WC_OK) {
-        p->done = NULL;
-        p->ctx = NULL;
-    }
+    if (result == WC_ERR_NOT_FOUND && !p->web_identity)
+        result = no_source(p, err);
+    if (result != WC_OK)
+        wc_cred_http_provider_cancel(self);
     return result;
 }
 
 static void sts_cancel(wc_credential_provider *self)
 {
-    sts_reset((sts_provider *)self);
+    sts_provider *p = (sts_provider *)self;
+    wc_cred_http_provider_cancel(self);
+    if (p->source_fetching && p->source->cancel)
+        p->source->cancel(p->source);
+    p->source_fetching = 0;
 }
 
 static void sts_destroy(wc_credential_provider *self)
 {
     sts_provider *p = (sts_provider *)self;
-    sts_reset(p);
+    sts_cancel(self);
     if (p->source)
         p->source->destroy(p->source);
+    wc_credentials_cleanup(&p->keys);
     free(p->role_arn);
     free(p->session_name);
     free(p->external_id);
@@ -478,63 +398,38 @@ static void sts_destroy(wc_credential_provider *self)
     free(p);
 }
 
-static sts_provider *sts_new(const wc_cred_context *cx, const char *source_name,
-                             const wc_role_config *role)
+wc_credential_provider *wc_credentials_sts_new(const wc_cred_context *cx, const char *source_name,
+                                               const wc_role_config *role,
+                                               wc_credential_provider *source,
+                                               const wc_credentials *keys)
 {
-    sts_provider *p = calloc(1, sizeof(*p));
-    if (!p)
+    char what[80];
+    snprintf(what, sizeof(what), "%s: ", source_name);
+    sts_provider *p = (sts_provider *)wc_cred_http_provider_new(sizeof(sts_provider), "STS", what,
+                                                                cx, sts_start, sts_answer);
+    if (!p) {
+        if (source)
+            source->destroy(source);
         return NULL;
-    p->base.name = "STS";
-    p->base.start = sts_start;
-    p->base.cancel = sts_cancel;
-    p->base.destroy = sts_destroy;
-    p->cx = cx;
+    }
+    p->http.base.cancel = sts_cancel;
+    p->http.base.destroy = sts_destroy;
+    p->source = source;
     snprintf(p->source_name, sizeof(p->source_name), "%s", source_name);
+    p->from_env = !role;
+    p->web_identity = !role || role->token_file;
     if (role) {
-        p->role_arn = role->role_arn ? strdup(role->role_arn) : NULL;
-        p->session_name = role->session_name ? strdup(role->session_name) : NULL;
-        p->external_id = role->external_id ? strdup(role->external_id) : NULL;
-        p->token_file = role->token_file ? strdup(role->token_file) : NULL;
         p->duration_seconds = role->duration_seconds;
-        if ((role->role_arn && !p->role_arn) || (role->session_name && !p->session_name) ||
-            (role->external_id && !p->external_id) || (role->token_file && !p->token_file)) {
-            sts_destroy(&p->base);
+        if (wc_cred_dup(&p->role_arn, role->role_arn) +
+                wc_cred_dup(&p->session_name, role->session_name) +
+                wc_cred_dup(&p->external_id, role->external_id) +
+                wc_cred_dup(&p->token_file, role->token_file) ||
+            (!p->web_identity && !source &&
+             wc_cred_fill(&p->keys, keys->access_key_id, keys->secret_access_key,
+                          keys->session_token, NULL, keys->source, NULL) != WC_OK)) {
+            sts_destroy(&p->http.base);
             return NULL;
         }
     }
-    return p;
-}
-
-wc_credential_provider *wc_credentials_assume_role_new(const wc_cred_context *cx,
-                                                       const char *source_name,
-                                                       const wc_role_config *role,
-                                                       wc_credential_provider *source)
-{
-    sts_provider *p = sts_new(cx, source_name, role);
-    if (!p) {
-        source->destroy(source);
-        return NULL;
-    }
-    p->source = source;
-    return &p->base;
-}
-
-wc_credential_provider *wc_credentials_web_identity_new(const wc_cred_context *cx,
-                                                        const char *source_name,
-                                                        const wc_role_config *role)
-{
-    sts_provider *p = sts_new(cx, source_name, role);
-    if (p)
-        p->web_identity = 1;
-    return p ? &p->base : NULL;
-}
-
-wc_credential_provider *wc_credentials_web_identity_env_new(const wc_cred_context *cx)
-{
-    sts_provider *p = sts_new(cx, "web identity (AWS_ROLE_ARN)", NULL);
-    if (p) {
-        p->web_identity = 1;
-        p->from_env = 1;
-    }
-    return p ? &p->base : NULL;
+    return &p->http.base;
 }

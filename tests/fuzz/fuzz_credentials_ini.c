@@ -50,7 +50,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     static const char *const profiles[] = {NULL, "ops", "profile ops", "cfgonly"};
     const char *profile = profiles[size % 4];
-    wc_credential_provider *p = wc_credentials_from_profile(profile);
+    wc_credential_provider *p = wc_credentials_from_profile(profile, NULL);
     FUZZ_CHECK(p);
     wc_credentials c;
     wc_error err;

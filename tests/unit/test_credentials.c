@@ -79,7 +79,7 @@ static void profiles_from_both_files(void **state)
     write_aws_file("config", "[default]\nregion = us-west-2\n\n[profile ops]\nregion = eu-north-1\n"
                              "\n[profile cfgonly]\naws_access_key_id = CFGKEY\n"
                              "aws_secret_access_key = cfgsecret\n");
-    wc_credential_provider *p = wc_credentials_from_profile(NULL);
+    wc_credential_provider *p = wc_credentials_from_profile(NULL, NULL);
     wc_credentials cr;
     assert_int_equal(fetch_now(p, &cr, NULL), WC_OK);
     assert_string_equal(cr.access_key_id, "DEFKEY");
@@ -87,7 +87,7 @@ static void profiles_from_both_files(void **state)
     wc_credentials_cleanup(&cr);
     p->destroy(p);
 
-    p = wc_credentials_from_profile("ops");
+    p = wc_credentials_from_profile("ops", NULL);
     assert_int_equal(fetch_now(p, &cr, NULL), WC_OK);
     assert_string_equal(cr.access_key_id, "OPSKEY");
     assert_string_equal(cr.session_token, "opstok");
@@ -95,7 +95,7 @@ static void profiles_from_both_files(void **state)
     p->destroy(p);
 
     setenv("AWS_PROFILE", "cfgonly", 1);
-    p = wc_credentials_from_profile(NULL);
+    p = wc_credentials_from_profile(NULL, NULL);
     assert_int_equal(fetch_now(p, &cr, NULL), WC_OK);
     assert_string_equal(cr.access_key_id, "CFGKEY");
     wc_credentials_cleanup(&cr);
@@ -138,7 +138,7 @@ static void credentials_file_path_from_environment(void **state)
                "aws_secret_access_key = s\n");
     char *path = wc_path_join(home, "creds.ini");
     setenv("AWS_SHARED_CREDENTIALS_FILE", path, 1);
-    wc_credential_provider *p = wc_credentials_from_profile(NULL);
+    wc_credential_provider *p = wc_credentials_from_profile(NULL, NULL);
     wc_credentials cr;
     assert_int_equal(fetch_now(p, &cr, NULL), WC_OK);
     assert_string_equal(cr.access_key_id, "ELSEWHERE");

@@ -2,11 +2,13 @@
  * endpoint and IMDSv2 as asynchronous fetches, one at a time, while calls that need credentials
  * wait for it; refreshes in the background while the current ones are valid; failures; a fetch
  * under way when the client is cancelled, abandoned or freed. */
-#include "aws/client.h"
-#include "fake_transport.h"
+#include "cred_calls.h"
 
 #define ECS_URL "https://ecs.test/v2/credentials"
 #define IMDS    "http://imds.test"
+#define NO_CREDENTIALS                                                                             \
+    "no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, use a profile "          \
+    "(--profile), or run where a task role or instance role provides them"
 
 /* FAKE_WALL_TIME is 2015-08-30T12:36:00Z. */
 #define AT_PLUS_120  "2015-08-30T12:38:00Z"
@@ -56,31 +58,36 @@ static fake_answer *ecs_reply(fake_world *w, const char *key, const char *token,
     return a;
 }
 
-typedef struct {
-    int calls;
-    wc_result result;
-    char msg[WC_ERROR_MAX];
-    char code[128];
-} outcome;
-
-static void note(void *ctx, wc_result result, json_t *answer, const wc_aws_error *aerr,
-                 const wc_error *err)
+/* ECS answers (ASIAECS1) delay_ms after it is asked, and DynamoDB the next `calls` calls. */
+static void ecs_answers_after(fake_world *w, uint64_t delay_ms, unsigned calls)
 {
-    outcome *o = ctx;
-    o->calls++;
-    o->result = result;
-    snprintf(o->msg, sizeof(o->msg), "%s", err->msg);
-    snprintf(o->code, sizeof(o->code), "%s", aerr->code);
+    use_ecs();
+    fake_delay(ecs_reply(w, "ASIAECS1", "TOKEN1", AT_PLUS_3600), delay_ms);
+    fake_times(fake_reply(w->fake, "dynamodb", 200, "{}"), calls);
 }
 
-static void start_call(fake_world *w, outcome *o, wc_aws_call **handle)
+/* Each of the n calls ended once, with result, the message msg and the AWS error code (""
+ * when no AWS answer came). */
+static void each_ended_with(const outcome *o, size_t n, wc_result result, const char *msg,
+                            const char *code)
 {
-    wc_error err;
-    wc_result r =
-        wc_aws_json_start_h(w->aws, "dynamodb", "DynamoDB_20120810.GetItem",
-                            json_pack("{s:s}", "TableName", "widgets"), note, o, handle, &err);
-    if (r != WC_OK)
-        fail_msg("wc_aws_json_start: %s", err.msg);
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(o[i].calls, 1);
+        assert_int_equal(o[i].result, result);
+        assert_string_equal(o[i].msg, msg);
+        assert_string_equal(o[i].code, code);
+    }
+}
+
+/* A blocking call that gets no answer: its result (err says why). */
+static wc_result blocking_call(fake_world *w, wc_error *err)
+{
+    json_t *out = NULL;
+    wc_aws_error aerr;
+    wc_result result = wc_aws_json(w->aws, "dynamodb", "DynamoDB_20120810.GetItem",
+                                   json_pack("{s:s}", "TableName", "widgets"), &out, &aerr, err);
+    assert_null(out);
+    return result;
 }
 
 /* Credentials good for two minutes (a refresh is due after one), DynamoDB answering 200 from
@@ -140,13 +147,9 @@ static void the_failed_refresh_is_tried_again_later(fake_world *w)
 static void fifty_calls_without_credentials_make_one_ecs_fetch(void **state)
 {
     fake_world *w = *state;
-    use_ecs();
-    fake_delay(ecs_reply(w, "ASIAECS1", "TOKEN1", AT_PLUS_3600), 50);
-    fake_times(fake_reply(w->fake, "dynamodb", 200, "{}"), 50);
+    ecs_answers_after(w, 50, 50);
     outcome o[50];
-    memset(o, 0, sizeof(o));
-    for (int i = 0; i < 50; i++)
-        start_call(w, &o[i], NULL);
+    start_calls(w, o, 50);
     /* Nothing waited: the fetch is on the wire, the calls wait for it. */
     assert_int_equal(fake_count(w->fake), 1);
     assert_string_equal(fake_request_at(w->fake, 0)->url, ECS_URL);
@@ -183,9 +186,7 @@ static void imdsv2_token_then_role_then_credentials(void **state)
     free(body);
     fake_times(fake_reply(w->fake, "dynamodb", 200, "{}"), 3);
     outcome o[3];
-    memset(o, 0, sizeof(o));
-    for (int i = 0; i < 3; i++)
-        start_call(w, &o[i], NULL);
+    start_calls(w, o, 3);
     assert_int_equal(fake_count(w->fake), 1); /* the token first, nothing else yet */
     fake_run(w);
 
@@ -214,16 +215,10 @@ static void not_on_ec2_means_no_credentials_anywhere(void **state)
     setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", IMDS, 1);
     fake_network_error(w->fake, "PUT imds.test", 7, "Failed to connect");
     outcome o[2];
-    memset(o, 0, sizeof(o));
-    start_call(w, &o[0], NULL);
-    start_call(w, &o[1], NULL);
+    start_calls(w, o, 2);
     fake_run(w);
-    for (int i = 0; i < 2; i++) {
-        assert_int_equal(o[i].calls, 1);
-        /* An outage of the service for the layers above, never "the object is not there". */
-        assert_int_equal(o[i].result, WC_ERR_IO);
-        assert_non_null(strstr(o[i].msg, "no AWS credentials: set AWS_ACCESS_KEY_ID"));
-    }
+    /* An outage of the service for the layers above, never "the object is not there". */
+    each_ended_with(o, 2, WC_ERR_IO, NO_CREDENTIALS, "");
     assert_int_equal(fake_count(w->fake), 1);
 }
 
@@ -238,9 +233,7 @@ static void a_refresh_runs_in_the_background_while_the_current_ones_are_valid(vo
     fake_delay(ecs_reply(w, "ASIANEW", "TOKEN-NEW", AT_PLUS_3600), 5000);
     uint64_t t0 = w->time.now;
     outcome o[10];
-    memset(o, 0, sizeof(o));
-    for (int i = 0; i < 10; i++)
-        start_call(w, &o[i], NULL);
+    start_calls(w, o, 10);
     /* One refresh on the wire, and every call went out at once with the current credentials. */
     assert_int_equal(fake_count_matching(w->fake, "ecs.test"), 2);
     assert_int_equal(fake_count_matching(w->fake, "dynamodb"), 11);
@@ -268,16 +261,10 @@ static void a_failed_fetch_without_valid_credentials_fails_the_waiting_calls(voi
     use_ecs();
     fake_reply(w->fake, "GET ecs.test", 401, "no");
     outcome o[5];
-    memset(o, 0, sizeof(o));
-    for (int i = 0; i < 5; i++)
-        start_call(w, &o[i], NULL);
+    start_calls(w, o, 5);
     fake_run(w);
-    for (int i = 0; i < 5; i++) {
-        assert_int_equal(o[i].calls, 1);
-        assert_int_equal(o[i].result, WC_ERR_IO);
-        assert_string_equal(o[i].msg, "ECS container credentials: " ECS_URL " answered HTTP 401");
-        assert_string_equal(o[i].code, ""); /* no AWS answer came */
-    }
+    each_ended_with(o, 5, WC_ERR_IO, "ECS container credentials: " ECS_URL " answered HTTP 401",
+                    "");
     assert_int_equal(fake_count(w->fake), 1); /* one fetch, no call was sent */
     assert_int_equal(wc_aws_in_flight(w->aws), 0);
 
@@ -285,14 +272,9 @@ static void a_failed_fetch_without_valid_credentials_fails_the_waiting_calls(voi
     fake_reply(w->fake, "GET ecs.test", 200,
                "{\"AccessKeyId\":\"A\",\"SecretAccessKey\":\"S\","
                "\"Expiration\":\"tomorrow\"}");
-    json_t *out = NULL;
-    wc_aws_error aerr;
     wc_error err;
-    assert_int_equal(wc_aws_json(w->aws, "dynamodb", "DynamoDB_20120810.GetItem",
-                                 json_pack("{s:s}", "TableName", "widgets"), &out, &aerr, &err),
-                     WC_ERR_INVALID);
+    assert_int_equal(blocking_call(w, &err), WC_ERR_INVALID);
     assert_string_equal(err.msg, "ECS container: Expiration \"tomorrow\" is not an ISO 8601 time");
-    assert_null(out);
     assert_int_equal(fake_count(w->fake), 2);
 }
 
@@ -381,16 +363,11 @@ static void credentials_expired_on_arrival_are_an_error_not_a_loop(void **state)
     use_ecs();
     ecs_reply(w, "ASIAOLD", "TOKEN-OLD", "2015-08-30T12:35:00Z"); /* a minute ago */
     outcome o[3];
-    memset(o, 0, sizeof(o));
-    for (int i = 0; i < 3; i++)
-        start_call(w, &o[i], NULL);
+    start_calls(w, o, 3);
     fake_run(w);
-    for (int i = 0; i < 3; i++) {
-        assert_int_equal(o[i].calls, 1);
-        assert_int_equal(o[i].result, WC_ERR_INVALID);
-        assert_string_equal(o[i].msg, "ECS container: the credentials fetched expired 60 s ago "
-                                      "(is the clock right?)");
-    }
+    each_ended_with(o, 3, WC_ERR_INVALID,
+                    "ECS container: the credentials fetched expired 60 s ago (is the clock right?)",
+                    "");
     assert_int_equal(fake_count(w->fake), 1);
 }
 
@@ -399,9 +376,7 @@ static void credentials_expired_on_arrival_are_an_error_not_a_loop(void **state)
 static void a_cancelled_waiting_call_is_never_sent(void **state)
 {
     fake_world *w = *state;
-    use_ecs();
-    fake_delay(ecs_reply(w, "ASIAECS1", "TOKEN1", AT_PLUS_3600), 10);
-    fake_times(fake_reply(w->fake, "dynamodb", 200, "{}"), 2);
+    ecs_answers_after(w, 10, 2);
     outcome o[3];
     memset(o, 0, sizeof(o));
     wc_aws_call *handles[3];
@@ -423,16 +398,10 @@ static void abandoning_ends_waiting_calls_and_the_fetch(void **state)
     use_ecs();
     fake_hang(w->fake, "GET ecs.test");
     outcome o[3];
-    memset(o, 0, sizeof(o));
-    for (int i = 0; i < 3; i++)
-        start_call(w, &o[i], NULL);
+    start_calls(w, o, 3);
     assert_int_equal(fake_in_flight(w->fake), 1);
     wc_aws_abandon(w->aws);
-    for (int i = 0; i < 3; i++) {
-        assert_int_equal(o[i].calls, 1);
-        assert_int_equal(o[i].result, WC_ERR_IO);
-        assert_string_equal(o[i].msg, "abandoned at shutdown");
-    }
+    each_ended_with(o, 3, WC_ERR_IO, "abandoned at shutdown", "Abandoned");
     assert_int_equal(wc_aws_in_flight(w->aws), 0);
     assert_true(fake_request_at(w->fake, 0)->cancelled); /* nothing left on the loop */
     assert_int_equal(fake_in_flight(w->fake), 0);
@@ -446,9 +415,7 @@ static void freeing_the_client_with_a_fetch_under_way_leaks_nothing(void **state
     fake_reply(w->fake, "PUT imds.test", 200, "IMDS-SESSION"); /* the token is kept ... */
     fake_hang(w->fake, "GET imds.test");                       /* ... while the role is asked */
     outcome o[3];
-    memset(o, 0, sizeof(o));
-    for (int i = 0; i < 3; i++)
-        start_call(w, &o[i], NULL);
+    start_calls(w, o, 3);
     fake_run(w);
     assert_int_equal(fake_count(w->fake), 2);
     wc_aws_free(w->aws);
@@ -469,16 +436,11 @@ static void a_container_uri_in_clear_to_another_host_is_refused(void **state)
     setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://ecs.test/v2/credentials", 1);
     setenv("AWS_CONTAINER_AUTHORIZATION_TOKEN", "ecs-auth-token", 1);
     fake_times(fake_reply(w->fake, "GET ecs.test", 200, "{}"), FAKE_FOREVER);
-    json_t *out = NULL;
-    wc_aws_error aerr;
     wc_error err;
-    assert_int_equal(wc_aws_json(w->aws, "dynamodb", "DynamoDB_20120810.GetItem",
-                                 json_pack("{s:s}", "TableName", "widgets"), &out, &aerr, &err),
-                     WC_ERR_INVALID);
+    assert_int_equal(blocking_call(w, &err), WC_ERR_INVALID);
     assert_non_null(strstr(err.msg, "AWS_CONTAINER_CREDENTIALS_FULL_URI "
                                     "\"http://ecs.test/v2/credentials\": plain http is allowed "
                                     "only to a loopback address"));
-    assert_null(out);
     assert_int_equal(fake_count(w->fake), 0); /* the token never left */
 }
 

@@ -3,9 +3,8 @@
  * roles (source_profile, credential_source), credential_process (a real /bin/sh child whose
  * output is read on the loop), EKS Pod Identity (the container endpoint with a token file read at
  * each fetch), and the profiles that must stop the start: role_arn without a source, SSO. */
-#include "aws/client.h"
 #include "aws/credentials_private.h"
-#include "fake_transport.h"
+#include "cred_calls.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -87,43 +86,29 @@ static fake_answer *sts_reply(fake_world *w, const char *action, const char *key
     return a;
 }
 
-typedef struct {
-    int calls;
-    wc_result result;
-    char msg[WC_ERROR_MAX];
-} outcome;
-
-static void note(void *ctx, wc_result result, json_t *answer, const wc_aws_error *aerr,
-                 const wc_error *err)
-{
-    outcome *o = ctx;
-    (void)answer;
-    (void)aerr;
-    o->calls++;
-    o->result = result;
-    snprintf(o->msg, sizeof(o->msg), "%s", err->msg);
-}
-
-static void call(fake_world *w, outcome *o)
-{
-    wc_error err;
-    wc_result r =
-        wc_aws_json_start_h(w->aws, "dynamodb", "DynamoDB_20120810.GetItem",
-                            json_pack("{s:s}", "TableName", "widgets"), note, o, NULL, &err);
-    if (r != WC_OK) {
-        o->calls++;
-        o->result = r;
-        snprintf(o->msg, sizeof(o->msg), "%s", err.msg);
-    }
-}
-
 /* One call that goes out and succeeds. */
 static void call_ok(fake_world *w)
 {
-    outcome o = {0};
-    call(w, &o);
-    fake_run(w);
-    assert_int_equal(o.result, WC_OK);
+    assert_int_equal(run_call(w).result, WC_OK);
+}
+
+/* One call that fails before anything is sent, saying message: its result. */
+static wc_result expect_call_error(fake_world *w, const char *message)
+{
+    outcome o = run_call(w);
+    assert_int_equal(o.calls, 1);
+    assert_int_not_equal(o.result, WC_OK);
+    if (!strstr(o.msg, message))
+        fail_msg("\"%s\" does not say \"%s\"", o.msg, message);
+    assert_int_equal(fake_count(w->fake), 0);
+    return o.result;
+}
+
+/* The nth DynamoDB call was signed with key and token, and every scripted answer was used. */
+static void the_call_was_signed_with(fake_world *w, size_t nth, const char *key, const char *token)
+{
+    fake_assert_signed_with(fake_find(w->fake, "dynamodb", nth), key, token);
+    fake_assert_all_used(w->fake);
 }
 
 /* --- web identity --- */
@@ -153,30 +138,19 @@ static void web_identity_from_the_environment_rereads_the_token_at_each_refresh(
     put_file("token", "eks-token-2");
     sts_reply(w, "AssumeRoleWithWebIdentity", "ASIAWEB2", "TOKEN-WEB2", "2015-08-30T14:00:00Z");
     fake_advance_s(w, 61);
-    outcome o2 = {0};
-    call(w, &o2);
-    fake_run(w);
-    outcome o3 = {0};
-    call(w, &o3);
-    fake_run(w);
+    run_call(w);
+    run_call(w);
     assert_int_equal(fake_count_matching(w->fake, "POST sts.us-east-1"), 2);
     assert_non_null(
         strstr(fake_find(w->fake, "POST sts.us-east-1", 1)->body, "WebIdentityToken=eks-token-2"));
-    fake_assert_signed_with(fake_find(w->fake, "dynamodb", 2), "ASIAWEB2", "TOKEN-WEB2");
-    fake_assert_all_used(w->fake);
+    the_call_was_signed_with(w, 2, "ASIAWEB2", "TOKEN-WEB2");
 }
 
 static void web_identity_half_configured_is_an_error(void **state)
 {
     fake_world *w = *state;
     setenv("AWS_ROLE_ARN", ROLE, 1);
-    outcome o = {0};
-    call(w, &o);
-    fake_run(w);
-    assert_int_equal(o.calls, 1);
-    assert_int_not_equal(o.result, WC_OK);
-    assert_non_null(strstr(o.msg, "AWS_ROLE_ARN is set but AWS_WEB_IDENTITY_TOKEN_FILE is not"));
-    assert_int_equal(fake_count(w->fake), 0);
+    expect_call_error(w, "AWS_ROLE_ARN is set but AWS_WEB_IDENTITY_TOKEN_FILE is not");
 }
 
 static void web_identity_missing_token_file_and_sts_errors(void **state)
@@ -184,20 +158,13 @@ static void web_identity_missing_token_file_and_sts_errors(void **state)
     fake_world *w = *state;
     setenv("AWS_WEB_IDENTITY_TOKEN_FILE", "/nonexistent/token", 1);
     setenv("AWS_ROLE_ARN", ROLE, 1);
-    outcome o = {0};
-    call(w, &o);
-    fake_run(w);
-    assert_int_not_equal(o.result, WC_OK);
-    assert_non_null(strstr(o.msg, "token file /nonexistent/token"));
-    assert_int_equal(fake_count(w->fake), 0);
+    expect_call_error(w, "token file /nonexistent/token");
 
     setenv("AWS_WEB_IDENTITY_TOKEN_FILE", put_file("token", "bad-token"), 1);
     fake_reply(w->fake, "POST AssumeRoleWithWebIdentity", 400,
                "<ErrorResponse><Error><Type>Sender</Type><Code>InvalidIdentityToken</Code>"
                "<Message>No OpenIDConnect provider found</Message></Error></ErrorResponse>");
-    outcome o2 = {0};
-    call(w, &o2);
-    fake_run(w);
+    outcome o2 = run_call(w);
     assert_int_equal(o2.result, WC_ERR_IO);
     assert_non_null(strstr(o2.msg, "STS says InvalidIdentityToken: No OpenIDConnect provider"));
     assert_non_null(strstr(o2.msg, "HTTP 400"));
@@ -233,8 +200,7 @@ static void a_profile_web_identity_token_file(void **state)
     const char *body = fake_request_at(w->fake, 0)->body;
     assert_non_null(strstr(body, "WebIdentityToken=profile-token"));
     assert_non_null(strstr(body, "RoleSessionName=from-profile"));
-    fake_assert_signed_with(fake_find(w->fake, "dynamodb", 0), "ASIAPWEB", "TOK");
-    fake_assert_all_used(w->fake);
+    the_call_was_signed_with(w, 0, "ASIAPWEB", "TOK");
 }
 
 /* --- assumed roles --- */
@@ -249,8 +215,8 @@ static void assume_role_with_a_source_profile_signs_with_its_keys(void **state)
     sts_reply(w, "AssumeRole", "ASIAROLE", "TOKEN-ROLE", AT_PLUS_1H);
     fake_times(fake_reply(w->fake, "dynamodb", 200, "{}"), 2);
     outcome o = {0}, o2 = {0};
-    call(w, &o);
-    call(w, &o2);
+    start_call(w, &o, NULL);
+    start_call(w, &o2, NULL);
     fake_run(w);
     assert_int_equal(o.result, WC_OK);
     assert_int_equal(o2.result, WC_OK);
@@ -264,8 +230,7 @@ static void assume_role_with_a_source_profile_signs_with_its_keys(void **state)
     assert_string_equal(sts->body, "Action=AssumeRole&Version=2011-06-15&RoleArn=arn%3Aaws%3Aiam"
                                    "%3A%3A123456789012%3Arole%2Fwidgets&RoleSessionName=app-"
                                    "session&ExternalId=ext-1&DurationSeconds=1800");
-    fake_assert_signed_with(fake_find(w->fake, "dynamodb", 0), "ASIAROLE", "TOKEN-ROLE");
-    fake_assert_all_used(w->fake);
+    the_call_was_signed_with(w, 0, "ASIAROLE", "TOKEN-ROLE");
 }
 
 static void a_role_chain_assumes_each_role_in_turn(void **state)
@@ -283,8 +248,7 @@ static void a_role_chain_assumes_each_role_in_turn(void **state)
     fake_assert_signed_with(fake_request_at(w->fake, 0), "AKIDBASE", NULL);
     assert_non_null(strstr(fake_request_at(w->fake, 1)->body, "role%2Ftop"));
     fake_assert_signed_with(fake_request_at(w->fake, 1), "ASIAMID", "TOKEN-MID");
-    fake_assert_signed_with(fake_find(w->fake, "dynamodb", 0), "ASIATOP", "TOKEN-TOP");
-    fake_assert_all_used(w->fake);
+    the_call_was_signed_with(w, 0, "ASIATOP", "TOKEN-TOP");
 }
 
 static void assume_role_from_the_ecs_container_source(void **state)
@@ -299,8 +263,7 @@ static void assume_role_from_the_ecs_container_source(void **state)
     fake_reply(w->fake, "dynamodb", 200, "{}");
     call_ok(w);
     fake_assert_signed_with(fake_find(w->fake, "POST AssumeRole", 0), "ASIATASK", "TASKTOK");
-    fake_assert_signed_with(fake_find(w->fake, "dynamodb", 0), "ASIAROLE", "TOKEN-ROLE");
-    fake_assert_all_used(w->fake);
+    the_call_was_signed_with(w, 0, "ASIAROLE", "TOKEN-ROLE");
 }
 
 static void assume_role_from_the_environment_source_and_refresh(void **state)
@@ -313,12 +276,7 @@ static void assume_role_from_the_environment_source_and_refresh(void **state)
      * environment comes first in the chain. Without them there, the role has no source. */
     unsetenv("AWS_ACCESS_KEY_ID");
     unsetenv("AWS_SECRET_ACCESS_KEY");
-    outcome o = {0};
-    call(w, &o);
-    fake_run(w);
-    assert_int_equal(o.result, WC_ERR_INVALID);
-    assert_non_null(strstr(o.msg, "its source has no credentials"));
-    assert_int_equal(fake_count(w->fake), 0);
+    assert_int_equal(expect_call_error(w, "its source has no credentials"), WC_ERR_INVALID);
 }
 
 static void an_sts_failure_during_refresh_keeps_the_current_ones(void **state)
@@ -388,17 +346,13 @@ static void a_refusal_by_sts_at_refresh_is_for_good(void **state)
     fake_reply(w->fake, "POST Action=AssumeRoleWithWebIdentity&", 403,
                sts_error("AccessDenied", "Not authorized to perform sts:AssumeRoleWithWebIdentity",
                          body, sizeof(body)));
-    outcome o4 = {0};
-    call(w, &o4);
-    fake_run(w);
+    run_call(w);
     const wc_error *refusal = wc_aws_refused(w->aws);
     assert_non_null(refusal);
     assert_non_null(strstr(refusal->msg, "HTTP 403: "));
     assert_non_null(strstr(refusal->msg, "STS says AccessDenied: Not authorized"));
     /* Calls from now on fail as in an outage, and STS is not asked again. */
-    outcome o5 = {0};
-    call(w, &o5);
-    fake_run(w);
+    outcome o5 = run_call(w);
     assert_int_equal(o5.result, WC_ERR_IO);
     assert_non_null(strstr(o5.msg, "STS says AccessDenied"));
     assert_int_equal(fake_count_matching(w->fake, "POST Action=AssumeRoleWithWebIdentity&"), 4);
@@ -415,16 +369,10 @@ static void a_refusal_by_sts_at_the_first_fetch_is_for_good(void **state)
     fake_reply(
         w->fake, "POST Action=AssumeRoleWithWebIdentity&", 400,
         sts_error("InvalidIdentityToken", "No OpenIDConnect provider found", body, sizeof(body)));
-    outcome o = {0};
-    call(w, &o);
-    fake_run(w);
-    assert_int_equal(o.result, WC_ERR_IO);
+    assert_int_equal(run_call(w).result, WC_ERR_IO);
     assert_non_null(wc_aws_refused(w->aws));
     assert_non_null(strstr(wc_aws_refused(w->aws)->msg, "STS says InvalidIdentityToken"));
-    outcome o2 = {0};
-    call(w, &o2);
-    fake_run(w);
-    assert_int_equal(o2.result, WC_ERR_IO);
+    assert_int_equal(run_call(w).result, WC_ERR_IO);
     assert_int_equal(fake_count_matching(w->fake, "POST Action=AssumeRoleWithWebIdentity&"), 1);
 }
 
@@ -436,14 +384,7 @@ static void expect_profile_error(fake_world *w, const char *text, const char *me
     /* IMDS is on: a silent fall-through would ask it. */
     setenv("AWS_EC2_METADATA_DISABLED", "false", 1);
     setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://imds.test", 1);
-    outcome o = {0};
-    call(w, &o);
-    fake_run(w);
-    assert_int_equal(o.calls, 1);
-    assert_int_not_equal(o.result, WC_OK);
-    if (!strstr(o.msg, message))
-        fail_msg("\"%s\" does not say \"%s\"", o.msg, message);
-    assert_int_equal(fake_count(w->fake), 0);
+    expect_call_error(w, message);
 }
 
 static void role_arn_without_a_source_is_an_error(void **state)
@@ -508,12 +449,11 @@ static void credential_process_output_is_read_on_the_loop(void **state)
            "\"Expiration\": \"" AT_PLUS_1H "\"}'\n");
     fake_reply(w->fake, "dynamodb", 200, "{}");
     outcome o = {0};
-    call(w, &o);
+    start_call(w, &o, NULL);
     assert_int_equal(o.calls, 0); /* nothing waited for the process */
     run_real(w, &o.calls);
     assert_int_equal(o.result, WC_OK);
-    fake_assert_signed_with(fake_find(w->fake, "dynamodb", 0), "ASIAPROC", "PROCTOK");
-    fake_assert_all_used(w->fake);
+    the_call_was_signed_with(w, 0, "ASIAPROC", "PROCTOK");
 }
 
 static void credential_process_failures(void **state)
@@ -535,7 +475,7 @@ static void credential_process_failures(void **state)
         snprintf(text, sizeof(text), "[default]\ncredential_process = %s\n", cases[i][0]);
         config(text);
         outcome o = {0};
-        call(w, &o);
+        start_call(w, &o, NULL);
         run_real(w, &o.calls);
         assert_int_equal(o.calls, 1);
         assert_int_not_equal(o.result, WC_OK);
@@ -749,16 +689,12 @@ static void pod_identity_reads_its_token_file_at_each_fetch(void **state)
                "{\"AccessKeyId\":\"ASIAPOD2\",\"SecretAccessKey\":\"x\",\"Token\":\"T2\","
                "\"Expiration\":\"" AT_PLUS_1H "\"}");
     fake_advance_s(w, 61);
-    outcome o2 = {0}, o3 = {0};
-    call(w, &o2);
-    fake_run(w);
-    call(w, &o3);
-    fake_run(w);
+    run_call(w);
+    run_call(w);
     assert_string_equal(
         fake_request_header(fake_find(w->fake, "GET 169.254.170.23", 1), "Authorization"),
         "pod-token-2");
-    fake_assert_signed_with(fake_find(w->fake, "dynamodb", 2), "ASIAPOD2", "T2");
-    fake_assert_all_used(w->fake);
+    the_call_was_signed_with(w, 2, "ASIAPOD2", "T2");
 }
 
 /* --- STS's XML --- */
@@ -876,7 +812,7 @@ static void expect_refused_fetch(const tls_server *t, const char *prefix)
     fake_world w = {.loop = loop, .aws = aws};
     outcome o[2] = {{0}, {0}};
     for (int i = 0; i < 2; i++) {
-        call(&w, &o[i]);
+        start_call(&w, &o[i], NULL);
         for (int turns = 0; turns < 1000 && !o[i].calls; turns++)
             wc_loop_turn(loop, 10);
         assert_int_equal(o[i].calls, 1);
