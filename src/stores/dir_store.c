@@ -97,9 +97,18 @@ char *wc_dir_store_path(const char *dir, const char *prefix, const char *owner,
     return path;
 }
 
-/* Makes the folders of path below the store's own directory, never that directory itself: a
- * store that vanished (an unmounted volume, a removed directory) is an outage, and making a new
- * empty one in its place would hide the widgets when it comes back. */
+/* WC_OK while the store's own directory is there. A store that vanished (an unmounted volume, a
+ * removed directory) is an outage: making a new empty one in its place would hide the widgets
+ * when it comes back. */
+static wc_result store_there(dir_store *s, wc_error *err)
+{
+    if (access(s->dir, F_OK) == 0)
+        return WC_OK;
+    return wc_error_set(err, WC_ERR_IO, "widget directory %s: %s", s->dir, strerror(errno));
+}
+
+/* Makes the folders leading to the file path, below the store's own directory, never that
+ * directory itself (store_there). */
 static wc_result mkdirs_below(dir_store *s, const char *path, wc_error *err)
 {
     size_t root = strlen(s->dir);
@@ -109,51 +118,28 @@ static wc_result mkdirs_below(dir_store *s, const char *path, wc_error *err)
     if (!copy)
         return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     wc_result result = WC_OK;
-    for (char *p = copy + root + 1; result == WC_OK; p++) {
-        if (*p != '/' && *p != '\0')
-            continue;
-        char end = *p;
+    for (char *p = strchr(copy + root + 1, '/'); result == WC_OK && p; p = strchr(p + 1, '/')) {
         *p = '\0';
         if (mkdir(copy, 0755) != 0 && errno != EEXIST)
             result = wc_error_set(err, errno == ENOENT ? WC_ERR_IO : wc_errno_result(errno),
                                   "%s: %s", copy, strerror(errno));
-        *p = end;
-        if (end == '\0')
-            break;
+        *p = '/';
     }
     free(copy);
     return result;
 }
 
-/* Writes a widget's file (json: its JSON, or NULL to make it); only_new: only where there is
- * none yet (a create). */
-static wc_result write_widget(dir_store *s, const wc_widget *w, const char *given, const char *path,
-                              int only_new, wc_error *err)
+/* Writes a file of the store (only_new: only where there is none yet, a create), making its
+ * folders when missing (a new owner, or a delete just removed its folder), never the store. */
+static wc_result write_below(dir_store *s, const char *path, const char *text, int only_new,
+                             wc_error *err)
 {
-    char *json = given ? strdup(given) : wc_widget_to_json(w);
-    if (!json)
-        return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     wc_result (*write)(const char *, const char *, size_t, int, wc_error *) =
         only_new ? wc_write_file_new : wc_write_file_atomic;
-    wc_result result = write(path, json, strlen(json), s->durable, err);
-    if (result == WC_ERR_NOT_FOUND && access(s->dir, F_OK) != 0) {
-        /* The store itself is gone (an unmounted volume, a removed directory): an outage, never
-         * a new empty store made in its place. */
-        result = wc_error_set(err, WC_ERR_IO, "widget directory %s: %s", s->dir, strerror(errno));
-    } else if (result == WC_ERR_NOT_FOUND) {
-        /* The owner folder is missing (new owner, or a delete just removed it): make it, retry. */
-        char *folder = strdup(path);
-        if (!folder) {
-            free(json);
-            return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
-        }
-        *strrchr(folder, '/') = '\0';
-        result = mkdirs_below(s, folder, err);
-        if (result == WC_OK)
-            result = write(path, json, strlen(json), s->durable, err);
-        free(folder);
-    }
-    free(json);
+    wc_result result = write(path, text, strlen(text), s->durable, err);
+    if (result == WC_ERR_NOT_FOUND && (result = store_there(s, err)) == WC_OK &&
+        (result = mkdirs_below(s, path, err)) == WC_OK)
+        result = write(path, text, strlen(text), s->durable, err);
     return result;
 }
 
@@ -192,13 +178,7 @@ static int lock_widget(dir_store *s, const char *widget_id, wc_error *err)
     snprintf(path, sizeof(path), "%s/%s/.lock-%02u", s->dir, LEDGER_DIR, h % LOCKS);
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0 && errno == ENOENT) {
-        char folder[4096];
-        snprintf(folder, sizeof(folder), "%s/%s", s->dir, LEDGER_DIR);
-        if (access(s->dir, F_OK) != 0) {
-            wc_error_set(err, WC_ERR_IO, "widget directory %s: %s", s->dir, strerror(errno));
-            return -1;
-        }
-        if (mkdirs_below(s, folder, err) != WC_OK)
+        if (store_there(s, err) != WC_OK || mkdirs_below(s, path, err) != WC_OK)
             return -1;
         fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     }
@@ -275,15 +255,12 @@ static wc_result recover_save(dir_store *s, const char *lpath, const char *wpath
         char have[17], *want = memchr(ntext, '\n', nlen);
         widget_hash(wtext, wlen, have);
         size_t hlen = strlen(have);
-        if (result == WC_OK && access(s->dir, F_OK) == 0) {
+        if (result == WC_OK && (result = store_there(s, err)) == WC_OK) {
             int done = want && (size_t)(ntext + nlen - want) > hlen + 1 &&
                        memcmp(want + 1, have, hlen) == 0 &&
                        (want[1 + hlen] == '\n' || want[1 + hlen] == ' '); /* ' ': expiry */
             if (done ? rename(next, lpath) != 0 : unlink(next) != 0)
                 result = wc_error_set(err, wc_errno_result(errno), "%s: %s", next, strerror(errno));
-        } else if (result == WC_OK) {
-            result =
-                wc_error_set(err, WC_ERR_IO, "widget directory %s: %s", s->dir, strerror(errno));
         }
     }
     free(ntext);
@@ -324,8 +301,8 @@ static wc_result read_stored(dir_store *s, const wc_request *req, wc_stored *out
             snprintf(out->version, sizeof("legacy:") + sizeof(hash), "legacy:%s", hash);
     }
     /* Nothing found: the store may have vanished while read (then nothing is known). */
-    if (result == WC_OK && !out->version && !text && access(s->dir, F_OK) != 0)
-        result = wc_error_set(err, WC_ERR_IO, "widget directory %s: %s", s->dir, strerror(errno));
+    if (result == WC_OK && !out->version && !text)
+        result = store_there(s, err);
     if (result != WC_OK)
         wc_stored_cleanup(out);
     free(text);
@@ -395,26 +372,15 @@ static wc_result save_now(dir_store *s, const wc_request *req, const wc_stored *
         if (had_ledger && unlink(lpath) != 0 && errno != ENOENT)
             result = wc_error_set(err, wc_errno_result(errno), "%s: %s", lpath, strerror(errno));
     } else { /* 1. the new ledger, aside */
-        result = wc_write_file_atomic(next, text, strlen(text), s->durable, err);
-        if (result == WC_ERR_NOT_FOUND) { /* its folder first */
-            *strrchr(lpath, '/') = '\0';
-            result = mkdirs_below(s, lpath, err);
-            lpath[strlen(lpath)] = '/';
-            if (result == WC_OK)
-                result = wc_write_file_atomic(next, text, strlen(text), s->durable, err);
-        }
+        result = write_below(s, next, text, 0, err);
     }
     if (result == WC_OK && w) { /* 2. the widget (classic order's create: only where none is) */
-        result = write_widget(s, w, wjson, wpath, !l && !base->version, err);
+        result = write_below(s, wpath, wjson, !l && !base->version, err);
     } else if (result == WC_OK && unlink(wpath) != 0 && errno != ENOENT) {
         result = wc_error_set(err, wc_errno_result(errno), "%s: %s", wpath, strerror(errno));
     } else if (result == WC_OK) {
-        char *folder = strdup(wpath);
-        if (folder) {
-            *strrchr(folder, '/') = '\0';
-            rmdir(folder); /* the owner folder goes with its last widget (ENOTEMPTY is fine) */
-            free(folder);
-        }
+        *strrchr(wpath, '/') = '\0';
+        rmdir(wpath); /* the owner folder goes with its last widget (ENOTEMPTY is fine) */
     }
     if (result == WC_OK && l && rename(next, lpath) != 0) /* 3. the ledger */
         result = wc_error_set(err, wc_errno_result(errno), "%s: %s", lpath, strerror(errno));
