@@ -50,13 +50,19 @@ static int put(char **slot, const char *value)
     return 1;
 }
 
-/* Orders places (place.h: NULL first, counted); a tie met on the way is noted in the ledger. */
-static int order(wc_ledger *l, const char *a, const char *b)
+/* Notes in the ledger the first tie (place.h) met: a, tied with b. */
+static void note_tie(wc_ledger *l, const char *a, const char *b)
 {
     if (!l->tied && wc_place_tied(a, b)) {
         l->tied = 1;
         snprintf(l->tied_with, sizeof(l->tied_with), "%s", b);
     }
+}
+
+/* Orders places (place.h: NULL first, counted); a tie met on the way is noted in the ledger. */
+static int order(wc_ledger *l, const char *a, const char *b)
+{
+    note_tie(l, a, b);
     return wc_place_compare(a, b);
 }
 
@@ -353,14 +359,10 @@ static const char *ranking_place;
 static int by_rank(const void *a, const void *b)
 {
     const rank *x = a, *y = b;
-    if (ranking_place && !ranking->tied &&
-        ((x->since && strcmp(x->since, ranking_place) == 0) ||
-         (y->since && strcmp(y->since, ranking_place) == 0)) &&
-        wc_place_tied(x->since, y->since)) {
-        ranking->tied = 1;
-        snprintf(ranking->tied_with, sizeof(ranking->tied_with), "%s",
-                 strcmp(x->since, ranking_place) == 0 ? y->since : x->since);
-    }
+    if (ranking_place && x->since && strcmp(x->since, ranking_place) == 0)
+        note_tie(ranking, x->since, y->since);
+    else if (ranking_place && y->since && strcmp(y->since, ranking_place) == 0)
+        note_tie(ranking, y->since, x->since);
     int c = since_order(x->since, x->pos, y->since, y->pos);
     return c ? c : (x->at > y->at) - (x->at < y->at);
 }
