@@ -120,21 +120,17 @@ typedef struct {
     wc_store_done done;
     void *ctx;
     wc_stored stored;
-    struct got { /* a load's GETs: the widget, the tombstone, a spilled ledger */
+    struct got { /* a load's GETs (the widget, the tombstone, a spilled ledger), a blind PUT */
         int done;
         wc_result result;
         wc_error err;
         wc_http_response resp;
-    } w, t, lg;
+    } w, t, lg, put;
     int both; /* a create's load: both GETs at once (most creates find neither) */
     /* A blind save (a create on nothing read): the widget's PUT If-None-Match: * marked
      * x-amz-meta-wc-blind, with the GET of the tombstone (o->t) at the same time; the PUT's end
      * waits for it (blind_decide). */
     int blind;
-    int put_done;
-    wc_result put_result;
-    wc_error put_err;
-    char *put_etag; /* the ETag the blind PUT wrote */
 } xop;
 
 enum { X_PUT, X_PUT_LEDGER, X_PUT_TOMBSTONE, X_DELETE, X_DELETE_OLD, X_UNDO };
@@ -143,6 +139,24 @@ static void got_reset(struct got *g)
 {
     wc_http_response_cleanup(&g->resp);
     memset(g, 0, sizeof(*g));
+}
+
+/* A GET into g that did not start (its error in g->err): that is its answer. */
+static void got_unstarted(struct got *g)
+{
+    g->done = 1;
+    g->result = g->err.code ? g->err.code : WC_ERR_IO;
+}
+
+static void got(struct got *g, wc_result result, wc_http_response *resp, const wc_error *err)
+{
+    g->done = 1;
+    g->result = result;
+    g->err = *err;
+    if (resp) {
+        g->resp = *resp; /* ours now */
+        memset(resp, 0, sizeof(*resp));
+    }
 }
 
 static void xop_free(xop *o)
@@ -156,11 +170,11 @@ static void xop_free(xop *o)
     free(o->old_ref);
     free(o->ledger_key);
     free(o->memo_ledger);
-    free(o->put_etag);
     wc_stored_cleanup(&o->stored);
     got_reset(&o->w);
     got_reset(&o->t);
     got_reset(&o->lg);
+    got_reset(&o->put);
     free(o);
 }
 
@@ -207,9 +221,6 @@ static wc_result xop_get(xop *o, const char *key, wc_aws_done cb, wc_error *err)
 
 static void xop_next(void *ctx, wc_result result, wc_http_response *resp, const wc_aws_error *aerr,
                      const wc_error *err);
-
-struct got;
-static void got(struct got *g, wc_result result, wc_http_response *resp, const wc_error *err);
 
 static wc_result xop_send(xop *o, int step, wc_error *err)
 {
@@ -303,22 +314,21 @@ static void xop_end(xop *o, wc_result result, const wc_error *err)
  * a lost race or an error as it is. */
 static void blind_decide(xop *o)
 {
-    wc_error e = o->put_err;
-    if (o->put_result != WC_OK) {
-        xop_end(o, o->put_result, &e);
+    wc_error e = o->put.err;
+    if (o->put.result != WC_OK) {
+        xop_end(o, o->put.result, &e);
         return;
     }
     if (o->t.result == WC_ERR_NOT_FOUND) {
-        remember(o, o->put_etag, o->body, o->memo_ledger);
+        remember(o, o->put.resp.etag, o->body, o->memo_ledger);
         xop_end(o, WC_OK, &e);
         return;
     }
     o->cond_name = "If-Match";
     free(o->cond_value);
-    o->cond_value = o->put_etag; /* ours now */
-    o->put_etag = NULL;
+    o->cond_value = o->put.resp.etag ? strdup(o->put.resp.etag) : NULL;
     wc_result result;
-    if (!o->cond_value) /* no ETag to undo on: the next load undoes it */
+    if (!o->cond_value) /* no ETag (or out of memory) to undo on: the next load undoes it */
         result = wc_error_set(&e, WC_ERR_CONFLICT, "widget %s: created blind beside a tombstone",
                               o->req->widget_id);
     else if ((result = xop_send(o, X_UNDO, &e)) == WC_OK)
@@ -347,8 +357,10 @@ static void xop_next(void *ctx, wc_result result, wc_http_response *resp, const 
         xop_end(o, result, &e);
         return;
     }
-    if (o->step == X_PUT && result == WC_OK && o->blind && resp && resp->etag)
-        o->put_etag = strdup(resp->etag); /* NULL: out of memory, then undone by a load */
+    if (o->step == X_PUT && o->blind && resp) { /* its ETag, for blind_decide */
+        o->put.resp = *resp;                    /* ours now */
+        memset(resp, 0, sizeof(*resp));
+    }
     if (o->step == X_PUT && result == WC_OK && !o->blind && resp)
         remember(o, resp->etag, o->body, o->memo_ledger);
     if (resp)
@@ -377,9 +389,7 @@ static void xop_next(void *ctx, wc_result result, wc_http_response *resp, const 
                               o->req->widget_id);
     }
     if (o->blind) { /* the PUT's end waits for the tombstone's GET */
-        o->put_done = 1;
-        o->put_result = result;
-        o->put_err = e;
+        got(&o->put, result, NULL, &e);
         if (o->t.done)
             blind_decide(o);
         return;
@@ -391,40 +401,37 @@ static void xop_next(void *ctx, wc_result result, wc_http_response *resp, const 
  * names; else the tombstone's ledger; else nothing at all. */
 static void load_decide(xop *o);
 
-/* A GET into g that did not start (its error in g->err): that is its answer. */
-static void got_unstarted(struct got *g)
+/* The tombstone's GET has ended: a load decides once the widget's GET has too, a blind save once
+ * its PUT has. */
+static void got_tombstone(void *ctx, wc_result result, wc_http_response *resp,
+                          const wc_aws_error *aerr, const wc_error *err)
 {
-    g->done = 1;
-    g->result = g->err.code ? g->err.code : WC_ERR_IO;
+    xop *o = ctx;
+    got(&o->t, result, resp, err);
+    if (o->blind ? o->put.done : o->w.done)
+        (o->blind ? blind_decide : load_decide)(o);
 }
 
-static void got(struct got *g, wc_result result, wc_http_response *resp, const wc_error *err)
+static wc_result get_tombstone(xop *o, wc_error *err)
 {
-    g->done = 1;
-    g->result = result;
-    g->err = *err;
-    if (resp) {
-        g->resp = *resp; /* ours now */
-        memset(resp, 0, sizeof(*resp));
-    }
+    return xop_get(o, o->tomb_key, got_tombstone, err);
 }
 
 static void got_widget(void *ctx, wc_result result, wc_http_response *resp,
-                       const wc_aws_error *aerr, const wc_error *err);
-
-static void reread(xop *o, const char *why);
-
-static void got_ledger(void *ctx, wc_result result, wc_http_response *resp,
                        const wc_aws_error *aerr, const wc_error *err)
 {
     xop *o = ctx;
-    if (result != WC_ERR_NOT_FOUND) {
-        got(&o->lg, result, resp, err);
-        load_decide(o);
+    got(&o->w, result, resp, err);
+    if (o->both) {
+        if (o->t.done)
+            load_decide(o);
         return;
     }
-    /* Another writer replaced the widget and deleted the ledger object it named: read again. */
-    reread(o, "the ledger object it named was gone");
+    if (result == WC_ERR_NOT_FOUND && get_tombstone(o, &o->t.err) != WC_OK) /* a tombstone? */
+        got_unstarted(&o->t);
+    else if (result == WC_ERR_NOT_FOUND)
+        return;
+    load_decide(o);
 }
 
 /* Reads the widget again (another writer changed it between two calls of a load), up to
@@ -448,7 +455,18 @@ static void reread(xop *o, const char *why)
         xop_loaded(o, result, &e);
 }
 
-static wc_result get_tombstone(xop *o, wc_error *err);
+static void got_ledger(void *ctx, wc_result result, wc_http_response *resp,
+                       const wc_aws_error *aerr, const wc_error *err)
+{
+    xop *o = ctx;
+    if (result != WC_ERR_NOT_FOUND) {
+        got(&o->lg, result, resp, err);
+        load_decide(o);
+        return;
+    }
+    /* Another writer replaced the widget and deleted the ledger object it named: read again. */
+    reread(o, "the ledger object it named was gone");
+}
 
 /* The DELETE If-Match of a widget created blind beside a tombstone has ended. */
 static void got_undone(void *ctx, wc_result result, wc_http_response *resp,
@@ -552,39 +570,6 @@ static void load_decide(xop *o)
         e = o->w.err;
     }
     xop_loaded(o, result, &e);
-}
-
-/* The tombstone's GET has ended: a load decides once the widget's GET has too, a blind save once
- * its PUT has. */
-static void got_tombstone(void *ctx, wc_result result, wc_http_response *resp,
-                          const wc_aws_error *aerr, const wc_error *err)
-{
-    xop *o = ctx;
-    got(&o->t, result, resp, err);
-    if (o->blind ? o->put_done : o->w.done)
-        (o->blind ? blind_decide : load_decide)(o);
-}
-
-static wc_result get_tombstone(xop *o, wc_error *err)
-{
-    return xop_get(o, o->tomb_key, got_tombstone, err);
-}
-
-static void got_widget(void *ctx, wc_result result, wc_http_response *resp,
-                       const wc_aws_error *aerr, const wc_error *err)
-{
-    xop *o = ctx;
-    got(&o->w, result, resp, err);
-    if (o->both) {
-        if (o->t.done)
-            load_decide(o);
-        return;
-    }
-    if (result == WC_ERR_NOT_FOUND && get_tombstone(o, &o->t.err) != WC_OK) /* a tombstone? */
-        got_unstarted(&o->t);
-    else if (result == WC_ERR_NOT_FOUND)
-        return;
-    load_decide(o);
 }
 
 /* An update's or a delete's load from what is remembered of its widget: 1 when loaded was
@@ -736,7 +721,7 @@ static wc_result s3_save(void *self, const wc_request *req, const wc_stored *bas
             result = xop_send(o, o->ledger_json ? X_PUT_LEDGER : X_PUT, err);
         if (result == WC_OK && o->blind && get_tombstone(o, &o->t.err) != WC_OK) {
             got_unstarted(&o->t); /* not known: undone once the PUT ends */
-            if (o->put_done)
+            if (o->put.done)
                 blind_decide(o);
         }
     } else if (result == WC_OK && !l) {
