@@ -75,15 +75,13 @@ static int since_order(const char *a, size_t a_pos, const char *b, size_t b_pos)
     return (a_pos > b_pos) - (a_pos < b_pos);
 }
 
-/* strcmp(field, "a:" + name), without making the string (counted as a comparison). */
-static int attr_field_cmp(const char *field, const char *name)
+/* strcmp(field, prefix + name), without making the string (counted as a comparison). */
+static int field_cmp(const char *field, const char *prefix, const char *name)
 {
     (void)wc_place_compare(NULL, NULL);
-    if (field[0] != 'a')
-        return (unsigned char)field[0] - 'a';
-    if (field[1] != ':')
-        return (unsigned char)field[1] - ':';
-    return strcmp(field + 2, name);
+    size_t n = strlen(prefix);
+    int c = strncmp(field, prefix, n);
+    return c ? c : strcmp(field + n, name);
 }
 
 static int is_attr_field(const char *field)
@@ -129,22 +127,15 @@ static size_t *marks_by_field(const wc_ledger *l)
     return sorted_index(l->n_marks, by_field);
 }
 
-/* The mark of field ("label", "description") or of attribute name (field NULL) among the n
- * indexed marks, or SIZE_MAX. */
-static size_t find_mark(const wc_ledger *l, const size_t *idx, size_t n, const char *field,
+/* The mark of field prefix + name ("" and "label" or "description", "a:" and an attribute's
+ * name) among the n indexed marks, or SIZE_MAX. */
+static size_t find_mark(const wc_ledger *l, const size_t *idx, size_t n, const char *prefix,
                         const char *name)
 {
     size_t lo = 0, hi = n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        const char *f = l->marks[idx[mid]].field;
-        int c;
-        if (field) {
-            (void)wc_place_compare(NULL, NULL);
-            c = strcmp(f, field);
-        } else {
-            c = attr_field_cmp(f, name);
-        }
+        int c = field_cmp(l->marks[idx[mid]].field, prefix, name);
         if (c == 0)
             return idx[mid];
         if (c < 0)
@@ -193,15 +184,15 @@ static int marked_with(const wc_ledger *l, const size_t *idx, const wc_request *
                        const char *place)
 {
     size_t m;
-    if (req->label.present && (m = find_mark(l, idx, l->n_marks, "label", NULL)) != SIZE_MAX &&
+    if (req->label.present && (m = find_mark(l, idx, l->n_marks, "", "label")) != SIZE_MAX &&
         wc_place_compare(l->marks[m].last, place) == 0)
         return 1;
     if (req->description.present &&
-        (m = find_mark(l, idx, l->n_marks, "description", NULL)) != SIZE_MAX &&
+        (m = find_mark(l, idx, l->n_marks, "", "description")) != SIZE_MAX &&
         wc_place_compare(l->marks[m].last, place) == 0)
         return 1;
     for (size_t i = 0; i < req->n_attrs; i++)
-        if ((m = find_mark(l, idx, l->n_marks, NULL, req->attrs[i].name)) != SIZE_MAX &&
+        if ((m = find_mark(l, idx, l->n_marks, "a:", req->attrs[i].name)) != SIZE_MAX &&
             wc_place_compare(l->marks[m].last, place) == 0)
             return 1;
     return 0;
@@ -213,7 +204,7 @@ static wc_result write_text(wc_ledger *l, const size_t *idx, size_t n_idx, const
 {
     if (!f->present)
         return WC_OK;
-    size_t m = find_mark(l, idx, n_idx, field, NULL);
+    size_t m = find_mark(l, idx, n_idx, "", field);
     if (m == SIZE_MAX && (m = add_mark(l, strdup(field))) == SIZE_MAX)
         return WC_ERR_NOMEM;
     if (order(l, place, l->marks[m].last) < 0)
@@ -291,7 +282,7 @@ static wc_result implied_positions(const wc_widget *w, size_t n, const wc_ledger
         return WC_ERR_NOMEM;
     size_t now = 0;
     for (size_t i = 0; i < n; i++) {
-        size_t m = find_mark(l, midx, n_midx, NULL, w->attrs[i].name);
+        size_t m = find_mark(l, midx, n_midx, "a:", w->attrs[i].name);
         if (m != SIZE_MAX && l->marks[m].since && l->created &&
             strcmp(l->marks[m].since, l->created) == 0)
             now = l->marks[m].since_pos;
@@ -325,7 +316,7 @@ static wc_result write_attrs(wc_widget *w, wc_ledger *l, const size_t *midx, siz
     for (size_t g = 0; result == WC_OK && g < req->n_attrs;) {
         const char *name = req->attrs[ridx[g]].name;
         size_t at = find_attr(w->attrs, aidx, n_old, name);
-        size_t m = find_mark(l, midx, n_midx, NULL, name);
+        size_t m = find_mark(l, midx, n_midx, "a:", name);
         if (m == SIZE_MAX && at != SIZE_MAX && !implied &&
             implied_positions(w, n_old, l, midx, n_midx, &implied) != WC_OK) {
             result = WC_ERR_NOMEM;
@@ -409,20 +400,15 @@ static wc_result settle(wc_widget *w, wc_ledger *l, const char *place)
     size_t implied = 0; /* see implied_positions */
     int dropping = 0;
     for (size_t i = 0; i < n; i++) {
-        size_t m = find_mark(l, midx, l->n_marks, NULL, w->attrs[i].name);
+        size_t m = find_mark(l, midx, l->n_marks, "a:", w->attrs[i].name);
         ranks[i] = (rank){l->created, implied, i};
         if (m != SIZE_MAX) {
             ranks[i].since = l->marks[m].since;
             ranks[i].pos = l->marks[m].since_pos;
-            if (set_by_create_only(l, &l->marks[m])) {
+            if (l->created && ranks[i].since && strcmp(ranks[i].since, l->created) == 0)
                 implied = ranks[i].pos;
-                live[m] = 2; /* implied: not kept */
-                dropping = 1;
-            } else {
-                if (l->created && ranks[i].since && strcmp(ranks[i].since, l->created) == 0)
-                    implied = ranks[i].pos;
-                live[m] = 1;
-            }
+            live[m] = set_by_create_only(l, &l->marks[m]) ? 2 : 1; /* 2: implied, not kept */
+            dropping |= live[m] == 2;
         }
     }
     if (n) {

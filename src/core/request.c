@@ -67,17 +67,23 @@ static const char *shorten(const char *s, char *buf, size_t cap)
     return buf;
 }
 
-static wc_result required_string(json_t *root, const char *field, char **out, wc_error *err)
+wc_result wc_json_take_string(json_t *o, const char *field, int required, char **out, wc_error *err)
 {
-    json_t *v = json_object_get(root, field);
+    json_t *v = json_object_get(o, field);
     if (!v || json_is_null(v))
-        return wc_error_set(err, WC_ERR_INVALID, "%s is missing", field);
+        return required ? wc_error_set(err, WC_ERR_INVALID, "%s is missing", field) : WC_OK;
     if (!json_is_string(v))
         return wc_error_set(err, WC_ERR_INVALID, "%s must be a string", field);
-    if (json_string_length(v) == 0)
-        return wc_error_set(err, WC_ERR_INVALID, "%s must not be empty", field);
     *out = strdup(json_string_value(v));
     return *out ? WC_OK : wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+}
+
+static wc_result required_string(json_t *root, const char *field, char **out, wc_error *err)
+{
+    wc_result result = wc_json_take_string(root, field, 1, out, err);
+    if (result == WC_OK && (*out)[0] == '\0')
+        return wc_error_set(err, WC_ERR_INVALID, "%s must not be empty", field);
+    return result;
 }
 
 static wc_result optional_string(json_t *root, const char *field, wc_field *out, wc_error *err)

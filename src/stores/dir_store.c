@@ -326,11 +326,6 @@ static wc_result dir_load(void *self, const wc_request *req, wc_store_loaded loa
     return WC_OK;
 }
 
-static int same_version(const char *a, const char *b)
-{
-    return (!a && !b) || (a && b && strcmp(a, b) == 0);
-}
-
 /* Under the lock: the same version as base, then the widget, then the ledger. */
 static wc_result save_now(dir_store *s, const wc_request *req, const wc_stored *base,
                           const wc_widget *w, const wc_ledger *l, wc_error *err)
@@ -342,7 +337,8 @@ static wc_result save_now(dir_store *s, const wc_request *req, const wc_stored *
     wc_result result = read_stored(s, req, &now, 0, !blind, err);
     if (result != WC_OK)
         return result;
-    int same = same_version(now.version, base->version);
+    int same = now.version && base->version ? strcmp(now.version, base->version) == 0
+                                            : now.version == base->version;
     int had_ledger = now.ledger != NULL;
     unsigned long long version = now.version ? strtoull(now.version, NULL, 10) + 1 : 1;
     wc_stored_cleanup(&now);
