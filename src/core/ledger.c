@@ -583,26 +583,17 @@ static int by_text(const void *a, const void *b)
     return wc_place_compare(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* The index of place in the sorted table, or -1 for NULL. */
-static json_int_t place_index(const char *const *table, size_t n, const char *place)
-{
-    if (!place)
-        return -1;
-    const char *const *hit = bsearch(&place, table, n, sizeof(*table), by_text);
-    return hit ? (json_int_t)(hit - table) : -1;
-}
-
+/* The index of place in the sorted table (which holds every place), or null for NULL. */
 static json_t *index_or_null(const char *const *table, size_t n, const char *place)
 {
-    json_int_t i = place_index(table, n, place);
-    return i < 0 ? json_null() : json_integer(i);
+    const char *const *hit = place ? bsearch(&place, table, n, sizeof(*table), by_text) : NULL;
+    return hit ? json_integer((json_int_t)(hit - table)) : json_null();
 }
 
 static int set_place(json_t *root, const char *key, const char *const *table, size_t n,
                      const char *place)
 {
-    return !place ||
-           json_object_set_new(root, key, json_integer(place_index(table, n, place))) == 0;
+    return !place || json_object_set_new(root, key, index_or_null(table, n, place)) == 0;
 }
 
 /* One attribute mark: [name, last, since, pos, cleared] without its trailing nulls. */
@@ -674,18 +665,19 @@ char *wc_ledger_to_json(const wc_ledger *l)
     return text;
 }
 
-/* Whether s can be a place read back: 1..WC_PLACE_MAX printable ASCII characters. */
-static int place_text_ok(const char *s)
-{
-    return s && wc_place_is_valid(s);
-}
-
-/* A place or null from a first-version ledger into *slot. 0: neither (or out of memory). */
-static int read_v1_place(json_t *v, char **slot)
+/* A place read back into *slot: v absent or null leaves it; else v is the place (a first-version
+ * ledger, table NULL) or its index in table. 0: not a valid place (1..WC_PLACE_MAX printable
+ * ASCII characters) or index, or out of memory. */
+static int read_place(json_t *v, json_t *table, char **slot)
 {
     if (!v || json_is_null(v))
         return 1;
-    return place_text_ok(json_string_value(v)) && put(slot, json_string_value(v));
+    if (table && (!json_is_integer(v) || json_integer_value(v) < 0 ||
+                  (size_t)json_integer_value(v) >= json_array_size(table)))
+        return 0;
+    const char *place =
+        json_string_value(table ? json_array_get(table, (size_t)json_integer_value(v)) : v);
+    return wc_place_is_valid(place) && put(slot, place);
 }
 
 /* A first-version since: "PLACE#NNNN". */
@@ -706,8 +698,8 @@ static int read_v1_since(json_t *v, wc_mark *m)
 static wc_result read_v1(const char *name, json_t *root, wc_ledger *l, wc_error *err)
 {
     json_t *marks = json_object_get(root, "m");
-    if (!read_v1_place(json_object_get(root, "c"), &l->created) ||
-        !read_v1_place(json_object_get(root, "d"), &l->deleted) || !json_is_array(marks))
+    if (!read_place(json_object_get(root, "c"), NULL, &l->created) ||
+        !read_place(json_object_get(root, "d"), NULL, &l->deleted) || !json_is_array(marks))
         return wc_error_set(err, WC_ERR_PARSE, "%s: ledger has no valid c, d and m", name);
     size_t i;
     json_t *one;
@@ -720,23 +712,12 @@ static wc_result read_v1(const char *name, json_t *root, wc_ledger *l, wc_error 
             (strcmp(field, "label") != 0 && strcmp(field, "description") != 0 &&
              !is_attr_field(field)) ||
             (m = add_mark(l, strdup(field))) == SIZE_MAX ||
-            !read_v1_place(json_array_get(one, 1), &l->marks[m].last) ||
+            !read_place(json_array_get(one, 1), NULL, &l->marks[m].last) ||
             !read_v1_since(json_array_get(one, 2), &l->marks[m]) ||
-            !read_v1_place(json_array_get(one, 3), &l->marks[m].cleared))
+            !read_place(json_array_get(one, 3), NULL, &l->marks[m].cleared))
             return wc_error_set(err, WC_ERR_PARSE, "%s: ledger mark %zu is not valid", name, i);
     }
     return WC_OK;
-}
-
-/* Place number v of table into *slot; v absent: nothing. 0: not an index of table. */
-static int read_index(json_t *v, json_t *table, char **slot)
-{
-    if (!v || json_is_null(v))
-        return 1;
-    if (!json_is_integer(v) || json_integer_value(v) < 0 ||
-        (size_t)json_integer_value(v) >= json_array_size(table))
-        return 0;
-    return put(slot, json_string_value(json_array_get(table, (size_t)json_integer_value(v))));
 }
 
 static wc_result read_v2(const char *name, json_t *root, wc_ledger *l, wc_error *err)
@@ -749,18 +730,18 @@ static wc_result read_v2(const char *name, json_t *root, wc_ledger *l, wc_error 
     json_t *one;
     json_array_foreach(table, i, one)
     {
-        if (!place_text_ok(json_string_value(one)))
+        if (!wc_place_is_valid(json_string_value(one)))
             return wc_error_set(err, WC_ERR_PARSE, "%s: ledger place %zu is not valid", name, i);
     }
     static const char *const texts[2][2] = {{"l", "label"}, {"s", "description"}};
-    if (!read_index(json_object_get(root, "c"), table, &l->created) ||
-        !read_index(json_object_get(root, "d"), table, &l->deleted))
+    if (!read_place(json_object_get(root, "c"), table, &l->created) ||
+        !read_place(json_object_get(root, "d"), table, &l->deleted))
         return wc_error_set(err, WC_ERR_PARSE, "%s: ledger has no valid c and d", name);
     for (size_t t = 0; t < 2; t++) {
         json_t *v = json_object_get(root, texts[t][0]);
         size_t m;
         if (v && ((m = add_mark(l, strdup(texts[t][1]))) == SIZE_MAX ||
-                  !read_index(v, table, &l->marks[m].last) || !l->marks[m].last))
+                  !read_place(v, table, &l->marks[m].last) || !l->marks[m].last))
             return wc_error_set(err, WC_ERR_PARSE, "%s: ledger field %s is not valid", name,
                                 texts[t][0]);
     }
@@ -771,10 +752,10 @@ static wc_result read_v2(const char *name, json_t *root, wc_ledger *l, wc_error 
         json_t *pos = json_array_get(one, 3);
         if (!json_is_array(one) || (n != 2 && n != 4 && n != 5) || !attr ||
             (m = add_mark(l, attr_field(attr))) == SIZE_MAX ||
-            !read_index(json_array_get(one, 1), table, &l->marks[m].last) || !l->marks[m].last ||
-            !read_index(json_array_get(one, 2), table, &l->marks[m].since) ||
+            !read_place(json_array_get(one, 1), table, &l->marks[m].last) || !l->marks[m].last ||
+            !read_place(json_array_get(one, 2), table, &l->marks[m].since) ||
             (pos && (!json_is_integer(pos) || json_integer_value(pos) < 0)) ||
-            !read_index(json_array_get(one, 4), table, &l->marks[m].cleared))
+            !read_place(json_array_get(one, 4), table, &l->marks[m].cleared))
             return wc_error_set(err, WC_ERR_PARSE, "%s: ledger mark %zu is not valid", name, i);
         l->marks[m].since_pos = pos ? (size_t)json_integer_value(pos) : 0;
     }

@@ -47,6 +47,7 @@
 
 typedef struct {
     char *dir;
+    char *ledgers; /* DIR/.ledger */
     char *prefix;
     int durable;
     uint64_t tombstone_ttl_s; /* the expiry written into this consumer's tombstones (0: never) */
@@ -79,20 +80,14 @@ static char *widget_id_of(const char *name)
     return strdup(name);
 }
 
-/* PREFIX + owner key + "/" + the widget's file name. Caller frees. */
-static char *widget_rel(const char *prefix, const char *owner, const char *widget_id)
-{
-    char *name = file_name_of(widget_id);
-    char *rel = name ? wc_widget_key(prefix, owner, name) : NULL;
-    free(name);
-    return rel;
-}
-
+/* DIR/PREFIX + owner key + "/" + the widget's file name. */
 char *wc_dir_store_path(const char *dir, const char *prefix, const char *owner,
                         const char *widget_id)
 {
-    char *key = widget_rel(prefix, owner, widget_id);
+    char *name = file_name_of(widget_id);
+    char *key = name ? wc_widget_key(prefix, owner, name) : NULL;
     char *path = key ? wc_path_join(dir, key) : NULL;
+    free(name);
     free(key);
     return path;
 }
@@ -145,17 +140,6 @@ static wc_result write_below(dir_store *s, const char *path, const char *text, i
 
 /* --- load and save, with the ledger (exact order) or without (classic order) --- */
 
-static char *ledger_path(dir_store *s, const wc_request *req)
-{
-    char *key = widget_rel(s->prefix, req->owner, req->widget_id);
-    size_t len = key ? strlen(s->dir) + strlen(key) + sizeof(LEDGER_DIR) + 3 : 0;
-    char *path = len ? malloc(len) : NULL;
-    if (path)
-        snprintf(path, len, "%s/%s/%s", s->dir, LEDGER_DIR, key);
-    free(key);
-    return path;
-}
-
 /* The write-ahead file of a ledger: ".next-" + its name, beside it. Caller frees. */
 static char *wal_path(const char *lpath)
 {
@@ -175,7 +159,7 @@ static int lock_widget(dir_store *s, const char *widget_id, wc_error *err)
     for (const char *c = widget_id; *c; c++)
         h = (h ^ (unsigned char)*c) * 16777619u;
     char path[4096];
-    snprintf(path, sizeof(path), "%s/%s/.lock-%02u", s->dir, LEDGER_DIR, h % LOCKS);
+    snprintf(path, sizeof(path), "%s/.lock-%02u", s->ledgers, h % LOCKS);
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0 && errno == ENOENT) {
         if (store_there(s, err) != WC_OK || mkdirs_below(s, path, err) != WC_OK)
@@ -275,7 +259,7 @@ static wc_result read_stored(dir_store *s, const wc_request *req, wc_stored *out
                              int hash_widget, wc_error *err)
 {
     memset(out, 0, sizeof(*out));
-    char *lpath = ledger_path(s, req);
+    char *lpath = wc_dir_store_path(s->ledgers, s->prefix, req->owner, req->widget_id);
     char *wpath = wc_dir_store_path(s->dir, s->prefix, req->owner, req->widget_id);
     char *text = NULL;
     size_t len = 0;
@@ -346,7 +330,7 @@ static wc_result save_now(dir_store *s, const wc_request *req, const wc_stored *
         return wc_error_set(err, WC_ERR_CONFLICT, "widget %s changed since it was read",
                             req->widget_id);
     char *wpath = wc_dir_store_path(s->dir, s->prefix, req->owner, req->widget_id);
-    char *lpath = ledger_path(s, req);
+    char *lpath = wc_dir_store_path(s->ledgers, s->prefix, req->owner, req->widget_id);
     char *json = l ? wc_ledger_to_json(l) : NULL;
     char *wjson = w ? wc_widget_to_json(w) : NULL;
     char hash[17], expiry[40] = "";
@@ -464,6 +448,7 @@ static void dir_destroy(void *self)
     if (!s)
         return;
     free(s->dir);
+    free(s->ledgers);
     free(s->prefix);
     free(s);
 }
@@ -515,7 +500,7 @@ static int tombstone_expired(const char *path, uint64_t now_ms, uint64_t ttl_s)
 static void sweep_tombstones(dir_store *s, uint64_t ttl_s)
 {
     char root[4096];
-    snprintf(root, sizeof(root), "%s/%s/%s", s->dir, LEDGER_DIR, s->prefix);
+    snprintf(root, sizeof(root), "%s/%s", s->ledgers, s->prefix);
     DIR *owners = opendir(root);
     uint64_t now = wc_clock_epoch_ms(s->clock);
     struct dirent *o;
@@ -573,11 +558,12 @@ wc_result wc_dir_store_open(const wc_dir_store_config *config, wc_store *out, wc
     s->dir = strdup(config->dir);
     for (size_t n = s->dir ? strlen(s->dir) : 0; n > 1 && s->dir[n - 1] == '/'; n--)
         s->dir[n - 1] = '\0'; /* "out/" is "out" */
+    s->ledgers = s->dir ? wc_path_join(s->dir, LEDGER_DIR) : NULL;
     s->prefix = strdup(config->key_prefix);
     s->durable = config->durable;
     s->tombstone_ttl_s = config->tombstone_ttl_s;
     s->clock = config->clock;
-    if (!s->dir || !s->prefix) {
+    if (!s->dir || !s->ledgers || !s->prefix) {
         dir_destroy(s);
         return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     }
