@@ -110,21 +110,16 @@ static int by_field(const void *a, const void *b)
     return strcmp(sort_marks[*(const size_t *)a].field, sort_marks[*(const size_t *)b].field);
 }
 
-/* Indexes 0..n-1 sorted by cmp. NULL: out of memory (or n == 0). */
-static size_t *sorted_index(size_t n, int (*cmp)(const void *, const void *))
-{
-    size_t *idx = n ? malloc(n * sizeof(*idx)) : NULL;
-    for (size_t i = 0; idx && i < n; i++)
-        idx[i] = i;
-    if (idx)
-        qsort(idx, n, sizeof(*idx), cmp);
-    return idx;
-}
-
+/* Indexes of the marks sorted by field. NULL: out of memory (or no marks). */
 static size_t *marks_by_field(const wc_ledger *l)
 {
+    size_t n = l->n_marks, *idx = n ? malloc(n * sizeof(*idx)) : NULL;
+    for (size_t i = 0; idx && i < n; i++)
+        idx[i] = i;
     sort_marks = l->marks;
-    return sorted_index(l->n_marks, by_field);
+    if (idx)
+        qsort(idx, n, sizeof(*idx), by_field);
+    return idx;
 }
 
 /* The mark of field prefix + name ("" and "label" or "description", "a:" and an attribute's
@@ -482,13 +477,9 @@ static wc_fate when_absent(wc_ledger *l, const char *place)
 static wc_result create(wc_widget **w, wc_ledger *l, const wc_request *req, const char *place,
                         wc_fate *fate)
 {
-    if (*w) {
-        if (l->created && order(l, place, l->created) == 0)
-            *fate = WC_FATE_ALREADY;
-        else if (l->created && order(l, place, l->created) < 0)
-            *fate = WC_FATE_SUPERSEDED; /* a create of an earlier life of this widget */
-        else
-            *fate = WC_FATE_UNCHANGED; /* another create of a widget there: left as it is */
+    if (*w) { /* older than its create: of an earlier life; newer: another create, left as is */
+        int c = l->created ? order(l, place, l->created) : 1;
+        *fate = c == 0 ? WC_FATE_ALREADY : c < 0 ? WC_FATE_SUPERSEDED : WC_FATE_UNCHANGED;
         return WC_OK;
     }
     if (l->deleted && order(l, place, l->deleted) <= 0) {
