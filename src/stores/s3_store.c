@@ -16,7 +16,7 @@
 #define MEMO_MAX_ITEMS 4096
 
 typedef struct {
-    wc_store_ops ops; /* s3_store_ops, with blind_create as configured */
+    wc_store_ops ops; /* its blind_create as configured */
     wc_s3_bucket bucket;
     char *prefix;
     /* The widgets last read or written (memo.h), by key: version "w:ETAG", the sealed body, the
@@ -763,16 +763,6 @@ static void s3_forget(void *self, const wc_request *req)
     free(key);
 }
 
-static const wc_store_ops s3_store_ops = {
-    .kind = "s3",
-    .ordered = 1,
-    .load = s3_load,
-    .save = s3_save,
-    .forget = s3_forget,
-    .scan = s3_scan,
-    .destroy = s3_destroy,
-};
-
 wc_result wc_s3_store_open(const wc_s3_store_config *c, wc_store *out, wc_error *err)
 {
     wc_result result = wc_store_check_prefix(c->key_prefix, err);
@@ -782,8 +772,14 @@ wc_result wc_s3_store_open(const wc_s3_store_config *c, wc_store *out, wc_error 
     if (!s)
         return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     s->prefix = strdup(c->key_prefix);
-    s->ops = s3_store_ops;
-    s->ops.blind_create = c->blind_create; /* off in the consumer (s3_store.h) */
+    s->ops = (wc_store_ops){.kind = "s3",
+                            .ordered = 1,
+                            .load = s3_load,
+                            .save = s3_save,
+                            .blind_create = c->blind_create, /* off in the consumer (s3_store.h) */
+                            .forget = s3_forget,
+                            .scan = s3_scan,
+                            .destroy = s3_destroy};
     s->memo = wc_memo_new(c->remember_bytes, MEMO_MAX_ITEMS);
     result = s->prefix && (s->memo || !c->remember_bytes)
                  ? wc_s3_bucket_init(&s->bucket, c->aws, c->bucket, err)

@@ -20,6 +20,10 @@
 #define STORED(label)                                                                              \
     "{\"id\":\"w1\",\"owner\":\"Sue Smith\",\"label\":\"" label "\",\"otherAttributes\":"          \
     "[{\"name\":\"color\",\"value\":\"red\"}]}"
+/* The create of STORED(label). */
+#define CREATE(label)                                                                              \
+    REQ("create",                                                                                  \
+        ",\"label\":\"" label "\",\"otherAttributes\":[{\"name\":\"color\",\"value\":\"red\"}]")
 
 #define NO_SUCH_KEY                                                                                \
     "<Error><Code>NoSuchKey</Code><Message>The specified key does not exist.</Message></Error>"
@@ -108,14 +112,20 @@ static void reply_put(fixture *f, const char *etag)
     fake_header(fake_reply(f->w->fake, "PUT " BASE KEY, 200, ""), "ETag", etag);
 }
 
-/* Scripts a blind create beside a tombstone: its PUT (ETag b1) and the tombstone's GET, the
- * widget's DELETE If-Match b1 answering status (204 or 412), then the read that finds only the
- * tombstone. */
+/* Scripts the GET of a tombstone found, then the DELETE of the blind widget beside it answering
+ * status (204 or 412). */
+static void reply_tombstone_then_undo(fixture *f, const char *tombstone, long status)
+{
+    fake_reply(f->w->fake, "GET " BASE TOMB, 200, tombstone);
+    fake_reply(f->w->fake, "DELETE " BASE KEY, status, status == 412 ? PRECONDITION_FAILED : "");
+}
+
+/* Scripts a blind create beside a tombstone: its PUT (ETag b1), the tombstone's GET and the
+ * widget's DELETE If-Match b1 answering status, then the read that finds only the tombstone. */
 static void script_blind_beside(fixture *f, const char *tombstone, long status)
 {
     reply_put(f, "\"b1\"");
-    fake_reply(f->w->fake, "GET " BASE TOMB, 200, tombstone);
-    fake_reply(f->w->fake, "DELETE " BASE KEY, status, status == 412 ? PRECONDITION_FAILED : "");
+    reply_tombstone_then_undo(f, tombstone, status);
     fake_reply(f->w->fake, "GET " BASE KEY, 404, NO_SUCH_KEY);
     fake_reply(f->w->fake, "GET " BASE TOMB, 200, tombstone);
 }
@@ -151,12 +161,7 @@ static void create_puts_only_where_there_is_nothing(void **state)
     fake_reply(f->w->fake, "PUT " BASE KEY, 200, "");
     fake_reply(f->w->fake, "PUT " BASE KEY, 412, PRECONDITION_FAILED);
     wc_error err;
-    assert_int_equal(
-        fake_store_apply(f,
-                         REQ("create", ",\"label\":\"A\",\"otherAttributes\":[{\"name\":"
-                                       "\"color\",\"value\":\"red\"}]"),
-                         NULL, &err),
-        WC_APPLIED);
+    assert_int_equal(fake_store_apply(f, CREATE("A"), NULL, &err), WC_APPLIED);
     const fake_request *r = fake_last(f->w->fake);
     assert_call(r, "PUT", BASE KEY);
     assert_string_equal(fake_request_header(r, "If-None-Match"), "*");
@@ -566,11 +571,9 @@ static void exact_a_load_meeting_a_blind_widget_checks_its_tombstone(void **stat
     fixture *f = *state;
     char *meta = b64("{\"v\":2,\"p\":[\"1000000000002\"],\"c\":0}");
     reply_blind_widget(f, "\"b1\"", meta);
-    fake_reply(f->w->fake, "GET " BASE TOMB, 200, TOMBSTONE);
-    fake_reply(f->w->fake, "DELETE " BASE KEY, 412, PRECONDITION_FAILED);
+    reply_tombstone_then_undo(f, TOMBSTONE, 412);
     reply_blind_widget(f, "\"b2\"", meta);
-    fake_reply(f->w->fake, "GET " BASE TOMB, 200, TOMBSTONE);
-    fake_reply(f->w->fake, "DELETE " BASE KEY, 204, "");
+    reply_tombstone_then_undo(f, TOMBSTONE, 204);
     wc_error err;
     assert_int_equal(fake_store_apply(f, REQ("update", ",\"label\":\"M\""), "1000000000003", &err),
                      WC_SUPERSEDED);
@@ -914,12 +917,7 @@ static void spilled_widget(fixture *f, int n, char ref[65], char **body, char **
     fake_reply(f->w->fake, "PUT " BASE KEY, 200, "");
     fake_reply(f->w->fake, "GET " BASE TOMB, 404, NO_SUCH_KEY);
     wc_error err;
-    assert_int_equal(
-        fake_store_apply(f,
-                         REQ("create", ",\"label\":\"L\",\"otherAttributes\":[{\"name\":"
-                                       "\"color\",\"value\":\"red\"}]"),
-                         "1000000000001", &err),
-        WC_APPLIED);
+    assert_int_equal(fake_store_apply(f, CREATE("L"), "1000000000001", &err), WC_APPLIED);
     const fake_request *put = fake_find(f->w->fake, "PUT " BASE KEY, 0);
     assert_non_null(fake_request_header(put, "x-amz-meta-wc-ledger")); /* inline */
     assert_null(fake_request_header(put, "x-amz-meta-wc-ledger-ref"));
