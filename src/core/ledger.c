@@ -50,13 +50,19 @@ static int put(char **slot, const char *value)
     return 1;
 }
 
-/* Orders places (place.h: NULL first, counted); a tie met on the way is noted in the ledger. */
-static int order(wc_ledger *l, const char *a, const char *b)
+/* Notes in the ledger the first tie (place.h) met: a, tied with b. */
+static void note_tie(wc_ledger *l, const char *a, const char *b)
 {
     if (!l->tied && wc_place_tied(a, b)) {
         l->tied = 1;
         snprintf(l->tied_with, sizeof(l->tied_with), "%s", b);
     }
+}
+
+/* Orders places (place.h: NULL first, counted); a tie met on the way is noted in the ledger. */
+static int order(wc_ledger *l, const char *a, const char *b)
+{
+    note_tie(l, a, b);
     return wc_place_compare(a, b);
 }
 
@@ -69,15 +75,13 @@ static int since_order(const char *a, size_t a_pos, const char *b, size_t b_pos)
     return (a_pos > b_pos) - (a_pos < b_pos);
 }
 
-/* strcmp(field, "a:" + name), without making the string (counted as a comparison). */
-static int attr_field_cmp(const char *field, const char *name)
+/* strcmp(field, prefix + name), without making the string (counted as a comparison). */
+static int field_cmp(const char *field, const char *prefix, const char *name)
 {
     (void)wc_place_compare(NULL, NULL);
-    if (field[0] != 'a')
-        return (unsigned char)field[0] - 'a';
-    if (field[1] != ':')
-        return (unsigned char)field[1] - ':';
-    return strcmp(field + 2, name);
+    size_t n = strlen(prefix);
+    int c = strncmp(field, prefix, n);
+    return c ? c : strcmp(field + n, name);
 }
 
 static int is_attr_field(const char *field)
@@ -106,39 +110,27 @@ static int by_field(const void *a, const void *b)
     return strcmp(sort_marks[*(const size_t *)a].field, sort_marks[*(const size_t *)b].field);
 }
 
-/* Indexes 0..n-1 sorted by cmp. NULL: out of memory (or n == 0). */
-static size_t *sorted_index(size_t n, int (*cmp)(const void *, const void *))
+/* Indexes of the marks sorted by field. NULL: out of memory (or no marks). */
+static size_t *marks_by_field(const wc_ledger *l)
 {
-    size_t *idx = n ? malloc(n * sizeof(*idx)) : NULL;
+    size_t n = l->n_marks, *idx = n ? malloc(n * sizeof(*idx)) : NULL;
     for (size_t i = 0; idx && i < n; i++)
         idx[i] = i;
+    sort_marks = l->marks;
     if (idx)
-        qsort(idx, n, sizeof(*idx), cmp);
+        qsort(idx, n, sizeof(*idx), by_field);
     return idx;
 }
 
-static size_t *marks_by_field(const wc_ledger *l)
-{
-    sort_marks = l->marks;
-    return sorted_index(l->n_marks, by_field);
-}
-
-/* The mark of field ("label", "description") or of attribute name (field NULL) among the n
- * indexed marks, or SIZE_MAX. */
-static size_t find_mark(const wc_ledger *l, const size_t *idx, size_t n, const char *field,
+/* The mark of field prefix + name ("" and "label" or "description", "a:" and an attribute's
+ * name) among the n indexed marks, or SIZE_MAX. */
+static size_t find_mark(const wc_ledger *l, const size_t *idx, size_t n, const char *prefix,
                         const char *name)
 {
     size_t lo = 0, hi = n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        const char *f = l->marks[idx[mid]].field;
-        int c;
-        if (field) {
-            (void)wc_place_compare(NULL, NULL);
-            c = strcmp(f, field);
-        } else {
-            c = attr_field_cmp(f, name);
-        }
+        int c = field_cmp(l->marks[idx[mid]].field, prefix, name);
         if (c == 0)
             return idx[mid];
         if (c < 0)
@@ -187,15 +179,15 @@ static int marked_with(const wc_ledger *l, const size_t *idx, const wc_request *
                        const char *place)
 {
     size_t m;
-    if (req->label.present && (m = find_mark(l, idx, l->n_marks, "label", NULL)) != SIZE_MAX &&
+    if (req->label.present && (m = find_mark(l, idx, l->n_marks, "", "label")) != SIZE_MAX &&
         wc_place_compare(l->marks[m].last, place) == 0)
         return 1;
     if (req->description.present &&
-        (m = find_mark(l, idx, l->n_marks, "description", NULL)) != SIZE_MAX &&
+        (m = find_mark(l, idx, l->n_marks, "", "description")) != SIZE_MAX &&
         wc_place_compare(l->marks[m].last, place) == 0)
         return 1;
     for (size_t i = 0; i < req->n_attrs; i++)
-        if ((m = find_mark(l, idx, l->n_marks, NULL, req->attrs[i].name)) != SIZE_MAX &&
+        if ((m = find_mark(l, idx, l->n_marks, "a:", req->attrs[i].name)) != SIZE_MAX &&
             wc_place_compare(l->marks[m].last, place) == 0)
             return 1;
     return 0;
@@ -207,7 +199,7 @@ static wc_result write_text(wc_ledger *l, const size_t *idx, size_t n_idx, const
 {
     if (!f->present)
         return WC_OK;
-    size_t m = find_mark(l, idx, n_idx, field, NULL);
+    size_t m = find_mark(l, idx, n_idx, "", field);
     if (m == SIZE_MAX && (m = add_mark(l, strdup(field))) == SIZE_MAX)
         return WC_ERR_NOMEM;
     if (order(l, place, l->marks[m].last) < 0)
@@ -285,7 +277,7 @@ static wc_result implied_positions(const wc_widget *w, size_t n, const wc_ledger
         return WC_ERR_NOMEM;
     size_t now = 0;
     for (size_t i = 0; i < n; i++) {
-        size_t m = find_mark(l, midx, n_midx, NULL, w->attrs[i].name);
+        size_t m = find_mark(l, midx, n_midx, "a:", w->attrs[i].name);
         if (m != SIZE_MAX && l->marks[m].since && l->created &&
             strcmp(l->marks[m].since, l->created) == 0)
             now = l->marks[m].since_pos;
@@ -319,7 +311,7 @@ static wc_result write_attrs(wc_widget *w, wc_ledger *l, const size_t *midx, siz
     for (size_t g = 0; result == WC_OK && g < req->n_attrs;) {
         const char *name = req->attrs[ridx[g]].name;
         size_t at = find_attr(w->attrs, aidx, n_old, name);
-        size_t m = find_mark(l, midx, n_midx, NULL, name);
+        size_t m = find_mark(l, midx, n_midx, "a:", name);
         if (m == SIZE_MAX && at != SIZE_MAX && !implied &&
             implied_positions(w, n_old, l, midx, n_midx, &implied) != WC_OK) {
             result = WC_ERR_NOMEM;
@@ -353,14 +345,10 @@ static const char *ranking_place;
 static int by_rank(const void *a, const void *b)
 {
     const rank *x = a, *y = b;
-    if (ranking_place && !ranking->tied &&
-        ((x->since && strcmp(x->since, ranking_place) == 0) ||
-         (y->since && strcmp(y->since, ranking_place) == 0)) &&
-        wc_place_tied(x->since, y->since)) {
-        ranking->tied = 1;
-        snprintf(ranking->tied_with, sizeof(ranking->tied_with), "%s",
-                 strcmp(x->since, ranking_place) == 0 ? y->since : x->since);
-    }
+    if (ranking_place && x->since && strcmp(x->since, ranking_place) == 0)
+        note_tie(ranking, x->since, y->since);
+    else if (ranking_place && y->since && strcmp(y->since, ranking_place) == 0)
+        note_tie(ranking, y->since, x->since);
     int c = since_order(x->since, x->pos, y->since, y->pos);
     return c ? c : (x->at > y->at) - (x->at < y->at);
 }
@@ -407,20 +395,15 @@ static wc_result settle(wc_widget *w, wc_ledger *l, const char *place)
     size_t implied = 0; /* see implied_positions */
     int dropping = 0;
     for (size_t i = 0; i < n; i++) {
-        size_t m = find_mark(l, midx, l->n_marks, NULL, w->attrs[i].name);
+        size_t m = find_mark(l, midx, l->n_marks, "a:", w->attrs[i].name);
         ranks[i] = (rank){l->created, implied, i};
         if (m != SIZE_MAX) {
             ranks[i].since = l->marks[m].since;
             ranks[i].pos = l->marks[m].since_pos;
-            if (set_by_create_only(l, &l->marks[m])) {
+            if (l->created && ranks[i].since && strcmp(ranks[i].since, l->created) == 0)
                 implied = ranks[i].pos;
-                live[m] = 2; /* implied: not kept */
-                dropping = 1;
-            } else {
-                if (l->created && ranks[i].since && strcmp(ranks[i].since, l->created) == 0)
-                    implied = ranks[i].pos;
-                live[m] = 1;
-            }
+            live[m] = set_by_create_only(l, &l->marks[m]) ? 2 : 1; /* 2: implied, not kept */
+            dropping |= live[m] == 2;
         }
     }
     if (n) {
@@ -494,13 +477,9 @@ static wc_fate when_absent(wc_ledger *l, const char *place)
 static wc_result create(wc_widget **w, wc_ledger *l, const wc_request *req, const char *place,
                         wc_fate *fate)
 {
-    if (*w) {
-        if (l->created && order(l, place, l->created) == 0)
-            *fate = WC_FATE_ALREADY;
-        else if (l->created && order(l, place, l->created) < 0)
-            *fate = WC_FATE_SUPERSEDED; /* a create of an earlier life of this widget */
-        else
-            *fate = WC_FATE_UNCHANGED; /* another create of a widget there: left as it is */
+    if (*w) { /* older than its create: of an earlier life; newer: another create, left as is */
+        int c = l->created ? order(l, place, l->created) : 1;
+        *fate = c == 0 ? WC_FATE_ALREADY : c < 0 ? WC_FATE_SUPERSEDED : WC_FATE_UNCHANGED;
         return WC_OK;
     }
     if (l->deleted && order(l, place, l->deleted) <= 0) {
@@ -595,26 +574,17 @@ static int by_text(const void *a, const void *b)
     return wc_place_compare(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* The index of place in the sorted table, or -1 for NULL. */
-static json_int_t place_index(const char *const *table, size_t n, const char *place)
-{
-    if (!place)
-        return -1;
-    const char *const *hit = bsearch(&place, table, n, sizeof(*table), by_text);
-    return hit ? (json_int_t)(hit - table) : -1;
-}
-
+/* The index of place in the sorted table (which holds every place), or null for NULL. */
 static json_t *index_or_null(const char *const *table, size_t n, const char *place)
 {
-    json_int_t i = place_index(table, n, place);
-    return i < 0 ? json_null() : json_integer(i);
+    const char *const *hit = place ? bsearch(&place, table, n, sizeof(*table), by_text) : NULL;
+    return hit ? json_integer((json_int_t)(hit - table)) : json_null();
 }
 
 static int set_place(json_t *root, const char *key, const char *const *table, size_t n,
                      const char *place)
 {
-    return !place ||
-           json_object_set_new(root, key, json_integer(place_index(table, n, place))) == 0;
+    return !place || json_object_set_new(root, key, index_or_null(table, n, place)) == 0;
 }
 
 /* One attribute mark: [name, last, since, pos, cleared] without its trailing nulls. */
@@ -686,18 +656,19 @@ char *wc_ledger_to_json(const wc_ledger *l)
     return text;
 }
 
-/* Whether s can be a place read back: 1..WC_PLACE_MAX printable ASCII characters. */
-static int place_text_ok(const char *s)
-{
-    return s && wc_place_is_valid(s);
-}
-
-/* A place or null from a first-version ledger into *slot. 0: neither (or out of memory). */
-static int read_v1_place(json_t *v, char **slot)
+/* A place read back into *slot: v absent or null leaves it; else v is the place (a first-version
+ * ledger, table NULL) or its index in table. 0: not a valid place (1..WC_PLACE_MAX printable
+ * ASCII characters) or index, or out of memory. */
+static int read_place(json_t *v, json_t *table, char **slot)
 {
     if (!v || json_is_null(v))
         return 1;
-    return place_text_ok(json_string_value(v)) && put(slot, json_string_value(v));
+    if (table && (!json_is_integer(v) || json_integer_value(v) < 0 ||
+                  (size_t)json_integer_value(v) >= json_array_size(table)))
+        return 0;
+    const char *place =
+        json_string_value(table ? json_array_get(table, (size_t)json_integer_value(v)) : v);
+    return wc_place_is_valid(place) && put(slot, place);
 }
 
 /* A first-version since: "PLACE#NNNN". */
@@ -718,8 +689,8 @@ static int read_v1_since(json_t *v, wc_mark *m)
 static wc_result read_v1(const char *name, json_t *root, wc_ledger *l, wc_error *err)
 {
     json_t *marks = json_object_get(root, "m");
-    if (!read_v1_place(json_object_get(root, "c"), &l->created) ||
-        !read_v1_place(json_object_get(root, "d"), &l->deleted) || !json_is_array(marks))
+    if (!read_place(json_object_get(root, "c"), NULL, &l->created) ||
+        !read_place(json_object_get(root, "d"), NULL, &l->deleted) || !json_is_array(marks))
         return wc_error_set(err, WC_ERR_PARSE, "%s: ledger has no valid c, d and m", name);
     size_t i;
     json_t *one;
@@ -732,23 +703,12 @@ static wc_result read_v1(const char *name, json_t *root, wc_ledger *l, wc_error 
             (strcmp(field, "label") != 0 && strcmp(field, "description") != 0 &&
              !is_attr_field(field)) ||
             (m = add_mark(l, strdup(field))) == SIZE_MAX ||
-            !read_v1_place(json_array_get(one, 1), &l->marks[m].last) ||
+            !read_place(json_array_get(one, 1), NULL, &l->marks[m].last) ||
             !read_v1_since(json_array_get(one, 2), &l->marks[m]) ||
-            !read_v1_place(json_array_get(one, 3), &l->marks[m].cleared))
+            !read_place(json_array_get(one, 3), NULL, &l->marks[m].cleared))
             return wc_error_set(err, WC_ERR_PARSE, "%s: ledger mark %zu is not valid", name, i);
     }
     return WC_OK;
-}
-
-/* Place number v of table into *slot; v absent: nothing. 0: not an index of table. */
-static int read_index(json_t *v, json_t *table, char **slot)
-{
-    if (!v || json_is_null(v))
-        return 1;
-    if (!json_is_integer(v) || json_integer_value(v) < 0 ||
-        (size_t)json_integer_value(v) >= json_array_size(table))
-        return 0;
-    return put(slot, json_string_value(json_array_get(table, (size_t)json_integer_value(v))));
 }
 
 static wc_result read_v2(const char *name, json_t *root, wc_ledger *l, wc_error *err)
@@ -761,18 +721,18 @@ static wc_result read_v2(const char *name, json_t *root, wc_ledger *l, wc_error 
     json_t *one;
     json_array_foreach(table, i, one)
     {
-        if (!place_text_ok(json_string_value(one)))
+        if (!wc_place_is_valid(json_string_value(one)))
             return wc_error_set(err, WC_ERR_PARSE, "%s: ledger place %zu is not valid", name, i);
     }
     static const char *const texts[2][2] = {{"l", "label"}, {"s", "description"}};
-    if (!read_index(json_object_get(root, "c"), table, &l->created) ||
-        !read_index(json_object_get(root, "d"), table, &l->deleted))
+    if (!read_place(json_object_get(root, "c"), table, &l->created) ||
+        !read_place(json_object_get(root, "d"), table, &l->deleted))
         return wc_error_set(err, WC_ERR_PARSE, "%s: ledger has no valid c and d", name);
     for (size_t t = 0; t < 2; t++) {
         json_t *v = json_object_get(root, texts[t][0]);
         size_t m;
         if (v && ((m = add_mark(l, strdup(texts[t][1]))) == SIZE_MAX ||
-                  !read_index(v, table, &l->marks[m].last) || !l->marks[m].last))
+                  !read_place(v, table, &l->marks[m].last) || !l->marks[m].last))
             return wc_error_set(err, WC_ERR_PARSE, "%s: ledger field %s is not valid", name,
                                 texts[t][0]);
     }
@@ -783,10 +743,10 @@ static wc_result read_v2(const char *name, json_t *root, wc_ledger *l, wc_error 
         json_t *pos = json_array_get(one, 3);
         if (!json_is_array(one) || (n != 2 && n != 4 && n != 5) || !attr ||
             (m = add_mark(l, attr_field(attr))) == SIZE_MAX ||
-            !read_index(json_array_get(one, 1), table, &l->marks[m].last) || !l->marks[m].last ||
-            !read_index(json_array_get(one, 2), table, &l->marks[m].since) ||
+            !read_place(json_array_get(one, 1), table, &l->marks[m].last) || !l->marks[m].last ||
+            !read_place(json_array_get(one, 2), table, &l->marks[m].since) ||
             (pos && (!json_is_integer(pos) || json_integer_value(pos) < 0)) ||
-            !read_index(json_array_get(one, 4), table, &l->marks[m].cleared))
+            !read_place(json_array_get(one, 4), table, &l->marks[m].cleared))
             return wc_error_set(err, WC_ERR_PARSE, "%s: ledger mark %zu is not valid", name, i);
         l->marks[m].since_pos = pos ? (size_t)json_integer_value(pos) : 0;
     }

@@ -5,17 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+static const char *const type_names[] = {"create", "update", "delete"}; /* by wc_request_type */
+
 const char *wc_request_type_name(wc_request_type type)
 {
-    switch (type) {
-    case WC_REQ_CREATE:
-        return "create";
-    case WC_REQ_UPDATE:
-        return "update";
-    case WC_REQ_DELETE:
-        return "delete";
-    }
-    return "?";
+    return (unsigned)type <= WC_REQ_DELETE ? type_names[type] : "?";
 }
 
 int wc_owner_is_valid(const char *owner)
@@ -34,29 +28,15 @@ int wc_owner_is_valid(const char *owner)
 int wc_widget_id_is_valid(const char *id, const char **why)
 {
     size_t len = strlen(id);
-    if (len == 0) {
-        *why = "must not be empty";
-        return 0;
-    }
-    if (len > WC_MAX_ID_LEN) {
-        *why = "is longer than 256 bytes";
-        return 0;
-    }
-    if (strcmp(id, ".") == 0 || strcmp(id, "..") == 0) {
-        *why = "must not be \".\" or \"..\"";
-        return 0;
-    }
-    for (const unsigned char *p = (const unsigned char *)id; *p; p++) {
-        if (*p == '/') {
-            *why = "must not contain '/'";
-            return 0;
-        }
-        if (*p < 0x20 || *p == 0x7f) {
-            *why = "must not contain control characters";
-            return 0;
-        }
-    }
-    return 1;
+    *why = len == 0                                        ? "must not be empty"
+           : len > WC_MAX_ID_LEN                           ? "is longer than 256 bytes"
+           : strcmp(id, ".") == 0 || strcmp(id, "..") == 0 ? "must not be \".\" or \"..\""
+                                                           : NULL;
+    for (const unsigned char *p = (const unsigned char *)id; !*why && *p; p++)
+        *why = *p == '/'                 ? "must not contain '/'"
+               : *p < 0x20 || *p == 0x7f ? "must not contain control characters"
+                                         : NULL;
+    return *why == NULL;
 }
 
 void wc_request_free(wc_request *req)
@@ -87,17 +67,23 @@ static const char *shorten(const char *s, char *buf, size_t cap)
     return buf;
 }
 
-static wc_result required_string(json_t *root, const char *field, char **out, wc_error *err)
+wc_result wc_json_take_string(json_t *o, const char *field, int required, char **out, wc_error *err)
 {
-    json_t *v = json_object_get(root, field);
+    json_t *v = json_object_get(o, field);
     if (!v || json_is_null(v))
-        return wc_error_set(err, WC_ERR_INVALID, "%s is missing", field);
+        return required ? wc_error_set(err, WC_ERR_INVALID, "%s is missing", field) : WC_OK;
     if (!json_is_string(v))
         return wc_error_set(err, WC_ERR_INVALID, "%s must be a string", field);
-    if (json_string_length(v) == 0)
-        return wc_error_set(err, WC_ERR_INVALID, "%s must not be empty", field);
     *out = strdup(json_string_value(v));
     return *out ? WC_OK : wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+}
+
+static wc_result required_string(json_t *root, const char *field, char **out, wc_error *err)
+{
+    wc_result result = wc_json_take_string(root, field, 1, out, err);
+    if (result == WC_OK && (*out)[0] == '\0')
+        return wc_error_set(err, WC_ERR_INVALID, "%s must not be empty", field);
+    return result;
 }
 
 static wc_result optional_string(json_t *root, const char *field, wc_field *out, wc_error *err)
@@ -166,15 +152,13 @@ static wc_result parse_fields(json_t *root, wc_request *req, wc_error *err)
     if (!json_is_string(type))
         return wc_error_set(err, WC_ERR_INVALID, "type must be a string");
     const char *t = json_string_value(type);
-    if (strcmp(t, "create") == 0)
-        req->type = WC_REQ_CREATE;
-    else if (strcmp(t, "update") == 0)
-        req->type = WC_REQ_UPDATE;
-    else if (strcmp(t, "delete") == 0)
-        req->type = WC_REQ_DELETE;
-    else
+    size_t i = 0;
+    while (i <= WC_REQ_DELETE && strcmp(t, type_names[i]) != 0)
+        i++;
+    if (i > WC_REQ_DELETE)
         return wc_error_set(err, WC_ERR_INVALID, "type \"%s\" is not create, update or delete",
                             shorten(t, buf, sizeof(buf)));
+    req->type = (wc_request_type)i;
 
     wc_result result;
     if ((result = required_string(root, "requestId", &req->request_id, err)) != WC_OK ||

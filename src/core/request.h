@@ -70,6 +70,11 @@ int wc_widget_id_is_valid(const char *id, const char **why);
 /* Serializes a request back to compact JSON (the producer uses it). Caller frees. */
 char *wc_request_to_json(const wc_request *req);
 
+/* The string field of o into *out (a copy: caller frees): "%s is missing" when required and it is
+ * absent or null (else *out is left as it is), "%s must be a string" when it is not one. */
+wc_result wc_json_take_string(json_t *o, const char *field, int required, char **out,
+                              wc_error *err);
+
 /* attrs as an "otherAttributes" array of {"name", "value"} objects (a new reference; NULL: out of
  * memory). Names and values are not checked as UTF-8 again: a request's were when it was parsed
  * (or the generator wrote them), a widget's when its request or its stored form was read. */

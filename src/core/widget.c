@@ -190,29 +190,15 @@ done:
     return text;
 }
 
-static wc_result take_string(json_t *o, const char *field, int required, char **out, wc_error *err)
-{
-    json_t *v = json_object_get(o, field);
-    if (!v || json_is_null(v)) {
-        if (required)
-            return wc_error_set(err, WC_ERR_INVALID, "%s is missing", field);
-        return WC_OK;
-    }
-    if (!json_is_string(v))
-        return wc_error_set(err, WC_ERR_INVALID, "%s must be a string", field);
-    *out = strdup(json_string_value(v));
-    return *out ? WC_OK : wc_error_set(err, WC_ERR_NOMEM, "out of memory");
-}
-
 static wc_result widget_fields(json_t *root, wc_widget *w, wc_error *err)
 {
     if (!json_is_object(root))
         return wc_error_set(err, WC_ERR_INVALID, "not a JSON object");
     wc_result result;
-    if ((result = take_string(root, "id", 1, &w->id, err)) != WC_OK ||
-        (result = take_string(root, "owner", 1, &w->owner, err)) != WC_OK ||
-        (result = take_string(root, "label", 0, &w->label, err)) != WC_OK ||
-        (result = take_string(root, "description", 0, &w->description, err)) != WC_OK)
+    if ((result = wc_json_take_string(root, "id", 1, &w->id, err)) != WC_OK ||
+        (result = wc_json_take_string(root, "owner", 1, &w->owner, err)) != WC_OK ||
+        (result = wc_json_take_string(root, "label", 0, &w->label, err)) != WC_OK ||
+        (result = wc_json_take_string(root, "description", 0, &w->description, err)) != WC_OK)
         return result;
     json_t *list = json_object_get(root, "otherAttributes");
     if (!list || json_is_null(list))

@@ -47,6 +47,7 @@
 
 typedef struct {
     char *dir;
+    char *ledgers; /* DIR/.ledger */
     char *prefix;
     int durable;
     uint64_t tombstone_ttl_s; /* the expiry written into this consumer's tombstones (0: never) */
@@ -79,27 +80,30 @@ static char *widget_id_of(const char *name)
     return strdup(name);
 }
 
-/* PREFIX + owner key + "/" + the widget's file name. Caller frees. */
-static char *widget_rel(const char *prefix, const char *owner, const char *widget_id)
-{
-    char *name = file_name_of(widget_id);
-    char *rel = name ? wc_widget_key(prefix, owner, name) : NULL;
-    free(name);
-    return rel;
-}
-
+/* DIR/PREFIX + owner key + "/" + the widget's file name. */
 char *wc_dir_store_path(const char *dir, const char *prefix, const char *owner,
                         const char *widget_id)
 {
-    char *key = widget_rel(prefix, owner, widget_id);
+    char *name = file_name_of(widget_id);
+    char *key = name ? wc_widget_key(prefix, owner, name) : NULL;
     char *path = key ? wc_path_join(dir, key) : NULL;
+    free(name);
     free(key);
     return path;
 }
 
-/* Makes the folders of path below the store's own directory, never that directory itself: a
- * store that vanished (an unmounted volume, a removed directory) is an outage, and making a new
- * empty one in its place would hide the widgets when it comes back. */
+/* WC_OK while the store's own directory is there. A store that vanished (an unmounted volume, a
+ * removed directory) is an outage: making a new empty one in its place would hide the widgets
+ * when it comes back. */
+static wc_result store_there(dir_store *s, wc_error *err)
+{
+    if (access(s->dir, F_OK) == 0)
+        return WC_OK;
+    return wc_error_set(err, WC_ERR_IO, "widget directory %s: %s", s->dir, strerror(errno));
+}
+
+/* Makes the folders leading to the file path, below the store's own directory, never that
+ * directory itself (store_there). */
 static wc_result mkdirs_below(dir_store *s, const char *path, wc_error *err)
 {
     size_t root = strlen(s->dir);
@@ -109,66 +113,32 @@ static wc_result mkdirs_below(dir_store *s, const char *path, wc_error *err)
     if (!copy)
         return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     wc_result result = WC_OK;
-    for (char *p = copy + root + 1; result == WC_OK; p++) {
-        if (*p != '/' && *p != '\0')
-            continue;
-        char end = *p;
+    for (char *p = strchr(copy + root + 1, '/'); result == WC_OK && p; p = strchr(p + 1, '/')) {
         *p = '\0';
         if (mkdir(copy, 0755) != 0 && errno != EEXIST)
             result = wc_error_set(err, errno == ENOENT ? WC_ERR_IO : wc_errno_result(errno),
                                   "%s: %s", copy, strerror(errno));
-        *p = end;
-        if (end == '\0')
-            break;
+        *p = '/';
     }
     free(copy);
     return result;
 }
 
-/* Writes a widget's file (json: its JSON, or NULL to make it); only_new: only where there is
- * none yet (a create). */
-static wc_result write_widget(dir_store *s, const wc_widget *w, const char *given, const char *path,
-                              int only_new, wc_error *err)
+/* Writes a file of the store (only_new: only where there is none yet, a create), making its
+ * folders when missing (a new owner, or a delete just removed its folder), never the store. */
+static wc_result write_below(dir_store *s, const char *path, const char *text, int only_new,
+                             wc_error *err)
 {
-    char *json = given ? strdup(given) : wc_widget_to_json(w);
-    if (!json)
-        return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     wc_result (*write)(const char *, const char *, size_t, int, wc_error *) =
         only_new ? wc_write_file_new : wc_write_file_atomic;
-    wc_result result = write(path, json, strlen(json), s->durable, err);
-    if (result == WC_ERR_NOT_FOUND && access(s->dir, F_OK) != 0) {
-        /* The store itself is gone (an unmounted volume, a removed directory): an outage, never
-         * a new empty store made in its place. */
-        result = wc_error_set(err, WC_ERR_IO, "widget directory %s: %s", s->dir, strerror(errno));
-    } else if (result == WC_ERR_NOT_FOUND) {
-        /* The owner folder is missing (new owner, or a delete just removed it): make it, retry. */
-        char *folder = strdup(path);
-        if (!folder) {
-            free(json);
-            return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
-        }
-        *strrchr(folder, '/') = '\0';
-        result = mkdirs_below(s, folder, err);
-        if (result == WC_OK)
-            result = write(path, json, strlen(json), s->durable, err);
-        free(folder);
-    }
-    free(json);
+    wc_result result = write(path, text, strlen(text), s->durable, err);
+    if (result == WC_ERR_NOT_FOUND && (result = store_there(s, err)) == WC_OK &&
+        (result = mkdirs_below(s, path, err)) == WC_OK)
+        result = write(path, text, strlen(text), s->durable, err);
     return result;
 }
 
 /* --- load and save, with the ledger (exact order) or without (classic order) --- */
-
-static char *ledger_path(dir_store *s, const wc_request *req)
-{
-    char *key = widget_rel(s->prefix, req->owner, req->widget_id);
-    size_t len = key ? strlen(s->dir) + strlen(key) + sizeof(LEDGER_DIR) + 3 : 0;
-    char *path = len ? malloc(len) : NULL;
-    if (path)
-        snprintf(path, len, "%s/%s/%s", s->dir, LEDGER_DIR, key);
-    free(key);
-    return path;
-}
 
 /* The write-ahead file of a ledger: ".next-" + its name, beside it. Caller frees. */
 static char *wal_path(const char *lpath)
@@ -189,16 +159,10 @@ static int lock_widget(dir_store *s, const char *widget_id, wc_error *err)
     for (const char *c = widget_id; *c; c++)
         h = (h ^ (unsigned char)*c) * 16777619u;
     char path[4096];
-    snprintf(path, sizeof(path), "%s/%s/.lock-%02u", s->dir, LEDGER_DIR, h % LOCKS);
+    snprintf(path, sizeof(path), "%s/.lock-%02u", s->ledgers, h % LOCKS);
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0 && errno == ENOENT) {
-        char folder[4096];
-        snprintf(folder, sizeof(folder), "%s/%s", s->dir, LEDGER_DIR);
-        if (access(s->dir, F_OK) != 0) {
-            wc_error_set(err, WC_ERR_IO, "widget directory %s: %s", s->dir, strerror(errno));
-            return -1;
-        }
-        if (mkdirs_below(s, folder, err) != WC_OK)
+        if (store_there(s, err) != WC_OK || mkdirs_below(s, path, err) != WC_OK)
             return -1;
         fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     }
@@ -275,15 +239,12 @@ static wc_result recover_save(dir_store *s, const char *lpath, const char *wpath
         char have[17], *want = memchr(ntext, '\n', nlen);
         widget_hash(wtext, wlen, have);
         size_t hlen = strlen(have);
-        if (result == WC_OK && access(s->dir, F_OK) == 0) {
+        if (result == WC_OK && (result = store_there(s, err)) == WC_OK) {
             int done = want && (size_t)(ntext + nlen - want) > hlen + 1 &&
                        memcmp(want + 1, have, hlen) == 0 &&
                        (want[1 + hlen] == '\n' || want[1 + hlen] == ' '); /* ' ': expiry */
             if (done ? rename(next, lpath) != 0 : unlink(next) != 0)
                 result = wc_error_set(err, wc_errno_result(errno), "%s: %s", next, strerror(errno));
-        } else if (result == WC_OK) {
-            result =
-                wc_error_set(err, WC_ERR_IO, "widget directory %s: %s", s->dir, strerror(errno));
         }
     }
     free(ntext);
@@ -298,7 +259,7 @@ static wc_result read_stored(dir_store *s, const wc_request *req, wc_stored *out
                              int hash_widget, wc_error *err)
 {
     memset(out, 0, sizeof(*out));
-    char *lpath = ledger_path(s, req);
+    char *lpath = wc_dir_store_path(s->ledgers, s->prefix, req->owner, req->widget_id);
     char *wpath = wc_dir_store_path(s->dir, s->prefix, req->owner, req->widget_id);
     char *text = NULL;
     size_t len = 0;
@@ -324,8 +285,8 @@ static wc_result read_stored(dir_store *s, const wc_request *req, wc_stored *out
             snprintf(out->version, sizeof("legacy:") + sizeof(hash), "legacy:%s", hash);
     }
     /* Nothing found: the store may have vanished while read (then nothing is known). */
-    if (result == WC_OK && !out->version && !text && access(s->dir, F_OK) != 0)
-        result = wc_error_set(err, WC_ERR_IO, "widget directory %s: %s", s->dir, strerror(errno));
+    if (result == WC_OK && !out->version && !text)
+        result = store_there(s, err);
     if (result != WC_OK)
         wc_stored_cleanup(out);
     free(text);
@@ -349,11 +310,6 @@ static wc_result dir_load(void *self, const wc_request *req, wc_store_loaded loa
     return WC_OK;
 }
 
-static int same_version(const char *a, const char *b)
-{
-    return (!a && !b) || (a && b && strcmp(a, b) == 0);
-}
-
 /* Under the lock: the same version as base, then the widget, then the ledger. */
 static wc_result save_now(dir_store *s, const wc_request *req, const wc_stored *base,
                           const wc_widget *w, const wc_ledger *l, wc_error *err)
@@ -365,7 +321,8 @@ static wc_result save_now(dir_store *s, const wc_request *req, const wc_stored *
     wc_result result = read_stored(s, req, &now, 0, !blind, err);
     if (result != WC_OK)
         return result;
-    int same = same_version(now.version, base->version);
+    int same = now.version && base->version ? strcmp(now.version, base->version) == 0
+                                            : now.version == base->version;
     int had_ledger = now.ledger != NULL;
     unsigned long long version = now.version ? strtoull(now.version, NULL, 10) + 1 : 1;
     wc_stored_cleanup(&now);
@@ -373,7 +330,7 @@ static wc_result save_now(dir_store *s, const wc_request *req, const wc_stored *
         return wc_error_set(err, WC_ERR_CONFLICT, "widget %s changed since it was read",
                             req->widget_id);
     char *wpath = wc_dir_store_path(s->dir, s->prefix, req->owner, req->widget_id);
-    char *lpath = ledger_path(s, req);
+    char *lpath = wc_dir_store_path(s->ledgers, s->prefix, req->owner, req->widget_id);
     char *json = l ? wc_ledger_to_json(l) : NULL;
     char *wjson = w ? wc_widget_to_json(w) : NULL;
     char hash[17], expiry[40] = "";
@@ -395,26 +352,15 @@ static wc_result save_now(dir_store *s, const wc_request *req, const wc_stored *
         if (had_ledger && unlink(lpath) != 0 && errno != ENOENT)
             result = wc_error_set(err, wc_errno_result(errno), "%s: %s", lpath, strerror(errno));
     } else { /* 1. the new ledger, aside */
-        result = wc_write_file_atomic(next, text, strlen(text), s->durable, err);
-        if (result == WC_ERR_NOT_FOUND) { /* its folder first */
-            *strrchr(lpath, '/') = '\0';
-            result = mkdirs_below(s, lpath, err);
-            lpath[strlen(lpath)] = '/';
-            if (result == WC_OK)
-                result = wc_write_file_atomic(next, text, strlen(text), s->durable, err);
-        }
+        result = write_below(s, next, text, 0, err);
     }
     if (result == WC_OK && w) { /* 2. the widget (classic order's create: only where none is) */
-        result = write_widget(s, w, wjson, wpath, !l && !base->version, err);
+        result = write_below(s, wpath, wjson, !l && !base->version, err);
     } else if (result == WC_OK && unlink(wpath) != 0 && errno != ENOENT) {
         result = wc_error_set(err, wc_errno_result(errno), "%s: %s", wpath, strerror(errno));
     } else if (result == WC_OK) {
-        char *folder = strdup(wpath);
-        if (folder) {
-            *strrchr(folder, '/') = '\0';
-            rmdir(folder); /* the owner folder goes with its last widget (ENOTEMPTY is fine) */
-            free(folder);
-        }
+        *strrchr(wpath, '/') = '\0';
+        rmdir(wpath); /* the owner folder goes with its last widget (ENOTEMPTY is fine) */
     }
     if (result == WC_OK && l && rename(next, lpath) != 0) /* 3. the ledger */
         result = wc_error_set(err, wc_errno_result(errno), "%s: %s", lpath, strerror(errno));
@@ -502,6 +448,7 @@ static void dir_destroy(void *self)
     if (!s)
         return;
     free(s->dir);
+    free(s->ledgers);
     free(s->prefix);
     free(s);
 }
@@ -553,7 +500,7 @@ static int tombstone_expired(const char *path, uint64_t now_ms, uint64_t ttl_s)
 static void sweep_tombstones(dir_store *s, uint64_t ttl_s)
 {
     char root[4096];
-    snprintf(root, sizeof(root), "%s/%s/%s", s->dir, LEDGER_DIR, s->prefix);
+    snprintf(root, sizeof(root), "%s/%s", s->ledgers, s->prefix);
     DIR *owners = opendir(root);
     uint64_t now = wc_clock_epoch_ms(s->clock);
     struct dirent *o;
@@ -611,11 +558,12 @@ wc_result wc_dir_store_open(const wc_dir_store_config *config, wc_store *out, wc
     s->dir = strdup(config->dir);
     for (size_t n = s->dir ? strlen(s->dir) : 0; n > 1 && s->dir[n - 1] == '/'; n--)
         s->dir[n - 1] = '\0'; /* "out/" is "out" */
+    s->ledgers = s->dir ? wc_path_join(s->dir, LEDGER_DIR) : NULL;
     s->prefix = strdup(config->key_prefix);
     s->durable = config->durable;
     s->tombstone_ttl_s = config->tombstone_ttl_s;
     s->clock = config->clock;
-    if (!s->dir || !s->prefix) {
+    if (!s->dir || !s->ledgers || !s->prefix) {
         dir_destroy(s);
         return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     }

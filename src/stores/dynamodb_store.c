@@ -41,33 +41,6 @@ static void cache_put(dynamo_store *s, const char *id, json_t *item)
     free(text);
 }
 
-/* The same for an item written (always with a version) as text, its PutItem's. */
-static void cache_put_text(dynamo_store *s, const char *id, const char *text)
-{
-    wc_memo_put(s->memo, id, "", text, NULL);
-}
-
-static void cache_forget(dynamo_store *s, const char *id)
-{
-    wc_memo_forget(s->memo, id);
-}
-
-/* The remembered item of id (caller decrefs), or NULL. */
-static json_t *cache_get(dynamo_store *s, const char *id)
-{
-    const char *version, *text;
-    return wc_memo_get(s->memo, id, &version, &text, NULL) ? json_loads(text, 0, NULL) : NULL;
-}
-
-static wc_result call(dynamo_store *s, const char *action, json_t *body, json_t **out,
-                      wc_error *err)
-{
-    char target[64];
-    snprintf(target, sizeof(target), "DynamoDB_20120810.%s", action);
-    wc_aws_error aerr;
-    return wc_aws_json(s->aws, "dynamodb", target, body, out, &aerr, err);
-}
-
 static json_t *key_of(dynamo_store *s, const char *id)
 {
     return json_pack("{s:{s:s}}", s->key_name, "S", id);
@@ -139,7 +112,10 @@ static wc_result dynamo_load(void *self, const wc_request *req, wc_store_loaded 
                              wc_error *err)
 {
     dynamo_store *s = self;
-    json_t *remembered = cache_get(s, req->widget_id);
+    const char *version, *text;
+    json_t *remembered = wc_memo_get(s->memo, req->widget_id, &version, &text, NULL)
+                             ? json_loads(text, 0, NULL)
+                             : NULL;
     if (remembered) { /* the save's condition on its version checks it is still so */
         wc_stored stored;
         wc_error e;
@@ -151,7 +127,8 @@ static wc_result dynamo_load(void *self, const wc_request *req, wc_store_loaded 
             loaded(ctx, WC_OK, &stored, &e);
             return WC_OK;
         }
-        cache_forget(s, req->widget_id); /* cannot happen: it was read before; read the store */
+        wc_memo_forget(s->memo,
+                       req->widget_id); /* cannot happen: it was read before; read the store */
     }
     exact_call *c = exact_call_new(s, req, ctx);
     json_t *body = c ? json_pack("{s:s, s:o, s:b}", "TableName", s->table, "Key",
@@ -177,9 +154,9 @@ static void saved_item(void *ctx, wc_result result, json_t *answer, const wc_aws
      * (ConditionalCheckFailed is WC_ERR_CONFLICT: read again; an outage may or may not have
      * written) forgotten. */
     if (result == WC_OK && c->item_text)
-        cache_put_text(c->s, c->req->widget_id, c->item_text);
+        wc_memo_put(c->s->memo, c->req->widget_id, "", c->item_text, NULL);
     else
-        cache_forget(c->s, c->req->widget_id);
+        wc_memo_forget(c->s->memo, c->req->widget_id);
     free(c->item_text);
     c->done(c->ctx, result, err);
     free(c);
@@ -261,7 +238,7 @@ static wc_result dynamo_save(void *self, const wc_request *req, const wc_stored 
                                            saved_item, c, err)
                   : wc_aws_json_start(s->aws, "dynamodb", action, body, saved_item, c, err);
     if (result != WC_OK) {
-        cache_forget(s, req->widget_id);
+        wc_memo_forget(s->memo, req->widget_id);
         free(c->item_text);
         free(c);
     }
@@ -270,7 +247,7 @@ static wc_result dynamo_save(void *self, const wc_request *req, const wc_stored 
 
 static void dynamo_forget(void *self, const wc_request *req)
 {
-    cache_forget(self, req->widget_id);
+    wc_memo_forget(((dynamo_store *)self)->memo, req->widget_id);
 }
 
 static wc_result dynamo_scan(void *self, wc_store_visit visit, void *ctx, wc_error *err)
@@ -285,7 +262,9 @@ static wc_result dynamo_scan(void *self, wc_store_visit visit, void *ctx, wc_err
         json_decref(start);
         start = NULL;
         json_t *answer = NULL;
-        result = call(s, "Scan", body, &answer, err);
+        wc_aws_error aerr;
+        result =
+            wc_aws_json(s->aws, "dynamodb", "DynamoDB_20120810.Scan", body, &answer, &aerr, err);
         if (result != WC_OK)
             break;
         size_t i;

@@ -16,6 +16,7 @@
 #define MEMO_MAX_ITEMS 4096
 
 typedef struct {
+    wc_store_ops ops; /* its blind_create as configured */
     wc_s3_bucket bucket;
     char *prefix;
     /* The widgets last read or written (memo.h), by key: version "w:ETAG", the sealed body, the
@@ -24,8 +25,7 @@ typedef struct {
      * so a PUT that S3 accepts was made on exactly the remembered state; a 412 forgets it and the
      * engine reads. A delete of one is applied to it too: its tombstone PUT, then the widget's
      * DELETE If-Match the remembered ETag, the delete's commit point (a 412 or 404: the same). */
-    wc_memo *memo;    /* NULL: none */
-    int blind_create; /* the store's ops.blind_create: a save on nothing read is blind (below) */
+    wc_memo *memo; /* NULL: none */
 } s3_store;
 
 static wc_result s3_scan(void *self, wc_store_visit visit, void *ctx, wc_error *err)
@@ -107,7 +107,8 @@ typedef struct {
     char *key, *tomb_key;
     char *body, *meta; /* what a PUT sends */
     const char *meta_name;
-    char *cond_name, *cond_value;
+    const char *cond_name; /* the condition of a PUT or DELETE of the widget, or NULL */
+    char *cond_value;
     char *ledger_json; /* a spilled ledger: the body of its object */
     char ref[65];      /* its name (SHA-256 hex), "" when inline */
     char *old_ref;     /* the ledger object the widget named when read, or NULL */
@@ -119,21 +120,17 @@ typedef struct {
     wc_store_done done;
     void *ctx;
     wc_stored stored;
-    struct got { /* a load's GETs: the widget, the tombstone, a spilled ledger */
+    struct got { /* a load's GETs (the widget, the tombstone, a spilled ledger), a blind PUT */
         int done;
         wc_result result;
         wc_error err;
         wc_http_response resp;
-    } w, t, lg;
+    } w, t, lg, put;
     int both; /* a create's load: both GETs at once (most creates find neither) */
     /* A blind save (a create on nothing read): the widget's PUT If-None-Match: * marked
      * x-amz-meta-wc-blind, with the GET of the tombstone (o->t) at the same time; the PUT's end
      * waits for it (blind_decide). */
     int blind;
-    int put_done;
-    wc_result put_result;
-    wc_error put_err;
-    char *put_etag; /* the ETag the blind PUT wrote */
 } xop;
 
 enum { X_PUT, X_PUT_LEDGER, X_PUT_TOMBSTONE, X_DELETE, X_DELETE_OLD, X_UNDO };
@@ -144,24 +141,51 @@ static void got_reset(struct got *g)
     memset(g, 0, sizeof(*g));
 }
 
+/* A GET into g that did not start (its error in g->err): that is its answer. */
+static void got_unstarted(struct got *g)
+{
+    g->done = 1;
+    g->result = g->err.code ? g->err.code : WC_ERR_IO;
+}
+
+static void got(struct got *g, wc_result result, wc_http_response *resp, const wc_error *err)
+{
+    g->done = 1;
+    g->result = result;
+    g->err = *err;
+    if (resp) {
+        g->resp = *resp; /* ours now */
+        memset(resp, 0, sizeof(*resp));
+    }
+}
+
 static void xop_free(xop *o)
 {
     free(o->key);
     free(o->tomb_key);
     free(o->body);
     free(o->meta);
-    free(o->cond_name);
     free(o->cond_value);
     free(o->ledger_json);
     free(o->old_ref);
     free(o->ledger_key);
     free(o->memo_ledger);
-    free(o->put_etag);
     wc_stored_cleanup(&o->stored);
     got_reset(&o->w);
     got_reset(&o->t);
     got_reset(&o->lg);
+    got_reset(&o->put);
     free(o);
+}
+
+/* a then b, in a new string. NULL: out of memory. */
+static char *joined(const char *a, const char *b)
+{
+    size_t len = strlen(a) + strlen(b) + 1;
+    char *out = malloc(len);
+    if (out)
+        snprintf(out, len, "%s%s", a, b);
+    return out;
 }
 
 static xop *xop_new(s3_store *s, const wc_request *req, void *ctx)
@@ -173,33 +197,30 @@ static xop *xop_new(s3_store *s, const wc_request *req, void *ctx)
     o->req = req;
     o->ctx = ctx;
     o->key = wc_widget_key(s->prefix, req->owner, req->widget_id);
-    size_t len = o->key ? strlen(WC_S3_TOMBSTONES) + strlen(o->key) + 1 : 0;
-    o->tomb_key = len ? malloc(len) : NULL;
+    o->tomb_key = o->key ? joined(WC_S3_TOMBSTONES, o->key) : NULL;
     if (!o->tomb_key) {
         xop_free(o);
         return NULL;
     }
-    snprintf(o->tomb_key, len, "%s%s", WC_S3_TOMBSTONES, o->key);
     return o;
 }
 
 /* Points o->ledger_key at the ledger object named ref. */
 static wc_result set_ledger_key(xop *o, const char *ref, wc_error *err)
 {
-    size_t len = strlen(WC_S3_LEDGERS) + strlen(ref) + 1;
     free(o->ledger_key);
-    o->ledger_key = malloc(len);
-    if (!o->ledger_key)
-        return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
-    snprintf(o->ledger_key, len, "%s%s", WC_S3_LEDGERS, ref);
-    return WC_OK;
+    o->ledger_key = joined(WC_S3_LEDGERS, ref);
+    return o->ledger_key ? WC_OK : wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+}
+
+/* Starts a GET of key for o: cb gets its answer. */
+static wc_result xop_get(xop *o, const char *key, wc_aws_done cb, wc_error *err)
+{
+    return wc_s3_start(&o->s->bucket, "GET", key, NULL, 0, NULL, 0, MAX_WIDGET_BYTES, cb, o, err);
 }
 
 static void xop_next(void *ctx, wc_result result, wc_http_response *resp, const wc_aws_error *aerr,
                      const wc_error *err);
-
-struct got;
-static void got(struct got *g, wc_result result, wc_http_response *resp, const wc_error *err);
 
 static wc_result xop_send(xop *o, int step, wc_error *err)
 {
@@ -259,6 +280,16 @@ static wc_result read_meta_ledger(const char *key, const char *meta, wc_ledger *
     return result;
 }
 
+/* Remembers the widget as stored with etag: body and its inline ledger's JSON (ledger NULL: not
+ * remembered). Best effort. */
+static void remember(xop *o, const char *etag, const char *body, const char *ledger)
+{
+    char *version = ledger && etag ? version_of('w', etag, NULL) : NULL;
+    if (version)
+        wc_memo_put(o->s->memo, o->key, version, body, ledger);
+    free(version);
+}
+
 /* The end of a load: what was read goes to the engine. */
 static void xop_loaded(xop *o, wc_result result, const wc_error *err)
 {
@@ -283,41 +314,26 @@ static void xop_end(xop *o, wc_result result, const wc_error *err)
  * a lost race or an error as it is. */
 static void blind_decide(xop *o)
 {
-    wc_error e = o->put_err;
-    if (o->put_result != WC_OK) {
-        xop_end(o, o->put_result, &e);
+    wc_error e = o->put.err;
+    if (o->put.result != WC_OK) {
+        xop_end(o, o->put.result, &e);
         return;
     }
     if (o->t.result == WC_ERR_NOT_FOUND) {
-        if (o->memo_ledger && o->put_etag) {
-            char *version = version_of('w', o->put_etag, NULL);
-            if (version)
-                wc_memo_put(o->s->memo, o->key, version, o->body, o->memo_ledger);
-            free(version);
-        }
+        remember(o, o->put.resp.etag, o->body, o->memo_ledger);
         xop_end(o, WC_OK, &e);
         return;
     }
-    free(o->cond_name);
+    o->cond_name = "If-Match";
     free(o->cond_value);
-    o->cond_name = strdup("If-Match");
-    o->cond_value = o->put_etag ? strdup(o->put_etag) : NULL;
+    o->cond_value = o->put.resp.etag ? strdup(o->put.resp.etag) : NULL;
     wc_result result;
-    if (!o->cond_name || !o->cond_value) /* no ETag to undo on: the next load undoes it */
+    if (!o->cond_value) /* no ETag (or out of memory) to undo on: the next load undoes it */
         result = wc_error_set(&e, WC_ERR_CONFLICT, "widget %s: created blind beside a tombstone",
                               o->req->widget_id);
     else if ((result = xop_send(o, X_UNDO, &e)) == WC_OK)
         return;
     xop_end(o, result, &e);
-}
-
-static void got_blind_tombstone(void *ctx, wc_result result, wc_http_response *resp,
-                                const wc_aws_error *aerr, const wc_error *err)
-{
-    xop *o = ctx;
-    got(&o->t, result, resp, err);
-    if (o->put_done)
-        blind_decide(o);
 }
 
 static void xop_next(void *ctx, wc_result result, wc_http_response *resp, const wc_aws_error *aerr,
@@ -341,14 +357,12 @@ static void xop_next(void *ctx, wc_result result, wc_http_response *resp, const 
         xop_end(o, result, &e);
         return;
     }
-    if (o->step == X_PUT && result == WC_OK && o->blind && resp && resp->etag)
-        o->put_etag = strdup(resp->etag); /* NULL: out of memory, then undone by a load */
-    if (o->step == X_PUT && result == WC_OK && o->memo_ledger && !o->blind && resp && resp->etag) {
-        char *version = version_of('w', resp->etag, NULL);
-        if (version)
-            wc_memo_put(o->s->memo, o->key, version, o->body, o->memo_ledger);
-        free(version);
+    if (o->step == X_PUT && o->blind && resp) { /* its ETag, for blind_decide */
+        o->put.resp = *resp;                    /* ours now */
+        memset(resp, 0, sizeof(*resp));
     }
+    if (o->step == X_PUT && result == WC_OK && !o->blind && resp)
+        remember(o, resp->etag, o->body, o->memo_ledger);
     if (resp)
         wc_http_response_cleanup(resp);
     if (result == WC_OK && (o->step == X_PUT_TOMBSTONE || o->step == X_PUT_LEDGER)) {
@@ -375,9 +389,7 @@ static void xop_next(void *ctx, wc_result result, wc_http_response *resp, const 
                               o->req->widget_id);
     }
     if (o->blind) { /* the PUT's end waits for the tombstone's GET */
-        o->put_done = 1;
-        o->put_result = result;
-        o->put_err = e;
+        got(&o->put, result, NULL, &e);
         if (o->t.done)
             blind_decide(o);
         return;
@@ -389,33 +401,37 @@ static void xop_next(void *ctx, wc_result result, wc_http_response *resp, const 
  * names; else the tombstone's ledger; else nothing at all. */
 static void load_decide(xop *o);
 
-static void got(struct got *g, wc_result result, wc_http_response *resp, const wc_error *err)
+/* The tombstone's GET has ended: a load decides once the widget's GET has too, a blind save once
+ * its PUT has. */
+static void got_tombstone(void *ctx, wc_result result, wc_http_response *resp,
+                          const wc_aws_error *aerr, const wc_error *err)
 {
-    g->done = 1;
-    g->result = result;
-    g->err = *err;
-    if (resp) {
-        g->resp = *resp; /* ours now */
-        memset(resp, 0, sizeof(*resp));
-    }
+    xop *o = ctx;
+    got(&o->t, result, resp, err);
+    if (o->blind ? o->put.done : o->w.done)
+        (o->blind ? blind_decide : load_decide)(o);
+}
+
+static wc_result get_tombstone(xop *o, wc_error *err)
+{
+    return xop_get(o, o->tomb_key, got_tombstone, err);
 }
 
 static void got_widget(void *ctx, wc_result result, wc_http_response *resp,
-                       const wc_aws_error *aerr, const wc_error *err);
-
-static void reread(xop *o, const char *why);
-
-static void got_ledger(void *ctx, wc_result result, wc_http_response *resp,
                        const wc_aws_error *aerr, const wc_error *err)
 {
     xop *o = ctx;
-    if (result != WC_ERR_NOT_FOUND) {
-        got(&o->lg, result, resp, err);
-        load_decide(o);
+    got(&o->w, result, resp, err);
+    if (o->both) {
+        if (o->t.done)
+            load_decide(o);
         return;
     }
-    /* Another writer replaced the widget and deleted the ledger object it named: read again. */
-    reread(o, "the ledger object it named was gone");
+    if (result == WC_ERR_NOT_FOUND && get_tombstone(o, &o->t.err) != WC_OK) /* a tombstone? */
+        got_unstarted(&o->t);
+    else if (result == WC_ERR_NOT_FOUND)
+        return;
+    load_decide(o);
 }
 
 /* Reads the widget again (another writer changed it between two calls of a load), up to
@@ -435,12 +451,22 @@ static void reread(xop *o, const char *why)
     got_reset(&o->t);
     got_reset(&o->lg);
     o->both = 0;
-    if ((result = wc_s3_start(&o->s->bucket, "GET", o->key, NULL, 0, NULL, 0, MAX_WIDGET_BYTES,
-                              got_widget, o, &e)) != WC_OK)
+    if ((result = xop_get(o, o->key, got_widget, &e)) != WC_OK)
         xop_loaded(o, result, &e);
 }
 
-static wc_result get_tombstone(xop *o, wc_error *err);
+static void got_ledger(void *ctx, wc_result result, wc_http_response *resp,
+                       const wc_aws_error *aerr, const wc_error *err)
+{
+    xop *o = ctx;
+    if (result != WC_ERR_NOT_FOUND) {
+        got(&o->lg, result, resp, err);
+        load_decide(o);
+        return;
+    }
+    /* Another writer replaced the widget and deleted the ledger object it named: read again. */
+    reread(o, "the ledger object it named was gone");
+}
 
 /* The DELETE If-Match of a widget created blind beside a tombstone has ended. */
 static void got_undone(void *ctx, wc_result result, wc_http_response *resp,
@@ -509,8 +535,7 @@ static void load_decide(xop *o)
                 wc_error_set(&e, WC_ERR_PARSE, "%s: its ledger reference is not a SHA-256", o->key);
         } else if (ref && !o->lg.done) { /* the ledger was spilled: read it */
             if ((result = set_ledger_key(o, ref, &e)) == WC_OK &&
-                (result = wc_s3_start(&o->s->bucket, "GET", o->ledger_key, NULL, 0, NULL, 0,
-                                      MAX_WIDGET_BYTES, got_ledger, o, &e)) == WC_OK)
+                (result = xop_get(o, o->ledger_key, got_ledger, &e)) == WC_OK)
                 return;
         } else if (ref && (result = o->lg.result) != WC_OK) {
             e = o->lg.err;
@@ -524,10 +549,9 @@ static void load_decide(xop *o)
             result = read_meta_ledger(o->key, meta, &o->stored.ledger, &e);
         if (result == WC_OK && !(o->stored.version = version_of('w', r->etag, ref)))
             result = wc_error_set(&e, WC_ERR_NOMEM, "out of memory");
-        if (result == WC_OK && o->s->memo && !ref && o->stored.ledger && r->etag) {
+        if (result == WC_OK && o->s->memo && !ref && o->stored.ledger) {
             char *ledger = wc_ledger_to_json(o->stored.ledger);
-            if (ledger)
-                wc_memo_put(o->s->memo, o->key, o->stored.version, r->body, ledger);
+            remember(o, r->etag, r->body, ledger);
             free(ledger);
         }
     } else if (result == WC_ERR_NOT_FOUND) {
@@ -546,39 +570,6 @@ static void load_decide(xop *o)
         e = o->w.err;
     }
     xop_loaded(o, result, &e);
-}
-
-static void got_tombstone(void *ctx, wc_result result, wc_http_response *resp,
-                          const wc_aws_error *aerr, const wc_error *err)
-{
-    xop *o = ctx;
-    got(&o->t, result, resp, err);
-    if (o->w.done)
-        load_decide(o);
-}
-
-static wc_result get_tombstone(xop *o, wc_error *err)
-{
-    return wc_s3_start(&o->s->bucket, "GET", o->tomb_key, NULL, 0, NULL, 0, MAX_WIDGET_BYTES,
-                       got_tombstone, o, err);
-}
-
-static void got_widget(void *ctx, wc_result result, wc_http_response *resp,
-                       const wc_aws_error *aerr, const wc_error *err)
-{
-    xop *o = ctx;
-    got(&o->w, result, resp, err);
-    if (o->both) {
-        if (o->t.done)
-            load_decide(o);
-        return;
-    }
-    wc_error e;
-    if (result == WC_ERR_NOT_FOUND && get_tombstone(o, &e) != WC_OK) /* no widget: a tombstone? */
-        got(&o->t, e.code ? e.code : WC_ERR_IO, NULL, &e);
-    else if (result == WC_ERR_NOT_FOUND)
-        return;
-    load_decide(o);
 }
 
 /* An update's or a delete's load from what is remembered of its widget: 1 when loaded was
@@ -614,16 +605,13 @@ static wc_result s3_load(void *self, const wc_request *req, wc_store_loaded load
     if (load_remembered(o))
         return WC_OK;
     o->both = req->type == WC_REQ_CREATE;
-    wc_result result = wc_s3_start(&o->s->bucket, "GET", o->key, NULL, 0, NULL, 0, MAX_WIDGET_BYTES,
-                                   got_widget, o, err);
+    wc_result result = xop_get(o, o->key, got_widget, err);
     if (result != WC_OK) {
         xop_free(o);
         return result;
     }
-    if (o->both && get_tombstone(o, &o->t.err) != WC_OK) {
-        o->t.done = 1; /* the widget's GET decides when it ends */
-        o->t.result = o->t.err.code ? o->t.err.code : WC_ERR_IO;
-    }
+    if (o->both && get_tombstone(o, &o->t.err) != WC_OK)
+        got_unstarted(&o->t); /* the widget's GET decides when it ends */
     return WC_OK;
 }
 
@@ -709,27 +697,31 @@ static wc_result s3_save(void *self, const wc_request *req, const wc_stored *bas
     const char *etag = widget_read ? base->version + 2 : NULL;
     const char *old_ref = etag ? strchr(etag, '|') : NULL;
     wc_result result = WC_OK;
-    if (old_ref && !(o->old_ref = strdup(old_ref + 1)))
+    /* On the condition of what was read: the ETag read, else that there is none; a delete
+     * (saved only on a widget read, or remembered: ledger.h) If-Match, a classic one without. */
+    if (widget_read && (w || l)) {
+        o->cond_name = "If-Match";
+        o->cond_value = strndup(etag, strcspn(etag, "|"));
+    } else if (w) {
+        o->cond_name = "If-None-Match";
+        o->cond_value = strdup("*");
+    }
+    if ((old_ref && !(o->old_ref = strdup(old_ref + 1))) || (o->cond_name && !o->cond_value))
         result = wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     if (result == WC_OK && w) {
         o->body = l ? seal(wc_widget_to_json(w), l) : wc_widget_to_json(w);
-        o->cond_name = strdup(widget_read ? "If-Match" : "If-None-Match");
-        o->cond_value = widget_read ? strndup(etag, strcspn(etag, "|")) : strdup("*");
-        if (!o->body || !o->cond_name || !o->cond_value)
+        if (!o->body)
             result = wc_error_set(err, WC_ERR_NOMEM, "out of memory");
         if (result == WC_OK && l)
             result = ledger_meta(o, l, err);
         /* On nothing read (the engine's blind create, or a load that found nothing): the
          * tombstone is read at the same time (blind_decide). */
-        o->blind = l && !base->version && o->s->blind_create;
+        o->blind = l && !base->version && o->s->ops.blind_create;
         if (result == WC_OK)
             result = xop_send(o, o->ledger_json ? X_PUT_LEDGER : X_PUT, err);
-        if (result == WC_OK && o->blind &&
-            wc_s3_start(&o->s->bucket, "GET", o->tomb_key, NULL, 0, NULL, 0, MAX_WIDGET_BYTES,
-                        got_blind_tombstone, o, &o->t.err) != WC_OK) {
-            o->t.done = 1; /* not known: undone once the PUT ends */
-            o->t.result = o->t.err.code ? o->t.err.code : WC_ERR_IO;
-            if (o->put_done)
+        if (result == WC_OK && o->blind && get_tombstone(o, &o->t.err) != WC_OK) {
+            got_unstarted(&o->t); /* not known: undone once the PUT ends */
+            if (o->put.done)
                 blind_decide(o);
         }
     } else if (result == WC_OK && !l) {
@@ -737,16 +729,10 @@ static wc_result s3_save(void *self, const wc_request *req, const wc_stored *bas
          * always was), then the ledger object it named, if any. */
         result = xop_send(o, X_DELETE, err);
     } else if (result == WC_OK) {
-        /* Exact order's delete: the tombstone, then the widget If-Match the ETag read (a
-         * delete is saved only on a widget read, or remembered: ledger.h). */
+        /* Exact order's delete: the tombstone, then the widget If-Match the ETag read. */
         o->body = wc_ledger_to_json(l);
-        if (widget_read) {
-            o->cond_name = strdup("If-Match");
-            o->cond_value = strndup(etag, strcspn(etag, "|"));
-        }
-        result = o->body && (!widget_read || (o->cond_name && o->cond_value))
-                     ? xop_send(o, X_PUT_TOMBSTONE, err)
-                     : wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+        result = o->body ? xop_send(o, X_PUT_TOMBSTONE, err)
+                         : wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     }
     if (result != WC_OK)
         xop_free(o);
@@ -777,28 +763,6 @@ static void s3_forget(void *self, const wc_request *req)
     free(key);
 }
 
-static const wc_store_ops s3_store_ops = {
-    .kind = "s3",
-    .ordered = 1,
-    .load = s3_load,
-    .save = s3_save,
-    .forget = s3_forget,
-    .scan = s3_scan,
-    .destroy = s3_destroy,
-};
-
-/* The same with blind creates (wc_s3_store_config.blind_create; off in the consumer). */
-static const wc_store_ops s3_store_ops_blind = {
-    .kind = "s3",
-    .ordered = 1,
-    .load = s3_load,
-    .save = s3_save,
-    .blind_create = 1,
-    .forget = s3_forget,
-    .scan = s3_scan,
-    .destroy = s3_destroy,
-};
-
 wc_result wc_s3_store_open(const wc_s3_store_config *c, wc_store *out, wc_error *err)
 {
     wc_result result = wc_store_check_prefix(c->key_prefix, err);
@@ -808,7 +772,14 @@ wc_result wc_s3_store_open(const wc_s3_store_config *c, wc_store *out, wc_error 
     if (!s)
         return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     s->prefix = strdup(c->key_prefix);
-    s->blind_create = c->blind_create;
+    s->ops = (wc_store_ops){.kind = "s3",
+                            .ordered = 1,
+                            .load = s3_load,
+                            .save = s3_save,
+                            .blind_create = c->blind_create, /* off in the consumer (s3_store.h) */
+                            .forget = s3_forget,
+                            .scan = s3_scan,
+                            .destroy = s3_destroy};
     s->memo = wc_memo_new(c->remember_bytes, MEMO_MAX_ITEMS);
     result = s->prefix && (s->memo || !c->remember_bytes)
                  ? wc_s3_bucket_init(&s->bucket, c->aws, c->bucket, err)
@@ -828,7 +799,7 @@ wc_result wc_s3_store_open(const wc_s3_store_config *c, wc_store *out, wc_error 
         s3_destroy(s);
         return result;
     }
-    out->ops = s->blind_create ? &s3_store_ops_blind : &s3_store_ops;
+    out->ops = &s->ops;
     out->self = s;
     return WC_OK;
 }

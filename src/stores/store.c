@@ -103,7 +103,6 @@ static void apply_end(applying *x, wc_outcome outcome, const wc_error *err)
 }
 
 static void apply_load(applying *x);
-static void classic_apply(applying *x);
 
 static void apply_saved(void *ctx, wc_result result, const wc_error *err)
 {
@@ -240,20 +239,16 @@ static void apply_loaded(void *ctx, wc_result result, wc_stored *stored, const w
     }
     x->base = *stored;
     memset(stored, 0, sizeof(*stored));
-    if (x->classic)
-        classic_apply(x);
-    else
-        exact_apply(x);
+    (x->classic ? classic_apply : exact_apply)(x);
 }
 
 static void apply_load(applying *x)
 {
-    if (x->tries == 0 && x->req->type == WC_REQ_CREATE && x->classic) {
-        classic_apply(x); /* saved on the condition that no widget is there */
-        return;
-    }
-    if (x->tries == 0 && x->req->type == WC_REQ_CREATE && x->store->ops->blind_create) {
-        exact_apply(x); /* most creates find nothing: save on the condition that it is so */
+    if (x->tries == 0 && x->req->type == WC_REQ_CREATE &&
+        (x->classic || x->store->ops->blind_create)) {
+        /* most creates find nothing: saved on the condition that it is so (classic order: that
+         * no widget is there) */
+        (x->classic ? classic_apply : exact_apply)(x);
         return;
     }
     wc_error err;

@@ -45,11 +45,18 @@ static int teardown(void **state)
 /* Its ledger's write-ahead file. */
 #define WAL_NAME ".ledger/widgets/mary-matthews/.next-8123f304"
 
+/* Applies the request in json (classic order) and waits: its outcome (err may be NULL). */
+static wc_outcome apply(fixture *f, const char *json, wc_error *err)
+{
+    wc_request *r = req(json);
+    wc_outcome outcome = wc_store_apply_wait(&f->store, NULL, r, err);
+    wc_request_free(r);
+    return outcome;
+}
+
 static void create(fixture *f)
 {
-    wc_request *r = req(CREATE);
-    assert_int_equal(wc_store_apply_wait(&f->store, NULL, r, NULL), WC_APPLIED);
-    wc_request_free(r);
+    assert_int_equal(apply(f, CREATE, NULL), WC_APPLIED);
 }
 
 static void create_writes_the_s3_json_at_the_s3_key(void **state)
@@ -69,74 +76,69 @@ static void create_writes_the_s3_json_at_the_s3_key(void **state)
 static void update_merges_by_the_rules(void **state)
 {
     fixture *f = *state;
+    const char *update = "{\"type\":\"update\",\"requestId\":\"r2\",\"widgetId\":\"8123f304\","
+                         "\"owner\":\"Mary Matthews\",\"label\":\"\",\"otherAttributes\":"
+                         "[{\"name\":\"size\",\"value\":\"4\"}]}";
     create(f);
-    wc_request *u = req("{\"type\":\"update\",\"requestId\":\"r2\",\"widgetId\":\"8123f304\","
-                        "\"owner\":\"Mary Matthews\",\"label\":\"\",\"otherAttributes\":"
-                        "[{\"name\":\"size\",\"value\":\"4\"}]}");
-    assert_int_equal(wc_store_apply_wait(&f->store, NULL, u, NULL), WC_APPLIED);
+    assert_int_equal(apply(f, update, NULL), WC_APPLIED);
     char *text = read_text(f->dir, FILE_NAME);
     assert_string_equal(text,
                         "{\"id\":\"8123f304\",\"owner\":\"Mary Matthews\",\"otherAttributes\":"
                         "[{\"name\":\"color\",\"value\":\"red\"},{\"name\":\"size\","
                         "\"value\":\"4\"}]}");
     free(text);
-    wc_request_free(u);
 }
 
 static void a_create_delivered_again_does_not_undo_later_updates(void **state)
 {
     fixture *f = *state;
+    const char *update = "{\"type\":\"update\",\"requestId\":\"r2\",\"widgetId\":\"8123f304\","
+                         "\"owner\":\"Mary Matthews\",\"label\":\"LATER\"}";
     create(f);
-    wc_request *u = req("{\"type\":\"update\",\"requestId\":\"r2\",\"widgetId\":\"8123f304\","
-                        "\"owner\":\"Mary Matthews\",\"label\":\"LATER\"}");
-    assert_int_equal(wc_store_apply_wait(&f->store, NULL, u, NULL), WC_APPLIED);
+    assert_int_equal(apply(f, update, NULL), WC_APPLIED);
     create(f); /* redelivered: counts as done, changes nothing */
     char *text = read_text(f->dir, FILE_NAME);
     assert_non_null(strstr(text, "\"label\":\"LATER\""));
     free(text);
-    wc_request_free(u);
 }
 
 static void update_and_delete_of_missing_widget_say_not_found(void **state)
 {
     fixture *f = *state;
-    wc_request *u = req("{\"type\":\"update\",\"requestId\":\"r\",\"widgetId\":\"nope\",\"owner\":"
-                        "\"Sue Smith\",\"label\":\"x\"}");
+    const char *update = "{\"type\":\"update\",\"requestId\":\"r\",\"widgetId\":\"nope\",\"owner\":"
+                         "\"Sue Smith\",\"label\":\"x\"}";
     wc_error err;
-    assert_int_equal(wc_store_apply_wait(&f->store, NULL, u, &err), WC_MISSING);
+    assert_int_equal(apply(f, update, &err), WC_MISSING);
     assert_string_equal(err.msg, "widget nope (owner \"Sue Smith\") not found");
-    assert_int_equal(wc_store_apply_wait(&f->store, NULL, u, &err), WC_MISSING);
+    assert_int_equal(apply(f, update, &err), WC_MISSING);
     assert_false(file_exists(f->dir, "widgets")); /* the update created nothing */
     assert_false(file_exists(f->dir, ".ledger/widgets"));
-    wc_request_free(u);
 }
 
 static void delete_removes_the_file_and_empty_owner_folder(void **state)
 {
     fixture *f = *state;
+    const char *del = "{\"type\":\"delete\",\"requestId\":\"r\",\"widgetId\":\"8123f304\","
+                      "\"owner\":\"Mary Matthews\"}";
     create(f);
-    wc_request *d = req("{\"type\":\"delete\",\"requestId\":\"r\",\"widgetId\":\"8123f304\","
-                        "\"owner\":\"Mary Matthews\"}");
-    assert_int_equal(wc_store_apply_wait(&f->store, NULL, d, NULL), WC_APPLIED);
+    assert_int_equal(apply(f, del, NULL), WC_APPLIED);
     assert_false(file_exists(f->dir, FILE_NAME));
     assert_false(file_exists(f->dir, "widgets/mary-matthews"));
     create(f); /* the folder comes back when needed */
     assert_true(file_exists(f->dir, FILE_NAME));
-    wc_request_free(d);
 }
 
 static void corrupt_stored_widget_is_reported(void **state)
 {
     fixture *f = *state;
+    const char *update = "{\"type\":\"update\",\"requestId\":\"r\",\"widgetId\":\"8123f304\","
+                         "\"owner\":\"Mary Matthews\",\"label\":\"x\"}";
     create(f);
     write_text(f->dir, FILE_NAME, "garbage");
-    wc_request *u = req("{\"type\":\"update\",\"requestId\":\"r\",\"widgetId\":\"8123f304\","
-                        "\"owner\":\"Mary Matthews\",\"label\":\"x\"}");
     wc_error err;
-    assert_int_equal(wc_store_apply_wait(&f->store, NULL, u, &err), WC_REFUSED);
+    assert_int_equal(apply(f, update, &err), WC_REFUSED);
     assert_int_equal(err.code, WC_ERR_PARSE); /* the stored widget: a refusal, no outage */
     assert_non_null(strstr(err.msg, "mary-matthews/8123f304: not valid JSON"));
-    wc_request_free(u);
 }
 
 static void visit_count(void *ctx, const char *key, const wc_widget *w, const char *why)
@@ -223,28 +225,29 @@ static void exact_keeps_a_ledger_apart_and_never_remakes_a_vanished_store(void *
     wc_request_free(d);
 }
 
-/* Applies a create of widget id at place 1000000000001 and, with del, its delete at ...02. */
-static void create_and_delete(wc_store *store, const char *id, int del)
+static wc_outcome apply_placed(fixture *f, const char *type, const char *id, const char *label,
+                               const char *place)
 {
-    char json[256];
+    char json[512];
     snprintf(json, sizeof(json),
-             "{\"type\":\"create\",\"requestId\":\"c\",\"widgetId\":\"%s\",\"owner\":\"Sue "
-             "Smith\"}",
-             id);
-    wc_request *c = req(json);
-    c->place = strdup("1000000000001");
-    assert_int_equal(wc_store_apply_wait(store, NULL, c, NULL), WC_APPLIED);
-    wc_request_free(c);
-    if (!del)
-        return;
-    snprintf(json, sizeof(json),
-             "{\"type\":\"delete\",\"requestId\":\"d\",\"widgetId\":\"%s\",\"owner\":\"Sue "
-             "Smith\"}",
-             id);
-    wc_request *d = req(json);
-    d->place = strdup("1000000000002");
-    assert_int_equal(wc_store_apply_wait(store, NULL, d, NULL), WC_APPLIED);
-    wc_request_free(d);
+             "{\"type\":\"%s\",\"requestId\":\"%s-%s\",\"widgetId\":\"%s\",\"owner\":\"Sue "
+             "Smith\"%s%s%s}",
+             type, type, place, id, label ? ",\"label\":\"" : "", label ? label : "",
+             label ? "\"" : "");
+    wc_request *r = req(json);
+    r->place = strdup(place);
+    wc_error err;
+    wc_outcome result = wc_store_apply_wait(&f->store, NULL, r, &err);
+    wc_request_free(r);
+    return result;
+}
+
+/* Applies a create of widget id at place 1000000000001 and, with del, its delete at ...02. */
+static void create_and_delete(fixture *f, const char *id, int del)
+{
+    assert_int_equal(apply_placed(f, "create", id, NULL, "1000000000001"), WC_APPLIED);
+    if (del)
+        assert_int_equal(apply_placed(f, "delete", id, NULL, "1000000000002"), WC_APPLIED);
 }
 
 static void reopen(fixture *f, uint64_t ttl_s)
@@ -266,12 +269,12 @@ static int ledger_exists(fixture *f, const char *id)
 static void old_tombstones_are_swept_at_open(void **state)
 {
     fixture *f = *state;
-    create_and_delete(&f->store, "kept", 1); /* the fixture's TTL 0: kept for ever */
-    create_and_delete(&f->store, "alive", 0);
+    create_and_delete(f, "kept", 1); /* the fixture's TTL 0: kept for ever */
+    create_and_delete(f, "alive", 0);
     reopen(f, 1);
-    create_and_delete(&f->store, "old", 1);
+    create_and_delete(f, "old", 1);
     reopen(f, 3600);
-    create_and_delete(&f->store, "young", 1);
+    create_and_delete(f, "young", 1);
     f->wall_ms += 1100; /* "old" expires (1 s after its delete), by the store's clock */
     reopen(f, 3600);
     assert_false(ledger_exists(f, "old"));
@@ -287,7 +290,7 @@ static void a_smaller_ttl_does_not_sweep_the_tombstones_of_others(void **state)
 {
     fixture *f = *state;
     reopen(f, 7 * 24 * 3600); /* one consumer keeps tombstones a week */
-    create_and_delete(&f->store, "theirs", 1);
+    create_and_delete(f, "theirs", 1);
     char path[4096];
     snprintf(path, sizeof(path), "%s/.ledger/widgets/sue-smith/theirs", f->dir);
     struct timeval hours_ago[2] = {{time(NULL) - 7200, 0}, {time(NULL) - 7200, 0}};
@@ -355,23 +358,6 @@ static void loaded_into(void *ctx, wc_result result, wc_stored *stored, const wc
 static void saved_into(void *ctx, wc_result result, const wc_error *err)
 {
     *(wc_result *)ctx = result;
-}
-
-static wc_outcome apply_placed(fixture *f, const char *type, const char *id, const char *label,
-                               const char *place)
-{
-    char json[512];
-    snprintf(json, sizeof(json),
-             "{\"type\":\"%s\",\"requestId\":\"%s-%s\",\"widgetId\":\"%s\",\"owner\":\"Sue "
-             "Smith\"%s%s%s}",
-             type, type, place, id, label ? ",\"label\":\"" : "", label ? label : "",
-             label ? "\"" : "");
-    wc_request *r = req(json);
-    r->place = strdup(place);
-    wc_error err;
-    wc_outcome result = wc_store_apply_wait(&f->store, NULL, r, &err);
-    wc_request_free(r);
-    return result;
 }
 
 /* No widgetId touches the store's own files: for each pair, the first widget is created and

@@ -20,6 +20,10 @@
 #define STORED(label)                                                                              \
     "{\"id\":\"w1\",\"owner\":\"Sue Smith\",\"label\":\"" label "\",\"otherAttributes\":"          \
     "[{\"name\":\"color\",\"value\":\"red\"}]}"
+/* The create of STORED(label). */
+#define CREATE(label)                                                                              \
+    REQ("create",                                                                                  \
+        ",\"label\":\"" label "\",\"otherAttributes\":[{\"name\":\"color\",\"value\":\"red\"}]")
 
 #define NO_SUCH_KEY                                                                                \
     "<Error><Code>NoSuchKey</Code><Message>The specified key does not exist.</Message></Error>"
@@ -85,6 +89,47 @@ static void assert_call(const fake_request *r, const char *method, const char *u
     assert_string_equal(r->url, url);
 }
 
+#define LEDGER_META "x-amz-meta-wc-ledger"
+#define REF_META    "x-amz-meta-wc-ledger-ref"
+
+/* Scripts the widget's GET: body with its ETag and one metadata header (meta NULL: none). */
+static fake_answer *reply_widget(fixture *f, const char *body, const char *etag,
+                                 const char *meta_name, const char *meta)
+{
+    fake_answer *a = fake_header(fake_reply(f->w->fake, "GET " BASE KEY, 200, body), "ETag", etag);
+    return meta ? fake_header(a, meta_name, meta) : a;
+}
+
+/* The same of a widget created blind (marked x-amz-meta-wc-blind), label L, ledger meta. */
+static void reply_blind_widget(fixture *f, const char *etag, const char *meta)
+{
+    fake_header(reply_widget(f, STORED("L"), etag, LEDGER_META, meta), "x-amz-meta-wc-blind", "1");
+}
+
+/* Scripts a PUT of the widget answering ETag etag. */
+static void reply_put(fixture *f, const char *etag)
+{
+    fake_header(fake_reply(f->w->fake, "PUT " BASE KEY, 200, ""), "ETag", etag);
+}
+
+/* Scripts the GET of a tombstone found, then the DELETE of the blind widget beside it answering
+ * status (204 or 412). */
+static void reply_tombstone_then_undo(fixture *f, const char *tombstone, long status)
+{
+    fake_reply(f->w->fake, "GET " BASE TOMB, 200, tombstone);
+    fake_reply(f->w->fake, "DELETE " BASE KEY, status, status == 412 ? PRECONDITION_FAILED : "");
+}
+
+/* Scripts a blind create beside a tombstone: its PUT (ETag b1), the tombstone's GET and the
+ * widget's DELETE If-Match b1 answering status, then the read that finds only the tombstone. */
+static void script_blind_beside(fixture *f, const char *tombstone, long status)
+{
+    reply_put(f, "\"b1\"");
+    reply_tombstone_then_undo(f, tombstone, status);
+    fake_reply(f->w->fake, "GET " BASE KEY, 404, NO_SUCH_KEY);
+    fake_reply(f->w->fake, "GET " BASE TOMB, 200, tombstone);
+}
+
 /* --- opening --- */
 
 static void open_checks_the_bucket(void **state)
@@ -116,12 +161,7 @@ static void create_puts_only_where_there_is_nothing(void **state)
     fake_reply(f->w->fake, "PUT " BASE KEY, 200, "");
     fake_reply(f->w->fake, "PUT " BASE KEY, 412, PRECONDITION_FAILED);
     wc_error err;
-    assert_int_equal(
-        fake_store_apply(f,
-                         REQ("create", ",\"label\":\"A\",\"otherAttributes\":[{\"name\":"
-                                       "\"color\",\"value\":\"red\"}]"),
-                         NULL, &err),
-        WC_APPLIED);
+    assert_int_equal(fake_store_apply(f, CREATE("A"), NULL, &err), WC_APPLIED);
     const fake_request *r = fake_last(f->w->fake);
     assert_call(r, "PUT", BASE KEY);
     assert_string_equal(fake_request_header(r, "If-None-Match"), "*");
@@ -158,7 +198,7 @@ static void keys_are_the_owner_and_the_widget_id_encoded(void **state)
 static void update_reads_then_writes_with_if_match(void **state)
 {
     fixture *f = *state;
-    fake_header(fake_reply(f->w->fake, "GET " BASE KEY, 200, STORED("A")), "ETag", "\"e1\"");
+    reply_widget(f, STORED("A"), "\"e1\"", NULL, NULL);
     fake_reply(f->w->fake, "PUT " BASE KEY, 200, "");
     wc_error err;
     assert_int_equal(
@@ -182,7 +222,7 @@ static void update_reads_then_writes_with_if_match(void **state)
 static void a_412_reads_again_and_applies_to_what_is_there_now(void **state)
 {
     fixture *f = *state;
-    fake_header(fake_reply(f->w->fake, "GET " BASE KEY, 200, STORED("A")), "ETag", "\"e1\"");
+    reply_widget(f, STORED("A"), "\"e1\"", NULL, NULL);
     fake_reply(f->w->fake, "PUT " BASE KEY, 412, PRECONDITION_FAILED);
     /* Another writer changed it meanwhile. */
     fake_header(fake_reply(f->w->fake, "GET " BASE KEY, 200,
@@ -206,8 +246,7 @@ static void a_412_reads_again_and_applies_to_what_is_there_now(void **state)
 static void eight_lost_races_are_a_conflict(void **state)
 {
     fixture *f = *state;
-    fake_times(
-        fake_header(fake_reply(f->w->fake, "GET " BASE KEY, 200, STORED("A")), "ETag", "\"e\""), 8);
+    fake_times(reply_widget(f, STORED("A"), "\"e\"", NULL, NULL), 8);
     fake_times(fake_reply(f->w->fake, "PUT " BASE KEY, 412, PRECONDITION_FAILED), 8);
     wc_error err;
     assert_int_equal(fake_store_apply(f, REQ("update", ",\"label\":\"B\""), NULL, &err),
@@ -295,17 +334,18 @@ static void a_slow_down_is_retried_under_the_store(void **state)
  * widget with that ETag. */
 static void create_remembered_as_e1(fixture *f, const char *json)
 {
-    fake_header(fake_reply(f->w->fake, "PUT " BASE KEY, 200, ""), "ETag", "\"e1\"");
+    reply_put(f, "\"e1\"");
     fake_reply(f->w->fake, "GET " BASE TOMB, 404, NO_SUCH_KEY);
     wc_error err;
     assert_int_equal(fake_store_apply(f, json, "1000000000001", &err), WC_APPLIED);
 }
 
-/* Then an update (label M) at place of the remembered widget: its PUT answers ETag e2, which the
- * store remembers in turn. */
-static void update_remembered_as_e2(fixture *f, const char *place)
+/* That create of json, then an update (label M) at place of the remembered widget: its PUT
+ * answers ETag e2, which the store remembers in turn. */
+static void update_remembered_as_e2(fixture *f, const char *json, const char *place)
 {
-    fake_header(fake_reply(f->w->fake, "PUT " BASE KEY, 200, ""), "ETag", "\"e2\"");
+    create_remembered_as_e1(f, json);
+    reply_put(f, "\"e2\"");
     wc_error err;
     assert_int_equal(fake_store_apply(f, REQ("update", ",\"label\":\"M\""), place, &err), WC_OK);
 }
@@ -342,7 +382,7 @@ static void assert_sealed(const char *body, const char *json)
 static void exact_create_checks_for_a_tombstone_and_puts_only_where_none(void **state)
 {
     fixture *f = *state;
-    fake_header(fake_reply(f->w->fake, "PUT " BASE KEY, 200, ""), "ETag", "\"e1\"");
+    reply_put(f, "\"e1\"");
     fake_reply(f->w->fake, "GET " BASE TOMB, 404, NO_SUCH_KEY);
     wc_error err;
     assert_int_equal(fake_store_apply(f, REQ("create", ",\"label\":\"L\""), "1000000000001", &err),
@@ -369,9 +409,7 @@ static void exact_update_writes_if_match_and_keeps_newer_fields(void **state)
     char *meta = b64("{\"c\":\"1000000000001\",\"d\":null,\"m\":[[\"label\",\"1000000000003\","
                      "null,null]]}");
     for (int i = 0; i < 2; i++)
-        fake_header(fake_header(fake_reply(f->w->fake, "GET " BASE KEY, 200, STORED("NEW")), "ETag",
-                                i ? "\"e2\"" : "\"e1\""),
-                    "x-amz-meta-wc-ledger", meta);
+        reply_widget(f, STORED("NEW"), i ? "\"e2\"" : "\"e1\"", LEDGER_META, meta);
     fake_reply(f->w->fake, "PUT " BASE KEY, 412, PRECONDITION_FAILED);
     fake_reply(f->w->fake, "PUT " BASE KEY, 200, "");
     wc_error err;
@@ -393,9 +431,7 @@ static void exact_delete_leaves_a_tombstone_object(void **state)
 {
     fixture *f = *state;
     char *meta = b64("{\"c\":\"1000000000001\",\"d\":null,\"m\":[]}");
-    fake_header(
-        fake_header(fake_reply(f->w->fake, "GET " BASE KEY, 200, STORED("L")), "ETag", "\"e1\""),
-        "x-amz-meta-wc-ledger", meta);
+    reply_widget(f, STORED("L"), "\"e1\"", LEDGER_META, meta);
     fake_reply(f->w->fake, "PUT " BASE TOMB, 200, "");
     fake_reply(f->w->fake, "DELETE " BASE KEY, 204, "");
     wc_error err;
@@ -412,11 +448,7 @@ static void exact_delete_leaves_a_tombstone_object(void **state)
 
     /* blind: its PUT wins, the tombstone is found, the widget is deleted again If-Match the
      * ETag written, then read (nothing, the tombstone) and decided without a write */
-    fake_header(fake_reply(f->w->fake, "PUT " BASE KEY, 200, ""), "ETag", "\"b1\"");
-    fake_reply(f->w->fake, "GET " BASE TOMB, 200, tomb->body);
-    fake_reply(f->w->fake, "DELETE " BASE KEY, 204, "");
-    fake_reply(f->w->fake, "GET " BASE KEY, 404, NO_SUCH_KEY);
-    fake_reply(f->w->fake, "GET " BASE TOMB, 200, tomb->body);
+    script_blind_beside(f, tomb->body, 204);
     assert_int_equal(fake_store_apply(f, REQ("create", ""), "1000000000001", &err), WC_SUPERSEDED);
     fake_assert_all_used(f->w->fake);
     assert_string_equal(
@@ -437,7 +469,7 @@ static void exact_create_reading_first_puts_only_where_none(void **state)
     fixture *f = *state;
     fake_reply(f->w->fake, "GET " BASE KEY, 404, NO_SUCH_KEY);
     fake_reply(f->w->fake, "GET " BASE TOMB, 404, NO_SUCH_KEY);
-    fake_header(fake_reply(f->w->fake, "PUT " BASE KEY, 200, ""), "ETag", "\"e1\"");
+    reply_put(f, "\"e1\"");
     wc_error err;
     assert_int_equal(fake_store_apply(f, REQ("create", ",\"label\":\"L\""), "1000000000001", &err),
                      WC_APPLIED);
@@ -465,12 +497,8 @@ static void exact_create_reading_first_puts_only_where_none(void **state)
 static void exact_blind_create_newer_than_its_tombstone_takes_its_ledger(void **state)
 {
     fixture *f = *state;
-    fake_header(fake_reply(f->w->fake, "PUT " BASE KEY, 200, ""), "ETag", "\"b1\"");
-    fake_reply(f->w->fake, "GET " BASE TOMB, 200, TOMBSTONE);
-    fake_reply(f->w->fake, "DELETE " BASE KEY, 204, "");
-    fake_reply(f->w->fake, "GET " BASE KEY, 404, NO_SUCH_KEY);
-    fake_reply(f->w->fake, "GET " BASE TOMB, 200, TOMBSTONE);
-    fake_header(fake_reply(f->w->fake, "PUT " BASE KEY, 200, ""), "ETag", "\"e2\"");
+    script_blind_beside(f, TOMBSTONE, 204);
+    reply_put(f, "\"e2\"");
     wc_error err;
     assert_int_equal(fake_store_apply(f, REQ("create", ",\"label\":\"L\""), "1000000000009", &err),
                      WC_APPLIED);
@@ -492,11 +520,7 @@ static void exact_blind_create_newer_than_its_tombstone_takes_its_ledger(void **
 static void exact_blind_create_older_than_its_tombstone_is_superseded(void **state)
 {
     fixture *f = *state;
-    fake_header(fake_reply(f->w->fake, "PUT " BASE KEY, 200, ""), "ETag", "\"b1\"");
-    fake_reply(f->w->fake, "GET " BASE TOMB, 200, TOMBSTONE);
-    fake_reply(f->w->fake, "DELETE " BASE KEY, 204, "");
-    fake_reply(f->w->fake, "GET " BASE KEY, 404, NO_SUCH_KEY);
-    fake_reply(f->w->fake, "GET " BASE TOMB, 200, TOMBSTONE);
+    script_blind_beside(f, TOMBSTONE, 204);
     wc_error err;
     assert_int_equal(fake_store_apply(f, REQ("create", ""), "1000000000002", &err), WC_SUPERSEDED);
     fake_assert_all_used(f->w->fake);
@@ -513,9 +537,7 @@ static void exact_blind_create_412_reads_and_decides(void **state)
     char *meta = b64("{\"v\":2,\"p\":[\"1000000000001\"],\"c\":0}");
     fake_reply(f->w->fake, "PUT " BASE KEY, 412, PRECONDITION_FAILED);
     fake_reply(f->w->fake, "GET " BASE TOMB, 404, NO_SUCH_KEY);
-    fake_header(
-        fake_header(fake_reply(f->w->fake, "GET " BASE KEY, 200, STORED("L")), "ETag", "\"e1\""),
-        "x-amz-meta-wc-ledger", meta);
+    reply_widget(f, STORED("L"), "\"e1\"", LEDGER_META, meta);
     fake_reply(f->w->fake, "GET " BASE TOMB, 404, NO_SUCH_KEY);
     wc_error err;
     assert_int_equal(fake_store_apply(f, REQ("create", ""), "1000000000001", &err), WC_ALREADY);
@@ -530,12 +552,8 @@ static void exact_blind_create_412_reads_and_decides(void **state)
 static void exact_blind_create_whose_undo_fails_reads_again(void **state)
 {
     fixture *f = *state;
-    fake_header(fake_reply(f->w->fake, "PUT " BASE KEY, 200, ""), "ETag", "\"b1\"");
-    fake_reply(f->w->fake, "GET " BASE TOMB, 200, TOMBSTONE);
-    fake_reply(f->w->fake, "DELETE " BASE KEY, 412, PRECONDITION_FAILED);
-    fake_reply(f->w->fake, "GET " BASE KEY, 404, NO_SUCH_KEY);
-    fake_reply(f->w->fake, "GET " BASE TOMB, 200, TOMBSTONE);
-    fake_header(fake_reply(f->w->fake, "PUT " BASE KEY, 200, ""), "ETag", "\"e2\"");
+    script_blind_beside(f, TOMBSTONE, 412);
+    reply_put(f, "\"e2\"");
     wc_error err;
     assert_int_equal(fake_store_apply(f, REQ("create", ""), "1000000000009", &err), WC_APPLIED);
     fake_assert_all_used(f->w->fake);
@@ -552,18 +570,10 @@ static void exact_a_load_meeting_a_blind_widget_checks_its_tombstone(void **stat
 {
     fixture *f = *state;
     char *meta = b64("{\"v\":2,\"p\":[\"1000000000002\"],\"c\":0}");
-    fake_header(fake_header(fake_header(fake_reply(f->w->fake, "GET " BASE KEY, 200, STORED("L")),
-                                        "ETag", "\"b1\""),
-                            "x-amz-meta-wc-ledger", meta),
-                "x-amz-meta-wc-blind", "1");
-    fake_reply(f->w->fake, "GET " BASE TOMB, 200, TOMBSTONE);
-    fake_reply(f->w->fake, "DELETE " BASE KEY, 412, PRECONDITION_FAILED);
-    fake_header(fake_header(fake_header(fake_reply(f->w->fake, "GET " BASE KEY, 200, STORED("L")),
-                                        "ETag", "\"b2\""),
-                            "x-amz-meta-wc-ledger", meta),
-                "x-amz-meta-wc-blind", "1");
-    fake_reply(f->w->fake, "GET " BASE TOMB, 200, TOMBSTONE);
-    fake_reply(f->w->fake, "DELETE " BASE KEY, 204, "");
+    reply_blind_widget(f, "\"b1\"", meta);
+    reply_tombstone_then_undo(f, TOMBSTONE, 412);
+    reply_blind_widget(f, "\"b2\"", meta);
+    reply_tombstone_then_undo(f, TOMBSTONE, 204);
     wc_error err;
     assert_int_equal(fake_store_apply(f, REQ("update", ",\"label\":\"M\""), "1000000000003", &err),
                      WC_SUPERSEDED);
@@ -572,10 +582,7 @@ static void exact_a_load_meeting_a_blind_widget_checks_its_tombstone(void **stat
     assert_string_equal(
         fake_request_header(fake_find(f->w->fake, "DELETE " BASE KEY, 1), "If-Match"), "\"b2\"");
 
-    fake_header(fake_header(fake_header(fake_reply(f->w->fake, "GET " BASE KEY, 200, STORED("L")),
-                                        "ETag", "\"b3\""),
-                            "x-amz-meta-wc-ledger", meta),
-                "x-amz-meta-wc-blind", "1");
+    reply_blind_widget(f, "\"b3\"", meta);
     fake_reply(f->w->fake, "GET " BASE TOMB, 404, NO_SUCH_KEY);
     fake_reply(f->w->fake, "PUT " BASE KEY, 200, "");
     assert_int_equal(fake_store_apply(f, REQ("update", ",\"label\":\"M\""), "1000000000003", &err),
@@ -593,8 +600,7 @@ static void exact_a_load_meeting_a_blind_widget_checks_its_tombstone(void **stat
 static void exact_an_update_of_a_remembered_widget_is_one_put(void **state)
 {
     fixture *f = *state;
-    create_remembered_as_e1(f, REQ("create", ",\"label\":\"L\""));
-    update_remembered_as_e2(f, "1000000000005");
+    update_remembered_as_e2(f, REQ("create", ",\"label\":\"L\""), "1000000000005");
     wc_error err;
     fake_assert_all_used(f->w->fake);
     /* the opening listing and the create's tombstone */
@@ -610,10 +616,8 @@ static void exact_an_update_of_a_remembered_widget_is_one_put(void **state)
     char *meta = b64("{\"c\":\"1000000000001\",\"d\":null,\"m\":[[\"label\",\"1000000000003\","
                      "null,null]]}");
     fake_reply(f->w->fake, "PUT " BASE KEY, 412, PRECONDITION_FAILED);
-    fake_header(
-        fake_header(fake_reply(f->w->fake, "GET " BASE KEY, 200, STORED("NEW")), "ETag", "\"e9\""),
-        "x-amz-meta-wc-ledger", meta);
-    fake_header(fake_reply(f->w->fake, "PUT " BASE KEY, 200, ""), "ETag", "\"e10\"");
+    reply_widget(f, STORED("NEW"), "\"e9\"", LEDGER_META, meta);
+    reply_put(f, "\"e10\"");
     assert_int_equal(fake_store_apply(f, REQ("update", ",\"label\":\"X\",\"description\":\"D\""),
                                       "1000000000002", &err),
                      WC_OK);
@@ -653,9 +657,7 @@ static void exact_a_remembered_delete_that_lost_a_race_reads_and_deletes_again(v
     size_t before = fake_count(f->w->fake);
     fake_reply(f->w->fake, "PUT " BASE TOMB, 200, "");
     fake_reply(f->w->fake, "DELETE " BASE KEY, 412, PRECONDITION_FAILED);
-    fake_header(
-        fake_header(fake_reply(f->w->fake, "GET " BASE KEY, 200, STORED("M")), "ETag", "\"e7\""),
-        "x-amz-meta-wc-ledger", meta);
+    reply_widget(f, STORED("M"), "\"e7\"", LEDGER_META, meta);
     fake_reply(f->w->fake, "PUT " BASE TOMB, 200, "");
     fake_reply(f->w->fake, "DELETE " BASE KEY, 204, "");
     assert_int_equal(fake_store_apply(f, REQ("delete", ""), "1000000000004", &err), WC_OK);
@@ -684,14 +686,10 @@ static void exact_a_delete_whose_widget_changed_reads_again_and_decides(void **s
     fixture *f = *state;
     char *life1 = b64("{\"v\":2,\"p\":[\"1000000000001\"],\"c\":0}");
     char *life2 = b64("{\"v\":2,\"p\":[\"1000000000004\",\"1000000000010\"],\"c\":1,\"d\":0}");
-    fake_header(
-        fake_header(fake_reply(f->w->fake, "GET " BASE KEY, 200, STORED("L")), "ETag", "\"e1\""),
-        "x-amz-meta-wc-ledger", life1);
+    reply_widget(f, STORED("L"), "\"e1\"", LEDGER_META, life1);
     fake_reply(f->w->fake, "PUT " BASE TOMB, 200, "");
     fake_reply(f->w->fake, "DELETE " BASE KEY, 412, PRECONDITION_FAILED);
-    fake_header(
-        fake_header(fake_reply(f->w->fake, "GET " BASE KEY, 200, STORED("N")), "ETag", "\"e5\""),
-        "x-amz-meta-wc-ledger", life2);
+    reply_widget(f, STORED("N"), "\"e5\"", LEDGER_META, life2);
     wc_error err;
     assert_int_equal(fake_store_apply(f, REQ("delete", ""), "1000000000004", &err), WC_ALREADY);
     fake_assert_all_used(f->w->fake);
@@ -703,9 +701,7 @@ static void exact_a_delete_whose_widget_changed_reads_again_and_decides(void **s
 
     /* A DELETE that finds the widget gone (404: deleted by the other delivery) reads too: the
      * tombstone says the delete was applied. */
-    fake_header(
-        fake_header(fake_reply(f->w->fake, "GET " BASE KEY, 200, STORED("L")), "ETag", "\"e1\""),
-        "x-amz-meta-wc-ledger", life1);
+    reply_widget(f, STORED("L"), "\"e1\"", LEDGER_META, life1);
     fake_reply(f->w->fake, "PUT " BASE TOMB, 200, "");
     fake_reply(f->w->fake, "DELETE " BASE KEY, 404, NO_SUCH_KEY);
     fake_reply(f->w->fake, "GET " BASE KEY, 404, NO_SUCH_KEY);
@@ -721,14 +717,11 @@ static void exact_a_delete_whose_widget_changed_reads_again_and_decides(void **s
 static void exact_a_remembered_state_deciding_no_write_is_read(void **state)
 {
     fixture *f = *state;
-    create_remembered_as_e1(f, REQ("create", ""));
-    update_remembered_as_e2(f, "1000000000002");
+    update_remembered_as_e2(f, REQ("create", ""), "1000000000002");
     wc_error err;
     /* the same update again: remembered as applied, so it is read (here: still applied) */
     char *meta = b64("{\"v\":2,\"p\":[\"1000000000001\",\"1000000000002\"],\"c\":0,\"l\":1}");
-    fake_header(
-        fake_header(fake_reply(f->w->fake, "GET " BASE KEY, 200, STORED("M")), "ETag", "\"e2\""),
-        "x-amz-meta-wc-ledger", meta);
+    reply_widget(f, STORED("M"), "\"e2\"", LEDGER_META, meta);
     assert_int_equal(fake_store_apply(f, REQ("update", ",\"label\":\"M\""), "1000000000002", &err),
                      WC_ALREADY);
     fake_assert_all_used(f->w->fake);
@@ -750,10 +743,7 @@ static void exact_every_write_seals_its_ledger_into_the_body(void **state)
     char *bodies[4];
     char *etag = strdup("\"e0\"");
     for (int i = 0; i < 4; i++) {
-        fake_header(fake_header(fake_reply(f->w->fake, "GET " BASE KEY, 200,
-                                           i ? bodies[i - 1] : STORED("A")),
-                                "ETag", etag),
-                    "x-amz-meta-wc-ledger", meta);
+        reply_widget(f, i ? bodies[i - 1] : STORED("A"), etag, LEDGER_META, meta);
         fake_reply(f->w->fake, "PUT " BASE KEY, 200, "");
         wc_error err;
         const char *update = labels[i][0] == 'A' ? REQ("update", ",\"label\":\"A\"")
@@ -791,9 +781,7 @@ static void exact_a_409_conflict_reads_again(void **state)
     fixture *f = *state;
     char *meta = b64("{\"c\":\"1000000000001\",\"d\":null,\"m\":[]}");
     for (int i = 0; i < 2; i++)
-        fake_header(fake_header(fake_reply(f->w->fake, "GET " BASE KEY, 200, STORED("A")), "ETag",
-                                i ? "\"e2\"" : "\"e1\""),
-                    "x-amz-meta-wc-ledger", meta);
+        reply_widget(f, STORED("A"), i ? "\"e2\"" : "\"e1\"", LEDGER_META, meta);
     fake_reply(f->w->fake, "PUT " BASE KEY, 409, CONDITIONAL_CONFLICT);
     fake_reply(f->w->fake, "PUT " BASE KEY, 200, "");
     wc_error err;
@@ -830,8 +818,7 @@ static void classic_a_409_conflict_is_a_lost_race_not_an_outage(void **state)
     fake_assert_all_used(f->w->fake);
     /* An update's 409 reads again, as a 412 does. */
     for (int i = 0; i < 2; i++)
-        fake_header(fake_reply(f->w->fake, "GET " BASE KEY, 200, STORED("A")), "ETag",
-                    i ? "\"e2\"" : "\"e1\"");
+        reply_widget(f, STORED("A"), i ? "\"e2\"" : "\"e1\"", NULL, NULL);
     fake_reply(f->w->fake, "PUT " BASE KEY, 409, CONDITIONAL_CONFLICT);
     fake_reply(f->w->fake, "PUT " BASE KEY, 200, "");
     assert_int_equal(fake_store_apply(f, REQ("update", ",\"label\":\"B\""), NULL, &err),
@@ -847,9 +834,7 @@ static void classic_order_writes_no_ledger_and_no_tombstone(void **state)
 {
     fixture *f = *state;
     char *meta = b64("{\"c\":\"1000000000001\",\"d\":null,\"m\":[]}");
-    fake_header(
-        fake_header(fake_reply(f->w->fake, "GET " BASE KEY, 200, STORED("A")), "ETag", "\"e1\""),
-        "x-amz-meta-wc-ledger", meta);
+    reply_widget(f, STORED("A"), "\"e1\"", LEDGER_META, meta);
     fake_reply(f->w->fake, "PUT " BASE KEY, 200, "");
     wc_error err;
     assert_int_equal(fake_store_apply(f, REQ("update", ",\"label\":\"B\""), NULL, &err),
@@ -860,9 +845,7 @@ static void classic_order_writes_no_ledger_and_no_tombstone(void **state)
     assert_string_equal(put->body, STORED("B"));
     free(meta);
     const char *ref = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
-    fake_header(
-        fake_header(fake_reply(f->w->fake, "GET " BASE KEY, 200, STORED("B")), "ETag", "\"e2\""),
-        "x-amz-meta-wc-ledger-ref", ref);
+    reply_widget(f, STORED("B"), "\"e2\"", REF_META, ref);
     fake_reply(f->w->fake, "GET " BASE "/wc-ledgers/", 200,
                "{\"c\":\"1000000000001\",\"d\":null,\"m\":[]}");
     fake_reply(f->w->fake, "DELETE " BASE KEY, 204, "");
@@ -934,21 +917,15 @@ static void spilled_widget(fixture *f, int n, char ref[65], char **body, char **
     fake_reply(f->w->fake, "PUT " BASE KEY, 200, "");
     fake_reply(f->w->fake, "GET " BASE TOMB, 404, NO_SUCH_KEY);
     wc_error err;
-    assert_int_equal(
-        fake_store_apply(f,
-                         REQ("create", ",\"label\":\"L\",\"otherAttributes\":[{\"name\":"
-                                       "\"color\",\"value\":\"red\"}]"),
-                         "1000000000001", &err),
-        WC_APPLIED);
+    assert_int_equal(fake_store_apply(f, CREATE("L"), "1000000000001", &err), WC_APPLIED);
     const fake_request *put = fake_find(f->w->fake, "PUT " BASE KEY, 0);
     assert_non_null(fake_request_header(put, "x-amz-meta-wc-ledger")); /* inline */
     assert_null(fake_request_header(put, "x-amz-meta-wc-ledger-ref"));
     size_t nth = fake_count_matching(f->w->fake, "PUT " BASE KEY);
-    fake_header(
-        fake_header(fake_reply(f->w->fake, "GET " BASE KEY, 200, put->body), "ETag", "\"e1\""),
-        "x-amz-meta-wc-ledger", fake_request_header(put, "x-amz-meta-wc-ledger"));
+    reply_widget(f, put->body, "\"e1\"", LEDGER_META,
+                 fake_request_header(put, "x-amz-meta-wc-ledger"));
     fake_reply(f->w->fake, "PUT " LEDGERS, 200, "");
-    fake_header(fake_reply(f->w->fake, "PUT " BASE KEY, 200, ""), "ETag", "\"e2\"");
+    reply_put(f, "\"e2\"");
     char *update = many_attributes("update", n, "v2");
     assert_int_equal(fake_store_apply(f, update, "1000000000002", &err), WC_APPLIED);
     fake_assert_all_used(f->w->fake);
@@ -974,14 +951,12 @@ static void exact_a_long_ledger_is_spilled_and_read_back(void **state)
                                         "\"value\":\"v2\"}]}"));
 
     /* An update of every attribute: the widget read, then the ledger it names. */
-    fake_header(
-        fake_header(fake_reply(f->w->fake, "GET " BASE KEY, 200, widget_body), "ETag", "\"e2\""),
-        "x-amz-meta-wc-ledger-ref", ref1);
+    reply_widget(f, widget_body, "\"e2\"", REF_META, ref1);
     char url[256];
     snprintf(url, sizeof(url), "GET " LEDGERS "%s", ref1);
     fake_reply(f->w->fake, url, 200, ledger_body);
     fake_reply(f->w->fake, "PUT " LEDGERS, 200, "");
-    fake_header(fake_reply(f->w->fake, "PUT " BASE KEY, 200, ""), "ETag", "\"e3\"");
+    reply_put(f, "\"e3\"");
     snprintf(url, sizeof(url), "DELETE " LEDGERS "%s", ref1);
     fake_reply(f->w->fake, url, 204, "");
     char *update = many_attributes("update", 3000, "v3");
@@ -1000,10 +975,7 @@ static void exact_a_long_ledger_is_spilled_and_read_back(void **state)
     assert_call(fake_last(f->w->fake), "DELETE", url + strlen("DELETE "));
 
     /* The same update again: the ledger read back from the spill knows it (nothing written). */
-    fake_header(fake_header(fake_reply(f->w->fake, "GET " BASE KEY, 200,
-                                       fake_find(f->w->fake, "PUT " BASE KEY, 2)->body),
-                            "ETag", "\"e3\""),
-                "x-amz-meta-wc-ledger-ref", ref2);
+    reply_widget(f, fake_find(f->w->fake, "PUT " BASE KEY, 2)->body, "\"e3\"", REF_META, ref2);
     snprintf(url, sizeof(url), "GET " LEDGERS "%s", ref2);
     fake_reply(f->w->fake, url, 200, lput->body);
     size_t before = fake_count(f->w->fake);
@@ -1024,9 +996,7 @@ exact_the_old_ledger_object_goes_after_a_delete_and_its_failure_is_harmless(void
     fixture *f = *state;
     char ref[65], *widget_body, *ledger_body;
     spilled_widget(f, 300, ref, &widget_body, &ledger_body);
-    fake_header(
-        fake_header(fake_reply(f->w->fake, "GET " BASE KEY, 200, widget_body), "ETag", "\"e2\""),
-        "x-amz-meta-wc-ledger-ref", ref);
+    reply_widget(f, widget_body, "\"e2\"", REF_META, ref);
     fake_reply(f->w->fake, "GET " LEDGERS, 200, ledger_body);
     fake_reply(f->w->fake, "PUT " BASE TOMB, 200, "");
     fake_reply(f->w->fake, "DELETE " BASE KEY, 204, "");
@@ -1052,13 +1022,9 @@ static void exact_a_missing_ledger_object_reads_the_widget_again(void **state)
     char ref[65], *widget_body, *ledger_body;
     spilled_widget(f, 300, ref, &widget_body, &ledger_body);
     const char *gone = "0000000000000000000000000000000000000000000000000000000000000000";
-    fake_header(
-        fake_header(fake_reply(f->w->fake, "GET " BASE KEY, 200, widget_body), "ETag", "\"e1\""),
-        "x-amz-meta-wc-ledger-ref", gone);
+    reply_widget(f, widget_body, "\"e1\"", REF_META, gone);
     fake_reply(f->w->fake, "GET " LEDGERS "0000", 404, NO_SUCH_KEY);
-    fake_header(
-        fake_header(fake_reply(f->w->fake, "GET " BASE KEY, 200, widget_body), "ETag", "\"e2\""),
-        "x-amz-meta-wc-ledger-ref", ref);
+    reply_widget(f, widget_body, "\"e2\"", REF_META, ref);
     fake_reply(f->w->fake, "GET " LEDGERS, 200, ledger_body);
     fake_reply(f->w->fake, "PUT " LEDGERS, 200, "");
     fake_reply(f->w->fake, "PUT " BASE KEY, 200, "");
@@ -1073,10 +1039,7 @@ static void exact_a_missing_ledger_object_reads_the_widget_again(void **state)
     assert_int_equal(fake_count_matching(f->w->fake, "PUT " LEDGERS), 2);
 
     /* Gone every time: five reads of each, then a conflict that says why. */
-    fake_times(fake_header(fake_header(fake_reply(f->w->fake, "GET " BASE KEY, 200, widget_body),
-                                       "ETag", "\"e3\""),
-                           "x-amz-meta-wc-ledger-ref", gone),
-               5);
+    fake_times(reply_widget(f, widget_body, "\"e3\"", REF_META, gone), 5);
     fake_times(fake_reply(f->w->fake, "GET " LEDGERS "0000", 404, NO_SUCH_KEY), 5);
     size_t puts = fake_count_matching(f->w->fake, "PUT ");
     assert_int_equal(fake_store_apply(f, REQ("update", ",\"label\":\"N\""), "1000000000004", &err),
