@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/buf.h"
+#include "common/strmap.h"
 
 void wc_widget_free(wc_widget *w)
 {
@@ -138,19 +139,66 @@ static wc_result set_text(char **slot, const wc_field *f)
     return WC_OK;
 }
 
+/* The request's attributes one after the other, as wc_widget_set_attr would apply them (a set
+ * replaces a value in its place or appends, a clear removes), but in O(n + m), not O(n * m): a map
+ * from name to place, the removed left as holes closed up once at the end. w holds each name once,
+ * as every widget this module and the item and ledger readers make does. */
+static wc_result apply_attrs(wc_widget *w, const wc_request *req)
+{
+    wc_strmap *at = wc_strmap_new(sizeof(size_t));
+    if (!at)
+        return WC_ERR_NOMEM;
+    wc_result result = WC_OK;
+    for (size_t i = 0; i < w->n_attrs && result == WC_OK; i++) {
+        size_t *place = wc_strmap_put(at, w->attrs[i].name, NULL);
+        if (place)
+            *place = i;
+        else
+            result = WC_ERR_NOMEM;
+    }
+    for (size_t i = 0; i < req->n_attrs && result == WC_OK; i++) {
+        const wc_attr *a = &req->attrs[i];
+        size_t *place = wc_strmap_get(at, a->name);
+        if (place && !a->value[0]) {
+            wc_attr *gone = &w->attrs[*place];
+            free(gone->name);
+            free(gone->value);
+            gone->name = gone->value = NULL;
+            wc_strmap_remove(at, a->name);
+        } else if (place) {
+            char *copy = strdup(a->value);
+            if (!copy) {
+                result = WC_ERR_NOMEM;
+                break;
+            }
+            free(w->attrs[*place].value);
+            w->attrs[*place].value = copy;
+        } else if (a->value[0]) {
+            size_t end = w->n_attrs;
+            if ((result = wc_widget_append_attr(w, a->name, a->value)) == WC_OK) {
+                if ((place = wc_strmap_put(at, a->name, NULL)))
+                    *place = end;
+                else
+                    result = WC_ERR_NOMEM;
+            }
+        }
+    }
+    wc_strmap_free(at);
+    size_t n = 0;
+    for (size_t i = 0; i < w->n_attrs; i++)
+        if (w->attrs[i].name)
+            w->attrs[n++] = w->attrs[i];
+    w->n_attrs = n;
+    return result;
+}
+
 wc_result wc_widget_apply_update(wc_widget *w, const wc_request *req)
 {
     wc_result result;
     if ((result = set_text(&w->label, &req->label)) != WC_OK ||
         (result = set_text(&w->description, &req->description)) != WC_OK)
         return result;
-    for (size_t i = 0; i < req->n_attrs; i++) {
-        const wc_attr *a = &req->attrs[i];
-        result = wc_widget_set_attr(w, a->name, a->value[0] ? a->value : NULL);
-        if (result != WC_OK)
-            return result;
-    }
-    return WC_OK;
+    return req->n_attrs ? apply_attrs(w, req) : WC_OK;
 }
 
 wc_widget *wc_widget_from_create(const wc_request *req)

@@ -175,6 +175,48 @@ static void s3_key_rule(void **state)
     free(k);
 }
 
+/* The request's attributes applied together give what wc_widget_set_attr one after the other
+ * gives, on random runs of sets, clears and re-sets of a few names (fixed seed). */
+static void update_is_set_attr_one_after_the_other(void **state)
+{
+    unsigned seed = 12345;
+    for (int round = 0; round < 300; round++) {
+        char text[4096];
+        size_t len = 0;
+        wc_widget *want = calloc(1, sizeof(*want));
+        want->id = strdup("w1");
+        want->owner = strdup("Mary Matthews");
+        wc_widget *got = NULL;
+        for (int step = 0; step < 2; step++) {
+            len = (size_t)snprintf(text, sizeof(text), "%s,\"otherAttributes\":[",
+                                   step ? HEAD("update") : HEAD("create"));
+            unsigned n = (seed = seed * 1103515245u + 12345u) >> 16 & 15;
+            for (unsigned i = 0; i < n; i++) {
+                unsigned r = (seed = seed * 1103515245u + 12345u) >> 16;
+                char name[2] = {(char)('a' + (r >> 4) % 6), 0}, value[8];
+                snprintf(value, sizeof(value), r % 3 ? "v%u" : "", r % 100);
+                len += (size_t)snprintf(text + len, sizeof(text) - len,
+                                        "%s{\"name\":\"%s\",\"value\":\"%s\"}", i ? "," : "", name,
+                                        value);
+                assert_int_equal(wc_widget_set_attr(want, name, value[0] ? value : NULL), WC_OK);
+            }
+            snprintf(text + len, sizeof(text) - len, "]}");
+            wc_request *r = req(text);
+            if (step)
+                assert_int_equal(wc_widget_apply_update(got, r), WC_OK);
+            else
+                got = wc_widget_from_create(r);
+            wc_request_free(r);
+        }
+        char *a = wc_widget_to_json(want), *b = wc_widget_to_json(got);
+        assert_string_equal(b, a);
+        free(a);
+        free(b);
+        wc_widget_free(want);
+        wc_widget_free(got);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -187,6 +229,7 @@ int main(void)
         cmocka_unit_test(update_removing_a_missing_attribute_changes_nothing),
         cmocka_unit_test(update_never_changes_id_or_owner),
         cmocka_unit_test(update_applied_twice_is_the_same),
+        cmocka_unit_test(update_is_set_attr_one_after_the_other),
         cmocka_unit_test(json_round_trip),
         cmocka_unit_test(stored_widget_errors),
         cmocka_unit_test(equal_ordered_and_unordered),
