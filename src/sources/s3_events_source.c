@@ -6,6 +6,7 @@
 
 #include "aws/aws_error.h"
 #include "aws/s3.h"
+#include "common/list.h"
 #include "common/log.h"
 #include "sources/s3_events.h"
 
@@ -38,7 +39,7 @@ struct rec {
     char *body; /* owned, READY only */
     size_t len;
     int too_large;
-    struct rec *ready_next;
+    wc_link ready_link; /* on s->ready */
     /* a dead letter under way */
     char *target;
     wc_source_done done;
@@ -53,8 +54,10 @@ struct note {
     size_t next_get, ended;
     int deferred, released, forgotten;
     uint64_t delay_ms;
-    note *prev, *next;
+    wc_link link; /* on s->notes */
 };
+
+#define NOTE(l) WC_LIST_ENTRY(l, note, link)
 
 struct ev_source {
     wc_source inner;
@@ -66,9 +69,10 @@ struct ev_source {
     wc_s3_bucket buckets[MAX_BUCKETS];
     size_t n_buckets;
     wc_s3_bucket dead;
-    note *notes, *notes_tail, *cursor; /* cursor: the first note with records not yet fetched */
-    size_t n_notes, pending;           /* pending: records not yet handed out nor ended */
-    rec *ready, *ready_tail;
+    wc_list notes;           /* of note, in the order received */
+    note *cursor;            /* the first note with records not yet fetched */
+    size_t n_notes, pending; /* pending: records not yet handed out nor ended */
+    wc_list ready;           /* of rec, in the order fetched */
     unsigned gets, calls, n_ready;
     int stopping, failed;
     wc_error failure;
@@ -118,15 +122,8 @@ static void note_free(note *n)
 static void note_unlink(ev_source *s, note *n)
 {
     if (s->cursor == n)
-        s->cursor = n->next;
-    if (n->prev)
-        n->prev->next = n->next;
-    else
-        s->notes = n->next;
-    if (n->next)
-        n->next->prev = n->prev;
-    else
-        s->notes_tail = n->prev;
+        s->cursor = NOTE(n->link.next);
+    wc_list_remove(&s->notes, &n->link);
     s->n_notes--;
 }
 
@@ -213,11 +210,7 @@ static void got(void *ctx, wc_result result, wc_http_response *resp, const wc_aw
     } else {
         r->too_large = result == WC_ERR_TOO_LARGE;
         r->state = R_READY;
-        if (s->ready_tail)
-            s->ready_tail->ready_next = r;
-        else
-            s->ready = r;
-        s->ready_tail = r;
+        wc_list_append(&s->ready, &r->ready_link);
         s->n_ready++;
     }
     tell(s);
@@ -255,7 +248,7 @@ static void fetch_ahead(ev_source *s, unsigned want)
         note *n = s->cursor;
         rec *r = &n->recs[n->next_get++];
         if (n->next_get == n->ev.n)
-            s->cursor = n->next;
+            s->cursor = NOTE(n->link.next);
         start_get(s, r); /* may end the note (a failure): the cursor has moved on already */
     }
 }
@@ -329,14 +322,10 @@ static wc_receive_status take(ev_source *s, wc_message *m, wc_message *out, wc_e
         wc_message_cleanup(m);
         return wc_receive_fail(err, WC_ERR_NOMEM, "out of memory");
     }
-    *n = (note){.s = s, .inner = *m, .ev = ev, .recs = recs, .prev = s->notes_tail};
+    *n = (note){.s = s, .inner = *m, .ev = ev, .recs = recs};
     for (size_t i = 0; i < ev.n; i++)
         recs[i] = (rec){.n = n, .r = &n->ev.records[i], .state = R_WAITING};
-    if (s->notes_tail)
-        s->notes_tail->next = n;
-    else
-        s->notes = n;
-    s->notes_tail = n;
+    wc_list_append(&s->notes, &n->link);
     if (!s->cursor)
         s->cursor = n;
     s->n_notes++;
@@ -345,15 +334,18 @@ static wc_receive_status take(ev_source *s, wc_message *m, wc_message *out, wc_e
     return WC_RECEIVE_WAIT;
 }
 
-/* The first ready record as a message; its handle may be NULL: out of memory. */
-static void hand_out(ev_source *s, wc_message *msg)
+/* The first ready record, taken off the list (NULL: none). */
+static rec *pop_ready(ev_source *s)
 {
-    rec *r = s->ready;
-    s->ready = r->ready_next;
-    if (!s->ready)
-        s->ready_tail = NULL;
-    s->n_ready--;
-    r->ready_next = NULL;
+    rec *r = WC_LIST_ENTRY(wc_list_pop(&s->ready), rec, ready_link);
+    if (r)
+        s->n_ready--;
+    return r;
+}
+
+/* Record r, taken off the ready list, as a message; its handle may be NULL: out of memory. */
+static void hand_out(ev_source *s, rec *r, wc_message *msg)
+{
     r->state = R_OUT;
     s->pending--;
     msg->key = strdup(r->r->key);
@@ -382,9 +374,9 @@ static wc_receive_status ev_receive(void *self, wc_message *msg, unsigned want, 
     ev_source *s = self;
     memset(msg, 0, sizeof(*msg));
     for (;;) {
-        if (s->ready) {
-            rec *r = s->ready;
-            hand_out(s, msg);
+        rec *r = pop_ready(s);
+        if (r) {
+            hand_out(s, r, msg);
             if (!msg->key || !msg->handle) {
                 free(msg->handle);
                 msg->handle = NULL;
@@ -584,17 +576,11 @@ static void ev_stop(void *self)
 {
     ev_source *s = self;
     s->stopping = 1;
-    while (s->ready) {
-        rec *r = s->ready;
-        s->ready = r->ready_next;
-        if (!s->ready)
-            s->ready_tail = NULL;
-        s->n_ready--;
+    for (rec *r; (r = pop_ready(s));)
         rec_end(r, END_RELEASE, 0);
-    }
     /* Records never fetched: ended at once; a note may end with them. */
     for (note *n = s->cursor, *next; n; n = next) {
-        next = n->next;
+        next = NOTE(n->link.next);
         s->cursor = NULL;
         size_t left = n->ev.n - n->next_get;
         for (size_t i = n->next_get; i < n->ev.n; i++)
@@ -620,8 +606,7 @@ static void ev_destroy(void *self)
                 "messages skipped",
                 s->counts.records, s->counts.gone, s->counts.skipped);
     /* GETs, deletes and copies still on the wire are abandoned with the client. */
-    while (s->notes) {
-        note *n = s->notes;
+    for (note *n; (n = NOTE(s->notes.first));) {
         note_unlink(s, n);
         note_free(n);
     }

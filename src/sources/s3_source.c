@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "aws/s3.h"
+#include "common/list.h"
 #include "common/log.h"
 #include "sources/deferrals.h"
 
@@ -24,8 +25,10 @@ typedef struct fetch {
     wc_result failed; /* a GetObject that failed (then handed out as an error) */
     wc_error err;
     struct s3_source *s;
-    struct fetch *next;
+    wc_link link; /* on s->fetches */
 } fetch;
+
+#define FETCH(l) WC_LIST_ENTRY(l, fetch, link)
 
 enum { GETTING, READY, GONE };
 
@@ -61,7 +64,7 @@ typedef struct s3_source {
     int walk_ended; /* a walk just ended, not yet told (an empty poll when it found nothing) */
     int list_failed;
     wc_error list_err;
-    fetch *fetches, **fetch_tail; /* in key order */
+    wc_list fetches; /* in key order */
     unsigned n_fetches;
     unsigned n_getting;  /* of which in flight */
     size_t ahead_bytes;  /* bodies read and not yet handed out */
@@ -245,18 +248,14 @@ static int start_fetch(s3_source *s)
         f->state = READY;
         s->n_getting--;
     }
-    *s->fetch_tail = f;
-    s->fetch_tail = &f->next;
+    wc_list_append(&s->fetches, &f->link);
     s->n_fetches++;
     return 1;
 }
 
 static fetch *pop_fetch(s3_source *s)
 {
-    fetch *f = s->fetches;
-    s->fetches = f->next;
-    if (!s->fetches)
-        s->fetch_tail = &s->fetches;
+    fetch *f = FETCH(wc_list_pop(&s->fetches));
     s->n_fetches--;
     if (f->state == GETTING)
         s->n_getting--; /* abandoned (destroy) */
@@ -279,7 +278,7 @@ static wc_receive_status s3_receive(void *self, wc_message *msg, unsigned want, 
     s3_source *s = self;
     memset(msg, 0, sizeof(*msg));
     /* What is read, in key order. */
-    while (s->fetches && s->fetches->state != GETTING) {
+    while (s->fetches.first && FETCH(s->fetches.first)->state != GETTING) {
         fetch *f = pop_fetch(s);
         if (f->state == GONE) {
             wc_deferrals_forget(s->in_hand, f->key);
@@ -518,7 +517,7 @@ static void s3_destroy(void *self)
     free(s->keys);
     free(s->token);
     /* Fetches still on the wire are abandoned with the client (their callbacks never run). */
-    while (s->fetches)
+    while (s->fetches.first)
         fetch_free(pop_fetch(s));
     wc_deferrals_free(s->deferrals);
     wc_deferrals_free(s->in_hand);
@@ -550,7 +549,6 @@ wc_result wc_s3_source_open(const wc_s3_source_config *c, wc_source *out, wc_err
     s3_source *s = calloc(1, sizeof(*s));
     if (!s)
         return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
-    s->fetch_tail = &s->fetches;
     s->walked = 1; /* the first receive starts a walk */
     s->prefix = strdup(c->prefix ? c->prefix : "");
     s->dead_prefix = strdup(c->dead_letter_prefix ? c->dead_letter_prefix : "dead-letter/");

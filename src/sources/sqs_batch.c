@@ -13,8 +13,7 @@ struct sqs_batch_call {
     int hide;       /* a ChangeMessageVisibilityBatch (else DeleteMessageBatch) */
     unsigned tries; /* calls of this batch that failed */
     wc_timer retry; /* the next try, after a failure */
-    struct sqs_batch_call *prev,
-        *next; /* every batch call under way or waiting to be tried again */
+    wc_link link;   /* on s->batch_calls */
 };
 
 typedef sqs_batch_call batch_call;
@@ -29,12 +28,7 @@ static void batch_clear(sqs_batch *b)
 static void batch_call_free(batch_call *c)
 {
     sqs_source *s = c->s;
-    if (c->prev)
-        c->prev->next = c->next;
-    else
-        s->batch_calls = c->next;
-    if (c->next)
-        c->next->prev = c->prev;
+    wc_list_remove(&s->batch_calls, &c->link);
     wc_loop_timer_stop(s->loop, &c->retry);
     batch_clear(&c->b);
     free(c);
@@ -113,10 +107,7 @@ static void send_batch(sqs_source *s, sqs_batch *b, int hide)
     if (result == WC_OK) {
         b->n = 0;
         s->calls++;
-        c->next = s->batch_calls; /* on the list, for destroy to free what never ended */
-        if (c->next)
-            c->next->prev = c;
-        s->batch_calls = c;
+        wc_list_append(&s->batch_calls, &c->link); /* for destroy to free what never ended */
         return;
     }
     free(c);
@@ -172,6 +163,6 @@ void sqs_batches_free(sqs_source *s)
     batch_clear(&s->deletes);
     batch_clear(&s->hides);
     /* Batches still under way (abandoned with the client) or waiting to be tried again. */
-    while (s->batch_calls)
-        batch_call_free(s->batch_calls);
+    while (s->batch_calls.first)
+        batch_call_free(WC_LIST_ENTRY(s->batch_calls.first, batch_call, link));
 }

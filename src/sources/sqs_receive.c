@@ -40,12 +40,7 @@ static void received(void *ctx, wc_result result, json_t *answer, const wc_aws_e
 {
     receiving *r = ctx;
     sqs_source *s = r->s;
-    if (r->prev)
-        r->prev->next = r->next;
-    else
-        s->receives = r->next;
-    if (r->next)
-        r->next->prev = r->prev;
+    wc_list_remove(&s->receives, &r->link);
     s->n_receives--;
     free(r);
     if (result != WC_OK) {
@@ -90,10 +85,7 @@ static void start_receive(sqs_source *s, int max)
         wc_error_prefix(&s->failure, "ReceiveMessage: ");
         return;
     }
-    r->next = s->receives;
-    if (s->receives)
-        s->receives->prev = r;
-    s->receives = r;
+    wc_list_append(&s->receives, &r->link);
     s->n_receives++;
 }
 
@@ -248,9 +240,8 @@ wc_receive_status sqs_receive(void *self, wc_message *msg, unsigned want, wc_err
 
 void sqs_cancel_receives(sqs_source *s)
 {
-    while (s->receives) {
-        receiving *r = s->receives;
-        s->receives = r->next;
+    receiving *r;
+    while ((r = WC_LIST_ENTRY(wc_list_pop(&s->receives), receiving, link))) {
         wc_aws_cancel(s->aws, r->call);
         free(r);
     }
