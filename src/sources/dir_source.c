@@ -13,10 +13,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "common/buf.h"
 #include "common/fsutil.h"
 #include "common/log.h"
 #include "common/loop.h"
+#include "common/strmap.h"
 #include "sources/deferrals.h"
 
 /* How many of the smallest names one directory scan keeps (the look-ahead). */
@@ -37,11 +37,8 @@ typedef struct {
     wc_clock *wall;    /* epoch ms for leases (files' modification times); NULL: the system's */
     wc_loop *loop;     /* renews the claims in hand from renew_timer (NULL: at each receive) */
     wc_timer renew_timer;
-    struct held { /* the claims in this consumer's hands, renewed while held */
-        char *path;
-        uint64_t renewed_ms;
-    } * held;
-    size_t n_held, cap_held;
+    wc_strmap *held;        /* the claims in this consumer's hands, renewed while held: path -> the
+                               uint64_t wall-clock ms of its last renewal */
     char *batch[BATCH_MAX]; /* sorted names from the last scan */
     size_t batch_len, batch_pos;
     wc_deferrals *deferrals;
@@ -188,23 +185,17 @@ static void on_renew_timer(void *ctx)
 {
     dir_source *s = ctx;
     renew_held(s);
-    if (s->n_held > 0)
+    if (wc_strmap_count(s->held) > 0)
         wc_loop_timer_start(s->loop, &s->renew_timer, s->lease_ms / 3, on_renew_timer, s);
 }
 
 /* Keeps path among the claims to renew. -1: out of memory (the caller hands the claim back). */
 static int hold(dir_source *s, const char *path)
 {
-    struct held *held = wc_array_room(s->held, s->n_held, &s->cap_held, sizeof(*held), 16);
-    if (!held)
+    uint64_t *renewed_ms = wc_strmap_put(s->held, path, NULL);
+    if (!renewed_ms)
         return -1;
-    s->held = held;
-    struct held *h = &s->held[s->n_held];
-    h->path = strdup(path);
-    h->renewed_ms = now_wall(s);
-    if (!h->path)
-        return -1;
-    s->n_held++;
+    *renewed_ms = now_wall(s);
     if (s->loop && !wc_loop_timer_running(&s->renew_timer) &&
         wc_loop_timer_start(s->loop, &s->renew_timer, s->lease_ms / 3, on_renew_timer, s) != WC_OK)
         return -1;
@@ -213,25 +204,19 @@ static int hold(dir_source *s, const char *path)
 
 static void unhold(dir_source *s, const char *path)
 {
-    for (size_t i = 0; path && i < s->n_held; i++) {
-        if (strcmp(s->held[i].path, path) == 0) {
-            free(s->held[i].path);
-            s->held[i] = s->held[--s->n_held];
-            if (s->n_held == 0 && s->loop)
-                wc_loop_timer_stop(s->loop, &s->renew_timer);
-            return;
-        }
-    }
+    if (path && wc_strmap_remove(s->held, path) && wc_strmap_count(s->held) == 0 && s->loop)
+        wc_loop_timer_stop(s->loop, &s->renew_timer);
 }
 
 /* Renews the claims held for a third of the lease: others see them as alive. */
 static void renew_held(dir_source *s)
 {
     uint64_t now = now_wall(s);
-    for (size_t i = 0; i < s->n_held; i++) {
-        if (now - s->held[i].renewed_ms >= s->lease_ms / 3) {
-            renew(s, s->held[i].path);
-            s->held[i].renewed_ms = now;
+    for (size_t i = 0; i < wc_strmap_count(s->held); i++) {
+        uint64_t *renewed_ms = wc_strmap_value_at(s->held, i);
+        if (now - *renewed_ms >= s->lease_ms / 3) {
+            renew(s, wc_strmap_key_at(s->held, i));
+            *renewed_ms = now;
         }
     }
 }
@@ -357,6 +342,15 @@ static wc_receive_status dir_receive(void *self, wc_message *msg, unsigned want,
     return WC_RECEIVE_WAIT;
 }
 
+/* No call: the claim stays until its lease runs out (no longer renewed), then another consumer
+ * (or this one, started again) takes the file back. The other ends of a message end with it. */
+static void dir_forget(void *self, wc_message *msg)
+{
+    unhold(self, msg->handle);
+    free(msg->handle);
+    msg->handle = NULL;
+}
+
 /* Renames the claimed file back to its own name. */
 static wc_result unclaim(dir_source *s, wc_message *msg, wc_error *err)
 {
@@ -367,9 +361,7 @@ static wc_result unclaim(dir_source *s, wc_message *msg, wc_error *err)
     else if (rename(msg->handle, home) != 0)
         result = wc_error_set(err, WC_ERR_IO, "handing back %s: %s", home, strerror(errno));
     free(home);
-    unhold(s, msg->handle);
-    free(msg->handle);
-    msg->handle = NULL;
+    dir_forget(s, msg);
     return result;
 }
 
@@ -381,9 +373,7 @@ static wc_result dir_ack(void *self, wc_message *msg, wc_error *err)
         result =
             wc_error_set(err, WC_ERR_IO, "removing %s: %s", (char *)msg->handle, strerror(errno));
     wc_deferrals_forget(s->deferrals, msg->key);
-    unhold(s, msg->handle);
-    free(msg->handle);
-    msg->handle = NULL;
+    dir_forget(s, msg);
     return result;
 }
 
@@ -407,15 +397,6 @@ static wc_result dir_hurry(void *self, const char *key)
 static wc_result dir_release(void *self, wc_message *msg, wc_error *err)
 {
     return unclaim(self, msg, err);
-}
-
-/* No call: the claim stays until its lease runs out (no longer renewed), then another consumer
- * (or this one, started again) takes the file back. */
-static void dir_forget(void *self, wc_message *msg)
-{
-    unhold(self, msg->handle);
-    free(msg->handle);
-    msg->handle = NULL;
 }
 
 static wc_result move_to_dead_letters(dir_source *s, wc_message *msg, const char *reason,
@@ -457,9 +438,7 @@ static wc_result move_to_dead_letters(dir_source *s, wc_message *msg, const char
         result = wc_move_file(msg->handle, target, err);
     if (result == WC_OK) {
         wc_deferrals_forget(s->deferrals, msg->key);
-        unhold(s, msg->handle);
-        free(msg->handle);
-        msg->handle = NULL;
+        dir_forget(s, msg);
     } else {
         wc_error_prefix(err, "dead-lettering %s: ", msg->key);
         unclaim(s, msg, NULL); /* keep it in the source: never lose a request */
@@ -489,9 +468,7 @@ static void dir_destroy(void *self)
     clear_batch(s);
     if (s->loop)
         wc_loop_timer_stop(s->loop, &s->renew_timer);
-    for (size_t i = 0; i < s->n_held; i++)
-        free(s->held[i].path);
-    free(s->held);
+    wc_strmap_free(s->held);
     wc_deferrals_free(s->deferrals);
     wc_deferrals_free(s->foreign);
     free(s->dir);
@@ -587,8 +564,9 @@ wc_result wc_dir_source_open(const wc_dir_source_config *config, wc_source *out,
         snprintf(s->id + 2 * i, 3, "%02x", raw[i]);
     s->deferrals = wc_deferrals_new();
     s->foreign = wc_deferrals_new();
+    s->held = wc_strmap_new(sizeof(uint64_t));
     s->shard = config->shard;
-    if (!s->dir || !s->dead_letter_dir || !s->deferrals || !s->foreign) {
+    if (!s->dir || !s->dead_letter_dir || !s->deferrals || !s->foreign || !s->held) {
         dir_destroy(s);
         return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     }

@@ -420,37 +420,51 @@ static rec *unwrap(wc_message *msg)
     return r;
 }
 
-static void deleted(void *ctx, wc_result result, wc_http_response *resp, const wc_aws_error *aerr,
-                    const wc_error *err)
+/* The end of r's object is over (a failure: its message comes back soon, with the object). */
+static void object_ended(rec *r, wc_result result, const wc_error *err)
 {
-    rec *r = ctx;
     ev_source *s = r->n->s;
     s->calls--;
-    if (resp)
-        wc_http_response_cleanup(resp);
-    if (r->done) { /* the end of a dead letter */
-        wc_error e = *err;
-        if (result != WC_OK)
-            wc_error_prefix(&e, "dead-lettering %s (copied to %s, not deleted): ", r->r->key,
-                            r->target);
-        r->done(r->ctx, result, &e);
-    } else if (result != WC_OK) {
-        wc_errorlog("request=%s applied but not removed from bucket %s: %s (its notification "
-                    "comes back and it is applied again)",
-                    r->r->key, r->r->bucket, err->msg);
-    }
+    if (r->done) /* the end of a dead letter */
+        r->done(r->ctx, result, err);
     if (result == WC_OK)
         s->counts.records++;
     rec_end(r, result == WC_OK ? END_DONE : END_DEFER, result == WC_OK ? 0 : RETRY_MS);
     tell(s);
 }
 
-static wc_result start_delete(ev_source *s, rec *r, wc_error *err)
+static void deleted(void *ctx, wc_result result, wc_http_response *resp, const wc_aws_error *aerr,
+                    const wc_error *err)
 {
-    wc_result result =
-        wc_s3_start(r->bucket, "DELETE", r->r->key, NULL, 0, NULL, 0, 0, deleted, r, err);
-    if (result == WC_OK)
-        s->calls++;
+    rec *r = ctx;
+    if (resp)
+        wc_http_response_cleanup(resp);
+    wc_error e = *err;
+    if (result != WC_OK && r->done)
+        wc_error_prefix(&e, "dead-lettering %s (copied to %s, not deleted): ", r->r->key,
+                        r->target);
+    else if (result != WC_OK)
+        wc_errorlog("request=%s applied but not removed from bucket %s: %s (its notification "
+                    "comes back and it is applied again)",
+                    r->r->key, r->r->bucket, err->msg);
+    object_ended(r, result, &e);
+}
+
+static wc_result start_delete(rec *r, wc_error *err)
+{
+    return wc_s3_start(r->bucket, "DELETE", r->r->key, NULL, 0, NULL, 0, 0, deleted, r, err);
+}
+
+/* The end of r's object started (counted in calls until object_ended), or could not: r ends at
+ * once, and its message comes back soon. */
+static wc_result started(rec *r, wc_result result)
+{
+    if (result == WC_OK) {
+        r->n->s->calls++;
+    } else {
+        r->done = NULL;
+        rec_end(r, END_DEFER, RETRY_MS);
+    }
     return result;
 }
 
@@ -460,10 +474,7 @@ static wc_result ev_ack(void *self, wc_message *msg, wc_error *err)
     rec *r = unwrap(msg);
     if (!r)
         return s->inner.ops->ack(s->inner.self, msg, err);
-    wc_result result = start_delete(s, r, err);
-    if (result != WC_OK)
-        rec_end(r, END_DEFER, RETRY_MS);
-    return result;
+    return started(r, start_delete(r, err));
 }
 
 static wc_result ev_defer(void *self, wc_message *msg, uint64_t delay_ms, wc_error *err)
@@ -508,19 +519,15 @@ static void copied(void *ctx, wc_result result, wc_http_response *resp, const wc
                    const wc_error *err)
 {
     rec *r = ctx;
-    ev_source *s = r->n->s;
     wc_error e = *err;
-    s->calls--;
     result = wc_s3_copy_answer(result, resp, &e);
     if (resp)
         wc_http_response_cleanup(resp);
     /* Copy first, delete after: a failure in between leaves the request in place, never lost. */
-    if (result == WC_OK && (result = start_delete(s, r, &e)) == WC_OK)
+    if (result == WC_OK && (result = start_delete(r, &e)) == WC_OK)
         return;
     wc_error_prefix(&e, "dead-lettering %s to %s: ", r->r->key, r->target);
-    r->done(r->ctx, result, &e);
-    rec_end(r, END_DEFER, RETRY_MS);
-    tell(s);
+    object_ended(r, result, &e);
 }
 
 static wc_result ev_dead_letter(void *self, wc_message *msg, const char *reason,
@@ -534,25 +541,14 @@ static wc_result ev_dead_letter(void *self, wc_message *msg, const char *reason,
     char safe[1025];
     wc_s3_header_safe(reason, safe, sizeof(safe));
     size_t len = strlen(s->dead_prefix) + strlen(r->r->key) + 1;
-    r->target = malloc(len);
+    wc_param meta = {"reason", safe};
     r->done = done;
     r->ctx = ctx;
-    wc_param meta = {"reason", safe};
-    wc_result result = WC_OK;
-    if (!r->target)
-        result = wc_error_set(err, WC_ERR_NOMEM, "out of memory");
-    else
+    if ((r->target = malloc(len)))
         snprintf(r->target, len, "%s%s", s->dead_prefix, r->r->key);
-    if (result == WC_OK)
-        result =
-            wc_s3_copy_start(dead, r->r->bucket, r->r->key, r->target, &meta, 1, copied, r, err);
-    if (result != WC_OK) {
-        r->done = NULL;
-        rec_end(r, END_DEFER, RETRY_MS);
-        return result;
-    }
-    s->calls++;
-    return WC_OK;
+    return started(r, r->target ? wc_s3_copy_start(dead, r->r->bucket, r->r->key, r->target, &meta,
+                                                   1, copied, r, err)
+                                : wc_error_set(err, WC_ERR_NOMEM, "out of memory"));
 }
 
 static void ev_set_notify(void *self, wc_source_notify notify, void *ctx)

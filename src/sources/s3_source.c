@@ -352,6 +352,8 @@ static wc_receive_status s3_receive(void *self, wc_message *msg, unsigned want, 
 static void call_end(object_call *c, wc_result result, const wc_error *err)
 {
     s3_source *s = c->s;
+    /* Only now may a walk take the key again: the object is gone, or its end failed. */
+    wc_deferrals_forget(s->in_hand, c->key);
     s->calls--;
     if (c->done)
         c->done(c->ctx, result, err);
@@ -379,8 +381,6 @@ static void deleted(void *ctx, wc_result result, wc_http_response *resp, const w
                     "again)",
                     c->key, e.msg);
     }
-    /* Only now may a walk take the key again: the delete is done, or failed. */
-    wc_deferrals_forget(s->in_hand, c->key);
     call_end(c, result, &e);
 }
 
@@ -389,25 +389,67 @@ static wc_result start_delete(object_call *c, wc_error *err)
     return wc_s3_start(&c->s->requests, "DELETE", c->key, NULL, 0, NULL, 0, 0, deleted, c, err);
 }
 
-static wc_result s3_ack(void *self, wc_message *msg, wc_error *err)
+static void copied(void *ctx, wc_result result, wc_http_response *resp, const wc_aws_error *aerr,
+                   const wc_error *err)
 {
-    s3_source *s = self;
+    object_call *c = ctx;
+    wc_error e = *err;
+    result = wc_s3_copy_answer(result, resp, &e);
+    if (resp)
+        wc_http_response_cleanup(resp);
+    /* Copy first, delete after: a failure in between leaves the request in place, never lost. */
+    if (result == WC_OK && (result = start_delete(c, &e)) == WC_OK)
+        return;
+    wc_error_prefix(&e, "dead-lettering %s to %s/%s: ", c->key, c->s->dead.bucket, c->target);
+    call_end(c, result, &e);
+}
+
+/* The end of msg's object: its delete, or with a reason (a dead letter) its copy to the dead
+ * letters first. Anything but WC_OK: nothing started, and the key is no longer in hand. */
+static wc_result start_end(s3_source *s, wc_message *msg, const char *reason, wc_source_done done,
+                           void *ctx, wc_error *err)
+{
     object_call *c = calloc(1, sizeof(*c));
+    size_t len = strlen(s->dead_prefix) + strlen(msg->key) + 1;
     if (c) {
-        c->s = s;
-        c->key = strdup(msg->key);
+        *c = (object_call){s, strdup(msg->key), reason ? malloc(len) : NULL, done, ctx};
+        if (c->target)
+            snprintf(c->target, len, "%s%s", s->dead_prefix, msg->key);
     }
-    wc_result result =
-        c && c->key ? start_delete(c, err) : wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+    wc_result result;
+    if (!c || !c->key || (reason && !c->target)) {
+        result = wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+    } else if (reason) {
+        char safe[1025];
+        wc_s3_header_safe(reason, safe, sizeof(safe));
+        wc_param meta = {"reason", safe};
+        result = wc_s3_copy_start(&s->dead, s->requests.bucket, c->key, c->target, &meta, 1, copied,
+                                  c, err);
+    } else {
+        result = start_delete(c, err);
+    }
     if (result != WC_OK) {
         wc_deferrals_forget(s->in_hand, msg->key);
-        if (c)
+        if (c) {
             free(c->key);
+            free(c->target);
+        }
         free(c);
         return result;
     }
     s->calls++;
     return WC_OK;
+}
+
+static wc_result s3_ack(void *self, wc_message *msg, wc_error *err)
+{
+    return start_end(self, msg, NULL, NULL, NULL, err);
+}
+
+static wc_result s3_dead_letter(void *self, wc_message *msg, const char *reason,
+                                wc_source_done done, void *ctx, wc_error *err)
+{
+    return start_end(self, msg, reason ? reason : "", done, ctx, err);
 }
 
 static wc_result s3_defer(void *self, wc_message *msg, uint64_t delay_ms, wc_error *err)
@@ -429,13 +471,6 @@ static wc_result s3_hurry(void *self, const char *key)
                                                                              : WC_ERR_NOT_FOUND;
 }
 
-static wc_result s3_release(void *self, wc_message *msg, wc_error *err)
-{
-    s3_source *s = self;
-    wc_deferrals_forget(s->in_hand, msg->key);
-    return WC_OK; /* nothing was taken: the object is still in the bucket */
-}
-
 /* Nothing was taken from the bucket (the handle is NULL): only the key is no longer in hand. */
 static void s3_forget(void *self, wc_message *msg)
 {
@@ -443,50 +478,9 @@ static void s3_forget(void *self, wc_message *msg)
     wc_deferrals_forget(s->in_hand, msg->key);
 }
 
-static void copied(void *ctx, wc_result result, wc_http_response *resp, const wc_aws_error *aerr,
-                   const wc_error *err)
+static wc_result s3_release(void *self, wc_message *msg, wc_error *err)
 {
-    object_call *c = ctx;
-    wc_error e = *err;
-    result = wc_s3_copy_answer(result, resp, &e);
-    if (resp)
-        wc_http_response_cleanup(resp);
-    /* Copy first, delete after: a failure in between leaves the request in place, never lost. */
-    if (result == WC_OK && (result = start_delete(c, &e)) == WC_OK)
-        return;
-    wc_error_prefix(&e, "dead-lettering %s to %s/%s: ", c->key, c->s->dead.bucket, c->target);
-    wc_deferrals_forget(c->s->in_hand, c->key);
-    call_end(c, result, &e);
-}
-
-static wc_result s3_dead_letter(void *self, wc_message *msg, const char *reason,
-                                wc_source_done done, void *ctx, wc_error *err)
-{
-    s3_source *s = self;
-    char safe[1025];
-    wc_s3_header_safe(reason, safe, sizeof(safe));
-    object_call *c = calloc(1, sizeof(*c));
-    size_t len = strlen(s->dead_prefix) + strlen(msg->key) + 1;
-    if (c) {
-        *c = (object_call){s, strdup(msg->key), malloc(len), done, ctx};
-        if (c->target)
-            snprintf(c->target, len, "%s%s", s->dead_prefix, msg->key);
-    }
-    wc_param meta = {"reason", safe};
-    wc_result result = c && c->key && c->target
-                           ? wc_s3_copy_start(&s->dead, s->requests.bucket, msg->key, c->target,
-                                              &meta, 1, copied, c, err)
-                           : wc_error_set(err, WC_ERR_NOMEM, "out of memory");
-    if (result != WC_OK) {
-        wc_deferrals_forget(s->in_hand, msg->key);
-        if (c) {
-            free(c->key);
-            free(c->target);
-        }
-        free(c);
-        return result;
-    }
-    s->calls++;
+    s3_forget(self, msg); /* the object is still in the bucket */
     return WC_OK;
 }
 
