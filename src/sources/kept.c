@@ -20,11 +20,11 @@ struct wc_kept {
     wc_strmap *by_key; /* message key -> entry * */
     size_t max, max_bytes, bytes;
     wc_list due; /* of entry, by link */
-    wc_kept_due on_due;
-    void *ctx;
+    const wc_source_notifier *notifier;
 };
 
-wc_kept *wc_kept_new(wc_loop *loop, size_t max, size_t max_bytes, wc_kept_due due, void *ctx)
+wc_kept *wc_kept_new(wc_loop *loop, size_t max, size_t max_bytes,
+                     const wc_source_notifier *notifier)
 {
     wc_kept *k = calloc(1, sizeof(*k));
     if (!k || !(k->by_key = wc_strmap_new(sizeof(entry *)))) {
@@ -34,8 +34,7 @@ wc_kept *wc_kept_new(wc_loop *loop, size_t max, size_t max_bytes, wc_kept_due du
     k->loop = loop;
     k->max = max;
     k->max_bytes = max_bytes;
-    k->on_due = due;
-    k->ctx = ctx;
+    k->notifier = notifier;
     return k;
 }
 
@@ -77,8 +76,7 @@ static void timer_fired(void *ctx)
     entry *e = ctx;
     wc_kept *k = e->k;
     make_due(k, e);
-    if (k->on_due)
-        k->on_due(k->ctx);
+    wc_source_tell(k->notifier);
 }
 
 /* A copy of s (NULL stays NULL); 0 when out of memory. */

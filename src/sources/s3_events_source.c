@@ -76,16 +76,9 @@ struct ev_source {
     unsigned gets, calls, n_ready;
     int stopping, failed;
     wc_error failure;
-    wc_source_notify notify;
-    void *notify_ctx;
+    wc_source_notifier notifier;
     wc_s3_events_counts counts;
 };
-
-static void tell(ev_source *s)
-{
-    if (s->notify)
-        s->notify(s->notify_ctx);
-}
 
 static wc_s3_bucket *bucket_of(ev_source *s, const char *name, wc_error *err)
 {
@@ -143,7 +136,7 @@ static void note_finish(note *n)
     } else if (n->forgotten) { /* a record still in hand at a shutdown: its message comes back */
         wc_source_forget(&s->inner, &n->inner);
         note_free(n);
-        tell(s);
+        wc_source_tell(&s->notifier);
         return;
     } else {
         what = "delete";
@@ -154,7 +147,7 @@ static void note_finish(note *n)
                     err.msg);
     n->inner.handle = NULL; /* taken over by the op whatever its result */
     note_free(n);
-    tell(s);
+    wc_source_tell(&s->notifier);
 }
 
 static void rec_end(rec *r, rec_end_how how, uint64_t delay_ms)
@@ -213,7 +206,7 @@ static void got(void *ctx, wc_result result, wc_http_response *resp, const wc_aw
         wc_list_append(&s->ready, &r->ready_link);
         s->n_ready++;
     }
-    tell(s);
+    wc_source_tell(&s->notifier);
 }
 
 static void start_get(ev_source *s, rec *r)
@@ -430,7 +423,7 @@ static void object_ended(rec *r, wc_result result, const wc_error *err)
     if (result == WC_OK)
         s->counts.records++;
     rec_end(r, result == WC_OK ? END_DONE : END_DEFER, result == WC_OK ? 0 : RETRY_MS);
-    tell(s);
+    wc_source_tell(&s->notifier);
 }
 
 static void deleted(void *ctx, wc_result result, wc_http_response *resp, const wc_aws_error *aerr,
@@ -554,8 +547,7 @@ static wc_result ev_dead_letter(void *self, wc_message *msg, const char *reason,
 static void ev_set_notify(void *self, wc_source_notify notify, void *ctx)
 {
     ev_source *s = self;
-    s->notify = notify;
-    s->notify_ctx = ctx;
+    s->notifier = (wc_source_notifier){notify, ctx};
     if (s->inner.ops->set_notify)
         s->inner.ops->set_notify(s->inner.self, notify, ctx);
 }

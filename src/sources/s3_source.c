@@ -71,16 +71,9 @@ typedef struct s3_source {
     size_t ahead_limit;  /* at most this much read ahead, in flight counted by guess */
     size_t largest_body; /* the guess for a body in flight: the largest seen lately */
     unsigned calls;      /* deletes and dead letters in flight */
-    wc_source_notify notify;
-    void *notify_ctx;
+    wc_source_notifier notifier;
     int stopping;
 } s3_source;
-
-static void tell(s3_source *s)
-{
-    if (s->notify)
-        s->notify(s->notify_ctx);
-}
 
 static void clear_keys(s3_source *s)
 {
@@ -117,7 +110,7 @@ static void listed(void *ctx, wc_result result, wc_http_response *resp, const wc
         wc_error_prefix(&s->list_err, "listing request bucket \"%s\": ", s->requests.bucket);
         free(s->token);
         s->token = NULL; /* the next walk starts again from the smallest key */
-        tell(s);
+        wc_source_tell(&s->notifier);
         return;
     }
     uint64_t now = s->clock->now_ms(s->clock);
@@ -158,7 +151,7 @@ static void listed(void *ctx, wc_result result, wc_http_response *resp, const wc
         end_walk(s);
     }
     wc_s3_listing_cleanup(&l);
-    tell(s);
+    wc_source_tell(&s->notifier);
 }
 
 static void list_next_page(s3_source *s)
@@ -217,7 +210,7 @@ static void fetched(void *ctx, wc_result result, wc_http_response *resp, const w
     }
     if (resp)
         wc_http_response_cleanup(resp);
-    tell(s);
+    wc_source_tell(&s->notifier);
 }
 
 static void fetch_free(fetch *f)
@@ -360,7 +353,7 @@ static void call_end(object_call *c, wc_result result, const wc_error *err)
     free(c->key);
     free(c->target);
     free(c);
-    tell(s);
+    wc_source_tell(&s->notifier);
 }
 
 static void deleted(void *ctx, wc_result result, wc_http_response *resp, const wc_aws_error *aerr,
@@ -487,8 +480,7 @@ static wc_result s3_release(void *self, wc_message *msg, wc_error *err)
 static void s3_set_notify(void *self, wc_source_notify notify, void *ctx)
 {
     s3_source *s = self;
-    s->notify = notify;
-    s->notify_ctx = ctx;
+    s->notifier = (wc_source_notifier){notify, ctx};
 }
 
 static unsigned s3_flush(void *self)

@@ -51,6 +51,18 @@ typedef void (*wc_source_done)(void *ctx, wc_result result, const wc_error *err)
  * empty, or a fetch failed. */
 typedef void (*wc_source_notify)(void *ctx);
 
+/* Who a source on the loop tells when it has news (set by its set_notify). */
+typedef struct {
+    wc_source_notify fn;
+    void *ctx;
+} wc_source_notifier;
+
+static inline void wc_source_tell(const wc_source_notifier *n)
+{
+    if (n->fn)
+        n->fn(n->ctx);
+}
+
 /* What receive found: only WC_RECEIVE_FAILED is a failure; a wait and an empty look are answers. */
 typedef enum {
     WC_RECEIVE_READY, /* *msg filled */

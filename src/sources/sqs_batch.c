@@ -34,6 +34,15 @@ static void batch_call_free(batch_call *c)
     free(c);
 }
 
+/* A batch call is over (done, or given up): no longer under way. */
+static void batch_end(batch_call *c)
+{
+    sqs_source *s = c->s;
+    batch_call_free(c);
+    s->calls--;
+    wc_source_tell(&s->notifier);
+}
+
 static void batch_done(void *ctx, wc_result result, json_t *answer, const wc_aws_error *aerr,
                        const wc_error *err);
 
@@ -57,10 +66,7 @@ static void batch_again(void *ctx)
         wc_errorlog("%s of %zu messages could not start: %s",
                     c->hide ? "ChangeMessageVisibilityBatch" : "DeleteMessageBatch", c->b.n,
                     err.msg);
-        sqs_source *s = c->s;
-        batch_call_free(c);
-        s->calls--;
-        sqs_tell(s);
+        batch_end(c);
     }
 }
 
@@ -84,9 +90,7 @@ static void batch_done(void *ctx, wc_result result, json_t *answer, const wc_aws
         wc_errorlog("%s of %zu messages failed: %s (%s)", what, c->b.n, err->msg, then);
     else if (failed)
         wc_errorlog("%s: %zu of %zu messages not done (%s)", what, failed, c->b.n, then);
-    batch_call_free(c);
-    s->calls--;
-    sqs_tell(s);
+    batch_end(c);
 }
 
 /* Sends what b holds as one call (b is emptied: the call owns its receipts); a call that cannot

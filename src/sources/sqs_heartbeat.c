@@ -117,6 +117,14 @@ void sqs_unhold(sqs_source *s, const char *receipt)
         heartbeat_arm(s);
 }
 
+char *sqs_let_go(sqs_source *s, wc_message *msg)
+{
+    char *receipt = msg->handle;
+    msg->handle = NULL;
+    sqs_unhold(s, receipt);
+    return receipt;
+}
+
 unsigned long long wc_sqs_source_extended(const wc_source *source)
 {
     return ((const sqs_source *)source->self)->extended;

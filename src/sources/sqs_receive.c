@@ -63,7 +63,7 @@ static void received(void *ctx, wc_result result, json_t *answer, const wc_aws_e
     }
     if (s->stopping)
         hand_back_buffer(s);
-    sqs_tell(s);
+    wc_source_tell(&s->notifier);
 }
 
 static void start_receive(sqs_source *s, int max)
@@ -255,7 +255,7 @@ static void grace_over(void *ctx)
 {
     sqs_source *s = ctx;
     sqs_cancel_receives(s);
-    sqs_tell(s);
+    wc_source_tell(&s->notifier);
 }
 
 void sqs_stop(void *self)

@@ -86,8 +86,7 @@ struct sqs_source {
     int came_empty; /* an answer with no message, not yet reported */
     int failed;     /* a failed receive, not yet reported */
     wc_error failure;
-    wc_source_notify notify;
-    void *notify_ctx;
+    wc_source_notifier notifier;
     sqs_batch deletes, hides;
     wc_timer flush_timer;
     wc_timer grace_timer;   /* at a stop: how long receives under way are waited for */
@@ -108,14 +107,6 @@ struct sqs_source {
     unsigned long long extended; /* visibility extensions sent (for the log and tests) */
 };
 
-/* Tells the consumer there is news. Here, not in sqs_source.c, so that the parts below call
- * nothing above them. */
-static inline void sqs_tell(sqs_source *s)
-{
-    if (s->notify)
-        s->notify(s->notify_ctx);
-}
-
 /* --- sqs_batch.c --- */
 
 /* Adds a receipt (taken; NULL: out of memory, the message comes back after its visibility
@@ -135,6 +126,8 @@ void sqs_batches_free(sqs_source *s);
 void sqs_hold(sqs_source *s, const char *receipt, uint64_t received_ms);
 /* The message's end (ack, defer, release, dead letter, forget): no more heartbeats for it. */
 void sqs_unhold(sqs_source *s, const char *receipt);
+/* The same for msg, whose receipt is handed over: returned (the caller's), msg->handle NULL. */
+char *sqs_let_go(sqs_source *s, wc_message *msg);
 /* Stops the heartbeat and frees what it watches (at destroy). */
 void sqs_held_free(sqs_source *s);
 
