@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/buf.h"
 #include "common/fsutil.h"
 #include "common/log.h"
 #include "common/loop.h"
@@ -155,16 +156,9 @@ static wc_result scan(dir_source *s, size_t *waiting, wc_error *err)
 }
 
 /* Wall-clock milliseconds: claims are judged by their files' modification times. */
-static uint64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static uint64_t now_wall(dir_source *s)
 {
-    return s->wall ? s->wall->now_ms(s->wall) : wall_ms();
+    return s->wall ? s->wall->now_ms(s->wall) : wc_epoch_ms();
 }
 
 /* Marks a claim as alive now: its file's modification time is the lease's start. */
@@ -230,6 +224,26 @@ static char *claimed_path(dir_source *s, const char *name)
     return p;
 }
 
+/* Whether the file name at path is this consumer's to claim: always, unless sharded. Sharded: read
+ * first, and claim only this consumer's own files. Another shard's files are never claimed, not
+ * even for a look, so a file never vanishes for a moment from under its owner (which would let a
+ * later request of its widget overtake it), and are not read again. Names are never reused and
+ * files appear whole, so what was read is what is claimed. 0 too when the file is gone. */
+static int is_mine(dir_source *s, const char *name, const char *path)
+{
+    if (s->shard.count <= 1)
+        return 1;
+    char *body = NULL;
+    size_t len = 0;
+    wc_result pr = wc_read_file(path, s->max_body, &body, &len, NULL);
+    int mine = pr == WC_ERR_TOO_LARGE ? wc_shard_owns(&s->shard, name, NULL, 0)
+                                      : pr == WC_OK && wc_shard_owns(&s->shard, name, body, len);
+    free(body);
+    if (!mine && (pr == WC_OK || pr == WC_ERR_TOO_LARGE))
+        wc_deferrals_defer(s->foreign, name, 1, UINT64_MAX);
+    return mine;
+}
+
 static wc_result unclaim(dir_source *s, wc_message *msg, wc_error *err);
 
 static wc_receive_status dir_receive(void *self, wc_message *msg, unsigned want, wc_error *err)
@@ -253,6 +267,10 @@ static wc_receive_status dir_receive(void *self, wc_message *msg, unsigned want,
         if (wc_deferrals_waiting(s->deferrals, name, s->clock->now_ms(s->clock)))
             continue;
         char *from = wc_path_join(s->dir, name);
+        if (from && !is_mine(s, name, from)) { /* another shard's, or gone */
+            free(from);
+            continue;
+        }
         char *to = claimed_path(s, name);
         msg->key = strdup(name);
         wc_message_set_place_epoch_ms(msg, name, "file name");
@@ -261,30 +279,6 @@ static wc_receive_status dir_receive(void *self, wc_message *msg, unsigned want,
             free(to);
             wc_message_cleanup(msg);
             return wc_receive_fail(err, WC_ERR_NOMEM, "out of memory");
-        }
-        if (s->shard.count > 1) {
-            /* Sharded: read first, and claim only this consumer's own files. Another shard's
-             * files are never claimed, not even for a look, so a file never vanishes for a moment
-             * from under its owner (which would let a later request of its widget overtake it).
-             * Names are never reused and files appear whole, so what was read is what is claimed.
-             */
-            char *body = NULL;
-            size_t len = 0;
-            wc_result pr = wc_read_file(from, s->max_body, &body, &len, NULL);
-            int mine = pr == WC_ERR_TOO_LARGE
-                           ? wc_shard_owns(&s->shard, name, NULL, 0)
-                           : pr == WC_OK && wc_shard_owns(&s->shard, name, body, len);
-            free(body);
-            if (pr == WC_OK || pr == WC_ERR_TOO_LARGE) {
-                if (!mine)
-                    wc_deferrals_defer(s->foreign, name, 1, UINT64_MAX);
-            }
-            if (!mine) { /* another shard's, or gone */
-                free(from);
-                free(to);
-                wc_message_cleanup(msg);
-                continue;
-            }
         }
         /* The lease starts before the claim: rename keeps the producer's time, and a claim seen
          * with it would look expired to another consumer until renewed. */
@@ -402,38 +396,28 @@ static wc_result dir_release(void *self, wc_message *msg, wc_error *err)
 static wc_result move_to_dead_letters(dir_source *s, wc_message *msg, const char *reason,
                                       wc_error *err)
 {
+    char reason_name[NAME_MAX + 1];
+    if (strlen(msg->key) + strlen(".reason") <= REASON_NAME_MAX) {
+        snprintf(reason_name, sizeof(reason_name), "%s.reason", msg->key);
+    } else {                                   /* a name too long for NAME.reason (and its temp) */
+        uint64_t hash = 14695981039346656037u; /* FNV-1a of the whole name */
+        for (const char *c = msg->key; *c; c++)
+            hash = (hash ^ (unsigned char)*c) * 1099511628211u;
+        snprintf(reason_name, sizeof(reason_name), "%.200s-%016llx.reason", msg->key,
+                 (unsigned long long)hash);
+    }
+    wc_buf line; /* the reason, in one line */
+    wc_buf_init(&line, SIZE_MAX);
+    wc_buf_printf(&line, "%s\n", reason);
     wc_result result = wc_mkdirs(s->dead_letter_dir, err);
     char *target = wc_path_join(s->dead_letter_dir, msg->key);
-    size_t rlen = strlen(msg->key) + 8;
-    char *reason_name = malloc(rlen);
-    char *reason_path = NULL;
-    if (reason_name) {
-        snprintf(reason_name, rlen, "%s.reason", msg->key);
-        if (rlen - 1 > REASON_NAME_MAX) { /* a name too long for NAME.reason (and its temp) */
-            uint64_t hash = 14695981039346656037u; /* FNV-1a of the whole name */
-            for (const char *c = msg->key; *c; c++)
-                hash = (hash ^ (unsigned char)*c) * 1099511628211u;
-            snprintf(reason_name, rlen, "%.200s-%016llx.reason", msg->key,
-                     (unsigned long long)hash);
-        }
-        reason_path = wc_path_join(s->dead_letter_dir, reason_name);
-    }
-    if (result == WC_OK && (!target || !reason_path))
+    char *reason_path = wc_path_join(s->dead_letter_dir, reason_name);
+    if (result == WC_OK && (!target || !reason_path || line.error != WC_OK))
         result = wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     /* The reason first, then the request: a crash in between leaves the request claimed, and it
      * is handed back and tried again. Nothing is lost either way. */
-    if (result == WC_OK) {
-        size_t len = strlen(reason);
-        char *line = malloc(len + 2);
-        if (!line) {
-            result = wc_error_set(err, WC_ERR_NOMEM, "out of memory");
-        } else {
-            memcpy(line, reason, len);
-            line[len] = '\n';
-            result = wc_write_file_atomic(reason_path, line, len + 1, 1, err);
-            free(line);
-        }
-    }
+    if (result == WC_OK)
+        result = wc_write_file_atomic(reason_path, line.s, line.len, 1, err);
     if (result == WC_OK)
         result = wc_move_file(msg->handle, target, err);
     if (result == WC_OK) {
@@ -444,8 +428,8 @@ static wc_result move_to_dead_letters(dir_source *s, wc_message *msg, const char
         unclaim(s, msg, NULL); /* keep it in the source: never lose a request */
     }
     free(target);
-    free(reason_name);
     free(reason_path);
+    wc_buf_free(&line);
     return result;
 }
 
@@ -557,7 +541,7 @@ wc_result wc_dir_source_open(const wc_dir_source_config *config, wc_source *out,
     s->loop = config->loop;
     unsigned char raw[8] = {0};
     if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw)) {
-        uint64_t mix = wall_ms() ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)s;
+        uint64_t mix = wc_epoch_ms() ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)s;
         memcpy(raw, &mix, sizeof(raw)); /* no entropy source: still distinct enough */
     }
     for (size_t i = 0; i < sizeof(raw); i++)

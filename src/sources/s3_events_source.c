@@ -29,7 +29,9 @@ typedef struct {
 } ev_handle;
 
 typedef enum { R_WAITING, R_GETTING, R_READY, R_OUT, R_ENDED } rec_state;
-typedef enum { END_DONE, END_DEFER, END_RELEASE, END_FORGET } rec_end_how;
+/* How a record ended, and so its message, by the strongest of its records' ends: a hand back
+ * over a deferral over a forget (a shutdown) over a delete. */
+typedef enum { END_DONE, END_FORGET, END_DEFER, END_RELEASE } rec_end_how;
 
 struct rec {
     note *n;
@@ -52,7 +54,7 @@ struct note {
     wc_s3_events ev;
     rec *recs; /* ev.n of them */
     size_t next_get, ended;
-    int deferred, released, forgotten;
+    rec_end_how how;
     uint64_t delay_ms;
     wc_link link; /* on s->notes */
 };
@@ -127,13 +129,14 @@ static void note_finish(note *n)
     wc_error err;
     wc_result result;
     const char *what;
-    if (n->released) {
+    if (n->how == END_RELEASE) {
         what = "hand back";
         result = s->inner.ops->release(s->inner.self, &n->inner, &err);
-    } else if (n->deferred) {
+    } else if (n->how == END_DEFER) {
         what = "defer";
         result = s->inner.ops->defer(s->inner.self, &n->inner, n->delay_ms, &err);
-    } else if (n->forgotten) { /* a record still in hand at a shutdown: its message comes back */
+    } else if (n->how ==
+               END_FORGET) { /* a record still in hand at a shutdown: its message comes back */
         wc_source_forget(&s->inner, &n->inner);
         note_free(n);
         wc_source_tell(&s->notifier);
@@ -160,15 +163,10 @@ static void rec_end(rec *r, rec_end_how how, uint64_t delay_ms)
     r->state = R_ENDED;
     free(r->body);
     r->body = NULL;
-    if (how == END_DEFER) {
-        n->deferred = 1;
-        if (delay_ms > n->delay_ms)
-            n->delay_ms = delay_ms;
-    } else if (how == END_RELEASE) {
-        n->released = 1;
-    } else if (how == END_FORGET) {
-        n->forgotten = 1;
-    }
+    if (how > n->how)
+        n->how = how;
+    if (delay_ms > n->delay_ms)
+        n->delay_ms = delay_ms;
     if (++n->ended == n->ev.n)
         note_finish(n);
 }
@@ -347,15 +345,7 @@ static void hand_out(ev_source *s, rec *r, wc_message *msg)
     const char *slash = strrchr(r->r->key, '/');
     wc_message_set_place_epoch_ms(msg, slash ? slash + 1 : r->r->key,
                                   "object key (after its last '/')");
-    if (r->too_large) {
-        msg->too_large = 1;
-        msg->len_at_least = 1;
-        msg->len = s->max_body + 1;
-    } else {
-        msg->body = r->body;
-        msg->len = r->len;
-        r->body = NULL;
-    }
+    wc_message_take_body(msg, &r->body, r->len, r->too_large, s->max_body);
     ev_handle *h = malloc(sizeof(*h));
     if (h)
         *h = (ev_handle){r, NULL};
@@ -575,7 +565,7 @@ static void ev_stop(void *self)
             n->recs[i].state = R_ENDED;
         n->next_get = n->ev.n;
         s->pending -= left;
-        n->released = 1;
+        n->how = END_RELEASE;
         n->ended += left;
         if (left && n->ended == n->ev.n)
             note_finish(n);

@@ -75,13 +75,6 @@ typedef struct s3_source {
     int stopping;
 } s3_source;
 
-static void clear_keys(s3_source *s)
-{
-    for (size_t i = s->next_key; i < s->n_keys; i++)
-        free(s->keys[i]);
-    s->n_keys = s->next_key = 0;
-}
-
 /* --- the walk: ListObjectsV2 pages fetched ahead as the keys of the last one run low --- */
 
 /* The walk reached the end: forget what no longer is there (finished by another consumer). */
@@ -294,15 +287,7 @@ static wc_receive_status s3_receive(void *self, wc_message *msg, unsigned want, 
             strncmp(msg->key, s->prefix ? s->prefix : "", plen) == 0 ? msg->key + plen : msg->key,
             "key (after the request prefix)");
         msg->attempts = wc_deferrals_attempts(s->deferrals, msg->key);
-        if (f->too_large) {
-            msg->too_large = 1;
-            msg->len_at_least = 1;
-            msg->len = s->max_body + 1;
-        } else {
-            msg->body = f->body;
-            msg->len = f->len;
-            f->body = NULL;
-        }
+        wc_message_take_body(msg, &f->body, f->len, f->too_large, s->max_body);
         fetch_free(f);
         return WC_RECEIVE_READY;
     }
@@ -499,7 +484,8 @@ static void s3_destroy(void *self)
     s3_source *s = self;
     if (!s)
         return;
-    clear_keys(s);
+    for (size_t i = s->next_key; i < s->n_keys; i++)
+        free(s->keys[i]);
     free(s->keys);
     free(s->token);
     /* Fetches still on the wire are abandoned with the client (their callbacks never run). */

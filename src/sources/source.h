@@ -130,6 +130,10 @@ wc_receive_status wc_receive_fail(wc_error *err, wc_result code, const char *fmt
 /* A short fixed name of a status ("ready", "wait", "empty", "failed"), for logs and tests. */
 const char *wc_receive_status_name(wc_receive_status status);
 
+/* Hands a fetched body to msg: *body taken over (set to NULL) with its len, or when it was over
+ * the cap (too_large: not read) only that it is larger than max_body. */
+void wc_message_take_body(wc_message *msg, char **body, size_t len, int too_large, size_t max_body);
+
 /* Frees the key and body of a message (not its handle: the source's ops do that). */
 void wc_message_cleanup(wc_message *msg);
 

@@ -89,24 +89,6 @@ static void start_receive(sqs_source *s, int max)
     s->n_receives++;
 }
 
-/* Whether a message this consumer deferred is still to come back. Forgets those long overdue
- * (another consumer took them). */
-static int waiting_for_deferred(sqs_source *s)
-{
-    uint64_t now = s->clock->now_ms(s->clock);
-    wc_deferrals_unmark_all(s->deferred);
-    int waiting = 0;
-    for (size_t i = 0; i < wc_deferrals_count(s->deferred); i++) {
-        const char *key = wc_deferrals_key(s->deferred, i);
-        if (wc_deferrals_waiting(s->deferred, key, now)) {
-            wc_deferrals_mark(s->deferred, key);
-            waiting = 1;
-        }
-    }
-    wc_deferrals_sweep(s->deferred);
-    return waiting;
-}
-
 wc_result wc_sqs_message_read(json_t *m, size_t max_body, wc_message *msg, wc_error *err)
 {
     const char *id = json_string_value(json_object_get(m, "MessageId"));
@@ -231,8 +213,11 @@ wc_receive_status sqs_receive(void *self, wc_message *msg, unsigned want, wc_err
     }
     if (s->came_empty && s->n_receives == 0) {
         s->came_empty = 0;
-        return waiting_for_deferred(s) || wc_kept_count(s->kept) ? WC_RECEIVE_WAIT
-                                                                 : WC_RECEIVE_EMPTY;
+        /* A message this consumer deferred may still come back; those long overdue are
+         * forgotten (another consumer took them). */
+        uint64_t now = s->clock->now_ms(s->clock);
+        return wc_deferrals_drop_due(s->deferred, now) || wc_kept_count(s->kept) ? WC_RECEIVE_WAIT
+                                                                                 : WC_RECEIVE_EMPTY;
     }
     fetch_ahead(s, want);
     return WC_RECEIVE_WAIT;
