@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "aws/s3.h"
+#include "common/buf.h"
 #include "common/list.h"
 #include "common/log.h"
 #include "sources/deferrals.h"
@@ -112,14 +113,6 @@ static void listed(void *ctx, wc_result result, wc_http_response *resp, const wc
         s->n_keys -= s->next_key;
         s->next_key = 0;
     }
-    if (s->n_keys + l.n > s->cap_keys) {
-        size_t cap = s->n_keys + l.n + 16;
-        char **bigger = realloc(s->keys, cap * sizeof(*bigger));
-        if (bigger) {
-            s->keys = bigger;
-            s->cap_keys = cap;
-        }
-    }
     for (size_t i = 0; i < l.n; i++) {
         const char *key = l.keys[i];
         wc_deferrals_mark(s->deferrals, key);
@@ -129,7 +122,9 @@ static void listed(void *ctx, wc_result result, wc_http_response *resp, const wc
         s->walk_found = 1;
         if (wc_deferrals_waiting(s->deferrals, key, now) || wc_deferrals_attempts(s->in_hand, key))
             continue;
-        if (s->n_keys < s->cap_keys) {
+        char **room = wc_array_room(s->keys, s->n_keys, &s->cap_keys, sizeof(*room), 16);
+        if (room) { /* else it is listed again on the next walk */
+            s->keys = room;
             s->keys[s->n_keys++] = l.keys[i];
             l.keys[i] = NULL;
             s->walk_new++;

@@ -163,8 +163,7 @@ static wc_result take(sqs_source *s, wc_message *msg, wc_error *err)
     wc_deferrals_forget(s->deferred, id);
     wc_message stale;
     if (id && s->kept && wc_kept_take_key(s->kept, id, &stale)) {
-        sqs_unhold(s, stale.handle);
-        free(stale.handle);
+        free(sqs_let_go(s, &stale));
         wc_message_cleanup(&stale);
     }
     if (result == WC_OK)
@@ -191,17 +190,17 @@ wc_receive_status sqs_receive(void *self, wc_message *msg, unsigned want, wc_err
 {
     sqs_source *s = self;
     memset(msg, 0, sizeof(*msg));
-    if (wc_kept_take(s->kept, msg)) { /* a deferred message now due, first */
-        fetch_ahead(s, want > 0 ? want - 1 : 0);
-        return WC_RECEIVE_READY;
-    }
-    if (s->buffer && s->next < json_array_size(s->buffer)) {
+    int ready = wc_kept_take(s->kept, msg); /* a deferred message now due, first */
+    if (!ready && s->buffer && s->next < json_array_size(s->buffer)) {
         json_incref(s->buffer); /* take() may drop the buffer while it reads a message of it */
         json_t *holding = s->buffer;
         wc_result result = take(s, msg, err);
         json_decref(holding);
         if (result != WC_OK)
             return WC_RECEIVE_FAILED;
+        ready = 1;
+    }
+    if (ready) {
         /* The next receive goes out while the last messages of this one are applied (want
          * counted the one just taken). */
         fetch_ahead(s, want > 0 ? want - 1 : 0);

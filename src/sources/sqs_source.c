@@ -20,14 +20,6 @@ static wc_result sqs_ack(void *self, wc_message *msg, wc_error *err)
 
 /* --- deferrals kept in hand (sources/kept.h) --- */
 
-/* Whether msg, deferred for delay_ms, is kept in hand (its handle taken, its heartbeat going on)
- * rather than hidden in the queue. */
-static int keep_in_hand(sqs_source *s, wc_message *msg, uint64_t delay_ms)
-{
-    return !s->stopping && s->visibility_s > 0 && delay_ms > 0 && delay_ms < KEEP_BELOW_MS &&
-           wc_kept_keep(s->kept, msg, msg->attempts + 1, delay_ms) == WC_OK;
-}
-
 /* Its widget's create was applied: a deferred message kept in hand is offered at once. One hidden
  * in the queue already stays hidden until its time (nothing to do). */
 static wc_result sqs_hurry(void *self, const char *key)
@@ -39,7 +31,10 @@ static wc_result sqs_hurry(void *self, const char *key)
 static wc_result sqs_defer(void *self, wc_message *msg, uint64_t delay_ms, wc_error *err)
 {
     sqs_source *s = self;
-    if (keep_in_hand(s, msg, delay_ms))
+    /* A short deferral is kept in hand (its handle taken, its heartbeat going on) rather than
+     * hidden in the queue. */
+    if (!s->stopping && s->visibility_s > 0 && delay_ms > 0 && delay_ms < KEEP_BELOW_MS &&
+        wc_kept_keep(s->kept, msg, msg->attempts + 1, delay_ms) == WC_OK)
         return WC_OK;
     uint64_t secs = (delay_ms + 999) / 1000;
     if (secs > HIDE_UNDEAD_S)
