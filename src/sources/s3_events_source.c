@@ -20,9 +20,9 @@ typedef struct note note;
 
 typedef struct rec rec;
 
-/* What msg->handle points to, for every message this source hands out (owned by this source:
- * each end of the message frees it): a record's, or an SQS message handed out as it is, whose
- * inner source's handle it wraps. */
+/* What msg->handle points to, for every message this source hands out: a record's own (in the
+ * record), or for an SQS message handed out as it is, a wrapper of the inner source's handle
+ * (owned by this source: each end of the message frees it). */
 typedef struct {
     rec *r;      /* the record; NULL: a message passed through */
     void *inner; /* a message passed through: the inner source's handle */
@@ -42,6 +42,7 @@ struct rec {
     size_t len;
     int too_large;
     wc_link ready_link; /* on s->ready */
+    ev_handle handle;   /* while handed out: {this record, NULL} */
     /* a dead letter under way */
     char *target;
     wc_source_done done;
@@ -173,6 +174,15 @@ static void rec_end(rec *r, rec_end_how how, uint64_t delay_ms)
 
 /* --- fetching the objects, ahead of need --- */
 
+/* A GetObject that failed: said by the next receive; the record's message comes back soon. */
+static void get_failed(ev_source *s, rec *r, const wc_error *err)
+{
+    s->failed = 1;
+    s->failure = *err;
+    wc_error_prefix(&s->failure, "GetObject of %s/%s: ", r->r->bucket, r->r->key);
+    rec_end(r, END_DEFER, RETRY_MS);
+}
+
 static void got(void *ctx, wc_result result, wc_http_response *resp, const wc_aws_error *aerr,
                 const wc_error *err)
 {
@@ -192,10 +202,7 @@ static void got(void *ctx, wc_result result, wc_http_response *resp, const wc_aw
         wc_debug("request=%s (bucket %s): object already gone, skipped", r->r->key, r->r->bucket);
         rec_end(r, END_DONE, 0);
     } else if (result != WC_OK && result != WC_ERR_TOO_LARGE) {
-        s->failed = 1;
-        s->failure = *err;
-        wc_error_prefix(&s->failure, "GetObject of %s/%s: ", r->r->bucket, r->r->key);
-        rec_end(r, END_DEFER, RETRY_MS);
+        get_failed(s, r, err);
     } else if (s->stopping) {
         rec_end(r, END_RELEASE, 0);
     } else {
@@ -226,10 +233,7 @@ static void start_get(ev_source *s, rec *r)
         s->gets++;
         return;
     }
-    s->failed = 1;
-    s->failure = err;
-    wc_error_prefix(&s->failure, "GetObject of %s/%s: ", r->r->bucket, r->r->key);
-    rec_end(r, END_DEFER, RETRY_MS);
+    get_failed(s, r, &err);
 }
 
 static void fetch_ahead(ev_source *s, unsigned want)
@@ -334,7 +338,7 @@ static rec *pop_ready(ev_source *s)
     return r;
 }
 
-/* Record r, taken off the ready list, as a message; its handle may be NULL: out of memory. */
+/* Record r, taken off the ready list, as a message; its key may be NULL: out of memory. */
 static void hand_out(ev_source *s, rec *r, wc_message *msg)
 {
     r->state = R_OUT;
@@ -346,10 +350,8 @@ static void hand_out(ev_source *s, rec *r, wc_message *msg)
     wc_message_set_place_epoch_ms(msg, slash ? slash + 1 : r->r->key,
                                   "object key (after its last '/')");
     wc_message_take_body(msg, &r->body, r->len, r->too_large, s->max_body);
-    ev_handle *h = malloc(sizeof(*h));
-    if (h)
-        *h = (ev_handle){r, NULL};
-    msg->handle = h;
+    r->handle = (ev_handle){r, NULL};
+    msg->handle = &r->handle;
 }
 
 static wc_receive_status ev_receive(void *self, wc_message *msg, unsigned want, wc_error *err)
@@ -360,8 +362,7 @@ static wc_receive_status ev_receive(void *self, wc_message *msg, unsigned want, 
         rec *r = pop_ready(s);
         if (r) {
             hand_out(s, r, msg);
-            if (!msg->key || !msg->handle) {
-                free(msg->handle);
+            if (!msg->key) {
                 msg->handle = NULL;
                 rec_end(r, END_RELEASE, 0);
                 wc_message_cleanup(msg);
@@ -393,13 +394,14 @@ static wc_receive_status ev_receive(void *self, wc_message *msg, unsigned want, 
 /* --- ends of a record --- */
 
 /* The record of a message this source handed out, or NULL for a message passed through, whose
- * msg->handle is then the inner source's again; the handle of this source is freed. */
+ * msg->handle is then the inner source's again (its wrapper freed). */
 static rec *unwrap(wc_message *msg)
 {
     ev_handle *h = msg->handle;
     rec *r = h ? h->r : NULL;
     msg->handle = h ? h->inner : NULL;
-    free(h);
+    if (!r)
+        free(h);
     return r;
 }
 
