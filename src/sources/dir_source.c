@@ -38,10 +38,11 @@ typedef struct {
     wc_clock *wall;    /* epoch ms for leases (files' modification times); NULL: the system's */
     wc_loop *loop;     /* renews the claims in hand from renew_timer (NULL: at each receive) */
     wc_timer renew_timer;
-    wc_strmap *held;        /* the claims in this consumer's hands, renewed while held: path -> the
-                               uint64_t wall-clock ms of its last renewal */
-    char *batch[BATCH_MAX]; /* sorted names from the last scan */
+    wc_strmap *held; /* the claims in this consumer's hands, renewed while held: path -> the
+                        uint64_t wall-clock ms of its last renewal */
+    char *batch[2 * BATCH_MAX]; /* names from the last scan, sorted once it is done */
     size_t batch_len, batch_pos;
+    int trimmed; /* batch[BATCH_MAX - 1] is the largest name a scan keeps (batch_offer) */
     wc_deferrals *deferrals;
     wc_shard shard;
     wc_deferrals *foreign; /* files of other shards, not to be read again */
@@ -52,54 +53,37 @@ static void clear_batch(dir_source *s)
     for (size_t i = 0; i < s->batch_len; i++)
         free(s->batch[i]);
     s->batch_len = s->batch_pos = 0;
-}
-
-static void heap_swap(char **a, char **b)
-{
-    char *t = *a;
-    *a = *b;
-    *b = t;
-}
-
-/* Keeps the BATCH_MAX smallest names seen: a max-heap while scanning (O(n log k) for a directory
- * of n files), sorted once the scan is done. */
-static int batch_offer(dir_source *s, const char *name)
-{
-    char **h = s->batch;
-    if (s->batch_len == BATCH_MAX && strcmp(name, h[0]) >= 0)
-        return 0;
-    char *copy = strdup(name);
-    if (!copy)
-        return -1;
-    size_t i;
-    if (s->batch_len < BATCH_MAX) { /* sift up */
-        i = s->batch_len++;
-        h[i] = copy;
-        while (i > 0 && strcmp(h[(i - 1) / 2], h[i]) < 0) {
-            heap_swap(&h[(i - 1) / 2], &h[i]);
-            i = (i - 1) / 2;
-        }
-        return 0;
-    }
-    free(h[0]); /* replace the largest, sift down */
-    h[0] = copy;
-    i = 0;
-    for (;;) {
-        size_t l = 2 * i + 1, r = l + 1, big = i;
-        if (l < s->batch_len && strcmp(h[l], h[big]) > 0)
-            big = l;
-        if (r < s->batch_len && strcmp(h[r], h[big]) > 0)
-            big = r;
-        if (big == i)
-            return 0;
-        heap_swap(&h[i], &h[big]);
-        i = big;
-    }
+    s->trimmed = 0;
 }
 
 static int name_cmp(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Sorts the names gathered and keeps the BATCH_MAX smallest. */
+static void trim_batch(dir_source *s)
+{
+    qsort(s->batch, s->batch_len, sizeof(*s->batch), name_cmp);
+    while (s->batch_len > BATCH_MAX)
+        free(s->batch[--s->batch_len]);
+    s->trimmed = s->batch_len == BATCH_MAX;
+}
+
+/* Keeps the BATCH_MAX smallest names seen, O(n log k) for a directory of n files: up to twice as
+ * many gather, then the larger half goes (trim_batch); a name not below the largest kept at the
+ * last trim (batch[BATCH_MAX - 1], as later names go after it) is never kept. */
+static int batch_offer(dir_source *s, const char *name)
+{
+    if (s->trimmed && strcmp(name, s->batch[BATCH_MAX - 1]) >= 0)
+        return 0;
+    if (s->batch_len == 2 * BATCH_MAX)
+        trim_batch(s);
+    char *copy = strdup(name);
+    if (!copy)
+        return -1;
+    s->batch[s->batch_len++] = copy;
+    return 0;
 }
 
 static int claimed_elsewhere(dir_source *s, const char *entry, char *name, size_t cap);
@@ -148,7 +132,7 @@ static wc_result scan(dir_source *s, size_t *waiting, wc_error *err)
         }
     }
     closedir(d);
-    qsort(s->batch, s->batch_len, sizeof(*s->batch), name_cmp);
+    trim_batch(s);
     /* Forget deferrals of files that are gone (another consumer finished them). */
     wc_deferrals_sweep(s->deferrals);
     wc_deferrals_sweep(s->foreign);
