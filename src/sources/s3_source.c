@@ -23,8 +23,7 @@ typedef struct fetch {
     size_t len;
     size_t held; /* what this fetch counts in s->ahead_bytes once read */
     int too_large;
-    wc_result failed; /* a GetObject that failed (then handed out as an error) */
-    wc_error err;
+    wc_error err; /* code not WC_OK: a GetObject that failed (then handed out as an error) */
     struct s3_source *s;
     wc_link link; /* on s->fetches */
 } fetch;
@@ -177,8 +176,8 @@ static void fetched(void *ctx, wc_result result, wc_http_response *resp, const w
         f->too_large = 1;
         f->state = READY;
     } else if (result != WC_OK) {
-        f->failed = result;
         f->err = *err;
+        f->err.code = result;
         wc_error_prefix(&f->err, "GetObject of %s: ", f->key);
         f->state = READY;
     } else {
@@ -224,8 +223,8 @@ static int start_fetch(s3_source *s)
     wc_error err;
     if (wc_s3_start(&s->requests, "GET", key, NULL, 0, NULL, 0, s->max_body, fetched, f, &err) !=
         WC_OK) {
-        f->failed = err.code ? err.code : WC_ERR_IO;
         f->err = err;
+        f->err.code = err.code ? err.code : WC_ERR_IO;
         f->state = READY;
         s->n_getting--;
     }
@@ -266,8 +265,7 @@ static wc_receive_status s3_receive(void *self, wc_message *msg, unsigned want, 
             fetch_free(f);
             continue;
         }
-        if (f->failed) {
-            f->err.code = f->failed;
+        if (f->err.code != WC_OK) {
             wc_receive_failed(err, &f->err);
             wc_deferrals_forget(s->in_hand, f->key);
             fetch_free(f);
@@ -276,10 +274,9 @@ static wc_receive_status s3_receive(void *self, wc_message *msg, unsigned want, 
         msg->key = f->key;
         f->key = NULL;
         /* its place: the key after the prefix all requests share (13-digit epoch ms) */
-        size_t plen = s->prefix ? strlen(s->prefix) : 0;
+        size_t plen = strlen(s->prefix);
         wc_message_set_place_epoch_ms(
-            msg,
-            strncmp(msg->key, s->prefix ? s->prefix : "", plen) == 0 ? msg->key + plen : msg->key,
+            msg, strncmp(msg->key, s->prefix, plen) == 0 ? msg->key + plen : msg->key,
             "key (after the request prefix)");
         msg->attempts = wc_deferrals_attempts(s->deferrals, msg->key);
         wc_message_take_body(msg, &f->body, f->len, f->too_large, s->max_body);
