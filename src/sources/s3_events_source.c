@@ -623,8 +623,7 @@ wc_result wc_s3_events_source_wrap(const wc_s3_events_source_config *c, wc_sourc
         return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     }
     s->inner = *inner;
-    inner->ops = NULL;
-    inner->self = NULL;
+    *inner = (wc_source){NULL, NULL}; /* taken over */
     s->aws = c->aws;
     s->force = c->force;
     s->max_body = c->max_body;

@@ -94,12 +94,11 @@ void wc_message_drop_doc(wc_message *msg)
 
 void wc_source_destroy(wc_source *source)
 {
-    if (source && source->ops)
+    if (!source)
+        return;
+    if (source->ops)
         source->ops->destroy(source->self);
-    if (source) {
-        source->ops = NULL;
-        source->self = NULL;
-    }
+    *source = (wc_source){NULL, NULL};
 }
 
 void wc_message_set_place(wc_message *msg, const char *place, const char *what)

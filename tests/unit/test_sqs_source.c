@@ -553,12 +553,13 @@ static void a_dead_letter_is_sent_then_deleted(void **state)
     assert_int_equal(o1.calls, 1);
     assert_int_equal(o1.result, WC_OK);
     json_t *body = fake_request_json(fake_find(f->s.w->fake, SEND, 0));
-    assert_string_equal(json_string_value(json_object_get(body, "QueueUrl")), DEAD);
-    assert_string_equal(json_string_value(json_object_get(body, "MessageBody")), "{\"n\":1}");
-    assert_string_equal(
-        json_string_value(json_object_get(
-            json_object_get(json_object_get(body, "MessageAttributes"), "reason"), "StringValue")),
-        "owner must be letters");
+    const char *queue, *message, *reason;
+    assert_int_equal(json_unpack(body, "{s:s, s:s, s:{s:{s:s}}}", "QueueUrl", &queue, "MessageBody",
+                                 &message, "MessageAttributes", "reason", "StringValue", &reason),
+                     0);
+    assert_string_equal(queue, DEAD);
+    assert_string_equal(message, "{\"n\":1}");
+    assert_string_equal(reason, "owner must be letters");
     json_decref(body);
     /* Sent first, deleted after. */
     assert_entry(fake_find(f->s.w->fake, DELETES, 0), 0, "rh-1", -1);
