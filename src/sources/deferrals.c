@@ -35,20 +35,15 @@ void wc_deferrals_free(wc_deferrals *d)
     free(d);
 }
 
-static entry *find(const wc_deferrals *d, const char *key)
-{
-    return wc_strmap_get(d->map, key);
-}
-
 unsigned wc_deferrals_attempts(const wc_deferrals *d, const char *key)
 {
-    const entry *e = find(d, key);
+    const entry *e = wc_strmap_get(d->map, key);
     return e ? e->attempts : 0;
 }
 
 int wc_deferrals_waiting(const wc_deferrals *d, const char *key, uint64_t now_ms)
 {
-    const entry *e = find(d, key);
+    const entry *e = wc_strmap_get(d->map, key);
     return e && e->not_before_ms > now_ms;
 }
 
@@ -66,7 +61,7 @@ wc_result wc_deferrals_defer(wc_deferrals *d, const char *key, unsigned attempts
 
 int wc_deferrals_hurry(wc_deferrals *d, const char *key, uint64_t now_ms)
 {
-    entry *e = find(d, key);
+    entry *e = wc_strmap_get(d->map, key);
     if (!e || e->not_before_ms <= now_ms)
         return 0;
     e->not_before_ms = now_ms;
@@ -83,9 +78,15 @@ size_t wc_deferrals_count(const wc_deferrals *d)
     return wc_strmap_count(d->map);
 }
 
-const char *wc_deferrals_key(const wc_deferrals *d, size_t i)
+size_t wc_deferrals_drop_due(wc_deferrals *d, uint64_t now_ms)
 {
-    return wc_strmap_key_at(d->map, i);
+    for (size_t i = 0; i < wc_strmap_count(d->map);) {
+        if (((entry *)wc_strmap_value_at(d->map, i))->not_before_ms <= now_ms)
+            wc_strmap_remove_at(d->map, i); /* the last entry moves to i */
+        else
+            i++;
+    }
+    return wc_strmap_count(d->map);
 }
 
 void wc_deferrals_unmark_all(wc_deferrals *d)
@@ -96,7 +97,7 @@ void wc_deferrals_unmark_all(wc_deferrals *d)
 
 void wc_deferrals_mark(wc_deferrals *d, const char *key)
 {
-    entry *e = find(d, key);
+    entry *e = wc_strmap_get(d->map, key);
     if (e)
         e->marked = 1;
 }

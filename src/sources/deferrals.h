@@ -35,8 +35,8 @@ void wc_deferrals_forget(wc_deferrals *d, const char *key);
 
 size_t wc_deferrals_count(const wc_deferrals *d);
 
-/* The key of entry i (0 <= i < count), for walking them all. */
-const char *wc_deferrals_key(const wc_deferrals *d, size_t i);
+/* Forgets every key due by now_ms (the source no longer waits for it): how many still wait. */
+size_t wc_deferrals_drop_due(wc_deferrals *d, uint64_t now_ms);
 
 /* Mark and sweep, for a source that lists all its requests: unmark all, mark what the listing
  * shows, sweep forgets the rest (finished by another consumer). */

@@ -17,6 +17,7 @@
 #include "common/fsutil.h"
 #include "common/log.h"
 #include "common/loop.h"
+#include "common/strmap.h"
 #include "sources/deferrals.h"
 
 /* How many of the smallest names one directory scan keeps (the look-ahead). */
@@ -37,13 +38,11 @@ typedef struct {
     wc_clock *wall;    /* epoch ms for leases (files' modification times); NULL: the system's */
     wc_loop *loop;     /* renews the claims in hand from renew_timer (NULL: at each receive) */
     wc_timer renew_timer;
-    struct held { /* the claims in this consumer's hands, renewed while held */
-        char *path;
-        uint64_t renewed_ms;
-    } * held;
-    size_t n_held, cap_held;
-    char *batch[BATCH_MAX]; /* sorted names from the last scan */
+    wc_strmap *held; /* the claims in this consumer's hands, renewed while held: path -> the
+                        uint64_t wall-clock ms of its last renewal */
+    char *batch[2 * BATCH_MAX]; /* names from the last scan, sorted once it is done */
     size_t batch_len, batch_pos;
+    int trimmed; /* batch[BATCH_MAX - 1] is the largest name a scan keeps (batch_offer) */
     wc_deferrals *deferrals;
     wc_shard shard;
     wc_deferrals *foreign; /* files of other shards, not to be read again */
@@ -54,54 +53,37 @@ static void clear_batch(dir_source *s)
     for (size_t i = 0; i < s->batch_len; i++)
         free(s->batch[i]);
     s->batch_len = s->batch_pos = 0;
-}
-
-static void heap_swap(char **a, char **b)
-{
-    char *t = *a;
-    *a = *b;
-    *b = t;
-}
-
-/* Keeps the BATCH_MAX smallest names seen: a max-heap while scanning (O(n log k) for a directory
- * of n files), sorted once the scan is done. */
-static int batch_offer(dir_source *s, const char *name)
-{
-    char **h = s->batch;
-    if (s->batch_len == BATCH_MAX && strcmp(name, h[0]) >= 0)
-        return 0;
-    char *copy = strdup(name);
-    if (!copy)
-        return -1;
-    size_t i;
-    if (s->batch_len < BATCH_MAX) { /* sift up */
-        i = s->batch_len++;
-        h[i] = copy;
-        while (i > 0 && strcmp(h[(i - 1) / 2], h[i]) < 0) {
-            heap_swap(&h[(i - 1) / 2], &h[i]);
-            i = (i - 1) / 2;
-        }
-        return 0;
-    }
-    free(h[0]); /* replace the largest, sift down */
-    h[0] = copy;
-    i = 0;
-    for (;;) {
-        size_t l = 2 * i + 1, r = l + 1, big = i;
-        if (l < s->batch_len && strcmp(h[l], h[big]) > 0)
-            big = l;
-        if (r < s->batch_len && strcmp(h[r], h[big]) > 0)
-            big = r;
-        if (big == i)
-            return 0;
-        heap_swap(&h[i], &h[big]);
-        i = big;
-    }
+    s->trimmed = 0;
 }
 
 static int name_cmp(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Sorts the names gathered and keeps the BATCH_MAX smallest. */
+static void trim_batch(dir_source *s)
+{
+    qsort(s->batch, s->batch_len, sizeof(*s->batch), name_cmp);
+    while (s->batch_len > BATCH_MAX)
+        free(s->batch[--s->batch_len]);
+    s->trimmed = s->batch_len == BATCH_MAX;
+}
+
+/* Keeps the BATCH_MAX smallest names seen, O(n log k) for a directory of n files: up to twice as
+ * many gather, then the larger half goes (trim_batch); a name not below the largest kept at the
+ * last trim (batch[BATCH_MAX - 1], as later names go after it) is never kept. */
+static int batch_offer(dir_source *s, const char *name)
+{
+    if (s->trimmed && strcmp(name, s->batch[BATCH_MAX - 1]) >= 0)
+        return 0;
+    if (s->batch_len == 2 * BATCH_MAX)
+        trim_batch(s);
+    char *copy = strdup(name);
+    if (!copy)
+        return -1;
+    s->batch[s->batch_len++] = copy;
+    return 0;
 }
 
 static int claimed_elsewhere(dir_source *s, const char *entry, char *name, size_t cap);
@@ -150,7 +132,7 @@ static wc_result scan(dir_source *s, size_t *waiting, wc_error *err)
         }
     }
     closedir(d);
-    qsort(s->batch, s->batch_len, sizeof(*s->batch), name_cmp);
+    trim_batch(s);
     /* Forget deferrals of files that are gone (another consumer finished them). */
     wc_deferrals_sweep(s->deferrals);
     wc_deferrals_sweep(s->foreign);
@@ -158,16 +140,9 @@ static wc_result scan(dir_source *s, size_t *waiting, wc_error *err)
 }
 
 /* Wall-clock milliseconds: claims are judged by their files' modification times. */
-static uint64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static uint64_t now_wall(dir_source *s)
 {
-    return s->wall ? s->wall->now_ms(s->wall) : wall_ms();
+    return s->wall ? s->wall->now_ms(s->wall) : wc_epoch_ms();
 }
 
 /* Marks a claim as alive now: its file's modification time is the lease's start. */
@@ -188,23 +163,17 @@ static void on_renew_timer(void *ctx)
 {
     dir_source *s = ctx;
     renew_held(s);
-    if (s->n_held > 0)
+    if (wc_strmap_count(s->held) > 0)
         wc_loop_timer_start(s->loop, &s->renew_timer, s->lease_ms / 3, on_renew_timer, s);
 }
 
 /* Keeps path among the claims to renew. -1: out of memory (the caller hands the claim back). */
 static int hold(dir_source *s, const char *path)
 {
-    struct held *held = wc_array_room(s->held, s->n_held, &s->cap_held, sizeof(*held), 16);
-    if (!held)
+    uint64_t *renewed_ms = wc_strmap_put(s->held, path, NULL);
+    if (!renewed_ms)
         return -1;
-    s->held = held;
-    struct held *h = &s->held[s->n_held];
-    h->path = strdup(path);
-    h->renewed_ms = now_wall(s);
-    if (!h->path)
-        return -1;
-    s->n_held++;
+    *renewed_ms = now_wall(s);
     if (s->loop && !wc_loop_timer_running(&s->renew_timer) &&
         wc_loop_timer_start(s->loop, &s->renew_timer, s->lease_ms / 3, on_renew_timer, s) != WC_OK)
         return -1;
@@ -213,25 +182,19 @@ static int hold(dir_source *s, const char *path)
 
 static void unhold(dir_source *s, const char *path)
 {
-    for (size_t i = 0; path && i < s->n_held; i++) {
-        if (strcmp(s->held[i].path, path) == 0) {
-            free(s->held[i].path);
-            s->held[i] = s->held[--s->n_held];
-            if (s->n_held == 0 && s->loop)
-                wc_loop_timer_stop(s->loop, &s->renew_timer);
-            return;
-        }
-    }
+    if (path && wc_strmap_remove(s->held, path) && wc_strmap_count(s->held) == 0 && s->loop)
+        wc_loop_timer_stop(s->loop, &s->renew_timer);
 }
 
 /* Renews the claims held for a third of the lease: others see them as alive. */
 static void renew_held(dir_source *s)
 {
     uint64_t now = now_wall(s);
-    for (size_t i = 0; i < s->n_held; i++) {
-        if (now - s->held[i].renewed_ms >= s->lease_ms / 3) {
-            renew(s, s->held[i].path);
-            s->held[i].renewed_ms = now;
+    for (size_t i = 0; i < wc_strmap_count(s->held); i++) {
+        uint64_t *renewed_ms = wc_strmap_value_at(s->held, i);
+        if (now - *renewed_ms >= s->lease_ms / 3) {
+            renew(s, wc_strmap_key_at(s->held, i));
+            *renewed_ms = now;
         }
     }
 }
@@ -243,6 +206,26 @@ static char *claimed_path(dir_source *s, const char *name)
     if (p)
         snprintf(p, len, "%s/.%s" CLAIM_TAG "%s", s->dir, name, s->id);
     return p;
+}
+
+/* Whether the file name at path is this consumer's to claim: always, unless sharded. Sharded: read
+ * first, and claim only this consumer's own files. Another shard's files are never claimed, not
+ * even for a look, so a file never vanishes for a moment from under its owner (which would let a
+ * later request of its widget overtake it), and are not read again. Names are never reused and
+ * files appear whole, so what was read is what is claimed. 0 too when the file is gone. */
+static int is_mine(dir_source *s, const char *name, const char *path)
+{
+    if (s->shard.count <= 1)
+        return 1;
+    char *body = NULL;
+    size_t len = 0;
+    wc_result pr = wc_read_file(path, s->max_body, &body, &len, NULL);
+    int mine = pr == WC_ERR_TOO_LARGE ? wc_shard_owns(&s->shard, name, NULL, 0)
+                                      : pr == WC_OK && wc_shard_owns(&s->shard, name, body, len);
+    free(body);
+    if (!mine && (pr == WC_OK || pr == WC_ERR_TOO_LARGE))
+        wc_deferrals_defer(s->foreign, name, 1, UINT64_MAX);
+    return mine;
 }
 
 static wc_result unclaim(dir_source *s, wc_message *msg, wc_error *err);
@@ -268,6 +251,10 @@ static wc_receive_status dir_receive(void *self, wc_message *msg, unsigned want,
         if (wc_deferrals_waiting(s->deferrals, name, s->clock->now_ms(s->clock)))
             continue;
         char *from = wc_path_join(s->dir, name);
+        if (from && !is_mine(s, name, from)) { /* another shard's, or gone */
+            free(from);
+            continue;
+        }
         char *to = claimed_path(s, name);
         msg->key = strdup(name);
         wc_message_set_place_epoch_ms(msg, name, "file name");
@@ -276,30 +263,6 @@ static wc_receive_status dir_receive(void *self, wc_message *msg, unsigned want,
             free(to);
             wc_message_cleanup(msg);
             return wc_receive_fail(err, WC_ERR_NOMEM, "out of memory");
-        }
-        if (s->shard.count > 1) {
-            /* Sharded: read first, and claim only this consumer's own files. Another shard's
-             * files are never claimed, not even for a look, so a file never vanishes for a moment
-             * from under its owner (which would let a later request of its widget overtake it).
-             * Names are never reused and files appear whole, so what was read is what is claimed.
-             */
-            char *body = NULL;
-            size_t len = 0;
-            wc_result pr = wc_read_file(from, s->max_body, &body, &len, NULL);
-            int mine = pr == WC_ERR_TOO_LARGE
-                           ? wc_shard_owns(&s->shard, name, NULL, 0)
-                           : pr == WC_OK && wc_shard_owns(&s->shard, name, body, len);
-            free(body);
-            if (pr == WC_OK || pr == WC_ERR_TOO_LARGE) {
-                if (!mine)
-                    wc_deferrals_defer(s->foreign, name, 1, UINT64_MAX);
-            }
-            if (!mine) { /* another shard's, or gone */
-                free(from);
-                free(to);
-                wc_message_cleanup(msg);
-                continue;
-            }
         }
         /* The lease starts before the claim: rename keeps the producer's time, and a claim seen
          * with it would look expired to another consumer until renewed. */
@@ -357,6 +320,15 @@ static wc_receive_status dir_receive(void *self, wc_message *msg, unsigned want,
     return WC_RECEIVE_WAIT;
 }
 
+/* No call: the claim stays until its lease runs out (no longer renewed), then another consumer
+ * (or this one, started again) takes the file back. The other ends of a message end with it. */
+static void dir_forget(void *self, wc_message *msg)
+{
+    unhold(self, msg->handle);
+    free(msg->handle);
+    msg->handle = NULL;
+}
+
 /* Renames the claimed file back to its own name. */
 static wc_result unclaim(dir_source *s, wc_message *msg, wc_error *err)
 {
@@ -367,9 +339,7 @@ static wc_result unclaim(dir_source *s, wc_message *msg, wc_error *err)
     else if (rename(msg->handle, home) != 0)
         result = wc_error_set(err, WC_ERR_IO, "handing back %s: %s", home, strerror(errno));
     free(home);
-    unhold(s, msg->handle);
-    free(msg->handle);
-    msg->handle = NULL;
+    dir_forget(s, msg);
     return result;
 }
 
@@ -381,9 +351,7 @@ static wc_result dir_ack(void *self, wc_message *msg, wc_error *err)
         result =
             wc_error_set(err, WC_ERR_IO, "removing %s: %s", (char *)msg->handle, strerror(errno));
     wc_deferrals_forget(s->deferrals, msg->key);
-    unhold(s, msg->handle);
-    free(msg->handle);
-    msg->handle = NULL;
+    dir_forget(s, msg);
     return result;
 }
 
@@ -409,64 +377,43 @@ static wc_result dir_release(void *self, wc_message *msg, wc_error *err)
     return unclaim(self, msg, err);
 }
 
-/* No call: the claim stays until its lease runs out (no longer renewed), then another consumer
- * (or this one, started again) takes the file back. */
-static void dir_forget(void *self, wc_message *msg)
-{
-    unhold(self, msg->handle);
-    free(msg->handle);
-    msg->handle = NULL;
-}
-
 static wc_result move_to_dead_letters(dir_source *s, wc_message *msg, const char *reason,
                                       wc_error *err)
 {
+    char reason_name[NAME_MAX + 1];
+    if (strlen(msg->key) + strlen(".reason") <= REASON_NAME_MAX) {
+        snprintf(reason_name, sizeof(reason_name), "%s.reason", msg->key);
+    } else {                                   /* a name too long for NAME.reason (and its temp) */
+        uint64_t hash = 14695981039346656037u; /* FNV-1a of the whole name */
+        for (const char *c = msg->key; *c; c++)
+            hash = (hash ^ (unsigned char)*c) * 1099511628211u;
+        snprintf(reason_name, sizeof(reason_name), "%.200s-%016llx.reason", msg->key,
+                 (unsigned long long)hash);
+    }
+    wc_buf line; /* the reason, in one line */
+    wc_buf_init(&line, SIZE_MAX);
+    wc_buf_printf(&line, "%s\n", reason);
     wc_result result = wc_mkdirs(s->dead_letter_dir, err);
     char *target = wc_path_join(s->dead_letter_dir, msg->key);
-    size_t rlen = strlen(msg->key) + 8;
-    char *reason_name = malloc(rlen);
-    char *reason_path = NULL;
-    if (reason_name) {
-        snprintf(reason_name, rlen, "%s.reason", msg->key);
-        if (rlen - 1 > REASON_NAME_MAX) { /* a name too long for NAME.reason (and its temp) */
-            uint64_t hash = 14695981039346656037u; /* FNV-1a of the whole name */
-            for (const char *c = msg->key; *c; c++)
-                hash = (hash ^ (unsigned char)*c) * 1099511628211u;
-            snprintf(reason_name, rlen, "%.200s-%016llx.reason", msg->key,
-                     (unsigned long long)hash);
-        }
-        reason_path = wc_path_join(s->dead_letter_dir, reason_name);
-    }
-    if (result == WC_OK && (!target || !reason_path))
+    char *reason_path = wc_path_join(s->dead_letter_dir, reason_name);
+    if (result == WC_OK && (!target || !reason_path || line.error != WC_OK))
         result = wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     /* The reason first, then the request: a crash in between leaves the request claimed, and it
      * is handed back and tried again. Nothing is lost either way. */
-    if (result == WC_OK) {
-        size_t len = strlen(reason);
-        char *line = malloc(len + 2);
-        if (!line) {
-            result = wc_error_set(err, WC_ERR_NOMEM, "out of memory");
-        } else {
-            memcpy(line, reason, len);
-            line[len] = '\n';
-            result = wc_write_file_atomic(reason_path, line, len + 1, 1, err);
-            free(line);
-        }
-    }
+    if (result == WC_OK)
+        result = wc_write_file_atomic(reason_path, line.s, line.len, 1, err);
     if (result == WC_OK)
         result = wc_move_file(msg->handle, target, err);
     if (result == WC_OK) {
         wc_deferrals_forget(s->deferrals, msg->key);
-        unhold(s, msg->handle);
-        free(msg->handle);
-        msg->handle = NULL;
+        dir_forget(s, msg);
     } else {
         wc_error_prefix(err, "dead-lettering %s: ", msg->key);
         unclaim(s, msg, NULL); /* keep it in the source: never lose a request */
     }
     free(target);
-    free(reason_name);
     free(reason_path);
+    wc_buf_free(&line);
     return result;
 }
 
@@ -489,9 +436,7 @@ static void dir_destroy(void *self)
     clear_batch(s);
     if (s->loop)
         wc_loop_timer_stop(s->loop, &s->renew_timer);
-    for (size_t i = 0; i < s->n_held; i++)
-        free(s->held[i].path);
-    free(s->held);
+    wc_strmap_free(s->held);
     wc_deferrals_free(s->deferrals);
     wc_deferrals_free(s->foreign);
     free(s->dir);
@@ -580,15 +525,16 @@ wc_result wc_dir_source_open(const wc_dir_source_config *config, wc_source *out,
     s->loop = config->loop;
     unsigned char raw[8] = {0};
     if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw)) {
-        uint64_t mix = wall_ms() ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)s;
+        uint64_t mix = wc_epoch_ms() ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)s;
         memcpy(raw, &mix, sizeof(raw)); /* no entropy source: still distinct enough */
     }
     for (size_t i = 0; i < sizeof(raw); i++)
         snprintf(s->id + 2 * i, 3, "%02x", raw[i]);
     s->deferrals = wc_deferrals_new();
     s->foreign = wc_deferrals_new();
+    s->held = wc_strmap_new(sizeof(uint64_t));
     s->shard = config->shard;
-    if (!s->dir || !s->dead_letter_dir || !s->deferrals || !s->foreign) {
+    if (!s->dir || !s->dead_letter_dir || !s->deferrals || !s->foreign || !s->held) {
         dir_destroy(s);
         return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     }

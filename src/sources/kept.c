@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/list.h"
 #include "common/strmap.h"
 
 /* One kept message: waiting for its timer, or on the list of those due. */
@@ -11,19 +12,19 @@ typedef struct entry {
     wc_message msg; /* owned, with its handle */
     wc_timer timer; /* running while it waits */
     int due;
-    struct entry *prev, *next; /* on the due list, oldest due first */
+    wc_link link; /* on the due list, oldest due first */
 } entry;
 
 struct wc_kept {
     wc_loop *loop;
     wc_strmap *by_key; /* message key -> entry * */
     size_t max, max_bytes, bytes;
-    entry *due_first, *due_last;
-    wc_kept_due on_due;
-    void *ctx;
+    wc_list due; /* of entry, by link */
+    const wc_source_notifier *notifier;
 };
 
-wc_kept *wc_kept_new(wc_loop *loop, size_t max, size_t max_bytes, wc_kept_due due, void *ctx)
+wc_kept *wc_kept_new(wc_loop *loop, size_t max, size_t max_bytes,
+                     const wc_source_notifier *notifier)
 {
     wc_kept *k = calloc(1, sizeof(*k));
     if (!k || !(k->by_key = wc_strmap_new(sizeof(entry *)))) {
@@ -33,8 +34,7 @@ wc_kept *wc_kept_new(wc_loop *loop, size_t max, size_t max_bytes, wc_kept_due du
     k->loop = loop;
     k->max = max;
     k->max_bytes = max_bytes;
-    k->on_due = due;
-    k->ctx = ctx;
+    k->notifier = notifier;
     return k;
 }
 
@@ -68,13 +68,7 @@ static void make_due(wc_kept *k, entry *e)
 {
     wc_loop_timer_stop(k->loop, &e->timer);
     e->due = 1;
-    e->next = NULL;
-    e->prev = k->due_last;
-    if (k->due_last)
-        k->due_last->next = e;
-    else
-        k->due_first = e;
-    k->due_last = e;
+    wc_list_append(&k->due, &e->link);
 }
 
 static void timer_fired(void *ctx)
@@ -82,8 +76,7 @@ static void timer_fired(void *ctx)
     entry *e = ctx;
     wc_kept *k = e->k;
     make_due(k, e);
-    if (k->on_due)
-        k->on_due(k->ctx);
+    wc_source_tell(k->notifier);
 }
 
 /* A copy of s (NULL stays NULL); 0 when out of memory. */
@@ -136,16 +129,8 @@ wc_result wc_kept_keep(wc_kept *k, wc_message *msg, unsigned attempts, uint64_t 
 /* Takes e off the due list (when it is on it) and out of the map; its message into *msg. */
 static void unkeep(wc_kept *k, entry *e, wc_message *msg)
 {
-    if (e->due) {
-        if (e->prev)
-            e->prev->next = e->next;
-        else
-            k->due_first = e->next;
-        if (e->next)
-            e->next->prev = e->prev;
-        else
-            k->due_last = e->prev;
-    }
+    if (e->due)
+        wc_list_remove(&k->due, &e->link);
     wc_loop_timer_stop(k->loop, &e->timer);
     k->bytes -= e->msg.body ? strlen(e->msg.body) : 0;
     wc_strmap_remove(k->by_key, e->msg.key);
@@ -155,10 +140,10 @@ static void unkeep(wc_kept *k, entry *e, wc_message *msg)
 
 int wc_kept_take(wc_kept *k, wc_message *msg)
 {
-    if (!k->due_first)
-        return 0;
-    unkeep(k, k->due_first, msg);
-    return 1;
+    entry *e = WC_LIST_ENTRY(k->due.first, entry, link);
+    if (e)
+        unkeep(k, e, msg);
+    return e != NULL;
 }
 
 int wc_kept_take_any(wc_kept *k, wc_message *msg, uint64_t *left_ms)

@@ -21,12 +21,11 @@
 
 typedef struct wc_kept wc_kept;
 
-/* Called from the loop when a kept message became due (the source tells its consumer). */
-typedef void (*wc_kept_due)(void *ctx);
-
-/* At most max messages and max_bytes of their bodies; due is called when one comes due. NULL:
- * out of memory. Free with wc_kept_free. */
-wc_kept *wc_kept_new(wc_loop *loop, size_t max, size_t max_bytes, wc_kept_due due, void *ctx);
+/* At most max messages and max_bytes of their bodies; when one comes due, the loop tells notifier
+ * (the source's own: borrowed, it must outlive the set). NULL: out of memory. Free with
+ * wc_kept_free. */
+wc_kept *wc_kept_new(wc_loop *loop, size_t max, size_t max_bytes,
+                     const wc_source_notifier *notifier);
 /* Frees the kept messages and their handles (free(3)); NULL-safe. */
 void wc_kept_free(wc_kept *k);
 

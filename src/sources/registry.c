@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/buf.h"
 #include "sources/dir_source.h"
 #include "sources/s3_events_source.h"
 #include "sources/s3_source.h"
@@ -42,18 +43,16 @@ static wc_result open_s3(const wc_source_params *p, wc_source *out, wc_error *er
 /* Dead letters of a directory go to DIR.dead-letter unless told otherwise. */
 static wc_result open_dir(const wc_source_params *p, wc_source *out, wc_error *err)
 {
-    char *fallback = NULL;
+    wc_buf fallback;
+    wc_buf_init(&fallback, SIZE_MAX);
     const char *dead = p->dead_letter_dir;
     if (!dead) {
         size_t len = strlen(p->name);
         while (len > 1 && p->name[len - 1] == '/')
             len--;
-        fallback = malloc(len + sizeof(".dead-letter"));
-        if (!fallback)
+        if (wc_buf_printf(&fallback, "%.*s.dead-letter", (int)len, p->name) != WC_OK)
             return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
-        memcpy(fallback, p->name, len);
-        memcpy(fallback + len, ".dead-letter", sizeof(".dead-letter"));
-        dead = fallback;
+        dead = fallback.s;
     }
     wc_dir_source_config c = {.dir = p->name,
                               .dead_letter_dir = dead,
@@ -63,7 +62,7 @@ static wc_result open_dir(const wc_source_params *p, wc_source *out, wc_error *e
                               .claim_lease_ms = p->claim_lease_ms,
                               .loop = p->loop};
     wc_result result = wc_dir_source_open(&c, out, err);
-    free(fallback);
+    wc_buf_free(&fallback);
     return result;
 }
 

@@ -1,5 +1,6 @@
 #include "sources/s3_events.h"
 
+#include <ctype.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,13 +8,9 @@
 
 static int hex(char c)
 {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
+    static const char digits[] = "0123456789abcdef";
+    const char *d = c ? strchr(digits, tolower((unsigned char)c)) : NULL;
+    return d ? (int)(d - digits) : -1;
 }
 
 wc_result wc_s3_key_decode(const char *in, char **out, wc_error *err)

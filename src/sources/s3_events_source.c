@@ -6,6 +6,7 @@
 
 #include "aws/aws_error.h"
 #include "aws/s3.h"
+#include "common/list.h"
 #include "common/log.h"
 #include "sources/s3_events.h"
 
@@ -19,16 +20,18 @@ typedef struct note note;
 
 typedef struct rec rec;
 
-/* What msg->handle points to, for every message this source hands out (owned by this source:
- * each end of the message frees it): a record's, or an SQS message handed out as it is, whose
- * inner source's handle it wraps. */
+/* What msg->handle points to, for every message this source hands out: a record's own (in the
+ * record), or for an SQS message handed out as it is, a wrapper of the inner source's handle
+ * (owned by this source: each end of the message frees it). */
 typedef struct {
     rec *r;      /* the record; NULL: a message passed through */
     void *inner; /* a message passed through: the inner source's handle */
 } ev_handle;
 
 typedef enum { R_WAITING, R_GETTING, R_READY, R_OUT, R_ENDED } rec_state;
-typedef enum { END_DONE, END_DEFER, END_RELEASE, END_FORGET } rec_end_how;
+/* How a record ended, and so its message, by the strongest of its records' ends: a hand back
+ * over a deferral over a forget (a shutdown) over a delete. */
+typedef enum { END_DONE, END_FORGET, END_DEFER, END_RELEASE } rec_end_how;
 
 struct rec {
     note *n;
@@ -38,7 +41,8 @@ struct rec {
     char *body; /* owned, READY only */
     size_t len;
     int too_large;
-    struct rec *ready_next;
+    wc_link ready_link; /* on s->ready */
+    ev_handle handle;   /* while handed out: {this record, NULL} */
     /* a dead letter under way */
     char *target;
     wc_source_done done;
@@ -51,10 +55,12 @@ struct note {
     wc_s3_events ev;
     rec *recs; /* ev.n of them */
     size_t next_get, ended;
-    int deferred, released, forgotten;
+    rec_end_how how;
     uint64_t delay_ms;
-    note *prev, *next;
+    wc_link link; /* on s->notes */
 };
+
+#define NOTE(l) WC_LIST_ENTRY(l, note, link)
 
 struct ev_source {
     wc_source inner;
@@ -66,22 +72,16 @@ struct ev_source {
     wc_s3_bucket buckets[MAX_BUCKETS];
     size_t n_buckets;
     wc_s3_bucket dead;
-    note *notes, *notes_tail, *cursor; /* cursor: the first note with records not yet fetched */
-    size_t n_notes, pending;           /* pending: records not yet handed out nor ended */
-    rec *ready, *ready_tail;
+    wc_list notes;           /* of note, in the order received */
+    note *cursor;            /* the first note with records not yet fetched */
+    size_t n_notes, pending; /* pending: records not yet handed out nor ended */
+    wc_list ready;           /* of rec, in the order fetched */
     unsigned gets, calls, n_ready;
     int stopping, failed;
     wc_error failure;
-    wc_source_notify notify;
-    void *notify_ctx;
+    wc_source_notifier notifier;
     wc_s3_events_counts counts;
 };
-
-static void tell(ev_source *s)
-{
-    if (s->notify)
-        s->notify(s->notify_ctx);
-}
 
 static wc_s3_bucket *bucket_of(ev_source *s, const char *name, wc_error *err)
 {
@@ -118,15 +118,8 @@ static void note_free(note *n)
 static void note_unlink(ev_source *s, note *n)
 {
     if (s->cursor == n)
-        s->cursor = n->next;
-    if (n->prev)
-        n->prev->next = n->next;
-    else
-        s->notes = n->next;
-    if (n->next)
-        n->next->prev = n->prev;
-    else
-        s->notes_tail = n->prev;
+        s->cursor = NOTE(n->link.next);
+    wc_list_remove(&s->notes, &n->link);
     s->n_notes--;
 }
 
@@ -137,16 +130,17 @@ static void note_finish(note *n)
     wc_error err;
     wc_result result;
     const char *what;
-    if (n->released) {
+    if (n->how == END_RELEASE) {
         what = "hand back";
         result = s->inner.ops->release(s->inner.self, &n->inner, &err);
-    } else if (n->deferred) {
+    } else if (n->how == END_DEFER) {
         what = "defer";
         result = s->inner.ops->defer(s->inner.self, &n->inner, n->delay_ms, &err);
-    } else if (n->forgotten) { /* a record still in hand at a shutdown: its message comes back */
+    } else if (n->how ==
+               END_FORGET) { /* a record still in hand at a shutdown: its message comes back */
         wc_source_forget(&s->inner, &n->inner);
         note_free(n);
-        tell(s);
+        wc_source_tell(&s->notifier);
         return;
     } else {
         what = "delete";
@@ -157,7 +151,7 @@ static void note_finish(note *n)
                     err.msg);
     n->inner.handle = NULL; /* taken over by the op whatever its result */
     note_free(n);
-    tell(s);
+    wc_source_tell(&s->notifier);
 }
 
 static void rec_end(rec *r, rec_end_how how, uint64_t delay_ms)
@@ -170,20 +164,24 @@ static void rec_end(rec *r, rec_end_how how, uint64_t delay_ms)
     r->state = R_ENDED;
     free(r->body);
     r->body = NULL;
-    if (how == END_DEFER) {
-        n->deferred = 1;
-        if (delay_ms > n->delay_ms)
-            n->delay_ms = delay_ms;
-    } else if (how == END_RELEASE) {
-        n->released = 1;
-    } else if (how == END_FORGET) {
-        n->forgotten = 1;
-    }
+    if (how > n->how)
+        n->how = how;
+    if (delay_ms > n->delay_ms)
+        n->delay_ms = delay_ms;
     if (++n->ended == n->ev.n)
         note_finish(n);
 }
 
 /* --- fetching the objects, ahead of need --- */
+
+/* A GetObject that failed: said by the next receive; the record's message comes back soon. */
+static void get_failed(ev_source *s, rec *r, const wc_error *err)
+{
+    s->failed = 1;
+    s->failure = *err;
+    wc_error_prefix(&s->failure, "GetObject of %s/%s: ", r->r->bucket, r->r->key);
+    rec_end(r, END_DEFER, RETRY_MS);
+}
 
 static void got(void *ctx, wc_result result, wc_http_response *resp, const wc_aws_error *aerr,
                 const wc_error *err)
@@ -204,23 +202,16 @@ static void got(void *ctx, wc_result result, wc_http_response *resp, const wc_aw
         wc_debug("request=%s (bucket %s): object already gone, skipped", r->r->key, r->r->bucket);
         rec_end(r, END_DONE, 0);
     } else if (result != WC_OK && result != WC_ERR_TOO_LARGE) {
-        s->failed = 1;
-        s->failure = *err;
-        wc_error_prefix(&s->failure, "GetObject of %s/%s: ", r->r->bucket, r->r->key);
-        rec_end(r, END_DEFER, RETRY_MS);
+        get_failed(s, r, err);
     } else if (s->stopping) {
         rec_end(r, END_RELEASE, 0);
     } else {
         r->too_large = result == WC_ERR_TOO_LARGE;
         r->state = R_READY;
-        if (s->ready_tail)
-            s->ready_tail->ready_next = r;
-        else
-            s->ready = r;
-        s->ready_tail = r;
+        wc_list_append(&s->ready, &r->ready_link);
         s->n_ready++;
     }
-    tell(s);
+    wc_source_tell(&s->notifier);
 }
 
 static void start_get(ev_source *s, rec *r)
@@ -242,10 +233,7 @@ static void start_get(ev_source *s, rec *r)
         s->gets++;
         return;
     }
-    s->failed = 1;
-    s->failure = err;
-    wc_error_prefix(&s->failure, "GetObject of %s/%s: ", r->r->bucket, r->r->key);
-    rec_end(r, END_DEFER, RETRY_MS);
+    get_failed(s, r, &err);
 }
 
 static void fetch_ahead(ev_source *s, unsigned want)
@@ -255,7 +243,7 @@ static void fetch_ahead(ev_source *s, unsigned want)
         note *n = s->cursor;
         rec *r = &n->recs[n->next_get++];
         if (n->next_get == n->ev.n)
-            s->cursor = n->next;
+            s->cursor = NOTE(n->link.next);
         start_get(s, r); /* may end the note (a failure): the cursor has moved on already */
     }
 }
@@ -329,14 +317,10 @@ static wc_receive_status take(ev_source *s, wc_message *m, wc_message *out, wc_e
         wc_message_cleanup(m);
         return wc_receive_fail(err, WC_ERR_NOMEM, "out of memory");
     }
-    *n = (note){.s = s, .inner = *m, .ev = ev, .recs = recs, .prev = s->notes_tail};
+    *n = (note){.s = s, .inner = *m, .ev = ev, .recs = recs};
     for (size_t i = 0; i < ev.n; i++)
         recs[i] = (rec){.n = n, .r = &n->ev.records[i], .state = R_WAITING};
-    if (s->notes_tail)
-        s->notes_tail->next = n;
-    else
-        s->notes = n;
-    s->notes_tail = n;
+    wc_list_append(&s->notes, &n->link);
     if (!s->cursor)
         s->cursor = n;
     s->n_notes++;
@@ -345,15 +329,18 @@ static wc_receive_status take(ev_source *s, wc_message *m, wc_message *out, wc_e
     return WC_RECEIVE_WAIT;
 }
 
-/* The first ready record as a message; its handle may be NULL: out of memory. */
-static void hand_out(ev_source *s, wc_message *msg)
+/* The first ready record, taken off the list (NULL: none). */
+static rec *pop_ready(ev_source *s)
 {
-    rec *r = s->ready;
-    s->ready = r->ready_next;
-    if (!s->ready)
-        s->ready_tail = NULL;
-    s->n_ready--;
-    r->ready_next = NULL;
+    rec *r = WC_LIST_ENTRY(wc_list_pop(&s->ready), rec, ready_link);
+    if (r)
+        s->n_ready--;
+    return r;
+}
+
+/* Record r, taken off the ready list, as a message; its key may be NULL: out of memory. */
+static void hand_out(ev_source *s, rec *r, wc_message *msg)
+{
     r->state = R_OUT;
     s->pending--;
     msg->key = strdup(r->r->key);
@@ -362,19 +349,9 @@ static void hand_out(ev_source *s, wc_message *msg)
     const char *slash = strrchr(r->r->key, '/');
     wc_message_set_place_epoch_ms(msg, slash ? slash + 1 : r->r->key,
                                   "object key (after its last '/')");
-    if (r->too_large) {
-        msg->too_large = 1;
-        msg->len_at_least = 1;
-        msg->len = s->max_body + 1;
-    } else {
-        msg->body = r->body;
-        msg->len = r->len;
-        r->body = NULL;
-    }
-    ev_handle *h = malloc(sizeof(*h));
-    if (h)
-        *h = (ev_handle){r, NULL};
-    msg->handle = h;
+    wc_message_take_body(msg, &r->body, r->len, r->too_large, s->max_body);
+    r->handle = (ev_handle){r, NULL};
+    msg->handle = &r->handle;
 }
 
 static wc_receive_status ev_receive(void *self, wc_message *msg, unsigned want, wc_error *err)
@@ -382,11 +359,10 @@ static wc_receive_status ev_receive(void *self, wc_message *msg, unsigned want, 
     ev_source *s = self;
     memset(msg, 0, sizeof(*msg));
     for (;;) {
-        if (s->ready) {
-            rec *r = s->ready;
-            hand_out(s, msg);
-            if (!msg->key || !msg->handle) {
-                free(msg->handle);
+        rec *r = pop_ready(s);
+        if (r) {
+            hand_out(s, r, msg);
+            if (!msg->key) {
                 msg->handle = NULL;
                 rec_end(r, END_RELEASE, 0);
                 wc_message_cleanup(msg);
@@ -418,47 +394,62 @@ static wc_receive_status ev_receive(void *self, wc_message *msg, unsigned want, 
 /* --- ends of a record --- */
 
 /* The record of a message this source handed out, or NULL for a message passed through, whose
- * msg->handle is then the inner source's again; the handle of this source is freed. */
+ * msg->handle is then the inner source's again (its wrapper freed). */
 static rec *unwrap(wc_message *msg)
 {
     ev_handle *h = msg->handle;
     rec *r = h ? h->r : NULL;
     msg->handle = h ? h->inner : NULL;
-    free(h);
+    if (!r)
+        free(h);
     return r;
+}
+
+/* The end of r's object is over (a failure: its message comes back soon, with the object). */
+static void object_ended(rec *r, wc_result result, const wc_error *err)
+{
+    ev_source *s = r->n->s;
+    s->calls--;
+    if (r->done) /* the end of a dead letter */
+        r->done(r->ctx, result, err);
+    if (result == WC_OK)
+        s->counts.records++;
+    rec_end(r, result == WC_OK ? END_DONE : END_DEFER, result == WC_OK ? 0 : RETRY_MS);
+    wc_source_tell(&s->notifier);
 }
 
 static void deleted(void *ctx, wc_result result, wc_http_response *resp, const wc_aws_error *aerr,
                     const wc_error *err)
 {
     rec *r = ctx;
-    ev_source *s = r->n->s;
-    s->calls--;
     if (resp)
         wc_http_response_cleanup(resp);
-    if (r->done) { /* the end of a dead letter */
-        wc_error e = *err;
-        if (result != WC_OK)
-            wc_error_prefix(&e, "dead-lettering %s (copied to %s, not deleted): ", r->r->key,
-                            r->target);
-        r->done(r->ctx, result, &e);
-    } else if (result != WC_OK) {
+    wc_error e = *err;
+    if (result != WC_OK && r->done)
+        wc_error_prefix(&e, "dead-lettering %s (copied to %s, not deleted): ", r->r->key,
+                        r->target);
+    else if (result != WC_OK)
         wc_errorlog("request=%s applied but not removed from bucket %s: %s (its notification "
                     "comes back and it is applied again)",
                     r->r->key, r->r->bucket, err->msg);
-    }
-    if (result == WC_OK)
-        s->counts.records++;
-    rec_end(r, result == WC_OK ? END_DONE : END_DEFER, result == WC_OK ? 0 : RETRY_MS);
-    tell(s);
+    object_ended(r, result, &e);
 }
 
-static wc_result start_delete(ev_source *s, rec *r, wc_error *err)
+static wc_result start_delete(rec *r, wc_error *err)
 {
-    wc_result result =
-        wc_s3_start(r->bucket, "DELETE", r->r->key, NULL, 0, NULL, 0, 0, deleted, r, err);
-    if (result == WC_OK)
-        s->calls++;
+    return wc_s3_start(r->bucket, "DELETE", r->r->key, NULL, 0, NULL, 0, 0, deleted, r, err);
+}
+
+/* The end of r's object started (counted in calls until object_ended), or could not: r ends at
+ * once, and its message comes back soon. */
+static wc_result started(rec *r, wc_result result)
+{
+    if (result == WC_OK) {
+        r->n->s->calls++;
+    } else {
+        r->done = NULL;
+        rec_end(r, END_DEFER, RETRY_MS);
+    }
     return result;
 }
 
@@ -468,10 +459,7 @@ static wc_result ev_ack(void *self, wc_message *msg, wc_error *err)
     rec *r = unwrap(msg);
     if (!r)
         return s->inner.ops->ack(s->inner.self, msg, err);
-    wc_result result = start_delete(s, r, err);
-    if (result != WC_OK)
-        rec_end(r, END_DEFER, RETRY_MS);
-    return result;
+    return started(r, start_delete(r, err));
 }
 
 static wc_result ev_defer(void *self, wc_message *msg, uint64_t delay_ms, wc_error *err)
@@ -516,19 +504,15 @@ static void copied(void *ctx, wc_result result, wc_http_response *resp, const wc
                    const wc_error *err)
 {
     rec *r = ctx;
-    ev_source *s = r->n->s;
     wc_error e = *err;
-    s->calls--;
     result = wc_s3_copy_answer(result, resp, &e);
     if (resp)
         wc_http_response_cleanup(resp);
     /* Copy first, delete after: a failure in between leaves the request in place, never lost. */
-    if (result == WC_OK && (result = start_delete(s, r, &e)) == WC_OK)
+    if (result == WC_OK && (result = start_delete(r, &e)) == WC_OK)
         return;
     wc_error_prefix(&e, "dead-lettering %s to %s: ", r->r->key, r->target);
-    r->done(r->ctx, result, &e);
-    rec_end(r, END_DEFER, RETRY_MS);
-    tell(s);
+    object_ended(r, result, &e);
 }
 
 static wc_result ev_dead_letter(void *self, wc_message *msg, const char *reason,
@@ -542,32 +526,20 @@ static wc_result ev_dead_letter(void *self, wc_message *msg, const char *reason,
     char safe[1025];
     wc_s3_header_safe(reason, safe, sizeof(safe));
     size_t len = strlen(s->dead_prefix) + strlen(r->r->key) + 1;
-    r->target = malloc(len);
+    wc_param meta = {"reason", safe};
     r->done = done;
     r->ctx = ctx;
-    wc_param meta = {"reason", safe};
-    wc_result result = WC_OK;
-    if (!r->target)
-        result = wc_error_set(err, WC_ERR_NOMEM, "out of memory");
-    else
+    if ((r->target = malloc(len)))
         snprintf(r->target, len, "%s%s", s->dead_prefix, r->r->key);
-    if (result == WC_OK)
-        result =
-            wc_s3_copy_start(dead, r->r->bucket, r->r->key, r->target, &meta, 1, copied, r, err);
-    if (result != WC_OK) {
-        r->done = NULL;
-        rec_end(r, END_DEFER, RETRY_MS);
-        return result;
-    }
-    s->calls++;
-    return WC_OK;
+    return started(r, r->target ? wc_s3_copy_start(dead, r->r->bucket, r->r->key, r->target, &meta,
+                                                   1, copied, r, err)
+                                : wc_error_set(err, WC_ERR_NOMEM, "out of memory"));
 }
 
 static void ev_set_notify(void *self, wc_source_notify notify, void *ctx)
 {
     ev_source *s = self;
-    s->notify = notify;
-    s->notify_ctx = ctx;
+    s->notifier = (wc_source_notifier){notify, ctx};
     if (s->inner.ops->set_notify)
         s->inner.ops->set_notify(s->inner.self, notify, ctx);
 }
@@ -584,24 +556,18 @@ static void ev_stop(void *self)
 {
     ev_source *s = self;
     s->stopping = 1;
-    while (s->ready) {
-        rec *r = s->ready;
-        s->ready = r->ready_next;
-        if (!s->ready)
-            s->ready_tail = NULL;
-        s->n_ready--;
+    for (rec *r; (r = pop_ready(s));)
         rec_end(r, END_RELEASE, 0);
-    }
     /* Records never fetched: ended at once; a note may end with them. */
     for (note *n = s->cursor, *next; n; n = next) {
-        next = n->next;
+        next = NOTE(n->link.next);
         s->cursor = NULL;
         size_t left = n->ev.n - n->next_get;
         for (size_t i = n->next_get; i < n->ev.n; i++)
             n->recs[i].state = R_ENDED;
         n->next_get = n->ev.n;
         s->pending -= left;
-        n->released = 1;
+        n->how = END_RELEASE;
         n->ended += left;
         if (left && n->ended == n->ev.n)
             note_finish(n);
@@ -620,8 +586,7 @@ static void ev_destroy(void *self)
                 "messages skipped",
                 s->counts.records, s->counts.gone, s->counts.skipped);
     /* GETs, deletes and copies still on the wire are abandoned with the client. */
-    while (s->notes) {
-        note *n = s->notes;
+    for (note *n; (n = NOTE(s->notes.first));) {
         note_unlink(s, n);
         note_free(n);
     }
@@ -658,8 +623,7 @@ wc_result wc_s3_events_source_wrap(const wc_s3_events_source_config *c, wc_sourc
         return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     }
     s->inner = *inner;
-    inner->ops = NULL;
-    inner->self = NULL;
+    *inner = (wc_source){NULL, NULL}; /* taken over */
     s->aws = c->aws;
     s->force = c->force;
     s->max_body = c->max_body;

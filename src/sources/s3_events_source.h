@@ -5,13 +5,13 @@
  * is handed out as the request it is. Each record of a message is one request: its object is
  * fetched (GetObject, on the loop, ahead of need; at most 16 GETs in flight and bodies not yet
  * handed out together, each body capped at --max-request-bytes) and handed out with its place taken
- * from the key after its last '/' (13-digit epoch milliseconds first, as the S3 source's keys). The
- * record's end: ack:         DeleteObject; defer:       the object stays; the message is deferred
- * (its visibility) once all its records have ended, so its records come back together (those
- * already applied are gone); release:     the object stays; the message is handed back once all its
- * records have ended; dead_letter: the object is copied to the dead-letter place of the S3 source
- * (--dead-letter- bucket, else the record's bucket, under --dead-letter-prefix) with the reason as
- *                x-amz-meta-reason, then deleted.
+ * from the key after its last '/' (13-digit epoch milliseconds first, as the S3 source's keys).
+ * The ends of a record: ack deletes its object (DeleteObject); defer leaves the object, and its
+ * message is deferred (its visibility) once all its records have ended, so they come back
+ * together (those already applied are gone); release leaves the object, and its message is handed
+ * back once all its records have ended; dead_letter copies the object to the S3 source's
+ * dead-letter place (--dead-letter-bucket, else the record's bucket, under --dead-letter-prefix)
+ * with the reason as x-amz-meta-reason, then deletes it.
  * Once every record of a message has ended, the message is deleted (or deferred, or handed
  * back, as above). An object already gone (NoSuchKey) is a request already taken (a message
  * delivered twice, or another consumer's deletion): skipped, counted, logged at debug. A failed

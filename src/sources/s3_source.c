@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "aws/s3.h"
+#include "common/buf.h"
+#include "common/list.h"
 #include "common/log.h"
 #include "sources/deferrals.h"
 
@@ -21,11 +23,12 @@ typedef struct fetch {
     size_t len;
     size_t held; /* what this fetch counts in s->ahead_bytes once read */
     int too_large;
-    wc_result failed; /* a GetObject that failed (then handed out as an error) */
-    wc_error err;
+    wc_error err; /* code not WC_OK: a GetObject that failed (then handed out as an error) */
     struct s3_source *s;
-    struct fetch *next;
+    wc_link link; /* on s->fetches */
 } fetch;
+
+#define FETCH(l) WC_LIST_ENTRY(l, fetch, link)
 
 enum { GETTING, READY, GONE };
 
@@ -61,30 +64,16 @@ typedef struct s3_source {
     int walk_ended; /* a walk just ended, not yet told (an empty poll when it found nothing) */
     int list_failed;
     wc_error list_err;
-    fetch *fetches, **fetch_tail; /* in key order */
+    wc_list fetches; /* in key order */
     unsigned n_fetches;
     unsigned n_getting;  /* of which in flight */
     size_t ahead_bytes;  /* bodies read and not yet handed out */
     size_t ahead_limit;  /* at most this much read ahead, in flight counted by guess */
     size_t largest_body; /* the guess for a body in flight: the largest seen lately */
     unsigned calls;      /* deletes and dead letters in flight */
-    wc_source_notify notify;
-    void *notify_ctx;
+    wc_source_notifier notifier;
     int stopping;
 } s3_source;
-
-static void tell(s3_source *s)
-{
-    if (s->notify)
-        s->notify(s->notify_ctx);
-}
-
-static void clear_keys(s3_source *s)
-{
-    for (size_t i = s->next_key; i < s->n_keys; i++)
-        free(s->keys[i]);
-    s->n_keys = s->next_key = 0;
-}
 
 /* --- the walk: ListObjectsV2 pages fetched ahead as the keys of the last one run low --- */
 
@@ -114,7 +103,7 @@ static void listed(void *ctx, wc_result result, wc_http_response *resp, const wc
         wc_error_prefix(&s->list_err, "listing request bucket \"%s\": ", s->requests.bucket);
         free(s->token);
         s->token = NULL; /* the next walk starts again from the smallest key */
-        tell(s);
+        wc_source_tell(&s->notifier);
         return;
     }
     uint64_t now = s->clock->now_ms(s->clock);
@@ -122,14 +111,6 @@ static void listed(void *ctx, wc_result result, wc_http_response *resp, const wc
         memmove(s->keys, s->keys + s->next_key, (s->n_keys - s->next_key) * sizeof(*s->keys));
         s->n_keys -= s->next_key;
         s->next_key = 0;
-    }
-    if (s->n_keys + l.n > s->cap_keys) {
-        size_t cap = s->n_keys + l.n + 16;
-        char **bigger = realloc(s->keys, cap * sizeof(*bigger));
-        if (bigger) {
-            s->keys = bigger;
-            s->cap_keys = cap;
-        }
     }
     for (size_t i = 0; i < l.n; i++) {
         const char *key = l.keys[i];
@@ -140,7 +121,9 @@ static void listed(void *ctx, wc_result result, wc_http_response *resp, const wc
         s->walk_found = 1;
         if (wc_deferrals_waiting(s->deferrals, key, now) || wc_deferrals_attempts(s->in_hand, key))
             continue;
-        if (s->n_keys < s->cap_keys) {
+        char **room = wc_array_room(s->keys, s->n_keys, &s->cap_keys, sizeof(*room), 16);
+        if (room) { /* else it is listed again on the next walk */
+            s->keys = room;
             s->keys[s->n_keys++] = l.keys[i];
             l.keys[i] = NULL;
             s->walk_new++;
@@ -155,7 +138,7 @@ static void listed(void *ctx, wc_result result, wc_http_response *resp, const wc
         end_walk(s);
     }
     wc_s3_listing_cleanup(&l);
-    tell(s);
+    wc_source_tell(&s->notifier);
 }
 
 static void list_next_page(s3_source *s)
@@ -193,8 +176,8 @@ static void fetched(void *ctx, wc_result result, wc_http_response *resp, const w
         f->too_large = 1;
         f->state = READY;
     } else if (result != WC_OK) {
-        f->failed = result;
         f->err = *err;
+        f->err.code = result;
         wc_error_prefix(&f->err, "GetObject of %s: ", f->key);
         f->state = READY;
     } else {
@@ -214,7 +197,7 @@ static void fetched(void *ctx, wc_result result, wc_http_response *resp, const w
     }
     if (resp)
         wc_http_response_cleanup(resp);
-    tell(s);
+    wc_source_tell(&s->notifier);
 }
 
 static void fetch_free(fetch *f)
@@ -240,23 +223,19 @@ static int start_fetch(s3_source *s)
     wc_error err;
     if (wc_s3_start(&s->requests, "GET", key, NULL, 0, NULL, 0, s->max_body, fetched, f, &err) !=
         WC_OK) {
-        f->failed = err.code ? err.code : WC_ERR_IO;
         f->err = err;
+        f->err.code = err.code ? err.code : WC_ERR_IO;
         f->state = READY;
         s->n_getting--;
     }
-    *s->fetch_tail = f;
-    s->fetch_tail = &f->next;
+    wc_list_append(&s->fetches, &f->link);
     s->n_fetches++;
     return 1;
 }
 
 static fetch *pop_fetch(s3_source *s)
 {
-    fetch *f = s->fetches;
-    s->fetches = f->next;
-    if (!s->fetches)
-        s->fetch_tail = &s->fetches;
+    fetch *f = FETCH(wc_list_pop(&s->fetches));
     s->n_fetches--;
     if (f->state == GETTING)
         s->n_getting--; /* abandoned (destroy) */
@@ -279,15 +258,14 @@ static wc_receive_status s3_receive(void *self, wc_message *msg, unsigned want, 
     s3_source *s = self;
     memset(msg, 0, sizeof(*msg));
     /* What is read, in key order. */
-    while (s->fetches && s->fetches->state != GETTING) {
+    while (s->fetches.first && FETCH(s->fetches.first)->state != GETTING) {
         fetch *f = pop_fetch(s);
         if (f->state == GONE) {
             wc_deferrals_forget(s->in_hand, f->key);
             fetch_free(f);
             continue;
         }
-        if (f->failed) {
-            f->err.code = f->failed;
+        if (f->err.code != WC_OK) {
             wc_receive_failed(err, &f->err);
             wc_deferrals_forget(s->in_hand, f->key);
             fetch_free(f);
@@ -296,21 +274,12 @@ static wc_receive_status s3_receive(void *self, wc_message *msg, unsigned want, 
         msg->key = f->key;
         f->key = NULL;
         /* its place: the key after the prefix all requests share (13-digit epoch ms) */
-        size_t plen = s->prefix ? strlen(s->prefix) : 0;
+        size_t plen = strlen(s->prefix);
         wc_message_set_place_epoch_ms(
-            msg,
-            strncmp(msg->key, s->prefix ? s->prefix : "", plen) == 0 ? msg->key + plen : msg->key,
+            msg, strncmp(msg->key, s->prefix, plen) == 0 ? msg->key + plen : msg->key,
             "key (after the request prefix)");
         msg->attempts = wc_deferrals_attempts(s->deferrals, msg->key);
-        if (f->too_large) {
-            msg->too_large = 1;
-            msg->len_at_least = 1;
-            msg->len = s->max_body + 1;
-        } else {
-            msg->body = f->body;
-            msg->len = f->len;
-            f->body = NULL;
-        }
+        wc_message_take_body(msg, &f->body, f->len, f->too_large, s->max_body);
         fetch_free(f);
         return WC_RECEIVE_READY;
     }
@@ -353,13 +322,15 @@ static wc_receive_status s3_receive(void *self, wc_message *msg, unsigned want, 
 static void call_end(object_call *c, wc_result result, const wc_error *err)
 {
     s3_source *s = c->s;
+    /* Only now may a walk take the key again: the object is gone, or its end failed. */
+    wc_deferrals_forget(s->in_hand, c->key);
     s->calls--;
     if (c->done)
         c->done(c->ctx, result, err);
     free(c->key);
     free(c->target);
     free(c);
-    tell(s);
+    wc_source_tell(&s->notifier);
 }
 
 static void deleted(void *ctx, wc_result result, wc_http_response *resp, const wc_aws_error *aerr,
@@ -380,8 +351,6 @@ static void deleted(void *ctx, wc_result result, wc_http_response *resp, const w
                     "again)",
                     c->key, e.msg);
     }
-    /* Only now may a walk take the key again: the delete is done, or failed. */
-    wc_deferrals_forget(s->in_hand, c->key);
     call_end(c, result, &e);
 }
 
@@ -390,25 +359,67 @@ static wc_result start_delete(object_call *c, wc_error *err)
     return wc_s3_start(&c->s->requests, "DELETE", c->key, NULL, 0, NULL, 0, 0, deleted, c, err);
 }
 
-static wc_result s3_ack(void *self, wc_message *msg, wc_error *err)
+static void copied(void *ctx, wc_result result, wc_http_response *resp, const wc_aws_error *aerr,
+                   const wc_error *err)
 {
-    s3_source *s = self;
+    object_call *c = ctx;
+    wc_error e = *err;
+    result = wc_s3_copy_answer(result, resp, &e);
+    if (resp)
+        wc_http_response_cleanup(resp);
+    /* Copy first, delete after: a failure in between leaves the request in place, never lost. */
+    if (result == WC_OK && (result = start_delete(c, &e)) == WC_OK)
+        return;
+    wc_error_prefix(&e, "dead-lettering %s to %s/%s: ", c->key, c->s->dead.bucket, c->target);
+    call_end(c, result, &e);
+}
+
+/* The end of msg's object: its delete, or with a reason (a dead letter) its copy to the dead
+ * letters first. Anything but WC_OK: nothing started, and the key is no longer in hand. */
+static wc_result start_end(s3_source *s, wc_message *msg, const char *reason, wc_source_done done,
+                           void *ctx, wc_error *err)
+{
     object_call *c = calloc(1, sizeof(*c));
+    size_t len = strlen(s->dead_prefix) + strlen(msg->key) + 1;
     if (c) {
-        c->s = s;
-        c->key = strdup(msg->key);
+        *c = (object_call){s, strdup(msg->key), reason ? malloc(len) : NULL, done, ctx};
+        if (c->target)
+            snprintf(c->target, len, "%s%s", s->dead_prefix, msg->key);
     }
-    wc_result result =
-        c && c->key ? start_delete(c, err) : wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+    wc_result result;
+    if (!c || !c->key || (reason && !c->target)) {
+        result = wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+    } else if (reason) {
+        char safe[1025];
+        wc_s3_header_safe(reason, safe, sizeof(safe));
+        wc_param meta = {"reason", safe};
+        result = wc_s3_copy_start(&s->dead, s->requests.bucket, c->key, c->target, &meta, 1, copied,
+                                  c, err);
+    } else {
+        result = start_delete(c, err);
+    }
     if (result != WC_OK) {
         wc_deferrals_forget(s->in_hand, msg->key);
-        if (c)
+        if (c) {
             free(c->key);
+            free(c->target);
+        }
         free(c);
         return result;
     }
     s->calls++;
     return WC_OK;
+}
+
+static wc_result s3_ack(void *self, wc_message *msg, wc_error *err)
+{
+    return start_end(self, msg, NULL, NULL, NULL, err);
+}
+
+static wc_result s3_dead_letter(void *self, wc_message *msg, const char *reason,
+                                wc_source_done done, void *ctx, wc_error *err)
+{
+    return start_end(self, msg, reason ? reason : "", done, ctx, err);
 }
 
 static wc_result s3_defer(void *self, wc_message *msg, uint64_t delay_ms, wc_error *err)
@@ -430,13 +441,6 @@ static wc_result s3_hurry(void *self, const char *key)
                                                                              : WC_ERR_NOT_FOUND;
 }
 
-static wc_result s3_release(void *self, wc_message *msg, wc_error *err)
-{
-    s3_source *s = self;
-    wc_deferrals_forget(s->in_hand, msg->key);
-    return WC_OK; /* nothing was taken: the object is still in the bucket */
-}
-
 /* Nothing was taken from the bucket (the handle is NULL): only the key is no longer in hand. */
 static void s3_forget(void *self, wc_message *msg)
 {
@@ -444,58 +448,16 @@ static void s3_forget(void *self, wc_message *msg)
     wc_deferrals_forget(s->in_hand, msg->key);
 }
 
-static void copied(void *ctx, wc_result result, wc_http_response *resp, const wc_aws_error *aerr,
-                   const wc_error *err)
+static wc_result s3_release(void *self, wc_message *msg, wc_error *err)
 {
-    object_call *c = ctx;
-    wc_error e = *err;
-    result = wc_s3_copy_answer(result, resp, &e);
-    if (resp)
-        wc_http_response_cleanup(resp);
-    /* Copy first, delete after: a failure in between leaves the request in place, never lost. */
-    if (result == WC_OK && (result = start_delete(c, &e)) == WC_OK)
-        return;
-    wc_error_prefix(&e, "dead-lettering %s to %s/%s: ", c->key, c->s->dead.bucket, c->target);
-    wc_deferrals_forget(c->s->in_hand, c->key);
-    call_end(c, result, &e);
-}
-
-static wc_result s3_dead_letter(void *self, wc_message *msg, const char *reason,
-                                wc_source_done done, void *ctx, wc_error *err)
-{
-    s3_source *s = self;
-    char safe[1025];
-    wc_s3_header_safe(reason, safe, sizeof(safe));
-    object_call *c = calloc(1, sizeof(*c));
-    size_t len = strlen(s->dead_prefix) + strlen(msg->key) + 1;
-    if (c) {
-        *c = (object_call){s, strdup(msg->key), malloc(len), done, ctx};
-        if (c->target)
-            snprintf(c->target, len, "%s%s", s->dead_prefix, msg->key);
-    }
-    wc_param meta = {"reason", safe};
-    wc_result result = c && c->key && c->target
-                           ? wc_s3_copy_start(&s->dead, s->requests.bucket, msg->key, c->target,
-                                              &meta, 1, copied, c, err)
-                           : wc_error_set(err, WC_ERR_NOMEM, "out of memory");
-    if (result != WC_OK) {
-        wc_deferrals_forget(s->in_hand, msg->key);
-        if (c) {
-            free(c->key);
-            free(c->target);
-        }
-        free(c);
-        return result;
-    }
-    s->calls++;
+    s3_forget(self, msg); /* the object is still in the bucket */
     return WC_OK;
 }
 
 static void s3_set_notify(void *self, wc_source_notify notify, void *ctx)
 {
     s3_source *s = self;
-    s->notify = notify;
-    s->notify_ctx = ctx;
+    s->notifier = (wc_source_notifier){notify, ctx};
 }
 
 static unsigned s3_flush(void *self)
@@ -514,11 +476,12 @@ static void s3_destroy(void *self)
     s3_source *s = self;
     if (!s)
         return;
-    clear_keys(s);
+    for (size_t i = s->next_key; i < s->n_keys; i++)
+        free(s->keys[i]);
     free(s->keys);
     free(s->token);
     /* Fetches still on the wire are abandoned with the client (their callbacks never run). */
-    while (s->fetches)
+    while (s->fetches.first)
         fetch_free(pop_fetch(s));
     wc_deferrals_free(s->deferrals);
     wc_deferrals_free(s->in_hand);
@@ -550,7 +513,6 @@ wc_result wc_s3_source_open(const wc_s3_source_config *c, wc_source *out, wc_err
     s3_source *s = calloc(1, sizeof(*s));
     if (!s)
         return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
-    s->fetch_tail = &s->fetches;
     s->walked = 1; /* the first receive starts a walk */
     s->prefix = strdup(c->prefix ? c->prefix : "");
     s->dead_prefix = strdup(c->dead_letter_prefix ? c->dead_letter_prefix : "dead-letter/");

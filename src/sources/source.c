@@ -21,6 +21,19 @@ void wc_message_cleanup(wc_message *msg)
     memset(msg, 0, sizeof(*msg));
 }
 
+void wc_message_take_body(wc_message *msg, char **body, size_t len, int too_large, size_t max_body)
+{
+    if (too_large) {
+        msg->too_large = 1;
+        msg->len_at_least = 1;
+        msg->len = max_body + 1;
+    } else {
+        msg->body = *body;
+        msg->len = len;
+        *body = NULL;
+    }
+}
+
 wc_receive_status wc_receive_failed(wc_error *err, const wc_error *failure)
 {
     if (err) {
@@ -81,12 +94,11 @@ void wc_message_drop_doc(wc_message *msg)
 
 void wc_source_destroy(wc_source *source)
 {
-    if (source && source->ops)
+    if (!source)
+        return;
+    if (source->ops)
         source->ops->destroy(source->self);
-    if (source) {
-        source->ops = NULL;
-        source->self = NULL;
-    }
+    *source = (wc_source){NULL, NULL};
 }
 
 void wc_message_set_place(wc_message *msg, const char *place, const char *what)

@@ -51,6 +51,18 @@ typedef void (*wc_source_done)(void *ctx, wc_result result, const wc_error *err)
  * empty, or a fetch failed. */
 typedef void (*wc_source_notify)(void *ctx);
 
+/* Who a source on the loop tells when it has news (set by its set_notify). */
+typedef struct {
+    wc_source_notify fn;
+    void *ctx;
+} wc_source_notifier;
+
+static inline void wc_source_tell(const wc_source_notifier *n)
+{
+    if (n->fn)
+        n->fn(n->ctx);
+}
+
 /* What receive found: only WC_RECEIVE_FAILED is a failure; a wait and an empty look are answers. */
 typedef enum {
     WC_RECEIVE_READY, /* *msg filled */
@@ -117,6 +129,10 @@ wc_receive_status wc_receive_fail(wc_error *err, wc_result code, const char *fmt
 
 /* A short fixed name of a status ("ready", "wait", "empty", "failed"), for logs and tests. */
 const char *wc_receive_status_name(wc_receive_status status);
+
+/* Hands a fetched body to msg: *body taken over (set to NULL) with its len, or when it was over
+ * the cap (too_large: not read) only that it is larger than max_body. */
+void wc_message_take_body(wc_message *msg, char **body, size_t len, int too_large, size_t max_body);
 
 /* Frees the key and body of a message (not its handle: the source's ops do that). */
 void wc_message_cleanup(wc_message *msg);

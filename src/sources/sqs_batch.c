@@ -13,8 +13,7 @@ struct sqs_batch_call {
     int hide;       /* a ChangeMessageVisibilityBatch (else DeleteMessageBatch) */
     unsigned tries; /* calls of this batch that failed */
     wc_timer retry; /* the next try, after a failure */
-    struct sqs_batch_call *prev,
-        *next; /* every batch call under way or waiting to be tried again */
+    wc_link link;   /* on s->batch_calls */
 };
 
 typedef sqs_batch_call batch_call;
@@ -29,15 +28,19 @@ static void batch_clear(sqs_batch *b)
 static void batch_call_free(batch_call *c)
 {
     sqs_source *s = c->s;
-    if (c->prev)
-        c->prev->next = c->next;
-    else
-        s->batch_calls = c->next;
-    if (c->next)
-        c->next->prev = c->prev;
+    wc_list_remove(&s->batch_calls, &c->link);
     wc_loop_timer_stop(s->loop, &c->retry);
     batch_clear(&c->b);
     free(c);
+}
+
+/* A batch call is over (done, or given up): no longer under way. */
+static void batch_end(batch_call *c)
+{
+    sqs_source *s = c->s;
+    batch_call_free(c);
+    s->calls--;
+    wc_source_tell(&s->notifier);
 }
 
 static void batch_done(void *ctx, wc_result result, json_t *answer, const wc_aws_error *aerr,
@@ -63,10 +66,7 @@ static void batch_again(void *ctx)
         wc_errorlog("%s of %zu messages could not start: %s",
                     c->hide ? "ChangeMessageVisibilityBatch" : "DeleteMessageBatch", c->b.n,
                     err.msg);
-        sqs_source *s = c->s;
-        batch_call_free(c);
-        s->calls--;
-        sqs_tell(s);
+        batch_end(c);
     }
 }
 
@@ -90,9 +90,7 @@ static void batch_done(void *ctx, wc_result result, json_t *answer, const wc_aws
         wc_errorlog("%s of %zu messages failed: %s (%s)", what, c->b.n, err->msg, then);
     else if (failed)
         wc_errorlog("%s: %zu of %zu messages not done (%s)", what, failed, c->b.n, then);
-    batch_call_free(c);
-    s->calls--;
-    sqs_tell(s);
+    batch_end(c);
 }
 
 /* Sends what b holds as one call (b is emptied: the call owns its receipts); a call that cannot
@@ -113,10 +111,7 @@ static void send_batch(sqs_source *s, sqs_batch *b, int hide)
     if (result == WC_OK) {
         b->n = 0;
         s->calls++;
-        c->next = s->batch_calls; /* on the list, for destroy to free what never ended */
-        if (c->next)
-            c->next->prev = c;
-        s->batch_calls = c;
+        wc_list_append(&s->batch_calls, &c->link); /* for destroy to free what never ended */
         return;
     }
     free(c);
@@ -172,6 +167,6 @@ void sqs_batches_free(sqs_source *s)
     batch_clear(&s->deletes);
     batch_clear(&s->hides);
     /* Batches still under way (abandoned with the client) or waiting to be tried again. */
-    while (s->batch_calls)
-        batch_call_free(s->batch_calls);
+    while (s->batch_calls.first)
+        batch_call_free(WC_LIST_ENTRY(s->batch_calls.first, batch_call, link));
 }

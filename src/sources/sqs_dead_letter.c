@@ -36,7 +36,7 @@ static void dead_letter_sent(void *ctx, wc_result result, json_t *answer, const 
     d->done(d->ctx, result, &e);
     free(d->key);
     free(d);
-    sqs_tell(s);
+    wc_source_tell(&s->notifier);
 }
 
 wc_result sqs_dead_letter(void *self, wc_message *msg, const char *reason, wc_source_done done,
@@ -45,11 +45,10 @@ wc_result sqs_dead_letter(void *self, wc_message *msg, const char *reason, wc_so
     sqs_source *s = self;
     wc_error e;
     wc_error_clear(&e);
-    sqs_unhold(s, msg->handle);
+    char *receipt = sqs_let_go(s, msg);
     if (!s->dead_url && s->redrive) {
         /* The queue's own redrive policy moves it after its maxReceiveCount: hand it back. */
-        sqs_hide_later(s, msg->handle, 0);
-        msg->handle = NULL;
+        sqs_hide_later(s, receipt, 0);
         done(ctx, WC_ERR_BUSY, &e);
         return WC_OK;
     }
@@ -57,8 +56,7 @@ wc_result sqs_dead_letter(void *self, wc_message *msg, const char *reason, wc_so
         wc_errorlog("request=%s has no dead-letter queue to go to (--dead-letter-queue): hidden "
                     "for 12 hours, still in the queue",
                     msg->key);
-        sqs_hide_later(s, msg->handle, HIDE_UNDEAD_S);
-        msg->handle = NULL;
+        sqs_hide_later(s, receipt, HIDE_UNDEAD_S);
         done(ctx, WC_OK, &e);
         return WC_OK;
     }
@@ -67,22 +65,18 @@ wc_result sqs_dead_letter(void *self, wc_message *msg, const char *reason, wc_so
                                         msg->place) /* redriven, it keeps its place */
                      : NULL;
     if (d)
-        d->key = strdup(msg->key);
+        *d = (dead_letter){s, receipt, strdup(msg->key), done, ctx};
+    wc_result result;
     if (!body || !d->key) {
         json_decref(body);
+        result = wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+    } else {
+        result = wc_sqs_start(s->aws, "SendMessage", body, dead_letter_sent, d, NULL, err);
+    }
+    if (result != WC_OK) { /* back in the queue at once */
+        sqs_hide_later(s, receipt, 0);
         if (d)
             free(d->key);
-        free(d);
-        sqs_hide_later(s, msg->handle, 0);
-        msg->handle = NULL;
-        return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
-    }
-    *d = (dead_letter){s, msg->handle, d->key, done, ctx};
-    msg->handle = NULL;
-    wc_result result = wc_sqs_start(s->aws, "SendMessage", body, dead_letter_sent, d, NULL, err);
-    if (result != WC_OK) {
-        sqs_hide_later(s, d->receipt, 0);
-        free(d->key);
         free(d);
         return result;
     }

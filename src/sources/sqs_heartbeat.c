@@ -17,30 +17,19 @@
 
 typedef sqs_held held;
 
+#define HELD(l) WC_LIST_ENTRY(l, held, link)
+
 static void heartbeat(void *ctx);
 
 /* The timer at the first entry's extend_at, or stopped when nothing is held. */
 static void heartbeat_arm(sqs_source *s)
 {
-    if (!s->held_first) {
+    if (!s->held.first) {
         wc_loop_timer_stop(s->loop, &s->heartbeat);
         return;
     }
-    uint64_t now = s->clock->now_ms(s->clock), first = s->held_first->extend_at;
+    uint64_t now = s->clock->now_ms(s->clock), first = HELD(s->held.first)->extend_at;
     wc_loop_timer_start(s->loop, &s->heartbeat, first > now ? first - now : 0, heartbeat, s);
-}
-
-static void unlink_held(sqs_source *s, held *h)
-{
-    if (h->prev)
-        h->prev->next = h->next;
-    else
-        s->held_first = h->next;
-    if (h->next)
-        h->next->prev = h->prev;
-    else
-        s->held_last = h->prev;
-    h->prev = h->next = NULL;
 }
 
 /* Links h in the order of extend_at, looking from the end: where it goes at once, as messages are
@@ -48,21 +37,12 @@ static void unlink_held(sqs_source *s, held *h)
  * after it. */
 static void link_held(sqs_source *s, held *h)
 {
-    held *before = s->held_last;
-    while (before && before->extend_at > h->extend_at) {
+    wc_link *before = s->held.last;
+    while (before && HELD(before)->extend_at > h->extend_at) {
         s->held_walked++;
         before = before->prev;
     }
-    h->prev = before;
-    h->next = before ? before->next : s->held_first;
-    if (h->next)
-        h->next->prev = h;
-    else
-        s->held_last = h;
-    if (before)
-        before->next = h;
-    else
-        s->held_first = h;
+    wc_list_insert_after(&s->held, before, &h->link);
 }
 
 static void heartbeat(void *ctx)
@@ -71,7 +51,7 @@ static void heartbeat(void *ctx)
     uint64_t now = s->clock->now_ms(s->clock);
     uint64_t half = (uint64_t)s->visibility_s * 500; /* > 0: nothing is held otherwise */
     held *h;
-    while ((h = s->held_first) && h->extend_at <= now) {
+    while ((h = HELD(s->held.first)) && h->extend_at <= now) {
         s->held_walked++;
         char *copy = strdup(h->receipt);
         if (copy) {
@@ -80,7 +60,7 @@ static void heartbeat(void *ctx)
             sqs_hide_later(s, copy, s->visibility_s);
             s->extended++;
         }
-        unlink_held(s, h);
+        wc_list_remove(&s->held, &h->link);
         h->extend_at = now + half;
         link_held(s, h);
     }
@@ -116,7 +96,7 @@ void sqs_hold(sqs_source *s, const char *receipt, uint64_t received_ms)
     *slot = h;
     h->extend_at = received_ms + (uint64_t)s->visibility_s * 500;
     link_held(s, h);
-    if (s->held_first == h)
+    if (s->held.first == &h->link)
         heartbeat_arm(s);
 }
 
@@ -130,11 +110,19 @@ void sqs_unhold(sqs_source *s, const char *receipt)
         return;
     held *h = *slot;
     wc_strmap_remove(s->held_by_receipt, receipt);
-    int was_first = s->held_first == h;
-    unlink_held(s, h);
+    int was_first = s->held.first == &h->link;
+    wc_list_remove(&s->held, &h->link);
     held_free(h);
     if (was_first)
         heartbeat_arm(s);
+}
+
+char *sqs_let_go(sqs_source *s, wc_message *msg)
+{
+    char *receipt = msg->handle;
+    msg->handle = NULL;
+    sqs_unhold(s, receipt);
+    return receipt;
 }
 
 unsigned long long wc_sqs_source_extended(const wc_source *source)
@@ -152,11 +140,8 @@ void sqs_held_free(sqs_source *s)
 {
     if (s->loop)
         wc_loop_timer_stop(s->loop, &s->heartbeat);
-    while (s->held_first) {
-        held *h = s->held_first;
-        unlink_held(s, h);
-        held_free(h);
-    }
+    while (s->held.first)
+        held_free(HELD(wc_list_pop(&s->held)));
     wc_strmap_free(s->held_by_receipt);
     s->held_by_receipt = NULL;
 }

@@ -40,12 +40,7 @@ static void received(void *ctx, wc_result result, json_t *answer, const wc_aws_e
 {
     receiving *r = ctx;
     sqs_source *s = r->s;
-    if (r->prev)
-        r->prev->next = r->next;
-    else
-        s->receives = r->next;
-    if (r->next)
-        r->next->prev = r->prev;
+    wc_list_remove(&s->receives, &r->link);
     s->n_receives--;
     free(r);
     if (result != WC_OK) {
@@ -68,7 +63,7 @@ static void received(void *ctx, wc_result result, json_t *answer, const wc_aws_e
     }
     if (s->stopping)
         hand_back_buffer(s);
-    sqs_tell(s);
+    wc_source_tell(&s->notifier);
 }
 
 static void start_receive(sqs_source *s, int max)
@@ -90,29 +85,8 @@ static void start_receive(sqs_source *s, int max)
         wc_error_prefix(&s->failure, "ReceiveMessage: ");
         return;
     }
-    r->next = s->receives;
-    if (s->receives)
-        s->receives->prev = r;
-    s->receives = r;
+    wc_list_append(&s->receives, &r->link);
     s->n_receives++;
-}
-
-/* Whether a message this consumer deferred is still to come back. Forgets those long overdue
- * (another consumer took them). */
-static int waiting_for_deferred(sqs_source *s)
-{
-    uint64_t now = s->clock->now_ms(s->clock);
-    wc_deferrals_unmark_all(s->deferred);
-    int waiting = 0;
-    for (size_t i = 0; i < wc_deferrals_count(s->deferred); i++) {
-        const char *key = wc_deferrals_key(s->deferred, i);
-        if (wc_deferrals_waiting(s->deferred, key, now)) {
-            wc_deferrals_mark(s->deferred, key);
-            waiting = 1;
-        }
-    }
-    wc_deferrals_sweep(s->deferred);
-    return waiting;
 }
 
 wc_result wc_sqs_message_read(json_t *m, size_t max_body, wc_message *msg, wc_error *err)
@@ -189,8 +163,7 @@ static wc_result take(sqs_source *s, wc_message *msg, wc_error *err)
     wc_deferrals_forget(s->deferred, id);
     wc_message stale;
     if (id && s->kept && wc_kept_take_key(s->kept, id, &stale)) {
-        sqs_unhold(s, stale.handle);
-        free(stale.handle);
+        free(sqs_let_go(s, &stale));
         wc_message_cleanup(&stale);
     }
     if (result == WC_OK)
@@ -217,17 +190,17 @@ wc_receive_status sqs_receive(void *self, wc_message *msg, unsigned want, wc_err
 {
     sqs_source *s = self;
     memset(msg, 0, sizeof(*msg));
-    if (wc_kept_take(s->kept, msg)) { /* a deferred message now due, first */
-        fetch_ahead(s, want > 0 ? want - 1 : 0);
-        return WC_RECEIVE_READY;
-    }
-    if (s->buffer && s->next < json_array_size(s->buffer)) {
+    int ready = wc_kept_take(s->kept, msg); /* a deferred message now due, first */
+    if (!ready && s->buffer && s->next < json_array_size(s->buffer)) {
         json_incref(s->buffer); /* take() may drop the buffer while it reads a message of it */
         json_t *holding = s->buffer;
         wc_result result = take(s, msg, err);
         json_decref(holding);
         if (result != WC_OK)
             return WC_RECEIVE_FAILED;
+        ready = 1;
+    }
+    if (ready) {
         /* The next receive goes out while the last messages of this one are applied (want
          * counted the one just taken). */
         fetch_ahead(s, want > 0 ? want - 1 : 0);
@@ -239,8 +212,11 @@ wc_receive_status sqs_receive(void *self, wc_message *msg, unsigned want, wc_err
     }
     if (s->came_empty && s->n_receives == 0) {
         s->came_empty = 0;
-        return waiting_for_deferred(s) || wc_kept_count(s->kept) ? WC_RECEIVE_WAIT
-                                                                 : WC_RECEIVE_EMPTY;
+        /* A message this consumer deferred may still come back; those long overdue are
+         * forgotten (another consumer took them). */
+        uint64_t now = s->clock->now_ms(s->clock);
+        return wc_deferrals_drop_due(s->deferred, now) || wc_kept_count(s->kept) ? WC_RECEIVE_WAIT
+                                                                                 : WC_RECEIVE_EMPTY;
     }
     fetch_ahead(s, want);
     return WC_RECEIVE_WAIT;
@@ -248,9 +224,8 @@ wc_receive_status sqs_receive(void *self, wc_message *msg, unsigned want, wc_err
 
 void sqs_cancel_receives(sqs_source *s)
 {
-    while (s->receives) {
-        receiving *r = s->receives;
-        s->receives = r->next;
+    receiving *r;
+    while ((r = WC_LIST_ENTRY(wc_list_pop(&s->receives), receiving, link))) {
         wc_aws_cancel(s->aws, r->call);
         free(r);
     }
@@ -264,7 +239,7 @@ static void grace_over(void *ctx)
 {
     sqs_source *s = ctx;
     sqs_cancel_receives(s);
-    sqs_tell(s);
+    wc_source_tell(&s->notifier);
 }
 
 void sqs_stop(void *self)

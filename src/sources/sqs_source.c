@@ -12,29 +12,13 @@
 
 static wc_result sqs_ack(void *self, wc_message *msg, wc_error *err)
 {
-    sqs_source *s = self;
-    sqs_unhold(s, msg->handle);
     /* Batched: a crash before the batch goes out means a redelivery, and applying a request
      * again leaves the same state. */
-    sqs_delete_later(s, msg->handle);
-    msg->handle = NULL;
+    sqs_delete_later(self, sqs_let_go(self, msg));
     return WC_OK;
 }
 
 /* --- deferrals kept in hand (sources/kept.h) --- */
-
-static void kept_due(void *ctx)
-{
-    sqs_tell(ctx);
-}
-
-/* Whether msg, deferred for delay_ms, is kept in hand (its handle taken, its heartbeat going on)
- * rather than hidden in the queue. */
-static int keep_in_hand(sqs_source *s, wc_message *msg, uint64_t delay_ms)
-{
-    return !s->stopping && s->visibility_s > 0 && delay_ms > 0 && delay_ms < KEEP_BELOW_MS &&
-           wc_kept_keep(s->kept, msg, msg->attempts + 1, delay_ms) == WC_OK;
-}
 
 /* Its widget's create was applied: a deferred message kept in hand is offered at once. One hidden
  * in the queue already stays hidden until its time (nothing to do). */
@@ -47,41 +31,36 @@ static wc_result sqs_hurry(void *self, const char *key)
 static wc_result sqs_defer(void *self, wc_message *msg, uint64_t delay_ms, wc_error *err)
 {
     sqs_source *s = self;
-    if (keep_in_hand(s, msg, delay_ms))
+    /* A short deferral is kept in hand (its handle taken, its heartbeat going on) rather than
+     * hidden in the queue. */
+    if (!s->stopping && s->visibility_s > 0 && delay_ms > 0 && delay_ms < KEEP_BELOW_MS &&
+        wc_kept_keep(s->kept, msg, msg->attempts + 1, delay_ms) == WC_OK)
         return WC_OK;
     uint64_t secs = (delay_ms + 999) / 1000;
     if (secs > HIDE_UNDEAD_S)
         secs = HIDE_UNDEAD_S;
-    sqs_unhold(s, msg->handle);
     wc_deferrals_defer(s->deferred, msg->key, msg->attempts + 1,
                        s->clock->now_ms(s->clock) + secs * 1000 + DUE_GRACE_MS);
-    sqs_hide_later(s, msg->handle, (int)secs);
-    msg->handle = NULL;
+    sqs_hide_later(s, sqs_let_go(s, msg), (int)secs);
     return WC_OK;
 }
 
 static wc_result sqs_release(void *self, wc_message *msg, wc_error *err)
 {
-    sqs_source *s = self;
-    sqs_unhold(s, msg->handle);
-    sqs_hide_later(s, msg->handle, 0);
-    msg->handle = NULL;
+    sqs_hide_later(self, sqs_let_go(self, msg), 0);
     return WC_OK;
 }
 
 /* No call: the message comes back when its visibility timeout ends. */
 static void sqs_forget(void *self, wc_message *msg)
 {
-    sqs_unhold(self, msg->handle);
-    free(msg->handle);
-    msg->handle = NULL;
+    free(sqs_let_go(self, msg));
 }
 
 static void sqs_set_notify(void *self, wc_source_notify notify, void *ctx)
 {
     sqs_source *s = self;
-    s->notify = notify;
-    s->notify_ctx = ctx;
+    s->notifier = (wc_source_notifier){notify, ctx};
 }
 
 static unsigned sqs_flush(void *self)
@@ -163,7 +142,7 @@ wc_result wc_sqs_source_open(const wc_sqs_source_config *c, wc_source *out, wc_e
     s->envelope = c->envelope;
     s->clock = c->clock ? c->clock : wc_clock_system();
     s->deferred = wc_deferrals_new();
-    s->kept = wc_kept_new(s->loop, KEEP_MAX, KEEP_BYTES, kept_due, s);
+    s->kept = wc_kept_new(s->loop, KEEP_MAX, KEEP_BYTES, &s->notifier);
     if (!s->deferred || !s->kept) {
         sqs_destroy(s);
         return wc_error_set(err, WC_ERR_NOMEM, "out of memory");

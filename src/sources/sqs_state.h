@@ -15,6 +15,7 @@
 
 #include "aws/client.h"
 #include "common/clock.h"
+#include "common/list.h"
 #include "common/loop.h"
 #include "common/strmap.h"
 #include "sources/deferrals.h"
@@ -59,14 +60,14 @@ typedef struct sqs_batch_call sqs_batch_call;
 typedef struct sqs_held {
     char *receipt;      /* owned */
     uint64_t extend_at; /* on the source's clock */
-    struct sqs_held *prev, *next;
+    wc_link link;
 } sqs_held;
 
 /* One receive in flight. */
 typedef struct sqs_receiving {
     sqs_source *s;
     wc_aws_call *call;
-    struct sqs_receiving *prev, *next;
+    wc_link link;
 } sqs_receiving;
 
 struct sqs_source {
@@ -80,17 +81,16 @@ struct sqs_source {
     wc_clock *clock;
     json_t *buffer; /* received messages not yet handed out, from index next */
     size_t next;
-    sqs_receiving *receives; /* ReceiveMessage calls in flight */
+    wc_list receives; /* ReceiveMessage calls in flight (sqs_receiving) */
     unsigned n_receives;
     int came_empty; /* an answer with no message, not yet reported */
     int failed;     /* a failed receive, not yet reported */
     wc_error failure;
-    wc_source_notify notify;
-    void *notify_ctx;
+    wc_source_notifier notifier;
     sqs_batch deletes, hides;
     wc_timer flush_timer;
-    wc_timer grace_timer; /* at a stop: how long receives under way are waited for */
-    sqs_batch_call *batch_calls;
+    wc_timer grace_timer;   /* at a stop: how long receives under way are waited for */
+    wc_list batch_calls;    /* sqs_batch_call: under way or waiting to be tried again */
     unsigned calls;         /* batch calls and dead letters in flight */
     wc_deferrals *deferred; /* by MessageId: ours, hidden until due */
     wc_kept *kept;          /* ours, deferred briefly and kept in hand until due */
@@ -101,19 +101,11 @@ struct sqs_source {
     /* Messages handed out, whose visibility the heartbeat extends: by receipt (values: sqs_held *,
      * made at the first hold), and from the earliest extend_at to the latest. */
     wc_strmap *held_by_receipt;
-    sqs_held *held_first, *held_last;
+    wc_list held;
     uint64_t held_walked;        /* list entries examined (for tests that count work) */
     wc_timer heartbeat;          /* at the earliest extend_at */
     unsigned long long extended; /* visibility extensions sent (for the log and tests) */
 };
-
-/* Tells the consumer there is news. Here, not in sqs_source.c, so that the parts below call
- * nothing above them. */
-static inline void sqs_tell(sqs_source *s)
-{
-    if (s->notify)
-        s->notify(s->notify_ctx);
-}
 
 /* --- sqs_batch.c --- */
 
@@ -134,6 +126,8 @@ void sqs_batches_free(sqs_source *s);
 void sqs_hold(sqs_source *s, const char *receipt, uint64_t received_ms);
 /* The message's end (ack, defer, release, dead letter, forget): no more heartbeats for it. */
 void sqs_unhold(sqs_source *s, const char *receipt);
+/* The same for msg, whose receipt is handed over: returned (the caller's), msg->handle NULL. */
+char *sqs_let_go(sqs_source *s, wc_message *msg);
 /* Stops the heartbeat and frees what it watches (at destroy). */
 void sqs_held_free(sqs_source *s);
 

@@ -70,6 +70,25 @@ static void smallest_name_first_and_hidden_files_skipped(void **state)
     assert_int_equal(count_entries(f->dir), 1); /* only .partial is left */
 }
 
+/* More files than one scan keeps (256), written in a scrambled order: each scan hands out its
+ * smallest names in order, and the next scan goes on from there. */
+static void a_large_directory_comes_out_in_name_order(void **state)
+{
+    fixture *f = *state;
+    char name[32];
+    for (int i = 0; i < 700; i++) {
+        snprintf(name, sizeof(name), "%013d", (i * 379) % 700); /* 379 is prime to 700 */
+        write_text(f->dir, name, "{}");
+    }
+    open_source(f, 1024);
+    for (int i = 0; i < 700; i++) {
+        snprintf(name, sizeof(name), "%013d", i);
+        receive_key(f, name);
+    }
+    wc_message m;
+    assert_int_equal(f->src.ops->receive(f->src.self, &m, 1, NULL), WC_RECEIVE_EMPTY);
+}
+
 static void body_is_read_and_ack_removes_the_file(void **state)
 {
     fixture *f = *state;
@@ -412,6 +431,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         T(smallest_name_first_and_hidden_files_skipped),
+        T(a_large_directory_comes_out_in_name_order),
         T(body_is_read_and_ack_removes_the_file),
         T(two_sources_never_get_the_same_file),
         T(deferred_request_stays_and_comes_back_after_the_delay),

@@ -50,14 +50,41 @@ static void take(wc_kept *k, const char *key)
     wc_message_cleanup(&m);
 }
 
+typedef struct {
+    fake_time t;
+    wc_clock clock;
+    wc_loop *loop;
+    wc_kept *k;
+} fixture;
+
+static const wc_source_notifier notifier = {on_due, NULL};
+
+/* A set of at most 3 messages and 20 bytes of bodies, on a loop whose fake clock reads 1000. */
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof(*f));
+    f->t.now = 1000;
+    f->clock = (wc_clock){fake_now, fake_sleep, &f->t, NULL};
+    f->loop = wc_loop_new(&f->clock);
+    f->k = wc_kept_new(f->loop, 3, 20, &notifier);
+    dues = 0;
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    wc_kept_free(f->k);
+    wc_loop_free(f->loop);
+    free(f);
+    return 0;
+}
+
 static void due_in_order_hurried_first_bounded_and_handed_back(void **state)
 {
-    (void)state;
-    fake_time t = {.now = 1000};
-    FAKE_CLOCK(clock, t);
-    wc_loop *loop = wc_loop_new(&clock);
-    wc_kept *k = wc_kept_new(loop, 3, 20, on_due, NULL);
-    dues = 0;
+    fixture *f = *state;
+    wc_kept *k = f->k;
     keep(k, "a", "0123456789", 300, WC_OK);
     keep(k, "b", "01234", 100, WC_OK);
     keep(k, "b", "01234", 100, WC_ERR_BUSY);      /* kept already */
@@ -72,11 +99,11 @@ static void due_in_order_hurried_first_bounded_and_handed_back(void **state)
     assert_int_equal(wc_kept_hurry(k, "c"), 0); /* due already */
     assert_int_equal(wc_kept_hurry(k, "x"), 0); /* not kept */
     take(k, "c");
-    assert_int_equal(t.now, 1000);
+    assert_int_equal(f->t.now, 1000);
     /* The others when their time comes, telling the source. */
     while (dues == 0)
-        wc_loop_turn(loop, -1);
-    assert_int_equal(t.now, 1100);
+        wc_loop_turn(f->loop, -1);
+    assert_int_equal(f->t.now, 1100);
     take(k, "b");
     assert_int_equal(wc_kept_take(k, &m), 0);
     keep(k, "e", "01234", 500, WC_OK); /* room again: bytes and count given back */
@@ -107,20 +134,14 @@ static void due_in_order_hurried_first_bounded_and_handed_back(void **state)
     assert_int_equal(json_integer_value(json_object_get(wc_message_doc(&m), "n")), 1);
     free(m.handle);
     wc_message_cleanup(&m);
-    wc_kept_free(k);
-    wc_loop_free(loop);
 }
 
 /* A message delivered again while a copy of it is kept: the copy is taken out by its key, due or
  * not, and no longer comes due. */
 static void a_copy_is_taken_out_by_its_key(void **state)
 {
-    (void)state;
-    fake_time t = {.now = 1000};
-    FAKE_CLOCK(clock, t);
-    wc_loop *loop = wc_loop_new(&clock);
-    wc_kept *k = wc_kept_new(loop, 8, 1000, on_due, NULL);
-    dues = 0;
+    fixture *f = *state;
+    wc_kept *k = f->k;
     keep(k, "a", "{}", 100, WC_OK);
     keep(k, "b", "{}", 100, WC_OK);
     wc_message m;
@@ -132,20 +153,19 @@ static void a_copy_is_taken_out_by_its_key(void **state)
     wc_message_cleanup(&m);
     assert_int_equal(wc_kept_count(k), 1);
     assert_int_equal(wc_kept_take_key(k, "a", &m), 0);
-    t.now += 100;
-    wc_loop_turn(loop, 0);
+    f->t.now += 100;
+    wc_loop_turn(f->loop, 0);
     assert_int_equal(dues, 1); /* b alone */
     take(k, "b");
     assert_int_equal(wc_kept_take(k, &m), 0);
-    wc_kept_free(k);
-    wc_loop_free(loop);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(due_in_order_hurried_first_bounded_and_handed_back),
-        cmocka_unit_test(a_copy_is_taken_out_by_its_key),
+        cmocka_unit_test_setup_teardown(due_in_order_hurried_first_bounded_and_handed_back, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(a_copy_is_taken_out_by_its_key, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

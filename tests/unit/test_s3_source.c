@@ -574,37 +574,29 @@ static void a_key_without_13_leading_digits_has_no_place(void **state)
     }
 }
 
+/* A test on the fake world alone, or with the source open on it. */
+#define T(name)      cmocka_unit_test_setup_teardown(name, setup, teardown)
+#define T_OPEN(name) cmocka_unit_test_setup_teardown(name, setup_open, teardown)
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(open_checks_that_the_buckets_answer, setup, teardown),
-        cmocka_unit_test_setup_teardown(the_look_ahead_is_bounded_by_bytes, setup, teardown),
-        cmocka_unit_test_setup_teardown(a_body_larger_than_the_bound_still_comes, setup, teardown),
-        cmocka_unit_test_setup_teardown(a_missing_bucket_is_a_one_line_error, setup, teardown),
-        cmocka_unit_test_setup_teardown(the_walk_goes_across_pages_in_key_order, setup_open,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(gets_run_at_once_and_are_handed_out_in_key_order,
-                                        setup_open, teardown),
-        cmocka_unit_test_setup_teardown(a_key_taken_by_another_consumer_is_skipped, setup_open,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(a_truncated_page_with_nothing_of_ours_is_not_an_empty_poll,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(
-            a_walk_of_only_deferred_keys_waits_and_they_come_back_when_due, setup_open, teardown),
-        cmocka_unit_test_setup_teardown(a_listing_failure_is_reported_and_the_next_walk_starts_over,
-                                        setup_open, teardown),
-        cmocka_unit_test_setup_teardown(a_failed_get_is_handed_out_as_an_error, setup_open,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(a_dead_letter_is_a_copy_then_a_delete, setup_open,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(a_failed_copy_leaves_the_request_in_place, setup_open,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(a_copy_that_fails_after_its_200_is_a_failure, setup_open,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(release_and_a_failed_ack_leave_the_object, setup_open,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(a_key_without_13_leading_digits_has_no_place, setup_open,
-                                        teardown),
+        T(open_checks_that_the_buckets_answer),
+        T(the_look_ahead_is_bounded_by_bytes),
+        T(a_body_larger_than_the_bound_still_comes),
+        T(a_missing_bucket_is_a_one_line_error),
+        T_OPEN(the_walk_goes_across_pages_in_key_order),
+        T_OPEN(gets_run_at_once_and_are_handed_out_in_key_order),
+        T_OPEN(a_key_taken_by_another_consumer_is_skipped),
+        T(a_truncated_page_with_nothing_of_ours_is_not_an_empty_poll),
+        T_OPEN(a_walk_of_only_deferred_keys_waits_and_they_come_back_when_due),
+        T_OPEN(a_listing_failure_is_reported_and_the_next_walk_starts_over),
+        T_OPEN(a_failed_get_is_handed_out_as_an_error),
+        T_OPEN(a_dead_letter_is_a_copy_then_a_delete),
+        T_OPEN(a_failed_copy_leaves_the_request_in_place),
+        T_OPEN(a_copy_that_fails_after_its_200_is_a_failure),
+        T_OPEN(release_and_a_failed_ack_leave_the_object),
+        T_OPEN(a_key_without_13_leading_digits_has_no_place),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

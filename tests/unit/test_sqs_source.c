@@ -101,6 +101,15 @@ static void next_message(fixture *f, wc_message *m, unsigned want)
     scripted_source_next(&f->s, m, want);
 }
 
+/* Messages 1..n to receive, one answer of `then` (DELETES, HIDES) ready, and the first message
+ * received into m (the consumer's room: n). */
+static void first_of(fixture *f, int n, const char *then, wc_message *m)
+{
+    reply_messages(f, 1, n, "1");
+    fake_reply(f->s.w->fake, then, 200, "{}");
+    next_message(f, m, n);
+}
+
 /* Entry i of a batch request's body: its receipt, and its VisibilityTimeout (-1: none). */
 static void assert_entry(const fake_request *r, size_t i, const char *receipt, int seconds)
 {
@@ -314,10 +323,8 @@ static void acks_go_out_in_batches_of_ten_at_the_end_of_the_turn(void **state)
 static void flush_sends_a_partial_batch_at_once(void **state)
 {
     fixture *f = *state;
-    reply_messages(f, 1, 2, "1");
-    fake_reply(f->s.w->fake, DELETES, 200, "{}");
     wc_message m;
-    next_message(f, &m, 2);
+    first_of(f, 2, DELETES, &m);
     scripted_source_ack(&f->s, &m);
     next_message(f, &m, 0);
     scripted_source_ack(&f->s, &m);
@@ -393,10 +400,8 @@ static void an_empty_answer_while_deferred_messages_are_due_is_not_an_empty_poll
 static void release_hands_the_message_back_at_once(void **state)
 {
     fixture *f = *state;
-    reply_messages(f, 1, 1, "1");
-    fake_reply(f->s.w->fake, HIDES, 200, "{}");
     wc_message m;
-    next_message(f, &m, 1);
+    first_of(f, 1, HIDES, &m);
     assert_int_equal(f->s.src.ops->release(f->s.src.self, &m, NULL), WC_OK);
     wc_message_cleanup(&m);
     fake_run(f->s.w);
@@ -548,12 +553,13 @@ static void a_dead_letter_is_sent_then_deleted(void **state)
     assert_int_equal(o1.calls, 1);
     assert_int_equal(o1.result, WC_OK);
     json_t *body = fake_request_json(fake_find(f->s.w->fake, SEND, 0));
-    assert_string_equal(json_string_value(json_object_get(body, "QueueUrl")), DEAD);
-    assert_string_equal(json_string_value(json_object_get(body, "MessageBody")), "{\"n\":1}");
-    assert_string_equal(
-        json_string_value(json_object_get(
-            json_object_get(json_object_get(body, "MessageAttributes"), "reason"), "StringValue")),
-        "owner must be letters");
+    const char *queue, *message, *reason;
+    assert_int_equal(json_unpack(body, "{s:s, s:s, s:{s:{s:s}}}", "QueueUrl", &queue, "MessageBody",
+                                 &message, "MessageAttributes", "reason", "StringValue", &reason),
+                     0);
+    assert_string_equal(queue, DEAD);
+    assert_string_equal(message, "{\"n\":1}");
+    assert_string_equal(reason, "owner must be letters");
     json_decref(body);
     /* Sent first, deleted after. */
     assert_entry(fake_find(f->s.w->fake, DELETES, 0), 0, "rh-1", -1);
@@ -579,11 +585,9 @@ static void a_dead_letter_is_sent_then_deleted(void **state)
 static void dead_letter_without_a_queue(fixture *f, int redrive, wc_result result, int hide_s)
 {
     open_source(f, NULL, redrive);
-    reply_messages(f, 1, 1, "1");
-    fake_reply(f->s.w->fake, HIDES, 200, "{}");
     scripted_outcome o = {0};
     wc_message m;
-    next_message(f, &m, 1);
+    first_of(f, 1, HIDES, &m);
     assert_int_equal(
         f->s.src.ops->dead_letter(f->s.src.self, &m, "bad", scripted_outcome_done, &o, NULL),
         WC_OK);
