@@ -131,7 +131,8 @@ void wc_aws_cancel(wc_aws *aws, wc_aws_call *call);
 
 /* Ends every call under way at once, each done called with WC_ERR_IO "abandoned at shutdown"
  * (so every layer above frees what it holds): for a shutdown that cannot wait any longer. Calls
- * waiting for credentials included; the credential fetch under way is cancelled too. */
+ * waiting for credentials included; the credential fetch under way is cancelled too. A done may
+ * cancel or start other calls (those it starts are ended too). */
 void wc_aws_abandon(wc_aws *aws);
 
 /* A call of an AWS JSON 1.0 protocol (SQS, DynamoDB): POST / with X-Amz-Target = target.

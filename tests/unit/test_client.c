@@ -515,6 +515,50 @@ static void abandoning_ends_every_call_through_its_callback(void **state)
     assert_int_equal(fake_in_flight(w->fake), 0);
 }
 
+/* A call whose end, as a layer above may, cancels another call (cancel) or starts a new one. */
+typedef struct {
+    outcome o;
+    fake_world *w;
+    wc_aws_call *call;   /* its own handle */
+    wc_aws_call *cancel; /* cancelled when it ends (or NULL) */
+    int start;           /* calls it starts when it ends, one per end */
+} entangled;
+
+static void end_entangled(void *ctx, wc_result result, json_t *answer, const wc_aws_error *aerr,
+                          const wc_error *err)
+{
+    entangled *e = ctx;
+    note_json(&e->o, result, answer, aerr, err);
+    wc_aws_cancel(e->w->aws, e->cancel);
+    if (e->start-- > 0)
+        assert_int_equal(wc_aws_json_start(e->w->aws, "sqs", "AmazonSQS.ReceiveMessage",
+                                           json_object(), end_entangled, e, NULL),
+                         WC_OK);
+}
+
+/* Abandoning reads the calls left anew after each callback: one that cancels another call of the
+ * batch (whichever of the pair ends first cancels the other) or starts a new one leaves nothing
+ * dangling, and the new call is ended too. */
+static void abandoning_survives_callbacks_that_cancel_or_start_calls(void **state)
+{
+    fake_world *w = *state;
+    fake_times(fake_hang(w->fake, "AmazonSQS.ReceiveMessage"), 4);
+    entangled e[3] = {{.w = w}, {.w = w}, {.w = w, .start = 1}};
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(wc_aws_json_start_h(w->aws, "sqs", "AmazonSQS.ReceiveMessage",
+                                             json_object(), end_entangled, &e[i], &e[i].call, NULL),
+                         WC_OK);
+    e[0].cancel = e[1].call;
+    e[1].cancel = e[0].call;
+    wc_loop_turn(w->loop, 0);
+    wc_aws_abandon(w->aws);
+    assert_int_equal(e[0].o.calls + e[1].o.calls, 1);
+    assert_int_equal(e[2].o.calls, 2); /* its own call, then the one it started */
+    assert_string_equal(e[2].o.code, "Abandoned");
+    assert_int_equal(wc_aws_in_flight(w->aws), 0);
+    assert_int_equal(fake_in_flight(w->fake), 0);
+}
+
 static void a_call_cancelled_while_waiting_to_retry_is_not_sent_again(void **state)
 {
     fake_world *w = *state;
@@ -595,6 +639,7 @@ int main(void)
         T(a_malformed_json_answer_is_a_parse_error),
         T(callbacks_run_from_the_loop_never_inside_start),
         T(abandoning_ends_every_call_through_its_callback),
+        T(abandoning_survives_callbacks_that_cancel_or_start_calls),
         T(a_cancelled_call_never_calls_back),
         T(a_call_cancelled_while_waiting_to_retry_is_not_sent_again),
         T(freeing_the_client_drops_its_calls),
