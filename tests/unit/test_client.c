@@ -453,7 +453,7 @@ static void callbacks_run_from_the_loop_never_inside_start(void **state)
     outcome o = {0};
     wc_error err;
     assert_int_equal(wc_aws_json_start(w->aws, "dynamodb", "DynamoDB_20120810.PutItem",
-                                       json_object(), note_json, &o, &err),
+                                       json_object(), note_json, &o, NULL, &err),
                      WC_OK);
     assert_int_equal(o.calls, 0);
     assert_int_equal(wc_aws_in_flight(w->aws), 1);
@@ -472,9 +472,9 @@ static void a_cancelled_call_never_calls_back(void **state)
     outcome o = {0};
     wc_aws_call *call = NULL;
     wc_error err;
-    assert_int_equal(wc_aws_json_start_h(w->aws, "sqs", "AmazonSQS.ReceiveMessage",
-                                         json_pack("{s:i}", "WaitTimeSeconds", 20), note_json, &o,
-                                         &call, &err),
+    assert_int_equal(wc_aws_json_start(w->aws, "sqs", "AmazonSQS.ReceiveMessage",
+                                       json_pack("{s:i}", "WaitTimeSeconds", 20), note_json, &o,
+                                       &call, &err),
                      WC_OK);
     assert_non_null(call);
     /* A long poll gets its wait on top of the usual timeout. */
@@ -498,10 +498,10 @@ static void abandoning_ends_every_call_through_its_callback(void **state)
     fake_reply(w->fake, "DynamoDB_20120810.PutItem", 503, "");
     outcome a = {0}, b = {0};
     assert_int_equal(wc_aws_json_start(w->aws, "sqs", "AmazonSQS.ReceiveMessage", json_object(),
-                                       note_json, &a, NULL),
+                                       note_json, &a, NULL, NULL),
                      WC_OK);
     assert_int_equal(wc_aws_json_start(w->aws, "dynamodb", "DynamoDB_20120810.PutItem",
-                                       json_object(), note_json, &b, NULL),
+                                       json_object(), note_json, &b, NULL, NULL),
                      WC_OK);
     wc_loop_turn(w->loop, 0); /* the 503 comes: its retry waits on a timer */
     assert_int_equal(wc_aws_in_flight(w->aws), 2);
@@ -532,7 +532,7 @@ static void end_entangled(void *ctx, wc_result result, json_t *answer, const wc_
     wc_aws_cancel(e->w->aws, e->cancel);
     if (e->start-- > 0)
         assert_int_equal(wc_aws_json_start(e->w->aws, "sqs", "AmazonSQS.ReceiveMessage",
-                                           json_object(), end_entangled, e, NULL),
+                                           json_object(), end_entangled, e, NULL, NULL),
                          WC_OK);
 }
 
@@ -545,8 +545,8 @@ static void abandoning_survives_callbacks_that_cancel_or_start_calls(void **stat
     fake_times(fake_hang(w->fake, "AmazonSQS.ReceiveMessage"), 4);
     entangled e[3] = {{.w = w}, {.w = w}, {.w = w, .start = 1}};
     for (int i = 0; i < 3; i++)
-        assert_int_equal(wc_aws_json_start_h(w->aws, "sqs", "AmazonSQS.ReceiveMessage",
-                                             json_object(), end_entangled, &e[i], &e[i].call, NULL),
+        assert_int_equal(wc_aws_json_start(w->aws, "sqs", "AmazonSQS.ReceiveMessage", json_object(),
+                                           end_entangled, &e[i], &e[i].call, NULL),
                          WC_OK);
     e[0].cancel = e[1].call;
     e[1].cancel = e[0].call;
@@ -566,8 +566,8 @@ static void a_call_cancelled_while_waiting_to_retry_is_not_sent_again(void **sta
     outcome o = {0};
     wc_aws_call *call = NULL;
     wc_error err;
-    assert_int_equal(wc_aws_json_start_h(w->aws, "sqs", "AmazonSQS.ReceiveMessage", json_object(),
-                                         note_json, &o, &call, &err),
+    assert_int_equal(wc_aws_json_start(w->aws, "sqs", "AmazonSQS.ReceiveMessage", json_object(),
+                                       note_json, &o, &call, &err),
                      WC_OK);
     wc_loop_turn(w->loop, 0); /* the 503 comes: a retry waits on a timer */
     assert_true(fake_last(w->fake)->answered);
@@ -588,12 +588,12 @@ static void freeing_the_client_drops_its_calls(void **state)
     outcome o = {0};
     wc_error err;
     assert_int_equal(wc_aws_json_start(w->aws, "dynamodb", "DynamoDB_20120810.PutItem",
-                                       json_object(), note_json, &o, &err),
+                                       json_object(), note_json, &o, NULL, &err),
                      WC_OK);
     wc_aws_request req = {.service = "s3", .method = "GET", .base = S3_BASE, .path = "/bucket/k"};
     assert_int_equal(wc_aws_start(w->aws, &req, note_http, &o, &err), WC_OK);
     assert_int_equal(wc_aws_json_start(w->aws, "dynamodb", "DynamoDB_20120810.UpdateItem",
-                                       json_object(), note_json, &o, &err),
+                                       json_object(), note_json, &o, NULL, &err),
                      WC_OK);
     wc_loop_turn(w->loop, 0); /* the UpdateItem waits to be retried */
     assert_int_equal(wc_aws_in_flight(w->aws), 3);
