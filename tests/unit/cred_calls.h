@@ -1,6 +1,6 @@
 /* cred_calls.h - the call the credential tests make through the client on the fake world
  * (test_credentials_async.c, test_credentials_sts.c): one DynamoDB GetItem, its end recorded in
- * an outcome. Header-only. */
+ * an outcome (test_client.c records its calls' ends so too). Header-only. */
 #ifndef WC_CRED_CALLS_H
 #define WC_CRED_CALLS_H
 

@@ -2,7 +2,7 @@
  * clock, what each kind of answer means, size caps, bad JSON, cancelling. */
 #include "aws/client.h"
 #include "aws/http.h"
-#include "fake_transport.h"
+#include "cred_calls.h"
 
 #define S3_BASE "https://s3.us-east-1.amazonaws.com"
 
@@ -421,21 +421,6 @@ static void a_malformed_json_answer_is_a_parse_error(void **state)
 
 /* --- asynchronous calls and cancelling --- */
 
-typedef struct {
-    int calls;
-    wc_result result;
-    char code[128];
-} outcome;
-
-static void note_json(void *ctx, wc_result result, json_t *answer, const wc_aws_error *aerr,
-                      const wc_error *err)
-{
-    outcome *o = ctx;
-    o->calls++;
-    o->result = result;
-    snprintf(o->code, sizeof(o->code), "%s", aerr->code);
-}
-
 static void note_http(void *ctx, wc_result result, wc_http_response *resp, const wc_aws_error *aerr,
                       const wc_error *err)
 {
@@ -453,7 +438,7 @@ static void callbacks_run_from_the_loop_never_inside_start(void **state)
     outcome o = {0};
     wc_error err;
     assert_int_equal(wc_aws_json_start(w->aws, "dynamodb", "DynamoDB_20120810.PutItem",
-                                       json_object(), note_json, &o, NULL, &err),
+                                       json_object(), note, &o, NULL, &err),
                      WC_OK);
     assert_int_equal(o.calls, 0);
     assert_int_equal(wc_aws_in_flight(w->aws), 1);
@@ -473,8 +458,8 @@ static void a_cancelled_call_never_calls_back(void **state)
     wc_aws_call *call = NULL;
     wc_error err;
     assert_int_equal(wc_aws_json_start(w->aws, "sqs", "AmazonSQS.ReceiveMessage",
-                                       json_pack("{s:i}", "WaitTimeSeconds", 20), note_json, &o,
-                                       &call, &err),
+                                       json_pack("{s:i}", "WaitTimeSeconds", 20), note, &o, &call,
+                                       &err),
                      WC_OK);
     assert_non_null(call);
     /* A long poll gets its wait on top of the usual timeout. */
@@ -498,10 +483,10 @@ static void abandoning_ends_every_call_through_its_callback(void **state)
     fake_reply(w->fake, "DynamoDB_20120810.PutItem", 503, "");
     outcome a = {0}, b = {0};
     assert_int_equal(wc_aws_json_start(w->aws, "sqs", "AmazonSQS.ReceiveMessage", json_object(),
-                                       note_json, &a, NULL, NULL),
+                                       note, &a, NULL, NULL),
                      WC_OK);
     assert_int_equal(wc_aws_json_start(w->aws, "dynamodb", "DynamoDB_20120810.PutItem",
-                                       json_object(), note_json, &b, NULL, NULL),
+                                       json_object(), note, &b, NULL, NULL),
                      WC_OK);
     wc_loop_turn(w->loop, 0); /* the 503 comes: its retry waits on a timer */
     assert_int_equal(wc_aws_in_flight(w->aws), 2);
@@ -528,7 +513,7 @@ static void end_entangled(void *ctx, wc_result result, json_t *answer, const wc_
                           const wc_error *err)
 {
     entangled *e = ctx;
-    note_json(&e->o, result, answer, aerr, err);
+    note(&e->o, result, answer, aerr, err);
     wc_aws_cancel(e->w->aws, e->cancel);
     if (e->start-- > 0)
         assert_int_equal(wc_aws_json_start(e->w->aws, "sqs", "AmazonSQS.ReceiveMessage",
@@ -567,7 +552,7 @@ static void a_call_cancelled_while_waiting_to_retry_is_not_sent_again(void **sta
     wc_aws_call *call = NULL;
     wc_error err;
     assert_int_equal(wc_aws_json_start(w->aws, "sqs", "AmazonSQS.ReceiveMessage", json_object(),
-                                       note_json, &o, &call, &err),
+                                       note, &o, &call, &err),
                      WC_OK);
     wc_loop_turn(w->loop, 0); /* the 503 comes: a retry waits on a timer */
     assert_true(fake_last(w->fake)->answered);
@@ -588,12 +573,12 @@ static void freeing_the_client_drops_its_calls(void **state)
     outcome o = {0};
     wc_error err;
     assert_int_equal(wc_aws_json_start(w->aws, "dynamodb", "DynamoDB_20120810.PutItem",
-                                       json_object(), note_json, &o, NULL, &err),
+                                       json_object(), note, &o, NULL, &err),
                      WC_OK);
     wc_aws_request req = {.service = "s3", .method = "GET", .base = S3_BASE, .path = "/bucket/k"};
     assert_int_equal(wc_aws_start(w->aws, &req, note_http, &o, &err), WC_OK);
     assert_int_equal(wc_aws_json_start(w->aws, "dynamodb", "DynamoDB_20120810.UpdateItem",
-                                       json_object(), note_json, &o, NULL, &err),
+                                       json_object(), note, &o, NULL, &err),
                      WC_OK);
     wc_loop_turn(w->loop, 0); /* the UpdateItem waits to be retried */
     assert_int_equal(wc_aws_in_flight(w->aws), 3);
