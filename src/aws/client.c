@@ -263,6 +263,17 @@ static void forget_call(call *c)
     free(c);
 }
 
+/* Ends a call: its callback, then it is gone. */
+static void finish_call(call *c, wc_result result, wc_http_response *resp, const wc_aws_error *aerr,
+                        const wc_error *err)
+{
+    detach(c);
+    wc_aws_done done = c->done;
+    void *ctx = c->ctx;
+    free(c);
+    done(ctx, result, resp, aerr, err);
+}
+
 void wc_aws_cancel(wc_aws *aws, wc_aws_call *handle)
 {
     (void)aws; /* the call knows its client */
@@ -277,21 +288,11 @@ void wc_aws_abandon(wc_aws *aws)
     snprintf(aerr.code, sizeof(aerr.code), "Abandoned");
     wc_error err;
     wc_error_set(&err, WC_ERR_IO, "abandoned at shutdown");
-    /* A callback may start another call: go on until none is left (a few rounds at most). */
-    for (int round = 0; aws->calls && round < 16; round++) {
-        call *list = aws->calls; /* detach them all, then end them one by one */
-        aws->calls = NULL;
-        aws->parked = aws->parked_tail = NULL; /* they are all in list */
-        while (list) {
-            call *c = list;
-            list = c->next;
-            stop(c);
-            wc_aws_done done = c->done;
-            void *ctx = c->ctx;
-            free(c);
-            done(ctx, WC_ERR_IO, NULL, &aerr, &err);
-        }
-    }
+    /* One at a time from the head, the list read anew after each callback: a callback may cancel
+     * or end another call, or start one (at the head: ended next). One that starts a call at
+     * every end would never let go: at most 16 ends for each call under way now. */
+    for (int left = 16 * aws->in_flight; aws->calls && left > 0; left--)
+        finish_call(aws->calls, WC_ERR_IO, NULL, &aerr, &err);
     /* Nothing waits for a credential fetch any more: it is not left running on the loop. */
     if (!aws->parked)
         wc_credentials_cancel(aws->credentials);
@@ -458,17 +459,6 @@ static wc_result send_call(call *c, wc_error *err)
     free(auth);
     free(headers);
     return result;
-}
-
-/* Ends a call: its callback, then it is gone. */
-static void finish_call(call *c, wc_result result, wc_http_response *resp, const wc_aws_error *aerr,
-                        const wc_error *err)
-{
-    detach(c);
-    wc_aws_done done = c->done;
-    void *ctx = c->ctx;
-    free(c);
-    done(ctx, result, resp, aerr, err);
 }
 
 /* Ends a call that got no answer: no credentials came, or it could not be sent again. */

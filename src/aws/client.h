@@ -131,7 +131,8 @@ void wc_aws_cancel(wc_aws *aws, wc_aws_call *call);
 
 /* Ends every call under way at once, each done called with WC_ERR_IO "abandoned at shutdown"
  * (so every layer above frees what it holds): for a shutdown that cannot wait any longer. Calls
- * waiting for credentials included; the credential fetch under way is cancelled too. */
+ * waiting for credentials included; the credential fetch under way is cancelled too. A done may
+ * cancel or start other calls (those it starts are ended too). */
 void wc_aws_abandon(wc_aws *aws);
 
 /* A call of an AWS JSON 1.0 protocol (SQS, DynamoDB): POST / with X-Amz-Target = target.
@@ -141,16 +142,12 @@ wc_result wc_aws_json(wc_aws *aws, const char *service, const char *target, json
                       json_t **out, wc_aws_error *aerr, wc_error *err);
 
 /* The asynchronous form: done gets the decoded answer (borrowed: freed when done returns; NULL
- * when the body is empty). */
+ * when the body is empty). *handle, when handle is not NULL, names the call for wc_aws_cancel
+ * until done is called. */
 typedef void (*wc_aws_json_done)(void *ctx, wc_result result, json_t *answer,
                                  const wc_aws_error *aerr, const wc_error *err);
 wc_result wc_aws_json_start(wc_aws *aws, const char *service, const char *target, json_t *body,
-                            wc_aws_json_done done, void *ctx, wc_error *err);
-
-/* The same, and *handle names the call for wc_aws_cancel until done is called. */
-wc_result wc_aws_json_start_h(wc_aws *aws, const char *service, const char *target, json_t *body,
-                              wc_aws_json_done done, void *ctx, wc_aws_call **handle,
-                              wc_error *err);
+                            wc_aws_json_done done, void *ctx, wc_aws_call **handle, wc_error *err);
 
 /* wc_aws_json_start with one more member of body, name (a plain key: letters, digits, ':', '_')
  * with value_text, the compact JSON text of its value as json_dumps wrote it (body must hold at

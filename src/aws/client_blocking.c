@@ -66,6 +66,6 @@ wc_result wc_aws_json(wc_aws *aws, const char *service, const char *target, json
     if (out)
         *out = NULL;
     sync_call s = {0, WC_OK, NULL, out, aerr, err};
-    return wait_for(aws, wc_aws_json_start(aws, service, target, body, sync_json_done, &s, err),
-                    &s);
+    return wait_for(
+        aws, wc_aws_json_start(aws, service, target, body, sync_json_done, &s, NULL, err), &s);
 }

@@ -33,12 +33,6 @@ static void json_done(void *ctx, wc_result result, wc_http_response *resp, const
     free(j);
 }
 
-wc_result wc_aws_json_start(wc_aws *aws, const char *service, const char *target, json_t *body,
-                            wc_aws_json_done done, void *ctx, wc_error *err)
-{
-    return wc_aws_json_start_h(aws, service, target, body, done, ctx, NULL, err);
-}
-
 /* The call of body (taken) with, when name is not NULL, one more member first: name with
  * value_text (see wc_aws_json_start_with). */
 static wc_result start_json(wc_aws *aws, const char *service, const char *target, json_t *body,
@@ -86,8 +80,8 @@ static wc_result start_json(wc_aws *aws, const char *service, const char *target
     return result;
 }
 
-wc_result wc_aws_json_start_h(wc_aws *aws, const char *service, const char *target, json_t *body,
-                              wc_aws_json_done done, void *ctx, wc_aws_call **handle, wc_error *err)
+wc_result wc_aws_json_start(wc_aws *aws, const char *service, const char *target, json_t *body,
+                            wc_aws_json_done done, void *ctx, wc_aws_call **handle, wc_error *err)
 {
     return start_json(aws, service, target, body, NULL, NULL, done, ctx, handle, err);
 }

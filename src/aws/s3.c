@@ -238,28 +238,29 @@ static int hex_digit(char c)
                                   : -1;
 }
 
-/* Decodes S3's encoding-type=url in place: %XX is a byte, '+' a space (S3 encodes a space so and
- * a '+' as %2B). A text that does not decode (a stray '%', %00) is left as it came. */
-static void url_decode(char *s)
+long wc_s3_url_decode(const char *in, char *out, size_t *bad)
 {
-    size_t i = 0, o = 0;
-    for (; s[i]; i++) {
-        if (s[i] == '%') {
-            int hi = hex_digit(s[i + 1]), lo = hi < 0 ? -1 : hex_digit(s[i + 2]);
-            if (lo < 0 || (hi | lo) == 0)
-                return; /* nothing written yet: o <= i, so s is still whole until here */
+    for (size_t i = 0; in[i]; i++) {
+        if (in[i] == '%') {
+            int hi = hex_digit(in[i + 1]), lo = hi < 0 ? -1 : hex_digit(in[i + 2]);
+            if (lo < 0 || (hi | lo) == 0) {
+                *bad = i; /* nothing written yet: out may be in */
+                return -1;
+            }
             i += 2;
         }
     }
-    for (i = 0; s[i]; i++, o++) {
-        if (s[i] == '%') {
-            s[o] = (char)(hex_digit(s[i + 1]) * 16 + hex_digit(s[i + 2]));
+    size_t o = 0;
+    for (size_t i = 0; in[i]; i++, o++) {
+        if (in[i] == '%') {
+            out[o] = (char)(hex_digit(in[i + 1]) * 16 + hex_digit(in[i + 2]));
             i += 2;
         } else {
-            s[o] = s[i] == '+' ? ' ' : s[i];
+            out[o] = in[i] == '+' ? ' ' : in[i];
         }
     }
-    s[o] = '\0';
+    out[o] = '\0';
+    return (long)o;
 }
 
 wc_result wc_s3_listing_parse(const char *bucket, const char *xml, size_t len, wc_s3_listing *out,
@@ -284,10 +285,12 @@ wc_result wc_s3_listing_parse(const char *bucket, const char *xml, size_t len, w
                               MAX_LIST_TEXT);
     else if (c.failed != WC_OK)
         result = wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+    /* A text that does not decode (a stray '%', %00) is left as it came. */
+    size_t bad;
     for (size_t i = 0; result == WC_OK && c.url_encoded && i < out->n; i++)
-        url_decode(out->keys[i]);
+        wc_s3_url_decode(out->keys[i], out->keys[i], &bad);
     for (size_t i = 0; result == WC_OK && c.url_encoded && i < out->n_prefixes; i++)
-        url_decode(out->prefixes[i]);
+        wc_s3_url_decode(out->prefixes[i], out->prefixes[i], &bad);
     XML_ParserFree(parser);
     wc_buf_free(&c.text);
     if (result != WC_OK)

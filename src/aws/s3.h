@@ -57,6 +57,12 @@ wc_result wc_s3_list_start(wc_s3_bucket *b, const char *prefix, const char *deli
 wc_result wc_s3_listing_parse(const char *bucket, const char *xml, size_t len, wc_s3_listing *out,
                               wc_error *err);
 
+/* Decodes S3's URL encoding of a key (a listing's with encoding-type=url, an event
+ * notification's) from in to out (out may be in: decoding never lengthens): %XX is a byte, '+' a
+ * space (S3 writes a '+' as %2B). Returns the length decoded, or -1 when in does not decode (a
+ * '%' without two hex digits after it, %00), out then untouched and *bad the offset of the '%'. */
+long wc_s3_url_decode(const char *in, char *out, size_t *bad);
+
 /* CopyObject from from_bucket/from_key to to_key in b, replacing the metadata with metadata,
  * asynchronously. Its done callback reads the answer with wc_s3_copy_answer. */
 wc_result wc_s3_copy_start(wc_s3_bucket *b, const char *from_bucket, const char *from_key,

@@ -50,7 +50,7 @@ wc_result wc_sqs_start(wc_aws *aws, const char *action, json_t *body, wc_aws_jso
                        void *ctx, wc_aws_call **handle, wc_error *err)
 {
     char target[64];
-    return wc_aws_json_start_h(aws, "sqs", target_of(action, target), body, done, ctx, handle, err);
+    return wc_aws_json_start(aws, "sqs", target_of(action, target), body, done, ctx, handle, err);
 }
 
 json_t *wc_sqs_receive_body(const char *url, int max, int wait_s, int visibility_s)

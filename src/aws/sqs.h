@@ -42,7 +42,7 @@ wc_result wc_sqs_redrive_policy(wc_aws *aws, const char *url, char **policy, wc_
 
 /* The asynchronous calls the SQS source makes on the loop: action ("ReceiveMessage",
  * "DeleteMessageBatch", ...) with a body made by one of the builders below (taken); *handle
- * (NULL: not wanted) as wc_aws_json_start_h's, to cancel it. */
+ * (NULL: not wanted) as wc_aws_json_start's, to cancel it. */
 wc_result wc_sqs_start(wc_aws *aws, const char *action, json_t *body, wc_aws_json_done done,
                        void *ctx, wc_aws_call **handle, wc_error *err);
 

@@ -1,17 +1,11 @@
 #include "sources/s3_events.h"
 
-#include <ctype.h>
+#include "aws/s3.h"
+
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int hex(char c)
-{
-    static const char digits[] = "0123456789abcdef";
-    const char *d = c ? strchr(digits, tolower((unsigned char)c)) : NULL;
-    return d ? (int)(d - digits) : -1;
-}
 
 wc_result wc_s3_key_decode(const char *in, char **out, wc_error *err)
 {
@@ -22,32 +16,20 @@ wc_result wc_s3_key_decode(const char *in, char **out, wc_error *err)
     char *k = malloc(len + 1); /* decoding never lengthens */
     if (!k)
         return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
-    size_t o = 0;
+    size_t bad;
+    long n = wc_s3_url_decode(in, k, &bad);
     wc_result result = WC_OK;
-    for (size_t i = 0; i < len && result == WC_OK; i++) {
-        if (in[i] == '+') {
-            k[o++] = ' ';
-        } else if (in[i] != '%') {
-            k[o++] = in[i];
-        } else if (i + 2 < len && hex(in[i + 1]) >= 0 && hex(in[i + 2]) >= 0 &&
-                   (hex(in[i + 1]) | hex(in[i + 2])) != 0) {
-            k[o++] = (char)(hex(in[i + 1]) * 16 + hex(in[i + 2]));
-            i += 2;
-        } else {
-            result = wc_error_set(err, WC_ERR_PARSE,
-                                  "object key \"%.64s\": bad %%-escape at byte %zu", in, i);
-        }
-    }
-    if (result == WC_OK && (o == 0 || o > WC_S3_EVENTS_MAX_KEY))
-        result = wc_error_set(err, WC_ERR_PARSE, "object key of %zu bytes (1 to %d)", o,
+    if (n < 0)
+        result = wc_error_set(err, WC_ERR_PARSE, "object key \"%.64s\": bad %%-escape at byte %zu",
+                              in, bad);
+    else if (n == 0 || n > WC_S3_EVENTS_MAX_KEY)
+        result = wc_error_set(err, WC_ERR_PARSE, "object key of %ld bytes (1 to %d)", n,
                               WC_S3_EVENTS_MAX_KEY);
-    if (result != WC_OK) {
+    if (result == WC_OK)
+        *out = k;
+    else
         free(k);
-        return result;
-    }
-    k[o] = '\0';
-    *out = k;
-    return WC_OK;
+    return result;
 }
 
 void wc_s3_events_cleanup(wc_s3_events *ev)

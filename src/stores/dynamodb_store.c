@@ -140,7 +140,7 @@ static wc_result dynamo_load(void *self, const wc_request *req, wc_store_loaded 
     }
     c->loaded = loaded;
     wc_result result = wc_aws_json_start(s->aws, "dynamodb", "DynamoDB_20120810.GetItem", body,
-                                         loaded_item, c, err);
+                                         loaded_item, c, NULL, err);
     if (result != WC_OK)
         free(c);
     return result;
@@ -236,7 +236,7 @@ static wc_result dynamo_save(void *self, const wc_request *req, const wc_stored 
     wc_result result =
         item_text ? wc_aws_json_start_with(s->aws, "dynamodb", action, body, "Item", item_text,
                                            saved_item, c, err)
-                  : wc_aws_json_start(s->aws, "dynamodb", action, body, saved_item, c, err);
+                  : wc_aws_json_start(s->aws, "dynamodb", action, body, saved_item, c, NULL, err);
     if (result != WC_OK) {
         wc_memo_forget(s->memo, req->widget_id);
         free(c->item_text);

@@ -1,6 +1,6 @@
 /* cred_calls.h - the call the credential tests make through the client on the fake world
  * (test_credentials_async.c, test_credentials_sts.c): one DynamoDB GetItem, its end recorded in
- * an outcome. Header-only. */
+ * an outcome (test_client.c records its calls' ends so too). Header-only. */
 #ifndef WC_CRED_CALLS_H
 #define WC_CRED_CALLS_H
 
@@ -31,8 +31,8 @@ static inline void start_call(fake_world *w, outcome *o, wc_aws_call **handle)
 {
     wc_error err;
     wc_result r =
-        wc_aws_json_start_h(w->aws, "dynamodb", "DynamoDB_20120810.GetItem",
-                            json_pack("{s:s}", "TableName", "widgets"), note, o, handle, &err);
+        wc_aws_json_start(w->aws, "dynamodb", "DynamoDB_20120810.GetItem",
+                          json_pack("{s:s}", "TableName", "widgets"), note, o, handle, &err);
     if (r != WC_OK) {
         o->calls++;
         o->result = r;

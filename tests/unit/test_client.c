@@ -2,7 +2,7 @@
  * clock, what each kind of answer means, size caps, bad JSON, cancelling. */
 #include "aws/client.h"
 #include "aws/http.h"
-#include "fake_transport.h"
+#include "cred_calls.h"
 
 #define S3_BASE "https://s3.us-east-1.amazonaws.com"
 
@@ -421,21 +421,6 @@ static void a_malformed_json_answer_is_a_parse_error(void **state)
 
 /* --- asynchronous calls and cancelling --- */
 
-typedef struct {
-    int calls;
-    wc_result result;
-    char code[128];
-} outcome;
-
-static void note_json(void *ctx, wc_result result, json_t *answer, const wc_aws_error *aerr,
-                      const wc_error *err)
-{
-    outcome *o = ctx;
-    o->calls++;
-    o->result = result;
-    snprintf(o->code, sizeof(o->code), "%s", aerr->code);
-}
-
 static void note_http(void *ctx, wc_result result, wc_http_response *resp, const wc_aws_error *aerr,
                       const wc_error *err)
 {
@@ -453,7 +438,7 @@ static void callbacks_run_from_the_loop_never_inside_start(void **state)
     outcome o = {0};
     wc_error err;
     assert_int_equal(wc_aws_json_start(w->aws, "dynamodb", "DynamoDB_20120810.PutItem",
-                                       json_object(), note_json, &o, &err),
+                                       json_object(), note, &o, NULL, &err),
                      WC_OK);
     assert_int_equal(o.calls, 0);
     assert_int_equal(wc_aws_in_flight(w->aws), 1);
@@ -472,9 +457,9 @@ static void a_cancelled_call_never_calls_back(void **state)
     outcome o = {0};
     wc_aws_call *call = NULL;
     wc_error err;
-    assert_int_equal(wc_aws_json_start_h(w->aws, "sqs", "AmazonSQS.ReceiveMessage",
-                                         json_pack("{s:i}", "WaitTimeSeconds", 20), note_json, &o,
-                                         &call, &err),
+    assert_int_equal(wc_aws_json_start(w->aws, "sqs", "AmazonSQS.ReceiveMessage",
+                                       json_pack("{s:i}", "WaitTimeSeconds", 20), note, &o, &call,
+                                       &err),
                      WC_OK);
     assert_non_null(call);
     /* A long poll gets its wait on top of the usual timeout. */
@@ -498,10 +483,10 @@ static void abandoning_ends_every_call_through_its_callback(void **state)
     fake_reply(w->fake, "DynamoDB_20120810.PutItem", 503, "");
     outcome a = {0}, b = {0};
     assert_int_equal(wc_aws_json_start(w->aws, "sqs", "AmazonSQS.ReceiveMessage", json_object(),
-                                       note_json, &a, NULL),
+                                       note, &a, NULL, NULL),
                      WC_OK);
     assert_int_equal(wc_aws_json_start(w->aws, "dynamodb", "DynamoDB_20120810.PutItem",
-                                       json_object(), note_json, &b, NULL),
+                                       json_object(), note, &b, NULL, NULL),
                      WC_OK);
     wc_loop_turn(w->loop, 0); /* the 503 comes: its retry waits on a timer */
     assert_int_equal(wc_aws_in_flight(w->aws), 2);
@@ -515,6 +500,50 @@ static void abandoning_ends_every_call_through_its_callback(void **state)
     assert_int_equal(fake_in_flight(w->fake), 0);
 }
 
+/* A call whose end, as a layer above may, cancels another call (cancel) or starts a new one. */
+typedef struct {
+    outcome o;
+    fake_world *w;
+    wc_aws_call *call;   /* its own handle */
+    wc_aws_call *cancel; /* cancelled when it ends (or NULL) */
+    int start;           /* calls it starts when it ends, one per end */
+} entangled;
+
+static void end_entangled(void *ctx, wc_result result, json_t *answer, const wc_aws_error *aerr,
+                          const wc_error *err)
+{
+    entangled *e = ctx;
+    note(&e->o, result, answer, aerr, err);
+    wc_aws_cancel(e->w->aws, e->cancel);
+    if (e->start-- > 0)
+        assert_int_equal(wc_aws_json_start(e->w->aws, "sqs", "AmazonSQS.ReceiveMessage",
+                                           json_object(), end_entangled, e, NULL, NULL),
+                         WC_OK);
+}
+
+/* Abandoning reads the calls left anew after each callback: one that cancels another call of the
+ * batch (whichever of the pair ends first cancels the other) or starts a new one leaves nothing
+ * dangling, and the new call is ended too. */
+static void abandoning_survives_callbacks_that_cancel_or_start_calls(void **state)
+{
+    fake_world *w = *state;
+    fake_times(fake_hang(w->fake, "AmazonSQS.ReceiveMessage"), 4);
+    entangled e[3] = {{.w = w}, {.w = w}, {.w = w, .start = 1}};
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(wc_aws_json_start(w->aws, "sqs", "AmazonSQS.ReceiveMessage", json_object(),
+                                           end_entangled, &e[i], &e[i].call, NULL),
+                         WC_OK);
+    e[0].cancel = e[1].call;
+    e[1].cancel = e[0].call;
+    wc_loop_turn(w->loop, 0);
+    wc_aws_abandon(w->aws);
+    assert_int_equal(e[0].o.calls + e[1].o.calls, 1);
+    assert_int_equal(e[2].o.calls, 2); /* its own call, then the one it started */
+    assert_string_equal(e[2].o.code, "Abandoned");
+    assert_int_equal(wc_aws_in_flight(w->aws), 0);
+    assert_int_equal(fake_in_flight(w->fake), 0);
+}
+
 static void a_call_cancelled_while_waiting_to_retry_is_not_sent_again(void **state)
 {
     fake_world *w = *state;
@@ -522,8 +551,8 @@ static void a_call_cancelled_while_waiting_to_retry_is_not_sent_again(void **sta
     outcome o = {0};
     wc_aws_call *call = NULL;
     wc_error err;
-    assert_int_equal(wc_aws_json_start_h(w->aws, "sqs", "AmazonSQS.ReceiveMessage", json_object(),
-                                         note_json, &o, &call, &err),
+    assert_int_equal(wc_aws_json_start(w->aws, "sqs", "AmazonSQS.ReceiveMessage", json_object(),
+                                       note, &o, &call, &err),
                      WC_OK);
     wc_loop_turn(w->loop, 0); /* the 503 comes: a retry waits on a timer */
     assert_true(fake_last(w->fake)->answered);
@@ -544,12 +573,12 @@ static void freeing_the_client_drops_its_calls(void **state)
     outcome o = {0};
     wc_error err;
     assert_int_equal(wc_aws_json_start(w->aws, "dynamodb", "DynamoDB_20120810.PutItem",
-                                       json_object(), note_json, &o, &err),
+                                       json_object(), note, &o, NULL, &err),
                      WC_OK);
     wc_aws_request req = {.service = "s3", .method = "GET", .base = S3_BASE, .path = "/bucket/k"};
     assert_int_equal(wc_aws_start(w->aws, &req, note_http, &o, &err), WC_OK);
     assert_int_equal(wc_aws_json_start(w->aws, "dynamodb", "DynamoDB_20120810.UpdateItem",
-                                       json_object(), note_json, &o, &err),
+                                       json_object(), note, &o, NULL, &err),
                      WC_OK);
     wc_loop_turn(w->loop, 0); /* the UpdateItem waits to be retried */
     assert_int_equal(wc_aws_in_flight(w->aws), 3);
@@ -595,6 +624,7 @@ int main(void)
         T(a_malformed_json_answer_is_a_parse_error),
         T(callbacks_run_from_the_loop_never_inside_start),
         T(abandoning_ends_every_call_through_its_callback),
+        T(abandoning_survives_callbacks_that_cancel_or_start_calls),
         T(a_cancelled_call_never_calls_back),
         T(a_call_cancelled_while_waiting_to_retry_is_not_sent_again),
         T(freeing_the_client_drops_its_calls),
