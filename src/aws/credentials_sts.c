@@ -358,8 +358,7 @@ static wc_result sts_start(wc_credential_provider *self, wc_credentials_done don
         result = sts_send(p, &p->keys, NULL, err);
     } else if (p->source->fetch) { /* the environment: read at once */
         wc_credentials src;
-        wc_creds_where where;
-        result = p->source->fetch(p->source, &src, &where, err);
+        result = p->source->fetch(p->source, &src, err);
         if (result == WC_OK) {
             result = sts_send(p, &src, NULL, err);
             wc_credentials_cleanup(&src);
