@@ -236,7 +236,7 @@ static wc_result sts_send(sts_provider *p, const wc_credentials *src, const char
     char duration[24];
     snprintf(duration, sizeof(duration), "%ld", p->duration_seconds);
     wc_buf form;
-    wc_buf_init(&form, MAX_STS_REQUEST);
+    wc_buf_init_secret(&form, MAX_STS_REQUEST); /* the web token */
     wc_buf_addstr(&form, web_token ? "Action=AssumeRoleWithWebIdentity" : "Action=AssumeRole");
     form_add(&form, "Version", "2011-06-15");
     form_add(&form, "RoleArn", p->role_arn);
