@@ -171,10 +171,9 @@ static wc_result fetch_from(wc_credential_chain *c, size_t i, int *started, wc_e
     for (; i < N_PROVIDERS && result == WC_ERR_NOT_FOUND; i++) {
         wc_credential_provider *p = c->providers[i];
         c->asking = i;
-        /* this time the answer may come from start (a network source, a profile's role) */
-        wc_creds_where where = WC_CREDS_VIA_START;
-        result = p->fetch ? p->fetch(p, &fresh, &where, err) : WC_OK;
-        if (result == WC_OK && where == WC_CREDS_VIA_START) {
+        /* no key: this time the answer comes from start (a network source, a profile's role) */
+        result = p->fetch ? p->fetch(p, &fresh, err) : WC_OK;
+        if (result == WC_OK && !fresh.access_key_id) {
             result = p->start(p, on_provider_done, c, err);
             if (result == WC_OK) {
                 *started = 1;

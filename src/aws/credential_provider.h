@@ -25,20 +25,13 @@ void wc_credentials_cleanup(wc_credentials *c);
 typedef void (*wc_credentials_done)(void *ctx, wc_result result, wc_credentials *creds,
                                     const wc_error *err);
 
-/* Where a provider's fetch found the credentials (not an error: failures are the wc_result). */
-typedef enum {
-    WC_CREDS_HERE,      /* in *out */
-    WC_CREDS_VIA_START, /* this time the answer comes from start (a profile that names a role) */
-} wc_creds_where;
-
 typedef struct wc_credential_provider {
     const char *name;
-    /* A source read at once (environment, files); NULL for the network ones. WC_OK: *where says
-     * whether *out is filled or start gives the answer. WC_ERR_NOT_FOUND: this source has none
-     * (ask the next). Anything else: the source is there but broken (err says how); the chain
-     * stops with it. */
-    wc_result (*fetch)(struct wc_credential_provider *self, wc_credentials *out,
-                       wc_creds_where *where, wc_error *err);
+    /* A source read at once (environment, files); NULL for the network ones. WC_OK: *out is
+     * filled, or, when its access_key_id is NULL, this time start gives the answer (a profile
+     * that names a role). WC_ERR_NOT_FOUND: this source has none (ask the next). Anything else:
+     * the source is there but broken (err says how); the chain stops with it. */
+    wc_result (*fetch)(struct wc_credential_provider *self, wc_credentials *out, wc_error *err);
     /* A source asked over the network (ECS, IMDSv2); NULL for the others. WC_OK: the fetch is
      * under way and done is called once, from the loop (never inside start), with the outcome
      * fetch() would have returned. WC_ERR_NOT_FOUND (this source is not configured) or another

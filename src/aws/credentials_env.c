@@ -9,10 +9,8 @@ static void simple_destroy(wc_credential_provider *p)
     free(p);
 }
 
-static wc_result env_fetch(wc_credential_provider *self, wc_credentials *out, wc_creds_where *where,
-                           wc_error *err)
+static wc_result env_fetch(wc_credential_provider *self, wc_credentials *out, wc_error *err)
 {
-    *where = WC_CREDS_HERE;
     const char *id = wc_cred_env("AWS_ACCESS_KEY_ID");
     const char *secret = wc_cred_env("AWS_SECRET_ACCESS_KEY");
     if (!secret)

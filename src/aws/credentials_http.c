@@ -49,6 +49,8 @@ void wc_cred_http_provider_cancel(wc_credential_provider *self)
 void wc_cred_http_provider_finish(wc_cred_http_provider *p, wc_http_response *resp,
                                   wc_result result, wc_credentials *creds, const wc_error *err)
 {
+    if (resp && resp->body) /* the credentials' text (the transport's growth of it is its own) */
+        explicit_bzero(resp->body, resp->len);
     if (resp)
         wc_http_response_cleanup(resp);
     wc_credentials_done done = p->done;

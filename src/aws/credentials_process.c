@@ -64,7 +64,7 @@ typedef struct {
     /* the run under way */
     pid_t pid;  /* 0: none */
     int fd;     /* the read end of its stdout, -1 when closed */
-    wc_buf out; /* its standard output, capped (a secret: scrubbed when dropped) */
+    wc_buf out; /* its standard output, capped (a secret buffer: zeroed when dropped) */
     int status_known, status;
     wc_timer deadline, reap;
     wc_credentials_done done;
@@ -99,7 +99,7 @@ static void process_cancel(wc_credential_provider *self)
         ;
     p->pid = 0;
     p->status_known = 0;
-    wc_cred_scrub_free(wc_buf_take(&p->out, NULL));
+    wc_buf_free(&p->out);
     p->done = NULL;
     p->ctx = NULL;
 }
@@ -242,7 +242,7 @@ wc_credential_provider *wc_credentials_from_process(const char *command, const c
     p->loop = loop;
     p->timeout_ms = timeout_ms > 0 ? timeout_ms : WC_CREDENTIAL_PROCESS_TIMEOUT_MS;
     p->fd = -1;
-    wc_buf_init(&p->out, WC_CREDENTIAL_PROCESS_MAX_OUTPUT);
+    wc_buf_init_secret(&p->out, WC_CREDENTIAL_PROCESS_MAX_OUTPUT);
     snprintf(p->source, sizeof(p->source), "%s", source);
     if (!p->command) {
         free(p);

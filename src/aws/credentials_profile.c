@@ -295,16 +295,14 @@ static void profile_drop_delegate(profile_provider *p)
     p->delegate = NULL;
 }
 
-static wc_result profile_fetch(wc_credential_provider *self, wc_credentials *out,
-                               wc_creds_where *where, wc_error *err)
+static wc_result profile_fetch(wc_credential_provider *self, wc_credentials *out, wc_error *err)
 {
     profile_provider *p = (profile_provider *)self;
     const char *name = profile_name(p->profile);
     int explicit = (p->profile && *p->profile) || wc_cred_env("AWS_PROFILE");
     profile_drop_delegate(p);
-    wc_result result = resolve_profile(p->cx, name, 0, 1, explicit, out, &p->delegate, err);
-    *where = p->delegate ? WC_CREDS_VIA_START : WC_CREDS_HERE;
-    return result;
+    memset(out, 0, sizeof(*out)); /* no key with a delegate: its start answers */
+    return resolve_profile(p->cx, name, 0, 1, explicit, out, &p->delegate, err);
 }
 
 static wc_result profile_start(wc_credential_provider *self, wc_credentials_done done, void *ctx,

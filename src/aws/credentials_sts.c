@@ -236,7 +236,7 @@ static wc_result sts_send(sts_provider *p, const wc_credentials *src, const char
     char duration[24];
     snprintf(duration, sizeof(duration), "%ld", p->duration_seconds);
     wc_buf form;
-    wc_buf_init(&form, MAX_STS_REQUEST);
+    wc_buf_init_secret(&form, MAX_STS_REQUEST); /* the web token */
     wc_buf_addstr(&form, web_token ? "Action=AssumeRoleWithWebIdentity" : "Action=AssumeRole");
     form_add(&form, "Version", "2011-06-15");
     form_add(&form, "RoleArn", p->role_arn);
@@ -358,8 +358,7 @@ static wc_result sts_start(wc_credential_provider *self, wc_credentials_done don
         result = sts_send(p, &p->keys, NULL, err);
     } else if (p->source->fetch) { /* the environment: read at once */
         wc_credentials src;
-        wc_creds_where where;
-        result = p->source->fetch(p->source, &src, &where, err);
+        result = p->source->fetch(p->source, &src, err);
         if (result == WC_OK) {
             result = sts_send(p, &src, NULL, err);
             wc_credentials_cleanup(&src);

@@ -15,14 +15,31 @@ void wc_buf_init(wc_buf *b, size_t max)
     b->error = WC_OK;
 }
 
+void wc_buf_init_secret(wc_buf *b, size_t max)
+{
+    wc_buf_init(b, max);
+    b->secret = 1;
+}
+
+/* A secret buffer's block zeroed, all of it. */
+static void scrub(wc_buf *b)
+{
+    if (b->secret && b->s)
+        explicit_bzero(b->s, b->alloc);
+}
+
 void wc_buf_free(wc_buf *b)
 {
+    int secret = b->secret;
+    scrub(b);
     free(b->s);
     wc_buf_init(b, b->max);
+    b->secret = secret;
 }
 
 void wc_buf_reset(wc_buf *b)
 {
+    scrub(b);
     b->len = 0;
     if (b->s)
         b->s[0] = '\0';
@@ -52,9 +69,14 @@ static wc_result reserve(wc_buf *b, size_t n)
         alloc = alloc > SIZE_MAX / 2 ? need : alloc * 2;
     if (b->max < SIZE_MAX && alloc > b->max + 1) /* never more than the cap can use */
         alloc = b->max + 1;
-    char *bigger = realloc(b->s, alloc);
+    char *bigger = b->secret ? malloc(alloc) : realloc(b->s, alloc);
     if (!bigger)
         return fail(b, WC_ERR_NOMEM);
+    if (b->secret && b->s) { /* moved by hand: the old block zeroed before it goes */
+        memcpy(bigger, b->s, b->len + 1);
+        scrub(b);
+        free(b->s);
+    }
     b->s = bigger;
     b->alloc = alloc;
     return WC_OK;

@@ -19,11 +19,17 @@ typedef struct {
     size_t alloc;    /* bytes allocated at s */
     size_t max;      /* the cap on len */
     wc_result error; /* WC_OK, or why the buffer failed (sticky until reset) */
+    int secret;      /* wc_buf_init_secret */
 } wc_buf;
 
 /* An empty buffer that holds at most max bytes (the NUL aside). Nothing is allocated yet. */
 void wc_buf_init(wc_buf *b, size_t max);
-/* Frees the bytes; the buffer is empty again (same cap), its error cleared. */
+/* The same, for secrets (credentials): no copy of its bytes is left in freed memory. It grows by
+ * a new block (the old one zeroed, then freed, where realloc could leave it as it was), and
+ * zeroes its whole block on reset, free and failure. What wc_buf_take hands out is the caller's
+ * to scrub. */
+void wc_buf_init_secret(wc_buf *b, size_t max);
+/* Frees the bytes; the buffer is empty again (same cap, still secret or not), its error cleared. */
 void wc_buf_free(wc_buf *b);
 /* Empties the buffer and clears its error, keeping the memory for reuse. */
 void wc_buf_reset(wc_buf *b);

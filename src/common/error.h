@@ -5,7 +5,7 @@
  * A NULL wc_error pointer is allowed: the code is still returned, the detail is dropped.
  * Outcomes that are no failure have their own types, not a wc_result: what a source's receive
  * found (wc_receive_status, sources/source.h); credentials still being fetched
- * (wc_credentials_get, aws/credentials.h; wc_creds_where, aws/credential_provider.h).
+ * (wc_credentials_get, aws/credentials.h).
  */
 #ifndef WC_ERROR_H
 #define WC_ERROR_H

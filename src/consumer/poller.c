@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/list.h"
 #include "common/log.h"
 #include "common/strmap.h"
 #include "core/request.h"
@@ -39,16 +40,12 @@ typedef struct job {
     wc_outcome outcome; /* of the store (APPLIED) */
     wc_result result;   /* of the dead-lettering (ENDED) */
     wc_error err;
-    int why;                           /* of a dead-lettering: BAD, GIVEN_UP or REFUSED */
-    char *reason;                      /* of a dead-lettering */
-    struct job *prev, *next;           /* in the list of jobs in hand, in the order received */
-    struct job *same_prev, *same_next; /* in its widget's list of jobs in hand (with a request) */
+    int why;      /* of a dead-lettering: BAD, GIVEN_UP or REFUSED */
+    char *reason; /* of a dead-lettering */
+    wc_link link; /* in the list of jobs in hand, in the order received */
+    wc_link same; /* in its widget's list of jobs in hand, oldest first (with a request) */
 } job;
-
-/* A widget's jobs in hand, oldest first (the value of pipeline.widgets). */
-typedef struct {
-    job *first, *last;
-} widget_jobs;
+#define JOB(l) WC_LIST_ENTRY(l, job, link)
 
 enum { BAD, GIVEN_UP, REFUSED };
 
@@ -65,8 +62,8 @@ typedef struct pipeline {
     wc_loop *loop;
     volatile sig_atomic_t *stop;
     wc_poller_stats *stats;
-    job *jobs, *last;   /* every job in hand, oldest first */
-    wc_strmap *widgets; /* widget id -> widget_jobs: its jobs in hand */
+    wc_list jobs;       /* every job in hand, oldest first */
+    wc_strmap *widgets; /* widget id -> wc_list of its jobs in hand (job.same) */
     unsigned in_flight, waiting, ending;
     uint64_t finished;
     /* The requests put back and the widgets waiting behind them, so that a retry does not let
@@ -203,34 +200,11 @@ static void on_source_news(void *ctx)
 /* Puts a job with a request at the end of its widget's list. */
 static wc_result link_widget(pipeline *p, job *j)
 {
-    widget_jobs *w = wc_strmap_put(p->widgets, j->req->widget_id, NULL);
+    wc_list *w = wc_strmap_put(p->widgets, j->req->widget_id, NULL);
     if (!w)
         return WC_ERR_NOMEM;
-    j->same_prev = w->last;
-    if (w->last)
-        w->last->same_next = j;
-    else
-        w->first = j;
-    w->last = j;
+    wc_list_append(w, &j->same);
     return WC_OK;
-}
-
-/* Takes a job off its widget's list (when it is on one). */
-static void unlink_widget(pipeline *p, job *j)
-{
-    widget_jobs *w = j->req ? wc_strmap_get(p->widgets, j->req->widget_id) : NULL;
-    if (!w || (w->first != j && !j->same_prev))
-        return; /* not on it */
-    if (j->same_prev)
-        j->same_prev->same_next = j->same_next;
-    else
-        w->first = j->same_next;
-    if (j->same_next)
-        j->same_next->same_prev = j->same_prev;
-    else
-        w->last = j->same_prev;
-    if (!w->first)
-        wc_strmap_remove(p->widgets, j->req->widget_id);
 }
 
 static void free_job(job *j)
@@ -241,18 +215,17 @@ static void free_job(job *j)
     free(j);
 }
 
-/* Ends a job in hand: O(1). */
+/* Ends a job in hand: O(1). A job with a request is on its widget's list (take keeps a request
+ * only once it is linked). */
 static void drop(pipeline *p, job *j)
 {
-    unlink_widget(p, j);
-    if (j->prev)
-        j->prev->next = j->next;
-    else
-        p->jobs = j->next;
-    if (j->next)
-        j->next->prev = j->prev;
-    else
-        p->last = j->prev;
+    wc_list *w = j->req ? wc_strmap_get(p->widgets, j->req->widget_id) : NULL;
+    if (w) {
+        wc_list_remove(w, &j->same);
+        if (!w->first)
+            wc_strmap_remove(p->widgets, j->req->widget_id);
+    }
+    wc_list_remove(&p->jobs, &j->link);
     free_job(j);
 }
 
@@ -519,12 +492,7 @@ static wc_result take(pipeline *p, wc_message *msg)
     j->p = p;
     j->msg = *msg;
     j->t0 = wc_monotonic_ns();
-    j->prev = p->last;
-    if (p->last)
-        p->last->next = j;
-    else
-        p->jobs = j;
-    p->last = j;
+    wc_list_append(&p->jobs, &j->link);
     wc_error err;
     if (msg->reject_why)
         wc_error_set(&err, WC_ERR_INVALID, "request %s: %s", msg->key, msg->reject_why);
@@ -586,8 +554,8 @@ static void progress(void *ctx)
 /* At a stop: what was received but not started goes back to the source. */
 static void hand_back_waiting(pipeline *p)
 {
-    for (job *j = p->jobs, *next; j; j = next) {
-        next = j->next;
+    for (job *j = JOB(p->jobs.first), *next; j; j = next) {
+        next = JOB(j->link.next);
         if (j->state != WAITING)
             continue;
         wc_error err;
@@ -606,8 +574,8 @@ static void hand_back_waiting(pipeline *p)
 /* Concludes the jobs whose store call or dead-lettering ended. */
 static void conclude_finished(pipeline *p)
 {
-    for (job *j = p->jobs, *next; j; j = next) {
-        next = j->next;
+    for (job *j = JOB(p->jobs.first), *next; j; j = next) {
+        next = JOB(j->link.next);
         if (j->state == APPLIED)
             conclude(p, j);
         else if (j->state == ENDED)
@@ -623,8 +591,8 @@ static void start_what_may(pipeline *p)
     }
     /* While the store fails, one request at a time probes it. */
     unsigned limit = p->store_down.failures ? 1 : p->config->concurrency;
-    for (job *j = p->jobs; j && p->in_flight < limit; j = j->next)
-        if (j->state == WAITING && !j->same_prev) /* else an earlier one of its widget goes first */
+    for (job *j = JOB(p->jobs.first); j && p->in_flight < limit; j = JOB(j->link.next))
+        if (j->state == WAITING && !j->same.prev) /* else an earlier one of its widget goes first */
             start(p, j);
 }
 
@@ -738,7 +706,7 @@ static void step(void *ctx)
     wc_metrics_gauges(config->metrics, p->in_flight + p->ending, p->waiting,
                       (unsigned)wc_holds_held(p->holds));
     /* Busy time: while requests are in hand. */
-    int busy = p->jobs != NULL;
+    int busy = p->jobs.first != NULL;
     if (busy && !p->busy_since_ns)
         p->busy_since_ns = wc_monotonic_ns();
     else if (!busy && p->busy_since_ns) {
@@ -766,7 +734,7 @@ wc_result wc_poller_run(const wc_poller_config *config, wc_source *source, wc_st
     p.stats = stats;
     p.err = err;
     p.holds = wc_holds_new(MISS_KEPT_MS);
-    p.widgets = wc_strmap_new(sizeof(widget_jobs));
+    p.widgets = wc_strmap_new(sizeof(wc_list));
     if (!p.holds || !p.widgets) {
         wc_holds_free(p.holds);
         wc_strmap_free(p.widgets);
@@ -798,8 +766,8 @@ wc_result wc_poller_run(const wc_poller_config *config, wc_source *source, wc_st
     /* Whatever is still in hand (the shutdown timeout) stays in the source: calls still under
      * way are abandoned (the caller destroys the source, store and client without turning the
      * loop again, so their callbacks never come), and the source delivers those requests again. */
-    for (job *j = p.jobs, *next; j; j = next) {
-        next = j->next;
+    for (job *j = JOB(p.jobs.first), *next; j; j = next) {
+        next = JOB(j->link.next);
         if (j->state != ENDING && j->state != ENDED) /* not ended yet: the source drops it */
             wc_source_forget(source, &j->msg);
         free_job(j);

@@ -1,5 +1,5 @@
 /* The capped growing buffer (common/buf.h): growth past its first allocation, the NUL after the
- * bytes, the cap to the byte and the error that stays until reset, printf, take. */
+ * bytes, the cap to the byte and the error that stays until reset, printf, take, secret buffers. */
 #include "common/buf.h"
 #include "testutil.h"
 
@@ -113,6 +113,39 @@ static void reset_keeps_memory_and_take_hands_over(void **state)
     wc_buf_free(&b);
 }
 
+/* A secret buffer (credentials): what it holds after growing past its first blocks, and its
+ * reset zeroes the whole block it keeps. (That the blocks it left were zeroed before being freed
+ * cannot be seen from here.) */
+static void a_secret_buffer_grows_whole_and_zeroes_on_reset(void **state)
+{
+    (void)state;
+    wc_buf b;
+    wc_buf_init_secret(&b, 8192);
+    char expect[5001];
+    for (int i = 0; i < 5000; i++)
+        expect[i] = (char)('A' + i % 26);
+    expect[5000] = '\0';
+    for (int i = 0; i < 5000; i += 100) /* through 256, 512, ... 8192 */
+        assert_int_equal(wc_buf_add(&b, expect + i, 100), WC_OK);
+    assert_int_equal(b.len, 5000);
+    assert_string_equal(wc_buf_str(&b), expect);
+    assert_true(b.alloc <= 2 * 5001);
+    char *kept = b.s;
+    size_t alloc = b.alloc;
+    wc_buf_reset(&b);
+    assert_ptr_equal(b.s, kept);
+    for (size_t i = 0; i < alloc; i++)
+        assert_int_equal(kept[i], 0);
+    assert_int_equal(wc_buf_addstr(&b, "again"), WC_OK);
+    assert_string_equal(wc_buf_str(&b), "again");
+    /* A failure and a free leave it secret. */
+    assert_int_equal(wc_buf_add(&b, expect, 5000), WC_OK);
+    assert_int_equal(wc_buf_add(&b, expect, 5000), WC_ERR_TOO_LARGE);
+    assert_null(b.s);
+    wc_buf_free(&b);
+    assert_true(b.secret);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -122,6 +155,7 @@ int main(void)
         cmocka_unit_test(one_add_over_the_cap_fails_whole),
         cmocka_unit_test(printf_appends),
         cmocka_unit_test(reset_keeps_memory_and_take_hands_over),
+        cmocka_unit_test(a_secret_buffer_grows_whole_and_zeroes_on_reset),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
