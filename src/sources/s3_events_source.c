@@ -1,6 +1,5 @@
 #include "sources/s3_events_source.h"
 
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,10 +20,13 @@ typedef struct note note;
 
 typedef struct rec rec;
 
-/* What msg->handle is, for every message this source hands out: its record, or for an SQS
- * message handed out as it is, the inner source's handle with PASSED set (no allocation: a
- * record's address never has that bit, nor has the inner's handle, a string it allocated). */
-#define PASSED ((uintptr_t)1)
+/* What msg->handle points to, for every message this source hands out: a record's own (in the
+ * record), or for an SQS message handed out as it is, a wrapper of the inner source's handle
+ * (owned by this source: each end of the message frees it). */
+typedef struct {
+    rec *r;      /* the record; NULL: a message passed through */
+    void *inner; /* a message passed through: the inner source's handle */
+} ev_handle;
 
 typedef enum { R_WAITING, R_GETTING, R_READY, R_OUT, R_ENDED } rec_state;
 /* How a record ended, and so its message, by the strongest of its records' ends: a hand back
@@ -40,6 +42,7 @@ struct rec {
     size_t len;
     int too_large;
     wc_link ready_link; /* on s->ready */
+    ev_handle handle;   /* while handed out: {this record, NULL} */
     /* a dead letter under way */
     char *target;
     wc_source_done done;
@@ -273,8 +276,15 @@ static wc_receive_status take(ev_source *s, wc_message *m, wc_message *out, wc_e
         result = wc_s3_events_parse(m->body, m->len, s->force, &ev, &perr);
     if (result == WC_OK && ev.kind == WC_S3_EVENTS_NONE) {
         /* Handed out as it is: its ends go to the SQS source, with its own handle. */
+        ev_handle *h = malloc(sizeof(*h));
+        if (!h) {
+            s->inner.ops->release(s->inner.self, m, err);
+            wc_message_cleanup(m);
+            return wc_receive_fail(err, WC_ERR_NOMEM, "out of memory");
+        }
+        *h = (ev_handle){NULL, m->handle};
         *out = *m;
-        out->handle = (void *)((uintptr_t)m->handle | PASSED);
+        out->handle = h;
         return WC_RECEIVE_READY;
     }
     wc_message_drop_doc(m); /* read: a note need not keep it */
@@ -340,7 +350,8 @@ static void hand_out(ev_source *s, rec *r, wc_message *msg)
     wc_message_set_place_epoch_ms(msg, slash ? slash + 1 : r->r->key,
                                   "object key (after its last '/')");
     wc_message_take_body(msg, &r->body, r->len, r->too_large, s->max_body);
-    msg->handle = r;
+    r->handle = (ev_handle){r, NULL};
+    msg->handle = &r->handle;
 }
 
 static wc_receive_status ev_receive(void *self, wc_message *msg, unsigned want, wc_error *err)
@@ -383,14 +394,15 @@ static wc_receive_status ev_receive(void *self, wc_message *msg, unsigned want, 
 /* --- ends of a record --- */
 
 /* The record of a message this source handed out, or NULL for a message passed through, whose
- * msg->handle is then the inner source's again. */
+ * msg->handle is then the inner source's again (its wrapper freed). */
 static rec *unwrap(wc_message *msg)
 {
-    uintptr_t h = (uintptr_t)msg->handle;
-    if (!(h & PASSED))
-        return msg->handle;
-    msg->handle = (void *)(h & ~PASSED);
-    return NULL;
+    ev_handle *h = msg->handle;
+    rec *r = h ? h->r : NULL;
+    msg->handle = h ? h->inner : NULL;
+    if (!r)
+        free(h);
+    return r;
 }
 
 /* The end of r's object is over (a failure: its message comes back soon, with the object). */
