@@ -281,12 +281,11 @@ static wc_result read_meta_ledger(const char *key, const char *meta, wc_ledger *
 }
 
 /* Remembers the widget as stored with etag: body and its inline ledger's JSON (ledger NULL: not
- * remembered). Best effort. */
+ * remembered, forgotten). Best effort. */
 static void remember(xop *o, const char *etag, const char *body, const char *ledger)
 {
     char *version = ledger && etag ? version_of('w', etag, NULL) : NULL;
-    if (version)
-        wc_memo_put(o->s->memo, o->key, version, body, ledger);
+    wc_memo_put(o->s->memo, o->key, version, body, ledger);
     free(version);
 }
 
@@ -572,29 +571,6 @@ static void load_decide(xop *o)
     xop_loaded(o, result, &e);
 }
 
-/* An update's or a delete's load from what is remembered of its widget: 1 when loaded was
- * called. */
-static int load_remembered(xop *o)
-{
-    const char *version, *body, *ledger;
-    if ((o->req->type != WC_REQ_UPDATE && o->req->type != WC_REQ_DELETE) ||
-        !wc_memo_get(o->s->memo, o->key, &version, &body, &ledger))
-        return 0;
-    wc_error e;
-    wc_error_clear(&e);
-    wc_stored *st = &o->stored;
-    if (wc_widget_from_json(o->key, body, strlen(body), &st->widget, &e) != WC_OK ||
-        wc_ledger_from_json(o->key, ledger, strlen(ledger), &st->ledger, &e) != WC_OK ||
-        !(st->version = strdup(version))) {
-        wc_stored_cleanup(st); /* cannot happen: it was read or written so; read the store */
-        wc_memo_forget(o->s->memo, o->key);
-        return 0;
-    }
-    st->cached = 1;
-    xop_loaded(o, WC_OK, &e);
-    return 1;
-}
-
 static wc_result s3_load(void *self, const wc_request *req, wc_store_loaded loaded, void *ctx,
                          wc_error *err)
 {
@@ -602,8 +578,6 @@ static wc_result s3_load(void *self, const wc_request *req, wc_store_loaded load
     if (!o)
         return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     o->loaded = loaded;
-    if (load_remembered(o))
-        return WC_OK;
     o->both = req->type == WC_REQ_CREATE;
     wc_result result = xop_get(o, o->key, got_widget, err);
     if (result != WC_OK) {
@@ -744,14 +718,35 @@ static void s3_destroy(void *self)
     s3_store *s = self;
     if (!s)
         return;
-    unsigned long long hits, misses;
-    wc_memo_counts(s->memo, &hits, &misses);
-    wc_debug("s3 store: %llu exact-order reads answered from memory, %llu from the bucket", hits,
-             misses);
-    wc_memo_free(s->memo);
+    wc_memo_free(s->memo, "s3", "bucket");
     wc_s3_bucket_cleanup(&s->bucket);
     free(s->prefix);
     free(s);
+}
+
+/* A remembered widget (remember): "w:ETAG", the sealed body, the inline ledger's JSON. */
+static wc_result read_remembered(void *self, const char *key, const char *version, const char *body,
+                                 const char *ledger, wc_stored *out, wc_error *err)
+{
+    (void)self;
+    wc_result result = wc_widget_from_json(key, body, strlen(body), &out->widget, err);
+    if (result == WC_OK)
+        result = wc_ledger_from_json(key, ledger, strlen(ledger), &out->ledger, err);
+    if (result == WC_OK && !(out->version = strdup(version)))
+        result = WC_ERR_NOMEM;
+    return result;
+}
+
+/* Only an update's or a delete's load: a create's reads the widget and its tombstone at once. */
+static int s3_recall(void *self, const wc_request *req, wc_stored *out)
+{
+    s3_store *s = self;
+    char *key = s->memo && req->type != WC_REQ_CREATE
+                    ? wc_widget_key(s->prefix, req->owner, req->widget_id)
+                    : NULL;
+    int found = key && wc_memo_recall(s->memo, key, read_remembered, NULL, out);
+    free(key);
+    return found;
 }
 
 static void s3_forget(void *self, const wc_request *req)
@@ -777,6 +772,7 @@ wc_result wc_s3_store_open(const wc_s3_store_config *c, wc_store *out, wc_error 
                             .load = s3_load,
                             .save = s3_save,
                             .blind_create = c->blind_create, /* off in the consumer (s3_store.h) */
+                            .recall = s3_recall,
                             .forget = s3_forget,
                             .scan = s3_scan,
                             .destroy = s3_destroy};
