@@ -331,10 +331,11 @@ static wc_result write_attrs(wc_widget *w, wc_ledger *l, const size_t *midx, siz
     return result;
 }
 
-/* What orders one attribute on the widget. */
+/* What orders one attribute on the widget (at: its place there), and the attribute. */
 typedef struct {
     const char *since;
     size_t pos, at;
+    wc_attr attr;
 } rank;
 
 /* The ledger being settled and the place of the request applied: a tie between the run this
@@ -372,31 +373,22 @@ static int by_last(const void *a, const void *b)
  * began (ties keep their order), and removal marks past the bound are forgotten, oldest first. */
 static wc_result settle(wc_widget *w, wc_ledger *l, const char *place)
 {
-    size_t n = 0;
-    for (size_t i = 0; i < w->n_attrs; i++) {
-        if (w->attrs[i].value)
-            w->attrs[n++] = w->attrs[i];
-        else
-            free(w->attrs[i].name);
-    }
-    w->n_attrs = n;
-
+    wc_widget_drop_holes(w);
+    size_t n = w->n_attrs;
     size_t *midx = marks_by_field(l);
     rank *ranks = n ? malloc(n * sizeof(*ranks)) : NULL;
     unsigned char *live = l->n_marks ? calloc(l->n_marks, 1) : NULL;
-    wc_attr *sorted = n ? malloc(n * sizeof(*sorted)) : NULL;
-    if ((l->n_marks && (!midx || !live)) || (n && (!ranks || !sorted))) {
+    if ((l->n_marks && (!midx || !live)) || (n && !ranks)) {
         free(midx);
         free(ranks);
         free(live);
-        free(sorted);
         return WC_ERR_NOMEM;
     }
     size_t implied = 0; /* see implied_positions */
     int dropping = 0;
     for (size_t i = 0; i < n; i++) {
         size_t m = find_mark(l, midx, l->n_marks, "a:", w->attrs[i].name);
-        ranks[i] = (rank){l->created, implied, i};
+        ranks[i] = (rank){l->created, implied, i, w->attrs[i]};
         if (m != SIZE_MAX) {
             ranks[i].since = l->marks[m].since;
             ranks[i].pos = l->marks[m].since_pos;
@@ -412,34 +404,25 @@ static wc_result settle(wc_widget *w, wc_ledger *l, const char *place)
         qsort(ranks, n, sizeof(*ranks), by_rank);
         ranking = NULL;
         ranking_place = NULL;
-        for (size_t i = 0; i < n; i++)
-            sorted[i] = w->attrs[ranks[i].at];
-        memcpy(w->attrs, sorted, n * sizeof(*sorted));
     }
+    for (size_t i = 0; i < n; i++)
+        w->attrs[i] = ranks[i].attr;
     free(ranks);
-    free(sorted);
-    free(midx);
 
-    /* Removal marks: attribute marks whose attribute is not there. */
+    /* Removal marks (attribute marks whose attribute is not there), listed in midx now that the
+     * lookups are done: past the bound, the oldest are forgotten. */
     size_t removals = 0, bound = n > WC_LEDGER_REMOVALS_MIN ? n : WC_LEDGER_REMOVALS_MIN;
     for (size_t i = 0; i < l->n_marks; i++)
-        removals += is_attr_field(l->marks[i].field) && !live[i];
+        if (is_attr_field(l->marks[i].field) && !live[i])
+            midx[removals++] = i;
     if (removals > bound) {
         dropping = 1;
-        size_t *old = malloc(removals * sizeof(*old)), k = 0;
-        if (!old) {
-            free(live);
-            return WC_ERR_NOMEM;
-        }
-        for (size_t i = 0; i < l->n_marks; i++)
-            if (is_attr_field(l->marks[i].field) && !live[i])
-                old[k++] = i;
         sort_marks = l->marks;
-        qsort(old, removals, sizeof(*old), by_last);
-        for (k = 0; k < removals - bound; k++)
-            live[old[k]] = 2; /* forgotten */
-        free(old);
+        qsort(midx, removals, sizeof(*midx), by_last);
+        for (size_t k = 0; k < removals - bound; k++)
+            live[midx[k]] = 2; /* forgotten */
     }
+    free(midx);
     if (dropping) {
         size_t kept = 0;
         for (size_t i = 0; i < l->n_marks; i++) {

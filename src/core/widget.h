@@ -44,6 +44,10 @@ wc_result wc_widget_set_attr(wc_widget *w, const char *name, const char *value);
  * call wc_widget_dedupe_attrs once after the last. */
 wc_result wc_widget_append_attr(wc_widget *w, const char *name, const char *value);
 
+/* Drops the attributes whose value is NULL (holes, left while a request is applied, so that
+ * indexes stay valid; their names are freed), the others keeping their order: O(n). */
+void wc_widget_drop_holes(wc_widget *w);
+
 /* Indexes 0..n-1 of attrs sorted by name, equal names in their order (a stable sort): lookups by
  * name become binary searches. O(n log n). Caller frees; NULL: out of memory (or n == 0). */
 size_t *wc_attrs_by_name(const wc_attr *attrs, size_t n);
