@@ -141,13 +141,6 @@ static void got_reset(struct got *g)
     memset(g, 0, sizeof(*g));
 }
 
-/* A GET into g that did not start (its error in g->err): that is its answer. */
-static void got_unstarted(struct got *g)
-{
-    g->done = 1;
-    g->result = g->err.code ? g->err.code : WC_ERR_IO;
-}
-
 static void got(struct got *g, wc_result result, wc_http_response *resp, const wc_error *err)
 {
     g->done = 1;
@@ -411,9 +404,14 @@ static void got_tombstone(void *ctx, wc_result result, wc_http_response *resp,
         (o->blind ? blind_decide : load_decide)(o);
 }
 
-static wc_result get_tombstone(xop *o, wc_error *err)
+/* Starts the GET of the tombstone: 1; else 0, and its not starting is its answer (o->t). */
+static int get_tombstone(xop *o)
 {
-    return xop_get(o, o->tomb_key, got_tombstone, err);
+    if (xop_get(o, o->tomb_key, got_tombstone, &o->t.err) == WC_OK)
+        return 1;
+    o->t.done = 1;
+    o->t.result = o->t.err.code ? o->t.err.code : WC_ERR_IO;
+    return 0;
 }
 
 static void got_widget(void *ctx, wc_result result, wc_http_response *resp,
@@ -426,9 +424,7 @@ static void got_widget(void *ctx, wc_result result, wc_http_response *resp,
             load_decide(o);
         return;
     }
-    if (result == WC_ERR_NOT_FOUND && get_tombstone(o, &o->t.err) != WC_OK) /* a tombstone? */
-        got_unstarted(&o->t);
-    else if (result == WC_ERR_NOT_FOUND)
+    if (result == WC_ERR_NOT_FOUND && get_tombstone(o)) /* a tombstone? */
         return;
     load_decide(o);
 }
@@ -495,11 +491,8 @@ static int load_blind(xop *o, wc_result *result, wc_error *e)
     wc_http_response *r = &o->w.resp;
     if (!wc_http_response_meta(r, WC_S3_BLIND_META))
         return 0;
-    if (!o->t.done) { /* got_tombstone decides again */
-        if ((*result = get_tombstone(o, e)) == WC_OK)
-            return 1;
-        return 0;
-    }
+    if (!o->t.done && get_tombstone(o))
+        return 1; /* got_tombstone decides again */
     if (o->t.result == WC_ERR_NOT_FOUND)
         return 0; /* no tombstone: the widget stands */
     if (o->t.result != WC_OK) {
@@ -584,8 +577,8 @@ static wc_result s3_load(void *self, const wc_request *req, wc_store_loaded load
         xop_free(o);
         return result;
     }
-    if (o->both && get_tombstone(o, &o->t.err) != WC_OK)
-        got_unstarted(&o->t); /* the widget's GET decides when it ends */
+    if (o->both)
+        get_tombstone(o); /* not started: the widget's GET decides when it ends */
     return WC_OK;
 }
 
@@ -693,11 +686,9 @@ static wc_result s3_save(void *self, const wc_request *req, const wc_stored *bas
         o->blind = l && !base->version && o->s->ops.blind_create;
         if (result == WC_OK)
             result = xop_send(o, o->ledger_json ? X_PUT_LEDGER : X_PUT, err);
-        if (result == WC_OK && o->blind && get_tombstone(o, &o->t.err) != WC_OK) {
-            got_unstarted(&o->t); /* not known: undone once the PUT ends */
-            if (o->put.done)
-                blind_decide(o);
-        }
+        /* a tombstone's GET not started: not known, undone once the PUT ends */
+        if (result == WC_OK && o->blind && !get_tombstone(o) && o->put.done)
+            blind_decide(o);
     } else if (result == WC_OK && !l) {
         /* Classic order's delete: the widget (a DELETE without condition, as classic order's
          * always was), then the ledger object it named, if any. */
