@@ -109,11 +109,11 @@ typedef struct {
     const char *meta_name;
     const char *cond_name; /* the condition of a PUT or DELETE of the widget, or NULL */
     char *cond_value;
-    char *ledger_json; /* a spilled ledger: the body of its object */
-    char ref[65];      /* its name (SHA-256 hex), "" when inline */
+    char *ledger_json; /* a save's ledger: in the widget's metadata (remembered with the body once
+                        * PUT), or spilled, the body of its object; a tombstone's body */
+    char ref[65];      /* a spilled ledger's name (SHA-256 hex), "" when inline */
     char *old_ref;     /* the ledger object the widget named when read, or NULL */
     char *ledger_key;  /* WC_S3_LEDGERS + a ref: the object a step reads or writes */
-    char *memo_ledger; /* an inline ledger's JSON, remembered with the body once PUT */
     int step;
     unsigned rereads;
     wc_store_loaded loaded;
@@ -162,7 +162,6 @@ static void xop_free(xop *o)
     free(o->ledger_json);
     free(o->old_ref);
     free(o->ledger_key);
-    free(o->memo_ledger);
     wc_stored_cleanup(&o->stored);
     got_reset(&o->w);
     got_reset(&o->t);
@@ -233,7 +232,7 @@ static wc_result xop_send(xop *o, int step, wc_error *err)
     const char *key = step == X_PUT_TOMBSTONE                        ? o->tomb_key
                       : step == X_PUT_LEDGER || step == X_DELETE_OLD ? o->ledger_key
                                                                      : o->key;
-    const char *body = step == X_PUT_LEDGER ? o->ledger_json : put ? o->body : NULL;
+    const char *body = !put ? NULL : step == X_PUT ? o->body : o->ledger_json;
     return wc_s3_start(&o->s->bucket, method, key, headers, n, body, body ? strlen(body) : 0,
                        MAX_WIDGET_BYTES, xop_next, o, err);
 }
@@ -312,7 +311,7 @@ static void blind_decide(xop *o)
         return;
     }
     if (o->t.result == WC_ERR_NOT_FOUND) {
-        remember(o, o->put.resp.etag, o->body, o->memo_ledger);
+        remember(o, o->put.resp.etag, o->body, o->ref[0] ? NULL : o->ledger_json);
         xop_end(o, WC_OK, &e);
         return;
     }
@@ -354,7 +353,7 @@ static void xop_next(void *ctx, wc_result result, wc_http_response *resp, const 
         memset(resp, 0, sizeof(*resp));
     }
     if (o->step == X_PUT && result == WC_OK && !o->blind && resp)
-        remember(o, resp->etag, o->body, o->memo_ledger);
+        remember(o, resp->etag, o->body, o->ref[0] ? NULL : o->ledger_json);
     if (resp)
         wc_http_response_cleanup(resp);
     if (result == WC_OK && (o->step == X_PUT_TOMBSTONE || o->step == X_PUT_LEDGER)) {
@@ -592,27 +591,18 @@ static char *base64_of(const char *text)
     return out;
 }
 
-/* The ledger for the widget's PUT: base64 of its JSON in x-amz-meta-wc-ledger when it fits,
- * else its JSON kept to be spilled (o->ledger_json, named o->ref by its SHA-256) and the name in
+/* The ledger for the widget's PUT: base64 of its JSON (o->ledger_json) in x-amz-meta-wc-ledger
+ * when it fits, else the JSON to be spilled, named o->ref by its SHA-256, and the name in
  * x-amz-meta-wc-ledger-ref. */
-static wc_result ledger_meta(xop *o, const wc_ledger *l, wc_error *err)
+static wc_result ledger_meta(xop *o, wc_error *err)
 {
-    char *json = wc_ledger_to_json(l);
-    o->meta = json ? base64_of(json) : NULL;
-    if (!o->meta) {
-        free(json);
+    o->meta = base64_of(o->ledger_json);
+    if (!o->meta)
         return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
-    }
     o->meta_name = "x-amz-meta-" WC_S3_LEDGER_META;
-    if (strlen(o->meta) <= MAX_META_BYTES) {
-        if (o->s->memo)
-            o->memo_ledger = json; /* remembered with the body once PUT */
-        else
-            free(json);
+    if (strlen(o->meta) <= MAX_META_BYTES)
         return WC_OK;
-    }
-    wc_sha256_hex(json, strlen(json), o->ref);
-    o->ledger_json = json;
+    wc_sha256_hex(o->ledger_json, strlen(o->ledger_json), o->ref);
     free(o->meta);
     o->meta = strdup(o->ref);
     o->meta_name = "x-amz-meta-" WC_S3_LEDGER_REF_META;
@@ -631,15 +621,13 @@ static wc_result ledger_meta(xop *o, const wc_ledger *l, wc_error *err)
  * would win and overwrite what the others wrote. With the ledger's hash in the body the ETag
  * stands for the whole state: a write on an ETag that is current again is a write on the very
  * state it read. Frees json; NULL: out of memory. */
-static char *seal(char *json, const wc_ledger *l)
+static char *seal(char *json, const char *ledger)
 {
-    char *ledger = json ? wc_ledger_to_json(l) : NULL;
     unsigned char md[32];
     unsigned int n = 0;
     size_t len = json ? strlen(json) : 0;
-    char *out = ledger ? realloc(json, len + 1 + 64 + 1) : NULL;
+    char *out = json ? realloc(json, len + 1 + 64 + 1) : NULL;
     if (!out || !EVP_Digest(ledger, strlen(ledger), md, &n, EVP_sha256(), NULL)) {
-        free(ledger);
         free(out ? out : json);
         return NULL;
     }
@@ -647,7 +635,6 @@ static char *seal(char *json, const wc_ledger *l)
     for (int bit = 0; bit < 64; bit++)
         out[len + 1 + bit] = (md[bit / 8] >> (7 - bit % 8)) & 1 ? '\t' : ' ';
     out[len + 65] = '\0';
-    free(ledger);
     return out;
 }
 
@@ -673,19 +660,20 @@ static wc_result s3_save(void *self, const wc_request *req, const wc_stored *bas
         o->cond_name = "If-None-Match";
         o->cond_value = strdup("*");
     }
-    if ((old_ref && !(o->old_ref = strdup(old_ref + 1))) || (o->cond_name && !o->cond_value))
+    if ((old_ref && !(o->old_ref = strdup(old_ref + 1))) || (o->cond_name && !o->cond_value) ||
+        (l && !(o->ledger_json = wc_ledger_to_json(l))))
         result = wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     if (result == WC_OK && w) {
-        o->body = l ? seal(wc_widget_to_json(w), l) : wc_widget_to_json(w);
+        o->body = l ? seal(wc_widget_to_json(w), o->ledger_json) : wc_widget_to_json(w);
         if (!o->body)
             result = wc_error_set(err, WC_ERR_NOMEM, "out of memory");
         if (result == WC_OK && l)
-            result = ledger_meta(o, l, err);
+            result = ledger_meta(o, err);
         /* On nothing read (the engine's blind create, or a load that found nothing): the
          * tombstone is read at the same time (blind_decide). */
         o->blind = l && !base->version && o->s->ops.blind_create;
         if (result == WC_OK)
-            result = xop_send(o, o->ledger_json ? X_PUT_LEDGER : X_PUT, err);
+            result = xop_send(o, o->ref[0] ? X_PUT_LEDGER : X_PUT, err);
         /* a tombstone's GET not started: not known, undone once the PUT ends */
         if (result == WC_OK && o->blind && !get_tombstone(o) && o->put.done)
             blind_decide(o);
@@ -695,9 +683,7 @@ static wc_result s3_save(void *self, const wc_request *req, const wc_stored *bas
         result = xop_send(o, X_DELETE, err);
     } else if (result == WC_OK) {
         /* Exact order's delete: the tombstone, then the widget If-Match the ETag read. */
-        o->body = wc_ledger_to_json(l);
-        result = o->body ? xop_send(o, X_PUT_TOMBSTONE, err)
-                         : wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+        result = xop_send(o, X_PUT_TOMBSTONE, err);
     }
     if (result != WC_OK)
         xop_free(o);
