@@ -281,21 +281,14 @@ static void remember(xop *o, const char *etag, const char *body, const char *led
     free(version);
 }
 
-/* The end of a load: what was read goes to the engine. */
-static void xop_loaded(xop *o, wc_result result, const wc_error *err)
-{
-    o->loaded(o->ctx, result, result == WC_OK ? &o->stored : NULL, err);
-    xop_free(o);
-}
-
-/* The end of a save: done is told. */
+/* The end of a load (what was read goes to the engine) or of a save (done is told). */
 static void xop_end(xop *o, wc_result result, const wc_error *err)
 {
-    wc_store_done done = o->done;
-    void *done_ctx = o->ctx;
-    wc_error e = *err;
+    if (o->loaded)
+        o->loaded(o->ctx, result, result == WC_OK ? &o->stored : NULL, err);
+    else
+        o->done(o->ctx, result, err);
     xop_free(o);
-    done(done_ctx, result, &e);
 }
 
 /* A blind save whose PUT and tombstone's GET have both ended. No tombstone: the create is
@@ -438,7 +431,7 @@ static void reread(xop *o, const char *why)
         wc_error_set(&e, WC_ERR_CONFLICT,
                      "widget %s: %s %u times in a row (other writers kept replacing it)",
                      o->req->widget_id, why, LEDGER_REREADS);
-        xop_loaded(o, WC_ERR_CONFLICT, &e);
+        xop_end(o, WC_ERR_CONFLICT, &e);
         return;
     }
     got_reset(&o->w);
@@ -446,7 +439,7 @@ static void reread(xop *o, const char *why)
     got_reset(&o->lg);
     o->both = 0;
     if ((result = xop_get(o, o->key, got_widget, &e)) != WC_OK)
-        xop_loaded(o, result, &e);
+        xop_end(o, result, &e);
 }
 
 static void got_ledger(void *ctx, wc_result result, wc_http_response *resp,
@@ -477,7 +470,7 @@ static void got_undone(void *ctx, wc_result result, wc_http_response *resp,
     } else if (result == WC_ERR_CONFLICT || result == WC_ERR_NOT_FOUND) {
         reread(o, "the widget created blind beside its tombstone changed");
     } else {
-        xop_loaded(o, result, err);
+        xop_end(o, result, err);
     }
 }
 
@@ -560,7 +553,7 @@ static void load_decide(xop *o)
     } else if (o->w.result != WC_OK) {
         e = o->w.err;
     }
-    xop_loaded(o, result, &e);
+    xop_end(o, result, &e);
 }
 
 static wc_result s3_load(void *self, const wc_request *req, wc_store_loaded loaded, void *ctx,
