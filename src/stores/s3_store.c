@@ -341,10 +341,8 @@ static void xop_next(void *ctx, wc_result result, wc_http_response *resp, const 
         xop_end(o, result, &e);
         return;
     }
-    if (o->step == X_PUT && o->blind && resp) { /* its ETag, for blind_decide */
-        o->put.resp = *resp;                    /* ours now */
-        memset(resp, 0, sizeof(*resp));
-    }
+    if (o->step == X_PUT && o->blind) /* its answer (the ETag) for blind_decide, ended below */
+        got(&o->put, result, resp, err);
     if (o->step == X_PUT && result == WC_OK && !o->blind && resp)
         remember(o, resp->etag, o->body, o->ref[0] ? NULL : o->ledger_json);
     if (resp)
@@ -411,12 +409,9 @@ static void got_widget(void *ctx, wc_result result, wc_http_response *resp,
 {
     xop *o = ctx;
     got(&o->w, result, resp, err);
-    if (o->both) {
-        if (o->t.done)
-            load_decide(o);
-        return;
-    }
-    if (result == WC_ERR_NOT_FOUND && get_tombstone(o)) /* a tombstone? */
+    /* Both GETs at once: decided once the tombstone's has ended too; else no widget: a tombstone?
+     */
+    if (o->both ? !o->t.done : result == WC_ERR_NOT_FOUND && get_tombstone(o))
         return;
     load_decide(o);
 }
