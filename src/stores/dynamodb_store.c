@@ -16,7 +16,6 @@
  * by one at every write, in either order, so the condition holding proves the item is exactly
  * the remembered one;
  * when it fails the entry is forgotten and the engine reads the item (store.c). */
-#define MEMO_MAX_ITEMS 4096
 
 typedef struct {
     wc_aws *aws;
@@ -344,7 +343,7 @@ wc_result wc_dynamodb_store_open(const wc_dynamodb_store_config *c, wc_store *ou
     s->key_name = strdup(c->key_name ? c->key_name : "id");
     s->prefix = strdup(c->key_prefix ? c->key_prefix : "widgets/");
     s->tombstone_ttl_s = c->tombstone_ttl_s ? c->tombstone_ttl_s : 7 * 24 * 3600;
-    s->memo = wc_memo_new(c->remember_bytes, MEMO_MAX_ITEMS);
+    s->memo = wc_memo_new(c->remember_bytes);
     wc_result result = (!s->table || !s->key_name || !s->prefix || (c->remember_bytes && !s->memo))
                            ? wc_error_set(err, WC_ERR_NOMEM, "out of memory")
                            : check_table(s, err);

@@ -6,6 +6,8 @@
 #include "common/log.h"
 #include "common/strmap.h"
 
+#define MAX_ITEMS 4096
+
 /* One entry: its strings in one allocation after it (key, version, a, b). */
 typedef struct entry {
     struct entry *newer, *older;
@@ -16,13 +18,13 @@ typedef struct entry {
 struct wc_memo {
     wc_strmap *map; /* key -> entry * (owned) */
     entry *newest, *oldest;
-    size_t bytes, max_bytes, max_items;
+    size_t bytes, max_bytes;
     unsigned long long hits, misses;
 };
 
-wc_memo *wc_memo_new(size_t max_bytes, size_t max_items)
+wc_memo *wc_memo_new(size_t max_bytes)
 {
-    if (max_bytes == 0 || max_items == 0)
+    if (max_bytes == 0)
         return NULL;
     wc_memo *m = calloc(1, sizeof(*m));
     if (!m)
@@ -33,7 +35,6 @@ wc_memo *wc_memo_new(size_t max_bytes, size_t max_items)
         return NULL;
     }
     m->max_bytes = max_bytes;
-    m->max_items = max_items;
     return m;
 }
 
@@ -98,8 +99,7 @@ void wc_memo_put(wc_memo *m, const char *key, const char *version, const char *a
     size_t bytes = sizeof(entry) + lk + lv + la + lb + lk + 32;
     if (bytes > m->max_bytes / 4)
         return;
-    while (m->oldest &&
-           (m->bytes + bytes > m->max_bytes || wc_strmap_count(m->map) >= m->max_items))
+    while (m->oldest && (m->bytes + bytes > m->max_bytes || wc_strmap_count(m->map) >= MAX_ITEMS))
         drop(m, m->oldest);
     entry *e = malloc(sizeof(*e) + lk + lv + la + lb);
     entry **slot = e ? wc_strmap_put(m->map, key, NULL) : NULL;

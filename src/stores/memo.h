@@ -3,7 +3,7 @@
  *
  * Bounded by entries and by bytes (the texts, keys and a fixed cost per entry); the least
  * recently used go first. A store answers a load from it only where its save's condition then
- * proves the store still holds exactly that version (see store.h: wc_stored.cached, forget).
+ * proves the store still holds exactly that version (store.h: recall, forget).
  */
 #ifndef WC_MEMO_H
 #define WC_MEMO_H
@@ -14,9 +14,9 @@
 
 typedef struct wc_memo wc_memo;
 
-/* A memo of at most max_bytes and max_items. NULL: max_bytes is 0 (no memo) or out of memory;
+/* A memo of at most max_bytes and 4,096 entries. NULL: max_bytes is 0 (no memo) or out of memory;
  * every function takes a NULL memo as an empty one that keeps nothing. */
-wc_memo *wc_memo_new(size_t max_bytes, size_t max_items);
+wc_memo *wc_memo_new(size_t max_bytes);
 /* Frees m after a debug line of its lookups ("KIND store: H exact-order reads answered from
  * memory, M from the WHERE"), written for a NULL memo too. */
 void wc_memo_free(wc_memo *m, const char *kind, const char *where);

@@ -13,8 +13,6 @@
 
 #define MAX_WIDGET_BYTES (4u << 20)
 
-#define MEMO_MAX_ITEMS 4096
-
 typedef struct {
     wc_store_ops ops; /* its blind_create as configured */
     wc_s3_bucket bucket;
@@ -741,7 +739,7 @@ wc_result wc_s3_store_open(const wc_s3_store_config *c, wc_store *out, wc_error 
                             .forget = s3_forget,
                             .scan = s3_scan,
                             .destroy = s3_destroy};
-    s->memo = wc_memo_new(c->remember_bytes, MEMO_MAX_ITEMS);
+    s->memo = wc_memo_new(c->remember_bytes);
     result = s->prefix && (s->memo || !c->remember_bytes)
                  ? wc_s3_bucket_init(&s->bucket, c->aws, c->bucket, err)
                  : wc_error_set(err, WC_ERR_NOMEM, "out of memory");
