@@ -5,6 +5,7 @@
 
 #include "aws/s3.h"
 #include "aws/sigv4.h"
+#include "common/fsutil.h"
 #include "common/log.h"
 #include "stores/memo.h"
 
@@ -168,16 +169,6 @@ static void xop_free(xop *o)
     free(o);
 }
 
-/* a then b, in a new string. NULL: out of memory. */
-static char *joined(const char *a, const char *b)
-{
-    size_t len = strlen(a) + strlen(b) + 1;
-    char *out = malloc(len);
-    if (out)
-        snprintf(out, len, "%s%s", a, b);
-    return out;
-}
-
 static xop *xop_new(s3_store *s, const wc_request *req, void *ctx)
 {
     xop *o = calloc(1, sizeof(*o));
@@ -187,7 +178,7 @@ static xop *xop_new(s3_store *s, const wc_request *req, void *ctx)
     o->req = req;
     o->ctx = ctx;
     o->key = wc_widget_key(s->prefix, req->owner, req->widget_id);
-    o->tomb_key = o->key ? joined(WC_S3_TOMBSTONES, o->key) : NULL;
+    o->tomb_key = o->key ? wc_path_join(WC_S3_TOMBSTONES, o->key) : NULL; /* its "/" once */
     if (!o->tomb_key) {
         xop_free(o);
         return NULL;
@@ -199,7 +190,7 @@ static xop *xop_new(s3_store *s, const wc_request *req, void *ctx)
 static wc_result set_ledger_key(xop *o, const char *ref, wc_error *err)
 {
     free(o->ledger_key);
-    o->ledger_key = joined(WC_S3_LEDGERS, ref);
+    o->ledger_key = wc_path_join(WC_S3_LEDGERS, ref);
     return o->ledger_key ? WC_OK : wc_error_set(err, WC_ERR_NOMEM, "out of memory");
 }
 
