@@ -44,16 +44,21 @@ wc_result wc_widget_set_attr(wc_widget *w, const char *name, const char *value)
             w->n_attrs--;
             return WC_OK;
         }
-        char *copy = strdup(value);
-        if (!copy)
-            return WC_ERR_NOMEM;
-        free(w->attrs[i].value);
-        w->attrs[i].value = copy;
-        return WC_OK;
+        return wc_text_replace(&w->attrs[i].value, value) ? WC_OK : WC_ERR_NOMEM;
     }
     if (!value)
         return WC_OK;
     return wc_widget_append_attr(w, name, value);
+}
+
+int wc_text_replace(char **slot, const char *value)
+{
+    char *copy = NULL;
+    if (value && !(copy = strdup(value)))
+        return 0;
+    free(*slot);
+    *slot = copy;
+    return 1;
 }
 
 wc_result wc_widget_append_attr(wc_widget *w, const char *name, const char *value)
@@ -131,14 +136,8 @@ wc_result wc_widget_dedupe_attrs(wc_widget *w)
 /* "" and absent both mean "no value". */
 static wc_result set_text(char **slot, const wc_field *f)
 {
-    if (!f->present)
-        return WC_OK;
-    char *copy = NULL;
-    if (f->value[0] != '\0' && !(copy = strdup(f->value)))
-        return WC_ERR_NOMEM;
-    free(*slot);
-    *slot = copy;
-    return WC_OK;
+    return !f->present || wc_text_replace(slot, f->value[0] ? f->value : NULL) ? WC_OK
+                                                                               : WC_ERR_NOMEM;
 }
 
 /* The request's attributes one after the other, as wc_widget_set_attr would apply them (a set
@@ -161,18 +160,13 @@ static wc_result apply_attrs(wc_widget *w, const wc_request *req)
     for (size_t i = 0; i < req->n_attrs && result == WC_OK; i++) {
         const wc_attr *a = &req->attrs[i];
         size_t *place = wc_strmap_get(at, a->name);
-        if (place && !a->value[0]) {
-            free(w->attrs[*place].value);
-            w->attrs[*place].value = NULL;
-            wc_strmap_remove(at, a->name);
-        } else if (place) {
-            char *copy = strdup(a->value);
-            if (!copy) {
+        if (place) { /* "" removes: a hole, dropped at the end */
+            if (!wc_text_replace(&w->attrs[*place].value, a->value[0] ? a->value : NULL)) {
                 result = WC_ERR_NOMEM;
                 break;
             }
-            free(w->attrs[*place].value);
-            w->attrs[*place].value = copy;
+            if (!a->value[0])
+                wc_strmap_remove(at, a->name);
         } else if (a->value[0]) {
             size_t end = w->n_attrs;
             if ((result = wc_widget_append_attr(w, a->name, a->value)) == WC_OK) {

@@ -40,6 +40,10 @@ const char *wc_widget_attr(const wc_widget *w, const char *name);
 /* Sets (appends or replaces) or, with value NULL, removes an attribute. */
 wc_result wc_widget_set_attr(wc_widget *w, const char *name, const char *value);
 
+/* Replaces *slot (freed) with a copy of value, or with NULL for a NULL value. 0: out of memory
+ * (*slot as it was). */
+int wc_text_replace(char **slot, const char *value);
+
 /* Appends an attribute without looking for one of the same name: O(1). Where names may repeat,
  * call wc_widget_dedupe_attrs once after the last. */
 wc_result wc_widget_append_attr(wc_widget *w, const char *name, const char *value);
