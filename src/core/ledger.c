@@ -39,17 +39,6 @@ void wc_ledger_free(wc_ledger *l)
     free(l);
 }
 
-/* Replaces *slot with a copy of value (NULL clears). 0: out of memory. */
-static int put(char **slot, const char *value)
-{
-    char *copy = NULL;
-    if (value && !(copy = strdup(value)))
-        return 0;
-    free(*slot);
-    *slot = copy;
-    return 1;
-}
-
 /* Notes in the ledger the first tie (place.h) met: a, tied with b. */
 static void note_tie(wc_ledger *l, const char *a, const char *b)
 {
@@ -204,7 +193,8 @@ static wc_result write_text(wc_ledger *l, const size_t *idx, size_t n_idx, const
         return WC_ERR_NOMEM;
     if (order(l, place, l->marks[m].last) < 0)
         return WC_OK; /* a later write is there */
-    if (!put(slot, f->value[0] ? f->value : NULL) || !put(&l->marks[m].last, place))
+    if (!wc_text_replace(slot, f->value[0] ? f->value : NULL) ||
+        !wc_text_replace(&l->marks[m].last, place))
         return WC_ERR_NOMEM;
     return WC_OK;
 }
@@ -220,7 +210,7 @@ static wc_result write_attr(wc_widget *w, wc_ledger *l, size_t m, size_t *at, co
     int removal = a->value[0] == '\0';
     int exists = *at != SIZE_MAX && w->attrs[*at].value != NULL;
     if (order(l, place, mk->last) >= 0) { /* the latest write of this field so far */
-        if (!put(&mk->last, place))
+        if (!wc_text_replace(&mk->last, place))
             return WC_ERR_NOMEM;
         if (removal) {
             if (exists) {
@@ -228,7 +218,9 @@ static wc_result write_attr(wc_widget *w, wc_ledger *l, size_t m, size_t *at, co
                 w->attrs[*at].value = NULL;
             }
             mk->since_pos = 0;
-            return put(&mk->cleared, place) && put(&mk->since, NULL) ? WC_OK : WC_ERR_NOMEM;
+            return wc_text_replace(&mk->cleared, place) && wc_text_replace(&mk->since, NULL)
+                       ? WC_OK
+                       : WC_ERR_NOMEM;
         }
         /* A new one is appended; a removed one keeps its slot with a NULL value until settle(),
          * so indexes stay valid while a request is applied. */
@@ -236,29 +228,29 @@ static wc_result write_attr(wc_widget *w, wc_ledger *l, size_t m, size_t *at, co
             if (wc_widget_append_attr(w, a->name, a->value) != WC_OK)
                 return WC_ERR_NOMEM;
             *at = w->n_attrs - 1;
-        } else if (!put(&w->attrs[*at].value, a->value)) {
+        } else if (!wc_text_replace(&w->attrs[*at].value, a->value)) {
             return WC_ERR_NOMEM;
         }
         if (!exists) {
             mk->since_pos = pos;
-            return put(&mk->since, place) ? WC_OK : WC_ERR_NOMEM;
+            return wc_text_replace(&mk->since, place) ? WC_OK : WC_ERR_NOMEM;
         }
         return WC_OK;
     }
     /* Older than the field's last write: its value stays, but the order may learn from it. */
     if (removal) {
-        if (order(l, place, mk->cleared) > 0 && !put(&mk->cleared, place))
+        if (order(l, place, mk->cleared) > 0 && !wc_text_replace(&mk->cleared, place))
             return WC_ERR_NOMEM;
         /* removed after the run we thought it had: the run began with a later set */
         if (exists && mk->since && wc_place_compare(mk->cleared, mk->since) > 0) {
             mk->since_pos = 0;
-            if (!put(&mk->since, mk->last))
+            if (!wc_text_replace(&mk->since, mk->last))
                 return WC_ERR_NOMEM;
         }
     } else if (exists && mk->since && wc_place_compare(place, mk->cleared) > 0 &&
                since_order(place, pos, mk->since, mk->since_pos) < 0) {
         mk->since_pos = pos; /* set earlier in the same run */
-        if (!put(&mk->since, place))
+        if (!wc_text_replace(&mk->since, place))
             return WC_ERR_NOMEM;
     }
     return WC_OK;
@@ -293,7 +285,8 @@ static size_t new_mark(wc_ledger *l, const char *name, size_t at, const size_t *
     size_t m = add_mark(l, attr_field(name));
     if (m == SIZE_MAX || at == SIZE_MAX || !l->created)
         return m;
-    if (!put(&l->marks[m].last, l->created) || !put(&l->marks[m].since, l->created))
+    if (!wc_text_replace(&l->marks[m].last, l->created) ||
+        !wc_text_replace(&l->marks[m].since, l->created))
         return SIZE_MAX;
     l->marks[m].since_pos = implied[at];
     return m;
@@ -331,10 +324,11 @@ static wc_result write_attrs(wc_widget *w, wc_ledger *l, const size_t *midx, siz
     return result;
 }
 
-/* What orders one attribute on the widget. */
+/* What orders one attribute on the widget (at: its place there), and the attribute. */
 typedef struct {
     const char *since;
     size_t pos, at;
+    wc_attr attr;
 } rank;
 
 /* The ledger being settled and the place of the request applied: a tie between the run this
@@ -372,31 +366,22 @@ static int by_last(const void *a, const void *b)
  * began (ties keep their order), and removal marks past the bound are forgotten, oldest first. */
 static wc_result settle(wc_widget *w, wc_ledger *l, const char *place)
 {
-    size_t n = 0;
-    for (size_t i = 0; i < w->n_attrs; i++) {
-        if (w->attrs[i].value)
-            w->attrs[n++] = w->attrs[i];
-        else
-            free(w->attrs[i].name);
-    }
-    w->n_attrs = n;
-
+    wc_widget_drop_holes(w);
+    size_t n = w->n_attrs;
     size_t *midx = marks_by_field(l);
     rank *ranks = n ? malloc(n * sizeof(*ranks)) : NULL;
     unsigned char *live = l->n_marks ? calloc(l->n_marks, 1) : NULL;
-    wc_attr *sorted = n ? malloc(n * sizeof(*sorted)) : NULL;
-    if ((l->n_marks && (!midx || !live)) || (n && (!ranks || !sorted))) {
+    if ((l->n_marks && (!midx || !live)) || (n && !ranks)) {
         free(midx);
         free(ranks);
         free(live);
-        free(sorted);
         return WC_ERR_NOMEM;
     }
     size_t implied = 0; /* see implied_positions */
     int dropping = 0;
     for (size_t i = 0; i < n; i++) {
         size_t m = find_mark(l, midx, l->n_marks, "a:", w->attrs[i].name);
-        ranks[i] = (rank){l->created, implied, i};
+        ranks[i] = (rank){l->created, implied, i, w->attrs[i]};
         if (m != SIZE_MAX) {
             ranks[i].since = l->marks[m].since;
             ranks[i].pos = l->marks[m].since_pos;
@@ -412,34 +397,25 @@ static wc_result settle(wc_widget *w, wc_ledger *l, const char *place)
         qsort(ranks, n, sizeof(*ranks), by_rank);
         ranking = NULL;
         ranking_place = NULL;
-        for (size_t i = 0; i < n; i++)
-            sorted[i] = w->attrs[ranks[i].at];
-        memcpy(w->attrs, sorted, n * sizeof(*sorted));
     }
+    for (size_t i = 0; i < n; i++)
+        w->attrs[i] = ranks[i].attr;
     free(ranks);
-    free(sorted);
-    free(midx);
 
-    /* Removal marks: attribute marks whose attribute is not there. */
+    /* Removal marks (attribute marks whose attribute is not there), listed in midx now that the
+     * lookups are done: past the bound, the oldest are forgotten. */
     size_t removals = 0, bound = n > WC_LEDGER_REMOVALS_MIN ? n : WC_LEDGER_REMOVALS_MIN;
     for (size_t i = 0; i < l->n_marks; i++)
-        removals += is_attr_field(l->marks[i].field) && !live[i];
+        if (is_attr_field(l->marks[i].field) && !live[i])
+            midx[removals++] = i;
     if (removals > bound) {
         dropping = 1;
-        size_t *old = malloc(removals * sizeof(*old)), k = 0;
-        if (!old) {
-            free(live);
-            return WC_ERR_NOMEM;
-        }
-        for (size_t i = 0; i < l->n_marks; i++)
-            if (is_attr_field(l->marks[i].field) && !live[i])
-                old[k++] = i;
         sort_marks = l->marks;
-        qsort(old, removals, sizeof(*old), by_last);
-        for (k = 0; k < removals - bound; k++)
-            live[old[k]] = 2; /* forgotten */
-        free(old);
+        qsort(midx, removals, sizeof(*midx), by_last);
+        for (size_t k = 0; k < removals - bound; k++)
+            live[midx[k]] = 2; /* forgotten */
     }
+    free(midx);
     if (dropping) {
         size_t kept = 0;
         for (size_t i = 0; i < l->n_marks; i++) {
@@ -489,7 +465,7 @@ static wc_result create(wc_widget **w, wc_ledger *l, const wc_request *req, cons
     clear_marks(l); /* a new life: what was known of the old one is older than this create */
     wc_widget *nw = calloc(1, sizeof(*nw));
     if (!nw || !(nw->id = strdup(req->widget_id)) || !(nw->owner = strdup(req->owner)) ||
-        !put(&l->created, place) || write_fields(nw, l, req, place, NULL, 0) != WC_OK) {
+        !wc_text_replace(&l->created, place) || write_fields(nw, l, req, place, NULL, 0) != WC_OK) {
         wc_widget_free(nw);
         return WC_ERR_NOMEM;
     }
@@ -534,13 +510,13 @@ static wc_result delete (wc_widget **w, wc_ledger *l, const char *place, wc_fate
             return WC_OK;
         }
         *fate = WC_FATE_APPLIED;
-        return put(&l->deleted, place) ? WC_OK : WC_ERR_NOMEM;
+        return wc_text_replace(&l->deleted, place) ? WC_OK : WC_ERR_NOMEM;
     }
     if (!*w) {
         *fate = when_absent(l, place);
         return WC_OK;
     }
-    if (!put(&l->deleted, place))
+    if (!wc_text_replace(&l->deleted, place))
         return WC_ERR_NOMEM;
     /* A tombstone: what is older than the delete is superseded by its place alone, and a new
      * life starts afresh, so the marks can no longer decide anything. */
@@ -668,7 +644,7 @@ static int read_place(json_t *v, json_t *table, char **slot)
         return 0;
     const char *place =
         json_string_value(table ? json_array_get(table, (size_t)json_integer_value(v)) : v);
-    return wc_place_is_valid(place) && put(slot, place);
+    return wc_place_is_valid(place) && wc_text_replace(slot, place);
 }
 
 /* A first-version since: "PLACE#NNNN". */

@@ -44,16 +44,21 @@ wc_result wc_widget_set_attr(wc_widget *w, const char *name, const char *value)
             w->n_attrs--;
             return WC_OK;
         }
-        char *copy = strdup(value);
-        if (!copy)
-            return WC_ERR_NOMEM;
-        free(w->attrs[i].value);
-        w->attrs[i].value = copy;
-        return WC_OK;
+        return wc_text_replace(&w->attrs[i].value, value) ? WC_OK : WC_ERR_NOMEM;
     }
     if (!value)
         return WC_OK;
     return wc_widget_append_attr(w, name, value);
+}
+
+int wc_text_replace(char **slot, const char *value)
+{
+    char *copy = NULL;
+    if (value && !(copy = strdup(value)))
+        return 0;
+    free(*slot);
+    *slot = copy;
+    return 1;
 }
 
 wc_result wc_widget_append_attr(wc_widget *w, const char *name, const char *value)
@@ -70,6 +75,18 @@ wc_result wc_widget_append_attr(wc_widget *w, const char *name, const char *valu
     }
     w->attrs[w->n_attrs++] = a;
     return WC_OK;
+}
+
+void wc_widget_drop_holes(wc_widget *w)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < w->n_attrs; i++) {
+        if (w->attrs[i].value)
+            w->attrs[n++] = w->attrs[i];
+        else
+            free(w->attrs[i].name);
+    }
+    w->n_attrs = n;
 }
 
 /* qsort has no context: the attributes being sorted. */
@@ -101,47 +118,31 @@ wc_result wc_widget_dedupe_attrs(wc_widget *w)
     size_t *idx = wc_attrs_by_name(w->attrs, w->n_attrs);
     if (!idx)
         return WC_ERR_NOMEM;
-    int repeats = 0;
     for (size_t k = 1; k < w->n_attrs; k++) {
         wc_attr *first = &w->attrs[idx[k - 1]], *again = &w->attrs[idx[k]];
         if (strcmp(first->name, again->name) != 0)
             continue;
-        /* the first place, the last value; the repeat is dropped below */
+        /* the first place, the last value; the repeat, a hole now, is dropped below */
         free(first->value);
         first->value = again->value;
         again->value = NULL;
-        free(again->name);
-        again->name = NULL;
         idx[k] = idx[k - 1]; /* a third one folds into the first as well */
-        repeats = 1;
     }
     free(idx);
-    if (repeats) {
-        size_t n = 0;
-        for (size_t i = 0; i < w->n_attrs; i++)
-            if (w->attrs[i].name)
-                w->attrs[n++] = w->attrs[i];
-        w->n_attrs = n;
-    }
+    wc_widget_drop_holes(w);
     return WC_OK;
 }
 
 /* "" and absent both mean "no value". */
 static wc_result set_text(char **slot, const wc_field *f)
 {
-    if (!f->present)
-        return WC_OK;
-    char *copy = NULL;
-    if (f->value[0] != '\0' && !(copy = strdup(f->value)))
-        return WC_ERR_NOMEM;
-    free(*slot);
-    *slot = copy;
-    return WC_OK;
+    return !f->present || wc_text_replace(slot, f->value[0] ? f->value : NULL) ? WC_OK
+                                                                               : WC_ERR_NOMEM;
 }
 
 /* The request's attributes one after the other, as wc_widget_set_attr would apply them (a set
  * replaces a value in its place or appends, a clear removes), but in O(n + m), not O(n * m): a map
- * from name to place, the removed left as holes closed up once at the end. w holds each name once,
+ * from name to place, the removed left as holes dropped once at the end. w holds each name once,
  * as every widget this module and the item and ledger readers make does. */
 static wc_result apply_attrs(wc_widget *w, const wc_request *req)
 {
@@ -159,20 +160,13 @@ static wc_result apply_attrs(wc_widget *w, const wc_request *req)
     for (size_t i = 0; i < req->n_attrs && result == WC_OK; i++) {
         const wc_attr *a = &req->attrs[i];
         size_t *place = wc_strmap_get(at, a->name);
-        if (place && !a->value[0]) {
-            wc_attr *gone = &w->attrs[*place];
-            free(gone->name);
-            free(gone->value);
-            gone->name = gone->value = NULL;
-            wc_strmap_remove(at, a->name);
-        } else if (place) {
-            char *copy = strdup(a->value);
-            if (!copy) {
+        if (place) { /* "" removes: a hole, dropped at the end */
+            if (!wc_text_replace(&w->attrs[*place].value, a->value[0] ? a->value : NULL)) {
                 result = WC_ERR_NOMEM;
                 break;
             }
-            free(w->attrs[*place].value);
-            w->attrs[*place].value = copy;
+            if (!a->value[0])
+                wc_strmap_remove(at, a->name);
         } else if (a->value[0]) {
             size_t end = w->n_attrs;
             if ((result = wc_widget_append_attr(w, a->name, a->value)) == WC_OK) {
@@ -184,11 +178,7 @@ static wc_result apply_attrs(wc_widget *w, const wc_request *req)
         }
     }
     wc_strmap_free(at);
-    size_t n = 0;
-    for (size_t i = 0; i < w->n_attrs; i++)
-        if (w->attrs[i].name)
-            w->attrs[n++] = w->attrs[i];
-    w->n_attrs = n;
+    wc_widget_drop_holes(w);
     return result;
 }
 

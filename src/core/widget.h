@@ -40,9 +40,17 @@ const char *wc_widget_attr(const wc_widget *w, const char *name);
 /* Sets (appends or replaces) or, with value NULL, removes an attribute. */
 wc_result wc_widget_set_attr(wc_widget *w, const char *name, const char *value);
 
+/* Replaces *slot (freed) with a copy of value, or with NULL for a NULL value. 0: out of memory
+ * (*slot as it was). */
+int wc_text_replace(char **slot, const char *value);
+
 /* Appends an attribute without looking for one of the same name: O(1). Where names may repeat,
  * call wc_widget_dedupe_attrs once after the last. */
 wc_result wc_widget_append_attr(wc_widget *w, const char *name, const char *value);
+
+/* Drops the attributes whose value is NULL (holes, left while a request is applied, so that
+ * indexes stay valid; their names are freed), the others keeping their order: O(n). */
+void wc_widget_drop_holes(wc_widget *w);
 
 /* Indexes 0..n-1 of attrs sorted by name, equal names in their order (a stable sort): lookups by
  * name become binary searches. O(n log n). Caller frees; NULL: out of memory (or n == 0). */

@@ -277,12 +277,10 @@ static wc_result read_stored(dir_store *s, const wc_request *req, wc_stored *out
     /* A widget without a ledger (stored before ledgers, or by classic order): its version is
      * "legacy:" and the hash of its file, so that a save's condition sees any change of it. */
     if (result == WC_OK && !out->version && text) {
-        char hash[17];
-        widget_hash(text, len, hash);
-        if (!(out->version = malloc(sizeof("legacy:") + sizeof(hash))))
+        char version[sizeof("legacy:") + 16] = "legacy:";
+        widget_hash(text, len, version + strlen("legacy:"));
+        if (!(out->version = strdup(version)))
             result = wc_error_set(err, WC_ERR_NOMEM, "out of memory");
-        else
-            snprintf(out->version, sizeof("legacy:") + sizeof(hash), "legacy:%s", hash);
     }
     /* Nothing found: the store may have vanished while read (then nothing is known). */
     if (result == WC_OK && !out->version && !text)

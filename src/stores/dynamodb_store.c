@@ -6,7 +6,6 @@
 #include <time.h>
 
 #include "common/clock.h"
-#include "common/log.h"
 #include "core/item.h"
 #include "stores/memo.h"
 
@@ -17,7 +16,6 @@
  * by one at every write, in either order, so the condition holding proves the item is exactly
  * the remembered one;
  * when it fails the entry is forgotten and the engine reads the item (store.c). */
-#define MEMO_MAX_ITEMS 4096
 
 typedef struct {
     wc_aws *aws;
@@ -34,10 +32,7 @@ static void cache_put(dynamo_store *s, const char *id, json_t *item)
 {
     char *text =
         s->memo && json_object_get(item, WC_ITEM_VERSION) ? json_dumps(item, JSON_COMPACT) : NULL;
-    if (text)
-        wc_memo_put(s->memo, id, "", text, NULL);
-    else
-        wc_memo_forget(s->memo, id);
+    wc_memo_put(s->memo, id, "", text, NULL);
     free(text);
 }
 
@@ -108,28 +103,28 @@ static void loaded_item(void *ctx, wc_result result, json_t *answer, const wc_aw
     free(c);
 }
 
+/* A remembered item (cache_put, saved_item): its compact JSON. */
+static wc_result read_remembered(void *self, const char *key, const char *version, const char *text,
+                                 const char *b, wc_stored *out, wc_error *err)
+{
+    (void)key;
+    (void)version;
+    (void)b;
+    json_t *item = json_loads(text, 0, NULL);
+    wc_result result = item ? read_item(self, item, out, err) : WC_ERR_PARSE;
+    json_decref(item);
+    return result;
+}
+
+static int dynamo_recall(void *self, const wc_request *req, wc_stored *out)
+{
+    return wc_memo_recall(((dynamo_store *)self)->memo, req->widget_id, read_remembered, self, out);
+}
+
 static wc_result dynamo_load(void *self, const wc_request *req, wc_store_loaded loaded, void *ctx,
                              wc_error *err)
 {
     dynamo_store *s = self;
-    const char *version, *text;
-    json_t *remembered = wc_memo_get(s->memo, req->widget_id, &version, &text, NULL)
-                             ? json_loads(text, 0, NULL)
-                             : NULL;
-    if (remembered) { /* the save's condition on its version checks it is still so */
-        wc_stored stored;
-        wc_error e;
-        wc_error_clear(&e);
-        wc_result result = read_item(s, remembered, &stored, &e);
-        json_decref(remembered);
-        if (result == WC_OK) {
-            stored.cached = 1;
-            loaded(ctx, WC_OK, &stored, &e);
-            return WC_OK;
-        }
-        wc_memo_forget(s->memo,
-                       req->widget_id); /* cannot happen: it was read before; read the store */
-    }
     exact_call *c = exact_call_new(s, req, ctx);
     json_t *body = c ? json_pack("{s:s, s:o, s:b}", "TableName", s->table, "Key",
                                  key_of(s, req->widget_id), "ConsistentRead", 1)
@@ -153,10 +148,7 @@ static void saved_item(void *ctx, wc_result result, json_t *answer, const wc_aws
     /* Written: the item is what the table holds now (none after a DeleteItem). Else
      * (ConditionalCheckFailed is WC_ERR_CONFLICT: read again; an outage may or may not have
      * written) forgotten. */
-    if (result == WC_OK && c->item_text)
-        wc_memo_put(c->s->memo, c->req->widget_id, "", c->item_text, NULL);
-    else
-        wc_memo_forget(c->s->memo, c->req->widget_id);
+    wc_memo_put(c->s->memo, c->req->widget_id, "", result == WC_OK ? c->item_text : NULL, NULL);
     free(c->item_text);
     c->done(c->ctx, result, err);
     free(c);
@@ -294,11 +286,7 @@ static void dynamo_destroy(void *self)
     dynamo_store *s = self;
     if (!s)
         return;
-    unsigned long long hits, misses;
-    wc_memo_counts(s->memo, &hits, &misses);
-    wc_debug("dynamodb store: %llu exact-order reads answered from memory, %llu from the table",
-             hits, misses);
-    wc_memo_free(s->memo);
+    wc_memo_free(s->memo, "dynamodb", "table");
     free(s->table);
     free(s->key_name);
     free(s->prefix);
@@ -311,6 +299,7 @@ static const wc_store_ops dynamo_store_ops = {
     .load = dynamo_load,
     .save = dynamo_save,
     .blind_create = 1,
+    .recall = dynamo_recall,
     .forget = dynamo_forget,
     .scan = dynamo_scan,
     .destroy = dynamo_destroy,
@@ -354,7 +343,7 @@ wc_result wc_dynamodb_store_open(const wc_dynamodb_store_config *c, wc_store *ou
     s->key_name = strdup(c->key_name ? c->key_name : "id");
     s->prefix = strdup(c->key_prefix ? c->key_prefix : "widgets/");
     s->tombstone_ttl_s = c->tombstone_ttl_s ? c->tombstone_ttl_s : 7 * 24 * 3600;
-    s->memo = wc_memo_new(c->remember_bytes, MEMO_MAX_ITEMS);
+    s->memo = wc_memo_new(c->remember_bytes);
     wc_result result = (!s->table || !s->key_name || !s->prefix || (c->remember_bytes && !s->memo))
                            ? wc_error_set(err, WC_ERR_NOMEM, "out of memory")
                            : check_table(s, err);

@@ -3,7 +3,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/log.h"
 #include "common/strmap.h"
+
+#define MAX_ITEMS 4096
 
 /* One entry: its strings in one allocation after it (key, version, a, b). */
 typedef struct entry {
@@ -15,13 +18,13 @@ typedef struct entry {
 struct wc_memo {
     wc_strmap *map; /* key -> entry * (owned) */
     entry *newest, *oldest;
-    size_t bytes, max_bytes, max_items;
+    size_t bytes, max_bytes;
     unsigned long long hits, misses;
 };
 
-wc_memo *wc_memo_new(size_t max_bytes, size_t max_items)
+wc_memo *wc_memo_new(size_t max_bytes)
 {
-    if (max_bytes == 0 || max_items == 0)
+    if (max_bytes == 0)
         return NULL;
     wc_memo *m = calloc(1, sizeof(*m));
     if (!m)
@@ -32,7 +35,6 @@ wc_memo *wc_memo_new(size_t max_bytes, size_t max_items)
         return NULL;
     }
     m->max_bytes = max_bytes;
-    m->max_items = max_items;
     return m;
 }
 
@@ -67,8 +69,10 @@ static void drop(wc_memo *m, entry *e)
     free(e);
 }
 
-void wc_memo_free(wc_memo *m)
+void wc_memo_free(wc_memo *m, const char *kind, const char *where)
 {
+    wc_debug("%s store: %llu exact-order reads answered from memory, %llu from the %s", kind,
+             m ? m->hits : 0, m ? m->misses : 0, where);
     if (!m)
         return;
     while (m->oldest)
@@ -86,17 +90,16 @@ void wc_memo_forget(wc_memo *m, const char *key)
 
 void wc_memo_put(wc_memo *m, const char *key, const char *version, const char *a, const char *b)
 {
-    if (!m)
-        return;
     wc_memo_forget(m, key);
+    if (!m || !version || !a)
+        return;
     size_t lk = strlen(key) + 1, lv = strlen(version) + 1, la = strlen(a) + 1,
            lb = b ? strlen(b) + 1 : 0;
     /* the strings, the entry, and the map's copy of the key and its slot */
     size_t bytes = sizeof(entry) + lk + lv + la + lb + lk + 32;
     if (bytes > m->max_bytes / 4)
         return;
-    while (m->oldest &&
-           (m->bytes + bytes > m->max_bytes || wc_strmap_count(m->map) >= m->max_items))
+    while (m->oldest && (m->bytes + bytes > m->max_bytes || wc_strmap_count(m->map) >= MAX_ITEMS))
         drop(m, m->oldest);
     entry *e = malloc(sizeof(*e) + lk + lv + la + lb);
     entry **slot = e ? wc_strmap_put(m->map, key, NULL) : NULL;
@@ -116,28 +119,23 @@ void wc_memo_put(wc_memo *m, const char *key, const char *version, const char *a
     *slot = e;
 }
 
-int wc_memo_get(wc_memo *m, const char *key, const char **version, const char **a, const char **b)
+int wc_memo_recall(wc_memo *m, const char *key, wc_memo_read read, void *self, wc_stored *out)
 {
     entry **slot = m ? wc_strmap_get(m->map, key) : NULL;
-    if (!m)
-        return 0;
-    if (!slot) {
+    if (m && !slot)
         m->misses++;
+    if (!slot)
         return 0;
-    }
     entry *e = *slot;
     unlink_entry(m, e);
     push_newest(m, e);
     m->hits++;
-    *version = e->version;
-    *a = e->a;
-    if (b)
-        *b = e->b;
+    wc_error err;
+    if (read(self, key, e->version, e->a, e->b, out, &err) != WC_OK) {
+        wc_stored_cleanup(out);
+        drop(m, e);
+        return 0;
+    }
+    out->cached = 1;
     return 1;
-}
-
-void wc_memo_counts(const wc_memo *m, unsigned long long *hits, unsigned long long *misses)
-{
-    *hits = m ? m->hits : 0;
-    *misses = m ? m->misses : 0;
 }

@@ -5,6 +5,7 @@
 
 #include "aws/s3.h"
 #include "aws/sigv4.h"
+#include "common/fsutil.h"
 #include "common/log.h"
 #include "stores/memo.h"
 
@@ -12,8 +13,6 @@
 #include <stdio.h>
 
 #define MAX_WIDGET_BYTES (4u << 20)
-
-#define MEMO_MAX_ITEMS 4096
 
 typedef struct {
     wc_store_ops ops; /* its blind_create as configured */
@@ -109,11 +108,11 @@ typedef struct {
     const char *meta_name;
     const char *cond_name; /* the condition of a PUT or DELETE of the widget, or NULL */
     char *cond_value;
-    char *ledger_json; /* a spilled ledger: the body of its object */
-    char ref[65];      /* its name (SHA-256 hex), "" when inline */
+    char *ledger_json; /* a save's ledger: in the widget's metadata (remembered with the body once
+                        * PUT), or spilled, the body of its object; a tombstone's body */
+    char ref[65];      /* a spilled ledger's name (SHA-256 hex), "" when inline */
     char *old_ref;     /* the ledger object the widget named when read, or NULL */
     char *ledger_key;  /* WC_S3_LEDGERS + a ref: the object a step reads or writes */
-    char *memo_ledger; /* an inline ledger's JSON, remembered with the body once PUT */
     int step;
     unsigned rereads;
     wc_store_loaded loaded;
@@ -141,13 +140,6 @@ static void got_reset(struct got *g)
     memset(g, 0, sizeof(*g));
 }
 
-/* A GET into g that did not start (its error in g->err): that is its answer. */
-static void got_unstarted(struct got *g)
-{
-    g->done = 1;
-    g->result = g->err.code ? g->err.code : WC_ERR_IO;
-}
-
 static void got(struct got *g, wc_result result, wc_http_response *resp, const wc_error *err)
 {
     g->done = 1;
@@ -169,23 +161,12 @@ static void xop_free(xop *o)
     free(o->ledger_json);
     free(o->old_ref);
     free(o->ledger_key);
-    free(o->memo_ledger);
     wc_stored_cleanup(&o->stored);
     got_reset(&o->w);
     got_reset(&o->t);
     got_reset(&o->lg);
     got_reset(&o->put);
     free(o);
-}
-
-/* a then b, in a new string. NULL: out of memory. */
-static char *joined(const char *a, const char *b)
-{
-    size_t len = strlen(a) + strlen(b) + 1;
-    char *out = malloc(len);
-    if (out)
-        snprintf(out, len, "%s%s", a, b);
-    return out;
 }
 
 static xop *xop_new(s3_store *s, const wc_request *req, void *ctx)
@@ -197,7 +178,7 @@ static xop *xop_new(s3_store *s, const wc_request *req, void *ctx)
     o->req = req;
     o->ctx = ctx;
     o->key = wc_widget_key(s->prefix, req->owner, req->widget_id);
-    o->tomb_key = o->key ? joined(WC_S3_TOMBSTONES, o->key) : NULL;
+    o->tomb_key = o->key ? wc_path_join(WC_S3_TOMBSTONES, o->key) : NULL; /* its "/" once */
     if (!o->tomb_key) {
         xop_free(o);
         return NULL;
@@ -209,7 +190,7 @@ static xop *xop_new(s3_store *s, const wc_request *req, void *ctx)
 static wc_result set_ledger_key(xop *o, const char *ref, wc_error *err)
 {
     free(o->ledger_key);
-    o->ledger_key = joined(WC_S3_LEDGERS, ref);
+    o->ledger_key = wc_path_join(WC_S3_LEDGERS, ref);
     return o->ledger_key ? WC_OK : wc_error_set(err, WC_ERR_NOMEM, "out of memory");
 }
 
@@ -240,7 +221,7 @@ static wc_result xop_send(xop *o, int step, wc_error *err)
     const char *key = step == X_PUT_TOMBSTONE                        ? o->tomb_key
                       : step == X_PUT_LEDGER || step == X_DELETE_OLD ? o->ledger_key
                                                                      : o->key;
-    const char *body = step == X_PUT_LEDGER ? o->ledger_json : put ? o->body : NULL;
+    const char *body = !put ? NULL : step == X_PUT ? o->body : o->ledger_json;
     return wc_s3_start(&o->s->bucket, method, key, headers, n, body, body ? strlen(body) : 0,
                        MAX_WIDGET_BYTES, xop_next, o, err);
 }
@@ -281,30 +262,22 @@ static wc_result read_meta_ledger(const char *key, const char *meta, wc_ledger *
 }
 
 /* Remembers the widget as stored with etag: body and its inline ledger's JSON (ledger NULL: not
- * remembered). Best effort. */
+ * remembered, forgotten). Best effort. */
 static void remember(xop *o, const char *etag, const char *body, const char *ledger)
 {
     char *version = ledger && etag ? version_of('w', etag, NULL) : NULL;
-    if (version)
-        wc_memo_put(o->s->memo, o->key, version, body, ledger);
+    wc_memo_put(o->s->memo, o->key, version, body, ledger);
     free(version);
 }
 
-/* The end of a load: what was read goes to the engine. */
-static void xop_loaded(xop *o, wc_result result, const wc_error *err)
-{
-    o->loaded(o->ctx, result, result == WC_OK ? &o->stored : NULL, err);
-    xop_free(o);
-}
-
-/* The end of a save: done is told. */
+/* The end of a load (what was read goes to the engine) or of a save (done is told). */
 static void xop_end(xop *o, wc_result result, const wc_error *err)
 {
-    wc_store_done done = o->done;
-    void *done_ctx = o->ctx;
-    wc_error e = *err;
+    if (o->loaded)
+        o->loaded(o->ctx, result, result == WC_OK ? &o->stored : NULL, err);
+    else
+        o->done(o->ctx, result, err);
     xop_free(o);
-    done(done_ctx, result, &e);
 }
 
 /* A blind save whose PUT and tombstone's GET have both ended. No tombstone: the create is
@@ -320,7 +293,7 @@ static void blind_decide(xop *o)
         return;
     }
     if (o->t.result == WC_ERR_NOT_FOUND) {
-        remember(o, o->put.resp.etag, o->body, o->memo_ledger);
+        remember(o, o->put.resp.etag, o->body, o->ref[0] ? NULL : o->ledger_json);
         xop_end(o, WC_OK, &e);
         return;
     }
@@ -357,12 +330,10 @@ static void xop_next(void *ctx, wc_result result, wc_http_response *resp, const 
         xop_end(o, result, &e);
         return;
     }
-    if (o->step == X_PUT && o->blind && resp) { /* its ETag, for blind_decide */
-        o->put.resp = *resp;                    /* ours now */
-        memset(resp, 0, sizeof(*resp));
-    }
+    if (o->step == X_PUT && o->blind) /* its answer (the ETag) for blind_decide, ended below */
+        got(&o->put, result, resp, err);
     if (o->step == X_PUT && result == WC_OK && !o->blind && resp)
-        remember(o, resp->etag, o->body, o->memo_ledger);
+        remember(o, resp->etag, o->body, o->ref[0] ? NULL : o->ledger_json);
     if (resp)
         wc_http_response_cleanup(resp);
     if (result == WC_OK && (o->step == X_PUT_TOMBSTONE || o->step == X_PUT_LEDGER)) {
@@ -412,9 +383,14 @@ static void got_tombstone(void *ctx, wc_result result, wc_http_response *resp,
         (o->blind ? blind_decide : load_decide)(o);
 }
 
-static wc_result get_tombstone(xop *o, wc_error *err)
+/* Starts the GET of the tombstone: 1; else 0, and its not starting is its answer (o->t). */
+static int get_tombstone(xop *o)
 {
-    return xop_get(o, o->tomb_key, got_tombstone, err);
+    if (xop_get(o, o->tomb_key, got_tombstone, &o->t.err) == WC_OK)
+        return 1;
+    o->t.done = 1;
+    o->t.result = o->t.err.code ? o->t.err.code : WC_ERR_IO;
+    return 0;
 }
 
 static void got_widget(void *ctx, wc_result result, wc_http_response *resp,
@@ -422,14 +398,9 @@ static void got_widget(void *ctx, wc_result result, wc_http_response *resp,
 {
     xop *o = ctx;
     got(&o->w, result, resp, err);
-    if (o->both) {
-        if (o->t.done)
-            load_decide(o);
-        return;
-    }
-    if (result == WC_ERR_NOT_FOUND && get_tombstone(o, &o->t.err) != WC_OK) /* a tombstone? */
-        got_unstarted(&o->t);
-    else if (result == WC_ERR_NOT_FOUND)
+    /* Both GETs at once: decided once the tombstone's has ended too; else no widget: a tombstone?
+     */
+    if (o->both ? !o->t.done : result == WC_ERR_NOT_FOUND && get_tombstone(o))
         return;
     load_decide(o);
 }
@@ -444,7 +415,7 @@ static void reread(xop *o, const char *why)
         wc_error_set(&e, WC_ERR_CONFLICT,
                      "widget %s: %s %u times in a row (other writers kept replacing it)",
                      o->req->widget_id, why, LEDGER_REREADS);
-        xop_loaded(o, WC_ERR_CONFLICT, &e);
+        xop_end(o, WC_ERR_CONFLICT, &e);
         return;
     }
     got_reset(&o->w);
@@ -452,7 +423,7 @@ static void reread(xop *o, const char *why)
     got_reset(&o->lg);
     o->both = 0;
     if ((result = xop_get(o, o->key, got_widget, &e)) != WC_OK)
-        xop_loaded(o, result, &e);
+        xop_end(o, result, &e);
 }
 
 static void got_ledger(void *ctx, wc_result result, wc_http_response *resp,
@@ -483,7 +454,7 @@ static void got_undone(void *ctx, wc_result result, wc_http_response *resp,
     } else if (result == WC_ERR_CONFLICT || result == WC_ERR_NOT_FOUND) {
         reread(o, "the widget created blind beside its tombstone changed");
     } else {
-        xop_loaded(o, result, err);
+        xop_end(o, result, err);
     }
 }
 
@@ -496,11 +467,8 @@ static int load_blind(xop *o, wc_result *result, wc_error *e)
     wc_http_response *r = &o->w.resp;
     if (!wc_http_response_meta(r, WC_S3_BLIND_META))
         return 0;
-    if (!o->t.done) { /* got_tombstone decides again */
-        if ((*result = get_tombstone(o, e)) == WC_OK)
-            return 1;
-        return 0;
-    }
+    if (!o->t.done && get_tombstone(o))
+        return 1; /* got_tombstone decides again */
     if (o->t.result == WC_ERR_NOT_FOUND)
         return 0; /* no tombstone: the widget stands */
     if (o->t.result != WC_OK) {
@@ -569,30 +537,7 @@ static void load_decide(xop *o)
     } else if (o->w.result != WC_OK) {
         e = o->w.err;
     }
-    xop_loaded(o, result, &e);
-}
-
-/* An update's or a delete's load from what is remembered of its widget: 1 when loaded was
- * called. */
-static int load_remembered(xop *o)
-{
-    const char *version, *body, *ledger;
-    if ((o->req->type != WC_REQ_UPDATE && o->req->type != WC_REQ_DELETE) ||
-        !wc_memo_get(o->s->memo, o->key, &version, &body, &ledger))
-        return 0;
-    wc_error e;
-    wc_error_clear(&e);
-    wc_stored *st = &o->stored;
-    if (wc_widget_from_json(o->key, body, strlen(body), &st->widget, &e) != WC_OK ||
-        wc_ledger_from_json(o->key, ledger, strlen(ledger), &st->ledger, &e) != WC_OK ||
-        !(st->version = strdup(version))) {
-        wc_stored_cleanup(st); /* cannot happen: it was read or written so; read the store */
-        wc_memo_forget(o->s->memo, o->key);
-        return 0;
-    }
-    st->cached = 1;
-    xop_loaded(o, WC_OK, &e);
-    return 1;
+    xop_end(o, result, &e);
 }
 
 static wc_result s3_load(void *self, const wc_request *req, wc_store_loaded loaded, void *ctx,
@@ -602,16 +547,14 @@ static wc_result s3_load(void *self, const wc_request *req, wc_store_loaded load
     if (!o)
         return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     o->loaded = loaded;
-    if (load_remembered(o))
-        return WC_OK;
     o->both = req->type == WC_REQ_CREATE;
     wc_result result = xop_get(o, o->key, got_widget, err);
     if (result != WC_OK) {
         xop_free(o);
         return result;
     }
-    if (o->both && get_tombstone(o, &o->t.err) != WC_OK)
-        got_unstarted(&o->t); /* the widget's GET decides when it ends */
+    if (o->both)
+        get_tombstone(o); /* not started: the widget's GET decides when it ends */
     return WC_OK;
 }
 
@@ -625,27 +568,18 @@ static char *base64_of(const char *text)
     return out;
 }
 
-/* The ledger for the widget's PUT: base64 of its JSON in x-amz-meta-wc-ledger when it fits,
- * else its JSON kept to be spilled (o->ledger_json, named o->ref by its SHA-256) and the name in
+/* The ledger for the widget's PUT: base64 of its JSON (o->ledger_json) in x-amz-meta-wc-ledger
+ * when it fits, else the JSON to be spilled, named o->ref by its SHA-256, and the name in
  * x-amz-meta-wc-ledger-ref. */
-static wc_result ledger_meta(xop *o, const wc_ledger *l, wc_error *err)
+static wc_result ledger_meta(xop *o, wc_error *err)
 {
-    char *json = wc_ledger_to_json(l);
-    o->meta = json ? base64_of(json) : NULL;
-    if (!o->meta) {
-        free(json);
+    o->meta = base64_of(o->ledger_json);
+    if (!o->meta)
         return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
-    }
     o->meta_name = "x-amz-meta-" WC_S3_LEDGER_META;
-    if (strlen(o->meta) <= MAX_META_BYTES) {
-        if (o->s->memo)
-            o->memo_ledger = json; /* remembered with the body once PUT */
-        else
-            free(json);
+    if (strlen(o->meta) <= MAX_META_BYTES)
         return WC_OK;
-    }
-    wc_sha256_hex(json, strlen(json), o->ref);
-    o->ledger_json = json;
+    wc_sha256_hex(o->ledger_json, strlen(o->ledger_json), o->ref);
     free(o->meta);
     o->meta = strdup(o->ref);
     o->meta_name = "x-amz-meta-" WC_S3_LEDGER_REF_META;
@@ -664,15 +598,13 @@ static wc_result ledger_meta(xop *o, const wc_ledger *l, wc_error *err)
  * would win and overwrite what the others wrote. With the ledger's hash in the body the ETag
  * stands for the whole state: a write on an ETag that is current again is a write on the very
  * state it read. Frees json; NULL: out of memory. */
-static char *seal(char *json, const wc_ledger *l)
+static char *seal(char *json, const char *ledger)
 {
-    char *ledger = json ? wc_ledger_to_json(l) : NULL;
     unsigned char md[32];
     unsigned int n = 0;
     size_t len = json ? strlen(json) : 0;
-    char *out = ledger ? realloc(json, len + 1 + 64 + 1) : NULL;
+    char *out = json ? realloc(json, len + 1 + 64 + 1) : NULL;
     if (!out || !EVP_Digest(ledger, strlen(ledger), md, &n, EVP_sha256(), NULL)) {
-        free(ledger);
         free(out ? out : json);
         return NULL;
     }
@@ -680,7 +612,6 @@ static char *seal(char *json, const wc_ledger *l)
     for (int bit = 0; bit < 64; bit++)
         out[len + 1 + bit] = (md[bit / 8] >> (7 - bit % 8)) & 1 ? '\t' : ' ';
     out[len + 65] = '\0';
-    free(ledger);
     return out;
 }
 
@@ -706,33 +637,30 @@ static wc_result s3_save(void *self, const wc_request *req, const wc_stored *bas
         o->cond_name = "If-None-Match";
         o->cond_value = strdup("*");
     }
-    if ((old_ref && !(o->old_ref = strdup(old_ref + 1))) || (o->cond_name && !o->cond_value))
+    if ((old_ref && !(o->old_ref = strdup(old_ref + 1))) || (o->cond_name && !o->cond_value) ||
+        (l && !(o->ledger_json = wc_ledger_to_json(l))))
         result = wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     if (result == WC_OK && w) {
-        o->body = l ? seal(wc_widget_to_json(w), l) : wc_widget_to_json(w);
+        o->body = l ? seal(wc_widget_to_json(w), o->ledger_json) : wc_widget_to_json(w);
         if (!o->body)
             result = wc_error_set(err, WC_ERR_NOMEM, "out of memory");
         if (result == WC_OK && l)
-            result = ledger_meta(o, l, err);
+            result = ledger_meta(o, err);
         /* On nothing read (the engine's blind create, or a load that found nothing): the
          * tombstone is read at the same time (blind_decide). */
         o->blind = l && !base->version && o->s->ops.blind_create;
         if (result == WC_OK)
-            result = xop_send(o, o->ledger_json ? X_PUT_LEDGER : X_PUT, err);
-        if (result == WC_OK && o->blind && get_tombstone(o, &o->t.err) != WC_OK) {
-            got_unstarted(&o->t); /* not known: undone once the PUT ends */
-            if (o->put.done)
-                blind_decide(o);
-        }
+            result = xop_send(o, o->ref[0] ? X_PUT_LEDGER : X_PUT, err);
+        /* a tombstone's GET not started: not known, undone once the PUT ends */
+        if (result == WC_OK && o->blind && !get_tombstone(o) && o->put.done)
+            blind_decide(o);
     } else if (result == WC_OK && !l) {
         /* Classic order's delete: the widget (a DELETE without condition, as classic order's
          * always was), then the ledger object it named, if any. */
         result = xop_send(o, X_DELETE, err);
     } else if (result == WC_OK) {
         /* Exact order's delete: the tombstone, then the widget If-Match the ETag read. */
-        o->body = wc_ledger_to_json(l);
-        result = o->body ? xop_send(o, X_PUT_TOMBSTONE, err)
-                         : wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+        result = xop_send(o, X_PUT_TOMBSTONE, err);
     }
     if (result != WC_OK)
         xop_free(o);
@@ -744,14 +672,35 @@ static void s3_destroy(void *self)
     s3_store *s = self;
     if (!s)
         return;
-    unsigned long long hits, misses;
-    wc_memo_counts(s->memo, &hits, &misses);
-    wc_debug("s3 store: %llu exact-order reads answered from memory, %llu from the bucket", hits,
-             misses);
-    wc_memo_free(s->memo);
+    wc_memo_free(s->memo, "s3", "bucket");
     wc_s3_bucket_cleanup(&s->bucket);
     free(s->prefix);
     free(s);
+}
+
+/* A remembered widget (remember): "w:ETAG", the sealed body, the inline ledger's JSON. */
+static wc_result read_remembered(void *self, const char *key, const char *version, const char *body,
+                                 const char *ledger, wc_stored *out, wc_error *err)
+{
+    (void)self;
+    wc_result result = wc_widget_from_json(key, body, strlen(body), &out->widget, err);
+    if (result == WC_OK)
+        result = wc_ledger_from_json(key, ledger, strlen(ledger), &out->ledger, err);
+    if (result == WC_OK && !(out->version = strdup(version)))
+        result = WC_ERR_NOMEM;
+    return result;
+}
+
+/* Only an update's or a delete's load: a create's reads the widget and its tombstone at once. */
+static int s3_recall(void *self, const wc_request *req, wc_stored *out)
+{
+    s3_store *s = self;
+    char *key = s->memo && req->type != WC_REQ_CREATE
+                    ? wc_widget_key(s->prefix, req->owner, req->widget_id)
+                    : NULL;
+    int found = key && wc_memo_recall(s->memo, key, read_remembered, NULL, out);
+    free(key);
+    return found;
 }
 
 static void s3_forget(void *self, const wc_request *req)
@@ -777,10 +726,11 @@ wc_result wc_s3_store_open(const wc_s3_store_config *c, wc_store *out, wc_error 
                             .load = s3_load,
                             .save = s3_save,
                             .blind_create = c->blind_create, /* off in the consumer (s3_store.h) */
+                            .recall = s3_recall,
                             .forget = s3_forget,
                             .scan = s3_scan,
                             .destroy = s3_destroy};
-    s->memo = wc_memo_new(c->remember_bytes, MEMO_MAX_ITEMS);
+    s->memo = wc_memo_new(c->remember_bytes);
     result = s->prefix && (s->memo || !c->remember_bytes)
                  ? wc_s3_bucket_init(&s->bucket, c->aws, c->bucket, err)
                  : wc_error_set(err, WC_ERR_NOMEM, "out of memory");

@@ -244,16 +244,18 @@ static void apply_loaded(void *ctx, wc_result result, wc_stored *stored, const w
 
 static void apply_load(applying *x)
 {
-    if (x->tries == 0 && x->req->type == WC_REQ_CREATE &&
-        (x->classic || x->store->ops->blind_create)) {
-        /* most creates find nothing: saved on the condition that it is so (classic order: that
-         * no widget is there) */
+    const wc_store_ops *ops = x->store->ops;
+    /* Most creates find nothing: saved on the condition that it is so (classic order: that no
+     * widget is there). A remembered state is decided on at once; its save's condition checks
+     * it. */
+    if ((x->tries == 0 && x->req->type == WC_REQ_CREATE && (x->classic || ops->blind_create)) ||
+        (ops->recall && ops->recall(x->store->self, x->req, &x->base))) {
         (x->classic ? classic_apply : exact_apply)(x);
         return;
     }
     wc_error err;
     wc_error_clear(&err);
-    wc_result result = x->store->ops->load(x->store->self, x->req, apply_loaded, x, &err);
+    wc_result result = ops->load(x->store->self, x->req, apply_loaded, x, &err);
     if (result != WC_OK)
         apply_end(x, wc_store_outcome(result), &err);
 }

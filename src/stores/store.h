@@ -100,10 +100,13 @@ typedef struct {
      * classic create, l NULL, is always saved so: its condition is only that no widget is
      * there.) */
     int blind_create;
-    /* Optional, with a load that may answer from memory (wc_stored.cached): forgets what is
-     * remembered of req's widget, so that the next load reads the store. The engine calls it when
-     * a remembered state decided anything other than a save (already applied, superseded, not
-     * found, unchanged): only a save's condition proves the remembered state is still current. */
+    /* Optional, together: a store that remembers what it last read or wrote of its widgets
+     * (memo.h). recall: what it remembers of req's widget, in *out (marked cached) without a call,
+     * 1; else 0, and the engine loads. forget: forgets it, so that the next load reads the store.
+     * The engine forgets when a remembered state decided anything other than a save (already
+     * applied, superseded, not found, unchanged): only a save's condition proves the remembered
+     * state is still current. */
+    int (*recall)(void *self, const wc_request *req, wc_stored *out);
     void (*forget)(void *self, const wc_request *req);
     /* Visits every widget in the store (the verifier uses it; it waits). */
     wc_result (*scan)(void *self, wc_store_visit visit, void *ctx, wc_error *err);
