@@ -125,7 +125,8 @@ wc_result wc_item_to_widget(json_t *item, const char *key_name, wc_widget **out,
     free(names);
     if (result == WC_OK)
         result = wc_widget_dedupe_attrs(w);
-    if (result == WC_OK && (!w->id || !w->owner))
+    if (result == WC_OK &&
+        (!w->id || !w->owner || (label && !w->label) || (description && !w->description)))
         result = WC_ERR_NOMEM;
     if (result != WC_OK) {
         if (result == WC_ERR_NOMEM)
