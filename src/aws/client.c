@@ -1,6 +1,7 @@
 #include "aws/client.h"
 #include "aws/client_private.h"
 #include "common/buf.h"
+#include "common/list.h"
 #include "common/log.h"
 
 #include <errno.h>
@@ -21,13 +22,13 @@ struct wc_aws {
     int tls_said;           /* a TLS refusal was logged, and no call has been answered since */
     wc_transport transport; /* where calls go, and the credential fetches too */
     wc_credential_chain *credentials;
-    struct call *parked, *parked_tail; /* calls waiting for the credential fetch, in order */
-    unsigned wave; /* bumped when a fetch ends: the calls parked before it are served */
+    wc_list parked; /* calls waiting for the credential fetch, in order */
+    unsigned wave;  /* bumped when a fetch ends: the calls parked before it are served */
     wc_retry_policy retry;
     wc_clock *clock;          /* the loop's: its wall clock dates the signatures */
     wc_endpoint endpoints[4]; /* s3, sqs, dynamodb, sns (base NULL until resolved) */
     int in_flight;            /* calls started and not yet done */
-    struct call *calls;       /* every call not yet done: on the wire or waiting for a retry */
+    wc_list calls; /* every call not yet done (on the wire or waiting for a retry), oldest first */
     wc_aws_stats stats;
     wc_sigv4_key_cache keys;
     wc_aws_error_decoder *errors; /* owned: decodes the error answers (NULL: each its own) */
@@ -161,8 +162,12 @@ const wc_endpoint *wc_aws_endpoint(wc_aws *aws, const char *service, wc_error *e
 {
     static const char *const services[] = {"s3", "sqs", "dynamodb", "sns"};
     size_t i = 0;
-    while (i < 3 && strcmp(service, services[i]) != 0)
+    while (i < 4 && strcmp(service, services[i]) != 0)
         i++;
+    if (i == 4) {
+        wc_error_set(err, WC_ERR_INVALID, "unknown AWS service \"%s\"", service);
+        return NULL;
+    }
     wc_endpoint *ep = &aws->endpoints[i];
     if (!ep->base && wc_endpoint_resolve(service, aws->region, aws->endpoint_url, ep, err) != WC_OK)
         return NULL;
@@ -209,25 +214,22 @@ typedef struct call {
     wc_aws *aws;
     wc_aws_request req; /* its arrays and strings in the call's own block, after it */
     unsigned attempt;
-    wc_timer retry;                     /* a retry waiting for its time */
-    void *on_wire;                      /* the transport's handle while a request is out */
-    uint64_t sent_ns;                   /* when it went on the wire (for the observer) */
-    unsigned wave;                      /* aws->wave when it was parked */
-    struct call *park_prev, *park_next; /* aws->parked, while waiting for credentials */
+    wc_timer retry;    /* a retry waiting for its time */
+    void *on_wire;     /* the transport's handle while a request is out */
+    uint64_t sent_ns;  /* when it went on the wire (for the observer) */
+    unsigned wave;     /* aws->wave when it was parked */
+    wc_link park_link; /* on aws->parked, while waiting for credentials */
     wc_aws_done done;
     void *ctx;
     void (*forget)(void *ctx); /* frees ctx when the call is cancelled (or NULL) */
-    struct call *prev, *next;  /* aws->calls */
+    wc_link link;              /* on aws->calls */
 } call;
 
 /* Takes a call off the list of those waiting for credentials (harmless when it is not on it). */
 static void unpark(wc_aws *aws, call *c)
 {
-    if (!c->park_prev && aws->parked != c)
-        return;
-    *(c->park_prev ? &c->park_prev->park_next : &aws->parked) = c->park_next;
-    *(c->park_next ? &c->park_next->park_prev : &aws->parked_tail) = c->park_prev;
-    c->park_prev = c->park_next = NULL;
+    if (c->park_link.prev || aws->parked.first == &c->park_link)
+        wc_list_remove(&aws->parked, &c->park_link);
 }
 
 /* Stops what a call has under way (its retry timer, its request on the wire): it is done. */
@@ -244,12 +246,7 @@ static void stop(call *c)
 static void detach(call *c)
 {
     wc_aws *aws = c->aws;
-    if (c->prev)
-        c->prev->next = c->next;
-    else
-        aws->calls = c->next;
-    if (c->next)
-        c->next->prev = c->prev;
+    wc_list_remove(&aws->calls, &c->link);
     unpark(aws, c);
     stop(c);
 }
@@ -289,20 +286,21 @@ void wc_aws_abandon(wc_aws *aws)
     wc_error err;
     wc_error_set(&err, WC_ERR_IO, "abandoned at shutdown");
     /* One at a time from the head, the list read anew after each callback: a callback may cancel
-     * or end another call, or start one (at the head: ended next). One that starts a call at
-     * every end would never let go: at most 16 ends for each call under way now. */
-    for (int left = 16 * aws->in_flight; aws->calls && left > 0; left--)
-        finish_call(aws->calls, WC_ERR_IO, NULL, &aerr, &err);
+     * or end another call, or start one (at the tail: the calls under way now end first). One
+     * that starts a call at every end would never let go: at most 16 ends for each call under
+     * way now. */
+    for (int left = 16 * aws->in_flight; aws->calls.first && left > 0; left--)
+        finish_call(WC_LIST_ENTRY(aws->calls.first, call, link), WC_ERR_IO, NULL, &aerr, &err);
     /* Nothing waits for a credential fetch any more: it is not left running on the loop. */
-    if (!aws->parked)
+    if (!aws->parked.first)
         wc_credentials_cancel(aws->credentials);
 }
 
 /* Calls never finished: their callers are gone with the client. */
 static void drop_calls(wc_aws *aws)
 {
-    while (aws->calls)
-        forget_call(aws->calls);
+    while (aws->calls.first)
+        forget_call(WC_LIST_ENTRY(aws->calls.first, call, link));
 }
 
 /* Parameter i of a request: its query's, then its headers'. */
@@ -396,9 +394,7 @@ static wc_result send_call(call *c, wc_error *err)
     wc_result result = wc_credentials_get(aws->credentials, &creds, err);
     if (result == WC_OK && !creds) { /* a fetch under way */
         c->wave = aws->wave;
-        c->park_prev = aws->parked_tail;
-        *(aws->parked_tail ? &aws->parked_tail->park_next : &aws->parked) = c;
-        aws->parked_tail = c;
+        wc_list_append(&aws->parked, &c->park_link);
         return WC_OK;
     }
     if (result != WC_OK)
@@ -488,8 +484,8 @@ static void on_credentials(void *ctx, wc_result result, const wc_error *err)
         note_refusal(aws, err);
     /* One at a time from the head: a callback may cancel a parked call, or park a new one (at
      * the tail, of the new wave: it waits for the next fetch). */
-    while (aws->parked && aws->parked->wave < wave) {
-        call *c = aws->parked;
+    call *c;
+    while ((c = WC_LIST_ENTRY(aws->parked.first, call, park_link)) && c->wave < wave) {
         unpark(aws, c);
         wc_error e;
         wc_result r;
@@ -615,10 +611,7 @@ wc_result wc_aws_start_call(wc_aws *aws, const wc_aws_request *req, wc_aws_done 
         return result;
     }
     aws->in_flight++;
-    c->next = aws->calls;
-    if (aws->calls)
-        aws->calls->prev = c;
-    aws->calls = c;
+    wc_list_append(&aws->calls, &c->link);
     if (handle)
         *handle = (wc_aws_call *)c;
     return WC_OK;

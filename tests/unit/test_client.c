@@ -155,6 +155,11 @@ static void each_service_has_its_own_endpoint(void **state)
         assert_non_null(ep);
         assert_string_equal(ep->base, want);
     }
+    wc_error err; /* a service without a slot of its own has none of another's */
+    assert_null(wc_aws_endpoint(w->aws, "sts", &err));
+    assert_string_equal(err.msg, "unknown AWS service \"sts\"");
+    assert_string_equal(wc_aws_endpoint(w->aws, "sns", &err)->base,
+                        "https://sns.us-east-1.amazonaws.com");
 }
 
 /* --- retries --- */
@@ -252,7 +257,7 @@ static void network_errors_are_retried_then_reported(void **state)
     fake_world *w = *state;
     fake_network_error(w->fake, NULL, 7, "Failed to connect to s3 port 443: Connection refused");
     fake_reply(w->fake, NULL, 200, "fine");
-    fake_times(fake_network_error(w->fake, NULL, 28, "Operation timed a.out after 30000 ms"), 5);
+    fake_times(fake_network_error(w->fake, NULL, 28, "Operation timed out after 30000 ms"), 5);
     waited a;
     assert_int_equal(s3_call(w, "GET", "/bucket/k", NULL, 0, &a), WC_OK);
     assert_string_equal(a.resp.body, "fine");
@@ -263,7 +268,7 @@ static void network_errors_are_retried_then_reported(void **state)
     assert_int_equal(fake_count(w->fake), 7);
     assert_string_equal(a.aerr.code, "NetworkError");
     assert_int_equal(a.aerr.status, 0);
-    assert_non_null(strstr(a.err.msg, "Operation timed a.out after 30000 ms"));
+    assert_non_null(strstr(a.err.msg, "Operation timed out after 30000 ms"));
     assert_non_null(strstr(a.err.msg, "GET " S3_BASE));
     fake_assert_all_used(w->fake);
 }
@@ -544,6 +549,24 @@ static void abandoning_survives_callbacks_that_cancel_or_start_calls(void **stat
     assert_int_equal(fake_in_flight(w->fake), 0);
 }
 
+/* A callback that starts a new call at every end cannot starve the calls under way when
+ * abandoning began: new calls go after them, so each of those ends once. */
+static void abandoning_ends_every_call_under_way_first(void **state)
+{
+    fake_world *w = *state;
+    fake_times(fake_hang(w->fake, "AmazonSQS.ReceiveMessage"), 40);
+    entangled e[2] = {{.w = w}, {.w = w, .start = 1000}};
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(wc_aws_json_start(w->aws, "sqs", "AmazonSQS.ReceiveMessage", json_object(),
+                                           end_entangled, &e[i], &e[i].call, NULL),
+                         WC_OK);
+    wc_loop_turn(w->loop, 0);
+    wc_aws_abandon(w->aws);
+    assert_int_equal(e[0].o.calls, 1);
+    assert_string_equal(e[0].o.code, "Abandoned");
+    assert_true(e[1].o.calls >= 2 && e[1].o.calls <= 32); /* the budget: 16 for each of the 2 */
+}
+
 static void a_call_cancelled_while_waiting_to_retry_is_not_sent_again(void **state)
 {
     fake_world *w = *state;
@@ -625,6 +648,7 @@ int main(void)
         T(callbacks_run_from_the_loop_never_inside_start),
         T(abandoning_ends_every_call_through_its_callback),
         T(abandoning_survives_callbacks_that_cancel_or_start_calls),
+        T(abandoning_ends_every_call_under_way_first),
         T(a_cancelled_call_never_calls_back),
         T(a_call_cancelled_while_waiting_to_retry_is_not_sent_again),
         T(freeing_the_client_drops_its_calls),
