@@ -136,8 +136,8 @@ static void note_finish(note *n)
     } else if (n->how == END_DEFER) {
         what = "defer";
         result = s->inner.ops->defer(s->inner.self, &n->inner, n->delay_ms, &err);
-    } else if (n->how ==
-               END_FORGET) { /* a record still in hand at a shutdown: its message comes back */
+    } else if (n->how == END_FORGET) {
+        /* a record still in hand at a shutdown: its message comes back */
         wc_source_forget(&s->inner, &n->inner);
         note_free(n);
         wc_source_tell(&s->notifier);

@@ -379,8 +379,10 @@ static void got_tombstone(void *ctx, wc_result result, wc_http_response *resp,
 {
     xop *o = ctx;
     got(&o->t, result, resp, err);
-    if (o->blind ? o->put.done : o->w.done)
-        (o->blind ? blind_decide : load_decide)(o);
+    if (o->blind && o->put.done)
+        blind_decide(o);
+    else if (!o->blind && o->w.done)
+        load_decide(o);
 }
 
 /* Starts the GET of the tombstone: 1; else 0, and its not starting is its answer (o->t). */
@@ -398,10 +400,10 @@ static void got_widget(void *ctx, wc_result result, wc_http_response *resp,
 {
     xop *o = ctx;
     got(&o->w, result, resp, err);
-    /* Both GETs at once: decided once the tombstone's has ended too; else no widget: a tombstone?
-     */
-    if (o->both ? !o->t.done : result == WC_ERR_NOT_FOUND && get_tombstone(o))
-        return;
+    if (o->both && !o->t.done)
+        return; /* both GETs at once: decided once the tombstone's has ended too */
+    if (!o->both && result == WC_ERR_NOT_FOUND && get_tombstone(o))
+        return; /* no widget: is there a tombstone? decided when its GET ends */
     load_decide(o);
 }
 

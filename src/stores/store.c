@@ -230,6 +230,15 @@ static void classic_apply(applying *x)
         apply_end(x, wc_store_outcome(result), &err);
 }
 
+/* The widget's state is in hand (x->base): the request is applied by the order's rules. */
+static void decide(applying *x)
+{
+    if (x->classic)
+        classic_apply(x);
+    else
+        exact_apply(x);
+}
+
 static void apply_loaded(void *ctx, wc_result result, wc_stored *stored, const wc_error *err)
 {
     applying *x = ctx;
@@ -239,7 +248,7 @@ static void apply_loaded(void *ctx, wc_result result, wc_stored *stored, const w
     }
     x->base = *stored;
     memset(stored, 0, sizeof(*stored));
-    (x->classic ? classic_apply : exact_apply)(x);
+    decide(x);
 }
 
 static void apply_load(applying *x)
@@ -250,7 +259,7 @@ static void apply_load(applying *x)
      * it. */
     if ((x->tries == 0 && x->req->type == WC_REQ_CREATE && (x->classic || ops->blind_create)) ||
         (ops->recall && ops->recall(x->store->self, x->req, &x->base))) {
-        (x->classic ? classic_apply : exact_apply)(x);
+        decide(x);
         return;
     }
     wc_error err;
