@@ -274,11 +274,12 @@ static wc_result http_start(void *self, const wc_http_request *req, wc_http_done
     wc_buf_init(&line, SIZE_MAX);
     for (size_t i = 0; ok && i < 3 + req->n_headers; i++) {
         wc_buf_reset(&line);
-        if (i < 3)
-            wc_buf_addstr(&line, blanks[i]);
-        else
-            wc_buf_printf(&line, "%s: %s", req->headers[i - 3].name, req->headers[i - 3].value);
-        struct curl_slist *more = line.s ? curl_slist_append(t->headers, line.s) : NULL;
+        const wc_param *hd = i < 3 ? NULL : &req->headers[i - 3]; /* no printf: every call's */
+        int built = hd ? wc_buf_addstr(&line, hd->name) == WC_OK &&
+                             wc_buf_add(&line, ": ", 2) == WC_OK &&
+                             wc_buf_addstr(&line, hd->value) == WC_OK
+                       : wc_buf_addstr(&line, blanks[i]) == WC_OK;
+        struct curl_slist *more = built ? curl_slist_append(t->headers, line.s) : NULL;
         if (more)
             t->headers = more;
         ok = more != NULL;
