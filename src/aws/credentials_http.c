@@ -42,8 +42,6 @@ void wc_cred_http_provider_cancel(wc_credential_provider *self)
     p->on_wire = NULL;
     p->done = NULL;
     p->ctx = NULL;
-    wc_cred_scrub_free(p->token);
-    p->token = NULL;
 }
 
 void wc_cred_http_provider_finish(wc_cred_http_provider *p, wc_http_response *resp,
@@ -55,7 +53,7 @@ void wc_cred_http_provider_finish(wc_cred_http_provider *p, wc_http_response *re
         wc_http_response_cleanup(resp);
     wc_credentials_done done = p->done;
     void *ctx = p->ctx;
-    wc_cred_http_provider_cancel(&p->base);
+    p->base.cancel(&p->base);
     wc_credentials none;
     memset(&none, 0, sizeof(none));
     done(ctx, result, result == WC_OK ? creds : &none, err);
@@ -122,7 +120,7 @@ wc_result wc_cred_http_provider_send(wc_cred_http_provider *p, const char *metho
 
 static void http_provider_destroy(wc_credential_provider *self)
 {
-    wc_cred_http_provider_cancel(self);
+    self->cancel(self);
     free(self);
 }
 
