@@ -109,10 +109,16 @@ wc_result wc_cred_http_provider_send(wc_cred_http_provider *p, const char *metho
                                      const wc_param *headers, size_t n_headers, const char *body,
                                      long timeout_ms, wc_error *err)
 {
-    wc_http_request req = {method,     p->url,
-                           headers,    n_headers,
-                           body,       body ? strlen(body) : 0,
-                           timeout_ms, MAX_CREDENTIALS_ANSWER};
+    /* secret: the answer (and IMDSv2's session token) is scrubbed by finish or its provider */
+    wc_http_request req = {.method = method,
+                           .url = p->url,
+                           .headers = headers,
+                           .n_headers = n_headers,
+                           .body = body,
+                           .body_len = body ? strlen(body) : 0,
+                           .timeout_ms = timeout_ms,
+                           .max_body = MAX_CREDENTIALS_ANSWER,
+                           .secret = 1};
     p->method = method;
     const wc_transport *t = &p->cx->transport;
     return t->ops->start(t->self, &req, on_http_answer, p, &p->on_wire, err);

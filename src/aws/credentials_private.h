@@ -43,8 +43,9 @@ wc_credential_provider *wc_cred_http_provider_new(
     void (*answer)(wc_cred_http_provider *, wc_http_response *, wc_result, wc_error *));
 /* The cancel of these providers: drops the request out (cancelled) and done/ctx. */
 void wc_cred_http_provider_cancel(wc_credential_provider *self);
-/* Sends one request of the fetch to p->url (headers and body copied by the transport). Its
- * answer goes to p->answer. */
+/* Sends one request of the fetch to p->url (headers and body copied by the transport), its
+ * answer's body kept secret by the transport (wc_http_request.secret). Its answer goes to
+ * p->answer. */
 wc_result wc_cred_http_provider_send(wc_cred_http_provider *p, const char *method,
                                      const wc_param *headers, size_t n_headers, const char *body,
                                      long timeout_ms, wc_error *err);
