@@ -440,8 +440,14 @@ static wc_result send_call(call *c, wc_error *err)
         result = wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     } else {
         headers[n++] = (wc_param){"Authorization", auth};
-        wc_http_request hreq = {req->method, url.s,         headers,         n,
-                                req->body,   req->body_len, req->timeout_ms, req->max_body};
+        wc_http_request hreq = {.method = req->method,
+                                .url = url.s,
+                                .headers = headers,
+                                .n_headers = n,
+                                .body = req->body,
+                                .body_len = req->body_len,
+                                .timeout_ms = req->timeout_ms,
+                                .max_body = req->max_body};
         result = aws->transport.ops->start(aws->transport.self, &hreq, on_http_done, c, &c->on_wire,
                                            err);
         if (result == WC_OK) {

@@ -42,8 +42,6 @@ void wc_cred_http_provider_cancel(wc_credential_provider *self)
     p->on_wire = NULL;
     p->done = NULL;
     p->ctx = NULL;
-    wc_cred_scrub_free(p->token);
-    p->token = NULL;
 }
 
 void wc_cred_http_provider_finish(wc_cred_http_provider *p, wc_http_response *resp,
@@ -55,7 +53,7 @@ void wc_cred_http_provider_finish(wc_cred_http_provider *p, wc_http_response *re
         wc_http_response_cleanup(resp);
     wc_credentials_done done = p->done;
     void *ctx = p->ctx;
-    wc_cred_http_provider_cancel(&p->base);
+    p->base.cancel(&p->base);
     wc_credentials none;
     memset(&none, 0, sizeof(none));
     done(ctx, result, result == WC_OK ? creds : &none, err);
@@ -111,10 +109,16 @@ wc_result wc_cred_http_provider_send(wc_cred_http_provider *p, const char *metho
                                      const wc_param *headers, size_t n_headers, const char *body,
                                      long timeout_ms, wc_error *err)
 {
-    wc_http_request req = {method,     p->url,
-                           headers,    n_headers,
-                           body,       body ? strlen(body) : 0,
-                           timeout_ms, MAX_CREDENTIALS_ANSWER};
+    /* secret: the answer (and IMDSv2's session token) is scrubbed by finish or its provider */
+    wc_http_request req = {.method = method,
+                           .url = p->url,
+                           .headers = headers,
+                           .n_headers = n_headers,
+                           .body = body,
+                           .body_len = body ? strlen(body) : 0,
+                           .timeout_ms = timeout_ms,
+                           .max_body = MAX_CREDENTIALS_ANSWER,
+                           .secret = 1};
     p->method = method;
     const wc_transport *t = &p->cx->transport;
     return t->ops->start(t->self, &req, on_http_answer, p, &p->on_wire, err);
@@ -122,7 +126,7 @@ wc_result wc_cred_http_provider_send(wc_cred_http_provider *p, const char *metho
 
 static void http_provider_destroy(wc_credential_provider *self)
 {
-    wc_cred_http_provider_cancel(self);
+    self->cancel(self);
     free(self);
 }
 

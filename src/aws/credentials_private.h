@@ -12,9 +12,8 @@
 /* The providers asked on a transport (the ECS container endpoint, credentials_ecs.c; EC2
  * IMDSv2, credentials_imds.c; STS, credentials_sts.c): each fetch is a small state machine
  * driven by the transport's callbacks (ECS: one GET; IMDSv2: PUT a session token, GET the role,
- * GET its credentials; STS: one POST). */
-typedef enum { IMDS_TOKEN, IMDS_ROLE, IMDS_CREDENTIALS } wc_imds_step;
-
+ * GET its credentials; STS: one POST). What one provider alone needs (IMDSv2's step and session
+ * token, STS's role) is in its own struct, which begins with this one. */
 typedef struct wc_cred_http_provider {
     wc_credential_provider base;
     const wc_cred_context *cx; /* the chain's (borrowed): its transport carries the requests */
@@ -32,30 +31,26 @@ typedef struct wc_cred_http_provider {
     void *ctx;
     const char *method; /* of the request out */
     char url[2048];
-    /* IMDSv2 */
-    wc_imds_step step;
-    char base_url[1024];
-    char *token; /* the session token (scrubbed when freed) */
-    char role[256];
 } wc_cred_http_provider;
 
 /* A provider of size bytes (a struct that begins with a wc_cred_http_provider) named name, that
- * starts with start and answers with answer; `what` begins its requests' errors. NULL: out of
- * memory. */
+ * starts with start and answers with answer; `what` begins its requests' errors. Its cancel is
+ * wc_cred_http_provider_cancel and its destroy calls base.cancel, then frees it: a provider with
+ * state of its own replaces base.cancel (or both). NULL: out of memory. */
 wc_credential_provider *wc_cred_http_provider_new(
     size_t size, const char *name, const char *what, const wc_cred_context *cx,
     wc_result (*start)(wc_credential_provider *, wc_credentials_done, void *, wc_error *),
     void (*answer)(wc_cred_http_provider *, wc_http_response *, wc_result, wc_error *));
-/* The cancel of these providers: drops the request out (cancelled), done/ctx and the session
- * token. */
+/* The cancel of these providers: drops the request out (cancelled) and done/ctx. */
 void wc_cred_http_provider_cancel(wc_credential_provider *self);
-/* Sends one request of the fetch to p->url (headers and body copied by the transport). Its
- * answer goes to p->answer. */
+/* Sends one request of the fetch to p->url (headers and body copied by the transport), its
+ * answer's body kept secret by the transport (wc_http_request.secret). Its answer goes to
+ * p->answer. */
 wc_result wc_cred_http_provider_send(wc_cred_http_provider *p, const char *method,
                                      const wc_param *headers, size_t n_headers, const char *body,
                                      long timeout_ms, wc_error *err);
-/* Ends the fetch under way, resp (NULL: none) cleaned up: done is called last (it may start
- * another one), with *creds on WC_OK. */
+/* Ends the fetch under way, resp (NULL: none) cleaned up, by the provider's base.cancel: done is
+ * called last (it may start another one), with *creds on WC_OK. */
 void wc_cred_http_provider_finish(wc_cred_http_provider *p, wc_http_response *resp,
                                   wc_result result, wc_credentials *creds, const wc_error *err);
 /* When result is a failure, ends the fetch with it, err prefixed with p->what: a refused

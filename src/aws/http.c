@@ -25,7 +25,8 @@ typedef struct transfer {
     struct curl_slist *headers;
     char *body;                /* our copy of the request body */
     wc_http_response response; /* its body is in received until the transfer ends */
-    wc_buf received;           /* the response body, capped at the request's max_body */
+    wc_buf received; /* the response body, capped at the request's max_body; secret when the
+                      * request says so */
     wc_http_done done;
     void *ctx;
     struct transfer *prev, *next; /* the transfers in flight */
@@ -234,7 +235,11 @@ static wc_result http_start(void *self, const wc_http_request *req, wc_http_done
     }
     t->done = done;
     t->ctx = ctx;
-    wc_buf_init(&t->received, req->max_body ? req->max_body : h->config.max_body);
+    size_t max_body = req->max_body ? req->max_body : h->config.max_body;
+    if (req->secret)
+        wc_buf_init_secret(&t->received, max_body);
+    else
+        wc_buf_init(&t->received, max_body);
     CURL *e = t->easy;
     curl_easy_setopt(e, CURLOPT_URL, req->url);
     curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, open_socket);

@@ -25,6 +25,9 @@ typedef struct {
     size_t body_len;
     long timeout_ms; /* 0: the transport's */
     size_t max_body; /* 0: the transport's */
+    int secret; /* the answer holds secrets (a credential fetch's): the transport leaves no copy
+                 * of its body in memory it frees (wc_buf_init_secret); the body handed to
+                 * the callback is the callback's to scrub */
 } wc_http_request;
 
 #define WC_HTTP_MAX_META 4

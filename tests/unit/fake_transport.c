@@ -204,6 +204,7 @@ static fake_request *record(fake_transport *f, const wc_http_request *req)
     r->body_len = req->body_len;
     r->timeout_ms = req->timeout_ms;
     r->max_body = req->max_body;
+    r->secret = req->secret;
     r->at_ms = wc_loop_now(f->loop);
     fake_request **bigger = realloc(f->requests, (f->n_requests + 1) * sizeof(*bigger));
     assert_non_null(bigger);

@@ -52,6 +52,7 @@ typedef struct {
     size_t body_len;
     long timeout_ms;
     size_t max_body;
+    int secret;     /* the request asked for a secret answer buffer */
     uint64_t at_ms; /* the loop's time when it was started */
     int answered;   /* its answer was delivered */
     int cancelled;  /* cancelled before an answer */

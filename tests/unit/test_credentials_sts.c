@@ -125,6 +125,8 @@ static void web_identity_from_the_environment_rereads_the_token_at_each_refresh(
     call_ok(w);
     const fake_request *sts = fake_find(w->fake, "POST sts.us-east-1", 0);
     assert_string_equal(sts->url, STS);
+    assert_true(sts->secret); /* its answer carries keys: a secret buffer in the transport */
+    assert_false(fake_find(w->fake, "dynamodb", 0)->secret);
     assert_null(fake_request_header(sts, "Authorization")); /* unsigned */
     assert_string_equal(fake_request_header(sts, "Content-Type"),
                         "application/x-www-form-urlencoded; charset=utf-8");
@@ -223,6 +225,7 @@ static void assume_role_with_a_source_profile_signs_with_its_keys(void **state)
     assert_int_equal(fake_count_matching(w->fake, "POST Action=AssumeRole&"), 1); /* one flight */
     const fake_request *sts = fake_request_at(w->fake, 0);
     assert_string_equal(sts->url, STS);
+    assert_true(sts->secret);
     fake_assert_signed_with(sts, "AKIDBASE", NULL);
     assert_non_null(
         strstr(fake_request_header(sts, "Authorization"),
