@@ -11,8 +11,8 @@
 
 static wc_result open_sqs(const wc_source_params *p, wc_source *out, wc_error *err)
 {
-    wc_sqs_source_config c = {p->aws,    p->name,         p->dead_letter_queue,
-                              p->wait_s, p->visibility_s, p->max_body,
+    wc_sqs_source_config c = {p->aws,    p->name,          p->dead_letter_queue,
+                              p->wait_s, p->visibility_s,  p->max_body,
                               p->clock,  p->classic_order, p->sqs_envelope};
     wc_result result = wc_sqs_source_open(&c, out, err);
     const char *mode = p->sqs_messages ? p->sqs_messages : "requests";
