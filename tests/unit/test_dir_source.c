@@ -285,18 +285,28 @@ static void claims_whose_lease_ran_out_are_handed_back(void **state)
     assert_int_equal(f->src.ops->receive(f->src.self, &m, 1, &err), WC_RECEIVE_WAIT);
 }
 
+/* One request file, taken in hand by f->src (opened with this claim lease, dead letters to dl):
+ * the config, for a second consumer of the same directory. */
+static wc_dir_source_config one_in_hand(fixture *f, const char *dl, uint64_t lease_ms,
+                                        wc_message *m)
+{
+    write_text(f->dir, "1615728964574", "a");
+    wc_dir_source_config c = {f->dir, dl, 1024, &f->clock, {0, 1}, lease_ms, NULL, NULL};
+    assert_int_equal(wc_dir_source_open(&c, &f->src, NULL), WC_OK);
+    wc_error err;
+    assert_int_equal(f->src.ops->receive(f->src.self, m, 1, &err), WC_RECEIVE_READY);
+    return c;
+}
+
 /* A shutdown whose timeout passed: the handle is dropped and the file stays claimed (another
  * consumer takes it once the lease, no longer renewed, runs out). */
 static void forget_leaves_the_claim(void **state)
 {
     fixture *f = *state;
-    write_text(f->dir, "1615728964574", "a");
     char *dl = wc_path_join(f->dead, "dl");
-    wc_dir_source_config c = {f->dir, dl, 1024, &f->clock, {0, 1}, 60000, NULL, NULL};
-    assert_int_equal(wc_dir_source_open(&c, &f->src, NULL), WC_OK);
     wc_message m;
     wc_error err;
-    assert_int_equal(f->src.ops->receive(f->src.self, &m, 1, &err), WC_RECEIVE_READY);
+    wc_dir_source_config c = one_in_hand(f, dl, 60000, &m);
     f->src.ops->forget(f->src.self, &m);
     assert_null(m.handle);
     wc_message_cleanup(&m);
@@ -315,13 +325,10 @@ static void forget_leaves_the_claim(void **state)
 static void claims_in_hand_are_renewed(void **state)
 {
     fixture *f = *state;
-    write_text(f->dir, "1615728964574", "a");
     char *dl = wc_path_join(f->dead, "dl");
-    wc_dir_source_config c = {f->dir, dl, 1024, &f->clock, {0, 1}, 1000, NULL, NULL};
-    assert_int_equal(wc_dir_source_open(&c, &f->src, NULL), WC_OK);
     wc_message m;
     wc_error err;
-    assert_int_equal(f->src.ops->receive(f->src.self, &m, 1, &err), WC_RECEIVE_READY);
+    wc_dir_source_config c = one_in_hand(f, dl, 1000, &m);
     for (int i = 0; i < 4; i++) { /* 1.6 s: more than a lease, renewed meanwhile */
         usleep(400 * 1000);
         wc_message none;

@@ -87,6 +87,14 @@ static void assert_json(json_t *got, const char *expected)
     json_decref(want);
 }
 
+/* The last request was a PutItem of this item. */
+static void assert_put_item(fixture *f, const char *expected)
+{
+    json_t *body = last_body(f, PUT);
+    assert_json(json_object_get(body, "Item"), expected);
+    json_decref(body);
+}
+
 /* --- opening --- */
 
 static void open_checks_the_table_and_its_key(void **state)
@@ -303,11 +311,9 @@ static void classic_order_writes_no_ledger_and_no_tombstone(void **state)
     wc_error err;
     assert_int_equal(fake_store_apply(f, REQ("update", ",\"label\":\"C\""), NULL, &err),
                      WC_APPLIED);
-    json_t *body = last_body(f, PUT);
-    assert_json(json_object_get(body, "Item"),
-                "{\"id\":{\"S\":\"w1\"},\"owner\":{\"S\":\"Sue Smith\"},\"label\":{\"S\":\"C\"},"
-                "\"wc:version\":{\"N\":\"5\"}}");
-    json_decref(body);
+    assert_put_item(
+        f, "{\"id\":{\"S\":\"w1\"},\"owner\":{\"S\":\"Sue Smith\"},\"label\":{\"S\":\"C\"},"
+           "\"wc:version\":{\"N\":\"5\"}}");
     fake_reply(f->w->fake, GET, 200, STORED);
     fake_reply(f->w->fake, DELETE, 200, "{}");
     assert_int_equal(fake_store_apply(f, REQ("delete", ""), NULL, &err), WC_APPLIED);
@@ -329,14 +335,12 @@ static void another_key_name_is_used_everywhere(void **state)
                                        "\"i\"}]"),
                          NULL, &err),
         WC_APPLIED);
-    json_t *body = last_body(f, PUT);
-    assert_json(json_object_get(body, "Item"),
-                "{\"pk\":{\"S\":\"w1\"},\"owner\":{\"S\":\"Sue Smith\"},\"attr_id\":{\"S\":\"i\"},"
-                "\"wc:version\":{\"N\":\"1\"}}");
-    json_decref(body);
+    assert_put_item(
+        f, "{\"pk\":{\"S\":\"w1\"},\"owner\":{\"S\":\"Sue Smith\"},\"attr_id\":{\"S\":\"i\"},"
+           "\"wc:version\":{\"N\":\"1\"}}");
     /* Nothing to change: still written on the version, which proves the widget is there. */
     assert_int_equal(fake_store_apply(f, REQ("update", ""), NULL, &err), WC_APPLIED);
-    body = last_body(f, PUT);
+    json_t *body = last_body(f, PUT);
     assert_json(json_object_get(json_object_get(body, "Item"), "pk"), "{\"S\":\"w1\"}");
     assert_string_equal(json_string_value(json_object_get(body, "ConditionExpression")), "#v = :v");
     json_decref(body);
