@@ -285,13 +285,12 @@ static void claims_whose_lease_ran_out_are_handed_back(void **state)
     assert_int_equal(f->src.ops->receive(f->src.self, &m, 1, &err), WC_RECEIVE_WAIT);
 }
 
-/* One request file, taken in hand by f->src (opened with this claim lease, dead letters to dl):
- * the config, for a second consumer of the same directory. */
-static wc_dir_source_config one_in_hand(fixture *f, const char *dl, uint64_t lease_ms,
-                                        wc_message *m)
+/* One request file, taken in hand by f->src (opened with this claim lease): the config, for a
+ * second consumer of the same directory. */
+static wc_dir_source_config one_in_hand(fixture *f, uint64_t lease_ms, wc_message *m)
 {
     write_text(f->dir, "1615728964574", "a");
-    wc_dir_source_config c = {f->dir, dl, 1024, &f->clock, {0, 1}, lease_ms, NULL, NULL};
+    wc_dir_source_config c = {f->dir, f->dead, 1024, &f->clock, {0, 1}, lease_ms, NULL, NULL};
     assert_int_equal(wc_dir_source_open(&c, &f->src, NULL), WC_OK);
     wc_error err;
     assert_int_equal(f->src.ops->receive(f->src.self, m, 1, &err), WC_RECEIVE_READY);
@@ -303,10 +302,9 @@ static wc_dir_source_config one_in_hand(fixture *f, const char *dl, uint64_t lea
 static void forget_leaves_the_claim(void **state)
 {
     fixture *f = *state;
-    char *dl = wc_path_join(f->dead, "dl");
     wc_message m;
     wc_error err;
-    wc_dir_source_config c = one_in_hand(f, dl, 60000, &m);
+    wc_dir_source_config c = one_in_hand(f, 60000, &m);
     f->src.ops->forget(f->src.self, &m);
     assert_null(m.handle);
     wc_message_cleanup(&m);
@@ -317,7 +315,6 @@ static void forget_leaves_the_claim(void **state)
     assert_int_equal(other.ops->receive(other.self, &none, 1, &err),
                      WC_RECEIVE_WAIT); /* still claimed */
     wc_source_destroy(&other);
-    free(dl);
 }
 
 /* A claim in hand is renewed (every third of the lease), so a second consumer with the same
@@ -325,10 +322,9 @@ static void forget_leaves_the_claim(void **state)
 static void claims_in_hand_are_renewed(void **state)
 {
     fixture *f = *state;
-    char *dl = wc_path_join(f->dead, "dl");
     wc_message m;
     wc_error err;
-    wc_dir_source_config c = one_in_hand(f, dl, 1000, &m);
+    wc_dir_source_config c = one_in_hand(f, 1000, &m);
     for (int i = 0; i < 4; i++) { /* 1.6 s: more than a lease, renewed meanwhile */
         usleep(400 * 1000);
         wc_message none;
@@ -347,7 +343,6 @@ static void claims_in_hand_are_renewed(void **state)
     assert_int_equal(other.ops->ack(other.self, &m, NULL), WC_OK);
     wc_message_cleanup(&m);
     wc_source_destroy(&other);
-    free(dl);
 }
 
 /* Issue 15 item 10: a file name's place must start with the 13 digits of epoch milliseconds the
