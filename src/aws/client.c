@@ -434,9 +434,11 @@ static wc_result send_call(call *c, wc_error *err)
     char *query = wc_sigv4_query(req->query, req->n_query);
     wc_buf url;
     wc_buf_init(&url, SIZE_MAX);
-    if (auth && path && query)
-        wc_buf_printf(&url, "%s%s%s%s", req->base, path, query[0] ? "?" : "", query);
-    if (!url.s) {
+    int built = auth && path && query && wc_buf_addstr(&url, req->base) == WC_OK &&
+                wc_buf_addstr(&url, path) == WC_OK &&
+                (!query[0] || (wc_buf_add(&url, "?", 1) == WC_OK &&
+                               wc_buf_addstr(&url, query) == WC_OK)); /* no printf: every call's */
+    if (!built) {
         result = wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     } else {
         headers[n++] = (wc_param){"Authorization", auth};
