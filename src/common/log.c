@@ -135,11 +135,12 @@ static void put_escaped(line_buf *l, const char *text, int quoting)
         size_t n = unsafe_at(s);
         char esc[8];
         if (n == 1) {
+            static const char hex[] = "0123456789abcdef";
             const char *named = strchr("\n\r\t", *s); /* as \n, \r, \t; the others \xHH */
             if (named)
-                snprintf(esc, sizeof(esc), "\\%c", "nrt"[named - "\n\r\t"]);
+                memcpy(esc, (char[]){'\\', "nrt"[named - "\n\r\t"], 0}, 3);
             else
-                snprintf(esc, sizeof(esc), "\\x%02x", *s);
+                memcpy(esc, (char[]){'\\', 'x', hex[*s >> 4], hex[*s & 15], 0}, 5);
             puts_(l, esc);
             s++;
         } else if (n == 2) {
