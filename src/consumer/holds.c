@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/buf.h"
 #include "common/strmap.h"
 
 #define SWEEP_FLOOR 1000 /* records kept before the first walk */
@@ -22,7 +23,7 @@ typedef struct {
     unsigned held;  /* its requests put back and not released */
     uint64_t until; /* its later requests wait until then */
     char **waiting; /* owned: keys of requests waiting for it, oldest first */
-    unsigned n_waiting;
+    size_t n_waiting, cap_waiting;
 } widget;
 
 struct wc_holds {
@@ -35,11 +36,11 @@ struct wc_holds {
 
 static void widget_cleanup(widget *w)
 {
-    for (unsigned i = 0; i < w->n_waiting; i++)
+    for (size_t i = 0; i < w->n_waiting; i++)
         free(w->waiting[i]);
     free(w->waiting);
     w->waiting = NULL;
-    w->n_waiting = 0;
+    w->n_waiting = w->cap_waiting = 0;
 }
 
 /* Removes the record of widget_id (and what it owns). */
@@ -175,7 +176,7 @@ wc_result wc_holds_wait(wc_holds *h, const char *key, const char *widget_id)
         return m && w ? WC_OK : WC_ERR_NOT_FOUND; /* not held, or remembered already */
     if (w->n_waiting == WAITING_MAX)
         return WC_ERR_BUSY; /* it waits for its own time */
-    char **more = realloc(w->waiting, (w->n_waiting + 1) * sizeof(*more));
+    char **more = wc_array_room(w->waiting, w->n_waiting, &w->cap_waiting, sizeof(*more), 4);
     char *copy = strdup(key);
     if (more)
         w->waiting = more;
@@ -195,12 +196,12 @@ size_t wc_holds_wake(wc_holds *h, const char *widget_id, int (*fn)(void *ctx, co
     if (!w || !w->n_waiting)
         return 0;
     char **keys = w->waiting; /* taken: fn may not touch holds, but a record can move */
-    unsigned n = w->n_waiting;
+    size_t n = w->n_waiting;
     w->waiting = NULL;
-    w->n_waiting = 0;
+    w->n_waiting = w->cap_waiting = 0;
     size_t told = 0;
     int go_on = 1;
-    for (unsigned i = 0; i < n; i++) {
+    for (size_t i = 0; i < n; i++) {
         message *m = wc_strmap_get(h->messages, keys[i]);
         int live = m && m->waiting && m->held; /* not applied or given up since */
         if (m)
