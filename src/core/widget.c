@@ -188,7 +188,12 @@ wc_result wc_widget_apply_update(wc_widget *w, const wc_request *req)
     if ((result = set_text(&w->label, &req->label)) != WC_OK ||
         (result = set_text(&w->description, &req->description)) != WC_OK)
         return result;
-    return req->n_attrs ? apply_attrs(w, req) : WC_OK;
+    if ((size_t)w->n_attrs * req->n_attrs > 64) /* a map pays for itself */
+        return apply_attrs(w, req);
+    for (size_t i = 0; i < req->n_attrs && result == WC_OK; i++)
+        result = wc_widget_set_attr(w, req->attrs[i].name,
+                                    req->attrs[i].value[0] ? req->attrs[i].value : NULL);
+    return result;
 }
 
 wc_widget *wc_widget_from_create(const wc_request *req)

@@ -190,7 +190,8 @@ static void update_is_set_attr_one_after_the_other(void **state)
         for (int step = 0; step < 2; step++) {
             len = (size_t)snprintf(text, sizeof(text), "%s,\"otherAttributes\":[",
                                    step ? HEAD("update") : HEAD("create"));
-            unsigned n = (seed = seed * 1103515245u + 12345u) >> 16 & 15;
+            unsigned n = (seed = seed * 1103515245u + 12345u) >> 16 &
+                         63; /* up to 6 names by 63: the map path */
             for (unsigned i = 0; i < n; i++) {
                 unsigned r = (seed = seed * 1103515245u + 12345u) >> 16;
                 char name[2] = {(char)('a' + (r >> 4) % 6), 0}, value[8];
