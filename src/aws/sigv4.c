@@ -97,7 +97,7 @@ static EVP_MAC_CTX *hmac_template(void)
     return ctx;
 }
 
-static void sha256(const void *data, size_t len, unsigned char out[32])
+void wc_sha256(const void *data, size_t len, unsigned char out[32])
 {
     unsigned int n = 32;
     EVP_MD *md = sha256_md();
@@ -108,7 +108,7 @@ static void sha256(const void *data, size_t len, unsigned char out[32])
 void wc_sha256_hex(const void *data, size_t len, char out[65])
 {
     unsigned char digest[SHA256_DIGEST_LENGTH];
-    sha256(data, len, digest);
+    wc_sha256(data, len, digest);
     hex32(digest, out);
 }
 
@@ -390,7 +390,7 @@ static int signing_key(const wc_sigv4_signer *s, const char *day, unsigned char 
         strlen(s->service) >= sizeof(c->slots[0].service))
         return derive_key(s, day, key);
     unsigned char h[32];
-    sha256(s->secret_access_key, strlen(s->secret_access_key), h);
+    wc_sha256(s->secret_access_key, strlen(s->secret_access_key), h);
     for (size_t i = 0; i < sizeof(c->slots) / sizeof(c->slots[0]); i++) {
         if (c->slots[i].used && strcmp(c->slots[i].day, day) == 0 &&
             strcmp(c->slots[i].region, s->region) == 0 &&

@@ -85,4 +85,7 @@ char *wc_sigv4_authorization(const wc_sigv4_signer *s, const wc_sigv4_request *r
 /* Hex SHA-256 of data into out[65]. */
 void wc_sha256_hex(const void *data, size_t len, char out[65]);
 
+/* The SHA-256 of data (libcrypto's algorithm fetched once, see sigv4.c). */
+void wc_sha256(const void *data, size_t len, unsigned char out[32]);
+
 #endif

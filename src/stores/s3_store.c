@@ -575,14 +575,13 @@ static char *base64_of(const char *text)
  * x-amz-meta-wc-ledger-ref. */
 static wc_result ledger_meta(xop *o, wc_error *err)
 {
-    o->meta = base64_of(o->ledger_json);
-    if (!o->meta)
-        return wc_error_set(err, WC_ERR_NOMEM, "out of memory");
-    o->meta_name = "x-amz-meta-" WC_S3_LEDGER_META;
-    if (strlen(o->meta) <= MAX_META_BYTES)
-        return WC_OK;
-    wc_sha256_hex(o->ledger_json, strlen(o->ledger_json), o->ref);
-    free(o->meta);
+    size_t len = strlen(o->ledger_json);
+    if (4 * ((len + 2) / 3) <= MAX_META_BYTES) { /* base64's length, known before it is made */
+        o->meta = base64_of(o->ledger_json);
+        o->meta_name = "x-amz-meta-" WC_S3_LEDGER_META;
+        return o->meta ? WC_OK : wc_error_set(err, WC_ERR_NOMEM, "out of memory");
+    }
+    wc_sha256_hex(o->ledger_json, len, o->ref);
     o->meta = strdup(o->ref);
     o->meta_name = "x-amz-meta-" WC_S3_LEDGER_REF_META;
     if (!o->meta)
@@ -603,13 +602,13 @@ static wc_result ledger_meta(xop *o, wc_error *err)
 static char *seal(char *json, const char *ledger)
 {
     unsigned char md[32];
-    unsigned int n = 0;
     size_t len = json ? strlen(json) : 0;
     char *out = json ? realloc(json, len + 1 + 64 + 1) : NULL;
-    if (!out || !EVP_Digest(ledger, strlen(ledger), md, &n, EVP_sha256(), NULL)) {
-        free(out ? out : json);
+    if (!out) {
+        free(json);
         return NULL;
     }
+    wc_sha256(ledger, strlen(ledger), md);
     out[len] = '\n';
     for (int bit = 0; bit < 64; bit++)
         out[len + 1 + bit] = (md[bit / 8] >> (7 - bit % 8)) & 1 ? '\t' : ' ';
