@@ -35,6 +35,7 @@ esac
 case $DST in
   dynamodb) awscli dynamodb create-table --table-name demo-widgets --billing-mode PAY_PER_REQUEST \
               --attribute-definitions AttributeName=id,AttributeType=S --key-schema AttributeName=id,KeyType=HASH
+            awscli dynamodb wait table-exists --table-name demo-widgets
             dst=(-dwt demo-widgets) ;;
   s3)  awscli s3api create-bucket --bucket demo-widgets; dst=(-wb demo-widgets) ;;
   dir) dst=(--widget-dir "$OUT/widgets") ;;

@@ -18,7 +18,7 @@ import urllib.request
 
 from botocore.exceptions import ClientError, HTTPClientError
 
-from checklib import NAME, check, client, finish, proxy
+from checklib import NAME, check, client, create_table, finish, proxy
 
 CHAOS = "/__proxy_chaos?match=" + urllib.parse.quote(NAME)
 FAST = ["500", "503", "throttle", "reset-before", "reset-after"]
@@ -35,8 +35,7 @@ s3, sqs, ddb = clients["s3"], clients["sqs"], clients["dynamodb"]
 bucket, queue, table = f"{NAME}-b", f"{NAME}-q", f"{NAME}-t"
 s3.create_bucket(Bucket=bucket)
 qurl = sqs.create_queue(QueueName=queue)["QueueUrl"]
-ddb.create_table(TableName=table, AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-                 KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}], BillingMode="PAY_PER_REQUEST")
+create_table(ddb, table)
 
 # The calls of one run: each writes something the test can look for afterwards, so a reset
 # after forwarding is seen to have reached the service and one before it not to.
@@ -112,9 +111,8 @@ ddb.put_item(TableName=table, Item={"id": {"S": "slow"}})
 took = time.monotonic() - t0
 check(f"slow: answered after {took:.2f} s", 1.0 <= took <= 3.5)
 # A rule touches only what matches it.
-ddb.create_table(TableName="other-" + table, AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-                 KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}], BillingMode="PAY_PER_REQUEST")
 proxy("DELETE", CHAOS)
+create_table(ddb, "other-" + table)
 nothing = "/__proxy_chaos?match=" + urllib.parse.quote(NAME + "-nothing")
 proxy("POST", "/__proxy_chaos", {"seed": 5, "rate": 1.0, "match": NAME + "-nothing", "kinds": ["500"]})
 ddb.put_item(TableName="other-" + table, Item={"id": {"S": "x"}})

@@ -3,6 +3,7 @@ run name from the command line, a check that prints and counts, the proxy's cont
 botocore clients (retries off, S3 path-style), and the closing line and exit status."""
 import json
 import sys
+import time
 import urllib.request
 
 import botocore.session
@@ -30,6 +31,20 @@ def client(service, **config):
     cfg = Config(retries={"total_max_attempts": 1, "mode": "standard"}, read_timeout=10,
                  connect_timeout=5, s3={"addressing_style": "path"}, **config)
     return botocore.session.get_session().create_client(service, endpoint_url=EP, config=cfg)
+
+
+def create_table(ddb, name):
+    """Creates a table keyed by "id" and returns once it is ACTIVE. dynalite answers CreateTable with
+    the table CREATING and turns it ACTIVE on a timer (--createTableMs 0 still means "on the next
+    turn of its event loop, then a write"); a PutItem sent at once can find it CREATING and be
+    answered ResourceNotFoundException."""
+    ddb.create_table(TableName=name, AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+                     KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}], BillingMode="PAY_PER_REQUEST")
+    deadline = time.monotonic() + 10
+    while ddb.describe_table(TableName=name)["Table"]["TableStatus"] != "ACTIVE":
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"table {name} still not ACTIVE after 10 s")
+        time.sleep(0.01)
 
 
 def finish(passed):
