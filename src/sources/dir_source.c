@@ -15,6 +15,7 @@
 
 #include "common/buf.h"
 #include "common/fsutil.h"
+#include "common/hash.h"
 #include "common/log.h"
 #include "common/loop.h"
 #include "common/strmap.h"
@@ -383,12 +384,9 @@ static wc_result move_to_dead_letters(dir_source *s, wc_message *msg, const char
     char reason_name[NAME_MAX + 1];
     if (strlen(msg->key) + strlen(".reason") <= REASON_NAME_MAX) {
         snprintf(reason_name, sizeof(reason_name), "%s.reason", msg->key);
-    } else {                                   /* a name too long for NAME.reason (and its temp) */
-        uint64_t hash = 14695981039346656037u; /* FNV-1a of the whole name */
-        for (const char *c = msg->key; *c; c++)
-            hash = (hash ^ (unsigned char)*c) * 1099511628211u;
+    } else { /* a name too long for NAME.reason (and its temp): FNV-1a 64 of the whole name */
         snprintf(reason_name, sizeof(reason_name), "%.200s-%016llx.reason", msg->key,
-                 (unsigned long long)hash);
+                 (unsigned long long)wc_fnv1a64(msg->key, strlen(msg->key)));
     }
     wc_buf line; /* the reason, in one line */
     wc_buf_init(&line, SIZE_MAX);

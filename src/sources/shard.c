@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/hash.h"
 #include "common/options.h"
 
 wc_result wc_shard_parse(const char *text, wc_shard *out, wc_error *err)
@@ -25,14 +26,6 @@ wc_result wc_shard_parse(const char *text, wc_shard *out, wc_error *err)
     return WC_OK;
 }
 
-static uint32_t fnv1a(const char *s)
-{
-    uint32_t h = 2166136261u;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 16777619u;
-    return h;
-}
-
 int wc_shard_owns(const wc_shard *shard, const char *key, const char *body, size_t len)
 {
     if (shard->count <= 1)
@@ -42,7 +35,7 @@ int wc_shard_owns(const wc_shard *shard, const char *key, const char *body, size
     const char *id = json_string_value(json_object_get(root, "widgetId"));
     if (id && *id)
         by = id;
-    int mine = fnv1a(by) % shard->count == shard->index;
+    int mine = wc_fnv1a32(by, strlen(by)) % shard->count == shard->index;
     json_decref(root);
     return mine;
 }

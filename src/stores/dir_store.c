@@ -13,6 +13,7 @@
 
 #include "common/clock.h"
 #include "common/fsutil.h"
+#include "common/hash.h"
 
 /* Ledgers (exact order) live apart from the widgets, in DIR/.ledger/<the widget's key>, so the
  * widget files hold exactly the spec's JSON: "VERSION\n" then the ledger's JSON. A widget and its
@@ -155,11 +156,9 @@ static char *wal_path(const char *lpath)
  * made only when missing (a new store), never the store itself. */
 static int lock_widget(dir_store *s, const char *widget_id, wc_error *err)
 {
-    unsigned h = 2166136261u; /* FNV-1a */
-    for (const char *c = widget_id; *c; c++)
-        h = (h ^ (unsigned char)*c) * 16777619u;
+    unsigned lock = (unsigned)(wc_fnv1a32(widget_id, strlen(widget_id)) % LOCKS);
     char path[4096];
-    snprintf(path, sizeof(path), "%s/.lock-%02u", s->ledgers, h % LOCKS);
+    snprintf(path, sizeof(path), "%s/.lock-%02u", s->ledgers, lock);
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0 && errno == ENOENT) {
         if (store_there(s, err) != WC_OK || mkdirs_below(s, path, err) != WC_OK)
@@ -214,10 +213,7 @@ static void widget_hash(const char *text, size_t len, char out[17])
         snprintf(out, 17, "-");
         return;
     }
-    uint64_t h = 14695981039346656037ull;
-    for (size_t i = 0; i < len; i++)
-        h = (h ^ (unsigned char)text[i]) * 1099511628211ull;
-    snprintf(out, 17, "%016llx", (unsigned long long)h);
+    snprintf(out, 17, "%016llx", (unsigned long long)wc_fnv1a64(text, len));
 }
 
 /* Finishes or undoes a save cut short (under the lock): .next-NAME is kept when the widget file

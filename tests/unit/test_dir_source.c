@@ -209,6 +209,31 @@ static void dead_letter_moves_the_file_with_its_reason(void **state)
     free(dl);
 }
 
+/* A name too long for NAME.reason: its first 200 bytes, then FNV-1a 64 of the whole name (pinned:
+ * dead letters written before keep their names). */
+static void dead_letter_of_a_long_name_names_its_reason_by_hash(void **state)
+{
+    fixture *f = *state;
+    char name[241], reason_name[256];
+    memset(name, 'x', 240);
+    name[240] = '\0';
+    snprintf(reason_name, sizeof(reason_name), "%.200s-ab63b56e728938e5.reason", name);
+    write_text(f->dir, name, "not json");
+    open_source(f, 1024);
+    wc_message m;
+    assert_int_equal(f->src.ops->receive(f->src.self, &m, 1, NULL), WC_RECEIVE_READY);
+    dl_outcome o = {0, WC_ERR_IO, {WC_OK, ""}};
+    assert_int_equal(f->src.ops->dead_letter(f->src.self, &m, "bad", dl_done, &o, NULL), WC_OK);
+    assert_int_equal(o.result, WC_OK);
+    wc_message_cleanup(&m);
+    char *dl = wc_path_join(f->dead, "dl");
+    char *reason = read_text(dl, reason_name);
+    assert_non_null(reason);
+    assert_string_equal(reason, "bad\n");
+    free(reason);
+    free(dl);
+}
+
 static void dead_letter_failure_keeps_the_request(void **state)
 {
     fixture *f = *state;
@@ -438,6 +463,7 @@ int main(void)
         T(two_sources_never_get_the_same_file),
         T(deferred_request_stays_and_comes_back_after_the_delay),
         T(dead_letter_moves_the_file_with_its_reason),
+        T(dead_letter_of_a_long_name_names_its_reason_by_hash),
         T(dead_letter_failure_keeps_the_request),
         T(release_hands_back_at_once),
         T(oversized_body_is_flagged_not_read),

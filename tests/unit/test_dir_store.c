@@ -199,6 +199,10 @@ static void exact_keeps_a_ledger_apart_and_never_remakes_a_vanished_store(void *
                               "\"value\":\"red\"}]}");
     free(text);
     char *ledger = read_text(f->dir, ".ledger/" FILE_NAME);
+    /* Its second line names the widget file by FNV-1a 64 of its bytes, and the widget's lock is
+     * .lock-(FNV-1a 32 of its id % 64): both pinned, as stores written before must still read. */
+    assert_int_equal(strncmp(strchr(ledger, '\n') + 1, "ef7ba8096f47e3b5\n", 17), 0);
+    assert_true(file_exists(f->dir, ".ledger/.lock-62")); /* 0x123d063e % 64 */
     assert_non_null(strstr(ledger, "\"l\":2,\"s\":1"));
     assert_non_null(
         strstr(ledger, "\"p\":[\"1000000000001\",\"1000000000002\",\"1000000000003\"]"));

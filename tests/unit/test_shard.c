@@ -46,6 +46,19 @@ static void one_widget_one_shard_and_every_request_one_owner(void **state)
     assert_true(wc_shard_owns(&none, "k", NULL, 0));
 }
 
+/* The owner is FNV-1a 32 of the widgetId (else the key) mod N, a value every consumer of a
+ * fleet must agree on, before and after an upgrade: pinned. */
+static void the_owner_is_fnv1a_of_the_widget_id_mod_n(void **state)
+{
+    const char *a = "{\"widgetId\":\"a\"}", *foobar = "{\"widgetId\":\"foobar\"}";
+    wc_shard s300 = {300, 1024}, s360 = {360, 1024}, s1 = {1, 3}, s0 = {0, 3};
+    assert_true(wc_shard_owns(&s300, "k", a, strlen(a)));           /* 0xe40c292c % 1024 */
+    assert_true(wc_shard_owns(&s360, "k", foobar, strlen(foobar))); /* 0xbf9cf968 % 1024 */
+    assert_true(wc_shard_owns(&s1, "k", foobar, strlen(foobar)));
+    assert_true(wc_shard_owns(&s360, "foobar", "not json", 8)); /* by key */
+    assert_true(wc_shard_owns(&s0, "8123f304", NULL, 0));       /* 0x123d063e % 3 */
+}
+
 static void two_directory_consumers_split_by_widget(void **state)
 {
     char *dir = make_temp_dir(), *dead = make_temp_dir();
@@ -92,6 +105,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(parse_k_of_n),
         cmocka_unit_test(one_widget_one_shard_and_every_request_one_owner),
+        cmocka_unit_test(the_owner_is_fnv1a_of_the_widget_id_mod_n),
         cmocka_unit_test(two_directory_consumers_split_by_widget),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
