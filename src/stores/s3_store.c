@@ -245,8 +245,14 @@ static int is_ref(const char *ref)
     return n == 64 && ref[n] == '\0';
 }
 
-static wc_result read_meta_ledger(const char *key, const char *meta, wc_ledger **out, wc_error *err)
+/* Reads an inline ledger, meta (x-amz-meta-wc-ledger: base64 of its JSON), into *out. With text,
+ * also hands back the JSON it read in *text (caller frees; NULL on an error), for the memo, so
+ * that it is not encoded again (JSON that parsed holds no NUL byte: *text is the whole of it). */
+static wc_result read_meta_ledger(const char *key, const char *meta, wc_ledger **out, char **text,
+                                  wc_error *err)
 {
+    if (text)
+        *text = NULL;
     size_t len = strlen(meta);
     unsigned char *json = malloc(len / 4 * 3 + 4);
     if (!json)
@@ -257,6 +263,11 @@ static wc_result read_meta_ledger(const char *key, const char *meta, wc_ledger *
     wc_result result =
         n < 0 ? wc_error_set(err, WC_ERR_PARSE, "%s: its ledger metadata is not base64", key)
               : wc_ledger_from_json(key, (const char *)json, (size_t)n, out, err);
+    if (result == WC_OK && text) {
+        json[n] = '\0'; /* room: DecodeBlock writes len / 4 * 3 bytes at most */
+        *text = (char *)json;
+        json = NULL;
+    }
     free(json);
     return result;
 }
@@ -498,6 +509,7 @@ static void load_decide(xop *o)
         return;
     if (result == WC_OK) {
         wc_http_response *r = &o->w.resp;
+        char *ledger_json = NULL; /* an inline ledger's JSON, for the memo; ours */
         const char *meta = wc_http_response_meta(r, WC_S3_LEDGER_META);
         const char *ref = wc_http_response_meta(r, WC_S3_LEDGER_REF_META);
         if (ref && !is_ref(ref)) {
@@ -515,15 +527,14 @@ static void load_decide(xop *o)
         if (result == WC_OK && ref)
             result = wc_ledger_from_json(o->ledger_key, o->lg.resp.body, o->lg.resp.len,
                                          &o->stored.ledger, &e);
-        else if (result == WC_OK && meta)
-            result = read_meta_ledger(o->key, meta, &o->stored.ledger, &e);
+        else if (result == WC_OK && meta) /* the JSON read is remembered as it is */
+            result = read_meta_ledger(o->key, meta, &o->stored.ledger,
+                                      o->s->memo ? &ledger_json : NULL, &e);
         if (result == WC_OK && !(o->stored.version = version_of('w', r->etag, ref)))
             result = wc_error_set(&e, WC_ERR_NOMEM, "out of memory");
-        if (result == WC_OK && o->s->memo && !ref && o->stored.ledger) {
-            char *ledger = wc_ledger_to_json(o->stored.ledger);
-            remember(o, r->etag, r->body, ledger);
-            free(ledger);
-        }
+        if (result == WC_OK && ledger_json)
+            remember(o, r->etag, r->body, ledger_json);
+        free(ledger_json);
     } else if (result == WC_ERR_NOT_FOUND) {
         wc_http_response *r = &o->t.resp;
         result = o->t.result;

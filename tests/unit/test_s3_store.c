@@ -729,6 +729,35 @@ static void exact_a_remembered_state_deciding_no_write_is_read(void **state)
     free(meta);
 }
 
+/* A widget read is remembered with its inline ledger's JSON as read (here spaced as another
+ * writer might): a next update of it is one PUT If-Match the ETag read, without a GET. */
+static void exact_a_widget_read_is_remembered_with_the_ledger_read(void **state)
+{
+    fixture *f = *state;
+    wc_error err;
+    char *meta =
+        b64("{ \"v\": 2, \"p\": [\"1000000000001\", \"1000000000002\"], \"c\": 0, \"l\": 1 }");
+    reply_widget(f, STORED("M"), "\"e2\"", LEDGER_META, meta);
+    assert_int_equal(fake_store_apply(f, REQ("update", ",\"label\":\"M\""), "1000000000002", &err),
+                     WC_ALREADY);
+    fake_assert_all_used(f->w->fake);
+    size_t before = fake_count(f->w->fake);
+    reply_put(f, "\"e3\"");
+    assert_int_equal(
+        fake_store_apply(f, REQ("update", ",\"description\":\"D\""), "1000000000003", &err),
+        WC_APPLIED);
+    fake_assert_all_used(f->w->fake);
+    assert_int_equal(fake_count(f->w->fake), before + 1);
+    const fake_request *put = fake_last(f->w->fake);
+    assert_call(put, "PUT", BASE KEY);
+    assert_string_equal(fake_request_header(put, "If-Match"), "\"e2\"");
+    assert_sealed(put->body, "{\"id\":\"w1\",\"owner\":\"Sue Smith\",\"label\":\"M\","
+                             "\"description\":\"D\",\"otherAttributes\":[{\"name\":"
+                             "\"color\",\"value\":\"red\"}]}");
+    assert_non_null(fake_request_header(put, LEDGER_META)); /* its ledger inline */
+    free(meta);
+}
+
 /* S3's ETag is the MD5 of the body alone, and If-Match compares ETags. A write that changes
  * only the ledger (here the same label again, from later requests) would keep the ETag, and a
  * widget set back to an earlier value would bring an old ETag back (A-B-A): a writer If-Match the
@@ -1062,6 +1091,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(exact_a_delete_whose_widget_changed_reads_again_and_decides,
                                         setup_open, fake_store_teardown),
         cmocka_unit_test_setup_teardown(exact_a_remembered_state_deciding_no_write_is_read,
+                                        setup_open_remembering, fake_store_teardown),
+        cmocka_unit_test_setup_teardown(exact_a_widget_read_is_remembered_with_the_ledger_read,
                                         setup_open_remembering, fake_store_teardown),
         cmocka_unit_test_setup_teardown(
             exact_create_checks_for_a_tombstone_and_puts_only_where_none, setup_open,
