@@ -89,11 +89,14 @@ static void start_receive(sqs_source *s, int max)
     s->n_receives++;
 }
 
-wc_result wc_sqs_message_read(json_t *m, size_t max_body, wc_message *msg, wc_error *err)
+/* wc_sqs_message_read, which also hands back the MessageId and ReceiptHandle it found, borrowed
+ * from m (NULL where missing), for its caller to use without looking them up again. */
+static wc_result message_read(json_t *m, size_t max_body, wc_message *msg, const char **id_out,
+                              const char **receipt_out, wc_error *err)
 {
-    const char *id = json_string_value(json_object_get(m, "MessageId"));
+    const char *id = *id_out = json_string_value(json_object_get(m, "MessageId"));
     const char *body = json_string_value(json_object_get(m, "Body"));
-    const char *receipt = json_string_value(json_object_get(m, "ReceiptHandle"));
+    const char *receipt = *receipt_out = json_string_value(json_object_get(m, "ReceiptHandle"));
     const char *count = json_string_value(
         json_object_get(json_object_get(m, "Attributes"), "ApproximateReceiveCount"));
     if (!id || !body || !receipt)
@@ -136,6 +139,12 @@ wc_result wc_sqs_message_read(json_t *m, size_t max_body, wc_message *msg, wc_er
     return WC_OK;
 }
 
+wc_result wc_sqs_message_read(json_t *m, size_t max_body, wc_message *msg, wc_error *err)
+{
+    const char *id, *receipt;
+    return message_read(m, max_body, msg, &id, &receipt, err);
+}
+
 static wc_result take(sqs_source *s, wc_message *msg, wc_error *err)
 {
     json_t *m = json_array_get(s->buffer, s->next++);
@@ -144,7 +153,8 @@ static wc_result take(sqs_source *s, wc_message *msg, wc_error *err)
         s->buffer = NULL;
         s->next = 0;
     }
-    wc_result result = wc_sqs_message_read(m, s->max_body, msg, err);
+    const char *id, *receipt; /* m's, which the caller holds */
+    wc_result result = message_read(m, s->max_body, msg, &id, &receipt, err);
     /* An SNS notification: the request inside, and its place (sources/sns_envelope.h). */
     if (result == WC_OK && wc_sns_envelope_unwrap(msg, s->envelope, s->max_body) != WC_OK) {
         free(msg->handle); /* it comes back after its visibility timeout */
@@ -152,14 +162,12 @@ static wc_result take(sqs_source *s, wc_message *msg, wc_error *err)
         result = wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     }
     if (result == WC_ERR_PARSE) {
-        const char *receipt = json_string_value(json_object_get(m, "ReceiptHandle"));
         if (receipt) /* not ours to judge: back it goes, for the queue's own redrive policy */
             sqs_hide_later(s, strdup(receipt), s->visibility_s);
         return result;
     }
     /* It came back (MessageId is there: read above). A copy kept in hand is stale (its
      * visibility ran out, an extension failed): dropped, so that it is not applied twice. */
-    const char *id = json_string_value(json_object_get(m, "MessageId"));
     wc_deferrals_forget(s->deferred, id);
     wc_message stale;
     if (id && s->kept && wc_kept_take_key(s->kept, id, &stale)) {
