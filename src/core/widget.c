@@ -292,21 +292,46 @@ static int same_text(const char *a, const char *b)
     return strcmp(a, b) == 0;
 }
 
+/* Whether each of a's attributes has its value in b, in any order (b's first of a name, as
+ * wc_widget_attr finds it). A few by wc_widget_attr; more (n * n > 64, as apply_attrs) through a
+ * map of b's names, O(n), where a scan of b per name was O(n * n): widget-verify compares every
+ * widget of a DynamoDB table so, attributes coming back in any order. Without memory for the
+ * map, the scan. */
+static int same_attrs_unordered(const wc_widget *a, const wc_widget *b)
+{
+    wc_strmap *in_b = a->n_attrs > 8 ? wc_strmap_new(sizeof(const char *)) : NULL; /* owned */
+    for (size_t i = 0; in_b && i < b->n_attrs; i++) {
+        int added = 0;
+        const char **value = wc_strmap_put(in_b, b->attrs[i].name, &added);
+        if (!value) {
+            wc_strmap_free(in_b);
+            in_b = NULL;
+        } else if (added) {
+            *value = b->attrs[i].value; /* borrowed from b */
+        }
+    }
+    int same = 1;
+    for (size_t i = 0; same && i < a->n_attrs; i++) {
+        const char *const *found = in_b ? wc_strmap_get(in_b, a->attrs[i].name) : NULL;
+        const char *value = !in_b ? wc_widget_attr(b, a->attrs[i].name) : found ? *found : NULL;
+        same = same_text(a->attrs[i].value, value);
+    }
+    wc_strmap_free(in_b);
+    return same;
+}
+
 int wc_widget_equal(const wc_widget *a, const wc_widget *b, int ordered)
 {
     if (!same_text(a->id, b->id) || !same_text(a->owner, b->owner) ||
         !same_text(a->label, b->label) || !same_text(a->description, b->description) ||
         a->n_attrs != b->n_attrs)
         return 0;
-    for (size_t i = 0; i < a->n_attrs; i++) {
-        if (ordered) {
-            if (!same_text(a->attrs[i].name, b->attrs[i].name) ||
-                !same_text(a->attrs[i].value, b->attrs[i].value))
-                return 0;
-        } else if (!same_text(a->attrs[i].value, wc_widget_attr(b, a->attrs[i].name))) {
+    if (!ordered)
+        return same_attrs_unordered(a, b);
+    for (size_t i = 0; i < a->n_attrs; i++)
+        if (!same_text(a->attrs[i].name, b->attrs[i].name) ||
+            !same_text(a->attrs[i].value, b->attrs[i].value))
             return 0;
-        }
-    }
     return 1;
 }
 

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/strmap.h"
+
 enum { EX_MISSING, EX_UNEXPECTED, EX_DIFFERENT, EX_UNREADABLE };
 static const char *const example_names[] = {"missing", "unexpected", "different", "unreadable"};
 
@@ -42,6 +44,59 @@ static const char *or_absent(const char *s)
     return s ? s : "(absent)";
 }
 
+/* A map from each attribute name of w to its value (borrowed from w), the first of a name as
+ * wc_widget_attr finds it. NULL: out of memory. The caller frees it (wc_strmap_free). */
+static wc_strmap *attr_map(const wc_widget *w)
+{
+    wc_strmap *m = wc_strmap_new(sizeof(const char *));
+    for (size_t i = 0; m && i < w->n_attrs; i++) {
+        int added = 0;
+        const char **value = wc_strmap_put(m, w->attrs[i].name, &added);
+        if (!value) {
+            wc_strmap_free(m);
+            m = NULL;
+        } else if (added) {
+            *value = w->attrs[i].value;
+        }
+    }
+    return m;
+}
+
+/* The attributes' part of describe_difference: the first of want's attributes (in its order)
+ * that got lacks or holds otherwise, else the first of got's that want lacks, else their order.
+ * Each side's names are looked up in a map of the other's: O(n + m), where a scan of the other
+ * per name was O(n * m) (seconds for a widget of 10,000 attributes). */
+static void describe_attrs(const wc_widget *want, const wc_widget *got, int ordered, char *out,
+                           size_t cap)
+{
+    wc_strmap *in_got = attr_map(got);
+    wc_strmap *in_want = in_got ? attr_map(want) : NULL;
+    int said = 0;
+    if (!in_want) {
+        snprintf(out, cap, "attributes differ (out of memory to say how)");
+        said = 1;
+    }
+    for (size_t i = 0; !said && i < want->n_attrs; i++) {
+        const char *const *found = wc_strmap_get(in_got, want->attrs[i].name);
+        const char *v = found ? *found : NULL;
+        if (!v || strcmp(v, want->attrs[i].value) != 0) {
+            snprintf(out, cap, "attribute %s \"%s\", expected \"%s\"", want->attrs[i].name,
+                     or_absent(v), want->attrs[i].value);
+            said = 1;
+        }
+    }
+    for (size_t i = 0; !said && i < got->n_attrs; i++) {
+        if (!wc_strmap_get(in_want, got->attrs[i].name)) {
+            snprintf(out, cap, "attribute %s not expected", got->attrs[i].name);
+            said = 1;
+        }
+    }
+    if (!said)
+        snprintf(out, cap, "%s", ordered ? "attributes in another order" : "differs");
+    wc_strmap_free(in_got);
+    wc_strmap_free(in_want);
+}
+
 /* Says how two widgets of one id differ, first difference only. */
 static void describe_difference(const wc_widget *want, const wc_widget *got, int ordered, char *out,
                                 size_t cap)
@@ -55,21 +110,7 @@ static void describe_difference(const wc_widget *want, const wc_widget *got, int
                (want->description && strcmp(want->description, got->description))) {
         snprintf(out, cap, "description differs");
     } else {
-        for (size_t i = 0; i < want->n_attrs; i++) {
-            const char *v = wc_widget_attr(got, want->attrs[i].name);
-            if (!v || strcmp(v, want->attrs[i].value) != 0) {
-                snprintf(out, cap, "attribute %s \"%s\", expected \"%s\"", want->attrs[i].name,
-                         or_absent(v), want->attrs[i].value);
-                return;
-            }
-        }
-        for (size_t i = 0; i < got->n_attrs; i++) {
-            if (!wc_widget_attr(want, got->attrs[i].name)) {
-                snprintf(out, cap, "attribute %s not expected", got->attrs[i].name);
-                return;
-            }
-        }
-        snprintf(out, cap, "%s", ordered ? "attributes in another order" : "differs");
+        describe_attrs(want, got, ordered, out, cap);
     }
 }
 
@@ -108,6 +149,8 @@ static void visit(void *p, const char *key, const wc_widget *w, const char *why)
         return;
     }
     r->different++;
+    if (r->different > WC_VERIFY_EXAMPLES)
+        return; /* only the first few are described */
     char what[200];
     describe_difference(*hit, w, c->ordered, what, sizeof(what));
     example(r, EX_DIFFERENT, r->different, "%s: %s", key, what);

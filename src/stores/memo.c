@@ -139,3 +139,9 @@ int wc_memo_recall(wc_memo *m, const char *key, wc_memo_read read, void *self, w
     out->cached = 1;
     return 1;
 }
+
+void wc_memo_count_read(wc_memo *m)
+{
+    if (m)
+        m->misses++;
+}

@@ -703,10 +703,13 @@ static wc_result read_remembered(void *self, const char *key, const char *versio
     return result;
 }
 
-/* Only an update's or a delete's load: a create's reads the widget and its tombstone at once. */
+/* Only an update's or a delete's load: a create's reads the widget and its tombstone at once
+ * (counted all the same among the memo's reads from the bucket: the engine loads next). */
 static int s3_recall(void *self, const wc_request *req, wc_stored *out)
 {
     s3_store *s = self;
+    if (req->type == WC_REQ_CREATE)
+        wc_memo_count_read(s->memo);
     char *key = s->memo && req->type != WC_REQ_CREATE
                     ? wc_widget_key(s->prefix, req->owner, req->widget_id)
                     : NULL;

@@ -2,6 +2,7 @@
 
 #include "aws/http.h"
 #include "aws/sigv4.h"
+#include "common/buf.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -155,21 +156,29 @@ static void deliver(void *ctx)
         snprintf(r.error, sizeof(r.error), "%s", a->message);
         r.body = copy_of("");
     } else {
+        /* As http.c: the body received into a buffer capped at the request's max_body, secret
+         * (zeroed as it grows and on failure) when the request says so, and handed over. */
         size_t cap = p->req->max_body ? p->req->max_body : f->max_body;
-        size_t len = strlen(a->body);
-        if (len > cap) {
-            /* As http.c: the transfer stops at the cap, with a write error. */
+        wc_buf received;
+        if (p->req->secret)
+            wc_buf_init_secret(&received, cap);
+        else
+            wc_buf_init(&received, cap);
+        wc_result added = wc_buf_add(&received, a->body, strlen(a->body));
+        assert_true(added == WC_OK || added == WC_ERR_TOO_LARGE);
+        p->req->answer_secret = received.secret;
+        if (added == WC_ERR_TOO_LARGE) {
+            /* As http.c: the transfer stops at the cap, with a write error; the failed buffer
+             * dropped (zeroed) what it held, so the body is empty. */
             r.too_large = 1;
             r.curl_code = 23;
             snprintf(r.error, sizeof(r.error), "response body over the %zu-byte limit", cap);
-            r.body = strndup(a->body, cap);
-            assert_non_null(r.body);
-            r.len = cap;
         } else {
             r.status = a->status;
-            r.body = copy_of(a->body);
-            r.len = len;
         }
+        r.body = wc_buf_take(&received, &r.len);
+        if (!r.body)
+            r.body = copy_of("");
         r.etag = a->etag ? copy_of(a->etag) : NULL;
         r.request_id = a->request_id ? copy_of(a->request_id) : NULL;
         for (size_t i = 0; i < a->meta.n_meta; i++)

@@ -17,10 +17,12 @@
  * answer fits fails the test at once, naming the request and the answers left.
  *
  * Answers are delivered by a timer of the loop (delay 0: on the next turn), never from inside
- * start(), as the real transport does. A body over the request's max_body (or the transport's,
- * 8 MiB) comes back cut with too_large set, as http.c does. Of the answer headers, ETag and
- * x-amz-request-id / x-amzn-RequestId reach the response (the only ones http.c keeps); others
- * are ignored.
+ * start(), as the real transport does. The body is received as http.c receives it: into a
+ * wc_buf capped at the request's max_body (or the transport's, 8 MiB), a secret one
+ * (wc_buf_init_secret: zeroed as it grows and when freed) when the request is marked secret,
+ * then handed to the callback. A body over the cap comes back empty with too_large set, as
+ * http.c's does. Of the answer headers, ETag and x-amz-request-id / x-amzn-RequestId reach the
+ * response (the only ones http.c keeps); others are ignored.
  *
  * fake_world puts the pieces of a test together: a fake clock, a loop on it, the fake transport
  * and an AWS client using it, with test credentials, a fixed wall time for signing and retry
@@ -52,10 +54,11 @@ typedef struct {
     size_t body_len;
     long timeout_ms;
     size_t max_body;
-    int secret;     /* the request asked for a secret answer buffer */
-    uint64_t at_ms; /* the loop's time when it was started */
-    int answered;   /* its answer was delivered */
-    int cancelled;  /* cancelled before an answer */
+    int secret;        /* the request asked for a secret answer buffer */
+    int answer_secret; /* its answer's body was received into a secret buffer (as http.c does) */
+    uint64_t at_ms;    /* the loop's time when it was started */
+    int answered;      /* its answer was delivered */
+    int cancelled;     /* cancelled before an answer */
 } fake_request;
 
 #define FAKE_FOREVER ((unsigned)-1)

@@ -162,6 +162,7 @@ static void fifty_calls_without_credentials_make_one_ecs_fetch(void **state)
 
     fake_run(w);
     assert_int_equal(fake_count_matching(w->fake, "ecs.test"), 1);
+    assert_true(fake_request_at(w->fake, 0)->answer_secret); /* received as http.c would */
     assert_int_equal(fake_count_matching(w->fake, "dynamodb"), 50);
     for (int i = 0; i < 50; i++) {
         assert_int_equal(o[i].calls, 1);
@@ -170,6 +171,7 @@ static void fifty_calls_without_credentials_make_one_ecs_fetch(void **state)
         assert_true(r->at_ms >= FAKE_START_MS + 50); /* after the fetch's answer */
         fake_assert_signed_with(r, "ASIAECS1", "TOKEN1");
         assert_false(r->secret); /* an ordinary call's answer: an ordinary buffer */
+        assert_false(r->answer_secret);
     }
     assert_int_equal(wc_aws_in_flight(w->aws), 0);
     fake_assert_all_used(w->fake);
@@ -204,11 +206,14 @@ static void imdsv2_token_then_role_then_credentials(void **state)
     const fake_request *cred = fake_request_at(w->fake, 2);
     assert_string_equal(cred->url, IMDS "/latest/meta-data/iam/security-credentials/widget-role");
     assert_string_equal(fake_request_header(cred, "X-aws-ec2-metadata-token"), "IMDS-SESSION");
-    for (size_t i = 0; i < 3; i++) /* the session token and the credentials are secrets */
+    for (size_t i = 0; i < 3; i++) { /* the session token and the credentials are secrets */
         assert_true(fake_request_at(w->fake, i)->secret);
+        assert_true(fake_request_at(w->fake, i)->answer_secret);
+    }
     for (size_t i = 3; i < 6; i++) {
         fake_assert_signed_with(fake_request_at(w->fake, i), "ASIAIMDS", "TOKEN-IMDS");
         assert_false(fake_request_at(w->fake, i)->secret);
+        assert_false(fake_request_at(w->fake, i)->answer_secret);
     }
     for (int i = 0; i < 3; i++)
         assert_int_equal(o[i].result, WC_OK);

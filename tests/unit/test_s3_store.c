@@ -4,6 +4,7 @@
 #include <openssl/evp.h>
 
 #include "aws/sigv4.h"
+#include "common/log.h"
 #include "core/request.h"
 #include "fake_store.h"
 #include "fake_transport.h"
@@ -79,6 +80,15 @@ static int setup_open_remembering(void **state)
 {
     remember_bytes = 1 << 20;
     int r = setup_open(state);
+    remember_bytes = 0;
+    return r;
+}
+
+/* The consumer's store: reading before a create, remembering. */
+static int setup_open_reading_first_remembering(void **state)
+{
+    remember_bytes = 1 << 20;
+    int r = setup_open_reading_first(state);
     remember_bytes = 0;
     return r;
 }
@@ -489,6 +499,40 @@ static void exact_create_reading_first_puts_only_where_none(void **state)
     assert_int_equal(fake_store_apply(f, REQ("create", ""), "1000000000001", &err), WC_SUPERSEDED);
     fake_assert_all_used(f->w->fake);
     assert_int_equal(fake_count(f->w->fake), before + 2);
+}
+
+/* The memo's line when the store closes counts the create's load (its widget and tombstone read
+ * at once, never asked of the memo) among the reads from the bucket, beside the update answered
+ * from memory (one PUT If-Match the create's ETag). */
+static void exact_the_memo_line_counts_a_create_s_load(void **state)
+{
+    fixture *f = *state;
+    char *dir = make_temp_dir();
+    char *path = wc_path_join(dir, "consumer.log");
+    wc_log_to_stderr(0);
+    assert_int_equal(wc_log_open(WC_LOG_DEBUG, path, NULL), WC_OK);
+    fake_reply(f->w->fake, "GET " BASE KEY, 404, NO_SUCH_KEY);
+    fake_reply(f->w->fake, "GET " BASE TOMB, 404, NO_SUCH_KEY);
+    reply_put(f, "\"e1\"");
+    reply_put(f, "\"e2\"");
+    wc_error err;
+    assert_int_equal(fake_store_apply(f, REQ("create", ",\"label\":\"L\""), "1000000000001", &err),
+                     WC_APPLIED);
+    assert_int_equal(fake_store_apply(f, REQ("update", ",\"label\":\"M\""), "1000000000002", &err),
+                     WC_OK);
+    fake_assert_all_used(f->w->fake);
+    assert_string_equal(fake_request_header(fake_last(f->w->fake), "If-Match"), "\"e1\"");
+    wc_store_destroy(&f->store); /* writes the line (the teardown's destroy then does nothing) */
+    wc_log_close();
+    wc_log_open(WC_LOG_INFO, NULL, NULL); /* the level as it was */
+    wc_log_to_stderr(1);
+    char *text = read_text(dir, "consumer.log");
+    assert_non_null(text);
+    assert_non_null(
+        strstr(text, "s3 store: 1 exact-order reads answered from memory, 1 from the bucket\n"));
+    free(text);
+    free(path);
+    rm_rf(dir);
 }
 
 /* The tombstone is older (the create, place 9, is a new life): the blind widget lacks the
@@ -1099,6 +1143,8 @@ int main(void)
             fake_store_teardown),
         cmocka_unit_test_setup_teardown(exact_create_reading_first_puts_only_where_none,
                                         setup_open_reading_first, fake_store_teardown),
+        cmocka_unit_test_setup_teardown(exact_the_memo_line_counts_a_create_s_load,
+                                        setup_open_reading_first_remembering, fake_store_teardown),
         cmocka_unit_test_setup_teardown(exact_update_writes_if_match_and_keeps_newer_fields,
                                         setup_open, fake_store_teardown),
         cmocka_unit_test_setup_teardown(

@@ -83,6 +83,99 @@ static void reports_each_kind_of_difference(void **state)
     rm_rf(dir);
 }
 
+/* A widget of n attributes "attr00000".. with values "v0".., in that order or (reversed) the
+ * other way round. */
+static wc_widget *wide_widget(const char *id, size_t n, int reversed)
+{
+    wc_widget *w = widget(id, "Sue Smith", "A");
+    for (size_t k = 0; k < n; k++) {
+        size_t i = reversed ? n - 1 - k : k;
+        char name[32], value[32];
+        snprintf(name, sizeof(name), "attr%05zu", i);
+        snprintf(value, sizeof(value), "v%zu", i);
+        assert_int_equal(wc_widget_append_attr(w, name, value), WC_OK);
+    }
+    return w;
+}
+
+/* Widgets of 10,000 attributes that differ in one (a value, an attribute too many, the order):
+ * each message names that attribute, or the order, as a widget of a few attributes would. */
+static void a_wide_widget_differing_in_one_attribute_names_it(void **state)
+{
+    enum { N = 10000 };
+    char *dir = make_temp_dir();
+    wc_store s;
+    wc_dir_store_config c = {dir, "widgets/", 0, 0, NULL};
+    assert_int_equal(wc_dir_store_open(&c, &s, NULL), WC_OK);
+    wc_widget_map *expected = wc_widget_map_new();
+    wc_widget_map_put(expected, wide_widget("value", N, 0));
+    wc_widget_map_put(expected, wide_widget("extra", N, 0));
+    wc_widget_map_put(expected, wide_widget("order", N, 0));
+    wc_widget_map_put(expected, wide_widget("same", N, 0));
+
+    wc_widget *value = wide_widget("value", N, 0);
+    free(value->attrs[7777].value);
+    value->attrs[7777].value = strdup("changed");
+    wc_widget *extra = wide_widget("extra", N, 0);
+    assert_int_equal(wc_widget_append_attr(extra, "attr10000", "new"), WC_OK);
+    wc_widget *order = wide_widget("order", N, 1);
+    wc_widget *same = wide_widget("same", N, 0);
+    wc_widget *stored[] = {value, extra, order, same};
+    for (size_t i = 0; i < 4; i++)
+        store_widget(&s, stored[i]);
+
+    wc_verify_report r;
+    assert_int_equal(wc_verify_store(&s, "widgets/", expected, &r, NULL), WC_OK);
+    assert_int_equal(r.expected, 4);
+    assert_int_equal(r.matching, 1);
+    assert_int_equal(r.different, 3);
+    char *out = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&out, &len);
+    wc_verify_print(&r, f);
+    fclose(f);
+    assert_non_null(strstr(
+        out, "  different: widgets/sue-smith/value: attribute attr07777 \"changed\", expected "
+             "\"v7777\"\n"));
+    assert_non_null(
+        strstr(out, "  different: widgets/sue-smith/extra: attribute attr10000 not expected\n"));
+    assert_non_null(
+        strstr(out, "  different: widgets/sue-smith/order: attributes in another order\n"));
+    free(out);
+
+    for (size_t i = 0; i < 4; i++)
+        wc_widget_free(stored[i]);
+    wc_widget_map_free(expected);
+    wc_store_destroy(&s);
+    rm_rf(dir);
+}
+
+/* More different widgets than examples: all counted, the first few described. */
+static void every_different_widget_is_counted(void **state)
+{
+    char *dir = make_temp_dir();
+    wc_store s;
+    wc_dir_store_config c = {dir, "widgets/", 0, 0, NULL};
+    assert_int_equal(wc_dir_store_open(&c, &s, NULL), WC_OK);
+    wc_widget_map *expected = wc_widget_map_new();
+    for (int i = 0; i < 3 * WC_VERIFY_EXAMPLES; i++) {
+        char id[16];
+        snprintf(id, sizeof(id), "w%02d", i);
+        wc_widget_map_put(expected, widget(id, "Sue Smith", "A"));
+        wc_widget *got = widget(id, "Sue Smith", "B");
+        store_widget(&s, got);
+        wc_widget_free(got);
+    }
+    wc_verify_report r;
+    assert_int_equal(wc_verify_store(&s, "widgets/", expected, &r, NULL), WC_OK);
+    assert_int_equal(r.different, 3 * WC_VERIFY_EXAMPLES);
+    for (int i = 0; i < WC_VERIFY_EXAMPLES; i++)
+        assert_non_null(strstr(r.examples[2][i], ": label \"B\", expected \"A\""));
+    wc_widget_map_free(expected);
+    wc_store_destroy(&s);
+    rm_rf(dir);
+}
+
 static void expected_state_file_round_trips(void **state)
 {
     char *dir = make_temp_dir();
@@ -121,6 +214,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(reports_each_kind_of_difference),
+        cmocka_unit_test(a_wide_widget_differing_in_one_attribute_names_it),
+        cmocka_unit_test(every_different_widget_is_counted),
         cmocka_unit_test(expected_state_file_round_trips),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -162,6 +162,43 @@ static void equal_ordered_and_unordered(void **state)
     wc_widget_free(b);
 }
 
+/* A widget of n attributes "a00000".. with values "v0".., the other way round when reversed. */
+static wc_widget *wide(size_t n, int reversed)
+{
+    wc_widget *w = created();
+    while (w->n_attrs) /* created()'s own attributes out */
+        wc_widget_set_attr(w, w->attrs[0].name, NULL);
+    for (size_t k = 0; k < n; k++) {
+        size_t i = reversed ? n - 1 - k : k;
+        char name[32], value[32];
+        snprintf(name, sizeof(name), "a%05zu", i);
+        snprintf(value, sizeof(value), "v%zu", i);
+        assert_int_equal(wc_widget_append_attr(w, name, value), WC_OK);
+    }
+    return w;
+}
+
+/* 10,000 attributes (the map's path): the same in another order are equal unless order counts;
+ * one value changed, or one name, and they are not. */
+static void equal_unordered_of_many_attributes(void **state)
+{
+    enum { N = 10000 };
+    wc_widget *a = wide(N, 0);
+    wc_widget *b = wide(N, 1);
+    assert_true(wc_widget_equal(a, b, 0));
+    assert_true(wc_widget_equal(b, a, 0));
+    assert_false(wc_widget_equal(a, b, 1));
+    assert_int_equal(wc_text_replace(&b->attrs[1234].value, "other"), 1);
+    assert_false(wc_widget_equal(a, b, 0));
+    assert_int_equal(wc_text_replace(&b->attrs[1234].value, a->attrs[N - 1 - 1234].value), 1);
+    assert_true(wc_widget_equal(a, b, 0));
+    assert_int_equal(wc_text_replace(&b->attrs[N - 1].name, "zzz"), 1); /* a00000's name */
+    assert_false(wc_widget_equal(a, b, 0));
+    assert_false(wc_widget_equal(b, a, 0));
+    wc_widget_free(a);
+    wc_widget_free(b);
+}
+
 static void s3_key_rule(void **state)
 {
     char *k = wc_widget_key("widgets/", "Mary Matthews", "8123f304-f23f-440b-a6d3-80e979fa4cd6");
@@ -234,6 +271,7 @@ int main(void)
         cmocka_unit_test(json_round_trip),
         cmocka_unit_test(stored_widget_errors),
         cmocka_unit_test(equal_ordered_and_unordered),
+        cmocka_unit_test(equal_unordered_of_many_attributes),
         cmocka_unit_test(s3_key_rule),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
