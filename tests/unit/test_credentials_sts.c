@@ -708,7 +708,7 @@ static void sts_xml_answers(void **state)
     wc_credentials c;
     wc_error err;
     char *ok = sts_xml("AssumeRole", "ASIAX", "TOK", AT_PLUS_1H);
-    assert_int_equal(wc_credentials_from_sts_xml(ok, strlen(ok), "t", &c, &err), WC_OK);
+    assert_int_equal(wc_credentials_from_sts_xml(ok, strlen(ok), "t", &c, NULL, 0, &err), WC_OK);
     assert_string_equal(c.access_key_id, "ASIAX");
     assert_string_equal(c.secret_access_key, "STSSECRET");
     assert_string_equal(c.session_token, "TOK");
@@ -727,7 +727,8 @@ static void sts_xml_answers(void **state)
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         assert_int_not_equal(
-            wc_credentials_from_sts_xml(bad[i][0], strlen(bad[i][0]), "t", &c, &err), WC_OK);
+            wc_credentials_from_sts_xml(bad[i][0], strlen(bad[i][0]), "t", &c, NULL, 0, &err),
+            WC_OK);
         if (!strstr(err.msg, bad[i][1]))
             fail_msg("\"%s\" does not say \"%s\"", err.msg, bad[i][1]);
     }
