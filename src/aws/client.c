@@ -488,6 +488,8 @@ static void on_credentials(void *ctx, wc_result result, const wc_error *err)
 {
     wc_aws *aws = ctx;
     unsigned wave = ++aws->wave;
+    if (err->tls_refused) /* the fetch's endpoint refused: counted as a call's refusal is */
+        aws->stats.tls_refusals++;
     if (result == WC_ERR_REJECTED) /* a refresh in the background too */
         note_refusal(aws, err);
     /* One at a time from the head: a callback may cancel a parked call, or park a new one (at
@@ -601,6 +603,7 @@ static void on_http_done(void *ctx, wc_http_response *resp)
     char text[640];
     wc_result result = aerr.status ? result_of(&aerr) : WC_ERR_IO;
     wc_error_set(&err, result, "%s", wc_aws_error_text(&aerr, text, sizeof(text)));
+    err.tls_refused = tls_refused;
     finish_call(c, result, NULL, &aerr, &err);
 }
 

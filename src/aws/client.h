@@ -38,7 +38,8 @@ typedef struct {
 typedef struct {
     unsigned long long sent;         /* requests put on the wire, retries included */
     unsigned long long retries;      /* of those, retries */
-    unsigned long long tls_refusals; /* calls whose endpoint's certificate was refused */
+    unsigned long long tls_refusals; /* calls, and credential fetches (STS, ECS, IMDS), whose
+                                      * endpoint's certificate was refused */
 } wc_aws_stats;
 
 typedef struct wc_aws wc_aws;

@@ -138,7 +138,7 @@ static wc_result conclude(wc_credential_chain *c, wc_result result, wc_credentia
     /* A refused certificate while the current credentials are still good is a refresh that
      * failed (a certificate changed mid-run, as for any AWS call: an outage, tried again until
      * they expire); before there are any, or from STS itself, a refusal is for good. */
-    int tls_midrun = result == WC_ERR_REJECTED && wc_cred_http_tls_refusal(err) && valid_at(c, now);
+    int tls_midrun = result == WC_ERR_REJECTED && err->tls_refused && valid_at(c, now);
     if (result == WC_ERR_REJECTED && !tls_midrun) { /* for good: not tried again, dropped */
         c->refused = 1;
         c->refusal = *err;

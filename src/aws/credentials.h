@@ -71,7 +71,10 @@ void wc_credential_chain_free(wc_credential_chain *chain);
 
 /* Called from the loop when an asynchronous fetch ends: WC_OK when valid credentials are there
  * now (new ones, or a failed refresh left the current ones valid); otherwise the fetch's error
- * (none are valid). Not called for fetches that end inside wc_credentials_get. */
+ * (none are valid). err is the fetch's error whenever it failed, also a refresh that left the
+ * current ones valid (then err->code is not WC_OK though result is); clear when it did not:
+ * err->tls_refused says an endpoint refused its certificate. Not called for fetches that end
+ * inside wc_credentials_get (a fetch's answer always comes from the loop). */
 typedef void (*wc_credentials_listener)(void *ctx, wc_result result, const wc_error *err);
 void wc_credential_chain_listen(wc_credential_chain *chain, wc_credentials_listener fn, void *ctx);
 

@@ -70,14 +70,6 @@ int wc_cred_http_provider_fail(wc_cred_http_provider *p, wc_http_response *resp,
     return 1;
 }
 
-/* How a refused certificate's words begin (answered), after what fetched. */
-#define TLS_REFUSAL "TLSError: "
-
-int wc_cred_http_tls_refusal(const wc_error *err)
-{
-    return strstr(err->msg, TLS_REFUSAL) != NULL;
-}
-
 /* WC_OK when an HTTP answer came (of any status); otherwise why not (the answer callback's
  * result, credentials_private.h). */
 static wc_result answered(const wc_http_response *resp, const char *method, const char *url,
@@ -86,7 +78,9 @@ static wc_result answered(const wc_http_response *resp, const char *method, cons
     if (resp->curl_code != 0 && resp->tls_refused) {
         char text[WC_ERROR_MAX];
         wc_tls_refusal_text(text, sizeof(text), url, resp->ca_bundle, resp->error);
-        return wc_error_set(err, WC_ERR_REJECTED, "%s%s", TLS_REFUSAL, text);
+        wc_error_set(err, WC_ERR_REJECTED, "TLSError: %s", text); /* as a call's (client.c) */
+        err->tls_refused = 1; /* the fact, for the chain and the client (never the words) */
+        return WC_ERR_REJECTED;
     }
     if (resp->too_large)
         return wc_error_set(err, WC_ERR_TOO_LARGE, "%s %s: %s", method, url, resp->error);

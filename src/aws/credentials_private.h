@@ -19,9 +19,10 @@ typedef struct wc_cred_http_provider {
     const wc_cred_context *cx; /* the chain's (borrowed): its transport carries the requests */
     /* The state machine: the answer to the request out. result is WC_OK when an HTTP answer
      * came (of any status); else WC_ERR_TOO_LARGE (its body passed the cap), WC_ERR_IO (no
-     * answer came), or for a refused certificate WC_ERR_REJECTED, "TLSError: TLS verification
-     * of ... failed (certificate refused, ...)" as the client says it of a call (configuration:
-     * no fetch again mends it, and it is no sign that the endpoint is absent); err says so. */
+     * answer came), or for a refused certificate WC_ERR_REJECTED with err->tls_refused set,
+     * "TLSError: TLS verification of ... failed (certificate refused, ...)" as the client says
+     * it of a call (configuration: no fetch again mends it, and it is no sign that the endpoint
+     * is absent); err says so. */
     void (*answer)(struct wc_cred_http_provider *p, wc_http_response *resp, wc_result result,
                    wc_error *err);
     char what[80]; /* begins the errors of its requests: "ECS container credentials: " */
@@ -54,13 +55,11 @@ wc_result wc_cred_http_provider_send(wc_cred_http_provider *p, const char *metho
 void wc_cred_http_provider_finish(wc_cred_http_provider *p, wc_http_response *resp,
                                   wc_result result, wc_credentials *creds, const wc_error *err);
 /* When result is a failure, ends the fetch with it, err prefixed with p->what: a refused
- * certificate stays WC_ERR_REJECTED (for good), anything else is WC_ERR_IO (an outage, asked
- * again later). Whether it did. */
+ * certificate stays WC_ERR_REJECTED (for good; err->tls_refused still set, which the chain reads:
+ * a refresh refused so while the current credentials are valid is only a failed refresh),
+ * anything else is WC_ERR_IO (an outage, asked again later). Whether it did. */
 int wc_cred_http_provider_fail(wc_cred_http_provider *p, wc_http_response *resp, wc_result result,
                                wc_error *err);
-/* Whether err (a WC_ERR_REJECTED) says such a refused certificate: configuration, though a
- * refresh refused so while the current credentials are valid is only a failed refresh. */
-int wc_cred_http_tls_refusal(const wc_error *err);
 
 /* The credentials in a JSON object: AccessKeyId, SecretAccessKey, the session token under
  * token_key and Expiration (ISO 8601; absent: does not expire). `what` names the JSON in errors
@@ -97,9 +96,13 @@ wc_credential_provider *wc_credentials_from_process(const char *command, const c
                                                     wc_loop *loop, long timeout_ms);
 
 /* Reads STS's XML answer of AssumeRole or AssumeRoleWithWebIdentity (Credentials with
- * AccessKeyId, SecretAccessKey, SessionToken and Expiration, all required). An ErrorResponse, or
- * anything else, is an error naming its Code and Message. On WC_OK, *out is filled. */
+ * AccessKeyId, SecretAccessKey, SessionToken and Expiration, all required). An ErrorResponse is
+ * WC_ERR_IO, "SOURCE: STS says Code: Message", and its Code is copied into code (code_size
+ * bytes; code NULL: not wanted), which is "" for any other answer; anything else is an error
+ * saying what is wrong. On WC_OK, *out is filled. */
+#define WC_STS_CODE_MAX 128 /* longer than any code STS uses: one cut short is no code it uses */
 wc_result wc_credentials_from_sts_xml(const char *body, size_t len, const char *source,
-                                      wc_credentials *out, wc_error *err);
+                                      wc_credentials *out, char *code, size_t code_size,
+                                      wc_error *err);
 
 #endif

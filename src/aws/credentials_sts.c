@@ -76,9 +76,12 @@ static void XMLCALL sts_text(void *p, const XML_Char *s, int len)
 }
 
 wc_result wc_credentials_from_sts_xml(const char *body, size_t len, const char *source,
-                                      wc_credentials *out, wc_error *err)
+                                      wc_credentials *out, char *code, size_t code_size,
+                                      wc_error *err)
 {
     memset(out, 0, sizeof(*out));
+    if (code && code_size)
+        code[0] = '\0';
     sts_xml *x = calloc(1, sizeof(*x));
     wc_result result = x ? WC_OK : wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     XML_Parser parser = result == WC_OK ? XML_ParserCreate("UTF-8") : NULL;
@@ -95,10 +98,12 @@ wc_result wc_credentials_from_sts_xml(const char *body, size_t len, const char *
             result =
                 wc_error_set(err, WC_ERR_TOO_LARGE, "%s: a field of STS's answer passes %d bytes",
                              source, STS_FIELD_MAX);
-        else if (x->len[F_CODE])
+        else if (x->len[F_CODE]) {
             result = wc_error_set(err, WC_ERR_IO, "%s: STS says %s: %.300s", source,
                                   x->fields[F_CODE], x->fields[F_MESSAGE]);
-        else if (!x->len[F_ID] || !x->len[F_SECRET] || !x->len[F_TOKEN] || !x->len[F_EXPIRATION])
+            if (code && code_size)
+                snprintf(code, code_size, "%s", x->fields[F_CODE]);
+        } else if (!x->len[F_ID] || !x->len[F_SECRET] || !x->len[F_TOKEN] || !x->len[F_EXPIRATION])
             result = wc_error_set(err, WC_ERR_INVALID,
                                   "%s: STS's answer lacks AccessKeyId, SecretAccessKey, "
                                   "SessionToken or Expiration",
@@ -135,11 +140,11 @@ static wc_result no_source(const sts_provider *p, wc_error *err)
     return wc_error_set(err, WC_ERR_INVALID, "%s: its source has no credentials", p->source_name);
 }
 
-/* Whether STS's error code refuses these credentials for good (a bad or expired token, a role
- * that may not be assumed, a malformed request): asking again will not help. Throttling, STS's
- * own failures (5xx), IDPCommunicationError and codes not known here are an outage: tried
- * again. */
-static int sts_refusal(long status, const char *msg)
+/* Whether STS's error code (the Code of its ErrorResponse, "" when it sent none) refuses these
+ * credentials for good (a bad or expired token, a role that may not be assumed, a malformed
+ * request): asking again will not help. Throttling, STS's own failures (5xx),
+ * IDPCommunicationError and codes not known here are an outage: tried again. */
+static int sts_refusal(long status, const char *code)
 {
     static const char *const codes[] = {"AccessDenied",
                                         "AccessDeniedException",
@@ -160,13 +165,10 @@ static int sts_refusal(long status, const char *msg)
                                         "MissingParameter",
                                         "InvalidAction",
                                         "OptInRequired"};
-    const char *says = strstr(msg, "STS says ");
-    if (status < 400 || status > 499 || status == 429 || !says)
+    if (status < 400 || status > 499 || status == 429 || !code[0])
         return 0;
-    says += strlen("STS says ");
-    size_t len = strcspn(says, ":");
     for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
-        if (strlen(codes[i]) == len && strncmp(says, codes[i], len) == 0)
+        if (strcmp(code, codes[i]) == 0)
             return 1;
     return 0;
 }
@@ -178,15 +180,17 @@ static void sts_answer(wc_cred_http_provider *h, wc_http_response *resp, wc_resu
     if (wc_cred_http_provider_fail(h, resp, result, err)) /* a refused certificate: for good */
         return;
     wc_credentials creds;
-    result = wc_credentials_from_sts_xml(resp->body, resp->len, p->source_name, &creds, err);
+    char code[WC_STS_CODE_MAX]; /* STS's error Code: "" when it sent no ErrorResponse */
+    result = wc_credentials_from_sts_xml(resp->body, resp->len, p->source_name, &creds, code,
+                                         sizeof(code), err);
     if (resp->status != 200) {
         /* STS's own error ("STS says Code: Message") when it gave one. */
         wc_credentials_cleanup(&creds);
-        if (result == WC_OK || !strstr(err->msg, "STS says"))
+        if (!code[0])
             wc_error_set(err, WC_ERR_IO, "%s: STS answered HTTP %ld", p->source_name, resp->status);
         else
             wc_error_prefix(err, "HTTP %ld: ", resp->status);
-        result = sts_refusal(resp->status, err->msg) ? WC_ERR_REJECTED : WC_ERR_IO;
+        result = sts_refusal(resp->status, code) ? WC_ERR_REJECTED : WC_ERR_IO;
     } else if (result != WC_OK) {
         result = WC_ERR_IO; /* the chain reports it; a refresh is tried again */
     }

@@ -7,6 +7,7 @@ wc_result wc_error_vset(wc_error *err, wc_result code, const char *fmt, va_list 
 {
     if (err) {
         err->code = code;
+        err->tls_refused = 0; /* a new error */
         vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
     }
     return code;
@@ -44,6 +45,7 @@ void wc_error_clear(wc_error *err)
     if (err) {
         err->code = WC_OK;
         err->msg[0] = '\0';
+        err->tls_refused = 0;
     }
 }
 

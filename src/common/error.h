@@ -31,6 +31,11 @@ typedef enum {
 typedef struct {
     wc_result code;
     char msg[WC_ERROR_MAX];
+    /* A fact of the failure as data, for callers that act on it (never read from msg's words):
+     * a TLS certificate was refused (aws/http.c: the endpoint's certificate not trusted, made
+     * out to another host, or an unusable CA bundle). Set by whoever saw the refusal; kept by
+     * wc_error_prefix and by copies of the struct; cleared by wc_error_set and wc_error_clear. */
+    int tls_refused;
 } wc_error;
 
 /* Sets err (if not NULL) and returns code, so that `return wc_error_set(err, ...)` reads well. */

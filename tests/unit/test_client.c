@@ -268,6 +268,7 @@ static void network_errors_are_retried_then_reported(void **state)
     assert_int_equal(fake_count(w->fake), 7);
     assert_string_equal(a.aerr.code, "NetworkError");
     assert_int_equal(a.aerr.status, 0);
+    assert_false(a.err.tls_refused);
     assert_non_null(strstr(a.err.msg, "Operation timed out after 30000 ms"));
     assert_non_null(strstr(a.err.msg, "GET " S3_BASE));
     fake_assert_all_used(w->fake);
@@ -286,6 +287,7 @@ static void a_refused_certificate_is_not_retried(void **state)
     assert_int_equal(s3_call(w, "GET", "/bucket/k", NULL, 0, &a), WC_ERR_IO);
     assert_int_equal(fake_count(w->fake), 1);
     assert_string_equal(a.aerr.code, "TLSError");
+    assert_true(a.err.tls_refused); /* the fact, for callers: not only the words */
     assert_non_null(strstr(a.err.msg, "TLS verification of " S3_BASE));
     assert_non_null(strstr(a.err.msg, "unable to get local issuer certificate"));
     assert_int_equal(wc_aws_get_stats(w->aws)->retries, 0);

@@ -4,6 +4,7 @@
  * output is read on the loop), EKS Pod Identity (the container endpoint with a token file read at
  * each fetch), and the profiles that must stop the start: role_arn without a source, SSO. */
 #include "aws/credentials_private.h"
+#include "common/log.h"
 #include "cred_calls.h"
 
 #include <arpa/inet.h>
@@ -673,6 +674,141 @@ static void credential_process_timeout_kills_the_grandchildren(void **state)
     rm_rf(dir);
 }
 
+/* --- a refused certificate at a refresh, and words that only look like a refusal --- */
+
+/* The log lines of what fn does, written to a file of home's (stderr quiet meanwhile): a new
+ * string, free() it. */
+static char *log_of(void (*fn)(fake_world *), fake_world *w)
+{
+    char path[512];
+    snprintf(path, sizeof(path), "%s/test.log", home);
+    wc_log_to_stderr(0);
+    assert_int_equal(wc_log_open(WC_LOG_INFO, path, NULL), WC_OK);
+    fn(w);
+    wc_log_close();
+    wc_log_to_stderr(1);
+    char *text = read_text(home, "test.log");
+    assert_non_null(text);
+    return text;
+}
+
+#define STS_TLS_REFUSED                                                                            \
+    "web identity (AWS_ROLE_ARN): TLSError: TLS verification of "                                  \
+    "https://sts.us-east-1.amazonaws.com "                                                         \
+    "failed (certificate refused"
+
+static void web_identity_for_an_hour(fake_world *w)
+{
+    setenv("AWS_WEB_IDENTITY_TOKEN_FILE", put_file("token", "eks-token"), 1);
+    setenv("AWS_ROLE_ARN", ROLE, 1);
+    sts_reply(w, "AssumeRoleWithWebIdentity", "ASIAWEB1", "TOKEN-WEB1", AT_PLUS_1H);
+    fake_times(fake_reply(w->fake, "dynamodb", 200, "{}"), FAKE_FOREVER);
+    call_ok(w);
+}
+
+static void sts_refuses_its_certificate(fake_world *w)
+{
+    fake_network_error(w->fake, "POST Action=AssumeRoleWithWebIdentity&", 60,
+                       "SSL certificate problem: unable to get local issuer certificate");
+}
+
+static void a_refresh_refused_by_tls(fake_world *w)
+{
+    sts_refuses_its_certificate(w);
+    call_ok(w); /* with the current ones: the refresh runs in the background */
+}
+
+/* A certificate refused at a refresh (STS's changed under a running consumer) is a failed
+ * refresh while the current credentials are valid: they go on, the refusal is said and counted
+ * in tls_refusals as a call's is. Once they have expired it is for good. The flag of the error
+ * decides (wc_error.tls_refused, set where the transport said so), not its words. */
+static void a_refresh_refused_by_tls_is_counted_and_the_current_ones_go_on(void **state)
+{
+    fake_world *w = *state;
+    web_identity_for_an_hour(w);
+    assert_int_equal(wc_aws_get_stats(w->aws)->tls_refusals, 0);
+
+    fake_advance_s(w, 3400); /* past the refresh (five minutes before the end) */
+    char *log = log_of(a_refresh_refused_by_tls, w);
+    assert_null(wc_aws_refused(w->aws));
+    fake_assert_signed_with(fake_find(w->fake, "dynamodb", 1), "ASIAWEB1", "TOKEN-WEB1");
+    assert_int_equal(wc_aws_get_stats(w->aws)->tls_refusals, 1);
+    if (!strstr(log, "WARN  credentials: refresh from STS failed (" STS_TLS_REFUSED) ||
+        !strstr(log, "); the current ones expire in 200 s"))
+        fail_msg("the log says:\n%s", log);
+    free(log);
+
+    /* Still refused when the current ones have expired: for good, counted again. */
+    fake_advance_s(w, 300);
+    sts_refuses_its_certificate(w);
+    assert_int_equal(run_call(w).result, WC_ERR_IO);
+    const wc_error *refusal = wc_aws_refused(w->aws);
+    assert_non_null(refusal);
+    assert_true(refusal->tls_refused);
+    if (strncmp(refusal->msg, STS_TLS_REFUSED, strlen(STS_TLS_REFUSED)) != 0)
+        fail_msg("refusal \"%s\"", refusal->msg);
+    assert_int_equal(wc_aws_get_stats(w->aws)->tls_refusals, 2);
+    assert_int_equal(run_call(w).result, WC_ERR_IO); /* not fetched, nor counted, again */
+    assert_int_equal(wc_aws_get_stats(w->aws)->tls_refusals, 2);
+    assert_int_equal(fake_count_matching(w->fake, "POST Action=AssumeRoleWithWebIdentity&"), 3);
+    fake_assert_all_used(w->fake);
+}
+
+/* STS refusing the role with a message that happens to read like a TLS refusal is STS's
+ * refusal: for good at once, though the current credentials are still valid, and no TLS
+ * refusal is counted. */
+static void sts_words_like_a_tls_refusal_are_no_tls_refusal(void **state)
+{
+    fake_world *w = *state;
+    web_identity_for_an_hour(w);
+    fake_advance_s(w, 3400);
+    char body[512];
+    fake_reply(w->fake, "POST Action=AssumeRoleWithWebIdentity&", 403,
+               sts_error("AccessDenied", "TLSError: TLS verification of the caller failed", body,
+                         sizeof(body)));
+    run_call(w);
+    const wc_error *refusal = wc_aws_refused(w->aws);
+    assert_non_null(refusal);
+    assert_false(refusal->tls_refused);
+    assert_non_null(strstr(refusal->msg, "HTTP 403: web identity (AWS_ROLE_ARN): STS says "
+                                         "AccessDenied: TLSError: TLS verification"));
+    assert_int_equal(run_call(w).result, WC_ERR_IO);
+    assert_int_equal(wc_aws_get_stats(w->aws)->tls_refusals, 0);
+    fake_assert_all_used(w->fake);
+}
+
+/* Whether STS refused is what its answer's Code says, not words found in the message: a source
+ * named like STS's words, answered 403 without an ErrorResponse (a proxy's page), is an outage
+ * tried again; STS's own AccessDenied is a refusal for good. */
+static void sts_words_in_a_source_name_are_not_stss_answer(void **state)
+{
+    fake_world *w = *state;
+    wc_cred_context cx = {
+        .transport = *fake_transport_table(w->fake), .has_transport = 1, .clock = &w->clock};
+    wc_role_config role = {.role_arn = ROLE, .token_file = put_file("token", "t")};
+    wc_credential_provider *p =
+        wc_credentials_sts_new(&cx, "STS says AccessDenied: x", &role, NULL, NULL);
+    assert_non_null(p);
+    char body[512];
+    fake_reply(w->fake, "POST Action=AssumeRoleWithWebIdentity&", 403, "<html>Forbidden</html>");
+    fake_reply(w->fake, "POST Action=AssumeRoleWithWebIdentity&", 403,
+               sts_error("AccessDenied", "no", body, sizeof(body)));
+    const wc_result want[] = {WC_ERR_IO, WC_ERR_REJECTED};
+    const char *says[] = {"STS says AccessDenied: x: STS answered HTTP 403",
+                          "HTTP 403: STS says AccessDenied: x: STS says AccessDenied: no"};
+    for (int i = 0; i < 2; i++) {
+        fetched f = {0};
+        wc_error err;
+        assert_int_equal(p->start(p, on_fetched, &f, &err), WC_OK);
+        fake_run(w);
+        assert_int_equal(f.calls, 1);
+        assert_int_equal(f.result, want[i]);
+        assert_string_equal(f.msg, says[i]);
+    }
+    p->destroy(p);
+    fake_assert_all_used(w->fake);
+}
+
 /* --- EKS Pod Identity: the container endpoint, token file read at each fetch --- */
 
 static void pod_identity_reads_its_token_file_at_each_fetch(void **state)
@@ -708,7 +844,7 @@ static void sts_xml_answers(void **state)
     wc_credentials c;
     wc_error err;
     char *ok = sts_xml("AssumeRole", "ASIAX", "TOK", AT_PLUS_1H);
-    assert_int_equal(wc_credentials_from_sts_xml(ok, strlen(ok), "t", &c, &err), WC_OK);
+    assert_int_equal(wc_credentials_from_sts_xml(ok, strlen(ok), "t", &c, NULL, 0, &err), WC_OK);
     assert_string_equal(c.access_key_id, "ASIAX");
     assert_string_equal(c.secret_access_key, "STSSECRET");
     assert_string_equal(c.session_token, "TOK");
@@ -726,10 +862,14 @@ static void sts_xml_answers(void **state)
          "STS says AccessDenied: no"},
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        assert_int_not_equal(
-            wc_credentials_from_sts_xml(bad[i][0], strlen(bad[i][0]), "t", &c, &err), WC_OK);
+        char code[WC_STS_CODE_MAX] = "left";
+        assert_int_not_equal(wc_credentials_from_sts_xml(bad[i][0], strlen(bad[i][0]), "t", &c,
+                                                         code, sizeof(code), &err),
+                             WC_OK);
         if (!strstr(err.msg, bad[i][1]))
             fail_msg("\"%s\" does not say \"%s\"", err.msg, bad[i][1]);
+        /* STS's Code as data: only an ErrorResponse has one */
+        assert_string_equal(code, i == 3 ? "AccessDenied" : "");
     }
 }
 
@@ -898,6 +1038,9 @@ int main(void)
         T(an_sts_failure_during_refresh_keeps_the_current_ones),
         T(a_refusal_by_sts_at_refresh_is_for_good),
         T(a_refusal_by_sts_at_the_first_fetch_is_for_good),
+        T(a_refresh_refused_by_tls_is_counted_and_the_current_ones_go_on),
+        T(sts_words_like_a_tls_refusal_are_no_tls_refusal),
+        T(sts_words_in_a_source_name_are_not_stss_answer),
         T(role_arn_without_a_source_is_an_error),
         T(an_sso_profile_is_an_error),
         T(broken_role_profiles_are_errors),

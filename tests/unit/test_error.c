@@ -37,6 +37,24 @@ static void prefix_cuts_the_end_not_the_start(void **state)
     assert_memory_equal(err.msg, "request 7: xxx", 14);
 }
 
+/* The refused-certificate fact belongs to the error it came with: kept by a prefix and a copy,
+ * gone with a new error or a clear. */
+static void tls_refused_is_kept_by_prefix_and_cleared_by_a_new_error(void **state)
+{
+    wc_error err;
+    wc_error_set(&err, WC_ERR_REJECTED, "TLSError: TLS verification of https://x failed");
+    assert_false(err.tls_refused);
+    err.tls_refused = 1;
+    wc_error_prefix(&err, "ECS container credentials: ");
+    wc_error copy = err;
+    assert_true(copy.tls_refused);
+    wc_error_set(&err, WC_ERR_IO, "TLSError: only words");
+    assert_false(err.tls_refused);
+    copy.tls_refused = 1;
+    wc_error_clear(&copy);
+    assert_false(copy.tls_refused);
+}
+
 static void result_names(void **state)
 {
     assert_string_equal(wc_result_name(WC_OK), "ok");
@@ -51,6 +69,7 @@ int main(void)
         cmocka_unit_test(set_accepts_null),
         cmocka_unit_test(prefix_prepends),
         cmocka_unit_test(prefix_cuts_the_end_not_the_start),
+        cmocka_unit_test(tls_refused_is_kept_by_prefix_and_cleared_by_a_new_error),
         cmocka_unit_test(result_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
