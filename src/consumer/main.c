@@ -55,6 +55,7 @@ static void collect_aws(void *aws, wc_metrics *m)
     if (aws) {
         wc_metrics_credential_fetches(m, wc_aws_credential_fetches(aws));
         wc_metrics_connections_opened(m, wc_aws_connections_opened(aws));
+        wc_metrics_tls_refusals(m, wc_aws_get_stats(aws)->tls_refusals);
     }
 }
 

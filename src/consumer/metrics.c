@@ -49,6 +49,7 @@ struct wc_metrics {
     size_t n_aws;
     uint64_t credential_fetches;
     uint64_t connections_opened;
+    uint64_t tls_refusals;
     uint64_t ties;
 };
 
@@ -186,6 +187,12 @@ void wc_metrics_connections_opened(wc_metrics *m, uint64_t opened)
         m->connections_opened = opened;
 }
 
+void wc_metrics_tls_refusals(wc_metrics *m, uint64_t refusals)
+{
+    if (m)
+        m->tls_refusals = refusals;
+}
+
 static void head(FILE *out, const char *name, const char *type, const char *help)
 {
     fprintf(out, "# HELP " PREFIX "%s %s\n# TYPE " PREFIX "%s %s\n", name, help, name, type);
@@ -270,6 +277,10 @@ char *wc_metrics_render(const wc_metrics *m)
         out, "connections_opened_total", "counter",
         "Connections opened to AWS (TCP, with the TLS handshake on https); kept alive and reused.",
         m->connections_opened);
+    scalar(out, "tls_refusals_total", "counter",
+           "AWS calls and credential fetches refused by TLS verification (the endpoint's "
+           "certificate not trusted, or not for its host name).",
+           m->tls_refusals);
     scalar(out, "ties_total", "counter",
            "Exact order: ties broken arbitrarily (two requests of one widget and type in one "
            "millisecond without a sequence attribute).",

@@ -16,6 +16,7 @@
  *   aws_call_duration_seconds{service,operation}  histogram, per HTTP call
  *   credential_fetches_total                counter
  *   connections_opened_total                counter  TCP connections (TLS handshakes) to AWS
+ *   tls_refusals_total                      counter  calls and credential fetches refused by TLS
  *   up{part}                                gauge    1 when the part's last call succeeded
  */
 #ifndef WC_METRICS_H
@@ -61,6 +62,8 @@ void wc_metrics_tie(wc_metrics *m);
 void wc_metrics_credential_fetches(wc_metrics *m, uint64_t fetches);
 /* Connections to AWS opened so far (set before rendering). */
 void wc_metrics_connections_opened(wc_metrics *m, uint64_t opened);
+/* Sets tls_refusals_total (the AWS client's count: calls and credential fetches). */
+void wc_metrics_tls_refusals(wc_metrics *m, uint64_t refusals);
 
 /* The text exposition of everything, in a new string (NULL: out of memory; free() it). */
 char *wc_metrics_render(const wc_metrics *m);

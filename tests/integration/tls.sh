@@ -179,7 +179,8 @@ mid_run() {
   mk_queue "$name-dead" >/dev/null
   mk_table "$name-widgets"
   "$CONSUMER" -rq "$name-requests" -dwt "$name-widgets" --dead-letter-queue "$name-dead" --endpoint-url "$url" \
-    -qwt 1 --concurrency 16 --max-empty-polls 0 --max-outage 60000 --log-file "$WORK/mid.log" -q &
+    -qwt 1 --concurrency 16 --max-empty-polls 0 --max-outage 60000 --metrics-addr 127.0.0.1:0 \
+    --log-file "$WORK/mid.log" -q &
   local pid=$!
   # A part runs in a subshell, whose exit does not run lib.sh's cleanup: its own.
   trap 'kill -9 '"$pid"' $(cat "$WORK/mid.pid") 2>/dev/null || true' EXIT
@@ -198,6 +199,10 @@ mid_run() {
   expect_contains "mid-run: the requests stay" "$(grep -m1 'is failing' "$WORK/mid.log")" "requests stay in the source"
   expect_eq "mid-run: said once, not per call" "$(grep -cE ' ERROR [a-z0-9]+ [A-Za-z]+: TLSError' "$WORK/mid.log")" 1
   sleep 2 # the wrong certificate's time: calls go on being refused, said once
+  local refusals
+  refusals=$(curl -s "http://127.0.0.1:$(metrics_port "$WORK/mid.log")/metrics" |
+    awk '$1 == "widget_consumer_tls_refusals_total" { print $2 }')
+  expect_eq "mid-run: /metrics counts the refusals ($refusals)" "$([ "${refusals:-0}" -ge 1 ] && echo counted)" counted
   kill -9 "$(cat "$WORK/mid.pid")"
   wait "$(cat "$WORK/mid.pid")" 2>/dev/null || true
   https_proxy mid server "${url##*:}"

@@ -84,6 +84,7 @@ static void test_aws_calls_by_service_operation_and_status(void **state)
     wc_metrics_aws_call(m, "s3", "GetObject", 404, 0, 1.0);
     wc_metrics_credential_fetches(m, 3);
     wc_metrics_connections_opened(m, 7);
+    wc_metrics_tls_refusals(m, 2);
     char *text = wc_metrics_render(m);
     ASSERT_LINE(text, "widget_consumer_aws_calls_total{service=\"dynamodb\",operation=\"PutItem\","
                       "status=\"2xx\"} 2");
@@ -107,6 +108,7 @@ static void test_aws_calls_by_service_operation_and_status(void **state)
                       "operation=\"PutItem\"} 3");
     ASSERT_LINE(text, "widget_consumer_credential_fetches_total 3");
     ASSERT_LINE(text, "widget_consumer_connections_opened_total 7");
+    ASSERT_LINE(text, "widget_consumer_tls_refusals_total 2");
     free(text);
     wc_metrics_free(m);
 }
