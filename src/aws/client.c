@@ -324,8 +324,10 @@ static const char *keep(char **p, const char *s)
 }
 
 /* Copies a request so that it outlives the caller's stack: the call, the request's arrays and
- * every string of it in one block (freed with the call), with the URL, whose encoded path and
- * canonical query are built here once for the signer and the wire (and every retry). */
+ * every string of it in one block (freed with the call), and last the URL, whose encoded path
+ * and canonical query are built here once for the signer and the wire (and every retry). The
+ * path is encoded straight into the block, sized for the worst case (3 bytes a byte): no pass
+ * to measure it first. */
 static call *call_new(wc_aws *aws, const wc_aws_request *r)
 {
     size_t n = r->n_query + r->n_headers, total = r->body_len + 1;
@@ -336,9 +338,8 @@ static call *call_new(wc_aws *aws, const wc_aws_request *r)
         total += strlen(param_at(r, i)->name) + strlen(param_at(r, i)->value) + 2;
     /* The query's encoded pairs are sorted, so it is built apart, then copied in (owned here). */
     char *query = r->n_query ? wc_sigv4_query(r->query, r->n_query) : NULL;
-    size_t base_len = strlen(r->base), path_len = wc_uri_encoded_len(r->path, 1),
-           query_len = query ? strlen(query) : 0;
-    total += base_len + path_len + (query_len ? 1 + query_len : 0) + 1;
+    size_t base_len = strlen(r->base), query_len = query ? strlen(query) : 0;
+    total += base_len + 3 * strlen(r->path) + (query_len ? 1 + query_len : 0) + 1;
     call *c = r->n_query && !query ? NULL : calloc(1, sizeof(*c) + n * sizeof(wc_param) + total);
     if (!c)
         goto done;
@@ -353,22 +354,23 @@ static call *call_new(wc_aws *aws, const wc_aws_request *r)
         params[i].name = keep(&p, param_at(r, i)->name);
         params[i].value = keep(&p, param_at(r, i)->value);
     }
-    c->url = p;
-    p = (char *)memcpy(p, r->base, base_len) + base_len;
-    c->path = p;
-    c->path_len = path_len;
-    p = wc_uri_encode_to(p, r->path, 1);
-    if (query_len) {
-        *p++ = '?';
-        p = (char *)memcpy(p, query, query_len) + query_len;
-    }
-    *p++ = '\0';
-    c->query = c->path + path_len + (query_len ? 1 : 0); /* the NUL ending the URL when none */
     if (r->body) {
         memcpy(p, r->body, r->body_len);
         p[r->body_len] = '\0';
         c->req.body = p;
+        p += r->body_len + 1;
     }
+    c->url = p;
+    p = (char *)memcpy(p, r->base, base_len) + base_len;
+    c->path = p;
+    p = wc_uri_encode_to(p, r->path, 1);
+    c->path_len = (size_t)(p - c->path);
+    if (query_len) {
+        *p++ = '?';
+        p = (char *)memcpy(p, query, query_len) + query_len;
+    }
+    *p = '\0';
+    c->query = c->path + c->path_len + (query_len ? 1 : 0); /* the NUL ending the URL when none */
     c->req.query = params;
     c->req.headers = params + r->n_query;
     c->aws = aws;

@@ -30,14 +30,6 @@ static int unreserved(unsigned char c)
            c == '.' || c == '_' || c == '~';
 }
 
-size_t wc_uri_encoded_len(const char *s, int keep_slash)
-{
-    size_t n = 0;
-    for (const unsigned char *c = (const unsigned char *)s; *c; c++)
-        n += unreserved(*c) || (keep_slash && *c == '/') ? 1 : 3;
-    return n;
-}
-
 char *wc_uri_encode_to(char *out, const char *s, int keep_slash)
 {
     static const char hex[] = "0123456789ABCDEF";

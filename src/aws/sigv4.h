@@ -64,10 +64,8 @@ typedef struct {
  * byte becomes %XX (upper-case hex); '/' stays when keep_slash is set. Caller frees. */
 char *wc_uri_encode(const char *s, int keep_slash);
 
-/* The length of wc_uri_encode(s, keep_slash), and the same encoding written at out (that many
- * bytes, no NUL; the caller sized it), returning the end of what it wrote: for a caller that
- * encodes into a block of its own. */
-size_t wc_uri_encoded_len(const char *s, int keep_slash);
+/* The same encoding written at out (at most 3 bytes a byte of s, no NUL; the caller sized it),
+ * returning the end of what it wrote: for a caller that encodes into a block of its own. */
 char *wc_uri_encode_to(char *out, const char *s, int keep_slash);
 
 /* The canonical query string: encoded pairs sorted by name then value, joined with '&'. This is

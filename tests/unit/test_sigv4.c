@@ -231,12 +231,11 @@ static void check_case_wire(const char *name)
 
     static const char base[] = "https://example.amazonaws.com";
     char *query = wc_sigv4_query(p.query, p.n_query);
-    size_t path_len = wc_uri_encoded_len(p.path, 1);
-    char *url = malloc(sizeof(base) + path_len + 1 + strlen(query));
+    char *url = malloc(sizeof(base) + 3 * strlen(p.path) + 1 + strlen(query));
     char *at = url + sizeof(base) - 1;
     memcpy(url, base, sizeof(base) - 1);
     char *end = wc_uri_encode_to(at, p.path, 1);
-    assert_int_equal(end - at, path_len);
+    size_t path_len = (size_t)(end - at);
     *end = '?';
     strcpy(end + 1, query);
     wc_sigv4_wire w = {at, path_len, end + 1};
@@ -395,11 +394,6 @@ static void cached_keys_sign_as_uncached_ones_do(void **state)
 
 static void uri_encoding(void **state)
 {
-    const char *raw = "widgets/mary matthews/a+b=c*d%e~f\xe1\x88\xb4";
-    assert_int_equal(wc_uri_encoded_len(raw, 1),
-                     strlen("widgets/mary%20matthews/a%2Bb%3Dc%2Ad%25e~f%E1%88%B4"));
-    assert_int_equal(wc_uri_encoded_len("a/b", 0), 5);
-    assert_int_equal(wc_uri_encoded_len("", 0), 0);
     char *e = wc_uri_encode("widgets/mary matthews/a+b=c*d%e~f\xe1\x88\xb4", 1);
     assert_string_equal(e, "widgets/mary%20matthews/a%2Bb%3Dc%2Ad%25e~f%E1%88%B4");
     free(e);
