@@ -340,9 +340,12 @@ static call *call_new(wc_aws *aws, const wc_aws_request *r)
     char *query = r->n_query ? wc_sigv4_query(r->query, r->n_query) : NULL;
     size_t base_len = strlen(r->base), query_len = query ? strlen(query) : 0;
     total += base_len + 3 * strlen(r->path) + (query_len ? 1 + query_len : 0) + 1;
-    call *c = r->n_query && !query ? NULL : calloc(1, sizeof(*c) + n * sizeof(wc_param) + total);
+    /* malloc, not calloc: the call's fields are zeroed below, and every byte after them is
+     * written before it is read (zeroing a DynamoDB item's body was most of this function). */
+    call *c = r->n_query && !query ? NULL : malloc(sizeof(*c) + n * sizeof(wc_param) + total);
     if (!c)
         goto done;
+    memset(c, 0, sizeof(*c));
     wc_param *params = (wc_param *)(c + 1);
     char *p = (char *)(params + n);
     c->req = *r;
