@@ -30,13 +30,10 @@ static int unreserved(unsigned char c)
            c == '.' || c == '_' || c == '~';
 }
 
-char *wc_uri_encode(const char *s, int keep_slash)
+char *wc_uri_encode_to(char *out, const char *s, int keep_slash)
 {
     static const char hex[] = "0123456789ABCDEF";
-    size_t len = strlen(s);
-    char *out = malloc(len * 3 + 1), *p = out;
-    if (!out)
-        return NULL;
+    char *p = out;
     for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
         if (unreserved(*c) || (keep_slash && *c == '/')) {
             *p++ = (char)*c;
@@ -46,7 +43,14 @@ char *wc_uri_encode(const char *s, int keep_slash)
             *p++ = hex[*c & 15];
         }
     }
-    *p = '\0';
+    return p;
+}
+
+char *wc_uri_encode(const char *s, int keep_slash)
+{
+    char *out = malloc(strlen(s) * 3 + 1);
+    if (out)
+        *wc_uri_encode_to(out, s, keep_slash) = '\0';
     return out;
 }
 
@@ -168,20 +172,20 @@ char *wc_sigv4_query(const wc_param *query, size_t n)
     return ok ? take(&b) : NULL; /* nothing was added to b when not ok */
 }
 
-/* RFC 3986 remove_dot_segments plus folding of repeated '/', as AWS normalizes non-S3 paths. */
-static char *normalize(const char *path)
+/* RFC 3986 remove_dot_segments plus folding of repeated '/', as AWS normalizes non-S3 paths, of
+ * the len bytes at path (decoded or encoded alike: only '/' and '.' count). Caller frees. */
+static char *normalize(const char *path, size_t len)
 {
-    size_t len = strlen(path);
     char *out = malloc(len + 2);
     if (!out)
         return NULL;
     size_t o = 0;
-    const char *p = path;
-    while (*p) {
-        while (*p == '/')
+    const char *p = path, *end = path + len;
+    while (p < end) {
+        while (p < end && *p == '/')
             p++;
         const char *seg = p;
-        while (*p && *p != '/')
+        while (p < end && *p != '/')
             p++;
         size_t n = (size_t)(p - seg);
         if (n == 0 || (n == 1 && seg[0] == '.'))
@@ -202,6 +206,26 @@ static char *normalize(const char *path)
         out[o++] = '/';
     out[o] = '\0';
     return out;
+}
+
+/* Whether normalize would give the len bytes at path back as they are (the usual case: "/" for
+ * every SQS and DynamoDB call), so that no copy is made: a leading '/', no empty segment but a
+ * trailing one, no "." nor "..". */
+static int is_normal(const char *path, size_t len)
+{
+    if (len == 0 || path[0] != '/')
+        return 0;
+    for (size_t i = 1; i <= len;) {
+        size_t j = i;
+        while (j < len && path[j] != '/')
+            j++;
+        size_t n = j - i;
+        if ((n == 0 && j < len) || (n == 1 && path[i] == '.') ||
+            (n == 2 && path[i] == '.' && path[i + 1] == '.'))
+            return 0;
+        i = j + 1;
+    }
+    return 1;
 }
 
 static char *lower(const char *s)
@@ -246,18 +270,49 @@ static int header_cmp(const void *a, const void *b)
     return x->order < y->order ? -1 : x->order > y->order;
 }
 
+/* The wire form of a request's decoded path and query, both owned (free them); NULL in either:
+ * out of memory. */
+static wc_sigv4_wire wire_of(const wc_sigv4_request *req)
+{
+    char *path = wc_uri_encode(req->path, 1);
+    return (wc_sigv4_wire){path, path ? strlen(path) : 0, wc_sigv4_query(req->query, req->n_query)};
+}
+
+static void wire_free(wc_sigv4_wire *w)
+{
+    free((char *)w->path);
+    free((char *)w->query);
+}
+
 char *wc_sigv4_canonical_request(const wc_sigv4_request *req, int normalize_path,
                                  char **signed_headers)
+{
+    wc_sigv4_wire w = wire_of(req);
+    char *out = NULL;
+    *signed_headers = NULL;
+    if (w.path && w.query)
+        out = wc_sigv4_canonical_request_wire(req, &w, normalize_path, signed_headers);
+    wire_free(&w);
+    return out;
+}
+
+char *wc_sigv4_canonical_request_wire(const wc_sigv4_request *req, const wc_sigv4_wire *wire,
+                                      int normalize_path, char **signed_headers)
 {
     *signed_headers = NULL;
     wc_buf b, sh;
     wc_buf_init(&b, MAX_CANONICAL);
     wc_buf_init(&sh, MAX_CANONICAL);
     header *hs = calloc(req->n_headers ? req->n_headers : 1, sizeof(*hs));
-    char *path = normalize_path ? normalize(req->path) : strdup(req->path);
-    char *epath = path ? wc_uri_encode(path, 1) : NULL;
-    char *query = wc_sigv4_query(req->query, req->n_query);
-    int ok = hs && epath && query;
+    /* The path normalized (a copy, owned, freed below) only when normalizing changes it. */
+    char *normal = NULL;
+    const char *path = wire->path, *query = wire->query;
+    size_t path_len = wire->path_len;
+    if (normalize_path && !is_normal(path, path_len)) {
+        path = normal = normalize(path, path_len);
+        path_len = path ? strlen(path) : 0;
+    }
+    int ok = hs && path && query;
     for (size_t i = 0; ok && i < req->n_headers; i++) {
         hs[i].name = lower(req->headers[i].name);
         hs[i].value = req->headers[i].value;
@@ -268,7 +323,7 @@ char *wc_sigv4_canonical_request(const wc_sigv4_request *req, int normalize_path
         qsort(hs, req->n_headers, sizeof(*hs), header_cmp);
         wc_buf_addstr(&b, req->method);
         wc_buf_addstr(&b, "\n");
-        wc_buf_addstr(&b, epath);
+        wc_buf_add(&b, path, path_len);
         wc_buf_addstr(&b, "\n");
         wc_buf_addstr(&b, query);
         wc_buf_addstr(&b, "\n");
@@ -295,9 +350,7 @@ char *wc_sigv4_canonical_request(const wc_sigv4_request *req, int normalize_path
     for (size_t i = 0; hs && i < req->n_headers; i++)
         free(hs[i].name);
     free(hs);
-    free(path);
-    free(epath);
-    free(query);
+    free(normal);
     char *out = ok ? take(&b) : NULL; /* nothing was added to b nor sh when not ok */
     *signed_headers = out ? take(&sh) : NULL;
     wc_buf_free(&sh); /* not taken: b failed */
@@ -431,8 +484,18 @@ void wc_sigv4_signature(const wc_sigv4_signer *s, const char *string_to_sign, ch
 
 char *wc_sigv4_authorization(const wc_sigv4_signer *s, const wc_sigv4_request *req)
 {
+    wc_sigv4_wire w = wire_of(req);
+    char *out = w.path && w.query ? wc_sigv4_authorization_wire(s, req, &w) : NULL;
+    wire_free(&w);
+    return out;
+}
+
+char *wc_sigv4_authorization_wire(const wc_sigv4_signer *s, const wc_sigv4_request *req,
+                                  const wc_sigv4_wire *wire)
+{
     char *signed_headers = NULL;
-    char *canonical = wc_sigv4_canonical_request(req, s->normalize_path, &signed_headers);
+    char *canonical =
+        wc_sigv4_canonical_request_wire(req, wire, s->normalize_path, &signed_headers);
     char *sts = canonical ? wc_sigv4_string_to_sign(s, canonical) : NULL;
     char *out = NULL;
     if (sts) {

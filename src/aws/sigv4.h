@@ -7,8 +7,11 @@
  * joined with ','), the string to sign, and the signature.
  *
  * The same encoding gives the wire form of path and query (wc_uri_encode, wc_sigv4_query), so
- * what is sent is exactly what was signed. Proven by AWS's own test suite
- * (tests/data/aws-sigv4-test-suite) and, live, by botocore in the integration tests.
+ * what is sent is exactly what was signed. A caller that builds that wire form anyway (the
+ * client, for its URL) hands it to the signer (wc_sigv4_wire) instead of the decoded path and
+ * query, so each call encodes and sorts them once. Proven by AWS's own test
+ * suite (tests/data/aws-sigv4-test-suite, both ways) and, live, by botocore in the integration
+ * tests.
  */
 #ifndef WC_SIGV4_H
 #define WC_SIGV4_H
@@ -61,6 +64,10 @@ typedef struct {
  * byte becomes %XX (upper-case hex); '/' stays when keep_slash is set. Caller frees. */
 char *wc_uri_encode(const char *s, int keep_slash);
 
+/* The same encoding written at out (at most 3 bytes a byte of s, no NUL; the caller sized it),
+ * returning the end of what it wrote: for a caller that encodes into a block of its own. */
+char *wc_uri_encode_to(char *out, const char *s, int keep_slash);
+
 /* The canonical query string: encoded pairs sorted by name then value, joined with '&'. This is
  * also the wire form. Caller frees. */
 char *wc_sigv4_query(const wc_param *query, size_t n);
@@ -81,6 +88,25 @@ void wc_sigv4_signature(const wc_sigv4_signer *s, const char *string_to_sign, ch
 
 /* The whole Authorization header value. Caller frees. NULL: out of memory. */
 char *wc_sigv4_authorization(const wc_sigv4_signer *s, const wc_sigv4_request *req);
+
+/* A request's path and query in their wire form, as the caller built them for the URL it sends
+ * (borrowed, e.g. views into that URL): the path as wc_uri_encode(path, 1) gives it (path_len
+ * bytes, no NUL needed) and the canonical query as wc_sigv4_query gives it (NUL-terminated; ""
+ * when none). The path is encoded once, S3's as every other service's; normalize_path works on
+ * the encoded path as on the decoded one (encoding keeps '/' and '.', and writes neither for any
+ * other byte), so the signature is the one the decoded request gets. */
+typedef struct {
+    const char *path;
+    size_t path_len;
+    const char *query;
+} wc_sigv4_wire;
+
+/* wc_sigv4_canonical_request and wc_sigv4_authorization on the wire form: req's path, query and
+ * n_query are not read, so a call encodes and sorts them once, for the URL and the signature. */
+char *wc_sigv4_canonical_request_wire(const wc_sigv4_request *req, const wc_sigv4_wire *wire,
+                                      int normalize_path, char **signed_headers);
+char *wc_sigv4_authorization_wire(const wc_sigv4_signer *s, const wc_sigv4_request *req,
+                                  const wc_sigv4_wire *wire);
 
 /* Hex SHA-256 of data into out[65]. */
 void wc_sha256_hex(const void *data, size_t len, char out[65]);

@@ -438,6 +438,64 @@ static void note_http(void *ctx, wc_result result, wc_http_response *resp, const
         wc_http_response_cleanup(resp);
 }
 
+/* The URL is built once for a call, its path encoded once (S3: not normalized, '%' and '+'
+ * encoded, never decoded again) and its query sorted and encoded, from the call's own copy of the
+ * request (the caller's strings are gone once started): every attempt sends those bytes and
+ * signs exactly them. */
+static void every_attempt_sends_and_signs_the_url_built_once(void **state)
+{
+    fake_world *w = *state;
+    fake_delay(fake_reply(w->fake, NULL, 503, S3_ERROR("SlowDown", "Reduce your request rate")),
+               3000); /* the retry is signed at another second */
+    fake_reply(w->fake, NULL, 200, "ok");
+    char path[] = "/bucket/./a b/../%2F+=\xe2\x98\x83", name[] = "prefix", value[] = "x y/z+";
+    wc_param query[] = {{"list-type", "2"}, {name, value}, {"continuation-token", "a=b&c"}};
+    wc_aws_request req = {.service = "s3",
+                          .method = "GET",
+                          .base = S3_BASE,
+                          .path = path,
+                          .query = query,
+                          .n_query = 3};
+    outcome o = {0};
+    wc_error err;
+    assert_int_equal(wc_aws_start(w->aws, &req, note_http, &o, &err), WC_OK);
+    memset(path, 'x', sizeof(path) - 1);
+    memset(value, 'x', sizeof(value) - 1);
+    fake_run(w);
+    assert_int_equal(o.calls, 1);
+    assert_int_equal(o.result, WC_OK);
+    assert_int_equal(fake_count(w->fake), 2);
+    wc_param sent_query[] = {
+        {"list-type", "2"}, {"prefix", "x y/z+"}, {"continuation-token", "a=b&c"}};
+    for (size_t i = 0; i < 2; i++) {
+        const fake_request *r = fake_request_at(w->fake, i);
+        assert_string_equal(r->url, S3_BASE "/bucket/./a%20b/../%252F%2B%3D%E2%98%83"
+                                            "?continuation-token=a%3Db%26c&list-type=2&"
+                                            "prefix=x%20y%2Fz%2B");
+        /* The signature of the decoded request at the attempt's own time (3 s apart). */
+        wc_param headers[8];
+        size_t n = 0;
+        for (size_t h = 0; h < r->n_headers && n < 8; h++)
+            if (strcmp(r->headers[h].name, "Authorization") != 0)
+                headers[n++] = r->headers[h];
+        wc_sigv4_request sreq = {
+            "GET", "/bucket/./a b/../%2F+=\xe2\x98\x83",          sent_query, 3, headers,
+            n,     fake_request_header(r, "X-Amz-Content-SHA256")};
+        wc_sigv4_signer signer = {"AKIDEXAMPLE",
+                                  "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+                                  "us-east-1",
+                                  "s3",
+                                  FAKE_WALL_TIME + 3 * (time_t)i,
+                                  0,
+                                  NULL};
+        char *expected = wc_sigv4_authorization(&signer, &sreq);
+        assert_string_equal(fake_request_header(r, "Authorization"), expected);
+        free(expected);
+    }
+    assert_string_equal(fake_request_header(fake_request_at(w->fake, 1), "X-Amz-Date"),
+                        "20150830T123603Z");
+}
+
 static void callbacks_run_from_the_loop_never_inside_start(void **state)
 {
     fake_world *w = *state;
@@ -638,6 +696,7 @@ int main(void)
         T(signs_the_body),
         T(signs_the_session_token_when_there_is_one),
         T(a_retry_is_signed_anew_at_its_own_time),
+        T(every_attempt_sends_and_signs_the_url_built_once),
         T(each_service_has_its_own_endpoint),
         T(retries_s3_slowdown_with_backoff_then_succeeds),
         T(retries_json_throttling_of_sqs_and_dynamodb),

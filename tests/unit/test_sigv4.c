@@ -197,6 +197,143 @@ static void check_case(const char *name)
     free(ctx_text);
 }
 
+/* The case again, signed from its wire form: path and query encoded once into a URL, as the
+ * client builds it, and handed to the signer as views into that URL (the path not
+ * NUL-terminated). AWS's canonical request and Authorization header, byte for byte. */
+static void check_case_wire(const char *name)
+{
+    char *ctx_text = case_file(name, "context.json");
+    json_t *ctx = json_loads(ctx_text, 0, NULL);
+    assert_non_null(ctx);
+    json_t *creds = json_object_get(ctx, "credentials");
+    const char *token = json_string_value(json_object_get(creds, "token"));
+    struct tm tm = {0};
+    strptime(json_string_value(json_object_get(ctx, "timestamp")), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    wc_sigv4_signer s = {
+        .access_key_id = json_string_value(json_object_get(creds, "access_key_id")),
+        .secret_access_key = json_string_value(json_object_get(creds, "secret_access_key")),
+        .region = json_string_value(json_object_get(ctx, "region")),
+        .service = json_string_value(json_object_get(ctx, "service")),
+        .when = timegm(&tm),
+        .normalize_path = json_is_true(json_object_get(ctx, "normalize")),
+    };
+    char *req_text = case_file(name, "request.txt");
+    parsed p;
+    parse_request(&p, req_text);
+    char date[17], hash[65];
+    wc_sigv4_amz_date(s.when, date);
+    wc_sha256_hex(p.body, strlen(p.body), hash);
+    p.headers[p.n_headers++] = (wc_param){"X-Amz-Date", date};
+    if (token && !json_is_true(json_object_get(ctx, "omit_session_token")))
+        p.headers[p.n_headers++] = (wc_param){"X-Amz-Security-Token", token};
+    if (json_is_true(json_object_get(ctx, "sign_body")))
+        p.headers[p.n_headers++] = (wc_param){"x-amz-content-sha256", hash};
+
+    static const char base[] = "https://example.amazonaws.com";
+    char *query = wc_sigv4_query(p.query, p.n_query);
+    char *url = malloc(sizeof(base) + 3 * strlen(p.path) + 1 + strlen(query));
+    char *at = url + sizeof(base) - 1;
+    memcpy(url, base, sizeof(base) - 1);
+    char *end = wc_uri_encode_to(at, p.path, 1);
+    size_t path_len = (size_t)(end - at);
+    *end = '?';
+    strcpy(end + 1, query);
+    wc_sigv4_wire w = {at, path_len, end + 1};
+    /* The decoded fields are not read. */
+    wc_sigv4_request r = {p.method, "/not/read", NULL, 0, p.headers, p.n_headers, hash};
+    char *signed_headers = NULL;
+    char *canonical = wc_sigv4_canonical_request_wire(&r, &w, s.normalize_path, &signed_headers);
+    char *want_canonical = case_file(name, "header-canonical-request.txt");
+    if (!canonical || strcmp(canonical, want_canonical) != 0)
+        fail_msg("case %s: canonical request from the wire form\n--- got\n%s\n--- want\n%s", name,
+                 canonical ? canonical : "(null)", want_canonical);
+    char *auth = wc_sigv4_authorization_wire(&s, &r, &w);
+    char *signed_req = case_file(name, "header-signed-request.txt");
+    char *auth_line = strstr(signed_req, "Authorization:");
+    assert_non_null(auth_line);
+    auth_line += strlen("Authorization:");
+    *strchr(auth_line, '\n') = '\0';
+    assert_string_equal(auth, auth_line);
+
+    free(auth);
+    free(signed_req);
+    free(canonical);
+    free(want_canonical);
+    free(signed_headers);
+    free(url);
+    free(query);
+    free_parsed(&p);
+    free(req_text);
+    json_decref(ctx);
+    free(ctx_text);
+}
+
+static void every_case_of_the_aws_suite_from_its_wire_form(void **state)
+{
+    DIR *d = opendir(suite_dir());
+    if (!d)
+        fail_msg("no test suite at %s", suite_dir());
+    struct dirent *de;
+    int cases = 0;
+    while ((de = readdir(d)) != NULL) {
+        if (de->d_name[0] == '.' || strchr(de->d_name, '.') || strcmp(de->d_name, "LICENSE") == 0 ||
+            strcmp(de->d_name, "NOTICE") == 0)
+            continue;
+        check_case_wire(de->d_name);
+        cases++;
+    }
+    closedir(d);
+    assert_int_equal(cases, 38);
+}
+
+/* The canonical path of awkward paths, normalized (as for every service but S3) and not: the
+ * bytes encoded once, from the decoded path and from the wire form alike; normalizing the
+ * encoded path gives what normalizing the decoded one and then encoding it gave. */
+static void awkward_paths_are_encoded_once_and_normalized_alike(void **state)
+{
+    static const struct {
+        const char *decoded;
+        int normalize;
+        const char *want;
+    } cases[] = {
+        {"/bucket/widgets/mary matthews/a+b=c*d%e~f\xe1\x88\xb4", 0,
+         "/bucket/widgets/mary%20matthews/a%2Bb%3Dc%2Ad%25e~f%E1%88%B4"},
+        {"/bucket/a%2Fb", 0, "/bucket/a%252Fb"},
+        {"/bucket/./a/../b//c/", 0, "/bucket/./a/../b//c/"},
+        {"/bucket/./a/../b//c/", 1, "/bucket/b/c/"},
+        {"/a/./b/../c d//e%2f/.../", 1, "/a/c%20d/e%252f/.../"},
+        {"/.a/..b/a./", 1, "/.a/..b/a./"},
+        {"/a/b/../..", 1, "/"},
+        {"/..", 1, "/"},
+        {"", 1, "/"},
+        {"", 0, ""},
+        {"/", 1, "/"},
+        {"//", 1, "/"},
+        {"a b/c", 1, "/a%20b/c"},
+        {"/%2E%2E/x", 1, "/%252E%252E/x"},
+    };
+    wc_param headers[] = {{"Host", "example.amazonaws.com"}};
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        wc_sigv4_request r = {"GET", cases[i].decoded, NULL, 0, headers, 1, "UNSIGNED-PAYLOAD"};
+        char *sh1 = NULL, *sh2 = NULL;
+        char *from_decoded = wc_sigv4_canonical_request(&r, cases[i].normalize, &sh1);
+        char *encoded = wc_uri_encode(cases[i].decoded, 1);
+        wc_sigv4_wire w = {encoded, strlen(encoded), ""};
+        char *from_wire = wc_sigv4_canonical_request_wire(&r, &w, cases[i].normalize, &sh2);
+        char want[256];
+        snprintf(want, sizeof(want),
+                 "GET\n%s\n\nhost:example.amazonaws.com\n\nhost\nUNSIGNED-PAYLOAD", cases[i].want);
+        if (strcmp(from_decoded, want) != 0 || strcmp(from_wire, want) != 0)
+            fail_msg("path \"%s\" (normalize %d): want %s\n--- decoded\n%s\n--- wire\n%s",
+                     cases[i].decoded, cases[i].normalize, cases[i].want, from_decoded, from_wire);
+        free(from_decoded);
+        free(from_wire);
+        free(encoded);
+        free(sh1);
+        free(sh2);
+    }
+}
+
 static void every_case_of_the_aws_suite(void **state)
 {
     DIR *d = opendir(suite_dir());
@@ -280,6 +417,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(every_case_of_the_aws_suite),
+        cmocka_unit_test(every_case_of_the_aws_suite_from_its_wire_form),
+        cmocka_unit_test(awkward_paths_are_encoded_once_and_normalized_alike),
         cmocka_unit_test(cached_keys_sign_as_uncached_ones_do),
         cmocka_unit_test(uri_encoding),
         cmocka_unit_test(query_is_sorted_and_encoded),
