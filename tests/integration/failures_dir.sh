@@ -108,24 +108,29 @@ expect_contains "long file names: the bad one of 229 bytes was claimed and read"
 out=$("$VERIFY" --widget-dir "$WORK/w5" --expected "$WORK/e5.json") || fail "$out"
 expect_contains "long file names: final state exact" "$out" "OK: "
 
-# 6. Two consumers on one request directory, the widget directory away for 4 s, longer than
-#    --claim-lease 1000: the claims each holds meanwhile are renewed from its loop, so the other
+# 6. Two consumers on one request directory, the widget directory away for 6 s, longer than
+#    --claim-lease 3000: the claims each holds meanwhile are renewed from its loop, so the other
 #    never hands them back to apply them again (issue 15 item 6: renewed only inside receive,
 #    which the poller stops calling with enough in hand, 15 claims were handed back from a live
 #    consumer and applied a second time). An "already-applied" alone proves nothing here: a save
 #    the outage cut short is finished by the next load, and its retry finds itself applied.
+#    The lease is 3 s, not 1 s: a claim is renewed once it is a third of the lease old, on a timer
+#    of a third of the lease, so it may be two thirds of the lease old before its renewal; with
+#    1 s, a consumer whose loop stalled about a second (a busy CI machine) while the other scanned
+#    had a live claim handed back (shown by SIGSTOP for 1.2 s: 1 handed back; 0.8 s: none; with
+#    3 s and 1.6 s: none).
 "$PRODUCER" --request-dir "$WORK/r6" -mwr 3000 --seed 34 --expected "$WORK/e6.json" -q
 mkdir -p "$WORK/w6"
 pids6=()
 for c in a b; do
-  "$CONSUMER" --request-dir "$WORK/r6" --widget-dir "$WORK/w6" --claim-lease 1000 \
+  "$CONSUMER" --request-dir "$WORK/r6" --widget-dir "$WORK/w6" --claim-lease 3000 \
     --max-empty-polls 3 --log-file "$WORK/c6$c.log" -q &
   pids6+=($!)
   PIDS+=($!)
 done
 wait_until 30 "200 requests applied" output_is -gt 200 count_in outcome=applied "$WORK/c6a.log" "$WORK/c6b.log"
 mv "$WORK/w6" "$WORK/w6.away"
-sleep 4 # the outage's length: longer than --claim-lease
+sleep 6 # the outage's length: longer than --claim-lease, by 3 s as it was with 1 s
 mv "$WORK/w6.away" "$WORK/w6"
 for p in "${pids6[@]}"; do wait "$p" || fail "claims: a consumer failed"; done
 expect_eq "claims: none handed back from a live consumer" \

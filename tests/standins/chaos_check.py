@@ -104,12 +104,15 @@ for i in range(12):
 proxy("DELETE", CHAOS)
 for service in WANT:
     check(f"{service} throttling codes: {sorted(seen[service])}", seen[service] == WANT[service]["throttle"][1])
-# Slow answers: 1-3 s, then answered.
+# Slow answers: held 1-3 s, then answered. The call's own time comes on top, through a proxy the
+# other tests share (ctest -j2): seed 5 draws 2.59 s, and the old bound of 3.5 s left it 0.91 s on
+# a busy CI machine. Up to 5 s more is allowed, below the client's read timeout (10 s): the check
+# is that the answer is late by the hold and still comes, not how fast the machine is.
 proxy("POST", "/__proxy_chaos", {"seed": 5, "rate": 1.0, "match": NAME, "kinds": ["slow"]})
 t0 = time.monotonic()
 ddb.put_item(TableName=table, Item={"id": {"S": "slow"}})
 took = time.monotonic() - t0
-check(f"slow: answered after {took:.2f} s", 1.0 <= took <= 3.5)
+check(f"slow: answered after {took:.2f} s", 1.0 <= took <= 3.0 + 5.0)
 # A rule touches only what matches it.
 proxy("DELETE", CHAOS)
 create_table(ddb, "other-" + table)
