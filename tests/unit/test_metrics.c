@@ -411,16 +411,23 @@ static void stall(void *ctx)
 }
 
 /* /healthz answers 503 once the loop's stamp is older than the threshold: a probe that came
- * while the loop was stuck is answered so when it turns again, and the next one 200 (issue 15). */
+ * while the loop was stuck is answered so when it turns again, and the next one 200 (issue 15).
+ * The stall is a timer due at once; a turn runs the timers due when it looked at the clock, so
+ * had the stamp's own timer come due between the stall's start and that look, it would run right
+ * after the stall, before the probe is read, and the probe would be answered 200. The stamp is
+ * therefore renewed just before the stall (setting the threshold stamps and restarts its timer):
+ * its next one is a third of the threshold away, which no descheduling of the test between two
+ * of its lines comes near. */
 static void test_healthz_is_503_after_a_stuck_loop(void **state)
 {
     server srv = server_start();
-    wc_metrics_http_set_stale_ms(srv.h, 300);
+    wc_metrics_http_set_stale_ms(srv.h, 1000);
     assert_int_equal(probe_within(srv.loop, srv.port, 1000), 200);
-    /* The probe is sent (the kernel holds it) before the loop gets stuck for 800 ms. */
+    /* The probe is sent (the kernel holds it) before the loop gets stuck for 1.5 s. */
     int fd = connect_and_send(srv.port, "GET /healthz HTTP/1.1\r\nHost: probe\r\n"
                                         "Connection: close\r\n\r\n");
-    unsigned ms = 800;
+    wc_metrics_http_set_stale_ms(srv.h, 1000); /* the stamp renewed: its next in 334 ms */
+    unsigned ms = 1500;
     wc_timer stuck = {0};
     wc_loop_timer_start(srv.loop, &stuck, 0, stall, &ms);
     char buf[256];
