@@ -263,9 +263,9 @@ done
 if [ "$has_metrics" -eq 1 ]; then
   pod_metrics_port() { "${PODMAN[@]}" logs "$1" 2>&1 | metrics_port /dev/stdin; }
   for kc in "${kube_ctrs[@]}"; do # each replica's port, from its start-up line
-    wait_until 5 "$kc: the metrics port in its log" pod_metrics_port "$kc"
+    wait_until 30 "$kc: the metrics port in its log" pod_metrics_port "$kc"
     kport=$seen
-    wait_until 5 "$kc: /readyz answering" curl -fsS "http://127.0.0.1:$kport/readyz"
+    wait_until 30 "$kc: /readyz answering" curl -fsS "http://127.0.0.1:$kport/readyz"
     curl -fsS "http://127.0.0.1:$kport/healthz" >/dev/null || fail "/healthz of $kc"
     curl -fsS "http://127.0.0.1:$kport/readyz" >/dev/null || fail "/readyz of $kc"
   done
