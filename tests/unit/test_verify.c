@@ -88,13 +88,7 @@ static void reports_each_kind_of_difference(void **state)
 static wc_widget *wide_widget(const char *id, size_t n, int reversed)
 {
     wc_widget *w = widget(id, "Sue Smith", "A");
-    for (size_t k = 0; k < n; k++) {
-        size_t i = reversed ? n - 1 - k : k;
-        char name[32], value[32];
-        snprintf(name, sizeof(name), "attr%05zu", i);
-        snprintf(value, sizeof(value), "v%zu", i);
-        assert_int_equal(wc_widget_append_attr(w, name, value), WC_OK);
-    }
+    append_wide(w, n, reversed);
     return w;
 }
 

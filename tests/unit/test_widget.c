@@ -162,19 +162,13 @@ static void equal_ordered_and_unordered(void **state)
     wc_widget_free(b);
 }
 
-/* A widget of n attributes "a00000".. with values "v0".., the other way round when reversed. */
+/* A widget of n attributes "attr00000".. with values "v0".., the other way round when reversed. */
 static wc_widget *wide(size_t n, int reversed)
 {
     wc_widget *w = created();
     while (w->n_attrs) /* created()'s own attributes out */
         wc_widget_set_attr(w, w->attrs[0].name, NULL);
-    for (size_t k = 0; k < n; k++) {
-        size_t i = reversed ? n - 1 - k : k;
-        char name[32], value[32];
-        snprintf(name, sizeof(name), "a%05zu", i);
-        snprintf(value, sizeof(value), "v%zu", i);
-        assert_int_equal(wc_widget_append_attr(w, name, value), WC_OK);
-    }
+    append_wide(w, n, reversed);
     return w;
 }
 
@@ -192,7 +186,7 @@ static void equal_unordered_of_many_attributes(void **state)
     assert_false(wc_widget_equal(a, b, 0));
     assert_int_equal(wc_text_replace(&b->attrs[1234].value, a->attrs[N - 1 - 1234].value), 1);
     assert_true(wc_widget_equal(a, b, 0));
-    assert_int_equal(wc_text_replace(&b->attrs[N - 1].name, "zzz"), 1); /* a00000's name */
+    assert_int_equal(wc_text_replace(&b->attrs[N - 1].name, "zzz"), 1); /* attr00000's name */
     assert_false(wc_widget_equal(a, b, 0));
     assert_false(wc_widget_equal(b, a, 0));
     wc_widget_free(a);

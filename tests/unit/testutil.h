@@ -19,6 +19,20 @@
 
 #include "common/clock.h"
 #include "common/fsutil.h"
+#include "core/widget.h"
+
+/* Appends n attributes "attr00000".. valued "v0".. to w, in that order or the other way round
+ * (reversed): a wide widget, for the paths that cost by the number of attributes. */
+static inline void append_wide(wc_widget *w, size_t n, int reversed)
+{
+    for (size_t k = 0; k < n; k++) {
+        size_t i = reversed ? n - 1 - k : k;
+        char name[32], value[32];
+        snprintf(name, sizeof(name), "attr%05zu", i);
+        snprintf(value, sizeof(value), "v%zu", i);
+        assert_int_equal(wc_widget_append_attr(w, name, value), WC_OK);
+    }
+}
 
 /* A new empty directory under /tmp; caller frees the name and removes it with rm_rf. */
 static inline char *make_temp_dir(void)
