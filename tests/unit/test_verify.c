@@ -25,33 +25,68 @@ static wc_widget *widget(const char *id, const char *owner, const char *label)
     return w;
 }
 
+/* A directory store (its folder new) and an empty expected state, per test. */
+typedef struct {
+    char *dir;
+    wc_store s;
+    wc_widget_map *expected;
+} fixture;
+
+static int open_fixture(void **state)
+{
+    fixture *f = calloc(1, sizeof(*f));
+    f->dir = make_temp_dir();
+    wc_dir_store_config c = {f->dir, "widgets/", 0, 0, NULL};
+    assert_int_equal(wc_dir_store_open(&c, &f->s, NULL), WC_OK);
+    f->expected = wc_widget_map_new();
+    *state = f;
+    return 0;
+}
+
+static int close_fixture(void **state)
+{
+    fixture *f = *state;
+    wc_widget_map_free(f->expected);
+    wc_store_destroy(&f->s);
+    rm_rf(f->dir);
+    free(f);
+    return 0;
+}
+
+/* The report as wc_verify_print writes it; caller frees. */
+static char *printed(const wc_verify_report *r)
+{
+    char *out = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&out, &len);
+    wc_verify_print(r, f);
+    fclose(f);
+    return out;
+}
+
 static void reports_each_kind_of_difference(void **state)
 {
-    char *dir = make_temp_dir();
-    wc_store s;
-    wc_dir_store_config c = {dir, "widgets/", 0, 0, NULL};
-    assert_int_equal(wc_dir_store_open(&c, &s, NULL), WC_OK);
-    wc_widget_map *expected = wc_widget_map_new();
-    wc_widget_map_put(expected, widget("same", "Sue Smith", "A"));
-    wc_widget_map_put(expected, widget("changed", "Sue Smith", "A"));
-    wc_widget_map_put(expected, widget("gone", "Sue Smith", "A"));
-    wc_widget_map_put(expected, widget("moved", "Sue Smith", "A"));
+    fixture *f = *state;
+    wc_widget_map_put(f->expected, widget("same", "Sue Smith", "A"));
+    wc_widget_map_put(f->expected, widget("changed", "Sue Smith", "A"));
+    wc_widget_map_put(f->expected, widget("gone", "Sue Smith", "A"));
+    wc_widget_map_put(f->expected, widget("moved", "Sue Smith", "A"));
 
     wc_widget *same = widget("same", "Sue Smith", "A");
     wc_widget *changed = widget("changed", "Sue Smith", "B");
     wc_widget *extra = widget("extra", "Sue Smith", "A");
     wc_widget *moved = widget("moved", "Sue Smith", "A");
-    store_widget(&s, same);
-    store_widget(&s, changed);
-    store_widget(&s, extra);
+    store_widget(&f->s, same);
+    store_widget(&f->s, changed);
+    store_widget(&f->s, extra);
     free(moved->owner);
     moved->owner = strdup("John Jones"); /* stored under another owner's key */
-    store_widget(&s, moved);
-    assert_int_equal(wc_mkdirs(dir, NULL), WC_OK);
-    write_text(dir, "widgets/sue-smith/broken", "{");
+    store_widget(&f->s, moved);
+    assert_int_equal(wc_mkdirs(f->dir, NULL), WC_OK);
+    write_text(f->dir, "widgets/sue-smith/broken", "{");
 
     wc_verify_report r;
-    assert_int_equal(wc_verify_store(&s, "widgets/", expected, &r, NULL), WC_OK);
+    assert_int_equal(wc_verify_store(&f->s, "widgets/", f->expected, &r, NULL), WC_OK);
     assert_false(wc_verify_ok(&r));
     assert_int_equal(r.expected, 4);
     assert_int_equal(r.found, 5);
@@ -61,11 +96,7 @@ static void reports_each_kind_of_difference(void **state)
     assert_int_equal(r.missing, 2);    /* gone, and moved at its right key */
     assert_int_equal(r.unreadable, 1);
 
-    char *out = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&out, &len);
-    wc_verify_print(&r, f);
-    fclose(f);
+    char *out = printed(&r);
     assert_non_null(strstr(out, "DIFFERENCES: 4 expected, 5 found: 1 matching, 2 missing, "
                                 "2 unexpected, 1 different, 1 unreadable\n"));
     assert_non_null(
@@ -78,9 +109,6 @@ static void reports_each_kind_of_difference(void **state)
     wc_widget_free(changed);
     wc_widget_free(extra);
     wc_widget_free(moved);
-    wc_widget_map_free(expected);
-    wc_store_destroy(&s);
-    rm_rf(dir);
 }
 
 /* A widget of n attributes "attr00000".. with values "v0".., in that order or (reversed) the
@@ -97,15 +125,11 @@ static wc_widget *wide_widget(const char *id, size_t n, int reversed)
 static void a_wide_widget_differing_in_one_attribute_names_it(void **state)
 {
     enum { N = 10000 };
-    char *dir = make_temp_dir();
-    wc_store s;
-    wc_dir_store_config c = {dir, "widgets/", 0, 0, NULL};
-    assert_int_equal(wc_dir_store_open(&c, &s, NULL), WC_OK);
-    wc_widget_map *expected = wc_widget_map_new();
-    wc_widget_map_put(expected, wide_widget("value", N, 0));
-    wc_widget_map_put(expected, wide_widget("extra", N, 0));
-    wc_widget_map_put(expected, wide_widget("order", N, 0));
-    wc_widget_map_put(expected, wide_widget("same", N, 0));
+    fixture *f = *state;
+    wc_widget_map_put(f->expected, wide_widget("value", N, 0));
+    wc_widget_map_put(f->expected, wide_widget("extra", N, 0));
+    wc_widget_map_put(f->expected, wide_widget("order", N, 0));
+    wc_widget_map_put(f->expected, wide_widget("same", N, 0));
 
     wc_widget *value = wide_widget("value", N, 0);
     free(value->attrs[7777].value);
@@ -116,18 +140,14 @@ static void a_wide_widget_differing_in_one_attribute_names_it(void **state)
     wc_widget *same = wide_widget("same", N, 0);
     wc_widget *stored[] = {value, extra, order, same};
     for (size_t i = 0; i < 4; i++)
-        store_widget(&s, stored[i]);
+        store_widget(&f->s, stored[i]);
 
     wc_verify_report r;
-    assert_int_equal(wc_verify_store(&s, "widgets/", expected, &r, NULL), WC_OK);
+    assert_int_equal(wc_verify_store(&f->s, "widgets/", f->expected, &r, NULL), WC_OK);
     assert_int_equal(r.expected, 4);
     assert_int_equal(r.matching, 1);
     assert_int_equal(r.different, 3);
-    char *out = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&out, &len);
-    wc_verify_print(&r, f);
-    fclose(f);
+    char *out = printed(&r);
     assert_non_null(strstr(
         out, "  different: widgets/sue-smith/value: attribute attr07777 \"changed\", expected "
              "\"v7777\"\n"));
@@ -139,35 +159,25 @@ static void a_wide_widget_differing_in_one_attribute_names_it(void **state)
 
     for (size_t i = 0; i < 4; i++)
         wc_widget_free(stored[i]);
-    wc_widget_map_free(expected);
-    wc_store_destroy(&s);
-    rm_rf(dir);
 }
 
 /* More different widgets than examples: all counted, the first few described. */
 static void every_different_widget_is_counted(void **state)
 {
-    char *dir = make_temp_dir();
-    wc_store s;
-    wc_dir_store_config c = {dir, "widgets/", 0, 0, NULL};
-    assert_int_equal(wc_dir_store_open(&c, &s, NULL), WC_OK);
-    wc_widget_map *expected = wc_widget_map_new();
+    fixture *f = *state;
     for (int i = 0; i < 3 * WC_VERIFY_EXAMPLES; i++) {
         char id[16];
         snprintf(id, sizeof(id), "w%02d", i);
-        wc_widget_map_put(expected, widget(id, "Sue Smith", "A"));
+        wc_widget_map_put(f->expected, widget(id, "Sue Smith", "A"));
         wc_widget *got = widget(id, "Sue Smith", "B");
-        store_widget(&s, got);
+        store_widget(&f->s, got);
         wc_widget_free(got);
     }
     wc_verify_report r;
-    assert_int_equal(wc_verify_store(&s, "widgets/", expected, &r, NULL), WC_OK);
+    assert_int_equal(wc_verify_store(&f->s, "widgets/", f->expected, &r, NULL), WC_OK);
     assert_int_equal(r.different, 3 * WC_VERIFY_EXAMPLES);
     for (int i = 0; i < WC_VERIFY_EXAMPLES; i++)
         assert_non_null(strstr(r.examples[2][i], ": label \"B\", expected \"A\""));
-    wc_widget_map_free(expected);
-    wc_store_destroy(&s);
-    rm_rf(dir);
 }
 
 static void expected_state_file_round_trips(void **state)
@@ -207,9 +217,12 @@ static void expected_state_file_round_trips(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(reports_each_kind_of_difference),
-        cmocka_unit_test(a_wide_widget_differing_in_one_attribute_names_it),
-        cmocka_unit_test(every_different_widget_is_counted),
+        cmocka_unit_test_setup_teardown(reports_each_kind_of_difference, open_fixture,
+                                        close_fixture),
+        cmocka_unit_test_setup_teardown(a_wide_widget_differing_in_one_attribute_names_it,
+                                        open_fixture, close_fixture),
+        cmocka_unit_test_setup_teardown(every_different_widget_is_counted, open_fixture,
+                                        close_fixture),
         cmocka_unit_test(expected_state_file_round_trips),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
