@@ -242,6 +242,10 @@ static wc_result http_start(void *self, const wc_http_request *req, wc_http_done
         wc_buf_init(&t->received, max_body);
     CURL *e = t->easy;
     curl_easy_setopt(e, CURLOPT_URL, req->url);
+    /* The path as signed: libcurl would otherwise remove "." and ".." segments, so an S3 key
+     * such as "in/.." would be asked for as "in/" (another object, and a signature that no
+     * longer matches). The other services' paths are "/" or already normal (sigv4.h). */
+    curl_easy_setopt(e, CURLOPT_PATH_AS_IS, 1L);
     curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, open_socket);
     curl_easy_setopt(e, CURLOPT_PRIVATE, t);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);

@@ -87,5 +87,28 @@ expect_eq "control characters: the dead letters keep their keys" "$dead" \
   "'dead-letter/1000000000002\\x01' 'dead-letter/1000000000003\\r' 'dead-letter/1000000000004\\x7f'"
 reason=$(awscli s3api head-object --bucket "$RUN-ctl" --key $'dead-letter/1000000000003\r' --query Metadata.reason --output text)
 expect_contains "control characters: the reason" "$reason" "no place in production order"
+
+# "." and ".." path segments in request keys and the request prefix: sent as signed (libcurl
+# removes dot segments unless told not to; a key "in/.." was asked for as "in/", its signature
+# refused, and the source failed until --max-outage). The one with a place applied, the two
+# without dead-lettered with the reason, under their own keys.
+mk_bucket "$RUN-dots"
+dots=up/../in/
+n=0
+for key in "${dots}1000000000001" "${dots}.." "${dots}."; do
+  n=$((n + 1))
+  printf '{"type":"create","requestId":"d%s","widgetId":"dot-%s","owner":"Ann Archer"}' $n $n > "$WORK/req"
+  awscli s3api put-object --bucket "$RUN-dots" --key "$key" --body "$WORK/req" >/dev/null
+done
+timeout 60 "$CONSUMER" -rb "$RUN-dots" --request-prefix "$dots" -wb "$RUN-widgets" --endpoint-url "$EP" \
+  --max-empty-polls 1 --max-outage 5000 --log-file "$WORK/dots.log" -q ||
+  fail "dot segments: consumer failed: $(tail -n 1 "$WORK/dots.log")"
+expect_eq "dot segments: the one with a place applied" "$(grep -c outcome=applied "$WORK/dots.log")" 1
+awscli s3api head-object --bucket "$RUN-widgets" --key widgets/ann-archer/dot-1 >/dev/null ||
+  fail "dot segments: widget dot-1 not in the store"
+ok "dot segments: widget dot-1 in the store"
+expect_eq "dot segments: the requests drained" "$(bucket_count "$RUN-dots" "$dots")" 0
+dead=$(awscli s3api list-objects-v2 --bucket "$RUN-dots" --prefix dead-letter/ --query 'Contents[].Key' --output text)
+expect_eq "dot segments: the two without a place dead-lettered" "$dead" "dead-letter/up/../in/.	dead-letter/up/../in/.."
 expect_eq "the proxy rejected no signature" "$(rejected)" "$before"
 echo "$checks passed, 0 failed"
