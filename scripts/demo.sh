@@ -35,7 +35,12 @@ esac
 case $DST in
   dynamodb) awscli dynamodb create-table --table-name demo-widgets --billing-mode PAY_PER_REQUEST \
               --attribute-definitions AttributeName=id,AttributeType=S --key-schema AttributeName=id,KeyType=HASH
-            awscli dynamodb wait table-exists --table-name demo-widgets
+            # ACTIVE before use (dynalite creates it on a timer; the aws CLI's waiter polls every 20 s)
+            for _ in $(seq 300); do
+              [ "$(aws --endpoint-url "$WC_ENDPOINT" dynamodb describe-table --table-name demo-widgets \
+                   --query Table.TableStatus --output text)" = ACTIVE ] && break
+              sleep 0.1
+            done
             dst=(-dwt demo-widgets) ;;
   s3)  awscli s3api create-bucket --bucket demo-widgets; dst=(-wb demo-widgets) ;;
   dir) dst=(--widget-dir "$OUT/widgets") ;;

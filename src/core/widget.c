@@ -293,13 +293,13 @@ static int same_text(const char *a, const char *b)
 }
 
 /* Whether each of a's attributes has its value in b, in any order (b's first of a name, as
- * wc_widget_attr finds it). A few by wc_widget_attr; more (n * n > 64, as apply_attrs) through a
- * map of b's names, O(n), where a scan of b per name was O(n * n): widget-verify compares every
- * widget of a DynamoDB table so, attributes coming back in any order. Without memory for the
- * map, the scan. */
+ * wc_widget_attr finds it). Up to 32 by wc_widget_attr (a new map costs a getrandom and an
+ * allocation a name, more than such a scan); more through a map of b's names, O(n), where a
+ * scan of b per name was O(n * n): widget-verify compares every widget of a DynamoDB table so,
+ * attributes coming back in any order. Without memory for the map, the scan. */
 static int same_attrs_unordered(const wc_widget *a, const wc_widget *b)
 {
-    wc_strmap *in_b = a->n_attrs > 8 ? wc_strmap_new(sizeof(const char *)) : NULL; /* owned */
+    wc_strmap *in_b = a->n_attrs > 32 ? wc_strmap_new(sizeof(const char *)) : NULL; /* owned */
     for (size_t i = 0; in_b && i < b->n_attrs; i++) {
         int added = 0;
         const char **value = wc_strmap_put(in_b, b->attrs[i].name, &added);

@@ -37,8 +37,9 @@ typedef wc_result (*wc_memo_read)(void *self, const char *key, const char *versi
  * What fails to read (it cannot happen: it was read or written so) is forgotten. */
 int wc_memo_recall(wc_memo *m, const char *key, wc_memo_read read, void *self, wc_stored *out);
 
-/* Counts a load the store does without asking the memo (an S3 create's reads of its widget and
- * its tombstone, never answered from memory) among the free's line's reads from the store. */
+/* Counts a load the store does without asking the memo (an S3 create the engine loads: its
+ * widget and tombstone read, never answered from memory; a blind create's tombstone GET is not
+ * a load and is not counted) among the free's line's reads from the store. */
 void wc_memo_count_read(wc_memo *m);
 
 #endif

@@ -7,14 +7,11 @@ RUN=$(basename "$0" .sh)-$$        # unique names per test run
 awscli() { aws --endpoint-url "$EP" --output json "$@"; }
 mk_bucket() { awscli s3api create-bucket --bucket "$1" >/dev/null; }
 mk_queue() { awscli sqs create-queue --queue-name "$1" "${@:2}" --query QueueUrl --output text; }
-# A table keyed by $2 (default id), once ACTIVE: dynalite answers CreateTable with the table CREATING
-# and a PutItem sent before its timer turns it ACTIVE is answered ResourceNotFoundException. (Not
-# `aws dynamodb wait table-exists`: it polls every 20 s.)
+# A table keyed by $2 (default id), once ACTIVE (table_active).
 mk_table() {
   awscli dynamodb create-table --table-name "$1" --attribute-definitions "AttributeName=${2:-id},AttributeType=S" \
     --key-schema "AttributeName=${2:-id},KeyType=HASH" --billing-mode PAY_PER_REQUEST >/dev/null
-  wait_until 30 "table $1 ACTIVE" output_is == ACTIVE \
-    awscli dynamodb describe-table --table-name "$1" --query Table.TableStatus --output text
+  table_active "$1"
 }
 # Messages still in a queue, visible or not.
 queue_depth() {

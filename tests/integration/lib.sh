@@ -46,6 +46,14 @@ output_is() {
   echo "$v"
   [ -n "$v" ] && test "$v" "$1" "$2" 2>/dev/null
 }
+# table_active TABLE: waits until DynamoDB says TABLE is ACTIVE (through the caller's awscli):
+# dynalite answers CreateTable with the table CREATING, and a PutItem sent before its timer turns
+# it ACTIVE is answered ResourceNotFoundException. (Not `aws dynamodb wait table-exists`: it polls
+# every 20 s once it sees CREATING.)
+table_active() {
+  wait_until 30 "table $1 ACTIVE" output_is == ACTIVE \
+    awscli dynamodb describe-table --table-name "$1" --query Table.TableStatus --output text
+}
 # count_in PATTERN FILE...: the lines of the FILEs together matching PATTERN (grep); 0 when none,
 # or when no FILE is there yet.
 count_in() { cat "${@:2}" 2>/dev/null | grep -c -- "$1" || true; }

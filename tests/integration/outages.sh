@@ -41,8 +41,7 @@ setup() {
   url=$(awscli sqs create-queue --queue-name "out-$1" --query QueueUrl --output text)
   awscli dynamodb create-table --table-name "out-$1" --attribute-definitions AttributeName=id,AttributeType=S \
     --key-schema AttributeName=id,KeyType=HASH --billing-mode PAY_PER_REQUEST >/dev/null
-  wait_until 30 "table out-$1 ACTIVE" output_is == ACTIVE \
-    awscli dynamodb describe-table --table-name "out-$1" --query Table.TableStatus --output text
+  table_active "out-$1"
   "$PRODUCER" -rq "out-$1" -mwr "$N" --seed $((70 + ${#1})) --expected "$WORK/$1.json" \
     --request-log "$WORK/$1.requests" -q
 }

@@ -680,16 +680,9 @@ static void credential_process_timeout_kills_the_grandchildren(void **state)
  * string, free() it. */
 static char *log_of(void (*fn)(fake_world *), fake_world *w)
 {
-    char path[512];
-    snprintf(path, sizeof(path), "%s/test.log", home);
-    wc_log_to_stderr(0);
-    assert_int_equal(wc_log_open(WC_LOG_INFO, path, NULL), WC_OK);
+    log_capture(home, WC_LOG_INFO);
     fn(w);
-    wc_log_close();
-    wc_log_to_stderr(1);
-    char *text = read_text(home, "test.log");
-    assert_non_null(text);
-    return text;
+    return log_capture_end(home);
 }
 
 #define STS_TLS_REFUSED                                                                            \

@@ -19,6 +19,7 @@
 
 #include "common/clock.h"
 #include "common/fsutil.h"
+#include "common/log.h"
 #include "core/widget.h"
 
 /* Appends n attributes "attr00000".. valued "v0".. to w, in that order or the other way round
@@ -185,5 +186,25 @@ static inline wc_request *req(const char *json)
     return r;
 }
 #endif
+
+/* The log into dir/test.log at level, stderr quiet, until log_capture_end. */
+static inline void log_capture(const char *dir, wc_log_level level)
+{
+    char *path = wc_path_join(dir, "test.log");
+    wc_log_to_stderr(0);
+    assert_int_equal(wc_log_open(level, path, NULL), WC_OK);
+    free(path);
+}
+
+/* Ends log_capture: the log back on stderr at INFO; what dir/test.log holds (caller frees). */
+static inline char *log_capture_end(const char *dir)
+{
+    wc_log_close();
+    wc_log_open(WC_LOG_INFO, NULL, NULL);
+    wc_log_to_stderr(1);
+    char *text = read_text(dir, "test.log");
+    assert_non_null(text);
+    return text;
+}
 
 #endif
