@@ -128,14 +128,17 @@ wc_result wc_s3_copy_start(wc_s3_bucket *b, const char *from_bucket, const char 
     return result;
 }
 
-wc_result wc_s3_copy_answer(wc_result result, const wc_http_response *resp, wc_error *e)
+wc_result wc_s3_copy_answer(wc_result result, wc_http_response *resp, wc_error *e)
 {
-    if (result != WC_OK || !resp || !resp->body || !strstr(resp->body, "<Error>"))
-        return result;
-    wc_aws_error failed;
-    char text[640];
-    wc_aws_error_decode("s3", resp->status, resp->body, resp->len, resp->request_id, &failed);
-    return wc_error_set(e, WC_ERR_IO, "%s", wc_aws_error_text(&failed, text, sizeof(text)));
+    if (result == WC_OK && resp && resp->body && strstr(resp->body, "<Error>")) {
+        wc_aws_error failed;
+        char text[640];
+        wc_aws_error_decode("s3", resp->status, resp->body, resp->len, resp->request_id, &failed);
+        result = wc_error_set(e, WC_ERR_IO, "%s", wc_aws_error_text(&failed, text, sizeof(text)));
+    }
+    if (resp)
+        wc_http_response_cleanup(resp);
+    return result;
 }
 
 void wc_s3_header_safe(const char *in, char *out, size_t cap)

@@ -70,8 +70,9 @@ wc_result wc_s3_copy_start(wc_s3_bucket *b, const char *from_bucket, const char 
                            wc_aws_done done, void *ctx, wc_error *err);
 
 /* What a CopyObject's answer means: result as given, except that S3 may fail a copy after
- * answering 200 OK, the error then being the body: WC_ERR_IO, e filled from that body. */
-wc_result wc_s3_copy_answer(wc_result result, const wc_http_response *resp, wc_error *e);
+ * answering 200 OK, the error then being the body: WC_ERR_IO, e filled from that body. Releases
+ * resp's contents (wc_http_response_cleanup; resp may be NULL): the done callback's last use. */
+wc_result wc_s3_copy_answer(wc_result result, wc_http_response *resp, wc_error *e);
 
 /* A value S3 takes as an x-amz-meta- header: printable ASCII only (others become '?'), at most
  * cap - 1 bytes (S3 allows 2 KiB of metadata in all). */

@@ -506,8 +506,6 @@ static void copied(void *ctx, wc_result result, wc_http_response *resp, const wc
     rec *r = ctx;
     wc_error e = *err;
     result = wc_s3_copy_answer(result, resp, &e);
-    if (resp)
-        wc_http_response_cleanup(resp);
     /* Copy first, delete after: a failure in between leaves the request in place, never lost. */
     if (result == WC_OK && (result = start_delete(r, &e)) == WC_OK)
         return;

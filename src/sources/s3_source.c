@@ -365,8 +365,6 @@ static void copied(void *ctx, wc_result result, wc_http_response *resp, const wc
     object_call *c = ctx;
     wc_error e = *err;
     result = wc_s3_copy_answer(result, resp, &e);
-    if (resp)
-        wc_http_response_cleanup(resp);
     /* Copy first, delete after: a failure in between leaves the request in place, never lost. */
     if (result == WC_OK && (result = start_delete(c, &e)) == WC_OK)
         return;
