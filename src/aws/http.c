@@ -1,8 +1,10 @@
 #include "aws/http.h"
 
 #include "common/buf.h"
+#include "common/list.h"
 
 #include <curl/curl.h>
+#include <openssl/crypto.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,13 +25,15 @@
 typedef struct transfer {
     CURL *easy;
     struct curl_slist *headers;
-    char *body;                /* our copy of the request body */
+    char *body; /* our copy of the request body */
+    size_t body_len;
+    int secret; /* a credential fetch's: what it sent (body, header lines) zeroed when freed */
     wc_http_response response; /* its body is in received until the transfer ends */
     wc_buf received; /* the response body, capped at the request's max_body; secret when the
                       * request says so */
     wc_http_done done;
     void *ctx;
-    struct transfer *prev, *next; /* the transfers in flight */
+    wc_link link; /* on the transfers in flight */
 } transfer;
 
 struct wc_http {
@@ -37,8 +41,8 @@ struct wc_http {
     wc_http_config config;
     char *ca_bundle; /* config.ca_bundle points here */
     wc_loop *loop;
-    wc_timer timer; /* libcurl's next timeout */
-    transfer *active;
+    wc_timer timer;                   /* libcurl's next timeout */
+    wc_list active;                   /* transfers in flight */
     unsigned long long connects;      /* connections opened (CURLINFO_NUM_CONNECTS, summed) */
     CURL *idle[WC_HTTP_IDLE_HANDLES]; /* easy handles of ended transfers, reset, for the next */
     int n_idle;
@@ -147,6 +151,12 @@ static void easy_put(wc_http *h, CURL *e)
 static void transfer_free(wc_http *h, transfer *t)
 {
     easy_put(h, t->easy);
+    if (t->secret) { /* a token in a header or the form: not left in freed memory */
+        for (struct curl_slist *l = t->headers; l; l = l->next)
+            OPENSSL_cleanse(l->data, strlen(l->data));
+        if (t->body)
+            OPENSSL_cleanse(t->body, t->body_len);
+    }
     curl_slist_free_all(t->headers);
     free(t->body);
     wc_buf_free(&t->received);
@@ -159,9 +169,9 @@ void wc_http_free(wc_http *h)
     if (!h)
         return;
     /* Transfers still in flight are abandoned, their callbacks never called. */
-    while (h->active) {
-        transfer *t = h->active;
-        h->active = t->next;
+    wc_link *l;
+    while ((l = wc_list_pop(&h->active)) != NULL) {
+        transfer *t = WC_LIST_ENTRY(l, transfer, link);
         curl_multi_remove_handle(h->multi, t->easy);
         transfer_free(h, t);
     }
@@ -235,6 +245,7 @@ static wc_result http_start(void *self, const wc_http_request *req, wc_http_done
     }
     t->done = done;
     t->ctx = ctx;
+    t->secret = req->secret;
     size_t max_body = req->max_body ? req->max_body : h->config.max_body;
     if (req->secret)
         wc_buf_init_secret(&t->received, max_body);
@@ -271,6 +282,7 @@ static wc_result http_start(void *self, const wc_http_request *req, wc_http_done
     }
     int ok = 1;
     if (req->body || strcmp(req->method, "PUT") == 0 || strcmp(req->method, "POST") == 0) {
+        t->body_len = req->body_len;
         ok = (t->body = malloc(req->body_len + 1)) != NULL;
         if (ok && req->body_len)
             memcpy(t->body, req->body, req->body_len);
@@ -280,7 +292,10 @@ static wc_result http_start(void *self, const wc_http_request *req, wc_http_done
     /* No "Expect: 100-continue" round trip, and no content type curl would invent; then ours. */
     static const char *const blanks[] = {"Expect:", "Accept:", "Content-Type:"};
     wc_buf line;
-    wc_buf_init(&line, SIZE_MAX);
+    if (req->secret) /* a header line may hold a token */
+        wc_buf_init_secret(&line, SIZE_MAX);
+    else
+        wc_buf_init(&line, SIZE_MAX);
     for (size_t i = 0; ok && i < 3 + req->n_headers; i++) {
         wc_buf_reset(&line);
         const wc_param *hd = i < 3 ? NULL : &req->headers[i - 3]; /* no printf: every call's */
@@ -303,10 +318,7 @@ static wc_result http_start(void *self, const wc_http_request *req, wc_http_done
         transfer_free(h, t);
         return wc_error_set(err, WC_ERR_IO, "HTTP: could not start %s %s", req->method, req->url);
     }
-    t->next = h->active;
-    if (h->active)
-        h->active->prev = t;
-    h->active = t;
+    wc_list_append(&h->active, &t->link);
     if (handle)
         *handle = t;
     return WC_OK;
@@ -315,12 +327,7 @@ static wc_result http_start(void *self, const wc_http_request *req, wc_http_done
 static void unlink_transfer(wc_http *h, transfer *t)
 {
     curl_multi_remove_handle(h->multi, t->easy);
-    if (t->prev)
-        t->prev->next = t->next;
-    else
-        h->active = t->next;
-    if (t->next)
-        t->next->prev = t->prev;
+    wc_list_remove(&h->active, &t->link);
 }
 
 static void http_cancel(void *self, void *handle)
