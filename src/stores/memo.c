@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/list.h"
 #include "common/log.h"
 #include "common/strmap.h"
 
@@ -10,14 +11,14 @@
 
 /* One entry: its strings in one allocation after it (key, version, a, b). */
 typedef struct entry {
-    struct entry *newer, *older;
+    wc_link link; /* on the memo's list, oldest first */
     size_t bytes;
     const char *key, *version, *a, *b; /* into the allocation; b NULL when none */
 } entry;
 
 struct wc_memo {
-    wc_strmap *map; /* key -> entry * (owned) */
-    entry *newest, *oldest;
+    wc_strmap *map;  /* key -> entry * (owned) */
+    wc_list entries; /* least recently used first: the first to go */
     size_t bytes, max_bytes;
     unsigned long long hits, misses;
 };
@@ -38,32 +39,14 @@ wc_memo *wc_memo_new(size_t max_bytes)
     return m;
 }
 
-static void unlink_entry(wc_memo *m, entry *e)
+static entry *oldest(wc_memo *m)
 {
-    if (e->newer)
-        e->newer->older = e->older;
-    else
-        m->newest = e->older;
-    if (e->older)
-        e->older->newer = e->newer;
-    else
-        m->oldest = e->newer;
-    e->newer = e->older = NULL;
-}
-
-static void push_newest(wc_memo *m, entry *e)
-{
-    e->older = m->newest;
-    if (m->newest)
-        m->newest->newer = e;
-    else
-        m->oldest = e;
-    m->newest = e;
+    return WC_LIST_ENTRY(m->entries.first, entry, link);
 }
 
 static void drop(wc_memo *m, entry *e)
 {
-    unlink_entry(m, e);
+    wc_list_remove(&m->entries, &e->link);
     wc_strmap_remove(m->map, e->key);
     m->bytes -= e->bytes;
     free(e);
@@ -75,8 +58,8 @@ void wc_memo_free(wc_memo *m, const char *kind, const char *where)
              m ? m->hits : 0, m ? m->misses : 0, where);
     if (!m)
         return;
-    while (m->oldest)
-        drop(m, m->oldest);
+    while (m->entries.first)
+        drop(m, oldest(m));
     wc_strmap_free(m->map);
     free(m);
 }
@@ -99,8 +82,9 @@ void wc_memo_put(wc_memo *m, const char *key, const char *version, const char *a
     size_t bytes = sizeof(entry) + lk + lv + la + lb + lk + 32;
     if (bytes > m->max_bytes / 4)
         return;
-    while (m->oldest && (m->bytes + bytes > m->max_bytes || wc_strmap_count(m->map) >= MAX_ITEMS))
-        drop(m, m->oldest);
+    while (m->entries.first &&
+           (m->bytes + bytes > m->max_bytes || wc_strmap_count(m->map) >= MAX_ITEMS))
+        drop(m, oldest(m));
     entry *e = malloc(sizeof(*e) + lk + lv + la + lb);
     entry **slot = e ? wc_strmap_put(m->map, key, NULL) : NULL;
     if (!slot) {
@@ -113,8 +97,7 @@ void wc_memo_put(wc_memo *m, const char *key, const char *version, const char *a
     e->a = memcpy(p + lk + lv, a, la);
     e->b = b ? memcpy(p + lk + lv + la, b, lb) : NULL;
     e->bytes = bytes;
-    e->newer = e->older = NULL;
-    push_newest(m, e);
+    wc_list_append(&m->entries, &e->link);
     m->bytes += bytes;
     *slot = e;
 }
@@ -127,8 +110,8 @@ int wc_memo_recall(wc_memo *m, const char *key, wc_memo_read read, void *self, w
     if (!slot)
         return 0;
     entry *e = *slot;
-    unlink_entry(m, e);
-    push_newest(m, e);
+    wc_list_remove(&m->entries, &e->link);
+    wc_list_append(&m->entries, &e->link);
     m->hits++;
     wc_error err;
     if (read(self, key, e->version, e->a, e->b, out, &err) != WC_OK) {
