@@ -97,18 +97,26 @@ wc_strmap *wc_strmap_new_seeded(size_t value_size, const unsigned char seed[16])
     return m;
 }
 
+/* The process's key, drawn once (a map per update or per widget compared would otherwise cost a
+ * getrandom each); each map's seed is it with the count of maps made mixed in. The programs are
+ * single-threaded (one event loop). */
 wc_strmap *wc_strmap_new(size_t value_size)
 {
-    unsigned char seed[16];
-    if (getrandom(seed, sizeof(seed), 0) != (ssize_t)sizeof(seed)) {
+    static unsigned char key[16];
+    static uint64_t made;
+    if (made++ == 0 && getrandom(key, sizeof(key), 0) != (ssize_t)sizeof(key)) {
         /* No entropy source: still unknown to whoever writes the keys, if less so. */
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);
         uint64_t a = (uint64_t)ts.tv_nsec ^ ((uint64_t)getpid() << 32);
-        uint64_t b = (uint64_t)ts.tv_sec ^ (uint64_t)(uintptr_t)seed;
-        memcpy(seed, &a, 8);
-        memcpy(seed + 8, &b, 8);
+        uint64_t b = (uint64_t)ts.tv_sec ^ (uint64_t)(uintptr_t)key;
+        memcpy(key, &a, 8);
+        memcpy(key + 8, &b, 8);
     }
+    unsigned char seed[16];
+    memcpy(seed, key, sizeof(seed));
+    for (int i = 0; i < 8; i++)
+        seed[i] ^= (unsigned char)(made >> (8 * i));
     return wc_strmap_new_seeded(value_size, seed);
 }
 

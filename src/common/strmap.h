@@ -1,7 +1,8 @@
 /* strmap.h - a hashed map from strings to fixed-size values.
  *
  * Keys come from outside (S3 keys, file names), so the hash is SipHash-2-4 under a 128-bit key
- * drawn from getrandom(2) for each map: nobody can choose keys that collide. Open addressing with
+ * drawn from getrandom(2) once per process (each map's seed mixes in its number): nobody can
+ * choose keys that collide. Open addressing with
  * linear probing over a table kept at most half full (it doubles as it grows), and entries in one
  * dense array, so they can also be walked by index 0..count-1.
  *
@@ -17,8 +18,8 @@
 
 typedef struct wc_strmap wc_strmap;
 
-/* A new empty map, its hash seeded from getrandom(2). NULL: out of memory. Free with
- * wc_strmap_free. */
+/* A new empty map, its hash seeded from a key the process draws once from getrandom(2), the count
+ * of maps made mixed in. NULL: out of memory. Free with wc_strmap_free. */
 wc_strmap *wc_strmap_new(size_t value_size);
 /* The same with a given seed (tests: a fixed seed gives the same layout every run). */
 wc_strmap *wc_strmap_new_seeded(size_t value_size, const unsigned char seed[16]);

@@ -293,8 +293,8 @@ static int same_text(const char *a, const char *b)
 }
 
 /* Whether each of a's attributes has its value in b, in any order (b's first of a name, as
- * wc_widget_attr finds it). Up to 32 by wc_widget_attr (a new map costs a getrandom and an
- * allocation a name, more than such a scan); more through a map of b's names, O(n), where a
+ * wc_widget_attr finds it). Up to 32 by wc_widget_attr (a new map costs an allocation a
+ * name, more than such a scan); more through a map of b's names, O(n), where a
  * scan of b per name was O(n * n): widget-verify compares every widget of a DynamoDB table so,
  * attributes coming back in any order. Without memory for the map, the scan. */
 static int same_attrs_unordered(const wc_widget *a, const wc_widget *b)
