@@ -233,7 +233,7 @@ typedef struct call {
 /* Takes a call off the list of those waiting for credentials (harmless when it is not on it). */
 static void unpark(wc_aws *aws, call *c)
 {
-    if (c->park_link.prev || aws->parked.first == &c->park_link)
+    if (wc_list_linked(&aws->parked, &c->park_link))
         wc_list_remove(&aws->parked, &c->park_link);
 }
 

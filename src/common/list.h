@@ -42,6 +42,12 @@ static inline void wc_list_remove(wc_list *list, wc_link *l)
     l->prev = l->next = NULL;
 }
 
+/* Whether l is on list (a removed link is unlinked: wc_list_remove clears it). */
+static inline int wc_list_linked(const wc_list *list, const wc_link *l)
+{
+    return l->prev || list->first == l;
+}
+
 /* Takes the first link off the list: it, or NULL when the list is empty. */
 static inline wc_link *wc_list_pop(wc_list *list)
 {

@@ -11,8 +11,7 @@ typedef struct entry {
     wc_kept *k;
     wc_message msg; /* owned, with its handle */
     wc_timer timer; /* running while it waits */
-    int due;
-    wc_link link; /* on the due list, oldest due first */
+    wc_link link;   /* on the due list (oldest due first) once due */
 } entry;
 
 struct wc_kept {
@@ -67,7 +66,6 @@ size_t wc_kept_count(const wc_kept *k)
 static void make_due(wc_kept *k, entry *e)
 {
     wc_loop_timer_stop(k->loop, &e->timer);
-    e->due = 1;
     wc_list_append(&k->due, &e->link);
 }
 
@@ -129,7 +127,7 @@ wc_result wc_kept_keep(wc_kept *k, wc_message *msg, unsigned attempts, uint64_t 
 /* Takes e off the due list (when it is on it) and out of the map; its message into *msg. */
 static void unkeep(wc_kept *k, entry *e, wc_message *msg)
 {
-    if (e->due)
+    if (wc_list_linked(&k->due, &e->link))
         wc_list_remove(&k->due, &e->link);
     wc_loop_timer_stop(k->loop, &e->timer);
     k->bytes -= e->msg.body ? strlen(e->msg.body) : 0;
@@ -152,7 +150,8 @@ int wc_kept_take_any(wc_kept *k, wc_message *msg, uint64_t *left_ms)
         return 0;
     entry *e = *(entry **)wc_strmap_value_at(k->by_key, 0);
     uint64_t now = wc_loop_now(k->loop);
-    *left_ms = !e->due && e->timer.due_ms > now ? e->timer.due_ms - now : 0;
+    *left_ms =
+        !wc_list_linked(&k->due, &e->link) && e->timer.due_ms > now ? e->timer.due_ms - now : 0;
     unkeep(k, e, msg);
     return 1;
 }
@@ -160,7 +159,7 @@ int wc_kept_take_any(wc_kept *k, wc_message *msg, uint64_t *left_ms)
 int wc_kept_hurry(wc_kept *k, const char *key)
 {
     entry **slot = wc_strmap_get(k->by_key, key);
-    if (!slot || (*slot)->due)
+    if (!slot || wc_list_linked(&k->due, &(*slot)->link))
         return 0;
     make_due(k, *slot);
     return 1;
