@@ -53,9 +53,10 @@ static void on_aws_call(void *m, const wc_aws_call_report *r)
 static void collect_aws(void *aws, wc_metrics *m)
 {
     if (aws) {
-        wc_metrics_credential_fetches(m, wc_aws_credential_fetches(aws));
-        wc_metrics_connections_opened(m, wc_aws_connections_opened(aws));
-        wc_metrics_tls_refusals(m, wc_aws_get_stats(aws)->tls_refusals);
+        wc_metrics_aws_totals totals = {wc_aws_credential_fetches(aws),
+                                        wc_aws_connections_opened(aws),
+                                        wc_aws_get_stats(aws)->tls_refusals};
+        wc_metrics_set_aws_totals(m, &totals);
     }
 }
 

@@ -47,9 +47,7 @@ struct wc_metrics {
     int opened;
     aws_series aws[MAX_SERIES];
     size_t n_aws;
-    uint64_t credential_fetches;
-    uint64_t connections_opened;
-    uint64_t tls_refusals;
+    wc_metrics_aws_totals totals;
     uint64_t ties;
 };
 
@@ -175,22 +173,10 @@ void wc_metrics_tie(wc_metrics *m)
         m->ties++;
 }
 
-void wc_metrics_credential_fetches(wc_metrics *m, uint64_t fetches)
+void wc_metrics_set_aws_totals(wc_metrics *m, const wc_metrics_aws_totals *totals)
 {
     if (m)
-        m->credential_fetches = fetches;
-}
-
-void wc_metrics_connections_opened(wc_metrics *m, uint64_t opened)
-{
-    if (m)
-        m->connections_opened = opened;
-}
-
-void wc_metrics_tls_refusals(wc_metrics *m, uint64_t refusals)
-{
-    if (m)
-        m->tls_refusals = refusals;
+        m->totals = *totals;
 }
 
 static void head(FILE *out, const char *name, const char *type, const char *help)
@@ -272,15 +258,15 @@ char *wc_metrics_render(const wc_metrics *m)
     for (size_t i = 0; i < m->n_aws; i++)
         render_histogram(out, "aws_call_duration_seconds", m->aws[i].labels, &m->aws[i].latency);
     scalar(out, "credential_fetches_total", "counter",
-           "Credentials fetched (the first time and each refresh).", m->credential_fetches);
+           "Credentials fetched (the first time and each refresh).", m->totals.credential_fetches);
     scalar(
         out, "connections_opened_total", "counter",
         "Connections opened to AWS (TCP, with the TLS handshake on https); kept alive and reused.",
-        m->connections_opened);
+        m->totals.connections_opened);
     scalar(out, "tls_refusals_total", "counter",
            "AWS calls and credential fetches refused by TLS verification (the endpoint's "
            "certificate not trusted, or not for its host name).",
-           m->tls_refusals);
+           m->totals.tls_refusals);
     scalar(out, "ties_total", "counter",
            "Exact order: ties broken arbitrarily (two requests of one widget and type in one "
            "millisecond without a sequence attribute).",

@@ -58,12 +58,13 @@ void wc_metrics_aws_call(wc_metrics *m, const char *service, const char *operati
 /* Exact order met a tie broken arbitrarily (core/place.h). */
 void wc_metrics_tie(wc_metrics *m);
 
-/* Credential fetches so far (set before rendering). */
-void wc_metrics_credential_fetches(wc_metrics *m, uint64_t fetches);
-/* Connections to AWS opened so far (set before rendering). */
-void wc_metrics_connections_opened(wc_metrics *m, uint64_t opened);
-/* Sets tls_refusals_total (the AWS client's count: calls and credential fetches). */
-void wc_metrics_tls_refusals(wc_metrics *m, uint64_t refusals);
+/* The AWS client's totals so far, set before rendering (main.c's collect). */
+typedef struct {
+    uint64_t credential_fetches; /* credentials fetched: the first time and each refresh */
+    uint64_t connections_opened; /* connections to AWS opened */
+    uint64_t tls_refusals;       /* calls and credential fetches refused by TLS verification */
+} wc_metrics_aws_totals;
+void wc_metrics_set_aws_totals(wc_metrics *m, const wc_metrics_aws_totals *totals);
 
 /* The text exposition of everything, in a new string (NULL: out of memory; free() it). */
 char *wc_metrics_render(const wc_metrics *m);

@@ -82,9 +82,9 @@ static void test_aws_calls_by_service_operation_and_status(void **state)
     wc_metrics_aws_call(m, "dynamodb", "PutItem", 200, 1, 3.0); /* the retry */
     wc_metrics_aws_call(m, "sqs", "ReceiveMessage", 0, 0, 20000.0);
     wc_metrics_aws_call(m, "s3", "GetObject", 404, 0, 1.0);
-    wc_metrics_credential_fetches(m, 3);
-    wc_metrics_connections_opened(m, 7);
-    wc_metrics_tls_refusals(m, 2);
+    wc_metrics_set_aws_totals(m, &(wc_metrics_aws_totals){.credential_fetches = 3,
+                                                          .connections_opened = 7,
+                                                          .tls_refusals = 2});
     char *text = wc_metrics_render(m);
     ASSERT_LINE(text, "widget_consumer_aws_calls_total{service=\"dynamodb\",operation=\"PutItem\","
                       "status=\"2xx\"} 2");
@@ -299,7 +299,8 @@ static void test_server_answers_on_the_loop(void **state)
 static void collect(void *ctx, wc_metrics *m)
 {
     int *calls = ctx;
-    wc_metrics_credential_fetches(m, (uint64_t)++ * calls);
+    wc_metrics_set_aws_totals(m,
+                              &(wc_metrics_aws_totals){.credential_fetches = (uint64_t)++ * calls});
 }
 
 static void test_server_collects_before_answering(void **state)
