@@ -213,19 +213,29 @@ static char *claimed_path(dir_source *s, const char *name)
  * first, and claim only this consumer's own files. Another shard's files are never claimed, not
  * even for a look, so a file never vanishes for a moment from under its owner (which would let a
  * later request of its widget overtake it), and are not read again. Names are never reused and
- * files appear whole, so what was read is what is claimed. 0 too when the file is gone. */
-static int is_mine(dir_source *s, const char *name, const char *path)
+ * files appear whole, so what was read is what is claimed: when sharded and mine, *body (a heap
+ * buffer the caller owns and frees; NULL when the file is over max_body and *too_large is set) and
+ * *len (its length, or a too-large file's size) are what was read, for the claim to use. Otherwise
+ * *body is NULL. 0 too when the file is gone. */
+static int is_mine(dir_source *s, const char *name, const char *path, char **body, size_t *len,
+                   int *too_large)
 {
+    *body = NULL;
+    *len = 0;
+    *too_large = 0;
     if (s->shard.count <= 1)
         return 1;
-    char *body = NULL;
-    size_t len = 0;
-    wc_result pr = wc_read_file(path, s->max_body, &body, &len, NULL);
+    wc_result pr = wc_read_file(path, s->max_body, body, len, NULL);
     int mine = pr == WC_ERR_TOO_LARGE ? wc_shard_owns(&s->shard, name, NULL, 0)
-                                      : pr == WC_OK && wc_shard_owns(&s->shard, name, body, len);
-    free(body);
+                                      : pr == WC_OK && wc_shard_owns(&s->shard, name, *body, *len);
     if (!mine && (pr == WC_OK || pr == WC_ERR_TOO_LARGE))
         wc_deferrals_defer(s->foreign, name, 1, UINT64_MAX);
+    if (!mine) { /* nothing handed back */
+        free(*body);
+        *body = NULL;
+        *len = 0;
+    }
+    *too_large = mine && pr == WC_ERR_TOO_LARGE;
     return mine;
 }
 
@@ -252,7 +262,11 @@ static wc_receive_status dir_receive(void *self, wc_message *msg, unsigned want,
         if (wc_deferrals_waiting(s->deferrals, name, s->clock->now_ms(s->clock)))
             continue;
         char *from = wc_path_join(s->dir, name);
-        if (from && !is_mine(s, name, from)) { /* another shard's, or gone */
+        char *body = NULL; /* sharded: what is_mine read, ours until it goes to msg */
+        size_t len = 0;
+        int too_large = 0;
+        /* Another shard's, or gone: skipped. */
+        if (from && !is_mine(s, name, from, &body, &len, &too_large)) {
             free(from);
             continue;
         }
@@ -262,6 +276,7 @@ static wc_receive_status dir_receive(void *self, wc_message *msg, unsigned want,
         if (!from || !to || !msg->key) {
             free(from);
             free(to);
+            free(body);
             wc_message_cleanup(msg);
             return wc_receive_fail(err, WC_ERR_NOMEM, "out of memory");
         }
@@ -275,15 +290,16 @@ static wc_receive_status dir_receive(void *self, wc_message *msg, unsigned want,
              * over unclaimed, to be dead-lettered (moved away at once: no other consumer can
              * claim it either), never read as an outage. */
             free(to);
-            size_t len = 160;
+            free(body);
+            size_t why_len = 160;
             msg->handle = from;
-            msg->reject_why = malloc(len);
+            msg->reject_why = malloc(why_len);
             if (!msg->reject_why) {
                 wc_message_cleanup(msg);
                 free(from);
                 return wc_receive_fail(err, WC_ERR_NOMEM, "out of memory");
             }
-            snprintf(msg->reject_why, len,
+            snprintf(msg->reject_why, why_len,
                      "its file name (%zu bytes) is too long to claim (at most %d bytes)",
                      strlen(name), NAME_MAX - (int)strlen("." CLAIM_TAG) - 16);
             return WC_RECEIVE_READY;
@@ -291,6 +307,7 @@ static wc_receive_status dir_receive(void *self, wc_message *msg, unsigned want,
         free(from);
         if (!claimed) {
             free(to);
+            free(body);
             wc_message_cleanup(msg);
             if (claim_errno == ENOENT)
                 continue; /* another consumer took it first */
@@ -299,11 +316,18 @@ static wc_receive_status dir_receive(void *self, wc_message *msg, unsigned want,
         }
         msg->handle = to;
         if (hold(s, to) != 0) { /* a claim that would not be renewed: give it back */
+            free(body);
             unclaim(s, msg, NULL);
             wc_message_cleanup(msg);
             return wc_receive_fail(err, WC_ERR_NOMEM, "out of memory");
         }
         msg->attempts = wc_deferrals_attempts(s->deferrals, name);
+        if (s->shard.count > 1) { /* read before the claim (is_mine): the body goes to msg */
+            msg->body = body;
+            msg->len = len;
+            msg->too_large = too_large;
+            return WC_RECEIVE_READY;
+        }
         wc_error read_err;
         wc_result r = wc_read_file(to, s->max_body, &msg->body, &msg->len, &read_err);
         if (r == WC_ERR_TOO_LARGE) {

@@ -582,9 +582,9 @@ static char *base64_of(const char *text)
 }
 
 /* The ledger for the widget's PUT: base64 of its JSON (o->ledger_json) in x-amz-meta-wc-ledger
- * when it fits, else the JSON to be spilled, named o->ref by its SHA-256, and the name in
- * x-amz-meta-wc-ledger-ref. */
-static wc_result ledger_meta(xop *o, wc_error *err)
+ * when it fits, else the JSON to be spilled, named o->ref by its SHA-256 (md, the save's one
+ * hash of it), and the name in x-amz-meta-wc-ledger-ref. */
+static wc_result ledger_meta(xop *o, const unsigned char md[32], wc_error *err)
 {
     size_t len = strlen(o->ledger_json);
     if (4 * ((len + 2) / 3) <= MAX_META_BYTES) { /* base64's length, known before it is made */
@@ -592,7 +592,12 @@ static wc_result ledger_meta(xop *o, wc_error *err)
         o->meta_name = "x-amz-meta-" WC_S3_LEDGER_META;
         return o->meta ? WC_OK : wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     }
-    wc_sha256_hex(o->ledger_json, len, o->ref);
+    static const char digits[] = "0123456789abcdef";
+    for (int i = 0; i < 32; i++) {
+        o->ref[2 * i] = digits[md[i] >> 4];
+        o->ref[2 * i + 1] = digits[md[i] & 15];
+    }
+    o->ref[64] = '\0';
     o->meta = strdup(o->ref);
     o->meta_name = "x-amz-meta-" WC_S3_LEDGER_REF_META;
     if (!o->meta)
@@ -609,17 +614,15 @@ static wc_result ledger_meta(xop *o, wc_error *err)
  * later update would bring an old one back (A-B-A), and a writer If-Match what it read before
  * would win and overwrite what the others wrote. With the ledger's hash in the body the ETag
  * stands for the whole state: a write on an ETag that is current again is a write on the very
- * state it read. Frees json; NULL: out of memory. */
-static char *seal(char *json, const char *ledger)
+ * state it read. md: the SHA-256 of the ledger's JSON. Frees json; NULL: out of memory. */
+static char *seal(char *json, const unsigned char md[32])
 {
-    unsigned char md[32];
     size_t len = json ? strlen(json) : 0;
     char *out = json ? realloc(json, len + 1 + 64 + 1) : NULL;
     if (!out) {
         free(json);
         return NULL;
     }
-    wc_sha256(ledger, strlen(ledger), md);
     out[len] = '\n';
     for (int bit = 0; bit < 64; bit++)
         out[len + 1 + bit] = (md[bit / 8] >> (7 - bit % 8)) & 1 ? '\t' : ' ';
@@ -653,11 +656,14 @@ static wc_result s3_save(void *self, const wc_request *req, const wc_stored *bas
         (l && !(o->ledger_json = wc_ledger_to_json(l))))
         result = wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     if (result == WC_OK && w) {
-        o->body = l ? seal(wc_widget_to_json(w), o->ledger_json) : wc_widget_to_json(w);
+        unsigned char md[32]; /* the ledger's SHA-256, once: the seal's and a spilled one's name */
+        if (l)
+            wc_sha256(o->ledger_json, strlen(o->ledger_json), md);
+        o->body = l ? seal(wc_widget_to_json(w), md) : wc_widget_to_json(w);
         if (!o->body)
             result = wc_error_set(err, WC_ERR_NOMEM, "out of memory");
         if (result == WC_OK && l)
-            result = ledger_meta(o, err);
+            result = ledger_meta(o, md, err);
         /* On nothing read (the engine's blind create, or a load that found nothing): the
          * tombstone is read at the same time (blind_decide). */
         o->blind = l && !base->version && o->s->ops.blind_create;
