@@ -56,7 +56,7 @@ char *wc_uri_encode(const char *s, int keep_slash)
 
 /* 32 bytes as 64 lower-case hex digits and a NUL (three per signed request: a table, not
  * snprintf, which was 5% of the consumer's CPU on SQS -> DynamoDB). */
-static void hex32(const unsigned char in[32], char out[65])
+void wc_hex32(const unsigned char in[32], char out[65])
 {
     static const char digits[] = "0123456789abcdef";
     for (int i = 0; i < 32; i++) {
@@ -113,7 +113,7 @@ void wc_sha256_hex(const void *data, size_t len, char out[65])
 {
     unsigned char digest[SHA256_DIGEST_LENGTH];
     wc_sha256(data, len, digest);
-    hex32(digest, out);
+    wc_hex32(digest, out);
 }
 
 /* Appends n bytes of s at *p (the caller sized the buffer). */
@@ -479,7 +479,7 @@ void wc_sigv4_signature(const wc_sigv4_signer *s, const char *string_to_sign, ch
     }
     hmac(key, 32, string_to_sign, sig);
     OPENSSL_cleanse(key, 32);
-    hex32(sig, out);
+    wc_hex32(sig, out);
 }
 
 char *wc_sigv4_authorization(const wc_sigv4_signer *s, const wc_sigv4_request *req)

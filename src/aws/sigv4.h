@@ -114,4 +114,7 @@ void wc_sha256_hex(const void *data, size_t len, char out[65]);
 /* The SHA-256 of data (libcrypto's algorithm fetched once, see sigv4.c). */
 void wc_sha256(const void *data, size_t len, unsigned char out[32]);
 
+/* A digest's 32 bytes as 64 lower-case hex digits and a NUL. */
+void wc_hex32(const unsigned char in[32], char out[65]);
+
 #endif

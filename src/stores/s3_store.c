@@ -592,12 +592,7 @@ static wc_result ledger_meta(xop *o, const unsigned char md[32], wc_error *err)
         o->meta_name = "x-amz-meta-" WC_S3_LEDGER_META;
         return o->meta ? WC_OK : wc_error_set(err, WC_ERR_NOMEM, "out of memory");
     }
-    static const char digits[] = "0123456789abcdef";
-    for (int i = 0; i < 32; i++) {
-        o->ref[2 * i] = digits[md[i] >> 4];
-        o->ref[2 * i + 1] = digits[md[i] & 15];
-    }
-    o->ref[64] = '\0';
+    wc_hex32(md, o->ref);
     o->meta = strdup(o->ref);
     o->meta_name = "x-amz-meta-" WC_S3_LEDGER_REF_META;
     if (!o->meta)
