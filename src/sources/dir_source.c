@@ -245,7 +245,8 @@ static wc_receive_status dir_receive(void *self, wc_message *msg, unsigned want,
 {
     dir_source *s = self;
     memset(msg, 0, sizeof(*msg));
-    renew_held(s);
+    if (!s->loop) /* with a loop, its timer renews them (on_renew_timer): not a walk a receive */
+        renew_held(s);
     for (int scanned = 0;;) {
         if (s->batch_pos == s->batch_len) {
             if (scanned)
